@@ -1,0 +1,38 @@
+# Concord: `make demo` runs the console on this machine, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: venv demo test lint pytest migrate
+
+venv: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --upgrade "pip>=24" "setuptools>=64"
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $(STAMP)
+
+var:
+	mkdir -p var
+
+demo: venv var
+	DEBUG=1 $(BIN)/python manage.py demo
+
+migrate: venv var
+	DEBUG=1 $(BIN)/python manage.py migrate
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+pytest: venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint pytest

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from governance.selectors import user_role_names
+
+
+def console(request: HttpRequest) -> dict[str, Any]:
+    """What the base layout shows on every page: the signed-in user's roles."""
+    return {"console_roles": user_role_names(user=request.user)}

@@ -1,0 +1,84 @@
+"""``make demo``: migrate, seed the personas, then run the console and its worker until Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from console.management.commands.seed_personas import demo_password, persona_logins
+from console.processes import ChildCommand, ChildProcesses
+
+
+def demo_commands(*, host: str, port: int) -> list[ChildCommand]:
+    """Everything the demo runs side by side; each entry is one long-lived process (group)."""
+    manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+    return [
+        ChildCommand("web", [*manage, "runserver", f"{host}:{port}", "--noreload"]),
+        ChildCommand("worker", [*manage, "qcluster"]),
+    ]
+
+
+class Command(BaseCommand):
+    help = "Run the demo: migrate, create the personas, serve the console with a worker; Ctrl-C stops all."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("the demo runs with DEBUG=1 (make demo sets it); it is not for production")
+        host, port = options["host"], options["port"]
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database migrated.")
+        call_command("seed_personas", quiet_logins=True)
+
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+
+        children = ChildProcesses(demo_commands(host=host, port=port))
+        children.start()
+        exit_code = 0
+        try:
+            if _wait_for_port(host, port, stop=stop, timeout=30):
+                self.stdout.write(self.style.SUCCESS(f"\nConcord is running at http://{host}:{port}/"))
+                self.stdout.write(persona_logins(demo_password()))
+                self.stdout.write("Press Ctrl-C to stop everything.\n")
+            while not stop.wait(0.5):
+                exited = children.first_exited()
+                if exited is not None:
+                    self.stderr.write(f"{exited.command.name} stopped (exit {exited.process.returncode}).")
+                    exit_code = 1
+                    break
+        finally:
+            self.stdout.write("Stopping: " + ", ".join(command.name for command in children.commands))
+            children.stop()
+            survivors = children.alive()
+            if survivors:
+                self.stderr.write("Still running: " + ", ".join(survivors))
+                exit_code = 1
+            else:
+                self.stdout.write("All stopped.")
+        if exit_code:
+            raise SystemExit(exit_code)
+
+
+def _wait_for_port(host: str, port: int, *, stop: threading.Event, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stop.is_set():
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False

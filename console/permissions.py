@@ -1,0 +1,20 @@
+"""API permission classes (DRF)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rest_framework.permissions import BasePermission
+
+from governance.roles import VIEW_CONSOLE
+
+if TYPE_CHECKING:  # DRF's settings import this module; importing its views here would be circular
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+
+class HasConsoleRole(BasePermission):
+    """The API's default: the same rule as the pages (signed in and holding a role)."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.has_perm(VIEW_CONSOLE))

@@ -1,0 +1,1 @@
+"""Governance: roles and their permissions, the audit trail, and (later) approvals and releases."""

@@ -1,0 +1,79 @@
+"""Reads in governance. Each selector checks what the asking user may see before it reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser, Group, User
+from django.db.models import Prefetch, QuerySet
+
+from governance.models import AuditEntry
+from governance.roles import CAPABILITIES, MANAGE_USERS, ROLES, ROLES_BY_NAME, VIEW_AUDIT, Role, capability
+
+AnyUser = User | AnonymousUser
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    codename: str
+    description: str
+    granted: tuple[bool, ...]  # one per role, in ROLES order
+
+
+def role_matrix() -> tuple[tuple[Role, ...], list[MatrixRow]]:
+    """The permission matrix as the roles (columns) and one row per capability."""
+    rows = [
+        MatrixRow(
+            codename=codename,
+            description=description,
+            granted=tuple(capability(codename) in role.permissions for role in ROLES),
+        )
+        for codename, description in CAPABILITIES.items()
+    ]
+    return ROLES, rows
+
+
+def user_role_names(*, user: AnyUser) -> list[str]:
+    if not isinstance(user, User):
+        return []
+    return sorted(user.groups.filter(name__in=ROLES_BY_NAME).values_list("name", flat=True))
+
+
+def audit_entries_recent(*, user: AnyUser, limit: int = 50) -> QuerySet[AuditEntry]:
+    """The newest audit entries, or none for a user without ``view_audit``."""
+    if not user.has_perm(VIEW_AUDIT):
+        return AuditEntry.objects.none()
+    return AuditEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-id")[:limit]
+
+
+@dataclass(frozen=True)
+class ManagedUser:
+    user: User
+    roles: list[str]
+
+
+def users_with_roles(*, user: AnyUser) -> list[ManagedUser]:
+    """Every user with their roles, for someone who manages users or audits; nobody otherwise."""
+    if not (user.has_perm(MANAGE_USERS) or user.has_perm(VIEW_AUDIT)):
+        return []
+    return [_managed(account) for account in _with_role_groups().order_by("username")]
+
+
+def managed_user_get(*, user: AnyUser, user_id: int) -> ManagedUser | None:
+    account = _manageable(user).filter(pk=user_id).first()
+    return _managed(account) if account else None
+
+
+def _manageable(user: AnyUser) -> QuerySet[User]:
+    if not user.has_perm(MANAGE_USERS):
+        return User.objects.none()
+    return _with_role_groups()
+
+
+def _with_role_groups() -> QuerySet[User]:
+    role_groups = Group.objects.filter(name__in=ROLES_BY_NAME).order_by("name")
+    return User.objects.prefetch_related(Prefetch("groups", queryset=role_groups, to_attr="role_groups"))
+
+
+def _managed(account: User) -> ManagedUser:
+    return ManagedUser(user=account, roles=[group.name for group in getattr(account, "role_groups", [])])

@@ -1,0 +1,160 @@
+"""Writes in governance: roles, users, and access events. Every change leaves exactly one audit entry.
+
+Callers in a web request get the actor and remote address from :class:`governance.middleware.AuditMiddleware`;
+commands and tasks wrap their calls in ``auditlog.context.set_actor(...)`` when a person is behind them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from auditlog.context import disable_auditlog
+from django.contrib.auth.models import Group, Permission, User
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import transaction
+
+from governance.correlation import current_correlation_id
+from governance.models import AccessEvent, AuditEntry
+from governance.personas import Persona
+from governance.roles import ADMIN, ROLES, ROLES_BY_NAME
+
+
+def roles_sync() -> None:
+    """Create the role groups and give each exactly the permissions :mod:`governance.roles` lists.
+
+    Idempotent; runs after every ``migrate``. Changes to a group's permissions are audited like any other.
+    """
+    with transaction.atomic():
+        for role in ROLES:
+            group, _ = Group.objects.get_or_create(name=role.name)
+            wanted = _permissions(role.permissions)
+            current = set(group.permissions.all())
+            if missing := wanted - current:
+                group.permissions.add(*missing)
+            if extra := current - wanted:
+                group.permissions.remove(*extra)
+
+
+def _permissions(names: Iterable[str]) -> set[Permission]:
+    found: set[Permission] = set()
+    for name in sorted(names):
+        app_label, _, codename = name.partition(".")
+        permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+        if permission is None:
+            raise ImproperlyConfigured(f"role matrix names {name!r}, which is not a permission (migrated?)")
+        found.add(permission)
+    return found
+
+
+def user_create(
+    *, username: str, email: str = "", first_name: str = "", last_name: str = "", password: str | None = None
+) -> User:
+    """A new active user with no role (and an unusable password unless one is given)."""
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.full_clean()
+    with transaction.atomic():
+        user.save()
+    return user
+
+
+def user_update(*, user: User, email: str, first_name: str, last_name: str) -> User:
+    user.email = email
+    user.first_name = first_name
+    user.last_name = last_name
+    user.full_clean()
+    with transaction.atomic():
+        user.save(update_fields=["email", "first_name", "last_name"])
+    return user
+
+
+def user_set_active(*, user: User, is_active: bool, actor: User | None = None) -> User:
+    """Deactivate (or reactivate) a user. Users are never deleted: their audit entries keep the actor."""
+    if actor is not None and actor.pk == user.pk and not is_active:
+        raise ValidationError("You cannot deactivate your own account.")
+    if user.is_active == is_active:
+        return user
+    user.is_active = is_active
+    with transaction.atomic():
+        user.save(update_fields=["is_active"])
+    return user
+
+
+def user_roles_set(*, user: User, roles: Iterable[str], actor: User | None = None) -> User:
+    """Give ``user`` exactly the named roles; one audit entry records the before and after."""
+    wanted = sorted(set(roles))
+    unknown = [name for name in wanted if name not in ROLES_BY_NAME]
+    if unknown:
+        raise ValidationError(f"Unknown role(s): {', '.join(unknown)}")
+    if actor is not None and actor.pk == user.pk and ADMIN.name not in wanted and _has_role(user, ADMIN.name):
+        raise ValidationError("You cannot remove your own Admin role; ask another admin.")
+    with transaction.atomic():
+        role_groups = user.groups.filter(name__in=ROLES_BY_NAME)
+        before = sorted(role_groups.values_list("name", flat=True))
+        if before == wanted:
+            return user
+        # The m2m signals would write one entry per add/remove; this change is one event.
+        with disable_auditlog():
+            user.groups.remove(*role_groups.exclude(name__in=wanted))
+            user.groups.add(*Group.objects.filter(name__in=wanted))
+        AuditEntry.objects.log_create(
+            user,
+            force_log=True,
+            action=AuditEntry.Action.UPDATE,
+            changes={"roles": [", ".join(before) or "none", ", ".join(wanted) or "none"]},
+        )
+    # Permission caches on this instance are stale now.
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
+    return user
+
+
+def _has_role(user: User, role_name: str) -> bool:
+    return user.groups.filter(name=role_name).exists()
+
+
+def persona_ensure(*, persona: Persona, password: str) -> User:
+    """Create or refresh a demo persona: its role, its name and the given password (idempotent)."""
+    with transaction.atomic():
+        user = User.objects.filter(username=persona.username).first()
+        if user is None:
+            user = user_create(
+                username=persona.username,
+                email=persona.email,
+                first_name=persona.first_name,
+                last_name=persona.last_name,
+                password=password,
+            )
+        else:
+            if not user.check_password(password):
+                user.set_password(password)
+                user.save(update_fields=["password"])
+            user_set_active(user=user, is_active=True)
+        user_roles_set(user=user, roles=[persona.role.name] if persona.role else [])
+    return user
+
+
+def access_record(*, event: AccessEvent, user: User | None = None, username: str = "") -> AuditEntry:
+    """Record a login, logout or failed login. Never given a password.
+
+    A failed login names the attempted username (and the account, when one has that name) but no actor:
+    whoever typed it is unknown.
+    """
+    username = (username or (user.get_username() if user else ""))[:150]
+    account = user or User.objects.filter(username=username).first()
+    entry = AuditEntry(
+        content_type=ContentType.objects.get_for_model(User),
+        object_pk=str(account.pk) if account else "",
+        object_id=account.pk if account else None,
+        object_repr=username,
+        action=AuditEntry.Action.ACCESS,
+        actor=None if event == AccessEvent.LOGIN_FAILED else user,
+        additional_data={"event": event.value, "username": username},
+        cid=current_correlation_id(),
+    )
+    entry.save()
+    return entry

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from governance import views
+
+app_name = "governance"
+urlpatterns = [
+    path("", views.governance_index, name="index"),
+    path("users/", views.user_list, name="users"),
+    path("users/<int:user_id>/roles/", views.user_roles_update, name="user-roles"),
+    path("users/<int:user_id>/active/", views.user_active_update, name="user-active"),
+]

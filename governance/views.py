@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from console.http import ConsoleRequest
+from governance import selectors, services
+from governance.forms import UserActiveForm, UserRolesForm
+from governance.roles import MANAGE_USERS, ROLES, VIEW_AUDIT
+
+
+@require_GET
+def governance_index(request: HttpRequest) -> HttpResponse:
+    roles, matrix = selectors.role_matrix()
+    return render(
+        request,
+        "governance/index.html",
+        {
+            "area": "governance",
+            "roles": roles,
+            "matrix": matrix,
+            "audit_entries": selectors.audit_entries_recent(user=request.user, limit=25),
+        },
+    )
+
+
+@require_GET
+def user_list(request: HttpRequest) -> HttpResponse:
+    """Admins change roles here; auditors read the same list."""
+    if not (request.user.has_perm(MANAGE_USERS) or request.user.has_perm(VIEW_AUDIT)):
+        raise PermissionDenied
+    rows = selectors.users_with_roles(user=request.user)
+    return render(
+        request, "governance/user_list.html", {"area": "governance", "rows": rows, "all_roles": ROLES}
+    )
+
+
+@require_POST
+@permission_required(MANAGE_USERS, raise_exception=True)
+def user_roles_update(request: ConsoleRequest, user_id: int) -> HttpResponse:
+    target = _managed_user_or_404(request, user_id)
+    form = UserRolesForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            services.user_roles_set(user=target, roles=form.cleaned_data["roles"], actor=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = "Choose roles from the list."
+    return _user_row_response(request, target, error=error, saved="Roles saved.")
+
+
+@require_POST
+@permission_required(MANAGE_USERS, raise_exception=True)
+def user_active_update(request: ConsoleRequest, user_id: int) -> HttpResponse:
+    target = _managed_user_or_404(request, user_id)
+    form = UserActiveForm(request.POST)
+    form.is_valid()
+    error = ""
+    try:
+        services.user_set_active(user=target, is_active=form.cleaned_data["is_active"], actor=request.user)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    return _user_row_response(request, target, error=error, saved="Account status saved.")
+
+
+def _managed_user_or_404(request: HttpRequest, user_id: int) -> User:
+    row = selectors.managed_user_get(user=request.user, user_id=user_id)
+    if row is None:
+        raise Http404("No such user")
+    return row.user
+
+
+def _user_row_response(request: ConsoleRequest, target: User, *, error: str, saved: str) -> HttpResponse:
+    """The refreshed table row for htmx; a redirect to the list (with a message) for a plain form post."""
+    if request.htmx:
+        # 200 even for a refusal: htmx swaps only successful responses, and the row shows the reason.
+        row = selectors.managed_user_get(user=request.user, user_id=target.pk)
+        context = {"row": row, "all_roles": ROLES, "error": error}
+        return render(request, "governance/partials/user_row.html", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, saved)
+    return redirect("governance:users")

@@ -1,0 +1,1 @@
+"""Reconciliation: periodic comparison of Salesforce and NetSuite records, and the differences found."""

@@ -1,0 +1,1 @@
+"""Sync: connections, mappings, flows and jobs, the pipeline that moves records between the two systems."""

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from sync import views
+
+app_name = "sync"
+urlpatterns = [
+    path("sync/", views.sync_index, name="index"),
+    path("exceptions/", views.exception_index, name="exceptions"),
+]

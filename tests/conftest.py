@@ -1,0 +1,92 @@
+"""Fixtures every area's tests share: the personas, one per role plus an outsider.
+
+``revops``, ``finance``, ``admin``, ``auditor`` and ``outsider`` are users created through the same
+service the demo uses (:func:`governance.services.persona_ensure`); ``<persona>_client`` is a Django test
+client already signed in as that persona. ``persona_client("finance")`` gives the same by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from governance.personas import PERSONAS_BY_USERNAME
+from governance.services import persona_ensure
+
+PERSONA_PASSWORD = "persona-password"
+ROLE_PERSONAS = ("revops", "finance", "admin", "auditor")
+ALL_PERSONAS = (*ROLE_PERSONAS, "outsider")
+
+
+def _persona(username: str) -> User:
+    return persona_ensure(persona=PERSONAS_BY_USERNAME[username], password=PERSONA_PASSWORD)
+
+
+def _signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def revops(db: None) -> User:
+    return _persona("revops")
+
+
+@pytest.fixture
+def finance(db: None) -> User:
+    return _persona("finance")
+
+
+@pytest.fixture
+def admin(db: None) -> User:
+    return _persona("admin")
+
+
+@pytest.fixture
+def auditor(db: None) -> User:
+    return _persona("auditor")
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    return _persona("outsider")
+
+
+@pytest.fixture
+def revops_client(revops: User) -> Client:
+    return _signed_in(revops)
+
+
+@pytest.fixture
+def finance_client(finance: User) -> Client:
+    return _signed_in(finance)
+
+
+@pytest.fixture
+def admin_client(admin: User) -> Client:
+    return _signed_in(admin)
+
+
+@pytest.fixture
+def auditor_client(auditor: User) -> Client:
+    return _signed_in(auditor)
+
+
+@pytest.fixture
+def outsider_client(outsider: User) -> Client:
+    return _signed_in(outsider)
+
+
+@pytest.fixture
+def persona_client(request: pytest.FixtureRequest) -> Callable[[str], Client]:
+    """``persona_client("auditor")``: the signed-in client of the persona with that username."""
+
+    def get(username: str) -> Client:
+        client: Client = request.getfixturevalue(f"{username}_client")
+        return client
+
+    return get
