@@ -1,0 +1,204 @@
+"""Governance and fault injection shared by both simulators.
+
+Real services refuse work over their concurrency limit at once, add latency, and fail in ways an
+integration must survive. :class:`Governor` wraps every API request with those behaviours, set by
+command-line flags and changed at run time through the control endpoints:
+
+- ``GET /_control/governance`` / ``PATCH /_control/governance`` (JSON): the settings below;
+- ``GET /_control/stats`` / ``DELETE /_control/stats``: counters, so a benchmark can prove a limit held.
+
+Control endpoints answer loopback clients only and are never delayed, limited or faulted.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Protocol
+
+from simulators.core.http import DropConnection, Request, Response
+
+FAULT_KINDS = ("429", "500", "503", "timeout", "drop", "drop_after", "slow")
+CONTROL_PREFIX = "/_control/"
+
+
+@dataclass
+class GovernanceSettings:
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    # 0 means unlimited.
+    concurrency_limit: int = 0
+    fault_rate: float = 0.0
+    fault_kinds: tuple[str, ...] = ("500",)
+    # "timeout" holds the request this long without answering; "slow" adds slow_ms then answers.
+    timeout_seconds: float = 30.0
+    slow_ms: float = 2000.0
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply a partial update; raises ``ValueError`` naming the first bad setting."""
+        known = {f.name: f for f in fields(self)}
+        staged = asdict(self)
+        for name, value in changes.items():
+            if name not in known:
+                raise ValueError(f"unknown setting {name!r}; known: {', '.join(sorted(known))}")
+            if name == "fault_kinds":
+                kinds = tuple(value.split(",") if isinstance(value, str) else value)
+                bad = [kind for kind in kinds if kind not in FAULT_KINDS]
+                if bad or not kinds:
+                    raise ValueError(f"fault_kinds must be a non-empty subset of {', '.join(FAULT_KINDS)}")
+                staged[name] = kinds
+            elif name == "concurrency_limit":
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise ValueError("concurrency_limit must be a whole number >= 0 (0 = unlimited)")
+                staged[name] = value
+            else:
+                if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                    raise ValueError(f"{name} must be a number >= 0")
+                if name == "fault_rate" and value > 1:
+                    raise ValueError("fault_rate is a probability between 0 and 1")
+                staged[name] = float(value)
+        for name, value in staged.items():
+            setattr(self, name, value)
+
+
+class GovernedApplication(Protocol):
+    """What an application adds so the governor can answer in the vendor's own words."""
+
+    def handle(self, request: Request) -> Response: ...
+
+    def refusal_response(self, request: Request) -> Response:
+        """The vendor's answer to a request over the concurrency limit."""
+        ...
+
+    def fault_response(self, kind: str, request: Request) -> Response:
+        """The vendor's answer for an injected fault of ``kind`` ("429", "500" or "503")."""
+        ...
+
+
+class Governor:
+    def __init__(
+        self,
+        application: GovernedApplication,
+        settings: GovernanceSettings | None = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        self.application = application
+        self.settings = settings or GovernanceSettings()
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)
+        self._in_flight = 0
+        self._stats: Counter[str] = Counter()
+        self._peak_in_flight = 0
+
+    # The server calls this for every request.
+    def __call__(self, request: Request, handle: Callable[[Request], Response]) -> Response:
+        if request.path.startswith(CONTROL_PREFIX):
+            if request.client[0] not in ("127.0.0.1", "::1", "localhost"):
+                return Response.json(403, {"error": "control endpoints answer loopback clients only"})
+            if request.path.rstrip("/") == "/_control/governance":
+                return self._control_settings(request)
+            if request.path.rstrip("/") == "/_control/stats":
+                return self._control_stats(request)
+            return handle(request)
+
+        settings = self.settings
+        with self._lock:
+            self._stats["received"] += 1
+            if settings.concurrency_limit and self._in_flight >= settings.concurrency_limit:
+                self._stats["refused_concurrency"] += 1
+                refuse = True
+            else:
+                refuse = False
+                self._in_flight += 1
+                self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+            fault = self._pick_fault(settings)
+            delay = self._delay(settings)
+        if refuse:
+            return self.application.refusal_response(request)
+        try:
+            if delay:
+                time.sleep(delay)
+            return self._serve(request, handle, fault, settings)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _serve(
+        self,
+        request: Request,
+        handle: Callable[[Request], Response],
+        fault: str | None,
+        settings: GovernanceSettings,
+    ) -> Response:
+        if fault is not None:
+            self._count(f"fault_{fault}")
+        if fault in ("429", "500", "503"):
+            return self.application.fault_response(fault, request)
+        if fault == "timeout":
+            time.sleep(settings.timeout_seconds)
+            raise DropConnection
+        if fault == "drop":
+            raise DropConnection
+        if fault == "slow":
+            time.sleep(settings.slow_ms / 1000)
+        response = handle(request)
+        if fault == "drop_after":
+            # The work is done but the caller never hears: the ambiguous failure idempotency must absorb.
+            raise DropConnection
+        self._count(f"status_{response.status // 100}xx")
+        return response
+
+    def _pick_fault(self, settings: GovernanceSettings) -> str | None:
+        if settings.fault_rate and self._random.random() < settings.fault_rate:
+            return self._random.choice(settings.fault_kinds)
+        return None
+
+    def _delay(self, settings: GovernanceSettings) -> float:
+        if not settings.latency_ms and not settings.jitter_ms:
+            return 0.0
+        return (settings.latency_ms + self._random.uniform(0, settings.jitter_ms)) / 1000
+
+    def _count(self, key: str) -> None:
+        with self._lock:
+            self._stats[key] += 1
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            counters = dict(self._stats)
+            return {
+                "in_flight": self._in_flight,
+                "peak_in_flight": self._peak_in_flight,
+                "concurrency_limit": self.settings.concurrency_limit,
+                "counters": counters,
+            }
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._stats.clear()
+            self._peak_in_flight = self._in_flight
+
+    def _control_settings(self, request: Request) -> Response:
+        if request.method == "GET":
+            return Response.json(200, asdict(self.settings))
+        if request.method in ("PATCH", "POST", "PUT"):
+            try:
+                changes = request.json()
+                if not isinstance(changes, dict):
+                    raise ValueError("send a JSON object of settings")
+                with self._lock:
+                    self.settings.update(changes)
+            except ValueError as exc:
+                return Response.json(400, {"error": str(exc)})
+            return Response.json(200, asdict(self.settings))
+        return Response.json(405, {"error": "use GET or PATCH"})
+
+    def _control_stats(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.reset_stats()
+            return Response.empty(204)
+        return Response.json(200, self.stats())
