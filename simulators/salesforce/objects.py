@@ -1,0 +1,365 @@
+"""The org's sObjects: standard CRM objects, Salesforce CPQ's quote objects and Concord's custom fields.
+
+Key prefixes are the real ones for standard objects; custom objects get ``a0?`` prefixes as a real org
+would. The org is multi-currency (``CurrencyIsoCode`` on the usual objects).
+"""
+
+from __future__ import annotations
+
+from simulators.dataset import SUBSIDIARIES
+from simulators.salesforce.cpq import cpq_objects
+from simulators.salesforce.fields import (
+    CORPORATE_CURRENCY,
+    CURRENCY_CODES,
+    checkbox,
+    currency_field,
+    long_text,
+    lookup,
+    owner_field,
+    picklist,
+    read_only,
+    sobject,
+    sync_fields,
+    text,
+    typed,
+)
+from simulators.salesforce.schema import Field, Schema
+
+OPPORTUNITY_STAGES = (
+    "Prospecting",
+    "Qualification",
+    "Needs Analysis",
+    "Value Proposition",
+    "Id. Decision Makers",
+    "Perception Analysis",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+    "Closed Won",
+    "Closed Lost",
+)
+# Default probability per stage, as a fresh org's sales process sets it.
+STAGE_PROBABILITY = {
+    "Prospecting": 10,
+    "Qualification": 10,
+    "Needs Analysis": 20,
+    "Value Proposition": 50,
+    "Id. Decision Makers": 60,
+    "Perception Analysis": 70,
+    "Proposal/Price Quote": 75,
+    "Negotiation/Review": 90,
+    "Closed Won": 100,
+    "Closed Lost": 0,
+}
+
+
+def build_schema() -> Schema:
+    """A fresh :class:`Schema` of every object the simulator serves."""
+    address = ("Street", "City", "State", "PostalCode", "Country")
+    user = sobject(
+        "User",
+        "User",
+        "005",
+        [
+            text("Username", required=True, unique=True, length=80),
+            text("FirstName", length=40),
+            text("LastName", required=True, length=80),
+            read_only(text("Name", "Full Name", length=121, name_field=True)),
+            typed("Email", "email", required=True),
+            checkbox("IsActive", "Active", default=True),
+            currency_field(),
+        ],
+        createable=False,
+    )
+    account = sobject(
+        "Account",
+        "Account",
+        "001",
+        [
+            lookup("ParentId", "Account", "Parent", "ChildAccounts", label="Parent Account ID"),
+            text("Name", "Account Name", required=True, name_field=True),
+            text("AccountNumber", "Account Number", length=40),
+            picklist(
+                "Type",
+                ("Prospect", "Customer - Direct", "Customer - Channel", "Partner", "Other"),
+                "Account Type",
+            ),
+            picklist(
+                "Industry",
+                (
+                    "Technology",
+                    "Manufacturing",
+                    "Healthcare",
+                    "Financial Services",
+                    "Retail",
+                    "Education",
+                    "Other",
+                ),
+            ),
+            *[text(f"Billing{part}", f"Billing {part}", 255 if part == "Street" else 80) for part in address],
+            *[
+                text(f"Shipping{part}", f"Shipping {part}", 255 if part == "Street" else 80)
+                for part in address
+            ],
+            typed("Phone", "phone", "Account Phone"),
+            typed("Website", "url"),
+            long_text("Description", "Account Description"),
+            currency_field(),
+            owner_field(),
+        ],
+        [
+            text("NetSuite_Id__c", "NetSuite Id", 40, external_id=True, unique=True),
+            picklist("Subsidiary__c", tuple(s.key for s in SUBSIDIARIES), "Subsidiary"),
+            *sync_fields(),
+        ],
+        label_plural="Accounts",
+    )
+    contact = sobject(
+        "Contact",
+        "Contact",
+        "003",
+        [
+            lookup("AccountId", "Account", "Account", "Contacts", label="Account ID", cascade_delete=True),
+            text("FirstName", "First Name", 40),
+            text("LastName", "Last Name", 80, required=True),
+            read_only(text("Name", "Full Name", 121, name_field=True)),
+            text("Title", length=128),
+            typed("Email", "email"),
+            typed("Phone", "phone", "Business Phone"),
+            *[text(f"Mailing{part}", f"Mailing {part}", 255 if part == "Street" else 80) for part in address],
+            currency_field(),
+            owner_field(),
+        ],
+        [
+            text("NetSuite_Id__c", "NetSuite Id", 40, external_id=True, unique=True),
+            # A non-unique external id, as orgs migrated from another CRM have (an upsert may match several).
+            text("Legacy_Id__c", "Legacy Id", 40, external_id=True),
+            *sync_fields(with_message=False),
+        ],
+    )
+    product = sobject(
+        "Product2",
+        "Product",
+        "01t",
+        [
+            text("Name", "Product Name", required=True, name_field=True),
+            text("ProductCode", "Product Code"),
+            long_text("Description", "Product Description", 4000),
+            picklist("Family", ("Platform", "Support", "Services", "Hardware", "Packages"), "Product Family"),
+            checkbox("IsActive", "Active"),
+            currency_field(),
+        ],
+        [
+            checkbox("Taxable__c", "Taxable"),
+            text("Tax_Code__c", "Tax Code", 40),
+            picklist(
+                "Revenue_Treatment__c", ("ratable", "point_in_time"), "Revenue Treatment", restricted=True
+            ),
+            picklist(
+                "Product_Type__c", ("subscription", "service", "hardware"), "Product Type", restricted=True
+            ),
+            text("NetSuite_Item_Id__c", "NetSuite Item Id", 40, external_id=True, unique=True),
+        ],
+    )
+    pricebook = sobject(
+        "Pricebook2",
+        "Price Book",
+        "01s",
+        [
+            text("Name", "Price Book Name", required=True, name_field=True),
+            checkbox("IsActive", "Active"),
+            read_only(checkbox("IsStandard", "Is Standard Price Book")),
+            long_text("Description", length=255),
+        ],
+    )
+    entry = sobject(
+        "PricebookEntry",
+        "Price Book Entry",
+        "01u",
+        [
+            read_only(text("Name", "Product Name", name_field=True)),
+            lookup(
+                "Pricebook2Id",
+                "Pricebook2",
+                "Pricebook2",
+                "PricebookEntries",
+                label="Price Book ID",
+                required=True,
+                updateable=False,
+                cascade_delete=True,
+            ),
+            lookup(
+                "Product2Id",
+                "Product2",
+                "Product2",
+                "PricebookEntries",
+                label="Product ID",
+                required=True,
+                updateable=False,
+                cascade_delete=True,
+            ),
+            Field("UnitPrice", "currency", "List Price", required=True),
+            checkbox("IsActive", "Active"),
+            checkbox("UseStandardPrice", "Use Standard Price"),
+            read_only(text("ProductCode", "Product Code")),
+            Field(
+                "CurrencyIsoCode",
+                "picklist",
+                "Currency ISO Code",
+                255,
+                picklist=CURRENCY_CODES,
+                restricted=True,
+                default=CORPORATE_CURRENCY,
+                updateable=False,
+            ),
+        ],
+    )
+    quote_ref = lookup(
+        "SBQQ__PrimaryQuote__c", "SBQQ__Quote__c", "SBQQ__PrimaryQuote__r", label="Primary Quote"
+    )
+    opportunity = sobject(
+        "Opportunity",
+        "Opportunity",
+        "006",
+        [
+            lookup(
+                "AccountId", "Account", "Account", "Opportunities", label="Account ID", cascade_delete=True
+            ),
+            text("Name", "Name", 120, required=True, name_field=True),
+            long_text("Description", length=32000),
+            picklist("StageName", OPPORTUNITY_STAGES, "Stage", required=True, restricted=True),
+            Field("Amount", "currency", "Amount"),
+            Field("Probability", "percent", "Probability (%)", scale=0, precision=3),
+            typed("CloseDate", "date", "Close Date", required=True),
+            picklist("Type", ("New Business", "Existing Business", "Renewal"), "Opportunity Type"),
+            text("NextStep", "Next Step"),
+            picklist("LeadSource", ("Web", "Partner", "Event", "Other"), "Lead Source"),
+            read_only(checkbox("IsClosed", "Closed")),
+            read_only(checkbox("IsWon", "Won")),
+            lookup("Pricebook2Id", "Pricebook2", "Pricebook2", "Opportunities", label="Price Book ID"),
+            currency_field(),
+            owner_field(),
+        ],
+        [
+            quote_ref,
+            text("NetSuite_Sales_Order_Id__c", "NetSuite Sales Order Id", 40, external_id=True, unique=True),
+            text("NetSuite_Order_Status__c", "NetSuite Order Status", 80),
+            *sync_fields(),
+        ],
+        label_plural="Opportunities",
+    )
+    line_item = sobject(
+        "OpportunityLineItem",
+        "Opportunity Product",
+        "00k",
+        [
+            lookup(
+                "OpportunityId",
+                "Opportunity",
+                "Opportunity",
+                "OpportunityLineItems",
+                label="Opportunity ID",
+                required=True,
+                updateable=False,
+                cascade_delete=True,
+            ),
+            lookup(
+                "PricebookEntryId",
+                "PricebookEntry",
+                "PricebookEntry",
+                label="Price Book Entry ID",
+                required=True,
+                updateable=False,
+            ),
+            # Either the price book entry or the product (then found in the opportunity's book and currency).
+            lookup("Product2Id", "Product2", "Product2", label="Product ID", updateable=False),
+            read_only(text("ProductCode", "Product Code")),
+            read_only(text("Name", "Opportunity Product Name", 376, name_field=True)),
+            Field("Quantity", "double", "Quantity", required=True),
+            Field("UnitPrice", "currency", "Sales Price"),
+            read_only(Field("ListPrice", "currency", "List Price")),
+            Field("TotalPrice", "currency", "Total Price"),
+            Field("Discount", "percent", "Discount"),
+            typed("ServiceDate", "date", "Date"),
+            text("Description", "Line Description"),
+            read_only(
+                Field("CurrencyIsoCode", "picklist", "Currency ISO Code", 255, picklist=CURRENCY_CODES)
+            ),
+        ],
+    )
+    contact_role = sobject(
+        "OpportunityContactRole",
+        "Opportunity Contact Role",
+        "00K",
+        [
+            lookup(
+                "OpportunityId",
+                "Opportunity",
+                "Opportunity",
+                "OpportunityContactRoles",
+                label="Opportunity ID",
+                required=True,
+                updateable=False,
+                cascade_delete=True,
+            ),
+            lookup(
+                "ContactId",
+                "Contact",
+                "Contact",
+                "OpportunityContactRoles",
+                label="Contact ID",
+                required=True,
+                cascade_delete=True,
+            ),
+            picklist(
+                "Role",
+                (
+                    "Decision Maker",
+                    "Economic Buyer",
+                    "Technical Buyer",
+                    "Business User",
+                    "Evaluator",
+                    "Influencer",
+                    "Other",
+                ),
+            ),
+            checkbox("IsPrimary", "Primary"),
+            currency_field(),
+        ],
+    )
+    invoice = sobject(
+        "Invoice__c",
+        "Invoice",
+        "a0I",
+        [
+            text("Name", "Invoice Number", 80, required=True, name_field=True),
+            currency_field(),
+            owner_field(),
+        ],
+        [
+            lookup("Account__c", "Account", "Account__r", "Invoices__r", label="Account"),
+            lookup("Opportunity__c", "Opportunity", "Opportunity__r", "Invoices__r", label="Opportunity"),
+            text("NetSuite_Invoice_Id__c", "NetSuite Invoice Id", 40, external_id=True, unique=True),
+            typed("Invoice_Date__c", "date", "Invoice Date"),
+            typed("Due_Date__c", "date", "Due Date"),
+            Field("Amount__c", "currency", "Amount", custom=True),
+            Field("Amount_Paid__c", "currency", "Amount Paid", custom=True),
+            Field("Amount_Remaining__c", "currency", "Amount Remaining", custom=True),
+            picklist("Status__c", ("Open", "Partially Paid", "Paid", "Voided"), "Status"),
+        ],
+        label_plural="Invoices",
+    )
+    return Schema(
+        [
+            user,
+            account,
+            contact,
+            product,
+            pricebook,
+            entry,
+            opportunity,
+            line_item,
+            contact_role,
+            *cpq_objects(),
+            invoice,
+        ]
+    )

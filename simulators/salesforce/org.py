@@ -1,0 +1,60 @@
+"""The records every org has from day one: the integration user and the standard price book.
+
+Their ids are fixed, so the seed and the server agree on them whatever order they run in.
+"""
+# ruff: noqa: S608 - table and column names come from the schema definitions, values are always bound.
+
+from __future__ import annotations
+
+import sqlite3
+
+from simulators.salesforce import ids
+
+DEFAULT_ORG_ID = ids.make_id("00D", 1_000_001, pod="5g")
+INTEGRATION_USER_ID = ids.make_id("005", 1, pod=ids.SEED_POD)
+STANDARD_PRICEBOOK_ID = ids.make_id("01s", 1, pod=ids.SEED_POD)
+# When the org was "created": the system fields of the built-in records, fixed for repeatable seeds.
+ORG_CREATED = "2025-12-01T00:00:00.000+0000"
+
+
+def _system(record_id: str) -> dict[str, object]:
+    return {
+        "Id": record_id,
+        "IsDeleted": 0,
+        "CreatedDate": ORG_CREATED,
+        "CreatedById": INTEGRATION_USER_ID,
+        "LastModifiedDate": ORG_CREATED,
+        "LastModifiedById": INTEGRATION_USER_ID,
+        "SystemModstamp": ORG_CREATED,
+    }
+
+
+def ensure_org_records(connection: sqlite3.Connection, *, username: str) -> None:
+    """Create the built-in records if missing (the user's name follows the configured username)."""
+    user = {
+        **_system(INTEGRATION_USER_ID),
+        "Username": username,
+        "FirstName": "Concord",
+        "LastName": "Integration",
+        "Name": "Concord Integration",
+        "Email": username,
+        "IsActive": 1,
+        "CurrencyIsoCode": "USD",
+    }
+    book = {
+        **_system(STANDARD_PRICEBOOK_ID),
+        "Name": "Standard Price Book",
+        "IsActive": 1,
+        "IsStandard": 1,
+        "Description": "The org's standard price book",
+    }
+    for table, row in (("User", user), ("Pricebook2", book)):
+        columns = ", ".join(f'"{name}"' for name in row)
+        marks = ", ".join("?" for _ in row)
+        connection.execute(
+            f'INSERT OR IGNORE INTO "{table}" ({columns}) VALUES ({marks})', list(row.values())
+        )
+    connection.execute(
+        'UPDATE "User" SET "Username" = ?, "Email" = ? WHERE "Id" = ?',
+        (username, username, INTEGRATION_USER_ID),
+    )

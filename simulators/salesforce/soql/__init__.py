@@ -1,0 +1,1 @@
+"""SOQL: tokenizer, parser, compiler to SQLite and the paging engine."""

@@ -1,0 +1,87 @@
+"""``python -m simulators salesforce``: flags and construction of the Salesforce simulator.
+
+Demo credentials (all overridable by flags): username ``integration@concord.example``, password
+``concord-demo`` with security token ``DEMOTOKEN``, connected app client id
+``3MVG9Concord.Demo.ConnectedApp`` and secret ``concord-demo-secret``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from simulators.salesforce import login
+from simulators.salesforce.app import MIN_API_VERSION, SalesforceApp
+from simulators.salesforce.auth import Credentials
+from simulators.salesforce.objects import build_schema
+from simulators.salesforce.org import DEFAULT_ORG_ID, INTEGRATION_USER_ID, ensure_org_records
+from simulators.salesforce.store import database_path, open_store
+
+
+class SalesforceSpec:
+    name = "salesforce"
+    default_port = 8443
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("salesforce")
+        group.add_argument("--org-id", default=DEFAULT_ORG_ID, help="18-character organization id")
+        group.add_argument("--username", default=login.DEMO_USERNAME)
+        group.add_argument("--password", default=login.DEMO_PASSWORD)
+        group.add_argument("--security-token", default=login.DEMO_SECURITY_TOKEN)
+        group.add_argument("--client-id", default=login.DEMO_CLIENT_ID)
+        group.add_argument("--client-secret", default=login.DEMO_CLIENT_SECRET)
+        group.add_argument(
+            "--jwt-certificate",
+            type=Path,
+            default=None,
+            help="PEM certificate (or public key) of the connected app, for the JWT bearer flow",
+        )
+        group.add_argument(
+            "--api-version-max", type=int, default=62, help="newest API version served (v40.0 up)"
+        )
+        group.add_argument("--daily-api-limit", type=int, default=100_000)
+        group.add_argument("--session-seconds", type=float, default=7200.0, help="access token lifetime")
+        group.add_argument(
+            "--outbound-time-scale",
+            type=float,
+            default=1.0,
+            help="multiplies outbound retry intervals and the 24 h cut-off (tests use 0.0005)",
+        )
+        group.add_argument("--reset", action="store_true", help="start from an empty org (deletes the data)")
+
+    def create(self, options: dict[str, Any], data_dir: Path) -> SalesforceApp:
+        if options["api_version_max"] < MIN_API_VERSION:
+            raise SystemExit(f"--api-version-max must be at least {MIN_API_VERSION}")
+        if options.get("reset"):
+            path = database_path(data_dir)
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+        schema = build_schema()
+        store = open_store(data_dir, schema)
+        with store.write() as connection:
+            ensure_org_records(connection, username=options["username"])
+        credentials = Credentials(
+            org_id=options["org_id"],
+            user_id=INTEGRATION_USER_ID,
+            username=options["username"],
+            password=options["password"],
+            security_token=options["security_token"],
+            client_id=options["client_id"],
+            client_secret=options["client_secret"],
+            session_seconds=float(options["session_seconds"]),
+        )
+        app = SalesforceApp(
+            store=store,
+            schema=schema,
+            credentials=credentials,
+            api_version_max=options["api_version_max"],
+            daily_api_limit=options["daily_api_limit"],
+            outbound_time_scale=float(options["outbound_time_scale"]),
+        )
+        if options.get("jwt_certificate"):
+            app.sessions.register_certificate(Path(options["jwt_certificate"]).read_text())
+        return app
+
+
+SPEC = SalesforceSpec()
