@@ -1,0 +1,1 @@
+"""SuiteQL: a tokenizer, a recursive-descent parser and a compiler to parameterised SQLite over our tables."""

@@ -1,0 +1,174 @@
+"""The SuiteQL tables and columns the simulator exposes, derived from the record catalogue.
+
+Every column is a SQL template over a table alias ``{t}``: a real column for stored fields, a
+``json_extract`` of the record body otherwise, so every record field is queryable. Nothing a client
+writes is ever pasted into SQL: names are looked up here and only these templates are emitted.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from simulators.netsuite.catalog import Catalog
+from simulators.netsuite.schema import Field
+from simulators.netsuite.store import physical_table, stored_columns
+from simulators.netsuite.values import COUNTRY_NAMES
+
+SQL_TYPE_OF_KIND = {
+    "text": "text",
+    "bool": "bool",
+    "int": "int",
+    "float": "float",
+    "date": "date",
+    "datetime": "datetime",
+    "ref": "int",
+    "select": "text",
+    "country": "text",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql: str
+    type: str
+    # What BUILTIN.DF(column) shows: a template over {t}, or "" for the value itself.
+    display: str = ""
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    physical: str
+    columns: dict[str, Column]
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _case(expression: str, options: dict[str, str]) -> str:
+    if not options:
+        return ""
+    whens = " ".join(f"WHEN {_quote(key)} THEN {_quote(value)}" for key, value in options.items())
+    return f"(CASE {expression} {whens} ELSE {expression} END)"
+
+
+def _ref_display(expression: str, target: str) -> str:
+    return f"(SELECT refname FROM {physical_table(target)} WHERE id = {expression})"
+
+
+def _column(field: Field, stored: bool) -> Column | None:
+    name = field.column_name
+    if name is None or field.kind == "address":
+        return None
+    kind = field.kind
+    raw = f'{{t}}."{name}"' if stored else f"json_extract({{t}}.body, '$.{field.name}')"
+    if kind == "bool":
+        return Column(name, f"(CASE {raw} WHEN 1 THEN 'T' ELSE 'F' END)", "bool")
+    if kind == "ref":
+        return Column(name, raw, "int", _ref_display(raw, field.target), field.target)
+    if kind == "select":
+        return Column(name, raw, "text", _case(raw, dict(field.options)))
+    if kind == "country":
+        return Column(name, raw, "text", _case(raw, COUNTRY_NAMES))
+    return Column(name, raw, SQL_TYPE_OF_KIND[kind])
+
+
+def _record_table(catalog: Catalog, table: str) -> Table:
+    stored = stored_columns(catalog, table)
+    columns: dict[str, Column] = {
+        "id": Column("id", "{t}.id", "int"),
+        "externalid": Column("externalid", "{t}.externalid", "text"),
+        "datecreated": Column("datecreated", "{t}.datecreated", "datetime"),
+        "lastmodifieddate": Column("lastmodifieddate", "{t}.lastmodifieddate", "datetime"),
+        "recordtype": Column("recordtype", "LOWER({t}.recordtype)", "text"),
+    }
+    if table == "transaction":
+        columns["type"] = Column("type", "{t}.typecode", "text")
+    if table == "item":
+        columns["itemtype"] = Column("itemtype", "{t}.typecode", "text")
+    for record_type in catalog.in_table(table):
+        for field in record_type.fields:
+            name = field.column_name
+            if name is None or name in columns:
+                continue
+            column = _column(field, field.stored and name in stored)
+            if column is not None:
+                columns[name] = column
+    if table == "transaction" and "status" in columns:
+        options = {
+            f"{record_type.type_code}:{option}": text
+            for record_type in catalog.in_table(table)
+            for field in record_type.fields
+            if field.column_name == "status"
+            for option, text in field.options
+        }
+        status = columns["status"]
+        columns["status"] = Column(
+            "status", status.sql, "text", _case("({t}.typecode || ':' || {t}.status)", options)
+        )
+    return Table(table, physical_table(table), columns)
+
+
+def _line_table(catalog: Catalog) -> Table:
+    columns = {
+        "uniquekey": Column("uniquekey", "{t}.uniquekey", "int"),
+        "transaction": Column(
+            "transaction",
+            '{t}."transaction"',
+            "int",
+            _ref_display('{t}."transaction"', "transaction"),
+            "transaction",
+        ),
+        "id": Column("id", "{t}.id", "int"),
+        "linesequencenumber": Column("linesequencenumber", "{t}.linesequencenumber", "int"),
+        "mainline": Column("mainline", "{t}.mainline", "bool"),
+        "quantity": Column("quantity", "{t}.quantity", "float"),
+        "rate": Column("rate", "{t}.rate", "float"),
+        "foreignamount": Column("foreignamount", "{t}.foreignamount", "float"),
+        "netamount": Column("netamount", "{t}.netamount", "float"),
+        "memo": Column("memo", "{t}.memo", "text"),
+    }
+    for name, target in (
+        ("item", "item"),
+        ("taxcode", "salestaxitem"),
+        ("entity", "customer"),
+        ("subsidiary", "subsidiary"),
+    ):
+        sql = f"{{t}}.{name}"
+        columns[name] = Column(name, sql, "int", _ref_display(sql, target), target)
+    for record_type in catalog.in_table("transaction"):
+        sublist = record_type.sublist("item")
+        for field in sublist.fields if sublist else ():
+            if field.name.startswith("cust") and field.name not in columns:
+                columns[field.name] = Column(
+                    field.name,
+                    f"json_extract({{t}}.body, '$.{field.name}')",
+                    SQL_TYPE_OF_KIND.get(field.kind, "text"),
+                )
+    return Table("transactionline", "ns_transactionline", columns)
+
+
+class TableRegistry:
+    """Tables by SuiteQL name, rebuilt when custom fields change the catalogue."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._lock = threading.Lock()
+        self._version = -1
+        self._tables: dict[str, Table] = {}
+
+    def tables(self) -> dict[str, Table]:
+        if self._version != self.catalog.version:
+            with self._lock:
+                version = self.catalog.version
+                tables = {name: _record_table(self.catalog, name) for name in self.catalog.tables()}
+                tables["transactionline"] = _line_table(self.catalog)
+                self._tables, self._version = tables, version
+        return self._tables
+
+    def get(self, name: str) -> Table | None:
+        return self.tables().get(name.lower())
