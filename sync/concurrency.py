@@ -1,0 +1,222 @@
+"""Cluster-wide concurrency limits for NetSuite: every worker process on every machine shares one pool.
+
+NetSuite refuses a request over the account's concurrency limit at once (429). Concord never wants to
+see that refusal: each request first takes a *lease* on one of the connection's slots, held for that
+request only. Leases expire on their own (``lease_seconds``), so a worker killed mid-request cannot
+shrink the pool for longer than that.
+
+Two backends, chosen by configuration: Redis (a sorted set per connection, acquired by an atomic Lua
+script on Redis's own clock) when ``REDIS_URL`` is set, and the database (one row per slot, claimed with
+a conditional UPDATE) for the embedded default. When a 429 arrives anyway (another integration shares
+the account's pool), :meth:`overloaded` makes this process back off and lowers its share for a while.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sync.connectors.errors import ConnectorError
+from sync.connectors.transport import ConcurrencySlots
+
+_ACQUIRE = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now_ms + tonumber(ARGV[3]), ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
+  return 1
+end
+return 0
+"""
+
+
+@dataclass
+class LimiterSettings:
+    limit: int
+    lease_seconds: float = 300.0
+    # How long a request may wait for a slot before it fails as a transient error.
+    wait_seconds: float = 600.0
+    poll_seconds: float = 0.002
+    max_poll_seconds: float = 0.02
+
+
+class _Adaptive:
+    """Per-process reaction to 429s that got through: pause, and use fewer slots for a while."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.effective = limit
+        self._lock = threading.Lock()
+        self._pause_until = 0.0
+        self._strikes = 0
+        self._recovered_at = time.monotonic()
+
+    def overloaded(self) -> None:
+        with self._lock:
+            self._strikes += 1
+            self.effective = max(1, self.effective // 2)
+            pause = min(5.0, 0.05 * (2 ** min(self._strikes, 7)))
+            self._pause_until = time.monotonic() + random.uniform(pause / 2, pause)
+            self._recovered_at = time.monotonic()
+
+    def wait_and_limit(self) -> int:
+        pause = self._pause_until - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        with self._lock:
+            # Additive increase: one slot back per quiet second.
+            if self.effective < self.limit and time.monotonic() - self._recovered_at > 1.0:
+                self.effective += 1
+                self._recovered_at = time.monotonic()
+                if self.effective == self.limit:
+                    self._strikes = 0
+            return self.effective
+
+
+class _LeasedSlots(ConcurrencySlots):
+    def __init__(self, key: str, settings: LimiterSettings) -> None:
+        if settings.limit < 1:
+            raise ValueError("a concurrency limit must be at least 1")
+        self.key = key
+        self.settings = settings
+        self._adaptive = _Adaptive(settings.limit)
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        token = self._acquire()
+        try:
+            yield
+        finally:
+            self._release(token)
+
+    def overloaded(self) -> None:
+        self._adaptive.overloaded()
+
+    def _acquire(self) -> Any:
+        deadline = time.monotonic() + self.settings.wait_seconds
+        delay = self.settings.poll_seconds
+        while True:
+            limit = self._adaptive.wait_and_limit()
+            token = self._try_acquire(limit)
+            if token is not None:
+                return token
+            if time.monotonic() > deadline:
+                raise ConnectorError(
+                    "netsuite",
+                    True,
+                    f"no free request slot within {self.settings.wait_seconds:.0f}s",
+                    code="LIMITER_TIMEOUT",
+                    operation="acquire slot",
+                )
+            time.sleep(random.uniform(delay / 2, delay))
+            delay = min(self.settings.max_poll_seconds, delay * 1.5)
+
+    def _try_acquire(self, limit: int) -> Any:
+        raise NotImplementedError
+
+    def _release(self, token: Any) -> None:
+        raise NotImplementedError
+
+
+class RedisSlots(_LeasedSlots):
+    """Slots in a Redis sorted set: member = lease token, score = expiry on Redis's clock (ms)."""
+
+    def __init__(self, client: Any, key: str, settings: LimiterSettings) -> None:
+        super().__init__(key, settings)
+        self.client = client
+        self._script = client.register_script(_ACQUIRE)
+
+    def _try_acquire(self, limit: int) -> Any:
+        token = uuid.uuid4().hex
+        lease_ms = int(self.settings.lease_seconds * 1000)
+        return token if self._script(keys=[self.key], args=[limit, token, lease_ms]) == 1 else None
+
+    def _release(self, token: Any) -> None:
+        self.client.zrem(self.key, token)
+
+    def in_use(self) -> int:
+        now_ms = int(time.time() * 1000)
+        return int(self.client.zcount(self.key, now_ms, "+inf"))
+
+
+class DatabaseSlots(_LeasedSlots):
+    """One row per slot; a slot is claimed by a conditional UPDATE, so only one claimant can win it."""
+
+    def __init__(self, key: str, settings: LimiterSettings) -> None:
+        super().__init__(key, settings)
+        self._ensured = 0
+
+    def _ensure_rows(self) -> None:
+        from sync.models import ConcurrencyLease
+
+        if self._ensured >= self.settings.limit:
+            return
+        existing = set(ConcurrencyLease.objects.filter(key=self.key).values_list("slot", flat=True))
+        missing = [
+            ConcurrencyLease(key=self.key, slot=n) for n in range(self.settings.limit) if n not in existing
+        ]
+        if missing:
+            ConcurrencyLease.objects.bulk_create(missing, ignore_conflicts=True)
+        self._ensured = self.settings.limit
+
+    def _try_acquire(self, limit: int) -> Any:
+        from django.db.models import Q
+        from django.utils import timezone
+
+        from sync.models import ConcurrencyLease
+
+        self._ensure_rows()
+        now = timezone.now()
+        free = Q(holder="") | Q(expires_at__lt=now)
+        candidates = list(
+            ConcurrencyLease.objects.filter(free, key=self.key, slot__lt=limit).values_list("pk", flat=True)[
+                :limit
+            ]
+        )
+        random.shuffle(candidates)  # spread contention across rows
+        token = uuid.uuid4().hex
+        expires = now + _seconds(self.settings.lease_seconds)
+        for pk in candidates:
+            if ConcurrencyLease.objects.filter(free, pk=pk).update(holder=token, expires_at=expires):
+                return pk, token
+        return None
+
+    def _release(self, token: Any) -> None:
+        from sync.models import ConcurrencyLease
+
+        pk, holder = token
+        ConcurrencyLease.objects.filter(pk=pk, holder=holder).update(holder="", expires_at=None)
+
+    def in_use(self) -> int:
+        from django.utils import timezone
+
+        from sync.models import ConcurrencyLease
+
+        return (
+            ConcurrencyLease.objects.filter(key=self.key, expires_at__gte=timezone.now())
+            .exclude(holder="")
+            .count()
+        )
+
+
+def _seconds(value: float) -> Any:
+    import datetime as dt
+
+    return dt.timedelta(seconds=value)
+
+
+def slots_for(key: str, settings: LimiterSettings, *, redis_url: str | None) -> _LeasedSlots:
+    """The limiter for one connection: Redis-backed when a Redis URL is configured, else the database."""
+    if redis_url:
+        import redis
+
+        return RedisSlots(redis.Redis.from_url(redis_url), f"concord:ns-slots:{key}", settings)
+    return DatabaseSlots(key, settings)
