@@ -1,0 +1,292 @@
+"""Mapping engine benchmark: 10,000 opportunity graphs to NetSuite customer and sales order payloads.
+
+    PYTHONPATH=. .venv/bin/python bench/mapping.py [--graphs 10000] [--lines 10] [--repeat 5] [--profile]
+
+Builds deterministic graphs shaped like ``fetch_opportunity_graphs`` output (an account, two contact
+roles, a primary quote with one package header line and ``--lines`` order lines), compiles the shipped
+``opportunity_to_netsuite`` mapping reduced to its customer and sales order objects once, then maps
+every graph, in three scenarios (see ``main``). CPU time (``time.process_time``) covers mapping only,
+not building the graphs; the JSON conversion at the edge (``ObjectPayload.to_json``) is measured
+separately. Writes bench/out/mapping.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import json
+import os
+import platform
+import pstats
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sync.mapping import CachedDynamicLookup, compile_mapping
+from sync.mapping.defaults import default_lookups, load_default
+
+GOAL_SECONDS = 2.0
+SKUS = ("PLAT-CORE", "PLAT-ANL", "PLAT-API", "SUP-STD", "SUP-PREM", "SVC-ONB", "SVC-TRN", "HW-GW")
+ITEM_IDS = {sku: str(number) for number, sku in enumerate((*SKUS, "PKG-STARTER", "PKG-GROWTH"), start=1)}
+COUNTRIES = (("US", "USD"), ("GB", "GBP"), ("DE", "EUR"), ("AU", "AUD"), ("JP", "JPY"), ("CA", "CAD"))
+TAX = {"SVC-ONB": "TAX-RED", "SVC-TRN": "TAX-EXEMPT"}
+
+
+def build_graph(rng: random.Random, index: int, lines: int) -> dict[str, Any]:
+    """One opportunity graph; ``lines`` order lines plus the package header they belong to."""
+    country, currency = COUNTRIES[index % len(COUNTRIES)]
+    opportunity_id = f"006B{index:014d}"
+    quote_id = f"a0xB{index:014d}"
+    header_id = f"a0yB{index:010d}0000"
+    quote_lines: list[dict[str, Any]] = [
+        _line(header_id, quote_id, 0, "PKG-STARTER", 1, 0.0, None, "subscription")
+    ]
+    for number in range(1, lines + 1):
+        sku = SKUS[(index + number) % len(SKUS)]
+        quantity = float(rng.choice((1, 5, 10, 25, 50)))
+        price = round(rng.uniform(5, 500), 0 if currency == "JPY" else 2)
+        member = number <= 3  # the first three lines are package members
+        kind = "subscription" if sku.startswith(("PLAT", "SUP")) else "service"
+        quote_lines.append(
+            _line(
+                f"a0yB{index:010d}{number:04d}",
+                quote_id,
+                number,
+                sku,
+                quantity,
+                price,
+                header_id if member else None,
+                kind,
+            )
+        )
+    roles = [
+        {
+            "ContactId": f"003B{index:012d}{n:02d}",
+            "Role": "Decision Maker",
+            "IsPrimary": n == 0,
+            "Contact": {
+                "FirstName": "Ada",
+                "LastName": f"Lovelace {n}",
+                "Email": f"ada{n}@example.com",
+                "Phone": "+1-555-0100",
+                "Title": "CFO",
+            },
+        }
+        for n in range(2)
+    ]
+    quote = {
+        "Id": quote_id,
+        "Name": f"Q-{index:05d}",
+        "SBQQ__Primary__c": True,
+        "SBQQ__StartDate__c": "2026-11-24",
+        "SBQQ__EndDate__c": "2027-11-23",
+        "SBQQ__SubscriptionTerm__c": 12.0,
+        "SBQQ__NetAmount__c": 0.0,
+        "Discount_Approved__c": True,
+    }
+    return {
+        "attributes": {"type": "Opportunity"},
+        "Id": opportunity_id,
+        "Name": f"Bench Opportunity {index}",
+        "StageName": "Closed Won",
+        "Amount": 0.0,
+        "CloseDate": "2026-11-23",
+        "CurrencyIsoCode": currency,
+        "IsWon": True,
+        "IsClosed": True,
+        "SystemModstamp": "2026-11-23T07:30:00.000+0000",
+        "AccountId": f"001B{index:014d}",
+        "Account": {
+            "Id": f"001B{index:014d}",
+            "Name": f"  Bench Account {index}  ",
+            "BillingStreet": "1 Main St",
+            "BillingCity": "Springfield",
+            "BillingPostalCode": "12345",
+            "BillingCountry": country,
+            "CurrencyIsoCode": currency,
+            "Phone": "+1-555-0199",
+            "Website": "https://bench.example",
+            "NetSuite_Id__c": None,
+        },
+        "OpportunityContactRoles": {"totalSize": len(roles), "done": True, "records": roles},
+        "SBQQ__Quotes2__r": {"totalSize": 1, "done": True, "records": [quote]},
+        "primary_quote": {**quote, "lines": quote_lines},
+    }
+
+
+def _line(
+    line_id: str,
+    quote_id: str,
+    number: int,
+    sku: str,
+    quantity: float,
+    price: float,
+    required_by: str | None,
+    kind: str,
+) -> dict[str, Any]:
+    return {
+        "Id": line_id,
+        "SBQQ__Quote__c": quote_id,
+        "SBQQ__Number__c": float(number + 1),
+        "SBQQ__Product__c": f"01tB{ITEM_IDS[sku]:0>14}",
+        "SBQQ__ProductCode__c": sku,
+        "SBQQ__Quantity__c": quantity,
+        "SBQQ__ListPrice__c": price,
+        "SBQQ__NetPrice__c": price,
+        "SBQQ__NetTotal__c": round(price * quantity, 2),
+        "SBQQ__AdditionalDiscount__c": 0.0,
+        "SBQQ__RequiredBy__c": required_by,
+        "SBQQ__Product__r": {
+            "Name": f"Product {sku}",
+            "Taxable__c": True,
+            "Tax_Code__c": TAX.get(sku, "TAX-STD"),
+            "Revenue_Treatment__c": "ratable" if kind == "subscription" else "point_in_time",
+            "Product_Type__c": kind,
+        },
+    }
+
+
+def measure(
+    mapping: Any, graphs: list[dict[str, Any]], lookups: Any, *, keep: bool
+) -> tuple[float, list[Any]]:
+    """CPU seconds to map every graph; the results are kept (and returned) or dropped one by one."""
+    refs = {"customer": "101"}
+    started = time.process_time()
+    if keep:
+        results = [mapping.apply(graph, refs=refs, lookups=lookups) for graph in graphs]
+    else:
+        results = []
+        for graph in graphs:
+            mapping.apply(graph, refs=refs, lookups=lookups)
+    return time.process_time() - started, results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--graphs", type=int, default=10_000)
+    parser.add_argument(
+        "--lines", type=int, default=10, help="order lines per quote (plus one package header)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="runs per scenario; min and median are reported"
+    )
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="print the top functions by own time")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out" / "mapping.json")
+    options = parser.parse_args(argv)
+
+    rng = random.Random(options.seed)
+    graphs = [build_graph(rng, index, options.lines) for index in range(options.graphs)]
+    spec = load_default("opportunity_to_netsuite")
+    spec["objects"] = [obj for obj in spec["objects"] if obj["key"] in ("customer", "sales_order")]
+
+    started = time.process_time()
+    mapping = compile_mapping(spec)
+    compile_seconds = time.process_time() - started
+
+    items = CachedDynamicLookup(lambda keys: {key: ITEM_IDS[key] for key in keys if key in ITEM_IDS})
+    items.prefetch(ITEM_IDS)  # one SuiteQL query per batch in production; not what is measured here
+    lookups = default_lookups(netsuite_item_by_sku=items)
+
+    if options.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        measure(mapping, graphs, lookups, keep=False)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+        return 0
+
+    # Scenarios, each run --repeat times. "streamed" maps every graph and drops each result, as the
+    # pipeline does (map a batch, send it, let it go): the engine's own cost, and the one the goal is
+    # judged on. "kept" holds all 10,000 results at once; the garbage collector then scans a heap of
+    # ~600,000 containers several times, which costs real time. "inputs frozen" first moves the
+    # pre-built graphs out of the collector's view (gc.freeze()), so their construction, excluded from
+    # the timing, is not charged through the collector either.
+    timings: dict[str, list[float]] = {"kept, inputs frozen": [], "kept": [], "streamed": []}
+    results: list[Any] = []
+    for _ in range(options.repeat):
+        for scenario in timings:
+            results = []
+            gc.collect()
+            if scenario == "kept, inputs frozen":
+                gc.freeze()
+            seconds, results = measure(mapping, graphs, lookups, keep=scenario != "streamed")
+            if scenario == "kept, inputs frozen":
+                gc.unfreeze()
+            timings[scenario].append(seconds)
+            if scenario == "kept":
+                kept = results
+    started = time.process_time()
+    wire = [payload.to_json() for result in kept for payload in result.payloads]
+    json_seconds = time.process_time() - started
+
+    payloads = sum(len(result.payloads) for result in kept)
+    problems = sum(len(result.problems) for result in kept)
+    lines = sum(
+        len(p.body["item"]["items"]) for r in kept for p in r.payloads if p.object_key == "sales_order"
+    )
+    if problems or payloads != 2 * options.graphs or lines != options.lines * options.graphs:
+        print(f"unexpected output: {payloads} payloads, {problems} problems, {lines} lines", file=sys.stderr)
+        return 1
+    summary: dict[str, dict[str, Any]] = {
+        name: {
+            "min": round(min(values), 3),
+            "median": round(statistics.median(values), 3),
+            "runs": [round(value, 3) for value in values],
+        }
+        for name, values in timings.items()
+    }
+    headline = statistics.median(timings["streamed"])
+    report = {
+        "graphs": options.graphs,
+        "order_lines_per_graph": options.lines,
+        "quote_lines_per_graph": options.lines + 1,
+        "payloads": payloads,
+        "sales_order_lines": lines,
+        "compile_cpu_seconds": round(compile_seconds, 4),
+        "map_cpu_seconds": summary,
+        "to_json_cpu_seconds": round(json_seconds, 3),
+        "goal_cpu_seconds": GOAL_SECONDS,
+        "within_goal": headline < GOAL_SECONDS,
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "wire_bytes": len(json.dumps(wire)),
+    }
+    rows = [
+        ("graphs mapped", f"{options.graphs:,} ({options.lines} order lines + 1 package header each)"),
+        ("payloads", f"{payloads:,} (customer + sales order), {lines:,} order lines"),
+        ("compile", f"{compile_seconds * 1000:.1f} ms CPU"),
+        *(
+            (
+                f"map: {name}",
+                f"min {values['min']:.3f} s, median {values['median']:.3f} s CPU "
+                f"({options.graphs / values['median']:,.0f} graphs/s)",
+            )
+            for name, values in summary.items()
+        ),
+        ("to_json (edge)", f"{json_seconds:.3f} s CPU for {payloads:,} payloads"),
+        (
+            "goal",
+            f"< {GOAL_SECONDS:.1f} s CPU (median, streamed): {'met' if report['within_goal'] else 'MISSED'}",
+        ),
+        (
+            "load average",
+            " ".join(str(value) for value in report["load_average"]) + f" on {os.cpu_count()} CPUs",
+        ),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+    options.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0 if report["within_goal"] else 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,34 @@
+"""The mapping engine: plain-data mappings, compiled once, applied to record graphs in either direction.
+
+Django-free on purpose: the models store a mapping's JSON, this package validates and runs it. The
+public surface is what is imported here; docs/mapping-transforms.md lists the transforms.
+
+>>> mapping = compile_mapping({"flow": "demo", "source": "Account", "objects": [{
+...     "key": "customer", "target": "customer", "external_id": {"source": "Id"},
+...     "fields": [{"id": "name", "target": "companyName", "source": "Name", "transforms": ["trim"]}]}]})
+>>> mapping.apply({"Id": "001A", "Name": " Acme "}).payloads[0].body
+{'companyName': 'Acme'}
+"""
+
+from sync.mapping.engine import CompiledMapping, compile_mapping
+from sync.mapping.lookups import MISSING, CachedDynamicLookup, LookupResolver, RecordingLookups, StaticLookups
+from sync.mapping.problems import MappingProblem, MappingValidationError, SpecProblem
+from sync.mapping.result import MappingResult, ObjectPayload, json_ready
+from sync.mapping.transforms import TRANSFORMS
+
+__all__ = [
+    "MISSING",
+    "TRANSFORMS",
+    "CachedDynamicLookup",
+    "CompiledMapping",
+    "LookupResolver",
+    "MappingProblem",
+    "MappingResult",
+    "MappingValidationError",
+    "ObjectPayload",
+    "RecordingLookups",
+    "SpecProblem",
+    "StaticLookups",
+    "compile_mapping",
+    "json_ready",
+]
