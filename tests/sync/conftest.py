@@ -1,0 +1,110 @@
+"""Connections to the simulators, stored and encrypted exactly as an admin would enter them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from simulators.core.runner import RunningSimulator, start_in_thread
+from simulators.dataset import Dataset
+from simulators.netsuite.seed import seed as seed_netsuite
+from simulators.netsuite.spec import DEFAULT_ACCOUNT_ID, DEMO_INTEGRATION
+from simulators.netsuite.spec import SPEC as NETSUITE_SPEC
+from simulators.salesforce.seed import seed as seed_salesforce
+from simulators.salesforce.spec import SPEC as SALESFORCE_SPEC
+from sync.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
+from sync.services.connections import connection_secrets_store
+from tests.simulators.conftest import netsuite_sim, salesforce_sim, simulator_dir  # noqa: F401
+
+SALESFORCE_DEMO = {
+    "username": "integration@concord.example",
+    "client_id": "3MVG9Concord.Demo.ConnectedApp",
+    "password": "concord-demo",
+    "security_token": "DEMOTOKEN",
+    "client_secret": "concord-demo-secret",
+}
+
+
+def salesforce_connection_for(running: RunningSimulator, *, name: str = "sf-sandbox") -> Connection:
+    connection = Connection(
+        name=name,
+        kind=ConnectionKind.SALESFORCE,
+        environment=ConnectionEnvironment.SANDBOX,
+        base_url=running.url,
+        auth_method=ConnectionAuth.SF_PASSWORD,
+        username=SALESFORCE_DEMO["username"],
+        client_id=SALESFORCE_DEMO["client_id"],
+        ca_bundle=Path(running.ca_file).read_text(),
+        read_timeout=30,
+    )
+    connection_secrets_store(
+        connection,
+        {key: SALESFORCE_DEMO[key] for key in ("password", "security_token", "client_secret")},
+    )
+    connection.save()
+    return connection
+
+
+def netsuite_connection_for(
+    running: RunningSimulator, *, name: str = "ns-sandbox", limit: int = 5
+) -> Connection:
+    connection = Connection(
+        name=name,
+        kind=ConnectionKind.NETSUITE,
+        environment=ConnectionEnvironment.SANDBOX,
+        base_url=running.url,
+        auth_method=ConnectionAuth.NS_TOKEN,
+        account_id=DEFAULT_ACCOUNT_ID,
+        client_id=DEMO_INTEGRATION.consumer_key,
+        ca_bundle=Path(running.ca_file).read_text(),
+        read_timeout=30,
+        concurrency_limit=limit,
+    )
+    connection_secrets_store(
+        connection,
+        {
+            "consumer_secret": DEMO_INTEGRATION.consumer_secret,
+            "token_id": DEMO_INTEGRATION.token_id,
+            "token_secret": DEMO_INTEGRATION.token_secret,
+        },
+    )
+    connection.save()
+    return connection
+
+
+# Small but complete: 12 accounts, 24 opportunities with CPQ quotes, and the matching NetSuite catalog.
+SEEDED = Dataset(seed=1, accounts=12, opportunities_per_account=2)
+
+
+@pytest.fixture
+def seeded_simulators(tmp_path: Path) -> Iterator[tuple[RunningSimulator, RunningSimulator]]:
+    """Both simulators, seeded with :data:`SEEDED`, serving from one data directory."""
+    data_dir = tmp_path / "seeded"
+    seed_salesforce(data_dir, SEEDED)
+    seed_netsuite(data_dir, SEEDED)
+    salesforce = start_in_thread(SALESFORCE_SPEC, data_dir)
+    netsuite = start_in_thread(NETSUITE_SPEC, data_dir)
+    yield salesforce, netsuite
+    salesforce.stop()
+    netsuite.stop()
+
+
+@pytest.fixture
+def seeded_connections(
+    db: None, seeded_simulators: tuple[RunningSimulator, RunningSimulator]
+) -> tuple[Connection, Connection]:
+    """Stored sandbox connections (Salesforce, NetSuite) to the seeded simulators."""
+    salesforce, netsuite = seeded_simulators
+    return salesforce_connection_for(salesforce), netsuite_connection_for(netsuite)
+
+
+@pytest.fixture
+def salesforce_connection(db: None, salesforce_sim: RunningSimulator) -> Connection:  # noqa: F811
+    return salesforce_connection_for(salesforce_sim)
+
+
+@pytest.fixture
+def netsuite_connection(db: None, netsuite_sim: RunningSimulator) -> Connection:  # noqa: F811
+    return netsuite_connection_for(netsuite_sim)
