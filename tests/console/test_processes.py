@@ -74,3 +74,6 @@ def test_it_runs_the_console_and_a_worker_in_the_demo() -> None:
     commands = {command.name: list(command.argv) for command in demo_commands(host="127.0.0.1", port=8000)}
     assert commands["web"][-3:] == ["runserver", "127.0.0.1:8000", "--noreload"]
     assert commands["worker"][-1] == "qcluster"
+    assert commands["salesforce-simulator"][1:4] == ["-m", "simulators", "salesforce"]
+    assert commands["netsuite-simulator"][1:4] == ["-m", "simulators", "netsuite"]
+    assert "--concurrency-limit" in commands["netsuite-simulator"]

@@ -1,4 +1,4 @@
-"""``make demo``: migrate, seed the personas, then run the console and its worker until Ctrl-C."""
+"""``make demo``: migrate, seed personas and simulators, then run everything until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -13,16 +13,23 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from console.demo import (
+    SimulatorPlan,
+    demo_connections_ensure,
+    simulator_commands,
+    simulator_data_ensure,
+)
 from console.management.commands.seed_personas import demo_password, persona_logins
 from console.processes import ChildCommand, ChildProcesses
 
 
-def demo_commands(*, host: str, port: int) -> list[ChildCommand]:
+def demo_commands(*, host: str, port: int, plan: SimulatorPlan | None = None) -> list[ChildCommand]:
     """Everything the demo runs side by side; each entry is one long-lived process (group)."""
     manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
     return [
         ChildCommand("web", [*manage, "runserver", f"{host}:{port}", "--noreload"]),
         ChildCommand("worker", [*manage, "qcluster"]),
+        *simulator_commands(plan or SimulatorPlan.default()),
     ]
 
 
@@ -32,6 +39,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--accounts", type=int, default=50, help="accounts seeded into the simulators")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -41,12 +49,22 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
         call_command("seed_personas", quiet_logins=True)
+        plan = SimulatorPlan.default()
+        for system, counts in simulator_data_ensure(plan, accounts=options["accounts"]).items():
+            self.stdout.write(
+                f"Seeded the {system} simulator: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+            )
+        demo_connections_ensure(plan)
+        self.stdout.write(
+            f"Sandbox connections: Salesforce {plan.url(plan.salesforce_port)}, "
+            f"NetSuite {plan.url(plan.netsuite_port)} (CA {plan.ca_file})"
+        )
 
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
 
-        children = ChildProcesses(demo_commands(host=host, port=port))
+        children = ChildProcesses(demo_commands(host=host, port=port, plan=plan))
         children.start()
         exit_code = 0
         try:

@@ -1,0 +1,133 @@
+"""What the demo sets up around the console: both simulators, their data, and sandbox connections.
+
+``manage.py simulate`` and ``manage.py demo`` share it, so the simulators a person starts by hand are
+the ones the demo would have started.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from console.processes import ChildCommand
+from simulators.core.tls import ensure_certificates
+from simulators.dataset import Dataset
+from simulators.netsuite.spec import DEFAULT_ACCOUNT_ID, DEMO_INTEGRATION
+from simulators.netsuite.store import database_path as netsuite_database
+from simulators.salesforce import login as salesforce_login
+from simulators.salesforce.store import database_path as salesforce_database
+from sync.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
+from sync.services.connections import connection_secrets_store
+
+
+@dataclass(frozen=True)
+class SimulatorPlan:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    salesforce_port: int = 8443
+    netsuite_port: int = 8444
+    # NetSuite's default for an integration without SuiteCloud Plus: the demo keeps it realistic.
+    netsuite_concurrency_limit: int = 5
+
+    @classmethod
+    def default(cls) -> SimulatorPlan:
+        return cls(data_dir=Path(settings.VAR_DIR) / "simulators")
+
+    def url(self, port: int) -> str:
+        return f"https://{self.host}:{port}"
+
+    @property
+    def ca_file(self) -> Path:
+        return ensure_certificates(self.data_dir / "tls").ca
+
+
+def simulator_commands(plan: SimulatorPlan) -> list[ChildCommand]:
+    """One long-lived process per simulator, serving HTTPS from ``plan.data_dir``."""
+    common = ["--host", plan.host, "--data-dir", str(plan.data_dir)]
+    python = [sys.executable, "-m", "simulators"]
+    return [
+        ChildCommand(
+            "salesforce-simulator", [*python, "salesforce", "--port", str(plan.salesforce_port), *common]
+        ),
+        ChildCommand(
+            "netsuite-simulator",
+            [
+                *python,
+                "netsuite",
+                "--port",
+                str(plan.netsuite_port),
+                "--concurrency-limit",
+                str(plan.netsuite_concurrency_limit),
+                *common,
+            ],
+        ),
+    ]
+
+
+def simulator_data_ensure(plan: SimulatorPlan, *, accounts: int, seed: int = 1) -> dict[str, dict[str, int]]:
+    """Seed both simulators' stores unless they already hold data; returns what was written."""
+    from simulators.netsuite.seed import seed as seed_netsuite
+    from simulators.salesforce.seed import seed as seed_salesforce
+
+    plan.data_dir.mkdir(parents=True, exist_ok=True)
+    dataset = Dataset(seed=seed, accounts=accounts, opportunities_per_account=2)
+    written: dict[str, dict[str, int]] = {}
+    if not salesforce_database(plan.data_dir).exists():
+        written["salesforce"] = seed_salesforce(plan.data_dir, dataset)
+    if not netsuite_database(plan.data_dir).exists():
+        written["netsuite"] = seed_netsuite(plan.data_dir, dataset)
+    return written
+
+
+@transaction.atomic
+def demo_connections_ensure(plan: SimulatorPlan) -> list[Connection]:
+    """Sandbox connections to the simulators with their demo credentials (created or brought up to date)."""
+    ca_bundle = plan.ca_file.read_text()
+    salesforce, _ = Connection.objects.update_or_create(
+        name="salesforce-sandbox",
+        defaults={
+            "kind": ConnectionKind.SALESFORCE,
+            "environment": ConnectionEnvironment.SANDBOX,
+            "base_url": plan.url(plan.salesforce_port),
+            "auth_method": ConnectionAuth.SF_PASSWORD,
+            "username": salesforce_login.DEMO_USERNAME,
+            "client_id": salesforce_login.DEMO_CLIENT_ID,
+            "ca_bundle": ca_bundle,
+        },
+    )
+    connection_secrets_store(
+        salesforce,
+        {
+            "password": salesforce_login.DEMO_PASSWORD,
+            "security_token": salesforce_login.DEMO_SECURITY_TOKEN,
+            "client_secret": salesforce_login.DEMO_CLIENT_SECRET,
+        },
+    )
+    salesforce.save()
+    netsuite, _ = Connection.objects.update_or_create(
+        name="netsuite-sandbox",
+        defaults={
+            "kind": ConnectionKind.NETSUITE,
+            "environment": ConnectionEnvironment.SANDBOX,
+            "base_url": plan.url(plan.netsuite_port),
+            "auth_method": ConnectionAuth.NS_TOKEN,
+            "account_id": DEFAULT_ACCOUNT_ID,
+            "client_id": DEMO_INTEGRATION.consumer_key,
+            "ca_bundle": ca_bundle,
+            "concurrency_limit": plan.netsuite_concurrency_limit,
+        },
+    )
+    connection_secrets_store(
+        netsuite,
+        {
+            "consumer_secret": DEMO_INTEGRATION.consumer_secret,
+            "token_id": DEMO_INTEGRATION.token_id,
+            "token_secret": DEMO_INTEGRATION.token_secret,
+        },
+    )
+    netsuite.save()
+    return [salesforce, netsuite]
