@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -83,51 +84,70 @@ def simulator_data_ensure(plan: SimulatorPlan, *, accounts: int, seed: int = 1) 
     return written
 
 
-@transaction.atomic
-def demo_connections_ensure(plan: SimulatorPlan) -> list[Connection]:
-    """Sandbox connections to the simulators with their demo credentials (created or brought up to date)."""
-    ca_bundle = plan.ca_file.read_text()
-    salesforce, _ = Connection.objects.update_or_create(
-        name="salesforce-sandbox",
-        defaults={
-            "kind": ConnectionKind.SALESFORCE,
-            "environment": ConnectionEnvironment.SANDBOX,
-            "base_url": plan.url(plan.salesforce_port),
-            "auth_method": ConnectionAuth.SF_PASSWORD,
-            "username": salesforce_login.DEMO_USERNAME,
-            "client_id": salesforce_login.DEMO_CLIENT_ID,
-            "ca_bundle": ca_bundle,
-        },
-    )
-    connection_secrets_store(
-        salesforce,
+def _simulator_settings(system: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The connection fields and secrets that sign in to a simulator with its demo credentials."""
+    if system == "salesforce":
+        return (
+            {
+                "kind": ConnectionKind.SALESFORCE,
+                "auth_method": ConnectionAuth.SF_PASSWORD,
+                "username": salesforce_login.DEMO_USERNAME,
+                "client_id": salesforce_login.DEMO_CLIENT_ID,
+            },
+            {
+                "password": salesforce_login.DEMO_PASSWORD,
+                "security_token": salesforce_login.DEMO_SECURITY_TOKEN,
+                "client_secret": salesforce_login.DEMO_CLIENT_SECRET,
+            },
+        )
+    return (
         {
-            "password": salesforce_login.DEMO_PASSWORD,
-            "security_token": salesforce_login.DEMO_SECURITY_TOKEN,
-            "client_secret": salesforce_login.DEMO_CLIENT_SECRET,
-        },
-    )
-    salesforce.save()
-    netsuite, _ = Connection.objects.update_or_create(
-        name="netsuite-sandbox",
-        defaults={
             "kind": ConnectionKind.NETSUITE,
-            "environment": ConnectionEnvironment.SANDBOX,
-            "base_url": plan.url(plan.netsuite_port),
             "auth_method": ConnectionAuth.NS_TOKEN,
             "account_id": DEFAULT_ACCOUNT_ID,
             "client_id": DEMO_INTEGRATION.consumer_key,
-            "ca_bundle": ca_bundle,
-            "concurrency_limit": plan.netsuite_concurrency_limit,
         },
-    )
-    connection_secrets_store(
-        netsuite,
         {
             "consumer_secret": DEMO_INTEGRATION.consumer_secret,
             "token_id": DEMO_INTEGRATION.token_id,
             "token_secret": DEMO_INTEGRATION.token_secret,
         },
     )
-    netsuite.save()
-    return [salesforce, netsuite]
+
+
+@transaction.atomic
+def simulator_connection_ensure(
+    system: str, *, name: str, url: str, ca_bundle: str, concurrency_limit: int = 5
+) -> Connection:
+    """A sandbox connection to a running simulator (created, or brought up to date)."""
+    fields, secrets = _simulator_settings(system)
+    connection, _ = Connection.objects.update_or_create(
+        name=name,
+        defaults={
+            **fields,
+            "environment": ConnectionEnvironment.SANDBOX,
+            "base_url": url,
+            "ca_bundle": ca_bundle,
+            "concurrency_limit": concurrency_limit,
+        },
+    )
+    connection_secrets_store(connection, secrets)
+    connection.save()
+    return connection
+
+
+def demo_connections_ensure(plan: SimulatorPlan) -> list[Connection]:
+    """The demo's sandbox connections to both simulators."""
+    ca_bundle = plan.ca_file.read_text()
+    return [
+        simulator_connection_ensure(
+            "salesforce", name="salesforce-sandbox", url=plan.url(plan.salesforce_port), ca_bundle=ca_bundle
+        ),
+        simulator_connection_ensure(
+            "netsuite",
+            name="netsuite-sandbox",
+            url=plan.url(plan.netsuite_port),
+            ca_bundle=ca_bundle,
+            concurrency_limit=plan.netsuite_concurrency_limit,
+        ),
+    ]

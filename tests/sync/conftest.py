@@ -7,71 +7,29 @@ from pathlib import Path
 
 import pytest
 
+from console.demo import simulator_connection_ensure
 from simulators.core.runner import RunningSimulator, start_in_thread
 from simulators.dataset import Dataset
 from simulators.netsuite.seed import seed as seed_netsuite
-from simulators.netsuite.spec import DEFAULT_ACCOUNT_ID, DEMO_INTEGRATION
 from simulators.netsuite.spec import SPEC as NETSUITE_SPEC
 from simulators.salesforce.seed import seed as seed_salesforce
 from simulators.salesforce.spec import SPEC as SALESFORCE_SPEC
-from sync.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
-from sync.services.connections import connection_secrets_store
+from sync.models import Connection
 from tests.simulators.conftest import netsuite_sim, salesforce_sim, simulator_dir  # noqa: F401
-
-SALESFORCE_DEMO = {
-    "username": "integration@concord.example",
-    "client_id": "3MVG9Concord.Demo.ConnectedApp",
-    "password": "concord-demo",
-    "security_token": "DEMOTOKEN",
-    "client_secret": "concord-demo-secret",
-}
 
 
 def salesforce_connection_for(running: RunningSimulator, *, name: str = "sf-sandbox") -> Connection:
-    connection = Connection(
-        name=name,
-        kind=ConnectionKind.SALESFORCE,
-        environment=ConnectionEnvironment.SANDBOX,
-        base_url=running.url,
-        auth_method=ConnectionAuth.SF_PASSWORD,
-        username=SALESFORCE_DEMO["username"],
-        client_id=SALESFORCE_DEMO["client_id"],
-        ca_bundle=Path(running.ca_file).read_text(),
-        read_timeout=30,
-    )
-    connection_secrets_store(
-        connection,
-        {key: SALESFORCE_DEMO[key] for key in ("password", "security_token", "client_secret")},
-    )
-    connection.save()
-    return connection
+    ca_bundle = Path(running.ca_file).read_text()
+    return simulator_connection_ensure("salesforce", name=name, url=running.url, ca_bundle=ca_bundle)
 
 
 def netsuite_connection_for(
     running: RunningSimulator, *, name: str = "ns-sandbox", limit: int = 5
 ) -> Connection:
-    connection = Connection(
-        name=name,
-        kind=ConnectionKind.NETSUITE,
-        environment=ConnectionEnvironment.SANDBOX,
-        base_url=running.url,
-        auth_method=ConnectionAuth.NS_TOKEN,
-        account_id=DEFAULT_ACCOUNT_ID,
-        client_id=DEMO_INTEGRATION.consumer_key,
-        ca_bundle=Path(running.ca_file).read_text(),
-        read_timeout=30,
-        concurrency_limit=limit,
+    ca_bundle = Path(running.ca_file).read_text()
+    return simulator_connection_ensure(
+        "netsuite", name=name, url=running.url, ca_bundle=ca_bundle, concurrency_limit=limit
     )
-    connection_secrets_store(
-        connection,
-        {
-            "consumer_secret": DEMO_INTEGRATION.consumer_secret,
-            "token_id": DEMO_INTEGRATION.token_id,
-            "token_secret": DEMO_INTEGRATION.token_secret,
-        },
-    )
-    connection.save()
-    return connection
 
 
 # Small but complete: 12 accounts, 24 opportunities with CPQ quotes, and the matching NetSuite catalog.
