@@ -8,6 +8,7 @@ limit. Writes Concord relies on are ``eid:`` upserts, which are idempotent and s
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -34,6 +35,12 @@ from sync.connectors.transport import (
 )
 
 SYSTEM = "netsuite"
+
+# At DEBUG these two log every signed request: the Authorization header (the token id in clear), the
+# signature base string and the client's repr. Someone turning on DEBUG to chase a sync problem must not
+# put credentials into the logs, so they never log below INFO.
+for _noisy in ("oauthlib", "requests_oauthlib"):
+    logging.getLogger(_noisy).setLevel(logging.INFO)
 PAGE_LIMIT = 1000
 SUITEQL_ROW_CAP = 100_000
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from auditlog.context import auditlog_value, set_actor
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -94,9 +96,35 @@ EDITABLE_FIELDS = (
 )
 
 
+def auth_method_problem(*, kind: str, auth_method: str) -> str | None:
+    """Why ``auth_method`` cannot sign in to a ``kind`` system, or ``None`` when it can."""
+    expected = next((k for method, k in AUTH_KIND.items() if method == auth_method), None)
+    if expected is None or expected == kind:
+        return None
+    label = dict(ConnectionAuth.choices).get(auth_method, auth_method)
+    return f"{label} does not sign in to {dict(ConnectionKind.choices).get(kind, kind)}."
+
+
 def _require_manager(actor: User) -> None:
     if not actor.has_perm(MANAGE_CONNECTIONS):
         raise PermissionDenied("Only admins create or change connections.")
+
+
+@contextmanager
+def _audited_as(actor: User) -> Iterator[None]:
+    """Record ``actor`` on the audit entries written inside (commands and tasks have no middleware).
+
+    Inside a request the middleware's remote address is kept, and its context restored afterwards.
+    """
+    try:
+        previous = auditlog_value.get()
+    except LookupError:
+        previous = None
+    context = previous or {}
+    with set_actor(actor, remote_addr=context.get("remote_addr"), remote_port=context.get("remote_port")):
+        yield
+    if previous is not None:
+        auditlog_value.set(previous)
 
 
 def _apply(connection: Connection, fields: Mapping[str, Any], secrets: Mapping[str, str] | None) -> None:
@@ -105,11 +133,9 @@ def _apply(connection: Connection, fields: Mapping[str, Any], secrets: Mapping[s
         raise ValueError(f"not an editable connection field: {', '.join(unknown)}")
     for name, value in fields.items():
         setattr(connection, name, value)
-    expected_kind = next((kind for auth, kind in AUTH_KIND.items() if auth == connection.auth_method), None)
-    if expected_kind not in (None, connection.kind):
-        raise ValidationError(
-            {"auth_method": f"{connection.get_auth_method_display()} does not sign in to {connection.kind}."}
-        )
+    problem = auth_method_problem(kind=connection.kind, auth_method=connection.auth_method)
+    if problem:
+        raise ValidationError({"auth_method": problem})
     connection.full_clean()  # before the secrets: they are keyed by a valid auth method
     try:
         changed = connection_secrets_store(connection, {k: v for k, v in (secrets or {}).items() if v})
@@ -125,7 +151,7 @@ def connection_create(*, actor: User, secrets: Mapping[str, str] | None = None, 
     _require_manager(actor)
     connection = Connection()
     _apply(connection, fields, secrets)
-    with transaction.atomic():
+    with _audited_as(actor), transaction.atomic():
         connection.save()
     return connection
 
@@ -135,7 +161,7 @@ def connection_update(
 ) -> Connection:
     """Change a connection. A blank secret keeps the stored value; one entry per change is audited."""
     _require_manager(actor)
-    with transaction.atomic():
+    with _audited_as(actor), transaction.atomic():
         # Work on the stored row, locked, so two admins saving at once cannot lose each other's secrets.
         stored = Connection.objects.select_for_update().get(pk=connection.pk)
         _apply(stored, fields, secrets)
@@ -149,7 +175,7 @@ def connection_deactivate(*, actor: User, connection: Connection) -> Connection:
     if not connection.is_active:
         return connection
     connection.is_active = False
-    with transaction.atomic():
+    with _audited_as(actor), transaction.atomic():
         connection.save(update_fields=["is_active", "updated_at"])
     return connection
 
