@@ -128,6 +128,7 @@ def test_no_page_ever_shows_a_secret(
         for client in (admin_client, auditor_client)
         for url in ("/sync/connections/", f"/sync/connections/{stored.pk}/", "/governance/")
     ]
+    pages.append(admin_client.get("/sync/connections/new/").content.decode())
     pages.append(
         admin_client.post(f"/sync/connections/{stored.pk}/", _form(), HTTP_HX_REQUEST="true").content.decode()
     )

@@ -60,6 +60,13 @@ def test_it_reports_nothing_listening_on_a_wrong_port(
     assert Connection.objects.get(pk=connection.pk).last_test_ok is False
 
 
+def test_it_reports_a_host_name_that_does_not_resolve(netsuite_connection: Connection) -> None:
+    _set(netsuite_connection, base_url="https://concord-test.invalid")  # .invalid never resolves (RFC 6761)
+    result = connection_test(connection=netsuite_connection)
+    assert (result.ok, result.diagnosis) == (False, "UNREACHABLE")
+    assert "does not resolve (DNS)" in result.message
+
+
 @pytest.mark.parametrize("side", ["salesforce", "netsuite"])
 def test_it_reports_a_wrong_api_path(
     side: str, salesforce_connection: Connection, netsuite_connection: Connection
