@@ -7,6 +7,7 @@ credentials, a clock that differs from NetSuite's), with the steps and their tim
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from sync.connectors.errors import ConfigurationError, ConnectorError
 from sync.connectors.transport import RetryPolicy
 from sync.models import Connection, ConnectionKind
 from sync.services.connections import ConnectionMisconfigured, netsuite_connector, salesforce_connector
+
+logger = logging.getLogger(__name__)
 
 # A test should answer in seconds: one attempt, no back-off (a flaky network shows as a failure to retry).
 TEST_RETRY = RetryPolicy(max_attempts=1)
@@ -78,6 +81,13 @@ def connection_test(*, connection: Connection, actor: User | None = None) -> Con
         last_tested_at=timezone.now(), last_test_ok=result.ok, last_test_message=result.message + total
     )
     connection.refresh_from_db(fields=["last_tested_at", "last_test_ok", "last_test_message"])
+    logger.info(
+        "connection test of %s by %s: %s %s",
+        connection.name,
+        actor.get_username() if actor is not None else "a command",
+        result.diagnosis,
+        result.message,
+    )
     return result
 
 
