@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
+from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -174,6 +175,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
         lines = [f"HTTP/1.1 {response.status} {reason}"]
         has_length = False
+        if not any(key.lower() == "date" for key, _ in response.headers):
+            # Like every origin server with a clock (RFC 9110 6.6.1); clients use it to spot clock skew.
+            lines.append(f"Date: {formatdate(usegmt=True)}")
         for key, value in response.headers:
             has_length = has_length or key.lower() == "content-length"
             lines.append(f"{key}: {value}")

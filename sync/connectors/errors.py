@@ -27,6 +27,9 @@ class ConnectorError(Exception):
     # The request may have been applied although we saw no answer (time-out after sending, dropped reply).
     ambiguous: bool = False
     details: list[dict[str, Any]] = field(default_factory=list)
+    # On a refused login: server clock minus the time we signed with (seconds), when both were visible.
+    # OAuth 1.0a signatures carry a timestamp the server rejects when the clocks differ too much.
+    clock_skew: float | None = None
 
     def __post_init__(self) -> None:
         super().__init__(str(self))

@@ -8,10 +8,13 @@ limit. Writes Concord relies on are ``eid:`` upserts, which are idempotent and s
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -32,6 +35,12 @@ from sync.connectors.transport import (
 )
 
 SYSTEM = "netsuite"
+
+# At DEBUG these two log every signed request: the Authorization header (the token id in clear), the
+# signature base string and the client's repr. Someone turning on DEBUG to chase a sync problem must not
+# put credentials into the logs, so they never log below INFO.
+for _noisy in ("oauthlib", "requests_oauthlib"):
+    logging.getLogger(_noisy).setLevel(logging.INFO)
 PAGE_LIMIT = 1000
 SUITEQL_ROW_CAP = 100_000
 
@@ -151,12 +160,31 @@ class NetSuiteConnector:
         )
         return _id_from_location(answer)
 
-    def upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
-        """Create or update by externalId (``PUT .../eid:<id>``); returns the internal id. Idempotent."""
+    def upsert(
+        self,
+        record_type: str,
+        external_id: str,
+        body: dict[str, Any],
+        *,
+        replace: list[str] | str | None = None,
+    ) -> str:
+        """Create or update by externalId (``PUT .../eid:<id>``); returns the internal id. Idempotent.
+
+        ``replace`` names sublists (e.g. ``"item"``) whose lines the body replaces: without it NetSuite
+        adds the sent lines to the stored ones, so a retried order upsert would double its lines.
+        """
         if not external_id:
             raise ConfigurationError("an upsert needs a non-empty external id")
         path = f"record/v1/{_type(record_type)}/eid:{quote(external_id, safe='')}"
-        answer = self._call("PUT", path, json_body=body, operation=f"upsert {record_type}", idempotent=True)
+        names = [replace] if isinstance(replace, str) else list(replace or [])
+        answer = self._call(
+            "PUT",
+            path,
+            json_body=body,
+            params={"replace": ",".join(names)} if names else None,
+            operation=f"upsert {record_type}",
+            idempotent=True,
+        )
         return _id_from_location(answer)
 
     def patch(
@@ -449,7 +477,26 @@ def error_from_response(answer: requests.Response, operation: str) -> ConnectorE
         # A 5xx may come after the work was done; refusals (429) come before any work.
         ambiguous=status >= 500,
         details=details,
+        clock_skew=_clock_skew(answer) if status == 401 else None,
     )
+
+
+_OAUTH_TIMESTAMP = re.compile(r'oauth_timestamp="(\d+)"')
+
+
+def _clock_skew(answer: requests.Response) -> float | None:
+    """Server ``Date`` minus the ``oauth_timestamp`` we signed with (NetSuite never says why it refused)."""
+    request = getattr(answer, "request", None)
+    header = request.headers.get("Authorization", "") if request is not None else ""
+    signed = _OAUTH_TIMESTAMP.search(header if isinstance(header, str) else header.decode("latin-1"))
+    server_date = answer.headers.get("Date")
+    if not signed or not server_date:
+        return None
+    try:
+        server_time = parsedate_to_datetime(server_date).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return server_time - int(signed.group(1))
 
 
 def _type(record_type: str) -> str:

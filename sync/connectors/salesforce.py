@@ -239,9 +239,12 @@ class SalesforceConnector:
         if answer.status_code != 200:
             try:
                 body = answer.json()
-                message = f"{body.get('error')}: {body.get('error_description')}"
-                code = str(body.get("error") or "").upper()
             except ValueError:
+                body = None
+            if isinstance(body, dict) and body.get("error"):
+                message = f"{body.get('error')}: {body.get('error_description')}"
+                code = str(body["error"]).upper()
+            else:  # not the token endpoint (a wrong login URL answers with a page or an API error)
                 message, code = answer.text[:200] or answer.reason, f"HTTP_{answer.status_code}"
             raise ConnectorError(
                 SYSTEM,

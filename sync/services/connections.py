@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from auditlog.context import auditlog_value, set_actor
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
 
+from governance.roles import MANAGE_CONNECTIONS
 from governance.secrets import decrypt, encrypt
 from sync.concurrency import LimiterSettings, slots_for
 from sync.connectors.netsuite import MachineToMachineAuth, NetSuiteConfig, NetSuiteConnector, TokenAuth
@@ -22,8 +31,9 @@ from sync.connectors.salesforce import (
     SalesforceConfig,
     SalesforceConnector,
 )
-from sync.connectors.transport import RequestObserver
+from sync.connectors.transport import RequestObserver, RetryPolicy
 from sync.models import Connection, ConnectionAuth, ConnectionKind
+from sync.models.connections import AUTH_KIND
 
 # The secret parameters of each auth method; everything else about a connection is plain config.
 SECRET_FIELDS: dict[str, tuple[str, ...]] = {
@@ -47,9 +57,10 @@ def connection_secrets(connection: Connection) -> dict[str, str]:
     return values
 
 
-def connection_secrets_store(connection: Connection, values: dict[str, str]) -> list[str]:
+def connection_secrets_store(connection: Connection, values: Mapping[str, str]) -> list[str]:
     """Merge ``values`` into the stored secrets (blank values keep what is stored); not saved here.
 
+    Secrets the connection's auth method does not use (left from a previous method) are dropped.
     Returns the names of the secrets that changed, so the caller can record that (never the values).
     """
     allowed = SECRET_FIELDS[connection.auth_method]
@@ -57,11 +68,116 @@ def connection_secrets_store(connection: Connection, values: dict[str, str]) -> 
     if unknown:
         raise ConnectionMisconfigured(f"{connection.auth_method} has no secret named {', '.join(unknown)}")
     current = connection_secrets(connection)
-    changed = [name for name, value in values.items() if value and current.get(name) != value]
+    changed = sorted(name for name in current if name not in allowed)
+    current = {name: value for name, value in current.items() if name in allowed}
+    changed += [name for name, value in values.items() if value and current.get(name) != value]
     current.update({name: value for name, value in values.items() if value})
     connection.secrets = encrypt(json.dumps(current, sort_keys=True)) if current else ""
     connection.secret_keys = sorted(current)
     return changed
+
+
+# What a person may set on a connection (secrets go through ``secrets=``, test results are never set).
+EDITABLE_FIELDS = (
+    "name",
+    "kind",
+    "environment",
+    "base_url",
+    "auth_method",
+    "account_id",
+    "client_id",
+    "username",
+    "certificate_id",
+    "api_version",
+    "ca_bundle",
+    "connect_timeout",
+    "read_timeout",
+    "concurrency_limit",
+)
+
+
+def auth_method_problem(*, kind: str, auth_method: str) -> str | None:
+    """Why ``auth_method`` cannot sign in to a ``kind`` system, or ``None`` when it can."""
+    expected = next((k for method, k in AUTH_KIND.items() if method == auth_method), None)
+    if expected is None or expected == kind:
+        return None
+    label = dict(ConnectionAuth.choices).get(auth_method, auth_method)
+    return f"{label} does not sign in to {dict(ConnectionKind.choices).get(kind, kind)}."
+
+
+def _require_manager(actor: User) -> None:
+    if not actor.has_perm(MANAGE_CONNECTIONS):
+        raise PermissionDenied("Only admins create or change connections.")
+
+
+@contextmanager
+def _audited_as(actor: User) -> Iterator[None]:
+    """Record ``actor`` on the audit entries written inside (commands and tasks have no middleware).
+
+    Inside a request the middleware's remote address is kept, and its context restored afterwards.
+    """
+    try:
+        previous = auditlog_value.get()
+    except LookupError:
+        previous = None
+    context = previous or {}
+    with set_actor(actor, remote_addr=context.get("remote_addr"), remote_port=context.get("remote_port")):
+        yield
+    if previous is not None:
+        auditlog_value.set(previous)
+
+
+def _apply(connection: Connection, fields: Mapping[str, Any], secrets: Mapping[str, str] | None) -> None:
+    unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise ValueError(f"not an editable connection field: {', '.join(unknown)}")
+    for name, value in fields.items():
+        setattr(connection, name, value)
+    problem = auth_method_problem(kind=connection.kind, auth_method=connection.auth_method)
+    if problem:
+        raise ValidationError({"auth_method": problem})
+    connection.full_clean()  # before the secrets: they are keyed by a valid auth method
+    try:
+        changed = connection_secrets_store(connection, {k: v for k, v in (secrets or {}).items() if v})
+    except ConnectionMisconfigured as exc:
+        raise ValidationError(str(exc)) from exc
+    if changed:
+        # The audit trail shows this timestamp (and secret_keys) changing; it never sees a value.
+        connection.secrets_changed_at = timezone.now()
+
+
+def connection_create(*, actor: User, secrets: Mapping[str, str] | None = None, **fields: Any) -> Connection:
+    """A new connection; ``secrets`` holds the auth method's secret parameters (see SECRET_FIELDS)."""
+    _require_manager(actor)
+    connection = Connection()
+    _apply(connection, fields, secrets)
+    with _audited_as(actor), transaction.atomic():
+        connection.save()
+    return connection
+
+
+def connection_update(
+    *, actor: User, connection: Connection, secrets: Mapping[str, str] | None = None, **fields: Any
+) -> Connection:
+    """Change a connection. A blank secret keeps the stored value; one entry per change is audited."""
+    _require_manager(actor)
+    with _audited_as(actor), transaction.atomic():
+        # Work on the stored row, locked, so two admins saving at once cannot lose each other's secrets.
+        stored = Connection.objects.select_for_update().get(pk=connection.pk)
+        _apply(stored, fields, secrets)
+        stored.save()
+    return stored
+
+
+def connection_deactivate(*, actor: User, connection: Connection) -> Connection:
+    """Stop using a connection (kept for the audit trail and the jobs that used it)."""
+    _require_manager(actor)
+    if not connection.is_active:
+        return connection
+    connection.is_active = False
+    with _audited_as(actor), transaction.atomic():
+        connection.save(update_fields=["is_active", "updated_at"])
+    return connection
 
 
 def ca_bundle_path(pem: str) -> str | None:
@@ -86,9 +202,9 @@ def _require(connection: Connection, secrets: dict[str, str], *names: str) -> No
 
 
 def salesforce_connector(
-    connection: Connection, *, observer: RequestObserver | None = None
+    connection: Connection, *, observer: RequestObserver | None = None, retry: RetryPolicy | None = None
 ) -> SalesforceConnector:
-    """A Salesforce client for ``connection`` (one per thread)."""
+    """A Salesforce client for ``connection`` (one per thread); ``retry`` overrides the default policy."""
     if connection.kind != ConnectionKind.SALESFORCE:
         raise ConnectionMisconfigured(f"connection {connection.name!r} is not a Salesforce connection")
     secrets = connection_secrets(connection)
@@ -119,12 +235,17 @@ def salesforce_connector(
         ca_bundle=ca_bundle_path(connection.ca_bundle),
         connect_timeout=connection.connect_timeout,
         read_timeout=connection.read_timeout,
+        retry=retry or RetryPolicy(),
     )
     return SalesforceConnector(config, observer=observer)
 
 
 def netsuite_connector(
-    connection: Connection, *, observer: RequestObserver | None = None, limited: bool = True
+    connection: Connection,
+    *,
+    observer: RequestObserver | None = None,
+    limited: bool = True,
+    retry: RetryPolicy | None = None,
 ) -> NetSuiteConnector:
     """A NetSuite client for ``connection``, sharing its concurrency limit with every other worker."""
     if connection.kind != ConnectionKind.NETSUITE:
@@ -155,6 +276,7 @@ def netsuite_connector(
         ca_bundle=ca_bundle_path(connection.ca_bundle),
         connect_timeout=connection.connect_timeout,
         read_timeout=connection.read_timeout,
+        retry=retry or RetryPolicy(),
     )
     slots = None
     if limited:
