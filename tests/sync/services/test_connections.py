@@ -26,7 +26,6 @@ from sync.services.connections import (
     netsuite_connector,
     salesforce_connector,
 )
-from tests.sync.conftest import SALESFORCE_DEMO
 
 TOKEN_SECRET = "ns-token-secret-plaintext-7d1e"
 
@@ -168,7 +167,7 @@ def test_rotate_field_keys_moves_every_secret_to_the_new_key(admin: User, capsys
         first = connection_create(actor=admin, secrets=NETSUITE_SECRETS, **NETSUITE_FIELDS)
         second = connection_create(
             actor=admin,
-            secrets={key: SALESFORCE_DEMO[key] for key in ("password", "client_secret")},
+            secrets={"password": "sf-password", "client_secret": "sf-client-secret"},
             name="sf-prod",
             kind="salesforce",
             environment="production",
@@ -185,7 +184,7 @@ def test_rotate_field_keys_moves_every_secret_to_the_new_key(admin: User, capsys
     assert "re-encrypted 2 secret(s)" in capsys.readouterr().out
     with _keys(new):
         assert connection_secrets(Connection.objects.get(pk=first.pk)) == NETSUITE_SECRETS
-        assert connection_secrets(Connection.objects.get(pk=second.pk))["password"] == "concord-demo"
+        assert connection_secrets(Connection.objects.get(pk=second.pk))["password"] == "sf-password"
 
 
 def test_rotate_field_keys_reports_secrets_no_key_opens(admin: User) -> None:
