@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from auditlog.context import disable_auditlog
 from django.db import transaction
 
+from governance.models import AuditEntry
 from sync.mapping import CompiledMapping, MappingValidationError, SpecProblem, compile_mapping
 from sync.mapping.spec import FORMAT
 from sync.models import FieldMapping, LookupTable, MappingFrozen, MappingVersion, ObjectMapping, ValueKind
@@ -123,41 +125,68 @@ def field_row_values(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def spec_rows_replace(*, version: MappingVersion, spec: dict[str, Any]) -> None:
-    """Replace the rows of the draft ``version`` with those of ``spec`` (already validated)."""
+def spec_rows_replace(
+    *, version: MappingVersion, spec: dict[str, Any], user: Any = None, event: str = "import"
+) -> None:
+    """Replace the rows of the draft ``version`` with those of ``spec`` (already validated).
+
+    The rows are written in bulk (a flow has a hundred rows, copied on every new draft), so auditlog's
+    per-row entries are replaced by one explicit entry for the whole replacement; the version's export
+    shows exactly what it holds.
+    """
     if not version.is_editable:
         raise MappingFrozen(f"{version} is {version.status}: only a draft's rows change")
-    with transaction.atomic():
-        for old in version.object_mappings.all():
-            old.delete()
+    with transaction.atomic(), disable_auditlog():
+        before = FieldMapping.objects.filter(object_mapping__version=version).count()
+        FieldMapping.objects.filter(object_mapping__version=version).delete()
+        version.object_mappings.all().delete()
         version.description = str(spec.get("description", ""))
         version.save(update_fields=["description"])
-        for order, data in enumerate(spec["objects"], start=1):
-            obj = ObjectMapping.objects.create(
-                version=version,
-                order=order,
-                key=data["key"],
-                target=data["target"],
-                source_path=data.get("source_path", ""),
-                for_each=data.get("for_each") or "",
-                where=data.get("where"),
-                external_id=data.get("external_id"),
-                external_id_field=data.get("external_id_field") or "",
-                mode=data.get("mode", "upsert"),
-                depends_on=list(data.get("depends_on") or []),
-                source_id=data.get("source_id", ""),
-                description=data.get("description", ""),
-            )
-            _rows_create(obj, data["fields"], None)
-
-
-def _rows_create(obj: ObjectMapping, rows: list[dict[str, Any]], parent: FieldMapping | None) -> None:
-    for order, data in enumerate(rows, start=1):
-        row = FieldMapping.objects.create(
-            object_mapping=obj, parent=parent, order=order, **field_row_values(data)
+        objects = ObjectMapping.objects.bulk_create(
+            [
+                ObjectMapping(
+                    version=version,
+                    order=order,
+                    key=data["key"],
+                    target=data["target"],
+                    source_path=data.get("source_path", ""),
+                    for_each=data.get("for_each") or "",
+                    where=data.get("where"),
+                    external_id=data.get("external_id"),
+                    external_id_field=data.get("external_id_field") or "",
+                    mode=data.get("mode", "upsert"),
+                    depends_on=list(data.get("depends_on") or []),
+                    source_id=data.get("source_id", ""),
+                    description=data.get("description", ""),
+                )
+                for order, data in enumerate(spec["objects"], start=1)
+            ]
         )
-        if row.kind == ValueKind.GROUP:
-            _rows_create(obj, data.get("fields") or [], row)
+        level: list[tuple[ObjectMapping, FieldMapping | None, list[Any]]] = [
+            (obj, None, data["fields"]) for obj, data in zip(objects, spec["objects"], strict=True)
+        ]
+        created = 0
+        while level:
+            pending = [
+                (FieldMapping(object_mapping=obj, parent=parent, order=order, **field_row_values(row)), row)
+                for obj, parent, rows in level
+                for order, row in enumerate(rows, start=1)
+            ]
+            made = FieldMapping.objects.bulk_create([row for row, _ in pending])
+            created += len(made)
+            level = [
+                (row.object_mapping, row, data.get("fields") or [])
+                for row, (_, data) in zip(made, pending, strict=True)
+                if row.kind == ValueKind.GROUP
+            ]
+        AuditEntry.objects.log_create(
+            version,
+            force_log=True,
+            action=AuditEntry.Action.UPDATE,
+            actor=user if getattr(user, "is_authenticated", False) else None,
+            changes={"rows": [before, created]},
+            additional_data={"event": event, "objects": [obj.key for obj in objects]},
+        )
 
 
 def lookup_table_names() -> set[str]:

@@ -101,7 +101,9 @@ def version_create_draft(
             description=source.description if source else flow.description,
         )
         if source is not None:
-            spec_rows_replace(version=version, spec=version_spec(source))
+            spec_rows_replace(
+                version=version, spec=version_spec(source), user=user, event=f"copy of v{source.number}"
+            )
     return version
 
 
@@ -117,7 +119,7 @@ def version_import(*, version: MappingVersion, spec: Any, user: Any) -> MappingV
     if spec.get("flow") != version.flow.key:
         raise ValidationError(f"this JSON maps flow {spec.get('flow')!r}, not {version.flow.key!r}")
     with transaction.atomic():
-        spec_rows_replace(version=version, spec=spec)
+        spec_rows_replace(version=version, spec=spec, user=user)
         version_touched(version=version, user=user)
     return version
 
@@ -250,7 +252,7 @@ def version_rollback(*, to: MappingVersion, user: Any, reason: str) -> MappingVe
             approved_by=to.approved_by,
             approved_at=to.approved_at,
         )
-        spec_rows_replace(version=version, spec=spec)
+        spec_rows_replace(version=version, spec=spec, user=user, event=f"rollback copy of v{to.number}")
         _supersede(version, user=user, reason=reason)
         _transition(
             version,

@@ -53,7 +53,12 @@ def test_it_walks_a_version_to_published_with_four_eyes(
     draft.refresh_from_db()
     assert draft.status == VersionStatus.PUBLISHED and draft.approved_by == finance
     assert opportunity_flow.versions.get(number=1).status == VersionStatus.SUPERSEDED
-    assert _events(draft) == [("submit", "revops"), ("approve", "finance"), ("publish", "admin")]
+    assert _events(draft) == [
+        ("copy of v1", "revops"),
+        ("submit", "revops"),
+        ("approve", "finance"),
+        ("publish", "admin"),
+    ]
     version, compiled = published_mapping("opportunity_to_netsuite")
     assert version == draft
     assert compiled.spec["objects"][-1]["fields"][5]["constant"] == "Concord"
@@ -119,7 +124,7 @@ def test_it_rolls_back_by_republishing_an_earlier_version_as_a_copy(
     assert rolled.number == 3 and rolled.based_on == first and rolled.status == VersionStatus.PUBLISHED
     assert MappingVersion.objects.get(pk=draft.pk).status == VersionStatus.SUPERSEDED
     assert version_diff(first, rolled) == []
-    assert _events(rolled) == [("rollback", "admin")]
+    assert _events(rolled) == [("rollback copy of v1", "admin"), ("rollback", "admin")]
     version, _ = published_mapping("opportunity_to_netsuite")
     assert version == rolled
 
