@@ -1,10 +1,13 @@
 from django.urls import path
 
-from sync.mapping_views import preview, rows, versions
+from sync.mapping_views import lookups, preview, rows, versions
 
 urlpatterns = [
     path("", versions.mapping_index, name="mappings"),
     path("diff/", versions.version_diff_page, name="mapping-diff"),
+    path("lookups/", lookups.lookup_index, name="mapping-lookups"),
+    path("lookups/refresh/", lookups.dynamic_lookup_refresh_view, name="mapping-lookups-refresh"),
+    path("lookups/<slug:table_name>/", lookups.lookup_entry_update, name="mapping-lookup-entry"),
     path("flows/<slug:flow_key>/drafts/", versions.draft_create, name="mapping-draft-create"),
     path("versions/<int:version_id>/", versions.version_page, name="mapping-version"),
     path("versions/<int:version_id>/export/", versions.version_export, name="mapping-export"),

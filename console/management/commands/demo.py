@@ -41,6 +41,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
         call_command("seed_personas", quiet_logins=True)
+        call_command("mapping_seed_defaults", verbosity=0)
 
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -175,3 +175,26 @@ def test_it_limits_the_dry_run_to_makers_and_approvers(
     assert answer.status_code == status
     if status == 200:
         assert "no sandbox netsuite connection" in answer.content.decode()
+
+
+@pytest.mark.parametrize("persona", READERS)
+def test_it_shows_lookup_tables_to_every_role(
+    persona: str, persona_client: object, seeded_mappings: None
+) -> None:
+    client: Client = persona_client(persona)  # type: ignore[operator]
+    html = client.get("/sync/mappings/lookups/").content.decode()
+    assert "currency_code_to_id" in html and "netsuite_item_by_sku" in html
+    assert ("Refresh from NetSuite" in html) == (persona == "revops")
+
+
+def test_it_lets_only_revops_change_a_lookup_value(
+    revops_client: Client, finance_client: Client, seeded_mappings: None
+) -> None:
+    from sync.models import LookupTable
+
+    url = "/sync/mappings/lookups/currency_code_to_id/"
+    assert finance_client.post(url, {"key": "CHF", "value": "7"}).status_code == 403
+    assert finance_client.post("/sync/mappings/lookups/refresh/").status_code == 403
+    assert revops_client.post(url, {"key": "CHF", "value": "7"}).status_code == 302
+    table = LookupTable.objects.get(name="currency_code_to_id")
+    assert table.entries.get(key="CHF").value == "7" and table.revision == 2
