@@ -117,7 +117,8 @@ def test_it_rolls_back_by_republishing_an_earlier_version_as_a_copy(
     version_submit(version=draft, user=revops)
     version_approve(version=draft, user=finance)
     version_publish(version=draft, user=admin)
-    published_mapping("opportunity_to_netsuite")  # cached now; the rollback must replace it
+    cached = published_mapping("opportunity_to_netsuite")
+    assert published_mapping("opportunity_to_netsuite")[1] is cached[1]  # compiled once per version
     with pytest.raises(ValidationError):
         version_rollback(to=first, user=admin, reason="")
     rolled = version_rollback(to=MappingVersion.objects.get(pk=first.pk), user=admin, reason="memo broke NS")
