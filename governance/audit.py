@@ -18,6 +18,7 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "governance.AuditEntry": "the audit trail itself",
     "governance.Capability": "an anchor for permissions; it has no rows",
     "sync.ConcurrencyLease": "limiter slots claimed and released by workers",
+    "sync.DynamicLookupEntry": "a cache of answers NetSuite gave (refreshing it is audited as an event)",
 }
 
 
@@ -40,3 +41,12 @@ def register_audited_models() -> None:
         Connection,
         exclude_fields=["secrets", "last_tested_at", "last_test_ok", "last_test_message", "updated_at"],
     )
+
+    from sync.models import FieldMapping, Flow, LookupEntry, LookupTable, MappingVersion, ObjectMapping
+
+    auditlog.register(Flow)
+    auditlog.register(MappingVersion, m2m_fields={"editors"})
+    auditlog.register(ObjectMapping)
+    auditlog.register(FieldMapping)
+    auditlog.register(LookupTable, exclude_fields=["updated_at"])
+    auditlog.register(LookupEntry)

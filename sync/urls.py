@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from sync import views
 
@@ -15,4 +15,5 @@ urlpatterns = [
         name="connection-deactivate",
     ),
     path("exceptions/", views.exception_index, name="exceptions"),
+    path("sync/mappings/", include("sync.mapping_urls")),
 ]

@@ -373,7 +373,8 @@ def _related_plan(
 
     def related_field(body: dict[str, Any], frame: Frame, sink: Sink) -> None:
         value = frame.item.get(relation)
-        value = value.get(field_name) if value.__class__ is dict else None
+        # simple-salesforce answers with OrderedDicts: the exact-type test is only the fast path.
+        value = value.get(field_name) if value.__class__ is dict or isinstance(value, dict) else None
         if step is not None:
             try:
                 value = step(value, frame)

@@ -241,7 +241,7 @@ def _children_getter(path: SourcePath, link: str, key: str) -> Getter:
         if owner is None or owner.items is None:
             return []
         own = owner.item.get(key)
-        if own is None or own.__class__ is dict or own.__class__ is list:
+        if own is None or isinstance(own, dict | list):
             return []
         items = owner.items
         cache_key = (id(items), link, key)

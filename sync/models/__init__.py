@@ -2,6 +2,20 @@
 
 from sync.models.connections import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
 from sync.models.limits import ConcurrencyLease
+from sync.models.mappings import (
+    DynamicLookupEntry,
+    FieldApply,
+    FieldMapping,
+    Flow,
+    LookupEntry,
+    LookupTable,
+    MappingFrozen,
+    MappingVersion,
+    ObjectMapping,
+    ObjectMode,
+    ValueKind,
+    VersionStatus,
+)
 
 __all__ = [
     "ConcurrencyLease",
@@ -9,4 +23,16 @@ __all__ = [
     "ConnectionAuth",
     "ConnectionEnvironment",
     "ConnectionKind",
+    "DynamicLookupEntry",
+    "FieldApply",
+    "FieldMapping",
+    "Flow",
+    "LookupEntry",
+    "LookupTable",
+    "MappingFrozen",
+    "MappingVersion",
+    "ObjectMapping",
+    "ObjectMode",
+    "ValueKind",
+    "VersionStatus",
 ]

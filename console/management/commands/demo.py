@@ -59,6 +59,7 @@ class Command(BaseCommand):
             f"Sandbox connections: Salesforce {plan.url(plan.salesforce_port)}, "
             f"NetSuite {plan.url(plan.netsuite_port)} (CA {plan.ca_file})"
         )
+        call_command("mapping_seed_defaults", verbosity=0)
 
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):

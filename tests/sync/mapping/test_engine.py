@@ -343,3 +343,23 @@ def test_it_turns_bodies_into_json_at_the_edge() -> None:
     payload = mapping.apply(graph(), refs={"customer": "101"}, lookups=CURRENCIES).for_object("order")[0]
     assert payload.to_json() == {"entity": {"id": "101"}, "total": 1234.5}
     assert json.loads(json.dumps(payload.to_json()))["total"] == 1234.5
+
+
+def test_it_reads_ordered_dicts_as_simple_salesforce_returns_them() -> None:
+    from collections import OrderedDict
+
+    from sync.mapping.defaults import compile_default, default_lookups
+
+    graph: dict[str, Any] = {"Id": "006A", "CloseDate": "2026-01-01", "CurrencyIsoCode": "JPY"}
+    account = {"Id": "001A", "BillingCountry": "JP"}
+    plain = {**graph, "Account": account}
+    ordered = OrderedDict(graph, Account=OrderedDict(account))
+    mapping = compile_default("opportunity_to_netsuite")
+    bodies = [
+        mapping.apply_object("sales_order", item, refs={"customer": "7"}, lookups=default_lookups())
+        for item in (plain, ordered)
+    ]
+    assert [problem.field_id for problem in bodies[1].problems] == [
+        problem.field_id for problem in bodies[0].problems
+    ]
+    assert "subsidiary" not in [problem.field_id for problem in bodies[1].problems]

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from sync.mapping_views import lookups, preview, rows, versions
+
+urlpatterns = [
+    path("", versions.mapping_index, name="mappings"),
+    path("diff/", versions.version_diff_page, name="mapping-diff"),
+    path("lookups/", lookups.lookup_index, name="mapping-lookups"),
+    path("lookups/refresh/", lookups.dynamic_lookup_refresh_view, name="mapping-lookups-refresh"),
+    path("lookups/<slug:table_name>/", lookups.lookup_entry_update, name="mapping-lookup-entry"),
+    path("flows/<slug:flow_key>/drafts/", versions.draft_create, name="mapping-draft-create"),
+    path("versions/<int:version_id>/", versions.version_page, name="mapping-version"),
+    path("versions/<int:version_id>/export/", versions.version_export, name="mapping-export"),
+    path("versions/<int:version_id>/import/", versions.version_import, name="mapping-import"),
+    path("versions/<int:version_id>/preview/", preview.version_preview, name="mapping-preview"),
+    path("versions/<int:version_id>/<slug:action>/", versions.version_transition, name="mapping-transition"),
+    path("objects/<int:object_id>/rows/", rows.field_row_create, name="mapping-row-create"),
+    path("objects/<int:object_id>/rows/check/", rows.field_row_check, name="mapping-row-check"),
+    path("rows/<int:row_id>/", rows.field_row, name="mapping-row"),
+    path("rows/<int:row_id>/move/", rows.field_row_reorder, name="mapping-row-move"),
+    path("rows/<int:row_id>/delete/", rows.field_row_remove, name="mapping-row-delete"),
+]

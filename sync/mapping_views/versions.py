@@ -1,0 +1,138 @@
+"""Flows, versions, transitions, diff, import and export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from governance.roles import APPROVE_MAPPINGS
+from sync.mapping import MappingValidationError
+from sync.mapping_forms import FieldRowForm, ImportForm, ReasonForm
+from sync.mapping_selectors import flows_with_versions, version_diff, version_rows
+from sync.mapping_views.access import require_editor, version_or_404
+from sync.models import Flow, MappingVersion
+from sync.services import mappings as services
+from sync.services.mapping_specs import spec_problems, version_spec
+
+
+@require_GET
+def mapping_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "sync/mappings/index.html", {"area": "mappings", "flows": flows_with_versions()})
+
+
+@require_POST
+def draft_create(request: HttpRequest, flow_key: str) -> HttpResponse:
+    require_editor(request)
+    flow = get_object_or_404(Flow, key=flow_key)
+    based_on = None
+    if request.POST.get("based_on"):
+        based_on = get_object_or_404(MappingVersion, pk=request.POST["based_on"], flow=flow)
+    draft = services.version_create_draft(
+        flow=flow, user=request.user, based_on=based_on, notes=request.POST.get("notes", "")
+    )
+    messages.success(request, f"Draft v{draft.number} created.")
+    return redirect("sync:mapping-version", draft.pk)
+
+
+@require_GET
+def version_page(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = version_or_404(version_id)
+    can_edit = version.is_editable and request.user.has_perm("governance.edit_mappings")
+    context = {
+        "area": "mappings",
+        "version": version,
+        "objects": version_rows(version),
+        "can_edit": can_edit,
+        "can_approve": request.user.has_perm(APPROVE_MAPPINGS),
+        "problems": spec_problems(version_spec(version)) if version.is_editable else [],
+        "others": version.flow.versions.exclude(pk=version.pk).order_by("-number"),
+        "new_row_form": FieldRowForm(initial={"kind": "source", "apply": "always"}),
+        "import_form": ImportForm(),
+    }
+    return render(request, "sync/mappings/version.html", context)
+
+
+TRANSITIONS: dict[str, Callable[..., Any]] = {
+    "submit": lambda version, user, reason: services.version_submit(
+        version=version, user=user, reason=reason
+    ),
+    "approve": lambda version, user, reason: services.version_approve(
+        version=version, user=user, reason=reason
+    ),
+    "reject": lambda version, user, reason: services.version_reject(
+        version=version, user=user, reason=reason
+    ),
+    "publish": lambda version, user, reason: services.version_publish(
+        version=version, user=user, reason=reason
+    ),
+    "rollback": lambda version, user, reason: services.version_rollback(to=version, user=user, reason=reason),
+}
+
+
+@require_POST
+def version_transition(request: HttpRequest, version_id: int, action: str) -> HttpResponse:
+    """submit / approve / reject / publish / rollback; the service checks role and four eyes."""
+    version = version_or_404(version_id)
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        return HttpResponse(status=404)
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        result = transition(version, request.user, reason)
+    except MappingValidationError as error:
+        messages.error(request, f"Not {action}ed: " + "; ".join(str(problem) for problem in error.problems))
+        return redirect("sync:mapping-version", version.pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("sync:mapping-version", version.pk)
+    except PermissionDenied as error:
+        return render(request, "403.html", {"reason": str(error)}, status=403)
+    messages.success(request, f"{result} is {result.status}.")
+    return redirect("sync:mapping-version", result.pk)
+
+
+@require_GET
+def version_export(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = version_or_404(version_id)
+    response = JsonResponse(version_spec(version), json_dumps_params={"indent": 2})
+    filename = f"{version.flow.key}-v{version.number}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_http_methods(["POST"])
+def version_import(request: HttpRequest, version_id: int) -> HttpResponse:
+    require_editor(request)
+    version = version_or_404(version_id)
+    form = ImportForm(request.POST, request.FILES)
+    errors: list[str] = []
+    if not form.is_valid():
+        errors = [str(message) for field in form.errors.values() for message in field]
+    else:
+        try:
+            services.version_import(version=version, spec=form.cleaned_data["parsed"], user=request.user)
+        except MappingValidationError as error:
+            errors = [str(problem) for problem in error.problems]
+        except ValidationError as error:
+            errors = list(error.messages)
+    if errors:
+        for message in errors:
+            messages.error(request, f"Not imported: {message}")
+    else:
+        messages.success(request, "Imported.")
+    return redirect("sync:mapping-version", version.pk)
+
+
+@require_GET
+def version_diff_page(request: HttpRequest) -> HttpResponse:
+    before = version_or_404(int(request.GET.get("a", 0) or 0))
+    after = version_or_404(int(request.GET.get("b", 0) or 0))
+    context = {"area": "mappings", "before": before, "after": after, "lines": version_diff(before, after)}
+    return render(request, "sync/mappings/diff.html", context)

@@ -1,0 +1,135 @@
+"""Lookup tables (value maps) and the dynamic SKU -> NetSuite item lookup, with its cache table.
+
+The engine asks a :class:`sync.mapping.LookupResolver`; :func:`mapping_lookups` builds one from the
+tables in the database and, when a NetSuite connection is given, the ``netsuite_item_by_sku`` source:
+answers come from :class:`DynamicLookupEntry` while fresh, else from one SuiteQL query per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from governance.models import AuditEntry
+from governance.roles import EDIT_MAPPINGS
+from sync.connectors.netsuite import NetSuiteConnector
+from sync.mapping import CachedDynamicLookup, StaticLookups
+from sync.mapping.defaults import load_default_lookups, lookup_descriptions
+from sync.models import Connection, DynamicLookupEntry, LookupEntry, LookupTable
+from sync.services.connections import netsuite_connector
+from sync.services.mappings import require
+
+ITEM_BY_SKU = "netsuite_item_by_sku"
+CACHE_FRESH = timedelta(hours=12)
+
+
+def lookup_tables_seed_defaults() -> list[LookupTable]:
+    """Create the shipped tables that are missing (existing tables and entries are left as they are)."""
+    created = []
+    descriptions = lookup_descriptions()
+    with transaction.atomic():
+        for name, values in load_default_lookups().items():
+            table, made = LookupTable.objects.get_or_create(
+                name=name, defaults={"description": descriptions.get(name, "")}
+            )
+            if made:
+                created.append(table)
+                for key, value in values.items():
+                    LookupEntry.objects.create(table=table, key=key, value=value)
+    return created
+
+
+def lookup_entry_set(*, table: LookupTable, key: str, value: Any, user: Any) -> LookupEntry:
+    """Set one value of a table (a new revision of the table)."""
+    require(user, EDIT_MAPPINGS)
+    with transaction.atomic():
+        entry, _ = LookupEntry.objects.update_or_create(table=table, key=key, defaults={"value": value})
+        table.revision += 1
+        table.save(update_fields=["revision", "updated_at"])
+    return entry
+
+
+def static_tables() -> dict[str, dict[str, Any]]:
+    tables: dict[str, dict[str, Any]] = {
+        name: {} for name in LookupTable.objects.values_list("name", flat=True)
+    }
+    for name, key, value in LookupEntry.objects.values_list("table__name", "key", "value"):
+        tables[name][key] = value
+    return tables
+
+
+def _quoted(key: str) -> str:
+    return "'" + key.replace("'", "''") + "'"
+
+
+def item_ids_by_sku(connector: NetSuiteConnector, skus: Sequence[str]) -> dict[str, str]:
+    """NetSuite item ids of ``skus`` (``itemid`` is the SKU), by one SuiteQL query."""
+    if not skus:
+        return {}
+    # Every SKU is a quoted literal with its quotes doubled: SuiteQL has no bind parameters.
+    query = f"SELECT id, itemid FROM item WHERE itemid IN ({', '.join(_quoted(sku) for sku in skus)})"  # noqa: S608
+    return {str(row["itemid"]): str(row["id"]) for row in connector.suiteql(query)}
+
+
+def _cached_fetch(
+    fetch: Callable[[Sequence[str]], Mapping[str, str]],
+) -> Callable[[Sequence[str]], dict[str, str]]:
+    """Answer from the cache table while fresh; ask NetSuite for the rest and remember its answers."""
+
+    def answer(keys: Sequence[str]) -> dict[str, str]:
+        since = timezone.now() - CACHE_FRESH
+        cached = DynamicLookupEntry.objects.filter(source=ITEM_BY_SKU, key__in=keys, fetched_at__gte=since)
+        found = {entry.key: entry.value for entry in cached}
+        missing = [key for key in keys if key not in found]
+        if missing:
+            fetched = fetch(missing)
+            now = timezone.now()
+            for key in missing:
+                value = fetched.get(key)
+                DynamicLookupEntry.objects.update_or_create(
+                    source=ITEM_BY_SKU, key=key, defaults={"value": value or "", "fetched_at": now}
+                )
+                found[key] = value or ""
+        return {key: value for key, value in found.items() if value}
+
+    return answer
+
+
+def item_lookup(connection: Connection) -> CachedDynamicLookup:
+    connector = netsuite_connector(connection)
+    return CachedDynamicLookup(_cached_fetch(lambda skus: item_ids_by_sku(connector, skus)))
+
+
+def mapping_lookups(*, netsuite: Connection | None = None) -> StaticLookups:
+    """The resolver a mapping runs with: the database's tables, and the item lookup through ``netsuite``."""
+    dynamic = {ITEM_BY_SKU: item_lookup(netsuite)} if netsuite is not None else {}
+    return StaticLookups(static_tables(), dynamic)
+
+
+def dynamic_lookup_refresh(*, connection: Connection, user: Any) -> int:
+    """Ask NetSuite again for every cached SKU (after the item catalogue changed); returns the count."""
+    require(user, EDIT_MAPPINGS)
+    keys = list(DynamicLookupEntry.objects.filter(source=ITEM_BY_SKU).values_list("key", flat=True))
+    connector = netsuite_connector(connection)
+    now = timezone.now()
+    fetched: dict[str, str] = {}
+    for start in range(0, len(keys), 500):
+        fetched.update(item_ids_by_sku(connector, keys[start : start + 500]))
+    with transaction.atomic():
+        for key in keys:
+            DynamicLookupEntry.objects.filter(source=ITEM_BY_SKU, key=key).update(
+                value=fetched.get(key, ""), fetched_at=now
+            )
+        AuditEntry.objects.log_create(
+            connection,
+            force_log=True,
+            action=AuditEntry.Action.UPDATE,
+            actor=user if getattr(user, "is_authenticated", False) else None,
+            changes={},
+            additional_data={"event": "dynamic_lookup_refresh", "source": ITEM_BY_SKU, "keys": len(keys)},
+        )
+    return len(keys)

@@ -1,0 +1,18 @@
+"""Mappings seeded exactly as the demo seeds them (the shipped defaults published as version 1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync.models import Flow
+from sync.services.mapping_seed import mapping_seed_defaults
+
+
+@pytest.fixture
+def seeded_mappings(db: None) -> None:
+    mapping_seed_defaults()
+
+
+@pytest.fixture
+def opportunity_flow(seeded_mappings: None) -> Flow:
+    return Flow.objects.get(key="opportunity_to_netsuite")
