@@ -18,6 +18,7 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "governance.AuditEntry": "the audit trail itself",
     "governance.Capability": "an anchor for permissions; it has no rows",
     "sync.ConcurrencyLease": "limiter slots claimed and released by workers",
+    "reconciliation.Mismatch": "written by reconciliation runs, never edited",
 }
 
 
@@ -40,3 +41,9 @@ def register_audited_models() -> None:
         Connection,
         exclude_fields=["secrets", "last_tested_at", "last_test_ok", "last_test_message", "updated_at"],
     )
+
+    from reconciliation.models import ReconciliationRun, Tolerance
+
+    auditlog.register(Tolerance, exclude_fields=["updated_at"])
+    # Who started a run and for which check; its progress and results are written by the worker.
+    auditlog.register(ReconciliationRun, include_fields=["check_name", "trigger", "triggered_by"])
