@@ -24,6 +24,16 @@ class RunTrigger(models.TextChoices):
     COMMAND = "command", "Command"
 
 
+PHASE_PERCENT = {
+    "queued": 0,
+    "starting": 5,
+    "reading_salesforce": 20,
+    "reading_netsuite": 50,
+    "comparing": 80,
+    "resolving": 95,
+}
+
+
 def _empty_progress() -> dict[str, Any]:
     return {"phase": "queued", "salesforce": 0, "netsuite": 0}
 
@@ -55,6 +65,13 @@ class ReconciliationRun(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+    @property
+    def progress_percent(self) -> int:
+        """A coarse figure for the progress bar: the phases, as the totals are unknown until read."""
+        if not self.is_active:
+            return 100
+        return PHASE_PERCENT.get(str(self.progress.get("phase")), 5)
 
     @property
     def mismatch_total(self) -> int:
