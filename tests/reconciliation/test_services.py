@@ -160,3 +160,9 @@ def test_it_queues_one_run_per_check_and_a_task_runs_it_once(
 def test_it_refuses_an_unknown_check() -> None:
     with pytest.raises(KeyError, match="known checks: accounts, opportunities, invoices, period_totals"):
         reconciliation_run(check="nonsense")
+
+
+def test_a_run_without_connections_fails_with_the_reason() -> None:
+    run = reconciliation_run(check="accounts")
+    assert run.status == RunStatus.FAILED and run.progress["phase"] == "failed"
+    assert "no active salesforce connection" in run.error
