@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from reconciliation.models import Mismatch, ReconciliationRun, RunStatus
 from reconciliation.services import reconciliation_run, tolerance_set
@@ -244,3 +246,23 @@ def test_it_reconciles_orders_invoices_and_period_totals(world: World) -> None:
     assert found(run) == expected
     assert ("missing_in_netsuite", "2026-11 CAD", "") in expected  # 022, the missing order
     assert ("field_differs", "2026-01 GBP", "ordered") in expected  # 015, off by 5.00
+
+
+@pytest.mark.django_db(transaction=True)
+def test_manage_py_reconcile_runs_every_check_against_the_stored_connections(world: World) -> None:
+    world.customer(ACC(1))
+    out = StringIO()
+    call_command("reconcile", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "accounts",
+        "opportunities",
+        "invoices",
+        "period_totals",
+    ]
+    assert (
+        "accounts: succeeded" in lines[0]
+        and "salesforce 6, netsuite 1, matched 1; missing_in_netsuite 5" in lines[0]
+    )
+    assert "opportunities: succeeded" in lines[1] and "missing_in_netsuite 8" in lines[1]
+    assert ReconciliationRun.objects.filter(status=RunStatus.SUCCEEDED).count() == 4
