@@ -74,6 +74,12 @@ class ReconciliationRun(models.Model):
         return PHASE_PERCENT.get(str(self.progress.get("phase")), 5)
 
     @property
+    def class_counts(self) -> list[tuple[str, int]]:
+        """Mismatches per class in a fixed order (PostgreSQL's jsonb does not keep the key order)."""
+        counts = self.counts.get("counts") or {}
+        return [(kind.value, int(counts.get(kind.value, 0))) for kind in MismatchKind]
+
+    @property
     def mismatch_total(self) -> int:
         return sum(int(n) for n in (self.counts.get("counts") or {}).values())
 

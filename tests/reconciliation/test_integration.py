@@ -123,7 +123,7 @@ def world(seeded_connections: tuple[Connection, Connection]) -> World:
     return World(salesforce_connector(salesforce), netsuite_connector(netsuite))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_it_finds_exactly_the_planted_differences_and_resolves_what_gets_fixed(world: World) -> None:
     # accounts <-> customers: 001, 008 agree; 007 has a wrong name; 010 the wrong subsidiary (US, not
     # JP); 009 has a second customer claiming it (a duplicate); 011 is missing; one customer is extra.
@@ -167,7 +167,7 @@ def test_it_finds_exactly_the_planted_differences_and_resolves_what_gets_fixed(w
     assert not Mismatch.objects.filter(run=first).exclude(key=ACC(7)).exclude(resolved_at=None).exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_it_reconciles_orders_invoices_and_period_totals(world: World) -> None:
     for number in (1, 7, 8, 9, 10):
         world.customer(ACC(number))
@@ -248,7 +248,7 @@ def test_it_reconciles_orders_invoices_and_period_totals(world: World) -> None:
     assert ("field_differs", "2026-01 GBP", "ordered") in expected  # 015, off by 5.00
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_manage_py_reconcile_runs_every_check_against_the_stored_connections(world: World) -> None:
     world.customer(ACC(1))
     out = StringIO()

@@ -78,13 +78,20 @@ def test_every_role_reads_runs_and_outsiders_read_nothing(
     assert statuses == ([403] * 3 if persona == "outsider" else [200] * 3)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 @pytest.mark.parametrize("persona", ALL_PERSONAS)
 def test_revops_finance_and_admin_may_run_now(
-    persona: str, persona_client: Callable[[str], Client], queued: list[tuple[Any, ...]]
+    persona: str,
+    persona_client: Callable[[str], Client],
+    queued: list[tuple[Any, ...]],
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     client = persona_client(persona)
-    response = client.post("/reconciliation/checks/invoices/run/")
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post("/reconciliation/checks/invoices/run/")
+    assert queued == []  # nothing is queued before the transaction commits
+    for callback in callbacks:
+        callback()
     if persona not in RUNNERS:
         assert response.status_code == 403 and not ReconciliationRun.objects.exists() and queued == []
         return

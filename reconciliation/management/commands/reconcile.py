@@ -23,8 +23,7 @@ class Command(BaseCommand):
         failed = []
         for name in names:
             run = reconciliation_run(check=name)
-            counts = run.counts.get("counts") or {}
-            summary = ", ".join(f"{kind} {n}" for kind, n in counts.items())
+            summary = ", ".join(f"{kind} {n}" for kind, n in run.class_counts) if run.counts else ""
             self.stdout.write(
                 f"{name}: {run.status} (run #{run.pk}) salesforce {run.counts.get('salesforce_records', 0)}, "
                 f"netsuite {run.counts.get('netsuite_records', 0)}, matched {run.counts.get('matched', 0)}; "
