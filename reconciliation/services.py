@@ -8,6 +8,7 @@ commits). Mismatches are stored in batches of :data:`BATCH`; progress is written
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -33,6 +34,9 @@ logger = logging.getLogger(__name__)
 BATCH = 1_000
 PROGRESS_EVERY = 1_000
 RUN_TASK = "reconciliation.tasks.reconciliation_run_task"
+# Reading a million records a side takes far longer than the cluster's default task timeout, so runs get
+# their own; a run still queued or running after it was lost with its worker and no longer blocks others.
+RUN_TIMEOUT = dt.timedelta(hours=4)
 
 
 class NoConnection(RuntimeError):
@@ -87,6 +91,7 @@ def reconciliation_enqueue(
 ) -> ReconciliationRun:
     """Queue a run of ``check`` for a worker; a run of it already queued or running is returned instead."""
     check_get(check)
+    _abandon_stale(check)
     with transaction.atomic():
         active = (
             ReconciliationRun.objects.select_for_update()
@@ -96,8 +101,26 @@ def reconciliation_enqueue(
         if active is not None:
             return active
         run = ReconciliationRun.objects.create(check_name=check, trigger=trigger, triggered_by=actor)
-        transaction.on_commit(lambda: async_task(RUN_TASK, run.pk, task_name=f"reconcile {check} #{run.pk}"))
+        transaction.on_commit(
+            lambda: async_task(
+                RUN_TASK,
+                run.pk,
+                task_name=f"reconcile {check} #{run.pk}",
+                timeout=int(RUN_TIMEOUT.total_seconds()),
+            )
+        )
     return run
+
+
+def _abandon_stale(check: str) -> int:
+    cutoff = timezone.now() - RUN_TIMEOUT
+    return ReconciliationRun.objects.filter(
+        check_name=check, status__in=[RunStatus.QUEUED, RunStatus.RUNNING], created_at__lt=cutoff
+    ).update(
+        status=RunStatus.FAILED,
+        error=f"Abandoned: not finished within {RUN_TIMEOUT} (its worker stopped)",
+        finished_at=timezone.now(),
+    )
 
 
 def reconciliation_run_queued(*, run_id: int, sources: Sources | None = None) -> ReconciliationRun | None:

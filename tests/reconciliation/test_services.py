@@ -9,6 +9,7 @@ import pytest
 from auditlog.context import set_actor
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from governance.models import AuditEntry
 from reconciliation import services
@@ -21,6 +22,7 @@ from reconciliation.services import (
     reconciliation_run_queued,
     tolerance_set,
 )
+from reconciliation.tasks import reconciliation_run_task
 from sync.connectors.errors import ConnectorError
 from tests.reconciliation.fakes import ExceptionQueueDouble, Sides, install_check, no_sources
 
@@ -166,3 +168,26 @@ def test_a_run_without_connections_fails_with_the_reason() -> None:
     run = reconciliation_run(check="accounts")
     assert run.status == RunStatus.FAILED and run.progress["phase"] == "failed"
     assert "no active salesforce connection" in run.error
+
+
+def test_a_run_lost_with_its_worker_does_not_block_the_next(
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    queued: list[dict[str, Any]] = []
+    monkeypatch.setattr(services, "async_task", lambda *args, **kwargs: queued.append(kwargs))
+    lost = ReconciliationRun.objects.create(check_name="invoices", status=RunStatus.RUNNING)
+    ReconciliationRun.objects.filter(pk=lost.pk).update(created_at=timezone.now() - services.RUN_TIMEOUT)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = reconciliation_enqueue(check="invoices", actor=None)
+    lost.refresh_from_db()
+    assert run.pk != lost.pk and lost.status == RunStatus.FAILED and "Abandoned" in lost.error
+    assert queued[0]["timeout"] == 4 * 3600  # longer than the cluster's default for ordinary tasks
+
+
+def test_the_task_runs_a_queued_run_and_ignores_a_second_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
+    ExceptionQueueDouble().install(monkeypatch)
+    install_check(monkeypatch, Sides(netsuite=[("a", ("A", 1.0))]))
+    monkeypatch.setattr(services, "reconciliation_sources", no_sources)
+    run = ReconciliationRun.objects.create(check_name="fake")
+    assert reconciliation_run_task(run.pk) == "fake: succeeded"
+    assert reconciliation_run_task(run.pk) == "already claimed"
