@@ -19,6 +19,7 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "governance.Capability": "an anchor for permissions; it has no rows",
     "sync.ConcurrencyLease": "limiter slots claimed and released by workers",
     "sync.DynamicLookupEntry": "a cache of answers NetSuite gave (refreshing it is audited as an event)",
+    "reconciliation.Mismatch": "written by reconciliation runs, never edited",
 }
 
 
@@ -50,3 +51,8 @@ def register_audited_models() -> None:
     auditlog.register(FieldMapping)
     auditlog.register(LookupTable, exclude_fields=["updated_at"])
     auditlog.register(LookupEntry)
+    from reconciliation.models import ReconciliationRun, Tolerance
+
+    auditlog.register(Tolerance, exclude_fields=["updated_at"])
+    # Who started a run and for which check; its progress and results are written by the worker.
+    auditlog.register(ReconciliationRun, include_fields=["check_name", "trigger", "triggered_by"])

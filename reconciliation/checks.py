@@ -1,0 +1,278 @@
+"""The reconciliation checks, one small declarative definition each.
+
+A check says how to read each side and turn every record into ``(key, values)``, with ``values`` aligned
+to its :class:`FieldSpec` list, canonicalized so that equal business facts compare equal: NetSuite's
+currency and subsidiary ids become the ISO code and the subsidiary name (read from the account's own
+tables), and a Salesforce account's billing country becomes the subsidiary the mapping would choose.
+Keys are the cross-references the pipeline writes: the Salesforce id as NetSuite ``externalId`` (or the
+``custentity``/``custbody`` id field), and the NetSuite invoice id on ``Invoice__c``.
+
+Tolerances here are defaults; :class:`reconciliation.models.Tolerance` rows override them per field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from reconciliation.engine import FieldSpec
+from reconciliation.engine.sorting import Pair
+from reconciliation.reading import Sources, grouped, number, suiteql_keyset
+
+AMOUNT_TOLERANCE = 0.01
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    title: str
+    description: str
+    fields: tuple[FieldSpec, ...]
+    read_salesforce: Callable[[Sources], Iterator[Pair]]
+    read_netsuite: Callable[[Sources], Iterator[Pair]]
+
+
+def _money(name: str) -> FieldSpec:
+    return FieldSpec(name, "number", AMOUNT_TOLERANCE)
+
+
+def _cross_reference(row: dict[str, Any], field: str) -> str:
+    return str(row.get(field) or row.get("externalid") or "")
+
+
+# -- accounts <-> customers ------------------------------------------------------------------------
+
+
+def _accounts(sources: Sources) -> Iterator[Pair]:
+    # Only accounts with a won opportunity become customers; the others are not expected in NetSuite.
+    soql = (
+        "SELECT Id, Name, CurrencyIsoCode, BillingCountry FROM Account "
+        "WHERE Id IN (SELECT AccountId FROM Opportunity WHERE IsWon = true)"
+    )
+    for record in sources.salesforce.query(soql):
+        # The mapping trims the name and cuts it to NetSuite's 83 characters.
+        name = str(record.get("Name") or "").strip()[:83]
+        subsidiary = sources.expected_subsidiary(record.get("BillingCountry"))
+        yield record["Id"], (name, record.get("CurrencyIsoCode"), subsidiary)
+
+
+def _customers(sources: Sources) -> Iterator[Pair]:
+    rows = suiteql_keyset(
+        sources.netsuite,
+        select="SELECT id, externalid, custentity_sf_account_id, companyname, currency, subsidiary "
+        "FROM customer",
+        key="id",
+        where="externalid IS NOT NULL OR custentity_sf_account_id IS NOT NULL",
+    )
+    for row in rows:
+        yield (
+            _cross_reference(row, "custentity_sf_account_id"),
+            (
+                row.get("companyname"),
+                sources.currency_code(row.get("currency")),
+                sources.subsidiary_name(row.get("subsidiary")),
+            ),
+        )
+
+
+ACCOUNTS = Check(
+    name="accounts",
+    title="Accounts ↔ customers",
+    description="Every account with a won opportunity has one NetSuite customer with its name, currency "
+    "and the subsidiary its billing country maps to.",
+    fields=(FieldSpec("name"), FieldSpec("currency"), FieldSpec("subsidiary")),
+    read_salesforce=_accounts,
+    read_netsuite=_customers,
+)
+
+
+# -- won opportunities <-> sales orders --------------------------------------------------------------
+
+QUOTE_LINES = (
+    "SELECT Id, SBQQ__Quote__r.SBQQ__Opportunity2__c, SBQQ__NetTotal__c, SBQQ__RequiredBy__c "
+    "FROM SBQQ__QuoteLine__c WHERE SBQQ__Quote__r.SBQQ__Primary__c = true "
+    "AND SBQQ__Quote__r.SBQQ__Opportunity2__r.IsWon = true "
+    "ORDER BY SBQQ__Quote__r.SBQQ__Opportunity2__c, Id"
+)
+
+
+def _line_opportunity(line: dict[str, Any]) -> str:
+    return str((line.get("SBQQ__Quote__r") or {}).get("SBQQ__Opportunity2__c") or "")
+
+
+def _lines_sent(lines: list[dict[str, Any]]) -> tuple[int, float]:
+    """Line count and total as the mapping sends them: a bundle parent with a zero total is left out."""
+    parents = {line.get("SBQQ__RequiredBy__c") for line in lines}
+    sent = [line for line in lines if not (not line.get("SBQQ__NetTotal__c") and line["Id"] in parents)]
+    return len(sent), round(sum(float(line.get("SBQQ__NetTotal__c") or 0) for line in sent), 6)
+
+
+def _won_opportunities(sources: Sources) -> Iterator[Pair]:
+    # Two streams in the same server order (opportunity id): opportunities, and their primary quotes'
+    # lines. Each opportunity takes the next group of lines when that group is its own, so no lookup
+    # table is built. The line stream only holds won opportunities, so it can never run ahead.
+    opportunities = sources.salesforce.query(
+        "SELECT Id, Amount, CurrencyIsoCode FROM Opportunity WHERE IsWon = true ORDER BY Id"
+    )
+    groups = grouped(sources.salesforce.query(QUOTE_LINES), _line_opportunity)
+    pending = next(groups, None)
+    for record in opportunities:
+        lines: list[dict[str, Any]] = []
+        if pending is not None and pending[0] == record["Id"]:
+            lines = pending[1]
+            pending = next(groups, None)
+        count, total = _lines_sent(lines)
+        yield record["Id"], (number(record.get("Amount")), record.get("CurrencyIsoCode"), count, total)
+    if pending is not None:
+        raise RuntimeError(
+            f"Salesforce returned quote lines of opportunity {pending[0]} out of order; cannot pair them"
+        )
+
+
+def _sales_orders(sources: Sources) -> Iterator[Pair]:
+    rows = suiteql_keyset(
+        sources.netsuite,
+        select="SELECT t.id, t.externalid, t.custbody_sf_opportunity_id, t.foreigntotal, t.currency, "
+        "COUNT(tl.id) AS linecount, SUM(tl.netamount) AS linetotal FROM transaction t "
+        "LEFT OUTER JOIN transactionline tl ON tl.transaction = t.id AND tl.mainline = 'F'",
+        key="t.id",
+        where="t.type = 'SalesOrd' "
+        "AND (t.externalid IS NOT NULL OR t.custbody_sf_opportunity_id IS NOT NULL)",
+        group_by="t.id, t.externalid, t.custbody_sf_opportunity_id, t.foreigntotal, t.currency",
+    )
+    for row in rows:
+        total = number(row.get("linetotal"))
+        yield (
+            _cross_reference(row, "custbody_sf_opportunity_id"),
+            (
+                number(row.get("foreigntotal")),
+                sources.currency_code(row.get("currency")),
+                int(row.get("linecount") or 0),
+                # NetSuite books sales lines as credits (negative) in the ledger; compare magnitudes.
+                abs(total) if total is not None else 0.0,
+            ),
+        )
+
+
+OPPORTUNITIES = Check(
+    name="opportunities",
+    title="Won opportunities ↔ sales orders",
+    description="Every Closed Won opportunity has one sales order with its amount and currency, and the "
+    "lines of its primary quote the mapping sends (count and total).",
+    fields=(
+        _money("amount"),
+        FieldSpec("currency"),
+        FieldSpec("line_count", "integer"),
+        _money("line_total"),
+    ),
+    read_salesforce=_won_opportunities,
+    read_netsuite=_sales_orders,
+)
+
+
+# -- NetSuite invoices and payments <-> Invoice__c ---------------------------------------------------
+
+INVOICE_STATUS = {"A": "Open", "B": "Paid", "V": "Voided"}
+
+
+def _invoice_records(sources: Sources) -> Iterator[Pair]:
+    soql = (
+        "SELECT NetSuite_Invoice_Id__c, Amount__c, Amount_Paid__c, Amount_Remaining__c, Status__c "
+        "FROM Invoice__c WHERE NetSuite_Invoice_Id__c != null"
+    )
+    for record in sources.salesforce.query(soql):
+        yield (
+            str(record["NetSuite_Invoice_Id__c"]),
+            (
+                number(record.get("Amount__c")),
+                number(record.get("Amount_Paid__c")) or 0.0,
+                number(record.get("Amount_Remaining__c")),
+                record.get("Status__c"),
+            ),
+        )
+
+
+def _invoices(sources: Sources) -> Iterator[Pair]:
+    rows = suiteql_keyset(
+        sources.netsuite,
+        select="SELECT id, foreigntotal, foreignamountremaining, status FROM transaction",
+        key="id",
+        # Invoices of integrated orders carry the opportunity id NetSuite copies from the order.
+        where="type = 'CustInvc' AND custbody_sf_opportunity_id IS NOT NULL",
+    )
+    for row in rows:
+        total = number(row.get("foreigntotal")) or 0.0
+        remaining = number(row.get("foreignamountremaining")) or 0.0
+        paid = round(total - remaining, 6)  # what payments applied, from columns every account has
+        status = INVOICE_STATUS.get(str(row.get("status") or ""), row.get("status"))
+        if status == "Open" and paid > 0:
+            status = "Partially Paid"  # as the invoice and payment mappings write it
+        yield str(row["id"]), (total, paid, remaining, status)
+
+
+INVOICES = Check(
+    name="invoices",
+    title="Invoices and payments ↔ Invoice__c",
+    description="Every NetSuite invoice of an integrated order has its Invoice__c in Salesforce with the "
+    "same amount, amount paid (payments applied), amount remaining and status.",
+    fields=(_money("amount"), _money("amount_paid"), _money("amount_remaining"), FieldSpec("status")),
+    read_salesforce=_invoice_records,
+    read_netsuite=_invoices,
+)
+
+
+# -- totals per period -------------------------------------------------------------------------------
+
+
+def _period_key(period: str, currency: Any) -> str:
+    return f"{period} {currency}"
+
+
+def _booked(sources: Sources) -> Iterator[Pair]:
+    # One total per month and currency: the dictionary grows with the periods, not with the records.
+    totals: dict[str, float] = {}
+    soql = "SELECT Amount, CurrencyIsoCode, CloseDate FROM Opportunity WHERE IsWon = true"
+    for record in sources.salesforce.query(soql):
+        key = _period_key(str(record.get("CloseDate") or "")[:7], record.get("CurrencyIsoCode"))
+        totals[key] = totals.get(key, 0.0) + (number(record.get("Amount")) or 0.0)
+    for key, booked in totals.items():
+        yield key, (round(booked, 6), round(booked, 6))
+
+
+def _ordered_and_invoiced(sources: Sources) -> Iterator[Pair]:
+    query = (
+        "SELECT TO_CHAR(trandate, 'YYYY-MM') AS period, currency, type, SUM(foreigntotal) AS total "
+        "FROM transaction WHERE type IN ('SalesOrd', 'CustInvc') "
+        "AND (externalid IS NOT NULL OR custbody_sf_opportunity_id IS NOT NULL) "
+        "GROUP BY TO_CHAR(trandate, 'YYYY-MM'), currency, type"
+    )
+    totals: dict[str, list[float]] = {}
+    for row in sources.netsuite.suiteql(query):
+        key = _period_key(str(row.get("period") or ""), sources.currency_code(row.get("currency")))
+        slot = totals.setdefault(key, [0.0, 0.0])
+        slot[0 if row.get("type") == "SalesOrd" else 1] += number(row.get("total")) or 0.0
+    for key, (ordered, invoiced) in totals.items():
+        yield key, (round(ordered, 6), round(invoiced, 6))
+
+
+PERIOD_TOTALS = Check(
+    name="period_totals",
+    title="Totals per period",
+    description="Per month (close date, transaction date) and currency: amounts booked in Salesforce "
+    "(won opportunities) against amounts ordered and invoiced in NetSuite.",
+    fields=(_money("ordered"), _money("invoiced")),
+    read_salesforce=_booked,
+    read_netsuite=_ordered_and_invoiced,
+)
+
+
+CHECKS: dict[str, Check] = {check.name: check for check in (ACCOUNTS, OPPORTUNITIES, INVOICES, PERIOD_TOTALS)}
+
+
+def check_get(name: str) -> Check:
+    """The check called ``name``; ``KeyError`` names the known checks."""
+    try:
+        return CHECKS[name]
+    except KeyError:
+        raise KeyError(f"unknown check {name!r}; known checks: {', '.join(CHECKS)}") from None

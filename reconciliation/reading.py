@@ -1,0 +1,124 @@
+"""Reading both systems for a check: the connectors, NetSuite's small set-up tables, and paging helpers.
+
+Everything here yields records one at a time (SOQL ``nextRecordsUrl`` pages, SuiteQL keyset pages), so a
+check never holds a whole side in memory; :func:`reconciliation.engine.compare` sorts the streams itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Protocol
+
+from sync.mapping.defaults import load_default_lookups
+
+# Rows per SuiteQL query before a fresh keyset query starts: below NetSuite's 100,000-row cap per query.
+KEYSET_CHUNK_ROWS = 50_000
+
+
+class SalesforceReader(Protocol):
+    def query(self, soql: str, *, include_deleted: bool = False) -> Iterator[dict[str, Any]]: ...
+
+
+class NetSuiteReader(Protocol):
+    def suiteql(self, query: str, *, page_size: int = ...) -> Iterator[dict[str, Any]]: ...
+
+    def suiteql_page(self, query: str, *, limit: int = ..., offset: int = ...) -> Any: ...
+
+
+@dataclass
+class Sources:
+    """The two connectors a run reads through, plus the translation tables read once per run."""
+
+    salesforce: SalesforceReader
+    netsuite: NetSuiteReader
+    lookups: dict[str, dict[str, Any]] = field(default_factory=load_default_lookups)
+
+    @cached_property
+    def currency_codes(self) -> dict[str, str]:
+        """NetSuite currency id -> ISO code (``symbol``), read from the account, not assumed."""
+        return {str(row["id"]): str(row.get("symbol") or "") for row in self.netsuite.suiteql(CURRENCIES)}
+
+    @cached_property
+    def subsidiary_names(self) -> dict[str, str]:
+        """NetSuite subsidiary id -> name, the comparable value for both sides."""
+        return {str(row["id"]): str(row.get("name") or "") for row in self.netsuite.suiteql(SUBSIDIARIES)}
+
+    def currency_code(self, netsuite_id: Any) -> str | None:
+        if netsuite_id in (None, ""):
+            return None
+        return self.currency_codes.get(str(netsuite_id), f"currency #{netsuite_id}")
+
+    def subsidiary_name(self, netsuite_id: Any) -> str | None:
+        if netsuite_id in (None, ""):
+            return None
+        return self.subsidiary_names.get(str(netsuite_id), f"subsidiary #{netsuite_id}")
+
+    def expected_subsidiary(self, billing_country: Any) -> str | None:
+        """The subsidiary the mapping would give an account in this country (its lookup table)."""
+        subsidiary_id = self.lookups.get("country_to_subsidiary", {}).get(str(billing_country or ""))
+        if subsidiary_id is None:
+            return None
+        return self.subsidiary_name(subsidiary_id)
+
+
+CURRENCIES = "SELECT id, symbol FROM currency"
+SUBSIDIARIES = "SELECT id, name FROM subsidiary"
+
+
+def suiteql_keyset(
+    netsuite: NetSuiteReader,
+    *,
+    select: str,
+    key: str,
+    where: str = "",
+    group_by: str = "",
+    chunk_rows: int = KEYSET_CHUNK_ROWS,
+) -> Iterator[dict[str, Any]]:
+    """Every row of ``select`` (``SELECT ... FROM ... [JOIN ...]``) in pages, by keyset on numeric ``key``.
+
+    Like the connector's ``suiteql_by_key`` but with an optional GROUP BY (which SQL wants after the
+    WHERE the keyset condition goes into): each query starts after the last key seen and reads at most
+    ``chunk_rows`` rows, so no single query passes NetSuite's 100,000-row cap.
+    """
+    column = key.split(".")[-1]
+    last = -1
+    while True:
+        condition = f"{key} > {last}" + (f" AND ({where})" if where else "")
+        grouping = f" GROUP BY {group_by}" if group_by else ""
+        query = f"{select} WHERE {condition}{grouping} ORDER BY {key}"
+        rows = offset = 0
+        while rows < chunk_rows:
+            page = netsuite.suiteql_page(query, offset=offset)
+            for row in page.items:
+                yield row
+                last = int(row[column])
+            rows += len(page.items)
+            offset += len(page.items)
+            if not page.has_more or not page.items:
+                return
+
+
+def grouped(
+    rows: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], str]
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Consecutive rows sharing ``key``, as ``(key, rows)``: the input must arrive ordered by that key."""
+    current: str | None = None
+    bucket: list[dict[str, Any]] = []
+    for row in rows:
+        value = key(row)
+        if bucket and value != current:
+            yield str(current), bucket
+            bucket = []
+        current = value
+        bucket.append(row)
+    if bucket:
+        yield str(current), bucket
+
+
+def number(value: Any) -> float | None:
+    """SuiteQL answers numbers as strings and leaves NULL columns out; Salesforce sends floats."""
+    if value in (None, ""):
+        return None
+    return float(value)

@@ -1,0 +1,281 @@
+"""Running reconciliations: a run reads both sides, stores what differs, and keeps exceptions current.
+
+``reconciliation_run`` is the one entry point the command, the django-q2 task and the tests share; the
+console queues runs with ``reconciliation_enqueue`` (the task starts after the request's transaction
+commits). Mismatches are stored in batches of :data:`BATCH`; progress is written every
+:data:`PROGRESS_EVERY` records in its own short update, so the console sees it while the run goes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from reconciliation import exceptions
+from reconciliation.checks import Check, check_get
+from reconciliation.engine import Comparison, FieldSpec, compare
+from reconciliation.engine import Mismatch as Difference
+from reconciliation.engine.sorting import Pair
+from reconciliation.models import Mismatch, ReconciliationRun, RunStatus, RunTrigger, Tolerance
+from reconciliation.reading import Sources
+from sync.models import Connection, ConnectionEnvironment, ConnectionKind
+from sync.services.connections import netsuite_connector, salesforce_connector
+
+logger = logging.getLogger(__name__)
+
+BATCH = 1_000
+PROGRESS_EVERY = 1_000
+RUN_TASK = "reconciliation.tasks.reconciliation_run_task"
+# Reading a million records a side takes far longer than the cluster's default task timeout, so runs get
+# their own; a run still queued or running after it was lost with its worker and no longer blocks others.
+RUN_TIMEOUT = dt.timedelta(hours=4)
+
+
+class NoConnection(RuntimeError):
+    """There is no active connection of a kind a reconciliation needs."""
+
+
+def _active_connection(kind: str) -> Connection:
+    # Production first: a sandbox connection next to a production one is for trying things out.
+    active = Connection.objects.filter(kind=kind, is_active=True).order_by("name")
+    connection = active.filter(environment=ConnectionEnvironment.PRODUCTION).first() or active.first()
+    if connection is None:
+        raise NoConnection(f"no active {kind} connection: add one under Connections")
+    return connection
+
+
+def reconciliation_sources() -> Sources:
+    """Connectors to the active Salesforce and NetSuite connections (production preferred)."""
+    return Sources(
+        salesforce=salesforce_connector(_active_connection(ConnectionKind.SALESFORCE)),
+        netsuite=netsuite_connector(_active_connection(ConnectionKind.NETSUITE)),
+    )
+
+
+def check_fields(check: Check) -> list[FieldSpec]:
+    """The check's fields with the tolerances RevOps configured in place of the defaults."""
+    configured = {row.field: float(row.tolerance) for row in Tolerance.objects.filter(check_name=check.name)}
+    return [
+        FieldSpec(spec.name, spec.kind, configured.get(spec.name, spec.tolerance)) for spec in check.fields
+    ]
+
+
+def tolerance_set(*, check: str, field: str, tolerance: Decimal, actor: User | None) -> Tolerance:
+    """Set one numeric field's tolerance (audited through auditlog's registration of Tolerance)."""
+    spec = next((s for s in check_get(check).fields if s.name == field), None)
+    if spec is None or spec.kind != "number":
+        raise ValueError(f"{check}.{field} is not a numeric field of that check")
+    with transaction.atomic():
+        row = Tolerance.objects.select_for_update().filter(check_name=check, field=field).first()
+        row = row or Tolerance(check_name=check, field=field)
+        row.tolerance = tolerance
+        row.updated_by = actor
+        row.full_clean()
+        row.save()
+    return row
+
+
+# -- starting runs ---------------------------------------------------------------------------------
+
+
+def reconciliation_enqueue(
+    *, check: str, actor: User | None, trigger: str = RunTrigger.CONSOLE
+) -> ReconciliationRun:
+    """Queue a run of ``check`` for a worker; a run of it already queued or running is returned instead."""
+    check_get(check)
+    _abandon_stale(check)
+    with transaction.atomic():
+        active = (
+            ReconciliationRun.objects.select_for_update()
+            .filter(check_name=check, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+            .first()
+        )
+        if active is not None:
+            return active
+        run = ReconciliationRun.objects.create(check_name=check, trigger=trigger, triggered_by=actor)
+        transaction.on_commit(
+            lambda: async_task(
+                RUN_TASK,
+                run.pk,
+                task_name=f"reconcile {check} #{run.pk}",
+                timeout=int(RUN_TIMEOUT.total_seconds()),
+            )
+        )
+    return run
+
+
+def _abandon_stale(check: str) -> int:
+    cutoff = timezone.now() - RUN_TIMEOUT
+    return ReconciliationRun.objects.filter(
+        check_name=check, status__in=[RunStatus.QUEUED, RunStatus.RUNNING], created_at__lt=cutoff
+    ).update(
+        status=RunStatus.FAILED,
+        error=f"Abandoned: not finished within {RUN_TIMEOUT} (its worker stopped)",
+        finished_at=timezone.now(),
+    )
+
+
+def reconciliation_run_queued(*, run_id: int, sources: Sources | None = None) -> ReconciliationRun | None:
+    """Run a queued run once: a second delivery of the same task finds it claimed and does nothing."""
+    claimed = ReconciliationRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    run = ReconciliationRun.objects.get(pk=run_id)
+    return _execute(run, sources)
+
+
+def reconciliation_run(
+    *,
+    check: str,
+    actor: User | None = None,
+    trigger: str = RunTrigger.COMMAND,
+    sources: Sources | None = None,
+) -> ReconciliationRun:
+    """Run ``check`` now, in this process; the returned run says whether it succeeded and what it found.
+
+    A failure (a connector error, say) is recorded on the run as ``failed`` with its error, not raised.
+    """
+    check_get(check)
+    run = ReconciliationRun.objects.create(
+        check_name=check,
+        trigger=trigger,
+        triggered_by=actor,
+        status=RunStatus.RUNNING,
+        started_at=timezone.now(),
+    )
+    return _execute(run, sources)
+
+
+# -- the run itself --------------------------------------------------------------------------------
+
+
+class _Progress:
+    """Counts the records read per side and writes them to the run row now and then."""
+
+    def __init__(self, run: ReconciliationRun) -> None:
+        self.run_id = run.pk
+        self.state: dict[str, Any] = {"phase": "starting", "salesforce": 0, "netsuite": 0}
+
+    def save(self, phase: str | None = None) -> None:
+        if phase:
+            self.state["phase"] = phase
+        # A bare UPDATE in autocommit: the console reads it at once, and a failure later rolls nothing back.
+        ReconciliationRun.objects.filter(pk=self.run_id).update(progress=dict(self.state))
+
+    def counted(self, side: str, pairs: Iterable[Pair]) -> Iterator[Pair]:
+        self.save(f"reading_{side}")
+        for pair in pairs:
+            self.state[side] += 1
+            if self.state[side] % PROGRESS_EVERY == 0:
+                self.save()
+            yield pair
+        self.save("comparing" if side == "netsuite" else None)
+
+
+def _execute(run: ReconciliationRun, sources: Sources | None) -> ReconciliationRun:
+    check = check_get(run.check_name)
+    progress = _Progress(run)
+    result = Comparison([])
+    try:
+        sources = sources or reconciliation_sources()
+        fields = check_fields(check)
+        result = Comparison(fields)
+        differences = compare(
+            progress.counted("salesforce", check.read_salesforce(sources)),
+            progress.counted("netsuite", check.read_netsuite(sources)),
+            fields,
+            result=result,
+        )
+        _store(run, differences)
+        progress.save("resolving")
+        _resolve_gone(run)
+    except Exception as error:  # any failure ends the run as failed, with the reason shown in the console
+        logger.exception("reconciliation run %s of %s failed", run.pk, run.check_name)
+        progress.save("failed")
+        ReconciliationRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED,
+            error=f"{type(error).__name__}: {error}",
+            counts=result.as_dict(),
+            finished_at=timezone.now(),
+        )
+    else:
+        progress.save("done")
+        ReconciliationRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.SUCCEEDED, counts=result.as_dict(), finished_at=timezone.now()
+        )
+    run.refresh_from_db()
+    return run
+
+
+def _store(run: ReconciliationRun, differences: Iterable[Difference]) -> None:
+    batch: list[Mismatch] = []
+    for difference in differences:
+        dedup_key = exceptions.mismatch_dedup_key(
+            check=run.check_name, key=difference.key, field=difference.field
+        )
+        batch.append(
+            Mismatch(
+                run=run,
+                check_name=run.check_name,
+                kind=difference.kind.value,
+                key=difference.key,
+                field=difference.field,
+                salesforce_value=difference.salesforce,
+                netsuite_value=difference.netsuite,
+                dedup_key=dedup_key,
+            )
+        )
+        if len(batch) >= BATCH:
+            _flush(batch)
+            batch = []
+    if batch:
+        _flush(batch)
+
+
+def _flush(batch: list[Mismatch]) -> None:
+    for row in batch:
+        row.exception_ref = exceptions.mismatch_exception_open(
+            check=row.check_name,
+            dedup_key=row.dedup_key,
+            kind=row.kind,
+            key=row.key,
+            field=row.field,
+            salesforce=row.salesforce_value,
+            netsuite=row.netsuite_value,
+        )
+    Mismatch.objects.bulk_create(batch)
+
+
+def _resolve_gone(run: ReconciliationRun) -> int:
+    """Resolve the exceptions of mismatches the previous successful run found and this one did not."""
+    previous = (
+        ReconciliationRun.objects.filter(check_name=run.check_name, status=RunStatus.SUCCEEDED, pk__lt=run.pk)
+        .order_by("-id")
+        .first()
+    )
+    if previous is None:
+        return 0
+    still_there = Mismatch.objects.filter(run=run).values("dedup_key")
+    gone = (
+        Mismatch.objects.filter(run=previous)
+        .exclude(dedup_key__in=still_there)
+        .values_list("dedup_key", flat=True)
+        .distinct()
+        .order_by("dedup_key")
+    )
+    note = f"No longer found by run #{run.pk} of {run.check_name} on {timezone.now():%Y-%m-%d %H:%M} UTC."
+    resolved = 0
+    for dedup_key in gone.iterator(chunk_size=BATCH):
+        exceptions.mismatch_exception_resolve(dedup_key=dedup_key, note=note)
+        resolved += 1
+    return resolved
