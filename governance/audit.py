@@ -18,6 +18,10 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "governance.AuditEntry": "the audit trail itself",
     "governance.Capability": "an anchor for permissions; it has no rows",
     "sync.ConcurrencyLease": "limiter slots claimed and released by workers",
+    "sync.ExceptionEvent": "an exception's history, written by the services beside their audit entry",
+    "sync.Ticket": "an outbox row written by the exception services and delivered by a worker",
+    "sync.TicketAttempt": "one delivery attempt of a ticket, written by the worker",
+    "sync.Notification": "messages to users written by the exception services",
 }
 
 
@@ -32,7 +36,16 @@ def register_audited_models() -> None:
     auditlog.register(UserObjectPermission)
     auditlog.register(GroupObjectPermission)
 
-    from sync.models import Connection
+    from sync.models import (
+        Connection,
+        EscalationLevel,
+        ExceptionCategory,
+        ExceptionItem,
+        ExceptionOverride,
+        Subsidiary,
+        SubsidiaryGroupPermission,
+        SubsidiaryUserPermission,
+    )
 
     # Secrets are excluded outright (their names and secrets_changed_at show that they changed); test
     # results are written by the connection test, not by a person.
@@ -40,3 +53,14 @@ def register_audited_models() -> None:
         Connection,
         exclude_fields=["secrets", "last_tested_at", "last_test_ok", "last_test_message", "updated_at"],
     )
+
+    # Exceptions: people's actions are recorded by the services (one entry with the reason each, saves
+    # themselves run with auditlog off); the registration covers any other path (shell, admin). A
+    # recurrence only moves the counters, which are left out.
+    auditlog.register(ExceptionItem, exclude_fields=["occurrence_count", "last_seen"])
+    auditlog.register(ExceptionOverride)
+    auditlog.register(ExceptionCategory)
+    auditlog.register(EscalationLevel)
+    auditlog.register(Subsidiary)
+    auditlog.register(SubsidiaryUserPermission)
+    auditlog.register(SubsidiaryGroupPermission)
