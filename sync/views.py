@@ -18,12 +18,3 @@ def sync_index(request: HttpRequest) -> HttpResponse:
             "tasks": selectors.background_tasks_recent(limit=20),
         },
     )
-
-
-@require_GET
-def exception_index(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "sync/exceptions.html",
-        {"area": "exceptions", "failed_tasks": selectors.background_tasks_recent(limit=50, failed_only=True)},
-    )
