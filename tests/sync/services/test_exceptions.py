@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from governance.models import AuditEntry
@@ -112,3 +114,34 @@ def test_it_does_nothing_when_auto_resolving_a_key_with_no_open_exception() -> N
 def test_it_rejects_an_unknown_severity() -> None:
     with pytest.raises(ValueError):
         raise_sample(severity="apocalyptic")
+
+
+# auditlog's own (swapped-out) table still references auth_user, so the flush after a transactional test
+# must cascade: available_apps makes Django truncate with CASCADE on PostgreSQL.
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3",
+    reason="the in-memory test database locks whole tables; on SQLite writers are serialized anyway",
+)
+def test_it_opens_one_exception_when_workers_raise_the_same_key_at_once() -> None:
+    workers = 4
+    barrier = threading.Barrier(workers)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            raise_sample(key="race")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    (item,) = ExceptionItem.objects.filter(dedup_key="race")
+    assert item.occurrence_count == workers
