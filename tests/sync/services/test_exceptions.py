@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from governance.models import AuditEntry
-from sync.models import ExceptionAction, ExceptionCategory, ExceptionItem, ExceptionStatus
+from sync.models import ExceptionAction, ExceptionCategory, ExceptionItem, ExceptionStatus, Subsidiary
 from sync.services.exceptions import exception_auto_resolve
 from tests.sync.exception_support import raise_sample
 
@@ -116,14 +117,14 @@ def test_it_rejects_an_unknown_severity() -> None:
         raise_sample(severity="apocalyptic")
 
 
-# auditlog's own (swapped-out) table still references auth_user, so the flush after a transactional test
-# must cascade: available_apps makes Django truncate with CASCADE on PostgreSQL.
-@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+# Real commits from several connections: no test transaction around it (django_db_blocker instead), and
+# it removes what it wrote. A transactional test would end with a flush, which on PostgreSQL trips over
+# auditlog's own swapped-out table and, with available_apps, leaves later tests without role groups.
 @pytest.mark.skipif(
     settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3",
     reason="the in-memory test database locks whole tables; on SQLite writers are serialized anyway",
 )
-def test_it_opens_one_exception_when_workers_raise_the_same_key_at_once() -> None:
+def test_it_opens_one_exception_when_workers_raise_the_same_key_at_once(django_db_blocker: Any) -> None:
     workers = 4
     barrier = threading.Barrier(workers)
     errors: list[BaseException] = []
@@ -131,17 +132,25 @@ def test_it_opens_one_exception_when_workers_raise_the_same_key_at_once() -> Non
     def work() -> None:
         try:
             barrier.wait()
-            raise_sample(key="race")
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            raise_sample(key="race-at-once", category="race_test", subsidiary="SUB-RACE")
+        except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    (item,) = ExceptionItem.objects.filter(dedup_key="race")
-    assert item.occurrence_count == workers
+    with django_db_blocker.unblock():
+        mark = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        try:
+            threads = [threading.Thread(target=work) for _ in range(workers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert errors == []
+            (item,) = ExceptionItem.objects.filter(dedup_key="race-at-once")
+            assert item.occurrence_count == workers
+        finally:
+            ExceptionItem.objects.filter(dedup_key="race-at-once").delete()
+            ExceptionCategory.objects.filter(key="race_test").delete()
+            Subsidiary.objects.filter(key="SUB-RACE").delete()
+            AuditEntry.objects.filter(pk__gt=mark).delete()
