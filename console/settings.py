@@ -180,6 +180,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["console.permissions.HasConsoleRole"],
 }
 
+# E-mail (exception escalations). Django's SMTP backend unless EMAIL_BACKEND says otherwise.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "concord@localhost")
+
+# Exception tickets go to this webhook, signed with the shared secret (sync.services.exception_tickets).
+EXCEPTION_TICKET_WEBHOOK_URL = env_str("EXCEPTION_TICKET_WEBHOOK_URL")
+EXCEPTION_TICKET_WEBHOOK_SECRET = env_str("EXCEPTION_TICKET_WEBHOOK_SECRET")
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True

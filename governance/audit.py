@@ -20,6 +20,10 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "sync.ConcurrencyLease": "limiter slots claimed and released by workers",
     "sync.DynamicLookupEntry": "a cache of answers NetSuite gave (refreshing it is audited as an event)",
     "reconciliation.Mismatch": "written by reconciliation runs, never edited",
+    "sync.ExceptionEvent": "an exception's history, written by the services beside their audit entry",
+    "sync.Ticket": "an outbox row written by the exception services and delivered by a worker",
+    "sync.TicketAttempt": "one delivery attempt of a ticket, written by the worker",
+    "sync.Notification": "messages to users written by the exception services",
 }
 
 
@@ -34,7 +38,16 @@ def register_audited_models() -> None:
     auditlog.register(UserObjectPermission)
     auditlog.register(GroupObjectPermission)
 
-    from sync.models import Connection
+    from sync.models import (
+        Connection,
+        EscalationLevel,
+        ExceptionCategory,
+        ExceptionItem,
+        ExceptionOverride,
+        Subsidiary,
+        SubsidiaryGroupPermission,
+        SubsidiaryUserPermission,
+    )
 
     # Secrets are excluded outright (their names and secrets_changed_at show that they changed); test
     # results are written by the connection test, not by a person.
@@ -56,3 +69,13 @@ def register_audited_models() -> None:
     auditlog.register(Tolerance, exclude_fields=["updated_at"])
     # Who started a run and for which check; its progress and results are written by the worker.
     auditlog.register(ReconciliationRun, include_fields=["check_name", "trigger", "triggered_by"])
+    # Exceptions: people's actions are recorded by the services (one entry with the reason each, saves
+    # themselves run with auditlog off); the registration covers any other path (shell, admin). A
+    # recurrence only moves the counters, which are left out.
+    auditlog.register(ExceptionItem, exclude_fields=["occurrence_count", "last_seen"])
+    auditlog.register(ExceptionOverride)
+    auditlog.register(ExceptionCategory)
+    auditlog.register(EscalationLevel)
+    auditlog.register(Subsidiary)
+    auditlog.register(SubsidiaryUserPermission)
+    auditlog.register(SubsidiaryGroupPermission)

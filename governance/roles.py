@@ -40,6 +40,10 @@ MANAGE_CONNECTIONS = capability("manage_connections")
 MANAGE_USERS = capability("manage_users")
 VIEW_AUDIT = capability("view_audit")
 
+# Model permissions of other areas that roles hold.
+# Every subsidiary's exceptions (sync.permissions): Finance is granted it per person or per subsidiary.
+HANDLE_ALL_EXCEPTIONS = "sync.handle_exceptions"
+
 
 @dataclass(frozen=True)
 class Role:
@@ -51,7 +55,7 @@ class Role:
 REVOPS = Role(
     name="RevOps",
     summary="Runs the integration day to day: edits mappings and rules, watches sync and exceptions.",
-    permissions=frozenset({VIEW_CONSOLE, EDIT_MAPPINGS}),
+    permissions=frozenset({VIEW_CONSOLE, EDIT_MAPPINGS, HANDLE_ALL_EXCEPTIONS}),
 )
 FINANCE = Role(
     name="Finance",
@@ -61,12 +65,14 @@ FINANCE = Role(
 ADMIN = Role(
     name="Admin",
     summary="Runs the installation: users and roles, connections; may approve mapping changes.",
-    permissions=frozenset({VIEW_CONSOLE, MANAGE_USERS, MANAGE_CONNECTIONS, APPROVE_MAPPINGS}),
+    permissions=frozenset(
+        {VIEW_CONSOLE, MANAGE_USERS, MANAGE_CONNECTIONS, APPROVE_MAPPINGS, HANDLE_ALL_EXCEPTIONS}
+    ),
 )
 AUDITOR = Role(
     name="Auditor",
     summary="Reads everything, the audit trail included, and changes nothing.",
-    permissions=frozenset({VIEW_CONSOLE, VIEW_AUDIT}),
+    permissions=frozenset({VIEW_CONSOLE, VIEW_AUDIT, HANDLE_ALL_EXCEPTIONS}),
 )
 
 ROLES: tuple[Role, ...] = (REVOPS, FINANCE, ADMIN, AUDITOR)

@@ -1,4 +1,5 @@
-"""Reads for the sync area: the background work django-q2 has done and has waiting, and connections."""
+"""Reads for the sync area: background work django-q2 has done and has waiting, connections, and
+the exception queue."""
 
 from __future__ import annotations
 
@@ -6,12 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.models import Task
 
 from governance.roles import VIEW_CONSOLE
-from sync.models import Connection
+from sync.models import (
+    ACTIVE_STATUSES,
+    Connection,
+    ExceptionEvent,
+    ExceptionItem,
+    ExceptionOverride,
+    Notification,
+)
+from sync.permissions import AnyUser, exceptions_visible_to
 
 
 @dataclass(frozen=True)
@@ -52,3 +62,65 @@ def connections_visible(*, user: User | AnonymousUser) -> QuerySet[Connection]:
 
 def connection_get(*, user: User | AnonymousUser, connection_id: int) -> Connection | None:
     return connections_visible(user=user).filter(pk=connection_id).first()
+
+
+# The exception queue. Every read starts from what the asking user may see (sync.permissions).
+
+
+@dataclass(frozen=True)
+class ExceptionFilters:
+    status: str = ""  # a status, "active" (the default view) or "" for all
+    category: str = ""  # category key
+    severity: str = ""
+    owner: str = ""  # "me", a username or a group name
+    overdue: bool = False
+
+
+def exceptions_for_user(user: AnyUser) -> QuerySet[ExceptionItem]:
+    """The exceptions ``user`` may see (see :mod:`sync.permissions` for the rule)."""
+    return exceptions_visible_to(user).select_related("category", "subsidiary", "owner_user", "owner_group")
+
+
+def exception_queue(
+    *, user: AnyUser, filters: ExceptionFilters, now: datetime | None = None
+) -> QuerySet[ExceptionItem]:
+    items = exceptions_for_user(user)
+    if filters.status == "active":
+        items = items.filter(status__in=ACTIVE_STATUSES)
+    elif filters.status:
+        items = items.filter(status=filters.status)
+    if filters.category:
+        items = items.filter(category__key=filters.category)
+    if filters.severity:
+        items = items.filter(severity=filters.severity)
+    if filters.owner == "me" and isinstance(user, User):
+        items = items.filter(Q(owner_user=user) | Q(owner_group__in=user.groups.all()))
+    elif filters.owner:
+        items = items.filter(Q(owner_user__username=filters.owner) | Q(owner_group__name=filters.owner))
+    if filters.overdue:
+        items = items.filter(status__in=ACTIVE_STATUSES, due_at__lt=now or timezone.now())
+    return items.order_by("due_at", "-last_seen", "-id")
+
+
+def exception_get_for_user(*, user: AnyUser, item_id: int) -> ExceptionItem | None:
+    return exceptions_for_user(user).filter(pk=item_id).first()
+
+
+def exception_history(*, item: ExceptionItem) -> QuerySet[ExceptionEvent]:
+    return item.events.select_related("actor").order_by("at", "id")
+
+
+def exception_overrides(*, item: ExceptionItem) -> QuerySet[ExceptionOverride]:
+    return item.overrides.select_related("proposed_by", "approved_by").order_by("proposed_at", "id")
+
+
+def notifications_unread_count(*, user: AnyUser) -> int:
+    if not isinstance(user, User):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notifications_recent(*, user: AnyUser, limit: int = 50) -> QuerySet[Notification]:
+    if not isinstance(user, User):
+        return Notification.objects.none()
+    return Notification.objects.filter(user=user).select_related("item")[:limit]

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from sync import views
+from sync import exception_views, views
 
 app_name = "sync"
 urlpatterns = [
@@ -14,6 +14,14 @@ urlpatterns = [
         views.connection_deactivate,
         name="connection-deactivate",
     ),
-    path("exceptions/", views.exception_index, name="exceptions"),
     path("sync/mappings/", include("sync.mapping_urls")),
+    path("exceptions/", exception_views.exception_index, name="exceptions"),
+    path("exceptions/notifications/", exception_views.notification_list, name="notifications"),
+    path("exceptions/<int:item_id>/", exception_views.exception_detail, name="exception"),
+    path("exceptions/<int:item_id>/<slug:action>/", exception_views.exception_act, name="exception-act"),
+    path(
+        "exceptions/<int:item_id>/overrides/<int:override_id>/<slug:decision>/",
+        exception_views.exception_override_decide,
+        name="exception-override",
+    ),
 ]

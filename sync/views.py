@@ -12,7 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from console.http import ConsoleRequest
 from governance.roles import MANAGE_CONNECTIONS
 from sync import selectors
-from sync.forms import ConnectionForm
+from sync.forms.connections import ConnectionForm
 from sync.models import Connection
 from sync.services import connections
 from sync.services.connection_checks import connection_test
@@ -28,15 +28,6 @@ def sync_index(request: HttpRequest) -> HttpResponse:
             "summary": selectors.background_task_summary(),
             "tasks": selectors.background_tasks_recent(limit=20),
         },
-    )
-
-
-@require_GET
-def exception_index(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "sync/exceptions.html",
-        {"area": "exceptions", "failed_tasks": selectors.background_tasks_recent(limit=50, failed_only=True)},
     )
 
 

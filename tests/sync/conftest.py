@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 
 from console.demo import simulator_connection_ensure
 from simulators.core.runner import RunningSimulator, start_in_thread
@@ -15,7 +17,9 @@ from simulators.netsuite.spec import SPEC as NETSUITE_SPEC
 from simulators.salesforce.seed import seed as seed_salesforce
 from simulators.salesforce.spec import SPEC as SALESFORCE_SPEC
 from sync.models import Connection
+from sync.permissions import subsidiary_scope_grant
 from tests.simulators.conftest import netsuite_sim, salesforce_sim, simulator_dir  # noqa: F401
+from tests.sync.exception_support import RETRY_CALLS
 
 
 def salesforce_connection_for(running: RunningSimulator, *, name: str = "sf-sandbox") -> Connection:
@@ -66,3 +70,17 @@ def salesforce_connection(db: None, salesforce_sim: RunningSimulator) -> Connect
 @pytest.fixture
 def netsuite_connection(db: None, netsuite_sim: RunningSimulator) -> Connection:  # noqa: F811
     return netsuite_connection_for(netsuite_sim)
+
+
+@pytest.fixture
+def finance_everywhere(finance: User) -> User:
+    """The finance persona with the model-wide grant: every subsidiary's exceptions."""
+    subsidiary_scope_grant(holder=finance, subsidiary=None)
+    return finance
+
+
+@pytest.fixture
+def retry_calls() -> Iterator[list[dict[str, Any]]]:
+    RETRY_CALLS.clear()
+    yield RETRY_CALLS
+    RETRY_CALLS.clear()

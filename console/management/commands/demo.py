@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import socket
 import sys
@@ -49,6 +50,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
         call_command("seed_personas", quiet_logins=True)
+        call_command("exceptions_schedules_ensure", stdout=io.StringIO())
         plan = SimulatorPlan.default()
         for system, counts in simulator_data_ensure(plan, accounts=options["accounts"]).items():
             self.stdout.write(

@@ -8,7 +8,9 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from console.env import env_str
 from governance.personas import PERSONAS
+from governance.roles import FINANCE
 from governance.services import persona_ensure, roles_sync
+from sync.permissions import subsidiary_scope_grant
 
 DEFAULT_PASSWORD = "concord-demo"  # noqa: S105 - the demo's published password, overridable with DEMO_PASSWORD
 
@@ -27,7 +29,10 @@ class Command(BaseCommand):
         password = demo_password()
         roles_sync()
         for persona in PERSONAS:
-            persona_ensure(persona=persona, password=password)
+            user = persona_ensure(persona=persona, password=password)
+            if persona.role == FINANCE:
+                # The Finance role reaches no subsidiary by itself; the demo's approver reaches them all.
+                subsidiary_scope_grant(holder=user, subsidiary=None)
         if not options["quiet_logins"]:
             self.stdout.write(persona_logins(password))
 

@@ -1,0 +1,1 @@
+"""Forms of the sync area (parsing and validating what people post; services do the work)."""

@@ -1,0 +1,72 @@
+"""Forms of the exception queue: the list's filters and one small form per action."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from sync.models import ExceptionCategory, ExceptionStatus, Severity
+from sync.selectors import ExceptionFilters
+
+STATUS_CHOICES = [("active", "Active"), ("", "Any"), *ExceptionStatus.choices]
+
+
+class ExceptionFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, initial="active")
+    category = forms.ChoiceField(required=False)
+    severity = forms.ChoiceField(choices=[("", "Any"), *Severity.choices], required=False)
+    owner = forms.CharField(required=False, max_length=150, help_text='"me", a username or a group')
+    overdue = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        categories = ExceptionCategory.objects.order_by("name").values_list("key", "name")
+        category_field = self.fields["category"]
+        if isinstance(category_field, forms.ChoiceField):
+            category_field.choices = [("", "Any"), *categories]
+
+    def filters(self) -> ExceptionFilters:
+        if not self.is_valid():
+            return ExceptionFilters(status="active")
+        data = self.cleaned_data
+        status = data["status"] if "status" in self.data else "active"
+        return ExceptionFilters(
+            status=status,
+            category=data["category"],
+            severity=data["severity"],
+            owner=data["owner"].strip(),
+            overdue=data["overdue"],
+        )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OverrideForm(ReasonForm):
+    field = forms.CharField(max_length=200)
+    new_value = forms.CharField(
+        required=False, max_length=2000, help_text='JSON (42, true, "text") or plain text'
+    )
+
+    def clean_new_value(self) -> Any:
+        raw = self.cleaned_data["new_value"]
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+
+
+class AcceptOtherForm(ReasonForm):
+    field = forms.CharField(max_length=200)
+    system = forms.CharField(max_length=40)
+
+
+class AssignForm(ReasonForm):
+    owner = forms.CharField(max_length=150, help_text="A username or a group name")
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,18 @@
+"""Create the exception queue's django-q2 schedules (escalation, ticket delivery); safe to run again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from sync.services.exception_escalation import SCHEDULES, exception_schedules_ensure
+
+
+class Command(BaseCommand):
+    help = "Create or repair the schedules that escalate overdue exceptions and deliver tickets."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        created = exception_schedules_ensure()
+        for name in SCHEDULES:
+            self.stdout.write(f"{name}: {'created' if name in created else 'already present'}")

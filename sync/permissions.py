@@ -1,0 +1,78 @@
+"""Who may see and act on which exceptions.
+
+Two questions, answered separately:
+
+* **Where** (scope): ``sync.handle_exceptions`` on a :class:`~sync.models.Subsidiary`. Held model-wide
+  (the RevOps, Admin and Auditor roles hold it, or a user permission) it reaches every subsidiary and the
+  exceptions that name none. Held on single subsidiaries through django-guardian
+  (:func:`subsidiary_scope_grant`), it reaches only their exceptions. The Finance role deliberately has
+  no model-wide grant: approving money is given per subsidiary (or model-wide, per person).
+* **What** (capability, from :mod:`governance.roles`): reading needs ``view_console``; acting (retry, edit,
+  resolve, ignore, assign, escalate, comment) needs ``edit_mappings`` or ``approve_exceptions``;
+  approving a change to a financial field needs ``approve_exceptions`` and someone other than the proposer.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, Group, User
+from django.db import transaction
+from django.db.models import QuerySet
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+
+from governance.roles import APPROVE_EXCEPTIONS, EDIT_MAPPINGS, VIEW_CONSOLE
+from sync.models import ExceptionItem, Subsidiary
+
+AnyUser = User | AnonymousUser
+
+HANDLE_EXCEPTIONS = "sync.handle_exceptions"
+
+
+def exceptions_visible_to(user: AnyUser) -> QuerySet[ExceptionItem]:
+    """Every exception ``user`` may see: all with the model-wide grant, their subsidiaries' otherwise."""
+    items = ExceptionItem.objects.all()
+    if not user.is_authenticated or not user.has_perm(VIEW_CONSOLE):
+        return items.none()
+    if user.has_perm(HANDLE_EXCEPTIONS):
+        return items
+    # accept_global_perms=False: only the per-subsidiary grants count here.
+    subsidiaries = get_objects_for_user(
+        user, HANDLE_EXCEPTIONS, klass=Subsidiary, accept_global_perms=False, with_superuser=False
+    )
+    return items.filter(subsidiary__in=subsidiaries)
+
+
+def can_act(user: AnyUser) -> bool:
+    return user.has_perm(EDIT_MAPPINGS) or user.has_perm(APPROVE_EXCEPTIONS)
+
+
+def can_approve(user: AnyUser) -> bool:
+    return user.has_perm(APPROVE_EXCEPTIONS)
+
+
+def subsidiary_scope_grant(*, holder: User | Group, subsidiary: Subsidiary | None) -> None:
+    """Let ``holder`` handle one subsidiary's exceptions, or (``subsidiary=None``) every subsidiary's.
+
+    Audited: guardian's permission rows and user permissions are followed by auditlog.
+    """
+    with transaction.atomic():
+        assign_perm(HANDLE_EXCEPTIONS, holder, subsidiary)
+    _forget_cached_permissions(holder)
+
+
+def subsidiary_scope_revoke(*, holder: User | Group, subsidiary: Subsidiary | None) -> None:
+    with transaction.atomic():
+        remove_perm(HANDLE_EXCEPTIONS, holder, subsidiary)
+    _forget_cached_permissions(holder)
+
+
+def subsidiaries_in_scope(user: AnyUser) -> QuerySet[Subsidiary]:
+    if user.has_perm(HANDLE_EXCEPTIONS):
+        return Subsidiary.objects.all()
+    return get_objects_for_user(
+        user, HANDLE_EXCEPTIONS, klass=Subsidiary, accept_global_perms=False, with_superuser=False
+    )
+
+
+def _forget_cached_permissions(holder: User | Group) -> None:
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        holder.__dict__.pop(cache, None)
