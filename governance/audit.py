@@ -18,6 +18,12 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "governance.AuditEntry": "the audit trail itself",
     "governance.Capability": "an anchor for permissions; it has no rows",
     "sync.ConcurrencyLease": "limiter slots claimed and released by workers",
+    "sync.InboxMessage": "written by the inbound listeners and claimed by workers",
+    "sync.SyncJob": "written by the pipeline's workers; a re-run is a new inbox message",
+    "sync.SyncRecord": "written by the pipeline's workers",
+    "sync.SyncFailure": "written by the pipeline's workers",
+    "sync.CrossReference": "written by the pipeline after each NetSuite write",
+    "sync.PollWatermark": "advanced by the catch-up poll",
 }
 
 
@@ -32,7 +38,7 @@ def register_audited_models() -> None:
     auditlog.register(UserObjectPermission)
     auditlog.register(GroupObjectPermission)
 
-    from sync.models import Connection
+    from sync.models import Connection, Listener
 
     # Secrets are excluded outright (their names and secrets_changed_at show that they changed); test
     # results are written by the connection test, not by a person.
@@ -40,3 +46,5 @@ def register_audited_models() -> None:
         Connection,
         exclude_fields=["secrets", "last_tested_at", "last_test_ok", "last_test_message", "updated_at"],
     )
+    # The webhook signing key is a secret: left out, like a connection's.
+    auditlog.register(Listener, exclude_fields=["signing_secret"])
