@@ -4,11 +4,20 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.apps import apps
 
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
 from sync.models import Connection
 from sync.services.connections import netsuite_connector, salesforce_connector
+
+# Tests whose worker threads use the database need real commits (transaction=True). Naming every app as
+# available makes Django's flush truncate with CASCADE: on PostgreSQL auditlog's own (swapped-out) log
+# table still references auth_user, and a plain TRUNCATE of auth_user is refused.
+THREADED_DB = pytest.mark.django_db(
+    transaction=True,
+    available_apps=[config.name for config in apps.get_app_configs()],
+)
 
 
 @pytest.fixture

@@ -15,9 +15,11 @@ from sync.connectors.salesforce import SalesforceConnector
 from sync.mapping import StaticLookups
 from sync.models import Connection, CrossReference, JobStatus, RecordStatus, SyncRecord
 from sync.pipeline import sources
+from sync.pipeline.gates import GateOutcome, Gates
 from sync.pipeline.runner import run_batch
+from tests.sync.pipeline.conftest import THREADED_DB
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = THREADED_DB
 
 
 def one_per_account(sf: SalesforceConnector) -> list[str]:
@@ -128,3 +130,41 @@ def test_it_fails_only_the_opportunity_netsuite_rejects(
     # Sales sees the reason on the opportunity.
     back = sf.get_records("Opportunity", [bad], ["Concord_Sync_Status__c", "Concord_Sync_Message__c"])[bad]
     assert back["Concord_Sync_Status__c"] == "Error" and "subsidiary" in back["Concord_Sync_Message__c"]
+
+
+def test_it_stops_a_blocked_opportunity_and_tells_sales_why(
+    seeded_connections: tuple[Connection, Connection],
+    sf: SalesforceConnector,
+    netsuite_count: Callable[[str, str], int],
+) -> None:
+    blocked, passed = one_per_account(sf)[:2]
+
+    def gate(graph: dict[str, Any]) -> GateOutcome:
+        if graph["Id"] == blocked:
+            return GateOutcome(
+                blocked=True, reason="Discount above 20% needs approval", rule="discount-approval v3"
+            )
+        return GateOutcome()
+
+    job = run_batch(
+        salesforce=seeded_connections[0],
+        netsuite=seeded_connections[1],
+        opportunity_ids=[blocked, passed],
+        gates=Gates(pre_sale=gate),
+    )
+    records = {r.opportunity_id: r for r in job.records.all()}
+    assert job.status == JobStatus.PARTIAL
+    assert records[blocked].status == RecordStatus.BLOCKED and records[blocked].writes == 0
+    assert records[passed].status == RecordStatus.SYNCED
+    failure = records[blocked].failures.get()
+    assert (failure.category, failure.message, failure.mapping_object_key) == (
+        "rule",
+        "Discount above 20% needs approval",
+        "discount-approval v3",
+    )
+    assert netsuite_count("transaction", blocked) == 0 and netsuite_count("transaction", passed) == 1
+    back = sf.get_records("Opportunity", [blocked], ["Concord_Sync_Status__c", "Concord_Sync_Message__c"])[
+        blocked
+    ]
+    assert back["Concord_Sync_Status__c"] == "Error"
+    assert back["Concord_Sync_Message__c"] == "Blocked: Discount above 20% needs approval"
