@@ -132,13 +132,18 @@ class CrossReference(models.Model):
 
 
 class PollWatermark(models.Model):
-    """How far catch-up polling has read: the last SystemModstamp seen, and the ids seen at it."""
+    """How far catch-up polling has read: the highest SystemModstamp seen (Salesforce's clock, not ours).
 
-    name = models.CharField(max_length=80, unique=True)
+    Each poll re-reads an overlap window before it; the inbox's unique notification id
+    ``poll:<Id>:<SystemModstamp>`` makes a record read twice at the same stamp one event.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
     salesforce_connection = models.ForeignKey("sync.Connection", on_delete=models.CASCADE, related_name="+")
+    netsuite_connection = models.ForeignKey("sync.Connection", on_delete=models.CASCADE, related_name="+")
     watermark = models.DateTimeField(null=True, blank=True)
-    # (id, SystemModstamp) pairs already taken inside the overlap window, so ties are never read twice.
-    seen = models.JSONField(default=list, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_found = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -41,6 +41,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
         call_command("seed_personas", quiet_logins=True)
+        call_command("sync_schedules_ensure")
 
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
