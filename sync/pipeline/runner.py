@@ -155,7 +155,13 @@ def run_batch(
         max_workers=max(1, netsuite.concurrency_limit), thread_name_prefix="sync"
     ) as pool:
         futures = {pool.submit(_in_thread, writer, graph): graph for graph in graphs.values()}
-        outcomes = [(future.result(), futures[future]) for future in as_completed(futures)]
+        try:
+            outcomes = [(future.result(), futures[future]) for future in as_completed(futures)]
+        except Exception as exc:
+            # A bug, not a vendor fault: the job says so; its inbox messages stay claimed until the lease
+            # runs out and are then retried (idempotently).
+            _finish(job, JobStatus.FAILED, f"the batch stopped: {type(exc).__name__}: {exc}"[:4000])
+            raise
     # Stored once the threads are done, so this thread's writes never contend with the limiter's (SQLite
     # allows one writer at a time). A crash before this loses no NetSuite work: eid upserts redo it.
     for outcome, _graph in outcomes:

@@ -13,7 +13,7 @@ import pytest
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
 from sync.mapping import StaticLookups
-from sync.models import Connection, CrossReference, JobStatus, RecordStatus, SyncRecord
+from sync.models import Connection, CrossReference, JobStatus, RecordStatus, SyncJob, SyncRecord
 from sync.pipeline import sources
 from sync.pipeline.gates import GateOutcome, Gates
 from sync.pipeline.runner import run_batch
@@ -168,3 +168,32 @@ def test_it_stops_a_blocked_opportunity_and_tells_sales_why(
     ]
     assert back["Concord_Sync_Status__c"] == "Error"
     assert back["Concord_Sync_Message__c"] == "Blocked: Discount above 20% needs approval"
+
+
+def test_it_duplicates_nothing_when_rerun_after_a_crash_between_netsuite_writes(
+    seeded_connections: tuple[Connection, Connection],
+    sf: SalesforceConnector,
+    netsuite_count: Callable[[str, str], int],
+) -> None:
+    ids = one_per_account(sf)[:2]
+
+    def crash_before_the_order(payload: Any) -> GateOutcome:
+        if payload.target_type == "salesOrder":
+            raise RuntimeError("worker killed")  # customer, contacts and billing account are already written
+        return GateOutcome()
+
+    with pytest.raises(RuntimeError, match="worker killed"):
+        run_batch(
+            salesforce=seeded_connections[0],
+            netsuite=seeded_connections[1],
+            opportunity_ids=ids,
+            gates=Gates(post_sale=crash_before_the_order),
+        )
+    assert not CrossReference.objects.exists()  # the crash came before anything was recorded
+    assert SyncJob.objects.get().status == JobStatus.FAILED
+    accounts = {g["AccountId"] for g in sf.fetch_opportunity_graphs(ids).values()}
+    assert all(netsuite_count("customer", account) == 1 for account in accounts)
+    job = run_batch(salesforce=seeded_connections[0], netsuite=seeded_connections[1], opportunity_ids=ids)
+    assert job.status == JobStatus.SUCCEEDED
+    assert all(netsuite_count("customer", account) == 1 for account in accounts)
+    assert all(netsuite_count("transaction", i) == 1 for i in ids)
