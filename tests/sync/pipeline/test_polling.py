@@ -82,3 +82,22 @@ def test_it_creates_its_schedules_idempotently() -> None:
     poll = Schedule.objects.get(name=CATCH_UP_POLL)
     assert (poll.func, poll.minutes, poll.schedule_type) == ("sync.tasks.catch_up_poll", 7, Schedule.MINUTES)
     assert Schedule.objects.count() == 2
+
+
+def test_the_scheduled_task_polls_each_listener_pair_once(
+    seeded_connections: tuple[Connection, Connection], sf: SalesforceConnector
+) -> None:
+    from sync import tasks
+    from sync.services.listeners import listener_create
+
+    salesforce, netsuite = seeded_connections
+    for name in ("one", "two"):  # two listeners on the same pair of connections: one poll
+        listener_create(name=name, salesforce_connection=salesforce, netsuite_connection=netsuite)
+    PollWatermark.objects.create(
+        name=f"closed-won:{salesforce.pk}:{netsuite.pk}",
+        salesforce_connection=salesforce,
+        netsuite_connection=netsuite,
+        watermark=BEFORE_SEED,
+    )
+    assert tasks.catch_up_poll() == len(won_ids(sf))
+    assert tasks.catch_up_poll() == 0
