@@ -249,8 +249,9 @@ class BatchWriter:
             if known is not None and payload.mode == "create_only":
                 outcome.skipped += 1
                 return known.netsuite_id
-            # The hash covers the whole mapped payload, so it means the same whether we create or update.
-            digest = payload_hash(payload.target_type, payload.to_json())
+            # The hash covers what an update would send: create-only fields (a subsidiary, an address) are
+            # never sent again, so a difference in them alone is no reason to write.
+            digest = payload_hash(payload.target_type, payload.to_json(update=True))
             if known is not None and known.payload_hash == digest:
                 outcome.skipped += 1
                 return known.netsuite_id

@@ -189,3 +189,14 @@ def test_retry_delay_is_bounded_and_jittered(attempt: int) -> None:
     retry = RetrySettings(base_seconds=2, max_seconds=30)
     ceiling = min(30, 2 * 2 ** (attempt - 1))
     assert ceiling / 2 <= retry.delay(attempt) <= ceiling
+
+
+def test_it_does_not_write_for_a_change_in_create_only_fields_alone() -> None:
+    netsuite = FakeNetSuite()
+    graph = GRAPHS[0]
+    first = writer(netsuite).sync(graph)
+    known = {(w.netsuite_type, w.external_id): Known(w.netsuite_id, w.payload_hash) for w in first.written}
+    netsuite.calls.clear()
+    moved = {**graph, "Account": {**graph["Account"], "BillingStreet": "1 New Street"}}
+    again = writer(netsuite, known=known).sync(moved)
+    assert again.status == RecordStatus.SYNCED and netsuite.calls == []
