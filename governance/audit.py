@@ -24,6 +24,12 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "sync.Ticket": "an outbox row written by the exception services and delivered by a worker",
     "sync.TicketAttempt": "one delivery attempt of a ticket, written by the worker",
     "sync.Notification": "messages to users written by the exception services",
+    "sync.InboxMessage": "written by the inbound listeners and claimed by workers",
+    "sync.SyncJob": "written by the pipeline's workers; a re-run is a new inbox message",
+    "sync.SyncRecord": "written by the pipeline's workers",
+    "sync.SyncFailure": "written by the pipeline's workers",
+    "sync.CrossReference": "written by the pipeline after each NetSuite write",
+    "sync.PollWatermark": "advanced by the catch-up poll",
 }
 
 
@@ -44,6 +50,7 @@ def register_audited_models() -> None:
         ExceptionCategory,
         ExceptionItem,
         ExceptionOverride,
+        Listener,
         Subsidiary,
         SubsidiaryGroupPermission,
         SubsidiaryUserPermission,
@@ -79,3 +86,5 @@ def register_audited_models() -> None:
     auditlog.register(Subsidiary)
     auditlog.register(SubsidiaryUserPermission)
     auditlog.register(SubsidiaryGroupPermission)
+    # The webhook signing key is a secret: left out, like a connection's.
+    auditlog.register(Listener, exclude_fields=["signing_secret"])

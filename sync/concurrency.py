@@ -168,6 +168,16 @@ class DatabaseSlots(_LeasedSlots):
         self._ensured = self.settings.limit
 
     def _try_acquire(self, limit: int) -> Any:
+        try:
+            return self._try_claim(limit)
+        except Exception as exc:
+            # SQLite refuses a write while another connection writes ("database table is locked"):
+            # that is contention, not failure, so this attempt simply found no free slot.
+            if _locked(exc):
+                return None
+            raise
+
+    def _try_claim(self, limit: int) -> Any:
         from django.db.models import Q
         from django.utils import timezone
 
@@ -193,7 +203,14 @@ class DatabaseSlots(_LeasedSlots):
         from sync.models import ConcurrencyLease
 
         pk, holder = token
-        ConcurrencyLease.objects.filter(pk=pk, holder=holder).update(holder="", expires_at=None)
+        for attempt in range(200):
+            try:
+                ConcurrencyLease.objects.filter(pk=pk, holder=holder).update(holder="", expires_at=None)
+                return
+            except Exception as exc:
+                if not _locked(exc) or attempt == 199:
+                    raise  # the lease expires on its own even if this release never lands
+                time.sleep(random.uniform(0.001, 0.01))
 
     def in_use(self) -> int:
         from django.utils import timezone
@@ -205,6 +222,12 @@ class DatabaseSlots(_LeasedSlots):
             .exclude(holder="")
             .count()
         )
+
+
+def _locked(exc: Exception) -> bool:
+    from django.db import OperationalError
+
+    return isinstance(exc, OperationalError) and "locked" in str(exc)
 
 
 def _seconds(value: float) -> Any:

@@ -1,10 +1,13 @@
-"""django-q2 entry points for the sync area: thin, they fetch by id and call a service."""
+"""django-q2 entry points for the sync area: thin, they fetch by id and call a service, and can run
+twice harmlessly."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sync.models import ExceptionItem
+from sync.models import ExceptionItem, Listener, ListenerKind
+from sync.pipeline.polling import poll_closed_won
+from sync.pipeline.runner import inbox_drain as _drain
 from sync.services.exception_escalation import exceptions_escalate_overdue
 from sync.services.exception_retry import retry_function
 from sync.services.exception_tickets import ticket_deliver, tickets_deliver_due
@@ -25,3 +28,27 @@ def ticket_deliver_task(ticket_id: int) -> None:
 
 def tickets_deliver_due_task() -> int:
     return tickets_deliver_due()
+
+
+def inbox_drain() -> list[int]:
+    """Process every pending inbox message; returns the job ids run."""
+    return _drain()
+
+
+def catch_up_poll() -> int:
+    """Poll Salesforce for won opportunities of every connection pair an active listener serves."""
+    pairs = (
+        Listener.objects.filter(is_active=True, kind=ListenerKind.OUTBOUND_MESSAGE)
+        .select_related("salesforce_connection", "netsuite_connection")
+        .order_by("pk")
+    )
+    seen: set[tuple[int, int]] = set()
+    found = 0
+    for listener in pairs:
+        key = (listener.salesforce_connection_id, listener.netsuite_connection_id)
+        if key not in seen:
+            seen.add(key)
+            found += poll_closed_won(
+                salesforce=listener.salesforce_connection, netsuite=listener.netsuite_connection
+            )
+    return found

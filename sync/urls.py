@@ -1,6 +1,7 @@
 from django.urls import include, path
 
-from sync import exception_views, views
+from sync import exception_views, job_views, views
+from sync.inbound import views as inbound
 
 app_name = "sync"
 urlpatterns = [
@@ -24,4 +25,11 @@ urlpatterns = [
         exception_views.exception_override_decide,
         name="exception-override",
     ),
+    path("sync/jobs/", job_views.job_list, name="jobs"),
+    path("sync/jobs/<int:job_id>/", job_views.job_detail, name="job_detail"),
+    path("sync/records/<int:record_id>/rerun/", job_views.record_rerun, name="record_rerun"),
+    path("sync/inbox/", job_views.inbox_list, name="inbox"),
+    path("sync/trace/<str:opportunity_id>/", job_views.opportunity_trace, name="trace"),
+    path("sync/inbound/outbound-message/<str:token>/", inbound.outbound_message, name="inbound_outbound"),
+    path("sync/inbound/webhook/<str:token>/", inbound.webhook_event, name="inbound_webhook"),
 ]

@@ -82,8 +82,11 @@ def outsider_client(outsider: User) -> Client:
 
 
 @pytest.fixture
-def persona_client(request: pytest.FixtureRequest) -> Callable[[str], Client]:
-    """``persona_client("auditor")``: the signed-in client of the persona with that username."""
+def persona_client(request: pytest.FixtureRequest, db: None) -> Callable[[str], Client]:
+    """``persona_client("auditor")``: the signed-in client of the persona with that username.
+
+    It asks for ``db`` itself so pytest-django orders its tests with the other database tests, before
+    any transactional test (whose flush empties the roles the migrations created)."""
 
     def get(username: str) -> Client:
         client: Client = request.getfixturevalue(f"{username}_client")

@@ -14,6 +14,17 @@ from sync.models.exceptions import (
     OverrideStatus,
     Severity,
 )
+from sync.models.inbound import InboxMessage, InboxSource, InboxStatus, Listener, ListenerKind
+from sync.models.jobs import (
+    CrossReference,
+    FailureCategory,
+    JobStatus,
+    PollWatermark,
+    RecordStatus,
+    SyncFailure,
+    SyncJob,
+    SyncRecord,
+)
 from sync.models.limits import ConcurrencyLease
 from sync.models.mappings import (
     DynamicLookupEntry,
@@ -68,4 +79,17 @@ __all__ = [
     "Ticket",
     "TicketAttempt",
     "TicketStatus",
+    "CrossReference",
+    "FailureCategory",
+    "InboxMessage",
+    "InboxSource",
+    "InboxStatus",
+    "JobStatus",
+    "Listener",
+    "ListenerKind",
+    "PollWatermark",
+    "RecordStatus",
+    "SyncFailure",
+    "SyncJob",
+    "SyncRecord",
 ]

@@ -39,6 +39,7 @@ def test_it_puts_drifted_groups_back_and_changes_nothing_otherwise() -> None:
     assert AuditEntry.objects.count() == before + 1
 
 
+@pytest.mark.django_db  # declared, so pytest-django runs it before any transactional test flushes the roles
 @pytest.mark.parametrize("username", ALL_PERSONAS)
 def test_it_grants_each_persona_exactly_its_role(request: pytest.FixtureRequest, username: str) -> None:
     user: User = request.getfixturevalue(username)

@@ -62,6 +62,7 @@ class Command(BaseCommand):
             f"NetSuite {plan.url(plan.netsuite_port)} (CA {plan.ca_file})"
         )
         call_command("mapping_seed_defaults", verbosity=0)
+        call_command("sync_schedules_ensure", stdout=io.StringIO())
 
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -160,7 +160,7 @@ def test_it_maps_packages_to_plans_and_subscriptions() -> None:
     package = next(p for p in PACKAGES if p.sku == opportunity.quote.lines[0].sku)
     result = apply(graph)
     (plan,) = result.for_object("subscription_plan")
-    assert plan.external_id == f"PLAN-{package.sku}"
+    assert plan.external_id == package.sku
     assert plan.mode == "create_only"
     assert [member["item"]["id"] for member in plan.body["member"]["items"]] == [
         ITEM_IDS[sku] for sku in package.members

@@ -1,0 +1,1 @@
+"""Real-time entries: the Salesforce Outbound Message listener and the signed JSON webhook."""

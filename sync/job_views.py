@@ -1,0 +1,58 @@
+"""Pages of the pipeline: jobs and their records, the inbox, re-runs and the per-opportunity trace."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from sync.models import InboxStatus, SyncRecord
+from sync.pipeline import selectors as pipeline_selectors
+from sync.services import jobs
+from sync.services.jobs import can_rerun
+
+
+@require_GET
+def job_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "sync/jobs.html", {"area": "sync", "jobs": pipeline_selectors.jobs_recent()})
+
+
+@require_GET
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = pipeline_selectors.job_get(job_id=job_id)
+    return render(
+        request,
+        "sync/job_detail.html",
+        {
+            "area": "sync",
+            "job": job,
+            "records": pipeline_selectors.job_records(job=job),
+            "can_rerun": can_rerun(request.user),  # type: ignore[arg-type]
+        },
+    )
+
+
+@require_POST
+def record_rerun(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = get_object_or_404(SyncRecord.objects.select_related("job"), pk=record_id)
+    message = jobs.record_rerun(record=record, user=request.user, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+    messages.success(
+        request, f"Opportunity {record.opportunity_id} queued again ({message.notification_id})."
+    )
+    return redirect("sync:job_detail", job_id=record.job_id)
+
+
+@require_GET
+def inbox_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in InboxStatus.values:
+        status = ""
+    rows = pipeline_selectors.inbox_recent(status=status)
+    return render(request, "sync/inbox.html", {"area": "sync", "rows": rows, "status": status})
+
+
+@require_GET
+def opportunity_trace(request: HttpRequest, opportunity_id: str) -> HttpResponse:
+    trace = pipeline_selectors.opportunity_trace(opportunity_id=opportunity_id[:18])
+    return render(request, "sync/trace.html", {"area": "sync", "opportunity_id": opportunity_id, **trace})

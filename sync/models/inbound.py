@@ -1,0 +1,98 @@
+"""The real-time entry: listeners Salesforce posts to, and the durable inbox every event lands in first.
+
+A request is acknowledged only once its notifications are committed here; the pipeline reads the inbox,
+never the request. The inbox is deduplicated on the notification id, so Salesforce's at-least-once
+redeliveries (and a webhook sender's retries) collapse into one row.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+
+from governance.secrets import EncryptedTextField
+
+
+def new_path_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class ListenerKind(models.TextChoices):
+    OUTBOUND_MESSAGE = "outbound_message", "Salesforce Outbound Message (SOAP)"
+    WEBHOOK = "webhook", "JSON webhook (HMAC-SHA256 signed)"
+
+
+class Listener(models.Model):
+    """One inbound URL: ``/sync/inbound/<kind>/<path_token>/``, tied to the connections it syncs."""
+
+    name = models.SlugField(max_length=80, unique=True)
+    kind = models.CharField(
+        max_length=20, choices=ListenerKind.choices, default=ListenerKind.OUTBOUND_MESSAGE
+    )
+    # The secret part of the URL; 256 bits, compared by an indexed lookup (no timing signal worth having).
+    path_token = models.CharField(max_length=64, unique=True, default=new_path_token, editable=False)
+    allowed_org_id = models.CharField(
+        max_length=18, blank=True, help_text="Salesforce organization id (15 or 18 characters)"
+    )
+    salesforce_connection = models.ForeignKey(
+        "sync.Connection", on_delete=models.PROTECT, related_name="listeners_from"
+    )
+    netsuite_connection = models.ForeignKey(
+        "sync.Connection", on_delete=models.PROTECT, related_name="listeners_to"
+    )
+    # Webhook listeners only: the shared HMAC key (encrypted at rest, never shown after entry).
+    signing_secret = EncryptedTextField(blank=True, default="", editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InboxSource(models.TextChoices):
+    OUTBOUND_MESSAGE = "outbound_message", "Outbound message"
+    WEBHOOK = "webhook", "Webhook"
+    POLL = "poll", "Catch-up poll"
+    BACKFILL = "backfill", "Backfill"
+    RERUN = "rerun", "Re-run"
+
+
+class InboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    CLAIMED = "claimed", "Claimed by a worker"
+    DONE = "done", "Done"
+
+
+class InboxMessage(models.Model):
+    """One event about one Salesforce record, stored before it is acknowledged.
+
+    A worker claims a row with a conditional UPDATE (pending, or claimed with an expired lease), so two
+    workers never take the same row and a killed worker's rows come back when the lease runs out.
+    """
+
+    notification_id = models.CharField(max_length=120, unique=True)
+    source = models.CharField(max_length=20, choices=InboxSource.choices)
+    listener = models.ForeignKey(Listener, null=True, blank=True, on_delete=models.SET_NULL)
+    salesforce_connection = models.ForeignKey("sync.Connection", on_delete=models.PROTECT, related_name="+")
+    netsuite_connection = models.ForeignKey("sync.Connection", on_delete=models.PROTECT, related_name="+")
+    sobject = models.CharField(max_length=80, default="Opportunity")
+    record_id = models.CharField(max_length=18, db_index=True)
+    fields = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=InboxStatus.choices, default=InboxStatus.PENDING)
+    claim_token = models.CharField(max_length=32, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    job = models.ForeignKey("sync.SyncJob", null=True, blank=True, on_delete=models.SET_NULL)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        indexes = [models.Index(fields=["status", "lease_until"], name="sync_inbox_claimable")]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id} {self.sobject} {self.record_id}"

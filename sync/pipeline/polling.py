@@ -1,0 +1,113 @@
+"""Catch-up polling: Closed Won opportunities the listener missed (Salesforce drops an outbound message
+after 24 hours of failed deliveries), read by SystemModstamp watermark into the same inbox.
+
+Never skipping a record takes three things. Pages are keyset pages on (SystemModstamp, Id), so records
+sharing one second on both sides of a page boundary are all read. Each poll starts ``overlap`` before
+the watermark, so a record whose change committed late with an earlier stamp (a long transaction, clock
+skew between Salesforce's app servers) is still read. And re-reading is harmless: the inbox dedupes on
+``poll:<Id>:<SystemModstamp>``, so the same version of a record becomes one event however often it is seen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from django.utils import timezone
+
+from sync.connectors.salesforce import SalesforceConnector
+from sync.models import Connection, InboxMessage, InboxSource, PollWatermark
+from sync.services.connections import salesforce_connector
+from sync.services.inbox import inbox_add
+
+OVERLAP = dt.timedelta(minutes=10)
+FIRST_POLL_LOOKBACK = dt.timedelta(hours=24)
+PAGE_SIZE = 2000
+
+
+def soql_datetime(value: dt.datetime) -> str:
+    """A SOQL date-time literal with milliseconds: SystemModstamp has them, and a keyset comparison on a
+    value cut to the second would read the same record again forever."""
+    value = value.astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_modstamp(value: str) -> dt.datetime:
+    """``2026-01-02T00:00:00.000+0000`` (Salesforce's JSON form) as an aware datetime."""
+    return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+def closed_won_since(
+    salesforce: SalesforceConnector, since: dt.datetime, *, page_size: int = PAGE_SIZE
+) -> Iterator[dict[str, Any]]:
+    """Won opportunities with ``SystemModstamp >= since`` in (SystemModstamp, Id) order, keyset-paged."""
+    after: tuple[str, str] | None = None
+    while True:
+        where = f"IsWon = true AND SystemModstamp >= {soql_datetime(since)}"
+        if after is not None:
+            stamp, last_id = after
+            # Strictly after the last row read: a later second, or the same second and a greater Id.
+            where += f" AND (SystemModstamp > {stamp} OR (SystemModstamp = {stamp} AND Id > '{last_id}'))"
+        rows = list(
+            salesforce.query(
+                f"SELECT Id, SystemModstamp FROM Opportunity WHERE {where} "  # noqa: S608 - ids and dates only
+                f"ORDER BY SystemModstamp, Id LIMIT {int(page_size)}"
+            )
+        )
+        yield from rows
+        if len(rows) < page_size:
+            return
+        last = rows[-1]
+        following = (soql_datetime(parse_modstamp(last["SystemModstamp"])), _salesforce_id(last["Id"]))
+        if following == after:
+            raise RuntimeError(f"keyset paging made no progress at {following}")  # never loop on API calls
+        after = following
+
+
+def poll_closed_won(
+    *,
+    salesforce: Connection,
+    netsuite: Connection,
+    overlap: dt.timedelta = OVERLAP,
+    page_size: int = PAGE_SIZE,
+    start: dt.datetime | None = None,
+) -> int:
+    """Put every won opportunity changed since the watermark (minus ``overlap``) into the inbox.
+
+    Returns how many inbox messages were new. ``start`` sets where a first poll begins (default: 24 h ago).
+    """
+    mark, _ = PollWatermark.objects.get_or_create(
+        name=f"closed-won:{salesforce.pk}:{netsuite.pk}",
+        defaults={"salesforce_connection": salesforce, "netsuite_connection": netsuite, "watermark": start},
+    )
+    since = (mark.watermark or timezone.now() - FIRST_POLL_LOOKBACK) - overlap
+    highest = mark.watermark
+    rows: list[InboxMessage] = []
+    for record in closed_won_since(salesforce_connector(salesforce), since, page_size=page_size):
+        stamp = parse_modstamp(record["SystemModstamp"])
+        highest = stamp if highest is None or stamp > highest else highest
+        rows.append(
+            InboxMessage(
+                notification_id=f"poll:{record['Id']}:{soql_datetime(stamp)}",
+                source=InboxSource.POLL,
+                salesforce_connection=salesforce,
+                netsuite_connection=netsuite,
+                record_id=record["Id"],
+                fields={"SystemModstamp": record["SystemModstamp"]},
+            )
+        )
+    created = 0
+    for start_at in range(0, len(rows), 500):
+        created += inbox_add(rows[start_at : start_at + 500])
+    # The watermark only moves forward, and only after the rows it covers are stored.
+    PollWatermark.objects.filter(pk=mark.pk).update(
+        watermark=highest, last_polled_at=timezone.now(), last_found=created
+    )
+    return created
+
+
+def _salesforce_id(value: str) -> str:
+    if not value.isalnum():
+        raise ValueError(f"not a Salesforce id: {value!r}")
+    return value

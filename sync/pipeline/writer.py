@@ -1,0 +1,315 @@
+"""Writing one opportunity to NetSuite: gates, mapping object by object, ordered ``eid:`` upserts.
+
+This runs in worker threads and never touches the database: everything it needs (cross-references of
+the batch) is loaded before, and everything it learns comes back in an :class:`OpportunityOutcome` the
+batch runner stores. Records shared by several opportunities of a batch (one customer, one subscription
+plan) are written once: a lock per (record type, external id) makes the second opportunity wait and then
+find the first one's write in the batch's cache, with the same payload hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sync.connectors.errors import ConnectorError
+from sync.mapping import CompiledMapping, LookupResolver, MappingProblem, ObjectPayload
+from sync.models.jobs import FailureCategory, RecordStatus
+from sync.pipeline.gates import Gates
+
+# The order the issue asks for; a mapping's own refs still win (an object never precedes one it refers to).
+PREFERRED_ORDER = (
+    "customer",
+    "contact",
+    "billing_account",
+    "sales_order",
+    "subscription_plan",
+    "subscription",
+)
+
+
+class RecordWriter(Protocol):
+    """The one NetSuite call the writer makes (NetSuiteConnector.upsert)."""
+
+    def upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> str: ...
+
+    def get_by_external_id(self, record_type: str, external_id: str) -> dict[str, Any] | None: ...
+
+
+@dataclass(frozen=True)
+class Known:
+    """A record NetSuite holds for an external id, and the hash of the payload last sent for it."""
+
+    netsuite_id: str
+    payload_hash: str
+
+
+@dataclass(frozen=True)
+class Written:
+    netsuite_type: str
+    external_id: str
+    netsuite_id: str
+    salesforce_id: str
+    object_key: str
+    payload_hash: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    category: str
+    message: str
+    system: str = ""
+    vendor_code: str = ""
+    error_path: str = ""
+    object_key: str = ""
+    field_id: str = ""
+    source_id: str = ""
+
+
+@dataclass
+class OpportunityOutcome:
+    opportunity_id: str
+    status: str = RecordStatus.PENDING
+    attempts: int = 0
+    netsuite_ids: dict[str, str] = field(default_factory=dict)
+    written: list[Written] = field(default_factory=list)
+    writes: int = 0
+    skipped: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    started: float = 0.0
+    duration_ms: int = 0
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        return self.failures[0].message if self.failures else "; ".join(self.warnings)
+
+
+class _Stop(Exception):
+    """Ends one opportunity's sync with a failure that no retry can fix."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def payload_hash(record_type: str, body: dict[str, Any]) -> str:
+    text = json.dumps([record_type, body], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def write_order(mapping: CompiledMapping) -> list[str]:
+    """Object keys in :data:`PREFERRED_ORDER` wherever the mapping's dependencies allow it."""
+    keys = mapping.dependency_order()
+    rank = {
+        key: PREFERRED_ORDER.index(key) if key in PREFERRED_ORDER else len(PREFERRED_ORDER) for key in keys
+    }
+    order: list[str] = []
+    while len(order) < len(keys):
+        ready = [k for k in keys if k not in order and all(d in order for d in mapping.depends_on(k))]
+        order.append(min(ready, key=lambda k: (rank[k], keys.index(k))))
+    return order
+
+
+@dataclass
+class RetrySettings:
+    attempts: int = 3
+    base_seconds: float = 2.0
+    max_seconds: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        ceiling = min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+class BatchWriter:
+    """Writes the opportunities of one batch; share one instance between the batch's threads."""
+
+    def __init__(
+        self,
+        *,
+        mapping: CompiledMapping,
+        lookups: LookupResolver,
+        netsuite: RecordWriter,
+        known: dict[tuple[str, str], Known],
+        gates: Gates | None = None,
+        retry: RetrySettings | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.mapping = mapping
+        self.lookups = lookups
+        self.netsuite = netsuite
+        self.gates = gates or Gates()
+        self.retry = retry or RetrySettings()
+        self.sleep = sleep
+        self.order = write_order(mapping)
+        self._known = dict(known)
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._local = threading.local()
+
+    # -- one opportunity -------------------------------------------------------------------------
+
+    def sync(self, graph: dict[str, Any]) -> OpportunityOutcome:
+        outcome = OpportunityOutcome(str(graph.get("Id") or ""), started=time.time())
+        self._local.exchanges = outcome.exchanges
+        try:
+            self._sync(graph, outcome)
+        finally:
+            self._local.exchanges = None
+            outcome.duration_ms = int((time.time() - outcome.started) * 1000)
+        return outcome
+
+    def _sync(self, graph: dict[str, Any], outcome: OpportunityOutcome) -> None:
+        if not graph.get("IsWon"):
+            outcome.status = RecordStatus.SKIPPED
+            outcome.warnings.append(f"not won (stage {graph.get('StageName')!r}): nothing to sync")
+            return
+        gate = self.gates.pre_sale(graph)
+        outcome.warnings.extend(gate.warnings)
+        if gate.blocked:
+            outcome.status = RecordStatus.BLOCKED
+            outcome.failures.append(
+                Failure(
+                    FailureCategory.RULE, gate.reason, object_key=gate.rule, source_id=outcome.opportunity_id
+                )
+            )
+            return
+        while True:
+            outcome.attempts += 1
+            try:
+                self._write_all(graph, outcome)
+                outcome.status = RecordStatus.SYNCED
+                return
+            except _Stop as stop:
+                outcome.status = (
+                    RecordStatus.BLOCKED
+                    if stop.failure.category == FailureCategory.RULE
+                    else RecordStatus.FAILED
+                )
+                outcome.failures.append(stop.failure)
+                return
+            except ConnectorError as error:
+                if error.transient and outcome.attempts < self.retry.attempts:
+                    self.sleep(self.retry.delay(outcome.attempts))
+                    continue
+                outcome.status = RecordStatus.FAILED
+                outcome.failures.append(self._vendor_failure(error, getattr(self._local, "object_key", "")))
+                return
+
+    def _write_all(self, graph: dict[str, Any], outcome: OpportunityOutcome) -> None:
+        refs: dict[str, str] = {}
+        for key in self.order:
+            self._local.object_key = key
+            result = self.mapping.apply_object(key, graph, refs=refs, lookups=self.lookups)
+            if result.problems:
+                raise _Stop(_mapping_failure(result.problems))
+            for payload in result.payloads:
+                refs[payload.ref_key] = self._write(payload, outcome)
+        outcome.netsuite_ids = dict(refs)
+
+    def _write(self, payload: ObjectPayload, outcome: OpportunityOutcome) -> str:
+        if not payload.external_id:
+            raise _Stop(
+                Failure(
+                    FailureCategory.MAPPING,
+                    "no external id: the record cannot be upserted idempotently",
+                    object_key=payload.object_key,
+                    source_id=payload.source_id or "",
+                )
+            )
+        key = (payload.target_type, payload.external_id)
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            known = self._known.get(key)
+            if known is None and payload.mode == "create_only":
+                # Create-only records (catalogue data such as plans) may predate Concord: never overwrite.
+                existing = self.netsuite.get_by_external_id(payload.target_type, payload.external_id)
+                if existing is not None:
+                    known = Known(str(existing["id"]), "")
+                    self._known[key] = known
+                    outcome.written.append(
+                        Written(
+                            payload.target_type,
+                            payload.external_id,
+                            known.netsuite_id,
+                            payload.source_id or outcome.opportunity_id,
+                            payload.object_key,
+                            "",
+                        )
+                    )
+            if known is not None and payload.mode == "create_only":
+                outcome.skipped += 1
+                return known.netsuite_id
+            # The hash covers what an update would send: create-only fields (a subsidiary, an address) are
+            # never sent again, so a difference in them alone is no reason to write.
+            digest = payload_hash(payload.target_type, payload.to_json(update=True))
+            if known is not None and known.payload_hash == digest:
+                outcome.skipped += 1
+                return known.netsuite_id
+            check = self.gates.post_sale(payload)
+            outcome.warnings.extend(check.warnings)
+            if check.blocked:
+                raise _Stop(
+                    Failure(
+                        FailureCategory.RULE,
+                        check.reason,
+                        object_key=payload.object_key,
+                        source_id=payload.source_id or "",
+                    )
+                )
+            # A record known to exist gets the update body: create-only fields (subsidiary, address) stay.
+            body = payload.to_json(update=known is not None)
+            netsuite_id = self.netsuite.upsert(payload.target_type, payload.external_id, body)
+            self._known[key] = Known(netsuite_id, digest)
+        outcome.writes += 1
+        outcome.written.append(
+            Written(
+                payload.target_type,
+                payload.external_id,
+                netsuite_id,
+                payload.source_id or outcome.opportunity_id,
+                payload.object_key,
+                digest,
+            )
+        )
+        return netsuite_id
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def observe(self, exchange: dict[str, Any]) -> None:
+        """The connector's observer: keeps the exchange on the opportunity this thread is writing."""
+        exchanges = getattr(self._local, "exchanges", None)
+        if exchanges is not None and len(exchanges) < 40:
+            exchanges.append(exchange)
+
+    @staticmethod
+    def _vendor_failure(error: ConnectorError, object_key: str) -> Failure:
+        return Failure(
+            FailureCategory.TRANSIENT if error.transient else FailureCategory.VENDOR,
+            error.message,
+            system=error.system,
+            vendor_code=error.code,
+            error_path=error.path,
+            object_key=object_key,
+        )
+
+
+def _mapping_failure(problems: Iterable[MappingProblem]) -> Failure:
+    problems = list(problems)
+    first = problems[0]
+    return Failure(
+        FailureCategory.MAPPING,
+        "; ".join(str(problem) for problem in problems)[:2000],
+        object_key=first.object_key,
+        field_id=first.field_id,
+        source_id=first.source_id or "",
+    )
