@@ -1,11 +1,8 @@
-"""The seam between reconciliation and the exception queue.
+"""Reconciliation's mismatches in the exception queue.
 
 Reconciliation opens one exception per check, key and field (``dedup_key``), whatever the number of
-runs that see it, and resolves it with a note when a later run no longer finds the mismatch. The queue
-(``sync.services.exceptions``: ``exception_raise(*, category, dedup_key, title, severity, records, ...,
-details)`` and ``exception_auto_resolve(*, dedup_key, note)``) is built on another branch; until the lead
-wires these two functions to it when merging, they record on the Mismatch rows only: the exception
-reference is the dedup key, and resolution is stamped on the rows that carried it.
+runs that see it (the queue counts the occurrences), and resolves it with a note when a later run no
+longer finds the mismatch; the Mismatch rows keep the reference and the resolution too.
 """
 
 from __future__ import annotations
@@ -15,8 +12,11 @@ from typing import Any
 from django.utils import timezone
 
 from reconciliation.models import Mismatch
+from sync.models import Severity
+from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
 
 CATEGORY = "reconciliation"
+_SEVERITY = {"missing_in_netsuite": Severity.HIGH, "duplicate": Severity.HIGH}
 
 
 def mismatch_dedup_key(*, check: str, key: str, field: str) -> str:
@@ -26,12 +26,25 @@ def mismatch_dedup_key(*, check: str, key: str, field: str) -> str:
 def mismatch_exception_open(
     *, check: str, dedup_key: str, kind: str, key: str, field: str, salesforce: Any, netsuite: Any
 ) -> str:
-    """Open (or update) the exception for one mismatch; returns its reference for the Mismatch row."""
-    return dedup_key
+    """Open (or count again) the exception for one mismatch; returns its reference for the Mismatch row."""
+    what = kind.replace("_", " ") + (f" ({field})" if field else "")
+    values: dict[str, Any] = {}
+    if field:
+        values[field] = {"salesforce": salesforce, "netsuite": netsuite}
+    item = exception_raise(
+        category=CATEGORY,
+        dedup_key=dedup_key,
+        title=f"{check}: {key}: {what}"[:200],
+        severity=_SEVERITY.get(kind, Severity.MEDIUM),
+        records=[RecordRef("salesforce", check, key)],
+        details={"check": check, "kind": kind, "field": field, "values": values},
+    )
+    return str(item.pk)
 
 
 def mismatch_exception_resolve(*, dedup_key: str, note: str) -> None:
     """Resolve the exception of a mismatch a later run no longer finds."""
+    exception_auto_resolve(dedup_key=dedup_key, note=note)
     Mismatch.objects.filter(dedup_key=dedup_key, resolved_at__isnull=True).update(
         resolved_at=timezone.now(), resolution_note=note
     )

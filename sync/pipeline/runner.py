@@ -35,6 +35,7 @@ from sync.models import (
     SyncRecord,
 )
 from sync.pipeline import sources
+from sync.pipeline.exceptions import record_outcome_report
 from sync.pipeline.gates import Gates
 from sync.pipeline.masking import mask_secrets
 from sync.pipeline.writeback import write_back
@@ -254,6 +255,7 @@ def _store_outcome(
                 for failure in outcome.failures
             ]
         )
+        record_outcome_report(record=record, netsuite=netsuite)
 
 
 def _finish(job: SyncJob, status: str | None, message: str) -> SyncJob:

@@ -20,7 +20,7 @@ from reconciliation.services import reconciliation_run, tolerance_set
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
 from sync.mapping.defaults import load_default_lookups
-from sync.models import Connection
+from sync.models import Connection, ExceptionItem, ExceptionStatus
 from sync.services.connections import netsuite_connector, salesforce_connector
 
 LOOKUPS = load_default_lookups()
@@ -156,6 +156,11 @@ def test_it_finds_exactly_the_planted_differences_and_resolves_what_gets_fixed(w
         "duplicate": 1,
     }
     assert (first.counts["salesforce_records"], first.counts["netsuite_records"]) == (6, 7)
+    # Each mismatch is one open exception in finance's queue, with both values to choose from.
+    queue = ExceptionItem.objects.filter(category__key="reconciliation")
+    assert queue.count() == 6 and set(queue.values_list("status", flat=True)) == {ExceptionStatus.OPEN}
+    named = queue.get(dedup_key=Mismatch.objects.get(run=first, key=ACC(7), field="name").dedup_key)
+    assert named.details["values"]["name"]["netsuite"] == "Wrong Name Ltd"
 
     # Fixing the name resolves that exception, with a note; the others stay open.
     world.customer(ACC(7))
@@ -165,6 +170,9 @@ def test_it_finds_exactly_the_planted_differences_and_resolves_what_gets_fixed(w
     assert name_rows.count() == 1 and name_rows.get().resolved_at is not None
     assert f"run #{second.pk}" in name_rows.get().resolution_note
     assert not Mismatch.objects.filter(run=first).exclude(key=ACC(7)).exclude(resolved_at=None).exists()
+    named.refresh_from_db()
+    assert named.status == ExceptionStatus.RESOLVED and queue.filter(status=ExceptionStatus.OPEN).count() == 5
+    assert queue.count() == 6  # the second run counted the same five again rather than opening new ones
 
 
 @pytest.mark.django_db

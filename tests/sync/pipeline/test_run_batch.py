@@ -13,8 +13,18 @@ import pytest
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
 from sync.mapping import StaticLookups
-from sync.models import Connection, CrossReference, JobStatus, RecordStatus, SyncJob, SyncRecord
+from sync.models import (
+    Connection,
+    CrossReference,
+    ExceptionItem,
+    ExceptionStatus,
+    JobStatus,
+    RecordStatus,
+    SyncJob,
+    SyncRecord,
+)
 from sync.pipeline import sources
+from sync.pipeline.exceptions import sync_dedup_key
 from sync.pipeline.gates import GateOutcome, Gates
 from sync.pipeline.runner import run_batch
 from tests.sync.pipeline.conftest import THREADED_DB
@@ -130,6 +140,25 @@ def test_it_fails_only_the_opportunity_netsuite_rejects(
     # Sales sees the reason on the opportunity.
     back = sf.get_records("Opportunity", [bad], ["Concord_Sync_Status__c", "Concord_Sync_Message__c"])[bad]
     assert back["Concord_Sync_Status__c"] == "Error" and "subsidiary" in back["Concord_Sync_Message__c"]
+    # Finance sees it in the exception queue: one open exception, with the vendor's words and the row.
+    key = sync_dedup_key(netsuite_connection_id=seeded_connections[1].pk, opportunity_id=bad)
+    item = ExceptionItem.objects.get(dedup_key=key)
+    assert (item.status, item.category.key, item.vendor_code, item.error_path) == (
+        ExceptionStatus.OPEN,
+        "sync_failure",
+        "INVALID_KEY_OR_REF",
+        "subsidiary",
+    )
+    assert item.mapping_row and item.mapping_row.startswith("customer")
+    assert not ExceptionItem.objects.filter(dedup_key__endswith=good).exists()
+    # The same failure again counts on the same exception; a clean run resolves it.
+    run_batch(salesforce=seeded_connections[0], netsuite=seeded_connections[1], opportunity_ids=[bad])
+    item.refresh_from_db()
+    assert (ExceptionItem.objects.filter(dedup_key=key).count(), item.occurrence_count) == (1, 2)
+    monkeypatch.setattr(sources, "live_lookups", live_lookups)
+    run_batch(salesforce=seeded_connections[0], netsuite=seeded_connections[1], opportunity_ids=[bad])
+    item.refresh_from_db()
+    assert item.status == ExceptionStatus.RESOLVED and netsuite_count("transaction", bad) == 1
 
 
 def test_it_stops_a_blocked_opportunity_and_tells_sales_why(

@@ -1,0 +1,85 @@
+"""What the pipeline tells the exception queue: one open exception per opportunity that fails to sync.
+
+The same problem on the same opportunity is one exception (its occurrence count grows on each failed
+attempt); the next successful sync of that opportunity resolves it with a note. A retry from the queue
+re-queues the opportunity through the inbox, so it runs the same idempotent path as any other event.
+"""
+
+from __future__ import annotations
+
+from sync.models import Connection, FailureCategory, InboxSource, RecordStatus, Severity, SyncRecord
+from sync.services.exception_retry import retryable
+from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
+from sync.services.inbox import inbox_requeue_opportunity
+
+CATEGORY_FOR_FAILURE = {
+    FailureCategory.RULE: "blocked_rule",
+    FailureCategory.MAPPING: "mapping_problem",
+}
+SEVERITY_FOR_FAILURE = {
+    FailureCategory.TRANSIENT: Severity.MEDIUM,
+    FailureCategory.MISSING: Severity.LOW,
+}
+
+
+def sync_dedup_key(*, netsuite_connection_id: int | None, opportunity_id: str) -> str:
+    return f"sync:{netsuite_connection_id or 0}:{opportunity_id}"
+
+
+def record_outcome_report(*, record: SyncRecord, netsuite: Connection | None) -> None:
+    """Open, count or resolve the record's exception according to how its sync ended."""
+    key = sync_dedup_key(
+        netsuite_connection_id=netsuite.pk if netsuite else None, opportunity_id=record.opportunity_id
+    )
+    if record.status in (RecordStatus.SYNCED, RecordStatus.SKIPPED):
+        exception_auto_resolve(dedup_key=key, note=f"synced by job {record.job_id}")
+        return
+    if record.status not in (RecordStatus.FAILED, RecordStatus.BLOCKED):
+        return
+    failures = list(record.failures.all())
+    first = failures[0] if failures else None
+    category = FailureCategory(first.category) if first else FailureCategory.VENDOR
+    records = [RecordRef("salesforce", "Opportunity", record.opportunity_id)]
+    records += [
+        RecordRef("netsuite", netsuite_type, str(netsuite_id))
+        for netsuite_type, netsuite_id in (record.netsuite_ids or {}).items()
+        if netsuite_id
+    ]
+    exception_raise(
+        category=CATEGORY_FOR_FAILURE.get(category, "sync_failure"),
+        dedup_key=key,
+        title=f"Opportunity {record.opportunity_id}: {record.message or category.label}"[:200],
+        severity=SEVERITY_FOR_FAILURE.get(category, Severity.HIGH),
+        records=records,
+        vendor_code=first.vendor_code if first else "",
+        vendor_message=first.message if first else record.message,
+        error_path=first.error_path if first else "",
+        mapping_row=(f"{first.mapping_object_key}/{first.mapping_field_id}".strip("/") or None)
+        if first
+        else None,
+        rule=first.mapping_object_key if first and category == FailureCategory.RULE else None,
+        details={"job": record.job_id, "record": record.pk, "failures": len(failures)},
+        retry_task="sync.pipeline.exceptions.opportunity_resync",
+        retry_kwargs={
+            "opportunity_id": record.opportunity_id,
+            "salesforce_connection_id": record.job.salesforce_connection_id,
+            "netsuite_connection_id": record.job.netsuite_connection_id,
+        },
+    )
+
+
+@retryable
+def opportunity_resync(
+    *,
+    opportunity_id: str,
+    salesforce_connection_id: int,
+    netsuite_connection_id: int,
+    overrides: dict[str, object] | None = None,
+) -> None:
+    """Queue the opportunity again (the inbox deduplicates nothing here: a retry is a new event)."""
+    inbox_requeue_opportunity(
+        opportunity_id=opportunity_id,
+        salesforce_connection_id=salesforce_connection_id,
+        netsuite_connection_id=netsuite_connection_id,
+        source=InboxSource.RERUN,
+    )
