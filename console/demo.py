@@ -151,3 +151,54 @@ def demo_connections_ensure(plan: SimulatorPlan) -> list[Connection]:
             concurrency_limit=plan.netsuite_concurrency_limit,
         ),
     ]
+
+
+DEMO_LISTENER = "closed-won-demo"
+DEMO_RULE = "Closed Won to Concord (demo)"
+
+
+def demo_listener_ensure(plan: SimulatorPlan, *, console_url: str) -> str:
+    """The demo's real-time path: a listener in Concord and the Salesforce simulator's outbound message
+    rule posting Closed Won opportunities to it. Returns the listener's URL. Both steps are idempotent
+    (the simulator keeps its rules across restarts, so an existing rule of the same name is kept)."""
+    import requests
+    from django.urls import reverse
+
+    from simulators.salesforce.org import DEFAULT_ORG_ID
+    from sync.models import Listener
+    from sync.services.listeners import listener_create
+
+    listener = Listener.objects.filter(name=DEMO_LISTENER).first()
+    if listener is None:
+        listener = listener_create(
+            name=DEMO_LISTENER,
+            salesforce_connection=Connection.objects.get(name="salesforce-sandbox"),
+            netsuite_connection=Connection.objects.get(name="netsuite-sandbox"),
+            allowed_org_id=DEFAULT_ORG_ID,
+        )
+    endpoint = console_url.rstrip("/") + reverse("sync:inbound_outbound", args=[listener.path_token])
+    control = requests.Session()
+    control.trust_env = False  # loopback, and our own CA whatever REQUESTS_CA_BUNDLE says
+    control.verify = str(plan.ca_file)
+    rules_url = f"{plan.url(plan.salesforce_port)}/_control/salesforce/outbound-rules"
+    existing = {rule.get("name"): rule for rule in control.get(rules_url, timeout=10).json()}
+    stale = existing.get(DEMO_RULE)
+    if stale and stale.get("endpoint_url") != endpoint:
+        control.delete(f"{rules_url}/{stale['id']}", timeout=10)
+        stale = None
+    if stale is None:
+        answer = control.post(
+            rules_url,
+            json={
+                "name": DEMO_RULE,
+                "object": "Opportunity",
+                "field": "StageName",
+                "operator": "equals",
+                "value": "Closed Won",
+                "endpoint_url": endpoint,
+                "fields": ["Id", "Name", "StageName", "Amount"],
+            },
+            timeout=10,
+        )
+        answer.raise_for_status()
+    return endpoint

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from console.demo import (
     SimulatorPlan,
     demo_connections_ensure,
+    demo_listener_ensure,
     simulator_commands,
     simulator_data_ensure,
 )
@@ -72,7 +73,11 @@ class Command(BaseCommand):
         children.start()
         exit_code = 0
         try:
-            if _wait_for_port(host, port, stop=stop, timeout=30):
+            if _wait_for_port(host, port, stop=stop, timeout=30) and _wait_for_port(
+                plan.host, plan.salesforce_port, stop=stop, timeout=30
+            ):
+                endpoint = demo_listener_ensure(plan, console_url=f"http://{host}:{port}")
+                self.stdout.write(f"Closed Won opportunities in the Salesforce simulator post to {endpoint}")
                 self.stdout.write(self.style.SUCCESS(f"\nConcord is running at http://{host}:{port}/"))
                 self.stdout.write(persona_logins(demo_password()))
                 self.stdout.write("Press Ctrl-C to stop everything.\n")
