@@ -32,7 +32,7 @@ def register_audited_models() -> None:
     auditlog.register(UserObjectPermission)
     auditlog.register(GroupObjectPermission)
 
-    from sync.models import Connection
+    from sync.models import Connection, Rule, RuleVersion
 
     # Secrets are excluded outright (their names and secrets_changed_at show that they changed); test
     # results are written by the connection test, not by a person.
@@ -40,3 +40,7 @@ def register_audited_models() -> None:
         Connection,
         exclude_fields=["secrets", "last_tested_at", "last_test_ok", "last_test_message", "updated_at"],
     )
+    # Status changes (submit, approve, publish, send back) are written by the rules services as one
+    # explicit entry each, with the reason; auditlog records the edits of a draft.
+    auditlog.register(Rule)
+    auditlog.register(RuleVersion, exclude_fields=["updated_at"])

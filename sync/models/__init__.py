@@ -2,6 +2,7 @@
 
 from sync.models.connections import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
 from sync.models.limits import ConcurrencyLease
+from sync.models.rules import Rule, RuleStatus, RuleVersion
 
 __all__ = [
     "ConcurrencyLease",
@@ -9,4 +10,7 @@ __all__ = [
     "ConnectionAuth",
     "ConnectionEnvironment",
     "ConnectionKind",
+    "Rule",
+    "RuleStatus",
+    "RuleVersion",
 ]

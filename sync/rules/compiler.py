@@ -13,11 +13,12 @@ list, which charges ``items x size of its expression`` to the run's step budget 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from sync.mapping.coerce import key_text, to_decimal
+from sync.mapping.coerce import is_empty, key_text, to_decimal
 from sync.mapping.paths import Segment, SourcePath, as_items
 from sync.rules import values
 from sync.rules.errors import BudgetExceeded
@@ -93,6 +94,9 @@ class _Compiler:
             left, right = self.compile(node.args[0]), self.compile(node.args[1])
             return lambda f: operation(left(f), right(f))
         if kind in ("in", "not_in"):
+            fused = self.membership_literal(node)
+            if fused is not None:
+                return fused
             left, right = self.compile(node.args[0]), self.compile(node.args[1])
             if kind == "in":
                 return lambda f: values.member(left(f), right(f))
@@ -112,10 +116,50 @@ class _Compiler:
 
         return record
 
+    def field(self, node: Node) -> str | None:
+        """The field name when ``node`` reads one plain field of the current record (``Amount``) and
+        nothing is traced: such reads are inlined into the closure that uses them, one call fewer."""
+        if self.trace or node.kind != "path":
+            return None
+        path: SourcePath = node.value
+        if path.anchor != "current" or len(path.segments) != 1 or path.segments[0][1] is not None:
+            return None
+        return path.segments[0][0]
+
+    def membership_literal(self, node: Node) -> Fn | None:
+        """``x in ['a', 'b']``: a set lookup when every item is a text (only a text equals a text)."""
+        left_node, right_node = node.args
+        if right_node.kind != "list" or not all(
+            arg.kind == "literal" and isinstance(arg.value, str) for arg in right_node.args
+        ):
+            return None
+        texts = frozenset(arg.value for arg in right_node.args)
+        name = self.field(left_node)
+        negate = node.kind == "not_in"
+        if name is not None:
+
+            def field_in(f: Frame) -> bool:
+                value = f[0].get(name)
+                return (value.__class__ is str and value in texts) is not negate
+
+            return field_in
+        left = self.compile(left_node)
+
+        def value_in(f: Frame) -> bool:
+            value = left(f)
+            return (value.__class__ is str and value in texts) is not negate
+
+        return value_in
+
     def comparison(self, node: Node) -> Fn:
         op = node.value
         left_node, right_node = node.args
         left, right = self.compile(left_node), self.compile(right_node)
+        name = self.field(left_node)
+        if right_node.kind == "literal" and op in ("==", "!="):
+            fused = _equal_literal(left, name, right_node.value, negate=op == "!=")
+            if fused is not None:
+                return fused
         if op == "==":
             return lambda f: values.equal(left(f), right(f))
         if op == "!=":
@@ -125,15 +169,7 @@ class _Compiler:
             limit = right_node.value
             as_float = float(limit)
             if to_decimal(as_float) == limit:
-                # JSON numbers arrive as floats: compare them directly when the literal is exactly a float.
-                def against_number(f: Frame) -> bool:
-                    value = left(f)
-                    if value.__class__ is float or value.__class__ is int:
-                        return test((value > as_float) - (value < as_float))
-                    sign = values.order(value, limit)
-                    return sign is not None and test(sign)
-
-                return against_number
+                return _order_literal(left, name, op, limit, as_float)
 
         def compare(f: Frame) -> bool:
             sign = values.order(left(f), right(f))
@@ -149,6 +185,8 @@ class _Compiler:
             fn = _today
         elif name == "lookup":
             fn = self.lookup(node)
+        elif name in ("present", "empty"):
+            fn = _presence(self.compile(node.args[0]), self.field(node.args[0]), name == "present")
         else:
             implementation = FUNCTIONS[name][0]
             if implementation is None:  # pragma: no cover - every other function has one
@@ -211,67 +249,184 @@ class _Compiler:
                 ]
             return [(item if item.__class__ is dict else _EMPTY, f, root, run, None) for item in items]
 
+        # Plain loops, not any()/all() over generators: a generator costs a frame switch per item.
         if name == "any":
 
             def any_(f: Frame) -> Any:
                 framed = frames(f)
-                return None if framed is None else any(inner(frame) is True for frame in framed)
+                if framed is None:
+                    return None
+                for frame in framed:
+                    if inner(frame) is True:
+                        return True
+                return False
 
             return any_
         if name == "all":
 
             def all_(f: Frame) -> Any:
                 framed = frames(f)
-                return None if framed is None else all(inner(frame) is True for frame in framed)
+                if framed is None:
+                    return None
+                for frame in framed:
+                    if inner(frame) is not True:
+                        return False
+                return True
 
             return all_
         if name == "count":
 
             def count(f: Frame) -> Any:
                 framed = frames(f)
-                return None if framed is None else Decimal(sum(inner(frame) is True for frame in framed))
-
-            return count
-        if name == "sum":
-
-            def total(f: Frame) -> Any:
-                framed = frames(f)
                 if framed is None:
                     return None
-                result = Decimal(0)
+                found = 0
                 for frame in framed:
-                    value = inner(frame)
-                    if value is None:
-                        continue
-                    amount = values.number(value)
-                    if amount is None:
-                        return None
-                    result += amount
-                return values.bounded(result)
+                    if inner(frame) is True:
+                        found += 1
+                return Decimal(found)
 
-            return total
-        best = 1 if name == "max" else -1
+            return count
+        field = self.field(node.args[1])
+        if field is not None:
+            # sum/min/max of one field of each item: read it straight from the items, no frames.
+            def field_values(f: Frame) -> list[Any] | None:
+                items = as_items(source(f))
+                if items is None:
+                    return None
+                run = f[3]
+                run.steps -= len(items) * cost
+                if run.steps < 0:
+                    raise BudgetExceeded("the rule read more than its step budget allows")
+                return [item.get(field) if item.__class__ is dict else None for item in items]
 
-        def extreme(f: Frame) -> Any:
+            return _summary(name, field_values)
+
+        def inner_values(f: Frame) -> list[Any] | None:
             framed = frames(f)
-            if framed is None:
+            return None if framed is None else [inner(frame) for frame in framed]
+
+        return _summary(name, inner_values)
+
+
+def _summary(name: str, read: Callable[[Frame], list[Any] | None]) -> Fn:
+    """sum, min or max of the values ``read`` gives (nulls skipped)."""
+    if name == "sum":
+
+        def total(f: Frame) -> Any:
+            found = read(f)
+            if found is None:
                 return None
-            chosen: Any = None
-            for frame in framed:
-                value = inner(frame)
+            result = Decimal(0)
+            for value in found:
                 if value is None:
                     continue
-                if chosen is None:
-                    chosen = value
-                    continue
-                sign = values.order(value, chosen)
-                if sign is None:
-                    return None  # items that do not order with each other have no extreme
-                if sign == best:
-                    chosen = value
-            return chosen
+                amount = values.number(value)
+                if amount is None:
+                    return None
+                try:
+                    result += amount
+                except ArithmeticError:
+                    return None
+            return result
 
-        return extreme
+        return total
+    best = 1 if name == "max" else -1
+
+    def extreme(f: Frame) -> Any:
+        found = read(f)
+        if found is None:
+            return None
+        chosen: Any = None
+        for value in found:
+            if value is None:
+                continue
+            if chosen is None:
+                chosen = value
+                continue
+            sign = values.order(value, chosen)
+            if sign is None:
+                return None  # items that do not order with each other have no extreme
+            if sign == best:
+                chosen = value
+        return chosen
+
+    return extreme
+
+
+def _equal_literal(left: Fn, name: str | None, constant: Any, *, negate: bool) -> Fn | None:
+    """``x == 'text'``, ``x == true``, ``x == null`` (and ``!=``) as one identity or string test."""
+    if constant is None or isinstance(constant, bool):
+        if name is not None:
+            if negate:
+                return lambda f: f[0].get(name) is not constant
+            return lambda f: f[0].get(name) is constant
+        if negate:
+            return lambda f: left(f) is not constant
+        return lambda f: left(f) is constant
+    if isinstance(constant, str):
+        # Only a text equals a text; a date read from a field is text too (dates are made by date()).
+        if name is not None:
+            if negate:
+                return lambda f: f[0].get(name) != constant
+            return lambda f: f[0].get(name) == constant
+        if negate:
+            return lambda f: not values.equal(left(f), constant)
+        return lambda f: values.equal(left(f), constant)
+    return None
+
+
+def _order_literal(left: Fn, name: str | None, op: str, limit: Decimal, as_float: float) -> Fn:
+    """``x > 20`` where 20 is exactly a float: JSON numbers (floats) compare without a Decimal."""
+    native = _NATIVE[op]
+    test = _ORDER[op]
+
+    def slow(value: Any) -> bool:
+        sign = values.order(value, limit)
+        return sign is not None and test(sign)
+
+    if name is not None:
+
+        def field_against_number(f: Frame) -> bool:
+            value = f[0].get(name)
+            cls = value.__class__
+            if cls is float or cls is int:
+                return native(value, as_float)
+            return slow(value)
+
+        return field_against_number
+
+    def against_number(f: Frame) -> bool:
+        value = left(f)
+        cls = value.__class__
+        if cls is float or cls is int:
+            return native(value, as_float)
+        if cls is Decimal:
+            return native(value, limit)
+        return slow(value)
+
+    return against_number
+
+
+_SCALARS = frozenset({float, int, bool, Decimal, dt.date})
+
+
+def _presence(read: Fn, name: str | None, present: bool) -> Fn:
+    """``present(x)`` / ``empty(x)`` with the common answers (null, text, number) decided inline."""
+
+    def decide(value: Any) -> bool:
+        if value is None:
+            return not present
+        cls = value.__class__
+        if cls is str:
+            return (value != "") is present
+        if cls in _SCALARS:
+            return present
+        return is_empty(value) is not present
+
+    if name is not None:
+        return lambda f: decide(f[0].get(name))
+    return lambda f: decide(read(f))
 
 
 def _today(f: Frame) -> dt.date:
@@ -295,6 +450,12 @@ _ORDER: dict[str, Callable[[int], bool]] = {
     "<=": lambda sign: sign <= 0,
     ">": lambda sign: sign > 0,
     ">=": lambda sign: sign >= 0,
+}
+_NATIVE: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "+": values.add,

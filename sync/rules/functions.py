@@ -59,7 +59,13 @@ def _round(value: Any, places: Any = Decimal(0)) -> Any:
     amount, digits = number(value), number(places)
     if amount is None or digits is None or digits != digits.to_integral_value() or not 0 <= digits <= 10:
         return None
-    return amount.quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(_PLACES[int(digits)], rounding=ROUND_HALF_UP)
+    except ArithmeticError:  # more digits than the context's precision
+        return None
+
+
+_PLACES = [Decimal(1).scaleb(-places) for places in range(11)]
 
 
 def _days_between(first: Any, second: Any) -> Any:

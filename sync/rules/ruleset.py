@@ -122,31 +122,56 @@ class Outcome:
         }
 
 
-@dataclass(slots=True)
-class Evaluation:
-    """Every rule's outcome for one record. ``decision`` is what the pipeline acts on."""
+Line = tuple[int, Any] | None  # (index, line) of the quote line a quote line rule judged
+# One evaluation of a list of rules on one record or line: the rules, the line, and the failures by
+# position (empty when every rule passed, the common case, which then costs one tuple in all).
+Batch = tuple[list["CompiledRule"], Line, dict[int, Outcome]]
 
-    subject: str
-    placement: str | None
-    outcomes: list[Outcome]
+
+class Evaluation:
+    """Every rule's outcome for one record. ``decision`` is what the pipeline acts on.
+
+    Passing rules are not stored one by one: ``outcomes`` builds their :class:`Outcome` objects when
+    read. Most rules pass, and the pipeline mostly asks for the decision and the failures.
+    """
+
+    __slots__ = ("batches", "failures", "placement", "statuses", "subject")
+
+    def __init__(self, subject: str, placement: str | None) -> None:
+        self.subject = subject
+        self.placement = placement
+        self.batches: list[Batch] = []
+        self.failures: list[Outcome] = []
+        self.statuses: set[str] = set()
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        """Every outcome, in evaluation order (opportunity rules, then each line's rules)."""
+        found: list[Outcome] = []
+        for rules, line, failed in self.batches:
+            for position, rule in enumerate(rules):
+                outcome = failed.get(position)
+                found.append(outcome if outcome is not None else Outcome(rule.spec, PASSED, _label(line)))
+        return found
 
     @property
     def blocked(self) -> list[Outcome]:
-        return [outcome for outcome in self.outcomes if outcome.status == BLOCKED]
+        return [outcome for outcome in self.failures if outcome.status == BLOCKED]
 
     @property
     def warnings(self) -> list[Outcome]:
-        return [outcome for outcome in self.outcomes if outcome.status == WARNED]
+        return [outcome for outcome in self.failures if outcome.status == WARNED]
 
     @property
     def decision(self) -> str:
-        statuses = {outcome.status for outcome in self.outcomes}
+        statuses = self.statuses
         return BLOCKED if BLOCKED in statuses else WARNED if WARNED in statuses else PASSED
 
     @property
     def rule_versions(self) -> list[int]:
         """The rule versions this evaluation used, each once, for the pipeline's record."""
-        return sorted({o.rule.version_id for o in self.outcomes if o.rule.version_id is not None})
+        used = {rule.spec.version_id for rules, _, _ in self.batches for rule in rules}
+        return sorted(version for version in used if version is not None)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -158,11 +183,19 @@ class Evaluation:
         }
 
 
+def _label(line: Line) -> str | None:
+    if line is None:
+        return None
+    index, item = line
+    return f"primary_quote.lines[{index}]" + (f" ({item['Id']})" if item.get("Id") else "")
+
+
 class RuleSet:
     """Compiled rules, evaluated together against records.
 
     ``trace`` chooses which outcomes carry the values their condition read: ``"failures"`` (the
     default: a failing rule is evaluated a second time, with tracing), ``"all"`` or ``"none"``.
+    Each rule evaluation has ``budget`` steps (see :mod:`sync.rules.compiler`).
     """
 
     def __init__(
@@ -205,47 +238,69 @@ class RuleSet:
             raise TypeError("a record is a JSON object (dict)")
         if subject not in SUBJECTS:
             raise ValueError(f"unknown subject {subject!r}")
-        day = today or dt.date.today()
-        outcomes: list[Outcome] = []
-        frame = (record, None, record, None, None)
-        self._run(self.for_subject(subject, placement), frame, day, trace, outcomes, None)
+        if trace not in ("failures", "all", "none"):
+            raise ValueError(f"unknown trace {trace!r}")
+        evaluation = Evaluation(subject, placement)
+        run = Run(
+            today=today or dt.date.today(), tables=self.tables, budget=self.budget, trace=trace == "all"
+        )
+        frame = (record, None, record, run, None)
+        rules = self.for_subject(subject, placement)
+        if rules:
+            self._run(rules, frame, trace, evaluation, None)
         if subject == "opportunity":
             line_rules = self.for_subject("quote_line", placement)
-            quote = record.get("primary_quote")
-            lines = as_items(quote.get("lines")) if isinstance(quote, dict) else None
-            if line_rules and lines:
+            quote: Any = record.get("primary_quote")
+            lines = as_items(quote.get("lines")) if line_rules and quote.__class__ is dict else None
+            if lines:
                 for index, line in enumerate(lines):
-                    item = line if isinstance(line, dict) else {}
-                    label = f"primary_quote.lines[{index}]" + (f" ({item['Id']})" if item.get("Id") else "")
-                    self._run(line_rules, (item, frame, record, None, None), day, trace, outcomes, label)
-        return Evaluation(subject=subject, placement=placement, outcomes=outcomes)
+                    item = line if line.__class__ is dict else {}
+                    self._run(line_rules, (item, frame, record, run, None), trace, evaluation, (index, item))
+        return evaluation
 
     def _run(
         self,
         rules: list[CompiledRule],
-        frame: tuple[Any, Any, Any, Any, Any],
-        day: dt.date,
+        frame: tuple[Any, Any, Any, Run, None],
         trace: str,
-        outcomes: list[Outcome],
-        item: str | None,
+        evaluation: Evaluation,
+        line: Line,
     ) -> None:
-        item_, parent, root = frame[0], frame[1], frame[2]
-        for rule in rules:
-            run = Run(today=day, tables=self.tables, budget=self.budget, trace=trace == "all")
-            fn = rule.traced if trace == "all" else rule.fast
-            error = ""
-            try:
-                ok = fn((item_, parent, root, run, None)) is True
-            except BudgetExceeded as exc:
-                ok, error = False, str(exc)
-            if ok:
-                outcomes.append(Outcome(rule.spec, PASSED, item, run.reads or []))
-                continue
-            if trace == "failures" and not error:
-                run = Run(today=day, tables=self.tables, budget=self.budget, trace=True)
+        run = frame[3]
+        budget = self.budget
+        failed: dict[int, Outcome] = {}
+        if trace == "all":
+            for position, rule in enumerate(rules):
+                failed[position] = self._judge(rule, rule.traced, frame, line)  # kept with its reads
+        else:
+            position = 0
+            for rule in rules:
+                run.steps = budget  # the budget is per rule: one runaway rule fails alone
                 try:
-                    rule.traced((item_, parent, root, run, None))
-                except BudgetExceeded:  # pragma: no cover - the fast run already succeeded within budget
+                    if rule.fast(frame) is True:
+                        position += 1
+                        continue
+                except BudgetExceeded:
                     pass
-            status = BLOCKED if rule.spec.severity == "block" else WARNED
-            outcomes.append(Outcome(rule.spec, status, item, run.reads or [], error))
+                # Failures are rare: judge again on a fresh run, traced unless asked not to.
+                failed[position] = self._judge(
+                    rule, rule.traced if trace == "failures" else rule.fast, frame, line
+                )
+                position += 1
+        evaluation.batches.append((rules, line, failed))
+        for outcome in failed.values():
+            if not outcome.passed:
+                evaluation.failures.append(outcome)
+                evaluation.statuses.add(outcome.status)
+
+    def _judge(
+        self, rule: CompiledRule, fn: Fn, frame: tuple[Any, Any, Any, Run, None], line: Line
+    ) -> Outcome:
+        """Evaluate ``rule`` once more on its own run (recording what it reads) and say what it decides."""
+        run = Run(today=frame[3].today, tables=self.tables, budget=self.budget, trace=True)
+        try:
+            ok, error = fn((frame[0], frame[1], frame[2], run, None)) is True, ""
+        except BudgetExceeded as exc:
+            ok, error = False, str(exc)
+        status = PASSED if ok else BLOCKED if rule.spec.severity == "block" else WARNED
+        return Outcome(rule.spec, status, _label(line), run.reads or [], error)

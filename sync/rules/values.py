@@ -60,7 +60,7 @@ def equal(left: Any, right: Any) -> bool:
 def order(left: Any, right: Any) -> int | None:
     """-1, 0 or 1 when the two values order (numbers, texts, dates); None when they do not."""
     lcls, rcls = left.__class__, right.__class__
-    if lcls in _FAST_NUMBERS and rcls in _FAST_NUMBERS and lcls is not bool and rcls is not bool:
+    if (lcls in _FAST_NUMBERS and rcls in _FAST_NUMBERS) or (lcls is Decimal and rcls is Decimal):
         return (left > right) - (left < right)
     if is_number(left) and is_number(right):
         a, b = to_decimal(left), to_decimal(right)
@@ -90,19 +90,63 @@ def member(needle: Any, haystack: Any) -> bool:
     return False
 
 
+_LIMIT = 1e30
+_CENTS_LIMIT = 1e13
+_DECIMALS: dict[float, Decimal] = {}  # float -> its Decimal; prices and quantities repeat across records
+_CACHE_SIZE = 10_000  # emptied when full: enough for the prices and quantities a batch repeats
+
+
 def number(value: Any) -> Decimal | None:
+    """A Decimal for a number (never for a bool or numeric text); None beyond 10**30 or not finite.
+
+    A float becomes the Decimal of its shortest text (0.1 -> Decimal("0.1")), as in mappings.
+    """
+    cls = value.__class__
+    if cls is float:
+        found = _DECIMALS.get(value)
+        if found is not None:
+            return found
+        cents = round(value * 100) if -_CENTS_LIMIT < value < _CENTS_LIMIT else None
+        if cents is not None and cents / 100 == value:
+            # ``value`` is the float nearest to a whole number of cents. Below 10**13 two such numbers
+            # are further apart than a float's spacing, so that number of cents is exactly what the
+            # shortest text (repr) would give: same value, without building and parsing text.
+            found = Decimal(cents).scaleb(-2)
+        elif -_LIMIT < value < _LIMIT and (value >= 1e-6 or value <= -1e-6 or value == 0):
+            found = Decimal(repr(value))
+        else:
+            found = to_decimal(value)
+        if found is not None:
+            if len(_DECIMALS) >= _CACHE_SIZE:
+                _DECIMALS.clear()
+            _DECIMALS[value] = found
+        return found
+    if cls is Decimal:
+        return value if value.is_finite() else None
     return to_decimal(value) if is_number(value) else None
 
 
+_BIG = Decimal(10) ** 30
+
+
 def bounded(result: Decimal) -> Decimal | None:
-    """None for a result beyond the magnitudes any business figure has (see coerce.MAX_MAGNITUDE)."""
-    return to_decimal(result)
+    """None for a result beyond the magnitudes any business figure has (see coerce.MAX_MAGNITUDE).
+
+    Tiny results need no bound: the context's 28 digits of precision keep them small to store."""
+    return result if -_BIG < result < _BIG else None
+
+
+# Sums and differences are not bounded: they grow at most linearly with the (bounded) rule, while a
+# product can square. Every operation still turns an arithmetic fault (overflow of a huge input) into None.
 
 
 def add(left: Any, right: Any) -> Any:
     a, b = number(left), number(right)
     if a is not None and b is not None:
-        return bounded(a + b)
+        try:
+            return a + b
+        except ArithmeticError:
+            return None
     if left.__class__ is str and right.__class__ is str:
         return left + right if len(left) + len(right) <= MAX_TEXT else None
     return _shift(left, right, 1) or _shift(right, left, 1)
@@ -111,7 +155,10 @@ def add(left: Any, right: Any) -> Any:
 def subtract(left: Any, right: Any) -> Any:
     a, b = number(left), number(right)
     if a is not None and b is not None:
-        return bounded(a - b)
+        try:
+            return a - b
+        except ArithmeticError:
+            return None
     if left.__class__ is dt.date or right.__class__ is dt.date:
         a_date, b_date = as_date(left), as_date(right)
         if a_date is not None and b_date is not None:
@@ -134,17 +181,32 @@ def _shift(day: Any, days: Any, sign: int) -> dt.date | None:
 
 def multiply(left: Any, right: Any) -> Any:
     a, b = number(left), number(right)
-    return bounded(a * b) if a is not None and b is not None else None
+    if a is None or b is None:
+        return None
+    try:
+        return bounded(a * b)
+    except ArithmeticError:
+        return None
 
 
 def divide(left: Any, right: Any) -> Any:
     a, b = number(left), number(right)
-    return bounded(a / b) if a is not None and b is not None and b else None
+    if a is None or b is None or not b:
+        return None
+    try:
+        return bounded(a / b)
+    except ArithmeticError:
+        return None
 
 
 def remainder(left: Any, right: Any) -> Any:
     a, b = number(left), number(right)
-    return bounded(a % b) if a is not None and b is not None and b else None
+    if a is None or b is None or not b:
+        return None
+    try:
+        return bounded(a % b)
+    except ArithmeticError:
+        return None
 
 
 def add_months(day: Any, months: Any) -> dt.date | None:

@@ -1,0 +1,1 @@
+"""Writes (and the work they start) for the sync area, one module per topic."""
