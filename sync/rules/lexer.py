@@ -72,7 +72,9 @@ def tokenize(source: str) -> list[Token]:
                 tokens.append(Token("path", text, text, start, position))
         else:
             tokens.append(Token(kind, text, text, start, position))
-    tokens.append(Token("end", "", None, len(source), len(source)))
+    # "The rule ends here" points just after the last token, not after trailing spaces or lines.
+    end = tokens[-1].end if tokens else 0
+    tokens.append(Token("end", "", None, end, end))
     return tokens
 
 
