@@ -126,6 +126,20 @@ class _Compiler:
             return None
         return path.segments[0][0]
 
+    def field_pair(self, node: Node) -> tuple[str, str] | None:
+        """``(a, b)`` when ``node`` reads ``a.b`` from the current record (``SBQQ__Product__r.Name``)
+        and nothing is traced: inlined like :meth:`field`."""
+        if self.trace or node.kind != "path":
+            return None
+        path: SourcePath = node.value
+        if (
+            path.anchor != "current"
+            or len(path.segments) != 2
+            or any(i is not None for _, i in path.segments)
+        ):
+            return None
+        return path.segments[0][0], path.segments[1][0]
+
     def membership_literal(self, node: Node) -> Fn | None:
         """``x in ['a', 'b']``: a set lookup when every item is a text (only a text equals a text)."""
         left_node, right_node = node.args
@@ -136,6 +150,16 @@ class _Compiler:
         texts = frozenset(arg.value for arg in right_node.args)
         name = self.field(left_node)
         negate = node.kind == "not_in"
+        pair = self.field_pair(left_node)
+        if pair is not None:
+            a, b = pair
+
+            def pair_in(f: Frame) -> bool:
+                inner = f[0].get(a)
+                value = inner.get(b) if inner.__class__ is dict else None
+                return (value.__class__ is str and value in texts) is not negate
+
+            return pair_in
         if name is not None:
 
             def field_in(f: Frame) -> bool:
@@ -156,6 +180,11 @@ class _Compiler:
         left_node, right_node = node.args
         left, right = self.compile(left_node), self.compile(right_node)
         name = self.field(left_node)
+        pair = self.field_pair(left_node)
+        if pair is not None and right_node.kind == "literal":
+            fused_pair = _pair_literal(pair, op, right_node.value)
+            if fused_pair is not None:
+                return fused_pair
         if right_node.kind == "literal" and op in ("==", "!="):
             fused = _equal_literal(left, name, right_node.value, negate=op == "!=")
             if fused is not None:
@@ -186,7 +215,11 @@ class _Compiler:
         elif name == "lookup":
             fn = self.lookup(node)
         elif name in ("present", "empty"):
-            fn = _presence(self.compile(node.args[0]), self.field(node.args[0]), name == "present")
+            pair = self.field_pair(node.args[0])
+            if pair is not None:
+                fn = _presence_pair(pair, name == "present")
+            else:
+                fn = _presence(self.compile(node.args[0]), self.field(node.args[0]), name == "present")
         else:
             implementation = FUNCTIONS[name][0]
             if implementation is None:  # pragma: no cover - every other function has one
@@ -354,6 +387,49 @@ def _summary(name: str, read: Callable[[Frame], list[Any] | None]) -> Fn:
     return extreme
 
 
+def _pair_literal(pair: tuple[str, str], op: str, constant: Any) -> Fn | None:
+    """``a.b == 'text'`` / ``!=`` / ``== true`` / ``== null`` and ``a.b > 20``: read and test inline."""
+    a, b = pair
+    if op in ("==", "!="):
+        identity = constant is None or isinstance(constant, bool)
+        if not identity and not isinstance(constant, str):
+            return None
+        negate = op == "!="
+
+        def equal_pair(f: Frame) -> bool:
+            inner = f[0].get(a)
+            value = inner.get(b) if inner.__class__ is dict else None
+            same = value is constant if identity else value == constant
+            return same is not negate
+
+        return equal_pair
+    if not isinstance(constant, Decimal) or to_decimal(float(constant)) != constant:
+        return None
+    native, test, limit, as_float = _NATIVE[op], _ORDER[op], constant, float(constant)
+
+    def order_pair(f: Frame) -> bool:
+        inner = f[0].get(a)
+        value = inner.get(b) if inner.__class__ is dict else None
+        cls = value.__class__
+        if cls is float or cls is int:
+            return native(value, as_float)
+        sign = values.order(value, limit)
+        return sign is not None and test(sign)
+
+    return order_pair
+
+
+def _presence_pair(pair: tuple[str, str], present: bool) -> Fn:
+    a, b = pair
+    decide = _decider(present)
+
+    def presence_pair(f: Frame) -> bool:
+        inner = f[0].get(a)
+        return decide(inner.get(b) if inner.__class__ is dict else None)
+
+    return presence_pair
+
+
 def _equal_literal(left: Fn, name: str | None, constant: Any, *, negate: bool) -> Fn | None:
     """``x == 'text'``, ``x == true``, ``x == null`` (and ``!=``) as one identity or string test."""
     if constant is None or isinstance(constant, bool):
@@ -411,9 +487,7 @@ def _order_literal(left: Fn, name: str | None, op: str, limit: Decimal, as_float
 _SCALARS = frozenset({float, int, bool, Decimal, dt.date})
 
 
-def _presence(read: Fn, name: str | None, present: bool) -> Fn:
-    """``present(x)`` / ``empty(x)`` with the common answers (null, text, number) decided inline."""
-
+def _decider(present: bool) -> Callable[[Any], bool]:
     def decide(value: Any) -> bool:
         if value is None:
             return not present
@@ -424,6 +498,12 @@ def _presence(read: Fn, name: str | None, present: bool) -> Fn:
             return present
         return is_empty(value) is not present
 
+    return decide
+
+
+def _presence(read: Fn, name: str | None, present: bool) -> Fn:
+    """``present(x)`` / ``empty(x)`` with the common answers (null, text, number) decided inline."""
+    decide = _decider(present)
     if name is not None:
         return lambda f: decide(f[0].get(name))
     return lambda f: decide(read(f))
