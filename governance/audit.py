@@ -51,6 +51,8 @@ def register_audited_models() -> None:
         ExceptionItem,
         ExceptionOverride,
         Listener,
+        Rule,
+        RuleVersion,
         Subsidiary,
         SubsidiaryGroupPermission,
         SubsidiaryUserPermission,
@@ -88,3 +90,7 @@ def register_audited_models() -> None:
     auditlog.register(SubsidiaryGroupPermission)
     # The webhook signing key is a secret: left out, like a connection's.
     auditlog.register(Listener, exclude_fields=["signing_secret"])
+    # Status changes (submit, approve, publish, send back) are written by the rules services as one
+    # explicit entry each, with the reason; auditlog records the edits of a draft.
+    auditlog.register(Rule)
+    auditlog.register(RuleVersion, exclude_fields=["updated_at"])

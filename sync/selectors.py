@@ -1,10 +1,11 @@
-"""Reads for the sync area: background work django-q2 has done and has waiting, connections, and
-the exception queue."""
+"""Reads for the sync area: background work django-q2 has done and has waiting, connections, the
+exception queue and business rules."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
@@ -20,6 +21,9 @@ from sync.models import (
     ExceptionItem,
     ExceptionOverride,
     Notification,
+    Rule,
+    RuleStatus,
+    RuleVersion,
 )
 from sync.permissions import AnyUser, exceptions_visible_to
 
@@ -124,3 +128,43 @@ def notifications_recent(*, user: AnyUser, limit: int = 50) -> QuerySet[Notifica
     if not isinstance(user, User):
         return Notification.objects.none()
     return Notification.objects.filter(user=user).select_related("item")[:limit]
+
+
+# -- business rules ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    rule: Rule
+    published: RuleVersion | None
+    open_version: RuleVersion | None  # the draft, submitted or approved version, if any
+
+
+def rules_list(*, user: Any) -> list[RuleRow]:
+    """Every rule with its published and open versions; anyone with a console role reads rules."""
+    if not user.has_perm(VIEW_CONSOLE):
+        return []
+    rows: dict[int, dict[str, Any]] = {}
+    rules = Rule.objects.order_by("key")
+    for rule in rules:
+        rows[rule.pk] = {"rule": rule, "published": None, "open_version": None}
+    for version in RuleVersion.objects.exclude(status=RuleStatus.RETIRED).select_related("rule"):
+        slot = "published" if version.status == RuleStatus.PUBLISHED else "open_version"
+        rows[version.rule_id][slot] = version
+    return [RuleRow(**row) for row in rows.values()]
+
+
+def rule_get(*, user: Any, key: str) -> Rule | None:
+    if not user.has_perm(VIEW_CONSOLE):
+        return None
+    return Rule.objects.filter(key=key).first()
+
+
+def rule_versions(*, rule: Rule) -> QuerySet[RuleVersion]:
+    return rule.versions.select_related("created_by", "approved_by", "published_by").order_by("-number")
+
+
+def rule_version_get(*, user: Any, version_id: int) -> RuleVersion | None:
+    if not user.has_perm(VIEW_CONSOLE):
+        return None
+    return RuleVersion.objects.select_related("rule").filter(pk=version_id).first()

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from sync import exception_views, job_views, views
+from sync import exception_views, job_views, rule_views, views
 from sync.inbound import views as inbound
 
 app_name = "sync"
@@ -32,4 +32,15 @@ urlpatterns = [
     path("sync/trace/<str:opportunity_id>/", job_views.opportunity_trace, name="trace"),
     path("sync/inbound/outbound-message/<str:token>/", inbound.outbound_message, name="inbound_outbound"),
     path("sync/inbound/webhook/<str:token>/", inbound.webhook_event, name="inbound_webhook"),
+    path("sync/rules/", rule_views.rule_index, name="rules"),
+    path("sync/rules/new/", rule_views.rule_new, name="rule-new"),
+    path("sync/rules/install-shipped/", rule_views.rule_install_shipped, name="rules-install"),
+    path("sync/rules/check/", rule_views.rule_check, name="rule-check"),
+    path("sync/rules/versions/<int:version_id>/test/", rule_views.rule_version_try, name="rule-test"),
+    path(
+        "sync/rules/versions/<int:version_id>/<slug:action>/",
+        rule_views.rule_version_action,
+        name="rule-action",
+    ),
+    path("sync/rules/<slug:key>/", rule_views.rule_detail, name="rule"),
 ]

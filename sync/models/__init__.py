@@ -40,6 +40,7 @@ from sync.models.mappings import (
     ValueKind,
     VersionStatus,
 )
+from sync.models.rules import Rule, RuleStatus, RuleVersion
 from sync.models.subsidiaries import Subsidiary, SubsidiaryGroupPermission, SubsidiaryUserPermission
 from sync.models.tickets import Notification, Ticket, TicketAttempt, TicketStatus
 
@@ -92,4 +93,7 @@ __all__ = [
     "SyncFailure",
     "SyncJob",
     "SyncRecord",
+    "Rule",
+    "RuleStatus",
+    "RuleVersion",
 ]

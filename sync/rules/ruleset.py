@@ -1,0 +1,306 @@
+"""Rules as data, compiled once, and the evaluation of a set of them against one record.
+
+A rule judges one *subject*: an opportunity graph (as ``fetch_opportunity_graphs`` returns it), one
+quote line of such a graph, or a NetSuite payload body (what is about to be written, or what was read
+back). Its *placement* says where the pipeline runs it: ``pre_sale`` gates run in Salesforce terms
+before anything is written to NetSuite; ``post_sale`` checks run on the NetSuite side. A rule whose
+condition is not true fails: a ``block`` rule stops the record, a ``warn`` rule lets it through and is
+recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync.mapping.paths import as_items
+from sync.rules.checker import check
+from sync.rules.compiler import DEFAULT_BUDGET, Fn, Run, compile_tree
+from sync.rules.errors import BudgetExceeded
+from sync.rules.parser import Node, parse
+from sync.rules.values import shown_value
+
+SUBJECTS: dict[str, str] = {
+    "opportunity": "Opportunity graph (with Account, contact roles and primary_quote.lines)",
+    "quote_line": "One quote line of an opportunity graph (^. is the opportunity)",
+    "netsuite_payload": "A NetSuite record body (customer, sales order...)",
+}
+PLACEMENTS: dict[str, str] = {
+    "pre_sale": "Pre-sale gate (Salesforce side, before any NetSuite write)",
+    "post_sale": "Post-sale compliance (NetSuite side)",
+}
+SEVERITIES: dict[str, str] = {"block": "Block", "warn": "Warn"}
+PASSED, BLOCKED, WARNED = "passed", "blocked", "warned"
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A rule as stored: plain data. ``version_id`` is the database id of the rule version, if any."""
+
+    key: str
+    name: str
+    subject: str
+    placement: str
+    severity: str
+    message: str
+    condition: str
+    owner: str = ""
+    version_id: int | None = None
+
+
+def compile_condition(
+    text: str, *, subject: str = "opportunity", tables: Collection[str] | None = None
+) -> Node:
+    """Parse and check a condition; raises :class:`~sync.rules.errors.RuleError` pointing at the problem."""
+    tree = parse(text)
+    check(tree, source=text, outer_levels=1 if subject == "quote_line" else 0, tables=tables)
+    return tree
+
+
+class CompiledRule:
+    """A rule ready to evaluate: the fast closure, and a tracing one built on first need."""
+
+    __slots__ = ("_traced", "fast", "spec", "tree")
+
+    def __init__(self, spec: RuleSpec, tree: Node, fast: Fn) -> None:
+        self.spec = spec
+        self.tree = tree
+        self.fast = fast
+        self._traced: Fn | None = None
+
+    @property
+    def traced(self) -> Fn:
+        if self._traced is None:
+            self._traced = compile_tree(self.tree, source=self.spec.condition, trace=True)
+        return self._traced
+
+
+def compile_rule(spec: RuleSpec, *, tables: Collection[str] | None = None) -> CompiledRule:
+    """Validate ``spec`` (subject, placement, severity, condition) and compile it."""
+    for value, allowed, what in (
+        (spec.subject, SUBJECTS, "subject"),
+        (spec.placement, PLACEMENTS, "placement"),
+        (spec.severity, SEVERITIES, "severity"),
+    ):
+        if value not in allowed:
+            raise ValueError(f"unknown {what} {value!r}; use one of {', '.join(allowed)}")
+    tree = compile_condition(spec.condition, subject=spec.subject, tables=tables)
+    return CompiledRule(spec, tree, compile_tree(tree, source=spec.condition))
+
+
+@dataclass(slots=True)
+class Outcome:
+    """One rule's verdict on one record (or one quote line: ``item`` names it)."""
+
+    rule: RuleSpec
+    status: str  # passed | blocked | warned
+    item: str | None = None
+    values: list[tuple[str, Any]] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    @property
+    def message(self) -> str:
+        return self.rule.message
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule.key,
+            "name": self.rule.name,
+            "version_id": self.rule.version_id,
+            "severity": self.rule.severity,
+            "status": self.status,
+            "message": "" if self.passed else self.rule.message,
+            "item": self.item,
+            "values": [[text, shown_value(value)] for text, value in self.values],
+            "error": self.error,
+        }
+
+
+Line = tuple[int, Any] | None  # (index, line) of the quote line a quote line rule judged
+# One evaluation of a list of rules on one record or line: the rules, the line, and the failures by
+# position (empty when every rule passed, the common case, which then costs one tuple in all).
+Batch = tuple[list["CompiledRule"], Line, dict[int, Outcome]]
+
+
+class Evaluation:
+    """Every rule's outcome for one record. ``decision`` is what the pipeline acts on.
+
+    Passing rules are not stored one by one: ``outcomes`` builds their :class:`Outcome` objects when
+    read. Most rules pass, and the pipeline mostly asks for the decision and the failures.
+    """
+
+    __slots__ = ("batches", "failures", "placement", "statuses", "subject")
+
+    def __init__(self, subject: str, placement: str | None) -> None:
+        self.subject = subject
+        self.placement = placement
+        self.batches: list[Batch] = []
+        self.failures: list[Outcome] = []
+        self.statuses: set[str] = set()
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        """Every outcome, in evaluation order (opportunity rules, then each line's rules)."""
+        found: list[Outcome] = []
+        for rules, line, failed in self.batches:
+            for position, rule in enumerate(rules):
+                outcome = failed.get(position)
+                found.append(outcome if outcome is not None else Outcome(rule.spec, PASSED, _label(line)))
+        return found
+
+    @property
+    def blocked(self) -> list[Outcome]:
+        return [outcome for outcome in self.failures if outcome.status == BLOCKED]
+
+    @property
+    def warnings(self) -> list[Outcome]:
+        return [outcome for outcome in self.failures if outcome.status == WARNED]
+
+    @property
+    def decision(self) -> str:
+        statuses = self.statuses
+        return BLOCKED if BLOCKED in statuses else WARNED if WARNED in statuses else PASSED
+
+    @property
+    def rule_versions(self) -> list[int]:
+        """The rule versions this evaluation used, each once, for the pipeline's record."""
+        used = {rule.spec.version_id for rules, _, _ in self.batches for rule in rules}
+        return sorted(version for version in used if version is not None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "placement": self.placement,
+            "decision": self.decision,
+            "rule_versions": self.rule_versions,
+            "outcomes": [outcome.as_dict() for outcome in self.outcomes],
+        }
+
+
+def _label(line: Line) -> str | None:
+    if line is None:
+        return None
+    index, item = line
+    return f"primary_quote.lines[{index}]" + (f" ({item['Id']})" if item.get("Id") else "")
+
+
+class RuleSet:
+    """Compiled rules, evaluated together against records.
+
+    ``trace`` chooses which outcomes carry the values their condition read: ``"failures"`` (the
+    default: a failing rule is evaluated a second time, with tracing), ``"all"`` or ``"none"``.
+    Each rule evaluation has ``budget`` steps (see :mod:`sync.rules.compiler`).
+    """
+
+    def __init__(
+        self,
+        rules: Iterable[CompiledRule],
+        *,
+        tables: Mapping[str, Mapping[str, Any]] | None = None,
+        budget: int = DEFAULT_BUDGET,
+    ) -> None:
+        self.rules = list(rules)
+        self.tables = tables or {}
+        self.budget = budget
+        self._by_subject: dict[tuple[str, str | None], list[CompiledRule]] = {}
+
+    def for_subject(self, subject: str, placement: str | None = None) -> list[CompiledRule]:
+        key = (subject, placement)
+        if key not in self._by_subject:
+            self._by_subject[key] = [
+                rule
+                for rule in self.rules
+                if rule.spec.subject == subject and (placement is None or rule.spec.placement == placement)
+            ]
+        return self._by_subject[key]
+
+    def evaluate(
+        self,
+        record: Mapping[str, Any],
+        *,
+        subject: str = "opportunity",
+        placement: str | None = None,
+        today: dt.date | None = None,
+        trace: str = "failures",
+    ) -> Evaluation:
+        """Evaluate the rules of ``subject`` (and ``placement``, if given) on ``record``.
+
+        For an opportunity graph the quote line rules run too, once per line of ``primary_quote``;
+        their outcomes name the line. No rule raises: a rule that runs out of steps fails with an error.
+        """
+        if not isinstance(record, dict):
+            raise TypeError("a record is a JSON object (dict)")
+        if subject not in SUBJECTS:
+            raise ValueError(f"unknown subject {subject!r}")
+        if trace not in ("failures", "all", "none"):
+            raise ValueError(f"unknown trace {trace!r}")
+        evaluation = Evaluation(subject, placement)
+        run = Run(
+            today=today or dt.date.today(), tables=self.tables, budget=self.budget, trace=trace == "all"
+        )
+        frame = (record, None, record, run, None)
+        rules = self.for_subject(subject, placement)
+        if rules:
+            self._run(rules, frame, trace, evaluation, None)
+        if subject == "opportunity":
+            line_rules = self.for_subject("quote_line", placement)
+            quote: Any = record.get("primary_quote")
+            lines = as_items(quote.get("lines")) if line_rules and quote.__class__ is dict else None
+            if lines:
+                for index, line in enumerate(lines):
+                    item = line if line.__class__ is dict else {}
+                    self._run(line_rules, (item, frame, record, run, None), trace, evaluation, (index, item))
+        return evaluation
+
+    def _run(
+        self,
+        rules: list[CompiledRule],
+        frame: tuple[Any, Any, Any, Run, None],
+        trace: str,
+        evaluation: Evaluation,
+        line: Line,
+    ) -> None:
+        run = frame[3]
+        budget = self.budget
+        failed: dict[int, Outcome] = {}
+        if trace == "all":
+            for position, rule in enumerate(rules):
+                failed[position] = self._judge(rule, rule.traced, frame, line)  # kept with its reads
+        else:
+            position = 0
+            for rule in rules:
+                run.steps = budget  # the budget is per rule: one runaway rule fails alone
+                try:
+                    if rule.fast(frame) is True:
+                        position += 1
+                        continue
+                except BudgetExceeded:
+                    pass
+                # Failures are rare: judge again on a fresh run, traced unless asked not to.
+                failed[position] = self._judge(
+                    rule, rule.traced if trace == "failures" else rule.fast, frame, line
+                )
+                position += 1
+        evaluation.batches.append((rules, line, failed))
+        for outcome in failed.values():
+            if not outcome.passed:
+                evaluation.failures.append(outcome)
+                evaluation.statuses.add(outcome.status)
+
+    def _judge(
+        self, rule: CompiledRule, fn: Fn, frame: tuple[Any, Any, Any, Run, None], line: Line
+    ) -> Outcome:
+        """Evaluate ``rule`` once more on its own run (recording what it reads) and say what it decides."""
+        run = Run(today=frame[3].today, tables=self.tables, budget=self.budget, trace=True)
+        try:
+            ok, error = fn((frame[0], frame[1], frame[2], run, None)) is True, ""
+        except BudgetExceeded as exc:
+            ok, error = False, str(exc)
+        status = PASSED if ok else BLOCKED if rule.spec.severity == "block" else WARNED
+        return Outcome(rule.spec, status, _label(line), run.reads or [], error)
