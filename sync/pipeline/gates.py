@@ -1,10 +1,10 @@
-"""Business-rule seams: the pre-sale gate (on the opportunity graph, before any NetSuite write) and the
-post-sale check (on each NetSuite payload, just before it is sent).
+"""Business rules in the pipeline: the pre-sale gate (on the opportunity graph, before any NetSuite
+write) and the post-sale check (on each NetSuite payload, just before it is sent).
 
-Both pass everything today. The rules engine (issue 7) replaces :func:`pre_sale_gate` and
-:func:`post_sale_check` at merge; the pipeline already honours a blocking outcome: the opportunity's sync
-stops, the reason is recorded as a ``rule`` failure on its record and written back to the Opportunity's
-``Concord_Sync_Status__c`` / ``Concord_Sync_Message__c``. Warnings are recorded and the sync goes on.
+Both evaluate the published rules (:func:`sync.services.rules.rules_evaluate`). A blocking outcome stops
+the opportunity's sync: the reason is recorded as a ``rule`` failure on its record, opens an exception,
+and is written back to the Opportunity's ``Concord_Sync_Status__c`` / ``Concord_Sync_Message__c``.
+Warnings are recorded and the sync goes on.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sync.mapping import ObjectPayload
+from sync.rules.ruleset import Evaluation
+from sync.services.rules import rules_evaluate
 
 
 @dataclass(frozen=True)
@@ -27,14 +29,35 @@ class GateOutcome:
 PASS = GateOutcome()
 
 
+def _outcome(evaluation: Evaluation) -> GateOutcome:
+    blocked = evaluation.blocked
+    warnings = tuple(
+        f"{outcome.rule.name}: {outcome.message}" + (f" ({outcome.item})" if outcome.item else "")
+        for outcome in evaluation.warnings
+    )
+    if not blocked:
+        return GateOutcome(warnings=warnings)
+    first = blocked[0]
+    reasons = "; ".join(
+        dict.fromkeys(outcome.message + (f" ({outcome.item})" if outcome.item else "") for outcome in blocked)
+    )
+    return GateOutcome(
+        blocked=True,
+        reason=reasons,
+        rule=f"{first.rule.key}@v{first.rule.version_id}" if first.rule.version_id else first.rule.key,
+        warnings=warnings,
+    )
+
+
 def pre_sale_gate(graph: dict[str, Any]) -> GateOutcome:
-    """Judge an opportunity graph before anything is written to NetSuite (passes everything for now)."""
-    return PASS
+    """Judge an opportunity graph with the published pre-sale rules, before any NetSuite write."""
+    return _outcome(rules_evaluate(placement="pre_sale", subject="opportunity", record=graph))
 
 
 def post_sale_check(payload: ObjectPayload) -> GateOutcome:
-    """Judge one mapped NetSuite payload before it is sent (passes everything for now)."""
-    return PASS
+    """Judge one mapped NetSuite payload with the published post-sale rules, just before it is sent."""
+    record = {**payload.body, "recordType": payload.target_type}
+    return _outcome(rules_evaluate(placement="post_sale", subject="netsuite_payload", record=record))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
@@ -27,6 +28,12 @@ from sync.pipeline import sources
 from sync.pipeline.exceptions import sync_dedup_key
 from sync.pipeline.gates import GateOutcome, Gates
 from sync.pipeline.runner import run_batch
+from sync.services.rules import (
+    rule_version_approve,
+    rule_version_publish,
+    rule_version_submit,
+    rules_shipped_install,
+)
 from tests.sync.pipeline.conftest import THREADED_DB
 
 pytestmark = THREADED_DB
@@ -226,3 +233,37 @@ def test_it_duplicates_nothing_when_rerun_after_a_crash_between_netsuite_writes(
     assert job.status == JobStatus.SUCCEEDED
     assert all(netsuite_count("customer", account) == 1 for account in accounts)
     assert all(netsuite_count("transaction", i) == 1 for i in ids)
+
+
+def test_it_blocks_what_a_published_rule_forbids_and_lets_the_rest_through(
+    seeded_connections: tuple[Connection, Connection],
+    sf: SalesforceConnector,
+    netsuite_count: Callable[[str, str], int],
+    revops: User,
+    finance: User,
+) -> None:
+    # The shipped rule "opportunity amount equals the quote's net amount", published with four eyes.
+    created = {version.rule.key: version for version in rules_shipped_install(user=revops)}
+    version = created["amount_matches_quote"]
+    rule_version_submit(version=version, user=revops, reason="go live")
+    rule_version_approve(version=version, user=finance, reason="agreed")
+    rule_version_publish(version=version, user=finance)
+    every = [row["Id"] for row in sf.query("SELECT Id FROM Opportunity ORDER BY Id")]
+    quoted = [g for g in sf.fetch_opportunity_graphs(every).values() if g["primary_quote"]]
+    # The seed plants an amount that differs from its quote's net amount on every 23rd opportunity.
+    bad = next(g["Id"] for g in quoted if g["Amount"] != g["primary_quote"]["SBQQ__NetAmount__c"])
+    good = next(g["Id"] for g in quoted if g["Amount"] == g["primary_quote"]["SBQQ__NetAmount__c"])
+    for opportunity_id in (bad, good):
+        sf.update("Opportunity", opportunity_id, {"StageName": "Closed Won"})
+    job = run_batch(
+        salesforce=seeded_connections[0], netsuite=seeded_connections[1], opportunity_ids=[bad, good]
+    )
+    records = {r.opportunity_id: r for r in job.records.all()}
+    assert records[bad].status == RecordStatus.BLOCKED and netsuite_count("transaction", bad) == 0
+    assert records[good].status == RecordStatus.SYNCED and netsuite_count("transaction", good) == 1
+    failure = records[bad].failures.get()
+    assert failure.category == "rule" and failure.mapping_object_key == f"amount_matches_quote@v{version.pk}"
+    item = ExceptionItem.objects.get(dedup_key__endswith=bad)
+    assert item.category.key == "blocked_rule" and item.rule == failure.mapping_object_key
+    back = sf.get_records("Opportunity", [bad], ["Concord_Sync_Message__c"])[bad]
+    assert back["Concord_Sync_Message__c"].startswith("Blocked: ")
