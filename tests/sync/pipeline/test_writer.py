@@ -39,9 +39,23 @@ class FakeNetSuite:
         return {"id": found} if found else None
 
 
+def passing(_: Any) -> GateOutcome:
+    return GateOutcome()
+
+
+# Unit tests judge the writer, not the published rules (those need the database): gates pass unless a
+# test gives its own.
+NO_RULES = Gates(pre_sale=passing, post_sale=passing)
+
+
 def writer(netsuite: FakeNetSuite, **kwargs: Any) -> BatchWriter:
     lookups = default_lookups(netsuite_item_by_sku=CachedDynamicLookup(item_fetch))
-    options: dict[str, Any] = {"known": {}, "retry": RetrySettings(attempts=3), "sleep": lambda s: None}
+    options: dict[str, Any] = {
+        "known": {},
+        "retry": RetrySettings(attempts=3),
+        "sleep": lambda s: None,
+        "gates": NO_RULES,
+    }
     options.update(kwargs)
     return BatchWriter(mapping=MAPPING, lookups=lookups, netsuite=netsuite, **options)
 
@@ -154,7 +168,7 @@ def test_it_stops_at_a_blocking_post_sale_check_on_one_payload() -> None:
         return GateOutcome(blocked=payload.target_type == "salesOrder", reason="order total off")
 
     netsuite = FakeNetSuite()
-    outcome = writer(netsuite, gates=Gates(post_sale=no_orders)).sync(GRAPHS[0])
+    outcome = writer(netsuite, gates=Gates(pre_sale=passing, post_sale=no_orders)).sync(GRAPHS[0])
     assert outcome.status == RecordStatus.BLOCKED
     assert ("salesOrder", GRAPHS[0]["Id"]) not in netsuite.calls
     assert outcome.failures[0].object_key == "sales_order"
