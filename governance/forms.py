@@ -4,12 +4,17 @@ from typing import Any
 
 from auditlog.registry import auditlog
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 
+from governance import services
 from governance.audit_search import AuditFilters
-from governance.models import AuditEntry
+from governance.middleware import AuditMiddleware
+from governance.models import AccessEvent, AuditEntry
 from governance.roles import ROLES
+from governance.throttle import login_blocked, login_failure_count, login_failures_clear
 
 
 class UserRolesForm(forms.Form):
@@ -64,3 +69,25 @@ class AuditFilterForm(forms.Form):
         self.is_valid()
         before: int | None = self.cleaned_data.get("before")
         return before
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form, refusing (and auditing) a username+address with too many recent failures."""
+
+    throttled = False  # the page then says why, instead of "wrong password"
+
+    def clean(self) -> dict[str, Any]:
+        username = str(self.cleaned_data.get("username") or "")
+        address = AuditMiddleware._get_remote_addr(self.request) if self.request else None
+        address = address or "unknown"
+        if login_blocked(username=username, address=address):
+            self.throttled = True
+            services.access_record(event=AccessEvent.LOGIN_THROTTLED, username=username)
+            raise ValidationError("Too many failed sign-in attempts. Try again later.", code="throttled")
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            login_failure_count(username=username, address=address)
+            raise
+        login_failures_clear(username=username, address=address)
+        return cleaned

@@ -110,6 +110,7 @@ class AccessEvent(models.TextChoices):
     LOGIN = "login", "Logged in"
     LOGOUT = "logout", "Logged out"
     LOGIN_FAILED = "login_failed", "Failed login"
+    LOGIN_THROTTLED = "login_throttled", "Login refused: too many failures"
 
 
 class Capability(models.Model):
