@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.utils import DatabaseError
+from django.test import Client
 
 from governance import services
 from governance.chain import chain_verify, entry_hash_compute
@@ -139,3 +140,15 @@ def test_it_detects_a_rewritten_hash_that_hides_a_change() -> None:
     assert report.first_break is not None
     # The forged entry checks out by itself; its successor still points at the original hash.
     assert (report.first_break.entry_id, report.first_break.field) == (entries[2].pk, "prev_hash")
+
+
+def test_it_shows_auditors_the_check_on_a_console_page(auditor_client: Client) -> None:
+    entries = list(AuditEntry.objects.order_by("id"))
+    page = auditor_client.get("/governance/audit/chain/")
+    assert page.status_code == 200 and b"Check the chain now" in page.content
+    intact = auditor_client.post("/governance/audit/chain/", HTTP_HX_REQUEST="true")
+    assert f"Intact: {len(entries)} entries checked".encode() in intact.content
+    tamper("UPDATE governance_auditentry SET changes_text = %s WHERE id = %s", ["edited", entries[0].pk])
+    broken = auditor_client.post("/governance/audit/chain/", HTTP_HX_REQUEST="true").content.decode()
+    assert f"Broken at entry <strong>{entries[0].pk}</strong>" in broken
+    assert entries[0].entry_hash in broken  # the stored hash, beside the expected one
