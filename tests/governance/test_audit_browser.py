@@ -12,10 +12,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.utils import timezone
 
+from console.demo import simulator_connection_ensure
 from governance import services
 from governance.audit_search import MASK, change_rows
 from governance.correlation import correlation
 from governance.models import AuditEntry
+from sync.services.connections import connection_secrets, connection_secrets_store
 
 URL = "/governance/audit/"
 
@@ -117,3 +119,18 @@ def test_it_exports_the_filtered_entries_as_csv(auditor_client: Client, admin: U
     ]
     assert rows[0]["object"] == "'@SUM"
     assert all(row["correlation_id"] == "cid-export" for row in rows)
+
+
+def test_it_never_shows_a_connection_secret(auditor_client: Client) -> None:
+    connection = simulator_connection_ensure(
+        "netsuite", name="ns-secret-check", url="https://127.0.0.1:1/", ca_bundle=""
+    )
+    secret = connection_secrets(connection)["token_secret"]
+    connection_secrets_store(connection, {"token_secret": "rotated-" + secret})
+    connection.save()
+    entries = AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(connection))
+    assert entries.count() >= 2  # created, then the secrets changed
+    page = auditor_client.get(URL, {"model": ContentType.objects.get_for_model(connection).pk}).content
+    export = b"".join(auditor_client.get(URL + "export.csv").streaming_content)  # type: ignore[attr-defined]
+    for body in (page, export):
+        assert secret.encode() not in body and b"rotated-" not in body
