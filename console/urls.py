@@ -3,10 +3,17 @@ from django.urls import include, path
 
 from console import views
 from console.access import role_not_required
+from governance.forms import ThrottledAuthenticationForm
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm
+        ),
+        name="login",
+    ),
     path("accounts/logout/", role_not_required(auth_views.LogoutView.as_view()), name="logout"),
     path("", include("sync.urls")),
     path("reconciliation/", include("reconciliation.urls")),

@@ -1,8 +1,20 @@
 from __future__ import annotations
 
-from django import forms
+from typing import Any
 
+from auditlog.registry import auditlog
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+
+from governance import services
+from governance.audit_search import AuditFilters
+from governance.middleware import AuditMiddleware
+from governance.models import AccessEvent, AuditEntry
 from governance.roles import ROLES
+from governance.throttle import login_blocked, login_failure_count, login_failures_clear
 
 
 class UserRolesForm(forms.Form):
@@ -15,3 +27,67 @@ class UserRolesForm(forms.Form):
 
 class UserActiveForm(forms.Form):
     is_active = forms.BooleanField(required=False)
+
+
+class AuditFilterForm(forms.Form):
+    """The audit browser's filters (GET). A field with an invalid value is shown with its error and left
+    out of the filters; the valid ones still apply."""
+
+    actor = forms.ModelChoiceField(queryset=User.objects.order_by("username"), required=False)
+    model = forms.ModelChoiceField(queryset=ContentType.objects.none(), required=False)
+    object_pk = forms.CharField(max_length=255, required=False, label="Object id")
+    action = forms.TypedChoiceField(
+        choices=[("", "any"), *AuditEntry.Action.choices], coerce=int, empty_value=None, required=False
+    )
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    cid = forms.CharField(max_length=255, required=False, label="Correlation id")
+    before = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Models the trail follows (plus users, for access events); not a DISTINCT over a million rows.
+        audited = [ContentType.objects.get_for_model(model) for model in auditlog.get_models()]
+        audited_types = ContentType.objects.filter(pk__in=[ct.pk for ct in audited])
+        self.fields["model"].queryset = audited_types.order_by("app_label", "model")  # type: ignore[attr-defined]
+
+    def audit_filters(self) -> AuditFilters:
+        self.is_valid()
+        data = self.cleaned_data
+        actor, model = data.get("actor"), data.get("model")
+        return AuditFilters(
+            actor_id=actor.pk if actor else None,
+            content_type_id=model.pk if model else None,
+            object_pk=(data.get("object_pk") or "").strip(),
+            action=data.get("action"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            cid=(data.get("cid") or "").strip(),
+        )
+
+    def page_before(self) -> int | None:
+        self.is_valid()
+        before: int | None = self.cleaned_data.get("before")
+        return before
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form, refusing (and auditing) a username+address with too many recent failures."""
+
+    throttled = False  # the page then says why, instead of "wrong password"
+
+    def clean(self) -> dict[str, Any]:
+        username = str(self.cleaned_data.get("username") or "")
+        address = AuditMiddleware._get_remote_addr(self.request) if self.request else None
+        address = address or "unknown"
+        if login_blocked(username=username, address=address):
+            self.throttled = True
+            services.access_record(event=AccessEvent.LOGIN_THROTTLED, username=username)
+            raise ValidationError("Too many failed sign-in attempts. Try again later.", code="throttled")
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            login_failure_count(username=username, address=address)
+            raise
+        login_failures_clear(username=username, address=address)
+        return cleaned

@@ -1,9 +1,43 @@
 from __future__ import annotations
 
-from auditlog.models import AbstractLogEntry
-from django.db import models
+from collections.abc import Iterable
+from typing import Any
 
+from auditlog.models import AbstractLogEntry, LogEntryManager
+from django.db import models, transaction
+
+from governance import chain
 from governance.roles import CAPABILITIES
+
+
+class AuditTrailIsAppendOnly(Exception):
+    """Raised on any attempt to change or remove an audit entry through the application."""
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    """Reads as usual; bulk writes either keep the chain (``bulk_create``) or are refused."""
+
+    def bulk_create(self, objs: Iterable[AuditEntry], *args: Any, **kwargs: Any) -> list[AuditEntry]:
+        entries = list(objs)
+        with transaction.atomic(using=self.db):
+            chain.chain_lock()
+            chain.entries_seal(entries, chain.chain_head())
+            return super().bulk_create(entries, *args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        raise AuditTrailIsAppendOnly("audit entries cannot be changed")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise AuditTrailIsAppendOnly("audit entries cannot be changed")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("audit entries cannot be deleted")
+
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+class AuditEntryManager(LogEntryManager.from_queryset(AuditEntryQuerySet)):  # type: ignore[misc]
+    """auditlog's manager (``log_create`` ...) over the append-only queryset."""
 
 
 class AuditEntry(AbstractLogEntry):
@@ -11,17 +45,42 @@ class AuditEntry(AbstractLogEntry):
 
     auditlog writes these for every registered model; services write them for events that are not a
     plain field change (role changes, logins). ``cid`` (from auditlog) holds the correlation id of the
-    request or job. ``prev_hash``/``entry_hash`` are reserved for the tamper-evident hash chain.
+    request or job. Entries are append-only and hash-chained (:mod:`governance.chain`): ``save`` links a
+    new entry to the newest one under a lock and refuses to save an existing one; ``delete`` is refused.
+    On PostgreSQL a trigger (migration ``audit_chain``) also refuses UPDATE and DELETE of the table.
     """
 
     prev_hash: models.CharField[str, str] = models.CharField(max_length=64, blank=True)
     entry_hash: models.CharField[str, str] = models.CharField(max_length=64, blank=True)
+
+    objects = AuditEntryManager()
 
     class Meta(AbstractLogEntry.Meta):
         verbose_name = "audit entry"
         verbose_name_plural = "audit entries"
         ordering = ["-timestamp", "-id"]
         default_permissions = ("view",)
+        # The audit browser pages by id (keyset) under one filter at a time: each filter's index ends in
+        # id so the newest matching entries are read straight from the index, without a sort.
+        indexes = [
+            models.Index(fields=["actor", "id"], name="auditentry_actor_id"),
+            models.Index(fields=["content_type", "object_pk", "id"], name="auditentry_object_id"),
+            models.Index(fields=["cid", "id"], name="auditentry_cid_id"),
+            models.Index(fields=["action", "id"], name="auditentry_action_id"),
+            models.Index(fields=["timestamp", "id"], name="auditentry_timestamp_id"),
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditTrailIsAppendOnly("audit entries cannot be changed")
+        using = kwargs.get("using") or "default"
+        with transaction.atomic(using=using):
+            chain.chain_lock()
+            chain.entries_seal([self], chain.chain_head())
+            super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("audit entries cannot be deleted")
 
     @property
     def event_label(self) -> str:
@@ -51,6 +110,7 @@ class AccessEvent(models.TextChoices):
     LOGIN = "login", "Logged in"
     LOGOUT = "logout", "Logged out"
     LOGIN_FAILED = "login_failed", "Failed login"
+    LOGIN_THROTTLED = "login_throttled", "Login refused: too many failures"
 
 
 class Capability(models.Model):

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.http import ConsoleRequest
-from governance import selectors, services
-from governance.forms import UserActiveForm, UserRolesForm
+from governance import audit_search, selectors, services
+from governance.chain import chain_verify
+from governance.forms import AuditFilterForm, UserActiveForm, UserRolesForm
 from governance.roles import MANAGE_USERS, ROLES, VIEW_AUDIT
 
 
@@ -24,7 +28,10 @@ def governance_index(request: HttpRequest) -> HttpResponse:
             "area": "governance",
             "roles": roles,
             "matrix": matrix,
-            "audit_entries": selectors.audit_entries_recent(user=request.user, limit=25),
+            "audit_rows": [
+                audit_search.audit_row(entry)
+                for entry in selectors.audit_entries_recent(user=request.user, limit=25)
+            ],
         },
     )
 
@@ -89,3 +96,53 @@ def _user_row_response(request: ConsoleRequest, target: User, *, error: str, sav
     else:
         messages.success(request, saved)
     return redirect("governance:users")
+
+
+@require_GET
+@permission_required(VIEW_AUDIT, raise_exception=True)
+def audit_list(request: ConsoleRequest) -> HttpResponse:
+    """The audit browser: filters, newest first, keyset pages ("Older" carries ``before``)."""
+    form = AuditFilterForm(request.GET)
+    entries = audit_search.audit_entries_filtered(user=request.user, filters=form.audit_filters())
+    page = audit_search.audit_page(entries, before=form.page_before())
+    query = request.GET.copy()
+    query.pop("before", None)
+    context = {"area": "governance", "form": form, "page": page, "query": query.urlencode()}
+    if request.htmx and request.htmx.target == "audit-results":
+        return render(request, "governance/partials/audit_results.html", context)
+    return render(request, "governance/audit_list.html", context)
+
+
+class _Echo:
+    """csv.writer wants a file; this one hands each written line back instead of storing it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+@permission_required(VIEW_AUDIT, raise_exception=True)
+def audit_export(request: ConsoleRequest) -> StreamingHttpResponse:
+    """The filtered entries as CSV, streamed in keyset batches (a million rows never sit in memory)."""
+    form = AuditFilterForm(request.GET)
+    entries = audit_search.audit_entries_filtered(user=request.user, filters=form.audit_filters())
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        for cells in audit_search.audit_csv_rows(entries):
+            yield writer.writerow(cells)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="concord-audit.csv"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(VIEW_AUDIT, raise_exception=True)
+def audit_chain(request: ConsoleRequest) -> HttpResponse:
+    """Check the hash chain on demand (POST runs the check; GET shows the page)."""
+    report = chain_verify() if request.method == "POST" else None
+    context = {"area": "governance", "report": report}
+    if request.htmx:
+        return render(request, "governance/partials/audit_chain_result.html", context)
+    return render(request, "governance/audit_chain.html", context)
