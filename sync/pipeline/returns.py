@@ -5,8 +5,8 @@ second, id), so transactions sharing a second across a page boundary are all rea
 ``overlap`` before the watermark, so a transaction saved late with an earlier stamp is still read. A
 re-read is harmless because nothing is sent that Salesforce already holds: every target record is read
 first and only records whose mapped values differ are written. The watermark moves only after the
-writes of a run went through; a record Salesforce refuses opens an exception (and its next clean write
-resolves it) without holding back the others.
+writes of a run went through; a record Salesforce refuses (or that cannot be mapped) opens an exception
+without holding back the others. Its retry re-reads that one record, and its next clean write resolves it.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sync.mapping import ObjectPayload
 from sync.models import Connection, PollWatermark, Severity
 from sync.pipeline.sources import live_lookups, live_mapping
 from sync.services.connections import netsuite_connector, salesforce_connector
+from sync.services.exception_retry import retryable
 from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
 
 OVERLAP = dt.timedelta(minutes=2)
@@ -121,14 +122,8 @@ def return_flow_run(
         highest = stamp if highest is None or stamp > highest else highest
         changed[RECORD_TYPES[row["type"]]].append(str(row["id"]))
         result.read += 1
-    invoices, opportunities = _map(ns, changed, netsuite.pk, result)
-    try:
-        result.invoices_written = _write(sf, "Invoice__c", invoices, netsuite.pk, result)
-        result.opportunities_written = _write(sf, "Opportunity", opportunities, netsuite.pk, result)
-    except ConnectorError as error:
-        # The whole call failed (Salesforce down, session refused): the next run reads it all again.
-        result.problems.append(f"return flow write failed: {error}")
-        return result
+    if not _map_and_write(ns, sf, changed, salesforce.pk, netsuite.pk, result):
+        return result  # the next run reads it all again
     PollWatermark.objects.filter(pk=mark.pk).update(
         watermark=highest, last_polled_at=timezone.now(), last_found=result.written
     )
@@ -136,8 +131,54 @@ def return_flow_run(
     return result
 
 
+@retryable
+def return_record_retry(
+    *,
+    netsuite_type: str,
+    netsuite_id: str,
+    salesforce_connection_id: int,
+    netsuite_connection_id: int,
+    overrides: dict[str, object] | None = None,
+) -> ReturnFlowResult:
+    """An exception's retry: read, map and write that one NetSuite record again (the watermark stays)."""
+    salesforce = Connection.objects.get(pk=salesforce_connection_id)
+    netsuite = Connection.objects.get(pk=netsuite_connection_id)
+    changed: dict[str, list[str]] = {record_type: [] for record_type in FLOWS}
+    changed[netsuite_type].append(netsuite_id)
+    result = ReturnFlowResult(read=1)
+    _map_and_write(
+        netsuite_connector(netsuite),
+        salesforce_connector(salesforce),
+        changed,
+        salesforce.pk,
+        netsuite.pk,
+        result,
+    )
+    return result
+
+
+def _map_and_write(
+    ns: NetSuiteConnector,
+    sf: SalesforceConnector,
+    changed: dict[str, list[str]],
+    salesforce_pk: int,
+    netsuite_pk: int,
+    result: ReturnFlowResult,
+) -> bool:
+    """False when a whole Salesforce call failed (down, session refused): nothing may be taken as done."""
+    pair = (salesforce_pk, netsuite_pk)
+    invoices, opportunities = _map(ns, changed, pair, result)
+    try:
+        result.invoices_written = _write(sf, "Invoice__c", invoices, pair, result)
+        result.opportunities_written = _write(sf, "Opportunity", opportunities, pair, result)
+    except ConnectorError as error:
+        result.problems.append(f"return flow write failed: {error}")
+        return False
+    return True
+
+
 def _map(
-    ns: NetSuiteConnector, changed: dict[str, list[str]], netsuite_pk: int, result: ReturnFlowResult
+    ns: NetSuiteConnector, changed: dict[str, list[str]], pair: tuple[int, int], result: ReturnFlowResult
 ) -> tuple[dict[str, _Pending], dict[str, _Pending]]:
     """Read each changed transaction in full and map it: Invoice__c bodies by external id (an invoice's
     own read wins over a payment's partial update of it) and Opportunity bodies by Id."""
@@ -168,7 +209,7 @@ def _map(
                 first = mapped.problems[0]
                 _fail(
                     source,
-                    netsuite_pk,
+                    pair,
                     result,
                     title=f"NetSuite {record_type} {record_id} cannot be mapped: {first}",
                     code="MAPPING",
@@ -197,7 +238,7 @@ def _write(
     sf: SalesforceConnector,
     sobject: str,
     pending: dict[str, _Pending],
-    netsuite_pk: int,
+    pair: tuple[int, int],
     result: ReturnFlowResult,
 ) -> int:
     """Write what differs from Salesforce, in sObject Collections batches of 200; returns records written."""
@@ -223,7 +264,7 @@ def _write(
         body = item.create_body if current is None else item.body
         if current is not None and all(_same(current.get(name), value) for name, value in body.items()):
             result.unchanged += 1
-            exception_auto_resolve(dedup_key=_dedup_key(netsuite_pk, item.source), note="already current")
+            exception_auto_resolve(dedup_key=_dedup_key(pair[1], item.source), note="already current")
             continue
         if sobject == "Invoice__c":
             records.append({**body, INVOICE_KEY: key})
@@ -240,12 +281,12 @@ def _write(
     for item, outcome in zip(sources, outcomes, strict=True):
         if outcome.success:
             written += 1
-            exception_auto_resolve(dedup_key=_dedup_key(netsuite_pk, item.source), note="written")
+            exception_auto_resolve(dedup_key=_dedup_key(pair[1], item.source), note="written")
             continue
         error = outcome.error(f"return flow {sobject}")
         _fail(
             item.source,
-            netsuite_pk,
+            pair,
             result,
             title=f"{sobject} {item.key} from NetSuite {item.source[0]} {item.source[1]}: {error.message}",
             code=error.code,
@@ -258,7 +299,7 @@ def _write(
 
 def _fail(
     source: tuple[str, str],
-    netsuite_pk: int,
+    pair: tuple[int, int],
     result: ReturnFlowResult,
     *,
     title: str,
@@ -272,12 +313,19 @@ def _fail(
     records = [RecordRef("netsuite", source[0], source[1])] + ([salesforce] if salesforce else [])
     exception_raise(
         category="return_flow",
-        dedup_key=_dedup_key(netsuite_pk, source),
+        dedup_key=_dedup_key(pair[1], source),
         title=title[:200],
         severity=severity,
         records=records,
         vendor_code=code,
         vendor_message=message,
+        retry_task="sync.pipeline.returns.return_record_retry",
+        retry_kwargs={
+            "netsuite_type": source[0],
+            "netsuite_id": source[1],
+            "salesforce_connection_id": pair[0],
+            "netsuite_connection_id": pair[1],
+        },
     )
 
 

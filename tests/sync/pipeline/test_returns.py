@@ -14,9 +14,10 @@ from django.core.management import call_command
 from django_q.models import Schedule
 
 from simulators.core.runner import RunningSimulator
+from sync import tasks
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, ExceptionItem, JobStatus, PollWatermark
+from sync.models import Connection, ExceptionItem, ExceptionStatus, JobStatus, PollWatermark
 from sync.pipeline.returns import _same, changed_since, return_flow_run
 from sync.pipeline.runner import run_batch
 from sync.services.schedules import RETURN_FLOW
@@ -109,13 +110,15 @@ def test_it_brings_invoices_payments_and_order_status_back_once(
 
 
 @THREADED_DB
-def test_it_opens_an_exception_for_a_record_salesforce_refuses(
+def test_it_opens_an_exception_for_a_record_salesforce_refuses_and_its_retry_writes_it(
     seeded_connections: tuple[Connection, Connection],
     seeded_simulators: tuple[RunningSimulator, RunningSimulator],
     sf: SalesforceConnector,
+    ns: NetSuiteConnector,
 ) -> None:
     salesforce, netsuite = seeded_connections
-    ids = [row["Id"] for row in sf.query("SELECT Id FROM Opportunity WHERE IsWon = true ORDER BY Id LIMIT 1")]
+    won = [row["Id"] for row in sf.query("SELECT Id FROM Opportunity WHERE IsWon = true ORDER BY Id LIMIT 2")]
+    ids = won[:1]
     job = run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=ids)
     order = job.records.get().netsuite_ids["sales_order"]
     invoice = control(seeded_simulators[1], "invoice-orders", {"salesOrders": [order]})[0]["invoice"]
@@ -128,6 +131,14 @@ def test_it_opens_an_exception_for_a_record_salesforce_refuses(
     item = ExceptionItem.objects.get(dedup_key=f"return:{netsuite.pk}:invoice:{invoice}")
     assert item.vendor_code == "ENTITY_IS_DELETED" and "Invoice__c" in item.title
     assert PollWatermark.objects.get(name=f"return-flow:{salesforce.pk}:{netsuite.pk}").watermark is not None
+    assert invoices(sf) == {}
+
+    # Someone points the invoice at a live opportunity; the exception's retry writes just that record.
+    ns.patch("invoice", invoice, {"custbody_sf_opportunity_id": won[1]})
+    tasks.exception_retry_run(item.pk, {})
+    assert invoices(sf)[invoice]["Opportunity__c"] == won[1]
+    item.refresh_from_db()
+    assert item.status == ExceptionStatus.RESOLVED
 
 
 @pytest.mark.django_db
