@@ -7,6 +7,7 @@ from typing import Any
 
 from sync.models import ExceptionItem, Listener, ListenerKind
 from sync.pipeline.polling import poll_closed_won
+from sync.pipeline.returns import return_flow_run
 from sync.pipeline.runner import inbox_drain as _drain
 from sync.services.exception_escalation import exceptions_escalate_overdue
 from sync.services.exception_retry import retry_function
@@ -52,3 +53,23 @@ def catch_up_poll() -> int:
                 salesforce=listener.salesforce_connection, netsuite=listener.netsuite_connection
             )
     return found
+
+
+def return_flow() -> int:
+    """Bring NetSuite invoices, payments and order status back for every pair an active listener serves;
+    returns the Salesforce records written."""
+    pairs = (
+        Listener.objects.filter(is_active=True, kind=ListenerKind.OUTBOUND_MESSAGE)
+        .select_related("salesforce_connection", "netsuite_connection")
+        .order_by("pk")
+    )
+    seen: set[tuple[int, int]] = set()
+    written = 0
+    for listener in pairs:
+        key = (listener.salesforce_connection_id, listener.netsuite_connection_id)
+        if key not in seen:
+            seen.add(key)
+            written += return_flow_run(
+                salesforce=listener.salesforce_connection, netsuite=listener.netsuite_connection
+            ).written
+    return written

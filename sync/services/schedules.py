@@ -6,14 +6,16 @@ from django_q.models import Schedule
 
 CATCH_UP_POLL = "sync: catch-up poll for Closed Won"
 INBOX_SWEEP = "sync: inbox sweep"
+RETURN_FLOW = "sync: return flow from NetSuite"
 
 
-def sync_schedules_ensure(*, poll_minutes: int = 5) -> list[Schedule]:
+def sync_schedules_ensure(*, poll_minutes: int = 5, return_minutes: int = 5) -> list[Schedule]:
     """Create or correct the pipeline's schedules; running it again changes nothing."""
     wanted = {
         CATCH_UP_POLL: ("sync.tasks.catch_up_poll", poll_minutes),
         # Picks up messages whose drain task was lost or whose worker died (their lease has run out).
         INBOX_SWEEP: ("sync.tasks.inbox_drain", 1),
+        RETURN_FLOW: ("sync.tasks.return_flow", return_minutes),
     }
     schedules = []
     for name, (func, minutes) in wanted.items():

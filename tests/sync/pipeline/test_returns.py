@@ -1,0 +1,150 @@
+"""The return flow against the seeded simulators over HTTPS: invoices, payments and order status land in
+Salesforce once; the watermark keeps a second run silent; a later payment updates only its invoice.
+
+Transactional: run_batch's worker threads take NetSuite request slots through the database limiter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django_q.models import Schedule
+
+from simulators.core.runner import RunningSimulator
+from sync import tasks
+from sync.connectors.netsuite import NetSuiteConnector
+from sync.connectors.salesforce import SalesforceConnector
+from sync.models import Connection, ExceptionItem, ExceptionStatus, JobStatus, PollWatermark
+from sync.pipeline.returns import _same, changed_since, return_flow_run
+from sync.pipeline.runner import run_batch
+from sync.services.schedules import RETURN_FLOW
+from tests.simulators.conftest import https_session
+from tests.sync.pipeline.conftest import THREADED_DB
+
+INVOICE_FIELDS = (
+    "Id, NetSuite_Invoice_Id__c, Opportunity__c, Amount__c, Amount_Paid__c, Amount_Remaining__c, Status__c"
+)
+
+
+def control(simulator: RunningSimulator, action: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    answer = https_session(simulator.ca_file).post(f"{simulator.url}/_control/netsuite/{action}", json=body)
+    assert answer.status_code == 200, answer.text
+    results: list[dict[str, Any]] = answer.json()["results"]
+    assert all("error" not in result for result in results), results
+    return results
+
+
+def invoices(sf: SalesforceConnector) -> dict[str, dict[str, Any]]:
+    rows = sf.query(f"SELECT {INVOICE_FIELDS}, LastModifiedDate FROM Invoice__c")  # noqa: S608
+    return {row["NetSuite_Invoice_Id__c"]: row for row in rows}
+
+
+@THREADED_DB
+def test_it_brings_invoices_payments_and_order_status_back_once(
+    seeded_connections: tuple[Connection, Connection],
+    seeded_simulators: tuple[RunningSimulator, RunningSimulator],
+    sf: SalesforceConnector,
+    ns: NetSuiteConnector,
+) -> None:
+    salesforce, netsuite = seeded_connections
+    netsuite_sim = seeded_simulators[1]
+    won = [
+        row["Id"] for row in sf.query("SELECT Id, AccountId FROM Opportunity WHERE IsWon = true ORDER BY Id")
+    ]
+    ids = won[:2]
+    job = run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=ids)
+    assert job.status == JobStatus.SUCCEEDED
+    orders = {r.opportunity_id: r.netsuite_ids["sales_order"] for r in job.records.all()}
+    billed = control(netsuite_sim, "invoice-orders", {"salesOrders": [orders[i] for i in ids]})
+    invoice_of = {result["salesOrder"]: result["invoice"] for result in billed}
+    first, second = (invoice_of[orders[i]] for i in ids)
+    paid = control(netsuite_sim, "pay-invoices", {"invoices": [first], "fraction": 0.25})[0]["amount"]
+
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    # Keyset pages of 2 over transactions that share a second read every one of them exactly once.
+    whole = [row["id"] for row in changed_since(ns, start)]
+    assert [row["id"] for row in changed_since(ns, start, page_size=2)] == whole
+    assert len(whole) == len(set(whole)) == 5  # 2 orders, 2 invoices, 1 payment
+
+    result = return_flow_run(salesforce=salesforce, netsuite=netsuite, start=start, page_size=2)
+    assert result.failed == 0, result.problems
+    held = invoices(sf)
+    assert set(held) == {first, second}
+    ns_first, ns_second = ns.get("invoice", first), ns.get("invoice", second)
+    assert ns_first["amountPaid"] == paid > 0
+    for invoice_id, opportunity_id, ns_invoice, status in (
+        (first, ids[0], ns_first, "Partially Paid"),
+        (second, ids[1], ns_second, "Open"),
+    ):
+        row = held[invoice_id]
+        assert row["Opportunity__c"] == opportunity_id and row["Status__c"] == status
+        assert _same(row["Amount__c"], ns_invoice["total"]) and float(row["Amount__c"]) > 0
+        assert _same(row["Amount_Remaining__c"], ns_invoice["amountRemaining"])
+        assert _same(row["Amount_Paid__c"], ns_invoice.get("amountPaid") or 0)
+    assert _same(held[first]["Amount_Remaining__c"], float(held[first]["Amount__c"]) - paid)
+    opportunities = sf.get_records(
+        "Opportunity", ids, ["NetSuite_Sales_Order_Id__c", "NetSuite_Order_Status__c"]
+    )
+    for opportunity_id in ids:
+        assert opportunities[opportunity_id]["NetSuite_Sales_Order_Id__c"] == orders[opportunity_id]
+        assert opportunities[opportunity_id]["NetSuite_Order_Status__c"] == "Billed"
+    mark = PollWatermark.objects.get(name=f"return-flow:{salesforce.pk}:{netsuite.pk}")
+    assert mark.watermark is not None and result.watermark == mark.watermark
+
+    # Again: the overlap re-reads the same transactions, but Salesforce already holds them.
+    again = return_flow_run(salesforce=salesforce, netsuite=netsuite)
+    assert (again.written, again.failed) == (0, 0) and again.unchanged >= 4
+    assert invoices(sf) == held
+
+    # A further payment: only that invoice changes.
+    control(netsuite_sim, "pay-invoices", {"invoices": [second], "fraction": 1.0})
+    later = return_flow_run(salesforce=salesforce, netsuite=netsuite)
+    assert (later.invoices_written, later.opportunities_written, later.failed) == (1, 0, 0)
+    after = invoices(sf)
+    assert set(after) == {first, second} and after[first] == held[first]
+    assert after[second]["Status__c"] == "Paid" and _same(after[second]["Amount_Remaining__c"], 0)
+    assert not ExceptionItem.objects.filter(category__key="return_flow").exists()
+
+
+@THREADED_DB
+def test_it_opens_an_exception_for_a_record_salesforce_refuses_and_its_retry_writes_it(
+    seeded_connections: tuple[Connection, Connection],
+    seeded_simulators: tuple[RunningSimulator, RunningSimulator],
+    sf: SalesforceConnector,
+    ns: NetSuiteConnector,
+) -> None:
+    salesforce, netsuite = seeded_connections
+    won = [row["Id"] for row in sf.query("SELECT Id FROM Opportunity WHERE IsWon = true ORDER BY Id LIMIT 2")]
+    ids = won[:1]
+    job = run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=ids)
+    order = job.records.get().netsuite_ids["sales_order"]
+    invoice = control(seeded_simulators[1], "invoice-orders", {"salesOrders": [order]})[0]["invoice"]
+    sf.delete("Opportunity", ids[0])  # the invoice now points at an opportunity Salesforce no longer has
+
+    result = return_flow_run(
+        salesforce=salesforce, netsuite=netsuite, start=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    )
+    assert result.failed == 1 and result.invoices_written == 0
+    item = ExceptionItem.objects.get(dedup_key=f"return:{netsuite.pk}:invoice:{invoice}")
+    assert item.vendor_code == "ENTITY_IS_DELETED" and "Invoice__c" in item.title
+    assert PollWatermark.objects.get(name=f"return-flow:{salesforce.pk}:{netsuite.pk}").watermark is not None
+    assert invoices(sf) == {}
+
+    # Someone points the invoice at a live opportunity; the exception's retry writes just that record.
+    ns.patch("invoice", invoice, {"custbody_sf_opportunity_id": won[1]})
+    tasks.exception_retry_run(item.pk, {})
+    assert invoices(sf)[invoice]["Opportunity__c"] == won[1]
+    item.refresh_from_db()
+    assert item.status == ExceptionStatus.RESOLVED
+
+
+@pytest.mark.django_db
+def test_it_schedules_the_return_flow_every_five_minutes() -> None:
+    call_command("sync_schedules_ensure")
+    call_command("sync_schedules_ensure")
+    schedule = Schedule.objects.get(name=RETURN_FLOW)
+    assert (schedule.func, schedule.minutes) == ("sync.tasks.return_flow", 5)
+    assert Schedule.objects.filter(name=RETURN_FLOW).count() == 1
