@@ -45,6 +45,7 @@ def register_audited_models() -> None:
     auditlog.register(GroupObjectPermission)
 
     from sync.models import (
+        Backfill,
         Connection,
         EscalationLevel,
         ExceptionCategory,
@@ -88,6 +89,10 @@ def register_audited_models() -> None:
     auditlog.register(Subsidiary)
     auditlog.register(SubsidiaryUserPermission)
     auditlog.register(SubsidiaryGroupPermission)
+    # Who started which backfill; its progress is written by the worker.
+    auditlog.register(
+        Backfill, include_fields=["since", "salesforce_connection", "netsuite_connection", "started_by"]
+    )
     # The webhook signing key is a secret: left out, like a connection's.
     auditlog.register(Listener, exclude_fields=["signing_secret"])
     # Status changes (submit, approve, publish, send back) are written by the rules services as one

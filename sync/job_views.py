@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from sync.models import InboxStatus, SyncRecord
+from sync.forms.backfills import BackfillForm
+from sync.models import Backfill, InboxStatus, SyncRecord
 from sync.pipeline import selectors as pipeline_selectors
 from sync.services import jobs
+from sync.services.backfills import backfill_start
 from sync.services.jobs import can_rerun
 
 
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "sync/jobs.html", {"area": "sync", "jobs": pipeline_selectors.jobs_recent()})
+    return render(request, "sync/jobs.html", _jobs_context(request))
 
 
 @require_GET
@@ -56,3 +59,43 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
 def opportunity_trace(request: HttpRequest, opportunity_id: str) -> HttpResponse:
     trace = pipeline_selectors.opportunity_trace(opportunity_id=opportunity_id[:18])
     return render(request, "sync/trace.html", {"area": "sync", "opportunity_id": opportunity_id, **trace})
+
+
+# -- backfills -----------------------------------------------------------------------------------
+
+
+@require_POST
+def backfill_start_view(request: HttpRequest) -> HttpResponse:
+    if not can_rerun(request.user):  # type: ignore[arg-type]
+        return HttpResponse("Starting a backfill needs the RevOps or Admin role.", status=403)
+    form = BackfillForm(request.POST)
+    if not form.is_valid():
+        return render(request, "sync/jobs.html", _jobs_context(request, form), status=400)
+    try:
+        backfill = backfill_start(
+            actor=request.user,  # type: ignore[arg-type]  # login is required on every page
+            salesforce=form.cleaned_data["salesforce"],
+            netsuite=form.cleaned_data["netsuite"],
+            since=form.cleaned_data["since"],
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return render(request, "sync/jobs.html", _jobs_context(request, form), status=400)
+    return redirect("sync:backfill", backfill_id=backfill.pk)
+
+
+@require_GET
+def backfill_detail(request: HttpRequest, backfill_id: int) -> HttpResponse:
+    backfill = get_object_or_404(Backfill.objects.select_related("started_by"), pk=backfill_id)
+    template = "sync/partials/backfill_progress.html" if request.htmx else "sync/backfill.html"  # type: ignore[attr-defined]
+    return render(request, template, {"area": "sync", "backfill": backfill})
+
+
+def _jobs_context(request: HttpRequest, form: BackfillForm | None = None) -> dict[str, object]:
+    return {
+        "area": "sync",
+        "jobs": pipeline_selectors.jobs_recent(),
+        "backfills": Backfill.objects.all()[:10],
+        "backfill_form": form or BackfillForm(),
+        "can_backfill": can_rerun(request.user),  # type: ignore[arg-type]
+    }

@@ -73,3 +73,11 @@ def return_flow() -> int:
                 salesforce=listener.salesforce_connection, netsuite=listener.netsuite_connection
             ).written
     return written
+
+
+def backfill_run(backfill_id: int) -> int:
+    """Run a queued backfill (a second delivery finds it claimed and does nothing)."""
+    from sync.models import Backfill
+    from sync.services.backfills import backfill_execute
+
+    return backfill_execute(Backfill.objects.get(pk=backfill_id)).done

@@ -1,5 +1,6 @@
 """The sync area's models, one module per concern; import them from here."""
 
+from sync.models.backfills import Backfill, BackfillStatus
 from sync.models.connections import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
 from sync.models.exceptions import (
     ACTIVE_STATUSES,
@@ -45,6 +46,8 @@ from sync.models.subsidiaries import Subsidiary, SubsidiaryGroupPermission, Subs
 from sync.models.tickets import Notification, Ticket, TicketAttempt, TicketStatus
 
 __all__ = [
+    "Backfill",
+    "BackfillStatus",
     "ACTIVE_STATUSES",
     "ConcurrencyLease",
     "Connection",

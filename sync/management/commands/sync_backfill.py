@@ -7,10 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sync.models import Connection, ConnectionKind
-from sync.pipeline.polling import closed_won_since
-from sync.pipeline.runner import run_batch
-from sync.services.connections import salesforce_connector
+from sync.models import Backfill, Connection, ConnectionKind
+from sync.services.backfills import backfill_execute
 
 
 class Command(BaseCommand):
@@ -23,26 +21,27 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=200)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        salesforce = _connection(options["salesforce"], ConnectionKind.SALESFORCE)
-        netsuite = _connection(options["netsuite"], ConnectionKind.NETSUITE)
-        since = dt.datetime.combine(options["since"], dt.time(), tzinfo=dt.UTC)
-        ids = [row["Id"] for row in closed_won_since(salesforce_connector(salesforce), since)]
-        total, done, failed = len(ids), 0, 0
-        self.stdout.write(f"{total} won opportunities changed since {options['since']}")
-        size = max(1, min(200, options["batch"]))
-        for start in range(0, total, size):
-            job = run_batch(
-                salesforce=salesforce,
-                netsuite=netsuite,
-                opportunity_ids=ids[start : start + size],
-                trigger="backfill",
+        backfill = Backfill.objects.create(
+            salesforce_connection=_connection(options["salesforce"], ConnectionKind.SALESFORCE),
+            netsuite_connection=_connection(options["netsuite"], ConnectionKind.NETSUITE),
+            since=options["since"],
+        )
+        announced = False
+
+        def progress(run: Backfill) -> None:
+            nonlocal announced
+            if not announced:
+                self.stdout.write(f"{run.total} won opportunities changed since {options['since']}")
+                announced = True
+            elif run.total is not None:
+                self.stdout.write(f"{_bar(run.done, run.total)} {run.done}/{run.total} (failed {run.failed})")
+
+        backfill = backfill_execute(backfill, batch=options["batch"], on_progress=progress)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Backfill finished: {backfill.done - backfill.failed} synced, {backfill.failed} failed."
             )
-            done += job.records_total
-            failed += job.records_failed
-            self.stdout.write(
-                f"{_bar(done, total)} {done}/{total} (job {job.pk}: {job.status}, failed {failed})"
-            )
-        self.stdout.write(self.style.SUCCESS(f"Backfill finished: {done - failed} synced, {failed} failed."))
+        )
 
 
 def _bar(done: int, total: int, width: int = 30) -> str:

@@ -7,9 +7,14 @@ from collections.abc import Callable
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 
+from governance.models import AuditEntry
 from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, SyncJob, SyncRecord
+from sync.models import Backfill, Connection, SyncJob, SyncRecord
+from sync.services.backfills import backfill_execute
+from sync.tasks import backfill_run
 from tests.sync.pipeline.conftest import THREADED_DB, won_ids
 
 pytestmark = THREADED_DB
@@ -47,3 +52,50 @@ def test_it_names_a_missing_connection(seeded_connections: tuple[Connection, Con
         call_command(
             "sync_backfill", "--since", "2026-01-01", "--salesforce", "sf-sandbox", "--netsuite", "nope"
         )
+
+
+def test_it_runs_a_backfill_started_from_the_console_and_shows_its_progress(
+    seeded_connections: tuple[Connection, Connection],
+    sf: SalesforceConnector,
+    revops_client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    queued: list[tuple[str, int]] = []
+    monkeypatch.setattr(
+        "sync.services.backfills.async_task", lambda name, pk, **kw: queued.append((name, pk))
+    )
+    salesforce, netsuite = seeded_connections
+    form = {"since": "2026-01-01", "salesforce": salesforce.pk, "netsuite": netsuite.pk}
+    answer = revops_client.post(reverse("sync:backfill-start"), form)
+    backfill = Backfill.objects.get()
+    assert answer.status_code == 302 and answer["Location"] == reverse("sync:backfill", args=[backfill.pk])
+    assert queued == [("sync.tasks.backfill_run", backfill.pk)]  # enqueued after commit
+    assert AuditEntry.objects.filter(object_pk=str(backfill.pk), content_type__model="backfill").exists()
+    # Queued: the progress fragment polls.
+    fragment = revops_client.get(reverse("sync:backfill", args=[backfill.pk]), HTTP_HX_REQUEST="true")
+    assert 'hx-trigger="every 2s"' in fragment.content.decode() and "Queued" in fragment.content.decode()
+    seen: list[tuple[int | None, int]] = []
+    original = backfill_execute
+
+    def watched(run: Backfill, **options: object) -> Backfill:
+        return original(run, batch=4, on_progress=lambda b: seen.append((b.total, b.done)))
+
+    monkeypatch.setattr("sync.services.backfills.backfill_execute", watched)
+    assert backfill_run(backfill.pk) == len(won_ids(sf))
+    assert backfill_run(backfill.pk) == len(won_ids(sf))  # a redelivered task does nothing more
+    total = len(won_ids(sf))
+    assert seen[0] == (total, 0) and seen[-1] == (total, total) and len(seen) == 1 + -(-total // 4)
+    fragment = revops_client.get(reverse("sync:backfill", args=[backfill.pk]), HTTP_HX_REQUEST="true")
+    body = fragment.content.decode()
+    assert "hx-trigger" not in body and "Succeeded" in body and f"{total} of {total}" in body
+    assert 'value="100"' in body
+
+
+def test_it_lets_only_revops_and_admins_start_a_backfill(
+    seeded_connections: tuple[Connection, Connection], finance_client: Client, auditor_client: Client
+) -> None:
+    salesforce, netsuite = seeded_connections
+    form = {"since": "2026-01-01", "salesforce": salesforce.pk, "netsuite": netsuite.pk}
+    for client in (finance_client, auditor_client):
+        assert client.post(reverse("sync:backfill-start"), form).status_code == 403
+    assert not Backfill.objects.exists()
