@@ -121,6 +121,9 @@ def rule_detail(request: ConsoleRequest, key: str) -> HttpResponse:
     rule = _rule_or_404(request, key)
     if request.method == "GET":
         return render(request, "sync/rules/detail.html", _detail_context(request, rule))
+    if not request.user.has_perm(EDIT_MAPPINGS):
+        # Checked before the form: an invalid form never reaches the service, which checks it too.
+        raise PermissionDenied
     context = _detail_context(request, rule, RuleForm(request.POST))
     form, draft = context["form"], context["draft"]
     if draft is None:

@@ -13,6 +13,7 @@ from console.http import ConsoleRequest
 from sync.connectors.errors import ConnectorError
 from sync.mapping_views.access import require_editor
 from sync.models import ConnectionKind, DynamicLookupEntry, LookupTable
+from sync.services.connections import ConnectionMisconfigured
 from sync.services.mapping_lookups import dynamic_lookup_refresh, lookup_entry_set
 from sync.services.mapping_preview import PreviewUnavailable, sandbox_connection
 
@@ -54,7 +55,8 @@ def dynamic_lookup_refresh_view(request: ConsoleRequest) -> HttpResponse:
         count = dynamic_lookup_refresh(
             connection=sandbox_connection(ConnectionKind.NETSUITE), user=request.user
         )
-    except (PreviewUnavailable, ConnectorError) as error:
+    except (PreviewUnavailable, ConnectorError, ConnectionMisconfigured) as error:
+        # A NetSuite connection still missing its credentials is the admin's to finish, not a crash.
         messages.error(request, f"Not refreshed: {error}")
     else:
         messages.success(request, f"Asked NetSuite again for {count} SKU(s).")

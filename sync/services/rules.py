@@ -241,6 +241,8 @@ def rule_version_publish(*, version: RuleVersion, user: Any, reason: str = "") -
 
 def rules_shipped_install(*, user: Any) -> list[RuleVersion]:
     """Create the shipped rules (sync/rules/shipped.json) that do not exist yet, as drafts."""
+    # Checked here, not only in rule_create: with every shipped rule installed, nothing would check it.
+    _require(user, EDIT_MAPPINGS, "install rules")
     existing = set(Rule.objects.values_list("key", flat=True))
     created = []
     for spec in shipped_rules():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -98,3 +99,27 @@ def test_it_answers_404_for_unknown_rules_and_actions(revops_client: Client, rev
     assert revops_client.get("/sync/rules/nope/").status_code == 404
     (version, *_) = rules_shipped_install(user=revops)
     assert revops_client.post(f"/sync/rules/versions/{version.pk}/explode/").status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["finance", "admin", "auditor"])
+def test_it_refuses_saving_a_draft_to_anyone_but_an_editor_even_when_the_form_is_invalid(
+    persona: str, revops: User, persona_client: Any
+) -> None:
+    # Regression: an empty form never reached the service's check, so non-editors got the page (200).
+    rules_shipped_install(user=revops)
+    client: Client = persona_client(persona)
+    assert client.post("/sync/rules/amount_matches_quote/", {}).status_code == 403
+    assert client.post("/sync/rules/amount_matches_quote/", {**NEW, "key": ""}).status_code == 403
+
+
+def test_it_refuses_installing_shipped_rules_to_non_editors_even_when_all_are_installed(
+    revops: User, finance_client: Client, revops_client: Client
+) -> None:
+    # Regression: with nothing left to create, no check ran and finance got the success redirect.
+    assert finance_client.post("/sync/rules/install-shipped/").status_code == 403
+    assert not Rule.objects.exists()
+    assert revops_client.post("/sync/rules/install-shipped/").status_code == 302
+    count = Rule.objects.count()
+    assert finance_client.post("/sync/rules/install-shipped/").status_code == 403
+    assert revops_client.post("/sync/rules/install-shipped/").status_code == 302
+    assert Rule.objects.count() == count > 0

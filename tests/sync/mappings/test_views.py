@@ -198,3 +198,21 @@ def test_it_lets_only_revops_change_a_lookup_value(
     assert revops_client.post(url, {"key": "CHF", "value": "7"}).status_code == 302
     table = LookupTable.objects.get(name="currency_code_to_id")
     assert table.entries.get(key="CHF").value == "7" and table.revision == 2
+
+
+def test_it_says_a_netsuite_connection_without_credentials_cannot_refresh_lookups(
+    revops_client: Client, seeded_mappings: None
+) -> None:
+    # Regression: a sandbox NetSuite connection an admin has not finished (no token yet) made this a 500.
+    from sync.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
+
+    Connection.objects.create(
+        name="ns-unfinished",
+        kind=ConnectionKind.NETSUITE,
+        environment=ConnectionEnvironment.SANDBOX,
+        base_url="https://127.0.0.1:9",
+        auth_method=ConnectionAuth.NS_TOKEN,
+    )
+    response = revops_client.post("/sync/mappings/lookups/refresh/", follow=True)
+    assert response.status_code == 200
+    assert "Not refreshed: connection &#x27;ns-unfinished&#x27; needs account_id" in response.content.decode()
