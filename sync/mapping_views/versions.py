@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -132,7 +132,9 @@ def version_import(request: HttpRequest, version_id: int) -> HttpResponse:
 
 @require_GET
 def version_diff_page(request: HttpRequest) -> HttpResponse:
-    before = version_or_404(int(request.GET.get("a", 0) or 0))
-    after = version_or_404(int(request.GET.get("b", 0) or 0))
+    numbers = [request.GET.get(name, "") for name in ("a", "b")]
+    if not all(number.isdigit() for number in numbers):
+        return HttpResponseBadRequest("give the two versions to compare as ?a=<version id>&b=<version id>")
+    before, after = (version_or_404(int(number)) for number in numbers)
     context = {"area": "mappings", "before": before, "after": after, "lines": version_diff(before, after)}
     return render(request, "sync/mappings/diff.html", context)

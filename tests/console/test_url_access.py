@@ -12,6 +12,7 @@ POST changed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from reconciliation.models import ReconciliationRun, RunStatus
 from sync.models import (
+    Backfill,
     Connection,
     ConnectionAuth,
     ConnectionEnvironment,
@@ -158,6 +160,8 @@ ACCESS: dict[str, Rule] = {
     "sync:inbox": GET(ROLES),
     "sync:trace": GET(ROLES),
     "sync:record_rerun": POST(RERUNNERS),
+    "sync:backfill-start": POST(RERUNNERS, empty_post_invalid=True),  # can_rerun; no date: 400
+    "sync:backfill": GET(ROLES),
     # Inbound listeners (sync/inbound/views.py): machine endpoints, not for personas.
     "sync:inbound_outbound": MACHINE,
     "sync:inbound_webhook": MACHINE,
@@ -200,6 +204,7 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "decision": lambda: "approve",
     "job_id": lambda: SyncJob.objects.get().pk,
     "record_id": lambda: SyncRecord.objects.get().pk,
+    "backfill_id": lambda: Backfill.objects.get().pk,
     "opportunity_id": lambda: OPPORTUNITY,
     "token": lambda: WRONG_TOKEN,
     "check": lambda: "accounts",
@@ -253,6 +258,7 @@ def world(revops: User, finance: User, admin: User, monkeypatch: pytest.MonkeyPa
     exception_override_propose(item=item, user=revops, field="Amount", new_value=1000, reason="PO says so")
     job = SyncJob.objects.create(salesforce_connection=sf, netsuite_connection=ns, trigger="outbound_message")
     SyncRecord.objects.create(job=job, opportunity_id=OPPORTUNITY, status="failed")
+    Backfill.objects.create(salesforce_connection=sf, netsuite_connection=ns, since=dt.date(2026, 1, 1))
     ReconciliationRun.objects.create(check_name="accounts", status=RunStatus.SUCCEEDED, counts={})
     for kind in (ListenerKind.OUTBOUND_MESSAGE, ListenerKind.WEBHOOK):
         listener_create(

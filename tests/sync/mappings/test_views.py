@@ -164,6 +164,8 @@ def test_it_shows_a_field_by_field_diff(auditor_client: Client, revops: User, dr
     first = MappingVersion.objects.get(flow=draft.flow, number=1)
     html = auditor_client.get(f"/sync/mappings/diff/?a={first.pk}&b={draft.pk}").content.decode()
     assert "<code>memo</code>" in html and "<code>comments</code>" in html and "changed" in html
+    bad = auditor_client.get(f"/sync/mappings/diff/?a=latest&b={draft.pk}")
+    assert bad.status_code == 400 and b"?a=<version id>&b=<version id>" in bad.content
 
 
 @pytest.mark.parametrize(("persona", "status"), [("revops", 200), ("finance", 200), ("auditor", 403)])
