@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync.models import ExceptionItem, Listener, ListenerKind
+from sync.models import Connection, ExceptionItem, Listener, ListenerKind
 from sync.pipeline.polling import poll_closed_won
 from sync.pipeline.returns import return_flow_run
 from sync.pipeline.runner import inbox_drain as _drain
@@ -36,43 +36,29 @@ def inbox_drain() -> list[int]:
     return _drain()
 
 
-def catch_up_poll() -> int:
-    """Poll Salesforce for won opportunities of every connection pair an active listener serves."""
-    pairs = (
+def served_pairs() -> list[tuple[Connection, Connection]]:
+    """Each (Salesforce, NetSuite) connection pair an active Closed Won listener serves, once."""
+    listeners = (
         Listener.objects.filter(is_active=True, kind=ListenerKind.OUTBOUND_MESSAGE)
         .select_related("salesforce_connection", "netsuite_connection")
         .order_by("pk")
     )
-    seen: set[tuple[int, int]] = set()
-    found = 0
-    for listener in pairs:
+    pairs: dict[tuple[int, int], tuple[Connection, Connection]] = {}
+    for listener in listeners:
         key = (listener.salesforce_connection_id, listener.netsuite_connection_id)
-        if key not in seen:
-            seen.add(key)
-            found += poll_closed_won(
-                salesforce=listener.salesforce_connection, netsuite=listener.netsuite_connection
-            )
-    return found
+        pairs.setdefault(key, (listener.salesforce_connection, listener.netsuite_connection))
+    return list(pairs.values())
+
+
+def catch_up_poll() -> int:
+    """Poll Salesforce for won opportunities of every connection pair an active listener serves."""
+    return sum(poll_closed_won(salesforce=sf, netsuite=ns) for sf, ns in served_pairs())
 
 
 def return_flow() -> int:
     """Bring NetSuite invoices, payments and order status back for every pair an active listener serves;
     returns the Salesforce records written."""
-    pairs = (
-        Listener.objects.filter(is_active=True, kind=ListenerKind.OUTBOUND_MESSAGE)
-        .select_related("salesforce_connection", "netsuite_connection")
-        .order_by("pk")
-    )
-    seen: set[tuple[int, int]] = set()
-    written = 0
-    for listener in pairs:
-        key = (listener.salesforce_connection_id, listener.netsuite_connection_id)
-        if key not in seen:
-            seen.add(key)
-            written += return_flow_run(
-                salesforce=listener.salesforce_connection, netsuite=listener.netsuite_connection
-            ).written
-    return written
+    return sum(return_flow_run(salesforce=sf, netsuite=ns).written for sf, ns in served_pairs())
 
 
 def backfill_run(backfill_id: int) -> int:
