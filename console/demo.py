@@ -202,3 +202,13 @@ def demo_listener_ensure(plan: SimulatorPlan, *, console_url: str) -> str:
         )
         answer.raise_for_status()
     return endpoint
+
+
+def demo_rules_ensure() -> int:
+    """The shipped business rules as RevOps's drafts, waiting for the demo's approval walk-through
+    (Finance approves and publishes them at /sync/rules/); returns how many were created."""
+    from django.contrib.auth import get_user_model
+
+    from sync.services.rules import rules_shipped_install
+
+    return len(rules_shipped_install(user=get_user_model().objects.get(username="revops")))

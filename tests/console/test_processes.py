@@ -7,6 +7,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+from django.contrib.auth.models import User
+
 from console.management.commands.demo import demo_commands
 from console.processes import ChildCommand, ChildProcesses
 
@@ -77,3 +80,13 @@ def test_it_runs_the_console_and_a_worker_in_the_demo() -> None:
     assert commands["salesforce-simulator"][1:4] == ["-m", "simulators", "salesforce"]
     assert commands["netsuite-simulator"][1:4] == ["-m", "simulators", "netsuite"]
     assert "--concurrency-limit" in commands["netsuite-simulator"]
+
+
+@pytest.mark.django_db
+def test_it_installs_the_shipped_rules_once_as_revops_drafts(revops: User) -> None:
+    from console.demo import demo_rules_ensure
+    from sync.models import RuleVersion
+
+    created = demo_rules_ensure()
+    assert created == RuleVersion.objects.filter(status="draft", created_by=revops).count() > 0
+    assert demo_rules_ensure() == 0  # idempotent: the demo runs it on every start

@@ -18,6 +18,7 @@ from console.demo import (
     SimulatorPlan,
     demo_connections_ensure,
     demo_listener_ensure,
+    demo_rules_ensure,
     simulator_commands,
     simulator_data_ensure,
 )
@@ -63,6 +64,10 @@ class Command(BaseCommand):
             f"NetSuite {plan.url(plan.netsuite_port)} (CA {plan.ca_file})"
         )
         call_command("mapping_seed_defaults", verbosity=0)
+        if demo_rules_ensure():
+            self.stdout.write(
+                "Shipped business rules installed as RevOps drafts: approve them at /sync/rules/."
+            )
         call_command("sync_schedules_ensure", stdout=io.StringIO())
 
         stop = threading.Event()
