@@ -18,11 +18,13 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from sync.mapping.coerce import is_empty, key_text, to_decimal
+from sync.mapping.coerce import key_text, to_decimal
 from sync.mapping.paths import Segment, SourcePath, as_items
 from sync.rules import values
+from sync.rules.approx import approximation, float_first, worth_it
 from sync.rules.errors import BudgetExceeded
 from sync.rules.functions import AGGREGATES, FUNCTIONS
+from sync.rules.fused import absolute, arithmetic, decider, item_closure, literal_places, rounding
 from sync.rules.parser import Node
 
 Frame = tuple[Any, Any, Any, "Run", str | None]
@@ -30,6 +32,7 @@ Fn = Callable[[Frame], Any]
 MAX_READS = 200  # values a traced evaluation records; enough to explain, bounded for big quotes
 DEFAULT_BUDGET = 200_000
 _EMPTY: dict[str, Any] = {}
+_HUGE = Decimal("1e300")  # ordering limits beyond this keep to Decimal (a float would overflow)
 
 
 class Run:
@@ -92,6 +95,8 @@ class _Compiler:
         if kind == "arith":
             operation = _ARITHMETIC[node.value]
             left, right = self.compile(node.args[0]), self.compile(node.args[1])
+            if not self.trace:
+                return arithmetic(node.value, left, right)
             return lambda f: operation(left(f), right(f))
         if kind in ("in", "not_in"):
             fused = self.membership_literal(node)
@@ -193,6 +198,14 @@ class _Compiler:
             return lambda f: values.equal(left(f), right(f))
         if op == "!=":
             return lambda f: not values.equal(left(f), right(f))
+        exact = self.order(op, left, right, name, right_node)
+        approx = approximation(left_node, self.compile) if not self.trace and worth_it(left_node) else None
+        limit = right_node.value if right_node.kind == "literal" else None
+        if approx is not None and isinstance(limit, Decimal) and limit.is_finite() and abs(limit) < _HUGE:
+            return float_first(approx, op, limit, exact)
+        return exact
+
+    def order(self, op: str, left: Fn, right: Fn, name: str | None, right_node: Node) -> Fn:
         test = _ORDER[op]
         if right_node.kind == "literal" and isinstance(right_node.value, Decimal):
             limit = right_node.value
@@ -225,6 +238,13 @@ class _Compiler:
             if implementation is None:  # pragma: no cover - every other function has one
                 raise ValueError(name)
             args = [self.compile(arg) for arg in node.args]
+            places = literal_places(node.args[1]) if name == "round" and len(node.args) == 2 else None
+            if self.trace:
+                pass
+            elif name == "abs":
+                return absolute(args[0])
+            elif places is not None:
+                return rounding(args[0], places)
             if len(args) == 1:
                 (only,) = args
                 fn = lambda f: implementation(only(f))  # noqa: E731
@@ -265,6 +285,9 @@ class _Compiler:
         inner = self.compile(node.args[1])
         cost = size(node.args[1]) + 1
         trace = self.trace
+        itemwise = None if trace else item_closure(node.args[1])
+        if itemwise is not None:
+            return _itemwise(name, source, itemwise, cost)
 
         def frames(f: Frame) -> list[Frame] | None:
             items = as_items(source(f))
@@ -340,6 +363,66 @@ class _Compiler:
             return None if framed is None else [inner(frame) for frame in framed]
 
         return _summary(name, inner_values)
+
+
+def _itemwise(name: str, source: Fn, test: Callable[[dict[str, Any]], Any], cost: int) -> Fn:
+    """An aggregate whose expression reads only its item: no frame per item (see :mod:`fused`)."""
+
+    def items_of(f: Frame) -> list[Any] | None:
+        items = as_items(source(f))
+        if items is None:
+            return None
+        run = f[3]
+        run.steps -= len(items) * cost
+        if run.steps < 0:
+            raise BudgetExceeded("the rule read more than its step budget allows")
+        return items
+
+    if name == "any":
+
+        def any_(f: Frame) -> Any:
+            items = items_of(f)
+            if items is None:
+                return None
+            for item in items:
+                if test(item if item.__class__ is dict else _EMPTY) is True:
+                    return True
+            return False
+
+        return any_
+    if name == "all":
+
+        def all_(f: Frame) -> Any:
+            items = items_of(f)
+            if items is None:
+                return None
+            for item in items:
+                if test(item if item.__class__ is dict else _EMPTY) is not True:
+                    return False
+            return True
+
+        return all_
+    if name == "count":
+
+        def count(f: Frame) -> Any:
+            items = items_of(f)
+            if items is None:
+                return None
+            found = 0
+            for item in items:
+                if test(item if item.__class__ is dict else _EMPTY) is True:
+                    found += 1
+            return Decimal(found)
+
+        return count
+
+    def read(f: Frame) -> list[Any] | None:
+        items = items_of(f)
+        if items is None:
+            return None
+        return [test(item if item.__class__ is dict else _EMPTY) for item in items]
+
+    return _summary(name, read)
 
 
 def _summary(name: str, read: Callable[[Frame], list[Any] | None]) -> Fn:
@@ -421,7 +504,7 @@ def _pair_literal(pair: tuple[str, str], op: str, constant: Any) -> Fn | None:
 
 def _presence_pair(pair: tuple[str, str], present: bool) -> Fn:
     a, b = pair
-    decide = _decider(present)
+    decide = decider(present)
 
     def presence_pair(f: Frame) -> bool:
         inner = f[0].get(a)
@@ -484,26 +567,9 @@ def _order_literal(left: Fn, name: str | None, op: str, limit: Decimal, as_float
     return against_number
 
 
-_SCALARS = frozenset({float, int, bool, Decimal, dt.date})
-
-
-def _decider(present: bool) -> Callable[[Any], bool]:
-    def decide(value: Any) -> bool:
-        if value is None:
-            return not present
-        cls = value.__class__
-        if cls is str:
-            return (value != "") is present
-        if cls in _SCALARS:
-            return present
-        return is_empty(value) is not present
-
-    return decide
-
-
 def _presence(read: Fn, name: str | None, present: bool) -> Fn:
     """``present(x)`` / ``empty(x)`` with the common answers (null, text, number) decided inline."""
-    decide = _decider(present)
+    decide = decider(present)
     if name is not None:
         return lambda f: decide(f[0].get(name))
     return lambda f: decide(read(f))
