@@ -207,6 +207,9 @@ class _Compiler:
 
     def order(self, op: str, left: Fn, right: Fn, name: str | None, right_node: Node) -> Fn:
         test = _ORDER[op]
+        other = self.field(right_node)
+        if name is not None and other is not None:
+            return _fields_order(name, other, op)
         if right_node.kind == "literal" and isinstance(right_node.value, Decimal):
             limit = right_node.value
             as_float = float(limit)
@@ -233,6 +236,13 @@ class _Compiler:
                 fn = _presence_pair(pair, name == "present")
             else:
                 fn = _presence(self.compile(node.args[0]), self.field(node.args[0]), name == "present")
+        elif (
+            name == "coalesce"
+            and len(node.args) == 2
+            and self.field(node.args[0])
+            and node.args[1].kind == "literal"
+        ):
+            fn = _coalesce_field(self.field(node.args[0]) or "", node.args[1].value)
         else:
             implementation = FUNCTIONS[name][0]
             if implementation is None:  # pragma: no cover - every other function has one
@@ -571,8 +581,40 @@ def _presence(read: Fn, name: str | None, present: bool) -> Fn:
     """``present(x)`` / ``empty(x)`` with the common answers (null, text, number) decided inline."""
     decide = decider(present)
     if name is not None:
-        return lambda f: decide(f[0].get(name))
+
+        def field_presence(f: Frame) -> bool:
+            value = f[0].get(name)
+            if value.__class__ is str:  # the common case, without a call
+                return (value != "") is present
+            return decide(value)
+
+        return field_presence
     return lambda f: decide(read(f))
+
+
+def _coalesce_field(name: str, constant: Any) -> Fn:
+    """``coalesce(field, literal)``: the field unless it is null."""
+
+    def coalesce(f: Frame) -> Any:
+        value = f[0].get(name)
+        return constant if value is None else value
+
+    return coalesce
+
+
+def _fields_order(name: str, other: str, op: str) -> Fn:
+    """``a <= b`` for two fields of the record: two floats (not NaN) compare natively, as order() would."""
+    native, test = _NATIVE[op], _ORDER[op]
+
+    def fields(f: Frame) -> bool:
+        item = f[0]
+        x, y = item.get(name), item.get(other)
+        if x.__class__ is float and y.__class__ is float and x == x and y == y:
+            return bool(native(x, y))
+        sign = values.order(x, y)
+        return sign is not None and test(sign)
+
+    return fields
 
 
 def _today(f: Frame) -> dt.date:

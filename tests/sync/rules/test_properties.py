@@ -57,15 +57,25 @@ atoms = st.sampled_from(
     ]
 )
 # Shapes the compiler inlines (a field or a.b against a literal): compared with the traced evaluation.
-inlined = st.builds(
-    lambda field, op, literal: f"{field} {op} {literal}",
-    st.sampled_from(["Amount", "n", "a.b", "a.Amount", "a"]),
-    st.sampled_from(["==", "!=", "<", "<=", ">", ">=", "in", "not in"]),
-    st.sampled_from(["'x'", "1", "2.5", "0", "true", "null", "'2026-01-31'", "['x', 'y']", "[1, 2]"]),
-) | st.builds(
-    lambda name, field: f"{name}({field})",
-    st.sampled_from(["present", "empty"]),
-    st.sampled_from(["n", "a.b", "a"]),
+inlined = (
+    st.builds(
+        lambda field, op, literal: f"{field} {op} {literal}",
+        st.sampled_from(["Amount", "n", "a.b", "a.Amount", "a"]),
+        st.sampled_from(["==", "!=", "<", "<=", ">", ">=", "in", "not in"]),
+        st.sampled_from(["'x'", "1", "2.5", "0", "true", "null", "'2026-01-31'", "['x', 'y']", "[1, 2]"]),
+    )
+    | st.builds(
+        lambda name, field: f"{name}({field})",
+        st.sampled_from(["present", "empty"]),
+        st.sampled_from(["n", "a.b", "a"]),
+    )
+    | st.builds(
+        # Two fields ordered against each other, and coalesce(field, literal): fused when not traced.
+        lambda left, op, right: f"{left} {op} {right}",
+        st.sampled_from(["Amount", "n", "coalesce(n, 0)", "coalesce(Amount, 'x')"]),
+        st.sampled_from(["<", "<=", ">", ">=", "=="]),
+        st.sampled_from(["Amount", "n", "a", "1"]),
+    )
 )
 operators = st.sampled_from(["and", "or", "==", "!=", "<", ">=", "+", "-", "*", "/", "%", "in", "not in"])
 expressions = st.recursive(
