@@ -55,6 +55,10 @@ def approximation(node: Node, source: Callable[[Node], Any] | None = None) -> Ap
     if kind == "call" and node.value == "sum" and source is not None:
         inner = approximation(node.args[1], None)
         return _total(source(node.args[0]), inner, _size(node.args[1]) + 1) if inner is not None else None
+    if kind == "arith" and node.value == "*":
+        first, second = _single(node.args[0]), _single(node.args[1])
+        if first is not None and second is not None:
+            return _field_product(first, second, item)
     if kind == "arith" and node.value in ("+", "-", "*"):
         left, right = approximation(node.args[0], source), approximation(node.args[1], source)
         if left is None or right is None:
@@ -121,30 +125,67 @@ def _field(path: SourcePath, item: bool) -> Approx | None:
     if any(index is not None for _, index in path.segments):
         return None
     names = [name for name, _ in path.segments]
-
-    def check(value: Any) -> tuple[float, float] | None:
-        cls = value.__class__
-        if cls is float:
-            size = abs(value)
-            if size < _INPUT_LIMIT and (size >= 1e-6 or value == 0):
-                return value, size * EPS
-            return None
-        if cls is int and -_INT_LIMIT < value < _INT_LIMIT:  # not bool: its class is bool
-            return float(value), abs(value) * EPS  # number() gives Decimal(value), exact
-        return None
-
     if len(names) == 1:
         (a,) = names
-        if item:
-            return lambda record: check(record.get(a))
-        return lambda f: check(f[0].get(a))
+
+        def one(f: Any) -> tuple[float, float] | None:
+            value = (f if item else f[0]).get(a)
+            if value.__class__ is float:  # the common case, checked without a call
+                size = abs(value)
+                if size < _INPUT_LIMIT and (size >= 1e-6 or value == 0):
+                    return value, size * EPS
+                return None
+            return _check(value)
+
+        return one
     a, b = names
 
     def pair(f: Any) -> tuple[float, float] | None:
         inner = (f if item else f[0]).get(a)
-        return check(inner.get(b)) if inner.__class__ is dict else None
+        return _check(inner.get(b)) if inner.__class__ is dict else None
 
     return pair
+
+
+def _check(value: Any) -> tuple[float, float] | None:
+    """(value, error) for a float or int of a sensible size, None for anything else."""
+    cls = value.__class__
+    if cls is float:
+        size = abs(value)
+        if size < _INPUT_LIMIT and (size >= 1e-6 or value == 0):
+            return value, size * EPS
+        return None
+    if cls is int and -_INT_LIMIT < value < _INT_LIMIT:  # not bool: its class is bool
+        return float(value), abs(value) * EPS  # number() gives Decimal(value), exact
+    return None
+
+
+def _field_product(first: str, second: str, item: bool) -> Approx:
+    """``a * b`` of two fields: :func:`_product` of two :func:`_field` reads, in one call."""
+
+    def product(f: Any) -> tuple[float, float] | None:
+        record = f if item else f[0]
+        a = _check(record.get(first))
+        if a is None:
+            return None
+        b = _check(record.get(second))
+        if b is None:
+            return None
+        value = a[0] * b[0]
+        error = abs(a[0]) * b[1] + abs(b[0]) * a[1] + a[1] * b[1]
+        if abs(value) + error >= _PRODUCT_LIMIT:
+            return None
+        return value, error + (abs(value) + error) * EPS
+
+    return product
+
+
+def _single(node: Node) -> str | None:
+    """The field name when ``node`` reads one plain field of the current record."""
+    if node.kind != "path" or node.value.anchor != "current" or len(node.value.segments) != 1:
+        return None
+    name, index = node.value.segments[0]
+    return name if index is None else None
 
 
 def _size(node: Node) -> int:

@@ -267,6 +267,17 @@ class _Compiler:
             return self.traced(fn, self.source[node.start : node.end], inside=True)
         return fn
 
+    def against_outer(self, node: Node) -> tuple[str, Fn, bool] | None:
+        """``field == ^.path`` (or ``$.path``, ``!=``) in an aggregate: the outer side is the same for
+        every item, so it is read once (reading a path has no effect but its value)."""
+        if node.kind != "compare" or node.value not in ("==", "!="):
+            return None
+        left, right = node.args
+        field = self.field(left)
+        if field is None or right.kind != "path" or right.value.anchor == "current":
+            return None
+        return field, _getter(right.value), node.value == "!="
+
     def lookup(self, node: Node) -> Fn:
         table_name = node.args[0].value
         key = self.compile(node.args[1])
@@ -298,6 +309,9 @@ class _Compiler:
         itemwise = None if trace else item_closure(node.args[1])
         if itemwise is not None:
             return _itemwise(name, source, itemwise, cost)
+        outer = None if trace or name not in ("any", "all", "count") else self.against_outer(node.args[1])
+        if outer is not None:
+            return _against_outer(name, source, *outer, cost)
 
         def frames(f: Frame) -> list[Frame] | None:
             items = as_items(source(f))
@@ -433,6 +447,35 @@ def _itemwise(name: str, source: Fn, test: Callable[[dict[str, Any]], Any], cost
         return [test(item if item.__class__ is dict else _EMPTY) for item in items]
 
     return _summary(name, read)
+
+
+def _against_outer(name: str, source: Fn, field: str, outer: Fn, negate: bool, cost: int) -> Fn:
+    """any/all/count of ``field == <outer path>`` with the outer value read once per call."""
+    want = True if name == "any" else False if name == "all" else None
+
+    def against_outer(f: Frame) -> Any:
+        items = as_items(source(f))
+        if items is None:
+            return None
+        run = f[3]
+        run.steps -= len(items) * cost
+        if run.steps < 0:
+            raise BudgetExceeded("the rule read more than its step budget allows")
+        constant = outer((_EMPTY, f, f[2], run, None))  # an item's ^. is f's record; $. the root
+        text = constant.__class__ is str
+        found = 0
+        for item in items:
+            value = item.get(field) if item.__class__ is dict else None
+            same = value == constant if text and value.__class__ is str else values.equal(value, constant)
+            if same is not negate:
+                if want is True:
+                    return True
+                found += 1
+            elif want is False:
+                return False
+        return Decimal(found) if want is None else not want
+
+    return against_outer
 
 
 def _summary(name: str, read: Callable[[Frame], list[Any] | None]) -> Fn:

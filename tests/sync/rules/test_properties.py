@@ -76,6 +76,19 @@ inlined = (
         st.sampled_from(["<", "<=", ">", ">=", "=="]),
         st.sampled_from(["Amount", "n", "a", "1"]),
     )
+    | st.builds(
+        # An item field against the outer record: read once per aggregate when not traced.
+        lambda name, field, op, outer: f"{name}(lines, {field} {op} {outer}) == true",
+        st.sampled_from(["any", "all"]),
+        st.sampled_from(["n", "Amount"]),
+        st.sampled_from(["==", "!="]),
+        st.sampled_from(["^.n", "$.n", "^.a.b", "^.Amount"]),
+    )
+    | st.builds(
+        lambda op, outer: f"count(lines, n {op} {outer}) >= 1",
+        st.sampled_from(["==", "!="]),
+        st.sampled_from(["^.n", "$.a"]),
+    )
 )
 operators = st.sampled_from(["and", "or", "==", "!=", "<", ">=", "+", "-", "*", "/", "%", "in", "not in"])
 expressions = st.recursive(
