@@ -54,6 +54,9 @@ def approximation(node: Node, source: Callable[[Node], Any] | None = None) -> Ap
         return _literal(node.value)
     if kind == "call" and node.value == "sum" and source is not None:
         inner = approximation(node.args[1], None)
+        name = _single(node.args[1])
+        if inner is not None and name is not None:
+            return _field_total(source(node.args[0]), name, _size(node.args[1]) + 1)
         return _total(source(node.args[0]), inner, _size(node.args[1]) + 1) if inner is not None else None
     if kind == "arith" and node.value == "*":
         first, second = _single(node.args[0]), _single(node.args[1])
@@ -63,6 +66,9 @@ def approximation(node: Node, source: Callable[[Node], Any] | None = None) -> Ap
         left, right = approximation(node.args[0], source), approximation(node.args[1], source)
         if left is None or right is None:
             return None
+        name = _single(node.args[0])
+        if name is not None and node.value != "*":
+            return _field_sum(name, right, node.value == "-", item)
         return _product(left, right) if node.value == "*" else _sum(left, right, node.value == "-")
     if kind == "call" and node.value == "abs":
         inner = approximation(node.args[0], source)
@@ -71,6 +77,11 @@ def approximation(node: Node, source: Callable[[Node], Any] | None = None) -> Ap
         places = node.args[1].value if node.args[1].kind == "literal" else None
         if not isinstance(places, Decimal) or places != places.to_integral_value() or not 0 <= places <= 10:
             return None
+        product = node.args[0]
+        if product.kind == "arith" and product.value == "*":
+            first, second = _single(product.args[0]), _single(product.args[1])
+            if first is not None and second is not None:
+                return _rounded_product(first, second, item, int(places))
         inner = approximation(node.args[0], source)
         return _rounded(inner, int(places)) if inner is not None else None
     return None
@@ -82,9 +93,12 @@ def worth_it(node: Node) -> bool:
 
 
 def float_first(
-    approx: Approx, op: str, limit: Decimal, exact: Callable[[Any], bool]
+    approx: Approx, op: str, limit: Decimal, exact: Callable[[Any], bool], *, absolute: bool = False
 ) -> Callable[[Any], bool]:
-    """``approx op limit`` decided by floats when the band allows, else by ``exact``."""
+    """``approx op limit`` decided by floats when the band allows, else by ``exact``.
+
+    ``absolute``: the left side is ``abs(approx)`` (taken here, one call and one tuple fewer than
+    :func:`_absolute`; the error bound of ``abs(x)`` is that of ``x``)."""
     bound = float(limit)
     bound_error = abs(bound) * EPS
     below_true = op in ("<", "<=")  # what the rule decides when the value is below the limit
@@ -95,6 +109,8 @@ def float_first(
         got = approx(f)
         if got is not None:
             value, error = got
+            if absolute:
+                value = abs(value)
             slack = error + bound_error + (abs(value) + abs(bound)) * EPS
             if value - bound > slack:
                 return not below_true
@@ -165,17 +181,29 @@ def _field_product(first: str, second: str, item: bool) -> Approx:
 
     def product(f: Any) -> tuple[float, float] | None:
         record = f if item else f[0]
-        a = _check(record.get(first))
-        if a is None:
+        x, y = record.get(first), record.get(second)
+        if x.__class__ is float and y.__class__ is float:  # the common case: _check inlined
+            size_x, size_y = abs(x), abs(y)
+            if not (size_x < _INPUT_LIMIT and (size_x >= 1e-6 or x == 0)):
+                return None
+            if not (size_y < _INPUT_LIMIT and (size_y >= 1e-6 or y == 0)):
+                return None
+            error_x, error_y = size_x * EPS, size_y * EPS
+        else:
+            a = _check(x)
+            if a is None:
+                return None
+            b = _check(y)
+            if b is None:
+                return None
+            x, error_x, y, error_y = a[0], a[1], b[0], b[1]
+            size_x, size_y = abs(x), abs(y)
+        value = x * y
+        error = size_x * error_y + size_y * error_x + error_x * error_y
+        size = abs(value)
+        if size + error >= _PRODUCT_LIMIT:
             return None
-        b = _check(record.get(second))
-        if b is None:
-            return None
-        value = a[0] * b[0]
-        error = abs(a[0]) * b[1] + abs(b[0]) * a[1] + a[1] * b[1]
-        if abs(value) + error >= _PRODUCT_LIMIT:
-            return None
-        return value, error + (abs(value) + error) * EPS
+        return value, error + (size + error) * EPS
 
     return product
 
@@ -216,6 +244,37 @@ def _total(source: Callable[[Any], Any], inner: Approx, cost: int) -> Approx:
     return total
 
 
+def _field_total(source: Callable[[Any], Any], name: str, cost: int) -> Approx:
+    """``sum(list, field)``: :func:`_total` of :func:`_field` with the field read inline."""
+
+    def total(f: Any) -> tuple[float, float] | None:
+        items = as_items(source(f))
+        if items is None:
+            return None
+        run = f[3]
+        run.steps -= len(items) * cost
+        if run.steps < 0:
+            raise BudgetExceeded("the rule read more than its step budget allows")
+        value = error = 0.0
+        for item in items:
+            x: Any = item.get(name) if item.__class__ is dict else None
+            if x.__class__ is float:
+                size = abs(x)
+                if not (size < _INPUT_LIMIT and (size >= 1e-6 or x == 0)):
+                    return None
+                value += x
+                error += size * EPS + (abs(value) + error) * EPS
+                continue
+            got = _check(x)
+            if got is None:
+                return None
+            value += got[0]
+            error += got[1] + (abs(value) + error) * EPS
+        return value, error
+
+    return total
+
+
 def _sum(left: Approx, right: Approx, negate: bool) -> Approx:
     def total(f: Any) -> tuple[float, float] | None:
         a = left(f)
@@ -229,6 +288,84 @@ def _sum(left: Approx, right: Approx, negate: bool) -> Approx:
         return value, error + (abs(value) + error) * EPS
 
     return total
+
+
+def _field_sum(name: str, right: Approx, negate: bool, item: bool) -> Approx:
+    """``field + expr`` / ``field - expr``: :func:`_sum` with the field read inline (as :func:`_field`)."""
+
+    def total(f: Any) -> tuple[float, float] | None:
+        x = (f if item else f[0]).get(name)
+        if x.__class__ is float:
+            size = abs(x)
+            if not (size < _INPUT_LIMIT and (size >= 1e-6 or x == 0)):
+                return None
+            a_error = size * EPS
+        else:
+            a = _check(x)
+            if a is None:
+                return None
+            x, a_error = a
+        b = right(f)
+        if b is None:
+            return None
+        value = x - b[0] if negate else x + b[0]
+        error = a_error + b[1]
+        return value, error + (abs(value) + error) * EPS
+
+    return total
+
+
+def _rounded_product(first: str, second: str, item: bool, places: int) -> Approx:
+    """``round(a * b, n)`` of two fields: :func:`_rounded` of :func:`_field_product`, in one call."""
+    scale = 10.0**places
+    product = _field_product(first, second, item)
+
+    def rounded(f: Any) -> tuple[float, float] | None:
+        record = f if item else f[0]
+        x, y = record.get(first), record.get(second)
+        cx, cy = x.__class__, y.__class__
+        if (cx is not float and cx is not int) or (cy is not float and cy is not int):
+            got = product(f)  # nulls, texts, booleans...: the general product says no float path
+            if got is None:
+                return None
+            value, error = got
+        else:
+            # Floats and ints (prices, quantities): _check inlined for both (bool is not int here).
+            size_x, size_y = abs(x), abs(y)
+            if cx is int:
+                if size_x >= _INT_LIMIT:
+                    return None
+                x, size_x = float(x), float(size_x)
+            elif not (size_x < _INPUT_LIMIT and (size_x >= 1e-6 or x == 0)):
+                return None
+            if cy is int:
+                if size_y >= _INT_LIMIT:
+                    return None
+                y, size_y = float(y), float(size_y)
+            elif not (size_y < _INPUT_LIMIT and (size_y >= 1e-6 or y == 0)):
+                return None
+            error_x, error_y = size_x * EPS, size_y * EPS
+            value = x * y
+            error = size_x * error_y + size_y * error_x + error_x * error_y
+            size = abs(value)
+            if size + error >= _PRODUCT_LIMIT:
+                return None
+            error += (size + error) * EPS
+        # From here as in _rounded.
+        size = abs(value)
+        if size <= error:
+            # An error bound of 0 means the float is the Decimal result: 0 exactly, which rounds to 0.
+            return (0.0, 0.0) if error == 0.0 else None
+        if (size + error) * scale >= _ROUND_LIMIT:
+            return None
+        low, high = (size - error) * scale + 0.5, (size + error) * scale + 0.5
+        whole = math.floor(low)
+        if low - whole < _TIE_MARGIN or whole + 1 - high < _TIE_MARGIN:
+            return None
+        result = whole / scale if value > 0 else -whole / scale
+        return result, abs(result) * EPS
+
+    return rounded
 
 
 def _product(left: Approx, right: Approx) -> Approx:
@@ -265,8 +402,11 @@ def _rounded(inner: Approx, places: int) -> Approx:
             return None
         value, error = got
         size = abs(value)
-        if size <= error or (size + error) * scale >= _ROUND_LIMIT:
-            return None  # the sign is unsure, or too large for the margins below
+        if size <= error:
+            # The sign is unsure, unless the bound is 0: then the float is the Decimal result, 0 exactly.
+            return (0.0, 0.0) if error == 0.0 else None
+        if (size + error) * scale >= _ROUND_LIMIT:
+            return None  # too large for the margins below
         low, high = (size - error) * scale + 0.5, (size + error) * scale + 0.5
         whole = math.floor(low)
         if low - whole < _TIE_MARGIN or whole + 1 - high < _TIE_MARGIN:

@@ -131,6 +131,15 @@ class _Compiler:
             return None
         return path.segments[0][0]
 
+    def coalesced(self, node: Node) -> tuple[str, Any] | None:
+        """``(field, literal)`` when ``node`` is ``coalesce(field, literal)`` (inlined like :meth:`field`)."""
+        if node.kind != "call" or node.value != "coalesce" or len(node.args) != 2:
+            return None
+        name = self.field(node.args[0])
+        if name is None or node.args[1].kind != "literal":
+            return None
+        return name, node.args[1].value
+
     def field_pair(self, node: Node) -> tuple[str, str] | None:
         """``(a, b)`` when ``node`` reads ``a.b`` from the current record (``SBQQ__Product__r.Name``)
         and nothing is traced: inlined like :meth:`field`."""
@@ -198,14 +207,17 @@ class _Compiler:
             return lambda f: values.equal(left(f), right(f))
         if op == "!=":
             return lambda f: not values.equal(left(f), right(f))
-        exact = self.order(op, left, right, name, right_node)
-        approx = approximation(left_node, self.compile) if not self.trace and worth_it(left_node) else None
+        exact = self.order(op, left, right, name, right_node, left_node)
+        # abs(x) < limit: the float path takes abs itself (one call fewer per evaluation).
+        absolute = left_node.kind == "call" and left_node.value == "abs" and len(left_node.args) == 1
+        approached = left_node.args[0] if absolute else left_node
+        approx = approximation(approached, self.compile) if not self.trace and worth_it(left_node) else None
         limit = right_node.value if right_node.kind == "literal" else None
         if approx is not None and isinstance(limit, Decimal) and limit.is_finite() and abs(limit) < _HUGE:
-            return float_first(approx, op, limit, exact)
+            return float_first(approx, op, limit, exact, absolute=absolute)
         return exact
 
-    def order(self, op: str, left: Fn, right: Fn, name: str | None, right_node: Node) -> Fn:
+    def order(self, op: str, left: Fn, right: Fn, name: str | None, right_node: Node, left_node: Node) -> Fn:
         test = _ORDER[op]
         other = self.field(right_node)
         if name is not None and other is not None:
@@ -214,6 +226,9 @@ class _Compiler:
             limit = right_node.value
             as_float = float(limit)
             if to_decimal(as_float) == limit:
+                default = self.coalesced(left_node)
+                if default is not None:
+                    return _order_literal(left, default[0], op, limit, as_float, default=default[1])
                 return _order_literal(left, name, op, limit, as_float)
 
         def compare(f: Frame) -> bool:
@@ -281,6 +296,20 @@ class _Compiler:
     def lookup(self, node: Node) -> Fn:
         table_name = node.args[0].value
         key = self.compile(node.args[1])
+        pair = self.field_pair(node.args[1])
+        if pair is not None:
+            a, b = pair
+
+            def lookup_pair(f: Frame) -> Any:  # lookup('t', a.b): the key read inline, one call fewer
+                inner = f[0].get(a)
+                wanted = inner.get(b) if inner.__class__ is dict else None
+                table = f[3].tables.get(table_name)
+                if table is None or wanted is None:
+                    return None
+                text = key_text(wanted)
+                return table.get(text) if text is not None else None
+
+            return lookup_pair
 
         def lookup(f: Frame) -> Any:
             table = f[3].tables.get(table_name)
@@ -588,8 +617,13 @@ def _equal_literal(left: Fn, name: str | None, constant: Any, *, negate: bool) -
     return None
 
 
-def _order_literal(left: Fn, name: str | None, op: str, limit: Decimal, as_float: float) -> Fn:
-    """``x > 20`` where 20 is exactly a float: JSON numbers (floats) compare without a Decimal."""
+def _order_literal(
+    left: Fn, name: str | None, op: str, limit: Decimal, as_float: float, *, default: Any = None
+) -> Fn:
+    """``x > 20`` where 20 is exactly a float: JSON numbers (floats) compare without a Decimal.
+
+    With ``name``, ``x`` is that field read inline, or ``default`` when it is null (``coalesce(field,
+    literal)``: a null field never reaches the comparison then, as in the closure it replaces)."""
     native = _NATIVE[op]
     test = _ORDER[op]
 
@@ -601,6 +635,8 @@ def _order_literal(left: Fn, name: str | None, op: str, limit: Decimal, as_float
 
         def field_against_number(f: Frame) -> bool:
             value = f[0].get(name)
+            if value is None:
+                value = default
             cls = value.__class__
             if cls is float or cls is int:
                 return native(value, as_float)

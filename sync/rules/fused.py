@@ -164,18 +164,29 @@ def item_closure(node: Node) -> ItemFn | None:
             return None
         read = _read(names)
         if kind == "compare":
-            return _compare_literal(read, node.value, right)
+            return _compare_literal(read, node.value, right, names[0] if len(names) == 1 else None)
         return _in_texts(read, right, negate=kind == "not_in")
     if kind == "call" and node.value in ("present", "empty"):
         names = plain_field(node.args[0])
         if names is None:
             return None
         read = _read(names)
+        present = node.value == "present"
+        decide = decider(present)
+        if len(names) == 1:
+            (name,) = names
+
+            def field_presence(item: dict[str, Any]) -> bool:  # the read and the text case inline
+                value = item.get(name)
+                if value.__class__ is str:
+                    return (value != "") is present
+                return decide(value)
+
+            return field_presence
 
         def presence(item: dict[str, Any]) -> bool:
             return decide(read(item))
 
-        decide = decider(node.value == "present")
         return presence
     if kind == "arith":
         first, second = plain_field(node.args[0]), plain_field(node.args[1])
@@ -219,15 +230,20 @@ def _read(names: tuple[str, ...]) -> ItemFn:
     return pair
 
 
-def _compare_literal(read: ItemFn, op: str, right: Node) -> ItemFn | None:
+def _compare_literal(read: ItemFn, op: str, right: Node, name: str | None = None) -> ItemFn | None:
+    """``field op literal`` on an item; with ``name`` (a field of the item itself) the read is inline."""
     constant = right.value
     if right.kind != "literal":
         return None
     if op in ("==", "!="):
         negate = op == "!="
         if constant is None or isinstance(constant, bool):
+            if name is not None:
+                return lambda item: (item.get(name) is constant) is not negate
             return lambda item: (read(item) is constant) is not negate
         if isinstance(constant, str):
+            if name is not None:
+                return lambda item: (item.get(name) == constant) is not negate
             return lambda item: (read(item) == constant) is not negate
         return None
     if not isinstance(constant, Decimal) or to_decimal(float(constant)) != constant:
@@ -235,7 +251,7 @@ def _compare_literal(read: ItemFn, op: str, right: Node) -> ItemFn | None:
     native, sign_test, as_float = _NATIVE[op], _SIGN[op], float(constant)
 
     def ordered(item: dict[str, Any]) -> bool:
-        value = read(item)
+        value = item.get(name) if name is not None else read(item)
         cls = value.__class__
         if cls is float or cls is int:
             return bool(native(value, as_float))

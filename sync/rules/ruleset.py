@@ -306,7 +306,9 @@ class RuleSet:
         evaluation: Evaluation,
     ) -> None:
         """The quote line rules on every line, in one loop: what :meth:`_run` does per line, without
-        a call per line; a line whose rules all pass shares one empty failure map."""
+        a call per line while every rule passes; a line whose rules all pass shares one empty failure
+        map. A line where some rule fails goes to :meth:`_run` (rules are pure: evaluating the ones
+        before it again gives the same answers)."""
         run, record = parent[3], parent[2]
         budget = self.budget
         fast = [rule.fast for rule in rules]
@@ -314,24 +316,17 @@ class RuleSet:
         for index, line in enumerate(lines):
             item = line if line.__class__ is dict else {}
             frame = (item, parent, record, run, None)
-            failed: dict[int, Outcome] | None = None
-            for position, decide in enumerate(fast):
+            for decide in fast:
                 run.steps = budget
                 try:
-                    if decide(frame) is True:
-                        continue
+                    if decide(frame) is not True:
+                        break
                 except BudgetExceeded:
-                    pass
-                rule = rules[position]
-                if failed is None:
-                    failed = {}
-                failed[position] = self._judge(
-                    rule, rule.traced if trace == "failures" else rule.fast, frame, (index, item)
-                )
-            if failed is None:
-                batches.append((rules, (index, item), _NO_FAILURES))
+                    break
             else:
-                self._record(evaluation, rules, (index, item), failed)
+                batches.append((rules, (index, item), _NO_FAILURES))
+                continue
+            self._run(rules, frame, trace, evaluation, (index, item))
 
     @staticmethod
     def _record(

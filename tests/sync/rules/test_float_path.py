@@ -34,6 +34,10 @@ TEMPLATES = [
     "sum(lines, b * c) {op} {limit}",
     "sum(lines, b) - a {op} {limit}",
     "abs(x.y * 3 - a) {op} {limit}",
+    # field - expr, round of a field product and abs taken by the comparison: each fused in one call.
+    "a - round(c * b, {p}) {op} {limit}",
+    "abs(b * c) {op} {limit}",
+    "abs(a) + round(a * a, {p}) {op} {limit}",
 ]
 
 
@@ -71,6 +75,13 @@ def test_it_takes_the_exact_path_at_a_tie() -> None:
     ruleset = RuleSet([compile_rule(spec("round(b * c, 2) >= 0.13"))])
     assert ruleset.evaluate({"b": 0.125, "c": 1}, today=TODAY, trace="none").decision == "passed"
     assert ruleset.evaluate({"b": 0.1249999, "c": 1}, today=TODAY, trace="none").decision == "blocked"
+
+
+def test_it_rounds_an_exact_zero_on_the_float_path() -> None:
+    # 0.0 * 7 is 0 with no error: round() of it is 0 exactly, decided without Decimal, either side.
+    ruleset = RuleSet([compile_rule(spec("abs(a - round(b * c, 2)) < 0.01"))])
+    assert ruleset.evaluate({"a": 0.0, "b": 0.0, "c": 7}, today=TODAY, trace="none").decision == "passed"
+    assert ruleset.evaluate({"a": 0.01, "b": -0.0, "c": 7}, today=TODAY, trace="none").decision == "blocked"
 
 
 def test_it_keeps_the_budget_of_a_sum_that_falls_back() -> None:
