@@ -18,11 +18,13 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from sync.mapping.coerce import is_empty, key_text, to_decimal
+from sync.mapping.coerce import key_text, to_decimal
 from sync.mapping.paths import Segment, SourcePath, as_items
 from sync.rules import values
+from sync.rules.approx import approximation, float_first, worth_it
 from sync.rules.errors import BudgetExceeded
 from sync.rules.functions import AGGREGATES, FUNCTIONS
+from sync.rules.fused import absolute, arithmetic, decider, item_closure, literal_places, rounding
 from sync.rules.parser import Node
 
 Frame = tuple[Any, Any, Any, "Run", str | None]
@@ -30,6 +32,7 @@ Fn = Callable[[Frame], Any]
 MAX_READS = 200  # values a traced evaluation records; enough to explain, bounded for big quotes
 DEFAULT_BUDGET = 200_000
 _EMPTY: dict[str, Any] = {}
+_HUGE = Decimal("1e300")  # ordering limits beyond this keep to Decimal (a float would overflow)
 
 
 class Run:
@@ -92,6 +95,8 @@ class _Compiler:
         if kind == "arith":
             operation = _ARITHMETIC[node.value]
             left, right = self.compile(node.args[0]), self.compile(node.args[1])
+            if not self.trace:
+                return arithmetic(node.value, left, right)
             return lambda f: operation(left(f), right(f))
         if kind in ("in", "not_in"):
             fused = self.membership_literal(node)
@@ -125,6 +130,15 @@ class _Compiler:
         if path.anchor != "current" or len(path.segments) != 1 or path.segments[0][1] is not None:
             return None
         return path.segments[0][0]
+
+    def coalesced(self, node: Node) -> tuple[str, Any] | None:
+        """``(field, literal)`` when ``node`` is ``coalesce(field, literal)`` (inlined like :meth:`field`)."""
+        if node.kind != "call" or node.value != "coalesce" or len(node.args) != 2:
+            return None
+        name = self.field(node.args[0])
+        if name is None or node.args[1].kind != "literal":
+            return None
+        return name, node.args[1].value
 
     def field_pair(self, node: Node) -> tuple[str, str] | None:
         """``(a, b)`` when ``node`` reads ``a.b`` from the current record (``SBQQ__Product__r.Name``)
@@ -193,11 +207,28 @@ class _Compiler:
             return lambda f: values.equal(left(f), right(f))
         if op == "!=":
             return lambda f: not values.equal(left(f), right(f))
+        exact = self.order(op, left, right, name, right_node, left_node)
+        # abs(x) < limit: the float path takes abs itself (one call fewer per evaluation).
+        absolute = left_node.kind == "call" and left_node.value == "abs" and len(left_node.args) == 1
+        approached = left_node.args[0] if absolute else left_node
+        approx = approximation(approached, self.compile) if not self.trace and worth_it(left_node) else None
+        limit = right_node.value if right_node.kind == "literal" else None
+        if approx is not None and isinstance(limit, Decimal) and limit.is_finite() and abs(limit) < _HUGE:
+            return float_first(approx, op, limit, exact, absolute=absolute)
+        return exact
+
+    def order(self, op: str, left: Fn, right: Fn, name: str | None, right_node: Node, left_node: Node) -> Fn:
         test = _ORDER[op]
+        other = self.field(right_node)
+        if name is not None and other is not None:
+            return _fields_order(name, other, op)
         if right_node.kind == "literal" and isinstance(right_node.value, Decimal):
             limit = right_node.value
             as_float = float(limit)
             if to_decimal(as_float) == limit:
+                default = self.coalesced(left_node)
+                if default is not None:
+                    return _order_literal(left, default[0], op, limit, as_float, default=default[1])
                 return _order_literal(left, name, op, limit, as_float)
 
         def compare(f: Frame) -> bool:
@@ -220,11 +251,25 @@ class _Compiler:
                 fn = _presence_pair(pair, name == "present")
             else:
                 fn = _presence(self.compile(node.args[0]), self.field(node.args[0]), name == "present")
+        elif (
+            name == "coalesce"
+            and len(node.args) == 2
+            and self.field(node.args[0])
+            and node.args[1].kind == "literal"
+        ):
+            fn = _coalesce_field(self.field(node.args[0]) or "", node.args[1].value)
         else:
             implementation = FUNCTIONS[name][0]
             if implementation is None:  # pragma: no cover - every other function has one
                 raise ValueError(name)
             args = [self.compile(arg) for arg in node.args]
+            places = literal_places(node.args[1]) if name == "round" and len(node.args) == 2 else None
+            if self.trace:
+                pass
+            elif name == "abs":
+                return absolute(args[0])
+            elif places is not None:
+                return rounding(args[0], places)
             if len(args) == 1:
                 (only,) = args
                 fn = lambda f: implementation(only(f))  # noqa: E731
@@ -237,9 +282,34 @@ class _Compiler:
             return self.traced(fn, self.source[node.start : node.end], inside=True)
         return fn
 
+    def against_outer(self, node: Node) -> tuple[str, Fn, bool] | None:
+        """``field == ^.path`` (or ``$.path``, ``!=``) in an aggregate: the outer side is the same for
+        every item, so it is read once (reading a path has no effect but its value)."""
+        if node.kind != "compare" or node.value not in ("==", "!="):
+            return None
+        left, right = node.args
+        field = self.field(left)
+        if field is None or right.kind != "path" or right.value.anchor == "current":
+            return None
+        return field, _getter(right.value), node.value == "!="
+
     def lookup(self, node: Node) -> Fn:
         table_name = node.args[0].value
         key = self.compile(node.args[1])
+        pair = self.field_pair(node.args[1])
+        if pair is not None:
+            a, b = pair
+
+            def lookup_pair(f: Frame) -> Any:  # lookup('t', a.b): the key read inline, one call fewer
+                inner = f[0].get(a)
+                wanted = inner.get(b) if inner.__class__ is dict else None
+                table = f[3].tables.get(table_name)
+                if table is None or wanted is None:
+                    return None
+                text = key_text(wanted)
+                return table.get(text) if text is not None else None
+
+            return lookup_pair
 
         def lookup(f: Frame) -> Any:
             table = f[3].tables.get(table_name)
@@ -265,6 +335,12 @@ class _Compiler:
         inner = self.compile(node.args[1])
         cost = size(node.args[1]) + 1
         trace = self.trace
+        itemwise = None if trace else item_closure(node.args[1])
+        if itemwise is not None:
+            return _itemwise(name, source, itemwise, cost)
+        outer = None if trace or name not in ("any", "all", "count") else self.against_outer(node.args[1])
+        if outer is not None:
+            return _against_outer(name, source, *outer, cost)
 
         def frames(f: Frame) -> list[Frame] | None:
             items = as_items(source(f))
@@ -340,6 +416,95 @@ class _Compiler:
             return None if framed is None else [inner(frame) for frame in framed]
 
         return _summary(name, inner_values)
+
+
+def _itemwise(name: str, source: Fn, test: Callable[[dict[str, Any]], Any], cost: int) -> Fn:
+    """An aggregate whose expression reads only its item: no frame per item (see :mod:`fused`)."""
+
+    def items_of(f: Frame) -> list[Any] | None:
+        items = as_items(source(f))
+        if items is None:
+            return None
+        run = f[3]
+        run.steps -= len(items) * cost
+        if run.steps < 0:
+            raise BudgetExceeded("the rule read more than its step budget allows")
+        return items
+
+    if name == "any":
+
+        def any_(f: Frame) -> Any:
+            items = items_of(f)
+            if items is None:
+                return None
+            for item in items:
+                if test(item if item.__class__ is dict else _EMPTY) is True:
+                    return True
+            return False
+
+        return any_
+    if name == "all":
+
+        def all_(f: Frame) -> Any:
+            items = items_of(f)
+            if items is None:
+                return None
+            for item in items:
+                if test(item if item.__class__ is dict else _EMPTY) is not True:
+                    return False
+            return True
+
+        return all_
+    if name == "count":
+
+        def count(f: Frame) -> Any:
+            items = items_of(f)
+            if items is None:
+                return None
+            found = 0
+            for item in items:
+                if test(item if item.__class__ is dict else _EMPTY) is True:
+                    found += 1
+            return Decimal(found)
+
+        return count
+
+    def read(f: Frame) -> list[Any] | None:
+        items = items_of(f)
+        if items is None:
+            return None
+        return [test(item if item.__class__ is dict else _EMPTY) for item in items]
+
+    return _summary(name, read)
+
+
+def _against_outer(name: str, source: Fn, field: str, outer: Fn, negate: bool, cost: int) -> Fn:
+    """any/all/count of ``field == <outer path>`` with the outer value read once per call."""
+    want = True if name == "any" else False if name == "all" else None
+
+    def against_outer(f: Frame) -> Any:
+        items = as_items(source(f))
+        if items is None:
+            return None
+        run = f[3]
+        run.steps -= len(items) * cost
+        if run.steps < 0:
+            raise BudgetExceeded("the rule read more than its step budget allows")
+        constant = outer((_EMPTY, f, f[2], run, None))  # an item's ^. is f's record; $. the root
+        text = constant.__class__ is str
+        found = 0
+        for item in items:
+            value = item.get(field) if item.__class__ is dict else None
+            same = value == constant if text and value.__class__ is str else values.equal(value, constant)
+            if same is not negate:
+                if want is True:
+                    return True
+                found += 1
+            elif want is False:
+                return False
+        return Decimal(found) if want is None else not want
+
+    return against_outer
 
 
 def _summary(name: str, read: Callable[[Frame], list[Any] | None]) -> Fn:
@@ -421,7 +586,7 @@ def _pair_literal(pair: tuple[str, str], op: str, constant: Any) -> Fn | None:
 
 def _presence_pair(pair: tuple[str, str], present: bool) -> Fn:
     a, b = pair
-    decide = _decider(present)
+    decide = decider(present)
 
     def presence_pair(f: Frame) -> bool:
         inner = f[0].get(a)
@@ -452,8 +617,13 @@ def _equal_literal(left: Fn, name: str | None, constant: Any, *, negate: bool) -
     return None
 
 
-def _order_literal(left: Fn, name: str | None, op: str, limit: Decimal, as_float: float) -> Fn:
-    """``x > 20`` where 20 is exactly a float: JSON numbers (floats) compare without a Decimal."""
+def _order_literal(
+    left: Fn, name: str | None, op: str, limit: Decimal, as_float: float, *, default: Any = None
+) -> Fn:
+    """``x > 20`` where 20 is exactly a float: JSON numbers (floats) compare without a Decimal.
+
+    With ``name``, ``x`` is that field read inline, or ``default`` when it is null (``coalesce(field,
+    literal)``: a null field never reaches the comparison then, as in the closure it replaces)."""
     native = _NATIVE[op]
     test = _ORDER[op]
 
@@ -465,6 +635,8 @@ def _order_literal(left: Fn, name: str | None, op: str, limit: Decimal, as_float
 
         def field_against_number(f: Frame) -> bool:
             value = f[0].get(name)
+            if value is None:
+                value = default
             cls = value.__class__
             if cls is float or cls is int:
                 return native(value, as_float)
@@ -484,29 +656,44 @@ def _order_literal(left: Fn, name: str | None, op: str, limit: Decimal, as_float
     return against_number
 
 
-_SCALARS = frozenset({float, int, bool, Decimal, dt.date})
-
-
-def _decider(present: bool) -> Callable[[Any], bool]:
-    def decide(value: Any) -> bool:
-        if value is None:
-            return not present
-        cls = value.__class__
-        if cls is str:
-            return (value != "") is present
-        if cls in _SCALARS:
-            return present
-        return is_empty(value) is not present
-
-    return decide
-
-
 def _presence(read: Fn, name: str | None, present: bool) -> Fn:
     """``present(x)`` / ``empty(x)`` with the common answers (null, text, number) decided inline."""
-    decide = _decider(present)
+    decide = decider(present)
     if name is not None:
-        return lambda f: decide(f[0].get(name))
+
+        def field_presence(f: Frame) -> bool:
+            value = f[0].get(name)
+            if value.__class__ is str:  # the common case, without a call
+                return (value != "") is present
+            return decide(value)
+
+        return field_presence
     return lambda f: decide(read(f))
+
+
+def _coalesce_field(name: str, constant: Any) -> Fn:
+    """``coalesce(field, literal)``: the field unless it is null."""
+
+    def coalesce(f: Frame) -> Any:
+        value = f[0].get(name)
+        return constant if value is None else value
+
+    return coalesce
+
+
+def _fields_order(name: str, other: str, op: str) -> Fn:
+    """``a <= b`` for two fields of the record: two floats (not NaN) compare natively, as order() would."""
+    native, test = _NATIVE[op], _ORDER[op]
+
+    def fields(f: Frame) -> bool:
+        item = f[0]
+        x, y = item.get(name), item.get(other)
+        if x.__class__ is float and y.__class__ is float and x == x and y == y:
+            return bool(native(x, y))
+        sign = values.order(x, y)
+        return sign is not None and test(sign)
+
+    return fields
 
 
 def _today(f: Frame) -> dt.date:

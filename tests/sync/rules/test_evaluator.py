@@ -118,3 +118,17 @@ def test_it_stops_a_runaway_evaluation_at_its_budget() -> None:
     assert outcome.status == "blocked"
     assert "step budget" in outcome.error
     assert evaluate("all(lines, n >= 0)", record).decision == "passed"
+
+
+def test_it_gives_each_quote_line_rule_its_own_step_budget() -> None:
+    # Each aggregate over 20 items costs 20 x 4 steps: under a budget of 100 on its own, over it if the
+    # line's rules shared one budget (or one line's rule spent another's).
+    rules = [
+        compile_rule(spec(f"sum(^.lines, n * 2) >= {limit}", subject="quote_line", key=f"r{limit}"))
+        for limit in (0, 1)
+    ]
+    record = {"lines": [{"n": 1.0}] * 20, "primary_quote": {"lines": [{"Id": "a"}, {"Id": "b"}]}}
+    evaluation = RuleSet(rules, budget=100).evaluate(record, today=TODAY, trace="none")
+    assert evaluation.decision == "passed" and len(evaluation.outcomes) == 4
+    evaluation = RuleSet(rules, budget=70).evaluate(record, today=TODAY, trace="none")
+    assert [outcome.error != "" for outcome in evaluation.outcomes] == [True] * 4

@@ -57,15 +57,64 @@ atoms = st.sampled_from(
     ]
 )
 # Shapes the compiler inlines (a field or a.b against a literal): compared with the traced evaluation.
-inlined = st.builds(
-    lambda field, op, literal: f"{field} {op} {literal}",
-    st.sampled_from(["Amount", "n", "a.b", "a.Amount", "a"]),
-    st.sampled_from(["==", "!=", "<", "<=", ">", ">=", "in", "not in"]),
-    st.sampled_from(["'x'", "1", "2.5", "0", "true", "null", "'2026-01-31'", "['x', 'y']", "[1, 2]"]),
-) | st.builds(
-    lambda name, field: f"{name}({field})",
-    st.sampled_from(["present", "empty"]),
-    st.sampled_from(["n", "a.b", "a"]),
+inlined = (
+    st.builds(
+        lambda field, op, literal: f"{field} {op} {literal}",
+        st.sampled_from(["Amount", "n", "a.b", "a.Amount", "a"]),
+        st.sampled_from(["==", "!=", "<", "<=", ">", ">=", "in", "not in"]),
+        st.sampled_from(["'x'", "1", "2.5", "0", "true", "null", "'2026-01-31'", "['x', 'y']", "[1, 2]"]),
+    )
+    | st.builds(
+        lambda name, field: f"{name}({field})",
+        st.sampled_from(["present", "empty"]),
+        st.sampled_from(["n", "a.b", "a"]),
+    )
+    | st.builds(
+        # Two fields ordered against each other, and coalesce(field, literal), alone or ordered
+        # against a number (one fused closure): fused when not traced.
+        lambda left, op, right: f"{left} {op} {right}",
+        st.sampled_from(
+            [
+                "Amount",
+                "n",
+                "coalesce(n, 0)",
+                "coalesce(Amount, 'x')",
+                "coalesce(n, 2.5)",
+                "coalesce(a, null)",
+            ]
+        ),
+        st.sampled_from(["<", "<=", ">", ">=", "=="]),
+        st.sampled_from(["Amount", "n", "a", "1", "0", "2.5", "100", "-0.5"]),
+    )
+    | st.builds(
+        # An item field against the outer record: read once per aggregate when not traced.
+        lambda name, field, op, outer: f"{name}(lines, {field} {op} {outer}) == true",
+        st.sampled_from(["any", "all"]),
+        st.sampled_from(["n", "Amount"]),
+        st.sampled_from(["==", "!="]),
+        st.sampled_from(["^.n", "$.n", "^.a.b", "^.Amount"]),
+    )
+    | st.builds(
+        # present/empty of an item field inside an aggregate, and a lookup keyed by a nested field.
+        lambda name, test, field: f"{name}(lines, {test}({field})) == true",
+        st.sampled_from(["any", "all"]),
+        st.sampled_from(["present", "empty"]),
+        st.sampled_from(["n", "a.b", "Amount"]),
+    )
+    | st.builds(lambda op: f"lookup('t', a.b) {op} null", st.sampled_from(["==", "!="]))
+    | st.builds(
+        # An item field against a literal inside an aggregate: read inline.
+        lambda name, field, op, literal: f"{name}(lines, {field} {op} {literal}) == true",
+        st.sampled_from(["any", "all"]),
+        st.sampled_from(["n", "a.b"]),
+        st.sampled_from(["==", "!=", "<", ">="]),
+        st.sampled_from(["'x'", "1", "2.5", "0", "true", "null"]),
+    )
+    | st.builds(
+        lambda op, outer: f"count(lines, n {op} {outer}) >= 1",
+        st.sampled_from(["==", "!="]),
+        st.sampled_from(["^.n", "$.a"]),
+    )
 )
 operators = st.sampled_from(["and", "or", "==", "!=", "<", ">=", "+", "-", "*", "/", "%", "in", "not in"])
 expressions = st.recursive(
