@@ -28,9 +28,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sync.mapping.paths import SourcePath, as_items
-from sync.rules.errors import BudgetExceeded
+from sync.mapping.paths import SourcePath
 from sync.rules.parser import Node
+from sync.rules.values import charged_items
 
 EPS = 2.0**-50
 _INPUT_LIMIT = 1e15
@@ -225,13 +225,9 @@ def _total(source: Callable[[Any], Any], inner: Approx, cost: int) -> Approx:
     path (null, text, not a record) leaves the decision to the exact sum."""
 
     def total(f: Any) -> tuple[float, float] | None:
-        items = as_items(source(f))
+        items = charged_items(source(f), f, cost)
         if items is None:
             return None
-        run = f[3]
-        run.steps -= len(items) * cost
-        if run.steps < 0:
-            raise BudgetExceeded("the rule read more than its step budget allows")
         value = error = 0.0
         for item in items:
             got = inner(item) if item.__class__ is dict else None
@@ -248,13 +244,9 @@ def _field_total(source: Callable[[Any], Any], name: str, cost: int) -> Approx:
     """``sum(list, field)``: :func:`_total` of :func:`_field` with the field read inline."""
 
     def total(f: Any) -> tuple[float, float] | None:
-        items = as_items(source(f))
+        items = charged_items(source(f), f, cost)
         if items is None:
             return None
-        run = f[3]
-        run.steps -= len(items) * cost
-        if run.steps < 0:
-            raise BudgetExceeded("the rule read more than its step budget allows")
         value = error = 0.0
         for item in items:
             x: Any = item.get(name) if item.__class__ is dict else None

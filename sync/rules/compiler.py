@@ -22,10 +22,10 @@ from sync.mapping.coerce import key_text, to_decimal
 from sync.mapping.paths import Segment, SourcePath, as_items
 from sync.rules import values
 from sync.rules.approx import approximation, float_first, worth_it
-from sync.rules.errors import BudgetExceeded
 from sync.rules.functions import AGGREGATES, FUNCTIONS
 from sync.rules.fused import absolute, arithmetic, decider, item_closure, literal_places, rounding
 from sync.rules.parser import Node
+from sync.rules.values import charged_items
 
 Frame = tuple[Any, Any, Any, "Run", str | None]
 Fn = Callable[[Frame], Any]
@@ -343,14 +343,10 @@ class _Compiler:
             return _against_outer(name, source, *outer, cost)
 
         def frames(f: Frame) -> list[Frame] | None:
-            items = as_items(source(f))
+            items = charged_items(source(f), f, cost)
             if items is None:
                 return None
-            run = f[3]
-            run.steps -= len(items) * cost
-            if run.steps < 0:
-                raise BudgetExceeded("the rule read more than its step budget allows")
-            root = f[2]
+            root, run = f[2], f[3]
             if trace:
                 return [
                     (item if item.__class__ is dict else _EMPTY, f, root, run, f"{label_text}[{index}]")
@@ -400,13 +396,9 @@ class _Compiler:
         if field is not None:
             # sum/min/max of one field of each item: read it straight from the items, no frames.
             def field_values(f: Frame) -> list[Any] | None:
-                items = as_items(source(f))
+                items = charged_items(source(f), f, cost)
                 if items is None:
                     return None
-                run = f[3]
-                run.steps -= len(items) * cost
-                if run.steps < 0:
-                    raise BudgetExceeded("the rule read more than its step budget allows")
                 return [item.get(field) if item.__class__ is dict else None for item in items]
 
             return _summary(name, field_values)
@@ -422,13 +414,9 @@ def _itemwise(name: str, source: Fn, test: Callable[[dict[str, Any]], Any], cost
     """An aggregate whose expression reads only its item: no frame per item (see :mod:`fused`)."""
 
     def items_of(f: Frame) -> list[Any] | None:
-        items = as_items(source(f))
+        items = charged_items(source(f), f, cost)
         if items is None:
             return None
-        run = f[3]
-        run.steps -= len(items) * cost
-        if run.steps < 0:
-            raise BudgetExceeded("the rule read more than its step budget allows")
         return items
 
     if name == "any":
@@ -483,14 +471,10 @@ def _against_outer(name: str, source: Fn, field: str, outer: Fn, negate: bool, c
     want = True if name == "any" else False if name == "all" else None
 
     def against_outer(f: Frame) -> Any:
-        items = as_items(source(f))
+        items = charged_items(source(f), f, cost)
         if items is None:
             return None
-        run = f[3]
-        run.steps -= len(items) * cost
-        if run.steps < 0:
-            raise BudgetExceeded("the rule read more than its step budget allows")
-        constant = outer((_EMPTY, f, f[2], run, None))  # an item's ^. is f's record; $. the root
+        constant = outer((_EMPTY, f, f[2], f[3], None))  # an item's ^. is f's record; $. the root
         text = constant.__class__ is str
         found = 0
         for item in items:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sync.mapping.coerce import is_number, to_decimal
 from sync.mapping.paths import as_items
+from sync.rules.errors import BudgetExceeded
 
 MAX_TEXT = 10_000  # characters a ``+`` of texts may produce
 _FAST_NUMBERS = (int, float)
@@ -269,3 +270,16 @@ def json_value(value: Any) -> Any:
     if isinstance(value, str) and len(value) > 200:
         return value[:200] + "..."
     return value
+
+
+def charged_items(listed: Any, f: Any, cost: int) -> list[Any] | None:
+    """The items of ``listed`` (None when it is not a list), charged to the run's step budget at ``cost``
+    steps each: every aggregate pays for what it reads before it reads it."""
+    items = as_items(listed)
+    if items is None:
+        return None
+    run = f[3]
+    run.steps -= len(items) * cost
+    if run.steps < 0:
+        raise BudgetExceeded("the rule read more than its step budget allows")
+    return items
