@@ -28,6 +28,14 @@ from sync.models import (
 from sync.services.mapping_seed import mapping_seed_defaults
 from sync.services.mappings import version_approve, version_create_draft, version_submit
 from sync.services.rules import rule_version_approve, rule_version_submit, rules_shipped_install
+from tests.sync.conftest import (  # noqa: F401  (the integration test's simulators and connections)
+    netsuite_sim,
+    salesforce_sim,
+    seeded_connections,
+    seeded_simulators,
+    simulator_dir,
+)
+from tests.sync.pipeline.conftest import sf  # noqa: F401
 
 FLOW = "opportunity_to_netsuite"
 OPPORTUNITY = "0065S0000000001QAA"
