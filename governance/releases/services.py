@@ -27,6 +27,7 @@ from governance.releases.models import (
     SignoffRole,
 )
 from governance.releases.permissions import can_edit_releases, can_publish_releases, can_sign
+from sync.mapping import MappingValidationError
 from sync.models import MappingVersion, RuleStatus, RuleVersion, VersionStatus
 from sync.services.mappings import flow_release_unpublish, version_release_publish
 from sync.services.rules import rule_release_unpublish, rule_version_release_publish
@@ -240,11 +241,18 @@ def _published_rule(rule_id: int) -> RuleVersion | None:
     return RuleVersion.objects.filter(rule_id=rule_id, status=RuleStatus.PUBLISHED).first()
 
 
+def _mapping_publish(version: MappingVersion, *, user: User, reason: str) -> None:
+    try:
+        version_release_publish(version=version, user=user, reason=reason)
+    except MappingValidationError as error:  # a lookup table it names changed since it was approved
+        raise ValidationError(f"{version} no longer compiles ({error}): nothing was changed.") from error
+
+
 def _publish_item(item: ReleaseItem, *, user: User, reason: str) -> None:
     """Record what ``item`` replaces in production, then publish its version."""
     if item.mapping_version is not None:
         item.replaced_mapping_version = _published_mapping(item.mapping_version.flow_id)
-        version_release_publish(version=item.mapping_version, user=user, reason=reason)
+        _mapping_publish(item.mapping_version, user=user, reason=reason)
     elif item.rule_version is not None:
         item.replaced_rule_version = _published_rule(item.rule_version.rule_id)
         rule_version_release_publish(version=item.rule_version, user=user, reason=reason)
@@ -310,7 +318,7 @@ def _restore_item(item: ReleaseItem, *, user: User, reason: str) -> None:
                 "release): roll that back by hand first."
             )
         if item.replaced_mapping_version is not None:
-            version_release_publish(version=item.replaced_mapping_version, user=user, reason=reason)
+            _mapping_publish(item.replaced_mapping_version, user=user, reason=reason)
         else:
             flow_release_unpublish(flow=item.mapping_version.flow, user=user, reason=reason)
     elif item.rule_version is not None:

@@ -10,6 +10,7 @@ and their mismatch count. It passes with no failed record and no mismatch, and t
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Sequence
@@ -47,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 TASK = "governance.releases.tasks.release_test_run_task"
 MAX_RECORDS = 50
+# A run still queued or running after this was lost with its worker: it fails and no longer blocks.
+RUN_TIMEOUT = dt.timedelta(hours=1)
 SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 # The checks that speak of one opportunity's records: its sales order and its customer.
 RECONCILED_CHECKS = ("opportunities", "accounts")
@@ -124,9 +127,14 @@ def release_test_run_start(
                 f"{release} is {release.get_status_display().lower()}: test runs are for draft or tested "
                 "releases (change its items to start over)."
             )
-        if release.test_runs.filter(
-            status__in=[ReleaseTestStatus.QUEUED, ReleaseTestStatus.RUNNING]
-        ).exists():
+        active = release.test_runs.filter(status__in=[ReleaseTestStatus.QUEUED, ReleaseTestStatus.RUNNING])
+        active.filter(created_at__lt=timezone.now() - RUN_TIMEOUT).update(
+            status=ReleaseTestStatus.FAILED,
+            passed=False,
+            error=f"Abandoned: not finished within {RUN_TIMEOUT} (its worker stopped)",
+            finished_at=timezone.now(),
+        )
+        if active.exists():
             raise ValidationError("A test run of this release is already under way.")
         run = ReleaseTestRun(
             release=release,

@@ -307,3 +307,33 @@ def test_rollback_restores_exactly_the_previous_release_in_one_step(
     assert not RuleVersion.objects.filter(rule__key="amount_matches_quote", status="published").exists()
     with pytest.raises(ValidationError, match="only the live release is rolled back"):
         release_rollback(release=second, user=finance, reason="again")
+
+
+def test_a_test_run_lost_with_its_worker_does_not_block_the_next(
+    release: Release, revops: User, sandbox_pair: Pair, fake_run: dict[str, Any]
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from governance.releases.models import ReleaseTestRun
+
+    lost = release_test_run_start(
+        release=release,
+        user=revops,
+        salesforce=sandbox_pair[0],
+        netsuite=sandbox_pair[1],
+        opportunity_ids=[OPPORTUNITY],
+    )
+    with pytest.raises(ValidationError, match="already under way"):
+        release_test_run_start(
+            release=release,
+            user=revops,
+            salesforce=sandbox_pair[0],
+            netsuite=sandbox_pair[1],
+            opportunity_ids=[OPPORTUNITY],
+        )
+    ReleaseTestRun.objects.filter(pk=lost.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
+    assert run_test(release, revops, sandbox_pair).passed
+    lost.refresh_from_db()
+    assert lost.status == ReleaseTestStatus.FAILED and lost.error.startswith("Abandoned")
