@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, QuerySet
 
-from governance.releases.models import Release, ReleaseItem, ReleaseSignoff, ReleaseTestRun
-from governance.releases.services import release_evidence
+from governance.releases.models import Release, ReleaseItem, ReleaseSignoff, ReleaseTestRun, ReleaseTestStatus
 from governance.roles import VIEW_CONSOLE
 from sync.models import (
     Connection,
@@ -19,6 +19,7 @@ from sync.models import (
     RuleVersion,
     VersionStatus,
 )
+from sync.pipeline.sources import ChosenVersions
 
 AnyUser = User | AnonymousUser
 
@@ -31,6 +32,52 @@ def releases_visible(*, user: AnyUser) -> QuerySet[Release]:
 
 def release_get(*, user: AnyUser, release_id: int) -> Release | None:
     return releases_visible(user=user).filter(pk=release_id).first()
+
+
+def items_fingerprint(items: Iterable[ReleaseItem]) -> str:
+    """The item versions as one comparable string ("flow:key=m12,rule:key=r3")."""
+    return ",".join(
+        sorted(
+            f"{item.target}="
+            + (f"m{item.mapping_version_id}" if item.mapping_version_id else f"r{item.rule_version_id}")
+            for item in items
+        )
+    )
+
+
+def release_evidence(release: Release) -> ReleaseTestRun | None:
+    """The latest finished test run of ``release`` if it passed with the release's current items."""
+    latest = release.test_runs.exclude(
+        status__in=[ReleaseTestStatus.QUEUED, ReleaseTestStatus.RUNNING]
+    ).first()
+    if latest is None or not latest.passed:
+        return None
+    if latest.items_fingerprint != items_fingerprint(release.items.all()):
+        return None
+    return latest
+
+
+def release_configuration(release: Release) -> tuple[ChosenVersions, dict[str, dict[str, int]]]:
+    """What production would run once ``release`` is published: the published versions, with the
+    release's items in place of their flow's or rule's. Returned for the pipeline and as plain ids."""
+    mappings: dict[str, MappingVersion] = {
+        v.flow.key: v
+        for v in MappingVersion.objects.select_related("flow").filter(status=VersionStatus.PUBLISHED)
+    }
+    rules: dict[str, RuleVersion] = {
+        v.rule.key: v for v in RuleVersion.objects.select_related("rule").filter(status=RuleStatus.PUBLISHED)
+    }
+    for item in release.items.select_related("mapping_version__flow", "rule_version__rule"):
+        if item.mapping_version is not None:
+            mappings[item.mapping_version.flow.key] = item.mapping_version
+        elif item.rule_version is not None:
+            rules[item.rule_version.rule.key] = item.rule_version
+    chosen = ChosenVersions(mappings=mappings, rules=[rules[key] for key in sorted(rules)])
+    plain = {
+        "mappings": {key: v.pk for key, v in sorted(mappings.items())},
+        "rules": {key: v.pk for key, v in sorted(rules.items())},
+    }
+    return chosen, plain
 
 
 @dataclass(frozen=True)

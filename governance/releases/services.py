@@ -22,11 +22,10 @@ from governance.releases.models import (
     ReleaseItem,
     ReleaseSignoff,
     ReleaseStatus,
-    ReleaseTestRun,
-    ReleaseTestStatus,
     SignoffRole,
 )
 from governance.releases.permissions import can_edit_releases, can_publish_releases, can_sign
+from governance.releases.selectors import items_fingerprint, release_configuration, release_evidence
 from sync.mapping import MappingValidationError
 from sync.models import MappingVersion, RuleStatus, RuleVersion, VersionStatus
 from sync.services.mappings import flow_release_unpublish, version_release_publish
@@ -92,17 +91,6 @@ def _items(
             rule_version=version if isinstance(version, RuleVersion) else None,
         )
     return list(items.values())
-
-
-def items_fingerprint(items: Iterable[ReleaseItem]) -> str:
-    """The item versions as one comparable string ("flow:key=m12,rule:key=r3")."""
-    return ",".join(
-        sorted(
-            f"{item.target}="
-            + (f"m{item.mapping_version_id}" if item.mapping_version_id else f"r{item.rule_version_id}")
-            for item in items
-        )
-    )
 
 
 def release_create(
@@ -181,18 +169,6 @@ def signoffs_invalidate(*, release: Release, reason: str) -> int:
 # -- evidence and sign-off -----------------------------------------------------------------------------
 
 
-def release_evidence(release: Release) -> ReleaseTestRun | None:
-    """The latest finished test run of ``release`` if it passed with the release's current items."""
-    latest = release.test_runs.exclude(
-        status__in=[ReleaseTestStatus.QUEUED, ReleaseTestStatus.RUNNING]
-    ).first()
-    if latest is None or not latest.passed:
-        return None
-    if latest.items_fingerprint != items_fingerprint(release.items.all()):
-        return None
-    return latest
-
-
 def release_sign(*, release: Release, user: User, role: str, note: str = "") -> ReleaseSignoff:
     """Sign off the release's passing test evidence as RevOps or Finance.
 
@@ -266,8 +242,6 @@ def release_publish(*, release: Release, user: User, reason: str = "") -> Releas
     have signed that run, and production still runs what the test ran beside the items. The live
     release before it becomes superseded and is recorded as this one's ``previous_release``.
     """
-    from governance.releases.testing import release_configuration
-
     if not can_publish_releases(user):
         raise PermissionDenied("Publishing a release needs approve_releases (Finance).")
     label = f"release {release.name}" + (f": {reason}" if reason else "")

@@ -24,7 +24,8 @@ from django_q.tasks import async_task
 
 from governance.releases.models import Release, ReleaseStatus, ReleaseTestRun, ReleaseTestStatus
 from governance.releases.permissions import can_edit_releases
-from governance.releases.services import items_fingerprint, signoffs_invalidate, status_move
+from governance.releases.selectors import items_fingerprint, release_configuration
+from governance.releases.services import signoffs_invalidate, status_move
 from reconciliation.models import ReconciliationRun, RunStatus, RunTrigger
 from reconciliation.reading import Sources
 from reconciliation.services import reconciliation_run
@@ -32,16 +33,11 @@ from sync.models import (
     Connection,
     ConnectionEnvironment,
     ConnectionKind,
-    MappingVersion,
     RecordStatus,
-    RuleStatus,
-    RuleVersion,
     SyncFailure,
     SyncJob,
-    VersionStatus,
 )
 from sync.pipeline.runner import run_batch
-from sync.pipeline.sources import ChosenVersions
 from sync.services.connections import netsuite_connector, salesforce_connector
 
 logger = logging.getLogger(__name__)
@@ -53,29 +49,6 @@ RUN_TIMEOUT = dt.timedelta(hours=1)
 SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 # The checks that speak of one opportunity's records: its sales order and its customer.
 RECONCILED_CHECKS = ("opportunities", "accounts")
-
-
-def release_configuration(release: Release) -> tuple[ChosenVersions, dict[str, dict[str, int]]]:
-    """What production would run once ``release`` is published: the published versions, with the
-    release's items in place of their flow's or rule's. Returned for the pipeline and as plain ids."""
-    mappings: dict[str, MappingVersion] = {
-        v.flow.key: v
-        for v in MappingVersion.objects.select_related("flow").filter(status=VersionStatus.PUBLISHED)
-    }
-    rules: dict[str, RuleVersion] = {
-        v.rule.key: v for v in RuleVersion.objects.select_related("rule").filter(status=RuleStatus.PUBLISHED)
-    }
-    for item in release.items.select_related("mapping_version__flow", "rule_version__rule"):
-        if item.mapping_version is not None:
-            mappings[item.mapping_version.flow.key] = item.mapping_version
-        elif item.rule_version is not None:
-            rules[item.rule_version.rule.key] = item.rule_version
-    chosen = ChosenVersions(mappings=mappings, rules=[rules[key] for key in sorted(rules)])
-    plain = {
-        "mappings": {key: v.pk for key, v in sorted(mappings.items())},
-        "rules": {key: v.pk for key, v in sorted(rules.items())},
-    }
-    return chosen, plain
 
 
 def opportunity_ids_parse(text: str) -> list[str]:

@@ -9,12 +9,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from governance.releases.models import Release, ReleaseTestRun
+from governance.releases.selectors import release_configuration
 from governance.releases.services import release_create
-from governance.releases.testing import (
-    release_configuration,
-    release_test_run_execute,
-    release_test_run_start,
-)
+from governance.releases.testing import release_test_run_execute, release_test_run_start
 from sync.models import (
     Connection,
     ConnectionAuth,
