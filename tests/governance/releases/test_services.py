@@ -337,3 +337,47 @@ def test_a_test_run_lost_with_its_worker_does_not_block_the_next(
     assert run_test(release, revops, sandbox_pair).passed
     lost.refresh_from_db()
     assert lost.status == ReleaseTestStatus.FAILED and lost.error.startswith("Abandoned")
+
+
+def test_a_failure_mid_rollback_leaves_the_release_live(
+    release: Release,
+    revops: User,
+    finance: User,
+    sandbox_pair: Pair,
+    fake_run: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release_publish(release=signed_off(release, revops, finance, sandbox_pair), user=finance)
+    live = published_ids()
+    real = services._restore_item
+    calls: list[str] = []
+
+    def second_fails(item: Any, **kwargs: Any) -> None:
+        calls.append(item.target)
+        if len(calls) == 2:
+            raise RuntimeError("database went away")
+        real(item, **kwargs)
+
+    monkeypatch.setattr(services, "_restore_item", second_fails)
+    with pytest.raises(RuntimeError):
+        release_rollback(release=release, user=finance, reason="wrong totals")
+    assert len(calls) == 2 and published_ids() == live
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.LIVE and release.rolled_back_at is None
+
+
+def test_publishing_audits_the_release_and_each_version_with_the_reason(
+    release: Release, revops: User, finance: User, sandbox_pair: Pair, fake_run: dict[str, Any]
+) -> None:
+    release_publish(
+        release=signed_off(release, revops, finance, sandbox_pair), user=finance, reason="month end"
+    )
+    item = release.items.get(target=f"flow:{FLOW}")
+    entries = AuditEntry.objects.filter(
+        content_type__model="mappingversion", object_pk=str(item.mapping_version_id)
+    ).order_by("id")
+    last = entries.last()
+    assert last is not None and last.actor == finance
+    assert last.additional_data["event"] == "release_publish"
+    assert last.additional_data["reason"] == f"release {release.name}: month end"
+    assert events(release) == ["release_tested", "release_signed_off", "release_publish"]
