@@ -99,3 +99,22 @@ def register_audited_models() -> None:
     # explicit entry each, with the reason; auditlog records the edits of a draft.
     auditlog.register(Rule)
     auditlog.register(RuleVersion, exclude_fields=["updated_at"])
+
+    from governance.releases.models import Release, ReleaseItem, ReleaseSignoff, ReleaseTestRun
+
+    # Releases: transitions (tested, signed, published, rolled back) are one explicit entry each from
+    # governance.releases.services; the registrations record creation, item changes and sign-offs.
+    auditlog.register(Release)
+    auditlog.register(ReleaseItem)
+    auditlog.register(ReleaseSignoff)
+    # Who asked for a test run, against which connections and records; its results come from the worker.
+    auditlog.register(
+        ReleaseTestRun,
+        include_fields=[
+            "release",
+            "requested_by",
+            "salesforce_connection",
+            "netsuite_connection",
+            "opportunity_ids",
+        ],
+    )

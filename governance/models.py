@@ -123,3 +123,15 @@ class Capability(models.Model):
 
     def __str__(self) -> str:
         return "capability"
+
+
+# Releases live in their own module; imported here so Django finds the models of the governance app.
+from governance.releases.models import (  # noqa: E402, F401
+    Release,
+    ReleaseItem,
+    ReleaseSignoff,
+    ReleaseStatus,
+    ReleaseTestRun,
+    ReleaseTestStatus,
+    SignoffRole,
+)

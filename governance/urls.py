@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from governance import views
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("audit/chain/", views.audit_chain, name="audit-chain"),
     path("users/<int:user_id>/roles/", views.user_roles_update, name="user-roles"),
     path("users/<int:user_id>/active/", views.user_active_update, name="user-active"),
+    path("releases/", include("governance.releases.urls")),
 ]

@@ -22,6 +22,8 @@ class RunTrigger(models.TextChoices):
     SCHEDULE = "schedule", "Schedule"
     CONSOLE = "console", "Console"
     COMMAND = "command", "Command"
+    # A release's test run (governance.releases): the sandbox pair, only the records the test synced.
+    RELEASE_TEST = "release_test", "Release test"
 
 
 PHASE_PERCENT = {
@@ -51,6 +53,9 @@ class ReconciliationRun(models.Model):
     # Comparison.as_dict(): records per side, matched, counts per class, counts per field.
     counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # Keys the run compared (a release test's records); empty: every record of both systems. A scoped run
+    # is evidence only: it opens no exceptions and stays out of the check's history and trend.
+    scope = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -61,6 +66,10 @@ class ReconciliationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.check_name} run #{self.pk} ({self.status})"
+
+    @property
+    def is_scoped(self) -> bool:
+        return bool(self.scope)
 
     @property
     def is_active(self) -> bool:

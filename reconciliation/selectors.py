@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from reconciliation.charts import Trend, trend
 from reconciliation.checks import CHECKS, Check
-from reconciliation.models import Mismatch, ReconciliationRun, RunStatus, Tolerance
+from reconciliation.models import Mismatch, ReconciliationRun, RunStatus, RunTrigger, Tolerance
 from reconciliation.services import check_fields
 
 TREND_RUNS = 30
@@ -27,7 +27,12 @@ def check_overviews() -> list[CheckOverview]:
     overviews = []
     configured = set(Tolerance.objects.values_list("check_name", "field"))
     for check in CHECKS.values():
-        runs = ReconciliationRun.objects.filter(check_name=check.name).select_related("triggered_by")
+        # A release's sandbox test runs are evidence of that release, not this check's history.
+        runs = (
+            ReconciliationRun.objects.filter(check_name=check.name)
+            .exclude(trigger=RunTrigger.RELEASE_TEST)
+            .select_related("triggered_by")
+        )
         recent = list(runs[:5])
         succeeded = list(runs.filter(status=RunStatus.SUCCEEDED)[:TREND_RUNS])[::-1]
         tolerances = [

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sync.mapping import ObjectPayload
-from sync.rules.ruleset import Evaluation
+from sync.rules.ruleset import Evaluation, RuleSet
 from sync.services.rules import rules_evaluate
 
 
@@ -66,3 +66,20 @@ class Gates:
 
     pre_sale: Callable[[dict[str, Any]], GateOutcome] = field(default=pre_sale_gate)
     post_sale: Callable[[ObjectPayload], GateOutcome] = field(default=post_sale_check)
+
+
+def gates_for(ruleset: RuleSet) -> Gates:
+    """Gates that evaluate ``ruleset`` rather than the published rules (a release's test run)."""
+
+    def pre_sale(graph: dict[str, Any]) -> GateOutcome:
+        return _outcome(
+            rules_evaluate(placement="pre_sale", subject="opportunity", record=graph, ruleset=ruleset)
+        )
+
+    def post_sale(payload: ObjectPayload) -> GateOutcome:
+        record = {**payload.body, "recordType": payload.target_type}
+        return _outcome(
+            rules_evaluate(placement="post_sale", subject="netsuite_payload", record=record, ruleset=ruleset)
+        )
+
+    return Gates(pre_sale=pre_sale, post_sale=post_sale)

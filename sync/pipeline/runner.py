@@ -36,12 +36,13 @@ from sync.models import (
 )
 from sync.pipeline import sources
 from sync.pipeline.exceptions import record_outcome_report
-from sync.pipeline.gates import Gates
+from sync.pipeline.gates import Gates, gates_for
 from sync.pipeline.masking import mask_secrets
 from sync.pipeline.writeback import write_back
 from sync.pipeline.writer import BatchWriter, Known, OpportunityOutcome, RetrySettings
 from sync.services.connections import netsuite_connector, salesforce_connector
 from sync.services.inbox import inbox_claim, inbox_complete
+from sync.services.rules import rules_ruleset
 
 FLOW = "opportunity_to_netsuite"
 logger = logging.getLogger(__name__)
@@ -104,9 +105,16 @@ def run_batch(
     trigger: str = "",
     gates: Gates | None = None,
     retry: RetrySettings | None = None,
+    versions: sources.ChosenVersions | None = None,
 ) -> SyncJob:
-    """Sync ``opportunity_ids`` (read fresh from Salesforce) to NetSuite as one job."""
-    version_id, mapping = sources.live_mapping(FLOW)
+    """Sync ``opportunity_ids`` (read fresh from Salesforce) to NetSuite as one job.
+
+    ``versions`` runs chosen mapping and rule versions instead of the published ones (a release's test
+    run in a sandbox); the job and its records record the mapping version that ran, as always.
+    """
+    version_id, mapping = sources.run_mapping(FLOW, versions)
+    if gates is None and versions is not None and versions.rules is not None:
+        gates = gates_for(rules_ruleset(versions.rules))
     ids = list(dict.fromkeys(opportunity_ids))
     job = SyncJob.objects.create(
         flow=FLOW,

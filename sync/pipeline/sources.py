@@ -3,18 +3,39 @@
 The mapping is the flow's published version (its id is recorded on every job and record); until a
 flow has one, the shipped default runs and the id recorded is None. Lookup tables are the database's
 (RevOps edit them in the console), falling back to the shipped tables while none is stored.
+
+A run may be given :class:`ChosenVersions` instead: explicit mapping and rule versions, whatever is
+published. A release's test run (:mod:`governance.releases`) uses this to sync sandbox records with the
+configuration the release would publish, before it is published.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.mapping import CachedDynamicLookup, CompiledMapping, StaticLookups
 from sync.mapping.defaults import compile_default, load_default_lookups
 from sync.mapping_selectors import NoPublishedMapping, published_mapping
 from sync.services.mapping_lookups import item_ids_by_sku, static_tables
+from sync.services.mapping_specs import spec_compile, version_spec
+
+if TYPE_CHECKING:
+    from sync.models import MappingVersion, RuleVersion
+
+
+@dataclass(frozen=True)
+class ChosenVersions:
+    """The versions a run uses in place of the published ones.
+
+    ``mappings``: flow key -> the version to run (a flow not named runs its published version);
+    ``rules``: the complete set of rule versions the gates evaluate (None: the published rules).
+    """
+
+    mappings: Mapping[str, MappingVersion] = field(default_factory=dict)
+    rules: Sequence[RuleVersion] | None = None
 
 
 def live_mapping(flow_key: str) -> tuple[int | None, CompiledMapping]:
@@ -24,6 +45,15 @@ def live_mapping(flow_key: str) -> tuple[int | None, CompiledMapping]:
     except NoPublishedMapping:
         return None, compile_default(flow_key)
     return version.pk, compiled
+
+
+def run_mapping(flow_key: str, chosen: ChosenVersions | None = None) -> tuple[int | None, CompiledMapping]:
+    """The chosen version of ``flow_key`` compiled, or the live mapping when none was chosen."""
+    version = chosen.mappings.get(flow_key) if chosen is not None else None
+    if version is None:
+        return live_mapping(flow_key)
+    # Not cached: only published versions are (their rows never change), and test runs are rare.
+    return version.pk, spec_compile(version_spec(version))
 
 
 def live_lookups(netsuite: NetSuiteConnector) -> tuple[StaticLookups, dict[str, CachedDynamicLookup]]:

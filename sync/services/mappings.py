@@ -263,3 +263,57 @@ def version_rollback(*, to: MappingVersion, user: Any, reason: str) -> MappingVe
             fields={"published_by": _actor(user), "published_at": timezone.now()},
         )
     return version
+
+
+# -- releases (governance.releases): the release's sign-offs stand in for approve_mappings --------------
+
+
+def version_release_publish(*, version: MappingVersion, user: Any, reason: str) -> MappingVersion:
+    """Publish ``version`` as one item of a release, exactly as it is (same id, same rows).
+
+    An approved version is published; a version published before (now superseded) is published again,
+    which is how a release rollback restores the previous one; a published version is left alone. The
+    caller (``governance.releases.services``) checks ``approve_releases`` and holds the transaction.
+    """
+    with transaction.atomic():
+        version = MappingVersion.objects.select_for_update().select_related("flow").get(pk=version.pk)
+        if version.status == VersionStatus.PUBLISHED:
+            return version
+        if version.status not in (VersionStatus.APPROVED, VersionStatus.SUPERSEDED):
+            raise ValidationError(f"{version} is {version.status}; only an approved version can be released")
+        spec_compile(version_spec(version))
+        _supersede(version, user=user, reason=reason)
+        republished = version.status == VersionStatus.SUPERSEDED
+        return _transition(
+            version,
+            user=user,
+            event="release_republish" if republished else "release_publish",
+            status=VersionStatus.PUBLISHED,
+            reason=reason,
+            fields={"published_by": _actor(user), "published_at": timezone.now()},
+        )
+
+
+def flow_release_unpublish(*, flow: Flow, user: Any, reason: str) -> MappingVersion | None:
+    """Supersede ``flow``'s published version, leaving none (a rollback to before its first release):
+    the pipeline then runs the shipped default again. Returns the version taken down, if any."""
+    from sync.mapping_selectors import published_mapping_forget
+
+    with transaction.atomic():
+        current = (
+            MappingVersion.objects.select_for_update()
+            .filter(flow=flow, status=VersionStatus.PUBLISHED)
+            .first()
+        )
+        if current is None:
+            return None
+        _transition(
+            current,
+            user=user,
+            event="release_unpublish",
+            status=VersionStatus.SUPERSEDED,
+            reason=reason,
+            fields={},
+        )
+        transaction.on_commit(lambda: published_mapping_forget(flow.key))
+    return current

@@ -10,7 +10,7 @@ edits of a draft.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from auditlog.context import disable_auditlog
@@ -239,6 +239,43 @@ def rule_version_publish(*, version: RuleVersion, user: Any, reason: str = "") -
     )
 
 
+def rule_version_release_publish(*, version: RuleVersion, user: Any, reason: str) -> RuleVersion:
+    """Publish ``version`` as one item of a release, exactly as it is (same id, same text).
+
+    An approved version is published; a version published before (now retired) is published again,
+    which is how a release rollback restores the previous one; a published version is left alone. The
+    caller (``governance.releases.services``) checks ``approve_releases`` and holds the transaction.
+    """
+    status = RuleVersion.objects.filter(pk=version.pk).values_list("status", flat=True).get()
+    if status == RuleStatus.PUBLISHED:
+        return version
+    return _transition(
+        version=version,
+        user=user,
+        reason=reason,
+        event="release_publish" if status == RuleStatus.APPROVED else "release_republish",
+        allowed_from=RuleStatus.APPROVED if status == RuleStatus.APPROVED else RuleStatus.RETIRED,
+        to=RuleStatus.PUBLISHED,
+        stamp="published",
+    )
+
+
+def rule_release_unpublish(*, rule: Rule, user: Any, reason: str) -> RuleVersion | None:
+    """Retire ``rule``'s published version, leaving none (a rollback to before its first release)."""
+    current = RuleVersion.objects.filter(rule=rule, status=RuleStatus.PUBLISHED).first()
+    if current is None:
+        return None
+    return _transition(
+        version=current,
+        user=user,
+        reason=reason,
+        event="release_unpublish",
+        allowed_from=RuleStatus.PUBLISHED,
+        to=RuleStatus.RETIRED,
+        stamp=None,
+    )
+
+
 def rules_shipped_install(*, user: Any) -> list[RuleVersion]:
     """Create the shipped rules (sync/rules/shipped.json) that do not exist yet, as drafts."""
     # Checked here, not only in rule_create: with every shipped rule installed, nothing would check it.
@@ -271,13 +308,16 @@ def rules_published_ruleset() -> RuleSet:
     key = tuple(version.pk for version in versions)
     ruleset = _PUBLISHED_CACHE.get(key)
     if ruleset is None:
-        tables = shipped_tables()
-        ruleset = RuleSet(
-            [compile_rule(version_spec(v), tables=set(tables)) for v in versions], tables=tables
-        )
+        ruleset = rules_ruleset(versions)
         _PUBLISHED_CACHE.clear()
         _PUBLISHED_CACHE[key] = ruleset
     return ruleset
+
+
+def rules_ruleset(versions: Sequence[RuleVersion]) -> RuleSet:
+    """``versions`` compiled into one rule set (the published ones, or a release's chosen ones)."""
+    tables = shipped_tables()
+    return RuleSet([compile_rule(version_spec(v), tables=set(tables)) for v in versions], tables=tables)
 
 
 def rules_evaluate(

@@ -23,6 +23,8 @@ from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from governance.releases.models import Release
+from governance.releases.services import release_create
 from reconciliation.models import ReconciliationRun, RunStatus
 from sync.models import (
     Backfill,
@@ -67,6 +69,8 @@ EXCEPTION_ACTORS = frozenset({"revops", "finance"})
 EXCEPTION_APPROVERS = frozenset({"finance"})  # sync.permissions.can_approve (approve_exceptions)
 RERUNNERS = frozenset({"revops", "admin"})  # sync.services.jobs.can_rerun
 RECONCILERS = frozenset({"revops", "finance", "admin"})  # reconciliation.permissions.can_run_reconciliation
+RELEASE_SIGNERS = frozenset({"revops", "finance"})  # governance.releases.permissions.can_sign
+RELEASE_PUBLISHERS = frozenset({"finance"})  # approve_releases
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,16 @@ ACCESS: dict[str, Rule] = {
     "governance:audit": GET(AUDITORS),
     "governance:audit-export": GET(AUDITORS),
     "governance:audit-chain": GET(AUDITORS),
+    # Releases (governance/releases/permissions.py): every role reads; RevOps (edit_mappings) makes and
+    # tests them; RevOps and Finance sign; Finance (approve_releases) publishes and rolls back.
+    "governance:releases": GET(ROLES),
+    "governance:release": GET(ROLES),
+    "governance:release-create": Rule(get=EDITORS, post=EDITORS),
+    "governance:release-items": Rule(get=EDITORS, post=EDITORS),
+    "governance:release-test": POST(EDITORS),
+    "governance:release-sign": POST(RELEASE_SIGNERS),
+    "governance:release-publish": POST(RELEASE_PUBLISHERS),
+    "governance:release-rollback": POST(RELEASE_PUBLISHERS),
     # Connections (sync/views.py, manage_connections): every role reads, admins change.
     "sync:index": GET(ROLES),
     "sync:connections": GET(ROLES),
@@ -209,6 +223,7 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "token": lambda: WRONG_TOKEN,
     "check": lambda: "accounts",
     "run_id": lambda: ReconciliationRun.objects.get().pk,
+    "release_id": lambda: Release.objects.get().pk,
 }
 
 # URL name -> the query string its GET needs to show something (the diff compares two versions).
@@ -260,6 +275,11 @@ def world(revops: User, finance: User, admin: User, monkeypatch: pytest.MonkeyPa
     SyncRecord.objects.create(job=job, opportunity_id=OPPORTUNITY, status="failed")
     Backfill.objects.create(salesforce_connection=sf, netsuite_connection=ns, since=dt.date(2026, 1, 1))
     ReconciliationRun.objects.create(check_name="accounts", status=RunStatus.SUCCEEDED, counts={})
+    release_create(
+        user=revops,
+        name="acl-release",
+        mapping_versions=[MappingVersion.objects.filter(status="published").order_by("pk")[0]],
+    )
     for kind in (ListenerKind.OUTBOUND_MESSAGE, ListenerKind.WEBHOOK):
         listener_create(
             name=f"acl-{kind}", salesforce_connection=sf, netsuite_connection=ns, kind=kind, user=admin

@@ -191,3 +191,33 @@ def test_the_task_runs_a_queued_run_and_ignores_a_second_delivery(monkeypatch: p
     run = ReconciliationRun.objects.create(check_name="fake")
     assert reconciliation_run_task(run.pk) == "fake: succeeded"
     assert reconciliation_run_task(run.pk) == "already claimed"
+
+
+def test_a_scoped_release_test_run_compares_only_its_keys_and_leaves_the_exceptions_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reconciliation.models import RunTrigger
+    from reconciliation.selectors import check_overviews
+
+    queue = ExceptionQueueDouble().install(monkeypatch)
+    sides = Sides(
+        salesforce=[("a", ("Acme", 1.0)), ("b", ("Bolt", 2.0)), ("x", ("Xeno", 3.0))],
+        netsuite=[("a", ("Acme", 1.0)), ("b", ("BOLT", 2.0))],
+    )
+    install_check(monkeypatch, sides)
+    production = run_fake()
+    assert sorted(call["dedup_key"] for call in queue.opened) == ["recon:fake:b:name", "recon:fake:x:"]
+    queue.opened.clear()
+
+    scoped = run_fake(scope=["b", "a"], trigger=RunTrigger.RELEASE_TEST)
+    assert scoped.status == RunStatus.SUCCEEDED and scoped.scope == ["a", "b"]
+    assert (scoped.counts["salesforce_records"], scoped.counts["matched"], scoped.mismatch_total) == (2, 1, 1)
+    assert list(Mismatch.objects.filter(run=scoped).values_list("key", "exception_ref")) == [("b", "")]
+    assert queue.opened == [] and queue.resolved == []  # x is out of scope: its exception stays open
+
+    # The next whole run resolves against the last whole run, not the scoped one; the overview skips it.
+    sides.salesforce = [("a", ("Acme", 1.0)), ("b", ("Bolt", 2.0))]
+    third = run_fake()
+    assert [call["dedup_key"] for call in queue.resolved] == ["recon:fake:x:"]
+    overview = next(o for o in check_overviews() if o.check.name == "fake")
+    assert [run.pk for run in overview.recent_runs] == [third.pk, production.pk]

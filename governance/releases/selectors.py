@@ -1,0 +1,143 @@
+"""Reads of releases. Every role reads releases (``view_console``); nobody else reads anything."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Count, QuerySet
+
+from governance.releases.models import Release, ReleaseItem, ReleaseSignoff, ReleaseTestRun, ReleaseTestStatus
+from governance.roles import VIEW_CONSOLE
+from sync.models import (
+    Connection,
+    ConnectionEnvironment,
+    ConnectionKind,
+    MappingVersion,
+    RuleStatus,
+    RuleVersion,
+    VersionStatus,
+)
+from sync.pipeline.sources import ChosenVersions
+
+AnyUser = User | AnonymousUser
+
+
+def releases_visible(*, user: AnyUser) -> QuerySet[Release]:
+    if not user.has_perm(VIEW_CONSOLE):
+        return Release.objects.none()
+    return Release.objects.select_related("created_by", "published_by").annotate(item_count=Count("items"))
+
+
+def release_get(*, user: AnyUser, release_id: int) -> Release | None:
+    return releases_visible(user=user).filter(pk=release_id).first()
+
+
+def items_fingerprint(items: Iterable[ReleaseItem]) -> str:
+    """The item versions as one comparable string ("flow:key=m12,rule:key=r3")."""
+    return ",".join(
+        sorted(
+            f"{item.target}="
+            + (f"m{item.mapping_version_id}" if item.mapping_version_id else f"r{item.rule_version_id}")
+            for item in items
+        )
+    )
+
+
+def release_evidence(release: Release) -> ReleaseTestRun | None:
+    """The latest finished test run of ``release`` if it passed with the release's current items."""
+    latest = release.test_runs.exclude(
+        status__in=[ReleaseTestStatus.QUEUED, ReleaseTestStatus.RUNNING]
+    ).first()
+    if latest is None or not latest.passed:
+        return None
+    if latest.items_fingerprint != items_fingerprint(release.items.all()):
+        return None
+    return latest
+
+
+def release_configuration(release: Release) -> tuple[ChosenVersions, dict[str, dict[str, int]]]:
+    """What production would run once ``release`` is published: the published versions, with the
+    release's items in place of their flow's or rule's. Returned for the pipeline and as plain ids."""
+    mappings: dict[str, MappingVersion] = {
+        v.flow.key: v
+        for v in MappingVersion.objects.select_related("flow").filter(status=VersionStatus.PUBLISHED)
+    }
+    rules: dict[str, RuleVersion] = {
+        v.rule.key: v for v in RuleVersion.objects.select_related("rule").filter(status=RuleStatus.PUBLISHED)
+    }
+    for item in release.items.select_related("mapping_version__flow", "rule_version__rule"):
+        if item.mapping_version is not None:
+            mappings[item.mapping_version.flow.key] = item.mapping_version
+        elif item.rule_version is not None:
+            rules[item.rule_version.rule.key] = item.rule_version
+    chosen = ChosenVersions(mappings=mappings, rules=[rules[key] for key in sorted(rules)])
+    plain = {
+        "mappings": {key: v.pk for key, v in sorted(mappings.items())},
+        "rules": {key: v.pk for key, v in sorted(rules.items())},
+    }
+    return chosen, plain
+
+
+@dataclass(frozen=True)
+class ReleaseDetail:
+    release: Release
+    items: list[ReleaseItem]
+    test_runs: list[ReleaseTestRun]
+    evidence: ReleaseTestRun | None
+    signoffs: list[ReleaseSignoff]
+
+    @property
+    def latest_run(self) -> ReleaseTestRun | None:
+        return self.test_runs[0] if self.test_runs else None
+
+    @property
+    def standing_signoffs(self) -> list[ReleaseSignoff]:
+        return [s for s in self.signoffs if s.is_valid]
+
+    @property
+    def signed_roles(self) -> set[str]:
+        return {s.role for s in self.standing_signoffs}
+
+
+def release_detail(release: Release) -> ReleaseDetail:
+    items = list(
+        release.items.select_related(
+            "mapping_version__flow",
+            "rule_version__rule",
+            "replaced_mapping_version",
+            "replaced_rule_version",
+        )
+    )
+    runs = list(
+        release.test_runs.select_related("requested_by", "salesforce_connection", "netsuite_connection")[:10]
+    )
+    signoffs = list(release.signoffs.select_related("user", "test_run"))
+    return ReleaseDetail(release, items, runs, release_evidence(release), signoffs)
+
+
+def releasable_mapping_versions() -> QuerySet[MappingVersion]:
+    """Mapping versions a release may carry: approved, or the published one."""
+    return (
+        MappingVersion.objects.filter(status__in=[VersionStatus.APPROVED, VersionStatus.PUBLISHED])
+        .select_related("flow", "approved_by")
+        .order_by("flow__key", "-number")
+    )
+
+
+def releasable_rule_versions() -> QuerySet[RuleVersion]:
+    return (
+        RuleVersion.objects.filter(status__in=[RuleStatus.APPROVED, RuleStatus.PUBLISHED])
+        .select_related("rule", "approved_by")
+        .order_by("rule__key", "-number")
+    )
+
+
+def sandbox_connections(kind: str) -> QuerySet[Connection]:
+    """Active sandbox connections of ``kind``: the only ones a release is tested against."""
+    return Connection.objects.filter(kind=kind, environment=ConnectionEnvironment.SANDBOX, is_active=True)
+
+
+SALESFORCE = ConnectionKind.SALESFORCE
+NETSUITE = ConnectionKind.NETSUITE

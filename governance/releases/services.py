@@ -1,0 +1,353 @@
+"""Writing releases: create, change items, sign off, publish, roll back. Each step checks who may take
+it and the state it starts from, and writes one audit entry (who, the event, the reason).
+
+Test runs are in :mod:`governance.releases.testing`; the life cycle is described in
+:mod:`governance.releases`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from auditlog.context import disable_auditlog
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from governance.models import AuditEntry
+from governance.releases.models import (
+    Release,
+    ReleaseItem,
+    ReleaseSignoff,
+    ReleaseStatus,
+    SignoffRole,
+)
+from governance.releases.permissions import can_edit_releases, can_publish_releases, can_sign
+from governance.releases.selectors import items_fingerprint, release_configuration, release_evidence
+from sync.mapping import MappingValidationError
+from sync.models import MappingVersion, RuleStatus, RuleVersion, VersionStatus
+from sync.services.mappings import flow_release_unpublish, version_release_publish
+from sync.services.rules import rule_release_unpublish, rule_version_release_publish
+
+RELEASABLE_MAPPING_STATUSES = (VersionStatus.APPROVED, VersionStatus.PUBLISHED)
+RELEASABLE_RULE_STATUSES = (RuleStatus.APPROVED, RuleStatus.PUBLISHED)
+
+
+def _audit(obj: models.Model, *, user: User | None, event: str, reason: str = "", **extra: Any) -> None:
+    AuditEntry.objects.log_create(
+        obj,
+        force_log=True,
+        action=AuditEntry.Action.UPDATE,
+        actor=user,
+        changes=extra.pop("changes", {}),
+        additional_data={"event": event, "reason": reason, **extra},
+    )
+
+
+def status_move(
+    release: Release, *, user: User | None, status: str, event: str, reason: str = "", **extra: Any
+) -> None:
+    """Move ``release`` to ``status`` with one explicit audit entry (the save itself is not logged twice);
+    the caller holds the transaction and the row lock."""
+    before = release.status
+    release.status = status
+    with disable_auditlog():
+        release.save()
+    _audit(release, user=user, event=event, reason=reason, changes={"status": [before, status]}, **extra)
+
+
+# -- items -------------------------------------------------------------------------------------------
+
+
+def _target(version: MappingVersion | RuleVersion) -> str:
+    if isinstance(version, MappingVersion):
+        return f"flow:{version.flow.key}"
+    return f"rule:{version.rule.key}"
+
+
+def _items(
+    mapping_versions: Iterable[MappingVersion], rule_versions: Iterable[RuleVersion]
+) -> list[ReleaseItem]:
+    """Unsaved items for the chosen versions; refuses a version not yet approved or two of one target."""
+    items: dict[str, ReleaseItem] = {}
+    chosen: list[MappingVersion | RuleVersion] = [*mapping_versions, *rule_versions]
+    if not chosen:
+        raise ValidationError("Choose at least one mapping or rule version.")
+    for version in chosen:
+        mapping = isinstance(version, MappingVersion)
+        allowed = RELEASABLE_MAPPING_STATUSES if mapping else RELEASABLE_RULE_STATUSES
+        if version.status not in allowed:
+            raise ValidationError(
+                f"{version} is {version.status}: only approved or published versions go in."
+            )
+        target = _target(version)
+        if target in items:
+            raise ValidationError(f"Two versions of {target}: a release carries one version of each.")
+        items[target] = ReleaseItem(
+            target=target,
+            mapping_version=version if isinstance(version, MappingVersion) else None,
+            rule_version=version if isinstance(version, RuleVersion) else None,
+        )
+    return list(items.values())
+
+
+def release_create(
+    *,
+    user: User,
+    name: str,
+    notes: str = "",
+    mapping_versions: Sequence[MappingVersion] = (),
+    rule_versions: Sequence[RuleVersion] = (),
+) -> Release:
+    """A draft release of the chosen versions (each approved or published, one per flow or rule)."""
+    if not can_edit_releases(user):
+        raise PermissionDenied("Releases are put together by RevOps (edit_mappings).")
+    items = _items(mapping_versions, rule_versions)
+    with transaction.atomic():
+        release = Release(name=name.strip(), notes=notes, created_by=user)
+        release.full_clean()
+        release.save()
+        for item in items:
+            item.release = release
+            item.full_clean()
+            item.save()
+    return release
+
+
+def release_items_set(
+    *,
+    release: Release,
+    user: User,
+    mapping_versions: Sequence[MappingVersion] = (),
+    rule_versions: Sequence[RuleVersion] = (),
+) -> Release:
+    """Change which versions the release carries. Any change voids its test evidence and sign-offs: the
+    release goes back to draft and must be tested and signed again."""
+    if not can_edit_releases(user):
+        raise PermissionDenied("Releases are put together by RevOps (edit_mappings).")
+    wanted = _items(mapping_versions, rule_versions)
+    with transaction.atomic():
+        release = Release.objects.select_for_update().get(pk=release.pk)
+        if not release.is_open:
+            raise ValidationError(
+                f"{release} is {release.get_status_display().lower()}: its items are final."
+            )
+        current = list(release.items.all())
+        if items_fingerprint(current) == items_fingerprint(wanted):
+            return release
+        for item in current:
+            item.delete()
+        for item in wanted:
+            item.release = release
+            item.full_clean()
+            item.save()
+        signoffs_invalidate(release=release, reason="the release's items changed after its test run")
+        if release.status != ReleaseStatus.DRAFT:
+            status_move(
+                release,
+                user=user,
+                status=ReleaseStatus.DRAFT,
+                event="release_items_changed",
+                reason="items changed: test and sign again",
+            )
+    return release
+
+
+def signoffs_invalidate(*, release: Release, reason: str) -> int:
+    """Void the standing sign-offs of ``release`` (each save audited by auditlog)."""
+    count = 0
+    for signoff in release.signoffs.filter(invalidated_at__isnull=True):
+        signoff.invalidated_at = timezone.now()
+        signoff.invalidated_reason = reason[:300]
+        signoff.save(update_fields=["invalidated_at", "invalidated_reason"])
+        count += 1
+    return count
+
+
+# -- evidence and sign-off -----------------------------------------------------------------------------
+
+
+def release_sign(*, release: Release, user: User, role: str, note: str = "") -> ReleaseSignoff:
+    """Sign off the release's passing test evidence as RevOps or Finance.
+
+    RevOps needs ``edit_mappings``, Finance ``approve_releases``; the two sign-offs are two different
+    people, and the Finance sign-off is never the release creator's. With both, the release is signed off.
+    """
+    if role not in SignoffRole.values:
+        raise ValidationError("Sign as RevOps or as Finance.")
+    if not can_sign(user, role):
+        needed = "edit_mappings" if role == SignoffRole.REVOPS else "approve_releases"
+        raise PermissionDenied(f"Signing as {SignoffRole(role).label} needs {needed}.")
+    with transaction.atomic():
+        release = Release.objects.select_for_update().get(pk=release.pk)
+        if release.status != ReleaseStatus.TESTED:
+            raise ValidationError(
+                f"{release} is {release.get_status_display().lower()}: only a tested release is signed off."
+            )
+        evidence = release_evidence(release)
+        if evidence is None:
+            raise ValidationError("There is no passing test run of the release's current items to sign.")
+        if role == SignoffRole.FINANCE and user.pk == release.created_by_id:
+            raise PermissionDenied("You made this release: Finance's sign-off must come from someone else.")
+        standing = {s.role: s for s in release.signoffs.filter(invalidated_at__isnull=True)}
+        if role in standing:
+            raise ValidationError(f"{SignoffRole(role).label} has already signed ({standing[role].user}).")
+        if any(s.user_id == user.pk for s in standing.values()):
+            raise PermissionDenied(
+                "You have signed this release already: the other sign-off needs another person."
+            )
+        signoff = ReleaseSignoff(release=release, test_run=evidence, role=role, user=user, note=note)
+        signoff.full_clean()
+        signoff.save()
+        if len(standing) + 1 == len(SignoffRole.values):
+            status_move(release, user=user, status=ReleaseStatus.SIGNED_OFF, event="release_signed_off")
+    return signoff
+
+
+# -- publish and roll back ---------------------------------------------------------------------------
+
+
+def _published_mapping(flow_id: int) -> MappingVersion | None:
+    return MappingVersion.objects.filter(flow_id=flow_id, status=VersionStatus.PUBLISHED).first()
+
+
+def _published_rule(rule_id: int) -> RuleVersion | None:
+    return RuleVersion.objects.filter(rule_id=rule_id, status=RuleStatus.PUBLISHED).first()
+
+
+def _mapping_publish(version: MappingVersion, *, user: User, reason: str) -> None:
+    try:
+        version_release_publish(version=version, user=user, reason=reason)
+    except MappingValidationError as error:  # a lookup table it names changed since it was approved
+        raise ValidationError(f"{version} no longer compiles ({error}): nothing was changed.") from error
+
+
+def _publish_item(item: ReleaseItem, *, user: User, reason: str) -> None:
+    """Record what ``item`` replaces in production, then publish its version."""
+    if item.mapping_version is not None:
+        item.replaced_mapping_version = _published_mapping(item.mapping_version.flow_id)
+        _mapping_publish(item.mapping_version, user=user, reason=reason)
+    elif item.rule_version is not None:
+        item.replaced_rule_version = _published_rule(item.rule_version.rule_id)
+        rule_version_release_publish(version=item.rule_version, user=user, reason=reason)
+    item.save(update_fields=["replaced_mapping_version", "replaced_rule_version"])
+
+
+def release_publish(*, release: Release, user: User, reason: str = "") -> Release:
+    """Publish every item of a signed-off release to production, all or nothing.
+
+    Refused unless the release's latest test run passed with its current items, RevOps and Finance
+    have signed that run, and production still runs what the test ran beside the items. The live
+    release before it becomes superseded and is recorded as this one's ``previous_release``.
+    """
+    if not can_publish_releases(user):
+        raise PermissionDenied("Publishing a release needs approve_releases (Finance).")
+    label = f"release {release.name}" + (f": {reason}" if reason else "")
+    with transaction.atomic():
+        release = Release.objects.select_for_update().get(pk=release.pk)
+        if release.status != ReleaseStatus.SIGNED_OFF:
+            raise ValidationError(
+                f"{release} is {release.get_status_display().lower()}: "
+                "only a signed-off release is published."
+            )
+        evidence = release_evidence(release)
+        if evidence is None:
+            raise ValidationError("The release has no passing test run of its current items.")
+        signed = {s.role for s in release.signoffs.filter(invalidated_at__isnull=True, test_run=evidence)}
+        if signed != set(SignoffRole.values):
+            raise ValidationError("Both RevOps and Finance must sign the latest test run before publishing.")
+        _, configuration = release_configuration(release)
+        if configuration != evidence.configuration:
+            raise ValidationError(
+                "Production changed since the test run (a mapping or rule was published outside this "
+                "release): run the test again."
+            )
+        previous = Release.objects.select_for_update().filter(status=ReleaseStatus.LIVE).first()
+        for item in release.items.select_related("mapping_version", "rule_version"):
+            _publish_item(item, user=user, reason=label)
+        if previous is not None:
+            status_move(
+                previous,
+                user=user,
+                status=ReleaseStatus.SUPERSEDED,
+                event="release_superseded",
+                reason=f"replaced by {release.name}",
+            )
+        release.previous_release = previous
+        release.published_by = user
+        release.published_at = timezone.now()
+        status_move(release, user=user, status=ReleaseStatus.LIVE, event="release_publish", reason=reason)
+    return release
+
+
+def _restore_item(item: ReleaseItem, *, user: User, reason: str) -> None:
+    """Put back what ``item`` replaced; refuse if production no longer runs the item's version."""
+    if item.mapping_version is not None:
+        current = _published_mapping(item.mapping_version.flow_id)
+        if current is None or current.pk != item.mapping_version_id:
+            raise ValidationError(
+                f"{item.target} no longer runs {item.mapping_version} (it was changed outside this "
+                "release): roll that back by hand first."
+            )
+        if item.replaced_mapping_version is not None:
+            _mapping_publish(item.replaced_mapping_version, user=user, reason=reason)
+        else:
+            flow_release_unpublish(flow=item.mapping_version.flow, user=user, reason=reason)
+    elif item.rule_version is not None:
+        current_rule = _published_rule(item.rule_version.rule_id)
+        if current_rule is None or current_rule.pk != item.rule_version_id:
+            raise ValidationError(
+                f"{item.target} no longer runs {item.rule_version} (it was changed outside this "
+                "release): roll that back by hand first."
+            )
+        if item.replaced_rule_version is not None:
+            rule_version_release_publish(version=item.replaced_rule_version, user=user, reason=reason)
+        else:
+            rule_release_unpublish(rule=item.rule_version.rule, user=user, reason=reason)
+
+
+def release_rollback(*, release: Release, user: User, reason: str) -> Release:
+    """Return production to the previous release in one step, all or nothing.
+
+    Every item's flow or rule gets back exactly the version it replaced (the same version row, published
+    again; nothing if none was published before), the release is rolled back and the previous live
+    release is live again.
+    """
+    if not can_publish_releases(user):
+        raise PermissionDenied("Rolling back a release needs approve_releases (Finance).")
+    if not reason.strip():
+        raise ValidationError("Say why you roll back.")
+    label = f"rollback of release {release.name}: {reason}"
+    with transaction.atomic():
+        release = Release.objects.select_for_update().get(pk=release.pk)
+        if release.status != ReleaseStatus.LIVE:
+            raise ValidationError(
+                f"{release} is {release.get_status_display().lower()}: only the live release is rolled back."
+            )
+        items = release.items.select_related(
+            "mapping_version__flow",
+            "rule_version__rule",
+            "replaced_mapping_version",
+            "replaced_rule_version",
+        )
+        for item in items:
+            _restore_item(item, user=user, reason=label)
+        release.rolled_back_by = user
+        release.rolled_back_at = timezone.now()
+        release.rollback_reason = reason
+        status_move(
+            release, user=user, status=ReleaseStatus.ROLLED_BACK, event="release_rollback", reason=reason
+        )
+        previous = release.previous_release
+        if previous is not None:
+            previous = Release.objects.select_for_update().get(pk=previous.pk)
+            status_move(
+                previous,
+                user=user,
+                status=ReleaseStatus.LIVE,
+                event="release_restored",
+                reason=f"{release.name} rolled back: {reason}",
+            )
+    return release

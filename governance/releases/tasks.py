@@ -1,0 +1,10 @@
+"""django-q2 entry point for release test runs: thin and idempotent (a run is claimed once)."""
+
+from __future__ import annotations
+
+from governance.releases.testing import release_test_run_execute
+
+
+def release_test_run_task(run_id: int) -> str:
+    run = release_test_run_execute(run_id=run_id)
+    return "already claimed" if run is None else f"test run #{run.pk}: {run.status}"
