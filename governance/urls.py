@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance import views
+from governance import user_views, views
 
 app_name = "governance"
 urlpatterns = [
@@ -11,4 +11,20 @@ urlpatterns = [
     path("audit/chain/", views.audit_chain, name="audit-chain"),
     path("users/<int:user_id>/roles/", views.user_roles_update, name="user-roles"),
     path("users/<int:user_id>/active/", views.user_active_update, name="user-active"),
+    # User administration (governance/user_views.py): invitations, a user's page, their access grants.
+    path("users/invite/", user_views.user_invite, name="user-invite"),
+    path("users/<int:user_id>/", user_views.user_detail, name="user"),
+    path("users/<int:user_id>/access/", user_views.user_access_update, name="user-access"),
+    path(
+        "users/<int:user_id>/invitation/resend/",
+        user_views.user_invitation_resend,
+        name="user-invitation-resend",
+    ),
+    path(
+        "users/<int:user_id>/invitation/revoke/",
+        user_views.user_invitation_revoke,
+        name="user-invitation-revoke",
+    ),
+    # Public: the invitee is not signed in yet.
+    path("invitation/<uidb64>/<token>/", user_views.invitation_accept, name="invitation-accept"),
 ]

@@ -108,6 +108,14 @@ ACCESS: dict[str, Rule] = {
     "governance:users": GET(ADMINS | AUDITORS),
     "governance:user-roles": POST(ADMINS),
     "governance:user-active": POST(ADMINS),
+    # User administration (governance/user_views.py): admins change; auditors read a user's page. The
+    # invitation link is for people who are not signed in yet (a wrong token shows why, for anyone).
+    "governance:user": GET(ADMINS | AUDITORS),
+    "governance:user-invite": Rule(get=ADMINS, post=ADMINS),
+    "governance:user-access": POST(ADMINS, empty_post_invalid=True),
+    "governance:user-invitation-resend": POST(ADMINS),
+    "governance:user-invitation-revoke": POST(ADMINS),
+    "governance:invitation-accept": GET(EVERYONE),
     "governance:audit": GET(AUDITORS),
     "governance:audit-export": GET(AUDITORS),
     "governance:audit-chain": GET(AUDITORS),
@@ -207,6 +215,7 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "backfill_id": lambda: Backfill.objects.get().pk,
     "opportunity_id": lambda: OPPORTUNITY,
     "token": lambda: WRONG_TOKEN,
+    "uidb64": lambda: "MQ",
     "check": lambda: "accounts",
     "run_id": lambda: ReconciliationRun.objects.get().pk,
 }
