@@ -44,7 +44,7 @@ class GrantSet:
     """One kind of grant as one user holds it."""
 
     everything: bool  # a model-wide user permission of their own
-    objects: list[Subsidiary] | list[Flow]  # their own per-object grants
+    objects: list[Subsidiary | Flow]  # their own per-object grants
     through_roles: bool  # model-wide through a role or another group
     through_groups: list[str]  # "Finance EMEA: SUB-A" for per-object grants held through groups
 
@@ -94,12 +94,15 @@ def _change(
         User.objects.select_for_update().filter(pk=user.pk).first()  # one change to a user's grants at a time
         before = _grant_set(user, kind).names
         with disable_auditlog():
+            # ``target`` matches ``kind`` (checked above); None stands for every one.
             if kind == "subsidiary":
+                subsidiary = target if isinstance(target, Subsidiary) else None
                 change = subsidiary_scope_grant if grant else subsidiary_scope_revoke
-                change(holder=user, subsidiary=target)  # type: ignore[arg-type]
+                change(holder=user, subsidiary=subsidiary)
             else:
+                flow = target if isinstance(target, Flow) else None
                 change_flow = flow_access_grant if grant else flow_access_revoke
-                change_flow(holder=user, flow=target)  # type: ignore[arg-type]
+                change_flow(holder=user, flow=flow)
         after = _grant_set(user, kind).names
         if before != after:
             AuditEntry.objects.log_create(

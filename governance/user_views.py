@@ -192,7 +192,7 @@ class InvitationAcceptView(PasswordResetConfirmView):
             )
         return context
 
-    def form_valid(self, form: SetPasswordForm) -> HttpResponse:  # type: ignore[type-arg]
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
         try:
             user = invitations.invitation_accept(user=form.user, password=form.cleaned_data["new_password1"])
         except ValidationError as error:
