@@ -184,6 +184,8 @@ def invitation_accept(*, user: User, password: str) -> User:
             raise ValidationError(f"This invitation is {invitation.status.label.lower()}.")
         before = invitation.status
         account = User.objects.select_for_update().get(pk=user.pk)
+        if not account.is_active:
+            raise ValidationError("This account is deactivated.")
         account.set_password(password)
         invitation.accepted_at = timezone.now()
         with disable_auditlog():
@@ -202,6 +204,8 @@ def invitation_link_problem(*, user: User | None, token: str | None) -> str:
         return "This invitation has been used already. Sign in with the password you chose."
     if invitation.status == InvitationStatus.REVOKED:
         return "This invitation was withdrawn. Ask an administrator to invite you again."
+    if user is not None and not user.is_active:
+        return "This account is deactivated. Ask an administrator to invite you again."
     state = invitation_token_generator.token_state(user, token)
     if state == "expired" or invitation.status == InvitationStatus.EXPIRED:
         return "This invitation has expired. Ask an administrator to send you a new one."

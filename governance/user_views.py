@@ -177,7 +177,9 @@ class InvitationAcceptView(PasswordResetConfirmView):
     def get_user(self, uidb64: str) -> Any:
         user = super().get_user(uidb64)
         invitation = Invitation.objects.filter(user=user).first() if user is not None else None
-        return user if invitation is not None and invitation.is_open else None
+        # Only an open invitation of an active account: a deactivated invitee cannot slip back in.
+        open_invitation = invitation is not None and invitation.is_open
+        return user if open_invitation and user.is_active else None
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

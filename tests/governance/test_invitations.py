@@ -196,3 +196,10 @@ def test_it_shows_the_invitation_page_to_anonymous_visitors(db: None) -> None:
     response = Client().get("/governance/invitation/MQ/wrong-token/")
     assert response.status_code == 200
     assert not response.context["validlink"]
+
+
+def test_it_refuses_the_link_of_a_deactivated_invitee(admin_client: Client) -> None:
+    user = _invite(admin_client)
+    admin_client.post(reverse("governance:user-active", args=[user.pk]), {})
+    response = Client().get(_path(_link(mail.outbox[0])), follow=True)
+    assert not response.context["validlink"] and b"deactivated" in response.content
