@@ -3,14 +3,15 @@
 The grants themselves are django-guardian permissions, defined and enforced by :mod:`sync.permissions`
 (``sync.handle_exceptions`` on a subsidiary, ``sync.operate_flow`` on a flow; ``None`` as the object means
 every one, a model-wide user permission). This module is the console's side: what one user holds (read),
-and grant/revoke by an admin (write), each change one audit entry on the user with the grants before
-and after. The permission rows are written with auditlog off so the trail does not say it twice.
+and grant/revoke by an admin (write), each change one audit entry on the user (or on the group, for a
+group's grants) with the grants before and after. The permission rows are written with auditlog off so
+the trail does not say it twice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from auditlog.context import disable_auditlog
 from django.contrib.auth.models import Group, User
@@ -18,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from governance.models import AuditEntry
+from governance.roles import ROLES_BY_NAME
 from sync.models import (
     Flow,
     FlowGroupPermission,
@@ -45,8 +47,8 @@ class GrantSet:
 
     everything: bool  # a model-wide user permission of their own
     objects: list[Subsidiary | Flow]  # their own per-object grants
-    through_roles: bool  # model-wide through a role or another group
-    through_groups: list[str]  # "Finance EMEA: SUB-A" for per-object grants held through groups
+    through_roles: bool  # model-wide through a role
+    through_groups: list[str]  # "Finance EMEA: SUB-A" (or ": all") for grants held through other groups
 
     @property
     def names(self) -> list[str]:
@@ -72,41 +74,72 @@ def user_access_grant(
     *, user: User, kind: GrantKind, target: Subsidiary | Flow | None, actor: User | None
 ) -> User:
     """Give ``user`` one subsidiary or flow (``target=None``: every one). One audit entry."""
-    return _change(user=user, kind=kind, target=target, actor=actor, grant=True)
+    _change(holder=user, kind=kind, target=target, actor=actor, grant=True)
+    return user
 
 
 def user_access_revoke(
     *, user: User, kind: GrantKind, target: Subsidiary | Flow | None, actor: User | None
 ) -> User:
     """Take back one grant ``user`` holds of their own (grants through a group stay with the group)."""
-    return _change(user=user, kind=kind, target=target, actor=actor, grant=False)
+    _change(holder=user, kind=kind, target=target, actor=actor, grant=False)
+    return user
+
+
+def group_access(*, group: Group) -> UserAccess:
+    """The subsidiary and flow grants ``group`` holds (its members get them)."""
+    return UserAccess(subsidiaries=_grant_set(group, "subsidiary"), flows=_grant_set(group, "flow"))
+
+
+def group_access_grant(
+    *, group: Group, kind: GrantKind, target: Subsidiary | Flow | None, actor: User | None
+) -> Group:
+    """Give every member of ``group`` one subsidiary or flow (``None``: every one). One audit entry."""
+    _change(holder=group, kind=kind, target=target, actor=actor, grant=True)
+    return group
+
+
+def group_access_revoke(
+    *, group: Group, kind: GrantKind, target: Subsidiary | Flow | None, actor: User | None
+) -> Group:
+    _change(holder=group, kind=kind, target=target, actor=actor, grant=False)
+    return group
 
 
 def _change(
-    *, user: User, kind: GrantKind, target: Subsidiary | Flow | None, actor: User | None, grant: bool
-) -> User:
+    *,
+    holder: User | Group,
+    kind: GrantKind,
+    target: Subsidiary | Flow | None,
+    actor: User | None,
+    grant: bool,
+) -> None:
     expected = Subsidiary if kind == "subsidiary" else Flow
     if target is not None and not isinstance(target, expected):
         raise ValidationError(f"a {kind} grant names a {kind}")
-    if grant and not user.is_active:
-        raise ValidationError(f"{user.get_username()} is deactivated: reactivate them first.")
+    if isinstance(holder, User) and grant and not holder.is_active:
+        raise ValidationError(f"{holder.get_username()} is deactivated: reactivate them first.")
+    if isinstance(holder, Group) and holder.name in ROLES_BY_NAME:
+        # roles_sync owns the role groups' permissions (it would drop a model-wide grant at the next migrate).
+        raise ValidationError(f"{holder.name} is a role: give access to a person or to a group of your own.")
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).first()  # one change to a user's grants at a time
-        before = _grant_set(user, kind).names
+        # One change to a holder's grants at a time, so before/after are exact.
+        type(holder).objects.select_for_update().filter(pk=holder.pk).first()
+        before = _grant_set(holder, kind).names
         with disable_auditlog():
             # ``target`` matches ``kind`` (checked above); None stands for every one.
             if kind == "subsidiary":
                 subsidiary = target if isinstance(target, Subsidiary) else None
                 change = subsidiary_scope_grant if grant else subsidiary_scope_revoke
-                change(holder=user, subsidiary=subsidiary)
+                change(holder=holder, subsidiary=subsidiary)
             else:
                 flow = target if isinstance(target, Flow) else None
                 change_flow = flow_access_grant if grant else flow_access_revoke
-                change_flow(holder=user, flow=flow)
-        after = _grant_set(user, kind).names
+                change_flow(holder=holder, flow=flow)
+        after = _grant_set(holder, kind).names
         if before != after:
             AuditEntry.objects.log_create(
-                user,
+                holder,
                 force_log=True,
                 action=AuditEntry.Action.UPDATE,
                 actor=actor if actor is not None and actor.is_authenticated else None,
@@ -116,24 +149,29 @@ def _change(
                     kind: _key(target) if target is not None else EVERY,
                 },
             )
-    return user
 
 
-def _grant_set(user: User, kind: GrantKind) -> GrantSet:
-    codename_full = HANDLE_EXCEPTIONS if kind == "subsidiary" else OPERATE_FLOW
-    app_label, _, codename = codename_full.partition(".")
+def _grant_set(holder: User | Group, kind: GrantKind) -> GrantSet:
+    permission = HANDLE_EXCEPTIONS if kind == "subsidiary" else OPERATE_FLOW
+    app_label, _, codename = permission.partition(".")
     user_model = SubsidiaryUserPermission if kind == "subsidiary" else FlowUserPermission
     group_model = SubsidiaryGroupPermission if kind == "subsidiary" else FlowGroupPermission
-    own_rows = (
-        user_model.objects.filter(user=user, permission__codename=codename)
-        .select_related("content_object")
-        .order_by("content_object__key")
+    wide = {"content_type__app_label": app_label, "codename": codename}
+    own_rows: Any
+    if isinstance(holder, User):
+        own_rows = user_model.objects.filter(user=holder, permission__codename=codename)
+        everything = holder.user_permissions.filter(**wide).exists()
+        groups = Group.objects.filter(user=holder)
+    else:
+        own_rows = group_model.objects.filter(group=holder, permission__codename=codename)
+        everything = holder.permissions.filter(**wide).exists()
+        groups = Group.objects.none()
+    own_rows = own_rows.select_related("content_object").order_by("content_object__key")
+    wide_groups = list(
+        groups.filter(
+            permissions__content_type__app_label=app_label, permissions__codename=codename
+        ).values_list("name", flat=True)
     )
-    everything = user.user_permissions.filter(content_type__app_label=app_label, codename=codename).exists()
-    groups = Group.objects.filter(user=user)
-    through_roles = groups.filter(
-        permissions__content_type__app_label=app_label, permissions__codename=codename
-    ).exists()
     group_rows = (
         group_model.objects.filter(group__in=groups, permission__codename=codename)
         .select_related("group", "content_object")
@@ -142,8 +180,9 @@ def _grant_set(user: User, kind: GrantKind) -> GrantSet:
     return GrantSet(
         everything=everything,
         objects=[row.content_object for row in own_rows],
-        through_roles=through_roles,
-        through_groups=[f"{row.group.name}: {_key(row.content_object)}" for row in group_rows],
+        through_roles=any(name in ROLES_BY_NAME for name in wide_groups),
+        through_groups=[f"{name}: {EVERY}" for name in sorted(wide_groups) if name not in ROLES_BY_NAME]
+        + [f"{row.group.name}: {_key(row.content_object)}" for row in group_rows],
     )
 
 

@@ -42,6 +42,15 @@ class UserInviteForm(forms.Form):
     )
 
 
+class GroupCreateForm(forms.Form):
+    name = forms.CharField(max_length=150, help_text="e.g. Finance EMEA")
+
+
+class GroupMemberForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.order_by("username"))
+    action = forms.ChoiceField(choices=[("add", "Add"), ("remove", "Remove")])
+
+
 class UserAccessForm(forms.Form):
     """Grant or revoke one subsidiary or flow (``target`` is its id, or "all")."""
 

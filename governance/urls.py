@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance import user_views, views
+from governance import group_views, user_views, views
 
 app_name = "governance"
 urlpatterns = [
@@ -25,6 +25,11 @@ urlpatterns = [
         user_views.user_invitation_revoke,
         name="user-invitation-revoke",
     ),
+    # Access groups (governance/group_views.py): members share subsidiary and flow grants.
+    path("groups/", group_views.group_list, name="groups"),
+    path("groups/<int:group_id>/", group_views.group_detail, name="group"),
+    path("groups/<int:group_id>/members/", group_views.group_members_update, name="group-members"),
+    path("groups/<int:group_id>/access/", group_views.group_access_update, name="group-access"),
     # Public: the invitee is not signed in yet.
     path("invitation/<uidb64>/<token>/", user_views.invitation_accept, name="invitation-accept"),
 ]

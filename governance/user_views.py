@@ -24,6 +24,7 @@ from console.access import role_not_required
 from console.http import ConsoleRequest
 from governance import access_grants, invitations, selectors
 from governance.forms import UserAccessForm, UserInviteForm
+from governance.groups import user_access_groups
 from governance.models import Invitation
 from governance.roles import MANAGE_USERS, ROLES, VIEW_AUDIT
 from sync.models import Flow, Subsidiary
@@ -41,7 +42,9 @@ def _detail_or_404(request: HttpRequest, user_id: int) -> selectors.ManagedUser:
 def _access_context(request: HttpRequest, account: User, **extra: Any) -> dict[str, Any]:
     return {
         "account": account,
+        "access_url": reverse("governance:user-access", args=[account.pk]),
         "access": access_grants.user_access(user=account),
+        "access_groups": user_access_groups(user=account),
         "subsidiaries": Subsidiary.objects.order_by("key"),
         "flows": Flow.objects.order_by("key"),
         "can_manage": request.user.has_perm(MANAGE_USERS),
@@ -179,7 +182,7 @@ class InvitationAcceptView(PasswordResetConfirmView):
         invitation = Invitation.objects.filter(user=user).first() if user is not None else None
         # Only an open invitation of an active account: a deactivated invitee cannot slip back in.
         open_invitation = invitation is not None and invitation.is_open
-        return user if open_invitation and user.is_active else None
+        return user if user is not None and open_invitation and user.is_active else None
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.http.response import HttpResponseBase
 from django.test import Client
@@ -116,6 +116,10 @@ ACCESS: dict[str, Rule] = {
     "governance:user-invitation-resend": POST(ADMINS),
     "governance:user-invitation-revoke": POST(ADMINS),
     "governance:invitation-accept": GET(EVERYONE),
+    "governance:groups": Rule(get=ADMINS | AUDITORS, post=ADMINS),
+    "governance:group": GET(ADMINS | AUDITORS),
+    "governance:group-members": POST(ADMINS, empty_post_invalid=True),
+    "governance:group-access": POST(ADMINS, empty_post_invalid=True),
     "governance:audit": GET(AUDITORS),
     "governance:audit-export": GET(AUDITORS),
     "governance:audit-chain": GET(AUDITORS),
@@ -216,6 +220,7 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "opportunity_id": lambda: OPPORTUNITY,
     "token": lambda: WRONG_TOKEN,
     "uidb64": lambda: "MQ",
+    "group_id": lambda: Group.objects.get_or_create(name="Finance EMEA")[0].pk,
     "check": lambda: "accounts",
     "run_id": lambda: ReconciliationRun.objects.get().pk,
 }
