@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from governance.models import AuditEntry
-from governance.roles import ROLES_BY_NAME
+from governance.roles import EDIT_MAPPINGS, ROLES_BY_NAME
 from sync.models import (
     Flow,
     FlowGroupPermission,
@@ -177,10 +177,18 @@ def _grant_set(holder: User | Group, kind: GrantKind) -> GrantSet:
         .select_related("group", "content_object")
         .order_by("group__name", "content_object__key")
     )
+    through_roles = any(name in ROLES_BY_NAME for name in wide_groups)
+    if kind == "flow" and not through_roles:
+        # edit_mappings (RevOps) reaches every flow without an operate_flow grant.
+        app, _, capability = EDIT_MAPPINGS.partition(".")
+        role_groups = groups.filter(name__in=ROLES_BY_NAME)
+        through_roles = role_groups.filter(
+            permissions__content_type__app_label=app, permissions__codename=capability
+        ).exists()
     return GrantSet(
         everything=everything,
         objects=[row.content_object for row in own_rows],
-        through_roles=any(name in ROLES_BY_NAME for name in wide_groups),
+        through_roles=through_roles,
         through_groups=[f"{name}: {EVERY}" for name in sorted(wide_groups) if name not in ROLES_BY_NAME]
         + [f"{row.group.name}: {_key(row.content_object)}" for row in group_rows],
     )

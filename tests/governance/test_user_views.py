@@ -124,7 +124,7 @@ def test_it_shows_the_auditor_the_page_without_any_form(
     auditor_client: Client, revops: User, subsidiaries: tuple[Subsidiary, Subsidiary]
 ) -> None:
     page = auditor_client.get(reverse("governance:user", args=[revops.pk])).content.decode()
-    assert "all subsidiaries, through a role" in page
+    assert "all subsidiaries, through a role" in page and "all flows, through a role" in page
     assert 'name="action"' not in page and "Save roles" not in page and "Deactivate" not in page
     assert "History" in page
 
