@@ -158,6 +158,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Invitations (governance.invitations): how long an e-mailed set-password link works, in seconds.
+INVITATION_TIMEOUT = env_int("INVITATION_TIMEOUT", 7 * 24 * 3600)
+
 # Sign-in throttling (governance.throttle): this many failures per username and address within the window
 # (seconds) block further attempts until the window ends.
 LOGIN_THROTTLE_FAILURES = env_int("LOGIN_THROTTLE_FAILURES", 5)

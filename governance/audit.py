@@ -43,6 +43,11 @@ def register_audited_models() -> None:
     auditlog.register(Group, m2m_fields={"permissions"})
     auditlog.register(UserObjectPermission)
     auditlog.register(GroupObjectPermission)
+    from governance.models import Invitation
+
+    # The invitation services write one entry on the invited user each (with auditlog off for the row);
+    # the registration covers any other path (shell, admin).
+    auditlog.register(Invitation)
 
     from sync.models import (
         Backfill,
@@ -66,9 +71,20 @@ def register_audited_models() -> None:
         exclude_fields=["secrets", "last_tested_at", "last_test_ok", "last_test_message", "updated_at"],
     )
 
-    from sync.models import FieldMapping, Flow, LookupEntry, LookupTable, MappingVersion, ObjectMapping
+    from sync.models import (
+        FieldMapping,
+        Flow,
+        FlowGroupPermission,
+        FlowUserPermission,
+        LookupEntry,
+        LookupTable,
+        MappingVersion,
+        ObjectMapping,
+    )
 
     auditlog.register(Flow)
+    auditlog.register(FlowUserPermission)
+    auditlog.register(FlowGroupPermission)
     auditlog.register(MappingVersion, m2m_fields={"editors"})
     auditlog.register(ObjectMapping)
     auditlog.register(FieldMapping)

@@ -10,11 +10,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 
 from governance import services
+from governance.access_grants import EVERY
 from governance.audit_search import AuditFilters
 from governance.middleware import AuditMiddleware
 from governance.models import AccessEvent, AuditEntry
 from governance.roles import ROLES
 from governance.throttle import login_blocked, login_failure_count, login_failures_clear
+from sync.models import Flow, Subsidiary
 
 
 class UserRolesForm(forms.Form):
@@ -27,6 +29,47 @@ class UserRolesForm(forms.Form):
 
 class UserActiveForm(forms.Form):
     is_active = forms.BooleanField(required=False)
+
+
+class UserInviteForm(forms.Form):
+    email = forms.EmailField(label="E-mail", max_length=150, help_text="Also their username")
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    roles = forms.MultipleChoiceField(
+        choices=[(role.name, role.name) for role in ROLES],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one role: a person without a role sees nothing."},
+    )
+
+
+class GroupCreateForm(forms.Form):
+    name = forms.CharField(max_length=150, help_text="e.g. Finance EMEA")
+
+
+class GroupMemberForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.order_by("username"))
+    action = forms.ChoiceField(choices=[("add", "Add"), ("remove", "Remove")])
+
+
+class UserAccessForm(forms.Form):
+    """Grant or revoke one subsidiary or flow (``target`` is its id, or "all")."""
+
+    kind = forms.ChoiceField(choices=[("subsidiary", "Subsidiary"), ("flow", "Flow")])
+    target = forms.CharField(max_length=40)
+    action = forms.ChoiceField(choices=[("grant", "Grant"), ("revoke", "Revoke")])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        kind, target = cleaned.get("kind"), cleaned.get("target")
+        if kind and target and target != EVERY:
+            model: type[Subsidiary] | type[Flow] = Subsidiary if kind == "subsidiary" else Flow
+            found = model.objects.filter(pk=int(target)).first() if target.isdigit() else None
+            if found is None:
+                raise ValidationError(f"No such {kind}.")
+            cleaned["object"] = found
+        else:
+            cleaned["object"] = None
+        return cleaned
 
 
 class AuditFilterForm(forms.Form):

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
 from auditlog.models import AbstractLogEntry, LogEntryManager
+from django.conf import settings
 from django.db import models, transaction
+from django.utils import timezone
 
 from governance import chain
 from governance.roles import CAPABILITIES
@@ -123,6 +126,60 @@ class Capability(models.Model):
 
     def __str__(self) -> str:
         return "capability"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Invited"
+    EXPIRED = "expired", "Invitation expired"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Invitation revoked"
+
+
+class Invitation(models.Model):
+    """The invitation of one user to Concord (see :mod:`governance.invitations`).
+
+    The e-mailed link carries a single-use token (Django's password-reset machinery, with its own salt and
+    expiry); this row says who invited whom, when the last link was sent, and how it ended. One row per
+    invited user: resending refreshes it, and a revoked invitation can be sent again.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invitation")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(help_text="When the newest link was sent; older links no longer work")
+    send_count = models.PositiveIntegerField(default=1)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.user}"
+
+    @property
+    def expires_at(self) -> datetime.datetime:
+        return self.sent_at + datetime.timedelta(seconds=settings.INVITATION_TIMEOUT)
+
+    @property
+    def status(self) -> InvitationStatus:
+        if self.accepted_at is not None:
+            return InvitationStatus.ACCEPTED
+        if self.revoked_at is not None:
+            return InvitationStatus.REVOKED
+        if self.expires_at <= timezone.now():
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING
+
+    @property
+    def is_open(self) -> bool:
+        """Neither accepted nor revoked: it may be resent or revoked (an expired one too)."""
+        return self.accepted_at is None and self.revoked_at is None
 
 
 # Releases live in their own module; imported here so Django finds the models of the governance app.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, Group, User
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, QuerySet
 
 from governance.models import AuditEntry
@@ -59,6 +60,23 @@ def users_with_roles(*, user: AnyUser) -> list[ManagedUser]:
     return [_managed(account) for account in _with_role_groups().order_by("username")]
 
 
+def user_detail_get(*, user: AnyUser, user_id: int) -> ManagedUser | None:
+    """One user with their roles, for someone who manages users or audits; None otherwise or if missing."""
+    if not (user.has_perm(MANAGE_USERS) or user.has_perm(VIEW_AUDIT)):
+        return None
+    account = _with_role_groups().filter(pk=user_id).first()
+    return _managed(account) if account else None
+
+
+def audit_entries_about_user(*, user: AnyUser, account: User, limit: int = 20) -> QuerySet[AuditEntry]:
+    """The newest entries whose object is ``account`` (its changes and sign-ins), for ``view_audit``."""
+    if not user.has_perm(VIEW_AUDIT):
+        return AuditEntry.objects.none()
+    content_type = ContentType.objects.get_for_model(User)
+    entries = AuditEntry.objects.filter(content_type=content_type, object_pk=str(account.pk))
+    return entries.select_related("actor").order_by("-id")[:limit]
+
+
 def managed_user_get(*, user: AnyUser, user_id: int) -> ManagedUser | None:
     account = _manageable(user).filter(pk=user_id).first()
     return _managed(account) if account else None
@@ -72,7 +90,9 @@ def _manageable(user: AnyUser) -> QuerySet[User]:
 
 def _with_role_groups() -> QuerySet[User]:
     role_groups = Group.objects.filter(name__in=ROLES_BY_NAME).order_by("name")
-    return User.objects.prefetch_related(Prefetch("groups", queryset=role_groups, to_attr="role_groups"))
+    return User.objects.select_related("invitation").prefetch_related(
+        Prefetch("groups", queryset=role_groups, to_attr="role_groups")
+    )
 
 
 def _managed(account: User) -> ManagedUser:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from auditlog.context import disable_auditlog
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 
 from governance.correlation import current_correlation_id
 from governance.models import AccessEvent, AuditEntry
@@ -73,19 +75,54 @@ def user_update(*, user: User, email: str, first_name: str, last_name: str) -> U
 
 
 def user_set_active(*, user: User, is_active: bool, actor: User | None = None) -> User:
-    """Deactivate (or reactivate) a user. Users are never deleted: their audit entries keep the actor."""
+    """Deactivate (or reactivate) a user. Users are never deleted: their audit entries keep the actor.
+
+    A deactivated user's sessions stop working at their next request (Django's ModelBackend no longer
+    returns an inactive user for a session). Nobody deactivates themselves or the last admin.
+    """
     if actor is not None and actor.pk == user.pk and not is_active:
         raise ValidationError("You cannot deactivate your own account.")
     if user.is_active == is_active:
         return user
-    user.is_active = is_active
     with transaction.atomic():
+        if not is_active:
+            _refuse_losing_the_last_admin(user, "deactivate")
+        user.is_active = is_active
         user.save(update_fields=["is_active"])
     return user
 
 
+def admins_who_can_sign_in() -> QuerySet[User]:
+    """Active users holding the Admin role with a password set (an invitee has not chosen one yet)."""
+    return (
+        User.objects.filter(is_active=True, groups__name=ADMIN.name)
+        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .distinct()
+    )
+
+
+def _refuse_losing_the_last_admin(user: User, verb: str) -> None:
+    """Refuse a change that would leave nobody able to manage users (the caller holds a transaction)."""
+    if not admins_who_can_sign_in().filter(pk=user.pk).exists():
+        return
+    # Lock every admin's row (the target's too) so two admins cannot demote each other at once and leave
+    # none; is_active is checked again on the locked rows. No DISTINCT beside FOR UPDATE on PostgreSQL,
+    # hence the subquery.
+    admins = User.objects.filter(is_active=True, pk__in=admins_who_can_sign_in().values("pk"))
+    locked = list(admins.select_for_update().values_list("pk", flat=True))
+    if not [pk for pk in locked if pk != user.pk]:
+        raise ValidationError(
+            f"You cannot {verb} {user.get_username()}: they are the last admin. "
+            "Make someone else an admin first."
+        )
+
+
 def user_roles_set(*, user: User, roles: Iterable[str], actor: User | None = None) -> User:
-    """Give ``user`` exactly the named roles; one audit entry records the before and after."""
+    """Give ``user`` exactly the named roles; one audit entry records the before and after.
+
+    A person (``actor``) cannot take the Admin role from themselves nor from the last admin; commands
+    without an actor (the demo's personas) may.
+    """
     wanted = sorted(set(roles))
     unknown = [name for name in wanted if name not in ROLES_BY_NAME]
     if unknown:
@@ -97,6 +134,8 @@ def user_roles_set(*, user: User, roles: Iterable[str], actor: User | None = Non
         before = sorted(role_groups.values_list("name", flat=True))
         if before == wanted:
             return user
+        if ADMIN.name in before and ADMIN.name not in wanted and actor is not None:
+            _refuse_losing_the_last_admin(user, "remove the Admin role from")
         # The m2m signals would write one entry per add/remove; this change is one event.
         with disable_auditlog():
             user.groups.remove(*role_groups.exclude(name__in=wanted))

@@ -7,7 +7,8 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
 from governance.roles import APPROVE_MAPPINGS, EDIT_MAPPINGS
-from sync.models import FieldMapping, MappingVersion, ObjectMapping
+from sync.models import FieldMapping, Flow, MappingVersion, ObjectMapping
+from sync.permissions import flow_edit_allowed
 
 
 def require_perm(request: HttpRequest, permission: str) -> None:
@@ -17,6 +18,12 @@ def require_perm(request: HttpRequest, permission: str) -> None:
 
 def require_editor(request: HttpRequest) -> None:
     require_perm(request, EDIT_MAPPINGS)
+
+
+def require_flow_editor(request: HttpRequest, flow: Flow) -> None:
+    """``edit_mappings``, or per-flow access to ``flow`` (sync.permissions)."""
+    if not flow_edit_allowed(request.user, flow):
+        raise PermissionDenied
 
 
 def require_previewer(request: HttpRequest) -> None:

@@ -11,11 +11,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from console.http import ConsoleRequest
-from governance.roles import EDIT_MAPPINGS
 from sync.mapping import MappingValidationError, SpecProblem
 from sync.mapping_forms import FieldRowForm, row_initial
-from sync.mapping_views.access import object_or_404, require_editor, row_or_404
+from sync.mapping_views.access import object_or_404, require_flow_editor, row_or_404
 from sync.models import FieldMapping, MappingFrozen, ObjectMapping
+from sync.permissions import flow_edit_allowed
 from sync.services.mapping_rows import (
     field_row_build,
     field_row_delete,
@@ -31,7 +31,7 @@ ROW_CHECK = "sync/mappings/partials/field_row_check.html"
 
 def _row_context(request: HttpRequest, row: FieldMapping, **extra: Any) -> dict[str, Any]:
     version = row.object_mapping.version
-    can_edit = version.is_editable and request.user.has_perm(EDIT_MAPPINGS)
+    can_edit = version.is_editable and flow_edit_allowed(request.user, version.flow)
     depth = 0 if row.parent_id is None else row.label.count("/")
     return {"row": row, "depth": depth, "can_edit": can_edit, **extra}
 
@@ -42,11 +42,11 @@ def field_row(request: ConsoleRequest, row_id: int) -> HttpResponse:
     row = row_or_404(row_id)
     if request.method == "GET":
         if request.GET.get("edit"):
-            require_editor(request)
+            require_flow_editor(request, row.object_mapping.version.flow)
             form = FieldRowForm(initial=row_initial(row))
             return render(request, ROW_FORM, _row_context(request, row, form=form))
         return render(request, ROW, _row_context(request, row))
-    require_editor(request)
+    require_flow_editor(request, row.object_mapping.version.flow)
     form = FieldRowForm(request.POST)
     problems: list[Any] = []
     if form.is_valid():
@@ -71,8 +71,8 @@ def _parent(obj: ObjectMapping, request: HttpRequest) -> FieldMapping | None:
 @require_POST
 def field_row_check(request: HttpRequest, object_id: int) -> HttpResponse:
     """Validation as you type: the engine's problems for the row as it would be saved."""
-    require_editor(request)
     obj = object_or_404(object_id)
+    require_flow_editor(request, obj.version.flow)
     form = FieldRowForm(request.POST)
     if not form.is_valid():
         messages = [
@@ -89,8 +89,8 @@ def field_row_check(request: HttpRequest, object_id: int) -> HttpResponse:
 
 @require_POST
 def field_row_create(request: ConsoleRequest, object_id: int) -> HttpResponse:
-    require_editor(request)
     obj = object_or_404(object_id)
+    require_flow_editor(request, obj.version.flow)
     form = FieldRowForm(request.POST)
     messages: list[str] = []
     if form.is_valid():
@@ -113,8 +113,8 @@ def field_row_create(request: ConsoleRequest, object_id: int) -> HttpResponse:
 
 @require_POST
 def field_row_reorder(request: ConsoleRequest, row_id: int) -> HttpResponse:
-    require_editor(request)
     row = row_or_404(row_id)
+    require_flow_editor(request, row.object_mapping.version.flow)
     offset = -1 if request.POST.get("direction") == "up" else 1
     field_row_move(row=row, offset=offset, user=request.user)
     if request.htmx:
@@ -124,8 +124,8 @@ def field_row_reorder(request: ConsoleRequest, row_id: int) -> HttpResponse:
 
 @require_POST
 def field_row_remove(request: ConsoleRequest, row_id: int) -> HttpResponse:
-    require_editor(request)
     row = row_or_404(row_id)
+    require_flow_editor(request, row.object_mapping.version.flow)
     version_id = row.object_mapping.version_id
     field_row_delete(row=row, user=request.user)
     if request.htmx:

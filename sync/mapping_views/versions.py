@@ -15,21 +15,27 @@ from governance.roles import APPROVE_MAPPINGS
 from sync.mapping import MappingValidationError
 from sync.mapping_forms import FieldRowForm, ImportForm, ReasonForm
 from sync.mapping_selectors import flows_with_versions, version_diff, version_rows
-from sync.mapping_views.access import require_editor, version_or_404
+from sync.mapping_views.access import require_flow_editor, version_or_404
 from sync.models import Flow, MappingVersion
+from sync.permissions import flow_edit_allowed, flows_editable_by
 from sync.services import mappings as services
 from sync.services.mapping_specs import spec_problems, version_spec
 
 
 @require_GET
 def mapping_index(request: HttpRequest) -> HttpResponse:
-    return render(request, "sync/mappings/index.html", {"area": "mappings", "flows": flows_with_versions()})
+    context = {
+        "area": "mappings",
+        "flows": flows_with_versions(),
+        "editable_flow_ids": set(flows_editable_by(request.user).values_list("pk", flat=True)),
+    }
+    return render(request, "sync/mappings/index.html", context)
 
 
 @require_POST
 def draft_create(request: HttpRequest, flow_key: str) -> HttpResponse:
-    require_editor(request)
     flow = get_object_or_404(Flow, key=flow_key)
+    require_flow_editor(request, flow)
     based_on = None
     if request.POST.get("based_on"):
         based_on = get_object_or_404(MappingVersion, pk=request.POST["based_on"], flow=flow)
@@ -43,7 +49,7 @@ def draft_create(request: HttpRequest, flow_key: str) -> HttpResponse:
 @require_GET
 def version_page(request: HttpRequest, version_id: int) -> HttpResponse:
     version = version_or_404(version_id)
-    can_edit = version.is_editable and request.user.has_perm("governance.edit_mappings")
+    can_edit = version.is_editable and flow_edit_allowed(request.user, version.flow)
     context = {
         "area": "mappings",
         "version": version,
@@ -109,8 +115,8 @@ def version_export(request: HttpRequest, version_id: int) -> HttpResponse:
 
 @require_http_methods(["POST"])
 def version_import(request: HttpRequest, version_id: int) -> HttpResponse:
-    require_editor(request)
     version = version_or_404(version_id)
+    require_flow_editor(request, version.flow)
     form = ImportForm(request.POST, request.FILES)
     errors: list[str] = []
     if not form.is_valid():

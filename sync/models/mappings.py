@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
 class MappingFrozen(ValidationError):
@@ -33,9 +34,30 @@ class Flow(models.Model):
 
     class Meta:
         ordering = ["key"]
+        # Per-flow access (sync.permissions.flow_edit_allowed): granted on one flow with django-guardian,
+        # it lets a person without the edit_mappings capability edit that flow's drafts.
+        permissions = [("operate_flow", "Edit this flow's mapping drafts and submit them")]
 
     def __str__(self) -> str:
         return self.key
+
+
+class FlowUserPermission(UserObjectPermissionBase):
+    """A per-flow grant to one person (direct foreign key: indexed, gone with the flow)."""
+
+    content_object = models.ForeignKey(Flow, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        pass
+
+
+class FlowGroupPermission(GroupObjectPermissionBase):
+    """A per-flow grant to a group."""
+
+    content_object = models.ForeignKey(Flow, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        pass
 
 
 class VersionStatus(models.TextChoices):

@@ -12,11 +12,10 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
-from governance.roles import EDIT_MAPPINGS
 from sync.mapping import MappingValidationError, SpecProblem
 from sync.models import FieldMapping, MappingFrozen, MappingVersion, ObjectMapping, ValueKind
 from sync.services.mapping_specs import spec_problems, version_spec
-from sync.services.mappings import require, version_touched
+from sync.services.mappings import require_flow_editor, version_touched
 
 ROW_FIELDS = (
     "key",
@@ -86,7 +85,7 @@ def field_row_save(
     parent: FieldMapping | None = None,
 ) -> FieldMapping:
     """Add or change one row of a draft; raises MappingValidationError naming the row when it is wrong."""
-    require(user, EDIT_MAPPINGS)
+    require_flow_editor(user, obj.version.flow)
     _editable(obj.version)
     if values.get("kind") == ValueKind.GROUP and row is None:
         raise MappingValidationError(
@@ -105,7 +104,7 @@ def field_row_save(
 
 def field_row_move(*, row: FieldMapping, offset: int, user: Any) -> FieldMapping:
     """Move a row ``offset`` places among its siblings (-1 up, +1 down); orders are renumbered 1..n."""
-    require(user, EDIT_MAPPINGS)
+    require_flow_editor(user, row.object_mapping.version.flow)
     _editable(row.object_mapping.version)
     with transaction.atomic():
         siblings = list(
@@ -126,7 +125,7 @@ def field_row_move(*, row: FieldMapping, offset: int, user: Any) -> FieldMapping
 
 def field_row_delete(*, row: FieldMapping, user: Any) -> None:
     """Delete a row (a group goes with its rows)."""
-    require(user, EDIT_MAPPINGS)
+    require_flow_editor(user, row.object_mapping.version.flow)
     version = row.object_mapping.version
     _editable(version)
     with transaction.atomic():

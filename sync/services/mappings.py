@@ -16,9 +16,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from governance.models import AuditEntry
-from governance.roles import APPROVE_MAPPINGS, EDIT_MAPPINGS
+from governance.roles import APPROVE_MAPPINGS
 from sync.mapping import MappingValidationError
 from sync.models import Flow, MappingVersion, VersionStatus
+from sync.permissions import flow_edit_allowed
 from sync.services.mapping_specs import spec_compile, spec_problems, spec_rows_replace, version_spec
 
 
@@ -26,6 +27,12 @@ def require(user: Any, permission: str) -> None:
     """Refuse unless ``user`` holds ``permission`` (``None`` is the system actor: seeding, commands)."""
     if user is not None and not user.has_perm(permission):
         raise PermissionDenied(f"you need the {permission.split('.')[-1]} capability")
+
+
+def require_flow_editor(user: Any, flow: Flow) -> None:
+    """Refuse unless ``user`` may edit ``flow``'s drafts (``edit_mappings``, or ``operate_flow`` on it)."""
+    if user is not None and not flow_edit_allowed(user, flow):
+        raise PermissionDenied(f"you may not edit the mappings of the {flow.key} flow")
 
 
 def makers(version: MappingVersion) -> set[int]:
@@ -86,7 +93,7 @@ def version_create_draft(
     *, flow: Flow, user: Any, based_on: MappingVersion | None = None, notes: str = ""
 ) -> MappingVersion:
     """A new draft of ``flow``: a copy of ``based_on``, or of the published version, or empty."""
-    require(user, EDIT_MAPPINGS)
+    require_flow_editor(user, flow)
     with transaction.atomic():
         Flow.objects.select_for_update().get(pk=flow.pk)  # serialises version numbers per flow
         source = based_on or flow.versions.filter(status=VersionStatus.PUBLISHED).first()
@@ -112,7 +119,7 @@ def version_import(*, version: MappingVersion, spec: Any, user: Any) -> MappingV
 
     Raises :class:`MappingValidationError` whose problems name the object and field mapping.
     """
-    require(user, EDIT_MAPPINGS)
+    require_flow_editor(user, version.flow)
     problems = spec_problems(spec)
     if problems:
         raise MappingValidationError(problems)
@@ -132,7 +139,7 @@ def version_touched(*, version: MappingVersion, user: Any) -> None:
 
 def version_submit(*, version: MappingVersion, user: Any, reason: str = "") -> MappingVersion:
     """Send a draft for approval; it must compile."""
-    require(user, EDIT_MAPPINGS)
+    require_flow_editor(user, version.flow)
     with transaction.atomic():
         version = MappingVersion.objects.select_for_update().get(pk=version.pk)
         if version.status != VersionStatus.DRAFT:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.http.response import HttpResponseBase
 from django.test import Client
@@ -112,6 +112,18 @@ ACCESS: dict[str, Rule] = {
     "governance:users": GET(ADMINS | AUDITORS),
     "governance:user-roles": POST(ADMINS),
     "governance:user-active": POST(ADMINS),
+    # User administration (governance/user_views.py): admins change; auditors read a user's page. The
+    # invitation link is for people who are not signed in yet (a wrong token shows why, for anyone).
+    "governance:user": GET(ADMINS | AUDITORS),
+    "governance:user-invite": Rule(get=ADMINS, post=ADMINS),
+    "governance:user-access": POST(ADMINS, empty_post_invalid=True),
+    "governance:user-invitation-resend": POST(ADMINS),
+    "governance:user-invitation-revoke": POST(ADMINS),
+    "governance:invitation-accept": GET(EVERYONE),
+    "governance:groups": Rule(get=ADMINS | AUDITORS, post=ADMINS),
+    "governance:group": GET(ADMINS | AUDITORS),
+    "governance:group-members": POST(ADMINS, empty_post_invalid=True),
+    "governance:group-access": POST(ADMINS, empty_post_invalid=True),
     "governance:audit": GET(AUDITORS),
     "governance:audit-export": GET(AUDITORS),
     "governance:audit-chain": GET(AUDITORS),
@@ -221,6 +233,8 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "backfill_id": lambda: Backfill.objects.get().pk,
     "opportunity_id": lambda: OPPORTUNITY,
     "token": lambda: WRONG_TOKEN,
+    "uidb64": lambda: "MQ",
+    "group_id": lambda: Group.objects.get_or_create(name="Finance EMEA")[0].pk,
     "check": lambda: "accounts",
     "run_id": lambda: ReconciliationRun.objects.get().pk,
     "release_id": lambda: Release.objects.get().pk,

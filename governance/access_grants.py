@@ -1,0 +1,198 @@
+"""Where a person's roles apply: their subsidiary scope for exceptions and their per-flow mapping access.
+
+The grants themselves are django-guardian permissions, defined and enforced by :mod:`sync.permissions`
+(``sync.handle_exceptions`` on a subsidiary, ``sync.operate_flow`` on a flow; ``None`` as the object means
+every one, a model-wide user permission). This module is the console's side: what one user holds (read),
+and grant/revoke by an admin (write), each change one audit entry on the user (or on the group, for a
+group's grants) with the grants before and after. The permission rows are written with auditlog off so
+the trail does not say it twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from auditlog.context import disable_auditlog
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from governance.models import AuditEntry
+from governance.roles import EDIT_MAPPINGS, ROLES_BY_NAME
+from sync.models import (
+    Flow,
+    FlowGroupPermission,
+    FlowUserPermission,
+    Subsidiary,
+    SubsidiaryGroupPermission,
+    SubsidiaryUserPermission,
+)
+from sync.permissions import (
+    HANDLE_EXCEPTIONS,
+    OPERATE_FLOW,
+    flow_access_grant,
+    flow_access_revoke,
+    subsidiary_scope_grant,
+    subsidiary_scope_revoke,
+)
+
+GrantKind = Literal["subsidiary", "flow"]
+EVERY = "all"  # the object key that stands for "every subsidiary" / "every flow"
+
+
+@dataclass(frozen=True)
+class GrantSet:
+    """One kind of grant as one user holds it."""
+
+    everything: bool  # a model-wide user permission of their own
+    objects: list[Subsidiary | Flow]  # their own per-object grants
+    through_roles: bool  # model-wide through a role
+    through_groups: list[str]  # "Finance EMEA: SUB-A" (or ": all") for grants held through other groups
+
+    @property
+    def names(self) -> list[str]:
+        """Their own grants as the audit trail writes them."""
+        return ([EVERY] if self.everything else []) + [_key(obj) for obj in self.objects]
+
+
+@dataclass(frozen=True)
+class UserAccess:
+    subsidiaries: GrantSet
+    flows: GrantSet
+
+
+def user_access(*, user: User) -> UserAccess:
+    """The subsidiary and flow grants ``user`` holds (their own, and what their groups give them)."""
+    return UserAccess(
+        subsidiaries=_grant_set(user, "subsidiary"),
+        flows=_grant_set(user, "flow"),
+    )
+
+
+def user_access_grant(
+    *, user: User, kind: GrantKind, target: Subsidiary | Flow | None, actor: User | None
+) -> User:
+    """Give ``user`` one subsidiary or flow (``target=None``: every one). One audit entry."""
+    _change(holder=user, kind=kind, target=target, actor=actor, grant=True)
+    return user
+
+
+def user_access_revoke(
+    *, user: User, kind: GrantKind, target: Subsidiary | Flow | None, actor: User | None
+) -> User:
+    """Take back one grant ``user`` holds of their own (grants through a group stay with the group)."""
+    _change(holder=user, kind=kind, target=target, actor=actor, grant=False)
+    return user
+
+
+def group_access(*, group: Group) -> UserAccess:
+    """The subsidiary and flow grants ``group`` holds (its members get them)."""
+    return UserAccess(subsidiaries=_grant_set(group, "subsidiary"), flows=_grant_set(group, "flow"))
+
+
+def group_access_grant(
+    *, group: Group, kind: GrantKind, target: Subsidiary | Flow | None, actor: User | None
+) -> Group:
+    """Give every member of ``group`` one subsidiary or flow (``None``: every one). One audit entry."""
+    _change(holder=group, kind=kind, target=target, actor=actor, grant=True)
+    return group
+
+
+def group_access_revoke(
+    *, group: Group, kind: GrantKind, target: Subsidiary | Flow | None, actor: User | None
+) -> Group:
+    _change(holder=group, kind=kind, target=target, actor=actor, grant=False)
+    return group
+
+
+def _change(
+    *,
+    holder: User | Group,
+    kind: GrantKind,
+    target: Subsidiary | Flow | None,
+    actor: User | None,
+    grant: bool,
+) -> None:
+    expected = Subsidiary if kind == "subsidiary" else Flow
+    if target is not None and not isinstance(target, expected):
+        raise ValidationError(f"a {kind} grant names a {kind}")
+    if isinstance(holder, User) and grant and not holder.is_active:
+        raise ValidationError(f"{holder.get_username()} is deactivated: reactivate them first.")
+    if isinstance(holder, Group) and holder.name in ROLES_BY_NAME:
+        # roles_sync owns the role groups' permissions (it would drop a model-wide grant at the next migrate).
+        raise ValidationError(f"{holder.name} is a role: give access to a person or to a group of your own.")
+    with transaction.atomic():
+        # One change to a holder's grants at a time, so before/after are exact.
+        type(holder).objects.select_for_update().filter(pk=holder.pk).first()
+        before = _grant_set(holder, kind).names
+        with disable_auditlog():
+            # ``target`` matches ``kind`` (checked above); None stands for every one.
+            if kind == "subsidiary":
+                subsidiary = target if isinstance(target, Subsidiary) else None
+                change = subsidiary_scope_grant if grant else subsidiary_scope_revoke
+                change(holder=holder, subsidiary=subsidiary)
+            else:
+                flow = target if isinstance(target, Flow) else None
+                change_flow = flow_access_grant if grant else flow_access_revoke
+                change_flow(holder=holder, flow=flow)
+        after = _grant_set(holder, kind).names
+        if before != after:
+            AuditEntry.objects.log_create(
+                holder,
+                force_log=True,
+                action=AuditEntry.Action.UPDATE,
+                actor=actor if actor is not None and actor.is_authenticated else None,
+                changes={f"{kind}_grants": [", ".join(before) or "none", ", ".join(after) or "none"]},
+                additional_data={
+                    "event": f"{kind}_{'grant' if grant else 'revoke'}",
+                    kind: _key(target) if target is not None else EVERY,
+                },
+            )
+
+
+def _grant_set(holder: User | Group, kind: GrantKind) -> GrantSet:
+    permission = HANDLE_EXCEPTIONS if kind == "subsidiary" else OPERATE_FLOW
+    app_label, _, codename = permission.partition(".")
+    user_model = SubsidiaryUserPermission if kind == "subsidiary" else FlowUserPermission
+    group_model = SubsidiaryGroupPermission if kind == "subsidiary" else FlowGroupPermission
+    wide = {"content_type__app_label": app_label, "codename": codename}
+    own_rows: Any
+    if isinstance(holder, User):
+        own_rows = user_model.objects.filter(user=holder, permission__codename=codename)
+        everything = holder.user_permissions.filter(**wide).exists()
+        groups = Group.objects.filter(user=holder)
+    else:
+        own_rows = group_model.objects.filter(group=holder, permission__codename=codename)
+        everything = holder.permissions.filter(**wide).exists()
+        groups = Group.objects.none()
+    own_rows = own_rows.select_related("content_object").order_by("content_object__key")
+    wide_groups = list(
+        groups.filter(
+            permissions__content_type__app_label=app_label, permissions__codename=codename
+        ).values_list("name", flat=True)
+    )
+    group_rows = (
+        group_model.objects.filter(group__in=groups, permission__codename=codename)
+        .select_related("group", "content_object")
+        .order_by("group__name", "content_object__key")
+    )
+    through_roles = any(name in ROLES_BY_NAME for name in wide_groups)
+    if kind == "flow" and not through_roles:
+        # edit_mappings (RevOps) reaches every flow without an operate_flow grant.
+        app, _, capability = EDIT_MAPPINGS.partition(".")
+        role_groups = groups.filter(name__in=ROLES_BY_NAME)
+        through_roles = role_groups.filter(
+            permissions__content_type__app_label=app, permissions__codename=capability
+        ).exists()
+    return GrantSet(
+        everything=everything,
+        objects=[row.content_object for row in own_rows],
+        through_roles=through_roles,
+        through_groups=[f"{name}: {EVERY}" for name in sorted(wide_groups) if name not in ROLES_BY_NAME]
+        + [f"{row.group.name}: {_key(row.content_object)}" for row in group_rows],
+    )
+
+
+def _key(obj: Subsidiary | Flow) -> str:
+    return obj.key

@@ -1,0 +1,113 @@
+"""Access groups: named sets of people who share subsidiary and flow grants ("Finance EMEA").
+
+The four role groups are not access groups: their permissions come from :mod:`governance.roles`, and a
+person's roles are set with :func:`governance.services.user_roles_set`. An access group holds no model
+permission of its own, only the grants of :mod:`governance.access_grants`; its members get them on top of
+their roles. Creating a group and changing its members each write one audit entry (membership on the
+person, like roles, with their groups before and after).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditlog.context import disable_auditlog
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, QuerySet
+
+from governance.models import AuditEntry
+from governance.roles import MANAGE_USERS, ROLES_BY_NAME, VIEW_AUDIT
+from governance.selectors import AnyUser
+
+
+def access_groups(*, user: AnyUser) -> QuerySet[Group]:
+    """Every access group with its member count, for someone who manages users or audits."""
+    if not (user.has_perm(MANAGE_USERS) or user.has_perm(VIEW_AUDIT)):
+        return Group.objects.none()
+    groups = Group.objects.exclude(name__in=ROLES_BY_NAME).annotate(member_count=Count("user"))
+    return groups.order_by("name")
+
+
+def access_group_get(*, user: AnyUser, group_id: int) -> Group | None:
+    return access_groups(user=user).filter(pk=group_id).first()
+
+
+def user_access_groups(*, user: User) -> list[str]:
+    """The names of the access groups ``user`` belongs to."""
+    return sorted(user.groups.exclude(name__in=ROLES_BY_NAME).values_list("name", flat=True))
+
+
+def group_create(*, name: str, actor: User | None) -> Group:
+    """A new, empty access group. Role names are taken."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError("Name the group.")
+    if name.casefold() in {role.casefold() for role in ROLES_BY_NAME}:
+        raise ValidationError(f"{name} is a role; choose another name.")
+    if Group.objects.filter(name__iexact=name).exists():
+        raise ValidationError(f"There is a group called {name} already.")
+    group = Group(name=name)
+    group.full_clean()
+    with transaction.atomic():
+        with disable_auditlog():
+            group.save()
+        AuditEntry.objects.log_create(
+            group,
+            force_log=True,
+            action=AuditEntry.Action.CREATE,
+            actor=_person(actor),
+            changes={"name": [None, name]},
+            additional_data={"event": "group_create"},
+        )
+    return group
+
+
+@dataclass(frozen=True)
+class MembershipChange:
+    group: Group
+    user: User
+    changed: bool
+
+
+def group_member_add(*, group: Group, user: User, actor: User | None) -> MembershipChange:
+    """Put ``user`` in the access group (their grants follow at once)."""
+    return _membership(group=group, user=user, actor=actor, join=True)
+
+
+def group_member_remove(*, group: Group, user: User, actor: User | None) -> MembershipChange:
+    return _membership(group=group, user=user, actor=actor, join=False)
+
+
+def _membership(*, group: Group, user: User, actor: User | None, join: bool) -> MembershipChange:
+    if group.name in ROLES_BY_NAME:
+        raise ValidationError(f"{group.name} is a role: set it on the person's roles instead.")
+    if join and not user.is_active:
+        raise ValidationError(f"{user.get_username()} is deactivated: reactivate them first.")
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        before = user_access_groups(user=user)
+        with disable_auditlog():
+            if join:
+                user.groups.add(group)
+            else:
+                user.groups.remove(group)
+        after = user_access_groups(user=user)
+        if before == after:
+            return MembershipChange(group=group, user=user, changed=False)
+        AuditEntry.objects.log_create(
+            user,
+            force_log=True,
+            action=AuditEntry.Action.UPDATE,
+            actor=_person(actor),
+            changes={"groups": [", ".join(before) or "none", ", ".join(after) or "none"]},
+            additional_data={"event": "group_join" if join else "group_leave", "group": group.name},
+        )
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
+    return MembershipChange(group=group, user=user, changed=True)
+
+
+def _person(user: User | None) -> User | None:
+    return user if user is not None and user.is_authenticated else None
