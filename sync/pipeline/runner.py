@@ -20,6 +20,7 @@ from typing import Any
 from django.db import connections, transaction
 from django.utils import timezone
 
+from governance.correlation import correlation, current_correlation_id
 from sync.connectors.errors import ConnectorError
 from sync.connectors.salesforce import GraphQuery
 from sync.connectors.transport import RequestRecord
@@ -105,7 +106,33 @@ def run_batch(
     gates: Gates | None = None,
     retry: RetrySettings | None = None,
 ) -> SyncJob:
-    """Sync ``opportunity_ids`` (read fresh from Salesforce) to NetSuite as one job."""
+    """Sync ``opportunity_ids`` (read fresh from Salesforce) to NetSuite as one job.
+
+    The job runs under a correlation id (the caller's, else a new one) kept on the job, so the audit
+    entries it writes (exceptions opened or resolved) can be found from it.
+    """
+    with correlation(current_correlation_id()) as correlation_id:
+        return _run_batch(
+            salesforce=salesforce,
+            netsuite=netsuite,
+            opportunity_ids=opportunity_ids,
+            trigger=trigger,
+            gates=gates,
+            retry=retry,
+            correlation_id=correlation_id,
+        )
+
+
+def _run_batch(
+    *,
+    salesforce: Connection,
+    netsuite: Connection,
+    opportunity_ids: Sequence[str],
+    trigger: str,
+    gates: Gates | None,
+    retry: RetrySettings | None,
+    correlation_id: str,
+) -> SyncJob:
     version_id, mapping = sources.live_mapping(FLOW)
     ids = list(dict.fromkeys(opportunity_ids))
     job = SyncJob.objects.create(
@@ -116,6 +143,7 @@ def run_batch(
         mapping_version_id=version_id,
         worker=socket.gethostname()[:80],
         records_total=len(ids),
+        correlation_id=correlation_id,
     )
     records = {
         record.opportunity_id: record
@@ -237,6 +265,7 @@ def _store_outcome(
         record.writes = outcome.writes
         record.writes_skipped = outcome.skipped
         record.exchanges = outcome.exchanges
+        record.rule_evaluations = outcome.rule_evaluations
         record.message = outcome.message[:4000]
         record.save()
         SyncFailure.objects.bulk_create(
