@@ -35,6 +35,8 @@ from sync.permissions import subsidiary_scope_grant
 from sync.services.exception_actions import exception_override_approve, exception_override_propose
 from sync.services.exceptions import exception_raise
 from sync.services.mapping_seed import mapping_seed_defaults
+from tests.simulators.conftest import netsuite_sim, salesforce_sim, simulator_dir  # noqa: F401
+from tests.sync.conftest import seeded_connections, seeded_simulators  # noqa: F401
 
 OPPORTUNITY = "0065S00000TRACE1AA"
 OTHER_OPPORTUNITY = "0065S00000OTHER1AA"
