@@ -173,6 +173,8 @@ class CrossReference(models.Model):
                 fields=["netsuite_connection", "netsuite_type", "external_id"], name="sync_xref_unique"
             )
         ]
+        # Traceability looks a NetSuite record up by its internal id (a sales order's, from its invoice).
+        indexes = [models.Index(fields=["netsuite_type", "netsuite_id"], name="sync_xref_type_netsuite_id")]
 
     def __str__(self) -> str:
         return f"{self.salesforce_id} -> {self.netsuite_type} {self.netsuite_id}"
