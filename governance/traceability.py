@@ -392,7 +392,7 @@ def _history(
     )
     chain.rule_outcomes = [outcome for record in records for outcome in _rule_outcomes(record)]
     if chain.audit_visible:
-        chain.audit_entries = _audit_entries(jobs, records, exceptions)
+        chain.audit_entries = _audit_entries(jobs, records, exceptions, chain)
         exception_links = {str(item.pk): _exception_link(item, links) for item in exceptions}
         first_link = next(iter(links))
         for entry in chain.audit_entries:
@@ -559,11 +559,18 @@ def _exception_events(item: ExceptionItem, links: dict[str, TraceLink]) -> list[
 
 
 def _audit_entries(
-    jobs: Iterable[SyncJob], records: Iterable[SyncRecord], exceptions: list[ExceptionItem]
+    jobs: Iterable[SyncJob], records: Iterable[SyncRecord], exceptions: list[ExceptionItem], chain: Chain
 ) -> list[AuditEntry]:
     """Entries about the chain's exceptions, overrides and records, and every entry written under the
-    same correlation ids (the jobs' own, and the requests in which people acted): two queries."""
-    types = ContentType.objects.get_for_models(ExceptionItem, ExceptionOverride, SyncRecord)
+    same correlation ids (the jobs' own, and the requests in which people acted), and the history of the
+    mapping and rule versions used (edits, submission, approval, publication): two queries."""
+    types = ContentType.objects.get_for_models(
+        ExceptionItem, ExceptionOverride, SyncRecord, MappingVersion, RuleVersion
+    )
+    versions = Q(
+        content_type=types[MappingVersion],
+        object_pk__in=[str(version.pk) for version in chain.mapping_versions],
+    ) | Q(content_type=types[RuleVersion], object_pk__in=[str(version.pk) for version in chain.rule_versions])
     about = (
         Q(content_type=types[ExceptionItem], object_pk__in=[str(item.pk) for item in exceptions])
         | Q(
@@ -576,7 +583,9 @@ def _audit_entries(
     cids |= {
         cid for cid in AuditEntry.objects.filter(about).exclude(cid=None).values_list("cid", flat=True) if cid
     }
-    entries = AuditEntry.objects.filter(about | Q(cid__in=cids)).select_related("actor", "content_type")
+    entries = AuditEntry.objects.filter(about | versions | Q(cid__in=cids)).select_related(
+        "actor", "content_type"
+    )
     # An entry under a shared correlation id may name an exception this reader may not see.
     visible = {
         types[ExceptionItem].pk: {str(item.pk) for item in exceptions},

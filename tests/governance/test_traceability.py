@@ -61,6 +61,11 @@ def test_it_finds_the_whole_chain_from_each_of_its_ids(trace_world: World, audit
     cids = {entry.cid for entry in chain.audit_entries}
     assert {"cid-job", "cid-person-propose", "cid-person-approve", "cid-return-exception"} <= cids
     assert "cid-other" not in cids
+    # And the history of the rule version that ran (its creation here; approvals when made in the console).
+    assert any(
+        entry.content_type.model == "ruleversion" and entry.object_pk == str(trace_world.rule_version.pk)
+        for entry in chain.audit_entries
+    )
     # Nothing of the other opportunity's chain.
     assert not any("502" in e.link or "602" in e.link or OTHER_OPPORTUNITY in e.link for e in chain.timeline)
 

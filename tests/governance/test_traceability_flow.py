@@ -136,6 +136,11 @@ def test_it_traces_a_closed_won_deal_from_its_payment_back_to_the_opportunity(
     }
     assert [v.pk for v in chain.rule_versions] == [rule.pk]
     assert {(o.version_id, o.outcome) for o in chain.rule_outcomes} == {(rule.pk, "passed")}
+    # The auditor sees who approved the rule version that ran, from the audit trail.
+    assert any(
+        entry.content_type.model == "ruleversion" and entry.actor_id == finance.pk
+        for entry in chain.audit_entries
+    )
     # The Salesforce Invoice__c Id finds the same chain, and the page links the jobs and the version.
     (invoice_c,) = sf.query(f"SELECT Id FROM Invoice__c WHERE NetSuite_Invoice_Id__c = '{invoice_id}'")  # noqa: S608
     assert {link.ref for link in trace_chain(user=auditor, key=invoice_c["Id"]).links} == set(links)
