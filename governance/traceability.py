@@ -186,7 +186,7 @@ def trace_chain(*, user: AnyUser, key: str) -> Chain:
 
 def _resolve(key: str) -> _Keys:
     """Which link ``key`` names: a sales order's ids, an opportunity, an invoice (either system's id) or a
-    payment. Three queries at most."""
+    payment. Four queries at most."""
     keys = _Keys()
     for row in CrossReference.objects.filter(
         Q(netsuite_type=SALES_ORDER) & (Q(netsuite_id=key) | Q(external_id=key) | Q(salesforce_id=key))

@@ -173,8 +173,12 @@ class CrossReference(models.Model):
                 fields=["netsuite_connection", "netsuite_type", "external_id"], name="sync_xref_unique"
             )
         ]
-        # Traceability looks a NetSuite record up by its internal id (a sales order's, from its invoice).
-        indexes = [models.Index(fields=["netsuite_type", "netsuite_id"], name="sync_xref_type_netsuite_id")]
+        # Traceability looks a sales order up by its internal id (from its invoice) or its external id
+        # (what an auditor may paste), across connections.
+        indexes = [
+            models.Index(fields=["netsuite_type", "netsuite_id"], name="sync_xref_type_netsuite_id"),
+            models.Index(fields=["netsuite_type", "external_id"], name="sync_xref_type_external_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.salesforce_id} -> {self.netsuite_type} {self.netsuite_id}"
