@@ -78,6 +78,10 @@ class TraceLink:
     def ref(self) -> str:
         return f"{self.kind}:{self.key}"
 
+    @property
+    def label(self) -> str:
+        return self.kind.replace("_", " ").capitalize()
+
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "key": self.key, "parents": self.parents, "names": self.names}
 

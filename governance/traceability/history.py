@@ -296,9 +296,15 @@ def _audit_entries(
 
 
 def _audit_event(entry: AuditEntry, fallback: str, exception_links: dict[str, str]) -> TraceEvent:
-    link, exception_id = fallback, None
-    if entry.content_type.model == "exceptionitem" and entry.object_pk in exception_links:
+    link, exception_id, mapping_version_id = fallback, None, None
+    model = entry.content_type.model
+    if model == "exceptionitem" and entry.object_pk in exception_links:
         link, exception_id = exception_links[entry.object_pk], int(entry.object_pk)
+    elif model in ("mappingversion", "ruleversion"):
+        # A version's history is the chain's context, not an event of one of its records.
+        link = f"{model.replace('version', '_version')}:{entry.object_pk}"
+        if model == "mappingversion" and entry.object_pk.isdigit():
+            mapping_version_id = int(entry.object_pk)
     data = entry.additional_data or {}
     return TraceEvent(
         at=entry.timestamp,
@@ -307,6 +313,7 @@ def _audit_event(entry: AuditEntry, fallback: str, exception_links: dict[str, st
         title=f"Audit #{entry.pk}: {entry.event_label} {entry.content_type.model} {entry.object_repr}"[:300],
         detail="; ".join([*entry.change_lines, *(f"{k}: {v}" for k, v in data.items() if v)])[:500],
         exception_id=exception_id,
+        mapping_version_id=mapping_version_id,
         actor=who(entry.actor),
         status=f"cid {entry.cid}" if entry.cid else "",
     )

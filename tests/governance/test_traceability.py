@@ -66,6 +66,9 @@ def test_it_finds_the_whole_chain_from_each_of_its_ids(trace_world: World, audit
         entry.content_type.model == "ruleversion" and entry.object_pk == str(trace_world.rule_version.pk)
         for entry in chain.audit_entries
     )
+    assert f"rule_version:{trace_world.rule_version.pk}" in {
+        e.link for e in chain.timeline if e.kind == "audit"
+    }
     # Nothing of the other opportunity's chain.
     assert not any("502" in e.link or "602" in e.link or OTHER_OPPORTUNITY in e.link for e in chain.timeline)
 
