@@ -28,6 +28,7 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "sync.SyncJob": "written by the pipeline's workers; a re-run is a new inbox message",
     "sync.SyncRecord": "written by the pipeline's workers",
     "sync.SyncFailure": "written by the pipeline's workers",
+    "sync.ReturnRecord": "written by the return flow's workers",
     "sync.CrossReference": "written by the pipeline after each NetSuite write",
     "sync.PollWatermark": "advanced by the catch-up poll",
 }

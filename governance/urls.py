@@ -9,6 +9,8 @@ urlpatterns = [
     path("audit/", views.audit_list, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit-export"),
     path("audit/chain/", views.audit_chain, name="audit-chain"),
+    path("trace/", views.trace_search, name="trace"),
+    path("trace/export.<slug:fmt>", views.trace_export, name="trace-export"),
     path("users/<int:user_id>/roles/", views.user_roles_update, name="user-roles"),
     path("users/<int:user_id>/active/", views.user_active_update, name="user-active"),
     path("releases/", include("governance.releases.urls")),

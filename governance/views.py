@@ -7,15 +7,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.http import ConsoleRequest
-from governance import audit_search, selectors, services
+from governance import audit_search, selectors, services, traceability
 from governance.chain import chain_verify
 from governance.forms import AuditFilterForm, UserActiveForm, UserRolesForm
-from governance.roles import MANAGE_USERS, ROLES, VIEW_AUDIT
+from governance.roles import MANAGE_USERS, ROLES, VIEW_AUDIT, VIEW_CONSOLE
 
 
 @require_GET
@@ -146,3 +146,36 @@ def audit_chain(request: ConsoleRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "governance/partials/audit_chain_result.html", context)
     return render(request, "governance/audit_chain.html", context)
+
+
+@require_GET
+@permission_required(VIEW_CONSOLE, raise_exception=True)
+def trace_search(request: ConsoleRequest) -> HttpResponse:
+    """Any id of an opportunity, order, invoice or payment -> the whole chain as a timeline."""
+    query = request.GET.get("q", "").strip()[:200]
+    chain = traceability.trace_chain(user=request.user, key=query) if query else None
+    return render(
+        request,
+        "governance/trace.html",
+        {"area": "governance", "query": query, "chain": chain, "kinds": traceability.KINDS},
+    )
+
+
+@require_GET
+@permission_required(VIEW_CONSOLE, raise_exception=True)
+def trace_export(request: ConsoleRequest, fmt: str) -> HttpResponse:
+    """The chain for auditors: JSON (everything) or CSV (the timeline, one row per event)."""
+    if fmt not in ("csv", "json"):
+        raise Http404("Export as csv or json")
+    query = request.GET.get("q", "").strip()[:200]
+    chain = traceability.trace_chain(user=request.user, key=query)
+    filename = f"concord-trace-{''.join(c for c in query if c.isalnum())[:40] or 'empty'}"
+    if fmt == "json":
+        response: HttpResponse = JsonResponse(chain.as_dict(), json_dumps_params={"indent": 2})
+    else:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        writer = csv.writer(response)
+        for row in traceability.trace_csv_rows(chain):
+            writer.writerow(row)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return response

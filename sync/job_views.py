@@ -31,6 +31,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
             "area": "sync",
             "job": job,
             "records": pipeline_selectors.job_records(job=job),
+            "return_records": pipeline_selectors.job_return_records(job=job),
             "can_rerun": can_rerun(request.user),  # type: ignore[arg-type]
         },
     )

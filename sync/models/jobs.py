@@ -33,6 +33,9 @@ class SyncJob(models.Model):
     netsuite_writes = models.PositiveIntegerField(default=0)
     netsuite_writes_skipped = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
+    # The correlation id the job ran under: audit entries written meanwhile (exceptions raised or
+    # resolved) carry it in ``AuditEntry.cid``.
+    correlation_id = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -66,6 +69,9 @@ class SyncRecord(models.Model):
     writes_skipped = models.PositiveSmallIntegerField(default=0)
     # Request/response excerpts of the NetSuite calls made for this record, secrets masked.
     exchanges = models.JSONField(default=list, blank=True)
+    # Each rule evaluation the gates made for this record: placement, what it judged, the decision, the
+    # rule version ids evaluated and the outcomes that did not pass (see sync.pipeline.gates).
+    rule_evaluations = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True)
 
     class Meta:
@@ -76,6 +82,47 @@ class SyncRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity_id} {self.status}"
+
+
+class ReturnStatus(models.TextChoices):
+    WRITTEN = "written", "Written to Salesforce"
+    UNCHANGED = "unchanged", "Salesforce already held it"
+    FAILED = "failed", "Failed"
+    READ = "read", "Read, nothing to write"
+
+
+class ReturnRecord(models.Model):
+    """One NetSuite transaction read by a return-flow job, the records it links, and what became of it.
+
+    The links are NetSuite's own (an invoice's created-from order, the invoices a payment applies to,
+    the opportunity id the order carries), so an invoice or a payment can be traced back to its
+    opportunity from the database alone. A payment applied to several invoices is one row per invoice.
+    """
+
+    job = models.ForeignKey(SyncJob, on_delete=models.CASCADE, related_name="return_records")
+    netsuite_type = models.CharField(max_length=40)  # invoice, customerPayment, salesOrder
+    netsuite_id = models.CharField(max_length=40, db_index=True)
+    tran_id = models.CharField(max_length=60, blank=True)
+    opportunity_id = models.CharField(max_length=18, blank=True, db_index=True)
+    sales_order_id = models.CharField(max_length=40, blank=True, db_index=True)
+    invoice_id = models.CharField(max_length=40, blank=True, db_index=True)
+    # The Salesforce record written (an Invoice__c Id, or the Opportunity Id), when known.
+    salesforce_id = models.CharField(max_length=18, blank=True, db_index=True)
+    mapping_version_id = models.IntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=ReturnStatus.choices, default=ReturnStatus.READ)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "netsuite_type", "netsuite_id", "invoice_id"], name="sync_return_record_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.netsuite_type} {self.netsuite_id} {self.status}"
 
 
 class FailureCategory(models.TextChoices):
@@ -125,6 +172,12 @@ class CrossReference(models.Model):
             models.UniqueConstraint(
                 fields=["netsuite_connection", "netsuite_type", "external_id"], name="sync_xref_unique"
             )
+        ]
+        # Traceability looks a sales order up by its internal id (from its invoice) or its external id
+        # (what an auditor may paste), across connections.
+        indexes = [
+            models.Index(fields=["netsuite_type", "netsuite_id"], name="sync_xref_type_netsuite_id"),
+            models.Index(fields=["netsuite_type", "external_id"], name="sync_xref_type_external_id"),
         ]
 
     def __str__(self) -> str:

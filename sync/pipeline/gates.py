@@ -24,9 +24,36 @@ class GateOutcome:
     reason: str = ""
     rule: str = ""  # the rule (and version) that decided, for the failure record
     warnings: tuple[str, ...] = ()
+    # What was evaluated, for the record's audit trail (see :func:`evaluation_summary`); None when no
+    # published rule applied.
+    evaluated: dict[str, Any] | None = None
 
 
 PASS = GateOutcome()
+
+
+def evaluation_summary(evaluation: Evaluation) -> dict[str, Any] | None:
+    """The rule versions an evaluation ran, its decision and the outcomes that did not pass: small
+    enough to keep on every sync record (passing rules are listed by version id only)."""
+    versions = evaluation.rule_versions
+    if not versions:
+        return None
+    return {
+        "placement": evaluation.placement,
+        "subject": evaluation.subject,
+        "decision": evaluation.decision,
+        "rule_versions": versions,
+        "failures": [
+            {
+                "rule": outcome.rule.key,
+                "version_id": outcome.rule.version_id,
+                "status": outcome.status,
+                "message": outcome.message,
+                "item": outcome.item,
+            }
+            for outcome in evaluation.failures
+        ],
+    }
 
 
 def _outcome(evaluation: Evaluation) -> GateOutcome:
@@ -35,8 +62,9 @@ def _outcome(evaluation: Evaluation) -> GateOutcome:
         f"{outcome.rule.name}: {outcome.message}" + (f" ({outcome.item})" if outcome.item else "")
         for outcome in evaluation.warnings
     )
+    evaluated = evaluation_summary(evaluation)
     if not blocked:
-        return GateOutcome(warnings=warnings)
+        return GateOutcome(warnings=warnings, evaluated=evaluated)
     first = blocked[0]
     reasons = "; ".join(
         dict.fromkeys(outcome.message + (f" ({outcome.item})" if outcome.item else "") for outcome in blocked)
@@ -46,6 +74,7 @@ def _outcome(evaluation: Evaluation) -> GateOutcome:
         reason=reasons,
         rule=f"{first.rule.key}@v{first.rule.version_id}" if first.rule.version_id else first.rule.key,
         warnings=warnings,
+        evaluated=evaluated,
     )
 
 

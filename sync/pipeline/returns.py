@@ -17,13 +17,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
+from governance.correlation import correlation, current_correlation_id
 from sync.connectors.errors import ConnectorError
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
 from sync.mapping import ObjectPayload
-from sync.models import Connection, PollWatermark, Severity
+from sync.models import (
+    Connection,
+    JobStatus,
+    PollWatermark,
+    ReturnRecord,
+    ReturnStatus,
+    Severity,
+    SyncJob,
+)
 from sync.pipeline.sources import live_lookups, live_mapping
 from sync.services.connections import netsuite_connector, salesforce_connector
 from sync.services.exception_retry import retryable
@@ -43,6 +53,9 @@ FLOWS = {
     "salesOrder": "netsuite_order_status_to_salesforce",
 }
 INVOICE_KEY = "NetSuite_Invoice_Id__c"
+JOB_FLOW = "netsuite_to_salesforce"
+
+TrailKey = tuple[str, str, str]  # (NetSuite record type, internal id, invoice id or "")
 
 
 @dataclass
@@ -54,6 +67,9 @@ class ReturnFlowResult:
     failed: int = 0
     watermark: dt.datetime | None = None
     problems: list[str] = field(default_factory=list)
+    job: SyncJob | None = None
+    # What each transaction read links to and what became of it: the job's ReturnRecords, unsaved.
+    trail: dict[TrailKey, ReturnRecord] = field(default_factory=dict)
 
     @property
     def written(self) -> int:
@@ -68,6 +84,11 @@ class _Pending:
     body: dict[str, Any]
     create_body: dict[str, Any]
     source: tuple[str, str]  # (NetSuite record type, internal id)
+
+    @property
+    def trail_key(self) -> TrailKey:
+        record_type, record_id = self.source
+        return (record_type, record_id, "" if record_type == "salesOrder" else self.key)
 
 
 def changed_since(
@@ -106,7 +127,23 @@ def return_flow_run(
     start: dt.datetime | None = None,
     page_size: int = PAGE_SIZE,
 ) -> ReturnFlowResult:
-    """Bring what NetSuite changed since the watermark into Salesforce; see the module docstring."""
+    """Bring what NetSuite changed since the watermark into Salesforce; see the module docstring.
+
+    A run that read anything is recorded as a :class:`SyncJob` (flow ``netsuite_to_salesforce``) with
+    one :class:`ReturnRecord` per transaction (per invoice, for a payment), under one correlation id.
+    """
+    with correlation(current_correlation_id()) as correlation_id:
+        return _return_flow_run(salesforce, netsuite, overlap, start, page_size, correlation_id)
+
+
+def _return_flow_run(
+    salesforce: Connection,
+    netsuite: Connection,
+    overlap: dt.timedelta,
+    start: dt.datetime | None,
+    page_size: int,
+    correlation_id: str,
+) -> ReturnFlowResult:
     mark, _ = PollWatermark.objects.get_or_create(
         name=f"return-flow:{salesforce.pk}:{netsuite.pk}",
         defaults={"salesforce_connection": salesforce, "netsuite_connection": netsuite, "watermark": start},
@@ -122,7 +159,9 @@ def return_flow_run(
         highest = stamp if highest is None or stamp > highest else highest
         changed[RECORD_TYPES[row["type"]]].append(str(row["id"]))
         result.read += 1
-    if not _map_and_write(ns, sf, changed, salesforce.pk, netsuite.pk, result):
+    done = _map_and_write(ns, sf, changed, salesforce.pk, netsuite.pk, result)
+    _record_job(result, salesforce, netsuite, "return_flow", correlation_id)
+    if not done:
         return result  # the next run reads it all again
     PollWatermark.objects.filter(pk=mark.pk).update(
         watermark=highest, last_polled_at=timezone.now(), last_found=result.written
@@ -146,15 +185,49 @@ def return_record_retry(
     changed: dict[str, list[str]] = {record_type: [] for record_type in FLOWS}
     changed[netsuite_type].append(netsuite_id)
     result = ReturnFlowResult(read=1)
-    _map_and_write(
-        netsuite_connector(netsuite),
-        salesforce_connector(salesforce),
-        changed,
-        salesforce.pk,
-        netsuite.pk,
-        result,
-    )
+    with correlation(current_correlation_id()) as correlation_id:
+        _map_and_write(
+            netsuite_connector(netsuite),
+            salesforce_connector(salesforce),
+            changed,
+            salesforce.pk,
+            netsuite.pk,
+            result,
+        )
+        _record_job(result, salesforce, netsuite, "retry", correlation_id)
     return result
+
+
+def _record_job(
+    result: ReturnFlowResult, salesforce: Connection, netsuite: Connection, trigger: str, correlation_id: str
+) -> None:
+    """Store the run as a job with its ReturnRecords (nothing when nothing was read)."""
+    if not result.trail:
+        return
+    rows = list(result.trail.values())
+    failed = sum(1 for row in rows if row.status == ReturnStatus.FAILED)
+    status = (
+        JobStatus.SUCCEEDED if not failed else JobStatus.PARTIAL if failed < len(rows) else JobStatus.FAILED
+    )
+    with transaction.atomic():
+        job = SyncJob.objects.create(
+            flow=JOB_FLOW,
+            trigger=trigger,
+            status=status,
+            salesforce_connection=salesforce,
+            netsuite_connection=netsuite,
+            records_total=len(rows),
+            records_synced=sum(1 for row in rows if row.status == ReturnStatus.WRITTEN),
+            records_failed=failed,
+            finished_at=timezone.now(),
+            message="; ".join(result.problems)[:4000],
+            correlation_id=correlation_id,
+        )
+        for row in rows:
+            row.job = job
+            row.message = row.message[:4000]
+        ReturnRecord.objects.bulk_create(rows)
+    result.job = job
 
 
 def _map_and_write(
@@ -173,6 +246,9 @@ def _map_and_write(
         result.opportunities_written = _write(sf, "Opportunity", opportunities, pair, result)
     except ConnectorError as error:
         result.problems.append(f"return flow write failed: {error}")
+        for row in result.trail.values():
+            if row.status == ReturnStatus.READ:
+                row.status, row.message = ReturnStatus.FAILED, f"return flow write failed: {error}"
         return False
     return True
 
@@ -193,7 +269,7 @@ def _map(
     invoices: dict[str, _Pending] = {}
     opportunities: dict[str, _Pending] = {}
     for record_type in ("invoice", "customerPayment", "salesOrder"):
-        _, mapping = live_mapping(FLOWS[record_type])
+        version_id, mapping = live_mapping(FLOWS[record_type])
         for record_id in changed[record_type]:
             graph = dict(read(record_type, record_id))
             if record_type == "invoice" and (graph.get("entity") or {}).get("id"):
@@ -205,8 +281,12 @@ def _map(
                         line["invoice"] = read("invoice", doc)
             mapped = mapping.apply(graph, lookups=lookups)
             source = (record_type, record_id)
+            _trail(result, record_type, record_id, graph, version_id)
             if mapped.problems:
                 first = mapped.problems[0]
+                for key, row in result.trail.items():
+                    if key[:2] == source:
+                        row.status, row.message = ReturnStatus.FAILED, str(first)
                 _fail(
                     source,
                     pair,
@@ -223,9 +303,61 @@ def _map(
                     continue
                 target = invoices if payload.target_type == "Invoice__c" else opportunities
                 if record_type == "customerPayment" and pending.key in invoices:
-                    continue  # the invoice itself was read this run, with the same balances
+                    # The invoice itself was read this run, with the same balances.
+                    _trail_mark(result, pending, ReturnStatus.READ, message="written with its invoice")
+                    continue
                 target[pending.key] = pending
     return invoices, opportunities
+
+
+def _trail(
+    result: ReturnFlowResult, record_type: str, record_id: str, graph: dict[str, Any], version_id: int | None
+) -> None:
+    """Note the transaction and NetSuite's links from it: the order an invoice was created from, the
+    invoices a payment applies to, the opportunity id an order (and its invoices) carry."""
+
+    def ref(value: Any) -> str:
+        return str((value or {}).get("id") or "") if isinstance(value, dict) else str(value or "")
+
+    common = {
+        "netsuite_type": record_type,
+        "netsuite_id": record_id,
+        "tran_id": str(graph.get("tranId") or "")[:60],
+        "mapping_version_id": version_id,
+    }
+    opportunity = str(graph.get("custbody_sf_opportunity_id") or "")[:18]
+    if record_type == "salesOrder":
+        rows = [ReturnRecord(**common, opportunity_id=opportunity, sales_order_id=record_id)]
+    elif record_type == "invoice":
+        order = ref(graph.get("createdFrom"))
+        rows = [
+            ReturnRecord(**common, opportunity_id=opportunity, sales_order_id=order, invoice_id=record_id)
+        ]
+    else:
+        applied = [
+            ref(line.get("doc"))
+            for line in (graph.get("apply") or {}).get("items") or []
+            if line.get("apply") and ref(line.get("doc"))
+        ]
+        rows = [ReturnRecord(**common, invoice_id=invoice_id) for invoice_id in dict.fromkeys(applied)]
+        rows = rows or [ReturnRecord(**common)]
+    for row in rows:
+        result.trail[(row.netsuite_type, row.netsuite_id, row.invoice_id)] = row
+
+
+def _trail_mark(
+    result: ReturnFlowResult, item: _Pending, status: str, *, salesforce_id: str = "", message: str = ""
+) -> None:
+    row = result.trail.get(item.trail_key)
+    if row is None:
+        return
+    row.status, row.message = status, message
+    if salesforce_id:
+        row.salesforce_id = salesforce_id[:18]
+    if item.key and item.source[0] == "salesOrder":
+        row.opportunity_id = row.opportunity_id or item.key[:18]
+    elif not row.opportunity_id and item.create_body.get("Opportunity__c"):
+        row.opportunity_id = str(item.create_body["Opportunity__c"])[:18]
 
 
 def _pending(payload: ObjectPayload, source: tuple[str, str]) -> _Pending | None:
@@ -260,10 +392,12 @@ def _write(
         current = held.get(key)
         if current is None and sobject == "Opportunity":
             result.unchanged += 1  # update only: an opportunity Salesforce no longer has is left alone
+            _trail_mark(result, item, ReturnStatus.READ, message="Salesforce has no such opportunity")
             continue
         body = item.create_body if current is None else item.body
         if current is not None and all(_same(current.get(name), value) for name, value in body.items()):
             result.unchanged += 1
+            _trail_mark(result, item, ReturnStatus.UNCHANGED, salesforce_id=str(current.get("Id") or ""))
             exception_auto_resolve(dedup_key=_dedup_key(pair[1], item.source), note="already current")
             continue
         if sobject == "Invoice__c":
@@ -281,9 +415,12 @@ def _write(
     for item, outcome in zip(sources, outcomes, strict=True):
         if outcome.success:
             written += 1
+            held_id = str((held.get(item.key) or {}).get("Id") or "")
+            _trail_mark(result, item, ReturnStatus.WRITTEN, salesforce_id=outcome.id or held_id)
             exception_auto_resolve(dedup_key=_dedup_key(pair[1], item.source), note="written")
             continue
         error = outcome.error(f"return flow {sobject}")
+        _trail_mark(result, item, ReturnStatus.FAILED, message=error.message)
         _fail(
             item.source,
             pair,

@@ -20,6 +20,7 @@ from typing import Any
 from django.db import connections, transaction
 from django.utils import timezone
 
+from governance.correlation import correlation, current_correlation_id
 from sync.connectors.errors import ConnectorError
 from sync.connectors.salesforce import GraphQuery
 from sync.connectors.transport import RequestRecord
@@ -111,7 +112,34 @@ def run_batch(
 
     ``versions`` runs chosen mapping and rule versions instead of the published ones (a release's test
     run in a sandbox); the job and its records record the mapping version that ran, as always.
+
+    The job runs under a correlation id (the caller's, else a new one) kept on the job, so the audit
+    entries it writes (exceptions opened or resolved) can be found from it.
     """
+    with correlation(current_correlation_id()) as correlation_id:
+        return _run_batch(
+            salesforce=salesforce,
+            netsuite=netsuite,
+            opportunity_ids=opportunity_ids,
+            trigger=trigger,
+            gates=gates,
+            retry=retry,
+            versions=versions,
+            correlation_id=correlation_id,
+        )
+
+
+def _run_batch(
+    *,
+    salesforce: Connection,
+    netsuite: Connection,
+    opportunity_ids: Sequence[str],
+    trigger: str,
+    gates: Gates | None,
+    retry: RetrySettings | None,
+    versions: sources.ChosenVersions | None,
+    correlation_id: str,
+) -> SyncJob:
     version_id, mapping = sources.run_mapping(FLOW, versions)
     if gates is None and versions is not None and versions.rules is not None:
         gates = gates_for(rules_ruleset(versions.rules))
@@ -124,6 +152,7 @@ def run_batch(
         mapping_version_id=version_id,
         worker=socket.gethostname()[:80],
         records_total=len(ids),
+        correlation_id=correlation_id,
     )
     records = {
         record.opportunity_id: record
@@ -245,6 +274,7 @@ def _store_outcome(
         record.writes = outcome.writes
         record.writes_skipped = outcome.skipped
         record.exchanges = outcome.exchanges
+        record.rule_evaluations = outcome.rule_evaluations
         record.message = outcome.message[:4000]
         record.save()
         SyncFailure.objects.bulk_create(

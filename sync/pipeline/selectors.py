@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from sync.models import CrossReference, InboxMessage, SyncJob, SyncRecord
+from sync.models import CrossReference, InboxMessage, ReturnRecord, SyncJob, SyncRecord
 
 
 def jobs_recent(*, limit: int = 50) -> QuerySet[SyncJob]:
@@ -23,6 +23,11 @@ def job_get(*, job_id: int) -> SyncJob:
 
 def job_records(*, job: SyncJob) -> QuerySet[SyncRecord]:
     return job.records.prefetch_related("failures").order_by("id")
+
+
+def job_return_records(*, job: SyncJob) -> QuerySet[ReturnRecord]:
+    """The NetSuite transactions a return-flow job read (none for a job of the other direction)."""
+    return job.return_records.order_by("id")
 
 
 def inbox_recent(*, limit: int = 100, status: str = "") -> QuerySet[InboxMessage]:

@@ -83,6 +83,7 @@ class OpportunityOutcome:
     skipped: int = 0
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    rule_evaluations: list[dict[str, Any]] = field(default_factory=list)
     started: float = 0.0
     duration_ms: int = 0
     exchanges: list[dict[str, Any]] = field(default_factory=list)
@@ -174,6 +175,8 @@ class BatchWriter:
             return
         gate = self.gates.pre_sale(graph)
         outcome.warnings.extend(gate.warnings)
+        if gate.evaluated:
+            outcome.rule_evaluations.append({**gate.evaluated, "target": "opportunity"})
         if gate.blocked:
             outcome.status = RecordStatus.BLOCKED
             outcome.failures.append(
@@ -257,6 +260,8 @@ class BatchWriter:
                 return known.netsuite_id
             check = self.gates.post_sale(payload)
             outcome.warnings.extend(check.warnings)
+            if check.evaluated:
+                outcome.rule_evaluations.append({**check.evaluated, "target": payload.object_key})
             if check.blocked:
                 raise _Stop(
                     Failure(

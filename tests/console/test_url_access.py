@@ -137,6 +137,9 @@ ACCESS: dict[str, Rule] = {
     "governance:release-sign": POST(RELEASE_SIGNERS),
     "governance:release-publish": POST(RELEASE_PUBLISHERS),
     "governance:release-rollback": POST(RELEASE_PUBLISHERS),
+    # Traceability: every role reads (view_console); exceptions in it are scoped, audit entries for auditors.
+    "governance:trace": GET(ROLES),
+    "governance:trace-export": GET(ROLES),
     # Connections (sync/views.py, manage_connections): every role reads, admins change.
     "sync:index": GET(ROLES),
     "sync:connections": GET(ROLES),
@@ -238,10 +241,13 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "check": lambda: "accounts",
     "run_id": lambda: ReconciliationRun.objects.get().pk,
     "release_id": lambda: Release.objects.get().pk,
+    "fmt": lambda: "csv",
 }
 
 # URL name -> the query string its GET needs to show something (the diff compares two versions).
 QUERIES: dict[str, Callable[[], str]] = {
+    "governance:trace": lambda: f"?q={OPPORTUNITY}",
+    "governance:trace-export": lambda: f"?q={OPPORTUNITY}",
     "sync:mapping-diff": lambda: "?a={}&b={}".format(
         MappingVersion.objects.get(
             status="published", flow__key=_draft_row().object_mapping.version.flow.key

@@ -16,6 +16,8 @@ from sync.models import (
     ConnectionKind,
     CrossReference,
     InboxMessage,
+    ReturnRecord,
+    ReturnStatus,
     SyncFailure,
     SyncJob,
     SyncRecord,
@@ -123,3 +125,27 @@ def test_it_refuses_a_rerun_to_roles_that_do_not_run_the_integration(
     assert not InboxMessage.objects.exists() and not AuditEntry.objects.filter(
         additional_data__event="sync_rerun"
     )
+
+
+def test_it_lists_the_transactions_a_return_flow_job_read(record: SyncRecord, finance: Any) -> None:
+    job = SyncJob.objects.create(
+        flow="netsuite_to_salesforce",
+        trigger="return_flow",
+        salesforce_connection=record.job.salesforce_connection,
+        netsuite_connection=record.job.netsuite_connection,
+    )
+    ReturnRecord.objects.create(
+        job=job,
+        netsuite_type="invoice",
+        netsuite_id="601",
+        tran_id="INV-601",
+        opportunity_id=OPP,
+        sales_order_id="501",
+        invoice_id="601",
+        status=ReturnStatus.WRITTEN,
+    )
+    client = Client()
+    client.force_login(finance)
+    page = client.get(reverse("sync:job_detail", args=[job.pk])).content.decode()
+    assert "INV-601" in page and "Written to Salesforce" in page
+    assert reverse("governance:trace") + "?q=601" in page

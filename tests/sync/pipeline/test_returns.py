@@ -93,10 +93,30 @@ def test_it_brings_invoices_payments_and_order_status_back_once(
         assert opportunities[opportunity_id]["NetSuite_Order_Status__c"] == "Billed"
     mark = PollWatermark.objects.get(name=f"return-flow:{salesforce.pk}:{netsuite.pk}")
     assert mark.watermark is not None and result.watermark == mark.watermark
+    # The run is a job whose records keep NetSuite's links: order <- invoice <- payment -> opportunity.
+    assert result.job is not None and result.job.flow == "netsuite_to_salesforce"
+    assert result.job.status == JobStatus.SUCCEEDED and result.job.correlation_id
+    trail = {(r.netsuite_type, r.netsuite_id, r.invoice_id): r for r in result.job.return_records.all()}
+    for opportunity_id, invoice_id in ((ids[0], first), (ids[1], second)):
+        kept = trail[("invoice", invoice_id, invoice_id)]
+        assert (kept.sales_order_id, kept.opportunity_id, kept.status) == (
+            orders[opportunity_id],
+            opportunity_id,
+            "written",
+        )
+        assert kept.salesforce_id == held[invoice_id]["Id"] and kept.mapping_version_id is None
+        order_kept = trail[("salesOrder", orders[opportunity_id], "")]
+        assert (order_kept.opportunity_id, order_kept.status) == (opportunity_id, "written")
+    (payment_row,) = [row for key, row in trail.items() if key[0] == "customerPayment"]
+    assert payment_row.invoice_id == first and payment_row.message == "written with its invoice"
 
     # Again: the overlap re-reads the same transactions, but Salesforce already holds them.
     again = return_flow_run(salesforce=salesforce, netsuite=netsuite)
     assert (again.written, again.failed) == (0, 0) and again.unchanged >= 4
+    assert again.job is not None and again.job.records_synced == 0
+    assert {r.status for r in again.job.return_records.exclude(netsuite_type="customerPayment")} == {
+        "unchanged"
+    }
     assert invoices(sf) == held
 
     # A further payment: only that invoice changes.

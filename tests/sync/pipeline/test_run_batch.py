@@ -261,6 +261,17 @@ def test_it_blocks_what_a_published_rule_forbids_and_lets_the_rest_through(
     records = {r.opportunity_id: r for r in job.records.all()}
     assert records[bad].status == RecordStatus.BLOCKED and netsuite_count("transaction", bad) == 0
     assert records[good].status == RecordStatus.SYNCED and netsuite_count("transaction", good) == 1
+    # Each record keeps what the gates evaluated: the rule version and its decision.
+    (blocked,) = records[bad].rule_evaluations
+    assert (blocked["placement"], blocked["decision"], blocked["rule_versions"]) == (
+        "pre_sale",
+        "blocked",
+        [version.pk],
+    )
+    assert blocked["failures"][0]["version_id"] == version.pk
+    assert [(e["decision"], e["rule_versions"]) for e in records[good].rule_evaluations] == [
+        ("passed", [version.pk])
+    ]
     failure = records[bad].failures.get()
     assert failure.category == "rule" and failure.mapping_object_key == f"amount_matches_quote@v{version.pk}"
     item = ExceptionItem.objects.get(dedup_key__endswith=bad)

@@ -1,0 +1,169 @@
+"""Finding the chain: which link an id names, up to the opportunity, then down to every payment.
+
+Each step is one query over indexed columns whatever the chain's size: cross-references for the sales
+orders Concord wrote, the return flow's ReturnRecords for NetSuite's invoices and payments.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from governance.traceability.chain import INVOICE, KINDS, PAYMENT, SALES_ORDER, Keys, TraceLink
+from sync.models import CrossReference, InboxMessage, ReturnRecord, SyncRecord
+
+
+def resolve(key: str) -> Keys:
+    """Which link ``key`` names: a sales order's ids, an opportunity, an invoice (either system's id) or a
+    payment. Four queries at most."""
+    keys = Keys()
+    for row in CrossReference.objects.filter(
+        Q(netsuite_type=SALES_ORDER) & (Q(netsuite_id=key) | Q(external_id=key) | Q(salesforce_id=key))
+    ).values("netsuite_id", "external_id", "salesforce_id"):
+        keys.opportunities.add(row["salesforce_id"])
+        keys.orders.add(row["netsuite_id"])
+    for found in ReturnRecord.objects.filter(
+        Q(netsuite_id=key) | Q(salesforce_id=key) | Q(opportunity_id=key)
+    ).values("netsuite_type", "netsuite_id", "invoice_id", "salesforce_id", "opportunity_id"):
+        if found["netsuite_id"] == key:
+            key_add(keys, found["netsuite_type"], key)
+        if found["salesforce_id"] == key:
+            # An Invoice__c Id names the invoice; an Opportunity Id (order status) the opportunity.
+            if found["netsuite_type"] == SALES_ORDER:
+                keys.opportunities.add(key)
+            elif found["invoice_id"]:
+                keys.invoices.add(found["invoice_id"])
+        if found["opportunity_id"] == key:
+            keys.opportunities.add(key)
+    if keys.empty() and (
+        SyncRecord.objects.filter(opportunity_id=key).exists()
+        or InboxMessage.objects.filter(record_id=key, sobject="Opportunity").exists()
+    ):
+        keys.opportunities.add(key)
+    return keys
+
+
+def key_add(keys: Keys, netsuite_type: str, netsuite_id: str) -> None:
+    {SALES_ORDER: keys.orders, INVOICE: keys.invoices, PAYMENT: keys.payments}.get(netsuite_type, set()).add(
+        netsuite_id
+    )
+
+
+def climb(keys: Keys) -> None:
+    """From payments to their invoices, from invoices to their order and opportunity, from orders to
+    their opportunity: one query per step."""
+    if keys.payments:
+        keys.invoices.update(
+            value
+            for value in ReturnRecord.objects.filter(
+                netsuite_type=PAYMENT, netsuite_id__in=keys.payments
+            ).values_list("invoice_id", flat=True)
+            if value
+        )
+    if keys.invoices:
+        for order, opportunity in ReturnRecord.objects.filter(
+            netsuite_type=INVOICE, netsuite_id__in=keys.invoices
+        ).values_list("sales_order_id", "opportunity_id"):
+            if order:
+                keys.orders.add(order)
+            if opportunity:
+                keys.opportunities.add(opportunity)
+    if keys.orders:
+        keys.opportunities.update(
+            value
+            for value in CrossReference.objects.filter(
+                netsuite_type=SALES_ORDER, netsuite_id__in=keys.orders
+            ).values_list("salesforce_id", flat=True)
+            if value
+        )
+        keys.opportunities.update(
+            value
+            for value in ReturnRecord.objects.filter(
+                netsuite_type=SALES_ORDER, netsuite_id__in=keys.orders
+            ).values_list("opportunity_id", flat=True)
+            if value
+        )
+
+
+def descend(keys: Keys) -> tuple[list[CrossReference], list[ReturnRecord]]:
+    """Everything below the opportunities: their orders, the invoices of those orders and the payments
+    applied to those invoices. Returns the cross-references and return-flow rows of the chain."""
+    xrefs = list(
+        CrossReference.objects.filter(
+            Q(salesforce_id__in=keys.opportunities)
+            | Q(netsuite_type=SALES_ORDER, netsuite_id__in=keys.orders)
+        ).order_by("netsuite_type", "external_id")
+    )
+    keys.orders.update(row.netsuite_id for row in xrefs if row.netsuite_type == SALES_ORDER)
+    invoice_rows = ReturnRecord.objects.filter(netsuite_type=INVOICE).filter(
+        Q(opportunity_id__in=keys.opportunities)
+        | Q(sales_order_id__in=keys.orders)
+        | Q(netsuite_id__in=keys.invoices)
+    )
+    keys.invoices.update(invoice_rows.values_list("netsuite_id", flat=True))
+    returns = list(
+        ReturnRecord.objects.filter(
+            Q(netsuite_type=INVOICE, netsuite_id__in=keys.invoices)
+            | Q(netsuite_type=PAYMENT, invoice_id__in=keys.invoices)
+            | Q(netsuite_type=PAYMENT, netsuite_id__in=keys.payments)
+            | Q(netsuite_type=SALES_ORDER, netsuite_id__in=keys.orders)
+            | Q(netsuite_type=SALES_ORDER, opportunity_id__in=keys.opportunities)
+        )
+        .select_related("job")
+        .order_by("created_at", "id")
+    )
+    for row in returns:
+        key_add(keys, row.netsuite_type, row.netsuite_id)
+    return xrefs, returns
+
+
+def links_build(keys: Keys, xrefs: list[CrossReference], returns: list[ReturnRecord]) -> dict[str, TraceLink]:
+    """One link per record, each knowing the links above it, in chain order."""
+    links: dict[str, TraceLink] = {}
+
+    def link(kind: str, key: str) -> TraceLink:
+        ref = f"{kind}:{key}"
+        if ref not in links:
+            links[ref] = TraceLink(kind=kind, key=key)
+        return links[ref]
+
+    def parent(child: TraceLink, kind: str, key: str) -> None:
+        if key and f"{kind}:{key}" not in child.parents:
+            child.parents.append(f"{kind}:{key}")
+
+    def name(target: TraceLink, value: str) -> None:
+        if value and value != target.key and value not in target.names:
+            target.names.append(value)
+
+    for key in sorted(keys.opportunities):
+        link("opportunity", key)
+    for xref in xrefs:
+        if xref.netsuite_type == SALES_ORDER:
+            order = link("sales_order", xref.netsuite_id)
+            name(order, xref.external_id)
+            parent(order, "opportunity", xref.salesforce_id)
+    for key in sorted(keys.orders):
+        link("sales_order", key)
+    for row in returns:
+        if row.netsuite_type == SALES_ORDER:
+            order = link("sales_order", row.netsuite_id)
+            name(order, row.tran_id)
+            parent(order, "opportunity", row.opportunity_id)
+    for row in returns:
+        if row.netsuite_type == INVOICE:
+            invoice = link("invoice", row.netsuite_id)
+            name(invoice, row.tran_id)
+            name(invoice, row.salesforce_id)
+            parent(invoice, "sales_order", row.sales_order_id)
+            if not row.sales_order_id:
+                parent(invoice, "opportunity", row.opportunity_id)
+    for key in sorted(keys.invoices):
+        link("invoice", key)
+    for row in returns:
+        if row.netsuite_type == PAYMENT:
+            payment = link("payment", row.netsuite_id)
+            name(payment, row.tran_id)
+            parent(payment, "invoice", row.invoice_id)
+    for key in sorted(keys.payments):
+        link("payment", key)
+    rank = {kind: position for position, kind in enumerate(KINDS)}
+    return dict(sorted(links.items(), key=lambda item: (rank[item[1].kind], item[1].key)))
