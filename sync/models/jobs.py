@@ -33,6 +33,8 @@ class SyncJob(models.Model):
     netsuite_writes = models.PositiveIntegerField(default=0)
     netsuite_writes_skipped = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
+    # The correlation id the job ran under (its first inbox message's), to find its log lines.
+    correlation_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-started_at", "-id"]

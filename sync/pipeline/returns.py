@@ -28,6 +28,7 @@ from sync.pipeline.sources import live_lookups, live_mapping
 from sync.services.connections import netsuite_connector, salesforce_connector
 from sync.services.exception_retry import retryable
 from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
+from sync.services.operations import invoice_ledger_record
 
 OVERLAP = dt.timedelta(minutes=2)
 FIRST_RUN_LOOKBACK = dt.timedelta(hours=24)
@@ -264,6 +265,8 @@ def _write(
         body = item.create_body if current is None else item.body
         if current is not None and all(_same(current.get(name), value) for name, value in body.items()):
             result.unchanged += 1
+            if sobject == "Invoice__c":
+                invoice_ledger_record(netsuite_connection_id=pair[1], invoice_id=key, body=item.create_body)
             exception_auto_resolve(dedup_key=_dedup_key(pair[1], item.source), note="already current")
             continue
         if sobject == "Invoice__c":
@@ -281,6 +284,10 @@ def _write(
     for item, outcome in zip(sources, outcomes, strict=True):
         if outcome.success:
             written += 1
+            if sobject == "Invoice__c":
+                invoice_ledger_record(
+                    netsuite_connection_id=pair[1], invoice_id=item.key, body=item.create_body
+                )
             exception_auto_resolve(dedup_key=_dedup_key(pair[1], item.source), note="written")
             continue
         error = outcome.error(f"return flow {sobject}")
