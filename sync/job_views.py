@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from sync.forms.backfills import BackfillForm
-from sync.models import Backfill, InboxStatus, SyncRecord
+from sync.models import Backfill, InboxStatus, JobStatus, SyncRecord
 from sync.pipeline import selectors as pipeline_selectors
 from sync.services import jobs
 from sync.services.backfills import backfill_start
@@ -92,9 +92,12 @@ def backfill_detail(request: HttpRequest, backfill_id: int) -> HttpResponse:
 
 
 def _jobs_context(request: HttpRequest, form: BackfillForm | None = None) -> dict[str, object]:
+    filters = pipeline_selectors.job_filters_from(request.GET.dict())
     return {
         "area": "sync",
-        "jobs": pipeline_selectors.jobs_recent(),
+        "jobs": pipeline_selectors.jobs_recent(filters=filters, limit=200),
+        "filters": filters,
+        "job_statuses": [*JobStatus.choices, (pipeline_selectors.WITH_FAILURES, "With failed records")],
         "backfills": Backfill.objects.all()[:10],
         "backfill_form": form or BackfillForm(),
         "can_backfill": can_rerun(request.user),  # type: ignore[arg-type]

@@ -5,14 +5,58 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from sync.models import CrossReference, InboxMessage, SyncJob, SyncRecord
+from sync.models import CrossReference, InboxMessage, JobStatus, SyncJob, SyncRecord
+
+WITH_FAILURES = "with_failures"  # a job status filter: any job that has failed or blocked records
 
 
-def jobs_recent(*, limit: int = 50) -> QuerySet[SyncJob]:
-    return SyncJob.objects.select_related("salesforce_connection", "netsuite_connection")[:limit]
+@dataclass(frozen=True)
+class JobFilters:
+    flow: str = ""
+    status: str = ""  # a JobStatus value, WITH_FAILURES or "" for all
+    day: dt.date | None = None  # started on this day (UTC)
+    since: dt.date | None = None  # started on or after this day (UTC)
+
+
+def jobs_recent(*, limit: int = 50, filters: JobFilters | None = None) -> QuerySet[SyncJob]:
+    jobs = SyncJob.objects.select_related("salesforce_connection", "netsuite_connection")
+    filters = filters or JobFilters()
+    if filters.flow:
+        jobs = jobs.filter(flow=filters.flow)
+    if filters.status == WITH_FAILURES:
+        jobs = jobs.filter(records_failed__gt=0)
+    elif filters.status in JobStatus.values:
+        jobs = jobs.filter(status=filters.status)
+    if filters.day is not None:
+        start = dt.datetime.combine(filters.day, dt.time.min, tzinfo=dt.UTC)
+        jobs = jobs.filter(started_at__gte=start, started_at__lt=start + dt.timedelta(days=1))
+    if filters.since is not None:
+        jobs = jobs.filter(started_at__gte=dt.datetime.combine(filters.since, dt.time.min, tzinfo=dt.UTC))
+    return jobs[:limit]
+
+
+def job_filters_from(query: dict[str, str]) -> JobFilters:
+    """Filters from a query string; a value that does not parse is ignored, never an error."""
+
+    def day(name: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(query.get(name, ""))
+        except ValueError:
+            return None
+
+    status = query.get("status", "")
+    return JobFilters(
+        flow=query.get("flow", "")[:80],
+        status=status if status in (*JobStatus.values, WITH_FAILURES) else "",
+        day=day("day"),
+        since=day("since"),
+    )
 
 
 def job_get(*, job_id: int) -> SyncJob:
