@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from sync.forms.backfills import BackfillForm
@@ -53,6 +54,20 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
         status = ""
     rows = pipeline_selectors.inbox_recent(status=status)
     return render(request, "sync/inbox.html", {"area": "sync", "rows": rows, "status": status})
+
+
+@require_GET
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    """The invoices synced back from NetSuite: the rows behind the dashboard's DSO."""
+    days_text = request.GET.get("days", "")
+    days = int(days_text) if days_text.isdigit() and 0 < int(days_text) <= 3660 else None
+    filters = {
+        "currency": request.GET.get("currency", "")[:3],
+        "open_only": request.GET.get("open") == "on",
+        "days": days,
+    }
+    rows = pipeline_selectors.invoices_synced(**filters, today=timezone.now().date())[:500]  # type: ignore[arg-type]
+    return render(request, "sync/invoices.html", {"area": "sync", "rows": rows, **filters})
 
 
 @require_GET

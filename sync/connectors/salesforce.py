@@ -190,7 +190,7 @@ class SalesforceConnector:
         config: SalesforceConfig,
         *,
         observer: RequestObserver | None = None,
-        usage_observer: Callable[[int, int], None] | None = None,
+        usage_observer: Callable[[int, int], object] | None = None,
     ) -> None:
         if not config.login_url.startswith("https://"):
             raise ConfigurationError("the Salesforce login URL must start with https://")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from sync.models import CrossReference, InboxMessage, JobStatus, SyncJob, SyncRecord
+from sync.models import CrossReference, InboxMessage, JobStatus, SyncedInvoice, SyncJob, SyncRecord
 
 WITH_FAILURES = "with_failures"  # a job status filter: any job that has failed or blocked records
 
@@ -88,3 +88,17 @@ def opportunity_trace(*, opportunity_id: str) -> dict[str, object]:
         "records": records,
         "xrefs": list(CrossReference.objects.filter(netsuite_id__in=netsuite_ids).order_by("netsuite_type")),
     }
+
+
+def invoices_synced(
+    *, currency: str = "", open_only: bool = False, days: int | None = None, today: dt.date | None = None
+) -> QuerySet[SyncedInvoice]:
+    """Invoices the return flow synced: of one currency, with an open balance, dated in the last ``days``."""
+    invoices = SyncedInvoice.objects.select_related("netsuite_connection").order_by("-invoice_date", "-id")
+    if currency:
+        invoices = invoices.filter(currency=currency)
+    if open_only:
+        invoices = invoices.filter(amount_remaining__gt=0)
+    if days is not None and today is not None:
+        invoices = invoices.filter(invoice_date__gt=today - dt.timedelta(days=days), invoice_date__lte=today)
+    return invoices
