@@ -27,6 +27,7 @@ from sync.models import (
     Connection,
     ConnectionKind,
     InboxMessage,
+    InboxSource,
     InboxStatus,
     RecordStatus,
     SyncedInvoice,
@@ -46,6 +47,8 @@ VOLUME_DAYS = 14
 EXCEPTION_RATE_DAYS = 7
 QUOTE_TO_CASH_DAYS = 90
 DSO_DAYS = 90
+# Inbox sources that report a deal as it is won (a backfill or a re-run reads it again later).
+WON_SOURCES = (InboxSource.OUTBOUND_MESSAGE, InboxSource.WEBHOOK, InboxSource.POLL)
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -233,10 +236,13 @@ def _median(values: list[float]) -> float | None:
 
 def quote_to_cash(*, now: dt.datetime, days: int = QUOTE_TO_CASH_DAYS, slowest: int = 5) -> QuoteToCash:
     """Closed Won (the first inbox event for the opportunity) -> sales order (its first synced record) ->
-    first invoice (the first time the return flow synced one for it), for deals won in the window."""
+    first invoice (the first time the return flow synced one for it), for deals won in the window.
+
+    A backfill reads history, so its events say nothing about when a deal was won: they are left out.
+    """
     since = now.astimezone(dt.UTC).date() - dt.timedelta(days=days - 1)
     won = dict(
-        InboxMessage.objects.filter(sobject="Opportunity")
+        InboxMessage.objects.filter(sobject="Opportunity", source__in=WON_SOURCES)
         .values("record_id")
         .annotate(first=Min("received_at"))
         .filter(first__gte=_day_start(since))
@@ -295,8 +301,9 @@ def days_sales_outstanding(*, today: dt.date, days: int = DSO_DAYS) -> list[DsoR
     )
     result = []
     for row in rows:
-        receivables = Decimal(row["receivables"] or 0)
-        sales = Decimal(row["sales"] or 0)
+        cents = Decimal("0.01")  # SQLite sums decimals without their scale; PostgreSQL keeps it
+        receivables = Decimal(row["receivables"] or 0).quantize(cents)
+        sales = Decimal(row["sales"] or 0).quantize(cents)
         dso = (receivables / sales * days).quantize(Decimal("0.1")) if sales else None
         result.append(DsoRow(row["currency"], receivables, sales, row["invoices"], dso))
     return result
