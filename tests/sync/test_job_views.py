@@ -123,3 +123,32 @@ def test_it_refuses_a_rerun_to_roles_that_do_not_run_the_integration(
     assert not InboxMessage.objects.exists() and not AuditEntry.objects.filter(
         additional_data__event="sync_rerun"
     )
+
+
+def test_it_filters_jobs_by_flow_status_and_day(record: SyncRecord, auditor_client: Client) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    first = record.job
+    other = SyncJob.objects.create(
+        flow="account_to_netsuite",
+        salesforce_connection=first.salesforce_connection,
+        netsuite_connection=first.netsuite_connection,
+        status="partial",
+        records_total=3,
+        records_failed=1,
+    )
+    SyncJob.objects.filter(pk=other.pk).update(started_at=timezone.now() - dt.timedelta(days=3))
+
+    def listed(query: str) -> set[int]:
+        page = auditor_client.get(f"/sync/jobs/?{query}").content.decode()
+        return {job.pk for job in (first, other) if f'href="/sync/jobs/{job.pk}/"' in page}
+
+    assert listed("") == {first.pk, other.pk}
+    assert listed("flow=account_to_netsuite") == {other.pk}
+    assert listed("status=with_failures") == {other.pk}
+    assert listed("status=running") == {first.pk}
+    assert listed(f"day={(timezone.now() - dt.timedelta(days=3)).date().isoformat()}") == {other.pk}
+    assert listed(f"since={timezone.now().date().isoformat()}") == {first.pk}
+    assert listed("since=not-a-date&status=bogus") == {first.pk, other.pk}  # ignored, never an error
