@@ -248,3 +248,5 @@ except ValueError as exc:
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 # /healthz counts the workers alive when one finished its heartbeat task within this many seconds.
 HEALTH_WORKER_MAX_AGE = env_int("HEALTH_WORKER_MAX_AGE", 180)
+# How often each dashboard panel refreshes itself (HTMX polling), in seconds.
+DASHBOARD_POLL_SECONDS = env_int("DASHBOARD_POLL_SECONDS", 15)

@@ -6,15 +6,18 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from console.dashboard import PANELS, Panel, panel_for, panels_for
 from console.http import ConsoleRequest
 
+PANEL_TEMPLATE = "console/partials/panel.html"
+
 
 def _poll_seconds() -> int:
-    return int(getattr(settings, "DASHBOARD_POLL_SECONDS", 15))
+    return max(2, int(settings.DASHBOARD_POLL_SECONDS))
 
 
 def _panel_context(request: ConsoleRequest, panel: Panel) -> dict[str, object]:
@@ -24,7 +27,11 @@ def _panel_context(request: ConsoleRequest, panel: Panel) -> dict[str, object]:
 
 @require_GET
 def dashboard(request: ConsoleRequest) -> HttpResponse:
-    panels = [_panel_context(request, panel) for panel in panels_for(user=request.user)]
+    # Each panel is drawn by the same template as its polled fragment, so the two never differ.
+    panels = [
+        render_to_string(PANEL_TEMPLATE, _panel_context(request, panel), request=request)
+        for panel in panels_for(user=request.user)
+    ]
     return render(request, "console/dashboard.html", {"area": "dashboard", "panels": panels})
 
 
@@ -36,4 +43,4 @@ def dashboard_panel(request: ConsoleRequest, name: str) -> HttpResponse:
     panel = panel_for(user=request.user, name=name)
     if panel is None:
         raise PermissionDenied("Your roles do not show this panel.")
-    return render(request, "console/partials/panel.html", _panel_context(request, panel))
+    return render(request, PANEL_TEMPLATE, _panel_context(request, panel))

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 
 from console import selectors
-from sync.models import Subsidiary
+from sync.models import InboxMessage, InboxSource, Subsidiary
 from sync.permissions import subsidiary_scope_grant
 from tests.console.conftest import FLOW, O1, OTHER_FLOW, OpsWorld
 
@@ -76,6 +76,17 @@ def test_it_measures_quote_to_cash_latency(ops_world: OpsWorld) -> None:
     assert (q2c.won, q2c.ordered, q2c.invoiced) == (6, 2, 1)
     assert (q2c.to_order_hours, q2c.order_to_invoice_hours, q2c.to_invoice_hours) == (3.0, 24.0, 26.0)
     assert [(deal.opportunity_id, deal.hours) for deal in q2c.slowest] == [(O1, 26.0)]
+
+
+def test_a_backfill_does_not_count_as_a_deal_won(ops_world: OpsWorld) -> None:
+    InboxMessage.objects.create(
+        notification_id="backfill:old",
+        source=InboxSource.BACKFILL,
+        salesforce_connection=ops_world.salesforce,
+        netsuite_connection=ops_world.netsuite,
+        record_id="006000000000777AAA",
+    )
+    assert selectors.quote_to_cash(now=ops_world.now).won == 6
 
 
 def test_it_computes_dso_per_currency(ops_world: OpsWorld) -> None:
