@@ -54,6 +54,9 @@ def test_it_links_each_revops_figure_to_the_rows_behind_it(
     assert figure(page, "queue-pending") == ("/sync/inbox/?status=pending", "2")
     assert 'data-figure="queue-lag">120.0 s' in page
     assert page.count("<polyline") == 4  # records and success charts, one line per flow each
+    href, mismatches = figure(page, "recon-invoices")
+    assert re.fullmatch(r"/reconciliation/runs/\d+/", href) and mismatches == "4"
+    assert 'data-figure="recon-accounts"' not in page  # its last run failed: no count to show
 
 
 def test_the_figure_links_list_exactly_the_rows_counted(ops_world: OpsWorld, revops_client: Client) -> None:
