@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from console.access import role_not_required
@@ -23,7 +23,7 @@ from console.metrics import metrics_registry
 @login_not_required
 @role_not_required
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database, the broker and at least one worker are alive; 503 naming what is not."""
     health = health_check()

@@ -479,7 +479,8 @@ class SalesforceConnector:
 
 
 LIMIT_INFO_HEADER = "Sforce-Limit-Info"
-_API_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
+# Not per-app-api-usage=..., which Salesforce may send in the same header.
+_API_USAGE = re.compile(r"(?<![\w-])api-usage=(\d+)/(\d+)")
 
 
 def limit_info_usage(value: str) -> tuple[int, int] | None:

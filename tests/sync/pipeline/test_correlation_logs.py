@@ -53,6 +53,7 @@ def test_it_follows_one_event_from_the_listener_through_the_worker_to_each_netsu
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("sync.services.inbox.async_task", lambda *args, **kwargs: None)  # we drain below
+    monkeypatch.setattr("sync.services.operations._last_recorded", {})  # no throttle left by another test
     salesforce, netsuite = seeded_connections
     listener = listener_create(
         name="closed-won",
