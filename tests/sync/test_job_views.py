@@ -86,6 +86,9 @@ def test_it_lists_jobs_and_shows_a_job_with_its_failures(auditor_client: Client,
         "INVALID_KEY_OR_REF" in page and "<code>subsidiary</code>" in page and "<code>customer</code>" in page
     )
     assert "Re-run" not in page  # auditors read, they do not act
+    SyncJob.objects.filter(pk=record.job_id).update(correlation_id="c0ffee")
+    page = auditor_client.get(reverse("sync:job_detail", args=[record.job_id])).content.decode()
+    assert "<code>correlation_id=c0ffee</code>" in page
 
 
 def test_it_shows_the_inbox_and_a_trace(revops_client: Client, record: SyncRecord) -> None:
@@ -110,6 +113,7 @@ def test_it_reruns_a_record_and_audits_who_and_why(
     assert answer.status_code == 302
     message = InboxMessage.objects.get(source="rerun")
     assert message.record_id == OPP and message.status == "pending"
+    assert message.correlation_id == answer["X-Correlation-ID"]  # the worker will log under the request's id
     entry = AuditEntry.objects.filter(additional_data__event="sync_rerun").get()
     assert entry.actor == revops and entry.additional_data["reason"] == "subsidiary fixed"
 
