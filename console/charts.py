@@ -14,11 +14,22 @@ PALETTE = ("#2e86c1", "#c0392b", "#d68910", "#7d3c98", "#229954", "#5d6d7e")
 
 
 @dataclass(frozen=True)
+class Dot:
+    """One point drawn as a link to the rows it counts."""
+
+    x: str
+    y: str
+    href: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Series:
     kind: str  # the series' label
     colour: str
     points: str  # the SVG polyline "x,y x,y ..."
     last: float | int
+    dots: tuple[Dot, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,9 +48,14 @@ def line_chart(
     peak: float | None = None,
     width: int = WIDTH,
     height: int = HEIGHT,
+    links: Sequence[Sequence[tuple[str, str]]] | None = None,
 ) -> Trend | None:
     """One polyline per ``(label, values)``, all on one scale (``peak``, else the largest value, at least
-    1); ``None`` when there is nothing to draw. Every series must have the same number of values."""
+    1); ``None`` when there is nothing to draw. Every series must have the same number of values.
+
+    ``links`` (per series, per point: ``(href, title)``, an empty href for none) makes each point a dot
+    that opens the rows behind it.
+    """
     if not lines or not lines[0][1]:
         return None
     count = len(lines[0][1])
@@ -49,9 +65,15 @@ def line_chart(
     step = (width - 2 * PAD) / max(count - 1, 1)
     series = []
     for index, (label, values) in enumerate(lines):
-        points = " ".join(
-            f"{PAD + position * step:.1f},{height - PAD - (height - 2 * PAD) * value / top:.1f}"
+        coordinates = [
+            (f"{PAD + position * step:.1f}", f"{height - PAD - (height - 2 * PAD) * value / top:.1f}")
             for position, value in enumerate(values)
+        ]
+        dots = tuple(
+            Dot(x, y, href, title)
+            for (x, y), (href, title) in zip(coordinates, links[index] if links else (), strict=False)
+            if href
         )
-        series.append(Series(label, colours[index % len(colours)], points, values[-1]))
+        points = " ".join(f"{x},{y}" for x, y in coordinates)
+        series.append(Series(label, colours[index % len(colours)], points, values[-1], dots))
     return Trend(width, height, series, top, count)

@@ -12,10 +12,12 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import TruncDate
+from django.urls import reverse
 
 from console.charts import Trend, line_chart
 from reconciliation.checks import CHECKS
@@ -120,12 +122,34 @@ def sync_volume(*, now: dt.datetime, days: int = VOLUME_DAYS) -> Volume:
                 daily_success=[_percent(s, t) if t else 100.0 for t, s, _ in daily],  # type: ignore[misc]
             )
         )
+    jobs_url = reverse("sync:jobs")
+
+    def day_links(flow: FlowVolume, what: str, values: list[int] | list[float]) -> list[tuple[str, str]]:
+        return [
+            (
+                f"{jobs_url}?{urlencode({'flow': flow.flow, 'day': day.isoformat()})}" if records else "",
+                f"{flow.flow} {day.isoformat()}: {value}{what}",
+            )
+            for day, records, value in zip(day_list, flow.daily_records, values, strict=True)
+        ]
+
     return Volume(
         since=since,
         days=day_list,
         flows=flows,
-        records_chart=line_chart([(f.flow, f.daily_records) for f in flows]) if flows else None,
-        success_chart=line_chart([(f.flow, f.daily_success) for f in flows], peak=100) if flows else None,
+        records_chart=line_chart(
+            [(f.flow, f.daily_records) for f in flows],
+            links=[day_links(f, " records", f.daily_records) for f in flows],
+        )
+        if flows
+        else None,
+        success_chart=line_chart(
+            [(f.flow, f.daily_success) for f in flows],
+            peak=100,
+            links=[day_links(f, " % synced", f.daily_success) for f in flows],
+        )
+        if flows
+        else None,
     )
 
 

@@ -54,6 +54,10 @@ def test_it_links_each_revops_figure_to_the_rows_behind_it(
     assert figure(page, "queue-pending") == ("/sync/inbox/?status=pending", "2")
     assert 'data-figure="queue-lag">120.0 s' in page
     assert page.count("<polyline") == 4  # records and success charts, one line per flow each
+    # Each day with records is a dot on both charts, opening that day's jobs of the flow: 3 days, 2 charts.
+    dots = re.findall(r'<a href="([^"]+)"><circle', page)
+    assert len(dots) == 6
+    assert dots.count("/sync/jobs/?flow=opportunity_to_netsuite&amp;day=2026-06-15") == 2
     href, mismatches = figure(page, "recon-invoices")
     assert re.fullmatch(r"/reconciliation/runs/\d+/", href) and mismatches == "4"
     assert 'data-figure="recon-accounts"' not in page  # its last run failed: no count to show
