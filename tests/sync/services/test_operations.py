@@ -60,9 +60,9 @@ def test_a_failed_write_never_fails_the_call_and_is_tried_again(
     def locked(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database is locked")
 
-    monkeypatch.setattr(ApiUsage.objects, "update_or_create", locked)
-    assert not operations.api_usage_record(connection_id=connection.pk, used=1, limit=100)
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        patched.setattr(ApiUsage.objects, "update_or_create", locked)
+        assert not operations.api_usage_record(connection_id=connection.pk, used=1, limit=100)
     assert operations.api_usage_record(connection_id=connection.pk, used=2, limit=100)  # not throttled
 
 
