@@ -15,6 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from console.env import env_bool, env_int, env_list, env_str
+from console.log_format import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -220,6 +221,8 @@ STORAGES = {
 
 # Production hardening; each can be relaxed through the environment for an unusual deployment.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Load balancers probe over plain HTTP inside the network: /healthz answers them instead of redirecting.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
@@ -235,11 +238,18 @@ CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Logs: one JSON object per line in production (ts, level, logger, message, correlation_id, extra
+# fields), plain text for a terminal; see console/log_format.py.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
+try:
+    LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+
+# Operations endpoints: /healthz needs no credentials; /metrics asks for "Authorization: Bearer
+# <METRICS_TOKEN>" when the token is set, and is open (like /healthz) when it is not.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# /healthz counts the workers alive when one finished its heartbeat task within this many seconds.
+HEALTH_WORKER_MAX_AGE = env_int("HEALTH_WORKER_MAX_AGE", 180)
+# How often each dashboard panel refreshes itself (HTMX polling), in seconds.
+DASHBOARD_POLL_SECONDS = env_int("DASHBOARD_POLL_SECONDS", 15)

@@ -1,16 +1,46 @@
+"""The home dashboard: the panels of the user's roles, each polled on its own (see console/dashboard.py)."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from sync.selectors import background_task_summary
+from console.dashboard import PANELS, Panel, panel_for, panels_for
+from console.http import ConsoleRequest
+
+PANEL_TEMPLATE = "console/partials/panel.html"
+
+
+def _poll_seconds() -> int:
+    return max(2, int(settings.DASHBOARD_POLL_SECONDS))
+
+
+def _panel_context(request: ConsoleRequest, panel: Panel) -> dict[str, object]:
+    now = timezone.now()
+    return {"panel": panel, "poll_seconds": _poll_seconds(), "now": now, **panel.figures(request.user, now)}
 
 
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "console/dashboard.html",
-        {"area": "dashboard", "tasks": background_task_summary()},
-    )
+def dashboard(request: ConsoleRequest) -> HttpResponse:
+    # Each panel is drawn by the same template as its polled fragment, so the two never differ.
+    panels = [
+        render_to_string(PANEL_TEMPLATE, _panel_context(request, panel), request=request)
+        for panel in panels_for(user=request.user)
+    ]
+    return render(request, "console/dashboard.html", {"area": "dashboard", "panels": panels})
+
+
+@require_GET
+def dashboard_panel(request: ConsoleRequest, name: str) -> HttpResponse:
+    """One panel's fragment (what the page polls); a panel the user's roles do not show is refused."""
+    if name not in PANELS:
+        raise Http404("No such panel")
+    panel = panel_for(user=request.user, name=name)
+    if panel is None:
+        raise PermissionDenied("Your roles do not show this panel.")
+    return render(request, PANEL_TEMPLATE, _panel_context(request, panel))

@@ -31,6 +31,9 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "sync.ReturnRecord": "written by the return flow's workers",
     "sync.CrossReference": "written by the pipeline after each NetSuite write",
     "sync.PollWatermark": "advanced by the catch-up poll",
+    "sync.ApiUsage": "the last Sforce-Limit-Info figures, written by the Salesforce connector",
+    "sync.WorkerHeartbeat": "written each minute by a worker's heartbeat task",
+    "sync.SyncedInvoice": "the return flow's ledger of invoices written to Salesforce",
 }
 
 

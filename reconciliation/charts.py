@@ -1,14 +1,13 @@
-"""The trend chart of past runs, drawn on the server as inline SVG (no script, no CDN)."""
+"""The trend chart of past runs: one line per mismatch class, drawn by :mod:`console.charts`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from console.charts import Series, Trend, line_chart
 from reconciliation.engine import MismatchKind
 from reconciliation.models import ReconciliationRun
 
-WIDTH, HEIGHT, PAD = 320, 90, 6
 COLOURS = {
     MismatchKind.MISSING_IN_NETSUITE.value: "#c0392b",
     MismatchKind.MISSING_IN_SALESFORCE.value: "#d68910",
@@ -16,22 +15,7 @@ COLOURS = {
     MismatchKind.DUPLICATE.value: "#7d3c98",
 }
 
-
-@dataclass(frozen=True)
-class Series:
-    kind: str
-    colour: str
-    points: str  # the SVG polyline "x,y x,y ..."
-    last: int
-
-
-@dataclass(frozen=True)
-class Trend:
-    width: int
-    height: int
-    series: list[Series]
-    peak: int
-    runs: int
+__all__ = ["COLOURS", "Series", "Trend", "trend"]
 
 
 def trend(runs: Sequence[ReconciliationRun]) -> Trend | None:
@@ -39,14 +23,7 @@ def trend(runs: Sequence[ReconciliationRun]) -> Trend | None:
     counted = [run.counts.get("counts") or {} for run in runs]
     if not counted:
         return None
-    peak = max([int(n) for counts in counted for n in counts.values()] + [1])
-    step = (WIDTH - 2 * PAD) / max(len(counted) - 1, 1)
-    series = []
-    for kind, colour in COLOURS.items():
-        values = [int(counts.get(kind, 0)) for counts in counted]
-        points = " ".join(
-            f"{PAD + index * step:.1f},{HEIGHT - PAD - (HEIGHT - 2 * PAD) * value / peak:.1f}"
-            for index, value in enumerate(values)
-        )
-        series.append(Series(kind, colour, points, values[-1]))
-    return Trend(WIDTH, HEIGHT, series, peak, len(counted))
+    return line_chart(
+        [(kind, [int(counts.get(kind, 0)) for counts in counted]) for kind in COLOURS],
+        colours=list(COLOURS.values()),
+    )

@@ -125,6 +125,10 @@ class _LeasedSlots(ConcurrencySlots):
     def _release(self, token: Any) -> None:
         raise NotImplementedError
 
+    def in_use(self) -> int:
+        """Slots held right now, by every worker of every machine."""
+        raise NotImplementedError
+
 
 class RedisSlots(_LeasedSlots):
     """Slots in a Redis sorted set: member = lease token, score = expiry on Redis's clock (ms)."""

@@ -6,10 +6,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from sync.forms.backfills import BackfillForm
-from sync.models import Backfill, InboxStatus, SyncRecord
+from sync.models import Backfill, InboxStatus, JobStatus, SyncRecord
 from sync.pipeline import selectors as pipeline_selectors
 from sync.services import jobs
 from sync.services.backfills import backfill_start
@@ -57,6 +58,20 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    """The invoices synced back from NetSuite: the rows behind the dashboard's DSO."""
+    days_text = request.GET.get("days", "")
+    days = int(days_text) if days_text.isdigit() and 0 < int(days_text) <= 3660 else None
+    filters = {
+        "currency": request.GET.get("currency", "")[:3],
+        "open_only": request.GET.get("open") == "on",
+        "days": days,
+    }
+    rows = pipeline_selectors.invoices_synced(**filters, today=timezone.now().date())[:500]  # type: ignore[arg-type]
+    return render(request, "sync/invoices.html", {"area": "sync", "rows": rows, **filters})
+
+
+@require_GET
 def opportunity_trace(request: HttpRequest, opportunity_id: str) -> HttpResponse:
     trace = pipeline_selectors.opportunity_trace(opportunity_id=opportunity_id[:18])
     return render(request, "sync/trace.html", {"area": "sync", "opportunity_id": opportunity_id, **trace})
@@ -93,9 +108,12 @@ def backfill_detail(request: HttpRequest, backfill_id: int) -> HttpResponse:
 
 
 def _jobs_context(request: HttpRequest, form: BackfillForm | None = None) -> dict[str, object]:
+    filters = pipeline_selectors.job_filters_from(request.GET.dict())
     return {
         "area": "sync",
-        "jobs": pipeline_selectors.jobs_recent(),
+        "jobs": pipeline_selectors.jobs_recent(filters=filters, limit=200),
+        "filters": filters,
+        "job_statuses": [*JobStatus.choices, (pipeline_selectors.WITH_FAILURES, "With failed records")],
         "backfills": Backfill.objects.all()[:10],
         "backfill_form": form or BackfillForm(),
         "can_backfill": can_rerun(request.user),  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ exception queue and business rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -72,12 +72,40 @@ def connection_get(*, user: User | AnonymousUser, connection_id: int) -> Connect
 
 
 @dataclass(frozen=True)
+class AgeBucket:
+    key: str
+    label: str
+    older_than: timedelta
+    younger_than: timedelta | None
+
+
+# How long exceptions have been open (since first seen), as the dashboard groups them.
+AGE_BUCKETS = (
+    AgeBucket("lt1d", "under 1 day", timedelta(0), timedelta(days=1)),
+    AgeBucket("1to3d", "1-3 days", timedelta(days=1), timedelta(days=3)),
+    AgeBucket("3to7d", "3-7 days", timedelta(days=3), timedelta(days=7)),
+    AgeBucket("gt7d", "over 7 days", timedelta(days=7), None),
+)
+AGE_BUCKETS_BY_KEY = {bucket.key: bucket for bucket in AGE_BUCKETS}
+
+
+@dataclass(frozen=True)
 class ExceptionFilters:
     status: str = ""  # a status, "active" (the default view) or "" for all
     category: str = ""  # category key
     severity: str = ""
     owner: str = ""  # "me", a username or a group name
     overdue: bool = False
+    age: str = ""  # an AGE_BUCKETS key: open for that long (since first seen)
+    since: date | None = None  # first seen on or after this day (UTC)
+
+
+def age_bucket_filter(bucket: AgeBucket, *, now: datetime) -> Q:
+    """Exceptions first seen ``bucket``'s age ago: older than its lower bound, younger than its upper."""
+    condition = Q(first_seen__lte=now - bucket.older_than)
+    if bucket.younger_than is not None:
+        condition &= Q(first_seen__gt=now - bucket.younger_than)
+    return condition
 
 
 def exceptions_for_user(user: AnyUser) -> QuerySet[ExceptionItem]:
@@ -103,6 +131,10 @@ def exception_queue(
         items = items.filter(Q(owner_user__username=filters.owner) | Q(owner_group__name=filters.owner))
     if filters.overdue:
         items = items.filter(status__in=ACTIVE_STATUSES, due_at__lt=now or timezone.now())
+    if filters.age in AGE_BUCKETS_BY_KEY:
+        items = items.filter(age_bucket_filter(AGE_BUCKETS_BY_KEY[filters.age], now=now or timezone.now()))
+    if filters.since is not None:
+        items = items.filter(first_seen__gte=datetime.combine(filters.since, time.min, tzinfo=UTC))
     return items.order_by("due_at", "-last_seen", "-id")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from governance.correlation import correlation
 from sync.models import Connection, ExceptionItem, Listener, ListenerKind
 from sync.pipeline.polling import poll_closed_won
 from sync.pipeline.returns import return_flow_run
@@ -31,6 +32,13 @@ def tickets_deliver_due_task() -> int:
     return tickets_deliver_due()
 
 
+def worker_heartbeat() -> None:
+    """Scheduled every minute: a worker that runs it is alive and taking tasks (read by /healthz)."""
+    from sync.services.operations import worker_heartbeat_record
+
+    worker_heartbeat_record()
+
+
 def inbox_drain() -> list[int]:
     """Process every pending inbox message; returns the job ids run."""
     return _drain()
@@ -52,13 +60,15 @@ def served_pairs() -> list[tuple[Connection, Connection]]:
 
 def catch_up_poll() -> int:
     """Poll Salesforce for won opportunities of every connection pair an active listener serves."""
-    return sum(poll_closed_won(salesforce=sf, netsuite=ns) for sf, ns in served_pairs())
+    with correlation():  # the inbox rows it adds carry this run's id to the worker
+        return sum(poll_closed_won(salesforce=sf, netsuite=ns) for sf, ns in served_pairs())
 
 
 def return_flow() -> int:
     """Bring NetSuite invoices, payments and order status back for every pair an active listener serves;
     returns the Salesforce records written."""
-    return sum(return_flow_run(salesforce=sf, netsuite=ns).written for sf, ns in served_pairs())
+    with correlation():
+        return sum(return_flow_run(salesforce=sf, netsuite=ns).written for sf, ns in served_pairs())
 
 
 def backfill_run(backfill_id: int) -> int:
@@ -66,4 +76,5 @@ def backfill_run(backfill_id: int) -> int:
     from sync.models import Backfill
     from sync.services.backfills import backfill_execute
 
-    return backfill_execute(Backfill.objects.get(pk=backfill_id)).done
+    with correlation():
+        return backfill_execute(Backfill.objects.get(pk=backfill_id)).done

@@ -312,6 +312,7 @@ class NetSuiteConnector:
             session = ConnectorSession(
                 ca_bundle=self.config.ca_bundle,
                 timeout=(self.config.connect_timeout, self.config.read_timeout),
+                system=SYSTEM,
             )
             if isinstance(self.config.auth, TokenAuth):
                 auth = self.config.auth

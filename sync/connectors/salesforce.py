@@ -8,6 +8,7 @@ Reads are SOQL with paging; writes are upserts by external id and sObject Collec
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -184,16 +185,27 @@ class SalesforceConnector:
     """A small typed interface to one Salesforce org. One instance per thread (simple-salesforce holds
     per-instance state); :meth:`api_usage` reports the ``Sforce-Limit-Info`` figures last seen."""
 
-    def __init__(self, config: SalesforceConfig, *, observer: RequestObserver | None = None) -> None:
+    def __init__(
+        self,
+        config: SalesforceConfig,
+        *,
+        observer: RequestObserver | None = None,
+        usage_observer: Callable[[int, int], object] | None = None,
+    ) -> None:
         if not config.login_url.startswith("https://"):
             raise ConfigurationError("the Salesforce login URL must start with https://")
         self.config = config
         self.observer = observer
         self._session = ConnectorSession(
-            ca_bundle=config.ca_bundle, timeout=(config.connect_timeout, config.read_timeout)
+            ca_bundle=config.ca_bundle,
+            timeout=(config.connect_timeout, config.read_timeout),
+            system=SYSTEM,
         )
         if observer is not None:
             self._session.hooks["response"].append(self._observe)
+        self.usage_observer = usage_observer
+        if usage_observer is not None:
+            self._session.hooks["response"].append(self._observe_usage)
         self._client: Salesforce | None = None
         self._lock = threading.Lock()
         self.api_calls = 0
@@ -441,6 +453,11 @@ class SalesforceConnector:
             except requests.RequestException as exc:
                 raise transport_error(SYSTEM, operation, exc) from exc
 
+    def _observe_usage(self, answer: requests.Response, *args: Any, **kwargs: Any) -> None:
+        usage = limit_info_usage(answer.headers.get(LIMIT_INFO_HEADER, ""))
+        if usage is not None and self.usage_observer is not None:
+            self.usage_observer(*usage)
+
     def _observe(self, answer: requests.Response, *args: Any, **kwargs: Any) -> None:
         if self.observer is None:
             return
@@ -459,6 +476,17 @@ class SalesforceConnector:
                 response_excerpt="" if url.endswith("/oauth2/token") else excerpt(answer.content),
             )
         )
+
+
+LIMIT_INFO_HEADER = "Sforce-Limit-Info"
+# Not per-app-api-usage=..., which Salesforce may send in the same header.
+_API_USAGE = re.compile(r"(?<![\w-])api-usage=(\d+)/(\d+)")
+
+
+def limit_info_usage(value: str) -> tuple[int, int] | None:
+    """``(used, max)`` from a ``Sforce-Limit-Info`` header (``api-usage=25/15000``), if it holds one."""
+    match = _API_USAGE.search(value or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def error_from_exception(exc: SalesforceError, operation: str) -> ConnectorError:

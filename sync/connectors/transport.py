@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 
 from sync.connectors.errors import ConnectorError
 
 T = TypeVar("T")
+http_log = logging.getLogger("sync.connectors.http")
 
 
 class ConnectorSession(requests.Session):
@@ -22,22 +25,53 @@ class ConnectorSession(requests.Session):
     requests lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` replace ``Session.verify`` whenever
     ``trust_env`` is on; a connection configured with its own CA must keep it, while proxies from the
     environment still apply.
+
+    Every request is logged (``sync.connectors.http``): system, method, path (never the query string,
+    which may hold record data), status and duration; the log formatter adds the correlation id.
     """
 
-    def __init__(self, *, ca_bundle: str | None, timeout: tuple[float, float]) -> None:
+    def __init__(self, *, ca_bundle: str | None, timeout: tuple[float, float], system: str = "") -> None:
         super().__init__()
         self.verify = ca_bundle or True
         self.default_timeout = timeout
+        self.system = system
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.default_timeout)
-        return super().request(method, url, *args, **kwargs)
+        started = time.perf_counter()
+        status: int | None = None
+        try:
+            answer = super().request(method, url, *args, **kwargs)
+            status = answer.status_code
+            return answer
+        finally:
+            _log_call(self.system, method, url, status, (time.perf_counter() - started) * 1000)
 
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
         if isinstance(self.verify, str) and verify in (None, True):
             settings["verify"] = self.verify
         return settings
+
+
+def _log_call(system: str, method: str | bytes, url: str | bytes, status: int | None, ms: float) -> None:
+    method_text = method.decode() if isinstance(method, bytes) else str(method)
+    path = urlsplit(url.decode() if isinstance(url, bytes) else str(url)).path
+    http_log.info(
+        "%s %s %s -> %s in %.1f ms",
+        system or "http",
+        method_text.upper(),
+        path,
+        status if status is not None else "no answer",
+        ms,
+        extra={
+            "system": system,
+            "method": method_text.upper(),
+            "path": path,
+            "status": status,
+            "duration_ms": round(ms, 1),
+        },
+    )
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from sync.models import ExceptionCategory, ExceptionStatus, Severity
-from sync.selectors import ExceptionFilters
+from sync.selectors import AGE_BUCKETS, ExceptionFilters
 
 STATUS_CHOICES = [("active", "Active"), ("", "Any"), *ExceptionStatus.choices]
 
@@ -19,6 +19,10 @@ class ExceptionFilterForm(forms.Form):
     severity = forms.ChoiceField(choices=[("", "Any"), *Severity.choices], required=False)
     owner = forms.CharField(required=False, max_length=150, help_text='"me", a username or a group')
     overdue = forms.BooleanField(required=False)
+    age = forms.ChoiceField(
+        choices=[("", "Any"), *((bucket.key, bucket.label) for bucket in AGE_BUCKETS)], required=False
+    )
+    since = forms.DateField(required=False, help_text="First seen on or after (YYYY-MM-DD)")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -38,6 +42,8 @@ class ExceptionFilterForm(forms.Form):
             severity=data["severity"],
             owner=data["owner"].strip(),
             overdue=data["overdue"],
+            age=data["age"],
+            since=data["since"],
         )
 
 

@@ -6,6 +6,8 @@ nothing is stored in any of those cases. A 200 is sent only after the inbox rows
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,6 +21,7 @@ from sync.models import InboxSource, Listener, ListenerKind
 from sync.services.inbox import InboundEvent, inbox_store
 
 DEFAULT_MAX_BYTES = 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 def _listener(token: str, kind: str) -> Listener:
@@ -49,6 +52,16 @@ def _plain(status: int, message: str) -> HttpResponse:
     return HttpResponse(message + "\n", status=status, content_type="text/plain")
 
 
+def _log_stored(listener: Listener, source: str, received: int, created: int) -> None:
+    logger.info(
+        "listener %s stored %d of %d notification(s)",
+        listener.name,
+        created,
+        received,
+        extra={"event": "inbound_stored", "listener": listener.name, "source": source, "new": created},
+    )
+
+
 def _same_org(allowed: str, sent: str) -> bool:
     # Salesforce ids come in 15- and 18-character forms; the first 15 characters identify the org.
     return bool(allowed) and allowed[:15] == sent[:15]
@@ -69,13 +82,14 @@ def outbound_message(request: HttpRequest, token: str) -> HttpResponse:
         return _plain(400, f"malformed outbound message: {exc}")
     if not _same_org(listener.allowed_org_id, message.organization_id):
         return _plain(403, "organization id not allowed for this listener")
-    inbox_store(
+    created = inbox_store(
         listener=listener,
         source=InboxSource.OUTBOUND_MESSAGE,
         events=[
             InboundEvent(item.id, item.sobject, item.record_id, item.fields) for item in message.notifications
         ],
     )
+    _log_stored(listener, InboxSource.OUTBOUND_MESSAGE, len(message.notifications), created)
     return HttpResponse(soap.ACK, content_type="text/xml; charset=utf-8")
 
 
@@ -106,6 +120,7 @@ def webhook_event(request: HttpRequest, token: str) -> HttpResponse:
         source=InboxSource.WEBHOOK,
         events=[InboundEvent(f"wh:{listener.pk}:{e.id}", e.sobject, e.record_id, {}) for e in events],
     )
+    _log_stored(listener, InboxSource.WEBHOOK, len(events), created)
     return HttpResponse(
         f'{{"accepted": {len(events)}, "new": {created}}}', content_type="application/json", status=200
     )

@@ -45,6 +45,7 @@ from sync.models.mappings import (
     ValueKind,
     VersionStatus,
 )
+from sync.models.operations import ApiUsage, SyncedInvoice, WorkerHeartbeat
 from sync.models.rules import Rule, RuleStatus, RuleVersion
 from sync.models.subsidiaries import Subsidiary, SubsidiaryGroupPermission, SubsidiaryUserPermission
 from sync.models.tickets import Notification, Ticket, TicketAttempt, TicketStatus
@@ -107,4 +108,7 @@ __all__ = [
     "Rule",
     "RuleStatus",
     "RuleVersion",
+    "ApiUsage",
+    "SyncedInvoice",
+    "WorkerHeartbeat",
 ]

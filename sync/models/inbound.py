@@ -89,6 +89,8 @@ class InboxMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     job = models.ForeignKey("sync.SyncJob", null=True, blank=True, on_delete=models.SET_NULL)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The request (or task) that stored the row: the worker re-opens it so its logs carry the same id.
+    correlation_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["received_at", "id"]

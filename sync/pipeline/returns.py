@@ -38,6 +38,7 @@ from sync.pipeline.sources import live_lookups, live_mapping
 from sync.services.connections import netsuite_connector, salesforce_connector
 from sync.services.exception_retry import retryable
 from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
+from sync.services.operations import invoice_ledger_record
 
 OVERLAP = dt.timedelta(minutes=2)
 FIRST_RUN_LOOKBACK = dt.timedelta(hours=24)
@@ -398,6 +399,8 @@ def _write(
         if current is not None and all(_same(current.get(name), value) for name, value in body.items()):
             result.unchanged += 1
             _trail_mark(result, item, ReturnStatus.UNCHANGED, salesforce_id=str(current.get("Id") or ""))
+            if sobject == "Invoice__c":
+                invoice_ledger_record(netsuite_connection_id=pair[1], invoice_id=key, body=item.create_body)
             exception_auto_resolve(dedup_key=_dedup_key(pair[1], item.source), note="already current")
             continue
         if sobject == "Invoice__c":
@@ -417,6 +420,10 @@ def _write(
             written += 1
             held_id = str((held.get(item.key) or {}).get("Id") or "")
             _trail_mark(result, item, ReturnStatus.WRITTEN, salesforce_id=outcome.id or held_id)
+            if sobject == "Invoice__c":
+                invoice_ledger_record(
+                    netsuite_connection_id=pair[1], invoice_id=item.key, body=item.create_body
+                )
             exception_auto_resolve(dedup_key=_dedup_key(pair[1], item.source), note="written")
             continue
         error = outcome.error(f"return flow {sobject}")

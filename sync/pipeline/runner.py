@@ -8,12 +8,13 @@ and each outcome is stored as it completes. NetSuite ids are written back to Sal
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import socket
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 from typing import Any
 
@@ -84,18 +85,34 @@ def inbox_drain(
             groups[(message.salesforce_connection_id, message.netsuite_connection_id)].append(message)
         for (sf_id, ns_id), group in groups.items():
             opportunities = [m.record_id for m in group if m.sobject == "Opportunity"]
-            job = None
-            if opportunities:
-                job = run_batch(
-                    salesforce=Connection.objects.get(pk=sf_id),
-                    netsuite=Connection.objects.get(pk=ns_id),
-                    opportunity_ids=opportunities,
-                    trigger=group[0].source,
-                    gates=gates,
-                    retry=retry,
+            # The batch runs under its first message's correlation id; each opportunity's NetSuite calls
+            # run under the id of the message that asked for it (see run_batch).
+            by_record = {m.record_id: m.correlation_id for m in group if m.correlation_id}
+            first = next((m.correlation_id for m in group if m.correlation_id), None)
+            with correlation(first):
+                logger.info(
+                    "claimed %d inbox message(s) for %d opportunities",
+                    len(group),
+                    len(opportunities),
+                    extra={
+                        "event": "inbox_claimed",
+                        "inbox_ids": [m.pk for m in group],
+                        "correlation_ids": sorted(set(by_record.values())),
+                    },
                 )
-                jobs.append(job.pk)
-            inbox_complete(token=token, job_id=job.pk if job else None, pks=[m.pk for m in group])
+                job = None
+                if opportunities:
+                    job = run_batch(
+                        salesforce=Connection.objects.get(pk=sf_id),
+                        netsuite=Connection.objects.get(pk=ns_id),
+                        opportunity_ids=opportunities,
+                        trigger=group[0].source,
+                        gates=gates,
+                        retry=retry,
+                        correlation_ids=by_record,
+                    )
+                    jobs.append(job.pk)
+                inbox_complete(token=token, job_id=job.pk if job else None, pks=[m.pk for m in group])
 
 
 def run_batch(
@@ -107,11 +124,15 @@ def run_batch(
     gates: Gates | None = None,
     retry: RetrySettings | None = None,
     versions: sources.ChosenVersions | None = None,
+    correlation_ids: Mapping[str, str] | None = None,
 ) -> SyncJob:
     """Sync ``opportunity_ids`` (read fresh from Salesforce) to NetSuite as one job.
 
     ``versions`` runs chosen mapping and rule versions instead of the published ones (a release's test
     run in a sandbox); the job and its records record the mapping version that ran, as always.
+
+    ``correlation_ids`` (opportunity id -> id) names the correlation each opportunity's NetSuite writes
+    log under; the rest of the job logs under the correlation open when it is called.
 
     The job runs under a correlation id (the caller's, else a new one) kept on the job, so the audit
     entries it writes (exceptions opened or resolved) can be found from it.
@@ -125,6 +146,7 @@ def run_batch(
             gates=gates,
             retry=retry,
             versions=versions,
+            correlation_ids=correlation_ids,
             correlation_id=correlation_id,
         )
 
@@ -138,6 +160,7 @@ def _run_batch(
     gates: Gates | None,
     retry: RetrySettings | None,
     versions: sources.ChosenVersions | None,
+    correlation_ids: Mapping[str, str] | None,
     correlation_id: str,
 ) -> SyncJob:
     version_id, mapping = sources.run_mapping(FLOW, versions)
@@ -153,6 +176,12 @@ def _run_batch(
         worker=socket.gethostname()[:80],
         records_total=len(ids),
         correlation_id=correlation_id,
+    )
+    logger.info(
+        "job %s started: %d opportunities",
+        job.pk,
+        len(ids),
+        extra={"event": "job_started", "job_id": job.pk, "flow": FLOW, "trigger": trigger},
     )
     records = {
         record.opportunity_id: record
@@ -192,7 +221,10 @@ def _run_batch(
     with ThreadPoolExecutor(
         max_workers=max(1, netsuite.concurrency_limit), thread_name_prefix="sync"
     ) as pool:
-        futures = {pool.submit(_in_thread, writer, graph): graph for graph in graphs.values()}
+        futures = {
+            _submit(pool, (correlation_ids or {}).get(key), writer, graph): graph
+            for key, graph in graphs.items()
+        }
         try:
             outcomes = [(future.result(), futures[future]) for future in as_completed(futures)]
         except Exception as exc:
@@ -216,6 +248,16 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(inner) for inner in value]
     return value
+
+
+def _submit(
+    pool: ThreadPoolExecutor, correlation_id: str | None, writer: BatchWriter, graph: dict[str, Any]
+) -> Future[OpportunityOutcome]:
+    """Run one opportunity in the pool under ``correlation_id`` (else the caller's): a pool thread starts
+    with an empty context, so the id is carried over in a copy of this one, made per task."""
+    with correlation(correlation_id or current_correlation_id()):
+        context = contextvars.copy_context()
+    return pool.submit(context.run, _in_thread, writer, graph)
 
 
 def _in_thread(writer: BatchWriter, graph: dict[str, Any]) -> OpportunityOutcome:
@@ -313,6 +355,21 @@ def _finish(job: SyncJob, status: str | None, message: str) -> SyncJob:
     job.message = message
     job.finished_at = timezone.now()
     job.save()
+    logger.info(
+        "job %s %s: %d synced, %d failed of %d",
+        job.pk,
+        status,
+        job.records_synced,
+        job.records_failed,
+        len(records),
+        extra={
+            "event": "job_finished",
+            "job_id": job.pk,
+            "status": str(status),
+            "records_synced": job.records_synced,
+            "records_failed": job.records_failed,
+        },
+    )
     return job
 
 

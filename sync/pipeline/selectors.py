@@ -5,14 +5,66 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from sync.models import CrossReference, InboxMessage, ReturnRecord, SyncJob, SyncRecord
+from sync.models import (
+    CrossReference,
+    InboxMessage,
+    JobStatus,
+    ReturnRecord,
+    SyncedInvoice,
+    SyncJob,
+    SyncRecord,
+)
+
+WITH_FAILURES = "with_failures"  # a job status filter: any job that has failed or blocked records
 
 
-def jobs_recent(*, limit: int = 50) -> QuerySet[SyncJob]:
-    return SyncJob.objects.select_related("salesforce_connection", "netsuite_connection")[:limit]
+@dataclass(frozen=True)
+class JobFilters:
+    flow: str = ""
+    status: str = ""  # a JobStatus value, WITH_FAILURES or "" for all
+    day: dt.date | None = None  # started on this day (UTC)
+    since: dt.date | None = None  # started on or after this day (UTC)
+
+
+def jobs_recent(*, limit: int = 50, filters: JobFilters | None = None) -> QuerySet[SyncJob]:
+    jobs = SyncJob.objects.select_related("salesforce_connection", "netsuite_connection")
+    filters = filters or JobFilters()
+    if filters.flow:
+        jobs = jobs.filter(flow=filters.flow)
+    if filters.status == WITH_FAILURES:
+        jobs = jobs.filter(records_failed__gt=0)
+    elif filters.status in JobStatus.values:
+        jobs = jobs.filter(status=filters.status)
+    if filters.day is not None:
+        start = dt.datetime.combine(filters.day, dt.time.min, tzinfo=dt.UTC)
+        jobs = jobs.filter(started_at__gte=start, started_at__lt=start + dt.timedelta(days=1))
+    if filters.since is not None:
+        jobs = jobs.filter(started_at__gte=dt.datetime.combine(filters.since, dt.time.min, tzinfo=dt.UTC))
+    return jobs[:limit]
+
+
+def job_filters_from(query: dict[str, str]) -> JobFilters:
+    """Filters from a query string; a value that does not parse is ignored, never an error."""
+
+    def day(name: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(query.get(name, ""))
+        except ValueError:
+            return None
+
+    status = query.get("status", "")
+    return JobFilters(
+        flow=query.get("flow", "")[:80],
+        status=status if status in (*JobStatus.values, WITH_FAILURES) else "",
+        day=day("day"),
+        since=day("since"),
+    )
 
 
 def job_get(*, job_id: int) -> SyncJob:
@@ -49,3 +101,17 @@ def opportunity_trace(*, opportunity_id: str) -> dict[str, object]:
         "records": records,
         "xrefs": list(CrossReference.objects.filter(netsuite_id__in=netsuite_ids).order_by("netsuite_type")),
     }
+
+
+def invoices_synced(
+    *, currency: str = "", open_only: bool = False, days: int | None = None, today: dt.date | None = None
+) -> QuerySet[SyncedInvoice]:
+    """Invoices the return flow synced: of one currency, with an open balance, dated in the last ``days``."""
+    invoices = SyncedInvoice.objects.select_related("netsuite_connection").order_by("-invoice_date", "-id")
+    if currency:
+        invoices = invoices.filter(currency=currency)
+    if open_only:
+        invoices = invoices.filter(amount_remaining__gt=0)
+    if days is not None and today is not None:
+        invoices = invoices.filter(invoice_date__gt=today - dt.timedelta(days=days), invoice_date__lte=today)
+    return invoices

@@ -34,6 +34,7 @@ from sync.connectors.salesforce import (
 from sync.connectors.transport import RequestObserver, RetryPolicy
 from sync.models import Connection, ConnectionAuth, ConnectionKind
 from sync.models.connections import AUTH_KIND
+from sync.services.operations import api_usage_record
 
 # The secret parameters of each auth method; everything else about a connection is plain config.
 SECRET_FIELDS: dict[str, tuple[str, ...]] = {
@@ -237,7 +238,13 @@ def salesforce_connector(
         read_timeout=connection.read_timeout,
         retry=retry or RetryPolicy(),
     )
-    return SalesforceConnector(config, observer=observer)
+    return SalesforceConnector(
+        config,
+        observer=observer,
+        usage_observer=lambda used, limit: api_usage_record(
+            connection_id=connection.pk, used=used, limit=limit
+        ),
+    )
 
 
 def netsuite_connector(

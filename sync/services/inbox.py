@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from governance.correlation import current_correlation_id
 from sync.models import InboxMessage, InboxSource, InboxStatus, Listener
 
 LEASE = dt.timedelta(minutes=15)
@@ -53,8 +54,15 @@ def inbox_store(*, listener: Listener, source: str, events: Iterable[InboundEven
 
 
 def inbox_add(rows: list[InboxMessage]) -> int:
-    """Insert inbox rows, ignoring notification ids already stored; enqueue a drain after commit."""
+    """Insert inbox rows, ignoring notification ids already stored; enqueue a drain after commit.
+
+    Each row keeps the correlation id open here (the listener's request, the poll's task...), so the
+    worker that processes it logs under the same id.
+    """
     ids = [row.notification_id for row in rows]
+    correlation_id = current_correlation_id() or ""
+    for row in rows:
+        row.correlation_id = row.correlation_id or correlation_id
     with transaction.atomic():
         before = InboxMessage.objects.filter(notification_id__in=ids).count()
         InboxMessage.objects.bulk_create(rows, ignore_conflicts=True)

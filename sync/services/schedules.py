@@ -7,6 +7,7 @@ from django_q.models import Schedule
 CATCH_UP_POLL = "sync: catch-up poll for Closed Won"
 INBOX_SWEEP = "sync: inbox sweep"
 RETURN_FLOW = "sync: return flow from NetSuite"
+WORKER_HEARTBEAT = "ops: worker heartbeat"
 
 
 def sync_schedules_ensure(*, poll_minutes: int = 5, return_minutes: int = 5) -> list[Schedule]:
@@ -16,6 +17,8 @@ def sync_schedules_ensure(*, poll_minutes: int = 5, return_minutes: int = 5) -> 
         # Picks up messages whose drain task was lost or whose worker died (their lease has run out).
         INBOX_SWEEP: ("sync.tasks.inbox_drain", 1),
         RETURN_FLOW: ("sync.tasks.return_flow", return_minutes),
+        # /healthz reads the row this writes: proof that a worker is taking tasks, whatever the broker.
+        WORKER_HEARTBEAT: ("sync.tasks.worker_heartbeat", 1),
     }
     schedules = []
     for name, (func, minutes) in wanted.items():

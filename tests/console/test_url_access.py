@@ -86,6 +86,7 @@ class Rule:
     post: frozenset[str] | None = None
     empty_post_invalid: bool = False
     machine: bool = False
+    probe: bool = False
 
 
 def GET(allowed: frozenset[str]) -> Rule:  # noqa: N802 - reads like the method it declares
@@ -101,11 +102,20 @@ def POST(allowed: frozenset[str], *, empty_post_invalid: bool = False) -> Rule: 
 # signed in or not, gets the same answer: 404 for a wrong token (405 for a GET), never the login page nor a
 # console page. With a real token an empty body is refused the same way for everyone (see the test below).
 MACHINE = Rule(post=NOBODY, machine=True)
+# A health probe (/healthz): no session, the same answer for everyone, 200 or 503 by the state of the
+# installation (the test world has no worker, so 503 here), never the login page.
+PROBE = Rule(get=EVERYONE, probe=True)
 
 # URL name -> who may reach it. Everyone else must get 403 (or, when anonymous, the login page).
 ACCESS: dict[str, Rule] = {
     # console/, governance/ (governance/roles.py: manage_users for admins, view_audit for auditors)
     "dashboard": GET(ROLES),
+    # console/dashboard.py ROLE_PANELS: tried with "volume" (RevOps, Admin, Auditor; not Finance's).
+    "dashboard-panel": GET(frozenset({"revops", "admin", "auditor"})),
+    # Operations (console/ops_views.py): machine endpoints without a session; /metrics is open while
+    # METRICS_TOKEN is unset (tests/console/test_ops_views.py checks the token).
+    "healthz": PROBE,
+    "metrics": GET(EVERYONE),
     "login": GET(EVERYONE),  # the sign-in page (signed-in users are sent on to the dashboard)
     "logout": POST(EVERYONE),
     "governance:index": GET(ROLES),
@@ -187,6 +197,7 @@ ACCESS: dict[str, Rule] = {
     "sync:jobs": GET(ROLES),
     "sync:job_detail": GET(ROLES),
     "sync:inbox": GET(ROLES),
+    "sync:invoices": GET(ROLES),
     "sync:trace": GET(ROLES),
     "sync:record_rerun": POST(RERUNNERS),
     "sync:backfill-start": POST(RERUNNERS, empty_post_invalid=True),  # can_rerun; no date: 400
@@ -242,6 +253,7 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "run_id": lambda: ReconciliationRun.objects.get().pk,
     "release_id": lambda: Release.objects.get().pk,
     "fmt": lambda: "csv",
+    "dashboard-panel/name": lambda: "volume",
 }
 
 # URL name -> the query string its GET needs to show something (the diff compares two versions).
@@ -366,6 +378,8 @@ def _check(persona: str, name: str, rule: Rule, method: str, allowed: frozenset[
     if rule.machine:
         expected = 404 if method == "POST" else 405
         return "" if status == expected else f"{said} should get the machine's {expected}, got {status}"
+    if rule.probe:
+        return "" if status in (200, 503) else f"{said} should get the probe's 200 or 503, got {status}"
     refused = status == 403 or (_is_login_redirect(response) and name != "logout")
     if persona not in allowed:
         return "" if refused else f"{said} should be refused, got {status}"

@@ -131,6 +131,11 @@ def test_it_filters_the_queue_and_serves_the_table_to_htmx(revops: User, revops_
     assert shown("severity=low") == {"low"}
     assert shown("owner=me") == {"rule"}
     assert shown("status=resolved") == set()
+    # The dashboard's links: by how long open (first seen), and first seen since a day.
+    assert shown("age=lt1d") == {"low", "rule"}
+    assert shown("age=3to7d") == {"late"}
+    assert shown("age=gt7d") == set()
+    assert shown(f"since={(now - timedelta(days=1)).date().isoformat()}") == {"low", "rule"}
 
 
 def test_it_shows_notifications_with_an_unread_badge(

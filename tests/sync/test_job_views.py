@@ -88,6 +88,9 @@ def test_it_lists_jobs_and_shows_a_job_with_its_failures(auditor_client: Client,
         "INVALID_KEY_OR_REF" in page and "<code>subsidiary</code>" in page and "<code>customer</code>" in page
     )
     assert "Re-run" not in page  # auditors read, they do not act
+    SyncJob.objects.filter(pk=record.job_id).update(correlation_id="c0ffee")
+    page = auditor_client.get(reverse("sync:job_detail", args=[record.job_id])).content.decode()
+    assert "<code>correlation_id=c0ffee</code>" in page
 
 
 def test_it_shows_the_inbox_and_a_trace(revops_client: Client, record: SyncRecord) -> None:
@@ -112,6 +115,7 @@ def test_it_reruns_a_record_and_audits_who_and_why(
     assert answer.status_code == 302
     message = InboxMessage.objects.get(source="rerun")
     assert message.record_id == OPP and message.status == "pending"
+    assert message.correlation_id == answer["X-Correlation-ID"]  # the worker will log under the request's id
     entry = AuditEntry.objects.filter(additional_data__event="sync_rerun").get()
     assert entry.actor == revops and entry.additional_data["reason"] == "subsidiary fixed"
 
@@ -149,3 +153,32 @@ def test_it_lists_the_transactions_a_return_flow_job_read(record: SyncRecord, fi
     page = client.get(reverse("sync:job_detail", args=[job.pk])).content.decode()
     assert "INV-601" in page and "Written to Salesforce" in page
     assert reverse("governance:trace") + "?q=601" in page
+
+
+def test_it_filters_jobs_by_flow_status_and_day(record: SyncRecord, auditor_client: Client) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    first = record.job
+    other = SyncJob.objects.create(
+        flow="account_to_netsuite",
+        salesforce_connection=first.salesforce_connection,
+        netsuite_connection=first.netsuite_connection,
+        status="partial",
+        records_total=3,
+        records_failed=1,
+    )
+    SyncJob.objects.filter(pk=other.pk).update(started_at=timezone.now() - dt.timedelta(days=3))
+
+    def listed(query: str) -> set[int]:
+        page = auditor_client.get(f"/sync/jobs/?{query}").content.decode()
+        return {job.pk for job in (first, other) if f'href="/sync/jobs/{job.pk}/"' in page}
+
+    assert listed("") == {first.pk, other.pk}
+    assert listed("flow=account_to_netsuite") == {other.pk}
+    assert listed("status=with_failures") == {other.pk}
+    assert listed("status=running") == {first.pk}
+    assert listed(f"day={(timezone.now() - dt.timedelta(days=3)).date().isoformat()}") == {other.pk}
+    assert listed(f"since={timezone.now().date().isoformat()}") == {first.pk}
+    assert listed("since=not-a-date&status=bogus") == {first.pk, other.pk}  # ignored, never an error

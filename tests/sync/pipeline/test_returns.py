@@ -17,7 +17,7 @@ from simulators.core.runner import RunningSimulator
 from sync import tasks
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, ExceptionItem, ExceptionStatus, JobStatus, PollWatermark
+from sync.models import Connection, ExceptionItem, ExceptionStatus, JobStatus, PollWatermark, SyncedInvoice
 from sync.pipeline.returns import _same, changed_since, return_flow_run
 from sync.pipeline.runner import run_batch
 from sync.services.schedules import RETURN_FLOW
@@ -25,7 +25,8 @@ from tests.simulators.conftest import https_session
 from tests.sync.pipeline.conftest import THREADED_DB
 
 INVOICE_FIELDS = (
-    "Id, NetSuite_Invoice_Id__c, Opportunity__c, Amount__c, Amount_Paid__c, Amount_Remaining__c, Status__c"
+    "Id, NetSuite_Invoice_Id__c, Opportunity__c, Amount__c, Amount_Paid__c, Amount_Remaining__c, Status__c, "
+    "CurrencyIsoCode, Invoice_Date__c"
 )
 
 
@@ -127,6 +128,21 @@ def test_it_brings_invoices_payments_and_order_status_back_once(
     assert set(after) == {first, second} and after[first] == held[first]
     assert after[second]["Status__c"] == "Paid" and _same(after[second]["Amount_Remaining__c"], 0)
     assert not ExceptionItem.objects.filter(category__key="return_flow").exists()
+    # The dashboard's ledger (DSO, quote to cash) holds what Salesforce holds.
+    ledger = {kept.netsuite_id: kept for kept in SyncedInvoice.objects.filter(netsuite_connection=netsuite)}
+    assert set(ledger) == {first, second}
+    for invoice_id, opportunity_id in ((first, ids[0]), (second, ids[1])):
+        kept, sent = ledger[invoice_id], after[invoice_id]
+        assert kept.opportunity_id == opportunity_id and kept.currency == sent["CurrencyIsoCode"]
+        assert kept.invoice_date == dt.date.fromisoformat(sent["Invoice_Date__c"])
+        assert _same(float(kept.amount), sent["Amount__c"]) and _same(
+            float(kept.amount_paid), sent["Amount_Paid__c"]
+        )
+        assert _same(float(kept.amount_remaining), sent["Amount_Remaining__c"])
+    assert (
+        ledger[second].amount_remaining == 0
+        and ledger[second].first_synced_at < ledger[second].last_synced_at
+    )
 
 
 @THREADED_DB

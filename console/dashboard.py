@@ -1,0 +1,92 @@
+"""Which panels the home dashboard shows to whom, in what order, and the figures each panel needs.
+
+Each role opens on what it answers for: Finance on money (DSO, quote to cash, overdue exceptions,
+reconciliation), RevOps on the pipeline (volume and success per flow, rule blocks, queue, exceptions),
+Admin on the installation (health, NetSuite concurrency, Salesforce API usage, queue), the Auditor on a
+read-only mix. A person with several roles sees the union, in the order of their first role. Each panel is
+also an HTMX fragment of its own, polled every ``DASHBOARD_POLL_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from console import health
+from console import selectors as figures
+from governance.roles import ADMIN, AUDITOR, FINANCE, REVOPS, ROLES
+from governance.selectors import user_role_names
+from sync.permissions import AnyUser
+
+
+@dataclass(frozen=True)
+class Panel:
+    name: str
+    title: str
+    figures: Callable[[AnyUser, dt.datetime], dict[str, Any]]
+
+    @property
+    def template(self) -> str:
+        return f"console/partials/panel_{self.name}.html"
+
+
+PANELS: dict[str, Panel] = {
+    panel.name: panel
+    for panel in (
+        Panel(
+            "volume", "Sync volume and success", lambda user, now: {"volume": figures.sync_volume(now=now)}
+        ),
+        Panel(
+            "exceptions",
+            "Exceptions",
+            lambda user, now: {
+                "rate": figures.exception_rate(user=user, now=now),
+                "ages": figures.open_exceptions_by_age(user=user, now=now),
+            },
+        ),
+        Panel("queue", "Queue depth and lag", lambda user, now: {"queue": figures.queue_figures(now=now)}),
+        Panel("q2c", "Quote to cash", lambda user, now: {"q2c": figures.quote_to_cash(now=now)}),
+        Panel(
+            "dso",
+            "Days sales outstanding",
+            lambda user, now: {"dso": figures.days_sales_outstanding(today=now.date())},
+        ),
+        Panel(
+            "reconciliation",
+            "Last reconciliation",
+            lambda user, now: {"checks": figures.last_reconciliations()},
+        ),
+        Panel("health", "Health", lambda user, now: {"health": health.health_check(now=now)}),
+        Panel(
+            "limits",
+            "Vendor limits",
+            lambda user, now: {
+                "concurrency": figures.netsuite_concurrency(),
+                "api_usage": figures.salesforce_api_usage(),
+            },
+        ),
+    )
+}
+
+ROLE_PANELS: dict[str, tuple[str, ...]] = {
+    FINANCE.name: ("dso", "exceptions", "reconciliation", "q2c"),
+    REVOPS.name: ("volume", "exceptions", "queue", "reconciliation"),
+    ADMIN.name: ("health", "limits", "queue", "volume"),
+    AUDITOR.name: ("volume", "exceptions", "reconciliation", "dso", "q2c"),
+}
+
+
+def panels_for(*, user: AnyUser) -> list[Panel]:
+    """The panels ``user``'s roles open on, without repeats; none for a user without a role."""
+    held = set(user_role_names(user=user))
+    names: list[str] = []
+    for role in ROLES:
+        if role.name in held:
+            names.extend(name for name in ROLE_PANELS[role.name] if name not in names)
+    return [PANELS[name] for name in names]
+
+
+def panel_for(*, user: AnyUser, name: str) -> Panel | None:
+    return next((panel for panel in panels_for(user=user) if panel.name == name), None)

@@ -1,0 +1,383 @@
+"""The dashboard's figures, each computed from the rows a person can open behind it.
+
+Every function reads; none writes. Exception figures start from what the asking user may see
+(:func:`sync.selectors.exceptions_for_user`); the rest is console-wide data every role reads. Times are
+bucketed by UTC day. ``now`` is a parameter so tests can pin the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db.models import Count, Min, Q, Sum
+from django.db.models.functions import TruncDate
+from django.urls import reverse
+
+from console.charts import Trend, line_chart
+from reconciliation.checks import CHECKS
+from reconciliation.models import ReconciliationRun, RunStatus
+from sync.concurrency import LimiterSettings, slots_for
+from sync.models import (
+    ACTIVE_STATUSES,
+    ApiUsage,
+    Connection,
+    ConnectionKind,
+    InboxMessage,
+    InboxSource,
+    InboxStatus,
+    RecordStatus,
+    SyncedInvoice,
+    SyncJob,
+    SyncRecord,
+)
+from sync.permissions import AnyUser
+from sync.selectors import (
+    AGE_BUCKETS,
+    AgeBucket,
+    age_bucket_filter,
+    background_task_summary,
+    exceptions_for_user,
+)
+
+VOLUME_DAYS = 14
+EXCEPTION_RATE_DAYS = 7
+QUOTE_TO_CASH_DAYS = 90
+DSO_DAYS = 90
+# Inbox sources that report a deal as it is won (a backfill or a re-run reads it again later).
+WON_SOURCES = (InboxSource.OUTBOUND_MESSAGE, InboxSource.WEBHOOK, InboxSource.POLL)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+# -- sync volume and success per flow ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlowVolume:
+    flow: str
+    records: int  # opportunities processed by the flow's jobs in the window
+    synced: int
+    failed: int  # failed or blocked by a rule
+    blocked: int
+    success_rate: float | None  # percent of records synced
+    daily_records: list[int]
+    daily_success: list[float]  # a day without records counts as 100 (nothing failed)
+
+
+@dataclass(frozen=True)
+class Volume:
+    since: dt.date
+    days: list[dt.date]
+    flows: list[FlowVolume]
+    records_chart: Trend | None
+    success_chart: Trend | None
+
+
+def sync_volume(*, now: dt.datetime, days: int = VOLUME_DAYS) -> Volume:
+    """Records per flow per day over the last ``days`` days (today included), and the share synced."""
+    since = now.astimezone(dt.UTC).date() - dt.timedelta(days=days - 1)
+    day_list = [since + dt.timedelta(days=n) for n in range(days)]
+    rows = (
+        SyncJob.objects.filter(started_at__gte=_day_start(since))
+        .annotate(day=TruncDate("started_at", tzinfo=dt.UTC))
+        .values("flow", "day")
+        .annotate(total=Sum("records_total"), synced=Sum("records_synced"), failed=Sum("records_failed"))
+    )
+    per_day: dict[str, dict[dt.date, tuple[int, int, int]]] = defaultdict(dict)
+    for row in rows:
+        per_day[row["flow"]][row["day"]] = (row["total"] or 0, row["synced"] or 0, row["failed"] or 0)
+    blocked = dict(
+        SyncRecord.objects.filter(job__started_at__gte=_day_start(since), status=RecordStatus.BLOCKED)
+        .values("job__flow")
+        .annotate(n=Count("id"))
+        .values_list("job__flow", "n")
+    )
+    flows = []
+    for flow in sorted(per_day):
+        figures = per_day[flow]
+        daily = [figures.get(day, (0, 0, 0)) for day in day_list]
+        total = sum(t for t, _, _ in daily)
+        synced = sum(s for _, s, _ in daily)
+        flows.append(
+            FlowVolume(
+                flow=flow,
+                records=total,
+                synced=synced,
+                failed=sum(f for _, _, f in daily),
+                blocked=blocked.get(flow, 0),
+                success_rate=_percent(synced, total),
+                daily_records=[t for t, _, _ in daily],
+                daily_success=[_percent(s, t) if t else 100.0 for t, s, _ in daily],  # type: ignore[misc]
+            )
+        )
+    jobs_url = reverse("sync:jobs")
+
+    def day_links(flow: FlowVolume, what: str, values: list[int] | list[float]) -> list[tuple[str, str]]:
+        return [
+            (
+                f"{jobs_url}?{urlencode({'flow': flow.flow, 'day': day.isoformat()})}" if records else "",
+                f"{flow.flow} {day.isoformat()}: {value}{what}",
+            )
+            for day, records, value in zip(day_list, flow.daily_records, values, strict=True)
+        ]
+
+    return Volume(
+        since=since,
+        days=day_list,
+        flows=flows,
+        records_chart=line_chart(
+            [(f.flow, f.daily_records) for f in flows],
+            links=[day_links(f, " records", f.daily_records) for f in flows],
+        )
+        if flows
+        else None,
+        success_chart=line_chart(
+            [(f.flow, f.daily_success) for f in flows],
+            peak=100,
+            links=[day_links(f, " % synced", f.daily_success) for f in flows],
+        )
+        if flows
+        else None,
+    )
+
+
+# -- exceptions ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExceptionRate:
+    since: dt.date
+    records: int
+    failed: int  # records failed or blocked
+    rate: float | None  # percent of records that failed
+    opened: int  # exceptions (that the user may see) first seen in the window
+
+
+def exception_rate(*, user: AnyUser, now: dt.datetime, days: int = EXCEPTION_RATE_DAYS) -> ExceptionRate:
+    since = now.astimezone(dt.UTC).date() - dt.timedelta(days=days - 1)
+    totals = SyncJob.objects.filter(started_at__gte=_day_start(since)).aggregate(
+        records=Sum("records_total"), failed=Sum("records_failed")
+    )
+    records, failed = totals["records"] or 0, totals["failed"] or 0
+    opened = exceptions_for_user(user).filter(first_seen__gte=_day_start(since)).count()
+    return ExceptionRate(since, records, failed, _percent(failed, records), opened)
+
+
+@dataclass(frozen=True)
+class AgeRow:
+    bucket: AgeBucket
+    total: int
+    overdue: int  # past their SLA due time
+
+    @property
+    def within_sla(self) -> int:
+        return self.total - self.overdue
+
+
+def open_exceptions_by_age(*, user: AnyUser, now: dt.datetime) -> list[AgeRow]:
+    """Active exceptions the user may see, by how long they have been open, and how many are overdue."""
+    overdue = Q(due_at__lt=now)
+    aggregates = {}
+    for bucket in AGE_BUCKETS:
+        condition = age_bucket_filter(bucket, now=now)
+        aggregates[f"{bucket.key}_total"] = Count("id", filter=condition)
+        aggregates[f"{bucket.key}_overdue"] = Count("id", filter=condition & overdue)
+    counts = exceptions_for_user(user).filter(status__in=ACTIVE_STATUSES).aggregate(**aggregates)
+    return [
+        AgeRow(bucket, counts[f"{bucket.key}_total"], counts[f"{bucket.key}_overdue"])
+        for bucket in AGE_BUCKETS
+    ]
+
+
+# -- queue ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    pending: int
+    claimed: int
+    oldest_waiting: dt.datetime | None
+    lag_seconds: float | None  # age of the oldest message not yet done
+    tasks_queued: int | None  # django-q2's queue; None when the broker cannot be asked
+
+
+def queue_figures(*, now: dt.datetime) -> QueueFigures:
+    counts = InboxMessage.objects.aggregate(
+        pending=Count("id", filter=Q(status=InboxStatus.PENDING)),
+        claimed=Count("id", filter=Q(status=InboxStatus.CLAIMED)),
+        oldest=Min("received_at", filter=Q(status__in=[InboxStatus.PENDING, InboxStatus.CLAIMED])),
+    )
+    oldest = counts["oldest"]
+    return QueueFigures(
+        pending=counts["pending"],
+        claimed=counts["claimed"],
+        oldest_waiting=oldest,
+        lag_seconds=round((now - oldest).total_seconds(), 1) if oldest else None,
+        tasks_queued=background_task_summary().queued,
+    )
+
+
+# -- quote to cash ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlowDeal:
+    opportunity_id: str
+    hours: float
+
+
+@dataclass(frozen=True)
+class QuoteToCash:
+    since: dt.date
+    won: int  # opportunities first reported Closed Won in the window
+    ordered: int  # of those, with a sales order in NetSuite
+    invoiced: int  # of those, with a first invoice synced back
+    to_order_hours: float | None  # medians
+    order_to_invoice_hours: float | None
+    to_invoice_hours: float | None
+    slowest: list[SlowDeal]  # won -> first invoice, slowest first
+
+
+def _hours(start: dt.datetime, end: dt.datetime) -> float:
+    return (end - start).total_seconds() / 3600
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def quote_to_cash(*, now: dt.datetime, days: int = QUOTE_TO_CASH_DAYS, slowest: int = 5) -> QuoteToCash:
+    """Closed Won (the first inbox event for the opportunity) -> sales order (its first synced record) ->
+    first invoice (the first time the return flow synced one for it), for deals won in the window.
+
+    A backfill reads history, so its events say nothing about when a deal was won: they are left out.
+    """
+    since = now.astimezone(dt.UTC).date() - dt.timedelta(days=days - 1)
+    won = dict(
+        InboxMessage.objects.filter(sobject="Opportunity", source__in=WON_SOURCES)
+        .values("record_id")
+        .annotate(first=Min("received_at"))
+        .filter(first__gte=_day_start(since))
+        .values_list("record_id", "first")
+    )
+    ordered = dict(
+        SyncRecord.objects.filter(opportunity_id__in=list(won), status=RecordStatus.SYNCED)
+        .values("opportunity_id")
+        .annotate(first=Min("finished_at"))
+        .values_list("opportunity_id", "first")
+    )
+    invoiced = dict(
+        SyncedInvoice.objects.filter(opportunity_id__in=list(won))
+        .values("opportunity_id")
+        .annotate(first=Min("first_synced_at"))
+        .values_list("opportunity_id", "first")
+    )
+    to_order = [_hours(won[o], at) for o, at in ordered.items() if at]
+    order_to_invoice = [_hours(ordered[o], at) for o, at in invoiced.items() if ordered.get(o)]
+    totals = sorted(((_hours(won[o], at), o) for o, at in invoiced.items()), reverse=True)
+    return QuoteToCash(
+        since=since,
+        won=len(won),
+        ordered=len(ordered),
+        invoiced=len(invoiced),
+        to_order_hours=_median(to_order),
+        order_to_invoice_hours=_median(order_to_invoice),
+        to_invoice_hours=_median([hours for hours, _ in totals]),
+        slowest=[SlowDeal(o, round(hours, 1)) for hours, o in totals[:slowest]],
+    )
+
+
+# -- days sales outstanding ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DsoRow:
+    currency: str
+    receivables: Decimal  # open balance of every synced invoice
+    sales: Decimal  # invoiced in the window
+    invoices: int  # invoiced in the window
+    dso_days: Decimal | None  # receivables / sales x days
+
+
+def days_sales_outstanding(*, today: dt.date, days: int = DSO_DAYS) -> list[DsoRow]:
+    """DSO per currency from the invoices and payments the return flow synced (never mixed currencies)."""
+    window = Q(invoice_date__gt=today - dt.timedelta(days=days), invoice_date__lte=today)
+    rows = (
+        SyncedInvoice.objects.values("currency")
+        .annotate(
+            receivables=Sum("amount_remaining"),
+            sales=Sum("amount", filter=window),
+            invoices=Count("id", filter=window),
+        )
+        .order_by("currency")
+    )
+    result = []
+    for row in rows:
+        cents = Decimal("0.01")  # SQLite sums decimals without their scale; PostgreSQL keeps it
+        receivables = Decimal(row["receivables"] or 0).quantize(cents)
+        sales = Decimal(row["sales"] or 0).quantize(cents)
+        dso = (receivables / sales * days).quantize(Decimal("0.1")) if sales else None
+        result.append(DsoRow(row["currency"], receivables, sales, row["invoices"], dso))
+    return result
+
+
+# -- reconciliation, limits ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LastReconciliation:
+    check: str
+    label: str
+    run: ReconciliationRun | None
+
+
+def last_reconciliations() -> list[LastReconciliation]:
+    """The latest finished run of each check (succeeded or failed)."""
+    finished = ReconciliationRun.objects.filter(status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED])
+    return [
+        LastReconciliation(name, check.title, finished.filter(check_name=name).first())
+        for name, check in CHECKS.items()
+    ]
+
+
+@dataclass(frozen=True)
+class ConcurrencyUse:
+    connection: Connection
+    in_use: int | None  # None when the limiter cannot be read
+    limit: int
+
+
+def netsuite_concurrency() -> list[ConcurrencyUse]:
+    """Request slots held right now per active NetSuite connection, across every worker."""
+    result = []
+    for connection in Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True).order_by(
+        "name"
+    ):
+        limiter = slots_for(
+            connection.limiter_key,
+            LimiterSettings(limit=connection.concurrency_limit),
+            redis_url=settings.REDIS_URL or None,
+        )
+        try:
+            in_use: int | None = limiter.in_use()
+        except Exception:  # Redis down: the figure is unknown, the dashboard still renders
+            in_use = None
+        result.append(ConcurrencyUse(connection, in_use, connection.concurrency_limit))
+    return result
+
+
+def salesforce_api_usage() -> list[ApiUsage]:
+    """The last ``Sforce-Limit-Info`` seen per Salesforce connection."""
+    return list(ApiUsage.objects.select_related("connection").order_by("connection__name"))

@@ -1,0 +1,113 @@
+"""Each dashboard figure against the seeded world of tests/console/conftest.py (exact numbers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+
+from console import selectors
+from sync.models import InboxMessage, InboxSource, Subsidiary
+from sync.permissions import subsidiary_scope_grant
+from tests.console.conftest import FLOW, O1, OTHER_FLOW, OpsWorld
+
+
+def test_it_counts_volume_and_success_per_flow_per_day(ops_world: OpsWorld) -> None:
+    volume = selectors.sync_volume(now=ops_world.now)
+    assert volume.since == dt.date(2026, 6, 2) and len(volume.days) == 14
+    flows = {flow.flow: flow for flow in volume.flows}
+    assert list(flows) == [OTHER_FLOW, FLOW]
+    main = flows[FLOW]
+    assert (main.records, main.synced, main.failed, main.blocked, main.success_rate) == (15, 13, 2, 1, 86.7)
+    assert main.daily_records == [0] * 12 + [5, 10]
+    assert main.daily_success == [100.0] * 12 + [100.0, 80.0]
+    other = flows[OTHER_FLOW]
+    assert (other.records, other.synced, other.failed, other.blocked, other.success_rate) == (
+        4,
+        1,
+        3,
+        0,
+        25.0,
+    )
+    assert other.daily_records[8] == 4  # 2026-06-10
+    assert volume.records_chart is not None and volume.records_chart.peak == 10
+    assert volume.success_chart is not None and volume.success_chart.peak == 100
+
+
+def test_it_gives_the_exception_rate_of_the_last_seven_days(ops_world: OpsWorld, revops: User) -> None:
+    rate = selectors.exception_rate(user=revops, now=ops_world.now)
+    # Jobs from 2026-06-09: 10 + 5 + 4 records, 2 + 0 + 3 failed; exceptions first seen since: e1, e2, e3, e5.
+    assert (rate.since, rate.records, rate.failed, rate.rate, rate.opened) == (
+        dt.date(2026, 6, 9),
+        19,
+        5,
+        26.3,
+        4,
+    )
+
+
+def test_it_sorts_open_exceptions_by_age_against_their_sla(ops_world: OpsWorld, revops: User) -> None:
+    rows = selectors.open_exceptions_by_age(user=revops, now=ops_world.now)
+    assert [(row.bucket.key, row.total, row.within_sla, row.overdue) for row in rows] == [
+        ("lt1d", 1, 1, 0),
+        ("1to3d", 1, 0, 1),
+        ("3to7d", 1, 0, 1),
+        ("gt7d", 1, 1, 0),
+    ]
+
+
+def test_it_counts_only_the_exceptions_a_person_may_see(ops_world: OpsWorld, finance: User) -> None:
+    assert sum(row.total for row in selectors.open_exceptions_by_age(user=finance, now=ops_world.now)) == 0
+    assert selectors.exception_rate(user=finance, now=ops_world.now).opened == 0
+    subsidiary_scope_grant(holder=finance, subsidiary=Subsidiary.objects.get(key="SUB-A"))
+    finance = User.objects.get(pk=finance.pk)  # a fresh permission cache
+    assert sum(row.total for row in selectors.open_exceptions_by_age(user=finance, now=ops_world.now)) == 4
+
+
+def test_it_measures_queue_depth_and_lag(ops_world: OpsWorld) -> None:
+    queue = selectors.queue_figures(now=ops_world.now)
+    assert (queue.pending, queue.claimed, queue.lag_seconds, queue.tasks_queued) == (2, 1, 120.0, 0)
+
+
+def test_it_measures_quote_to_cash_latency(ops_world: OpsWorld) -> None:
+    q2c = selectors.quote_to_cash(now=ops_world.now)
+    # Won: O1, O2, O4 and the three opportunities waiting in the queue (O3 is too old).
+    assert (q2c.won, q2c.ordered, q2c.invoiced) == (6, 2, 1)
+    assert (q2c.to_order_hours, q2c.order_to_invoice_hours, q2c.to_invoice_hours) == (3.0, 24.0, 26.0)
+    assert [(deal.opportunity_id, deal.hours) for deal in q2c.slowest] == [(O1, 26.0)]
+
+
+def test_a_backfill_does_not_count_as_a_deal_won(ops_world: OpsWorld) -> None:
+    InboxMessage.objects.create(
+        notification_id="backfill:old",
+        source=InboxSource.BACKFILL,
+        salesforce_connection=ops_world.salesforce,
+        netsuite_connection=ops_world.netsuite,
+        record_id="006000000000777AAA",
+    )
+    assert selectors.quote_to_cash(now=ops_world.now).won == 6
+
+
+def test_it_computes_dso_per_currency(ops_world: OpsWorld) -> None:
+    rows = selectors.days_sales_outstanding(today=ops_world.now.date())
+    assert [(r.currency, r.receivables, r.sales, r.invoices, r.dso_days) for r in rows] == [
+        ("EUR", Decimal("300"), Decimal("300"), 1, Decimal("90.0")),
+        ("USD", Decimal("900"), Decimal("3000"), 2, Decimal("27.0")),
+    ]
+
+
+def test_it_shows_the_last_reconciliation_of_each_check(ops_world: OpsWorld) -> None:
+    last = {row.check: row.run for row in selectors.last_reconciliations()}
+    assert last["accounts"] is not None and last["accounts"].status == "failed"
+    assert last["invoices"] is not None and last["invoices"].mismatch_total == 4
+    assert last["opportunities"] is None
+
+
+def test_it_reads_netsuite_concurrency_and_salesforce_api_usage(ops_world: OpsWorld) -> None:
+    assert [(use.connection.name, use.in_use, use.limit) for use in selectors.netsuite_concurrency()] == [
+        ("ops-ns", 2, 5)
+    ]
+    assert [(u.connection.name, u.used, u.limit, u.percent) for u in selectors.salesforce_api_usage()] == [
+        ("ops-sf", 150, 15000, 1.0)
+    ]
