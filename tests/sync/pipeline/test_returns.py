@@ -129,16 +129,18 @@ def test_it_brings_invoices_payments_and_order_status_back_once(
     assert after[second]["Status__c"] == "Paid" and _same(after[second]["Amount_Remaining__c"], 0)
     assert not ExceptionItem.objects.filter(category__key="return_flow").exists()
     # The dashboard's ledger (DSO, quote to cash) holds what Salesforce holds.
-    ledger = {kept.netsuite_id: kept for kept in SyncedInvoice.objects.filter(netsuite_connection=netsuite)}
+    ledger = {
+        entry.netsuite_id: entry for entry in SyncedInvoice.objects.filter(netsuite_connection=netsuite)
+    }
     assert set(ledger) == {first, second}
     for invoice_id, opportunity_id in ((first, ids[0]), (second, ids[1])):
-        kept, sent = ledger[invoice_id], after[invoice_id]
-        assert kept.opportunity_id == opportunity_id and kept.currency == sent["CurrencyIsoCode"]
-        assert kept.invoice_date == dt.date.fromisoformat(sent["Invoice_Date__c"])
-        assert _same(float(kept.amount), sent["Amount__c"]) and _same(
-            float(kept.amount_paid), sent["Amount_Paid__c"]
+        entry, sent = ledger[invoice_id], after[invoice_id]
+        assert entry.opportunity_id == opportunity_id and entry.currency == sent["CurrencyIsoCode"]
+        assert entry.invoice_date == dt.date.fromisoformat(sent["Invoice_Date__c"])
+        assert _same(float(entry.amount), sent["Amount__c"]) and _same(
+            float(entry.amount_paid), sent["Amount_Paid__c"]
         )
-        assert _same(float(kept.amount_remaining), sent["Amount_Remaining__c"])
+        assert _same(float(entry.amount_remaining), sent["Amount_Remaining__c"])
     assert (
         ledger[second].amount_remaining == 0
         and ledger[second].first_synced_at < ledger[second].last_synced_at
