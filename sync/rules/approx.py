@@ -55,8 +55,14 @@ def approximation(node: Node, source: Callable[[Node], Any] | None = None) -> Ap
     if kind == "call" and node.value == "sum" and source is not None:
         inner = approximation(node.args[1], None)
         name = _single(node.args[1])
+        cost = _size(node.args[1]) + 1
         if inner is not None and name is not None:
-            return _field_total(source(node.args[0]), name, _size(node.args[1]) + 1)
+            return _field_total(source(node.args[0]), name, cost)
+        expression = node.args[1]
+        if expression.kind == "arith" and expression.value == "*":
+            first, second = _single(expression.args[0]), _single(expression.args[1])
+            if first is not None and second is not None:
+                return _field_product_total(source(node.args[0]), first, second, cost)
         return _total(source(node.args[0]), inner, _size(node.args[1]) + 1) if inner is not None else None
     if kind == "arith" and node.value == "*":
         first, second = _single(node.args[0]), _single(node.args[1])
@@ -68,7 +74,11 @@ def approximation(node: Node, source: Callable[[Node], Any] | None = None) -> Ap
             return None
         name = _single(node.args[0])
         if name is not None and node.value != "*":
-            return _field_sum(name, right, node.value == "-", item)
+            added = _field_sum(name, right, node.value == "-", item)
+            factors = _rounded_fields(node.args[1])
+            if factors is not None:
+                return _field_rounded_sum(name, *factors, node.value == "-", item, added)
+            return added
         return _product(left, right) if node.value == "*" else _sum(left, right, node.value == "-")
     if kind == "call" and node.value == "abs":
         inner = approximation(node.args[0], source)
@@ -241,28 +251,78 @@ def _total(source: Callable[[Any], Any], inner: Approx, cost: int) -> Approx:
 
 
 def _field_total(source: Callable[[Any], Any], name: str, cost: int) -> Approx:
-    """``sum(list, field)``: :func:`_total` of :func:`_field` with the field read inline."""
+    """``sum(list, field)``: :func:`_total` of :func:`_field` with the field read inline.
+
+    The error is bounded once, after the loop: each input is within ``|x| * u`` of its Decimal
+    (``u`` = 2**-53, a float's relative rounding), each of the n float additions rounds by at most
+    ``u`` times the running total, itself at most ``A`` = the sum of the ``|x|``, and the Decimal
+    additions (28 digits) far less: ``(n + 2) * A * EPS`` (EPS = 8u) bounds it all. A wider bound than
+    the one kept item by item only sends more cases to the exact sum; decisions are the same."""
 
     def total(f: Any) -> tuple[float, float] | None:
         items = charged_items(source(f), f, cost)
         if items is None:
             return None
-        value = error = 0.0
+        value = sizes = 0.0
         for item in items:
             x: Any = item.get(name) if item.__class__ is dict else None
             if x.__class__ is float:
-                size = abs(x)
+                size = x if x >= 0 else -x  # abs() without the call
                 if not (size < _INPUT_LIMIT and (size >= 1e-6 or x == 0)):
                     return None
                 value += x
-                error += size * EPS + (abs(value) + error) * EPS
+                sizes += size
                 continue
             got = _check(x)
             if got is None:
                 return None
             value += got[0]
-            error += got[1] + (abs(value) + error) * EPS
-        return value, error
+            sizes += abs(got[0])
+        return value, (len(items) + 2) * sizes * EPS
+
+    return total
+
+
+def _field_product_total(source: Callable[[Any], Any], first: str, second: str, cost: int) -> Approx:
+    """``sum(list, a * b)`` of two fields of each item, in one loop (no call nor tuple per item).
+
+    Bounds as in :func:`_field_total`: a product of two inputs each within ``u`` relative of its
+    Decimal, rounded once as a float (and to 28 digits as a Decimal), is within ``4u |p|`` of the
+    Decimal product; the sum then adds at most ``n u P`` (P = the sum of the ``|p|``), so
+    ``(n + 4) * P * EPS`` bounds the whole. A product near the Decimal bound (1e30, past which it is
+    null) leaves the decision to the exact sum."""
+
+    def total(f: Any) -> tuple[float, float] | None:
+        items = charged_items(source(f), f, cost)
+        if items is None:
+            return None
+        value = sizes = 0.0
+        for item in items:
+            if item.__class__ is not dict:
+                return None
+            x: Any = item.get(first)
+            y: Any = item.get(second)
+            if x.__class__ is not float or not (
+                -_INPUT_LIMIT < x < _INPUT_LIMIT and (x >= 1e-6 or x <= -1e-6 or x == 0)
+            ):
+                got = _check(x)
+                if got is None:
+                    return None
+                x = got[0]
+            if y.__class__ is not float or not (
+                -_INPUT_LIMIT < y < _INPUT_LIMIT and (y >= 1e-6 or y <= -1e-6 or y == 0)
+            ):
+                got = _check(y)
+                if got is None:
+                    return None
+                y = got[0]
+            product = x * y
+            size = product if product >= 0 else -product
+            if size >= _PRODUCT_LIMIT:
+                return None
+            value += product
+            sizes += size
+        return value, (len(items) + 4) * sizes * EPS
 
     return total
 
@@ -303,6 +363,74 @@ def _field_sum(name: str, right: Approx, negate: bool, item: bool) -> Approx:
         value = x - b[0] if negate else x + b[0]
         error = a_error + b[1]
         return value, error + (abs(value) + error) * EPS
+
+    return total
+
+
+def _rounded_fields(node: Node) -> tuple[str, str, int] | None:
+    """``(a, b, n)`` when ``node`` is ``round(a * b, n)`` of two plain fields and a literal 0..10."""
+    if node.kind != "call" or node.value != "round" or len(node.args) != 2:
+        return None
+    places, product = node.args[1], node.args[0]
+    if places.kind != "literal" or not isinstance(places.value, Decimal):
+        return None
+    count = places.value
+    if not count.is_finite() or count != count.to_integral_value() or not 0 <= count <= 10:
+        return None
+    if product.kind != "arith" or product.value != "*":
+        return None
+    first, second = _single(product.args[0]), _single(product.args[1])
+    if first is None or second is None:
+        return None
+    return first, second, int(count)
+
+
+def _field_rounded_sum(
+    name: str, first: str, second: str, places: int, negate: bool, item: bool, general: Approx
+) -> Approx:
+    """``x - round(a * b, n)`` (or ``+``) of three float fields, in one call: :func:`_field_sum` of
+    :func:`_rounded_product`, with simpler bounds. Three floats of a sensible size (the common case)
+    are computed here; anything else goes to ``general``, the :func:`_field_sum` this one fuses.
+
+    The product of two inputs each within ``u`` relative of its Decimal (u = 2**-53), rounded once, is
+    within ``3u |p| (1 + u)`` of the Decimal product: ``4 * EPS * |p|`` bounds it (EPS = 8u). Rounding
+    then goes as in :func:`_rounded`."""
+    scale = 10.0**places
+    product_error = 4 * EPS
+
+    def total(f: Any) -> tuple[float, float] | None:
+        record = f if item else f[0]
+        x, a, b = record.get(name), record.get(first), record.get(second)
+        if not (
+            x.__class__ is float
+            and a.__class__ is float
+            and b.__class__ is float
+            and -_INPUT_LIMIT < x < _INPUT_LIMIT
+            and -_INPUT_LIMIT < a < _INPUT_LIMIT
+            and -_INPUT_LIMIT < b < _INPUT_LIMIT
+            and (x >= 1e-6 or x <= -1e-6 or x == 0)
+            and (a >= 1e-6 or a <= -1e-6 or a == 0)
+            and (b >= 1e-6 or b <= -1e-6 or b == 0)
+        ):
+            return general(f)
+        value = a * b
+        size = value if value >= 0 else -value
+        if size == 0:
+            rounded = 0.0  # an exact 0 (0 times a number): the Decimal product is 0, rounded 0
+            rounded_error = 0.0
+        else:
+            error = size * product_error
+            if size >= _PRODUCT_LIMIT or (size + error) * scale >= _ROUND_LIMIT:
+                return None
+            low, high = (size - error) * scale + 0.5, (size + error) * scale + 0.5
+            whole = low // 1.0  # floor, without a call: low is positive
+            if low - whole < _TIE_MARGIN or whole + 1 - high < _TIE_MARGIN:
+                return None  # a tie may lie in the band: only Decimal knows the side
+            rounded = whole / scale if value > 0 else -whole / scale
+            rounded_error = (whole / scale) * EPS
+        result = x - rounded if negate else x + rounded
+        error = (x if x >= 0 else -x) * EPS + rounded_error
+        return result, error + ((result if result >= 0 else -result) + error) * EPS
 
     return total
 

@@ -306,6 +306,8 @@ class _Compiler:
                 table = f[3].tables.get(table_name)
                 if table is None or wanted is None:
                     return None
+                if wanted.__class__ is str:  # key_text's first case, without the call
+                    return table.get(wanted)
                 text = key_text(wanted)
                 return table.get(text) if text is not None else None
 
@@ -335,6 +337,9 @@ class _Compiler:
         inner = self.compile(node.args[1])
         cost = size(node.args[1]) + 1
         trace = self.trace
+        field = self.field(node.args[1])
+        if field is not None and name in ("min", "max"):
+            return _field_extreme(source, field, cost, 1 if name == "max" else -1)
         itemwise = None if trace else item_closure(node.args[1])
         if itemwise is not None:
             return _itemwise(name, source, itemwise, cost)
@@ -392,9 +397,8 @@ class _Compiler:
                 return Decimal(found)
 
             return count
-        field = self.field(node.args[1])
         if field is not None:
-            # sum/min/max of one field of each item: read it straight from the items, no frames.
+            # sum of one field of each item: read it straight from the items, no frames.
             def field_values(f: Frame) -> list[Any] | None:
                 items = charged_items(source(f), f, cost)
                 if items is None:
@@ -413,16 +417,10 @@ class _Compiler:
 def _itemwise(name: str, source: Fn, test: Callable[[dict[str, Any]], Any], cost: int) -> Fn:
     """An aggregate whose expression reads only its item: no frame per item (see :mod:`fused`)."""
 
-    def items_of(f: Frame) -> list[Any] | None:
-        items = charged_items(source(f), f, cost)
-        if items is None:
-            return None
-        return items
-
     if name == "any":
 
         def any_(f: Frame) -> Any:
-            items = items_of(f)
+            items = charged_items(source(f), f, cost)
             if items is None:
                 return None
             for item in items:
@@ -434,7 +432,7 @@ def _itemwise(name: str, source: Fn, test: Callable[[dict[str, Any]], Any], cost
     if name == "all":
 
         def all_(f: Frame) -> Any:
-            items = items_of(f)
+            items = charged_items(source(f), f, cost)
             if items is None:
                 return None
             for item in items:
@@ -446,7 +444,7 @@ def _itemwise(name: str, source: Fn, test: Callable[[dict[str, Any]], Any], cost
     if name == "count":
 
         def count(f: Frame) -> Any:
-            items = items_of(f)
+            items = charged_items(source(f), f, cost)
             if items is None:
                 return None
             found = 0
@@ -458,7 +456,7 @@ def _itemwise(name: str, source: Fn, test: Callable[[dict[str, Any]], Any], cost
         return count
 
     def read(f: Frame) -> list[Any] | None:
-        items = items_of(f)
+        items = charged_items(source(f), f, cost)
         if items is None:
             return None
         return [test(item if item.__class__ is dict else _EMPTY) for item in items]
@@ -536,6 +534,35 @@ def _summary(name: str, read: Callable[[Frame], list[Any] | None]) -> Fn:
     return extreme
 
 
+def _field_extreme(source: Fn, field: str, cost: int, best: int) -> Fn:
+    """min/max of one field of each item (``best`` 1 for max, -1 for min), read straight from the
+    items; two floats compare natively, which gives what :func:`values.order` gives them."""
+
+    def extreme(f: Frame) -> Any:
+        items = charged_items(source(f), f, cost)
+        if items is None:
+            return None
+        chosen: Any = None
+        for item in items:
+            value = item.get(field) if item.__class__ is dict else None
+            if value is None:
+                continue
+            if chosen is None:
+                chosen = value
+            elif value.__class__ is float and chosen.__class__ is float:
+                if (value > chosen) if best == 1 else (value < chosen):
+                    chosen = value
+            else:
+                sign = values.order(value, chosen)
+                if sign is None:
+                    return None  # items that do not order with each other have no extreme
+                if sign == best:
+                    chosen = value
+        return chosen
+
+    return extreme
+
+
 def _pair_literal(pair: tuple[str, str], op: str, constant: Any) -> Fn | None:
     """``a.b == 'text'`` / ``!=`` / ``== true`` / ``== null`` and ``a.b > 20``: read and test inline."""
     a, b = pair
@@ -574,7 +601,12 @@ def _presence_pair(pair: tuple[str, str], present: bool) -> Fn:
 
     def presence_pair(f: Frame) -> bool:
         inner = f[0].get(a)
-        return decide(inner.get(b) if inner.__class__ is dict else None)
+        value = inner.get(b) if inner.__class__ is dict else None
+        if value.__class__ is str:  # the common cases, without a call
+            return (value != "") is present
+        if value is None:
+            return not present
+        return decide(value)
 
     return presence_pair
 
@@ -647,8 +679,10 @@ def _presence(read: Fn, name: str | None, present: bool) -> Fn:
 
         def field_presence(f: Frame) -> bool:
             value = f[0].get(name)
-            if value.__class__ is str:  # the common case, without a call
+            if value.__class__ is str:  # the common cases, without a call
                 return (value != "") is present
+            if value is None:
+                return not present
             return decide(value)
 
         return field_presence

@@ -159,6 +159,10 @@ def item_closure(node: Node) -> ItemFn | None:
     kind = node.kind
     if kind == "compare" or kind in ("in", "not_in"):
         left, right = node.args
+        default = _coalesced_field(left)
+        if default is not None and kind == "compare" and node.value not in ("==", "!="):
+            # coalesce(field, literal) < number: the field read inline, or the literal when null.
+            return _compare_literal(_read(default[:1]), node.value, right, default[0], default[1])
         names = plain_field(left)
         if names is None or right.kind not in ("literal", "list"):
             return None
@@ -176,10 +180,12 @@ def item_closure(node: Node) -> ItemFn | None:
         if len(names) == 1:
             (name,) = names
 
-            def field_presence(item: dict[str, Any]) -> bool:  # the read and the text case inline
+            def field_presence(item: dict[str, Any]) -> bool:  # the read, text and null inline
                 value = item.get(name)
                 if value.__class__ is str:
                     return (value != "") is present
+                if value is None:
+                    return not present
                 return decide(value)
 
             return field_presence
@@ -230,8 +236,21 @@ def _read(names: tuple[str, ...]) -> ItemFn:
     return pair
 
 
-def _compare_literal(read: ItemFn, op: str, right: Node, name: str | None = None) -> ItemFn | None:
-    """``field op literal`` on an item; with ``name`` (a field of the item itself) the read is inline."""
+def _coalesced_field(node: Node) -> tuple[str, Any] | None:
+    """``(field, literal)`` when ``node`` is ``coalesce(field, literal)`` of a field of the item."""
+    if node.kind != "call" or node.value != "coalesce" or len(node.args) != 2:
+        return None
+    names = plain_field(node.args[0])
+    if names is None or len(names) != 1 or node.args[1].kind != "literal":
+        return None
+    return names[0], node.args[1].value
+
+
+def _compare_literal(
+    read: ItemFn, op: str, right: Node, name: str | None = None, default: Any = None
+) -> ItemFn | None:
+    """``field op literal`` on an item; with ``name`` (a field of the item itself) the read is inline.
+    A null field is taken as ``default`` (None, unless it stands for ``coalesce(field, default)``)."""
     constant = right.value
     if right.kind != "literal":
         return None
@@ -252,6 +271,8 @@ def _compare_literal(read: ItemFn, op: str, right: Node, name: str | None = None
 
     def ordered(item: dict[str, Any]) -> bool:
         value = item.get(name) if name is not None else read(item)
+        if value is None:
+            value = default
         cls = value.__class__
         if cls is float or cls is int:
             return bool(native(value, as_float))

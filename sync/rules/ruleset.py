@@ -273,7 +273,9 @@ class RuleSet:
         trace: str,
         evaluation: Evaluation,
         line: Line,
+        start: int = 0,
     ) -> None:
+        """Judge ``rules`` on ``frame``; the ones before ``start`` are known to pass (the caller saw it)."""
         run = frame[3]
         budget = self.budget
         failed: dict[int, Outcome] = {}
@@ -281,8 +283,8 @@ class RuleSet:
             for position, rule in enumerate(rules):
                 failed[position] = self._judge(rule, rule.traced, frame, line)  # kept with its reads
         else:
-            position = 0
-            for rule in rules:
+            position = start
+            for rule in rules[start:] if start else rules:
                 run.steps = budget  # the budget is per rule: one runaway rule fails alone
                 try:
                     if rule.fast(frame) is True:
@@ -307,8 +309,7 @@ class RuleSet:
     ) -> None:
         """The quote line rules on every line, in one loop: what :meth:`_run` does per line, without
         a call per line while every rule passes; a line whose rules all pass shares one empty failure
-        map. A line where some rule fails goes to :meth:`_run` (rules are pure: evaluating the ones
-        before it again gives the same answers)."""
+        map. A line where some rule fails goes to :meth:`_run` from that rule on."""
         run, record = parent[3], parent[2]
         budget = self.budget
         fast = [rule.fast for rule in rules]
@@ -326,7 +327,8 @@ class RuleSet:
             else:
                 batches.append((rules, (index, item), _NO_FAILURES))
                 continue
-            self._run(rules, frame, trace, evaluation, (index, item))
+            # The rules before this one passed (a rule listed twice: its first place, also passed).
+            self._run(rules, frame, trace, evaluation, (index, item), fast.index(decide))
 
     @staticmethod
     def _record(

@@ -21,17 +21,31 @@ MAX_TEXT = 10_000  # characters a ``+`` of texts may produce
 _FAST_NUMBERS = (int, float)
 
 
+_DATES: dict[str, dt.date] = {}  # ISO text -> its date; close and start dates repeat across records
+_DATE_CACHE_SIZE = 10_000  # emptied when full, as the Decimal cache below
+
+
 def as_date(value: Any) -> dt.date | None:
     """A date from a date or ISO text (``2026-01-31`` or ``2026-01-31T10:00:00.000+0000``)."""
-    if value.__class__ is dt.date:
+    cls = value.__class__
+    if cls is str:
+        found = _DATES.get(value)
+        if found is not None:
+            return found
+    elif cls is dt.date:
         return value
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
         try:
-            return dt.date.fromisoformat(value[:10])
+            found = dt.date.fromisoformat(value[:10])
         except ValueError:
             return None
+        if cls is str:  # not a subclass of str: its hash and equality are str's own
+            if len(_DATES) >= _DATE_CACHE_SIZE:
+                _DATES.clear()
+            _DATES[value] = found
+        return found
     return None
 
 
@@ -275,7 +289,7 @@ def json_value(value: Any) -> Any:
 def charged_items(listed: Any, f: Any, cost: int) -> list[Any] | None:
     """The items of ``listed`` (None when it is not a list), charged to the run's step budget at ``cost``
     steps each: every aggregate pays for what it reads before it reads it."""
-    items = as_items(listed)
+    items = listed if listed.__class__ is list else as_items(listed)
     if items is None:
         return None
     run = f[3]

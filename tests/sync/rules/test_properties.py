@@ -111,6 +111,22 @@ inlined = (
         st.sampled_from(["'x'", "1", "2.5", "0", "true", "null"]),
     )
     | st.builds(
+        # min/max of an item field (floats compared natively) and coalesce(field, literal) ordered
+        # against a number inside an aggregate (read inline, no frame per item).
+        lambda name, field, op, literal: f"{name}(lines, {field}) {op} {literal}",
+        st.sampled_from(["min", "max"]),
+        st.sampled_from(["n", "Amount"]),
+        st.sampled_from(["<", ">=", "=="]),
+        st.sampled_from(["1", "2.5", "0", "'x'", "null"]),
+    )
+    | st.builds(
+        lambda name, default, op, literal: f"{name}(lines, coalesce(n, {default}) {op} {literal}) == true",
+        st.sampled_from(["any", "all"]),
+        st.sampled_from(["0", "2.5", "'x'", "null"]),
+        st.sampled_from(["<", "<=", ">", ">="]),
+        st.sampled_from(["1", "2.5", "0", "-0.5"]),
+    )
+    | st.builds(
         lambda op, outer: f"count(lines, n {op} {outer}) >= 1",
         st.sampled_from(["==", "!="]),
         st.sampled_from(["^.n", "$.a"]),
