@@ -110,7 +110,7 @@ def float_first(
     ``absolute``: the left side is ``abs(approx)`` (taken here, one call and one tuple fewer than
     :func:`_absolute`; the error bound of ``abs(x)`` is that of ``x``)."""
     bound = float(limit)
-    bound_error = abs(bound) * EPS
+    bound_slack = abs(bound) * EPS * 2  # the limit's own error, and its share of the rounding term
     below_true = op in ("<", "<=")  # what the rule decides when the value is below the limit
 
     def decide(f: Any) -> bool:
@@ -119,9 +119,13 @@ def float_first(
         got = approx(f)
         if got is not None:
             value, error = got
-            if absolute:
-                value = abs(value)
-            slack = error + bound_error + (abs(value) + abs(bound)) * EPS
+            if value < 0:
+                size = -value
+                if absolute:
+                    value = size
+            else:
+                size = value
+            slack = error + bound_slack + size * EPS
             if value - bound > slack:
                 return not below_true
             if bound - value > slack:
@@ -405,29 +409,21 @@ def _field_rounded_sum(
             x.__class__ is float
             and a.__class__ is float
             and b.__class__ is float
-            and -_INPUT_LIMIT < x < _INPUT_LIMIT
-            and -_INPUT_LIMIT < a < _INPUT_LIMIT
-            and -_INPUT_LIMIT < b < _INPUT_LIMIT
-            and (x >= 1e-6 or x <= -1e-6 or x == 0)
-            and (a >= 1e-6 or a <= -1e-6 or a == 0)
-            and (b >= 1e-6 or b <= -1e-6 or b == 0)
+            and (1e-6 <= x < _INPUT_LIMIT or -_INPUT_LIMIT < x <= -1e-6 or x == 0)
+            and 1e-6 <= a < _INPUT_LIMIT  # positive factors (prices, quantities): the common case
+            and 1e-6 <= b < _INPUT_LIMIT
         ):
             return general(f)
-        value = a * b
-        size = value if value >= 0 else -value
-        if size == 0:
-            rounded = 0.0  # an exact 0 (0 times a number): the Decimal product is 0, rounded 0
-            rounded_error = 0.0
-        else:
-            error = size * product_error
-            if size >= _PRODUCT_LIMIT or (size + error) * scale >= _ROUND_LIMIT:
-                return None
-            low, high = (size - error) * scale + 0.5, (size + error) * scale + 0.5
-            whole = low // 1.0  # floor, without a call: low is positive
-            if low - whole < _TIE_MARGIN or whole + 1 - high < _TIE_MARGIN:
-                return None  # a tie may lie in the band: only Decimal knows the side
-            rounded = whole / scale if value > 0 else -whole / scale
-            rounded_error = (whole / scale) * EPS
+        size = a * b  # positive: both factors are
+        error = size * product_error
+        if size >= _PRODUCT_LIMIT or (size + error) * scale >= _ROUND_LIMIT:
+            return None
+        low, high = (size - error) * scale + 0.5, (size + error) * scale + 0.5
+        whole = low // 1.0  # floor, without a call: low is positive
+        if low - whole < _TIE_MARGIN or whole + 1 - high < _TIE_MARGIN:
+            return None  # a tie may lie in the band: only Decimal knows the side
+        rounded = whole / scale
+        rounded_error = rounded * EPS
         result = x - rounded if negate else x + rounded
         error = (x if x >= 0 else -x) * EPS + rounded_error
         return result, error + ((result if result >= 0 else -result) + error) * EPS

@@ -581,14 +581,17 @@ def _pair_literal(pair: tuple[str, str], op: str, constant: Any) -> Fn | None:
         return equal_pair
     if not isinstance(constant, Decimal) or to_decimal(float(constant)) != constant:
         return None
-    native, test, limit, as_float = _NATIVE[op], _ORDER[op], constant, float(constant)
+    test, limit, as_float = _ORDER[op], constant, float(constant)
+    below, strict = op in ("<", "<="), op in ("<", ">")
 
     def order_pair(f: Frame) -> bool:
         inner = f[0].get(a)
         value = inner.get(b) if inner.__class__ is dict else None
         cls = value.__class__
         if cls is float or cls is int:
-            return native(value, as_float)
+            if below:  # the operator picked inline: a branch costs less than a call
+                return value < as_float if strict else value <= as_float
+            return value > as_float if strict else value >= as_float
         sign = values.order(value, limit)
         return sign is not None and test(sign)
 
@@ -642,6 +645,7 @@ def _order_literal(
     literal)``: a null field never reaches the comparison then, as in the closure it replaces)."""
     native = _NATIVE[op]
     test = _ORDER[op]
+    below, strict = op in ("<", "<="), op in ("<", ">")
 
     def slow(value: Any) -> bool:
         sign = values.order(value, limit)
@@ -654,8 +658,10 @@ def _order_literal(
             if value is None:
                 value = default
             cls = value.__class__
-            if cls is float or cls is int:
-                return native(value, as_float)
+            if cls is float or cls is int:  # the operator picked inline: a branch costs less than a call
+                if below:
+                    return value < as_float if strict else value <= as_float
+                return value > as_float if strict else value >= as_float
             return slow(value)
 
         return field_against_number
@@ -701,13 +707,16 @@ def _coalesce_field(name: str, constant: Any) -> Fn:
 
 def _fields_order(name: str, other: str, op: str) -> Fn:
     """``a <= b`` for two fields of the record: two floats (not NaN) compare natively, as order() would."""
-    native, test = _NATIVE[op], _ORDER[op]
+    test = _ORDER[op]
+    below, strict = op in ("<", "<="), op in ("<", ">")
 
     def fields(f: Frame) -> bool:
         item = f[0]
         x, y = item.get(name), item.get(other)
         if x.__class__ is float and y.__class__ is float and x == x and y == y:
-            return bool(native(x, y))
+            if below:  # the operator picked inline: a branch costs less than a call
+                return x < y if strict else x <= y
+            return x > y if strict else x >= y
         sign = values.order(x, y)
         return sign is not None and test(sign)
 
