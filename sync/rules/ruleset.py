@@ -17,8 +17,9 @@ from typing import Any
 
 from sync.mapping.paths import as_items
 from sync.rules.checker import check
-from sync.rules.compiler import DEFAULT_BUDGET, Fn, Run, compile_tree
+from sync.rules.compiler import compile_tree
 from sync.rules.errors import BudgetExceeded
+from sync.rules.frames import DEFAULT_BUDGET, Fn, Run
 from sync.rules.parser import Node, parse
 from sync.rules.values import shown_value
 
@@ -198,7 +199,7 @@ class RuleSet:
 
     ``trace`` chooses which outcomes carry the values their condition read: ``"failures"`` (the
     default: a failing rule is evaluated a second time, with tracing), ``"all"`` or ``"none"``.
-    Each rule evaluation has ``budget`` steps (see :mod:`sync.rules.compiler`).
+    Each rule evaluation has ``budget`` steps (see :mod:`sync.rules.aggregates`).
     """
 
     def __init__(
