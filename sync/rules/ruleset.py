@@ -20,6 +20,7 @@ from sync.rules.checker import check
 from sync.rules.compiler import compile_tree
 from sync.rules.errors import BudgetExceeded
 from sync.rules.frames import DEFAULT_BUDGET, Fn, Run
+from sync.rules.functions import AGGREGATES
 from sync.rules.parser import Node, parse
 from sync.rules.values import shown_value
 
@@ -76,6 +77,22 @@ class CompiledRule:
         if self._traced is None:
             self._traced = compile_tree(self.tree, source=self.spec.condition, trace=True)
         return self._traced
+
+    def checks(self) -> list[Fn] | None:
+        """Closures that are all true exactly when the rule passes (one per operand of a top-level
+        ``and``, else the fast closure), for a loop that needs no step budget; None when the rule
+        has an aggregate (aggregates charge the budget, which is per rule)."""
+        if _charges(self.tree):
+            return None
+        if self.tree.kind != "and":
+            return [self.fast]
+        return [compile_tree(operand, source=self.spec.condition) for operand in self.tree.args]
+
+
+def _charges(node: Node) -> bool:
+    if node.kind == "call" and node.value in AGGREGATES:
+        return True
+    return any(_charges(arg) for arg in node.args)
 
 
 def compile_rule(spec: RuleSpec, *, tables: Collection[str] | None = None) -> CompiledRule:
@@ -187,6 +204,20 @@ class Evaluation:
         }
 
 
+def _flat_checks(rules: list[CompiledRule]) -> tuple[list[Fn], list[int]] | None:
+    """Every rule's checks in one list, and the position of the rule each belongs to; None when a
+    rule has an aggregate."""
+    checks: list[Fn] = []
+    owners: list[int] = []
+    for position, rule in enumerate(rules):
+        own = rule.checks()
+        if own is None:
+            return None
+        checks.extend(own)
+        owners.extend([position] * len(own))
+    return checks, owners
+
+
 def _label(line: Line) -> str | None:
     if line is None:
         return None
@@ -213,6 +244,7 @@ class RuleSet:
         self.tables = tables or {}
         self.budget = budget
         self._by_subject: dict[tuple[str, str | None], list[CompiledRule]] = {}
+        self._line_checks: dict[str | None, tuple[list[Fn], list[int]] | None] = {}
 
     def for_subject(self, subject: str, placement: str | None = None) -> list[CompiledRule]:
         key = (subject, placement)
@@ -264,7 +296,13 @@ class RuleSet:
                             line_rules, (item, frame, record, run, None), trace, evaluation, (index, item)
                         )
                 else:
-                    self._run_lines(line_rules, lines, frame, trace, evaluation)
+                    if placement not in self._line_checks:
+                        self._line_checks[placement] = _flat_checks(line_rules)
+                    checks = self._line_checks[placement]
+                    if checks is not None:
+                        self._run_checks(line_rules, *checks, lines, frame, trace, evaluation)
+                    else:
+                        self._run_lines(line_rules, lines, frame, trace, evaluation)
         return evaluation
 
     def _run(
@@ -330,6 +368,33 @@ class RuleSet:
                 continue
             # The rules before this one passed (a rule listed twice: its first place, also passed).
             self._run(rules, frame, trace, evaluation, (index, item), fast.index(decide))
+
+    def _run_checks(
+        self,
+        rules: list[CompiledRule],
+        checks: list[Fn],
+        owners: list[int],
+        lines: list[Any],
+        parent: tuple[Any, Any, Any, Run, None],
+        trace: str,
+        evaluation: Evaluation,
+    ) -> None:
+        """:meth:`_run_lines` for quote line rules without aggregates: their checks (see
+        :meth:`CompiledRule.checks`) in one flat loop, with no step budget to reset; ``owners`` says
+        which rule each check belongs to."""
+        run, record = parent[3], parent[2]
+        batches = evaluation.batches
+        for index, line in enumerate(lines):
+            item = line if line.__class__ is dict else {}
+            frame = (item, parent, record, run, None)
+            for passes in checks:
+                if passes(frame) is not True:
+                    break
+            else:
+                batches.append((rules, (index, item), _NO_FAILURES))
+                continue
+            # The rules before this check's passed (a check listed twice: its first place, also passed).
+            self._run(rules, frame, trace, evaluation, (index, item), owners[checks.index(passes)])
 
     @staticmethod
     def _record(
