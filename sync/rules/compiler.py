@@ -79,7 +79,8 @@ class _Compiler:
             operation = _ARITHMETIC[node.value]
             left, right = self.compile(node.args[0]), self.compile(node.args[1])
             if not self.trace:
-                return arithmetic(node.value, left, right)
+                days = node.args[1].value if node.args[1].kind == "literal" else None
+                return arithmetic(node.value, left, right, days)
             return lambda f: operation(left(f), right(f))
         if kind in ("in", "not_in"):
             fused = self.membership_literal(node)

@@ -50,9 +50,13 @@ _SIGN: dict[str, Callable[[int], bool]] = {
 }
 
 
-def arithmetic(op: str, left: Reader, right: Reader) -> Reader:
-    """``left op right``: Decimal arithmetic at once when both sides are numbers number() has seen."""
+def arithmetic(op: str, left: Reader, right: Reader, days: Any = None) -> Reader:
+    """``left op right``: Decimal arithmetic at once when both sides are numbers number() has seen.
+
+    ``days``: the right side's literal (``today() + 30``): a date on the left moves by that many days
+    at once, when it is a whole number the general ``date + n`` accepts."""
     numeric, general = _NUMBERS[op], _GENERAL[op]
+    delta = _days(days, op)
 
     def arith(f: Any) -> Any:
         x, y = left(f), right(f)
@@ -62,6 +66,11 @@ def arithmetic(op: str, left: Reader, right: Reader) -> Reader:
             if a is None:
                 a = number(x)
         else:
+            if cls is dt.date and delta is not None:
+                try:
+                    return x + delta
+                except OverflowError:
+                    return None
             a = x if cls is Decimal and x.is_finite() else None
         if a is not None:
             cls = y.__class__
@@ -76,6 +85,15 @@ def arithmetic(op: str, left: Reader, right: Reader) -> Reader:
         return general(x, y)
 
     return arith
+
+
+def _days(literal: Any, op: str) -> dt.timedelta | None:
+    """The shift ``date + literal`` / ``date - literal`` makes (as values.add/subtract do), or None."""
+    if op not in ("+", "-") or literal.__class__ is not Decimal or not literal.is_finite():
+        return None
+    if literal != literal.to_integral_value() or abs(literal) > 1_000_000:
+        return None
+    return dt.timedelta(days=int(literal) if op == "+" else -int(literal))
 
 
 def arithmetic_fields(op: str, first: str, second: str) -> Reader:
@@ -160,6 +178,8 @@ def item_closure(node: Node) -> ItemFn | None:
         if names is None or right.kind not in ("literal", "list"):
             return None
         read = _read(names)
+        if kind == "compare" and len(names) == 2 and node.value in ("==", "!=") and right.kind == "literal":
+            return _pair_equal(names, right.value, negate=node.value == "!=")
         if kind == "compare":
             return _compare_literal(read, node.value, right, names[0] if len(names) == 1 else None)
         return _in_texts(read, right, negate=kind == "not_in")
@@ -227,6 +247,21 @@ def _read(names: tuple[str, ...]) -> ItemFn:
         return inner.get(b) if inner.__class__ is dict else None
 
     return pair
+
+
+def _pair_equal(names: tuple[str, ...], constant: Any, *, negate: bool) -> ItemFn | None:
+    """``a.b == 'text'`` (``== true``, ``== null``, ``!=``) on an item, the read inline."""
+    identity = constant is None or isinstance(constant, bool)
+    if not identity and not isinstance(constant, str):
+        return None
+    a, b = names
+
+    def pair_equal(item: dict[str, Any]) -> bool:
+        inner: Any = item.get(a)
+        value = inner.get(b) if inner.__class__ is dict else None
+        return (value is constant if identity else value == constant) is not negate
+
+    return pair_equal
 
 
 def _coalesced_field(node: Node) -> tuple[str, Any] | None:

@@ -127,6 +127,20 @@ inlined = (
         st.sampled_from(["1", "2.5", "0", "-0.5"]),
     )
     | st.builds(
+        # A date moved by a literal number of days (shifted at once when nothing is traced), and
+        # a.b compared with a text inside an aggregate (read inline).
+        lambda day, op, days, other: f"{day} {op} {days} <= {other}",
+        st.sampled_from(["date(n)", "today()", "date(a.b)", "n"]),
+        st.sampled_from(["+", "-"]),
+        st.sampled_from(["30", "0", "-1", "2.5", "1000001", "999999", "'x'"]),
+        st.sampled_from(["today()", "date('2026-01-31')", "'2026-01-31'", "1"]),
+    )
+    | st.builds(
+        lambda name, op: f"{name}(lines, a.b {op} 'x') == true",
+        st.sampled_from(["any", "all", "count"]),
+        st.sampled_from(["==", "!="]),
+    )
+    | st.builds(
         lambda op, outer: f"count(lines, n {op} {outer}) >= 1",
         st.sampled_from(["==", "!="]),
         st.sampled_from(["^.n", "$.a"]),
