@@ -17,7 +17,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sync.mapping.coerce import key_text, to_decimal
+from sync.mapping.coerce import to_decimal
 from sync.mapping.paths import SourcePath
 from sync.rules import values
 from sync.rules.aggregates import compile_aggregate
@@ -290,9 +290,9 @@ class _Compiler:
                 table = f[3].tables.get(table_name)
                 if table is None or wanted is None:
                     return None
-                if wanted.__class__ is str:  # key_text's first case, without the call
+                if wanted.__class__ is str:  # lookup_key's first case, without the call
                     return table.get(wanted)
-                text = key_text(wanted)
+                text = values.lookup_key(wanted)
                 return table.get(text) if text is not None else None
 
             return lookup_pair
@@ -302,7 +302,7 @@ class _Compiler:
             wanted = key(f)
             if table is None or wanted is None:
                 return None
-            text = key_text(wanted)
+            text = values.lookup_key(wanted)
             return table.get(text) if text is not None else None
 
         return lookup

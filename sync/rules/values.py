@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sync.mapping.coerce import is_number, to_decimal
+from sync.mapping.coerce import is_number, key_text, to_decimal
 from sync.mapping.paths import as_items
 from sync.rules.errors import BudgetExceeded
 
@@ -60,7 +60,9 @@ def equal(left: Any, right: Any) -> bool:
     if is_number(left) and is_number(right):
         if lcls in _FAST_NUMBERS and rcls in _FAST_NUMBERS:
             return bool(left == right)
-        a, b = to_decimal(left), to_decimal(right)
+        # number() of a float is to_decimal()'s value, cached (a float against a Decimal result).
+        a = number(left) if lcls is float else to_decimal(left)
+        b = number(right) if rcls is float else to_decimal(right)
         return a is not None and a == b
     if lcls is dt.date or rcls is dt.date:
         a_date, b_date = as_date(left), as_date(right)
@@ -140,6 +142,21 @@ def number(value: Any) -> Decimal | None:
     if cls is Decimal:
         return value if value.is_finite() else None
     return to_decimal(value) if is_number(value) else None
+
+
+_KEYS: dict[float, str | None] = {}  # float -> its lookup key; terms and ids repeat across records
+
+
+def lookup_key(value: Any) -> str | None:
+    """:func:`~sync.mapping.coerce.key_text` (what a value is looked up by), cached for floats."""
+    if value.__class__ is float:
+        if value in _KEYS:
+            return _KEYS[value]
+        if len(_KEYS) >= _CACHE_SIZE:
+            _KEYS.clear()
+        found = _KEYS[value] = key_text(value)
+        return found
+    return key_text(value)
 
 
 _BIG = Decimal(10) ** 30
