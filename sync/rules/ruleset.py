@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sync.mapping.paths import as_items
@@ -21,9 +21,33 @@ from sync.rules.compiler import compile_tree
 from sync.rules.errors import BudgetExceeded
 from sync.rules.frames import DEFAULT_BUDGET, Fn, Run
 from sync.rules.functions import AGGREGATES
+from sync.rules.outcomes import (
+    BLOCKED,
+    NO_FAILURES,
+    PASSED,
+    WARNED,
+    Evaluation,
+    Line,
+    Outcome,
+    label,
+)
 from sync.rules.parser import Node, parse
-from sync.rules.values import shown_value
 
+__all__ = [
+    "BLOCKED",
+    "PASSED",
+    "PLACEMENTS",
+    "SEVERITIES",
+    "SUBJECTS",
+    "WARNED",
+    "CompiledRule",
+    "Evaluation",
+    "Outcome",
+    "RuleSet",
+    "RuleSpec",
+    "compile_condition",
+    "compile_rule",
+]
 SUBJECTS: dict[str, str] = {
     "opportunity": "Opportunity graph (with Account, contact roles and primary_quote.lines)",
     "quote_line": "One quote line of an opportunity graph (^. is the opportunity)",
@@ -34,7 +58,6 @@ PLACEMENTS: dict[str, str] = {
     "post_sale": "Post-sale compliance (NetSuite side)",
 }
 SEVERITIES: dict[str, str] = {"block": "Block", "warn": "Warn"}
-PASSED, BLOCKED, WARNED = "passed", "blocked", "warned"
 
 
 @dataclass(frozen=True)
@@ -108,102 +131,6 @@ def compile_rule(spec: RuleSpec, *, tables: Collection[str] | None = None) -> Co
     return CompiledRule(spec, tree, compile_tree(tree, source=spec.condition))
 
 
-@dataclass(slots=True)
-class Outcome:
-    """One rule's verdict on one record (or one quote line: ``item`` names it)."""
-
-    rule: RuleSpec
-    status: str  # passed | blocked | warned
-    item: str | None = None
-    values: list[tuple[str, Any]] = field(default_factory=list)
-    error: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.status == PASSED
-
-    @property
-    def message(self) -> str:
-        return self.rule.message
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule.key,
-            "name": self.rule.name,
-            "version_id": self.rule.version_id,
-            "severity": self.rule.severity,
-            "status": self.status,
-            "message": "" if self.passed else self.rule.message,
-            "item": self.item,
-            "values": [[text, shown_value(value)] for text, value in self.values],
-            "error": self.error,
-        }
-
-
-Line = tuple[int, Any] | None  # (index, line) of the quote line a quote line rule judged
-# One evaluation of a list of rules on one record or line: the rules, the line, and the failures by
-# position (empty when every rule passed, the common case, which then costs one tuple in all).
-Batch = tuple[list["CompiledRule"], Line, dict[int, Outcome]]
-
-
-_NO_FAILURES: dict[int, Outcome] = {}  # shared by the batches where every rule passed; never written to
-
-
-class Evaluation:
-    """Every rule's outcome for one record. ``decision`` is what the pipeline acts on.
-
-    Passing rules are not stored one by one: ``outcomes`` builds their :class:`Outcome` objects when
-    read. Most rules pass, and the pipeline mostly asks for the decision and the failures.
-    """
-
-    __slots__ = ("batches", "failures", "placement", "statuses", "subject")
-
-    def __init__(self, subject: str, placement: str | None) -> None:
-        self.subject = subject
-        self.placement = placement
-        self.batches: list[Batch] = []
-        self.failures: list[Outcome] = []
-        self.statuses: set[str] = set()
-
-    @property
-    def outcomes(self) -> list[Outcome]:
-        """Every outcome, in evaluation order (opportunity rules, then each line's rules)."""
-        found: list[Outcome] = []
-        for rules, line, failed in self.batches:
-            for position, rule in enumerate(rules):
-                outcome = failed.get(position)
-                found.append(outcome if outcome is not None else Outcome(rule.spec, PASSED, _label(line)))
-        return found
-
-    @property
-    def blocked(self) -> list[Outcome]:
-        return [outcome for outcome in self.failures if outcome.status == BLOCKED]
-
-    @property
-    def warnings(self) -> list[Outcome]:
-        return [outcome for outcome in self.failures if outcome.status == WARNED]
-
-    @property
-    def decision(self) -> str:
-        statuses = self.statuses
-        return BLOCKED if BLOCKED in statuses else WARNED if WARNED in statuses else PASSED
-
-    @property
-    def rule_versions(self) -> list[int]:
-        """The rule versions this evaluation used, each once, for the pipeline's record."""
-        used = {rule.spec.version_id for rules, _, _ in self.batches for rule in rules}
-        return sorted(version for version in used if version is not None)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "subject": self.subject,
-            "placement": self.placement,
-            "decision": self.decision,
-            "rule_versions": self.rule_versions,
-            "outcomes": [outcome.as_dict() for outcome in self.outcomes],
-        }
-
-
 def _flat_checks(rules: list[CompiledRule]) -> tuple[list[Fn], list[int]] | None:
     """Every rule's checks in one list, and the position of the rule each belongs to; None when a
     rule has an aggregate."""
@@ -216,13 +143,6 @@ def _flat_checks(rules: list[CompiledRule]) -> tuple[list[Fn], list[int]] | None
         checks.extend(own)
         owners.extend([position] * len(own))
     return checks, owners
-
-
-def _label(line: Line) -> str | None:
-    if line is None:
-        return None
-    index, item = line
-    return f"primary_quote.lines[{index}]" + (f" ({item['Id']})" if item.get("Id") else "")
 
 
 class RuleSet:
@@ -364,7 +284,7 @@ class RuleSet:
                 except BudgetExceeded:
                     break
             else:
-                batches.append((rules, (index, item), _NO_FAILURES))
+                batches.append((rules, (index, item), NO_FAILURES))
                 continue
             # The rules before this one passed (a rule listed twice: its first place, also passed).
             self._run(rules, frame, trace, evaluation, (index, item), fast.index(decide))
@@ -391,7 +311,7 @@ class RuleSet:
                 if passes(frame) is not True:
                     break
             else:
-                batches.append((rules, (index, item), _NO_FAILURES))
+                batches.append((rules, (index, item), NO_FAILURES))
                 continue
             # The rules before this check's passed (a check listed twice: its first place, also passed).
             self._run(rules, frame, trace, evaluation, (index, item), owners[checks.index(passes)])
@@ -416,4 +336,4 @@ class RuleSet:
         except BudgetExceeded as exc:
             ok, error = False, str(exc)
         status = PASSED if ok else BLOCKED if rule.spec.severity == "block" else WARNED
-        return Outcome(rule.spec, status, _label(line), run.reads or [], error)
+        return Outcome(rule.spec, status, label(line), run.reads or [], error)
