@@ -16,6 +16,7 @@ from sync.mapping.paths import as_items
 from sync.rules import values
 from sync.rules.frames import EMPTY_RECORD, Fn, Frame
 from sync.rules.fused import item_closure
+from sync.rules.item_loops import item_loop
 from sync.rules.parser import Node
 from sync.rules.values import charged_items
 
@@ -55,6 +56,9 @@ def compile_aggregate(compiler: Compiler, node: Node) -> Fn:
     field = compiler.field(node.args[1])
     if field is not None and name in ("min", "max"):
         return _field_extreme(source, field, cost, 1 if name == "max" else -1)
+    looped = None if trace else item_loop(name, node.args[1], source, cost)
+    if looped is not None:
+        return looped
     itemwise = None if trace else item_closure(node.args[1])
     if itemwise is not None:
         return _itemwise(name, source, itemwise, cost)

@@ -141,6 +141,24 @@ inlined = (
         st.sampled_from(["==", "!="]),
     )
     | st.builds(
+        # count over the item tests written into the loop (sync/rules/item_loops.py).
+        lambda test, least: f"count(lines, {test}) >= {least}",
+        st.sampled_from(
+            [
+                "present(n)",
+                "empty(a.b)",
+                "n > 1",
+                "a.b <= 2.5",
+                "coalesce(n, 0) < 1",
+                "coalesce(a.b, 'x') >= 0",
+                "n == 'x'",
+                "a.b != null",
+                "n == true",
+            ]
+        ),
+        st.sampled_from(["0", "1", "2"]),
+    )
+    | st.builds(
         lambda op, outer: f"count(lines, n {op} {outer}) >= 1",
         st.sampled_from(["==", "!="]),
         st.sampled_from(["^.n", "$.a"]),
