@@ -27,6 +27,7 @@ from sync.rules.field_tests import (
     coalesce_field,
     equal_literal,
     fields_order,
+    or_guard,
     order_literal,
     pair_literal,
     presence,
@@ -68,6 +69,10 @@ class _Compiler:
         if kind == "not":
             inner = self.compile(node.args[0])
             return lambda f: inner(f) is not True
+        if kind == "or" and len(node.args) == 2 and not self.trace:
+            guarded = or_guard(node.args[0], self.compile(node.args[1]))
+            if guarded is not None:
+                return guarded
         if kind in ("and", "or"):
             return _boolean(kind, [self.compile(arg) for arg in node.args])
         if kind == "neg":
