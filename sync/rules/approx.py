@@ -19,26 +19,41 @@ Bounds (``e`` below always bounds ``|float - Decimal result|``):
 
 ``EPS`` is 2**-50, eight times a float's relative rounding error, to absorb the roundings made while
 computing the bounds themselves.
+
+Here: which approximation a node gets, and the decision. The closures are in
+:mod:`sync.rules.approx_nodes` (one per node kind) and :mod:`sync.rules.approx_fused` (common shapes
+fused into one call).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sync.mapping.paths import SourcePath
+from sync.rules.approx_fused import (
+    field_product,
+    field_product_total,
+    field_rounded_sum,
+    field_sum,
+    field_total,
+    rounded_fields,
+    rounded_product,
+)
+from sync.rules.approx_nodes import (
+    EPS,
+    Approx,
+    absolute_approx,
+    field_approx,
+    literal_approx,
+    node_size,
+    product_approx,
+    rounded_approx,
+    single_field,
+    sum_approx,
+    total_approx,
+)
 from sync.rules.parser import Node
-from sync.rules.values import charged_items
-
-EPS = 2.0**-50
-_INPUT_LIMIT = 1e15
-_INT_LIMIT = 10**15
-_PRODUCT_LIMIT = 1e29
-_ROUND_LIMIT = 2.0**36  # x * 10**n below this: float errors stay under TIE_MARGIN
-_TIE_MARGIN = 1e-4
-Approx = Callable[[Any], tuple[float, float] | None]  # frame -> (float value, error bound) or None
 
 
 def approximation(node: Node, source: Callable[[Node], Any] | None = None) -> Approx | None:
@@ -49,41 +64,57 @@ def approximation(node: Node, source: Callable[[Node], Any] | None = None) -> Ap
     kind = node.kind
     item = source is None
     if kind == "path":
-        return _field(node.value, item)
+        return field_approx(node.value, item)
     if kind == "literal":
-        return _literal(node.value)
+        return literal_approx(node.value)
     if kind == "call" and node.value == "sum" and source is not None:
         inner = approximation(node.args[1], None)
-        name = _single(node.args[1])
+        name = single_field(node.args[1])
+        cost = node_size(node.args[1]) + 1
         if inner is not None and name is not None:
-            return _field_total(source(node.args[0]), name, _size(node.args[1]) + 1)
-        return _total(source(node.args[0]), inner, _size(node.args[1]) + 1) if inner is not None else None
+            return field_total(source(node.args[0]), name, cost)
+        expression = node.args[1]
+        if expression.kind == "arith" and expression.value == "*":
+            first, second = single_field(expression.args[0]), single_field(expression.args[1])
+            if first is not None and second is not None:
+                return field_product_total(source(node.args[0]), first, second, cost)
+        return (
+            total_approx(source(node.args[0]), inner, node_size(node.args[1]) + 1)
+            if inner is not None
+            else None
+        )
     if kind == "arith" and node.value == "*":
-        first, second = _single(node.args[0]), _single(node.args[1])
+        first, second = single_field(node.args[0]), single_field(node.args[1])
         if first is not None and second is not None:
-            return _field_product(first, second, item)
+            return field_product(first, second, item)
     if kind == "arith" and node.value in ("+", "-", "*"):
         left, right = approximation(node.args[0], source), approximation(node.args[1], source)
         if left is None or right is None:
             return None
-        name = _single(node.args[0])
+        name = single_field(node.args[0])
         if name is not None and node.value != "*":
-            return _field_sum(name, right, node.value == "-", item)
-        return _product(left, right) if node.value == "*" else _sum(left, right, node.value == "-")
+            added = field_sum(name, right, node.value == "-", item)
+            factors = rounded_fields(node.args[1])
+            if factors is not None:
+                return field_rounded_sum(name, *factors, node.value == "-", item, added)
+            return added
+        return (
+            product_approx(left, right) if node.value == "*" else sum_approx(left, right, node.value == "-")
+        )
     if kind == "call" and node.value == "abs":
         inner = approximation(node.args[0], source)
-        return _absolute(inner) if inner is not None else None
+        return absolute_approx(inner) if inner is not None else None
     if kind == "call" and node.value == "round" and len(node.args) == 2:
         places = node.args[1].value if node.args[1].kind == "literal" else None
         if not isinstance(places, Decimal) or places != places.to_integral_value() or not 0 <= places <= 10:
             return None
         product = node.args[0]
         if product.kind == "arith" and product.value == "*":
-            first, second = _single(product.args[0]), _single(product.args[1])
+            first, second = single_field(product.args[0]), single_field(product.args[1])
             if first is not None and second is not None:
-                return _rounded_product(first, second, item, int(places))
+                return rounded_product(first, second, item, int(places))
         inner = approximation(node.args[0], source)
-        return _rounded(inner, int(places)) if inner is not None else None
+        return rounded_approx(inner, int(places)) if inner is not None else None
     return None
 
 
@@ -100,7 +131,7 @@ def float_first(
     ``absolute``: the left side is ``abs(approx)`` (taken here, one call and one tuple fewer than
     :func:`_absolute`; the error bound of ``abs(x)`` is that of ``x``)."""
     bound = float(limit)
-    bound_error = abs(bound) * EPS
+    bound_slack = abs(bound) * EPS * 2  # the limit's own error, and its share of the rounding term
     below_true = op in ("<", "<=")  # what the rule decides when the value is below the limit
 
     def decide(f: Any) -> bool:
@@ -109,9 +140,13 @@ def float_first(
         got = approx(f)
         if got is not None:
             value, error = got
-            if absolute:
-                value = abs(value)
-            slack = error + bound_error + (abs(value) + abs(bound)) * EPS
+            if value < 0:
+                size = -value
+                if absolute:
+                    value = size
+            else:
+                size = value
+            slack = error + bound_slack + size * EPS
             if value - bound > slack:
                 return not below_true
             if bound - value > slack:
@@ -120,291 +155,3 @@ def float_first(
         return exact(f)
 
     return decide
-
-
-def usable_literal(value: Any) -> bool:
-    return (
-        value.__class__ is Decimal and value.is_finite() and (value == 0 or 1e-6 <= abs(value) < _INPUT_LIMIT)
-    )
-
-
-def _literal(value: Any) -> Approx | None:
-    if not usable_literal(value):
-        return None
-    constant = (float(value), abs(float(value)) * EPS)
-    return lambda f: constant
-
-
-def _field(path: SourcePath, item: bool) -> Approx | None:
-    if path.anchor != "current" or not 1 <= len(path.segments) <= 2:
-        return None
-    if any(index is not None for _, index in path.segments):
-        return None
-    names = [name for name, _ in path.segments]
-    if len(names) == 1:
-        (a,) = names
-
-        def one(f: Any) -> tuple[float, float] | None:
-            value = (f if item else f[0]).get(a)
-            if value.__class__ is float:  # the common case, checked without a call
-                size = abs(value)
-                if size < _INPUT_LIMIT and (size >= 1e-6 or value == 0):
-                    return value, size * EPS
-                return None
-            return _check(value)
-
-        return one
-    a, b = names
-
-    def pair(f: Any) -> tuple[float, float] | None:
-        inner = (f if item else f[0]).get(a)
-        return _check(inner.get(b)) if inner.__class__ is dict else None
-
-    return pair
-
-
-def _check(value: Any) -> tuple[float, float] | None:
-    """(value, error) for a float or int of a sensible size, None for anything else."""
-    cls = value.__class__
-    if cls is float:
-        size = abs(value)
-        if size < _INPUT_LIMIT and (size >= 1e-6 or value == 0):
-            return value, size * EPS
-        return None
-    if cls is int and -_INT_LIMIT < value < _INT_LIMIT:  # not bool: its class is bool
-        return float(value), abs(value) * EPS  # number() gives Decimal(value), exact
-    return None
-
-
-def _field_product(first: str, second: str, item: bool) -> Approx:
-    """``a * b`` of two fields: :func:`_product` of two :func:`_field` reads, in one call."""
-
-    def product(f: Any) -> tuple[float, float] | None:
-        record = f if item else f[0]
-        x, y = record.get(first), record.get(second)
-        if x.__class__ is float and y.__class__ is float:  # the common case: _check inlined
-            size_x, size_y = abs(x), abs(y)
-            if not (size_x < _INPUT_LIMIT and (size_x >= 1e-6 or x == 0)):
-                return None
-            if not (size_y < _INPUT_LIMIT and (size_y >= 1e-6 or y == 0)):
-                return None
-            error_x, error_y = size_x * EPS, size_y * EPS
-        else:
-            a = _check(x)
-            if a is None:
-                return None
-            b = _check(y)
-            if b is None:
-                return None
-            x, error_x, y, error_y = a[0], a[1], b[0], b[1]
-            size_x, size_y = abs(x), abs(y)
-        value = x * y
-        error = size_x * error_y + size_y * error_x + error_x * error_y
-        size = abs(value)
-        if size + error >= _PRODUCT_LIMIT:
-            return None
-        return value, error + (size + error) * EPS
-
-    return product
-
-
-def _single(node: Node) -> str | None:
-    """The field name when ``node`` reads one plain field of the current record."""
-    if node.kind != "path" or node.value.anchor != "current" or len(node.value.segments) != 1:
-        return None
-    name, index = node.value.segments[0]
-    return name if index is None else None
-
-
-def _size(node: Node) -> int:
-    return 1 + sum(_size(arg) for arg in node.args)
-
-
-def _total(source: Callable[[Any], Any], inner: Approx, cost: int) -> Approx:
-    """``sum(list, expr)``: charged to the step budget as the exact sum is; any item without a float
-    path (null, text, not a record) leaves the decision to the exact sum."""
-
-    def total(f: Any) -> tuple[float, float] | None:
-        items = charged_items(source(f), f, cost)
-        if items is None:
-            return None
-        value = error = 0.0
-        for item in items:
-            got = inner(item) if item.__class__ is dict else None
-            if got is None:
-                return None
-            value += got[0]
-            error += got[1] + (abs(value) + error) * EPS
-        return value, error
-
-    return total
-
-
-def _field_total(source: Callable[[Any], Any], name: str, cost: int) -> Approx:
-    """``sum(list, field)``: :func:`_total` of :func:`_field` with the field read inline."""
-
-    def total(f: Any) -> tuple[float, float] | None:
-        items = charged_items(source(f), f, cost)
-        if items is None:
-            return None
-        value = error = 0.0
-        for item in items:
-            x: Any = item.get(name) if item.__class__ is dict else None
-            if x.__class__ is float:
-                size = abs(x)
-                if not (size < _INPUT_LIMIT and (size >= 1e-6 or x == 0)):
-                    return None
-                value += x
-                error += size * EPS + (abs(value) + error) * EPS
-                continue
-            got = _check(x)
-            if got is None:
-                return None
-            value += got[0]
-            error += got[1] + (abs(value) + error) * EPS
-        return value, error
-
-    return total
-
-
-def _sum(left: Approx, right: Approx, negate: bool) -> Approx:
-    def total(f: Any) -> tuple[float, float] | None:
-        a = left(f)
-        if a is None:
-            return None
-        b = right(f)
-        if b is None:
-            return None
-        value = a[0] - b[0] if negate else a[0] + b[0]
-        error = a[1] + b[1]
-        return value, error + (abs(value) + error) * EPS
-
-    return total
-
-
-def _field_sum(name: str, right: Approx, negate: bool, item: bool) -> Approx:
-    """``field + expr`` / ``field - expr``: :func:`_sum` with the field read inline (as :func:`_field`)."""
-
-    def total(f: Any) -> tuple[float, float] | None:
-        x = (f if item else f[0]).get(name)
-        if x.__class__ is float:
-            size = abs(x)
-            if not (size < _INPUT_LIMIT and (size >= 1e-6 or x == 0)):
-                return None
-            a_error = size * EPS
-        else:
-            a = _check(x)
-            if a is None:
-                return None
-            x, a_error = a
-        b = right(f)
-        if b is None:
-            return None
-        value = x - b[0] if negate else x + b[0]
-        error = a_error + b[1]
-        return value, error + (abs(value) + error) * EPS
-
-    return total
-
-
-def _rounded_product(first: str, second: str, item: bool, places: int) -> Approx:
-    """``round(a * b, n)`` of two fields: :func:`_rounded` of :func:`_field_product`, in one call."""
-    scale = 10.0**places
-    product = _field_product(first, second, item)
-
-    def rounded(f: Any) -> tuple[float, float] | None:
-        record = f if item else f[0]
-        x, y = record.get(first), record.get(second)
-        cx, cy = x.__class__, y.__class__
-        if (cx is not float and cx is not int) or (cy is not float and cy is not int):
-            got = product(f)  # nulls, texts, booleans...: the general product says no float path
-            if got is None:
-                return None
-            value, error = got
-        else:
-            # Floats and ints (prices, quantities): _check inlined for both (bool is not int here).
-            size_x, size_y = abs(x), abs(y)
-            if cx is int:
-                if size_x >= _INT_LIMIT:
-                    return None
-                x, size_x = float(x), float(size_x)
-            elif not (size_x < _INPUT_LIMIT and (size_x >= 1e-6 or x == 0)):
-                return None
-            if cy is int:
-                if size_y >= _INT_LIMIT:
-                    return None
-                y, size_y = float(y), float(size_y)
-            elif not (size_y < _INPUT_LIMIT and (size_y >= 1e-6 or y == 0)):
-                return None
-            error_x, error_y = size_x * EPS, size_y * EPS
-            value = x * y
-            error = size_x * error_y + size_y * error_x + error_x * error_y
-            size = abs(value)
-            if size + error >= _PRODUCT_LIMIT:
-                return None
-            error += (size + error) * EPS
-        # From here as in _rounded.
-        size = abs(value)
-        if size <= error:
-            # An error bound of 0 means the float is the Decimal result: 0 exactly, which rounds to 0.
-            return (0.0, 0.0) if error == 0.0 else None
-        if (size + error) * scale >= _ROUND_LIMIT:
-            return None
-        low, high = (size - error) * scale + 0.5, (size + error) * scale + 0.5
-        whole = math.floor(low)
-        if low - whole < _TIE_MARGIN or whole + 1 - high < _TIE_MARGIN:
-            return None
-        result = whole / scale if value > 0 else -whole / scale
-        return result, abs(result) * EPS
-
-    return rounded
-
-
-def _product(left: Approx, right: Approx) -> Approx:
-    def product(f: Any) -> tuple[float, float] | None:
-        a = left(f)
-        if a is None:
-            return None
-        b = right(f)
-        if b is None:
-            return None
-        value = a[0] * b[0]
-        error = abs(a[0]) * b[1] + abs(b[0]) * a[1] + a[1] * b[1]
-        if abs(value) + error >= _PRODUCT_LIMIT:
-            return None  # near the bound past which a product is null: the Decimal path decides
-        return value, error + (abs(value) + error) * EPS
-
-    return product
-
-
-def _absolute(inner: Approx) -> Approx:
-    def absolute(f: Any) -> tuple[float, float] | None:
-        got = inner(f)
-        return (abs(got[0]), got[1]) if got is not None else None
-
-    return absolute
-
-
-def _rounded(inner: Approx, places: int) -> Approx:
-    scale = 10.0**places  # exact in a float for 0..10 places
-
-    def rounded(f: Any) -> tuple[float, float] | None:
-        got = inner(f)
-        if got is None:
-            return None
-        value, error = got
-        size = abs(value)
-        if size <= error:
-            # The sign is unsure, unless the bound is 0: then the float is the Decimal result, 0 exactly.
-            return (0.0, 0.0) if error == 0.0 else None
-        if (size + error) * scale >= _ROUND_LIMIT:
-            return None  # too large for the margins below
-        low, high = (size - error) * scale + 0.5, (size + error) * scale + 0.5
-        whole = math.floor(low)
-        if low - whole < _TIE_MARGIN or whole + 1 - high < _TIE_MARGIN:
-            return None  # a tie (x.5 after scaling) may lie in the band: only Decimal knows the side
-        # ROUND_HALF_UP rounds ties away from zero: the result is sign * whole / 10**places, exactly.
-        result = whole / scale if value > 0 else -whole / scale
-        return result, abs(result) * EPS
-
-    return rounded

@@ -1,10 +1,10 @@
 """Compiling a checked tree into nested closures, once; evaluating is then calling the outermost one.
 
-Every closure takes one *frame*, a tuple ``(item, parent, root, run, label)``: the record paths read
-from (always a dict), the enclosing frame (for ``^.``), the graph root (for ``$.``), the evaluation's
-:class:`Run` (step budget, today, reference tables, what was read) and, when tracing, where the item
-came from (``primary_quote.lines[2]``). Tuples, not objects: the 10,000-graph benchmark creates one
-frame per line per aggregate, and indexing a tuple is the cheapest access Python has.
+Every closure takes one frame (:mod:`sync.rules.frames`). The compiler picks, node by node, the
+general closure or, when nothing is traced, a fused one for a common shape: a field tested in the
+same call (:mod:`sync.rules.field_tests`), an item read without a frame (:mod:`sync.rules.fused`),
+arithmetic ordered against a literal in floats first (:mod:`sync.rules.approx`). Aggregates are
+compiled in :mod:`sync.rules.aggregates`.
 
 Work is bounded: the tree is bounded by the parser, and the only repetition is an aggregate over a
 list, which charges ``items x size of its expression`` to the run's step budget before it starts.
@@ -13,49 +13,33 @@ list, which charges ``items x size of its expression`` to the run's step budget 
 from __future__ import annotations
 
 import datetime as dt
-import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sync.mapping.coerce import key_text, to_decimal
-from sync.mapping.paths import Segment, SourcePath, as_items
+from sync.mapping.coerce import to_decimal
+from sync.mapping.paths import SourcePath
 from sync.rules import values
+from sync.rules.aggregates import compile_aggregate
 from sync.rules.approx import approximation, float_first, worth_it
+from sync.rules.field_tests import (
+    SIGN_TESTS,
+    coalesce_field,
+    equal_literal,
+    fields_order,
+    or_guard,
+    order_literal,
+    pair_literal,
+    presence,
+    presence_pair,
+)
+from sync.rules.frames import DEFAULT_BUDGET, MAX_READS, Fn, Frame, Run, getter
 from sync.rules.functions import AGGREGATES, FUNCTIONS
-from sync.rules.fused import absolute, arithmetic, decider, item_closure, literal_places, rounding
+from sync.rules.fused import absolute, arithmetic, literal_places, rounding
 from sync.rules.parser import Node
-from sync.rules.values import charged_items
 
-Frame = tuple[Any, Any, Any, "Run", str | None]
-Fn = Callable[[Frame], Any]
-MAX_READS = 200  # values a traced evaluation records; enough to explain, bounded for big quotes
-DEFAULT_BUDGET = 200_000
-_EMPTY: dict[str, Any] = {}
+__all__ = ["DEFAULT_BUDGET", "Fn", "Frame", "Run", "compile_tree"]
 _HUGE = Decimal("1e300")  # ordering limits beyond this keep to Decimal (a float would overflow)
-
-
-class Run:
-    """What one evaluation of one record shares between closures."""
-
-    __slots__ = ("reads", "steps", "tables", "today")
-
-    def __init__(
-        self,
-        *,
-        today: dt.date,
-        tables: Mapping[str, Mapping[str, Any]],
-        budget: int = DEFAULT_BUDGET,
-        trace: bool = False,
-    ) -> None:
-        self.steps = budget
-        self.today = today
-        self.tables = tables
-        self.reads: list[tuple[str, Any]] | None = [] if trace else None
-
-
-def size(node: Node) -> int:
-    return 1 + sum(size(arg) for arg in node.args)
 
 
 def compile_tree(tree: Node, *, source: str, trace: bool = False) -> Fn:
@@ -74,8 +58,8 @@ class _Compiler:
             constant = node.value
             return lambda f: constant
         if kind == "path":
-            getter = _getter(node.value)
-            return self.traced(getter, node.value.text, inside=True) if self.trace else getter
+            read = getter(node.value)
+            return self.traced(read, node.value.text, inside=True) if self.trace else read
         if kind == "list":
             parts = [self.compile(arg) for arg in node.args]
             if all(arg.kind == "literal" for arg in node.args):
@@ -85,6 +69,10 @@ class _Compiler:
         if kind == "not":
             inner = self.compile(node.args[0])
             return lambda f: inner(f) is not True
+        if kind == "or" and len(node.args) == 2 and not self.trace:
+            guarded = or_guard(node.args[0], self.compile(node.args[1]))
+            if guarded is not None:
+                return guarded
         if kind in ("and", "or"):
             return _boolean(kind, [self.compile(arg) for arg in node.args])
         if kind == "neg":
@@ -96,7 +84,8 @@ class _Compiler:
             operation = _ARITHMETIC[node.value]
             left, right = self.compile(node.args[0]), self.compile(node.args[1])
             if not self.trace:
-                return arithmetic(node.value, left, right)
+                days = node.args[1].value if node.args[1].kind == "literal" else None
+                return arithmetic(node.value, left, right, days)
             return lambda f: operation(left(f), right(f))
         if kind in ("in", "not_in"):
             fused = self.membership_literal(node)
@@ -196,11 +185,11 @@ class _Compiler:
         name = self.field(left_node)
         pair = self.field_pair(left_node)
         if pair is not None and right_node.kind == "literal":
-            fused_pair = _pair_literal(pair, op, right_node.value)
+            fused_pair = pair_literal(pair, op, right_node.value)
             if fused_pair is not None:
                 return fused_pair
         if right_node.kind == "literal" and op in ("==", "!="):
-            fused = _equal_literal(left, name, right_node.value, negate=op == "!=")
+            fused = equal_literal(left, name, right_node.value, negate=op == "!=")
             if fused is not None:
                 return fused
         if op == "==":
@@ -218,18 +207,18 @@ class _Compiler:
         return exact
 
     def order(self, op: str, left: Fn, right: Fn, name: str | None, right_node: Node, left_node: Node) -> Fn:
-        test = _ORDER[op]
+        test = SIGN_TESTS[op]
         other = self.field(right_node)
         if name is not None and other is not None:
-            return _fields_order(name, other, op)
+            return fields_order(name, other, op)
         if right_node.kind == "literal" and isinstance(right_node.value, Decimal):
             limit = right_node.value
             as_float = float(limit)
             if to_decimal(as_float) == limit:
                 default = self.coalesced(left_node)
                 if default is not None:
-                    return _order_literal(left, default[0], op, limit, as_float, default=default[1])
-                return _order_literal(left, name, op, limit, as_float)
+                    return order_literal(left, default[0], op, limit, as_float, default=default[1])
+                return order_literal(left, name, op, limit, as_float)
 
         def compare(f: Frame) -> bool:
             sign = values.order(left(f), right(f))
@@ -240,7 +229,7 @@ class _Compiler:
     def call(self, node: Node) -> Fn:
         name = node.value
         if name in AGGREGATES:
-            fn = self.aggregate(node)
+            fn = compile_aggregate(self, node)
         elif name == "today":
             fn = _today
         elif name == "lookup":
@@ -248,16 +237,16 @@ class _Compiler:
         elif name in ("present", "empty"):
             pair = self.field_pair(node.args[0])
             if pair is not None:
-                fn = _presence_pair(pair, name == "present")
+                fn = presence_pair(pair, name == "present")
             else:
-                fn = _presence(self.compile(node.args[0]), self.field(node.args[0]), name == "present")
+                fn = presence(self.compile(node.args[0]), self.field(node.args[0]), name == "present")
         elif (
             name == "coalesce"
             and len(node.args) == 2
             and self.field(node.args[0])
             and node.args[1].kind == "literal"
         ):
-            fn = _coalesce_field(self.field(node.args[0]) or "", node.args[1].value)
+            fn = coalesce_field(self.field(node.args[0]) or "", node.args[1].value)
         else:
             implementation = FUNCTIONS[name][0]
             if implementation is None:  # pragma: no cover - every other function has one
@@ -291,7 +280,7 @@ class _Compiler:
         field = self.field(left)
         if field is None or right.kind != "path" or right.value.anchor == "current":
             return None
-        return field, _getter(right.value), node.value == "!="
+        return field, getter(right.value), node.value == "!="
 
     def lookup(self, node: Node) -> Fn:
         table_name = node.args[0].value
@@ -306,7 +295,9 @@ class _Compiler:
                 table = f[3].tables.get(table_name)
                 if table is None or wanted is None:
                     return None
-                text = key_text(wanted)
+                if wanted.__class__ is str:  # lookup_key's first case, without the call
+                    return table.get(wanted)
+                text = values.lookup_key(wanted)
                 return table.get(text) if text is not None else None
 
             return lookup_pair
@@ -316,368 +307,10 @@ class _Compiler:
             wanted = key(f)
             if table is None or wanted is None:
                 return None
-            text = key_text(wanted)
+            text = values.lookup_key(wanted)
             return table.get(text) if text is not None else None
 
         return lookup
-
-    def aggregate(self, node: Node) -> Fn:
-        name = node.value
-        source = self.compile(node.args[0])
-        label_text = self.source[node.args[0].start : node.args[0].end]
-        if len(node.args) == 1:  # count(LIST)
-
-            def count_all(f: Frame) -> Any:
-                items = as_items(source(f))
-                return Decimal(len(items)) if items is not None else None
-
-            return count_all
-        inner = self.compile(node.args[1])
-        cost = size(node.args[1]) + 1
-        trace = self.trace
-        itemwise = None if trace else item_closure(node.args[1])
-        if itemwise is not None:
-            return _itemwise(name, source, itemwise, cost)
-        outer = None if trace or name not in ("any", "all", "count") else self.against_outer(node.args[1])
-        if outer is not None:
-            return _against_outer(name, source, *outer, cost)
-
-        def frames(f: Frame) -> list[Frame] | None:
-            items = charged_items(source(f), f, cost)
-            if items is None:
-                return None
-            root, run = f[2], f[3]
-            if trace:
-                return [
-                    (item if item.__class__ is dict else _EMPTY, f, root, run, f"{label_text}[{index}]")
-                    for index, item in enumerate(items)
-                ]
-            return [(item if item.__class__ is dict else _EMPTY, f, root, run, None) for item in items]
-
-        # Plain loops, not any()/all() over generators: a generator costs a frame switch per item.
-        if name == "any":
-
-            def any_(f: Frame) -> Any:
-                framed = frames(f)
-                if framed is None:
-                    return None
-                for frame in framed:
-                    if inner(frame) is True:
-                        return True
-                return False
-
-            return any_
-        if name == "all":
-
-            def all_(f: Frame) -> Any:
-                framed = frames(f)
-                if framed is None:
-                    return None
-                for frame in framed:
-                    if inner(frame) is not True:
-                        return False
-                return True
-
-            return all_
-        if name == "count":
-
-            def count(f: Frame) -> Any:
-                framed = frames(f)
-                if framed is None:
-                    return None
-                found = 0
-                for frame in framed:
-                    if inner(frame) is True:
-                        found += 1
-                return Decimal(found)
-
-            return count
-        field = self.field(node.args[1])
-        if field is not None:
-            # sum/min/max of one field of each item: read it straight from the items, no frames.
-            def field_values(f: Frame) -> list[Any] | None:
-                items = charged_items(source(f), f, cost)
-                if items is None:
-                    return None
-                return [item.get(field) if item.__class__ is dict else None for item in items]
-
-            return _summary(name, field_values)
-
-        def inner_values(f: Frame) -> list[Any] | None:
-            framed = frames(f)
-            return None if framed is None else [inner(frame) for frame in framed]
-
-        return _summary(name, inner_values)
-
-
-def _itemwise(name: str, source: Fn, test: Callable[[dict[str, Any]], Any], cost: int) -> Fn:
-    """An aggregate whose expression reads only its item: no frame per item (see :mod:`fused`)."""
-
-    def items_of(f: Frame) -> list[Any] | None:
-        items = charged_items(source(f), f, cost)
-        if items is None:
-            return None
-        return items
-
-    if name == "any":
-
-        def any_(f: Frame) -> Any:
-            items = items_of(f)
-            if items is None:
-                return None
-            for item in items:
-                if test(item if item.__class__ is dict else _EMPTY) is True:
-                    return True
-            return False
-
-        return any_
-    if name == "all":
-
-        def all_(f: Frame) -> Any:
-            items = items_of(f)
-            if items is None:
-                return None
-            for item in items:
-                if test(item if item.__class__ is dict else _EMPTY) is not True:
-                    return False
-            return True
-
-        return all_
-    if name == "count":
-
-        def count(f: Frame) -> Any:
-            items = items_of(f)
-            if items is None:
-                return None
-            found = 0
-            for item in items:
-                if test(item if item.__class__ is dict else _EMPTY) is True:
-                    found += 1
-            return Decimal(found)
-
-        return count
-
-    def read(f: Frame) -> list[Any] | None:
-        items = items_of(f)
-        if items is None:
-            return None
-        return [test(item if item.__class__ is dict else _EMPTY) for item in items]
-
-    return _summary(name, read)
-
-
-def _against_outer(name: str, source: Fn, field: str, outer: Fn, negate: bool, cost: int) -> Fn:
-    """any/all/count of ``field == <outer path>`` with the outer value read once per call."""
-    want = True if name == "any" else False if name == "all" else None
-
-    def against_outer(f: Frame) -> Any:
-        items = charged_items(source(f), f, cost)
-        if items is None:
-            return None
-        constant = outer((_EMPTY, f, f[2], f[3], None))  # an item's ^. is f's record; $. the root
-        text = constant.__class__ is str
-        found = 0
-        for item in items:
-            value = item.get(field) if item.__class__ is dict else None
-            same = value == constant if text and value.__class__ is str else values.equal(value, constant)
-            if same is not negate:
-                if want is True:
-                    return True
-                found += 1
-            elif want is False:
-                return False
-        return Decimal(found) if want is None else not want
-
-    return against_outer
-
-
-def _summary(name: str, read: Callable[[Frame], list[Any] | None]) -> Fn:
-    """sum, min or max of the values ``read`` gives (nulls skipped)."""
-    if name == "sum":
-
-        def total(f: Frame) -> Any:
-            found = read(f)
-            if found is None:
-                return None
-            result = Decimal(0)
-            for value in found:
-                if value is None:
-                    continue
-                amount = values.number(value)
-                if amount is None:
-                    return None
-                try:
-                    result += amount
-                except ArithmeticError:
-                    return None
-            return result
-
-        return total
-    best = 1 if name == "max" else -1
-
-    def extreme(f: Frame) -> Any:
-        found = read(f)
-        if found is None:
-            return None
-        chosen: Any = None
-        for value in found:
-            if value is None:
-                continue
-            if chosen is None:
-                chosen = value
-                continue
-            sign = values.order(value, chosen)
-            if sign is None:
-                return None  # items that do not order with each other have no extreme
-            if sign == best:
-                chosen = value
-        return chosen
-
-    return extreme
-
-
-def _pair_literal(pair: tuple[str, str], op: str, constant: Any) -> Fn | None:
-    """``a.b == 'text'`` / ``!=`` / ``== true`` / ``== null`` and ``a.b > 20``: read and test inline."""
-    a, b = pair
-    if op in ("==", "!="):
-        identity = constant is None or isinstance(constant, bool)
-        if not identity and not isinstance(constant, str):
-            return None
-        negate = op == "!="
-
-        def equal_pair(f: Frame) -> bool:
-            inner = f[0].get(a)
-            value = inner.get(b) if inner.__class__ is dict else None
-            same = value is constant if identity else value == constant
-            return same is not negate
-
-        return equal_pair
-    if not isinstance(constant, Decimal) or to_decimal(float(constant)) != constant:
-        return None
-    native, test, limit, as_float = _NATIVE[op], _ORDER[op], constant, float(constant)
-
-    def order_pair(f: Frame) -> bool:
-        inner = f[0].get(a)
-        value = inner.get(b) if inner.__class__ is dict else None
-        cls = value.__class__
-        if cls is float or cls is int:
-            return native(value, as_float)
-        sign = values.order(value, limit)
-        return sign is not None and test(sign)
-
-    return order_pair
-
-
-def _presence_pair(pair: tuple[str, str], present: bool) -> Fn:
-    a, b = pair
-    decide = decider(present)
-
-    def presence_pair(f: Frame) -> bool:
-        inner = f[0].get(a)
-        return decide(inner.get(b) if inner.__class__ is dict else None)
-
-    return presence_pair
-
-
-def _equal_literal(left: Fn, name: str | None, constant: Any, *, negate: bool) -> Fn | None:
-    """``x == 'text'``, ``x == true``, ``x == null`` (and ``!=``) as one identity or string test."""
-    if constant is None or isinstance(constant, bool):
-        if name is not None:
-            if negate:
-                return lambda f: f[0].get(name) is not constant
-            return lambda f: f[0].get(name) is constant
-        if negate:
-            return lambda f: left(f) is not constant
-        return lambda f: left(f) is constant
-    if isinstance(constant, str):
-        # Only a text equals a text; a date read from a field is text too (dates are made by date()).
-        if name is not None:
-            if negate:
-                return lambda f: f[0].get(name) != constant
-            return lambda f: f[0].get(name) == constant
-        if negate:
-            return lambda f: not values.equal(left(f), constant)
-        return lambda f: values.equal(left(f), constant)
-    return None
-
-
-def _order_literal(
-    left: Fn, name: str | None, op: str, limit: Decimal, as_float: float, *, default: Any = None
-) -> Fn:
-    """``x > 20`` where 20 is exactly a float: JSON numbers (floats) compare without a Decimal.
-
-    With ``name``, ``x`` is that field read inline, or ``default`` when it is null (``coalesce(field,
-    literal)``: a null field never reaches the comparison then, as in the closure it replaces)."""
-    native = _NATIVE[op]
-    test = _ORDER[op]
-
-    def slow(value: Any) -> bool:
-        sign = values.order(value, limit)
-        return sign is not None and test(sign)
-
-    if name is not None:
-
-        def field_against_number(f: Frame) -> bool:
-            value = f[0].get(name)
-            if value is None:
-                value = default
-            cls = value.__class__
-            if cls is float or cls is int:
-                return native(value, as_float)
-            return slow(value)
-
-        return field_against_number
-
-    def against_number(f: Frame) -> bool:
-        value = left(f)
-        cls = value.__class__
-        if cls is float or cls is int:
-            return native(value, as_float)
-        if cls is Decimal:
-            return native(value, limit)
-        return slow(value)
-
-    return against_number
-
-
-def _presence(read: Fn, name: str | None, present: bool) -> Fn:
-    """``present(x)`` / ``empty(x)`` with the common answers (null, text, number) decided inline."""
-    decide = decider(present)
-    if name is not None:
-
-        def field_presence(f: Frame) -> bool:
-            value = f[0].get(name)
-            if value.__class__ is str:  # the common case, without a call
-                return (value != "") is present
-            return decide(value)
-
-        return field_presence
-    return lambda f: decide(read(f))
-
-
-def _coalesce_field(name: str, constant: Any) -> Fn:
-    """``coalesce(field, literal)``: the field unless it is null."""
-
-    def coalesce(f: Frame) -> Any:
-        value = f[0].get(name)
-        return constant if value is None else value
-
-    return coalesce
-
-
-def _fields_order(name: str, other: str, op: str) -> Fn:
-    """``a <= b`` for two fields of the record: two floats (not NaN) compare natively, as order() would."""
-    native, test = _NATIVE[op], _ORDER[op]
-
-    def fields(f: Frame) -> bool:
-        item = f[0]
-        x, y = item.get(name), item.get(other)
-        if x.__class__ is float and y.__class__ is float and x == x and y == y:
-            return bool(native(x, y))
-        sign = values.order(x, y)
-        return sign is not None and test(sign)
-
-    return fields
 
 
 def _today(f: Frame) -> dt.date:
@@ -696,18 +329,6 @@ def _boolean(kind: str, parts: list[Fn]) -> Fn:
     return lambda f: any(part(f) is True for part in parts)
 
 
-_ORDER: dict[str, Callable[[int], bool]] = {
-    "<": lambda sign: sign < 0,
-    "<=": lambda sign: sign <= 0,
-    ">": lambda sign: sign > 0,
-    ">=": lambda sign: sign >= 0,
-}
-_NATIVE: dict[str, Callable[[Any, Any], Any]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
 _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "+": values.add,
     "-": values.subtract,
@@ -715,59 +336,3 @@ _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "/": values.divide,
     "%": values.remainder,
 }
-
-
-def _getter(path: SourcePath) -> Fn:
-    """A closure reading ``path`` from a frame (the same path syntax as mappings)."""
-    segments = path.segments
-    if path.anchor == "current":
-        start: Fn = _item
-    elif path.anchor == "root":
-        start = _root
-    else:
-        up = path.up
-
-        def start(f: Frame) -> Any:
-            frame: Any = f
-            for _ in range(up):
-                frame = frame[1] if frame is not None else None
-            return frame[0] if frame is not None else None
-
-    plain = all(index is None for _, index in segments)
-    if path.anchor == "current" and plain and len(segments) == 1:
-        ((a, _),) = segments
-        return lambda f: f[0].get(a)
-    if path.anchor == "current" and plain and len(segments) == 2:
-        (a, _), (b, _) = segments
-
-        def two(f: Frame) -> Any:
-            inner = f[0].get(a)
-            return inner.get(b) if inner.__class__ is dict else None
-
-        return two
-    if not segments:
-        return start
-    walk = _walker(segments)
-    return lambda f: walk(start(f))
-
-
-def _item(f: Frame) -> Any:
-    return f[0]
-
-
-def _root(f: Frame) -> Any:
-    return f[2]
-
-
-def _walker(segments: tuple[Segment, ...]) -> Callable[[Any], Any]:
-    def walk(item: Any) -> Any:
-        for name, index in segments:
-            if item.__class__ is not dict:
-                return None
-            item = item.get(name)
-            if index is not None:
-                items = as_items(item)
-                item = items[index] if items is not None and index < len(items) else None
-        return item
-
-    return walk

@@ -1,7 +1,7 @@
 """The functions a rule may call, with their arity and argument kinds for the checker.
 
 Aggregates (``sum``, ``count``, ``any``, ``all``, ``min``, ``max``) take a list and an expression read
-for each item; they are compiled in :mod:`sync.rules.compiler`. The rest are plain functions of their
+for each item; they are compiled in :mod:`sync.rules.aggregates`. The rest are plain functions of their
 arguments' values, defined here. None of them raises: a value they do not apply to gives None.
 """
 

@@ -14,7 +14,6 @@ the general closures of :mod:`sync.rules.compiler`):
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -43,12 +42,6 @@ _GENERAL: dict[str, Callable[[Any, Any], Any]] = {
     "/": values.divide,
     "%": values.remainder,
 }
-_NATIVE: dict[str, Callable[[Any, Any], Any]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
 _SIGN: dict[str, Callable[[int], bool]] = {
     "<": lambda sign: sign < 0,
     "<=": lambda sign: sign <= 0,
@@ -57,9 +50,13 @@ _SIGN: dict[str, Callable[[int], bool]] = {
 }
 
 
-def arithmetic(op: str, left: Reader, right: Reader) -> Reader:
-    """``left op right``: Decimal arithmetic at once when both sides are numbers number() has seen."""
+def arithmetic(op: str, left: Reader, right: Reader, days: Any = None) -> Reader:
+    """``left op right``: Decimal arithmetic at once when both sides are numbers number() has seen.
+
+    ``days``: the right side's literal (``today() + 30``): a date on the left moves by that many days
+    at once, when it is a whole number the general ``date + n`` accepts."""
     numeric, general = _NUMBERS[op], _GENERAL[op]
+    delta = _days(days, op)
 
     def arith(f: Any) -> Any:
         x, y = left(f), right(f)
@@ -69,6 +66,11 @@ def arithmetic(op: str, left: Reader, right: Reader) -> Reader:
             if a is None:
                 a = number(x)
         else:
+            if cls is dt.date and delta is not None:
+                try:
+                    return x + delta
+                except OverflowError:
+                    return None
             a = x if cls is Decimal and x.is_finite() else None
         if a is not None:
             cls = y.__class__
@@ -83,6 +85,15 @@ def arithmetic(op: str, left: Reader, right: Reader) -> Reader:
         return general(x, y)
 
     return arith
+
+
+def _days(literal: Any, op: str) -> dt.timedelta | None:
+    """The shift ``date + literal`` / ``date - literal`` makes (as values.add/subtract do), or None."""
+    if op not in ("+", "-") or literal.__class__ is not Decimal or not literal.is_finite():
+        return None
+    if literal != literal.to_integral_value() or abs(literal) > 1_000_000:
+        return None
+    return dt.timedelta(days=int(literal) if op == "+" else -int(literal))
 
 
 def arithmetic_fields(op: str, first: str, second: str) -> Reader:
@@ -159,10 +170,16 @@ def item_closure(node: Node) -> ItemFn | None:
     kind = node.kind
     if kind == "compare" or kind in ("in", "not_in"):
         left, right = node.args
+        default = _coalesced_field(left)
+        if default is not None and kind == "compare" and node.value not in ("==", "!="):
+            # coalesce(field, literal) < number: the field read inline, or the literal when null.
+            return _compare_literal(_read(default[:1]), node.value, right, default[0], default[1])
         names = plain_field(left)
         if names is None or right.kind not in ("literal", "list"):
             return None
         read = _read(names)
+        if kind == "compare" and len(names) == 2 and node.value in ("==", "!=") and right.kind == "literal":
+            return _pair_equal(names, right.value, negate=node.value == "!=")
         if kind == "compare":
             return _compare_literal(read, node.value, right, names[0] if len(names) == 1 else None)
         return _in_texts(read, right, negate=kind == "not_in")
@@ -176,10 +193,12 @@ def item_closure(node: Node) -> ItemFn | None:
         if len(names) == 1:
             (name,) = names
 
-            def field_presence(item: dict[str, Any]) -> bool:  # the read and the text case inline
+            def field_presence(item: dict[str, Any]) -> bool:  # the read, text and null inline
                 value = item.get(name)
                 if value.__class__ is str:
                     return (value != "") is present
+                if value is None:
+                    return not present
                 return decide(value)
 
             return field_presence
@@ -230,8 +249,36 @@ def _read(names: tuple[str, ...]) -> ItemFn:
     return pair
 
 
-def _compare_literal(read: ItemFn, op: str, right: Node, name: str | None = None) -> ItemFn | None:
-    """``field op literal`` on an item; with ``name`` (a field of the item itself) the read is inline."""
+def _pair_equal(names: tuple[str, ...], constant: Any, *, negate: bool) -> ItemFn | None:
+    """``a.b == 'text'`` (``== true``, ``== null``, ``!=``) on an item, the read inline."""
+    identity = constant is None or isinstance(constant, bool)
+    if not identity and not isinstance(constant, str):
+        return None
+    a, b = names
+
+    def pair_equal(item: dict[str, Any]) -> bool:
+        inner: Any = item.get(a)
+        value = inner.get(b) if inner.__class__ is dict else None
+        return (value is constant if identity else value == constant) is not negate
+
+    return pair_equal
+
+
+def _coalesced_field(node: Node) -> tuple[str, Any] | None:
+    """``(field, literal)`` when ``node`` is ``coalesce(field, literal)`` of a field of the item."""
+    if node.kind != "call" or node.value != "coalesce" or len(node.args) != 2:
+        return None
+    names = plain_field(node.args[0])
+    if names is None or len(names) != 1 or node.args[1].kind != "literal":
+        return None
+    return names[0], node.args[1].value
+
+
+def _compare_literal(
+    read: ItemFn, op: str, right: Node, name: str | None = None, default: Any = None
+) -> ItemFn | None:
+    """``field op literal`` on an item; with ``name`` (a field of the item itself) the read is inline.
+    A null field is taken as ``default`` (None, unless it stands for ``coalesce(field, default)``)."""
     constant = right.value
     if right.kind != "literal":
         return None
@@ -248,13 +295,18 @@ def _compare_literal(read: ItemFn, op: str, right: Node, name: str | None = None
         return None
     if not isinstance(constant, Decimal) or to_decimal(float(constant)) != constant:
         return None
-    native, sign_test, as_float = _NATIVE[op], _SIGN[op], float(constant)
+    sign_test, as_float = _SIGN[op], float(constant)
+    below, strict = op in ("<", "<="), op in ("<", ">")
 
     def ordered(item: dict[str, Any]) -> bool:
         value = item.get(name) if name is not None else read(item)
+        if value is None:
+            value = default
         cls = value.__class__
-        if cls is float or cls is int:
-            return bool(native(value, as_float))
+        if cls is float or cls is int:  # the operator picked inline: a branch costs less than a call
+            if below:
+                return value < as_float if strict else value <= as_float
+            return value > as_float if strict else value >= as_float
         sign = values.order(value, constant)
         return sign is not None and sign_test(sign)
 

@@ -12,16 +12,42 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sync.mapping.paths import as_items
 from sync.rules.checker import check
-from sync.rules.compiler import DEFAULT_BUDGET, Fn, Run, compile_tree
+from sync.rules.compiler import compile_tree
 from sync.rules.errors import BudgetExceeded
+from sync.rules.frames import DEFAULT_BUDGET, Fn, Run
+from sync.rules.functions import AGGREGATES
+from sync.rules.outcomes import (
+    BLOCKED,
+    NO_FAILURES,
+    PASSED,
+    WARNED,
+    Evaluation,
+    Line,
+    Outcome,
+    label,
+)
 from sync.rules.parser import Node, parse
-from sync.rules.values import shown_value
 
+__all__ = [
+    "BLOCKED",
+    "PASSED",
+    "PLACEMENTS",
+    "SEVERITIES",
+    "SUBJECTS",
+    "WARNED",
+    "CompiledRule",
+    "Evaluation",
+    "Outcome",
+    "RuleSet",
+    "RuleSpec",
+    "compile_condition",
+    "compile_rule",
+]
 SUBJECTS: dict[str, str] = {
     "opportunity": "Opportunity graph (with Account, contact roles and primary_quote.lines)",
     "quote_line": "One quote line of an opportunity graph (^. is the opportunity)",
@@ -32,7 +58,6 @@ PLACEMENTS: dict[str, str] = {
     "post_sale": "Post-sale compliance (NetSuite side)",
 }
 SEVERITIES: dict[str, str] = {"block": "Block", "warn": "Warn"}
-PASSED, BLOCKED, WARNED = "passed", "blocked", "warned"
 
 
 @dataclass(frozen=True)
@@ -76,6 +101,22 @@ class CompiledRule:
             self._traced = compile_tree(self.tree, source=self.spec.condition, trace=True)
         return self._traced
 
+    def checks(self) -> list[Fn] | None:
+        """Closures that are all true exactly when the rule passes (one per operand of a top-level
+        ``and``, else the fast closure), for a loop that needs no step budget; None when the rule
+        has an aggregate (aggregates charge the budget, which is per rule)."""
+        if _charges(self.tree):
+            return None
+        if self.tree.kind != "and":
+            return [self.fast]
+        return [compile_tree(operand, source=self.spec.condition) for operand in self.tree.args]
+
+
+def _charges(node: Node) -> bool:
+    if node.kind == "call" and node.value in AGGREGATES:
+        return True
+    return any(_charges(arg) for arg in node.args)
+
 
 def compile_rule(spec: RuleSpec, *, tables: Collection[str] | None = None) -> CompiledRule:
     """Validate ``spec`` (subject, placement, severity, condition) and compile it."""
@@ -90,107 +131,18 @@ def compile_rule(spec: RuleSpec, *, tables: Collection[str] | None = None) -> Co
     return CompiledRule(spec, tree, compile_tree(tree, source=spec.condition))
 
 
-@dataclass(slots=True)
-class Outcome:
-    """One rule's verdict on one record (or one quote line: ``item`` names it)."""
-
-    rule: RuleSpec
-    status: str  # passed | blocked | warned
-    item: str | None = None
-    values: list[tuple[str, Any]] = field(default_factory=list)
-    error: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.status == PASSED
-
-    @property
-    def message(self) -> str:
-        return self.rule.message
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule.key,
-            "name": self.rule.name,
-            "version_id": self.rule.version_id,
-            "severity": self.rule.severity,
-            "status": self.status,
-            "message": "" if self.passed else self.rule.message,
-            "item": self.item,
-            "values": [[text, shown_value(value)] for text, value in self.values],
-            "error": self.error,
-        }
-
-
-Line = tuple[int, Any] | None  # (index, line) of the quote line a quote line rule judged
-# One evaluation of a list of rules on one record or line: the rules, the line, and the failures by
-# position (empty when every rule passed, the common case, which then costs one tuple in all).
-Batch = tuple[list["CompiledRule"], Line, dict[int, Outcome]]
-
-
-_NO_FAILURES: dict[int, Outcome] = {}  # shared by the batches where every rule passed; never written to
-
-
-class Evaluation:
-    """Every rule's outcome for one record. ``decision`` is what the pipeline acts on.
-
-    Passing rules are not stored one by one: ``outcomes`` builds their :class:`Outcome` objects when
-    read. Most rules pass, and the pipeline mostly asks for the decision and the failures.
-    """
-
-    __slots__ = ("batches", "failures", "placement", "statuses", "subject")
-
-    def __init__(self, subject: str, placement: str | None) -> None:
-        self.subject = subject
-        self.placement = placement
-        self.batches: list[Batch] = []
-        self.failures: list[Outcome] = []
-        self.statuses: set[str] = set()
-
-    @property
-    def outcomes(self) -> list[Outcome]:
-        """Every outcome, in evaluation order (opportunity rules, then each line's rules)."""
-        found: list[Outcome] = []
-        for rules, line, failed in self.batches:
-            for position, rule in enumerate(rules):
-                outcome = failed.get(position)
-                found.append(outcome if outcome is not None else Outcome(rule.spec, PASSED, _label(line)))
-        return found
-
-    @property
-    def blocked(self) -> list[Outcome]:
-        return [outcome for outcome in self.failures if outcome.status == BLOCKED]
-
-    @property
-    def warnings(self) -> list[Outcome]:
-        return [outcome for outcome in self.failures if outcome.status == WARNED]
-
-    @property
-    def decision(self) -> str:
-        statuses = self.statuses
-        return BLOCKED if BLOCKED in statuses else WARNED if WARNED in statuses else PASSED
-
-    @property
-    def rule_versions(self) -> list[int]:
-        """The rule versions this evaluation used, each once, for the pipeline's record."""
-        used = {rule.spec.version_id for rules, _, _ in self.batches for rule in rules}
-        return sorted(version for version in used if version is not None)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "subject": self.subject,
-            "placement": self.placement,
-            "decision": self.decision,
-            "rule_versions": self.rule_versions,
-            "outcomes": [outcome.as_dict() for outcome in self.outcomes],
-        }
-
-
-def _label(line: Line) -> str | None:
-    if line is None:
-        return None
-    index, item = line
-    return f"primary_quote.lines[{index}]" + (f" ({item['Id']})" if item.get("Id") else "")
+def _flat_checks(rules: list[CompiledRule]) -> tuple[list[Fn], list[int]] | None:
+    """Every rule's checks in one list, and the position of the rule each belongs to; None when a
+    rule has an aggregate."""
+    checks: list[Fn] = []
+    owners: list[int] = []
+    for position, rule in enumerate(rules):
+        own = rule.checks()
+        if own is None:
+            return None
+        checks.extend(own)
+        owners.extend([position] * len(own))
+    return checks, owners
 
 
 class RuleSet:
@@ -198,7 +150,7 @@ class RuleSet:
 
     ``trace`` chooses which outcomes carry the values their condition read: ``"failures"`` (the
     default: a failing rule is evaluated a second time, with tracing), ``"all"`` or ``"none"``.
-    Each rule evaluation has ``budget`` steps (see :mod:`sync.rules.compiler`).
+    Each rule evaluation has ``budget`` steps (see :mod:`sync.rules.aggregates`).
     """
 
     def __init__(
@@ -212,6 +164,7 @@ class RuleSet:
         self.tables = tables or {}
         self.budget = budget
         self._by_subject: dict[tuple[str, str | None], list[CompiledRule]] = {}
+        self._line_checks: dict[str | None, tuple[list[Fn], list[int]] | None] = {}
 
     def for_subject(self, subject: str, placement: str | None = None) -> list[CompiledRule]:
         key = (subject, placement)
@@ -263,7 +216,13 @@ class RuleSet:
                             line_rules, (item, frame, record, run, None), trace, evaluation, (index, item)
                         )
                 else:
-                    self._run_lines(line_rules, lines, frame, trace, evaluation)
+                    if placement not in self._line_checks:
+                        self._line_checks[placement] = _flat_checks(line_rules)
+                    checks = self._line_checks[placement]
+                    if checks is not None:
+                        self._run_checks(line_rules, *checks, lines, frame, trace, evaluation)
+                    else:
+                        self._run_lines(line_rules, lines, frame, trace, evaluation)
         return evaluation
 
     def _run(
@@ -273,7 +232,9 @@ class RuleSet:
         trace: str,
         evaluation: Evaluation,
         line: Line,
+        start: int = 0,
     ) -> None:
+        """Judge ``rules`` on ``frame``; the ones before ``start`` are known to pass (the caller saw it)."""
         run = frame[3]
         budget = self.budget
         failed: dict[int, Outcome] = {}
@@ -281,8 +242,8 @@ class RuleSet:
             for position, rule in enumerate(rules):
                 failed[position] = self._judge(rule, rule.traced, frame, line)  # kept with its reads
         else:
-            position = 0
-            for rule in rules:
+            position = start
+            for rule in rules[start:] if start else rules:
                 run.steps = budget  # the budget is per rule: one runaway rule fails alone
                 try:
                     if rule.fast(frame) is True:
@@ -307,8 +268,7 @@ class RuleSet:
     ) -> None:
         """The quote line rules on every line, in one loop: what :meth:`_run` does per line, without
         a call per line while every rule passes; a line whose rules all pass shares one empty failure
-        map. A line where some rule fails goes to :meth:`_run` (rules are pure: evaluating the ones
-        before it again gives the same answers)."""
+        map. A line where some rule fails goes to :meth:`_run` from that rule on."""
         run, record = parent[3], parent[2]
         budget = self.budget
         fast = [rule.fast for rule in rules]
@@ -324,9 +284,37 @@ class RuleSet:
                 except BudgetExceeded:
                     break
             else:
-                batches.append((rules, (index, item), _NO_FAILURES))
+                batches.append((rules, (index, item), NO_FAILURES))
                 continue
-            self._run(rules, frame, trace, evaluation, (index, item))
+            # The rules before this one passed (a rule listed twice: its first place, also passed).
+            self._run(rules, frame, trace, evaluation, (index, item), fast.index(decide))
+
+    def _run_checks(
+        self,
+        rules: list[CompiledRule],
+        checks: list[Fn],
+        owners: list[int],
+        lines: list[Any],
+        parent: tuple[Any, Any, Any, Run, None],
+        trace: str,
+        evaluation: Evaluation,
+    ) -> None:
+        """:meth:`_run_lines` for quote line rules without aggregates: their checks (see
+        :meth:`CompiledRule.checks`) in one flat loop, with no step budget to reset; ``owners`` says
+        which rule each check belongs to."""
+        run, record = parent[3], parent[2]
+        batches = evaluation.batches
+        for index, line in enumerate(lines):
+            item = line if line.__class__ is dict else {}
+            frame = (item, parent, record, run, None)
+            for passes in checks:
+                if passes(frame) is not True:
+                    break
+            else:
+                batches.append((rules, (index, item), NO_FAILURES))
+                continue
+            # The rules before this check's passed (a check listed twice: its first place, also passed).
+            self._run(rules, frame, trace, evaluation, (index, item), owners[checks.index(passes)])
 
     @staticmethod
     def _record(
@@ -348,4 +336,4 @@ class RuleSet:
         except BudgetExceeded as exc:
             ok, error = False, str(exc)
         status = PASSED if ok else BLOCKED if rule.spec.severity == "block" else WARNED
-        return Outcome(rule.spec, status, _label(line), run.reads or [], error)
+        return Outcome(rule.spec, status, label(line), run.reads or [], error)

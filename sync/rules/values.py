@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sync.mapping.coerce import is_number, to_decimal
+from sync.mapping.coerce import is_number, key_text, to_decimal
 from sync.mapping.paths import as_items
 from sync.rules.errors import BudgetExceeded
 
@@ -21,17 +21,31 @@ MAX_TEXT = 10_000  # characters a ``+`` of texts may produce
 _FAST_NUMBERS = (int, float)
 
 
+_DATES: dict[str, dt.date] = {}  # ISO text -> its date; close and start dates repeat across records
+_DATE_CACHE_SIZE = 10_000  # emptied when full, as the Decimal cache below
+
+
 def as_date(value: Any) -> dt.date | None:
     """A date from a date or ISO text (``2026-01-31`` or ``2026-01-31T10:00:00.000+0000``)."""
-    if value.__class__ is dt.date:
+    cls = value.__class__
+    if cls is str:
+        found = _DATES.get(value)
+        if found is not None:
+            return found
+    elif cls is dt.date:
         return value
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
         try:
-            return dt.date.fromisoformat(value[:10])
+            found = dt.date.fromisoformat(value[:10])
         except ValueError:
             return None
+        if cls is str:  # not a subclass of str: its hash and equality are str's own
+            if len(_DATES) >= _DATE_CACHE_SIZE:
+                _DATES.clear()
+            _DATES[value] = found
+        return found
     return None
 
 
@@ -46,7 +60,9 @@ def equal(left: Any, right: Any) -> bool:
     if is_number(left) and is_number(right):
         if lcls in _FAST_NUMBERS and rcls in _FAST_NUMBERS:
             return bool(left == right)
-        a, b = to_decimal(left), to_decimal(right)
+        # number() of a float is to_decimal()'s value, cached (a float against a Decimal result).
+        a = number(left) if lcls is float else to_decimal(left)
+        b = number(right) if rcls is float else to_decimal(right)
         return a is not None and a == b
     if lcls is dt.date or rcls is dt.date:
         a_date, b_date = as_date(left), as_date(right)
@@ -126,6 +142,21 @@ def number(value: Any) -> Decimal | None:
     if cls is Decimal:
         return value if value.is_finite() else None
     return to_decimal(value) if is_number(value) else None
+
+
+_KEYS: dict[float, str | None] = {}  # float -> its lookup key; terms and ids repeat across records
+
+
+def lookup_key(value: Any) -> str | None:
+    """:func:`~sync.mapping.coerce.key_text` (what a value is looked up by), cached for floats."""
+    if value.__class__ is float:
+        if value in _KEYS:
+            return _KEYS[value]
+        if len(_KEYS) >= _CACHE_SIZE:
+            _KEYS.clear()
+        found = _KEYS[value] = key_text(value)
+        return found
+    return key_text(value)
 
 
 _BIG = Decimal(10) ** 30
@@ -275,7 +306,7 @@ def json_value(value: Any) -> Any:
 def charged_items(listed: Any, f: Any, cost: int) -> list[Any] | None:
     """The items of ``listed`` (None when it is not a list), charged to the run's step budget at ``cost``
     steps each: every aggregate pays for what it reads before it reads it."""
-    items = as_items(listed)
+    items = listed if listed.__class__ is list else as_items(listed)
     if items is None:
         return None
     run = f[3]

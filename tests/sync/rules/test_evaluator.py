@@ -132,3 +132,35 @@ def test_it_gives_each_quote_line_rule_its_own_step_budget() -> None:
     assert evaluation.decision == "passed" and len(evaluation.outcomes) == 4
     evaluation = RuleSet(rules, budget=70).evaluate(record, today=TODAY, trace="none")
     assert [outcome.error != "" for outcome in evaluation.outcomes] == [True] * 4
+
+
+def test_it_judges_each_conjunct_of_quote_line_rules_like_the_whole_rule() -> None:
+    # Line rules without aggregates run as one flat list of checks (each operand of a top-level `and`
+    # its own check); every outcome must be the one the rules give judged one by one, traced.
+    lines = [
+        {"Id": "a", "n": 5.0, "m": "x"},
+        {"Id": "b", "n": 5.0, "m": None},  # the second operand of r1 fails
+        {"Id": "c", "n": -1.0, "m": "x"},  # the first operand of r1 fails, and r2
+        {"Id": "d", "n": 1.0, "m": "x"},  # r3 fails, after r1 and r2 passed
+    ]
+    rules = [
+        compile_rule(spec(condition, subject="quote_line", key=key, severity=severity))
+        for key, condition, severity in (
+            ("r1", "n > 0 and present(m)", "block"),
+            ("r2", "n >= 0 or m == 'y'", "warn"),
+            ("r3", "n != 1 and n != 2 and n != 3", "warn"),
+        )
+    ]
+    record = {"primary_quote": {"lines": lines}}
+    fast = RuleSet(rules).evaluate(record, today=TODAY)
+    traced = RuleSet(rules).evaluate(record, today=TODAY, trace="all")
+    assert [(o.rule.key, o.item, o.status) for o in fast.outcomes] == [
+        (o.rule.key, o.item, o.status) for o in traced.outcomes
+    ]
+    assert [(o.rule.key, o.item) for o in fast.failures] == [
+        ("r1", "primary_quote.lines[1] (b)"),
+        ("r1", "primary_quote.lines[2] (c)"),
+        ("r2", "primary_quote.lines[2] (c)"),
+        ("r3", "primary_quote.lines[3] (d)"),
+    ]
+    assert fast.decision == "blocked"

@@ -111,6 +111,54 @@ inlined = (
         st.sampled_from(["'x'", "1", "2.5", "0", "true", "null"]),
     )
     | st.builds(
+        # min/max of an item field (floats compared natively) and coalesce(field, literal) ordered
+        # against a number inside an aggregate (read inline, no frame per item).
+        lambda name, field, op, literal: f"{name}(lines, {field}) {op} {literal}",
+        st.sampled_from(["min", "max"]),
+        st.sampled_from(["n", "Amount"]),
+        st.sampled_from(["<", ">=", "=="]),
+        st.sampled_from(["1", "2.5", "0", "'x'", "null"]),
+    )
+    | st.builds(
+        lambda name, default, op, literal: f"{name}(lines, coalesce(n, {default}) {op} {literal}) == true",
+        st.sampled_from(["any", "all"]),
+        st.sampled_from(["0", "2.5", "'x'", "null"]),
+        st.sampled_from(["<", "<=", ">", ">="]),
+        st.sampled_from(["1", "2.5", "0", "-0.5"]),
+    )
+    | st.builds(
+        # A date moved by a literal number of days (shifted at once when nothing is traced), and
+        # a.b compared with a text inside an aggregate (read inline).
+        lambda day, op, days, other: f"{day} {op} {days} <= {other}",
+        st.sampled_from(["date(n)", "today()", "date(a.b)", "n"]),
+        st.sampled_from(["+", "-"]),
+        st.sampled_from(["30", "0", "-1", "2.5", "1000001", "999999", "'x'"]),
+        st.sampled_from(["today()", "date('2026-01-31')", "'2026-01-31'", "1"]),
+    )
+    | st.builds(
+        lambda name, op: f"{name}(lines, a.b {op} 'x') == true",
+        st.sampled_from(["any", "all", "count"]),
+        st.sampled_from(["==", "!="]),
+    )
+    | st.builds(
+        # count over the item tests written into the loop (sync/rules/item_loops.py).
+        lambda test, least: f"count(lines, {test}) >= {least}",
+        st.sampled_from(
+            [
+                "present(n)",
+                "empty(a.b)",
+                "n > 1",
+                "a.b <= 2.5",
+                "coalesce(n, 0) < 1",
+                "coalesce(a.b, 'x') >= 0",
+                "n == 'x'",
+                "a.b != null",
+                "n == true",
+            ]
+        ),
+        st.sampled_from(["0", "1", "2"]),
+    )
+    | st.builds(
         lambda op, outer: f"count(lines, n {op} {outer}) >= 1",
         st.sampled_from(["==", "!="]),
         st.sampled_from(["^.n", "$.a"]),
