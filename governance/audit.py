@@ -43,6 +43,11 @@ def register_audited_models() -> None:
     auditlog.register(Group, m2m_fields={"permissions"})
     auditlog.register(UserObjectPermission)
     auditlog.register(GroupObjectPermission)
+    from governance.models import ApiToken
+
+    # Creation and revocation are written by the services (one entry each); the hash never is, and the
+    # last use is bookkeeping, not a change.
+    auditlog.register(ApiToken, exclude_fields=["key_hash", "last_used_at"])
 
     from sync.models import (
         Backfill,
