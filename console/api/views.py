@@ -16,11 +16,11 @@ if TYPE_CHECKING:  # names of the type stubs only
 V = TypeVar("V")
 
 
-def authenticated_by_drf(view: V) -> V:
-    """Let an API request past the console's login and role middleware: a token is only read by DRF,
-    after the middleware ran, and DRF then applies the same role rule (``HasConsoleRole``)."""
-    setattr(view, "login_required", False)  # noqa: B010 - the attributes Django's decorators set
-    setattr(view, "role_required", False)  # noqa: B010
+def role_checked_by_drf(view: V) -> V:
+    """Let an API request past the console's role middleware, as DRF lets it past the login middleware:
+    a token is only read by DRF, after the middleware ran, and DRF then applies the same role rule
+    (``HasConsoleRole``)."""
+    setattr(view, "role_required", False)  # noqa: B010 - the attribute console.access.role_not_required sets
     return view
 
 
@@ -29,6 +29,7 @@ class ApiViewSet(viewsets.GenericViewSet):
     needs one (checked by :class:`console.permissions.HasActionCapability` before any input is read)."""
 
     action_permissions: dict[str, tuple[str, ...]] = {}
+    lookup_value_regex = r"[0-9]+"  # ids; views looked up by a key say so
 
     @property
     def user(self) -> User:
@@ -39,7 +40,7 @@ class ApiViewSet(viewsets.GenericViewSet):
 
     @classmethod
     def as_view(cls, actions: Any = None, **initkwargs: Any) -> AsView[GenericView]:
-        return authenticated_by_drf(super().as_view(actions, **initkwargs))
+        return role_checked_by_drf(super().as_view(actions, **initkwargs))
 
     def input(
         self, serializer_class: type[BaseSerializer[Any]], request: Request, *, partial: bool = False
@@ -60,7 +61,7 @@ class ApiReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
 class SchemaView(SpectacularAPIView):
     @classmethod
     def as_view(cls, **initkwargs: Any) -> AsView[GenericView]:
-        return authenticated_by_drf(super().as_view(**initkwargs))
+        return role_checked_by_drf(super().as_view(**initkwargs))
 
 
 class DocsView(SpectacularSwaggerSplitView):
@@ -68,3 +69,11 @@ class DocsView(SpectacularSwaggerSplitView):
     console's Content-Security-Policy): its start-up script is served as a file by the same view."""
 
     template_name = "api/docs.html"
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> AsView[GenericView]:
+        view = super().as_view(**initkwargs)
+        # A page for people, unlike the API: anonymous visitors go to the login page (DRF exempts its
+        # views from LoginRequiredMiddleware), and the role middleware applies.
+        view.login_required = True  # type: ignore[attr-defined]
+        return view

@@ -16,7 +16,9 @@ class AuditEntryFilterSet(django_filters.FilterSet):
     actor = django_filters.NumberFilter(method="_unused", help_text="The actor's user id")
     model = django_filters.CharFilter(method="_unused", help_text='"app_label.model", e.g. sync.connection')
     object_pk = django_filters.CharFilter(method="_unused", max_length=255)
-    action = django_filters.TypedChoiceFilter(choices=AuditEntry.Action.choices, coerce=int, method="_unused")
+    action = django_filters.TypedChoiceFilter(
+        choices=AuditEntry.Action.choices, coerce=int, empty_value=None, method="_unused"
+    )
     date_from = django_filters.DateFilter(method="_unused")
     date_to = django_filters.DateFilter(method="_unused", help_text="Inclusive")
     cid = django_filters.CharFilter(method="_unused", max_length=255, help_text="Correlation id")
