@@ -2,9 +2,9 @@
 
 Every operation of /api/v1/schema/ gets a bounded number of generated requests (schemathesis's fuzzing and
 examples phases; its coverage phase, some 2,300 more requests per persona, is for a manual run: turn it on
-in CONFIG), derandomized so CI sends the same ones each time. They go with the API token of an admin (connections, reruns, approvals) and
-of RevOps (drafts, rules, exception actions), over the same world as the access walks: nothing leaves the
-process (queued tasks are dropped, connections point at a closed port).
+in CONFIG), derandomized so CI sends the same ones each time. They go with the API token of an admin
+(connections, reruns, approvals) and of RevOps (drafts, rules, exception actions), over the same world as
+the access walks: nothing leaves the process (queued tasks are dropped, connections point at a closed port).
 """
 
 from __future__ import annotations
