@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from auditlog.models import AbstractLogEntry, LogEntryManager
@@ -153,7 +154,7 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
-    def is_usable(self, now: Any) -> bool:
+    def is_usable(self, now: datetime) -> bool:
         """Not revoked, not expired, and its user still active."""
         if self.revoked_at is not None or not self.user.is_active:
             return False

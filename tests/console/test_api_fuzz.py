@@ -22,7 +22,7 @@ from schemathesis.generation.case import Case
 from schemathesis.schemas import BaseSchema
 
 from governance.models import ApiToken
-from governance.services import token_create
+from governance.services import token_create, token_hash
 from tests.console.test_url_access import world  # noqa: F401 - a fixture, used by name
 
 EXAMPLES_PER_OPERATION = 10
@@ -36,13 +36,11 @@ CONFIG = {
 def api_headers(request: pytest.FixtureRequest, world: None) -> Callable[[], dict[str, str]]:  # noqa: F811
     """The persona's ``Authorization`` header; a new token when the fuzzer has revoked the last one."""
     user = User.objects.get(username=request.param)
-    current: dict[str, str] = {}
+    current = {"secret": ""}
 
     def headers() -> dict[str, str]:
-        token = ApiToken.objects.filter(prefix=current.get("prefix", ""), revoked_at__isnull=True).first()
-        if token is None:
-            token, secret = token_create(user=user, name="fuzz")
-            current.update(prefix=token.prefix, secret=secret)
+        if not ApiToken.objects.filter(key_hash=token_hash(current["secret"]), revoked_at=None).exists():
+            current["secret"] = token_create(user=user, name="fuzz")[1]
         return {"Authorization": f"Bearer {current['secret']}"}
 
     return headers
