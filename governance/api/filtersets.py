@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
+from console.api.filtering import SelectorFilterSet
 from governance.audit_search import AuditFilters, audit_entries_filtered
 from governance.models import AuditEntry
 
 
-class AuditEntryFilterSet(django_filters.FilterSet):
-    actor = django_filters.NumberFilter(method="_unused", help_text="The actor's user id")
-    model = django_filters.CharFilter(method="_unused", help_text='"app_label.model", e.g. sync.connection')
-    object_pk = django_filters.CharFilter(method="_unused", max_length=255)
+class AuditEntryFilterSet(SelectorFilterSet):
+    actor = django_filters.NumberFilter(method="skip", help_text="The actor's user id")
+    model = django_filters.CharFilter(method="skip", help_text='"app_label.model", e.g. sync.connection')
+    object_pk = django_filters.CharFilter(method="skip", max_length=255)
     action = django_filters.TypedChoiceFilter(
-        choices=AuditEntry.Action.choices, coerce=int, empty_value=None, method="_unused"
+        choices=AuditEntry.Action.choices, coerce=int, empty_value=None, method="skip"
     )
-    date_from = django_filters.DateFilter(method="_unused")
-    date_to = django_filters.DateFilter(method="_unused", help_text="Inclusive")
-    cid = django_filters.CharFilter(method="_unused", max_length=255, help_text="Correlation id")
+    date_from = django_filters.DateFilter(method="skip")
+    date_to = django_filters.DateFilter(method="skip", help_text="Inclusive")
+    cid = django_filters.CharFilter(method="skip", max_length=255, help_text="Correlation id")
 
     class Meta:
         model = AuditEntry
         fields: list[str] = []
-
-    def _unused(self, queryset: QuerySet[AuditEntry], name: str, value: Any) -> QuerySet[AuditEntry]:
-        return queryset  # every filter is applied at once by filter_queryset
 
     def filter_queryset(self, queryset: QuerySet[AuditEntry]) -> QuerySet[AuditEntry]:
         if self.request is None:  # only ever used by the API's filter backend, which passes it

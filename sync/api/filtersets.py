@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
 from django.db.models import QuerySet
 
+from console.api.filtering import SelectorFilterSet
 from sync import selectors
 from sync.forms.exceptions import STATUS_CHOICES
 from sync.models import (
@@ -54,26 +53,23 @@ class SyncRecordFilterSet(django_filters.FilterSet):
         fields = ["job", "status", "opportunity_id"]
 
 
-class ExceptionFilterSet(django_filters.FilterSet):
+class ExceptionFilterSet(SelectorFilterSet):
     """The console's queue filters (:class:`sync.selectors.ExceptionFilters`), read by the same selector.
 
     ``status`` defaults to "active" as on the page; ``status=`` (empty) lists every status.
     """
 
     status = django_filters.ChoiceFilter(
-        choices=[choice for choice in STATUS_CHOICES if choice[0]], method="_unused"
+        choices=[choice for choice in STATUS_CHOICES if choice[0]], method="skip"
     )
-    category = django_filters.CharFilter(method="_unused", help_text="Category key")
-    severity = django_filters.ChoiceFilter(choices=Severity.choices, method="_unused")
-    owner = django_filters.CharFilter(method="_unused", help_text='"me", a username or a group name')
-    overdue = django_filters.BooleanFilter(method="_unused")
+    category = django_filters.CharFilter(method="skip", help_text="Category key")
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, method="skip")
+    owner = django_filters.CharFilter(method="skip", help_text='"me", a username or a group name')
+    overdue = django_filters.BooleanFilter(method="skip")
 
     class Meta:
         model = ExceptionItem
         fields: list[str] = []
-
-    def _unused(self, queryset: QuerySet[ExceptionItem], name: str, value: Any) -> QuerySet[ExceptionItem]:
-        return queryset  # every filter is applied at once by filter_queryset
 
     def filter_queryset(self, queryset: QuerySet[ExceptionItem]) -> QuerySet[ExceptionItem]:
         if self.request is None:  # only ever used by the API's filter backend, which passes it

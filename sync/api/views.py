@@ -314,14 +314,7 @@ class ExceptionViewSet(ApiReadViewSet):
         """Propose a new value of a field; a financial field waits for a finance approver."""
         item = self.get_object()
         data = self.input(api.OverrideInputSerializer, request)
-        actions.exception_override_propose(
-            item=item,
-            user=self.user,
-            field=data["field"],
-            new_value=data["new_value"],
-            reason=data["reason"],
-            old_value=(item.details.get("values") or {}).get(data["field"]),
-        )
+        actions.exception_value_edit(item=item, user=self.user, **data)
         return self._done(item)
 
     @extend_schema(request=api.AcceptOtherInputSerializer, responses=DETAIL)

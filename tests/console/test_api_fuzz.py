@@ -9,12 +9,15 @@ the access walks: nothing leaves the process (queued tasks are dropped, connecti
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 import schemathesis
 from django.contrib.auth.models import User
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
@@ -47,10 +50,23 @@ def api_headers(request: pytest.FixtureRequest, world: None) -> Callable[[], dic
 
 
 @pytest.fixture
-def api_schema(api_headers: Callable[[], dict[str, str]]) -> BaseSchema:
+def wsgi_app() -> Iterator[WSGIHandler]:
+    """Django's WSGI application, keeping the test's database connection open between requests (as
+    Django's test client does): each request's end would otherwise close it, transaction and all."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(wsgi_app: WSGIHandler, api_headers: Callable[[], dict[str, str]]) -> BaseSchema:
     return schemathesis.openapi.from_wsgi(
         "/api/v1/schema/",
-        get_wsgi_application(),
+        wsgi_app,
         config=SchemathesisConfig.from_dict(CONFIG),
         headers=api_headers(),
     )
