@@ -18,3 +18,15 @@ class HasConsoleRole(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.has_perm(VIEW_CONSOLE))
+
+
+class HasActionCapability(BasePermission):
+    """The capabilities a view declares for the action at hand (``action_permissions``): one of them.
+
+    Checked before the request body is read, so a role that may not act gets 403, not a 400 about its
+    input; the service called afterwards checks again (and the object-level rules, e.g. four eyes).
+    """
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        needed = getattr(view, "action_permissions", {}).get(getattr(view, "action", None), ())
+        return not needed or any(request.user.has_perm(permission) for permission in needed)

@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("sync.urls")),
     path("reconciliation/", include("reconciliation.urls")),
     path("governance/", include("governance.urls")),
+    path("api/v1/", include("console.api.urls")),
 ]

@@ -53,6 +53,12 @@ def register_audited_models() -> None:
     # the registration covers any other path (shell, admin).
     auditlog.register(Invitation)
 
+    from governance.models import ApiToken
+
+    # Creation and revocation are written by the services (one entry each); the hash never is, and the
+    # last use is bookkeeping, not a change.
+    auditlog.register(ApiToken, exclude_fields=["key_hash", "last_used_at"])
+
     from sync.models import (
         Backfill,
         Connection,

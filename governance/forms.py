@@ -134,3 +134,13 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             raise
         login_failures_clear(username=username, address=address)
         return cleaned
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. the script using it")
+    expires_at = forms.DateTimeField(
+        required=False,
+        label="Expires",
+        help_text="Optional; the token is refused from then on",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )

@@ -182,6 +182,41 @@ class Invitation(models.Model):
         return self.accepted_at is None and self.revoked_at is None
 
 
+class ApiToken(models.Model):
+    """A personal API token: the API acts as its user, with that user's roles and object permissions.
+
+    Only the SHA-256 of the secret is stored (a token is a long random string, so a plain hash suffices);
+    the secret is shown once, when it is created. ``prefix`` (the first characters of the secret) tells a
+    person which token is which. A token is refused once revoked, past ``expires_at``, or when its user is
+    deactivated. :mod:`governance.services` is the only writer.
+    """
+
+    user = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. the script using it")
+    prefix = models.CharField(max_length=16, help_text="The secret's first characters, to recognise it")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Refused from then on; empty: never")
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, now: datetime.datetime) -> bool:
+        """Not revoked, not expired, and its user still active."""
+        if self.revoked_at is not None or not self.user.is_active:
+            return False
+        return self.expires_at is None or self.expires_at > now
+
+
 # Releases live in their own module; imported here so Django finds the models of the governance app.
 from governance.releases.models import (  # noqa: E402, F401
     Release,

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser, Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, QuerySet
 
-from governance.models import AuditEntry
+from governance.models import ApiToken, AuditEntry
 from governance.roles import CAPABILITIES, MANAGE_USERS, ROLES, ROLES_BY_NAME, VIEW_AUDIT, Role, capability
 
 AnyUser = User | AnonymousUser
@@ -97,3 +97,11 @@ def _with_role_groups() -> QuerySet[User]:
 
 def _managed(account: User) -> ManagedUser:
     return ManagedUser(user=account, roles=[group.name for group in getattr(account, "role_groups", [])])
+
+
+def tokens_visible_to(*, user: AnyUser) -> QuerySet[ApiToken]:
+    """A person's own API tokens; every user's for someone who manages users (they may revoke them)."""
+    if not isinstance(user, User) or not user.is_authenticated:
+        return ApiToken.objects.none()
+    tokens = ApiToken.objects.select_related("user", "revoked_by")
+    return tokens if user.has_perm(MANAGE_USERS) else tokens.filter(user=user)

@@ -6,20 +6,24 @@ commands and tasks wrap their calls in ``auditlog.context.set_actor(...)`` when 
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import secrets
 from collections.abc import Iterable
 
 from auditlog.context import disable_auditlog
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from governance.correlation import current_correlation_id
-from governance.models import AccessEvent, AuditEntry
+from governance.models import AccessEvent, ApiToken, AuditEntry
 from governance.personas import Persona
-from governance.roles import ADMIN, ROLES, ROLES_BY_NAME
+from governance.roles import ADMIN, MANAGE_USERS, ROLES, ROLES_BY_NAME
 
 
 def roles_sync() -> None:
@@ -197,3 +201,88 @@ def access_record(*, event: AccessEvent, user: User | None = None, username: str
     )
     entry.save()
     return entry
+
+
+# -- API tokens ------------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "concord_"  # noqa: S105 - a marker every token starts with, not a secret
+# last_used_at is written at most this often per token: an API client's every request is not a write.
+TOKEN_LAST_USED_EVERY = dt.timedelta(minutes=1)
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_create(*, user: User, name: str, expires_at: dt.datetime | None = None) -> tuple[ApiToken, str]:
+    """A new API token of ``user`` and its secret, which is returned here once and stored only hashed.
+
+    People create their own tokens; the audit entry names the token, never its secret or hash.
+    """
+    if not user.is_active:
+        raise ValidationError("A deactivated account cannot have API tokens.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user, name=name.strip(), prefix=secret[:16], key_hash=token_hash(secret), expires_at=expires_at
+    )
+    token.full_clean()
+    with transaction.atomic():
+        with disable_auditlog():  # the entry below says it once, without the hash
+            token.save()
+        AuditEntry.objects.log_create(
+            token,
+            force_log=True,
+            action=AuditEntry.Action.CREATE,
+            actor=user,
+            changes={
+                "name": [None, token.name],
+                "prefix": [None, token.prefix],
+                "expires_at": [None, str(expires_at) if expires_at else None],
+            },
+            additional_data={"event": "api_token_created", "user": user.get_username()},
+        )
+    return token, secret
+
+
+def can_revoke_token(*, token: ApiToken, actor: User) -> bool:
+    """A person revokes their own tokens; whoever manages users revokes anyone's."""
+    return token.user_id == actor.pk or actor.has_perm(MANAGE_USERS)
+
+
+def token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
+    """Refuse ``token`` from now on (idempotent). Audited with who revoked it."""
+    if not can_revoke_token(token=token, actor=actor):
+        raise PermissionDenied("Only the token's owner or an admin who manages users can revoke it.")
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+        if token.revoked_at is not None:
+            return token
+        token.revoked_at, token.revoked_by = timezone.now(), actor
+        with disable_auditlog():
+            token.save(update_fields=["revoked_at", "revoked_by"])
+        AuditEntry.objects.log_create(
+            token,
+            force_log=True,
+            action=AuditEntry.Action.UPDATE,
+            actor=actor,
+            changes={"revoked_at": [None, token.revoked_at.isoformat()]},
+            additional_data={"event": "api_token_revoked", "user": token.user.get_username()},
+        )
+    return token
+
+
+def token_authenticate(*, secret: str) -> ApiToken | None:
+    """The usable token whose secret is ``secret`` (its last use recorded), or None."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = ApiToken.objects.select_related("user").filter(key_hash=token_hash(secret)).first()
+    now = timezone.now()
+    if token is None or not token.is_usable(now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_EVERY:
+        # A plain UPDATE: not a change a person made, so not in the audit trail.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

@@ -35,4 +35,6 @@ urlpatterns = [
     path("groups/<int:group_id>/access/", group_views.group_access_update, name="group-access"),
     # Public: the invitee is not signed in yet.
     path("invitation/<uidb64>/<token>/", user_views.invitation_accept, name="invitation-accept"),
+    path("tokens/", views.token_list, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
 ]

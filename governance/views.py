@@ -8,13 +8,14 @@ from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.http import ConsoleRequest
 from governance import audit_search, selectors, services, traceability
 from governance.chain import chain_verify
-from governance.forms import AuditFilterForm, UserActiveForm, UserRolesForm
+from governance.forms import ApiTokenForm, AuditFilterForm, UserActiveForm, UserRolesForm
 from governance.roles import MANAGE_USERS, ROLES, VIEW_AUDIT, VIEW_CONSOLE
 
 
@@ -179,3 +180,38 @@ def trace_export(request: ConsoleRequest, fmt: str) -> HttpResponse:
             writer.writerow(row)
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def token_list(request: ConsoleRequest) -> HttpResponse:
+    """Your API tokens (every user's for an admin); POST creates one and shows its secret this once."""
+    form = ApiTokenForm(request.POST or None)
+    secret = ""
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                _, secret = services.token_create(user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+                status = 400
+            else:
+                form = ApiTokenForm()
+        else:
+            status = 400
+    context = {
+        "area": "governance",
+        "form": form,
+        "secret": secret,
+        "tokens": selectors.tokens_visible_to(user=request.user),
+        "now": timezone.now(),
+    }
+    return render(request, "governance/tokens.html", context, status=status)
+
+
+@require_POST
+def token_revoke(request: ConsoleRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(selectors.tokens_visible_to(user=request.user), pk=token_id)
+    services.token_revoke(token=token, actor=request.user)
+    messages.success(request, f"Token {token} revoked.")
+    return redirect("governance:tokens")

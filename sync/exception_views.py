@@ -74,14 +74,8 @@ def _retry(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any]) -
 
 
 def _edit(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any]) -> None:
-    old = (item.details.get("values") or {}).get(data["field"])
-    actions.exception_override_propose(
-        item=item,
-        user=request.user,
-        field=data["field"],
-        new_value=data["new_value"],
-        reason=data["reason"],
-        old_value=old,
+    actions.exception_value_edit(
+        item=item, user=request.user, field=data["field"], new_value=data["new_value"], reason=data["reason"]
     )
 
 

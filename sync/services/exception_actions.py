@@ -142,6 +142,20 @@ def exception_override_propose(
     return override
 
 
+def exception_value_edit(
+    *, item: ExceptionItem, user: User, field: str, new_value: Any, reason: str = ""
+) -> ExceptionOverride:
+    """Propose ``new_value`` for ``field``; the old value is what the exception recorded of the field."""
+    return exception_override_propose(
+        item=item,
+        user=user,
+        field=field,
+        new_value=new_value,
+        reason=reason,
+        old_value=(item.details.get("values") or {}).get(field.strip()),
+    )
+
+
 def exception_accept_other_value(
     *, item: ExceptionItem, user: User, field: str, system: str, reason: str = ""
 ) -> ExceptionOverride:

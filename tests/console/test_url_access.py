@@ -1,7 +1,8 @@
 """Every URL of the project, tried by every persona, against a declared table of who may reach it.
 
-A new view needs a line in ``ACCESS`` (keyed by its URL name, namespace included); a URL that is missing
-from the table fails ``test_it_has_an_access_rule_for_every_url`` with its name. Path parameters are
+A new view needs a line in ``ACCESS`` (keyed by its URL name, namespace included), or, for an API endpoint,
+in ``API_ACCESS`` (tests/console/api_access.py, walked with API tokens by test_api_access.py); a URL that is
+missing from both fails ``test_it_has_an_access_rule_for_every_url`` with its name. Path parameters are
 filled from ``PATH_VALUES`` (add one when a new parameter name appears); the ``world`` fixture creates the
 objects they point at. Who may do what is taken from the code's own rules: governance/roles.py and each
 area's permission checks (named next to each group below).
@@ -22,9 +23,12 @@ from django.db import transaction
 from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.views import APIView
 
+from governance.models import ApiToken
 from governance.releases.models import Release
 from governance.releases.services import release_create
+from governance.services import token_create
 from reconciliation.models import ReconciliationRun, RunStatus
 from sync.models import (
     Backfill,
@@ -52,6 +56,7 @@ from sync.services.exception_actions import exception_override_propose
 from sync.services.listeners import listener_create
 from sync.services.mapping_seed import mapping_seed_defaults
 from sync.services.mappings import version_create_draft
+from tests.console.api_access import API_ACCESS
 from tests.sync.exception_support import raise_sample
 
 ROLES = frozenset({"revops", "finance", "admin", "auditor"})
@@ -79,7 +84,8 @@ class Rule:
 
     ``empty_post_invalid``: an allowed persona's POST with an empty body is expected to be answered 400
     (a validation error, the persona got in); otherwise it must be a 200, 204 or redirect. ``machine``:
-    not a console page at all (see :data:`MACHINE`).
+    not a console page at all (see :data:`MACHINE`). ``out_of_scope``: personas for whom the object the
+    path names is outside what they may see (another person's API token): their 404 is the refusal.
     """
 
     get: frozenset[str] | None = None
@@ -87,6 +93,7 @@ class Rule:
     empty_post_invalid: bool = False
     machine: bool = False
     probe: bool = False
+    out_of_scope: frozenset[str] = NOBODY
 
 
 def GET(allowed: frozenset[str]) -> Rule:  # noqa: N802 - reads like the method it declares
@@ -150,6 +157,14 @@ ACCESS: dict[str, Rule] = {
     # Traceability: every role reads (view_console); exceptions in it are scoped, audit entries for auditors.
     "governance:trace": GET(ROLES),
     "governance:trace-export": GET(ROLES),
+    # API tokens: every role makes its own (no name: 400); the world's token is RevOps's, which its owner
+    # and admins (manage_users) may revoke; to the others it does not exist.
+    "governance:tokens": Rule(get=ROLES, post=ROLES, empty_post_invalid=True),
+    "governance:token-revoke": Rule(
+        post=frozenset({"revops", "admin"}), out_of_scope=frozenset({"finance", "auditor"})
+    ),
+    # The API's docs page (Swagger UI) is a console page; the API itself is in API_ACCESS.
+    "api:docs": GET(ROLES),
     # Connections (sync/views.py, manage_connections): every role reads, admins change.
     "sync:index": GET(ROLES),
     "sync:connections": GET(ROLES),
@@ -254,6 +269,7 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "release_id": lambda: Release.objects.get().pk,
     "fmt": lambda: "csv",
     "dashboard-panel/name": lambda: "volume",
+    "token_id": lambda: ApiToken.objects.get(name="acl").pk,
 }
 
 # URL name -> the query string its GET needs to show something (the diff compares two versions).
@@ -316,6 +332,7 @@ def world(revops: User, finance: User, admin: User, monkeypatch: pytest.MonkeyPa
         listener_create(
             name=f"acl-{kind}", salesforce_connection=sf, netsuite_connection=ns, kind=kind, user=admin
         )
+    token_create(user=revops, name="acl")
 
 
 def url_names(resolver: URLResolver | None = None, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
@@ -329,12 +346,14 @@ def url_names(resolver: URLResolver | None = None, namespace: str = "") -> Itera
 
 def test_it_has_an_access_rule_for_every_url() -> None:
     names = {name for name, _ in url_names()}
-    missing = sorted(names - ACCESS.keys())
+    missing = sorted(names - ACCESS.keys() - API_ACCESS.keys())
     assert missing == [], (
-        f"declare who may reach these URLs in tests/console/test_url_access.py ACCESS: {missing}"
+        "declare who may reach these URLs in tests/console/test_url_access.py ACCESS "
+        f"(or, for the API, tests/console/api_access.py API_ACCESS): {missing}"
     )
-    stale = sorted(ACCESS.keys() - names)
-    assert stale == [], f"ACCESS names URLs that no longer exist: {stale}"
+    stale = sorted((ACCESS.keys() | API_ACCESS.keys()) - names)
+    assert stale == [], f"ACCESS or API_ACCESS names URLs that no longer exist: {stale}"
+    assert ACCESS.keys() & API_ACCESS.keys() == set()
 
 
 def test_it_leaves_no_named_url_unnamed() -> None:
@@ -381,6 +400,11 @@ def _check(persona: str, name: str, rule: Rule, method: str, allowed: frozenset[
     if rule.probe:
         return "" if status in (200, 503) else f"{said} should get the probe's 200 or 503, got {status}"
     refused = status == 403 or (_is_login_redirect(response) and name != "logout")
+    refused = (
+        status == 403
+        or (status == 404 and persona in rule.out_of_scope)
+        or (_is_login_redirect(response) and name != "logout")
+    )
     if persona not in allowed:
         return "" if refused else f"{said} should be refused, got {status}"
     if refused:
@@ -399,6 +423,8 @@ def test_it_lets_each_persona_reach_exactly_what_the_table_allows(
 ) -> None:
     wrong: list[str] = []
     for name, pattern in sorted(url_names(), key=lambda item: item[0]):
+        if name in API_ACCESS:
+            continue  # walked with API tokens by test_api_access.py
         rule = ACCESS[name]
         url = _url(name, pattern)
         methods = {"GET": rule.get, "POST": rule.post}
@@ -439,6 +465,13 @@ def test_it_refuses_a_post_without_the_csrf_token(admin: User, revops: User) -> 
 
 
 def test_it_exempts_no_view_from_csrf_but_the_machine_endpoints() -> None:
+    # DRF's views are exempt from Django's check because DRF makes its own: a session-authenticated
+    # request must carry the token (tests/governance/api/test_authentication.py), a token request cannot
+    # be forged by a browser.
+    drf = {
+        name for name, pattern in url_names() if issubclass(getattr(pattern.callback, "cls", object), APIView)
+    }
+    assert drf >= API_ACCESS.keys()
     exempt = {name for name, pattern in url_names() if getattr(pattern.callback, "csrf_exempt", False)}
-    assert exempt == CSRF_EXEMPT.keys()
+    assert exempt - drf == CSRF_EXEMPT.keys()
     assert {name for name, rule in ACCESS.items() if rule.machine} == CSRF_EXEMPT.keys()

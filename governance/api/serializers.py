@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from governance.audit_search import masked
+from governance.models import ApiToken, AuditEntry
+
+
+class AuditEntrySerializer(serializers.ModelSerializer[AuditEntry]):
+    """One entry of the trail; values under secret-looking names are masked, as on the page."""
+
+    actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    action_label = serializers.CharField(source="get_action_display", read_only=True)
+    event = serializers.CharField(source="event_label", read_only=True)
+    model = serializers.SerializerMethodField()
+    changes = serializers.SerializerMethodField()
+    additional_data = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "timestamp",
+            "actor",
+            "action",
+            "action_label",
+            "event",
+            "model",
+            "object_pk",
+            "object_repr",
+            "changes",
+            "additional_data",
+            "cid",
+            "remote_addr",
+            "prev_hash",
+            "entry_hash",
+        ]
+
+    def get_model(self, entry: AuditEntry) -> str:
+        return f"{entry.content_type.app_label}.{entry.content_type.model}"
+
+    def get_changes(self, entry: AuditEntry) -> dict[str, Any]:
+        changes: dict[str, Any] = masked(entry.changes or {})
+        return changes
+
+    def get_additional_data(self, entry: AuditEntry) -> dict[str, Any] | None:
+        data: dict[str, Any] | None = masked(entry.additional_data) if entry.additional_data else None
+        return data
+
+
+class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
+    user: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    revoked_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "user",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "revoked_at",
+            "revoked_by",
+        ]
+        read_only_fields = fields
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    secret = serializers.CharField(read_only=True, help_text="Shown this once: Concord keeps only its hash")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class ApiTokenInputSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=100)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)

@@ -1,0 +1,8 @@
+from rest_framework.routers import SimpleRouter
+
+from governance.api import views
+
+router = SimpleRouter()
+router.register("audit-entries", views.AuditEntryViewSet, basename="audit-entry")
+router.register("tokens", views.ApiTokenViewSet, basename="token")
+urlpatterns = router.urls

@@ -1,0 +1,57 @@
+"""The audit trail (auditors) and API tokens (each person their own; admins revoke anyone's)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from console.api.paging import NewestFirstCursorPagination
+from console.api.views import ApiReadViewSet
+from governance import selectors, services
+from governance.api import filtersets
+from governance.api import serializers as api
+from governance.audit_search import AuditFilters, audit_entries_filtered
+from governance.models import ApiToken, AuditEntry
+from governance.roles import VIEW_AUDIT
+
+
+class AuditEntryViewSet(ApiReadViewSet):
+    """The audit trail, newest first, in keyset pages (``cursor``); for auditors."""
+
+    queryset = AuditEntry.objects.none()  # for the schema generator; get_queryset reads
+    serializer_class = api.AuditEntrySerializer
+    filterset_class = filtersets.AuditEntryFilterSet
+    pagination_class = NewestFirstCursorPagination
+    action_permissions = {"list": (VIEW_AUDIT,), "retrieve": (VIEW_AUDIT,)}
+
+    def get_queryset(self) -> QuerySet[AuditEntry]:
+        entries = audit_entries_filtered(user=self.user, filters=AuditFilters())
+        return entries.select_related("actor", "content_type")
+
+
+class ApiTokenViewSet(ApiReadViewSet):
+    """Your API tokens (every user's for an admin who manages users). The secret is shown once."""
+
+    queryset = ApiToken.objects.none()  # for the schema generator; get_queryset reads
+    serializer_class = api.ApiTokenSerializer
+
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        return selectors.tokens_visible_to(user=self.user)
+
+    @extend_schema(request=api.ApiTokenInputSerializer, responses={201: api.ApiTokenCreatedSerializer})
+    def create(self, request: Request) -> Response:
+        """A new token of yours; the response's ``secret`` is the only time it is shown."""
+        data = self.input(api.ApiTokenInputSerializer, request)
+        token, secret = services.token_create(user=self.user, **data)
+        body = {**api.ApiTokenSerializer(token).data, "secret": secret}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=api.ApiTokenSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str) -> Response:
+        token = services.token_revoke(token=self.get_object(), actor=self.user)
+        return Response(api.ApiTokenSerializer(token).data)

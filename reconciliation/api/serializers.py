@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from reconciliation.checks import CHECKS
+from reconciliation.models import Mismatch, ReconciliationRun
+
+
+class RunSerializer(serializers.ModelSerializer[ReconciliationRun]):
+    triggered_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    progress_percent = serializers.IntegerField(read_only=True)
+    mismatch_total = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ReconciliationRun
+        fields = [
+            "id",
+            "check_name",
+            "status",
+            "trigger",
+            "triggered_by",
+            "progress",
+            "progress_percent",
+            "counts",
+            "mismatch_total",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class RunStartInputSerializer(serializers.Serializer[Any]):
+    check = serializers.ChoiceField(choices=sorted(CHECKS))
+
+
+class MismatchSerializer(serializers.ModelSerializer[Mismatch]):
+    class Meta:
+        model = Mismatch
+        exclude = ["run", "dedup_key"]

@@ -1,0 +1,48 @@
+"""Reconciliation runs and their mismatches; starting a run (the same service as "Run now")."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from console.api.views import ApiReadViewSet, ApiViewSet
+from reconciliation import selectors, services
+from reconciliation.api import filtersets
+from reconciliation.api import serializers as api
+from reconciliation.models import Mismatch, ReconciliationRun
+from reconciliation.permissions import RUN_ON_DEMAND
+
+
+class RunViewSet(ApiReadViewSet):
+    """Every role reads runs; RevOps, Finance and Admin start one."""
+
+    serializer_class = api.RunSerializer
+    filterset_class = filtersets.RunFilterSet
+    action_permissions = {"create": RUN_ON_DEMAND}
+
+    def get_queryset(self) -> QuerySet[ReconciliationRun]:
+        return ReconciliationRun.objects.select_related("triggered_by").order_by("-created_at", "-id")
+
+    @extend_schema(request=api.RunStartInputSerializer, responses={202: api.RunSerializer})
+    def create(self, request: Request) -> Response:
+        """Queue a run of a check for a worker (a run of it already queued or running is returned)."""
+        check = self.input(api.RunStartInputSerializer, request)["check"]
+        run = services.reconciliation_enqueue(check=check, actor=self.user)
+        return Response(api.RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class MismatchViewSet(mixins.ListModelMixin, ApiViewSet):
+    """One run's mismatches, in the order they were found."""
+
+    serializer_class = api.MismatchSerializer
+    filterset_class = filtersets.MismatchFilterSet
+
+    def get_queryset(self) -> QuerySet[Mismatch]:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no run
+            return Mismatch.objects.none()
+        run = get_object_or_404(ReconciliationRun, pk=self.kwargs["run_id"])
+        return selectors.run_mismatches(run=run)

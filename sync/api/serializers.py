@@ -1,0 +1,312 @@
+"""What the sync area's API shows and accepts. Output serializers read models; input serializers only
+check the shape of a request, the services decide the rest. No serializer ever shows a secret."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group, User
+from rest_framework import serializers
+
+from sync.forms.connections import SECRET_NAMES
+from sync.models import (
+    Connection,
+    ExceptionEvent,
+    ExceptionItem,
+    ExceptionOverride,
+    Flow,
+    MappingVersion,
+    Rule,
+    RuleVersion,
+    SyncFailure,
+    SyncJob,
+    SyncRecord,
+)
+from sync.rules.ruleset import PLACEMENTS, SEVERITIES, SUBJECTS
+from sync.services.connections import EDITABLE_FIELDS
+from sync.services.mapping_specs import version_spec
+from sync.services.rules import CONTENT_FIELDS
+
+RULE_SEVERITY_CHOICES = list(SEVERITIES.items())
+
+
+def _username() -> serializers.SlugRelatedField[Any]:
+    return serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+
+# -- connections -------------------------------------------------------------------------------------
+
+
+class ConnectionSerializer(serializers.ModelSerializer[Connection]):
+    """A connection as everyone with a role reads it: the names of the secrets that are set, no values."""
+
+    class Meta:
+        model = Connection
+        fields = [
+            "id",
+            *EDITABLE_FIELDS,
+            "secret_keys",
+            "secrets_changed_at",
+            "is_active",
+            "last_tested_at",
+            "last_test_ok",
+            "last_test_message",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ConnectionSecretsSerializer(serializers.Serializer[Any]):
+    """Write-only: each secret the auth method uses (a blank or missing one keeps the stored value)."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {
+            name: serializers.CharField(
+                required=False, allow_blank=True, write_only=True, max_length=20000, trim_whitespace=False
+            )
+            for name in SECRET_NAMES
+        }
+
+
+class ConnectionInputSerializer(serializers.ModelSerializer[Connection]):
+    """The settings an admin sets (the services' EDITABLE_FIELDS) and the secrets, which never come back."""
+
+    secrets = ConnectionSecretsSerializer(required=False, write_only=True)
+
+    class Meta:
+        model = Connection
+        fields = [*EDITABLE_FIELDS, "secrets"]
+
+
+# -- flows and mapping versions --------------------------------------------------------------------------
+
+
+class FlowSerializer(serializers.ModelSerializer[Flow]):
+    class Meta:
+        model = Flow
+        fields = ["key", "source", "target_system", "direction", "description"]
+
+
+class MappingVersionSerializer(serializers.ModelSerializer[MappingVersion]):
+    flow: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    created_by = _username()
+    submitted_by = _username()
+    approved_by = _username()
+    published_by = _username()
+
+    class Meta:
+        model = MappingVersion
+        fields = [
+            "id",
+            "flow",
+            "number",
+            "status",
+            "description",
+            "notes",
+            "based_on",
+            "created_by",
+            "created_at",
+            "submitted_by",
+            "submitted_at",
+            "approved_by",
+            "approved_at",
+            "published_by",
+            "published_at",
+        ]
+
+
+class MappingVersionDetailSerializer(MappingVersionSerializer):
+    spec = serializers.SerializerMethodField(help_text="The engine's JSON spec the version's rows describe")
+
+    class Meta(MappingVersionSerializer.Meta):
+        fields = [*MappingVersionSerializer.Meta.fields, "spec"]
+
+    def get_spec(self, version: MappingVersion) -> dict[str, Any]:
+        return version_spec(version)
+
+
+class MappingDraftInputSerializer(serializers.Serializer[Any]):
+    flow: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="key", queryset=Flow.objects.all()
+    )
+    based_on = serializers.PrimaryKeyRelatedField(
+        queryset=MappingVersion.objects.all(), required=False, allow_null=True
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReasonInputSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+# -- rules ---------------------------------------------------------------------------------------------
+
+
+class RuleContentInputSerializer(serializers.Serializer[Any]):
+    """A rule version's text (the services' CONTENT_FIELDS); the service checks the condition."""
+
+    name = serializers.CharField(max_length=200)
+    subject = serializers.ChoiceField(choices=list(SUBJECTS.items()))
+    placement = serializers.ChoiceField(choices=list(PLACEMENTS.items()))
+    severity = serializers.ChoiceField(choices=RULE_SEVERITY_CHOICES)
+    message = serializers.CharField(max_length=500)
+    owner = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    condition = serializers.CharField(max_length=20000)
+
+
+class RuleCreateInputSerializer(RuleContentInputSerializer):
+    key = serializers.SlugField(max_length=80)
+
+
+class RuleVersionSerializer(serializers.ModelSerializer[RuleVersion]):
+    rule: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    created_by = _username()
+    updated_by = _username()
+    submitted_by = _username()
+    approved_by = _username()
+    published_by = _username()
+
+    class Meta:
+        model = RuleVersion
+        fields = [
+            "id",
+            "rule",
+            "number",
+            "status",
+            *CONTENT_FIELDS,
+            "created_by",
+            "created_at",
+            "updated_by",
+            "updated_at",
+            "submitted_by",
+            "submitted_at",
+            "approved_by",
+            "approved_at",
+            "published_by",
+            "published_at",
+        ]
+
+
+class RuleSerializer(serializers.ModelSerializer[Rule]):
+    created_by = _username()
+    versions = RuleVersionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Rule
+        fields = ["key", "created_by", "created_at", "versions"]
+
+
+# -- jobs and records --------------------------------------------------------------------------------------
+
+
+class SyncJobSerializer(serializers.ModelSerializer[SyncJob]):
+    class Meta:
+        model = SyncJob
+        fields = [
+            "id",
+            "flow",
+            "trigger",
+            "status",
+            "salesforce_connection",
+            "netsuite_connection",
+            "mapping_version_id",
+            "worker",
+            "started_at",
+            "finished_at",
+            "records_total",
+            "records_synced",
+            "records_failed",
+            "netsuite_writes",
+            "netsuite_writes_skipped",
+            "message",
+        ]
+
+
+class SyncFailureSerializer(serializers.ModelSerializer[SyncFailure]):
+    class Meta:
+        model = SyncFailure
+        exclude = ["record"]
+
+
+class SyncRecordSerializer(serializers.ModelSerializer[SyncRecord]):
+    class Meta:
+        model = SyncRecord
+        exclude = ["exchanges"]
+
+
+class SyncRecordDetailSerializer(serializers.ModelSerializer[SyncRecord]):
+    """With the request/response excerpts (secrets masked when recorded) and the failures."""
+
+    failures = SyncFailureSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SyncRecord
+        fields = "__all__"
+
+
+# -- exceptions ----------------------------------------------------------------------------------------
+
+
+class ExceptionItemSerializer(serializers.ModelSerializer[ExceptionItem]):
+    category: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="key", read_only=True
+    )
+    subsidiary: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="key", read_only=True
+    )
+    owner_user = _username()
+    owner_group: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
+
+    class Meta:
+        model = ExceptionItem
+        exclude = ["retry_kwargs"]
+
+
+class ExceptionEventSerializer(serializers.ModelSerializer[ExceptionEvent]):
+    actor = _username()
+
+    class Meta:
+        model = ExceptionEvent
+        exclude = ["item"]
+
+
+class ExceptionOverrideSerializer(serializers.ModelSerializer[ExceptionOverride]):
+    proposed_by = _username()
+    approved_by = _username()
+
+    class Meta:
+        model = ExceptionOverride
+        exclude = ["item"]
+
+
+class ExceptionDetailSerializer(ExceptionItemSerializer):
+    events = ExceptionEventSerializer(many=True, read_only=True)
+    overrides = ExceptionOverrideSerializer(many=True, read_only=True)
+
+
+class OverrideInputSerializer(ReasonInputSerializer):
+    field = serializers.CharField(max_length=200)
+    new_value = serializers.JSONField(required=False, allow_null=True, default=None)
+
+
+class AcceptOtherInputSerializer(ReasonInputSerializer):
+    field = serializers.CharField(max_length=200)
+    system = serializers.CharField(max_length=40)
+
+
+class AssignInputSerializer(ReasonInputSerializer):
+    """One person (a username) or one group (a name)."""
+
+    owner_user: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    owner_group: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
+    )
+
+
+class CommentInputSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(max_length=4000)

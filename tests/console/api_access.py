@@ -1,0 +1,88 @@
+"""Who may use each API endpoint (/api/v1/), by URL name and method: the API's half of the access table.
+
+``tests/console/test_url_access.py`` requires every URL to be declared either in its ``ACCESS`` table (the
+console's pages) or here; ``tests/console/test_api_access.py`` tries every endpoint here with every
+persona's API token. The rules are the console's (governance/roles.py and each area's checks), so the
+sets below are the ones ``test_url_access`` names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = frozenset({"revops", "finance", "admin", "auditor"})
+NOBODY: frozenset[str] = frozenset()
+EDITORS = frozenset({"revops"})  # edit_mappings
+APPROVERS = frozenset({"finance", "admin"})  # approve_mappings
+ADMINS = frozenset({"admin"})  # manage_connections
+AUDITORS = frozenset({"auditor"})  # view_audit
+EXCEPTION_ACTORS = frozenset({"revops", "finance"})  # sync.permissions.can_act
+EXCEPTION_APPROVERS = frozenset({"finance"})  # approve_exceptions
+RERUNNERS = frozenset({"revops", "admin"})  # sync.services.jobs.can_rerun
+RECONCILERS = frozenset({"revops", "finance", "admin"})  # reconciliation.permissions
+
+
+@dataclass(frozen=True)
+class ApiRule:
+    """Who may use an endpoint with each method. ``out_of_scope``: personas for whom the object the path
+    names is outside what they may see (another person's token): 404, as for any object they cannot read.
+    """
+
+    get: frozenset[str] | None = None
+    post: frozenset[str] | None = None
+    patch: frozenset[str] | None = None
+    out_of_scope: frozenset[str] = NOBODY
+
+
+API_ACCESS: dict[str, ApiRule] = {
+    "api:schema": ApiRule(get=ROLES),
+    # sync/api/views.py
+    "api:connection-list": ApiRule(get=ROLES, post=ADMINS),
+    "api:connection-detail": ApiRule(get=ROLES, patch=ADMINS),
+    "api:flow-list": ApiRule(get=ROLES),
+    "api:flow-detail": ApiRule(get=ROLES),
+    "api:mapping-version-list": ApiRule(get=ROLES, post=EDITORS),
+    "api:mapping-version-detail": ApiRule(get=ROLES),
+    "api:mapping-version-submit": ApiRule(post=EDITORS),
+    "api:mapping-version-approve": ApiRule(post=APPROVERS),
+    "api:mapping-version-reject": ApiRule(post=APPROVERS),
+    "api:mapping-version-publish": ApiRule(post=APPROVERS),
+    "api:mapping-version-rollback": ApiRule(post=APPROVERS),
+    "api:rule-list": ApiRule(get=ROLES, post=EDITORS),
+    "api:rule-detail": ApiRule(get=ROLES),
+    "api:rule-new-draft": ApiRule(post=EDITORS),
+    "api:rule-version-list": ApiRule(get=ROLES),
+    "api:rule-version-detail": ApiRule(get=ROLES, patch=EDITORS),
+    "api:rule-version-submit": ApiRule(post=EDITORS),
+    "api:rule-version-approve": ApiRule(post=APPROVERS),
+    "api:rule-version-send-back": ApiRule(post=APPROVERS),
+    "api:rule-version-publish": ApiRule(post=APPROVERS),
+    "api:job-list": ApiRule(get=ROLES),
+    "api:job-detail": ApiRule(get=ROLES),
+    "api:record-list": ApiRule(get=ROLES),
+    "api:record-detail": ApiRule(get=ROLES),
+    "api:record-rerun": ApiRule(post=RERUNNERS),
+    # Exceptions: Finance holds the world's exception's subsidiary, so every role sees it.
+    "api:exception-list": ApiRule(get=ROLES),
+    "api:exception-detail": ApiRule(get=ROLES),
+    **{
+        f"api:exception-{action}": ApiRule(post=EXCEPTION_ACTORS)
+        for action in ("retry", "edit", "accept", "resolve", "ignore", "assign", "escalate", "comment")
+    },
+    "api:exception-override-approve": ApiRule(post=EXCEPTION_APPROVERS),
+    "api:exception-override-reject": ApiRule(post=EXCEPTION_ACTORS),
+    # reconciliation/api/views.py
+    "api:reconciliation-run-list": ApiRule(get=ROLES, post=RECONCILERS),
+    "api:reconciliation-run-detail": ApiRule(get=ROLES),
+    "api:reconciliation-mismatch-list": ApiRule(get=ROLES),
+    # governance/api/views.py: the world's token is RevOps's; admins manage users, so see every token.
+    "api:audit-entry-list": ApiRule(get=AUDITORS),
+    "api:audit-entry-detail": ApiRule(get=AUDITORS),
+    "api:token-list": ApiRule(get=ROLES, post=ROLES),
+    "api:token-detail": ApiRule(
+        get=frozenset({"revops", "admin"}), out_of_scope=frozenset({"finance", "auditor"})
+    ),
+    "api:token-revoke": ApiRule(
+        post=frozenset({"revops", "admin"}), out_of_scope=frozenset({"finance", "auditor"})
+    ),
+}
