@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.browser.stack import DemoStack, demo_stack_start, demo_stack_stop
+from tests.browser.stack import DemoStack, demo_stack_start, demo_stack_stop, demo_stack_wait
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -38,6 +38,7 @@ def chromium() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
+    """The demo, started here and waited for by ``story``, so that it boots while Chromium launches."""
     stack = demo_stack_start(tmp_path_factory.mktemp("demo-stack"))
     try:
         yield stack
@@ -102,6 +103,7 @@ class Story:
 
 @pytest.fixture
 def story(demo_stack: DemoStack, browser: Browser) -> Iterator[Story]:
+    demo_stack_wait(demo_stack)
     expect.set_options(timeout=TIMEOUT_MS)
     told = Story(demo_stack, browser)
     try:

@@ -45,6 +45,7 @@ class DemoStack:
     salesforce_url: str
     password: str
     log_file: Path
+    started: float = field(default_factory=time.monotonic)
     outcomes: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -60,7 +61,7 @@ class DemoStack:
 
 
 def demo_stack_start(root: Path, *, accounts: int = 5) -> DemoStack:
-    """Start ``manage.py demo`` and return once it prints that Concord is running (or fail with its log)."""
+    """Start ``manage.py demo`` in the background; :func:`demo_stack_wait` waits until it is serving."""
     port, salesforce_port, netsuite_port = free_port(), free_port(), free_port()
     log_file = root / "demo.log"
     env = {
@@ -88,17 +89,20 @@ def demo_stack_start(root: Path, *, accounts: int = 5) -> DemoStack:
         password=DEFAULT_PASSWORD,
         log_file=log_file,
     )
-    deadline = time.monotonic() + START_TIMEOUT
-    while READY_LINE not in log_file.read_text(errors="replace"):
-        if process.poll() is not None:
-            raise AssertionError(f"manage.py demo exited ({process.returncode}):\n{stack.log_tail()}")
+    return stack
+
+
+def demo_stack_wait(stack: DemoStack) -> None:
+    """Return once the demo has printed its ready line (migrated, seeded, serving); fail with its log."""
+    deadline = stack.started + START_TIMEOUT
+    while READY_LINE not in stack.log_file.read_text(errors="replace"):
+        if stack.process.poll() is not None:
+            raise AssertionError(f"manage.py demo exited ({stack.process.returncode}):\n{stack.log_tail()}")
         if time.monotonic() > deadline:
-            demo_stack_stop(stack)
             raise AssertionError(
                 f"manage.py demo did not start in {START_TIMEOUT:.0f} s:\n{stack.log_tail()}"
             )
         time.sleep(0.2)
-    return stack
 
 
 def demo_stack_stop(stack: DemoStack) -> int:
