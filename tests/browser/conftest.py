@@ -45,7 +45,9 @@ def demo_stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     finally:
         code = demo_stack_stop(stack)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "demo.log").write_text(stack.log_file.read_text(errors="replace"))
+        worker = os.environ.get("PYTEST_XDIST_WORKER")  # with xdist, each worker runs its own stack
+        log_name = f"demo-{worker}.log" if worker else "demo.log"
+        (ARTIFACTS / log_name).write_text(stack.log_file.read_text(errors="replace"))
     assert code == 0, f"manage.py demo stopped with exit code {code}:\n{stack.log_tail()}"
 
 
@@ -72,9 +74,20 @@ class Story:
 
     def outcome(self, journey: Callable[[Story], T]) -> T:
         if journey.__name__ not in self.stack.outcomes:
-            self.stack.outcomes[journey.__name__] = journey(self)
+            try:
+                self.stack.outcomes[journey.__name__] = journey(self)
+            except Exception:
+                self._failure_screenshot(journey.__name__)
+                raise
         result: T = self.stack.outcomes[journey.__name__]
         return result
+
+    def _failure_screenshot(self, journey: str) -> None:
+        """The page a failed journey was on, as ``<journey>-failed.png``, for the CI artifacts."""
+        pages = [page for context in self.contexts for page in context.pages]
+        if pages:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            pages[-1].screenshot(path=str(ARTIFACTS / f"{journey}-failed.png"), full_page=True)
 
     def sign_in(self, username: str) -> Page:
         """A fresh browser session signed in through the real login page with the demo password."""

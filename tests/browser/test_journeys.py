@@ -18,7 +18,9 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Story, reload_until
 
-pytestmark = pytest.mark.browser
+# One xdist group: with --dist loadgroup the journeys share one demo stack (other modes still pass, each
+# worker running the journeys a test needs on its own stack).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 FLOW = "opportunity_to_netsuite"
 # The edit RevOps makes: websites lower-cased on their way to NetSuite (the customer's "website" row).
