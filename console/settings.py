@@ -18,7 +18,9 @@ from console.env import env_bool, env_int, env_list, env_str
 from console.log_format import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+# Where the demo keeps its SQLite database, the simulators' stores and CA bundles; the browser tests point
+# it at a temporary directory to run a throwaway demo beside a real one.
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 

@@ -90,3 +90,17 @@ def test_it_installs_the_shipped_rules_once_as_revops_drafts(revops: User) -> No
     created = demo_rules_ensure()
     assert created == RuleVersion.objects.filter(status="draft", created_by=revops).count() > 0
     assert demo_rules_ensure() == 0  # idempotent: the demo runs it on every start
+
+
+def test_it_serves_the_demo_simulators_on_the_ports_given() -> None:
+    # The browser tests run a throwaway demo on free ports beside a developer's own (8443 and 8444).
+    from console.management.commands.demo import Command
+
+    options = Command().create_parser("manage.py", "demo").parse_args([])
+    assert (options.salesforce_port, options.netsuite_port) == (8443, 8444)
+    options = (
+        Command()
+        .create_parser("manage.py", "demo")
+        .parse_args(["--salesforce-port", "18443", "--netsuite-port", "18444"])
+    )
+    assert (options.salesforce_port, options.netsuite_port) == (18443, 18444)

@@ -54,6 +54,7 @@ _SETTINGS_VARIABLES = {
     "SECURE_SSL_REDIRECT",
     "BEHIND_PROXY",
     "STATIC_ROOT",
+    "VAR_DIR",
 }
 
 
@@ -136,3 +137,14 @@ def test_it_collects_hashed_compressed_static_files_for_whitenoise(tmp_path: Pat
     hashed = manifest["paths"]["vendor/htmx/htmx.min.js"]
     assert hashed != "vendor/htmx/htmx.min.js"
     assert (static_root / f"{hashed}.gz").exists()
+
+
+def test_it_keeps_the_demo_files_under_var_dir(tmp_path: Path) -> None:
+    code = (
+        "import django; from django.conf import settings; django.setup(); "
+        "from console.demo import SimulatorPlan; print(settings.VAR_DIR, SimulatorPlan.default().data_dir)"
+    )
+    var_dir = tmp_path / "var"
+    result = run_with_env(["-c", code], {"DEBUG": "1", "VAR_DIR": str(var_dir)}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(var_dir), str(var_dir / "simulators")]

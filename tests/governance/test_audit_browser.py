@@ -121,6 +121,18 @@ def test_it_exports_the_filtered_entries_as_csv(auditor_client: Client, admin: U
     assert all(row["correlation_id"] == "cid-export" for row in rows)
 
 
+def test_it_offers_the_export_of_the_filters_in_force_after_an_htmx_filter(
+    auditor_client: Client, admin: User
+) -> None:
+    # htmx replaces only the results when a filter changes: the export link must be part of them.
+    response = auditor_client.get(
+        URL, {"actor": admin.pk}, headers={"HX-Request": "true", "HX-Target": "audit-results"}
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="audit-results">')
+    assert f'href="/governance/audit/export.csv?actor={admin.pk}"' in html
+
+
 def test_it_never_shows_a_connection_secret(auditor_client: Client) -> None:
     connection = simulator_connection_ensure(
         "netsuite", name="ns-secret-check", url="https://127.0.0.1:1/", ca_bundle=""

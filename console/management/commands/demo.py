@@ -43,6 +43,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--accounts", type=int, default=50, help="accounts seeded into the simulators")
+        default = SimulatorPlan.default()
+        parser.add_argument("--salesforce-port", type=int, default=default.salesforce_port)
+        parser.add_argument("--netsuite-port", type=int, default=default.netsuite_port)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -53,7 +56,11 @@ class Command(BaseCommand):
         self.stdout.write("Database migrated.")
         call_command("seed_personas", quiet_logins=True)
         call_command("exceptions_schedules_ensure", stdout=io.StringIO())
-        plan = SimulatorPlan.default()
+        plan = SimulatorPlan(
+            data_dir=SimulatorPlan.default().data_dir,
+            salesforce_port=options["salesforce_port"],
+            netsuite_port=options["netsuite_port"],
+        )
         for system, counts in simulator_data_ensure(plan, accounts=options["accounts"]).items():
             self.stdout.write(
                 f"Seeded the {system} simulator: " + ", ".join(f"{n} {k}" for k, n in counts.items())

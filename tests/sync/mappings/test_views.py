@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import User
@@ -56,6 +57,20 @@ def test_it_lets_revops_edit_a_row_inline(revops_client: Client, draft: MappingV
     assert "saved" in saved.content.decode()
     row.refresh_from_db()
     assert (row.kind, row.constant) == ("constant", "Via Concord")
+
+
+def test_it_keeps_the_check_box_of_the_row_editor_across_checks(
+    revops_client: Client, draft: MappingVersion
+) -> None:
+    # The editor's form swaps its row outerHTML; the as-you-type check must swap only its box's content,
+    # or the first check replaces the box and every later check has no target (found in the browser).
+    row = _row(draft, "memo")
+    html = revops_client.get(f"/sync/mappings/rows/{row.pk}/?edit=1", HTTP_HX_REQUEST="true").content.decode()
+    check = re.search(r'<div class="row-fields"[^>]*>', html)
+    assert check is not None
+    assert f'hx-target="#check-{row.object_mapping_id}-{row.pk}"' in check.group(0)
+    assert 'hx-swap="innerHTML"' in check.group(0)
+    assert f'<div id="check-{row.object_mapping_id}-{row.pk}" class="row-check"' in html
 
 
 @pytest.mark.parametrize("persona", ("finance", "admin", "auditor"))
