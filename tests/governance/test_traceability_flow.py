@@ -14,12 +14,10 @@ from django.urls import reverse
 
 from governance.traceability import trace_chain
 from simulators.core.runner import RunningSimulator
-from simulators.salesforce.org import DEFAULT_ORG_ID
 from sync import tasks
 from sync.models import Connection, MappingVersion, RecordStatus, ReturnStatus, SyncRecord
 from sync.pipeline.returns import return_flow_run
 from sync.services.connections import salesforce_connector
-from sync.services.listeners import listener_create
 from sync.services.mapping_seed import mapping_seed_defaults
 from sync.services.rules import (
     rule_version_approve,
@@ -28,6 +26,7 @@ from sync.services.rules import (
     rules_shipped_install,
 )
 from tests.simulators.conftest import https_session
+from tests.sync.outbound_support import closed_won_listener_wire
 from tests.sync.pipeline.conftest import THREADED_DB
 
 pytestmark = THREADED_DB
@@ -60,26 +59,12 @@ def test_it_traces_a_closed_won_deal_from_its_payment_back_to_the_opportunity(
     rule_version_submit(version=rule, user=revops, reason="go live")
     rule_version_approve(version=rule, user=finance, reason="agreed")
     rule_version_publish(version=rule, user=finance)
-    listener = listener_create(
-        name="closed-won",
-        salesforce_connection=salesforce,
-        netsuite_connection=netsuite,
-        allowed_org_id=DEFAULT_ORG_ID,
+    _, sim, _ = closed_won_listener_wire(
+        salesforce_sim=salesforce_sim,
+        connections=(salesforce, netsuite),
+        base_url=live_server.url,
+        fields=["Id", "StageName"],
     )
-    sim = https_session(salesforce_sim.ca_file)
-    answer = sim.post(
-        f"{salesforce_sim.url}/_control/salesforce/outbound-rules",
-        json={
-            "name": "Closed Won to Concord",
-            "object": "Opportunity",
-            "field": "StageName",
-            "operator": "equals",
-            "value": "Closed Won",
-            "endpoint_url": live_server.url + reverse("sync:inbound_outbound", args=[listener.path_token]),
-            "fields": ["Id", "StageName"],
-        },
-    )
-    assert answer.status_code in (200, 201), answer.text
     sf = salesforce_connector(salesforce)
     open_ids = [
         row["Id"] for row in sf.query("SELECT Id FROM Opportunity WHERE IsClosed = false ORDER BY Id")

@@ -16,8 +16,8 @@ from sync import tasks
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
 from sync.models import Connection, InboxMessage, InboxStatus, JobStatus, RecordStatus, SyncRecord
-from sync.services.listeners import listener_create
 from tests.simulators.conftest import https_session
+from tests.sync.outbound_support import closed_won_listener_wire
 from tests.sync.pipeline.conftest import THREADED_DB
 
 pytestmark = THREADED_DB
@@ -48,26 +48,12 @@ def test_it_syncs_an_opportunity_marked_closed_won_exactly_once(
     salesforce_sim, _ = seeded_simulators
     enqueued: list[str] = []
     monkeypatch.setattr("sync.services.inbox.async_task", lambda name, **kw: enqueued.append(name))
-    listener = listener_create(
-        name="closed-won",
-        salesforce_connection=seeded_connections[0],
-        netsuite_connection=seeded_connections[1],
-        allowed_org_id=DEFAULT_ORG_ID,
+    listener, control, rule_id = closed_won_listener_wire(
+        salesforce_sim=salesforce_sim,
+        connections=seeded_connections,
+        base_url=live_server.url,
+        fields=["Id", "Name", "StageName", "Amount"],
     )
-    control = https_session(salesforce_sim.ca_file)
-    rule = control.post(
-        f"{salesforce_sim.url}/_control/salesforce/outbound-rules",
-        json={
-            "name": "Closed Won to Concord",
-            "object": "Opportunity",
-            "field": "StageName",
-            "operator": "equals",
-            "value": "Closed Won",
-            "endpoint_url": live_server.url + reverse("sync:inbound_outbound", args=[listener.path_token]),
-            "fields": ["Id", "Name", "StageName", "Amount"],
-        },
-    )
-    assert rule.status_code in (200, 201), rule.text
     # An open opportunity with a CPQ quote holding a package (so plans and subscriptions are involved).
     candidates = sf.query("SELECT Id FROM Opportunity WHERE IsClosed = false ORDER BY Id")
     graphs = sf.fetch_opportunity_graphs([row["Id"] for row in candidates])
@@ -146,7 +132,7 @@ def test_it_syncs_an_opportunity_marked_closed_won_exactly_once(
         live_server.url + reverse("sync:inbound_outbound", args=[listener.path_token]),
         data=sim_soap.envelope(
             organization_id=DEFAULT_ORG_ID,
-            action_id=rule.json()["id"],
+            action_id=rule_id,
             session_id=None,
             enterprise_url="",
             partner_url="",
