@@ -14,9 +14,6 @@ from sync.models import (
     ApiUsage,
     ConcurrencyLease,
     Connection,
-    ConnectionAuth,
-    ConnectionEnvironment,
-    ConnectionKind,
     ExceptionCategory,
     ExceptionItem,
     ExceptionStatus,
@@ -28,6 +25,7 @@ from sync.models import (
     SyncJob,
     SyncRecord,
 )
+from tests.sync.connection_support import offline_connection_pair
 
 NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 FLOW = "opportunity_to_netsuite"
@@ -92,21 +90,7 @@ def ops_world(db: None, monkeypatch: pytest.MonkeyPatch) -> OpsWorld:
     monkeypatch.setattr(timezone, "now", lambda: NOW)
     now = NOW
     h, d = dt.timedelta(hours=1), dt.timedelta(days=1)
-    sf = Connection.objects.create(
-        name="ops-sf",
-        kind=ConnectionKind.SALESFORCE,
-        environment=ConnectionEnvironment.SANDBOX,
-        base_url="https://127.0.0.1:9",
-        auth_method=ConnectionAuth.SF_PASSWORD,
-    )
-    ns = Connection.objects.create(
-        name="ops-ns",
-        kind=ConnectionKind.NETSUITE,
-        environment=ConnectionEnvironment.SANDBOX,
-        base_url="https://127.0.0.1:9",
-        auth_method=ConnectionAuth.NS_TOKEN,
-        concurrency_limit=5,
-    )
+    sf, ns = offline_connection_pair("ops", concurrency_limit=5)
     # Volume (14 days from 2026-06-02): FLOW 5 + 10 records, 13 synced, 2 failed (1 blocked by a rule);
     # OTHER_FLOW 4 records, 1 synced. The job of 2026-06-01 is outside the window.
     today_job = _job(sf, ns, flow=FLOW, at=now - h, total=10, synced=8)

@@ -33,9 +33,6 @@ from reconciliation.models import ReconciliationRun, RunStatus
 from sync.models import (
     Backfill,
     Connection,
-    ConnectionAuth,
-    ConnectionEnvironment,
-    ConnectionKind,
     ExceptionItem,
     ExceptionOverride,
     FieldMapping,
@@ -57,6 +54,7 @@ from sync.services.listeners import listener_create
 from sync.services.mapping_seed import mapping_seed_defaults
 from sync.services.mappings import version_create_draft
 from tests.console.api_access import API_ACCESS
+from tests.sync.connection_support import offline_connection_pair
 from tests.sync.exception_support import raise_sample
 
 ROLES = frozenset({"revops", "finance", "admin", "auditor"})
@@ -299,19 +297,7 @@ def world(revops: User, finance: User, admin: User, monkeypatch: pytest.MonkeyPa
     # Nothing leaves the process: queued tasks are dropped, connections point at a closed loopback port.
     monkeypatch.setattr("sync.services.inbox.async_task", lambda *args, **kwargs: None)
     monkeypatch.setattr("reconciliation.services.async_task", lambda *args, **kwargs: None)
-    sf, ns = (
-        Connection.objects.create(
-            name=name,
-            kind=kind,
-            environment=ConnectionEnvironment.SANDBOX,
-            base_url="https://127.0.0.1:9",
-            auth_method=auth,
-        )
-        for name, kind, auth in (
-            ("acl-sf", ConnectionKind.SALESFORCE, ConnectionAuth.SF_PASSWORD),
-            ("acl-ns", ConnectionKind.NETSUITE, ConnectionAuth.NS_TOKEN),
-        )
-    )
+    sf, ns = offline_connection_pair("acl")
     mapping_seed_defaults()  # published version 1 of each shipped flow, and the lookup tables
     version_create_draft(flow=Flow.objects.order_by("key")[0], user=revops)  # RevOps's draft, with rows
     assert ObjectMapping.objects.filter(version__status="draft").exists() and _draft_row()

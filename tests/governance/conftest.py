@@ -13,9 +13,6 @@ from django.utils import timezone
 from governance.correlation import correlation
 from sync.models import (
     Connection,
-    ConnectionAuth,
-    ConnectionEnvironment,
-    ConnectionKind,
     CrossReference,
     ExceptionItem,
     InboxMessage,
@@ -37,6 +34,7 @@ from sync.services.exceptions import exception_raise
 from sync.services.mapping_seed import mapping_seed_defaults
 from tests.simulators.conftest import netsuite_sim, salesforce_sim, simulator_dir  # noqa: F401
 from tests.sync.conftest import seeded_connections, seeded_simulators  # noqa: F401
+from tests.sync.connection_support import offline_connection_pair
 
 OPPORTUNITY = "0065S00000TRACE1AA"
 OTHER_OPPORTUNITY = "0065S00000OTHER1AA"
@@ -56,20 +54,7 @@ class World:
 
 
 def trace_connections() -> tuple[Connection, Connection]:
-    sf, ns = (
-        Connection.objects.create(
-            name=name,
-            kind=kind,
-            environment=ConnectionEnvironment.SANDBOX,
-            base_url="https://127.0.0.1:9",
-            auth_method=auth,
-        )
-        for name, kind, auth in (
-            ("trace-sf", ConnectionKind.SALESFORCE, ConnectionAuth.SF_PASSWORD),
-            ("trace-ns", ConnectionKind.NETSUITE, ConnectionAuth.NS_TOKEN),
-        )
-    )
-    return sf, ns
+    return offline_connection_pair("trace")
 
 
 def build_chain(

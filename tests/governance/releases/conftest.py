@@ -14,9 +14,6 @@ from governance.releases.services import release_create
 from governance.releases.testing import release_test_run_execute, release_test_run_start
 from sync.models import (
     Connection,
-    ConnectionAuth,
-    ConnectionEnvironment,
-    ConnectionKind,
     Flow,
     MappingVersion,
     Rule,
@@ -32,6 +29,7 @@ from tests.sync.conftest import (  # noqa: F401  (the integration test's simulat
     seeded_simulators,
     simulator_dir,
 )
+from tests.sync.connection_support import offline_connection_pair
 from tests.sync.pipeline.conftest import sf  # noqa: F401
 
 FLOW = "opportunity_to_netsuite"
@@ -60,22 +58,7 @@ def shipped(revops: User) -> None:
 
 @pytest.fixture
 def sandbox_pair(db: None) -> tuple[Connection, Connection]:
-    return (
-        Connection.objects.create(
-            name="sf-sandbox",
-            kind=ConnectionKind.SALESFORCE,
-            environment=ConnectionEnvironment.SANDBOX,
-            base_url="https://127.0.0.1:9",
-            auth_method=ConnectionAuth.SF_PASSWORD,
-        ),
-        Connection.objects.create(
-            name="ns-sandbox",
-            kind=ConnectionKind.NETSUITE,
-            environment=ConnectionEnvironment.SANDBOX,
-            base_url="https://127.0.0.1:9",
-            auth_method=ConnectionAuth.NS_TOKEN,
-        ),
-    )
+    return offline_connection_pair("sandbox")
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ def test_it_tests_only_in_a_sandbox(release: Release, revops: User, sandbox_pair
             netsuite=netsuite,
             opportunity_ids=[OPPORTUNITY],
         )
-    with pytest.raises(ValidationError, match="ns-sandbox is not a Salesforce connection"):
+    with pytest.raises(ValidationError, match="sandbox-ns is not a Salesforce connection"):
         release_test_run_start(
             release=release,
             user=revops,
