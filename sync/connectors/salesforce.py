@@ -204,8 +204,8 @@ class SalesforceConnector:
         if observer is not None:
             self._session.hooks["response"].append(self._observe)
         self.usage_observer = usage_observer
-        if usage_observer is not None:
-            self._session.hooks["response"].append(self._observe_usage)
+        self._last_usage: tuple[int, int] | None = None
+        self._session.hooks["response"].append(self._observe_usage)
         self._client: Salesforce | None = None
         self._lock = threading.Lock()
         self.api_calls = 0
@@ -353,8 +353,7 @@ class SalesforceConnector:
 
     def api_usage(self) -> tuple[int, int] | None:
         """(used, max) from the last ``Sforce-Limit-Info`` header, if any response carried one."""
-        usage = (self._client.api_usage if self._client else {}).get("api-usage")
-        return (int(usage.used), int(usage.total)) if usage else None
+        return self._last_usage
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -455,7 +454,10 @@ class SalesforceConnector:
 
     def _observe_usage(self, answer: requests.Response, *args: Any, **kwargs: Any) -> None:
         usage = limit_info_usage(answer.headers.get(LIMIT_INFO_HEADER, ""))
-        if usage is not None and self.usage_observer is not None:
+        if usage is None:
+            return
+        self._last_usage = usage
+        if self.usage_observer is not None:
             self.usage_observer(*usage)
 
     def _observe(self, answer: requests.Response, *args: Any, **kwargs: Any) -> None:

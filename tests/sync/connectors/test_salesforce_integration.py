@@ -129,3 +129,12 @@ def test_an_expired_session_is_renewed_once(
     assert statuses == [("data", 401), ("oauth2", 200), ("data", 200)]
     counters = control.get(salesforce.url + "/_control/salesforce/stats").json()["counters"]
     assert counters["invalid_session"] == 1 and counters["token_issued"] == 2
+
+
+def test_it_reports_the_api_usage_of_the_last_answer(
+    sf: SalesforceConnector, salesforce: RunningSimulator
+) -> None:
+    assert list(sf.query("SELECT Id FROM Account LIMIT 1"))
+    stats = https_session(salesforce.ca_file).get(f"{salesforce.url}/_control/salesforce/stats").json()
+    assert stats["api_usage"]["used"] > 0
+    assert sf.api_usage() == (stats["api_usage"]["used"], stats["api_usage"]["max"])
