@@ -141,8 +141,13 @@ def prematch_batch(
             vendor_code=error.code,
         )
         return {opportunity: failure for item in pending.values() for opportunity in item.opportunities}
+    decisions = {
+        key: classify(subject=item.subject, config=item.config, candidates=candidates[key[0]])
+        for key, item in pending.items()
+    }
+    _one_claim_per_record(decisions)
     for (record_type, external_id), item in sorted(pending.items()):
-        decision = classify(subject=item.subject, config=item.config, candidates=candidates[record_type])
+        decision = decisions[(record_type, external_id)]
         if decision.status == MatchStatus.LINKED and decision.candidate is not None:
             problem = _link(
                 netsuite,
@@ -158,6 +163,28 @@ def prematch_batch(
             failure = _suspect(salesforce, netsuite, record_type, external_id, item, decision)
             blocked.update(dict.fromkeys(item.opportunities, failure))
     return blocked
+
+
+def _one_claim_per_record(decisions: dict[tuple[str, str], MatchDecision]) -> None:
+    """Two Salesforce records of the batch confidently matching the same NetSuite record (duplicates on
+    the Salesforce side) would steal it from each other: each becomes a suspect instead."""
+    claims: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for key, decision in decisions.items():
+        if decision.status == MatchStatus.LINKED and decision.candidate is not None:
+            claims[(key[0], decision.candidate.netsuite_id)].append(key)
+    for (record_type, netsuite_id), keys in claims.items():
+        if len(keys) < 2:
+            continue
+        others = ", ".join(eid for _, eid in sorted(keys))
+        for key in keys:
+            decision = decisions[key]
+            decisions[key] = MatchDecision(
+                MatchStatus.SUSPECT,
+                f"{decision.reason}; but NetSuite {record_type} {netsuite_id} also matches other Salesforce "
+                f"records of the batch ({others})",
+                decision.key,
+                decision.candidates,
+            )
 
 
 def _person(body: Mapping[str, Any]) -> str:
