@@ -134,6 +134,7 @@ def suspects() -> list[ExceptionItem]:
 
 def test_it_links_exact_matches_holds_suspects_back_and_never_duplicates(
     seeded_connections: tuple[Connection, Connection],
+    sf: SalesforceConnector,
     ns: NetSuiteConnector,
     netsuite_count: Callable[[str, str], int],
     scenario: dict[str, Any],
@@ -176,6 +177,14 @@ def test_it_links_exact_matches_holds_suspects_back_and_never_duplicates(
         assert not ExceptionItem.objects.filter(
             dedup_key=sync_dedup_key(netsuite_connection_id=netsuite.pk, opportunity_id=opportunity[case])
         ).exists()
+    back = sf.get_records(
+        "Opportunity",
+        [opportunity["near"], opportunity["ambiguous"]],
+        ["Concord_Sync_Status__c", "Concord_Sync_Message__c"],
+    )
+    for row in back.values():
+        assert row["Concord_Sync_Status__c"] == "Error"
+        assert row["Concord_Sync_Message__c"].startswith("Blocked: duplicate suspect (exception #")
     # A contact suspect holds its whole opportunity back too: not even its customer is written.
     held = records[opportunity["contact_twice"]]
     assert held.status == RecordStatus.BLOCKED and held.writes == 0
