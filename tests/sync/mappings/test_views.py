@@ -241,6 +241,7 @@ def test_it_shows_how_an_object_is_matched_before_create(
     html = revops_client.get(f"/sync/mappings/versions/{draft.pk}/").content.decode()
     assert (
         "Matched before create by <code>company_name</code> (name: companyName, "
-        "country: addressBook.items[0].addressBookAddress.country), then <code>email_domain</code> (email: email)"
+        "country: addressBook.items[0].addressBookAddress.country), "
+        "then <code>email_domain</code> (email: email)"
     ) in html
     assert "Matched before create by <code>email</code> (email: email)" in html
