@@ -39,7 +39,7 @@ from sync.pipeline import sources
 from sync.pipeline.exceptions import record_outcome_report
 from sync.pipeline.gates import Gates, gates_for
 from sync.pipeline.masking import mask_secrets
-from sync.pipeline.sync_status import netsuite_failures_mark, success_stamp
+from sync.pipeline.sync_status import netsuite_status_mark, success_stamp
 from sync.pipeline.writeback import graph_query, write_back
 from sync.pipeline.writer import BatchWriter, Known, OpportunityOutcome, RetrySettings
 from sync.services.connections import netsuite_connector, salesforce_connector
@@ -227,7 +227,7 @@ def _run_batch(
     for outcome, _graph in outcomes:
         _store_outcome(records[outcome.opportunity_id], outcome, netsuite=netsuite)
     problems = write_back(sf, outcomes)
-    problems += netsuite_failures_mark(netsuite=netsuite, connector=ns, outcomes=outcomes)
+    problems += netsuite_status_mark(netsuite=netsuite, connector=ns, outcomes=outcomes)
     return _finish(job, None, "; ".join(problems)[:4000])
 
 

@@ -8,10 +8,9 @@ by object; see docs/sync-status.md); an object left out, or a field set to ``""`
 NetSuite, on success: the status rides in the upsert that writes the record anyway (:func:`success_stamp`),
 outside the payload hash, so a record whose payload did not change is still skipped and its sync time
 stays the time it was last written. On failure: the records of the failing opportunity that NetSuite
-already holds (known from cross-references) are PATCHed with the error (:func:`netsuite_failures_mark`).
-Their cross-reference's payload hash is replaced by an error marker, so the next successful sync writes
-them again (clearing the message) instead of skipping them as unchanged, and the same error on a re-run
-is not sent twice.
+already holds (known from cross-references) are PATCHed with the error (:func:`netsuite_status_mark`),
+and their cross-reference remembers which error NetSuite shows (``error_shown``): the same error on a
+re-run is not sent again, and the next success PATCHes the record back to Synced if no upsert did.
 """
 
 from __future__ import annotations
@@ -37,10 +36,9 @@ ERROR = "Error"
 # NetSuite free-form text fields hold 300 characters; Salesforce long text areas 32,768.
 NETSUITE_MESSAGE_LENGTH = 300
 SALESFORCE_MESSAGE_LENGTH = 32000
-# At most this many NetSuite records are marked with an error per batch (one PATCH each: REST has no
+# At most this many NetSuite records get their status by PATCH per batch (one request each: REST has no
 # synchronous multi-record update); the rest are reported in the job's message.
 MAX_FAILURE_MARKS = 200
-ERROR_MARKER = "error:"
 
 DEFAULT_FIELDS: dict[str, dict[str, dict[str, str]]] = {
     "salesforce": {
@@ -122,8 +120,13 @@ def success_stamp() -> Callable[[str, dict[str, Any]], dict[str, Any]]:
 
 
 def error_marker(message: str) -> str:
-    """The payload hash a cross-reference holds while NetSuite shows ``message`` as its record's error."""
-    return ERROR_MARKER + hashlib.sha256(message.encode()).hexdigest()[:56]
+    """What a cross-reference's ``error_shown`` holds while NetSuite shows ``message`` on its record."""
+    return hashlib.sha256(message.encode()).hexdigest()
+
+
+# A PATCH that failed may or may not have been applied: a marker no message has, so the next failure
+# marks the record again and the next success clears it.
+UNKNOWN_MARKER = "?"
 
 
 @dataclass(frozen=True)
@@ -131,52 +134,76 @@ class _Mark:
     xref_pk: int
     record_type: str
     netsuite_id: str
-    message: str
+    message: str | None  # None: back to Synced
+
+    @property
+    def marker(self) -> str:
+        return "" if self.message is None else error_marker(self.message)
 
 
-def netsuite_failures_mark(
+def netsuite_status_mark(
     *,
     netsuite: Connection,
     connector: NetSuiteConnector,
     outcomes: Sequence[tuple[OpportunityOutcome, dict[str, Any]]],
 ) -> list[str]:
-    """PATCH the error onto the NetSuite records of every failed or blocked opportunity that exist.
+    """Show failures on the NetSuite records that exist, and clear them once the sync succeeds.
 
-    The records are found through cross-references by Salesforce id (the opportunity, its account, its
-    contacts). A record shared by several failing opportunities is marked once, with the first message;
-    one already showing the same error (its cross-reference holds that error's marker) is left alone.
-    Runs after the batch's outcomes are stored; returns readable problems (nothing raises).
+    The records of each opportunity are found through cross-references by Salesforce id (the
+    opportunity, its account, its contacts). A failed or blocked opportunity's records get the error
+    (PATCH); a record shared with a succeeding opportunity of the batch shows the error too, with the first
+    failing opportunity's message. A record already showing that error is left alone, unless the batch
+    rewrote it (the upsert stamped it Synced). A succeeding opportunity's records still showing an error
+    are set back to Synced, unless the batch rewrote them (the upsert did it). Runs after the batch's
+    outcomes are stored, at most :data:`MAX_FAILURE_MARKS` PATCHes; returns readable problems.
     """
     fields = status_fields("netsuite")
-    messages: dict[str, str] = {}  # Salesforce id -> message, first failing opportunity wins
+    messages: dict[str, str | None] = {}  # Salesforce id -> its error message, None when synced
+    rewritten: set[tuple[str, str]] = set()
     for outcome, graph in outcomes:
-        if outcome.status not in (RecordStatus.FAILED, RecordStatus.BLOCKED):
-            continue
-        message = outcome_message(outcome)[:NETSUITE_MESSAGE_LENGTH]
-        for salesforce_id in _salesforce_ids(graph):
-            messages.setdefault(salesforce_id, message)
+        rewritten.update((w.netsuite_type, w.netsuite_id) for w in outcome.written)
+        if outcome.status == RecordStatus.SYNCED:
+            for salesforce_id in _salesforce_ids(graph):
+                messages.setdefault(salesforce_id, None)
+        elif outcome.status in (RecordStatus.FAILED, RecordStatus.BLOCKED):
+            message = outcome_message(outcome)[:NETSUITE_MESSAGE_LENGTH]
+            for salesforce_id in _salesforce_ids(graph):
+                if messages.get(salesforce_id) is None:
+                    messages[salesforce_id] = message
     if not messages or not fields:
         return []
     marks: list[_Mark] = []
+    resets: list[int] = []  # rewritten by the batch's upserts, which stamped them Synced
     rows = CrossReference.objects.filter(
         netsuite_connection=netsuite, salesforce_id__in=sorted(messages), netsuite_type__in=sorted(fields)
     ).order_by("pk")
     for row in rows:
-        message = messages[row.salesforce_id]
-        if row.payload_hash != error_marker(message):
-            marks.append(_Mark(row.pk, row.netsuite_type, row.netsuite_id, message))
+        mark = _Mark(row.pk, row.netsuite_type, row.netsuite_id, messages[row.salesforce_id])
+        if (row.netsuite_type, row.netsuite_id) in rewritten:
+            if mark.message is not None:
+                marks.append(mark)
+            elif row.error_shown:
+                resets.append(row.pk)
+        elif row.error_shown != mark.marker:
+            marks.append(mark)
+    CrossReference.objects.filter(pk__in=resets).update(error_shown="")
     problems: list[str] = []
     if len(marks) > MAX_FAILURE_MARKS:
-        problems.append(f"{len(marks) - MAX_FAILURE_MARKS} NetSuite records not marked with their error")
+        problems.append(f"{len(marks) - MAX_FAILURE_MARKS} NetSuite records not given their sync status")
         marks = marks[:MAX_FAILURE_MARKS]
+    if not marks:
+        return problems
     moment = _netsuite_now()
 
     def send(mark: _Mark) -> str | None:
-        body = fields[mark.record_type].values(status=ERROR, message=mark.message, moment=moment)
+        status = SYNCED if mark.message is None else ERROR
+        body = fields[mark.record_type].values(status=status, message=mark.message, moment=moment)
         try:
             connector.patch(mark.record_type, mark.netsuite_id, body)
         except ConnectorError as error:
-            return f"marking NetSuite {mark.record_type} {mark.netsuite_id} with its error failed: {error}"
+            return (
+                f"writing the sync status of NetSuite {mark.record_type} {mark.netsuite_id} failed: {error}"
+            )
         finally:
             connections.close_all()  # the limiter's database backend opened one in this thread
         return None
@@ -186,10 +213,9 @@ def netsuite_failures_mark(
     ) as pool:
         results = list(pool.map(send, marks))
     for mark, problem in zip(marks, results, strict=True):
-        # A failed PATCH may still have been applied (a timeout): an empty hash makes the next success
-        # rewrite the record and the next failure mark it again.
-        marker = error_marker(mark.message) if problem is None else ""
-        CrossReference.objects.filter(pk=mark.xref_pk).update(payload_hash=marker)
+        CrossReference.objects.filter(pk=mark.xref_pk).update(
+            error_shown=mark.marker if problem is None else UNKNOWN_MARKER
+        )
     return problems + [problem for problem in results if problem]
 
 
