@@ -133,7 +133,7 @@ def build_schema() -> Schema:
             text("NetSuite_Id__c", "NetSuite Id", 40, external_id=True, unique=True),
             # A non-unique external id, as orgs migrated from another CRM have (an upsert may match several).
             text("Legacy_Id__c", "Legacy Id", 40, external_id=True),
-            *sync_fields(with_message=False),
+            *sync_fields(),
         ],
     )
     product = sobject(
