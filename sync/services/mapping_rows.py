@@ -34,6 +34,7 @@ ROW_FIELDS = (
     "apply",
     "when_empty",
     "note",
+    "owner",
 )
 
 
