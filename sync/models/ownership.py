@@ -77,5 +77,9 @@ class FieldConflict(models.Model):
         return SystemName.NETSUITE if self.owner == SystemName.SALESFORCE else SystemName.SALESFORCE
 
     @property
+    def other_side_label(self) -> str:
+        return str(SystemName(self.other_side).label)
+
+    @property
     def is_open(self) -> bool:
         return self.resolved_at is None
