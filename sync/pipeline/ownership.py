@@ -87,6 +87,7 @@ class OwnershipLedger:
                 netsuite_connection_id=netsuite_connection_id, sobject=sobject, salesforce_id__in=ids
             )
         }
+        self._agreed: dict[tuple[str, str], Any] = {}  # to store at flush()
         self._open: dict[tuple[str, str], FieldConflict] = {
             (row.salesforce_id, row.field): row
             for row in FieldConflict.objects.filter(
@@ -131,10 +132,10 @@ class OwnershipLedger:
         return decision
 
     def record(self, decision: Decision, *, written: bool) -> list[FieldConflict]:
-        """Store the outcome of one record's write (``written``: Salesforce took ``decision.write``).
+        """Note the outcome of one record's write (``written``: Salesforce took ``decision.write``).
 
-        Returns the conflicts recorded now; a conflict already open with the same values is not recorded
-        again (a re-read of the same change).
+        Conflicts are stored at once and returned (a conflict already open with the same values is not
+        recorded again: a re-read of the same change); agreed values are stored by :meth:`flush`.
         """
         now = timezone.now()
         agreed = dict(decision.agreed)
@@ -149,25 +150,10 @@ class OwnershipLedger:
                 if conflict is not None:
                     owner = conflict.get_owner_display()
                     self._resolve(conflict, now, f"{owner}'s value holds on both sides")
-            if agreed:
-                SyncedFieldValue.objects.bulk_create(
-                    [
-                        SyncedFieldValue(
-                            netsuite_connection_id=self.netsuite_connection_id,
-                            sobject=self.sobject,
-                            salesforce_id=decision.salesforce_id,
-                            field=name,
-                            value=_json_value(value),
-                            synced_at=now,
-                        )
-                        for name, value in agreed.items()
-                    ],
-                    update_conflicts=True,
-                    unique_fields=["netsuite_connection", "sobject", "salesforce_id", "field"],
-                    update_fields=["value", "synced_at"],
-                )
-                for name, value in agreed.items():
-                    self._synced[(decision.salesforce_id, name)] = _json_value(value)
+            for name, value in agreed.items():
+                if self._synced.get((decision.salesforce_id, name), _MISSING) != _json_value(value):
+                    self._agreed[(decision.salesforce_id, name)] = _json_value(value)
+                self._synced[(decision.salesforce_id, name)] = _json_value(value)
             if decision.reassert_in_netsuite:
                 # The next forward sync of this record sends the whole update body: Salesforce's value wins.
                 CrossReference.objects.filter(
@@ -176,6 +162,30 @@ class OwnershipLedger:
                     netsuite_id=decision.netsuite[1],
                 ).update(payload_hash="")
         return recorded
+
+    def flush(self) -> None:
+        """Store the values both sides agreed on since the last flush (one upsert per 500 fields)."""
+        if not self._agreed:
+            return
+        now = timezone.now()
+        SyncedFieldValue.objects.bulk_create(
+            [
+                SyncedFieldValue(
+                    netsuite_connection_id=self.netsuite_connection_id,
+                    sobject=self.sobject,
+                    salesforce_id=salesforce_id,
+                    field=name,
+                    value=value,
+                    synced_at=now,
+                )
+                for (salesforce_id, name), value in self._agreed.items()
+            ],
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["netsuite_connection", "sobject", "salesforce_id", "field"],
+            update_fields=["value", "synced_at"],
+        )
+        self._agreed.clear()
 
     def _conflict(self, decision: Decision, seen: ConflictSeen, now: Any) -> list[FieldConflict]:
         key = (decision.salesforce_id, seen.field)

@@ -490,6 +490,8 @@ def _write(
             records.append({**body, "Id": key})
         sources.append(item)
     if not records:
+        if ledger is not None:
+            ledger.flush()
         return 0
     if sobject == "Invoice__c":
         outcomes = sf.collections_upsert(sobject, INVOICE_KEY, records)
@@ -521,6 +523,8 @@ def _write(
             severity=Severity.HIGH,
             salesforce=RecordRef("salesforce", sobject, outcome.id or item.key),
         )
+    if ledger is not None:
+        ledger.flush()
     return written
 
 

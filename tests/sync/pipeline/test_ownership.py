@@ -105,3 +105,42 @@ def test_it_keeps_each_field_on_its_owner_and_records_a_conflict_once(
     assert account(sf, account_id)["Phone"] == "+1 415 555 0123"
     assert FieldConflict.objects.filter(salesforce_id=account_id).count() == 2
     assert not FieldConflict.objects.filter(resolved_at__isnull=True).exists()
+
+
+@THREADED_DB
+def test_it_keeps_the_order_status_on_netsuite_and_records_a_salesforce_edit(
+    seeded_connections: tuple[Connection, Connection], sf: SalesforceConnector, ns: NetSuiteConnector
+) -> None:
+    salesforce, netsuite = seeded_connections
+    opportunity_id = won_ids(sf)[1]
+    order_id = forward(salesforce, netsuite, opportunity_id)["sales_order"]
+    back(salesforce, netsuite, start=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    fields = ["NetSuite_Order_Status__c", "NetSuite_Sales_Order_Id__c"]
+    status = sf.get_records("Opportunity", [opportunity_id], fields)[opportunity_id][
+        "NetSuite_Order_Status__c"
+    ]
+    assert status
+
+    # Someone edits NetSuite's status in Salesforce: the order-status flow puts NetSuite's back, once.
+    sf.update("Opportunity", opportunity_id, {"NetSuite_Order_Status__c": "Shipped (says sales)"})
+    for _ in range(2):
+        ns.patch("salesOrder", order_id, {"memo": "touched"})
+        back(salesforce, netsuite)
+        held = sf.get_records("Opportunity", [opportunity_id], fields)[opportunity_id]
+        assert held["NetSuite_Order_Status__c"] == status
+    (conflict,) = FieldConflict.objects.filter(salesforce_id=opportunity_id)
+    assert (conflict.sobject, conflict.field, conflict.owner) == (
+        "Opportunity",
+        "NetSuite_Order_Status__c",
+        "netsuite",
+    )
+    assert (conflict.owner_value, conflict.other_value, conflict.is_open) == (
+        status,
+        "Shipped (says sales)",
+        False,
+    )
+    assert (conflict.netsuite_type, conflict.netsuite_id, conflict.flow) == (
+        "salesOrder",
+        order_id,
+        "netsuite_order_status_to_salesforce",
+    )

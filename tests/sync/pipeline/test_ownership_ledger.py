@@ -52,6 +52,7 @@ def test_it_writes_only_netsuite_owned_differences_and_remembers_agreement(netsu
     # No last synced value: a difference in Salesforce's phone cannot be told apart, so nothing happens.
     assert (decision.write, decision.conflicts) == ({"Terms": "Net 30"}, [])
     assert book.record(decision, written=True) == []
+    book.flush()
     assert dict(SyncedFieldValue.objects.values_list("field", "value")) == {"Terms": "Net 30"}
 
 
@@ -90,6 +91,7 @@ def test_it_records_a_netsuite_change_of_a_salesforce_field_once(netsuite: Conne
     settled = ledger(netsuite)
     settled.record(decide(settled, {"Phone": "1"}, {"Phone": "1"}), written=True)
     assert FieldConflict.objects.get().resolved_at is not None
+    assert not SyncedFieldValue.objects.filter(field="Phone").exclude(value="1").exists()
 
 
 def test_it_writes_netsuite_value_over_a_salesforce_change_and_records_it(netsuite: Connection) -> None:
