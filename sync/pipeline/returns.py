@@ -114,8 +114,9 @@ def changed_since(
 def customers_changed_since(
     netsuite: NetSuiteConnector, since: dt.datetime, *, page_size: int = PAGE_SIZE
 ) -> Iterator[dict[str, Any]]:
-    """Customers with ``lastmodifieddate >= since`` in (second, id) order."""
-    yield from _keyset(netsuite, since, "customer", "id", "", page_size)
+    """Customers Concord made (they carry the Salesforce account id) with ``lastmodifieddate >= since``."""
+    condition = "custentity_sf_account_id IS NOT NULL"
+    yield from _keyset(netsuite, since, "customer", "id", condition, page_size)
 
 
 def _keyset(

@@ -144,3 +144,25 @@ def test_it_keeps_the_order_status_on_netsuite_and_records_a_salesforce_edit(
         order_id,
         "netsuite_order_status_to_salesforce",
     )
+
+
+@THREADED_DB
+def test_it_leaves_accounts_of_customers_concord_did_not_create_alone(
+    seeded_connections: tuple[Connection, Connection], sf: SalesforceConnector, ns: NetSuiteConnector
+) -> None:
+    salesforce, netsuite = seeded_connections
+    account_id = next(iter(sf.query("SELECT Id FROM Account ORDER BY Id LIMIT 1")))["Id"]
+    # A customer someone keyed in NetSuite by hand, naming the account: no cross-reference, not Concord's.
+    ns.create(
+        "customer",
+        {
+            "companyName": "Keyed by hand",
+            "subsidiary": {"id": "1"},
+            "terms": {"id": "4"},
+            "custentity_sf_account_id": account_id,
+        },
+    )
+    result = back(salesforce, netsuite, start=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    assert (result.accounts_written, result.conflicts) == (0, 0)
+    assert account(sf, account_id)["Payment_Terms__c"] is None
+    assert not SyncedFieldValue.objects.filter(salesforce_id=account_id).exists()
