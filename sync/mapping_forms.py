@@ -35,6 +35,15 @@ class FieldRowForm(forms.Form):
     owner = forms.ChoiceField(
         choices=[("", "Source side (default)"), *SystemName.choices], required=False, label="Owned by"
     )
+    on_conflict = forms.ChoiceField(
+        choices=[
+            ("owner_wins", "Owner's value wins"),
+            ("record_only", "Record only (keep the other side's change)"),
+        ],
+        initial="owner_wins",
+        required=False,
+        label="On a conflict",
+    )
     note = forms.CharField(max_length=2000, required=False)
 
     def clean(self) -> dict[str, Any]:
@@ -83,6 +92,7 @@ class FieldRowForm(forms.Form):
             "apply": data["apply"],
             "note": data.get("note", ""),
             "owner": data.get("owner", ""),
+            "on_conflict": data.get("on_conflict") or "owner_wins",
         }
 
 
@@ -107,6 +117,7 @@ def row_initial(row: Any) -> dict[str, Any]:
         "apply": row.apply,
         "note": row.note,
         "owner": row.owner,
+        "on_conflict": row.on_conflict,
     }
 
 

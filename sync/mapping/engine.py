@@ -53,6 +53,7 @@ class ObjectPlan:
     create_only_fields: tuple[str, ...]
     create_only_paths: tuple[tuple[Segment, ...], ...]  # left out of an update: create-only and target-owned
     target_owned_fields: tuple[str, ...]
+    record_only_fields: tuple[str, ...]  # on a conflict: record it, leave the other side's change
     depends_on: tuple[str, ...]
     usage: Usage
 
@@ -264,6 +265,7 @@ def _compile_object(
             dict.fromkeys(path for _, path in (*compiled.create_only, *compiled.target_owned))
         ),
         target_owned_fields=tuple(target for target, _ in compiled.target_owned),
+        record_only_fields=tuple(compiled.record_only),
         depends_on=depends,
         usage=usage,
     )
@@ -396,6 +398,7 @@ def _map_record(
         create_only_paths=plan.create_only_paths,
         exists=exists,
         target_owned_fields=plan.target_owned_fields,
+        record_only_fields=plan.record_only_fields,
     )
     if exists:
         payload = dataclasses.replace(payload, body=payload.update_body())

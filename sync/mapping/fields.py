@@ -224,6 +224,7 @@ class Compiled:
     create_only: list[tuple[str, tuple[Segment, ...]]] = field(default_factory=list)
     # Top-level rows the target system owns (``owner``): written on create only, compared on return.
     target_owned: list[tuple[str, tuple[Segment, ...]]] = field(default_factory=list)
+    record_only: list[str] = field(default_factory=list)  # top-level targets with on_conflict record_only
 
 
 def compile_fields(
@@ -271,6 +272,8 @@ def compile_fields(
             compiled.create_only.append((row.target, segments))
         if target_system and (row.owner or source_side(target_system)) == target_system:
             compiled.target_owned.append((row.target, segments))
+        if target_system and row.on_conflict == "record_only":
+            compiled.record_only.append(row.target)
     return compiled
 
 

@@ -64,6 +64,7 @@ class ObjectPayload:
     create_only_paths: tuple[tuple[Segment, ...], ...] = field(default=(), repr=False)
     exists: bool | None = None  # known from ``existing`` at apply time; None when not told
     target_owned_fields: tuple[str, ...] = ()
+    record_only_fields: tuple[str, ...] = ()  # a conflict on them is recorded, the owner's value not forced
 
     def update_body(self) -> dict[str, Any]:
         """The body without create-only fields, for updating a record that already exists."""

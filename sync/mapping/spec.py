@@ -28,7 +28,9 @@ compiler (``engine.py``) checks paths, transforms, refs and targets.
 ``owner`` (``salesforce`` or ``netsuite``; default: the flow's source side) names the system of record of
 a top-level row, for objects synced both ways. A row the *target* owns is written when the record is
 created and never on an update (like ``apply: create_only``); the return flows compare it instead and
-record a conflict when the non-owning side changed it (:mod:`sync.pipeline.ownership`).
+record a conflict when the non-owning side changed it (:mod:`sync.pipeline.ownership`). The owner's
+value then wins (``on_conflict: owner_wins``, the default) or the conflict is only recorded and the
+other side's change left in place (``on_conflict: record_only``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ APPLY = ("always", "create_only")
 WHEN_EMPTY = ("omit", "clear")
 TARGET_SYSTEMS = ("netsuite", "salesforce")
 OWNERS = ("salesforce", "netsuite")
+ON_CONFLICT = ("owner_wins", "record_only")
 VALUE_KEYS = ("source", "constant", "ref", "concat")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,79}$")
 _MAPPING_KEYS = {"format", "flow", "source", "target_system", "description", "objects"}
@@ -74,6 +77,7 @@ _FIELD_KEYS = _EXPRESSION_KEYS | {
     "where",
     "fields",
     "owner",
+    "on_conflict",
 }
 MAX_FIELDS = 500
 
@@ -105,6 +109,7 @@ class FieldSpec:
     where: Any = None
     fields: tuple[FieldSpec, ...] = ()
     owner: str = ""  # "" is the flow's source side: see :func:`source_side`
+    on_conflict: str = "owner_wins"
 
     @property
     def is_group(self) -> bool:
@@ -305,10 +310,10 @@ def _field(row: dict[str, Any], problems: _Problems, key: str, label: str, depth
     note = row.get("note", "")
     if not isinstance(note, str):
         problems.add("'note' must be text", key, label, shown)
-    owner = _owner(row, problems, key, label, shown, depth)
+    owner, on_conflict = _owner(row, problems, key, label, shown, depth)
     if "each" in row:
         group = _group(row, problems, key, label, shown, depth, count, options, required is True, note)
-        return None if group is None else replace(group, owner=owner)
+        return None if group is None else replace(group, owner=owner, on_conflict=on_conflict)
     if "fields" in row:
         problems.add("'fields' is for a group: add 'each' (the list to iterate)", key, label, shown)
     if "where" in row:
@@ -327,21 +332,27 @@ def _field(row: dict[str, Any], problems: _Problems, key: str, label: str, depth
         str(options["when_empty"]),
         str(note),
         owner=owner,
+        on_conflict=on_conflict,
     )
 
 
-def _owner(row: dict[str, Any], problems: _Problems, key: str, label: str, shown: str, depth: int) -> str:
-    """The row's ``owner``, checked: one of :data:`OWNERS`, on top-level rows only ("" when not given)."""
-    if "owner" not in row:
-        return ""
-    owner = row["owner"]
-    if owner not in OWNERS:
+def _owner(
+    row: dict[str, Any], problems: _Problems, key: str, label: str, shown: str, depth: int
+) -> tuple[str, str]:
+    """The row's ``owner`` ("" when not given) and ``on_conflict``, checked; top-level rows only."""
+    owner, on_conflict = row.get("owner", ""), row.get("on_conflict", "owner_wins")
+    if "owner" in row and owner not in OWNERS:
         problems.add(f"'owner' must be one of {', '.join(OWNERS)}, not {owner!r}", key, label, shown)
-        return ""
-    if depth > 0:
-        problems.add("a group's rows take the group's 'owner': set it on the group row", key, label, shown)
-        return ""
-    return str(owner)
+        owner = ""
+    if on_conflict not in ON_CONFLICT:
+        problems.add(f"'on_conflict' must be one of {', '.join(ON_CONFLICT)}", key, label, shown)
+        on_conflict = "owner_wins"
+    for name in ("owner", "on_conflict"):
+        if depth > 0 and name in row:
+            problems.add(
+                f"a group's rows take the group's '{name}': set it on the group row", key, label, shown
+            )
+    return str(owner), str(on_conflict)
 
 
 def _group(

@@ -245,6 +245,14 @@ class FieldMapping(VersionRow):
     owner = models.CharField(
         max_length=20, blank=True, choices=[("salesforce", "Salesforce"), ("netsuite", "NetSuite")]
     )
+    on_conflict = models.CharField(
+        max_length=20,
+        default="owner_wins",
+        choices=[
+            ("owner_wins", "Owner's value wins"),
+            ("record_only", "Record only (keep the other side's change)"),
+        ],
+    )
 
     class Meta:
         ordering = ["object_mapping", "order", "id"]

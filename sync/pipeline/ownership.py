@@ -14,6 +14,9 @@ form: what NetSuite has (mapped), what Salesforce has (read), and the last value
   value in NetSuite. A NetSuite value equal to the last synced one is a stale copy (Salesforce changed
   it, the forward flow has not run yet): nothing to do. The conflict is resolved when both agree again.
 
+A row with ``on_conflict: record_only`` records the conflict and leaves the other side's change where it
+is: NetSuite's value is not written over it, and the forward sync is not asked to re-assert Salesforce's.
+
 Without a last synced value (the first run for a record) a difference cannot be told apart: the owner's
 value stands, nothing is recorded, and the value is remembered once both sides agree.
 """
@@ -56,6 +59,7 @@ class ConflictSeen:
     owner_value: Any
     other_value: Any
     synced_value: Any
+    owner_wins: bool = True  # False for on_conflict: record_only
 
 
 @dataclass
@@ -70,7 +74,9 @@ class Decision:
 
     @property
     def reassert_in_netsuite(self) -> bool:
-        return any(conflict.owner == SystemName.SALESFORCE for conflict in self.conflicts)
+        return any(
+            conflict.owner == SystemName.SALESFORCE and conflict.owner_wins for conflict in self.conflicts
+        )
 
 
 class OwnershipLedger:
@@ -106,10 +112,11 @@ class OwnershipLedger:
         held: dict[str, Any],
         mapped: dict[str, Any],
         salesforce_owned: Iterable[str],
+        record_only: Iterable[str] = (),
         key_field: str = "Id",
     ) -> Decision:
         """Compare one record field by field; see the module docstring for the rules."""
-        owned_here = set(salesforce_owned)
+        owned_here, recorded_only = set(salesforce_owned), set(record_only)
         decision = Decision(salesforce_id, netsuite)
         for name, netsuite_value in mapped.items():
             if name == key_field:
@@ -121,14 +128,30 @@ class OwnershipLedger:
             elif name in owned_here:
                 if last is not _MISSING and not same_value(last, netsuite_value):
                     decision.conflicts.append(
-                        ConflictSeen(name, SystemName.SALESFORCE, salesforce_value, netsuite_value, last)
+                        ConflictSeen(
+                            name,
+                            SystemName.SALESFORCE,
+                            salesforce_value,
+                            netsuite_value,
+                            last,
+                            owner_wins=name not in recorded_only,
+                        )
                     )
             else:
-                decision.write[name] = netsuite_value
-                if last is not _MISSING and not same_value(last, salesforce_value):
+                changed_here = last is not _MISSING and not same_value(last, salesforce_value)
+                if changed_here:
                     decision.conflicts.append(
-                        ConflictSeen(name, SystemName.NETSUITE, netsuite_value, salesforce_value, last)
+                        ConflictSeen(
+                            name,
+                            SystemName.NETSUITE,
+                            netsuite_value,
+                            salesforce_value,
+                            last,
+                            owner_wins=name not in recorded_only,
+                        )
                     )
+                if not changed_here or name not in recorded_only:
+                    decision.write[name] = netsuite_value
         return decision
 
     def record(self, decision: Decision, *, written: bool) -> list[FieldConflict]:

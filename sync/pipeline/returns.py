@@ -96,6 +96,7 @@ class _Pending:
     create_body: dict[str, Any]
     source: tuple[str, str]  # (NetSuite record type, internal id)
     salesforce_owned: tuple[str, ...] = ()  # fields the mapping says Salesforce owns
+    record_only: tuple[str, ...] = ()  # fields whose conflicts are recorded, the owner's value not forced
 
     @property
     def trail_key(self) -> TrailKey:
@@ -426,6 +427,7 @@ def _pending(payload: ObjectPayload, source: tuple[str, str]) -> _Pending | None
         payload.to_json(),
         source,
         payload.target_owned_fields if payload.target_type in TWO_WAY_OBJECTS else (),
+        payload.record_only_fields,
     )
 
 
@@ -473,6 +475,7 @@ def _write(
                 held=current,
                 mapped=item.create_body,
                 salesforce_owned=item.salesforce_owned,
+                record_only=item.record_only,
             )
             decisions[key] = decision
             body = decision.write

@@ -35,6 +35,7 @@ ROW_FIELDS = (
     "when_empty",
     "note",
     "owner",
+    "on_conflict",
 )
 
 

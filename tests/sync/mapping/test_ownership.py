@@ -55,3 +55,14 @@ def test_it_refuses_an_unknown_owner_and_an_owner_inside_a_group() -> None:
         spec("netsuite", {**group, "fields": [{"id": "qty", "target": "quantity", "source": "Qty"}]})
     )
     assert fine.target_owned_fields("account") == ("item.items[]",)
+
+
+def test_it_compiles_record_only_rows_and_checks_on_conflict() -> None:
+    mapping = compile_mapping(
+        spec("salesforce", {**PHONE, "owner": "salesforce", "on_conflict": "record_only"}, TERMS)
+    )
+    (payload,) = mapping.apply(RECORD).payloads
+    assert payload.record_only_fields == ("phone",) and payload.target_owned_fields == ("phone",)
+    assert invalid(spec("salesforce", {**PHONE, "on_conflict": "ask"})) == [
+        "account / phone / phone: 'on_conflict' must be one of owner_wins, record_only"
+    ]

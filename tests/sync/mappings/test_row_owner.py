@@ -26,20 +26,23 @@ PHONE = {"key": "phone", "target": "phone", "kind": "source", "value": "Phone", 
 def test_it_edits_the_owner_inline_and_exports_it(revops_client: Client, draft: MappingVersion) -> None:
     row = _row(draft, "phone")
     form = revops_client.get(f"/sync/mappings/rows/{row.pk}/?edit=1", HTTP_HX_REQUEST="true").content.decode()
-    assert 'name="owner"' in form and "Source side (default)" in form
+    assert 'name="owner"' in form and "Source side (default)" in form and 'name="on_conflict"' in form
     saved = revops_client.post(
-        f"/sync/mappings/rows/{row.pk}/", {**PHONE, "owner": "netsuite"}, HTTP_HX_REQUEST="true"
+        f"/sync/mappings/rows/{row.pk}/",
+        {**PHONE, "owner": "netsuite", "on_conflict": "record_only"},
+        HTTP_HX_REQUEST="true",
     ).content.decode()
-    assert "saved" in saved and "NetSuite" in saved
+    assert "saved" in saved and "NetSuite" in saved and "record only" in saved
     row.refresh_from_db()
-    assert row.owner == "netsuite"
+    assert (row.owner, row.on_conflict) == ("netsuite", "record_only")
     (customer,) = [obj for obj in version_spec(draft)["objects"] if obj["key"] == "customer"]
     (exported,) = [field for field in customer["fields"] if field["id"] == "phone"]
-    assert exported["owner"] == "netsuite"
+    assert (exported["owner"], exported["on_conflict"]) == ("netsuite", "record_only")
     # Back to the default: the export leaves the key out again.
     revops_client.post(f"/sync/mappings/rows/{row.pk}/", {**PHONE, "owner": ""}, HTTP_HX_REQUEST="true")
     (customer,) = [obj for obj in version_spec(draft)["objects"] if obj["key"] == "customer"]
-    assert "owner" not in next(field for field in customer["fields"] if field["id"] == "phone")
+    back_to_default = next(field for field in customer["fields"] if field["id"] == "phone")
+    assert "owner" not in back_to_default and "on_conflict" not in back_to_default
 
 
 def test_it_refuses_an_unknown_owner(revops_client: Client, draft: MappingVersion) -> None:

@@ -105,3 +105,40 @@ def test_it_writes_netsuite_value_over_a_salesforce_change_and_records_it(netsui
     retried = ledger(netsuite)
     assert retried.record(decide(retried, {"Terms": "Net 60"}, {"Terms": "Net 30"}), written=True) == []
     assert FieldConflict.objects.get().resolved_at is not None
+
+
+def test_it_only_records_a_conflict_on_a_record_only_row(netsuite: Connection) -> None:
+    CrossReference.objects.create(
+        netsuite_connection=netsuite,
+        netsuite_type="customer",
+        external_id=ACCOUNT,
+        netsuite_id="107",
+        salesforce_id=ACCOUNT,
+        object_key="customer",
+        payload_hash="abc",
+        synced_at=timezone.now(),
+    )
+    book = ledger(netsuite, Terms="Net 30", Phone="1")
+    decision = book.decide(
+        salesforce_id=ACCOUNT,
+        netsuite=("customer", "107"),
+        held={"Terms": "Net 60", "Phone": "1"},
+        mapped={"Terms": "Net 30", "Phone": "9"},
+        salesforce_owned=("Phone",),
+        record_only=("Terms", "Phone"),
+    )
+    # Salesforce's change of NetSuite's terms stays; NetSuite's change of Salesforce's phone is not undone.
+    assert decision.write == {} and not decision.reassert_in_netsuite
+    assert {(c.field, c.owner_wins) for c in decision.conflicts} == {("Terms", False), ("Phone", False)}
+    assert len(book.record(decision, written=True)) == 2
+    assert CrossReference.objects.get().payload_hash == "abc"
+    # A NetSuite change of its own field still propagates over a stale Salesforce copy.
+    stale = book.decide(
+        salesforce_id=ACCOUNT,
+        netsuite=("customer", "107"),
+        held={"Terms": "Net 30"},
+        mapped={"Terms": "Net 15"},
+        salesforce_owned=(),
+        record_only=("Terms",),
+    )
+    assert (stale.write, stale.conflicts) == ({"Terms": "Net 15"}, [])
