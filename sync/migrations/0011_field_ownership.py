@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sync', '0009_operations_metrics'),
+        ('sync', '0010_crossreference_error_shown'),
     ]
 
     operations = [
