@@ -297,3 +297,9 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 HEALTH_WORKER_MAX_AGE = env_int("HEALTH_WORKER_MAX_AGE", 180)
 # How often each dashboard panel refreshes itself (HTMX polling), in seconds.
 DASHBOARD_POLL_SECONDS = env_int("DASHBOARD_POLL_SECONDS", 15)
+
+# Where the sync status goes in each system, object by object (sync/pipeline/sync_status.py has the
+# defaults, matching the simulators; docs/sync-status.md). E.g. {"netsuite": {"contact": {}}} writes
+# no status on NetSuite contacts; {"salesforce": {"Account": {"status": "X__c", "message": "",
+# "time": "Y__c"}}} uses other fields on accounts and writes no message there.
+SYNC_STATUS_FIELDS: dict[str, dict[str, dict[str, str]]] = {}

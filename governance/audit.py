@@ -34,6 +34,7 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "sync.ApiUsage": "the last Sforce-Limit-Info figures, written by the Salesforce connector",
     "sync.WorkerHeartbeat": "written each minute by a worker's heartbeat task",
     "sync.SyncedInvoice": "the return flow's ledger of invoices written to Salesforce",
+    "sync.SyncedFieldValue": "the last value both systems agreed on, written by the return flows",
 }
 
 
@@ -98,6 +99,11 @@ def register_audited_models() -> None:
     auditlog.register(MappingVersion, m2m_fields={"editors"})
     auditlog.register(ObjectMapping)
     auditlog.register(FieldMapping)
+    from sync.models import FieldConflict
+
+    # Written by the return flows (no person): its creation and resolution are the audit trail's record
+    # of a conflicting change on the non-owning side.
+    auditlog.register(FieldConflict)
     auditlog.register(LookupTable, exclude_fields=["updated_at"])
     auditlog.register(LookupEntry)
     from reconciliation.models import ReconciliationRun, Tolerance

@@ -72,6 +72,23 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def conflict_list(request: HttpRequest) -> HttpResponse:
+    """Field conflicts: changes the non-owning system made to an owned field, never propagated.
+
+    A list of its own rather than exceptions: the owner's value wins by rule, so there is nothing to
+    assign, retry or approve; the queue stays for what needs a person, and this page shows the pattern
+    (which fields people keep editing on the wrong side).
+    """
+    filters = {
+        "open_only": request.GET.get("open") == "on",
+        "sobject": request.GET.get("sobject", "")[:80],
+        "field": request.GET.get("field", "")[:120],
+    }
+    rows = pipeline_selectors.field_conflicts(**filters)[:500]  # type: ignore[arg-type]
+    return render(request, "sync/conflicts.html", {"area": "sync", "rows": rows, **filters})
+
+
+@require_GET
 def opportunity_trace(request: HttpRequest, opportunity_id: str) -> HttpResponse:
     trace = pipeline_selectors.opportunity_trace(opportunity_id=opportunity_id[:18])
     return render(request, "sync/trace.html", {"area": "sync", "opportunity_id": opportunity_id, **trace})

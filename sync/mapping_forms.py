@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from sync.models import FieldApply, ValueKind
+from sync.models import FieldApply, SystemName, ValueKind
 
 
 def _json(text: str, what: str) -> Any:
@@ -31,6 +31,19 @@ class FieldRowForm(forms.Form):
     where = forms.CharField(max_length=4000, required=False)
     required = forms.BooleanField(required=False)
     apply = forms.ChoiceField(choices=FieldApply.choices, initial=FieldApply.ALWAYS)
+    # The system of record; blank is the flow's source side. The engine refuses it on a group's rows.
+    owner = forms.ChoiceField(
+        choices=[("", "Source side (default)"), *SystemName.choices], required=False, label="Owned by"
+    )
+    on_conflict = forms.ChoiceField(
+        choices=[
+            ("owner_wins", "Owner's value wins"),
+            ("record_only", "Record only (keep the other side's change)"),
+        ],
+        initial="owner_wins",
+        required=False,
+        label="On a conflict",
+    )
     note = forms.CharField(max_length=2000, required=False)
 
     def clean(self) -> dict[str, Any]:
@@ -78,6 +91,8 @@ class FieldRowForm(forms.Form):
             "required": data.get("required", False),
             "apply": data["apply"],
             "note": data.get("note", ""),
+            "owner": data.get("owner", ""),
+            "on_conflict": data.get("on_conflict") or "owner_wins",
         }
 
 
@@ -101,6 +116,8 @@ def row_initial(row: Any) -> dict[str, Any]:
         "required": row.required,
         "apply": row.apply,
         "note": row.note,
+        "owner": row.owner,
+        "on_conflict": row.on_conflict,
     }
 
 

@@ -30,6 +30,7 @@ urlpatterns = [
     path("sync/records/<int:record_id>/rerun/", job_views.record_rerun, name="record_rerun"),
     path("sync/inbox/", job_views.inbox_list, name="inbox"),
     path("sync/invoices/", job_views.invoice_list, name="invoices"),
+    path("sync/conflicts/", job_views.conflict_list, name="conflicts"),
     path("sync/backfills/", job_views.backfill_start_view, name="backfill-start"),
     path("sync/backfills/<int:backfill_id>/", job_views.backfill_detail, name="backfill"),
     path("sync/trace/<str:opportunity_id>/", job_views.opportunity_trace, name="trace"),

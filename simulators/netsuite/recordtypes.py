@@ -142,6 +142,9 @@ def _contact() -> RecordType:
             ref("subsidiary", "subsidiary", label="Subsidiary"),
             boolean("isInactive", label="Inactive"),
             text("custentity_sf_contact_id", label="Salesforce Contact ID"),
+            # The entity fields Concord uses apply to contacts too (an entity field's "Applies To" list).
+            *(text(f"custentity_concord_{name}") for name in SYNC_TEXT),
+            datetime_field("custentity_concord_sync_time"),
         ),
     )
 

@@ -87,14 +87,13 @@ def owner_field() -> Field:
     return lookup("OwnerId", "User", "Owner", label="Owner ID")
 
 
-def sync_fields(with_message: bool = True) -> list[Field]:
-    fields = [picklist("Concord_Sync_Status__c", SYNC_STATUSES, "Concord Sync Status")]
-    if with_message:
-        fields += [
-            long_text("Concord_Sync_Message__c", "Concord Sync Message"),
-            typed("Concord_Last_Sync__c", "datetime", "Concord Last Sync"),
-        ]
-    return fields
+def sync_fields() -> list[Field]:
+    """The fields an admin adds for Concord's sync status, alike on every object Concord writes back to."""
+    return [
+        picklist("Concord_Sync_Status__c", SYNC_STATUSES, "Concord Sync Status"),
+        long_text("Concord_Sync_Message__c", "Concord Sync Message"),
+        typed("Concord_Last_Sync__c", "datetime", "Concord Last Sync"),
+    ]
 
 
 def sobject(

@@ -109,6 +109,9 @@ def build_schema() -> Schema:
         [
             text("NetSuite_Id__c", "NetSuite Id", 40, external_id=True, unique=True),
             picklist("Subsidiary__c", tuple(s.key for s in SUBSIDIARIES), "Subsidiary"),
+            # Custom fields an admin adds for the customer return flow (NetSuite owns their values).
+            text("Payment_Terms__c", "Payment Terms", 80),
+            Field("Credit_Limit__c", "currency", "Credit Limit", custom=True),
             *sync_fields(),
         ],
         label_plural="Accounts",
@@ -133,7 +136,7 @@ def build_schema() -> Schema:
             text("NetSuite_Id__c", "NetSuite Id", 40, external_id=True, unique=True),
             # A non-unique external id, as orgs migrated from another CRM have (an upsert may match several).
             text("Legacy_Id__c", "Legacy Id", 40, external_id=True),
-            *sync_fields(with_message=False),
+            *sync_fields(),
         ],
     )
     product = sobject(

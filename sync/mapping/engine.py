@@ -51,7 +51,9 @@ class ObjectPlan:
     source_id: Getter
     plans: tuple[Plan, ...]
     create_only_fields: tuple[str, ...]
-    create_only_paths: tuple[tuple[Segment, ...], ...]
+    create_only_paths: tuple[tuple[Segment, ...], ...]  # left out of an update: create-only and target-owned
+    target_owned_fields: tuple[str, ...]
+    record_only_fields: tuple[str, ...]  # on a conflict: record it, leave the other side's change
     depends_on: tuple[str, ...]
     usage: Usage
 
@@ -84,6 +86,10 @@ class CompiledMapping:
 
     def target_type(self, key: str) -> str:
         return self._objects[key].target
+
+    def target_owned_fields(self, key: str) -> tuple[str, ...]:
+        """The targets of ``key``'s rows the target system owns (written on create only)."""
+        return self._objects[key].target_owned_fields
 
     def lookup_tables(self) -> set[str]:
         """Every lookup table the mapping reads, so set-up can check they are filled in."""
@@ -161,7 +167,7 @@ def compile_mapping(
         raise MappingValidationError(problems)
     plans: list[ObjectPlan] = []
     for obj in parsed.objects:
-        plan = _compile_object(obj, problems, tables, dynamic_sources)
+        plan = _compile_object(obj, parsed.target_system, problems, tables, dynamic_sources)
         if plan is not None:
             plans.append(plan)
     _check_refs(plans, {obj.key: obj.for_each is not None for obj in parsed.objects}, problems)
@@ -197,6 +203,7 @@ def _check_refs(plans: list[ObjectPlan], for_each: dict[str, bool], problems: li
 
 def _compile_object(
     obj: ObjectSpec,
+    target_system: str,
     problems: list[SpecProblem],
     tables: Collection[str] | None,
     sources: Collection[str] | None,
@@ -234,7 +241,7 @@ def _compile_object(
     if obj.external_id_field:
         reserved = (("external_id", ((obj.external_id_field, None),)),)
     field_problems: list[tuple[str, str, str]] = []
-    compiled = compile_fields(obj.fields, record, field_problems, reserved)
+    compiled = compile_fields(obj.fields, record, field_problems, reserved, target_system)
     for label, target, message in field_problems:
         report(label, target, message)
     if len(problems) > before:
@@ -254,7 +261,11 @@ def _compile_object(
         source_id=source_id,
         plans=tuple(compiled.plans),
         create_only_fields=tuple(target for target, _ in compiled.create_only),
-        create_only_paths=tuple(path for _, path in compiled.create_only),
+        create_only_paths=tuple(
+            dict.fromkeys(path for _, path in (*compiled.create_only, *compiled.target_owned))
+        ),
+        target_owned_fields=tuple(target for target, _ in compiled.target_owned),
+        record_only_fields=tuple(compiled.record_only),
         depends_on=depends,
         usage=usage,
     )
@@ -386,6 +397,8 @@ def _map_record(
         create_only_fields=plan.create_only_fields,
         create_only_paths=plan.create_only_paths,
         exists=exists,
+        target_owned_fields=plan.target_owned_fields,
+        record_only_fields=plan.record_only_fields,
     )
     if exists:
         payload = dataclasses.replace(payload, body=payload.update_body())

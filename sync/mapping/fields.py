@@ -28,7 +28,7 @@ from sync.mapping.paths import (
 )
 from sync.mapping.problems import SpecError, TransformFailure, describe
 from sync.mapping.runtime import Frame
-from sync.mapping.spec import Expression, FieldSpec, parse_expression
+from sync.mapping.spec import Expression, FieldSpec, parse_expression, source_side
 from sync.mapping.transforms import Step, compile_steps
 
 Sink = list[tuple[str, str, str, Any]]
@@ -222,6 +222,9 @@ class Compiled:
 
     plans: list[Plan] = field(default_factory=list)
     create_only: list[tuple[str, tuple[Segment, ...]]] = field(default_factory=list)
+    # Top-level rows the target system owns (``owner``): written on create only, compared on return.
+    target_owned: list[tuple[str, tuple[Segment, ...]]] = field(default_factory=list)
+    record_only: list[str] = field(default_factory=list)  # top-level targets with on_conflict record_only
 
 
 def compile_fields(
@@ -229,8 +232,12 @@ def compile_fields(
     builder: FieldBuilder,
     problems: list[tuple[str, str, str]],
     reserved: tuple[tuple[str, tuple[Segment, ...]], ...] = (),
+    target_system: str = "",
 ) -> Compiled:
-    """Compile one level of rows; problems are ``(label, target, message)``."""
+    """Compile one level of rows; problems are ``(label, target, message)``.
+
+    ``target_system`` is given for an object's top level only: rows it owns go to ``target_owned``.
+    """
     compiled = Compiled()
     claimed: list[tuple[str, tuple[Segment, ...]]] = list(reserved)
     for row in rows:
@@ -263,6 +270,10 @@ def compile_fields(
         compiled.plans.append(plan)
         if row.apply == "create_only":
             compiled.create_only.append((row.target, segments))
+        if target_system and (row.owner or source_side(target_system)) == target_system:
+            compiled.target_owned.append((row.target, segments))
+        if target_system and row.on_conflict == "record_only":
+            compiled.record_only.append(row.target)
     return compiled
 
 

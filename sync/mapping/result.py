@@ -46,7 +46,9 @@ class ObjectPayload:
 
     ``ref_key`` is the key to record the written record's id under in the refs of later objects
     (``customer``, or ``subscription_plan[<quote line id>]`` for one item of a ``for_each`` object).
-    ``create_only_fields`` are left out of an update; :meth:`update_body` gives that body. (Not frozen:
+    ``create_only_fields`` are left out of an update, and so are ``target_owned_fields`` (the rows whose
+    system of record is the target: an update from the other side never overwrites them);
+    :meth:`update_body` gives that body. (Not frozen:
     a frozen dataclass's ``__init__`` costs several times more, and the engine makes one per record.)
     """
 
@@ -61,6 +63,8 @@ class ObjectPayload:
     create_only_fields: tuple[str, ...] = ()
     create_only_paths: tuple[tuple[Segment, ...], ...] = field(default=(), repr=False)
     exists: bool | None = None  # known from ``existing`` at apply time; None when not told
+    target_owned_fields: tuple[str, ...] = ()
+    record_only_fields: tuple[str, ...] = ()  # a conflict on them is recorded, the owner's value not forced
 
     def update_body(self) -> dict[str, Any]:
         """The body without create-only fields, for updating a record that already exists."""

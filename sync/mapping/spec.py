@@ -10,7 +10,8 @@
           {"id": "name", "target": "companyName", "source": "Name", "transforms": ["trim"], "required": true},
           {"id": "subsidiary", "target": "subsidiary.id", "source": "BillingCountry",
            "transforms": [{"fn": "lookup", "table": "country_to_subsidiary"}]},
-          {"id": "memo", "target": "comments", "constant": "Synced by Concord", "apply": "create_only"}]},
+          {"id": "memo", "target": "comments", "constant": "Synced by Concord", "apply": "create_only"},
+          {"id": "terms", "target": "terms.id", "constant": "Net 30", "owner": "netsuite"}]},
        {"key": "sales_order", "target": "salesOrder", "external_id": {"source": "Id"},
         "fields": [
           {"id": "entity", "target": "entity.id", "ref": "customer", "required": true},
@@ -24,12 +25,19 @@ record another object mapping produced; ``ref_item`` picks the item of a ``for_e
 ``each`` and ``fields`` is a group: one element per source item. An upsert object may carry a ``match``
 block (secondary keys that find an existing record before creating one; see :mod:`sync.matching`).
 This module checks the shape; the compiler (``engine.py``) checks paths, transforms, refs and targets.
+
+``owner`` (``salesforce`` or ``netsuite``; default: the flow's source side) names the system of record of
+a top-level row, for objects synced both ways. A row the *target* owns is written when the record is
+created and never on an update (like ``apply: create_only``); the return flows compare it instead and
+record a conflict when the non-owning side changed it (:mod:`sync.pipeline.ownership`). The owner's
+value then wins (``on_conflict: owner_wins``, the default) or the conflict is only recorded and the
+other side's change left in place (``on_conflict: record_only``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sync.mapping.paths import parse_target
@@ -41,6 +49,8 @@ MODES = ("upsert", "create_only", "update_only")
 APPLY = ("always", "create_only")
 WHEN_EMPTY = ("omit", "clear")
 TARGET_SYSTEMS = ("netsuite", "salesforce")
+OWNERS = ("salesforce", "netsuite")
+ON_CONFLICT = ("owner_wins", "record_only")
 VALUE_KEYS = ("source", "constant", "ref", "concat")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,79}$")
 _MAPPING_KEYS = {"format", "flow", "source", "target_system", "description", "objects"}
@@ -70,6 +80,8 @@ _FIELD_KEYS = _EXPRESSION_KEYS | {
     "each",
     "where",
     "fields",
+    "owner",
+    "on_conflict",
 }
 MAX_FIELDS = 500
 
@@ -100,10 +112,17 @@ class FieldSpec:
     each: str | None = None
     where: Any = None
     fields: tuple[FieldSpec, ...] = ()
+    owner: str = ""  # "" is the flow's source side: see :func:`source_side`
+    on_conflict: str = "owner_wins"
 
     @property
     def is_group(self) -> bool:
         return self.each is not None
+
+
+def source_side(target_system: str) -> str:
+    """The system a flow reads from, which owns its fields unless a row says otherwise."""
+    return "salesforce" if target_system == "netsuite" else "netsuite"
 
 
 @dataclass(frozen=True)
@@ -319,8 +338,10 @@ def _field(row: dict[str, Any], problems: _Problems, key: str, label: str, depth
     note = row.get("note", "")
     if not isinstance(note, str):
         problems.add("'note' must be text", key, label, shown)
+    owner, on_conflict = _owner(row, problems, key, label, shown, depth)
     if "each" in row:
-        return _group(row, problems, key, label, shown, depth, count, options, required is True, note)
+        group = _group(row, problems, key, label, shown, depth, count, options, required is True, note)
+        return None if group is None else replace(group, owner=owner, on_conflict=on_conflict)
     if "fields" in row:
         problems.add("'fields' is for a group: add 'each' (the list to iterate)", key, label, shown)
     if "where" in row:
@@ -338,7 +359,28 @@ def _field(row: dict[str, Any], problems: _Problems, key: str, label: str, depth
         str(options["apply"]),
         str(options["when_empty"]),
         str(note),
+        owner=owner,
+        on_conflict=on_conflict,
     )
+
+
+def _owner(
+    row: dict[str, Any], problems: _Problems, key: str, label: str, shown: str, depth: int
+) -> tuple[str, str]:
+    """The row's ``owner`` ("" when not given) and ``on_conflict``, checked; top-level rows only."""
+    owner, on_conflict = row.get("owner", ""), row.get("on_conflict", "owner_wins")
+    if "owner" in row and owner not in OWNERS:
+        problems.add(f"'owner' must be one of {', '.join(OWNERS)}, not {owner!r}", key, label, shown)
+        owner = ""
+    if on_conflict not in ON_CONFLICT:
+        problems.add(f"'on_conflict' must be one of {', '.join(ON_CONFLICT)}", key, label, shown)
+        on_conflict = "owner_wins"
+    for name in ("owner", "on_conflict"):
+        if depth > 0 and name in row:
+            problems.add(
+                f"a group's rows take the group's '{name}': set it on the group row", key, label, shown
+            )
+    return str(owner), str(on_conflict)
 
 
 def _group(

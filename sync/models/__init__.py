@@ -47,6 +47,7 @@ from sync.models.mappings import (
 )
 from sync.models.matching import MatchChoice, MatchResolution
 from sync.models.operations import ApiUsage, SyncedInvoice, WorkerHeartbeat
+from sync.models.ownership import FieldConflict, SyncedFieldValue, SystemName
 from sync.models.rules import Rule, RuleStatus, RuleVersion
 from sync.models.subsidiaries import Subsidiary, SubsidiaryGroupPermission, SubsidiaryUserPermission
 from sync.models.tickets import Notification, Ticket, TicketAttempt, TicketStatus
@@ -62,7 +63,10 @@ __all__ = [
     "ConnectionKind",
     "DynamicLookupEntry",
     "FieldApply",
+    "FieldConflict",
     "FieldMapping",
+    "SyncedFieldValue",
+    "SystemName",
     "Flow",
     "FlowGroupPermission",
     "FlowUserPermission",

@@ -165,6 +165,9 @@ class CrossReference(models.Model):
     salesforce_id = models.CharField(max_length=18, db_index=True)
     object_key = models.CharField(max_length=80)
     payload_hash = models.CharField(max_length=64)
+    # The error NetSuite shows on the record's sync status fields (a hash of the message, see
+    # sync/pipeline/sync_status.py); empty while it shows "Synced".
+    error_shown = models.CharField(max_length=64, blank=True, default="")
     synced_at = models.DateTimeField()
 
     class Meta:

@@ -243,6 +243,18 @@ class FieldMapping(VersionRow):
         max_length=10, default="omit", choices=[("omit", "omit"), ("clear", "clear")]
     )
     note = models.TextField(blank=True)
+    # The system of record of this field; blank is the flow's source side (the spec leaves it out).
+    owner = models.CharField(
+        max_length=20, blank=True, choices=[("salesforce", "Salesforce"), ("netsuite", "NetSuite")]
+    )
+    on_conflict = models.CharField(
+        max_length=20,
+        default="owner_wins",
+        choices=[
+            ("owner_wins", "Owner's value wins"),
+            ("record_only", "Record only (keep the other side's change)"),
+        ],
+    )
 
     class Meta:
         ordering = ["object_mapping", "order", "id"]

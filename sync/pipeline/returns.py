@@ -1,4 +1,4 @@
-"""The return flow: NetSuite invoices, customer payments and sales-order status back into Salesforce.
+"""The return flow: NetSuite invoices, payments, sales-order status and customers back into Salesforce.
 
 Reading follows the catch-up poll's rules. SuiteQL pages are keyset pages on (lastmodifieddate to the
 second, id), so transactions sharing a second across a page boundary are all read; each run starts
@@ -7,6 +7,10 @@ re-read is harmless because nothing is sent that Salesforce already holds: every
 first and only records whose mapped values differ are written. The watermark moves only after the
 writes of a run went through; a record Salesforce refuses (or that cannot be mapped) opens an exception
 without holding back the others. Its retry re-reads that one record, and its next clean write resolves it.
+
+Customers are read the same way (their own keyset over the customer table), only those Concord created
+(a cross-reference), and update their Salesforce account. Accounts and opportunities are synced both
+ways: :mod:`sync.pipeline.ownership` writes only the fields NetSuite owns and records conflicts.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -27,6 +30,7 @@ from sync.connectors.salesforce import SalesforceConnector
 from sync.mapping import ObjectPayload
 from sync.models import (
     Connection,
+    CrossReference,
     JobStatus,
     PollWatermark,
     ReturnRecord,
@@ -34,6 +38,7 @@ from sync.models import (
     Severity,
     SyncJob,
 )
+from sync.pipeline.ownership import TWO_WAY_OBJECTS, OwnershipLedger, same_value
 from sync.pipeline.sources import live_lookups, live_mapping
 from sync.services.connections import netsuite_connector, salesforce_connector
 from sync.services.exception_retry import retryable
@@ -52,7 +57,10 @@ FLOWS = {
     "invoice": "netsuite_invoice_to_salesforce",
     "customerPayment": "netsuite_payment_to_salesforce",
     "salesOrder": "netsuite_order_status_to_salesforce",
+    "customer": "netsuite_customer_to_salesforce",
 }
+# The Salesforce object each flow updates by record Id (never creates); Invoice__c is upserted.
+UPDATED_BY_ID = ("Opportunity", "Account")
 INVOICE_KEY = "NetSuite_Invoice_Id__c"
 JOB_FLOW = "netsuite_to_salesforce"
 
@@ -64,6 +72,8 @@ class ReturnFlowResult:
     read: int = 0
     invoices_written: int = 0
     opportunities_written: int = 0
+    accounts_written: int = 0
+    conflicts: int = 0  # field conflicts recorded (sync.pipeline.ownership)
     unchanged: int = 0
     failed: int = 0
     watermark: dt.datetime | None = None
@@ -74,39 +84,55 @@ class ReturnFlowResult:
 
     @property
     def written(self) -> int:
-        return self.invoices_written + self.opportunities_written
+        return self.invoices_written + self.opportunities_written + self.accounts_written
 
 
 @dataclass
 class _Pending:
     """One Salesforce record to write, and the NetSuite record it came from (for exceptions)."""
 
-    key: str  # external id (Invoice__c) or record Id (Opportunity)
+    key: str  # external id (Invoice__c) or record Id (Opportunity, Account)
     body: dict[str, Any]
     create_body: dict[str, Any]
     source: tuple[str, str]  # (NetSuite record type, internal id)
+    salesforce_owned: tuple[str, ...] = ()  # fields the mapping says Salesforce owns
+    record_only: tuple[str, ...] = ()  # fields whose conflicts are recorded, the owner's value not forced
 
     @property
     def trail_key(self) -> TrailKey:
         record_type, record_id = self.source
-        return (record_type, record_id, "" if record_type == "salesOrder" else self.key)
+        return (record_type, record_id, "" if record_type in ("salesOrder", "customer") else self.key)
 
 
 def changed_since(
     netsuite: NetSuiteConnector, since: dt.datetime, *, page_size: int = PAGE_SIZE
 ) -> Iterator[dict[str, Any]]:
     """Invoices, payments and sales orders with ``lastmodifieddate >= since`` in (second, id) order."""
-    stamp_of = f"TO_CHAR(lastmodifieddate, '{STAMP}')"
     types = ", ".join(f"'{code}'" for code in RECORD_TYPES)
+    yield from _keyset(netsuite, since, "transaction", "id, type", f"type IN ({types})", page_size)
+
+
+def customers_changed_since(
+    netsuite: NetSuiteConnector, since: dt.datetime, *, page_size: int = PAGE_SIZE
+) -> Iterator[dict[str, Any]]:
+    """Customers Concord made (they carry the Salesforce account id) with ``lastmodifieddate >= since``."""
+    condition = "custentity_sf_account_id IS NOT NULL"
+    yield from _keyset(netsuite, since, "customer", "id", condition, page_size)
+
+
+def _keyset(
+    netsuite: NetSuiteConnector, since: dt.datetime, table: str, columns: str, condition: str, page_size: int
+) -> Iterator[dict[str, Any]]:
+    stamp_of = f"TO_CHAR(lastmodifieddate, '{STAMP}')"
     start = since.astimezone(dt.UTC).strftime(STAMP_FORMAT)
     after: tuple[str, int] | None = None
     while True:
-        where = f"type IN ({types}) AND {stamp_of} >= '{start}'"
+        where = f"{condition + ' AND ' if condition else ''}{stamp_of} >= '{start}'"
         if after is not None:
             # Strictly after the last row read: a later second, or the same second and a greater id.
             where += f" AND ({stamp_of} > '{after[0]}' OR ({stamp_of} = '{after[0]}' AND id > {after[1]}))"
         page = netsuite.suiteql_page(
-            f"SELECT id, type, {stamp_of} AS modified FROM transaction WHERE {where} "  # noqa: S608
+            f"SELECT {columns}, {stamp_of} AS modified FROM {table} WHERE {where} "  # noqa: S608
             f"ORDER BY {stamp_of}, id",
             limit=page_size,
         )
@@ -160,6 +186,13 @@ def _return_flow_run(
         highest = stamp if highest is None or stamp > highest else highest
         changed[RECORD_TYPES[row["type"]]].append(str(row["id"]))
         result.read += 1
+    customers = []
+    for row in customers_changed_since(ns, since, page_size=page_size):
+        stamp = dt.datetime.strptime(_stamp_text(row["modified"]), STAMP_FORMAT).replace(tzinfo=dt.UTC)
+        highest = stamp if highest is None or stamp > highest else highest
+        customers.append(str(row["id"]))
+    changed["customer"] = _known_customers(netsuite, customers)
+    result.read += len(changed["customer"])
     done = _map_and_write(ns, sf, changed, salesforce.pk, netsuite.pk, result)
     _record_job(result, salesforce, netsuite, "return_flow", correlation_id)
     if not done:
@@ -169,6 +202,20 @@ def _return_flow_run(
     )
     result.watermark = highest
     return result
+
+
+def _known_customers(netsuite: Connection, ids: list[str]) -> list[str]:
+    """The customers Concord created (a cross-reference), in the order read; others are not Concord's."""
+    known: set[str] = set()
+    for start in range(0, len(ids), 500):
+        known.update(
+            CrossReference.objects.filter(
+                netsuite_connection=netsuite,
+                netsuite_type="customer",
+                netsuite_id__in=ids[start : start + 500],
+            ).values_list("netsuite_id", flat=True)
+        )
+    return [record_id for record_id in ids if record_id in known]
 
 
 @retryable
@@ -241,10 +288,11 @@ def _map_and_write(
 ) -> bool:
     """False when a whole Salesforce call failed (down, session refused): nothing may be taken as done."""
     pair = (salesforce_pk, netsuite_pk)
-    invoices, opportunities = _map(ns, changed, pair, result)
+    invoices, opportunities, accounts = _map(ns, changed, pair, result)
     try:
         result.invoices_written = _write(sf, "Invoice__c", invoices, pair, result)
         result.opportunities_written = _write(sf, "Opportunity", opportunities, pair, result)
+        result.accounts_written = _write(sf, "Account", accounts, pair, result)
     except ConnectorError as error:
         result.problems.append(f"return flow write failed: {error}")
         for row in result.trail.values():
@@ -256,23 +304,29 @@ def _map_and_write(
 
 def _map(
     ns: NetSuiteConnector, changed: dict[str, list[str]], pair: tuple[int, int], result: ReturnFlowResult
-) -> tuple[dict[str, _Pending], dict[str, _Pending]]:
-    """Read each changed transaction in full and map it: Invoice__c bodies by external id (an invoice's
-    own read wins over a payment's partial update of it) and Opportunity bodies by Id."""
+) -> tuple[dict[str, _Pending], dict[str, _Pending], dict[str, _Pending]]:
+    """Read each changed record in full and map it: Invoice__c bodies by external id (an invoice's own
+    read wins over a payment's partial update of it), Opportunity and Account bodies by Id."""
     lookups, _ = live_lookups(ns)
-    cache: dict[tuple[str, str], dict[str, Any]] = {}
+    cache: dict[tuple[str, str, bool], dict[str, Any]] = {}
 
-    def read(record_type: str, record_id: str) -> dict[str, Any]:
-        if (record_type, record_id) not in cache:
-            cache[record_type, record_id] = ns.get(record_type, record_id, expand=record_type != "customer")
-        return cache[record_type, record_id]
+    def read(record_type: str, record_id: str, expand: bool | None = None) -> dict[str, Any]:
+        # An invoice's customer is read without sublists; the customer flow's own read has its address book.
+        expand = record_type != "customer" if expand is None else expand
+        if (record_type, record_id, expand) not in cache:
+            cache[record_type, record_id, expand] = ns.get(record_type, record_id, expand=expand)
+        return cache[record_type, record_id, expand]
 
     invoices: dict[str, _Pending] = {}
     opportunities: dict[str, _Pending] = {}
-    for record_type in ("invoice", "customerPayment", "salesOrder"):
+    accounts: dict[str, _Pending] = {}
+    targets = {"Invoice__c": invoices, "Opportunity": opportunities, "Account": accounts}
+    for record_type in ("invoice", "customerPayment", "salesOrder", "customer"):
+        if not changed.get(record_type):
+            continue
         version_id, mapping = live_mapping(FLOWS[record_type])
         for record_id in changed[record_type]:
-            graph = dict(read(record_type, record_id))
+            graph = dict(read(record_type, record_id, expand=True if record_type == "customer" else None))
             if record_type == "invoice" and (graph.get("entity") or {}).get("id"):
                 graph["customer"] = read("customer", str(graph["entity"]["id"]))
             if record_type == "customerPayment":
@@ -302,13 +356,13 @@ def _map(
                 pending = _pending(payload, source)
                 if pending is None:
                     continue
-                target = invoices if payload.target_type == "Invoice__c" else opportunities
+                target = targets[payload.target_type]
                 if record_type == "customerPayment" and pending.key in invoices:
                     # The invoice itself was read this run, with the same balances.
                     _trail_mark(result, pending, ReturnStatus.READ, message="written with its invoice")
                     continue
                 target[pending.key] = pending
-    return invoices, opportunities
+    return invoices, opportunities, accounts
 
 
 def _trail(
@@ -327,7 +381,10 @@ def _trail(
         "mapping_version_id": version_id,
     }
     opportunity = str(graph.get("custbody_sf_opportunity_id") or "")[:18]
-    if record_type == "salesOrder":
+    if record_type == "customer":
+        common["tran_id"] = str(graph.get("entityId") or "")[:60]
+        rows = [ReturnRecord(**common)]
+    elif record_type == "salesOrder":
         rows = [ReturnRecord(**common, opportunity_id=opportunity, sales_order_id=record_id)]
     elif record_type == "invoice":
         order = ref(graph.get("createdFrom"))
@@ -364,7 +421,14 @@ def _trail_mark(
 def _pending(payload: ObjectPayload, source: tuple[str, str]) -> _Pending | None:
     if not payload.external_id:
         return None
-    return _Pending(payload.external_id, payload.to_json(update=True), payload.to_json(), source)
+    return _Pending(
+        payload.external_id,
+        payload.to_json(update=True),
+        payload.to_json(),
+        source,
+        payload.target_owned_fields if payload.target_type in TWO_WAY_OBJECTS else (),
+        payload.record_only_fields,
+    )
 
 
 def _write(
@@ -389,13 +453,34 @@ def _write(
     }
     records: list[dict[str, Any]] = []
     sources: list[_Pending] = []
+    ledger = None
+    if sobject in TWO_WAY_OBJECTS:
+        flow = FLOWS[next(iter(pending.values())).source[0]]
+        ledger = OwnershipLedger(
+            netsuite_connection_id=pair[1], flow=flow, sobject=sobject, ids=list(pending)
+        )
+    decisions = {}
     for key, item in pending.items():
         current = held.get(key)
-        if current is None and sobject == "Opportunity":
-            result.unchanged += 1  # update only: an opportunity Salesforce no longer has is left alone
-            _trail_mark(result, item, ReturnStatus.READ, message="Salesforce has no such opportunity")
+        if current is None and sobject in UPDATED_BY_ID:
+            result.unchanged += 1  # update only: a record Salesforce no longer has is left alone
+            _trail_mark(result, item, ReturnStatus.READ, message=f"Salesforce has no such {sobject.lower()}")
             continue
         body = item.create_body if current is None else item.body
+        if ledger is not None and current is not None:
+            # Only what NetSuite owns and Salesforce does not hold yet; conflicts are recorded on the way.
+            decision = ledger.decide(
+                salesforce_id=key,
+                netsuite=item.source,
+                held=current,
+                mapped=item.create_body,
+                salesforce_owned=item.salesforce_owned,
+                record_only=item.record_only,
+            )
+            decisions[key] = decision
+            body = decision.write
+            if not body:
+                result.conflicts += len(ledger.record(decision, written=True))
         if current is not None and all(_same(current.get(name), value) for name, value in body.items()):
             result.unchanged += 1
             _trail_mark(result, item, ReturnStatus.UNCHANGED, salesforce_id=str(current.get("Id") or ""))
@@ -409,6 +494,8 @@ def _write(
             records.append({**body, "Id": key})
         sources.append(item)
     if not records:
+        if ledger is not None:
+            ledger.flush()
         return 0
     if sobject == "Invoice__c":
         outcomes = sf.collections_upsert(sobject, INVOICE_KEY, records)
@@ -416,6 +503,8 @@ def _write(
         outcomes = sf.collections_update(sobject, records)
     written = 0
     for item, outcome in zip(sources, outcomes, strict=True):
+        if ledger is not None and item.key in decisions:
+            result.conflicts += len(ledger.record(decisions[item.key], written=outcome.success))
         if outcome.success:
             written += 1
             held_id = str((held.get(item.key) or {}).get("Id") or "")
@@ -438,6 +527,8 @@ def _write(
             severity=Severity.HIGH,
             salesforce=RecordRef("salesforce", sobject, outcome.id or item.key),
         )
+    if ledger is not None:
+        ledger.flush()
     return written
 
 
@@ -479,14 +570,7 @@ def _dedup_key(netsuite_pk: int, source: tuple[str, str]) -> str:
 
 def _same(held: Any, sent: Any) -> bool:
     """Whether Salesforce already holds ``sent`` (numbers compared by value: 4950.0 is 4950)."""
-    if held in (None, "") and sent in (None, ""):
-        return True
-    if isinstance(sent, int | float) and not isinstance(sent, bool):
-        try:
-            return Decimal(str(held)) == Decimal(str(sent))
-        except (InvalidOperation, ValueError):
-            return False
-    return bool(held == sent)
+    return same_value(held, sent)
 
 
 def _stamp_text(value: Any) -> str:

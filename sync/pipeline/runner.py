@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from governance.correlation import correlation, current_correlation_id
 from sync.connectors.errors import ConnectorError
-from sync.connectors.salesforce import GraphQuery
 from sync.connectors.transport import RequestRecord
 from sync.mapping import ObjectPayload
 from sync.models import (
@@ -42,7 +41,8 @@ from sync.pipeline.exceptions import record_outcome_report
 from sync.pipeline.gates import Gates, gates_for
 from sync.pipeline.masking import mask_secrets
 from sync.pipeline.matching import prematch_batch
-from sync.pipeline.writeback import write_back
+from sync.pipeline.sync_status import netsuite_status_mark, success_stamp
+from sync.pipeline.writeback import graph_query, write_back
 from sync.pipeline.writer import BatchWriter, Failure, Known, OpportunityOutcome, RetrySettings
 from sync.services.connections import netsuite_connector, salesforce_connector
 from sync.services.inbox import inbox_claim, inbox_complete
@@ -50,17 +50,6 @@ from sync.services.rules import rules_ruleset
 
 FLOW = "opportunity_to_netsuite"
 logger = logging.getLogger(__name__)
-
-# Fields the write-back compares with, so an unchanged opportunity is not written again.
-GRAPH = GraphQuery(
-    opportunity=(
-        *GraphQuery().opportunity,
-        "NetSuite_Sales_Order_Id__c",
-        "Concord_Sync_Status__c",
-        "Concord_Sync_Message__c",
-    ),
-    contact_roles=(*GraphQuery().contact_roles, "Contact.NetSuite_Id__c"),
-)
 
 
 class _AnyRef(dict[str, Any]):
@@ -193,7 +182,7 @@ def _run_batch(
     }
     try:
         sf = salesforce_connector(salesforce)
-        graphs = {key: plain(graph) for key, graph in sf.fetch_opportunity_graphs(ids, GRAPH).items()}
+        graphs = {key: plain(graph) for key, graph in sf.fetch_opportunity_graphs(ids, graph_query()).items()}
     except ConnectorError as error:
         # Nothing was written: the job fails as a whole and its inbox messages are retried on the next drain.
         _finish(job, JobStatus.FAILED, f"reading the opportunities failed: {error}")
@@ -232,6 +221,7 @@ def _run_batch(
         known=known,
         gates=gates,
         retry=retry,
+        stamp=success_stamp(),
     )
     outcomes: list[tuple[OpportunityOutcome, dict[str, Any]]] = []
     with ThreadPoolExecutor(
@@ -254,6 +244,7 @@ def _run_batch(
         _store_outcome(records[outcome.opportunity_id], outcome, netsuite=netsuite)
     # Held opportunities show why in Salesforce too ("Blocked: duplicate suspect ...").
     problems = write_back(sf, [*held_outcomes, *outcomes])
+    problems += netsuite_status_mark(netsuite=netsuite, connector=ns, outcomes=outcomes)
     return _finish(job, None, "; ".join(problems)[:4000])
 
 

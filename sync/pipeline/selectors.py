@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 
 from sync.models import (
     CrossReference,
+    FieldConflict,
     InboxMessage,
     JobStatus,
     ReturnRecord,
@@ -115,3 +116,17 @@ def invoices_synced(
     if days is not None and today is not None:
         invoices = invoices.filter(invoice_date__gt=today - dt.timedelta(days=days), invoice_date__lte=today)
     return invoices
+
+
+def field_conflicts(
+    *, open_only: bool = False, sobject: str = "", field: str = ""
+) -> QuerySet[FieldConflict]:
+    """Conflicting changes the return flows recorded (the non-owning side changed an owned field)."""
+    conflicts = FieldConflict.objects.order_by("-detected_at", "-id")
+    if open_only:
+        conflicts = conflicts.filter(resolved_at__isnull=True)
+    if sobject:
+        conflicts = conflicts.filter(sobject=sobject)
+    if field:
+        conflicts = conflicts.filter(field=field)
+    return conflicts

@@ -1,78 +1,116 @@
 """Writing NetSuite ids and sync status back to Salesforce, batched with sObject Collections.
 
-Only what changed is sent: a record already holding the same ids and status is left alone, so a re-run
-(or the catch-up poll seeing our own write-back move SystemModstamp) costs no Salesforce call.
+The Opportunity, its Account and the Contacts of its contact roles each get the status of the last
+Closed Won sync that involved them (``Synced`` / ``Error``), its message (``<object>: <reason>``, e.g.
+``customer: Subsidiary is required``, or ``Blocked: <reason>``; empty once synced) and its time. Within
+one batch an error wins: an account shared by a failing and a succeeding opportunity shows the error.
+
+Only what changed is sent, and the time only with it: a record already holding the same ids, status and
+message is left alone, so a re-run (or the catch-up poll seeing our own write-back move SystemModstamp)
+costs no Salesforce call. The time is therefore when the status last changed, not when Concord last
+looked: writing it on every run would cost calls and move SystemModstamp on every run, which the
+catch-up poll would read as a new change, forever.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 
 from sync.connectors.errors import ConnectorError
-from sync.connectors.salesforce import SalesforceConnector
+from sync.connectors.salesforce import GraphQuery, SalesforceConnector
 from sync.models import RecordStatus
+from sync.pipeline.sync_status import (
+    ERROR,
+    SALESFORCE_MESSAGE_LENGTH,
+    SYNCED,
+    StatusFields,
+    outcome_message,
+    status_fields,
+)
 from sync.pipeline.writer import OpportunityOutcome
 
-STATUS: dict[str, str] = {
-    RecordStatus.SYNCED: "Synced",
-    RecordStatus.FAILED: "Error",
-    RecordStatus.BLOCKED: "Error",
-}
+NO_FIELDS = StatusFields()
+
+
+def graph_query() -> GraphQuery:
+    """The opportunity graph with the fields the write-back compares with (ids, status, message)."""
+    fields = status_fields("salesforce")
+
+    def compared(sobject: str) -> tuple[str, ...]:
+        target = fields.get(sobject, NO_FIELDS)
+        return tuple(name for name in (target.status, target.message) if name)
+
+    base = GraphQuery()
+    return GraphQuery(
+        opportunity=(*base.opportunity, "NetSuite_Sales_Order_Id__c", *compared("Opportunity")),
+        account=(*base.account, *compared("Account")),
+        contact_roles=(
+            *base.contact_roles,
+            "Contact.NetSuite_Id__c",
+            *(f"Contact.{name}" for name in compared("Contact")),
+        ),
+    )
+
+
+@dataclass
+class _Pending:
+    """One Salesforce record's write-back: what it holds now, and what it should hold."""
+
+    current: dict[str, Any]
+    status: str
+    message: str
+    ids: dict[str, str]
 
 
 def write_back(
     salesforce: SalesforceConnector, outcomes: Sequence[tuple[OpportunityOutcome, dict[str, Any]]]
 ) -> list[str]:
     """Update Opportunities, Accounts and Contacts; returns readable problems (nothing raises)."""
-    now = timezone.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-    opportunities: list[dict[str, Any]] = []
-    accounts: dict[str, dict[str, Any]] = {}
-    contacts: dict[str, dict[str, Any]] = {}
+    pending: dict[str, dict[str, _Pending]] = {"Account": {}, "Contact": {}, "Opportunity": {}}
     for outcome, graph in outcomes:
-        status = STATUS.get(outcome.status)
-        if status is None:
+        if outcome.status not in (RecordStatus.SYNCED, RecordStatus.FAILED, RecordStatus.BLOCKED):
             continue  # skipped (not won): Salesforce keeps whatever it shows
-        message = "" if outcome.status == RecordStatus.SYNCED else outcome.message[:32000]
-        if outcome.status == RecordStatus.BLOCKED:
-            message = "Blocked: " + message
-        order_id = outcome.netsuite_ids.get("sales_order")
-        changes: dict[str, Any] = {}
-        if (
-            graph.get("Concord_Sync_Status__c") != status
-            or (graph.get("Concord_Sync_Message__c") or "") != message
-        ):
-            changes.update({"Concord_Sync_Status__c": status, "Concord_Sync_Message__c": message or None})
-        if order_id and graph.get("NetSuite_Sales_Order_Id__c") != order_id:
-            changes["NetSuite_Sales_Order_Id__c"] = order_id
-        if changes:
-            opportunities.append({"Id": outcome.opportunity_id, **changes, "Concord_Last_Sync__c": now})
+        status = SYNCED if outcome.status == RecordStatus.SYNCED else ERROR
+        message = outcome_message(outcome)[:SALESFORCE_MESSAGE_LENGTH]
+        ids = _netsuite_ids(outcome)
         account = graph.get("Account") or {}
-        customer_id = outcome.netsuite_ids.get("customer")
-        if customer_id and account.get("Id") and account.get("NetSuite_Id__c") != customer_id:
-            accounts[account["Id"]] = {
-                "Id": account["Id"],
-                "NetSuite_Id__c": customer_id,
-                "Concord_Sync_Status__c": "Synced",
-                "Concord_Last_Sync__c": now,
-            }
-        held = {
-            role.get("ContactId"): (role.get("Contact") or {}).get("NetSuite_Id__c")
-            for role in (graph.get("OpportunityContactRoles") or {}).get("records") or []
-        }
-        for ref, netsuite_id in outcome.netsuite_ids.items():
-            if ref.startswith("contact[") and ref.endswith("]"):
-                contact_id = ref[len("contact[") : -1]
-                if held.get(contact_id) != netsuite_id:
-                    contacts[contact_id] = {"Id": contact_id, "NetSuite_Id__c": netsuite_id}
+        touched = [
+            (
+                "Opportunity",
+                outcome.opportunity_id,
+                graph,
+                {"NetSuite_Sales_Order_Id__c": ids.get("sales_order")},
+            ),
+            ("Account", account.get("Id"), account, {"NetSuite_Id__c": ids.get("customer")}),
+        ]
+        for role in (graph.get("OpportunityContactRoles") or {}).get("records") or []:
+            contact_id = role.get("ContactId")
+            touched.append(
+                (
+                    "Contact",
+                    contact_id,
+                    role.get("Contact") or {},
+                    {"NetSuite_Id__c": ids.get(f"contact[{contact_id}]")},
+                )
+            )
+        for sobject, record_id, current, netsuite_ids in touched:
+            if record_id:
+                _merge(
+                    pending[sobject], record_id, _Pending(current, status, message, _present(netsuite_ids))
+                )
+    now = timezone.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    fields = status_fields("salesforce")
     problems: list[str] = []
-    for sobject, records in (
-        ("Account", list(accounts.values())),
-        ("Contact", list(contacts.values())),
-        ("Opportunity", opportunities),
-    ):
+    for sobject, by_id in pending.items():
+        records = [
+            {"Id": record_id, **changes}
+            for record_id, item in by_id.items()
+            if (changes := _changes(item, fields.get(sobject, NO_FIELDS), now))
+        ]
         if not records:
             continue
         try:
@@ -84,3 +122,39 @@ def write_back(
             if not result.success:
                 problems.append(f"write-back of {sobject} {record['Id']}: {result.error('write-back')}")
     return problems
+
+
+def _merge(pending: dict[str, _Pending], record_id: str, new: _Pending) -> None:
+    """Several opportunities of a batch touch one record: ids add up, and an error wins over a success."""
+    seen = pending.setdefault(record_id, new)
+    if seen is not new:
+        seen.ids.update(new.ids)
+        if seen.status != ERROR and new.status == ERROR:
+            seen.status, seen.message = new.status, new.message
+
+
+def _changes(item: _Pending, fields: StatusFields, now: str) -> dict[str, Any]:
+    """The fields to write on one record: changed ids, and status/message/time when either changed."""
+    changes = {name: value for name, value in item.ids.items() if item.current.get(name) != value}
+    status_changed = bool(fields.status) and item.current.get(fields.status) != item.status
+    message_changed = bool(fields.message) and (item.current.get(fields.message) or "") != item.message
+    if status_changed or message_changed or changes:
+        changes.update(fields.values(status=item.status, message=item.message or None, moment=now))
+    return changes
+
+
+def _netsuite_ids(outcome: OpportunityOutcome) -> dict[str, str]:
+    """Ref key -> NetSuite id: all of them on success; on failure, those written before it failed."""
+    if outcome.netsuite_ids:
+        return outcome.netsuite_ids
+    ids: dict[str, str] = {}
+    for written in outcome.written:
+        if written.object_key == "customer":
+            ids["customer"] = written.netsuite_id
+        elif written.object_key == "contact":
+            ids[f"contact[{written.salesforce_id}]"] = written.netsuite_id
+    return ids
+
+
+def _present(values: dict[str, str | None]) -> dict[str, str]:
+    return {name: value for name, value in values.items() if value}

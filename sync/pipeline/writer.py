@@ -143,6 +143,7 @@ class BatchWriter:
         gates: Gates | None = None,
         retry: RetrySettings | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        stamp: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         self.mapping = mapping
         self.lookups = lookups
@@ -150,6 +151,8 @@ class BatchWriter:
         self.gates = gates or Gates()
         self.retry = retry or RetrySettings()
         self.sleep = sleep
+        # Adds fields to each body sent, outside the payload hash (the sync status: see sync_status.py).
+        self.stamp = stamp
         self.order = write_order(mapping)
         self._known = dict(known)
         self._locks: dict[tuple[str, str], threading.Lock] = {}
@@ -273,6 +276,8 @@ class BatchWriter:
                 )
             # A record known to exist gets the update body: create-only fields (subsidiary, address) stay.
             body = payload.to_json(update=known is not None)
+            if self.stamp is not None:
+                body = self.stamp(payload.target_type, body)
             netsuite_id = self.netsuite.upsert(payload.target_type, payload.external_id, body)
             self._known[key] = Known(netsuite_id, digest)
         outcome.writes += 1

@@ -34,6 +34,8 @@ ROW_FIELDS = (
     "apply",
     "when_empty",
     "note",
+    "owner",
+    "on_conflict",
 )
 
 

@@ -96,6 +96,10 @@ def field_spec(
         data["when_empty"] = row.when_empty
     if row.note:
         data["note"] = row.note
+    if row.owner:
+        data["owner"] = row.owner
+    if row.on_conflict != "owner_wins":
+        data["on_conflict"] = row.on_conflict
     if row.kind == ValueKind.GROUP:
         data["fields"] = [
             field_spec(child, children) for child in children.get((row.object_mapping_id, row.pk), [])
@@ -124,6 +128,8 @@ def field_row_values(data: dict[str, Any]) -> dict[str, Any]:
         "apply": str(data.get("apply", "always")),
         "when_empty": str(data.get("when_empty", "omit")),
         "note": str(data.get("note", "")),
+        "owner": str(data.get("owner") or ""),
+        "on_conflict": str(data.get("on_conflict") or "owner_wins"),
     }
 
 

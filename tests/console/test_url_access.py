@@ -211,6 +211,7 @@ ACCESS: dict[str, Rule] = {
     "sync:job_detail": GET(ROLES),
     "sync:inbox": GET(ROLES),
     "sync:invoices": GET(ROLES),
+    "sync:conflicts": GET(ROLES),
     "sync:trace": GET(ROLES),
     "sync:record_rerun": POST(RERUNNERS),
     "sync:backfill-start": POST(RERUNNERS, empty_post_invalid=True),  # can_rerun; no date: 400

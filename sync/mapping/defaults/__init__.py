@@ -20,6 +20,7 @@ DEFAULT_FLOWS: tuple[str, ...] = (
     "netsuite_payment_to_salesforce",
     "netsuite_order_status_to_salesforce",
     "netsuite_item_to_salesforce",
+    "netsuite_customer_to_salesforce",
 )
 
 

@@ -26,7 +26,7 @@ def test_it_stores_sublists_and_groups_as_rows(db: None) -> None:
     customer = ObjectMapping.objects.get(version=version, key="customer")
     addr1 = customer.fields.get(key="address_street")
     assert addr1.target == "addressBook.items[0].addressBookAddress.addr1"
-    assert addr1.source == "BillingStreet" and addr1.apply == "create_only"
+    assert addr1.source == "BillingStreet" and addr1.owner == "netsuite"  # NetSuite-owned: set on create
     lines = FieldMapping.objects.get(object_mapping__version=version, key="lines")
     assert lines.kind == ValueKind.GROUP and lines.target == "item.items[]"
     assert lines.each == "$.primary_quote.lines"

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sync', '0009_operations_metrics'),
+        ('sync', '0011_field_ownership'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
