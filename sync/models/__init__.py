@@ -45,6 +45,7 @@ from sync.models.mappings import (
     ValueKind,
     VersionStatus,
 )
+from sync.models.matching import MatchChoice, MatchResolution
 from sync.models.operations import ApiUsage, SyncedInvoice, WorkerHeartbeat
 from sync.models.ownership import FieldConflict, SyncedFieldValue, SystemName
 from sync.models.rules import Rule, RuleStatus, RuleVersion
@@ -95,6 +96,8 @@ __all__ = [
     "TicketAttempt",
     "TicketStatus",
     "CrossReference",
+    "MatchChoice",
+    "MatchResolution",
     "FailureCategory",
     "InboxMessage",
     "InboxSource",
