@@ -1,7 +1,8 @@
 """The inbox: storing inbound events durably, enqueueing their processing, and claiming them.
 
 Storing is idempotent on the notification id (a unique constraint, conflicts ignored), so a redelivered
-message is acknowledged again without a second row. Work is enqueued only after the rows commit.
+message is acknowledged again without a second row. Work is enqueued only after the rows commit, and
+coalesced: one drain task is queued at a time, not one per request (:func:`inbox_request_drain`).
 Claiming is a conditional UPDATE guarded by status and lease: two workers never take the same row, and
 the rows of a worker killed mid-way become claimable again once their lease expires.
 """
@@ -19,9 +20,10 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from governance.correlation import current_correlation_id
-from sync.models import InboxMessage, InboxSource, InboxStatus, Listener
+from sync.models import InboxDrainFlag, InboxMessage, InboxSource, InboxStatus, Listener
 
 LEASE = dt.timedelta(minutes=15)
+DRAIN_FLAG = 1  # the primary key of the one InboxDrainFlag row
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def inbox_store(*, listener: Listener, source: str, events: Iterable[InboundEven
 
 
 def inbox_add(rows: list[InboxMessage]) -> int:
-    """Insert inbox rows, ignoring notification ids already stored; enqueue a drain after commit.
+    """Insert inbox rows, ignoring notification ids already stored; request a drain after commit.
 
     Each row keeps the correlation id open here (the listener's request, the poll's task...), so the
     worker that processes it logs under the same id.
@@ -68,20 +70,69 @@ def inbox_add(rows: list[InboxMessage]) -> int:
         InboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
         after = InboxMessage.objects.filter(notification_id__in=ids).count()
         if after > before:
-            transaction.on_commit(inbox_enqueue_drain)
+            # After commit, not inside the transaction: see inbox_request_drain.
+            transaction.on_commit(inbox_request_drain)
     return after - before
 
 
+def inbox_request_drain() -> bool:
+    """Enqueue a drain unless one is already requested and has not started claiming; True if enqueued.
+
+    Call it only once the rows it is for have committed. Why no committed row is ever left behind: the
+    drain clears the flag *before* it claims (:func:`inbox_drain_flag_clear`). If this call finds the
+    flag set, it was set earlier and the clear that follows it comes later, so that drain's claim runs
+    after this call, i.e. after our rows committed, and sees them. If it finds the flag clear, it sets it
+    and enqueues a drain itself. (Checking inside the storing transaction would not do: a drain could
+    clear and claim between the check and the commit, and miss the rows.)
+
+    A drain task lost after the flag was set (process killed before the enqueue, a broker losing it)
+    leaves the flag set and no task: the inbox sweep schedule runs a drain every minute, which clears the
+    flag and claims (sync.services.schedules.INBOX_SWEEP).
+    """
+    requested = InboxDrainFlag.objects.filter(pk=DRAIN_FLAG)
+    if requested.filter(requested=True).exists():  # the common case under load: a read, no write
+        return False
+    now = timezone.now()
+    flipped = bool(requested.filter(requested=False).update(requested=True, requested_at=now))
+    if not flipped and not requested.exists():
+        # The row is created on first use (a flushed test database has none); a racing creator wins.
+        _, flipped = InboxDrainFlag.objects.get_or_create(
+            pk=DRAIN_FLAG, defaults={"requested": True, "requested_at": now}
+        )
+    if not flipped:
+        return False  # another request set it between our read and our update: its drain covers us
+    try:
+        inbox_enqueue_drain()
+    except Exception:
+        # Not queued: let the next store try again rather than wait for the sweep.
+        requested.update(requested=False)
+        raise
+    return True
+
+
+def inbox_drain_flag_clear() -> bool:
+    """A drain is starting to claim: the next store must request another. True if the flag was set."""
+    return bool(InboxDrainFlag.objects.filter(pk=DRAIN_FLAG, requested=True).update(requested=False))
+
+
 def inbox_enqueue_drain() -> None:
-    """Ask a worker to process pending inbox messages (the task claims what it takes)."""
+    """Ask a worker to process pending inbox messages (the task claims what it takes).
+
+    Enqueues unconditionally: stores go through :func:`inbox_request_drain`, which coalesces.
+    """
     async_task("sync.tasks.inbox_drain", task_name="inbox drain", group="sync-inbox")
 
 
 def inbox_claim(*, limit: int = 200, lease: dt.timedelta = LEASE) -> tuple[str, list[InboxMessage]]:
-    """Claim up to ``limit`` messages for one worker; returns the claim token and the rows taken."""
+    """Claim up to ``limit`` messages for one worker; returns the claim token and the rows taken.
+
+    This is the drain's claim step, so it first clears the drain flag (before reading anything: see
+    :func:`inbox_request_drain`).
+    """
+    inbox_drain_flag_clear()
     now = timezone.now()
     token = uuid.uuid4().hex
-    claimable = Q(status=InboxStatus.PENDING) | Q(status=InboxStatus.CLAIMED, lease_until__lt=now)
+    claimable = _claimable(now)
     candidates = list(
         InboxMessage.objects.filter(claimable)
         .order_by("received_at", "id")
@@ -93,6 +144,19 @@ def inbox_claim(*, limit: int = 200, lease: dt.timedelta = LEASE) -> tuple[str, 
             status=InboxStatus.CLAIMED, claim_token=token, lease_until=now + lease, attempts=F("attempts") + 1
         )
     return token, list(InboxMessage.objects.filter(claim_token=token, status=InboxStatus.CLAIMED))
+
+
+def inbox_drain_follow_up() -> bool:
+    """For a drain that claimed a full batch: request one more drain if claimable rows remain, so another
+    worker takes the next batch while this one works (a backlog is spread over the workers, one queued
+    drain at a time). True if a drain was enqueued."""
+    if InboxMessage.objects.filter(_claimable(timezone.now())).exists():
+        return inbox_request_drain()
+    return False
+
+
+def _claimable(now: dt.datetime) -> Q:
+    return Q(status=InboxStatus.PENDING) | Q(status=InboxStatus.CLAIMED, lease_until__lt=now)
 
 
 def inbox_complete(*, token: str, job_id: int | None, pks: Iterable[int]) -> int:
@@ -124,7 +188,10 @@ __all__ = [
     "inbox_add",
     "inbox_claim",
     "inbox_complete",
+    "inbox_drain_flag_clear",
+    "inbox_drain_follow_up",
     "inbox_enqueue_drain",
+    "inbox_request_drain",
     "inbox_requeue_opportunity",
     "inbox_store",
 ]
