@@ -2,7 +2,8 @@
 (issue 12: p95 at most 1.5x that sum).
 
     PYTHONPATH=. .venv/bin/python -m bench.latency [--opportunities 100] [--latency-ms 50] \
-        [--interval 0.75] [--warmup 3] [--q-workers 2] [--database-url postgres://...]
+        [--interval 0.75] [--warmup 3] [--q-workers 2] [--q-poll-ms 200] [--database-url postgres://...] \
+        [--redis-url redis://127.0.0.1:6379/N]
 
 The whole real path, as separate processes (bench/stack.py): the Salesforce and NetSuite simulators,
 both answering every request after ``--latency-ms`` L; gunicorn serving the Outbound Message listener;
@@ -180,6 +181,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         q_workers=args.q_workers,
         web=True,
         database_url=args.database_url,
+        redis_url=args.redis_url,
+        extra_env={"Q_POLL_MS": str(args.q_poll_ms)} if args.q_poll_ms else {},
     )
     load_before = os.getloadavg()
     with Stack(config) as stack:
@@ -301,6 +304,8 @@ def summarise(
         "latency_ms": args.latency_ms,
         "interval_s": args.interval,
         "q_workers": args.q_workers,
+        "q_poll_ms": args.q_poll_ms or None,
+        "broker": "redis" if args.redis_url else "orm",
         "database": "postgresql" if args.database_url else "sqlite",
         "jobs": jobs,
         "salesforce_calls_per_opportunity": round(sf_per, 2),
@@ -376,6 +381,8 @@ def main() -> None:
     parser.add_argument("--q-workers", type=int, default=2, help="workers of the qcluster (default 2)")
     parser.add_argument("--poll-ms", type=float, default=5.0, help="order watcher's poll (default 5)")
     parser.add_argument("--database-url", default="", help="an EMPTY database; default a temp SQLite")
+    parser.add_argument("--redis-url", default="", help="Redis broker (a db to flush); default the ORM")
+    parser.add_argument("--q-poll-ms", type=int, default=0, help="Q_POLL_MS of the workers (default: unset)")
     args = parser.parse_args()
 
     result = run(args)
