@@ -86,6 +86,7 @@ class Sample:
     order_at: float | None = None  # the sales order seen in NetSuite's store
     netsuite_calls_to_order: int | None = None
     status: str = ""  # the sync record's (a blocked or failed opportunity gets no sales order)
+    message: str = ""  # the sync record's, when it got no order
 
     @property
     def latency_ms(self) -> float | None:
@@ -234,6 +235,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             if record is not None:
                 sample.status = record.status
+                sample.message = "" if sample.order_at else record.message[:300]
                 sample.job_started_at = record.job.started_at.timestamp()
                 sample.netsuite_calls_to_order = calls_until_order(record.exchanges or [])
         jobs = SyncRecord.objects.filter(opportunity_id__in=measured).values("job_id").distinct().count()
