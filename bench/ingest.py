@@ -167,7 +167,7 @@ def start_server(
         try:
             if requests.post(f"http://127.0.0.1:{port}/bench/bare/", data=b"", timeout=2).status_code == 200:
                 return process
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a first answer slow on a loaded machine
             pass
         time.sleep(0.2)
     process.kill()

@@ -25,6 +25,7 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "sync.TicketAttempt": "one delivery attempt of a ticket, written by the worker",
     "sync.Notification": "messages to users written by the exception services",
     "sync.InboxMessage": "written by the inbound listeners and claimed by workers",
+    "sync.InboxDrainFlag": "set by the inbound listeners, cleared by the drain task",
     "sync.SyncJob": "written by the pipeline's workers; a re-run is a new inbox message",
     "sync.SyncRecord": "written by the pipeline's workers",
     "sync.SyncFailure": "written by the pipeline's workers",

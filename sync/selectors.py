@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import connections, router
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_q.brokers import get_broker
@@ -20,12 +21,29 @@ from sync.models import (
     ExceptionEvent,
     ExceptionItem,
     ExceptionOverride,
+    Listener,
     Notification,
     Rule,
     RuleStatus,
     RuleVersion,
 )
 from sync.permissions import AnyUser, exceptions_visible_to
+
+
+def listener_active_by_token(*, token: str, kind: str) -> Listener | None:
+    """The active listener of ``kind`` whose URL carries ``token``, else None (the inbound views' 404).
+
+    Asked on every inbound request, so written as one raw, indexed query: the ORM spends ~0.35 ms of
+    CPU compiling the equivalent filter, a large part of a listener request (bench/ingest.py).
+    """
+    connection = connections[router.db_for_read(Listener)]
+    quote = connection.ops.quote_name
+    table = quote(Listener._meta.db_table)
+    sql = (
+        f"SELECT * FROM {table} WHERE {quote('path_token')} = %s AND {quote('kind')} = %s "  # noqa: S608
+        f"AND {quote('is_active')} = %s"
+    )
+    return next(iter(Listener.objects.raw(sql, [token, kind, True])), None)
 
 
 @dataclass(frozen=True)

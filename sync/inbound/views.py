@@ -18,6 +18,7 @@ from console.access import role_not_required
 from governance.secrets import decrypt
 from sync.inbound import soap, webhook
 from sync.models import InboxSource, Listener, ListenerKind
+from sync.selectors import listener_active_by_token
 from sync.services.inbox import InboundEvent, inbox_store
 
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 def _listener(token: str, kind: str) -> Listener:
-    listener = Listener.objects.filter(path_token=token, kind=kind, is_active=True).first()
+    listener = listener_active_by_token(token=token, kind=kind)
     if listener is None:
         raise Http404("no such listener")
     return listener

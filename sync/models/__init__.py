@@ -15,7 +15,7 @@ from sync.models.exceptions import (
     OverrideStatus,
     Severity,
 )
-from sync.models.inbound import InboxMessage, InboxSource, InboxStatus, Listener, ListenerKind
+from sync.models.inbound import InboxDrainFlag, InboxMessage, InboxSource, InboxStatus, Listener, ListenerKind
 from sync.models.jobs import (
     CrossReference,
     FailureCategory,
@@ -99,6 +99,7 @@ __all__ = [
     "MatchChoice",
     "MatchResolution",
     "FailureCategory",
+    "InboxDrainFlag",
     "InboxMessage",
     "InboxSource",
     "InboxStatus",

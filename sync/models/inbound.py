@@ -98,3 +98,18 @@ class InboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification_id} {self.sobject} {self.record_id}"
+
+
+class InboxDrainFlag(models.Model):
+    """One row (pk 1): "a drain is queued and has not started claiming yet".
+
+    It coalesces the drain tasks of many listener requests into one: a request enqueues a drain only when
+    it flips this flag from false to true (after its rows commit); the drain clears it before it claims.
+    See :func:`sync.services.inbox.inbox_request_drain` for why no message can be left behind.
+    """
+
+    requested = models.BooleanField(default=False)
+    requested_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"drain requested: {self.requested}"

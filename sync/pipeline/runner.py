@@ -45,7 +45,7 @@ from sync.pipeline.sync_status import netsuite_status_mark, success_stamp
 from sync.pipeline.writeback import graph_query, write_back
 from sync.pipeline.writer import BatchWriter, Failure, Known, OpportunityOutcome, RetrySettings
 from sync.services.connections import netsuite_connector, salesforce_connector
-from sync.services.inbox import inbox_claim, inbox_complete
+from sync.services.inbox import inbox_claim, inbox_complete, inbox_drain_follow_up
 from sync.services.rules import rules_ruleset
 
 FLOW = "opportunity_to_netsuite"
@@ -65,12 +65,19 @@ class _AnyRef(dict[str, Any]):
 def inbox_drain(
     *, batch_size: int = 200, gates: Gates | None = None, retry: RetrySettings | None = None
 ) -> list[int]:
-    """Claim and process pending inbox messages until none is left; returns the job ids run."""
+    """Claim and process pending inbox messages until none is left; returns the job ids run.
+
+    Drains are coalesced (sync.services.inbox.inbox_request_drain: one queued at a time), so a drain
+    that takes a full batch asks for one follow-up drain before working on it: other workers then
+    help with a backlog, each taking the next batch and asking for the next helper in turn.
+    """
     jobs: list[int] = []
     while True:
         token, messages = inbox_claim(limit=batch_size)
         if not messages:
             return jobs
+        if len(messages) >= batch_size:
+            inbox_drain_follow_up()
         groups: dict[tuple[int, int], list[InboxMessage]] = defaultdict(list)
         for message in messages:
             groups[(message.salesforce_connection_id, message.netsuite_connection_id)].append(message)

@@ -1,7 +1,8 @@
 """The inbox: storing inbound events durably, enqueueing their processing, and claiming them.
 
 Storing is idempotent on the notification id (a unique constraint, conflicts ignored), so a redelivered
-message is acknowledged again without a second row. Work is enqueued only after the rows commit.
+message is acknowledged again without a second row. Work is enqueued only after the rows commit, and
+coalesced: one drain task is queued at a time, not one per request (:func:`inbox_request_drain`).
 Claiming is a conditional UPDATE guarded by status and lease: two workers never take the same row, and
 the rows of a worker killed mid-way become claimable again once their lease expires.
 """
@@ -12,16 +13,18 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from governance.correlation import current_correlation_id
-from sync.models import InboxMessage, InboxSource, InboxStatus, Listener
+from sync.models import InboxDrainFlag, InboxMessage, InboxSource, InboxStatus, Listener
 
 LEASE = dt.timedelta(minutes=15)
+DRAIN_FLAG = 1  # the primary key of the one InboxDrainFlag row
 
 
 @dataclass(frozen=True)
@@ -54,34 +57,133 @@ def inbox_store(*, listener: Listener, source: str, events: Iterable[InboundEven
 
 
 def inbox_add(rows: list[InboxMessage]) -> int:
-    """Insert inbox rows, ignoring notification ids already stored; enqueue a drain after commit.
+    """Insert inbox rows, ignoring notification ids already stored; request a drain after commit.
 
     Each row keeps the correlation id open here (the listener's request, the poll's task...), so the
     worker that processes it logs under the same id.
+
+    One statement, ``INSERT ... ON CONFLICT (notification_id) DO NOTHING RETURNING notification_id``
+    (see :func:`_insert_new`): atomic on its own, so outside a caller's transaction it commits at once
+    with no BEGIN/COMMIT round trips (the listener's hot path), and it says exactly which rows are new,
+    even against a concurrent delivery of the same id.
     """
-    ids = [row.notification_id for row in rows]
     correlation_id = current_correlation_id() or ""
+    unique: dict[str, InboxMessage] = {}
     for row in rows:
         row.correlation_id = row.correlation_id or correlation_id
-    with transaction.atomic():
-        before = InboxMessage.objects.filter(notification_id__in=ids).count()
-        InboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
-        after = InboxMessage.objects.filter(notification_id__in=ids).count()
-        if after > before:
-            transaction.on_commit(inbox_enqueue_drain)
-    return after - before
+        unique.setdefault(row.notification_id, row)
+    if not unique:
+        return 0
+    created = _insert_new(list(unique.values()))
+    if created:
+        # After commit (at once, unless a caller's transaction is open), never inside it: see
+        # inbox_request_drain.
+        transaction.on_commit(inbox_request_drain)
+    return created
+
+
+def _insert_new(rows: list[InboxMessage]) -> int:
+    """Insert ``rows`` skipping notification ids already stored; returns how many were inserted.
+
+    ``bulk_create(ignore_conflicts=True)`` cannot say which rows it inserted and opens a transaction
+    around one statement; this writes the same statement with ``RETURNING`` (PostgreSQL, and SQLite
+    from 3.35), values prepared by each field as the ORM would (``auto_now_add``, JSON...).
+    """
+    connection = connections[router.db_for_write(InboxMessage)]
+    quote = connection.ops.quote_name
+    fields = [field for field in InboxMessage._meta.concrete_fields if not field.primary_key]
+    # At most 100 rows a request (an envelope's limit), ~15 columns: far under any variable limit. Polls
+    # and backfills may pass more: batches of 500.
+    inserted = 0
+    for start in range(0, len(rows), 500):
+        batch = rows[start : start + 500]
+        params: list[Any] = []
+        for row in batch:
+            params.extend(field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields)
+        placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        # Identifiers come from the model's metadata, quoted; every value is a bound parameter.
+        table = quote(InboxMessage._meta.db_table)
+        columns = ", ".join(quote(field.column) for field in fields)
+        sql = (
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608
+            f"VALUES {', '.join([placeholders] * len(batch))} "
+            f"ON CONFLICT ({quote('notification_id')}) DO NOTHING RETURNING {quote('notification_id')}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            inserted += len(cursor.fetchall())
+    return inserted
+
+
+def inbox_request_drain() -> bool:
+    """Enqueue a drain unless one is already requested and has not started claiming; True if enqueued.
+
+    Call it only once the rows it is for have committed. Why no committed row is ever left behind: the
+    drain clears the flag *before* it claims (:func:`inbox_drain_flag_clear`). If this call finds the
+    flag set, it was set earlier and the clear that follows it comes later, so that drain's claim runs
+    after this call, i.e. after our rows committed, and sees them. If it finds the flag clear, it sets it
+    and enqueues a drain itself. (Checking inside the storing transaction would not do: a drain could
+    clear and claim between the check and the commit, and miss the rows.)
+
+    A drain task lost after the flag was set (process killed before the enqueue, a broker losing it)
+    leaves the flag set and no task: the inbox sweep schedule runs a drain every minute, which clears the
+    flag and claims (sync.services.schedules.INBOX_SWEEP).
+    """
+    if _drain_requested():  # the common case under load: one read, no write
+        return False
+    requested = InboxDrainFlag.objects.filter(pk=DRAIN_FLAG)
+    now = timezone.now()
+    flipped = bool(requested.filter(requested=False).update(requested=True, requested_at=now))
+    if not flipped and not requested.exists():
+        # The row is created on first use (a flushed test database has none); a racing creator wins.
+        _, flipped = InboxDrainFlag.objects.get_or_create(
+            pk=DRAIN_FLAG, defaults={"requested": True, "requested_at": now}
+        )
+    if not flipped:
+        return False  # another request set it between our read and our update: its drain covers us
+    try:
+        inbox_enqueue_drain()
+    except Exception:
+        # Not queued: let the next store try again rather than wait for the sweep.
+        requested.update(requested=False)
+        raise
+    return True
+
+
+def _drain_requested() -> bool:
+    """Whether the flag is set. Raw SQL: every listener request asks, and the ORM would spend ~10x the
+    CPU of the query compiling it (bench/ingest.py)."""
+    connection = connections[router.db_for_write(InboxDrainFlag)]  # the primary: a stale copy would do harm
+    table = connection.ops.quote_name(InboxDrainFlag._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT requested FROM {table} WHERE id = %s", [DRAIN_FLAG])  # noqa: S608
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def inbox_drain_flag_clear() -> bool:
+    """A drain is starting to claim: the next store must request another. True if the flag was set."""
+    return bool(InboxDrainFlag.objects.filter(pk=DRAIN_FLAG, requested=True).update(requested=False))
 
 
 def inbox_enqueue_drain() -> None:
-    """Ask a worker to process pending inbox messages (the task claims what it takes)."""
+    """Ask a worker to process pending inbox messages (the task claims what it takes).
+
+    Enqueues unconditionally: stores go through :func:`inbox_request_drain`, which coalesces.
+    """
     async_task("sync.tasks.inbox_drain", task_name="inbox drain", group="sync-inbox")
 
 
 def inbox_claim(*, limit: int = 200, lease: dt.timedelta = LEASE) -> tuple[str, list[InboxMessage]]:
-    """Claim up to ``limit`` messages for one worker; returns the claim token and the rows taken."""
+    """Claim up to ``limit`` messages for one worker; returns the claim token and the rows taken.
+
+    This is the drain's claim step, so it first clears the drain flag (before reading anything: see
+    :func:`inbox_request_drain`).
+    """
+    inbox_drain_flag_clear()
     now = timezone.now()
     token = uuid.uuid4().hex
-    claimable = Q(status=InboxStatus.PENDING) | Q(status=InboxStatus.CLAIMED, lease_until__lt=now)
+    claimable = _claimable(now)
     candidates = list(
         InboxMessage.objects.filter(claimable)
         .order_by("received_at", "id")
@@ -93,6 +195,19 @@ def inbox_claim(*, limit: int = 200, lease: dt.timedelta = LEASE) -> tuple[str, 
             status=InboxStatus.CLAIMED, claim_token=token, lease_until=now + lease, attempts=F("attempts") + 1
         )
     return token, list(InboxMessage.objects.filter(claim_token=token, status=InboxStatus.CLAIMED))
+
+
+def inbox_drain_follow_up() -> bool:
+    """For a drain that claimed a full batch: request one more drain if claimable rows remain, so another
+    worker takes the next batch while this one works (a backlog is spread over the workers, one queued
+    drain at a time). True if a drain was enqueued."""
+    if InboxMessage.objects.filter(_claimable(timezone.now())).exists():
+        return inbox_request_drain()
+    return False
+
+
+def _claimable(now: dt.datetime) -> Q:
+    return Q(status=InboxStatus.PENDING) | Q(status=InboxStatus.CLAIMED, lease_until__lt=now)
 
 
 def inbox_complete(*, token: str, job_id: int | None, pks: Iterable[int]) -> int:
@@ -124,7 +239,10 @@ __all__ = [
     "inbox_add",
     "inbox_claim",
     "inbox_complete",
+    "inbox_drain_flag_clear",
+    "inbox_drain_follow_up",
     "inbox_enqueue_drain",
+    "inbox_request_drain",
     "inbox_requeue_opportunity",
     "inbox_store",
 ]

@@ -1,0 +1,398 @@
+"""Closed Won -> sales order in NetSuite: p50 and p95, against the sum of the remote calls' latencies
+(issue 12: p95 at most 1.5x that sum).
+
+    PYTHONPATH=. .venv/bin/python -m bench.latency [--opportunities 100] [--latency-ms 50] \
+        [--interval 0.75] [--warmup 3] [--q-workers 2] [--q-poll-ms 200] [--database-url postgres://...] \
+        [--redis-url redis://127.0.0.1:6379/N]
+
+The whole real path, as separate processes (bench/stack.py): the Salesforce and NetSuite simulators,
+both answering every request after ``--latency-ms`` L; gunicorn serving the Outbound Message listener;
+one ``manage.py qcluster`` (``--q-workers`` workers). The Salesforce simulator's outbound message rule
+posts each Closed Won change to the listener, which stores it in the inbox; a worker drains it, reads
+the opportunity's graph from Salesforce and writes customer, contacts, billing account and sales order
+(and subscriptions) to NetSuite, then writes the NetSuite ids back to Salesforce.
+
+Opportunities are set Closed Won one at a time, one every ``--interval`` seconds, by this process
+through the Salesforce API (one connector, so one request per change), after ``--warmup`` unmeasured
+ones. Per opportunity:
+
+- start: when that API call returned (the change is committed by then; the simulator applies its
+  latency before handling a request, so the commit is at most one round trip earlier);
+- end: when the sales order exists in NetSuite: a thread polls the NetSuite simulator's own store (its
+  SQLite file, read-only, every ``--poll-ms``) for a salesOrder with the opportunity's id as externalId,
+  so polling makes no request to the simulator and takes none of its concurrency slots;
+- the sum of remote calls: (Salesforce requests + NetSuite requests Concord made in the measured
+  window, from the simulators' ``/_control/stats`` ``received`` counters, less this process's own
+  changes) / opportunities x L. It counts every call made for an opportunity, including those after
+  the sales order (the write-back to Salesforce, subscriptions); the calls up to the sales order are
+  reported too (``path`` columns: the Salesforce reads and NetSuite calls before the order is written).
+  The outbound message delivery is not a call to a simulator with latency L: the simulator posts at
+  once after the change commits, and its delay is measured (``delivery``), not added to the sum.
+
+Prints a table and the phases (median: delivery = change -> inbox row; pickup = inbox row -> job
+started; work = job started -> sales order exists), writes bench/out/latency.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sqlite3
+import statistics
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out" / "latency.json"
+GOAL = 1.5  # p95 <= GOAL x the sum of the remote calls' latencies
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The nearest-rank percentile (the smallest value with at least ``fraction`` of values at or under
+    it); 0.0 for no values."""
+    if not values:
+        return 0.0
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError("fraction must be in (0, 1]")
+    ordered = sorted(values)
+    rank = math.ceil(round(fraction * len(ordered), 9))  # rounded first: 0.95 * 20 is 19.000000000000004
+    return ordered[max(1, rank) - 1]
+
+
+def calls_until_order(exchanges: Iterable[dict[str, Any]]) -> int | None:
+    """How many of a sync record's NetSuite exchanges (in the order made) come before and including the
+    first write of the sales order; None when the order was never written (skipped or failed)."""
+    for position, exchange in enumerate(exchanges, start=1):
+        url = str(exchange.get("url", ""))
+        if exchange.get("method") in ("PUT", "POST", "PATCH") and "/record/v1/salesOrder" in url:
+            return position
+    return None
+
+
+@dataclass
+class Sample:
+    opportunity_id: str
+    closed_at: float  # epoch seconds, when the Closed Won change's API call returned
+    received_at: float | None = None  # the inbox row (the listener stored the notification)
+    job_started_at: float | None = None
+    order_at: float | None = None  # the sales order seen in NetSuite's store
+    netsuite_calls_to_order: int | None = None
+    status: str = ""  # the sync record's (a blocked or failed opportunity gets no sales order)
+    message: str = ""  # the sync record's, when it got no order
+
+    @property
+    def latency_ms(self) -> float | None:
+        return None if self.order_at is None else (self.order_at - self.closed_at) * 1000
+
+
+class OrderWatcher:
+    """Polls the NetSuite simulator's store for sales orders by externalId; stamps when each appears."""
+
+    def __init__(self, store: Path, poll_seconds: float) -> None:
+        self.store = store
+        self.poll_seconds = poll_seconds
+        self.wanted: set[str] = set()
+        self.seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="order-watcher", daemon=True)
+
+    def __enter__(self) -> OrderWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def want(self, opportunity_id: str) -> None:
+        with self._lock:
+            self.wanted.add(opportunity_id)
+
+    def wait_for(self, opportunity_id: str, timeout: float) -> float:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if opportunity_id in self.seen:
+                    return self.seen[opportunity_id]
+            time.sleep(self.poll_seconds)
+        raise TimeoutError(f"no sales order for {opportunity_id} after {timeout:.0f} s")
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(f"file:{self.store}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            while not self._stop.is_set():
+                with self._lock:
+                    outstanding = sorted(self.wanted - self.seen.keys())
+                if outstanding:
+                    marks = ", ".join("?" * len(outstanding))
+                    rows = connection.execute(
+                        "SELECT externalid FROM ns_transaction "  # noqa: S608 - placeholders only
+                        f"WHERE recordtype = 'salesOrder' AND externalid IN ({marks})",
+                        outstanding,
+                    ).fetchall()
+                    now = time.time()
+                    with self._lock:
+                        for (external_id,) in rows:
+                            self.seen.setdefault(external_id, now)
+                self._stop.wait(self.poll_seconds)
+        finally:
+            connection.close()
+
+
+def _harness_connector(stack: Any) -> tuple[Any, list[int]]:
+    """One Salesforce connector for the whole run (it logs in once), counting its own requests."""
+    from sync.services.connections import salesforce_connector
+
+    requests_made = [0]
+
+    def observe(_: Any) -> None:
+        requests_made[0] += 1
+
+    return salesforce_connector(stack.salesforce_connection(), observer=observe), requests_made
+
+
+def _received(stack: Any, system: str) -> int:
+    return int(stack.stats(system)["counters"].get("received", 0))
+
+
+def _close_and_wait(sf: Any, watcher: OrderWatcher, opportunity_id: str) -> None:
+    watcher.want(opportunity_id)
+    sf.update("Opportunity", opportunity_id, {"StageName": "Closed Won"})
+    watcher.wait_for(opportunity_id, timeout=120)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.stack import SimulatorSettings, Stack, StackConfig
+
+    latency = float(args.latency_ms)
+    config = StackConfig(
+        opportunities=args.opportunities + args.warmup,
+        salesforce=SimulatorSettings(latency_ms=latency),
+        netsuite=SimulatorSettings(latency_ms=latency, concurrency_limit=args.concurrency_limit),
+        workers=1,
+        q_workers=args.q_workers,
+        web=True,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        extra_env={"Q_POLL_MS": str(args.q_poll_ms)} if args.q_poll_ms else {},
+    )
+    load_before = os.getloadavg()
+    with Stack(config) as stack:
+        from simulators.netsuite.store import database_path
+        from sync.models import InboxMessage, SyncRecord
+
+        ids = stack.opportunity_ids()
+        warm, measured = ids[: args.warmup], ids[args.warmup : args.warmup + args.opportunities]
+        sf, harness_requests = _harness_connector(stack)
+        samples: list[Sample] = []
+        with OrderWatcher(database_path(stack.data_dir), args.poll_ms / 1000) as watcher:
+            for opportunity_id in warm:  # imports, logins, compiled mappings: not measured
+                _close_and_wait(sf, watcher, opportunity_id)
+            stack.wait_until(lambda: stack.inbox_pending() == 0, timeout=120, poll=0.2)
+            time.sleep(1.0)  # the warm-up's write-backs finish
+            stack.reset_stats("salesforce")
+            stack.reset_stats("netsuite")
+            harness_before = harness_requests[0]
+            started = time.monotonic()
+            for n, opportunity_id in enumerate(measured):
+                # One change every --interval seconds (a modest rate: latency, not queueing).
+                time.sleep(max(0.0, started + n * args.interval - time.monotonic()))
+                watcher.want(opportunity_id)
+                sf.update("Opportunity", opportunity_id, {"StageName": "Closed Won"})
+                samples.append(Sample(opportunity_id, closed_at=time.time()))
+            everything = len(warm) + len(samples)
+            stack.wait_until(
+                lambda: stack.inbox_pending() == 0 and stack.records_done() >= everything,
+                timeout=300,
+                poll=0.2,
+            )
+            time.sleep(1.0)  # the last write-backs; the watcher's last look
+            for sample in samples:
+                sample.order_at = watcher.seen.get(sample.opportunity_id)
+        harness = harness_requests[0] - harness_before
+        salesforce_received = _received(stack, "salesforce")
+        netsuite_received = _received(stack, "netsuite")
+        for sample in samples:
+            message = (
+                InboxMessage.objects.filter(record_id=sample.opportunity_id).order_by("received_at").first()
+            )
+            if message is not None:
+                sample.received_at = message.received_at.timestamp()
+            record = (
+                SyncRecord.objects.filter(opportunity_id=sample.opportunity_id)
+                .select_related("job")
+                .order_by("id")
+                .first()
+            )
+            if record is not None:
+                sample.status = record.status
+                sample.message = "" if sample.order_at else record.message[:300]
+                sample.job_started_at = record.job.started_at.timestamp()
+                sample.netsuite_calls_to_order = calls_until_order(record.exchanges or [])
+        jobs = SyncRecord.objects.filter(opportunity_id__in=measured).values("job_id").distinct().count()
+        path_salesforce = _graph_read_calls(stack, measured[0])
+    load_after = os.getloadavg()
+    return summarise(
+        args,
+        samples,
+        salesforce_calls=salesforce_received - harness,
+        netsuite_calls=netsuite_received,
+        harness=harness,
+        jobs=jobs,
+        path_salesforce=path_salesforce,
+        load=(load_before[0], load_after[0]),
+    )
+
+
+def _graph_read_calls(stack: Any, opportunity_id: str) -> int:
+    """Salesforce requests the worker makes to read one opportunity's graph before writing (counted by
+    repeating the read with the runner's own query, after the run)."""
+    from sync.pipeline.runner import GRAPH
+    from sync.services.connections import salesforce_connector
+
+    counted = [0]
+
+    def observe(_: Any) -> None:
+        counted[0] += 1
+
+    sf = salesforce_connector(stack.salesforce_connection(), observer=observe)
+    sf.fetch_opportunity_graphs([opportunity_id], GRAPH)
+    return counted[0]
+
+
+def summarise(
+    args: argparse.Namespace,
+    samples: list[Sample],
+    *,
+    salesforce_calls: int,
+    netsuite_calls: int,
+    harness: int,
+    jobs: int,
+    path_salesforce: int,
+    load: tuple[float, float],
+) -> dict[str, Any]:
+    count = len(samples)
+    latencies = [s.latency_ms for s in samples if s.latency_ms is not None]
+    without_order = Counter(s.status or "no record" for s in samples if s.order_at is None)
+    sf_per = salesforce_calls / count if count else 0.0
+    ns_per = netsuite_calls / count if count else 0.0
+    total_sum_ms = (sf_per + ns_per) * args.latency_ms
+    to_order = [s.netsuite_calls_to_order for s in samples if s.netsuite_calls_to_order is not None]
+    ns_path = statistics.median(to_order) if to_order else 0.0
+    path_sum_ms = (path_salesforce + ns_path) * args.latency_ms
+
+    def phase(start: str, end: str) -> float:
+        values = [
+            (getattr(s, end) - getattr(s, start)) * 1000
+            for s in samples
+            if getattr(s, start) is not None and getattr(s, end) is not None
+        ]
+        return round(statistics.median(values), 1) if values else 0.0
+
+    p50, p95 = percentile(latencies, 0.50), percentile(latencies, 0.95)
+    return {
+        "opportunities": count,
+        "with_order": len(latencies),
+        "without_order_by_status": dict(without_order),
+        "latency_ms": args.latency_ms,
+        "interval_s": args.interval,
+        "q_workers": args.q_workers,
+        "q_poll_ms": args.q_poll_ms or None,
+        "broker": "redis" if args.redis_url else "orm",
+        "database": "postgresql" if args.database_url else "sqlite",
+        "jobs": jobs,
+        "salesforce_calls_per_opportunity": round(sf_per, 2),
+        "netsuite_calls_per_opportunity": round(ns_per, 2),
+        "harness_salesforce_requests": harness,
+        "sum_of_calls_ms": round(total_sum_ms, 1),
+        "path_salesforce_calls": path_salesforce,
+        "path_netsuite_calls_median": ns_path,
+        "path_sum_ms": round(path_sum_ms, 1),
+        "p50_ms": round(p50, 1),
+        "p95_ms": round(p95, 1),
+        "max_ms": round(max(latencies), 1) if latencies else 0.0,
+        "p95_over_sum": round(p95 / total_sum_ms, 2) if total_sum_ms else None,
+        "p95_over_path_sum": round(p95 / path_sum_ms, 2) if path_sum_ms else None,
+        "goal_met": bool(total_sum_ms) and p95 <= GOAL * total_sum_ms,
+        "phases_median_ms": {
+            "delivery": phase("closed_at", "received_at"),
+            "pickup": phase("received_at", "job_started_at"),
+            "work": phase("job_started_at", "order_at"),
+        },
+        "poll_ms": args.poll_ms,
+        "load_average": {"before": round(load[0], 2), "after": round(load[1], 2)},
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "samples": [asdict(s) for s in samples],
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    print()
+    print(
+        f"{'opps':>5s} {'L ms':>5s} {'SF/opp':>7s} {'NS/opp':>7s} {'sum ms':>7s} {'p50 ms':>7s} "
+        f"{'p95 ms':>7s} {'max ms':>7s} {'p95/sum':>8s}"
+    )
+    print(
+        f"{result['opportunities']:5d} {result['latency_ms']:5.0f} "
+        f"{result['salesforce_calls_per_opportunity']:7.2f} {result['netsuite_calls_per_opportunity']:7.2f} "
+        f"{result['sum_of_calls_ms']:7.1f} {result['p50_ms']:7.1f} {result['p95_ms']:7.1f} "
+        f"{result['max_ms']:7.1f} {result['p95_over_sum']!s:>8s}"
+    )
+    print()
+    print(
+        f"goal p95 <= {GOAL} x sum ({GOAL * result['sum_of_calls_ms']:.0f} ms): "
+        f"{'met' if result['goal_met'] else 'NOT met'}"
+    )
+    print(
+        f"calls up to the sales order: {result['path_salesforce_calls']} Salesforce + "
+        f"{result['path_netsuite_calls_median']} NetSuite (median) = {result['path_sum_ms']:.0f} ms; "
+        f"p95 / that = {result['p95_over_path_sum']}"
+    )
+    if result["without_order_by_status"]:
+        print(
+            f"measured on the {result['with_order']} opportunities that got a sales order; none for "
+            + ", ".join(f"{n} {status}" for status, n in result["without_order_by_status"].items())
+            + " (their calls stay in the per-opportunity averages)"
+        )
+    phases = result["phases_median_ms"]
+    print(
+        f"phases (median ms): delivery {phases['delivery']}, pickup {phases['pickup']}, "
+        f"work {phases['work']}; jobs {result['jobs']} for {result['opportunities']} opportunities"
+    )
+    load = result["load_average"]
+    print(f"load average before {load['before']}, after {load['after']} ({result['cpus']} CPUs)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--opportunities", type=int, default=100, help="measured (default 100)")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured ones first (default 3)")
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="both simulators (default 50)")
+    parser.add_argument("--interval", type=float, default=0.75, help="seconds between changes (0.75)")
+    parser.add_argument("--concurrency-limit", type=int, default=5, help="NetSuite's (default 5)")
+    parser.add_argument("--q-workers", type=int, default=2, help="workers of the qcluster (default 2)")
+    parser.add_argument("--poll-ms", type=float, default=5.0, help="order watcher's poll (default 5)")
+    parser.add_argument("--database-url", default="", help="an EMPTY database; default a temp SQLite")
+    parser.add_argument("--redis-url", default="", help="Redis broker (a db to flush); default the ORM")
+    parser.add_argument("--q-poll-ms", type=int, default=0, help="Q_POLL_MS of the workers (default: unset)")
+    args = parser.parse_args()
+
+    result = run(args)
+    report(result)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=2))
+    print(f"wrote {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
