@@ -256,7 +256,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def _graph_read_calls(stack: Any, opportunity_id: str) -> int:
     """Salesforce requests the worker makes to read one opportunity's graph before writing (counted by
     repeating the read with the runner's own query, after the run)."""
-    from sync.pipeline.runner import GRAPH
+    from sync.pipeline.writeback import graph_query
     from sync.services.connections import salesforce_connector
 
     counted = [0]
@@ -265,7 +265,7 @@ def _graph_read_calls(stack: Any, opportunity_id: str) -> int:
         counted[0] += 1
 
     sf = salesforce_connector(stack.salesforce_connection(), observer=observe)
-    sf.fetch_opportunity_graphs([opportunity_id], GRAPH)
+    sf.fetch_opportunity_graphs([opportunity_id], graph_query())
     return counted[0]
 
 
