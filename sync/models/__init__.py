@@ -2,6 +2,7 @@
 
 from sync.models.backfills import Backfill, BackfillStatus
 from sync.models.connections import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
+from sync.models.golive import GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
 from sync.models.exceptions import (
     ACTIVE_STATUSES,
     EscalationLevel,
@@ -92,6 +93,10 @@ __all__ = [
     "TicketStatus",
     "CrossReference",
     "FailureCategory",
+    "GoLiveOutcome",
+    "GoLiveResult",
+    "GoLiveRun",
+    "GoLiveStatus",
     "InboxMessage",
     "InboxSource",
     "InboxStatus",
