@@ -2,7 +2,6 @@
 
 from sync.models.backfills import Backfill, BackfillStatus
 from sync.models.connections import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
-from sync.models.golive import GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
 from sync.models.exceptions import (
     ACTIVE_STATUSES,
     EscalationLevel,
@@ -16,6 +15,7 @@ from sync.models.exceptions import (
     OverrideStatus,
     Severity,
 )
+from sync.models.golive import GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
 from sync.models.inbound import InboxMessage, InboxSource, InboxStatus, Listener, ListenerKind
 from sync.models.jobs import (
     CrossReference,

@@ -1,58 +1,28 @@
 """The go-live scan: every Salesforce account and contact matched against NetSuite, nothing written.
 
-NetSuite's customers and contacts are read once (SuiteQL keyset pages) into an index keyed by each
-normalised match key, so each Salesforce record is compared only with the few NetSuite records that
-share a key with it (not every record with every record). Salesforce is read page by page; results and
-progress are stored every :data:`CHUNK` records so the console's progress bar moves while it runs.
+NetSuite's active customers and contacts are read once (SuiteQL keyset pages) into an index by each
+match key's search value, so each Salesforce record is classified against the few NetSuite records that
+share a key with it, not against every record. Salesforce is read page by page; results and progress
+are stored every :data:`CHUNK` records, so the console's progress bar moves while it runs.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.utils import timezone
 
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
+from sync.matching import classify
 from sync.models import CrossReference, GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
-from sync.services import golive_match
-from sync.services.golive_match import ObjectPlan
 from sync.services.connections import netsuite_connector, salesforce_connector
+from sync.services.golive_match import CandidateIndex, ObjectPlan, candidate_fields, object_plans
 
 CHUNK = 500  # Salesforce records matched between two progress saves
 
 Progress = Callable[[GoLiveRun], None]
-
-
-@dataclass
-class NetSuiteIndex:
-    """NetSuite records by (key name, normalised value); records already carrying an externalId apart."""
-
-    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
-    by_key: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
-    by_external_id: dict[str, str] = field(default_factory=dict)
-
-    def add(self, row: dict[str, Any], keys: Iterable[str]) -> None:
-        record_id = str(row["id"])
-        self.rows[record_id] = row
-        external_id = str(row.get("externalid") or "")
-        if external_id:
-            # Linked to some Salesforce record already: never a candidate for another one.
-            self.by_external_id[external_id] = record_id
-            return
-        for name, value in golive_match.netsuite_keys(row, keys).items():
-            self.by_key[(name, value)].append(record_id)
-
-    def candidates(self, keys: dict[str, str]) -> list[dict[str, Any]]:
-        """The NetSuite records sharing at least one normalised key with a Salesforce record."""
-        found: dict[str, None] = {}
-        for name, value in keys.items():
-            for record_id in self.by_key.get((name, value), ()):
-                found[record_id] = None
-        return [self.rows[record_id] for record_id in found]
 
 
 def golive_scan_execute(run: GoLiveRun, *, on_progress: Progress | None = None) -> GoLiveRun:
@@ -68,10 +38,10 @@ def golive_scan_execute(run: GoLiveRun, *, on_progress: Progress | None = None) 
     if not claimed:
         return run
     try:
-        version_id, plans = golive_match.object_plans()
+        version_id, plans = object_plans()
         salesforce = salesforce_connector(run.salesforce_connection)
         netsuite = netsuite_connector(run.netsuite_connection)
-        total = sum(salesforce.count(_count_query(plan.soql)) for plan in plans)
+        total = sum(salesforce.count(plan.count_soql) for plan in plans)
         _save(run, mapping_version_id=version_id, total=total)
         if on_progress:
             on_progress(run)
@@ -93,16 +63,17 @@ def _scan_object(
     netsuite: NetSuiteConnector,
     on_progress: Progress | None,
 ) -> None:
-    index = NetSuiteIndex()
-    for row in netsuite.suiteql_by_key(plan.suiteql):
-        index.add(row, plan.keys)
+    index = CandidateIndex(plan.netsuite_type, plan.config.keys)
+    for row in netsuite.suiteql_by_key(plan.suiteql, key="c.id", where="c.isinactive = 'F'"):
+        index.add(row)
     cross_references = dict(
         CrossReference.objects.filter(
             netsuite_connection=run.netsuite_connection, netsuite_type=plan.netsuite_type
-        ).values_list("salesforce_id", "netsuite_id")
+        ).values_list("external_id", "netsuite_id")
     )
     for chunk in _chunks(salesforce.query(plan.soql), CHUNK):
         results = [_match(run, plan, record, index, cross_references) for record in chunk]
+        # A unique (run, type, id) row: a result stored twice is stored once.
         GoLiveResult.objects.bulk_create(results, ignore_conflicts=True)
         counts = {outcome: sum(r.outcome == outcome for r in results) for outcome in GoLiveOutcome.values}
         _save(
@@ -121,48 +92,36 @@ def _match(
     run: GoLiveRun,
     plan: ObjectPlan,
     record: dict[str, Any],
-    index: NetSuiteIndex,
+    index: CandidateIndex,
     cross_references: dict[str, str],
 ) -> GoLiveResult:
-    salesforce_id = str(record["Id"])
-    fields = {name: value for name, value in record.items() if name not in ("attributes", "Id")}
+    subject = plan.subject(record)
     result = GoLiveResult(
         run=run,
         salesforce_type=plan.salesforce_type,
-        salesforce_id=salesforce_id,
-        salesforce_name=golive_match.display_name(record)[:255],
-        salesforce_fields=fields,
+        salesforce_id=subject.salesforce_id,
+        salesforce_name=subject.label[:255],
+        salesforce_fields={k: v for k, v in record.items() if k not in ("attributes", "Id")},
         netsuite_type=plan.netsuite_type,
-        external_id=salesforce_id,
+        external_id=subject.external_id,
     )
-    linked_id = cross_references.get(salesforce_id) or index.by_external_id.get(salesforce_id)
-    if linked_id:
+    known = cross_references.get(subject.external_id)
+    carrying = index.by_external_id.get(subject.external_id)
+    if known or carrying:
+        # The primary match: Concord wrote it, or someone already set the external id by hand.
         result.outcome = GoLiveOutcome.ALREADY_LINKED
-        result.chosen_id = linked_id
-        result.reasons = ["Concord already links it" if salesforce_id in cross_references else
-                          "the NetSuite record already carries its id as externalId"]
+        result.chosen_id = known or (carrying.netsuite_id if carrying else "")
+        result.reasons = [
+            "Concord's cross-reference links it" if known else "the NetSuite record carries its external id"
+        ]
+        result.candidates = candidate_fields([carrying] if carrying else [])
         return result
-    keys = golive_match.salesforce_keys(record, plan.keys)
-    decision = golive_match.classify(keys, index.candidates(keys), plan.keys)
-    result.outcome = decision.outcome
-    result.reasons = list(decision.reasons)
-    result.candidates = [
-        {"id": str(candidate.row["id"]), "fields": _shown(candidate.row), "reasons": list(candidate.reasons)}
-        for candidate in decision.candidates
-    ]
-    result.chosen_id = decision.chosen_id
+    decision = classify(subject=subject, config=plan.config, candidates=index.candidates(subject))
+    result.outcome = str(decision.status)
+    result.reasons = [decision.reason] + ([f"decided by {decision.key}"] if decision.key else [])
+    result.candidates = candidate_fields(decision.candidates)
+    result.chosen_id = decision.candidate.netsuite_id if decision.candidate else ""
     return result
-
-
-def _shown(row: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in row.items() if name != "id"}
-
-
-def _count_query(soql: str) -> str:
-    """``SELECT COUNT() FROM X`` for ``SELECT a, b FROM X [ORDER BY ...]``."""
-    after_from = soql[soql.upper().index(" FROM ") :]
-    order = after_from.upper().find(" ORDER BY ")
-    return "SELECT COUNT()" + (after_from[:order] if order >= 0 else after_from)
 
 
 def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
