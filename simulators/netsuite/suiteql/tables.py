@@ -90,6 +90,8 @@ def _record_table(catalog: Catalog, table: str) -> Table:
         columns["type"] = Column("type", "{t}.typecode", "text")
     if table == "item":
         columns["itemtype"] = Column("itemtype", "{t}.typecode", "text")
+    if table == "customer":
+        columns["defaultbillingaddress"] = Column("defaultbillingaddress", _DEFAULT_BILLING, "int")
     for record_type in catalog.in_table(table):
         for field in record_type.fields:
             name = field.column_name
@@ -111,6 +113,34 @@ def _record_table(catalog: Catalog, table: str) -> Table:
             "status", status.sql, "text", _case("({t}.typecode || ':' || {t}.status)", options)
         )
     return Table(table, physical_table(table), columns)
+
+
+# Address book lines have no account-wide id here (the store numbers them per record), so an address's
+# nKey is derived: owner id * ADDRESS_KEY_SPAN + line id. Clients only compare it, never parse it.
+ADDRESS_KEY_SPAN = 100_000
+_DEFAULT_BILLING = (
+    f"(SELECT {{t}}.id * {ADDRESS_KEY_SPAN} + CAST(json_extract(l.value, '$.id') AS INTEGER) "
+    "FROM json_each({t}.body, '$.addressBook') l "
+    "WHERE json_extract(l.value, '$.defaultBilling') = 1 LIMIT 1)"
+)
+_ADDRESS_FIELDS = ("addressee", "attention", "addr1", "addr2", "addr3", "city", "state", "zip", "country")
+
+
+def _entity_address_table() -> Table:
+    """``EntityAddress``: the addresses of customers' address books, joined on
+    ``EntityAddress.nKey = Customer.defaultBillingAddress`` (or ``defaultShippingAddress``)."""
+    extracts = ", ".join(
+        f"json_extract(l.value, '$.addressBookAddress.{name}') AS {name}" for name in _ADDRESS_FIELDS
+    )
+    physical = (
+        f"(SELECT c.id * {ADDRESS_KEY_SPAN} + CAST(json_extract(l.value, '$.id') AS INTEGER) AS nkey, "
+        f"{extracts} FROM {physical_table('customer')} c, json_each(c.body, '$.addressBook') l)"
+    )
+    columns = {"nkey": Column("nkey", "{t}.nkey", "int")}
+    for name in _ADDRESS_FIELDS:
+        columns[name] = Column(name, f"{{t}}.{name}", "text")
+    columns["country"] = Column("country", "{t}.country", "text", _case("{t}.country", COUNTRY_NAMES))
+    return Table("entityaddress", physical, columns)
 
 
 def _line_table(catalog: Catalog) -> Table:
@@ -167,6 +197,7 @@ class TableRegistry:
                 version = self.catalog.version
                 tables = {name: _record_table(self.catalog, name) for name in self.catalog.tables()}
                 tables["transactionline"] = _line_table(self.catalog)
+                tables["entityaddress"] = _entity_address_table()
                 self._tables, self._version = tables, version
         return self._tables
 
