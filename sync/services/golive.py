@@ -20,7 +20,9 @@ twice, and it works in slices that each fit well within the worker's timeout.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
+from auditlog.context import set_actor
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -82,7 +84,7 @@ def golive_start(
     ).first()
     if busy is not None:
         raise ValidationError(f"go-live match #{busy.pk} is still {busy.get_status_display().lower()}")
-    with transaction.atomic():
+    with transaction.atomic(), _acting(actor):
         run = GoLiveRun.objects.create(
             salesforce_connection=salesforce, netsuite_connection=netsuite, started_by=actor
         )
@@ -100,7 +102,7 @@ def golive_apply_confirm(*, run: GoLiveRun, actor: User | None, run_now: bool = 
     """
     if actor is not None and not can_apply(actor):
         raise PermissionDenied("Applying go-live links writes to NetSuite: it needs the Admin role.")
-    with transaction.atomic():
+    with transaction.atomic(), _acting(actor):
         locked = GoLiveRun.objects.select_for_update().get(pk=run.pk)
         if locked.status != GoLiveStatus.READY:
             raise ValidationError(f"go-live match #{locked.pk} is {locked.get_status_display().lower()}")
@@ -113,6 +115,11 @@ def golive_apply_confirm(*, run: GoLiveRun, actor: User | None, run_now: bool = 
         if not run_now:
             transaction.on_commit(lambda: _queue_apply(locked.pk))
     return locked
+
+
+def _acting(actor: User | None) -> AbstractContextManager[object]:
+    """The run's audit entry names the person also when no request set the actor (a task, the shell)."""
+    return set_actor(actor) if actor is not None else nullcontext()
 
 
 def _queue_apply(run_id: int) -> None:
