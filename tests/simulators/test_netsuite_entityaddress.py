@@ -40,7 +40,12 @@ def engine(tmp_path: Path) -> Iterator[SuiteQLEngine]:
         writer.create(customer, {"companyName": "Zeta Matching Widgets GmbH", "subsidiary": {"id": "3"}})
         writer.create(
             customer,
-            {"companyName": "Zeta Idle", "subsidiary": {"id": "1"}, "isInactive": True, "email": "a@zeta.example"},
+            {
+                "companyName": "Zeta Idle",
+                "subsidiary": {"id": "1"},
+                "isInactive": True,
+                "email": "a@zeta.example",
+            },
         )
     yield SuiteQLEngine(store, TableRegistry(store.catalog))
     store.close()
