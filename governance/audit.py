@@ -63,11 +63,11 @@ def register_audited_models() -> None:
     from sync.models import (
         Backfill,
         Connection,
-        GoLiveRun,
         EscalationLevel,
         ExceptionCategory,
         ExceptionItem,
         ExceptionOverride,
+        GoLiveRun,
         Listener,
         Rule,
         RuleVersion,
