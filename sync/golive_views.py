@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from sync.forms.golive import GoLiveApplyForm, GoLiveStartForm
 from sync.models import GoLiveRun
 from sync.selectors import golive_results_to_review
-from sync.services.golive import can_apply, can_scan, golive_apply_confirm, golive_start
+from sync.services.golive import can_apply, can_scan, golive_apply_confirm, golive_start, run_is_stale
 
 
 @require_http_methods(["GET", "POST"])
@@ -76,5 +76,6 @@ def _run_context(request: HttpRequest, run: GoLiveRun, form: GoLiveApplyForm) ->
         "run": run,
         "apply_form": form,
         "can_apply": can_apply(request.user),  # type: ignore[arg-type]
+        "stale": run_is_stale(run),
         **golive_results_to_review(run=run),
     }

@@ -45,6 +45,10 @@ class GoLiveRun(models.Model):
     links_failed = models.PositiveIntegerField(default=0)
     exceptions_raised = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # The scan delivery working on the run, and when a worker last showed progress on it: a run without
+    # a sign of life for longer than Q_RETRY lost its worker (see sync.services.golive.run_is_stale).
+    attempt = models.CharField(max_length=32, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -45,6 +45,7 @@ from sync.models import (
 )
 from sync.services.connections import netsuite_connector
 from sync.services.exceptions import RecordRef, exception_raise
+from sync.services.golive_scan import stale_after
 
 APPLY_SLICE = 1000  # links per task: a slice stays well within Q_TIMEOUT, then the next one is queued
 PROGRESS_EVERY = 25
@@ -77,11 +78,18 @@ def golive_start(
         raise ValidationError("choose a Salesforce and a NetSuite connection")
     if not (salesforce.is_active and netsuite.is_active):
         raise ValidationError("both connections must be active")
-    busy = GoLiveRun.objects.filter(
-        salesforce_connection=salesforce,
-        netsuite_connection=netsuite,
-        status__in=(GoLiveStatus.QUEUED, GoLiveStatus.SCANNING, GoLiveStatus.APPLYING),
-    ).first()
+    busy = next(
+        (
+            run
+            for run in GoLiveRun.objects.filter(
+                salesforce_connection=salesforce,
+                netsuite_connection=netsuite,
+                status__in=(GoLiveStatus.QUEUED, GoLiveStatus.SCANNING, GoLiveStatus.APPLYING),
+            )
+            if not run_is_stale(run)
+        ),
+        None,
+    )
     if busy is not None:
         raise ValidationError(f"go-live match #{busy.pk} is still {busy.get_status_display().lower()}")
     with transaction.atomic(), _acting(actor):
@@ -95,20 +103,42 @@ def golive_start(
     return run
 
 
+def run_is_stale(run: GoLiveRun) -> bool:
+    """A working run with no sign of life for longer than Q_RETRY: its worker is gone."""
+    last = run.heartbeat_at or run.created_at
+    return run.working and last < timezone.now() - stale_after()
+
+
 def golive_apply_confirm(*, run: GoLiveRun, actor: User | None, run_now: bool = False) -> GoLiveRun:
     """Confirm a reviewed run's links: it moves to "applying" and a worker applies them (after commit).
 
-    Only a run ready for review can be confirmed, once. Who confirmed is audited (``applied_by``).
+    Only a run ready for review can be confirmed, once; who confirmed is audited (``applied_by``). An
+    apply whose worker is gone (:func:`run_is_stale`) may be confirmed again: it is queued once more and
+    continues where it stopped.
     """
     if actor is not None and not can_apply(actor):
         raise PermissionDenied("Applying go-live links writes to NetSuite: it needs the Admin role.")
     with transaction.atomic(), _acting(actor):
         locked = GoLiveRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status == GoLiveStatus.APPLYING and run_is_stale(locked):
+            locked.heartbeat_at = timezone.now()
+            locked.save(update_fields=["heartbeat_at"])
+            AuditEntry.objects.log_create(
+                locked,
+                force_log=True,
+                action=AuditEntry.Action.UPDATE,
+                actor=actor,
+                changes={},
+                additional_data={"event": "golive_apply_resumed"},
+            )
+            if not run_now:
+                transaction.on_commit(lambda: _queue_apply(locked.pk))
+            return locked
         if locked.status != GoLiveStatus.READY:
             raise ValidationError(f"go-live match #{locked.pk} is {locked.get_status_display().lower()}")
         locked.status = GoLiveStatus.APPLYING
         locked.applied_by = actor
-        locked.apply_requested_at = timezone.now()
+        locked.apply_requested_at = locked.heartbeat_at = timezone.now()
         locked.total = locked.linked + locked.suspects
         locked.done = 0
         locked.save()
@@ -248,6 +278,7 @@ def _progress(run: GoLiveRun, on_progress: Progress | None, **values: object) ->
         "links_failed": failed,
         "exceptions_raised": raised,
         "done": applied + failed + raised,
+        "heartbeat_at": timezone.now(),
         **values,
     }
     for name, value in values.items():

@@ -8,9 +8,13 @@ are stored every :data:`CHUNK` records, so the console's progress bar moves whil
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from sync.connectors.netsuite import NetSuiteConnector
@@ -23,20 +27,33 @@ from sync.services.golive_match import CandidateIndex, ObjectPlan, candidate_fie
 CHUNK = 500  # Salesforce records matched between two progress saves
 
 Progress = Callable[[GoLiveRun], None]
+EMPTY_COUNTS = {"total": None, "done": 0, "linked": 0, "suspects": 0, "unmatched": 0, "already_linked": 0}
+
+
+class Superseded(Exception):
+    """A later delivery of the scan task took the run over: this one stops quietly."""
 
 
 def golive_scan_execute(run: GoLiveRun, *, on_progress: Progress | None = None) -> GoLiveRun:
     """Scan for ``run`` now: read both systems, match, store one result per Salesforce record.
 
-    Claims the run first (queued -> scanning), so a redelivered task does nothing. Nothing is written to
-    Salesforce or NetSuite. On failure the run is marked failed with the reason and the error re-raised.
+    A delivery claims the run (queued, or scanning without a sign of life for longer than Q_RETRY: its
+    worker died) under its own attempt id and starts afresh; a delivery that finds the run claimed by a
+    live one does nothing, and one that has been taken over stops at its next save. Nothing is written
+    to Salesforce or NetSuite. On failure the run is marked failed with the reason and the error re-raised.
     """
-    claimed = GoLiveRun.objects.filter(pk=run.pk, status=GoLiveStatus.QUEUED).update(
-        status=GoLiveStatus.SCANNING
+    attempt = uuid.uuid4().hex
+    now = timezone.now()
+    claimable = Q(status=GoLiveStatus.QUEUED) | Q(
+        status=GoLiveStatus.SCANNING, heartbeat_at__lt=now - stale_after()
+    )
+    claimed = GoLiveRun.objects.filter(claimable, pk=run.pk).update(
+        status=GoLiveStatus.SCANNING, attempt=attempt, heartbeat_at=now, **EMPTY_COUNTS
     )
     run.refresh_from_db()
     if not claimed:
         return run
+    run.results.all().delete()  # what an earlier, dead attempt left
     try:
         version_id, plans = object_plans()
         salesforce = salesforce_connector(run.salesforce_connection)
@@ -47,10 +64,15 @@ def golive_scan_execute(run: GoLiveRun, *, on_progress: Progress | None = None) 
             on_progress(run)
         for plan in plans:
             _scan_object(run, plan, salesforce, netsuite, on_progress)
+        _save(run, status=GoLiveStatus.READY, scanned_at=timezone.now())
+    except Superseded:
+        run.refresh_from_db()
+        return run
     except Exception as exc:  # the run stops; the reason is shown where it was started
-        _save(run, status=GoLiveStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
+        GoLiveRun.objects.filter(pk=run.pk, attempt=attempt).update(
+            status=GoLiveStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
         raise
-    _save(run, status=GoLiveStatus.READY, scanned_at=timezone.now())
     if on_progress:
         on_progress(run)
     return run
@@ -66,6 +88,8 @@ def _scan_object(
     index = CandidateIndex(plan.netsuite_type, plan.config.keys)
     for row in netsuite.suiteql_by_key(plan.suiteql, key="c.id", where="c.isinactive = 'F'"):
         index.add(row)
+        if index.size % 1000 == 0:
+            _save(run)  # a sign of life while NetSuite is read
     cross_references = dict(
         CrossReference.objects.filter(
             netsuite_connection=run.netsuite_connection, netsuite_type=plan.netsuite_type
@@ -136,7 +160,16 @@ def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str
 
 
 def _save(run: GoLiveRun, **values: object) -> None:
+    """Store progress if this delivery still owns the run (else raise :class:`Superseded`)."""
+    values["heartbeat_at"] = timezone.now()
+    # A plain UPDATE in its own short transaction: progress must be visible while the run goes on.
+    if not GoLiveRun.objects.filter(pk=run.pk, attempt=run.attempt).update(**values):
+        raise Superseded
     for name, value in values.items():
         setattr(run, name, value)
-    # A plain UPDATE in its own short transaction: progress must be visible while the run goes on.
-    GoLiveRun.objects.filter(pk=run.pk).update(**values)
+
+
+def stale_after() -> dt.timedelta:
+    """How long a working run may show no sign of life before its worker counts as gone: the broker
+    hands an unacknowledged task out again after Q_RETRY seconds."""
+    return dt.timedelta(seconds=int(settings.Q_CLUSTER["retry"]))

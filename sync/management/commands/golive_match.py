@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sync.models import Connection, ConnectionKind, GoLiveRun, GoLiveStatus
-from sync.services.golive import golive_apply_confirm, golive_apply_execute, golive_start
+from sync.services.golive import golive_apply_confirm, golive_apply_execute, golive_start, run_is_stale
 from sync.services.golive_scan import golive_scan_execute
 
 
@@ -63,7 +63,7 @@ class Command(BaseCommand):
         self._apply(run, assume_yes=options["yes"])
 
     def _apply(self, run: GoLiveRun, *, assume_yes: bool) -> None:
-        if run.status != GoLiveStatus.READY:
+        if run.status != GoLiveStatus.READY and not run_is_stale(run):
             raise CommandError(
                 f"go-live match #{run.pk} is {run.get_status_display().lower()}, not ready to apply"
             )

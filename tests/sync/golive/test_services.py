@@ -3,11 +3,13 @@ the scan, links applied on confirmation, suspects as exceptions, and an apply th
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from governance.models import AuditEntry
 from sync.connectors.netsuite import NetSuiteConnector
@@ -171,3 +173,51 @@ def test_only_admins_apply_and_revops_or_admins_scan(
     # Who started the run and who confirmed its links are in the audit trail.
     entries = AuditEntry.objects.filter(content_type__model="goliverun", object_pk=str(run.pk))
     assert {e.actor for e in entries} == {revops, admin}
+
+
+def test_a_scan_whose_worker_died_is_taken_over_by_the_next_delivery(
+    golive_world: GoLiveWorld, seeded_connections: tuple[Connection, Connection], admin: User
+) -> None:
+    run = golive_start(
+        actor=admin, salesforce=seeded_connections[0], netsuite=seeded_connections[1], run_now=True
+    )
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    # A first delivery claimed it, stored part of its work, and its worker died.
+    GoLiveRun.objects.filter(pk=run.pk).update(
+        status=GoLiveStatus.SCANNING, attempt="dead", heartbeat_at=timezone.now(), done=5, linked=5
+    )
+    GoLiveResult.objects.create(
+        run=run,
+        salesforce_type="Account",
+        salesforce_id="001DEAD",
+        netsuite_type="customer",
+        outcome="linked",
+    )
+    # While it still looked alive, another delivery left it alone.
+    assert golive_scan_execute(run).attempt == "dead"
+    with pytest.raises(ValidationError, match="still scanning"):
+        golive_start(actor=admin, salesforce=seeded_connections[0], netsuite=seeded_connections[1])
+    GoLiveRun.objects.filter(pk=run.pk).update(heartbeat_at=long_ago)
+    run = golive_scan_execute(run)
+    records = golive_world.accounts + golive_world.contacts
+    assert run.status == GoLiveStatus.READY and run.attempt != "dead"
+    assert (run.done, run.linked, run.suspects) == (records, 3, 3)
+    assert run.results.count() == records and not run.results.filter(salesforce_id="001DEAD").exists()
+
+
+def test_an_apply_whose_worker_died_is_resumed_by_confirming_again(
+    golive_world: GoLiveWorld, seeded_connections: tuple[Connection, Connection], admin: User
+) -> None:
+    run = golive_apply_confirm(run=_scan(seeded_connections, admin), actor=admin, run_now=True)
+    golive_apply_execute(run, slice_size=1)
+    with pytest.raises(ValidationError, match="is applying"):
+        golive_apply_confirm(run=run, actor=admin)  # its worker is alive: no second apply
+    GoLiveRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
+    run.refresh_from_db()
+    run = golive_apply_confirm(run=run, actor=admin, run_now=True)
+    assert golive_apply_execute(run) is False
+    run.refresh_from_db()
+    assert (
+        run.status == GoLiveStatus.APPLIED and run.links_applied == 3 and CrossReference.objects.count() == 3
+    )
+    assert AuditEntry.objects.filter(additional_data__event="golive_apply_resumed", actor=admin).count() == 1
