@@ -19,13 +19,15 @@ twice, and it works in slices that each fit well within the worker's timeout.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import AbstractContextManager, nullcontext
 
 from auditlog.context import set_actor
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -170,12 +172,19 @@ def golive_apply_execute(
     netsuite = netsuite_connector(run.netsuite_connection)
     object_keys = _object_keys(run)
     pending = run.results.filter(outcome=GoLiveOutcome.LINKED, applied_at__isnull=True, message="")
+    batch = list(pending.order_by("id")[:slice_size] if slice_size else pending.order_by("id"))
     handled = 0
-    for result in pending.order_by("id")[:slice_size] if slice_size else pending.order_by("id"):
-        _link(run, result, netsuite, object_keys)
-        handled += 1
-        if handled % PROGRESS_EVERY == 0:
-            _progress(run, on_progress)
+    # As many PATCHes at once as the account allows (the connector's slots keep all workers within it).
+    with ThreadPoolExecutor(max_workers=max(1, run.netsuite_connection.concurrency_limit)) as pool:
+        futures = [
+            pool.submit(contextvars.copy_context().run, _link_in_thread, run, result, netsuite, object_keys)
+            for result in batch
+        ]
+        for future in as_completed(futures):
+            future.result()  # a transient fault fails the task: it is delivered again and continues
+            handled += 1
+            if handled % PROGRESS_EVERY == 0:
+                _progress(run, on_progress)
     if slice_size and handled >= slice_size and pending.exists():
         _progress(run, on_progress)
         return True
@@ -183,6 +192,15 @@ def golive_apply_execute(
         _suspect_raise(run, result)
     _progress(run, on_progress, status=GoLiveStatus.APPLIED, finished_at=timezone.now())
     return False
+
+
+def _link_in_thread(
+    run: GoLiveRun, result: GoLiveResult, netsuite: NetSuiteConnector, object_keys: dict[str, str]
+) -> None:
+    try:
+        _link(run, result, netsuite, object_keys)
+    finally:
+        connections.close_all()  # this pool thread opened its own database connection
 
 
 def _link(
