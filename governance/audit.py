@@ -114,6 +114,11 @@ def register_audited_models() -> None:
     auditlog.register(ExceptionOverride)
     auditlog.register(ExceptionCategory)
     auditlog.register(EscalationLevel)
+    from sync.models import MatchResolution
+
+    # A person's answer to a duplicate suspect (the pipeline only stamps applied_at). Cross-references
+    # are written by the pipeline and not registered: a link found by matching writes its own entry.
+    auditlog.register(MatchResolution, exclude_fields=["applied_at"])
     auditlog.register(Subsidiary)
     auditlog.register(SubsidiaryUserPermission)
     auditlog.register(SubsidiaryGroupPermission)

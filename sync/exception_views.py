@@ -24,12 +24,14 @@ from sync.forms.exceptions import (
     AssignForm,
     CommentForm,
     ExceptionFilterForm,
+    MatchDecisionForm,
     OverrideForm,
     ReasonForm,
 )
 from sync.models import ExceptionItem
 from sync.services import exception_actions as actions
 from sync.services.exception_escalation import notifications_mark_read
+from sync.services.exception_matching import exception_match_decide, match_comparison
 
 
 @require_GET
@@ -65,6 +67,7 @@ def _detail_context(request: ConsoleRequest, item: ExceptionItem, error: str = "
         "tickets": item.tickets.all(),
         "can_act": permissions.can_act(request.user),
         "can_approve": permissions.can_approve(request.user),
+        "match": match_comparison(item=item),
         "error": error,
     }
 
@@ -112,6 +115,16 @@ def _comment(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any])
     actions.exception_comment(item=item, user=request.user, text=data["text"])
 
 
+def _match(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any]) -> None:
+    exception_match_decide(
+        item=item,
+        user=request.user,
+        choice=data["choice"],
+        netsuite_id=data["netsuite_id"],
+        reason=data["reason"],
+    )
+
+
 Action = Callable[[ConsoleRequest, ExceptionItem, dict[str, Any]], None]
 ACTIONS: dict[str, tuple[type[forms.Form], Action, str]] = {
     "retry": (ReasonForm, _retry, "Retry queued."),
@@ -122,6 +135,7 @@ ACTIONS: dict[str, tuple[type[forms.Form], Action, str]] = {
     "assign": (AssignForm, _assign, "Assigned."),
     "escalate": (ReasonForm, _escalate, "Escalated."),
     "comment": (CommentForm, _comment, "Comment added."),
+    "match": (MatchDecisionForm, _match, "Decision recorded; the held opportunities are queued again."),
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from sync.models import ExceptionCategory, ExceptionStatus, Severity
+from sync.models import ExceptionCategory, ExceptionStatus, MatchChoice, Severity
 from sync.selectors import AGE_BUCKETS, ExceptionFilters
 
 STATUS_CHOICES = [("active", "Active"), ("", "Any"), *ExceptionStatus.choices]
@@ -49,6 +49,13 @@ class ExceptionFilterForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MatchDecisionForm(ReasonForm):
+    """A duplicate suspect's answer: link one candidate, or create a new record."""
+
+    choice = forms.ChoiceField(choices=MatchChoice.choices)
+    netsuite_id = forms.CharField(required=False, max_length=40)
 
 
 class OverrideForm(ReasonForm):

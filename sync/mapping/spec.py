@@ -21,8 +21,9 @@
 A field row's value is exactly one of ``source`` (a path), ``constant``, ``ref`` (the target id of the
 record another object mapping produced; ``ref_item`` picks the item of a ``for_each`` object) or
 ``concat`` (a list of value expressions joined by ``separator``), then ``transforms``. A row with
-``each`` and ``fields`` is a group: one element per source item. This module checks the shape; the
-compiler (``engine.py``) checks paths, transforms, refs and targets.
+``each`` and ``fields`` is a group: one element per source item. An upsert object may carry a ``match``
+block (secondary keys that find an existing record before creating one; see :mod:`sync.matching`).
+This module checks the shape; the compiler (``engine.py``) checks paths, transforms, refs and targets.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync.mapping.paths import parse_target
 from sync.mapping.problems import SpecError, SpecProblem
+from sync.matching import MatchConfig, match_problems, parse_match
 
 FORMAT = 1
 MODES = ("upsert", "create_only", "update_only")
@@ -54,6 +57,7 @@ _OBJECT_KEYS = {
     "fields",
     "source_id",
     "description",
+    "match",
 }
 _EXPRESSION_KEYS = {"source", "constant", "ref", "ref_item", "concat", "separator", "transforms"}
 _FIELD_KEYS = _EXPRESSION_KEYS | {
@@ -116,6 +120,8 @@ class ObjectSpec:
     source_id: str = ""
     description: str = ""
     fields: tuple[FieldSpec, ...] = ()
+    # Matching before create (sync.matching): secondary keys that find an existing record.
+    match: MatchConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +231,7 @@ def _object(data: Any, position: int, problems: _Problems) -> ObjectSpec | None:
         problems.add("'fields' must be a non-empty list of field mappings", key)
         fields_data = []
     fields = _fields(fields_data, problems, key, "")
+    match = _match(data.get("match"), str(target), mode, problems, key)
     labels = _labels(fields)
     for label in sorted({label for label in labels if labels.count(label) > 1}):
         problems.add("two field rows share this id", key, label)
@@ -241,7 +248,28 @@ def _object(data: Any, position: int, problems: _Problems) -> ObjectSpec | None:
         source_id=texts["source_id"] or "",
         description=texts["description"] or "",
         fields=fields,
+        match=match,
     )
+
+
+def _match(data: Any, target: str, mode: Any, problems: _Problems, key: str) -> MatchConfig | None:
+    if data is None:
+        return None
+    found = match_problems(data, target=target)
+    if mode != "upsert":
+        found.append("'match' needs mode 'upsert' (a matched record is linked, then updated)")
+    for message in found:
+        problems.add(message, key, "match")
+    if found:
+        return None
+    config = parse_match(data, target=target)
+    for match_key in config.keys:
+        for role, path in match_key.sources:
+            try:
+                parse_target(path)
+            except SpecError as error:
+                problems.add(f"{match_key.kind} {role}: {error}", key, "match")
+    return config
 
 
 def _labels(fields: tuple[FieldSpec, ...]) -> list[str]:

@@ -7,20 +7,25 @@ by the pipeline's pre-match phase and by the go-live assistant. The stable API:
 Configuration (the ``match`` block of an object mapping, see :mod:`sync.matching.config`)::
 
     "match": {"keys": [
-        {"kind": "company_name", "name": "Name", "country": "BillingCountry"},
-        {"kind": "email_domain", "email": "$.OpportunityContactRoles.records[0].Contact.Email"}]}
-    "match": {"keys": [{"kind": "email", "email": "Contact.Email"}]}
+        {"kind": "company_name", "name": "companyName",
+         "country": "addressBook.items[0].addressBookAddress.country"},
+        {"kind": "email_domain", "email": "email"}]}
+    "match": {"keys": [{"kind": "email", "email": "email"}]}
+
+Key paths are target paths in the record the object mapping would write (see :mod:`sync.matching.config`).
 
 - :func:`parse_match` (JSON -> :class:`MatchConfig`, raising :class:`MatchConfigError`) and
   :func:`match_problems` (the same check, as messages for the mapping spec).
 - Normalisers: :func:`normalise_company_name`, :func:`normalise_email`, :func:`email_domain`,
   :func:`normalise_country`, :func:`blocking_token`.
 - :class:`MatchSubject` (a Salesforce id, the external id it will be upserted with, and the raw values
-  of the keys' source paths), :func:`probe_for` (key + subject -> the normalised value compared, or None)
+  of the keys' paths; :func:`subject_from_body` builds it from the body the mapping would write),
+  :func:`probe_for` (key + subject -> the normalised value compared, or None)
   and :func:`search_value` (key + subject -> what NetSuite is searched for: a name's first word, else
   the probe); :func:`candidate_queries` (record type + key + search values -> SuiteQL texts, one per
   chunk, so a whole batch costs one query per key) and :func:`candidate_from_row` (a SuiteQL row ->
-  :class:`Candidate`).
+  :class:`Candidate`); :func:`external_id_query` (the primary match: records already carrying one of
+  the batch's external ids).
 - :func:`classify` (one :class:`MatchSubject` + the keys + the candidates -> :class:`MatchDecision`
   with a :class:`MatchStatus` of ``linked``, ``suspect`` or ``unmatched`` and the reason).
 
@@ -56,6 +61,7 @@ from sync.matching.classify import (
     classify,
     probe_for,
     search_value,
+    subject_from_body,
 )
 from sync.matching.config import (
     KEY_KINDS,
@@ -72,7 +78,7 @@ from sync.matching.normalise import (
     normalise_country,
     normalise_email,
 )
-from sync.matching.suiteql import candidate_queries
+from sync.matching.suiteql import candidate_queries, external_id_query
 
 __all__ = [
     "KEY_KINDS",
@@ -96,4 +102,6 @@ __all__ = [
     "parse_match",
     "probe_for",
     "search_value",
+    "subject_from_body",
+    "external_id_query",
 ]

@@ -103,6 +103,29 @@ def candidate_from_row(record_type: str, row: Mapping[str, Any]) -> Candidate:
     )
 
 
+def subject_from_body(
+    *, config: MatchConfig, salesforce_id: str, external_id: str, body: Mapping[str, Any], label: str = ""
+) -> MatchSubject:
+    """The subject whose values are read from ``body`` (the record the mapping would write) at the
+    keys' paths: dotted, with ``[n]`` list indexes; a NetSuite sublist's ``{"items": [...]}`` wrapper
+    is indexed through (``addressBook.items[0]...``)."""
+    values = {path: _at(body, path) for key in config.keys for _, path in key.sources}
+    return MatchSubject(salesforce_id, external_id, values, label)
+
+
+def _at(body: Any, path: str) -> Any:
+    node = body
+    for part in path.split("."):
+        name, _, index = part.partition("[")
+        node = node.get(name) if isinstance(node, Mapping) else None
+        if index:
+            position = int(index.rstrip("]")) if index.rstrip("]").isdigit() else -1
+            node = node[position] if isinstance(node, list) and 0 <= position < len(node) else None
+        if node is None:
+            return None
+    return node
+
+
 def _raw(key: MatchKey, subject: MatchSubject, role: str) -> Any:
     path = key.roles.get(role)
     return subject.values.get(path) if path else None
@@ -219,4 +242,5 @@ __all__ = [
     "company_name_words",
     "probe_for",
     "search_value",
+    "subject_from_body",
 ]

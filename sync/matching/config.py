@@ -3,14 +3,16 @@
 ::
 
     "match": {"keys": [
-        {"kind": "company_name", "name": "Name", "country": "BillingCountry"},
-        {"kind": "email_domain", "email": "Website"}]}
+        {"kind": "company_name", "name": "companyName",
+         "country": "addressBook.items[0].addressBookAddress.country"},
+        {"kind": "email_domain", "email": "email"}]}
 
-Each key names its kind and, per role of that kind, the source path of the value (relative to the
-object's source, like a field row's ``source``; ``$.`` starts from the opportunity). Roles:
-``company_name``: ``name`` (required), ``country`` (optional: without it countries are not compared);
-``email_domain``: ``email`` (an e-mail or a web address); ``email``: ``email``. Kinds per record type:
-customers take all three, contacts ``email`` and ``email_domain``.
+Each key names its kind and, per role of that kind, the *target* path of the value in the record the
+object mapping would write (its payload, e.g. ``companyName``): NetSuite's values are compared with what
+Concord would send, after the mapping's transforms. Roles: ``company_name``: ``name`` (required),
+``country`` (optional: without it countries are not compared); ``email_domain``: ``email`` (an e-mail or
+a web address); ``email``: ``email``. Kinds per record type: customers take all three, contacts
+``email`` and ``email_domain``.
 """
 
 from __future__ import annotations

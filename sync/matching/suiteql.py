@@ -26,6 +26,10 @@ _SELECT = {
         "WHERE c.isinactive = 'F' AND "
     ),
 }
+_PRIMARY = {
+    "customer": "SELECT c.id, c.externalid FROM customer c WHERE c.externalid IN ",
+    "contact": "SELECT c.id, c.externalid FROM contact c WHERE c.externalid IN ",
+}
 
 
 def _literal(value: str) -> str:
@@ -53,5 +57,21 @@ def candidate_queries(*, record_type: str, key: MatchKey, probes: Iterable[str])
     size = CHUNK[key.kind]
     return [
         _SELECT[record_type] + _condition(key.kind, values[start : start + size]) + " ORDER BY c.id"
+        for start in range(0, len(values), size)
+    ]
+
+
+def external_id_query(*, record_type: str, external_ids: Iterable[str]) -> list[str]:
+    """The primary match: SuiteQL for the ``record_type`` records already carrying one of ``external_ids``
+    (``id`` and ``externalid`` columns), in chunks like :func:`candidate_queries`."""
+    if record_type not in _SELECT:
+        raise ValueError(f"matching is not available for {record_type!r} records")
+    values = sorted({value for value in external_ids if value})
+    size = CHUNK["email"]
+    return [
+        _PRIMARY[record_type]
+        + "("
+        + ", ".join(map(_literal, values[start : start + size]))
+        + ") ORDER BY c.id"
         for start in range(0, len(values), size)
     ]

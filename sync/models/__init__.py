@@ -46,6 +46,7 @@ from sync.models.mappings import (
     ValueKind,
     VersionStatus,
 )
+from sync.models.matching import MatchChoice, MatchResolution
 from sync.models.operations import ApiUsage, SyncedInvoice, WorkerHeartbeat
 from sync.models.rules import Rule, RuleStatus, RuleVersion
 from sync.models.subsidiaries import Subsidiary, SubsidiaryGroupPermission, SubsidiaryUserPermission
@@ -92,6 +93,8 @@ __all__ = [
     "TicketAttempt",
     "TicketStatus",
     "CrossReference",
+    "MatchChoice",
+    "MatchResolution",
     "FailureCategory",
     "GoLiveOutcome",
     "GoLiveResult",

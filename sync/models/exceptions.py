@@ -161,6 +161,7 @@ class ExceptionAction(models.TextChoices):
     ESCALATED = "escalated", "Escalated"
     COMMENTED = "commented", "Commented"
     TICKET_OPENED = "ticket_opened", "Ticket opened"
+    MATCH_DECIDED = "match_decided", "Duplicate suspect decided"
 
 
 class ExceptionEvent(models.Model):

@@ -131,6 +131,7 @@ class FailureCategory(models.TextChoices):
     MAPPING = "mapping", "Could not be mapped"
     RULE = "rule", "Blocked by a rule"
     MISSING = "missing", "Record not found"
+    DUPLICATE = "duplicate", "Duplicate suspect: a person picks the NetSuite record"
 
 
 class SyncFailure(models.Model):

@@ -187,6 +187,8 @@ class ObjectMapping(VersionRow):
     depends_on = models.JSONField(default=list, blank=True)
     source_id = models.CharField(max_length=300, blank=True)
     description = models.TextField(blank=True)
+    # Matching before create: {"keys": [...]} (sync.matching.config); null = upsert on the external id only.
+    match = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["version", "order", "id"]

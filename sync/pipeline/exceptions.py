@@ -39,6 +39,8 @@ def record_outcome_report(*, record: SyncRecord, netsuite: Connection | None) ->
     failures = list(record.failures.all())
     first = failures[0] if failures else None
     category = FailureCategory(first.category) if first else FailureCategory.VENDOR
+    if category == FailureCategory.DUPLICATE:
+        return  # the duplicate suspect's own exception (one per Salesforce record) covers it
     records = [RecordRef("salesforce", "Opportunity", record.opportunity_id)]
     records += [
         RecordRef("netsuite", netsuite_type, str(netsuite_id))

@@ -25,6 +25,7 @@ from governance.correlation import correlation, current_correlation_id
 from sync.connectors.errors import ConnectorError
 from sync.connectors.salesforce import GraphQuery
 from sync.connectors.transport import RequestRecord
+from sync.mapping import ObjectPayload
 from sync.models import (
     Connection,
     CrossReference,
@@ -40,8 +41,9 @@ from sync.pipeline import sources
 from sync.pipeline.exceptions import record_outcome_report
 from sync.pipeline.gates import Gates, gates_for
 from sync.pipeline.masking import mask_secrets
+from sync.pipeline.matching import prematch_batch
 from sync.pipeline.writeback import write_back
-from sync.pipeline.writer import BatchWriter, Known, OpportunityOutcome, RetrySettings
+from sync.pipeline.writer import BatchWriter, Failure, Known, OpportunityOutcome, RetrySettings
 from sync.services.connections import netsuite_connector, salesforce_connector
 from sync.services.inbox import inbox_claim, inbox_complete
 from sync.services.rules import rules_ruleset
@@ -209,11 +211,23 @@ def _run_batch(
     for source, keys in mapping.dynamic_keys(graphs.values(), lookups=lookups).items():
         if source in dynamic:
             dynamic[source].prefetch(sorted(keys))
+    payloads = {
+        key: mapping.apply(graph, refs=_AnyRef(), lookups=lookups).payloads for key, graph in graphs.items()
+    }
+    known = _known_for(netsuite, payloads.values())
+    # Matching before create: links existing records into ``known``; a duplicate suspect holds its
+    # opportunities back (no write at all) until a person answers its exception.
+    held = prematch_batch(
+        salesforce=salesforce, netsuite=netsuite, ns=ns, spec=mapping.spec, payloads=payloads, known=known
+    )
+    for key, failure in held.items():
+        _store_outcome(records[key], _held(key, failure), netsuite=netsuite)
+        del graphs[key]
     writer = BatchWriter(
         mapping=mapping,
         lookups=lookups,
         netsuite=ns,
-        known=_known_for(netsuite, mapping, graphs.values(), lookups),
+        known=known,
         gates=gates,
         retry=retry,
     )
@@ -269,12 +283,12 @@ def _in_thread(writer: BatchWriter, graph: dict[str, Any]) -> OpportunityOutcome
 
 
 def _known_for(
-    netsuite: Connection, mapping: Any, graphs: Iterable[dict[str, Any]], lookups: Any
+    netsuite: Connection, payloads: Iterable[Sequence[ObjectPayload]]
 ) -> dict[tuple[str, str], Known]:
     """Cross-references for every (record type, external id) the batch's payloads will use."""
     wanted: set[tuple[str, str]] = set()
-    for graph in graphs:
-        for payload in mapping.apply(graph, refs=_AnyRef(), lookups=lookups).payloads:
+    for items in payloads:
+        for payload in items:
             if payload.external_id:
                 wanted.add((payload.target_type, payload.external_id))
     rows = CrossReference.objects.filter(
@@ -373,9 +387,16 @@ def _finish(job: SyncJob, status: str | None, message: str) -> SyncJob:
     return job
 
 
-def _missing(opportunity_id: str) -> OpportunityOutcome:
-    from sync.pipeline.writer import Failure
+def _held(opportunity_id: str, failure: Failure) -> OpportunityOutcome:
+    """An opportunity the pre-match held back: a duplicate suspect waits for a person (blocked, like a
+    rule); a failed match is a failure the normal retry covers."""
+    status = RecordStatus.BLOCKED if failure.category == FailureCategory.DUPLICATE else RecordStatus.FAILED
+    outcome = OpportunityOutcome(opportunity_id, status=status, attempts=1)
+    outcome.failures.append(failure)
+    return outcome
 
+
+def _missing(opportunity_id: str) -> OpportunityOutcome:
     outcome = OpportunityOutcome(opportunity_id, status=RecordStatus.FAILED)
     outcome.failures.append(
         Failure(FailureCategory.MISSING, "Salesforce has no such opportunity (deleted?)", system="salesforce")

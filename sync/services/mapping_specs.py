@@ -60,6 +60,8 @@ def object_spec(
     data["mode"] = obj.mode
     if obj.depends_on:
         data["depends_on"] = list(obj.depends_on)
+    if obj.match is not None:
+        data["match"] = obj.match
     data["fields"] = [field_spec(row, children) for row in children.get((obj.pk, None), [])]
     return data
 
@@ -158,6 +160,7 @@ def spec_rows_replace(
                     depends_on=list(data.get("depends_on") or []),
                     source_id=data.get("source_id", ""),
                     description=data.get("description", ""),
+                    match=data.get("match"),
                 )
                 for order, data in enumerate(spec["objects"], start=1)
             ]

@@ -7,6 +7,7 @@ from sync.matching import (
     parse_match,
     probe_for,
     search_value,
+    subject_from_body,
 )
 
 CUSTOMER = parse_match(
@@ -150,3 +151,33 @@ def test_search_values_are_blocking_tokens_for_names():
 def test_candidates_survive_a_json_round_trip():
     row = customer("7", "Acme", email="x@acme.com")
     assert Candidate.from_json(row.to_json()) == row
+
+
+def test_subjects_read_the_body_the_mapping_would_write():
+    config = parse_match(
+        {
+            "keys": [
+                {
+                    "kind": "company_name",
+                    "name": "companyName",
+                    "country": "addressBook.items[0].addressBookAddress.country",
+                },
+                {"kind": "email_domain", "email": "email"},
+            ]
+        }
+    )
+    body = {
+        "companyName": "Acme Inc",
+        "addressBook": {"items": [{"addressBookAddress": {"country": "US"}}]},
+    }
+    subject = subject_from_body(config=config, salesforce_id="001A", external_id="001A", body=body)
+    assert subject.values == {
+        "companyName": "Acme Inc",
+        "addressBook.items[0].addressBookAddress.country": "US",
+        "email": None,
+    }
+    assert classify(subject=subject, config=config, candidates=[customer("7", "ACME")]).status == "linked"
+    empty = subject_from_body(
+        config=config, salesforce_id="001B", external_id="001B", body={"addressBook": []}
+    )
+    assert probe_for(config.keys[0], empty) is None

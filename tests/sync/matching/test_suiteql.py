@@ -1,6 +1,6 @@
 import pytest
 
-from sync.matching import MatchKey, candidate_queries
+from sync.matching import MatchKey, candidate_queries, external_id_query
 from sync.matching.suiteql import CHUNK
 
 NAME = MatchKey("company_name", (("name", "Name"), ("country", "BillingCountry")))
@@ -35,3 +35,12 @@ def test_it_chunks_and_skips_empty_batches():
 def test_it_refuses_a_kind_the_type_cannot_be_searched_by():
     with pytest.raises(ValueError, match="cannot be matched"):
         candidate_queries(record_type="contact", key=NAME, probes=["acme"])
+
+
+def test_the_primary_match_reads_external_ids():
+    (query,) = external_id_query(record_type="contact", external_ids=["003B", "003A", ""])
+    assert (
+        query
+        == "SELECT c.id, c.externalid FROM contact c WHERE c.externalid IN ('003A', '003B') ORDER BY c.id"
+    )
+    assert external_id_query(record_type="customer", external_ids=[]) == []
