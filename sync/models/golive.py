@@ -90,6 +90,7 @@ class GoLiveResult(models.Model):
     netsuite_type = models.CharField(max_length=40)  # customer, contact
     outcome = models.CharField(max_length=16, choices=GoLiveOutcome.choices)
     reasons = models.JSONField(default=list, blank=True)
+    match_key = models.CharField(max_length=200, blank=True)  # the key that decided, e.g. email(email)
     # [{"id": "107", "fields": {"companyname": ...}, "reasons": [...]}], best first.
     candidates = models.JSONField(default=list, blank=True)
     chosen_id = models.CharField(max_length=40, blank=True)

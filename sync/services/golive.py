@@ -39,19 +39,23 @@ from sync.models import (
     Connection,
     ConnectionKind,
     CrossReference,
+    ExceptionItem,
     GoLiveOutcome,
     GoLiveResult,
     GoLiveRun,
     GoLiveStatus,
+    MatchResolution,
     ObjectMapping,
+    Severity,
 )
+from sync.pipeline.matching import CATEGORY as MATCH_CATEGORY
+from sync.pipeline.matching import match_dedup_key
 from sync.services.connections import netsuite_connector
-from sync.services.exceptions import RecordRef, exception_raise
+from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
 from sync.services.golive_scan import stale_after
 
 APPLY_SLICE = 1000  # links per task: a slice stays well within Q_TIMEOUT, then the next one is queued
 PROGRESS_EVERY = 25
-DUPLICATE_SUSPECT = "duplicate_suspect"
 
 Progress = Callable[[GoLiveRun], None]
 
@@ -176,12 +180,12 @@ def golive_apply_execute(
     handled = 0
     # As many PATCHes at once as the account allows (the connector's slots keep all workers within it).
     with ThreadPoolExecutor(max_workers=max(1, run.netsuite_connection.concurrency_limit)) as pool:
-        futures = [
-            pool.submit(contextvars.copy_context().run, _link_in_thread, run, result, netsuite, object_keys)
+        futures = {
+            pool.submit(contextvars.copy_context().run, _patch_in_thread, netsuite, result): result
             for result in batch
-        ]
+        }
         for future in as_completed(futures):
-            future.result()  # a transient fault fails the task: it is delivered again and continues
+            _link_record(run, futures[future], future.result(), object_keys)
             handled += 1
             if handled % PROGRESS_EVERY == 0:
                 _progress(run, on_progress)
@@ -189,30 +193,31 @@ def golive_apply_execute(
         _progress(run, on_progress)
         return True
     for result in run.results.filter(outcome=GoLiveOutcome.SUSPECT, exception_id__isnull=True).order_by("id"):
-        _suspect_raise(run, result)
+        _suspect_raise(run, result, object_keys)
     _progress(run, on_progress, status=GoLiveStatus.APPLIED, finished_at=timezone.now())
     return False
 
 
-def _link_in_thread(
-    run: GoLiveRun, result: GoLiveResult, netsuite: NetSuiteConnector, object_keys: dict[str, str]
-) -> None:
-    try:
-        _link(run, result, netsuite, object_keys)
-    finally:
-        connections.close_all()  # this pool thread opened its own database connection
-
-
-def _link(
-    run: GoLiveRun, result: GoLiveResult, netsuite: NetSuiteConnector, object_keys: dict[str, str]
-) -> None:
+def _patch_in_thread(netsuite: NetSuiteConnector, result: GoLiveResult) -> str:
+    """Set the external id in NetSuite (only HTTP here: the database is written by the calling thread);
+    "" when done, NetSuite's reason when it refused. A transient fault raises: the task fails and is
+    delivered again, the link still pending."""
     try:
         # Idempotent: the same value again is no change, so a repeated PATCH after a crash is harmless.
         netsuite.patch(result.netsuite_type, result.chosen_id, {"externalId": result.external_id})
     except ConnectorError as error:
         if error.transient:
-            raise  # the task fails and is delivered again; this link is still pending
-        GoLiveResult.objects.filter(pk=result.pk, applied_at__isnull=True).update(message=str(error)[:2000])
+            raise
+        return str(error)[:2000]
+    finally:
+        connections.close_all()  # the concurrency limiter opened a connection in this pool thread
+    return ""
+
+
+def _link_record(run: GoLiveRun, result: GoLiveResult, refusal: str, object_keys: dict[str, str]) -> None:
+    """Record what the PATCH did: the refusal, or the link (claimed once, cross-reference, audit entry)."""
+    if refusal:
+        GoLiveResult.objects.filter(pk=result.pk, applied_at__isnull=True).update(message=refusal)
         return
     now = timezone.now()
     with transaction.atomic():
@@ -248,18 +253,42 @@ def _link(
                 "reasons": result.reasons,
             },
         )
+        MatchResolution.objects.filter(
+            netsuite_connection=run.netsuite_connection,
+            netsuite_type=result.netsuite_type,
+            external_id=result.external_id,
+            applied_at__isnull=True,
+        ).update(applied_at=now)
+        exception_auto_resolve(
+            dedup_key=match_dedup_key(
+                netsuite_connection_id=run.netsuite_connection_id,
+                record_type=result.netsuite_type,
+                external_id=result.external_id,
+            ),
+            note=f"linked to {result.netsuite_type} {result.chosen_id} by go-live match #{run.pk}",
+        )
 
 
-def _suspect_raise(run: GoLiveRun, result: GoLiveResult) -> None:
-    """The one place the assistant opens a duplicate-suspect exception (issue 13 point 1 owns the
-    category and its resolution: choose a candidate to link, or create a new record)."""
+def _suspect_raise(run: GoLiveRun, result: GoLiveResult, object_keys: dict[str, str]) -> None:
+    """Open the duplicate-suspect exception the pipeline's pre-match would (same key, same details), so
+    it is answered the same way (link a candidate, or create new: :mod:`sync.services.exception_matching`)
+    and the answer is honoured by every later sync. Opportunities the pipeline held back stay listed."""
+    dedup_key = match_dedup_key(
+        netsuite_connection_id=run.netsuite_connection_id,
+        record_type=result.netsuite_type,
+        external_id=result.external_id,
+    )
+    earlier = ExceptionItem.objects.filter(dedup_key=dedup_key).order_by("-last_seen").first()
+    held = sorted(earlier.retry_kwargs.get("opportunity_ids") or []) if earlier is not None else []
+    reason = "; ".join(result.reasons)
     item = exception_raise(
-        category=DUPLICATE_SUSPECT,
-        dedup_key=f"{DUPLICATE_SUSPECT}:{run.netsuite_connection_id}:{result.netsuite_type}:{result.external_id}",
+        category=MATCH_CATEGORY,
+        dedup_key=dedup_key,
         title=(
             f"Duplicate suspect: {result.salesforce_type} {result.salesforce_name or result.salesforce_id} "
-            f"may already be in NetSuite ({len(result.candidates)} candidates)"
-        ),
+            f"matches {len(result.candidates)} NetSuite {result.netsuite_type} record(s)"
+        )[:300],
+        severity=Severity.MEDIUM,
         records=[
             RecordRef("salesforce", result.salesforce_type, result.salesforce_id),
             *(
@@ -267,14 +296,27 @@ def _suspect_raise(run: GoLiveRun, result: GoLiveResult) -> None:
                 for c in result.candidates
             ),
         ],
+        vendor_message=reason,
+        mapping_row=f"{object_keys.get(result.netsuite_type, result.netsuite_type)}/match",
         details={
-            "source": "golive",
+            "match": {
+                "object_key": object_keys.get(result.netsuite_type, result.netsuite_type),
+                "record_type": result.netsuite_type,
+                "external_id": result.external_id,
+                "salesforce_id": result.salesforce_id,
+                "label": result.salesforce_name,
+                "key": result.match_key,
+                "reason": reason,
+                "salesforce": result.salesforce_fields,
+                "candidates": result.candidates,
+            },
             "golive_run": run.pk,
-            "record_type": result.netsuite_type,
-            "external_id": result.external_id,
-            "subject": {"salesforce_id": result.salesforce_id, **result.salesforce_fields},
-            "candidates": result.candidates,
-            "reason": "; ".join(result.reasons),
+        },
+        retry_task="sync.pipeline.matching.match_resync",
+        retry_kwargs={
+            "opportunity_ids": held,
+            "salesforce_connection_id": run.salesforce_connection_id,
+            "netsuite_connection_id": run.netsuite_connection_id,
         },
     )
     GoLiveResult.objects.filter(pk=result.pk).update(exception_id=item.pk)

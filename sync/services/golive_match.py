@@ -1,21 +1,30 @@
-"""What the go-live scan matches and with which keys, and how its records meet the matching core.
+"""What the go-live scan matches, with which keys, and how its records meet the matching core.
 
 The keys are the ``match`` blocks of the published ``opportunity_to_netsuite`` mapping's customer and
-contact object mappings (:data:`DEFAULT_MATCH` when a mapping has none). Their source paths are relative
-to the object's source in an opportunity graph (``Name`` on the account, ``Contact.Email`` on a contact
-role), so a Salesforce Account is read as the account and a Contact as a contact role
-(``{"ContactId": ..., "Contact": {...}}``); paths from the opportunity (``$.``) have no value in a
-batch over all records. Deciding linked / suspect / unmatched is :func:`sync.matching.classify`.
+contact object mappings (:mod:`sync.matching`). A key names the *target* path of a value in the record
+the mapping would write (``companyName``, ``email``); the batch reads it the way the mapping does, from
+the field row writing that path: its source path is read from the Salesforce record (a constant is
+itself). Transforms are not run: the matching core's normalisers compare trimmed, case-folded values.
+A key whose row is missing, or is a concatenation or a reference, has no value (the key is skipped).
+
+The pipeline maps accounts and contacts inside an opportunity graph; the batch has no opportunity, so it
+stands one in per record: the account (``Account``) with the account's first contact as its only contact
+role (``OpportunityContactRoles``, which the shipped customer e-mail reads), and for a contact the role
+``{"ContactId", "Contact"}`` under its account.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync.mapping.lookups import StaticLookups
+from sync.mapping.paths import PathError, parse_source
+from sync.mapping.paths import compile_getter as source_getter
+from sync.mapping.runtime import Frame, Run
 from sync.mapping_selectors import NoPublishedMapping
 from sync.matching import (
     Candidate,
@@ -29,22 +38,21 @@ from sync.matching import (
     parse_match,
     search_value,
 )
-from sync.models import MappingVersion, ObjectMapping, VersionStatus
+from sync.models import FieldMapping, MappingVersion, ObjectMapping, ValueKind, VersionStatus
 
 FLOW = "opportunity_to_netsuite"
-DEFAULT_MATCH: dict[str, dict[str, Any]] = {
-    "customer": {
-        "keys": [
-            {"kind": "company_name", "name": "Name", "country": "BillingCountry"},
-            {"kind": "email_domain", "email": "Website"},
-        ]
-    },
-    "contact": {"keys": [{"kind": "email", "email": "Contact.Email"}]},
+# Salesforce object -> the NetSuite record type it becomes, and the fields always read.
+OBJECTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Account": ("customer", ("Name",)),
+    "Contact": ("contact", ("FirstName", "LastName", "Email", "AccountId")),
 }
 # The external id rules the link can honour: the Salesforce record's own id (what the shipped mapping
 # uses: ``Id`` on the account for customers, ``ContactId`` on a contact role for contacts).
 RECORD_ID_SOURCES = {"customer": frozenset({"Id"}), "contact": frozenset({"ContactId", "Contact.Id"})}
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_NO_LOOKUPS = StaticLookups()
+
+Reader = Callable[[Frame], Any]
 
 
 class GoLiveNotConfigured(ValueError):
@@ -59,6 +67,7 @@ class ObjectPlan:
     netsuite_type: str  # customer, contact
     object_key: str  # the object mapping's key
     config: MatchConfig
+    readers: Mapping[str, Reader]  # key path -> how the batch reads its value
     fields: tuple[str, ...]  # the Salesforce fields read
 
     @property
@@ -72,8 +81,8 @@ class ObjectPlan:
 
     @property
     def suiteql(self) -> str:
-        """Every active record of the type, in the columns :func:`sync.matching.candidate_from_row`
-        reads; the connector pages it by ``c.id``."""
+        """Every record of the type, in the columns :func:`sync.matching.candidate_from_row` reads;
+        the connector pages it by ``c.id``."""
         if self.netsuite_type == "customer":
             return (
                 "SELECT c.id, c.externalid, c.companyname, c.email, a.country FROM customer c "
@@ -81,34 +90,50 @@ class ObjectPlan:
             )
         return "SELECT c.id, c.externalid, c.firstname, c.lastname, c.email, c.company FROM contact c"
 
-    def subject(self, record: dict[str, Any]) -> MatchSubject:
-        """The matching core's view of a Salesforce record: the raw value of every key's source path."""
-        frame = (
-            record if self.salesforce_type == "Account" else {"ContactId": record["Id"], "Contact": record}
-        )
-        values = {path: _resolve(frame, path) for key in self.config.keys for _, path in key.sources}
+    def subject(self, record: dict[str, Any], stand_in: Mapping[str, Any]) -> MatchSubject:
+        """The matching core's view of a Salesforce record; ``stand_in`` is its opportunity stand-in."""
+        run = Run(stand_in, {}, _NO_LOOKUPS)
+        root = Frame(stand_in, None, None, run)
+        if self.salesforce_type == "Account":
+            frame = Frame(record, None, root, run)
+        else:
+            roles = stand_in["OpportunityContactRoles"]["records"]
+            frame = Frame(roles[0], roles, root, run)
+        values = {path: read(frame) for path, read in self.readers.items()}
         return MatchSubject(str(record["Id"]), str(record["Id"]), values, display_name(record))
 
 
-# Salesforce object -> the NetSuite record type it becomes.
-OBJECTS: dict[str, str] = {"Account": "customer", "Contact": "contact"}
+def stand_in_for_account(account: dict[str, Any], first_contact: dict[str, Any] | None) -> dict[str, Any]:
+    roles = [_role(first_contact)] if first_contact else []
+    return {"Account": account, "AccountId": account["Id"], "OpportunityContactRoles": {"records": roles}}
+
+
+def stand_in_for_contact(contact: dict[str, Any], account: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "Account": account,
+        "AccountId": contact.get("AccountId"),
+        "OpportunityContactRoles": {"records": [_role(contact)]},
+    }
+
+
+def _role(contact: dict[str, Any]) -> dict[str, Any]:
+    return {"ContactId": contact["Id"], "Contact": contact, "Role": None, "IsPrimary": None}
 
 
 def object_plans() -> tuple[int, list[ObjectPlan]]:
-    """The published mapping's version id and one plan per Salesforce object it maps and can link."""
+    """The published mapping's version id and one plan per Salesforce object it maps with a ``match``."""
     version = MappingVersion.objects.filter(flow__key=FLOW, status=VersionStatus.PUBLISHED).first()
     if version is None:
         raise NoPublishedMapping(f"flow {FLOW!r} has no published mapping")
+    targets = [target for target, _ in OBJECTS.values()]
     by_target = {
         obj.target: obj
-        for obj in ObjectMapping.objects.filter(version=version, target__in=OBJECTS.values()).order_by(
-            "order"
-        )
+        for obj in ObjectMapping.objects.filter(version=version, target__in=targets).order_by("-order")
     }
     plans = []
-    for salesforce_type, netsuite_type in OBJECTS.items():
+    for salesforce_type, (netsuite_type, always) in OBJECTS.items():
         obj = by_target.get(netsuite_type)
-        if obj is None:
+        if obj is None or not obj.match:
             continue
         rule = obj.external_id or {}
         if set(rule) != {"source"} or rule["source"] not in RECORD_ID_SOURCES[netsuite_type]:
@@ -116,41 +141,51 @@ def object_plans() -> tuple[int, list[ObjectPlan]]:
                 f"object mapping {obj.key!r}: its external id is not the Salesforce record id, so the "
                 "assistant cannot write it"
             )
-        config = parse_match(
-            getattr(obj, "match", None) or DEFAULT_MATCH[netsuite_type], target=netsuite_type
-        )
+        config = parse_match(obj.match, target=netsuite_type)
+        rows = {row.target: row for row in obj.fields.filter(parent__isnull=True)}
+        readers: dict[str, Reader] = {}
+        fields = list(always)
+        for key in config.keys:
+            for _, path in key.sources:
+                readers[path], needed = _reader(rows.get(path), salesforce_type)
+                fields += needed
         plans.append(
-            ObjectPlan(salesforce_type, netsuite_type, obj.key, config, _fields(salesforce_type, config))
+            ObjectPlan(
+                salesforce_type,
+                netsuite_type,
+                obj.key,
+                config,
+                readers,
+                tuple(dict.fromkeys(fields)),
+            )
         )
     return version.pk, plans
 
 
-def _fields(salesforce_type: str, config: MatchConfig) -> tuple[str, ...]:
-    names = {"Account": ["Name"], "Contact": ["FirstName", "LastName", "AccountId"]}[salesforce_type]
-    for key in config.keys:
-        for _, path in key.sources:
-            if path.startswith("$."):
-                continue  # from the opportunity: no value when matching all records
-            parts = path.split(".")
-            if salesforce_type == "Contact":
-                if parts[0] != "Contact" or len(parts) != 2:
-                    continue  # a contact role's own fields (Role...) are not on the Contact
-                parts = parts[1:]
-            if len(parts) != 1 or not _API_NAME.match(parts[0]):
-                raise GoLiveNotConfigured(
-                    f"match key {key.label}: cannot read {path!r} from {salesforce_type}"
-                )
-            names.append(parts[0])
-    return tuple(dict.fromkeys(names))
-
-
-def _resolve(frame: dict[str, Any], path: str) -> Any:
-    value: Any = frame
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
+def _reader(row: FieldMapping | None, salesforce_type: str) -> tuple[Reader, list[str]]:
+    """How to read a key's value from the batch's frame, and the Salesforce fields that needs."""
+    if row is None or row.kind not in (ValueKind.SOURCE, ValueKind.CONSTANT):
+        return (lambda frame: None), []
+    if row.kind == ValueKind.CONSTANT:
+        constant = row.constant
+        return (lambda frame: constant), []
+    try:
+        path = parse_source(row.source)
+    except PathError:
+        return (lambda frame: None), []
+    names = [name for name, _ in path.segments]
+    # The Salesforce field the path ends on, on whichever record the stand-in puts it.
+    if path.anchor == "root" and names[:1] == ["Account"] and len(names) == 2:
+        needed = [names[1]] if salesforce_type == "Account" else []
+    elif "Contact" in names and names.index("Contact") == len(names) - 2:
+        needed = [names[-1]] if salesforce_type == "Contact" else []
+    elif path.anchor == "current" and len(names) == 1 and salesforce_type == "Account":
+        needed = names
+    else:
+        needed = []
+    if not all(_API_NAME.match(name) for name in needed):
+        return (lambda frame: None), []
+    return source_getter(path), needed
 
 
 def display_name(record: dict[str, Any]) -> str:
@@ -168,11 +203,13 @@ class CandidateIndex:
     keys: tuple[MatchKey, ...]
     by_search: dict[tuple[str, str], list[Candidate]] = field(default_factory=lambda: defaultdict(list))
     by_external_id: dict[str, Candidate] = field(default_factory=dict)
+    by_id: dict[str, Candidate] = field(default_factory=dict)
     size: int = 0
 
     def add(self, row: dict[str, Any]) -> None:
         candidate = candidate_from_row(self.record_type, row)
         self.size += 1
+        self.by_id[candidate.netsuite_id] = candidate
         if candidate.external_id:
             self.by_external_id[candidate.external_id] = candidate
         for kind in {key.kind for key in self.keys}:

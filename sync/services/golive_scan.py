@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -20,11 +21,27 @@ from django.utils import timezone
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
 from sync.matching import classify
-from sync.models import CrossReference, GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
+from sync.models import (
+    CrossReference,
+    GoLiveOutcome,
+    GoLiveResult,
+    GoLiveRun,
+    GoLiveStatus,
+    MatchChoice,
+    MatchResolution,
+)
 from sync.services.connections import netsuite_connector, salesforce_connector
-from sync.services.golive_match import CandidateIndex, ObjectPlan, candidate_fields, object_plans
+from sync.services.golive_match import (
+    CandidateIndex,
+    ObjectPlan,
+    candidate_fields,
+    object_plans,
+    stand_in_for_account,
+    stand_in_for_contact,
+)
 
 CHUNK = 500  # Salesforce records matched between two progress saves
+CONTACT_SOQL = "SELECT Id, FirstName, LastName, Email, AccountId FROM Contact ORDER BY Id"
 
 Progress = Callable[[GoLiveRun], None]
 EMPTY_COUNTS = {"total": None, "done": 0, "linked": 0, "suspects": 0, "unmatched": 0, "already_linked": 0}
@@ -62,8 +79,9 @@ def golive_scan_execute(run: GoLiveRun, *, on_progress: Progress | None = None) 
         _save(run, mapping_version_id=version_id, total=total)
         if on_progress:
             on_progress(run)
+        records = _read_salesforce(run, plans, salesforce)
         for plan in plans:
-            _scan_object(run, plan, salesforce, netsuite, on_progress)
+            _scan_object(run, plan, records, netsuite, on_progress)
         _save(run, status=GoLiveStatus.READY, scanned_at=timezone.now())
     except Superseded:
         run.refresh_from_db()
@@ -78,10 +96,47 @@ def golive_scan_execute(run: GoLiveRun, *, on_progress: Progress | None = None) 
     return run
 
 
+@dataclass
+class SalesforceRecords:
+    """Every account and contact, read once: each plan's records, and the stand-ins' neighbours."""
+
+    by_type: dict[str, list[dict[str, Any]]]
+    accounts: dict[str, dict[str, Any]]
+    first_contact: dict[str, dict[str, Any]]  # account id -> its first contact (by id)
+
+    def stand_in(self, salesforce_type: str, record: dict[str, Any]) -> dict[str, Any]:
+        if salesforce_type == "Account":
+            return stand_in_for_account(record, self.first_contact.get(record["Id"]))
+        return stand_in_for_contact(record, self.accounts.get(str(record.get("AccountId") or "")))
+
+
+def _read_salesforce(
+    run: GoLiveRun, plans: list[ObjectPlan], salesforce: SalesforceConnector
+) -> SalesforceRecords:
+    """Read every record of each plan, contacts too when only accounts are matched (an account's
+    stand-in carries its first contact, whose e-mail the shipped customer mapping reads)."""
+    queries = {plan.salesforce_type: plan.soql for plan in plans}
+    if "Account" in queries:
+        queries.setdefault("Contact", CONTACT_SOQL)
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for salesforce_type, soql in queries.items():
+        rows = []
+        for record in salesforce.query(soql):
+            rows.append({k: v for k, v in record.items() if k != "attributes"})
+            if len(rows) % 2000 == 0:
+                _save(run)  # a sign of life while Salesforce is read
+        by_type[salesforce_type] = rows
+    first_contact: dict[str, dict[str, Any]] = {}
+    for contact in by_type.get("Contact", []):  # in id order
+        first_contact.setdefault(str(contact.get("AccountId") or ""), contact)
+    accounts = {str(account["Id"]): account for account in by_type.get("Account", [])}
+    return SalesforceRecords(by_type, accounts, first_contact)
+
+
 def _scan_object(
     run: GoLiveRun,
     plan: ObjectPlan,
-    salesforce: SalesforceConnector,
+    records: SalesforceRecords,
     netsuite: NetSuiteConnector,
     on_progress: Progress | None,
 ) -> None:
@@ -90,13 +145,23 @@ def _scan_object(
         index.add(row)
         if index.size % 1000 == 0:
             _save(run)  # a sign of life while NetSuite is read
-    cross_references = dict(
+    known = dict(
         CrossReference.objects.filter(
             netsuite_connection=run.netsuite_connection, netsuite_type=plan.netsuite_type
         ).values_list("external_id", "netsuite_id")
     )
-    for chunk in _chunks(salesforce.query(plan.soql), CHUNK):
-        results = [_match(run, plan, record, index, cross_references) for record in chunk]
+    decided = {
+        row.external_id: row
+        for row in MatchResolution.objects.filter(
+            netsuite_connection=run.netsuite_connection, netsuite_type=plan.netsuite_type
+        ).select_related("decided_by")
+    }
+    rows = records.by_type.get(plan.salesforce_type, [])
+    for start in range(0, len(rows), CHUNK):
+        results = [
+            _match(run, plan, record, records.stand_in(plan.salesforce_type, record), index, known, decided)
+            for record in rows[start : start + CHUNK]
+        ]
         # A unique (run, type, id) row: a result stored twice is stored once.
         GoLiveResult.objects.bulk_create(results, ignore_conflicts=True)
         counts = {outcome: sum(r.outcome == outcome for r in results) for outcome in GoLiveOutcome.values}
@@ -116,35 +181,52 @@ def _match(
     run: GoLiveRun,
     plan: ObjectPlan,
     record: dict[str, Any],
+    stand_in: dict[str, Any],
     index: CandidateIndex,
-    cross_references: dict[str, str],
+    known: dict[str, str],
+    decided: dict[str, MatchResolution],
 ) -> GoLiveResult:
-    subject = plan.subject(record)
+    subject = plan.subject(record, stand_in)
     result = GoLiveResult(
         run=run,
         salesforce_type=plan.salesforce_type,
         salesforce_id=subject.salesforce_id,
         salesforce_name=subject.label[:255],
-        salesforce_fields={k: v for k, v in record.items() if k not in ("attributes", "Id")},
+        salesforce_fields={path: value for path, value in subject.values.items()},
         netsuite_type=plan.netsuite_type,
         external_id=subject.external_id,
     )
-    known = cross_references.get(subject.external_id)
+    linked_id = known.get(subject.external_id)
     carrying = index.by_external_id.get(subject.external_id)
-    if known or carrying:
-        # The primary match: Concord wrote it, or someone already set the external id by hand.
+    resolution = decided.get(subject.external_id)
+    if linked_id or carrying:
+        # The primary match: Concord wrote it, or the record already carries the external id.
         result.outcome = GoLiveOutcome.ALREADY_LINKED
-        result.chosen_id = known or (carrying.netsuite_id if carrying else "")
+        result.chosen_id = linked_id or (carrying.netsuite_id if carrying else "")
         result.reasons = [
-            "Concord's cross-reference links it" if known else "the NetSuite record carries its external id"
+            "Concord's cross-reference links it"
+            if linked_id
+            else "the NetSuite record carries its external id"
         ]
         result.candidates = candidate_fields([carrying] if carrying else [])
-        return result
-    decision = classify(subject=subject, config=plan.config, candidates=index.candidates(subject))
-    result.outcome = str(decision.status)
-    result.reasons = [decision.reason] + ([f"decided by {decision.key}"] if decision.key else [])
-    result.candidates = candidate_fields(decision.candidates)
-    result.chosen_id = decision.candidate.netsuite_id if decision.candidate else ""
+    elif resolution is not None:
+        # A person answered this record's duplicate suspect before: the answer stands.
+        who = resolution.decided_by.get_username()
+        if resolution.choice == MatchChoice.LINK:
+            result.outcome, result.chosen_id = GoLiveOutcome.LINKED, resolution.netsuite_id
+            result.reasons = [f"chosen by {who}"]
+            chosen = index.by_id.get(resolution.netsuite_id)
+            result.candidates = candidate_fields([chosen] if chosen else [])
+        else:
+            result.outcome = GoLiveOutcome.UNMATCHED
+            result.reasons = [f"{who} decided a new NetSuite record is created"]
+    else:
+        decision = classify(subject=subject, config=plan.config, candidates=index.candidates(subject))
+        result.outcome = str(decision.status)
+        result.reasons = [decision.reason]
+        result.match_key = decision.key
+        result.candidates = candidate_fields(decision.candidates)
+        result.chosen_id = decision.candidate.netsuite_id if decision.candidate else ""
     return result
 
 

@@ -21,7 +21,9 @@ from sync.models import (
     GoLiveResult,
     GoLiveRun,
     GoLiveStatus,
+    MatchResolution,
 )
+from sync.services.exception_matching import exception_match_decide
 from sync.services.golive import golive_apply_confirm, golive_apply_execute, golive_start
 from sync.services.golive_scan import golive_scan_execute
 from tests.sync.golive.conftest import GoLiveWorld
@@ -109,10 +111,15 @@ def test_it_applies_the_links_and_raises_the_suspects_on_confirmation(
         assert entry.actor == admin and entry.additional_data["event"] == "golive_link"
     # Suspects are exceptions with their candidates side by side; nothing of theirs was written.
     items = ExceptionItem.objects.filter(category__key="duplicate_suspect")
-    assert sorted(i.details["subject"]["salesforce_id"] for i in items) == sorted(golive_world.suspects)
+    assert sorted(i.details["match"]["salesforce_id"] for i in items) == sorted(golive_world.suspects)
     for item in items:
-        expected = golive_world.suspects[item.details["subject"]["salesforce_id"]]
-        assert sorted(c["netsuite_id"] for c in item.details["candidates"]) == sorted(expected)
+        expected = golive_world.suspects[item.details["match"]["salesforce_id"]]
+        assert sorted(c["netsuite_id"] for c in item.details["match"]["candidates"]) == sorted(expected)
+        assert (
+            item.dedup_key
+            == f"match:{seeded_connections[1].pk}:{item.details['match']['record_type']}:"
+            + (item.details["match"]["external_id"])
+        )
     for salesforce_id, candidate_ids in golive_world.suspects.items():
         assert all("externalId" not in ns.get(_type_of(salesforce_id), i) for i in candidate_ids)
     # Unmatched records were left to the sync: no customer was created.
@@ -221,3 +228,38 @@ def test_an_apply_whose_worker_died_is_resumed_by_confirming_again(
         run.status == GoLiveStatus.APPLIED and run.links_applied == 3 and CrossReference.objects.count() == 3
     )
     assert AuditEntry.objects.filter(additional_data__event="golive_apply_resumed", actor=admin).count() == 1
+
+
+def test_a_person_answers_a_suspect_and_the_next_scan_and_apply_honour_it(
+    golive_world: GoLiveWorld,
+    seeded_connections: tuple[Connection, Connection],
+    ns: NetSuiteConnector,
+    admin: User,
+    revops: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("sync.services.exception_retry.async_task", lambda *args, **kwargs: None)
+    run = golive_apply_confirm(run=_scan(seeded_connections, admin), actor=admin, run_now=True)
+    golive_apply_execute(run)
+    # The ambiguous account: RevOps picks the second candidate on the exception page's action.
+    [(salesforce_id, candidate_ids)] = [
+        (i, ids) for i, ids in golive_world.suspects.items() if len(ids) == 2 and _type_of(i) == "customer"
+    ]
+    item = ExceptionItem.objects.get(dedup_key__endswith=f":customer:{salesforce_id}")
+    exception_match_decide(
+        item=item, user=revops, choice="link", netsuite_id=candidate_ids[1], reason="VAT id"
+    )
+
+    again = _scan(seeded_connections, admin)
+    result = again.results.get(salesforce_id=salesforce_id)
+    assert (result.outcome, result.chosen_id, result.reasons) == (
+        "linked",
+        candidate_ids[1],
+        ["chosen by revops"],
+    )
+    assert (again.linked, again.suspects, again.already_linked) == (1, 2, 4)
+    golive_apply_execute(golive_apply_confirm(run=again, actor=admin, run_now=True))
+    assert ns.get_by_external_id("customer", salesforce_id)["id"] == candidate_ids[1]  # type: ignore[index]
+    assert MatchResolution.objects.get(external_id=salesforce_id).applied_at is not None
+    item.refresh_from_db()
+    assert item.status == "resolved"
