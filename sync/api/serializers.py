@@ -16,6 +16,7 @@ from sync.models import (
     ExceptionOverride,
     Flow,
     MappingVersion,
+    MatchChoice,
     Rule,
     RuleVersion,
     SyncFailure,
@@ -310,3 +311,10 @@ class AssignInputSerializer(ReasonInputSerializer):
 
 class CommentInputSerializer(serializers.Serializer[Any]):
     text = serializers.CharField(max_length=4000)
+
+
+class MatchDecisionInputSerializer(ReasonInputSerializer):
+    """A duplicate suspect's answer: ``link`` one listed candidate (``netsuite_id``) or ``create_new``."""
+
+    choice = serializers.ChoiceField(choices=MatchChoice.choices)
+    netsuite_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)

@@ -39,6 +39,7 @@ from sync.services import connections, jobs
 from sync.services import exception_actions as actions
 from sync.services import mappings as mapping_services
 from sync.services import rules as rule_services
+from sync.services.exception_matching import exception_match_decide
 
 SLUG = r"[-a-zA-Z0-9_]+"
 # sync.permissions.can_act and sync.services.jobs.can_rerun, as capabilities.
@@ -270,7 +271,7 @@ class ExceptionViewSet(ApiReadViewSet):
     filterset_class = filtersets.ExceptionFilterSet
     action_permissions = {
         **dict.fromkeys(
-            ("retry", "edit", "accept", "resolve", "ignore", "assign", "escalate", "comment"),
+            ("retry", "edit", "accept", "resolve", "ignore", "assign", "escalate", "comment", "match"),
             EXCEPTION_ACTORS,
         ),
         "override_approve": (APPROVE_EXCEPTIONS,),
@@ -362,6 +363,15 @@ class ExceptionViewSet(ApiReadViewSet):
         item = self.get_object()
         text = self.input(api.CommentInputSerializer, request)["text"]
         actions.exception_comment(item=item, user=self.user, text=text)
+        return self._done(item)
+
+    @extend_schema(request=api.MatchDecisionInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def match(self, request: Request, pk: str) -> Response:
+        """Answer a duplicate suspect: link one listed NetSuite candidate, or create a new record."""
+        item = self.get_object()
+        data = self.input(api.MatchDecisionInputSerializer, request)
+        exception_match_decide(item=item, user=self.user, **data)
         return self._done(item)
 
     def _override(self, override_id: str) -> ExceptionOverride:

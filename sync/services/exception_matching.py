@@ -38,7 +38,8 @@ def exception_match_decide(
     _require_actor(item, user)
     _require_active(item)
     match = item.details.get("match") if isinstance(item.details, dict) else None
-    if item.category.key != CATEGORY or not isinstance(match, dict):
+    connection_id = (item.retry_kwargs or {}).get("netsuite_connection_id")
+    if item.category.key != CATEGORY or not isinstance(match, dict) or not connection_id:
         raise ValidationError("This exception is not a duplicate suspect.")
     if choice not in MatchChoice.values:
         raise ValidationError(f"Choose one of: {', '.join(MatchChoice.values)}.")
@@ -51,10 +52,10 @@ def exception_match_decide(
     if item.status == ExceptionStatus.PENDING_APPROVAL:
         raise ValidationError("A value change is waiting for approval.")
     now = timezone.now()
-    record_type, external_id = str(match["record_type"]), str(match["external_id"])
+    record_type, external_id = str(match.get("record_type") or ""), str(match.get("external_id") or "")
     with transaction.atomic():
         resolution, _ = MatchResolution.objects.update_or_create(
-            netsuite_connection_id=item.retry_kwargs["netsuite_connection_id"],
+            netsuite_connection_id=connection_id,
             netsuite_type=record_type,
             external_id=external_id,
             defaults={

@@ -67,7 +67,17 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:exception-detail": ApiRule(get=ROLES),
     **{
         f"api:exception-{action}": ApiRule(post=EXCEPTION_ACTORS)
-        for action in ("retry", "edit", "accept", "resolve", "ignore", "assign", "escalate", "comment")
+        for action in (
+            "retry",
+            "edit",
+            "accept",
+            "resolve",
+            "ignore",
+            "assign",
+            "escalate",
+            "comment",
+            "match",
+        )
     },
     "api:exception-override-approve": ApiRule(post=EXCEPTION_APPROVERS),
     "api:exception-override-reject": ApiRule(post=EXCEPTION_ACTORS),

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
 from governance.models import AuditEntry
 from sync.models import ExceptionItem, ExceptionStatus, MatchChoice, MatchResolution
+from tests.api_support import token_client
 from tests.sync.connection_support import offline_connection_pair
 from tests.sync.exception_support import raise_sample
 
@@ -133,3 +135,20 @@ def test_other_exceptions_refuse_the_decision(revops_client: Client) -> None:
     item = raise_sample()
     response = revops_client.post(f"/exceptions/{item.pk}/match/", {"choice": "create_new"}, headers=HTMX)
     assert "not a duplicate suspect" in response.content.decode()
+
+
+def test_the_api_takes_the_same_decision(revops: User, suspect: ExceptionItem) -> None:
+    client = token_client(revops)
+    refused = client.post(
+        f"/api/v1/exceptions/{suspect.pk}/match/",
+        {"choice": "link", "netsuite_id": "7"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and "listed NetSuite records" in str(refused.json())
+    response = client.post(
+        f"/api/v1/exceptions/{suspect.pk}/match/",
+        {"choice": "link", "netsuite_id": "41", "reason": "same address"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200 and response.json()["status"] == ExceptionStatus.IN_PROGRESS
+    assert MatchResolution.objects.get().netsuite_id == "41"
