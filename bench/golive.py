@@ -37,7 +37,7 @@ SECOND = ("Trading", "Systems", "Foods", "Logistics", "Capital", "Labs", "Energy
 def _plan() -> Any:
     from sync.matching import parse_match
     from sync.models import FieldMapping
-    from sync.services.golive_match import ObjectPlan, _reader
+    from sync.services.golive_match import ObjectPlan, key_reader
 
     spec = json.loads((ROOT / "sync/mapping/defaults/opportunity_to_netsuite.json").read_text())
     customer = next(obj for obj in spec["objects"] if obj["key"] == "customer")
@@ -47,7 +47,7 @@ def _plan() -> Any:
     for key in config.keys:
         for _, path in key.sources:
             row = rows[path]
-            readers[path] = _reader(FieldMapping(kind="source", source=row["source"]), "Account")[0]
+            readers[path] = key_reader(FieldMapping(kind="source", source=row["source"]), "Account")[0]
     return ObjectPlan("Account", "customer", "customer", config, readers, ("Name", "BillingCountry"))
 
 

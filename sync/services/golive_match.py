@@ -147,7 +147,7 @@ def object_plans() -> tuple[int, list[ObjectPlan]]:
         fields = list(always)
         for key in config.keys:
             for _, path in key.sources:
-                readers[path], needed = _reader(rows.get(path), salesforce_type)
+                readers[path], needed = key_reader(rows.get(path), salesforce_type)
                 fields += needed
         plans.append(
             ObjectPlan(
@@ -162,7 +162,7 @@ def object_plans() -> tuple[int, list[ObjectPlan]]:
     return version.pk, plans
 
 
-def _reader(row: FieldMapping | None, salesforce_type: str) -> tuple[Reader, list[str]]:
+def key_reader(row: FieldMapping | None, salesforce_type: str) -> tuple[Reader, list[str]]:
     """How to read a key's value from the batch's frame, and the Salesforce fields that needs."""
     if row is None or row.kind not in (ValueKind.SOURCE, ValueKind.CONSTANT):
         return (lambda frame: None), []
