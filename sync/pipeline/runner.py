@@ -220,9 +220,11 @@ def _run_batch(
     held = prematch_batch(
         salesforce=salesforce, netsuite=netsuite, ns=ns, spec=mapping.spec, payloads=payloads, known=known
     )
+    held_outcomes: list[tuple[OpportunityOutcome, dict[str, Any]]] = []
     for key, failure in held.items():
-        _store_outcome(records[key], _held(key, failure), netsuite=netsuite)
-        del graphs[key]
+        outcome = _held(key, failure)
+        _store_outcome(records[key], outcome, netsuite=netsuite)
+        held_outcomes.append((outcome, graphs.pop(key)))
     writer = BatchWriter(
         mapping=mapping,
         lookups=lookups,
@@ -250,7 +252,8 @@ def _run_batch(
     # allows one writer at a time). A crash before this loses no NetSuite work: eid upserts redo it.
     for outcome, _graph in outcomes:
         _store_outcome(records[outcome.opportunity_id], outcome, netsuite=netsuite)
-    problems = write_back(sf, outcomes)
+    # Held opportunities show why in Salesforce too ("Blocked: duplicate suspect ...").
+    problems = write_back(sf, [*held_outcomes, *outcomes])
     return _finish(job, None, "; ".join(problems)[:4000])
 
 

@@ -233,3 +233,15 @@ def test_it_says_a_netsuite_connection_without_credentials_cannot_refresh_lookup
     response = revops_client.post("/sync/mappings/lookups/refresh/", follow=True)
     assert response.status_code == 200
     assert "Not refreshed: connection &#x27;ns-unfinished&#x27; needs account_id" in response.content.decode()
+
+
+def test_it_shows_how_an_object_is_matched_before_create(
+    revops_client: Client, draft: MappingVersion
+) -> None:
+    html = revops_client.get(f"/sync/mappings/versions/{draft.pk}/").content.decode()
+    assert (
+        "Matched before create by <code>company_name</code> (name: companyName, "
+        "country: addressBook.items[0].addressBookAddress.country), "
+        "then <code>email_domain</code> (email: email)"
+    ) in html
+    assert "Matched before create by <code>email</code> (email: email)" in html

@@ -73,11 +73,12 @@ def scenario(
     - exact: the account as "<Name>, Inc." with the same billing country, and its first contact by e-mail;
     - near: "<Name> Holdings" (similar, not equal): a suspect;
     - ambiguous: "<Name>" and "<Name> Ltd" (both equal once normalised): a suspect;
-    - fresh: nothing; created as before.
+    - fresh: nothing; created as before;
+    - contact_twice: two contacts with the e-mail of the opportunity's first contact: a suspect.
     """
-    ids = one_per_account(sf)[:4]
+    ids = one_per_account(sf)[:5]
     graphs = sf.fetch_opportunity_graphs(ids)
-    exact, near, ambiguous, fresh = (graphs[i] for i in ids)
+    exact, near, ambiguous, fresh, contact_twice = (graphs[i] for i in ids)
     made: dict[str, Any] = {"ids": ids, "graphs": graphs}
     made["exact_customer"] = existing_customer(
         ns, f"{exact['Account']['Name']}, Inc.", exact["Account"]["BillingCountry"]
@@ -100,13 +101,30 @@ def scenario(
         existing_customer(ns, ambiguous["Account"]["Name"], ambiguous["Account"]["BillingCountry"]),
         existing_customer(ns, f"{ambiguous['Account']['Name']} Ltd", ambiguous["Account"]["BillingCountry"]),
     ]
+    # Two NetSuite contacts share the e-mail of the last opportunity's first contact: ambiguous.
+    twice = contact_twice["OpportunityContactRoles"]["records"][0]
+    made["contact_twice_id"] = twice["ContactId"]
+    made["contact_twice"] = [
+        ns.create(
+            "contact",
+            {
+                "firstName": first,
+                "lastName": twice["Contact"]["LastName"],
+                "email": twice["Contact"]["Email"],
+            },
+        )
+        for first in ("A.", "B.")
+    ]
     made["accounts"] = {
         "exact": exact["Account"],
         "near": near["Account"],
         "ambiguous": ambiguous["Account"],
         "fresh": fresh["Account"],
+        "contact_twice": contact_twice["Account"],
     }
-    made["opportunity"] = dict(zip(("exact", "near", "ambiguous", "fresh"), ids, strict=True))
+    made["opportunity"] = dict(
+        zip(("exact", "near", "ambiguous", "fresh", "contact_twice"), ids, strict=True)
+    )
     return made
 
 
@@ -116,6 +134,7 @@ def suspects() -> list[ExceptionItem]:
 
 def test_it_links_exact_matches_holds_suspects_back_and_never_duplicates(
     seeded_connections: tuple[Connection, Connection],
+    sf: SalesforceConnector,
     ns: NetSuiteConnector,
     netsuite_count: Callable[[str, str], int],
     scenario: dict[str, Any],
@@ -158,13 +177,30 @@ def test_it_links_exact_matches_holds_suspects_back_and_never_duplicates(
         assert not ExceptionItem.objects.filter(
             dedup_key=sync_dedup_key(netsuite_connection_id=netsuite.pk, opportunity_id=opportunity[case])
         ).exists()
+    back = sf.get_records(
+        "Opportunity",
+        [opportunity["near"], opportunity["ambiguous"]],
+        ["Concord_Sync_Status__c", "Concord_Sync_Message__c"],
+    )
+    for row in back.values():
+        assert row["Concord_Sync_Status__c"] == "Error"
+        assert row["Concord_Sync_Message__c"].startswith("Blocked: duplicate suspect (exception #")
+    # A contact suspect holds its whole opportunity back too: not even its customer is written.
+    held = records[opportunity["contact_twice"]]
+    assert held.status == RecordStatus.BLOCKED and held.writes == 0
+    assert netsuite_count("customer", accounts["contact_twice"]["Id"]) == 0
     items = suspects()
-    assert [item.dedup_key for item in items] == [
-        match_dedup_key(
-            netsuite_connection_id=netsuite.pk, record_type="customer", external_id=accounts[c]["Id"]
-        )
-        for c in sorted(("near", "ambiguous"), key=lambda c: accounts[c]["Id"])
+    expected = [("customer", accounts[c]["Id"]) for c in ("near", "ambiguous")]
+    expected.append(("contact", scenario["contact_twice_id"]))
+    assert sorted(item.dedup_key for item in items) == sorted(
+        match_dedup_key(netsuite_connection_id=netsuite.pk, record_type=kind, external_id=eid)
+        for kind, eid in expected
+    )
+    contact_item = next(item for item in items if item.details["match"]["record_type"] == "contact")
+    assert [c["netsuite_id"] for c in contact_item.details["match"]["candidates"]] == scenario[
+        "contact_twice"
     ]
+    assert contact_item.title.startswith("Duplicate suspect: Contact ")
     by_account = {item.details["match"]["salesforce_id"]: item for item in items}
     near = by_account[accounts["near"]["Id"]]
     assert [c["netsuite_id"] for c in near.details["match"]["candidates"]] == [scenario["near_customer"]]
@@ -189,8 +225,11 @@ def test_it_links_exact_matches_holds_suspects_back_and_never_duplicates(
         opportunity["fresh"]: RecordStatus.SYNCED,
         opportunity["near"]: RecordStatus.BLOCKED,
         opportunity["ambiguous"]: RecordStatus.BLOCKED,
+        opportunity["contact_twice"]: RecordStatus.BLOCKED,
     }
-    assert [(item.pk, item.occurrence_count) for item in suspects()] == [(item.pk, 2) for item in items]
+    assert sorted((item.pk, item.occurrence_count) for item in suspects()) == sorted(
+        (item.pk, 2) for item in items
+    )
     assert netsuite_count("customer", accounts["exact"]["Id"]) == 1
     assert linked.count() == 2  # nothing linked twice
 
