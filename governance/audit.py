@@ -36,6 +36,7 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "sync.WorkerHeartbeat": "written each minute by a worker's heartbeat task",
     "sync.SyncedInvoice": "the return flow's ledger of invoices written to Salesforce",
     "sync.SyncedFieldValue": "the last value both systems agreed on, written by the return flows",
+    "sync.GoLiveResult": "written by the go-live scan; applying a link writes its own entry",
 }
 
 
@@ -68,6 +69,7 @@ def register_audited_models() -> None:
         ExceptionCategory,
         ExceptionItem,
         ExceptionOverride,
+        GoLiveRun,
         Listener,
         Rule,
         RuleVersion,
@@ -130,6 +132,11 @@ def register_audited_models() -> None:
     # Who started which backfill; its progress is written by the worker.
     auditlog.register(
         Backfill, include_fields=["since", "salesforce_connection", "netsuite_connection", "started_by"]
+    )
+    # Who started a go-live match and who confirmed its links; counts and progress come from the worker.
+    auditlog.register(
+        GoLiveRun,
+        include_fields=["salesforce_connection", "netsuite_connection", "started_by", "applied_by"],
     )
     # The webhook signing key is a secret: left out, like a connection's.
     auditlog.register(Listener, exclude_fields=["signing_secret"])

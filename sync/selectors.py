@@ -21,6 +21,8 @@ from sync.models import (
     ExceptionEvent,
     ExceptionItem,
     ExceptionOverride,
+    GoLiveOutcome,
+    GoLiveRun,
     Listener,
     Notification,
     Rule,
@@ -218,3 +220,22 @@ def rule_version_get(*, user: Any, version_id: int) -> RuleVersion | None:
     if not user.has_perm(VIEW_CONSOLE):
         return None
     return RuleVersion.objects.select_related("rule").filter(pk=version_id).first()
+
+
+GOLIVE_SHOWN = 200  # rows of each list on a go-live run's page
+
+
+def golive_results_to_review(*, run: GoLiveRun) -> dict[str, Any]:
+    """What a person reviews before confirming: suspects with their candidates, the links to be written,
+    and links NetSuite refused (each list capped at :data:`GOLIVE_SHOWN`)."""
+    results = run.results.order_by("salesforce_type", "salesforce_name", "id")
+    return {
+        "suspects": list(results.filter(outcome=GoLiveOutcome.SUSPECT)[:GOLIVE_SHOWN]),
+        "links": list(results.filter(outcome=GoLiveOutcome.LINKED)[:GOLIVE_SHOWN]),
+        "refused": list(
+            results.filter(outcome=GoLiveOutcome.LINKED, applied_at__isnull=True).exclude(message="")[
+                :GOLIVE_SHOWN
+            ]
+        ),
+        "shown": GOLIVE_SHOWN,
+    }

@@ -78,3 +78,29 @@ def backfill_run(backfill_id: int) -> int:
 
     with correlation():
         return backfill_execute(Backfill.objects.get(pk=backfill_id)).done
+
+
+def golive_scan_run(run_id: int) -> int:
+    """Scan a queued go-live run (a second delivery finds it claimed and does nothing)."""
+    from sync.models import GoLiveRun
+    from sync.services.golive_scan import golive_scan_execute
+
+    with correlation():
+        return golive_scan_execute(GoLiveRun.objects.get(pk=run_id)).done
+
+
+def golive_apply_run(run_id: int) -> int:
+    """Apply one slice of a confirmed go-live run's links and queue the next slice while work remains.
+
+    Re-entrant: a redelivered or retried task continues where the last one stopped.
+    """
+    from django_q.tasks import async_task
+
+    from sync.models import GoLiveRun
+    from sync.services.golive import golive_apply_execute
+
+    with correlation():
+        run = GoLiveRun.objects.get(pk=run_id)
+        if golive_apply_execute(run):
+            async_task("sync.tasks.golive_apply_run", run_id, task_name=f"golive apply {run_id}")
+        return run.links_applied

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from sync import exception_views, job_views, rule_views, views
+from sync import exception_views, golive_views, job_views, rule_views, views
 from sync.inbound import views as inbound
 
 app_name = "sync"
@@ -33,6 +33,9 @@ urlpatterns = [
     path("sync/conflicts/", job_views.conflict_list, name="conflicts"),
     path("sync/backfills/", job_views.backfill_start_view, name="backfill-start"),
     path("sync/backfills/<int:backfill_id>/", job_views.backfill_detail, name="backfill"),
+    path("sync/golive/", golive_views.golive_index, name="golive"),
+    path("sync/golive/<int:run_id>/", golive_views.golive_run, name="golive-run"),
+    path("sync/golive/<int:run_id>/apply/", golive_views.golive_apply, name="golive-apply"),
     path("sync/trace/<str:opportunity_id>/", job_views.opportunity_trace, name="trace"),
     path("sync/inbound/outbound-message/<str:token>/", inbound.outbound_message, name="inbound_outbound"),
     path("sync/inbound/webhook/<str:token>/", inbound.webhook_event, name="inbound_webhook"),

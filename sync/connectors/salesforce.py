@@ -292,6 +292,10 @@ class SalesforceConnector:
                 return
             page = self._run("query", partial(_query_more, url=next_url))
 
+    def count(self, soql: str) -> int:
+        """The ``totalSize`` of a query, e.g. ``SELECT COUNT() FROM Account``."""
+        return int(self._run("query", lambda sf: sf.query(soql)).get("totalSize") or 0)
+
     def query_in(self, soql_template: str, ids: Iterable[str]) -> Iterator[dict[str, Any]]:
         """Run ``soql_template`` (with an ``{ids}`` placeholder) for the ids in IN-lists of 200."""
         unique = list(dict.fromkeys(ids))

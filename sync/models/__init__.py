@@ -15,6 +15,7 @@ from sync.models.exceptions import (
     OverrideStatus,
     Severity,
 )
+from sync.models.golive import GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
 from sync.models.inbound import InboxDrainFlag, InboxMessage, InboxSource, InboxStatus, Listener, ListenerKind
 from sync.models.jobs import (
     CrossReference,
@@ -99,6 +100,10 @@ __all__ = [
     "MatchChoice",
     "MatchResolution",
     "FailureCategory",
+    "GoLiveOutcome",
+    "GoLiveResult",
+    "GoLiveRun",
+    "GoLiveStatus",
     "InboxDrainFlag",
     "InboxMessage",
     "InboxSource",

@@ -37,6 +37,8 @@ from sync.models import (
     ExceptionOverride,
     FieldMapping,
     Flow,
+    GoLiveRun,
+    GoLiveStatus,
     Listener,
     ListenerKind,
     LookupTable,
@@ -216,6 +218,12 @@ ACCESS: dict[str, Rule] = {
     "sync:record_rerun": POST(RERUNNERS),
     "sync:backfill-start": POST(RERUNNERS, empty_post_invalid=True),  # can_rerun; no date: 400
     "sync:backfill": GET(ROLES),
+    # Go-live matching (sync/services/golive.py): every role reads; RevOps and Admins scan (it writes
+    # nothing; no connections: 400); only Admins (manage_connections) apply, which writes to NetSuite
+    # (unconfirmed: 400).
+    "sync:golive": Rule(get=ROLES, post=RERUNNERS, empty_post_invalid=True),
+    "sync:golive-run": GET(ROLES),
+    "sync:golive-apply": POST(ADMINS, empty_post_invalid=True),
     # Inbound listeners (sync/inbound/views.py): machine endpoints, not for personas.
     "sync:inbound_outbound": MACHINE,
     "sync:inbound_webhook": MACHINE,
@@ -265,6 +273,8 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "group_id": lambda: Group.objects.get_or_create(name="Finance EMEA")[0].pk,
     "check": lambda: "accounts",
     "run_id": lambda: ReconciliationRun.objects.get().pk,
+    "sync:golive-run/run_id": lambda: GoLiveRun.objects.get().pk,
+    "sync:golive-apply/run_id": lambda: GoLiveRun.objects.get().pk,
     "release_id": lambda: Release.objects.get().pk,
     "fmt": lambda: "csv",
     "dashboard-panel/name": lambda: "volume",
@@ -309,6 +319,7 @@ def world(revops: User, finance: User, admin: User, monkeypatch: pytest.MonkeyPa
     job = SyncJob.objects.create(salesforce_connection=sf, netsuite_connection=ns, trigger="outbound_message")
     SyncRecord.objects.create(job=job, opportunity_id=OPPORTUNITY, status="failed")
     Backfill.objects.create(salesforce_connection=sf, netsuite_connection=ns, since=dt.date(2026, 1, 1))
+    GoLiveRun.objects.create(salesforce_connection=sf, netsuite_connection=ns, status=GoLiveStatus.READY)
     ReconciliationRun.objects.create(check_name="accounts", status=RunStatus.SUCCEEDED, counts={})
     release_create(
         user=revops,

@@ -1,0 +1,48 @@
+"""The scan's candidate index: each Salesforce record meets only the NetSuite records sharing a key."""
+
+from __future__ import annotations
+
+from sync.matching import MatchSubject, parse_match
+from sync.services.golive_match import CandidateIndex
+
+CUSTOMER = parse_match(
+    {
+        "keys": [
+            {"kind": "company_name", "name": "Name", "country": "BillingCountry"},
+            {"kind": "email_domain", "email": "Website"},
+        ]
+    }
+)
+
+
+def _row(netsuite_id: int, name: str, email: str = "", external_id: str = "") -> dict[str, object]:
+    return {
+        "id": str(netsuite_id),
+        "companyname": name,
+        "email": email,
+        "externalid": external_id,
+        "country": "US",
+    }
+
+
+def test_it_finds_only_the_records_that_share_a_key() -> None:
+    index = CandidateIndex("customer", CUSTOMER.keys)
+    for n in range(2000):
+        index.add(_row(n, f"Company{n} Holdings", email=f"ap@company{n}.example"))
+    index.add(_row(5001, "ACME, Inc."))
+    index.add(_row(5002, "Acme Robotics"))  # same first word: a near name, found too
+    index.add(_row(5003, "Other Name", email="billing@acme.example"))  # same domain as the website
+    index.add(_row(5004, "Acme", external_id="001OTHER"))
+    subject = MatchSubject(
+        "001A", "001A", {"Name": "Acme Inc", "BillingCountry": "US", "Website": "https://www.acme.example"}
+    )
+
+    found = {candidate.netsuite_id for candidate in index.candidates(subject)}
+    assert found == {"5001", "5002", "5003", "5004"}
+    assert index.size == 2004 and index.by_external_id["001OTHER"].netsuite_id == "5004"
+
+
+def test_a_record_without_key_values_has_no_candidates() -> None:
+    index = CandidateIndex("customer", CUSTOMER.keys)
+    index.add(_row(1, "Acme"))
+    assert index.candidates(MatchSubject("001B", "001B", {"Name": "", "Website": None})) == []
