@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
+import random
 import socket
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,10 +44,13 @@ from sync.pipeline.masking import mask_secrets
 from sync.pipeline.writeback import write_back
 from sync.pipeline.writer import BatchWriter, Known, OpportunityOutcome, RetrySettings
 from sync.services.connections import netsuite_connector, salesforce_connector
-from sync.services.inbox import inbox_claim, inbox_complete
+from sync.services.inbox import inbox_claim, inbox_complete, inbox_release
 from sync.services.rules import rules_ruleset
 
 FLOW = "opportunity_to_netsuite"
+# A failed batch's messages wait this long (doubling per attempt, jittered) before they are claimed again.
+RELEASE_BACKOFF_BASE = 5.0
+RELEASE_BACKOFF_MAX = 300.0
 logger = logging.getLogger(__name__)
 
 # Fields the write-back compares with, so an unchanged opportunity is not written again.
@@ -74,7 +78,13 @@ class _AnyRef(dict[str, Any]):
 def inbox_drain(
     *, batch_size: int = 200, gates: Gates | None = None, retry: RetrySettings | None = None
 ) -> list[int]:
-    """Claim and process pending inbox messages until none is left; returns the job ids run."""
+    """Claim and process pending inbox messages until none is left; returns the job ids run.
+
+    A batch that raises never takes its neighbours down with it: a vendor fault (reading Salesforce
+    failed after the connector's retries) releases the batch for a later attempt after a back-off; any
+    other error splits the batch in halves, run apart, until the message that crashes stands alone and
+    is released (then set aside once it has used its attempts, see :func:`inbox_release`).
+    """
     jobs: list[int] = []
     while True:
         token, messages = inbox_claim(limit=batch_size)
@@ -83,36 +93,99 @@ def inbox_drain(
         groups: dict[tuple[int, int], list[InboxMessage]] = defaultdict(list)
         for message in messages:
             groups[(message.salesforce_connection_id, message.netsuite_connection_id)].append(message)
-        for (sf_id, ns_id), group in groups.items():
-            opportunities = [m.record_id for m in group if m.sobject == "Opportunity"]
-            # The batch runs under its first message's correlation id; each opportunity's NetSuite calls
-            # run under the id of the message that asked for it (see run_batch).
-            by_record = {m.record_id: m.correlation_id for m in group if m.correlation_id}
-            first = next((m.correlation_id for m in group if m.correlation_id), None)
-            with correlation(first):
-                logger.info(
-                    "claimed %d inbox message(s) for %d opportunities",
-                    len(group),
-                    len(opportunities),
-                    extra={
-                        "event": "inbox_claimed",
-                        "inbox_ids": [m.pk for m in group],
-                        "correlation_ids": sorted(set(by_record.values())),
-                    },
+        for group in groups.values():
+            _drain_group(token, group, jobs, gates=gates, retry=retry)
+
+
+def _drain_group(
+    token: str,
+    group: list[InboxMessage],
+    jobs: list[int],
+    *,
+    gates: Gates | None,
+    retry: RetrySettings | None,
+) -> None:
+    opportunities = [m.record_id for m in group if m.sobject == "Opportunity"]
+    # The batch runs under its first message's correlation id; each opportunity's NetSuite calls run
+    # under the id of the message that asked for it (see run_batch).
+    by_record = {m.record_id: m.correlation_id for m in group if m.correlation_id}
+    first = next((m.correlation_id for m in group if m.correlation_id), None)
+    with correlation(first):
+        logger.info(
+            "claimed %d inbox message(s) for %d opportunities",
+            len(group),
+            len(opportunities),
+            extra={
+                "event": "inbox_claimed",
+                "inbox_ids": [m.pk for m in group],
+                "correlation_ids": sorted(set(by_record.values())),
+            },
+        )
+        job = None
+        if opportunities:
+            try:
+                job = run_batch(
+                    salesforce=Connection.objects.get(pk=group[0].salesforce_connection_id),
+                    netsuite=Connection.objects.get(pk=group[0].netsuite_connection_id),
+                    opportunity_ids=opportunities,
+                    trigger=group[0].source,
+                    gates=gates,
+                    retry=retry,
+                    correlation_ids=by_record,
                 )
-                job = None
-                if opportunities:
-                    job = run_batch(
-                        salesforce=Connection.objects.get(pk=sf_id),
-                        netsuite=Connection.objects.get(pk=ns_id),
-                        opportunity_ids=opportunities,
-                        trigger=group[0].source,
-                        gates=gates,
-                        retry=retry,
-                        correlation_ids=by_record,
-                    )
-                    jobs.append(job.pk)
-                inbox_complete(token=token, job_id=job.pk if job else None, pks=[m.pk for m in group])
+            except Exception as exc:
+                if isinstance(exc, ConnectorError) and exc.transient:
+                    _release(token, group, f"a vendor call failed: {exc}")
+                else:
+                    _crashed(token, group, exc, jobs, gates=gates, retry=retry)
+                return
+            jobs.append(job.pk)
+        inbox_complete(token=token, job_id=job.pk if job else None, pks=[m.pk for m in group])
+
+
+def _crashed(
+    token: str,
+    group: list[InboxMessage],
+    exc: Exception,
+    jobs: list[int],
+    *,
+    gates: Gates | None,
+    retry: RetrySettings | None,
+) -> None:
+    """A batch that crashed: run its halves apart, down to the one message that crashes alone."""
+    if len(group) > 1:
+        logger.warning(
+            "a batch of %d inbox messages crashed (%s): running its halves apart",
+            len(group),
+            type(exc).__name__,
+            extra={"event": "inbox_batch_split", "inbox_ids": [m.pk for m in group]},
+        )
+        middle = len(group) // 2
+        _drain_group(token, group[:middle], jobs, gates=gates, retry=retry)
+        _drain_group(token, group[middle:], jobs, gates=gates, retry=retry)
+        return
+    logger.error(
+        "inbox message %s crashed the pipeline",
+        group[0].pk,
+        exc_info=exc,
+        extra={"event": "inbox_message_crashed", "inbox_ids": [group[0].pk]},
+    )
+    _release(token, group, f"the pipeline crashed: {type(exc).__name__}: {exc}")
+
+
+def _release(token: str, group: list[InboxMessage], error: str) -> None:
+    """Hand the group back after a back-off growing with its attempts (jittered, at most the lease)."""
+    attempts = max(m.attempts for m in group)
+    ceiling = min(RELEASE_BACKOFF_MAX, RELEASE_BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    delay = dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter, not secrecy
+    set_aside = inbox_release(token=token, pks=[m.pk for m in group], error=error[:4000], retry_in=delay)
+    logger.warning(
+        "released %d inbox message(s) (%d set aside): %s",
+        len(group),
+        set_aside,
+        error[:300],
+        extra={"event": "inbox_released", "inbox_ids": [m.pk for m in group]},
+    )
 
 
 def run_batch(

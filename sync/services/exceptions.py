@@ -48,6 +48,7 @@ DEFAULT_CATEGORY_NAMES: dict[str, str] = {
     "sync_failure": "Sync failure",
     "blocked_rule": "Blocked by a rule",
     "mismatch": "Reconciliation mismatch",
+    "inbox_failed": "Inbox message set aside",
 }
 
 
