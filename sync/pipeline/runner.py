@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import random
 import socket
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -44,7 +45,13 @@ from sync.pipeline.masking import mask_secrets
 from sync.pipeline.writeback import write_back
 from sync.pipeline.writer import BatchWriter, Known, OpportunityOutcome, RetrySettings
 from sync.services.connections import netsuite_connector, salesforce_connector
-from sync.services.inbox import inbox_claim, inbox_complete, inbox_release
+from sync.services.inbox import (
+    inbox_claim,
+    inbox_complete,
+    inbox_enqueue_drain,
+    inbox_lease_kept,
+    inbox_release,
+)
 from sync.services.rules import rules_ruleset
 
 FLOW = "opportunity_to_netsuite"
@@ -76,9 +83,16 @@ class _AnyRef(dict[str, Any]):
 
 
 def inbox_drain(
-    *, batch_size: int = 200, gates: Gates | None = None, retry: RetrySettings | None = None
+    *,
+    batch_size: int = 200,
+    gates: Gates | None = None,
+    retry: RetrySettings | None = None,
+    budget_seconds: float | None = None,
 ) -> list[int]:
     """Claim and process pending inbox messages until none is left; returns the job ids run.
+
+    With ``budget_seconds``, no batch is claimed once that time has passed: another drain is enqueued
+    for the rest. The claim's lease is renewed while its batch runs.
 
     A batch that raises never takes its neighbours down with it: a vendor fault (reading Salesforce
     failed after the connector's retries) releases the batch for a later attempt after a back-off; any
@@ -86,6 +100,7 @@ def inbox_drain(
     is released (then set aside once it has used its attempts, see :func:`inbox_release`).
     """
     jobs: list[int] = []
+    started = time.monotonic()
     while True:
         token, messages = inbox_claim(limit=batch_size)
         if not messages:
@@ -93,8 +108,14 @@ def inbox_drain(
         groups: dict[tuple[int, int], list[InboxMessage]] = defaultdict(list)
         for message in messages:
             groups[(message.salesforce_connection_id, message.netsuite_connection_id)].append(message)
-        for group in groups.values():
-            _drain_group(token, group, jobs, gates=gates, retry=retry)
+        with inbox_lease_kept(token):
+            for group in groups.values():
+                _drain_group(token, group, jobs, gates=gates, retry=retry)
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            # Past its time budget, the task hands the rest to a fresh one rather than run into the
+            # worker's timeout (which would kill it mid-batch).
+            inbox_enqueue_drain()
+            return jobs
 
 
 def _drain_group(

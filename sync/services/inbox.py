@@ -15,12 +15,14 @@ message therefore costs a bounded number of attempts and never holds up the mess
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -139,6 +141,40 @@ def inbox_complete(*, token: str, job_id: int | None, pks: Iterable[int]) -> int
     return done
 
 
+def inbox_lease_renew(*, token: str, lease: dt.timedelta | None = None) -> int:
+    """Extend the lease of the rows still held under ``token``; returns how many."""
+    lease = lease if lease is not None else inbox_lease()
+    return InboxMessage.objects.filter(claim_token=token, status=InboxStatus.CLAIMED).update(
+        lease_until=timezone.now() + lease
+    )
+
+
+@contextmanager
+def inbox_lease_kept(token: str, *, lease: dt.timedelta | None = None) -> Iterator[None]:
+    """Renew the claim's lease every third of it while the block runs.
+
+    The lease can then be short (a killed worker's rows come back soon) without a long batch losing its
+    rows to another worker half-way: only a worker that stopped stops renewing.
+    """
+    lease = lease if lease is not None else inbox_lease()
+    stop = threading.Event()
+
+    def keep() -> None:
+        try:
+            while not stop.wait(lease.total_seconds() / 3):
+                inbox_lease_renew(token=token, lease=lease)
+        finally:
+            connection.close()  # this thread's own connection
+
+    keeper = threading.Thread(target=keep, name=f"inbox-lease-{token[:8]}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join()
+
+
 def inbox_release(*, token: str, pks: Iterable[int], error: str, retry_in: dt.timedelta) -> int:
     """Give back rows a failed batch held under ``token``: each is claimable again after ``retry_in``,
     or set aside if it used its last attempt. Returns how many rows were set aside."""
@@ -213,6 +249,8 @@ __all__ = [
     "inbox_complete",
     "inbox_enqueue_drain",
     "inbox_lease",
+    "inbox_lease_kept",
+    "inbox_lease_renew",
     "inbox_max_attempts",
     "inbox_message_retry",
     "inbox_release",

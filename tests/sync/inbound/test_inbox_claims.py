@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from sync.models import ExceptionItem, ExceptionStatus, InboxMessage, InboxStatus, Listener
+from sync.pipeline.runner import inbox_drain
 from sync.services.inbox import (
     inbox_claim,
     inbox_complete,
+    inbox_lease_kept,
     inbox_message_retry,
     inbox_release,
 )
@@ -151,3 +154,30 @@ def test_a_set_aside_message_retried_from_the_queue_is_processed_and_resolves_it
     assert inbox_complete(token=token, job_id=None, pks=[claimed[0].pk]) == 1
     item = ExceptionItem.objects.get(dedup_key=f"inbox:{row.notification_id}")
     assert item.status == ExceptionStatus.RESOLVED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_lease_is_renewed_while_the_batch_runs_and_lapses_after(listener: Listener) -> None:
+    add(listener, 1)
+    lease = dt.timedelta(seconds=0.6)
+    token, _ = inbox_claim(limit=1, lease=lease)
+    with inbox_lease_kept(token, lease=lease):
+        time.sleep(1.0)  # longer than the lease: renewed meanwhile, so nobody else takes the row
+        assert inbox_claim(limit=1)[1] == []
+    time.sleep(0.8)
+    assert [m.attempts for m in inbox_claim(limit=1)[1]] == [2]
+
+
+def test_a_drain_past_its_budget_hands_the_rest_to_a_fresh_task(
+    listener: Listener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enqueued: list[str] = []
+    monkeypatch.setattr("sync.services.inbox.async_task", lambda name, **kw: enqueued.append(name))
+    for row in add(listener, 3):
+        row.sobject = "Account"  # nothing to sync: the drain only claims and completes
+        row.save()
+    inbox_drain(batch_size=1, budget_seconds=0)
+    assert InboxMessage.objects.filter(status=InboxStatus.DONE).count() == 1
+    assert enqueued == ["sync.tasks.inbox_drain"]
+    inbox_drain(batch_size=1)
+    assert InboxMessage.objects.filter(status=InboxStatus.DONE).count() == 3
