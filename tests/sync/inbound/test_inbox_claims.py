@@ -18,6 +18,7 @@ from sync.services.inbox import (
     inbox_message_retry,
     inbox_release,
 )
+from tests.sync.pipeline.conftest import THREADED_DB
 
 HOUR = dt.timedelta(hours=1)
 NOW = dt.timedelta(0)
@@ -156,7 +157,7 @@ def test_a_set_aside_message_retried_from_the_queue_is_processed_and_resolves_it
     assert item.status == ExceptionStatus.RESOLVED
 
 
-@pytest.mark.django_db(transaction=True)
+@THREADED_DB  # the keeper thread writes through its own connection: real commits
 def test_a_kept_lease_is_renewed_while_the_batch_runs_and_lapses_after(listener: Listener) -> None:
     add(listener, 1)
     lease = dt.timedelta(seconds=0.6)
