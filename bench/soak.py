@@ -106,17 +106,44 @@ def stack_env(options: SoakOptions, var_dir: Path) -> dict[str, str]:
     return env
 
 
+def postgres_database_ensure(url: str) -> None:
+    """Create the PostgreSQL database ``url`` names when it does not exist yet (never touches one that
+    does: an existing database must be empty, checked once Django is up)."""
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+
+    config = dj_database_url.parse(url)
+    with psycopg.connect(
+        dbname="postgres",
+        user=config["USER"] or None,
+        password=config["PASSWORD"] or None,
+        host=config["HOST"] or None,
+        port=config["PORT"] or None,
+        autocommit=True,
+    ) as server:
+        if not server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone():
+            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
+
+
 def run(options: SoakOptions) -> SoakRun:
     """Set up the stack, run the soak, check it; always stops every process it started."""
     started = time.monotonic()
     own_dir = None if options.var_dir else tempfile.TemporaryDirectory(prefix="concord-soak-")
     var_dir = Path(options.var_dir or own_dir.name)  # type: ignore[union-attr]
     var_dir.mkdir(parents=True, exist_ok=True)
+    (var_dir / "staticfiles").mkdir(exist_ok=True)  # STATIC_ROOT: whitenoise warns when it is missing
     env = stack_env(options, var_dir)
+    if options.database_url.startswith("postgres"):
+        postgres_database_ensure(options.database_url)
     os.environ.update(env)
     import django
 
     django.setup()
+    from django.db import connection
+
+    if options.database_url and connection.introspection.table_names():
+        raise SystemExit(f"{options.database_url} is not empty: the soak needs a database of its own")
     from bench.soak_world import SoakWorld
 
     report = SoakRun(options=asdict(options))

@@ -76,6 +76,21 @@ class Component:
         _wait_group_gone(self.process.pid, 10.0)
         self.kills += 1
 
+    def threads(self) -> int:
+        """Threads across the process group: a django-q2 worker running a batch has its pool's too."""
+        if self.process is None:
+            return 0
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # After the command: state, ppid, pgrp (index 2) ... num_threads (index 17).
+            if int(fields[2]) == self.process.pid:
+                total += int(fields[17])
+        return total
+
     def stop(self, *, grace_seconds: float = 10.0) -> None:
         if self.process is None:
             return
