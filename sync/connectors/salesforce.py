@@ -35,7 +35,7 @@ from sync.connectors.transport import (
 
 SYSTEM = "salesforce"
 BATCH = 200  # sObject Collections and IN-list chunk size
-# Error codes that say "try again later": a limit (REQUEST_LIMIT_EXCEEDED also covers concurrency), an outage, a lock.
+# Error codes that say "try again later": a limit (concurrency included), an outage, a locked row.
 TRANSIENT_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW"})
 T = TypeVar("T")
 
