@@ -52,7 +52,7 @@ class SoakOptions:
     web_workers: int = 2
     netsuite_concurrency: int = 5
     lease_seconds: int = 10
-    q_timeout: int = 120
+    q_timeout: int = 300
     waves: int = 10
     wave_seconds: float = 1.0
     kills: bool = True

@@ -48,6 +48,7 @@ from sync.services.connections import netsuite_connector, salesforce_connector
 from sync.services.inbox import (
     inbox_claim,
     inbox_complete,
+    inbox_defer,
     inbox_enqueue_drain,
     inbox_lease_kept,
     inbox_release,
@@ -91,8 +92,10 @@ def inbox_drain(
 ) -> list[int]:
     """Claim and process pending inbox messages until none is left; returns the job ids run.
 
-    With ``budget_seconds``, no batch is claimed once that time has passed: another drain is enqueued
-    for the rest. The claim's lease is renewed while its batch runs.
+    With ``budget_seconds``, no opportunity is started and no batch claimed once that time has passed:
+    the rest go back to the inbox (no attempt counted) and another drain is enqueued for them. So a
+    batch slowed down by faults never runs into the worker's timeout, which would kill it mid-way again
+    and again. The claim's lease is renewed while its batch runs.
 
     A batch that raises never takes its neighbours down with it: a vendor fault (reading Salesforce
     failed after the connector's retries) releases the batch for a later attempt after a back-off; any
@@ -101,6 +104,7 @@ def inbox_drain(
     """
     jobs: list[int] = []
     started = time.monotonic()
+    deadline = started + budget_seconds if budget_seconds is not None else None
     while True:
         token, messages = inbox_claim(limit=batch_size)
         if not messages:
@@ -110,7 +114,7 @@ def inbox_drain(
             groups[(message.salesforce_connection_id, message.netsuite_connection_id)].append(message)
         with inbox_lease_kept(token):
             for group in groups.values():
-                _drain_group(token, group, jobs, gates=gates, retry=retry)
+                _drain_group(token, group, jobs, gates=gates, retry=retry, deadline=deadline)
         if budget_seconds is not None and time.monotonic() - started > budget_seconds:
             # Past its time budget, the task hands the rest to a fresh one rather than run into the
             # worker's timeout (which would kill it mid-batch).
@@ -125,6 +129,7 @@ def _drain_group(
     *,
     gates: Gates | None,
     retry: RetrySettings | None,
+    deadline: float | None = None,
 ) -> None:
     opportunities = [m.record_id for m in group if m.sobject == "Opportunity"]
     # The batch runs under its first message's correlation id; each opportunity's NetSuite calls run
@@ -143,6 +148,7 @@ def _drain_group(
             },
         )
         job = None
+        deferred: list[str] = []
         if opportunities:
             try:
                 job = run_batch(
@@ -153,15 +159,21 @@ def _drain_group(
                     gates=gates,
                     retry=retry,
                     correlation_ids=by_record,
+                    deadline=deadline,
+                    deferred=deferred,
                 )
             except Exception as exc:
                 if isinstance(exc, ConnectorError) and exc.transient:
                     _release(token, group, f"a vendor call failed: {exc}")
                 else:
-                    _crashed(token, group, exc, jobs, gates=gates, retry=retry)
+                    _crashed(token, group, exc, jobs, gates=gates, retry=retry, deadline=deadline)
                 return
             jobs.append(job.pk)
-        inbox_complete(token=token, job_id=job.pk if job else None, pks=[m.pk for m in group])
+        later = set(deferred)
+        inbox_defer(token=token, pks=[m.pk for m in group if m.record_id in later])
+        inbox_complete(
+            token=token, job_id=job.pk if job else None, pks=[m.pk for m in group if m.record_id not in later]
+        )
 
 
 def _crashed(
@@ -172,6 +184,7 @@ def _crashed(
     *,
     gates: Gates | None,
     retry: RetrySettings | None,
+    deadline: float | None,
 ) -> None:
     """A batch that crashed: run its halves apart, down to the one message that crashes alone."""
     if len(group) > 1:
@@ -182,8 +195,8 @@ def _crashed(
             extra={"event": "inbox_batch_split", "inbox_ids": [m.pk for m in group]},
         )
         middle = len(group) // 2
-        _drain_group(token, group[:middle], jobs, gates=gates, retry=retry)
-        _drain_group(token, group[middle:], jobs, gates=gates, retry=retry)
+        _drain_group(token, group[:middle], jobs, gates=gates, retry=retry, deadline=deadline)
+        _drain_group(token, group[middle:], jobs, gates=gates, retry=retry, deadline=deadline)
         return
     logger.error(
         "inbox message %s crashed the pipeline",
@@ -219,8 +232,13 @@ def run_batch(
     retry: RetrySettings | None = None,
     versions: sources.ChosenVersions | None = None,
     correlation_ids: Mapping[str, str] | None = None,
+    deadline: float | None = None,
+    deferred: list[str] | None = None,
 ) -> SyncJob:
     """Sync ``opportunity_ids`` (read fresh from Salesforce) to NetSuite as one job.
+
+    With ``deadline`` (a ``time.monotonic()`` value), opportunities not started by then are left out
+    of the job and their ids appended to ``deferred``, for the caller to queue again.
 
     ``versions`` runs chosen mapping and rule versions instead of the published ones (a release's test
     run in a sandbox); the job and its records record the mapping version that ran, as always.
@@ -242,6 +260,8 @@ def run_batch(
             versions=versions,
             correlation_ids=correlation_ids,
             correlation_id=correlation_id,
+            deadline=deadline,
+            deferred=deferred if deferred is not None else [],
         )
 
 
@@ -256,6 +276,8 @@ def _run_batch(
     versions: sources.ChosenVersions | None,
     correlation_ids: Mapping[str, str] | None,
     correlation_id: str,
+    deadline: float | None,
+    deferred: list[str],
 ) -> SyncJob:
     version_id, mapping = sources.run_mapping(FLOW, versions)
     if gates is None and versions is not None and versions.rules is not None:
@@ -316,16 +338,24 @@ def _run_batch(
         max_workers=max(1, netsuite.concurrency_limit), thread_name_prefix="sync"
     ) as pool:
         futures = {
-            _submit(pool, (correlation_ids or {}).get(key), writer, graph): graph
+            _submit(pool, (correlation_ids or {}).get(key), writer, graph, deadline): graph
             for key, graph in graphs.items()
         }
         try:
-            outcomes = [(future.result(), futures[future]) for future in as_completed(futures)]
+            finished = [(future.result(), futures[future]) for future in as_completed(futures)]
         except Exception as exc:
-            # A bug, not a vendor fault: the job says so; its inbox messages stay claimed until the lease
-            # runs out and are then retried (idempotently).
+            # A bug, not a vendor fault: the job says so; the drain runs the batch's halves apart.
             _finish(job, JobStatus.FAILED, f"the batch stopped: {type(exc).__name__}: {exc}"[:4000])
             raise
+    for outcome, graph in finished:
+        if outcome is None:
+            deferred.append(str(graph["Id"]))
+        else:
+            outcomes.append((outcome, graph))
+    if deferred:
+        # Not started before the deadline: out of this job, back to the caller to queue again.
+        SyncRecord.objects.filter(job=job, opportunity_id__in=deferred).delete()
+        job.records_total -= len(deferred)
     # Stored once the threads are done, so this thread's writes never contend with the limiter's (SQLite
     # allows one writer at a time). A crash before this loses no NetSuite work: eid upserts redo it.
     for outcome, _graph in outcomes:
@@ -345,16 +375,25 @@ def plain(value: Any) -> Any:
 
 
 def _submit(
-    pool: ThreadPoolExecutor, correlation_id: str | None, writer: BatchWriter, graph: dict[str, Any]
-) -> Future[OpportunityOutcome]:
+    pool: ThreadPoolExecutor,
+    correlation_id: str | None,
+    writer: BatchWriter,
+    graph: dict[str, Any],
+    deadline: float | None,
+) -> Future[OpportunityOutcome | None]:
     """Run one opportunity in the pool under ``correlation_id`` (else the caller's): a pool thread starts
     with an empty context, so the id is carried over in a copy of this one, made per task."""
     with correlation(correlation_id or current_correlation_id()):
         context = contextvars.copy_context()
-    return pool.submit(context.run, _in_thread, writer, graph)
+    return pool.submit(context.run, _in_thread, writer, graph, deadline)
 
 
-def _in_thread(writer: BatchWriter, graph: dict[str, Any]) -> OpportunityOutcome:
+def _in_thread(
+    writer: BatchWriter, graph: dict[str, Any], deadline: float | None
+) -> OpportunityOutcome | None:
+    """The opportunity's outcome, or ``None`` when the deadline passed before it started."""
+    if deadline is not None and time.monotonic() > deadline:
+        return None
     try:
         return writer.sync(graph)
     finally:

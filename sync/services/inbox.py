@@ -175,6 +175,17 @@ def inbox_lease_kept(token: str, *, lease: dt.timedelta | None = None) -> Iterat
         keeper.join()
 
 
+def inbox_defer(*, token: str, pks: Iterable[int]) -> int:
+    """Hand back rows a batch claimed but did not get to (it ran out of time): pending again at once,
+    and the claim not counted as an attempt."""
+    ids = list(pks)
+    if not ids:
+        return 0
+    return InboxMessage.objects.filter(claim_token=token, status=InboxStatus.CLAIMED, pk__in=ids).update(
+        status=InboxStatus.PENDING, claim_token="", lease_until=None, attempts=F("attempts") - 1
+    )
+
+
 def inbox_release(*, token: str, pks: Iterable[int], error: str, retry_in: dt.timedelta) -> int:
     """Give back rows a failed batch held under ``token``: each is claimable again after ``retry_in``,
     or set aside if it used its last attempt. Returns how many rows were set aside."""
@@ -247,6 +258,7 @@ __all__ = [
     "inbox_add",
     "inbox_claim",
     "inbox_complete",
+    "inbox_defer",
     "inbox_enqueue_drain",
     "inbox_lease",
     "inbox_lease_kept",

@@ -83,3 +83,35 @@ def test_a_poison_message_is_set_aside_after_bounded_attempts_and_the_rest_sync(
     assert SyncRecord.objects.filter(opportunity_id=poison_id, status="synced").count() == 1
     item.refresh_from_db()
     assert item.status == ExceptionStatus.RESOLVED
+
+
+def test_a_drain_out_of_time_puts_the_opportunities_it_did_not_start_back_without_an_attempt(
+    seeded_connections: tuple[Connection, Connection],
+    sf: SalesforceConnector,
+    netsuite_count: Callable[[str, str], int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    enqueued: list[str] = []
+    monkeypatch.setattr("sync.services.inbox.async_task", lambda name, **kw: enqueued.append(name))
+    salesforce, netsuite = seeded_connections
+    won = won_ids(sf)[:3]
+    for opportunity_id in won:
+        InboxMessage.objects.create(
+            notification_id=f"poll:{opportunity_id}",
+            source=InboxSource.POLL,
+            salesforce_connection=salesforce,
+            netsuite_connection=netsuite,
+            record_id=opportunity_id,
+        )
+
+    # No time at all: the batch is claimed and read, but no opportunity starts before the deadline.
+    (job_id,) = runner.inbox_drain(budget_seconds=0)
+    assert enqueued == ["sync.tasks.inbox_drain"]  # a fresh task takes over
+    rows = list(InboxMessage.objects.all())
+    assert {(row.status, row.attempts, row.claim_token) for row in rows} == {(InboxStatus.PENDING, 0, "")}
+    assert not SyncRecord.objects.filter(job_id=job_id).exists()
+    assert all(netsuite_count("transaction", opportunity_id) == 0 for opportunity_id in won)
+
+    runner.inbox_drain()
+    assert {(row.status, row.attempts) for row in InboxMessage.objects.all()} == {(InboxStatus.DONE, 1)}
+    assert all(netsuite_count("transaction", opportunity_id) == 1 for opportunity_id in won)
