@@ -5,9 +5,11 @@ faults, with a worker and the web server killed with SIGKILL mid-run; then the i
         [--salesforce-fault-rate 0.05] [--clusters 2] [--q-workers 2] [--database-url postgres://...] \
         [--redis-url redis://127.0.0.1:6379/2] [--lease-seconds 10] [--json bench/out/soak.json]
 
-The stack, each part its own process: both simulators (governance and faults set through their control
-endpoints), the console under gunicorn (the Closed Won listener), ``--clusters`` django-q2 clusters
-(``manage.py qcluster``), on a throw-away SQLite file unless ``--database-url`` names an EMPTY database.
+The stack is :class:`bench.stack.Stack`, each part its own process: both simulators (faults set through
+their control endpoints once the run starts), the console under gunicorn (the Closed Won listener and
+the Salesforce simulator's outbound rule posting to it), ``--clusters`` django-q2 clusters (``manage.py
+qcluster``), on a throw-away SQLite file unless ``--database-url`` names a PostgreSQL database (created
+when missing; it must be empty). The catch-up poll and the inbox sweep run every minute.
 
 The run: N open opportunities are moved to Closed Won in the Salesforce simulator in waves; its outbound
 messages reach the listener, the inbox, the workers, which read Salesforce and write NetSuite, with
@@ -25,10 +27,7 @@ Once nothing is pending (Salesforce's outbound queue and Concord's inbox) the fa
 from __future__ import annotations
 
 import argparse
-import base64
 import json
-import os
-import secrets
 import sys
 import tempfile
 import time
@@ -67,10 +66,12 @@ class SoakOptions:
 class SoakRun:
     options: dict[str, Any]
     wall_seconds: float = 0.0
+    startup_seconds: float = 0.0
     flipped: int = 0
     kills: list[dict[str, Any]] = field(default_factory=list)
     settled: bool = False
     settle_seconds: float = 0.0
+    last_state: dict[str, Any] = field(default_factory=dict)  # what settling saw last (for a post-mortem)
     netsuite_stats: dict[str, Any] = field(default_factory=dict)
     salesforce_stats: dict[str, Any] = field(default_factory=dict)
     outbound: dict[str, Any] = field(default_factory=dict)
@@ -79,83 +80,55 @@ class SoakRun:
     ok: bool = False
 
 
-def stack_env(options: SoakOptions, var_dir: Path) -> dict[str, str]:
-    """The environment every process of the stack (and this driver) runs Django with."""
-    database_url = options.database_url or f"sqlite:///{var_dir / 'concord.sqlite3'}"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "console.settings",
-        "DATABASE_URL": database_url,
-        "VAR_DIR": str(var_dir),
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-        "SECURE_SSL_REDIRECT": "0",  # gunicorn speaks plain HTTP on the loopback
-        "LOG_FORMAT": "plain",
-        "LOG_LEVEL": "WARNING",
-        "INBOX_LEASE_SECONDS": str(options.lease_seconds),
-        "Q_WORKERS": str(options.q_workers),
-        "Q_TIMEOUT": str(options.q_timeout),
-        "Q_RETRY": str(options.q_timeout + 30),
-    }
-    env.pop("Q_SYNC", None)
-    env.pop("REDIS_URL", None)
-    if options.redis_url:
-        env["REDIS_URL"] = options.redis_url
-    return env
-
-
 def postgres_database_ensure(url: str) -> None:
-    """Create the PostgreSQL database ``url`` names when it does not exist yet (never touches one that
-    does: an existing database must be empty, checked once Django is up)."""
+    """Create the PostgreSQL database ``url`` names when it does not exist; refuse one holding tables
+    (the soak migrates a database of its own)."""
     import dj_database_url
     import psycopg
     from psycopg import sql
 
     config = dj_database_url.parse(url)
-    with psycopg.connect(
-        dbname="postgres",
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        autocommit=True,
-    ) as server:
-        if not server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone():
-            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
+    server = {
+        "user": config["USER"] or None,
+        "password": config["PASSWORD"] or None,
+        "host": config["HOST"] or None,
+        "port": config["PORT"] or None,
+    }
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as connection:
+        if not connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
+        ).fetchone():
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
+            return
+    with psycopg.connect(dbname=config["NAME"], **server) as connection:
+        tables = connection.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        ).fetchone()
+    if tables and tables[0]:
+        raise SystemExit(f"{url} is not empty: the soak needs a database of its own")
 
 
 def run(options: SoakOptions) -> SoakRun:
-    """Set up the stack, run the soak, check it; always stops every process it started."""
+    """Start the stack, run the soak, check it; always stops every process it started."""
+    from bench.soak_world import SoakWorld, stack_config
+    from bench.stack import Stack
+
     started = time.monotonic()
-    own_dir = None if options.var_dir else tempfile.TemporaryDirectory(prefix="concord-soak-")
-    var_dir = Path(options.var_dir or own_dir.name)  # type: ignore[union-attr]
-    var_dir.mkdir(parents=True, exist_ok=True)
-    (var_dir / "staticfiles").mkdir(exist_ok=True)  # STATIC_ROOT: whitenoise warns when it is missing
-    env = stack_env(options, var_dir)
     if options.database_url.startswith("postgres"):
         postgres_database_ensure(options.database_url)
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    if options.database_url and connection.introspection.table_names():
-        raise SystemExit(f"{options.database_url} is not empty: the soak needs a database of its own")
-    from bench.soak_world import SoakWorld
-
+    own_dir = None if options.var_dir else tempfile.TemporaryDirectory(prefix="concord-soak-")
+    root = Path(options.var_dir or own_dir.name)  # type: ignore[union-attr]
+    root.mkdir(parents=True, exist_ok=True)
     report = SoakRun(options=asdict(options))
-    world = SoakWorld(options, env=env, var_dir=var_dir, root=ROOT)
     try:
-        world.prepare()
-        world.start()
-        world.drive(report)
-        world.settle(report)
-        world.verify(report)
+        with Stack(stack_config(options, root)) as stack:
+            report.startup_seconds = round(time.monotonic() - started, 1)
+            world = SoakWorld(options, stack)
+            world.prepare()
+            world.drive(report)
+            world.settle(report)
+            world.verify(report)
     finally:
-        world.stop()
         report.wall_seconds = round(time.monotonic() - started, 1)
         if own_dir is not None:
             own_dir.cleanup()
@@ -201,7 +174,10 @@ def print_table(report: SoakRun) -> None:
             "jobs / inbox re-claims",
             f"{report.pipeline.get('jobs')} / {report.pipeline.get('reclaimed_rows')}",
         ),
-        ("settled after / wall time", f"{report.settle_seconds} s / {report.wall_seconds} s"),
+        (
+            "start-up / settled after / wall time",
+            f"{report.startup_seconds} s / {report.settle_seconds} s / {report.wall_seconds} s",
+        ),
         ("result", "OK" if report.ok else f"FAILED {check.get('violations')}"),
     ]
     width = max(len(name) for name, _ in rows)
