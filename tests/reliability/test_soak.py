@@ -70,7 +70,7 @@ def test_every_opportunity_ends_synced_once_or_queued_through_faults_and_kills(
         "--q-workers",
         "2",
         "--settle-timeout",
-        "240",
+        "300",
         "--var-dir",
         str(tmp_path / "stack"),
         "--json",
@@ -81,12 +81,12 @@ def test_every_opportunity_ends_synced_once_or_queued_through_faults_and_kills(
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
     env["PYTHONPATH"] = str(ROOT)
     finished = subprocess.run(  # noqa: S603 - our own interpreter and module
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=420, check=False
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=540, check=False
     )
     assert out.exists(), finished.stdout[-3000:] + finished.stderr[-3000:]
     report: dict[str, Any] = json.loads(out.read_text())
     check = report["check"]
-    assert report["settled"], report
+    assert report["settled"], (report["last_state"], _log_tails(tmp_path / "stack" / "logs"))
     assert check["violations"] == {}, check
     # Every opportunity is accounted for: synced exactly once, or waiting in the exception queue.
     assert check["opportunities"] == OPPORTUNITIES
@@ -104,3 +104,8 @@ def test_every_opportunity_ends_synced_once_or_queued_through_faults_and_kills(
     # The killed worker's claimed rows came back after their lease and were processed.
     assert report["pipeline"]["reclaimed_rows"] >= killed["worker-0"]["claimed_rows"]
     assert finished.returncode == 0, finished.stdout[-3000:]
+
+
+def _log_tails(logs: Path) -> dict[str, str]:
+    """The end of each process's log, for a failure's message."""
+    return {path.name: path.read_text(errors="replace")[-1500:] for path in sorted(logs.glob("*.log"))}
