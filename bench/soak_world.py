@@ -186,6 +186,12 @@ class SoakWorld:
                 ],
                 "unfinished_count": unfinished.count(),
                 "arrived": arrived.distinct().count(),
+                # A child that stopped on its own (not by our SIGKILL) explains a run that never settles.
+                "exited": [
+                    [child.command.name, child.process.returncode]
+                    for child in self.stack.children.running
+                    if child.process.poll() is not None and child.process.returncode != -9
+                ],
             }
             return quiet >= 3
 
