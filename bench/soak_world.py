@@ -42,6 +42,7 @@ def stack_config(options: SoakOptions, root: Path) -> StackConfig:
             "Q_TIMEOUT": str(options.q_timeout),
             "Q_RETRY": str(options.q_timeout + 30),
             "LOG_FORMAT": "plain",
+            "Q_SYNC": "0",  # real workers, whatever the caller's environment says (the tests set 1)
         },
     )
 

@@ -15,6 +15,7 @@ message therefore costs a bounded number of attempts and never holds up the mess
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -22,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -31,6 +32,8 @@ from governance.correlation import current_correlation_id
 from sync.models import InboxMessage, InboxSource, InboxStatus, Listener
 from sync.services.exception_retry import retryable
 from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
+
+logger = logging.getLogger(__name__)
 
 # The category of the exception a set-aside message opens (created on first use).
 SET_ASIDE_CATEGORY = "inbox_failed"
@@ -162,7 +165,12 @@ def inbox_lease_kept(token: str, *, lease: dt.timedelta | None = None) -> Iterat
     def keep() -> None:
         try:
             while not stop.wait(lease.total_seconds() / 3):
-                inbox_lease_renew(token=token, lease=lease)
+                try:
+                    inbox_lease_renew(token=token, lease=lease)
+                except DatabaseError:
+                    # A busy database (SQLite's lock) now is no reason to stop: the next turn renews.
+                    logger.warning("could not renew the lease of claim %s", token, exc_info=True)
+                    connection.close()
         finally:
             connection.close()  # this thread's own connection
 

@@ -78,7 +78,8 @@ def test_every_opportunity_ends_synced_once_or_queued_through_faults_and_kills(
     ]
     if soak_database_url:
         command += ["--database-url", soak_database_url]
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    # Not the test settings' environment: the driver's stack runs real workers (tests set Q_SYNC=1).
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "Q_SYNC")}
     env["PYTHONPATH"] = str(ROOT)
     finished = subprocess.run(  # noqa: S603 - our own interpreter and module
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=660, check=False
