@@ -36,3 +36,13 @@ pytest: venv
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint pytest
+
+# The full reliability soak (bench/soak.py, issue 12): 5,000 opportunities, 20% NetSuite faults, a worker
+# and the web server killed mid-run. PostgreSQL + Redis recommended, e.g.
+#   make soak SOAK_ARGS="--database-url postgres://postgres@127.0.0.1:5432/concord_soak --redis-url redis://127.0.0.1:6379/2"
+# (the database is created when missing and must be empty). See `python -m bench.soak --help` for N,
+# fault rates, workers and the lease.
+SOAK_ARGS ?=
+.PHONY: soak
+soak: venv
+	PYTHONPATH=. $(BIN)/python -m bench.soak $(SOAK_ARGS)

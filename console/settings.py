@@ -158,6 +158,15 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# The inbox (sync.services.inbox): a claimed message is a worker's for INBOX_LEASE_SECONDS; if the worker
+# dies, the periodic sweep hands it out again once the lease runs out. A message claimed
+# INBOX_MAX_ATTEMPTS times without completing is set aside (status "failed", an exception in the queue)
+# so that it can never hold up the messages behind it.
+INBOX_LEASE_SECONDS = env_int("INBOX_LEASE_SECONDS", 15 * 60)
+INBOX_MAX_ATTEMPTS = env_int("INBOX_MAX_ATTEMPTS", 5)
+if INBOX_LEASE_SECONDS < 1 or INBOX_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("INBOX_LEASE_SECONDS and INBOX_MAX_ATTEMPTS must be at least 1")
+
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from governance.correlation import correlation
 from sync.models import Connection, ExceptionItem, Listener, ListenerKind
 from sync.pipeline.polling import poll_closed_won
@@ -40,8 +42,9 @@ def worker_heartbeat() -> None:
 
 
 def inbox_drain() -> list[int]:
-    """Process every pending inbox message; returns the job ids run."""
-    return _drain()
+    """Process pending inbox messages for up to half the worker's timeout (then a fresh task takes over);
+    returns the job ids run."""
+    return _drain(budget_seconds=settings.Q_CLUSTER["timeout"] / 2)
 
 
 def served_pairs() -> list[tuple[Connection, Connection]]:

@@ -35,6 +35,8 @@ from sync.connectors.transport import (
 
 SYSTEM = "salesforce"
 BATCH = 200  # sObject Collections and IN-list chunk size
+# Error codes that say "try again later": a limit (concurrency included), an outage, a locked row.
+TRANSIENT_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW"})
 T = TypeVar("T")
 
 
@@ -256,15 +258,20 @@ class SalesforceConnector:
             if isinstance(body, dict) and body.get("error"):
                 message = f"{body.get('error')}: {body.get('error_description')}"
                 code = str(body["error"]).upper()
+            elif isinstance(body, list) and body and isinstance(body[0], dict) and body[0].get("errorCode"):
+                # Salesforce's API error shape: a limit or an outage in front of the token endpoint.
+                message, code = str(body[0].get("message") or ""), str(body[0]["errorCode"])
             else:  # not the token endpoint (a wrong login URL answers with a page or an API error)
                 message, code = answer.text[:200] or answer.reason, f"HTTP_{answer.status_code}"
+            rate_limited = code == "REQUEST_LIMIT_EXCEEDED" or answer.status_code == 429
             raise ConnectorError(
                 SYSTEM,
-                answer.status_code >= 500,
+                rate_limited or answer.status_code >= 500 or code in TRANSIENT_CODES,
                 message,
                 code=code,
                 status=answer.status_code,
                 operation="authenticate",
+                rate_limited=rate_limited,
             )
         data = answer.json()
         client = Salesforce(
@@ -507,7 +514,7 @@ def error_from_exception(exc: SalesforceError, operation: str) -> ConnectorError
     code = str(first.get("errorCode") or first.get("statusCode") or f"HTTP_{status}")
     message = str(first.get("message") or content or exc)
     rate_limited = code == "REQUEST_LIMIT_EXCEEDED"
-    transient = rate_limited or status >= 500 or code in ("SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW")
+    transient = rate_limited or status >= 500 or code in TRANSIENT_CODES
     if status == 300:
         code, message = "MULTIPLE_RECORDS", f"several records match: {content}"
     return ConnectorError(

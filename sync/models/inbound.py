@@ -65,6 +65,9 @@ class InboxStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     CLAIMED = "claimed", "Claimed by a worker"
     DONE = "done", "Done"
+    # Set aside after INBOX_MAX_ATTEMPTS claims that never completed (a poison message): kept for a
+    # person to inspect and retry from the exception queue, out of the way of the messages behind it.
+    FAILED = "failed", "Set aside after repeated failures"
 
 
 class InboxMessage(models.Model):
@@ -89,6 +92,8 @@ class InboxMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     job = models.ForeignKey("sync.SyncJob", null=True, blank=True, on_delete=models.SET_NULL)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Why the last attempt failed (a crashed batch, a lease that ran out), kept for a person to read.
+    last_error = models.TextField(blank=True, default="")
     # The request (or task) that stored the row: the worker re-opens it so its logs carry the same id.
     correlation_id = models.CharField(max_length=64, blank=True, default="")
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
+import random
 import socket
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -45,10 +47,21 @@ from sync.pipeline.sync_status import netsuite_status_mark, success_stamp
 from sync.pipeline.writeback import graph_query, write_back
 from sync.pipeline.writer import BatchWriter, Failure, Known, OpportunityOutcome, RetrySettings
 from sync.services.connections import netsuite_connector, salesforce_connector
-from sync.services.inbox import inbox_claim, inbox_complete, inbox_drain_follow_up
+from sync.services.inbox import (
+    inbox_claim,
+    inbox_complete,
+    inbox_defer,
+    inbox_drain_follow_up,
+    inbox_lease_kept,
+    inbox_release,
+    inbox_request_drain,
+)
 from sync.services.rules import rules_ruleset
 
 FLOW = "opportunity_to_netsuite"
+# A failed batch's messages wait this long (doubling per attempt, jittered) before they are claimed again.
+RELEASE_BACKOFF_BASE = 5.0
+RELEASE_BACKOFF_MAX = 300.0
 logger = logging.getLogger(__name__)
 
 
@@ -63,15 +76,31 @@ class _AnyRef(dict[str, Any]):
 
 
 def inbox_drain(
-    *, batch_size: int = 200, gates: Gates | None = None, retry: RetrySettings | None = None
+    *,
+    batch_size: int = 200,
+    gates: Gates | None = None,
+    retry: RetrySettings | None = None,
+    budget_seconds: float | None = None,
 ) -> list[int]:
     """Claim and process pending inbox messages until none is left; returns the job ids run.
 
     Drains are coalesced (sync.services.inbox.inbox_request_drain: one queued at a time), so a drain
     that takes a full batch asks for one follow-up drain before working on it: other workers then
     help with a backlog, each taking the next batch and asking for the next helper in turn.
+
+    With ``budget_seconds``, no opportunity is started and no batch claimed once that time has passed:
+    the rest go back to the inbox (no attempt counted) and another drain is enqueued for them. So a
+    batch slowed down by faults never runs into the worker's timeout, which would kill it mid-way again
+    and again. The claim's lease is renewed while its batch runs.
+
+    A batch that raises never takes its neighbours down with it: a vendor fault (reading Salesforce
+    failed after the connector's retries) releases the batch for a later attempt after a back-off; any
+    other error splits the batch in halves, run apart, until the message that crashes stands alone and
+    is released (then set aside once it has used its attempts, see :func:`inbox_release`).
     """
     jobs: list[int] = []
+    started = time.monotonic()
+    deadline = started + budget_seconds if budget_seconds is not None else None
     while True:
         token, messages = inbox_claim(limit=batch_size)
         if not messages:
@@ -81,36 +110,114 @@ def inbox_drain(
         groups: dict[tuple[int, int], list[InboxMessage]] = defaultdict(list)
         for message in messages:
             groups[(message.salesforce_connection_id, message.netsuite_connection_id)].append(message)
-        for (sf_id, ns_id), group in groups.items():
-            opportunities = [m.record_id for m in group if m.sobject == "Opportunity"]
-            # The batch runs under its first message's correlation id; each opportunity's NetSuite calls
-            # run under the id of the message that asked for it (see run_batch).
-            by_record = {m.record_id: m.correlation_id for m in group if m.correlation_id}
-            first = next((m.correlation_id for m in group if m.correlation_id), None)
-            with correlation(first):
-                logger.info(
-                    "claimed %d inbox message(s) for %d opportunities",
-                    len(group),
-                    len(opportunities),
-                    extra={
-                        "event": "inbox_claimed",
-                        "inbox_ids": [m.pk for m in group],
-                        "correlation_ids": sorted(set(by_record.values())),
-                    },
+        with inbox_lease_kept(token):
+            for group in groups.values():
+                _drain_group(token, group, jobs, gates=gates, retry=retry, deadline=deadline)
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            # Past its time budget, the task hands the rest to a fresh one rather than run into the
+            # worker's timeout (which would kill it mid-batch).
+            inbox_request_drain()
+            return jobs
+
+
+def _drain_group(
+    token: str,
+    group: list[InboxMessage],
+    jobs: list[int],
+    *,
+    gates: Gates | None,
+    retry: RetrySettings | None,
+    deadline: float | None = None,
+) -> None:
+    opportunities = [m.record_id for m in group if m.sobject == "Opportunity"]
+    # The batch runs under its first message's correlation id; each opportunity's NetSuite calls run
+    # under the id of the message that asked for it (see run_batch).
+    by_record = {m.record_id: m.correlation_id for m in group if m.correlation_id}
+    first = next((m.correlation_id for m in group if m.correlation_id), None)
+    with correlation(first):
+        logger.info(
+            "claimed %d inbox message(s) for %d opportunities",
+            len(group),
+            len(opportunities),
+            extra={
+                "event": "inbox_claimed",
+                "inbox_ids": [m.pk for m in group],
+                "correlation_ids": sorted(set(by_record.values())),
+            },
+        )
+        job = None
+        deferred: list[str] = []
+        if opportunities:
+            try:
+                job = run_batch(
+                    salesforce=Connection.objects.get(pk=group[0].salesforce_connection_id),
+                    netsuite=Connection.objects.get(pk=group[0].netsuite_connection_id),
+                    opportunity_ids=opportunities,
+                    trigger=group[0].source,
+                    gates=gates,
+                    retry=retry,
+                    correlation_ids=by_record,
+                    deadline=deadline,
+                    deferred=deferred,
                 )
-                job = None
-                if opportunities:
-                    job = run_batch(
-                        salesforce=Connection.objects.get(pk=sf_id),
-                        netsuite=Connection.objects.get(pk=ns_id),
-                        opportunity_ids=opportunities,
-                        trigger=group[0].source,
-                        gates=gates,
-                        retry=retry,
-                        correlation_ids=by_record,
-                    )
-                    jobs.append(job.pk)
-                inbox_complete(token=token, job_id=job.pk if job else None, pks=[m.pk for m in group])
+            except Exception as exc:
+                if isinstance(exc, ConnectorError) and exc.transient:
+                    _release(token, group, f"a vendor call failed: {exc}")
+                else:
+                    _crashed(token, group, exc, jobs, gates=gates, retry=retry, deadline=deadline)
+                return
+            jobs.append(job.pk)
+        later = set(deferred)
+        inbox_defer(token=token, pks=[m.pk for m in group if m.record_id in later])
+        inbox_complete(
+            token=token, job_id=job.pk if job else None, pks=[m.pk for m in group if m.record_id not in later]
+        )
+
+
+def _crashed(
+    token: str,
+    group: list[InboxMessage],
+    exc: Exception,
+    jobs: list[int],
+    *,
+    gates: Gates | None,
+    retry: RetrySettings | None,
+    deadline: float | None,
+) -> None:
+    """A batch that crashed: run its halves apart, down to the one message that crashes alone."""
+    if len(group) > 1:
+        logger.warning(
+            "a batch of %d inbox messages crashed (%s): running its halves apart",
+            len(group),
+            type(exc).__name__,
+            extra={"event": "inbox_batch_split", "inbox_ids": [m.pk for m in group]},
+        )
+        middle = len(group) // 2
+        _drain_group(token, group[:middle], jobs, gates=gates, retry=retry, deadline=deadline)
+        _drain_group(token, group[middle:], jobs, gates=gates, retry=retry, deadline=deadline)
+        return
+    logger.error(
+        "inbox message %s crashed the pipeline",
+        group[0].pk,
+        exc_info=exc,
+        extra={"event": "inbox_message_crashed", "inbox_ids": [group[0].pk]},
+    )
+    _release(token, group, f"the pipeline crashed: {type(exc).__name__}: {exc}")
+
+
+def _release(token: str, group: list[InboxMessage], error: str) -> None:
+    """Hand the group back after a back-off growing with its attempts (jittered, at most the lease)."""
+    attempts = max(m.attempts for m in group)
+    ceiling = min(RELEASE_BACKOFF_MAX, RELEASE_BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    delay = dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter, not secrecy
+    set_aside = inbox_release(token=token, pks=[m.pk for m in group], error=error[:4000], retry_in=delay)
+    logger.warning(
+        "released %d inbox message(s) (%d set aside): %s",
+        len(group),
+        set_aside,
+        error[:300],
+        extra={"event": "inbox_released", "inbox_ids": [m.pk for m in group]},
+    )
 
 
 def run_batch(
@@ -123,8 +230,13 @@ def run_batch(
     retry: RetrySettings | None = None,
     versions: sources.ChosenVersions | None = None,
     correlation_ids: Mapping[str, str] | None = None,
+    deadline: float | None = None,
+    deferred: list[str] | None = None,
 ) -> SyncJob:
     """Sync ``opportunity_ids`` (read fresh from Salesforce) to NetSuite as one job.
+
+    With ``deadline`` (a ``time.monotonic()`` value), opportunities not started by then are left out
+    of the job and their ids appended to ``deferred``, for the caller to queue again.
 
     ``versions`` runs chosen mapping and rule versions instead of the published ones (a release's test
     run in a sandbox); the job and its records record the mapping version that ran, as always.
@@ -146,6 +258,8 @@ def run_batch(
             versions=versions,
             correlation_ids=correlation_ids,
             correlation_id=correlation_id,
+            deadline=deadline,
+            deferred=deferred if deferred is not None else [],
         )
 
 
@@ -160,6 +274,8 @@ def _run_batch(
     versions: sources.ChosenVersions | None,
     correlation_ids: Mapping[str, str] | None,
     correlation_id: str,
+    deadline: float | None,
+    deferred: list[str],
 ) -> SyncJob:
     version_id, mapping = sources.run_mapping(FLOW, versions)
     if gates is None and versions is not None and versions.rules is not None:
@@ -235,16 +351,24 @@ def _run_batch(
         max_workers=max(1, netsuite.concurrency_limit), thread_name_prefix="sync"
     ) as pool:
         futures = {
-            _submit(pool, (correlation_ids or {}).get(key), writer, graph): graph
+            _submit(pool, (correlation_ids or {}).get(key), writer, graph, deadline): graph
             for key, graph in graphs.items()
         }
         try:
-            outcomes = [(future.result(), futures[future]) for future in as_completed(futures)]
+            finished = [(future.result(), futures[future]) for future in as_completed(futures)]
         except Exception as exc:
-            # A bug, not a vendor fault: the job says so; its inbox messages stay claimed until the lease
-            # runs out and are then retried (idempotently).
+            # A bug, not a vendor fault: the job says so; the drain runs the batch's halves apart.
             _finish(job, JobStatus.FAILED, f"the batch stopped: {type(exc).__name__}: {exc}"[:4000])
             raise
+    for result, graph in finished:
+        if result is None:
+            deferred.append(str(graph["Id"]))
+        else:
+            outcomes.append((result, graph))
+    if deferred:
+        # Not started before the deadline: out of this job, back to the caller to queue again.
+        SyncRecord.objects.filter(job=job, opportunity_id__in=deferred).delete()
+        job.records_total -= len(deferred)
     # Stored once the threads are done, so this thread's writes never contend with the limiter's (SQLite
     # allows one writer at a time). A crash before this loses no NetSuite work: eid upserts redo it.
     for outcome, _graph in outcomes:
@@ -266,16 +390,25 @@ def plain(value: Any) -> Any:
 
 
 def _submit(
-    pool: ThreadPoolExecutor, correlation_id: str | None, writer: BatchWriter, graph: dict[str, Any]
-) -> Future[OpportunityOutcome]:
+    pool: ThreadPoolExecutor,
+    correlation_id: str | None,
+    writer: BatchWriter,
+    graph: dict[str, Any],
+    deadline: float | None,
+) -> Future[OpportunityOutcome | None]:
     """Run one opportunity in the pool under ``correlation_id`` (else the caller's): a pool thread starts
     with an empty context, so the id is carried over in a copy of this one, made per task."""
     with correlation(correlation_id or current_correlation_id()):
         context = contextvars.copy_context()
-    return pool.submit(context.run, _in_thread, writer, graph)
+    return pool.submit(context.run, _in_thread, writer, graph, deadline)
 
 
-def _in_thread(writer: BatchWriter, graph: dict[str, Any]) -> OpportunityOutcome:
+def _in_thread(
+    writer: BatchWriter, graph: dict[str, Any], deadline: float | None
+) -> OpportunityOutcome | None:
+    """The opportunity's outcome, or ``None`` when the deadline passed before it started."""
+    if deadline is not None and time.monotonic() > deadline:
+        return None
     try:
         return writer.sync(graph)
     finally:

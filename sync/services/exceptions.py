@@ -49,6 +49,7 @@ DEFAULT_CATEGORY_NAMES: dict[str, str] = {
     "blocked_rule": "Blocked by a rule",
     "mismatch": "Reconciliation mismatch",
     "duplicate_suspect": "Duplicate suspect",
+    "inbox_failed": "Inbox message set aside",
 }
 
 

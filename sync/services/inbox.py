@@ -4,27 +4,57 @@ Storing is idempotent on the notification id (a unique constraint, conflicts ign
 message is acknowledged again without a second row. Work is enqueued only after the rows commit, and
 coalesced: one drain task is queued at a time, not one per request (:func:`inbox_request_drain`).
 Claiming is a conditional UPDATE guarded by status and lease: two workers never take the same row, and
-the rows of a worker killed mid-way become claimable again once their lease expires.
+the rows of a worker killed mid-way become claimable again once their lease expires
+(``INBOX_LEASE_SECONDS``; the periodic inbox sweep claims them).
+
+Every claim counts an attempt. A batch that crashes releases its rows with a back-off; a row claimed
+``INBOX_MAX_ATTEMPTS`` times without completing (it crashed every batch it was in, or killed the worker
+each time) is set aside: status FAILED, an exception in the queue whose retry puts it back. A poison
+message therefore costs a bounded number of attempts and never holds up the messages behind it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.conf import settings
+from django.db import DatabaseError, connection, connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from governance.correlation import current_correlation_id
 from sync.models import InboxDrainFlag, InboxMessage, InboxSource, InboxStatus, Listener
+from sync.services.exception_retry import retryable
+from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
 
-LEASE = dt.timedelta(minutes=15)
+logger = logging.getLogger(__name__)
+
 DRAIN_FLAG = 1  # the primary key of the one InboxDrainFlag row
+
+# The category of the exception a set-aside message opens (created on first use).
+SET_ASIDE_CATEGORY = "inbox_failed"
+
+
+def inbox_lease() -> dt.timedelta:
+    """How long a claim holds its rows (``INBOX_LEASE_SECONDS``)."""
+    return dt.timedelta(seconds=settings.INBOX_LEASE_SECONDS)
+
+
+def inbox_max_attempts() -> int:
+    """Claims a message gets before it is set aside (``INBOX_MAX_ATTEMPTS``)."""
+    return int(settings.INBOX_MAX_ATTEMPTS)
+
+
+def inbox_dedup_key(message: InboxMessage) -> str:
+    return f"inbox:{message.notification_id}"
 
 
 @dataclass(frozen=True)
@@ -174,15 +204,21 @@ def inbox_enqueue_drain() -> None:
     async_task("sync.tasks.inbox_drain", task_name="inbox drain", group="sync-inbox")
 
 
-def inbox_claim(*, limit: int = 200, lease: dt.timedelta = LEASE) -> tuple[str, list[InboxMessage]]:
+def inbox_claim(*, limit: int = 200, lease: dt.timedelta | None = None) -> tuple[str, list[InboxMessage]]:
     """Claim up to ``limit`` messages for one worker; returns the claim token and the rows taken.
 
     This is the drain's claim step, so it first clears the drain flag (before reading anything: see
-    :func:`inbox_request_drain`).
+    :func:`inbox_request_drain`). Rows whose lease ran out after their last allowed attempt (their worker
+    died every time) are set aside first instead of being handed out once more.
     """
     inbox_drain_flag_clear()
     now = timezone.now()
     token = uuid.uuid4().hex
+    lease = lease if lease is not None else inbox_lease()
+    _set_aside_exhausted(
+        Q(status=InboxStatus.CLAIMED, lease_until__lt=now),
+        error="its lease ran out: the worker processing it stopped",
+    )
     claimable = _claimable(now)
     candidates = list(
         InboxMessage.objects.filter(claimable)
@@ -211,10 +247,116 @@ def _claimable(now: dt.datetime) -> Q:
 
 
 def inbox_complete(*, token: str, job_id: int | None, pks: Iterable[int]) -> int:
-    """Mark claimed rows done; only rows still held under ``token`` (a lost lease changes nothing)."""
-    return InboxMessage.objects.filter(
-        claim_token=token, status=InboxStatus.CLAIMED, pk__in=list(pks)
-    ).update(status=InboxStatus.DONE, job_id=job_id, processed_at=timezone.now())
+    """Mark claimed rows done; only rows still held under ``token`` (a lost lease changes nothing).
+
+    A row that had failed before (a retried, set-aside message) resolves the exception it opened.
+    """
+    held = InboxMessage.objects.filter(claim_token=token, status=InboxStatus.CLAIMED, pk__in=list(pks))
+    recovered = list(held.exclude(last_error="").only("pk", "notification_id"))
+    done = held.update(status=InboxStatus.DONE, job_id=job_id, processed_at=timezone.now())
+    for message in recovered:
+        exception_auto_resolve(dedup_key=inbox_dedup_key(message), note=f"processed by job {job_id}")
+    return done
+
+
+def inbox_lease_renew(*, token: str, lease: dt.timedelta | None = None) -> int:
+    """Extend the lease of the rows still held under ``token``; returns how many."""
+    lease = lease if lease is not None else inbox_lease()
+    return InboxMessage.objects.filter(claim_token=token, status=InboxStatus.CLAIMED).update(
+        lease_until=timezone.now() + lease
+    )
+
+
+@contextmanager
+def inbox_lease_kept(token: str, *, lease: dt.timedelta | None = None) -> Iterator[None]:
+    """Renew the claim's lease every third of it while the block runs.
+
+    The lease can then be short (a killed worker's rows come back soon) without a long batch losing its
+    rows to another worker half-way: only a worker that stopped stops renewing.
+    """
+    lease = lease if lease is not None else inbox_lease()
+    stop = threading.Event()
+
+    def keep() -> None:
+        try:
+            while not stop.wait(lease.total_seconds() / 3):
+                try:
+                    inbox_lease_renew(token=token, lease=lease)
+                except DatabaseError:
+                    # A busy database (SQLite's lock) now is no reason to stop: the next turn renews.
+                    logger.warning("could not renew the lease of claim %s", token, exc_info=True)
+                    connection.close()
+        finally:
+            connection.close()  # this thread's own connection
+
+    keeper = threading.Thread(target=keep, name=f"inbox-lease-{token[:8]}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join()
+
+
+def inbox_defer(*, token: str, pks: Iterable[int]) -> int:
+    """Hand back rows a batch claimed but did not get to (it ran out of time): pending again at once,
+    and the claim not counted as an attempt."""
+    ids = list(pks)
+    if not ids:
+        return 0
+    return InboxMessage.objects.filter(claim_token=token, status=InboxStatus.CLAIMED, pk__in=ids).update(
+        status=InboxStatus.PENDING, claim_token="", lease_until=None, attempts=F("attempts") - 1
+    )
+
+
+def inbox_release(*, token: str, pks: Iterable[int], error: str, retry_in: dt.timedelta) -> int:
+    """Give back rows a failed batch held under ``token``: each is claimable again after ``retry_in``,
+    or set aside if it used its last attempt. Returns how many rows were set aside."""
+    held = Q(claim_token=token, status=InboxStatus.CLAIMED, pk__in=list(pks))
+    set_aside = _set_aside_exhausted(held, error=error)
+    InboxMessage.objects.filter(held).update(
+        claim_token="", lease_until=timezone.now() + retry_in, last_error=error[:4000]
+    )
+    return set_aside
+
+
+def _set_aside_exhausted(rows: Q, *, error: str) -> int:
+    """Set aside the ``rows`` that used their last attempt: status FAILED and one exception each."""
+    exhausted = list(InboxMessage.objects.filter(rows, attempts__gte=inbox_max_attempts()))
+    for message in exhausted:
+        # Conditional, like a claim: a row another worker changed in between is left alone.
+        taken = InboxMessage.objects.filter(
+            pk=message.pk, status=InboxStatus.CLAIMED, claim_token=message.claim_token
+        ).update(status=InboxStatus.FAILED, claim_token="", lease_until=None, last_error=error[:4000])
+        if taken:
+            _set_aside_report(message, error)
+    return len(exhausted)
+
+
+def _set_aside_report(message: InboxMessage, error: str) -> None:
+    exception_raise(
+        category=SET_ASIDE_CATEGORY,
+        dedup_key=inbox_dedup_key(message),
+        title=(f"{message.sobject} {message.record_id}: set aside after {message.attempts} failed attempts")[
+            :200
+        ],
+        records=[RecordRef("salesforce", message.sobject, message.record_id)],
+        vendor_message=error,
+        details={"inbox_message": message.pk, "notification_id": message.notification_id},
+        retry_task="sync.services.inbox.inbox_message_retry",
+        retry_kwargs={"message_id": message.pk},
+    )
+
+
+@retryable
+def inbox_message_retry(*, message_id: int, overrides: dict[str, object] | None = None) -> None:
+    """Put a set-aside message back in the inbox with fresh attempts (the exception queue's retry)."""
+    with transaction.atomic():
+        updated = InboxMessage.objects.filter(pk=message_id, status=InboxStatus.FAILED).update(
+            status=InboxStatus.PENDING, attempts=0, claim_token="", lease_until=None
+        )
+        if updated:
+            transaction.on_commit(inbox_request_drain)
 
 
 def inbox_requeue_opportunity(
@@ -233,15 +375,22 @@ def inbox_requeue_opportunity(
 
 
 __all__ = [
-    "LEASE",
+    "SET_ASIDE_CATEGORY",
     "InboundEvent",
     "InboxSource",
     "inbox_add",
     "inbox_claim",
     "inbox_complete",
+    "inbox_defer",
     "inbox_drain_flag_clear",
     "inbox_drain_follow_up",
     "inbox_enqueue_drain",
+    "inbox_lease",
+    "inbox_lease_kept",
+    "inbox_lease_renew",
+    "inbox_max_attempts",
+    "inbox_message_retry",
+    "inbox_release",
     "inbox_request_drain",
     "inbox_requeue_opportunity",
     "inbox_store",

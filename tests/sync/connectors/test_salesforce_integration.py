@@ -138,3 +138,23 @@ def test_it_reports_the_api_usage_of_the_last_answer(
     stats = https_session(salesforce.ca_file).get(f"{salesforce.url}/_control/salesforce/stats").json()
     assert stats["api_usage"]["used"] > 0
     assert sf.api_usage() == (stats["api_usage"]["used"], stats["api_usage"]["max"])
+
+
+def test_a_limit_in_front_of_the_token_endpoint_is_transient_and_retried(
+    salesforce: RunningSimulator, seeded_connections: tuple[Connection, Connection]
+) -> None:
+    control = https_session(salesforce.ca_file)
+    governance = f"{salesforce.url}/_control/governance"
+    # Every request refused as over the limit (403 REQUEST_LIMIT_EXCEEDED), the token request included.
+    control.patch(governance, json={"fault_rate": 1.0, "fault_kinds": "429"}).raise_for_status()
+    connector = salesforce_connector(seeded_connections[0])
+    with pytest.raises(ConnectorError) as refused:
+        connector.authenticate()
+    assert (refused.value.transient, refused.value.rate_limited, refused.value.code) == (
+        True,
+        True,
+        "REQUEST_LIMIT_EXCEEDED",
+    )
+    # Transient, so a read that has to sign in first rides out a passing limit through the retries.
+    control.patch(governance, json={"fault_rate": 0.0}).raise_for_status()
+    assert list(connector.query("SELECT Id FROM Account LIMIT 1"))
