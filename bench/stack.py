@@ -32,8 +32,10 @@ outbound message rule posting to it: the real path, Closed Won -> Outbound Messa
 Seeding: N accounts of the deterministic data set (simulators/dataset.py) with one opportunity each
 (contacts, contact roles, a primary CPQ quote with lines); every opportunity is then set to an open
 stage ("Negotiation/Review") directly in the simulator's SQLite file, so that all N can be flipped to
-Closed Won and each flip fires the outbound message rule once. NetSuite gets the account set-up only
-(subsidiaries, currencies, items...); customers, contacts and sales orders come from syncing.
+Closed Won and each flip fires the outbound message rule once; the accounts the data set leaves without a
+billing country on purpose get the one their subsidiary and currency imply, so every opportunity syncs.
+NetSuite gets the account set-up only (subsidiaries, currencies, items...); customers, contacts and
+sales orders come from syncing.
 
 Django is set up in the calling process with the stack's settings (``configure_django``), so one
 process runs one stack: a benchmark comparing several configurations runs each in a child process.
@@ -267,7 +269,7 @@ class Stack:
 
     def seed(self) -> None:
         """N accounts with one open opportunity each (Salesforce), the account set-up (NetSuite)."""
-        from simulators.dataset import Dataset
+        from simulators.dataset import COUNTRIES, Dataset
         from simulators.netsuite.seed import seed as seed_netsuite
         from simulators.salesforce.seed import seed as seed_salesforce
         from simulators.salesforce.store import database_path
@@ -278,10 +280,24 @@ class Stack:
         )
         seed_salesforce(self.data_dir, dataset)
         seed_netsuite(self.data_dir, dataset)
+        # The data set leaves every 41st account without a billing country (for the exception queue):
+        # a benchmark wants every opportunity syncable, so give it back the one its subsidiary and
+        # currency imply.
+        country_of = {(subsidiary, currency): code for code, (subsidiary, currency, _) in COUNTRIES.items()}
         with sqlite3.connect(database_path(self.data_dir)) as connection:
             connection.execute(
                 'UPDATE "Opportunity" SET "StageName" = ?, "IsClosed" = 0, "IsWon" = 0', (OPEN_STAGE,)
             )
+            blank = connection.execute(
+                'SELECT "Id", "Subsidiary__c", "CurrencyIsoCode" FROM "Account" '
+                "WHERE COALESCE(\"BillingCountry\", '') = ''"
+            ).fetchall()
+            for record_id, subsidiary, currency in blank:
+                country = country_of[(subsidiary, currency)]
+                connection.execute(
+                    'UPDATE "Account" SET "BillingCountry" = ?, "ShippingCountry" = ? WHERE "Id" = ?',
+                    (country, country, record_id),
+                )
         connection.close()
 
     def start_simulators(self) -> None:
