@@ -44,7 +44,8 @@ Children log to files under ``<root>/logs/`` (kept only with ``keep_dir=True``).
 Stable API: ``StackConfig``, ``SimulatorSettings``, ``Stack`` (``start``, ``stop``, ``env``,
 ``control``, ``governance``, ``stats``, ``reset_stats``, ``opportunity_ids``, ``close_won``,
 ``salesforce_connection``, ``netsuite_connection``, ``inbox_pending``, ``records_done``,
-``sales_order_counts``, ``wait_until``, ``kill_worker``, ``start_worker``, ``worker_pids``),
+``sales_order_counts``, ``wait_until``, ``kill_worker``, ``start_worker``, ``worker_pids``,
+``cpu_seconds``),
 ``StatsSampler``, ``free_port``.
 """
 
@@ -491,6 +492,23 @@ class Stack:
         """Send ``signum`` (default SIGKILL: a crash) to qcluster process ``index`` and everything it
         forked; returns its pid. ``start_worker()`` brings a replacement."""
         return self.children.stop_one(self._worker_names[index], signum=signum)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) used so far by each child's whole process group, by child name
+        (a qcluster process and the workers it forked count as one), including reaped children. On this
+        shared machine wall time moves with others' load; CPU per unit of work does not."""
+        tick = os.sysconf("SC_CLK_TCK")
+        groups = {child.pgid: child.command.name for child in self.children.running}
+        used: dict[str, float] = dict.fromkeys(groups.values(), 0.0)
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            name = groups.get(int(fields[2]))  # pgrp
+            if name is not None:
+                used[name] += sum(int(value) for value in fields[11:15]) / tick  # utime stime cutime cstime
+        return used
 
     # -- driving and checking -------------------------------------------------------------------------------
 

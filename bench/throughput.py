@@ -19,7 +19,9 @@ close the opportunities are left out):
   the bound ``C / L`` (goal >= 0.9), NetSuite requests per opportunity, 429s (goal 0), peak in flight;
 - Salesforce requests per opportunity (goal <= 0.1; OAuth token requests included);
 - wall time from the first Closed Won to the last opportunity synced; every opportunity has exactly one
-  sales order in NetSuite (SuiteQL by externalId) and one synced record in Concord.
+  sales order in NetSuite (SuiteQL by externalId) and one synced record in Concord;
+- CPU seconds of each process group over the run (``Stack.cpu_seconds``): the workers' CPU per
+  opportunity and per NetSuite request, which, unlike wall time, does not move with the machine's load.
 
 ``--scaleout 1,2,4`` runs the same benchmark once per worker count, each in its own process with a fresh
 PostgreSQL database (created and dropped here, named after ``--scaleout-database``) and the Redis broker
@@ -88,6 +90,7 @@ def run_once(args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(2.0)  # let the qcluster processes start their workers
         stack.reset_stats("netsuite")
         stack.reset_stats("salesforce")
+        cpu_before = stack.cpu_seconds()
         with StatsSampler(stack, "netsuite") as sampler:
             started = time.monotonic()
             stack.close_won(ids)
@@ -99,6 +102,7 @@ def run_once(args: argparse.Namespace) -> dict[str, Any]:
             wall = time.monotonic() - started
             time.sleep(0.5)  # a last sample after the final requests
         load_during = os.getloadavg()
+        cpu_after = stack.cpu_seconds()
         ns = stack.stats("netsuite")
         sf = stack.stats("salesforce")
         counts = stack.sales_order_counts(ids)
@@ -118,6 +122,8 @@ def run_once(args: argparse.Namespace) -> dict[str, Any]:
     sf_requests = int(sf["counters"].get("received", 0)) - harness_sf
     steady = steady_rate(sampler.samples)
     bound = args.concurrency / (args.latency_ms / 1000) if args.latency_ms else 0.0
+    cpu = {name: round(cpu_after.get(name, 0.0) - cpu_before.get(name, 0.0), 2) for name in cpu_after}
+    worker_cpu = sum(value for name, value in cpu.items() if name.startswith("worker-"))
     exactly_one = sum(1 for i in ids if counts.get(i) == 1)
     extra = sum(1 for key, count in counts.items() if key not in set(ids) and count)
     n = len(ids)
@@ -145,6 +151,13 @@ def run_once(args: argparse.Namespace) -> dict[str, Any]:
         "salesforce_requests": sf_requests,
         "salesforce_requests_per_opportunity": round(sf_requests / n, 3),
         "salesforce_harness_requests": harness_sf,
+        "cpu_seconds": cpu,
+        "worker_cpu_ms_per_opportunity": round(worker_cpu * 1000 / n, 1),
+        "worker_cpu_ms_per_netsuite_request": round(worker_cpu * 1000 / ns_requests, 2)
+        if ns_requests
+        else 0.0,
+        # Cores the workers need to run at the bound: (CPU per request) x (bound requests/s).
+        "worker_cores_at_bound": round(worker_cpu / ns_requests * bound, 2) if ns_requests else 0.0,
         "synced_records": synced,
         "sales_orders_exactly_one": exactly_one,
         "sales_orders_unexpected": extra,
@@ -163,7 +176,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     header = (
         f"{'workers':>7s} {'opps':>5s} {'wall s':>7s} {'opp/s':>6s} {'NS req':>7s} {'NS/opp':>6s} "
         f"{'NS req/s':>8s} {'bound':>6s} {'ratio':>6s} {'429':>4s} {'peak':>4s} {'SF/opp':>6s} "
-        f"{'jobs':>5s} {'synced':>6s}"
+        f"{'jobs':>5s} {'cpu/opp':>7s} {'synced':>6s}"
     )
     print(header)
     for r in rows:
@@ -173,7 +186,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{r['netsuite_requests_per_opportunity']:6.2f} {r['netsuite_steady_rate']:8.1f} "
             f"{r['bound']:6.1f} {r['rate_ratio']:6.3f} {r['netsuite_429']:4d} "
             f"{r['netsuite_peak_in_flight']:4d} {r['salesforce_requests_per_opportunity']:6.3f} "
-            f"{r['jobs']:5d} {('yes' if r['all_synced'] else 'NO'):>6s}"
+            f"{r['jobs']:5d} {r.get('worker_cpu_ms_per_opportunity', 0):7.1f} "
+            f"{('yes' if r['all_synced'] else 'NO'):>6s}"
         )
 
 
@@ -292,6 +306,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"wall {row['wall_seconds']} s (closing all {row['opportunities']} took "
         f"{row['close_won_seconds']} s); {row['jobs']} jobs, {row['mean_job_size']} opportunities each"
+    )
+    print(
+        f"Concord workers' CPU: {row['worker_cpu_ms_per_opportunity']} ms per opportunity, "
+        f"{row['worker_cpu_ms_per_netsuite_request']} ms per NetSuite request, i.e. "
+        f"{row['worker_cores_at_bound']} cores at the bound; CPU s by process: {row['cpu_seconds']}"
     )
     print(
         f"load average before {row['load_average_before'][0]:.2f}, at the end "
