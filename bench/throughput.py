@@ -252,7 +252,7 @@ def scaleout(args: argparse.Namespace) -> int:
             rows.append(json.loads(out.read_text()))
     print()
     print_table(rows)
-    (OUT / "throughput-scaleout.json").write_text(json.dumps(_envelope(args, rows), indent=2))
+    (OUT / "throughput-scaleout.json").write_text(json.dumps(_envelope(args, rows), indent=2, default=str))
     print(f"wrote {(OUT / 'throughput-scaleout.json').relative_to(ROOT)}")
     return 0 if rows and all(r["all_synced"] and r["netsuite_429"] == 0 for r in rows) else 1
 
