@@ -42,6 +42,9 @@ SYSTEM = "netsuite"
 for _noisy in ("oauthlib", "requests_oauthlib"):
     logging.getLogger(_noisy).setLevel(logging.INFO)
 PAGE_LIMIT = 1000
+# A request signed (OAuth 1.0a timestamp and nonce) before waiting for a concurrency slot is signed again
+# when the wait took longer than this: NetSuite refuses timestamps far from its clock.
+RESIGN_AFTER_SECONDS = 30.0
 SUITEQL_ROW_CAP = 100_000
 
 
@@ -366,11 +369,15 @@ class NetSuiteConnector:
             request_headers["Authorization"] = "Bearer " + self._bearer_token()
         started = time.perf_counter()
         answer: requests.Response | None = None
+        session = self._session()
         try:
+            # Signed before a slot is taken, so the slot is held for the exchange alone; signed again
+            # if the wait was long enough for NetSuite to find the timestamp stale.
+            prepared = session.prepare(method, url, params=params, data=data, headers=request_headers)
             with self.slots.slot():
-                answer = self._session().request(
-                    method, url, params=params, data=data, headers=request_headers
-                )
+                if time.perf_counter() - started > RESIGN_AFTER_SECONDS:
+                    prepared = session.prepare(method, url, params=params, data=data, headers=request_headers)
+                answer = session.send_prepared(prepared)
         except requests.RequestException as exc:
             raise transport_error(SYSTEM, operation, exc) from exc
         finally:

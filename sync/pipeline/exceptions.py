@@ -26,13 +26,19 @@ def sync_dedup_key(*, netsuite_connection_id: int | None, opportunity_id: str) -
     return f"sync:{netsuite_connection_id or 0}:{opportunity_id}"
 
 
-def record_outcome_report(*, record: SyncRecord, netsuite: Connection | None) -> None:
-    """Open, count or resolve the record's exception according to how its sync ended."""
+def record_outcome_report(
+    *, record: SyncRecord, netsuite: Connection | None, open_exception_keys: set[str] | None = None
+) -> None:
+    """Open, count or resolve the record's exception according to how its sync ended.
+
+    ``open_exception_keys``, when given, holds every key with an active exception (read by the caller
+    for its batch): a synced record whose key is not in it has nothing to resolve."""
     key = sync_dedup_key(
         netsuite_connection_id=netsuite.pk if netsuite else None, opportunity_id=record.opportunity_id
     )
     if record.status in (RecordStatus.SYNCED, RecordStatus.SKIPPED):
-        exception_auto_resolve(dedup_key=key, note=f"synced by job {record.job_id}")
+        if open_exception_keys is None or key in open_exception_keys:
+            exception_auto_resolve(dedup_key=key, note=f"synced by job {record.job_id}")
         return
     if record.status not in (RecordStatus.FAILED, RecordStatus.BLOCKED):
         return

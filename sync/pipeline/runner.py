@@ -1,9 +1,15 @@
 """One batch of the pipeline: claimed inbox messages -> a SyncJob with one SyncRecord per opportunity.
 
 The database is touched here, in the calling thread only: graphs are read from Salesforce (IN queries of
-200), cross-references loaded, then a thread pool sized to the NetSuite connection's concurrency limit
-runs :class:`~sync.pipeline.writer.BatchWriter` (the connector's limiter caps requests cluster-wide),
-and each outcome is stored as it completes. NetSuite ids are written back to Salesforce in batches.
+200), cross-references loaded, then a thread pool of ``POOL_PER_SLOT`` threads per slot of the NetSuite
+connection's concurrency limit runs :class:`~sync.pipeline.writer.BatchWriter` (the connector's limiter
+caps requests cluster-wide), and each outcome is stored as it completes, while the pool goes on. NetSuite
+ids are written back to Salesforce in batches.
+
+Why more threads than slots: between two requests a thread maps, evaluates rules and records the
+exchange; with one thread per slot that slot idles meanwhile, and a batch ran at ~0.6 of the
+``limit / latency`` bound (bench/throughput.py). The spare threads wait on the limiter, which hands a
+finished request's slot straight on to them.
 """
 
 from __future__ import annotations
@@ -56,12 +62,14 @@ from sync.services.inbox import (
     inbox_release,
     inbox_request_drain,
 )
-from sync.services.rules import rules_ruleset
+from sync.services.rules import rules_published_ruleset, rules_ruleset
 
 FLOW = "opportunity_to_netsuite"
 # A failed batch's messages wait this long (doubling per attempt, jittered) before they are claimed again.
 RELEASE_BACKOFF_BASE = 5.0
 RELEASE_BACKOFF_MAX = 300.0
+# Threads per NetSuite request slot (see the module docstring); the limiter still caps requests at the limit.
+POOL_PER_SLOT = 2
 logger = logging.getLogger(__name__)
 
 
@@ -278,8 +286,11 @@ def _run_batch(
     deferred: list[str],
 ) -> SyncJob:
     version_id, mapping = sources.run_mapping(FLOW, versions)
-    if gates is None and versions is not None and versions.rules is not None:
-        gates = gates_for(rules_ruleset(versions.rules))
+    if gates is None:
+        # One snapshot of the rules for the whole batch: reading what is published for every gate
+        # evaluation (one per opportunity and one per NetSuite payload) cost a query each time.
+        chosen = versions.rules if versions is not None and versions.rules is not None else None
+        gates = gates_for(rules_ruleset(chosen) if chosen is not None else rules_published_ruleset())
     ids = list(dict.fromkeys(opportunity_ids))
     job = SyncJob.objects.create(
         flow=FLOW,
@@ -348,31 +359,34 @@ def _run_batch(
     )
     outcomes: list[tuple[OpportunityOutcome, dict[str, Any]]] = []
     with ThreadPoolExecutor(
-        max_workers=max(1, netsuite.concurrency_limit), thread_name_prefix="sync"
+        max_workers=max(1, netsuite.concurrency_limit) * POOL_PER_SLOT, thread_name_prefix="sync"
     ) as pool:
         futures = {
             _submit(pool, (correlation_ids or {}).get(key), writer, graph, deadline): graph
             for key, graph in graphs.items()
         }
         try:
-            finished = [(future.result(), futures[future]) for future in as_completed(futures)]
+            # Each outcome is stored as it completes, while the pool goes on (the limiter hands slots on
+            # between its threads, so it rarely writes to the database meanwhile). A crash part-way loses
+            # no NetSuite work: the inbox retries the batch and eid upserts redo it idempotently.
+            open_keys = _open_exception_keys(netsuite, graphs)
+            for future in as_completed(futures):
+                result, graph = future.result(), futures[future]
+                if result is None:  # not started before the deadline
+                    deferred.append(str(graph["Id"]))
+                    continue
+                outcomes.append((result, graph))
+                _store_outcome(
+                    records[result.opportunity_id], result, netsuite=netsuite, open_exception_keys=open_keys
+                )
         except Exception as exc:
             # A bug, not a vendor fault: the job says so; the drain runs the batch's halves apart.
             _finish(job, JobStatus.FAILED, f"the batch stopped: {type(exc).__name__}: {exc}"[:4000])
             raise
-    for result, graph in finished:
-        if result is None:
-            deferred.append(str(graph["Id"]))
-        else:
-            outcomes.append((result, graph))
     if deferred:
         # Not started before the deadline: out of this job, back to the caller to queue again.
         SyncRecord.objects.filter(job=job, opportunity_id__in=deferred).delete()
         job.records_total -= len(deferred)
-    # Stored once the threads are done, so this thread's writes never contend with the limiter's (SQLite
-    # allows one writer at a time). A crash before this loses no NetSuite work: eid upserts redo it.
-    for outcome, _graph in outcomes:
-        _store_outcome(records[outcome.opportunity_id], outcome, netsuite=netsuite)
     # Held opportunities show why in Salesforce too ("Blocked: duplicate suspect ...").
     problems = write_back(sf, [*held_outcomes, *outcomes])
     problems += netsuite_status_mark(netsuite=netsuite, connector=ns, outcomes=outcomes)
@@ -435,25 +449,50 @@ def _known_for(
     }
 
 
+def _open_exception_keys(netsuite: Connection, graphs: Mapping[str, Any]) -> set[str]:
+    """The dedup keys of the batch's opportunities that have an active exception now: the rest have
+    nothing to resolve when they sync (one query instead of one locking query per opportunity)."""
+    from sync.models import ExceptionItem
+    from sync.pipeline.exceptions import sync_dedup_key
+    from sync.services.exceptions import ACTIVE_STATUSES
+
+    keys = [sync_dedup_key(netsuite_connection_id=netsuite.pk, opportunity_id=i) for i in graphs]
+    return set(
+        ExceptionItem.objects.filter(dedup_key__in=keys, status__in=ACTIVE_STATUSES).values_list(
+            "dedup_key", flat=True
+        )
+    )
+
+
 def _store_outcome(
-    record: SyncRecord, outcome: OpportunityOutcome, *, netsuite: Connection | None = None
+    record: SyncRecord,
+    outcome: OpportunityOutcome,
+    *,
+    netsuite: Connection | None = None,
+    open_exception_keys: set[str] | None = None,
 ) -> None:
     now = timezone.now()
     with transaction.atomic():
-        for written in outcome.written:
-            if netsuite is None:
-                break
-            CrossReference.objects.update_or_create(
-                netsuite_connection=netsuite,
-                netsuite_type=written.netsuite_type,
-                external_id=written.external_id,
-                defaults={
-                    "netsuite_id": written.netsuite_id,
-                    "salesforce_id": written.salesforce_id[:18],
-                    "object_key": written.object_key,
-                    "payload_hash": written.payload_hash,
-                    "synced_at": now,
-                },
+        if netsuite is not None and outcome.written:
+            # One upsert for every object written (the last write of a key wins, as before).
+            latest = {(w.netsuite_type, w.external_id): w for w in outcome.written}
+            CrossReference.objects.bulk_create(
+                [
+                    CrossReference(
+                        netsuite_connection=netsuite,
+                        netsuite_type=written.netsuite_type,
+                        external_id=written.external_id,
+                        netsuite_id=written.netsuite_id,
+                        salesforce_id=written.salesforce_id[:18],
+                        object_key=written.object_key,
+                        payload_hash=written.payload_hash,
+                        synced_at=now,
+                    )
+                    for written in latest.values()
+                ],
+                update_conflicts=True,
+                unique_fields=["netsuite_connection", "netsuite_type", "external_id"],
+                update_fields=["netsuite_id", "salesforce_id", "object_key", "payload_hash", "synced_at"],
             )
         record.status = outcome.status
         record.attempts = outcome.attempts
@@ -483,7 +522,7 @@ def _store_outcome(
                 for failure in outcome.failures
             ]
         )
-        record_outcome_report(record=record, netsuite=netsuite)
+        record_outcome_report(record=record, netsuite=netsuite, open_exception_keys=open_exception_keys)
 
 
 def _finish(job: SyncJob, status: str | None, message: str) -> SyncJob:
