@@ -166,6 +166,9 @@ INBOX_LEASE_SECONDS = env_int("INBOX_LEASE_SECONDS", 15 * 60)
 INBOX_MAX_ATTEMPTS = env_int("INBOX_MAX_ATTEMPTS", 5)
 if INBOX_LEASE_SECONDS < 1 or INBOX_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("INBOX_LEASE_SECONDS and INBOX_MAX_ATTEMPTS must be at least 1")
+# Each process remembers a listener found by its URL token this many seconds (0: ask every time); a
+# listener changed in another process is seen after at most this long (sync/inbound/listener_cache.py).
+SYNC_LISTENER_CACHE_SECONDS = env_int("SYNC_LISTENER_CACHE_SECONDS", 5)
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

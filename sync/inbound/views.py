@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 from console.access import role_not_required
 from governance.secrets import decrypt
 from sync.inbound import soap, webhook
+from sync.inbound.listener_cache import listener_for_token
 from sync.models import InboxSource, Listener, ListenerKind
-from sync.selectors import listener_active_by_token
 from sync.services.inbox import InboundEvent, inbox_store
 
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 def _listener(token: str, kind: str) -> Listener:
-    listener = listener_active_by_token(token=token, kind=kind)
+    listener = listener_for_token(token=token, kind=kind)
     if listener is None:
         raise Http404("no such listener")
     return listener
