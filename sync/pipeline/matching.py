@@ -19,9 +19,11 @@ re-queues the opportunities (:func:`match_resync`).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -63,6 +65,8 @@ logger = logging.getLogger(__name__)
 
 CATEGORY = "duplicate_suspect"
 SALESFORCE_OBJECT = {"customer": "Account", "contact": "Contact"}
+# Threads for the searches of one batch (a handful of queries; the connector's limiter bounds them anyway).
+SEARCH_THREADS = 5
 
 
 class MatchingNetSuite(Protocol):
@@ -130,8 +134,7 @@ def prematch_batch(
         return {}
     try:
         blocked = _honour_resolutions(netsuite, ns, pending, known)
-        _primary(ns, pending, known)
-        candidates = _candidates(ns, pending)
+        candidates = _search(ns, pending, known)
     except ConnectorError as error:
         # Matching could not run: nothing of these records may be written (it could duplicate them).
         failure = Failure(
@@ -216,35 +219,65 @@ def _honour_resolutions(
     return blocked
 
 
-def _primary(
+def _search(
     ns: MatchingNetSuite, pending: dict[tuple[str, str], _Pending], known: dict[tuple[str, str], Known]
-) -> None:
-    """Records already carrying the external id (created earlier, cross-reference lost): just known."""
+) -> dict[str, list[Candidate]]:
+    """Both searches of the batch, their queries sent side by side (they are independent; the connector's
+    limiter still bounds them), so matching adds one round trip to an opportunity's path, not five:
+
+    - primary: records already carrying the external id (created earlier, cross-reference lost) become
+      known and leave ``pending``;
+    - secondary: one query per (record type, key) for the whole batch; returns the candidates by record
+      type. Its probes are those of the records pending before the primary search: a record the primary
+      search finds only adds a probe whose rows nobody classifies.
+    """
+    queries: list[tuple[str, str, str]] = []  # (search, record type, SuiteQL)
     by_type: dict[str, list[str]] = defaultdict(list)
     for record_type, external_id in pending:
         by_type[record_type].append(external_id)
     for record_type, external_ids in sorted(by_type.items()):
-        for query in external_id_query(record_type=record_type, external_ids=external_ids):
-            for row in ns.suiteql(query):
-                key = (record_type, str(row.get("externalid") or ""))
-                if key in pending:
-                    del pending[key]
-                    known[key] = Known(str(row["id"]), "")
-
-
-def _candidates(ns: MatchingNetSuite, pending: dict[tuple[str, str], _Pending]) -> dict[str, list[Candidate]]:
-    """One query per (record type, key) for the whole batch."""
+        queries.extend(
+            ("primary", record_type, query)
+            for query in external_id_query(record_type=record_type, external_ids=external_ids)
+        )
     searches: dict[tuple[str, Any], set[str]] = defaultdict(set)
     for (record_type, _), item in pending.items():
         for key in item.config.keys:
             value = search_value(key, item.subject)
             if value:
                 searches[(record_type, key)].add(value)
-    found: dict[str, list[Candidate]] = defaultdict(list)
     for (record_type, key), values in searches.items():
-        for query in candidate_queries(record_type=record_type, key=key, probes=values):
-            found[record_type].extend(candidate_from_row(record_type, row) for row in ns.suiteql(query))
+        queries.extend(
+            ("secondary", record_type, query)
+            for query in candidate_queries(record_type=record_type, key=key, probes=values)
+        )
+    found: dict[str, list[Candidate]] = defaultdict(list)
+    answers = _run_side_by_side(ns, [query for _, _, query in queries])
+    for (search, record_type, _), rows in zip(queries, answers, strict=True):
+        if search == "secondary":
+            found[record_type].extend(candidate_from_row(record_type, row) for row in rows)
+            continue
+        for row in rows:
+            found_key = (record_type, str(row.get("externalid") or ""))
+            if found_key in pending:
+                del pending[found_key]
+                known[found_key] = Known(str(row["id"]), "")
     return found
+
+
+def _run_side_by_side(ns: MatchingNetSuite, queries: list[str]) -> list[list[dict[str, Any]]]:
+    """Every query's rows, in the order given; run on threads when there are several (each under a copy of
+    this thread's context, so their log lines keep the correlation id). The first error is raised."""
+    if len(queries) <= 1:
+        return [list(ns.suiteql(query)) for query in queries]
+    with ThreadPoolExecutor(
+        max_workers=min(len(queries), SEARCH_THREADS), thread_name_prefix="match"
+    ) as pool:
+        futures = [
+            pool.submit(contextvars.copy_context().run, lambda q: list(ns.suiteql(q)), query)
+            for query in queries
+        ]
+        return [future.result() for future in futures]
 
 
 def _link(
