@@ -41,6 +41,8 @@ from typing import Any
 
 import requests
 
+from bench.stack import free_port, gunicorn_command
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "ingest.json"
 GOAL = 0.5
@@ -140,24 +142,7 @@ def prepare(database_url: str, var_dir: Path, per_message: int) -> str:
 def start_server(
     port: int, workers: int, threads: int, env: dict[str, str], log: Path
 ) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "console.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(threads),
-        "--keep-alive",
-        "30",
-        "--log-level",
-        "warning",
-    ]
+    command = gunicorn_command(port, workers, threads)
     with log.open("wb") as handle:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -172,14 +157,6 @@ def start_server(
         time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"gunicorn did not answer; see {log}")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- client processes -----------------------------------------------------------------------------------

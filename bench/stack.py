@@ -137,6 +137,28 @@ class SimulatorProcess:
     pid: int
 
 
+def gunicorn_command(port: int, workers: int, threads: int) -> list[str]:
+    """gunicorn serving the project on the loopback: gthread workers (keep-alive holds), quiet logs."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "console.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+    ]
+
+
 def free_port() -> int:
     import socket
 
@@ -408,25 +430,7 @@ class Stack:
     def start_web(self) -> None:
         port = free_port()
         command = ChildCommand(
-            "web",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "console.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(self.config.web_workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(self.config.web_threads),
-                "--keep-alive",
-                "30",
-                "--log-level",
-                "warning",
-            ],
+            "web", gunicorn_command(port, self.config.web_workers, self.config.web_threads)
         )
         process = self.children.add(command)
         self.web_url = f"http://127.0.0.1:{port}"
