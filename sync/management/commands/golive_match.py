@@ -13,7 +13,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sync.models import Connection, ConnectionKind, GoLiveRun, GoLiveStatus
+from sync.management.cli import active_connection, progress_bar
+from sync.models import ConnectionKind, GoLiveRun, GoLiveStatus
 from sync.services.golive import golive_apply_confirm, golive_apply_execute, golive_start, run_is_stale
 from sync.services.golive_scan import golive_scan_execute
 
@@ -46,8 +47,8 @@ class Command(BaseCommand):
             try:
                 run = golive_start(
                     actor=None,
-                    salesforce=_connection(options["salesforce"], ConnectionKind.SALESFORCE),
-                    netsuite=_connection(options["netsuite"], ConnectionKind.NETSUITE),
+                    salesforce=active_connection(options["salesforce"], ConnectionKind.SALESFORCE),
+                    netsuite=active_connection(options["netsuite"], ConnectionKind.NETSUITE),
                     run_now=True,
                 )
             except ValidationError as error:
@@ -96,20 +97,8 @@ class Command(BaseCommand):
 
     def _scan_progress(self, run: GoLiveRun) -> None:
         if run.total is not None and run.status == GoLiveStatus.SCANNING:
-            self.stdout.write(f"{_bar(run.done, run.total)} {run.done}/{run.total} matched")
+            self.stdout.write(f"{progress_bar(run.done, run.total)} {run.done}/{run.total} matched")
 
     def _apply_progress(self, run: GoLiveRun) -> None:
         if run.total is not None:
-            self.stdout.write(f"{_bar(run.done, run.total)} {run.done}/{run.total} applied")
-
-
-def _bar(done: int, total: int, width: int = 30) -> str:
-    filled = min(width, width * done // total) if total else width
-    return "[" + "#" * filled + "." * (width - filled) + "]"
-
-
-def _connection(name: str, kind: str) -> Connection:
-    connection = Connection.objects.filter(name=name, kind=kind, is_active=True).first()
-    if connection is None:
-        raise CommandError(f"no active {kind} connection named {name!r}")
-    return connection
+            self.stdout.write(f"{progress_bar(run.done, run.total)} {run.done}/{run.total} applied")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from sync.models import Backfill, Connection, ConnectionKind
+from sync.management.cli import active_connection, progress_bar
+from sync.models import Backfill, ConnectionKind
 from sync.services.backfills import backfill_execute
 
 
@@ -22,8 +23,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         backfill = Backfill.objects.create(
-            salesforce_connection=_connection(options["salesforce"], ConnectionKind.SALESFORCE),
-            netsuite_connection=_connection(options["netsuite"], ConnectionKind.NETSUITE),
+            salesforce_connection=active_connection(options["salesforce"], ConnectionKind.SALESFORCE),
+            netsuite_connection=active_connection(options["netsuite"], ConnectionKind.NETSUITE),
             since=options["since"],
         )
         announced = False
@@ -34,7 +35,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"{run.total} won opportunities changed since {options['since']}")
                 announced = True
             elif run.total is not None:
-                self.stdout.write(f"{_bar(run.done, run.total)} {run.done}/{run.total} (failed {run.failed})")
+                self.stdout.write(
+                    f"{progress_bar(run.done, run.total)} {run.done}/{run.total} (failed {run.failed})"
+                )
 
         backfill = backfill_execute(backfill, batch=options["batch"], on_progress=progress)
         self.stdout.write(
@@ -42,15 +45,3 @@ class Command(BaseCommand):
                 f"Backfill finished: {backfill.done - backfill.failed} synced, {backfill.failed} failed."
             )
         )
-
-
-def _bar(done: int, total: int, width: int = 30) -> str:
-    filled = width * done // total if total else width
-    return "[" + "#" * filled + "." * (width - filled) + "]"
-
-
-def _connection(name: str, kind: str) -> Connection:
-    connection = Connection.objects.filter(name=name, kind=kind, is_active=True).first()
-    if connection is None:
-        raise CommandError(f"no active {kind} connection named {name!r}")
-    return connection
