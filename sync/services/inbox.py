@@ -215,10 +215,7 @@ def inbox_claim(*, limit: int = 200, lease: dt.timedelta | None = None) -> tuple
     now = timezone.now()
     token = uuid.uuid4().hex
     lease = lease if lease is not None else inbox_lease()
-    _set_aside_exhausted(
-        Q(status=InboxStatus.CLAIMED, lease_until__lt=now),
-        error="its lease ran out: the worker processing it stopped",
-    )
+    _set_aside_exhausted(_lease_expired(now), error="its lease ran out: the worker processing it stopped")
     claimable = _claimable(now)
     candidates = list(
         InboxMessage.objects.filter(claimable)
@@ -242,8 +239,13 @@ def inbox_drain_follow_up() -> bool:
     return False
 
 
+def _lease_expired(now: dt.datetime) -> Q:
+    """Claimed rows whose claim lapsed (their worker stopped, or a failed batch's back-off is over)."""
+    return Q(status=InboxStatus.CLAIMED, lease_until__lt=now)
+
+
 def _claimable(now: dt.datetime) -> Q:
-    return Q(status=InboxStatus.PENDING) | Q(status=InboxStatus.CLAIMED, lease_until__lt=now)
+    return Q(status=InboxStatus.PENDING) | _lease_expired(now)
 
 
 def inbox_complete(*, token: str, job_id: int | None, pks: Iterable[int]) -> int:
