@@ -179,3 +179,33 @@ def test_a_deal_changed_after_it_synced_leaves_exactly_its_new_lines_in_netsuite
     # Salesforce shows Synced, and now NetSuite holds what it says.
     back = sf.get_records("Opportunity", [opportunity_id], ["Concord_Sync_Status__c"])[opportunity_id]
     assert back["Concord_Sync_Status__c"] == "Synced"
+
+
+def test_a_new_customer_whose_create_answer_was_lost_keeps_one_billing_address(
+    seeded_simulators: tuple[RunningSimulator, RunningSimulator],
+    seeded_connections: tuple[Connection, Connection],
+    sf: SalesforceConnector,
+    ns: NetSuiteConnector,
+) -> None:
+    """Any sublist, not only order lines: the customer's create body carries its billing address line; the
+    PUT lands, the answer is lost, and the connector's second PUT must not add a second address."""
+    salesforce, netsuite = seeded_connections
+    graph = a_won_deal_to_change(sf)
+    account_id = graph["AccountId"]
+    assert ns.get_by_external_id("customer", account_id) is None  # created by this sync
+    rule = {"kind": "drop_after", "method": "PUT", "path_contains": f"/customer/eid:{account_id}"}
+    control = https_session(seeded_simulators[1].ca_file)
+    control.post(seeded_simulators[1].url + "/_control/faults", json=rule).raise_for_status()
+
+    job = run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=[graph["Id"]])
+
+    record = SyncRecord.objects.get(job=job)
+    assert record.status == RecordStatus.SYNCED, record.message
+    customer_puts = [
+        x["status"] for x in record.exchanges if x["method"] == "PUT" and "/customer/" in x["url"]
+    ]
+    assert customer_puts == [None, 204]  # lost, then sent again
+    customer = ns.get_by_external_id("customer", account_id, expand=True)
+    assert customer is not None
+    book = customer["addressBook"]["items"]
+    assert [line["addressBookAddress"]["addr1"] for line in book] == [graph["Account"]["BillingStreet"]]
