@@ -351,7 +351,7 @@ def test_an_upsert_appends_sublist_lines_unless_replace_names_the_sublist(ns: Re
     assert order_lines() == [("PLAT-CORE", 12), ("PLAT-ANL", 2)]
 
     # The same for a plan's members and a customer's address book.
-    plan = {
+    plan: dict[str, Any] = {
         "itemId": "PLAN-APPEND",
         "initialTerm": {"externalId": "TERM-12M"},
         "member": {"items": [{"item": {"externalId": "PLAT-CORE"}}, {"item": {"externalId": "SUP-STD"}}]},
@@ -365,7 +365,9 @@ def test_an_upsert_appends_sublist_lines_unless_replace_names_the_sublist(ns: Re
     assert [m["lineNumber"] for m in members()] == [1, 2, 3, 4]
     ns.upsert("subscriptionPlan", "PLAN-APPEND", plan, replace="member")
     assert [m["item"]["refName"] for m in members()] == ["PLAT-CORE", "SUP-STD"]
-    address = {"addressBook": {"items": [{"label": "Billing", "addressBookAddress": {"addr1": "1 Main St"}}]}}
+    address: dict[str, Any] = {
+        "addressBook": {"items": [{"label": "Billing", "addressBookAddress": {"addr1": "1 Main St"}}]}
+    }
     ns.upsert("customer", "SF-ACC-APPEND", address)
     ns.upsert("customer", "SF-ACC-APPEND", address)
 
