@@ -101,10 +101,10 @@ def test_an_order_upsert_retried_after_its_answer_was_lost_holds_its_lines_once(
     """The PUT lands, its answer never comes; the connector retries the same PUT, and the order still
     holds its lines once (without replace= the retry would append them a second time)."""
     connection = seeded_connections[1]
-    connection.read_timeout = 1.0
+    connection.read_timeout = 2.0
     connection.save(update_fields=["read_timeout"])
     control = https_session(netsuite.ca_file)
-    control.patch(netsuite.url + "/_control/governance", json={"timeout_seconds": 3.0}).raise_for_status()
+    control.patch(netsuite.url + "/_control/governance", json={"timeout_seconds": 4.0}).raise_for_status()
     customer_id = ns.upsert("customer", "SF-ACC-3", CUSTOMER)
     order = {"entity": {"id": customer_id}, "item": {"items": ORDER_LINES}}
     order_id = ns.upsert("salesOrder", "SF-OPP-3", order)
