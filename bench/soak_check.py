@@ -2,7 +2,8 @@
 
 For each opportunity of the run: exactly one sales order in NetSuite with its id as externalId, or an
 open exception in the queue; none missing, none duplicated (the sales orders NetSuite gained during the
-run are exactly the synced ones; no customer or contact external id twice); every inbox row DONE (a
+run are exactly the synced ones; no customer or contact external id twice; no order holding a quote line
+twice, as a retried write without ``?replace=item`` would leave it); every inbox row DONE (a
 set-aside row only with its open exception); every cross-reference names the record NetSuite holds under
 its external id. NetSuite is read through the real connector (SuiteQL), Concord's side through the ORM.
 """
@@ -35,6 +36,7 @@ class SoakReport:
     in_exception_queue: int = 0
     lost: list[str] = field(default_factory=list)
     duplicated_orders: list[str] = field(default_factory=list)
+    duplicated_order_lines: list[str] = field(default_factory=list)
     unexplained_new_orders: int = 0
     duplicate_customers: list[str] = field(default_factory=list)
     duplicate_contacts: list[str] = field(default_factory=list)
@@ -52,6 +54,7 @@ class SoakReport:
         found = {
             "lost": len(self.lost),
             "duplicated_orders": len(self.duplicated_orders),
+            "duplicated_order_lines": len(self.duplicated_order_lines),
             "unexplained_new_orders": self.unexplained_new_orders,
             "duplicate_customers": len(self.duplicate_customers),
             "duplicate_contacts": len(self.duplicate_contacts),
@@ -94,6 +97,18 @@ def orders_without_external_id(netsuite: NetSuiteConnector) -> int:
     return sales_order_count(netsuite) - len(netsuite_external_ids(netsuite, "salesOrder"))
 
 
+def orders_with_a_quote_line_twice(netsuite: NetSuiteConnector) -> list[str]:
+    """External ids of the sales orders holding some quote line more than once (lines appended to the
+    ones an earlier write left, instead of replacing them)."""
+    query = (
+        "SELECT t.externalid AS eid, COUNT(*) AS n FROM transactionline tl "
+        "JOIN transaction t ON t.id = tl.transaction "
+        "WHERE t.recordtype = 'salesorder' AND tl.custcol_sf_quote_line_id IS NOT NULL "
+        "GROUP BY t.externalid, tl.custcol_sf_quote_line_id HAVING COUNT(*) > 1"
+    )
+    return sorted({str(row.get("eid") or "") for row in netsuite.suiteql(query)})
+
+
 def soak_check(
     *,
     netsuite: NetSuiteConnector,
@@ -113,6 +128,7 @@ def soak_check(
     orders = Counter(eid for eid, _ in in_netsuite["salesOrder"])
     report.duplicate_customers = _twice(in_netsuite["customer"])
     report.duplicate_contacts = _twice(in_netsuite["contact"])
+    report.duplicated_order_lines = orders_with_a_quote_line_twice(netsuite)
 
     queued = _opportunities_with_open_exceptions(netsuite_connection)
     for opportunity_id in wanted:

@@ -5,7 +5,17 @@ integration must survive. :class:`Governor` wraps every API request with those b
 command-line flags and changed at run time through the control endpoints:
 
 - ``GET /_control/governance`` / ``PATCH /_control/governance`` (JSON): the settings below;
-- ``GET /_control/stats`` / ``DELETE /_control/stats``: counters, so a benchmark can prove a limit held.
+- ``GET /_control/stats`` / ``DELETE /_control/stats``: counters, so a benchmark can prove a limit held;
+- ``GET|POST|DELETE /_control/faults``: faults aimed at chosen requests rather than drawn at random.
+  POST ``{"kind": "timeout_after", "method": "PUT", "path_contains": "/salesOrder/eid:", "times": 1}``
+  injects ``kind`` into the next ``times`` requests matching the method and path (both optional); GET
+  lists the faults still pending, DELETE clears them. A test can so fail exactly one write.
+
+Fault kinds: ``429``/``500``/``503`` answer in the vendor's words without doing the work; ``timeout``
+holds the request ``timeout_seconds`` then drops it, work not done; ``drop`` drops it at once, work not
+done; ``drop_after`` does the work, then drops the connection; ``timeout_after`` does the work, then holds
+the answer ``timeout_seconds`` and drops it (the caller's read time-out fires: the ambiguous failure of a
+write that landed); ``slow`` adds ``slow_ms`` and answers.
 
 Control endpoints answer loopback clients only and are never delayed, limited or faulted.
 """
@@ -22,7 +32,7 @@ from typing import Any, Protocol
 
 from simulators.core.http import DropConnection, Request, Response
 
-FAULT_KINDS = ("429", "500", "503", "timeout", "drop", "drop_after", "slow")
+FAULT_KINDS = ("429", "500", "503", "timeout", "drop", "drop_after", "timeout_after", "slow")
 CONTROL_PREFIX = "/_control/"
 
 
@@ -65,6 +75,38 @@ class GovernanceSettings:
             setattr(self, name, value)
 
 
+@dataclass
+class FaultRule:
+    """A fault for the next ``times`` requests whose method and path match (empty matches any)."""
+
+    kind: str
+    method: str = ""
+    path_contains: str = ""
+    times: int = 1
+
+    @classmethod
+    def parse(cls, data: Any) -> FaultRule:
+        """A rule from a control request's JSON; raises ``ValueError`` naming what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("send a JSON object: kind, and optionally method, path_contains, times")
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown fault rule field(s): {', '.join(unknown)}")
+        kind = data.get("kind")
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}")
+        times = data.get("times", 1)
+        if not isinstance(times, int) or isinstance(times, bool) or times < 1:
+            raise ValueError("times must be a whole number >= 1")
+        method, path = data.get("method", ""), data.get("path_contains", "")
+        if not isinstance(method, str) or not isinstance(path, str):
+            raise ValueError("method and path_contains must be text")
+        return cls(str(kind), method.upper(), path, times)
+
+    def matches(self, request: Request) -> bool:
+        return (not self.method or request.method == self.method) and self.path_contains in request.path
+
+
 class GovernedApplication(Protocol):
     """What an application adds so the governor can answer in the vendor's own words."""
 
@@ -94,6 +136,7 @@ class Governor:
         self._in_flight = 0
         self._stats: Counter[str] = Counter()
         self._peak_in_flight = 0
+        self._rules: list[FaultRule] = []
 
     # The server calls this for every request.
     def __call__(self, request: Request, handle: Callable[[Request], Response]) -> Response:
@@ -104,6 +147,8 @@ class Governor:
                 return self._control_settings(request)
             if request.path.rstrip("/") == "/_control/stats":
                 return self._control_stats(request)
+            if request.path.rstrip("/") == "/_control/faults":
+                return self._control_faults(request)
             return handle(request)
 
         settings = self.settings
@@ -117,6 +162,8 @@ class Governor:
                 self._in_flight += 1
                 self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
             fault = self._pick_fault(settings)
+            if not refuse:
+                fault = self._take_rule(request) or fault
             delay = self._delay(settings)
         if refuse:
             return self.application.refusal_response(request)
@@ -147,8 +194,10 @@ class Governor:
         if fault == "slow":
             time.sleep(settings.slow_ms / 1000)
         response = handle(request)
-        if fault == "drop_after":
+        if fault in ("drop_after", "timeout_after"):
             # The work is done but the caller never hears: the ambiguous failure idempotency must absorb.
+            if fault == "timeout_after":
+                time.sleep(settings.timeout_seconds)  # past the caller's read time-out, as it would see it
             raise DropConnection
         self._count(f"status_{response.status // 100}xx")
         return response
@@ -156,6 +205,16 @@ class Governor:
     def _pick_fault(self, settings: GovernanceSettings) -> str | None:
         if settings.fault_rate and self._random.random() < settings.fault_rate:
             return self._random.choice(settings.fault_kinds)
+        return None
+
+    def _take_rule(self, request: Request) -> str | None:
+        """The kind of the first pending rule matching ``request``, used up once (call under the lock)."""
+        for rule in self._rules:
+            if rule.matches(request):
+                rule.times -= 1
+                if rule.times == 0:
+                    self._rules.remove(rule)
+                return rule.kind
         return None
 
     def _delay(self, settings: GovernanceSettings) -> float:
@@ -196,6 +255,25 @@ class Governor:
                 return Response.json(400, {"error": str(exc)})
             return Response.json(200, asdict(self.settings))
         return Response.json(405, {"error": "use GET or PATCH"})
+
+    def _control_faults(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            with self._lock:
+                self._rules.clear()
+            return Response.empty(204)
+        if request.method == "POST":
+            try:
+                rule = FaultRule.parse(request.json() if request.body else None)
+            except ValueError as exc:
+                return Response.json(400, {"error": str(exc)})
+            with self._lock:
+                self._rules.append(rule)
+                pending = [asdict(r) for r in self._rules]
+            return Response.json(201, {"faults": pending})
+        if request.method == "GET":
+            with self._lock:
+                return Response.json(200, {"faults": [asdict(r) for r in self._rules]})
+        return Response.json(405, {"error": "use GET, POST or DELETE"})
 
     def _control_stats(self, request: Request) -> Response:
         if request.method == "DELETE":

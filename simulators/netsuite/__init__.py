@@ -10,7 +10,7 @@ Behaviour an integration will notice (as NetSuite documents or behaves):
 - Writes answer 204 with ``Location``; ``PUT .../eid:<id>`` upserts (PUT by internal id is 405).
 - Sublists merge: keyed lines (``item`` by ``line``, ``addressBook`` by ``id``, ``apply`` by ``doc``,
   ``member`` by ``lineNumber``) are updated, lines without a key are *added*. Re-sending a whole order
-  through an upsert or PATCH needs ``?replace=item``, or the lines double.
+  through an upsert or PATCH needs ``?replace=item``, or the lines double; a retried write as well.
 - SuiteQL values are strings; NULL columns are absent from a row; dates and date-times come in the
   account's date format ``M/D/YYYY`` (use ``TO_CHAR(col, 'YYYY-MM-DD"T"HH24:MI:SS')`` for a
   timestamp; all times are UTC); booleans are ``T``/``F``; unnamed expressions are ``expr1``...

@@ -10,7 +10,8 @@ Sublists follow NetSuite's documented semantics. Keyed sublists (``item`` by ``l
 by ``id``, ``apply`` by ``doc``, ``member`` by ``lineNumber``) update the line whose key matches and add
 the others; with ``?replace=<sublist>`` lines not in the request are removed. ``{"items": null}``
 empties a sublist. An update or upsert without ``replace`` therefore *adds* the lines it sends: an
-integration that re-sends a whole order must pass ``?replace=item``.
+integration that re-sends a whole order must pass ``?replace=item``. A sublist named in ``replace`` but
+left out of the body keeps its lines (Oracle's "Deleting a Sublist": the sublist must be named in both).
 """
 
 from __future__ import annotations

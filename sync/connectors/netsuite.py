@@ -3,6 +3,11 @@
 This is the only module that builds NetSuite URLs. Every request holds one of the connection's
 concurrency slots for exactly its own duration, so all workers together stay within the account's
 limit. Writes Concord relies on are ``eid:`` upserts, which are idempotent and safe to retry.
+
+Sublists are always replaced, never appended: an update (PATCH, or PUT by ``eid:``) that carries sublist
+lines *adds* them to the stored ones unless the sublist is named in ``?replace=``, so re-sending a changed
+order, or retrying a write whose answer was lost, would double its lines. Every write therefore names each
+sublist its body carries (see :func:`sublists_in`), whatever the caller passed.
 """
 
 from __future__ import annotations
@@ -153,11 +158,15 @@ class NetSuiteConnector:
             raise
 
     def create(self, record_type: str, body: dict[str, Any]) -> str:
-        """Create a record and return its internal id. Not idempotent: prefer :meth:`upsert`."""
+        """Create a record and return its internal id. Not idempotent: prefer :meth:`upsert`.
+
+        The body's sublists are named in ``replace``: its lines, not NetSuite's default lines as well.
+        """
         answer = self._call(
             "POST",
             f"record/v1/{_type(record_type)}",
             json_body=body,
+            params=_replace_params(body, None),
             operation=f"create {record_type}",
             idempotent=False,
         )
@@ -174,32 +183,37 @@ class NetSuiteConnector:
         """Create or update by externalId (``PUT .../eid:<id>``); returns the internal id. Idempotent.
 
         ``replace`` names sublists (e.g. ``"item"``) whose lines the body replaces: without it NetSuite
-        adds the sent lines to the stored ones, so a retried order upsert would double its lines.
+        adds the sent lines to the stored ones, so a retried order upsert would double its lines. Every
+        sublist the body carries is named anyway (:func:`sublists_in`); ``replace`` may add others.
         """
         if not external_id:
             raise ConfigurationError("an upsert needs a non-empty external id")
         path = f"record/v1/{_type(record_type)}/eid:{quote(external_id, safe='')}"
-        names = [replace] if isinstance(replace, str) else list(replace or [])
         answer = self._call(
             "PUT",
             path,
             json_body=body,
-            params={"replace": ",".join(names)} if names else None,
+            params=_replace_params(body, replace),
             operation=f"upsert {record_type}",
             idempotent=True,
         )
         return _id_from_location(answer)
 
     def patch(
-        self, record_type: str, record_id: str, body: dict[str, Any], *, replace: list[str] | None = None
+        self,
+        record_type: str,
+        record_id: str,
+        body: dict[str, Any],
+        *,
+        replace: list[str] | str | None = None,
     ) -> None:
-        """Update fields (``None`` clears a field); ``replace`` names sublists to replace, not merge."""
-        params = {"replace": ",".join(replace)} if replace else {}
+        """Update fields (``None`` clears a field). Every sublist the body carries is replaced, not
+        merged (:func:`sublists_in`); ``replace`` may name others (with ``{"items": []}`` to empty one)."""
         self._call(
             "PATCH",
             f"record/v1/{_type(record_type)}/{quote(record_id, safe=':')}",
             json_body=body,
-            params=params,
+            params=_replace_params(body, replace),
             operation=f"update {record_type}",
             idempotent=True,
         )
@@ -505,6 +519,24 @@ def _clock_skew(answer: requests.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return server_time - int(signed.group(1))
+
+
+def sublists_in(body: dict[str, Any]) -> list[str]:
+    """The sublists a write body carries: its top-level members in NetSuite's sublist form,
+    ``{"items": [...]}`` (or ``{"items": null}``), in body order.
+
+    A multi-select field has the same form; Concord's mappings write none, and naming one in ``replace``
+    is unverified against NetSuite (its whole selection is sent either way).
+    """
+    return [name for name, value in body.items() if isinstance(value, dict) and "items" in value]
+
+
+def _replace_params(body: Any, replace: list[str] | str | None) -> dict[str, str] | None:
+    """``{"replace": "item,member"}``: the sublists named by the caller and every one the body carries."""
+    named = [replace] if isinstance(replace, str) else list(replace or [])
+    carried = sublists_in(body) if isinstance(body, dict) else []
+    names = list(dict.fromkeys(name for name in [*named, *carried] if name))
+    return {"replace": ",".join(names)} if names else None
 
 
 def _type(record_type: str) -> str:

@@ -19,7 +19,7 @@ from sync.mapping.coerce import to_text
 from sync.mapping.conditions import Condition
 from sync.mapping.fields import FieldBuilder, Plan, Sink, Usage, compile_fields
 from sync.mapping.lookups import LookupResolver, RecordingLookups, StaticLookups
-from sync.mapping.paths import Getter, Segment, as_items
+from sync.mapping.paths import Getter, Segment, as_items, parse_target
 from sync.mapping.problems import (
     MappingProblem,
     MappingValidationError,
@@ -56,6 +56,7 @@ class ObjectPlan:
     record_only_fields: tuple[str, ...]  # on a conflict: record it, leave the other side's change
     depends_on: tuple[str, ...]
     usage: Usage
+    sublists: tuple[str, ...] = ()  # NetSuite sublists the rows write (``item`` for item.items[])
 
 
 class CompiledMapping:
@@ -90,6 +91,11 @@ class CompiledMapping:
     def target_owned_fields(self, key: str) -> tuple[str, ...]:
         """The targets of ``key``'s rows the target system owns (written on create only)."""
         return self._objects[key].target_owned_fields
+
+    def sublists(self, key: str) -> tuple[str, ...]:
+        """The NetSuite sublists ``key``'s rows write into (``item`` for ``item.items[]``): a write of its
+        body must replace their lines, or NetSuite adds them to the stored ones."""
+        return self._objects[key].sublists
 
     def lookup_tables(self) -> set[str]:
         """Every lookup table the mapping reads, so set-up can check they are filled in."""
@@ -268,7 +274,22 @@ def _compile_object(
         record_only_fields=tuple(compiled.record_only),
         depends_on=depends,
         usage=usage,
+        sublists=_sublists(obj) if target_system == "netsuite" else (),
     )
+
+
+def _sublists(obj: ObjectSpec) -> tuple[str, ...]:
+    """The sublists an object's rows write into: targets ``<name>.items[]`` (a group, one line per item)
+    and ``<name>.items[n]...`` (one given line), NetSuite's ``{"items": [...]}`` form."""
+    names: list[str] = []
+    for row in obj.fields:
+        try:
+            segments = parse_target(row.target, group=row.is_group)
+        except SpecError:
+            continue  # reported by compile_fields
+        if len(segments) >= 2 and segments[0][1] is None and segments[1][0] == "items":
+            names.append(segments[0][0])
+    return tuple(dict.fromkeys(names))
 
 
 def _default_source_id(frame: Frame) -> Any:
@@ -399,6 +420,7 @@ def _map_record(
         exists=exists,
         target_owned_fields=plan.target_owned_fields,
         record_only_fields=plan.record_only_fields,
+        sublists=plan.sublists,
     )
     if exists:
         payload = dataclasses.replace(payload, body=payload.update_body())

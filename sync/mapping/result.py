@@ -65,6 +65,11 @@ class ObjectPayload:
     exists: bool | None = None  # known from ``existing`` at apply time; None when not told
     target_owned_fields: tuple[str, ...] = ()
     record_only_fields: tuple[str, ...] = ()  # a conflict on them is recorded, the owner's value not forced
+    sublists: tuple[str, ...] = ()  # NetSuite sublists the body may carry: always written with replace
+
+    def sublists_in(self, body: dict[str, Any]) -> list[str]:
+        """The declared sublists ``body`` (this payload's body or update body) carries, for ``replace``."""
+        return [name for name in self.sublists if name in body]
 
     def update_body(self) -> dict[str, Any]:
         """The body without create-only fields, for updating a record that already exists."""

@@ -5,6 +5,11 @@ the batch) is loaded before, and everything it learns comes back in an :class:`O
 batch runner stores. Records shared by several opportunities of a batch (one customer, one subscription
 plan) are written once: a lock per (record type, external id) makes the second opportunity wait and then
 find the first one's write in the batch's cache, with the same payload hash.
+
+Every upsert names the sublists its body carries (the mapping declares them: ``item`` for a sales order's
+lines, ``member`` for a plan's, ``addressBook`` for a new customer's address) in ``replace``: NetSuite
+adds the lines of an update to the stored ones otherwise, so a deal changed after it synced, or a write
+retried after its answer was lost, would leave old and new lines side by side.
 """
 
 from __future__ import annotations
@@ -35,9 +40,11 @@ PREFERRED_ORDER = (
 
 
 class RecordWriter(Protocol):
-    """The one NetSuite call the writer makes (NetSuiteConnector.upsert)."""
+    """The NetSuite calls the writer makes (NetSuiteConnector.upsert and get_by_external_id)."""
 
-    def upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> str: ...
+    def upsert(
+        self, record_type: str, external_id: str, body: dict[str, Any], *, replace: list[str] | None = None
+    ) -> str: ...
 
     def get_by_external_id(self, record_type: str, external_id: str) -> dict[str, Any] | None: ...
 
@@ -278,7 +285,9 @@ class BatchWriter:
             body = payload.to_json(update=known is not None)
             if self.stamp is not None:
                 body = self.stamp(payload.target_type, body)
-            netsuite_id = self.netsuite.upsert(payload.target_type, payload.external_id, body)
+            netsuite_id = self.netsuite.upsert(
+                payload.target_type, payload.external_id, body, replace=payload.sublists_in(body)
+            )
             self._known[key] = Known(netsuite_id, digest)
         outcome.writes += 1
         outcome.written.append(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bench.soak_check import orders_without_external_id, soak_check
+from simulators.core.runner import RunningSimulator
+from simulators.netsuite.client import RestClient
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
 from sync.models import Connection, CrossReference, InboxMessage, InboxSource, InboxStatus
@@ -26,7 +28,10 @@ def inbox_row(connections: tuple[Connection, Connection], opportunity_id: str, s
 
 
 def test_it_passes_a_sound_run_and_names_each_broken_invariant(
-    seeded_connections: tuple[Connection, Connection], sf: SalesforceConnector, ns: NetSuiteConnector
+    seeded_simulators: tuple[RunningSimulator, RunningSimulator],
+    seeded_connections: tuple[Connection, Connection],
+    sf: SalesforceConnector,
+    ns: NetSuiteConnector,
 ) -> None:
     salesforce, netsuite = seeded_connections
     synced, queued, lost = won_ids(sf)[:2], won_ids(sf)[2], won_ids(sf)[3]
@@ -51,8 +56,9 @@ def test_it_passes_a_sound_run_and_names_each_broken_invariant(
     assert (sound.synced_once, sound.in_exception_queue, sound.inbox_done) == (2, 1, 2)
     assert sound.xref_checked >= 4  # two orders, their customers and contacts
 
-    # Damage: an opportunity nobody handled, a message still pending, a stale cross-reference, and a
-    # sales order created without the opportunity's external id (a duplicate NetSuite cannot refuse).
+    # Damage: an opportunity nobody handled, a message still pending, a stale cross-reference, a sales
+    # order created without the opportunity's external id (a duplicate NetSuite cannot refuse), and an
+    # order's line sent again without ?replace=item (the connector always replaces: raw HTTP here).
     inbox_row(seeded_connections, lost, InboxStatus.PENDING)
     CrossReference.objects.filter(netsuite_type="customer").update(netsuite_id="999999")
     order = ns.get_by_external_id("salesOrder", synced[0], expand=True)
@@ -66,6 +72,17 @@ def test_it_passes_a_sound_run_and_names_each_broken_invariant(
         },
     )
 
+    appended = order["item"]["items"][0]
+    again = {
+        "item": {"id": appended["item"]["id"]},
+        "quantity": appended["quantity"],
+        "custcol_sf_quote_line_id": appended["custcol_sf_quote_line_id"],
+    }
+    netsuite_sim = seeded_simulators[1]
+    raw = RestClient(netsuite_sim.url, netsuite_sim.ca_file)
+    answer = raw.request("PATCH", f"record/v1/salesOrder/{order['id']}", json={"item": {"items": [again]}})
+    assert answer.status_code == 204, answer.text
+
     damaged = soak_check(
         netsuite=ns,
         netsuite_connection=netsuite,
@@ -77,7 +94,14 @@ def test_it_passes_a_sound_run_and_names_each_broken_invariant(
     violations = damaged.violations()
     assert violations["lost"] == 1 and violations["inbox_unfinished"] == 1
     assert violations["unexplained_new_orders"] == 1
+    assert damaged.duplicated_order_lines == [synced[0]]
     assert (
         violations["xref_mismatched"] == CrossReference.objects.filter(netsuite_type="customer").count() > 0
     )
-    assert set(violations) == {"lost", "inbox_unfinished", "unexplained_new_orders", "xref_mismatched"}
+    assert set(violations) == {
+        "lost",
+        "inbox_unfinished",
+        "unexplained_new_orders",
+        "xref_mismatched",
+        "duplicated_order_lines",
+    }

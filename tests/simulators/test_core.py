@@ -100,3 +100,44 @@ def test_settings_validate_fault_kinds() -> None:
     settings.update({"fault_kinds": "500,503", "latency_ms": 5})
     assert settings.fault_kinds == ("500", "503")
     assert settings.latency_ms == 5.0
+
+
+@pytest.mark.parametrize("kind", ["drop_after", "timeout_after"])
+def test_an_aimed_fault_hits_only_the_requests_it_names_and_the_work_is_done(
+    tmp_path: Path, kind: str
+) -> None:
+    done: list[str] = []
+
+    class Recording(EchoApp):
+        def handle(self, request: Request) -> Response:
+            done.append(f"{request.method} {request.path}")
+            return super().handle(request)
+
+    class RecordingSpec(EchoSpec):
+        def create(self, options: dict[str, Any], data_dir: Path) -> EchoApp:
+            return Recording()
+
+    running = start_in_thread(RecordingSpec(), tmp_path)
+    try:
+        session = https_session(running.ca_file)
+        session.patch(running.url + "/_control/governance", json={"timeout_seconds": 1.5})
+        rule = {"kind": kind, "method": "put", "path_contains": "/orders/", "times": 1}
+        answer = session.post(running.url + "/_control/faults", json=rule)
+        assert answer.status_code == 201
+        assert answer.json()["faults"] == [{**rule, "method": "PUT"}]
+        assert session.get(running.url + "/orders/1", timeout=5).status_code == 200  # not a PUT
+        assert session.put(running.url + "/other/1", timeout=5).status_code == 200  # not the path
+        error = requests.ReadTimeout if kind == "timeout_after" else requests.ConnectionError
+        with pytest.raises(error):
+            session.put(running.url + "/orders/1", timeout=0.5)
+        assert done[-1] == "PUT /orders/1"  # the work was done before the caller lost the answer
+        assert session.put(running.url + "/orders/1", timeout=5).status_code == 200  # used up
+        assert session.get(running.url + "/_control/faults").json() == {"faults": []}
+        assert session.get(running.url + "/_control/stats").json()["counters"][f"fault_{kind}"] == 1
+        bad = session.post(running.url + "/_control/faults", json={"kind": "explode"})
+        assert bad.status_code == 400 and "kind must be one of" in bad.json()["error"]
+        session.post(running.url + "/_control/faults", json={"kind": "500", "times": 5})
+        assert session.delete(running.url + "/_control/faults").status_code == 204
+        assert session.get(running.url + "/x", timeout=5).status_code == 200
+    finally:
+        running.stop()

@@ -323,6 +323,62 @@ def test_sublists_merge_by_key_or_replace(ns: RestClient) -> None:
     error(ns.request("PATCH", path, params={"replace": "nope"}, json={}), 400, "INVALID_PARAMETER", "replace")
 
 
+def test_an_upsert_appends_sublist_lines_unless_replace_names_the_sublist(ns: RestClient) -> None:
+    """As NetSuite does: a PUT by eid: re-sending a record's lines adds them to the stored ones (the bug a
+    changed deal or a retried write runs into); ``?replace=<sublist>`` leaves exactly the lines sent."""
+    customer_id = customer(ns, externalId="SF-ACC-APPEND")
+
+    def order_lines() -> list[tuple[str, float]]:
+        items = ns.get("salesOrder", "eid:SF-OPP-APPEND", expandSubResources="true")["item"]["items"]
+        return [(line["item"]["refName"], line["quantity"]) for line in items]
+
+    def body(*lines: tuple[str, int]) -> dict[str, Any]:
+        items = [{"item": {"externalId": sku}, "quantity": quantity} for sku, quantity in lines]
+        return {"entity": {"id": customer_id}, "item": {"items": items}}
+
+    first = body(("PLAT-CORE", 10), ("SUP-STD", 10), ("SVC-ONB", 1))
+    order_id = ns.upsert("salesOrder", "SF-OPP-APPEND", first)
+    assert ns.upsert("salesOrder", "SF-OPP-APPEND", first) == order_id  # the same upsert, sent again
+    assert len(order_lines()) == 6  # 3 lines became 6
+    changed = body(("PLAT-CORE", 12), ("PLAT-ANL", 2))
+    ns.upsert("salesOrder", "SF-OPP-APPEND", changed)
+    assert len(order_lines()) == 8
+    ns.upsert("salesOrder", "SF-OPP-APPEND", changed, replace="item")
+    assert order_lines() == [("PLAT-CORE", 12), ("PLAT-ANL", 2)]
+    assert ns.get("salesOrder", order_id)["total"] == 12 * 45 + 2 * 15
+    # replace names the sublists the body carries: one the body leaves out keeps its lines.
+    ns.upsert("salesOrder", "SF-OPP-APPEND", {"memo": "renewed"}, replace="item")
+    assert order_lines() == [("PLAT-CORE", 12), ("PLAT-ANL", 2)]
+
+    # The same for a plan's members and a customer's address book.
+    plan: dict[str, Any] = {
+        "itemId": "PLAN-APPEND",
+        "initialTerm": {"externalId": "TERM-12M"},
+        "member": {"items": [{"item": {"externalId": "PLAT-CORE"}}, {"item": {"externalId": "SUP-STD"}}]},
+    }
+    plan_id = ns.upsert("subscriptionPlan", "PLAN-APPEND", plan)
+    ns.upsert("subscriptionPlan", "PLAN-APPEND", plan)
+
+    def members() -> list[dict[str, Any]]:
+        return list(ns.get("subscriptionPlan", plan_id, expandSubResources="true")["member"]["items"])
+
+    assert [m["lineNumber"] for m in members()] == [1, 2, 3, 4]
+    ns.upsert("subscriptionPlan", "PLAN-APPEND", plan, replace="member")
+    assert [m["item"]["refName"] for m in members()] == ["PLAT-CORE", "SUP-STD"]
+    address: dict[str, Any] = {
+        "addressBook": {"items": [{"label": "Billing", "addressBookAddress": {"addr1": "1 Main St"}}]}
+    }
+    ns.upsert("customer", "SF-ACC-APPEND", address)
+    ns.upsert("customer", "SF-ACC-APPEND", address)
+
+    def book() -> list[dict[str, Any]]:
+        return list(ns.get("customer", customer_id, expandSubResources="true")["addressBook"]["items"])
+
+    assert len(book()) == 2
+    ns.upsert("customer", "SF-ACC-APPEND", address, replace="addressBook")
+    assert [line["label"] for line in book()] == ["Billing"]
+
+
 def test_async_writes_answer_202_with_a_job_and_honour_idempotency_keys(ns: RestClient) -> None:
     headers = {"Prefer": "respond-async", "X-NetSuite-Idempotency-Key": "4f1c3c0e-0001"}
     body = {"companyName": "Async Co", "subsidiary": {"id": "1"}}

@@ -9,7 +9,7 @@ import pytest
 
 from simulators.core.runner import RunningSimulator
 from sync.connectors.errors import ConnectorError
-from sync.connectors.netsuite import NetSuiteConnector
+from sync.connectors.netsuite import NetSuiteConnector, sublists_in
 from sync.connectors.transport import RequestRecord
 from sync.models import Connection
 from sync.services.connections import netsuite_connector
@@ -62,23 +62,61 @@ def test_an_external_id_upsert_is_idempotent(ns: NetSuiteConnector) -> None:
     assert ns.get_by_external_id("customer", "SF-NOBODY") is None
 
 
-def test_a_retried_order_upsert_replaces_its_lines(ns: NetSuiteConnector) -> None:
+ORDER_LINES = [
+    {"item": {"externalId": "PLAT-CORE"}, "quantity": 10},
+    {"item": {"externalId": "SVC-ONB"}, "quantity": 1, "rate": 4000},
+]
+
+
+def test_a_resent_order_upsert_replaces_its_lines_even_when_the_caller_names_none(
+    ns: NetSuiteConnector,
+) -> None:
     customer_id = ns.upsert("customer", "SF-ACC-2", CUSTOMER)
-    order = {
-        "entity": {"id": customer_id},
-        "item": {
-            "items": [
-                {"item": {"externalId": "PLAT-CORE"}, "quantity": 10},
-                {"item": {"externalId": "SVC-ONB"}, "quantity": 1, "rate": 4000},
-            ]
-        },
-    }
+    order = {"entity": {"id": customer_id}, "item": {"items": ORDER_LINES}}
     order_id = ns.upsert("salesOrder", "SF-OPP-1", order, replace="item")
     assert ns.upsert("salesOrder", "SF-OPP-1", order, replace="item") == order_id
     assert _lines(ns, order_id) == [("PLAT-CORE", 10), ("SVC-ONB", 1)]
-    # What replace= prevents: without it NetSuite appends the re-sent lines.
+    # The simulator appends without replace= (tests/simulators), as NetSuite does; the connector names
+    # every sublist a body carries, so no caller can forget it, on PUT, PATCH or POST alike.
     ns.upsert("salesOrder", "SF-OPP-1", order)
-    assert len(_lines(ns, order_id)) == 4
+    ns.patch("salesOrder", order_id, {"item": {"items": ORDER_LINES[:1]}})
+    assert _lines(ns, order_id) == [("PLAT-CORE", 10)]
+    ns.patch("salesOrder", order_id, {"memo": "no lines sent"})
+    assert _lines(ns, order_id) == [("PLAT-CORE", 10)]
+
+
+def test_sublists_in_finds_the_sublists_a_body_carries() -> None:
+    body = {"entity": {"id": "7"}, "item": {"items": []}, "member": {"items": None}, "memo": "x"}
+    assert sublists_in(body) == ["item", "member"]
+    assert sublists_in({"entity": {"id": "7"}, "subsidiary": {"externalId": "US"}}) == []
+
+
+@pytest.mark.parametrize("kind", ["drop_after", "timeout_after"])
+def test_an_order_upsert_retried_after_its_answer_was_lost_holds_its_lines_once(
+    kind: str,
+    seeded_connections: tuple[Connection, Connection],
+    netsuite: RunningSimulator,
+    ns: NetSuiteConnector,
+) -> None:
+    """The PUT lands, its answer never comes; the connector retries the same PUT, and the order still
+    holds its lines once (without replace= the retry would append them a second time)."""
+    connection = seeded_connections[1]
+    connection.read_timeout = 2.0
+    connection.save(update_fields=["read_timeout"])
+    control = https_session(netsuite.ca_file)
+    control.patch(netsuite.url + "/_control/governance", json={"timeout_seconds": 4.0}).raise_for_status()
+    customer_id = ns.upsert("customer", "SF-ACC-3", CUSTOMER)
+    order = {"entity": {"id": customer_id}, "item": {"items": ORDER_LINES}}
+    order_id = ns.upsert("salesOrder", "SF-OPP-3", order)
+    rule = {"kind": kind, "method": "PUT", "path_contains": "/salesOrder/eid:SF-OPP-3"}
+    control.post(netsuite.url + "/_control/faults", json=rule).raise_for_status()
+    seen: list[RequestRecord] = []
+    connector = netsuite_connector(connection, observer=seen.append, limited=False)
+    assert connector.upsert("salesOrder", "SF-OPP-3", order) == order_id
+    assert [record.status for record in seen] == [None, 204]  # lost, then retried
+    assert _lines(ns, order_id) == [("PLAT-CORE", 10), ("SVC-ONB", 1)]
+    stats: dict[str, Any] = control.get(netsuite.url + "/_control/stats").json()
+    assert stats["counters"][f"fault_{kind}"] == 1
 
 
 def test_suiteql_follows_pages(ns: NetSuiteConnector, records: list[RequestRecord]) -> None:

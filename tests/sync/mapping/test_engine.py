@@ -363,3 +363,29 @@ def test_it_reads_ordered_dicts_as_simple_salesforce_returns_them() -> None:
         problem.field_id for problem in bodies[0].problems
     ]
     assert "subsidiary" not in [problem.field_id for problem in bodies[1].problems]
+
+
+def test_it_declares_the_netsuite_sublists_an_object_writes() -> None:
+    lines = {
+        "id": "lines",
+        "target": "item.items[]",
+        "each": "OpportunityContactRoles",
+        "fields": [{"id": "line_name", "target": "description", "source": "Contact.LastName"}],
+    }
+    address = {"id": "street", "target": "addressBook.items[0].addressBookAddress.addr1", "source": "Name"}
+    order = {**ORDER, "fields": [*ORDER["fields"], lines]}
+    customer = {**CUSTOMER, "fields": [*CUSTOMER["fields"], {**address, "apply": "create_only"}]}
+    compiled = compile_mapping(spec(customer, order, CONTACT))
+    assert compiled.sublists("order") == ("item",) and compiled.sublists("customer") == ("addressBook",)
+    assert compiled.sublists("contact") == ()  # company.id is a reference, not a sublist
+    refs = {"customer": "7", "contact[003B]": "9"}
+    result = compiled.apply(graph(), refs=refs, lookups=CURRENCIES, existing={"customer"})
+    (payload,) = result.for_object("order")
+    assert payload.sublists == ("item",) and payload.sublists_in(payload.to_json()) == ["item"]
+    # The existing customer's update body leaves the create-only address out: nothing to replace.
+    (known,) = result.for_object("customer")
+    assert known.sublists == ("addressBook",) and known.sublists_in(known.to_json()) == []
+    # Salesforce targets have no sublists: a return flow names none.
+    opportunity = {"key": "back", "target": "Opportunity", "external_id": {"source": "Id"}, "fields": [lines]}
+    back = compile_mapping({**spec(opportunity), "target_system": "salesforce"})
+    assert back.sublists("back") == ()

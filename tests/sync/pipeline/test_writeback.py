@@ -130,9 +130,11 @@ class RecordingNetSuite(FakeNetSuite):
         super().__init__()
         self.bodies: list[tuple[str, dict[str, Any]]] = []
 
-    def upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
+    def upsert(
+        self, record_type: str, external_id: str, body: dict[str, Any], *, replace: list[str] | None = None
+    ) -> str:
         self.bodies.append((record_type, body))
-        return super().upsert(record_type, external_id, body)
+        return super().upsert(record_type, external_id, body, replace=replace)
 
 
 def test_the_netsuite_stamp_rides_in_the_upsert_and_never_defeats_the_hash_skip() -> None:

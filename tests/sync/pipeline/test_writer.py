@@ -22,13 +22,17 @@ MAPPING = compile_default("opportunity_to_netsuite")
 class FakeNetSuite:
     def __init__(self, *, fail: dict[str, list[ConnectorError]] | None = None) -> None:
         self.calls: list[tuple[str, str]] = []
+        self.replaced: list[tuple[str, list[str]]] = []  # (record type, the sublists named in replace)
         self.records: dict[tuple[str, str], str] = {}
         self.fail = fail or {}
         self.lock = threading.Lock()
 
-    def upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
+    def upsert(
+        self, record_type: str, external_id: str, body: dict[str, Any], *, replace: list[str] | None = None
+    ) -> str:
         with self.lock:
             self.calls.append((record_type, external_id))
+            self.replaced.append((record_type, list(replace or [])))
             queued = self.fail.get(record_type)
             if queued:
                 raise queued.pop(0)
@@ -214,3 +218,30 @@ def test_it_does_not_write_for_a_change_in_create_only_fields_alone() -> None:
     moved = {**graph, "Account": {**graph["Account"], "BillingStreet": "1 New Street"}}
     again = writer(netsuite, known=known).sync(moved)
     assert again.status == RecordStatus.SYNCED and netsuite.calls == []
+
+
+def test_every_upsert_names_the_sublists_its_body_carries_in_replace() -> None:
+    netsuite = FakeNetSuite()
+    graph = next(g for g in GRAPHS if g["primary_quote"])
+    first = writer(netsuite).sync(graph)
+    assert first.status == RecordStatus.SYNCED
+    named = dict(netsuite.replaced)
+    # A new customer carries its billing address line; plans carry members; the order carries its lines.
+    assert named["customer"] == ["addressBook"] and named["salesOrder"] == ["item"]
+    assert named["subscriptionPlan"] == ["member"]
+    assert named["contact"] == named["billingAccount"] == named["subscription"] == []
+    # The deal changes after it synced: the order's update body carries its lines, named again; the
+    # known customer's update body carries no address line, so names none.
+    known = {(w.netsuite_type, w.external_id): Known(w.netsuite_id, w.payload_hash) for w in first.written}
+    first_line, *other_lines = graph["primary_quote"]["lines"]
+    changed_lines = [{**first_line, "SBQQ__Quantity__c": first_line["SBQQ__Quantity__c"] + 1}, *other_lines]
+    changed = {
+        **graph,
+        "Name": graph["Name"] + " (changed)",
+        "Account": {**graph["Account"], "Phone": "+1 555 0199"},
+        "primary_quote": {**graph["primary_quote"], "lines": changed_lines},
+    }
+    netsuite.replaced.clear()
+    again = writer(netsuite, known=known).sync(changed)
+    assert again.status == RecordStatus.SYNCED
+    assert ("salesOrder", ["item"]) in netsuite.replaced and ("customer", []) in netsuite.replaced
