@@ -55,9 +55,10 @@ def _active_connection(kind: str) -> Connection:
 
 def reconciliation_sources() -> Sources:
     """Connectors to the active Salesforce and NetSuite connections (production preferred)."""
+    salesforce = salesforce_connector(_active_connection(ConnectionKind.SALESFORCE))
     netsuite = _active_connection(ConnectionKind.NETSUITE)
     return Sources(
-        salesforce=salesforce_connector(_active_connection(ConnectionKind.SALESFORCE)),
+        salesforce=salesforce,
         netsuite=netsuite_connector(netsuite),
         netsuite_connection_id=netsuite.pk,
     )
