@@ -30,6 +30,7 @@ def test_it_places_an_account_suspect_in_the_subsidiary_its_country_maps_to(
     accounts = GoLiveResult.objects.filter(salesforce_type="Account", exception_id__isnull=False)
     assert accounts.count() == 2
     for result in accounts:
+        assert result.exception_id is not None
         item = ExceptionItem.objects.select_related("subsidiary").get(pk=result.exception_id)
         country = result.salesforce_fields["addressBook.items[0].addressBookAddress.country"]
         assert item.subsidiary is not None

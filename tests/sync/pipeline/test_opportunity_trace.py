@@ -37,7 +37,9 @@ def test_it_lists_only_the_netsuite_records_of_the_traced_deal(
         ids = records[opportunity_id].netsuite_ids
         return {(key.split("[")[0], netsuite_id) for key, netsuite_id in ids.items()}
 
-    listed = {(x.object_key, x.netsuite_id) for x in opportunity_trace(opportunity_id=deal)["xrefs"]}
+    xrefs = opportunity_trace(opportunity_id=deal)["xrefs"]
+    assert isinstance(xrefs, list)
+    listed = {(x.object_key, x.netsuite_id) for x in xrefs}
     assert listed == written(deal)
     # The second deal of the same account shares its customer, contact and billing account, not its order
     # or subscriptions; those (and every other deal's records) stay off this deal's trace.
