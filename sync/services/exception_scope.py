@@ -119,7 +119,14 @@ def _subsidiary_get(connection: Connection, netsuite_id: str, name: str) -> Subs
                     key=key, name=name[:200], netsuite_connection=connection, netsuite_id=netsuite_id
                 )
         except IntegrityError:
-            found = Subsidiary.objects.get(netsuite_connection=connection, netsuite_id=netsuite_id)
+            found = Subsidiary.objects.filter(netsuite_connection=connection, netsuite_id=netsuite_id).first()
+            if found is None:
+                # The key is another row's (one named by hand): this subsidiary gets a key of its own.
+                found, _ = Subsidiary.objects.get_or_create(
+                    netsuite_connection=connection,
+                    netsuite_id=netsuite_id,
+                    defaults={"key": f"{key}#{connection.pk}"[:100], "name": name[:200]},
+                )
     elif name and not found.name:
         found.name = name[:200]
         found.save(update_fields=["name"])

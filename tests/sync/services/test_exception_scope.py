@@ -123,3 +123,15 @@ def test_a_set_aside_inbox_message_of_a_single_entity_connection_is_placed_there
     _set_aside_report(message, "boom")
     item = ExceptionItem.objects.get(category__key="inbox_failed")
     assert item.subsidiary == Subsidiary.objects.get(netsuite_connection=netsuite, netsuite_id="")
+
+
+def test_a_key_already_named_by_hand_does_not_stop_an_exception() -> None:
+    netsuite = _netsuite("ns-one")
+    by_hand = Subsidiary.objects.create(key="ns-one:2", name="Typed in")
+    found = subsidiary_resolve(ExceptionScope(netsuite_connection_id=netsuite.pk, subsidiary_id="2"))
+    assert found is not None and found.pk != by_hand.pk
+    assert (found.netsuite_connection_id, found.netsuite_id, found.key) == (
+        netsuite.pk,
+        "2",
+        f"ns-one:2#{netsuite.pk}",
+    )
