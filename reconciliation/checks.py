@@ -12,7 +12,7 @@ Tolerances here are defaults; :class:`reconciliation.models.Tolerance` rows over
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,10 @@ class Check:
     fields: tuple[FieldSpec, ...]
     read_salesforce: Callable[[Sources], Iterator[Pair]]
     read_netsuite: Callable[[Sources], Iterator[Pair]]
+    # Where the records of some keys live, for their mismatches' exceptions: key -> (NetSuite subsidiary
+    # id, Salesforce billing country), read for a batch of mismatched keys only. None: a check whose keys
+    # span subsidiaries (period totals).
+    places: Callable[[Sources, Sequence[str]], dict[str, tuple[str, str]]] | None = None
 
 
 def _money(name: str) -> FieldSpec:
@@ -39,6 +43,21 @@ def _money(name: str) -> FieldSpec:
 
 def _cross_reference(row: dict[str, Any], field: str) -> str:
     return str(row.get(field) or row.get("externalid") or "")
+
+
+def _quoted(keys: Sequence[str]) -> str:
+    """Keys as a list of quoted literals (quotes doubled: neither SOQL nor SuiteQL has bind parameters)."""
+    return ", ".join("'" + key.replace("'", "''") + "'" for key in keys)
+
+
+def _places(
+    netsuite_rows: Iterator[dict[str, Any]], field: str, countries: Iterator[tuple[str, Any]]
+) -> dict[str, tuple[str, str]]:
+    found = {_cross_reference(row, field): str(row.get("subsidiary") or "") for row in netsuite_rows}
+    places = {key: (subsidiary, "") for key, subsidiary in found.items()}
+    for key, country in countries:
+        places[key] = (places.get(key, ("", ""))[0], str(country or ""))
+    return places
 
 
 # -- accounts <-> customers ------------------------------------------------------------------------
@@ -76,6 +95,24 @@ def _customers(sources: Sources) -> Iterator[Pair]:
         )
 
 
+def _account_places(sources: Sources, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """The customer's subsidiary, and the account's billing country (for one NetSuite does not hold)."""
+    quoted = _quoted(keys)
+    return _places(
+        sources.netsuite.suiteql(
+            "SELECT externalid, custentity_sf_account_id, subsidiary FROM customer "  # noqa: S608
+            f"WHERE externalid IN ({quoted}) OR custentity_sf_account_id IN ({quoted})"
+        ),
+        "custentity_sf_account_id",
+        (
+            (row["Id"], row.get("BillingCountry"))
+            for row in sources.salesforce.query(
+                f"SELECT Id, BillingCountry FROM Account WHERE Id IN ({quoted})"  # noqa: S608
+            )
+        ),
+    )
+
+
 ACCOUNTS = Check(
     name="accounts",
     title="Accounts ↔ customers",
@@ -84,6 +121,7 @@ ACCOUNTS = Check(
     fields=(FieldSpec("name"), FieldSpec("currency"), FieldSpec("subsidiary")),
     read_salesforce=_accounts,
     read_netsuite=_customers,
+    places=_account_places,
 )
 
 
@@ -155,6 +193,25 @@ def _sales_orders(sources: Sources) -> Iterator[Pair]:
         )
 
 
+def _opportunity_places(sources: Sources, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """The sales order's subsidiary, and the account's billing country (for an order never written)."""
+    quoted = _quoted(keys)
+    return _places(
+        sources.netsuite.suiteql(
+            "SELECT externalid, custbody_sf_opportunity_id, subsidiary FROM transaction "  # noqa: S608
+            f"WHERE type = 'SalesOrd' AND (externalid IN ({quoted}) "
+            f"OR custbody_sf_opportunity_id IN ({quoted}))"
+        ),
+        "custbody_sf_opportunity_id",
+        (
+            (row["Id"], (row.get("Account") or {}).get("BillingCountry"))
+            for row in sources.salesforce.query(
+                f"SELECT Id, Account.BillingCountry FROM Opportunity WHERE Id IN ({quoted})"  # noqa: S608
+            )
+        ),
+    )
+
+
 OPPORTUNITIES = Check(
     name="opportunities",
     title="Won opportunities ↔ sales orders",
@@ -168,6 +225,7 @@ OPPORTUNITIES = Check(
     ),
     read_salesforce=_won_opportunities,
     read_netsuite=_sales_orders,
+    places=_opportunity_places,
 )
 
 
@@ -211,6 +269,15 @@ def _invoices(sources: Sources) -> Iterator[Pair]:
         yield str(row["id"]), (total, paid, remaining, status)
 
 
+def _invoice_places(sources: Sources, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """The NetSuite invoice's subsidiary (the key is its internal id)."""
+    ids = ", ".join(key for key in keys if key.isdigit())
+    if not ids:
+        return {}
+    rows = sources.netsuite.suiteql(f"SELECT id, subsidiary FROM transaction WHERE id IN ({ids})")  # noqa: S608
+    return {str(row["id"]): (str(row.get("subsidiary") or ""), "") for row in rows}
+
+
 INVOICES = Check(
     name="invoices",
     title="Invoices and payments ↔ Invoice__c",
@@ -219,6 +286,7 @@ INVOICES = Check(
     fields=(_money("amount"), _money("amount_paid"), _money("amount_remaining"), FieldSpec("status")),
     read_salesforce=_invoice_records,
     read_netsuite=_invoices,
+    places=_invoice_places,
 )
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from reconciliation.models import Mismatch
 from sync.models import Severity
+from sync.services.exception_scope import ExceptionScope
 from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
 
 CATEGORY = "reconciliation"
@@ -24,9 +25,18 @@ def mismatch_dedup_key(*, check: str, key: str, field: str) -> str:
 
 
 def mismatch_exception_open(
-    *, check: str, dedup_key: str, kind: str, key: str, field: str, salesforce: Any, netsuite: Any
+    *,
+    check: str,
+    dedup_key: str,
+    kind: str,
+    key: str,
+    field: str,
+    salesforce: Any,
+    netsuite: Any,
+    scope: ExceptionScope | None = None,
 ) -> str:
-    """Open (or count again) the exception for one mismatch; returns its reference for the Mismatch row."""
+    """Open (or count again) the exception for one mismatch; returns its reference for the Mismatch row.
+    ``scope`` is where the record lives (see :mod:`sync.services.exception_scope`)."""
     what = kind.replace("_", " ") + (f" ({field})" if field else "")
     values: dict[str, Any] = {}
     if field:
@@ -37,6 +47,7 @@ def mismatch_exception_open(
         title=f"{check}: {key}: {what}"[:200],
         severity=_SEVERITY.get(kind, Severity.MEDIUM),
         records=[RecordRef("salesforce", check, key)],
+        scope=scope,
         details={"check": check, "kind": kind, "field": field, "values": values},
     )
     return str(item.pk)

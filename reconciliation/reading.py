@@ -34,6 +34,8 @@ class Sources:
     salesforce: SalesforceReader
     netsuite: NetSuiteReader
     lookups: dict[str, dict[str, Any]] = field(default_factory=load_default_lookups)
+    # The NetSuite connection read (its mismatches' exceptions are scoped by its subsidiaries).
+    netsuite_connection_id: int | None = None
 
     @cached_property
     def currency_codes(self) -> dict[str, str]:

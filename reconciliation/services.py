@@ -28,6 +28,7 @@ from reconciliation.models import Mismatch, ReconciliationRun, RunStatus, RunTri
 from reconciliation.reading import Sources
 from sync.models import Connection, ConnectionEnvironment, ConnectionKind
 from sync.services.connections import netsuite_connector, salesforce_connector
+from sync.services.exception_scope import ExceptionScope
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +55,12 @@ def _active_connection(kind: str) -> Connection:
 
 def reconciliation_sources() -> Sources:
     """Connectors to the active Salesforce and NetSuite connections (production preferred)."""
+    salesforce = salesforce_connector(_active_connection(ConnectionKind.SALESFORCE))
+    netsuite = _active_connection(ConnectionKind.NETSUITE)
     return Sources(
-        salesforce=salesforce_connector(_active_connection(ConnectionKind.SALESFORCE)),
-        netsuite=netsuite_connector(_active_connection(ConnectionKind.NETSUITE)),
+        salesforce=salesforce,
+        netsuite=netsuite_connector(netsuite),
+        netsuite_connection_id=netsuite.pk,
     )
 
 
@@ -200,7 +204,7 @@ def _execute(run: ReconciliationRun, sources: Sources | None) -> ReconciliationR
             fields,
             result=result,
         )
-        _store(run, differences)
+        _store(run, differences, check, sources)
         progress.save("resolving")
         if not run.is_scoped:
             _resolve_gone(run)
@@ -230,7 +234,7 @@ def _scoped(pairs: Iterable[Pair], scope: list[str]) -> Iterator[Pair]:
     yield from (pair for pair in pairs if pair[0] in keys)
 
 
-def _store(run: ReconciliationRun, differences: Iterable[Difference]) -> None:
+def _store(run: ReconciliationRun, differences: Iterable[Difference], check: Check, sources: Sources) -> None:
     batch: list[Mismatch] = []
     for difference in differences:
         dedup_key = exceptions.mismatch_dedup_key(
@@ -249,14 +253,20 @@ def _store(run: ReconciliationRun, differences: Iterable[Difference]) -> None:
             )
         )
         if len(batch) >= BATCH:
-            _flush(batch, open_exceptions=not run.is_scoped)
+            _flush(batch, check, sources, open_exceptions=not run.is_scoped)
             batch = []
     if batch:
-        _flush(batch, open_exceptions=not run.is_scoped)
+        _flush(batch, check, sources, open_exceptions=not run.is_scoped)
 
 
-def _flush(batch: list[Mismatch], *, open_exceptions: bool = True) -> None:
-    for row in batch if open_exceptions else ():
+def _flush(batch: list[Mismatch], check: Check, sources: Sources, *, open_exceptions: bool = True) -> None:
+    if not open_exceptions:
+        Mismatch.objects.bulk_create(batch)
+        return
+    # Where each mismatched record lives (one read per side for the batch): its exception's subsidiary.
+    places = check.places(sources, sorted({row.key for row in batch})) if check.places else {}
+    for row in batch:
+        subsidiary_id, country = places.get(row.key, ("", ""))
         row.exception_ref = exceptions.mismatch_exception_open(
             check=row.check_name,
             dedup_key=row.dedup_key,
@@ -265,6 +275,11 @@ def _flush(batch: list[Mismatch], *, open_exceptions: bool = True) -> None:
             field=row.field,
             salesforce=row.salesforce_value,
             netsuite=row.netsuite_value,
+            scope=ExceptionScope(
+                netsuite_connection_id=sources.netsuite_connection_id,
+                subsidiary_id=subsidiary_id,
+                billing_country=country,
+            ),
         )
     Mismatch.objects.bulk_create(batch)
 

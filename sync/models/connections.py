@@ -72,6 +72,12 @@ class Connection(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text="NetSuite: concurrent requests allowed for this integration, across all workers",
     )
+    single_entity = models.BooleanField(
+        default=False,
+        verbose_name="Single legal entity (no OneWorld)",
+        help_text="NetSuite: the account has no subsidiaries (not OneWorld); every exception of this "
+        "connection belongs to its one entity, which finance users are granted like a subsidiary",
+    )
     secrets = EncryptedTextField(blank=True, default="", editable=False)
     secret_keys = models.JSONField(
         default=list, blank=True, editable=False, help_text="Names of the secrets that are set (never values)"

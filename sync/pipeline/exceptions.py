@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sync.models import Connection, FailureCategory, InboxSource, RecordStatus, Severity, SyncRecord
 from sync.services.exception_retry import retryable
+from sync.services.exception_scope import ExceptionScope
 from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
 from sync.services.inbox import inbox_requeue_opportunity
 
@@ -27,12 +28,17 @@ def sync_dedup_key(*, netsuite_connection_id: int | None, opportunity_id: str) -
 
 
 def record_outcome_report(
-    *, record: SyncRecord, netsuite: Connection | None, open_exception_keys: set[str] | None = None
+    *,
+    record: SyncRecord,
+    netsuite: Connection | None,
+    open_exception_keys: set[str] | None = None,
+    scope: ExceptionScope | None = None,
 ) -> None:
     """Open, count or resolve the record's exception according to how its sync ended.
 
     ``open_exception_keys``, when given, holds every key with an active exception (read by the caller
-    for its batch): a synced record whose key is not in it has nothing to resolve."""
+    for its batch): a synced record whose key is not in it has nothing to resolve. ``scope`` is where the
+    opportunity's records live (its mapped records' subsidiary, its account's billing country)."""
     key = sync_dedup_key(
         netsuite_connection_id=netsuite.pk if netsuite else None, opportunity_id=record.opportunity_id
     )
@@ -59,6 +65,7 @@ def record_outcome_report(
         title=f"Opportunity {record.opportunity_id}: {record.message or category.label}"[:200],
         severity=SEVERITY_FOR_FAILURE.get(category, Severity.HIGH),
         records=records,
+        scope=scope or ExceptionScope(netsuite_connection_id=netsuite.pk if netsuite else None),
         vendor_code=first.vendor_code if first else "",
         vendor_message=first.message if first else record.message,
         error_path=first.error_path if first else "",

@@ -58,6 +58,7 @@ from sync.models import (
 )
 from sync.pipeline.writer import Failure, Known
 from sync.services.exception_retry import retryable
+from sync.services.exception_scope import ExceptionScope, subsidiary_of
 from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
 from sync.services.inbox import inbox_requeue_opportunity
 
@@ -83,6 +84,7 @@ class _Pending:
     config: MatchConfig
     subject: MatchSubject
     opportunities: set[str] = field(default_factory=set)
+    subsidiary_id: str = ""  # the subsidiary the mapped body gives the record (its exception's scope)
 
 
 def match_dedup_key(*, netsuite_connection_id: int, record_type: str, external_id: str) -> str:
@@ -128,7 +130,9 @@ def prematch_batch(
                     body=body,
                     label=str(body.get("companyName") or _person(body) or payload.external_id),
                 )
-                pending[key] = _Pending(payload.object_key, config, subject)
+                pending[key] = _Pending(
+                    payload.object_key, config, subject, subsidiary_id=subsidiary_of(body)[0]
+                )
             pending[key].opportunities.add(opportunity_id)
     if not pending:
         return {}
@@ -389,6 +393,7 @@ def _suspect(
             RecordRef("salesforce", sf_object, subject.salesforce_id),
             *(RecordRef("netsuite", record_type, c.netsuite_id) for c in decision.candidates),
         ],
+        scope=ExceptionScope(netsuite_connection_id=netsuite.pk, subsidiary_id=item.subsidiary_id),
         vendor_message=decision.reason,
         mapping_row=f"{item.object_key}/match",
         details={

@@ -42,6 +42,7 @@ from sync.pipeline.ownership import TWO_WAY_OBJECTS, OwnershipLedger, same_value
 from sync.pipeline.sources import live_lookups, live_mapping
 from sync.services.connections import netsuite_connector, salesforce_connector
 from sync.services.exception_retry import retryable
+from sync.services.exception_scope import ExceptionScope, subsidiary_of
 from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
 from sync.services.operations import invoice_ledger_record
 
@@ -81,6 +82,8 @@ class ReturnFlowResult:
     job: SyncJob | None = None
     # What each transaction read links to and what became of it: the job's ReturnRecords, unsaved.
     trail: dict[TrailKey, ReturnRecord] = field(default_factory=dict)
+    # The subsidiary (id, name) of each NetSuite record read, for the scope of its exception.
+    subsidiaries: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     @property
     def written(self) -> int:
@@ -336,6 +339,7 @@ def _map(
                         line["invoice"] = read("invoice", doc)
             mapped = mapping.apply(graph, lookups=lookups)
             source = (record_type, record_id)
+            result.subsidiaries[source] = subsidiary_of(graph)
             _trail(result, record_type, record_id, graph, version_id)
             if mapped.problems:
                 first = mapped.problems[0]
@@ -546,12 +550,16 @@ def _fail(
     result.failed += 1
     result.problems.append(title)
     records = [RecordRef("netsuite", source[0], source[1])] + ([salesforce] if salesforce else [])
+    subsidiary_id, subsidiary_name = result.subsidiaries.get(source, ("", ""))
     exception_raise(
         category="return_flow",
         dedup_key=_dedup_key(pair[1], source),
         title=title[:200],
         severity=severity,
         records=records,
+        scope=ExceptionScope(
+            netsuite_connection_id=pair[1], subsidiary_id=subsidiary_id, subsidiary_name=subsidiary_name
+        ),
         vendor_code=code,
         vendor_message=message,
         retry_task="sync.pipeline.returns.return_record_retry",

@@ -53,6 +53,7 @@ from sync.pipeline.sync_status import netsuite_status_mark, success_stamp
 from sync.pipeline.writeback import graph_query, write_back
 from sync.pipeline.writer import BatchWriter, Failure, Known, OpportunityOutcome, RetrySettings
 from sync.services.connections import netsuite_connector, salesforce_connector
+from sync.services.exception_scope import ExceptionScope, scope_of_bodies
 from sync.services.inbox import (
     inbox_claim,
     inbox_complete,
@@ -338,6 +339,15 @@ def _run_batch(
         key: mapping.apply(graph, refs=_AnyRef(), lookups=lookups).payloads for key, graph in graphs.items()
     }
     known = _known_for(netsuite, payloads.values())
+    # Where each opportunity's exception belongs: its mapped records' subsidiary, else its account's country.
+    scopes = {
+        key: scope_of_bodies(
+            netsuite_connection_id=netsuite.pk,
+            bodies=[(payload.target_type, payload.body) for payload in items],
+            billing_country=(graphs[key].get("Account") or {}).get("BillingCountry"),
+        )
+        for key, items in payloads.items()
+    }
     # Matching before create: links existing records into ``known``; a duplicate suspect holds its
     # opportunities back (no write at all) until a person answers its exception.
     held = prematch_batch(
@@ -377,7 +387,11 @@ def _run_batch(
                     continue
                 outcomes.append((result, graph))
                 _store_outcome(
-                    records[result.opportunity_id], result, netsuite=netsuite, open_exception_keys=open_keys
+                    records[result.opportunity_id],
+                    result,
+                    netsuite=netsuite,
+                    open_exception_keys=open_keys,
+                    scope=scopes.get(result.opportunity_id),
                 )
         except Exception as exc:
             # A bug, not a vendor fault: the job says so; the drain runs the batch's halves apart.
@@ -470,6 +484,7 @@ def _store_outcome(
     *,
     netsuite: Connection | None = None,
     open_exception_keys: set[str] | None = None,
+    scope: ExceptionScope | None = None,
 ) -> None:
     now = timezone.now()
     with transaction.atomic():
@@ -522,7 +537,9 @@ def _store_outcome(
                 for failure in outcome.failures
             ]
         )
-        record_outcome_report(record=record, netsuite=netsuite, open_exception_keys=open_exception_keys)
+        record_outcome_report(
+            record=record, netsuite=netsuite, open_exception_keys=open_exception_keys, scope=scope
+        )
 
 
 def _finish(job: SyncJob, status: str | None, message: str) -> SyncJob:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -96,12 +97,30 @@ def opportunity_trace(*, opportunity_id: str) -> dict[str, object]:
         .prefetch_related("failures")
         .order_by("-id")
     )
-    netsuite_ids = {str(value) for record in records for value in record.netsuite_ids.values()}
     return {
         "events": list(InboxMessage.objects.filter(record_id=opportunity_id).order_by("-received_at")),
         "records": records,
-        "xrefs": list(CrossReference.objects.filter(netsuite_id__in=netsuite_ids).order_by("netsuite_type")),
+        "xrefs": _written_for(records),
     }
+
+
+def _written_for(records: Sequence[SyncRecord]) -> list[CrossReference]:
+    """The cross-references of the NetSuite records these syncs wrote: each record's own ids, per object
+    and connection (an internal id alone names a record only within its type and account: sales order 3
+    and customer 3 are different records, and another deal's may share the number)."""
+    wanted = {
+        (record.job.netsuite_connection_id, ref_key.split("[", 1)[0], str(netsuite_id))
+        for record in records
+        for ref_key, netsuite_id in (record.netsuite_ids or {}).items()
+        if netsuite_id
+    }
+    if not wanted:
+        return []
+    candidates = CrossReference.objects.filter(
+        netsuite_connection_id__in={connection for connection, _, _ in wanted},
+        netsuite_id__in={netsuite_id for _, _, netsuite_id in wanted},
+    ).order_by("netsuite_type", "external_id")
+    return [x for x in candidates if (x.netsuite_connection_id, x.object_key, x.netsuite_id) in wanted]
 
 
 def invoices_synced(

@@ -94,6 +94,7 @@ EDITABLE_FIELDS = (
     "connect_timeout",
     "read_timeout",
     "concurrency_limit",
+    "single_entity",
 )
 
 

@@ -31,6 +31,7 @@ from sync.models import (
     Severity,
     Subsidiary,
 )
+from sync.services.exception_scope import ExceptionScope, subsidiary_resolve
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def exception_raise(
     severity: str = Severity.MEDIUM,
     records: Sequence[RecordRef] = (),
     subsidiary: str | None = None,
+    scope: ExceptionScope | None = None,
     vendor_code: str = "",
     vendor_message: str = "",
     error_path: str = "",
@@ -78,6 +80,10 @@ def exception_raise(
     ``func(**retry_kwargs, overrides={field: value})`` in a django-q2 task, so it must be idempotent.
     ``details`` is free JSON shown on the page; ``details["values"] = {field: {system: value}}`` lets a
     person accept one system's value. Safe to call concurrently for the same key.
+
+    ``scope`` says where the records live; :mod:`sync.services.exception_scope` derives the subsidiary
+    from it (every source passes one). ``subsidiary`` names a subsidiary by its key instead. The newest
+    occurrence that names a subsidiary sets it.
     """
     if severity not in Severity.values:
         raise ValueError(f"unknown severity {severity!r}")
@@ -95,19 +101,20 @@ def exception_raise(
         "retry_task": retry_task or "",
         "retry_kwargs": dict(retry_kwargs or {}),
     }
+    found = _subsidiary(subsidiary) if subsidiary else subsidiary_resolve(scope)
+    if found is not None:
+        fields["subsidiary"] = found
     for _ in range(3):
         try:
             with transaction.atomic():
-                return _raise_once(category, dedup_key, subsidiary, fields, now)
+                return _raise_once(category, dedup_key, fields, now)
         except IntegrityError:
             # Another worker opened the same key between our read and our insert: read it again.
             continue
     raise RuntimeError(f"could not open exception {dedup_key!r}")
 
 
-def _raise_once(
-    category_key: str, dedup_key: str, subsidiary_key: str | None, fields: dict[str, Any], now: datetime
-) -> ExceptionItem:
+def _raise_once(category_key: str, dedup_key: str, fields: dict[str, Any], now: datetime) -> ExceptionItem:
     from sync.services.exception_tickets import ticket_open
 
     same_key = ExceptionItem.objects.select_for_update().filter(dedup_key=dedup_key)
@@ -144,7 +151,6 @@ def _raise_once(
         item = ExceptionItem(
             category=category,
             dedup_key=dedup_key[:255],
-            subsidiary=_subsidiary(subsidiary_key),
             first_seen=now,
             last_seen=now,
             **fields,

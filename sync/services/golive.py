@@ -51,6 +51,7 @@ from sync.models import (
 from sync.pipeline.matching import CATEGORY as MATCH_CATEGORY
 from sync.pipeline.matching import match_dedup_key
 from sync.services.connections import netsuite_connector
+from sync.services.exception_scope import ExceptionScope
 from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
 from sync.services.golive_scan import stale_after
 
@@ -281,6 +282,16 @@ def _suspect_raise(run: GoLiveRun, result: GoLiveResult, object_keys: dict[str, 
     earlier = ExceptionItem.objects.filter(dedup_key=dedup_key).order_by("-last_seen").first()
     held = sorted(earlier.retry_kwargs.get("opportunity_ids") or []) if earlier is not None else []
     reason = "; ".join(result.reasons)
+    # The account's billing country, as its match key reads it (the NetSuite address ``country`` path):
+    # the subsidiary the mapping would give it. A contact's keys name no country.
+    country = next(
+        (
+            str(value)
+            for path, value in (result.salesforce_fields or {}).items()
+            if path.rsplit(".", 1)[-1] == "country" and value
+        ),
+        "",
+    )
     item = exception_raise(
         category=MATCH_CATEGORY,
         dedup_key=dedup_key,
@@ -296,6 +307,7 @@ def _suspect_raise(run: GoLiveRun, result: GoLiveResult, object_keys: dict[str, 
                 for c in result.candidates
             ),
         ],
+        scope=ExceptionScope(netsuite_connection_id=run.netsuite_connection_id, billing_country=country),
         vendor_message=reason,
         mapping_row=f"{object_keys.get(result.netsuite_type, result.netsuite_type)}/match",
         details={

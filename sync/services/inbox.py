@@ -33,6 +33,7 @@ from django_q.tasks import async_task
 from governance.correlation import current_correlation_id
 from sync.models import InboxDrainFlag, InboxMessage, InboxSource, InboxStatus, Listener
 from sync.services.exception_retry import retryable
+from sync.services.exception_scope import ExceptionScope
 from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
 
 logger = logging.getLogger(__name__)
@@ -343,6 +344,8 @@ def _set_aside_report(message: InboxMessage, error: str) -> None:
             :200
         ],
         records=[RecordRef("salesforce", message.sobject, message.record_id)],
+        # Never mapped: only a connection without OneWorld places it (its single entity).
+        scope=ExceptionScope(netsuite_connection_id=message.netsuite_connection_id),
         vendor_message=error,
         details={"inbox_message": message.pk, "notification_id": message.notification_id},
         retry_task="sync.services.inbox.inbox_message_retry",

@@ -114,3 +114,18 @@ def test_it_filters_connections(admin: User) -> None:
     assert names("kind=salesforce") == ["sf-prod"]
     assert names("environment=sandbox") == ["ns-sandbox"]
     assert client.get("/api/v1/connections/?kind=oracle").status_code == 400
+
+
+def test_it_marks_a_netsuite_account_without_oneworld_as_a_single_entity(admin: User) -> None:
+    client = token_client(admin)
+    pk = client.post("/api/v1/connections/", _body(), content_type="application/json").json()["id"]
+    assert Connection.objects.get(pk=pk).single_entity is False  # OneWorld unless told
+    response = client.patch(
+        f"/api/v1/connections/{pk}/", {"single_entity": True}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["single_entity"] is True and Connection.objects.get(pk=pk).single_entity
+    entry = AuditEntry.objects.get_for_object(Connection.objects.get(pk=pk)).filter(
+        action=AuditEntry.Action.UPDATE
+    )
+    assert any("single_entity" in e.changes for e in entry)

@@ -1,0 +1,57 @@
+"""Reconciliation's mismatch exceptions carry the subsidiary of the record in question (simulators over
+HTTPS): the NetSuite record's own, else the one the account's billing country maps to."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciliation.models import Mismatch, RunStatus
+from reconciliation.services import reconciliation_run
+from sync.models import Connection, ExceptionItem
+from tests.reconciliation.test_integration import ACC, SUBSIDIARY, World, world  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def _subsidiary_of(run_pk: int, key: str, field: str = "") -> tuple[int | None, str]:
+    mismatch = Mismatch.objects.get(run_id=run_pk, key=key, field=field)
+    item = ExceptionItem.objects.select_related("subsidiary").get(dedup_key=mismatch.dedup_key)
+    assert item.subsidiary is not None, mismatch
+    return item.subsidiary.netsuite_connection_id, item.subsidiary.netsuite_id
+
+
+def test_it_places_each_mismatch_in_the_subsidiary_of_its_record(
+    world: World,  # noqa: F811
+    seeded_connections: tuple[Connection, Connection],
+) -> None:
+    netsuite = seeded_connections[1]
+    world.customer(ACC(1))
+    world.customer(ACC(7), companyName="Wrong Name Ltd")
+    # Booked in subsidiary 1 although the account's country maps elsewhere: NetSuite's record decides.
+    world.customer(ACC(10), subsidiary={"id": "1"})
+    run = reconciliation_run(check="accounts")
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    country = {key: row["BillingCountry"] for key, row in world.accounts.items()}
+    assert _subsidiary_of(run.pk, ACC(7), "name") == (netsuite.pk, SUBSIDIARY[country[ACC(7)]])
+    assert _subsidiary_of(run.pk, ACC(10), "subsidiary") == (netsuite.pk, "1")
+    # No customer at all: the subsidiary the mapping would give the account.
+    assert _subsidiary_of(run.pk, ACC(11)) == (netsuite.pk, SUBSIDIARY[country[ACC(11)]])
+
+
+def test_it_places_order_and_invoice_mismatches_in_their_subsidiaries(
+    world: World,  # noqa: F811
+    seeded_connections: tuple[Connection, Connection],
+) -> None:
+    netsuite = seeded_connections[1]
+    opportunity = next(iter(sorted(world.opportunities)))
+    account = world.opportunities[opportunity]["AccountId"]
+    expected = SUBSIDIARY[world.accounts[account]["BillingCountry"]]
+    world.customer(account)
+    world.sales_order(opportunity, adjust=100.0)
+    run = reconciliation_run(check="opportunities")
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert _subsidiary_of(run.pk, opportunity, "amount") == (netsuite.pk, expected)
+    missing = Mismatch.objects.filter(run=run, kind="missing_in_netsuite").values_list("key", flat=True)
+    other = next(key for key in missing if key != opportunity)
+    other_country = world.accounts[world.opportunities[other]["AccountId"]]["BillingCountry"]
+    assert _subsidiary_of(run.pk, other) == (netsuite.pk, SUBSIDIARY[other_country])
