@@ -268,6 +268,7 @@ class ExceptionItemSerializer(serializers.ModelSerializer[ExceptionItem]):
 
 class ExceptionEventSerializer(serializers.ModelSerializer[ExceptionEvent]):
     actor = _username()
+    action_label = serializers.CharField(source="get_action_display", read_only=True)
 
     class Meta:
         model = ExceptionEvent

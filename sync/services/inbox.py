@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -362,15 +362,23 @@ def inbox_message_retry(*, message_id: int, overrides: dict[str, object] | None 
 
 
 def inbox_requeue_opportunity(
-    *, opportunity_id: str, salesforce_connection_id: int, netsuite_connection_id: int, source: str
+    *,
+    opportunity_id: str,
+    salesforce_connection_id: int,
+    netsuite_connection_id: int,
+    source: str,
+    overrides: Mapping[str, Any] | None = None,
 ) -> InboxMessage:
-    """A new inbox message for one opportunity (a re-run, a catch-up poll hit, a backfill row)."""
+    """A new inbox message for one opportunity (a re-run, a catch-up poll hit, a backfill row).
+
+    ``overrides`` ({field: value}) are an exception retry's approved value changes, for this run only."""
     row = InboxMessage(
         notification_id=f"{source}:{opportunity_id}:{uuid.uuid4().hex[:12]}",
         source=source,
         salesforce_connection_id=salesforce_connection_id,
         netsuite_connection_id=netsuite_connection_id,
         record_id=opportunity_id,
+        overrides=dict(overrides or {}),
     )
     inbox_add([row])
     return InboxMessage.objects.get(notification_id=row.notification_id)
