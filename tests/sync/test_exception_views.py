@@ -201,3 +201,10 @@ def test_it_shows_the_value_concord_really_sent_as_the_old_value(revops_client: 
     page = _text(revops_client, item)
     assert '<td class="old-value">Yen? (id 99)</td><td class="new-value">6</td>' in page
     assert "None" not in page.split("Value changes")[1].split("</table>")[0]
+
+
+def test_it_does_not_promise_a_retry_it_cannot_run(revops_client: Client) -> None:
+    item = raise_sample(key="recon:amounts:006B:Amount", retry_task=None)
+    page = _text(revops_client, item)
+    assert "Edit value and retry" not in page and "Record a corrected value" in page
+    assert "not written to either system" in page
