@@ -352,10 +352,13 @@ def _set_aside_report(message: InboxMessage, error: str) -> None:
 
 @retryable
 def inbox_message_retry(*, message_id: int, overrides: dict[str, object] | None = None) -> None:
-    """Put a set-aside message back in the inbox with fresh attempts (the exception queue's retry)."""
+    """Put a set-aside message back in the inbox with fresh attempts (the exception queue's retry);
+    approved ``overrides`` ride on it into the run (a message's own, from an earlier retry, stay when
+    none are given)."""
+    changes: dict[str, Any] = {"overrides": dict(overrides)} if overrides else {}
     with transaction.atomic():
         updated = InboxMessage.objects.filter(pk=message_id, status=InboxStatus.FAILED).update(
-            status=InboxStatus.PENDING, attempts=0, claim_token="", lease_until=None
+            status=InboxStatus.PENDING, attempts=0, claim_token="", lease_until=None, **changes
         )
         if updated:
             transaction.on_commit(inbox_request_drain)
