@@ -5,7 +5,8 @@ An exception outside the user's subsidiaries is a 404; a role that may not act g
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
@@ -27,8 +28,10 @@ from sync.forms.exceptions import (
     MatchDecisionForm,
     OverrideForm,
     ReasonForm,
+    system_name,
+    value_choice_label,
 )
-from sync.models import ExceptionItem
+from sync.models import ExceptionEvent, ExceptionItem, ExceptionOverride, ExceptionStatus, OverrideKind
 from sync.services import exception_actions as actions
 from sync.services.exception_escalation import notifications_mark_read
 from sync.services.exception_matching import exception_match_decide, match_comparison
@@ -62,14 +65,99 @@ def _detail_context(request: ConsoleRequest, item: ExceptionItem, error: str = "
     return {
         "area": "exceptions",
         "item": item,
-        "events": selectors.exception_history(item=item),
-        "overrides": selectors.exception_overrides(item=item),
+        "events": _history(selectors.exception_history(item=item)),
+        "overrides": _override_rows(selectors.exception_overrides(item=item)),
+        "edit_fields": _edit_fields(item),
+        "value_choices": _value_choices(item),
         "tickets": item.tickets.all(),
         "can_act": permissions.can_act(request.user),
         "can_approve": permissions.can_approve(request.user),
         "match": match_comparison(item=item),
         "error": error,
     }
+
+
+def value_text(value: Any) -> str:
+    """A value as a person reads it: a NetSuite reference by its name and id, JSON for the rest."""
+    if value is None:
+        return "(empty)"
+    if isinstance(value, dict) and "id" in value and set(value) <= {"id", "refName", "externalId"}:
+        return f"{value['refName']} (id {value['id']})" if value.get("refName") else f"id {value['id']}"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, default=str)
+
+
+def _edit_fields(item: ExceptionItem) -> list[dict[str, str]]:
+    """The fields an edit may name, with the value Concord sent (or the systems' values it read)."""
+    rows = [
+        {"field": field, "value": value_text(value), "source": "sent to NetSuite"}
+        for field, value in (item.details.get("sent") or {}).items()
+    ]
+    for field, values in (item.details.get("values") or {}).items():
+        if isinstance(values, dict):
+            text = "; ".join(f"{system_name(s)}: {value_text(v)}" for s, v in values.items())
+            rows.append({"field": field, "value": text, "source": "read"})
+    return rows
+
+
+def _value_choices(item: ExceptionItem) -> list[dict[str, Any]]:
+    """One "Keep Salesforce's value" / "Accept NetSuite's value" choice per system value known."""
+    choices = []
+    for field, values in (item.details.get("values") or {}).items():
+        if isinstance(values, dict):
+            options = [
+                {"system": system, "label": value_choice_label(system), "value": value_text(value)}
+                for system, value in values.items()
+            ]
+            choices.append({"field": field, "options": options})
+    return choices
+
+
+def _override_rows(overrides: Iterable[ExceptionOverride]) -> list[dict[str, Any]]:
+    rows = []
+    for override in overrides:
+        old, new = override.old_value, value_text(override.new_value)
+        if override.kind == OverrideKind.ACCEPT_OTHER:
+            old_text = (
+                "; ".join(f"{system_name(s)}'s value: {value_text(v)}" for s, v in old.items())
+                if isinstance(old, dict)
+                else value_text(old)
+            )
+            new = f"{value_choice_label(override.source_system)}: {new}"
+        else:
+            old_text = value_text(old) if old is not None else "not known"
+        rows.append({"override": override, "old": old_text, "new": new})
+    return rows
+
+
+def _history(events: Iterable[ExceptionEvent]) -> list[dict[str, Any]]:
+    """Each event with what it changed in words ("status changed from Open to In progress")."""
+    return [{"event": event, "changes": _changes(event)} for event in events]
+
+
+def _changes(event: ExceptionEvent) -> list[str]:
+    lines = []
+    for key in sorted(set(event.before) | set(event.after)):
+        before, after = event.before.get(key), event.after.get(key)
+        if before == after:
+            continue
+        label = key.replace("_", " ")
+        if key == "status":
+            before, after = _status_label(before), _status_label(after)
+        if key not in event.before:
+            lines.append(f"{label}: {_plain(after)}")
+        else:
+            lines.append(f"{label} changed from {_plain(before)} to {_plain(after)}")
+    return lines
+
+
+def _status_label(value: Any) -> Any:
+    return ExceptionStatus(value).label if value in ExceptionStatus.values else value
+
+
+def _plain(value: Any) -> str:
+    return value if isinstance(value, str) else value_text(value)
 
 
 def _retry(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any]) -> None:

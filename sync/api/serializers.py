@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, User
 from rest_framework import serializers
 
 from sync.forms.connections import SECRET_NAMES
+from sync.forms.exceptions import SYSTEM_NAMES, value_choice_label
 from sync.models import (
     Connection,
     ExceptionEvent,
@@ -268,6 +269,7 @@ class ExceptionItemSerializer(serializers.ModelSerializer[ExceptionItem]):
 
 class ExceptionEventSerializer(serializers.ModelSerializer[ExceptionEvent]):
     actor = _username()
+    action_label = serializers.CharField(source="get_action_display", read_only=True)
 
     class Meta:
         model = ExceptionEvent
@@ -294,8 +296,11 @@ class OverrideInputSerializer(ReasonInputSerializer):
 
 
 class AcceptOtherInputSerializer(ReasonInputSerializer):
+    """Take one system's value of ``field``: ``salesforce`` (keep Salesforce's value) or ``netsuite``
+    (accept NetSuite's value)."""
+
     field = serializers.CharField(max_length=200)
-    system = serializers.CharField(max_length=40)
+    system = serializers.ChoiceField(choices=[(key, value_choice_label(key)) for key in SYSTEM_NAMES])
 
 
 class AssignInputSerializer(ReasonInputSerializer):

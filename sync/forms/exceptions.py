@@ -11,6 +11,18 @@ from sync.models import ExceptionCategory, ExceptionStatus, MatchChoice, Severit
 from sync.selectors import AGE_BUCKETS, ExceptionFilters
 
 STATUS_CHOICES = [("active", "Active"), ("", "Any"), *ExceptionStatus.choices]
+SYSTEM_NAMES = {"salesforce": "Salesforce", "netsuite": "NetSuite"}
+
+
+def system_name(system: str) -> str:
+    return SYSTEM_NAMES.get(system, system.replace("_", " ").title())
+
+
+def value_choice_label(system: str) -> str:
+    """The words on a "take this system's value" choice. Concord writes Salesforce's data into NetSuite:
+    Salesforce's value is kept, NetSuite's is accepted in its place."""
+    name = system_name(system)
+    return f"Keep {name}'s value" if system == "salesforce" else f"Accept {name}'s value"
 
 
 class ExceptionFilterForm(forms.Form):
@@ -74,7 +86,7 @@ class OverrideForm(ReasonForm):
 
 class AcceptOtherForm(ReasonForm):
     field = forms.CharField(max_length=200)
-    system = forms.CharField(max_length=40)
+    system = forms.ChoiceField(choices=[(key, value_choice_label(key)) for key in SYSTEM_NAMES])
 
 
 class AssignForm(ReasonForm):

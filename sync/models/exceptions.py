@@ -152,9 +152,11 @@ class ExceptionAction(models.TextChoices):
     REOPENED = "reopened", "Reopened"
     AUTO_RESOLVED = "auto_resolved", "Resolved automatically"
     RETRY = "retry", "Retry requested"
+    RETRY_FAILED = "retry_failed", "Retry failed"
     OVERRIDE_PROPOSED = "override_proposed", "Value change proposed"
     OVERRIDE_APPROVED = "override_approved", "Value change approved"
     OVERRIDE_REJECTED = "override_rejected", "Value change rejected"
+    OVERRIDE_SENT = "override_sent", "Value change sent"
     RESOLVED = "resolved", "Marked resolved"
     IGNORED = "ignored", "Ignored"
     ASSIGNED = "assigned", "Assigned"
@@ -213,6 +215,11 @@ class ExceptionOverride(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # When a retry last sent this value, and the job that sent it.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_job = models.ForeignKey(
+        "sync.SyncJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["proposed_at", "id"]

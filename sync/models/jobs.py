@@ -146,6 +146,9 @@ class SyncFailure(models.Model):
     mapping_object_key = models.CharField(max_length=80, blank=True)
     mapping_field_id = models.CharField(max_length=80, blank=True)
     source_id = models.CharField(max_length=18, blank=True)
+    # The value Concord sent at ``error_path`` (from the body of the failing write), shown as the old
+    # value when a person edits it; null when the error names no field or the body has none there.
+    sent_value = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

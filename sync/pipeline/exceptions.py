@@ -2,12 +2,24 @@
 
 The same problem on the same opportunity is one exception (its occurrence count grows on each failed
 attempt); the next successful sync of that opportunity resolves it with a note. A retry from the queue
-re-queues the opportunity through the inbox, so it runs the same idempotent path as any other event.
+re-queues the opportunity through the inbox, so it runs the same idempotent path as any other event,
+with the exception's approved value changes on that one message (:mod:`sync.pipeline.overrides`).
 """
 
 from __future__ import annotations
 
-from sync.models import Connection, FailureCategory, InboxSource, RecordStatus, Severity, SyncRecord
+from typing import Any
+
+from sync.models import (
+    Connection,
+    FailureCategory,
+    InboxSource,
+    RecordStatus,
+    Severity,
+    SyncFailure,
+    SyncRecord,
+)
+from sync.services.exception_actions import exception_overrides_sent
 from sync.services.exception_retry import retryable
 from sync.services.exception_scope import ExceptionScope
 from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
@@ -73,7 +85,7 @@ def record_outcome_report(
         if first
         else None,
         rule=first.mapping_object_key if first and category == FailureCategory.RULE else None,
-        details={"job": record.job_id, "record": record.pk, "failures": len(failures)},
+        details={"job": record.job_id, "record": record.pk, "failures": len(failures), **_sent(first)},
         retry_task="sync.pipeline.exceptions.opportunity_resync",
         retry_kwargs={
             "opportunity_id": record.opportunity_id,
@@ -81,6 +93,23 @@ def record_outcome_report(
             "netsuite_connection_id": record.job.netsuite_connection_id,
         },
     )
+
+
+def _sent(failure: SyncFailure | None) -> dict[str, Any]:
+    """``{"sent": {"customer.subsidiary": <value sent>}}``: the field the vendor refused, named as an
+    override names it, with the value Concord really sent (the page shows it as the old value)."""
+    if failure is None or not failure.error_path or failure.sent_value is None:
+        return {}
+    field = ".".join(part for part in (failure.mapping_object_key, failure.error_path) if part)
+    return {"sent": {field: failure.sent_value}}
+
+
+def record_overrides_sent(*, record: SyncRecord, netsuite: Connection | None, fields: list[str]) -> None:
+    """Tell the record's exception which approved value changes its retry sent, in which job."""
+    key = sync_dedup_key(
+        netsuite_connection_id=netsuite.pk if netsuite else None, opportunity_id=record.opportunity_id
+    )
+    exception_overrides_sent(dedup_key=key, fields=fields, job_id=record.job_id)
 
 
 @retryable
@@ -91,10 +120,12 @@ def opportunity_resync(
     netsuite_connection_id: int,
     overrides: dict[str, object] | None = None,
 ) -> None:
-    """Queue the opportunity again (the inbox deduplicates nothing here: a retry is a new event)."""
+    """Queue the opportunity again (the inbox deduplicates nothing here: a retry is a new event),
+    carrying the approved ``overrides`` ({field: value}) for that run's NetSuite bodies."""
     inbox_requeue_opportunity(
         opportunity_id=opportunity_id,
         salesforce_connection_id=salesforce_connection_id,
         netsuite_connection_id=netsuite_connection_id,
         source=InboxSource.RERUN,
+        overrides=overrides,
     )

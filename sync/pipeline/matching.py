@@ -439,4 +439,5 @@ def match_resync(
             salesforce_connection_id=salesforce_connection_id,
             netsuite_connection_id=netsuite_connection_id,
             source=InboxSource.RERUN,
+            overrides=overrides,
         )

@@ -16,7 +16,7 @@ ways: :mod:`sync.pipeline.ownership` writes only the fields NetSuite owns and re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,9 +38,11 @@ from sync.models import (
     Severity,
     SyncJob,
 )
+from sync.pipeline.overrides import payload_with_overrides
 from sync.pipeline.ownership import TWO_WAY_OBJECTS, OwnershipLedger, same_value
 from sync.pipeline.sources import live_lookups, live_mapping
 from sync.services.connections import netsuite_connector, salesforce_connector
+from sync.services.exception_actions import exception_overrides_sent
 from sync.services.exception_retry import retryable
 from sync.services.exception_scope import ExceptionScope, subsidiary_of
 from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
@@ -84,6 +86,8 @@ class ReturnFlowResult:
     trail: dict[TrailKey, ReturnRecord] = field(default_factory=dict)
     # The subsidiary (id, name) of each NetSuite record read, for the scope of its exception.
     subsidiaries: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    # Fields of an exception retry's approved value changes that went into a Salesforce body.
+    overrides_sent: list[str] = field(default_factory=list)
 
     @property
     def written(self) -> int:
@@ -230,7 +234,8 @@ def return_record_retry(
     netsuite_connection_id: int,
     overrides: dict[str, object] | None = None,
 ) -> ReturnFlowResult:
-    """An exception's retry: read, map and write that one NetSuite record again (the watermark stays)."""
+    """An exception's retry: read, map and write that one NetSuite record again (the watermark stays),
+    with the exception's approved ``overrides`` ({field: value}) in the Salesforce bodies."""
     salesforce = Connection.objects.get(pk=salesforce_connection_id)
     netsuite = Connection.objects.get(pk=netsuite_connection_id)
     changed: dict[str, list[str]] = {record_type: [] for record_type in FLOWS}
@@ -244,8 +249,15 @@ def return_record_retry(
             salesforce.pk,
             netsuite.pk,
             result,
+            overrides=overrides,
         )
         _record_job(result, salesforce, netsuite, "retry", correlation_id)
+    if result.overrides_sent:
+        exception_overrides_sent(
+            dedup_key=_dedup_key(netsuite.pk, (netsuite_type, netsuite_id)),
+            fields=result.overrides_sent,
+            job_id=result.job.pk if result.job is not None else None,
+        )
     return result
 
 
@@ -288,10 +300,11 @@ def _map_and_write(
     salesforce_pk: int,
     netsuite_pk: int,
     result: ReturnFlowResult,
+    overrides: Mapping[str, Any] | None = None,
 ) -> bool:
     """False when a whole Salesforce call failed (down, session refused): nothing may be taken as done."""
     pair = (salesforce_pk, netsuite_pk)
-    invoices, opportunities, accounts = _map(ns, changed, pair, result)
+    invoices, opportunities, accounts = _map(ns, changed, pair, result, overrides or {})
     try:
         result.invoices_written = _write(sf, "Invoice__c", invoices, pair, result)
         result.opportunities_written = _write(sf, "Opportunity", opportunities, pair, result)
@@ -306,7 +319,11 @@ def _map_and_write(
 
 
 def _map(
-    ns: NetSuiteConnector, changed: dict[str, list[str]], pair: tuple[int, int], result: ReturnFlowResult
+    ns: NetSuiteConnector,
+    changed: dict[str, list[str]],
+    pair: tuple[int, int],
+    result: ReturnFlowResult,
+    overrides: Mapping[str, Any],
 ) -> tuple[dict[str, _Pending], dict[str, _Pending], dict[str, _Pending]]:
     """Read each changed record in full and map it: Invoice__c bodies by external id (an invoice's own
     read wins over a payment's partial update of it), Opportunity and Account bodies by Id."""
@@ -357,6 +374,9 @@ def _map(
                 )
                 continue
             for payload in mapped.payloads:
+                if overrides:
+                    payload, applied = payload_with_overrides(payload, overrides, mapping.dependency_order())
+                    result.overrides_sent.extend(f for f in applied if f not in result.overrides_sent)
                 pending = _pending(payload, source)
                 if pending is None:
                     continue

@@ -45,7 +45,7 @@ from sync.models import (
     SyncRecord,
 )
 from sync.pipeline import sources
-from sync.pipeline.exceptions import record_outcome_report
+from sync.pipeline.exceptions import record_outcome_report, record_overrides_sent
 from sync.pipeline.gates import Gates, gates_for
 from sync.pipeline.masking import mask_secrets
 from sync.pipeline.matching import prematch_batch
@@ -142,6 +142,8 @@ def _drain_group(
     # The batch runs under its first message's correlation id; each opportunity's NetSuite calls run
     # under the id of the message that asked for it (see run_batch).
     by_record = {m.record_id: m.correlation_id for m in group if m.correlation_id}
+    # An exception's retry carries the approved value changes for its opportunity.
+    overrides = {m.record_id: m.overrides for m in group if m.overrides}
     first = next((m.correlation_id for m in group if m.correlation_id), None)
     with correlation(first):
         logger.info(
@@ -168,6 +170,7 @@ def _drain_group(
                     correlation_ids=by_record,
                     deadline=deadline,
                     deferred=deferred,
+                    overrides=overrides,
                 )
             except Exception as exc:
                 if isinstance(exc, ConnectorError) and exc.transient:
@@ -241,8 +244,13 @@ def run_batch(
     correlation_ids: Mapping[str, str] | None = None,
     deadline: float | None = None,
     deferred: list[str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> SyncJob:
     """Sync ``opportunity_ids`` (read fresh from Salesforce) to NetSuite as one job.
+
+    ``overrides`` (opportunity id -> {field: value}) are the approved value changes of an exception's
+    retry, put into that opportunity's NetSuite bodies (see :mod:`sync.pipeline.overrides`); the
+    exception records which were sent, with the job.
 
     With ``deadline`` (a ``time.monotonic()`` value), opportunities not started by then are left out
     of the job and their ids appended to ``deferred``, for the caller to queue again.
@@ -269,6 +277,7 @@ def run_batch(
             correlation_id=correlation_id,
             deadline=deadline,
             deferred=deferred if deferred is not None else [],
+            overrides=overrides or {},
         )
 
 
@@ -285,6 +294,7 @@ def _run_batch(
     correlation_id: str,
     deadline: float | None,
     deferred: list[str],
+    overrides: Mapping[str, Mapping[str, Any]],
 ) -> SyncJob:
     version_id, mapping = sources.run_mapping(FLOW, versions)
     if gates is None:
@@ -366,6 +376,7 @@ def _run_batch(
         gates=gates,
         retry=retry,
         stamp=success_stamp(),
+        overrides=overrides,
     )
     outcomes: list[tuple[OpportunityOutcome, dict[str, Any]]] = []
     with ThreadPoolExecutor(
@@ -533,10 +544,13 @@ def _store_outcome(
                     mapping_object_key=failure.object_key[:80],
                     mapping_field_id=failure.field_id[:80],
                     source_id=failure.source_id[:18],
+                    sent_value=failure.sent_value,
                 )
                 for failure in outcome.failures
             ]
         )
+        if outcome.overrides_sent:
+            record_overrides_sent(record=record, netsuite=netsuite, fields=outcome.overrides_sent)
         record_outcome_report(
             record=record, netsuite=netsuite, open_exception_keys=open_exception_keys, scope=scope
         )

@@ -19,7 +19,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,6 +27,7 @@ from sync.connectors.errors import ConnectorError
 from sync.mapping import CompiledMapping, LookupResolver, MappingProblem, ObjectPayload
 from sync.models.jobs import FailureCategory, RecordStatus
 from sync.pipeline.gates import Gates
+from sync.pipeline.overrides import payload_with_overrides, value_at
 
 # The order the issue asks for; a mapping's own refs still win (an object never precedes one it refers to).
 PREFERRED_ORDER = (
@@ -77,6 +78,7 @@ class Failure:
     object_key: str = ""
     field_id: str = ""
     source_id: str = ""
+    sent_value: Any = None  # what the failing body held at ``error_path``
 
 
 @dataclass
@@ -94,6 +96,8 @@ class OpportunityOutcome:
     started: float = 0.0
     duration_ms: int = 0
     exchanges: list[dict[str, Any]] = field(default_factory=list)
+    # Fields of approved exception overrides that went into a body sent (see sync.pipeline.overrides).
+    overrides_sent: list[str] = field(default_factory=list)
 
     @property
     def message(self) -> str:
@@ -151,6 +155,7 @@ class BatchWriter:
         retry: RetrySettings | None = None,
         sleep: Callable[[float], None] = time.sleep,
         stamp: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
+        overrides: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.mapping = mapping
         self.lookups = lookups
@@ -160,6 +165,8 @@ class BatchWriter:
         self.sleep = sleep
         # Adds fields to each body sent, outside the payload hash (the sync status: see sync_status.py).
         self.stamp = stamp
+        # Approved value changes per opportunity id, for an exception's retry: {opp id: {field: value}}.
+        self.overrides = {key: dict(value) for key, value in (overrides or {}).items() if value}
         self.order = write_order(mapping)
         self._known = dict(known)
         self._locks: dict[tuple[str, str], threading.Lock] = {}
@@ -214,17 +221,26 @@ class BatchWriter:
                     self.sleep(self.retry.delay(outcome.attempts))
                     continue
                 outcome.status = RecordStatus.FAILED
-                outcome.failures.append(self._vendor_failure(error, getattr(self._local, "object_key", "")))
+                outcome.failures.append(
+                    self._vendor_failure(
+                        error, getattr(self._local, "object_key", ""), getattr(self._local, "body", None)
+                    )
+                )
                 return
 
     def _write_all(self, graph: dict[str, Any], outcome: OpportunityOutcome) -> None:
         refs: dict[str, str] = {}
+        overrides = self.overrides.get(outcome.opportunity_id)
         for key in self.order:
             self._local.object_key = key
+            self._local.body = None
             result = self.mapping.apply_object(key, graph, refs=refs, lookups=self.lookups)
             if result.problems:
                 raise _Stop(_mapping_failure(result.problems))
             for payload in result.payloads:
+                if overrides:
+                    payload, applied = payload_with_overrides(payload, overrides, self.order)
+                    outcome.overrides_sent.extend(f for f in applied if f not in outcome.overrides_sent)
                 refs[payload.ref_key] = self._write(payload, outcome)
         outcome.netsuite_ids = dict(refs)
 
@@ -285,6 +301,7 @@ class BatchWriter:
             body = payload.to_json(update=known is not None)
             if self.stamp is not None:
                 body = self.stamp(payload.target_type, body)
+            self._local.body = body
             netsuite_id = self.netsuite.upsert(
                 payload.target_type, payload.external_id, body, replace=payload.sublists_in(body)
             )
@@ -311,7 +328,7 @@ class BatchWriter:
             exchanges.append(exchange)
 
     @staticmethod
-    def _vendor_failure(error: ConnectorError, object_key: str) -> Failure:
+    def _vendor_failure(error: ConnectorError, object_key: str, body: dict[str, Any] | None) -> Failure:
         return Failure(
             FailureCategory.TRANSIENT if error.transient else FailureCategory.VENDOR,
             error.message,
@@ -319,6 +336,7 @@ class BatchWriter:
             vendor_code=error.code,
             error_path=error.path,
             object_key=object_key,
+            sent_value=value_at(body, error.path) if body is not None and error.path else None,
         )
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from sync import permissions
 from sync.models import (
+    ACTIVE_STATUSES,
     ExceptionAction,
     ExceptionItem,
     ExceptionOverride,
@@ -126,7 +127,10 @@ def exception_override_propose(
             status=OverrideStatus.PENDING if financial else OverrideStatus.APPROVED,
             decided_at=None if financial else now,
         )
-        status = ExceptionStatus.PENDING_APPROVAL if financial else ExceptionStatus.IN_PROGRESS
+        if financial:
+            status = ExceptionStatus.PENDING_APPROVAL
+        else:
+            status = ExceptionStatus.IN_PROGRESS if item.retry_task else ExceptionStatus.OPEN
         before = _set_status(item, status, now)
         event_record(
             item,
@@ -145,15 +149,30 @@ def exception_override_propose(
 def exception_value_edit(
     *, item: ExceptionItem, user: User, field: str, new_value: Any, reason: str = ""
 ) -> ExceptionOverride:
-    """Propose ``new_value`` for ``field``; the old value is what the exception recorded of the field."""
+    """Propose ``new_value`` for ``field``; the old value is the one Concord really sent or read.
+
+    ``field`` is ``<object key>.<path>`` (``customer.currency``: that object only) or a bare path
+    (``currency``: every body of the retry that has it), see :mod:`sync.pipeline.overrides`."""
     return exception_override_propose(
         item=item,
         user=user,
         field=field,
         new_value=new_value,
         reason=reason,
-        old_value=(item.details.get("values") or {}).get(field.strip()),
+        old_value=current_value(item, field.strip()),
     )
+
+
+def current_value(item: ExceptionItem, field: str) -> Any:
+    """What Concord sent for ``field`` in the failing write (``details["sent"]``, written by the
+    pipeline), else the systems' values it read (``details["values"]``), else None."""
+    sent = item.details.get("sent") or {}
+    if field in sent:
+        return sent[field]
+    same_path = [value for name, value in sent.items() if name.endswith(f".{field}")]
+    if len(same_path) == 1:
+        return same_path[0]
+    return (item.details.get("values") or {}).get(field)
 
 
 def exception_accept_other_value(
@@ -241,7 +260,44 @@ def exception_override_reject(*, override: ExceptionOverride, user: User, reason
 def _status_after_decision(item: ExceptionItem, *, rejected: bool = False) -> str:
     if item.overrides.filter(status=OverrideStatus.PENDING).exists():
         return ExceptionStatus.PENDING_APPROVAL
-    return ExceptionStatus.OPEN if rejected else ExceptionStatus.IN_PROGRESS
+    return ExceptionStatus.OPEN if rejected or not item.retry_task else ExceptionStatus.IN_PROGRESS
+
+
+def exception_overrides_sent(*, dedup_key: str, fields: list[str], job_id: int | None) -> int:
+    """A retry sent these approved value changes (job ``job_id``): mark them sent and say so, with who
+    approved each, in the exception's history and the audit log. Returns how many were marked."""
+    now = timezone.now()
+    with transaction.atomic():
+        same_key = ExceptionItem.objects.select_for_update().filter(dedup_key=dedup_key)
+        # The active one; else the one the retry has just resolved (a return flow resolves on writing).
+        item = (
+            same_key.filter(status__in=ACTIVE_STATUSES).first()
+            or same_key.order_by("-last_seen", "-id").first()
+        )
+        if item is None:
+            return 0
+        latest: dict[str, ExceptionOverride] = {}
+        approved = item.overrides.filter(status=OverrideStatus.APPROVED, field__in=fields)
+        for override in approved.select_related("approved_by", "proposed_by").order_by("proposed_at", "id"):
+            latest[override.field] = override
+        for override in latest.values():
+            override.sent_at, override.sent_job_id = now, job_id
+            with disable_auditlog():
+                override.save(update_fields=["sent_at", "sent_job"])
+            if override.approved_by is not None:
+                approval = override.approved_by.get_username()
+            else:  # not a financial field: its proposer's word was enough
+                approval = f"{override.proposed_by.get_username()} (no approval needed)"
+            sent = f"{override.field} = {override.new_value!r}"
+            event_record(
+                item,
+                action=ExceptionAction.OVERRIDE_SENT,
+                reason=f"Job {job_id} sent {sent}, approved by {approval}.",
+                before={override.field: override.old_value},
+                after={override.field: override.new_value, "approved_by": approval},
+                now=now,
+            )
+    return len(latest)
 
 
 def exception_resolve(*, item: ExceptionItem, user: User, reason: str = "") -> ExceptionItem:

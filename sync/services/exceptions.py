@@ -120,9 +120,25 @@ def _raise_once(category_key: str, dedup_key: str, fields: dict[str, Any], now: 
     same_key = ExceptionItem.objects.select_for_update().filter(dedup_key=dedup_key)
     item = same_key.filter(status__in=ACTIVE_STATUSES).first()
     if item is not None:
+        retried = item.status == ExceptionStatus.IN_PROGRESS
+        before = {"status": item.status, "error": _error_text(item.vendor_code, item.vendor_message)}
         _apply(item, fields, now)
-        with disable_auditlog():  # a recurrence is counted, not audited
+        if retried:
+            # A retry (or a value change's retry) failed again: back to open with the new error, and
+            # the failure in the history.
+            item.status = ExceptionStatus.OPEN
+        with disable_auditlog():  # a recurrence is counted, not audited; a failed retry is, below
             item.save()
+        if retried:
+            error = _error_text(item.vendor_code, item.vendor_message) or item.title
+            event_record(
+                item,
+                action=ExceptionAction.RETRY_FAILED,
+                reason=error,
+                before=before,
+                after={"status": item.status, "error": error},
+                now=now,
+            )
         return item
     item = same_key.order_by("-last_seen", "-id").first()
     if item is not None and item.status == ExceptionStatus.IGNORED:
@@ -264,6 +280,10 @@ def event_record(
         additional_data={"event": f"exception_{action}", "reason": reason},
     )
     return event
+
+
+def _error_text(code: str, message: str) -> str:
+    return f"{code}: {message}" if code and message else code or message
 
 
 def _text(value: Any) -> str:

@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -355,25 +355,36 @@ def _set_aside_report(message: InboxMessage, error: str) -> None:
 
 @retryable
 def inbox_message_retry(*, message_id: int, overrides: dict[str, object] | None = None) -> None:
-    """Put a set-aside message back in the inbox with fresh attempts (the exception queue's retry)."""
+    """Put a set-aside message back in the inbox with fresh attempts (the exception queue's retry);
+    approved ``overrides`` ride on it into the run (a message's own, from an earlier retry, stay when
+    none are given)."""
+    changes: dict[str, Any] = {"overrides": dict(overrides)} if overrides else {}
     with transaction.atomic():
         updated = InboxMessage.objects.filter(pk=message_id, status=InboxStatus.FAILED).update(
-            status=InboxStatus.PENDING, attempts=0, claim_token="", lease_until=None
+            status=InboxStatus.PENDING, attempts=0, claim_token="", lease_until=None, **changes
         )
         if updated:
             transaction.on_commit(inbox_request_drain)
 
 
 def inbox_requeue_opportunity(
-    *, opportunity_id: str, salesforce_connection_id: int, netsuite_connection_id: int, source: str
+    *,
+    opportunity_id: str,
+    salesforce_connection_id: int,
+    netsuite_connection_id: int,
+    source: str,
+    overrides: Mapping[str, Any] | None = None,
 ) -> InboxMessage:
-    """A new inbox message for one opportunity (a re-run, a catch-up poll hit, a backfill row)."""
+    """A new inbox message for one opportunity (a re-run, a catch-up poll hit, a backfill row).
+
+    ``overrides`` ({field: value}) are an exception retry's approved value changes, for this run only."""
     row = InboxMessage(
         notification_id=f"{source}:{opportunity_id}:{uuid.uuid4().hex[:12]}",
         source=source,
         salesforce_connection_id=salesforce_connection_id,
         netsuite_connection_id=netsuite_connection_id,
         record_id=opportunity_id,
+        overrides=dict(overrides or {}),
     )
     inbox_add([row])
     return InboxMessage.objects.get(notification_id=row.notification_id)

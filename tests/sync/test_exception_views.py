@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -168,3 +170,41 @@ def test_it_escalates_by_hand_with_a_reason(
         f"/exceptions/{item.pk}/escalate/", {"reason": "more"}, headers=HTMX
     ).content.decode()
     assert "last level" in again
+
+
+def _text(client: Client, item: ExceptionItem) -> str:
+    return html.unescape(client.get(f"/exceptions/{item.pk}/").content.decode())
+
+
+def test_it_labels_the_value_choices_in_words(revops_client: Client, item: ExceptionItem) -> None:
+    page = _text(revops_client, item)
+    assert "Keep Salesforce's value for Amount (1200)" in page
+    assert "Accept NetSuite's value for Amount (1000)" in page
+    assert "Accept NetSuite's value for Memo (x)" in page
+    assert "<option>salesforce</option>" not in page and "Accept that system's value" not in page
+    assert "→" not in page  # the history says what changed in words, not with arrows
+
+    revops_client.post(f"/exceptions/{item.pk}/accept/", {"field": "Amount", "system": "salesforce"})
+    page = _text(revops_client, item)
+    assert "NetSuite's value: 1000" in page and "Keep Salesforce's value: 1200" in page
+    assert "status changed from Open to Pending approval" in page
+
+
+def test_it_shows_the_value_concord_really_sent_as_the_old_value(revops_client: Client) -> None:
+    item = raise_sample(details={"sent": {"customer.currency": {"id": "99", "refName": "Yen?"}}})
+    page = _text(revops_client, item)
+    words = " ".join(re.sub(r"<[^>]+>", "", page).split())
+    assert "customer.currency sent to NetSuite: Yen? (id 99)" in words
+    revops_client.post(f"/exceptions/{item.pk}/edit/", {"field": "currency", "new_value": '"6"'})
+    override = ExceptionOverride.objects.get(item=item)
+    assert override.old_value == {"id": "99", "refName": "Yen?"}
+    page = _text(revops_client, item)
+    assert '<td class="old-value">Yen? (id 99)</td><td class="new-value">6</td>' in page
+    assert "None" not in page.split("Value changes")[1].split("</table>")[0]
+
+
+def test_it_does_not_promise_a_retry_it_cannot_run(revops_client: Client) -> None:
+    item = raise_sample(key="recon:amounts:006B:Amount", retry_task=None)
+    page = _text(revops_client, item)
+    assert "Edit value and retry" not in page and "Record a corrected value" in page
+    assert "not written to either system" in page

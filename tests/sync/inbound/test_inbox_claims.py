@@ -157,6 +157,21 @@ def test_a_set_aside_message_retried_from_the_queue_is_processed_and_resolves_it
     assert item.status == ExceptionStatus.RESOLVED
 
 
+def test_a_set_aside_message_retried_with_value_changes_carries_them_into_its_run(
+    listener: Listener, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.INBOX_MAX_ATTEMPTS = 1
+    monkeypatch.setattr("sync.services.inbox.async_task", lambda name, **kw: None)
+    add(listener, 1)
+    token, claimed = inbox_claim(limit=1)
+    inbox_release(token=token, pks=[claimed[0].pk], error="boom", retry_in=NOW)
+    row = InboxMessage.objects.get()
+    inbox_message_retry(message_id=row.pk, overrides={"customer.currency": "1"})
+    row.refresh_from_db()
+    assert (row.status, row.overrides) == (InboxStatus.PENDING, {"customer.currency": "1"})
+    assert [m.overrides for m in inbox_claim(limit=1)[1]] == [{"customer.currency": "1"}]
+
+
 @THREADED_DB  # the keeper thread writes through its own connection: real commits
 def test_a_kept_lease_is_renewed_while_the_batch_runs_and_lapses_after(listener: Listener) -> None:
     add(listener, 1)

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django_q.models import Schedule
 
@@ -17,9 +18,19 @@ from simulators.core.runner import RunningSimulator
 from sync import tasks
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, ExceptionItem, ExceptionStatus, JobStatus, PollWatermark, SyncedInvoice
+from sync.models import (
+    Connection,
+    ExceptionAction,
+    ExceptionItem,
+    ExceptionStatus,
+    JobStatus,
+    PollWatermark,
+    SyncedInvoice,
+)
+from sync.permissions import subsidiary_scope_grant
 from sync.pipeline.returns import _same, changed_since, return_flow_run
 from sync.pipeline.runner import run_batch
+from sync.services.exception_actions import exception_value_edit
 from sync.services.schedules import RETURN_FLOW
 from tests.simulators.conftest import https_session
 from tests.sync.pipeline.conftest import THREADED_DB
@@ -177,6 +188,36 @@ def test_it_opens_an_exception_for_a_record_salesforce_refuses_and_its_retry_wri
     assert invoices(sf)[invoice]["Opportunity__c"] == won[1]
     item.refresh_from_db()
     assert item.status == ExceptionStatus.RESOLVED
+
+
+@THREADED_DB
+def test_it_retries_a_refused_invoice_with_the_edited_value(
+    seeded_connections: tuple[Connection, Connection],
+    seeded_simulators: tuple[RunningSimulator, RunningSimulator],
+    sf: SalesforceConnector,
+    revops: User,
+) -> None:
+    """Edit value and retry on a return-flow exception: the retry writes the edited value to Salesforce
+    (NetSuite still names the deleted opportunity), and the exception says it was sent."""
+    salesforce, netsuite = seeded_connections
+    won = [row["Id"] for row in sf.query("SELECT Id FROM Opportunity WHERE IsWon = true ORDER BY Id LIMIT 2")]
+    job = run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=won[:1])
+    order = job.records.get().netsuite_ids["sales_order"]
+    invoice = control(seeded_simulators[1], "invoice-orders", {"salesOrders": [order]})[0]["invoice"]
+    sf.delete("Opportunity", won[0])
+    return_flow_run(
+        salesforce=salesforce, netsuite=netsuite, start=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    )
+    item = ExceptionItem.objects.get(dedup_key=f"return:{netsuite.pk}:invoice:{invoice}")
+    subsidiary_scope_grant(holder=revops, subsidiary=None)
+
+    exception_value_edit(item=item, user=revops, field="invoice.Opportunity__c", new_value=won[1])
+
+    assert invoices(sf)[invoice]["Opportunity__c"] == won[1]
+    item.refresh_from_db()
+    assert item.status == ExceptionStatus.RESOLVED
+    sent = item.events.get(action=ExceptionAction.OVERRIDE_SENT)
+    assert sent.after["invoice.Opportunity__c"] == won[1]
 
 
 @pytest.mark.django_db

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from governance.models import AuditEntry
 from sync.models import ExceptionAction, ExceptionCategory, ExceptionItem, ExceptionStatus
+from sync.permissions import subsidiary_scope_grant
+from sync.services.exception_actions import exception_retry
 from sync.services.exceptions import exception_auto_resolve
 from tests.sync.exception_support import raise_sample
 
@@ -112,3 +116,24 @@ def test_it_does_nothing_when_auto_resolving_a_key_with_no_open_exception() -> N
 def test_it_rejects_an_unknown_severity() -> None:
     with pytest.raises(ValueError):
         raise_sample(severity="apocalyptic")
+
+
+def test_it_reopens_an_exception_whose_retry_fails_again_with_the_new_error(
+    revops: User, retry_calls: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
+) -> None:
+    item = raise_sample()
+    raise_sample(vendor_message="Invalid amount, again")  # a plain recurrence only counts
+    assert not item.events.filter(action=ExceptionAction.RETRY_FAILED).exists()
+    subsidiary_scope_grant(holder=revops, subsidiary=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        exception_retry(item=item, user=revops)
+    assert retry_calls and ExceptionItem.objects.get(pk=item.pk).status == ExceptionStatus.IN_PROGRESS
+
+    raise_sample(vendor_code="INVALID_KEY_OR_REF", vendor_message="Invalid currency reference key 99.")
+    item.refresh_from_db()
+    assert item.status == ExceptionStatus.OPEN and item.vendor_code == "INVALID_KEY_OR_REF"
+    failed = item.events.get(action=ExceptionAction.RETRY_FAILED)
+    assert failed.reason == "INVALID_KEY_OR_REF: Invalid currency reference key 99."
+    assert failed.before == {"status": "in_progress", "error": "INVALID_FLD_VALUE: Invalid amount, again"}
+    entry = AuditEntry.objects.filter(additional_data__event="exception_retry_failed").get()
+    assert entry.object_pk == str(item.pk)
