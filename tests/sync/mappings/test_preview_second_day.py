@@ -1,0 +1,107 @@
+"""The dry run the day after, over HTTPS against the seeded simulators: an opportunity the real pipeline
+synced seconds before shows no change on any record; a change made in Salesforce since shows, alone; a
+draft that remaps a field shows that field, alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+
+from sync.models import Connection, FieldMapping, Flow, JobStatus
+from sync.pipeline.runner import run_batch
+from sync.services.connections import salesforce_connector
+from sync.services.mapping_preview import Preview, mapping_dry_run
+from sync.services.mapping_rows import field_row_save
+from sync.services.mappings import version_create_draft
+from tests.sync.pipeline.conftest import THREADED_DB
+
+pytestmark = THREADED_DB
+
+
+@pytest.fixture
+def synced(seeded_connections: tuple[Connection, Connection], opportunity_flow: Flow) -> dict[str, Any]:
+    """A won opportunity with contacts, a quote and bundled lines, synced by the real pipeline."""
+    salesforce, netsuite = seeded_connections
+    sf = salesforce_connector(salesforce)
+    rows = sf.query("SELECT Id FROM Opportunity WHERE IsWon = true ORDER BY Id")
+    graphs = sf.fetch_opportunity_graphs([row["Id"] for row in rows])
+    graph = next(
+        g
+        for g in graphs.values()
+        if g["OpportunityContactRoles"]
+        and g["primary_quote"]
+        and any(line["SBQQ__RequiredBy__c"] for line in g["primary_quote"]["lines"])
+    )
+    job = run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=[graph["Id"]])
+    assert job.status == JobStatus.SUCCEEDED, job.message
+    return dict(graph)
+
+
+def changes(preview: Preview) -> dict[str, list[tuple[str, Any, Any]]]:
+    """Object key -> the differences of its records (every record NetSuite holds, none written twice)."""
+    found: dict[str, list[tuple[str, Any, Any]]] = {}
+    for record in preview.records:
+        assert record.exists, (record.object_key, record.external_id)
+        found.setdefault(record.object_key, []).extend(
+            (difference.path, difference.netsuite, difference.mapped) for difference in record.differences
+        )
+    return found
+
+
+def test_it_shows_no_change_after_a_sync_and_then_exactly_the_salesforce_change(
+    seeded_connections: tuple[Connection, Connection], opportunity_flow: Flow, synced: dict[str, Any]
+) -> None:
+    live = opportunity_flow.versions.get(number=1)
+    preview = mapping_dry_run(version=live, opportunity=synced["Id"])
+    assert preview.problems == []
+    seen = changes(preview)
+    assert set(seen) == {
+        "customer",
+        "contact",
+        "billing_account",
+        "subscription_plan",
+        "subscription",
+        "sales_order",
+    }
+    assert all(found == [] for found in seen.values()), seen
+
+    # The second day: a person changes the account's phone and a contact's title in Salesforce.
+    sf = salesforce_connector(seeded_connections[0])
+    contact_id = synced["OpportunityContactRoles"]["records"][0]["ContactId"]
+    sf.update("Account", synced["AccountId"], {"Phone": "+1 415 555 0199"})
+    sf.update("Contact", contact_id, {"Title": "Chief Dry Runner"})
+    seen = changes(mapping_dry_run(version=live, opportunity=synced["Id"]))
+    old_phone = synced["Account"]["Phone"]
+    old_title = synced["OpportunityContactRoles"]["records"][0]["Contact"]["Title"]
+    assert seen.pop("customer") == [("phone", old_phone, "+1 415 555 0199")]
+    assert seen.pop("contact") == [("title", old_title, "Chief Dry Runner")]
+    assert all(found == [] for found in seen.values()), seen
+
+
+def test_it_runs_the_drafts_spec_and_shows_the_field_it_remaps(
+    opportunity_flow: Flow, synced: dict[str, Any], revops: User
+) -> None:
+    draft = version_create_draft(flow=opportunity_flow, user=revops)
+    memo = FieldMapping.objects.get(
+        object_mapping__version=draft, object_mapping__key="sales_order", key="memo"
+    )
+    field_row_save(obj=memo.object_mapping, row=memo, values={"source": "primary_quote.Name"}, user=revops)
+    # ... and the customer's name goes through one more transform.
+    name = FieldMapping.objects.get(
+        object_mapping__version=draft, object_mapping__key="customer", key="company_name"
+    )
+    transforms = ["trim", "upper", {"fn": "truncate", "length": 83}]
+    field_row_save(obj=name.object_mapping, row=name, values={"transforms": transforms}, user=revops)
+
+    seen = changes(mapping_dry_run(version=draft, opportunity=synced["Id"]))
+    quote = synced["primary_quote"]["Name"]
+    assert seen.pop("sales_order") == [("memo", synced["Name"], quote)]
+    account = synced["Account"]["Name"]
+    assert account != account.upper()
+    assert seen.pop("customer") == [("companyName", account, account.upper())]
+    assert all(found == [] for found in seen.values()), seen
+    # The live version still maps the memo from the opportunity's name: nothing to change there.
+    live = changes(mapping_dry_run(version=opportunity_flow.versions.get(number=1), opportunity=synced["Id"]))
+    assert live["sales_order"] == []
