@@ -202,7 +202,7 @@ def mapping_dry_run(*, version: MappingVersion, opportunity: str) -> Preview:
     term = opportunity.strip()
     try:
         chosen = _pick(salesforce, term)
-        graph = salesforce.fetch_opportunity_graphs([chosen.id], graph_query()).get(chosen.id)
+        graph = salesforce.fetch_opportunity_graphs([chosen.id], graph_query(compiled.spec)).get(chosen.id)
         if graph is None:  # deleted between the two reads
             raise PreviewUnavailable(f"Salesforce has no opportunity {term!r}")
         graph = plain(graph)
