@@ -99,7 +99,8 @@ def _rows_read(rows: Iterable[Any], stack: list[tuple[str, ...]], reads: dict[st
         if isinstance(row.get("each"), str):
             _rows_read(row.get("fields") or [], [*stack, _resolved(stack, row["each"])], reads)
             continue
-        parts = row.get("concat") if isinstance(row.get("concat"), list) else [row]
+        concat = row.get("concat")
+        parts: list[Any] = concat if isinstance(concat, list) else [row]
         for part in parts:
             source = part.get("source") if isinstance(part, Mapping) else None
             if isinstance(source, str) and not source.startswith("@"):
@@ -110,8 +111,9 @@ def _resolved(stack: list[tuple[str, ...]], text: str) -> tuple[str, ...]:
     """The path ``text`` names from the graph's root, without list indexes and subquery wrappers."""
     if text.startswith("@children_of"):
         return stack[-1]  # the items of the list the current record is in
+    base: tuple[str, ...] = ()
     if text == "$" or text.startswith("$."):
-        base, rest = (), text[2:]
+        rest = text[2:]
     else:
         up = 0
         while text == "^" or text.startswith("^."):

@@ -4,10 +4,12 @@ draft that remaps a field shows that field, alone."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 
 from sync.models import Connection, FieldMapping, Flow, JobStatus
 from sync.pipeline.runner import run_batch
@@ -67,6 +69,11 @@ def test_it_shows_no_change_after_a_sync_and_then_exactly_the_salesforce_change(
         "sales_order",
     }
     assert all(found == [] for found in seen.values()), seen
+    printed = io.StringIO()
+    call_command("mapping_dry_run", synced["Name"], stdout=printed)  # by name, the published version
+    lines = printed.getvalue().splitlines()
+    assert lines[0].endswith(f"({synced['Id']})") and len(lines) == 1 + len(preview.records)
+    assert all(line.endswith(("no changes", "(create-only, never updated)")) for line in lines[1:]), lines
 
     # The second day: a person changes the account's phone and a contact's title in Salesforce.
     sf = salesforce_connector(seeded_connections[0])
@@ -79,6 +86,9 @@ def test_it_shows_no_change_after_a_sync_and_then_exactly_the_salesforce_change(
     assert seen.pop("customer") == [("phone", old_phone, "+1 415 555 0199")]
     assert seen.pop("contact") == [("title", old_title, "Chief Dry Runner")]
     assert all(found == [] for found in seen.values()), seen
+    printed = io.StringIO()
+    call_command("mapping_dry_run", synced["Id"], "--mapping-version", "1", stdout=printed)
+    assert f"  phone: {old_phone!r} -> '+1 415 555 0199'" in printed.getvalue().splitlines()
 
 
 def test_it_runs_the_drafts_spec_and_shows_the_field_it_remaps(
