@@ -28,7 +28,7 @@ from sync.models import Connection, ConnectionEnvironment, ConnectionKind, Mappi
 from sync.pipeline.runner import plain
 from sync.pipeline.writeback import graph_query
 from sync.pipeline.writer import write_order
-from sync.services.connections import netsuite_connector, salesforce_connector
+from sync.services.connections import ConnectionMisconfigured, netsuite_connector, salesforce_connector
 from sync.services.mapping_lookups import mapping_lookups
 from sync.services.mapping_specs import spec_compile, version_spec
 
@@ -104,6 +104,14 @@ def sandbox_connection(kind: str) -> Connection:
     return connection
 
 
+def _salesforce() -> SalesforceConnector:
+    connection = sandbox_connection(ConnectionKind.SALESFORCE)
+    try:
+        return salesforce_connector(connection)
+    except ConnectionMisconfigured as error:
+        raise PreviewUnavailable(f"the sandbox Salesforce connection cannot be used: {error}") from error
+
+
 def salesforce_id_18(record_id: str) -> str:
     """The 18-character form of a Salesforce id (a 15-character id gets its case-checksum suffix)."""
     if len(record_id) != 15:
@@ -154,7 +162,7 @@ def opportunity_search(*, term: str, limit: int = SEARCH_LIMIT) -> list[Opportun
     term = term.strip()
     if not term:
         return []
-    connector = salesforce_connector(sandbox_connection(ConnectionKind.SALESFORCE))
+    connector = _salesforce()
     try:
         return _search(connector, term, limit)
     except ConnectorError as error:
@@ -198,7 +206,7 @@ def mapping_dry_run(*, version: MappingVersion, opportunity: str) -> Preview:
         raise PreviewUnavailable("the dry run maps Salesforce opportunities: this flow reads something else")
     compiled = spec_compile(version_spec(version))
     netsuite = sandbox_connection(ConnectionKind.NETSUITE)
-    salesforce = salesforce_connector(sandbox_connection(ConnectionKind.SALESFORCE))
+    salesforce = _salesforce()
     term = opportunity.strip()
     try:
         chosen = _pick(salesforce, term)
@@ -227,7 +235,9 @@ def mapping_dry_run(*, version: MappingVersion, opportunity: str) -> Preview:
                     record.differences = differences(body, current)
                 records.append(record)
     except ConnectorError as error:
-        raise PreviewUnavailable(f"could not read the sandbox: {error.message}") from error
+        raise PreviewUnavailable(f"could not read the {error.system} sandbox: {error.message}") from error
+    except ConnectionMisconfigured as error:
+        raise PreviewUnavailable(f"the sandbox NetSuite connection cannot be used: {error}") from error
     return Preview(chosen.id, records, problems, opportunity_name=chosen.name)
 
 
