@@ -180,6 +180,9 @@ class PreviewRecordSerializer(serializers.Serializer[Any]):
     written = serializers.BooleanField(
         help_text="The sync would write it (create-only records are not updated)"
     )
+    unchanged_since_sync = serializers.BooleanField(
+        help_text="The payload is the one last synced: the sync skips the record until Salesforce changes"
+    )
     netsuite_id = serializers.SerializerMethodField()
     body = serializers.JSONField(help_text="What the sync would send")
     differences = FieldDifferenceSerializer(many=True)

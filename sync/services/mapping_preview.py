@@ -24,10 +24,11 @@ from typing import Any
 
 from sync.connectors.errors import ConnectorError
 from sync.connectors.salesforce import SalesforceConnector, soql_literal
-from sync.models import Connection, ConnectionEnvironment, ConnectionKind, MappingVersion
+from sync.mapping import ObjectPayload
+from sync.models import Connection, ConnectionEnvironment, ConnectionKind, CrossReference, MappingVersion
 from sync.pipeline.runner import plain
 from sync.pipeline.writeback import graph_query
-from sync.pipeline.writer import write_order
+from sync.pipeline.writer import payload_hash, write_order
 from sync.services.connections import ConnectionMisconfigured, netsuite_connector, salesforce_connector
 from sync.services.mapping_lookups import mapping_lookups
 from sync.services.mapping_specs import spec_compile, version_spec
@@ -60,6 +61,9 @@ class PreviewRecord:
     current: dict[str, Any] | None
     differences: list[FieldDifference] = field(default_factory=list)
     mode: str = "upsert"
+    # The payload is the one last synced (its cross-reference's hash): the sync skips the record, and
+    # a difference shows a change made in NetSuite since, which the next change in Salesforce overwrites.
+    unchanged_since_sync: bool = False
 
     @property
     def exists(self) -> bool:
@@ -233,12 +237,26 @@ def mapping_dry_run(*, version: MappingVersion, opportunity: str) -> Preview:
                 )
                 if current is not None and record.written:
                     record.differences = differences(body, current)
+                    record.unchanged_since_sync = _synced_hash(netsuite, payload) == payload_hash(
+                        payload.target_type, payload.to_json(update=True)
+                    )
                 records.append(record)
     except ConnectorError as error:
         raise PreviewUnavailable(f"could not read the {error.system} sandbox: {error.message}") from error
     except ConnectionMisconfigured as error:
         raise PreviewUnavailable(f"the sandbox NetSuite connection cannot be used: {error}") from error
     return Preview(chosen.id, records, problems, opportunity_name=chosen.name)
+
+
+def _synced_hash(netsuite: Connection, payload: ObjectPayload) -> str | None:
+    """The hash of the payload the sync last sent for this record (its cross-reference), if any."""
+    return (
+        CrossReference.objects.filter(
+            netsuite_connection=netsuite, netsuite_type=payload.target_type, external_id=payload.external_id
+        )
+        .values_list("payload_hash", flat=True)
+        .first()
+    )
 
 
 # -- the comparison ------------------------------------------------------------------------------------

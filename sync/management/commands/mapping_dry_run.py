@@ -74,7 +74,14 @@ class Command(BaseCommand):
                 )
             else:
                 netsuite_id = record.current and record.current["id"]
-                self.stdout.write(f"{head}: NetSuite id {netsuite_id}, {len(record.differences)} change(s)")
+                count = len(record.differences)
+                if record.unchanged_since_sync:
+                    self.stdout.write(
+                        f"{head}: NetSuite id {netsuite_id}, {count} field(s) changed in NetSuite since the "
+                        "last sync (skipped until the Salesforce data changes)"
+                    )
+                else:
+                    self.stdout.write(f"{head}: NetSuite id {netsuite_id}, {count} change(s)")
                 for difference in record.differences:
                     label = "" if difference.change == "changed" else f" (line {difference.change})"
                     self.stdout.write(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.test import Client
 
 from sync.models import Connection, FieldMapping, Flow, JobStatus
 from sync.pipeline.runner import run_batch
@@ -158,3 +159,40 @@ def test_it_reads_a_salesforce_field_only_the_draft_maps_and_the_sync_then_sends
     assert all(any(differences(line, held) == [] for line in sent) for held in copies), extra
     assert len(extra) in (0, len(sent))
     assert all(found == [] for found in seen.values()), seen
+
+
+def test_it_tells_an_edit_made_in_netsuite_from_a_change_the_sync_would_send(
+    seeded_connections: tuple[Connection, Connection],
+    opportunity_flow: Flow,
+    synced: dict[str, Any],
+    revops_client: Client,
+) -> None:
+    salesforce, netsuite = seeded_connections
+    ns = netsuite_connector(netsuite)
+    held = ns.get_by_external_id("salesOrder", synced["Id"])
+    assert held is not None
+    ns.patch("salesOrder", str(held["id"]), {"memo": "Edited in NetSuite"})
+    live = opportunity_flow.versions.get(number=1)
+
+    def order() -> Any:
+        preview = mapping_dry_run(version=live, opportunity=synced["Id"])
+        return next(record for record in preview.records if record.object_key == "sales_order")
+
+    # Salesforce did not change: the payload is the one last synced, so the sync skips the order.
+    skipped = order()
+    assert [(d.path, d.netsuite, d.mapped) for d in skipped.differences] == [
+        ("memo", "Edited in NetSuite", synced["Name"])
+    ]
+    assert skipped.unchanged_since_sync
+    html = revops_client.get(
+        f"/sync/mappings/versions/{live.pk}/preview/", {"opportunity": synced["Id"]}
+    ).content.decode()
+    assert "changed in NetSuite since the last sync: the sync skips this record" in html
+
+    # Once the opportunity changes in Salesforce, the sync writes the order again.
+    salesforce_connector(salesforce).update("Opportunity", synced["Id"], {"Name": "Renamed deal"})
+    written = order()
+    assert [(d.path, d.netsuite, d.mapped) for d in written.differences] == [
+        ("memo", "Edited in NetSuite", "Renamed deal")
+    ]
+    assert not written.unchanged_since_sync
