@@ -135,9 +135,9 @@ def _like_pattern(term: str) -> str:
 
 
 def _choices(connector: SalesforceConnector, where: str, limit: int) -> list[OpportunityChoice]:
-    soql = (
-        f"SELECT Id, Name, StageName, Account.Name FROM Opportunity WHERE {where} ORDER BY Name LIMIT {limit}"  # noqa: S608 - literals escaped by the callers
-    )
+    # The callers escape every literal in ``where`` (soql_literal, _like_pattern).
+    columns = "Id, Name, StageName, Account.Name"
+    soql = f"SELECT {columns} FROM Opportunity WHERE {where} ORDER BY Name LIMIT {limit}"  # noqa: S608
     return [
         OpportunityChoice(
             id=str(row["Id"]),
@@ -193,7 +193,7 @@ def _pick(connector: SalesforceConnector, term: str) -> OpportunityChoice:
                 f"{OPPORTUNITY_PREFIX!r}, and no opportunity has that name"
             )
         raise PreviewUnavailable(
-            f"Salesforce has no opportunity {term!r} (no opportunity has that id or name)"
+            f"Salesforce has no opportunity {term!r}: no opportunity has that id or name"
         )
     shown = ", ".join(f"{choice.name} ({choice.id})" for choice in matches[:SEARCH_LIMIT])
     more = " and more" if len(matches) > SEARCH_LIMIT else ""
