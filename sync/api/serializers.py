@@ -194,6 +194,8 @@ class PreviewRecordSerializer(serializers.Serializer[Any]):
 class PreviewSerializer(serializers.Serializer[Any]):
     opportunity_id = serializers.CharField()
     opportunity_name = serializers.CharField()
+    stage = serializers.CharField()
+    won = serializers.BooleanField(help_text="The sync writes won opportunities only")
     problems = serializers.ListField(child=serializers.CharField())
     records = PreviewRecordSerializer(many=True)
 

@@ -85,6 +85,10 @@ class Preview:
     records: list[PreviewRecord]
     problems: list[str]
     opportunity_name: str = ""
+    # The sync writes won opportunities only (sync.pipeline.writer): another stage is mapped to show
+    # what would be sent once it is won.
+    stage: str = ""
+    won: bool = True
 
 
 @dataclass(frozen=True)
@@ -245,7 +249,14 @@ def mapping_dry_run(*, version: MappingVersion, opportunity: str) -> Preview:
         raise PreviewUnavailable(f"could not read the {error.system} sandbox: {error.message}") from error
     except ConnectionMisconfigured as error:
         raise PreviewUnavailable(f"the sandbox NetSuite connection cannot be used: {error}") from error
-    return Preview(chosen.id, records, problems, opportunity_name=chosen.name)
+    return Preview(
+        chosen.id,
+        records,
+        problems,
+        opportunity_name=chosen.name,
+        stage=str(graph.get("StageName") or ""),
+        won=bool(graph.get("IsWon")),
+    )
 
 
 def _synced_hash(netsuite: Connection, payload: ObjectPayload) -> str | None:

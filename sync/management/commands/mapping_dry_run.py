@@ -59,6 +59,11 @@ class Command(BaseCommand):
 
     def _print(self, version: MappingVersion, preview: Preview) -> None:
         self.stdout.write(f"{version}: opportunity {preview.opportunity_name} ({preview.opportunity_id})")
+        if not preview.won:
+            self.stdout.write(
+                f"  not won yet (stage {preview.stage}): the sync writes nothing for it today; "
+                "below is what it would send once won"
+            )
         for problem in preview.problems:
             self.stdout.write(f"  problem: {problem}")
         for record in preview.records:

@@ -170,3 +170,22 @@ def test_it_searches_opportunities_by_name_or_id_in_the_page_and_the_api(
     dry = api.get(f"/api/v1/mapping-versions/{version.pk}/dry-run/", {"opportunity": won["Name"]})
     assert dry.status_code == 200 and dry.json()["opportunity_id"] == won["Id"]
     assert {record["object_key"] for record in dry.json()["records"]} >= {"customer", "sales_order"}
+
+
+def test_it_says_the_sync_writes_nothing_for_an_opportunity_not_won(
+    seeded_connections: tuple[Connection, Connection], opportunity_flow: Flow, revops_client: Client
+) -> None:
+    salesforce, _ = seeded_connections
+    (open_deal,) = salesforce_connector(salesforce).query(
+        "SELECT Id, StageName FROM Opportunity WHERE IsClosed = false ORDER BY Id LIMIT 1"
+    )
+    version = opportunity_flow.versions.get(number=1)
+    preview = mapping_dry_run(version=version, opportunity=open_deal["Id"])
+    assert (preview.won, preview.stage) == (False, open_deal["StageName"])
+    html = revops_client.get(
+        f"/sync/mappings/versions/{version.pk}/preview/", {"opportunity": open_deal["Id"]}
+    ).content.decode()
+    assert f"Not won yet (stage {open_deal['StageName']}): the sync writes nothing for it today" in html
+    printed = io.StringIO()
+    call_command("mapping_dry_run", open_deal["Id"], stdout=printed)
+    assert "not won yet" in printed.getvalue()
