@@ -13,6 +13,11 @@ urlpatterns = [
     path("versions/<int:version_id>/export/", versions.version_export, name="mapping-export"),
     path("versions/<int:version_id>/import/", versions.version_import, name="mapping-import"),
     path("versions/<int:version_id>/preview/", preview.version_preview, name="mapping-preview"),
+    path(
+        "versions/<int:version_id>/preview/opportunities/",
+        preview.version_preview_search,
+        name="mapping-preview-search",
+    ),
     path("versions/<int:version_id>/<slug:action>/", versions.version_transition, name="mapping-transition"),
     path("objects/<int:object_id>/rows/", rows.field_row_create, name="mapping-row-create"),
     path("objects/<int:object_id>/rows/check/", rows.field_row_check, name="mapping-row-check"),

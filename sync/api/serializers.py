@@ -142,6 +142,65 @@ class ReasonInputSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
+class DryRunQuerySerializer(serializers.Serializer[Any]):
+    opportunity = serializers.CharField(
+        max_length=255, help_text="The opportunity's Salesforce id (15 or 18 characters) or its name"
+    )
+
+
+class OpportunitySearchQuerySerializer(serializers.Serializer[Any]):
+    q = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Part of an opportunity's name, or its id (none: no opportunities)",
+    )
+
+
+class OpportunityChoiceSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    stage = serializers.CharField()
+    account = serializers.CharField()
+
+
+class FieldDifferenceSerializer(serializers.Serializer[Any]):
+    path = serializers.CharField()
+    netsuite = serializers.JSONField(help_text="What NetSuite holds now (null when absent)")
+    mapped = serializers.JSONField(help_text="What the mapping would send (null for a line removed)")
+    change = serializers.CharField(help_text="changed, or added / removed for a whole sublist line")
+
+
+class PreviewRecordSerializer(serializers.Serializer[Any]):
+    object_key = serializers.CharField()
+    target_type = serializers.CharField()
+    external_id = serializers.CharField(allow_null=True)
+    mode = serializers.CharField()
+    exists = serializers.BooleanField(help_text="NetSuite holds the record now")
+    written = serializers.BooleanField(
+        help_text="The sync would write it (create-only records are not updated)"
+    )
+    unchanged_since_sync = serializers.BooleanField(
+        help_text="The payload is the one last synced: the sync skips the record until Salesforce changes"
+    )
+    netsuite_id = serializers.SerializerMethodField()
+    body = serializers.JSONField(help_text="What the sync would send")
+    differences = FieldDifferenceSerializer(many=True)
+
+    def get_netsuite_id(self, record: Any) -> str | None:
+        return str(record.current["id"]) if record.current else None
+
+
+class PreviewSerializer(serializers.Serializer[Any]):
+    opportunity_id = serializers.CharField()
+    opportunity_name = serializers.CharField()
+    stage = serializers.CharField()
+    won = serializers.BooleanField(help_text="The sync writes won opportunities only")
+    problems = serializers.ListField(child=serializers.CharField())
+    records = PreviewRecordSerializer(many=True)
+
+
 # -- rules ---------------------------------------------------------------------------------------------
 
 

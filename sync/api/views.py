@@ -35,7 +35,7 @@ from sync.models import (
     SyncJob,
     SyncRecord,
 )
-from sync.services import connections, jobs
+from sync.services import connections, jobs, mapping_preview
 from sync.services import exception_actions as actions
 from sync.services import mappings as mapping_services
 from sync.services import rules as rule_services
@@ -102,6 +102,9 @@ class MappingVersionViewSet(ApiReadViewSet):
         "reject": (APPROVE_MAPPINGS,),
         "publish": (APPROVE_MAPPINGS,),
         "rollback": (APPROVE_MAPPINGS,),
+        # The dry run reads both sandboxes: for the people who make or approve mappings.
+        "dry_run": (EDIT_MAPPINGS, APPROVE_MAPPINGS),
+        "opportunities": (EDIT_MAPPINGS, APPROVE_MAPPINGS),
     }
 
     def get_queryset(self) -> QuerySet[MappingVersion]:
@@ -154,6 +157,43 @@ class MappingVersionViewSet(ApiReadViewSet):
     def rollback(self, request: Request, pk: str) -> Response:
         """Republish this (superseded) version's content as a new version."""
         return self._move(request, mapping_services.version_rollback, to=self.get_object())
+
+    @extend_schema(
+        parameters=[api.DryRunQuerySerializer],
+        responses={
+            200: api.PreviewSerializer,
+            400: OpenApiResponse(description="{detail}: why it cannot run"),
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="dry-run")
+    def dry_run(self, request: Request, pk: str) -> Response:
+        """Map one sandbox opportunity (by id or name) with this version and compare with NetSuite's
+        sandbox; writes nothing."""
+        version = self.get_object()
+        query = api.DryRunQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        try:
+            preview = mapping_preview.mapping_dry_run(
+                version=version, opportunity=query.validated_data["opportunity"]
+            )
+        except mapping_preview.PreviewUnavailable as error:
+            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(api.PreviewSerializer(preview).data)
+
+    @extend_schema(
+        parameters=[api.OpportunitySearchQuerySerializer],
+        responses={200: api.OpportunityChoiceSerializer(many=True)},
+    )
+    @action(detail=False, methods=["get"])
+    def opportunities(self, request: Request) -> Response:
+        """Sandbox opportunities to dry-run: those whose name contains ``q``, or whose id it is."""
+        query = api.OpportunitySearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        try:
+            choices = mapping_preview.opportunity_search(term=query.validated_data["q"])
+        except mapping_preview.PreviewUnavailable as error:
+            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(api.OpportunityChoiceSerializer(choices, many=True).data)
 
 
 class RuleViewSet(ApiReadViewSet):

@@ -327,7 +327,10 @@ def _run_batch(
     }
     try:
         sf = salesforce_connector(salesforce)
-        graphs = {key: plain(graph) for key, graph in sf.fetch_opportunity_graphs(ids, graph_query()).items()}
+        graphs = {
+            key: plain(graph)
+            for key, graph in sf.fetch_opportunity_graphs(ids, graph_query(mapping.spec)).items()
+        }
     except ConnectorError as error:
         # Nothing was written: the job fails as a whole and its inbox messages are retried on the next drain.
         _finish(job, JobStatus.FAILED, f"reading the opportunities failed: {error}")

@@ -32,6 +32,7 @@ class ApiRule:
     post: frozenset[str] | None = None
     patch: frozenset[str] | None = None
     out_of_scope: frozenset[str] = NOBODY
+    get_needs_query: bool = False  # a GET without its query parameters is a 400 about them
 
 
 API_ACCESS: dict[str, ApiRule] = {
@@ -48,6 +49,8 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:mapping-version-reject": ApiRule(post=APPROVERS),
     "api:mapping-version-publish": ApiRule(post=APPROVERS),
     "api:mapping-version-rollback": ApiRule(post=APPROVERS),
+    "api:mapping-version-dry-run": ApiRule(get=EDITORS | APPROVERS, get_needs_query=True),
+    "api:mapping-version-opportunities": ApiRule(get=EDITORS | APPROVERS),
     "api:rule-list": ApiRule(get=ROLES, post=EDITORS),
     "api:rule-detail": ApiRule(get=ROLES),
     "api:rule-new-draft": ApiRule(post=EDITORS),

@@ -180,6 +180,7 @@ ACCESS: dict[str, Rule] = {
     "sync:mapping-version": GET(ROLES),
     "sync:mapping-export": GET(ROLES),
     "sync:mapping-preview": GET(MAKERS_AND_APPROVERS),
+    "sync:mapping-preview-search": GET(MAKERS_AND_APPROVERS),
     "sync:mapping-draft-create": POST(EDITORS),
     "sync:mapping-import": POST(EDITORS),
     "sync:mapping-transition": POST(APPROVERS),  # tried with "approve"

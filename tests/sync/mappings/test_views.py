@@ -245,3 +245,25 @@ def test_it_shows_how_an_object_is_matched_before_create(
         "then <code>email_domain</code> (email: email)"
     ) in html
     assert "Matched before create by <code>email</code> (email: email)" in html
+
+
+def test_it_says_a_sandbox_connection_without_credentials_cannot_dry_run(
+    revops_client: Client, draft: MappingVersion
+) -> None:
+    from sync.models import Connection, ConnectionAuth
+
+    for kind, auth in (("salesforce", ConnectionAuth.SF_PASSWORD), ("netsuite", ConnectionAuth.NS_TOKEN)):
+        Connection.objects.create(
+            name=f"{kind}-sandbox",
+            kind=kind,
+            environment="sandbox",
+            base_url="https://x.test",
+            auth_method=auth,
+        )
+    url = f"/sync/mappings/versions/{draft.pk}/preview/"
+    for answer in (
+        revops_client.get(url, {"opportunity": "Acme renewal"}),
+        revops_client.get(f"{url}opportunities/", {"q": "Acme"}),
+    ):
+        assert answer.status_code == 200
+        assert "the sandbox Salesforce connection cannot be used" in answer.content.decode()

@@ -153,3 +153,49 @@ def test_the_netsuite_stamp_rides_in_the_upsert_and_never_defeats_the_hash_skip(
     again = RecordingNetSuite()
     second = writer(again, stamp=success_stamp(), known=known).sync(GRAPHS[0])
     assert second.status == RecordStatus.SYNCED and second.writes == 0 and again.bodies == []
+
+
+def test_the_graph_reads_every_salesforce_field_the_mapping_names() -> None:
+    spec = {
+        "objects": [
+            {
+                "key": "customer",
+                "source_path": "Account",
+                "fields": [{"source": "Industry"}, {"source": "name"}],
+            },
+            {
+                "key": "contact",
+                "for_each": "OpportunityContactRoles",
+                "fields": [{"source": "Contact.Department"}, {"source": "^.Description"}],
+            },
+            {
+                "key": "order",
+                "fields": [
+                    {"concat": [{"source": "Type"}, {"constant": "-"}, {"source": "$.Account.Site"}]},
+                    {"source": "primary_quote.SBQQ__Notes__c"},
+                    {
+                        "each": "$.primary_quote.lines",
+                        "fields": [
+                            {"source": "SBQQ__Description__c"},
+                            {
+                                "each": "@children_of(SBQQ__RequiredBy__c)",
+                                "fields": [{"source": "SBQQ__Number__c"}],
+                            },
+                        ],
+                    },
+                ],
+            },
+        ]
+    }
+    base, query = graph_query(), graph_query(spec)
+    added = {
+        section: set(getattr(query, section)) - set(getattr(base, section))
+        for section in ("opportunity", "account", "contact_roles", "quote", "quote_line")
+    }
+    assert added == {
+        "opportunity": {"Description", "Type"},
+        "account": {"Industry", "Site"},  # "name" is Name, already read: SOQL refuses a field twice
+        "contact_roles": {"Contact.Department"},
+        "quote": {"SBQQ__Notes__c"},
+        "quote_line": {"SBQQ__Description__c"},  # SBQQ__Number__c is read already
+    }
