@@ -15,6 +15,8 @@ from sync.models import (
     ExceptionItem,
     ExceptionOverride,
     Flow,
+    LookupTable,
+    LookupVersion,
     MappingVersion,
     MatchChoice,
     Rule,
@@ -139,6 +141,60 @@ class MappingDraftInputSerializer(serializers.Serializer[Any]):
 
 class ReasonInputSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+# -- lookup tables -------------------------------------------------------------------------------------
+
+
+class LookupVersionSerializer(serializers.ModelSerializer[LookupVersion]):
+    table: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    created_by = _username()
+    submitted_by = _username()
+    approved_by = _username()
+    published_by = _username()
+
+    class Meta:
+        model = LookupVersion
+        fields = [
+            "id",
+            "table",
+            "number",
+            "status",
+            "notes",
+            "based_on",
+            "created_by",
+            "created_at",
+            "submitted_by",
+            "submitted_at",
+            "approved_by",
+            "approved_at",
+            "published_by",
+            "published_at",
+        ]
+
+
+class LookupVersionDetailSerializer(LookupVersionSerializer):
+    entries = serializers.SerializerMethodField(help_text="{key: value} of this version")
+
+    class Meta(LookupVersionSerializer.Meta):
+        fields = [*LookupVersionSerializer.Meta.fields, "entries"]
+
+    def get_entries(self, version: LookupVersion) -> dict[str, Any]:
+        return dict(version.entries.order_by("key").values_list("key", "value"))
+
+
+class LookupDraftInputSerializer(serializers.Serializer[Any]):
+    table: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", queryset=LookupTable.objects.all()
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    entries = serializers.JSONField(
+        required=False, help_text='Replace the copied entries: {"key": value} or [{"key": ..., "value": ...}]'
+    )
+
+
+class LookupEntriesInputSerializer(serializers.Serializer[Any]):
+    entries = serializers.JSONField(help_text='{"key": value} or [{"key": ..., "value": ...}]')
 
 
 # -- rules ---------------------------------------------------------------------------------------------
