@@ -188,10 +188,8 @@ class LookupVersionViewSet(ApiReadViewSet):
         """A new draft of a table (a copy of its published version), its entries replaced if given."""
         data = self.input(api.LookupDraftInputSerializer, request)
         draft = lookup_services.lookup_version_create_draft(
-            table=data["table"], user=self.user, notes=data["notes"]
+            table=data["table"], user=self.user, notes=data["notes"], entries=data.get("entries")
         )
-        if "entries" in data:
-            lookup_services.lookup_version_import(version=draft, entries=data["entries"], user=self.user)
         return Response(api.LookupVersionDetailSerializer(draft).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -130,10 +130,18 @@ def lookup_table_get(name: str) -> LookupTable:
 
 
 def lookup_version_create_draft(
-    *, table: LookupTable, user: Any, based_on: LookupVersion | None = None, notes: str = ""
+    *,
+    table: LookupTable,
+    user: Any,
+    based_on: LookupVersion | None = None,
+    notes: str = "",
+    entries: Any = None,
 ) -> LookupVersion:
-    """A new draft of ``table``: a copy of ``based_on``, or of the published version, or empty."""
+    """A new draft of ``table``: a copy of ``based_on``, or of the published version, or empty; with
+    ``entries`` (an import, see :func:`lookup_entries_parse`) in place of the copied ones. Bad entries
+    are refused before anything is made."""
     require(user, EDIT_MAPPINGS)
+    parsed = lookup_entries_parse(entries) if entries is not None else None
     with transaction.atomic():
         LookupTable.objects.select_for_update().get(pk=table.pk)  # serialises version numbers per table
         source = based_on or published_lookup_version(table)
@@ -146,9 +154,12 @@ def lookup_version_create_draft(
             based_on=source,
             created_by=_actor(user),
         )
-        if source is not None:
-            for key, value in lookup_entries(source).items():
-                LookupEntry.objects.create(version=version, key=key, value=value)
+        if parsed is None:
+            parsed = lookup_entries(source) if source is not None else {}
+        else:
+            _touched(version, user)
+        for key, value in parsed.items():
+            LookupEntry.objects.create(version=version, key=key, value=value)
     return version
 
 

@@ -22,7 +22,6 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
 from sync.models import LookupVersion
 from sync.services import lookup_versions as services
@@ -117,7 +116,6 @@ class Command(BaseCommand):
                 "import needs the table and a file: lookup_version import TABLE FILE --user NAME"
             )
         table = services.lookup_table_get(table_name)
-        entries = services.lookup_entries_parse(read_entries(Path(file)))  # refuse before making a draft
-        with transaction.atomic():
-            draft = services.lookup_version_create_draft(table=table, user=user, notes=notes)
-            return services.lookup_version_import(version=draft, entries=entries, user=user)
+        return services.lookup_version_create_draft(
+            table=table, user=user, notes=notes, entries=read_entries(Path(file))
+        )
