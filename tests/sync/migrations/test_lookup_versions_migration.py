@@ -3,17 +3,17 @@ first published version, so a running installation maps exactly as before."""
 
 from __future__ import annotations
 
-import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from sync.models import LookupVersion, VersionStatus
 from sync.services.mapping_lookups import static_tables
+from tests.sync.pipeline.conftest import THREADED_DB
 
 BEFORE = [("sync", "0015_inbox_set_aside"), ("governance", "0005_api_token")]
 
 
-@pytest.mark.django_db(transaction=True)
+@THREADED_DB  # real commits: a migration cannot run inside the test's transaction
 def test_existing_entries_become_the_first_published_version() -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
