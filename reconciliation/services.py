@@ -28,6 +28,7 @@ from reconciliation.models import Mismatch, ReconciliationRun, RunStatus, RunTri
 from reconciliation.reading import Sources
 from sync.models import Connection, ConnectionEnvironment, ConnectionKind
 from sync.services.connections import netsuite_connector, salesforce_connector
+from sync.services.mapping_lookups import mapping_tables
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +54,12 @@ def _active_connection(kind: str) -> Connection:
 
 
 def reconciliation_sources() -> Sources:
-    """Connectors to the active Salesforce and NetSuite connections (production preferred)."""
+    """Connectors to the active Salesforce and NetSuite connections (production preferred), and the
+    lookup tables the sync maps with (the published versions), which say what NetSuite should hold."""
     return Sources(
         salesforce=salesforce_connector(_active_connection(ConnectionKind.SALESFORCE)),
         netsuite=netsuite_connector(_active_connection(ConnectionKind.NETSUITE)),
+        lookups=mapping_tables(),
     )
 
 

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.mapping import CachedDynamicLookup, CompiledMapping, StaticLookups
-from sync.mapping.defaults import compile_default, load_default_lookups
+from sync.mapping.defaults import compile_default
 from sync.mapping_selectors import NoPublishedMapping, published_mapping
-from sync.services.mapping_lookups import item_ids_by_sku, static_tables
+from sync.services.mapping_lookups import item_ids_by_sku, mapping_tables
 from sync.services.mapping_specs import spec_compile, version_spec
 
 if TYPE_CHECKING:
@@ -66,8 +66,8 @@ def live_lookups(
     NetSuite item id), which the caller prefetches for a whole batch (one SuiteQL query per 500 keys)
     before mapping it."""
     dynamic = {"netsuite_item_by_sku": CachedDynamicLookup(_item_fetch(netsuite))}
-    tables = static_tables(chosen.lookups if chosen is not None else None)
-    return StaticLookups(tables or load_default_lookups(), dynamic), dynamic
+    tables = mapping_tables(chosen.lookups if chosen is not None else None)
+    return StaticLookups(tables, dynamic), dynamic
 
 
 def _item_fetch(netsuite: NetSuiteConnector) -> Any:

@@ -65,6 +65,12 @@ def static_tables(chosen: Mapping[str, LookupVersion] | None = None) -> dict[str
     return tables
 
 
+def mapping_tables(chosen: Mapping[str, LookupVersion] | None = None) -> dict[str, dict[str, Any]]:
+    """The tables the sync translates with, for everyone who must agree with it (the pipeline, the
+    reconciliation's expected values): :func:`static_tables`, or the shipped ones while none is stored."""
+    return static_tables(chosen) or load_default_lookups()
+
+
 def _quoted(key: str) -> str:
     return "'" + key.replace("'", "''") + "'"
 

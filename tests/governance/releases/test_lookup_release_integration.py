@@ -1,16 +1,17 @@
 """A lookup table change end to end against the seeded simulators over HTTPS: a pending draft does not
-re-route the sync; once approved by someone else and published in a release, the next sync creates the
-customer in the new subsidiary; the release's rollback routes the one after back to the old one."""
+re-route the sync; the release's sandbox test maps and reconciles with it; once published in the release,
+the next sync creates the customer in the new subsidiary and the reconciliation expects it there; the
+release's rollback routes the one after back to the old one."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.contrib.auth.models import User
 
 from governance.releases.models import ReleaseStatus, ReleaseTestStatus, SignoffRole
 from governance.releases.services import release_create, release_publish, release_rollback, release_sign
 from governance.releases.testing import release_test_run_start
+from reconciliation.models import RunStatus
+from reconciliation.services import reconciliation_run
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
 from sync.models import Connection, LookupTable, LookupVersion, RecordStatus
@@ -29,15 +30,15 @@ pytestmark = THREADED_DB
 TABLE = "country_to_subsidiary"
 
 
-def three_new_accounts(sf: SalesforceConnector) -> list[tuple[str, str, str]]:
-    """Three won opportunities of three different accounts: (opportunity id, account id, billing country)."""
+def four_new_accounts(sf: SalesforceConnector) -> list[tuple[str, str, str]]:
+    """Four won opportunities of four different accounts: (opportunity id, account id, billing country)."""
     rows = sf.query("SELECT Id, AccountId FROM Opportunity WHERE IsWon = true ORDER BY Id")
     by_account = {row["AccountId"]: row["Id"] for row in reversed(list(rows))}
-    graphs = sf.fetch_opportunity_graphs(sorted(by_account.values())[:3])
+    graphs = sf.fetch_opportunity_graphs(sorted(by_account.values())[:4])
     found = [
         (key, graph["Account"]["Id"], graph["Account"]["BillingCountry"]) for key, graph in graphs.items()
     ]
-    assert len(found) == 3
+    assert len(found) == 4
     return sorted(found)
 
 
@@ -51,6 +52,10 @@ def customer_subsidiary(
     job = run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=[opportunity[0]])
     record = job.records.get()
     assert record.status == RecordStatus.SYNCED, record.message
+    return subsidiary_of(netsuite_api, opportunity)
+
+
+def subsidiary_of(netsuite_api: NetSuiteConnector, opportunity: tuple[str, str, str]) -> str:
     query = f"SELECT id FROM customer WHERE externalid = '{opportunity[1]}'"  # noqa: S608
     (row,) = list(netsuite_api.suiteql(query))
     return str(netsuite_api.get("customer", str(row["id"]))["subsidiary"]["id"])
@@ -62,15 +67,14 @@ def test_a_lookup_change_reroutes_only_once_published_and_a_release_rollback_res
     ns: NetSuiteConnector,  # noqa: F811
     revops: User,
     finance: User,
-    fake_run: dict[str, Any],
 ) -> None:
     salesforce, netsuite = seeded_connections
     mapping_seed_defaults()
-    first, second, third = three_new_accounts(sf)
+    first, trial, second, third = four_new_accounts(sf)
     table = LookupTable.objects.get(name=TABLE)
     old = lookup_entries(table.versions.get(status="published"))
     # Each of the three countries moves to another (existing) subsidiary.
-    new = {country: "2" if old[country] != "2" else "3" for _, _, country in (first, second, third)}
+    new = {country: "2" if old[country] != "2" else "3" for _, _, country in (first, trial, second, third)}
 
     draft = lookup_version_create_draft(table=table, user=revops, notes="subsidiaries move")
     for country, subsidiary in new.items():
@@ -82,16 +86,21 @@ def test_a_lookup_change_reroutes_only_once_published_and_a_release_rollback_res
     draft = lookup_version_approve(version=draft, user=finance, reason="the entity moved")
     release = release_create(user=revops, name="subsidiary move", lookup_versions=[draft])
     run = release_test_run_start(
-        release=release, user=revops, salesforce=salesforce, netsuite=netsuite, opportunity_ids=[second[0]]
+        release=release, user=revops, salesforce=salesforce, netsuite=netsuite, opportunity_ids=[trial[0]]
     )
     run.refresh_from_db()
-    assert run.status == ReleaseTestStatus.PASSED
+    # The sandbox test mapped with the release's entries and reconciled against them: clean.
+    assert run.status == ReleaseTestStatus.PASSED, (run.error, run.failures, run.mismatch_count)
+    assert subsidiary_of(ns, trial) == new[trial[2]]
     assert run.configuration["lookups"][TABLE] == draft.pk
     release_sign(release=release, user=revops, role=SignoffRole.REVOPS)
     release_sign(release=release, user=finance, role=SignoffRole.FINANCE)
     release_publish(release=release, user=finance)
     assert LookupVersion.objects.get(table=table, status="published") == draft
     assert customer_subsidiary(salesforce, netsuite, ns, second) == new[second[2]]
+    # Reconciliation expects what the published tables say, not the shipped ones.
+    recon = reconciliation_run(check="accounts", scope=[second[1]])
+    assert recon.status == RunStatus.SUCCEEDED and not recon.mismatches.exists()
 
     release_rollback(release=release, user=finance, reason="the move is postponed")
     release.refresh_from_db()
