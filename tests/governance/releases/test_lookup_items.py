@@ -9,6 +9,8 @@ from typing import Any, cast
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
 
 from governance.releases.models import Release, SignoffRole
 from governance.releases.selectors import items_fingerprint, release_configuration
@@ -89,3 +91,18 @@ def test_publish_and_rollback_swap_the_entries_and_a_new_table_goes_away_again(
     assert maps(TABLE, "EUR") == "4"
     assert not maps(fresh.name, "VAT")  # MISSING: the table has nothing published again
     assert LookupVersion.objects.get(table__name=TABLE, status=VersionStatus.PUBLISHED).number == 1
+
+
+def test_the_release_pages_offer_and_show_lookup_versions(
+    shipped: None, revops: User, finance: User, revops_client: Client
+) -> None:
+    approved = approved_lookup(maker=revops, approver=finance, CHF="7")
+    form = revops_client.get(reverse("governance:release-create")).content.decode()
+    assert f'name="lookup_versions" value="{approved.pk}"' in form
+    response = revops_client.post(
+        reverse("governance:release-create"), {"name": "francs", "lookup_versions": [approved.pk]}
+    )
+    release = Release.objects.get(name="francs")
+    assert response.status_code == 302 and release.items.get().lookup_version == approved
+    detail = revops_client.get(reverse("governance:release", args=[release.pk])).content.decode()
+    assert f"lookup:{TABLE}" in detail and f'href="/sync/mappings/lookup-versions/{approved.pk}/"' in detail
