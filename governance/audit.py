@@ -92,6 +92,7 @@ def register_audited_models() -> None:
         FlowUserPermission,
         LookupEntry,
         LookupTable,
+        LookupVersion,
         MappingVersion,
         ObjectMapping,
     )
@@ -108,6 +109,7 @@ def register_audited_models() -> None:
     # of a conflicting change on the non-owning side.
     auditlog.register(FieldConflict)
     auditlog.register(LookupTable, exclude_fields=["updated_at"])
+    auditlog.register(LookupVersion, m2m_fields={"editors"})
     auditlog.register(LookupEntry)
     from reconciliation.models import ReconciliationRun, Tolerance
 

@@ -29,6 +29,7 @@ from reconciliation.reading import Sources
 from sync.models import Connection, ConnectionEnvironment, ConnectionKind
 from sync.services.connections import netsuite_connector, salesforce_connector
 from sync.services.exception_scope import ExceptionScope
+from sync.services.mapping_lookups import mapping_tables
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +55,15 @@ def _active_connection(kind: str) -> Connection:
 
 
 def reconciliation_sources() -> Sources:
-    """Connectors to the active Salesforce and NetSuite connections (production preferred)."""
+    """Connectors to the active Salesforce and NetSuite connections (production preferred), and the
+    lookup tables the sync maps with (the published versions), which say what NetSuite should hold."""
     salesforce = salesforce_connector(_active_connection(ConnectionKind.SALESFORCE))
     netsuite = _active_connection(ConnectionKind.NETSUITE)
     return Sources(
         salesforce=salesforce,
         netsuite=netsuite_connector(netsuite),
         netsuite_connection_id=netsuite.pk,
+        lookups=mapping_tables(),
     )
 
 

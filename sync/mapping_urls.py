@@ -8,6 +8,13 @@ urlpatterns = [
     path("lookups/", lookups.lookup_index, name="mapping-lookups"),
     path("lookups/refresh/", lookups.dynamic_lookup_refresh_view, name="mapping-lookups-refresh"),
     path("lookups/<slug:table_name>/", lookups.lookup_entry_update, name="mapping-lookup-entry"),
+    path("lookups/<slug:table_name>/drafts/", lookups.lookup_draft_create, name="mapping-lookup-draft"),
+    path("lookup-versions/<int:version_id>/", lookups.lookup_version_page, name="mapping-lookup-version"),
+    path(
+        "lookup-versions/<int:version_id>/<slug:action>/",
+        lookups.lookup_version_action,
+        name="mapping-lookup-action",
+    ),
     path("flows/<slug:flow_key>/drafts/", versions.draft_create, name="mapping-draft-create"),
     path("versions/<int:version_id>/", versions.version_page, name="mapping-version"),
     path("versions/<int:version_id>/export/", versions.version_export, name="mapping-export"),

@@ -9,9 +9,10 @@ Life cycle of a :class:`~governance.releases.models.Release`::
                                                           live --rollback--> rolled_back (previous: live)
                                                           live --next release published--> superseded
 
-- **Items** (:class:`ReleaseItem`): one approved-or-published version per flow (``flow:<key>``) or rule
-  (``rule:<key>``). Versions keep their own four-eyes approval (``sync.services.mappings``/``rules``);
-  a release bundles approved versions, it does not approve them.
+- **Items** (:class:`ReleaseItem`): one approved-or-published version per flow (``flow:<key>``), rule
+  (``rule:<key>``) or lookup table (``lookup:<name>``). Versions keep their own four-eyes approval
+  (``sync.services.mappings``/``rules``/``lookup_versions``); a release bundles approved versions, it
+  does not approve them. Lookup tables are published first (a mapping compiles against them).
 - **Test run** (:mod:`governance.releases.testing`, a django-q2 task started from the console): the
   pipeline syncs the chosen Salesforce opportunities through a *sandbox* Salesforce/NetSuite pair with
   the configuration the release would put live (the published versions, the release's items in place of
@@ -26,7 +27,7 @@ Life cycle of a :class:`~governance.releases.models.Release`::
   previous one superseded or retired, and recorded on the item as what it replaced), the previous live
   release becomes superseded and is recorded as ``previous_release``. Refused unless the evidence is
   current, both signatures stand on it, and production still runs what the test ran beside the items.
-- **Rollback** (Finance, one action, one transaction): every item's flow or rule gets back exactly the
+- **Rollback** (Finance, one action, one transaction): every item's flow, rule or table gets back exactly the
   version it replaced (the same row, published again; none if none was published), the release is
   rolled back and the previous release is live again. Refused if a flow or rule was changed outside
   the release since it went live.

@@ -8,7 +8,7 @@ from django import forms
 
 from governance.releases import selectors
 from governance.releases.models import SignoffRole
-from sync.models import MappingVersion, RuleVersion
+from sync.models import LookupVersion, MappingVersion, RuleVersion
 
 
 class VersionChoice(forms.ModelMultipleChoiceField):
@@ -26,6 +26,9 @@ class ReleaseForm(forms.Form):
     rule_versions = VersionChoice(
         queryset=RuleVersion.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
+    lookup_versions = VersionChoice(
+        queryset=LookupVersion.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -33,6 +36,8 @@ class ReleaseForm(forms.Form):
         rules: Any = self.fields["rule_versions"]
         mappings.queryset = selectors.releasable_mapping_versions()
         rules.queryset = selectors.releasable_rule_versions()
+        lookups: Any = self.fields["lookup_versions"]
+        lookups.queryset = selectors.releasable_lookup_versions()
 
 
 class ReleaseItemsForm(ReleaseForm):

@@ -59,16 +59,21 @@ class Release(models.Model):
 
 
 class ReleaseItem(models.Model):
-    """One version in a release: a mapping version or a rule version (exactly one), one per flow or rule."""
+    """One version in a release: a mapping, rule or lookup table version (exactly one), one per flow,
+    rule or table."""
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="items")
-    # "flow:<key>" or "rule:<key>": what the item replaces in production, unique within a release.
+    # "flow:<key>", "rule:<key>" or "lookup:<table>": what the item replaces in production, unique
+    # within a release.
     target = models.CharField(max_length=100)
     mapping_version = models.ForeignKey(
         "sync.MappingVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     rule_version = models.ForeignKey(
         "sync.RuleVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lookup_version = models.ForeignKey(
+        "sync.LookupVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # Recorded when the release goes live: the version it replaced (None: nothing was published).
     replaced_mapping_version = models.ForeignKey(
@@ -77,6 +82,9 @@ class ReleaseItem(models.Model):
     replaced_rule_version = models.ForeignKey(
         "sync.RuleVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    replaced_lookup_version = models.ForeignKey(
+        "sync.LookupVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["target"]
@@ -84,8 +92,15 @@ class ReleaseItem(models.Model):
             models.UniqueConstraint(fields=["release", "target"], name="release_item_target_unique"),
             models.CheckConstraint(
                 condition=(
-                    models.Q(mapping_version__isnull=False, rule_version__isnull=True)
-                    | models.Q(mapping_version__isnull=True, rule_version__isnull=False)
+                    models.Q(
+                        mapping_version__isnull=False, rule_version__isnull=True, lookup_version__isnull=True
+                    )
+                    | models.Q(
+                        mapping_version__isnull=True, rule_version__isnull=False, lookup_version__isnull=True
+                    )
+                    | models.Q(
+                        mapping_version__isnull=True, rule_version__isnull=True, lookup_version__isnull=False
+                    )
                 ),
                 name="release_item_one_version",
             ),
@@ -96,12 +111,12 @@ class ReleaseItem(models.Model):
 
     @property
     def version_number(self) -> int:
-        found = self.mapping_version or self.rule_version
+        found = self.mapping_version or self.rule_version or self.lookup_version
         return found.number if found is not None else 0
 
     @property
     def version_id(self) -> int:
-        return int(self.mapping_version_id or self.rule_version_id or 0)
+        return int(self.mapping_version_id or self.rule_version_id or self.lookup_version_id or 0)
 
 
 class ReleaseTestStatus(models.TextChoices):
@@ -125,7 +140,8 @@ class ReleaseTestRun(models.Model):
     opportunity_ids = models.JSONField(default=list)
     # The item version ids when the run was asked for; sign-offs and publishing need them unchanged.
     items_fingerprint = models.CharField(max_length=2000)
-    # What ran: {"mappings": {flow key: version id}, "rules": {rule key: version id}}.
+    # What ran: {"mappings": {flow key: version id}, "rules": {rule key: version id},
+    # "lookups": {table name: version id}}.
     configuration = models.JSONField(default=dict, blank=True)
     sync_job_ids = models.JSONField(default=list, blank=True)
     records_total = models.PositiveIntegerField(default=0)

@@ -14,6 +14,7 @@ from sync.models import (
     Connection,
     ConnectionEnvironment,
     ConnectionKind,
+    LookupVersion,
     MappingVersion,
     RuleStatus,
     RuleVersion,
@@ -39,7 +40,13 @@ def items_fingerprint(items: Iterable[ReleaseItem]) -> str:
     return ",".join(
         sorted(
             f"{item.target}="
-            + (f"m{item.mapping_version_id}" if item.mapping_version_id else f"r{item.rule_version_id}")
+            + (
+                f"m{item.mapping_version_id}"
+                if item.mapping_version_id
+                else f"l{item.lookup_version_id}"
+                if item.lookup_version_id
+                else f"r{item.rule_version_id}"
+            )
             for item in items
         )
     )
@@ -67,15 +74,25 @@ def release_configuration(release: Release) -> tuple[ChosenVersions, dict[str, d
     rules: dict[str, RuleVersion] = {
         v.rule.key: v for v in RuleVersion.objects.select_related("rule").filter(status=RuleStatus.PUBLISHED)
     }
-    for item in release.items.select_related("mapping_version__flow", "rule_version__rule"):
+    lookups: dict[str, LookupVersion] = {
+        v.table.name: v
+        for v in LookupVersion.objects.select_related("table").filter(status=VersionStatus.PUBLISHED)
+    }
+    items = release.items.select_related(
+        "mapping_version__flow", "rule_version__rule", "lookup_version__table"
+    )
+    for item in items:
         if item.mapping_version is not None:
             mappings[item.mapping_version.flow.key] = item.mapping_version
         elif item.rule_version is not None:
             rules[item.rule_version.rule.key] = item.rule_version
-    chosen = ChosenVersions(mappings=mappings, rules=[rules[key] for key in sorted(rules)])
+        elif item.lookup_version is not None:
+            lookups[item.lookup_version.table.name] = item.lookup_version
+    chosen = ChosenVersions(mappings=mappings, rules=[rules[key] for key in sorted(rules)], lookups=lookups)
     plain = {
         "mappings": {key: v.pk for key, v in sorted(mappings.items())},
         "rules": {key: v.pk for key, v in sorted(rules.items())},
+        "lookups": {key: v.pk for key, v in sorted(lookups.items())},
     }
     return chosen, plain
 
@@ -106,8 +123,10 @@ def release_detail(release: Release) -> ReleaseDetail:
         release.items.select_related(
             "mapping_version__flow",
             "rule_version__rule",
+            "lookup_version__table",
             "replaced_mapping_version",
             "replaced_rule_version",
+            "replaced_lookup_version",
         )
     )
     runs = list(
@@ -131,6 +150,15 @@ def releasable_rule_versions() -> QuerySet[RuleVersion]:
         RuleVersion.objects.filter(status__in=[RuleStatus.APPROVED, RuleStatus.PUBLISHED])
         .select_related("rule", "approved_by")
         .order_by("rule__key", "-number")
+    )
+
+
+def releasable_lookup_versions() -> QuerySet[LookupVersion]:
+    """Lookup table versions a release may carry: approved, or the published one."""
+    return (
+        LookupVersion.objects.filter(status__in=[VersionStatus.APPROVED, VersionStatus.PUBLISHED])
+        .select_related("table", "approved_by")
+        .order_by("table__name", "-number")
     )
 
 

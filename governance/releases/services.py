@@ -27,7 +27,8 @@ from governance.releases.models import (
 from governance.releases.permissions import can_edit_releases, can_publish_releases, can_sign
 from governance.releases.selectors import items_fingerprint, release_configuration, release_evidence
 from sync.mapping import MappingValidationError
-from sync.models import MappingVersion, RuleStatus, RuleVersion, VersionStatus
+from sync.models import LookupVersion, MappingVersion, RuleStatus, RuleVersion, VersionStatus
+from sync.services.lookup_versions import lookup_table_release_unpublish, lookup_version_release_publish
 from sync.services.mappings import flow_release_unpublish, version_release_publish
 from sync.services.rules import rule_release_unpublish, rule_version_release_publish
 
@@ -61,23 +62,30 @@ def status_move(
 # -- items -------------------------------------------------------------------------------------------
 
 
-def _target(version: MappingVersion | RuleVersion) -> str:
+AnyVersion = MappingVersion | RuleVersion | LookupVersion
+
+
+def _target(version: AnyVersion) -> str:
     if isinstance(version, MappingVersion):
         return f"flow:{version.flow.key}"
+    if isinstance(version, LookupVersion):
+        return f"lookup:{version.table.name}"
     return f"rule:{version.rule.key}"
 
 
 def _items(
-    mapping_versions: Iterable[MappingVersion], rule_versions: Iterable[RuleVersion]
+    mapping_versions: Iterable[MappingVersion],
+    rule_versions: Iterable[RuleVersion],
+    lookup_versions: Iterable[LookupVersion] = (),
 ) -> list[ReleaseItem]:
     """Unsaved items for the chosen versions; refuses a version not yet approved or two of one target."""
     items: dict[str, ReleaseItem] = {}
-    chosen: list[MappingVersion | RuleVersion] = [*mapping_versions, *rule_versions]
+    chosen: list[AnyVersion] = [*mapping_versions, *rule_versions, *lookup_versions]
     if not chosen:
-        raise ValidationError("Choose at least one mapping or rule version.")
+        raise ValidationError("Choose at least one mapping, rule or lookup table version.")
     for version in chosen:
-        mapping = isinstance(version, MappingVersion)
-        allowed = RELEASABLE_MAPPING_STATUSES if mapping else RELEASABLE_RULE_STATUSES
+        rule = isinstance(version, RuleVersion)
+        allowed = RELEASABLE_RULE_STATUSES if rule else RELEASABLE_MAPPING_STATUSES
         if version.status not in allowed:
             raise ValidationError(
                 f"{version} is {version.status}: only approved or published versions go in."
@@ -89,6 +97,7 @@ def _items(
             target=target,
             mapping_version=version if isinstance(version, MappingVersion) else None,
             rule_version=version if isinstance(version, RuleVersion) else None,
+            lookup_version=version if isinstance(version, LookupVersion) else None,
         )
     return list(items.values())
 
@@ -100,11 +109,13 @@ def release_create(
     notes: str = "",
     mapping_versions: Sequence[MappingVersion] = (),
     rule_versions: Sequence[RuleVersion] = (),
+    lookup_versions: Sequence[LookupVersion] = (),
 ) -> Release:
-    """A draft release of the chosen versions (each approved or published, one per flow or rule)."""
+    """A draft release of the chosen versions (each approved or published, one per flow, rule or lookup
+    table)."""
     if not can_edit_releases(user):
         raise PermissionDenied("Releases are put together by RevOps (edit_mappings).")
-    items = _items(mapping_versions, rule_versions)
+    items = _items(mapping_versions, rule_versions, lookup_versions)
     with transaction.atomic():
         release = Release(name=name.strip(), notes=notes, created_by=user)
         release.full_clean()
@@ -122,12 +133,13 @@ def release_items_set(
     user: User,
     mapping_versions: Sequence[MappingVersion] = (),
     rule_versions: Sequence[RuleVersion] = (),
+    lookup_versions: Sequence[LookupVersion] = (),
 ) -> Release:
     """Change which versions the release carries. Any change voids its test evidence and sign-offs: the
     release goes back to draft and must be tested and signed again."""
     if not can_edit_releases(user):
         raise PermissionDenied("Releases are put together by RevOps (edit_mappings).")
-    wanted = _items(mapping_versions, rule_versions)
+    wanted = _items(mapping_versions, rule_versions, lookup_versions)
     with transaction.atomic():
         release = Release.objects.select_for_update().get(pk=release.pk)
         if not release.is_open:
@@ -217,6 +229,10 @@ def _published_rule(rule_id: int) -> RuleVersion | None:
     return RuleVersion.objects.filter(rule_id=rule_id, status=RuleStatus.PUBLISHED).first()
 
 
+def _published_lookup(table_id: int) -> LookupVersion | None:
+    return LookupVersion.objects.filter(table_id=table_id, status=VersionStatus.PUBLISHED).first()
+
+
 def _mapping_publish(version: MappingVersion, *, user: User, reason: str) -> None:
     try:
         version_release_publish(version=version, user=user, reason=reason)
@@ -232,7 +248,15 @@ def _publish_item(item: ReleaseItem, *, user: User, reason: str) -> None:
     elif item.rule_version is not None:
         item.replaced_rule_version = _published_rule(item.rule_version.rule_id)
         rule_version_release_publish(version=item.rule_version, user=user, reason=reason)
-    item.save(update_fields=["replaced_mapping_version", "replaced_rule_version"])
+    elif item.lookup_version is not None:
+        item.replaced_lookup_version = _published_lookup(item.lookup_version.table_id)
+        lookup_version_release_publish(version=item.lookup_version, user=user, reason=reason)
+    item.save(update_fields=["replaced_mapping_version", "replaced_rule_version", "replaced_lookup_version"])
+
+
+def _lookups_first(items: Iterable[ReleaseItem]) -> list[ReleaseItem]:
+    """Lookup tables before mappings: a mapping's publish compiles against the tables it names."""
+    return sorted(items, key=lambda item: (item.lookup_version_id is None, item.target))
 
 
 def release_publish(*, release: Release, user: User, reason: str = "") -> Release:
@@ -265,7 +289,9 @@ def release_publish(*, release: Release, user: User, reason: str = "") -> Releas
                 "release): run the test again."
             )
         previous = Release.objects.select_for_update().filter(status=ReleaseStatus.LIVE).first()
-        for item in release.items.select_related("mapping_version", "rule_version"):
+        for item in _lookups_first(
+            release.items.select_related("mapping_version", "rule_version", "lookup_version")
+        ):
             _publish_item(item, user=user, reason=label)
         if previous is not None:
             status_move(
@@ -295,6 +321,17 @@ def _restore_item(item: ReleaseItem, *, user: User, reason: str) -> None:
             _mapping_publish(item.replaced_mapping_version, user=user, reason=reason)
         else:
             flow_release_unpublish(flow=item.mapping_version.flow, user=user, reason=reason)
+    elif item.lookup_version is not None:
+        current_lookup = _published_lookup(item.lookup_version.table_id)
+        if current_lookup is None or current_lookup.pk != item.lookup_version_id:
+            raise ValidationError(
+                f"{item.target} no longer maps with {item.lookup_version} (it was changed outside this "
+                "release): roll that back by hand first."
+            )
+        if item.replaced_lookup_version is not None:
+            lookup_version_release_publish(version=item.replaced_lookup_version, user=user, reason=reason)
+        else:
+            lookup_table_release_unpublish(table=item.lookup_version.table, user=user, reason=reason)
     elif item.rule_version is not None:
         current_rule = _published_rule(item.rule_version.rule_id)
         if current_rule is None or current_rule.pk != item.rule_version_id:
@@ -329,8 +366,10 @@ def release_rollback(*, release: Release, user: User, reason: str) -> Release:
         items = release.items.select_related(
             "mapping_version__flow",
             "rule_version__rule",
+            "lookup_version__table",
             "replaced_mapping_version",
             "replaced_rule_version",
+            "replaced_lookup_version",
         )
         for item in items:
             _restore_item(item, user=user, reason=label)

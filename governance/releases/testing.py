@@ -39,6 +39,7 @@ from sync.models import (
 )
 from sync.pipeline.runner import run_batch
 from sync.services.connections import netsuite_connector, salesforce_connector
+from sync.services.mapping_lookups import mapping_tables
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +191,12 @@ def _try(run: ReleaseTestRun) -> dict[str, Any]:
             if row.get("AccountId")
         }
     )
-    sources = Sources(salesforce=salesforce, netsuite=netsuite_connector(run.netsuite_connection))
+    # Expected values from the lookup tables the release would put live, as the sync just used.
+    sources = Sources(
+        salesforce=salesforce,
+        netsuite=netsuite_connector(run.netsuite_connection),
+        lookups=mapping_tables(chosen.lookups),
+    )
     scopes = {"opportunities": run.opportunity_ids, "accounts": accounts}
     runs: list[ReconciliationRun] = [
         reconciliation_run(

@@ -58,6 +58,7 @@ def release_create(request: ConsoleRequest) -> HttpResponse:
                 notes=form.cleaned_data["notes"],
                 mapping_versions=list(form.cleaned_data["mapping_versions"]),
                 rule_versions=list(form.cleaned_data["rule_versions"]),
+                lookup_versions=list(form.cleaned_data["lookup_versions"]),
             )
         except ValidationError as error:
             form.add_error(None, error.messages)
@@ -75,6 +76,7 @@ def release_items(request: ConsoleRequest, release_id: int) -> HttpResponse:
     initial = {
         "mapping_versions": [i.mapping_version_id for i in release.items.all() if i.mapping_version_id],
         "rule_versions": [i.rule_version_id for i in release.items.all() if i.rule_version_id],
+        "lookup_versions": [i.lookup_version_id for i in release.items.all() if i.lookup_version_id],
     }
     form = ReleaseItemsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -84,6 +86,7 @@ def release_items(request: ConsoleRequest, release_id: int) -> HttpResponse:
                 user=request.user,
                 mapping_versions=list(form.cleaned_data["mapping_versions"]),
                 rule_versions=list(form.cleaned_data["rule_versions"]),
+                lookup_versions=list(form.cleaned_data["lookup_versions"]),
             )
         except ValidationError as error:
             form.add_error(None, error.messages)

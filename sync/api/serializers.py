@@ -16,6 +16,8 @@ from sync.models import (
     ExceptionItem,
     ExceptionOverride,
     Flow,
+    LookupTable,
+    LookupVersion,
     MappingVersion,
     MatchChoice,
     Rule,
@@ -199,6 +201,60 @@ class PreviewSerializer(serializers.Serializer[Any]):
     won = serializers.BooleanField(help_text="The sync writes won opportunities only")
     problems = serializers.ListField(child=serializers.CharField())
     records = PreviewRecordSerializer(many=True)
+
+
+# -- lookup tables -------------------------------------------------------------------------------------
+
+
+class LookupVersionSerializer(serializers.ModelSerializer[LookupVersion]):
+    table: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    created_by = _username()
+    submitted_by = _username()
+    approved_by = _username()
+    published_by = _username()
+
+    class Meta:
+        model = LookupVersion
+        fields = [
+            "id",
+            "table",
+            "number",
+            "status",
+            "notes",
+            "based_on",
+            "created_by",
+            "created_at",
+            "submitted_by",
+            "submitted_at",
+            "approved_by",
+            "approved_at",
+            "published_by",
+            "published_at",
+        ]
+
+
+class LookupVersionDetailSerializer(LookupVersionSerializer):
+    entries = serializers.SerializerMethodField(help_text="{key: value} of this version")
+
+    class Meta(LookupVersionSerializer.Meta):
+        fields = [*LookupVersionSerializer.Meta.fields, "entries"]
+
+    def get_entries(self, version: LookupVersion) -> dict[str, Any]:
+        return dict(version.entries.order_by("key").values_list("key", "value"))
+
+
+class LookupDraftInputSerializer(serializers.Serializer[Any]):
+    table: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", queryset=LookupTable.objects.all()
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    entries = serializers.JSONField(
+        required=False, help_text='Replace the copied entries: {"key": value} or [{"key": ..., "value": ...}]'
+    )
+
+
+class LookupEntriesInputSerializer(serializers.Serializer[Any]):
+    entries = serializers.JSONField(help_text='{"key": value} or [{"key": ..., "value": ...}]')
 
 
 # -- rules ---------------------------------------------------------------------------------------------

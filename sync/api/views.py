@@ -29,6 +29,7 @@ from sync.models import (
     ExceptionItem,
     ExceptionOverride,
     Flow,
+    LookupVersion,
     MappingVersion,
     Rule,
     RuleVersion,
@@ -37,6 +38,7 @@ from sync.models import (
 )
 from sync.services import connections, jobs, mapping_preview
 from sync.services import exception_actions as actions
+from sync.services import lookup_versions as lookup_services
 from sync.services import mappings as mapping_services
 from sync.services import rules as rule_services
 from sync.services.exception_matching import exception_match_decide
@@ -194,6 +196,77 @@ class MappingVersionViewSet(ApiReadViewSet):
         except mapping_preview.PreviewUnavailable as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(api.OpportunityChoiceSerializer(choices, many=True).data)
+
+
+class LookupVersionViewSet(ApiReadViewSet):
+    """Lookup table versions: draft (RevOps) -> submitted -> approved (someone else) -> published. The
+    sync maps with a table's published version only."""
+
+    action_permissions = {
+        "create": (EDIT_MAPPINGS,),
+        "entries": (EDIT_MAPPINGS,),
+        "submit": (EDIT_MAPPINGS,),
+        "approve": (APPROVE_MAPPINGS,),
+        "reject": (APPROVE_MAPPINGS,),
+        "publish": (APPROVE_MAPPINGS,),
+    }
+
+    def get_queryset(self) -> QuerySet[LookupVersion]:
+        queryset = LookupVersion.objects.select_related(
+            "table", "created_by", "submitted_by", "approved_by", "published_by"
+        ).order_by("table__name", "-number")
+        table = self.request.query_params.get("table")
+        return queryset.filter(table__name=table) if table else queryset
+
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        if self.action == "list":
+            return api.LookupVersionSerializer
+        return api.LookupVersionDetailSerializer
+
+    @extend_schema(request=api.LookupDraftInputSerializer, responses={201: api.LookupVersionDetailSerializer})
+    def create(self, request: Request) -> Response:
+        """A new draft of a table (a copy of its published version), its entries replaced if given."""
+        data = self.input(api.LookupDraftInputSerializer, request)
+        draft = lookup_services.lookup_version_create_draft(
+            table=data["table"], user=self.user, notes=data["notes"], entries=data.get("entries")
+        )
+        return Response(api.LookupVersionDetailSerializer(draft).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=api.LookupEntriesInputSerializer, responses={200: api.LookupVersionDetailSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def entries(self, request: Request, pk: str) -> Response:
+        """Replace a draft's entries."""
+        data = self.input(api.LookupEntriesInputSerializer, request)
+        version = lookup_services.lookup_version_import(
+            version=self.get_object(), entries=data["entries"], user=self.user
+        )
+        return Response(api.LookupVersionDetailSerializer(version).data)
+
+    def _move(self, request: Request, service: Callable[..., LookupVersion]) -> Response:
+        version = service(version=self.get_object(), user=self.user, reason=_reason(self, request))
+        return Response(api.LookupVersionDetailSerializer(version).data)
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str) -> Response:
+        return self._move(request, lookup_services.lookup_version_submit)
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        return self._move(request, lookup_services.lookup_version_approve)
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        return self._move(request, lookup_services.lookup_version_reject)
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str) -> Response:
+        return self._move(request, lookup_services.lookup_version_publish)
 
 
 class RuleViewSet(ApiReadViewSet):

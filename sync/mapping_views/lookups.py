@@ -1,10 +1,14 @@
-"""Lookup tables (read by all, one value at a time edited by RevOps) and the dynamic lookup cache."""
+"""Lookup tables: read by all; changed only through a version (RevOps drafts and submits it, someone else
+approves and publishes it: :mod:`sync.services.lookup_versions`). The dynamic lookup cache too."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -12,17 +16,43 @@ from django.views.decorators.http import require_GET, require_POST
 from console.http import ConsoleRequest
 from sync.connectors.errors import ConnectorError
 from sync.mapping_views.access import require_editor
-from sync.models import ConnectionKind, DynamicLookupEntry, LookupTable
+from sync.models import ConnectionKind, DynamicLookupEntry, LookupTable, LookupVersion, VersionStatus
+from sync.services import lookup_versions as services
 from sync.services.connections import ConnectionMisconfigured
-from sync.services.mapping_lookups import dynamic_lookup_refresh, lookup_entry_set
+from sync.services.mapping_lookups import dynamic_lookup_refresh
 from sync.services.mapping_preview import PreviewUnavailable, sandbox_connection
+
+PENDING = [VersionStatus.DRAFT, VersionStatus.SUBMITTED, VersionStatus.APPROVED]
+
+
+def _value(raw: str) -> Any:
+    """Ids are text in NetSuite: a value stays text unless it is JSON such as true or {"id": "1"}."""
+    text = raw.strip()
+    if text[:1] in ("[", "{") or text in ("true", "false", "null"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _version_or_404(version_id: int) -> LookupVersion:
+    return get_object_or_404(LookupVersion.objects.select_related("table", "based_on"), pk=version_id)
 
 
 @require_GET
 def lookup_index(request: HttpRequest) -> HttpResponse:
+    tables = list(LookupTable.objects.all())
+    published = {
+        v.table_id: v
+        for v in LookupVersion.objects.filter(status=VersionStatus.PUBLISHED).prefetch_related("entries")
+    }
+    pending: dict[int, list[LookupVersion]] = {}
+    for version in LookupVersion.objects.filter(status__in=PENDING).order_by("-number"):
+        pending.setdefault(version.table_id, []).append(version)
     context = {
         "area": "mappings",
-        "tables": LookupTable.objects.prefetch_related("entries"),
+        "tables": [(table, published.get(table.pk), pending.get(table.pk, [])) for table in tables],
         "dynamic": DynamicLookupEntry.objects.all()[:500],
     }
     return render(request, "sync/mappings/lookups.html", context)
@@ -30,22 +60,109 @@ def lookup_index(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def lookup_entry_update(request: ConsoleRequest, table_name: str) -> HttpResponse:
+    """Set one entry in the table's open draft (made from the published version when there is none)."""
     require_editor(request)
     table = get_object_or_404(LookupTable, name=table_name)
-    key = request.POST.get("key", "").strip()
-    raw = request.POST.get("value", "")
-    try:  # ids are text in NetSuite: a value stays text unless it is JSON such as true or {"id": "1"}
-        value = (
-            json.loads(raw) if raw.strip()[:1] in "[{" or raw.strip() in ("true", "false", "null") else raw
+    try:
+        draft = services.lookup_draft_for(table=table, user=request.user)
+        services.lookup_draft_entry_set(
+            version=draft,
+            key=request.POST.get("key", ""),
+            value=_value(request.POST.get("value", "")),
+            user=request.user,
         )
-    except json.JSONDecodeError:
-        value = raw
-    if not key:
-        messages.error(request, "Give the key to map.")
-    else:
-        lookup_entry_set(table=table, key=key, value=value, user=request.user)
-        messages.success(request, f"{table.name}[{key}] saved (revision {table.revision}).")
-    return redirect("sync:mapping-lookups")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("sync:mapping-lookups")
+    messages.success(request, f"Saved in draft {draft}: it maps nothing until approved and published.")
+    return redirect("sync:mapping-lookup-version", draft.pk)
+
+
+@require_POST
+def lookup_draft_create(request: ConsoleRequest, table_name: str) -> HttpResponse:
+    require_editor(request)
+    table = get_object_or_404(LookupTable, name=table_name)
+    draft = services.lookup_draft_for(table=table, user=request.user)
+    return redirect("sync:mapping-lookup-version", draft.pk)
+
+
+@require_GET
+def lookup_version_page(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = _version_or_404(version_id)
+    current = services.published_lookup_version(version.table)
+    entries = services.lookup_entries(version)
+    live = services.lookup_entries(current) if current is not None else {}
+    changes = [
+        (key, live.get(key, "—"), entries.get(key, "—"))
+        for key in sorted(set(entries) | set(live))
+        if entries.get(key, "—") != live.get(key, "—")
+    ]
+    context = {
+        "area": "mappings",
+        "version": version,
+        "entries": sorted(entries.items()),
+        "published": current,
+        "changes": changes,
+        "makers": services.makers(version),
+    }
+    return render(request, "sync/mappings/lookup_version.html", context)
+
+
+def _entry_set(version: LookupVersion, request: ConsoleRequest) -> LookupVersion:
+    services.lookup_draft_entry_set(
+        version=version,
+        key=request.POST.get("key", ""),
+        value=_value(request.POST.get("value", "")),
+        user=request.user,
+    )
+    return version
+
+
+def _entry_delete(version: LookupVersion, request: ConsoleRequest) -> LookupVersion:
+    services.lookup_draft_entry_delete(version=version, key=request.POST.get("key", ""), user=request.user)
+    return version
+
+
+def _import(version: LookupVersion, request: ConsoleRequest) -> LookupVersion:
+    try:
+        entries = json.loads(request.POST.get("entries", ""))
+    except json.JSONDecodeError as error:
+        raise ValidationError(f"The entries are not JSON: {error}") from error
+    return services.lookup_version_import(version=version, entries=entries, user=request.user)
+
+
+def _reason(request: ConsoleRequest) -> str:
+    return request.POST.get("reason", "").strip()[:2000]
+
+
+ACTIONS: dict[str, Callable[[LookupVersion, ConsoleRequest], LookupVersion]] = {
+    "set": _entry_set,
+    "delete": _entry_delete,
+    "import": _import,
+    "submit": lambda v, r: services.lookup_version_submit(version=v, user=r.user, reason=_reason(r)),
+    "approve": lambda v, r: services.lookup_version_approve(version=v, user=r.user, reason=_reason(r)),
+    "reject": lambda v, r: services.lookup_version_reject(version=v, user=r.user, reason=_reason(r)),
+    "publish": lambda v, r: services.lookup_version_publish(version=v, user=r.user, reason=_reason(r)),
+}
+
+
+@require_POST
+def lookup_version_action(request: ConsoleRequest, version_id: int, action: str) -> HttpResponse:
+    """Edit a draft's entries, or submit / approve / reject / publish; the services check the role and
+    four eyes."""
+    version = _version_or_404(version_id)
+    act = ACTIONS.get(action)
+    if act is None:
+        return HttpResponse(status=404)
+    try:
+        result = act(version, request)
+    except ValidationError as error:
+        messages.error(request, f"Not done ({action}): " + " ".join(error.messages))
+        return redirect("sync:mapping-lookup-version", version.pk)
+    except PermissionDenied as error:
+        return render(request, "403.html", {"reason": str(error)}, status=403)
+    messages.success(request, f"{result} is {result.get_status_display().lower()}.")
+    return redirect("sync:mapping-lookup-version", result.pk)
 
 
 @require_POST

@@ -280,14 +280,16 @@ class LookupTable(models.Model):
 
     Versioned separately from mappings, on purpose: a table describes the NetSuite account's set-up
     (internal ids), is shared by several flows, and changes when the account changes, not when the
-    mapping logic does. Each change bumps ``revision`` and is audited row by row (auditlog), and only
-    people who may edit mappings change it; a published mapping names tables, and its compile fails
-    loudly when a table it needs is gone.
+    mapping logic does. Its entries live in :class:`LookupVersion` rows with the mapping versions' life
+    cycle (draft -> submitted -> approved by someone else -> published): money moves by these ids, so
+    one person never re-routes production alone. The pipeline reads only the published version;
+    ``revision`` is its number. A published mapping names tables, and its compile fails loudly when a
+    table it needs is gone.
     """
 
     name = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
-    revision = models.PositiveIntegerField(default=1)
+    revision = models.PositiveIntegerField(default=1, help_text="The published version's number")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -297,17 +299,97 @@ class LookupTable(models.Model):
         return self.name
 
 
+class LookupVersion(models.Model):
+    """One version of a table's entries; statuses and four eyes as :class:`MappingVersion`'s."""
+
+    table = models.ForeignKey(LookupTable, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
+    notes = models.TextField(blank=True, help_text="Why this version exists")
+    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Everyone who changed the entries: the makers, none of whom may approve (four eyes).
+    editors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["table", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["table", "number"], name="lookup_version_number_unique"),
+            models.UniqueConstraint(
+                fields=["table"],
+                condition=models.Q(status="published"),
+                name="lookup_version_one_published",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table.name} v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            stored = LookupVersion.objects.filter(pk=self.pk).values("status", "notes").first()
+            if stored and stored["status"] in FROZEN_STATUSES:
+                if stored["notes"] != self.notes:
+                    raise MappingFrozen(f"{self} is {stored['status']}: its content cannot change")
+                if self.status not in FROZEN_STATUSES:
+                    raise MappingFrozen(f"{self} is {stored['status']}: it cannot go back to {self.status}")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self.status != VersionStatus.DRAFT:
+            raise MappingFrozen(f"{self} is {self.status}: only a draft can be deleted")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+
 class LookupEntry(models.Model):
-    table = models.ForeignKey(LookupTable, on_delete=models.CASCADE, related_name="entries")
+    """One key -> value of a lookup version; only a draft's entries change."""
+
+    version = models.ForeignKey(LookupVersion, on_delete=models.CASCADE, related_name="entries")
     key = models.CharField(max_length=200)
     value = models.JSONField()
 
     class Meta:
-        ordering = ["table", "key"]
-        constraints = [models.UniqueConstraint(fields=["table", "key"], name="lookup_entry_key_unique")]
+        ordering = ["version", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="lookup_entry_version_key_unique")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.table.name}[{self.key}]"
+        return f"{self.version}[{self.key}]"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._guard()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        self._guard()
+        return super().delete(*args, **kwargs)
+
+    def _guard(self) -> None:
+        status = LookupVersion.objects.filter(pk=self.version_id).values_list("status", flat=True).first()
+        if status is not None and status not in EDITABLE_STATUSES:
+            raise MappingFrozen(
+                f"lookup version {self.version_id} is {status}: only a draft's entries change"
+            )
 
 
 class DynamicLookupEntry(models.Model):

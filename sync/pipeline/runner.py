@@ -344,7 +344,7 @@ def _run_batch(
             writer.observe(_exchange(exchange))
 
     ns = netsuite_connector(netsuite, observer=observe)
-    lookups, dynamic = sources.live_lookups(ns)
+    lookups, dynamic = sources.live_lookups(ns, versions)
     for source, keys in mapping.dynamic_keys(graphs.values(), lookups=lookups).items():
         if source in dynamic:
             dynamic[source].prefetch(sorted(keys))

@@ -2,7 +2,8 @@
 
 The mapping is the flow's published version (its id is recorded on every job and record); until a
 flow has one, the shipped default runs and the id recorded is None. Lookup tables are the database's
-(RevOps edit them in the console), falling back to the shipped tables while none is stored.
+published versions (a RevOps draft maps nothing until someone else approved it and it was published),
+falling back to the shipped tables while none is stored.
 
 A run may be given :class:`ChosenVersions` instead: explicit mapping and rule versions, whatever is
 published. A release's test run (:mod:`governance.releases`) uses this to sync sandbox records with the
@@ -17,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.mapping import CachedDynamicLookup, CompiledMapping, StaticLookups
-from sync.mapping.defaults import compile_default, load_default_lookups
+from sync.mapping.defaults import compile_default
 from sync.mapping_selectors import NoPublishedMapping, published_mapping
-from sync.services.mapping_lookups import item_ids_by_sku, static_tables
+from sync.services.mapping_lookups import item_ids_by_sku, mapping_tables
 from sync.services.mapping_specs import spec_compile, version_spec
 
 if TYPE_CHECKING:
-    from sync.models import MappingVersion, RuleVersion
+    from sync.models import LookupVersion, MappingVersion, RuleVersion
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,13 @@ class ChosenVersions:
     """The versions a run uses in place of the published ones.
 
     ``mappings``: flow key -> the version to run (a flow not named runs its published version);
-    ``rules``: the complete set of rule versions the gates evaluate (None: the published rules).
+    ``rules``: the complete set of rule versions the gates evaluate (None: the published rules);
+    ``lookups``: table name -> the lookup version to map with (a table not named uses its published one).
     """
 
     mappings: Mapping[str, MappingVersion] = field(default_factory=dict)
     rules: Sequence[RuleVersion] | None = None
+    lookups: Mapping[str, LookupVersion] = field(default_factory=dict)
 
 
 def live_mapping(flow_key: str) -> tuple[int | None, CompiledMapping]:
@@ -56,11 +59,15 @@ def run_mapping(flow_key: str, chosen: ChosenVersions | None = None) -> tuple[in
     return version.pk, spec_compile(version_spec(version))
 
 
-def live_lookups(netsuite: NetSuiteConnector) -> tuple[StaticLookups, dict[str, CachedDynamicLookup]]:
-    """Lookup tables plus the dynamic sources (SKU -> NetSuite item id), which the caller prefetches for a
-    whole batch (one SuiteQL query per 500 keys) before mapping it."""
+def live_lookups(
+    netsuite: NetSuiteConnector, chosen: ChosenVersions | None = None
+) -> tuple[StaticLookups, dict[str, CachedDynamicLookup]]:
+    """Lookup tables (their published versions, or the chosen ones) plus the dynamic sources (SKU ->
+    NetSuite item id), which the caller prefetches for a whole batch (one SuiteQL query per 500 keys)
+    before mapping it."""
     dynamic = {"netsuite_item_by_sku": CachedDynamicLookup(_item_fetch(netsuite))}
-    return StaticLookups(static_tables() or load_default_lookups(), dynamic), dynamic
+    tables = mapping_tables(chosen.lookups if chosen is not None else None)
+    return StaticLookups(tables, dynamic), dynamic
 
 
 def _item_fetch(netsuite: NetSuiteConnector) -> Any:

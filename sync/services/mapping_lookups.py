@@ -19,7 +19,7 @@ from governance.roles import EDIT_MAPPINGS
 from sync.connectors.netsuite import NetSuiteConnector
 from sync.mapping import CachedDynamicLookup, StaticLookups
 from sync.mapping.defaults import load_default_lookups, lookup_descriptions
-from sync.models import Connection, DynamicLookupEntry, LookupEntry, LookupTable
+from sync.models import Connection, DynamicLookupEntry, LookupEntry, LookupTable, LookupVersion, VersionStatus
 from sync.services.connections import netsuite_connector
 from sync.services.mappings import require
 
@@ -28,7 +28,8 @@ CACHE_FRESH = timedelta(hours=12)
 
 
 def lookup_tables_seed_defaults() -> list[LookupTable]:
-    """Create the shipped tables that are missing (existing tables and entries are left as they are)."""
+    """Create the shipped tables that are missing, each with its shipped entries as version 1, published
+    by the system actor (existing tables and their versions are left as they are)."""
     created = []
     descriptions = lookup_descriptions()
     with transaction.atomic():
@@ -38,28 +39,36 @@ def lookup_tables_seed_defaults() -> list[LookupTable]:
             )
             if made:
                 created.append(table)
+                version = LookupVersion.objects.create(table=table, number=1, notes="The shipped entries")
                 for key, value in values.items():
-                    LookupEntry.objects.create(table=table, key=key, value=value)
+                    LookupEntry.objects.create(version=version, key=key, value=value)
+                version.status = VersionStatus.PUBLISHED
+                version.published_at = timezone.now()
+                version.save(update_fields=["status", "published_at"])
     return created
 
 
-def lookup_entry_set(*, table: LookupTable, key: str, value: Any, user: Any) -> LookupEntry:
-    """Set one value of a table (a new revision of the table)."""
-    require(user, EDIT_MAPPINGS)
-    with transaction.atomic():
-        entry, _ = LookupEntry.objects.update_or_create(table=table, key=key, defaults={"value": value})
-        table.revision += 1
-        table.save(update_fields=["revision", "updated_at"])
-    return entry
-
-
-def static_tables() -> dict[str, dict[str, Any]]:
+def static_tables(chosen: Mapping[str, LookupVersion] | None = None) -> dict[str, dict[str, Any]]:
+    """``{table: {key: value}}`` of the published versions (a draft or approved version maps nothing
+    until it is published), with ``chosen`` (table name -> version: a release's test run) in their place."""
+    published = LookupEntry.objects.filter(version__status=VersionStatus.PUBLISHED)
     tables: dict[str, dict[str, Any]] = {
-        name: {} for name in LookupTable.objects.values_list("name", flat=True)
+        name: {}
+        for name in LookupTable.objects.filter(versions__status=VersionStatus.PUBLISHED).values_list(
+            "name", flat=True
+        )
     }
-    for name, key, value in LookupEntry.objects.values_list("table__name", "key", "value"):
+    for name, key, value in published.values_list("version__table__name", "key", "value"):
         tables[name][key] = value
+    for name, version in (chosen or {}).items():
+        tables[name] = dict(version.entries.values_list("key", "value"))
     return tables
+
+
+def mapping_tables(chosen: Mapping[str, LookupVersion] | None = None) -> dict[str, dict[str, Any]]:
+    """The tables the sync translates with, for everyone who must agree with it (the pipeline, the
+    reconciliation's expected values): :func:`static_tables`, or the shipped ones while none is stored."""
+    return static_tables(chosen) or load_default_lookups()
 
 
 def _quoted(key: str) -> str:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from governance.models import AuditEntry
 from governance.roles import APPROVE_MAPPINGS
 from sync.mapping import MappingValidationError
-from sync.models import Flow, MappingVersion, VersionStatus
+from sync.models import Flow, LookupVersion, MappingVersion, VersionStatus
 from sync.permissions import flow_edit_allowed
 from sync.services.mapping_specs import spec_compile, spec_problems, spec_rows_replace, version_spec
 
@@ -35,7 +35,7 @@ def require_flow_editor(user: Any, flow: Flow) -> None:
         raise PermissionDenied(f"you may not edit the mappings of the {flow.key} flow")
 
 
-def makers(version: MappingVersion) -> set[int]:
+def makers(version: MappingVersion | LookupVersion) -> set[int]:
     """Everyone who made the version's content: its creator, each editor, whoever submitted it."""
     ids = set(version.editors.values_list("pk", flat=True))
     ids.update(pk for pk in (version.created_by_id, version.submitted_by_id) if pk is not None)

@@ -32,6 +32,7 @@ from tests.api_support import token_client
 from tests.console.api_access import API_ACCESS, ApiRule
 from tests.console.test_url_access import (
     PERSONAS,
+    _lookup_draft,
     _rule_version,
     url_names,
     world,  # noqa: F401 - a fixture, used by name
@@ -42,6 +43,7 @@ OBJECTS: dict[str, Callable[[], object]] = {
     "connection": lambda: Connection.objects.get(name="acl-sf").pk,
     "flow": lambda: Flow.objects.order_by("key").values_list("key", flat=True)[0],
     "mapping-version": lambda: MappingVersion.objects.get(status="draft").pk,
+    "lookup-version": lambda: _lookup_draft().pk,
     "rule": lambda: _rule_version().rule.key,
     "rule-version": lambda: _rule_version().pk,
     "job": lambda: SyncJob.objects.get().pk,

@@ -42,6 +42,7 @@ from sync.models import (
     Listener,
     ListenerKind,
     LookupTable,
+    LookupVersion,
     MappingVersion,
     ObjectMapping,
     RuleVersion,
@@ -53,6 +54,7 @@ from sync.permissions import subsidiary_scope_grant
 from sync.services import rules as rule_services
 from sync.services.exception_actions import exception_override_propose
 from sync.services.listeners import listener_create
+from sync.services.lookup_versions import lookup_draft_for
 from sync.services.mapping_seed import mapping_seed_defaults
 from sync.services.mappings import version_create_draft
 from tests.console.api_access import API_ACCESS
@@ -192,6 +194,9 @@ ACCESS: dict[str, Rule] = {
     "sync:mapping-lookups": GET(ROLES),
     "sync:mapping-lookups-refresh": POST(EDITORS),
     "sync:mapping-lookup-entry": POST(EDITORS),
+    "sync:mapping-lookup-draft": POST(EDITORS),
+    "sync:mapping-lookup-version": GET(ROLES),
+    "sync:mapping-lookup-action": POST(APPROVERS),  # tried with "approve"
     # Rules (sync/rule_views.py, sync/services/rules.py): as mappings. Checking a condition as you type
     # and trying a version on a pasted record change nothing, so every role may.
     "sync:rules": GET(ROLES),
@@ -257,6 +262,9 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "object_id": lambda: _draft_row().object_mapping_id,
     "row_id": lambda: _draft_row().pk,
     "table_name": lambda: LookupTable.objects.order_by("name").values_list("name", flat=True)[0],
+    "sync:mapping-lookup-version/version_id": lambda: _lookup_draft().pk,
+    "sync:mapping-lookup-action/version_id": lambda: _lookup_draft().pk,
+    "sync:mapping-lookup-action/action": lambda: "approve",
     "key": lambda: _rule_version().rule.key,
     "sync:rule-test/version_id": lambda: _rule_version().pk,
     "sync:rule-action/version_id": lambda: _rule_version().pk,
@@ -297,6 +305,10 @@ QUERIES: dict[str, Callable[[], str]] = {
 
 def _draft_row() -> FieldMapping:
     return FieldMapping.objects.filter(object_mapping__version__status="draft").order_by("pk")[0]
+
+
+def _lookup_draft() -> LookupVersion:
+    return lookup_draft_for(table=LookupTable.objects.order_by("name")[0], user=None)
 
 
 def _rule_version() -> RuleVersion:

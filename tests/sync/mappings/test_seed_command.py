@@ -19,7 +19,8 @@ def test_it_publishes_each_default_flow_once(db: None) -> None:
     published = [line for line in out.getvalue().splitlines() if line.startswith("published ")]
     assert len(published) == len(DEFAULT_FLOWS)  # all by the first run, none by the second
     assert MappingVersion.objects.filter(number=1, status="published").count() == len(DEFAULT_FLOWS)
-    assert LookupTable.objects.get(name="currency_code_to_id").entries.get(key="EUR").value == "4"
+    table = LookupTable.objects.get(name="currency_code_to_id")
+    assert table.versions.get(status="published").entries.get(key="EUR").value == "4"
     version, compiled = published_mapping("opportunity_to_netsuite")
     assert version.number == 1 and compiled.flow == "opportunity_to_netsuite"
     publish = AuditEntry.objects.get(object_pk=str(version.pk), additional_data__event="publish")

@@ -213,8 +213,11 @@ def test_it_lets_only_revops_change_a_lookup_value(
     assert finance_client.post(url, {"key": "CHF", "value": "7"}).status_code == 403
     assert finance_client.post("/sync/mappings/lookups/refresh/").status_code == 403
     assert revops_client.post(url, {"key": "CHF", "value": "7"}).status_code == 302
+    # Into a draft: the published entries (what the sync maps with) are as they were.
     table = LookupTable.objects.get(name="currency_code_to_id")
-    assert table.entries.get(key="CHF").value == "7" and table.revision == 2
+    draft = table.versions.get(status="draft")
+    assert draft.entries.get(key="CHF").value == "7" and table.revision == 1
+    assert not table.versions.get(status="published").entries.filter(key="CHF").exists()
 
 
 def test_it_says_a_netsuite_connection_without_credentials_cannot_refresh_lookups(
