@@ -53,6 +53,7 @@ from sync.pipeline.sync_status import netsuite_status_mark, success_stamp
 from sync.pipeline.writeback import graph_query, write_back
 from sync.pipeline.writer import BatchWriter, Failure, Known, OpportunityOutcome, RetrySettings
 from sync.services.connections import netsuite_connector, salesforce_connector
+from sync.services.heartbeat import Heartbeat
 from sync.services.inbox import (
     inbox_claim,
     inbox_complete,
@@ -255,7 +256,10 @@ def run_batch(
     The job runs under a correlation id (the caller's, else a new one) kept on the job, so the audit
     entries it writes (exceptions opened or resolved) can be found from it.
     """
-    with correlation(current_correlation_id()) as correlation_id:
+    # The job's heartbeat, renewed while it runs: a job whose worker dies is found by the sweep.
+    with correlation(current_correlation_id()) as correlation_id, Heartbeat(
+        SyncJob, status=JobStatus.RUNNING
+    ) as heartbeat:
         return _run_batch(
             salesforce=salesforce,
             netsuite=netsuite,
@@ -268,6 +272,7 @@ def run_batch(
             correlation_id=correlation_id,
             deadline=deadline,
             deferred=deferred if deferred is not None else [],
+            heartbeat=heartbeat,
         )
 
 
@@ -284,6 +289,7 @@ def _run_batch(
     correlation_id: str,
     deadline: float | None,
     deferred: list[str],
+    heartbeat: Heartbeat,
 ) -> SyncJob:
     version_id, mapping = sources.run_mapping(FLOW, versions)
     if gates is None:
@@ -301,7 +307,9 @@ def _run_batch(
         worker=socket.gethostname()[:80],
         records_total=len(ids),
         correlation_id=correlation_id,
+        heartbeat_at=timezone.now(),
     )
+    heartbeat.watch(job.pk)
     logger.info(
         "job %s started: %d opportunities",
         job.pk,
