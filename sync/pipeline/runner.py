@@ -257,9 +257,10 @@ def run_batch(
     entries it writes (exceptions opened or resolved) can be found from it.
     """
     # The job's heartbeat, renewed while it runs: a job whose worker dies is found by the sweep.
-    with correlation(current_correlation_id()) as correlation_id, Heartbeat(
-        SyncJob, status=JobStatus.RUNNING
-    ) as heartbeat:
+    with (
+        correlation(current_correlation_id()) as correlation_id,
+        Heartbeat(SyncJob, status=JobStatus.RUNNING) as heartbeat,
+    ):
         return _run_batch(
             salesforce=salesforce,
             netsuite=netsuite,

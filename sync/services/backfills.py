@@ -122,7 +122,8 @@ def backfill_step(*, backfill_id: int, step: int | None = None, chain: bool = Tr
             finished_at=now if last else None,
         )
         if moved and not last and chain:
-            transaction.on_commit(lambda: backfill_enqueue(backfill_id=backfill_id, step=backfill.batches + 1))
+            following = backfill.batches + 1
+            transaction.on_commit(lambda: backfill_enqueue(backfill_id=backfill_id, step=following))
     if not moved:
         # The sweep took the batch from us (no heartbeat for a whole lease): it runs again from the
         # cursor, which this batch did not move, so nothing is counted twice.
@@ -252,6 +253,7 @@ def backfills_sweep(*, now: dt.datetime | None = None) -> tuple[list[int], list[
         )
         if auto:
             resumed.append(backfill.pk)
-            step = backfill.batches
-            transaction.on_commit(lambda pk=backfill.pk, step=step: backfill_enqueue(backfill_id=pk, step=step))
+            transaction.on_commit(
+                lambda pk=backfill.pk, step=backfill.batches: backfill_enqueue(backfill_id=pk, step=step)
+            )
     return interrupted, resumed

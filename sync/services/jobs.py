@@ -74,7 +74,8 @@ def jobs_sweep(*, now: dt.datetime | None = None) -> list[int]:
         records = list(job.records.values_list("status", "writes", "writes_skipped"))
         unfinished = sum(1 for s, _, _ in records if s == RecordStatus.PENDING)
         # Conditional: a job that finished or renewed its heartbeat in between is left alone.
-        marked = SyncJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING, heartbeat_at=job.heartbeat_at).update(
+        still = SyncJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING, heartbeat_at=job.heartbeat_at)
+        marked = still.update(
             status=JobStatus.INTERRUPTED,
             finished_at=now,
             records_synced=sum(1 for s, _, _ in records if s == RecordStatus.SYNCED),

@@ -81,6 +81,6 @@ def golive_sweep() -> list[int]:
             "apply" if applying else "scan",
             extra={"event": "golive_requeued", "golive_run": run.pk},
         )
-        task = "golive_apply_run" if applying else "golive_scan_run"
-        async_task(f"sync.tasks.{task}", run.pk, task_name=f"golive {'apply' if applying else 'scan'} {run.pk}")
+        step = "apply" if applying else "scan"
+        async_task(f"sync.tasks.golive_{step}_run", run.pk, task_name=f"golive {step} {run.pk}")
     return requeued
