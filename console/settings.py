@@ -176,6 +176,10 @@ if INBOX_LEASE_SECONDS < 1 or INBOX_MAX_ATTEMPTS < 1:
 # interrupted-work sweep (every minute) marks one whose heartbeat is older "interrupted". A backfill is
 # then resumed from its cursor, in smaller batches, up to BACKFILL_AUTO_RESUMES times; after that it
 # waits for a person (console, API or `manage.py sync_sweep --resume-backfill ID`).
+# A NetSuite request holds one of its connection's slots (sync/concurrency.py) under a lease this long:
+# the slots of a worker killed mid-request come back when it runs out. Keep it above the connection's
+# connect + read time-out.
+NETSUITE_SLOT_LEASE_SECONDS = env_int("NETSUITE_SLOT_LEASE_SECONDS", 300)
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 5 * 60)
 BACKFILL_AUTO_RESUMES = env_int("BACKFILL_AUTO_RESUMES", 3)
 if JOB_LEASE_SECONDS < 1 or BACKFILL_AUTO_RESUMES < 0:
