@@ -130,14 +130,15 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# django-q2. What really happens to a task whose worker dies (kill -9, OOM, the `timeout` below, which
-# kills the worker process): with the ORM broker (no REDIS_URL) a task not acknowledged is handed out
-# again after `retry` seconds (so retry must exceed timeout, or a running task is handed out twice), but
-# a timed-out task counts as a failure and, with ack_failures, is not handed out again. With the Redis
-# broker a task is popped with no acknowledgement at all: once a worker took it, it is gone if that
-# worker dies, and `retry`/`max_attempts` do nothing. So no task is trusted to run to its end: every
-# task is idempotent, and the work a lost task leaves is found again from the database by a periodic
-# sweep (inbox leases, job and backfill heartbeats: docs/operations-tasks.md says which, per task).
+# django-q2. What really happens to a task whose worker dies (kill -9, OOM, a deploy): with the ORM
+# broker (no REDIS_URL) a task not acknowledged is handed out again after `retry` seconds (so retry must
+# exceed timeout, or a running task is handed out twice). A task past `timeout` gets an exception raised
+# in it and is recorded as failed, which ack_failures acknowledges: not handed out again (unless it did
+# not stop and its process was killed). With the Redis broker a task is popped with no acknowledgement
+# at all: once a worker took it, it is gone if that worker dies, and `retry`/`max_attempts` do nothing.
+# So no task is trusted to run to its end: every task is idempotent, and the work a lost task leaves is
+# found again from the database by a periodic sweep (inbox leases, job and backfill heartbeats), or is
+# redone by its schedule: docs/operations-tasks.md says which, per task.
 Q_CLUSTER: dict[str, Any] = {
     "name": "concord",
     "workers": env_int("Q_WORKERS", 2),
