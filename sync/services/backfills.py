@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -253,7 +254,5 @@ def backfills_sweep(*, now: dt.datetime | None = None) -> tuple[list[int], list[
         )
         if auto:
             resumed.append(backfill.pk)
-            transaction.on_commit(
-                lambda pk=backfill.pk, step=backfill.batches: backfill_enqueue(backfill_id=pk, step=step)
-            )
+            transaction.on_commit(partial(backfill_enqueue, backfill_id=backfill.pk, step=backfill.batches))
     return interrupted, resumed

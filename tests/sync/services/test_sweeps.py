@@ -38,7 +38,7 @@ from sync.services.heartbeat import Heartbeat
 from sync.services.sweeps import interrupted_sweep
 from sync.tasks import backfill_run
 from tests.api_support import token_client
-from tests.sync.pipeline.conftest import THREADED_DB, netsuite_count, ns, sf, won_ids  # noqa: F401
+from tests.sync.pipeline.conftest import THREADED_DB, won_ids
 
 pytestmark = THREADED_DB
 
