@@ -203,13 +203,14 @@ def backfill_resume(*, backfill: Backfill, actor: User | None, reason: str = "")
 
 
 def backfills_sweep(*, now: dt.datetime | None = None) -> tuple[list[int], list[int]]:
-    """Mark backfills whose heartbeat is older than the lease interrupted; resume those with automatic
-    resumes left. Returns the ids interrupted and the ids resumed.
+    """Mark backfills whose batch stopped (no heartbeat for the lease) interrupted and resume those with
+    automatic resumes left; queue again the batch of a queued backfill whose task never started. Returns
+    the ids interrupted and the ids queued again.
 
-    A batch in progress (running) lost its worker; a queued one lost its task (or waited longer than the
-    lease in a long queue: queuing its step twice is harmless, the second task claims nothing). A batch
-    killed mid-way resumes with half the batch size, so a batch too long for the time-out shrinks until
-    it fits.
+    A batch killed mid-way resumes with half the batch size, so a batch too long for the time-out
+    shrinks until it fits. A queued batch whose task has not started within the lease was lost by the
+    broker (or waits in a long queue: queuing its step twice is harmless, the second task claims
+    nothing): it is queued again as it is, without counting as an interruption.
     """
     now = now or timezone.now()
     cutoff = now - job_lease()
@@ -219,28 +220,33 @@ def backfills_sweep(*, now: dt.datetime | None = None) -> tuple[list[int], list[
     interrupted: list[int] = []
     resumed: list[int] = []
     for backfill in list(stale):
-        mid_batch = backfill.status == BackfillStatus.RUNNING
-        size = max(1, backfill.batch_size // 2) if mid_batch else backfill.batch_size
-        auto = backfill.interruptions < settings.BACKFILL_AUTO_RESUMES
-        where = "batch" if mid_batch else "queued batch"
-        note = (
-            f"interrupted at {now:%Y-%m-%d %H:%M:%S} UTC: the worker of {where} {backfill.batches + 1} "
-            f"stopped (killed, timed out or its task lost); "
-            + ("resumed automatically from the cursor" if auto else "resume it when the cause is fixed")
-        )
-        # Conditional, like a claim: a batch that finished or renewed in between is left alone.
-        marked = Backfill.objects.filter(
+        # Conditional, like a claim: a batch that started, finished or renewed in between is left alone.
+        still = Backfill.objects.filter(
             pk=backfill.pk,
             status=backfill.status,
             claim_token=backfill.claim_token,
             heartbeat_at=backfill.heartbeat_at,
-        ).update(
+        )
+        if backfill.status == BackfillStatus.QUEUED:
+            if still.update(heartbeat_at=now):
+                resumed.append(backfill.pk)
+                transaction.on_commit(
+                    partial(backfill_enqueue, backfill_id=backfill.pk, step=backfill.batches)
+                )
+            continue
+        auto = backfill.interruptions < settings.BACKFILL_AUTO_RESUMES
+        note = (
+            f"interrupted at {now:%Y-%m-%d %H:%M:%S} UTC: the worker of batch {backfill.batches + 1} "
+            f"stopped (killed, timed out or its task lost); "
+            + ("resumed automatically from the cursor" if auto else "resume it when the cause is fixed")
+        )
+        marked = still.update(
             status=BackfillStatus.QUEUED if auto else BackfillStatus.INTERRUPTED,
             claim_token="",
             heartbeat_at=now,
             interruptions=F("interruptions") + 1,
             interrupted_at=now,
-            batch_size=size,
+            batch_size=max(1, backfill.batch_size // 2),
             error=note,
         )
         if not marked:

@@ -153,6 +153,21 @@ def test_a_backfill_killed_mid_batch_is_marked_interrupted_and_resumes_from_its_
     assert all(netsuite_count("transaction", i) == 1 for i in ids)
 
 
+def test_a_queued_batch_whose_task_was_lost_is_queued_again_without_counting_an_interruption(
+    seeded_connections: tuple[Connection, Connection], queued: list[tuple[object, ...]]
+) -> None:
+    salesforce, netsuite = seeded_connections
+    backfill = Backfill.objects.create(
+        salesforce_connection=salesforce, netsuite_connection=netsuite, since=dt.date(2026, 1, 1)
+    )
+    Backfill.objects.filter(pk=backfill.pk).update(batches=2, heartbeat_at=timezone.now() - LONG_AGO)
+    assert backfills_sweep() == ([], [backfill.pk])
+    assert queued == [("sync.tasks.backfill_run", backfill.pk, 2)]
+    backfill.refresh_from_db()
+    assert (backfill.status, backfill.interruptions, backfill.batch_size) == ("queued", 0, 200)
+    assert backfills_sweep() == ([], [])  # not again before the new task had its chance
+
+
 def test_a_backfill_out_of_automatic_resumes_waits_for_a_person(
     seeded_connections: tuple[Connection, Connection],
     revops_client: Client,
