@@ -84,8 +84,7 @@ def jobs_sweep(*, now: dt.datetime | None = None) -> list[int]:
             netsuite_writes_skipped=sum(k for _, _, k in records),
             message=(
                 f"Interrupted: its worker stopped (killed, timed out or its task lost) with {unfinished} of "
-                f"{len(records)} opportunities unfinished; they are handed out again by the "
-                f"{'backfill' if job.trigger == 'backfill' else 'inbox'}, or queue them now."
+                f"{len(records)} opportunities unfinished; {_comes_back(job)}"
             )[:4000],
         )
         if marked:
@@ -98,6 +97,14 @@ def jobs_sweep(*, now: dt.datetime | None = None) -> list[int]:
                 extra={"event": "job_interrupted", "job_id": job.pk, "flow": job.flow},
             )
     return interrupted
+
+
+def _comes_back(job: SyncJob) -> str:
+    if job.trigger == "backfill":
+        return "the backfill runs its batch again, or queue them now."
+    if job.trigger in InboxSource.values:
+        return "the inbox hands them out again, or queue them now."
+    return "queue them again."
 
 
 def job_requeue_unfinished(*, job: SyncJob, user: User | None, reason: str = "") -> list[InboxMessage]:

@@ -60,7 +60,10 @@ def queued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
 
 def _dead_job(salesforce: Connection, netsuite: Connection, *, beat: dt.datetime | None) -> SyncJob:
     job = SyncJob.objects.create(
-        trigger="outbound", salesforce_connection=salesforce, netsuite_connection=netsuite, records_total=2
+        trigger="outbound_message",
+        salesforce_connection=salesforce,
+        netsuite_connection=netsuite,
+        records_total=2,
     )
     SyncJob.objects.filter(pk=job.pk).update(heartbeat_at=beat, started_at=timezone.now() - LONG_AGO)
     SyncRecord.objects.create(
