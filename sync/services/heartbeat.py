@@ -1,7 +1,8 @@
 """Heartbeats: how a running job or backfill batch shows it still has a worker.
 
-The same idea as the inbox's lease (sync.services.inbox.inbox_lease_kept): a thread renews the row's
-``heartbeat_at`` every third of ``JOB_LEASE_SECONDS`` while the work runs. A worker killed by SIGKILL,
+The same idea as the inbox's lease, on the same thread (:func:`renewed_while`, which also keeps
+sync.services.inbox.inbox_lease_kept): the row's ``heartbeat_at`` is renewed every third of
+``JOB_LEASE_SECONDS`` while the work runs. A worker killed by SIGKILL,
 by the django-q2 time-out or lost with its task stops renewing; the interrupted-work sweep
 (sync.services.sweeps) then finds the heartbeat older than the lease and marks the row interrupted.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from types import TracebackType
 
 from django.conf import settings
@@ -26,6 +29,36 @@ def job_lease() -> dt.timedelta:
     return dt.timedelta(seconds=settings.JOB_LEASE_SECONDS)
 
 
+@contextmanager
+def renewed_while(renew: Callable[[], object], *, every: float, name: str) -> Iterator[None]:
+    """Call ``renew`` every ``every`` seconds in a thread of its own while the block runs.
+
+    What keeps a lease or a heartbeat alive: the lease can then be short (a killed worker's work comes
+    back soon) without long work losing it half-way, since only a worker that stopped stops renewing.
+    """
+    stop = threading.Event()
+
+    def keep() -> None:
+        try:
+            while not stop.wait(every):
+                try:
+                    renew()
+                except DatabaseError:
+                    # A busy database (SQLite's lock) now is no reason to stop: the next turn renews.
+                    logger.warning("%s: could not renew", name, exc_info=True)
+                    connection.close()
+        finally:
+            connection.close()  # this thread's own connection
+
+    keeper = threading.Thread(target=keep, name=name, daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join()
+
+
 class Heartbeat:
     """Renews ``heartbeat_at`` of the watched rows of ``model`` while the ``with`` block runs.
 
@@ -39,8 +72,7 @@ class Heartbeat:
         self.every = every if every is not None else job_lease().total_seconds() / 3
         self._ids: set[int] = set()
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._stack = ExitStack()
 
     def watch(self, pk: int) -> None:
         with self._lock:
@@ -56,28 +88,13 @@ class Heartbeat:
             heartbeat_at=timezone.now()
         )
 
-    def _keep(self) -> None:
-        try:
-            while not self._stop.wait(self.every):
-                try:
-                    self.beat()
-                except DatabaseError:
-                    # A busy database (SQLite's lock) now is no reason to stop: the next turn renews.
-                    logger.warning("could not renew a %s heartbeat", self.model.__name__, exc_info=True)
-                    connection.close()
-        finally:
-            connection.close()  # this thread's own connection
-
     def __enter__(self) -> Heartbeat:
-        self._thread = threading.Thread(
-            target=self._keep, name=f"heartbeat-{self.model.__name__}", daemon=True
+        self._stack.enter_context(
+            renewed_while(self.beat, every=self.every, name=f"heartbeat-{self.model.__name__}")
         )
-        self._thread.start()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        self._stack.close()
