@@ -130,8 +130,15 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# django-q2. Delivery is at least once, so every task is idempotent. A task still running after
-# `retry` seconds is handed out again: retry must exceed timeout.
+# django-q2. What really happens to a task whose worker dies (kill -9, OOM, a deploy): with the ORM
+# broker (no REDIS_URL) a task not acknowledged is handed out again after `retry` seconds (so retry must
+# exceed timeout, or a running task is handed out twice). A task past `timeout` gets an exception raised
+# in it and is recorded as failed, which ack_failures acknowledges: not handed out again (unless it did
+# not stop and its process was killed). With the Redis broker a task is popped with no acknowledgement
+# at all: once a worker took it, it is gone if that worker dies, and `retry`/`max_attempts` do nothing.
+# So no task is trusted to run to its end: every task is idempotent, and the work a lost task leaves is
+# found again from the database by a periodic sweep (inbox leases, job and backfill heartbeats), or is
+# redone by its schedule: docs/operations-tasks.md says which, per task.
 Q_CLUSTER: dict[str, Any] = {
     "name": "concord",
     "workers": env_int("Q_WORKERS", 2),
@@ -166,6 +173,18 @@ INBOX_LEASE_SECONDS = env_int("INBOX_LEASE_SECONDS", 15 * 60)
 INBOX_MAX_ATTEMPTS = env_int("INBOX_MAX_ATTEMPTS", 5)
 if INBOX_LEASE_SECONDS < 1 or INBOX_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("INBOX_LEASE_SECONDS and INBOX_MAX_ATTEMPTS must be at least 1")
+# Sync jobs and backfill batches renew a heartbeat every third of JOB_LEASE_SECONDS while they run; the
+# interrupted-work sweep (every minute) marks one whose heartbeat is older "interrupted". A backfill is
+# then resumed from its cursor, in smaller batches, up to BACKFILL_AUTO_RESUMES times; after that it
+# waits for a person (console, API or `manage.py sync_sweep --resume-backfill ID`).
+# A NetSuite request holds one of its connection's slots (sync/concurrency.py) under a lease this long:
+# the slots of a worker killed mid-request come back when it runs out. Keep it above the connection's
+# connect + read time-out.
+NETSUITE_SLOT_LEASE_SECONDS = env_int("NETSUITE_SLOT_LEASE_SECONDS", 300)
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 5 * 60)
+BACKFILL_AUTO_RESUMES = env_int("BACKFILL_AUTO_RESUMES", 3)
+if JOB_LEASE_SECONDS < 1 or BACKFILL_AUTO_RESUMES < 0:
+    raise ImproperlyConfigured("JOB_LEASE_SECONDS must be at least 1, BACKFILL_AUTO_RESUMES at least 0")
 # Each process remembers a listener found by its URL token this many seconds (0: ask every time); a
 # listener changed in another process is seen after at most this long (sync/inbound/listener_cache.py).
 SYNC_LISTENER_CACHE_SECONDS = env_int("SYNC_LISTENER_CACHE_SECONDS", 5)

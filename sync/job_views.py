@@ -13,7 +13,7 @@ from sync.forms.backfills import BackfillForm
 from sync.models import Backfill, InboxStatus, JobStatus, SyncRecord
 from sync.pipeline import selectors as pipeline_selectors
 from sync.services import jobs
-from sync.services.backfills import backfill_start
+from sync.services.backfills import backfill_resume, backfill_start
 from sync.services.jobs import can_rerun
 
 
@@ -46,6 +46,23 @@ def record_rerun(request: HttpRequest, record_id: int) -> HttpResponse:
         request, f"Opportunity {record.opportunity_id} queued again ({message.notification_id})."
     )
     return redirect("sync:job_detail", job_id=record.job_id)
+
+
+@require_POST
+def job_requeue(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Queue an interrupted job's unfinished opportunities again now (the inbox would in time)."""
+    job = pipeline_selectors.job_get(job_id=job_id)
+    try:
+        queued = jobs.job_requeue_unfinished(
+            job=job,
+            user=request.user,  # type: ignore[arg-type]  # login is required on every page
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{len(queued)} unfinished opportunities queued again.")
+    return redirect("sync:job_detail", job_id=job.pk)
 
 
 @require_GET
@@ -121,7 +138,21 @@ def backfill_start_view(request: HttpRequest) -> HttpResponse:
 def backfill_detail(request: HttpRequest, backfill_id: int) -> HttpResponse:
     backfill = get_object_or_404(Backfill.objects.select_related("started_by"), pk=backfill_id)
     template = "sync/partials/backfill_progress.html" if request.htmx else "sync/backfill.html"  # type: ignore[attr-defined]
-    return render(request, template, {"area": "sync", "backfill": backfill})
+    context = {"area": "sync", "backfill": backfill, "can_resume": can_rerun(request.user)}  # type: ignore[arg-type]
+    return render(request, template, context)
+
+
+@require_POST
+def backfill_resume_view(request: HttpRequest, backfill_id: int) -> HttpResponse:
+    """Resume an interrupted or failed backfill from its cursor."""
+    backfill = get_object_or_404(Backfill, pk=backfill_id)
+    try:
+        backfill_resume(backfill=backfill, actor=request.user, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Backfill #{backfill.pk} resumed from batch {backfill.batches + 1}.")
+    return redirect("sync:backfill", backfill_id=backfill.pk)
 
 
 def _jobs_context(request: HttpRequest, form: BackfillForm | None = None) -> dict[str, object]:

@@ -74,13 +74,21 @@ def return_flow() -> int:
         return sum(return_flow_run(salesforce=sf, netsuite=ns).written for sf, ns in served_pairs())
 
 
-def backfill_run(backfill_id: int) -> int:
-    """Run a queued backfill (a second delivery finds it claimed and does nothing)."""
-    from sync.models import Backfill
-    from sync.services.backfills import backfill_execute
+def backfill_run(backfill_id: int, step: int | None = None) -> int:
+    """Run batch ``step`` of a queued backfill and queue the next (a second delivery, or a task for a
+    batch already done, claims nothing and does nothing); returns the opportunities done so far."""
+    from sync.services.backfills import backfill_step
 
     with correlation():
-        return backfill_execute(Backfill.objects.get(pk=backfill_id)).done
+        return backfill_step(backfill_id=backfill_id, step=step).done
+
+
+def interrupted_sweep() -> int:
+    """Scheduled every minute: mark work whose worker stopped interrupted, resume what resumes by itself
+    (sync.services.sweeps); returns how many rows it found."""
+    from sync.services.sweeps import interrupted_sweep as sweep
+
+    return sweep().found
 
 
 def golive_scan_run(run_id: int) -> int:

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from sync.forms.connections import SECRET_NAMES
 from sync.forms.exceptions import SYSTEM_NAMES, value_choice_label
 from sync.models import (
+    Backfill,
     Connection,
     ExceptionEvent,
     ExceptionItem,
@@ -317,6 +318,32 @@ class RuleSerializer(serializers.ModelSerializer[Rule]):
 # -- jobs and records --------------------------------------------------------------------------------------
 
 
+class BackfillSerializer(serializers.ModelSerializer[Backfill]):
+    class Meta:
+        model = Backfill
+        fields = [
+            "id",
+            "since",
+            "status",
+            "salesforce_connection",
+            "netsuite_connection",
+            "total",
+            "done",
+            "failed",
+            "batch_size",
+            "batches",
+            "cursor",
+            "heartbeat_at",
+            "interruptions",
+            "interrupted_at",
+            "error",
+            "started_by",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
 class SyncJobSerializer(serializers.ModelSerializer[SyncJob]):
     class Meta:
         model = SyncJob
@@ -330,6 +357,7 @@ class SyncJobSerializer(serializers.ModelSerializer[SyncJob]):
             "mapping_version_id",
             "worker",
             "started_at",
+            "heartbeat_at",
             "finished_at",
             "records_total",
             "records_synced",

@@ -10,6 +10,7 @@ router.register("lookup-versions", views.LookupVersionViewSet, basename="lookup-
 router.register("rules", views.RuleViewSet, basename="rule")
 router.register("rule-versions", views.RuleVersionViewSet, basename="rule-version")
 router.register("jobs", views.SyncJobViewSet, basename="job")
+router.register("backfills", views.BackfillViewSet, basename="backfill")
 router.register("records", views.SyncRecordViewSet, basename="record")
 router.register("exceptions", views.ExceptionViewSet, basename="exception")
 urlpatterns = router.urls

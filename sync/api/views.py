@@ -24,6 +24,7 @@ from sync import selectors
 from sync.api import filtersets
 from sync.api import serializers as api
 from sync.models import (
+    Backfill,
     Connection,
     ExceptionEvent,
     ExceptionItem,
@@ -41,6 +42,7 @@ from sync.services import exception_actions as actions
 from sync.services import lookup_versions as lookup_services
 from sync.services import mappings as mapping_services
 from sync.services import rules as rule_services
+from sync.services.backfills import backfill_resume
 from sync.services.exception_matching import exception_match_decide
 
 SLUG = r"[-a-zA-Z0-9_]+"
@@ -348,6 +350,38 @@ class SyncJobViewSet(ApiReadViewSet):
     serializer_class = api.SyncJobSerializer
     filterset_class = filtersets.SyncJobFilterSet
     queryset = SyncJob.objects.order_by("-started_at", "-id")
+    action_permissions = {"requeue": RERUNNERS}
+
+    @extend_schema(
+        request=api.ReasonInputSerializer,
+        responses={
+            202: inline_serializer(
+                "JobRequeued", {"inbox_messages": serializers.ListField(child=serializers.CharField())}
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def requeue(self, request: Request, pk: str) -> Response:
+        """Queue an interrupted job's unfinished opportunities again (new inbox events)."""
+        job = self.get_object()
+        queued = jobs.job_requeue_unfinished(job=job, user=self.user, reason=_reason(self, request))
+        names = [message.notification_id for message in queued]
+        return Response({"inbox_messages": names}, status=status.HTTP_202_ACCEPTED)
+
+
+class BackfillViewSet(ApiReadViewSet):
+    """Backfills and their progress; an interrupted or failed one can be resumed from its cursor."""
+
+    serializer_class = api.BackfillSerializer
+    queryset = Backfill.objects.order_by("-created_at", "-id")
+    action_permissions = {"resume": RERUNNERS}
+
+    @extend_schema(request=api.ReasonInputSerializer, responses={202: api.BackfillSerializer})
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str) -> Response:
+        """Queue the backfill's next batch again, from its cursor."""
+        backfill = backfill_resume(backfill=self.get_object(), actor=self.user, reason=_reason(self, request))
+        return Response(api.BackfillSerializer(backfill).data, status=status.HTTP_202_ACCEPTED)
 
 
 class SyncRecordViewSet(ApiReadViewSet):

@@ -13,6 +13,9 @@ class JobStatus(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     PARTIAL = "partial", "Partly failed"
     FAILED = "failed", "Failed"
+    # Its worker stopped mid-way (killed, timed out, task lost): the interrupted-work sweep found its
+    # heartbeat too old. The inbox (or the backfill) hands the unfinished opportunities out again.
+    INTERRUPTED = "interrupted", "Interrupted"
 
 
 class SyncJob(models.Model):
@@ -20,9 +23,12 @@ class SyncJob(models.Model):
 
     flow = models.CharField(max_length=80, default="opportunity_to_netsuite")
     trigger = models.CharField(max_length=20, blank=True)
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.RUNNING)
+    status = models.CharField(max_length=12, choices=JobStatus.choices, default=JobStatus.RUNNING)
     salesforce_connection = models.ForeignKey("sync.Connection", on_delete=models.PROTECT, related_name="+")
     netsuite_connection = models.ForeignKey("sync.Connection", on_delete=models.PROTECT, related_name="+")
+    # Renewed by the running worker every third of JOB_LEASE_SECONDS (sync.services.heartbeat); a
+    # running job whose heartbeat is older than that has lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     mapping_version_id = models.IntegerField(null=True, blank=True)
     worker = models.CharField(max_length=80, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)

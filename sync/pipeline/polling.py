@@ -65,6 +65,29 @@ def closed_won_since(
         after = following
 
 
+def closed_won_after(
+    salesforce: SalesforceConnector, since: dt.datetime, *, after: str, limit: int
+) -> list[str]:
+    """The ids of up to ``limit`` won opportunities with ``SystemModstamp >= since`` and an Id after
+    ``after`` ("" for the first), in Id order: a backfill's next batch.
+
+    Keyset on Id alone, not on the stamp: syncing an opportunity writes NetSuite ids back to it, which
+    moves its SystemModstamp, so a stamp cursor would meet every synced record again."""
+    where = f"IsWon = true AND SystemModstamp >= {soql_datetime(since)}"
+    if after:
+        where += f" AND Id > '{_salesforce_id(after)}'"
+    rows = salesforce.query(
+        f"SELECT Id FROM Opportunity WHERE {where} ORDER BY Id LIMIT {int(limit)}"  # noqa: S608 - ids, dates
+    )
+    return [str(row["Id"]) for row in rows]
+
+
+def closed_won_count(salesforce: SalesforceConnector, since: dt.datetime) -> int:
+    """How many won opportunities have ``SystemModstamp >= since`` (a backfill's total, for progress)."""
+    where = f"IsWon = true AND SystemModstamp >= {soql_datetime(since)}"
+    return salesforce.count(f"SELECT COUNT() FROM Opportunity WHERE {where}")  # noqa: S608 - a date only
+
+
 def poll_closed_won(
     *,
     salesforce: Connection,

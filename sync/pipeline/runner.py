@@ -54,6 +54,7 @@ from sync.pipeline.writeback import graph_query, write_back
 from sync.pipeline.writer import BatchWriter, Failure, Known, OpportunityOutcome, RetrySettings
 from sync.services.connections import netsuite_connector, salesforce_connector
 from sync.services.exception_scope import ExceptionScope, scope_of_bodies
+from sync.services.heartbeat import Heartbeat
 from sync.services.inbox import (
     inbox_claim,
     inbox_complete,
@@ -264,7 +265,11 @@ def run_batch(
     The job runs under a correlation id (the caller's, else a new one) kept on the job, so the audit
     entries it writes (exceptions opened or resolved) can be found from it.
     """
-    with correlation(current_correlation_id()) as correlation_id:
+    # The job's heartbeat, renewed while it runs: a job whose worker dies is found by the sweep.
+    with (
+        correlation(current_correlation_id()) as correlation_id,
+        Heartbeat(SyncJob, status=JobStatus.RUNNING) as heartbeat,
+    ):
         return _run_batch(
             salesforce=salesforce,
             netsuite=netsuite,
@@ -278,6 +283,7 @@ def run_batch(
             deadline=deadline,
             deferred=deferred if deferred is not None else [],
             overrides=overrides or {},
+            heartbeat=heartbeat,
         )
 
 
@@ -295,6 +301,7 @@ def _run_batch(
     deadline: float | None,
     deferred: list[str],
     overrides: Mapping[str, Mapping[str, Any]],
+    heartbeat: Heartbeat,
 ) -> SyncJob:
     version_id, mapping = sources.run_mapping(FLOW, versions)
     if gates is None:
@@ -312,7 +319,9 @@ def _run_batch(
         worker=socket.gethostname()[:80],
         records_total=len(ids),
         correlation_id=correlation_id,
+        heartbeat_at=timezone.now(),
     )
+    heartbeat.watch(job.pk)
     logger.info(
         "job %s started: %d opportunities",
         job.pk,

@@ -288,6 +288,8 @@ def netsuite_connector(
     )
     slots = None
     if limited:
-        limiter = LimiterSettings(limit=connection.concurrency_limit)
+        limiter = LimiterSettings(
+            limit=connection.concurrency_limit, lease_seconds=float(settings.NETSUITE_SLOT_LEASE_SECONDS)
+        )
         slots = slots_for(connection.limiter_key, limiter, redis_url=settings.REDIS_URL or None)
     return NetSuiteConnector(config, slots=slots, observer=observer)

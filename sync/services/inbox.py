@@ -16,16 +16,15 @@ message therefore costs a bounded number of attempts and never holds up the mess
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, connections, router, transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -35,8 +34,7 @@ from sync.models import InboxDrainFlag, InboxMessage, InboxSource, InboxStatus, 
 from sync.services.exception_retry import retryable
 from sync.services.exception_scope import ExceptionScope
 from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
-
-logger = logging.getLogger(__name__)
+from sync.services.heartbeat import renewed_while
 
 DRAIN_FLAG = 1  # the primary key of the one InboxDrainFlag row
 
@@ -270,35 +268,18 @@ def inbox_lease_renew(*, token: str, lease: dt.timedelta | None = None) -> int:
     )
 
 
-@contextmanager
-def inbox_lease_kept(token: str, *, lease: dt.timedelta | None = None) -> Iterator[None]:
+def inbox_lease_kept(token: str, *, lease: dt.timedelta | None = None) -> AbstractContextManager[None]:
     """Renew the claim's lease every third of it while the block runs.
 
     The lease can then be short (a killed worker's rows come back soon) without a long batch losing its
     rows to another worker half-way: only a worker that stopped stops renewing.
     """
     lease = lease if lease is not None else inbox_lease()
-    stop = threading.Event()
-
-    def keep() -> None:
-        try:
-            while not stop.wait(lease.total_seconds() / 3):
-                try:
-                    inbox_lease_renew(token=token, lease=lease)
-                except DatabaseError:
-                    # A busy database (SQLite's lock) now is no reason to stop: the next turn renews.
-                    logger.warning("could not renew the lease of claim %s", token, exc_info=True)
-                    connection.close()
-        finally:
-            connection.close()  # this thread's own connection
-
-    keeper = threading.Thread(target=keep, name=f"inbox-lease-{token[:8]}", daemon=True)
-    keeper.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        keeper.join()
+    return renewed_while(
+        partial(inbox_lease_renew, token=token, lease=lease),
+        every=lease.total_seconds() / 3,
+        name=f"inbox-lease-{token[:8]}",
+    )
 
 
 def inbox_defer(*, token: str, pks: Iterable[int]) -> int:

@@ -8,6 +8,7 @@ CATCH_UP_POLL = "sync: catch-up poll for Closed Won"
 INBOX_SWEEP = "sync: inbox sweep"
 RETURN_FLOW = "sync: return flow from NetSuite"
 WORKER_HEARTBEAT = "ops: worker heartbeat"
+INTERRUPTED_SWEEP = "sync: interrupted-work sweep"
 
 
 def sync_schedules_ensure(*, poll_minutes: int = 5, return_minutes: int = 5) -> list[Schedule]:
@@ -19,6 +20,9 @@ def sync_schedules_ensure(*, poll_minutes: int = 5, return_minutes: int = 5) -> 
         RETURN_FLOW: ("sync.tasks.return_flow", return_minutes),
         # /healthz reads the row this writes: proof that a worker is taking tasks, whatever the broker.
         WORKER_HEARTBEAT: ("sync.tasks.worker_heartbeat", 1),
+        # Jobs, backfill batches and go-live runs whose worker stopped: no broker brings every such task
+        # back (docs/operations-tasks.md), so their heartbeats are checked here.
+        INTERRUPTED_SWEEP: ("sync.tasks.interrupted_sweep", 1),
     }
     schedules = []
     for name, (func, minutes) in wanted.items():

@@ -20,6 +20,7 @@ from django.urls import URLPattern, reverse
 from governance.models import ApiToken, AuditEntry
 from reconciliation.models import ReconciliationRun
 from sync.models import (
+    Backfill,
     Connection,
     ExceptionItem,
     ExceptionOverride,
@@ -47,6 +48,7 @@ OBJECTS: dict[str, Callable[[], object]] = {
     "rule": lambda: _rule_version().rule.key,
     "rule-version": lambda: _rule_version().pk,
     "job": lambda: SyncJob.objects.get().pk,
+    "backfill": lambda: Backfill.objects.get().pk,
     "record": lambda: SyncRecord.objects.get().pk,
     "exception": lambda: ExceptionItem.objects.get().pk,
     "reconciliation-run": lambda: ReconciliationRun.objects.get().pk,

@@ -222,6 +222,8 @@ ACCESS: dict[str, Rule] = {
     "sync:conflicts": GET(ROLES),
     "sync:trace": GET(ROLES),
     "sync:record_rerun": POST(RERUNNERS),
+    "sync:job_requeue": POST(RERUNNERS),  # the world's job is not interrupted: refused with a message
+    "sync:backfill-resume": POST(RERUNNERS),  # nor its backfill: refused with a message
     "sync:backfill-start": POST(RERUNNERS, empty_post_invalid=True),  # can_rerun; no date: 400
     "sync:backfill": GET(ROLES),
     # Go-live matching (sync/services/golive.py): every role reads; RevOps and Admins scan (it writes

@@ -11,40 +11,13 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import dj_database_url
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 OPPORTUNITIES = 60
-
-
-@pytest.fixture
-def soak_database_url() -> Iterator[str]:
-    """'' (the driver's own SQLite file), or a PostgreSQL database of its own beside the suite's."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield ""
-        return
-    import psycopg
-    from psycopg import sql
-
-    config = dj_database_url.parse(url)
-    name = f"concord_soak_{uuid.uuid4().hex[:10]}"
-    yield url.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(
-        dbname="postgres",
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        autocommit=True,
-    ) as server:
-        server.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_every_opportunity_ends_synced_once_or_queued_through_faults_and_kills(

@@ -13,7 +13,6 @@ from django.urls import reverse
 from governance.models import AuditEntry
 from sync.connectors.salesforce import SalesforceConnector
 from sync.models import Backfill, Connection, SyncJob, SyncRecord
-from sync.services.backfills import backfill_execute
 from sync.tasks import backfill_run
 from tests.sync.pipeline.conftest import THREADED_DB, won_ids
 
@@ -60,31 +59,34 @@ def test_it_runs_a_backfill_started_from_the_console_and_shows_its_progress(
     revops_client: Client,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    queued: list[tuple[str, int]] = []
+    queued: list[tuple[str, int, int]] = []
     monkeypatch.setattr(
-        "sync.services.backfills.async_task", lambda name, pk, **kw: queued.append((name, pk))
+        "sync.services.backfills.async_task", lambda name, pk, step, **kw: queued.append((name, pk, step))
     )
     salesforce, netsuite = seeded_connections
     form = {"since": "2026-01-01", "salesforce": salesforce.pk, "netsuite": netsuite.pk}
     answer = revops_client.post(reverse("sync:backfill-start"), form)
     backfill = Backfill.objects.get()
     assert answer.status_code == 302 and answer["Location"] == reverse("sync:backfill", args=[backfill.pk])
-    assert queued == [("sync.tasks.backfill_run", backfill.pk)]  # enqueued after commit
+    assert queued == [("sync.tasks.backfill_run", backfill.pk, 0)]  # the first batch, after commit
     assert AuditEntry.objects.filter(object_pk=str(backfill.pk), content_type__model="backfill").exists()
     # Queued: the progress fragment polls.
     fragment = revops_client.get(reverse("sync:backfill", args=[backfill.pk]), HTTP_HX_REQUEST="true")
     assert 'hx-trigger="every 2s"' in fragment.content.decode() and "Queued" in fragment.content.decode()
-    seen: list[tuple[int | None, int]] = []
-    original = backfill_execute
-
-    def watched(run: Backfill, **options: object) -> Backfill:
-        return original(run, batch=4, on_progress=lambda b: seen.append((b.total, b.done)))
-
-    monkeypatch.setattr("sync.services.backfills.backfill_execute", watched)
-    assert backfill_run(backfill.pk) == len(won_ids(sf))
-    assert backfill_run(backfill.pk) == len(won_ids(sf))  # a redelivered task does nothing more
+    Backfill.objects.filter(pk=backfill.pk).update(batch_size=4)
     total = len(won_ids(sf))
-    assert seen[0] == (total, 0) and seen[-1] == (total, total) and len(seen) == 1 + -(-total // 4)
+    seen: list[tuple[int | None, int]] = []
+    steps = []
+    while queued:  # the workers: each batch is one task, which queues the next
+        _, pk, step = queued.pop(0)
+        steps.append(step)
+        backfill_run(pk, step)
+        backfill.refresh_from_db()
+        seen.append((backfill.total, backfill.done))
+    assert steps == list(range(total // 4 + 1))  # the last batch is the short (maybe empty) one
+    assert seen[0] == (total, min(4, total)) and seen[-1] == (total, total)
+    assert backfill_run(backfill.pk, 0) == total  # a redelivered first batch does nothing more
+    assert not queued and SyncRecord.objects.count() == total
     fragment = revops_client.get(reverse("sync:backfill", args=[backfill.pk]), HTTP_HX_REQUEST="true")
     body = fragment.content.decode()
     assert "hx-trigger" not in body and "Succeeded" in body and f"{total} of {total}" in body

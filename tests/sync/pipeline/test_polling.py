@@ -81,7 +81,8 @@ def test_it_creates_its_schedules_idempotently() -> None:
     call_command("sync_schedules_ensure", "--poll-minutes", "7")
     poll = Schedule.objects.get(name=CATCH_UP_POLL)
     assert (poll.func, poll.minutes, poll.schedule_type) == ("sync.tasks.catch_up_poll", 7, Schedule.MINUTES)
-    assert Schedule.objects.count() == 4  # poll, inbox sweep, return flow, worker heartbeat
+    # poll, inbox sweep, return flow, worker heartbeat, interrupted-work sweep
+    assert Schedule.objects.count() == 5
 
 
 def test_the_scheduled_task_polls_each_listener_pair_once(

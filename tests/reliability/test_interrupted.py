@@ -1,0 +1,123 @@
+"""Nothing stays "running" for ever (issue 18, point 7), with real ``manage.py qcluster`` processes.
+
+A backfill runs in batches on a django-q2 cluster, and its worker dies mid-batch: SIGKILL, or a
+``Q_TIMEOUT`` shorter than the batch. The interrupted-work sweep (run every second by the driver, as
+the schedule runs it every minute) must mark the batch's job and the backfill interrupted, and the
+backfill must resume from its cursor and finish: every opportunity synced once, one sales order each.
+
+On the ORM broker (the suite's database kind: a SQLite file, or a fresh PostgreSQL database when the
+suite runs on PostgreSQL) and on Redis (``TEST_REDIS_URL``, default db 6, flushed; skipped when Redis is
+down). The driver is bench/interrupted.py, in its own process with its own stack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OPPORTUNITIES = 16
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/6")
+
+
+def _redis_up() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
+    except Exception:
+        return False
+
+
+REDIS = pytest.param(
+    "redis", marks=pytest.mark.skipif(not _redis_up(), reason=f"Redis is not reachable at {REDIS_URL}")
+)
+# Kill: batches of 4, the worker killed while one is part-way. Time-out: one batch of all 16, far
+# longer than Q_TIMEOUT (4 s): it must shrink (16 -> 8 -> 4) until a batch fits.
+SCENARIOS = {
+    "kill": ["--batch", "4"],
+    "timeout": ["--batch", str(OPPORTUNITIES), "--q-timeout", "4"],
+}
+
+
+def _drive(scenario: str, broker: str, database_url: str, tmp_path: Path) -> dict[str, Any]:
+    out = tmp_path / "report.json"
+    command = [
+        sys.executable,
+        "-m",
+        "bench.interrupted",
+        "--scenario",
+        scenario,
+        "--opportunities",
+        str(OPPORTUNITIES),
+        *SCENARIOS[scenario],
+        "--var-dir",
+        str(tmp_path / "stack"),
+        "--json",
+        str(out),
+    ]
+    if database_url:
+        command += ["--database-url", database_url]
+    if broker == "redis":
+        command += ["--redis-url", REDIS_URL]
+    # Not the test settings' environment: the driver's stack runs real workers (tests set Q_SYNC=1).
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "Q_SYNC", "REDIS_URL")}
+    env["PYTHONPATH"] = str(ROOT)
+    finished = subprocess.run(  # noqa: S603 - our own interpreter and module
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    logs = {
+        p.name: p.read_text(errors="replace")[-1500:]
+        for p in sorted((tmp_path / "stack" / "logs").glob("*.log"))
+    }
+    assert out.exists(), finished.stdout[-3000:] + finished.stderr[-3000:] + json.dumps(logs)
+    report: dict[str, Any] = json.loads(out.read_text())
+    report["logs"] = logs
+    return report
+
+
+def _assert_resumed_without_duplicates(report: dict[str, Any]) -> None:
+    backfill = report["backfill"]
+    assert backfill["status"] == "succeeded", report
+    assert backfill["total"] == backfill["done"] == OPPORTUNITIES and backfill["failed"] == 0
+    assert backfill["interruptions"] >= 1 and report["found"]["resumed"], report["found"]
+    # Nothing stays running; every opportunity was synced by exactly one finished batch, and NetSuite
+    # holds one sales order for each (the interrupted batch's writes were redone idempotently).
+    assert [job for job in report["jobs"] if job["status"] == "running"] == []
+    assert sorted(report["synced_records"]) == sorted(report["sales_orders"])
+    assert len(report["sales_orders"]) == OPPORTUNITIES
+    assert set(report["sales_orders"].values()) == {1}, report["sales_orders"]
+
+
+@pytest.mark.parametrize("broker", ["orm", REDIS])
+def test_a_backfill_whose_worker_is_killed_mid_batch_is_marked_interrupted_and_resumes(
+    broker: str, soak_database_url: str, tmp_path: Path
+) -> None:
+    report = _drive("kill", broker, soak_database_url, tmp_path)
+    kill = report["kill"]
+    assert kill, report  # the worker was killed with a batch part-way
+    assert 0 < kill["records_finished"] < kill["records_total"] and kill["backfill_status"] == "running"
+    killed_job = next(job for job in report["jobs"] if job["pk"] == kill["job"])
+    assert kill["job"] in report["found"]["jobs"] and killed_job["status"] == "interrupted"
+    assert "unfinished" in killed_job["message"]
+    _assert_resumed_without_duplicates(report)
+
+
+@pytest.mark.parametrize("broker", ["orm", REDIS])
+def test_a_backfill_batch_longer_than_the_task_time_out_is_interrupted_and_resumed_in_smaller_batches(
+    broker: str, soak_database_url: str, tmp_path: Path
+) -> None:
+    report = _drive("timeout", broker, soak_database_url, tmp_path)
+    assert not report["kill"]
+    # django-q2 stopped the long batch: its job was found interrupted, not left running.
+    timed_out = [job for job in report["jobs"] if job["status"] == "interrupted"]
+    assert timed_out and all(job["pk"] in report["found"]["jobs"] for job in timed_out)
+    assert timed_out[0]["records_total"] == OPPORTUNITIES
+    assert report["backfill"]["batch_size"] < OPPORTUNITIES  # it shrank until a batch fit
+    _assert_resumed_without_duplicates(report)
