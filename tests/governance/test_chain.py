@@ -54,7 +54,10 @@ def test_it_links_every_entry_to_the_one_before() -> None:
         assert entry.entry_hash == entry_hash_compute(entry, entry.prev_hash)
     report = chain_verify(batch_size=2)  # several batches
     assert (report.intact, report.checked, report.head) == (True, len(entries), entries[-1].entry_hash)
-    assert verify() == f"audit chain intact: {len(entries)} entries, head {entries[-1].entry_hash}\n"
+    assert verify() == (
+        f"audit chain intact: {len(entries)} entries, head {entries[-1].entry_hash} (entry {entries[-1].pk}), "
+        "0 checkpoints and 0 expected heads matched\n"
+    )
 
 
 @pytest.mark.django_db
