@@ -41,6 +41,9 @@ def tamper(sql: str, params: list[str | int]) -> None:
             cursor.execute(
                 "ALTER TABLE governance_auditentry DISABLE TRIGGER governance_auditentry_append_only"
             )
+            cursor.execute(
+                "ALTER TABLE governance_auditcheckpoint DISABLE TRIGGER governance_auditcheckpoint_append_only"
+            )
         cursor.execute(sql, params)
 
 
