@@ -80,9 +80,15 @@ class AuditEntry(AbstractLogEntry):
             raise AuditTrailIsAppendOnly("audit entries cannot be changed")
         super().save(*args, **kwargs)
 
-    def _save_table(  # type: ignore[no-untyped-def]
-        self, raw=False, cls=None, force_insert=False, force_update=False, using=None, update_fields=None
-    ):
+    def _save_table(
+        self,
+        raw: bool = False,
+        cls: Any = None,
+        force_insert: bool = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Any = None,
+    ) -> bool:
         # Sealed here rather than in save(): Django runs this after the pre_save signal, whose receivers
         # (auditlog's request context) fill actor, remote_addr and remote_port. Sealing any earlier hashed
         # an entry other than the one stored, and the chain broke at the first sign-in.
@@ -93,7 +99,8 @@ class AuditEntry(AbstractLogEntry):
             chain.chain_lock(using)
             chain.entries_seal([self], chain.chain_head(using), using)
             # The id was chosen by the seal: insert it, with no UPDATE tried first.
-            return super()._save_table(raw, cls, True, False, using, None)  # type: ignore[misc]
+            updated: bool = super()._save_table(raw, cls, True, False, using, None)
+            return updated
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditTrailIsAppendOnly("audit entries cannot be deleted")

@@ -14,9 +14,9 @@ from rest_framework.response import Response
 from console.api.paging import NewestFirstCursorPagination
 from console.api.views import ApiReadViewSet
 from governance import selectors, services
-from governance.audit_checkpoints import audit_checkpoint_record
 from governance.api import filtersets
 from governance.api import serializers as api
+from governance.audit_checkpoints import audit_checkpoint_record
 from governance.audit_search import AuditFilters, audit_entries_filtered
 from governance.chain import chain_verify
 from governance.models import ApiToken, AuditCheckpoint, AuditEntry, CheckpointSource

@@ -49,7 +49,11 @@ def test_it_records_the_head_in_the_table_and_the_logs(caplog: pytest.LogCapture
         len(entries),
     )
     (logged,) = [LOGGED.search(r.getMessage()) for r in caplog.records if LOGGED.search(r.getMessage())]
-    assert logged is not None and logged.groups() == (str(entries[-1].pk), entries[-1].entry_hash, str(len(entries)))
+    assert logged is not None and logged.groups() == (
+        str(entries[-1].pk),
+        entries[-1].entry_hash,
+        str(len(entries)),
+    )
     report = chain_verify()
     assert report.intact and report.checkpoints_checked == 1
 
@@ -126,7 +130,8 @@ def test_it_detects_a_truncation_that_took_the_checkpoints_too_with_the_logged_h
     entries = some_entries(3)
     with caplog.at_level(logging.INFO, logger="governance.audit_checkpoints"):
         call_command("audit_checkpoint", stdout=StringIO())
-    match = next(LOGGED.search(r.getMessage()) for r in caplog.records if LOGGED.search(r.getMessage()))
+    lines = [LOGGED.search(record.getMessage()) for record in caplog.records]
+    (match,) = [line for line in lines if line is not None]
     logged_head = ":".join(match.groups())
     tamper("DELETE FROM governance_auditentry WHERE id = %s", [entries[-1].pk])
     tamper("DELETE FROM governance_auditcheckpoint", [])

@@ -80,7 +80,9 @@ def test_it_verifies_after_htmx_edits(admin: User, finance: User) -> None:
     mark = last_pk()
     url = reverse("governance:user-access", args=[finance.pk])
     for action in ("grant", "revoke", "grant"):
-        response = client.post(url, {"kind": "flow", "target": "all", "action": action}, HTTP_HX_REQUEST="true")
+        response = client.post(
+            url, {"kind": "flow", "target": "all", "action": action}, HTTP_HX_REQUEST="true"
+        )
         assert response.status_code == 200
     entries = new_entries(mark)
     assert len(entries) >= 3

@@ -156,7 +156,9 @@ def client_round(base: str, finance_id: int, errors: list[str]) -> None:
                 errors.append(f"token by session: {created.status_code} {created.text[:200]}")
                 continue
             bearer = {"Authorization": f"Bearer {created.json()['secret']}"}
-            by_token = requests.post(f"{base}/api/v1/tokens/", json={"name": "by token"}, headers=bearer, timeout=30)
+            by_token = requests.post(
+                f"{base}/api/v1/tokens/", json={"name": "by token"}, headers=bearer, timeout=30
+            )
             if by_token.status_code != 201:
                 errors.append(f"token by token: {by_token.status_code} {by_token.text[:200]}")
                 continue
@@ -204,7 +206,8 @@ def test_the_chain_verifies_after_concurrent_writes_from_several_processes(
         enqueue = (
             "from django_q.tasks import async_task\n"
             f"for n in range({TASKS}):\n"
-            f"    async_task('tests.governance.chain_workload.audit_workload_task', f'task{{n}}', {PER_WRITER})\n"
+            "    async_task('tests.governance.chain_workload.audit_workload_task', "
+            f"f'task{{n}}', {PER_WRITER})\n"
         )
         manage(env, "shell", "-c", enqueue)
         errors: list[str] = []
@@ -227,9 +230,14 @@ def test_the_chain_verifies_after_concurrent_writes_from_several_processes(
         assert errors == []
         expected_users = (TASKS + PLAIN_WRITERS) * PER_WRITER
         wait_until(
-            lambda: query("SELECT count(*) FROM auth_user WHERE email LIKE '%@concord.example' "
-                          "AND (username LIKE 'task%' OR username LIKE 'plain%')")[0][0] == expected_users
-            and query("SELECT count(*) FROM django_q_ormq")[0][0] == 0,
+            lambda: (
+                query(
+                    "SELECT count(*) FROM auth_user WHERE email LIKE '%@concord.example' "
+                    "AND (username LIKE 'task%' OR username LIKE 'plain%')"
+                )[0][0]
+                == expected_users
+                and query("SELECT count(*) FROM django_q_ormq")[0][0] == 0
+            ),
             300,
             "the worker tasks",
         )

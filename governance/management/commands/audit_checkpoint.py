@@ -13,7 +13,7 @@ from governance.models import CheckpointSource
 class Command(BaseCommand):
     help = (
         "Record a checkpoint of the audit chain: the newest entry's id and hash and the number of entries, "
-        "in the checkpoint table and in the logs. verify_audit_chain then detects a removed or rewritten tail."
+        "in the checkpoint table and in the logs; verify_audit_chain then detects a lost or rewritten tail."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
