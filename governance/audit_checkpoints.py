@@ -34,17 +34,17 @@ _EXPECTED = re.compile(r"^(?P<entry_id>\d+):(?P<entry_hash>[0-9a-f]{64}):(?P<ent
 
 def audit_checkpoint_record(*, source: CheckpointSource, user: User | None = None) -> AuditCheckpoint:
     """Record the chain's head now (under the chain's lock, so no entry is half counted) and log it."""
+    checkpoint = AuditCheckpoint(source=source, recorded_by=user)
     with transaction.atomic():
-        chain.chain_lock()
+        chain.chain_lock(rows=[checkpoint])
         head = chain.chain_head()
         count = AuditEntry.objects.count()
-        checkpoint = AuditCheckpoint.objects.create(
-            entry_id=head.entry_id,
-            entry_hash=head.entry_hash,
-            entry_count=count,
-            source=source,
-            recorded_by=user,
+        checkpoint.entry_id, checkpoint.entry_hash, checkpoint.entry_count = (
+            head.entry_id,
+            head.entry_hash,
+            count,
         )
+        checkpoint.save()
     logger.info(
         LOG_LINE.format(entry_id=head.entry_id or 0, entry_hash=head.entry_hash or "-", entry_count=count)
         + " (checkpoint %s, %s)",

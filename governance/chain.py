@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
-from django.db.models import Field, Model
+from django.db.models import Field, ForeignKey, Model
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -134,24 +134,50 @@ def chain_head(using: str = "default") -> ChainHead:
     return ChainHead(entry_id=row[0], entry_hash=row[1], timestamp=row[2])
 
 
-def chain_lock(using: str = "default") -> None:
-    """Serialize appends to the chain until the current transaction ends. Call inside ``atomic()``.
+def chain_lock(using: str = "default", rows: Sequence[Model] = ()) -> None:
+    """Serialize appends to the chain until the current transaction ends. Call inside ``atomic()``, with
+    ``rows`` the entries (or checkpoint) about to be inserted.
 
     Two writers that both read the same head would fork the chain (two entries with one ``prev_hash``).
 
     - PostgreSQL: a transaction-level advisory lock. It is held until commit or rollback, so a second
       writer reads the head only after the first writer's entry is visible. The cost: audit writes are
       serialized for the length of the writing transactions, so keep transactions that write audited
-      changes short.
+      changes short, and lock the rows they change before writing their entry.
+      The lock must not be held while waiting for a row: a service holding ``select_for_update`` on a
+      user and waiting for this lock would deadlock with us. So, before taking it, the transaction's
+      deferred foreign-key checks run (Django defers them to COMMIT, where they would wait for such a
+      row with the lock held) and the rows ``rows`` will point at (the actor, the content type) are
+      locked FOR KEY SHARE, which their own checks at COMMIT then already hold.
     - SQLite: nothing to do. The settings open every transaction with ``BEGIN IMMEDIATE``, which takes the
       database's single write lock before the head is read, so writers are already serialized.
     """
     connection = connections[using]
     if connection.vendor == "postgresql":
+        connection.check_constraints()  # SET CONSTRAINTS ALL IMMEDIATE, then back to DEFERRED
         with connection.cursor() as cursor:
+            for table, column, ids in _referenced_rows(rows):
+                quote = connection.ops.quote_name
+                cursor.execute(
+                    f"SELECT 1 FROM {quote(table)} WHERE {quote(column)} = ANY(%s) FOR KEY SHARE",  # noqa: S608
+                    [sorted(ids)],
+                )
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
     elif connection.vendor != "sqlite":
         raise NotImplementedError(f"the audit chain has no lock for {connection.vendor}")
+
+
+def _referenced_rows(rows: Sequence[Model]) -> list[tuple[str, str, set[Any]]]:
+    """(table, column, ids) of the rows that the foreign keys of ``rows`` point at."""
+    referenced: dict[tuple[str, str], set[Any]] = {}
+    for row in rows:
+        for field in row._meta.concrete_fields:
+            value = getattr(row, field.attname)
+            if not isinstance(field, ForeignKey) or value is None:
+                continue
+            key = (field.target_field.model._meta.db_table, field.target_field.column)
+            referenced.setdefault(key, set()).add(value)
+    return [(table, column, ids) for (table, column), ids in sorted(referenced.items())]
 
 
 def entry_ids_allocate(count: int, head: ChainHead, using: str = "default") -> list[int]:

@@ -63,7 +63,10 @@ def test_the_docs_sql_keeps_the_application_role_from_disabling_the_protection(r
         cursor.execute(f"CREATE ROLE {app} NOLOGIN")  # the application's role; rolled back with the test
         # As an application that runs its own migrations could: it may create objects in the schema.
         cursor.execute(f"GRANT CREATE ON SCHEMA public TO {app}")
-        # Where an install starts: the application's role owns what its migrations created...
+        # Where an install starts: the application's role owns what its migrations created (and so may do
+        # anything with the other tables)...
+        cursor.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {app}")
+        cursor.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {app}")
         for table in ("governance_auditentry", "governance_auditcheckpoint"):
             cursor.execute(f"ALTER TABLE {table} OWNER TO {app}")
         cursor.execute(f"ALTER FUNCTION governance_auditentry_append_only() OWNER TO {app}")
