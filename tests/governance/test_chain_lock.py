@@ -4,8 +4,8 @@ writes its audit entry runs beside one that writes a row pointing at that user a
 Before, the second took the chain's lock, then at COMMIT its deferred foreign-key check waited for the
 user row, which the first held while waiting for the chain's lock: a deadlock, one request failed.
 
-No test transaction (``db`` is replaced below): the two threads commit on their own connections. What
-they write stays (the trail is append-only), under names no other test uses.
+No test transaction (``db`` is replaced below): the two threads commit on their own connections. Their
+rows are removed at the end, except the audit entries (the trail is append-only).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from django.db import connection, transaction
 
 from governance import services
 from governance.chain import chain_verify
-from governance.models import AuditEntry
+from governance.models import ApiToken, AuditEntry
 from tests.governance.test_chain import on_postgresql
 
 
@@ -36,6 +36,7 @@ def db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
 @on_postgresql
 def test_a_user_locked_before_the_chain_and_a_row_pointing_at_it_do_not_deadlock(db: None) -> None:
     user = services.user_create(username=f"lock-{uuid.uuid4().hex[:12]}")
+    before = AuditEntry.objects.count()
     user_locked = threading.Event()
     errors: list[BaseException] = []
 
@@ -56,20 +57,28 @@ def test_a_user_locked_before_the_chain_and_a_row_pointing_at_it_do_not_deadlock
     def point_at_the_user_then_audit() -> None:
         try:
             assert user_locked.wait(10)
-            services.token_create(user=user, name="beside a locked user")  # a token row, then its entry
+            with transaction.atomic():
+                # A token row pointing at the user; auditlog's entry for it takes the chain's lock.
+                ApiToken.objects.create(user=user, name="beside", prefix="lock", key_hash=uuid.uuid4().hex)
         except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [
-        threading.Thread(target=lock_the_user_then_audit),
-        threading.Thread(target=point_at_the_user_then_audit),
-    ]
+    try:
+        run_both(lock_the_user_then_audit, point_at_the_user_then_audit)
+        assert errors == []
+        assert AuditEntry.objects.count() == before + 2
+        assert chain_verify().intact
+    finally:
+        # No entry names the user as its actor, so the user can go (its entries stay).
+        ApiToken.objects.filter(user=user).delete()
+        user.delete()
+
+
+def run_both(*targets: Callable[[], None]) -> None:
+    threads = [threading.Thread(target=target) for target in targets]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert errors == []
-    assert AuditEntry.objects.filter(object_pk=str(user.pk)).count() >= 2
-    assert chain_verify().intact
