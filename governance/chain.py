@@ -155,9 +155,9 @@ def chain_lock(using: str = "default", rows: Sequence[Model] = ()) -> None:
     connection = connections[using]
     if connection.vendor == "postgresql":
         connection.check_constraints()  # SET CONSTRAINTS ALL IMMEDIATE, then back to DEFERRED
+        quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             for table, column, ids in _referenced_rows(rows):
-                quote = connection.ops.quote_name
                 cursor.execute(
                     f"SELECT 1 FROM {quote(table)} WHERE {quote(column)} = ANY(%s) FOR KEY SHARE",  # noqa: S608
                     [sorted(ids)],
@@ -271,8 +271,9 @@ def chain_verify(*, batch_size: int = VERIFY_BATCH, expect: Sequence[ChainHeadRe
                 return ChainReport(checked, _anchor_broken(anchor, entry.entry_hash, checked), "")
         prev_hash, head_id = entry.entry_hash, entry.pk
     # Anchors beyond the head, or on an id the walk never met: their entry is gone.
-    for anchor in sorted((a for group in anchors.values() for a in group), key=lambda a: a.entry_id):
-        return ChainReport(checked, _anchor_broken(anchor, "", None), "")
+    missing = sorted((a for group in anchors.values() for a in group), key=lambda a: a.entry_id)
+    if missing:
+        return ChainReport(checked, _anchor_broken(missing[0], "", None), "")
     checkpoints = sum(1 for anchor in recorded if anchor.source == "checkpoint")
     return ChainReport(checked, None, prev_hash, head_id, checkpoints)
 
