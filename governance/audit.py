@@ -16,6 +16,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 # registered (tests/governance/test_audit.py checks).
 NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "governance.AuditEntry": "the audit trail itself",
+    "governance.AuditCheckpoint": "the audit chain's recorded heads; append-only like the trail itself",
     "governance.Capability": "an anchor for permissions; it has no rows",
     "sync.ConcurrencyLease": "limiter slots claimed and released by workers",
     "sync.DynamicLookupEntry": "a cache of answers NetSuite gave (refreshing it is audited as an event)",

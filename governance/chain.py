@@ -1,16 +1,25 @@
 """The audit trail's hash chain: every entry carries the hash of the one before it.
 
-``entry_hash`` is SHA-256 over a canonical JSON serialization of the entry's content (the fields in
-:data:`HASHED_FIELDS`, nothing else) and its ``prev_hash``; ``prev_hash`` is the ``entry_hash`` of the entry
-with the next-lower id ("" for the first). Changing, removing or inserting an entry anywhere breaks the link
-at that point, and :func:`chain_verify` names the first broken one.
+``entry_hash`` is SHA-256 over a canonical JSON serialization of every column of the entry as the database
+stores it (the fields in :data:`HASHED_FIELDS`: the id, the content, the actor, the remote address and port,
+the correlation id, the time...) and its ``prev_hash``; ``prev_hash`` is the ``entry_hash`` of the entry with
+the next-lower id ("" for the first). Changing, removing or inserting an entry anywhere breaks the link at
+that point, and :func:`chain_verify` names the first broken one.
 
-The list of hashed fields is fixed here on purpose rather than read from the model: a field added to
-:class:`governance.models.AuditEntry` later must not change the hash of entries already written.
+The hash is computed at the last moment before the INSERT (:func:`entries_seal`, called from
+``AuditEntry._save_table`` after every ``pre_save`` receiver has run: auditlog fills ``actor``,
+``remote_addr`` and ``remote_port`` there), after the values have been put in the form the database gives
+back (JSON through a round trip, the time in UTC, the canonical IPv6 form...): what is hashed is what is
+stored, on SQLite and PostgreSQL alike.
+
+The list of hashed fields is fixed here on purpose rather than read from the model, so that hashes do not
+change silently; a test checks that it names every column but the hash itself. A field added to
+:class:`governance.models.AuditEntry` later needs a migration that re-seals the chain (as ``0006`` does).
 
 What the chain does not prove on its own: that nobody removed the newest entries (the tail) or rewrote the
-whole chain from some point on, recomputing every hash. Recording the head hash somewhere else from time to
-time (a ticket, an e-mail to the auditors) closes that gap; :func:`chain_head` gives the value to record.
+whole chain from some point on, recomputing every hash. Checkpoints close that gap
+(:mod:`governance.audit_checkpoints`): the head's id, hash and count, recorded periodically in another
+table and in the logs; :func:`chain_verify` checks every checkpoint against the chain.
 """
 
 from __future__ import annotations
@@ -23,13 +32,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
-from django.db.models import Field, Model
+from django.db import connections
+from django.db.models import Field, ForeignKey, Model
+from django.utils import timezone
 
 if TYPE_CHECKING:
-    from governance.models import AuditEntry
+    from governance.models import AuditCheckpoint, AuditEntry
 
 HASHED_FIELDS: tuple[str, ...] = (
+    "id",
     "content_type_id",
     "object_pk",
     "object_id",
@@ -46,10 +57,13 @@ HASHED_FIELDS: tuple[str, ...] = (
     "actor_id",
     "actor_email",
 )
+# Columns not in HASHED_FIELDS: the link (hashed separately, under its own key) and the hash itself.
+CHAIN_FIELDS = ("prev_hash", "entry_hash")
 JSON_FIELDS = frozenset({"serialized_data", "changes", "additional_data"})
 # Any 64-bit number unique to this lock; PostgreSQL advisory locks share one key space per database.
 ADVISORY_LOCK_KEY = 0x436F6E636F726441  # "ConcordA"
 VERIFY_BATCH = 2000
+AUDIT_TABLE = "governance_auditentry"
 
 
 def json_normalized(value: Any) -> Any:
@@ -63,21 +77,38 @@ def json_normalized(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
+def timestamp_normalized(value: dt.datetime | None) -> dt.datetime | None:
+    """The time as the database gives it back: aware, in UTC (a naive time is read in Django's zone)."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value.astimezone(dt.UTC)
+
+
+def stored_value(entry: Model, name: str) -> Any:
+    """The value of field ``name`` (an attname) in the form the database returns it."""
+    value = getattr(entry, name)
+    if value is None:
+        return None
+    if name in JSON_FIELDS:
+        return json_normalized(value)
+    if name == "timestamp":
+        return timestamp_normalized(value)
+    # The field's own conversion (str for object_pk, the canonical IPv6 form for remote_addr, int for ids).
+    model_field = entry._meta.get_field(name)  # by attname too: "actor_id" is the actor foreign key
+    if isinstance(model_field, Field):
+        return model_field.get_prep_value(value)
+    return value
+
+
 def canonical_content(entry: Model, prev_hash: str) -> bytes:
-    """The bytes that are hashed: the hashed fields, as the database returns them, and ``prev_hash``."""
+    """The bytes that are hashed: every hashed field, as the database stores it, and ``prev_hash``."""
     content: dict[str, Any] = {"prev_hash": prev_hash}
     for name in HASHED_FIELDS:
-        value = getattr(entry, name)
-        if name in JSON_FIELDS:
-            value = json_normalized(value)
-        elif name == "timestamp":
-            value = value.astimezone(dt.UTC).isoformat(timespec="microseconds") if value else None
-        elif value is not None:
-            # The field's own conversion (str for object_pk, the canonical IPv6 form for remote_addr...).
-            field_name = name.removesuffix("_id") if name in ("content_type_id", "actor_id") else name
-            model_field = entry._meta.get_field(field_name)
-            if isinstance(model_field, Field):
-                value = model_field.get_prep_value(value)
+        value = stored_value(entry, name)
+        if isinstance(value, dt.datetime):
+            value = value.isoformat(timespec="microseconds")
         content[name] = value
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -93,45 +124,98 @@ class ChainHead:
     timestamp: dt.datetime | None
 
 
-def chain_head() -> ChainHead:
+def chain_head(using: str = "default") -> ChainHead:
     """The newest entry's id, hash and time (``entry_hash`` "" while the trail is empty)."""
     from governance.models import AuditEntry
 
-    row = AuditEntry.objects.order_by("-id").values_list("id", "entry_hash", "timestamp").first()
+    row = AuditEntry.objects.using(using).order_by("-id").values_list("id", "entry_hash", "timestamp").first()
     if row is None:
         return ChainHead(entry_id=None, entry_hash="", timestamp=None)
     return ChainHead(entry_id=row[0], entry_hash=row[1], timestamp=row[2])
 
 
-def chain_lock() -> None:
-    """Serialize appends to the chain until the current transaction ends. Call inside ``atomic()``.
+def chain_lock(using: str = "default", rows: Sequence[Model] = ()) -> None:
+    """Serialize appends to the chain until the current transaction ends. Call inside ``atomic()``, with
+    ``rows`` the entries (or checkpoint) about to be inserted.
 
     Two writers that both read the same head would fork the chain (two entries with one ``prev_hash``).
 
     - PostgreSQL: a transaction-level advisory lock. It is held until commit or rollback, so a second
       writer reads the head only after the first writer's entry is visible. The cost: audit writes are
       serialized for the length of the writing transactions, so keep transactions that write audited
-      changes short.
+      changes short, and lock the rows they change before writing their entry.
+      The lock must not be held while waiting for a row: a service holding ``select_for_update`` on a
+      user and waiting for this lock would deadlock with us. So, before taking it, the transaction's
+      deferred foreign-key checks run (Django defers them to COMMIT, where they would wait for such a
+      row with the lock held) and the rows ``rows`` will point at (the actor, the content type) are
+      locked FOR KEY SHARE, which their own checks at COMMIT then already hold.
     - SQLite: nothing to do. The settings open every transaction with ``BEGIN IMMEDIATE``, which takes the
       database's single write lock before the head is read, so writers are already serialized.
     """
+    connection = connections[using]
     if connection.vendor == "postgresql":
+        connection.check_constraints()  # SET CONSTRAINTS ALL IMMEDIATE, then back to DEFERRED
+        quote = connection.ops.quote_name
         with connection.cursor() as cursor:
+            for table, column, ids in _referenced_rows(rows):
+                cursor.execute(
+                    f"SELECT 1 FROM {quote(table)} WHERE {quote(column)} = ANY(%s) FOR KEY SHARE",  # noqa: S608
+                    [sorted(ids)],
+                )
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
     elif connection.vendor != "sqlite":
         raise NotImplementedError(f"the audit chain has no lock for {connection.vendor}")
 
 
-def entries_seal(entries: Sequence[AuditEntry], head: ChainHead) -> None:
-    """Link ``entries`` (in order) after ``head``: normalize their JSON, set both hashes.
+def _referenced_rows(rows: Sequence[Model]) -> list[tuple[str, str, set[Any]]]:
+    """(table, column, ids) of the rows that the foreign keys of ``rows`` point at."""
+    referenced: dict[tuple[str, str], set[Any]] = {}
+    for row in rows:
+        for field in row._meta.concrete_fields:
+            value = getattr(row, field.attname)
+            if not isinstance(field, ForeignKey) or value is None:
+                continue
+            key = (field.target_field.model._meta.db_table, field.target_field.column)
+            referenced.setdefault(key, set()).add(value)
+    return [(table, column, ids) for (table, column), ids in sorted(referenced.items())]
 
-    A timestamp is never earlier than the previous entry's, so timestamps never decrease along the chain
-    (the audit browser turns a date range into an id range on that basis). Callers hold :func:`chain_lock`.
+
+def entry_ids_allocate(count: int, head: ChainHead, using: str = "default") -> list[int]:
+    """``count`` new ids, ascending and above every id handed out before. Callers hold :func:`chain_lock`.
+
+    The id is part of the hash, so it is chosen before the INSERT rather than by it: from the table's
+    identity sequence on PostgreSQL, from SQLite's AUTOINCREMENT counter (never reused, even after the
+    newest rows were deleted) there.
     """
+    if count == 0:
+        return []
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [AUDIT_TABLE, count],
+            )
+            return sorted(int(row[0]) for row in cursor.fetchall())
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [AUDIT_TABLE])
+        row = cursor.fetchone()
+    last = max(int(row[0]) if row else 0, head.entry_id or 0)
+    return list(range(last + 1, last + 1 + count))
+
+
+def entries_seal(entries: Sequence[AuditEntry], head: ChainHead, using: str = "default") -> None:
+    """Link ``entries`` (in order) after ``head``: give them their ids, store-normalize them, hash them.
+
+    Call at the last moment before the INSERT, with :func:`chain_lock` held: every value is hashed as it is
+    stored. A timestamp is never earlier than the previous entry's, so timestamps never decrease along the
+    chain (the audit browser turns a date range into an id range on that basis).
+    """
+    ids = entry_ids_allocate(len(entries), head, using)
     prev_hash, floor = head.entry_hash, head.timestamp
-    for entry in entries:
-        for name in JSON_FIELDS:
-            setattr(entry, name, json_normalized(getattr(entry, name)))
+    for entry, entry_id in zip(entries, ids, strict=True):
+        entry.id = entry_id
+        for name in HASHED_FIELDS:
+            setattr(entry, name, stored_value(entry, name))
         if floor is not None and entry.timestamp < floor:
             entry.timestamp = floor
         entry.prev_hash = prev_hash
@@ -142,9 +226,12 @@ def entries_seal(entries: Sequence[AuditEntry], head: ChainHead) -> None:
 @dataclass(frozen=True)
 class BrokenLink:
     entry_id: int
-    field: str  # "prev_hash" (a link to a missing or changed predecessor) or "entry_hash" (changed content)
+    # "prev_hash" (a link to a missing or changed predecessor), "entry_hash" (changed content) or
+    # "checkpoint" (a recorded head that the chain no longer holds: the tail was removed or rewritten).
+    field: str
     expected: str
     stored: str
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,15 +239,26 @@ class ChainReport:
     checked: int
     first_break: BrokenLink | None
     head: str
+    head_id: int | None = None
+    checkpoints_checked: int = 0
 
     @property
     def intact(self) -> bool:
         return self.first_break is None
 
 
-def chain_verify(*, batch_size: int = VERIFY_BATCH) -> ChainReport:
-    """Walk every entry in id order and report the first broken link (memory bounded by ``batch_size``)."""
-    prev_hash, checked = "", 0
+def chain_verify(*, batch_size: int = VERIFY_BATCH, expect: Sequence[ChainHeadRecord] = ()) -> ChainReport:
+    """Walk every entry in id order and report the first broken link (memory bounded by ``batch_size``).
+
+    Every checkpoint (:class:`governance.models.AuditCheckpoint`) and every head in ``expect`` (e.g. one
+    copied from the logs) must still be in the chain: the entry it names, with the same hash, at the same
+    position. A removed or rewritten tail fails that test even though the shorter chain links up.
+    """
+    recorded = _anchors_all(expect)
+    anchors: dict[int, list[ChainHeadRecord]] = {}
+    for anchor in recorded:
+        anchors.setdefault(anchor.entry_id, []).append(anchor)
+    prev_hash, checked, head_id = "", 0, None
     for entry in _entries_in_id_order(batch_size):
         checked += 1
         if entry.prev_hash != prev_hash:
@@ -168,8 +266,56 @@ def chain_verify(*, batch_size: int = VERIFY_BATCH) -> ChainReport:
         expected = entry_hash_compute(entry, entry.prev_hash)
         if entry.entry_hash != expected:
             return ChainReport(checked, BrokenLink(entry.pk, "entry_hash", expected, entry.entry_hash), "")
-        prev_hash = entry.entry_hash
-    return ChainReport(checked=checked, first_break=None, head=prev_hash)
+        for anchor in anchors.pop(entry.pk, []):
+            if anchor.entry_hash != entry.entry_hash or anchor.entry_count != checked:
+                return ChainReport(checked, _anchor_broken(anchor, entry.entry_hash, checked), "")
+        prev_hash, head_id = entry.entry_hash, entry.pk
+    # Anchors beyond the head, or on an id the walk never met: their entry is gone.
+    missing = sorted((a for group in anchors.values() for a in group), key=lambda a: a.entry_id)
+    if missing:
+        return ChainReport(checked, _anchor_broken(missing[0], "", None), "")
+    checkpoints = sum(1 for anchor in recorded if anchor.source == "checkpoint")
+    return ChainReport(checked, None, prev_hash, head_id, checkpoints)
+
+
+@dataclass(frozen=True)
+class ChainHeadRecord:
+    """A head recorded outside the chain: a checkpoint row, or one given by hand (``source="expected"``)."""
+
+    entry_id: int
+    entry_hash: str
+    entry_count: int
+    source: str = "expected"
+    label: str = ""
+
+
+def _anchors_all(expect: Sequence[ChainHeadRecord]) -> list[ChainHeadRecord]:
+    from governance.models import AuditCheckpoint
+
+    checkpoints: Iterable[AuditCheckpoint] = AuditCheckpoint.objects.order_by("id")
+    recorded = [
+        ChainHeadRecord(
+            entry_id=c.entry_id,
+            entry_hash=c.entry_hash,
+            entry_count=c.entry_count,
+            source="checkpoint",
+            label=f"checkpoint {c.pk} of {c.created_at:%Y-%m-%d %H:%M:%S} UTC",
+        )
+        for c in checkpoints
+        if c.entry_id is not None
+    ]
+    return [*recorded, *expect]
+
+
+def _anchor_broken(anchor: ChainHeadRecord, found_hash: str, found_count: int | None) -> BrokenLink:
+    label = anchor.label or "the expected head"
+    if found_count is None:
+        detail = f"{label} names entry {anchor.entry_id}, which the chain no longer holds"
+    elif found_hash != anchor.entry_hash:
+        detail = f"{label} recorded another hash for entry {anchor.entry_id}"
+    else:
+        detail = f"{label} counted {anchor.entry_count} entries up to it, the chain has {found_count}"
+    return BrokenLink(anchor.entry_id, "checkpoint", anchor.entry_hash, found_hash, detail)
 
 
 def _entries_in_id_order(batch_size: int) -> Iterator[AuditEntry]:

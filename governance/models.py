@@ -22,9 +22,10 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
 
     def bulk_create(self, objs: Iterable[AuditEntry], *args: Any, **kwargs: Any) -> list[AuditEntry]:
         entries = list(objs)
+        # bulk_create sends no pre_save: the entries are final here, so they are sealed here.
         with transaction.atomic(using=self.db):
-            chain.chain_lock()
-            chain.entries_seal(entries, chain.chain_head())
+            chain.chain_lock(self.db, entries)
+            chain.entries_seal(entries, chain.chain_head(self.db), self.db)
             return super().bulk_create(entries, *args, **kwargs)
 
     def update(self, **kwargs: Any) -> int:
@@ -48,9 +49,10 @@ class AuditEntry(AbstractLogEntry):
 
     auditlog writes these for every registered model; services write them for events that are not a
     plain field change (role changes, logins). ``cid`` (from auditlog) holds the correlation id of the
-    request or job. Entries are append-only and hash-chained (:mod:`governance.chain`): ``save`` links a
-    new entry to the newest one under a lock and refuses to save an existing one; ``delete`` is refused.
-    On PostgreSQL a trigger (migration ``audit_chain``) also refuses UPDATE and DELETE of the table.
+    request or job. Entries are append-only and hash-chained (:mod:`governance.chain`): saving a new entry
+    links it to the newest one under a lock, right before its INSERT; saving an existing one and
+    ``delete`` are refused. On PostgreSQL a trigger (migration ``audit_chain``) also refuses UPDATE and
+    DELETE of the table; docs/audit.md gives the SQL that keeps the application from disabling it.
     """
 
     prev_hash: models.CharField[str, str] = models.CharField(max_length=64, blank=True)
@@ -76,11 +78,29 @@ class AuditEntry(AbstractLogEntry):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AuditTrailIsAppendOnly("audit entries cannot be changed")
-        using = kwargs.get("using") or "default"
+        super().save(*args, **kwargs)
+
+    def _save_table(
+        self,
+        raw: bool = False,
+        cls: Any = None,
+        force_insert: bool = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Any = None,
+    ) -> bool:
+        # Sealed here rather than in save(): Django runs this after the pre_save signal, whose receivers
+        # (auditlog's request context) fill actor, remote_addr and remote_port. Sealing any earlier hashed
+        # an entry other than the one stored, and the chain broke at the first sign-in.
+        if not self._state.adding or update_fields or force_update:
+            raise AuditTrailIsAppendOnly("audit entries cannot be changed")
+        using = using or "default"
         with transaction.atomic(using=using):
-            chain.chain_lock()
-            chain.entries_seal([self], chain.chain_head())
-            super().save(*args, **kwargs)
+            chain.chain_lock(using, [self])
+            chain.entries_seal([self], chain.chain_head(using), using)
+            # The id was chosen by the seal: insert it, with no UPDATE tried first.
+            updated: bool = super()._save_table(raw, cls, True, False, using, None)
+            return updated
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditTrailIsAppendOnly("audit entries cannot be deleted")
@@ -105,6 +125,65 @@ class AuditEntry(AbstractLogEntry):
                 old, new = values
                 lines.append(f"{field}: {old} \u2192 {new}")
         return lines
+
+
+class AuditCheckpointQuerySet(models.QuerySet["AuditCheckpoint"]):
+    """Checkpoints are written once and never changed: the same refusals as the entries'."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AuditTrailIsAppendOnly("audit checkpoints cannot be changed")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise AuditTrailIsAppendOnly("audit checkpoints cannot be changed")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("audit checkpoints cannot be deleted")
+
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+class CheckpointSource(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    COMMAND = "command", "Management command"
+    CONSOLE = "console", "Console"
+    API = "api", "API"
+    MIGRATION = "migration", "Migration (chain re-sealed)"
+
+
+class AuditCheckpoint(models.Model):
+    """The audit chain's head at one moment: the newest entry's id and hash, and how many entries there
+    were (see :mod:`governance.audit_checkpoints`).
+
+    Kept outside the audit table (and written to the logs) so that removing or rewriting the newest entries
+    is detected: ``verify_audit_chain`` checks every checkpoint against the chain. ``entry_id`` is a plain
+    number, not a foreign key, so that a checkpoint outlives the entry it names.
+    """
+
+    entry_id = models.BigIntegerField(null=True, blank=True, help_text="Empty: the trail was empty")
+    entry_hash = models.CharField(max_length=64, blank=True)
+    entry_count = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=16, choices=CheckpointSource.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = AuditCheckpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.pk}: entry {self.entry_id}, {self.entry_count} entries"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditTrailIsAppendOnly("audit checkpoints cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("audit checkpoints cannot be deleted")
 
 
 class AccessEvent(models.TextChoices):

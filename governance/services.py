@@ -256,7 +256,9 @@ def token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
     if not can_revoke_token(token=token, actor=actor):
         raise PermissionDenied("Only the token's owner or an admin who manages users can revoke it.")
     with transaction.atomic():
-        token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+        # Only the token's row: locking its user too (select_related would) made a concurrent audit writer
+        # acting as that user wait for this transaction while it waited for the chain's lock.
+        token = ApiToken.objects.select_for_update(of=("self",)).select_related("user").get(pk=token.pk)
         if token.revoked_at is not None:
             return token
         token.revoked_at, token.revoked_by = timezone.now(), actor

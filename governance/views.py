@@ -14,8 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from console.http import ConsoleRequest
 from governance import audit_search, selectors, services, traceability
+from governance.audit_checkpoints import audit_checkpoint_record, checkpoint_latest
 from governance.chain import chain_verify
 from governance.forms import ApiTokenForm, AuditFilterForm, UserActiveForm, UserRolesForm
+from governance.models import CheckpointSource
 from governance.roles import MANAGE_USERS, ROLES, VIEW_AUDIT, VIEW_CONSOLE
 
 
@@ -141,9 +143,18 @@ def audit_export(request: ConsoleRequest) -> StreamingHttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required(VIEW_AUDIT, raise_exception=True)
 def audit_chain(request: ConsoleRequest) -> HttpResponse:
-    """Check the hash chain on demand (POST runs the check; GET shows the page)."""
+    """Check the hash chain on demand (POST runs the check; GET shows the page). A POST with
+    ``checkpoint`` records the chain's head first (a checkpoint), then checks."""
+    checkpoint = None
+    if request.method == "POST" and "checkpoint" in request.POST:
+        checkpoint = audit_checkpoint_record(source=CheckpointSource.CONSOLE, user=request.user)
     report = chain_verify() if request.method == "POST" else None
-    context = {"area": "governance", "report": report}
+    context = {
+        "area": "governance",
+        "report": report,
+        "recorded": checkpoint,
+        "latest_checkpoint": checkpoint or checkpoint_latest(),
+    }
     if request.htmx:
         return render(request, "governance/partials/audit_chain_result.html", context)
     return render(request, "governance/audit_chain.html", context)

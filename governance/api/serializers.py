@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from governance.audit_search import masked
-from governance.models import ApiToken, AuditEntry
+from governance.models import ApiToken, AuditCheckpoint, AuditEntry
 
 
 class AuditEntrySerializer(serializers.ModelSerializer[AuditEntry]):
@@ -87,3 +87,27 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 class ApiTokenInputSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=100)
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class AuditCheckpointSerializer(serializers.ModelSerializer[AuditCheckpoint]):
+    """A recorded head of the audit chain."""
+
+    recorded_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = AuditCheckpoint
+        fields = ["id", "entry_id", "entry_hash", "entry_count", "created_at", "source", "recorded_by"]
+        read_only_fields = fields
+
+
+class ChainReportSerializer(serializers.Serializer[Any]):
+    """The verdict of a chain check (``first_break`` is null when the chain is intact)."""
+
+    intact = serializers.BooleanField()
+    checked = serializers.IntegerField()
+    head = serializers.CharField()
+    head_id = serializers.IntegerField(allow_null=True)
+    checkpoints_checked = serializers.IntegerField()
+    first_break = serializers.DictField(allow_null=True)

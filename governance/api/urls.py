@@ -4,5 +4,6 @@ from governance.api import views
 
 router = SimpleRouter()
 router.register("audit-entries", views.AuditEntryViewSet, basename="audit-entry")
+router.register("audit-checkpoints", views.AuditCheckpointViewSet, basename="audit-checkpoint")
 router.register("tokens", views.ApiTokenViewSet, basename="token")
 urlpatterns = router.urls

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -14,8 +16,10 @@ from console.api.views import ApiReadViewSet
 from governance import selectors, services
 from governance.api import filtersets
 from governance.api import serializers as api
+from governance.audit_checkpoints import audit_checkpoint_record
 from governance.audit_search import AuditFilters, audit_entries_filtered
-from governance.models import ApiToken, AuditEntry
+from governance.chain import chain_verify
+from governance.models import ApiToken, AuditCheckpoint, AuditEntry, CheckpointSource
 from governance.roles import VIEW_AUDIT
 
 
@@ -55,3 +59,44 @@ class ApiTokenViewSet(ApiReadViewSet):
     def revoke(self, request: Request, pk: str) -> Response:
         token = services.token_revoke(token=self.get_object(), actor=self.user)
         return Response(api.ApiTokenSerializer(token).data)
+
+
+class AuditCheckpointViewSet(ApiReadViewSet):
+    """Checkpoints of the audit chain (its head recorded outside the trail), newest first; for auditors.
+
+    ``POST`` records one now; ``POST verify/`` checks the chain and every checkpoint, like
+    ``manage.py verify_audit_chain``.
+    """
+
+    queryset = AuditCheckpoint.objects.none()  # for the schema generator; get_queryset reads
+    serializer_class = api.AuditCheckpointSerializer
+    action_permissions = {
+        "list": (VIEW_AUDIT,),
+        "retrieve": (VIEW_AUDIT,),
+        "create": (VIEW_AUDIT,),
+        "verify": (VIEW_AUDIT,),
+    }
+
+    def get_queryset(self) -> QuerySet[AuditCheckpoint]:
+        return AuditCheckpoint.objects.select_related("recorded_by").order_by("-id")
+
+    @extend_schema(request=None, responses={201: api.AuditCheckpointSerializer})
+    def create(self, request: Request) -> Response:
+        checkpoint = audit_checkpoint_record(source=CheckpointSource.API, user=self.user)
+        return Response(api.AuditCheckpointSerializer(checkpoint).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=api.ChainReportSerializer)
+    @action(detail=False, methods=["post"])
+    def verify(self, request: Request) -> Response:
+        report = chain_verify()
+        link = report.first_break
+        return Response(
+            {
+                "intact": report.intact,
+                "checked": report.checked,
+                "head": report.head,
+                "head_id": report.head_id,
+                "checkpoints_checked": report.checkpoints_checked,
+                "first_break": None if link is None else asdict(link),
+            }
+        )

@@ -102,6 +102,9 @@ API_ACCESS: dict[str, ApiRule] = {
     # governance/api/views.py: the world's token is RevOps's; admins manage users, so see every token.
     "api:audit-entry-list": ApiRule(get=AUDITORS),
     "api:audit-entry-detail": ApiRule(get=AUDITORS),
+    "api:audit-checkpoint-list": ApiRule(get=AUDITORS, post=AUDITORS),
+    "api:audit-checkpoint-detail": ApiRule(get=AUDITORS),
+    "api:audit-checkpoint-verify": ApiRule(post=AUDITORS),
     "api:token-list": ApiRule(get=ROLES, post=ROLES),
     "api:token-detail": ApiRule(
         get=frozenset({"revops", "admin"}), out_of_scope=frozenset({"finance", "auditor"})

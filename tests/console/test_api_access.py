@@ -17,7 +17,8 @@ from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, reverse
 
-from governance.models import ApiToken, AuditEntry
+from governance.audit_checkpoints import audit_checkpoint_record
+from governance.models import ApiToken, AuditCheckpoint, AuditEntry, CheckpointSource
 from reconciliation.models import ReconciliationRun
 from sync.models import (
     Backfill,
@@ -53,6 +54,10 @@ OBJECTS: dict[str, Callable[[], object]] = {
     "exception": lambda: ExceptionItem.objects.get().pk,
     "reconciliation-run": lambda: ReconciliationRun.objects.get().pk,
     "audit-entry": lambda: AuditEntry.objects.order_by("-pk").values_list("pk", flat=True)[0],
+    "audit-checkpoint": lambda: (
+        AuditCheckpoint.objects.values_list("pk", flat=True).first()
+        or audit_checkpoint_record(source=CheckpointSource.COMMAND).pk
+    ),
     "token": lambda: ApiToken.objects.get(name="acl").pk,
 }
 PARAMETERS: dict[str, Callable[[], object]] = {

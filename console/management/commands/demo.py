@@ -56,6 +56,7 @@ class Command(BaseCommand):
         self.stdout.write("Database migrated.")
         call_command("seed_personas", quiet_logins=True)
         call_command("exceptions_schedules_ensure", stdout=io.StringIO())
+        call_command("audit_schedules_ensure", stdout=io.StringIO())
         plan = SimulatorPlan(
             data_dir=SimulatorPlan.default().data_dir,
             salesforce_port=options["salesforce_port"],
