@@ -28,7 +28,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from sync.mapping.defaults import load_default_lookups
-from sync.models import Connection, LookupEntry, LookupTable, Subsidiary
+from sync.models import Connection, LookupEntry, LookupVersion, Subsidiary, VersionStatus
 
 COUNTRY_TABLE = "country_to_subsidiary"
 # The order a deal's records are asked for their subsidiary: the sales order decides, then the customer.
@@ -92,16 +92,18 @@ def subsidiary_resolve(scope: ExceptionScope | None) -> Subsidiary | None:
 
 
 def _subsidiary_for_country(country: str) -> str:
-    """The subsidiary id the mapping's lookup gives ``country`` (the stored table, else the shipped one,
-    as the pipeline reads them)."""
+    """The subsidiary id the mapping's lookup gives ``country`` (the published table, else the shipped
+    one while no table is published, as the pipeline reads them: see ``mapping_tables``)."""
     if not country:
         return ""
     value = (
-        LookupEntry.objects.filter(table__name=COUNTRY_TABLE, key=country)
+        LookupEntry.objects.filter(
+            version__table__name=COUNTRY_TABLE, version__status=VersionStatus.PUBLISHED, key=country
+        )
         .values_list("value", flat=True)
         .first()
     )
-    if value is None and not LookupTable.objects.exists():
+    if value is None and not LookupVersion.objects.filter(status=VersionStatus.PUBLISHED).exists():
         value = load_default_lookups().get(COUNTRY_TABLE, {}).get(country)
     return str(value) if value not in (None, "") else ""
 

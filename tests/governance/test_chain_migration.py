@@ -18,7 +18,7 @@ def test_the_upgrade_re_seals_a_trail_written_under_the_old_rule(
     (tmp_path / "var").mkdir()
     env = child_env(database_url, tmp_path / "var")
     manage(env, "migrate", "-v0")
-    manage(env, "migrate", "-v0", "governance", "0005")  # back to before the re-seal
+    manage(env, "migrate", "-v0", "governance", "0006")  # back to before the re-seal
     manage(env, "seed_personas", "--quiet-logins")
     (count,) = query("SELECT count(*) FROM governance_auditentry")[0]
     assert count > 5

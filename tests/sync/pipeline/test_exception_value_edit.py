@@ -65,8 +65,8 @@ def bad_currency(
     live_lookups = sources.live_lookups
     right: dict[str, str] = {}
 
-    def wrong_currency(netsuite: NetSuiteConnector) -> Any:
-        lookups, dynamic = live_lookups(netsuite)
+    def wrong_currency(netsuite: NetSuiteConnector, chosen: Any = None) -> Any:
+        lookups, dynamic = live_lookups(netsuite, chosen)
         tables = {name: lookups._tables[name] for name in lookups.tables()}
         right["id"] = tables["currency_code_to_id"][code]
         tables["currency_code_to_id"] = {**tables["currency_code_to_id"], code: "99"}

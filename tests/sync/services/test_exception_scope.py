@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 
 from sync.models import (
     Connection,
     ExceptionItem,
     InboxMessage,
     InboxSource,
-    LookupEntry,
     LookupTable,
     Subsidiary,
 )
 from sync.services.exception_scope import ExceptionScope, scope_of_bodies, subsidiary_of, subsidiary_resolve
 from sync.services.inbox import _set_aside_report
+from sync.services.lookup_versions import (
+    lookup_version_approve,
+    lookup_version_create_draft,
+    lookup_version_publish,
+    lookup_version_submit,
+)
 from tests.sync.exception_support import raise_sample
 
 pytestmark = pytest.mark.django_db
@@ -43,14 +49,19 @@ def test_it_takes_the_subsidiary_on_the_record_per_connection() -> None:
     assert (again.key, again.name, again.netsuite_id) == ("ns-one:2", "Concord Ltd", "2")
 
 
-def test_it_falls_back_to_the_subsidiary_the_billing_country_maps_to() -> None:
+def test_it_falls_back_to_the_subsidiary_the_billing_country_maps_to(revops: User, finance: User) -> None:
     netsuite = _netsuite("ns-one")
     shipped = subsidiary_resolve(ExceptionScope(netsuite_connection_id=netsuite.pk, billing_country="GB"))
     assert shipped is not None and shipped.netsuite_id == "2"  # the shipped table, while none is stored
     table = LookupTable.objects.create(name="country_to_subsidiary")
-    LookupEntry.objects.create(table=table, key="GB", value="7")
+    draft = lookup_version_create_draft(table=table, user=revops, entries={"GB": "7"})
+    lookup_version_submit(version=draft, user=revops)
+    pending = subsidiary_resolve(ExceptionScope(netsuite_connection_id=netsuite.pk, billing_country="GB"))
+    assert pending is not None and pending.netsuite_id == "2"  # a draft routes nothing, as in the pipeline
+    lookup_version_approve(version=draft, user=finance)
+    lookup_version_publish(version=draft, user=finance)
     stored = subsidiary_resolve(ExceptionScope(netsuite_connection_id=netsuite.pk, billing_country="GB"))
-    assert stored is not None and stored.netsuite_id == "7"  # the account's own table wins
+    assert stored is not None and stored.netsuite_id == "7"  # the account's published table wins
     record = subsidiary_resolve(
         ExceptionScope(netsuite_connection_id=netsuite.pk, subsidiary_id="3", billing_country="GB")
     )

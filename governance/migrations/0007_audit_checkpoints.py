@@ -64,7 +64,7 @@ def checkpoint_trigger_drop(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0005_api_token'),
+        ('governance', '0006_release_lookup_items'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
