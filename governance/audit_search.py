@@ -166,15 +166,10 @@ def audit_csv_rows(entries: QuerySet[AuditEntry], *, batch: int = EXPORT_BATCH) 
                 entry.prev_hash,
                 entry.entry_hash,
             ]
-            yield [_spreadsheet_safe(cell) for cell in cells]
+            yield cells
         if page.next_before is None:
             return
         before = page.next_before
-
-
-def _spreadsheet_safe(cell: str) -> str:
-    # A cell starting with = + - @ is a formula to a spreadsheet: an object name must not run as one.
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 def _text(value: Any) -> str:
