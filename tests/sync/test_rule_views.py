@@ -92,6 +92,10 @@ def test_it_tests_a_rule_against_a_pasted_opportunity_graph(revops: User, revops
     assert "needs a connection" in missing.content.decode()
     broken = revops_client.post(f"/sync/rules/versions/{version.pk}/test/", {"record": "{nope"})
     assert "not valid JSON" in broken.content.decode()
+    deep = revops_client.post(
+        f"/sync/rules/versions/{version.pk}/test/", {"record": "[" * 50_000 + "]" * 50_000}
+    )
+    assert "JSON nested deeper than 64 levels" in deep.content.decode()
 
 
 @pytest.mark.django_db

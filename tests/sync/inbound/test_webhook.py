@@ -57,6 +57,14 @@ def test_it_refuses_a_signed_but_malformed_body(client: Client, webhook_listener
     assert not InboxMessage.objects.exists()
 
 
+def test_it_refuses_a_deeply_nested_body_naming_the_problem(
+    client: Client, webhook_listener: Listener
+) -> None:
+    answer = send(client, webhook_listener, body='{"events": ' + "[" * 50_000 + "]" * 50_000 + "}")
+    assert answer.status_code == 400 and b"JSON nested deeper than 64 levels" in answer.content
+    assert not InboxMessage.objects.exists()
+
+
 def test_it_does_not_serve_a_webhook_token_as_an_outbound_listener(
     client: Client, webhook_listener: Listener
 ) -> None:
