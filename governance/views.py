@@ -147,7 +147,7 @@ def trace_search(request: ConsoleRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(VIEW_CONSOLE, raise_exception=True)
-def trace_export(request: ConsoleRequest, fmt: str) -> HttpResponse:
+def trace_export(request: ConsoleRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """The chain for auditors: JSON (everything) or CSV (the timeline, one row per event)."""
     if fmt not in ("csv", "json"):
         raise Http404("Export as csv or json")
