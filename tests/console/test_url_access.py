@@ -172,6 +172,9 @@ ACCESS: dict[str, Rule] = {
     "sync:connection": Rule(get=ROLES, post=ADMINS),
     "sync:connection-test": POST(ADMINS),
     "sync:connection-deactivate": POST(ADMINS),
+    # Every role reads the listeners; admins (manage_connections) make one (empty form: 400) or a new URL.
+    "sync:listeners": Rule(get=ROLES, post=ADMINS, empty_post_invalid=True),
+    "sync:listener-rotate": POST(ADMINS),
     # Mappings (sync/mapping_views/access.py, sync/services/mappings.py): every role reads; RevOps
     # (edit_mappings) edits drafts and submits; Finance and Admin (approve_mappings) approve and publish;
     # the dry run reads both sandboxes, so it is for makers and approvers.
@@ -250,6 +253,7 @@ OPPORTUNITY = "0065S0000000001QAA"
 PATH_VALUES: dict[str, Callable[[], object]] = {
     "user_id": lambda: User.objects.get(username="revops").pk,
     "connection_id": lambda: Connection.objects.get(name="acl-sf").pk,
+    "listener_id": lambda: Listener.objects.get(name="acl-outbound_message").pk,
     "flow_key": lambda: Flow.objects.order_by("key").values_list("key", flat=True)[0],
     "version_id": lambda: MappingVersion.objects.get(status="draft").pk,
     "sync:mapping-transition/action": lambda: "approve",
