@@ -55,7 +55,9 @@ class FieldRowForm(forms.Form):
         raw = data.get("value", "")
         if kind == ValueKind.CONSTANT:
             try:  # numbers, true/false and quoted text as JSON; anything else is the text itself
-                data["constant"] = json.loads(raw)
+                data["constant"] = json_loads_bounded(raw)
+            except JsonTooDeep as error:
+                raise forms.ValidationError({"value": f"The constant is not accepted: {error}"}) from error
             except json.JSONDecodeError:
                 data["constant"] = raw
         elif kind == ValueKind.CONCAT:
