@@ -8,7 +8,6 @@ import re
 from io import StringIO
 from typing import Any
 
-import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -19,6 +18,7 @@ from simulators.salesforce.org import DEFAULT_ORG_ID
 from sync.models import Connection, Listener
 from sync.services.listeners import listener_create, listener_token_rotate, listener_url
 from tests.sync.inbound.test_outbound_message import envelope, post
+from tests.sync.pipeline.conftest import THREADED_DB
 
 BASE = "https://concord.example"
 
@@ -105,7 +105,7 @@ def test_the_commands_print_the_url_once_and_rotate_it(
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@THREADED_DB  # real commits, and a flush PostgreSQL accepts afterwards (see its comment)
 def test_the_migration_hashes_the_tokens_already_in_use() -> None:
     before, after = [("sync", "0015_inbox_set_aside")], [("sync", "0016_listener_token_hash")]
     executor = MigrationExecutor(connection)
