@@ -240,6 +240,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a "status" or "kind": each set of choices gets its own name in the schema.
     "ENUM_NAME_OVERRIDES": {
         "ConnectionKindEnum": "sync.models.ConnectionKind",
+        "ListenerKindEnum": "sync.models.ListenerKind",
         "OverrideKindEnum": "sync.models.OverrideKind",
         "ExceptionSeverityEnum": "sync.models.Severity",
         "ExceptionStatusEnum": "sync.models.ExceptionStatus",
