@@ -16,9 +16,10 @@ from typing import Any
 
 MAX_JSON_DEPTH = 64
 
-# A JSON string (escapes included) and a run of anything that is not a bracket; possessive, so no
-# backtracking on a long or hostile input.
-_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+# A JSON string (escapes included), or an unterminated one running to the end of the text, and a run of
+# anything that is not a bracket. Possessive, and a string always matches where it starts, so each
+# character is looked at once: a hostile input (thousands of escaped quotes, no closing one) stays linear.
+_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]++")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -35,3 +36,14 @@ def test_it_refuses_a_deeper_document_naming_the_problem(depth: int) -> None:
 def test_it_still_reports_plain_syntax_errors() -> None:
     with pytest.raises(json.JSONDecodeError):
         json_loads_bounded("{nope")
+
+
+def test_it_measures_a_hostile_unterminated_string_in_linear_time() -> None:
+    # Escaped quotes and brackets with no closing quote: a scanner that retried from every quote would
+    # take minutes on this megabyte; this one reads each character once.
+    hostile = '["' + '\\"[' * 300_000
+    started = time.perf_counter()
+    assert json_nesting_depth(hostile) == 1
+    with pytest.raises(json.JSONDecodeError):
+        json_loads_bounded(hostile)
+    assert time.perf_counter() - started < 5
