@@ -130,13 +130,13 @@ def prepare(database_url: str, var_dir: Path, per_message: int) -> str:
         base_url="https://ns.example",
         auth_method=ConnectionAuth.NS_TOKEN,
     )
-    listener = listener_create(
+    _, token = listener_create(
         name="bench-closed-won",
         salesforce_connection=salesforce,
         netsuite_connection=netsuite,
         allowed_org_id=DEFAULT_ORG_ID,
     )
-    return str(listener.path_token)
+    return token
 
 
 def start_server(

@@ -452,13 +452,13 @@ class Stack:
         from simulators.salesforce.org import DEFAULT_ORG_ID
         from sync.services.listeners import listener_create
 
-        listener = listener_create(
+        _, token = listener_create(
             name=LISTENER_NAME,
             salesforce_connection=self.salesforce_connection(),
             netsuite_connection=self.netsuite_connection(),
             allowed_org_id=DEFAULT_ORG_ID,
         )
-        self.listener_url = self.web_url + reverse("sync:inbound_outbound", args=[listener.path_token])
+        self.listener_url = self.web_url + reverse("sync:inbound_outbound", args=[token])
         answer = self.control("salesforce").post(
             f"{self.simulator('salesforce').url}/_control/salesforce/outbound-rules",
             json={

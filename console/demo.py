@@ -166,24 +166,33 @@ def demo_listener_ensure(plan: SimulatorPlan, *, console_url: str) -> str:
 
     from simulators.salesforce.org import DEFAULT_ORG_ID
     from sync.models import Listener
-    from sync.services.listeners import listener_create
+    from sync.models.inbound import path_token_hash
+    from sync.services.listeners import listener_create, listener_token_rotate
 
-    listener = Listener.objects.filter(name=DEMO_LISTENER).first()
-    if listener is None:
-        listener = listener_create(
-            name=DEMO_LISTENER,
-            salesforce_connection=Connection.objects.get(name="salesforce-sandbox"),
-            netsuite_connection=Connection.objects.get(name="netsuite-sandbox"),
-            allowed_org_id=DEFAULT_ORG_ID,
-        )
-    endpoint = console_url.rstrip("/") + reverse("sync:inbound_outbound", args=[listener.path_token])
     control = requests.Session()
     control.trust_env = False  # loopback, and our own CA whatever REQUESTS_CA_BUNDLE says
     control.verify = str(plan.ca_file)
     rules_url = f"{plan.url(plan.salesforce_port)}/_control/salesforce/outbound-rules"
     existing = {rule.get("name"): rule for rule in control.get(rules_url, timeout=10).json()}
     stale = existing.get(DEMO_RULE)
-    if stale and stale.get("endpoint_url") != endpoint:
+    listener = Listener.objects.filter(name=DEMO_LISTENER).first()
+    base = console_url.rstrip("/") + reverse("sync:inbound_outbound", args=["TOKEN"]).removesuffix("TOKEN/")
+    # Concord keeps only the token's hash: the rule's URL is still right when its token hashes to it.
+    known = str(stale.get("endpoint_url", "")) if stale else ""
+    token = known.removeprefix(base).rstrip("/") if known.startswith(base) else ""
+    if listener is not None and token and path_token_hash(token) == listener.path_token_hash:
+        return known
+    if listener is None:
+        listener, token = listener_create(
+            name=DEMO_LISTENER,
+            salesforce_connection=Connection.objects.get(name="salesforce-sandbox"),
+            netsuite_connection=Connection.objects.get(name="netsuite-sandbox"),
+            allowed_org_id=DEFAULT_ORG_ID,
+        )
+    else:
+        token = listener_token_rotate(listener=listener)
+    endpoint = console_url.rstrip("/") + reverse("sync:inbound_outbound", args=[token])
+    if stale:
         control.delete(f"{rules_url}/{stale['id']}", timeout=10)
         stale = None
     if stale is None:

@@ -243,7 +243,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["console.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "console.api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -259,6 +259,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a "status" or "kind": each set of choices gets its own name in the schema.
     "ENUM_NAME_OVERRIDES": {
         "ConnectionKindEnum": "sync.models.ConnectionKind",
+        "ListenerKindEnum": "sync.models.ListenerKind",
         "OverrideKindEnum": "sync.models.OverrideKind",
         "ExceptionSeverityEnum": "sync.models.Severity",
         "ExceptionStatusEnum": "sync.models.ExceptionStatus",

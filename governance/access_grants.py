@@ -119,6 +119,12 @@ def _change(
         raise ValidationError(f"a {kind} grant names a {kind}")
     if isinstance(holder, User) and grant and not holder.is_active:
         raise ValidationError(f"{holder.get_username()} is deactivated: reactivate them first.")
+    if grant and actor is not None and actor.is_authenticated:
+        # Nobody grants themselves access, directly or through a group they belong to (maker-checker).
+        if isinstance(holder, User) and holder.pk == actor.pk:
+            raise ValidationError("You cannot grant access to yourself; ask another admin.")
+        if isinstance(holder, Group) and holder.user_set.filter(pk=actor.pk).exists():
+            raise ValidationError(f"You are a member of {holder.name}: ask another admin to grant it access.")
     if isinstance(holder, Group) and holder.name in ROLES_BY_NAME:
         # roles_sync owns the role groups' permissions (it would drop a model-wide grant at the next migrate).
         raise ValidationError(f"{holder.name} is a role: give access to a person or to a group of your own.")

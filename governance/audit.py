@@ -142,7 +142,7 @@ def register_audited_models() -> None:
         include_fields=["salesforce_connection", "netsuite_connection", "started_by", "applied_by"],
     )
     # The webhook signing key is a secret: left out, like a connection's.
-    auditlog.register(Listener, exclude_fields=["signing_secret"])
+    auditlog.register(Listener, exclude_fields=["signing_secret", "path_token_hash"])
     # Status changes (submit, approve, publish, send back) are written by the rules services as one
     # explicit entry each, with the reason; auditlog records the edits of a draft.
     auditlog.register(Rule)

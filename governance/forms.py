@@ -13,7 +13,7 @@ from governance import services
 from governance.access_grants import EVERY
 from governance.audit_search import AuditFilters
 from governance.middleware import AuditMiddleware
-from governance.models import AccessEvent, AuditEntry
+from governance.models import AccessEvent, AuditEntry, AuditFlag
 from governance.roles import ROLES
 from governance.throttle import login_blocked, login_failure_count, login_failures_clear
 from sync.models import Flow, Subsidiary
@@ -85,6 +85,7 @@ class AuditFilterForm(forms.Form):
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     cid = forms.CharField(max_length=255, required=False, label="Correlation id")
+    flag = forms.ChoiceField(choices=[("", "any"), *AuditFlag.choices], required=False, label="Flagged")
     before = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -106,6 +107,7 @@ class AuditFilterForm(forms.Form):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             cid=(data.get("cid") or "").strip(),
+            flag=data.get("flag") or "",
         )
 
     def page_before(self) -> int | None:

@@ -83,6 +83,9 @@ def group_member_remove(*, group: Group, user: User, actor: User | None) -> Memb
 def _membership(*, group: Group, user: User, actor: User | None, join: bool) -> MembershipChange:
     if group.name in ROLES_BY_NAME:
         raise ValidationError(f"{group.name} is a role: set it on the person's roles instead.")
+    if join and actor is not None and actor.pk == user.pk:
+        # The group's grants would be the actor's own: nobody grants themselves access.
+        raise ValidationError("You cannot add yourself to a group; ask another admin.")
     if join and not user.is_active:
         raise ValidationError(f"{user.get_username()} is deactivated: reactivate them first.")
     with transaction.atomic():

@@ -33,6 +33,7 @@ from django.utils.http import base36_to_int, urlsafe_base64_encode
 
 from governance.models import AuditEntry, Invitation, InvitationStatus
 from governance.roles import ROLES_BY_NAME
+from governance.services import approving_role_flag, tokens_revoke_all
 
 ACCEPT_URL_NAME = "governance:invitation-accept"
 
@@ -123,7 +124,7 @@ def user_invite(
                 "last_name": [None, last_name],
                 "roles": ["none", ", ".join(wanted_roles) or "none"],
             },
-            additional_data={"event": "invite"},
+            additional_data={"event": "invite", **(approving_role_flag(wanted_roles) or {})},
         )
     return InvitationSent(invitation=invitation, mailed=_invitation_mail(invitation, base_url=base_url))
 
@@ -164,6 +165,7 @@ def invitation_revoke(*, user: User, actor: User | None) -> Invitation:
         with disable_auditlog():
             account.save(update_fields=["password", "is_active"])
             invitation.save(update_fields=["revoked_at", "revoked_by"])
+        tokens_revoke_all(user=account, actor=_person(actor), reason="invitation revoked")
         _audit(
             account,
             actor=actor,

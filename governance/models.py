@@ -7,6 +7,8 @@ from typing import Any
 from auditlog.models import AbstractLogEntry, LogEntryManager
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models import F
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from governance import chain
@@ -73,6 +75,7 @@ class AuditEntry(AbstractLogEntry):
             models.Index(fields=["cid", "id"], name="auditentry_cid_id"),
             models.Index(fields=["action", "id"], name="auditentry_action_id"),
             models.Index(fields=["timestamp", "id"], name="auditentry_timestamp_id"),
+            models.Index(KeyTransform("flag", "additional_data"), F("id"), name="auditentry_flag_id"),
         ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -104,6 +107,12 @@ class AuditEntry(AbstractLogEntry):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditTrailIsAppendOnly("audit entries cannot be deleted")
+
+    @property
+    def flag_label(self) -> str:
+        """The review flag this entry carries, in words ("" for none)."""
+        flag = (self.additional_data or {}).get("flag", "") if isinstance(self.additional_data, dict) else ""
+        return str(AuditFlag(flag).label) if flag in AuditFlag.values else ""
 
     @property
     def event_label(self) -> str:
@@ -193,6 +202,13 @@ class AccessEvent(models.TextChoices):
     LOGOUT = "logout", "Logged out"
     LOGIN_FAILED = "login_failed", "Failed login"
     LOGIN_THROTTLED = "login_throttled", "Login refused: too many failures"
+
+
+class AuditFlag(models.TextChoices):
+    """What ``additional_data["flag"]`` says on an entry someone should review (the audit browser filters
+    on it and shows it on the entry)."""
+
+    APPROVING_ROLE_GRANTED = "approving_role_granted", "Approving role granted"
 
 
 class Capability(models.Model):

@@ -77,3 +77,10 @@ AUDITOR = Role(
 
 ROLES: tuple[Role, ...] = (REVOPS, FINANCE, ADMIN, AUDITOR)
 ROLES_BY_NAME: dict[str, Role] = {role.name: role for role in ROLES}
+
+# The checker's side of maker-checker: whoever holds one of these approves what others made. Granting a
+# role that carries one is flagged in the audit trail (``APPROVING_ROLE_GRANTED``) for review.
+APPROVING_PERMISSIONS = frozenset({APPROVE_MAPPINGS, APPROVE_EXCEPTIONS, APPROVE_RELEASES})
+APPROVING_ROLES: frozenset[str] = frozenset(
+    role.name for role in ROLES if role.permissions & APPROVING_PERMISSIONS
+)

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 from auditlog.context import disable_auditlog
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -21,9 +22,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from governance.correlation import current_correlation_id
-from governance.models import AccessEvent, ApiToken, AuditEntry
+from governance.models import AccessEvent, ApiToken, AuditEntry, AuditFlag
 from governance.personas import Persona
-from governance.roles import ADMIN, MANAGE_USERS, ROLES, ROLES_BY_NAME
+from governance.roles import ADMIN, APPROVING_ROLES, MANAGE_USERS, ROLES, ROLES_BY_NAME
 
 
 def roles_sync() -> None:
@@ -82,7 +83,9 @@ def user_set_active(*, user: User, is_active: bool, actor: User | None = None) -
     """Deactivate (or reactivate) a user. Users are never deleted: their audit entries keep the actor.
 
     A deactivated user's sessions stop working at their next request (Django's ModelBackend no longer
-    returns an inactive user for a session). Nobody deactivates themselves or the last admin.
+    returns an inactive user for a session), and their API tokens are revoked for good: reactivating
+    the account does not bring them back (the person creates new ones). Nobody deactivates themselves
+    or the last admin.
     """
     if actor is not None and actor.pk == user.pk and not is_active:
         raise ValidationError("You cannot deactivate your own account.")
@@ -93,6 +96,10 @@ def user_set_active(*, user: User, is_active: bool, actor: User | None = None) -
             _refuse_losing_the_last_admin(user, "deactivate")
         user.is_active = is_active
         user.save(update_fields=["is_active"])
+        # An inactive account cannot get a token, so one still open at reactivation predates the
+        # deactivation (made before tokens were revoked with it): it is revoked too.
+        reason = "account deactivated" if not is_active else "issued before the account was deactivated"
+        tokens_revoke_all(user=user, actor=actor, reason=reason)
     return user
 
 
@@ -124,8 +131,11 @@ def _refuse_losing_the_last_admin(user: User, verb: str) -> None:
 def user_roles_set(*, user: User, roles: Iterable[str], actor: User | None = None) -> User:
     """Give ``user`` exactly the named roles; one audit entry records the before and after.
 
-    A person (``actor``) cannot take the Admin role from themselves nor from the last admin; commands
-    without an actor (the demo's personas) may.
+    Nobody grants a role to themselves (maker-checker: an admin could otherwise make themselves an
+    approver), and a person (``actor``) cannot take the Admin role from themselves nor from the last
+    admin; commands without an actor (the demo's personas) may. Granting an approving role
+    (:data:`governance.roles.APPROVING_ROLES`) flags the entry for review
+    (``additional_data["flag"] == "approving_role_granted"``).
     """
     wanted = sorted(set(roles))
     unknown = [name for name in wanted if name not in ROLES_BY_NAME]
@@ -138,6 +148,9 @@ def user_roles_set(*, user: User, roles: Iterable[str], actor: User | None = Non
         before = sorted(role_groups.values_list("name", flat=True))
         if before == wanted:
             return user
+        granted = [name for name in wanted if name not in before]
+        if granted and actor is not None and actor.pk == user.pk:
+            raise ValidationError("You cannot give yourself a role; ask another admin.")
         if ADMIN.name in before and ADMIN.name not in wanted and actor is not None:
             _refuse_losing_the_last_admin(user, "remove the Admin role from")
         # The m2m signals would write one entry per add/remove; this change is one event.
@@ -149,11 +162,20 @@ def user_roles_set(*, user: User, roles: Iterable[str], actor: User | None = Non
             force_log=True,
             action=AuditEntry.Action.UPDATE,
             changes={"roles": [", ".join(before) or "none", ", ".join(wanted) or "none"]},
+            additional_data=approving_role_flag(granted),
         )
     # Permission caches on this instance are stale now.
     for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(cache, None)
     return user
+
+
+def approving_role_flag(granted: Iterable[str]) -> dict[str, Any] | None:
+    """The audit entry's ``additional_data`` when ``granted`` includes an approving role, else None."""
+    approving = sorted(name for name in granted if name in APPROVING_ROLES)
+    if not approving:
+        return None
+    return {"flag": AuditFlag.APPROVING_ROLE_GRANTED.value, "approving_roles": approving}
 
 
 def _has_role(user: User, role_name: str) -> bool:
@@ -273,6 +295,30 @@ def token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
             additional_data={"event": "api_token_revoked", "user": token.user.get_username()},
         )
     return token
+
+
+def tokens_revoke_all(*, user: User, actor: User | None, reason: str) -> list[ApiToken]:
+    """Revoke every token of ``user`` not yet revoked (one audit entry each, with ``reason``).
+
+    Called when the account is deactivated, so a later reactivation does not revive them."""
+    revoked = []
+    with transaction.atomic():
+        open_tokens = ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True)
+        for token in open_tokens.order_by("pk"):
+            token.revoked_at = timezone.now()
+            token.revoked_by = actor if actor is not None and actor.is_authenticated else None
+            with disable_auditlog():
+                token.save(update_fields=["revoked_at", "revoked_by"])
+            AuditEntry.objects.log_create(
+                token,
+                force_log=True,
+                action=AuditEntry.Action.UPDATE,
+                actor=token.revoked_by,
+                changes={"revoked_at": [None, token.revoked_at.isoformat()]},
+                additional_data={"event": "api_token_revoked", "user": user.get_username(), "reason": reason},
+            )
+            revoked.append(token)
+    return revoked
 
 
 def token_authenticate(*, secret: str) -> ApiToken | None:

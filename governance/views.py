@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
-
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import User
@@ -12,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from console.csv_export import csv_response
 from console.http import ConsoleRequest
 from governance import audit_search, selectors, services, traceability
 from governance.audit_checkpoints import audit_checkpoint_record, checkpoint_latest
@@ -116,28 +114,13 @@ def audit_list(request: ConsoleRequest) -> HttpResponse:
     return render(request, "governance/audit_list.html", context)
 
 
-class _Echo:
-    """csv.writer wants a file; this one hands each written line back instead of storing it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_GET
 @permission_required(VIEW_AUDIT, raise_exception=True)
 def audit_export(request: ConsoleRequest) -> StreamingHttpResponse:
     """The filtered entries as CSV, streamed in keyset batches (a million rows never sit in memory)."""
     form = AuditFilterForm(request.GET)
     entries = audit_search.audit_entries_filtered(user=request.user, filters=form.audit_filters())
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        for cells in audit_search.audit_csv_rows(entries):
-            yield writer.writerow(cells)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="concord-audit.csv"'
-    return response
+    return csv_response(audit_search.audit_csv_rows(entries), filename="concord-audit.csv")
 
 
 @require_http_methods(["GET", "POST"])
@@ -175,21 +158,17 @@ def trace_search(request: ConsoleRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(VIEW_CONSOLE, raise_exception=True)
-def trace_export(request: ConsoleRequest, fmt: str) -> HttpResponse:
+def trace_export(request: ConsoleRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """The chain for auditors: JSON (everything) or CSV (the timeline, one row per event)."""
     if fmt not in ("csv", "json"):
         raise Http404("Export as csv or json")
     query = request.GET.get("q", "").strip()[:200]
     chain = traceability.trace_chain(user=request.user, key=query)
     filename = f"concord-trace-{''.join(c for c in query if c.isalnum())[:40] or 'empty'}"
-    if fmt == "json":
-        response: HttpResponse = JsonResponse(chain.as_dict(), json_dumps_params={"indent": 2})
-    else:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        writer = csv.writer(response)
-        for row in traceability.trace_csv_rows(chain):
-            writer.writerow(row)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    if fmt == "csv":
+        return csv_response(traceability.trace_csv_rows(chain), filename=f"{filename}.csv")
+    response = JsonResponse(chain.as_dict(), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
     return response
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
+from console.csv_export import csv_response
 from console.http import ConsoleRequest
 from reconciliation import selectors, services
 from reconciliation.checks import CHECKS
@@ -99,36 +99,24 @@ def run_detail(request: ConsoleRequest, run_id: int) -> HttpResponse:
     return render(request, "reconciliation/run.html", context)
 
 
-class _Echo:
-    """A file-like object whose write hands the line back, so csv.writer can feed a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_GET
 def run_csv(request: HttpRequest, run_id: int) -> StreamingHttpResponse:
     run = _run_or_404(run_id)
-    writer = csv.writer(_Echo())
 
-    def rows() -> Iterator[str]:
-        yield writer.writerow(["kind", "key", "field", "salesforce", "netsuite", "exception", "resolved_at"])
+    def rows() -> Iterator[list[str]]:
+        yield ["kind", "key", "field", "salesforce", "netsuite", "exception", "resolved_at"]
         for mismatch in selectors.run_mismatches(run=run).iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    mismatch.kind,
-                    mismatch.key,
-                    mismatch.field,
-                    _cell(mismatch.salesforce_value),
-                    _cell(mismatch.netsuite_value),
-                    mismatch.exception_ref,
-                    mismatch.resolved_at.isoformat() if mismatch.resolved_at else "",
-                ]
-            )
+            yield [
+                mismatch.kind,
+                mismatch.key,
+                mismatch.field,
+                _cell(mismatch.salesforce_value),
+                _cell(mismatch.netsuite_value),
+                mismatch.exception_ref,
+                mismatch.resolved_at.isoformat() if mismatch.resolved_at else "",
+            ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="reconciliation-{run.check_name}-{run.pk}.csv"'
-    return response
+    return csv_response(rows(), filename=f"reconciliation-{run.check_name}-{run.pk}.csv")
 
 
 def _cell(value: Any) -> str:

@@ -7,14 +7,17 @@ from typing import Any
 
 from django import forms
 
+from console.json_input import JsonTooDeep, json_loads_bounded
 from sync.models import FieldApply, SystemName, ValueKind
 
 
 def _json(text: str, what: str) -> Any:
     try:
-        return json.loads(text)
+        return json_loads_bounded(text)
     except json.JSONDecodeError as error:
         raise forms.ValidationError(f"{what} must be JSON ({error.msg} at column {error.colno})") from error
+    except JsonTooDeep as error:
+        raise forms.ValidationError(f"{what} is not accepted: {error}") from error
 
 
 class FieldRowForm(forms.Form):
@@ -52,7 +55,9 @@ class FieldRowForm(forms.Form):
         raw = data.get("value", "")
         if kind == ValueKind.CONSTANT:
             try:  # numbers, true/false and quoted text as JSON; anything else is the text itself
-                data["constant"] = json.loads(raw)
+                data["constant"] = json_loads_bounded(raw)
+            except JsonTooDeep as error:
+                raise forms.ValidationError({"value": f"The constant is not accepted: {error}"}) from error
             except json.JSONDecodeError:
                 data["constant"] = raw
         elif kind == ValueKind.CONCAT:

@@ -4,7 +4,6 @@ render; the services decide and audit."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.http import ConsoleRequest
+from console.json_input import json_loads_bounded
 from governance.roles import APPROVE_MAPPINGS, EDIT_MAPPINGS
 from sync import selectors
 from sync.models import Rule, RuleVersion
@@ -180,8 +180,8 @@ def rule_version_try(request: ConsoleRequest, version_id: int) -> HttpResponse:
     try:
         if text:
             try:
-                record = json.loads(text)
-            except json.JSONDecodeError as error:
+                record = json_loads_bounded(text)
+            except ValueError as error:  # not JSON, or nested too deeply
                 raise ValidationError(f"The record is not valid JSON: {error}") from None
         condition = request.POST.get("condition") or None
         context["evaluation"] = services.rule_version_test(

@@ -15,6 +15,8 @@ urlpatterns = [
         views.connection_deactivate,
         name="connection-deactivate",
     ),
+    path("sync/listeners/", views.listener_list, name="listeners"),
+    path("sync/listeners/<int:listener_id>/rotate/", views.listener_rotate, name="listener-rotate"),
     path("sync/mappings/", include("sync.mapping_urls")),
     path("exceptions/", exception_views.exception_index, name="exceptions"),
     path("exceptions/notifications/", exception_views.notification_list, name="notifications"),

@@ -13,8 +13,9 @@ from console.http import ConsoleRequest
 from governance.roles import MANAGE_CONNECTIONS
 from sync import selectors
 from sync.forms.connections import ConnectionForm
-from sync.models import Connection
-from sync.services import connections
+from sync.forms.listeners import ListenerForm
+from sync.models import Connection, Listener
+from sync.services import connections, listeners
 from sync.services.connection_checks import connection_test
 
 
@@ -117,6 +118,58 @@ def connection_deactivate(request: ConsoleRequest, connection_id: int) -> HttpRe
     messages.success(request, f"Connection {connection.name} deactivated.")
     url = reverse("sync:connection", args=[connection.pk])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+# -- listeners -----------------------------------------------------------------------------------
+
+
+def _listener_page(
+    request: HttpRequest, *, form: ListenerForm | None = None, shown: str = "", status: int = 200
+) -> HttpResponse:
+    """The listeners, the form for a new one, and (``shown``) a URL made just now, shown this once."""
+    context = {
+        "area": "sync",
+        "listeners": Listener.objects.select_related("salesforce_connection", "netsuite_connection"),
+        "form": form or ListenerForm(),
+        "shown": shown,
+    }
+    response = render(request, "sync/listener_list.html", context, status=status)
+    if shown:
+        response["Cache-Control"] = "no-store"  # the URL is a credential
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def listener_list(request: ConsoleRequest) -> HttpResponse:
+    """Every role reads the listeners; an admin's POST creates one and shows its URL once."""
+    if request.method == "GET":
+        return _listener_page(request)
+    if not request.user.has_perm(MANAGE_CONNECTIONS):
+        raise PermissionDenied
+    form = ListenerForm(request.POST)
+    if form.is_valid():
+        try:
+            listener, token = listeners.listener_create(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            url = listeners.listener_url(
+                listener=listener, token=token, base_url=request.build_absolute_uri("/")
+            )
+            return _listener_page(request, shown=url)
+    return _listener_page(request, form=form, status=400)
+
+
+@require_POST
+@permission_required(MANAGE_CONNECTIONS, raise_exception=True)
+def listener_rotate(request: ConsoleRequest, listener_id: int) -> HttpResponse:
+    """A new URL for the listener (shown once); the old one stops working."""
+    listener = Listener.objects.filter(pk=listener_id).first()
+    if listener is None:
+        raise Http404("No such listener")
+    token = listeners.listener_token_rotate(listener=listener, user=request.user)
+    url = listeners.listener_url(listener=listener, token=token, base_url=request.build_absolute_uri("/"))
+    return _listener_page(request, shown=url)
 
 
 def _connection_or_404(request: HttpRequest, connection_id: int) -> Connection:

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from console.api.filtering import SelectorFilterSet
 from governance.audit_search import AuditFilters, audit_entries_filtered
-from governance.models import AuditEntry
+from governance.models import AuditEntry, AuditFlag
 
 
 class AuditEntryFilterSet(SelectorFilterSet):
@@ -21,6 +21,9 @@ class AuditEntryFilterSet(SelectorFilterSet):
     date_from = django_filters.DateFilter(method="skip")
     date_to = django_filters.DateFilter(method="skip", help_text="Inclusive")
     cid = django_filters.CharFilter(method="skip", max_length=255, help_text="Correlation id")
+    flag = django_filters.ChoiceFilter(
+        choices=AuditFlag.choices, method="skip", help_text="Only entries flagged for review"
+    )
 
     class Meta:
         model = AuditEntry
@@ -45,5 +48,6 @@ class AuditEntryFilterSet(SelectorFilterSet):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             cid=(data.get("cid") or "").strip(),
+            flag=data.get("flag") or "",
         )
         return audit_entries_filtered(user=self.request.user, filters=filters)

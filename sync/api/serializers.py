@@ -13,10 +13,13 @@ from sync.forms.exceptions import SYSTEM_NAMES, value_choice_label
 from sync.models import (
     Backfill,
     Connection,
+    ConnectionKind,
     ExceptionEvent,
     ExceptionItem,
     ExceptionOverride,
     Flow,
+    Listener,
+    ListenerKind,
     LookupTable,
     LookupVersion,
     MappingVersion,
@@ -60,6 +63,67 @@ class ConnectionSerializer(serializers.ModelSerializer[Connection]):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class ListenerSerializer(serializers.ModelSerializer[Listener]):
+    """A listener as everyone with a role reads it: never its URL (only its hash is kept)."""
+
+    salesforce_connection: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
+    netsuite_connection: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
+
+    class Meta:
+        model = Listener
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "allowed_org_id",
+            "salesforce_connection",
+            "netsuite_connection",
+            "is_active",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ListenerInputSerializer(serializers.Serializer[Any]):
+    name = serializers.SlugField(max_length=80)
+    kind = serializers.ChoiceField(choices=ListenerKind.choices, default=ListenerKind.OUTBOUND_MESSAGE)
+    salesforce_connection = serializers.SlugRelatedField(
+        slug_field="name", queryset=Connection.objects.filter(kind=ConnectionKind.SALESFORCE, is_active=True)
+    )
+    netsuite_connection = serializers.SlugRelatedField(
+        slug_field="name", queryset=Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True)
+    )
+    allowed_org_id = serializers.CharField(max_length=18, required=False, allow_blank=True, default="")
+    signing_secret = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="", write_only=True, trim_whitespace=False
+    )
+    base_url = serializers.URLField(
+        required=False, help_text="The console's address as the sender reaches it (default: this request's)"
+    )
+
+
+class ListenerBaseUrlSerializer(serializers.Serializer[Any]):
+    base_url = serializers.URLField(
+        required=False, help_text="The console's address as the sender reaches it (default: this request's)"
+    )
+
+
+class ListenerCreatedSerializer(ListenerSerializer):
+    url = serializers.CharField(read_only=True, help_text="The listener's URL, shown only in this answer")
+
+    class Meta(ListenerSerializer.Meta):
+        fields = [*ListenerSerializer.Meta.fields, "url"]
+        read_only_fields = fields
+
+
+class ListenerUrlSerializer(serializers.Serializer[Any]):
+    url = serializers.CharField(read_only=True, help_text="The listener's new URL, shown only in this answer")
 
 
 class ConnectionSecretsSerializer(serializers.Serializer[Any]):

@@ -5,6 +5,7 @@ from sync.api import views
 router = SimpleRouter()
 router.register("connections", views.ConnectionViewSet, basename="connection")
 router.register("flows", views.FlowViewSet, basename="flow")
+router.register("listeners", views.ListenerViewSet, basename="listener")
 router.register("mapping-versions", views.MappingVersionViewSet, basename="mapping-version")
 router.register("lookup-versions", views.LookupVersionViewSet, basename="lookup-version")
 router.register("rules", views.RuleViewSet, basename="rule")

@@ -30,6 +30,7 @@ from sync.models import (
     ExceptionItem,
     ExceptionOverride,
     Flow,
+    Listener,
     LookupVersion,
     MappingVersion,
     Rule,
@@ -37,7 +38,7 @@ from sync.models import (
     SyncJob,
     SyncRecord,
 )
-from sync.services import connections, jobs, mapping_preview
+from sync.services import connections, jobs, listeners, mapping_preview
 from sync.services import exception_actions as actions
 from sync.services import lookup_versions as lookup_services
 from sync.services import mappings as mapping_services
@@ -78,6 +79,36 @@ class ConnectionViewSet(ApiReadViewSet):
             actor=self.user, connection=connection, secrets=data.pop("secrets", None), **data
         )
         return Response(api.ConnectionSerializer(updated).data)
+
+
+class ListenerViewSet(ApiReadViewSet):
+    """Inbound listeners: every role reads them; admins create them and rotate their URLs. A URL carries
+    the listener's secret token and is shown once, in the answer that made it."""
+
+    queryset = Listener.objects.select_related("salesforce_connection", "netsuite_connection").order_by(
+        "name"
+    )
+    serializer_class = api.ListenerSerializer
+    action_permissions = {"create": (MANAGE_CONNECTIONS,), "rotate_token": (MANAGE_CONNECTIONS,)}
+
+    @extend_schema(request=api.ListenerInputSerializer, responses={201: api.ListenerCreatedSerializer})
+    def create(self, request: Request) -> Response:
+        data = self.input(api.ListenerInputSerializer, request)
+        base_url = data.pop("base_url", None) or request.build_absolute_uri("/")
+        listener, token = listeners.listener_create(user=self.user, **data)
+        body = dict(api.ListenerSerializer(listener).data)
+        body["url"] = listeners.listener_url(listener=listener, token=token, base_url=base_url)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=api.ListenerBaseUrlSerializer, responses=api.ListenerUrlSerializer)
+    @action(detail=True, methods=["post"], url_path="rotate-token")
+    def rotate_token(self, request: Request, pk: str) -> Response:
+        listener = self.get_object()
+        base_url = self.input(api.ListenerBaseUrlSerializer, request).get(
+            "base_url"
+        ) or request.build_absolute_uri("/")
+        token = listeners.listener_token_rotate(listener=listener, user=self.user)
+        return Response({"url": listeners.listener_url(listener=listener, token=token, base_url=base_url)})
 
 
 class FlowViewSet(ApiReadViewSet):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
 
+from console.json_input import json_loads_bounded
 from sync.models import ExceptionCategory, ExceptionStatus, MatchChoice, Severity
 from sync.selectors import AGE_BUCKETS, ExceptionFilters
 
@@ -79,7 +79,7 @@ class OverrideForm(ReasonForm):
     def clean_new_value(self) -> Any:
         raw = self.cleaned_data["new_value"]
         try:
-            return json.loads(raw)
+            return json_loads_bounded(raw)
         except ValueError:
             return raw
 

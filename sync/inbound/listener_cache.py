@@ -21,7 +21,8 @@ from typing import Any
 from django.conf import settings
 
 from sync.models import Listener
-from sync.selectors import listener_active_by_token
+from sync.models.inbound import path_token_hash
+from sync.selectors import listener_active_by_token_hash
 
 MAX_ENTRIES = 1000
 _memo: dict[tuple[str, str], tuple[float, Listener]] = {}
@@ -30,15 +31,17 @@ _lock = threading.Lock()
 
 def listener_for_token(*, token: str, kind: str) -> Listener | None:
     """The active listener of ``kind`` behind ``token`` (see the module docstring), else None."""
+    # Keyed by the hash, as the table is: the memo holds no usable URL either.
+    token_hash = path_token_hash(token)
     ttl = float(getattr(settings, "SYNC_LISTENER_CACHE_SECONDS", 5))
     if ttl <= 0:
-        return listener_active_by_token(token=token, kind=kind)
-    key = (token, kind)
+        return listener_active_by_token_hash(token_hash=token_hash, kind=kind)
+    key = (token_hash, kind)
     now = time.monotonic()
     hit = _memo.get(key)
     if hit is not None and hit[0] > now:
         return hit[1]
-    listener = listener_active_by_token(token=token, kind=kind)
+    listener = listener_active_by_token_hash(token_hash=token_hash, kind=kind)
     with _lock:
         if listener is None:
             _memo.pop(key, None)

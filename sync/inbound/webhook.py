@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from dataclasses import dataclass
+
+from console.json_input import JsonTooDeep, json_loads_bounded
 
 TIMESTAMP_HEADER = "X-Concord-Timestamp"
 SIGNATURE_HEADER = "X-Concord-Signature"
@@ -57,7 +58,9 @@ def verify(secret: str, timestamp: str, signature: str, body: bytes, *, now: flo
 
 def parse_events(body: bytes) -> list[WebhookEvent]:
     try:
-        data = json.loads(body)
+        data = json_loads_bounded(body)
+    except JsonTooDeep as exc:
+        raise PayloadInvalid(str(exc)) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadInvalid("not JSON") from exc
     events = data.get("events") if isinstance(data, dict) else None

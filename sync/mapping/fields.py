@@ -26,7 +26,7 @@ from sync.mapping.paths import (
     parse_target,
     plain_names,
 )
-from sync.mapping.problems import SpecError, TransformFailure, describe
+from sync.mapping.problems import SpecError, TransformFailure, check_text_length, describe
 from sync.mapping.runtime import Frame
 from sync.mapping.spec import Expression, FieldSpec, parse_expression, source_side
 from sync.mapping.transforms import Step, compile_steps
@@ -178,6 +178,9 @@ class FieldBuilder:
                 if text is None:
                     raise TransformFailure(f"cannot join {describe(piece)} into text", piece)
                 texts.append(text)
+            check_text_length(
+                sum(map(len, texts)) + len(separator) * max(len(texts) - 1, 0), texts[0] if texts else None
+            )
             return separator.join(texts) if texts else None
 
         return concat

@@ -70,6 +70,24 @@ class TransformFailure(Exception):
         self.value = value
 
 
+# The longest text a transform or a concat expression may produce (truncate's own upper bound): a chain
+# of replaces that doubles the text, or a concat of large fields, stops with a problem instead of eating
+# the worker's memory and time.
+MAX_TEXT_LENGTH = 1_000_000
+
+
+def check_text_length(length: int, value: Any) -> None:
+    """Raise :class:`TransformFailure` when a result of ``length`` characters would pass the limit.
+
+    Called with the length worked out *before* the text is built, so nothing oversized is allocated.
+    """
+    if length > MAX_TEXT_LENGTH:
+        raise TransformFailure(
+            f"the result would be {length:,} characters long, more than the {MAX_TEXT_LENGTH:,} allowed",
+            value,
+        )
+
+
 def describe(value: Any, limit: int = 60) -> str:
     """A short, safe rendering of a value for a problem message."""
     text = repr(value)

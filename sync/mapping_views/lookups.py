@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from console.http import ConsoleRequest
+from console.json_input import JsonTooDeep, json_loads_bounded
 from sync.connectors.errors import ConnectorError
 from sync.mapping_views.access import require_editor
 from sync.models import ConnectionKind, DynamicLookupEntry, LookupTable, LookupVersion, VersionStatus
@@ -30,7 +31,9 @@ def _value(raw: str) -> Any:
     text = raw.strip()
     if text[:1] in ("[", "{") or text in ("true", "false", "null"):
         try:
-            return json.loads(text)
+            return json_loads_bounded(text)
+        except JsonTooDeep as error:
+            raise ValidationError(f"The value is refused: {error}") from error
         except json.JSONDecodeError:
             return raw
     return raw
@@ -125,7 +128,9 @@ def _entry_delete(version: LookupVersion, request: ConsoleRequest) -> LookupVers
 
 def _import(version: LookupVersion, request: ConsoleRequest) -> LookupVersion:
     try:
-        entries = json.loads(request.POST.get("entries", ""))
+        entries = json_loads_bounded(request.POST.get("entries", ""))
+    except JsonTooDeep as error:
+        raise ValidationError(f"The entries are refused: {error}") from error
     except json.JSONDecodeError as error:
         raise ValidationError(f"The entries are not JSON: {error}") from error
     return services.lookup_version_import(version=version, entries=entries, user=request.user)

@@ -48,7 +48,12 @@ def draft_create(request: HttpRequest, flow_key: str) -> HttpResponse:
 
 @require_GET
 def version_page(request: HttpRequest, version_id: int) -> HttpResponse:
-    version = version_or_404(version_id)
+    return _version_page(request, version_or_404(version_id))
+
+
+def _version_page(
+    request: HttpRequest, version: MappingVersion, *, import_form: ImportForm | None = None, status: int = 200
+) -> HttpResponse:
     can_edit = version.is_editable and flow_edit_allowed(request.user, version.flow)
     context = {
         "area": "mappings",
@@ -59,9 +64,9 @@ def version_page(request: HttpRequest, version_id: int) -> HttpResponse:
         "problems": spec_problems(version_spec(version)) if version.is_editable else [],
         "others": version.flow.versions.exclude(pk=version.pk).order_by("-number"),
         "new_row_form": FieldRowForm(initial={"kind": "source", "apply": "always"}),
-        "import_form": ImportForm(),
+        "import_form": import_form or ImportForm(),
     }
-    return render(request, "sync/mappings/version.html", context)
+    return render(request, "sync/mappings/version.html", context, status=status)
 
 
 TRANSITIONS: dict[str, Callable[..., Any]] = {
@@ -118,16 +123,16 @@ def version_import(request: HttpRequest, version_id: int) -> HttpResponse:
     version = version_or_404(version_id)
     require_flow_editor(request, version.flow)
     form = ImportForm(request.POST, request.FILES)
-    errors: list[str] = []
     if not form.is_valid():
-        errors = [str(message) for field in form.errors.values() for message in field]
-    else:
-        try:
-            services.version_import(version=version, spec=form.cleaned_data["parsed"], user=request.user)
-        except MappingValidationError as error:
-            errors = [str(problem) for problem in error.problems]
-        except ValidationError as error:
-            errors = list(error.messages)
+        # Not a readable document (empty, not JSON, nested too deeply): 400, the form naming the problem.
+        return _version_page(request, version, import_form=form, status=400)
+    errors: list[str] = []
+    try:
+        services.version_import(version=version, spec=form.cleaned_data["parsed"], user=request.user)
+    except MappingValidationError as error:
+        errors = [str(problem) for problem in error.problems]
+    except ValidationError as error:
+        errors = list(error.messages)
     if errors:
         for message in errors:
             messages.error(request, f"Not imported: {message}")

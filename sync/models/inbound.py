@@ -7,6 +7,7 @@ redeliveries (and a webhook sender's retries) collapse into one row.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from django.db import models
@@ -15,7 +16,14 @@ from governance.secrets import EncryptedTextField
 
 
 def new_path_token() -> str:
+    """A listener's URL token: 256 random bits. Shown once (creation, rotation), stored only hashed."""
     return secrets.token_urlsafe(32)
+
+
+def path_token_hash(token: str) -> str:
+    """What is stored of a URL token, and looked up: SHA-256 (the token is random, so no salt or
+    stretching is needed; a leaked database row does not give the URL away)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ListenerKind(models.TextChoices):
@@ -24,14 +32,15 @@ class ListenerKind(models.TextChoices):
 
 
 class Listener(models.Model):
-    """One inbound URL: ``/sync/inbound/<kind>/<path_token>/``, tied to the connections it syncs."""
+    """One inbound URL: ``/sync/inbound/<kind>/<token>/``, tied to the connections it syncs."""
 
     name = models.SlugField(max_length=80, unique=True)
     kind = models.CharField(
         max_length=20, choices=ListenerKind.choices, default=ListenerKind.OUTBOUND_MESSAGE
     )
-    # The secret part of the URL; 256 bits, compared by an indexed lookup (no timing signal worth having).
-    path_token = models.CharField(max_length=64, unique=True, default=new_path_token, editable=False)
+    # The SHA-256 of the secret part of the URL (256 random bits, see new_path_token), found by one
+    # indexed lookup; the token itself is shown once and never stored.
+    path_token_hash = models.CharField(max_length=64, unique=True, editable=False)
     allowed_org_id = models.CharField(
         max_length=18, blank=True, help_text="Salesforce organization id (15 or 18 characters)"
     )

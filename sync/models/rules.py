@@ -96,6 +96,7 @@ class RuleVersion(models.Model):
 
     @property
     def authors(self) -> set[int]:
-        """Everyone who wrote this text: none of them may approve it."""
-        found = {pk for pk in (self.created_by_id, self.updated_by_id) if pk is not None}
+        """The makers: everyone who wrote this text or submitted it; none of them may approve it."""
+        makers = (self.created_by_id, self.updated_by_id, self.submitted_by_id)
+        found = {pk for pk in makers if pk is not None}
         return found | {pk for pk in self.editors if isinstance(pk, int)}

@@ -141,7 +141,9 @@ def _transition(
     with transaction.atomic():
         version = RuleVersion.objects.select_for_update().select_related("rule").get(pk=version.pk)
         if four_eyes and user.pk in version.authors:
-            raise PermissionDenied("You wrote this version; another approver must approve it (four-eyes).")
+            raise PermissionDenied(
+                "You wrote or submitted this version; another approver must approve it (four-eyes)."
+            )
         if version.status != allowed_from:
             raise ValidationError(
                 f"Only a {RuleStatus(allowed_from).label.lower()} version can be {event}ed; "
@@ -193,7 +195,7 @@ def rule_version_submit(*, version: RuleVersion, user: Any, reason: str = "") ->
 
 
 def rule_version_approve(*, version: RuleVersion, user: Any, reason: str) -> RuleVersion:
-    """Approve a submitted version: four-eyes, so not by anyone who wrote it."""
+    """Approve a submitted version: four-eyes, so not by anyone who wrote or submitted it."""
     _require(user, APPROVE_MAPPINGS, "approve rules")
     if not reason.strip():
         raise ValidationError("Say why you approve this version.")

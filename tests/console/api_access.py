@@ -40,6 +40,9 @@ API_ACCESS: dict[str, ApiRule] = {
     # sync/api/views.py
     "api:connection-list": ApiRule(get=ROLES, post=ADMINS),
     "api:connection-detail": ApiRule(get=ROLES, patch=ADMINS),
+    "api:listener-list": ApiRule(get=ROLES, post=ADMINS),
+    "api:listener-detail": ApiRule(get=ROLES),
+    "api:listener-rotate-token": ApiRule(post=ADMINS),
     "api:flow-list": ApiRule(get=ROLES),
     "api:flow-detail": ApiRule(get=ROLES),
     "api:mapping-version-list": ApiRule(get=ROLES, post=EDITORS),

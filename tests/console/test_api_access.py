@@ -26,6 +26,7 @@ from sync.models import (
     ExceptionItem,
     ExceptionOverride,
     Flow,
+    Listener,
     MappingVersion,
     SyncJob,
     SyncRecord,
@@ -43,6 +44,7 @@ from tests.console.test_url_access import (
 # The object each endpoint's path names, by the viewset's basename (the URL name less its action).
 OBJECTS: dict[str, Callable[[], object]] = {
     "connection": lambda: Connection.objects.get(name="acl-sf").pk,
+    "listener": lambda: Listener.objects.get(name="acl-outbound_message").pk,
     "flow": lambda: Flow.objects.order_by("key").values_list("key", flat=True)[0],
     "mapping-version": lambda: MappingVersion.objects.get(status="draft").pk,
     "lookup-version": lambda: _lookup_draft().pk,

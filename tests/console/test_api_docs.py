@@ -33,6 +33,14 @@ def test_it_sends_an_anonymous_visitor_of_the_docs_to_the_login_page(client: Cli
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
+def test_it_gives_an_anonymous_visitor_neither_the_docs_script_nor_the_schema(client: Client) -> None:
+    script = client.get("/api/v1/docs/", {"script": ""})
+    assert script.status_code == 302 and script["Location"].startswith("/accounts/login/")
+    for url in ("/api/v1/schema/", "/api/v1/schema/?format=json"):
+        answer = client.get(url)
+        assert answer.status_code == 401 and b"openapi" not in answer.content
+
+
 def test_it_refuses_the_docs_to_a_user_without_a_role(outsider_client: Client) -> None:
     assert outsider_client.get("/api/v1/docs/").status_code == 403
 

@@ -53,13 +53,13 @@ from sync.models import (
 from sync.permissions import subsidiary_scope_grant
 from sync.services import rules as rule_services
 from sync.services.exception_actions import exception_override_propose
-from sync.services.listeners import listener_create
 from sync.services.lookup_versions import lookup_draft_for
 from sync.services.mapping_seed import mapping_seed_defaults
 from sync.services.mappings import version_create_draft
 from tests.console.api_access import API_ACCESS
 from tests.sync.connection_support import offline_connection_pair
 from tests.sync.exception_support import raise_sample
+from tests.sync.listener_support import listener_issue, url_token
 
 ROLES = frozenset({"revops", "finance", "admin", "auditor"})
 EVERYONE = frozenset({*ROLES, "outsider", "anonymous"})
@@ -174,6 +174,9 @@ ACCESS: dict[str, Rule] = {
     "sync:connection": Rule(get=ROLES, post=ADMINS),
     "sync:connection-test": POST(ADMINS),
     "sync:connection-deactivate": POST(ADMINS),
+    # Every role reads the listeners; admins (manage_connections) make one (empty form: 400) or a new URL.
+    "sync:listeners": Rule(get=ROLES, post=ADMINS, empty_post_invalid=True),
+    "sync:listener-rotate": POST(ADMINS),
     # Mappings (sync/mapping_views/access.py, sync/services/mappings.py): every role reads; RevOps
     # (edit_mappings) edits drafts and submits; Finance and Admin (approve_mappings) approve and publish;
     # the dry run reads both sandboxes, so it is for makers and approvers.
@@ -184,7 +187,7 @@ ACCESS: dict[str, Rule] = {
     "sync:mapping-preview": GET(MAKERS_AND_APPROVERS),
     "sync:mapping-preview-search": GET(MAKERS_AND_APPROVERS),
     "sync:mapping-draft-create": POST(EDITORS),
-    "sync:mapping-import": POST(EDITORS),
+    "sync:mapping-import": POST(EDITORS, empty_post_invalid=True),  # no document: 400 naming it
     "sync:mapping-transition": POST(APPROVERS),  # tried with "approve"
     "sync:mapping-row": Rule(get=ROLES, post=EDITORS),
     "sync:mapping-row-check": POST(EDITORS),
@@ -258,6 +261,7 @@ OPPORTUNITY = "0065S0000000001QAA"
 PATH_VALUES: dict[str, Callable[[], object]] = {
     "user_id": lambda: User.objects.get(username="revops").pk,
     "connection_id": lambda: Connection.objects.get(name="acl-sf").pk,
+    "listener_id": lambda: Listener.objects.get(name="acl-outbound_message").pk,
     "flow_key": lambda: Flow.objects.order_by("key").values_list("key", flat=True)[0],
     "version_id": lambda: MappingVersion.objects.get(status="draft").pk,
     "sync:mapping-transition/action": lambda: "approve",
@@ -342,7 +346,7 @@ def world(revops: User, finance: User, admin: User, monkeypatch: pytest.MonkeyPa
         mapping_versions=[MappingVersion.objects.filter(status="published").order_by("pk")[0]],
     )
     for kind in (ListenerKind.OUTBOUND_MESSAGE, ListenerKind.WEBHOOK):
-        listener_create(
+        listener_issue(
             name=f"acl-{kind}", salesforce_connection=sf, netsuite_connection=ns, kind=kind, user=admin
         )
     token_create(user=revops, name="acl")
@@ -462,7 +466,7 @@ def test_it_answers_a_machine_endpoint_alike_for_every_persona(
 ) -> None:
     # With a real token an empty body is a malformed message (400) or an unsigned event (403): the same
     # for every persona, since a session counts for nothing there.
-    url = reverse(name, kwargs={"token": Listener.objects.get(kind=kind).path_token})
+    url = reverse(name, kwargs={"token": url_token(Listener.objects.get(kind=kind))})
     statuses = {persona: _request(persona, "POST", url).status_code for persona in PERSONAS}
     assert statuses == dict.fromkeys(PERSONAS, expected)
 

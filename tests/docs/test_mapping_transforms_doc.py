@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from sync.mapping import TRANSFORMS, CachedDynamicLookup, StaticLookups, compile_mapping, json_ready
+from sync.mapping.problems import MAX_TEXT_LENGTH
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "mapping-transforms.md"
 EXAMPLE = re.compile(r"^Example: `(?P<chain>.+)` turns `(?P<given>.+?)` into `(?P<expected>.+?)`\.$", re.M)
@@ -64,3 +65,11 @@ def test_it_gives_examples_that_hold(name: str) -> None:
         chain = json.loads(match["chain"])
         assert any((step if isinstance(step, str) else step["fn"]) == name for step in chain)
         assert _run(chain, json.loads(match["given"])) == json.loads(match["expected"]), match[0]
+
+
+def test_it_states_the_text_output_limit_the_engine_enforces() -> None:
+    intro = re.split(r"^## ", DOC.read_text(encoding="utf-8"), flags=re.M)[0]
+    assert f"longer than\n{MAX_TEXT_LENGTH:,} characters" in intro
+    for name in ("prefix", "suffix", "replace", "concat"):
+        assert f"`{name}`" in intro
+    assert f"({MAX_TEXT_LENGTH:,} characters)" in _sections()["replace"]

@@ -68,7 +68,12 @@ def test_it_invites_a_user_who_sets_a_password_and_is_signed_in(admin_client: Cl
     )
     assert created.changes["roles"] == ["none", "Finance"]
     assert created.changes["email"] == [None, "Grace.Hopper@example.org"]
-    assert created.additional_data == {"event": "invite"}
+    # Finance approves: inviting someone into it is flagged for review.
+    assert created.additional_data == {
+        "event": "invite",
+        "flag": "approving_role_granted",
+        "approving_roles": ["Finance"],
+    }
 
     client, response = _accept(_link(message))
     assert response.status_code == 302 and response["Location"] == reverse("dashboard")

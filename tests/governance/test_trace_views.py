@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from sync.models import ExceptionOverride
 from tests.governance.conftest import OPPORTUNITY, World
 
 
@@ -73,9 +74,18 @@ def test_it_exports_the_chain_as_json(trace_world: World, auditor: User) -> None
 def test_it_exports_the_timeline_as_csv(trace_world: World, auditor: User) -> None:
     response = _client(auditor).get(reverse("governance:trace-export", args=["csv"]), {"q": OPPORTUNITY})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert rows[0][0] == "at"
     assert any(row[2] == "override" and "approved by finance" in row[3] for row in rows)
+
+
+def test_it_exports_formula_looking_text_as_text(trace_world: World, auditor: User) -> None:
+    # A person's reason is shown as the override's detail: a spreadsheet must not run it.
+    ExceptionOverride.objects.filter(item=trace_world.order_exception).update(reason="=cmd|' /C calc'!A0")
+    response = _client(auditor).get(reverse("governance:trace-export", args=["csv"]), {"q": OPPORTUNITY})
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
+    assert [row[5] for row in rows if row[2] == "override"] == ["'=cmd|' /C calc'!A0"]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
 
 def test_it_refuses_an_unknown_export_format(trace_world: World, auditor: User) -> None:

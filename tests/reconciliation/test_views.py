@@ -221,6 +221,18 @@ def test_it_exports_a_runs_mismatches_as_streamed_csv(auditor_client: Client) ->
 
 
 @pytest.mark.django_db
+def test_it_exports_formula_looking_values_as_text(auditor_client: Client) -> None:
+    # Values come from Salesforce and NetSuite records: a spreadsheet must not run them.
+    run = finished_run({"field_differs": 1})
+    add_mismatch(
+        run, "=KEY", salesforce_value='=HYPERLINK("https://evil.example","x")', netsuite_value="@SUM(A1)"
+    )
+    response = auditor_client.get(f"/reconciliation/runs/{run.pk}/mismatches.csv")
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
+    assert rows[1][1:5] == ["'=KEY", "name", '\'=HYPERLINK("https://evil.example","x")', "'@SUM(A1)"]
+
+
+@pytest.mark.django_db
 def test_the_index_draws_a_trend_of_past_runs(auditor_client: Client) -> None:
     finished_run({"missing_in_netsuite": 4, "field_differs": 2})
     finished_run({"missing_in_netsuite": 1, "field_differs": 2})

@@ -8,8 +8,8 @@ from django.urls import reverse
 from simulators.core.runner import RunningSimulator
 from simulators.salesforce.org import DEFAULT_ORG_ID
 from sync.models import Connection, Listener
-from sync.services.listeners import listener_create
 from tests.simulators.conftest import https_session
+from tests.sync.listener_support import listener_issue, url_token
 
 
 def closed_won_listener_wire(
@@ -24,7 +24,7 @@ def closed_won_listener_wire(
     Returns the listener, a session trusting the simulator's CA (for its control endpoints) and the
     outbound rule's id (the action id of the messages it sends).
     """
-    listener = listener_create(
+    listener = listener_issue(
         name="closed-won",
         salesforce_connection=connections[0],
         netsuite_connection=connections[1],
@@ -39,7 +39,7 @@ def closed_won_listener_wire(
             "field": "StageName",
             "operator": "equals",
             "value": "Closed Won",
-            "endpoint_url": base_url + reverse("sync:inbound_outbound", args=[listener.path_token]),
+            "endpoint_url": base_url + reverse("sync:inbound_outbound", args=[url_token(listener)]),
             "fields": fields,
         },
     )

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from governance.services import user_roles_set
 from sync.models import Rule, RuleStatus, RuleVersion
 from sync.services.rules import rules_shipped_install
 from tests.sync.mapping.graphs import dataset_graphs
@@ -76,6 +77,19 @@ def test_it_creates_edits_and_walks_a_rule_to_publication(
     assert "Published" in page and "approved by finance" in page and "Start a new draft" in page
 
 
+def test_it_refuses_the_approval_by_whoever_submitted_the_version(admin: User, revops_client: Client) -> None:
+    both = User.objects.create(username="edits-and-approves")
+    user_roles_set(user=both, roles=["RevOps", "Finance"], actor=admin)
+    assert revops_client.post("/sync/rules/new/", NEW).status_code == 302
+    version = RuleVersion.objects.get()
+    submitter = Client()
+    submitter.force_login(both)
+    submitter.post(f"/sync/rules/versions/{version.pk}/submit/", {"reason": "ready"})
+    refused = submitter.post(f"/sync/rules/versions/{version.pk}/approve/", {"reason": "mine to pass"})
+    assert refused.status_code == 403
+    assert RuleVersion.objects.get().status == RuleStatus.SUBMITTED
+
+
 def test_it_tests_a_rule_against_a_pasted_opportunity_graph(revops: User, revops_client: Client) -> None:
     rules_shipped_install(user=revops)
     version = RuleVersion.objects.get(rule__key="amount_matches_quote")
@@ -92,6 +106,10 @@ def test_it_tests_a_rule_against_a_pasted_opportunity_graph(revops: User, revops
     assert "needs a connection" in missing.content.decode()
     broken = revops_client.post(f"/sync/rules/versions/{version.pk}/test/", {"record": "{nope"})
     assert "not valid JSON" in broken.content.decode()
+    deep = revops_client.post(
+        f"/sync/rules/versions/{version.pk}/test/", {"record": "[" * 50_000 + "]" * 50_000}
+    )
+    assert "JSON nested deeper than 64 levels" in deep.content.decode()
 
 
 @pytest.mark.django_db

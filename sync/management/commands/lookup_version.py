@@ -23,6 +23,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from console.json_input import JsonTooDeep, json_loads_bounded
 from sync.models import LookupVersion
 from sync.services import lookup_versions as services
 
@@ -46,7 +47,9 @@ def read_entries(path: Path) -> Any:
             raise CommandError(f"{path} is empty: give a header line 'key,value'")
         return [dict(row) for row in reader]
     try:
-        return json.loads(text)
+        return json_loads_bounded(text)
+    except JsonTooDeep as error:
+        raise CommandError(f"{path}: {error}") from error
     except json.JSONDecodeError as error:
         raise CommandError(f"{path} is not JSON ({error}); a CSV file's name ends in .csv") from error
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sync.mapping.coerce import to_text
-from sync.mapping.problems import SpecError, TransformFailure, describe
+from sync.mapping.problems import SpecError, TransformFailure, check_text_length, describe
 from sync.mapping.runtime import Frame
 from sync.mapping.transforms.registry import Builder, Param, Step, transform
 
@@ -76,14 +76,24 @@ def _truncate(params: dict[str, Any], builder: Builder) -> Step:
 def _prefix(params: dict[str, Any], builder: Builder) -> Step:
     """``{"fn": "prefix", "text": "PLAN-"}`` turns ``PKG-STARTER`` into ``PLAN-PKG-STARTER``."""
     head = params["text"]
-    return _text_step(lambda text: head + text)
+
+    def put_in_front(text: str) -> str:
+        check_text_length(len(head) + len(text), text)
+        return head + text
+
+    return _text_step(put_in_front)
 
 
 @transform("suffix", "Put `text` after the value.", Param("text", "text"), category="text")
 def _suffix(params: dict[str, Any], builder: Builder) -> Step:
     """``{"fn": "suffix", "text": " (billing)"}`` appends the text."""
     tail = params["text"]
-    return _text_step(lambda text: text + tail)
+
+    def put_after(text: str) -> str:
+        check_text_length(len(text) + len(tail), text)
+        return text + tail
+
+    return _text_step(put_after)
 
 
 @transform(
@@ -94,9 +104,18 @@ def _suffix(params: dict[str, Any], builder: Builder) -> Step:
     category="text",
 )
 def _replace(params: dict[str, Any], builder: Builder) -> Step:
-    """Plain text replacement (no patterns): ``{"fn": "replace", "old": "_", "new": " "}``."""
+    """Plain text replacement (no patterns): ``{"fn": "replace", "old": "_", "new": " "}``. A result
+    longer than ``MAX_TEXT_LENGTH`` is a problem (a few replaces of one letter by a word could
+    otherwise grow a field past any memory)."""
     old, new = params["old"], params["new"]
-    return _text_step(lambda text: text.replace(old, new))
+    growth = len(new) - len(old)
+
+    def replace(text: str) -> str:
+        if growth > 0:
+            check_text_length(len(text) + text.count(old) * growth, text)
+        return text.replace(old, new)
+
+    return _text_step(replace)
 
 
 @transform(
@@ -152,6 +171,7 @@ def _concat(params: dict[str, Any], builder: Builder) -> Step:
             texts = [text_of(piece) for piece in pieces if piece is not None and piece != ""]
         else:
             texts = ["" if piece is None else text_of(piece) for piece in pieces]
+        check_text_length(sum(map(len, texts)) + len(separator) * max(len(texts) - 1, 0), value)
         return separator.join(texts) if any(texts) else None
 
     return step

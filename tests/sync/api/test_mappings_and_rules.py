@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 
+from governance import services
 from governance.models import AuditEntry
 from sync.models import Flow, MappingVersion, RuleVersion, VersionStatus
 from sync.services.mapping_seed import mapping_seed_defaults
@@ -77,3 +78,28 @@ def test_it_creates_edits_and_submits_a_rule(revops: User, finance: User) -> Non
     assert RuleVersion.objects.get(pk=version_id).approved_by == finance
     detail = client.get("/api/v1/rules/amount_positive_api/").json()
     assert [version["status"] for version in detail["versions"]] == ["approved"]
+
+
+def test_it_refuses_the_approval_of_a_rule_by_its_submitter(revops: User, finance: User, admin: User) -> None:
+    both = User.objects.create(username="edits-and-approves")
+    services.user_roles_set(user=both, roles=["RevOps", "Finance"], actor=admin)
+    rule = {
+        "key": "submitted_by_other_api",
+        "name": "Amount is positive",
+        "subject": "opportunity",
+        "placement": "pre_sale",
+        "severity": "block",
+        "message": "The amount must be positive",
+        "condition": "Amount > 0",
+    }
+    version_id = token_client(revops).post("/api/v1/rules/", rule, content_type=JSON).json()["id"]
+    submitter = token_client(both)
+    assert (
+        submitter.post(f"/api/v1/rule-versions/{version_id}/submit/", {}, content_type=JSON).status_code
+        == 200
+    )
+    approve = f"/api/v1/rule-versions/{version_id}/approve/"
+    refused = submitter.post(approve, {"reason": "mine to pass"}, content_type=JSON)
+    assert refused.status_code == 403 and "submitted" in refused.json()["detail"]
+    assert RuleVersion.objects.get(pk=version_id).status == "submitted"
+    assert token_client(finance).post(approve, {"reason": "ok"}, content_type=JSON).status_code == 200

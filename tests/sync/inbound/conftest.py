@@ -11,7 +11,7 @@ from sync.models import (
     Listener,
     ListenerKind,
 )
-from sync.services.listeners import listener_create
+from tests.sync.listener_support import listener_issue
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def connections(db: None) -> tuple[Connection, Connection]:
 
 @pytest.fixture
 def listener(connections: tuple[Connection, Connection]) -> Listener:
-    return listener_create(
+    return listener_issue(
         name="closed-won",
         salesforce_connection=connections[0],
         netsuite_connection=connections[1],
@@ -45,7 +45,7 @@ def listener(connections: tuple[Connection, Connection]) -> Listener:
 
 @pytest.fixture
 def webhook_listener(connections: tuple[Connection, Connection]) -> Listener:
-    return listener_create(
+    return listener_issue(
         name="hook",
         kind=ListenerKind.WEBHOOK,
         salesforce_connection=connections[0],

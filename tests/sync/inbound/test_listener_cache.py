@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from sync.inbound import listener_cache
 from sync.inbound.listener_cache import listener_for_token
 from sync.models import Listener, ListenerKind
+from tests.sync.listener_support import url_token
 
 KIND = ListenerKind.OUTBOUND_MESSAGE
 
@@ -30,7 +31,7 @@ def lookups(token: str, times: int) -> tuple[list[Listener | None], int]:
 
 def test_a_found_listener_is_asked_for_once_within_its_time(listener: Listener, settings) -> None:
     settings.SYNC_LISTENER_CACHE_SECONDS = 5
-    found, queries = lookups(listener.path_token, 3)
+    found, queries = lookups(url_token(listener), 3)
     assert [item.pk if item else None for item in found] == [listener.pk] * 3
     assert queries == 1
 
@@ -39,17 +40,17 @@ def test_it_asks_again_once_the_time_is_up(listener: Listener, settings, monkeyp
     settings.SYNC_LISTENER_CACHE_SECONDS = 5
     clock = [1000.0]
     monkeypatch.setattr(listener_cache.time, "monotonic", lambda: clock[0])
-    assert lookups(listener.path_token, 2)[1] == 1
+    assert lookups(url_token(listener), 2)[1] == 1
     clock[0] += 5.1
-    assert lookups(listener.path_token, 1)[1] == 1
+    assert lookups(url_token(listener), 1)[1] == 1
 
 
 def test_a_listener_deactivated_in_this_process_is_refused_at_once(listener: Listener, settings) -> None:
     settings.SYNC_LISTENER_CACHE_SECONDS = 5
-    assert listener_for_token(token=listener.path_token, kind=KIND) is not None
+    assert listener_for_token(token=url_token(listener), kind=KIND) is not None
     listener.is_active = False
     listener.save()
-    assert listener_for_token(token=listener.path_token, kind=KIND) is None
+    assert listener_for_token(token=url_token(listener), kind=KIND) is None
 
 
 def test_unknown_tokens_are_never_kept(db: None, settings) -> None:
@@ -62,5 +63,5 @@ def test_unknown_tokens_are_never_kept(db: None, settings) -> None:
 
 def test_zero_turns_the_memo_off(listener: Listener, settings) -> None:
     settings.SYNC_LISTENER_CACHE_SECONDS = 0
-    assert lookups(listener.path_token, 3)[1] == 3
+    assert lookups(url_token(listener), 3)[1] == 3
     assert listener_cache._memo == {}

@@ -13,6 +13,7 @@ from simulators.salesforce import soap as sim_soap
 from simulators.salesforce.org import DEFAULT_ORG_ID
 from sync.inbound.soap import ACK
 from sync.models import InboxMessage, InboxStatus, Listener
+from tests.sync.listener_support import url_token
 
 OPP = "0065g00000AbCdEAAA"
 
@@ -32,7 +33,7 @@ def envelope(*ids: str, org: str = DEFAULT_ORG_ID, record: str = OPP) -> bytes:
 
 
 def url(listener: Listener) -> str:
-    return reverse("sync:inbound_outbound", args=[listener.path_token])
+    return reverse("sync:inbound_outbound", args=[url_token(listener)])
 
 
 def post(client: Client, address: str, body: bytes, **extra: Any) -> Any:

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from sync.inbound.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from sync.models import InboxMessage, Listener
+from tests.sync.listener_support import url_token
 
 BODY = json.dumps({"events": [{"id": "evt-1", "sobject": "Opportunity", "record_id": "0065g00000AbCdEAAA"}]})
 
@@ -21,7 +22,7 @@ def send(
     timestamp = str(int(time.time()) + skew)
     headers = {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(key, timestamp, body.encode())}
     return client.post(
-        reverse("sync:inbound_webhook", args=[listener.path_token]),
+        reverse("sync:inbound_webhook", args=[url_token(listener)]),
         data=body,
         content_type="application/json",
         headers=headers,
@@ -57,8 +58,16 @@ def test_it_refuses_a_signed_but_malformed_body(client: Client, webhook_listener
     assert not InboxMessage.objects.exists()
 
 
+def test_it_refuses_a_deeply_nested_body_naming_the_problem(
+    client: Client, webhook_listener: Listener
+) -> None:
+    answer = send(client, webhook_listener, body='{"events": ' + "[" * 50_000 + "]" * 50_000 + "}")
+    assert answer.status_code == 400 and b"JSON nested deeper than 64 levels" in answer.content
+    assert not InboxMessage.objects.exists()
+
+
 def test_it_does_not_serve_a_webhook_token_as_an_outbound_listener(
     client: Client, webhook_listener: Listener
 ) -> None:
-    address = reverse("sync:inbound_outbound", args=[webhook_listener.path_token])
+    address = reverse("sync:inbound_outbound", args=[url_token(webhook_listener)])
     assert client.post(address, data=b"<x/>", content_type="text/xml").status_code == 404

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from sync.mapping import TRANSFORMS, CachedDynamicLookup, StaticLookups
-from tests.sync.mapping.helpers import failure, invalid_transform, transformed
+from sync.mapping import TRANSFORMS, CachedDynamicLookup, StaticLookups, compile_mapping
+from sync.mapping.problems import MAX_TEXT_LENGTH
+from tests.sync.mapping.helpers import failure, invalid_transform, one_row, transformed
 
 
 def out(transforms: Sequence[object], value: object, **options: object) -> object:
@@ -96,6 +97,38 @@ def test_it_prefixes_suffixes_and_replaces() -> None:
     assert out([{"fn": "prefix", "text": "PLAN-"}], "PKG-STARTER") == "PLAN-PKG-STARTER"
     assert out([{"fn": "suffix", "text": " (billing)"}], "Acme") == "Acme (billing)"
     assert out([{"fn": "replace", "old": "_", "new": " "}], "point_in_time") == "point in time"
+
+
+LIMIT_MESSAGE = f"more than the {MAX_TEXT_LENGTH:,} allowed"
+
+
+def test_it_stops_a_replace_that_would_grow_the_text_past_the_limit() -> None:
+    grow = {"fn": "replace", "old": "a", "new": "x" * 1000}
+    assert LIMIT_MESSAGE in failure([grow], "ab" * 1000)
+    # A chain doubling the text each step: a problem, not a 2**21-fold field.
+    doubling = [{"fn": "replace", "old": "a", "new": "aa"}] * 21
+    message = failure(doubling, "a")
+    assert message.startswith("the result would be 1,048,576 characters long") and LIMIT_MESSAGE in message
+    assert len(str(out(doubling[:19], "a"))) == 2**19  # under the limit it still works
+    assert out([{"fn": "replace", "old": "aa", "new": "a"}], "a" * 2_000_000) == "a" * 1_000_000  # shrinking
+
+
+def test_it_stops_prefix_suffix_and_concat_past_the_limit() -> None:
+    big = "y" * 600_000
+    assert LIMIT_MESSAGE in failure([{"fn": "prefix", "text": "x"}], "y" * MAX_TEXT_LENGTH)
+    assert LIMIT_MESSAGE in failure([{"fn": "suffix", "text": "x"}], "y" * MAX_TEXT_LENGTH)
+    assert LIMIT_MESSAGE in failure([{"fn": "concat", "parts": [{"source": "w"}]}], big, w=big)
+    assert len(str(out([{"fn": "concat", "parts": [{"source": "w"}]}], "a", w=big))) == 600_001
+
+
+def test_it_stops_a_concat_expression_past_the_limit() -> None:
+    big = "y" * 600_000
+    mapping = compile_mapping(
+        one_row({"id": "row", "target": "out", "concat": [{"source": "v"}, {"source": "w"}]})
+    )
+    result = mapping.apply({"Id": "1", "v": big, "w": big})
+    assert len(result.problems) == 1 and LIMIT_MESSAGE in result.problems[0].message
+    assert result.problems[0].field_id == "row"
 
 
 def test_it_splits_and_keeps_one_part() -> None:

@@ -51,6 +51,10 @@ def test_it_refuses_bad_files_before_making_a_draft(
     extra_column.write_text("key,value,comment\nNet 30,3,x\n", encoding="utf-8")
     with pytest.raises(CommandError, match=r"unknown field\(s\) comment"):
         _run("import", TABLE, str(extra_column), "--user", "revops")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 5000 + "]" * 5000)
+    with pytest.raises(CommandError, match="JSON nested deeper than 64 levels"):
+        _run("import", TABLE, str(deep), "--user", "revops")
     with pytest.raises(CommandError, match="No lookup table 'terms'"):
         _run("import", "terms", str(duplicate), "--user", "revops")
     with pytest.raises(CommandError, match="--user"):

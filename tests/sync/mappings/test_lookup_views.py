@@ -79,4 +79,12 @@ def test_a_bad_import_says_what_is_wrong_and_changes_nothing(
         f"/sync/mappings/lookup-versions/{draft.pk}/import/", {"entries": "USD=1"}, follow=True
     )
     assert "The entries are not JSON" in not_json.content.decode()
+    deep = revops_client.post(
+        f"/sync/mappings/lookup-versions/{draft.pk}/import/",
+        {"entries": "[" * 5000 + "]" * 5000},
+        follow=True,
+    )
+    assert deep.status_code == 200
+    assert "The entries are refused: JSON nested deeper than 64 levels" in deep.content.decode()
+    assert lookup_entries(draft) == before
     assert LookupTable.objects.get(name=TABLE).revision == 1

@@ -142,6 +142,29 @@ def test_it_imports_json_and_shows_errors_naming_the_field(
     assert "Not imported: customer / subsidiary / subsidiary.id:" in answer and "no_such_table" in answer
 
 
+def test_it_answers_a_deeply_nested_import_with_a_400_naming_the_problem(
+    revops_client: Client, draft: MappingVersion
+) -> None:
+    rows_before = _row(draft, "memo").pk
+    deep = '{"objects": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    answer = revops_client.post(f"/sync/mappings/versions/{draft.pk}/import/", {"spec": deep})
+    assert answer.status_code == 400
+    assert "JSON nested deeper than 64 levels" in answer.content.decode()
+    assert _row(draft, "memo").pk == rows_before  # nothing replaced
+
+
+def test_it_names_a_deeply_nested_constant_or_transform_chain_in_the_row(
+    revops_client: Client, draft: MappingVersion
+) -> None:
+    row = _row(draft, "memo")
+    url = f"/sync/mappings/objects/{row.object_mapping_id}/rows/check/"
+    for field in ("value", "transforms"):
+        deep = {**ROW_POST, field: "[" * 999 + "]" * 999, "row": row.pk, "parent": row.parent_id or ""}
+        answer = revops_client.post(url, deep, HTTP_HX_REQUEST="true")
+        assert answer.status_code < 500, field
+        assert "JSON nested deeper than 64 levels" in answer.content.decode(), field
+
+
 def test_it_runs_the_approval_buttons_per_role(
     revops_client: Client,
     finance_client: Client,

@@ -17,6 +17,7 @@ from sync.connectors.netsuite import NetSuiteConnector
 from sync.connectors.salesforce import SalesforceConnector
 from sync.models import Connection, InboxMessage, InboxStatus, JobStatus, RecordStatus, SyncRecord
 from tests.simulators.conftest import https_session
+from tests.sync.listener_support import url_token
 from tests.sync.outbound_support import closed_won_listener_wire
 from tests.sync.pipeline.conftest import THREADED_DB
 
@@ -129,7 +130,7 @@ def test_it_syncs_an_opportunity_marked_closed_won_exactly_once(
     from simulators.salesforce import soap as sim_soap
 
     redelivery = https_session(salesforce_sim.ca_file).post(
-        live_server.url + reverse("sync:inbound_outbound", args=[listener.path_token]),
+        live_server.url + reverse("sync:inbound_outbound", args=[url_token(listener)]),
         data=sim_soap.envelope(
             organization_id=DEFAULT_ORG_ID,
             action_id=rule_id,

@@ -19,8 +19,8 @@ from simulators.salesforce.org import DEFAULT_ORG_ID
 from sync import tasks
 from sync.connectors.salesforce import SalesforceConnector
 from sync.models import ApiUsage, Connection, InboxMessage, SyncJob
-from sync.services.listeners import listener_create
 from tests.sync.inbound.test_outbound_message import envelope, post
+from tests.sync.listener_support import listener_issue, url_token
 from tests.sync.pipeline.conftest import THREADED_DB, won_ids
 
 pytestmark = THREADED_DB
@@ -55,7 +55,7 @@ def test_it_follows_one_event_from_the_listener_through_the_worker_to_each_netsu
     monkeypatch.setattr("sync.services.inbox.async_task", lambda *args, **kwargs: None)  # we drain below
     monkeypatch.setattr("sync.services.operations._last_recorded", {})  # no throttle left by another test
     salesforce, netsuite = seeded_connections
-    listener = listener_create(
+    listener = listener_issue(
         name="closed-won",
         salesforce_connection=salesforce,
         netsuite_connection=netsuite,
@@ -67,7 +67,7 @@ def test_it_follows_one_event_from_the_listener_through_the_worker_to_each_netsu
 
     answer = post(
         Client(),
-        reverse("sync:inbound_outbound", args=[listener.path_token]),
+        reverse("sync:inbound_outbound", args=[url_token(listener)]),
         envelope("04l00000000000QAAA", record=opportunity),
     )
     assert answer.status_code == 200

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from governance import services
 from governance.models import AuditEntry
 from sync.models import Rule, RuleStatus, RuleVersion
 from sync.services.rules import (
@@ -99,6 +100,21 @@ def test_it_stops_an_approver_who_wrote_the_version(admin: User, finance: User, 
     with pytest.raises(PermissionDenied):
         rule_version_approve(version=second, user=admin, reason="mine too")
     rule_version_approve(version=second, user=finance, reason="ok")
+
+
+@pytest.mark.django_db
+def test_it_counts_the_submitter_as_a_maker(admin: User, finance: User, revops: User) -> None:
+    # Someone who may both edit and approve submits a draft they did not write: they are its maker now.
+    both = User.objects.create(username="edits-and-approves")
+    services.user_roles_set(user=both, roles=["RevOps", "Finance"], actor=admin)
+    version = rule_create(user=revops, key="submitted_by_other", **CONTENT)
+    rule_version_submit(version=version, user=both, reason="ready")
+    with pytest.raises(PermissionDenied, match="wrote or submitted this version"):
+        rule_version_approve(version=version, user=both, reason="fine by me")
+    version.refresh_from_db()
+    assert version.status == RuleStatus.SUBMITTED and version.approved_by is None
+    approved = rule_version_approve(version=version, user=finance, reason="checked")
+    assert approved.approved_by == finance
 
 
 def _edit_permission() -> list[Any]:

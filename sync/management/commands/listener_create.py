@@ -1,0 +1,52 @@
+"""``manage.py listener_create NAME --salesforce SF --netsuite NS --base-url URL``: a new inbound listener.
+
+Prints the listener's URL, which carries its secret token: this is the only time it is shown (Concord
+keeps only a hash). ``listener_rotate_token`` gives a listener a new URL.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from sync.management.cli import active_connection
+from sync.models import ConnectionKind, ListenerKind
+from sync.services.listeners import listener_create, listener_url
+
+
+class Command(BaseCommand):
+    help = "Create an inbound listener and print its URL (shown once: only a hash of its token is kept)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", help="a short name (letters, digits, - and _)")
+        parser.add_argument("--salesforce", required=True, help="the Salesforce connection's name")
+        parser.add_argument("--netsuite", required=True, help="the NetSuite connection's name")
+        parser.add_argument("--kind", choices=ListenerKind.values, default=ListenerKind.OUTBOUND_MESSAGE)
+        parser.add_argument("--org-id", default="", help="the Salesforce org id allowed to post (outbound)")
+        parser.add_argument(
+            "--signing-secret-env",
+            default="",
+            help="name of an environment variable holding the webhook's HMAC key (kept off the command line)",
+        )
+        parser.add_argument(
+            "--base-url", required=True, help="the console's address as the sender reaches it"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        secret = os.environ.get(options["signing_secret_env"], "") if options["signing_secret_env"] else ""
+        try:
+            listener, token = listener_create(
+                name=options["name"],
+                kind=options["kind"],
+                salesforce_connection=active_connection(options["salesforce"], ConnectionKind.SALESFORCE),
+                netsuite_connection=active_connection(options["netsuite"], ConnectionKind.NETSUITE),
+                allowed_org_id=options["org_id"],
+                signing_secret=secret,
+            )
+        except ValidationError as error:
+            raise CommandError("; ".join(error.messages)) from error
+        self.stdout.write(f"Listener {listener.name} created. Its URL (shown only now; keep it secret):")
+        self.stdout.write(listener_url(listener=listener, token=token, base_url=options["base_url"]))
