@@ -241,6 +241,7 @@ ACCESS: dict[str, Rule] = {
     "reconciliation:run": GET(ROLES),
     "reconciliation:run_csv": GET(ROLES),
     "reconciliation:run_create": POST(RECONCILERS),
+    "reconciliation:run_rerun": POST(RECONCILERS),
     "reconciliation:tolerance_update": POST(EDITORS),
 }
 
