@@ -24,6 +24,7 @@ from reconciliation.services import reconciliation_sweep
 from reconciliation.tasks import reconciliation_run_task, reconciliation_sweep_task
 from tests.api_support import token_client
 from tests.reconciliation.fakes import ExceptionQueueDouble, Sides, install_check, no_sources
+from tests.sync.pipeline.conftest import THREADED_DB
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
@@ -99,7 +100,7 @@ def test_a_queued_run_whose_task_was_lost_is_sent_again_once_per_lease(sent: lis
     assert run.status == RunStatus.QUEUED
 
 
-@pytest.mark.django_db(transaction=True)  # the heartbeat thread writes through its own connection
+@THREADED_DB  # the heartbeat thread writes through its own connection
 def test_a_running_run_renews_its_heartbeat_and_the_sweep_leaves_it_alone(
     monkeypatch: pytest.MonkeyPatch, settings: Any, sent: list[tuple[Any, ...]]
 ) -> None:
