@@ -5,4 +5,5 @@ from governance.api import views
 router = SimpleRouter()
 router.register("audit-entries", views.AuditEntryViewSet, basename="audit-entry")
 router.register("tokens", views.ApiTokenViewSet, basename="token")
+router.register("release-test-runs", views.ReleaseTestRunViewSet, basename="release-test-run")
 urlpatterns = router.urls

@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 
 from governance.models import ApiToken, AuditEntry
+from governance.releases.models import ReleaseTestRun
 from reconciliation.models import ReconciliationRun
 from sync.models import (
     Backfill,
@@ -54,6 +55,7 @@ OBJECTS: dict[str, Callable[[], object]] = {
     "reconciliation-run": lambda: ReconciliationRun.objects.get().pk,
     "audit-entry": lambda: AuditEntry.objects.order_by("-pk").values_list("pk", flat=True)[0],
     "token": lambda: ApiToken.objects.get(name="acl").pk,
+    "release-test-run": lambda: ReleaseTestRun.objects.get().pk,
 }
 PARAMETERS: dict[str, Callable[[], object]] = {
     "override_id": lambda: ExceptionOverride.objects.get().pk,

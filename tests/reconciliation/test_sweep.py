@@ -141,6 +141,7 @@ def test_run_again_from_the_console_is_audited_and_refused_to_auditors(
     response = revops_client.post(f"/reconciliation/runs/{lost.pk}/rerun/", {"reason": "worker restarted"})
     new = ReconciliationRun.objects.get(status=RunStatus.QUEUED)
     assert response.status_code == 302 and response["Location"] == f"/reconciliation/runs/{new.pk}/"
+    assert new.triggered_by is not None
     assert (new.check_name, new.trigger, new.triggered_by.username) == ("accounts", "console", "revops")
     entry = AuditEntry.objects.get(additional_data__event="reconciliation_rerun")
     assert entry.object_id == lost.pk and entry.actor is not None and entry.actor.username == "revops"

@@ -1,5 +1,5 @@
 """Interrupted release test runs: a run whose heartbeat stopped is marked interrupted by the sweep (not
-started again by itself) and retried by a person from the console or the command, audited."""
+started again by itself) and retried by a person from the console, the API or the command, audited."""
 
 from __future__ import annotations
 
@@ -23,10 +23,12 @@ from governance.releases.tasks import release_test_run_task, release_test_sweep_
 from governance.releases.testing import release_test_run_retry, release_test_run_start, release_test_sweep
 from sync.models import Connection
 from sync.services.heartbeat import job_lease
+from tests.api_support import token_client
 from tests.governance.releases.conftest import OPPORTUNITY
 from tests.sync.pipeline.conftest import THREADED_DB
 
 Pair = tuple[Connection, Connection]
+JSON = "application/json"
 
 
 @pytest.fixture
@@ -115,6 +117,27 @@ def test_retry_from_the_console_starts_the_same_test_again_and_is_audited(
     assert release.status == ReleaseStatus.TESTED
     with pytest.raises(ValidationError, match="interrupted or failed"):
         release_test_run_retry(run=executed, user=revops)
+
+
+@pytest.mark.django_db
+def test_retry_through_the_api(
+    release: Release, revops: User, auditor: User, sandbox_pair: Pair, sent: list[tuple[Any, ...]]
+) -> None:
+    lost = left_running(release, revops, sandbox_pair)
+    release_test_sweep()
+    listed = token_client(auditor).get("/api/v1/release-test-runs/")
+    assert listed.status_code == 200
+    assert [(row["id"], row["status"]) for row in listed.json()["results"]] == [(lost.pk, "interrupted")]
+    url = f"/api/v1/release-test-runs/{lost.pk}/retry/"
+    assert token_client(auditor).post(url, content_type=JSON).status_code == 403
+    response = token_client(revops).post(url, {"reason": "after the deploy"}, content_type=JSON)
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["status"] == "queued" and body["id"] != lost.pk and body["opportunity_ids"] == [OPPORTUNITY]
+    entry = AuditEntry.objects.get(additional_data__event="release_test_retry")
+    assert entry.object_id == lost.pk and entry.additional_data["reason"] == "after the deploy"
+    again = token_client(revops).post(f"/api/v1/release-test-runs/{body['id']}/retry/", content_type=JSON)
+    assert again.status_code == 400  # a queued run is not retried
 
 
 @pytest.mark.django_db
