@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.soak import postgres_database_ensure
 from bench.stack import SimulatorSettings, Stack, StackConfig
 
 LEASE_SECONDS = 3
@@ -42,6 +43,8 @@ def main() -> None:
         keep_dir=args.var_dir is not None,
         extra_env={"JOB_LEASE_SECONDS": str(LEASE_SECONDS), "Q_POLL_MS": "100"},
     )
+    if args.database_url.startswith("postgres"):
+        postgres_database_ensure(args.database_url)
     if args.redis_url:
         import redis
 
