@@ -26,7 +26,7 @@ from django_q.tasks import async_task
 from governance.correlation import current_correlation_id
 from governance.models import AuditEntry
 from reconciliation import exceptions
-from reconciliation.checks import Check, check_get
+from reconciliation.checks import CHECKS, Check, check_get
 from reconciliation.engine import Comparison, FieldSpec, compare
 from reconciliation.engine import Mismatch as Difference
 from reconciliation.engine.sorting import Pair
@@ -404,7 +404,9 @@ def reconciliation_sweep(*, now: dt.datetime | None = None) -> RunSweep:
     result = RunSweep()
     for run in _interrupt(_stale(ReconciliationRun.objects.all(), now), now):
         result.interrupted.append(run.pk)
-        if run.is_scoped or _interrupted_since_last_finish(run.check_name) > AUTO_RERUNS:
+        if run.is_scoped or run.check_name not in CHECKS:  # a check since removed is not run again
+            continue
+        if _interrupted_since_last_finish(run.check_name) > AUTO_RERUNS:
             continue
         result.rerun.append(reconciliation_enqueue(check=run.check_name, actor=None, trigger=run.trigger).pk)
     cutoff = now - job_lease()
