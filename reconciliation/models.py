@@ -16,6 +16,8 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    # Its worker stopped (killed, timed out, or its task lost by the broker): no heartbeat for the lease.
+    INTERRUPTED = "interrupted", "Interrupted"
 
 
 class RunTrigger(models.TextChoices):
@@ -59,6 +61,9 @@ class ReconciliationRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Renewed while the run goes (sync.services.heartbeat.Heartbeat); the interrupted-run sweep
+    # (reconciliation.services.reconciliation_sweep) marks a running run whose heartbeat stopped.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -11,6 +11,10 @@ from django_q.models import Schedule
 SCHEDULE_NAME = "reconciliation-daily"
 SCHEDULE_FUNC = "reconciliation.tasks.reconciliation_scheduled"
 DEFAULT_HOUR_UTC = 2  # quiet hours for both systems' APIs
+# Runs whose worker stopped (no heartbeat): no broker brings every lost task back
+# (docs/operations-tasks.md), so a sweep looks every minute.
+SWEEP_SCHEDULE_NAME = "reconciliation: interrupted-run sweep"
+SWEEP_SCHEDULE_FUNC = "reconciliation.tasks.reconciliation_sweep_task"
 
 
 def _next_run(hour: int) -> dt.datetime:
@@ -40,3 +44,17 @@ def reconciliation_schedules_ensure(*, hour: int = DEFAULT_HOUR_UTC) -> tuple[Sc
             next_run=_next_run(hour),
         )
         return schedule, True
+
+
+def reconciliation_sweep_schedule_ensure() -> Schedule:
+    """The every-minute interrupted-run sweep, created or put right by name (idempotent)."""
+    schedule, _ = Schedule.objects.update_or_create(
+        name=SWEEP_SCHEDULE_NAME,
+        defaults={
+            "func": SWEEP_SCHEDULE_FUNC,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
+    return schedule

@@ -11,24 +11,32 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from governance.correlation import current_correlation_id
+from governance.models import AuditEntry
 from reconciliation import exceptions
-from reconciliation.checks import Check, check_get
+from reconciliation.checks import CHECKS, Check, check_get
 from reconciliation.engine import Comparison, FieldSpec, compare
 from reconciliation.engine import Mismatch as Difference
 from reconciliation.engine.sorting import Pair
 from reconciliation.models import Mismatch, ReconciliationRun, RunStatus, RunTrigger, Tolerance
+from reconciliation.permissions import can_run_reconciliation
 from reconciliation.reading import Sources
 from sync.models import Connection, ConnectionEnvironment, ConnectionKind
 from sync.services.connections import netsuite_connector, salesforce_connector
 from sync.services.exception_scope import ExceptionScope
+from sync.services.heartbeat import Heartbeat, job_lease
 from sync.services.mapping_lookups import mapping_tables
 
 logger = logging.getLogger(__name__)
@@ -37,8 +45,11 @@ BATCH = 1_000
 PROGRESS_EVERY = 1_000
 RUN_TASK = "reconciliation.tasks.reconciliation_run_task"
 # Reading a million records a side takes far longer than the cluster's default task timeout, so runs get
-# their own; a run still queued or running after it was lost with its worker and no longer blocks others.
+# their own. A run whose worker stops before (killed, lost by the broker) is found by its heartbeat.
 RUN_TIMEOUT = dt.timedelta(hours=4)
+# Interrupted runs of one check queued again by the sweep before it waits for a person ("Run again"): a
+# run killed by its time-out each time would otherwise be started for ever.
+AUTO_RERUNS = 2
 
 
 class NoConnection(RuntimeError):
@@ -98,7 +109,7 @@ def reconciliation_enqueue(
 ) -> ReconciliationRun:
     """Queue a run of ``check`` for a worker; a run of it already queued or running is returned instead."""
     check_get(check)
-    _abandon_stale(check)
+    _interrupt(_stale(ReconciliationRun.objects.filter(check_name=check), timezone.now()), timezone.now())
     with transaction.atomic():
         active = (
             ReconciliationRun.objects.select_for_update()
@@ -119,21 +130,11 @@ def reconciliation_enqueue(
     return run
 
 
-def _abandon_stale(check: str) -> int:
-    cutoff = timezone.now() - RUN_TIMEOUT
-    return ReconciliationRun.objects.filter(
-        check_name=check, status__in=[RunStatus.QUEUED, RunStatus.RUNNING], created_at__lt=cutoff
-    ).update(
-        status=RunStatus.FAILED,
-        error=f"Abandoned: not finished within {RUN_TIMEOUT} (its worker stopped)",
-        finished_at=timezone.now(),
-    )
-
-
 def reconciliation_run_queued(*, run_id: int, sources: Sources | None = None) -> ReconciliationRun | None:
     """Run a queued run once: a second delivery of the same task finds it claimed and does nothing."""
+    now = timezone.now()
     claimed = ReconciliationRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=timezone.now()
+        status=RunStatus.RUNNING, started_at=now, heartbeat_at=now
     )
     if not claimed:
         return None
@@ -162,6 +163,7 @@ def reconciliation_run(
         triggered_by=actor,
         status=RunStatus.RUNNING,
         started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
         scope=sorted(set(scope)),
     )
     return _execute(run, sources)
@@ -194,6 +196,13 @@ class _Progress:
 
 
 def _execute(run: ReconciliationRun, sources: Sources | None) -> ReconciliationRun:
+    # The heartbeat shows the sweep this run still has a worker; it stops with the worker.
+    with Heartbeat(ReconciliationRun, status=RunStatus.RUNNING) as heartbeat:
+        heartbeat.watch(run.pk)
+        return _execute_watched(run, sources)
+
+
+def _execute_watched(run: ReconciliationRun, sources: Sources | None) -> ReconciliationRun:
     check = check_get(run.check_name)
     progress = _Progress(run)
     result = Comparison([])
@@ -311,3 +320,137 @@ def _resolve_gone(run: ReconciliationRun) -> int:
         exceptions.mismatch_exception_resolve(dedup_key=dedup_key, note=note)
         resolved += 1
     return resolved
+
+
+# -- interrupted runs ------------------------------------------------------------------------------
+
+
+def _stale(runs: QuerySet[ReconciliationRun], now: dt.datetime) -> QuerySet[ReconciliationRun]:
+    """Running runs with no heartbeat for the lease (``JOB_LEASE_SECONDS``): their worker stopped."""
+    cutoff = now - job_lease()
+    return runs.filter(status=RunStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+
+
+def _interrupt(runs: QuerySet[ReconciliationRun], now: dt.datetime) -> list[ReconciliationRun]:
+    interrupted = []
+    for run in list(runs):
+        since = run.heartbeat_at or run.started_at or now
+        # Conditional: a run that renewed its heartbeat or finished meanwhile is left alone.
+        taken = ReconciliationRun.objects.filter(
+            pk=run.pk, status=RunStatus.RUNNING, heartbeat_at=run.heartbeat_at
+        ).update(
+            status=RunStatus.INTERRUPTED,
+            error=(
+                f"Interrupted: no heartbeat since {since:%Y-%m-%d %H:%M:%S} "
+                "UTC (its worker was killed, timed out or lost its task). Nothing was lost but time: run it "
+                "again."
+            ),
+            progress={**run.progress, "phase": "interrupted"},
+            finished_at=now,
+        )
+        if taken:
+            run.refresh_from_db()
+            interrupted.append(run)
+            logger.warning(
+                "reconciliation run %s of %s: its worker stopped; marked interrupted",
+                run.pk,
+                run.check_name,
+                extra={"event": "reconciliation_run_interrupted", "reconciliation_run": run.pk},
+            )
+    return interrupted
+
+
+def _interrupted_since_last_finish(check: str) -> int:
+    last = (
+        ReconciliationRun.objects.filter(
+            check_name=check, scope=[], status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED]
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    runs = ReconciliationRun.objects.filter(check_name=check, scope=[], status=RunStatus.INTERRUPTED)
+    return (runs.filter(created_at__gt=last.created_at) if last else runs).count()
+
+
+@dataclass
+class RunSweep:
+    interrupted: list[int] = field(default_factory=list)
+    rerun: list[int] = field(default_factory=list)  # the new runs queued for interrupted ones
+    redelivered: list[int] = field(default_factory=list)  # queued runs whose task was sent again
+
+
+def _send(run: ReconciliationRun) -> None:
+    async_task(
+        RUN_TASK,
+        run.pk,
+        task_name=f"reconcile {run.check_name} #{run.pk}",
+        timeout=int(RUN_TIMEOUT.total_seconds()),
+    )
+
+
+def reconciliation_sweep(*, now: dt.datetime | None = None) -> RunSweep:
+    """Find runs whose worker stopped, mark them interrupted and queue the check again.
+
+    A run only reads both systems and compares (exceptions are opened and resolved by dedup key), so a
+    fresh run of the check does the interrupted one's work again and harms nothing; after
+    :data:`AUTO_RERUNS` interruptions in a row it waits for a person (**Run again**). A scoped run (a
+    release test's evidence) is marked interrupted only: its release test run is retried instead. A run
+    still queued after the lease whose task never started (lost by the broker) has its task sent again
+    (a second delivery claims nothing). Scheduled every minute (``reconciliation.schedules``).
+    """
+    now = now or timezone.now()
+    result = RunSweep()
+    for run in _interrupt(_stale(ReconciliationRun.objects.all(), now), now):
+        result.interrupted.append(run.pk)
+        if run.is_scoped or run.check_name not in CHECKS:  # a check since removed is not run again
+            continue
+        if _interrupted_since_last_finish(run.check_name) > AUTO_RERUNS:
+            continue
+        result.rerun.append(reconciliation_enqueue(check=run.check_name, actor=None, trigger=run.trigger).pk)
+    cutoff = now - job_lease()
+    lost = ReconciliationRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=cutoff).filter(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff)
+    )
+    for run in list(lost):
+        # The fresh heartbeat keeps the next sweep from sending it again before this task had its chance.
+        if ReconciliationRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(heartbeat_at=now):
+            result.redelivered.append(run.pk)
+            _send(run)
+    return result
+
+
+def reconciliation_rerun(
+    *, run: ReconciliationRun, actor: User | None, reason: str = ""
+) -> ReconciliationRun:
+    """Queue an interrupted or failed run's check again (a person's action: audited on the old run).
+
+    ``actor`` None is the operator at the terminal (``manage.py reconcile --rerun ID``). Returns the new
+    run (or the check's run already queued or running)."""
+    if actor is not None and not can_run_reconciliation(actor):
+        raise PermissionDenied("Running a reconciliation on demand is for RevOps, Finance and Admin.")
+    if run.status not in (RunStatus.INTERRUPTED, RunStatus.FAILED):
+        raise ValidationError("Only an interrupted or failed run can be run again.")
+    if run.is_scoped:
+        raise ValidationError("This run is a release test's evidence: retry the release's test run instead.")
+    trigger = RunTrigger.COMMAND if actor is None else RunTrigger.CONSOLE
+    with transaction.atomic():
+        new = reconciliation_enqueue(check=run.check_name, actor=actor, trigger=trigger)
+        AuditEntry.objects.create(
+            content_type=ContentType.objects.get_for_model(ReconciliationRun),
+            object_pk=str(run.pk),
+            object_id=run.pk,
+            object_repr=str(run)[:200],
+            action=AuditEntry.Action.ACCESS,
+            actor=actor,
+            additional_data={
+                "event": "reconciliation_rerun",
+                "check": run.check_name,
+                "status": run.status,
+                "new_run": new.pk,
+                "reason": reason[:500],
+            },
+            cid=current_correlation_id(),
+        )
+    return new

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciliation.checks import CHECKS
 from reconciliation.models import RunTrigger
-from reconciliation.services import reconciliation_enqueue, reconciliation_run_queued
+from reconciliation.services import reconciliation_enqueue, reconciliation_run_queued, reconciliation_sweep
 
 
 def reconciliation_run_task(run_id: int) -> str:
@@ -15,3 +15,9 @@ def reconciliation_run_task(run_id: int) -> str:
 def reconciliation_scheduled() -> list[int]:
     """The daily schedule: queue one run per check (a check already queued or running is not doubled)."""
     return [reconciliation_enqueue(check=name, actor=None, trigger=RunTrigger.SCHEDULE).pk for name in CHECKS]
+
+
+def reconciliation_sweep_task() -> int:
+    """Every minute: runs whose worker stopped are marked interrupted and their check queued again."""
+    result = reconciliation_sweep()
+    return len(result.interrupted) + len(result.redelivered)

@@ -52,6 +52,25 @@ def run_create(request: ConsoleRequest, check: str) -> HttpResponse:
 
 
 @require_POST
+def run_rerun(request: ConsoleRequest, run_id: int) -> HttpResponse:
+    """Run again: an interrupted (or failed) run's check queued anew; audited on the old run."""
+    if not can_run_reconciliation(request.user):
+        raise PermissionDenied("Running a reconciliation on demand is for RevOps, Finance and Admin.")
+    run = _run_or_404(run_id)
+    try:
+        new = services.reconciliation_rerun(
+            run=run, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        url = reverse("reconciliation:run", args=[run.pk])
+    else:
+        messages.success(request, f"Run #{new.pk} of {run.check_name} queued (again for run #{run.pk}).")
+        url = reverse("reconciliation:run", args=[new.pk])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@require_POST
 def tolerance_update(request: ConsoleRequest, check: str) -> HttpResponse:
     if not can_edit_tolerances(request.user):
         raise PermissionDenied("Tolerances are edited by RevOps.")

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from governance.audit_search import masked
 from governance.models import ApiToken, AuditCheckpoint, AuditEntry
+from governance.releases.models import ReleaseTestRun
 
 
 class AuditEntrySerializer(serializers.ModelSerializer[AuditEntry]):
@@ -111,3 +112,38 @@ class ChainReportSerializer(serializers.Serializer[Any]):
     head_id = serializers.IntegerField(allow_null=True)
     checkpoints_checked = serializers.IntegerField()
     first_break = serializers.DictField(allow_null=True)
+
+
+class ReleaseTestRunSerializer(serializers.ModelSerializer[ReleaseTestRun]):
+    """A release's sandbox test run and its evidence (``interrupted``: its worker stopped; retry it)."""
+
+    requested_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = ReleaseTestRun
+        fields = [
+            "id",
+            "release",
+            "status",
+            "passed",
+            "requested_by",
+            "salesforce_connection",
+            "netsuite_connection",
+            "opportunity_ids",
+            "records_total",
+            "records_synced",
+            "records_failed",
+            "mismatch_count",
+            "sync_job_ids",
+            "reconciliation_run_ids",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class ReleaseTestRetryInputSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)

@@ -20,7 +20,10 @@ from governance.audit_checkpoints import audit_checkpoint_record
 from governance.audit_search import AuditFilters, audit_entries_filtered
 from governance.chain import chain_verify
 from governance.models import ApiToken, AuditCheckpoint, AuditEntry, CheckpointSource
-from governance.roles import VIEW_AUDIT
+from governance.releases.models import ReleaseTestRun
+from governance.releases.selectors import releases_visible
+from governance.releases.testing import release_test_run_retry
+from governance.roles import EDIT_MAPPINGS, VIEW_AUDIT
 
 
 class AuditEntryViewSet(ApiReadViewSet):
@@ -100,3 +103,26 @@ class AuditCheckpointViewSet(ApiReadViewSet):
                 "first_break": None if link is None else asdict(link),
             }
         )
+
+
+class ReleaseTestRunViewSet(ApiReadViewSet):
+    """Releases' sandbox test runs (every role reads); RevOps retries an interrupted or failed one."""
+
+    queryset = ReleaseTestRun.objects.none()  # for the schema generator; get_queryset reads
+    serializer_class = api.ReleaseTestRunSerializer
+    action_permissions = {"retry": (EDIT_MAPPINGS,)}
+
+    def get_queryset(self) -> QuerySet[ReleaseTestRun]:
+        return (
+            ReleaseTestRun.objects.filter(release__in=releases_visible(user=self.user).values("pk"))
+            .select_related("requested_by")
+            .order_by("-created_at", "-id")
+        )
+
+    @extend_schema(request=api.ReleaseTestRetryInputSerializer, responses={202: api.ReleaseTestRunSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str) -> Response:
+        """Start the run again with the same sandbox pair and records (audited); returns the new run."""
+        reason = self.input(api.ReleaseTestRetryInputSerializer, request)["reason"]
+        run = release_test_run_retry(run=self.get_object(), user=self.user, reason=reason)
+        return Response(api.ReleaseTestRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

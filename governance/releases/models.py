@@ -124,6 +124,8 @@ class ReleaseTestStatus(models.TextChoices):
     RUNNING = "running", "Running"
     PASSED = "passed", "Passed"
     FAILED = "failed", "Failed"
+    # Its worker stopped (killed, timed out, or its task lost by the broker): no heartbeat for the lease.
+    INTERRUPTED = "interrupted", "Interrupted"
 
 
 class ReleaseTestRun(models.Model):
@@ -131,7 +133,7 @@ class ReleaseTestRun(models.Model):
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="test_runs")
     status = models.CharField(
-        max_length=10, choices=ReleaseTestStatus.choices, default=ReleaseTestStatus.QUEUED
+        max_length=12, choices=ReleaseTestStatus.choices, default=ReleaseTestStatus.QUEUED
     )
     passed = models.BooleanField(default=False, help_text="No sync failure and no reconciliation mismatch")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -154,6 +156,9 @@ class ReleaseTestRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Renewed while the run goes (sync.services.heartbeat.Heartbeat); the sweep
+    # (governance.releases.testing.release_test_sweep) marks a running run whose heartbeat stopped.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

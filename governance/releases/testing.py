@@ -17,11 +17,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django_q.models import Schedule
 from django_q.tasks import async_task
 
+from governance.correlation import current_correlation_id
+from governance.models import AuditEntry
 from governance.releases.models import Release, ReleaseStatus, ReleaseTestRun, ReleaseTestStatus
 from governance.releases.permissions import can_edit_releases
 from governance.releases.selectors import items_fingerprint, release_configuration
@@ -39,14 +44,17 @@ from sync.models import (
 )
 from sync.pipeline.runner import run_batch
 from sync.services.connections import netsuite_connector, salesforce_connector
+from sync.services.heartbeat import Heartbeat, job_lease
 from sync.services.mapping_lookups import mapping_tables
 
 logger = logging.getLogger(__name__)
 
 TASK = "governance.releases.tasks.release_test_run_task"
+SWEEP_TASK = "governance.releases.tasks.release_test_sweep_task"
+# Test runs whose worker stopped (no heartbeat): no broker brings every lost task back
+# (docs/operations-tasks.md), so a sweep looks every minute.
+SWEEP_SCHEDULE_NAME = "releases: interrupted test-run sweep"
 MAX_RECORDS = 50
-# A run still queued or running after this was lost with its worker: it fails and no longer blocks.
-RUN_TIMEOUT = dt.timedelta(hours=1)
 SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 # The checks that speak of one opportunity's records: its sales order and its customer.
 RECONCILED_CHECKS = ("opportunities", "accounts")
@@ -101,13 +109,9 @@ def release_test_run_start(
                 f"{release} is {release.get_status_display().lower()}: test runs are for draft or tested "
                 "releases (change its items to start over)."
             )
+        # A run whose worker stopped no longer blocks: it is marked interrupted now, sweep or no sweep.
+        _interrupt(_stale(release.test_runs.all(), timezone.now(), queued_too=True), timezone.now())
         active = release.test_runs.filter(status__in=[ReleaseTestStatus.QUEUED, ReleaseTestStatus.RUNNING])
-        active.filter(created_at__lt=timezone.now() - RUN_TIMEOUT).update(
-            status=ReleaseTestStatus.FAILED,
-            passed=False,
-            error=f"Abandoned: not finished within {RUN_TIMEOUT} (its worker stopped)",
-            finished_at=timezone.now(),
-        )
         if active.exists():
             raise ValidationError("A test run of this release is already under way.")
         run = ReleaseTestRun(
@@ -137,8 +141,9 @@ def release_test_run_start(
 
 def release_test_run_execute(*, run_id: int) -> ReleaseTestRun | None:
     """Run a queued test run once: a second delivery of the task finds it claimed and does nothing."""
+    now = timezone.now()
     claimed = ReleaseTestRun.objects.filter(pk=run_id, status=ReleaseTestStatus.QUEUED).update(
-        status=ReleaseTestStatus.RUNNING, started_at=timezone.now()
+        status=ReleaseTestStatus.RUNNING, started_at=now, heartbeat_at=now
     )
     if not claimed:
         return None
@@ -147,7 +152,10 @@ def release_test_run_execute(*, run_id: int) -> ReleaseTestRun | None:
     ).get(pk=run_id)
     evidence: dict[str, Any] = {}
     try:
-        evidence = _try(run)
+        # The heartbeat shows the sweep this run still has a worker; it stops with the worker.
+        with Heartbeat(ReleaseTestRun, status=ReleaseTestStatus.RUNNING) as heartbeat:
+            heartbeat.watch(run.pk)
+            evidence = _try(run)
     except Exception as error:  # any fault fails the run, with its reason as evidence
         logger.exception("release test run %s failed", run.pk)
         evidence["error"] = f"{type(error).__name__}: {error}"[:4000]
@@ -254,3 +262,112 @@ def _mark_tested(run: ReleaseTestRun) -> None:
                 reason=f"test run #{run.pk} passed",
                 test_run=run.pk,
             )
+
+
+# -- interrupted runs ------------------------------------------------------------------------------
+
+
+def _stale(
+    runs: QuerySet[ReleaseTestRun], now: dt.datetime, *, queued_too: bool = False
+) -> QuerySet[ReleaseTestRun]:
+    """Running runs with no heartbeat for the lease (``JOB_LEASE_SECONDS``): their worker stopped. With
+    ``queued_too``, also queued runs whose task has not started within the lease (lost by the broker)."""
+    cutoff = now - job_lease()
+    stale = Q(status=ReleaseTestStatus.RUNNING) & (
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    if queued_too:
+        stale |= Q(status=ReleaseTestStatus.QUEUED, created_at__lt=cutoff) & (
+            Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff)
+        )
+    return runs.filter(stale)
+
+
+def _interrupt(runs: QuerySet[ReleaseTestRun], now: dt.datetime) -> list[int]:
+    interrupted = []
+    for run in list(runs):
+        since = run.heartbeat_at or run.started_at or run.created_at
+        # Conditional: a run that renewed its heartbeat or finished meanwhile is left alone.
+        taken = ReleaseTestRun.objects.filter(
+            pk=run.pk, status=run.status, heartbeat_at=run.heartbeat_at
+        ).update(
+            status=ReleaseTestStatus.INTERRUPTED,
+            passed=False,
+            error=(
+                f"Interrupted: no heartbeat since {since:%Y-%m-%d %H:%M:%S} UTC (its worker was killed, "
+                "timed out or lost its task). Retry starts it again with the same records."
+            ),
+            finished_at=now,
+        )
+        if taken:
+            interrupted.append(run.pk)
+            logger.warning(
+                "release test run %s: its worker stopped; marked interrupted",
+                run.pk,
+                extra={"event": "release_test_run_interrupted", "release_test_run": run.pk},
+            )
+    return interrupted
+
+
+def release_test_sweep(*, now: dt.datetime | None = None) -> tuple[list[int], list[int]]:
+    """Mark test runs whose worker stopped interrupted; send again the task of a run still queued after
+    the lease (lost by the broker: a second delivery claims nothing). Returns (interrupted, sent again).
+
+    An interrupted run is not started again by itself: a new run withdraws sign-offs and moves the
+    release back to draft, a decision for the person testing the release (**Retry**). Scheduled every
+    minute (:func:`release_test_sweep_schedule_ensure`).
+    """
+    now = now or timezone.now()
+    interrupted = _interrupt(_stale(ReleaseTestRun.objects.all(), now), now)
+    cutoff = now - job_lease()
+    lost = ReleaseTestRun.objects.filter(status=ReleaseTestStatus.QUEUED, created_at__lt=cutoff).filter(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff)
+    )
+    sent = []
+    for run in list(lost):
+        # The fresh mark keeps the next sweep from sending it again before this task had its chance.
+        if ReleaseTestRun.objects.filter(pk=run.pk, status=ReleaseTestStatus.QUEUED).update(heartbeat_at=now):
+            sent.append(run.pk)
+            async_task(TASK, run.pk, task_name=f"release {run.release_id} test run #{run.pk}")
+    return interrupted, sent
+
+
+def release_test_run_retry(*, run: ReleaseTestRun, user: User, reason: str = "") -> ReleaseTestRun:
+    """Start an interrupted or failed test run again: the same sandbox pair and records, as a new run
+    (audited on the old run, beside the new run's own start)."""
+    if run.status not in (ReleaseTestStatus.INTERRUPTED, ReleaseTestStatus.FAILED):
+        raise ValidationError("Only an interrupted or failed test run can be retried.")
+    with transaction.atomic():
+        new = release_test_run_start(
+            release=run.release,
+            user=user,
+            salesforce=run.salesforce_connection,
+            netsuite=run.netsuite_connection,
+            opportunity_ids=run.opportunity_ids,
+        )
+        AuditEntry.objects.create(
+            content_type=ContentType.objects.get_for_model(ReleaseTestRun),
+            object_pk=str(run.pk),
+            object_id=run.pk,
+            object_repr=str(run)[:200],
+            action=AuditEntry.Action.ACCESS,
+            actor=user,
+            additional_data={
+                "event": "release_test_retry",
+                "release": run.release_id,
+                "status": run.status,
+                "new_run": new.pk,
+                "reason": reason[:500],
+            },
+            cid=current_correlation_id(),
+        )
+    return new
+
+
+def release_test_sweep_schedule_ensure() -> Schedule:
+    """The every-minute sweep of interrupted test runs, created or put right by name (idempotent)."""
+    schedule, _ = Schedule.objects.update_or_create(
+        name=SWEEP_SCHEDULE_NAME,
+        defaults={"func": SWEEP_TASK, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1},
+    )
+    return schedule

@@ -146,6 +146,26 @@ def release_test(request: ConsoleRequest, release_id: int) -> HttpResponse:
 
 
 @require_POST
+def release_test_retry(request: ConsoleRequest, release_id: int, run_id: int) -> HttpResponse:
+    """Retry: an interrupted (or failed) test run started again with the same sandbox pair and records."""
+    if not permissions.can_edit_releases(request.user):
+        raise PermissionDenied("Release test runs are started by RevOps.")
+    release = _release_or_404(request, release_id)
+    run = release.test_runs.filter(pk=run_id).first()
+    if run is None:
+        raise Http404("No such test run")
+    try:
+        new = testing.release_test_run_retry(
+            run=run, user=request.user, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as error:
+        messages.error(request, _refusal(error))
+    else:
+        messages.success(request, f"Test run #{new.pk} queued (a retry of #{run.pk}).")
+    return redirect("governance:release", release_id=release.pk)
+
+
+@require_POST
 def release_sign(request: ConsoleRequest, release_id: int) -> HttpResponse:
     if not permissions.signing_roles(request.user):
         raise PermissionDenied("Releases are signed off by RevOps and Finance.")

@@ -38,6 +38,10 @@ class RunStartInputSerializer(serializers.Serializer[Any]):
     check = serializers.ChoiceField(choices=sorted(CHECKS))
 
 
+class RunRerunInputSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
 class MismatchSerializer(serializers.ModelSerializer[Mismatch]):
     class Meta:
         model = Mismatch

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,7 +23,7 @@ class RunViewSet(ApiReadViewSet):
 
     serializer_class = api.RunSerializer
     filterset_class = filtersets.RunFilterSet
-    action_permissions = {"create": RUN_ON_DEMAND}
+    action_permissions = {"create": RUN_ON_DEMAND, "rerun": RUN_ON_DEMAND}
 
     def get_queryset(self) -> QuerySet[ReconciliationRun]:
         return ReconciliationRun.objects.select_related("triggered_by").order_by("-created_at", "-id")
@@ -32,6 +33,14 @@ class RunViewSet(ApiReadViewSet):
         """Queue a run of a check for a worker (a run of it already queued or running is returned)."""
         check = self.input(api.RunStartInputSerializer, request)["check"]
         run = services.reconciliation_enqueue(check=check, actor=self.user)
+        return Response(api.RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=api.RunRerunInputSerializer, responses={202: api.RunSerializer})
+    @action(detail=True, methods=["post"])
+    def rerun(self, request: Request, pk: str) -> Response:
+        """Queue an interrupted or failed run's check again (audited); returns the new run."""
+        reason = self.input(api.RunRerunInputSerializer, request)["reason"]
+        run = services.reconciliation_rerun(run=self.get_object(), actor=self.user, reason=reason)
         return Response(api.RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 

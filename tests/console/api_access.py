@@ -101,8 +101,12 @@ API_ACCESS: dict[str, ApiRule] = {
     # reconciliation/api/views.py
     "api:reconciliation-run-list": ApiRule(get=ROLES, post=RECONCILERS),
     "api:reconciliation-run-detail": ApiRule(get=ROLES),
+    "api:reconciliation-run-rerun": ApiRule(post=RECONCILERS),
     "api:reconciliation-mismatch-list": ApiRule(get=ROLES),
     # governance/api/views.py: the world's token is RevOps's; admins manage users, so see every token.
+    "api:release-test-run-list": ApiRule(get=ROLES),
+    "api:release-test-run-detail": ApiRule(get=ROLES),
+    "api:release-test-run-retry": ApiRule(post=EDITORS),
     "api:audit-entry-list": ApiRule(get=AUDITORS),
     "api:audit-entry-detail": ApiRule(get=AUDITORS),
     "api:audit-checkpoint-list": ApiRule(get=AUDITORS, post=AUDITORS),

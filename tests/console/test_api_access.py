@@ -19,6 +19,7 @@ from django.urls import URLPattern, reverse
 
 from governance.audit_checkpoints import audit_checkpoint_record
 from governance.models import ApiToken, AuditCheckpoint, AuditEntry, CheckpointSource
+from governance.releases.models import ReleaseTestRun
 from reconciliation.models import ReconciliationRun
 from sync.models import (
     Backfill,
@@ -61,6 +62,7 @@ OBJECTS: dict[str, Callable[[], object]] = {
         or audit_checkpoint_record(source=CheckpointSource.COMMAND).pk
     ),
     "token": lambda: ApiToken.objects.get(name="acl").pk,
+    "release-test-run": lambda: ReleaseTestRun.objects.get().pk,
 }
 PARAMETERS: dict[str, Callable[[], object]] = {
     "override_id": lambda: ExceptionOverride.objects.get().pk,

@@ -26,7 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.views import APIView
 
 from governance.models import ApiToken
-from governance.releases.models import Release
+from governance.releases.models import Release, ReleaseTestRun, ReleaseTestStatus
 from governance.releases.services import release_create
 from governance.services import token_create
 from reconciliation.models import ReconciliationRun, RunStatus
@@ -153,6 +153,7 @@ ACCESS: dict[str, Rule] = {
     "governance:release-create": Rule(get=EDITORS, post=EDITORS),
     "governance:release-items": Rule(get=EDITORS, post=EDITORS),
     "governance:release-test": POST(EDITORS),
+    "governance:release-test-retry": POST(EDITORS),
     "governance:release-sign": POST(RELEASE_SIGNERS),
     "governance:release-publish": POST(RELEASE_PUBLISHERS),
     "governance:release-rollback": POST(RELEASE_PUBLISHERS),
@@ -244,6 +245,7 @@ ACCESS: dict[str, Rule] = {
     "reconciliation:run": GET(ROLES),
     "reconciliation:run_csv": GET(ROLES),
     "reconciliation:run_create": POST(RECONCILERS),
+    "reconciliation:run_rerun": POST(RECONCILERS),
     "reconciliation:tolerance_update": POST(EDITORS),
 }
 
@@ -291,6 +293,7 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "sync:golive-run/run_id": lambda: GoLiveRun.objects.get().pk,
     "sync:golive-apply/run_id": lambda: GoLiveRun.objects.get().pk,
     "release_id": lambda: Release.objects.get().pk,
+    "governance:release-test-retry/run_id": lambda: ReleaseTestRun.objects.get().pk,
     "fmt": lambda: "csv",
     "dashboard-panel/name": lambda: "volume",
     "token_id": lambda: ApiToken.objects.get(name="acl").pk,
@@ -340,10 +343,18 @@ def world(revops: User, finance: User, admin: User, monkeypatch: pytest.MonkeyPa
     Backfill.objects.create(salesforce_connection=sf, netsuite_connection=ns, since=dt.date(2026, 1, 1))
     GoLiveRun.objects.create(salesforce_connection=sf, netsuite_connection=ns, status=GoLiveStatus.READY)
     ReconciliationRun.objects.create(check_name="accounts", status=RunStatus.SUCCEEDED, counts={})
-    release_create(
+    release = release_create(
         user=revops,
         name="acl-release",
         mapping_versions=[MappingVersion.objects.filter(status="published").order_by("pk")[0]],
+    )
+    ReleaseTestRun.objects.create(
+        release=release,
+        requested_by=revops,
+        salesforce_connection=sf,
+        netsuite_connection=ns,
+        opportunity_ids=[OPPORTUNITY],
+        status=ReleaseTestStatus.INTERRUPTED,
     )
     for kind in (ListenerKind.OUTBOUND_MESSAGE, ListenerKind.WEBHOOK):
         listener_issue(

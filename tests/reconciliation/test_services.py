@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -176,11 +177,12 @@ def test_a_run_lost_with_its_worker_does_not_block_the_next(
     queued: list[dict[str, Any]] = []
     monkeypatch.setattr(services, "async_task", lambda *args, **kwargs: queued.append(kwargs))
     lost = ReconciliationRun.objects.create(check_name="invoices", status=RunStatus.RUNNING)
-    ReconciliationRun.objects.filter(pk=lost.pk).update(created_at=timezone.now() - services.RUN_TIMEOUT)
+    stale = timezone.now() - services.job_lease() - dt.timedelta(seconds=1)
+    ReconciliationRun.objects.filter(pk=lost.pk).update(heartbeat_at=stale)
     with django_capture_on_commit_callbacks(execute=True):
         run = reconciliation_enqueue(check="invoices", actor=None)
     lost.refresh_from_db()
-    assert run.pk != lost.pk and lost.status == RunStatus.FAILED and "Abandoned" in lost.error
+    assert run.pk != lost.pk and lost.status == RunStatus.INTERRUPTED and "Interrupted" in lost.error
     assert queued[0]["timeout"] == 4 * 3600  # longer than the cluster's default for ordinary tasks
 
 

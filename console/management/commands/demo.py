@@ -57,6 +57,9 @@ class Command(BaseCommand):
         call_command("seed_personas", quiet_logins=True)
         call_command("exceptions_schedules_ensure", stdout=io.StringIO())
         call_command("audit_schedules_ensure", stdout=io.StringIO())
+        # The daily reconciliation and the sweeps that find interrupted reconciliation and release test runs.
+        call_command("reconciliation_schedules_ensure", stdout=io.StringIO())
+        call_command("release_test_sweep", "--ensure-schedule", stdout=io.StringIO())
         plan = SimulatorPlan(
             data_dir=SimulatorPlan.default().data_dir,
             salesforce_port=options["salesforce_port"],

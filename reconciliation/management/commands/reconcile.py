@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from reconciliation.checks import CHECKS
-from reconciliation.models import RunStatus
-from reconciliation.services import reconciliation_run
+from reconciliation.models import ReconciliationRun, RunStatus
+from reconciliation.services import reconciliation_rerun, reconciliation_run, reconciliation_sweep
 
 
 class Command(BaseCommand):
@@ -14,8 +15,34 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("checks", nargs="*", metavar="CHECK", help=f"any of: {', '.join(CHECKS)}")
+        parser.add_argument(
+            "--sweep",
+            action="store_true",
+            help="mark runs whose worker stopped (no heartbeat) interrupted and queue their check again",
+        )
+        parser.add_argument(
+            "--rerun", type=int, metavar="RUN_ID", help="queue an interrupted or failed run's check again"
+        )
+        parser.add_argument("--reason", default="", help="why (kept in the audit trail with --rerun)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["sweep"]:
+            result = reconciliation_sweep()
+            self.stdout.write(
+                f"interrupted {result.interrupted or 'none'}; queued again {result.rerun or 'none'}; "
+                f"tasks sent again {result.redelivered or 'none'}"
+            )
+            return
+        if options["rerun"] is not None:
+            run = ReconciliationRun.objects.filter(pk=options["rerun"]).first()
+            if run is None:
+                raise CommandError(f"no reconciliation run #{options['rerun']}")
+            try:
+                new = reconciliation_rerun(run=run, actor=None, reason=options["reason"])
+            except ValidationError as error:
+                raise CommandError("; ".join(error.messages)) from error
+            self.stdout.write(f"{run.check_name}: run #{new.pk} {new.status} (again for run #{run.pk})")
+            return
         names = options["checks"] or list(CHECKS)
         unknown = [name for name in names if name not in CHECKS]
         if unknown:

@@ -333,10 +333,11 @@ def test_a_test_run_lost_with_its_worker_does_not_block_the_next(
             netsuite=sandbox_pair[1],
             opportunity_ids=[OPPORTUNITY],
         )
-    ReleaseTestRun.objects.filter(pk=lost.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
+    # Its task was lost before it started: queued for longer than the lease, never a heartbeat.
+    ReleaseTestRun.objects.filter(pk=lost.pk).update(created_at=timezone.now() - dt.timedelta(minutes=10))
     assert run_test(release, revops, sandbox_pair).passed
     lost.refresh_from_db()
-    assert lost.status == ReleaseTestStatus.FAILED and lost.error.startswith("Abandoned")
+    assert lost.status == ReleaseTestStatus.INTERRUPTED and lost.error.startswith("Interrupted")
 
 
 def test_a_failure_mid_rollback_leaves_the_release_live(
