@@ -74,6 +74,17 @@ EDITABLE_STATUSES = frozenset({VersionStatus.DRAFT})
 FROZEN_STATUSES = frozenset({VersionStatus.PUBLISHED, VersionStatus.SUPERSEDED, VersionStatus.RETIRED})
 
 
+def version_constraints(*, scope: str, prefix: str) -> list[models.BaseConstraint]:
+    """One number per version of a ``scope`` (flow, table), and one published version per scope: the
+    database, not only the service, guarantees it."""
+    return [
+        models.UniqueConstraint(fields=[scope, "number"], name=f"{prefix}_number_unique"),
+        models.UniqueConstraint(
+            fields=[scope], condition=models.Q(status="published"), name=f"{prefix}_one_published"
+        ),
+    ]
+
+
 class ReviewedVersion(models.Model):
     """What mapping and lookup versions share: number, status, makers and the four-eyes stamps.
 
@@ -146,15 +157,7 @@ class MappingVersion(ReviewedVersion):
 
     class Meta:
         ordering = ["flow", "-number"]
-        constraints = [
-            models.UniqueConstraint(fields=["flow", "number"], name="mapping_version_number_unique"),
-            # The database, not only the service, guarantees one published version per flow.
-            models.UniqueConstraint(
-                fields=["flow"],
-                condition=models.Q(status="published"),
-                name="mapping_version_one_published",
-            ),
-        ]
+        constraints = version_constraints(scope="flow", prefix="mapping_version")
 
     def __str__(self) -> str:
         return f"{self.flow.key} v{self.number}"
@@ -328,14 +331,7 @@ class LookupVersion(ReviewedVersion):
 
     class Meta:
         ordering = ["table", "-number"]
-        constraints = [
-            models.UniqueConstraint(fields=["table", "number"], name="lookup_version_number_unique"),
-            models.UniqueConstraint(
-                fields=["table"],
-                condition=models.Q(status="published"),
-                name="lookup_version_one_published",
-            ),
-        ]
+        constraints = version_constraints(scope="table", prefix="lookup_version")
 
     def __str__(self) -> str:
         return f"{self.table.name} v{self.number}"

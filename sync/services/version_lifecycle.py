@@ -114,43 +114,102 @@ def transition(
     return version
 
 
-def submit(*, lifecycle: VersionLifecycle[V], version: V, user: Any, reason: str) -> V:
-    """Send a draft for approval."""
-    lifecycle.require_maker(user, version)
+@dataclass(frozen=True, kw_only=True)
+class _Step:
+    """One move of the review: from which status to which, and the timestamp it sets (or clears)."""
+
+    event: str
+    expected: str
+    to: str
+    refusal: str
+    stamp: str
+    clear: bool = False
+
+    def fields(self, user: Any) -> dict[str, Any]:
+        if self.clear:
+            return {f"{self.stamp}_by": None, f"{self.stamp}_at": None}
+        return {f"{self.stamp}_by": actor(user), f"{self.stamp}_at": timezone.now()}
+
+
+_SUBMIT = _Step(
+    event="submit",
+    expected=VersionStatus.DRAFT,
+    to=VersionStatus.SUBMITTED,
+    refusal="only a draft can be submitted",
+    stamp="submitted",
+)
+_APPROVE = _Step(
+    event="approve",
+    expected=VersionStatus.SUBMITTED,
+    to=VersionStatus.APPROVED,
+    refusal="only a submitted version can be approved",
+    stamp="approved",
+)
+_REJECT = _Step(  # back to draft: it is no longer submitted
+    event="reject",
+    expected=VersionStatus.SUBMITTED,
+    to=VersionStatus.DRAFT,
+    refusal="only a submitted version can be sent back",
+    stamp="submitted",
+    clear=True,
+)
+_PUBLISH = _Step(
+    event="publish",
+    expected=VersionStatus.APPROVED,
+    to=VersionStatus.PUBLISHED,
+    refusal="only an approved version can be published",
+    stamp="published",
+)
+
+
+def _locked_for(step: _Step, *, lifecycle: VersionLifecycle[V], version: V) -> V:
+    """The locked ``version``, refused unless it is in the status ``step`` starts from."""
+    version = lifecycle.lock(version)
+    if version.status != step.expected:
+        raise ValidationError(f"{version} is {version.status}; {step.refusal}")
+    return version
+
+
+def _take(
+    step: _Step,
+    *,
+    lifecycle: VersionLifecycle[V],
+    version: V,
+    user: Any,
+    reason: str,
+    check: Callable[[V], None],
+) -> V:
     with transaction.atomic():
-        version = lifecycle.lock(version)
-        if version.status != VersionStatus.DRAFT:
-            raise ValidationError(f"{version} is {version.status}; only a draft can be submitted")
-        lifecycle.submit_check(version)
+        version = _locked_for(step, lifecycle=lifecycle, version=version)
+        check(version)
         return transition(
             version,
             lifecycle=lifecycle,
             user=user,
-            event="submit",
-            status=VersionStatus.SUBMITTED,
+            event=step.event,
+            status=step.to,
             reason=reason,
-            fields={"submitted_by": actor(user), "submitted_at": timezone.now()},
+            fields=step.fields(user),
         )
+
+
+def submit(*, lifecycle: VersionLifecycle[V], version: V, user: Any, reason: str) -> V:
+    """Send a draft for approval."""
+    lifecycle.require_maker(user, version)
+    return _take(
+        _SUBMIT, lifecycle=lifecycle, version=version, user=user, reason=reason, check=lifecycle.submit_check
+    )
 
 
 def approve(*, lifecycle: VersionLifecycle[V], version: V, user: Any, reason: str) -> V:
     """Approve a submitted version. Four eyes: none of its makers may approve it."""
-    require(user, lifecycle.approve_permission)
-    with transaction.atomic():
-        version = lifecycle.lock(version)
-        if version.status != VersionStatus.SUBMITTED:
-            raise ValidationError(f"{version} is {version.status}; only a submitted version can be approved")
-        if user is not None and user.pk in version.makers():
+
+    def four_eyes(locked: V) -> None:
+        if user is not None and user.pk in locked.makers():
             raise PermissionDenied("you made or edited this version: someone else must approve it")
-        return transition(
-            version,
-            lifecycle=lifecycle,
-            user=user,
-            event="approve",
-            status=VersionStatus.APPROVED,
-            reason=reason,
-            fields={"approved_by": actor(user), "approved_at": timezone.now()},
-        )
+
+    require(user, lifecycle.approve_permission)
+    return _take(_APPROVE, lifecycle=lifecycle, version=version, user=user, reason=reason, check=four_eyes)
 
 
 def reject(*, lifecycle: VersionLifecycle[V], version: V, user: Any, reason: str) -> V:
@@ -158,19 +217,7 @@ def reject(*, lifecycle: VersionLifecycle[V], version: V, user: Any, reason: str
     require(user, lifecycle.approve_permission)
     if not reason.strip():
         raise ValidationError("say why the version goes back to its maker")
-    with transaction.atomic():
-        version = lifecycle.lock(version)
-        if version.status != VersionStatus.SUBMITTED:
-            raise ValidationError(f"{version} is {version.status}; only a submitted version can be sent back")
-        return transition(
-            version,
-            lifecycle=lifecycle,
-            user=user,
-            event="reject",
-            status=VersionStatus.DRAFT,
-            reason=reason,
-            fields={"submitted_by": None, "submitted_at": None},
-        )
+    return _take(_REJECT, lifecycle=lifecycle, version=version, user=user, reason=reason, check=_nothing)
 
 
 def _supersede(version: V, *, lifecycle: VersionLifecycle[V], user: Any, reason: str) -> None:
@@ -203,7 +250,7 @@ def go_live(*, lifecycle: VersionLifecycle[V], version: V, user: Any, event: str
         event=event,
         status=VersionStatus.PUBLISHED,
         reason=reason,
-        fields={"published_by": actor(user), "published_at": timezone.now()},
+        fields=_PUBLISH.fields(user),
     )
     lifecycle.after_go_live(version)
     return version
@@ -213,9 +260,7 @@ def publish(*, lifecycle: VersionLifecycle[V], version: V, user: Any, reason: st
     """Make an approved version the published one; the previous one becomes superseded."""
     require(user, lifecycle.approve_permission)
     with transaction.atomic():
-        version = lifecycle.lock(version)
-        if version.status != VersionStatus.APPROVED:
-            raise ValidationError(f"{version} is {version.status}; only an approved version can be published")
+        version = _locked_for(_PUBLISH, lifecycle=lifecycle, version=version)
         lifecycle.publish_check(version)
         return go_live(lifecycle=lifecycle, version=version, user=user, event="publish", reason=reason)
 
