@@ -44,6 +44,7 @@ from sync.models.mappings import (
     MappingVersion,
     ObjectMapping,
     ObjectMode,
+    ReviewedVersion,
     ValueKind,
     VersionStatus,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "MappingVersion",
     "ObjectMapping",
     "ObjectMode",
+    "ReviewedVersion",
     "ValueKind",
     "VersionStatus",
     "EscalationLevel",

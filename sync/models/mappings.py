@@ -11,7 +11,7 @@ first, with a friendlier message). A change is a new draft copied from it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -74,18 +74,36 @@ EDITABLE_STATUSES = frozenset({VersionStatus.DRAFT})
 FROZEN_STATUSES = frozenset({VersionStatus.PUBLISHED, VersionStatus.SUPERSEDED, VersionStatus.RETIRED})
 
 
-class MappingVersion(models.Model):
-    flow = models.ForeignKey(Flow, on_delete=models.PROTECT, related_name="versions")
+def version_constraints(*, scope: str, prefix: str) -> list[models.BaseConstraint]:
+    """One number per version of a ``scope`` (flow, table), and one published version per scope: the
+    database, not only the service, guarantees it."""
+    return [
+        models.UniqueConstraint(fields=[scope, "number"], name=f"{prefix}_number_unique"),
+        models.UniqueConstraint(
+            fields=[scope], condition=models.Q(status="published"), name=f"{prefix}_one_published"
+        ),
+    ]
+
+
+class ReviewedVersion(models.Model):
+    """What mapping and lookup versions share: number, status, makers and the four-eyes stamps.
+
+    A published (or later) version may only move on to superseded/retired; its ``content_fields`` never
+    change, and only a draft can be deleted. The life cycle itself is
+    :mod:`sync.services.version_lifecycle`.
+    """
+
+    content_fields: ClassVar[tuple[str, ...]] = ("notes",)
+
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
-    description = models.TextField(blank=True, help_text="The spec's description")
     notes = models.TextField(blank=True, help_text="Why this version exists")
     based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # Everyone who changed the rows: the makers, none of whom may approve (four eyes).
+    # Everyone who changed the content: the makers, none of whom may approve (four eyes).
     editors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -101,28 +119,15 @@ class MappingVersion(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["flow", "-number"]
-        constraints = [
-            models.UniqueConstraint(fields=["flow", "number"], name="mapping_version_number_unique"),
-            # The database, not only the service, guarantees one published version per flow.
-            models.UniqueConstraint(
-                fields=["flow"],
-                condition=models.Q(status="published"),
-                name="mapping_version_one_published",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.flow.key} v{self.number}"
+        abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # A published (or later) version may only move on to superseded/retired; its content never changes.
         if self.pk is not None:
             stored = (
-                MappingVersion.objects.filter(pk=self.pk).values("status", "notes", "description").first()
+                type(self)._default_manager.filter(pk=self.pk).values("status", *self.content_fields).first()
             )
             if stored and stored["status"] in FROZEN_STATUSES:
-                if stored["notes"] != self.notes or stored["description"] != self.description:
+                if any(stored[name] != getattr(self, name) for name in self.content_fields):
                     raise MappingFrozen(f"{self} is {stored['status']}: its content cannot change")
                 if self.status not in FROZEN_STATUSES:
                     raise MappingFrozen(f"{self} is {stored['status']}: it cannot go back to {self.status}")
@@ -136,6 +141,26 @@ class MappingVersion(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE_STATUSES
+
+    def makers(self) -> set[int]:
+        """Everyone who made the content: its creator, each editor, whoever submitted it."""
+        ids = set(self.editors.values_list("pk", flat=True))
+        ids.update(pk for pk in (self.created_by_id, self.submitted_by_id) if pk is not None)
+        return ids
+
+
+class MappingVersion(ReviewedVersion):
+    content_fields = ("notes", "description")
+
+    flow = models.ForeignKey(Flow, on_delete=models.PROTECT, related_name="versions")
+    description = models.TextField(blank=True, help_text="The spec's description")
+
+    class Meta:
+        ordering = ["flow", "-number"]
+        constraints = version_constraints(scope="flow", prefix="mapping_version")
+
+    def __str__(self) -> str:
+        return f"{self.flow.key} v{self.number}"
 
 
 def _guard(version_id: int | None) -> None:
@@ -299,65 +324,17 @@ class LookupTable(models.Model):
         return self.name
 
 
-class LookupVersion(models.Model):
+class LookupVersion(ReviewedVersion):
     """One version of a table's entries; statuses and four eyes as :class:`MappingVersion`'s."""
 
     table = models.ForeignKey(LookupTable, on_delete=models.PROTECT, related_name="versions")
-    number = models.PositiveIntegerField()
-    status = models.CharField(max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
-    notes = models.TextField(blank=True, help_text="Why this version exists")
-    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    # Everyone who changed the entries: the makers, none of whom may approve (four eyes).
-    editors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    approved_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["table", "-number"]
-        constraints = [
-            models.UniqueConstraint(fields=["table", "number"], name="lookup_version_number_unique"),
-            models.UniqueConstraint(
-                fields=["table"],
-                condition=models.Q(status="published"),
-                name="lookup_version_one_published",
-            ),
-        ]
+        constraints = version_constraints(scope="table", prefix="lookup_version")
 
     def __str__(self) -> str:
         return f"{self.table.name} v{self.number}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            stored = LookupVersion.objects.filter(pk=self.pk).values("status", "notes").first()
-            if stored and stored["status"] in FROZEN_STATUSES:
-                if stored["notes"] != self.notes:
-                    raise MappingFrozen(f"{self} is {stored['status']}: its content cannot change")
-                if self.status not in FROZEN_STATUSES:
-                    raise MappingFrozen(f"{self} is {stored['status']}: it cannot go back to {self.status}")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        if self.status != VersionStatus.DRAFT:
-            raise MappingFrozen(f"{self} is {self.status}: only a draft can be deleted")
-        return super().delete(*args, **kwargs)
-
-    @property
-    def is_editable(self) -> bool:
-        return self.status in EDITABLE_STATUSES
 
 
 class LookupEntry(models.Model):

@@ -7,8 +7,9 @@ them (it reads the published version alone: :func:`sync.services.mapping_lookups
 A release may carry an approved lookup version (:mod:`governance.releases`); its rollback publishes the
 replaced version again.
 
-Every transition is one explicit audit entry (who, the event, the reason); entry edits are audited row
-by row by auditlog and each records its author as one of the version's makers.
+The transitions are :mod:`sync.services.version_lifecycle`'s. Every transition is one explicit audit
+entry (who, the event, the reason, the table); entry edits are audited row by row by auditlog and each
+records its author as one of the version's makers. Publishing sets the table's ``revision``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from auditlog.context import disable_auditlog
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -25,38 +25,28 @@ from django.utils import timezone
 from governance.models import AuditEntry
 from governance.roles import APPROVE_MAPPINGS, EDIT_MAPPINGS
 from sync.models import LookupEntry, LookupTable, LookupVersion, VersionStatus
-from sync.services.mappings import makers, require
+from sync.services import version_lifecycle as lifecycle
+from sync.services.version_lifecycle import actor as _actor
+from sync.services.version_lifecycle import makers as makers
+from sync.services.version_lifecycle import require as require
 
 KEY_MAX = 200
 ENTRY_FIELDS = frozenset({"key", "value"})
 
 
-def _actor(user: Any) -> Any:
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
+def _revision_set(version: LookupVersion) -> None:
+    LookupTable.objects.filter(pk=version.table_id).update(revision=version.number, updated_at=timezone.now())
 
 
-def _audit(version: LookupVersion, *, user: Any, event: str, before: str, reason: str, **extra: Any) -> None:
-    AuditEntry.objects.log_create(
-        version,
-        force_log=True,
-        action=AuditEntry.Action.UPDATE,
-        actor=_actor(user),
-        changes={"status": [before, version.status]},
-        additional_data={"event": event, "reason": reason, "table": version.table.name, **extra},
-    )
-
-
-def _transition(
-    version: LookupVersion, *, user: Any, event: str, status: str, reason: str, fields: dict[str, Any]
-) -> LookupVersion:
-    before = version.status
-    version.status = status
-    for name, value in fields.items():
-        setattr(version, name, value)
-    with disable_auditlog():
-        version.save(update_fields=["status", *fields])
-    _audit(version, user=user, event=event, before=before, reason=reason)
-    return version
+LOOKUP_LIFECYCLE: lifecycle.VersionLifecycle[LookupVersion] = lifecycle.VersionLifecycle(
+    model=LookupVersion,
+    scope="table",
+    require_maker=lambda user, version: require(user, EDIT_MAPPINGS),
+    approve_permission=APPROVE_MAPPINGS,
+    audit_extra=lambda version: {"table": version.table.name},
+    after_go_live=_revision_set,
+    select_related=("table",),
+)
 
 
 def _next_number(table: LookupTable) -> int:
@@ -239,99 +229,22 @@ def lookup_version_import(*, version: LookupVersion, entries: Any, user: Any) ->
 
 def lookup_version_submit(*, version: LookupVersion, user: Any, reason: str = "") -> LookupVersion:
     """Send a draft for approval."""
-    require(user, EDIT_MAPPINGS)
-    with transaction.atomic():
-        version = LookupVersion.objects.select_for_update().select_related("table").get(pk=version.pk)
-        if version.status != VersionStatus.DRAFT:
-            raise ValidationError(f"{version} is {version.status}; only a draft can be submitted")
-        return _transition(
-            version,
-            user=user,
-            event="submit",
-            status=VersionStatus.SUBMITTED,
-            reason=reason,
-            fields={"submitted_by": _actor(user), "submitted_at": timezone.now()},
-        )
+    return lifecycle.submit(lifecycle=LOOKUP_LIFECYCLE, version=version, user=user, reason=reason)
 
 
 def lookup_version_approve(*, version: LookupVersion, user: Any, reason: str = "") -> LookupVersion:
     """Approve a submitted version. Four eyes: none of its makers may approve it."""
-    require(user, APPROVE_MAPPINGS)
-    with transaction.atomic():
-        version = LookupVersion.objects.select_for_update().select_related("table").get(pk=version.pk)
-        if version.status != VersionStatus.SUBMITTED:
-            raise ValidationError(f"{version} is {version.status}; only a submitted version can be approved")
-        if user is not None and user.pk in makers(version):
-            raise PermissionDenied("you made or edited this version: someone else must approve it")
-        return _transition(
-            version,
-            user=user,
-            event="approve",
-            status=VersionStatus.APPROVED,
-            reason=reason,
-            fields={"approved_by": _actor(user), "approved_at": timezone.now()},
-        )
+    return lifecycle.approve(lifecycle=LOOKUP_LIFECYCLE, version=version, user=user, reason=reason)
 
 
 def lookup_version_reject(*, version: LookupVersion, user: Any, reason: str) -> LookupVersion:
     """Send a submitted version back to draft, saying why."""
-    require(user, APPROVE_MAPPINGS)
-    if not reason.strip():
-        raise ValidationError("say why the version goes back to its maker")
-    with transaction.atomic():
-        version = LookupVersion.objects.select_for_update().select_related("table").get(pk=version.pk)
-        if version.status != VersionStatus.SUBMITTED:
-            raise ValidationError(f"{version} is {version.status}; only a submitted version can be sent back")
-        return _transition(
-            version,
-            user=user,
-            event="reject",
-            status=VersionStatus.DRAFT,
-            reason=reason,
-            fields={"submitted_by": None, "submitted_at": None},
-        )
-
-
-def _supersede(version: LookupVersion, *, user: Any, reason: str) -> None:
-    current = (
-        LookupVersion.objects.select_for_update()
-        .filter(table_id=version.table_id, status=VersionStatus.PUBLISHED)
-        .exclude(pk=version.pk)
-        .first()
-    )
-    if current is not None:
-        _transition(
-            current,
-            user=user,
-            event="supersede",
-            status=VersionStatus.SUPERSEDED,
-            reason=f"replaced by v{version.number}" + (f": {reason}" if reason else ""),
-            fields={},
-        )
-
-
-def _go_live(version: LookupVersion, *, user: Any, event: str, reason: str) -> LookupVersion:
-    _supersede(version, user=user, reason=reason)
-    _transition(
-        version,
-        user=user,
-        event=event,
-        status=VersionStatus.PUBLISHED,
-        reason=reason,
-        fields={"published_by": _actor(user), "published_at": timezone.now()},
-    )
-    LookupTable.objects.filter(pk=version.table_id).update(revision=version.number, updated_at=timezone.now())
-    return version
+    return lifecycle.reject(lifecycle=LOOKUP_LIFECYCLE, version=version, user=user, reason=reason)
 
 
 def lookup_version_publish(*, version: LookupVersion, user: Any, reason: str = "") -> LookupVersion:
     """Make an approved version the one the pipeline maps with; the previous one becomes superseded."""
-    require(user, APPROVE_MAPPINGS)
-    with transaction.atomic():
-        version = LookupVersion.objects.select_for_update().select_related("table").get(pk=version.pk)
-        if version.status != VersionStatus.APPROVED:
-            raise ValidationError(f"{version} is {version.status}; only an approved version can be published")
-        return _go_live(version, user=user, event="publish", reason=reason)
+    return lifecycle.publish(lifecycle=LOOKUP_LIFECYCLE, version=version, user=user, reason=reason)
 
 
 # -- releases (governance.releases): the release's sign-offs stand in for approve_mappings --------------
@@ -344,36 +257,10 @@ def lookup_version_release_publish(*, version: LookupVersion, user: Any, reason:
     is how a release rollback restores the previous entries; a published version is left alone. The
     caller (``governance.releases.services``) checks ``approve_releases`` and holds the transaction.
     """
-    with transaction.atomic():
-        version = LookupVersion.objects.select_for_update().select_related("table").get(pk=version.pk)
-        if version.status == VersionStatus.PUBLISHED:
-            return version
-        if version.status not in (VersionStatus.APPROVED, VersionStatus.SUPERSEDED):
-            raise ValidationError(f"{version} is {version.status}; only an approved version can be released")
-        republished = version.status == VersionStatus.SUPERSEDED
-        return _go_live(
-            version, user=user, event="release_republish" if republished else "release_publish", reason=reason
-        )
+    return lifecycle.release_publish(lifecycle=LOOKUP_LIFECYCLE, version=version, user=user, reason=reason)
 
 
 def lookup_table_release_unpublish(*, table: LookupTable, user: Any, reason: str) -> LookupVersion | None:
     """Supersede ``table``'s published version, leaving none (a rollback to before its first release).
     Returns the version taken down, if any."""
-    with transaction.atomic():
-        current = (
-            LookupVersion.objects.select_for_update()
-            .select_related("table")
-            .filter(table=table, status=VersionStatus.PUBLISHED)
-            .first()
-        )
-        if current is None:
-            return None
-        _transition(
-            current,
-            user=user,
-            event="release_unpublish",
-            status=VersionStatus.SUPERSEDED,
-            reason=reason,
-            fields={},
-        )
-    return current
+    return lifecycle.release_unpublish(lifecycle=LOOKUP_LIFECYCLE, scope=table, user=user, reason=reason)
