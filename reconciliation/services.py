@@ -16,15 +16,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from governance.correlation import current_correlation_id
-from governance.models import AuditEntry
+from governance.audit_events import audit_action_record
 from reconciliation import exceptions
 from reconciliation.checks import CHECKS, Check, check_get
 from reconciliation.engine import Comparison, FieldSpec, compare
@@ -437,20 +435,13 @@ def reconciliation_rerun(
     trigger = RunTrigger.COMMAND if actor is None else RunTrigger.CONSOLE
     with transaction.atomic():
         new = reconciliation_enqueue(check=run.check_name, actor=actor, trigger=trigger)
-        AuditEntry.objects.create(
-            content_type=ContentType.objects.get_for_model(ReconciliationRun),
-            object_pk=str(run.pk),
-            object_id=run.pk,
-            object_repr=str(run)[:200],
-            action=AuditEntry.Action.ACCESS,
+        audit_action_record(
+            obj=run,
             actor=actor,
-            additional_data={
-                "event": "reconciliation_rerun",
-                "check": run.check_name,
-                "status": run.status,
-                "new_run": new.pk,
-                "reason": reason[:500],
-            },
-            cid=current_correlation_id(),
+            event="reconciliation_rerun",
+            reason=reason,
+            check=run.check_name,
+            status=run.status,
+            new_run=new.pk,
         )
     return new

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -25,8 +24,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from governance.correlation import current_correlation_id
-from governance.models import AuditEntry
+from governance.audit_events import audit_action_record
 from governance.releases.models import Release, ReleaseStatus, ReleaseTestRun, ReleaseTestStatus
 from governance.releases.permissions import can_edit_releases
 from governance.releases.selectors import items_fingerprint, release_configuration
@@ -345,21 +343,14 @@ def release_test_run_retry(*, run: ReleaseTestRun, user: User, reason: str = "")
             netsuite=run.netsuite_connection,
             opportunity_ids=run.opportunity_ids,
         )
-        AuditEntry.objects.create(
-            content_type=ContentType.objects.get_for_model(ReleaseTestRun),
-            object_pk=str(run.pk),
-            object_id=run.pk,
-            object_repr=str(run)[:200],
-            action=AuditEntry.Action.ACCESS,
+        audit_action_record(
+            obj=run,
             actor=user,
-            additional_data={
-                "event": "release_test_retry",
-                "release": run.release_id,
-                "status": run.status,
-                "new_run": new.pk,
-                "reason": reason[:500],
-            },
-            cid=current_correlation_id(),
+            event="release_test_retry",
+            reason=reason,
+            release=run.release_id,
+            status=run.status,
+            new_run=new.pk,
         )
     return new
 

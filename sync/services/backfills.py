@@ -23,15 +23,13 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from governance.correlation import current_correlation_id
-from governance.models import AuditEntry
+from governance.audit_events import audit_action_record
 from sync.models import Backfill, BackfillStatus, Connection, ConnectionKind
 from sync.pipeline.polling import closed_won_after, closed_won_count
 from sync.pipeline.runner import run_batch
@@ -182,20 +180,13 @@ def backfill_resume(*, backfill: Backfill, actor: User | None, reason: str = "")
         if not resumed:
             raise ValidationError("only an interrupted or failed backfill can be resumed")
         backfill.refresh_from_db()
-        AuditEntry.objects.create(
-            content_type=ContentType.objects.get_for_model(Backfill),
-            object_pk=str(backfill.pk),
-            object_id=backfill.pk,
-            object_repr=str(backfill)[:200],
-            action=AuditEntry.Action.ACCESS,
+        audit_action_record(
+            obj=backfill,
             actor=actor,
-            additional_data={
-                "event": "backfill_resume",
-                "cursor": backfill.cursor,
-                "batches_done": backfill.batches,
-                "reason": reason[:500],
-            },
-            cid=current_correlation_id(),
+            event="backfill_resume",
+            reason=reason,
+            cursor=backfill.cursor,
+            batches_done=backfill.batches,
         )
         step = backfill.batches
         transaction.on_commit(lambda: backfill_enqueue(backfill_id=backfill.pk, step=step))

@@ -7,14 +7,12 @@ import datetime as dt
 import logging
 
 from django.contrib.auth.models import User
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from governance.correlation import current_correlation_id
-from governance.models import AuditEntry
+from governance.audit_events import audit_action_record
 from governance.roles import EDIT_MAPPINGS, MANAGE_CONNECTIONS
 from sync.models import InboxMessage, InboxSource, JobStatus, RecordStatus, SyncJob, SyncRecord
 from sync.services.heartbeat import job_lease
@@ -38,21 +36,14 @@ def record_rerun(*, record: SyncRecord, user: User, reason: str = "") -> InboxMe
             netsuite_connection_id=record.job.netsuite_connection_id,
             source=InboxSource.RERUN,
         )
-        AuditEntry.objects.create(
-            content_type=ContentType.objects.get_for_model(SyncRecord),
-            object_pk=str(record.pk),
-            object_id=record.pk,
-            object_repr=str(record)[:200],
-            action=AuditEntry.Action.ACCESS,
+        audit_action_record(
+            obj=record,
             actor=user,
-            additional_data={
-                "event": "sync_rerun",
-                "opportunity_id": record.opportunity_id,
-                "job": record.job_id,
-                "inbox_message": message.notification_id,
-                "reason": reason[:500],
-            },
-            cid=current_correlation_id(),
+            event="sync_rerun",
+            reason=reason,
+            opportunity_id=record.opportunity_id,
+            job=record.job_id,
+            inbox_message=message.notification_id,
         )
     return message
 
@@ -128,19 +119,12 @@ def job_requeue_unfinished(*, job: SyncJob, user: User | None, reason: str = "")
             )
             for opportunity_id in pending
         ]
-        AuditEntry.objects.create(
-            content_type=ContentType.objects.get_for_model(SyncJob),
-            object_pk=str(job.pk),
-            object_id=job.pk,
-            object_repr=str(job)[:200],
-            action=AuditEntry.Action.ACCESS,
+        audit_action_record(
+            obj=job,
             actor=user,
-            additional_data={
-                "event": "sync_job_requeue",
-                "opportunities": pending,
-                "inbox_messages": [m.notification_id for m in messages],
-                "reason": reason[:500],
-            },
-            cid=current_correlation_id(),
+            event="sync_job_requeue",
+            reason=reason,
+            opportunities=pending,
+            inbox_messages=[m.notification_id for m in messages],
         )
     return messages
