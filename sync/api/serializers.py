@@ -157,32 +157,36 @@ class FlowSerializer(serializers.ModelSerializer[Flow]):
         fields = ["key", "source", "target_system", "direction", "description"]
 
 
-class MappingVersionSerializer(serializers.ModelSerializer[MappingVersion]):
-    flow: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="key", read_only=True)
+# The review trail every reviewed version has (sync.models.ReviewedVersion), after its own fields.
+REVIEW_FIELDS = [
+    "notes",
+    "based_on",
+    "created_by",
+    "created_at",
+    "submitted_by",
+    "submitted_at",
+    "approved_by",
+    "approved_at",
+    "published_by",
+    "published_at",
+]
+
+
+class ReviewedVersionSerializer(serializers.ModelSerializer[Any]):
+    """Who made, submitted, approved and published a version, by username."""
+
     created_by = _username()
     submitted_by = _username()
     approved_by = _username()
     published_by = _username()
 
+
+class MappingVersionSerializer(ReviewedVersionSerializer):
+    flow: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="key", read_only=True)
+
     class Meta:
         model = MappingVersion
-        fields = [
-            "id",
-            "flow",
-            "number",
-            "status",
-            "description",
-            "notes",
-            "based_on",
-            "created_by",
-            "created_at",
-            "submitted_by",
-            "submitted_at",
-            "approved_by",
-            "approved_at",
-            "published_by",
-            "published_at",
-        ]
+        fields = ["id", "flow", "number", "status", "description", *REVIEW_FIELDS]
 
 
 class MappingVersionDetailSerializer(MappingVersionSerializer):
@@ -271,31 +275,12 @@ class PreviewSerializer(serializers.Serializer[Any]):
 # -- lookup tables -------------------------------------------------------------------------------------
 
 
-class LookupVersionSerializer(serializers.ModelSerializer[LookupVersion]):
+class LookupVersionSerializer(ReviewedVersionSerializer):
     table: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    created_by = _username()
-    submitted_by = _username()
-    approved_by = _username()
-    published_by = _username()
 
     class Meta:
         model = LookupVersion
-        fields = [
-            "id",
-            "table",
-            "number",
-            "status",
-            "notes",
-            "based_on",
-            "created_by",
-            "created_at",
-            "submitted_by",
-            "submitted_at",
-            "approved_by",
-            "approved_at",
-            "published_by",
-            "published_at",
-        ]
+        fields = ["id", "table", "number", "status", *REVIEW_FIELDS]
 
 
 class LookupVersionDetailSerializer(LookupVersionSerializer):
