@@ -3,8 +3,8 @@ in memory, with the shipped mapping's customer match keys (company name + billin
 e-mail domain of the account's first contact).
 
 What is timed is what the scan does once both sides are read: index the NetSuite rows by each key's
-search value (:class:`sync.services.golive_match.CandidateIndex`), then build each account's subject
-through the plan's readers and classify it with :func:`sync.matching.classify` against the candidates
+search value (:class:`sync.golive.match.CandidateIndex`), then build each account's subject
+through the plan's readers and classify it with :func:`sync.matching.engine.classify` against the candidates
 the index gives. For comparison, the same classification against every customer (N x M) is timed on a
 sample and extrapolated. Reading both systems over HTTPS is not included (see ``bench/reconciliation.py``
 for what reading 1,000,000 rows per side costs).
@@ -35,11 +35,11 @@ SECOND = ("Trading", "Systems", "Foods", "Logistics", "Capital", "Labs", "Energy
 
 
 def _plan() -> Any:
-    from sync.matching import parse_match
-    from sync.models import FieldMapping
-    from sync.services.golive_match import ObjectPlan, key_reader
+    from sync.golive.match import ObjectPlan, key_reader
+    from sync.mappings.models import FieldMapping
+    from sync.matching.engine import parse_match
 
-    spec = json.loads((ROOT / "sync/mapping/defaults/opportunity_to_netsuite.json").read_text())
+    spec = json.loads((ROOT / "sync/mappings/engine/defaults/opportunity_to_netsuite.json").read_text())
     customer = next(obj for obj in spec["objects"] if obj["key"] == "customer")
     config = parse_match(customer["match"], target="customer")
     rows = {row["target"]: row for row in customer["fields"]}
@@ -80,8 +80,8 @@ def _data(records: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dic
 
 
 def run(records: int, sample: int) -> dict[str, Any]:
-    from sync.matching import candidate_from_row, classify
-    from sync.services.golive_match import CandidateIndex, stand_in_for_account
+    from sync.golive.match import CandidateIndex, stand_in_for_account
+    from sync.matching.engine import candidate_from_row, classify
 
     plan = _plan()
     accounts, customers, contacts = _data(records)

@@ -14,7 +14,7 @@ unmeasured ``--warmup`` round):
 
 - ingest: a real Outbound Message envelope (simulators/salesforce/soap.py) carrying ``--per-message``
   notifications, each with a notification id never sent before (so de-duplication never shortcuts);
-  the answer must be exactly ``sync.inbound.soap.ACK``;
+  the answer must be exactly ``sync.pipeline.listener.soap.ACK``;
 - bare: the same envelope bytes to ``/bench/bare/``, so both sides pay for the same upload.
 
 Checks afterwards: every ingest answer was the exact Ack, and the inbox holds exactly one row per
@@ -112,8 +112,8 @@ def prepare(database_url: str, var_dir: Path, per_message: int) -> str:
     from django.core.management import call_command
 
     from simulators.salesforce.org import DEFAULT_ORG_ID
-    from sync.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
-    from sync.services.listeners import listener_create
+    from sync.connections.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
+    from sync.pipeline.listener.services import listener_create
 
     call_command("migrate", verbosity=0, interactive=False)
     salesforce = Connection.objects.create(
@@ -185,7 +185,7 @@ def envelope(ids: list[str]) -> bytes:
 
 def client(url: str, prefix: str, per_message: int, check_ack: bool, deadline: float, out: Any) -> None:
     """POST back to back until ``deadline`` (time.time()); put (requests, notifications, errors, ms)."""
-    from sync.inbound.soap import ACK
+    from sync.pipeline.listener.soap import ACK
 
     session = requests.Session()
     session.trust_env = False
@@ -342,7 +342,7 @@ def main() -> None:
             server.wait(timeout=30)
         load_after = os.getloadavg()
 
-        from sync.models import InboxMessage
+        from sync.pipeline.models import InboxMessage
 
         rows = InboxMessage.objects.count()
         distinct = InboxMessage.objects.values("notification_id").distinct().count()

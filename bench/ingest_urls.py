@@ -5,8 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from console.access import role_not_required
 from console.urls import urlpatterns as product_urlpatterns
+from core.access import role_not_required
 
 
 @csrf_exempt

@@ -78,9 +78,9 @@ def main() -> None:
 def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     import datetime as dt
 
-    from sync.models import Backfill, BackfillStatus, JobStatus, SyncJob, SyncRecord
-    from sync.services.backfills import backfill_enqueue
-    from sync.services.sweeps import interrupted_sweep
+    from sync.pipeline.backfills import backfill_enqueue
+    from sync.pipeline.models import Backfill, BackfillStatus, JobStatus, SyncJob, SyncRecord
+    from sync.pipeline.sweeps import interrupted_sweep
 
     ids = stack.opportunity_ids()
     stack.close_won(ids)  # no listener: only the backfill syncs them

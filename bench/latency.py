@@ -150,7 +150,7 @@ class OrderWatcher:
 
 def _harness_connector(stack: Any) -> tuple[Any, list[int]]:
     """One Salesforce connector for the whole run (it logs in once), counting its own requests."""
-    from sync.services.connections import salesforce_connector
+    from sync.connections.services import salesforce_connector
 
     requests_made = [0]
 
@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     load_before = os.getloadavg()
     with Stack(config) as stack:
         from simulators.netsuite.store import database_path
-        from sync.models import InboxMessage, SyncRecord
+        from sync.pipeline.models import InboxMessage, SyncRecord
 
         ids = stack.opportunity_ids()
         warm, measured = ids[: args.warmup], ids[args.warmup : args.warmup + args.opportunities]
@@ -256,8 +256,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def _graph_read_calls(stack: Any, opportunity_id: str) -> int:
     """Salesforce requests the worker makes to read one opportunity's graph before writing (counted by
     repeating the read with the runner's own query, after the run)."""
+    from sync.connections.services import salesforce_connector
     from sync.pipeline.writeback import graph_query
-    from sync.services.connections import salesforce_connector
 
     counted = [0]
 

@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sync.mapping import CachedDynamicLookup, compile_mapping
-from sync.mapping.defaults import default_lookups, load_default
+from sync.mappings.engine import CachedDynamicLookup, compile_mapping
+from sync.mappings.engine.defaults import default_lookups, load_default
 
 GOAL_SECONDS = 2.0
 SKUS = ("PLAT-CORE", "PLAT-ANL", "PLAT-API", "SUP-STD", "SUP-PREM", "SVC-ONB", "SVC-TRN", "HW-GW")

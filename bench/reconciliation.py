@@ -128,8 +128,8 @@ def replay(path: Path) -> Iterator[tuple[str, tuple[Any, ...]]]:
 def read_sides(data_dir: Path, work: Path) -> dict[str, Any]:
     from simulators.netsuite.spec import DEFAULT_ACCOUNT_ID, DEMO_INTEGRATION
     from simulators.salesforce import login
-    from sync.connectors.netsuite import NetSuiteConfig, NetSuiteConnector, TokenAuth
-    from sync.connectors.salesforce import PasswordAuth, SalesforceConfig, SalesforceConnector
+    from sync.connections.connectors.netsuite import NetSuiteConfig, NetSuiteConnector, TokenAuth
+    from sync.connections.connectors.salesforce import PasswordAuth, SalesforceConfig, SalesforceConnector
 
     sf_process, sf_info = start("salesforce", data_dir)
     ns_process, ns_info = start("netsuite", data_dir)

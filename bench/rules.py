@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.mapping import build_graph
-from sync.rules import RuleSet, RuleSpec, compile_rule
-from sync.rules.shipped import shipped_rules, shipped_tables
+from sync.rules.engine import RuleSet, RuleSpec, compile_rule
+from sync.rules.engine.shipped import shipped_rules, shipped_tables
 
 GOAL_SECONDS = 2.0
 TODAY = dt.date(2026, 11, 23)

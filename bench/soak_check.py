@@ -15,10 +15,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.models import ACTIVE_STATUSES, Connection, CrossReference, ExceptionItem, InboxMessage, InboxStatus
-from sync.pipeline.exceptions import sync_dedup_key
-from sync.services.inbox import inbox_dedup_key
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.models import Connection
+from sync.exceptions.models import ACTIVE_STATUSES, ExceptionItem
+from sync.pipeline.failures import sync_dedup_key
+from sync.pipeline.inbox import inbox_dedup_key
+from sync.pipeline.models import CrossReference, InboxMessage, InboxStatus
 
 # NetSuite record types whose cross-references the check compares, with their SuiteQL table and filter.
 CHECKED_TYPES = {

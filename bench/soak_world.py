@@ -15,7 +15,7 @@ from bench.stack import SimulatorSettings, Stack, StackConfig
 
 if TYPE_CHECKING:
     from bench.soak import SoakOptions, SoakRun
-    from sync.connectors.salesforce import SalesforceConnector
+    from sync.connections.connectors.salesforce import SalesforceConnector
 
 # Outbound message retry intervals (15 s, 30 s, 1 min ... 2 h) scaled for a run of minutes.
 OUTBOUND_TIME_SCALE = 0.02
@@ -61,8 +61,8 @@ class SoakWorld:
         from django.utils import timezone
 
         from bench.soak_check import orders_without_external_id
-        from sync.models import PollWatermark
-        from sync.services.schedules import sync_schedules_ensure
+        from sync.pipeline.models import PollWatermark
+        from sync.pipeline.schedules import sync_schedules_ensure
 
         # The return flow is not part of this run.
         sync_schedules_ensure(poll_minutes=1, return_minutes=24 * 60)
@@ -105,7 +105,7 @@ class SoakWorld:
 
     def flip(self, ids: list[str]) -> int:
         """Move ``ids`` to Closed Won; a batch a fault refused for good is left for the final pass."""
-        from sync.connectors.errors import ConnectorError
+        from sync.connections.connectors.errors import ConnectorError
 
         if not ids:
             return 0
@@ -126,7 +126,7 @@ class SoakWorld:
 
     def kill_worker_mid_batch(self, report: SoakRun) -> None:
         """SIGKILL the qcluster holding a batch (claimed inbox rows), then start a replacement."""
-        from sync.models import InboxMessage, InboxStatus
+        from sync.pipeline.models import InboxMessage, InboxStatus
 
         held = InboxMessage.objects.filter(status=InboxStatus.CLAIMED).exclude(claim_token="")
         deadline = time.monotonic() + 60
@@ -164,7 +164,7 @@ class SoakWorld:
 
     def settle(self, report: SoakRun) -> None:
         """Wait until Salesforce has nothing left to deliver and the inbox nothing left to process."""
-        from sync.models import InboxMessage, InboxStatus
+        from sync.pipeline.models import InboxMessage, InboxStatus
 
         began = time.monotonic()
         quiet = 0
@@ -206,7 +206,7 @@ class SoakWorld:
     def verify(self, report: SoakRun) -> None:
         """Faults off, then the invariants, both simulators' counters and the pipeline's figures."""
         from bench.soak_check import soak_check
-        from sync.models import InboxMessage, SyncJob
+        from sync.pipeline.models import InboxMessage, SyncJob
 
         report.netsuite_stats = self.stack.stats("netsuite")
         report.salesforce_stats = self.stack.stats("salesforce")
@@ -242,14 +242,14 @@ class SoakWorld:
         return round(time.monotonic() - self.started, 1)
 
     def salesforce(self) -> SalesforceConnector:
-        from sync.services.connections import salesforce_connector
+        from sync.connections.services import salesforce_connector
 
         if self._salesforce is None:  # one sign-in for the whole run
             self._salesforce = salesforce_connector(self.stack.salesforce_connection())
         return self._salesforce
 
     def netsuite(self) -> Any:
-        from sync.services.connections import netsuite_connector
+        from sync.connections.services import netsuite_connector
 
         return netsuite_connector(self.stack.netsuite_connection(), limited=False)
 

@@ -70,7 +70,7 @@ from typing import Any
 
 import requests
 
-from console.processes import ChildCommand, ChildProcesses
+from demo.processes import ChildCommand, ChildProcesses
 
 ROOT = Path(__file__).resolve().parents[1]
 OPEN_STAGE = "Negotiation/Review"
@@ -168,14 +168,14 @@ def free_port() -> int:
 
 
 class _LoggedChildren(ChildProcesses):
-    """:class:`console.processes.ChildProcesses` with each child's output in ``<logs>/<name>.log``."""
+    """:class:`demo.processes.ChildProcesses` with each child's output in ``<logs>/<name>.log``."""
 
     def __init__(self, logs: Path, env: dict[str, str]) -> None:
         super().__init__([], env=env)
         self.logs = logs
 
     def add(self, command: ChildCommand, *, cwd: Path = ROOT) -> subprocess.Popen[bytes]:
-        from console.processes import RunningChild
+        from demo.processes import RunningChild
 
         self.commands.append(command)
         with (self.logs / f"{command.name}.log").open("ab") as log:
@@ -393,8 +393,8 @@ class Stack:
         """Migrate; connections to both simulators; the shipped default mappings, published."""
         from django.core.management import call_command
 
-        from console.demo import simulator_connection_ensure
-        from sync.services.mapping_seed import mapping_seed_defaults
+        from demo.launcher import simulator_connection_ensure
+        from sync.mappings.services.seed import mapping_seed_defaults
 
         call_command("migrate", verbosity=0, interactive=False)
         salesforce, netsuite = self.simulator("salesforce"), self.simulator("netsuite")
@@ -418,12 +418,12 @@ class Stack:
         connections.close_all()
 
     def salesforce_connection(self) -> Any:
-        from sync.models import Connection
+        from sync.connections.models import Connection
 
         return Connection.objects.get(name="salesforce-bench")
 
     def netsuite_connection(self) -> Any:
-        from sync.models import Connection
+        from sync.connections.models import Connection
 
         return Connection.objects.get(name="netsuite-bench")
 
@@ -450,7 +450,7 @@ class Stack:
         from django.urls import reverse
 
         from simulators.salesforce.org import DEFAULT_ORG_ID
-        from sync.services.listeners import listener_create
+        from sync.pipeline.listener.services import listener_create
 
         _, token = listener_create(
             name=LISTENER_NAME,
@@ -529,7 +529,7 @@ class Stack:
         """Set ``ids`` to Closed Won through the Salesforce API (sObject Collections, 200 a call), as a
         sales team would; each change fires the outbound message rule. Returns the API calls made (also
         added to ``harness_salesforce_calls``)."""
-        from sync.services.connections import salesforce_connector
+        from sync.connections.services import salesforce_connector
 
         sf = salesforce_connector(self.salesforce_connection())
         for start in range(0, len(ids), batch):
@@ -545,20 +545,20 @@ class Stack:
 
     def inbox_pending(self) -> int:
         """Inbox messages not yet done (pending or claimed)."""
-        from sync.models import InboxMessage, InboxStatus
+        from sync.pipeline.models import InboxMessage, InboxStatus
 
         return InboxMessage.objects.exclude(status=InboxStatus.DONE).count()
 
     def records_done(self) -> int:
         """Distinct opportunities with a finished sync record (any outcome)."""
-        from sync.models import SyncRecord
+        from sync.pipeline.models import SyncRecord
 
         return SyncRecord.objects.exclude(finished_at=None).values("opportunity_id").distinct().count()
 
     def sales_order_counts(self, ids: Sequence[str] | None = None) -> dict[str, int]:
         """Sales orders per opportunity in NetSuite, counted by externalId through SuiteQL (without
         Concord's limiter; run it when the workers are idle). With ``ids``, every id is present."""
-        from sync.services.connections import netsuite_connector
+        from sync.connections.services import netsuite_connector
 
         ns = netsuite_connector(self.netsuite_connection(), limited=False)
         counts: dict[str, int] = {i: 0 for i in ids or ()}

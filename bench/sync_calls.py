@@ -77,17 +77,17 @@ def counters(running: Any, path: str) -> int:
 def run_mode(mode: str, accounts: int, work: Path) -> list[dict[str, Any]]:
     from django.test import override_settings
 
-    from console.demo import simulator_connection_ensure
+    from demo.launcher import simulator_connection_ensure
     from simulators.core.runner import start_in_thread
     from simulators.dataset import Dataset
     from simulators.netsuite.seed import seed as seed_netsuite
     from simulators.netsuite.spec import SPEC as NETSUITE_SPEC
     from simulators.salesforce.seed import seed as seed_salesforce
     from simulators.salesforce.spec import SPEC as SALESFORCE_SPEC
-    from sync.connectors.netsuite import NetSuiteConnector
+    from sync.connections.connectors.netsuite import NetSuiteConnector
+    from sync.connections.services import salesforce_connector
     from sync.pipeline import sources
     from sync.pipeline.runner import run_batch
-    from sync.services.connections import salesforce_connector
 
     rows: list[dict[str, Any]] = []
     real_fetch = sources._item_fetch

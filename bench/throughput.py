@@ -106,7 +106,7 @@ def run_once(args: argparse.Namespace) -> dict[str, Any]:
         ns = stack.stats("netsuite")
         sf = stack.stats("salesforce")
         counts = stack.sales_order_counts(ids)
-        from sync.models import RecordStatus, SyncJob, SyncRecord
+        from sync.pipeline.models import RecordStatus, SyncJob, SyncRecord
 
         synced = (
             SyncRecord.objects.filter(status=RecordStatus.SYNCED).values("opportunity_id").distinct().count()

@@ -16,9 +16,9 @@ from typing import Any
 
 from console import health
 from console import selectors as figures
-from governance.roles import ADMIN, AUDITOR, FINANCE, REVOPS, ROLES
+from core.roles import ADMIN, AUDITOR, FINANCE, REVOPS, ROLES
 from governance.selectors import user_role_names
-from sync.permissions import AnyUser
+from sync.exceptions.permissions import AnyUser
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.status import Stat
 
-from sync.models import WorkerHeartbeat
+from sync.pipeline.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 

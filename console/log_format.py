@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Any
 
-from governance.correlation import current_correlation_id
+from core.correlation import current_correlation_id
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and is logged too.
 _STANDARD = frozenset(

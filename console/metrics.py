@@ -17,14 +17,8 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from console import selectors as figures
 from reconciliation.models import ReconciliationRun, RunStatus
-from sync.models import (
-    ACTIVE_STATUSES,
-    ExceptionItem,
-    InboxMessage,
-    InboxStatus,
-    SyncJob,
-    SyncRecord,
-)
+from sync.exceptions.models import ACTIVE_STATUSES, ExceptionItem
+from sync.pipeline.models import InboxMessage, InboxStatus, SyncJob, SyncRecord
 from sync.selectors import background_task_summary
 
 # Upper bounds (seconds) of the record duration histogram's buckets.

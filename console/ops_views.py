@@ -15,9 +15,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
-from console.access import role_not_required
 from console.health import health_check
 from console.metrics import metrics_registry
+from core.access import role_not_required
 
 
 @login_not_required

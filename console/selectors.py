@@ -19,15 +19,15 @@ from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 
-from console.charts import Trend, line_chart
+from core.charts import Trend, line_chart
 from reconciliation.checks import CHECKS
 from reconciliation.models import ReconciliationRun, RunStatus
-from sync.concurrency import LimiterSettings, slots_for
-from sync.models import (
-    ACTIVE_STATUSES,
+from sync.connections.concurrency import LimiterSettings, slots_for
+from sync.connections.models import Connection, ConnectionKind
+from sync.exceptions.models import ACTIVE_STATUSES
+from sync.exceptions.permissions import AnyUser
+from sync.pipeline.models import (
     ApiUsage,
-    Connection,
-    ConnectionKind,
     InboxMessage,
     InboxSource,
     InboxStatus,
@@ -36,7 +36,6 @@ from sync.models import (
     SyncJob,
     SyncRecord,
 )
-from sync.permissions import AnyUser
 from sync.selectors import (
     AGE_BUCKETS,
     AgeBucket,

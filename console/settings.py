@@ -14,8 +14,8 @@ from typing import Any, cast
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from console.env import env_bool, env_int, env_list, env_str
 from console.log_format import logging_config
+from core.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Where the demo keeps its SQLite database, the simulators' stores and CA bundles; the browser tests point
@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "console",
     "sync",
     "reconciliation",
+    "demo",  # the demo launcher: `manage.py demo` and `manage.py simulate` (imports the simulators)
     # Last on purpose: its post_migrate hook syncs the role groups once every app's permissions exist.
     "governance",
 ]
@@ -70,7 +71,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "console.access.RoleRequiredMiddleware",
+    "core.access.RoleRequiredMiddleware",
     "governance.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -165,7 +166,7 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
-# The inbox (sync.services.inbox): a claimed message is a worker's for INBOX_LEASE_SECONDS; if the worker
+# The inbox (sync.pipeline.inbox): a claimed message is a worker's for INBOX_LEASE_SECONDS; if the worker
 # dies, the periodic sweep hands it out again once the lease runs out. A message claimed
 # INBOX_MAX_ATTEMPTS times without completing is set aside (status "failed", an exception in the queue)
 # so that it can never hold up the messages behind it.
@@ -177,7 +178,8 @@ if INBOX_LEASE_SECONDS < 1 or INBOX_MAX_ATTEMPTS < 1:
 # interrupted-work sweep (every minute) marks one whose heartbeat is older "interrupted". A backfill is
 # then resumed from its cursor, in smaller batches, up to BACKFILL_AUTO_RESUMES times; after that it
 # waits for a person (console, API or `manage.py sync_sweep --resume-backfill ID`).
-# A NetSuite request holds one of its connection's slots (sync/concurrency.py) under a lease this long:
+# A NetSuite request holds one of its connection's slots (sync/connections/concurrency.py) under a lease this
+# long:
 # the slots of a worker killed mid-request come back when it runs out. Keep it above the connection's
 # connect + read time-out.
 NETSUITE_SLOT_LEASE_SECONDS = env_int("NETSUITE_SLOT_LEASE_SECONDS", 300)
@@ -186,7 +188,8 @@ BACKFILL_AUTO_RESUMES = env_int("BACKFILL_AUTO_RESUMES", 3)
 if JOB_LEASE_SECONDS < 1 or BACKFILL_AUTO_RESUMES < 0:
     raise ImproperlyConfigured("JOB_LEASE_SECONDS must be at least 1, BACKFILL_AUTO_RESUMES at least 0")
 # Each process remembers a listener found by its URL token this many seconds (0: ask every time); a
-# listener changed in another process is seen after at most this long (sync/inbound/listener_cache.py).
+# listener changed in another process is seen after at most this long
+# (sync/pipeline/listener/listener_cache.py).
 SYNC_LISTENER_CACHE_SECONDS = env_int("SYNC_LISTENER_CACHE_SECONDS", 5)
 
 AUTHENTICATION_BACKENDS = [
@@ -216,9 +219,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Audit trail: our own entry model (room for a correlation id and, later, a hash chain).
 AUDITLOG_LOGENTRY_MODEL = "governance.AuditEntry"
-AUDITLOG_CID_GETTER = "governance.correlation.current_correlation_id"
+AUDITLOG_CID_GETTER = "core.correlation.current_correlation_id"
 
-# Secrets at rest: comma-separated Fernet keys, newest first (governance.secrets).
+# Secrets at rest: comma-separated Fernet keys, newest first (core.secrets).
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 if not FIELD_ENCRYPTION_KEYS:
     if not DEBUG:
@@ -236,22 +239,22 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
-        "console.permissions.HasConsoleRole",
-        "console.permissions.HasActionCapability",
+        "core.api.permissions.HasConsoleRole",
+        "core.api.permissions.HasActionCapability",
     ],
-    "DEFAULT_PAGINATION_CLASS": "console.api.paging.ApiPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.paging.ApiPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["console.api.parsers.BoundedJSONParser"],
-    "EXCEPTION_HANDLER": "console.api.errors.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.BoundedJSONParser"],
+    "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Concord API",
     "DESCRIPTION": "Connections, mappings, rules, sync jobs, exceptions, reconciliation and the audit trail.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["console.permissions.HasConsoleRole"],
+    "SERVE_PERMISSIONS": ["core.api.permissions.HasConsoleRole"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -279,7 +282,7 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "concord@localhost")
 
-# Exception tickets go to this webhook, signed with the shared secret (sync.services.exception_tickets).
+# Exception tickets go to this webhook, signed with the shared secret (sync.exceptions.tickets).
 EXCEPTION_TICKET_WEBHOOK_URL = env_str("EXCEPTION_TICKET_WEBHOOK_URL")
 EXCEPTION_TICKET_WEBHOOK_SECRET = env_str("EXCEPTION_TICKET_WEBHOOK_SECRET")
 

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from console import ops_views, views
-from console.access import role_not_required
+from core.access import role_not_required
 from governance.forms import ThrottledAuthenticationForm
 
 urlpatterns = [

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from console.dashboard import PANELS, Panel, panel_for, panels_for
-from console.http import ConsoleRequest
+from core.http import ConsoleRequest
 
 PANEL_TEMPLATE = "console/partials/panel.html"
 

@@ -1,6 +1,7 @@
 """Where a person's roles apply: their subsidiary scope for exceptions and their per-flow mapping access.
 
-The grants themselves are django-guardian permissions, defined and enforced by :mod:`sync.permissions`
+The grants themselves are django-guardian permissions, defined and enforced by
+:mod:`sync.exceptions.permissions`
 (``sync.handle_exceptions`` on a subsidiary, ``sync.operate_flow`` on a flow; ``None`` as the object means
 every one, a model-wide user permission). This module is the console's side: what one user holds (read),
 and grant/revoke by an admin (write), each change one audit entry on the user (or on the group, for a
@@ -18,17 +19,10 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.roles import EDIT_MAPPINGS, ROLES_BY_NAME
 from governance.models import AuditEntry
-from governance.roles import EDIT_MAPPINGS, ROLES_BY_NAME
-from sync.models import (
-    Flow,
-    FlowGroupPermission,
-    FlowUserPermission,
-    Subsidiary,
-    SubsidiaryGroupPermission,
-    SubsidiaryUserPermission,
-)
-from sync.permissions import (
+from sync.exceptions.models import Subsidiary, SubsidiaryGroupPermission, SubsidiaryUserPermission
+from sync.exceptions.permissions import (
     HANDLE_EXCEPTIONS,
     OPERATE_FLOW,
     flow_access_grant,
@@ -36,6 +30,7 @@ from sync.permissions import (
     subsidiary_scope_grant,
     subsidiary_scope_revoke,
 )
+from sync.mappings.models import Flow, FlowGroupPermission, FlowUserPermission
 
 GrantKind = Literal["subsidiary", "flow"]
 EVERY = "all"  # the object key that stands for "every subsidiary" / "every flow"

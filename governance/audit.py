@@ -1,7 +1,7 @@
 """Which models the audit trail follows.
 
 Every model a person can change is registered here or in its own app's ``ready()``. Secrets (and any
-field holding one, e.g. an :class:`governance.secrets.EncryptedTextField`) go in ``exclude_fields``:
+field holding one, e.g. an :class:`core.secrets.EncryptedTextField`) go in ``exclude_fields``:
 ``mask_fields`` would still keep half of the value.
 """
 
@@ -63,21 +63,19 @@ def register_audited_models() -> None:
     # last use is bookkeeping, not a change.
     auditlog.register(ApiToken, exclude_fields=["key_hash", "last_used_at"])
 
-    from sync.models import (
-        Backfill,
-        Connection,
+    from sync.connections.models import Connection
+    from sync.exceptions.models import (
         EscalationLevel,
         ExceptionCategory,
         ExceptionItem,
         ExceptionOverride,
-        GoLiveRun,
-        Listener,
-        Rule,
-        RuleVersion,
         Subsidiary,
         SubsidiaryGroupPermission,
         SubsidiaryUserPermission,
     )
+    from sync.golive.models import GoLiveRun
+    from sync.pipeline.models import Backfill, Listener
+    from sync.rules.models import Rule, RuleVersion
 
     # Secrets are excluded outright (their names and secrets_changed_at show that they changed); test
     # results are written by the connection test, not by a person.
@@ -86,7 +84,7 @@ def register_audited_models() -> None:
         exclude_fields=["secrets", "last_tested_at", "last_test_ok", "last_test_message", "updated_at"],
     )
 
-    from sync.models import (
+    from sync.mappings.models import (
         FieldMapping,
         Flow,
         FlowGroupPermission,
@@ -104,7 +102,7 @@ def register_audited_models() -> None:
     auditlog.register(MappingVersion, m2m_fields={"editors"})
     auditlog.register(ObjectMapping)
     auditlog.register(FieldMapping)
-    from sync.models import FieldConflict
+    from sync.pipeline.models import FieldConflict
 
     # Written by the return flows (no person): its creation and resolution are the audit trail's record
     # of a conflicting change on the non-owning side.
@@ -124,7 +122,7 @@ def register_audited_models() -> None:
     auditlog.register(ExceptionOverride)
     auditlog.register(ExceptionCategory)
     auditlog.register(EscalationLevel)
-    from sync.models import MatchResolution
+    from sync.matching.models import MatchResolution
 
     # A person's answer to a duplicate suspect (the pipeline only stamps applied_at). Cross-references
     # are written by the pipeline and not registered: a link found by matching writes its own entry.

@@ -18,8 +18,8 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.roles import VIEW_AUDIT
 from governance.models import AuditEntry
-from governance.roles import VIEW_AUDIT
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 2000

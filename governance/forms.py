@@ -9,14 +9,15 @@ from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 
+from core.roles import ROLES
 from governance import services
 from governance.access_grants import EVERY
 from governance.audit_search import AuditFilters
 from governance.middleware import AuditMiddleware
 from governance.models import AccessEvent, AuditEntry, AuditFlag
-from governance.roles import ROLES
 from governance.throttle import login_blocked, login_failure_count, login_failures_clear
-from sync.models import Flow, Subsidiary
+from sync.exceptions.models import Subsidiary
+from sync.mappings.models import Flow
 
 
 class UserRolesForm(forms.Form):

@@ -17,11 +17,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.http import ConsoleRequest
+from core.http import ConsoleRequest
+from core.roles import MANAGE_USERS, VIEW_AUDIT
 from governance import access_grants, groups
 from governance.forms import GroupCreateForm, GroupMemberForm, UserAccessForm
-from governance.roles import MANAGE_USERS, VIEW_AUDIT
-from sync.models import Flow, Subsidiary
+from sync.exceptions.models import Subsidiary
+from sync.mappings.models import Flow
 
 ACCESS_CARD = "governance/partials/user_access.html"
 

@@ -1,6 +1,6 @@
 """Access groups: named sets of people who share subsidiary and flow grants ("Finance EMEA").
 
-The four role groups are not access groups: their permissions come from :mod:`governance.roles`, and a
+The four role groups are not access groups: their permissions come from :mod:`core.roles`, and a
 person's roles are set with :func:`governance.services.user_roles_set`. An access group holds no model
 permission of its own, only the grants of :mod:`governance.access_grants`; its members get them on top of
 their roles. Creating a group and changing its members each write one audit entry (membership on the
@@ -17,8 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
 
+from core.roles import MANAGE_USERS, ROLES_BY_NAME, VIEW_AUDIT
 from governance.models import AuditEntry
-from governance.roles import MANAGE_USERS, ROLES_BY_NAME, VIEW_AUDIT
 from governance.selectors import AnyUser
 
 

@@ -31,8 +31,8 @@ from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
 
+from core.roles import ROLES_BY_NAME
 from governance.models import AuditEntry, Invitation, InvitationStatus
-from governance.roles import ROLES_BY_NAME
 from governance.services import approving_role_flag, tokens_revoke_all
 
 ACCEPT_URL_NAME = "governance:invitation-accept"

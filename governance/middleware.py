@@ -7,7 +7,7 @@ from auditlog.middleware import AuditlogMiddleware
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from governance.correlation import HEADER, correlation
+from core.correlation import HEADER, correlation
 
 
 class AuditMiddleware(AuditlogMiddleware):

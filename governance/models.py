@@ -11,8 +11,8 @@ from django.db.models import F
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
+from core.roles import CAPABILITIES
 from governance import chain
-from governance.roles import CAPABILITIES
 
 
 class AuditTrailIsAppendOnly(Exception):
@@ -212,7 +212,7 @@ class AuditFlag(models.TextChoices):
 
 
 class Capability(models.Model):
-    """Anchor for the console's named permissions (see :mod:`governance.roles`); no table, no rows."""
+    """Anchor for the console's named permissions (see :mod:`core.roles`); no table, no rows."""
 
     class Meta:
         managed = False

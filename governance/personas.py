@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from governance.roles import ADMIN, AUDITOR, FINANCE, REVOPS, Role
+from core.roles import ADMIN, AUDITOR, FINANCE, REVOPS, Role
 
 
 @dataclass(frozen=True)

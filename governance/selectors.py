@@ -8,8 +8,8 @@ from django.contrib.auth.models import AnonymousUser, Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, QuerySet
 
+from core.roles import CAPABILITIES, MANAGE_USERS, ROLES, ROLES_BY_NAME, VIEW_AUDIT, Role, capability
 from governance.models import ApiToken, AuditEntry
-from governance.roles import CAPABILITIES, MANAGE_USERS, ROLES, ROLES_BY_NAME, VIEW_AUDIT, Role, capability
 
 AnyUser = User | AnonymousUser
 

@@ -21,14 +21,14 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from governance.correlation import current_correlation_id
+from core.correlation import current_correlation_id
+from core.roles import ADMIN, APPROVING_ROLES, MANAGE_USERS, ROLES, ROLES_BY_NAME
 from governance.models import AccessEvent, ApiToken, AuditEntry, AuditFlag
 from governance.personas import Persona
-from governance.roles import ADMIN, APPROVING_ROLES, MANAGE_USERS, ROLES, ROLES_BY_NAME
 
 
 def roles_sync() -> None:
-    """Create the role groups and give each exactly the permissions :mod:`governance.roles` lists.
+    """Create the role groups and give each exactly the permissions :mod:`core.roles` lists.
 
     Idempotent; runs after every ``migrate``. Changes to a group's permissions are audited like any other.
     """
@@ -134,7 +134,7 @@ def user_roles_set(*, user: User, roles: Iterable[str], actor: User | None = Non
     Nobody grants a role to themselves (maker-checker: an admin could otherwise make themselves an
     approver), and a person (``actor``) cannot take the Admin role from themselves nor from the last
     admin; commands without an actor (the demo's personas) may. Granting an approving role
-    (:data:`governance.roles.APPROVING_ROLES`) flags the entry for review
+    (:data:`core.roles.APPROVING_ROLES`) flags the entry for review
     (``additional_data["flag"] == "approving_role_granted"``).
     """
     wanted = sorted(set(roles))

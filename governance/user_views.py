@@ -20,14 +20,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.access import role_not_required
-from console.http import ConsoleRequest
+from core.access import role_not_required
+from core.http import ConsoleRequest
+from core.roles import MANAGE_USERS, ROLES, VIEW_AUDIT
 from governance import access_grants, invitations, selectors
 from governance.forms import UserAccessForm, UserInviteForm
 from governance.groups import user_access_groups
 from governance.models import Invitation
-from governance.roles import MANAGE_USERS, ROLES, VIEW_AUDIT
-from sync.models import Flow, Subsidiary
+from sync.exceptions.models import Subsidiary
+from sync.mappings.models import Flow
 
 ACCESS_CARD = "governance/partials/user_access.html"
 

@@ -9,14 +9,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.csv_export import csv_response
-from console.http import ConsoleRequest
+from core.csv_export import csv_response
+from core.http import ConsoleRequest
+from core.roles import MANAGE_USERS, ROLES, VIEW_AUDIT, VIEW_CONSOLE
 from governance import audit_search, selectors, services, traceability
 from governance.audit_checkpoints import audit_checkpoint_record, checkpoint_latest
 from governance.chain import chain_verify
 from governance.forms import ApiTokenForm, AuditFilterForm, UserActiveForm, UserRolesForm
 from governance.models import CheckpointSource
-from governance.roles import MANAGE_USERS, ROLES, VIEW_AUDIT, VIEW_CONSOLE
 
 
 @require_GET

@@ -1,10 +1,10 @@
-"""The trend chart of past runs: one line per mismatch class, drawn by :mod:`console.charts`."""
+"""The trend chart of past runs: one line per mismatch class, drawn by :mod:`core.charts`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from console.charts import Series, Trend, line_chart
+from core.charts import Series, Trend, line_chart
 from reconciliation.engine import MismatchKind
 from reconciliation.models import ReconciliationRun
 

@@ -12,9 +12,9 @@ from typing import Any
 from django.utils import timezone
 
 from reconciliation.models import Mismatch
-from sync.models import Severity
-from sync.services.exception_scope import ExceptionScope
-from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
+from sync.exceptions.models import Severity
+from sync.exceptions.scope import ExceptionScope
+from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
 
 CATEGORY = "reconciliation"
 _SEVERITY = {"missing_in_netsuite": Severity.HIGH, "duplicate": Severity.HIGH}
@@ -36,7 +36,7 @@ def mismatch_exception_open(
     scope: ExceptionScope | None = None,
 ) -> str:
     """Open (or count again) the exception for one mismatch; returns its reference for the Mismatch row.
-    ``scope`` is where the record lives (see :mod:`sync.services.exception_scope`)."""
+    ``scope`` is where the record lives (see :mod:`sync.exceptions.scope`)."""
     what = kind.replace("_", " ") + (f" ({field})" if field else "")
     values: dict[str, Any] = {}
     if field:

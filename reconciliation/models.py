@@ -61,7 +61,7 @@ class ReconciliationRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Renewed while the run goes (sync.services.heartbeat.Heartbeat); the interrupted-run sweep
+    # Renewed while the run goes (sync.pipeline.heartbeat.Heartbeat); the interrupted-run sweep
     # (reconciliation.services.reconciliation_sweep) marks a running run whose heartbeat stopped.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 

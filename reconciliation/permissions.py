@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
 
-from governance.roles import APPROVE_EXCEPTIONS, EDIT_MAPPINGS, MANAGE_CONNECTIONS
+from core.roles import APPROVE_EXCEPTIONS, EDIT_MAPPINGS, MANAGE_CONNECTIONS
 
 RUN_ON_DEMAND = (EDIT_MAPPINGS, APPROVE_EXCEPTIONS, MANAGE_CONNECTIONS)
 

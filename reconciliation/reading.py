@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
-from sync.mapping.defaults import load_default_lookups
+from sync.mappings.engine.defaults import load_default_lookups
 
 # Rows per SuiteQL query before a fresh keyset query starts: below NetSuite's 100,000-row cap per query.
 KEYSET_CHUNK_ROWS = 50_000

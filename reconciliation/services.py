@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from governance.audit_events import audit_action_record
+from core.audit import audit_action_record
 from reconciliation import exceptions
 from reconciliation.checks import CHECKS, Check, check_get
 from reconciliation.engine import Comparison, FieldSpec, compare
@@ -31,11 +31,11 @@ from reconciliation.engine.sorting import Pair
 from reconciliation.models import Mismatch, ReconciliationRun, RunStatus, RunTrigger, Tolerance
 from reconciliation.permissions import can_run_reconciliation
 from reconciliation.reading import Sources
-from sync.models import Connection, ConnectionEnvironment, ConnectionKind
-from sync.services.connections import netsuite_connector, salesforce_connector
-from sync.services.exception_scope import ExceptionScope
-from sync.services.heartbeat import Heartbeat, job_lease
-from sync.services.mapping_lookups import mapping_tables
+from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
+from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.exceptions.scope import ExceptionScope
+from sync.mappings.services.lookups import mapping_tables
+from sync.pipeline.heartbeat import Heartbeat, job_lease
 
 logger = logging.getLogger(__name__)
 

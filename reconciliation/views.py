@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from console.csv_export import csv_response
-from console.http import ConsoleRequest
+from core.csv_export import csv_response
+from core.http import ConsoleRequest
 from reconciliation import selectors, services
 from reconciliation.checks import CHECKS
 from reconciliation.engine import MismatchKind

@@ -7,9 +7,9 @@ class SyncConfig(AppConfig):
     verbose_name = "Sync"
 
     def ready(self) -> None:
-        from sync.inbound.listener_cache import listener_cache_clear
-        from sync.models import Listener
+        from sync.pipeline.listener.listener_cache import listener_cache_clear
+        from sync.pipeline.models import Listener
 
-        # A listener changed here is looked up afresh at once (sync/inbound/listener_cache.py).
+        # A listener changed here is looked up afresh at once (sync/pipeline/listener/listener_cache.py).
         post_save.connect(listener_cache_clear, sender=Listener, dispatch_uid="sync.listener_cache.save")
         post_delete.connect(listener_cache_clear, sender=Listener, dispatch_uid="sync.listener_cache.delete")

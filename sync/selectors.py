@@ -14,27 +14,24 @@ from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.models import Task
 
-from governance.roles import VIEW_CONSOLE
-from sync.models import (
+from core.roles import VIEW_CONSOLE
+from sync.connections.models import Connection
+from sync.exceptions.models import (
     ACTIVE_STATUSES,
-    Connection,
     ExceptionEvent,
     ExceptionItem,
     ExceptionOverride,
-    GoLiveOutcome,
-    GoLiveRun,
-    Listener,
     Notification,
-    Rule,
-    RuleStatus,
-    RuleVersion,
 )
-from sync.permissions import AnyUser, exceptions_visible_to
+from sync.exceptions.permissions import AnyUser, exceptions_visible_to
+from sync.golive.models import GoLiveOutcome, GoLiveRun
+from sync.pipeline.models import Listener
+from sync.rules.models import Rule, RuleStatus, RuleVersion
 
 
 def listener_active_by_token_hash(*, token_hash: str, kind: str) -> Listener | None:
     """The active listener of ``kind`` whose URL token hashes to ``token_hash``, else None (the inbound
-    views' 404; see :func:`sync.models.inbound.path_token_hash`).
+    views' 404; see :func:`sync.pipeline.models.inbound.path_token_hash`).
 
     Asked on every inbound request, so written as one raw, indexed query: the ORM spends ~0.35 ms of
     CPU compiling the equivalent filter, a large part of a listener request (bench/ingest.py).
@@ -89,7 +86,7 @@ def connection_get(*, user: User | AnonymousUser, connection_id: int) -> Connect
     return connections_visible(user=user).filter(pk=connection_id).first()
 
 
-# The exception queue. Every read starts from what the asking user may see (sync.permissions).
+# The exception queue. Every read starts from what the asking user may see (sync.exceptions.permissions).
 
 
 @dataclass(frozen=True)
@@ -130,7 +127,7 @@ def age_bucket_filter(bucket: AgeBucket, *, now: datetime) -> Q:
 
 
 def exceptions_for_user(user: AnyUser) -> QuerySet[ExceptionItem]:
-    """The exceptions ``user`` may see (see :mod:`sync.permissions` for the rule)."""
+    """The exceptions ``user`` may see (see :mod:`sync.exceptions.permissions` for the rule)."""
     return exceptions_visible_to(user).select_related("category", "subsidiary", "owner_user", "owner_group")
 
 

@@ -7,14 +7,16 @@ from typing import Any
 
 from django.conf import settings
 
-from governance.correlation import correlation
-from sync.models import Connection, ExceptionItem, Listener, ListenerKind
+from core.correlation import correlation
+from sync.connections.models import Connection
+from sync.exceptions.escalation import exceptions_escalate_overdue
+from sync.exceptions.models import ExceptionItem
+from sync.exceptions.retry import retry_function
+from sync.exceptions.tickets import ticket_deliver, tickets_deliver_due
+from sync.pipeline.models import Listener, ListenerKind
 from sync.pipeline.polling import poll_closed_won
 from sync.pipeline.returns import return_flow_run
 from sync.pipeline.runner import inbox_drain as _drain
-from sync.services.exception_escalation import exceptions_escalate_overdue
-from sync.services.exception_retry import retry_function
-from sync.services.exception_tickets import ticket_deliver, tickets_deliver_due
 
 
 def exception_retry_run(item_id: int, overrides: dict[str, Any]) -> None:
@@ -36,7 +38,7 @@ def tickets_deliver_due_task() -> int:
 
 def worker_heartbeat() -> None:
     """Scheduled every minute: a worker that runs it is alive and taking tasks (read by /healthz)."""
-    from sync.services.operations import worker_heartbeat_record
+    from sync.pipeline.operations import worker_heartbeat_record
 
     worker_heartbeat_record()
 
@@ -77,7 +79,7 @@ def return_flow() -> int:
 def backfill_run(backfill_id: int, step: int | None = None) -> int:
     """Run batch ``step`` of a queued backfill and queue the next (a second delivery, or a task for a
     batch already done, claims nothing and does nothing); returns the opportunities done so far."""
-    from sync.services.backfills import backfill_step
+    from sync.pipeline.backfills import backfill_step
 
     with correlation():
         return backfill_step(backfill_id=backfill_id, step=step).done
@@ -85,16 +87,16 @@ def backfill_run(backfill_id: int, step: int | None = None) -> int:
 
 def interrupted_sweep() -> int:
     """Scheduled every minute: mark work whose worker stopped interrupted, resume what resumes by itself
-    (sync.services.sweeps); returns how many rows it found."""
-    from sync.services.sweeps import interrupted_sweep as sweep
+    (sync.pipeline.sweeps); returns how many rows it found."""
+    from sync.pipeline.sweeps import interrupted_sweep as sweep
 
     return sweep().found
 
 
 def golive_scan_run(run_id: int) -> int:
     """Scan a queued go-live run (a second delivery finds it claimed and does nothing)."""
-    from sync.models import GoLiveRun
-    from sync.services.golive_scan import golive_scan_execute
+    from sync.golive.models import GoLiveRun
+    from sync.golive.scan import golive_scan_execute
 
     with correlation():
         return golive_scan_execute(GoLiveRun.objects.get(pk=run_id)).done
@@ -107,8 +109,8 @@ def golive_apply_run(run_id: int) -> int:
     """
     from django_q.tasks import async_task
 
-    from sync.models import GoLiveRun
-    from sync.services.golive import golive_apply_execute
+    from sync.golive.models import GoLiveRun
+    from sync.golive.services import golive_apply_execute
 
     with correlation():
         run = GoLiveRun.objects.get(pk=run_id)

@@ -1,7 +1,11 @@
 from django.urls import include, path
 
-from sync import exception_views, golive_views, job_views, rule_views, views
-from sync.inbound import views as inbound
+from sync import views
+from sync.exceptions import views as exception_views
+from sync.golive import views as golive_views
+from sync.pipeline import views as job_views
+from sync.pipeline.listener import views as inbound
+from sync.rules import views as rule_views
 
 app_name = "sync"
 urlpatterns = [
@@ -17,7 +21,7 @@ urlpatterns = [
     ),
     path("sync/listeners/", views.listener_list, name="listeners"),
     path("sync/listeners/<int:listener_id>/rotate/", views.listener_rotate, name="listener-rotate"),
-    path("sync/mappings/", include("sync.mapping_urls")),
+    path("sync/mappings/", include("sync.mappings.urls")),
     path("exceptions/", exception_views.exception_index, name="exceptions"),
     path("exceptions/notifications/", exception_views.notification_list, name="notifications"),
     path("exceptions/<int:item_id>/", exception_views.exception_detail, name="exception"),
@@ -41,7 +45,11 @@ urlpatterns = [
     path("sync/golive/<int:run_id>/", golive_views.golive_run, name="golive-run"),
     path("sync/golive/<int:run_id>/apply/", golive_views.golive_apply, name="golive-apply"),
     path("sync/trace/<str:opportunity_id>/", job_views.opportunity_trace, name="trace"),
-    path("sync/inbound/outbound-message/<str:token>/", inbound.outbound_message, name="inbound_outbound"),
+    path(
+        "sync/inbound/outbound-message/<str:token>/",
+        inbound.outbound_message,
+        name="inbound_outbound",
+    ),
     path("sync/inbound/webhook/<str:token>/", inbound.webhook_event, name="inbound_webhook"),
     path("sync/rules/", rule_views.rule_index, name="rules"),
     path("sync/rules/new/", rule_views.rule_new, name="rule-new"),

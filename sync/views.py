@@ -9,14 +9,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from console.http import ConsoleRequest
-from governance.roles import MANAGE_CONNECTIONS
+from core.http import ConsoleRequest
+from core.roles import MANAGE_CONNECTIONS
 from sync import selectors
-from sync.forms.connections import ConnectionForm
-from sync.forms.listeners import ListenerForm
-from sync.models import Connection, Listener
-from sync.services import connections, listeners
-from sync.services.connection_checks import connection_test
+from sync.connections import services as connections
+from sync.connections.checks import connection_test
+from sync.connections.forms import ConnectionForm
+from sync.connections.models import Connection
+from sync.pipeline.listener import services as listeners
+from sync.pipeline.listener.forms import ListenerForm
+from sync.pipeline.models import Listener
 
 
 @require_GET
@@ -39,7 +41,7 @@ def sync_index(request: HttpRequest) -> HttpResponse:
 def connection_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
-        "sync/connection_list.html",
+        "connections/connection_list.html",
         {"area": "sync", "connections": selectors.connections_visible(user=request.user)},
     )
 
@@ -59,7 +61,9 @@ def connection_create(request: ConsoleRequest) -> HttpResponse:
             messages.success(request, f"Connection {connection.name} created. Test it before use.")
             url = reverse("sync:connection", args=[connection.pk])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    template = "sync/partials/connection_form.html" if request.htmx else "sync/connection_form.html"
+    template = (
+        "connections/partials/connection_form.html" if request.htmx else "connections/connection_form.html"
+    )
     return render(request, template, {"area": "sync", "form": form, "connection": None})
 
 
@@ -93,8 +97,8 @@ def connection_detail(request: ConsoleRequest, connection_id: int) -> HttpRespon
         "secret_names": connections.SECRET_FIELDS.get(connection.auth_method, ()),
     }
     if request.htmx and request.method == "POST":
-        return render(request, "sync/partials/connection_form.html", context)
-    return render(request, "sync/connection_detail.html", context)
+        return render(request, "connections/partials/connection_form.html", context)
+    return render(request, "connections/connection_detail.html", context)
 
 
 @require_POST
@@ -104,7 +108,7 @@ def connection_test_run(request: ConsoleRequest, connection_id: int) -> HttpResp
     result = connection_test(connection=connection, actor=request.user)
     if request.htmx:
         return render(
-            request, "sync/partials/connection_test.html", {"connection": connection, "result": result}
+            request, "connections/partials/connection_test.html", {"connection": connection, "result": result}
         )
     (messages.success if result.ok else messages.error)(request, result.message)
     return redirect("sync:connection", connection.pk)
@@ -133,7 +137,7 @@ def _listener_page(
         "form": form or ListenerForm(),
         "shown": shown,
     }
-    response = render(request, "sync/listener_list.html", context, status=status)
+    response = render(request, "pipeline/listener_list.html", context, status=status)
     if shown:
         response["Cache-Control"] = "no-store"  # the URL is a credential
     return response

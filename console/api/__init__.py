@@ -3,5 +3,5 @@
 Each area keeps its own endpoints in ``<app>/api/`` (serializers, filtersets, views, urls), calling the
 same services and selectors as the console pages. Authentication is a personal API token
 (:mod:`governance.api.authentication`) or the console's session; permissions are the console's roles
-(:mod:`console.permissions`) and each area's object scoping.
+(:mod:`core.api.permissions`) and each area's object scoping.
 """

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from console.api.views import DocsView, SchemaView
+from core.api.views import DocsView, SchemaView
 from governance.api.urls import urlpatterns as governance_urls
 from reconciliation.api.urls import urlpatterns as reconciliation_urls
 from sync.api.urls import urlpatterns as sync_urls

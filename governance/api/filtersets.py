@@ -6,7 +6,7 @@ import django_filters
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
-from console.api.filtering import SelectorFilterSet
+from core.api.filtering import SelectorFilterSet
 from governance.audit_search import AuditFilters, audit_entries_filtered
 from governance.models import AuditEntry, AuditFlag
 

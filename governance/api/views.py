@@ -11,8 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from console.api.paging import NewestFirstCursorPagination
-from console.api.views import ApiReadViewSet
+from core.api.paging import NewestFirstCursorPagination
+from core.api.views import ApiReadViewSet
+from core.roles import EDIT_MAPPINGS, VIEW_AUDIT
 from governance import selectors, services
 from governance.api import filtersets
 from governance.api import serializers as api
@@ -23,7 +24,6 @@ from governance.models import ApiToken, AuditCheckpoint, AuditEntry, CheckpointS
 from governance.releases.models import ReleaseTestRun
 from governance.releases.selectors import releases_visible
 from governance.releases.testing import release_test_run_retry
-from governance.roles import EDIT_MAPPINGS, VIEW_AUDIT
 
 
 class AuditEntryViewSet(ApiReadViewSet):

@@ -11,7 +11,7 @@ Life cycle of a :class:`~governance.releases.models.Release`::
 
 - **Items** (:class:`ReleaseItem`): one approved-or-published version per flow (``flow:<key>``), rule
   (``rule:<key>``) or lookup table (``lookup:<name>``). Versions keep their own four-eyes approval
-  (``sync.services.mappings``/``rules``/``lookup_versions``); a release bundles approved versions, it
+  (``sync.mappings.services.versions``/``rules``/``lookup_versions``); a release bundles approved versions, it
   does not approve them. Lookup tables are published first (a mapping compiles against them).
 - **Test run** (:mod:`governance.releases.testing`, a django-q2 task started from the console): the
   pipeline syncs the chosen Salesforce opportunities through a *sandbox* Salesforce/NetSuite pair with

@@ -8,7 +8,8 @@ from django import forms
 
 from governance.releases import selectors
 from governance.releases.models import SignoffRole
-from sync.models import LookupVersion, MappingVersion, RuleVersion
+from sync.mappings.models import LookupVersion, MappingVersion
+from sync.rules.models import RuleVersion
 
 
 class VersionChoice(forms.ModelMultipleChoiceField):

@@ -156,7 +156,7 @@ class ReleaseTestRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Renewed while the run goes (sync.services.heartbeat.Heartbeat); the sweep
+    # Renewed while the run goes (sync.pipeline.heartbeat.Heartbeat); the sweep
     # (governance.releases.testing.release_test_sweep) marks a running run whose heartbeat stopped.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 

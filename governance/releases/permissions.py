@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
 
+from core.roles import APPROVE_RELEASES, EDIT_MAPPINGS
 from governance.releases.models import SignoffRole
-from governance.roles import APPROVE_RELEASES, EDIT_MAPPINGS
 
 SIGNING_PERMISSION = {SignoffRole.REVOPS: EDIT_MAPPINGS, SignoffRole.FINANCE: APPROVE_RELEASES}
 

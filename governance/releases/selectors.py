@@ -8,19 +8,12 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, QuerySet
 
+from core.roles import VIEW_CONSOLE
 from governance.releases.models import Release, ReleaseItem, ReleaseSignoff, ReleaseTestRun, ReleaseTestStatus
-from governance.roles import VIEW_CONSOLE
-from sync.models import (
-    Connection,
-    ConnectionEnvironment,
-    ConnectionKind,
-    LookupVersion,
-    MappingVersion,
-    RuleStatus,
-    RuleVersion,
-    VersionStatus,
-)
+from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
+from sync.mappings.models import LookupVersion, MappingVersion, VersionStatus
 from sync.pipeline.sources import ChosenVersions
+from sync.rules.models import RuleStatus, RuleVersion
 
 AnyUser = User | AnonymousUser
 

@@ -26,11 +26,15 @@ from governance.releases.models import (
 )
 from governance.releases.permissions import can_edit_releases, can_publish_releases, can_sign
 from governance.releases.selectors import items_fingerprint, release_configuration, release_evidence
-from sync.mapping import MappingValidationError
-from sync.models import LookupVersion, MappingVersion, RuleStatus, RuleVersion, VersionStatus
-from sync.services.lookup_versions import lookup_table_release_unpublish, lookup_version_release_publish
-from sync.services.mappings import flow_release_unpublish, version_release_publish
-from sync.services.rules import rule_release_unpublish, rule_version_release_publish
+from sync.mappings.engine import MappingValidationError
+from sync.mappings.models import LookupVersion, MappingVersion, VersionStatus
+from sync.mappings.services.lookup_versions import (
+    lookup_table_release_unpublish,
+    lookup_version_release_publish,
+)
+from sync.mappings.services.versions import flow_release_unpublish, version_release_publish
+from sync.rules.models import RuleStatus, RuleVersion
+from sync.rules.services import rule_release_unpublish, rule_version_release_publish
 
 RELEASABLE_MAPPING_STATUSES = (VersionStatus.APPROVED, VersionStatus.PUBLISHED)
 RELEASABLE_RULE_STATUSES = (RuleStatus.APPROVED, RuleStatus.PUBLISHED)

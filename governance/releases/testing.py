@@ -24,7 +24,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from governance.audit_events import audit_action_record
+from core.audit import audit_action_record
 from governance.releases.models import Release, ReleaseStatus, ReleaseTestRun, ReleaseTestStatus
 from governance.releases.permissions import can_edit_releases
 from governance.releases.selectors import items_fingerprint, release_configuration
@@ -32,18 +32,12 @@ from governance.releases.services import signoffs_invalidate, status_move
 from reconciliation.models import ReconciliationRun, RunStatus, RunTrigger
 from reconciliation.reading import Sources
 from reconciliation.services import reconciliation_run
-from sync.models import (
-    Connection,
-    ConnectionEnvironment,
-    ConnectionKind,
-    RecordStatus,
-    SyncFailure,
-    SyncJob,
-)
+from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
+from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.mappings.services.lookups import mapping_tables
+from sync.pipeline.heartbeat import Heartbeat, job_lease
+from sync.pipeline.models import RecordStatus, SyncFailure, SyncJob
 from sync.pipeline.runner import run_batch
-from sync.services.connections import netsuite_connector, salesforce_connector
-from sync.services.heartbeat import Heartbeat, job_lease
-from sync.services.mapping_lookups import mapping_tables
 
 logger = logging.getLogger(__name__)
 

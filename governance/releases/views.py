@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from console.http import ConsoleRequest
+from core.http import ConsoleRequest
 from governance.releases import permissions, selectors, services, testing
 from governance.releases.forms import ReleaseForm, ReleaseItemsForm, ReleaseTestForm, RollbackForm, SignForm
 from governance.releases.models import Release

@@ -13,18 +13,19 @@ reader of the audit trail, the audit entries of the jobs' and the people's corre
 It lives in governance because it is the auditor's read across areas; it only reads. The number of
 queries does not grow with the size of the chain (tests/governance/test_traceability.py counts them).
 Modules: ``links`` finds the chain, ``history`` what touched it, ``export`` writes CSV.
-What a reader may see is checked here: exceptions through :func:`sync.permissions.exceptions_visible_to`,
+What a reader may see is checked here: exceptions through
+:func:`sync.exceptions.permissions.exceptions_visible_to`,
 audit entries only with ``view_audit``.
 """
 
 from __future__ import annotations
 
-from governance.roles import VIEW_AUDIT, VIEW_CONSOLE
+from core.roles import VIEW_AUDIT, VIEW_CONSOLE
 from governance.traceability.chain import KINDS, Chain, RuleOutcome, TraceEvent, TraceLink
 from governance.traceability.export import trace_csv_rows
 from governance.traceability.history import history_gather
 from governance.traceability.links import climb, descend, links_build, resolve
-from sync.permissions import AnyUser
+from sync.exceptions.permissions import AnyUser
 
 __all__ = ["KINDS", "Chain", "RuleOutcome", "TraceEvent", "TraceLink", "trace_chain", "trace_csv_rows"]
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.models import AuditEntry
-from sync.models import ExceptionItem, MappingVersion, RuleVersion
+from sync.exceptions.models import ExceptionItem
+from sync.mappings.models import MappingVersion
+from sync.rules.models import RuleVersion
 
 SALES_ORDER = "salesOrder"
 INVOICE = "invoice"

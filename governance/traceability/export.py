@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from governance.traceability.chain import Chain, version_dict
-from sync.models import MappingVersion, RuleVersion
+from sync.mappings.models import MappingVersion
+from sync.rules.models import RuleVersion
 
 CSV_HEADER = (
     "at",

@@ -25,18 +25,11 @@ from governance.traceability.chain import (
     TraceLink,
     who,
 )
-from sync.models import (
-    ExceptionEvent,
-    ExceptionItem,
-    ExceptionOverride,
-    InboxMessage,
-    MappingVersion,
-    ReturnRecord,
-    RuleVersion,
-    SyncJob,
-    SyncRecord,
-)
-from sync.permissions import AnyUser, exceptions_visible_to
+from sync.exceptions.models import ExceptionEvent, ExceptionItem, ExceptionOverride
+from sync.exceptions.permissions import AnyUser, exceptions_visible_to
+from sync.mappings.models import MappingVersion
+from sync.pipeline.models import InboxMessage, ReturnRecord, SyncJob, SyncRecord
+from sync.rules.models import RuleVersion
 
 AUDIT_LIMIT = 500
 
@@ -166,7 +159,7 @@ def _return_event(row: ReturnRecord) -> TraceEvent:
 
 
 def _dedup_keys(jobs: Iterable[SyncJob], keys: Keys) -> set[str]:
-    """The exception keys the pipeline uses for the chain's records (sync.pipeline.exceptions,
+    """The exception keys the pipeline uses for the chain's records (sync.pipeline.failures,
     sync.pipeline.returns), for every NetSuite connection that ran them."""
     connections = {job.netsuite_connection_id for job in jobs} or {0}
     found: set[str] = set()

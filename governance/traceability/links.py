@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from governance.traceability.chain import INVOICE, KINDS, PAYMENT, SALES_ORDER, Keys, TraceLink
-from sync.models import CrossReference, InboxMessage, ReturnRecord, SyncRecord
+from sync.pipeline.models import CrossReference, InboxMessage, ReturnRecord, SyncRecord
 
 
 def resolve(key: str) -> Keys:

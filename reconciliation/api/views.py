@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from console.api.views import ApiReadViewSet, ApiViewSet
+from core.api.views import ApiReadViewSet, ApiViewSet
 from reconciliation import selectors, services
 from reconciliation.api import filtersets
 from reconciliation.api import serializers as api

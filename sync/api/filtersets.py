@@ -5,18 +5,14 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 
-from console.api.filtering import SelectorFilterSet
+from core.api.filtering import SelectorFilterSet
 from sync import selectors
-from sync.forms.exceptions import STATUS_CHOICES
-from sync.models import (
-    Connection,
-    ExceptionItem,
-    MappingVersion,
-    RuleVersion,
-    Severity,
-    SyncJob,
-    SyncRecord,
-)
+from sync.connections.models import Connection
+from sync.exceptions.forms import STATUS_CHOICES
+from sync.exceptions.models import ExceptionItem, Severity
+from sync.mappings.models import MappingVersion
+from sync.pipeline.models import SyncJob, SyncRecord
+from sync.rules.models import RuleVersion
 
 
 class ConnectionFilterSet(django_filters.FilterSet):

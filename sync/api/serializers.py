@@ -8,32 +8,18 @@ from typing import Any
 from django.contrib.auth.models import Group, User
 from rest_framework import serializers
 
-from sync.forms.connections import SECRET_NAMES
-from sync.forms.exceptions import SYSTEM_NAMES, value_choice_label
-from sync.models import (
-    Backfill,
-    Connection,
-    ConnectionKind,
-    ExceptionEvent,
-    ExceptionItem,
-    ExceptionOverride,
-    Flow,
-    Listener,
-    ListenerKind,
-    LookupTable,
-    LookupVersion,
-    MappingVersion,
-    MatchChoice,
-    Rule,
-    RuleVersion,
-    SyncFailure,
-    SyncJob,
-    SyncRecord,
-)
-from sync.rules.ruleset import PLACEMENTS, SEVERITIES, SUBJECTS
-from sync.services.connections import EDITABLE_FIELDS
-from sync.services.mapping_specs import version_spec
-from sync.services.rules import CONTENT_FIELDS
+from sync.connections.forms import SECRET_NAMES
+from sync.connections.models import Connection, ConnectionKind
+from sync.connections.services import EDITABLE_FIELDS
+from sync.exceptions.forms import SYSTEM_NAMES, value_choice_label
+from sync.exceptions.models import ExceptionEvent, ExceptionItem, ExceptionOverride
+from sync.mappings.models import Flow, LookupTable, LookupVersion, MappingVersion
+from sync.mappings.services.specs import version_spec
+from sync.matching.models import MatchChoice
+from sync.pipeline.models import Backfill, Listener, ListenerKind, SyncFailure, SyncJob, SyncRecord
+from sync.rules.engine.ruleset import PLACEMENTS, SEVERITIES, SUBJECTS
+from sync.rules.models import Rule, RuleVersion
+from sync.rules.services import CONTENT_FIELDS
 
 RULE_SEVERITY_CHOICES = list(SEVERITIES.items())
 

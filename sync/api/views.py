@@ -18,36 +18,29 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from console.api.views import ApiReadViewSet
-from governance.roles import APPROVE_EXCEPTIONS, APPROVE_MAPPINGS, EDIT_MAPPINGS, MANAGE_CONNECTIONS
+from core.api.views import ApiReadViewSet
+from core.roles import APPROVE_EXCEPTIONS, APPROVE_MAPPINGS, EDIT_MAPPINGS, MANAGE_CONNECTIONS
 from sync import selectors
 from sync.api import filtersets
 from sync.api import serializers as api
-from sync.models import (
-    Backfill,
-    Connection,
-    ExceptionEvent,
-    ExceptionItem,
-    ExceptionOverride,
-    Flow,
-    Listener,
-    LookupVersion,
-    MappingVersion,
-    Rule,
-    RuleVersion,
-    SyncJob,
-    SyncRecord,
-)
-from sync.services import connections, jobs, listeners, mapping_preview
-from sync.services import exception_actions as actions
-from sync.services import lookup_versions as lookup_services
-from sync.services import mappings as mapping_services
-from sync.services import rules as rule_services
-from sync.services.backfills import backfill_resume
-from sync.services.exception_matching import exception_match_decide
+from sync.connections import services as connections
+from sync.connections.models import Connection
+from sync.exceptions import actions as actions
+from sync.exceptions.matching import exception_match_decide
+from sync.exceptions.models import ExceptionEvent, ExceptionItem, ExceptionOverride
+from sync.mappings.models import Flow, LookupVersion, MappingVersion
+from sync.mappings.services import lookup_versions as lookup_services
+from sync.mappings.services import preview as mapping_preview
+from sync.mappings.services import versions as mapping_services
+from sync.pipeline import jobs
+from sync.pipeline.backfills import backfill_resume
+from sync.pipeline.listener import services as listeners
+from sync.pipeline.models import Backfill, Listener, SyncJob, SyncRecord
+from sync.rules import services as rule_services
+from sync.rules.models import Rule, RuleVersion
 
 SLUG = r"[-a-zA-Z0-9_]+"
-# sync.permissions.can_act and sync.services.jobs.can_rerun, as capabilities.
+# sync.exceptions.permissions.can_act and sync.pipeline.jobs.can_rerun, as capabilities.
 EXCEPTION_ACTORS = (EDIT_MAPPINGS, APPROVE_EXCEPTIONS)
 RERUNNERS = (EDIT_MAPPINGS, MANAGE_CONNECTIONS)
 

@@ -1,8 +1,16 @@
-"""The sync area's models, one module per concern; import them from here."""
+"""Every model of the sync app, gathered so Django registers them (app_label ``sync``).
 
-from sync.models.backfills import Backfill, BackfillStatus
-from sync.models.connections import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
-from sync.models.exceptions import (
+Import a model from its feature (``from sync.pipeline.models import SyncJob``), not from here.
+"""
+
+from sync.connections.models import (  # noqa: F401
+    ConcurrencyLease,
+    Connection,
+    ConnectionAuth,
+    ConnectionEnvironment,
+    ConnectionKind,
+)
+from sync.exceptions.models import (  # noqa: F401
     ACTIVE_STATUSES,
     EscalationLevel,
     ExceptionAction,
@@ -11,26 +19,19 @@ from sync.models.exceptions import (
     ExceptionItem,
     ExceptionOverride,
     ExceptionStatus,
+    Notification,
     OverrideKind,
     OverrideStatus,
     Severity,
+    Subsidiary,
+    SubsidiaryGroupPermission,
+    SubsidiaryUserPermission,
+    Ticket,
+    TicketAttempt,
+    TicketStatus,
 )
-from sync.models.golive import GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
-from sync.models.inbound import InboxDrainFlag, InboxMessage, InboxSource, InboxStatus, Listener, ListenerKind
-from sync.models.jobs import (
-    CrossReference,
-    FailureCategory,
-    JobStatus,
-    PollWatermark,
-    RecordStatus,
-    ReturnRecord,
-    ReturnStatus,
-    SyncFailure,
-    SyncJob,
-    SyncRecord,
-)
-from sync.models.limits import ConcurrencyLease
-from sync.models.mappings import (
+from sync.golive.models import GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus  # noqa: F401
+from sync.mappings.models import (  # noqa: F401
     DynamicLookupEntry,
     FieldApply,
     FieldMapping,
@@ -48,84 +49,31 @@ from sync.models.mappings import (
     ValueKind,
     VersionStatus,
 )
-from sync.models.matching import MatchChoice, MatchResolution
-from sync.models.operations import ApiUsage, SyncedInvoice, WorkerHeartbeat
-from sync.models.ownership import FieldConflict, SyncedFieldValue, SystemName
-from sync.models.rules import Rule, RuleStatus, RuleVersion
-from sync.models.subsidiaries import Subsidiary, SubsidiaryGroupPermission, SubsidiaryUserPermission
-from sync.models.tickets import Notification, Ticket, TicketAttempt, TicketStatus
-
-__all__ = [
-    "Backfill",
-    "BackfillStatus",
-    "ACTIVE_STATUSES",
-    "ConcurrencyLease",
-    "Connection",
-    "ConnectionAuth",
-    "ConnectionEnvironment",
-    "ConnectionKind",
-    "DynamicLookupEntry",
-    "FieldApply",
-    "FieldConflict",
-    "FieldMapping",
-    "SyncedFieldValue",
-    "SystemName",
-    "Flow",
-    "FlowGroupPermission",
-    "FlowUserPermission",
-    "LookupEntry",
-    "LookupTable",
-    "LookupVersion",
-    "MappingFrozen",
-    "MappingVersion",
-    "ObjectMapping",
-    "ObjectMode",
-    "ReviewedVersion",
-    "ValueKind",
-    "VersionStatus",
-    "EscalationLevel",
-    "ExceptionAction",
-    "ExceptionCategory",
-    "ExceptionEvent",
-    "ExceptionItem",
-    "ExceptionOverride",
-    "ExceptionStatus",
-    "Notification",
-    "OverrideKind",
-    "OverrideStatus",
-    "Severity",
-    "Subsidiary",
-    "SubsidiaryGroupPermission",
-    "SubsidiaryUserPermission",
-    "Ticket",
-    "TicketAttempt",
-    "TicketStatus",
-    "CrossReference",
-    "MatchChoice",
-    "MatchResolution",
-    "FailureCategory",
-    "GoLiveOutcome",
-    "GoLiveResult",
-    "GoLiveRun",
-    "GoLiveStatus",
-    "InboxDrainFlag",
-    "InboxMessage",
-    "InboxSource",
-    "InboxStatus",
-    "JobStatus",
-    "Listener",
-    "ListenerKind",
-    "PollWatermark",
-    "RecordStatus",
-    "ReturnRecord",
-    "ReturnStatus",
-    "SyncFailure",
-    "SyncJob",
-    "SyncRecord",
-    "Rule",
-    "RuleStatus",
-    "RuleVersion",
-    "ApiUsage",
-    "SyncedInvoice",
-    "WorkerHeartbeat",
-]
+from sync.matching.models import MatchChoice, MatchResolution  # noqa: F401
+from sync.pipeline.models import (  # noqa: F401
+    ApiUsage,
+    Backfill,
+    BackfillStatus,
+    CrossReference,
+    FailureCategory,
+    FieldConflict,
+    InboxDrainFlag,
+    InboxMessage,
+    InboxSource,
+    InboxStatus,
+    JobStatus,
+    Listener,
+    ListenerKind,
+    PollWatermark,
+    RecordStatus,
+    ReturnRecord,
+    ReturnStatus,
+    SyncedFieldValue,
+    SyncedInvoice,
+    SyncFailure,
+    SyncJob,
+    SyncRecord,
+    SystemName,
+    WorkerHeartbeat,
+)
+from sync.rules.models import Rule, RuleStatus, RuleVersion  # noqa: F401

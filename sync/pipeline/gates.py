@@ -1,7 +1,7 @@
 """Business rules in the pipeline: the pre-sale gate (on the opportunity graph, before any NetSuite
 write) and the post-sale check (on each NetSuite payload, just before it is sent).
 
-Both evaluate the published rules (:func:`sync.services.rules.rules_evaluate`). A blocking outcome stops
+Both evaluate the published rules (:func:`sync.rules.services.rules_evaluate`). A blocking outcome stops
 the opportunity's sync: the reason is recorded as a ``rule`` failure on its record, opens an exception,
 and is written back to the Opportunity's ``Concord_Sync_Status__c`` / ``Concord_Sync_Message__c``.
 Warnings are recorded and the sync goes on.
@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync.mapping import ObjectPayload
-from sync.rules.ruleset import Evaluation, RuleSet
-from sync.services.rules import rules_evaluate
+from sync.mappings.engine import ObjectPayload
+from sync.rules.engine.ruleset import Evaluation, RuleSet
+from sync.rules.services import rules_evaluate
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from sync.models import CrossReference, FieldConflict, SyncedFieldValue, SystemName
+from sync.pipeline.models import CrossReference, FieldConflict, SyncedFieldValue, SystemName
 
 # Salesforce objects the forward flow also writes from: their fields have an owner on each side.
 # (Invoice__c is NetSuite's document: Salesforce holds a copy, written whole.)

@@ -16,10 +16,11 @@ from typing import Any
 
 from django.utils import timezone
 
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, InboxMessage, InboxSource, PollWatermark
-from sync.services.connections import salesforce_connector
-from sync.services.inbox import inbox_add
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.connections.services import salesforce_connector
+from sync.pipeline.inbox import inbox_add
+from sync.pipeline.models import InboxMessage, InboxSource, PollWatermark
 
 OVERLAP = dt.timedelta(minutes=10)
 FIRST_POLL_LOOKBACK = dt.timedelta(hours=24)

@@ -23,30 +23,23 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from governance.correlation import correlation, current_correlation_id
-from sync.connectors.errors import ConnectorError
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.connectors.salesforce import SalesforceConnector
-from sync.mapping import ObjectPayload
-from sync.models import (
-    Connection,
-    CrossReference,
-    JobStatus,
-    PollWatermark,
-    ReturnRecord,
-    ReturnStatus,
-    Severity,
-    SyncJob,
-)
-from sync.pipeline.overrides import payload_with_overrides
+from core.correlation import correlation, current_correlation_id
+from sync.connections.connectors.errors import ConnectorError
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.exceptions.actions import exception_overrides_sent
+from sync.exceptions.models import Severity
+from sync.exceptions.overrides import payload_with_overrides
+from sync.exceptions.retry import retryable
+from sync.exceptions.scope import ExceptionScope, subsidiary_of
+from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
+from sync.mappings.engine import ObjectPayload
+from sync.pipeline.models import CrossReference, JobStatus, PollWatermark, ReturnRecord, ReturnStatus, SyncJob
+from sync.pipeline.operations import invoice_ledger_record
 from sync.pipeline.ownership import TWO_WAY_OBJECTS, OwnershipLedger, same_value
 from sync.pipeline.sources import live_lookups, live_mapping
-from sync.services.connections import netsuite_connector, salesforce_connector
-from sync.services.exception_actions import exception_overrides_sent
-from sync.services.exception_retry import retryable
-from sync.services.exception_scope import ExceptionScope, subsidiary_of
-from sync.services.exceptions import RecordRef, exception_auto_resolve, exception_raise
-from sync.services.operations import invoice_ledger_record
 
 OVERLAP = dt.timedelta(minutes=2)
 FIRST_RUN_LOOKBACK = dt.timedelta(hours=24)

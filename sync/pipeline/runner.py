@@ -29,12 +29,29 @@ from typing import Any
 from django.db import connections, transaction
 from django.utils import timezone
 
-from governance.correlation import correlation, current_correlation_id
-from sync.connectors.errors import ConnectorError
-from sync.connectors.transport import RequestRecord
-from sync.mapping import ObjectPayload
-from sync.models import (
-    Connection,
+from core.correlation import correlation, current_correlation_id
+from sync.connections.connectors.errors import ConnectorError
+from sync.connections.connectors.transport import RequestRecord
+from sync.connections.models import Connection
+from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.exceptions.scope import ExceptionScope, scope_of_bodies
+from sync.mappings.engine import ObjectPayload
+from sync.matching.prematch import prematch_batch
+from sync.pipeline import sources
+from sync.pipeline.failures import record_outcome_report, record_overrides_sent
+from sync.pipeline.gates import Gates, gates_for
+from sync.pipeline.heartbeat import Heartbeat
+from sync.pipeline.inbox import (
+    inbox_claim,
+    inbox_complete,
+    inbox_defer,
+    inbox_drain_follow_up,
+    inbox_lease_kept,
+    inbox_release,
+    inbox_request_drain,
+)
+from sync.pipeline.masking import mask_secrets
+from sync.pipeline.models import (
     CrossReference,
     FailureCategory,
     InboxMessage,
@@ -44,27 +61,10 @@ from sync.models import (
     SyncJob,
     SyncRecord,
 )
-from sync.pipeline import sources
-from sync.pipeline.exceptions import record_outcome_report, record_overrides_sent
-from sync.pipeline.gates import Gates, gates_for
-from sync.pipeline.masking import mask_secrets
-from sync.pipeline.matching import prematch_batch
 from sync.pipeline.sync_status import netsuite_status_mark, success_stamp
 from sync.pipeline.writeback import graph_query, write_back
 from sync.pipeline.writer import BatchWriter, Failure, Known, OpportunityOutcome, RetrySettings
-from sync.services.connections import netsuite_connector, salesforce_connector
-from sync.services.exception_scope import ExceptionScope, scope_of_bodies
-from sync.services.heartbeat import Heartbeat
-from sync.services.inbox import (
-    inbox_claim,
-    inbox_complete,
-    inbox_defer,
-    inbox_drain_follow_up,
-    inbox_lease_kept,
-    inbox_release,
-    inbox_request_drain,
-)
-from sync.services.rules import rules_published_ruleset, rules_ruleset
+from sync.rules.services import rules_published_ruleset, rules_ruleset
 
 FLOW = "opportunity_to_netsuite"
 # A failed batch's messages wait this long (doubling per attempt, jittered) before they are claimed again.
@@ -94,7 +94,7 @@ def inbox_drain(
 ) -> list[int]:
     """Claim and process pending inbox messages until none is left; returns the job ids run.
 
-    Drains are coalesced (sync.services.inbox.inbox_request_drain: one queued at a time), so a drain
+    Drains are coalesced (sync.pipeline.inbox.inbox_request_drain: one queued at a time), so a drain
     that takes a full batch asks for one follow-up drain before working on it: other workers then
     help with a backlog, each taking the next batch and asking for the next helper in turn.
 
@@ -250,7 +250,7 @@ def run_batch(
     """Sync ``opportunity_ids`` (read fresh from Salesforce) to NetSuite as one job.
 
     ``overrides`` (opportunity id -> {field: value}) are the approved value changes of an exception's
-    retry, put into that opportunity's NetSuite bodies (see :mod:`sync.pipeline.overrides`); the
+    retry, put into that opportunity's NetSuite bodies (see :mod:`sync.exceptions.overrides`); the
     exception records which were sent, with the job.
 
     With ``deadline`` (a ``time.monotonic()`` value), opportunities not started by then are left out
@@ -489,9 +489,9 @@ def _known_for(
 def _open_exception_keys(netsuite: Connection, graphs: Mapping[str, Any]) -> set[str]:
     """The dedup keys of the batch's opportunities that have an active exception now: the rest have
     nothing to resolve when they sync (one query instead of one locking query per opportunity)."""
-    from sync.models import ExceptionItem
-    from sync.pipeline.exceptions import sync_dedup_key
-    from sync.services.exceptions import ACTIVE_STATUSES
+    from sync.exceptions.models import ExceptionItem
+    from sync.exceptions.services import ACTIVE_STATUSES
+    from sync.pipeline.failures import sync_dedup_key
 
     keys = [sync_dedup_key(netsuite_connection_id=netsuite.pk, opportunity_id=i) for i in graphs]
     return set(

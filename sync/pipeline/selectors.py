@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from sync.models import (
+from sync.pipeline.models import (
     CrossReference,
     FieldConflict,
     InboxMessage,

@@ -16,15 +16,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.mapping import CachedDynamicLookup, CompiledMapping, StaticLookups
-from sync.mapping.defaults import compile_default
-from sync.mapping_selectors import NoPublishedMapping, published_mapping
-from sync.services.mapping_lookups import item_ids_by_sku, mapping_tables
-from sync.services.mapping_specs import spec_compile, version_spec
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.mappings.engine import CachedDynamicLookup, CompiledMapping, StaticLookups
+from sync.mappings.engine.defaults import compile_default
+from sync.mappings.selectors import NoPublishedMapping, published_mapping
+from sync.mappings.services.lookups import item_ids_by_sku, mapping_tables
+from sync.mappings.services.specs import spec_compile, version_spec
 
 if TYPE_CHECKING:
-    from sync.models import LookupVersion, MappingVersion, RuleVersion
+    from sync.mappings.models import LookupVersion, MappingVersion
+    from sync.rules.models import RuleVersion
 
 
 @dataclass(frozen=True)

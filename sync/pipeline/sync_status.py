@@ -26,9 +26,10 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-from sync.connectors.errors import ConnectorError
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.models import Connection, CrossReference, RecordStatus
+from sync.connections.connectors.errors import ConnectorError
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.models import Connection
+from sync.pipeline.models import CrossReference, RecordStatus
 from sync.pipeline.writer import OpportunityOutcome
 
 SYNCED = "Synced"

@@ -20,9 +20,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from sync.connectors.errors import ConnectorError
-from sync.connectors.salesforce import GraphQuery, SalesforceConnector
-from sync.models import RecordStatus
+from sync.connections.connectors.errors import ConnectorError
+from sync.connections.connectors.salesforce import GraphQuery, SalesforceConnector
+from sync.pipeline.models import RecordStatus
 from sync.pipeline.sync_status import (
     ERROR,
     SALESFORCE_MESSAGE_LENGTH,

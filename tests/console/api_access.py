@@ -2,7 +2,7 @@
 
 ``tests/console/test_url_access.py`` requires every URL to be declared either in its ``ACCESS`` table (the
 console's pages) or here; ``tests/console/test_api_access.py`` tries every endpoint here with every
-persona's API token. The rules are the console's (governance/roles.py and each area's checks), so the
+persona's API token. The rules are the console's (core/roles.py and each area's checks), so the
 sets below are the ones ``test_url_access`` names.
 """
 
@@ -16,9 +16,9 @@ EDITORS = frozenset({"revops"})  # edit_mappings
 APPROVERS = frozenset({"finance", "admin"})  # approve_mappings
 ADMINS = frozenset({"admin"})  # manage_connections
 AUDITORS = frozenset({"auditor"})  # view_audit
-EXCEPTION_ACTORS = frozenset({"revops", "finance"})  # sync.permissions.can_act
+EXCEPTION_ACTORS = frozenset({"revops", "finance"})  # sync.exceptions.permissions.can_act
 EXCEPTION_APPROVERS = frozenset({"finance"})  # approve_exceptions
-RERUNNERS = frozenset({"revops", "admin"})  # sync.services.jobs.can_rerun
+RERUNNERS = frozenset({"revops", "admin"})  # sync.pipeline.jobs.can_rerun
 RECONCILERS = frozenset({"revops", "finance", "admin"})  # reconciliation.permissions
 
 

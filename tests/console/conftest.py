@@ -10,22 +10,18 @@ import pytest
 from django.utils import timezone
 
 from reconciliation.models import ReconciliationRun, RunStatus
-from sync.models import (
+from sync.connections.models import ConcurrencyLease, Connection
+from sync.exceptions.models import ExceptionCategory, ExceptionItem, ExceptionStatus, Subsidiary
+from sync.pipeline.models import (
     ApiUsage,
-    ConcurrencyLease,
-    Connection,
-    ExceptionCategory,
-    ExceptionItem,
-    ExceptionStatus,
     InboxMessage,
     InboxStatus,
     RecordStatus,
-    Subsidiary,
     SyncedInvoice,
     SyncJob,
     SyncRecord,
 )
-from tests.sync.connection_support import offline_connection_pair
+from tests.sync.connections.support import offline_connection_pair
 
 NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 FLOW = "opportunity_to_netsuite"

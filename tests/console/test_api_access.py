@@ -21,17 +21,10 @@ from governance.audit_checkpoints import audit_checkpoint_record
 from governance.models import ApiToken, AuditCheckpoint, AuditEntry, CheckpointSource
 from governance.releases.models import ReleaseTestRun
 from reconciliation.models import ReconciliationRun
-from sync.models import (
-    Backfill,
-    Connection,
-    ExceptionItem,
-    ExceptionOverride,
-    Flow,
-    Listener,
-    MappingVersion,
-    SyncJob,
-    SyncRecord,
-)
+from sync.connections.models import Connection
+from sync.exceptions.models import ExceptionItem, ExceptionOverride
+from sync.mappings.models import Flow, MappingVersion
+from sync.pipeline.models import Backfill, Listener, SyncJob, SyncRecord
 from tests.api_support import token_client
 from tests.console.api_access import API_ACCESS, ApiRule
 from tests.console.test_url_access import (

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from console.log_format import CorrelationFilter, JsonFormatter, logging_config
-from governance.correlation import correlation
+from core.correlation import correlation
 
 
 def record(message: str, **extra: object) -> logging.LogRecord:

@@ -12,8 +12,8 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from console import health
-from sync.models import WorkerHeartbeat
-from sync.services.operations import worker_heartbeat_record
+from sync.pipeline.models import WorkerHeartbeat
+from sync.pipeline.operations import worker_heartbeat_record
 from tests.console.conftest import FLOW, OTHER_FLOW, OpsWorld
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +138,7 @@ def test_it_exposes_prometheus_metrics_from_the_database(ops_world: OpsWorld, cl
 
 
 def test_it_exposes_the_record_duration_histogram(ops_world: OpsWorld, client: Client) -> None:
-    from sync.models import SyncRecord
+    from sync.pipeline.models import SyncRecord
 
     SyncRecord.objects.filter(opportunity_id="006000000000001AAA").update(duration_ms=300)
     SyncRecord.objects.filter(opportunity_id="006000000000002AAA").update(duration_ms=4000)

@@ -8,8 +8,9 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 
 from console import selectors
-from sync.models import InboxMessage, InboxSource, Subsidiary
-from sync.permissions import subsidiary_scope_grant
+from sync.exceptions.models import Subsidiary
+from sync.exceptions.permissions import subsidiary_scope_grant
+from sync.pipeline.models import InboxMessage, InboxSource
 from tests.console.conftest import FLOW, O1, OTHER_FLOW, OpsWorld
 
 

@@ -142,7 +142,7 @@ def test_it_collects_hashed_compressed_static_files_for_whitenoise(tmp_path: Pat
 def test_it_keeps_the_demo_files_under_var_dir(tmp_path: Path) -> None:
     code = (
         "import django; from django.conf import settings; django.setup(); "
-        "from console.demo import SimulatorPlan; print(settings.VAR_DIR, SimulatorPlan.default().data_dir)"
+        "from demo.launcher import SimulatorPlan; print(settings.VAR_DIR, SimulatorPlan.default().data_dir)"
     )
     var_dir = tmp_path / "var"
     result = run_with_env(["-c", code], {"DEBUG": "1", "VAR_DIR": str(var_dir)}, tmp_path)

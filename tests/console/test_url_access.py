@@ -4,7 +4,7 @@ A new view needs a line in ``ACCESS`` (keyed by its URL name, namespace included
 in ``API_ACCESS`` (tests/console/api_access.py, walked with API tokens by test_api_access.py); a URL that is
 missing from both fails ``test_it_has_an_access_rule_for_every_url`` with its name. Path parameters are
 filled from ``PATH_VALUES`` (add one when a new parameter name appears); the ``world`` fixture creates the
-objects they point at. Who may do what is taken from the code's own rules: governance/roles.py and each
+objects they point at. Who may do what is taken from the code's own rules: core/roles.py and each
 area's permission checks (named next to each group below).
 
 Every request runs in a savepoint that is rolled back, so each URL sees the same world whatever an earlier
@@ -30,36 +30,22 @@ from governance.releases.models import Release, ReleaseTestRun, ReleaseTestStatu
 from governance.releases.services import release_create
 from governance.services import token_create
 from reconciliation.models import ReconciliationRun, RunStatus
-from sync.models import (
-    Backfill,
-    Connection,
-    ExceptionItem,
-    ExceptionOverride,
-    FieldMapping,
-    Flow,
-    GoLiveRun,
-    GoLiveStatus,
-    Listener,
-    ListenerKind,
-    LookupTable,
-    LookupVersion,
-    MappingVersion,
-    ObjectMapping,
-    RuleVersion,
-    Subsidiary,
-    SyncJob,
-    SyncRecord,
-)
-from sync.permissions import subsidiary_scope_grant
-from sync.services import rules as rule_services
-from sync.services.exception_actions import exception_override_propose
-from sync.services.lookup_versions import lookup_draft_for
-from sync.services.mapping_seed import mapping_seed_defaults
-from sync.services.mappings import version_create_draft
+from sync.connections.models import Connection
+from sync.exceptions.actions import exception_override_propose
+from sync.exceptions.models import ExceptionItem, ExceptionOverride, Subsidiary
+from sync.exceptions.permissions import subsidiary_scope_grant
+from sync.golive.models import GoLiveRun, GoLiveStatus
+from sync.mappings.models import FieldMapping, Flow, LookupTable, LookupVersion, MappingVersion, ObjectMapping
+from sync.mappings.services.lookup_versions import lookup_draft_for
+from sync.mappings.services.seed import mapping_seed_defaults
+from sync.mappings.services.versions import version_create_draft
+from sync.pipeline.models import Backfill, Listener, ListenerKind, SyncJob, SyncRecord
+from sync.rules import services as rule_services
+from sync.rules.models import RuleVersion
 from tests.console.api_access import API_ACCESS
-from tests.sync.connection_support import offline_connection_pair
-from tests.sync.exception_support import raise_sample
-from tests.sync.listener_support import listener_issue, url_token
+from tests.sync.connections.support import offline_connection_pair
+from tests.sync.exceptions.support import raise_sample
+from tests.sync.pipeline.listener.support import listener_issue, url_token
 
 ROLES = frozenset({"revops", "finance", "admin", "auditor"})
 EVERYONE = frozenset({*ROLES, "outsider", "anonymous"})
@@ -71,10 +57,11 @@ APPROVERS = frozenset({"finance", "admin"})  # approve_mappings
 ADMINS = frozenset({"admin"})  # manage_connections, manage_users
 AUDITORS = frozenset({"auditor"})  # view_audit
 MAKERS_AND_APPROVERS = EDITORS | APPROVERS  # the mapping dry run (require_previewer)
-# sync.permissions.can_act: edit_mappings or approve_exceptions (Admin holds neither: it reads the queue).
+# sync.exceptions.permissions.can_act: edit_mappings or approve_exceptions (Admin holds neither: it reads the
+# queue).
 EXCEPTION_ACTORS = frozenset({"revops", "finance"})
-EXCEPTION_APPROVERS = frozenset({"finance"})  # sync.permissions.can_approve (approve_exceptions)
-RERUNNERS = frozenset({"revops", "admin"})  # sync.services.jobs.can_rerun
+EXCEPTION_APPROVERS = frozenset({"finance"})  # sync.exceptions.permissions.can_approve (approve_exceptions)
+RERUNNERS = frozenset({"revops", "admin"})  # sync.pipeline.jobs.can_rerun
 RECONCILERS = frozenset({"revops", "finance", "admin"})  # reconciliation.permissions.can_run_reconciliation
 RELEASE_SIGNERS = frozenset({"revops", "finance"})  # governance.releases.permissions.can_sign
 RELEASE_PUBLISHERS = frozenset({"finance"})  # approve_releases
@@ -117,7 +104,7 @@ PROBE = Rule(get=EVERYONE, probe=True)
 
 # URL name -> who may reach it. Everyone else must get 403 (or, when anonymous, the login page).
 ACCESS: dict[str, Rule] = {
-    # console/, governance/ (governance/roles.py: manage_users for admins, view_audit for auditors)
+    # console/, governance/ (core/roles.py: manage_users for admins, view_audit for auditors)
     "dashboard": GET(ROLES),
     # console/dashboard.py ROLE_PANELS: tried with "volume" (RevOps, Admin, Auditor; not Finance's).
     "dashboard-panel": GET(frozenset({"revops", "admin", "auditor"})),
@@ -178,7 +165,7 @@ ACCESS: dict[str, Rule] = {
     # Every role reads the listeners; admins (manage_connections) make one (empty form: 400) or a new URL.
     "sync:listeners": Rule(get=ROLES, post=ADMINS, empty_post_invalid=True),
     "sync:listener-rotate": POST(ADMINS),
-    # Mappings (sync/mapping_views/access.py, sync/services/mappings.py): every role reads; RevOps
+    # Mappings (sync/mappings/views/access.py, sync/mappings/services/versions.py): every role reads; RevOps
     # (edit_mappings) edits drafts and submits; Finance and Admin (approve_mappings) approve and publish;
     # the dry run reads both sandboxes, so it is for makers and approvers.
     "sync:mappings": GET(ROLES),
@@ -201,7 +188,7 @@ ACCESS: dict[str, Rule] = {
     "sync:mapping-lookup-draft": POST(EDITORS),
     "sync:mapping-lookup-version": GET(ROLES),
     "sync:mapping-lookup-action": POST(APPROVERS),  # tried with "approve"
-    # Rules (sync/rule_views.py, sync/services/rules.py): as mappings. Checking a condition as you type
+    # Rules (sync/rules/views.py, sync/rules/services.py): as mappings. Checking a condition as you type
     # and trying a version on a pasted record change nothing, so every role may.
     "sync:rules": GET(ROLES),
     "sync:rule": Rule(get=ROLES, post=EDITORS),
@@ -210,7 +197,8 @@ ACCESS: dict[str, Rule] = {
     "sync:rule-check": POST(ROLES),
     "sync:rule-test": POST(ROLES),
     "sync:rule-action": POST(APPROVERS),  # tried with "approve"
-    # Exceptions (sync/exception_views.py, sync/permissions.py): scoped by subsidiary (Finance holds the
+    # Exceptions (sync/exceptions/views.py, sync/exceptions/permissions.py): scoped by subsidiary (Finance
+    # holds the
     # item's subsidiary here); RevOps and Finance act; only approve_exceptions approves a financial
     # change; the auditor reads. Notifications are each user's own.
     "sync:exceptions": GET(ROLES),
@@ -218,7 +206,7 @@ ACCESS: dict[str, Rule] = {
     "sync:exception-act": POST(EXCEPTION_ACTORS),  # tried with "comment"
     "sync:exception-override": POST(EXCEPTION_APPROVERS),  # tried with "approve"
     "sync:notifications": Rule(get=ROLES, post=ROLES),
-    # Jobs (sync/job_views.py, sync/services/jobs.py): every role reads; can_rerun re-runs a record.
+    # Jobs (sync/pipeline/views.py, sync/pipeline/jobs.py): every role reads; can_rerun re-runs a record.
     "sync:jobs": GET(ROLES),
     "sync:job_detail": GET(ROLES),
     "sync:inbox": GET(ROLES),
@@ -230,13 +218,13 @@ ACCESS: dict[str, Rule] = {
     "sync:backfill-resume": POST(RERUNNERS),  # nor its backfill: refused with a message
     "sync:backfill-start": POST(RERUNNERS, empty_post_invalid=True),  # can_rerun; no date: 400
     "sync:backfill": GET(ROLES),
-    # Go-live matching (sync/services/golive.py): every role reads; RevOps and Admins scan (it writes
+    # Go-live matching (sync/golive/services.py): every role reads; RevOps and Admins scan (it writes
     # nothing; no connections: 400); only Admins (manage_connections) apply, which writes to NetSuite
     # (unconfirmed: 400).
     "sync:golive": Rule(get=ROLES, post=RERUNNERS, empty_post_invalid=True),
     "sync:golive-run": GET(ROLES),
     "sync:golive-apply": POST(ADMINS, empty_post_invalid=True),
-    # Inbound listeners (sync/inbound/views.py): machine endpoints, not for personas.
+    # Inbound listeners (sync/pipeline/listener/views.py): machine endpoints, not for personas.
     "sync:inbound_outbound": MACHINE,
     "sync:inbound_webhook": MACHINE,
     # Reconciliation (reconciliation/permissions.py): every role reads; runs on demand for RevOps,
@@ -328,7 +316,7 @@ def _rule_version() -> RuleVersion:
 def world(revops: User, finance: User, admin: User, monkeypatch: pytest.MonkeyPatch) -> None:
     """One of each object a path parameter names, made the way the console makes them."""
     # Nothing leaves the process: queued tasks are dropped, connections point at a closed loopback port.
-    monkeypatch.setattr("sync.services.inbox.async_task", lambda *args, **kwargs: None)
+    monkeypatch.setattr("sync.pipeline.inbox.async_task", lambda *args, **kwargs: None)
     monkeypatch.setattr("reconciliation.services.async_task", lambda *args, **kwargs: None)
     sf, ns = offline_connection_pair("acl")
     mapping_seed_defaults()  # published version 1 of each shipped flow, and the lookup tables

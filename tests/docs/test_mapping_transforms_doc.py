@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from sync.mapping import TRANSFORMS, CachedDynamicLookup, StaticLookups, compile_mapping, json_ready
-from sync.mapping.problems import MAX_TEXT_LENGTH
+from sync.mappings.engine import TRANSFORMS, CachedDynamicLookup, StaticLookups, compile_mapping, json_ready
+from sync.mappings.engine.problems import MAX_TEXT_LENGTH
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "mapping-transforms.md"
 EXAMPLE = re.compile(r"^Example: `(?P<chain>.+)` turns `(?P<given>.+?)` into `(?P<expected>.+?)`\.$", re.M)

@@ -16,7 +16,7 @@ def audit_workload_task(prefix: str, count: int) -> int:
     from governance import services
     from governance.audit_checkpoints import audit_checkpoint_record
     from governance.models import CheckpointSource
-    from sync.services.exceptions import exception_raise
+    from sync.exceptions.services import exception_raise
 
     for n in range(count):
         services.user_create(username=f"{prefix}-{n}", email=f"{prefix}-{n}@concord.example")

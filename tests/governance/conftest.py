@@ -10,31 +10,28 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from governance.correlation import correlation
-from sync.models import (
-    Connection,
+from core.correlation import correlation
+from sync.connections.models import Connection
+from sync.exceptions.actions import exception_override_approve, exception_override_propose
+from sync.exceptions.models import ExceptionItem, Subsidiary
+from sync.exceptions.permissions import subsidiary_scope_grant
+from sync.exceptions.services import exception_raise
+from sync.mappings.models import MappingVersion
+from sync.mappings.services.seed import mapping_seed_defaults
+from sync.pipeline.models import (
     CrossReference,
-    ExceptionItem,
     InboxMessage,
     InboxSource,
-    MappingVersion,
     RecordStatus,
     ReturnRecord,
     ReturnStatus,
-    Rule,
-    RuleStatus,
-    RuleVersion,
-    Subsidiary,
     SyncJob,
     SyncRecord,
 )
-from sync.permissions import subsidiary_scope_grant
-from sync.services.exception_actions import exception_override_approve, exception_override_propose
-from sync.services.exceptions import exception_raise
-from sync.services.mapping_seed import mapping_seed_defaults
+from sync.rules.models import Rule, RuleStatus, RuleVersion
 from tests.simulators.conftest import netsuite_sim, salesforce_sim, simulator_dir  # noqa: F401
 from tests.sync.conftest import seeded_connections, seeded_simulators  # noqa: F401
-from tests.sync.connection_support import offline_connection_pair
+from tests.sync.connections.support import offline_connection_pair
 
 OPPORTUNITY = "0065S00000TRACE1AA"
 OTHER_OPPORTUNITY = "0065S00000OTHER1AA"

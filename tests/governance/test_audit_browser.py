@@ -12,12 +12,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.utils import timezone
 
-from console.demo import simulator_connection_ensure
+from core.correlation import correlation
+from demo.launcher import simulator_connection_ensure
 from governance import services
 from governance.audit_search import MASK, change_rows
-from governance.correlation import correlation
 from governance.models import AuditEntry
-from sync.services.connections import connection_secrets, connection_secrets_store
+from sync.connections.services import connection_secrets, connection_secrets_store
 
 URL = "/governance/audit/"
 

@@ -27,7 +27,7 @@ import requests
 from django.conf import settings
 
 from bench.stack import free_port, gunicorn_command
-from console.processes import ChildCommand, ChildProcesses
+from demo.processes import ChildCommand, ChildProcesses
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "live-chain-password"

@@ -11,10 +11,11 @@ from django.urls import reverse
 from governance import groups
 from governance.access_grants import group_access_grant
 from governance.models import AuditEntry
-from sync.models import Flow, Subsidiary
-from sync.permissions import exceptions_visible_to, flow_edit_allowed
+from sync.exceptions.models import Subsidiary
+from sync.exceptions.permissions import exceptions_visible_to, flow_edit_allowed
+from sync.mappings.models import Flow
 from tests.governance.test_audit import last_pk, new_entries
-from tests.sync.exception_support import raise_sample
+from tests.sync.exceptions.support import raise_sample
 
 
 @pytest.fixture

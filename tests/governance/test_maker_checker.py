@@ -13,7 +13,7 @@ from django.urls import reverse
 from governance import groups, services
 from governance.access_grants import group_access_grant, user_access_grant
 from governance.models import ApiToken, AuditEntry, AuditFlag
-from sync.models import Subsidiary
+from sync.exceptions.models import Subsidiary
 from tests.api_support import token_client
 from tests.governance.test_audit import last_pk, new_entries
 

@@ -1,4 +1,4 @@
-"""The role matrix: groups match governance.roles, each persona can do exactly its role's part."""
+"""The role matrix: groups match core.roles, each persona can do exactly its role's part."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 
+from core.roles import CAPABILITIES, ROLES, ROLES_BY_NAME, capability
 from governance.models import AuditEntry
-from governance.roles import CAPABILITIES, ROLES, ROLES_BY_NAME, capability
 from governance.services import roles_sync
 from tests.conftest import ALL_PERSONAS
 
@@ -50,7 +50,7 @@ def test_it_grants_each_persona_exactly_its_role(request: pytest.FixtureRequest,
 
 
 def test_it_keeps_the_documented_matrix_in_step_with_the_code() -> None:
-    """README.md's role table is the documentation; it must say what governance.roles does."""
+    """README.md's role table is the documentation; it must say what core.roles does."""
     readme = (settings.BASE_DIR / "README.md").read_text()
     header = next(line for line in readme.splitlines() if line.startswith("| Permission |"))
     columns = [cell.strip() for cell in header.strip("|").split("|")][1:]

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from sync.models import ExceptionOverride
+from sync.exceptions.models import ExceptionOverride
 from tests.governance.conftest import OPPORTUNITY, World
 
 

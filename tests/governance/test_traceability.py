@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from governance.traceability import trace_chain, trace_csv_rows
-from sync.models import Connection
-from sync.services.exceptions import exception_raise
+from sync.connections.models import Connection
+from sync.exceptions.services import exception_raise
 from tests.governance.conftest import INVOICE__C, OPPORTUNITY, OTHER_OPPORTUNITY, World, build_chain
 
 EXPECTED_LINKS = {"opportunity:" + OPPORTUNITY, "sales_order:501", "invoice:601", "payment:9601"}

@@ -15,11 +15,13 @@ from django.urls import reverse
 from governance.traceability import trace_chain
 from simulators.core.runner import RunningSimulator
 from sync import tasks
-from sync.models import Connection, MappingVersion, RecordStatus, ReturnStatus, SyncRecord
+from sync.connections.models import Connection
+from sync.connections.services import salesforce_connector
+from sync.mappings.models import MappingVersion
+from sync.mappings.services.seed import mapping_seed_defaults
+from sync.pipeline.models import RecordStatus, ReturnStatus, SyncRecord
 from sync.pipeline.returns import return_flow_run
-from sync.services.connections import salesforce_connector
-from sync.services.mapping_seed import mapping_seed_defaults
-from sync.services.rules import (
+from sync.rules.services import (
     rule_version_approve,
     rule_version_publish,
     rule_version_submit,
@@ -51,7 +53,7 @@ def test_it_traces_a_closed_won_deal_from_its_payment_back_to_the_opportunity(
 ) -> None:
     salesforce_sim, netsuite_sim = seeded_simulators
     salesforce, netsuite = seeded_connections
-    monkeypatch.setattr("sync.services.inbox.async_task", lambda *args, **kwargs: None)
+    monkeypatch.setattr("sync.pipeline.inbox.async_task", lambda *args, **kwargs: None)
     mapping_seed_defaults()  # version 1 of every flow published: the jobs record it
     rule = {version.rule.key: version for version in rules_shipped_install(user=revops)}[
         "amount_matches_quote"

@@ -11,10 +11,11 @@ from django.urls import reverse
 from governance import services
 from governance.access_grants import user_access, user_access_grant
 from governance.models import AuditEntry
-from sync.models import Flow, Subsidiary, SubsidiaryUserPermission
-from sync.permissions import exceptions_visible_to, flow_edit_allowed
+from sync.exceptions.models import Subsidiary, SubsidiaryUserPermission
+from sync.exceptions.permissions import exceptions_visible_to, flow_edit_allowed
+from sync.mappings.models import Flow
 from tests.governance.test_audit import last_pk, new_entries
-from tests.sync.exception_support import raise_sample
+from tests.sync.exceptions.support import raise_sample
 
 
 @pytest.fixture

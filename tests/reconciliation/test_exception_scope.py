@@ -7,7 +7,8 @@ import pytest
 
 from reconciliation.models import Mismatch, RunStatus
 from reconciliation.services import reconciliation_run
-from sync.models import Connection, ExceptionItem
+from sync.connections.models import Connection
+from sync.exceptions.models import ExceptionItem
 from tests.reconciliation.test_integration import ACC, SUBSIDIARY, World, world  # noqa: F401
 
 pytestmark = pytest.mark.django_db

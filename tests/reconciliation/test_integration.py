@@ -17,11 +17,12 @@ from django.core.management import call_command
 
 from reconciliation.models import Mismatch, ReconciliationRun, RunStatus
 from reconciliation.services import reconciliation_run, tolerance_set
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.connectors.salesforce import SalesforceConnector
-from sync.mapping.defaults import load_default_lookups
-from sync.models import Connection, ExceptionItem, ExceptionStatus
-from sync.services.connections import netsuite_connector, salesforce_connector
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.exceptions.models import ExceptionItem, ExceptionStatus
+from sync.mappings.engine.defaults import load_default_lookups
 
 LOOKUPS = load_default_lookups()
 SUBSIDIARY = LOOKUPS["country_to_subsidiary"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from reconciliation.checks import _lines_sent
 from reconciliation.reading import Sources, grouped, suiteql_keyset
-from sync.connectors.netsuite import Page
+from sync.connections.connectors.netsuite import Page
 
 
 class PagedNetSuite:

@@ -24,7 +24,7 @@ from reconciliation.services import (
     tolerance_set,
 )
 from reconciliation.tasks import reconciliation_run_task
-from sync.connectors.errors import ConnectorError
+from sync.connections.connectors.errors import ConnectorError
 from tests.reconciliation.fakes import ExceptionQueueDouble, Sides, install_check, no_sources
 
 pytestmark = pytest.mark.django_db

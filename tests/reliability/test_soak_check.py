@@ -5,12 +5,13 @@ from __future__ import annotations
 from bench.soak_check import orders_without_external_id, soak_check
 from simulators.core.runner import RunningSimulator
 from simulators.netsuite.client import RestClient
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, CrossReference, InboxMessage, InboxSource, InboxStatus
-from sync.pipeline.exceptions import sync_dedup_key
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.exceptions.services import exception_raise
+from sync.pipeline.failures import sync_dedup_key
+from sync.pipeline.models import CrossReference, InboxMessage, InboxSource, InboxStatus
 from sync.pipeline.runner import run_batch
-from sync.services.exceptions import exception_raise
 from tests.sync.pipeline.conftest import THREADED_DB, won_ids
 
 pytestmark = THREADED_DB

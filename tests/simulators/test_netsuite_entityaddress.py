@@ -14,7 +14,7 @@ from simulators.netsuite.store import NetSuiteStore, database_path
 from simulators.netsuite.suiteql.engine import SuiteQLEngine
 from simulators.netsuite.suiteql.tables import TableRegistry
 from simulators.netsuite.writes import RecordWriter
-from sync.matching import MatchKey, candidate_queries
+from sync.matching.engine import MatchKey, candidate_queries
 
 
 @pytest.fixture

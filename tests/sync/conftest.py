@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from console.demo import simulator_connection_ensure
+from demo.launcher import simulator_connection_ensure
 from simulators.core.runner import RunningSimulator, start_in_thread
 from simulators.dataset import Dataset
 from simulators.netsuite.seed import seed as seed_netsuite
 from simulators.netsuite.spec import SPEC as NETSUITE_SPEC
 from simulators.salesforce.seed import seed as seed_salesforce
 from simulators.salesforce.spec import SPEC as SALESFORCE_SPEC
-from sync.models import Connection
-from sync.permissions import subsidiary_scope_grant
+from sync.connections.models import Connection
+from sync.exceptions.permissions import subsidiary_scope_grant
 from tests.simulators.conftest import netsuite_sim, salesforce_sim, simulator_dir  # noqa: F401
-from tests.sync.exception_support import RETRY_CALLS
+from tests.sync.exceptions.support import RETRY_CALLS
 
 
 def salesforce_connection_for(running: RunningSimulator, *, name: str = "sf-sandbox") -> Connection:

@@ -19,10 +19,10 @@ def main(options: dict[str, Any]) -> None:
     django.setup()
     from django.db import connection
 
-    from sync.concurrency import LimiterSettings, slots_for
-    from sync.connectors.errors import ConnectorError
-    from sync.connectors.netsuite import NetSuiteConfig, NetSuiteConnector, TokenAuth
-    from sync.connectors.transport import RetryPolicy
+    from sync.connections.concurrency import LimiterSettings, slots_for
+    from sync.connections.connectors.errors import ConnectorError
+    from sync.connections.connectors.netsuite import NetSuiteConfig, NetSuiteConnector, TokenAuth
+    from sync.connections.connectors.transport import RetryPolicy
 
     slots = None
     if options["backend"] != "none":

@@ -7,9 +7,10 @@ from django.urls import reverse
 
 from simulators.core.runner import RunningSimulator
 from simulators.salesforce.org import DEFAULT_ORG_ID
-from sync.models import Connection, Listener
+from sync.connections.models import Connection
+from sync.pipeline.models import Listener
 from tests.simulators.conftest import https_session
-from tests.sync.listener_support import listener_issue, url_token
+from tests.sync.pipeline.listener.support import listener_issue, url_token
 
 
 def closed_won_listener_wire(

@@ -6,11 +6,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from console.env import env_str
+from core.env import env_str
+from core.roles import FINANCE
 from governance.personas import PERSONAS
-from governance.roles import FINANCE
 from governance.services import persona_ensure, roles_sync
-from sync.permissions import subsidiary_scope_grant
+from sync.exceptions.permissions import subsidiary_scope_grant
 
 DEFAULT_PASSWORD = "concord-demo"  # noqa: S105 - the demo's published password, overridable with DEMO_PASSWORD
 

@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from governance.secrets import EncryptedTextField, SecretUnreadable, rotate
+from core.secrets import EncryptedTextField, SecretUnreadable, rotate
 
 
 class Command(BaseCommand):

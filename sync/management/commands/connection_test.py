@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sync.models import Connection
-from sync.services.connection_checks import connection_test
+from sync.connections.checks import connection_test
+from sync.connections.models import Connection
 
 
 class Command(BaseCommand):

@@ -17,9 +17,9 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sync.forms.exceptions import SYSTEM_NAMES, value_choice_label
-from sync.models import ExceptionItem
-from sync.services import exception_actions as actions
+from sync.exceptions import actions as actions
+from sync.exceptions.forms import SYSTEM_NAMES, value_choice_label
+from sync.exceptions.models import ExceptionItem
 
 ACTIONS = ("show", "retry", "edit", "accept", "approve", "reject")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from sync.services.exception_escalation import SCHEDULES, exception_schedules_ensure
+from sync.exceptions.escalation import SCHEDULES, exception_schedules_ensure
 
 
 class Command(BaseCommand):

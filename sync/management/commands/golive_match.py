@@ -13,10 +13,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sync.management.cli import active_connection, progress_bar
-from sync.models import ConnectionKind, GoLiveRun, GoLiveStatus
-from sync.services.golive import golive_apply_confirm, golive_apply_execute, golive_start, run_is_stale
-from sync.services.golive_scan import golive_scan_execute
+from sync.connections.cli import active_connection, progress_bar
+from sync.connections.models import ConnectionKind
+from sync.golive.models import GoLiveRun, GoLiveStatus
+from sync.golive.scan import golive_scan_execute
+from sync.golive.services import golive_apply_confirm, golive_apply_execute, golive_start, run_is_stale
 
 
 class Command(BaseCommand):

@@ -12,9 +12,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sync.management.cli import active_connection
-from sync.models import ConnectionKind, ListenerKind
-from sync.services.listeners import listener_create, listener_url
+from sync.connections.cli import active_connection
+from sync.connections.models import ConnectionKind
+from sync.pipeline.listener.services import listener_create, listener_url
+from sync.pipeline.models import ListenerKind
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sync.models import Listener
-from sync.services.listeners import listener_token_rotate, listener_url
+from sync.pipeline.listener.services import listener_token_rotate, listener_url
+from sync.pipeline.models import Listener
 
 
 class Command(BaseCommand):

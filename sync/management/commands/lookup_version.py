@@ -23,9 +23,9 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from console.json_input import JsonTooDeep, json_loads_bounded
-from sync.models import LookupVersion
-from sync.services import lookup_versions as services
+from core.json_input import JsonTooDeep, json_loads_bounded
+from sync.mappings.models import LookupVersion
+from sync.mappings.services import lookup_versions as services
 
 MOVES: dict[str, Callable[..., LookupVersion]] = {
     "submit": services.lookup_version_submit,

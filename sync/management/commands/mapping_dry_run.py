@@ -13,9 +13,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sync.mapping import MappingValidationError
-from sync.models import MappingVersion, VersionStatus
-from sync.services.mapping_preview import Preview, PreviewUnavailable, mapping_dry_run
+from sync.mappings.engine import MappingValidationError
+from sync.mappings.models import MappingVersion, VersionStatus
+from sync.mappings.services.preview import Preview, PreviewUnavailable, mapping_dry_run
 
 FLOW = "opportunity_to_netsuite"
 

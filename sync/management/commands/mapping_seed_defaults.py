@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from sync.services.mapping_seed import mapping_seed_defaults
+from sync.mappings.services.seed import mapping_seed_defaults
 
 
 class Command(BaseCommand):

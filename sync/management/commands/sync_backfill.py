@@ -7,9 +7,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from sync.management.cli import active_connection, progress_bar
-from sync.models import Backfill, ConnectionKind
-from sync.services.backfills import backfill_execute
+from sync.connections.cli import active_connection, progress_bar
+from sync.connections.models import ConnectionKind
+from sync.pipeline.backfills import backfill_execute
+from sync.pipeline.models import Backfill
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from sync.services.schedules import sync_schedules_ensure
+from sync.pipeline.schedules import sync_schedules_ensure
 
 
 class Command(BaseCommand):

@@ -8,10 +8,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sync.models import Backfill, SyncJob
-from sync.services.backfills import backfill_resume
-from sync.services.jobs import job_requeue_unfinished
-from sync.services.sweeps import interrupted_sweep
+from sync.pipeline.backfills import backfill_resume
+from sync.pipeline.jobs import job_requeue_unfinished
+from sync.pipeline.models import Backfill, SyncJob
+from sync.pipeline.sweeps import interrupted_sweep
 
 
 class Command(BaseCommand):

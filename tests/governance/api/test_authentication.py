@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from governance.models import ApiToken, AuditEntry
 from governance.services import token_create, token_revoke, user_set_active
-from sync.models import Flow, MappingVersion
-from sync.services.mapping_seed import mapping_seed_defaults
+from sync.mappings.models import Flow, MappingVersion
+from sync.mappings.services.seed import mapping_seed_defaults
 
 FLOWS = "/api/v1/flows/"
 

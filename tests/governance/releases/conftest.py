@@ -12,16 +12,12 @@ from governance.releases.models import Release, ReleaseTestRun
 from governance.releases.selectors import release_configuration
 from governance.releases.services import release_create
 from governance.releases.testing import release_test_run_execute, release_test_run_start
-from sync.models import (
-    Connection,
-    Flow,
-    MappingVersion,
-    Rule,
-    RuleVersion,
-)
-from sync.services.mapping_seed import mapping_seed_defaults
-from sync.services.mappings import version_approve, version_create_draft, version_submit
-from sync.services.rules import rule_version_approve, rule_version_submit, rules_shipped_install
+from sync.connections.models import Connection
+from sync.mappings.models import Flow, MappingVersion
+from sync.mappings.services.seed import mapping_seed_defaults
+from sync.mappings.services.versions import version_approve, version_create_draft, version_submit
+from sync.rules.models import Rule, RuleVersion
+from sync.rules.services import rule_version_approve, rule_version_submit, rules_shipped_install
 from tests.sync.conftest import (  # noqa: F401  (the integration test's simulators and connections)
     netsuite_sim,
     salesforce_sim,
@@ -29,7 +25,7 @@ from tests.sync.conftest import (  # noqa: F401  (the integration test's simulat
     seeded_simulators,
     simulator_dir,
 )
-from tests.sync.connection_support import offline_connection_pair
+from tests.sync.connections.support import offline_connection_pair
 from tests.sync.pipeline.conftest import sf  # noqa: F401
 
 FLOW = "opportunity_to_netsuite"

@@ -10,16 +10,15 @@ from governance.releases.models import ReleaseStatus, ReleaseTestStatus, Signoff
 from governance.releases.services import release_create, release_publish, release_rollback, release_sign
 from governance.releases.testing import release_test_run_start
 from reconciliation.models import Mismatch, ReconciliationRun, RunStatus, RunTrigger
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, ExceptionItem, MappingVersion, RuleVersion, SyncJob, SyncRecord
-from sync.services.connections import netsuite_connector
-from sync.services.mapping_seed import mapping_seed_defaults
-from sync.services.rules import (
-    rule_create,
-    rule_version_approve,
-    rule_version_submit,
-    rules_shipped_install,
-)
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.connections.services import netsuite_connector
+from sync.exceptions.models import ExceptionItem
+from sync.mappings.models import MappingVersion
+from sync.mappings.services.seed import mapping_seed_defaults
+from sync.pipeline.models import SyncJob, SyncRecord
+from sync.rules.models import RuleVersion
+from sync.rules.services import rule_create, rule_version_approve, rule_version_submit, rules_shipped_install
 from tests.governance.releases.conftest import FLOW, approved_mapping, approved_rule
 from tests.sync.pipeline.conftest import THREADED_DB, won_ids
 

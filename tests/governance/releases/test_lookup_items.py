@@ -15,15 +15,16 @@ from django.urls import reverse
 from governance.releases.models import Release, SignoffRole
 from governance.releases.selectors import items_fingerprint, release_configuration
 from governance.releases.services import release_create, release_publish, release_rollback, release_sign
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.models import Connection, LookupTable, LookupVersion, VersionStatus
-from sync.pipeline import sources
-from sync.services.lookup_versions import (
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.models import Connection
+from sync.mappings.models import LookupTable, LookupVersion, VersionStatus
+from sync.mappings.services.lookup_versions import (
     lookup_draft_entry_set,
     lookup_version_approve,
     lookup_version_create_draft,
     lookup_version_submit,
 )
+from sync.pipeline import sources
 from tests.governance.releases.conftest import run_test
 
 pytestmark = pytest.mark.django_db

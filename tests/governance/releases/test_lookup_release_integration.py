@@ -12,18 +12,20 @@ from governance.releases.services import release_create, release_publish, releas
 from governance.releases.testing import release_test_run_start
 from reconciliation.models import RunStatus
 from reconciliation.services import reconciliation_run
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, LookupTable, LookupVersion, RecordStatus
-from sync.pipeline.runner import run_batch
-from sync.services.lookup_versions import (
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.mappings.models import LookupTable, LookupVersion
+from sync.mappings.services.lookup_versions import (
     lookup_draft_entry_set,
     lookup_entries,
     lookup_version_approve,
     lookup_version_create_draft,
     lookup_version_submit,
 )
-from sync.services.mapping_seed import mapping_seed_defaults
+from sync.mappings.services.seed import mapping_seed_defaults
+from sync.pipeline.models import RecordStatus
+from sync.pipeline.runner import run_batch
 from tests.sync.pipeline.conftest import THREADED_DB, ns  # noqa: F401  (a fixture, used by name)
 
 pytestmark = THREADED_DB

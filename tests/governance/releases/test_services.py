@@ -19,7 +19,9 @@ from governance.releases.services import (
     release_sign,
 )
 from governance.releases.testing import release_test_run_start
-from sync.models import Connection, MappingVersion, RuleVersion
+from sync.connections.models import Connection
+from sync.mappings.models import MappingVersion
+from sync.rules.models import RuleVersion
 from tests.governance.releases.conftest import FLOW, OPPORTUNITY, approved_mapping, approved_rule, run_test
 
 pytestmark = pytest.mark.django_db
@@ -201,7 +203,7 @@ def test_it_refuses_to_publish_when_production_changed_since_the_test(
 ) -> None:
     signed_off(release, revops, finance, sandbox_pair)
     other_rule = approved_rule(maker=revops, approver=finance, key="discount_needs_approval")
-    from sync.services.rules import rule_version_publish
+    from sync.rules.services import rule_version_publish
 
     rule_version_publish(version=other_rule, user=finance)
     with pytest.raises(ValidationError, match="Production changed since the test run"):
@@ -273,7 +275,7 @@ def test_rollback_restores_exactly_the_previous_release_in_one_step(
     after_first = published_ids()
 
     rule = RuleVersion.objects.get(rule__key="amount_matches_quote", status="published")
-    from sync.services.rules import rule_draft_start
+    from sync.rules.services import rule_draft_start
 
     second_rule = rule_draft_start(rule=rule.rule, user=revops)
     second_rule = approved_rule(maker=revops, approver=finance)

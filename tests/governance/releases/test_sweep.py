@@ -21,8 +21,8 @@ from governance.releases import testing
 from governance.releases.models import Release, ReleaseStatus, ReleaseTestRun, ReleaseTestStatus
 from governance.releases.tasks import release_test_run_task, release_test_sweep_task
 from governance.releases.testing import release_test_run_retry, release_test_run_start, release_test_sweep
-from sync.models import Connection
-from sync.services.heartbeat import job_lease
+from sync.connections.models import Connection
+from sync.pipeline.heartbeat import job_lease
 from tests.api_support import token_client
 from tests.governance.releases.conftest import OPPORTUNITY
 from tests.sync.pipeline.conftest import THREADED_DB

@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from governance.releases.models import Release, ReleaseStatus, ReleaseTestRun, SignoffRole
 from governance.releases.services import release_sign
-from sync.models import Connection, MappingVersion
+from sync.connections.models import Connection
+from sync.mappings.models import MappingVersion
 from tests.governance.releases.conftest import FLOW, OPPORTUNITY, approved_mapping, approved_rule, run_test
 
 pytestmark = pytest.mark.django_db

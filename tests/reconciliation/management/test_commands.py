@@ -13,7 +13,7 @@ from reconciliation import services
 from reconciliation.models import ReconciliationRun, RunTrigger
 from reconciliation.schedules import SCHEDULE_FUNC, SCHEDULE_NAME
 from reconciliation.tasks import reconciliation_scheduled
-from sync.connectors.errors import ConnectorError
+from sync.connections.connectors.errors import ConnectorError
 from tests.reconciliation.fakes import ExceptionQueueDouble, Sides, install_check, no_sources
 
 pytestmark = pytest.mark.django_db

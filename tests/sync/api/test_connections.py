@@ -7,8 +7,8 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from governance.models import AuditEntry
-from sync.models import Connection
-from sync.services.connections import connection_secrets
+from sync.connections.models import Connection
+from sync.connections.services import connection_secrets
 from tests.api_support import token_client
 
 SECRETS = {

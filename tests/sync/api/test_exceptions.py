@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from sync.models import ExceptionItem, ExceptionStatus, OverrideStatus, Subsidiary
-from sync.permissions import subsidiary_scope_grant
+from sync.exceptions.models import ExceptionItem, ExceptionStatus, OverrideStatus, Subsidiary
+from sync.exceptions.permissions import subsidiary_scope_grant
 from tests.api_support import token_client
-from tests.sync.exception_support import RETRY_CALLS, raise_sample
+from tests.sync.exceptions.support import RETRY_CALLS, raise_sample
 
 pytestmark = pytest.mark.django_db
 

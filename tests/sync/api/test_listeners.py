@@ -7,7 +7,8 @@ import hashlib
 from django.contrib.auth.models import User
 
 from governance.models import AuditEntry
-from sync.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind, Listener
+from sync.connections.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
+from sync.pipeline.models import Listener
 from tests.api_support import token_client
 
 JSON = "application/json"

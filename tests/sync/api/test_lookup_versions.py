@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, User
 
 from governance.models import AuditEntry
-from sync.models import LookupTable, LookupVersion, VersionStatus
-from sync.services.lookup_versions import lookup_entries
-from sync.services.mapping_seed import mapping_seed_defaults
+from sync.mappings.models import LookupTable, LookupVersion, VersionStatus
+from sync.mappings.services.lookup_versions import lookup_entries
+from sync.mappings.services.seed import mapping_seed_defaults
 from tests.api_support import token_client
 
 JSON = "application/json"

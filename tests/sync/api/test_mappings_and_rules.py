@@ -7,8 +7,9 @@ from django.contrib.auth.models import User
 
 from governance import services
 from governance.models import AuditEntry
-from sync.models import Flow, MappingVersion, RuleVersion, VersionStatus
-from sync.services.mapping_seed import mapping_seed_defaults
+from sync.mappings.models import Flow, MappingVersion, VersionStatus
+from sync.mappings.services.seed import mapping_seed_defaults
+from sync.rules.models import RuleVersion
 from tests.api_support import token_client
 
 JSON = "application/json"

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection
-from sync.services.mapping_seed import mapping_seed_defaults
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.mappings.services.seed import mapping_seed_defaults
 from tests.sync.pipeline.conftest import ns, sf  # noqa: F401
 
 

@@ -7,7 +7,10 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from sync.models import Connection, CrossReference, ExceptionItem, GoLiveRun, GoLiveStatus
+from sync.connections.models import Connection
+from sync.exceptions.models import ExceptionItem
+from sync.golive.models import GoLiveRun, GoLiveStatus
+from sync.pipeline.models import CrossReference
 from tests.sync.golive.conftest import GoLiveWorld
 from tests.sync.pipeline.conftest import THREADED_DB
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 
-from sync.mapping.defaults import load_default_lookups
-from sync.models import Connection, ExceptionItem, GoLiveResult, Subsidiary
-from sync.services.golive import golive_apply_confirm, golive_apply_execute, golive_start
-from sync.services.golive_scan import golive_scan_execute
+from sync.connections.models import Connection
+from sync.exceptions.models import ExceptionItem, Subsidiary
+from sync.golive.models import GoLiveResult
+from sync.golive.scan import golive_scan_execute
+from sync.golive.services import golive_apply_confirm, golive_apply_execute, golive_start
+from sync.mappings.engine.defaults import load_default_lookups
 from tests.sync.golive.conftest import GoLiveWorld
 from tests.sync.pipeline.conftest import THREADED_DB
 

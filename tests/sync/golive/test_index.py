@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sync.matching import MatchSubject, parse_match
-from sync.services.golive_match import CandidateIndex
+from sync.golive.match import CandidateIndex
+from sync.matching.engine import MatchSubject, parse_match
 
 CUSTOMER = parse_match(
     {

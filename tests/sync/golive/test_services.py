@@ -12,20 +12,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from governance.models import AuditEntry
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.models import (
-    Connection,
-    CrossReference,
-    ExceptionItem,
-    GoLiveOutcome,
-    GoLiveResult,
-    GoLiveRun,
-    GoLiveStatus,
-    MatchResolution,
-)
-from sync.services.exception_matching import exception_match_decide
-from sync.services.golive import golive_apply_confirm, golive_apply_execute, golive_start
-from sync.services.golive_scan import golive_scan_execute
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.models import Connection
+from sync.exceptions.matching import exception_match_decide
+from sync.exceptions.models import ExceptionItem
+from sync.golive.models import GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
+from sync.golive.scan import golive_scan_execute
+from sync.golive.services import golive_apply_confirm, golive_apply_execute, golive_start
+from sync.matching.models import MatchResolution
+from sync.pipeline.models import CrossReference
 from tests.sync.golive.conftest import GoLiveWorld
 from tests.sync.pipeline.conftest import THREADED_DB
 
@@ -238,7 +233,7 @@ def test_a_person_answers_a_suspect_and_the_next_scan_and_apply_honour_it(
     revops: User,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("sync.services.exception_retry.async_task", lambda *args, **kwargs: None)
+    monkeypatch.setattr("sync.exceptions.retry.async_task", lambda *args, **kwargs: None)
     run = golive_apply_confirm(run=_scan(seeded_connections, admin), actor=admin, run_now=True)
     golive_apply_execute(run)
     # The ambiguous account: RevOps picks the second candidate on the exception page's action.

@@ -7,7 +7,9 @@ from django.test import Client
 from django.urls import reverse
 
 from governance.models import AuditEntry
-from sync.models import Connection, CrossReference, GoLiveRun, GoLiveStatus
+from sync.connections.models import Connection
+from sync.golive.models import GoLiveRun, GoLiveStatus
+from sync.pipeline.models import CrossReference
 from sync.tasks import golive_apply_run, golive_scan_run
 from tests.sync.golive.conftest import GoLiveWorld
 from tests.sync.pipeline.conftest import THREADED_DB
@@ -18,7 +20,7 @@ pytestmark = THREADED_DB
 @pytest.fixture
 def queued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     calls: list[tuple[str, int]] = []
-    monkeypatch.setattr("sync.services.golive.async_task", lambda name, pk, **kw: calls.append((name, pk)))
+    monkeypatch.setattr("sync.golive.services.async_task", lambda name, pk, **kw: calls.append((name, pk)))
     return calls
 
 

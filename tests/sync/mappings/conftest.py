@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sync.models import Flow
-from sync.services.mapping_seed import mapping_seed_defaults
+from sync.mappings.models import Flow
+from sync.mappings.services.seed import mapping_seed_defaults
 
 
 @pytest.fixture

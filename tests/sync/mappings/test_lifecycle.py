@@ -7,10 +7,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from governance.models import AuditEntry
-from sync.mapping_selectors import published_mapping, version_diff
-from sync.models import FieldMapping, Flow, MappingFrozen, MappingVersion, VersionStatus
-from sync.services.mapping_rows import field_row_save
-from sync.services.mappings import (
+from sync.mappings.models import FieldMapping, Flow, MappingFrozen, MappingVersion, VersionStatus
+from sync.mappings.selectors import published_mapping, version_diff
+from sync.mappings.services.rows import field_row_save
+from sync.mappings.services.versions import (
     version_approve,
     version_create_draft,
     version_publish,

@@ -11,8 +11,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sync.models import LookupVersion, VersionStatus
-from sync.services.lookup_versions import lookup_entries
+from sync.mappings.models import LookupVersion, VersionStatus
+from sync.mappings.services.lookup_versions import lookup_entries
 
 TABLE = "payment_terms_to_id"
 

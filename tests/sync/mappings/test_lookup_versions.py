@@ -10,10 +10,9 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from governance.models import AuditEntry
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.models import LookupEntry, LookupTable, LookupVersion, MappingFrozen, VersionStatus
-from sync.pipeline import sources
-from sync.services.lookup_versions import (
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.mappings.models import LookupEntry, LookupTable, LookupVersion, MappingFrozen, VersionStatus
+from sync.mappings.services.lookup_versions import (
     lookup_draft_entry_set,
     lookup_entries,
     lookup_entries_parse,
@@ -25,6 +24,7 @@ from sync.services.lookup_versions import (
     lookup_version_reject,
     lookup_version_submit,
 )
+from sync.pipeline import sources
 
 TABLE = "country_to_subsidiary"
 

@@ -8,8 +8,8 @@ import json
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from sync.models import LookupTable, LookupVersion, VersionStatus
-from sync.services.lookup_versions import lookup_entries
+from sync.mappings.models import LookupTable, LookupVersion, VersionStatus
+from sync.mappings.services.lookup_versions import lookup_entries
 
 TABLE = "currency_code_to_id"
 

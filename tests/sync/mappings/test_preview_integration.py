@@ -12,10 +12,11 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils.html import escape
 
-from sync.models import Connection, DynamicLookupEntry, Flow, MappingVersion
-from sync.services.connections import netsuite_connector, salesforce_connector
-from sync.services.mapping_lookups import dynamic_lookup_refresh
-from sync.services.mapping_preview import PreviewUnavailable, mapping_dry_run, opportunity_search
+from sync.connections.models import Connection
+from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.mappings.models import DynamicLookupEntry, Flow, MappingVersion
+from sync.mappings.services.lookups import dynamic_lookup_refresh
+from sync.mappings.services.preview import PreviewUnavailable, mapping_dry_run, opportunity_search
 from tests.api_support import token_client
 
 

@@ -12,13 +12,15 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 
-from sync.models import Connection, FieldMapping, Flow, JobStatus
+from sync.connections.models import Connection
+from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.mappings.models import FieldMapping, Flow
+from sync.mappings.services.preview import Preview, differences, mapping_dry_run
+from sync.mappings.services.rows import field_row_save
+from sync.mappings.services.versions import version_create_draft
+from sync.pipeline.models import JobStatus
 from sync.pipeline.runner import run_batch
 from sync.pipeline.sources import ChosenVersions
-from sync.services.connections import netsuite_connector, salesforce_connector
-from sync.services.mapping_preview import Preview, differences, mapping_dry_run
-from sync.services.mapping_rows import field_row_save
-from sync.services.mappings import version_create_draft
 from tests.sync.pipeline.conftest import THREADED_DB
 
 pytestmark = THREADED_DB

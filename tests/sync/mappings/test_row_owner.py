@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from sync.models import FieldMapping, Flow, MappingVersion
-from sync.services.mapping_specs import version_spec
-from sync.services.mappings import version_create_draft
+from sync.mappings.models import FieldMapping, Flow, MappingVersion
+from sync.mappings.services.specs import version_spec
+from sync.mappings.services.versions import version_create_draft
 
 
 @pytest.fixture

@@ -5,18 +5,18 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from sync.mapping import MappingValidationError
-from sync.mapping.defaults import load_default
-from sync.models import FieldMapping, Flow, MappingVersion, ObjectMapping
-from sync.services.mapping_rows import (
+from sync.mappings.engine import MappingValidationError
+from sync.mappings.engine.defaults import load_default
+from sync.mappings.models import FieldMapping, Flow, MappingVersion, ObjectMapping
+from sync.mappings.services.rows import (
     field_row_build,
     field_row_delete,
     field_row_move,
     field_row_problems,
     field_row_save,
 )
-from sync.services.mapping_specs import version_spec
-from sync.services.mappings import version_create_draft, version_import
+from sync.mappings.services.specs import version_spec
+from sync.mappings.services.versions import version_create_draft, version_import
 
 
 @pytest.fixture

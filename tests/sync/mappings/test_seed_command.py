@@ -7,9 +7,9 @@ from io import StringIO
 from django.core.management import call_command
 
 from governance.models import AuditEntry
-from sync.mapping.defaults import DEFAULT_FLOWS
-from sync.mapping_selectors import published_mapping
-from sync.models import LookupTable, MappingVersion
+from sync.mappings.engine.defaults import DEFAULT_FLOWS
+from sync.mappings.models import LookupTable, MappingVersion
+from sync.mappings.selectors import published_mapping
 
 
 def test_it_publishes_each_default_flow_once(db: None) -> None:

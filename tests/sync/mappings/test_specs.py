@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sync.mapping.defaults import DEFAULT_FLOWS, load_default
-from sync.models import FieldMapping, MappingVersion, ObjectMapping, ValueKind
-from sync.services.mapping_seed import mapping_seed_defaults
-from sync.services.mapping_specs import spec_compile, version_spec
+from sync.mappings.engine.defaults import DEFAULT_FLOWS, load_default
+from sync.mappings.models import FieldMapping, MappingVersion, ObjectMapping, ValueKind
+from sync.mappings.services.seed import mapping_seed_defaults
+from sync.mappings.services.specs import spec_compile, version_spec
 
 
 @pytest.mark.parametrize("flow", DEFAULT_FLOWS)

@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from sync.mapping.defaults import load_default
-from sync.models import FieldMapping, Flow, MappingVersion, VersionStatus
-from sync.services.mappings import version_create_draft, version_submit
+from sync.mappings.engine.defaults import load_default
+from sync.mappings.models import FieldMapping, Flow, MappingVersion, VersionStatus
+from sync.mappings.services.versions import version_create_draft, version_submit
 
 READERS = ("revops", "finance", "admin", "auditor")
 
@@ -195,7 +195,7 @@ def test_it_runs_the_approval_buttons_per_role(
 
 
 def test_it_shows_a_field_by_field_diff(auditor_client: Client, revops: User, draft: MappingVersion) -> None:
-    from sync.services.mapping_rows import field_row_save
+    from sync.mappings.services.rows import field_row_save
 
     row = _row(draft, "memo")
     field_row_save(obj=row.object_mapping, row=row, values={"target": "comments"}, user=revops)
@@ -230,7 +230,7 @@ def test_it_shows_lookup_tables_to_every_role(
 def test_it_lets_only_revops_change_a_lookup_value(
     revops_client: Client, finance_client: Client, seeded_mappings: None
 ) -> None:
-    from sync.models import LookupTable
+    from sync.mappings.models import LookupTable
 
     url = "/sync/mappings/lookups/currency_code_to_id/"
     assert finance_client.post(url, {"key": "CHF", "value": "7"}).status_code == 403
@@ -247,7 +247,7 @@ def test_it_says_a_netsuite_connection_without_credentials_cannot_refresh_lookup
     revops_client: Client, seeded_mappings: None
 ) -> None:
     # Regression: a sandbox NetSuite connection an admin has not finished (no token yet) made this a 500.
-    from sync.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
+    from sync.connections.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
 
     Connection.objects.create(
         name="ns-unfinished",
@@ -276,7 +276,7 @@ def test_it_shows_how_an_object_is_matched_before_create(
 def test_it_says_a_sandbox_connection_without_credentials_cannot_dry_run(
     revops_client: Client, draft: MappingVersion
 ) -> None:
-    from sync.models import Connection, ConnectionAuth
+    from sync.connections.models import Connection, ConnectionAuth
 
     for kind, auth in (("salesforce", ConnectionAuth.SF_PASSWORD), ("netsuite", ConnectionAuth.NS_TOKEN)):
         Connection.objects.create(

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from sync.models import LookupVersion, VersionStatus
-from sync.services.mapping_lookups import static_tables
+from sync.mappings.models import LookupVersion, VersionStatus
+from sync.mappings.services.lookups import static_tables
 from tests.sync.pipeline.conftest import THREADED_DB
 
 BEFORE = [("sync", "0017_exception_overrides_sent"), ("governance", "0005_api_token")]

@@ -6,10 +6,10 @@ from typing import Any
 import pytest
 from django.apps import apps
 
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection
-from sync.services.connections import netsuite_connector, salesforce_connector
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.connections.services import netsuite_connector, salesforce_connector
 
 # Tests whose worker threads use the database need real commits (transaction=True). Naming every app as
 # available makes Django's flush truncate with CASCADE: on PostgreSQL auditlog's own (swapped-out) log

@@ -11,8 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from governance.models import AuditEntry
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Backfill, Connection, SyncJob, SyncRecord
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.pipeline.models import Backfill, SyncJob, SyncRecord
 from sync.tasks import backfill_run
 from tests.sync.pipeline.conftest import THREADED_DB, won_ids
 
@@ -61,7 +62,7 @@ def test_it_runs_a_backfill_started_from_the_console_and_shows_its_progress(
 ) -> None:
     queued: list[tuple[str, int, int]] = []
     monkeypatch.setattr(
-        "sync.services.backfills.async_task", lambda name, pk, step, **kw: queued.append((name, pk, step))
+        "sync.pipeline.backfills.async_task", lambda name, pk, step, **kw: queued.append((name, pk, step))
     )
     salesforce, netsuite = seeded_connections
     form = {"since": "2026-01-01", "salesforce": salesforce.pk, "netsuite": netsuite.pk}

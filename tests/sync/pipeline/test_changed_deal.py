@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from simulators.core.runner import RunningSimulator
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, RecordStatus, SyncRecord
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.pipeline.models import RecordStatus, SyncRecord
 from sync.pipeline.runner import run_batch
 from tests.simulators.conftest import https_session
 from tests.sync.pipeline.conftest import THREADED_DB, graph_of

@@ -13,13 +13,14 @@ from django.urls import reverse
 from simulators.core.runner import RunningSimulator
 from simulators.salesforce.org import DEFAULT_ORG_ID
 from sync import tasks
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, InboxMessage, InboxStatus, JobStatus, RecordStatus, SyncRecord
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.pipeline.models import InboxMessage, InboxStatus, JobStatus, RecordStatus, SyncRecord
 from tests.simulators.conftest import https_session
-from tests.sync.listener_support import url_token
 from tests.sync.outbound_support import closed_won_listener_wire
 from tests.sync.pipeline.conftest import THREADED_DB
+from tests.sync.pipeline.listener.support import url_token
 
 pytestmark = THREADED_DB
 TABLES = ("customer", "contact", "billingaccount", "transaction", "subscriptionplan", "subscription")
@@ -48,7 +49,7 @@ def test_it_syncs_an_opportunity_marked_closed_won_exactly_once(
 ) -> None:
     salesforce_sim, _ = seeded_simulators
     enqueued: list[str] = []
-    monkeypatch.setattr("sync.services.inbox.async_task", lambda name, **kw: enqueued.append(name))
+    monkeypatch.setattr("sync.pipeline.inbox.async_task", lambda name, **kw: enqueued.append(name))
     listener, control, rule_id = closed_won_listener_wire(
         salesforce_sim=salesforce_sim,
         connections=seeded_connections,
@@ -147,7 +148,7 @@ def test_it_syncs_an_opportunity_marked_closed_won_exactly_once(
     assert InboxMessage.objects.count() == 1 and tasks.inbox_drain() == []
 
     # A re-run of the same opportunity (a new event) writes nothing and duplicates nothing.
-    from sync.services.inbox import inbox_requeue_opportunity
+    from sync.pipeline.inbox import inbox_requeue_opportunity
 
     inbox_requeue_opportunity(
         opportunity_id=opportunity_id,

@@ -14,14 +14,15 @@ from django.test import Client
 from django.urls import reverse
 
 from console.log_format import CorrelationFilter, JsonFormatter
-from governance.correlation import HEADER, current_correlation_id
+from core.correlation import HEADER, current_correlation_id
 from simulators.salesforce.org import DEFAULT_ORG_ID
 from sync import tasks
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import ApiUsage, Connection, InboxMessage, SyncJob
-from tests.sync.inbound.test_outbound_message import envelope, post
-from tests.sync.listener_support import listener_issue, url_token
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.pipeline.models import ApiUsage, InboxMessage, SyncJob
 from tests.sync.pipeline.conftest import THREADED_DB, won_ids
+from tests.sync.pipeline.listener.support import listener_issue, url_token
+from tests.sync.pipeline.listener.test_outbound_message import envelope, post
 
 pytestmark = THREADED_DB
 
@@ -52,8 +53,8 @@ def test_it_follows_one_event_from_the_listener_through_the_worker_to_each_netsu
     json_log: io.StringIO,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("sync.services.inbox.async_task", lambda *args, **kwargs: None)  # we drain below
-    monkeypatch.setattr("sync.services.operations._last_recorded", {})  # no throttle left by another test
+    monkeypatch.setattr("sync.pipeline.inbox.async_task", lambda *args, **kwargs: None)  # we drain below
+    monkeypatch.setattr("sync.pipeline.operations._last_recorded", {})  # no throttle left by another test
     salesforce, netsuite = seeded_connections
     listener = listener_issue(
         name="closed-won",
@@ -85,10 +86,14 @@ def test_it_follows_one_event_from_the_listener_through_the_worker_to_each_netsu
         line for line in logged if line.get("event") in ("inbox_claimed", "job_started", "job_finished")
     ]
     netsuite_calls = [
-        line for line in logged if line["logger"] == "sync.connectors.http" and line["system"] == "netsuite"
+        line
+        for line in logged
+        if line["logger"] == "sync.connections.connectors.http" and line["system"] == "netsuite"
     ]
     salesforce_calls = [
-        line for line in logged if line["logger"] == "sync.connectors.http" and line["system"] == "salesforce"
+        line
+        for line in logged
+        if line["logger"] == "sync.connections.connectors.http" and line["system"] == "salesforce"
     ]
     assert [line["new"] for line in listener_lines] == [1]
     assert [line["event"] for line in worker_lines] == ["inbox_claimed", "job_started", "job_finished"]

@@ -14,15 +14,17 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from core.roles import FINANCE
 from governance.personas import Persona
-from governance.roles import FINANCE
 from governance.services import persona_ensure
 from simulators.core.runner import RunningSimulator
-from sync.connectors.salesforce import SalesforceConnector
-from sync.mapping.defaults import load_default_lookups
-from sync.models import Connection, ExceptionItem, JobStatus, Subsidiary
-from sync.permissions import subsidiary_scope_grant
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.exceptions.models import ExceptionItem, Subsidiary
+from sync.exceptions.permissions import subsidiary_scope_grant
+from sync.mappings.engine.defaults import load_default_lookups
 from sync.pipeline.gates import GateOutcome, Gates
+from sync.pipeline.models import JobStatus
 from sync.pipeline.returns import return_flow_run
 from sync.pipeline.runner import run_batch
 from tests.api_support import token_client

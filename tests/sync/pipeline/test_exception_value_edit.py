@@ -15,22 +15,21 @@ from django.test import Client
 
 from governance.models import AuditEntry
 from governance.services import user_create, user_roles_set
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.connectors.salesforce import SalesforceConnector
-from sync.mapping import StaticLookups
-from sync.models import (
-    CrossReference,
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models.connections import Connection
+from sync.exceptions.models import (
     ExceptionAction,
     ExceptionItem,
     ExceptionOverride,
     ExceptionStatus,
-    InboxMessage,
     OverrideStatus,
 )
-from sync.models.connections import Connection
-from sync.permissions import subsidiary_scope_grant
+from sync.exceptions.permissions import subsidiary_scope_grant
+from sync.mappings.engine import StaticLookups
 from sync.pipeline import sources
-from sync.pipeline.exceptions import sync_dedup_key
+from sync.pipeline.failures import sync_dedup_key
+from sync.pipeline.models import CrossReference, InboxMessage
 from sync.pipeline.runner import run_batch
 from tests.sync.pipeline.conftest import THREADED_DB, graph_of, won_ids
 

@@ -15,22 +15,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from governance.models import AuditEntry
 from sync import tasks
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import (
-    Connection,
-    CrossReference,
-    ExceptionItem,
-    ExceptionStatus,
-    FailureCategory,
-    MatchResolution,
-    RecordStatus,
-    SyncRecord,
-)
-from sync.pipeline.exceptions import sync_dedup_key
-from sync.pipeline.matching import match_dedup_key
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.exceptions.matching import exception_match_decide, match_comparison
+from sync.exceptions.models import ExceptionItem, ExceptionStatus
+from sync.matching.models import MatchResolution
+from sync.matching.prematch import match_dedup_key
+from sync.pipeline.failures import sync_dedup_key
+from sync.pipeline.models import CrossReference, FailureCategory, RecordStatus, SyncRecord
 from sync.pipeline.runner import run_batch
-from sync.services.exception_matching import exception_match_decide, match_comparison
 from tests.sync.pipeline.conftest import THREADED_DB
 
 pytestmark = THREADED_DB

@@ -9,8 +9,9 @@ from __future__ import annotations
 from django.test import Client
 from django.urls import reverse
 
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, CrossReference, JobStatus
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.pipeline.models import CrossReference, JobStatus
 from sync.pipeline.runner import run_batch
 from sync.pipeline.selectors import opportunity_trace
 from tests.sync.pipeline.conftest import THREADED_DB, won_ids

@@ -13,9 +13,10 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 
 from governance.models import AuditEntry
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, FieldConflict, JobStatus, SyncedFieldValue
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.pipeline.models import FieldConflict, JobStatus, SyncedFieldValue
 from sync.pipeline.returns import return_flow_run
 from sync.pipeline.runner import run_batch
 from tests.sync.pipeline.conftest import THREADED_DB, won_ids

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from sync.models import Connection, CrossReference, FieldConflict, SyncedFieldValue
+from sync.connections.models import Connection
+from sync.pipeline.models import CrossReference, FieldConflict, SyncedFieldValue
 from sync.pipeline.ownership import OwnershipLedger
-from tests.sync.connection_support import offline_connection_pair
+from tests.sync.connections.support import offline_connection_pair
 
 ACCOUNT = "001000000000001AAA"
 

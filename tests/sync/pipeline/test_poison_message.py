@@ -8,19 +8,13 @@ from typing import Any
 
 import pytest
 
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import (
-    Connection,
-    ExceptionItem,
-    ExceptionStatus,
-    InboxMessage,
-    InboxSource,
-    InboxStatus,
-    SyncRecord,
-)
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.exceptions.models import ExceptionItem, ExceptionStatus
 from sync.pipeline import runner
+from sync.pipeline.inbox import inbox_message_retry
+from sync.pipeline.models import InboxMessage, InboxSource, InboxStatus, SyncRecord
 from sync.pipeline.writer import BatchWriter
-from sync.services.inbox import inbox_message_retry
 from tests.sync.pipeline.conftest import THREADED_DB, won_ids
 
 pytestmark = THREADED_DB
@@ -35,7 +29,7 @@ def test_a_poison_message_is_set_aside_after_bounded_attempts_and_the_rest_sync(
 ) -> None:
     settings.INBOX_MAX_ATTEMPTS = 3
     monkeypatch.setattr(runner, "RELEASE_BACKOFF_BASE", 0.0)  # no waiting between attempts in a test
-    monkeypatch.setattr("sync.services.inbox.async_task", lambda *a, **kw: None)
+    monkeypatch.setattr("sync.pipeline.inbox.async_task", lambda *a, **kw: None)
     salesforce, netsuite = seeded_connections
     won = won_ids(sf)[:5]
     assert len(won) == 5
@@ -92,7 +86,7 @@ def test_a_drain_out_of_time_puts_the_opportunities_it_did_not_start_back_withou
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     enqueued: list[str] = []
-    monkeypatch.setattr("sync.services.inbox.async_task", lambda name, **kw: enqueued.append(name))
+    monkeypatch.setattr("sync.pipeline.inbox.async_task", lambda name, **kw: enqueued.append(name))
     salesforce, netsuite = seeded_connections
     won = won_ids(sf)[:3]
     for opportunity_id in won:

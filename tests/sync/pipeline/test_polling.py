@@ -8,10 +8,11 @@ import pytest
 from django.core.management import call_command
 from django_q.models import Schedule
 
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, InboxMessage, PollWatermark
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.pipeline.models import InboxMessage, PollWatermark
 from sync.pipeline.polling import closed_won_since, parse_modstamp, poll_closed_won
-from sync.services.schedules import CATCH_UP_POLL
+from sync.pipeline.schedules import CATCH_UP_POLL
 from tests.sync.pipeline.conftest import won_ids
 
 BEFORE_SEED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -19,7 +20,7 @@ BEFORE_SEED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 @pytest.fixture(autouse=True)
 def no_drain(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sync.services.inbox.async_task", lambda name, **kw: None)
+    monkeypatch.setattr("sync.pipeline.inbox.async_task", lambda name, **kw: None)
 
 
 def test_it_reads_every_record_sharing_a_second_across_page_boundaries(sf: SalesforceConnector) -> None:
@@ -89,7 +90,7 @@ def test_the_scheduled_task_polls_each_listener_pair_once(
     seeded_connections: tuple[Connection, Connection], sf: SalesforceConnector
 ) -> None:
     from sync import tasks
-    from sync.services.listeners import listener_create
+    from sync.pipeline.listener.services import listener_create
 
     salesforce, netsuite = seeded_connections
     for name in ("one", "two"):  # two listeners on the same pair of connections: one poll

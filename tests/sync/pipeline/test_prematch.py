@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from sync.connectors.errors import ConnectorError
-from sync.mapping import ObjectPayload
-from sync.mapping.defaults import load_default
-from sync.models import CrossReference, ExceptionItem, FailureCategory
-from sync.pipeline.matching import prematch_batch
+from sync.connections.connectors.errors import ConnectorError
+from sync.exceptions.models import ExceptionItem
+from sync.mappings.engine import ObjectPayload
+from sync.mappings.engine.defaults import load_default
+from sync.matching.prematch import prematch_batch
+from sync.pipeline.models import CrossReference, FailureCategory
 from sync.pipeline.writer import Known
-from tests.sync.connection_support import offline_connection_pair
+from tests.sync.connections.support import offline_connection_pair
 
 pytestmark = pytest.mark.django_db
 

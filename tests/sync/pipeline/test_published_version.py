@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, MappingVersion, SyncRecord
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.mappings.models import MappingVersion
+from sync.mappings.services.seed import mapping_seed_defaults
+from sync.pipeline.models import SyncRecord
 from sync.pipeline.runner import run_batch
-from sync.services.mapping_seed import mapping_seed_defaults
 from tests.sync.pipeline.conftest import THREADED_DB, won_ids
 
 pytestmark = THREADED_DB

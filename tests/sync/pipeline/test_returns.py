@@ -16,22 +16,16 @@ from django_q.models import Schedule
 
 from simulators.core.runner import RunningSimulator
 from sync import tasks
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import (
-    Connection,
-    ExceptionAction,
-    ExceptionItem,
-    ExceptionStatus,
-    JobStatus,
-    PollWatermark,
-    SyncedInvoice,
-)
-from sync.permissions import subsidiary_scope_grant
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.exceptions.actions import exception_value_edit
+from sync.exceptions.models import ExceptionAction, ExceptionItem, ExceptionStatus
+from sync.exceptions.permissions import subsidiary_scope_grant
+from sync.pipeline.models import JobStatus, PollWatermark, SyncedInvoice
 from sync.pipeline.returns import _same, changed_since, return_flow_run
 from sync.pipeline.runner import run_batch
-from sync.services.exception_actions import exception_value_edit
-from sync.services.schedules import RETURN_FLOW
+from sync.pipeline.schedules import RETURN_FLOW
 from tests.simulators.conftest import https_session
 from tests.sync.pipeline.conftest import THREADED_DB
 

@@ -11,24 +11,17 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.connectors.salesforce import SalesforceConnector
-from sync.mapping import StaticLookups
-from sync.models import (
-    Connection,
-    CrossReference,
-    ExceptionItem,
-    ExceptionStatus,
-    JobStatus,
-    RecordStatus,
-    SyncJob,
-    SyncRecord,
-)
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
+from sync.exceptions.models import ExceptionItem, ExceptionStatus
+from sync.mappings.engine import StaticLookups
 from sync.pipeline import sources
-from sync.pipeline.exceptions import sync_dedup_key
+from sync.pipeline.failures import sync_dedup_key
 from sync.pipeline.gates import GateOutcome, Gates
+from sync.pipeline.models import CrossReference, JobStatus, RecordStatus, SyncJob, SyncRecord
 from sync.pipeline.runner import run_batch
-from sync.services.rules import (
+from sync.rules.services import (
     rule_version_approve,
     rule_version_publish,
     rule_version_submit,

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.connectors.salesforce import SalesforceConnector
-from sync.models import Connection, CrossReference, JobStatus, RecordStatus
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.models import Connection
 from sync.pipeline import sources
+from sync.pipeline.models import CrossReference, JobStatus, RecordStatus
 from sync.pipeline.runner import run_batch
 from sync.pipeline.sync_status import error_marker
 from tests.sync.pipeline.conftest import THREADED_DB

@@ -8,13 +8,14 @@ from typing import Any, cast
 import pytest
 from django.utils import timezone
 
-from sync.connectors.errors import ConnectorError
-from sync.connectors.netsuite import NetSuiteConnector
-from sync.models import Connection, CrossReference
+from sync.connections.connectors.errors import ConnectorError
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.models import Connection
 from sync.pipeline import sync_status
+from sync.pipeline.models import CrossReference
 from sync.pipeline.sync_status import UNKNOWN_MARKER, error_marker, netsuite_status_mark
 from sync.pipeline.writer import OpportunityOutcome, Written
-from tests.sync.connection_support import offline_connection_pair
+from tests.sync.connections.support import offline_connection_pair
 from tests.sync.pipeline.test_writeback import failed, graph, synced
 
 pytestmark = pytest.mark.django_db

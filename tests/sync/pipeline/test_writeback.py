@@ -7,8 +7,8 @@ from typing import Any, cast
 
 from django.test import override_settings
 
-from sync.connectors.salesforce import RecordResult, SalesforceConnector
-from sync.models import FailureCategory, RecordStatus
+from sync.connections.connectors.salesforce import RecordResult, SalesforceConnector
+from sync.pipeline.models import FailureCategory, RecordStatus
 from sync.pipeline.sync_status import outcome_message, success_stamp
 from sync.pipeline.writeback import graph_query, write_back
 from sync.pipeline.writer import Failure, Known, OpportunityOutcome, Written

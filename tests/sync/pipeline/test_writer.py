@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from sync.connectors.errors import ConnectorError
-from sync.mapping import CachedDynamicLookup, ObjectPayload
-from sync.mapping.defaults import compile_default, default_lookups
-from sync.models import RecordStatus
+from sync.connections.connectors.errors import ConnectorError
+from sync.mappings.engine import CachedDynamicLookup, ObjectPayload
+from sync.mappings.engine.defaults import compile_default, default_lookups
 from sync.pipeline.gates import GateOutcome, Gates
+from sync.pipeline.models import RecordStatus
 from sync.pipeline.writer import BatchWriter, Known, RetrySettings, payload_hash, write_order
-from tests.sync.mapping.graphs import dataset_graphs, item_fetch
+from tests.sync.mappings.engine.graphs import dataset_graphs, item_fetch
 
 GRAPHS = [graph for _, opportunity, graph in dataset_graphs(accounts=6) if graph.get("IsWon")]
 MAPPING = compile_default("opportunity_to_netsuite")

@@ -1,0 +1,21 @@
+"""What the sync management commands share: naming a connection on the command line, a text progress bar."""
+
+from __future__ import annotations
+
+from django.core.management.base import CommandError
+
+from sync.connections.models import Connection
+
+
+def progress_bar(done: int, total: int, width: int = 30) -> str:
+    """``[#####.....]``: ``done`` of ``total`` (a full bar when there is nothing to do)."""
+    filled = min(width, width * done // total) if total else width
+    return "[" + "#" * filled + "." * (width - filled) + "]"
+
+
+def active_connection(name: str, kind: str) -> Connection:
+    """The active connection of ``kind`` called ``name``, or a CommandError saying there is none."""
+    connection = Connection.objects.filter(name=name, kind=kind, is_active=True).first()
+    if connection is None:
+        raise CommandError(f"no active {kind} connection named {name!r}")
+    return connection

@@ -1,0 +1,559 @@
+"""The NetSuite connector: REST Web Services records and SuiteQL over requests + requests-oauthlib.
+
+This is the only module that builds NetSuite URLs. Every request holds one of the connection's
+concurrency slots for exactly its own duration, so all workers together stay within the account's
+limit. Writes Concord relies on are ``eid:`` upserts, which are idempotent and safe to retry.
+
+Sublists are always replaced, never appended: an update (PATCH, or PUT by ``eid:``) that carries sublist
+lines *adds* them to the stored ones unless the sublist is named in ``?replace=``, so re-sending a changed
+order, or retrying a write whose answer was lost, would double its lines. Every write therefore names each
+sublist its body carries (see :func:`sublists_in`), whatever the caller passed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import jwt
+import requests
+from requests_oauthlib import OAuth1
+
+from sync.connections.connectors.errors import ConfigurationError, ConnectorError
+from sync.connections.connectors.transport import (
+    ConcurrencySlots,
+    ConnectorSession,
+    RequestObserver,
+    RequestRecord,
+    RetryPolicy,
+    call_with_retry,
+    excerpt,
+    transport_error,
+)
+
+SYSTEM = "netsuite"
+
+# At DEBUG these two log every signed request: the Authorization header (the token id in clear), the
+# signature base string and the client's repr. Someone turning on DEBUG to chase a sync problem must not
+# put credentials into the logs, so they never log below INFO.
+for _noisy in ("oauthlib", "requests_oauthlib"):
+    logging.getLogger(_noisy).setLevel(logging.INFO)
+PAGE_LIMIT = 1000
+# A request signed (OAuth 1.0a timestamp and nonce) before waiting for a concurrency slot is signed again
+# when the wait took longer than this: NetSuite refuses timestamps far from its clock.
+RESIGN_AFTER_SECONDS = 30.0
+SUITEQL_ROW_CAP = 100_000
+
+
+@dataclass(frozen=True)
+class TokenAuth:
+    """Token-based authentication (OAuth 1.0a, HMAC-SHA256)."""
+
+    consumer_key: str
+    consumer_secret: str
+    token_id: str
+    token_secret: str
+
+
+@dataclass(frozen=True)
+class MachineToMachineAuth:
+    """OAuth 2.0 client credentials with a JWT assertion signed by the integration's certificate key."""
+
+    client_id: str
+    certificate_id: str
+    private_key_pem: str
+    algorithm: str = "PS256"
+    scope: str = "rest_webservices"
+
+
+@dataclass(frozen=True)
+class NetSuiteConfig:
+    account_id: str
+    auth: TokenAuth | MachineToMachineAuth
+    # Only for a non-standard host (a proxy or the simulator); the account id gives the real one.
+    base_url: str = ""
+    ca_bundle: str | None = None
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @property
+    def rest_url(self) -> str:
+        if self.base_url:
+            url = self.base_url.rstrip("/")
+            return url if url.endswith("/services/rest") else url + "/services/rest"
+        return f"https://{account_slug(self.account_id)}.suitetalk.api.netsuite.com/services/rest"
+
+
+def account_slug(account_id: str) -> str:
+    """``1234567_SB1`` -> ``1234567-sb1``, the host name NetSuite gives an account."""
+    if not account_id or not all(ch.isalnum() or ch == "_" for ch in account_id):
+        raise ConfigurationError(
+            f"NetSuite account id {account_id!r} should look like 1234567 or 1234567_SB1"
+        )
+    return account_id.lower().replace("_", "-")
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    has_more: bool
+    total: int | None
+    offset: int
+
+
+class NetSuiteConnector:
+    """A small typed interface to one NetSuite account, safe to share between threads."""
+
+    def __init__(
+        self,
+        config: NetSuiteConfig,
+        *,
+        slots: ConcurrencySlots | None = None,
+        observer: RequestObserver | None = None,
+    ) -> None:
+        self.config = config
+        self.slots = slots or ConcurrencySlots()
+        self.observer = observer
+        self._local = threading.local()
+        self._bearer: tuple[str, float] | None = None
+        self._bearer_lock = threading.Lock()
+
+    # -- records ---------------------------------------------------------------------------------
+
+    def get(
+        self, record_type: str, record_id: str, *, expand: bool = False, fields: list[str] | None = None
+    ) -> dict[str, Any]:
+        params: dict[str, str] = {}
+        if expand:
+            params["expandSubResources"] = "true"
+        if fields:
+            params["fields"] = ",".join(fields)
+        answer = self._call(
+            "GET",
+            f"record/v1/{_type(record_type)}/{quote(record_id, safe=':')}",
+            params=params,
+            operation=f"get {record_type}",
+            idempotent=True,
+        )
+        return dict(answer.json())
+
+    def get_by_external_id(
+        self, record_type: str, external_id: str, *, expand: bool = False
+    ) -> dict[str, Any] | None:
+        """The record with this externalId, or ``None`` when NetSuite has none."""
+        try:
+            return self.get(record_type, "eid:" + external_id, expand=expand)
+        except ConnectorError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def create(self, record_type: str, body: dict[str, Any]) -> str:
+        """Create a record and return its internal id. Not idempotent: prefer :meth:`upsert`.
+
+        The body's sublists are named in ``replace``: its lines, not NetSuite's default lines as well.
+        """
+        answer = self._call(
+            "POST",
+            f"record/v1/{_type(record_type)}",
+            json_body=body,
+            params=_replace_params(body, None),
+            operation=f"create {record_type}",
+            idempotent=False,
+        )
+        return _id_from_location(answer)
+
+    def upsert(
+        self,
+        record_type: str,
+        external_id: str,
+        body: dict[str, Any],
+        *,
+        replace: list[str] | str | None = None,
+    ) -> str:
+        """Create or update by externalId (``PUT .../eid:<id>``); returns the internal id. Idempotent.
+
+        ``replace`` names sublists (e.g. ``"item"``) whose lines the body replaces: without it NetSuite
+        adds the sent lines to the stored ones, so a retried order upsert would double its lines. Every
+        sublist the body carries is named anyway (:func:`sublists_in`); ``replace`` may add others.
+        """
+        if not external_id:
+            raise ConfigurationError("an upsert needs a non-empty external id")
+        path = f"record/v1/{_type(record_type)}/eid:{quote(external_id, safe='')}"
+        answer = self._call(
+            "PUT",
+            path,
+            json_body=body,
+            params=_replace_params(body, replace),
+            operation=f"upsert {record_type}",
+            idempotent=True,
+        )
+        return _id_from_location(answer)
+
+    def patch(
+        self,
+        record_type: str,
+        record_id: str,
+        body: dict[str, Any],
+        *,
+        replace: list[str] | str | None = None,
+    ) -> None:
+        """Update fields (``None`` clears a field). Every sublist the body carries is replaced, not
+        merged (:func:`sublists_in`); ``replace`` may name others (with ``{"items": []}`` to empty one)."""
+        self._call(
+            "PATCH",
+            f"record/v1/{_type(record_type)}/{quote(record_id, safe=':')}",
+            json_body=body,
+            params=_replace_params(body, replace),
+            operation=f"update {record_type}",
+            idempotent=True,
+        )
+
+    def delete(self, record_type: str, record_id: str) -> None:
+        self._call(
+            "DELETE",
+            f"record/v1/{_type(record_type)}/{quote(record_id, safe=':')}",
+            operation=f"delete {record_type}",
+            idempotent=True,
+        )
+
+    def transform(
+        self, from_type: str, record_id: str, to_type: str, body: dict[str, Any] | None = None
+    ) -> str:
+        """Record transformation (e.g. sales order -> invoice); returns the new record's id."""
+        path = f"record/v1/{_type(from_type)}/{quote(record_id, safe='')}/!transform/{_type(to_type)}"
+        answer = self._call(
+            "POST", path, json_body=body or {}, operation=f"transform {from_type}", idempotent=False
+        )
+        return _id_from_location(answer)
+
+    def list_ids(
+        self, record_type: str, *, q: str | None = None, page_size: int = PAGE_LIMIT
+    ) -> Iterator[str]:
+        """Every matching record id, page by page."""
+        offset = 0
+        while True:
+            params = {"limit": str(min(page_size, PAGE_LIMIT)), "offset": str(offset)}
+            if q:
+                params["q"] = q
+            data = self._call(
+                "GET",
+                f"record/v1/{_type(record_type)}",
+                params=params,
+                operation=f"list {record_type}",
+                idempotent=True,
+            ).json()
+            items = data.get("items") or []
+            for item in items:
+                yield str(item["id"])
+            if not data.get("hasMore") or not items:
+                return
+            offset += len(items)
+
+    # -- SuiteQL ---------------------------------------------------------------------------------
+
+    def suiteql_page(self, query: str, *, limit: int = PAGE_LIMIT, offset: int = 0) -> Page:
+        params = {"limit": str(min(limit, PAGE_LIMIT)), "offset": str(offset)}
+        data = self._call(
+            "POST",
+            "query/v1/suiteql",
+            params=params,
+            json_body={"q": query},
+            headers={"Prefer": "transient"},
+            operation="suiteql",
+            idempotent=True,
+        ).json()
+        items = [{k: v for k, v in row.items() if k != "links"} for row in data.get("items") or []]
+        return Page(items, bool(data.get("hasMore")), data.get("totalResults"), int(data.get("offset") or 0))
+
+    def suiteql(self, query: str, *, page_size: int = PAGE_LIMIT) -> Iterator[dict[str, Any]]:
+        """Every row of a query, page by page. NetSuite caps one query at 100,000 rows; past that, page
+        by key (``WHERE id > :last ORDER BY id``) with :meth:`suiteql_by_key`."""
+        offset = 0
+        while True:
+            page = self.suiteql_page(query, limit=page_size, offset=offset)
+            yield from page.items
+            offset += len(page.items)
+            if not page.has_more or not page.items:
+                return
+            if offset >= SUITEQL_ROW_CAP:
+                raise ConnectorError(
+                    SYSTEM,
+                    False,
+                    "query returns more than 100,000 rows; page it by key",
+                    code="ROW_CAP",
+                    operation="suiteql",
+                )
+
+    def suiteql_by_key(
+        self, select: str, *, key: str = "id", where: str = "", chunk_rows: int = 50_000
+    ) -> Iterator[dict[str, Any]]:
+        """Keyset paging over any number of rows: ``select`` is ``SELECT ... FROM table`` whose rows carry
+        the numeric column ``key``; each chunk asks for ``key > last`` in key order."""
+        last = -1
+        while True:
+            condition = f"{key} > {last}" + (f" AND ({where})" if where else "")
+            query = f"{select} WHERE {condition} ORDER BY {key}"
+            rows = 0
+            offset = 0
+            while rows < chunk_rows:
+                page = self.suiteql_page(query, offset=offset)
+                for row in page.items:
+                    yield row
+                    last = int(row[key.split(".")[-1]])
+                rows += len(page.items)
+                offset += len(page.items)
+                if not page.has_more or not page.items:
+                    return
+            # chunk exhausted with more to come: start a fresh query after the last key seen
+
+    def ping(self) -> dict[str, Any]:
+        """A small authenticated read for "test connection": the first subsidiary."""
+        page = self.suiteql_page("SELECT id, name FROM subsidiary ORDER BY id", limit=1)
+        return page.items[0] if page.items else {}
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def _session(self) -> ConnectorSession:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = ConnectorSession(
+                ca_bundle=self.config.ca_bundle,
+                timeout=(self.config.connect_timeout, self.config.read_timeout),
+                system=SYSTEM,
+            )
+            if isinstance(self.config.auth, TokenAuth):
+                auth = self.config.auth
+                session.auth = OAuth1(
+                    auth.consumer_key,
+                    client_secret=auth.consumer_secret,
+                    resource_owner_key=auth.token_id,
+                    resource_owner_secret=auth.token_secret,
+                    realm=self.config.account_id,
+                    signature_method="HMAC-SHA256",
+                )
+            self._local.session = session
+        return session
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+        operation: str,
+        idempotent: bool,
+    ) -> requests.Response:
+        return call_with_retry(
+            lambda: self._send(
+                method, path, params=params, json_body=json_body, headers=headers, operation=operation
+            ),
+            policy=self.config.retry,
+            idempotent=idempotent,
+        )
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None,
+        json_body: Any,
+        headers: dict[str, str] | None,
+        operation: str,
+    ) -> requests.Response:
+        url = f"{self.config.rest_url}/{path}"
+        request_headers = {"Accept": "application/json", **(headers or {})}
+        data = None
+        if json_body is not None:
+            data = json.dumps(json_body, default=str).encode()
+            request_headers["Content-Type"] = "application/json"
+        if isinstance(self.config.auth, MachineToMachineAuth):
+            request_headers["Authorization"] = "Bearer " + self._bearer_token()
+        started = time.perf_counter()
+        answer: requests.Response | None = None
+        session = self._session()
+        try:
+            # Signed before a slot is taken, so the slot is held for the exchange alone; signed again
+            # if the wait was long enough for NetSuite to find the timestamp stale.
+            prepared = session.prepare(method, url, params=params, data=data, headers=request_headers)
+            with self.slots.slot():
+                if time.perf_counter() - started > RESIGN_AFTER_SECONDS:
+                    prepared = session.prepare(method, url, params=params, data=data, headers=request_headers)
+                answer = session.send_prepared(prepared)
+        except requests.RequestException as exc:
+            raise transport_error(SYSTEM, operation, exc) from exc
+        finally:
+            self._observe(operation, method, url, answer, started, data)
+        if answer.status_code == 429:
+            self.slots.overloaded()
+        if answer.status_code >= 400:
+            raise error_from_response(answer, operation)
+        return answer
+
+    def _observe(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        answer: requests.Response | None,
+        started: float,
+        body: bytes | None,
+    ) -> None:
+        if self.observer is None:
+            return
+        self.observer(
+            RequestRecord(
+                system=SYSTEM,
+                operation=operation,
+                method=method,
+                url=url.split("?")[0],
+                status=answer.status_code if answer is not None else None,
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+                request_excerpt=excerpt(body),
+                response_excerpt=excerpt(answer.content) if answer is not None else "",
+            )
+        )
+
+    def _bearer_token(self) -> str:
+        auth = self.config.auth
+        if not isinstance(auth, MachineToMachineAuth):
+            raise TypeError("a bearer token needs OAuth 2.0 machine-to-machine auth")
+        with self._bearer_lock:
+            if self._bearer and self._bearer[1] > time.time() + 60:
+                return self._bearer[0]
+            token_url = f"{self.config.rest_url}/auth/oauth2/v1/token"
+            now = int(time.time())
+            assertion = jwt.encode(
+                {
+                    "iss": auth.client_id,
+                    "scope": auth.scope.split(","),
+                    "aud": token_url,
+                    "iat": now,
+                    "exp": now + 3600,
+                },
+                auth.private_key_pem,
+                algorithm=auth.algorithm,
+                headers={"kid": auth.certificate_id, "typ": "JWT"},
+            )
+            try:
+                answer = self._session().post(
+                    token_url,
+                    data={
+                        "grant_type": "client_credentials",
+                        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                        "client_assertion": assertion,
+                    },
+                )
+            except requests.RequestException as exc:
+                raise transport_error(SYSTEM, "token", exc) from exc
+            if answer.status_code != 200:
+                raise error_from_response(answer, "token")
+            data = answer.json()
+            self._bearer = (data["access_token"], time.time() + float(data.get("expires_in", 3600)))
+            return self._bearer[0]
+
+
+def error_from_response(answer: requests.Response, operation: str) -> ConnectorError:
+    """Classify a NetSuite error answer, keeping its code, detail and o:errorPath."""
+    status = answer.status_code
+    details: list[dict[str, Any]] = []
+    try:
+        body = answer.json()
+        if isinstance(body, dict):
+            details = [d for d in body.get("o:errorDetails") or [] if isinstance(d, dict)]
+            if not details and "error" in body:  # OAuth 2.0 token endpoint shape
+                details = [
+                    {
+                        "detail": body.get("error_description") or body["error"],
+                        "o:errorCode": str(body["error"]).upper(),
+                    }
+                ]
+    except ValueError:
+        pass
+    first = details[0] if details else {}
+    code = str(first.get("o:errorCode") or "")
+    message = str(first.get("detail") or answer.reason or f"HTTP {status}")
+    rate_limited = status == 429 or code in ("CONCURRENCY_LIMIT_EXCEEDED", "REQUEST_LIMIT_EXCEEDED")
+    transient = rate_limited or status >= 500 or status in (408,)
+    return ConnectorError(
+        SYSTEM,
+        transient,
+        message,
+        code=code or f"HTTP_{status}",
+        status=status,
+        path=str(first.get("o:errorPath") or ""),
+        operation=operation,
+        rate_limited=rate_limited,
+        # A 5xx may come after the work was done; refusals (429) come before any work.
+        ambiguous=status >= 500,
+        details=details,
+        clock_skew=_clock_skew(answer) if status == 401 else None,
+    )
+
+
+_OAUTH_TIMESTAMP = re.compile(r'oauth_timestamp="(\d+)"')
+
+
+def _clock_skew(answer: requests.Response) -> float | None:
+    """Server ``Date`` minus the ``oauth_timestamp`` we signed with (NetSuite never says why it refused)."""
+    request = getattr(answer, "request", None)
+    header = request.headers.get("Authorization", "") if request is not None else ""
+    signed = _OAUTH_TIMESTAMP.search(header if isinstance(header, str) else header.decode("latin-1"))
+    server_date = answer.headers.get("Date")
+    if not signed or not server_date:
+        return None
+    try:
+        server_time = parsedate_to_datetime(server_date).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return server_time - int(signed.group(1))
+
+
+def sublists_in(body: dict[str, Any]) -> list[str]:
+    """The sublists a write body carries: its top-level members in NetSuite's sublist form,
+    ``{"items": [...]}`` (or ``{"items": null}``), in body order.
+
+    A multi-select field has the same form; Concord's mappings write none, and naming one in ``replace``
+    is unverified against NetSuite (its whole selection is sent either way).
+    """
+    return [name for name, value in body.items() if isinstance(value, dict) and "items" in value]
+
+
+def _replace_params(body: Any, replace: list[str] | str | None) -> dict[str, str] | None:
+    """``{"replace": "item,member"}``: the sublists named by the caller and every one the body carries."""
+    named = [replace] if isinstance(replace, str) else list(replace or [])
+    carried = sublists_in(body) if isinstance(body, dict) else []
+    names = list(dict.fromkeys(name for name in [*named, *carried] if name))
+    return {"replace": ",".join(names)} if names else None
+
+
+def _type(record_type: str) -> str:
+    if not record_type or not record_type.replace("_", "").isalnum():
+        raise ConfigurationError(f"not a NetSuite record type: {record_type!r}")
+    return record_type
+
+
+def _id_from_location(answer: requests.Response) -> str:
+    location = answer.headers.get("Location", "")
+    record_id = urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1]
+    if not record_id:
+        raise ConnectorError(
+            SYSTEM,
+            False,
+            "NetSuite answered without a Location header",
+            code="NO_LOCATION",
+            status=answer.status_code,
+        )
+    return record_id

@@ -1,0 +1,257 @@
+"""What both connectors share about HTTP: sessions that trust the right CA, time-outs, bounded retry."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+
+from sync.connections.connectors.errors import ConnectorError
+
+T = TypeVar("T")
+http_log = logging.getLogger("sync.connections.connectors.http")
+
+
+class ConnectorSession(requests.Session):
+    """A ``requests.Session`` with a default time-out and a CA bundle that the environment cannot override.
+
+    requests lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` replace ``Session.verify`` whenever
+    ``trust_env`` is on; a connection configured with its own CA must keep it, while proxies from the
+    environment still apply.
+
+    Every request is logged (``sync.connections.connectors.http``): system, method, path (never the query
+    string,
+    which may hold record data), status and duration; the log formatter adds the correlation id.
+    """
+
+    def __init__(self, *, ca_bundle: str | None, timeout: tuple[float, float], system: str = "") -> None:
+        super().__init__()
+        self.verify = ca_bundle or True
+        self.default_timeout = timeout
+        self.system = system
+        self._environment: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.default_timeout)
+        started = time.perf_counter()
+        status: int | None = None
+        try:
+            answer = super().request(method, url, *args, **kwargs)
+            status = answer.status_code
+            return answer
+        finally:
+            _log_call(self.system, method, url, status, (time.perf_counter() - started) * 1000)
+
+    def prepare(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.PreparedRequest:
+        """The request as :meth:`request` would send it, signed by the session's auth, not yet sent: a
+        caller holding a scarce slot can do this work before taking it (see :meth:`send_prepared`)."""
+        return self.prepare_request(
+            requests.Request(
+                method=method.upper(),
+                url=url,
+                params=dict(params or {}),
+                data=data,
+                headers=dict(headers or {}),
+            )
+        )
+
+    def send_prepared(self, prepared: requests.PreparedRequest) -> requests.Response:
+        """Send a :meth:`prepare`-d request with the settings :meth:`request` would use; logged likewise.
+
+        The environment's proxy and CA settings are read once per host: requests reads them on every
+        request, a few milliseconds of CPU that a connector sending thousands does not need to repeat."""
+        parts = urlsplit(prepared.url or "")
+        origin = (parts.scheme, parts.netloc)
+        settings = self._environment.get(origin)
+        if settings is None:
+            settings = self.merge_environment_settings(prepared.url, {}, None, None, None)
+            self._environment[origin] = settings
+        started = time.perf_counter()
+        status: int | None = None
+        try:
+            answer = self.send(prepared, timeout=self.default_timeout, allow_redirects=True, **settings)
+            status = answer.status_code
+            return answer
+        finally:
+            _log_call(
+                self.system,
+                prepared.method or "",
+                prepared.url or "",
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
+
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if isinstance(self.verify, str) and verify in (None, True):
+            settings["verify"] = self.verify
+        return settings
+
+
+def _log_call(system: str, method: str | bytes, url: str | bytes, status: int | None, ms: float) -> None:
+    method_text = method.decode() if isinstance(method, bytes) else str(method)
+    path = urlsplit(url.decode() if isinstance(url, bytes) else str(url)).path
+    http_log.info(
+        "%s %s %s -> %s in %.1f ms",
+        system or "http",
+        method_text.upper(),
+        path,
+        status if status is not None else "no answer",
+        ms,
+        extra={
+            "system": system,
+            "method": method_text.upper(),
+            "path": path,
+            "status": status,
+            "duration_ms": round(ms, 1),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential back-off with full jitter (AWS architecture blog's variant)."""
+
+    max_attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+
+    def delay(self, attempt: int, *, rng: random.Random | None = None) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return (rng or random).uniform(0, ceiling)
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+def call_with_retry(
+    operation: Callable[[], T],
+    *,
+    policy: RetryPolicy,
+    idempotent: bool,
+    sleep: Callable[[float], None] = time.sleep,
+    on_retry: Callable[[ConnectorError, int], None] | None = None,
+) -> T:
+    """Run ``operation``, retrying transient failures up to ``policy.max_attempts`` times in all.
+
+    A non-idempotent operation (a plain create) is retried only when the failure proves the request was
+    not applied; an ambiguous failure (no answer after sending) is raised for the caller to resolve with
+    an idempotent read or upsert.
+    """
+    attempt = 1
+    while True:
+        try:
+            return operation()
+        except ConnectorError as error:
+            retryable = error.transient and (idempotent or not error.ambiguous)
+            if not retryable or attempt >= policy.max_attempts:
+                raise
+            if on_retry is not None:
+                on_retry(error, attempt)
+            sleep(policy.delay(attempt))
+            attempt += 1
+
+
+def transport_error(system: str, operation: str, exc: requests.RequestException) -> ConnectorError:
+    """Classify a failure below HTTP (DNS, TLS, connect, read time-out, reset)."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ConnectorError(
+            system, False, f"TLS verification failed: {_root(exc)}", code="TLS_ERROR", operation=operation
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return ConnectorError(
+            system, True, "connection timed out", code="CONNECT_TIMEOUT", operation=operation
+        )
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return ConnectorError(
+            system,
+            True,
+            "no answer before the read time-out",
+            code="READ_TIMEOUT",
+            operation=operation,
+            ambiguous=True,
+        )
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        refused = (
+            "refused" in str(exc).lower() or "Max retries" in str(exc) and "NewConnectionError" in str(exc)
+        )
+        return ConnectorError(
+            system,
+            True,
+            f"connection failed: {_root(exc)}",
+            code="CONNECTION_ERROR",
+            operation=operation,
+            ambiguous=not refused,
+        )
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return ConnectorError(system, False, f"invalid URL: {exc}", code="INVALID_URL", operation=operation)
+    return ConnectorError(system, True, str(exc), code="HTTP_ERROR", operation=operation, ambiguous=True)
+
+
+def _root(exc: BaseException) -> str:
+    while exc.__context__ is not None and exc.__context__ is not exc:
+        exc = exc.__context__
+    return str(exc)
+
+
+def redact(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers safe to keep in a job log: credentials replaced."""
+    hidden = {"authorization", "cookie", "x-netsuite-idempotency-key"}
+    return {key: ("***" if key.lower() in hidden else value) for key, value in headers.items()}
+
+
+class ConcurrencySlots:
+    """What a connector needs from a concurrency limiter; :mod:`sync.connections.concurrency` has the
+    cluster-wide ones.
+
+    ``slot()`` blocks until one of the connection's request slots is free and holds it for one request.
+    ``overloaded()`` is called when the service refused a request for concurrency anyway (another client
+    shares the account's pool), so the limiter can back off.
+    """
+
+    def slot(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def overloaded(self) -> None:
+        return None
+
+
+@dataclass
+class RequestRecord:
+    """One HTTP exchange, for job logs and metrics; bodies are excerpts, credentials never appear."""
+
+    system: str
+    operation: str
+    method: str
+    url: str
+    status: int | None
+    elapsed_ms: float
+    request_excerpt: str = ""
+    response_excerpt: str = ""
+
+
+RequestObserver = Callable[[RequestRecord], None]
+EXCERPT_CHARS = 2000
+
+
+def excerpt(body: bytes | str | None) -> str:
+    if not body:
+        return ""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"

@@ -1,0 +1,98 @@
+"""Forms of the exception queue: the list's filters and one small form per action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from core.json_input import json_loads_bounded
+from sync.exceptions.models import ExceptionCategory, ExceptionStatus, Severity
+from sync.matching.models import MatchChoice
+from sync.selectors import AGE_BUCKETS, ExceptionFilters
+
+STATUS_CHOICES = [("active", "Active"), ("", "Any"), *ExceptionStatus.choices]
+SYSTEM_NAMES = {"salesforce": "Salesforce", "netsuite": "NetSuite"}
+
+
+def system_name(system: str) -> str:
+    return SYSTEM_NAMES.get(system, system.replace("_", " ").title())
+
+
+def value_choice_label(system: str) -> str:
+    """The words on a "take this system's value" choice. Concord writes Salesforce's data into NetSuite:
+    Salesforce's value is kept, NetSuite's is accepted in its place."""
+    name = system_name(system)
+    return f"Keep {name}'s value" if system == "salesforce" else f"Accept {name}'s value"
+
+
+class ExceptionFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, initial="active")
+    category = forms.ChoiceField(required=False)
+    severity = forms.ChoiceField(choices=[("", "Any"), *Severity.choices], required=False)
+    owner = forms.CharField(required=False, max_length=150, help_text='"me", a username or a group')
+    overdue = forms.BooleanField(required=False)
+    age = forms.ChoiceField(
+        choices=[("", "Any"), *((bucket.key, bucket.label) for bucket in AGE_BUCKETS)], required=False
+    )
+    since = forms.DateField(required=False, help_text="First seen on or after (YYYY-MM-DD)")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        categories = ExceptionCategory.objects.order_by("name").values_list("key", "name")
+        category_field = self.fields["category"]
+        if isinstance(category_field, forms.ChoiceField):
+            category_field.choices = [("", "Any"), *categories]
+
+    def filters(self) -> ExceptionFilters:
+        if not self.is_valid():
+            return ExceptionFilters(status="active")
+        data = self.cleaned_data
+        status = data["status"] if "status" in self.data else "active"
+        return ExceptionFilters(
+            status=status,
+            category=data["category"],
+            severity=data["severity"],
+            owner=data["owner"].strip(),
+            overdue=data["overdue"],
+            age=data["age"],
+            since=data["since"],
+        )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MatchDecisionForm(ReasonForm):
+    """A duplicate suspect's answer: link one candidate, or create a new record."""
+
+    choice = forms.ChoiceField(choices=MatchChoice.choices)
+    netsuite_id = forms.CharField(required=False, max_length=40)
+
+
+class OverrideForm(ReasonForm):
+    field = forms.CharField(max_length=200)
+    new_value = forms.CharField(
+        required=False, max_length=2000, help_text='JSON (42, true, "text") or plain text'
+    )
+
+    def clean_new_value(self) -> Any:
+        raw = self.cleaned_data["new_value"]
+        try:
+            return json_loads_bounded(raw)
+        except ValueError:
+            return raw
+
+
+class AcceptOtherForm(ReasonForm):
+    field = forms.CharField(max_length=200)
+    system = forms.ChoiceField(choices=[(key, value_choice_label(key)) for key in SYSTEM_NAMES])
+
+
+class AssignForm(ReasonForm):
+    owner = forms.CharField(max_length=150, help_text="A username or a group name")
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))

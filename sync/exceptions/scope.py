@@ -1,0 +1,137 @@
+"""Which subsidiary an exception belongs to: one derivation every source of exceptions uses.
+
+A source (the pipeline, matching before create, the return flows, reconciliation, go-live, the inbox)
+says what it knows about the records in question as an :class:`ExceptionScope`, and
+:func:`exception_raise <sync.exceptions.services.exception_raise>` turns it into a
+:class:`~sync.models.Subsidiary` here, in this order:
+
+1. no NetSuite connection named: no subsidiary;
+2. a connection without OneWorld (``Connection.single_entity``): its one entity, whatever the records say
+   (such an account has no subsidiaries: all its exceptions belong to the same legal entity);
+3. the subsidiary on the record itself: the mapped body Concord sent or meant to send (``subsidiary.id``),
+   or the NetSuite record read back;
+4. the Salesforce account's billing country, through the mapping's ``country_to_subsidiary`` table (the
+   subsidiary the mapping would give it, for records that were never mapped or never reached NetSuite);
+5. otherwise none: the exception is seen only by holders of the model-wide grant (RevOps, Admin,
+   Auditor, or a person given every subsidiary). Scoped users never see what cannot be placed.
+
+Subsidiary rows are per connection (internal ids are the account's own) and are created the first time
+an exception names one, so an admin can grant them from the user's or the group's page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from sync.connections.models import Connection
+from sync.exceptions.models import Subsidiary
+from sync.mappings.engine.defaults import load_default_lookups
+from sync.mappings.models import LookupEntry, LookupVersion, VersionStatus
+
+COUNTRY_TABLE = "country_to_subsidiary"
+# The order a deal's records are asked for their subsidiary: the sales order decides, then the customer.
+PAYLOAD_ORDER = ("salesOrder", "customer", "subscription", "billingAccount", "contact")
+
+
+@dataclass(frozen=True)
+class ExceptionScope:
+    """What a source knows about where an exception's records live (see the module's order)."""
+
+    netsuite_connection_id: int | None
+    subsidiary_id: str = ""  # the NetSuite internal id on the record (mapped or read)
+    subsidiary_name: str = ""  # its name, when the source read it (``refName``)
+    billing_country: str = ""  # the Salesforce account's billing country (ISO code)
+
+
+def subsidiary_of(body: Mapping[str, Any] | None) -> tuple[str, str]:
+    """(internal id, name) of the ``subsidiary`` a NetSuite record body names; blanks when none."""
+    value = (body or {}).get("subsidiary")
+    if isinstance(value, Mapping):
+        return str(value.get("id") or ""), str(value.get("refName") or "")
+    return (str(value), "") if value not in (None, "") else ("", "")
+
+
+def scope_of_bodies(
+    *,
+    netsuite_connection_id: int | None,
+    bodies: Iterable[tuple[str, Mapping[str, Any]]],
+    billing_country: Any = "",
+) -> ExceptionScope:
+    """The scope of a deal from its mapped records, ``(record type, body)``: the sales order's subsidiary,
+    else the customer's, else any record's; the billing country as the fallback."""
+    found: dict[str, tuple[str, str]] = {}
+    for record_type, body in bodies:
+        subsidiary = subsidiary_of(body)
+        if subsidiary[0]:
+            found.setdefault(record_type, subsidiary)
+    ranked = sorted(found, key=lambda t: PAYLOAD_ORDER.index(t) if t in PAYLOAD_ORDER else len(PAYLOAD_ORDER))
+    subsidiary_id, name = found[ranked[0]] if ranked else ("", "")
+    return ExceptionScope(
+        netsuite_connection_id=netsuite_connection_id,
+        subsidiary_id=subsidiary_id,
+        subsidiary_name=name,
+        billing_country=str(billing_country or ""),
+    )
+
+
+def subsidiary_resolve(scope: ExceptionScope | None) -> Subsidiary | None:
+    """The subsidiary an exception with this scope belongs to, created on first use; None when none."""
+    if scope is None or scope.netsuite_connection_id is None:
+        return None
+    connection = Connection.objects.filter(pk=scope.netsuite_connection_id).first()
+    if connection is None:
+        return None
+    if connection.single_entity:
+        return _subsidiary_get(connection, "", f"{connection.name} (single entity)")
+    subsidiary_id = scope.subsidiary_id or _subsidiary_for_country(scope.billing_country)
+    if not subsidiary_id:
+        return None
+    return _subsidiary_get(connection, subsidiary_id, scope.subsidiary_name)
+
+
+def _subsidiary_for_country(country: str) -> str:
+    """The subsidiary id the mapping's lookup gives ``country`` (the published table, else the shipped
+    one while no table is published, as the pipeline reads them: see ``mapping_tables``)."""
+    if not country:
+        return ""
+    value = (
+        LookupEntry.objects.filter(
+            version__table__name=COUNTRY_TABLE, version__status=VersionStatus.PUBLISHED, key=country
+        )
+        .values_list("value", flat=True)
+        .first()
+    )
+    if value is None and not LookupVersion.objects.filter(status=VersionStatus.PUBLISHED).exists():
+        value = load_default_lookups().get(COUNTRY_TABLE, {}).get(country)
+    return str(value) if value not in (None, "") else ""
+
+
+def _subsidiary_get(connection: Connection, netsuite_id: str, name: str) -> Subsidiary:
+    netsuite_id = netsuite_id[:40]
+    found = Subsidiary.objects.filter(netsuite_connection=connection, netsuite_id=netsuite_id).first()
+    if found is None:
+        key = f"{connection.name}:{netsuite_id or 'entity'}"[:100]
+        try:
+            # A savepoint: a concurrent first use of the same subsidiary must not break the caller's
+            # transaction; the loser reads the winner's row.
+            with transaction.atomic():
+                found = Subsidiary.objects.create(
+                    key=key, name=name[:200], netsuite_connection=connection, netsuite_id=netsuite_id
+                )
+        except IntegrityError:
+            found = Subsidiary.objects.filter(netsuite_connection=connection, netsuite_id=netsuite_id).first()
+            if found is None:
+                # The key is another row's (one named by hand): this subsidiary gets a key of its own.
+                found, _ = Subsidiary.objects.get_or_create(
+                    netsuite_connection=connection,
+                    netsuite_id=netsuite_id,
+                    defaults={"key": f"{key}#{connection.pk}"[:100], "name": name[:200]},
+                )
+    elif name and not found.name:
+        found.name = name[:200]
+        found.save(update_fields=["name"])
+    return found

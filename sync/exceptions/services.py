@@ -1,0 +1,290 @@
+"""Opening and closing exceptions: the entry point every stage that finds a problem calls.
+
+The sync pipeline, the rules engine and reconciliation call :func:`exception_raise` for a problem a person
+must look at, and :func:`exception_auto_resolve` when a later run finds it gone. The same ``dedup_key``
+(one problem on one record) always lands on the same exception: a second occurrence counts, a resolved
+one reopens with a history entry, an ignored one stays ignored and only counts.
+
+People's actions on an exception live in :mod:`sync.exceptions.actions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from auditlog.context import disable_auditlog
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from governance.models import AuditEntry
+from sync.exceptions.models import (
+    ACTIVE_STATUSES,
+    ExceptionAction,
+    ExceptionCategory,
+    ExceptionEvent,
+    ExceptionItem,
+    ExceptionStatus,
+    Severity,
+    Subsidiary,
+)
+from sync.exceptions.scope import ExceptionScope, subsidiary_resolve
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """A record involved in an exception, with a link to it in its own system."""
+
+    system: str  # "salesforce" | "netsuite"
+    object_type: str  # "Opportunity", "salesOrder"...
+    id: str
+    url: str = ""
+
+
+# Categories the stages raise; each is created on first use with these names, then edited by people.
+DEFAULT_CATEGORY_NAMES: dict[str, str] = {
+    "sync_failure": "Sync failure",
+    "blocked_rule": "Blocked by a rule",
+    "mismatch": "Reconciliation mismatch",
+    "duplicate_suspect": "Duplicate suspect",
+    "inbox_failed": "Inbox message set aside",
+}
+
+
+def exception_raise(
+    *,
+    category: str,
+    dedup_key: str,
+    title: str,
+    severity: str = Severity.MEDIUM,
+    records: Sequence[RecordRef] = (),
+    subsidiary: str | None = None,
+    scope: ExceptionScope | None = None,
+    vendor_code: str = "",
+    vendor_message: str = "",
+    error_path: str = "",
+    mapping_row: str | None = None,
+    rule: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    retry_task: str | None = None,
+    retry_kwargs: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> ExceptionItem:
+    """Open (or count again, or reopen) the exception for ``dedup_key``; returns it.
+
+    ``retry_task`` is the dotted path of a function decorated with
+    :func:`sync.exceptions.retry.retryable`; a retry calls it as
+    ``func(**retry_kwargs, overrides={field: value})`` in a django-q2 task, so it must be idempotent.
+    ``details`` is free JSON shown on the page; ``details["values"] = {field: {system: value}}`` lets a
+    person accept one system's value. Safe to call concurrently for the same key.
+
+    ``scope`` says where the records live; :mod:`sync.exceptions.scope` derives the subsidiary
+    from it (every source passes one). ``subsidiary`` names a subsidiary by its key instead. The newest
+    occurrence that names a subsidiary sets it.
+    """
+    if severity not in Severity.values:
+        raise ValueError(f"unknown severity {severity!r}")
+    now = now or timezone.now()
+    fields: dict[str, Any] = {
+        "title": title[:300],
+        "severity": severity,
+        "records": [asdict(record) for record in records],
+        "vendor_code": vendor_code[:100],
+        "vendor_message": vendor_message,
+        "error_path": error_path[:300],
+        "mapping_row": (mapping_row or "")[:200],
+        "rule": (rule or "")[:200],
+        "details": dict(details or {}),
+        "retry_task": retry_task or "",
+        "retry_kwargs": dict(retry_kwargs or {}),
+    }
+    found = _subsidiary(subsidiary) if subsidiary else subsidiary_resolve(scope)
+    if found is not None:
+        fields["subsidiary"] = found
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                return _raise_once(category, dedup_key, fields, now)
+        except IntegrityError:
+            # Another worker opened the same key between our read and our insert: read it again.
+            continue
+    raise RuntimeError(f"could not open exception {dedup_key!r}")
+
+
+def _raise_once(category_key: str, dedup_key: str, fields: dict[str, Any], now: datetime) -> ExceptionItem:
+    from sync.exceptions.tickets import ticket_open
+
+    same_key = ExceptionItem.objects.select_for_update().filter(dedup_key=dedup_key)
+    item = same_key.filter(status__in=ACTIVE_STATUSES).first()
+    if item is not None:
+        retried = item.status == ExceptionStatus.IN_PROGRESS
+        before = {"status": item.status, "error": _error_text(item.vendor_code, item.vendor_message)}
+        _apply(item, fields, now)
+        if retried:
+            # A retry (or a value change's retry) failed again: back to open with the new error, and
+            # the failure in the history.
+            item.status = ExceptionStatus.OPEN
+        with disable_auditlog():  # a recurrence is counted, not audited; a failed retry is, below
+            item.save()
+        if retried:
+            error = _error_text(item.vendor_code, item.vendor_message) or item.title
+            event_record(
+                item,
+                action=ExceptionAction.RETRY_FAILED,
+                reason=error,
+                before=before,
+                after={"status": item.status, "error": error},
+                now=now,
+            )
+        return item
+    item = same_key.order_by("-last_seen", "-id").first()
+    if item is not None and item.status == ExceptionStatus.IGNORED:
+        _apply(item, fields, now)
+        with disable_auditlog():
+            item.save()
+        return item
+    category = category_get_or_create(key=category_key)
+    if item is not None:
+        before = {"status": item.status}
+        _apply(item, fields, now)
+        item.status = ExceptionStatus.OPEN
+        item.closed_at = None
+        _assign_default_owner(item, category, now)
+        with disable_auditlog():
+            item.save()
+        event_record(
+            item,
+            action=ExceptionAction.REOPENED,
+            reason="It happened again.",
+            before=before,
+            after={"status": item.status},
+            now=now,
+        )
+    else:
+        item = ExceptionItem(
+            category=category,
+            dedup_key=dedup_key[:255],
+            first_seen=now,
+            last_seen=now,
+            **fields,
+        )
+        _assign_default_owner(item, category, now)
+        item.full_clean(exclude=["category", "subsidiary", "dedup_key"], validate_constraints=False)
+        # The savepoint keeps a duplicate insert (a concurrent raise) from breaking the outer transaction.
+        with transaction.atomic(), disable_auditlog():
+            item.save()
+        event_record(item, action=ExceptionAction.RAISED, after={"status": item.status}, now=now, create=True)
+    if category.auto_ticket:
+        ticket_open(item=item, now=now)
+    return item
+
+
+def _apply(item: ExceptionItem, fields: dict[str, Any], now: datetime) -> None:
+    """The newest occurrence's facts win; records seen before stay listed."""
+    records = list(item.records)
+    for record in fields["records"]:
+        if record not in records:
+            records.append(record)
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.records = records
+    item.occurrence_count += 1
+    item.last_seen = now
+
+
+def _assign_default_owner(item: ExceptionItem, category: ExceptionCategory, now: datetime) -> None:
+    item.owner_user = category.default_owner_user
+    item.owner_group = category.default_owner_group
+    item.escalation_level = 0
+    item.due_at = now + category.sla
+
+
+def _subsidiary(key: str | None) -> Subsidiary | None:
+    if not key:
+        return None
+    subsidiary, _ = Subsidiary.objects.get_or_create(key=key[:100])
+    return subsidiary
+
+
+def category_get_or_create(*, key: str) -> ExceptionCategory:
+    name = DEFAULT_CATEGORY_NAMES.get(key, key.replace("_", " ").capitalize())
+    category, _ = ExceptionCategory.objects.get_or_create(key=key, defaults={"name": name})
+    return category
+
+
+def exception_auto_resolve(
+    *, dedup_key: str, note: str = "", now: datetime | None = None
+) -> ExceptionItem | None:
+    """Close the active exception for ``dedup_key`` because the problem is gone; None when none is open."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        item = (
+            ExceptionItem.objects.select_for_update()
+            .filter(dedup_key=dedup_key, status__in=ACTIVE_STATUSES)
+            .first()
+        )
+        if item is None:
+            return None
+        before = {"status": item.status}
+        item.status = ExceptionStatus.RESOLVED
+        item.closed_at = now
+        with disable_auditlog():
+            item.save(update_fields=["status", "closed_at"])
+        event_record(
+            item,
+            action=ExceptionAction.AUTO_RESOLVED,
+            reason=note or "The problem is gone.",
+            before=before,
+            after={"status": item.status},
+            now=now,
+        )
+    return item
+
+
+def event_record(
+    item: ExceptionItem,
+    *,
+    action: str,
+    actor: User | None = None,
+    reason: str = "",
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+    create: bool = False,
+) -> ExceptionEvent:
+    """One history line on the exception and one audit entry with the same who, what and why."""
+    before, after = dict(before or {}), dict(after or {})
+    event = ExceptionEvent.objects.create(
+        item=item,
+        actor=actor,
+        at=now or timezone.now(),
+        action=action,
+        reason=reason,
+        before=before,
+        after=after,
+    )
+    changes = {
+        key: [_text(before.get(key)), _text(after.get(key))]
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+    AuditEntry.objects.log_create(
+        item,
+        force_log=True,
+        action=AuditEntry.Action.CREATE if create else AuditEntry.Action.UPDATE,
+        actor=actor,
+        changes=changes,
+        additional_data={"event": f"exception_{action}", "reason": reason},
+    )
+    return event
+
+
+def _error_text(code: str, message: str) -> str:
+    return f"{code}: {message}" if code and message else code or message
+
+
+def _text(value: Any) -> str:
+    return "None" if value is None else str(value)

@@ -1,0 +1,240 @@
+"""What the go-live scan matches, with which keys, and how its records meet the matching core.
+
+The keys are the ``match`` blocks of the published ``opportunity_to_netsuite`` mapping's customer and
+contact object mappings (:mod:`sync.matching.engine`). A key names the *target* path of a value in the record
+the mapping would write (``companyName``, ``email``); the batch reads it the way the mapping does, from
+the field row writing that path: its source path is read from the Salesforce record (a constant is
+itself). Transforms are not run: the matching core's normalisers compare trimmed, case-folded values.
+A key whose row is missing, or is a concatenation or a reference, has no value (the key is skipped).
+
+The pipeline maps accounts and contacts inside an opportunity graph; the batch has no opportunity, so it
+stands one in per record: the account (``Account``) with the account's first contact as its only contact
+role (``OpportunityContactRoles``, which the shipped customer e-mail reads), and for a contact the role
+``{"ContactId", "Contact"}`` under its account.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync.mappings.engine.lookups import StaticLookups
+from sync.mappings.engine.paths import PathError, parse_source
+from sync.mappings.engine.paths import compile_getter as source_getter
+from sync.mappings.engine.runtime import Frame, Run
+from sync.mappings.models import FieldMapping, MappingVersion, ObjectMapping, ValueKind, VersionStatus
+from sync.mappings.selectors import NoPublishedMapping
+from sync.matching.engine import (
+    Candidate,
+    MatchConfig,
+    MatchKey,
+    MatchSubject,
+    blocking_token,
+    candidate_from_row,
+    email_domain,
+    normalise_email,
+    parse_match,
+    search_value,
+)
+
+FLOW = "opportunity_to_netsuite"
+# Salesforce object -> the NetSuite record type it becomes, and the fields always read.
+OBJECTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Account": ("customer", ("Name",)),
+    "Contact": ("contact", ("FirstName", "LastName", "Email", "AccountId")),
+}
+# The external id rules the link can honour: the Salesforce record's own id (what the shipped mapping
+# uses: ``Id`` on the account for customers, ``ContactId`` on a contact role for contacts).
+RECORD_ID_SOURCES = {"customer": frozenset({"Id"}), "contact": frozenset({"ContactId", "Contact.Id"})}
+_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_NO_LOOKUPS = StaticLookups()
+
+Reader = Callable[[Frame], Any]
+
+
+class GoLiveNotConfigured(ValueError):
+    """The published mapping does not let the assistant match or link these records."""
+
+
+@dataclass(frozen=True)
+class ObjectPlan:
+    """One Salesforce object matched against one NetSuite record type, as the mapping configures it."""
+
+    salesforce_type: str  # Account, Contact
+    netsuite_type: str  # customer, contact
+    object_key: str  # the object mapping's key
+    config: MatchConfig
+    readers: Mapping[str, Reader]  # key path -> how the batch reads its value
+    fields: tuple[str, ...]  # the Salesforce fields read
+
+    @property
+    def soql(self) -> str:
+        # Fields are checked API names and the object one of OBJECTS: nothing typed reaches the query.
+        return f"SELECT {', '.join(('Id', *self.fields))} FROM {self.salesforce_type} ORDER BY Id"  # noqa: S608
+
+    @property
+    def count_soql(self) -> str:
+        return f"SELECT COUNT() FROM {self.salesforce_type}"  # noqa: S608
+
+    @property
+    def suiteql(self) -> str:
+        """Every record of the type, in the columns :func:`sync.matching.engine.candidate_from_row` reads;
+        the connector pages it by ``c.id``."""
+        if self.netsuite_type == "customer":
+            return (
+                "SELECT c.id, c.externalid, c.companyname, c.email, a.country FROM customer c "
+                "LEFT OUTER JOIN entityaddress a ON a.nkey = c.defaultbillingaddress"
+            )
+        return "SELECT c.id, c.externalid, c.firstname, c.lastname, c.email, c.company FROM contact c"
+
+    def subject(self, record: dict[str, Any], stand_in: Mapping[str, Any]) -> MatchSubject:
+        """The matching core's view of a Salesforce record; ``stand_in`` is its opportunity stand-in."""
+        run = Run(stand_in, {}, _NO_LOOKUPS)
+        root = Frame(stand_in, None, None, run)
+        if self.salesforce_type == "Account":
+            frame = Frame(record, None, root, run)
+        else:
+            roles = stand_in["OpportunityContactRoles"]["records"]
+            frame = Frame(roles[0], roles, root, run)
+        values = {path: read(frame) for path, read in self.readers.items()}
+        return MatchSubject(str(record["Id"]), str(record["Id"]), values, display_name(record))
+
+
+def stand_in_for_account(account: dict[str, Any], first_contact: dict[str, Any] | None) -> dict[str, Any]:
+    roles = [_role(first_contact)] if first_contact else []
+    return {"Account": account, "AccountId": account["Id"], "OpportunityContactRoles": {"records": roles}}
+
+
+def stand_in_for_contact(contact: dict[str, Any], account: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "Account": account,
+        "AccountId": contact.get("AccountId"),
+        "OpportunityContactRoles": {"records": [_role(contact)]},
+    }
+
+
+def _role(contact: dict[str, Any]) -> dict[str, Any]:
+    return {"ContactId": contact["Id"], "Contact": contact, "Role": None, "IsPrimary": None}
+
+
+def object_plans() -> tuple[int, list[ObjectPlan]]:
+    """The published mapping's version id and one plan per Salesforce object it maps with a ``match``."""
+    version = MappingVersion.objects.filter(flow__key=FLOW, status=VersionStatus.PUBLISHED).first()
+    if version is None:
+        raise NoPublishedMapping(f"flow {FLOW!r} has no published mapping")
+    targets = [target for target, _ in OBJECTS.values()]
+    by_target = {
+        obj.target: obj
+        for obj in ObjectMapping.objects.filter(version=version, target__in=targets).order_by("-order")
+    }
+    plans = []
+    for salesforce_type, (netsuite_type, always) in OBJECTS.items():
+        obj = by_target.get(netsuite_type)
+        if obj is None or not obj.match:
+            continue
+        rule = obj.external_id or {}
+        if set(rule) != {"source"} or rule["source"] not in RECORD_ID_SOURCES[netsuite_type]:
+            raise GoLiveNotConfigured(
+                f"object mapping {obj.key!r}: its external id is not the Salesforce record id, so the "
+                "assistant cannot write it"
+            )
+        config = parse_match(obj.match, target=netsuite_type)
+        rows = {row.target: row for row in obj.fields.filter(parent__isnull=True)}
+        readers: dict[str, Reader] = {}
+        fields = list(always)
+        for key in config.keys:
+            for _, path in key.sources:
+                readers[path], needed = key_reader(rows.get(path), salesforce_type)
+                fields += needed
+        plans.append(
+            ObjectPlan(
+                salesforce_type,
+                netsuite_type,
+                obj.key,
+                config,
+                readers,
+                tuple(dict.fromkeys(fields)),
+            )
+        )
+    return version.pk, plans
+
+
+def key_reader(row: FieldMapping | None, salesforce_type: str) -> tuple[Reader, list[str]]:
+    """How to read a key's value from the batch's frame, and the Salesforce fields that needs."""
+    if row is None or row.kind not in (ValueKind.SOURCE, ValueKind.CONSTANT):
+        return (lambda frame: None), []
+    if row.kind == ValueKind.CONSTANT:
+        constant = row.constant
+        return (lambda frame: constant), []
+    try:
+        path = parse_source(row.source)
+    except PathError:
+        return (lambda frame: None), []
+    names = [name for name, _ in path.segments]
+    # The Salesforce field the path ends on, on whichever record the stand-in puts it.
+    if path.anchor == "root" and names[:1] == ["Account"] and len(names) == 2:
+        needed = [names[1]] if salesforce_type == "Account" else []
+    elif "Contact" in names and names.index("Contact") == len(names) - 2:
+        needed = [names[-1]] if salesforce_type == "Contact" else []
+    elif path.anchor == "current" and len(names) == 1 and salesforce_type == "Account":
+        needed = names
+    else:
+        needed = []
+    if not all(_API_NAME.match(name) for name in needed):
+        return (lambda frame: None), []
+    return source_getter(path), needed
+
+
+def display_name(record: dict[str, Any]) -> str:
+    if record.get("Name"):
+        return str(record["Name"])
+    return " ".join(str(record[k]) for k in ("FirstName", "LastName") if record.get(k))
+
+
+@dataclass
+class CandidateIndex:
+    """NetSuite records by (key kind, search value): each Salesforce record meets only the few records
+    that share a key with it, never every record. Records carrying an externalId are also found by it."""
+
+    record_type: str
+    keys: tuple[MatchKey, ...]
+    by_search: dict[tuple[str, str], list[Candidate]] = field(default_factory=lambda: defaultdict(list))
+    by_external_id: dict[str, Candidate] = field(default_factory=dict)
+    by_id: dict[str, Candidate] = field(default_factory=dict)
+    size: int = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        candidate = candidate_from_row(self.record_type, row)
+        self.size += 1
+        self.by_id[candidate.netsuite_id] = candidate
+        if candidate.external_id:
+            self.by_external_id[candidate.external_id] = candidate
+        for kind in {key.kind for key in self.keys}:
+            value = _search_value_of(kind, candidate)
+            if value:
+                self.by_search[(kind, value)].append(candidate)
+
+    def candidates(self, subject: MatchSubject) -> list[Candidate]:
+        found: dict[str, Candidate] = {}
+        for key in self.keys:
+            value = search_value(key, subject)
+            for candidate in self.by_search.get((key.kind, value or ""), ()) if value else ():
+                found.setdefault(candidate.netsuite_id, candidate)
+        return list(found.values())
+
+
+def _search_value_of(kind: str, candidate: Candidate) -> str:
+    """The candidate's side of :func:`sync.matching.engine.search_value`: what a subject's search would
+    find."""
+    if kind == "company_name":
+        return blocking_token(candidate.name)
+    if kind == "email_domain":
+        return email_domain(candidate.email)
+    return normalise_email(candidate.email)
+
+
+def candidate_fields(candidates: Iterable[Candidate]) -> list[dict[str, str]]:
+    return [candidate.to_json() for candidate in candidates]

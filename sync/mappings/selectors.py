@@ -1,0 +1,135 @@
+"""Reads of mappings: flows and versions for the console, the published mapping for the pipeline, diffs.
+
+:func:`published_mapping` is what the pipeline calls for every batch. Published versions never change,
+so a compiled mapping is cached by version id; publishing a new version forgets the flow's entry, and
+the caller records the returned version on each sync it runs with it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from sync.mappings.engine import CompiledMapping
+from sync.mappings.models import FieldMapping, Flow, MappingVersion, ObjectMapping, VersionStatus
+from sync.mappings.services.specs import spec_compile, version_spec
+
+_compiled: dict[int, tuple[str, CompiledMapping]] = {}
+_lock = threading.Lock()
+
+
+class NoPublishedMapping(LookupError):
+    """The flow has no published mapping: nothing may sync on it."""
+
+
+def published_mapping(flow_key: str) -> tuple[MappingVersion, CompiledMapping]:
+    """The published version of ``flow_key`` and its compiled mapping (cached per version id)."""
+    version = (
+        MappingVersion.objects.select_related("flow")
+        .filter(flow__key=flow_key, status=VersionStatus.PUBLISHED)
+        .first()
+    )
+    if version is None:
+        raise NoPublishedMapping(f"flow {flow_key!r} has no published mapping")
+    cached = _compiled.get(version.pk)
+    if cached is None:
+        compiled = spec_compile(version_spec(version))
+        with _lock:
+            _compiled[version.pk] = (flow_key, compiled)
+        return version, compiled
+    return version, cached[1]
+
+
+def published_mapping_forget(flow_key: str) -> None:
+    """Drop the cached compiled mappings of ``flow_key`` (called after a publish commits)."""
+    with _lock:
+        for version_id in [pk for pk, (key, _) in _compiled.items() if key == flow_key]:
+            del _compiled[version_id]
+
+
+def flows_with_versions() -> QuerySet[Flow]:
+    versions = MappingVersion.objects.select_related("created_by", "approved_by", "published_by")
+    return Flow.objects.prefetch_related(Prefetch("versions", queryset=versions.order_by("-number")))
+
+
+def version_detail(version_id: int) -> MappingVersion:
+    return MappingVersion.objects.select_related("flow", "based_on", "created_by").get(pk=version_id)
+
+
+@dataclass(frozen=True)
+class ObjectRows:
+    obj: ObjectMapping
+    rows: list[tuple[FieldMapping, int]]  # (row, depth) in display order
+
+
+def version_rows(version: MappingVersion) -> list[ObjectRows]:
+    """Object mappings with their field rows flattened in order, group rows followed by their rows."""
+    rows = list(FieldMapping.objects.filter(object_mapping__version=version).order_by("order", "id"))
+    children: dict[tuple[int, int | None], list[FieldMapping]] = {}
+    for row in rows:
+        children.setdefault((row.object_mapping_id, row.parent_id), []).append(row)
+
+    def walk(obj_id: int, parent_id: int | None, depth: int) -> list[tuple[FieldMapping, int]]:
+        found = []
+        for row in children.get((obj_id, parent_id), []):
+            found.append((row, depth))
+            found.extend(walk(obj_id, row.pk, depth + 1))
+        return found
+
+    return [ObjectRows(obj, walk(obj.pk, None, 0)) for obj in version.object_mappings.order_by("order", "id")]
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    object_key: str
+    row: str  # the field row's label, "" for the object mapping itself
+    attribute: str
+    before: Any
+    after: Any
+
+    @property
+    def change(self) -> str:
+        if self.before is None:
+            return "added"
+        if self.after is None:
+            return "removed"
+        return "changed"
+
+
+def _flatten(spec: dict[str, Any]) -> dict[tuple[str, str, str], Any]:
+    flat: dict[tuple[str, str, str], Any] = {("", "", name): spec.get(name) for name in ("description",)}
+
+    def rows(key: str, items: list[dict[str, Any]], prefix: str) -> None:
+        for position, row in enumerate(items, start=1):
+            label = f"{prefix}{row.get('id', f'#{position}')}"
+            for name, value in row.items():
+                if name not in ("id", "fields"):
+                    flat[(key, label, name)] = value
+            flat[(key, label, "position")] = position
+            rows(key, row.get("fields") or [], label + "/")
+
+    for position, obj in enumerate(spec.get("objects") or [], start=1):
+        key = str(obj.get("key"))
+        for name, value in obj.items():
+            if name not in ("key", "fields"):
+                flat[(key, "", name)] = value
+        flat[(key, "", "position")] = position
+        rows(key, obj.get("fields") or [], "")
+    return flat
+
+
+def spec_diff(before: dict[str, Any], after: dict[str, Any]) -> list[DiffLine]:
+    """Field-by-field differences between two specs: one line per attribute of a row that differs."""
+    old, new = _flatten(before), _flatten(after)
+    lines = []
+    for place in sorted(set(old) | set(new)):
+        if old.get(place) != new.get(place):
+            lines.append(DiffLine(*place, old.get(place), new.get(place)))
+    return lines
+
+
+def version_diff(before: MappingVersion, after: MappingVersion) -> list[DiffLine]:
+    return spec_diff(version_spec(before), version_spec(after))

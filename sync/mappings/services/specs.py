@@ -1,0 +1,223 @@
+"""Rows <-> the engine's JSON spec, and validation of a version with the engine.
+
+Export writes a canonical spec: keys with their default value are left out (``required: false``,
+``apply: always``...), ``mode`` is always written. The shipped defaults are written that way, so each
+one imports into rows and exports back identical (tests/sync/services/test_mapping_specs.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditlog.context import disable_auditlog
+from django.db import transaction
+
+from governance.models import AuditEntry
+from sync.mappings.engine import CompiledMapping, MappingValidationError, SpecProblem, compile_mapping
+from sync.mappings.engine.spec import FORMAT
+from sync.mappings.models import (
+    FieldMapping,
+    LookupTable,
+    MappingFrozen,
+    MappingVersion,
+    ObjectMapping,
+    ValueKind,
+)
+
+_VALUE_KINDS = ("source", "constant", "ref", "concat")
+
+
+def version_spec(version: MappingVersion, *, override: FieldMapping | None = None) -> dict[str, Any]:
+    """The engine spec the rows of ``version`` describe (two queries, whatever the row count).
+
+    ``override`` is an unsaved edit of one row (or a new row, without a pk): the spec as it would be
+    after saving it, which is what validation as you type checks.
+    """
+    objects = list(version.object_mappings.order_by("order", "id"))
+    rows = list(FieldMapping.objects.filter(object_mapping__version=version).order_by("order", "id"))
+    if override is not None:
+        rows = [row for row in rows if override.pk is None or row.pk != override.pk] + [override]
+        rows.sort(key=lambda row: (row.order, row.pk or 1 << 62))
+    children: dict[tuple[int, int | None], list[FieldMapping]] = {}
+    for row in rows:
+        children.setdefault((row.object_mapping_id, row.parent_id), []).append(row)
+    return {
+        "format": FORMAT,
+        "flow": version.flow.key,
+        "source": version.flow.source,
+        "target_system": version.flow.target_system,
+        "description": version.description,
+        "objects": [object_spec(obj, children) for obj in objects],
+    }
+
+
+def object_spec(
+    obj: ObjectMapping, children: dict[tuple[int, int | None], list[FieldMapping]]
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"key": obj.key, "target": obj.target}
+    for name in ("description", "source_path", "for_each", "source_id"):
+        if getattr(obj, name):
+            data[name] = getattr(obj, name)
+    if obj.where is not None:
+        data["where"] = obj.where
+    if obj.external_id is not None:
+        data["external_id"] = obj.external_id
+    if obj.external_id_field:
+        data["external_id_field"] = obj.external_id_field
+    data["mode"] = obj.mode
+    if obj.depends_on:
+        data["depends_on"] = list(obj.depends_on)
+    if obj.match is not None:
+        data["match"] = obj.match
+    data["fields"] = [field_spec(row, children) for row in children.get((obj.pk, None), [])]
+    return data
+
+
+def field_spec(
+    row: FieldMapping, children: dict[tuple[int, int | None], list[FieldMapping]]
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": row.key, "target": row.target}
+    if row.kind == ValueKind.GROUP:
+        data["each"] = row.each
+        if row.where is not None:
+            data["where"] = row.where
+    elif row.kind == ValueKind.SOURCE:
+        data["source"] = row.source
+    elif row.kind == ValueKind.CONSTANT:
+        data["constant"] = row.constant
+    elif row.kind == ValueKind.REF:
+        data["ref"] = row.ref
+        if row.ref_item:
+            data["ref_item"] = row.ref_item
+    else:
+        data["concat"] = row.concat
+        if row.separator:
+            data["separator"] = row.separator
+    if row.transforms and row.kind != ValueKind.GROUP:
+        data["transforms"] = row.transforms
+    if row.required:
+        data["required"] = True
+    if row.apply != "always":
+        data["apply"] = row.apply
+    if row.when_empty != "omit":
+        data["when_empty"] = row.when_empty
+    if row.note:
+        data["note"] = row.note
+    if row.owner:
+        data["owner"] = row.owner
+    if row.on_conflict != "owner_wins":
+        data["on_conflict"] = row.on_conflict
+    if row.kind == ValueKind.GROUP:
+        data["fields"] = [
+            field_spec(child, children) for child in children.get((row.object_mapping_id, row.pk), [])
+        ]
+    return data
+
+
+def field_row_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The FieldMapping column values of one spec field row (not its children)."""
+    kinds = [name for name in _VALUE_KINDS if name in data]
+    kind = ValueKind.GROUP if "each" in data else (kinds[0] if kinds else ValueKind.SOURCE)
+    return {
+        "key": str(data.get("id", "")),
+        "target": str(data.get("target", "")),
+        "kind": kind,
+        "source": str(data.get("source", "")) if kind == ValueKind.SOURCE else "",
+        "constant": data.get("constant") if kind == ValueKind.CONSTANT else None,
+        "ref": str(data.get("ref", "")) if kind == ValueKind.REF else "",
+        "ref_item": str(data.get("ref_item") or ""),
+        "concat": data.get("concat") if kind == ValueKind.CONCAT else None,
+        "separator": str(data.get("separator", "")),
+        "transforms": list(data.get("transforms") or []),
+        "each": str(data.get("each", "")),
+        "where": data.get("where") if kind == ValueKind.GROUP else None,
+        "required": bool(data.get("required", False)),
+        "apply": str(data.get("apply", "always")),
+        "when_empty": str(data.get("when_empty", "omit")),
+        "note": str(data.get("note", "")),
+        "owner": str(data.get("owner") or ""),
+        "on_conflict": str(data.get("on_conflict") or "owner_wins"),
+    }
+
+
+def spec_rows_replace(
+    *, version: MappingVersion, spec: dict[str, Any], user: Any = None, event: str = "import"
+) -> None:
+    """Replace the rows of the draft ``version`` with those of ``spec`` (already validated).
+
+    The rows are written in bulk (a flow has a hundred rows, copied on every new draft), so auditlog's
+    per-row entries are replaced by one explicit entry for the whole replacement; the version's export
+    shows exactly what it holds.
+    """
+    if not version.is_editable:
+        raise MappingFrozen(f"{version} is {version.status}: only a draft's rows change")
+    with transaction.atomic(), disable_auditlog():
+        before = FieldMapping.objects.filter(object_mapping__version=version).count()
+        FieldMapping.objects.filter(object_mapping__version=version).delete()
+        version.object_mappings.all().delete()
+        version.description = str(spec.get("description", ""))
+        version.save(update_fields=["description"])
+        objects = ObjectMapping.objects.bulk_create(
+            [
+                ObjectMapping(
+                    version=version,
+                    order=order,
+                    key=data["key"],
+                    target=data["target"],
+                    source_path=data.get("source_path", ""),
+                    for_each=data.get("for_each") or "",
+                    where=data.get("where"),
+                    external_id=data.get("external_id"),
+                    external_id_field=data.get("external_id_field") or "",
+                    mode=data.get("mode", "upsert"),
+                    depends_on=list(data.get("depends_on") or []),
+                    source_id=data.get("source_id", ""),
+                    description=data.get("description", ""),
+                    match=data.get("match"),
+                )
+                for order, data in enumerate(spec["objects"], start=1)
+            ]
+        )
+        level: list[tuple[ObjectMapping, FieldMapping | None, list[Any]]] = [
+            (obj, None, data["fields"]) for obj, data in zip(objects, spec["objects"], strict=True)
+        ]
+        created = 0
+        while level:
+            pending = [
+                (FieldMapping(object_mapping=obj, parent=parent, order=order, **field_row_values(row)), row)
+                for obj, parent, rows in level
+                for order, row in enumerate(rows, start=1)
+            ]
+            made = FieldMapping.objects.bulk_create([row for row, _ in pending])
+            created += len(made)
+            level = [
+                (row.object_mapping, row, data.get("fields") or [])
+                for row, (_, data) in zip(made, pending, strict=True)
+                if row.kind == ValueKind.GROUP
+            ]
+        AuditEntry.objects.log_create(
+            version,
+            force_log=True,
+            action=AuditEntry.Action.UPDATE,
+            actor=user if getattr(user, "is_authenticated", False) else None,
+            changes={"rows": [before, created]},
+            additional_data={"event": event, "objects": [obj.key for obj in objects]},
+        )
+
+
+def lookup_table_names() -> set[str]:
+    return set(LookupTable.objects.values_list("name", flat=True))
+
+
+def spec_compile(spec: Any) -> CompiledMapping:
+    """Compile ``spec`` against the lookup tables that exist; raises MappingValidationError."""
+    return compile_mapping(spec, tables=lookup_table_names())
+
+
+def spec_problems(spec: Any) -> list[SpecProblem]:
+    """Every problem the engine finds in ``spec`` (empty when it compiles)."""
+    try:
+        spec_compile(spec)
+    except MappingValidationError as error:
+        return error.problems
+    return []

@@ -1,0 +1,34 @@
+from django.urls import path
+
+from sync.mappings.views import lookups, preview, rows, versions
+
+urlpatterns = [
+    path("", versions.mapping_index, name="mappings"),
+    path("diff/", versions.version_diff_page, name="mapping-diff"),
+    path("lookups/", lookups.lookup_index, name="mapping-lookups"),
+    path("lookups/refresh/", lookups.dynamic_lookup_refresh_view, name="mapping-lookups-refresh"),
+    path("lookups/<slug:table_name>/", lookups.lookup_entry_update, name="mapping-lookup-entry"),
+    path("lookups/<slug:table_name>/drafts/", lookups.lookup_draft_create, name="mapping-lookup-draft"),
+    path("lookup-versions/<int:version_id>/", lookups.lookup_version_page, name="mapping-lookup-version"),
+    path(
+        "lookup-versions/<int:version_id>/<slug:action>/",
+        lookups.lookup_version_action,
+        name="mapping-lookup-action",
+    ),
+    path("flows/<slug:flow_key>/drafts/", versions.draft_create, name="mapping-draft-create"),
+    path("versions/<int:version_id>/", versions.version_page, name="mapping-version"),
+    path("versions/<int:version_id>/export/", versions.version_export, name="mapping-export"),
+    path("versions/<int:version_id>/import/", versions.version_import, name="mapping-import"),
+    path("versions/<int:version_id>/preview/", preview.version_preview, name="mapping-preview"),
+    path(
+        "versions/<int:version_id>/preview/opportunities/",
+        preview.version_preview_search,
+        name="mapping-preview-search",
+    ),
+    path("versions/<int:version_id>/<slug:action>/", versions.version_transition, name="mapping-transition"),
+    path("objects/<int:object_id>/rows/", rows.field_row_create, name="mapping-row-create"),
+    path("objects/<int:object_id>/rows/check/", rows.field_row_check, name="mapping-row-check"),
+    path("rows/<int:row_id>/", rows.field_row, name="mapping-row"),
+    path("rows/<int:row_id>/move/", rows.field_row_reorder, name="mapping-row-move"),
+    path("rows/<int:row_id>/delete/", rows.field_row_remove, name="mapping-row-delete"),
+]

@@ -1,0 +1,186 @@
+"""Lookup tables: read by all; changed only through a version (RevOps drafts and submits it, someone else
+approves and publishes it: :mod:`sync.mappings.services.lookup_versions`). The dynamic lookup cache too."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from core.http import ConsoleRequest
+from core.json_input import JsonTooDeep, json_loads_bounded
+from sync.connections.connectors.errors import ConnectorError
+from sync.connections.models import ConnectionKind
+from sync.connections.services import ConnectionMisconfigured
+from sync.mappings.models import DynamicLookupEntry, LookupTable, LookupVersion, VersionStatus
+from sync.mappings.services import lookup_versions as services
+from sync.mappings.services.lookups import dynamic_lookup_refresh
+from sync.mappings.services.preview import PreviewUnavailable, sandbox_connection
+from sync.mappings.views.access import require_editor
+
+PENDING = [VersionStatus.DRAFT, VersionStatus.SUBMITTED, VersionStatus.APPROVED]
+
+
+def _value(raw: str) -> Any:
+    """Ids are text in NetSuite: a value stays text unless it is JSON such as true or {"id": "1"}."""
+    text = raw.strip()
+    if text[:1] in ("[", "{") or text in ("true", "false", "null"):
+        try:
+            return json_loads_bounded(text)
+        except JsonTooDeep as error:
+            raise ValidationError(f"The value is refused: {error}") from error
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _version_or_404(version_id: int) -> LookupVersion:
+    return get_object_or_404(LookupVersion.objects.select_related("table", "based_on"), pk=version_id)
+
+
+@require_GET
+def lookup_index(request: HttpRequest) -> HttpResponse:
+    tables = list(LookupTable.objects.all())
+    published = {
+        v.table_id: v
+        for v in LookupVersion.objects.filter(status=VersionStatus.PUBLISHED).prefetch_related("entries")
+    }
+    pending: dict[int, list[LookupVersion]] = {}
+    for version in LookupVersion.objects.filter(status__in=PENDING).order_by("-number"):
+        pending.setdefault(version.table_id, []).append(version)
+    context = {
+        "area": "mappings",
+        "tables": [(table, published.get(table.pk), pending.get(table.pk, [])) for table in tables],
+        "dynamic": DynamicLookupEntry.objects.all()[:500],
+    }
+    return render(request, "mappings/lookups.html", context)
+
+
+@require_POST
+def lookup_entry_update(request: ConsoleRequest, table_name: str) -> HttpResponse:
+    """Set one entry in the table's open draft (made from the published version when there is none)."""
+    require_editor(request)
+    table = get_object_or_404(LookupTable, name=table_name)
+    try:
+        draft = services.lookup_draft_for(table=table, user=request.user)
+        services.lookup_draft_entry_set(
+            version=draft,
+            key=request.POST.get("key", ""),
+            value=_value(request.POST.get("value", "")),
+            user=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("sync:mapping-lookups")
+    messages.success(request, f"Saved in draft {draft}: it maps nothing until approved and published.")
+    return redirect("sync:mapping-lookup-version", draft.pk)
+
+
+@require_POST
+def lookup_draft_create(request: ConsoleRequest, table_name: str) -> HttpResponse:
+    require_editor(request)
+    table = get_object_or_404(LookupTable, name=table_name)
+    draft = services.lookup_draft_for(table=table, user=request.user)
+    return redirect("sync:mapping-lookup-version", draft.pk)
+
+
+@require_GET
+def lookup_version_page(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = _version_or_404(version_id)
+    current = services.published_lookup_version(version.table)
+    entries = services.lookup_entries(version)
+    live = services.lookup_entries(current) if current is not None else {}
+    changes = [
+        (key, live.get(key, "—"), entries.get(key, "—"))
+        for key in sorted(set(entries) | set(live))
+        if entries.get(key, "—") != live.get(key, "—")
+    ]
+    context = {
+        "area": "mappings",
+        "version": version,
+        "entries": sorted(entries.items()),
+        "published": current,
+        "changes": changes,
+        "makers": services.makers(version),
+    }
+    return render(request, "mappings/lookup_version.html", context)
+
+
+def _entry_set(version: LookupVersion, request: ConsoleRequest) -> LookupVersion:
+    services.lookup_draft_entry_set(
+        version=version,
+        key=request.POST.get("key", ""),
+        value=_value(request.POST.get("value", "")),
+        user=request.user,
+    )
+    return version
+
+
+def _entry_delete(version: LookupVersion, request: ConsoleRequest) -> LookupVersion:
+    services.lookup_draft_entry_delete(version=version, key=request.POST.get("key", ""), user=request.user)
+    return version
+
+
+def _import(version: LookupVersion, request: ConsoleRequest) -> LookupVersion:
+    try:
+        entries = json_loads_bounded(request.POST.get("entries", ""))
+    except JsonTooDeep as error:
+        raise ValidationError(f"The entries are refused: {error}") from error
+    except json.JSONDecodeError as error:
+        raise ValidationError(f"The entries are not JSON: {error}") from error
+    return services.lookup_version_import(version=version, entries=entries, user=request.user)
+
+
+def _reason(request: ConsoleRequest) -> str:
+    return request.POST.get("reason", "").strip()[:2000]
+
+
+ACTIONS: dict[str, Callable[[LookupVersion, ConsoleRequest], LookupVersion]] = {
+    "set": _entry_set,
+    "delete": _entry_delete,
+    "import": _import,
+    "submit": lambda v, r: services.lookup_version_submit(version=v, user=r.user, reason=_reason(r)),
+    "approve": lambda v, r: services.lookup_version_approve(version=v, user=r.user, reason=_reason(r)),
+    "reject": lambda v, r: services.lookup_version_reject(version=v, user=r.user, reason=_reason(r)),
+    "publish": lambda v, r: services.lookup_version_publish(version=v, user=r.user, reason=_reason(r)),
+}
+
+
+@require_POST
+def lookup_version_action(request: ConsoleRequest, version_id: int, action: str) -> HttpResponse:
+    """Edit a draft's entries, or submit / approve / reject / publish; the services check the role and
+    four eyes."""
+    version = _version_or_404(version_id)
+    act = ACTIONS.get(action)
+    if act is None:
+        return HttpResponse(status=404)
+    try:
+        result = act(version, request)
+    except ValidationError as error:
+        messages.error(request, f"Not done ({action}): " + " ".join(error.messages))
+        return redirect("sync:mapping-lookup-version", version.pk)
+    except PermissionDenied as error:
+        return render(request, "403.html", {"reason": str(error)}, status=403)
+    messages.success(request, f"{result} is {result.get_status_display().lower()}.")
+    return redirect("sync:mapping-lookup-version", result.pk)
+
+
+@require_POST
+def dynamic_lookup_refresh_view(request: ConsoleRequest) -> HttpResponse:
+    require_editor(request)
+    try:
+        count = dynamic_lookup_refresh(
+            connection=sandbox_connection(ConnectionKind.NETSUITE), user=request.user
+        )
+    except (PreviewUnavailable, ConnectorError, ConnectionMisconfigured) as error:
+        # A NetSuite connection still missing its credentials is the admin's to finish, not a crash.
+        messages.error(request, f"Not refreshed: {error}")
+    else:
+        messages.success(request, f"Asked NetSuite again for {count} SKU(s).")
+    return redirect("sync:mapping-lookups")

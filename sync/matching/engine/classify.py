@@ -1,0 +1,246 @@
+"""Classifying the NetSuite candidates of one Salesforce record: linked, suspect or unmatched.
+
+The rules are in the package docstring (:mod:`sync.matching.engine`); this module applies them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sync.matching.engine.config import MatchConfig, MatchKey
+from sync.matching.engine.normalise import (
+    blocking_token,
+    company_name_words,
+    email_domain,
+    normalise_company_name,
+    normalise_country,
+    normalise_email,
+)
+
+# Two normalised company names at least this similar (difflib's ratio) are near: one typo or a missing
+# letter in a name of eight or more letters.
+NEAR_RATIO = 0.85
+
+
+class MatchStatus(StrEnum):
+    LINKED = "linked"
+    SUSPECT = "suspect"
+    UNMATCHED = "unmatched"
+
+
+@dataclass(frozen=True)
+class MatchSubject:
+    """One Salesforce record to match: its id, the external id it will be upserted with, and the raw
+    values of the match keys' source paths (path -> value, as the mapping reads them)."""
+
+    salesforce_id: str
+    external_id: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A NetSuite record a SuiteQL candidate query returned."""
+
+    record_type: str
+    netsuite_id: str
+    external_id: str = ""
+    name: str = ""
+    email: str = ""
+    country: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "record_type": self.record_type,
+            "netsuite_id": self.netsuite_id,
+            "external_id": self.external_id,
+            "name": self.name,
+            "email": self.email,
+            "country": self.country,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Candidate:
+        return cls(**{name: str(data.get(name) or "") for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class MatchDecision:
+    status: MatchStatus
+    reason: str
+    key: str = ""  # the label of the key that decided ("" when unmatched)
+    candidates: tuple[Candidate, ...] = ()
+
+    @property
+    def candidate(self) -> Candidate | None:
+        """The record to link when ``linked``."""
+        return self.candidates[0] if self.status == MatchStatus.LINKED else None
+
+
+def candidate_from_row(record_type: str, row: Mapping[str, Any]) -> Candidate:
+    """A row of :func:`sync.matching.engine.candidate_queries`' SuiteQL (lower-case column names)."""
+
+    def text(name: str) -> str:
+        value = row.get(name)
+        return "" if value is None else str(value)
+
+    if record_type == "contact":
+        name = " ".join(part for part in (text("firstname"), text("lastname")) if part)
+    else:
+        name = text("companyname")
+    return Candidate(
+        record_type=record_type,
+        netsuite_id=text("id"),
+        external_id=text("externalid"),
+        name=name,
+        email=text("email"),
+        country=text("country"),
+    )
+
+
+def subject_from_body(
+    *, config: MatchConfig, salesforce_id: str, external_id: str, body: Mapping[str, Any], label: str = ""
+) -> MatchSubject:
+    """The subject whose values are read from ``body`` (the record the mapping would write) at the
+    keys' paths: dotted, with ``[n]`` list indexes; a NetSuite sublist's ``{"items": [...]}`` wrapper
+    is indexed through (``addressBook.items[0]...``)."""
+    values = {path: _at(body, path) for key in config.keys for _, path in key.sources}
+    return MatchSubject(salesforce_id, external_id, values, label)
+
+
+def _at(body: Any, path: str) -> Any:
+    node = body
+    for part in path.split("."):
+        name, _, index = part.partition("[")
+        node = node.get(name) if isinstance(node, Mapping) else None
+        if index:
+            position = int(index.rstrip("]")) if index.rstrip("]").isdigit() else -1
+            node = node[position] if isinstance(node, list) and 0 <= position < len(node) else None
+        if node is None:
+            return None
+    return node
+
+
+def _raw(key: MatchKey, subject: MatchSubject, role: str) -> Any:
+    path = key.roles.get(role)
+    return subject.values.get(path) if path else None
+
+
+def probe_for(key: MatchKey, subject: MatchSubject) -> str | None:
+    """The normalised value ``key`` compares for ``subject``; None when it has none (the key is skipped)."""
+    if key.kind == "company_name":
+        value = normalise_company_name(_raw(key, subject, "name"))
+    elif key.kind == "email_domain":
+        value = email_domain(_raw(key, subject, "email"))
+    else:
+        value = normalise_email(_raw(key, subject, "email"))
+    return value or None
+
+
+def search_value(key: MatchKey, subject: MatchSubject) -> str | None:
+    """What :func:`sync.matching.engine.candidate_queries` searches NetSuite for: a company name's blocking
+    token (its first word, so near names come back too), else the probe itself."""
+    if key.kind == "company_name":
+        return blocking_token(_raw(key, subject, "name")) or None
+    return probe_for(key, subject)
+
+
+def _near_names(left: str, right: str) -> bool:
+    if not left or not right or left == right:
+        return False
+    left_words, right_words = left.split(), right.split()
+    if left_words[0] != right_words[0]:
+        return False
+    small, large = sorted((set(left_words), set(right_words)), key=len)
+    if small <= large:
+        return True
+    return difflib.SequenceMatcher(None, left, right).ratio() >= NEAR_RATIO
+
+
+def _compare(key: MatchKey, subject: MatchSubject, probe: str, candidate: Candidate) -> str:
+    """ "exact", "near" or "" for one candidate on one key, with the reason appended after a colon."""
+    if key.kind == "company_name":
+        name = normalise_company_name(candidate.name)
+        if name != probe:
+            return "near:similar company name" if _near_names(probe, name) else ""
+        mine = normalise_country(_raw(key, subject, "country")) if "country" in key.roles else ""
+        theirs = normalise_country(candidate.country)
+        if mine and theirs and mine != theirs:
+            return f"near:same company name in another country ({theirs}, not {mine})"
+        return "exact:same company name" + (" and country" if mine and theirs else "")
+    if key.kind == "email_domain":
+        return "exact:same e-mail domain" if email_domain(candidate.email) == probe else ""
+    return "exact:same e-mail address" if normalise_email(candidate.email) == probe else ""
+
+
+def classify(*, subject: MatchSubject, config: MatchConfig, candidates: Iterable[Candidate]) -> MatchDecision:
+    """Decide what ``subject`` is in NetSuite, given the candidates of every key (any order, duplicates
+    allowed). See :mod:`sync.matching.engine` for the rules."""
+    free: dict[str, Candidate] = {}
+    for candidate in candidates:
+        if candidate.external_id and candidate.external_id != subject.external_id:
+            continue  # another Salesforce record's
+        free.setdefault(candidate.netsuite_id, candidate)
+    own = [c for c in free.values() if c.external_id and c.external_id == subject.external_id]
+    if own:
+        return MatchDecision(
+            MatchStatus.LINKED, "the record already carries this external id", "external_id", (own[0],)
+        )
+    near: dict[str, Candidate] = {}
+    near_reasons: list[str] = []
+    for key in config.keys:
+        probe = probe_for(key, subject)
+        if probe is None:
+            continue
+        exact: list[Candidate] = []
+        reason = ""
+        for candidate in sorted(free.values(), key=lambda c: _id_order(c.netsuite_id)):
+            verdict, _, why = _compare(key, subject, probe, candidate).partition(":")
+            if verdict == "exact":
+                exact.append(candidate)
+                reason = why
+            elif verdict == "near":
+                near.setdefault(candidate.netsuite_id, candidate)
+                near_reasons.append(f"{candidate.netsuite_id}: {why} ({key.kind})")
+        if len(exact) == 1:
+            return MatchDecision(MatchStatus.LINKED, f"{reason} ({probe!r})", key.label, tuple(exact))
+        if exact:
+            what = reason.removeprefix("same ")
+            return MatchDecision(
+                MatchStatus.SUSPECT,
+                f"{len(exact)} NetSuite {exact[0].record_type} records have the {what} {probe!r}",
+                key.label,
+                tuple(exact),
+            )
+    if near:
+        return MatchDecision(
+            MatchStatus.SUSPECT,
+            "similar but not equal: " + "; ".join(near_reasons),
+            ",".join(key.label for key in config.keys),
+            tuple(sorted(near.values(), key=lambda c: _id_order(c.netsuite_id))),
+        )
+    return MatchDecision(MatchStatus.UNMATCHED, "no NetSuite record matches any key")
+
+
+def _id_order(netsuite_id: str) -> tuple[int, str]:
+    return (int(netsuite_id), "") if netsuite_id.isdigit() else (0, netsuite_id)
+
+
+__all__ = [
+    "NEAR_RATIO",
+    "Candidate",
+    "MatchDecision",
+    "MatchStatus",
+    "MatchSubject",
+    "candidate_from_row",
+    "classify",
+    "company_name_words",
+    "probe_for",
+    "search_value",
+    "subject_from_body",
+]

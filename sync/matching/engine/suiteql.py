@@ -1,0 +1,78 @@
+"""SuiteQL that finds the candidates of a whole batch for one key: one query per chunk of probes.
+
+Only constructs real SuiteQL has: ``LOWER``, ``LIKE`` and ``IN`` with literals, ``OR``, and the
+customer's default billing address through ``EntityAddress.nKey = Customer.defaultBillingAddress``.
+Probe values are the normalisers' output (company words are ``[a-z0-9]+``, domains are checked host
+names) and quotes are doubled, so nothing a Salesforce user typed can change a query's shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sync.matching.engine.config import KINDS_BY_TYPE, MatchKey
+
+# SuiteQL has no documented limit on an IN list or an OR chain; these keep each query short.
+CHUNK = {"company_name": 50, "email_domain": 50, "email": 200}
+
+_SELECT = {
+    "customer": (
+        "SELECT c.id, c.externalid, c.companyname, c.email, a.country FROM customer c "
+        "LEFT OUTER JOIN entityaddress a ON a.nkey = c.defaultbillingaddress "
+        "WHERE c.isinactive = 'F' AND "
+    ),
+    "contact": (
+        "SELECT c.id, c.externalid, c.firstname, c.lastname, c.email, c.company FROM contact c "
+        "WHERE c.isinactive = 'F' AND "
+    ),
+}
+_PRIMARY = {
+    "customer": "SELECT c.id, c.externalid FROM customer c WHERE c.externalid IN ",
+    "contact": "SELECT c.id, c.externalid FROM contact c WHERE c.externalid IN ",
+}
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _condition(kind: str, probes: list[str]) -> str:
+    if kind == "company_name":
+        # Probes are blocking tokens (the first word of the normalised name): near names come back too.
+        return "(" + " OR ".join(f"LOWER(c.companyname) LIKE {_literal(f'%{p}%')}" for p in probes) + ")"
+    if kind == "email_domain":
+        return "(" + " OR ".join(f"LOWER(c.email) LIKE {_literal(f'%@{p}')}" for p in probes) + ")"
+    if kind == "email":
+        return f"LOWER(c.email) IN ({', '.join(_literal(p) for p in probes)})"
+    raise ValueError(f"unknown match key kind {kind!r}")
+
+
+def candidate_queries(*, record_type: str, key: MatchKey, probes: Iterable[str]) -> list[str]:
+    """The SuiteQL texts returning every candidate for ``probes`` (values from
+    :func:`sync.matching.engine.probe_for`'s ``search`` form, see
+    :func:`sync.matching.engine.classify.search_value`),
+    ordered by id; empty when there is nothing to search."""
+    if key.kind not in KINDS_BY_TYPE.get(record_type, ()):
+        raise ValueError(f"{record_type} records cannot be matched by {key.kind}")
+    values = sorted({p for p in probes if p})
+    size = CHUNK[key.kind]
+    return [
+        _SELECT[record_type] + _condition(key.kind, values[start : start + size]) + " ORDER BY c.id"
+        for start in range(0, len(values), size)
+    ]
+
+
+def external_id_query(*, record_type: str, external_ids: Iterable[str]) -> list[str]:
+    """The primary match: SuiteQL for the ``record_type`` records already carrying one of ``external_ids``
+    (``id`` and ``externalid`` columns), in chunks like :func:`candidate_queries`."""
+    if record_type not in _SELECT:
+        raise ValueError(f"matching is not available for {record_type!r} records")
+    values = sorted({value for value in external_ids if value})
+    size = CHUNK["email"]
+    return [
+        _PRIMARY[record_type]
+        + "("
+        + ", ".join(map(_literal, values[start : start + size]))
+        + ") ORDER BY c.id"
+        for start in range(0, len(values), size)
+    ]

@@ -1,0 +1,439 @@
+"""The pre-match phase of a batch: find the NetSuite customers and contacts that already exist without
+a Salesforce id, before the writer upserts on ``eid:`` and would create them again.
+
+Runs in the batch's calling thread, after the cross-references are loaded and before the thread pool
+(the writer never touches the database). For every record of an object mapping with a ``match`` block
+(:mod:`sync.matching.engine`) that has no cross-reference yet:
+
+1. a person's earlier answer (:class:`~sync.models.MatchResolution`) is honoured: ``link`` links the
+   chosen record, ``create_new`` lets the upsert create it;
+2. the primary match: records already carrying the external id (one SuiteQL query per record type);
+3. the secondary keys: one SuiteQL query per key for the whole batch, then
+:func:`sync.matching.engine.classify`.
+
+A confident match is linked: its ``externalId`` is set (``PATCH``), the cross-reference stored and an
+audit entry written; the upsert then updates it like any known record. A suspect blocks every opportunity
+of the batch that would write the record (no write at all for them) and opens one ``duplicate_suspect``
+exception per Salesforce record, listing the candidates; resolving it stores a MatchResolution and
+re-queues the opportunities (:func:`match_resync`).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from django.db import transaction
+from django.utils import timezone
+
+from governance.models import AuditEntry
+from sync.connections.connectors.errors import ConnectorError
+from sync.connections.models import Connection
+from sync.exceptions.models import Severity
+from sync.exceptions.retry import retryable
+from sync.exceptions.scope import ExceptionScope, subsidiary_of
+from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
+from sync.mappings.engine import ObjectPayload
+from sync.matching.engine import (
+    Candidate,
+    MatchConfig,
+    MatchDecision,
+    MatchStatus,
+    MatchSubject,
+    candidate_from_row,
+    candidate_queries,
+    classify,
+    external_id_query,
+    parse_match,
+    search_value,
+    subject_from_body,
+)
+from sync.matching.models import MatchChoice, MatchResolution
+from sync.pipeline.inbox import inbox_requeue_opportunity
+from sync.pipeline.models import CrossReference, FailureCategory, InboxSource
+from sync.pipeline.writer import Failure, Known
+
+logger = logging.getLogger(__name__)
+
+CATEGORY = "duplicate_suspect"
+SALESFORCE_OBJECT = {"customer": "Account", "contact": "Contact"}
+# Threads for the searches of one batch (a handful of queries; the connector's limiter bounds them anyway).
+SEARCH_THREADS = 5
+
+
+class MatchingNetSuite(Protocol):
+    """The connector calls the pre-match makes (NetSuiteConnector)."""
+
+    def suiteql(self, query: str) -> Iterable[dict[str, Any]]: ...
+
+    def patch(self, record_type: str, record_id: str, body: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class _Pending:
+    object_key: str
+    config: MatchConfig
+    subject: MatchSubject
+    opportunities: set[str] = field(default_factory=set)
+    subsidiary_id: str = ""  # the subsidiary the mapped body gives the record (its exception's scope)
+
+
+def match_dedup_key(*, netsuite_connection_id: int, record_type: str, external_id: str) -> str:
+    return f"match:{netsuite_connection_id}:{record_type}:{external_id}"
+
+
+def match_configs(spec: Mapping[str, Any]) -> dict[str, MatchConfig]:
+    """Object key -> match config, for the objects of a (validated) mapping spec that have one."""
+    return {
+        str(obj["key"]): parse_match(obj["match"], target=str(obj["target"]))
+        for obj in spec.get("objects") or []
+        if obj.get("match")
+    }
+
+
+def prematch_batch(
+    *,
+    salesforce: Connection,
+    netsuite: Connection,
+    ns: MatchingNetSuite,
+    spec: Mapping[str, Any],
+    payloads: Mapping[str, Sequence[ObjectPayload]],
+    known: dict[tuple[str, str], Known],
+) -> dict[str, Failure]:
+    """Match the batch's unknown customers and contacts; returns opportunity id -> why it must not be
+    written. Links found are added to ``known`` (so the writer updates them rather than creating)."""
+    configs = match_configs(spec)
+    if not configs:
+        return {}
+    pending: dict[tuple[str, str], _Pending] = {}
+    for opportunity_id, items in payloads.items():
+        for payload in items:
+            config = configs.get(payload.object_key)
+            key = (payload.target_type, payload.external_id or "")
+            if config is None or not payload.external_id or key in known:
+                continue
+            if key not in pending:
+                body = payload.to_json()
+                subject = subject_from_body(
+                    config=config,
+                    salesforce_id=str(payload.source_id or ""),
+                    external_id=payload.external_id,
+                    body=body,
+                    label=str(body.get("companyName") or _person(body) or payload.external_id),
+                )
+                pending[key] = _Pending(
+                    payload.object_key, config, subject, subsidiary_id=subsidiary_of(body)[0]
+                )
+            pending[key].opportunities.add(opportunity_id)
+    if not pending:
+        return {}
+    try:
+        blocked = _honour_resolutions(netsuite, ns, pending, known)
+        candidates = _search(ns, pending, known)
+    except ConnectorError as error:
+        # Matching could not run: nothing of these records may be written (it could duplicate them).
+        failure = Failure(
+            FailureCategory.TRANSIENT if error.transient else FailureCategory.VENDOR,
+            f"matching before create failed: {error.message}",
+            system=error.system,
+            vendor_code=error.code,
+        )
+        return {opportunity: failure for item in pending.values() for opportunity in item.opportunities}
+    decisions = {
+        key: classify(subject=item.subject, config=item.config, candidates=candidates[key[0]])
+        for key, item in pending.items()
+    }
+    _one_claim_per_record(decisions)
+    for (record_type, external_id), item in sorted(pending.items()):
+        decision = decisions[(record_type, external_id)]
+        if decision.status == MatchStatus.LINKED and decision.candidate is not None:
+            problem = _link(
+                netsuite,
+                ns,
+                item,
+                decision.candidate,
+                known,
+                how=f"matched by {decision.key}: {decision.reason}",
+            )
+            if problem is not None:
+                blocked.update(dict.fromkeys(item.opportunities, problem))
+        elif decision.status == MatchStatus.SUSPECT:
+            failure = _suspect(salesforce, netsuite, record_type, external_id, item, decision)
+            blocked.update(dict.fromkeys(item.opportunities, failure))
+    return blocked
+
+
+def _one_claim_per_record(decisions: dict[tuple[str, str], MatchDecision]) -> None:
+    """Two Salesforce records of the batch confidently matching the same NetSuite record (duplicates on
+    the Salesforce side) would steal it from each other: each becomes a suspect instead."""
+    claims: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for key, decision in decisions.items():
+        if decision.status == MatchStatus.LINKED and decision.candidate is not None:
+            claims[(key[0], decision.candidate.netsuite_id)].append(key)
+    for (record_type, netsuite_id), keys in claims.items():
+        if len(keys) < 2:
+            continue
+        others = ", ".join(eid for _, eid in sorted(keys))
+        for key in keys:
+            decision = decisions[key]
+            decisions[key] = MatchDecision(
+                MatchStatus.SUSPECT,
+                f"{decision.reason}; but NetSuite {record_type} {netsuite_id} also matches other Salesforce "
+                f"records of the batch ({others})",
+                decision.key,
+                decision.candidates,
+            )
+
+
+def _person(body: Mapping[str, Any]) -> str:
+    return " ".join(str(body[name]) for name in ("firstName", "lastName") if body.get(name))
+
+
+def _honour_resolutions(
+    netsuite: Connection,
+    ns: MatchingNetSuite,
+    pending: dict[tuple[str, str], _Pending],
+    known: dict[tuple[str, str], Known],
+) -> dict[str, Failure]:
+    blocked: dict[str, Failure] = {}
+    rows = MatchResolution.objects.filter(
+        netsuite_connection=netsuite, external_id__in=sorted({eid for _, eid in pending})
+    ).select_related("decided_by")
+    for row in rows:
+        item = pending.pop((row.netsuite_type, row.external_id), None)
+        if item is None:
+            continue
+        if row.choice == MatchChoice.LINK:
+            candidate = Candidate(row.netsuite_type, row.netsuite_id)
+            who = row.decided_by.get_username()
+            problem = _link(netsuite, ns, item, candidate, known, how=f"chosen by {who}", resolution=row)
+            if problem is not None:
+                blocked.update(dict.fromkeys(item.opportunities, problem))
+        else:
+            _resolution_applied(netsuite, row, note="a new NetSuite record is created, as decided")
+    return blocked
+
+
+def _search(
+    ns: MatchingNetSuite, pending: dict[tuple[str, str], _Pending], known: dict[tuple[str, str], Known]
+) -> dict[str, list[Candidate]]:
+    """Both searches of the batch, their queries sent side by side (they are independent; the connector's
+    limiter still bounds them), so matching adds one round trip to an opportunity's path, not five:
+
+    - primary: records already carrying the external id (created earlier, cross-reference lost) become
+      known and leave ``pending``;
+    - secondary: one query per (record type, key) for the whole batch; returns the candidates by record
+      type. Its probes are those of the records pending before the primary search: a record the primary
+      search finds only adds a probe whose rows nobody classifies.
+    """
+    queries: list[tuple[str, str, str]] = []  # (search, record type, SuiteQL)
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for record_type, external_id in pending:
+        by_type[record_type].append(external_id)
+    for record_type, external_ids in sorted(by_type.items()):
+        queries.extend(
+            ("primary", record_type, query)
+            for query in external_id_query(record_type=record_type, external_ids=external_ids)
+        )
+    searches: dict[tuple[str, Any], set[str]] = defaultdict(set)
+    for (record_type, _), item in pending.items():
+        for key in item.config.keys:
+            value = search_value(key, item.subject)
+            if value:
+                searches[(record_type, key)].add(value)
+    for (record_type, key), values in searches.items():
+        queries.extend(
+            ("secondary", record_type, query)
+            for query in candidate_queries(record_type=record_type, key=key, probes=values)
+        )
+    found: dict[str, list[Candidate]] = defaultdict(list)
+    answers = _run_side_by_side(ns, [query for _, _, query in queries])
+    for (search, record_type, _), rows in zip(queries, answers, strict=True):
+        if search == "secondary":
+            found[record_type].extend(candidate_from_row(record_type, row) for row in rows)
+            continue
+        for row in rows:
+            found_key = (record_type, str(row.get("externalid") or ""))
+            if found_key in pending:
+                del pending[found_key]
+                known[found_key] = Known(str(row["id"]), "")
+    return found
+
+
+def _run_side_by_side(ns: MatchingNetSuite, queries: list[str]) -> list[list[dict[str, Any]]]:
+    """Every query's rows, in the order given; run on threads when there are several (each under a copy of
+    this thread's context, so their log lines keep the correlation id). The first error is raised."""
+    if len(queries) <= 1:
+        return [list(ns.suiteql(query)) for query in queries]
+    with ThreadPoolExecutor(
+        max_workers=min(len(queries), SEARCH_THREADS), thread_name_prefix="match"
+    ) as pool:
+        futures = [
+            pool.submit(contextvars.copy_context().run, lambda q: list(ns.suiteql(q)), query)
+            for query in queries
+        ]
+        return [future.result() for future in futures]
+
+
+def _link(
+    netsuite: Connection,
+    ns: MatchingNetSuite,
+    item: _Pending,
+    candidate: Candidate,
+    known: dict[tuple[str, str], Known],
+    *,
+    how: str,
+    resolution: MatchResolution | None = None,
+) -> Failure | None:
+    """Set the external id on ``candidate`` and store the cross-reference; a failure when NetSuite refused."""
+    record_type, external_id = candidate.record_type, item.subject.external_id
+    if candidate.external_id != external_id:
+        try:
+            ns.patch(record_type, candidate.netsuite_id, {"externalId": external_id})
+        except ConnectorError as error:
+            return Failure(
+                FailureCategory.TRANSIENT if error.transient else FailureCategory.VENDOR,
+                f"linking {record_type} {candidate.netsuite_id} failed: {error.message}",
+                system=error.system,
+                vendor_code=error.code,
+                object_key=item.object_key,
+                source_id=item.subject.salesforce_id,
+            )
+    known[(record_type, external_id)] = Known(candidate.netsuite_id, "")
+    with transaction.atomic():
+        xref, _ = CrossReference.objects.update_or_create(
+            netsuite_connection=netsuite,
+            netsuite_type=record_type,
+            external_id=external_id,
+            defaults={
+                "netsuite_id": candidate.netsuite_id,
+                "salesforce_id": item.subject.salesforce_id[:18],
+                "object_key": item.object_key,
+                "payload_hash": "",
+                "synced_at": timezone.now(),
+            },
+        )
+        AuditEntry.objects.log_create(
+            xref,
+            force_log=True,
+            action=AuditEntry.Action.CREATE,
+            actor=None,
+            changes={"netsuite_id": ["None", candidate.netsuite_id], "external_id": ["None", external_id]},
+            additional_data={
+                "event": "match_linked",
+                "salesforce_id": item.subject.salesforce_id,
+                "netsuite_type": record_type,
+                "netsuite_id": candidate.netsuite_id,
+                "how": how,
+            },
+        )
+        if resolution is not None:
+            _resolution_applied(netsuite, resolution, note=f"linked to {record_type} {candidate.netsuite_id}")
+    logger.info(
+        "linked %s %s to Salesforce %s (%s)",
+        record_type,
+        candidate.netsuite_id,
+        item.subject.salesforce_id,
+        how,
+        extra={"event": "match_linked", "netsuite_type": record_type, "netsuite_id": candidate.netsuite_id},
+    )
+    return None
+
+
+def _resolution_applied(netsuite: Connection, row: MatchResolution, *, note: str) -> None:
+    if row.applied_at is None:
+        row.applied_at = timezone.now()
+        row.save(update_fields=["applied_at"])
+    exception_auto_resolve(
+        dedup_key=match_dedup_key(
+            netsuite_connection_id=netsuite.pk, record_type=row.netsuite_type, external_id=row.external_id
+        ),
+        note=note,
+    )
+
+
+def _suspect(
+    salesforce: Connection,
+    netsuite: Connection,
+    record_type: str,
+    external_id: str,
+    item: _Pending,
+    decision: MatchDecision,
+) -> Failure:
+    from sync.exceptions.models import ExceptionItem
+
+    dedup_key = match_dedup_key(
+        netsuite_connection_id=netsuite.pk, record_type=record_type, external_id=external_id
+    )
+    # Opportunities blocked by this record in earlier runs stay listed: the retry re-queues them all.
+    earlier = ExceptionItem.objects.filter(dedup_key=dedup_key).order_by("-last_seen").first()
+    opportunities = set(item.opportunities)
+    if earlier is not None:
+        opportunities |= set(earlier.retry_kwargs.get("opportunity_ids") or [])
+    subject = item.subject
+    sf_object = SALESFORCE_OBJECT.get(record_type, "")
+    exception = exception_raise(
+        category=CATEGORY,
+        dedup_key=dedup_key,
+        title=(
+            f"Duplicate suspect: {sf_object} {subject.label} matches "
+            f"{len(decision.candidates)} NetSuite {record_type} record(s)"
+        )[:300],
+        severity=Severity.MEDIUM,
+        records=[
+            RecordRef("salesforce", sf_object, subject.salesforce_id),
+            *(RecordRef("netsuite", record_type, c.netsuite_id) for c in decision.candidates),
+        ],
+        scope=ExceptionScope(netsuite_connection_id=netsuite.pk, subsidiary_id=item.subsidiary_id),
+        vendor_message=decision.reason,
+        mapping_row=f"{item.object_key}/match",
+        details={
+            "match": {
+                "object_key": item.object_key,
+                "record_type": record_type,
+                "external_id": external_id,
+                "salesforce_id": subject.salesforce_id,
+                "label": subject.label,
+                "key": decision.key,
+                "reason": decision.reason,
+                "salesforce": {path: value for path, value in subject.values.items()},
+                "candidates": [candidate.to_json() for candidate in decision.candidates],
+            },
+        },
+        retry_task="sync.matching.prematch.match_resync",
+        retry_kwargs={
+            "opportunity_ids": sorted(opportunities),
+            "salesforce_connection_id": salesforce.pk,
+            "netsuite_connection_id": netsuite.pk,
+        },
+    )
+    return Failure(
+        FailureCategory.DUPLICATE,
+        f"duplicate suspect (exception #{exception.pk}): {decision.reason}"[:2000],
+        object_key=item.object_key,
+        source_id=subject.salesforce_id,
+    )
+
+
+@retryable
+def match_resync(
+    *,
+    opportunity_ids: Sequence[str],
+    salesforce_connection_id: int,
+    netsuite_connection_id: int,
+    overrides: dict[str, object] | None = None,
+) -> None:
+    """Queue again every opportunity a duplicate suspect held back; the run honours the decision."""
+    for opportunity_id in opportunity_ids:
+        inbox_requeue_opportunity(
+            opportunity_id=opportunity_id,
+            salesforce_connection_id=salesforce_connection_id,
+            netsuite_connection_id=netsuite_connection_id,
+            source=InboxSource.RERUN,
+            overrides=overrides,
+        )

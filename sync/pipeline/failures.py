@@ -1,0 +1,125 @@
+"""What the pipeline tells the exception queue: one open exception per opportunity that fails to sync.
+
+The same problem on the same opportunity is one exception (its occurrence count grows on each failed
+attempt); the next successful sync of that opportunity resolves it with a note. A retry from the queue
+re-queues the opportunity through the inbox, so it runs the same idempotent path as any other event,
+with the exception's approved value changes on that one message (:mod:`sync.exceptions.overrides`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sync.connections.models import Connection
+from sync.exceptions.actions import exception_overrides_sent
+from sync.exceptions.models import Severity
+from sync.exceptions.retry import retryable
+from sync.exceptions.scope import ExceptionScope
+from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
+from sync.pipeline.inbox import inbox_requeue_opportunity
+from sync.pipeline.models import FailureCategory, InboxSource, RecordStatus, SyncFailure, SyncRecord
+
+CATEGORY_FOR_FAILURE = {
+    FailureCategory.RULE: "blocked_rule",
+    FailureCategory.MAPPING: "mapping_problem",
+}
+SEVERITY_FOR_FAILURE = {
+    FailureCategory.TRANSIENT: Severity.MEDIUM,
+    FailureCategory.MISSING: Severity.LOW,
+}
+
+
+def sync_dedup_key(*, netsuite_connection_id: int | None, opportunity_id: str) -> str:
+    return f"sync:{netsuite_connection_id or 0}:{opportunity_id}"
+
+
+def record_outcome_report(
+    *,
+    record: SyncRecord,
+    netsuite: Connection | None,
+    open_exception_keys: set[str] | None = None,
+    scope: ExceptionScope | None = None,
+) -> None:
+    """Open, count or resolve the record's exception according to how its sync ended.
+
+    ``open_exception_keys``, when given, holds every key with an active exception (read by the caller
+    for its batch): a synced record whose key is not in it has nothing to resolve. ``scope`` is where the
+    opportunity's records live (its mapped records' subsidiary, its account's billing country)."""
+    key = sync_dedup_key(
+        netsuite_connection_id=netsuite.pk if netsuite else None, opportunity_id=record.opportunity_id
+    )
+    if record.status in (RecordStatus.SYNCED, RecordStatus.SKIPPED):
+        if open_exception_keys is None or key in open_exception_keys:
+            exception_auto_resolve(dedup_key=key, note=f"synced by job {record.job_id}")
+        return
+    if record.status not in (RecordStatus.FAILED, RecordStatus.BLOCKED):
+        return
+    failures = list(record.failures.all())
+    first = failures[0] if failures else None
+    category = FailureCategory(first.category) if first else FailureCategory.VENDOR
+    if category == FailureCategory.DUPLICATE:
+        return  # the duplicate suspect's own exception (one per Salesforce record) covers it
+    records = [RecordRef("salesforce", "Opportunity", record.opportunity_id)]
+    records += [
+        RecordRef("netsuite", netsuite_type, str(netsuite_id))
+        for netsuite_type, netsuite_id in (record.netsuite_ids or {}).items()
+        if netsuite_id
+    ]
+    exception_raise(
+        category=CATEGORY_FOR_FAILURE.get(category, "sync_failure"),
+        dedup_key=key,
+        title=f"Opportunity {record.opportunity_id}: {record.message or category.label}"[:200],
+        severity=SEVERITY_FOR_FAILURE.get(category, Severity.HIGH),
+        records=records,
+        scope=scope or ExceptionScope(netsuite_connection_id=netsuite.pk if netsuite else None),
+        vendor_code=first.vendor_code if first else "",
+        vendor_message=first.message if first else record.message,
+        error_path=first.error_path if first else "",
+        mapping_row=(f"{first.mapping_object_key}/{first.mapping_field_id}".strip("/") or None)
+        if first
+        else None,
+        rule=first.mapping_object_key if first and category == FailureCategory.RULE else None,
+        details={"job": record.job_id, "record": record.pk, "failures": len(failures), **_sent(first)},
+        retry_task="sync.pipeline.failures.opportunity_resync",
+        retry_kwargs={
+            "opportunity_id": record.opportunity_id,
+            "salesforce_connection_id": record.job.salesforce_connection_id,
+            "netsuite_connection_id": record.job.netsuite_connection_id,
+        },
+    )
+
+
+def _sent(failure: SyncFailure | None) -> dict[str, Any]:
+    """``{"sent": {"customer.subsidiary": <value sent>}}``: the field the vendor refused, named as an
+    override names it, with the value Concord really sent (the page shows it as the old value)."""
+    if failure is None or not failure.error_path or failure.sent_value is None:
+        return {}
+    field = ".".join(part for part in (failure.mapping_object_key, failure.error_path) if part)
+    return {"sent": {field: failure.sent_value}}
+
+
+def record_overrides_sent(*, record: SyncRecord, netsuite: Connection | None, fields: list[str]) -> None:
+    """Tell the record's exception which approved value changes its retry sent, in which job."""
+    key = sync_dedup_key(
+        netsuite_connection_id=netsuite.pk if netsuite else None, opportunity_id=record.opportunity_id
+    )
+    exception_overrides_sent(dedup_key=key, fields=fields, job_id=record.job_id)
+
+
+@retryable
+def opportunity_resync(
+    *,
+    opportunity_id: str,
+    salesforce_connection_id: int,
+    netsuite_connection_id: int,
+    overrides: dict[str, object] | None = None,
+) -> None:
+    """Queue the opportunity again (the inbox deduplicates nothing here: a retry is a new event),
+    carrying the approved ``overrides`` ({field: value}) for that run's NetSuite bodies."""
+    inbox_requeue_opportunity(
+        opportunity_id=opportunity_id,
+        salesforce_connection_id=salesforce_connection_id,
+        netsuite_connection_id=netsuite_connection_id,
+        source=InboxSource.RERUN,
+        overrides=overrides,
+    )

@@ -1,0 +1,394 @@
+"""The inbox: storing inbound events durably, enqueueing their processing, and claiming them.
+
+Storing is idempotent on the notification id (a unique constraint, conflicts ignored), so a redelivered
+message is acknowledged again without a second row. Work is enqueued only after the rows commit, and
+coalesced: one drain task is queued at a time, not one per request (:func:`inbox_request_drain`).
+Claiming is a conditional UPDATE guarded by status and lease: two workers never take the same row, and
+the rows of a worker killed mid-way become claimable again once their lease expires
+(``INBOX_LEASE_SECONDS``; the periodic inbox sweep claims them).
+
+Every claim counts an attempt. A batch that crashes releases its rows with a back-off; a row claimed
+``INBOX_MAX_ATTEMPTS`` times without completing (it crashed every batch it was in, or killed the worker
+each time) is set aside: status FAILED, an exception in the queue whose retry puts it back. A poison
+message therefore costs a bounded number of attempts and never holds up the messages behind it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import connections, router, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from core.correlation import current_correlation_id
+from sync.exceptions.retry import retryable
+from sync.exceptions.scope import ExceptionScope
+from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
+from sync.pipeline.heartbeat import renewed_while
+from sync.pipeline.models import InboxDrainFlag, InboxMessage, InboxSource, InboxStatus, Listener
+
+DRAIN_FLAG = 1  # the primary key of the one InboxDrainFlag row
+
+# The category of the exception a set-aside message opens (created on first use).
+SET_ASIDE_CATEGORY = "inbox_failed"
+
+
+def inbox_lease() -> dt.timedelta:
+    """How long a claim holds its rows (``INBOX_LEASE_SECONDS``)."""
+    return dt.timedelta(seconds=settings.INBOX_LEASE_SECONDS)
+
+
+def inbox_max_attempts() -> int:
+    """Claims a message gets before it is set aside (``INBOX_MAX_ATTEMPTS``)."""
+    return int(settings.INBOX_MAX_ATTEMPTS)
+
+
+def inbox_dedup_key(message: InboxMessage) -> str:
+    return f"inbox:{message.notification_id}"
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    notification_id: str
+    sobject: str
+    record_id: str
+    fields: dict[str, str]
+
+
+def inbox_store(*, listener: Listener, source: str, events: Iterable[InboundEvent]) -> int:
+    """Store ``events`` for ``listener`` (duplicates ignored) and enqueue a drain after commit.
+
+    Returns how many rows were new. The caller acknowledges only after this returns, i.e. after commit.
+    """
+    rows = [
+        InboxMessage(
+            notification_id=event.notification_id,
+            source=source,
+            listener=listener,
+            salesforce_connection_id=listener.salesforce_connection_id,
+            netsuite_connection_id=listener.netsuite_connection_id,
+            sobject=event.sobject,
+            record_id=event.record_id,
+            fields=event.fields,
+        )
+        for event in events
+    ]
+    return inbox_add(rows)
+
+
+def inbox_add(rows: list[InboxMessage]) -> int:
+    """Insert inbox rows, ignoring notification ids already stored; request a drain after commit.
+
+    Each row keeps the correlation id open here (the listener's request, the poll's task...), so the
+    worker that processes it logs under the same id.
+
+    One statement, ``INSERT ... ON CONFLICT (notification_id) DO NOTHING RETURNING notification_id``
+    (see :func:`_insert_new`): atomic on its own, so outside a caller's transaction it commits at once
+    with no BEGIN/COMMIT round trips (the listener's hot path), and it says exactly which rows are new,
+    even against a concurrent delivery of the same id.
+    """
+    correlation_id = current_correlation_id() or ""
+    unique: dict[str, InboxMessage] = {}
+    for row in rows:
+        row.correlation_id = row.correlation_id or correlation_id
+        unique.setdefault(row.notification_id, row)
+    if not unique:
+        return 0
+    created = _insert_new(list(unique.values()))
+    if created:
+        # After commit (at once, unless a caller's transaction is open), never inside it: see
+        # inbox_request_drain.
+        transaction.on_commit(inbox_request_drain)
+    return created
+
+
+def _insert_new(rows: list[InboxMessage]) -> int:
+    """Insert ``rows`` skipping notification ids already stored; returns how many were inserted.
+
+    ``bulk_create(ignore_conflicts=True)`` cannot say which rows it inserted and opens a transaction
+    around one statement; this writes the same statement with ``RETURNING`` (PostgreSQL, and SQLite
+    from 3.35), values prepared by each field as the ORM would (``auto_now_add``, JSON...).
+    """
+    connection = connections[router.db_for_write(InboxMessage)]
+    quote = connection.ops.quote_name
+    fields = [field for field in InboxMessage._meta.concrete_fields if not field.primary_key]
+    # At most 100 rows a request (an envelope's limit), ~15 columns: far under any variable limit. Polls
+    # and backfills may pass more: batches of 500.
+    inserted = 0
+    for start in range(0, len(rows), 500):
+        batch = rows[start : start + 500]
+        params: list[Any] = []
+        for row in batch:
+            params.extend(field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields)
+        placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        # Identifiers come from the model's metadata, quoted; every value is a bound parameter.
+        table = quote(InboxMessage._meta.db_table)
+        columns = ", ".join(quote(field.column) for field in fields)
+        sql = (
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608
+            f"VALUES {', '.join([placeholders] * len(batch))} "
+            f"ON CONFLICT ({quote('notification_id')}) DO NOTHING RETURNING {quote('notification_id')}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            inserted += len(cursor.fetchall())
+    return inserted
+
+
+def inbox_request_drain() -> bool:
+    """Enqueue a drain unless one is already requested and has not started claiming; True if enqueued.
+
+    Call it only once the rows it is for have committed. Why no committed row is ever left behind: the
+    drain clears the flag *before* it claims (:func:`inbox_drain_flag_clear`). If this call finds the
+    flag set, it was set earlier and the clear that follows it comes later, so that drain's claim runs
+    after this call, i.e. after our rows committed, and sees them. If it finds the flag clear, it sets it
+    and enqueues a drain itself. (Checking inside the storing transaction would not do: a drain could
+    clear and claim between the check and the commit, and miss the rows.)
+
+    A drain task lost after the flag was set (process killed before the enqueue, a broker losing it)
+    leaves the flag set and no task: the inbox sweep schedule runs a drain every minute, which clears the
+    flag and claims (sync.pipeline.schedules.INBOX_SWEEP).
+    """
+    if _drain_requested():  # the common case under load: one read, no write
+        return False
+    requested = InboxDrainFlag.objects.filter(pk=DRAIN_FLAG)
+    now = timezone.now()
+    flipped = bool(requested.filter(requested=False).update(requested=True, requested_at=now))
+    if not flipped and not requested.exists():
+        # The row is created on first use (a flushed test database has none); a racing creator wins.
+        _, flipped = InboxDrainFlag.objects.get_or_create(
+            pk=DRAIN_FLAG, defaults={"requested": True, "requested_at": now}
+        )
+    if not flipped:
+        return False  # another request set it between our read and our update: its drain covers us
+    try:
+        inbox_enqueue_drain()
+    except Exception:
+        # Not queued: let the next store try again rather than wait for the sweep.
+        requested.update(requested=False)
+        raise
+    return True
+
+
+def _drain_requested() -> bool:
+    """Whether the flag is set. Raw SQL: every listener request asks, and the ORM would spend ~10x the
+    CPU of the query compiling it (bench/ingest.py)."""
+    connection = connections[router.db_for_write(InboxDrainFlag)]  # the primary: a stale copy would do harm
+    table = connection.ops.quote_name(InboxDrainFlag._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT requested FROM {table} WHERE id = %s", [DRAIN_FLAG])  # noqa: S608
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def inbox_drain_flag_clear() -> bool:
+    """A drain is starting to claim: the next store must request another. True if the flag was set."""
+    return bool(InboxDrainFlag.objects.filter(pk=DRAIN_FLAG, requested=True).update(requested=False))
+
+
+def inbox_enqueue_drain() -> None:
+    """Ask a worker to process pending inbox messages (the task claims what it takes).
+
+    Enqueues unconditionally: stores go through :func:`inbox_request_drain`, which coalesces.
+    """
+    async_task("sync.tasks.inbox_drain", task_name="inbox drain", group="sync-inbox")
+
+
+def inbox_claim(*, limit: int = 200, lease: dt.timedelta | None = None) -> tuple[str, list[InboxMessage]]:
+    """Claim up to ``limit`` messages for one worker; returns the claim token and the rows taken.
+
+    This is the drain's claim step, so it first clears the drain flag (before reading anything: see
+    :func:`inbox_request_drain`). Rows whose lease ran out after their last allowed attempt (their worker
+    died every time) are set aside first instead of being handed out once more.
+    """
+    inbox_drain_flag_clear()
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    lease = lease if lease is not None else inbox_lease()
+    _set_aside_exhausted(_lease_expired(now), error="its lease ran out: the worker processing it stopped")
+    claimable = _claimable(now)
+    candidates = list(
+        InboxMessage.objects.filter(claimable)
+        .order_by("received_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if candidates:
+        # The filter is repeated inside the UPDATE: a row another worker took in between is left alone.
+        InboxMessage.objects.filter(claimable, pk__in=candidates).update(
+            status=InboxStatus.CLAIMED, claim_token=token, lease_until=now + lease, attempts=F("attempts") + 1
+        )
+    return token, list(InboxMessage.objects.filter(claim_token=token, status=InboxStatus.CLAIMED))
+
+
+def inbox_drain_follow_up() -> bool:
+    """For a drain that claimed a full batch: request one more drain if claimable rows remain, so another
+    worker takes the next batch while this one works (a backlog is spread over the workers, one queued
+    drain at a time). True if a drain was enqueued."""
+    if InboxMessage.objects.filter(_claimable(timezone.now())).exists():
+        return inbox_request_drain()
+    return False
+
+
+def _lease_expired(now: dt.datetime) -> Q:
+    """Claimed rows whose claim lapsed (their worker stopped, or a failed batch's back-off is over)."""
+    return Q(status=InboxStatus.CLAIMED, lease_until__lt=now)
+
+
+def _claimable(now: dt.datetime) -> Q:
+    return Q(status=InboxStatus.PENDING) | _lease_expired(now)
+
+
+def inbox_complete(*, token: str, job_id: int | None, pks: Iterable[int]) -> int:
+    """Mark claimed rows done; only rows still held under ``token`` (a lost lease changes nothing).
+
+    A row that had failed before (a retried, set-aside message) resolves the exception it opened.
+    """
+    held = InboxMessage.objects.filter(claim_token=token, status=InboxStatus.CLAIMED, pk__in=list(pks))
+    recovered = list(held.exclude(last_error="").only("pk", "notification_id"))
+    done = held.update(status=InboxStatus.DONE, job_id=job_id, processed_at=timezone.now())
+    for message in recovered:
+        exception_auto_resolve(dedup_key=inbox_dedup_key(message), note=f"processed by job {job_id}")
+    return done
+
+
+def inbox_lease_renew(*, token: str, lease: dt.timedelta | None = None) -> int:
+    """Extend the lease of the rows still held under ``token``; returns how many."""
+    lease = lease if lease is not None else inbox_lease()
+    return InboxMessage.objects.filter(claim_token=token, status=InboxStatus.CLAIMED).update(
+        lease_until=timezone.now() + lease
+    )
+
+
+def inbox_lease_kept(token: str, *, lease: dt.timedelta | None = None) -> AbstractContextManager[None]:
+    """Renew the claim's lease every third of it while the block runs.
+
+    The lease can then be short (a killed worker's rows come back soon) without a long batch losing its
+    rows to another worker half-way: only a worker that stopped stops renewing.
+    """
+    lease = lease if lease is not None else inbox_lease()
+    return renewed_while(
+        partial(inbox_lease_renew, token=token, lease=lease),
+        every=lease.total_seconds() / 3,
+        name=f"inbox-lease-{token[:8]}",
+    )
+
+
+def inbox_defer(*, token: str, pks: Iterable[int]) -> int:
+    """Hand back rows a batch claimed but did not get to (it ran out of time): pending again at once,
+    and the claim not counted as an attempt."""
+    ids = list(pks)
+    if not ids:
+        return 0
+    return InboxMessage.objects.filter(claim_token=token, status=InboxStatus.CLAIMED, pk__in=ids).update(
+        status=InboxStatus.PENDING, claim_token="", lease_until=None, attempts=F("attempts") - 1
+    )
+
+
+def inbox_release(*, token: str, pks: Iterable[int], error: str, retry_in: dt.timedelta) -> int:
+    """Give back rows a failed batch held under ``token``: each is claimable again after ``retry_in``,
+    or set aside if it used its last attempt. Returns how many rows were set aside."""
+    held = Q(claim_token=token, status=InboxStatus.CLAIMED, pk__in=list(pks))
+    set_aside = _set_aside_exhausted(held, error=error)
+    InboxMessage.objects.filter(held).update(
+        claim_token="", lease_until=timezone.now() + retry_in, last_error=error[:4000]
+    )
+    return set_aside
+
+
+def _set_aside_exhausted(rows: Q, *, error: str) -> int:
+    """Set aside the ``rows`` that used their last attempt: status FAILED and one exception each."""
+    exhausted = list(InboxMessage.objects.filter(rows, attempts__gte=inbox_max_attempts()))
+    for message in exhausted:
+        # Conditional, like a claim: a row another worker changed in between is left alone.
+        taken = InboxMessage.objects.filter(
+            pk=message.pk, status=InboxStatus.CLAIMED, claim_token=message.claim_token
+        ).update(status=InboxStatus.FAILED, claim_token="", lease_until=None, last_error=error[:4000])
+        if taken:
+            _set_aside_report(message, error)
+    return len(exhausted)
+
+
+def _set_aside_report(message: InboxMessage, error: str) -> None:
+    exception_raise(
+        category=SET_ASIDE_CATEGORY,
+        dedup_key=inbox_dedup_key(message),
+        title=(f"{message.sobject} {message.record_id}: set aside after {message.attempts} failed attempts")[
+            :200
+        ],
+        records=[RecordRef("salesforce", message.sobject, message.record_id)],
+        # Never mapped: only a connection without OneWorld places it (its single entity).
+        scope=ExceptionScope(netsuite_connection_id=message.netsuite_connection_id),
+        vendor_message=error,
+        details={"inbox_message": message.pk, "notification_id": message.notification_id},
+        retry_task="sync.pipeline.inbox.inbox_message_retry",
+        retry_kwargs={"message_id": message.pk},
+    )
+
+
+@retryable
+def inbox_message_retry(*, message_id: int, overrides: dict[str, object] | None = None) -> None:
+    """Put a set-aside message back in the inbox with fresh attempts (the exception queue's retry);
+    approved ``overrides`` ride on it into the run (a message's own, from an earlier retry, stay when
+    none are given)."""
+    changes: dict[str, Any] = {"overrides": dict(overrides)} if overrides else {}
+    with transaction.atomic():
+        updated = InboxMessage.objects.filter(pk=message_id, status=InboxStatus.FAILED).update(
+            status=InboxStatus.PENDING, attempts=0, claim_token="", lease_until=None, **changes
+        )
+        if updated:
+            transaction.on_commit(inbox_request_drain)
+
+
+def inbox_requeue_opportunity(
+    *,
+    opportunity_id: str,
+    salesforce_connection_id: int,
+    netsuite_connection_id: int,
+    source: str,
+    overrides: Mapping[str, Any] | None = None,
+) -> InboxMessage:
+    """A new inbox message for one opportunity (a re-run, a catch-up poll hit, a backfill row).
+
+    ``overrides`` ({field: value}) are an exception retry's approved value changes, for this run only."""
+    row = InboxMessage(
+        notification_id=f"{source}:{opportunity_id}:{uuid.uuid4().hex[:12]}",
+        source=source,
+        salesforce_connection_id=salesforce_connection_id,
+        netsuite_connection_id=netsuite_connection_id,
+        record_id=opportunity_id,
+        overrides=dict(overrides or {}),
+    )
+    inbox_add([row])
+    return InboxMessage.objects.get(notification_id=row.notification_id)
+
+
+__all__ = [
+    "SET_ASIDE_CATEGORY",
+    "InboundEvent",
+    "InboxSource",
+    "inbox_add",
+    "inbox_claim",
+    "inbox_complete",
+    "inbox_defer",
+    "inbox_drain_flag_clear",
+    "inbox_drain_follow_up",
+    "inbox_enqueue_drain",
+    "inbox_lease",
+    "inbox_lease_kept",
+    "inbox_lease_renew",
+    "inbox_max_attempts",
+    "inbox_message_retry",
+    "inbox_release",
+    "inbox_request_drain",
+    "inbox_requeue_opportunity",
+    "inbox_store",
+]

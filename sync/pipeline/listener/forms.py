@@ -1,0 +1,23 @@
+"""The form that makes a listener: the pair of connections it syncs and, for a webhook, its HMAC key."""
+
+from __future__ import annotations
+
+from django import forms
+
+from sync.connections.models import Connection, ConnectionKind
+from sync.pipeline.models import ListenerKind
+
+
+class ListenerForm(forms.Form):
+    name = forms.SlugField(max_length=80)
+    kind = forms.ChoiceField(choices=ListenerKind.choices, initial=ListenerKind.OUTBOUND_MESSAGE)
+    salesforce_connection = forms.ModelChoiceField(
+        queryset=Connection.objects.filter(kind=ConnectionKind.SALESFORCE, is_active=True).order_by("name")
+    )
+    netsuite_connection = forms.ModelChoiceField(
+        queryset=Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True).order_by("name")
+    )
+    allowed_org_id = forms.CharField(max_length=18, required=False, label="Salesforce org id")
+    signing_secret = forms.CharField(
+        max_length=500, required=False, strip=False, widget=forms.PasswordInput, label="Webhook signing key"
+    )

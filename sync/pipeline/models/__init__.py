@@ -1,0 +1,52 @@
+"""The models of pipeline; import them from here."""
+
+from sync.pipeline.models.backfills import Backfill, BackfillStatus
+from sync.pipeline.models.inbound import (
+    InboxDrainFlag,
+    InboxMessage,
+    InboxSource,
+    InboxStatus,
+    Listener,
+    ListenerKind,
+)
+from sync.pipeline.models.jobs import (
+    CrossReference,
+    FailureCategory,
+    JobStatus,
+    PollWatermark,
+    RecordStatus,
+    ReturnRecord,
+    ReturnStatus,
+    SyncFailure,
+    SyncJob,
+    SyncRecord,
+)
+from sync.pipeline.models.operations import ApiUsage, SyncedInvoice, WorkerHeartbeat
+from sync.pipeline.models.ownership import FieldConflict, SyncedFieldValue, SystemName
+
+__all__ = [
+    "ApiUsage",
+    "Backfill",
+    "BackfillStatus",
+    "CrossReference",
+    "FailureCategory",
+    "FieldConflict",
+    "InboxDrainFlag",
+    "InboxMessage",
+    "InboxSource",
+    "InboxStatus",
+    "JobStatus",
+    "Listener",
+    "ListenerKind",
+    "PollWatermark",
+    "RecordStatus",
+    "ReturnRecord",
+    "ReturnStatus",
+    "SyncFailure",
+    "SyncJob",
+    "SyncRecord",
+    "SyncedFieldValue",
+    "SyncedInvoice",
+    "SystemName",
+    "WorkerHeartbeat",
+]

@@ -1,0 +1,168 @@
+"""Pages of the pipeline: jobs and their records, the inbox, re-runs and the per-opportunity trace."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from sync.pipeline import jobs
+from sync.pipeline import selectors as pipeline_selectors
+from sync.pipeline.backfills import backfill_resume, backfill_start
+from sync.pipeline.forms import BackfillForm
+from sync.pipeline.jobs import can_rerun
+from sync.pipeline.models import Backfill, InboxStatus, JobStatus, SyncRecord
+
+
+@require_GET
+def job_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "pipeline/jobs.html", _jobs_context(request))
+
+
+@require_GET
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = pipeline_selectors.job_get(job_id=job_id)
+    return render(
+        request,
+        "pipeline/job_detail.html",
+        {
+            "area": "sync",
+            "job": job,
+            "records": pipeline_selectors.job_records(job=job),
+            "return_records": pipeline_selectors.job_return_records(job=job),
+            "can_rerun": can_rerun(request.user),  # type: ignore[arg-type]
+        },
+    )
+
+
+@require_POST
+def record_rerun(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = get_object_or_404(SyncRecord.objects.select_related("job"), pk=record_id)
+    message = jobs.record_rerun(record=record, user=request.user, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+    messages.success(
+        request, f"Opportunity {record.opportunity_id} queued again ({message.notification_id})."
+    )
+    return redirect("sync:job_detail", job_id=record.job_id)
+
+
+@require_POST
+def job_requeue(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Queue an interrupted job's unfinished opportunities again now (the inbox would in time)."""
+    job = pipeline_selectors.job_get(job_id=job_id)
+    try:
+        queued = jobs.job_requeue_unfinished(
+            job=job,
+            user=request.user,  # type: ignore[arg-type]  # login is required on every page
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{len(queued)} unfinished opportunities queued again.")
+    return redirect("sync:job_detail", job_id=job.pk)
+
+
+@require_GET
+def inbox_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in InboxStatus.values:
+        status = ""
+    rows = pipeline_selectors.inbox_recent(status=status)
+    return render(request, "pipeline/inbox.html", {"area": "sync", "rows": rows, "status": status})
+
+
+@require_GET
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    """The invoices synced back from NetSuite: the rows behind the dashboard's DSO."""
+    days_text = request.GET.get("days", "")
+    days = int(days_text) if days_text.isdigit() and 0 < int(days_text) <= 3660 else None
+    filters = {
+        "currency": request.GET.get("currency", "")[:3],
+        "open_only": request.GET.get("open") == "on",
+        "days": days,
+    }
+    rows = pipeline_selectors.invoices_synced(**filters, today=timezone.now().date())[:500]  # type: ignore[arg-type]
+    return render(request, "pipeline/invoices.html", {"area": "sync", "rows": rows, **filters})
+
+
+@require_GET
+def conflict_list(request: HttpRequest) -> HttpResponse:
+    """Field conflicts: changes the non-owning system made to an owned field, never propagated.
+
+    A list of its own rather than exceptions: the owner's value wins by rule, so there is nothing to
+    assign, retry or approve; the queue stays for what needs a person, and this page shows the pattern
+    (which fields people keep editing on the wrong side).
+    """
+    filters = {
+        "open_only": request.GET.get("open") == "on",
+        "sobject": request.GET.get("sobject", "")[:80],
+        "field": request.GET.get("field", "")[:120],
+    }
+    rows = pipeline_selectors.field_conflicts(**filters)[:500]  # type: ignore[arg-type]
+    return render(request, "pipeline/conflicts.html", {"area": "sync", "rows": rows, **filters})
+
+
+@require_GET
+def opportunity_trace(request: HttpRequest, opportunity_id: str) -> HttpResponse:
+    trace = pipeline_selectors.opportunity_trace(opportunity_id=opportunity_id[:18])
+    return render(request, "pipeline/trace.html", {"area": "sync", "opportunity_id": opportunity_id, **trace})
+
+
+# -- backfills -----------------------------------------------------------------------------------
+
+
+@require_POST
+def backfill_start_view(request: HttpRequest) -> HttpResponse:
+    if not can_rerun(request.user):  # type: ignore[arg-type]
+        return HttpResponse("Starting a backfill needs the RevOps or Admin role.", status=403)
+    form = BackfillForm(request.POST)
+    if not form.is_valid():
+        return render(request, "pipeline/jobs.html", _jobs_context(request, form), status=400)
+    try:
+        backfill = backfill_start(
+            actor=request.user,  # type: ignore[arg-type]  # login is required on every page
+            salesforce=form.cleaned_data["salesforce"],
+            netsuite=form.cleaned_data["netsuite"],
+            since=form.cleaned_data["since"],
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return render(request, "pipeline/jobs.html", _jobs_context(request, form), status=400)
+    return redirect("sync:backfill", backfill_id=backfill.pk)
+
+
+@require_GET
+def backfill_detail(request: HttpRequest, backfill_id: int) -> HttpResponse:
+    backfill = get_object_or_404(Backfill.objects.select_related("started_by"), pk=backfill_id)
+    template = "pipeline/partials/backfill_progress.html" if request.htmx else "pipeline/backfill.html"  # type: ignore[attr-defined]
+    context = {"area": "sync", "backfill": backfill, "can_resume": can_rerun(request.user)}  # type: ignore[arg-type]
+    return render(request, template, context)
+
+
+@require_POST
+def backfill_resume_view(request: HttpRequest, backfill_id: int) -> HttpResponse:
+    """Resume an interrupted or failed backfill from its cursor."""
+    backfill = get_object_or_404(Backfill, pk=backfill_id)
+    try:
+        backfill_resume(backfill=backfill, actor=request.user, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Backfill #{backfill.pk} resumed from batch {backfill.batches + 1}.")
+    return redirect("sync:backfill", backfill_id=backfill.pk)
+
+
+def _jobs_context(request: HttpRequest, form: BackfillForm | None = None) -> dict[str, object]:
+    filters = pipeline_selectors.job_filters_from(request.GET.dict())
+    return {
+        "area": "sync",
+        "jobs": pipeline_selectors.jobs_recent(filters=filters, limit=200),
+        "filters": filters,
+        "job_statuses": [*JobStatus.choices, (pipeline_selectors.WITH_FAILURES, "With failed records")],
+        "backfills": Backfill.objects.all()[:10],
+        "backfill_form": form or BackfillForm(),
+        "can_backfill": can_rerun(request.user),  # type: ignore[arg-type]
+    }

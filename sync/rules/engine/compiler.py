@@ -1,0 +1,339 @@
+"""Compiling a checked tree into nested closures, once; evaluating is then calling the outermost one.
+
+Every closure takes one frame (:mod:`sync.rules.engine.frames`). The compiler picks, node by node, the
+general closure or, when nothing is traced, a fused one for a common shape: a field tested in the
+same call (:mod:`sync.rules.engine.field_tests`), an item read without a frame
+(:mod:`sync.rules.engine.fused`),
+arithmetic ordered against a literal in floats first (:mod:`sync.rules.engine.approx`). Aggregates are
+compiled in :mod:`sync.rules.engine.aggregates`.
+
+Work is bounded: the tree is bounded by the parser, and the only repetition is an aggregate over a
+list, which charges ``items x size of its expression`` to the run's step budget before it starts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from sync.mappings.engine.coerce import to_decimal
+from sync.mappings.engine.paths import SourcePath
+from sync.rules.engine import values
+from sync.rules.engine.aggregates import compile_aggregate
+from sync.rules.engine.approx import approximation, float_first, worth_it
+from sync.rules.engine.field_tests import (
+    SIGN_TESTS,
+    coalesce_field,
+    equal_literal,
+    fields_order,
+    or_guard,
+    order_literal,
+    pair_literal,
+    presence,
+    presence_pair,
+)
+from sync.rules.engine.frames import DEFAULT_BUDGET, MAX_READS, Fn, Frame, Run, getter
+from sync.rules.engine.functions import AGGREGATES, FUNCTIONS
+from sync.rules.engine.fused import absolute, arithmetic, literal_places, rounding
+from sync.rules.engine.parser import Node
+
+__all__ = ["DEFAULT_BUDGET", "Fn", "Frame", "Run", "compile_tree"]
+_HUGE = Decimal("1e300")  # ordering limits beyond this keep to Decimal (a float would overflow)
+
+
+def compile_tree(tree: Node, *, source: str, trace: bool = False) -> Fn:
+    """The closure evaluating ``tree``; with ``trace`` it also records what each path and call read."""
+    return _Compiler(source, trace).compile(tree)
+
+
+class _Compiler:
+    def __init__(self, source: str, trace: bool) -> None:
+        self.source = source
+        self.trace = trace
+
+    def compile(self, node: Node) -> Fn:
+        kind = node.kind
+        if kind == "literal":
+            constant = node.value
+            return lambda f: constant
+        if kind == "path":
+            read = getter(node.value)
+            return self.traced(read, node.value.text, inside=True) if self.trace else read
+        if kind == "list":
+            parts = [self.compile(arg) for arg in node.args]
+            if all(arg.kind == "literal" for arg in node.args):
+                fixed = [arg.value for arg in node.args]
+                return lambda f: fixed
+            return lambda f: [part(f) for part in parts]
+        if kind == "not":
+            inner = self.compile(node.args[0])
+            return lambda f: inner(f) is not True
+        if kind == "or" and len(node.args) == 2 and not self.trace:
+            guarded = or_guard(node.args[0], self.compile(node.args[1]))
+            if guarded is not None:
+                return guarded
+        if kind in ("and", "or"):
+            return _boolean(kind, [self.compile(arg) for arg in node.args])
+        if kind == "neg":
+            inner = self.compile(node.args[0])
+            return lambda f: values.subtract(Decimal(0), inner(f))
+        if kind == "compare":
+            return self.comparison(node)
+        if kind == "arith":
+            operation = _ARITHMETIC[node.value]
+            left, right = self.compile(node.args[0]), self.compile(node.args[1])
+            if not self.trace:
+                days = node.args[1].value if node.args[1].kind == "literal" else None
+                return arithmetic(node.value, left, right, days)
+            return lambda f: operation(left(f), right(f))
+        if kind in ("in", "not_in"):
+            fused = self.membership_literal(node)
+            if fused is not None:
+                return fused
+            left, right = self.compile(node.args[0]), self.compile(node.args[1])
+            if kind == "in":
+                return lambda f: values.member(left(f), right(f))
+            return lambda f: not values.member(left(f), right(f))
+        if kind == "call":
+            return self.call(node)
+        raise ValueError(f"unknown node kind {kind!r}")  # pragma: no cover - the parser makes no others
+
+    def traced(self, fn: Fn, text: str, *, inside: bool) -> Fn:
+        def record(f: Frame) -> Any:
+            value = fn(f)
+            reads = f[3].reads
+            if reads is not None and len(reads) < MAX_READS:
+                label = f[4]
+                reads.append((f"{label} \u2192 {text}" if label and inside else text, value))
+            return value
+
+        return record
+
+    def field(self, node: Node) -> str | None:
+        """The field name when ``node`` reads one plain field of the current record (``Amount``) and
+        nothing is traced: such reads are inlined into the closure that uses them, one call fewer."""
+        if self.trace or node.kind != "path":
+            return None
+        path: SourcePath = node.value
+        if path.anchor != "current" or len(path.segments) != 1 or path.segments[0][1] is not None:
+            return None
+        return path.segments[0][0]
+
+    def coalesced(self, node: Node) -> tuple[str, Any] | None:
+        """``(field, literal)`` when ``node`` is ``coalesce(field, literal)`` (inlined like :meth:`field`)."""
+        if node.kind != "call" or node.value != "coalesce" or len(node.args) != 2:
+            return None
+        name = self.field(node.args[0])
+        if name is None or node.args[1].kind != "literal":
+            return None
+        return name, node.args[1].value
+
+    def field_pair(self, node: Node) -> tuple[str, str] | None:
+        """``(a, b)`` when ``node`` reads ``a.b`` from the current record (``SBQQ__Product__r.Name``)
+        and nothing is traced: inlined like :meth:`field`."""
+        if self.trace or node.kind != "path":
+            return None
+        path: SourcePath = node.value
+        if (
+            path.anchor != "current"
+            or len(path.segments) != 2
+            or any(i is not None for _, i in path.segments)
+        ):
+            return None
+        return path.segments[0][0], path.segments[1][0]
+
+    def membership_literal(self, node: Node) -> Fn | None:
+        """``x in ['a', 'b']``: a set lookup when every item is a text (only a text equals a text)."""
+        left_node, right_node = node.args
+        if right_node.kind != "list" or not all(
+            arg.kind == "literal" and isinstance(arg.value, str) for arg in right_node.args
+        ):
+            return None
+        texts = frozenset(arg.value for arg in right_node.args)
+        name = self.field(left_node)
+        negate = node.kind == "not_in"
+        pair = self.field_pair(left_node)
+        if pair is not None:
+            a, b = pair
+
+            def pair_in(f: Frame) -> bool:
+                inner = f[0].get(a)
+                value = inner.get(b) if inner.__class__ is dict else None
+                return (value.__class__ is str and value in texts) is not negate
+
+            return pair_in
+        if name is not None:
+
+            def field_in(f: Frame) -> bool:
+                value = f[0].get(name)
+                return (value.__class__ is str and value in texts) is not negate
+
+            return field_in
+        left = self.compile(left_node)
+
+        def value_in(f: Frame) -> bool:
+            value = left(f)
+            return (value.__class__ is str and value in texts) is not negate
+
+        return value_in
+
+    def comparison(self, node: Node) -> Fn:
+        op = node.value
+        left_node, right_node = node.args
+        left, right = self.compile(left_node), self.compile(right_node)
+        name = self.field(left_node)
+        pair = self.field_pair(left_node)
+        if pair is not None and right_node.kind == "literal":
+            fused_pair = pair_literal(pair, op, right_node.value)
+            if fused_pair is not None:
+                return fused_pair
+        if right_node.kind == "literal" and op in ("==", "!="):
+            fused = equal_literal(left, name, right_node.value, negate=op == "!=")
+            if fused is not None:
+                return fused
+        if op == "==":
+            return lambda f: values.equal(left(f), right(f))
+        if op == "!=":
+            return lambda f: not values.equal(left(f), right(f))
+        exact = self.order(op, left, right, name, right_node, left_node)
+        # abs(x) < limit: the float path takes abs itself (one call fewer per evaluation).
+        absolute = left_node.kind == "call" and left_node.value == "abs" and len(left_node.args) == 1
+        approached = left_node.args[0] if absolute else left_node
+        approx = approximation(approached, self.compile) if not self.trace and worth_it(left_node) else None
+        limit = right_node.value if right_node.kind == "literal" else None
+        if approx is not None and isinstance(limit, Decimal) and limit.is_finite() and abs(limit) < _HUGE:
+            return float_first(approx, op, limit, exact, absolute=absolute)
+        return exact
+
+    def order(self, op: str, left: Fn, right: Fn, name: str | None, right_node: Node, left_node: Node) -> Fn:
+        test = SIGN_TESTS[op]
+        other = self.field(right_node)
+        if name is not None and other is not None:
+            return fields_order(name, other, op)
+        if right_node.kind == "literal" and isinstance(right_node.value, Decimal):
+            limit = right_node.value
+            as_float = float(limit)
+            if to_decimal(as_float) == limit:
+                default = self.coalesced(left_node)
+                if default is not None:
+                    return order_literal(left, default[0], op, limit, as_float, default=default[1])
+                return order_literal(left, name, op, limit, as_float)
+
+        def compare(f: Frame) -> bool:
+            sign = values.order(left(f), right(f))
+            return sign is not None and test(sign)
+
+        return compare
+
+    def call(self, node: Node) -> Fn:
+        name = node.value
+        if name in AGGREGATES:
+            fn = compile_aggregate(self, node)
+        elif name == "today":
+            fn = _today
+        elif name == "lookup":
+            fn = self.lookup(node)
+        elif name in ("present", "empty"):
+            pair = self.field_pair(node.args[0])
+            if pair is not None:
+                fn = presence_pair(pair, name == "present")
+            else:
+                fn = presence(self.compile(node.args[0]), self.field(node.args[0]), name == "present")
+        elif (
+            name == "coalesce"
+            and len(node.args) == 2
+            and self.field(node.args[0])
+            and node.args[1].kind == "literal"
+        ):
+            fn = coalesce_field(self.field(node.args[0]) or "", node.args[1].value)
+        else:
+            implementation = FUNCTIONS[name][0]
+            if implementation is None:  # pragma: no cover - every other function has one
+                raise ValueError(name)
+            args = [self.compile(arg) for arg in node.args]
+            places = literal_places(node.args[1]) if name == "round" and len(node.args) == 2 else None
+            if self.trace:
+                pass
+            elif name == "abs":
+                return absolute(args[0])
+            elif places is not None:
+                return rounding(args[0], places)
+            if len(args) == 1:
+                (only,) = args
+                fn = lambda f: implementation(only(f))  # noqa: E731
+            elif len(args) == 2:
+                first, second = args
+                fn = lambda f: implementation(first(f), second(f))  # noqa: E731
+            else:
+                fn = lambda f: implementation(*(arg(f) for arg in args))  # noqa: E731
+        if self.trace and name in (*AGGREGATES, "lookup"):
+            return self.traced(fn, self.source[node.start : node.end], inside=True)
+        return fn
+
+    def against_outer(self, node: Node) -> tuple[str, Fn, bool] | None:
+        """``field == ^.path`` (or ``$.path``, ``!=``) in an aggregate: the outer side is the same for
+        every item, so it is read once (reading a path has no effect but its value)."""
+        if node.kind != "compare" or node.value not in ("==", "!="):
+            return None
+        left, right = node.args
+        field = self.field(left)
+        if field is None or right.kind != "path" or right.value.anchor == "current":
+            return None
+        return field, getter(right.value), node.value == "!="
+
+    def lookup(self, node: Node) -> Fn:
+        table_name = node.args[0].value
+        key = self.compile(node.args[1])
+        pair = self.field_pair(node.args[1])
+        if pair is not None:
+            a, b = pair
+
+            def lookup_pair(f: Frame) -> Any:  # lookup('t', a.b): the key read inline, one call fewer
+                inner = f[0].get(a)
+                wanted = inner.get(b) if inner.__class__ is dict else None
+                table = f[3].tables.get(table_name)
+                if table is None or wanted is None:
+                    return None
+                if wanted.__class__ is str:  # lookup_key's first case, without the call
+                    return table.get(wanted)
+                text = values.lookup_key(wanted)
+                return table.get(text) if text is not None else None
+
+            return lookup_pair
+
+        def lookup(f: Frame) -> Any:
+            table = f[3].tables.get(table_name)
+            wanted = key(f)
+            if table is None or wanted is None:
+                return None
+            text = values.lookup_key(wanted)
+            return table.get(text) if text is not None else None
+
+        return lookup
+
+
+def _today(f: Frame) -> dt.date:
+    return f[3].today
+
+
+def _boolean(kind: str, parts: list[Fn]) -> Fn:
+    if kind == "and":
+        if len(parts) == 2:
+            a, b = parts
+            return lambda f: a(f) is True and b(f) is True
+        return lambda f: all(part(f) is True for part in parts)
+    if len(parts) == 2:
+        a, b = parts
+        return lambda f: a(f) is True or b(f) is True
+    return lambda f: any(part(f) is True for part in parts)
+
+
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": values.add,
+    "-": values.subtract,
+    "*": values.multiply,
+    "/": values.divide,
+    "%": values.remainder,
+}

@@ -1,0 +1,381 @@
+"""Business rules: writing versions (draft -> submitted -> approved -> published, four-eyes), and
+evaluating the published rules for the pipeline.
+
+Edits need ``edit_mappings`` (RevOps: "edit field mappings and sync rules"); approving and publishing
+need ``approve_mappings`` (Finance, Admin: "approve mapping and rule changes"), and nobody approves a
+version they wrote. Each status change writes one audit entry with its reason; auditlog records the
+edits of a draft.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from auditlog.context import disable_auditlog
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core.roles import APPROVE_MAPPINGS, EDIT_MAPPINGS
+from governance.models import AuditEntry
+from sync.rules.engine import Evaluation, RuleError, RuleSet, RuleSpec, compile_condition, compile_rule
+from sync.rules.engine.ruleset import PLACEMENTS, SEVERITIES, SUBJECTS
+from sync.rules.engine.shipped import shipped_rules, shipped_tables
+from sync.rules.models import Rule, RuleStatus, RuleVersion
+
+User = AbstractBaseUser | AnonymousUser
+CONTENT_FIELDS = ("name", "subject", "placement", "severity", "message", "owner", "condition")
+
+
+def _require(user: Any, permission: str, doing: str) -> None:
+    if not user.has_perm(permission):
+        raise PermissionDenied(f"You may not {doing}.")
+
+
+def rule_condition_check(*, condition: str, subject: str) -> RuleError | None:
+    """The first problem in ``condition`` (with line, column and caret), or None when it is valid."""
+    try:
+        compile_condition(condition, subject=subject, tables=set(shipped_tables()))
+    except RuleError as error:
+        return error
+    return None
+
+
+def _validate(values: Mapping[str, Any]) -> None:
+    errors: dict[str, str] = {}
+    for field, allowed in (("subject", SUBJECTS), ("placement", PLACEMENTS), ("severity", SEVERITIES)):
+        if values.get(field) not in allowed:
+            errors[field] = f"Choose one of: {', '.join(allowed)}."
+    for field in ("name", "message", "condition"):
+        if not str(values.get(field) or "").strip():
+            errors[field] = "This field is required."
+    if "condition" not in errors and "subject" not in errors:
+        problem = rule_condition_check(condition=values["condition"], subject=values["subject"])
+        if problem is not None:
+            errors["condition"] = problem.pretty()
+    if errors:
+        raise ValidationError(errors)
+
+
+def rule_create(*, user: Any, key: str, **content: Any) -> RuleVersion:
+    """A new rule with its first version, a draft."""
+    _require(user, EDIT_MAPPINGS, "edit rules")
+    values = {field: content.get(field, "") for field in CONTENT_FIELDS}
+    _validate(values)
+    with transaction.atomic():
+        rule = Rule(key=key, created_by=user)
+        rule.full_clean()
+        rule.save()
+        version = RuleVersion(
+            rule=rule, number=1, created_by=user, updated_by=user, editors=[user.pk], **values
+        )
+        version.full_clean()
+        version.save()
+    return version
+
+
+def rule_version_update(*, version: RuleVersion, user: Any, **content: Any) -> RuleVersion:
+    """Change a draft's text (a submitted, approved or published version never changes)."""
+    _require(user, EDIT_MAPPINGS, "edit rules")
+    with transaction.atomic():
+        version = RuleVersion.objects.select_for_update().get(pk=version.pk)
+        if not version.is_editable:
+            raise ValidationError(
+                f"{version} is {version.get_status_display().lower()}; only a draft changes."
+            )
+        values = {field: content.get(field, getattr(version, field)) for field in CONTENT_FIELDS}
+        _validate(values)
+        for field, value in values.items():
+            setattr(version, field, value)
+        version.updated_by = user
+        if user.pk not in version.editors:
+            version.editors = [*version.editors, user.pk]
+        version.full_clean()
+        version.save()
+    return version
+
+
+def rule_draft_start(*, rule: Rule, user: Any) -> RuleVersion:
+    """A new draft copying the latest version (the one way to change a published rule)."""
+    _require(user, EDIT_MAPPINGS, "edit rules")
+    with transaction.atomic():
+        versions = RuleVersion.objects.select_for_update().filter(rule=rule)
+        open_version = versions.filter(
+            status__in=[RuleStatus.DRAFT, RuleStatus.SUBMITTED, RuleStatus.APPROVED]
+        ).first()
+        if open_version is not None:
+            raise ValidationError(f"{open_version} is still open ({open_version.get_status_display()}).")
+        latest = versions.order_by("-number").first()
+        if latest is None:
+            raise ValidationError(f"{rule} has no version to start from.")
+        draft = RuleVersion(
+            rule=rule,
+            number=latest.number + 1,
+            created_by=user,
+            updated_by=user,
+            editors=[user.pk],
+            **{field: getattr(latest, field) for field in CONTENT_FIELDS},
+        )
+        draft.full_clean()
+        draft.save()
+    return draft
+
+
+def _transition(
+    *,
+    version: RuleVersion,
+    user: Any,
+    reason: str,
+    event: str,
+    allowed_from: str,
+    to: str,
+    stamp: str | None,
+    four_eyes: bool = False,
+) -> RuleVersion:
+    """Move ``version`` from ``allowed_from`` to ``to`` and write one audit entry with the reason.
+
+    Checks run on the row locked in this transaction, not on the caller's (possibly stale) copy."""
+    with transaction.atomic():
+        version = RuleVersion.objects.select_for_update().select_related("rule").get(pk=version.pk)
+        if four_eyes and user.pk in version.authors:
+            raise PermissionDenied(
+                "You wrote or submitted this version; another approver must approve it (four-eyes)."
+            )
+        if version.status != allowed_from:
+            raise ValidationError(
+                f"Only a {RuleStatus(allowed_from).label.lower()} version can be {event}ed; "
+                f"{version} is {version.get_status_display().lower()}."
+            )
+        before = version.status
+        version.status = to
+        fields = ["status"]
+        if stamp:
+            setattr(version, f"{stamp}_at", timezone.now())
+            setattr(version, f"{stamp}_by", user)
+            fields += [f"{stamp}_at", f"{stamp}_by"]
+        retired = None
+        with disable_auditlog():  # one explicit entry below says what happened and why
+            if to == RuleStatus.PUBLISHED:
+                retired = RuleVersion.objects.filter(rule=version.rule, status=RuleStatus.PUBLISHED).first()
+                if retired is not None:
+                    retired.status = RuleStatus.RETIRED
+                    retired.save(update_fields=["status"])
+            version.save(update_fields=fields)
+        AuditEntry.objects.log_create(
+            version,
+            force_log=True,
+            action=AuditEntry.Action.UPDATE,
+            actor=user if getattr(user, "pk", None) else None,
+            changes={"status": [before, to]},
+            additional_data={
+                "event": f"rule_{event}",
+                "reason": reason,
+                **({"retired_version": retired.number} if retired is not None else {}),
+            },
+        )
+    return version
+
+
+def rule_version_submit(*, version: RuleVersion, user: Any, reason: str = "") -> RuleVersion:
+    """Ask for approval of a draft; its text is frozen from here on."""
+    _require(user, EDIT_MAPPINGS, "submit rules")
+    _validate({field: getattr(version, field) for field in CONTENT_FIELDS})
+    return _transition(
+        version=version,
+        user=user,
+        reason=reason,
+        event="submit",
+        allowed_from=RuleStatus.DRAFT,
+        to=RuleStatus.SUBMITTED,
+        stamp="submitted",
+    )
+
+
+def rule_version_approve(*, version: RuleVersion, user: Any, reason: str) -> RuleVersion:
+    """Approve a submitted version: four-eyes, so not by anyone who wrote or submitted it."""
+    _require(user, APPROVE_MAPPINGS, "approve rules")
+    if not reason.strip():
+        raise ValidationError("Say why you approve this version.")
+    return _transition(
+        version=version,
+        user=user,
+        reason=reason,
+        event="approve",
+        allowed_from=RuleStatus.SUBMITTED,
+        to=RuleStatus.APPROVED,
+        stamp="approved",
+        four_eyes=True,
+    )
+
+
+def rule_version_send_back(*, version: RuleVersion, user: Any, reason: str) -> RuleVersion:
+    """Return a submitted version to its author as a draft, with the reason."""
+    _require(user, APPROVE_MAPPINGS, "review rules")
+    if not reason.strip():
+        raise ValidationError("Say what must change.")
+    return _transition(
+        version=version,
+        user=user,
+        reason=reason,
+        event="send_back",
+        allowed_from=RuleStatus.SUBMITTED,
+        to=RuleStatus.DRAFT,
+        stamp=None,
+    )
+
+
+def rule_version_publish(*, version: RuleVersion, user: Any, reason: str = "") -> RuleVersion:
+    """Make an approved version the one the pipeline evaluates; the previous one is retired."""
+    _require(user, APPROVE_MAPPINGS, "publish rules")
+    return _transition(
+        version=version,
+        user=user,
+        reason=reason,
+        event="publish",
+        allowed_from=RuleStatus.APPROVED,
+        to=RuleStatus.PUBLISHED,
+        stamp="published",
+    )
+
+
+def rule_version_release_publish(*, version: RuleVersion, user: Any, reason: str) -> RuleVersion:
+    """Publish ``version`` as one item of a release, exactly as it is (same id, same text).
+
+    An approved version is published; a version published before (now retired) is published again,
+    which is how a release rollback restores the previous one; a published version is left alone. The
+    caller (``governance.releases.services``) checks ``approve_releases`` and holds the transaction.
+    """
+    status = RuleVersion.objects.filter(pk=version.pk).values_list("status", flat=True).get()
+    if status == RuleStatus.PUBLISHED:
+        return version
+    return _transition(
+        version=version,
+        user=user,
+        reason=reason,
+        event="release_publish" if status == RuleStatus.APPROVED else "release_republish",
+        allowed_from=RuleStatus.APPROVED if status == RuleStatus.APPROVED else RuleStatus.RETIRED,
+        to=RuleStatus.PUBLISHED,
+        stamp="published",
+    )
+
+
+def rule_release_unpublish(*, rule: Rule, user: Any, reason: str) -> RuleVersion | None:
+    """Retire ``rule``'s published version, leaving none (a rollback to before its first release)."""
+    current = RuleVersion.objects.filter(rule=rule, status=RuleStatus.PUBLISHED).first()
+    if current is None:
+        return None
+    return _transition(
+        version=current,
+        user=user,
+        reason=reason,
+        event="release_unpublish",
+        allowed_from=RuleStatus.PUBLISHED,
+        to=RuleStatus.RETIRED,
+        stamp=None,
+    )
+
+
+def rules_shipped_install(*, user: Any) -> list[RuleVersion]:
+    """Create the shipped rules (sync/rules/engine/shipped.json) that do not exist yet, as drafts."""
+    # Checked here, not only in rule_create: with every shipped rule installed, nothing would check it.
+    _require(user, EDIT_MAPPINGS, "install rules")
+    existing = set(Rule.objects.values_list("key", flat=True))
+    created = []
+    for spec in shipped_rules():
+        if spec.key not in existing:
+            content = {field: getattr(spec, field) for field in CONTENT_FIELDS}
+            created.append(rule_create(user=user, key=spec.key, **content))
+    return created
+
+
+def version_spec(version: RuleVersion) -> RuleSpec:
+    return RuleSpec(
+        key=version.rule.key,
+        version_id=version.pk,
+        **{field: getattr(version, field) for field in CONTENT_FIELDS},
+    )
+
+
+_PUBLISHED_CACHE: dict[tuple[int, ...], RuleSet] = {}
+
+
+def rules_published_ruleset() -> RuleSet:
+    """The published rules, compiled; compiled again only when what is published changes."""
+    versions = list(
+        RuleVersion.objects.filter(status=RuleStatus.PUBLISHED).select_related("rule").order_by("rule__key")
+    )
+    key = tuple(version.pk for version in versions)
+    ruleset = _PUBLISHED_CACHE.get(key)
+    if ruleset is None:
+        ruleset = rules_ruleset(versions)
+        _PUBLISHED_CACHE.clear()
+        _PUBLISHED_CACHE[key] = ruleset
+    return ruleset
+
+
+def rules_ruleset(versions: Sequence[RuleVersion]) -> RuleSet:
+    """``versions`` compiled into one rule set (the published ones, or a release's chosen ones)."""
+    tables = shipped_tables()
+    return RuleSet([compile_rule(version_spec(v), tables=set(tables)) for v in versions], tables=tables)
+
+
+def rules_evaluate(
+    *,
+    placement: str,
+    subject: str,
+    record: dict[str, Any],
+    ruleset: RuleSet | None = None,
+    today: dt.date | None = None,
+) -> Evaluation:
+    """Evaluate the published rules of ``placement`` on ``record`` (the pipeline's call).
+
+    ``decision`` is "blocked" (stop this record), "warned" (go on, record the warnings) or "passed";
+    every outcome names its rule version (``Evaluation.rule_versions`` for the record of what ran) and,
+    for a failure, the values its condition read. Pass ``ruleset`` to evaluate a batch against one
+    snapshot of the published rules.
+    """
+    if placement not in PLACEMENTS:
+        raise ValueError(f"unknown placement {placement!r}")
+    chosen = ruleset if ruleset is not None else rules_published_ruleset()
+    return chosen.evaluate(record, subject=subject, placement=placement, today=today or timezone.localdate())
+
+
+RecordFetch = Callable[[str], dict[str, Any] | None]
+
+
+def rule_version_test(
+    *,
+    version: RuleVersion,
+    record: dict[str, Any] | None = None,
+    record_id: str = "",
+    fetch: RecordFetch | None = None,
+    condition: str | None = None,
+    today: dt.date | None = None,
+) -> Evaluation:
+    """Evaluate one version (or the ``condition`` being edited) on a record, tracing every value read.
+
+    The record is given as JSON, or by id through ``fetch`` (e.g. a Salesforce connection's
+    ``fetch_opportunity_graphs``); an opportunity graph also runs a quote line rule on every line.
+    """
+    spec = version_spec(version)
+    if condition is not None:
+        spec = RuleSpec(**{**spec.__dict__, "condition": condition})
+    if record is None:
+        if not record_id or fetch is None:
+            raise ValidationError("Paste the record as JSON (looking a record up by id needs a connection).")
+        record = fetch(record_id)
+        if record is None:
+            raise ValidationError(f"No record with id {record_id!r}.")
+    if not isinstance(record, dict):
+        raise ValidationError("The record must be a JSON object.")
+    try:
+        compiled = compile_rule(spec, tables=set(shipped_tables()))
+    except RuleError as error:
+        raise ValidationError({"condition": error.pretty()}) from None
+    subject = "opportunity" if spec.subject == "quote_line" and "primary_quote" in record else spec.subject
+    return RuleSet([compiled], tables=shipped_tables()).evaluate(
+        record, subject=subject, today=today or timezone.localdate(), trace="all"
+    )

@@ -1,0 +1,196 @@
+"""The rules editor under /sync/rules/: list, new rule, a rule's versions with its draft editor, the
+as-you-type condition check, status actions, and "test against a record". Views parse input and
+render; the services decide and audit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.http import ConsoleRequest
+from core.json_input import json_loads_bounded
+from core.roles import APPROVE_MAPPINGS, EDIT_MAPPINGS
+from sync import selectors
+from sync.rules import services as services
+from sync.rules.engine.ruleset import PLACEMENTS, SEVERITIES, SUBJECTS
+from sync.rules.models import Rule, RuleVersion
+
+
+class RuleForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    subject = forms.ChoiceField(choices=list(SUBJECTS.items()))
+    placement = forms.ChoiceField(choices=list(PLACEMENTS.items()))
+    severity = forms.ChoiceField(choices=list(SEVERITIES.items()))
+    message = forms.CharField(max_length=500)
+    owner = forms.CharField(max_length=100, required=False)
+    condition = forms.CharField(widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}))
+
+
+class NewRuleForm(RuleForm):
+    key = forms.SlugField(max_length=80)
+    field_order = ["key"]
+
+
+def _errors_into(form: forms.Form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, problems in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, problems)
+    else:
+        form.add_error(None, error.messages)
+
+
+@require_GET
+def rule_index(request: ConsoleRequest) -> HttpResponse:
+    return render(
+        request,
+        "rules/index.html",
+        {
+            "area": "sync",
+            "rows": selectors.rules_list(user=request.user),
+            "can_edit": request.user.has_perm(EDIT_MAPPINGS),
+        },
+    )
+
+
+@require_POST
+def rule_install_shipped(request: ConsoleRequest) -> HttpResponse:
+    created = services.rules_shipped_install(user=request.user)
+    messages.success(request, f"{len(created)} shipped rule(s) added as drafts.")
+    return redirect("sync:rules")
+
+
+@require_http_methods(["GET", "POST"])
+def rule_new(request: ConsoleRequest) -> HttpResponse:
+    if not request.user.has_perm(EDIT_MAPPINGS):
+        raise PermissionDenied
+    form = NewRuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        key = data.pop("key")
+        try:
+            services.rule_create(user=request.user, key=key, **data)
+        except ValidationError as error:
+            _errors_into(form, error)
+        else:
+            messages.success(request, f"Rule {key} created as a draft.")
+            return redirect("sync:rule", key=key)
+    return render(request, "rules/new.html", {"area": "sync", "form": form})
+
+
+def _rule_or_404(request: ConsoleRequest, key: str) -> Rule:
+    rule = selectors.rule_get(user=request.user, key=key)
+    if rule is None:
+        raise Http404("No such rule")
+    return rule
+
+
+def _version_or_404(request: ConsoleRequest, version_id: int) -> RuleVersion:
+    version = selectors.rule_version_get(user=request.user, version_id=version_id)
+    if version is None:
+        raise Http404("No such rule version")
+    return version
+
+
+def _detail_context(request: ConsoleRequest, rule: Rule, form: RuleForm | None = None) -> dict[str, Any]:
+    versions = list(selectors.rule_versions(rule=rule))
+    draft = next((version for version in versions if version.is_editable), None)
+    if form is None and draft is not None:
+        form = RuleForm(initial={field: getattr(draft, field) for field in services.CONTENT_FIELDS})
+    return {
+        "area": "sync",
+        "rule": rule,
+        "versions": versions,
+        "draft": draft,
+        "form": form,
+        "current": versions[0] if versions else None,
+        "can_edit": request.user.has_perm(EDIT_MAPPINGS),
+        "can_approve": request.user.has_perm(APPROVE_MAPPINGS),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def rule_detail(request: ConsoleRequest, key: str) -> HttpResponse:
+    """The rule's versions; POST saves the draft (the whole page, or the form fragment for htmx)."""
+    rule = _rule_or_404(request, key)
+    if request.method == "GET":
+        return render(request, "rules/detail.html", _detail_context(request, rule))
+    if not request.user.has_perm(EDIT_MAPPINGS):
+        # Checked before the form: an invalid form never reaches the service, which checks it too.
+        raise PermissionDenied
+    context = _detail_context(request, rule, RuleForm(request.POST))
+    form, draft = context["form"], context["draft"]
+    if draft is None:
+        raise Http404("This rule has no draft to save")
+    if form.is_valid():
+        try:
+            services.rule_version_update(version=draft, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_into(form, error)
+        else:
+            context["saved"] = True
+    template = "rules/partials/rule_form.html" if request.htmx else "rules/detail.html"
+    return render(request, template, context)
+
+
+@require_POST
+def rule_check(request: ConsoleRequest) -> HttpResponse:
+    """Validation as you type: the condition's first problem, with its caret, or "valid"."""
+    problem = services.rule_condition_check(
+        condition=request.POST.get("condition", ""), subject=request.POST.get("subject", "opportunity")
+    )
+    return render(request, "rules/partials/rule_check.html", {"problem": problem})
+
+
+@require_POST
+def rule_version_action(request: ConsoleRequest, version_id: int, action: str) -> HttpResponse:
+    version = _version_or_404(request, version_id)
+    reason = request.POST.get("reason", "").strip()
+    moves: dict[str, Callable[..., RuleVersion]] = {
+        "submit": services.rule_version_submit,
+        "approve": services.rule_version_approve,
+        "send-back": services.rule_version_send_back,
+        "publish": services.rule_version_publish,
+        "new-draft": lambda *, version, user, reason: services.rule_draft_start(rule=version.rule, user=user),
+    }
+    if action not in moves:
+        raise Http404("No such action")
+    try:
+        moves[action](version=version, user=request.user, reason=reason)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{version}: {action.replace('-', ' ')} done.")
+    return redirect("sync:rule", key=version.rule.key)
+
+
+@require_POST
+def rule_version_try(request: ConsoleRequest, version_id: int) -> HttpResponse:
+    """Test a version (or the condition being edited) against a pasted record or a record id."""
+    version = _version_or_404(request, version_id)
+    context: dict[str, Any] = {}
+    text = request.POST.get("record", "").strip()
+    record: Any = None
+    try:
+        if text:
+            try:
+                record = json_loads_bounded(text)
+            except ValueError as error:  # not JSON, or nested too deeply
+                raise ValidationError(f"The record is not valid JSON: {error}") from None
+        condition = request.POST.get("condition") or None
+        context["evaluation"] = services.rule_version_test(
+            version=version,
+            record=record,
+            record_id=request.POST.get("record_id", "").strip(),
+            fetch=None,  # an id lookup plugs in here once a Salesforce connection can build its connector
+            condition=condition if version.is_editable else None,
+        )
+    except ValidationError as error:
+        context["error"] = "\n".join(error.messages)
+    return render(request, "rules/partials/rule_result.html", context)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from core.env import env_bool, env_int, env_list, env_str
+
+
+def test_it_reads_booleans_in_the_usual_spellings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for raw, expected in [
+        ("1", True),
+        ("true", True),
+        ("Yes", True),
+        ("on", True),
+        ("0", False),
+        ("off", False),
+    ]:
+        monkeypatch.setenv("CONCORD_FLAG", raw)
+        assert env_bool("CONCORD_FLAG") is expected
+
+
+def test_it_refuses_a_boolean_it_cannot_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONCORD_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="CONCORD_FLAG"):
+        env_bool("CONCORD_FLAG")
+
+
+def test_it_falls_back_to_defaults_when_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONCORD_UNSET", raising=False)
+    assert env_str("CONCORD_UNSET", "x") == "x"
+    assert env_bool("CONCORD_UNSET", True) is True
+    assert env_int("CONCORD_UNSET", 7) == 7
+    assert env_list("CONCORD_UNSET", ["a"]) == ["a"]
+
+
+def test_it_splits_lists_and_drops_blanks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONCORD_HOSTS", " a.example , ,b.example,")
+    assert env_list("CONCORD_HOSTS") == ["a.example", "b.example"]
+
+
+def test_it_refuses_an_integer_it_cannot_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONCORD_WORKERS", "two")
+    with pytest.raises(ImproperlyConfigured, match="CONCORD_WORKERS"):
+        env_int("CONCORD_WORKERS", 2)

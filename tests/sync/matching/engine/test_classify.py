@@ -1,0 +1,183 @@
+from sync.matching.engine import (
+    Candidate,
+    MatchStatus,
+    MatchSubject,
+    candidate_from_row,
+    classify,
+    parse_match,
+    probe_for,
+    search_value,
+    subject_from_body,
+)
+
+CUSTOMER = parse_match(
+    {
+        "keys": [
+            {"kind": "company_name", "name": "Name", "country": "BillingCountry"},
+            {"kind": "email_domain", "email": "Website"},
+        ]
+    }
+)
+CONTACT = parse_match({"keys": [{"kind": "email", "email": "Contact.Email"}]})
+
+
+def account(name="Acme Inc", country="US", website="https://acme.com", sf_id="001A"):
+    return MatchSubject(sf_id, sf_id, {"Name": name, "BillingCountry": country, "Website": website}, name)
+
+
+def customer(netsuite_id, name, country="US", email="", external_id=""):
+    return Candidate("customer", netsuite_id, external_id, name, email, country)
+
+
+def test_one_exact_name_and_country_links():
+    decision = classify(
+        subject=account(), config=CUSTOMER, candidates=[customer("7", "ACME, Inc."), customer("8", "Initech")]
+    )
+    assert decision.status == MatchStatus.LINKED
+    assert decision.candidate == customer("7", "ACME, Inc.")
+    assert decision.key == "company_name(name, country)"
+    assert "same company name and country" in decision.reason
+
+
+def test_several_exact_matches_are_suspects():
+    decision = classify(
+        subject=account(), config=CUSTOMER, candidates=[customer("9", "Acme Corp"), customer("7", "ACME Inc")]
+    )
+    assert decision.status == MatchStatus.SUSPECT
+    assert [c.netsuite_id for c in decision.candidates] == ["7", "9"]
+    assert decision.candidate is None
+    assert decision.reason.startswith("2 NetSuite customer records have the company name")
+
+
+def test_a_near_name_is_a_suspect_not_a_link():
+    decision = classify(
+        subject=account(name="Acme Robotics"), config=CUSTOMER, candidates=[customer("7", "Acme")]
+    )
+    assert decision.status == MatchStatus.SUSPECT
+    assert "similar but not equal" in decision.reason
+    typo = classify(
+        subject=account(name="Initech Systems"), config=CUSTOMER, candidates=[customer("3", "Initech Sytems")]
+    )
+    assert typo.status == MatchStatus.SUSPECT
+
+
+def test_names_with_another_first_word_are_not_near():
+    decision = classify(
+        subject=account(name="Acme", website=""), config=CUSTOMER, candidates=[customer("7", "Acne")]
+    )
+    assert decision.status == MatchStatus.UNMATCHED
+
+
+def test_the_same_name_in_another_country_is_a_suspect():
+    decision = classify(
+        subject=account(country="DE"), config=CUSTOMER, candidates=[customer("7", "Acme", "US")]
+    )
+    assert decision.status == MatchStatus.SUSPECT
+    assert "another country (US, not DE)" in decision.reason
+
+
+def test_an_unknown_country_on_either_side_is_not_compared():
+    decision = classify(
+        subject=account(country=""), config=CUSTOMER, candidates=[customer("7", "Acme", "US")]
+    )
+    assert decision.status == MatchStatus.LINKED
+    assert decision.reason.startswith("same company name (")
+
+
+def test_an_exact_match_on_an_earlier_key_wins_over_near_ones():
+    decision = classify(
+        subject=account(),
+        config=CUSTOMER,
+        candidates=[customer("7", "Acme"), customer("8", "Acme Robotics", email="ap@acme.com")],
+    )
+    assert decision.status == MatchStatus.LINKED
+    assert decision.candidate == customer("7", "Acme")
+
+
+def test_a_later_key_links_when_the_first_finds_nothing():
+    decision = classify(
+        subject=account(name="Wayne Enterprises"),
+        config=CUSTOMER,
+        candidates=[customer("5", "WE Holdings", email="billing@acme.com")],
+    )
+    assert decision.status == MatchStatus.LINKED
+    assert decision.key == "email_domain(email)"
+
+
+def test_records_of_another_salesforce_record_are_ignored_and_our_own_links():
+    taken = customer("7", "Acme", external_id="001OTHER")
+    assert classify(subject=account(website=""), config=CUSTOMER, candidates=[taken]).status == "unmatched"
+    own = customer("8", "Something else", external_id="001A")
+    decision = classify(subject=account(), config=CUSTOMER, candidates=[taken, own])
+    assert decision.status == MatchStatus.LINKED
+    assert decision.candidate == own
+
+
+def test_duplicate_rows_from_several_queries_count_once():
+    row = customer("7", "Acme", email="x@acme.com")
+    decision = classify(subject=account(), config=CUSTOMER, candidates=[row, row])
+    assert decision.status == MatchStatus.LINKED
+
+
+def test_contacts_match_by_email():
+    subject = MatchSubject("003A", "003A", {"Contact.Email": " Jane@Acme.com"})
+    jane = candidate_from_row(
+        "contact",
+        {"id": 12, "externalid": None, "firstname": "Jane", "lastname": "Doe", "email": "jane@acme.com"},
+    )
+    assert jane == Candidate("contact", "12", "", "Jane Doe", "jane@acme.com", "")
+    assert classify(subject=subject, config=CONTACT, candidates=[jane]).candidate == jane
+    twice = classify(
+        subject=subject, config=CONTACT, candidates=[jane, Candidate("contact", "13", email="JANE@acme.com")]
+    )
+    assert twice.status == MatchStatus.SUSPECT
+
+
+def test_a_subject_without_values_is_unmatched_and_searches_nothing():
+    subject = MatchSubject("001B", "001B", {})
+    key = CUSTOMER.keys[0]
+    assert probe_for(key, subject) is None
+    assert search_value(key, subject) is None
+    assert (
+        classify(subject=subject, config=CUSTOMER, candidates=[customer("7", "Acme")]).status == "unmatched"
+    )
+
+
+def test_search_values_are_blocking_tokens_for_names():
+    assert search_value(CUSTOMER.keys[0], account(name="The Acme Robotics Inc")) == "acme"
+    assert search_value(CUSTOMER.keys[1], account()) == "acme.com"
+
+
+def test_candidates_survive_a_json_round_trip():
+    row = customer("7", "Acme", email="x@acme.com")
+    assert Candidate.from_json(row.to_json()) == row
+
+
+def test_subjects_read_the_body_the_mapping_would_write():
+    config = parse_match(
+        {
+            "keys": [
+                {
+                    "kind": "company_name",
+                    "name": "companyName",
+                    "country": "addressBook.items[0].addressBookAddress.country",
+                },
+                {"kind": "email_domain", "email": "email"},
+            ]
+        }
+    )
+    body = {
+        "companyName": "Acme Inc",
+        "addressBook": {"items": [{"addressBookAddress": {"country": "US"}}]},
+    }
+    subject = subject_from_body(config=config, salesforce_id="001A", external_id="001A", body=body)
+    assert subject.values == {
+        "companyName": "Acme Inc",
+        "addressBook.items[0].addressBookAddress.country": "US",
+        "email": None,
+    }
+    assert classify(subject=subject, config=config, candidates=[customer("7", "ACME")]).status == "linked"
+    empty = subject_from_body(
+        config=config, salesforce_id="001B", external_id="001B", body={"addressBook": []}
+    )
+    assert probe_for(config.keys[0], empty) is None

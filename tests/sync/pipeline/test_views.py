@@ -1,0 +1,181 @@
+"""The jobs, inbox and trace pages, and re-running a record (audited, RevOps or Admin only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from governance.models import AuditEntry
+from sync.connections.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
+from sync.pipeline.models import (
+    CrossReference,
+    InboxMessage,
+    ReturnRecord,
+    ReturnStatus,
+    SyncFailure,
+    SyncJob,
+    SyncRecord,
+)
+
+OPP = "0065S0000000001QAA"
+
+
+@pytest.fixture
+def record(db: None, monkeypatch: pytest.MonkeyPatch) -> SyncRecord:
+    monkeypatch.setattr("sync.pipeline.inbox.async_task", lambda name, **kw: None)
+    sf, ns = (
+        Connection.objects.create(
+            name=name,
+            kind=kind,
+            environment=ConnectionEnvironment.SANDBOX,
+            base_url="https://x.example",
+            auth_method=auth,
+        )
+        for name, kind, auth in (
+            ("sf", ConnectionKind.SALESFORCE, ConnectionAuth.SF_PASSWORD),
+            ("ns", ConnectionKind.NETSUITE, ConnectionAuth.NS_TOKEN),
+        )
+    )
+    job = SyncJob.objects.create(salesforce_connection=sf, netsuite_connection=ns, trigger="outbound_message")
+    row = SyncRecord.objects.create(
+        job=job,
+        opportunity_id=OPP,
+        status="failed",
+        netsuite_ids={"customer": "107"},
+        exchanges=[
+            {
+                "method": "PUT",
+                "url": "https://ns/x",
+                "status": 400,
+                "elapsed_ms": 3.0,
+                "request_excerpt": '{"companyName": "Acme"}',
+                "response_excerpt": "{}",
+            }
+        ],
+    )
+    SyncFailure.objects.create(
+        record=row,
+        category="vendor",
+        system="netsuite",
+        vendor_code="INVALID_KEY_OR_REF",
+        message="Invalid subsidiary",
+        error_path="subsidiary",
+        mapping_object_key="customer",
+    )
+    CrossReference.objects.create(
+        netsuite_connection=ns,
+        netsuite_type="customer",
+        external_id="0015S",
+        netsuite_id="107",
+        salesforce_id="0015S",
+        object_key="customer",
+        payload_hash="x",
+        synced_at=job.started_at,
+    )
+    return row
+
+
+def test_it_lists_jobs_and_shows_a_job_with_its_failures(auditor_client: Client, record: SyncRecord) -> None:
+    assert f"#{record.job_id}" in auditor_client.get(reverse("sync:jobs")).content.decode()
+    page = auditor_client.get(reverse("sync:job_detail", args=[record.job_id])).content.decode()
+    assert (
+        "INVALID_KEY_OR_REF" in page and "<code>subsidiary</code>" in page and "<code>customer</code>" in page
+    )
+    assert "Re-run" not in page  # auditors read, they do not act
+    SyncJob.objects.filter(pk=record.job_id).update(correlation_id="c0ffee")
+    page = auditor_client.get(reverse("sync:job_detail", args=[record.job_id])).content.decode()
+    assert "<code>correlation_id=c0ffee</code>" in page
+
+
+def test_it_shows_the_inbox_and_a_trace(revops_client: Client, record: SyncRecord) -> None:
+    InboxMessage.objects.create(
+        notification_id="04l1",
+        source="outbound_message",
+        salesforce_connection=record.job.salesforce_connection,
+        netsuite_connection=record.job.netsuite_connection,
+        record_id=OPP,
+    )
+    assert "04l1" in revops_client.get(reverse("sync:inbox")).content.decode()
+    trace = revops_client.get(reverse("sync:trace", args=[OPP])).content.decode()
+    assert "04l1" in trace and f"job #{record.job_id}" in trace and "107" in trace
+
+
+def test_it_reruns_a_record_and_audits_who_and_why(
+    revops_client: Client, revops: Any, record: SyncRecord
+) -> None:
+    answer = revops_client.post(
+        reverse("sync:record_rerun", args=[record.pk]), {"reason": "subsidiary fixed"}
+    )
+    assert answer.status_code == 302
+    message = InboxMessage.objects.get(source="rerun")
+    assert message.record_id == OPP and message.status == "pending"
+    assert message.correlation_id == answer["X-Correlation-ID"]  # the worker will log under the request's id
+    entry = AuditEntry.objects.filter(additional_data__event="sync_rerun").get()
+    assert entry.actor == revops and entry.additional_data["reason"] == "subsidiary fixed"
+
+
+@pytest.mark.parametrize("persona", ["auditor", "finance"])
+def test_it_refuses_a_rerun_to_roles_that_do_not_run_the_integration(
+    persona_client: Any, persona: str, record: SyncRecord
+) -> None:
+    answer = persona_client(persona).post(reverse("sync:record_rerun", args=[record.pk]))
+    assert answer.status_code == 403
+    assert not InboxMessage.objects.exists() and not AuditEntry.objects.filter(
+        additional_data__event="sync_rerun"
+    )
+
+
+def test_it_lists_the_transactions_a_return_flow_job_read(record: SyncRecord, finance: Any) -> None:
+    job = SyncJob.objects.create(
+        flow="netsuite_to_salesforce",
+        trigger="return_flow",
+        salesforce_connection=record.job.salesforce_connection,
+        netsuite_connection=record.job.netsuite_connection,
+    )
+    ReturnRecord.objects.create(
+        job=job,
+        netsuite_type="invoice",
+        netsuite_id="601",
+        tran_id="INV-601",
+        opportunity_id=OPP,
+        sales_order_id="501",
+        invoice_id="601",
+        status=ReturnStatus.WRITTEN,
+    )
+    client = Client()
+    client.force_login(finance)
+    page = client.get(reverse("sync:job_detail", args=[job.pk])).content.decode()
+    assert "INV-601" in page and "Written to Salesforce" in page
+    assert reverse("governance:trace") + "?q=601" in page
+
+
+def test_it_filters_jobs_by_flow_status_and_day(record: SyncRecord, auditor_client: Client) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    first = record.job
+    other = SyncJob.objects.create(
+        flow="account_to_netsuite",
+        salesforce_connection=first.salesforce_connection,
+        netsuite_connection=first.netsuite_connection,
+        status="partial",
+        records_total=3,
+        records_failed=1,
+    )
+    SyncJob.objects.filter(pk=other.pk).update(started_at=timezone.now() - dt.timedelta(days=3))
+
+    def listed(query: str) -> set[int]:
+        page = auditor_client.get(f"/sync/jobs/?{query}").content.decode()
+        return {job.pk for job in (first, other) if f'href="/sync/jobs/{job.pk}/"' in page}
+
+    assert listed("") == {first.pk, other.pk}
+    assert listed("flow=account_to_netsuite") == {other.pk}
+    assert listed("status=with_failures") == {other.pk}
+    assert listed("status=running") == {first.pk}
+    assert listed(f"day={(timezone.now() - dt.timedelta(days=3)).date().isoformat()}") == {other.pk}
+    assert listed(f"since={timezone.now().date().isoformat()}") == {first.pk}
+    assert listed("since=not-a-date&status=bogus") == {first.pk, other.pk}  # ignored, never an error
