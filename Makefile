@@ -31,6 +31,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # the layering: pyproject.toml [tool.importlinter]
 
 pytest: venv
 	$(BIN)/pytest $(PYTEST_ARGS)
