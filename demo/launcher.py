@@ -11,18 +11,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.urls import reverse
 
 from demo.processes import ChildCommand
 from simulators.core.tls import ensure_certificates
 from simulators.dataset import Dataset
+from simulators.netsuite.seed import seed as seed_netsuite
 from simulators.netsuite.spec import DEFAULT_ACCOUNT_ID, DEMO_INTEGRATION
 from simulators.netsuite.store import database_path as netsuite_database
 from simulators.salesforce import login as salesforce_login
+from simulators.salesforce.org import DEFAULT_ORG_ID
+from simulators.salesforce.seed import seed as seed_salesforce
 from simulators.salesforce.store import database_path as salesforce_database
 from sync.connections.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
 from sync.connections.services import connection_secrets_store
+from sync.pipeline.listener.services import listener_create, listener_token_rotate
+from sync.pipeline.models import Listener
+from sync.pipeline.models.inbound import path_token_hash
+from sync.rules.services import rules_shipped_install
 
 
 @dataclass(frozen=True)
@@ -71,9 +81,6 @@ def simulator_commands(plan: SimulatorPlan) -> list[ChildCommand]:
 
 def simulator_data_ensure(plan: SimulatorPlan, *, accounts: int, seed: int = 1) -> dict[str, dict[str, int]]:
     """Seed both simulators' stores unless they already hold data; returns what was written."""
-    from simulators.netsuite.seed import seed as seed_netsuite
-    from simulators.salesforce.seed import seed as seed_salesforce
-
     plan.data_dir.mkdir(parents=True, exist_ok=True)
     dataset = Dataset(seed=seed, accounts=accounts, opportunities_per_account=2)
     written: dict[str, dict[str, int]] = {}
@@ -161,14 +168,6 @@ def demo_listener_ensure(plan: SimulatorPlan, *, console_url: str) -> str:
     """The demo's real-time path: a listener in Concord and the Salesforce simulator's outbound message
     rule posting Closed Won opportunities to it. Returns the listener's URL. Both steps are idempotent
     (the simulator keeps its rules across restarts, so an existing rule of the same name is kept)."""
-    import requests
-    from django.urls import reverse
-
-    from simulators.salesforce.org import DEFAULT_ORG_ID
-    from sync.pipeline.listener.services import listener_create, listener_token_rotate
-    from sync.pipeline.models import Listener
-    from sync.pipeline.models.inbound import path_token_hash
-
     control = requests.Session()
     control.trust_env = False  # loopback, and our own CA whatever REQUESTS_CA_BUNDLE says
     control.verify = str(plan.ca_file)
@@ -216,8 +215,4 @@ def demo_listener_ensure(plan: SimulatorPlan, *, console_url: str) -> str:
 def demo_rules_ensure() -> int:
     """The shipped business rules as RevOps's drafts, waiting for the demo's approval walk-through
     (Finance approves and publishes them at /sync/rules/); returns how many were created."""
-    from django.contrib.auth import get_user_model
-
-    from sync.rules.services import rules_shipped_install
-
     return len(rules_shipped_install(user=get_user_model().objects.get(username="revops")))

@@ -22,6 +22,7 @@ from django.db import transaction
 from django_q.models import Schedule
 
 from governance import chain
+from governance.chain_verify import ChainHeadRecord
 from governance.models import AuditCheckpoint, AuditEntry, CheckpointSource
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def audit_checkpoint_record(*, source: CheckpointSource, user: User | None = Non
     checkpoint = AuditCheckpoint(source=source, recorded_by=user)
     with transaction.atomic():
         chain.chain_lock(rows=[checkpoint])
-        head = chain.chain_head()
+        head = chain.chain_head(AuditEntry)
         count = AuditEntry.objects.count()
         checkpoint.entry_id, checkpoint.entry_hash, checkpoint.entry_count = (
             head.entry_id,
@@ -58,12 +59,12 @@ def checkpoint_latest() -> AuditCheckpoint | None:
     return AuditCheckpoint.objects.order_by("-id").first()
 
 
-def expected_head_parse(text: str) -> chain.ChainHeadRecord:
+def expected_head_parse(text: str) -> ChainHeadRecord:
     """``ENTRY_ID:HASH:COUNT`` (the three values of a checkpoint's log line) as a head to check."""
     match = _EXPECTED.match(text.strip())
     if match is None:
         raise ValueError(f"expected ENTRY_ID:HASH:COUNT (64 hex digits for the hash), not {text!r}")
-    return chain.ChainHeadRecord(
+    return ChainHeadRecord(
         entry_id=int(match["entry_id"]),
         entry_hash=match["entry_hash"],
         entry_count=int(match["entry_count"]),

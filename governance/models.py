@@ -27,7 +27,7 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
         # bulk_create sends no pre_save: the entries are final here, so they are sealed here.
         with transaction.atomic(using=self.db):
             chain.chain_lock(self.db, entries)
-            chain.entries_seal(entries, chain.chain_head(self.db), self.db)
+            chain.entries_seal(entries, chain.chain_head(self.model, self.db), self.db)
             return super().bulk_create(entries, *args, **kwargs)
 
     def update(self, **kwargs: Any) -> int:
@@ -100,7 +100,7 @@ class AuditEntry(AbstractLogEntry):
         using = using or "default"
         with transaction.atomic(using=using):
             chain.chain_lock(using, [self])
-            chain.entries_seal([self], chain.chain_head(using), using)
+            chain.entries_seal([self], chain.chain_head(type(self), using), using)
             # The id was chosen by the seal: insert it, with no UPDATE tried first.
             updated: bool = super()._save_table(raw, cls, True, False, using, None)
             return updated

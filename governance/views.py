@@ -14,7 +14,7 @@ from core.http import ConsoleRequest
 from core.roles import MANAGE_USERS, ROLES, VIEW_AUDIT, VIEW_CONSOLE
 from governance import audit_search, selectors, services, traceability
 from governance.audit_checkpoints import audit_checkpoint_record, checkpoint_latest
-from governance.chain import chain_verify
+from governance.chain_verify import chain_verify
 from governance.forms import ApiTokenForm, AuditFilterForm, UserActiveForm, UserRolesForm
 from governance.models import CheckpointSource
 

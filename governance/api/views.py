@@ -19,7 +19,7 @@ from governance.api import filtersets
 from governance.api import serializers as api
 from governance.audit_checkpoints import audit_checkpoint_record
 from governance.audit_search import AuditFilters, audit_entries_filtered
-from governance.chain import chain_verify
+from governance.chain_verify import chain_verify
 from governance.models import ApiToken, AuditCheckpoint, AuditEntry, CheckpointSource
 from governance.releases.models import ReleaseTestRun
 from governance.releases.selectors import releases_visible

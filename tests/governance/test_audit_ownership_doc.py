@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
 from governance.audit_checkpoints import audit_checkpoint_record
-from governance.chain import chain_verify
+from governance.chain_verify import chain_verify
 from governance.models import AuditEntry, CheckpointSource
 from tests.governance.test_chain import on_postgresql
 

@@ -13,7 +13,8 @@ from django.db.utils import DatabaseError
 from django.test import Client
 
 from governance import services
-from governance.chain import chain_verify, entry_hash_compute
+from governance.chain import entry_hash_compute
+from governance.chain_verify import chain_verify
 from governance.models import AuditEntry, AuditTrailIsAppendOnly
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")

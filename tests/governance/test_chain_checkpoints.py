@@ -16,7 +16,8 @@ from django_q.models import Schedule
 
 from governance import services
 from governance.audit_checkpoints import CHECKPOINT_SCHEDULE, audit_checkpoint_record
-from governance.chain import chain_verify, entry_hash_compute
+from governance.chain import entry_hash_compute
+from governance.chain_verify import chain_verify
 from governance.models import AuditCheckpoint, AuditEntry, AuditTrailIsAppendOnly, CheckpointSource
 from governance.tasks import audit_checkpoint_task
 from tests.governance.test_chain import on_postgresql, tamper

@@ -10,7 +10,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from governance.chain import CHAIN_FIELDS, HASHED_FIELDS, chain_verify, entry_hash_compute
+from governance.chain import CHAIN_FIELDS, HASHED_FIELDS, entry_hash_compute
+from governance.chain_verify import chain_verify
 from governance.models import AccessEvent, ApiToken, AuditEntry
 from governance.services import token_create
 from tests.conftest import PERSONA_PASSWORD

@@ -21,7 +21,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from governance import services
-from governance.chain import chain_verify
+from governance.chain_verify import chain_verify
 from governance.models import ApiToken, AuditEntry
 from tests.governance.test_chain import on_postgresql
 

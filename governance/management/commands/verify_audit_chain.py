@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.audit_checkpoints import expected_head_parse
-from governance.chain import VERIFY_BATCH, ChainHeadRecord, chain_verify
+from governance.chain_verify import VERIFY_BATCH, ChainHeadRecord, chain_verify
 
 
 class Command(BaseCommand):
