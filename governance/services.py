@@ -1,7 +1,8 @@
 """Writes in governance: roles, users, and access events. Every change leaves exactly one audit entry.
 
 Callers in a web request get the actor and remote address from :class:`governance.middleware.AuditMiddleware`;
-commands and tasks wrap their calls in ``auditlog.context.set_actor(...)`` when a person is behind them.
+commands and tasks wrap their calls in ``core.audit.audit_actor(...)`` when a person is behind them; the
+explicit entries are written with ``core.audit.audit_record``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.audit import AuditAction, audit_record
+from core.fields import field_fit
 from core.roles import ADMIN, APPROVING_ROLES, MANAGE_USERS, ROLES, ROLES_BY_NAME
 from governance.models import AccessEvent, ApiToken, AuditEntry, AuditFlag
 from governance.personas import Persona
@@ -208,7 +210,7 @@ def access_record(*, event: AccessEvent, user: User | None = None, username: str
     A failed login names the attempted username (and the account, when one has that name) but no actor:
     whoever typed it is unknown.
     """
-    username = (username or (user.get_username() if user else ""))[:150]
+    username = field_fit(User, "username", username or (user.get_username() if user else ""))
     account = user or User.objects.filter(username=username).first()
     entry: AuditEntry = audit_record(
         obj=account or User,
