@@ -1,37 +1,113 @@
-"""One writer for the audit entries of actions that are not edits: a re-run, a requeue, a resume, a retry.
+"""The one writer of explicit audit entries, and the one place that names the actor of the implicit ones.
 
-An edit of a model is logged by django-auditlog itself; an action a person takes on an object (or the system
-on their behalf) is written here as one ``access`` entry on that object, with the event's name, what the
-action did and the person's reason, under the request's correlation id.
+django-auditlog logs every edit of a registered model by itself. Everything else is written here with
+:func:`audit_record`: a state change a service makes under ``disable_auditlog()`` so that it is logged once
+with its event and reason (publish, approve, revoke...), an action that is not an edit (a re-run, a requeue,
+a resume, a retry, a login), or an edit auditlog cannot see (a bulk import, a link set in NetSuite). Each
+entry carries the object, the person (``None``: the system), the action, the before/after ``changes``, the
+event's name with its details and reason, and the correlation id of the request or job.
+
+The entry model is auditlog's configured one (``AUDITLOG_LOGENTRY_MODEL``), looked up through auditlog, so
+that core imports no feature.
+
+:func:`audit_actor` and :func:`audit_actor_set` name the person behind the entries auditlog writes by
+itself when no request middleware did (a command, a task) or did too early (an API token).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from django.contrib.auth.models import User
+from auditlog import get_logentry_model
+from auditlog.context import auditlog_value, set_actor
+from auditlog.models import DEFAULT_OBJECT_REPR, AbstractLogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from core.correlation import current_correlation_id
-from governance.models import AuditEntry
+from core.fields import field_fit
 
+# CREATE, UPDATE, DELETE and ACCESS (an action that is not an edit), as stored in ``action``.
+AuditAction = AbstractLogEntry.Action
+
+# An action entry (ACCESS) keeps this much of the person's reason; it lives in the JSON details, which have
+# no column limit, so the length is the product's choice. A state change keeps its reason whole: the forms
+# that take it bound it already.
 REASON_LIMIT = 500
-REPR_LIMIT = 200  # what the entry lists show of the object
 
 
-def audit_action_record(
-    *, obj: models.Model, actor: User | None, event: str, reason: str = "", **details: Any
-) -> AuditEntry:
-    """Write the audit entry of ``event`` taken on ``obj`` by ``actor`` (``None``: the system), with
-    ``details`` and the reason (cut to :data:`REASON_LIMIT` characters)."""
-    return AuditEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(type(obj)),
-        object_pk=str(obj.pk),
-        object_id=obj.pk,
-        object_repr=str(obj)[:REPR_LIMIT],
-        action=AuditEntry.Action.ACCESS,
-        actor=actor,
-        additional_data={"event": event, **details, "reason": reason[:REASON_LIMIT]},
+def audit_record(
+    *,
+    obj: models.Model | type[models.Model],
+    actor: Any,
+    action: int,
+    changes: Mapping[str, Any] | None = None,
+    event: str = "",
+    reason: str | None = None,
+    object_repr: str | None = None,
+    **details: Any,
+) -> Any:
+    """Write one audit entry about ``obj`` by ``actor`` and return it.
+
+    ``obj`` is the instance the entry is about, or its model when there is no instance (a failed login
+    with an unknown username: then give ``object_repr``). ``actor`` is the person; ``None`` or anyone not
+    signed in is recorded as no actor, which an enclosing :func:`audit_actor` (or the request) may fill.
+    ``changes`` maps a field to ``[before, after]``. ``additional_data`` holds ``event`` (left out when
+    empty), the ``details`` and ``reason`` (left out when ``None``; an ACCESS entry's is cut to
+    :data:`REASON_LIMIT`); with none of them it is null, as auditlog leaves it.
+    """
+    entry_model = get_logentry_model()
+    pk = None if isinstance(obj, type) else obj.pk
+    if object_repr is None:
+        try:
+            object_repr = str(obj)
+        except ObjectDoesNotExist:  # a __str__ that follows a relation already gone, as auditlog allows
+            object_repr = DEFAULT_OBJECT_REPR
+    data: dict[str, Any] = {"event": event} if event else {}
+    data.update(details)
+    if reason is not None:
+        data["reason"] = reason[:REASON_LIMIT] if action == AuditAction.ACCESS else reason
+    return entry_model.objects.create(
+        content_type=ContentType.objects.get_for_model(obj),  # also through a lazy request.user
+        object_pk="" if pk is None else str(pk),
+        object_id=pk if isinstance(pk, int) else None,
+        object_repr=field_fit(entry_model, "object_repr", object_repr),
+        action=action,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        changes=None if changes is None else dict(changes),
+        additional_data=data or None,
         cid=current_correlation_id(),
     )
+
+
+@contextmanager
+def audit_actor(actor: Any) -> Iterator[None]:
+    """Name ``actor`` on the entries auditlog writes inside (commands and tasks have no middleware).
+
+    Inside a request the middleware's remote address is kept, and its context restored afterwards.
+    """
+    try:
+        previous = auditlog_value.get()
+    except LookupError:
+        previous = None
+    context = previous or {}
+    with set_actor(actor, remote_addr=context.get("remote_addr"), remote_port=context.get("remote_port")):
+        yield
+    if previous is not None:
+        auditlog_value.set(previous)
+
+
+def audit_actor_set(actor: Any) -> None:
+    """Name ``actor`` on the entries the current request writes from now on (no-op outside a request).
+
+    For an actor known only once the request is under way, e.g. the owner of an API token: auditlog's
+    middleware read ``request.user`` before DRF authenticated it.
+    """
+    try:
+        context: dict[str, Any] = auditlog_value.get()
+    except LookupError:  # outside a request (the middleware sets the context for each one)
+        return
+    context["actor"] = actor

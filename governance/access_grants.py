@@ -19,8 +19,8 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.audit import AuditAction, audit_record
 from core.roles import EDIT_MAPPINGS, ROLES_BY_NAME
-from governance.models import AuditEntry
 from sync.exceptions.models import Subsidiary, SubsidiaryGroupPermission, SubsidiaryUserPermission
 from sync.exceptions.permissions import (
     HANDLE_EXCEPTIONS,
@@ -139,16 +139,14 @@ def _change(
                 change_flow(holder=holder, flow=flow)
         after = _grant_set(holder, kind).names
         if before != after:
-            AuditEntry.objects.log_create(
-                holder,
-                force_log=True,
-                action=AuditEntry.Action.UPDATE,
-                actor=actor if actor is not None and actor.is_authenticated else None,
+            which: dict[str, Any] = {kind: _key(target) if target is not None else EVERY}
+            audit_record(
+                obj=holder,
+                actor=actor,
+                action=AuditAction.UPDATE,
                 changes={f"{kind}_grants": [", ".join(before) or "none", ", ".join(after) or "none"]},
-                additional_data={
-                    "event": f"{kind}_{'grant' if grant else 'revoke'}",
-                    kind: _key(target) if target is not None else EVERY,
-                },
+                event=f"{kind}_{'grant' if grant else 'revoke'}",
+                **which,
             )
 
 

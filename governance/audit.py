@@ -12,6 +12,35 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
+from governance.models import ApiToken, Invitation
+from governance.releases.models import Release, ReleaseItem, ReleaseSignoff, ReleaseTestRun
+from reconciliation.models import ReconciliationRun, Tolerance
+from sync.connections.models import Connection
+from sync.exceptions.models import (
+    EscalationLevel,
+    ExceptionCategory,
+    ExceptionItem,
+    ExceptionOverride,
+    Subsidiary,
+    SubsidiaryGroupPermission,
+    SubsidiaryUserPermission,
+)
+from sync.golive.models import GoLiveRun
+from sync.mappings.models import (
+    FieldMapping,
+    Flow,
+    FlowGroupPermission,
+    FlowUserPermission,
+    LookupEntry,
+    LookupTable,
+    LookupVersion,
+    MappingVersion,
+    ObjectMapping,
+)
+from sync.matching.models import MatchResolution
+from sync.pipeline.models import Backfill, FieldConflict, Listener
+from sync.rules.models import Rule, RuleVersion
+
 # Models of the local apps that no person changes, each with the reason. Every other model must be
 # registered (tests/governance/test_audit.py checks).
 NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
@@ -51,31 +80,13 @@ def register_audited_models() -> None:
     auditlog.register(Group, m2m_fields={"permissions"})
     auditlog.register(UserObjectPermission)
     auditlog.register(GroupObjectPermission)
-    from governance.models import Invitation
-
     # The invitation services write one entry on the invited user each (with auditlog off for the row);
     # the registration covers any other path (shell, admin).
     auditlog.register(Invitation)
 
-    from governance.models import ApiToken
-
     # Creation and revocation are written by the services (one entry each); the hash never is, and the
     # last use is bookkeeping, not a change.
     auditlog.register(ApiToken, exclude_fields=["key_hash", "last_used_at"])
-
-    from sync.connections.models import Connection
-    from sync.exceptions.models import (
-        EscalationLevel,
-        ExceptionCategory,
-        ExceptionItem,
-        ExceptionOverride,
-        Subsidiary,
-        SubsidiaryGroupPermission,
-        SubsidiaryUserPermission,
-    )
-    from sync.golive.models import GoLiveRun
-    from sync.pipeline.models import Backfill, Listener
-    from sync.rules.models import Rule, RuleVersion
 
     # Secrets are excluded outright (their names and secrets_changed_at show that they changed); test
     # results are written by the connection test, not by a person.
@@ -84,34 +95,18 @@ def register_audited_models() -> None:
         exclude_fields=["secrets", "last_tested_at", "last_test_ok", "last_test_message", "updated_at"],
     )
 
-    from sync.mappings.models import (
-        FieldMapping,
-        Flow,
-        FlowGroupPermission,
-        FlowUserPermission,
-        LookupEntry,
-        LookupTable,
-        LookupVersion,
-        MappingVersion,
-        ObjectMapping,
-    )
-
     auditlog.register(Flow)
     auditlog.register(FlowUserPermission)
     auditlog.register(FlowGroupPermission)
     auditlog.register(MappingVersion, m2m_fields={"editors"})
     auditlog.register(ObjectMapping)
     auditlog.register(FieldMapping)
-    from sync.pipeline.models import FieldConflict
-
     # Written by the return flows (no person): its creation and resolution are the audit trail's record
     # of a conflicting change on the non-owning side.
     auditlog.register(FieldConflict)
     auditlog.register(LookupTable, exclude_fields=["updated_at"])
     auditlog.register(LookupVersion, m2m_fields={"editors"})
     auditlog.register(LookupEntry)
-    from reconciliation.models import ReconciliationRun, Tolerance
-
     auditlog.register(Tolerance, exclude_fields=["updated_at"])
     # Who started a run and for which check; its progress and results are written by the worker.
     auditlog.register(ReconciliationRun, include_fields=["check_name", "trigger", "triggered_by"])
@@ -122,8 +117,6 @@ def register_audited_models() -> None:
     auditlog.register(ExceptionOverride)
     auditlog.register(ExceptionCategory)
     auditlog.register(EscalationLevel)
-    from sync.matching.models import MatchResolution
-
     # A person's answer to a duplicate suspect (the pipeline only stamps applied_at). Cross-references
     # are written by the pipeline and not registered: a link found by matching writes its own entry.
     auditlog.register(MatchResolution, exclude_fields=["applied_at"])
@@ -145,8 +138,6 @@ def register_audited_models() -> None:
     # explicit entry each, with the reason; auditlog records the edits of a draft.
     auditlog.register(Rule)
     auditlog.register(RuleVersion, exclude_fields=["updated_at"])
-
-    from governance.releases.models import Release, ReleaseItem, ReleaseSignoff, ReleaseTestRun
 
     # Releases: transitions (tested, signed, published, rolled back) are one explicit entry each from
     # governance.releases.services; the registrations record creation, item changes and sign-offs.

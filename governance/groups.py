@@ -17,8 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
 
+from core.audit import AuditAction, audit_record
 from core.roles import MANAGE_USERS, ROLES_BY_NAME, VIEW_AUDIT
-from governance.models import AuditEntry
 from governance.selectors import AnyUser
 
 
@@ -53,13 +53,12 @@ def group_create(*, name: str, actor: User | None) -> Group:
     with transaction.atomic():
         with disable_auditlog():
             group.save()
-        AuditEntry.objects.log_create(
-            group,
-            force_log=True,
-            action=AuditEntry.Action.CREATE,
-            actor=_person(actor),
+        audit_record(
+            obj=group,
+            actor=actor,
+            action=AuditAction.CREATE,
             changes={"name": [None, name]},
-            additional_data={"event": "group_create"},
+            event="group_create",
         )
     return group
 
@@ -99,18 +98,14 @@ def _membership(*, group: Group, user: User, actor: User | None, join: bool) -> 
         after = user_access_groups(user=user)
         if before == after:
             return MembershipChange(group=group, user=user, changed=False)
-        AuditEntry.objects.log_create(
-            user,
-            force_log=True,
-            action=AuditEntry.Action.UPDATE,
-            actor=_person(actor),
+        audit_record(
+            obj=user,
+            actor=actor,
+            action=AuditAction.UPDATE,
             changes={"groups": [", ".join(before) or "none", ", ".join(after) or "none"]},
-            additional_data={"event": "group_join" if join else "group_leave", "group": group.name},
+            event="group_join" if join else "group_leave",
+            group=group.name,
         )
     for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(cache, None)
     return MembershipChange(group=group, user=user, changed=True)
-
-
-def _person(user: User | None) -> User | None:
-    return user if user is not None and user.is_authenticated else None

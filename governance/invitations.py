@@ -31,8 +31,9 @@ from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
 
+from core.audit import AuditAction, audit_record
 from core.roles import ROLES_BY_NAME
-from governance.models import AuditEntry, Invitation, InvitationStatus
+from governance.models import Invitation, InvitationStatus
 from governance.services import approving_role_flag, tokens_revoke_all
 
 ACCEPT_URL_NAME = "governance:invitation-accept"
@@ -112,11 +113,10 @@ def user_invite(
             invitation = Invitation.objects.create(
                 user=user, invited_by=_person(actor), sent_at=timezone.now()
             )
-        AuditEntry.objects.log_create(
-            user,
-            force_log=True,
-            action=AuditEntry.Action.CREATE,
-            actor=_person(actor),
+        audit_record(
+            obj=user,
+            actor=actor,
+            action=AuditAction.CREATE,
             changes={
                 "username": [None, username],
                 "email": [None, email],
@@ -124,7 +124,8 @@ def user_invite(
                 "last_name": [None, last_name],
                 "roles": ["none", ", ".join(wanted_roles) or "none"],
             },
-            additional_data={"event": "invite", **(approving_role_flag(wanted_roles) or {})},
+            event="invite",
+            **(approving_role_flag(wanted_roles) or {}),
         )
     return InvitationSent(invitation=invitation, mailed=_invitation_mail(invitation, base_url=base_url))
 
@@ -146,7 +147,13 @@ def invitation_resend(*, user: User, actor: User | None, base_url: str) -> Invit
         with disable_auditlog():
             account.save(update_fields=["password", "is_active"])
             invitation.save(update_fields=["sent_at", "send_count", "revoked_at", "revoked_by"])
-        _audit(account, actor=actor, event="invitation_resend", before=before, after=invitation.status)
+        audit_record(
+            obj=account,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            changes={"invitation": [before, str(invitation.status)]},
+            event="invitation_resend",
+        )
     return InvitationSent(invitation=invitation, mailed=_invitation_mail(invitation, base_url=base_url))
 
 
@@ -166,13 +173,15 @@ def invitation_revoke(*, user: User, actor: User | None) -> Invitation:
             account.save(update_fields=["password", "is_active"])
             invitation.save(update_fields=["revoked_at", "revoked_by"])
         tokens_revoke_all(user=account, actor=_person(actor), reason="invitation revoked")
-        _audit(
-            account,
+        audit_record(
+            obj=account,
             actor=actor,
+            action=AuditAction.UPDATE,
+            changes={
+                "invitation": [before, str(invitation.status)],
+                "is_active": [str(user.is_active), "False"],
+            },
             event="invitation_revoke",
-            before=before,
-            after=invitation.status,
-            is_active=[str(user.is_active), "False"],
         )
     user.refresh_from_db()
     return invitation
@@ -193,7 +202,13 @@ def invitation_accept(*, user: User, password: str) -> User:
         with disable_auditlog():
             account.save(update_fields=["password"])
             invitation.save(update_fields=["accepted_at"])
-        _audit(account, actor=account, event="invitation_accept", before=before, after=invitation.status)
+        audit_record(
+            obj=account,
+            actor=account,
+            action=AuditAction.UPDATE,
+            changes={"invitation": [before, str(invitation.status)]},
+            event="invitation_accept",
+        )
     return account
 
 
@@ -251,17 +266,6 @@ def _invitation_for_update(user: User) -> Invitation:
     if invitation is None:
         raise ValidationError(f"{user.get_username()} was not invited through the console.")
     return invitation
-
-
-def _audit(user: User, *, actor: User | None, event: str, before: str, after: str, **changes: Any) -> None:
-    AuditEntry.objects.log_create(
-        user,
-        force_log=True,
-        action=AuditEntry.Action.UPDATE,
-        actor=_person(actor),
-        changes={"invitation": [before, str(after)], **changes},
-        additional_data={"event": event},
-    )
 
 
 def _person(user: User | None) -> User | None:

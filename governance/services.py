@@ -1,7 +1,8 @@
 """Writes in governance: roles, users, and access events. Every change leaves exactly one audit entry.
 
 Callers in a web request get the actor and remote address from :class:`governance.middleware.AuditMiddleware`;
-commands and tasks wrap their calls in ``auditlog.context.set_actor(...)`` when a person is behind them.
+commands and tasks wrap their calls in ``core.audit.audit_actor(...)`` when a person is behind them; the
+explicit entries are written with ``core.audit.audit_record``.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from typing import Any
 from auditlog.context import disable_auditlog
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import Group, Permission, User
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from core.correlation import current_correlation_id
+from core.audit import AuditAction, audit_record
+from core.fields import field_fit
 from core.roles import ADMIN, APPROVING_ROLES, MANAGE_USERS, ROLES, ROLES_BY_NAME
 from governance.models import AccessEvent, ApiToken, AuditEntry, AuditFlag
 from governance.personas import Persona
@@ -157,12 +158,12 @@ def user_roles_set(*, user: User, roles: Iterable[str], actor: User | None = Non
         with disable_auditlog():
             user.groups.remove(*role_groups.exclude(name__in=wanted))
             user.groups.add(*Group.objects.filter(name__in=wanted))
-        AuditEntry.objects.log_create(
-            user,
-            force_log=True,
-            action=AuditEntry.Action.UPDATE,
+        audit_record(
+            obj=user,
+            actor=None,  # the request's (or an enclosing audit_actor's) person, as auditlog fills it
+            action=AuditAction.UPDATE,
             changes={"roles": [", ".join(before) or "none", ", ".join(wanted) or "none"]},
-            additional_data=approving_role_flag(granted),
+            **(approving_role_flag(granted) or {}),
         )
     # Permission caches on this instance are stale now.
     for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
@@ -209,19 +210,16 @@ def access_record(*, event: AccessEvent, user: User | None = None, username: str
     A failed login names the attempted username (and the account, when one has that name) but no actor:
     whoever typed it is unknown.
     """
-    username = (username or (user.get_username() if user else ""))[:150]
+    username = field_fit(User, "username", username or (user.get_username() if user else ""))
     account = user or User.objects.filter(username=username).first()
-    entry = AuditEntry(
-        content_type=ContentType.objects.get_for_model(User),
-        object_pk=str(account.pk) if account else "",
-        object_id=account.pk if account else None,
-        object_repr=username,
-        action=AuditEntry.Action.ACCESS,
+    entry: AuditEntry = audit_record(
+        obj=account or User,
         actor=None if event == AccessEvent.LOGIN_FAILED else user,
-        additional_data={"event": event.value, "username": username},
-        cid=current_correlation_id(),
+        action=AuditAction.ACCESS,
+        object_repr=username,
+        event=event.value,
+        username=username,
     )
-    entry.save()
     return entry
 
 
@@ -253,17 +251,17 @@ def token_create(*, user: User, name: str, expires_at: dt.datetime | None = None
     with transaction.atomic():
         with disable_auditlog():  # the entry below says it once, without the hash
             token.save()
-        AuditEntry.objects.log_create(
-            token,
-            force_log=True,
-            action=AuditEntry.Action.CREATE,
+        audit_record(
+            obj=token,
             actor=user,
+            action=AuditAction.CREATE,
             changes={
                 "name": [None, token.name],
                 "prefix": [None, token.prefix],
                 "expires_at": [None, str(expires_at) if expires_at else None],
             },
-            additional_data={"event": "api_token_created", "user": user.get_username()},
+            event="api_token_created",
+            user=user.get_username(),
         )
     return token, secret
 
@@ -286,13 +284,13 @@ def token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
         token.revoked_at, token.revoked_by = timezone.now(), actor
         with disable_auditlog():
             token.save(update_fields=["revoked_at", "revoked_by"])
-        AuditEntry.objects.log_create(
-            token,
-            force_log=True,
-            action=AuditEntry.Action.UPDATE,
+        audit_record(
+            obj=token,
             actor=actor,
+            action=AuditAction.UPDATE,
             changes={"revoked_at": [None, token.revoked_at.isoformat()]},
-            additional_data={"event": "api_token_revoked", "user": token.user.get_username()},
+            event="api_token_revoked",
+            user=token.user.get_username(),
         )
     return token
 
@@ -309,13 +307,14 @@ def tokens_revoke_all(*, user: User, actor: User | None, reason: str) -> list[Ap
             token.revoked_by = actor if actor is not None and actor.is_authenticated else None
             with disable_auditlog():
                 token.save(update_fields=["revoked_at", "revoked_by"])
-            AuditEntry.objects.log_create(
-                token,
-                force_log=True,
-                action=AuditEntry.Action.UPDATE,
+            audit_record(
+                obj=token,
                 actor=token.revoked_by,
+                action=AuditAction.UPDATE,
                 changes={"revoked_at": [None, token.revoked_at.isoformat()]},
-                additional_data={"event": "api_token_revoked", "user": user.get_username(), "reason": reason},
+                event="api_token_revoked",
+                user=user.get_username(),
+                reason=reason,
             )
             revoked.append(token)
     return revoked

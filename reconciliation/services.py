@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from core.audit import audit_action_record
+from core.audit import AuditAction, audit_record
 from reconciliation import exceptions
 from reconciliation.checks import CHECKS, Check, check_get
 from reconciliation.engine import Comparison, FieldSpec, compare
@@ -435,9 +435,10 @@ def reconciliation_rerun(
     trigger = RunTrigger.COMMAND if actor is None else RunTrigger.CONSOLE
     with transaction.atomic():
         new = reconciliation_enqueue(check=run.check_name, actor=actor, trigger=trigger)
-        audit_action_record(
+        audit_record(
             obj=run,
             actor=actor,
+            action=AuditAction.ACCESS,
             event="reconciliation_rerun",
             reason=reason,
             check=run.check_name,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditlog.context import auditlog_value
 from django.contrib.auth.models import User
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from core.audit import audit_actor_set
 from governance.models import ApiToken
 from governance.services import token_authenticate
 
@@ -37,20 +37,11 @@ class ApiTokenAuthentication(BaseAuthentication):
         token = token_authenticate(secret=secret)
         if token is None:
             raise AuthenticationFailed("Invalid, revoked or expired token.")
-        _audit_actor_set(token.user)
+        audit_actor_set(token.user)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
-
-
-def _audit_actor_set(user: User) -> None:
-    """Name ``user`` as the actor of the audit entries this request writes from now on."""
-    try:
-        context: dict[str, Any] = auditlog_value.get()
-    except LookupError:  # outside a request (the middleware sets the context for each one)
-        return
-    context["actor"] = user
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

@@ -13,10 +13,10 @@ from typing import Any
 from auditlog.context import disable_auditlog
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from governance.models import AuditEntry
+from core.audit import AuditAction, audit_record
 from governance.releases.models import (
     Release,
     ReleaseItem,
@@ -40,17 +40,6 @@ RELEASABLE_MAPPING_STATUSES = (VersionStatus.APPROVED, VersionStatus.PUBLISHED)
 RELEASABLE_RULE_STATUSES = (RuleStatus.APPROVED, RuleStatus.PUBLISHED)
 
 
-def _audit(obj: models.Model, *, user: User | None, event: str, reason: str = "", **extra: Any) -> None:
-    AuditEntry.objects.log_create(
-        obj,
-        force_log=True,
-        action=AuditEntry.Action.UPDATE,
-        actor=user,
-        changes=extra.pop("changes", {}),
-        additional_data={"event": event, "reason": reason, **extra},
-    )
-
-
 def status_move(
     release: Release, *, user: User | None, status: str, event: str, reason: str = "", **extra: Any
 ) -> None:
@@ -60,7 +49,15 @@ def status_move(
     release.status = status
     with disable_auditlog():
         release.save()
-    _audit(release, user=user, event=event, reason=reason, changes={"status": [before, status]}, **extra)
+    audit_record(
+        obj=release,
+        actor=user,
+        action=AuditAction.UPDATE,
+        changes={"status": [before, status]},
+        event=event,
+        reason=reason,
+        **extra,
+    )
 
 
 # -- items -------------------------------------------------------------------------------------------

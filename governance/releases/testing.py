@@ -24,7 +24,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from core.audit import audit_action_record
+from core.audit import AuditAction, audit_record
 from governance.releases.models import Release, ReleaseStatus, ReleaseTestRun, ReleaseTestStatus
 from governance.releases.permissions import can_edit_releases
 from governance.releases.selectors import items_fingerprint, release_configuration
@@ -337,9 +337,10 @@ def release_test_run_retry(*, run: ReleaseTestRun, user: User, reason: str = "")
             netsuite=run.netsuite_connection,
             opportunity_ids=run.opportunity_ids,
         )
-        audit_action_record(
+        audit_record(
             obj=run,
             actor=user,
+            action=AuditAction.ACCESS,
             event="release_test_retry",
             reason=reason,
             release=run.release_id,

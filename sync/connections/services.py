@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from auditlog.context import auditlog_value, set_actor
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import audit_actor
 from core.roles import MANAGE_CONNECTIONS
 from core.secrets import decrypt, encrypt
 from sync.connections.concurrency import LimiterSettings, slots_for
@@ -117,23 +116,6 @@ def _require_manager(actor: User) -> None:
         raise PermissionDenied("Only admins create or change connections.")
 
 
-@contextmanager
-def _audited_as(actor: User) -> Iterator[None]:
-    """Record ``actor`` on the audit entries written inside (commands and tasks have no middleware).
-
-    Inside a request the middleware's remote address is kept, and its context restored afterwards.
-    """
-    try:
-        previous = auditlog_value.get()
-    except LookupError:
-        previous = None
-    context = previous or {}
-    with set_actor(actor, remote_addr=context.get("remote_addr"), remote_port=context.get("remote_port")):
-        yield
-    if previous is not None:
-        auditlog_value.set(previous)
-
-
 def _apply(connection: Connection, fields: Mapping[str, Any], secrets: Mapping[str, str] | None) -> None:
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
     if unknown:
@@ -158,7 +140,7 @@ def connection_create(*, actor: User, secrets: Mapping[str, str] | None = None, 
     _require_manager(actor)
     connection = Connection()
     _apply(connection, fields, secrets)
-    with _audited_as(actor), transaction.atomic():
+    with audit_actor(actor), transaction.atomic():
         connection.save()
     return connection
 
@@ -168,7 +150,7 @@ def connection_update(
 ) -> Connection:
     """Change a connection. A blank secret keeps the stored value; one entry per change is audited."""
     _require_manager(actor)
-    with _audited_as(actor), transaction.atomic():
+    with audit_actor(actor), transaction.atomic():
         # Work on the stored row, locked, so two admins saving at once cannot lose each other's secrets.
         stored = Connection.objects.select_for_update().get(pk=connection.pk)
         _apply(stored, fields, secrets)
@@ -182,7 +164,7 @@ def connection_deactivate(*, actor: User, connection: Connection) -> Connection:
     if not connection.is_active:
         return connection
     connection.is_active = False
-    with _audited_as(actor), transaction.atomic():
+    with audit_actor(actor), transaction.atomic():
         connection.save(update_fields=["is_active", "updated_at"])
     return connection
 

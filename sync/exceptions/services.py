@@ -20,7 +20,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from governance.models import AuditEntry
+from core.audit import AuditAction, audit_record
 from sync.exceptions.models import (
     ACTIVE_STATUSES,
     ExceptionAction,
@@ -271,13 +271,13 @@ def event_record(
         for key in sorted(set(before) | set(after))
         if before.get(key) != after.get(key)
     }
-    AuditEntry.objects.log_create(
-        item,
-        force_log=True,
-        action=AuditEntry.Action.CREATE if create else AuditEntry.Action.UPDATE,
+    audit_record(
+        obj=item,
         actor=actor,
+        action=AuditAction.CREATE if create else AuditAction.UPDATE,
         changes=changes,
-        additional_data={"event": f"exception_{action}", "reason": reason},
+        event=f"exception_{action}",
+        reason=reason,
     )
     return event
 

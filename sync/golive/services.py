@@ -31,8 +31,8 @@ from django.db import connections, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from core.audit import AuditAction, audit_record
 from core.roles import EDIT_MAPPINGS, MANAGE_CONNECTIONS
-from governance.models import AuditEntry
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.models import Connection, ConnectionKind
@@ -123,13 +123,8 @@ def golive_apply_confirm(*, run: GoLiveRun, actor: User | None, run_now: bool = 
         if locked.status == GoLiveStatus.APPLYING and run_is_stale(locked):
             locked.heartbeat_at = timezone.now()
             locked.save(update_fields=["heartbeat_at"])
-            AuditEntry.objects.log_create(
-                locked,
-                force_log=True,
-                action=AuditEntry.Action.UPDATE,
-                actor=actor,
-                changes={},
-                additional_data={"event": "golive_apply_resumed"},
+            audit_record(
+                obj=locked, actor=actor, action=AuditAction.UPDATE, changes={}, event="golive_apply_resumed"
             )
             if not run_now:
                 transaction.on_commit(lambda: _queue_apply(locked.pk))
@@ -231,21 +226,18 @@ def _link_record(run: GoLiveRun, result: GoLiveResult, refusal: str, object_keys
                 "synced_at": now,
             },
         )
-        AuditEntry.objects.log_create(
-            reference,
-            force_log=True,
-            action=AuditEntry.Action.UPDATE,
+        audit_record(
+            obj=reference,
             actor=run.applied_by,
+            action=AuditAction.UPDATE,
             changes={"externalId": ["", result.external_id]},
-            additional_data={
-                "event": "golive_link",
-                "run": run.pk,
-                "salesforce_type": result.salesforce_type,
-                "salesforce_id": result.salesforce_id,
-                "netsuite_type": result.netsuite_type,
-                "netsuite_id": result.chosen_id,
-                "reasons": result.reasons,
-            },
+            event="golive_link",
+            run=run.pk,
+            salesforce_type=result.salesforce_type,
+            salesforce_id=result.salesforce_id,
+            netsuite_type=result.netsuite_type,
+            netsuite_id=result.chosen_id,
+            reasons=result.reasons,
         )
         MatchResolution.objects.filter(
             netsuite_connection=run.netsuite_connection,

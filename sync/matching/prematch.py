@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from django.db import transaction
 from django.utils import timezone
 
-from governance.models import AuditEntry
+from core.audit import AuditAction, audit_record
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.models import Connection
 from sync.exceptions.models import Severity
@@ -318,19 +318,16 @@ def _link(
                 "synced_at": timezone.now(),
             },
         )
-        AuditEntry.objects.log_create(
-            xref,
-            force_log=True,
-            action=AuditEntry.Action.CREATE,
+        audit_record(
+            obj=xref,
             actor=None,
+            action=AuditAction.CREATE,
             changes={"netsuite_id": ["None", candidate.netsuite_id], "external_id": ["None", external_id]},
-            additional_data={
-                "event": "match_linked",
-                "salesforce_id": item.subject.salesforce_id,
-                "netsuite_type": record_type,
-                "netsuite_id": candidate.netsuite_id,
-                "how": how,
-            },
+            event="match_linked",
+            salesforce_id=item.subject.salesforce_id,
+            netsuite_type=record_type,
+            netsuite_id=candidate.netsuite_id,
+            how=how,
         )
         if resolution is not None:
             _resolution_applied(netsuite, resolution, note=f"linked to {record_type} {candidate.netsuite_id}")

@@ -29,7 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from core.audit import audit_action_record
+from core.audit import AuditAction, audit_record
 from sync.connections.models import Connection, ConnectionKind
 from sync.connections.services import salesforce_connector
 from sync.pipeline.heartbeat import Heartbeat, job_lease
@@ -181,9 +181,10 @@ def backfill_resume(*, backfill: Backfill, actor: User | None, reason: str = "")
         if not resumed:
             raise ValidationError("only an interrupted or failed backfill can be resumed")
         backfill.refresh_from_db()
-        audit_action_record(
+        audit_record(
             obj=backfill,
             actor=actor,
+            action=AuditAction.ACCESS,
             event="backfill_resume",
             reason=reason,
             cursor=backfill.cursor,

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.audit import audit_action_record
+from core.audit import AuditAction, audit_record
 from core.roles import EDIT_MAPPINGS, MANAGE_CONNECTIONS
 from sync.pipeline.heartbeat import job_lease
 from sync.pipeline.inbox import inbox_requeue_opportunity
@@ -36,9 +36,10 @@ def record_rerun(*, record: SyncRecord, user: User, reason: str = "") -> InboxMe
             netsuite_connection_id=record.job.netsuite_connection_id,
             source=InboxSource.RERUN,
         )
-        audit_action_record(
+        audit_record(
             obj=record,
             actor=user,
+            action=AuditAction.ACCESS,
             event="sync_rerun",
             reason=reason,
             opportunity_id=record.opportunity_id,
@@ -119,9 +120,10 @@ def job_requeue_unfinished(*, job: SyncJob, user: User | None, reason: str = "")
             )
             for opportunity_id in pending
         ]
-        audit_action_record(
+        audit_record(
             obj=job,
             actor=user,
+            action=AuditAction.ACCESS,
             event="sync_job_requeue",
             reason=reason,
             opportunities=pending,

@@ -19,8 +19,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import AuditAction, audit_record
 from core.roles import APPROVE_MAPPINGS, EDIT_MAPPINGS
-from governance.models import AuditEntry
 from sync.rules.engine import Evaluation, RuleError, RuleSet, RuleSpec, compile_condition, compile_rule
 from sync.rules.engine.ruleset import PLACEMENTS, SEVERITIES, SUBJECTS
 from sync.rules.engine.shipped import shipped_rules, shipped_tables
@@ -164,17 +164,15 @@ def _transition(
                     retired.status = RuleStatus.RETIRED
                     retired.save(update_fields=["status"])
             version.save(update_fields=fields)
-        AuditEntry.objects.log_create(
-            version,
-            force_log=True,
-            action=AuditEntry.Action.UPDATE,
-            actor=user if getattr(user, "pk", None) else None,
+        retired_number: dict[str, Any] = {"retired_version": retired.number} if retired is not None else {}
+        audit_record(
+            obj=version,
+            actor=user,
+            action=AuditAction.UPDATE,
             changes={"status": [before, to]},
-            additional_data={
-                "event": f"rule_{event}",
-                "reason": reason,
-                **({"retired_version": retired.number} if retired is not None else {}),
-            },
+            event=f"rule_{event}",
+            reason=reason,
+            **retired_number,
         )
     return version
 

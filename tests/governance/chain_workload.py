@@ -11,7 +11,7 @@ import sys
 
 
 def audit_workload_task(prefix: str, count: int) -> int:
-    """``count`` users created (auditlog's signal path), exceptions raised (a service's ``log_create``) and,
+    """``count`` users created (auditlog's signal path), exceptions raised (a service's ``audit_record``) and,
     every third round, a checkpoint (which must count the entries exactly while others write)."""
     from governance import services
     from governance.audit_checkpoints import audit_checkpoint_record

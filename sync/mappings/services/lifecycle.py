@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from governance.models import AuditEntry
+from core.audit import AuditAction, audit_record
 from sync.mappings.models import ReviewedVersion, VersionStatus
 
 V = TypeVar("V", bound=ReviewedVersion)
@@ -104,13 +104,14 @@ def transition(
         setattr(version, name, value)
     with disable_auditlog():
         version.save(update_fields=["status", *fields])
-    AuditEntry.objects.log_create(
-        version,
-        force_log=True,
-        action=AuditEntry.Action.UPDATE,
-        actor=actor(user),
+    audit_record(
+        obj=version,
+        actor=user,
+        action=AuditAction.UPDATE,
         changes={"status": [before, version.status]},
-        additional_data={"event": event, "reason": reason, **lifecycle.audit_extra(version)},
+        event=event,
+        reason=reason,
+        **lifecycle.audit_extra(version),
     )
     return version
 

@@ -23,8 +23,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from core.audit import AuditAction, audit_record
 from core.roles import APPROVE_MAPPINGS, EDIT_MAPPINGS
-from governance.models import AuditEntry
 from sync.mappings.models import LookupEntry, LookupTable, LookupVersion, VersionStatus
 from sync.mappings.services import lifecycle as lifecycle
 from sync.mappings.services.lifecycle import actor as _actor
@@ -214,13 +214,13 @@ def lookup_version_import(*, version: LookupVersion, entries: Any, user: Any) ->
         for key, value in parsed.items():
             LookupEntry.objects.create(version=version, key=key, value=value)
         _touched(version, user)
-        AuditEntry.objects.log_create(
-            version,
-            force_log=True,
-            action=AuditEntry.Action.UPDATE,
-            actor=_actor(user),
+        audit_record(
+            obj=version,
+            actor=user,
+            action=AuditAction.UPDATE,
             changes={"entries": [len(before), len(parsed)]},
-            additional_data={"event": "import", "table": version.table.name},
+            event="import",
+            table=version.table.name,
         )
     return version
 

@@ -14,8 +14,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import AuditAction, audit_record
 from core.roles import EDIT_MAPPINGS
-from governance.models import AuditEntry
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector
@@ -134,12 +134,13 @@ def dynamic_lookup_refresh(*, connection: Connection, user: Any) -> int:
             DynamicLookupEntry.objects.filter(source=ITEM_BY_SKU, key=key).update(
                 value=fetched.get(key, ""), fetched_at=now
             )
-        AuditEntry.objects.log_create(
-            connection,
-            force_log=True,
-            action=AuditEntry.Action.UPDATE,
-            actor=user if getattr(user, "is_authenticated", False) else None,
+        audit_record(
+            obj=connection,
+            actor=user,
+            action=AuditAction.UPDATE,
             changes={},
-            additional_data={"event": "dynamic_lookup_refresh", "source": ITEM_BY_SKU, "keys": len(keys)},
+            event="dynamic_lookup_refresh",
+            source=ITEM_BY_SKU,
+            keys=len(keys),
         )
     return len(keys)

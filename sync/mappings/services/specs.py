@@ -12,7 +12,7 @@ from typing import Any
 from auditlog.context import disable_auditlog
 from django.db import transaction
 
-from governance.models import AuditEntry
+from core.audit import AuditAction, audit_record
 from sync.mappings.engine import CompiledMapping, MappingValidationError, SpecProblem, compile_mapping
 from sync.mappings.engine.spec import FORMAT
 from sync.mappings.models import (
@@ -195,13 +195,13 @@ def spec_rows_replace(
                 for row, (_, data) in zip(made, pending, strict=True)
                 if row.kind == ValueKind.GROUP
             ]
-        AuditEntry.objects.log_create(
-            version,
-            force_log=True,
-            action=AuditEntry.Action.UPDATE,
-            actor=user if getattr(user, "is_authenticated", False) else None,
+        audit_record(
+            obj=version,
+            actor=user,
+            action=AuditAction.UPDATE,
             changes={"rows": [before, created]},
-            additional_data={"event": event, "objects": [obj.key for obj in objects]},
+            event=event,
+            objects=[obj.key for obj in objects],
         )
 
 

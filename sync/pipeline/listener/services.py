@@ -12,8 +12,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.urls import reverse
 
+from core.audit import AuditAction, audit_record
 from core.secrets import encrypt
-from governance.models import AuditEntry
 from sync.connections.models import Connection
 from sync.pipeline.models import Listener, ListenerKind
 from sync.pipeline.models.inbound import new_path_token, path_token_hash
@@ -61,13 +61,12 @@ def listener_token_rotate(*, listener: Listener, user: AbstractBaseUser | None =
         locked.path_token_hash = path_token_hash(token)
         with disable_auditlog():  # the entry below says it, without the hash
             locked.save(update_fields=["path_token_hash"])
-        AuditEntry.objects.log_create(
-            locked,
-            force_log=True,
-            action=AuditEntry.Action.UPDATE,
-            actor=user if getattr(user, "pk", None) else None,
+        audit_record(
+            obj=locked,
+            actor=user,
+            action=AuditAction.UPDATE,
             changes={"url": ["previous token", "new token"]},
-            additional_data={"event": "listener_token_rotated"},
+            event="listener_token_rotated",
         )
     listener.path_token_hash = locked.path_token_hash
     return token
