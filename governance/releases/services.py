@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.fields import field_fit
 from governance.models import AuditEntry
 from governance.releases.models import (
     Release,
@@ -176,7 +177,7 @@ def signoffs_invalidate(*, release: Release, reason: str) -> int:
     count = 0
     for signoff in release.signoffs.filter(invalidated_at__isnull=True):
         signoff.invalidated_at = timezone.now()
-        signoff.invalidated_reason = reason[:300]
+        signoff.invalidated_reason = field_fit(ReleaseSignoff, "invalidated_reason", reason)
         signoff.save(update_fields=["invalidated_at", "invalidated_reason"])
         count += 1
     return count

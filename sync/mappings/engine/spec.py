@@ -85,6 +85,7 @@ _FIELD_KEYS = _EXPRESSION_KEYS | {
     "on_conflict",
 }
 MAX_FIELDS = 500
+LABEL_LIMIT = 100  # characters of a row id kept as its label
 
 
 @dataclass(frozen=True)
@@ -338,7 +339,7 @@ def _fields(
     for position, row in enumerate(rows, start=1):
         label = f"#{position}"
         if isinstance(row, dict) and isinstance(row.get("id"), str) and row["id"].strip():
-            label = row["id"].strip()[:100]
+            label = row["id"].strip()[:LABEL_LIMIT]
         label = f"{prefix}/{label}" if prefix else label
         if not isinstance(row, dict):
             problems.add("a field row must be a JSON object", key, label)
