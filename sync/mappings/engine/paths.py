@@ -109,10 +109,6 @@ def _segments(text: str, rest: str) -> tuple[Segment, ...]:
     return tuple(segments)
 
 
-def target_text(segments: tuple[Segment, ...]) -> str:
-    return ".".join(name if index is None else f"{name}[{index}]" for name, index in segments)
-
-
 # -- reading -----------------------------------------------------------------------------------------
 
 

@@ -64,10 +64,6 @@ class Candidate:
             "country": self.country,
         }
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Candidate:
-        return cls(**{name: str(data.get(name) or "") for name in cls.__dataclass_fields__})
-
 
 @dataclass(frozen=True)
 class MatchDecision:
