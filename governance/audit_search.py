@@ -66,22 +66,30 @@ def audit_entries_filtered(*, user: User | AnonymousUser, filters: AuditFilters)
     """Entries matching ``filters`` (no order yet), or none for a user without ``view_audit``."""
     if not user.has_perm(VIEW_AUDIT):
         return AuditEntry.objects.none()
-    entries = AuditEntry.objects.all()
+    return _within_dates(AuditEntry.objects.filter(**_field_filters(filters)), filters)
+
+
+def _field_filters(filters: AuditFilters) -> dict[str, Any]:
+    """The column filters ``filters`` asks for, as ``filter()`` keywords."""
+    lookups: dict[str, Any] = {}
     if filters.actor_id is not None:
-        entries = entries.filter(actor_id=filters.actor_id)
+        lookups["actor_id"] = filters.actor_id
     if filters.content_type_id is not None:
-        entries = entries.filter(content_type_id=filters.content_type_id)
-        if filters.object_pk:
-            entries = entries.filter(object_pk=filters.object_pk)
-    elif filters.object_pk:
-        entries = entries.filter(object_pk=filters.object_pk)
+        lookups["content_type_id"] = filters.content_type_id
+    if filters.object_pk:
+        lookups["object_pk"] = filters.object_pk
     if filters.action is not None:
-        entries = entries.filter(action=filters.action)
+        lookups["action"] = filters.action
     if filters.cid:
-        entries = entries.filter(cid=filters.cid)
+        lookups["cid"] = filters.cid
     if filters.flag:
         # additional_data -> 'flag' on PostgreSQL: the expression of the index auditentry_flag_id.
-        entries = entries.filter(additional_data__flag=filters.flag)
+        lookups["additional_data__flag"] = filters.flag
+    return lookups
+
+
+def _within_dates(entries: QuerySet[AuditEntry], filters: AuditFilters) -> QuerySet[AuditEntry]:
+    """``entries`` cut to the date range, as an id range (see the module docstring)."""
     if filters.date_from is not None:
         first = _boundary_id(_day_start(filters.date_from), newest=False)
         entries = entries.filter(id__gte=first) if first is not None else entries.none()

@@ -18,6 +18,8 @@ from governance.chain_verify import chain_verify
 from governance.forms import ApiTokenForm, AuditFilterForm, UserActiveForm, UserRolesForm
 from governance.models import CheckpointSource
 
+TRACE_QUERY_LIMIT = 200  # characters of a searched id kept (every id of the chain is far shorter)
+
 
 @require_GET
 def governance_index(request: HttpRequest) -> HttpResponse:
@@ -147,7 +149,7 @@ def audit_chain(request: ConsoleRequest) -> HttpResponse:
 @permission_required(VIEW_CONSOLE, raise_exception=True)
 def trace_search(request: ConsoleRequest) -> HttpResponse:
     """Any id of an opportunity, order, invoice or payment -> the whole chain as a timeline."""
-    query = request.GET.get("q", "").strip()[:200]
+    query = request.GET.get("q", "").strip()[:TRACE_QUERY_LIMIT]
     chain = traceability.trace_chain(user=request.user, key=query) if query else None
     return render(
         request,
@@ -162,7 +164,7 @@ def trace_export(request: ConsoleRequest, fmt: str) -> HttpResponse | StreamingH
     """The chain for auditors: JSON (everything) or CSV (the timeline, one row per event)."""
     if fmt not in ("csv", "json"):
         raise Http404("Export as csv or json")
-    query = request.GET.get("q", "").strip()[:200]
+    query = request.GET.get("q", "").strip()[:TRACE_QUERY_LIMIT]
     chain = traceability.trace_chain(user=request.user, key=query)
     filename = f"concord-trace-{''.join(c for c in query if c.isalnum())[:40] or 'empty'}"
     if fmt == "csv":

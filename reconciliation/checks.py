@@ -21,6 +21,7 @@ from reconciliation.engine.sorting import Pair
 from reconciliation.reading import Sources, grouped, number, suiteql_keyset
 
 AMOUNT_TOLERANCE = 0.01
+NETSUITE_NAME_LIMIT = 83  # NetSuite's companyName holds 83 characters
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def _accounts(sources: Sources) -> Iterator[Pair]:
     )
     for record in sources.salesforce.query(soql):
         # The mapping trims the name and cuts it to NetSuite's 83 characters.
-        name = str(record.get("Name") or "").strip()[:83]
+        name = str(record.get("Name") or "").strip()[:NETSUITE_NAME_LIMIT]
         subsidiary = sources.expected_subsidiary(record.get("BillingCountry"))
         yield record["Id"], (name, record.get("CurrencyIsoCode"), subsidiary)
 

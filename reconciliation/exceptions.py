@@ -17,6 +17,7 @@ from sync.exceptions.scope import ExceptionScope
 from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
 
 CATEGORY = "reconciliation"
+TITLE_LIMIT = 200  # characters of a finding's title: shorter than the column, to read in the queue
 _SEVERITY = {"missing_in_netsuite": Severity.HIGH, "duplicate": Severity.HIGH}
 
 
@@ -44,7 +45,7 @@ def mismatch_exception_open(
     item = exception_raise(
         category=CATEGORY,
         dedup_key=dedup_key,
-        title=f"{check}: {key}: {what}"[:200],
+        title=f"{check}: {key}: {what}"[:TITLE_LIMIT],
         severity=_SEVERITY.get(kind, Severity.MEDIUM),
         records=[RecordRef("salesforce", check, key)],
         scope=scope,

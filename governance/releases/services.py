@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import AuditAction, audit_record
+from core.fields import field_fit
 from governance.releases.models import (
     Release,
     ReleaseItem,
@@ -173,7 +174,7 @@ def signoffs_invalidate(*, release: Release, reason: str) -> int:
     count = 0
     for signoff in release.signoffs.filter(invalidated_at__isnull=True):
         signoff.invalidated_at = timezone.now()
-        signoff.invalidated_reason = reason[:300]
+        signoff.invalidated_reason = field_fit(ReleaseSignoff, "invalidated_reason", reason)
         signoff.save(update_fields=["invalidated_at", "invalidated_reason"])
         count += 1
     return count

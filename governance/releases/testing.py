@@ -50,6 +50,9 @@ MAX_RECORDS = 50
 SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 # The checks that speak of one opportunity's records: its sales order and its customer.
 RECONCILED_CHECKS = ("opportunities", "accounts")
+# Characters of a fault's text and of a sync failure's message kept in a run's evidence (JSON).
+EVIDENCE_ERROR_LIMIT = 4000
+EVIDENCE_MESSAGE_LIMIT = 500
 
 
 def opportunity_ids_parse(text: str) -> list[str]:
@@ -150,7 +153,7 @@ def release_test_run_execute(*, run_id: int) -> ReleaseTestRun | None:
             evidence = _try(run)
     except Exception as error:  # any fault fails the run, with its reason as evidence
         logger.exception("release test run %s failed", run.pk)
-        evidence["error"] = f"{type(error).__name__}: {error}"[:4000]
+        evidence["error"] = f"{type(error).__name__}: {error}"[:EVIDENCE_ERROR_LIMIT]
     passed = (
         not evidence.get("error")
         and not evidence.get("records_failed")
@@ -222,7 +225,7 @@ def _sync_evidence(job: SyncJob) -> dict[str, Any]:
             "opportunity": f.record.opportunity_id,
             "category": f.category,
             "system": f.system,
-            "message": f.message[:500],
+            "message": f.message[:EVIDENCE_MESSAGE_LIMIT],
         }
         for f in SyncFailure.objects.filter(record__job=job).select_related("record").order_by("id")
     ]

@@ -104,9 +104,6 @@ class Chain:
     def found(self) -> bool:
         return bool(self.links)
 
-    def links_of(self, kind: str) -> list[TraceLink]:
-        return [link for link in self.links if link.kind == kind]
-
     def as_dict(self) -> dict[str, Any]:
         """The chain as JSON for auditors (the export)."""
         return {

@@ -32,6 +32,9 @@ from sync.pipeline.models import InboxMessage, ReturnRecord, SyncJob, SyncRecord
 from sync.rules.models import RuleVersion
 
 AUDIT_LIMIT = 500
+# Characters of a title and of a detail shown on a timeline line.
+TITLE_EXCERPT = 300
+DETAIL_EXCERPT = 500
 
 
 def history_gather(
@@ -210,7 +213,7 @@ def _exception_events(item: ExceptionItem, links: dict[str, TraceLink]) -> list[
             kind="exception",
             title=f"Exception #{item.pk} ({item.category.name}): {item.title}",
             status=item.get_status_display(),
-            detail=item.vendor_message[:500],
+            detail=item.vendor_message[:DETAIL_EXCERPT],
             exception_id=item.pk,
         )
     ]
@@ -303,8 +306,12 @@ def _audit_event(entry: AuditEntry, fallback: str, exception_links: dict[str, st
         at=entry.timestamp,
         link=link,
         kind="audit",
-        title=f"Audit #{entry.pk}: {entry.event_label} {entry.content_type.model} {entry.object_repr}"[:300],
-        detail="; ".join([*entry.change_lines, *(f"{k}: {v}" for k, v in data.items() if v)])[:500],
+        title=f"Audit #{entry.pk}: {entry.event_label} {entry.content_type.model} {entry.object_repr}"[
+            :TITLE_EXCERPT
+        ],
+        detail="; ".join([*entry.change_lines, *(f"{k}: {v}" for k, v in data.items() if v)])[
+            :DETAIL_EXCERPT
+        ],
         exception_id=exception_id,
         mapping_version_id=mapping_version_id,
         actor=who(entry.actor),

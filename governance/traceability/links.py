@@ -118,52 +118,74 @@ def descend(keys: Keys) -> tuple[list[CrossReference], list[ReturnRecord]]:
 
 def links_build(keys: Keys, xrefs: list[CrossReference], returns: list[ReturnRecord]) -> dict[str, TraceLink]:
     """One link per record, each knowing the links above it, in chain order."""
-    links: dict[str, TraceLink] = {}
+    links = _Links()
+    for key in sorted(keys.opportunities):
+        links.link("opportunity", key)
+    _order_links(links, keys, xrefs, returns)
+    _invoice_links(links, keys, returns)
+    _payment_links(links, keys, returns)
+    rank = {kind: position for position, kind in enumerate(KINDS)}
+    return dict(sorted(links.by_ref.items(), key=lambda item: (rank[item[1].kind], item[1].key)))
 
-    def link(kind: str, key: str) -> TraceLink:
+
+class _Links:
+    """The links found so far, by ``kind:key``; a link is made the first time it is named."""
+
+    def __init__(self) -> None:
+        self.by_ref: dict[str, TraceLink] = {}
+
+    def link(self, kind: str, key: str) -> TraceLink:
         ref = f"{kind}:{key}"
-        if ref not in links:
-            links[ref] = TraceLink(kind=kind, key=key)
-        return links[ref]
+        if ref not in self.by_ref:
+            self.by_ref[ref] = TraceLink(kind=kind, key=key)
+        return self.by_ref[ref]
 
+    @staticmethod
     def parent(child: TraceLink, kind: str, key: str) -> None:
         if key and f"{kind}:{key}" not in child.parents:
             child.parents.append(f"{kind}:{key}")
 
+    @staticmethod
     def name(target: TraceLink, value: str) -> None:
         if value and value != target.key and value not in target.names:
             target.names.append(value)
 
-    for key in sorted(keys.opportunities):
-        link("opportunity", key)
+
+def _order_links(links: _Links, keys: Keys, xrefs: list[CrossReference], returns: list[ReturnRecord]) -> None:
+    """Sales orders from the cross-references Concord wrote, the keys, then the return flow's rows."""
     for xref in xrefs:
         if xref.netsuite_type == SALES_ORDER:
-            order = link("sales_order", xref.netsuite_id)
-            name(order, xref.external_id)
-            parent(order, "opportunity", xref.salesforce_id)
+            order = links.link("sales_order", xref.netsuite_id)
+            links.name(order, xref.external_id)
+            links.parent(order, "opportunity", xref.salesforce_id)
     for key in sorted(keys.orders):
-        link("sales_order", key)
+        links.link("sales_order", key)
     for row in returns:
         if row.netsuite_type == SALES_ORDER:
-            order = link("sales_order", row.netsuite_id)
-            name(order, row.tran_id)
-            parent(order, "opportunity", row.opportunity_id)
+            order = links.link("sales_order", row.netsuite_id)
+            links.name(order, row.tran_id)
+            links.parent(order, "opportunity", row.opportunity_id)
+
+
+def _invoice_links(links: _Links, keys: Keys, returns: list[ReturnRecord]) -> None:
+    """Invoices under their sales order (or straight under the opportunity when they name no order)."""
     for row in returns:
         if row.netsuite_type == INVOICE:
-            invoice = link("invoice", row.netsuite_id)
-            name(invoice, row.tran_id)
-            name(invoice, row.salesforce_id)
-            parent(invoice, "sales_order", row.sales_order_id)
+            invoice = links.link("invoice", row.netsuite_id)
+            links.name(invoice, row.tran_id)
+            links.name(invoice, row.salesforce_id)
+            links.parent(invoice, "sales_order", row.sales_order_id)
             if not row.sales_order_id:
-                parent(invoice, "opportunity", row.opportunity_id)
+                links.parent(invoice, "opportunity", row.opportunity_id)
     for key in sorted(keys.invoices):
-        link("invoice", key)
+        links.link("invoice", key)
+
+
+def _payment_links(links: _Links, keys: Keys, returns: list[ReturnRecord]) -> None:
     for row in returns:
         if row.netsuite_type == PAYMENT:
-            payment = link("payment", row.netsuite_id)
-            name(payment, row.tran_id)
-            parent(payment, "invoice", row.invoice_id)
+            payment = links.link("payment", row.netsuite_id)
+            links.name(payment, row.tran_id)
+            links.parent(payment, "invoice", row.invoice_id)
     for key in sorted(keys.payments):
-        link("payment", key)
-    rank = {kind: position for position, kind in enumerate(KINDS)}
-    return dict(sorted(links.items(), key=lambda item: (rank[item[1].kind], item[1].key)))
+        links.link("payment", key)

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
+from core.fields import field_fit
 from sync.exceptions.models import (
     ACTIVE_STATUSES,
     EscalationLevel,
@@ -29,6 +30,7 @@ from sync.exceptions.models import (
 from sync.exceptions.services import event_record
 
 ESCALATION_EVERY_MINUTES = 5
+MAIL_SUBJECT_LIMIT = 150  # characters: a longer subject is folded or cut by mail clients anyway
 
 
 def exceptions_escalate_overdue(*, now: datetime | None = None) -> list[ExceptionItem]:
@@ -91,12 +93,17 @@ def notify(*, item: ExceptionItem, users: Iterable[User], message: str, now: dat
     now = now or timezone.now()
     users = [user for user in users if user.is_active]
     Notification.objects.bulk_create(
-        [Notification(user=user, item=item, message=message[:500], created_at=now) for user in users]
+        [
+            Notification(
+                user=user, item=item, message=field_fit(Notification, "message", message), created_at=now
+            )
+            for user in users
+        ]
     )
     addresses = [user.email for user in users if user.email]
     if addresses:
         body = f"{message}\n\nException #{item.pk} ({item.category.name}, {item.severity}).\n"
-        subject = f"[Concord] {message}"[:150]
+        subject = f"[Concord] {message}"[:MAIL_SUBJECT_LIMIT]
         sender = getattr(settings, "DEFAULT_FROM_EMAIL", None)
         transaction.on_commit(
             lambda: send_mail(

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.fields import field_fit
 from sync.exceptions.actions import _require_active, _require_actor, _set_status
 from sync.exceptions.models import ExceptionAction, ExceptionItem, ExceptionStatus
 from sync.exceptions.retry import retry_enqueue
@@ -54,7 +55,9 @@ def exception_match_decide(
             netsuite_type=record_type,
             external_id=external_id,
             defaults={
-                "salesforce_id": str(match.get("salesforce_id") or "")[:18],
+                "salesforce_id": field_fit(
+                    MatchResolution, "salesforce_id", str(match.get("salesforce_id") or "")
+                ),
                 "choice": choice,
                 "netsuite_id": netsuite_id,
                 "exception": item,

@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from core.fields import field_fit
 from sync.connections.models import Connection
 from sync.exceptions.models import Subsidiary
 from sync.mappings.engine.defaults import load_default_lookups
@@ -111,16 +112,19 @@ def _subsidiary_for_country(country: str) -> str:
 
 
 def _subsidiary_get(connection: Connection, netsuite_id: str, name: str) -> Subsidiary:
-    netsuite_id = netsuite_id[:40]
+    netsuite_id = field_fit(Subsidiary, "netsuite_id", netsuite_id)
     found = Subsidiary.objects.filter(netsuite_connection=connection, netsuite_id=netsuite_id).first()
     if found is None:
-        key = f"{connection.name}:{netsuite_id or 'entity'}"[:100]
+        key = field_fit(Subsidiary, "key", f"{connection.name}:{netsuite_id or 'entity'}")
         try:
             # A savepoint: a concurrent first use of the same subsidiary must not break the caller's
             # transaction; the loser reads the winner's row.
             with transaction.atomic():
                 found = Subsidiary.objects.create(
-                    key=key, name=name[:200], netsuite_connection=connection, netsuite_id=netsuite_id
+                    key=key,
+                    name=field_fit(Subsidiary, "name", name),
+                    netsuite_connection=connection,
+                    netsuite_id=netsuite_id,
                 )
         except IntegrityError:
             found = Subsidiary.objects.filter(netsuite_connection=connection, netsuite_id=netsuite_id).first()
@@ -129,9 +133,12 @@ def _subsidiary_get(connection: Connection, netsuite_id: str, name: str) -> Subs
                 found, _ = Subsidiary.objects.get_or_create(
                     netsuite_connection=connection,
                     netsuite_id=netsuite_id,
-                    defaults={"key": f"{key}#{connection.pk}"[:100], "name": name[:200]},
+                    defaults={
+                        "key": field_fit(Subsidiary, "key", f"{key}#{connection.pk}"),
+                        "name": field_fit(Subsidiary, "name", name),
+                    },
                 )
     elif name and not found.name:
-        found.name = name[:200]
+        found.name = field_fit(Subsidiary, "name", name)
         found.save(update_fields=["name"])
     return found

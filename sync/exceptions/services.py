@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.audit import AuditAction, audit_record
+from core.fields import field_fit
 from sync.exceptions.models import (
     ACTIVE_STATUSES,
     ExceptionAction,
@@ -89,14 +90,14 @@ def exception_raise(
         raise ValueError(f"unknown severity {severity!r}")
     now = now or timezone.now()
     fields: dict[str, Any] = {
-        "title": title[:300],
+        "title": field_fit(ExceptionItem, "title", title),
         "severity": severity,
         "records": [asdict(record) for record in records],
-        "vendor_code": vendor_code[:100],
+        "vendor_code": field_fit(ExceptionItem, "vendor_code", vendor_code),
         "vendor_message": vendor_message,
-        "error_path": error_path[:300],
-        "mapping_row": (mapping_row or "")[:200],
-        "rule": (rule or "")[:200],
+        "error_path": field_fit(ExceptionItem, "error_path", error_path),
+        "mapping_row": field_fit(ExceptionItem, "mapping_row", mapping_row or ""),
+        "rule": field_fit(ExceptionItem, "rule", rule or ""),
         "details": dict(details or {}),
         "retry_task": retry_task or "",
         "retry_kwargs": dict(retry_kwargs or {}),
@@ -166,7 +167,7 @@ def _raise_once(category_key: str, dedup_key: str, fields: dict[str, Any], now: 
     else:
         item = ExceptionItem(
             category=category,
-            dedup_key=dedup_key[:255],
+            dedup_key=field_fit(ExceptionItem, "dedup_key", dedup_key),
             first_seen=now,
             last_seen=now,
             **fields,
@@ -205,7 +206,7 @@ def _assign_default_owner(item: ExceptionItem, category: ExceptionCategory, now:
 def _subsidiary(key: str | None) -> Subsidiary | None:
     if not key:
         return None
-    subsidiary, _ = Subsidiary.objects.get_or_create(key=key[:100])
+    subsidiary, _ = Subsidiary.objects.get_or_create(key=field_fit(Subsidiary, "key", key))
     return subsidiary
 
 

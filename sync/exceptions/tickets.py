@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from core.fields import field_fit
 from sync.exceptions.models import ExceptionAction, ExceptionItem, Ticket, TicketAttempt, TicketStatus
 from sync.exceptions.services import event_record
 
@@ -34,6 +35,7 @@ MAX_ATTEMPTS = 8
 BASE_BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 6 * 60 * 60
 TIMEOUT_SECONDS = 10
+RESPONSE_EXCERPT = 200  # characters of a refused delivery's answer kept in its error
 
 
 def ticket_open(*, item: ExceptionItem, now: datetime | None = None) -> Ticket:
@@ -102,7 +104,7 @@ def ticket_deliver(*, ticket_id: int, now: datetime | None = None) -> Ticket:
     if 200 <= response.status_code < 300:
         _record(ticket, now, ok=True, status_code=response.status_code, ref=_reference(response))
     else:
-        error = f"HTTP {response.status_code}: {response.text[:200]}"
+        error = f"HTTP {response.status_code}: {response.text[:RESPONSE_EXCERPT]}"
         _record(ticket, now, ok=False, status_code=response.status_code, error=error)
     return ticket
 
@@ -113,7 +115,7 @@ def _reference(response: requests.Response) -> str:
     except ValueError:
         return ""
     if isinstance(answer, dict):
-        return str(answer.get("id") or answer.get("key") or "")[:200]
+        return field_fit(Ticket, "external_ref", str(answer.get("id") or answer.get("key") or ""))
     return ""
 
 
@@ -121,7 +123,13 @@ def _record(
     ticket: Ticket, now: datetime, *, ok: bool, status_code: int | None, error: str = "", ref: str = ""
 ) -> None:
     with transaction.atomic():
-        TicketAttempt.objects.create(ticket=ticket, at=now, ok=ok, status_code=status_code, error=error[:500])
+        TicketAttempt.objects.create(
+            ticket=ticket,
+            at=now,
+            ok=ok,
+            status_code=status_code,
+            error=field_fit(TicketAttempt, "error", error),
+        )
         ticket.attempts += 1
         if ok:
             ticket.status, ticket.delivered_at, ticket.next_attempt_at = TicketStatus.DELIVERED, now, None
@@ -129,10 +137,10 @@ def _record(
             ticket.last_status = f"delivered (HTTP {status_code})"
         elif ticket.attempts >= MAX_ATTEMPTS:
             ticket.status, ticket.next_attempt_at = TicketStatus.FAILED, None
-            ticket.last_status = f"gave up: {error}"[:300]
+            ticket.last_status = field_fit(Ticket, "last_status", f"gave up: {error}")
         else:
             ticket.next_attempt_at = now + backoff(ticket.attempts)
-            ticket.last_status = error[:300]
+            ticket.last_status = field_fit(Ticket, "last_status", error)
         ticket.save()
 
 

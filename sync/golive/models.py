@@ -10,6 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+# How much of a failure's text a run or a result keeps (the columns are unbounded text).
+ERROR_TEXT_LIMIT = 2000
+
 
 class GoLiveStatus(models.TextChoices):
     QUEUED = "queued", "Queued"

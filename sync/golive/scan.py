@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from core.fields import field_fit
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.services import netsuite_connector, salesforce_connector
@@ -29,7 +30,7 @@ from sync.golive.match import (
     stand_in_for_account,
     stand_in_for_contact,
 )
-from sync.golive.models import GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
+from sync.golive.models import ERROR_TEXT_LIMIT, GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
 from sync.matching.engine import classify
 from sync.matching.models import MatchChoice, MatchResolution
 from sync.pipeline.models import CrossReference
@@ -82,7 +83,7 @@ def golive_scan_execute(run: GoLiveRun, *, on_progress: Progress | None = None) 
         return run
     except Exception as exc:  # the run stops; the reason is shown where it was started
         GoLiveRun.objects.filter(pk=run.pk, attempt=attempt).update(
-            status=GoLiveStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+            status=GoLiveStatus.FAILED, error=str(exc)[:ERROR_TEXT_LIMIT], finished_at=timezone.now()
         )
         raise
     if on_progress:
@@ -185,7 +186,7 @@ def _match(
         run=run,
         salesforce_type=plan.salesforce_type,
         salesforce_id=subject.salesforce_id,
-        salesforce_name=subject.label[:255],
+        salesforce_name=field_fit(GoLiveResult, "salesforce_name", subject.label),
         salesforce_fields={path: value for path, value in subject.values.items()},
         netsuite_type=plan.netsuite_type,
         external_id=subject.external_id,

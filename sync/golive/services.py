@@ -40,7 +40,7 @@ from sync.connections.services import netsuite_connector
 from sync.exceptions.models import ExceptionItem, Severity
 from sync.exceptions.scope import ExceptionScope
 from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
-from sync.golive.models import GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
+from sync.golive.models import ERROR_TEXT_LIMIT, GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
 from sync.golive.scan import stale_after
 from sync.mappings.models import ObjectMapping
 from sync.matching.models import MatchResolution
@@ -197,7 +197,7 @@ def _patch_in_thread(netsuite: NetSuiteConnector, result: GoLiveResult) -> str:
     except ConnectorError as error:
         if error.transient:
             raise
-        return str(error)[:2000]
+        return str(error)[:ERROR_TEXT_LIMIT]
     finally:
         connections.close_all()  # the concurrency limiter opened a connection in this pool thread
     return ""
@@ -280,10 +280,10 @@ def _suspect_raise(run: GoLiveRun, result: GoLiveResult, object_keys: dict[str, 
     item = exception_raise(
         category=MATCH_CATEGORY,
         dedup_key=dedup_key,
-        title=(
+        title=(  # exception_raise fits it to the title column
             f"Duplicate suspect: {result.salesforce_type} {result.salesforce_name or result.salesforce_id} "
             f"matches {len(result.candidates)} NetSuite {result.netsuite_type} record(s)"
-        )[:300],
+        ),
         severity=Severity.MEDIUM,
         records=[
             RecordRef("salesforce", result.salesforce_type, result.salesforce_id),

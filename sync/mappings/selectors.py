@@ -55,10 +55,6 @@ def flows_with_versions() -> QuerySet[Flow]:
     return Flow.objects.prefetch_related(Prefetch("versions", queryset=versions.order_by("-number")))
 
 
-def version_detail(version_id: int) -> MappingVersion:
-    return MappingVersion.objects.select_related("flow", "based_on", "created_by").get(pk=version_id)
-
-
 @dataclass(frozen=True)
 class ObjectRows:
     obj: ObjectMapping

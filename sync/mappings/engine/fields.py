@@ -295,6 +295,25 @@ def _scalar_plan(
     """
     put = compile_setter(segments)
     name = segments[0][0] if len(segments) == 1 and segments[0][1] is None else None
+    label, target = row.label, row.target
+    empty = _empty_handler(row, put)
+    source = names[0] if names is not None and len(names) == 1 else None
+    if names is not None and len(names) == 2 and len(steps) <= 1:
+        return _related_plan(names, steps[0] if steps else None, name, put, empty, label, target)
+    if source is not None and not steps:
+        return _copy_plan(source, name, put, empty)
+    if source is not None and len(steps) == 1:
+        return _transform_plan(source, steps[0], name, put, empty, label, target)
+    if len(steps) <= 2:
+        return _short_chain_plan(get, steps, name, put, empty, label, target)
+    return _long_chain_plan(get, steps, put, empty, label, target)
+
+
+Empty = Callable[[dict[str, Any], Any, Sink], None]
+
+
+def _empty_handler(row: FieldSpec, put: Setter) -> Empty:
+    """What a row does with an empty value: a problem when required, a null when ``when_empty: clear``."""
     label, target, required, clear = row.label, row.target, row.required, row.when_empty == "clear"
 
     def empty(body: dict[str, Any], value: Any, sink: Sink) -> None:
@@ -303,59 +322,81 @@ def _scalar_plan(
         elif clear:
             put(body, None)
 
-    source = names[0] if names is not None and len(names) == 1 else None
-    if names is not None and len(names) == 2 and len(steps) <= 1:
-        return _related_plan(names, steps[0] if steps else None, name, put, empty, label, target)
-    if source is not None and not steps:
+    return empty
 
-        def copy_field(body: dict[str, Any], frame: Frame, sink: Sink) -> None:
-            value = frame.item.get(source)
-            if value is None or (value.__class__ is str and not value):
-                empty(body, value, sink)
-            elif name is not None:
-                body[name] = value
-            else:
-                put(body, value)
 
-        return copy_field
-    if source is not None and len(steps) == 1:
-        (step,) = steps
+def _copy_plan(source: str, name: str | None, put: Setter, empty: Empty) -> Plan:
+    """A row copying one field of the current record as it is."""
 
-        def transform_field(body: dict[str, Any], frame: Frame, sink: Sink) -> None:
-            try:
-                value = step(frame.item.get(source), frame)
-            except TransformFailure as failure:
-                sink.append((label, target, failure.message, failure.value))
-                return
-            if value is None or (value.__class__ is str and not value):
-                empty(body, value, sink)
-            elif name is not None:
-                body[name] = value
-            else:
-                put(body, value)
+    def copy_field(body: dict[str, Any], frame: Frame, sink: Sink) -> None:
+        value = frame.item.get(source)
+        if value is None or (value.__class__ is str and not value):
+            empty(body, value, sink)
+        elif name is not None:
+            body[name] = value
+        else:
+            put(body, value)
 
-        return transform_field
-    if len(steps) <= 2:
-        first, second = (*steps, None, None)[:2]
+    return copy_field
 
-        def short_chain(body: dict[str, Any], frame: Frame, sink: Sink) -> None:
-            try:
-                value = get(frame)  # may raise: a concat of a record
-                if first is not None:
-                    value = first(value, frame)
-                    if second is not None:
-                        value = second(value, frame)
-            except TransformFailure as failure:
-                sink.append((label, target, failure.message, failure.value))
-                return
-            if value is None or (value.__class__ is str and not value):
-                empty(body, value, sink)
-            elif name is not None:
-                body[name] = value
-            else:
-                put(body, value)
 
-        return short_chain
+def _transform_plan(
+    source: str, step: Step, name: str | None, put: Setter, empty: Empty, label: str, target: str
+) -> Plan:
+    """A row reading one field of the current record through one transform."""
+
+    def transform_field(body: dict[str, Any], frame: Frame, sink: Sink) -> None:
+        try:
+            value = step(frame.item.get(source), frame)
+        except TransformFailure as failure:
+            sink.append((label, target, failure.message, failure.value))
+            return
+        if value is None or (value.__class__ is str and not value):
+            empty(body, value, sink)
+        elif name is not None:
+            body[name] = value
+        else:
+            put(body, value)
+
+    return transform_field
+
+
+def _short_chain_plan(
+    get: Getter,
+    steps: tuple[Step, ...],
+    name: str | None,
+    put: Setter,
+    empty: Empty,
+    label: str,
+    target: str,
+) -> Plan:
+    """Any getter followed by at most two transforms, written out."""
+    first, second = (*steps, None, None)[:2]
+
+    def short_chain(body: dict[str, Any], frame: Frame, sink: Sink) -> None:
+        try:
+            value = get(frame)  # may raise: a concat of a record
+            if first is not None:
+                value = first(value, frame)
+                if second is not None:
+                    value = second(value, frame)
+        except TransformFailure as failure:
+            sink.append((label, target, failure.message, failure.value))
+            return
+        if value is None or (value.__class__ is str and not value):
+            empty(body, value, sink)
+        elif name is not None:
+            body[name] = value
+        else:
+            put(body, value)
+
+    return short_chain
+
+
+def _long_chain_plan(
+    get: Getter, steps: tuple[Step, ...], put: Setter, empty: Empty, label: str, target: str
+) -> Plan:
+    """Any getter followed by three transforms or more, in a loop."""
 
     def long_chain(body: dict[str, Any], frame: Frame, sink: Sink) -> None:
         try:
@@ -378,7 +419,7 @@ def _related_plan(
     step: Step | None,
     name: str | None,
     put: Setter,
-    empty: Callable[[dict[str, Any], Any, Sink], None],
+    empty: Empty,
     label: str,
     target: str,
 ) -> Plan:
@@ -408,6 +449,7 @@ def _related_plan(
 def _group_plan(
     row: FieldSpec, segments: tuple[Segment, ...], builder: FieldBuilder, problems: list[tuple[str, str, str]]
 ) -> tuple[Plan | None, list[tuple[str, tuple[Segment, ...]]]]:
+    """The plan of a group row (one element per source item), and the create-only paths inside it."""
     read_items = builder.path(row.each)
     element_builder = builder.inner(listed=True)
     where = element_builder.where(row.where) if row.where is not None else None
@@ -415,8 +457,14 @@ def _group_plan(
     inner = compile_fields(row.fields, element_builder, problems)
     if len(problems) > before:
         return None, []
-    plans = tuple(inner.plans)
-    put = compile_setter(segments)
+    plan = _elements_plan(row, compile_setter(segments), read_items, where, tuple(inner.plans))
+    return plan, [(f"{row.target}/{name}", path) for name, path in inner.create_only]
+
+
+def _elements_plan(
+    row: FieldSpec, put: Setter, read_items: Getter, where: Condition | None, plans: tuple[Plan, ...]
+) -> Plan:
+    """Apply the element rows ``plans`` to every item of the list ``read_items`` reads (``where`` kept)."""
     label, target, required, clear = row.label, row.target, row.required, row.when_empty == "clear"
     each = row.each
 
@@ -448,4 +496,4 @@ def _group_plan(
         elif clear:
             put(body, [])
 
-    return plan, [(f"{row.target}/{name}", path) for name, path in inner.create_only]
+    return plan

@@ -131,10 +131,6 @@ class CachedDynamicLookup:
         with self._lock:
             self._entries.clear()
 
-    def invalidate(self, key: str) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
-
     def cached(self) -> dict[str, Any]:
         """The fresh hits, for display in the console."""
         now = self._clock()

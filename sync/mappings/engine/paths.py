@@ -109,10 +109,6 @@ def _segments(text: str, rest: str) -> tuple[Segment, ...]:
     return tuple(segments)
 
 
-def target_text(segments: tuple[Segment, ...]) -> str:
-    return ".".join(name if index is None else f"{name}[{index}]" for name, index in segments)
-
-
 # -- reading -----------------------------------------------------------------------------------------
 
 
@@ -172,32 +168,45 @@ def plain_names(path: SourcePath) -> tuple[str, ...] | None:
 
 
 def _fast_getter(anchor: str, names: tuple[str, ...]) -> Getter | None:
+    """A closure written out for zero to two plain names (None for a shape it does not cover)."""
     if anchor == "current":
-        if not names:
-            return lambda frame: frame.item
-        if len(names) == 1:
-            (a,) = names
-            return lambda frame: frame.item.get(a)
+        return _current_getter(names)
+    if anchor == "root":
+        return _root_getter(names)
+    return _parent_getter(names)
+
+
+def _current_getter(names: tuple[str, ...]) -> Getter:
+    if not names:
+        return lambda frame: frame.item
+    if len(names) == 1:
+        (a,) = names
+        return lambda frame: frame.item.get(a)
+    a, b = names
+
+    def current_two(frame: Frame) -> Any:
+        inner = frame.item.get(a)
+        return inner.get(b) if isinstance(inner, dict) else None
+
+    return current_two
+
+
+def _root_getter(names: tuple[str, ...]) -> Getter | None:
+    if len(names) == 1:
+        (a,) = names
+        return lambda frame: frame.run.root.get(a)
+    if len(names) == 2:
         a, b = names
 
-        def current_two(frame: Frame) -> Any:
-            inner = frame.item.get(a)
+        def root_two(frame: Frame) -> Any:
+            inner = frame.run.root.get(a)
             return inner.get(b) if isinstance(inner, dict) else None
 
-        return current_two
-    if anchor == "root":
-        if len(names) == 1:
-            (a,) = names
-            return lambda frame: frame.run.root.get(a)
-        if len(names) == 2:
-            a, b = names
+        return root_two
+    return None
 
-            def root_two(frame: Frame) -> Any:
-                inner = frame.run.root.get(a)
-                return inner.get(b) if isinstance(inner, dict) else None
 
-            return root_two
-        return None
+def _parent_getter(names: tuple[str, ...]) -> Getter | None:
     if len(names) == 1:
         (a,) = names
         return lambda frame: frame.parent.item.get(a)  # type: ignore[union-attr]
@@ -267,16 +276,22 @@ def _walker(segments: tuple[Segment, ...]) -> Callable[[Any], Any] | None:
     """Specialised closures for the common shapes (1-3 plain names), a loop for the rest."""
     if not segments:
         return None
-    plain = all(index is None for _, index in segments)
-    if plain and len(segments) == 1:
-        ((a, _),) = segments
+    if all(index is None for _, index in segments) and len(segments) <= 3:
+        return _plain_walker(tuple(name for name, _ in segments))
+    return _indexed_walker(segments)
+
+
+def _plain_walker(names: tuple[str, ...]) -> Callable[[Any], Any]:
+    """One to three plain names, written out."""
+    if len(names) == 1:
+        (a,) = names
 
         def one(item: Any) -> Any:
             return item.get(a) if isinstance(item, dict) else None
 
         return one
-    if plain and len(segments) == 2:
-        (a, _), (b, _) = segments
+    if len(names) == 2:
+        a, b = names
 
         def two(item: Any) -> Any:
             if not isinstance(item, dict):
@@ -285,19 +300,22 @@ def _walker(segments: tuple[Segment, ...]) -> Callable[[Any], Any] | None:
             return item.get(b) if isinstance(item, dict) else None
 
         return two
-    if plain and len(segments) == 3:
-        (a, _), (b, _), (c, _) = segments
+    a, b, c = names
 
-        def three(item: Any) -> Any:
-            if not isinstance(item, dict):
-                return None
-            item = item.get(a)
-            if not isinstance(item, dict):
-                return None
-            item = item.get(b)
-            return item.get(c) if isinstance(item, dict) else None
+    def three(item: Any) -> Any:
+        if not isinstance(item, dict):
+            return None
+        item = item.get(a)
+        if not isinstance(item, dict):
+            return None
+        item = item.get(b)
+        return item.get(c) if isinstance(item, dict) else None
 
-        return three
+    return three
+
+
+def _indexed_walker(segments: tuple[Segment, ...]) -> Callable[[Any], Any]:
+    """Any path, indexes included, in a loop."""
 
     def many(item: Any) -> Any:
         for name, index in segments:
@@ -323,22 +341,31 @@ def compile_setter(segments: tuple[Segment, ...]) -> Setter:
     """
     plain = all(index is None for _, index in segments)
     if plain and len(segments) == 1:
-        name = segments[0][0]
-
-        def put_one(body: dict[str, Any], value: Any) -> None:
-            body[name] = value
-
-        return put_one
+        return _one_name_setter(segments[0][0])
     if plain and len(segments) == 2:
-        a, b = segments[0][0], segments[1][0]
+        return _two_names_setter(segments[0][0], segments[1][0])
+    return _path_setter(segments)
 
-        def put_two(body: dict[str, Any], value: Any) -> None:
-            inner = body.get(a)
-            if inner is None:
-                inner = body[a] = {}
-            inner[b] = value
 
-        return put_two
+def _one_name_setter(name: str) -> Setter:
+    def put_one(body: dict[str, Any], value: Any) -> None:
+        body[name] = value
+
+    return put_one
+
+
+def _two_names_setter(a: str, b: str) -> Setter:
+    def put_two(body: dict[str, Any], value: Any) -> None:
+        inner = body.get(a)
+        if inner is None:
+            inner = body[a] = {}
+        inner[b] = value
+
+    return put_two
+
+
+def _path_setter(segments: tuple[Segment, ...]) -> Setter:
+    """Any path, indexes included: containers are made on the way, a list is padded up to the index."""
     *parents, (last, last_index) = segments
 
     def put(body: dict[str, Any], value: Any) -> None:

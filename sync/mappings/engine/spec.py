@@ -37,6 +37,7 @@ other side's change left in place (``on_conflict: record_only``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -84,6 +85,7 @@ _FIELD_KEYS = _EXPRESSION_KEYS | {
     "on_conflict",
 }
 MAX_FIELDS = 500
+LABEL_LIMIT = 100  # characters of a row id kept as its label
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,14 @@ def parse_spec(data: Any) -> tuple[MappingSpec | None, list[SpecProblem]]:
         problems.add("a mapping is a JSON object with 'flow', 'source' and 'objects'")
         return None, problems.items
     _unknown(data, _MAPPING_KEYS, problems, "")
+    flow, source, target_system, description = _mapping_header(data, problems)
+    objects = _objects(data.get("objects"), problems)
+    spec = MappingSpec(str(flow), str(source), str(target_system), str(description), tuple(objects))
+    return spec, problems.items
+
+
+def _mapping_header(data: dict[str, Any], problems: _Problems) -> tuple[Any, Any, Any, Any]:
+    """``flow``, ``source``, ``target_system`` and ``description``, each checked (and kept as given)."""
     if data.get("format", FORMAT) != FORMAT:
         problems.add(f"unsupported format {data.get('format')!r}; this version reads format {FORMAT}")
     flow, source = data.get("flow"), data.get("source")
@@ -183,7 +193,11 @@ def parse_spec(data: Any) -> tuple[MappingSpec | None, list[SpecProblem]]:
     description = data.get("description", "")
     if not isinstance(description, str):
         problems.add("'description' must be text")
-    objects_data = data.get("objects")
+    return flow, source, target_system, description
+
+
+def _objects(objects_data: Any, problems: _Problems) -> list[ObjectSpec]:
+    """The object mappings that could be read; their keys must differ."""
     if not isinstance(objects_data, list) or not objects_data:
         problems.add("'objects' must be a non-empty list of object mappings")
         objects_data = []
@@ -195,8 +209,7 @@ def parse_spec(data: Any) -> tuple[MappingSpec | None, list[SpecProblem]]:
     keys = [obj.key for obj in objects]
     for key in sorted({key for key in keys if keys.count(key) > 1}):
         problems.add("two object mappings share this key", key)
-    spec = MappingSpec(str(flow), str(source), str(target_system), str(description), tuple(objects))
-    return spec, problems.items
+    return objects
 
 
 def _unknown(
@@ -227,33 +240,15 @@ def _object(data: Any, position: int, problems: _Problems) -> ObjectSpec | None:
     mode = data.get("mode", "upsert")
     if mode not in MODES:
         problems.add(f"'mode' must be one of {', '.join(MODES)}, not {mode!r}", key)
-    texts = {}
-    for name in ("source_path", "for_each", "external_id_field", "source_id", "description"):
-        value = data.get(name)
-        if value is not None and not isinstance(value, str):
-            problems.add(f"'{name}' must be text", key)
-            value = None
-        texts[name] = value
-    if texts["external_id_field"] is not None and not _NAME.match(texts["external_id_field"]):
-        problems.add("'external_id_field' must be a field name", key)
+    texts = _object_texts(data, problems, key)
     depends_on = data.get("depends_on", [])
     if not isinstance(depends_on, list) or not all(isinstance(item, str) for item in depends_on):
         problems.add("'depends_on' must be a list of object keys", key)
         depends_on = []
-    external_id = None
-    if data.get("external_id") is not None:
-        external_id = _expression(data["external_id"], problems, key, "external_id", "", own_keys=set())
-    elif mode == "upsert":
-        problems.add("an upsert needs 'external_id' (the value the record is matched on)", key)
-    fields_data = data.get("fields")
-    if not isinstance(fields_data, list) or not fields_data:
-        problems.add("'fields' must be a non-empty list of field mappings", key)
-        fields_data = []
-    fields = _fields(fields_data, problems, key, "")
+    external_id = _external_id(data, mode, problems, key)
+    fields = _object_fields(data.get("fields"), problems, key)
     match = _match(data.get("match"), str(target), mode, problems, key)
-    labels = _labels(fields)
-    for label in sorted({label for label in labels if labels.count(label) > 1}):
-        problems.add("two field rows share this id", key, label)
+    _duplicate_labels(fields, problems, key)
     return ObjectSpec(
         key=key,
         target=str(target),
@@ -269,6 +264,41 @@ def _object(data: Any, position: int, problems: _Problems) -> ObjectSpec | None:
         fields=fields,
         match=match,
     )
+
+
+def _object_texts(data: dict[str, Any], problems: _Problems, key: str) -> dict[str, str | None]:
+    """The object's optional text settings (None when absent or not text)."""
+    texts = {}
+    for name in ("source_path", "for_each", "external_id_field", "source_id", "description"):
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            problems.add(f"'{name}' must be text", key)
+            value = None
+        texts[name] = value
+    if texts["external_id_field"] is not None and not _NAME.match(texts["external_id_field"]):
+        problems.add("'external_id_field' must be a field name", key)
+    return texts
+
+
+def _external_id(data: dict[str, Any], mode: Any, problems: _Problems, key: str) -> Expression | None:
+    if data.get("external_id") is not None:
+        return _expression(data["external_id"], problems, key, "external_id", "", own_keys=set())
+    if mode == "upsert":
+        problems.add("an upsert needs 'external_id' (the value the record is matched on)", key)
+    return None
+
+
+def _object_fields(fields_data: Any, problems: _Problems, key: str) -> tuple[FieldSpec, ...]:
+    if not isinstance(fields_data, list) or not fields_data:
+        problems.add("'fields' must be a non-empty list of field mappings", key)
+        fields_data = []
+    return _fields(fields_data, problems, key, "")
+
+
+def _duplicate_labels(fields: tuple[FieldSpec, ...], problems: _Problems, key: str) -> None:
+    labels = _labels(fields)
+    for label in sorted({label for label in labels if labels.count(label) > 1}):
+        problems.add("two field rows share this id", key, label)
 
 
 def _match(data: Any, target: str, mode: Any, problems: _Problems, key: str) -> MatchConfig | None:
@@ -309,7 +339,7 @@ def _fields(
     for position, row in enumerate(rows, start=1):
         label = f"#{position}"
         if isinstance(row, dict) and isinstance(row.get("id"), str) and row["id"].strip():
-            label = row["id"].strip()[:100]
+            label = row["id"].strip()[:LABEL_LIMIT]
         label = f"{prefix}/{label}" if prefix else label
         if not isinstance(row, dict):
             problems.add("a field row must be a JSON object", key, label)
@@ -428,6 +458,25 @@ def _group(
 def _expression(
     data: Any, problems: _Problems, key: str, label: str, shown: str, own_keys: set[str]
 ) -> Expression | None:
+    kind = _expression_kind(data, problems, key, label, shown, own_keys)
+    if kind is None or not _expression_checked(data, kind, problems, key, label, shown):
+        return None
+    return Expression(
+        kind=kind,
+        source=data.get("source", "") if kind == "source" else "",
+        constant=data.get("constant"),
+        ref=data.get("ref", "") if kind == "ref" else "",
+        ref_item=data.get("ref_item"),
+        parts=tuple(data["concat"]) if kind == "concat" else (),
+        separator=data.get("separator", ""),
+        transforms=tuple(data.get("transforms", [])),
+    )
+
+
+def _expression_kind(
+    data: Any, problems: _Problems, key: str, label: str, shown: str, own_keys: set[str]
+) -> str | None:
+    """Which one of source, constant, ref, concat ``data`` gives (None, with a problem, when not one)."""
     if not isinstance(data, dict):
         problems.add(
             "a value expression is an object with one of source, constant, ref, concat", key, label, shown
@@ -440,42 +489,49 @@ def _expression(
         found = ", ".join(kinds) if kinds else "none"
         problems.add(f"give exactly one of source, constant, ref, concat (found: {found})", key, label, shown)
         return None
-    kind = kinds[0]
-    transforms = data.get("transforms", [])
-    if not isinstance(transforms, list):
+    return kinds[0]
+
+
+# Shapes that make a value expression unreadable, checked in this order after 'transforms'; the first
+# found is reported.
+_BROKEN_EXPRESSIONS: tuple[tuple[Callable[[dict[str, Any], str], bool], str], ...] = (
+    (
+        lambda data, kind: kind == "source" and not isinstance(data["source"], str),
+        "'source' must be a path (text)",
+    ),
+    (
+        lambda data, kind: (
+            kind == "ref" and (not isinstance(data["ref"], str) or not _NAME.match(data["ref"]))
+        ),
+        "'ref' must be the key of another object mapping",
+    ),
+    (
+        lambda data, kind: data.get("ref_item") is not None and not isinstance(data["ref_item"], str),
+        "'ref_item' must be a path (text)",
+    ),
+    (
+        lambda data, kind: kind == "concat" and (not isinstance(data["concat"], list) or not data["concat"]),
+        "'concat' must be a non-empty list of value expressions",
+    ),
+    (lambda data, kind: not isinstance(data.get("separator", ""), str), "'separator' must be text"),
+)
+
+
+def _expression_checked(
+    data: dict[str, Any], kind: str, problems: _Problems, key: str, label: str, shown: str
+) -> bool:
+    """True when the expression of ``kind`` can be built; a key meant for another kind is only reported."""
+    if not isinstance(data.get("transforms", []), list):
         problems.add("'transforms' must be a list", key, label, shown)
-        return None
-    if "ref_item" in data and kind != "ref":
-        problems.add("'ref_item' goes with 'ref'", key, label, shown)
-    if "separator" in data and kind != "concat":
-        problems.add("'separator' goes with 'concat'", key, label, shown)
-    if kind == "source" and not isinstance(data["source"], str):
-        problems.add("'source' must be a path (text)", key, label, shown)
-        return None
-    if kind == "ref" and (not isinstance(data["ref"], str) or not _NAME.match(data["ref"])):
-        problems.add("'ref' must be the key of another object mapping", key, label, shown)
-        return None
-    ref_item = data.get("ref_item")
-    if ref_item is not None and not isinstance(ref_item, str):
-        problems.add("'ref_item' must be a path (text)", key, label, shown)
-        return None
-    if kind == "concat" and (not isinstance(data["concat"], list) or not data["concat"]):
-        problems.add("'concat' must be a non-empty list of value expressions", key, label, shown)
-        return None
-    separator = data.get("separator", "")
-    if not isinstance(separator, str):
-        problems.add("'separator' must be text", key, label, shown)
-        return None
-    return Expression(
-        kind=kind,
-        source=data.get("source", "") if kind == "source" else "",
-        constant=data.get("constant"),
-        ref=data.get("ref", "") if kind == "ref" else "",
-        ref_item=ref_item,
-        parts=tuple(data["concat"]) if kind == "concat" else (),
-        separator=separator,
-        transforms=tuple(transforms),
-    )
+        return False
+    for name, companion in (("ref_item", "ref"), ("separator", "concat")):
+        if name in data and kind != companion:
+            problems.add(f"'{name}' goes with '{companion}'", key, label, shown)
+    for is_broken, message in _BROKEN_EXPRESSIONS:
+        if is_broken(data, kind):
+            problems.add(message, key, label, shown)
+            return False
+    return True
 
 
 def parse_expression(data: Any) -> Expression:

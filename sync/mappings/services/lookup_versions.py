@@ -15,7 +15,7 @@ records its author as one of the version's makers. Publishing sets the table's `
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -74,38 +74,44 @@ def lookup_entries_parse(raw: Any) -> dict[str, Any]:
     """
     problems: list[str] = []
     entries: dict[str, Any] = {}
-    rows: Iterable[tuple[str, Any]]
-    if isinstance(raw, Mapping):
-        rows = [(f"key {key!r}", {"key": key, "value": value}) for key, value in raw.items()]
-    elif isinstance(raw, list):
-        rows = [(f"row {number}", row) for number, row in enumerate(raw, start=1)]
-    else:
-        raise ValidationError('Give the entries as {"key": value, ...} or [{"key": ..., "value": ...}, ...].')
-    for where, row in rows:
-        if not isinstance(row, Mapping):
-            problems.append(f"{where}: expected an object with key and value")
-            continue
-        unknown = sorted(set(row) - ENTRY_FIELDS)
-        if unknown:
-            problems.append(f"{where}: unknown field(s) {', '.join(unknown)} (only key and value)")
-            continue
-        if "value" not in row:
-            problems.append(f"{where}: no value")
-            continue
-        key = row.get("key")
-        if not isinstance(key, str) or not key.strip():
-            problems.append(f"{where}: the key must be non-empty text")
-            continue
-        key = key.strip()
-        if len(key) > KEY_MAX:
-            problems.append(f"{where}: the key is longer than {KEY_MAX} characters")
-        elif key in entries:
-            problems.append(f"{where}: duplicate key {key!r}")
+    for where, row in _entry_rows(raw):
+        key, problem = _entry_key(row)
+        if problem is None and key in entries:
+            problem = f"duplicate key {key!r}"
+        if problem is not None:
+            problems.append(f"{where}: {problem}")
         else:
             entries[key] = row["value"]
     if problems:
         raise ValidationError(problems)
     return entries
+
+
+def _entry_rows(raw: Any) -> list[tuple[str, Any]]:
+    """The import's rows, each with how a problem names it (``key 'US'`` or ``row 3``)."""
+    if isinstance(raw, Mapping):
+        return [(f"key {key!r}", {"key": key, "value": value}) for key, value in raw.items()]
+    if isinstance(raw, list):
+        return [(f"row {number}", row) for number, row in enumerate(raw, start=1)]
+    raise ValidationError('Give the entries as {"key": value, ...} or [{"key": ..., "value": ...}, ...].')
+
+
+def _entry_key(row: Any) -> tuple[str, str | None]:
+    """The row's key, stripped, or what is wrong with the row."""
+    if not isinstance(row, Mapping):
+        return "", "expected an object with key and value"
+    unknown = sorted(set(row) - ENTRY_FIELDS)
+    if unknown:
+        return "", f"unknown field(s) {', '.join(unknown)} (only key and value)"
+    if "value" not in row:
+        return "", "no value"
+    key = row.get("key")
+    if not isinstance(key, str) or not key.strip():
+        return "", "the key must be non-empty text"
+    key = key.strip()
+    if len(key) > KEY_MAX:
+        return key, f"the key is longer than {KEY_MAX} characters"
+    return key, None
 
 
 def lookup_table_get(name: str) -> LookupTable:

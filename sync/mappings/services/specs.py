@@ -7,6 +7,7 @@ one imports into rows and exports back identical (tests/sync/services/test_mappi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from auditlog.context import disable_auditlog
@@ -76,42 +77,50 @@ def object_spec(
 def field_spec(
     row: FieldMapping, children: dict[tuple[int, int | None], list[FieldMapping]]
 ) -> dict[str, Any]:
+    """One field row as spec JSON: its value (or group), then only the options that differ from default."""
     data: dict[str, Any] = {"id": row.key, "target": row.target}
-    if row.kind == ValueKind.GROUP:
-        data["each"] = row.each
-        if row.where is not None:
-            data["where"] = row.where
-    elif row.kind == ValueKind.SOURCE:
-        data["source"] = row.source
-    elif row.kind == ValueKind.CONSTANT:
-        data["constant"] = row.constant
-    elif row.kind == ValueKind.REF:
-        data["ref"] = row.ref
-        if row.ref_item:
-            data["ref_item"] = row.ref_item
-    else:
-        data["concat"] = row.concat
-        if row.separator:
-            data["separator"] = row.separator
+    data.update(_VALUE_SPECS.get(row.kind, _concat_spec)(row))
     if row.transforms and row.kind != ValueKind.GROUP:
         data["transforms"] = row.transforms
     if row.required:
         data["required"] = True
-    if row.apply != "always":
-        data["apply"] = row.apply
-    if row.when_empty != "omit":
-        data["when_empty"] = row.when_empty
-    if row.note:
-        data["note"] = row.note
-    if row.owner:
-        data["owner"] = row.owner
-    if row.on_conflict != "owner_wins":
-        data["on_conflict"] = row.on_conflict
+    for name, default in _OPTION_DEFAULTS:
+        if getattr(row, name) != default:
+            data[name] = getattr(row, name)
     if row.kind == ValueKind.GROUP:
         data["fields"] = [
             field_spec(child, children) for child in children.get((row.object_mapping_id, row.pk), [])
         ]
     return data
+
+
+def _group_spec(row: FieldMapping) -> dict[str, Any]:
+    return {"each": row.each, **({"where": row.where} if row.where is not None else {})}
+
+
+def _ref_spec(row: FieldMapping) -> dict[str, Any]:
+    return {"ref": row.ref, **({"ref_item": row.ref_item} if row.ref_item else {})}
+
+
+def _concat_spec(row: FieldMapping) -> dict[str, Any]:
+    return {"concat": row.concat, **({"separator": row.separator} if row.separator else {})}
+
+
+# The value keys of a row, by kind (a concat otherwise).
+_VALUE_SPECS: dict[str, Callable[[FieldMapping], dict[str, Any]]] = {
+    ValueKind.GROUP: _group_spec,
+    ValueKind.SOURCE: lambda row: {"source": row.source},
+    ValueKind.CONSTANT: lambda row: {"constant": row.constant},
+    ValueKind.REF: _ref_spec,
+}
+# Options written only when they differ from their default, in the spec's key order ("" = not set).
+_OPTION_DEFAULTS = (
+    ("apply", "always"),
+    ("when_empty", "omit"),
+    ("note", ""),
+    ("owner", ""),
+    ("on_conflict", "owner_wins"),
+)
 
 
 def field_row_values(data: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from sync.mappings.services.preview import PreviewUnavailable, sandbox_connectio
 from sync.mappings.views.access import require_editor
 
 PENDING = [VersionStatus.DRAFT, VersionStatus.SUBMITTED, VersionStatus.APPROVED]
+REASON_LIMIT = 2000  # characters of a typed reason kept (it goes into the audit entry's JSON)
 
 
 def _value(raw: str) -> Any:
@@ -138,7 +139,7 @@ def _import(version: LookupVersion, request: ConsoleRequest) -> LookupVersion:
 
 
 def _reason(request: ConsoleRequest) -> str:
-    return request.POST.get("reason", "").strip()[:2000]
+    return request.POST.get("reason", "").strip()[:REASON_LIMIT]
 
 
 ACTIONS: dict[str, Callable[[LookupVersion, ConsoleRequest], LookupVersion]] = {

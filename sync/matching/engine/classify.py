@@ -64,10 +64,6 @@ class Candidate:
             "country": self.country,
         }
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Candidate:
-        return cls(**{name: str(data.get(name) or "") for name in cls.__dataclass_fields__})
-
 
 @dataclass(frozen=True)
 class MatchDecision:
@@ -181,11 +177,7 @@ def _compare(key: MatchKey, subject: MatchSubject, probe: str, candidate: Candid
 def classify(*, subject: MatchSubject, config: MatchConfig, candidates: Iterable[Candidate]) -> MatchDecision:
     """Decide what ``subject`` is in NetSuite, given the candidates of every key (any order, duplicates
     allowed). See :mod:`sync.matching.engine` for the rules."""
-    free: dict[str, Candidate] = {}
-    for candidate in candidates:
-        if candidate.external_id and candidate.external_id != subject.external_id:
-            continue  # another Salesforce record's
-        free.setdefault(candidate.netsuite_id, candidate)
+    free = _free_candidates(subject, candidates)
     own = [c for c in free.values() if c.external_id and c.external_id == subject.external_id]
     if own:
         return MatchDecision(
@@ -197,26 +189,9 @@ def classify(*, subject: MatchSubject, config: MatchConfig, candidates: Iterable
         probe = probe_for(key, subject)
         if probe is None:
             continue
-        exact: list[Candidate] = []
-        reason = ""
-        for candidate in sorted(free.values(), key=lambda c: _id_order(c.netsuite_id)):
-            verdict, _, why = _compare(key, subject, probe, candidate).partition(":")
-            if verdict == "exact":
-                exact.append(candidate)
-                reason = why
-            elif verdict == "near":
-                near.setdefault(candidate.netsuite_id, candidate)
-                near_reasons.append(f"{candidate.netsuite_id}: {why} ({key.kind})")
-        if len(exact) == 1:
-            return MatchDecision(MatchStatus.LINKED, f"{reason} ({probe!r})", key.label, tuple(exact))
-        if exact:
-            what = reason.removeprefix("same ")
-            return MatchDecision(
-                MatchStatus.SUSPECT,
-                f"{len(exact)} NetSuite {exact[0].record_type} records have the {what} {probe!r}",
-                key.label,
-                tuple(exact),
-            )
+        decision = _key_decision(key, subject, probe, free, near, near_reasons)
+        if decision is not None:
+            return decision
     if near:
         return MatchDecision(
             MatchStatus.SUSPECT,
@@ -225,6 +200,49 @@ def classify(*, subject: MatchSubject, config: MatchConfig, candidates: Iterable
             tuple(sorted(near.values(), key=lambda c: _id_order(c.netsuite_id))),
         )
     return MatchDecision(MatchStatus.UNMATCHED, "no NetSuite record matches any key")
+
+
+def _free_candidates(subject: MatchSubject, candidates: Iterable[Candidate]) -> dict[str, Candidate]:
+    """The candidates by NetSuite id, first seen kept, without those another Salesforce record owns."""
+    free: dict[str, Candidate] = {}
+    for candidate in candidates:
+        if candidate.external_id and candidate.external_id != subject.external_id:
+            continue  # another Salesforce record's
+        free.setdefault(candidate.netsuite_id, candidate)
+    return free
+
+
+def _key_decision(
+    key: MatchKey,
+    subject: MatchSubject,
+    probe: str,
+    free: dict[str, Candidate],
+    near: dict[str, Candidate],
+    near_reasons: list[str],
+) -> MatchDecision | None:
+    """The decision one key makes (linked on one exact match, suspect on several), or None to go on;
+    near matches are gathered into ``near`` and ``near_reasons`` for the final verdict."""
+    exact: list[Candidate] = []
+    reason = ""
+    for candidate in sorted(free.values(), key=lambda c: _id_order(c.netsuite_id)):
+        verdict, _, why = _compare(key, subject, probe, candidate).partition(":")
+        if verdict == "exact":
+            exact.append(candidate)
+            reason = why
+        elif verdict == "near":
+            near.setdefault(candidate.netsuite_id, candidate)
+            near_reasons.append(f"{candidate.netsuite_id}: {why} ({key.kind})")
+    if len(exact) == 1:
+        return MatchDecision(MatchStatus.LINKED, f"{reason} ({probe!r})", key.label, tuple(exact))
+    if exact:
+        what = reason.removeprefix("same ")
+        return MatchDecision(
+            MatchStatus.SUSPECT,
+            f"{len(exact)} NetSuite {exact[0].record_type} records have the {what} {probe!r}",
+            key.label,
+            tuple(exact),
+        )
+    return None
 
 
 def _id_order(netsuite_id: str) -> tuple[int, str]:

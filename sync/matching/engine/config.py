@@ -87,25 +87,29 @@ def match_problems(data: Any, *, target: str | None = None) -> list[str]:
     if target is not None and not allowed:
         problems.append(f"matching is not available for {target!r} records (only {', '.join(KINDS_BY_TYPE)})")
     for position, key in enumerate(keys, start=1):
-        where = f"match key #{position}"
-        if not isinstance(key, dict):
-            problems.append(f"{where} must be an object with 'kind'")
+        problems.extend(_key_problems(key, f"match key #{position}", allowed, target))
+    return problems
+
+
+def _key_problems(key: Any, where: str, allowed: tuple[str, ...], target: str | None) -> list[str]:
+    """The problems of one key: its kind (known, and searchable for ``target``), then its roles."""
+    if not isinstance(key, dict):
+        return [f"{where} must be an object with 'kind'"]
+    kind = key.get("kind")
+    if kind not in KEY_KINDS:
+        return [f"{where}: 'kind' must be one of {', '.join(KEY_KINDS)}, not {kind!r}"]
+    problems = []
+    if allowed and kind not in allowed:
+        problems.append(f"{where}: {target} records cannot be matched by {kind}")
+    required, optional = KEY_KINDS[str(kind)]
+    for role in sorted(set(key) - {"kind", *required, *optional}):
+        problems.append(f"{where}: unknown role {role!r} for {kind}")
+    for role in (*required, *optional):
+        value = key.get(role)
+        if value is None and role in optional:
             continue
-        kind = key.get("kind")
-        if kind not in KEY_KINDS:
-            problems.append(f"{where}: 'kind' must be one of {', '.join(KEY_KINDS)}, not {kind!r}")
-            continue
-        if allowed and kind not in allowed:
-            problems.append(f"{where}: {target} records cannot be matched by {kind}")
-        required, optional = KEY_KINDS[str(kind)]
-        for role in sorted(set(key) - {"kind", *required, *optional}):
-            problems.append(f"{where}: unknown role {role!r} for {kind}")
-        for role in (*required, *optional):
-            value = key.get(role)
-            if value is None and role in optional:
-                continue
-            if not isinstance(value, str) or not value.strip():
-                problems.append(f"{where}: {role!r} must be a source path")
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{where}: {role!r} must be a source path")
     return problems
 
 

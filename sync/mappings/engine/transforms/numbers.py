@@ -8,7 +8,7 @@ from typing import Any
 from sync.mappings.engine.coerce import key_text, to_decimal
 from sync.mappings.engine.problems import SpecError, TransformFailure, describe
 from sync.mappings.engine.runtime import Frame
-from sync.mappings.engine.transforms.registry import Builder, Param, Step, decimal_param, transform
+from sync.mappings.engine.transforms.registry import Builder, Getter, Param, Step, decimal_param, transform
 
 ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN, "up": ROUND_UP}
 ROUNDING_MODES = tuple(ROUNDING)
@@ -144,25 +144,36 @@ def _currency_precision(params: dict[str, Any], builder: Builder) -> Step:
     problem: rounding money without knowing its currency is a guess."""
     if (params["currency"] is None) == (params["currency_field"] is None):
         raise SpecError("give exactly one of 'currency' (a code) or 'currency_field' (a path)")
-    places = dict(CURRENCY_PLACES)
-    for code, count in (params["precisions"] or {}).items():
-        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 6:
-            raise SpecError(f"'precisions': {code!r} must map to a whole number of places from 0 to 6")
-        places[code] = count
-    quanta = {code: Decimal(1).scaleb(-count) for code, count in places.items()}
+    quanta = _currency_quanta(params["precisions"] or {})
     fallback = Decimal(1).scaleb(-DEFAULT_PLACES)
     rounding = ROUNDING[params["mode"]]
     if params["currency"] is not None:
-        fixed = quanta.get(params["currency"].upper(), fallback)
+        return _fixed_currency_step(quanta.get(params["currency"].upper(), fallback), rounding)
+    return _field_currency_step(builder.path(params["currency_field"]), quanta, fallback, rounding)
 
-        def fixed_step(value: Any, frame: Frame) -> Any:
-            if value is None or value == "":
-                return None
-            return quantize(number_of(value), fixed, rounding)
 
-        return fixed_step
-    read_code = builder.path(params["currency_field"])
+def _currency_quanta(precisions: dict[str, Any]) -> dict[str, Decimal]:
+    """The quantum of each currency code (``0.01`` for 2 places): ISO 4217 with ``precisions`` over it."""
+    places = dict(CURRENCY_PLACES)
+    for code, count in precisions.items():
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 6:
+            raise SpecError(f"'precisions': {code!r} must map to a whole number of places from 0 to 6")
+        places[code] = count
+    return {code: Decimal(1).scaleb(-count) for code, count in places.items()}
 
+
+def _fixed_currency_step(fixed: Decimal, rounding: str) -> Step:
+    def fixed_step(value: Any, frame: Frame) -> Any:
+        if value is None or value == "":
+            return None
+        return quantize(number_of(value), fixed, rounding)
+
+    return fixed_step
+
+
+def _field_currency_step(
+    read_code: Getter, quanta: dict[str, Decimal], fallback: Decimal, rounding: str
+) -> Step:
     def step(
         value: Any, frame: Frame, _float: type = float, _decimal: type = Decimal, _repr: Any = repr
     ) -> Any:

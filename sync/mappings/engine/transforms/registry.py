@@ -152,47 +152,71 @@ def check_params(definition: TransformDef, item: dict[str, Any]) -> dict[str, An
 
 
 def _check(param: Param, value: Any) -> Any:
-    kind, name = param.kind, param.name
+    """``value`` checked against the parameter's kind (and converted, for numbers, zones and formats).
 
-    def bad(expected: str) -> SpecError:
-        return SpecError(f"parameter {name!r} must be {expected}, not {_short(value)}")
+    Kinds without a check (any, path, condition, expressions, branch) are compiled by the builder.
+    """
+    check = _CHECKS.get(param.kind)
+    return value if check is None else check(param, value)
 
-    if kind == "int":
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise bad("a whole number")
-        if param.minimum is not None and value < param.minimum:
-            raise bad(f"at least {param.minimum}")
-        if param.maximum is not None and value > param.maximum:
-            raise bad(f"at most {param.maximum}")
-        return value
-    if kind == "text":
-        if not isinstance(value, str):
-            raise bad("text")
-        if param.minimum is not None and len(value) < param.minimum:
-            raise bad(f"text of at least {param.minimum} character(s)")
-        return value
-    if kind == "number":
-        number = to_decimal(value) if is_number(value) or isinstance(value, str) else None
-        if number is None:
-            raise bad("a finite number")
-        return number
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise bad("true or false")
-        return value
-    if kind == "choice":
-        if value not in param.choices:
-            raise bad("one of " + ", ".join(param.choices))
-        return value
-    if kind == "map":
-        if not isinstance(value, dict):
-            raise bad("an object of text keys to values")
-        return value
-    if kind == "timezone":
-        return timezone(value, name)
-    if kind == "format":
-        return strftime_format(value, name)
-    return value  # any, path, condition, expressions, branch: compiled by the builder
+
+def _bad(param: Param, value: Any, expected: str) -> SpecError:
+    return SpecError(f"parameter {param.name!r} must be {expected}, not {_short(value)}")
+
+
+def _check_int(param: Param, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _bad(param, value, "a whole number")
+    if param.minimum is not None and value < param.minimum:
+        raise _bad(param, value, f"at least {param.minimum}")
+    if param.maximum is not None and value > param.maximum:
+        raise _bad(param, value, f"at most {param.maximum}")
+    return value
+
+
+def _check_text(param: Param, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _bad(param, value, "text")
+    if param.minimum is not None and len(value) < param.minimum:
+        raise _bad(param, value, f"text of at least {param.minimum} character(s)")
+    return value
+
+
+def _check_number(param: Param, value: Any) -> Decimal:
+    number = to_decimal(value) if is_number(value) or isinstance(value, str) else None
+    if number is None:
+        raise _bad(param, value, "a finite number")
+    return number
+
+
+def _check_bool(param: Param, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _bad(param, value, "true or false")
+    return value
+
+
+def _check_choice(param: Param, value: Any) -> Any:
+    if value not in param.choices:
+        raise _bad(param, value, "one of " + ", ".join(param.choices))
+    return value
+
+
+def _check_map(param: Param, value: Any) -> dict[Any, Any]:
+    if not isinstance(value, dict):
+        raise _bad(param, value, "an object of text keys to values")
+    return value
+
+
+_CHECKS: dict[str, Callable[[Param, Any], Any]] = {
+    "int": _check_int,
+    "text": _check_text,
+    "number": _check_number,
+    "bool": _check_bool,
+    "choice": _check_choice,
+    "map": _check_map,
+    "timezone": lambda param, value: timezone(value, param.name),
+    "format": lambda param, value: strftime_format(value, param.name),
+}
 
 
 def timezone(value: Any, name: str = "timezone") -> ZoneInfo:

@@ -148,11 +148,6 @@ def test_search_values_are_blocking_tokens_for_names():
     assert search_value(CUSTOMER.keys[1], account()) == "acme.com"
 
 
-def test_candidates_survive_a_json_round_trip():
-    row = customer("7", "Acme", email="x@acme.com")
-    assert Candidate.from_json(row.to_json()) == row
-
-
 def test_subjects_read_the_body_the_mapping_would_write():
     config = parse_match(
         {
