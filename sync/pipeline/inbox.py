@@ -30,11 +30,9 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from core.correlation import current_correlation_id
-from sync.exceptions.retry import retryable
-from sync.exceptions.scope import ExceptionScope
-from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
 from sync.pipeline.heartbeat import renewed_while
 from sync.pipeline.models import InboxDrainFlag, InboxMessage, InboxSource, InboxStatus, Listener
+from sync.pipeline.problems import ExceptionScope, Problem, RecordRef, exception_queue, retryable
 
 DRAIN_FLAG = 1  # the primary key of the one InboxDrainFlag row
 
@@ -256,7 +254,7 @@ def inbox_complete(*, token: str, job_id: int | None, pks: Iterable[int]) -> int
     recovered = list(held.exclude(last_error="").only("pk", "notification_id"))
     done = held.update(status=InboxStatus.DONE, job_id=job_id, processed_at=timezone.now())
     for message in recovered:
-        exception_auto_resolve(dedup_key=inbox_dedup_key(message), note=f"processed by job {job_id}")
+        exception_queue().resolve(dedup_key=inbox_dedup_key(message), note=f"processed by job {job_id}")
     return done
 
 
@@ -318,7 +316,7 @@ def _set_aside_exhausted(rows: Q, *, error: str) -> int:
 
 
 def _set_aside_report(message: InboxMessage, error: str) -> None:
-    exception_raise(
+    problem = Problem(
         category=SET_ASIDE_CATEGORY,
         dedup_key=inbox_dedup_key(message),
         title=(f"{message.sobject} {message.record_id}: set aside after {message.attempts} failed attempts")[
@@ -332,6 +330,7 @@ def _set_aside_report(message: InboxMessage, error: str) -> None:
         retry_task="sync.pipeline.inbox.inbox_message_retry",
         retry_kwargs={"message_id": message.pk},
     )
+    exception_queue().report(problem)
 
 
 @retryable

@@ -29,16 +29,20 @@ from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
-from sync.exceptions.actions import exception_overrides_sent
-from sync.exceptions.models import Severity
-from sync.exceptions.overrides import payload_with_overrides
-from sync.exceptions.retry import retryable
-from sync.exceptions.scope import ExceptionScope, subsidiary_of
-from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
 from sync.mappings.engine import ObjectPayload
 from sync.pipeline.models import CrossReference, JobStatus, PollWatermark, ReturnRecord, ReturnStatus, SyncJob
 from sync.pipeline.operations import invoice_ledger_record
+from sync.pipeline.overrides import payload_with_overrides
 from sync.pipeline.ownership import TWO_WAY_OBJECTS, OwnershipLedger, same_value
+from sync.pipeline.problems import (
+    ExceptionScope,
+    Problem,
+    RecordRef,
+    Severity,
+    exception_queue,
+    retryable,
+    subsidiary_of,
+)
 from sync.pipeline.sources import live_lookups, live_mapping
 
 OVERLAP = dt.timedelta(minutes=2)
@@ -246,7 +250,7 @@ def return_record_retry(
         )
         _record_job(result, salesforce, netsuite, "retry", correlation_id)
     if result.overrides_sent:
-        exception_overrides_sent(
+        exception_queue().overrides_sent(
             dedup_key=_dedup_key(netsuite.pk, (netsuite_type, netsuite_id)),
             fields=result.overrides_sent,
             job_id=result.job.pk if result.job is not None else None,
@@ -363,7 +367,7 @@ def _map(
                     title=f"NetSuite {record_type} {record_id} cannot be mapped: {first}",
                     code="MAPPING",
                     message="; ".join(str(problem) for problem in mapped.problems),
-                    severity=Severity.MEDIUM,
+                    severity="medium",
                 )
                 continue
             for payload in mapped.payloads:
@@ -503,7 +507,7 @@ def _write(
             _trail_mark(result, item, ReturnStatus.UNCHANGED, salesforce_id=str(current.get("Id") or ""))
             if sobject == "Invoice__c":
                 invoice_ledger_record(netsuite_connection_id=pair[1], invoice_id=key, body=item.create_body)
-            exception_auto_resolve(dedup_key=_dedup_key(pair[1], item.source), note="already current")
+            exception_queue().resolve(dedup_key=_dedup_key(pair[1], item.source), note="already current")
             continue
         if sobject == "Invoice__c":
             records.append({**body, INVOICE_KEY: key})
@@ -530,7 +534,7 @@ def _write(
                 invoice_ledger_record(
                     netsuite_connection_id=pair[1], invoice_id=item.key, body=item.create_body
                 )
-            exception_auto_resolve(dedup_key=_dedup_key(pair[1], item.source), note="written")
+            exception_queue().resolve(dedup_key=_dedup_key(pair[1], item.source), note="written")
             continue
         error = outcome.error(f"return flow {sobject}")
         _trail_mark(result, item, ReturnStatus.FAILED, message=error.message)
@@ -541,7 +545,7 @@ def _write(
             title=f"{sobject} {item.key} from NetSuite {item.source[0]} {item.source[1]}: {error.message}",
             code=error.code,
             message=error.message,
-            severity=Severity.HIGH,
+            severity="high",
             salesforce=RecordRef("salesforce", sobject, outcome.id or item.key),
         )
     if ledger is not None:
@@ -557,14 +561,14 @@ def _fail(
     title: str,
     code: str,
     message: str,
-    severity: str,
+    severity: Severity,
     salesforce: RecordRef | None = None,
 ) -> None:
     result.failed += 1
     result.problems.append(title)
     records = [RecordRef("netsuite", source[0], source[1])] + ([salesforce] if salesforce else [])
     subsidiary_id, subsidiary_name = result.subsidiaries.get(source, ("", ""))
-    exception_raise(
+    problem = Problem(
         category="return_flow",
         dedup_key=_dedup_key(pair[1], source),
         title=title[:200],
@@ -583,6 +587,7 @@ def _fail(
             "netsuite_connection_id": pair[1],
         },
     )
+    exception_queue().report(problem)
 
 
 def _dedup_key(netsuite_pk: int, source: tuple[str, str]) -> str:

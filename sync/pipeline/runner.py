@@ -34,11 +34,9 @@ from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.transport import RequestRecord
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
-from sync.exceptions.scope import ExceptionScope, scope_of_bodies
 from sync.mappings.engine import ObjectPayload
-from sync.matching.prematch import prematch_batch
 from sync.pipeline import sources
-from sync.pipeline.failures import record_outcome_report, record_overrides_sent
+from sync.pipeline.failures import record_outcome_report, record_overrides_sent, sync_dedup_key
 from sync.pipeline.gates import Gates, gates_for
 from sync.pipeline.heartbeat import Heartbeat
 from sync.pipeline.inbox import (
@@ -61,6 +59,8 @@ from sync.pipeline.models import (
     SyncJob,
     SyncRecord,
 )
+from sync.pipeline.prematch import prematch_batch
+from sync.pipeline.problems import ExceptionScope, exception_queue, scope_of_bodies
 from sync.pipeline.sync_status import netsuite_status_mark, success_stamp
 from sync.pipeline.writeback import graph_query, write_back
 from sync.pipeline.writer import BatchWriter, Failure, Known, OpportunityOutcome, RetrySettings
@@ -250,7 +250,7 @@ def run_batch(
     """Sync ``opportunity_ids`` (read fresh from Salesforce) to NetSuite as one job.
 
     ``overrides`` (opportunity id -> {field: value}) are the approved value changes of an exception's
-    retry, put into that opportunity's NetSuite bodies (see :mod:`sync.exceptions.overrides`); the
+    retry, put into that opportunity's NetSuite bodies (see :mod:`sync.pipeline.overrides`); the
     exception records which were sent, with the job.
 
     With ``deadline`` (a ``time.monotonic()`` value), opportunities not started by then are left out
@@ -489,16 +489,8 @@ def _known_for(
 def _open_exception_keys(netsuite: Connection, graphs: Mapping[str, Any]) -> set[str]:
     """The dedup keys of the batch's opportunities that have an active exception now: the rest have
     nothing to resolve when they sync (one query instead of one locking query per opportunity)."""
-    from sync.exceptions.models import ExceptionItem
-    from sync.exceptions.services import ACTIVE_STATUSES
-    from sync.pipeline.failures import sync_dedup_key
-
     keys = [sync_dedup_key(netsuite_connection_id=netsuite.pk, opportunity_id=i) for i in graphs]
-    return set(
-        ExceptionItem.objects.filter(dedup_key__in=keys, status__in=ACTIVE_STATUSES).values_list(
-            "dedup_key", flat=True
-        )
-    )
+    return exception_queue().active_keys(keys)
 
 
 def _store_outcome(

@@ -34,10 +34,6 @@ from django.utils import timezone
 from governance.models import AuditEntry
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.models import Connection
-from sync.exceptions.models import Severity
-from sync.exceptions.retry import retryable
-from sync.exceptions.scope import ExceptionScope, subsidiary_of
-from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
 from sync.mappings.engine import ObjectPayload
 from sync.matching.engine import (
     Candidate,
@@ -56,6 +52,14 @@ from sync.matching.engine import (
 from sync.matching.models import MatchChoice, MatchResolution
 from sync.pipeline.inbox import inbox_requeue_opportunity
 from sync.pipeline.models import CrossReference, FailureCategory, InboxSource
+from sync.pipeline.problems import (
+    ExceptionScope,
+    Problem,
+    RecordRef,
+    exception_queue,
+    retryable,
+    subsidiary_of,
+)
 from sync.pipeline.writer import Failure, Known
 
 logger = logging.getLogger(__name__)
@@ -349,7 +353,7 @@ def _resolution_applied(netsuite: Connection, row: MatchResolution, *, note: str
     if row.applied_at is None:
         row.applied_at = timezone.now()
         row.save(update_fields=["applied_at"])
-    exception_auto_resolve(
+    exception_queue().resolve(
         dedup_key=match_dedup_key(
             netsuite_connection_id=netsuite.pk, record_type=row.netsuite_type, external_id=row.external_id
         ),
@@ -365,26 +369,24 @@ def _suspect(
     item: _Pending,
     decision: MatchDecision,
 ) -> Failure:
-    from sync.exceptions.models import ExceptionItem
-
     dedup_key = match_dedup_key(
         netsuite_connection_id=netsuite.pk, record_type=record_type, external_id=external_id
     )
     # Opportunities blocked by this record in earlier runs stay listed: the retry re-queues them all.
-    earlier = ExceptionItem.objects.filter(dedup_key=dedup_key).order_by("-last_seen").first()
+    earlier = exception_queue().last_retry_kwargs(dedup_key)
     opportunities = set(item.opportunities)
     if earlier is not None:
-        opportunities |= set(earlier.retry_kwargs.get("opportunity_ids") or [])
+        opportunities |= set(earlier.get("opportunity_ids") or [])
     subject = item.subject
     sf_object = SALESFORCE_OBJECT.get(record_type, "")
-    exception = exception_raise(
+    problem = Problem(
         category=CATEGORY,
         dedup_key=dedup_key,
         title=(
             f"Duplicate suspect: {sf_object} {subject.label} matches "
             f"{len(decision.candidates)} NetSuite {record_type} record(s)"
         )[:300],
-        severity=Severity.MEDIUM,
+        severity="medium",
         records=[
             RecordRef("salesforce", sf_object, subject.salesforce_id),
             *(RecordRef("netsuite", record_type, c.netsuite_id) for c in decision.candidates),
@@ -405,16 +407,17 @@ def _suspect(
                 "candidates": [candidate.to_json() for candidate in decision.candidates],
             },
         },
-        retry_task="sync.matching.prematch.match_resync",
+        retry_task="sync.pipeline.prematch.match_resync",
         retry_kwargs={
             "opportunity_ids": sorted(opportunities),
             "salesforce_connection_id": salesforce.pk,
             "netsuite_connection_id": netsuite.pk,
         },
     )
+    exception_id = exception_queue().report(problem)
     return Failure(
         FailureCategory.DUPLICATE,
-        f"duplicate suspect (exception #{exception.pk}): {decision.reason}"[:2000],
+        f"duplicate suspect (exception #{exception_id}): {decision.reason}"[:2000],
         object_key=item.object_key,
         source_id=subject.salesforce_id,
     )
