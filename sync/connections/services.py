@@ -39,7 +39,7 @@ from sync.connections.connectors.salesforce import (
 from sync.connections.connectors.transport import RequestObserver, RetryPolicy
 from sync.connections.models import Connection, ConnectionAuth, ConnectionKind
 from sync.connections.models.connections import AUTH_KIND
-from sync.pipeline.operations import api_usage_record
+from sync.connections.usage import api_usage_record
 
 # The secret parameters of each auth method; everything else about a connection is plain config.
 SECRET_FIELDS: dict[str, tuple[str, ...]] = {

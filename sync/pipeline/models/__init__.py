@@ -21,11 +21,10 @@ from sync.pipeline.models.jobs import (
     SyncJob,
     SyncRecord,
 )
-from sync.pipeline.models.operations import ApiUsage, SyncedInvoice, WorkerHeartbeat
+from sync.pipeline.models.operations import SyncedInvoice, WorkerHeartbeat
 from sync.pipeline.models.ownership import FieldConflict, SyncedFieldValue, SystemName
 
 __all__ = [
-    "ApiUsage",
     "Backfill",
     "BackfillStatus",
     "CrossReference",
