@@ -31,7 +31,14 @@ from django_q.tasks import async_task
 
 from core.correlation import current_correlation_id
 from sync.pipeline.heartbeat import renewed_while
-from sync.pipeline.models import InboxDrainFlag, InboxMessage, InboxSource, InboxStatus, Listener
+from sync.pipeline.models import (
+    MESSAGE_LIMIT,
+    InboxDrainFlag,
+    InboxMessage,
+    InboxSource,
+    InboxStatus,
+    Listener,
+)
 from sync.pipeline.problems import ExceptionScope, Problem, RecordRef, exception_queue, retryable
 
 DRAIN_FLAG = 1  # the primary key of the one InboxDrainFlag row
@@ -297,7 +304,7 @@ def inbox_release(*, token: str, pks: Iterable[int], error: str, retry_in: dt.ti
     held = Q(claim_token=token, status=InboxStatus.CLAIMED, pk__in=list(pks))
     set_aside = _set_aside_exhausted(held, error=error)
     InboxMessage.objects.filter(held).update(
-        claim_token="", lease_until=timezone.now() + retry_in, last_error=error[:4000]
+        claim_token="", lease_until=timezone.now() + retry_in, last_error=error[:MESSAGE_LIMIT]
     )
     return set_aside
 
@@ -309,7 +316,9 @@ def _set_aside_exhausted(rows: Q, *, error: str) -> int:
         # Conditional, like a claim: a row another worker changed in between is left alone.
         taken = InboxMessage.objects.filter(
             pk=message.pk, status=InboxStatus.CLAIMED, claim_token=message.claim_token
-        ).update(status=InboxStatus.FAILED, claim_token="", lease_until=None, last_error=error[:4000])
+        ).update(
+            status=InboxStatus.FAILED, claim_token="", lease_until=None, last_error=error[:MESSAGE_LIMIT]
+        )
         if taken:
             _set_aside_report(message, error)
     return len(exhausted)

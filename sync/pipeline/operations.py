@@ -12,13 +12,15 @@ from typing import Any
 
 from django.utils import timezone
 
+from core.fields import field_fit
 from sync.pipeline.models import SyncedInvoice, WorkerHeartbeat
 
 
 def worker_heartbeat_record(*, name: str | None = None) -> WorkerHeartbeat:
     """Note that this worker process ran a task just now."""
     heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
-        name=name or f"{socket.gethostname()}:{os.getpid()}"[:120], defaults={"seen_at": timezone.now()}
+        name=name or field_fit(WorkerHeartbeat, "name", f"{socket.gethostname()}:{os.getpid()}"),
+        defaults={"seen_at": timezone.now()},
     )
     return heartbeat
 
@@ -40,18 +42,18 @@ def invoice_ledger_record(*, netsuite_connection_id: int, invoice_id: str, body:
     now = timezone.now()
     invoice, _ = SyncedInvoice.objects.get_or_create(
         netsuite_connection_id=netsuite_connection_id,
-        netsuite_id=invoice_id[:40],
+        netsuite_id=field_fit(SyncedInvoice, "netsuite_id", invoice_id),
         defaults={"first_synced_at": now, "last_synced_at": now},
     )
     if body.get("Opportunity__c"):
-        invoice.opportunity_id = str(body["Opportunity__c"])[:18]
+        invoice.opportunity_id = field_fit(SyncedInvoice, "opportunity_id", str(body["Opportunity__c"]))
     if body.get("Invoice_Date__c"):
         try:
             invoice.invoice_date = dt.date.fromisoformat(str(body["Invoice_Date__c"])[:10])
         except ValueError:
             pass
     if body.get("CurrencyIsoCode"):
-        invoice.currency = str(body["CurrencyIsoCode"])[:3]
+        invoice.currency = field_fit(SyncedInvoice, "currency", str(body["CurrencyIsoCode"]))
     for field, target in (
         ("Amount__c", "amount"),
         ("Amount_Paid__c", "amount_paid"),

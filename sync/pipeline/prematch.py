@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from django.db import transaction
 from django.utils import timezone
 
+from core.fields import field_fit
 from governance.models import AuditEntry
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.models import Connection
@@ -114,26 +115,7 @@ def prematch_batch(
     configs = match_configs(spec)
     if not configs:
         return {}
-    pending: dict[tuple[str, str], _Pending] = {}
-    for opportunity_id, items in payloads.items():
-        for payload in items:
-            config = configs.get(payload.object_key)
-            key = (payload.target_type, payload.external_id or "")
-            if config is None or not payload.external_id or key in known:
-                continue
-            if key not in pending:
-                body = payload.to_json()
-                subject = subject_from_body(
-                    config=config,
-                    salesforce_id=str(payload.source_id or ""),
-                    external_id=payload.external_id,
-                    body=body,
-                    label=str(body.get("companyName") or _person(body) or payload.external_id),
-                )
-                pending[key] = _Pending(
-                    payload.object_key, config, subject, subsidiary_id=subsidiary_of(body)[0]
-                )
-            pending[key].opportunities.add(opportunity_id)
+    pending = _pending_of(configs, payloads, known)
     if not pending:
         return {}
     try:
@@ -153,6 +135,52 @@ def prematch_batch(
         for key, item in pending.items()
     }
     _one_claim_per_record(decisions)
+    blocked.update(_decisions_apply(salesforce, netsuite, ns, pending, decisions, known))
+    return blocked
+
+
+def _pending_of(
+    configs: Mapping[str, MatchConfig],
+    payloads: Mapping[str, Sequence[ObjectPayload]],
+    known: Mapping[tuple[str, str], Known],
+) -> dict[tuple[str, str], _Pending]:
+    """The batch's records to match: of a mapping with a ``match`` block, with an external id, and no
+    cross-reference yet; each with every opportunity that would write it."""
+    pending: dict[tuple[str, str], _Pending] = {}
+    for opportunity_id, items in payloads.items():
+        for payload in items:
+            config = configs.get(payload.object_key)
+            key = (payload.target_type, payload.external_id or "")
+            if config is None or not payload.external_id or key in known:
+                continue
+            if key not in pending:
+                pending[key] = _pending_one(payload, config)
+            pending[key].opportunities.add(opportunity_id)
+    return pending
+
+
+def _pending_one(payload: ObjectPayload, config: MatchConfig) -> _Pending:
+    body = payload.to_json()
+    subject = subject_from_body(
+        config=config,
+        salesforce_id=str(payload.source_id or ""),
+        external_id=payload.external_id or "",
+        body=body,
+        label=str(body.get("companyName") or _person(body) or payload.external_id),
+    )
+    return _Pending(payload.object_key, config, subject, subsidiary_id=subsidiary_of(body)[0])
+
+
+def _decisions_apply(
+    salesforce: Connection,
+    netsuite: Connection,
+    ns: MatchingNetSuite,
+    pending: Mapping[tuple[str, str], _Pending],
+    decisions: Mapping[tuple[str, str], MatchDecision],
+    known: dict[tuple[str, str], Known],
+) -> dict[str, Failure]:
+    """Link the confident matches, open an exception for each suspect; returns the opportunities held."""
+    blocked: dict[str, Failure] = {}
     for (record_type, external_id), item in sorted(pending.items()):
         decision = decisions[(record_type, external_id)]
         if decision.status == MatchStatus.LINKED and decision.candidate is not None:
@@ -235,7 +263,20 @@ def _search(
       type. Its probes are those of the records pending before the primary search: a record the primary
       search finds only adds a probe whose rows nobody classifies.
     """
-    queries: list[tuple[str, str, str]] = []  # (search, record type, SuiteQL)
+    queries = _search_queries(pending)
+    found: dict[str, list[Candidate]] = defaultdict(list)
+    answers = _run_side_by_side(ns, [query for _, _, query in queries])
+    for (search, record_type, _), rows in zip(queries, answers, strict=True):
+        if search == "secondary":
+            found[record_type].extend(candidate_from_row(record_type, row) for row in rows)
+        else:
+            _primary_found(record_type, rows, pending, known)
+    return found
+
+
+def _search_queries(pending: Mapping[tuple[str, str], _Pending]) -> list[tuple[str, str, str]]:
+    """Every query of both searches, as ``(search, record type, SuiteQL)``."""
+    queries: list[tuple[str, str, str]] = []
     by_type: dict[str, list[str]] = defaultdict(list)
     for record_type, external_id in pending:
         by_type[record_type].append(external_id)
@@ -255,18 +296,21 @@ def _search(
             ("secondary", record_type, query)
             for query in candidate_queries(record_type=record_type, key=key, probes=values)
         )
-    found: dict[str, list[Candidate]] = defaultdict(list)
-    answers = _run_side_by_side(ns, [query for _, _, query in queries])
-    for (search, record_type, _), rows in zip(queries, answers, strict=True):
-        if search == "secondary":
-            found[record_type].extend(candidate_from_row(record_type, row) for row in rows)
-            continue
-        for row in rows:
-            found_key = (record_type, str(row.get("externalid") or ""))
-            if found_key in pending:
-                del pending[found_key]
-                known[found_key] = Known(str(row["id"]), "")
-    return found
+    return queries
+
+
+def _primary_found(
+    record_type: str,
+    rows: list[dict[str, Any]],
+    pending: dict[tuple[str, str], _Pending],
+    known: dict[tuple[str, str], Known],
+) -> None:
+    """Records already carrying their external id become known and leave ``pending``."""
+    for row in rows:
+        found_key = (record_type, str(row.get("externalid") or ""))
+        if found_key in pending:
+            del pending[found_key]
+            known[found_key] = Known(str(row["id"]), "")
 
 
 def _run_side_by_side(ns: MatchingNetSuite, queries: list[str]) -> list[list[dict[str, Any]]]:
@@ -316,7 +360,7 @@ def _link(
             external_id=external_id,
             defaults={
                 "netsuite_id": candidate.netsuite_id,
-                "salesforce_id": item.subject.salesforce_id[:18],
+                "salesforce_id": field_fit(CrossReference, "salesforce_id", item.subject.salesforce_id),
                 "object_key": item.object_key,
                 "payload_hash": "",
                 "synced_at": timezone.now(),

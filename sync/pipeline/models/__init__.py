@@ -10,6 +10,7 @@ from sync.pipeline.models.inbound import (
     ListenerKind,
 )
 from sync.pipeline.models.jobs import (
+    MESSAGE_LIMIT,
     CrossReference,
     FailureCategory,
     JobStatus,
@@ -25,6 +26,7 @@ from sync.pipeline.models.operations import SyncedInvoice, WorkerHeartbeat
 from sync.pipeline.models.ownership import FieldConflict, SyncedFieldValue, SystemName
 
 __all__ = [
+    "MESSAGE_LIMIT",
     "Backfill",
     "BackfillStatus",
     "CrossReference",
