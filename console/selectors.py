@@ -23,11 +23,10 @@ from core.charts import Trend, line_chart
 from reconciliation.checks import CHECKS
 from reconciliation.models import ReconciliationRun, RunStatus
 from sync.connections.concurrency import LimiterSettings, slots_for
-from sync.connections.models import Connection, ConnectionKind
+from sync.connections.models import ApiUsage, Connection, ConnectionKind
 from sync.exceptions.models import ACTIVE_STATUSES
 from sync.exceptions.permissions import AnyUser
 from sync.pipeline.models import (
-    ApiUsage,
     InboxMessage,
     InboxSource,
     InboxStatus,

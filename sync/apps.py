@@ -3,13 +3,24 @@ from django.db.models.signals import post_delete, post_save
 
 
 class SyncConfig(AppConfig):
+    """The composition root of the sync features: where a lower layer's port meets the upper layer's
+    implementation (imports happen here, once the models are loaded; this module belongs to no layer)."""
+
     name = "sync"
     verbose_name = "Sync"
 
     def ready(self) -> None:
+        from sync.exceptions.intake import ExceptionQueueIntake
+        from sync.golive.sweep import golive_sweep
         from sync.pipeline.listener.listener_cache import listener_cache_clear
         from sync.pipeline.models import Listener
+        from sync.pipeline.problems import exception_queue_connect
+        from sync.pipeline.sweeps import sweep_register
 
         # A listener changed here is looked up afresh at once (sync/pipeline/listener/listener_cache.py).
         post_save.connect(listener_cache_clear, sender=Listener, dispatch_uid="sync.listener_cache.save")
         post_delete.connect(listener_cache_clear, sender=Listener, dispatch_uid="sync.listener_cache.delete")
+        # The pipeline reports its problems to the exception queue above it (sync/pipeline/problems.py).
+        exception_queue_connect(ExceptionQueueIntake())
+        # Go-live runs are swept with the rest of the interrupted work (sync/pipeline/sweeps.py).
+        sweep_register("golive", golive_sweep)

@@ -4,6 +4,7 @@ Import a model from its feature (``from sync.pipeline.models import SyncJob``), 
 """
 
 from sync.connections.models import (  # noqa: F401
+    ApiUsage,
     ConcurrencyLease,
     Connection,
     ConnectionAuth,
@@ -51,7 +52,6 @@ from sync.mappings.models import (  # noqa: F401
 )
 from sync.matching.models import MatchChoice, MatchResolution  # noqa: F401
 from sync.pipeline.models import (  # noqa: F401
-    ApiUsage,
     Backfill,
     BackfillStatus,
     CrossReference,

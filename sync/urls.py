@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("sync/listeners/", views.listener_list, name="listeners"),
     path("sync/listeners/<int:listener_id>/rotate/", views.listener_rotate, name="listener-rotate"),
+    path("sync/mappings/", include("sync.pipeline.urls")),  # the dry run, ahead of the editor
     path("sync/mappings/", include("sync.mappings.urls")),
     path("exceptions/", exception_views.exception_index, name="exceptions"),
     path("exceptions/notifications/", exception_views.notification_list, name="notifications"),

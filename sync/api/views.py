@@ -30,9 +30,9 @@ from sync.exceptions.matching import exception_match_decide
 from sync.exceptions.models import ExceptionEvent, ExceptionItem, ExceptionOverride
 from sync.mappings.models import Flow, LookupVersion, MappingVersion
 from sync.mappings.services import lookup_versions as lookup_services
-from sync.mappings.services import preview as mapping_preview
 from sync.mappings.services import versions as mapping_services
 from sync.pipeline import jobs
+from sync.pipeline import preview as mapping_preview
 from sync.pipeline.backfills import backfill_resume
 from sync.pipeline.listener import services as listeners
 from sync.pipeline.models import Backfill, Listener, SyncJob, SyncRecord

@@ -144,42 +144,13 @@ def _test_netsuite(connection: Connection, steps: list[ConnectionTestStep]) -> s
 
 
 def diagnose(error: ConnectorError, connection: Connection) -> tuple[str, str]:
-    """(diagnosis, sentence) for a failed request of a connection test."""
+    """(diagnosis, sentence) for a failed request of a connection test: the first step that recognises
+    the failure (the network's, then the HTTP status's, then the sign-in's) tells what to do."""
     host = urlsplit(connection.base_url).netloc or connection.base_url
-    text = error.message
-    lowered = text.lower()
     if error.code == "TLS_ERROR":
-        if "hostname mismatch" in lowered or "ip address mismatch" in lowered or "doesn't match" in lowered:
-            return "TLS_HOSTNAME", (
-                f"The certificate {host} presents is not issued for that name ({_short(text)}): use the host "
-                "name the certificate names, or ask for a certificate that covers this one."
-            )
-        if "certificate verify failed" in lowered:
-            return "TLS_UNTRUSTED", (
-                f"The certificate of {host} is not trusted ({_short(text)}): add the CA bundle (the PEM of "
-                "the CA that issued it, e.g. your proxy's) to this connection."
-            )
-        return "TLS_ERROR", f"The TLS handshake with {host} failed: {_short(text)}."
+        return _diagnose_tls(error.message, host)
     if error.code == "CONNECTION_ERROR":
-        if any(
-            sign in lowered
-            for sign in (
-                "name or service not known",
-                "nodename nor servname",
-                "getaddrinfo",
-                "name resolution",
-                "no address associated",
-            )
-        ):
-            return (
-                "UNREACHABLE",
-                f"The host name in {connection.base_url} does not resolve (DNS): check the URL.",
-            )
-        if "refused" in lowered:
-            return "UNREACHABLE", (
-                f"Nothing accepts connections at {host} (connection refused): check the URL and port."
-            )
-        return "UNREACHABLE", f"Could not connect to {host}: {_short(text)}."
+        return _diagnose_connection(error.message, host, connection.base_url)
     if error.code in ("CONNECT_TIMEOUT", "READ_TIMEOUT"):
         return "TIMEOUT", (
             f"{host} did not answer in time ({error.message}); "
@@ -191,31 +162,77 @@ def diagnose(error: ConnectorError, connection: Connection) -> tuple[str, str]:
         )
     if connection.kind == ConnectionKind.SALESFORCE and error.operation == "authenticate":
         if error.status in (400, 401):
-            what = (
-                "client id and secret"
-                if error.code.startswith("INVALID_CLIENT")
-                else "user name, password with security token, client id and secret, or certificate"
-            )
-            return "BAD_CREDENTIALS", f"Salesforce refused the sign-in ({text}): check the {what}."
+            return _diagnose_salesforce_sign_in(error)
     if error.status == 401:
-        if error.clock_skew is not None and abs(error.clock_skew) >= CLOCK_SKEW_SUSPECT_SECONDS:
-            direction = "behind" if error.clock_skew > 0 else "ahead of"
-            return "CLOCK_SKEW", (
-                "NetSuite refused the signed request: the clock of this machine is "
-                f"{_duration(error.clock_skew)} {direction} NetSuite's, and token-based authentication "
-                "only accepts a few minutes of difference. Synchronise the clock (NTP)."
-            )
-        if connection.kind == ConnectionKind.NETSUITE:
-            return "BAD_CREDENTIALS", (
-                f"NetSuite refused the login ({error.code}): check the account id, consumer key and secret, "
-                "token id and secret (or certificate id and key); NetSuite's Login Audit Trail says why."
-            )
-        return "BAD_CREDENTIALS", f"Salesforce refused the session ({error.code}): {text}."
+        return _diagnose_refused(error, connection)
     if error.status == 403:
         return "FORBIDDEN", (
-            f"Signed in, but the integration user may not do this ({error.code}: {text}): check its role."
+            f"Signed in, but the integration user may not do this ({error.code}: {error.message}): "
+            "check its role."
         )
     return "ERROR", f"The request failed: {error}."
+
+
+def _diagnose_tls(text: str, host: str) -> tuple[str, str]:
+    lowered = text.lower()
+    if "hostname mismatch" in lowered or "ip address mismatch" in lowered or "doesn't match" in lowered:
+        return "TLS_HOSTNAME", (
+            f"The certificate {host} presents is not issued for that name ({_short(text)}): use the host "
+            "name the certificate names, or ask for a certificate that covers this one."
+        )
+    if "certificate verify failed" in lowered:
+        return "TLS_UNTRUSTED", (
+            f"The certificate of {host} is not trusted ({_short(text)}): add the CA bundle (the PEM of "
+            "the CA that issued it, e.g. your proxy's) to this connection."
+        )
+    return "TLS_ERROR", f"The TLS handshake with {host} failed: {_short(text)}."
+
+
+# How the resolver says a host name does not resolve, across platforms.
+_DNS_FAILURES = (
+    "name or service not known",
+    "nodename nor servname",
+    "getaddrinfo",
+    "name resolution",
+    "no address associated",
+)
+
+
+def _diagnose_connection(text: str, host: str, base_url: str) -> tuple[str, str]:
+    lowered = text.lower()
+    if any(sign in lowered for sign in _DNS_FAILURES):
+        return "UNREACHABLE", f"The host name in {base_url} does not resolve (DNS): check the URL."
+    if "refused" in lowered:
+        return "UNREACHABLE", (
+            f"Nothing accepts connections at {host} (connection refused): check the URL and port."
+        )
+    return "UNREACHABLE", f"Could not connect to {host}: {_short(text)}."
+
+
+def _diagnose_salesforce_sign_in(error: ConnectorError) -> tuple[str, str]:
+    what = (
+        "client id and secret"
+        if error.code.startswith("INVALID_CLIENT")
+        else "user name, password with security token, client id and secret, or certificate"
+    )
+    return "BAD_CREDENTIALS", f"Salesforce refused the sign-in ({error.message}): check the {what}."
+
+
+def _diagnose_refused(error: ConnectorError, connection: Connection) -> tuple[str, str]:
+    """A 401 on a request: a skewed clock (NetSuite's signatures), else the credentials."""
+    if error.clock_skew is not None and abs(error.clock_skew) >= CLOCK_SKEW_SUSPECT_SECONDS:
+        direction = "behind" if error.clock_skew > 0 else "ahead of"
+        return "CLOCK_SKEW", (
+            "NetSuite refused the signed request: the clock of this machine is "
+            f"{_duration(error.clock_skew)} {direction} NetSuite's, and token-based authentication "
+            "only accepts a few minutes of difference. Synchronise the clock (NTP)."
+        )
+    if connection.kind == ConnectionKind.NETSUITE:
+        return "BAD_CREDENTIALS", (
+            f"NetSuite refused the login ({error.code}): check the account id, consumer key and secret, "
+            "token id and secret (or certificate id and key); NetSuite's Login Audit Trail says why."
+        )
+    return "BAD_CREDENTIALS", f"Salesforce refused the session ({error.code}): {error.message}."
 
 
 def _short(text: str) -> str:

@@ -20,6 +20,7 @@ connector, hence one limiter, per batch, shared by the batch's threads.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
 import time
@@ -29,8 +30,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import redis
+from django.db import OperationalError
+from django.db.models import Q
+from django.utils import timezone
+
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.transport import ConcurrencySlots
+from sync.connections.models import ConcurrencyLease
 
 _ACQUIRE = """
 local now = redis.call('TIME')
@@ -222,8 +229,6 @@ class DatabaseSlots(_LeasedSlots):
         self._ensured = 0
 
     def _ensure_rows(self) -> None:
-        from sync.connections.models import ConcurrencyLease
-
         if self._ensured >= self.settings.limit:
             return
         existing = set(ConcurrencyLease.objects.filter(key=self.key).values_list("slot", flat=True))
@@ -245,11 +250,6 @@ class DatabaseSlots(_LeasedSlots):
             raise
 
     def _try_claim(self, limit: int) -> Any:
-        from django.db.models import Q
-        from django.utils import timezone
-
-        from sync.connections.models import ConcurrencyLease
-
         self._ensure_rows()
         now = timezone.now()
         free = Q(holder="") | Q(expires_at__lt=now)
@@ -267,8 +267,6 @@ class DatabaseSlots(_LeasedSlots):
         return None
 
     def _release(self, token: Any) -> None:
-        from sync.connections.models import ConcurrencyLease
-
         pk, holder = token
         for attempt in range(200):
             try:
@@ -280,10 +278,6 @@ class DatabaseSlots(_LeasedSlots):
                 time.sleep(random.uniform(0.001, 0.01))
 
     def in_use(self) -> int:
-        from django.utils import timezone
-
-        from sync.connections.models import ConcurrencyLease
-
         return (
             ConcurrencyLease.objects.filter(key=self.key, expires_at__gte=timezone.now())
             .exclude(holder="")
@@ -292,21 +286,15 @@ class DatabaseSlots(_LeasedSlots):
 
 
 def _locked(exc: Exception) -> bool:
-    from django.db import OperationalError
-
     return isinstance(exc, OperationalError) and "locked" in str(exc)
 
 
 def _seconds(value: float) -> Any:
-    import datetime as dt
-
     return dt.timedelta(seconds=value)
 
 
 def slots_for(key: str, settings: LimiterSettings, *, redis_url: str | None) -> _LeasedSlots:
     """The limiter for one connection: Redis-backed when a Redis URL is configured, else the database."""
     if redis_url:
-        import redis
-
         return RedisSlots(redis.Redis.from_url(redis_url), f"concord:ns-slots:{key}", settings)
     return DatabaseSlots(key, settings)

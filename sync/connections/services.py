@@ -36,9 +36,9 @@ from sync.connections.connectors.salesforce import (
     SalesforceConnector,
 )
 from sync.connections.connectors.transport import RequestObserver, RetryPolicy
-from sync.connections.models import Connection, ConnectionAuth, ConnectionKind
+from sync.connections.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
 from sync.connections.models.connections import AUTH_KIND
-from sync.pipeline.operations import api_usage_record
+from sync.connections.usage import api_usage_record
 
 # The secret parameters of each auth method; everything else about a connection is plain config.
 SECRET_FIELDS: dict[str, tuple[str, ...]] = {
@@ -280,3 +280,19 @@ def netsuite_connector(
         )
         slots = slots_for(connection.limiter_key, limiter, redis_url=settings.REDIS_URL or None)
     return NetSuiteConnector(config, slots=slots, observer=observer)
+
+
+class NoSandboxConnection(Exception):
+    """No sandbox connection of the kind asked for exists yet."""
+
+
+def connection_sandbox(kind: str) -> Connection:
+    """The sandbox connection of ``kind`` that dry runs and lookup refreshes read (the first by name)."""
+    connection = (
+        Connection.objects.filter(kind=kind, environment=ConnectionEnvironment.SANDBOX)
+        .order_by("name")
+        .first()
+    )
+    if connection is None:
+        raise NoSandboxConnection(f"no sandbox {kind} connection: an admin adds one under Connections")
+    return connection

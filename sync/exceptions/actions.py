@@ -153,7 +153,7 @@ def exception_value_edit(
     """Propose ``new_value`` for ``field``; the old value is the one Concord really sent or read.
 
     ``field`` is ``<object key>.<path>`` (``customer.currency``: that object only) or a bare path
-    (``currency``: every body of the retry that has it), see :mod:`sync.exceptions.overrides`."""
+    (``currency``: every body of the retry that has it), see :mod:`sync.pipeline.overrides`."""
     return exception_override_propose(
         item=item,
         user=user,

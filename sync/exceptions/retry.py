@@ -8,7 +8,7 @@ path can only ever name a function written to be retried (idempotent, safe to ru
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
@@ -16,16 +16,11 @@ from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
 from sync.exceptions.models import ExceptionItem
+from sync.pipeline.problems import retryable  # the mark is the pipeline's word: its stages carry it
 
-F = TypeVar("F", bound=Callable[..., Any])
+__all__ = ["RETRY_TASK", "retry_enqueue", "retry_function", "retryable"]
 
 RETRY_TASK = "sync.tasks.exception_retry_run"
-
-
-def retryable(func: F) -> F:
-    """Mark ``func`` as an exception's retry: called as ``func(**retry_kwargs, overrides={...})``."""
-    func.exception_retryable = True  # type: ignore[attr-defined]
-    return func
 
 
 def retry_function(path: str) -> Callable[..., Any]:

@@ -21,10 +21,6 @@ an exception names one, so an admin can grant them from the user's or the group'
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
-
 from django.db import IntegrityError, transaction
 
 from core.fields import field_fit
@@ -33,50 +29,12 @@ from sync.exceptions.models import Subsidiary
 from sync.mappings.engine.defaults import load_default_lookups
 from sync.mappings.models import LookupEntry, LookupVersion, VersionStatus
 
+# The words a source describes a scope in belong to the pipeline's port (it sits below the queue).
+from sync.pipeline.problems import ExceptionScope, scope_of_bodies, subsidiary_of
+
+__all__ = ["COUNTRY_TABLE", "ExceptionScope", "scope_of_bodies", "subsidiary_of", "subsidiary_resolve"]
+
 COUNTRY_TABLE = "country_to_subsidiary"
-# The order a deal's records are asked for their subsidiary: the sales order decides, then the customer.
-PAYLOAD_ORDER = ("salesOrder", "customer", "subscription", "billingAccount", "contact")
-
-
-@dataclass(frozen=True)
-class ExceptionScope:
-    """What a source knows about where an exception's records live (see the module's order)."""
-
-    netsuite_connection_id: int | None
-    subsidiary_id: str = ""  # the NetSuite internal id on the record (mapped or read)
-    subsidiary_name: str = ""  # its name, when the source read it (``refName``)
-    billing_country: str = ""  # the Salesforce account's billing country (ISO code)
-
-
-def subsidiary_of(body: Mapping[str, Any] | None) -> tuple[str, str]:
-    """(internal id, name) of the ``subsidiary`` a NetSuite record body names; blanks when none."""
-    value = (body or {}).get("subsidiary")
-    if isinstance(value, Mapping):
-        return str(value.get("id") or ""), str(value.get("refName") or "")
-    return (str(value), "") if value not in (None, "") else ("", "")
-
-
-def scope_of_bodies(
-    *,
-    netsuite_connection_id: int | None,
-    bodies: Iterable[tuple[str, Mapping[str, Any]]],
-    billing_country: Any = "",
-) -> ExceptionScope:
-    """The scope of a deal from its mapped records, ``(record type, body)``: the sales order's subsidiary,
-    else the customer's, else any record's; the billing country as the fallback."""
-    found: dict[str, tuple[str, str]] = {}
-    for record_type, body in bodies:
-        subsidiary = subsidiary_of(body)
-        if subsidiary[0]:
-            found.setdefault(record_type, subsidiary)
-    ranked = sorted(found, key=lambda t: PAYLOAD_ORDER.index(t) if t in PAYLOAD_ORDER else len(PAYLOAD_ORDER))
-    subsidiary_id, name = found[ranked[0]] if ranked else ("", "")
-    return ExceptionScope(
-        netsuite_connection_id=netsuite_connection_id,
-        subsidiary_id=subsidiary_id,
-        subsidiary_name=name,
-        billing_country=str(billing_country or ""),
-    )
 
 
 def subsidiary_resolve(scope: ExceptionScope | None) -> Subsidiary | None:

@@ -11,7 +11,7 @@ People's actions on an exception live in :mod:`sync.exceptions.actions`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -33,17 +33,7 @@ from sync.exceptions.models import (
     Subsidiary,
 )
 from sync.exceptions.scope import ExceptionScope, subsidiary_resolve
-
-
-@dataclass(frozen=True)
-class RecordRef:
-    """A record involved in an exception, with a link to it in its own system."""
-
-    system: str  # "salesforce" | "netsuite"
-    object_type: str  # "Opportunity", "salesOrder"...
-    id: str
-    url: str = ""
-
+from sync.pipeline.problems import RecordRef
 
 # Categories the stages raise; each is created on first use with these names, then edited by people.
 DEFAULT_CATEGORY_NAMES: dict[str, str] = {

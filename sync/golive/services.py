@@ -44,9 +44,9 @@ from sync.golive.models import ERROR_TEXT_LIMIT, GoLiveOutcome, GoLiveResult, Go
 from sync.golive.scan import stale_after
 from sync.mappings.models import ObjectMapping
 from sync.matching.models import MatchResolution
-from sync.matching.prematch import CATEGORY as MATCH_CATEGORY
-from sync.matching.prematch import match_dedup_key
 from sync.pipeline.models import CrossReference
+from sync.pipeline.prematch import CATEGORY as MATCH_CATEGORY
+from sync.pipeline.prematch import match_dedup_key
 
 APPLY_SLICE = 1000  # links per task: a slice stays well within Q_TIMEOUT, then the next one is queued
 PROGRESS_EVERY = 25
@@ -309,7 +309,7 @@ def _suspect_raise(run: GoLiveRun, result: GoLiveResult, object_keys: dict[str, 
             },
             "golive_run": run.pk,
         },
-        retry_task="sync.matching.prematch.match_resync",
+        retry_task="sync.pipeline.prematch.match_resync",
         retry_kwargs={
             "opportunity_ids": held,
             "salesforce_connection_id": run.salesforce_connection_id,

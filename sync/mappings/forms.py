@@ -8,8 +8,10 @@ from typing import Any
 from django import forms
 
 from core.json_input import JsonTooDeep, json_loads_bounded
-from sync.mappings.models import FieldApply, ValueKind
-from sync.pipeline.models import SystemName
+from sync.mappings.models import FieldApply, FieldMapping, ValueKind
+
+# The systems a row may name as its owner: the row model's own choices.
+OWNER_CHOICES = list(FieldMapping._meta.get_field("owner").choices or [])
 
 
 def _json(text: str, what: str) -> Any:
@@ -37,7 +39,7 @@ class FieldRowForm(forms.Form):
     apply = forms.ChoiceField(choices=FieldApply.choices, initial=FieldApply.ALWAYS)
     # The system of record; blank is the flow's source side. The engine refuses it on a group's rows.
     owner = forms.ChoiceField(
-        choices=[("", "Source side (default)"), *SystemName.choices], required=False, label="Owned by"
+        choices=[("", "Source side (default)"), *OWNER_CHOICES], required=False, label="Owned by"
     )
     on_conflict = forms.ChoiceField(
         choices=[

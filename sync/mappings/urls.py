@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sync.mappings.views import lookups, preview, rows, versions
+from sync.mappings.views import lookups, rows, versions
 
 urlpatterns = [
     path("", versions.mapping_index, name="mappings"),
@@ -19,12 +19,7 @@ urlpatterns = [
     path("versions/<int:version_id>/", versions.version_page, name="mapping-version"),
     path("versions/<int:version_id>/export/", versions.version_export, name="mapping-export"),
     path("versions/<int:version_id>/import/", versions.version_import, name="mapping-import"),
-    path("versions/<int:version_id>/preview/", preview.version_preview, name="mapping-preview"),
-    path(
-        "versions/<int:version_id>/preview/opportunities/",
-        preview.version_preview_search,
-        name="mapping-preview-search",
-    ),
+    # versions/<id>/preview/ (the dry run) is the pipeline's: sync/pipeline/urls.py, included before this.
     path("versions/<int:version_id>/<slug:action>/", versions.version_transition, name="mapping-transition"),
     path("objects/<int:object_id>/rows/", rows.field_row_create, name="mapping-row-create"),
     path("objects/<int:object_id>/rows/check/", rows.field_row_check, name="mapping-row-check"),

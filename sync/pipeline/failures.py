@@ -3,7 +3,8 @@
 The same problem on the same opportunity is one exception (its occurrence count grows on each failed
 attempt); the next successful sync of that opportunity resolves it with a note. A retry from the queue
 re-queues the opportunity through the inbox, so it runs the same idempotent path as any other event,
-with the exception's approved value changes on that one message (:mod:`sync.exceptions.overrides`).
+with the exception's approved value changes on that one message (:mod:`sync.pipeline.overrides`).
+The queue sits above the pipeline: everything goes through the port, :mod:`sync.pipeline.problems`.
 """
 
 from __future__ import annotations
@@ -11,21 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from sync.connections.models import Connection
-from sync.exceptions.actions import exception_overrides_sent
-from sync.exceptions.models import Severity
-from sync.exceptions.retry import retryable
-from sync.exceptions.scope import ExceptionScope
-from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
 from sync.pipeline.inbox import inbox_requeue_opportunity
 from sync.pipeline.models import FailureCategory, InboxSource, RecordStatus, SyncFailure, SyncRecord
+from sync.pipeline.problems import ExceptionScope, Problem, RecordRef, Severity, exception_queue, retryable
 
 CATEGORY_FOR_FAILURE = {
     FailureCategory.RULE: "blocked_rule",
     FailureCategory.MAPPING: "mapping_problem",
 }
-SEVERITY_FOR_FAILURE = {
-    FailureCategory.TRANSIENT: Severity.MEDIUM,
-    FailureCategory.MISSING: Severity.LOW,
+SEVERITY_FOR_FAILURE: dict[str, Severity] = {
+    FailureCategory.TRANSIENT: "medium",
+    FailureCategory.MISSING: "low",
 }
 
 
@@ -50,7 +47,7 @@ def record_outcome_report(
     )
     if record.status in (RecordStatus.SYNCED, RecordStatus.SKIPPED):
         if open_exception_keys is None or key in open_exception_keys:
-            exception_auto_resolve(dedup_key=key, note=f"synced by job {record.job_id}")
+            exception_queue().resolve(dedup_key=key, note=f"synced by job {record.job_id}")
         return
     if record.status not in (RecordStatus.FAILED, RecordStatus.BLOCKED):
         return
@@ -65,11 +62,11 @@ def record_outcome_report(
         for netsuite_type, netsuite_id in (record.netsuite_ids or {}).items()
         if netsuite_id
     ]
-    exception_raise(
+    problem = Problem(
         category=CATEGORY_FOR_FAILURE.get(category, "sync_failure"),
         dedup_key=key,
         title=f"Opportunity {record.opportunity_id}: {record.message or category.label}"[:200],
-        severity=SEVERITY_FOR_FAILURE.get(category, Severity.HIGH),
+        severity=SEVERITY_FOR_FAILURE.get(category, "high"),
         records=records,
         scope=scope or ExceptionScope(netsuite_connection_id=netsuite.pk if netsuite else None),
         vendor_code=first.vendor_code if first else "",
@@ -87,6 +84,7 @@ def record_outcome_report(
             "netsuite_connection_id": record.job.netsuite_connection_id,
         },
     )
+    exception_queue().report(problem)
 
 
 def _sent(failure: SyncFailure | None) -> dict[str, Any]:
@@ -103,7 +101,7 @@ def record_overrides_sent(*, record: SyncRecord, netsuite: Connection | None, fi
     key = sync_dedup_key(
         netsuite_connection_id=netsuite.pk if netsuite else None, opportunity_id=record.opportunity_id
     )
-    exception_overrides_sent(dedup_key=key, fields=fields, job_id=record.job_id)
+    exception_queue().overrides_sent(dedup_key=key, fields=fields, job_id=record.job_id)
 
 
 @retryable

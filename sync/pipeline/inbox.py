@@ -30,11 +30,16 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from core.correlation import current_correlation_id
-from sync.exceptions.retry import retryable
-from sync.exceptions.scope import ExceptionScope
-from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
 from sync.pipeline.heartbeat import renewed_while
-from sync.pipeline.models import InboxDrainFlag, InboxMessage, InboxSource, InboxStatus, Listener
+from sync.pipeline.models import (
+    MESSAGE_LIMIT,
+    InboxDrainFlag,
+    InboxMessage,
+    InboxSource,
+    InboxStatus,
+    Listener,
+)
+from sync.pipeline.problems import ExceptionScope, Problem, RecordRef, exception_queue, retryable
 
 DRAIN_FLAG = 1  # the primary key of the one InboxDrainFlag row
 
@@ -256,7 +261,7 @@ def inbox_complete(*, token: str, job_id: int | None, pks: Iterable[int]) -> int
     recovered = list(held.exclude(last_error="").only("pk", "notification_id"))
     done = held.update(status=InboxStatus.DONE, job_id=job_id, processed_at=timezone.now())
     for message in recovered:
-        exception_auto_resolve(dedup_key=inbox_dedup_key(message), note=f"processed by job {job_id}")
+        exception_queue().resolve(dedup_key=inbox_dedup_key(message), note=f"processed by job {job_id}")
     return done
 
 
@@ -299,7 +304,7 @@ def inbox_release(*, token: str, pks: Iterable[int], error: str, retry_in: dt.ti
     held = Q(claim_token=token, status=InboxStatus.CLAIMED, pk__in=list(pks))
     set_aside = _set_aside_exhausted(held, error=error)
     InboxMessage.objects.filter(held).update(
-        claim_token="", lease_until=timezone.now() + retry_in, last_error=error[:4000]
+        claim_token="", lease_until=timezone.now() + retry_in, last_error=error[:MESSAGE_LIMIT]
     )
     return set_aside
 
@@ -311,14 +316,16 @@ def _set_aside_exhausted(rows: Q, *, error: str) -> int:
         # Conditional, like a claim: a row another worker changed in between is left alone.
         taken = InboxMessage.objects.filter(
             pk=message.pk, status=InboxStatus.CLAIMED, claim_token=message.claim_token
-        ).update(status=InboxStatus.FAILED, claim_token="", lease_until=None, last_error=error[:4000])
+        ).update(
+            status=InboxStatus.FAILED, claim_token="", lease_until=None, last_error=error[:MESSAGE_LIMIT]
+        )
         if taken:
             _set_aside_report(message, error)
     return len(exhausted)
 
 
 def _set_aside_report(message: InboxMessage, error: str) -> None:
-    exception_raise(
+    problem = Problem(
         category=SET_ASIDE_CATEGORY,
         dedup_key=inbox_dedup_key(message),
         title=(f"{message.sobject} {message.record_id}: set aside after {message.attempts} failed attempts")[
@@ -332,6 +339,7 @@ def _set_aside_report(message: InboxMessage, error: str) -> None:
         retry_task="sync.pipeline.inbox.inbox_message_retry",
         retry_kwargs={"message_id": message.pk},
     )
+    exception_queue().report(problem)
 
 
 @retryable

@@ -16,7 +16,15 @@ from core.audit import AuditAction, audit_record
 from core.roles import EDIT_MAPPINGS, MANAGE_CONNECTIONS
 from sync.pipeline.heartbeat import job_lease
 from sync.pipeline.inbox import inbox_requeue_opportunity
-from sync.pipeline.models import InboxMessage, InboxSource, JobStatus, RecordStatus, SyncJob, SyncRecord
+from sync.pipeline.models import (
+    MESSAGE_LIMIT,
+    InboxMessage,
+    InboxSource,
+    JobStatus,
+    RecordStatus,
+    SyncJob,
+    SyncRecord,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +85,7 @@ def jobs_sweep(*, now: dt.datetime | None = None) -> list[int]:
             message=(
                 f"Interrupted: its worker stopped (killed, timed out or its task lost) with {unfinished} of "
                 f"{len(records)} opportunities unfinished; {_comes_back(job)}"
-            )[:4000],
+            )[:MESSAGE_LIMIT],
         )
         if marked:
             interrupted.append(job.pk)

@@ -1,57 +1,28 @@
-"""Writes that feed the dashboard, /healthz and /metrics: worker heartbeats, Salesforce API usage and the
-ledger of invoices the return flow synced. Workers write these; no person does, so nothing is audited."""
+"""Writes that feed the dashboard, /healthz and /metrics: worker heartbeats and the ledger of invoices the
+return flow synced (Salesforce API usage: :mod:`sync.connections.usage`). Workers write these; no person
+does, so nothing is audited."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import socket
-import threading
-import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils import timezone
 
-from sync.pipeline.models import ApiUsage, SyncedInvoice, WorkerHeartbeat
-
-logger = logging.getLogger(__name__)
-# A busy worker sees the header on every call: the row is rewritten at most this often per connection.
-API_USAGE_EVERY = 15.0
-_last_recorded: dict[int, float] = {}
-_lock = threading.Lock()
+from core.fields import field_fit
+from sync.pipeline.models import SyncedInvoice, WorkerHeartbeat
 
 
 def worker_heartbeat_record(*, name: str | None = None) -> WorkerHeartbeat:
     """Note that this worker process ran a task just now."""
     heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
-        name=name or f"{socket.gethostname()}:{os.getpid()}"[:120], defaults={"seen_at": timezone.now()}
+        name=name or field_fit(WorkerHeartbeat, "name", f"{socket.gethostname()}:{os.getpid()}"),
+        defaults={"seen_at": timezone.now()},
     )
     return heartbeat
-
-
-def api_usage_record(*, connection_id: int, used: int, limit: int, force: bool = False) -> bool:
-    """Keep the latest API usage Salesforce reported for a connection; True when the row was written.
-
-    Called from the connector's response hook, so it never raises: a failed write costs a figure on the
-    dashboard, never a Salesforce call.
-    """
-    now = time.monotonic()
-    with _lock:
-        if not force and now - _last_recorded.get(connection_id, -API_USAGE_EVERY) < API_USAGE_EVERY:
-            return False
-        _last_recorded[connection_id] = now
-    try:
-        ApiUsage.objects.update_or_create(
-            connection_id=connection_id, defaults={"used": used, "limit": limit, "seen_at": timezone.now()}
-        )
-    except Exception:  # a locked SQLite database, a closed connection: the next response tries again
-        logger.warning("could not record Salesforce API usage", exc_info=True)
-        with _lock:
-            _last_recorded.pop(connection_id, None)
-        return False
-    return True
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -71,18 +42,18 @@ def invoice_ledger_record(*, netsuite_connection_id: int, invoice_id: str, body:
     now = timezone.now()
     invoice, _ = SyncedInvoice.objects.get_or_create(
         netsuite_connection_id=netsuite_connection_id,
-        netsuite_id=invoice_id[:40],
+        netsuite_id=field_fit(SyncedInvoice, "netsuite_id", invoice_id),
         defaults={"first_synced_at": now, "last_synced_at": now},
     )
     if body.get("Opportunity__c"):
-        invoice.opportunity_id = str(body["Opportunity__c"])[:18]
+        invoice.opportunity_id = field_fit(SyncedInvoice, "opportunity_id", str(body["Opportunity__c"]))
     if body.get("Invoice_Date__c"):
         try:
             invoice.invoice_date = dt.date.fromisoformat(str(body["Invoice_Date__c"])[:10])
         except ValueError:
             pass
     if body.get("CurrencyIsoCode"):
-        invoice.currency = str(body["CurrencyIsoCode"])[:3]
+        invoice.currency = field_fit(SyncedInvoice, "currency", str(body["CurrencyIsoCode"]))
     for field, target in (
         ("Amount__c", "amount"),
         ("Amount_Paid__c", "amount_paid"),

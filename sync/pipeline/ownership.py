@@ -31,6 +31,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core.fields import field_fit
 from sync.pipeline.models import CrossReference, FieldConflict, SyncedFieldValue, SystemName
 
 # Salesforce objects the forward flow also writes from: their fields have an owner on each side.
@@ -238,7 +239,7 @@ class OwnershipLedger:
     @staticmethod
     def _resolve(conflict: FieldConflict, now: Any, resolution: str) -> None:
         conflict.resolved_at = now
-        conflict.resolution = resolution[:200]
+        conflict.resolution = field_fit(FieldConflict, "resolution", resolution)
         conflict.save(update_fields=["resolved_at", "resolution"])
 
 

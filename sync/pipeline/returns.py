@@ -24,21 +24,34 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.correlation import correlation, current_correlation_id
+from core.fields import field_fit
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.netsuite import NetSuiteConnector
-from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.connectors.salesforce import RecordResult, SalesforceConnector
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
-from sync.exceptions.actions import exception_overrides_sent
-from sync.exceptions.models import Severity
-from sync.exceptions.overrides import payload_with_overrides
-from sync.exceptions.retry import retryable
-from sync.exceptions.scope import ExceptionScope, subsidiary_of
-from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
 from sync.mappings.engine import ObjectPayload
-from sync.pipeline.models import CrossReference, JobStatus, PollWatermark, ReturnRecord, ReturnStatus, SyncJob
+from sync.pipeline.models import (
+    MESSAGE_LIMIT,
+    CrossReference,
+    JobStatus,
+    PollWatermark,
+    ReturnRecord,
+    ReturnStatus,
+    SyncJob,
+)
 from sync.pipeline.operations import invoice_ledger_record
-from sync.pipeline.ownership import TWO_WAY_OBJECTS, OwnershipLedger, same_value
+from sync.pipeline.overrides import payload_with_overrides
+from sync.pipeline.ownership import TWO_WAY_OBJECTS, Decision, OwnershipLedger, same_value
+from sync.pipeline.problems import (
+    ExceptionScope,
+    Problem,
+    RecordRef,
+    Severity,
+    exception_queue,
+    retryable,
+    subsidiary_of,
+)
 from sync.pipeline.sources import live_lookups, live_mapping
 
 OVERLAP = dt.timedelta(minutes=2)
@@ -246,7 +259,7 @@ def return_record_retry(
         )
         _record_job(result, salesforce, netsuite, "retry", correlation_id)
     if result.overrides_sent:
-        exception_overrides_sent(
+        exception_queue().overrides_sent(
             dedup_key=_dedup_key(netsuite.pk, (netsuite_type, netsuite_id)),
             fields=result.overrides_sent,
             job_id=result.job.pk if result.job is not None else None,
@@ -276,12 +289,12 @@ def _record_job(
             records_synced=sum(1 for row in rows if row.status == ReturnStatus.WRITTEN),
             records_failed=failed,
             finished_at=timezone.now(),
-            message="; ".join(result.problems)[:4000],
+            message="; ".join(result.problems)[:MESSAGE_LIMIT],
             correlation_id=correlation_id,
         )
         for row in rows:
             row.job = job
-            row.message = row.message[:4000]
+            row.message = row.message[:MESSAGE_LIMIT]
         ReturnRecord.objects.bulk_create(rows)
     result.job = job
 
@@ -321,15 +334,7 @@ def _map(
     """Read each changed record in full and map it: Invoice__c bodies by external id (an invoice's own
     read wins over a payment's partial update of it), Opportunity and Account bodies by Id."""
     lookups, _ = live_lookups(ns)
-    cache: dict[tuple[str, str, bool], dict[str, Any]] = {}
-
-    def read(record_type: str, record_id: str, expand: bool | None = None) -> dict[str, Any]:
-        # An invoice's customer is read without sublists; the customer flow's own read has its address book.
-        expand = record_type != "customer" if expand is None else expand
-        if (record_type, record_id, expand) not in cache:
-            cache[record_type, record_id, expand] = ns.get(record_type, record_id, expand=expand)
-        return cache[record_type, record_id, expand]
-
+    read = _CachedReader(ns)
     invoices: dict[str, _Pending] = {}
     opportunities: dict[str, _Pending] = {}
     accounts: dict[str, _Pending] = {}
@@ -339,32 +344,13 @@ def _map(
             continue
         version_id, mapping = live_mapping(FLOWS[record_type])
         for record_id in changed[record_type]:
-            graph = dict(read(record_type, record_id, expand=True if record_type == "customer" else None))
-            if record_type == "invoice" and (graph.get("entity") or {}).get("id"):
-                graph["customer"] = read("customer", str(graph["entity"]["id"]))
-            if record_type == "customerPayment":
-                for line in (graph.get("apply") or {}).get("items") or []:
-                    doc = str((line.get("doc") or {}).get("id") or "")
-                    if line.get("apply") and doc:
-                        line["invoice"] = read("invoice", doc)
+            graph = _graph_read(read, record_type, record_id)
             mapped = mapping.apply(graph, lookups=lookups)
             source = (record_type, record_id)
             result.subsidiaries[source] = subsidiary_of(graph)
             _trail(result, record_type, record_id, graph, version_id)
             if mapped.problems:
-                first = mapped.problems[0]
-                for key, row in result.trail.items():
-                    if key[:2] == source:
-                        row.status, row.message = ReturnStatus.FAILED, str(first)
-                _fail(
-                    source,
-                    pair,
-                    result,
-                    title=f"NetSuite {record_type} {record_id} cannot be mapped: {first}",
-                    code="MAPPING",
-                    message="; ".join(str(problem) for problem in mapped.problems),
-                    severity=Severity.MEDIUM,
-                )
+                _unmappable(source, pair, result, [str(problem) for problem in mapped.problems])
                 continue
             for payload in mapped.payloads:
                 if overrides:
@@ -373,13 +359,60 @@ def _map(
                 pending = _pending(payload, source)
                 if pending is None:
                     continue
-                target = targets[payload.target_type]
                 if record_type == "customerPayment" and pending.key in invoices:
                     # The invoice itself was read this run, with the same balances.
                     _trail_mark(result, pending, ReturnStatus.READ, message="written with its invoice")
                     continue
-                target[pending.key] = pending
+                targets[payload.target_type][pending.key] = pending
     return invoices, opportunities, accounts
+
+
+class _CachedReader:
+    """NetSuite reads of one run, each record read once (an invoice and its payment share a customer)."""
+
+    def __init__(self, ns: NetSuiteConnector) -> None:
+        self.ns = ns
+        self.cache: dict[tuple[str, str, bool], dict[str, Any]] = {}
+
+    def __call__(self, record_type: str, record_id: str, expand: bool | None = None) -> dict[str, Any]:
+        # An invoice's customer is read without sublists; the customer flow's own read has its address book.
+        expand = record_type != "customer" if expand is None else expand
+        if (record_type, record_id, expand) not in self.cache:
+            self.cache[record_type, record_id, expand] = self.ns.get(record_type, record_id, expand=expand)
+        return self.cache[record_type, record_id, expand]
+
+
+def _graph_read(read: _CachedReader, record_type: str, record_id: str) -> dict[str, Any]:
+    """The changed record in full, with what its mapping reads through it: an invoice's customer, the
+    invoices a payment applies to."""
+    graph = dict(read(record_type, record_id, expand=True if record_type == "customer" else None))
+    if record_type == "invoice" and (graph.get("entity") or {}).get("id"):
+        graph["customer"] = read("customer", str(graph["entity"]["id"]))
+    if record_type == "customerPayment":
+        for line in (graph.get("apply") or {}).get("items") or []:
+            doc = str((line.get("doc") or {}).get("id") or "")
+            if line.get("apply") and doc:
+                line["invoice"] = read("invoice", doc)
+    return graph
+
+
+def _unmappable(
+    source: tuple[str, str], pair: tuple[int, int], result: ReturnFlowResult, problems: list[str]
+) -> None:
+    """The record's mapping failed: its trail rows say why and it opens an exception."""
+    first = problems[0]
+    for key, row in result.trail.items():
+        if key[:2] == source:
+            row.status, row.message = ReturnStatus.FAILED, first
+    _fail(
+        source,
+        pair,
+        result,
+        title=f"NetSuite {source[0]} {source[1]} cannot be mapped: {first}",
+        code="MAPPING",
+        message="; ".join(problems),
+        severity="medium",
+    )
 
 
 def _trail(
@@ -394,12 +427,14 @@ def _trail(
     common = {
         "netsuite_type": record_type,
         "netsuite_id": record_id,
-        "tran_id": str(graph.get("tranId") or "")[:60],
+        "tran_id": field_fit(ReturnRecord, "tran_id", str(graph.get("tranId") or "")),
         "mapping_version_id": version_id,
     }
-    opportunity = str(graph.get("custbody_sf_opportunity_id") or "")[:18]
+    opportunity = field_fit(
+        ReturnRecord, "opportunity_id", str(graph.get("custbody_sf_opportunity_id") or "")
+    )
     if record_type == "customer":
-        common["tran_id"] = str(graph.get("entityId") or "")[:60]
+        common["tran_id"] = field_fit(ReturnRecord, "tran_id", str(graph.get("entityId") or ""))
         rows = [ReturnRecord(**common)]
     elif record_type == "salesOrder":
         rows = [ReturnRecord(**common, opportunity_id=opportunity, sales_order_id=record_id)]
@@ -428,11 +463,13 @@ def _trail_mark(
         return
     row.status, row.message = status, message
     if salesforce_id:
-        row.salesforce_id = salesforce_id[:18]
+        row.salesforce_id = field_fit(ReturnRecord, "salesforce_id", salesforce_id)
     if item.key and item.source[0] == "salesOrder":
-        row.opportunity_id = row.opportunity_id or item.key[:18]
+        row.opportunity_id = row.opportunity_id or field_fit(ReturnRecord, "opportunity_id", item.key)
     elif not row.opportunity_id and item.create_body.get("Opportunity__c"):
-        row.opportunity_id = str(item.create_body["Opportunity__c"])[:18]
+        row.opportunity_id = field_fit(
+            ReturnRecord, "opportunity_id", str(item.create_body["Opportunity__c"])
+        )
 
 
 def _pending(payload: ObjectPayload, source: tuple[str, str]) -> _Pending | None:
@@ -458,58 +495,17 @@ def _write(
     """Write what differs from Salesforce, in sObject Collections batches of 200; returns records written."""
     if not pending:
         return 0
-    fields = sorted({name for item in pending.values() for name in item.create_body})
     key_field = INVOICE_KEY if sobject == "Invoice__c" else "Id"
-    columns = ", ".join(dict.fromkeys(["Id", key_field, *fields]))
-    held = {
-        str(row[key_field]): row
-        for row in sf.query_in(
-            f"SELECT {columns} FROM {sobject} WHERE {key_field} IN ({{ids}})",  # noqa: S608
-            pending,
-        )
-    }
+    held = _held_read(sf, sobject, key_field, pending)
+    ledger = _ledger_for(sobject, pending, pair)
+    decisions: dict[str, Decision] = {}
     records: list[dict[str, Any]] = []
     sources: list[_Pending] = []
-    ledger = None
-    if sobject in TWO_WAY_OBJECTS:
-        flow = FLOWS[next(iter(pending.values())).source[0]]
-        ledger = OwnershipLedger(
-            netsuite_connection_id=pair[1], flow=flow, sobject=sobject, ids=list(pending)
-        )
-    decisions = {}
     for key, item in pending.items():
-        current = held.get(key)
-        if current is None and sobject in UPDATED_BY_ID:
-            result.unchanged += 1  # update only: a record Salesforce no longer has is left alone
-            _trail_mark(result, item, ReturnStatus.READ, message=f"Salesforce has no such {sobject.lower()}")
-            continue
-        body = item.create_body if current is None else item.body
-        if ledger is not None and current is not None:
-            # Only what NetSuite owns and Salesforce does not hold yet; conflicts are recorded on the way.
-            decision = ledger.decide(
-                salesforce_id=key,
-                netsuite=item.source,
-                held=current,
-                mapped=item.create_body,
-                salesforce_owned=item.salesforce_owned,
-                record_only=item.record_only,
-            )
-            decisions[key] = decision
-            body = decision.write
-            if not body:
-                result.conflicts += len(ledger.record(decision, written=True))
-        if current is not None and all(_same(current.get(name), value) for name, value in body.items()):
-            result.unchanged += 1
-            _trail_mark(result, item, ReturnStatus.UNCHANGED, salesforce_id=str(current.get("Id") or ""))
-            if sobject == "Invoice__c":
-                invoice_ledger_record(netsuite_connection_id=pair[1], invoice_id=key, body=item.create_body)
-            exception_auto_resolve(dedup_key=_dedup_key(pair[1], item.source), note="already current")
-            continue
-        if sobject == "Invoice__c":
-            records.append({**body, INVOICE_KEY: key})
-        else:
-            records.append({**body, "Id": key})
-        sources.append(item)
+        body = _body_to_send(sobject, item, held.get(key), pair, result, ledger, decisions)
+        if body is not None:
+            records.append({**body, key_field: key})
+            sources.append(item)
     if not records:
         if ledger is not None:
             ledger.flush()
@@ -522,31 +518,110 @@ def _write(
     for item, outcome in zip(sources, outcomes, strict=True):
         if ledger is not None and item.key in decisions:
             result.conflicts += len(ledger.record(decisions[item.key], written=outcome.success))
-        if outcome.success:
-            written += 1
-            held_id = str((held.get(item.key) or {}).get("Id") or "")
-            _trail_mark(result, item, ReturnStatus.WRITTEN, salesforce_id=outcome.id or held_id)
-            if sobject == "Invoice__c":
-                invoice_ledger_record(
-                    netsuite_connection_id=pair[1], invoice_id=item.key, body=item.create_body
-                )
-            exception_auto_resolve(dedup_key=_dedup_key(pair[1], item.source), note="written")
-            continue
-        error = outcome.error(f"return flow {sobject}")
-        _trail_mark(result, item, ReturnStatus.FAILED, message=error.message)
-        _fail(
-            item.source,
-            pair,
-            result,
-            title=f"{sobject} {item.key} from NetSuite {item.source[0]} {item.source[1]}: {error.message}",
-            code=error.code,
-            message=error.message,
-            severity=Severity.HIGH,
-            salesforce=RecordRef("salesforce", sobject, outcome.id or item.key),
-        )
+        written += _outcome_record(sobject, item, outcome, held, pair, result)
     if ledger is not None:
         ledger.flush()
     return written
+
+
+def _held_read(
+    sf: SalesforceConnector, sobject: str, key_field: str, pending: dict[str, _Pending]
+) -> dict[str, dict[str, Any]]:
+    """What Salesforce holds now of the fields the run would write, by key."""
+    fields = sorted({name for item in pending.values() for name in item.create_body})
+    columns = ", ".join(dict.fromkeys(["Id", key_field, *fields]))
+    return {
+        str(row[key_field]): row
+        for row in sf.query_in(
+            f"SELECT {columns} FROM {sobject} WHERE {key_field} IN ({{ids}})",  # noqa: S608
+            pending,
+        )
+    }
+
+
+def _ledger_for(sobject: str, pending: dict[str, _Pending], pair: tuple[int, int]) -> OwnershipLedger | None:
+    """The ownership ledger of a two-way object (who owns each field, the last values both held)."""
+    if sobject not in TWO_WAY_OBJECTS:
+        return None
+    flow = FLOWS[next(iter(pending.values())).source[0]]
+    return OwnershipLedger(netsuite_connection_id=pair[1], flow=flow, sobject=sobject, ids=list(pending))
+
+
+def _body_to_send(
+    sobject: str,
+    item: _Pending,
+    current: dict[str, Any] | None,
+    pair: tuple[int, int],
+    result: ReturnFlowResult,
+    ledger: OwnershipLedger | None,
+    decisions: dict[str, Decision],
+) -> dict[str, Any] | None:
+    """The body to write for ``item``; None when nothing is to be written (gone, or already current)."""
+    key = item.key
+    if current is None and sobject in UPDATED_BY_ID:
+        result.unchanged += 1  # update only: a record Salesforce no longer has is left alone
+        _trail_mark(result, item, ReturnStatus.READ, message=f"Salesforce has no such {sobject.lower()}")
+        return None
+    body = item.create_body if current is None else item.body
+    if ledger is not None and current is not None:
+        # Only what NetSuite owns and Salesforce does not hold yet; conflicts are recorded on the way.
+        decision = ledger.decide(
+            salesforce_id=key,
+            netsuite=item.source,
+            held=current,
+            mapped=item.create_body,
+            salesforce_owned=item.salesforce_owned,
+            record_only=item.record_only,
+        )
+        decisions[key] = decision
+        body = decision.write
+        if not body:
+            result.conflicts += len(ledger.record(decision, written=True))
+    if current is not None and all(_same(current.get(name), value) for name, value in body.items()):
+        result.unchanged += 1
+        _trail_mark(result, item, ReturnStatus.UNCHANGED, salesforce_id=str(current.get("Id") or ""))
+        if sobject == "Invoice__c":
+            invoice_ledger_record(netsuite_connection_id=pair[1], invoice_id=key, body=item.create_body)
+        exception_queue().resolve(dedup_key=_dedup_key(pair[1], item.source), note="already current")
+        return None
+    return body
+
+
+def _outcome_record(
+    sobject: str,
+    item: _Pending,
+    outcome: RecordResult,
+    held: dict[str, dict[str, Any]],
+    pair: tuple[int, int],
+    result: ReturnFlowResult,
+) -> int:
+    """Note one record's outcome (its trail, the invoice ledger, its exception); 1 when it was written."""
+    if not outcome.success:
+        _refused(sobject, item, outcome, pair, result)
+        return 0
+    held_id = str((held.get(item.key) or {}).get("Id") or "")
+    _trail_mark(result, item, ReturnStatus.WRITTEN, salesforce_id=outcome.id or held_id)
+    if sobject == "Invoice__c":
+        invoice_ledger_record(netsuite_connection_id=pair[1], invoice_id=item.key, body=item.create_body)
+    exception_queue().resolve(dedup_key=_dedup_key(pair[1], item.source), note="written")
+    return 1
+
+
+def _refused(
+    sobject: str, item: _Pending, outcome: RecordResult, pair: tuple[int, int], result: ReturnFlowResult
+) -> None:
+    error = outcome.error(f"return flow {sobject}")
+    _trail_mark(result, item, ReturnStatus.FAILED, message=error.message)
+    _fail(
+        item.source,
+        pair,
+        result,
+        title=f"{sobject} {item.key} from NetSuite {item.source[0]} {item.source[1]}: {error.message}",
+        code=error.code,
+        message=error.message,
+        severity="high",
+        salesforce=RecordRef("salesforce", sobject, outcome.id or item.key),
+    )
 
 
 def _fail(
@@ -557,14 +632,14 @@ def _fail(
     title: str,
     code: str,
     message: str,
-    severity: str,
+    severity: Severity,
     salesforce: RecordRef | None = None,
 ) -> None:
     result.failed += 1
     result.problems.append(title)
     records = [RecordRef("netsuite", source[0], source[1])] + ([salesforce] if salesforce else [])
     subsidiary_id, subsidiary_name = result.subsidiaries.get(source, ("", ""))
-    exception_raise(
+    problem = Problem(
         category="return_flow",
         dedup_key=_dedup_key(pair[1], source),
         title=title[:200],
@@ -583,6 +658,7 @@ def _fail(
             "netsuite_connection_id": pair[1],
         },
     )
+    exception_queue().report(problem)
 
 
 def _dedup_key(netsuite_pk: int, source: tuple[str, str]) -> str:

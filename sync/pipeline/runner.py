@@ -30,15 +30,16 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from core.correlation import correlation, current_correlation_id
+from core.fields import field_fit
 from sync.connections.connectors.errors import ConnectorError
+from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.connectors.transport import RequestRecord
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
-from sync.exceptions.scope import ExceptionScope, scope_of_bodies
-from sync.mappings.engine import ObjectPayload
-from sync.matching.prematch import prematch_batch
+from sync.mappings.engine import CompiledMapping, ObjectPayload
 from sync.pipeline import sources
-from sync.pipeline.failures import record_outcome_report, record_overrides_sent
+from sync.pipeline.failures import record_outcome_report, record_overrides_sent, sync_dedup_key
 from sync.pipeline.gates import Gates, gates_for
 from sync.pipeline.heartbeat import Heartbeat
 from sync.pipeline.inbox import (
@@ -52,6 +53,7 @@ from sync.pipeline.inbox import (
 )
 from sync.pipeline.masking import mask_secrets
 from sync.pipeline.models import (
+    MESSAGE_LIMIT,
     CrossReference,
     FailureCategory,
     InboxMessage,
@@ -61,6 +63,8 @@ from sync.pipeline.models import (
     SyncJob,
     SyncRecord,
 )
+from sync.pipeline.prematch import prematch_batch
+from sync.pipeline.problems import ExceptionScope, exception_queue, scope_of_bodies
 from sync.pipeline.sync_status import netsuite_status_mark, success_stamp
 from sync.pipeline.writeback import graph_query, write_back
 from sync.pipeline.writer import BatchWriter, Failure, Known, OpportunityOutcome, RetrySettings
@@ -223,7 +227,9 @@ def _release(token: str, group: list[InboxMessage], error: str) -> None:
     attempts = max(m.attempts for m in group)
     ceiling = min(RELEASE_BACKOFF_MAX, RELEASE_BACKOFF_BASE * 2 ** max(0, attempts - 1))
     delay = dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter, not secrecy
-    set_aside = inbox_release(token=token, pks=[m.pk for m in group], error=error[:4000], retry_in=delay)
+    set_aside = inbox_release(
+        token=token, pks=[m.pk for m in group], error=error[:MESSAGE_LIMIT], retry_in=delay
+    )
     logger.warning(
         "released %d inbox message(s) (%d set aside): %s",
         len(group),
@@ -250,7 +256,7 @@ def run_batch(
     """Sync ``opportunity_ids`` (read fresh from Salesforce) to NetSuite as one job.
 
     ``overrides`` (opportunity id -> {field: value}) are the approved value changes of an exception's
-    retry, put into that opportunity's NetSuite bodies (see :mod:`sync.exceptions.overrides`); the
+    retry, put into that opportunity's NetSuite bodies (see :mod:`sync.pipeline.overrides`); the
     exception records which were sent, with the job.
 
     With ``deadline`` (a ``time.monotonic()`` value), opportunities not started by then are left out
@@ -303,6 +309,8 @@ def _run_batch(
     overrides: Mapping[str, Mapping[str, Any]],
     heartbeat: Heartbeat,
 ) -> SyncJob:
+    """One job for the batch, in named steps: open the job, read the opportunities, map them, match
+    before create, write them on the pool, then write the outcome back to both systems."""
     version_id, mapping = sources.run_mapping(FLOW, versions)
     if gates is None:
         # One snapshot of the rules for the whole batch: reading what is published for every gate
@@ -310,13 +318,75 @@ def _run_batch(
         chosen = versions.rules if versions is not None and versions.rules is not None else None
         gates = gates_for(rules_ruleset(chosen) if chosen is not None else rules_published_ruleset())
     ids = list(dict.fromkeys(opportunity_ids))
+    job, records = _job_open(
+        salesforce=salesforce,
+        netsuite=netsuite,
+        ids=ids,
+        trigger=trigger,
+        version_id=version_id,
+        correlation_id=correlation_id,
+        heartbeat=heartbeat,
+    )
+    sf, graphs = _graphs_read(job, salesforce, ids, mapping)
+    for missing in [i for i in ids if i not in graphs]:
+        _store_outcome(records[missing], _missing(missing))
+    relay = _ExchangeRelay()
+    ns = netsuite_connector(netsuite, observer=relay)
+    lookups, payloads = _payloads_map(ns, versions, mapping, graphs)
+    known = _known_for(netsuite, payloads.values())
+    scopes = _scopes_of(netsuite, graphs, payloads)
+    # Matching before create: links existing records into ``known``; a duplicate suspect holds its
+    # opportunities back (no write at all) until a person answers its exception.
+    held = prematch_batch(
+        salesforce=salesforce, netsuite=netsuite, ns=ns, spec=mapping.spec, payloads=payloads, known=known
+    )
+    held_outcomes = _held_store(held, records, graphs, netsuite)
+    relay.writer = BatchWriter(
+        mapping=mapping,
+        lookups=lookups,
+        netsuite=ns,
+        known=known,
+        gates=gates,
+        retry=retry,
+        stamp=success_stamp(),
+        overrides=overrides,
+    )
+    outcomes = _write_all(
+        job,
+        relay.writer,
+        graphs,
+        records=records,
+        netsuite=netsuite,
+        scopes=scopes,
+        correlation_ids=correlation_ids,
+        deadline=deadline,
+        deferred=deferred,
+    )
+    _deferred_drop(job, deferred)
+    # Held opportunities show why in Salesforce too ("Blocked: duplicate suspect ...").
+    problems = write_back(sf, [*held_outcomes, *outcomes])
+    problems += netsuite_status_mark(netsuite=netsuite, connector=ns, outcomes=outcomes)
+    return _finish(job, None, "; ".join(problems)[:MESSAGE_LIMIT])
+
+
+def _job_open(
+    *,
+    salesforce: Connection,
+    netsuite: Connection,
+    ids: list[str],
+    trigger: str,
+    version_id: int | None,
+    correlation_id: str,
+    heartbeat: Heartbeat,
+) -> tuple[SyncJob, dict[str, SyncRecord]]:
+    """The job, watched by the heartbeat, and one record per opportunity."""
     job = SyncJob.objects.create(
         flow=FLOW,
         trigger=trigger,
         salesforce_connection=salesforce,
         netsuite_connection=netsuite,
         mapping_version_id=version_id,
-        worker=socket.gethostname()[:80],
+        worker=field_fit(SyncJob, "worker", socket.gethostname()),
         records_total=len(ids),
         correlation_id=correlation_id,
         heartbeat_at=timezone.now(),
@@ -334,6 +404,13 @@ def _run_batch(
             [SyncRecord(job=job, opportunity_id=i, mapping_version_id=version_id) for i in ids]
         )
     }
+    return job, records
+
+
+def _graphs_read(
+    job: SyncJob, salesforce: Connection, ids: list[str], mapping: CompiledMapping
+) -> tuple[SalesforceConnector, dict[str, Any]]:
+    """The opportunities' graphs as plain dicts; a read that fails fails the job as a whole."""
     try:
         sf = salesforce_connector(salesforce)
         graphs = {
@@ -344,15 +421,28 @@ def _run_batch(
         # Nothing was written: the job fails as a whole and its inbox messages are retried on the next drain.
         _finish(job, JobStatus.FAILED, f"reading the opportunities failed: {error}")
         raise
-    for missing in [i for i in ids if i not in graphs]:
-        _store_outcome(records[missing], _missing(missing))
-    writer: BatchWriter | None = None
+    return sf, graphs
 
-    def observe(exchange: RequestRecord) -> None:
-        if writer is not None:
-            writer.observe(_exchange(exchange))
 
-    ns = netsuite_connector(netsuite, observer=observe)
+class _ExchangeRelay:
+    """The NetSuite connector's observer: hands each exchange to the batch's writer once it exists (the
+    connector is built first, for the lookups and the pre-match)."""
+
+    def __init__(self) -> None:
+        self.writer: BatchWriter | None = None
+
+    def __call__(self, exchange: RequestRecord) -> None:
+        if self.writer is not None:
+            self.writer.observe(_exchange(exchange))
+
+
+def _payloads_map(
+    ns: NetSuiteConnector,
+    versions: sources.ChosenVersions | None,
+    mapping: CompiledMapping,
+    graphs: Mapping[str, Any],
+) -> tuple[Any, dict[str, list[ObjectPayload]]]:
+    """The live lookups (dynamic ones prefetched for the whole batch) and each opportunity's payloads."""
     lookups, dynamic = sources.live_lookups(ns, versions)
     for source, keys in mapping.dynamic_keys(graphs.values(), lookups=lookups).items():
         if source in dynamic:
@@ -360,9 +450,14 @@ def _run_batch(
     payloads = {
         key: mapping.apply(graph, refs=_AnyRef(), lookups=lookups).payloads for key, graph in graphs.items()
     }
-    known = _known_for(netsuite, payloads.values())
-    # Where each opportunity's exception belongs: its mapped records' subsidiary, else its account's country.
-    scopes = {
+    return lookups, payloads
+
+
+def _scopes_of(
+    netsuite: Connection, graphs: Mapping[str, Any], payloads: Mapping[str, Sequence[ObjectPayload]]
+) -> dict[str, ExceptionScope]:
+    """Where each opportunity's exception belongs: its records' subsidiary, else its account's country."""
+    return {
         key: scope_of_bodies(
             netsuite_connection_id=netsuite.pk,
             bodies=[(payload.target_type, payload.body) for payload in items],
@@ -370,26 +465,37 @@ def _run_batch(
         )
         for key, items in payloads.items()
     }
-    # Matching before create: links existing records into ``known``; a duplicate suspect holds its
-    # opportunities back (no write at all) until a person answers its exception.
-    held = prematch_batch(
-        salesforce=salesforce, netsuite=netsuite, ns=ns, spec=mapping.spec, payloads=payloads, known=known
-    )
+
+
+def _held_store(
+    held: Mapping[str, Failure],
+    records: Mapping[str, SyncRecord],
+    graphs: dict[str, Any],
+    netsuite: Connection,
+) -> list[tuple[OpportunityOutcome, dict[str, Any]]]:
+    """Store the outcome of each opportunity the pre-match holds back, and take it out of ``graphs``."""
     held_outcomes: list[tuple[OpportunityOutcome, dict[str, Any]]] = []
     for key, failure in held.items():
         outcome = _held(key, failure)
         _store_outcome(records[key], outcome, netsuite=netsuite)
         held_outcomes.append((outcome, graphs.pop(key)))
-    writer = BatchWriter(
-        mapping=mapping,
-        lookups=lookups,
-        netsuite=ns,
-        known=known,
-        gates=gates,
-        retry=retry,
-        stamp=success_stamp(),
-        overrides=overrides,
-    )
+    return held_outcomes
+
+
+def _write_all(
+    job: SyncJob,
+    writer: BatchWriter,
+    graphs: Mapping[str, Any],
+    *,
+    records: Mapping[str, SyncRecord],
+    netsuite: Connection,
+    scopes: Mapping[str, ExceptionScope],
+    correlation_ids: Mapping[str, str] | None,
+    deadline: float | None,
+    deferred: list[str],
+) -> list[tuple[OpportunityOutcome, dict[str, Any]]]:
+    """Write every opportunity on the pool and store each outcome as it completes; the ones not started
+    before the deadline go to ``deferred``."""
     outcomes: list[tuple[OpportunityOutcome, dict[str, Any]]] = []
     with ThreadPoolExecutor(
         max_workers=max(1, netsuite.concurrency_limit) * POOL_PER_SLOT, thread_name_prefix="sync"
@@ -418,16 +524,20 @@ def _run_batch(
                 )
         except Exception as exc:
             # A bug, not a vendor fault: the job says so; the drain runs the batch's halves apart.
-            _finish(job, JobStatus.FAILED, f"the batch stopped: {type(exc).__name__}: {exc}"[:4000])
+            _finish(
+                job,
+                JobStatus.FAILED,
+                f"the batch stopped: {type(exc).__name__}: {exc}"[:MESSAGE_LIMIT],
+            )
             raise
+    return outcomes
+
+
+def _deferred_drop(job: SyncJob, deferred: list[str]) -> None:
+    """Not started before the deadline: out of this job, back to the caller to queue again."""
     if deferred:
-        # Not started before the deadline: out of this job, back to the caller to queue again.
         SyncRecord.objects.filter(job=job, opportunity_id__in=deferred).delete()
         job.records_total -= len(deferred)
-    # Held opportunities show why in Salesforce too ("Blocked: duplicate suspect ...").
-    problems = write_back(sf, [*held_outcomes, *outcomes])
-    problems += netsuite_status_mark(netsuite=netsuite, connector=ns, outcomes=outcomes)
-    return _finish(job, None, "; ".join(problems)[:4000])
 
 
 def plain(value: Any) -> Any:
@@ -489,16 +599,8 @@ def _known_for(
 def _open_exception_keys(netsuite: Connection, graphs: Mapping[str, Any]) -> set[str]:
     """The dedup keys of the batch's opportunities that have an active exception now: the rest have
     nothing to resolve when they sync (one query instead of one locking query per opportunity)."""
-    from sync.exceptions.models import ExceptionItem
-    from sync.exceptions.services import ACTIVE_STATUSES
-    from sync.pipeline.failures import sync_dedup_key
-
     keys = [sync_dedup_key(netsuite_connection_id=netsuite.pk, opportunity_id=i) for i in graphs]
-    return set(
-        ExceptionItem.objects.filter(dedup_key__in=keys, status__in=ACTIVE_STATUSES).values_list(
-            "dedup_key", flat=True
-        )
-    )
+    return exception_queue().active_keys(keys)
 
 
 def _store_outcome(
@@ -521,7 +623,7 @@ def _store_outcome(
                         netsuite_type=written.netsuite_type,
                         external_id=written.external_id,
                         netsuite_id=written.netsuite_id,
-                        salesforce_id=written.salesforce_id[:18],
+                        salesforce_id=field_fit(CrossReference, "salesforce_id", written.salesforce_id),
                         object_key=written.object_key,
                         payload_hash=written.payload_hash,
                         synced_at=now,
@@ -542,7 +644,7 @@ def _store_outcome(
         record.writes_skipped = outcome.skipped
         record.exchanges = outcome.exchanges
         record.rule_evaluations = outcome.rule_evaluations
-        record.message = outcome.message[:4000]
+        record.message = outcome.message[:MESSAGE_LIMIT]
         record.save()
         SyncFailure.objects.bulk_create(
             [
@@ -550,12 +652,12 @@ def _store_outcome(
                     record=record,
                     category=failure.category,
                     system=failure.system,
-                    vendor_code=failure.vendor_code[:80],
+                    vendor_code=field_fit(SyncFailure, "vendor_code", failure.vendor_code),
                     message=failure.message,
-                    error_path=failure.error_path[:300],
-                    mapping_object_key=failure.object_key[:80],
-                    mapping_field_id=failure.field_id[:80],
-                    source_id=failure.source_id[:18],
+                    error_path=field_fit(SyncFailure, "error_path", failure.error_path),
+                    mapping_object_key=field_fit(SyncFailure, "mapping_object_key", failure.object_key),
+                    mapping_field_id=field_fit(SyncFailure, "mapping_field_id", failure.field_id),
+                    source_id=field_fit(SyncFailure, "source_id", failure.source_id),
                     sent_value=failure.sent_value,
                 )
                 for failure in outcome.failures

@@ -159,7 +159,25 @@ def netsuite_status_mark(
     outcomes are stored, at most :data:`MAX_FAILURE_MARKS` PATCHes; returns readable problems.
     """
     fields = status_fields("netsuite")
-    messages: dict[str, str | None] = {}  # Salesforce id -> its error message, None when synced
+    messages, rewritten = _messages_of(outcomes)
+    if not messages or not fields:
+        return []
+    marks = _marks_due(netsuite, fields, messages, rewritten)
+    problems: list[str] = []
+    if len(marks) > MAX_FAILURE_MARKS:
+        problems.append(f"{len(marks) - MAX_FAILURE_MARKS} NetSuite records not given their sync status")
+        marks = marks[:MAX_FAILURE_MARKS]
+    if not marks:
+        return problems
+    return problems + _marks_send(netsuite, connector, fields, marks)
+
+
+def _messages_of(
+    outcomes: Sequence[tuple[OpportunityOutcome, dict[str, Any]]],
+) -> tuple[dict[str, str | None], set[tuple[str, str]]]:
+    """Salesforce id -> its error message (None when synced; the first failure wins over a success),
+    and the NetSuite records the batch rewrote."""
+    messages: dict[str, str | None] = {}
     rewritten: set[tuple[str, str]] = set()
     for outcome, graph in outcomes:
         rewritten.update((w.netsuite_type, w.netsuite_id) for w in outcome.written)
@@ -171,8 +189,16 @@ def netsuite_status_mark(
             for salesforce_id in _salesforce_ids(graph):
                 if messages.get(salesforce_id) is None:
                     messages[salesforce_id] = message
-    if not messages or not fields:
-        return []
+    return messages, rewritten
+
+
+def _marks_due(
+    netsuite: Connection,
+    fields: Mapping[str, StatusFields],
+    messages: Mapping[str, str | None],
+    rewritten: set[tuple[str, str]],
+) -> list[_Mark]:
+    """The PATCHes the records need; a rewritten record that the upsert stamped Synced is only reset."""
     marks: list[_Mark] = []
     resets: list[int] = []  # rewritten by the batch's upserts, which stamped them Synced
     rows = CrossReference.objects.filter(
@@ -188,12 +214,13 @@ def netsuite_status_mark(
         elif row.error_shown != mark.marker:
             marks.append(mark)
     CrossReference.objects.filter(pk__in=resets).update(error_shown="")
-    problems: list[str] = []
-    if len(marks) > MAX_FAILURE_MARKS:
-        problems.append(f"{len(marks) - MAX_FAILURE_MARKS} NetSuite records not given their sync status")
-        marks = marks[:MAX_FAILURE_MARKS]
-    if not marks:
-        return problems
+    return marks
+
+
+def _marks_send(
+    netsuite: Connection, connector: NetSuiteConnector, fields: Mapping[str, StatusFields], marks: list[_Mark]
+) -> list[str]:
+    """PATCH the marks side by side (within the connection's limit) and note what each record shows."""
     moment = _netsuite_now()
 
     def send(mark: _Mark) -> str | None:
@@ -217,7 +244,7 @@ def netsuite_status_mark(
         CrossReference.objects.filter(pk=mark.xref_pk).update(
             error_shown=mark.marker if problem is None else UNKNOWN_MARKER
         )
-    return problems + [problem for problem in results if problem]
+    return [problem for problem in results if problem]
 
 
 def _salesforce_ids(graph: dict[str, Any]) -> list[str]:

@@ -161,28 +161,7 @@ def write_back(
             continue  # skipped (not won): Salesforce keeps whatever it shows
         status = SYNCED if outcome.status == RecordStatus.SYNCED else ERROR
         message = outcome_message(outcome)[:SALESFORCE_MESSAGE_LENGTH]
-        ids = _netsuite_ids(outcome)
-        account = graph.get("Account") or {}
-        touched = [
-            (
-                "Opportunity",
-                outcome.opportunity_id,
-                graph,
-                {"NetSuite_Sales_Order_Id__c": ids.get("sales_order")},
-            ),
-            ("Account", account.get("Id"), account, {"NetSuite_Id__c": ids.get("customer")}),
-        ]
-        for role in (graph.get("OpportunityContactRoles") or {}).get("records") or []:
-            contact_id = role.get("ContactId")
-            touched.append(
-                (
-                    "Contact",
-                    contact_id,
-                    role.get("Contact") or {},
-                    {"NetSuite_Id__c": ids.get(f"contact[{contact_id}]")},
-                )
-            )
-        for sobject, record_id, current, netsuite_ids in touched:
+        for sobject, record_id, current, netsuite_ids in _touched(outcome, graph):
             if record_id:
                 _merge(
                     pending[sobject], record_id, _Pending(current, status, message, _present(netsuite_ids))
@@ -196,17 +175,51 @@ def write_back(
             for record_id, item in by_id.items()
             if (changes := _changes(item, fields.get(sobject, NO_FIELDS), now))
         ]
-        if not records:
-            continue
-        try:
-            results = salesforce.collections_update(sobject, records)
-        except ConnectorError as error:
-            problems.append(f"write-back of {len(records)} {sobject} records failed: {error}")
-            continue
-        for record, result in zip(records, results, strict=False):
-            if not result.success:
-                problems.append(f"write-back of {sobject} {record['Id']}: {result.error('write-back')}")
+        if records:
+            problems += _update(salesforce, sobject, records)
     return problems
+
+
+def _touched(
+    outcome: OpportunityOutcome, graph: dict[str, Any]
+) -> list[tuple[str, Any, dict[str, Any], dict[str, Any]]]:
+    """The records one opportunity's outcome shows on, ``(sobject, id, as read, NetSuite ids)``: the
+    opportunity, its account and the contacts of its roles."""
+    ids = _netsuite_ids(outcome)
+    account = graph.get("Account") or {}
+    touched = [
+        (
+            "Opportunity",
+            outcome.opportunity_id,
+            graph,
+            {"NetSuite_Sales_Order_Id__c": ids.get("sales_order")},
+        ),
+        ("Account", account.get("Id"), account, {"NetSuite_Id__c": ids.get("customer")}),
+    ]
+    for role in (graph.get("OpportunityContactRoles") or {}).get("records") or []:
+        contact_id = role.get("ContactId")
+        touched.append(
+            (
+                "Contact",
+                contact_id,
+                role.get("Contact") or {},
+                {"NetSuite_Id__c": ids.get(f"contact[{contact_id}]")},
+            )
+        )
+    return touched
+
+
+def _update(salesforce: SalesforceConnector, sobject: str, records: list[dict[str, Any]]) -> list[str]:
+    """One collections update of ``sobject``; the readable problems (nothing raises)."""
+    try:
+        results = salesforce.collections_update(sobject, records)
+    except ConnectorError as error:
+        return [f"write-back of {len(records)} {sobject} records failed: {error}"]
+    return [
+        f"write-back of {sobject} {record['Id']}: {result.error('write-back')}"
+        for record, result in zip(records, results, strict=False)
+        if not result.success
+    ]
 
 
 def _merge(pending: dict[str, _Pending], record_id: str, new: _Pending) -> None:

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sync.connections.connectors.errors import ConnectorError
-from sync.exceptions.overrides import payload_with_overrides, value_at
 from sync.mappings.engine import CompiledMapping, LookupResolver, MappingProblem, ObjectPayload
 from sync.pipeline.gates import Gates
 from sync.pipeline.models.jobs import FailureCategory, RecordStatus
+from sync.pipeline.overrides import payload_with_overrides, value_at
 
 # The order the issue asks for; a mapping's own refs still win (an object never precedes one it refers to).
 PREFERRED_ORDER = (
@@ -96,7 +96,7 @@ class OpportunityOutcome:
     started: float = 0.0
     duration_ms: int = 0
     exchanges: list[dict[str, Any]] = field(default_factory=list)
-    # Fields of approved exception overrides that went into a body sent (see sync.exceptions.overrides).
+    # Fields of approved exception overrides that went into a body sent (see sync.pipeline.overrides).
     overrides_sent: list[str] = field(default_factory=list)
 
     @property

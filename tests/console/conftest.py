@@ -10,10 +10,9 @@ import pytest
 from django.utils import timezone
 
 from reconciliation.models import ReconciliationRun, RunStatus
-from sync.connections.models import ConcurrencyLease, Connection
+from sync.connections.models import ApiUsage, ConcurrencyLease, Connection
 from sync.exceptions.models import ExceptionCategory, ExceptionItem, ExceptionStatus, Subsidiary
 from sync.pipeline.models import (
-    ApiUsage,
     InboxMessage,
     InboxStatus,
     RecordStatus,

@@ -18,6 +18,8 @@ from simulators.salesforce.seed import seed as seed_salesforce
 from simulators.salesforce.spec import SPEC as SALESFORCE_SPEC
 from sync.connections.models import Connection
 from sync.exceptions.permissions import subsidiary_scope_grant
+from sync.mappings.models import Flow
+from sync.mappings.services.seed import mapping_seed_defaults
 from tests.simulators.conftest import netsuite_sim, salesforce_sim, simulator_dir  # noqa: F401
 from tests.sync.exceptions.support import RETRY_CALLS
 
@@ -84,3 +86,14 @@ def retry_calls() -> Iterator[list[dict[str, Any]]]:
     RETRY_CALLS.clear()
     yield RETRY_CALLS
     RETRY_CALLS.clear()
+
+
+@pytest.fixture
+def seeded_mappings(db: None) -> None:
+    """Mappings seeded exactly as the demo seeds them (the shipped defaults published as version 1)."""
+    mapping_seed_defaults()
+
+
+@pytest.fixture
+def opportunity_flow(seeded_mappings: None) -> Flow:
+    return Flow.objects.get(key="opportunity_to_netsuite")

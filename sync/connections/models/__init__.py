@@ -7,5 +7,13 @@ from sync.connections.models.connections import (
     ConnectionKind,
 )
 from sync.connections.models.limits import ConcurrencyLease
+from sync.connections.models.usage import ApiUsage
 
-__all__ = ["ConcurrencyLease", "Connection", "ConnectionAuth", "ConnectionEnvironment", "ConnectionKind"]
+__all__ = [
+    "ApiUsage",
+    "ConcurrencyLease",
+    "Connection",
+    "ConnectionAuth",
+    "ConnectionEnvironment",
+    "ConnectionKind",
+]

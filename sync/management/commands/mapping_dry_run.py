@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.models import MappingVersion, VersionStatus
-from sync.mappings.services.preview import Preview, PreviewUnavailable, mapping_dry_run
+from sync.pipeline.preview import Preview, PreviewUnavailable, mapping_dry_run
 
 FLOW = "opportunity_to_netsuite"
 

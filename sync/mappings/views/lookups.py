@@ -17,11 +17,10 @@ from core.http import ConsoleRequest
 from core.json_input import JsonTooDeep, json_loads_bounded
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.models import ConnectionKind
-from sync.connections.services import ConnectionMisconfigured
+from sync.connections.services import ConnectionMisconfigured, NoSandboxConnection, connection_sandbox
 from sync.mappings.models import DynamicLookupEntry, LookupTable, LookupVersion, VersionStatus
 from sync.mappings.services import lookup_versions as services
 from sync.mappings.services.lookups import dynamic_lookup_refresh
-from sync.mappings.services.preview import PreviewUnavailable, sandbox_connection
 from sync.mappings.views.access import require_editor
 
 PENDING = [VersionStatus.DRAFT, VersionStatus.SUBMITTED, VersionStatus.APPROVED]
@@ -177,9 +176,9 @@ def dynamic_lookup_refresh_view(request: ConsoleRequest) -> HttpResponse:
     require_editor(request)
     try:
         count = dynamic_lookup_refresh(
-            connection=sandbox_connection(ConnectionKind.NETSUITE), user=request.user
+            connection=connection_sandbox(ConnectionKind.NETSUITE), user=request.user
         )
-    except (PreviewUnavailable, ConnectorError, ConnectionMisconfigured) as error:
+    except (NoSandboxConnection, ConnectorError, ConnectionMisconfigured) as error:
         # A NetSuite connection still missing its credentials is the admin's to finish, not a crash.
         messages.error(request, f"Not refreshed: {error}")
     else:

@@ -10,6 +10,7 @@ from sync.pipeline.models.inbound import (
     ListenerKind,
 )
 from sync.pipeline.models.jobs import (
+    MESSAGE_LIMIT,
     CrossReference,
     FailureCategory,
     JobStatus,
@@ -21,11 +22,11 @@ from sync.pipeline.models.jobs import (
     SyncJob,
     SyncRecord,
 )
-from sync.pipeline.models.operations import ApiUsage, SyncedInvoice, WorkerHeartbeat
+from sync.pipeline.models.operations import SyncedInvoice, WorkerHeartbeat
 from sync.pipeline.models.ownership import FieldConflict, SyncedFieldValue, SystemName
 
 __all__ = [
-    "ApiUsage",
+    "MESSAGE_LIMIT",
     "Backfill",
     "BackfillStatus",
     "CrossReference",

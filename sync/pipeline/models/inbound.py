@@ -106,7 +106,7 @@ class InboxMessage(models.Model):
     # The request (or task) that stored the row: the worker re-opens it so its logs carry the same id.
     correlation_id = models.CharField(max_length=64, blank=True, default="")
     # Approved value changes from the exception queue ({field: value}), applied to this run's NetSuite
-    # bodies only (see sync.exceptions.overrides); empty for every other event.
+    # bodies only (see sync.pipeline.overrides); empty for every other event.
     overrides = models.JSONField(default=dict, blank=True)
 
     class Meta:

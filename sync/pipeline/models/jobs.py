@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from django.db import models
 
+# What a job's, a record's or an inbox message's message keeps: a product cap (the columns are TextFields,
+# without a limit of their own), so one runaway error cannot fill a page or a row.
+MESSAGE_LIMIT = 4000
+
 
 class JobStatus(models.TextChoices):
     RUNNING = "running", "Running"

@@ -1,25 +1,10 @@
-"""What operations and the dashboard read besides jobs: vendor API usage, worker heartbeats and the
-ledger of invoices the return flow synced (for DSO and quote-to-cash latency)."""
+"""What operations and the dashboard read besides jobs: worker heartbeats and the ledger of invoices the
+return flow synced (for DSO and quote-to-cash latency). Salesforce API usage is the connection's own
+(:mod:`sync.connections.models.usage`)."""
 
 from __future__ import annotations
 
 from django.db import models
-
-
-class ApiUsage(models.Model):
-    """The last ``Sforce-Limit-Info: api-usage=used/max`` a Salesforce connection's responses carried."""
-
-    connection = models.OneToOneField("sync.Connection", on_delete=models.CASCADE, related_name="api_usage")
-    used = models.PositiveIntegerField()
-    limit = models.PositiveIntegerField()
-    seen_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.connection_id}: {self.used}/{self.limit}"
-
-    @property
-    def percent(self) -> float:
-        return round(100.0 * self.used / self.limit, 1) if self.limit else 0.0
 
 
 class WorkerHeartbeat(models.Model):

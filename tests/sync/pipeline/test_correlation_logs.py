@@ -18,8 +18,8 @@ from core.correlation import HEADER, current_correlation_id
 from simulators.salesforce.org import DEFAULT_ORG_ID
 from sync import tasks
 from sync.connections.connectors.salesforce import SalesforceConnector
-from sync.connections.models import Connection
-from sync.pipeline.models import ApiUsage, InboxMessage, SyncJob
+from sync.connections.models import ApiUsage, Connection
+from sync.pipeline.models import InboxMessage, SyncJob
 from tests.sync.pipeline.conftest import THREADED_DB, won_ids
 from tests.sync.pipeline.listener.support import listener_issue, url_token
 from tests.sync.pipeline.listener.test_outbound_message import envelope, post
@@ -54,7 +54,7 @@ def test_it_follows_one_event_from_the_listener_through_the_worker_to_each_netsu
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("sync.pipeline.inbox.async_task", lambda *args, **kwargs: None)  # we drain below
-    monkeypatch.setattr("sync.pipeline.operations._last_recorded", {})  # no throttle left by another test
+    monkeypatch.setattr("sync.connections.usage._last_recorded", {})  # no throttle left by another test
     salesforce, netsuite = seeded_connections
     listener = listener_issue(
         name="closed-won",

@@ -21,9 +21,9 @@ from sync.connections.models import Connection
 from sync.exceptions.matching import exception_match_decide, match_comparison
 from sync.exceptions.models import ExceptionItem, ExceptionStatus
 from sync.matching.models import MatchResolution
-from sync.matching.prematch import match_dedup_key
 from sync.pipeline.failures import sync_dedup_key
 from sync.pipeline.models import CrossReference, FailureCategory, RecordStatus, SyncRecord
+from sync.pipeline.prematch import match_dedup_key
 from sync.pipeline.runner import run_batch
 from tests.sync.pipeline.conftest import THREADED_DB
 

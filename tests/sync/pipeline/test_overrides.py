@@ -1,9 +1,9 @@
-"""Approved value changes put into a mapped NetSuite body (sync.exceptions.overrides): unit tests."""
+"""Approved value changes put into a mapped NetSuite body (sync.pipeline.overrides): unit tests."""
 
 from __future__ import annotations
 
-from sync.exceptions.overrides import payload_with_overrides, value_at
 from sync.mappings.engine import ObjectPayload
+from sync.pipeline.overrides import payload_with_overrides, value_at
 
 OBJECTS = ("customer", "billing_account", "sales_order")
 

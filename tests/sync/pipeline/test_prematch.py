@@ -13,8 +13,8 @@ from sync.connections.connectors.errors import ConnectorError
 from sync.exceptions.models import ExceptionItem
 from sync.mappings.engine import ObjectPayload
 from sync.mappings.engine.defaults import load_default
-from sync.matching.prematch import prematch_batch
 from sync.pipeline.models import CrossReference, FailureCategory
+from sync.pipeline.prematch import prematch_batch
 from sync.pipeline.writer import Known
 from tests.sync.connections.support import offline_connection_pair
 

@@ -53,7 +53,7 @@ def queued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
         tasks.append((name, *args))
 
     monkeypatch.setattr("sync.pipeline.backfills.async_task", enqueue)
-    monkeypatch.setattr("sync.pipeline.sweeps.async_task", enqueue)
+    monkeypatch.setattr("sync.golive.sweep.async_task", enqueue)
     return tasks
 
 
@@ -272,10 +272,10 @@ def test_the_sweep_queues_a_stale_golive_apply_or_scan_again(
     )
     GoLiveRun.objects.exclude(pk=fresh.pk).update(heartbeat_at=timezone.now() - LONG_AGO)
     GoLiveRun.objects.filter(pk=fresh.pk).update(heartbeat_at=timezone.now())
-    assert sorted(interrupted_sweep().golive_requeued) == sorted([applying.pk, scanning.pk])
+    assert sorted(interrupted_sweep().requeued["golive"]) == sorted([applying.pk, scanning.pk])
     assert sorted(queued) == sorted(
         [("sync.tasks.golive_apply_run", applying.pk), ("sync.tasks.golive_scan_run", scanning.pk)]
     )
     scanning.refresh_from_db()
     assert scanning.status == GoLiveStatus.QUEUED  # claimable again by the scan task
-    assert interrupted_sweep().golive_requeued == []  # not again before its task had its chance
+    assert interrupted_sweep().requeued["golive"] == []  # not again before its task had its chance

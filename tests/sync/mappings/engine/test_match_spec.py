@@ -11,7 +11,7 @@ from sync.mappings.engine import MappingValidationError, compile_mapping
 from sync.mappings.engine.defaults import load_default, load_default_lookups
 from sync.mappings.engine.spec import parse_spec
 from sync.matching.engine import Candidate, MatchStatus, classify, subject_from_body
-from sync.matching.prematch import match_configs
+from sync.pipeline.prematch import match_configs
 from tests.sync.mappings.engine.graphs import dataset_graphs
 from tests.sync.mappings.engine.test_defaults import lookups, refs_for
 

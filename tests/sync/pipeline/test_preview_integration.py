@@ -16,7 +16,7 @@ from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.mappings.models import DynamicLookupEntry, Flow, MappingVersion
 from sync.mappings.services.lookups import dynamic_lookup_refresh
-from sync.mappings.services.preview import PreviewUnavailable, mapping_dry_run, opportunity_search
+from sync.pipeline.preview import PreviewUnavailable, mapping_dry_run, opportunity_search
 from tests.api_support import token_client
 
 

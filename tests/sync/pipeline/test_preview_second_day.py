@@ -15,10 +15,10 @@ from django.test import Client
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.mappings.models import FieldMapping, Flow
-from sync.mappings.services.preview import Preview, differences, mapping_dry_run
 from sync.mappings.services.rows import field_row_save
 from sync.mappings.services.versions import version_create_draft
 from sync.pipeline.models import JobStatus
+from sync.pipeline.preview import Preview, differences, mapping_dry_run
 from sync.pipeline.runner import run_batch
 from sync.pipeline.sources import ChosenVersions
 from tests.sync.pipeline.conftest import THREADED_DB

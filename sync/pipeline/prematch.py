@@ -32,12 +32,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import AuditAction, audit_record
+from core.fields import field_fit
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.models import Connection
-from sync.exceptions.models import Severity
-from sync.exceptions.retry import retryable
-from sync.exceptions.scope import ExceptionScope, subsidiary_of
-from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
 from sync.mappings.engine import ObjectPayload
 from sync.matching.engine import (
     Candidate,
@@ -56,6 +53,14 @@ from sync.matching.engine import (
 from sync.matching.models import MatchChoice, MatchResolution
 from sync.pipeline.inbox import inbox_requeue_opportunity
 from sync.pipeline.models import CrossReference, FailureCategory, InboxSource
+from sync.pipeline.problems import (
+    ExceptionScope,
+    Problem,
+    RecordRef,
+    exception_queue,
+    retryable,
+    subsidiary_of,
+)
 from sync.pipeline.writer import Failure, Known
 
 logger = logging.getLogger(__name__)
@@ -110,26 +115,7 @@ def prematch_batch(
     configs = match_configs(spec)
     if not configs:
         return {}
-    pending: dict[tuple[str, str], _Pending] = {}
-    for opportunity_id, items in payloads.items():
-        for payload in items:
-            config = configs.get(payload.object_key)
-            key = (payload.target_type, payload.external_id or "")
-            if config is None or not payload.external_id or key in known:
-                continue
-            if key not in pending:
-                body = payload.to_json()
-                subject = subject_from_body(
-                    config=config,
-                    salesforce_id=str(payload.source_id or ""),
-                    external_id=payload.external_id,
-                    body=body,
-                    label=str(body.get("companyName") or _person(body) or payload.external_id),
-                )
-                pending[key] = _Pending(
-                    payload.object_key, config, subject, subsidiary_id=subsidiary_of(body)[0]
-                )
-            pending[key].opportunities.add(opportunity_id)
+    pending = _pending_of(configs, payloads, known)
     if not pending:
         return {}
     try:
@@ -149,6 +135,52 @@ def prematch_batch(
         for key, item in pending.items()
     }
     _one_claim_per_record(decisions)
+    blocked.update(_decisions_apply(salesforce, netsuite, ns, pending, decisions, known))
+    return blocked
+
+
+def _pending_of(
+    configs: Mapping[str, MatchConfig],
+    payloads: Mapping[str, Sequence[ObjectPayload]],
+    known: Mapping[tuple[str, str], Known],
+) -> dict[tuple[str, str], _Pending]:
+    """The batch's records to match: of a mapping with a ``match`` block, with an external id, and no
+    cross-reference yet; each with every opportunity that would write it."""
+    pending: dict[tuple[str, str], _Pending] = {}
+    for opportunity_id, items in payloads.items():
+        for payload in items:
+            config = configs.get(payload.object_key)
+            key = (payload.target_type, payload.external_id or "")
+            if config is None or not payload.external_id or key in known:
+                continue
+            if key not in pending:
+                pending[key] = _pending_one(payload, config)
+            pending[key].opportunities.add(opportunity_id)
+    return pending
+
+
+def _pending_one(payload: ObjectPayload, config: MatchConfig) -> _Pending:
+    body = payload.to_json()
+    subject = subject_from_body(
+        config=config,
+        salesforce_id=str(payload.source_id or ""),
+        external_id=payload.external_id or "",
+        body=body,
+        label=str(body.get("companyName") or _person(body) or payload.external_id),
+    )
+    return _Pending(payload.object_key, config, subject, subsidiary_id=subsidiary_of(body)[0])
+
+
+def _decisions_apply(
+    salesforce: Connection,
+    netsuite: Connection,
+    ns: MatchingNetSuite,
+    pending: Mapping[tuple[str, str], _Pending],
+    decisions: Mapping[tuple[str, str], MatchDecision],
+    known: dict[tuple[str, str], Known],
+) -> dict[str, Failure]:
+    """Link the confident matches, open an exception for each suspect; returns the opportunities held."""
+    blocked: dict[str, Failure] = {}
     for (record_type, external_id), item in sorted(pending.items()):
         decision = decisions[(record_type, external_id)]
         if decision.status == MatchStatus.LINKED and decision.candidate is not None:
@@ -231,7 +263,20 @@ def _search(
       type. Its probes are those of the records pending before the primary search: a record the primary
       search finds only adds a probe whose rows nobody classifies.
     """
-    queries: list[tuple[str, str, str]] = []  # (search, record type, SuiteQL)
+    queries = _search_queries(pending)
+    found: dict[str, list[Candidate]] = defaultdict(list)
+    answers = _run_side_by_side(ns, [query for _, _, query in queries])
+    for (search, record_type, _), rows in zip(queries, answers, strict=True):
+        if search == "secondary":
+            found[record_type].extend(candidate_from_row(record_type, row) for row in rows)
+        else:
+            _primary_found(record_type, rows, pending, known)
+    return found
+
+
+def _search_queries(pending: Mapping[tuple[str, str], _Pending]) -> list[tuple[str, str, str]]:
+    """Every query of both searches, as ``(search, record type, SuiteQL)``."""
+    queries: list[tuple[str, str, str]] = []
     by_type: dict[str, list[str]] = defaultdict(list)
     for record_type, external_id in pending:
         by_type[record_type].append(external_id)
@@ -251,18 +296,21 @@ def _search(
             ("secondary", record_type, query)
             for query in candidate_queries(record_type=record_type, key=key, probes=values)
         )
-    found: dict[str, list[Candidate]] = defaultdict(list)
-    answers = _run_side_by_side(ns, [query for _, _, query in queries])
-    for (search, record_type, _), rows in zip(queries, answers, strict=True):
-        if search == "secondary":
-            found[record_type].extend(candidate_from_row(record_type, row) for row in rows)
-            continue
-        for row in rows:
-            found_key = (record_type, str(row.get("externalid") or ""))
-            if found_key in pending:
-                del pending[found_key]
-                known[found_key] = Known(str(row["id"]), "")
-    return found
+    return queries
+
+
+def _primary_found(
+    record_type: str,
+    rows: list[dict[str, Any]],
+    pending: dict[tuple[str, str], _Pending],
+    known: dict[tuple[str, str], Known],
+) -> None:
+    """Records already carrying their external id become known and leave ``pending``."""
+    for row in rows:
+        found_key = (record_type, str(row.get("externalid") or ""))
+        if found_key in pending:
+            del pending[found_key]
+            known[found_key] = Known(str(row["id"]), "")
 
 
 def _run_side_by_side(ns: MatchingNetSuite, queries: list[str]) -> list[list[dict[str, Any]]]:
@@ -312,7 +360,7 @@ def _link(
             external_id=external_id,
             defaults={
                 "netsuite_id": candidate.netsuite_id,
-                "salesforce_id": item.subject.salesforce_id[:18],
+                "salesforce_id": field_fit(CrossReference, "salesforce_id", item.subject.salesforce_id),
                 "object_key": item.object_key,
                 "payload_hash": "",
                 "synced_at": timezone.now(),
@@ -346,7 +394,7 @@ def _resolution_applied(netsuite: Connection, row: MatchResolution, *, note: str
     if row.applied_at is None:
         row.applied_at = timezone.now()
         row.save(update_fields=["applied_at"])
-    exception_auto_resolve(
+    exception_queue().resolve(
         dedup_key=match_dedup_key(
             netsuite_connection_id=netsuite.pk, record_type=row.netsuite_type, external_id=row.external_id
         ),
@@ -362,26 +410,24 @@ def _suspect(
     item: _Pending,
     decision: MatchDecision,
 ) -> Failure:
-    from sync.exceptions.models import ExceptionItem
-
     dedup_key = match_dedup_key(
         netsuite_connection_id=netsuite.pk, record_type=record_type, external_id=external_id
     )
     # Opportunities blocked by this record in earlier runs stay listed: the retry re-queues them all.
-    earlier = ExceptionItem.objects.filter(dedup_key=dedup_key).order_by("-last_seen").first()
+    earlier = exception_queue().last_retry_kwargs(dedup_key)
     opportunities = set(item.opportunities)
     if earlier is not None:
-        opportunities |= set(earlier.retry_kwargs.get("opportunity_ids") or [])
+        opportunities |= set(earlier.get("opportunity_ids") or [])
     subject = item.subject
     sf_object = SALESFORCE_OBJECT.get(record_type, "")
-    exception = exception_raise(
+    problem = Problem(
         category=CATEGORY,
         dedup_key=dedup_key,
         title=(
             f"Duplicate suspect: {sf_object} {subject.label} matches "
             f"{len(decision.candidates)} NetSuite {record_type} record(s)"
         )[:300],
-        severity=Severity.MEDIUM,
+        severity="medium",
         records=[
             RecordRef("salesforce", sf_object, subject.salesforce_id),
             *(RecordRef("netsuite", record_type, c.netsuite_id) for c in decision.candidates),
@@ -402,16 +448,17 @@ def _suspect(
                 "candidates": [candidate.to_json() for candidate in decision.candidates],
             },
         },
-        retry_task="sync.matching.prematch.match_resync",
+        retry_task="sync.pipeline.prematch.match_resync",
         retry_kwargs={
             "opportunity_ids": sorted(opportunities),
             "salesforce_connection_id": salesforce.pk,
             "netsuite_connection_id": netsuite.pk,
         },
     )
+    exception_id = exception_queue().report(problem)
     return Failure(
         FailureCategory.DUPLICATE,
-        f"duplicate suspect (exception #{exception.pk}): {decision.reason}"[:2000],
+        f"duplicate suspect (exception #{exception_id}): {decision.reason}"[:2000],
         object_key=item.object_key,
         source_id=subject.salesforce_id,
     )

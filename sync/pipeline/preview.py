@@ -1,5 +1,8 @@
 """The dry run: map a real Salesforce opportunity with a version and compare with what NetSuite holds.
 
+A mapping's dry run runs the pipeline's own steps (its graph query, its write order, its payload
+hashes), so it lives in the pipeline, above the mapping editor that offers it.
+
 Reads only. The opportunity is picked by its name or its id (:func:`opportunity_search` feeds the
 console's search box); its graph comes from the sandbox Salesforce connection exactly as the pipeline
 reads it, and each payload's record is read from the sandbox NetSuite connection by external id. Objects
@@ -24,8 +27,14 @@ from typing import Any
 
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.salesforce import SalesforceConnector, soql_literal
-from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
-from sync.connections.services import ConnectionMisconfigured, netsuite_connector, salesforce_connector
+from sync.connections.models import Connection, ConnectionKind
+from sync.connections.services import (
+    ConnectionMisconfigured,
+    NoSandboxConnection,
+    connection_sandbox,
+    netsuite_connector,
+    salesforce_connector,
+)
 from sync.mappings.engine import ObjectPayload
 from sync.mappings.models import MappingVersion
 from sync.mappings.services.lookups import mapping_lookups
@@ -104,14 +113,11 @@ class OpportunityChoice:
 
 
 def sandbox_connection(kind: str) -> Connection:
-    connection = (
-        Connection.objects.filter(kind=kind, environment=ConnectionEnvironment.SANDBOX)
-        .order_by("name")
-        .first()
-    )
-    if connection is None:
-        raise PreviewUnavailable(f"no sandbox {kind} connection: an admin adds one under Connections")
-    return connection
+    """The sandbox connection of ``kind`` the dry run reads (see :func:`connection_sandbox`)."""
+    try:
+        return connection_sandbox(kind)
+    except NoSandboxConnection as error:
+        raise PreviewUnavailable(str(error)) from error
 
 
 def _salesforce() -> SalesforceConnector:

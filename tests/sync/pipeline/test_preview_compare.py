@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync.mappings.services.preview import differences, salesforce_id_18
+from sync.pipeline.preview import differences, salesforce_id_18
 
 
 def _ref(record_id: str, name: str) -> dict[str, Any]:
