@@ -22,8 +22,18 @@ __all__ = ["RETRY_TASK", "retry_enqueue", "retry_function", "retryable"]
 
 RETRY_TASK = "sync.tasks.exception_retry_run"
 
+# Retry functions that moved when sync/ became one package per feature (issue 19): exceptions raised before
+# the move store the old path, and must still retry. Never remove a line; add one whenever a retryable moves.
+MOVED_RETRY_TASKS: dict[str, str] = {
+    "sync.pipeline.exceptions.opportunity_resync": "sync.pipeline.failures.opportunity_resync",
+    "sync.pipeline.matching.match_resync": "sync.pipeline.prematch.match_resync",
+    "sync.services.inbox.inbox_message_retry": "sync.pipeline.inbox.inbox_message_retry",
+}
+
 
 def retry_function(path: str) -> Callable[..., Any]:
+    """The retryable function a stored path names (a path from before a move resolves to its new place)."""
+    path = MOVED_RETRY_TASKS.get(path, path)
     try:
         func = import_string(path)
     except ImportError as exc:
