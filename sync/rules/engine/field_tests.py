@@ -5,6 +5,11 @@ general closures would read the field in one call and compare in another. These 
 the common values (floats, texts, null) decided inline and anything else handed to the general value
 semantics of :mod:`sync.rules.engine.values`, so every decision is the one the general closures give. They
 are used only when nothing is traced (tracing records every read, so it keeps the general closures).
+
+What it buys: ~0.5 s of bench/rules.py for the comparisons (1.40 s with it, 2.17 s without at a higher
+load; issue 19 in bench/RESULTS.md), ~0.4 s for present/empty, coalesce (and the compiler's ``in`` and
+lookup of a field) together. Proven equal by tests/sync/rules/engine/test_properties.py,
+test_field_tests.py and test_item_closures.py.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ general closures of :mod:`sync.rules.engine.compiler` decide: the common values 
 inline, anything else through the general value semantics of :mod:`sync.rules.engine.values`. Used
 only when nothing is traced (tracing records every read, so it keeps the general closures); proven
 equal to them by tests/sync/rules/engine/test_item_closures.py and test_properties.py.
+
+What it buys: ~0.1 s of bench/rules.py (1.40 s with it, 1.50 s without; issue 19 in bench/RESULTS.md).
 """
 
 from __future__ import annotations
