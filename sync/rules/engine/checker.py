@@ -10,7 +10,7 @@ read). Only what is certain is refused: ``Amount > 'x'`` passes the checker (Amo
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from decimal import Decimal
 
 from sync.rules.engine.errors import RuleCheckError
@@ -54,47 +54,50 @@ class _Checker:
         return RuleCheckError(message, source=self.source, offset=node.start if at is None else at)
 
     def kind(self, node: Node, levels: int) -> str:
-        kind = node.kind
-        if kind == "literal":
-            value = node.value
-            if value is None:
-                return "null"
-            if isinstance(value, bool):
-                return "bool"
-            return "number" if isinstance(value, Decimal) else "text"
-        if kind == "path":
-            if node.value.anchor == "parent" and node.value.up > levels:
-                raise self.error(
-                    node,
-                    "'^.' reads the enclosing record, which exists only inside an aggregate such as "
-                    "any(LIST, ...)" + (" (here it goes too far up)" if levels else ""),
-                )
-            return "any"
-        if kind == "list":
-            for arg in node.args:
-                self.kind(arg, levels)
-            return "list"
-        if kind == "not":
-            self.expect(node.args[0], levels, "bool", "'not' needs true or false")
+        """The kind of value ``node`` gives (``levels``: how far up ``^.`` may reach here)."""
+        return _KIND_STEPS[node.kind](self, node, levels)
+
+    def literal(self, node: Node, levels: int) -> str:
+        value = node.value
+        if value is None:
+            return "null"
+        if isinstance(value, bool):
             return "bool"
-        if kind in ("and", "or"):
-            for arg in node.args:
-                self.expect(arg, levels, "bool", f"'{kind}' joins conditions (true or false)")
-            return "bool"
-        if kind == "neg":
-            self.expect(node.args[0], levels, "number", "'-' needs a number")
-            return "number"
-        if kind == "compare":
-            return self.comparison(node, levels)
-        if kind == "arith":
-            return self.arithmetic(node, levels)
-        if kind in ("in", "not_in"):
-            self.kind(node.args[0], levels)
-            right = self.kind(node.args[1], levels)
-            if right not in ("list", "text", "any"):
-                raise self.error(node.args[1], f"'in' looks in a list or a text, not in a {right}")
-            return "bool"
-        return self.call(node, levels)
+        return "number" if isinstance(value, Decimal) else "text"
+
+    def path(self, node: Node, levels: int) -> str:
+        if node.value.anchor == "parent" and node.value.up > levels:
+            raise self.error(
+                node,
+                "'^.' reads the enclosing record, which exists only inside an aggregate such as "
+                "any(LIST, ...)" + (" (here it goes too far up)" if levels else ""),
+            )
+        return "any"
+
+    def listing(self, node: Node, levels: int) -> str:
+        for arg in node.args:
+            self.kind(arg, levels)
+        return "list"
+
+    def negation(self, node: Node, levels: int) -> str:
+        self.expect(node.args[0], levels, "bool", "'not' needs true or false")
+        return "bool"
+
+    def boolean(self, node: Node, levels: int) -> str:
+        for arg in node.args:
+            self.expect(arg, levels, "bool", f"'{node.kind}' joins conditions (true or false)")
+        return "bool"
+
+    def minus(self, node: Node, levels: int) -> str:
+        self.expect(node.args[0], levels, "number", "'-' needs a number")
+        return "number"
+
+    def membership(self, node: Node, levels: int) -> str:
+        self.kind(node.args[0], levels)
+        right = self.kind(node.args[1], levels)
+        if right not in ("list", "text", "any"):
+            raise self.error(node.args[1], f"'in' looks in a list or a text, not in a {right}")
+        return "bool"
 
     def expect(self, node: Node, levels: int, wanted: str, message: str) -> str:
         found = self.kind(node, levels)
@@ -146,27 +149,9 @@ class _Checker:
         signature = AGGREGATES[name] if name in AGGREGATES else FUNCTIONS[name][1]
         self.arity(node, signature)
         if name in AGGREGATES:
-            source = node.args[0]
-            if self.kind(source, levels) not in ("list", "any") or source.kind == "list":
-                raise self.error(source, f"{name}() goes over a list field such as primary_quote.lines")
-            if len(node.args) == 2:
-                wanted = signature.params[1]
-                self.expect(
-                    node.args[1], levels + 1, wanted, f"{name}()'s second argument must be a {wanted}"
-                )
-            return signature.result
+            return self.aggregate(node, levels, signature)
         if name == "lookup":
-            table = node.args[0]
-            if table.kind != "literal" or not isinstance(table.value, str):
-                raise self.error(
-                    table, "lookup() names its table in quotes: lookup('country_to_subsidiary', X)"
-                )
-            if self.tables is not None and table.value not in self.tables:
-                close = difflib.get_close_matches(table.value, list(self.tables), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise self.error(table, f"unknown reference table {table.value!r}{hint}")
-            self.kind(node.args[1], levels)
-            return "any"
+            return self.lookup(node, levels)
         params = signature.params
         for position, arg in enumerate(node.args):
             wanted = params[min(position, len(params) - 1)]
@@ -174,6 +159,26 @@ class _Checker:
                 wanted = params[-2]
             self.expect(arg, levels, wanted, f"argument {position + 1} of {name}() must be a {wanted}")
         return signature.result
+
+    def aggregate(self, node: Node, levels: int, signature: Signature) -> str:
+        name, source = node.value, node.args[0]
+        if self.kind(source, levels) not in ("list", "any") or source.kind == "list":
+            raise self.error(source, f"{name}() goes over a list field such as primary_quote.lines")
+        if len(node.args) == 2:
+            wanted = signature.params[1]
+            self.expect(node.args[1], levels + 1, wanted, f"{name}()'s second argument must be a {wanted}")
+        return signature.result
+
+    def lookup(self, node: Node, levels: int) -> str:
+        table = node.args[0]
+        if table.kind != "literal" or not isinstance(table.value, str):
+            raise self.error(table, "lookup() names its table in quotes: lookup('country_to_subsidiary', X)")
+        if self.tables is not None and table.value not in self.tables:
+            close = difflib.get_close_matches(table.value, list(self.tables), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise self.error(table, f"unknown reference table {table.value!r}{hint}")
+        self.kind(node.args[1], levels)
+        return "any"
 
     def arity(self, node: Node, signature: Signature) -> None:
         given = len(node.args)
@@ -187,3 +192,19 @@ class _Checker:
             raise self.error(
                 node, f"{node.value}() takes {expected} argument(s), not {given}: {signature.summary}"
             )
+
+
+_KIND_STEPS: dict[str, Callable[[_Checker, Node, int], str]] = {
+    "literal": _Checker.literal,
+    "path": _Checker.path,
+    "list": _Checker.listing,
+    "not": _Checker.negation,
+    "and": _Checker.boolean,
+    "or": _Checker.boolean,
+    "neg": _Checker.minus,
+    "compare": _Checker.comparison,
+    "arith": _Checker.arithmetic,
+    "in": _Checker.membership,
+    "not_in": _Checker.membership,
+    "call": _Checker.call,
+}

@@ -1,9 +1,11 @@
 """Compiling a checked tree into nested closures, once; evaluating is then calling the outermost one.
 
-Every closure takes one frame (:mod:`sync.rules.engine.frames`). The compiler picks, node by node, the
-general closure or, when nothing is traced, a fused one for a common shape: a field tested in the
-same call (:mod:`sync.rules.engine.field_tests`), an item read without a frame
-(:mod:`sync.rules.engine.fused`),
+Every closure takes one frame (:mod:`sync.rules.engine.frames`). The general closures (one per node
+kind, :data:`_Compiler.KINDS`, and the value semantics of :mod:`sync.rules.engine.values`) give the
+language its meaning, and they alone run when tracing. When nothing is traced the compiler picks, for
+a few common shapes, a fast path proven to decide the same (see the package docstring for what each
+buys): a field read and tested in one call (:mod:`sync.rules.engine.field_tests`, and the membership
+and lookup closures below), an aggregate's item read without a frame (:mod:`sync.rules.engine.item_closures`),
 arithmetic ordered against a literal in floats first (:mod:`sync.rules.engine.approx`). Aggregates are
 compiled in :mod:`sync.rules.engine.aggregates`.
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sync.mappings.engine.coerce import to_decimal
 from sync.mappings.engine.paths import SourcePath
@@ -28,7 +30,6 @@ from sync.rules.engine.field_tests import (
     coalesce_field,
     equal_literal,
     fields_order,
-    or_guard,
     order_literal,
     pair_literal,
     presence,
@@ -36,7 +37,6 @@ from sync.rules.engine.field_tests import (
 )
 from sync.rules.engine.frames import DEFAULT_BUDGET, MAX_READS, Fn, Frame, Run, getter
 from sync.rules.engine.functions import AGGREGATES, FUNCTIONS
-from sync.rules.engine.fused import absolute, arithmetic, literal_places, rounding
 from sync.rules.engine.parser import Node
 
 __all__ = ["DEFAULT_BUDGET", "Fn", "Frame", "Run", "compile_tree"]
@@ -49,56 +49,58 @@ def compile_tree(tree: Node, *, source: str, trace: bool = False) -> Fn:
 
 
 class _Compiler:
+    KINDS: ClassVar[dict[str, Callable[[_Compiler, Node], Fn]]]  # node kind -> its compile step
+    CALLS: ClassVar[dict[str, Callable[[_Compiler, Node], Fn]]]  # functions compiled specially
+
     def __init__(self, source: str, trace: bool) -> None:
         self.source = source
         self.trace = trace
 
     def compile(self, node: Node) -> Fn:
-        kind = node.kind
-        if kind == "literal":
-            constant = node.value
-            return lambda f: constant
-        if kind == "path":
-            read = getter(node.value)
-            return self.traced(read, node.value.text, inside=True) if self.trace else read
-        if kind == "list":
-            parts = [self.compile(arg) for arg in node.args]
-            if all(arg.kind == "literal" for arg in node.args):
-                fixed = [arg.value for arg in node.args]
-                return lambda f: fixed
-            return lambda f: [part(f) for part in parts]
-        if kind == "not":
-            inner = self.compile(node.args[0])
-            return lambda f: inner(f) is not True
-        if kind == "or" and len(node.args) == 2 and not self.trace:
-            guarded = or_guard(node.args[0], self.compile(node.args[1]))
-            if guarded is not None:
-                return guarded
-        if kind in ("and", "or"):
-            return _boolean(kind, [self.compile(arg) for arg in node.args])
-        if kind == "neg":
-            inner = self.compile(node.args[0])
-            return lambda f: values.subtract(Decimal(0), inner(f))
-        if kind == "compare":
-            return self.comparison(node)
-        if kind == "arith":
-            operation = _ARITHMETIC[node.value]
-            left, right = self.compile(node.args[0]), self.compile(node.args[1])
-            if not self.trace:
-                days = node.args[1].value if node.args[1].kind == "literal" else None
-                return arithmetic(node.value, left, right, days)
-            return lambda f: operation(left(f), right(f))
-        if kind in ("in", "not_in"):
-            fused = self.membership_literal(node)
-            if fused is not None:
-                return fused
-            left, right = self.compile(node.args[0]), self.compile(node.args[1])
-            if kind == "in":
-                return lambda f: values.member(left(f), right(f))
-            return lambda f: not values.member(left(f), right(f))
-        if kind == "call":
-            return self.call(node)
-        raise ValueError(f"unknown node kind {kind!r}")  # pragma: no cover - the parser makes no others
+        step = self.KINDS.get(node.kind)
+        if step is None:  # pragma: no cover - the parser makes no others
+            raise ValueError(f"unknown node kind {node.kind!r}")
+        return step(self, node)
+
+    def literal(self, node: Node) -> Fn:
+        constant = node.value
+        return lambda f: constant
+
+    def path(self, node: Node) -> Fn:
+        read = getter(node.value)
+        return self.traced(read, node.value.text, inside=True) if self.trace else read
+
+    def listing(self, node: Node) -> Fn:
+        if all(arg.kind == "literal" for arg in node.args):
+            fixed = [arg.value for arg in node.args]
+            return lambda f: fixed
+        parts = [self.compile(arg) for arg in node.args]
+        return lambda f: [part(f) for part in parts]
+
+    def negation(self, node: Node) -> Fn:
+        inner = self.compile(node.args[0])
+        return lambda f: inner(f) is not True
+
+    def boolean(self, node: Node) -> Fn:
+        return _boolean(node.kind, [self.compile(arg) for arg in node.args])
+
+    def minus(self, node: Node) -> Fn:
+        inner = self.compile(node.args[0])
+        return lambda f: values.subtract(Decimal(0), inner(f))
+
+    def arithmetic(self, node: Node) -> Fn:
+        operation = _ARITHMETIC[node.value]
+        left, right = self.compile(node.args[0]), self.compile(node.args[1])
+        return lambda f: operation(left(f), right(f))
+
+    def membership(self, node: Node) -> Fn:
+        fused = self.membership_literal(node)  # the meaning of `in` a list of texts, traced or not
+        if fused is not None:
+            return fused
+        left, right = self.compile(node.args[0]), self.compile(node.args[1])
+        if node.kind == "in":
+            return lambda f: values.member(left(f), right(f))
+        return lambda f: not values.member(left(f), right(f))
 
     def traced(self, fn: Fn, text: str, *, inside: bool) -> Fn:
         def record(f: Frame) -> Any:
@@ -145,7 +147,12 @@ class _Compiler:
         return path.segments[0][0], path.segments[1][0]
 
     def membership_literal(self, node: Node) -> Fn | None:
-        """``x in ['a', 'b']``: a set lookup when every item is a text (only a text equals a text)."""
+        """``x in ['a', 'b']``: a set lookup when every item is a text (only a text equals a text).
+
+        Used traced or not, so it is the meaning of ``in`` a list of texts: a date computed by an
+        expression (``date(X) in ['2026-01-31']``) is not a text, false here where values.member would
+        say true (kept as it was; see the issue 19 note in bench/RESULTS.md). The field and ``a.b``
+        reads inline buy part of the ~0.4 s of field_tests' docstring."""
         left_node, right_node = node.args
         if right_node.kind != "list" or not all(
             arg.kind == "literal" and isinstance(arg.value, str) for arg in right_node.args
@@ -183,29 +190,39 @@ class _Compiler:
         op = node.value
         left_node, right_node = node.args
         left, right = self.compile(left_node), self.compile(right_node)
-        name = self.field(left_node)
-        pair = self.field_pair(left_node)
-        if pair is not None and right_node.kind == "literal":
-            fused_pair = pair_literal(pair, op, right_node.value)
-            if fused_pair is not None:
-                return fused_pair
-        if right_node.kind == "literal" and op in ("==", "!="):
-            fused = equal_literal(left, name, right_node.value, negate=op == "!=")
-            if fused is not None:
-                return fused
+        if right_node.kind == "literal":
+            tested = self.literal_test(op, left, left_node, right_node.value)
+            if tested is not None:
+                return tested
         if op == "==":
             return lambda f: values.equal(left(f), right(f))
         if op == "!=":
             return lambda f: not values.equal(left(f), right(f))
-        exact = self.order(op, left, right, name, right_node, left_node)
+        exact = self.order(op, left, right, self.field(left_node), right_node, left_node)
+        return self.floats_first(op, left_node, right_node, exact)
+
+    def literal_test(self, op: str, left: Fn, left_node: Node, constant: Any) -> Fn | None:
+        """``a.b op literal`` and ``x == literal`` read and tested in one closure, or None."""
+        pair = self.field_pair(left_node)
+        if pair is not None:
+            fused = pair_literal(pair, op, constant)
+            if fused is not None:
+                return fused
+        if op in ("==", "!="):
+            return equal_literal(left, self.field(left_node), constant, negate=op == "!=")
+        return None
+
+    def floats_first(self, op: str, left_node: Node, right_node: Node, exact: Fn) -> Fn:
+        """``arithmetic op literal`` decided in floats when they can (:mod:`approx`), else ``exact``."""
+        limit = right_node.value if right_node.kind == "literal" else None
+        if self.trace or not worth_it(left_node):
+            return exact
+        if not isinstance(limit, Decimal) or not limit.is_finite() or abs(limit) >= _HUGE:
+            return exact
         # abs(x) < limit: the float path takes abs itself (one call fewer per evaluation).
         absolute = left_node.kind == "call" and left_node.value == "abs" and len(left_node.args) == 1
-        approached = left_node.args[0] if absolute else left_node
-        approx = approximation(approached, self.compile) if not self.trace and worth_it(left_node) else None
-        limit = right_node.value if right_node.kind == "literal" else None
-        if approx is not None and isinstance(limit, Decimal) and limit.is_finite() and abs(limit) < _HUGE:
-            return float_first(approx, op, limit, exact, absolute=absolute)
-        return exact
+        approx = approximation(left_node.args[0] if absolute else left_node, self.compile)
+        return float_first(approx, op, limit, exact, absolute=absolute) if approx is not None else exact
 
     def order(self, op: str, left: Fn, right: Fn, name: str | None, right_node: Node, left_node: Node) -> Fn:
         test = SIGN_TESTS[op]
@@ -229,59 +246,42 @@ class _Compiler:
 
     def call(self, node: Node) -> Fn:
         name = node.value
-        if name in AGGREGATES:
-            fn = compile_aggregate(self, node)
-        elif name == "today":
-            fn = _today
-        elif name == "lookup":
-            fn = self.lookup(node)
-        elif name in ("present", "empty"):
-            pair = self.field_pair(node.args[0])
-            if pair is not None:
-                fn = presence_pair(pair, name == "present")
-            else:
-                fn = presence(self.compile(node.args[0]), self.field(node.args[0]), name == "present")
-        elif (
-            name == "coalesce"
-            and len(node.args) == 2
-            and self.field(node.args[0])
-            and node.args[1].kind == "literal"
-        ):
-            fn = coalesce_field(self.field(node.args[0]) or "", node.args[1].value)
-        else:
-            implementation = FUNCTIONS[name][0]
-            if implementation is None:  # pragma: no cover - every other function has one
-                raise ValueError(name)
-            args = [self.compile(arg) for arg in node.args]
-            places = literal_places(node.args[1]) if name == "round" and len(node.args) == 2 else None
-            if self.trace:
-                pass
-            elif name == "abs":
-                return absolute(args[0])
-            elif places is not None:
-                return rounding(args[0], places)
-            if len(args) == 1:
-                (only,) = args
-                fn = lambda f: implementation(only(f))  # noqa: E731
-            elif len(args) == 2:
-                first, second = args
-                fn = lambda f: implementation(first(f), second(f))  # noqa: E731
-            else:
-                fn = lambda f: implementation(*(arg(f) for arg in args))  # noqa: E731
-        if self.trace and name in (*AGGREGATES, "lookup"):
+        special = self.CALLS.get(name)
+        fn = special(self, node) if special is not None else self.function(node)
+        if self.trace and (name in AGGREGATES or name == "lookup"):
             return self.traced(fn, self.source[node.start : node.end], inside=True)
         return fn
 
-    def against_outer(self, node: Node) -> tuple[str, Fn, bool] | None:
-        """``field == ^.path`` (or ``$.path``, ``!=``) in an aggregate: the outer side is the same for
-        every item, so it is read once (reading a path has no effect but its value)."""
-        if node.kind != "compare" or node.value not in ("==", "!="):
-            return None
-        left, right = node.args
-        field = self.field(left)
-        if field is None or right.kind != "path" or right.value.anchor == "current":
-            return None
-        return field, getter(right.value), node.value == "!="
+    def aggregate(self, node: Node) -> Fn:
+        return compile_aggregate(self, node)
+
+    def today(self, node: Node) -> Fn:
+        return _today
+
+    def presence(self, node: Node) -> Fn:
+        present = node.value == "present"
+        pair = self.field_pair(node.args[0])
+        if pair is not None:
+            return presence_pair(pair, present)
+        return presence(self.compile(node.args[0]), self.field(node.args[0]), present)
+
+    def coalesce(self, node: Node) -> Fn:
+        default = self.coalesced(node)
+        return coalesce_field(*default) if default is not None else self.function(node)
+
+    def function(self, node: Node) -> Fn:
+        """A plain function of its arguments' values (:data:`sync.rules.engine.functions.FUNCTIONS`)."""
+        implementation = FUNCTIONS[node.value][0]
+        if implementation is None:  # pragma: no cover - every other function has one
+            raise ValueError(node.value)
+        args = [self.compile(arg) for arg in node.args]
+        if len(args) == 1:
+            (only,) = args
+            return lambda f: implementation(only(f))
+        if len(args) == 2:
+            first, second = args
+            return lambda f: implementation(first(f), second(f))
+        return lambda f: implementation(*(arg(f) for arg in args))
 
     def lookup(self, node: Node) -> Fn:
         table_name = node.args[0].value
@@ -290,7 +290,8 @@ class _Compiler:
         if pair is not None:
             a, b = pair
 
-            def lookup_pair(f: Frame) -> Any:  # lookup('t', a.b): the key read inline, one call fewer
+            # lookup('t', a.b): the key read inline, one call fewer (part of field_tests' ~0.4 s).
+            def lookup_pair(f: Frame) -> Any:
                 inner = f[0].get(a)
                 wanted = inner.get(b) if inner.__class__ is dict else None
                 table = f[3].tables.get(table_name)
@@ -312,6 +313,30 @@ class _Compiler:
             return table.get(text) if text is not None else None
 
         return lookup
+
+
+_Compiler.KINDS = {
+    "literal": _Compiler.literal,
+    "path": _Compiler.path,
+    "list": _Compiler.listing,
+    "not": _Compiler.negation,
+    "and": _Compiler.boolean,
+    "or": _Compiler.boolean,
+    "neg": _Compiler.minus,
+    "compare": _Compiler.comparison,
+    "arith": _Compiler.arithmetic,
+    "in": _Compiler.membership,
+    "not_in": _Compiler.membership,
+    "call": _Compiler.call,
+}
+_Compiler.CALLS = {
+    **dict.fromkeys(AGGREGATES, _Compiler.aggregate),
+    "today": _Compiler.today,
+    "lookup": _Compiler.lookup,
+    "present": _Compiler.presence,
+    "empty": _Compiler.presence,
+    "coalesce": _Compiler.coalesce,
+}
 
 
 def _today(f: Frame) -> dt.date:

@@ -20,7 +20,6 @@ from sync.rules.engine.checker import check
 from sync.rules.engine.compiler import compile_tree
 from sync.rules.engine.errors import BudgetExceeded
 from sync.rules.engine.frames import DEFAULT_BUDGET, Fn, Run
-from sync.rules.engine.functions import AGGREGATES
 from sync.rules.engine.outcomes import BLOCKED, NO_FAILURES, PASSED, WARNED, Evaluation, Line, Outcome, label
 from sync.rules.engine.parser import Node, parse
 
@@ -93,22 +92,6 @@ class CompiledRule:
             self._traced = compile_tree(self.tree, source=self.spec.condition, trace=True)
         return self._traced
 
-    def checks(self) -> list[Fn] | None:
-        """Closures that are all true exactly when the rule passes (one per operand of a top-level
-        ``and``, else the fast closure), for a loop that needs no step budget; None when the rule
-        has an aggregate (aggregates charge the budget, which is per rule)."""
-        if _charges(self.tree):
-            return None
-        if self.tree.kind != "and":
-            return [self.fast]
-        return [compile_tree(operand, source=self.spec.condition) for operand in self.tree.args]
-
-
-def _charges(node: Node) -> bool:
-    if node.kind == "call" and node.value in AGGREGATES:
-        return True
-    return any(_charges(arg) for arg in node.args)
-
 
 def compile_rule(spec: RuleSpec, *, tables: Collection[str] | None = None) -> CompiledRule:
     """Validate ``spec`` (subject, placement, severity, condition) and compile it."""
@@ -123,18 +106,13 @@ def compile_rule(spec: RuleSpec, *, tables: Collection[str] | None = None) -> Co
     return CompiledRule(spec, tree, compile_tree(tree, source=spec.condition))
 
 
-def _flat_checks(rules: list[CompiledRule]) -> tuple[list[Fn], list[int]] | None:
-    """Every rule's checks in one list, and the position of the rule each belongs to; None when a
-    rule has an aggregate."""
-    checks: list[Fn] = []
-    owners: list[int] = []
-    for position, rule in enumerate(rules):
-        own = rule.checks()
-        if own is None:
-            return None
-        checks.extend(own)
-        owners.extend([position] * len(own))
-    return checks, owners
+def _refuse_unknown(record: Any, subject: str, trace: str) -> None:
+    if not isinstance(record, dict):
+        raise TypeError("a record is a JSON object (dict)")
+    if subject not in SUBJECTS:
+        raise ValueError(f"unknown subject {subject!r}")
+    if trace not in ("failures", "all", "none"):
+        raise ValueError(f"unknown trace {trace!r}")
 
 
 class RuleSet:
@@ -156,7 +134,6 @@ class RuleSet:
         self.tables = tables or {}
         self.budget = budget
         self._by_subject: dict[tuple[str, str | None], list[CompiledRule]] = {}
-        self._line_checks: dict[str | None, tuple[list[Fn], list[int]] | None] = {}
 
     def for_subject(self, subject: str, placement: str | None = None) -> list[CompiledRule]:
         key = (subject, placement)
@@ -182,12 +159,7 @@ class RuleSet:
         For an opportunity graph the quote line rules run too, once per line of ``primary_quote``;
         their outcomes name the line. No rule raises: a rule that runs out of steps fails with an error.
         """
-        if not isinstance(record, dict):
-            raise TypeError("a record is a JSON object (dict)")
-        if subject not in SUBJECTS:
-            raise ValueError(f"unknown subject {subject!r}")
-        if trace not in ("failures", "all", "none"):
-            raise ValueError(f"unknown trace {trace!r}")
+        _refuse_unknown(record, subject, trace)
         evaluation = Evaluation(subject, placement)
         run = Run(
             today=today or dt.date.today(), tables=self.tables, budget=self.budget, trace=trace == "all"
@@ -197,25 +169,28 @@ class RuleSet:
         if rules:
             self._run(rules, frame, trace, evaluation, None)
         if subject == "opportunity":
-            line_rules = self.for_subject("quote_line", placement)
-            quote: Any = record.get("primary_quote")
-            lines = as_items(quote.get("lines")) if line_rules and quote.__class__ is dict else None
-            if lines:
-                if trace == "all":
-                    for index, line in enumerate(lines):
-                        item = line if line.__class__ is dict else {}
-                        self._run(
-                            line_rules, (item, frame, record, run, None), trace, evaluation, (index, item)
-                        )
-                else:
-                    if placement not in self._line_checks:
-                        self._line_checks[placement] = _flat_checks(line_rules)
-                    checks = self._line_checks[placement]
-                    if checks is not None:
-                        self._run_checks(line_rules, *checks, lines, frame, trace, evaluation)
-                    else:
-                        self._run_lines(line_rules, lines, frame, trace, evaluation)
+            self._quote_lines(frame, placement, trace, evaluation)
         return evaluation
+
+    def _quote_lines(
+        self,
+        frame: tuple[Any, Any, Any, Run, None],
+        placement: str | None,
+        trace: str,
+        evaluation: Evaluation,
+    ) -> None:
+        """The quote line rules on each line of the opportunity's ``primary_quote``."""
+        line_rules = self.for_subject("quote_line", placement)
+        quote: Any = frame[0].get("primary_quote")
+        lines = as_items(quote.get("lines")) if line_rules and quote.__class__ is dict else None
+        if not lines:
+            return
+        if trace != "all":
+            self._run_lines(line_rules, lines, frame, trace, evaluation)
+            return
+        for index, line in enumerate(lines):
+            item = line if line.__class__ is dict else {}
+            self._run(line_rules, (item, frame, frame[2], frame[3], None), trace, evaluation, (index, item))
 
     def _run(
         self,
@@ -260,7 +235,10 @@ class RuleSet:
     ) -> None:
         """The quote line rules on every line, in one loop: what :meth:`_run` does per line, without
         a call per line while every rule passes; a line whose rules all pass shares one empty failure
-        map. A line where some rule fails goes to :meth:`_run` from that rule on."""
+        map. A line where some rule fails goes to :meth:`_run` from that rule on.
+
+        What it buys: ~0.14 s of bench/rules.py (1.40 s with it, 1.54 s with :meth:`_run` per line;
+        issue 19 in bench/RESULTS.md). Proven equal by the traced evaluations of test_evaluator.py."""
         run, record = parent[3], parent[2]
         budget = self.budget
         fast = [rule.fast for rule in rules]
@@ -280,33 +258,6 @@ class RuleSet:
                 continue
             # The rules before this one passed (a rule listed twice: its first place, also passed).
             self._run(rules, frame, trace, evaluation, (index, item), fast.index(decide))
-
-    def _run_checks(
-        self,
-        rules: list[CompiledRule],
-        checks: list[Fn],
-        owners: list[int],
-        lines: list[Any],
-        parent: tuple[Any, Any, Any, Run, None],
-        trace: str,
-        evaluation: Evaluation,
-    ) -> None:
-        """:meth:`_run_lines` for quote line rules without aggregates: their checks (see
-        :meth:`CompiledRule.checks`) in one flat loop, with no step budget to reset; ``owners`` says
-        which rule each check belongs to."""
-        run, record = parent[3], parent[2]
-        batches = evaluation.batches
-        for index, line in enumerate(lines):
-            item = line if line.__class__ is dict else {}
-            frame = (item, parent, record, run, None)
-            for passes in checks:
-                if passes(frame) is not True:
-                    break
-            else:
-                batches.append((rules, (index, item), NO_FAILURES))
-                continue
-            # The rules before this check's passed (a check listed twice: its first place, also passed).
-            self._run(rules, frame, trace, evaluation, (index, item), owners[checks.index(passes)])
 
     @staticmethod
     def _record(

@@ -111,7 +111,6 @@ _LIMIT = 1e30
 _CENTS_LIMIT = 1e13
 _DECIMALS: dict[float, Decimal] = {}  # float -> its Decimal; prices and quantities repeat across records
 _CACHE_SIZE = 10_000  # emptied when full: enough for the prices and quantities a batch repeats
-CACHED_DECIMALS = _DECIMALS  # read inline by compiled arithmetic: a hit is exactly what number() gives
 
 
 def number(value: Any) -> Decimal | None:

@@ -135,8 +135,9 @@ def test_it_gives_each_quote_line_rule_its_own_step_budget() -> None:
 
 
 def test_it_judges_each_conjunct_of_quote_line_rules_like_the_whole_rule() -> None:
-    # Line rules without aggregates run as one flat list of checks (each operand of a top-level `and`
-    # its own check); every outcome must be the one the rules give judged one by one, traced.
+    # Line rules run in one loop over the lines, a line where a rule fails handed on from that rule
+    # (until issue 19, rules without aggregates ran as one flat list of checks, each operand of a
+    # top-level `and` its own); every outcome must be the one the rules give judged one by one, traced.
     lines = [
         {"Id": "a", "n": 5.0, "m": "x"},
         {"Id": "b", "n": 5.0, "m": None},  # the second operand of r1 fails

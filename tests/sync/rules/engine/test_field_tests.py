@@ -1,5 +1,7 @@
-"""A field test guarding an ``or`` (sync/rules/engine/field_tests.py::or_guard) decides exactly as the general
-closures do (``trace="all"`` uses none of the fast paths), for values of every kind."""
+"""A field test guarding an ``or`` decides exactly as the general closures do (``trace="all"`` uses none of
+the fast paths), for values of every kind. Until issue 19 the guard and the ``or`` were fused in one
+closure (field_tests.py::or_guard, removed); the cases now prove the field tests of
+sync/rules/engine/field_tests.py joined by the general ``or``."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ TEMPLATES = [
     "sum(lines, b * c) {op} {limit}",
     "sum(lines, b) - a {op} {limit}",
     "abs(x.y * 3 - a) {op} {limit}",
-    # field - expr, round of a field product and abs taken by the comparison: each fused in one call.
+    # field - expr, round of a field product and abs taken by the comparison (once fused shapes).
     "a - round(c * b, {p}) {op} {limit}",
     "abs(b * c) {op} {limit}",
     "abs(a) + round(a * a, {p}) {op} {limit}",

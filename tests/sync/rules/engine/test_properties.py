@@ -71,7 +71,7 @@ inlined = (
     )
     | st.builds(
         # Two fields ordered against each other, and coalesce(field, literal), alone or ordered
-        # against a number (one fused closure): fused when not traced.
+        # against a number (one closure of sync/rules/engine/field_tests.py when not traced).
         lambda left, op, right: f"{left} {op} {right}",
         st.sampled_from(
             [
@@ -141,7 +141,7 @@ inlined = (
         st.sampled_from(["==", "!="]),
     )
     | st.builds(
-        # count over the item tests written into the loop (sync/rules/engine/item_loops.py).
+        # count over the item tests (sync/rules/engine/item_closures.py).
         lambda test, least: f"count(lines, {test}) >= {least}",
         st.sampled_from(
             [

@@ -1,6 +1,7 @@
-"""any/all/count with the item's test written into the loop (sync/rules/engine/item_loops.py) decide exactly
-as
-the general closures do (``trace="all"`` uses none of the fast paths), on items of every kind."""
+"""any/all/count whose test reads only the item (sync/rules/engine/item_closures.py: the item read without a
+frame) decide exactly as the general closures do (``trace="all"`` uses none of the fast paths), on items of
+every kind. Until issue 19 these shapes had a loop of their own (item_loops.py, removed); the cases now
+prove the item closures, which serve them."""
 
 from __future__ import annotations
 
