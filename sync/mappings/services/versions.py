@@ -16,9 +16,9 @@ from django.db import transaction
 from django.db.models import Max
 
 from core.roles import APPROVE_MAPPINGS
-from sync.exceptions.permissions import flow_edit_allowed
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.models import Flow, MappingVersion, VersionStatus
+from sync.mappings.permissions import flow_edit_allowed
 from sync.mappings.services import lifecycle as lifecycle
 from sync.mappings.services.lifecycle import actor as _actor
 from sync.mappings.services.lifecycle import makers as makers
