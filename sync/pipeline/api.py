@@ -17,6 +17,7 @@ from rest_framework.serializers import BaseSerializer
 
 from core.api.serializers import ReasonInputSerializer
 from core.api.views import ApiReadViewSet, ApiViewSet
+from sync.mappings.api import MappingVersionFilterSet
 from sync.mappings.models import MappingVersion
 from sync.mappings.permissions import can_preview_mappings
 from sync.mappings.services import preview as mapping_preview
@@ -237,6 +238,7 @@ class MappingDryRunViewSet(ApiViewSet):
     it runs the pipeline's stages against the sandboxes (and writes nothing), so it lives here."""
 
     queryset = MappingVersion.objects.select_related("flow")
+    filterset_class = MappingVersionFilterSet  # as on the versions' own API: the same query, the same schema
     # The dry run reads both sandboxes: for the people who make or approve mappings.
     action_permissions = {"dry_run": can_preview_mappings, "opportunities": can_preview_mappings}
 
