@@ -458,7 +458,7 @@ class Stack:
             netsuite_connection=self.netsuite_connection(),
             allowed_org_id=DEFAULT_ORG_ID,
         )
-        self.listener_url = self.web_url + reverse("sync:inbound_outbound", args=[token])
+        self.listener_url = self.web_url + reverse("sync:inbound-outbound", args=[token])
         answer = self.control("salesforce").post(
             f"{self.simulator('salesforce').url}/_control/salesforce/outbound-rules",
             json={

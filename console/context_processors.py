@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from governance.selectors import user_role_names
-from sync.selectors import notifications_unread_count
+from sync.exceptions.selectors import notifications_unread_count
 
 
 def console(request: HttpRequest) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from console import selectors as figures
 from reconciliation.models import ReconciliationRun, RunStatus
 from sync.exceptions.models import ACTIVE_STATUSES, ExceptionItem
 from sync.pipeline.models import InboxMessage, InboxStatus, SyncJob, SyncRecord
-from sync.selectors import background_task_summary
+from sync.pipeline.selectors import background_task_summary
 
 # Upper bounds (seconds) of the record duration histogram's buckets.
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)

@@ -1,8 +1,8 @@
 """The dashboard's figures, each computed from the rows a person can open behind it.
 
 Every function reads; none writes. Exception figures start from what the asking user may see
-(:func:`sync.selectors.exceptions_for_user`); the rest is console-wide data every role reads. Times are
-bucketed by UTC day. ``now`` is a parameter so tests can pin the clock.
+(:func:`sync.exceptions.selectors.exceptions_for_user`); the rest is console-wide data every role
+reads. Times are bucketed by UTC day. ``now`` is a parameter so tests can pin the clock.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sync.connections.concurrency import LimiterSettings, slots_for
 from sync.connections.models import ApiUsage, Connection, ConnectionKind
 from sync.exceptions.models import ACTIVE_STATUSES
 from sync.exceptions.permissions import AnyUser
+from sync.exceptions.selectors import AGE_BUCKETS, AgeBucket, age_bucket_filter, exceptions_for_user
 from sync.pipeline.models import (
     InboxMessage,
     InboxSource,
@@ -35,13 +36,7 @@ from sync.pipeline.models import (
     SyncJob,
     SyncRecord,
 )
-from sync.selectors import (
-    AGE_BUCKETS,
-    AgeBucket,
-    age_bucket_filter,
-    background_task_summary,
-    exceptions_for_user,
-)
+from sync.pipeline.selectors import background_task_summary
 
 VOLUME_DAYS = 14
 EXCEPTION_RATE_DAYS = 7

@@ -272,7 +272,7 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "sync.models.JobStatus",
         "RecordStatusEnum": "sync.models.RecordStatus",
         "RunStatusEnum": "reconciliation.models.RunStatus",
-        "RuleSeverityEnum": "sync.api.serializers.RULE_SEVERITY_CHOICES",
+        "RuleSeverityEnum": "sync.rules.api.RULE_SEVERITY_CHOICES",
     },
 }
 

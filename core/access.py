@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
 from django.utils.deprecation import MiddlewareMixin
 
 from core.roles import VIEW_CONSOLE
 
 V = TypeVar("V", bound=Callable[..., Any])
+M = TypeVar("M", bound=Model)
 
 
 def role_not_required(view_func: V) -> V:
@@ -34,3 +37,23 @@ class RoleRequiredMiddleware(MiddlewareMixin):
         if not request.user.has_perm(VIEW_CONSOLE):
             raise PermissionDenied("Your account has no role in Concord.")
         return None
+
+
+def object_get_for_user(visible: QuerySet[M], *, name: str, **lookup: object) -> M:
+    """The object matching ``lookup`` among those a person may see (``visible``, from the feature's
+    selector), else 404.
+
+    One shape for every scoped model (as Healthchecks' ``_get_check_for_user``): outside the person's scope
+    an object does not exist for them, so the page and the API both answer 404, never 403, and never say
+    that it exists.
+    """
+    obj = visible.filter(**lookup).first()
+    if obj is None:
+        raise Http404(f"No such {name}")
+    return obj
+
+
+def permission_caches_forget(holder: User | Group) -> None:
+    """Drop Django's per-user permission caches, so a grant or revoke shows at the next check."""
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        holder.__dict__.pop(cache, None)

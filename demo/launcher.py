@@ -175,7 +175,7 @@ def demo_listener_ensure(plan: SimulatorPlan, *, console_url: str) -> str:
     existing = {rule.get("name"): rule for rule in control.get(rules_url, timeout=10).json()}
     stale = existing.get(DEMO_RULE)
     listener = Listener.objects.filter(name=DEMO_LISTENER).first()
-    base = console_url.rstrip("/") + reverse("sync:inbound_outbound", args=["TOKEN"]).removesuffix("TOKEN/")
+    base = console_url.rstrip("/") + reverse("sync:inbound-outbound", args=["TOKEN"]).removesuffix("TOKEN/")
     # Concord keeps only the token's hash: the rule's URL is still right when its token hashes to it.
     known = str(stale.get("endpoint_url", "")) if stale else ""
     token = known.removeprefix(base).rstrip("/") if known.startswith(base) else ""
@@ -190,7 +190,7 @@ def demo_listener_ensure(plan: SimulatorPlan, *, console_url: str) -> str:
         )
     else:
         token = listener_token_rotate(listener=listener)
-    endpoint = console_url.rstrip("/") + reverse("sync:inbound_outbound", args=[token])
+    endpoint = console_url.rstrip("/") + reverse("sync:inbound-outbound", args=[token])
     if stale:
         control.delete(f"{rules_url}/{stale['id']}", timeout=10)
         stale = None

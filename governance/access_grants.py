@@ -22,15 +22,9 @@ from django.db import transaction
 from core.audit import AuditAction, audit_record
 from core.roles import EDIT_MAPPINGS, ROLES_BY_NAME
 from sync.exceptions.models import Subsidiary, SubsidiaryGroupPermission, SubsidiaryUserPermission
-from sync.exceptions.permissions import (
-    HANDLE_EXCEPTIONS,
-    OPERATE_FLOW,
-    flow_access_grant,
-    flow_access_revoke,
-    subsidiary_scope_grant,
-    subsidiary_scope_revoke,
-)
+from sync.exceptions.permissions import HANDLE_EXCEPTIONS, subsidiary_scope_grant, subsidiary_scope_revoke
 from sync.mappings.models import Flow, FlowGroupPermission, FlowUserPermission
+from sync.mappings.permissions import OPERATE_FLOW, flow_access_grant, flow_access_revoke
 
 GrantKind = Literal["subsidiary", "flow"]
 EVERY = "all"  # the object key that stands for "every subsidiary" / "every flow"

@@ -5,13 +5,21 @@ from django.urls import path
 from core.api.views import DocsView, SchemaView
 from governance.api.urls import urlpatterns as governance_urls
 from reconciliation.api.urls import urlpatterns as reconciliation_urls
-from sync.api.urls import urlpatterns as sync_urls
+from sync.connections.api import urlpatterns as connection_urls
+from sync.exceptions.api import urlpatterns as exception_urls
+from sync.mappings.api import urlpatterns as mapping_urls
+from sync.pipeline.api import urlpatterns as pipeline_urls
+from sync.rules.api import urlpatterns as rule_urls
 
 app_name = "api"
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
-    *sync_urls,
+    *connection_urls,
+    *mapping_urls,
+    *rule_urls,
+    *pipeline_urls,
+    *exception_urls,
     *reconciliation_urls,
     *governance_urls,
 ]

@@ -9,11 +9,11 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from sync.mappings.engine import MappingValidationError
+from core.errors import ProblemsError
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, MappingValidationError):
+    if isinstance(exc, ProblemsError):
         exc = exceptions.ValidationError({"problems": [str(problem) for problem in exc.problems]})
     elif isinstance(exc, DjangoValidationError):
         detail: Any = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

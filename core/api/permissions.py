@@ -21,12 +21,13 @@ class HasConsoleRole(BasePermission):
 
 
 class HasActionCapability(BasePermission):
-    """The capabilities a view declares for the action at hand (``action_permissions``): one of them.
+    """The predicate a view declares for the action at hand (``action_permissions``), e.g.
+    ``sync.exceptions.permissions.can_act``: the same function the pages and the services ask.
 
     Checked before the request body is read, so a role that may not act gets 403, not a 400 about its
     input; the service called afterwards checks again (and the object-level rules, e.g. four eyes).
     """
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        needed = getattr(view, "action_permissions", {}).get(getattr(view, "action", None), ())
-        return not needed or any(request.user.has_perm(permission) for permission in needed)
+        allowed = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
+        return allowed is None or bool(allowed(request.user))

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import mixins, viewsets
 from rest_framework.request import Request
 from rest_framework.serializers import BaseSerializer
 
+from core.api.serializers import ReasonInputSerializer
+
 if TYPE_CHECKING:  # names of the type stubs only
     from rest_framework.views import AsView, GenericView
 
 V = TypeVar("V")
+SLUG = r"[-a-zA-Z0-9_]+"  # the lookup of views looked up by a key (flows, rules)
+
+# Answers whether a person may take an action: the feature's own predicate (its permissions.py), the same
+# function its pages and services ask.
+Predicate = Callable[[User | AnonymousUser], bool]
 
 
 def role_checked_by_drf(view: V) -> V:
@@ -25,10 +33,11 @@ def role_checked_by_drf(view: V) -> V:
 
 
 class ApiViewSet(viewsets.GenericViewSet):
-    """A viewset of the API. ``action_permissions`` names, per action, the capabilities of which the user
-    needs one (checked by :class:`core.api.permissions.HasActionCapability` before any input is read)."""
+    """A viewset of the API. ``action_permissions`` names, per action, the predicate the user must satisfy
+    (checked by :class:`core.api.permissions.HasActionCapability` before any input is read): the feature's
+    own, from its permissions.py, which its pages and services ask too."""
 
-    action_permissions: dict[str, tuple[str, ...]] = {}
+    action_permissions: dict[str, Predicate] = {}
     lookup_value_regex = r"[0-9]+"  # ids; views looked up by a key say so
 
     @property
@@ -52,6 +61,11 @@ class ApiViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data: dict[str, Any] = dict(serializer.validated_data)
         return data
+
+    def reason(self, request: Request) -> str:
+        """The action's optional reason (:class:`core.api.serializers.ReasonInputSerializer`)."""
+        reason: str = self.input(ReasonInputSerializer, request)["reason"]
+        return reason
 
 
 class ApiReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):

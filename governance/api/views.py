@@ -13,7 +13,6 @@ from rest_framework.response import Response
 
 from core.api.paging import NewestFirstCursorPagination
 from core.api.views import ApiReadViewSet
-from core.roles import EDIT_MAPPINGS, VIEW_AUDIT
 from governance import selectors, services
 from governance.api import filtersets
 from governance.api import serializers as api
@@ -21,7 +20,9 @@ from governance.audit_checkpoints import audit_checkpoint_record
 from governance.audit_search import AuditFilters, audit_entries_filtered
 from governance.chain_verify import chain_verify
 from governance.models import ApiToken, AuditCheckpoint, AuditEntry, CheckpointSource
+from governance.permissions import can_view_audit
 from governance.releases.models import ReleaseTestRun
+from governance.releases.permissions import can_edit_releases
 from governance.releases.selectors import releases_visible
 from governance.releases.testing import release_test_run_retry
 
@@ -33,7 +34,7 @@ class AuditEntryViewSet(ApiReadViewSet):
     serializer_class = api.AuditEntrySerializer
     filterset_class = filtersets.AuditEntryFilterSet
     pagination_class = NewestFirstCursorPagination
-    action_permissions = {"list": (VIEW_AUDIT,), "retrieve": (VIEW_AUDIT,)}
+    action_permissions = {"list": can_view_audit, "retrieve": can_view_audit}
 
     def get_queryset(self) -> QuerySet[AuditEntry]:
         entries = audit_entries_filtered(user=self.user, filters=AuditFilters())
@@ -73,12 +74,7 @@ class AuditCheckpointViewSet(ApiReadViewSet):
 
     queryset = AuditCheckpoint.objects.none()  # for the schema generator; get_queryset reads
     serializer_class = api.AuditCheckpointSerializer
-    action_permissions = {
-        "list": (VIEW_AUDIT,),
-        "retrieve": (VIEW_AUDIT,),
-        "create": (VIEW_AUDIT,),
-        "verify": (VIEW_AUDIT,),
-    }
+    action_permissions = dict.fromkeys(("list", "retrieve", "create", "verify"), can_view_audit)
 
     def get_queryset(self) -> QuerySet[AuditCheckpoint]:
         return AuditCheckpoint.objects.select_related("recorded_by").order_by("-id")
@@ -110,7 +106,7 @@ class ReleaseTestRunViewSet(ApiReadViewSet):
 
     queryset = ReleaseTestRun.objects.none()  # for the schema generator; get_queryset reads
     serializer_class = api.ReleaseTestRunSerializer
-    action_permissions = {"retry": (EDIT_MAPPINGS,)}
+    action_permissions = {"retry": can_edit_releases}
 
     def get_queryset(self) -> QuerySet[ReleaseTestRun]:
         return (

@@ -15,7 +15,7 @@ from reconciliation import selectors, services
 from reconciliation.api import filtersets
 from reconciliation.api import serializers as api
 from reconciliation.models import Mismatch, ReconciliationRun
-from reconciliation.permissions import RUN_ON_DEMAND
+from reconciliation.permissions import can_run_reconciliation
 
 
 class RunViewSet(ApiReadViewSet):
@@ -23,7 +23,7 @@ class RunViewSet(ApiReadViewSet):
 
     serializer_class = api.RunSerializer
     filterset_class = filtersets.RunFilterSet
-    action_permissions = {"create": RUN_ON_DEMAND, "rerun": RUN_ON_DEMAND}
+    action_permissions = {"create": can_run_reconciliation, "rerun": can_run_reconciliation}
 
     def get_queryset(self) -> QuerySet[ReconciliationRun]:
         return ReconciliationRun.objects.select_related("triggered_by").order_by("-created_at", "-id")

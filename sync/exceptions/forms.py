@@ -8,8 +8,8 @@ from django import forms
 
 from core.json_input import json_loads_bounded
 from sync.exceptions.models import ExceptionCategory, ExceptionStatus, Severity
+from sync.exceptions.selectors import AGE_BUCKETS, ExceptionFilters
 from sync.matching.models import MatchChoice
-from sync.selectors import AGE_BUCKETS, ExceptionFilters
 
 STATUS_CHOICES = [("active", "Active"), ("", "Any"), *ExceptionStatus.choices]
 SYSTEM_NAMES = {"salesforce": "Salesforce", "netsuite": "NetSuite"}

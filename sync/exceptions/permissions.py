@@ -11,13 +11,7 @@ Two questions, answered separately:
   resolve, ignore, assign, escalate, comment) needs ``edit_mappings`` or ``approve_exceptions``;
   approving a change to a financial field needs ``approve_exceptions`` and someone other than the proposer.
 
-Per-flow access to mappings, ``sync.operate_flow`` on a :class:`~sync.models.Flow`: the ``edit_mappings``
-capability (RevOps) edits every flow's drafts; a person without it may be given single flows (a
-django-guardian object permission, :func:`flow_access_grant`, or the model-wide permission for every flow)
-and then creates, edits, imports and submits drafts of those flows only. It adds to what a role allows,
-never removes: approving and publishing still need ``approve_mappings`` and four eyes (whoever edited a
-draft may not approve it), and lookup tables, shared by every flow, stay with ``edit_mappings``. The
-mapping services check it (:func:`flow_edit_allowed`) before each write, the views before each form.
+Per-flow access to mappings lives with the mappings (:mod:`sync.mappings.permissions`).
 """
 
 from __future__ import annotations
@@ -27,14 +21,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
+from core.access import permission_caches_forget
 from core.roles import APPROVE_EXCEPTIONS, EDIT_MAPPINGS, VIEW_CONSOLE
 from sync.exceptions.models import ExceptionItem, Subsidiary
-from sync.mappings.models import Flow
 
 AnyUser = User | AnonymousUser
 
 HANDLE_EXCEPTIONS = "sync.handle_exceptions"
-OPERATE_FLOW = "sync.operate_flow"
 
 
 def exceptions_visible_to(user: AnyUser) -> QuerySet[ExceptionItem]:
@@ -52,10 +45,13 @@ def exceptions_visible_to(user: AnyUser) -> QuerySet[ExceptionItem]:
 
 
 def can_act(user: AnyUser) -> bool:
+    """Retry, edit, accept, resolve, ignore, assign, escalate, comment on, match an exception; reject a
+    proposed change."""
     return user.has_perm(EDIT_MAPPINGS) or user.has_perm(APPROVE_EXCEPTIONS)
 
 
 def can_approve(user: AnyUser) -> bool:
+    """Approve a proposed change of a financial field (four eyes checked by the service)."""
     return user.has_perm(APPROVE_EXCEPTIONS)
 
 
@@ -66,13 +62,13 @@ def subsidiary_scope_grant(*, holder: User | Group, subsidiary: Subsidiary | Non
     """
     with transaction.atomic():
         assign_perm(HANDLE_EXCEPTIONS, holder, subsidiary)
-    _forget_cached_permissions(holder)
+    permission_caches_forget(holder)
 
 
 def subsidiary_scope_revoke(*, holder: User | Group, subsidiary: Subsidiary | None) -> None:
     with transaction.atomic():
         remove_perm(HANDLE_EXCEPTIONS, holder, subsidiary)
-    _forget_cached_permissions(holder)
+    permission_caches_forget(holder)
 
 
 def subsidiaries_in_scope(user: AnyUser) -> QuerySet[Subsidiary]:
@@ -81,42 +77,3 @@ def subsidiaries_in_scope(user: AnyUser) -> QuerySet[Subsidiary]:
     return get_objects_for_user(
         user, HANDLE_EXCEPTIONS, klass=Subsidiary, accept_global_perms=False, with_superuser=False
     )
-
-
-def flow_edit_allowed(user: AnyUser, flow: Flow) -> bool:
-    """May ``user`` edit (create, change, import, submit) drafts of ``flow``?"""
-    if not user.is_authenticated or not user.has_perm(VIEW_CONSOLE):
-        return False
-    if user.has_perm(EDIT_MAPPINGS) or user.has_perm(OPERATE_FLOW):
-        return True
-    return user.has_perm(OPERATE_FLOW, flow)
-
-
-def flows_editable_by(user: AnyUser) -> QuerySet[Flow]:
-    """The flows whose drafts ``user`` may edit."""
-    flows = Flow.objects.all()
-    if not user.is_authenticated or not user.has_perm(VIEW_CONSOLE):
-        return flows.none()
-    if user.has_perm(EDIT_MAPPINGS) or user.has_perm(OPERATE_FLOW):
-        return flows
-    return get_objects_for_user(
-        user, OPERATE_FLOW, klass=Flow, accept_global_perms=False, with_superuser=False
-    )
-
-
-def flow_access_grant(*, holder: User | Group, flow: Flow | None) -> None:
-    """Let ``holder`` edit one flow's drafts, or (``flow=None``) every flow's."""
-    with transaction.atomic():
-        assign_perm(OPERATE_FLOW, holder, flow)
-    _forget_cached_permissions(holder)
-
-
-def flow_access_revoke(*, holder: User | Group, flow: Flow | None) -> None:
-    with transaction.atomic():
-        remove_perm(OPERATE_FLOW, holder, flow)
-    _forget_cached_permissions(holder)
-
-
-def _forget_cached_permissions(holder: User | Group) -> None:
-    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
-        holder.__dict__.pop(cache, None)

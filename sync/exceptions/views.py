@@ -19,9 +19,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.http import ConsoleRequest
-from sync import selectors
 from sync.exceptions import actions as actions
-from sync.exceptions import permissions
+from sync.exceptions import permissions, selectors
 from sync.exceptions.escalation import notifications_mark_read
 from sync.exceptions.forms import (
     AcceptOtherForm,
@@ -42,6 +41,7 @@ from sync.exceptions.models import (
     ExceptionStatus,
     OverrideKind,
 )
+from sync.pipeline.selectors import background_tasks_recent
 
 
 @require_GET
@@ -51,21 +51,14 @@ def exception_index(request: ConsoleRequest) -> HttpResponse:
     context = {"area": "exceptions", "form": form, "items": items, "now": timezone.now()}
     if request.htmx and request.htmx.target == "exception-table":
         return render(request, "exceptions/partials/exception_table.html", context)
-    context["failed_tasks"] = selectors.background_tasks_recent(limit=20, failed_only=True)
+    context["failed_tasks"] = background_tasks_recent(limit=20, failed_only=True)
     return render(request, "exceptions/exceptions.html", context)
 
 
 @require_GET
 def exception_detail(request: ConsoleRequest, item_id: int) -> HttpResponse:
-    item = _item_or_404(request, item_id)
-    return render(request, "exceptions/exception_detail.html", _detail_context(request, item))
-
-
-def _item_or_404(request: ConsoleRequest, item_id: int) -> ExceptionItem:
     item = selectors.exception_get_for_user(user=request.user, item_id=item_id)
-    if item is None:
-        raise Http404("No such exception")
-    return item
+    return render(request, "exceptions/exception_detail.html", _detail_context(request, item))
 
 
 def _detail_context(request: ConsoleRequest, item: ExceptionItem, error: str = "") -> dict[str, Any]:
@@ -238,7 +231,7 @@ ACTIONS: dict[str, tuple[type[forms.Form], Action, str]] = {
 def exception_act(request: ConsoleRequest, item_id: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404("No such action")
-    item = _item_or_404(request, item_id)
+    item = selectors.exception_get_for_user(user=request.user, item_id=item_id)
     if not permissions.can_act(request.user):
         raise PermissionDenied("Your role cannot act on exceptions.")
     form_class, run, done = ACTIONS[action]
@@ -258,7 +251,7 @@ def exception_act(request: ConsoleRequest, item_id: int, action: str) -> HttpRes
 def exception_override_decide(
     request: ConsoleRequest, item_id: int, override_id: int, decision: str
 ) -> HttpResponse:
-    item = _item_or_404(request, item_id)
+    item = selectors.exception_get_for_user(user=request.user, item_id=item_id)
     override = item.overrides.filter(pk=override_id).first()
     if override is None or decision not in ("approve", "reject"):
         raise Http404("No such change")

@@ -32,7 +32,6 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from core.audit import AuditAction, audit_record
-from core.roles import EDIT_MAPPINGS, MANAGE_CONNECTIONS
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.models import Connection, ConnectionKind
@@ -41,6 +40,7 @@ from sync.exceptions.models import ExceptionItem, Severity
 from sync.exceptions.scope import ExceptionScope
 from sync.exceptions.services import RecordRef, exception_auto_resolve, exception_raise
 from sync.golive.models import ERROR_TEXT_LIMIT, GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
+from sync.golive.permissions import can_apply, can_scan
 from sync.golive.scan import stale_after
 from sync.mappings.models import ObjectMapping
 from sync.matching.models import MatchResolution
@@ -52,16 +52,6 @@ APPLY_SLICE = 1000  # links per task: a slice stays well within Q_TIMEOUT, then 
 PROGRESS_EVERY = 25
 
 Progress = Callable[[GoLiveRun], None]
-
-
-def can_scan(user: User) -> bool:
-    """Start a scan (reads both systems, writes nothing): RevOps or Admin."""
-    return user.has_perm(EDIT_MAPPINGS) or user.has_perm(MANAGE_CONNECTIONS)
-
-
-def can_apply(user: User) -> bool:
-    """Confirm the links (writes externalIds to NetSuite): Admin (manage_connections)."""
-    return user.has_perm(MANAGE_CONNECTIONS)
 
 
 def golive_start(

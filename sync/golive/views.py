@@ -14,15 +14,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sync.golive.forms import GoLiveApplyForm, GoLiveStartForm
 from sync.golive.models import GoLiveRun
-from sync.golive.services import can_apply, can_scan, golive_apply_confirm, golive_start, run_is_stale
-from sync.selectors import golive_results_to_review
+from sync.golive.permissions import can_apply, can_scan
+from sync.golive.selectors import golive_results_to_review
+from sync.golive.services import golive_apply_confirm, golive_start, run_is_stale
 
 
 @require_http_methods(["GET", "POST"])
 def golive_index(request: HttpRequest) -> HttpResponse:
     form = GoLiveStartForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        if not can_scan(request.user):  # type: ignore[arg-type]
+        if not can_scan(request.user):
             raise PermissionDenied("Starting a go-live match needs the RevOps or Admin role.")
         if form.is_valid():
             try:
@@ -39,7 +40,7 @@ def golive_index(request: HttpRequest) -> HttpResponse:
         "area": "sync",
         "form": form,
         "runs": GoLiveRun.objects.select_related("started_by", "applied_by")[:20],
-        "can_scan": can_scan(request.user),  # type: ignore[arg-type]
+        "can_scan": can_scan(request.user),
     }
     return render(request, "golive/golive.html", context, status=400 if form.errors else 200)
 
@@ -55,7 +56,7 @@ def golive_run(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @require_POST
 def golive_apply(request: HttpRequest, run_id: int) -> HttpResponse:
-    if not can_apply(request.user):  # type: ignore[arg-type]
+    if not can_apply(request.user):
         raise PermissionDenied("Applying go-live links writes to NetSuite: it needs the Admin role.")
     run = get_object_or_404(GoLiveRun, pk=run_id)
     form = GoLiveApplyForm(request.POST)
@@ -75,7 +76,7 @@ def _run_context(request: HttpRequest, run: GoLiveRun, form: GoLiveApplyForm) ->
         "area": "sync",
         "run": run,
         "apply_form": form,
-        "can_apply": can_apply(request.user),  # type: ignore[arg-type]
+        "can_apply": can_apply(request.user),
         "stale": run_is_stale(run),
         **golive_results_to_review(run=run),
     }

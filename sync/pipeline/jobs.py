@@ -13,7 +13,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.audit import AuditAction, audit_record
-from core.roles import EDIT_MAPPINGS, MANAGE_CONNECTIONS
 from sync.pipeline.heartbeat import job_lease
 from sync.pipeline.inbox import inbox_requeue_opportunity
 from sync.pipeline.models import (
@@ -25,12 +24,9 @@ from sync.pipeline.models import (
     SyncJob,
     SyncRecord,
 )
+from sync.pipeline.permissions import can_rerun
 
 logger = logging.getLogger(__name__)
-
-
-def can_rerun(user: User) -> bool:
-    return user.has_perm(EDIT_MAPPINGS) or user.has_perm(MANAGE_CONNECTIONS)
 
 
 def record_rerun(*, record: SyncRecord, user: User, reason: str = "") -> InboxMessage:

@@ -1,7 +1,5 @@
-"""Reads for the pipeline's console pages: jobs, their records, the inbox, one opportunity's trace.
-
-(Here rather than in ``sync/selectors.py``, which is becoming a package on another branch.)
-"""
+"""Reads for the pipeline's console pages: jobs, their records, the inbox, one opportunity's trace, and the
+background work django-q2 has done and has waiting."""
 
 from __future__ import annotations
 
@@ -11,6 +9,8 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django_q.brokers import get_broker
+from django_q.models import Task
 
 from sync.pipeline.models import (
     CrossReference,
@@ -149,3 +149,32 @@ def field_conflicts(
     if field:
         conflicts = conflicts.filter(field=field)
     return conflicts
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    queued: int | None  # None when the broker cannot be asked (e.g. Redis is down)
+    succeeded: int
+    failed: int
+    last_finished: dt.datetime | None
+
+
+def background_task_summary() -> TaskSummary:
+    try:
+        queued: int | None = get_broker().queue_size()
+    except Exception:  # a broker outage must not take the dashboard down with it
+        queued = None
+    last = Task.objects.order_by("-stopped").values_list("stopped", flat=True).first()
+    return TaskSummary(
+        queued=queued,
+        succeeded=Task.objects.filter(success=True).count(),
+        failed=Task.objects.filter(success=False).count(),
+        last_finished=last,
+    )
+
+
+def background_tasks_recent(*, limit: int = 20, failed_only: bool = False) -> QuerySet[Task]:
+    tasks = Task.objects.order_by("-stopped")
+    if failed_only:
+        tasks = tasks.filter(success=False)
+    return tasks[:limit]

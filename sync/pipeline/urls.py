@@ -1,14 +1,30 @@
-"""Routes of the pipeline's own pages that sit under the mapping editor: a version's dry run.
+"""Pipeline pages, included by sync/urls.py under /sync/ (names in the ``sync`` namespace): background
+work, jobs and their records, the inbox, invoices, conflicts, backfills, an opportunity's trace, and the
+listeners with their inbound endpoints."""
 
-Included by ``sync/urls.py`` under ``sync/mappings/`` ahead of the editor's routes (whose
-``versions/<id>/<action>/`` would otherwise take ``preview``).
-"""
-
-from django.urls import path
+from django.urls import include, path
 
 from sync.pipeline import views
 
 urlpatterns = [
+    path("", views.sync_index, name="index"),
+    path("", include("sync.pipeline.listener.urls")),
+    path("jobs/", views.job_list, name="jobs"),
+    path("jobs/<int:job_id>/", views.job_detail, name="job"),
+    path("jobs/<int:job_id>/requeue/", views.job_requeue, name="job-requeue"),
+    path("records/<int:record_id>/rerun/", views.record_rerun, name="record-rerun"),
+    path("inbox/", views.inbox_list, name="inbox"),
+    path("invoices/", views.invoice_list, name="invoices"),
+    path("conflicts/", views.conflict_list, name="conflicts"),
+    path("backfills/", views.backfill_start_view, name="backfill-start"),
+    path("backfills/<int:backfill_id>/", views.backfill_detail, name="backfill"),
+    path("backfills/<int:backfill_id>/resume/", views.backfill_resume_view, name="backfill-resume"),
+    path("trace/<str:opportunity_id>/", views.opportunity_trace, name="trace"),
+]
+
+# A mapping version's dry run: the pipeline's page under the mapping editor, included by sync/urls.py under
+# /sync/mappings/ ahead of the editor's routes (whose ``versions/<id>/<action>/`` would take ``preview``).
+dry_run_urlpatterns = [
     path("versions/<int:version_id>/preview/", views.version_preview, name="mapping-preview"),
     path(
         "versions/<int:version_id>/preview/opportunities/",

@@ -21,8 +21,8 @@ from sync.pipeline import jobs
 from sync.pipeline import selectors as pipeline_selectors
 from sync.pipeline.backfills import backfill_resume, backfill_start
 from sync.pipeline.forms import BackfillForm
-from sync.pipeline.jobs import can_rerun
 from sync.pipeline.models import Backfill, InboxStatus, JobStatus, SyncRecord
+from sync.pipeline.permissions import can_rerun
 from sync.pipeline.preview import PreviewUnavailable, mapping_dry_run, opportunity_search
 
 
@@ -42,7 +42,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
             "job": job,
             "records": pipeline_selectors.job_records(job=job),
             "return_records": pipeline_selectors.job_return_records(job=job),
-            "can_rerun": can_rerun(request.user),  # type: ignore[arg-type]
+            "can_rerun": can_rerun(request.user),
         },
     )
 
@@ -54,7 +54,7 @@ def record_rerun(request: HttpRequest, record_id: int) -> HttpResponse:
     messages.success(
         request, f"Opportunity {record.opportunity_id} queued again ({message.notification_id})."
     )
-    return redirect("sync:job_detail", job_id=record.job_id)
+    return redirect("sync:job", job_id=record.job_id)
 
 
 @require_POST
@@ -71,7 +71,7 @@ def job_requeue(request: HttpRequest, job_id: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"{len(queued)} unfinished opportunities queued again.")
-    return redirect("sync:job_detail", job_id=job.pk)
+    return redirect("sync:job", job_id=job.pk)
 
 
 @require_GET
@@ -125,7 +125,7 @@ def opportunity_trace(request: HttpRequest, opportunity_id: str) -> HttpResponse
 
 @require_POST
 def backfill_start_view(request: HttpRequest) -> HttpResponse:
-    if not can_rerun(request.user):  # type: ignore[arg-type]
+    if not can_rerun(request.user):
         return HttpResponse("Starting a backfill needs the RevOps or Admin role.", status=403)
     form = BackfillForm(request.POST)
     if not form.is_valid():
@@ -147,7 +147,7 @@ def backfill_start_view(request: HttpRequest) -> HttpResponse:
 def backfill_detail(request: HttpRequest, backfill_id: int) -> HttpResponse:
     backfill = get_object_or_404(Backfill.objects.select_related("started_by"), pk=backfill_id)
     template = "pipeline/partials/backfill_progress.html" if request.htmx else "pipeline/backfill.html"  # type: ignore[attr-defined]
-    context = {"area": "sync", "backfill": backfill, "can_resume": can_rerun(request.user)}  # type: ignore[arg-type]
+    context = {"area": "sync", "backfill": backfill, "can_resume": can_rerun(request.user)}
     return render(request, template, context)
 
 
@@ -173,8 +173,22 @@ def _jobs_context(request: HttpRequest, form: BackfillForm | None = None) -> dic
         "job_statuses": [*JobStatus.choices, (pipeline_selectors.WITH_FAILURES, "With failed records")],
         "backfills": Backfill.objects.all()[:10],
         "backfill_form": form or BackfillForm(),
-        "can_backfill": can_rerun(request.user),  # type: ignore[arg-type]
+        "can_backfill": can_rerun(request.user),
     }
+
+
+@require_GET
+def sync_index(request: HttpRequest) -> HttpResponse:
+    """The sync area's front page: the background work django-q2 has done and has waiting."""
+    return render(
+        request,
+        "sync/index.html",
+        {
+            "area": "sync",
+            "summary": pipeline_selectors.background_task_summary(),
+            "tasks": pipeline_selectors.background_tasks_recent(limit=20),
+        },
+    )
 
 
 def _opportunity(request: ConsoleRequest) -> str:

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.http import ConsoleRequest
 from core.json_input import json_loads_bounded
-from core.roles import APPROVE_MAPPINGS, EDIT_MAPPINGS
-from sync import selectors
 from sync.rules import services as services
 from sync.rules.engine.ruleset import PLACEMENTS, SEVERITIES, SUBJECTS
 from sync.rules.models import Rule, RuleVersion
+from sync.rules.permissions import can_approve_rules, can_edit_rules
+from sync.rules.selectors import rule_get_for_user, rule_version_get_for_user, rule_versions, rules_list
 
 
 class RuleForm(forms.Form):
@@ -53,8 +53,8 @@ def rule_index(request: ConsoleRequest) -> HttpResponse:
         "rules/index.html",
         {
             "area": "sync",
-            "rows": selectors.rules_list(user=request.user),
-            "can_edit": request.user.has_perm(EDIT_MAPPINGS),
+            "rows": rules_list(user=request.user),
+            "can_edit": can_edit_rules(request.user),
         },
     )
 
@@ -68,7 +68,7 @@ def rule_install_shipped(request: ConsoleRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def rule_new(request: ConsoleRequest) -> HttpResponse:
-    if not request.user.has_perm(EDIT_MAPPINGS):
+    if not can_edit_rules(request.user):
         raise PermissionDenied
     form = NewRuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -84,22 +84,8 @@ def rule_new(request: ConsoleRequest) -> HttpResponse:
     return render(request, "rules/new.html", {"area": "sync", "form": form})
 
 
-def _rule_or_404(request: ConsoleRequest, key: str) -> Rule:
-    rule = selectors.rule_get(user=request.user, key=key)
-    if rule is None:
-        raise Http404("No such rule")
-    return rule
-
-
-def _version_or_404(request: ConsoleRequest, version_id: int) -> RuleVersion:
-    version = selectors.rule_version_get(user=request.user, version_id=version_id)
-    if version is None:
-        raise Http404("No such rule version")
-    return version
-
-
 def _detail_context(request: ConsoleRequest, rule: Rule, form: RuleForm | None = None) -> dict[str, Any]:
-    versions = list(selectors.rule_versions(rule=rule))
+    versions = list(rule_versions(rule=rule))
     draft = next((version for version in versions if version.is_editable), None)
     if form is None and draft is not None:
         form = RuleForm(initial={field: getattr(draft, field) for field in services.CONTENT_FIELDS})
@@ -110,18 +96,18 @@ def _detail_context(request: ConsoleRequest, rule: Rule, form: RuleForm | None =
         "draft": draft,
         "form": form,
         "current": versions[0] if versions else None,
-        "can_edit": request.user.has_perm(EDIT_MAPPINGS),
-        "can_approve": request.user.has_perm(APPROVE_MAPPINGS),
+        "can_edit": can_edit_rules(request.user),
+        "can_approve": can_approve_rules(request.user),
     }
 
 
 @require_http_methods(["GET", "POST"])
 def rule_detail(request: ConsoleRequest, key: str) -> HttpResponse:
     """The rule's versions; POST saves the draft (the whole page, or the form fragment for htmx)."""
-    rule = _rule_or_404(request, key)
+    rule = rule_get_for_user(user=request.user, key=key)
     if request.method == "GET":
         return render(request, "rules/detail.html", _detail_context(request, rule))
-    if not request.user.has_perm(EDIT_MAPPINGS):
+    if not can_edit_rules(request.user):
         # Checked before the form: an invalid form never reaches the service, which checks it too.
         raise PermissionDenied
     context = _detail_context(request, rule, RuleForm(request.POST))
@@ -150,7 +136,7 @@ def rule_check(request: ConsoleRequest) -> HttpResponse:
 
 @require_POST
 def rule_version_action(request: ConsoleRequest, version_id: int, action: str) -> HttpResponse:
-    version = _version_or_404(request, version_id)
+    version = rule_version_get_for_user(user=request.user, version_id=version_id)
     reason = request.POST.get("reason", "").strip()
     moves: dict[str, Callable[..., RuleVersion]] = {
         "submit": services.rule_version_submit,
@@ -173,7 +159,7 @@ def rule_version_action(request: ConsoleRequest, version_id: int, action: str) -
 @require_POST
 def rule_version_try(request: ConsoleRequest, version_id: int) -> HttpResponse:
     """Test a version (or the condition being edited) against a pasted record or a record id."""
-    version = _version_or_404(request, version_id)
+    version = rule_version_get_for_user(user=request.user, version_id=version_id)
     context: dict[str, Any] = {}
     text = request.POST.get("record", "").strip()
     record: Any = None

@@ -18,7 +18,7 @@ ADMINS = frozenset({"admin"})  # manage_connections
 AUDITORS = frozenset({"auditor"})  # view_audit
 EXCEPTION_ACTORS = frozenset({"revops", "finance"})  # sync.exceptions.permissions.can_act
 EXCEPTION_APPROVERS = frozenset({"finance"})  # approve_exceptions
-RERUNNERS = frozenset({"revops", "admin"})  # sync.pipeline.jobs.can_rerun
+RERUNNERS = frozenset({"revops", "admin"})  # sync.pipeline.permissions.can_rerun
 RECONCILERS = frozenset({"revops", "finance", "admin"})  # reconciliation.permissions
 
 

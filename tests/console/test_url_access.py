@@ -61,7 +61,7 @@ MAKERS_AND_APPROVERS = EDITORS | APPROVERS  # the mapping dry run (require_previ
 # queue).
 EXCEPTION_ACTORS = frozenset({"revops", "finance"})
 EXCEPTION_APPROVERS = frozenset({"finance"})  # sync.exceptions.permissions.can_approve (approve_exceptions)
-RERUNNERS = frozenset({"revops", "admin"})  # sync.pipeline.jobs.can_rerun
+RERUNNERS = frozenset({"revops", "admin"})  # sync.pipeline.permissions.can_rerun
 RECONCILERS = frozenset({"revops", "finance", "admin"})  # reconciliation.permissions.can_run_reconciliation
 RELEASE_SIGNERS = frozenset({"revops", "finance"})  # governance.releases.permissions.can_sign
 RELEASE_PUBLISHERS = frozenset({"finance"})  # approve_releases
@@ -208,13 +208,13 @@ ACCESS: dict[str, Rule] = {
     "sync:notifications": Rule(get=ROLES, post=ROLES),
     # Jobs (sync/pipeline/views.py, sync/pipeline/jobs.py): every role reads; can_rerun re-runs a record.
     "sync:jobs": GET(ROLES),
-    "sync:job_detail": GET(ROLES),
+    "sync:job": GET(ROLES),
     "sync:inbox": GET(ROLES),
     "sync:invoices": GET(ROLES),
     "sync:conflicts": GET(ROLES),
     "sync:trace": GET(ROLES),
-    "sync:record_rerun": POST(RERUNNERS),
-    "sync:job_requeue": POST(RERUNNERS),  # the world's job is not interrupted: refused with a message
+    "sync:record-rerun": POST(RERUNNERS),
+    "sync:job-requeue": POST(RERUNNERS),  # the world's job is not interrupted: refused with a message
     "sync:backfill-resume": POST(RERUNNERS),  # nor its backfill: refused with a message
     "sync:backfill-start": POST(RERUNNERS, empty_post_invalid=True),  # can_rerun; no date: 400
     "sync:backfill": GET(ROLES),
@@ -225,22 +225,22 @@ ACCESS: dict[str, Rule] = {
     "sync:golive-run": GET(ROLES),
     "sync:golive-apply": POST(ADMINS, empty_post_invalid=True),
     # Inbound listeners (sync/pipeline/listener/views.py): machine endpoints, not for personas.
-    "sync:inbound_outbound": MACHINE,
-    "sync:inbound_webhook": MACHINE,
+    "sync:inbound-outbound": MACHINE,
+    "sync:inbound-webhook": MACHINE,
     # Reconciliation (reconciliation/permissions.py): every role reads; runs on demand for RevOps,
     # Finance and Admin; tolerances are configuration, edited by RevOps.
     "reconciliation:index": GET(ROLES),
     "reconciliation:run": GET(ROLES),
-    "reconciliation:run_csv": GET(ROLES),
-    "reconciliation:run_create": POST(RECONCILERS),
-    "reconciliation:run_rerun": POST(RECONCILERS),
-    "reconciliation:tolerance_update": POST(EDITORS),
+    "reconciliation:run-csv": GET(ROLES),
+    "reconciliation:run-create": POST(RECONCILERS),
+    "reconciliation:run-rerun": POST(RECONCILERS),
+    "reconciliation:tolerance-update": POST(EDITORS),
 }
 
 # The views that are csrf_exempt on purpose, and why. Nothing else may be.
 CSRF_EXEMPT = {
-    "sync:inbound_outbound": "Salesforce Outbound Messages: no session; secret path token + org id check",
-    "sync:inbound_webhook": "signed webhooks: no session; secret path token + HMAC-SHA256 signature",
+    "sync:inbound-outbound": "Salesforce Outbound Messages: no session; secret path token + org id check",
+    "sync:inbound-webhook": "signed webhooks: no session; secret path token + HMAC-SHA256 signature",
 }
 
 WRONG_TOKEN = "no-such-listener-token"
@@ -456,8 +456,8 @@ def test_it_lets_each_persona_reach_exactly_what_the_table_allows(
 @pytest.mark.parametrize(
     ("name", "kind", "expected"),
     [
-        ("sync:inbound_outbound", ListenerKind.OUTBOUND_MESSAGE, 400),
-        ("sync:inbound_webhook", ListenerKind.WEBHOOK, 403),
+        ("sync:inbound-outbound", ListenerKind.OUTBOUND_MESSAGE, 400),
+        ("sync:inbound-webhook", ListenerKind.WEBHOOK, 403),
     ],
 )
 def test_it_answers_a_machine_endpoint_alike_for_every_persona(

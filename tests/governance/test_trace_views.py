@@ -26,8 +26,8 @@ def test_it_shows_the_chain_as_a_timeline_linking_each_item(trace_world: World, 
     page = response.content.decode()
     for ref in (f"opportunity:{OPPORTUNITY}", "sales_order:501", "invoice:601", "payment:9601"):
         assert ref in page
-    assert reverse("sync:job_detail", args=[trace_world.sync_job.pk]) in page
-    assert reverse("sync:job_detail", args=[trace_world.return_job.pk]) in page
+    assert reverse("sync:job", args=[trace_world.sync_job.pk]) in page
+    assert reverse("sync:job", args=[trace_world.return_job.pk]) in page
     assert reverse("sync:exception", args=[trace_world.order_exception.pk]) in page
     assert reverse("sync:exception", args=[trace_world.payment_exception.pk]) in page
     assert reverse("sync:mapping-version", args=[trace_world.mapping_version.pk]) in page

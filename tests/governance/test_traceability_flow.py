@@ -134,6 +134,6 @@ def test_it_traces_a_closed_won_deal_from_its_payment_back_to_the_opportunity(
     client = Client()
     client.force_login(auditor)
     page = client.get(reverse("governance:trace"), {"q": payment_id}).content.decode()
-    assert reverse("sync:job_detail", args=[job_id]) in page
-    assert reverse("sync:job_detail", args=[returned.job.pk]) in page
+    assert reverse("sync:job", args=[job_id]) in page
+    assert reverse("sync:job", args=[returned.job.pk]) in page
     assert reverse("sync:mapping-version", args=[versions["opportunity_to_netsuite"]]) in page

@@ -12,8 +12,9 @@ from governance import services
 from governance.access_grants import user_access, user_access_grant
 from governance.models import AuditEntry
 from sync.exceptions.models import Subsidiary, SubsidiaryUserPermission
-from sync.exceptions.permissions import exceptions_visible_to, flow_edit_allowed
+from sync.exceptions.permissions import exceptions_visible_to
 from sync.mappings.models import Flow
+from sync.mappings.permissions import flow_edit_allowed
 from tests.governance.test_audit import last_pk, new_entries
 from tests.sync.exceptions.support import raise_sample
 

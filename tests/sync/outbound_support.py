@@ -40,7 +40,7 @@ def closed_won_listener_wire(
             "field": "StageName",
             "operator": "equals",
             "value": "Closed Won",
-            "endpoint_url": base_url + reverse("sync:inbound_outbound", args=[url_token(listener)]),
+            "endpoint_url": base_url + reverse("sync:inbound-outbound", args=[url_token(listener)]),
             "fields": fields,
         },
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.errors import ProblemsError
+
 
 @dataclass(frozen=True)
 class SpecProblem:
@@ -28,13 +30,12 @@ class SpecError(ValueError):
     """Raised by the compile helpers for one malformed piece; the compiler adds where it is."""
 
 
-class MappingValidationError(ValueError):
+class MappingValidationError(ProblemsError):
     """A mapping spec failed validation; ``problems`` lists every problem found, not only the first."""
 
     def __init__(self, problems: list[SpecProblem]) -> None:
-        self.problems = list(problems)
-        lines = "\n".join(f"- {problem}" for problem in self.problems)
-        super().__init__(f"the mapping has {len(self.problems)} problem(s):\n{lines}")
+        lines = "\n".join(f"- {problem}" for problem in problems)
+        super().__init__(problems, f"the mapping has {len(problems)} problem(s):\n{lines}")
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,12 @@ from sync.mappings.models import ReviewedVersion, VersionStatus
 V = TypeVar("V", bound=ReviewedVersion)
 
 
-def require(user: Any, permission: str) -> None:
-    """Refuse unless ``user`` holds ``permission`` (``None`` is the system actor: seeding, commands)."""
-    if user is not None and not user.has_perm(permission):
-        raise PermissionDenied(f"you need the {permission.split('.')[-1]} capability")
+def require(user: Any, allowed: Callable[[Any], bool], *, needs: str) -> None:
+    """Refuse unless the predicate ``allowed`` (from :mod:`sync.mappings.permissions`, the one the pages and
+    the API ask) lets ``user`` through; ``needs`` names the capability in the refusal. ``None`` is the
+    system actor: seeding, commands."""
+    if user is not None and not allowed(user):
+        raise PermissionDenied(f"you need the {needs} capability")
 
 
 def actor(user: Any) -> Any:
@@ -63,8 +65,8 @@ class VersionLifecycle(Generic[V]):
     scope: str
     #: Refuses ``user`` unless they may make (edit and submit) ``version``.
     require_maker: Callable[[Any, V], None]
-    #: The capability to approve, reject and publish.
-    approve_permission: str
+    #: May this person approve, reject and publish (a predicate of :mod:`sync.mappings.permissions`)?
+    may_approve: Callable[[Any], bool]
     #: Extra ``additional_data`` of each transition's audit entry.
     audit_extra: Callable[[V], dict[str, Any]] = field(default=_no_extra)
     #: Refuses a draft that may not be submitted (after the status check).
@@ -210,13 +212,13 @@ def approve(*, lifecycle: VersionLifecycle[V], version: V, user: Any, reason: st
         if user is not None and user.pk in locked.makers():
             raise PermissionDenied("you made or edited this version: someone else must approve it")
 
-    require(user, lifecycle.approve_permission)
+    require(user, lifecycle.may_approve, needs="approve_mappings")
     return _take(_APPROVE, lifecycle=lifecycle, version=version, user=user, reason=reason, check=four_eyes)
 
 
 def reject(*, lifecycle: VersionLifecycle[V], version: V, user: Any, reason: str) -> V:
     """Send a submitted version back to draft, saying why."""
-    require(user, lifecycle.approve_permission)
+    require(user, lifecycle.may_approve, needs="approve_mappings")
     if not reason.strip():
         raise ValidationError("say why the version goes back to its maker")
     return _take(_REJECT, lifecycle=lifecycle, version=version, user=user, reason=reason, check=_nothing)
@@ -260,7 +262,7 @@ def go_live(*, lifecycle: VersionLifecycle[V], version: V, user: Any, event: str
 
 def publish(*, lifecycle: VersionLifecycle[V], version: V, user: Any, reason: str) -> V:
     """Make an approved version the published one; the previous one becomes superseded."""
-    require(user, lifecycle.approve_permission)
+    require(user, lifecycle.may_approve, needs="approve_mappings")
     with transaction.atomic():
         version = _locked_for(_PUBLISH, lifecycle=lifecycle, version=version)
         lifecycle.publish_check(version)

@@ -24,8 +24,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from core.audit import AuditAction, audit_record
-from core.roles import APPROVE_MAPPINGS, EDIT_MAPPINGS
 from sync.mappings.models import LookupEntry, LookupTable, LookupVersion, VersionStatus
+from sync.mappings.permissions import can_approve_mappings, can_edit_mappings
 from sync.mappings.services import lifecycle as lifecycle
 from sync.mappings.services.lifecycle import actor as _actor
 from sync.mappings.services.lifecycle import makers as makers
@@ -42,8 +42,8 @@ def _revision_set(version: LookupVersion) -> None:
 LOOKUP_LIFECYCLE: lifecycle.VersionLifecycle[LookupVersion] = lifecycle.VersionLifecycle(
     model=LookupVersion,
     scope="table",
-    require_maker=lambda user, version: require(user, EDIT_MAPPINGS),
-    approve_permission=APPROVE_MAPPINGS,
+    require_maker=lambda user, version: require(user, can_edit_mappings, needs="edit_mappings"),
+    may_approve=can_approve_mappings,
     audit_extra=lambda version: {"table": version.table.name},
     after_go_live=_revision_set,
     select_related=("table",),
@@ -137,7 +137,7 @@ def lookup_version_create_draft(
     """A new draft of ``table``: a copy of ``based_on``, or of the published version, or empty; with
     ``entries`` (an import, see :func:`lookup_entries_parse`) in place of the copied ones. Bad entries
     are refused before anything is made."""
-    require(user, EDIT_MAPPINGS)
+    require(user, can_edit_mappings, needs="edit_mappings")
     parsed = lookup_entries_parse(entries) if entries is not None else None
     with transaction.atomic():
         LookupTable.objects.select_for_update().get(pk=table.pk)  # serialises version numbers per table
@@ -178,7 +178,7 @@ def _touched(version: LookupVersion, user: Any) -> None:
 
 def lookup_draft_entry_set(*, version: LookupVersion, key: str, value: Any, user: Any) -> LookupEntry:
     """Set one entry of a draft (the published entries do not change until it is published)."""
-    require(user, EDIT_MAPPINGS)
+    require(user, can_edit_mappings, needs="edit_mappings")
     key = key.strip()
     if not key or len(key) > KEY_MAX:
         raise ValidationError(f"Give the key to map (1 to {KEY_MAX} characters).")
@@ -196,7 +196,7 @@ def lookup_draft_entry_set(*, version: LookupVersion, key: str, value: Any, user
 
 def lookup_draft_entry_delete(*, version: LookupVersion, key: str, user: Any) -> None:
     """Remove one entry from a draft."""
-    require(user, EDIT_MAPPINGS)
+    require(user, can_edit_mappings, needs="edit_mappings")
     with transaction.atomic():
         version = LookupVersion.objects.select_for_update().get(pk=version.pk)
         _require_draft(version)
@@ -209,7 +209,7 @@ def lookup_draft_entry_delete(*, version: LookupVersion, key: str, user: Any) ->
 
 def lookup_version_import(*, version: LookupVersion, entries: Any, user: Any) -> LookupVersion:
     """Replace the draft's entries with ``entries`` (see :func:`lookup_entries_parse`)."""
-    require(user, EDIT_MAPPINGS)
+    require(user, can_edit_mappings, needs="edit_mappings")
     parsed = lookup_entries_parse(entries)
     with transaction.atomic():
         version = LookupVersion.objects.select_for_update().get(pk=version.pk)

@@ -15,13 +15,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import AuditAction, audit_record
-from core.roles import EDIT_MAPPINGS
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector
 from sync.mappings.engine import CachedDynamicLookup, StaticLookups
 from sync.mappings.engine.defaults import load_default_lookups, lookup_descriptions
 from sync.mappings.models import DynamicLookupEntry, LookupEntry, LookupTable, LookupVersion, VersionStatus
+from sync.mappings.permissions import can_edit_mappings
 from sync.mappings.services.versions import require
 
 ITEM_BY_SKU = "netsuite_item_by_sku"
@@ -122,7 +122,7 @@ def mapping_lookups(*, netsuite: Connection | None = None) -> StaticLookups:
 
 def dynamic_lookup_refresh(*, connection: Connection, user: Any) -> int:
     """Ask NetSuite again for every cached SKU (after the item catalogue changed); returns the count."""
-    require(user, EDIT_MAPPINGS)
+    require(user, can_edit_mappings, needs="edit_mappings")
     keys = list(DynamicLookupEntry.objects.filter(source=ITEM_BY_SKU).values_list("key", flat=True))
     connector = netsuite_connector(connection)
     now = timezone.now()

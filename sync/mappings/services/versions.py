@@ -15,10 +15,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 
-from core.roles import APPROVE_MAPPINGS
-from sync.exceptions.permissions import flow_edit_allowed
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.models import Flow, MappingVersion, VersionStatus
+from sync.mappings.permissions import can_approve_mappings, flow_edit_allowed
 from sync.mappings.services import lifecycle as lifecycle
 from sync.mappings.services.lifecycle import actor as _actor
 from sync.mappings.services.lifecycle import makers as makers
@@ -52,7 +51,7 @@ MAPPING_LIFECYCLE: lifecycle.VersionLifecycle[MappingVersion] = lifecycle.Versio
     model=MappingVersion,
     scope="flow",
     require_maker=lambda user, version: require_flow_editor(user, version.flow),
-    approve_permission=APPROVE_MAPPINGS,
+    may_approve=can_approve_mappings,
     submit_check=_submit_check,
     publish_check=_publish_check,
     after_go_live=_forget_compiled,
@@ -153,7 +152,7 @@ def version_rollback(*, to: MappingVersion, user: Any, reason: str) -> MappingVe
     Only versions that were published once (now superseded) qualify: their content passed four eyes
     then, so the rollback, an emergency tool for approvers, publishes at once.
     """
-    require(user, APPROVE_MAPPINGS)
+    require(user, can_approve_mappings, needs="approve_mappings")
     if not reason.strip():
         raise ValidationError("say why you roll back")
     if to.status != VersionStatus.SUPERSEDED:

@@ -6,29 +6,25 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from core.roles import APPROVE_MAPPINGS, EDIT_MAPPINGS
-from sync.exceptions.permissions import flow_edit_allowed
 from sync.mappings.models import FieldMapping, Flow, MappingVersion, ObjectMapping
-
-
-def require_perm(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
+from sync.mappings.permissions import can_edit_mappings, can_preview_mappings, flow_edit_allowed
 
 
 def require_editor(request: HttpRequest) -> None:
-    require_perm(request, EDIT_MAPPINGS)
+    """``edit_mappings`` (lookup tables, shared by every flow)."""
+    if not can_edit_mappings(request.user):
+        raise PermissionDenied
 
 
 def require_flow_editor(request: HttpRequest, flow: Flow) -> None:
-    """``edit_mappings``, or per-flow access to ``flow`` (sync.exceptions.permissions)."""
+    """``edit_mappings``, or per-flow access to ``flow`` (:mod:`sync.mappings.permissions`)."""
     if not flow_edit_allowed(request.user, flow):
         raise PermissionDenied
 
 
 def require_previewer(request: HttpRequest) -> None:
     """The dry run reads both sandboxes: for the people who make or approve mappings."""
-    if not (request.user.has_perm(EDIT_MAPPINGS) or request.user.has_perm(APPROVE_MAPPINGS)):
+    if not can_preview_mappings(request.user):
         raise PermissionDenied
 
 

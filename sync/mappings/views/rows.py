@@ -11,10 +11,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from core.http import ConsoleRequest
-from sync.exceptions.permissions import flow_edit_allowed
 from sync.mappings.engine import MappingValidationError, SpecProblem
 from sync.mappings.forms import FieldRowForm, row_initial
 from sync.mappings.models import FieldMapping, MappingFrozen, ObjectMapping
+from sync.mappings.permissions import flow_edit_allowed
 from sync.mappings.services.rows import (
     field_row_build,
     field_row_delete,

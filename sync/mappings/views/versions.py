@@ -11,11 +11,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.roles import APPROVE_MAPPINGS
-from sync.exceptions.permissions import flow_edit_allowed, flows_editable_by
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.forms import FieldRowForm, ImportForm, ReasonForm
 from sync.mappings.models import Flow, MappingVersion
+from sync.mappings.permissions import can_approve_mappings, flow_edit_allowed, flows_editable_by
 from sync.mappings.selectors import flows_with_versions, version_diff, version_rows
 from sync.mappings.services import versions as services
 from sync.mappings.services.specs import spec_problems, version_spec
@@ -60,7 +59,7 @@ def _version_page(
         "version": version,
         "objects": version_rows(version),
         "can_edit": can_edit,
-        "can_approve": request.user.has_perm(APPROVE_MAPPINGS),
+        "can_approve": can_approve_mappings(request.user),
         "problems": spec_problems(version_spec(version)) if version.is_editable else [],
         "others": version.flow.versions.exclude(pk=version.pk).order_by("-number"),
         "new_row_form": FieldRowForm(initial={"kind": "source", "apply": "always"}),

@@ -20,9 +20,9 @@ from typing import Any
 
 from django.conf import settings
 
+from sync.pipeline.listener.selectors import listener_active_by_token_hash
 from sync.pipeline.models import Listener
 from sync.pipeline.models.inbound import path_token_hash
-from sync.selectors import listener_active_by_token_hash
 
 MAX_ENTRIES = 1000
 _memo: dict[tuple[str, str], tuple[float, Listener]] = {}

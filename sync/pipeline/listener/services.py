@@ -19,8 +19,8 @@ from sync.pipeline.models import Listener, ListenerKind
 from sync.pipeline.models.inbound import new_path_token, path_token_hash
 
 URL_NAMES = {
-    ListenerKind.OUTBOUND_MESSAGE: "sync:inbound_outbound",
-    ListenerKind.WEBHOOK: "sync:inbound_webhook",
+    ListenerKind.OUTBOUND_MESSAGE: "sync:inbound-outbound",
+    ListenerKind.WEBHOOK: "sync:inbound-webhook",
 }
 
 

@@ -20,8 +20,8 @@ from sync.exceptions.models import (
     ExceptionItem,
     Notification,
 )
+from sync.exceptions.selectors import notifications_unread_count
 from sync.exceptions.services import exception_auto_resolve
-from sync.selectors import notifications_unread_count
 from tests.sync.exceptions.support import raise_sample
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.test import Client
 from sync.exceptions.actions import exception_resolve
 from sync.exceptions.models import ExceptionItem, Subsidiary
 from sync.exceptions.permissions import subsidiary_scope_grant, subsidiary_scope_revoke
-from sync.selectors import exceptions_for_user
+from sync.exceptions.selectors import exceptions_for_user
 from tests.sync.exceptions.support import raise_sample
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from governance.access_grants import user_access_grant, user_access_revoke
-from sync.exceptions.permissions import flow_edit_allowed, flows_editable_by
 from sync.mappings.models import FieldMapping, Flow, MappingVersion, VersionStatus
+from sync.mappings.permissions import flow_edit_allowed, flows_editable_by
 from sync.mappings.services.rows import field_row_delete
 from sync.mappings.services.versions import version_approve, version_create_draft, version_submit
 

@@ -131,7 +131,7 @@ def test_it_syncs_an_opportunity_marked_closed_won_exactly_once(
     from simulators.salesforce import soap as sim_soap
 
     redelivery = https_session(salesforce_sim.ca_file).post(
-        live_server.url + reverse("sync:inbound_outbound", args=[url_token(listener)]),
+        live_server.url + reverse("sync:inbound-outbound", args=[url_token(listener)]),
         data=sim_soap.envelope(
             organization_id=DEFAULT_ORG_ID,
             action_id=rule_id,

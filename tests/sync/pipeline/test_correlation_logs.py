@@ -68,7 +68,7 @@ def test_it_follows_one_event_from_the_listener_through_the_worker_to_each_netsu
 
     answer = post(
         Client(),
-        reverse("sync:inbound_outbound", args=[url_token(listener)]),
+        reverse("sync:inbound-outbound", args=[url_token(listener)]),
         envelope("04l00000000000QAAA", record=opportunity),
     )
     assert answer.status_code == 200

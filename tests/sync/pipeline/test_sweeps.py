@@ -238,11 +238,11 @@ def test_an_interrupted_jobs_unfinished_opportunities_can_be_queued_again(
 ) -> None:
     salesforce, netsuite = seeded_connections
     job = _dead_job(salesforce, netsuite, beat=timezone.now() - LONG_AGO)
-    requeue = reverse("sync:job_requeue", args=[job.pk])
+    requeue = reverse("sync:job-requeue", args=[job.pk])
     # Still running (as far as anyone knows): refused.
     assert "only an interrupted job" in revops_client.post(requeue, follow=True).content.decode()
     call_command("sync_sweep", stdout=io.StringIO())
-    page = revops_client.get(reverse("sync:job_detail", args=[job.pk])).content.decode()
+    page = revops_client.get(reverse("sync:job", args=[job.pk])).content.decode()
     assert "Interrupted" in page and "Queue unfinished opportunities again" in page
     assert revops_client.post(requeue, {"reason": "now"}).status_code == 302
     queued = InboxMessage.objects.filter(record_id="006000000000002AAA")

@@ -80,13 +80,13 @@ def record(db: None, monkeypatch: pytest.MonkeyPatch) -> SyncRecord:
 
 def test_it_lists_jobs_and_shows_a_job_with_its_failures(auditor_client: Client, record: SyncRecord) -> None:
     assert f"#{record.job_id}" in auditor_client.get(reverse("sync:jobs")).content.decode()
-    page = auditor_client.get(reverse("sync:job_detail", args=[record.job_id])).content.decode()
+    page = auditor_client.get(reverse("sync:job", args=[record.job_id])).content.decode()
     assert (
         "INVALID_KEY_OR_REF" in page and "<code>subsidiary</code>" in page and "<code>customer</code>" in page
     )
     assert "Re-run" not in page  # auditors read, they do not act
     SyncJob.objects.filter(pk=record.job_id).update(correlation_id="c0ffee")
-    page = auditor_client.get(reverse("sync:job_detail", args=[record.job_id])).content.decode()
+    page = auditor_client.get(reverse("sync:job", args=[record.job_id])).content.decode()
     assert "<code>correlation_id=c0ffee</code>" in page
 
 
@@ -107,7 +107,7 @@ def test_it_reruns_a_record_and_audits_who_and_why(
     revops_client: Client, revops: Any, record: SyncRecord
 ) -> None:
     answer = revops_client.post(
-        reverse("sync:record_rerun", args=[record.pk]), {"reason": "subsidiary fixed"}
+        reverse("sync:record-rerun", args=[record.pk]), {"reason": "subsidiary fixed"}
     )
     assert answer.status_code == 302
     message = InboxMessage.objects.get(source="rerun")
@@ -121,7 +121,7 @@ def test_it_reruns_a_record_and_audits_who_and_why(
 def test_it_refuses_a_rerun_to_roles_that_do_not_run_the_integration(
     persona_client: Any, persona: str, record: SyncRecord
 ) -> None:
-    answer = persona_client(persona).post(reverse("sync:record_rerun", args=[record.pk]))
+    answer = persona_client(persona).post(reverse("sync:record-rerun", args=[record.pk]))
     assert answer.status_code == 403
     assert not InboxMessage.objects.exists() and not AuditEntry.objects.filter(
         additional_data__event="sync_rerun"
@@ -147,7 +147,7 @@ def test_it_lists_the_transactions_a_return_flow_job_read(record: SyncRecord, fi
     )
     client = Client()
     client.force_login(finance)
-    page = client.get(reverse("sync:job_detail", args=[job.pk])).content.decode()
+    page = client.get(reverse("sync:job", args=[job.pk])).content.decode()
     assert "INV-601" in page and "Written to Salesforce" in page
     assert reverse("governance:trace") + "?q=601" in page
 

@@ -33,7 +33,7 @@ def envelope(*ids: str, org: str = DEFAULT_ORG_ID, record: str = OPP) -> bytes:
 
 
 def url(listener: Listener) -> str:
-    return reverse("sync:inbound_outbound", args=[url_token(listener)])
+    return reverse("sync:inbound-outbound", args=[url_token(listener)])
 
 
 def post(client: Client, address: str, body: bytes, **extra: Any) -> Any:
@@ -81,7 +81,7 @@ def test_it_acks_a_redelivery_again_without_a_duplicate(
 
 
 def test_it_answers_404_for_an_unknown_token(client: Client, listener: Listener) -> None:
-    answer = post(client, reverse("sync:inbound_outbound", args=["not-the-token"]), envelope("04l1"))
+    answer = post(client, reverse("sync:inbound-outbound", args=["not-the-token"]), envelope("04l1"))
     assert answer.status_code == 404
     assert not InboxMessage.objects.exists()
 

@@ -22,7 +22,7 @@ def send(
     timestamp = str(int(time.time()) + skew)
     headers = {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(key, timestamp, body.encode())}
     return client.post(
-        reverse("sync:inbound_webhook", args=[url_token(listener)]),
+        reverse("sync:inbound-webhook", args=[url_token(listener)]),
         data=body,
         content_type="application/json",
         headers=headers,
@@ -69,5 +69,5 @@ def test_it_refuses_a_deeply_nested_body_naming_the_problem(
 def test_it_does_not_serve_a_webhook_token_as_an_outbound_listener(
     client: Client, webhook_listener: Listener
 ) -> None:
-    address = reverse("sync:inbound_outbound", args=[url_token(webhook_listener)])
+    address = reverse("sync:inbound-outbound", args=[url_token(webhook_listener)])
     assert client.post(address, data=b"<x/>", content_type="text/xml").status_code == 404

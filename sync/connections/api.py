@@ -1,0 +1,109 @@
+"""The connections API (/api/v1/connections/): every role reads them, secrets never leave; admins create
+and change them through the services the pages call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from core.api.views import ApiReadViewSet
+from sync.connections import services as connections
+from sync.connections.forms import SECRET_NAMES
+from sync.connections.models import Connection
+from sync.connections.permissions import can_manage_connections
+from sync.connections.selectors import connection_get_for_user, connections_visible
+from sync.connections.services import EDITABLE_FIELDS
+
+
+class ConnectionSerializer(serializers.ModelSerializer[Connection]):
+    """A connection as everyone with a role reads it: the names of the secrets that are set, no values."""
+
+    class Meta:
+        model = Connection
+        fields = [
+            "id",
+            *EDITABLE_FIELDS,
+            "secret_keys",
+            "secrets_changed_at",
+            "is_active",
+            "last_tested_at",
+            "last_test_ok",
+            "last_test_message",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ConnectionSecretsSerializer(serializers.Serializer[Any]):
+    """Write-only: each secret the auth method uses (a blank or missing one keeps the stored value)."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {
+            name: serializers.CharField(
+                required=False, allow_blank=True, write_only=True, max_length=20000, trim_whitespace=False
+            )
+            for name in SECRET_NAMES
+        }
+
+
+class ConnectionInputSerializer(serializers.ModelSerializer[Connection]):
+    """The settings an admin sets (the services' EDITABLE_FIELDS) and the secrets, which never come back."""
+
+    secrets = ConnectionSecretsSerializer(required=False, write_only=True)
+
+    class Meta:
+        model = Connection
+        fields = [*EDITABLE_FIELDS, "secrets"]
+
+
+class ConnectionFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Connection
+        fields = ["kind", "environment", "is_active"]
+
+
+class ConnectionViewSet(ApiReadViewSet):
+    """Connections: every role reads them (secrets never leave); admins create and change them."""
+
+    queryset = Connection.objects.none()  # for the schema generator; get_queryset reads
+    serializer_class = ConnectionSerializer
+    filterset_class = ConnectionFilterSet
+    action_permissions = {"create": can_manage_connections, "partial_update": can_manage_connections}
+
+    def get_queryset(self) -> QuerySet[Connection]:
+        return connections_visible(user=self.user)
+
+    def get_object(self) -> Connection:
+        connection = connection_get_for_user(user=self.user, connection_id=self.kwargs["pk"])
+        self.check_object_permissions(self.request, connection)
+        return connection
+
+    @extend_schema(request=ConnectionInputSerializer, responses={201: ConnectionSerializer})
+    def create(self, request: Request) -> Response:
+        data = self.input(ConnectionInputSerializer, request)
+        connection = connections.connection_create(actor=self.user, secrets=data.pop("secrets", None), **data)
+        return Response(ConnectionSerializer(connection).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ConnectionInputSerializer, responses=ConnectionSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        connection = self.get_object()
+        serializer = ConnectionInputSerializer(connection, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        updated = connections.connection_update(
+            actor=self.user, connection=connection, secrets=data.pop("secrets", None), **data
+        )
+        return Response(ConnectionSerializer(updated).data)
+
+
+router = SimpleRouter()
+router.register("connections", ConnectionViewSet, basename="connection")
+urlpatterns = router.urls

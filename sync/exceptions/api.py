@@ -1,0 +1,289 @@
+"""The exception queue's API (/api/v1/exceptions/), scoped by subsidiary as on the pages (outside the
+scope: 404). Actions call the services the pages call, which check the role again and audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.contrib.auth.models import Group, User
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+from rest_framework.serializers import BaseSerializer
+
+from core.api.filtering import SelectorFilterSet
+from core.api.serializers import ReasonInputSerializer, username_field
+from core.api.views import ApiReadViewSet
+from sync.exceptions import actions as actions
+from sync.exceptions.forms import STATUS_CHOICES, SYSTEM_NAMES, value_choice_label
+from sync.exceptions.matching import exception_match_decide
+from sync.exceptions.models import ExceptionEvent, ExceptionItem, ExceptionOverride, Severity
+from sync.exceptions.permissions import can_act, can_approve
+from sync.exceptions.selectors import (
+    ExceptionFilters,
+    exception_get_for_user,
+    exception_queue,
+    exceptions_for_user,
+)
+from sync.matching.models import MatchChoice
+
+
+class ExceptionItemSerializer(serializers.ModelSerializer[ExceptionItem]):
+    category: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="key", read_only=True
+    )
+    subsidiary: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="key", read_only=True
+    )
+    owner_user = username_field()
+    owner_group: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
+
+    class Meta:
+        model = ExceptionItem
+        exclude = ["retry_kwargs"]
+
+
+class ExceptionEventSerializer(serializers.ModelSerializer[ExceptionEvent]):
+    actor = username_field()
+    action_label = serializers.CharField(source="get_action_display", read_only=True)
+
+    class Meta:
+        model = ExceptionEvent
+        exclude = ["item"]
+
+
+class ExceptionOverrideSerializer(serializers.ModelSerializer[ExceptionOverride]):
+    proposed_by = username_field()
+    approved_by = username_field()
+
+    class Meta:
+        model = ExceptionOverride
+        exclude = ["item"]
+
+
+class ExceptionDetailSerializer(ExceptionItemSerializer):
+    events = ExceptionEventSerializer(many=True, read_only=True)
+    overrides = ExceptionOverrideSerializer(many=True, read_only=True)
+
+
+class OverrideInputSerializer(ReasonInputSerializer):
+    field = serializers.CharField(max_length=200)
+    new_value = serializers.JSONField(required=False, allow_null=True, default=None)
+
+
+class AcceptOtherInputSerializer(ReasonInputSerializer):
+    """Take one system's value of ``field``: ``salesforce`` (keep Salesforce's value) or ``netsuite``
+    (accept NetSuite's value)."""
+
+    field = serializers.CharField(max_length=200)
+    system = serializers.ChoiceField(choices=[(key, value_choice_label(key)) for key in SYSTEM_NAMES])
+
+
+class AssignInputSerializer(ReasonInputSerializer):
+    """One person (a username) or one group (a name)."""
+
+    owner_user: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    owner_group: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
+    )
+
+
+class CommentInputSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(max_length=4000)
+
+
+class MatchDecisionInputSerializer(ReasonInputSerializer):
+    """A duplicate suspect's answer: ``link`` one listed candidate (``netsuite_id``) or ``create_new``."""
+
+    choice = serializers.ChoiceField(choices=MatchChoice.choices)
+    netsuite_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+
+
+class ExceptionFilterSet(SelectorFilterSet):
+    """The console's queue filters (:class:`sync.ExceptionFilters`), read by the same selector.
+
+    ``status`` defaults to "active" as on the page; ``status=`` (empty) lists every status.
+    """
+
+    status = django_filters.ChoiceFilter(
+        choices=[choice for choice in STATUS_CHOICES if choice[0]], method="skip"
+    )
+    category = django_filters.CharFilter(method="skip", help_text="Category key")
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, method="skip")
+    owner = django_filters.CharFilter(method="skip", help_text='"me", a username or a group name')
+    overdue = django_filters.BooleanFilter(method="skip")
+
+    class Meta:
+        model = ExceptionItem
+        fields: list[str] = []
+
+    def filter_queryset(self, queryset: QuerySet[ExceptionItem]) -> QuerySet[ExceptionItem]:
+        if self.request is None:  # only ever used by the API's filter backend, which passes it
+            return queryset.none()
+        data = self.form.cleaned_data
+        filters = ExceptionFilters(
+            status=data.get("status") or ("" if "status" in (self.data or {}) else "active"),
+            category=data.get("category") or "",
+            severity=data.get("severity") or "",
+            owner=(data.get("owner") or "").strip(),
+            overdue=bool(data.get("overdue")),
+        )
+        # The selector starts again from what the user may see: the same rows as ``queryset``.
+        return exception_queue(user=self.request.user, filters=filters)
+
+
+def _detail_prefetches() -> tuple[Prefetch, ...]:
+    """An exception's history and proposed changes, in order, as its detail shows them."""
+    return (
+        Prefetch("events", ExceptionEvent.objects.select_related("actor").order_by("at", "id")),
+        Prefetch(
+            "overrides",
+            ExceptionOverride.objects.select_related("proposed_by", "approved_by").order_by(
+                "proposed_at", "id"
+            ),
+        ),
+    )
+
+
+DETAIL = OpenApiResponse(ExceptionDetailSerializer, description="The exception after the action")
+
+
+class ExceptionViewSet(ApiReadViewSet):
+    """The exception queue, scoped by subsidiary as on the pages (outside the scope: 404)."""
+
+    queryset = ExceptionItem.objects.none()  # for the schema generator; get_queryset reads
+    filterset_class = ExceptionFilterSet
+    action_permissions = {
+        **dict.fromkeys(
+            ("retry", "edit", "accept", "resolve", "ignore", "assign", "escalate", "comment", "match"),
+            can_act,
+        ),
+        "override_approve": can_approve,
+        "override_reject": can_act,
+    }
+
+    def get_queryset(self) -> QuerySet[ExceptionItem]:
+        items = exceptions_for_user(self.user)
+        return items if self.action == "list" else items.prefetch_related(*_detail_prefetches())
+
+    def get_object(self) -> ExceptionItem:
+        """The same fetch as the exception's page (:func:`exception_get_for_user`: outside the scope, 404)."""
+        item = exception_get_for_user(user=self.user, item_id=self.kwargs["pk"])
+        prefetch_related_objects([item], *_detail_prefetches())
+        self.check_object_permissions(self.request, item)
+        return item
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # The queue's filters (status "active" by default) are for the list, not for one exception.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        return ExceptionItemSerializer if self.action == "list" else ExceptionDetailSerializer
+
+    def _done(self, item: ExceptionItem) -> Response:
+        return Response(ExceptionDetailSerializer(self.get_queryset().get(pk=item.pk)).data)
+
+    @extend_schema(request=ReasonInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        actions.exception_retry(item=item, user=self.user, reason=self.reason(request))
+        return self._done(item)
+
+    @extend_schema(request=OverrideInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def edit(self, request: Request, pk: str) -> Response:
+        """Propose a new value of a field; a financial field waits for a finance approver."""
+        item = self.get_object()
+        data = self.input(OverrideInputSerializer, request)
+        actions.exception_value_edit(item=item, user=self.user, **data)
+        return self._done(item)
+
+    @extend_schema(request=AcceptOtherInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str) -> Response:
+        """Take the other system's value of a field."""
+        item = self.get_object()
+        data = self.input(AcceptOtherInputSerializer, request)
+        actions.exception_accept_other_value(item=item, user=self.user, **data)
+        return self._done(item)
+
+    @extend_schema(request=ReasonInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        actions.exception_resolve(item=item, user=self.user, reason=self.reason(request))
+        return self._done(item)
+
+    @extend_schema(request=ReasonInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def ignore(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        actions.exception_ignore(item=item, user=self.user, reason=self.reason(request))
+        return self._done(item)
+
+    @extend_schema(request=AssignInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str) -> Response:
+        """Give the exception to one person or one group."""
+        item = self.get_object()
+        data = self.input(AssignInputSerializer, request)
+        actions.exception_assign(item=item, user=self.user, **data)
+        return self._done(item)
+
+    @extend_schema(request=ReasonInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def escalate(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        actions.exception_escalate(item=item, user=self.user, reason=self.reason(request))
+        return self._done(item)
+
+    @extend_schema(request=CommentInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def comment(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        text = self.input(CommentInputSerializer, request)["text"]
+        actions.exception_comment(item=item, user=self.user, text=text)
+        return self._done(item)
+
+    @extend_schema(request=MatchDecisionInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def match(self, request: Request, pk: str) -> Response:
+        """Answer a duplicate suspect: link one listed NetSuite candidate, or create a new record."""
+        item = self.get_object()
+        data = self.input(MatchDecisionInputSerializer, request)
+        exception_match_decide(item=item, user=self.user, **data)
+        return self._done(item)
+
+    def _override(self, override_id: str) -> ExceptionOverride:
+        return get_object_or_404(self.get_object().overrides.all(), pk=override_id)
+
+    @extend_schema(request=ReasonInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"], url_path=r"overrides/(?P<override_id>[0-9]+)/approve")
+    def override_approve(self, request: Request, pk: str, override_id: str) -> Response:
+        """Approve a proposed change of a financial field (not the proposer's own)."""
+        override = self._override(override_id)
+        actions.exception_override_approve(override=override, user=self.user, reason=self.reason(request))
+        return self._done(override.item)
+
+    @extend_schema(request=ReasonInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"], url_path=r"overrides/(?P<override_id>[0-9]+)/reject")
+    def override_reject(self, request: Request, pk: str, override_id: str) -> Response:
+        override = self._override(override_id)
+        actions.exception_override_reject(override=override, user=self.user, reason=self.reason(request))
+        return self._done(override.item)
+
+
+router = SimpleRouter()
+router.register("exceptions", ExceptionViewSet, basename="exception")
+urlpatterns = router.urls

@@ -1,0 +1,28 @@
+"""django-q2 entry points of the exception queue: thin, they fetch by id and call a service, and can run
+twice harmlessly. Queued and scheduled under their ``sync.tasks.*`` names (see :mod:`sync.tasks`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sync.exceptions.escalation import exceptions_escalate_overdue
+from sync.exceptions.models import ExceptionItem
+from sync.exceptions.retry import retry_function
+from sync.exceptions.tickets import ticket_deliver, tickets_deliver_due
+
+
+def exception_retry_run(item_id: int, overrides: dict[str, Any]) -> None:
+    item = ExceptionItem.objects.get(pk=item_id)
+    retry_function(item.retry_task)(**item.retry_kwargs, overrides=overrides)
+
+
+def exceptions_escalate_overdue_task() -> int:
+    return len(exceptions_escalate_overdue())
+
+
+def ticket_deliver_task(ticket_id: int) -> None:
+    ticket_deliver(ticket_id=ticket_id)
+
+
+def tickets_deliver_due_task() -> int:
+    return tickets_deliver_due()

@@ -1,0 +1,272 @@
+"""The mappings API: flows, mapping versions and lookup table versions, each through its review:
+draft (RevOps) -> submitted -> approved (someone else) -> published. Writes call the services the editor
+calls, which check the role again and write the audit entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+from rest_framework.serializers import BaseSerializer
+
+from core.api.serializers import REASON, username_field
+from core.api.views import SLUG, ApiReadViewSet
+from sync.mappings.models import Flow, LookupTable, LookupVersion, MappingVersion
+from sync.mappings.permissions import can_approve_mappings, can_edit_mappings
+from sync.mappings.services import lookup_versions as lookup_services
+from sync.mappings.services import versions as mapping_services
+from sync.mappings.services.specs import version_spec
+
+
+class FlowSerializer(serializers.ModelSerializer[Flow]):
+    class Meta:
+        model = Flow
+        fields = ["key", "source", "target_system", "direction", "description"]
+
+
+# The review trail every reviewed version has (sync.models.ReviewedVersion), after its own fields.
+REVIEW_FIELDS = [
+    "notes",
+    "based_on",
+    "created_by",
+    "created_at",
+    "submitted_by",
+    "submitted_at",
+    "approved_by",
+    "approved_at",
+    "published_by",
+    "published_at",
+]
+
+
+class ReviewedVersionSerializer(serializers.ModelSerializer[Any]):
+    """Who made, submitted, approved and published a version, by username."""
+
+    created_by = username_field()
+    submitted_by = username_field()
+    approved_by = username_field()
+    published_by = username_field()
+
+
+class MappingVersionSerializer(ReviewedVersionSerializer):
+    flow: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="key", read_only=True)
+
+    class Meta:
+        model = MappingVersion
+        fields = ["id", "flow", "number", "status", "description", *REVIEW_FIELDS]
+
+
+class MappingVersionDetailSerializer(MappingVersionSerializer):
+    spec = serializers.SerializerMethodField(help_text="The engine's JSON spec the version's rows describe")
+
+    class Meta(MappingVersionSerializer.Meta):
+        fields = [*MappingVersionSerializer.Meta.fields, "spec"]
+
+    def get_spec(self, version: MappingVersion) -> dict[str, Any]:
+        return version_spec(version)
+
+
+class MappingDraftInputSerializer(serializers.Serializer[Any]):
+    flow: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="key", queryset=Flow.objects.all()
+    )
+    based_on = serializers.PrimaryKeyRelatedField(
+        queryset=MappingVersion.objects.all(), required=False, allow_null=True
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class LookupVersionSerializer(ReviewedVersionSerializer):
+    table: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = LookupVersion
+        fields = ["id", "table", "number", "status", *REVIEW_FIELDS]
+
+
+class LookupVersionDetailSerializer(LookupVersionSerializer):
+    entries = serializers.SerializerMethodField(help_text="{key: value} of this version")
+
+    class Meta(LookupVersionSerializer.Meta):
+        fields = [*LookupVersionSerializer.Meta.fields, "entries"]
+
+    def get_entries(self, version: LookupVersion) -> dict[str, Any]:
+        return dict(version.entries.order_by("key").values_list("key", "value"))
+
+
+class LookupDraftInputSerializer(serializers.Serializer[Any]):
+    table: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", queryset=LookupTable.objects.all()
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    entries = serializers.JSONField(
+        required=False, help_text='Replace the copied entries: {"key": value} or [{"key": ..., "value": ...}]'
+    )
+
+
+class LookupEntriesInputSerializer(serializers.Serializer[Any]):
+    entries = serializers.JSONField(help_text='{"key": value} or [{"key": ..., "value": ...}]')
+
+
+class MappingVersionFilterSet(django_filters.FilterSet):
+    flow = django_filters.CharFilter(field_name="flow__key", help_text="The flow's key")
+
+    class Meta:
+        model = MappingVersion
+        fields = ["flow", "status"]
+
+
+class FlowViewSet(ApiReadViewSet):
+    queryset = Flow.objects.all()
+    serializer_class = FlowSerializer
+    lookup_field = "key"
+    lookup_value_regex = SLUG
+
+
+class MappingVersionViewSet(ApiReadViewSet):
+    """Mapping versions: draft (RevOps) -> submitted -> approved (someone else) -> published."""
+
+    filterset_class = MappingVersionFilterSet
+    # Creating and submitting also checks per-flow access in the service (flow_edit_allowed); the dry run
+    # is served by sync.pipeline.api at the same address (mapping-versions/{id}/dry-run/).
+    action_permissions = {
+        "create": can_edit_mappings,
+        "submit": can_edit_mappings,
+        "approve": can_approve_mappings,
+        "reject": can_approve_mappings,
+        "publish": can_approve_mappings,
+        "rollback": can_approve_mappings,
+    }
+
+    def get_queryset(self) -> QuerySet[MappingVersion]:
+        return MappingVersion.objects.select_related(
+            "flow", "created_by", "submitted_by", "approved_by", "published_by"
+        ).order_by("flow__key", "-number")
+
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        if self.action == "list":
+            return MappingVersionSerializer
+        return MappingVersionDetailSerializer
+
+    @extend_schema(request=MappingDraftInputSerializer, responses={201: MappingVersionDetailSerializer})
+    def create(self, request: Request) -> Response:
+        """A new draft of a flow: a copy of ``based_on``, or of the published version."""
+        data = self.input(MappingDraftInputSerializer, request)
+        draft = mapping_services.version_create_draft(
+            flow=data["flow"], user=self.user, based_on=data.get("based_on"), notes=data["notes"]
+        )
+        return Response(MappingVersionDetailSerializer(draft).data, status=status.HTTP_201_CREATED)
+
+    def _move(self, request: Request, service: Callable[..., MappingVersion], **kwargs: Any) -> Response:
+        version = service(user=self.user, reason=self.reason(request), **kwargs)
+        return Response(MappingVersionDetailSerializer(version).data)
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str) -> Response:
+        return self._move(request, mapping_services.version_submit, version=self.get_object())
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        return self._move(request, mapping_services.version_approve, version=self.get_object())
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        return self._move(request, mapping_services.version_reject, version=self.get_object())
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str) -> Response:
+        return self._move(request, mapping_services.version_publish, version=self.get_object())
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def rollback(self, request: Request, pk: str) -> Response:
+        """Republish this (superseded) version's content as a new version."""
+        return self._move(request, mapping_services.version_rollback, to=self.get_object())
+
+
+class LookupVersionViewSet(ApiReadViewSet):
+    """Lookup table versions: draft (RevOps) -> submitted -> approved (someone else) -> published. The
+    sync maps with a table's published version only."""
+
+    action_permissions = {
+        "create": can_edit_mappings,
+        "entries": can_edit_mappings,
+        "submit": can_edit_mappings,
+        "approve": can_approve_mappings,
+        "reject": can_approve_mappings,
+        "publish": can_approve_mappings,
+    }
+
+    def get_queryset(self) -> QuerySet[LookupVersion]:
+        queryset = LookupVersion.objects.select_related(
+            "table", "created_by", "submitted_by", "approved_by", "published_by"
+        ).order_by("table__name", "-number")
+        table = self.request.query_params.get("table")
+        return queryset.filter(table__name=table) if table else queryset
+
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        if self.action == "list":
+            return LookupVersionSerializer
+        return LookupVersionDetailSerializer
+
+    @extend_schema(request=LookupDraftInputSerializer, responses={201: LookupVersionDetailSerializer})
+    def create(self, request: Request) -> Response:
+        """A new draft of a table (a copy of its published version), its entries replaced if given."""
+        data = self.input(LookupDraftInputSerializer, request)
+        draft = lookup_services.lookup_version_create_draft(
+            table=data["table"], user=self.user, notes=data["notes"], entries=data.get("entries")
+        )
+        return Response(LookupVersionDetailSerializer(draft).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=LookupEntriesInputSerializer, responses={200: LookupVersionDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def entries(self, request: Request, pk: str) -> Response:
+        """Replace a draft's entries."""
+        data = self.input(LookupEntriesInputSerializer, request)
+        version = lookup_services.lookup_version_import(
+            version=self.get_object(), entries=data["entries"], user=self.user
+        )
+        return Response(LookupVersionDetailSerializer(version).data)
+
+    def _move(self, request: Request, service: Callable[..., LookupVersion]) -> Response:
+        version = service(version=self.get_object(), user=self.user, reason=self.reason(request))
+        return Response(LookupVersionDetailSerializer(version).data)
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str) -> Response:
+        return self._move(request, lookup_services.lookup_version_submit)
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        return self._move(request, lookup_services.lookup_version_approve)
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        return self._move(request, lookup_services.lookup_version_reject)
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str) -> Response:
+        return self._move(request, lookup_services.lookup_version_publish)
+
+
+router = SimpleRouter()
+router.register("flows", FlowViewSet, basename="flow")
+router.register("mapping-versions", MappingVersionViewSet, basename="mapping-version")
+router.register("lookup-versions", LookupVersionViewSet, basename="lookup-version")
+urlpatterns = router.urls

@@ -1,0 +1,13 @@
+"""Listener pages and the inbound endpoints Salesforce calls, included by sync/pipeline/urls.py under /sync/
+(names in the ``sync`` namespace; the inbound paths are configured in Salesforce and never change)."""
+
+from django.urls import path
+
+from sync.pipeline.listener import pages, views
+
+urlpatterns = [
+    path("listeners/", pages.listener_list, name="listeners"),
+    path("listeners/<int:listener_id>/rotate/", pages.listener_rotate, name="listener-rotate"),
+    path("inbound/outbound-message/<str:token>/", views.outbound_message, name="inbound-outbound"),
+    path("inbound/webhook/<str:token>/", views.webhook_event, name="inbound-webhook"),
+]

@@ -1,0 +1,169 @@
+"""The business rules API: rules and their versions, through their review (RevOps writes and submits,
+Finance approves and publishes). Writes call the services the rules editor calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import django_filters
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from core.api.serializers import REASON, username_field
+from core.api.views import SLUG, ApiReadViewSet
+from sync.rules import services as rule_services
+from sync.rules.engine.ruleset import PLACEMENTS, SEVERITIES, SUBJECTS
+from sync.rules.models import Rule, RuleVersion
+from sync.rules.permissions import can_approve_rules, can_edit_rules
+from sync.rules.services import CONTENT_FIELDS
+
+RULE_SEVERITY_CHOICES = list(SEVERITIES.items())
+
+
+class RuleContentInputSerializer(serializers.Serializer[Any]):
+    """A rule version's text (the services' CONTENT_FIELDS); the service checks the condition."""
+
+    name = serializers.CharField(max_length=200)
+    subject = serializers.ChoiceField(choices=list(SUBJECTS.items()))
+    placement = serializers.ChoiceField(choices=list(PLACEMENTS.items()))
+    severity = serializers.ChoiceField(choices=RULE_SEVERITY_CHOICES)
+    message = serializers.CharField(max_length=500)
+    owner = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    condition = serializers.CharField(max_length=20000)
+
+
+class RuleCreateInputSerializer(RuleContentInputSerializer):
+    key = serializers.SlugField(max_length=80)
+
+
+class RuleVersionSerializer(serializers.ModelSerializer[RuleVersion]):
+    rule: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    created_by = username_field()
+    updated_by = username_field()
+    submitted_by = username_field()
+    approved_by = username_field()
+    published_by = username_field()
+
+    class Meta:
+        model = RuleVersion
+        fields = [
+            "id",
+            "rule",
+            "number",
+            "status",
+            *CONTENT_FIELDS,
+            "created_by",
+            "created_at",
+            "updated_by",
+            "updated_at",
+            "submitted_by",
+            "submitted_at",
+            "approved_by",
+            "approved_at",
+            "published_by",
+            "published_at",
+        ]
+
+
+class RuleSerializer(serializers.ModelSerializer[Rule]):
+    created_by = username_field()
+    versions = RuleVersionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Rule
+        fields = ["key", "created_by", "created_at", "versions"]
+
+
+class RuleVersionFilterSet(django_filters.FilterSet):
+    rule = django_filters.CharFilter(field_name="rule__key", help_text="The rule's key")
+
+    class Meta:
+        model = RuleVersion
+        fields = ["rule", "status"]
+
+
+class RuleViewSet(ApiReadViewSet):
+    serializer_class = RuleSerializer
+    lookup_field = "key"
+    lookup_value_regex = SLUG
+    action_permissions = {"create": can_edit_rules, "new_draft": can_edit_rules}
+
+    def get_queryset(self) -> QuerySet[Rule]:
+        versions = RuleVersion.objects.select_related(
+            "rule", "created_by", "updated_by", "submitted_by", "approved_by", "published_by"
+        ).order_by("-number")
+        return Rule.objects.select_related("created_by").prefetch_related(Prefetch("versions", versions))
+
+    @extend_schema(request=RuleCreateInputSerializer, responses={201: RuleVersionSerializer})
+    def create(self, request: Request) -> Response:
+        """A new rule with its first version, a draft."""
+        data = self.input(RuleCreateInputSerializer, request)
+        version = rule_services.rule_create(user=self.user, **data)
+        return Response(RuleVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: RuleVersionSerializer})
+    @action(detail=True, methods=["post"], url_path="new-draft")
+    def new_draft(self, request: Request, key: str) -> Response:
+        """A new draft copying the rule's latest version."""
+        draft = rule_services.rule_draft_start(rule=self.get_object(), user=self.user)
+        return Response(RuleVersionSerializer(draft).data, status=status.HTTP_201_CREATED)
+
+
+class RuleVersionViewSet(ApiReadViewSet):
+    serializer_class = RuleVersionSerializer
+    filterset_class = RuleVersionFilterSet
+    action_permissions = {
+        "partial_update": can_edit_rules,
+        "submit": can_edit_rules,
+        "approve": can_approve_rules,
+        "send_back": can_approve_rules,
+        "publish": can_approve_rules,
+    }
+
+    def get_queryset(self) -> QuerySet[RuleVersion]:
+        return RuleVersion.objects.select_related(
+            "rule", "created_by", "updated_by", "submitted_by", "approved_by", "published_by"
+        ).order_by("rule__key", "-number")
+
+    @extend_schema(request=RuleContentInputSerializer, responses=RuleVersionSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """Change a draft's text; fields left out keep their value."""
+        data = self.input(RuleContentInputSerializer, request, partial=True)
+        version = rule_services.rule_version_update(version=self.get_object(), user=self.user, **data)
+        return Response(RuleVersionSerializer(version).data)
+
+    def _move(self, request: Request, service: Callable[..., RuleVersion]) -> Response:
+        version = service(version=self.get_object(), user=self.user, reason=self.reason(request))
+        return Response(RuleVersionSerializer(version).data)
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str) -> Response:
+        return self._move(request, rule_services.rule_version_submit)
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        return self._move(request, rule_services.rule_version_approve)
+
+    @REASON
+    @action(detail=True, methods=["post"], url_path="send-back")
+    def send_back(self, request: Request, pk: str) -> Response:
+        return self._move(request, rule_services.rule_version_send_back)
+
+    @REASON
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str) -> Response:
+        return self._move(request, rule_services.rule_version_publish)
+
+
+router = SimpleRouter()
+router.register("rules", RuleViewSet, basename="rule")
+router.register("rule-versions", RuleVersionViewSet, basename="rule-version")
+urlpatterns = router.urls
