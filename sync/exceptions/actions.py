@@ -18,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from sync.exceptions import permissions
+from sync.exceptions.escalation import escalate_one, notify
+from sync.exceptions.events import event_record
 from sync.exceptions.models import (
     ACTIVE_STATUSES,
     ExceptionAction,
@@ -28,7 +30,6 @@ from sync.exceptions.models import (
     OverrideStatus,
 )
 from sync.exceptions.retry import retry_enqueue
-from sync.exceptions.services import event_record
 
 # A field is financial when its name, lower-cased with namespaces and "__c" removed, contains one of these
 # stems: Amount, SBQQ__NetAmount__c, taxAmount, currency, CurrencyIsoCode, revRecRule, UnitPrice,
@@ -362,16 +363,12 @@ def exception_assign(
             now=now,
         )
     if owner_user is not None and owner_user.pk != user.pk:
-        from sync.exceptions.escalation import notify
-
         notify(item=item, users=[owner_user], message=f"{user.get_username()} assigned you: {item.title}")
     return item
 
 
 def exception_escalate(*, item: ExceptionItem, user: User, reason: str) -> ExceptionItem:
     """Move the exception to the next level of its category's escalation path now."""
-    from sync.exceptions.escalation import escalate_one
-
     _require_actor(item, user)
     _require_active(item)
     if not reason.strip():

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from core.fields import field_fit
+from sync.exceptions.events import event_record
 from sync.exceptions.models import (
     ACTIVE_STATUSES,
     EscalationLevel,
@@ -27,7 +28,6 @@ from sync.exceptions.models import (
     ExceptionItem,
     Notification,
 )
-from sync.exceptions.services import event_record
 
 ESCALATION_EVERY_MINUTES = 5
 MAIL_SUBJECT_LIMIT = 150  # characters: a longer subject is folded or cut by mail clients anyway

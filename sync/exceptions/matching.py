@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from core.fields import field_fit
 from sync.exceptions.actions import _require_active, _require_actor, _set_status
+from sync.exceptions.events import event_record
 from sync.exceptions.models import ExceptionAction, ExceptionItem, ExceptionStatus
 from sync.exceptions.retry import retry_enqueue
-from sync.exceptions.services import event_record
 from sync.matching.models import MatchChoice, MatchResolution
 
 CATEGORY = "duplicate_suspect"

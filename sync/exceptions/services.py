@@ -16,23 +16,22 @@ from datetime import datetime
 from typing import Any
 
 from auditlog.context import disable_auditlog
-from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.audit import AuditAction, audit_record
 from core.fields import field_fit
+from sync.exceptions.events import event_record
 from sync.exceptions.models import (
     ACTIVE_STATUSES,
     ExceptionAction,
     ExceptionCategory,
-    ExceptionEvent,
     ExceptionItem,
     ExceptionStatus,
     Severity,
     Subsidiary,
 )
 from sync.exceptions.scope import ExceptionScope, subsidiary_resolve
+from sync.exceptions.tickets import ticket_open
 from sync.pipeline.problems import RecordRef
 
 # Categories the stages raise; each is created on first use with these names, then edited by people.
@@ -106,8 +105,6 @@ def exception_raise(
 
 
 def _raise_once(category_key: str, dedup_key: str, fields: dict[str, Any], now: datetime) -> ExceptionItem:
-    from sync.exceptions.tickets import ticket_open
-
     same_key = ExceptionItem.objects.select_for_update().filter(dedup_key=dedup_key)
     item = same_key.filter(status__in=ACTIVE_STATUSES).first()
     if item is not None:
@@ -235,47 +232,5 @@ def exception_auto_resolve(
     return item
 
 
-def event_record(
-    item: ExceptionItem,
-    *,
-    action: str,
-    actor: User | None = None,
-    reason: str = "",
-    before: Mapping[str, Any] | None = None,
-    after: Mapping[str, Any] | None = None,
-    now: datetime | None = None,
-    create: bool = False,
-) -> ExceptionEvent:
-    """One history line on the exception and one audit entry with the same who, what and why."""
-    before, after = dict(before or {}), dict(after or {})
-    event = ExceptionEvent.objects.create(
-        item=item,
-        actor=actor,
-        at=now or timezone.now(),
-        action=action,
-        reason=reason,
-        before=before,
-        after=after,
-    )
-    changes = {
-        key: [_text(before.get(key)), _text(after.get(key))]
-        for key in sorted(set(before) | set(after))
-        if before.get(key) != after.get(key)
-    }
-    audit_record(
-        obj=item,
-        actor=actor,
-        action=AuditAction.CREATE if create else AuditAction.UPDATE,
-        changes=changes,
-        event=f"exception_{action}",
-        reason=reason,
-    )
-    return event
-
-
 def _error_text(code: str, message: str) -> str:
     return f"{code}: {message}" if code and message else code or message
-
-
-def _text(value: Any) -> str:
-    return "None" if value is None else str(value)

@@ -28,8 +28,8 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from core.fields import field_fit
+from sync.exceptions.events import event_record
 from sync.exceptions.models import ExceptionAction, ExceptionItem, Ticket, TicketAttempt, TicketStatus
-from sync.exceptions.services import event_record
 
 MAX_ATTEMPTS = 8
 BASE_BACKOFF_SECONDS = 30

@@ -18,6 +18,7 @@ from django.db.models import Max
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.models import Flow, MappingVersion, VersionStatus
 from sync.mappings.permissions import can_approve_mappings, flow_edit_allowed
+from sync.mappings.selectors import published_mapping_forget
 from sync.mappings.services import lifecycle as lifecycle
 from sync.mappings.services.lifecycle import actor as _actor
 from sync.mappings.services.lifecycle import makers as makers
@@ -42,8 +43,6 @@ def _publish_check(version: MappingVersion) -> None:
 
 
 def _forget_compiled(version: MappingVersion) -> None:
-    from sync.mappings.selectors import published_mapping_forget
-
     transaction.on_commit(lambda: published_mapping_forget(version.flow.key))
 
 

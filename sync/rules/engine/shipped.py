@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sync.mappings.engine.defaults import load_default_lookups
+from sync.mappings.engine.defaults import load_default_lookups, lookup_descriptions
 from sync.rules.engine.ruleset import RuleSpec
 
 _PATH = Path(__file__).resolve().parent / "shipped.json"
@@ -41,8 +41,6 @@ def shipped_tables() -> dict[str, dict[str, Any]]:
 
 
 def table_descriptions() -> dict[str, str]:
-    from sync.mappings.engine.defaults import lookup_descriptions
-
     described = dict(lookup_descriptions())
     described.update({name: table["description"] for name, table in _load()["tables"].items()})
     return described
