@@ -1,7 +1,7 @@
-"""The REST API's shared plumbing (/api/v1/): base view classes, paging, error answers, schema and docs.
+"""The REST API's root (/api/v1/): its URL conf gathers every feature's endpoints, the schema and the docs.
 
-Each area keeps its own endpoints in ``<app>/api/`` (serializers, filtersets, views, urls), calling the
-same services and selectors as the console pages. Authentication is a personal API token
-(:mod:`governance.api.authentication`) or the console's session; permissions are the console's roles
-(:mod:`core.api.permissions`) and each area's object scoping.
+The shared plumbing (base view classes, paging, error answers, permission classes) is in :mod:`core.api`;
+each feature keeps its own endpoints in its ``api.py`` (``sync/<feature>/api.py``, ``governance/api/``,
+``reconciliation/api/``), calling the same services, selectors and permission predicates as its pages.
+Authentication is a personal API token (:mod:`governance.api.authentication`) or the console's session.
 """

@@ -37,7 +37,7 @@ class ApiRule:
 
 API_ACCESS: dict[str, ApiRule] = {
     "api:schema": ApiRule(get=ROLES),
-    # sync/api/views.py
+    # each sync feature's api.py (sync/<feature>/api.py)
     "api:connection-list": ApiRule(get=ROLES, post=ADMINS),
     "api:connection-detail": ApiRule(get=ROLES, patch=ADMINS),
     "api:listener-list": ApiRule(get=ROLES, post=ADMINS),

@@ -155,7 +155,7 @@ ACCESS: dict[str, Rule] = {
     ),
     # The API's docs page (Swagger UI) is a console page; the API itself is in API_ACCESS.
     "api:docs": GET(ROLES),
-    # Connections (sync/views.py, manage_connections): every role reads, admins change.
+    # Connections (sync/connections/views.py, manage_connections): every role reads, admins change.
     "sync:index": GET(ROLES),
     "sync:connections": GET(ROLES),
     "sync:connection-create": Rule(get=ADMINS, post=ADMINS),
