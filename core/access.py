@@ -7,9 +7,10 @@ must stay reachable without a role (logout) are marked with :func:`role_not_requ
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any, TypeVar
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
@@ -19,6 +20,27 @@ from core.roles import VIEW_CONSOLE
 
 V = TypeVar("V", bound=Callable[..., Any])
 M = TypeVar("M", bound=Model)
+
+
+def has_role(user: User | AnonymousUser) -> bool:
+    """Signed in and holding a role (every role grants ``view_console``): may see the console at all."""
+    return user.is_authenticated and user.has_perm(VIEW_CONSOLE)
+
+
+def predicate_required(predicate: Callable[[Any], bool]) -> Callable[[V], V]:
+    """A view decorator: 403 unless ``predicate(request.user)``; the predicate is the feature's own (its
+    ``permissions.py``), the one its API and services ask too."""
+
+    def decorate(view_func: V) -> V:
+        @wraps(view_func)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            if not predicate(request.user):
+                raise PermissionDenied
+            return view_func(request, *args, **kwargs)
+
+        return checked  # type: ignore[return-value]
+
+    return decorate
 
 
 def role_not_required(view_func: V) -> V:
@@ -34,7 +56,7 @@ class RoleRequiredMiddleware(MiddlewareMixin):
             return None
         if not request.user.is_authenticated:
             return None  # LoginRequiredMiddleware has already sent the visitor to the login page
-        if not request.user.has_perm(VIEW_CONSOLE):
+        if not has_role(request.user):
             raise PermissionDenied("Your account has no role in Concord.")
         return None
 

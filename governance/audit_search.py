@@ -18,8 +18,8 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from core.roles import VIEW_AUDIT
 from governance.models import AuditEntry
+from governance.permissions import can_view_audit
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 2000
@@ -64,7 +64,7 @@ class AuditPage:
 
 def audit_entries_filtered(*, user: User | AnonymousUser, filters: AuditFilters) -> QuerySet[AuditEntry]:
     """Entries matching ``filters`` (no order yet), or none for a user without ``view_audit``."""
-    if not user.has_perm(VIEW_AUDIT):
+    if not can_view_audit(user):
         return AuditEntry.objects.none()
     return _within_dates(AuditEntry.objects.filter(**_field_filters(filters)), filters)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,10 +16,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.access import predicate_required
 from core.http import ConsoleRequest
-from core.roles import MANAGE_USERS, VIEW_AUDIT
 from governance import access_grants, groups
 from governance.forms import GroupCreateForm, GroupMemberForm, UserAccessForm
+from governance.permissions import can_manage_users, can_see_people
 from sync.exceptions.models import Subsidiary
 from sync.mappings.models import Flow
 
@@ -28,7 +28,7 @@ ACCESS_CARD = "governance/partials/user_access.html"
 
 
 def _require_reader(request: HttpRequest) -> None:
-    if not (request.user.has_perm(MANAGE_USERS) or request.user.has_perm(VIEW_AUDIT)):
+    if not can_see_people(request.user):
         raise PermissionDenied
 
 
@@ -45,7 +45,7 @@ def group_list(request: ConsoleRequest) -> HttpResponse:
     _require_reader(request)
     form = GroupCreateForm(request.POST or None)
     if request.method == "POST":
-        if not request.user.has_perm(MANAGE_USERS):
+        if not can_manage_users(request.user):
             raise PermissionDenied
         if form.is_valid():
             try:
@@ -67,7 +67,7 @@ def _group_context(request: HttpRequest, group: Group, **extra: Any) -> dict[str
         "access": access_grants.group_access(group=group),
         "subsidiaries": Subsidiary.objects.order_by("key"),
         "flows": Flow.objects.order_by("key"),
-        "can_manage": request.user.has_perm(MANAGE_USERS),
+        "can_manage": can_manage_users(request.user),
         "members": members,
         "candidates": User.objects.filter(is_active=True).exclude(groups=group).order_by("username"),
         **extra,
@@ -83,7 +83,7 @@ def group_detail(request: ConsoleRequest, group_id: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required(MANAGE_USERS, raise_exception=True)
+@predicate_required(can_manage_users)
 def group_members_update(request: ConsoleRequest, group_id: int) -> HttpResponse:
     """Add or remove one member."""
     group = _group_or_404(request, group_id)
@@ -101,7 +101,7 @@ def group_members_update(request: ConsoleRequest, group_id: int) -> HttpResponse
 
 
 @require_POST
-@permission_required(MANAGE_USERS, raise_exception=True)
+@predicate_required(can_manage_users)
 def group_access_update(request: ConsoleRequest, group_id: int) -> HttpResponse:
     """Grant or revoke one subsidiary or flow to the group; htmx gets the refreshed access card."""
     group = _group_or_404(request, group_id)

@@ -18,13 +18,14 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 
 from core.audit import AuditAction, audit_record
-from core.roles import MANAGE_USERS, ROLES_BY_NAME, VIEW_AUDIT
+from core.roles import ROLES_BY_NAME
+from governance.permissions import can_see_people
 from governance.selectors import AnyUser
 
 
 def access_groups(*, user: AnyUser) -> QuerySet[Group]:
     """Every access group with its member count, for someone who manages users or audits."""
-    if not (user.has_perm(MANAGE_USERS) or user.has_perm(VIEW_AUDIT)):
+    if not can_see_people(user):
         return Group.objects.none()
     groups = Group.objects.exclude(name__in=ROLES_BY_NAME).annotate(member_count=Count("user"))
     return groups.order_by("name")

@@ -8,8 +8,9 @@ from django.contrib.auth.models import AnonymousUser, Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, QuerySet
 
-from core.roles import CAPABILITIES, MANAGE_USERS, ROLES, ROLES_BY_NAME, VIEW_AUDIT, Role, capability
+from core.roles import CAPABILITIES, ROLES, ROLES_BY_NAME, Role, capability
 from governance.models import ApiToken, AuditEntry
+from governance.permissions import can_manage_users, can_see_people, can_view_audit
 
 AnyUser = User | AnonymousUser
 
@@ -42,7 +43,7 @@ def user_role_names(*, user: AnyUser) -> list[str]:
 
 def audit_entries_recent(*, user: AnyUser, limit: int = 50) -> QuerySet[AuditEntry]:
     """The newest audit entries, or none for a user without ``view_audit``."""
-    if not user.has_perm(VIEW_AUDIT):
+    if not can_view_audit(user):
         return AuditEntry.objects.none()
     return AuditEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-id")[:limit]
 
@@ -55,14 +56,14 @@ class ManagedUser:
 
 def users_with_roles(*, user: AnyUser) -> list[ManagedUser]:
     """Every user with their roles, for someone who manages users or audits; nobody otherwise."""
-    if not (user.has_perm(MANAGE_USERS) or user.has_perm(VIEW_AUDIT)):
+    if not can_see_people(user):
         return []
     return [_managed(account) for account in _with_role_groups().order_by("username")]
 
 
 def user_detail_get(*, user: AnyUser, user_id: int) -> ManagedUser | None:
     """One user with their roles, for someone who manages users or audits; None otherwise or if missing."""
-    if not (user.has_perm(MANAGE_USERS) or user.has_perm(VIEW_AUDIT)):
+    if not can_see_people(user):
         return None
     account = _with_role_groups().filter(pk=user_id).first()
     return _managed(account) if account else None
@@ -70,7 +71,7 @@ def user_detail_get(*, user: AnyUser, user_id: int) -> ManagedUser | None:
 
 def audit_entries_about_user(*, user: AnyUser, account: User, limit: int = 20) -> QuerySet[AuditEntry]:
     """The newest entries whose object is ``account`` (its changes and sign-ins), for ``view_audit``."""
-    if not user.has_perm(VIEW_AUDIT):
+    if not can_view_audit(user):
         return AuditEntry.objects.none()
     content_type = ContentType.objects.get_for_model(User)
     entries = AuditEntry.objects.filter(content_type=content_type, object_pk=str(account.pk))
@@ -83,7 +84,7 @@ def managed_user_get(*, user: AnyUser, user_id: int) -> ManagedUser | None:
 
 
 def _manageable(user: AnyUser) -> QuerySet[User]:
-    if not user.has_perm(MANAGE_USERS):
+    if not can_manage_users(user):
         return User.objects.none()
     return _with_role_groups()
 
@@ -104,4 +105,4 @@ def tokens_visible_to(*, user: AnyUser) -> QuerySet[ApiToken]:
     if not isinstance(user, User) or not user.is_authenticated:
         return ApiToken.objects.none()
     tokens = ApiToken.objects.select_related("user", "revoked_by")
-    return tokens if user.has_perm(MANAGE_USERS) else tokens.filter(user=user)
+    return tokens if can_manage_users(user) else tokens.filter(user=user)

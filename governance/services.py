@@ -23,8 +23,9 @@ from django.utils import timezone
 
 from core.audit import AuditAction, audit_record
 from core.fields import field_fit
-from core.roles import ADMIN, APPROVING_ROLES, MANAGE_USERS, ROLES, ROLES_BY_NAME
+from core.roles import ADMIN, APPROVING_ROLES, ROLES, ROLES_BY_NAME
 from governance.models import AccessEvent, ApiToken, AuditEntry, AuditFlag
+from governance.permissions import can_manage_users
 from governance.personas import Persona
 
 
@@ -268,7 +269,7 @@ def token_create(*, user: User, name: str, expires_at: dt.datetime | None = None
 
 def can_revoke_token(*, token: ApiToken, actor: User) -> bool:
     """A person revokes their own tokens; whoever manages users revokes anyone's."""
-    return token.user_id == actor.pk or actor.has_perm(MANAGE_USERS)
+    return token.user_id == actor.pk or can_manage_users(actor)
 
 
 def token_revoke(*, token: ApiToken, actor: User) -> ApiToken:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import User
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN, PasswordResetConfirmView
@@ -20,13 +20,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.access import role_not_required
+from core.access import predicate_required, role_not_required
 from core.http import ConsoleRequest
-from core.roles import MANAGE_USERS, ROLES, VIEW_AUDIT
+from core.roles import ROLES
 from governance import access_grants, invitations, selectors
 from governance.forms import UserAccessForm, UserInviteForm
 from governance.groups import user_access_groups
 from governance.models import Invitation
+from governance.permissions import can_manage_users, can_see_people
 from sync.exceptions.models import Subsidiary
 from sync.mappings.models import Flow
 
@@ -48,7 +49,7 @@ def _access_context(request: HttpRequest, account: User, **extra: Any) -> dict[s
         "access_groups": user_access_groups(user=account),
         "subsidiaries": Subsidiary.objects.order_by("key"),
         "flows": Flow.objects.order_by("key"),
-        "can_manage": request.user.has_perm(MANAGE_USERS),
+        "can_manage": can_manage_users(request.user),
         **extra,
     }
 
@@ -56,7 +57,7 @@ def _access_context(request: HttpRequest, account: User, **extra: Any) -> dict[s
 @require_GET
 def user_detail(request: ConsoleRequest, user_id: int) -> HttpResponse:
     """A user's roles, account status, invitation, subsidiary and flow grants (and history, for auditors)."""
-    if not (request.user.has_perm(MANAGE_USERS) or request.user.has_perm(VIEW_AUDIT)):
+    if not can_see_people(request.user):
         raise PermissionDenied
     row = _detail_or_404(request, user_id)
     context = _access_context(
@@ -72,7 +73,7 @@ def user_detail(request: ConsoleRequest, user_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required(MANAGE_USERS, raise_exception=True)
+@predicate_required(can_manage_users)
 def user_invite(request: ConsoleRequest) -> HttpResponse:
     """Invite a person by e-mail: their account now, their password when they follow the link."""
     form = UserInviteForm(request.POST or None)
@@ -96,7 +97,7 @@ def user_invite(request: ConsoleRequest) -> HttpResponse:
 
 
 @require_POST
-@permission_required(MANAGE_USERS, raise_exception=True)
+@predicate_required(can_manage_users)
 def user_invitation_resend(request: ConsoleRequest, user_id: int) -> HttpResponse:
     account = _detail_or_404(request, user_id).user
     try:
@@ -111,7 +112,7 @@ def user_invitation_resend(request: ConsoleRequest, user_id: int) -> HttpRespons
 
 
 @require_POST
-@permission_required(MANAGE_USERS, raise_exception=True)
+@predicate_required(can_manage_users)
 def user_invitation_revoke(request: ConsoleRequest, user_id: int) -> HttpResponse:
     account = _detail_or_404(request, user_id).user
     try:
@@ -126,7 +127,7 @@ def user_invitation_revoke(request: ConsoleRequest, user_id: int) -> HttpRespons
 
 
 @require_POST
-@permission_required(MANAGE_USERS, raise_exception=True)
+@predicate_required(can_manage_users)
 def user_access_update(request: ConsoleRequest, user_id: int) -> HttpResponse:
     """Grant or revoke one subsidiary or flow; htmx gets the refreshed access card."""
     account = _detail_or_404(request, user_id).user

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -9,14 +8,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.access import has_role, predicate_required
 from core.csv_export import csv_response
 from core.http import ConsoleRequest
-from core.roles import MANAGE_USERS, ROLES, VIEW_AUDIT, VIEW_CONSOLE
+from core.roles import ROLES
 from governance import audit_search, selectors, services, traceability
 from governance.audit_checkpoints import audit_checkpoint_record, checkpoint_latest
 from governance.chain_verify import chain_verify
 from governance.forms import ApiTokenForm, AuditFilterForm, UserActiveForm, UserRolesForm
 from governance.models import CheckpointSource
+from governance.permissions import can_manage_users, can_see_people, can_view_audit
 
 TRACE_QUERY_LIMIT = 200  # characters of a searched id kept (every id of the chain is far shorter)
 
@@ -42,7 +43,7 @@ def governance_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def user_list(request: HttpRequest) -> HttpResponse:
     """Admins change roles here; auditors read the same list."""
-    if not (request.user.has_perm(MANAGE_USERS) or request.user.has_perm(VIEW_AUDIT)):
+    if not can_see_people(request.user):
         raise PermissionDenied
     rows = selectors.users_with_roles(user=request.user)
     return render(
@@ -51,7 +52,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@permission_required(MANAGE_USERS, raise_exception=True)
+@predicate_required(can_manage_users)
 def user_roles_update(request: ConsoleRequest, user_id: int) -> HttpResponse:
     target = _managed_user_or_404(request, user_id)
     form = UserRolesForm(request.POST)
@@ -67,7 +68,7 @@ def user_roles_update(request: ConsoleRequest, user_id: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required(MANAGE_USERS, raise_exception=True)
+@predicate_required(can_manage_users)
 def user_active_update(request: ConsoleRequest, user_id: int) -> HttpResponse:
     target = _managed_user_or_404(request, user_id)
     form = UserActiveForm(request.POST)
@@ -102,7 +103,7 @@ def _user_row_response(request: ConsoleRequest, target: User, *, error: str, sav
 
 
 @require_GET
-@permission_required(VIEW_AUDIT, raise_exception=True)
+@predicate_required(can_view_audit)
 def audit_list(request: ConsoleRequest) -> HttpResponse:
     """The audit browser: filters, newest first, keyset pages ("Older" carries ``before``)."""
     form = AuditFilterForm(request.GET)
@@ -117,7 +118,7 @@ def audit_list(request: ConsoleRequest) -> HttpResponse:
 
 
 @require_GET
-@permission_required(VIEW_AUDIT, raise_exception=True)
+@predicate_required(can_view_audit)
 def audit_export(request: ConsoleRequest) -> StreamingHttpResponse:
     """The filtered entries as CSV, streamed in keyset batches (a million rows never sit in memory)."""
     form = AuditFilterForm(request.GET)
@@ -126,7 +127,7 @@ def audit_export(request: ConsoleRequest) -> StreamingHttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required(VIEW_AUDIT, raise_exception=True)
+@predicate_required(can_view_audit)
 def audit_chain(request: ConsoleRequest) -> HttpResponse:
     """Check the hash chain on demand (POST runs the check; GET shows the page). A POST with
     ``checkpoint`` records the chain's head first (a checkpoint), then checks."""
@@ -146,7 +147,7 @@ def audit_chain(request: ConsoleRequest) -> HttpResponse:
 
 
 @require_GET
-@permission_required(VIEW_CONSOLE, raise_exception=True)
+@predicate_required(has_role)
 def trace_search(request: ConsoleRequest) -> HttpResponse:
     """Any id of an opportunity, order, invoice or payment -> the whole chain as a timeline."""
     query = request.GET.get("q", "").strip()[:TRACE_QUERY_LIMIT]
@@ -159,7 +160,7 @@ def trace_search(request: ConsoleRequest) -> HttpResponse:
 
 
 @require_GET
-@permission_required(VIEW_CONSOLE, raise_exception=True)
+@predicate_required(has_role)
 def trace_export(request: ConsoleRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """The chain for auditors: JSON (everything) or CSV (the timeline, one row per event)."""
     if fmt not in ("csv", "json"):

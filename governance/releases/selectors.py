@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, QuerySet
 
-from core.roles import VIEW_CONSOLE
+from core.access import has_role
 from governance.releases.models import Release, ReleaseItem, ReleaseSignoff, ReleaseTestRun, ReleaseTestStatus
 from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
 from sync.mappings.models import LookupVersion, MappingVersion, VersionStatus
@@ -19,7 +19,7 @@ AnyUser = User | AnonymousUser
 
 
 def releases_visible(*, user: AnyUser) -> QuerySet[Release]:
-    if not user.has_perm(VIEW_CONSOLE):
+    if not has_role(user):
         return Release.objects.none()
     return Release.objects.select_related("created_by", "published_by").annotate(item_count=Count("items"))
 

@@ -20,7 +20,8 @@ audit entries only with ``view_audit``.
 
 from __future__ import annotations
 
-from core.roles import VIEW_AUDIT, VIEW_CONSOLE
+from core.access import has_role
+from governance.permissions import can_view_audit
 from governance.traceability.chain import KINDS, Chain, RuleOutcome, TraceEvent, TraceLink
 from governance.traceability.export import trace_csv_rows
 from governance.traceability.history import history_gather
@@ -33,8 +34,8 @@ __all__ = ["KINDS", "Chain", "RuleOutcome", "TraceEvent", "TraceLink", "trace_ch
 def trace_chain(*, user: AnyUser, key: str) -> Chain:
     """The chain through ``key`` (any id of any link) with its history, as ``user`` may see it."""
     key = key.strip()
-    chain = Chain(query=key, audit_visible=user.has_perm(VIEW_AUDIT))
-    if not key or not user.has_perm(VIEW_CONSOLE):
+    chain = Chain(query=key, audit_visible=can_view_audit(user))
+    if not key or not has_role(user):
         return chain
     keys = resolve(key)
     if keys.empty():

@@ -5,14 +5,13 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
-from core.access import object_get_for_user
-from core.roles import VIEW_CONSOLE
+from core.access import has_role, object_get_for_user
 from sync.connections.models import Connection
 
 
 def connections_visible(*, user: User | AnonymousUser) -> QuerySet[Connection]:
     """The connections ``user`` may see: all of them for anyone with a console role, else none."""
-    if not user.has_perm(VIEW_CONSOLE):
+    if not has_role(user):
         return Connection.objects.none()
     return Connection.objects.all()
 

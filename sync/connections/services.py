@@ -19,7 +19,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_actor
-from core.roles import MANAGE_CONNECTIONS
 from core.secrets import decrypt, encrypt
 from sync.connections.concurrency import LimiterSettings, slots_for
 from sync.connections.connectors.netsuite import (
@@ -38,6 +37,7 @@ from sync.connections.connectors.salesforce import (
 from sync.connections.connectors.transport import RequestObserver, RetryPolicy
 from sync.connections.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
 from sync.connections.models.connections import AUTH_KIND
+from sync.connections.permissions import can_manage_connections
 from sync.connections.usage import api_usage_record
 
 # The secret parameters of each auth method; everything else about a connection is plain config.
@@ -112,7 +112,7 @@ def auth_method_problem(*, kind: str, auth_method: str) -> str | None:
 
 
 def _require_manager(actor: User) -> None:
-    if not actor.has_perm(MANAGE_CONNECTIONS):
+    if not can_manage_connections(actor):
         raise PermissionDenied("Only admins create or change connections.")
 
 

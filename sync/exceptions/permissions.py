@@ -21,8 +21,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
-from core.access import permission_caches_forget
-from core.roles import APPROVE_EXCEPTIONS, EDIT_MAPPINGS, VIEW_CONSOLE
+from core.access import has_role, permission_caches_forget
+from core.roles import APPROVE_EXCEPTIONS, EDIT_MAPPINGS
 from sync.exceptions.models import ExceptionItem, Subsidiary
 
 AnyUser = User | AnonymousUser
@@ -33,7 +33,7 @@ HANDLE_EXCEPTIONS = "sync.handle_exceptions"
 def exceptions_visible_to(user: AnyUser) -> QuerySet[ExceptionItem]:
     """Every exception ``user`` may see: all with the model-wide grant, their subsidiaries' otherwise."""
     items = ExceptionItem.objects.all()
-    if not user.is_authenticated or not user.has_perm(VIEW_CONSOLE):
+    if not has_role(user):
         return items.none()
     if user.has_perm(HANDLE_EXCEPTIONS):
         return items

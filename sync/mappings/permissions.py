@@ -19,8 +19,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
-from core.access import permission_caches_forget
-from core.roles import APPROVE_MAPPINGS, EDIT_MAPPINGS, VIEW_CONSOLE
+from core.access import has_role, permission_caches_forget
+from core.roles import APPROVE_MAPPINGS, EDIT_MAPPINGS
 from sync.mappings.models import Flow
 
 AnyUser = User | AnonymousUser
@@ -45,7 +45,7 @@ def can_preview_mappings(user: AnyUser) -> bool:
 
 def flow_edit_allowed(user: AnyUser, flow: Flow) -> bool:
     """May ``user`` edit (create, change, import, submit) drafts of ``flow``?"""
-    if not user.is_authenticated or not user.has_perm(VIEW_CONSOLE):
+    if not has_role(user):
         return False
     if can_edit_mappings(user) or user.has_perm(OPERATE_FLOW):
         return True
@@ -55,7 +55,7 @@ def flow_edit_allowed(user: AnyUser, flow: Flow) -> bool:
 def flows_editable_by(user: AnyUser) -> QuerySet[Flow]:
     """The flows whose drafts ``user`` may edit."""
     flows = Flow.objects.all()
-    if not user.is_authenticated or not user.has_perm(VIEW_CONSOLE):
+    if not has_role(user):
         return flows.none()
     if can_edit_mappings(user) or user.has_perm(OPERATE_FLOW):
         return flows

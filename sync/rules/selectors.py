@@ -7,8 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from core.access import object_get_for_user
-from core.roles import VIEW_CONSOLE
+from core.access import has_role, object_get_for_user
 from sync.rules.models import Rule, RuleStatus, RuleVersion
 
 
@@ -21,7 +20,7 @@ class RuleRow:
 
 def rules_list(*, user: Any) -> list[RuleRow]:
     """Every rule with its published and open versions; anyone with a console role reads rules."""
-    if not user.has_perm(VIEW_CONSOLE):
+    if not has_role(user):
         return []
     rows: dict[int, dict[str, Any]] = {}
     rules = Rule.objects.order_by("key")
@@ -35,7 +34,7 @@ def rules_list(*, user: Any) -> list[RuleRow]:
 
 def rules_visible(*, user: Any) -> QuerySet[Rule]:
     """The rules ``user`` may see: all of them for anyone with a console role, else none."""
-    return Rule.objects.all() if user.has_perm(VIEW_CONSOLE) else Rule.objects.none()
+    return Rule.objects.all() if has_role(user) else Rule.objects.none()
 
 
 def rule_get_for_user(*, user: Any, key: str) -> Rule:
@@ -49,9 +48,5 @@ def rule_versions(*, rule: Rule) -> QuerySet[RuleVersion]:
 
 def rule_version_get_for_user(*, user: Any, version_id: int | str) -> RuleVersion:
     """The rule version ``version_id`` if ``user`` may see it, else 404."""
-    versions = (
-        RuleVersion.objects.select_related("rule")
-        if user.has_perm(VIEW_CONSOLE)
-        else RuleVersion.objects.none()
-    )
+    versions = RuleVersion.objects.select_related("rule") if has_role(user) else RuleVersion.objects.none()
     return object_get_for_user(versions, name="rule version", pk=version_id)
