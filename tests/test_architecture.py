@@ -4,10 +4,13 @@ a test tree that mirrors the product's packages."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+
+from django.urls import URLPattern, URLResolver, get_resolver
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("core", "sync", "reconciliation", "governance", "console", "demo")
@@ -99,3 +102,21 @@ def test_the_test_tree_mirrors_the_product_packages() -> None:
     assert stray == set()
     features = {path for path in product if path.count("/") == 1 and path.startswith("sync/")}
     assert features <= tests, sorted(features - tests)
+
+
+def test_every_url_name_is_in_one_style() -> None:
+    """kebab-case names (``sync:job-requeue``), in every namespace, pages and API alike."""
+
+    def names(patterns: list[URLPattern | URLResolver]) -> list[str]:
+        found: list[str] = []
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                found += names(pattern.url_patterns)
+            elif pattern.name:
+                found.append(pattern.name)
+        return found
+
+    every = names(get_resolver().url_patterns)
+    assert len(every) > 100
+    style = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    assert [name for name in every if not style.match(name)] == []
