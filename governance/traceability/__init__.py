@@ -4,7 +4,7 @@ with everything that touched each link.
 Given a Salesforce opportunity id, a NetSuite sales order (internal or external id), an invoice (NetSuite
 id or the Salesforce ``Invoice__c`` Id) or a customer payment id, :func:`trace_chain` climbs to the
 opportunity through the links the pipeline stored (cross-references for the orders Concord wrote, the
-return flow's :class:`~sync.models.ReturnRecord` rows for NetSuite's invoices and payments) and walks
+return flow's :class:`~sync.pipeline.models.ReturnRecord` rows for NetSuite's invoices and payments) and walks
 down again, so every starting point of one chain shows the same chain. For each link it gathers the sync
 jobs and records that touched it, the inbound notifications, the mapping and rule versions used (with
 who approved and published them), the exceptions with their history and value overrides, and, for a

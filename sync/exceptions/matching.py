@@ -1,6 +1,7 @@
 """Answering a duplicate suspect (matching before create): link one NetSuite candidate, or create new.
 
-The answer is stored as a :class:`~sync.models.MatchResolution`, which every later pipeline run honours
+The answer is stored as a :class:`~sync.matching.models.MatchResolution`, which every later pipeline run
+honours
 (:mod:`sync.pipeline.prematch`), so the same question is never asked twice; then the exception's retry
 re-queues the opportunities it held back. Checked and recorded like the other exception actions.
 """

@@ -2,7 +2,8 @@
 
 Two questions, answered separately:
 
-* **Where** (scope): ``sync.handle_exceptions`` on a :class:`~sync.models.Subsidiary`. Held model-wide
+* **Where** (scope): ``sync.handle_exceptions`` on a :class:`~sync.exceptions.models.Subsidiary`. Held
+model-wide
   (the RevOps, Admin and Auditor roles hold it, or a user permission) it reaches every subsidiary and the
   exceptions that name none. Held on single subsidiaries through django-guardian
   (:func:`subsidiary_scope_grant`), it reaches only their exceptions. The Finance role deliberately has

@@ -3,7 +3,7 @@
 A source (the pipeline, matching before create, the return flows, reconciliation, go-live, the inbox)
 says what it knows about the records in question as an :class:`ExceptionScope`, and
 :func:`exception_raise <sync.exceptions.services.exception_raise>` turns it into a
-:class:`~sync.models.Subsidiary` here, in this order:
+:class:`~sync.exceptions.models.Subsidiary` here, in this order:
 
 1. no NetSuite connection named: no subsidiary;
 2. a connection without OneWorld (``Connection.single_entity``): its one entity, whatever the records say

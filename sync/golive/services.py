@@ -5,7 +5,7 @@ first *scans* (:mod:`sync.golive.scan`: both systems read, nothing written) and 
 for review" with its linked / suspects / unmatched counts. Only when a person confirms does it *apply*:
 
 - each confident match gets the Salesforce id as its NetSuite ``externalId`` (a PATCH: the id Concord's
-  upserts use for that object) and a :class:`sync.models.CrossReference`, one audit entry per link;
+  upserts use for that object) and a :class:`sync.pipeline.models.CrossReference`, one audit entry per link;
 - each duplicate suspect becomes an exception in the queue, listing the candidates, for a person to
   choose one or create a new record;
 - unmatched records are left alone: the normal sync creates them.

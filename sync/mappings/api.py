@@ -32,7 +32,7 @@ class FlowSerializer(serializers.ModelSerializer[Flow]):
         fields = ["key", "source", "target_system", "direction", "description"]
 
 
-# The review trail every reviewed version has (sync.models.ReviewedVersion), after its own fields.
+# The review trail every reviewed version has (sync.mappings.models.ReviewedVersion), after its own fields.
 REVIEW_FIELDS = [
     "notes",
     "based_on",

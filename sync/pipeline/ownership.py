@@ -3,7 +3,7 @@
 For an object synced both ways (account <-> customer, opportunity <-> sales order) each mapped field has
 an owner (the mapping row's ``owner``). The return flow holds three values per field, all in Salesforce's
 form: what NetSuite has (mapped), what Salesforce has (read), and the last value both held
-(:class:`~sync.models.SyncedFieldValue`). That last value tells a change from a stale copy:
+(:class:`~sync.pipeline.models.SyncedFieldValue`). That last value tells a change from a stale copy:
 
 - NetSuite owns the field: NetSuite's value is written when Salesforce differs. If Salesforce's value
   also moved away from the last synced one, a person changed an owned field in Salesforce: a conflict

@@ -5,7 +5,7 @@ Runs in the batch's calling thread, after the cross-references are loaded and be
 (the writer never touches the database). For every record of an object mapping with a ``match`` block
 (:mod:`sync.matching.engine`) that has no cross-reference yet:
 
-1. a person's earlier answer (:class:`~sync.models.MatchResolution`) is honoured: ``link`` links the
+1. a person's earlier answer (:class:`~sync.matching.models.MatchResolution`) is honoured: ``link`` links the
    chosen record, ``create_new`` lets the upsert create it;
 2. the primary match: records already carrying the external id (one SuiteQL query per record type);
 3. the secondary keys: one SuiteQL query per key for the whole batch, then

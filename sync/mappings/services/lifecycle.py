@@ -1,7 +1,7 @@
 """The life cycle mapping and lookup versions share: draft -> submitted -> approved -> published
 (-> superseded), with four eyes.
 
-One :class:`VersionLifecycle` describes a kind of version (:class:`sync.models.ReviewedVersion`): its
+One :class:`VersionLifecycle` describes a kind of version (:class:`sync.mappings.models.ReviewedVersion`): its
 model, the field that groups its versions (``flow``, ``table``), who may make and who may approve one,
 and hooks for what differs (checks before submitting or publishing, what follows going live or being
 taken down). The public services (:mod:`sync.mappings.services.versions`,
