@@ -70,11 +70,3 @@ def subsidiary_scope_revoke(*, holder: User | Group, subsidiary: Subsidiary | No
     with transaction.atomic():
         remove_perm(HANDLE_EXCEPTIONS, holder, subsidiary)
     permission_caches_forget(holder)
-
-
-def subsidiaries_in_scope(user: AnyUser) -> QuerySet[Subsidiary]:
-    if user.has_perm(HANDLE_EXCEPTIONS):
-        return Subsidiary.objects.all()
-    return get_objects_for_user(
-        user, HANDLE_EXCEPTIONS, klass=Subsidiary, accept_global_perms=False, with_superuser=False
-    )

@@ -29,9 +29,6 @@ class GateOutcome:
     evaluated: dict[str, Any] | None = None
 
 
-PASS = GateOutcome()
-
-
 def evaluation_summary(evaluation: Evaluation) -> dict[str, Any] | None:
     """The rule versions an evaluation ran, its decision and the outcomes that did not pass: small
     enough to keep on every sync record (passing rules are listed by version id only)."""

@@ -351,11 +351,6 @@ class SalesforceConnector:
                 quote_ids[line["SBQQ__Quote__c"]]["primary_quote"]["lines"].append(line)
         return graphs
 
-    def updated_ids(self, sobject: str, start: str, end: str) -> list[str]:
-        """Ids changed between two ISO date-times (at most 30 days apart)."""
-        path = f"sobjects/{_name(sobject)}/updated/?start={quote(start)}&end={quote(end)}"
-        return list(self._run("updated", lambda sf: sf.restful(path)).get("ids") or [])
-
     def describe(self, sobject: str) -> dict[str, Any]:
         return dict(self._run("describe", lambda sf: sf.restful(f"sobjects/{_name(sobject)}/describe/")))
 

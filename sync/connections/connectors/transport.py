@@ -137,9 +137,6 @@ class RetryPolicy:
         return (rng or random).uniform(0, ceiling)
 
 
-NO_RETRY = RetryPolicy(max_attempts=1)
-
-
 def call_with_retry(
     operation: Callable[[], T],
     *,
@@ -208,12 +205,6 @@ def _root(exc: BaseException) -> str:
     while exc.__context__ is not None and exc.__context__ is not exc:
         exc = exc.__context__
     return str(exc)
-
-
-def redact(headers: Mapping[str, str]) -> dict[str, str]:
-    """Headers safe to keep in a job log: credentials replaced."""
-    hidden = {"authorization", "cookie", "x-netsuite-idempotency-key"}
-    return {key: ("***" if key.lower() in hidden else value) for key, value in headers.items()}
 
 
 class ConcurrencySlots:

@@ -7,7 +7,6 @@ arguments' values, defined here. None of them raises: a value they do not apply 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -144,7 +143,3 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any] | None, Signature]] = {
 }
 
 ALL_NAMES: tuple[str, ...] = tuple(sorted((*AGGREGATES, *FUNCTIONS)))
-
-
-def today_default() -> dt.date:
-    return dt.date.today()

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sync.mappings.engine.defaults import load_default_lookups, lookup_descriptions
+from sync.mappings.engine.defaults import load_default_lookups
 from sync.rules.engine.ruleset import RuleSpec
 
 _PATH = Path(__file__).resolve().parent / "shipped.json"
@@ -38,9 +38,3 @@ def shipped_tables() -> dict[str, dict[str, Any]]:
             key: list(value) if isinstance(value, list) else value for key, value in table["values"].items()
         }
     return tables
-
-
-def table_descriptions() -> dict[str, str]:
-    described = dict(lookup_descriptions())
-    described.update({name: table["description"] for name, table in _load()["tables"].items()})
-    return described
