@@ -195,8 +195,9 @@ def owner_find(*, group: str | None = None, user: str | None = None) -> tuple[Gr
 _UNSET: Any = object()
 
 
-def _check(user: AnyUser) -> None:
-    if not can_edit_policy(user):
+def _check(user: AnyUser | None) -> None:
+    """``None`` is the system: a management command run without ``--as`` at the server's shell."""
+    if user is not None and not can_edit_policy(user):
         raise PermissionDenied("Only Finance and admins edit the exception policy.")
 
 
@@ -226,7 +227,7 @@ def escalation_path(category: ExceptionCategory) -> list[str]:
 def category_update(
     *,
     category: ExceptionCategory,
-    user: AnyUser,
+    user: AnyUser | None,
     name: str = _UNSET,
     sla: timedelta = _UNSET,
     default_severity: str = _UNSET,
@@ -295,7 +296,7 @@ def _assign(category: ExceptionCategory, field: str, value: Any) -> None:
     setattr(category, field, value)
 
 
-def _path_change(category: ExceptionCategory, user: AnyUser, before: list[str], event: str) -> None:
+def _path_change(category: ExceptionCategory, user: AnyUser | None, before: list[str], event: str) -> None:
     after = escalation_path(category)
     ExceptionCategory.objects.filter(pk=category.pk).update(edited_at=timezone.now())
     audit_record(
@@ -310,7 +311,7 @@ def _path_change(category: ExceptionCategory, user: AnyUser, before: list[str], 
 def escalation_level_add(
     *,
     category: ExceptionCategory,
-    user: AnyUser,
+    user: AnyUser | None,
     duration: timedelta,
     group: Group | None = None,
     owner_user: User | None = None,
@@ -340,7 +341,7 @@ def escalation_level_add(
     return level
 
 
-def escalation_level_remove(*, category: ExceptionCategory, user: AnyUser, position: int) -> None:
+def escalation_level_remove(*, category: ExceptionCategory, user: AnyUser | None, position: int) -> None:
     """Remove level ``position``; the levels after it move up one. Open exceptions at a higher level
     keep their owner until they escalate again."""
     _check(user)
@@ -356,7 +357,9 @@ def escalation_level_remove(*, category: ExceptionCategory, user: AnyUser, posit
         _path_change(category, user, before, "escalation_level_removed")
 
 
-def escalation_level_move(*, category: ExceptionCategory, user: AnyUser, position: int, to: int) -> None:
+def escalation_level_move(
+    *, category: ExceptionCategory, user: AnyUser | None, position: int, to: int
+) -> None:
     """Move level ``position`` to ``to`` (1 = first); the others keep their order."""
     _check(user)
     with transaction.atomic():
@@ -379,7 +382,7 @@ def escalation_level_move(*, category: ExceptionCategory, user: AnyUser, positio
 def escalation_level_update(
     *,
     category: ExceptionCategory,
-    user: AnyUser,
+    user: AnyUser | None,
     position: int,
     duration: timedelta | None = None,
     group: Group | None = None,
