@@ -27,32 +27,20 @@ from datetime import timedelta
 from typing import Any
 
 from auditlog.context import disable_auditlog
-from django.contrib.auth.models import AnonymousUser, Group, User
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_duration
 
 from core.audit import AuditAction, audit_record
-from core.roles import APPROVE_EXCEPTIONS, MANAGE_CONNECTIONS
 from sync.exceptions.models import EscalationLevel, ExceptionCategory, Severity
+from sync.exceptions.permissions import AnyUser, can_edit_policy
 from sync.exceptions.policy_defaults import FALLBACK, SHIPPED, ShippedCategory
-
-AnyUser = User | AnonymousUser
 
 MIN_DURATION = timedelta(minutes=1)
 MAX_DURATION = timedelta(days=365)
 MAX_LEVELS = 10
-
-
-def can_edit_policy(user: AnyUser) -> bool:
-    """Finance (who owns the outcome) and admins (who run the installation) edit the policy."""
-    return user.has_perm(APPROVE_EXCEPTIONS) or user.has_perm(MANAGE_CONNECTIONS)
-
-
-def can_edit_ticket_endpoint(user: AnyUser) -> bool:
-    """The ticket endpoint holds a credential of an outside system: admins, as for connections."""
-    return user.has_perm(MANAGE_CONNECTIONS)
 
 
 def _shipped(key: str) -> ShippedCategory:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from core.audit import AuditAction, audit_record
 from core.secrets import encrypt
 from sync.exceptions.models import TicketEndpoint
-from sync.exceptions.policy import AnyUser, can_edit_ticket_endpoint
+from sync.exceptions.permissions import AnyUser, can_edit_ticket_endpoint
 from sync.exceptions.tickets import NO_ENDPOINT, ticket_endpoint, webhook_post
 
 
