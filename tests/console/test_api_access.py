@@ -51,12 +51,14 @@ OBJECTS: dict[str, Callable[[], object]] = {
     "exception": lambda: ExceptionItem.objects.get().pk,
     "exception-category": lambda: "sync_failure",
     "subsidiary": lambda: Subsidiary.objects.order_by("pk").values_list("pk", flat=True)[0],
-    "netsuite-list": lambda: NetSuiteListValue.objects.get_or_create(
-        connection=Connection.objects.get(name="acl-ns"),
-        kind="department",
-        netsuite_id="1",
-        defaults={"name": "Sales", "read_at": timezone.now()},
-    )[0].pk,
+    "netsuite-list": lambda: (
+        NetSuiteListValue.objects.get_or_create(
+            connection=Connection.objects.get(name="acl-ns"),
+            kind="department",
+            netsuite_id="1",
+            defaults={"name": "Sales", "read_at": timezone.now()},
+        )[0].pk
+    ),
     "reconciliation-run": lambda: ReconciliationRun.objects.get().pk,
     "audit-entry": lambda: AuditEntry.objects.order_by("-pk").values_list("pk", flat=True)[0],
     "audit-checkpoint": lambda: (
