@@ -24,6 +24,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from sync.exceptions import policy
 from sync.exceptions.models import ExceptionCategory, Severity
 
+ACTIONS = {
+    "list": "every category and its path",
+    "show": "one category, with its runbook",
+    "set": "change a category's settings",
+    "level-add": "add a level to the escalation path",
+    "level-set": "change a level's owner or duration",
+    "level-remove": "remove a level",
+    "level-move": "move a level to another position",
+    "ensure": "create the shipped categories; refresh those nobody edited",
+}
+POSITIONS = {"level-set": 1, "level-remove": 1, "level-move": 2}
 YES = {"yes": True, "on": True, "true": True, "no": False, "off": False, "false": False}
 
 
@@ -31,41 +42,26 @@ class Command(BaseCommand):
     help = "List and edit exception categories (SLA, severity, owner, ticket, runbook, escalation path)."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "action", choices=ACTIONS, help="; ".join(f"{k}: {v}" for k, v in ACTIONS.items())
+        )
+        parser.add_argument("category", nargs="?", help="the category's key (sync_failure, ...)")
+        parser.add_argument(
+            "positions", nargs="*", type=int, help="level-set/level-remove: POSITION; level-move: POSITION TO"
+        )
         parser.add_argument("--as", dest="username", help="the person acting (their role applies)")
-        sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("list", help="every category and its path")
-        sub.add_parser("ensure", help="create the shipped categories; refresh those nobody edited")
-        show = sub.add_parser("show", help="one category, with its runbook")
-        show.add_argument("category")
-        edit = sub.add_parser("set", help="change a category's settings")
-        edit.add_argument("category")
-        edit.add_argument("--name")
-        edit.add_argument("--sla", help="e.g. 4h, 1d 12h, 30m")
-        edit.add_argument("--severity", choices=Severity.values)
-        edit.add_argument("--owner-group", help="a group's name (clears the owner user)")
-        edit.add_argument("--owner-user", help="a username (clears the owner group)")
-        edit.add_argument("--no-owner", action="store_true", help="no default owner")
-        edit.add_argument("--auto-ticket", choices=sorted(YES))
-        edit.add_argument("--runbook-file", help="a text file with the runbook ('-': standard input)")
-        add = sub.add_parser("level-add", help="add a level to the escalation path")
-        add.add_argument("category")
-        add.add_argument("--group")
-        add.add_argument("--user")
-        add.add_argument("--duration", required=True, help="time at this level, e.g. 8h")
-        add.add_argument("--position", type=int, help="1 = first; default: last")
-        change = sub.add_parser("level-set", help="change a level's owner or duration")
-        change.add_argument("category")
-        change.add_argument("position", type=int)
-        change.add_argument("--group")
-        change.add_argument("--user")
-        change.add_argument("--duration")
-        remove = sub.add_parser("level-remove", help="remove a level")
-        remove.add_argument("category")
-        remove.add_argument("position", type=int)
-        move = sub.add_parser("level-move", help="move a level to another position")
-        move.add_argument("category")
-        move.add_argument("position", type=int)
-        move.add_argument("to", type=int)
+        parser.add_argument("--name")
+        parser.add_argument("--sla", help="e.g. 4h, 1d 12h, 30m")
+        parser.add_argument("--severity", choices=Severity.values)
+        parser.add_argument("--owner-group", help="set: a group's name (clears the owner user)")
+        parser.add_argument("--owner-user", help="set: a username (clears the owner group)")
+        parser.add_argument("--no-owner", action="store_true", help="set: no default owner")
+        parser.add_argument("--auto-ticket", choices=sorted(YES))
+        parser.add_argument("--runbook-file", help="set: a text file with the runbook ('-': standard input)")
+        parser.add_argument("--group", help="level-add/level-set: the level's group")
+        parser.add_argument("--user", help="level-add/level-set: the level's user")
+        parser.add_argument("--duration", help="level-add/level-set: time at this level, e.g. 8h")
+        parser.add_argument("--position", type=int, help="level-add: 1 = first; default: last")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -79,6 +75,11 @@ class Command(BaseCommand):
                     f"Shipped defaults applied to: {', '.join(touched) or 'none (all up to date)'}"
                 )
             else:
+                if not options["category"]:
+                    raise CommandError(f"{action} needs a category's key")
+                wanted = POSITIONS.get(action, 0)
+                if len(options["positions"]) != wanted:
+                    raise CommandError(f"{action} takes {wanted} position(s) after the category")
                 category = _category(options["category"])
                 if action != "show":
                     self._change(action, category, user, options)
@@ -94,6 +95,8 @@ class Command(BaseCommand):
         if action == "set":
             policy.category_update(category=category, user=user, **_settings(options))
         elif action == "level-add":
+            if not options["duration"]:
+                raise CommandError("level-add needs --duration")
             group, owner = policy.owner_find(group=options["group"], user=options["user"])
             policy.escalation_level_add(
                 category=category,
@@ -109,17 +112,16 @@ class Command(BaseCommand):
             policy.escalation_level_update(
                 category=category,
                 user=user,
-                position=options["position"],
+                position=options["positions"][0],
                 group=group,
                 owner_user=owner,
                 duration=policy.duration_parse(duration, label="level's duration") if duration else None,
             )
         elif action == "level-remove":
-            policy.escalation_level_remove(category=category, user=user, position=options["position"])
+            policy.escalation_level_remove(category=category, user=user, position=options["positions"][0])
         elif action == "level-move":
-            policy.escalation_level_move(
-                category=category, user=user, position=options["position"], to=options["to"]
-            )
+            first, to = options["positions"]
+            policy.escalation_level_move(category=category, user=user, position=first, to=to)
 
     def _list(self) -> None:
         for category in ExceptionCategory.objects.order_by("key"):
