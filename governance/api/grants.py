@@ -62,6 +62,7 @@ def _row(subsidiary: Subsidiary, *, user: str | None = None, group: str | None =
 class SubsidiaryGrantViewSet(ApiViewSet):
     """Per-subsidiary grants (model-wide "every subsidiary" grants show on each user's page)."""
 
+    queryset = SubsidiaryUserPermission.objects.none()  # for the schema generator; list() reads
     action_permissions = {"list": can_see_people, "create": can_manage_users}
     pagination_class = None
 

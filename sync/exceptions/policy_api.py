@@ -12,7 +12,8 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -34,6 +35,7 @@ from sync.exceptions.ticket_endpoint import ticket_endpoint_set, ticket_endpoint
 from sync.exceptions.tickets import ticket_endpoint
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class DurationField(serializers.Field[timedelta, Any, str, Any]):
     """A duration as people write it (``4h``, ``1d 12h``, ``30m``); answered in the same form."""
 
