@@ -24,6 +24,7 @@ from sync.exceptions.models import (
     Subsidiary,
     SubsidiaryGroupPermission,
     SubsidiaryUserPermission,
+    TicketEndpoint,
 )
 from sync.golive.models import GoLiveRun
 from sync.mappings.models import (
@@ -54,6 +55,7 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "sync.Ticket": "an outbox row written by the exception services and delivered by a worker",
     "sync.TicketAttempt": "one delivery attempt of a ticket, written by the worker",
     "sync.Notification": "messages to users written by the exception services",
+    "sync.NetSuiteListValue": "read from NetSuite (departments, classes, locations); each read is audited",
     "sync.InboxMessage": "written by the inbound listeners and claimed by workers",
     "sync.InboxDrainFlag": "set by the inbound listeners, cleared by the drain task",
     "sync.SyncJob": "written by the pipeline's workers; a re-run is a new inbox message",
@@ -121,6 +123,8 @@ def register_audited_models() -> None:
     # are written by the pipeline and not registered: a link found by matching writes its own entry.
     auditlog.register(MatchResolution, exclude_fields=["applied_at"])
     auditlog.register(Subsidiary)
+    # The signing secret is left out (its changes are written by the service as "(new secret)").
+    auditlog.register(TicketEndpoint, exclude_fields=["secret", "secret_changed_at", "updated_at"])
     auditlog.register(SubsidiaryUserPermission)
     auditlog.register(SubsidiaryGroupPermission)
     # Who started which backfill; its progress is written by the worker.

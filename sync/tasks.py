@@ -10,6 +10,7 @@ would break every installed schedule and every queued task. The code enqueues th
 from sync.exceptions.tasks import (
     exception_retry_run,
     exceptions_escalate_overdue_task,
+    netsuite_lists_read_task,
     ticket_deliver_task,
     tickets_deliver_due_task,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "golive_scan_run",
     "inbox_drain",
     "interrupted_sweep",
+    "netsuite_lists_read_task",
     "return_flow",
     "served_pairs",
     "ticket_deliver_task",

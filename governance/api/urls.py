@@ -1,10 +1,12 @@
 from rest_framework.routers import SimpleRouter
 
 from governance.api import views
+from governance.api.grants import SubsidiaryGrantViewSet
 
 router = SimpleRouter()
 router.register("audit-entries", views.AuditEntryViewSet, basename="audit-entry")
 router.register("audit-checkpoints", views.AuditCheckpointViewSet, basename="audit-checkpoint")
 router.register("tokens", views.ApiTokenViewSet, basename="token")
 router.register("release-test-runs", views.ReleaseTestRunViewSet, basename="release-test-run")
+router.register("subsidiary-grants", SubsidiaryGrantViewSet, basename="subsidiary-grant")
 urlpatterns = router.urls

@@ -16,6 +16,9 @@ Behaviour an integration will notice (as NetSuite documents or behaves):
   timestamp; all times are UTC); booleans are ``T``/``F``; unnamed expressions are ``expr1``...
   At most 100,000 rows by offset: page larger sets by key (``WHERE id > :last ORDER BY id``).
 - Ids are never reused; externalId is unique per record type.
+- Subsidiaries and the classification lists (``department``, ``classification``, ``location``) are
+  records and SuiteQL tables. ``--no-oneworld`` is an account without OneWorld: SuiteQL has no
+  ``subsidiary`` table (other records keep their ``subsidiary`` field: not modelled).
 
 Not modelled: SOAP, RESTlets, saved searches, record metadata (JSON schema / OpenAPI) beyond a type
 list, partial billing (an order is billed by one invoice), fulfilment, credit memos, tax

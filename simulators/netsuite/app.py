@@ -69,12 +69,15 @@ def _json_body(request: Request, *, allow_empty: bool = False) -> Any:
 class NetSuiteApp:
     """Implements :class:`simulators.core.governance.GovernedApplication` for NetSuite."""
 
-    def __init__(self, *, store: NetSuiteStore, account_id: str, timestamp_window: float) -> None:
+    def __init__(
+        self, *, store: NetSuiteStore, account_id: str, timestamp_window: float, one_world: bool = True
+    ) -> None:
         self.store = store
         self.account_id = account_id
         self.catalog: Catalog = store.catalog
         self._load_custom_fields()
-        self.tables = TableRegistry(self.catalog)
+        self.one_world = one_world
+        self.tables = TableRegistry(self.catalog, one_world=one_world)
         self.reader = RecordReader(store, self.tables)
         self.writer = RecordWriter(store)
         self.transformer = Transformer(store, self.writer)

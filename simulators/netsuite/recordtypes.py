@@ -316,6 +316,23 @@ def all_record_types() -> tuple[RecordType, ...]:
             boolean("isElimination", label="Elimination"),
             boolean("isInactive", label="Inactive"),
         ),
+        # The classification lists (Departments, Classes, Locations features): hierarchical, by name.
+        *(
+            _simple(
+                name,
+                name,
+                label,
+                text("name", label="Name", required=True),
+                ref("parent", name, label=f"Sub-{label.lower()} Of"),
+                ref("subsidiary", "subsidiary", label="Subsidiary"),
+                boolean("isInactive", label="Inactive"),
+            )
+            for name, label in (
+                ("department", "Department"),
+                ("classification", "Class"),
+                ("location", "Location"),
+            )
+        ),
         _simple(
             "currency",
             "currency",

@@ -1,6 +1,7 @@
 """Seeding the NetSuite store with the company's set-up: what an account has before Concord syncs.
 
-Currencies, subsidiaries (the parent in the US, the others under it), payment terms, tax codes,
+Currencies, subsidiaries (the parent in the US, the others under it), departments, classes and
+locations (:data:`CLASSIFICATION_LISTS`), payment terms, tax codes,
 one item per product SKU (``itemId`` = SKU; subscription SKUs are non-inventory items marked
 ``custitem_concord_subscription``, services are service items, hardware inventory items), billing
 schedules, subscription terms, a subscription plan per CPQ package with its members, and a price book
@@ -29,6 +30,12 @@ ITEM_TYPE_BY_KIND = {
     "hardware": "inventoryItem",
 }
 _SUBSIDIARY_COUNTRIES = {"UK": "GB"}
+# Departments, classes and locations: (name, parent's index or 0).
+CLASSIFICATION_LISTS: dict[str, tuple[tuple[str, int], ...]] = {
+    "department": (("Sales", 0), ("Sales : EMEA", 1), ("Finance", 0), ("Services", 0)),
+    "classification": (("Subscriptions", 0), ("Professional Services", 0)),
+    "location": (("San Francisco", 0), ("London", 0), ("Berlin", 0)),
+}
 
 
 def _ref(external_id: str) -> dict[str, str]:
@@ -78,6 +85,16 @@ def seed(data_dir: Path, dataset: Dataset) -> dict[str, int]:
                 if index > 1:
                     payload["parent"] = {"id": "1"}
                 put("subsidiary", index, payload)
+            for kind, names in CLASSIFICATION_LISTS.items():
+                for index, (name, parent) in enumerate(names, start=1):
+                    body: dict[str, Any] = {
+                        "externalId": f"{kind}-{index}",
+                        "name": name,
+                        "isInactive": False,
+                    }
+                    if parent:
+                        body["parent"] = {"id": str(parent)}
+                    put(kind, index, body)
             for index, (name, days) in enumerate(TERMS, start=1):
                 put(
                     "term",

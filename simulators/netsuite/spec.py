@@ -53,6 +53,12 @@ class NetSuiteSpec:
             help="seconds an oauth_timestamp may differ from the clock (default %(default)s)",
         )
         group.add_argument(
+            "--no-oneworld",
+            dest="one_world",
+            action="store_false",
+            help="an account without OneWorld (one legal entity): SuiteQL has no subsidiary table",
+        )
+        group.add_argument(
             "--reset", action="store_true", help="start from an empty account (deletes the data)"
         )
 
@@ -63,7 +69,10 @@ class NetSuiteSpec:
                 Path(str(path) + suffix).unlink(missing_ok=True)
         store = open_store(data_dir)
         app = NetSuiteApp(
-            store=store, account_id=options["account_id"], timestamp_window=float(options["timestamp_window"])
+            store=store,
+            account_id=options["account_id"],
+            timestamp_window=float(options["timestamp_window"]),
+            one_world=bool(options.get("one_world", True)),
         )
         app.tokens.register(
             Integration(

@@ -25,6 +25,12 @@ from sync.exceptions.forms import STATUS_CHOICES, SYSTEM_NAMES, value_choice_lab
 from sync.exceptions.matching import exception_match_decide
 from sync.exceptions.models import ExceptionEvent, ExceptionItem, ExceptionOverride, Severity
 from sync.exceptions.permissions import can_act, can_approve
+from sync.exceptions.policy_api import (
+    ExceptionCategoryViewSet,
+    NetSuiteListValueViewSet,
+    SubsidiaryViewSet,
+    policy_urlpatterns,
+)
 from sync.exceptions.selectors import (
     ExceptionFilters,
     exception_get_for_user,
@@ -286,4 +292,7 @@ class ExceptionViewSet(ApiReadViewSet):
 
 router = SimpleRouter()
 router.register("exceptions", ExceptionViewSet, basename="exception")
-urlpatterns = router.urls
+router.register("exception-categories", ExceptionCategoryViewSet, basename="exception-category")
+router.register("subsidiaries", SubsidiaryViewSet, basename="subsidiary")
+router.register("netsuite-lists", NetSuiteListValueViewSet, basename="netsuite-list")
+urlpatterns = [*router.urls, *policy_urlpatterns]

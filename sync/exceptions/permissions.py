@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from core.access import has_role, permission_caches_forget
-from core.roles import APPROVE_EXCEPTIONS, EDIT_MAPPINGS
+from core.roles import APPROVE_EXCEPTIONS, EDIT_MAPPINGS, MANAGE_CONNECTIONS, MANAGE_USERS
 from sync.exceptions.models import ExceptionItem, Subsidiary
 
 AnyUser = User | AnonymousUser
@@ -54,6 +54,28 @@ def can_act(user: AnyUser) -> bool:
 def can_approve(user: AnyUser) -> bool:
     """Approve a proposed change of a financial field (four eyes checked by the service)."""
     return user.has_perm(APPROVE_EXCEPTIONS)
+
+
+def can_edit_policy(user: AnyUser) -> bool:
+    """Edit the exception policy (categories, escalation paths): Finance, who owns the outcome, and
+    admins, who run the installation."""
+    return user.has_perm(APPROVE_EXCEPTIONS) or user.has_perm(MANAGE_CONNECTIONS)
+
+
+def can_edit_ticket_endpoint(user: AnyUser) -> bool:
+    """The ticket endpoint holds a credential of an outside system: admins, as for connections."""
+    return user.has_perm(MANAGE_CONNECTIONS)
+
+
+def can_read_netsuite_lists(user: AnyUser) -> bool:
+    """Read subsidiaries, departments, classes and locations from NetSuite now: admins (they hold the
+    connections) and Finance (who grant and route by them)."""
+    return user.has_perm(MANAGE_CONNECTIONS) or user.has_perm(APPROVE_EXCEPTIONS)
+
+
+def can_grant_subsidiaries(user: AnyUser) -> bool:
+    """Give a person or a group a subsidiary's exceptions: user administration, so admins."""
+    return user.has_perm(MANAGE_USERS)
 
 
 def subsidiary_scope_grant(*, holder: User | Group, subsidiary: Subsidiary | None) -> None:

@@ -45,11 +45,11 @@ def subsidiary_resolve(scope: ExceptionScope | None) -> Subsidiary | None:
     if connection is None:
         return None
     if connection.single_entity:
-        return _subsidiary_get(connection, "", f"{connection.name} (single entity)")
+        return subsidiary_get_or_create(connection, "", single_entity_name(connection))
     subsidiary_id = scope.subsidiary_id or _subsidiary_for_country(scope.billing_country)
     if not subsidiary_id:
         return None
-    return _subsidiary_get(connection, subsidiary_id, scope.subsidiary_name)
+    return subsidiary_get_or_create(connection, subsidiary_id, scope.subsidiary_name)
 
 
 def _subsidiary_for_country(country: str) -> str:
@@ -69,7 +69,13 @@ def _subsidiary_for_country(country: str) -> str:
     return str(value) if value not in (None, "") else ""
 
 
-def _subsidiary_get(connection: Connection, netsuite_id: str, name: str) -> Subsidiary:
+def single_entity_name(connection: Connection) -> str:
+    return f"{connection.name} (single entity)"
+
+
+def subsidiary_get_or_create(connection: Connection, netsuite_id: str, name: str) -> Subsidiary:
+    """The row of subsidiary ``netsuite_id`` of ``connection`` (``""``: its single entity), created with
+    ``name`` the first time (keyed ``<connection>:<id>``); safe against a concurrent first use."""
     netsuite_id = field_fit(Subsidiary, "netsuite_id", netsuite_id)
     found = Subsidiary.objects.filter(netsuite_connection=connection, netsuite_id=netsuite_id).first()
     if found is None:

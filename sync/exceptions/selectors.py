@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from sync.exceptions.models import (
     ExceptionItem,
     ExceptionOverride,
     Notification,
+    Subsidiary,
 )
 from sync.exceptions.permissions import AnyUser, exceptions_visible_to
 
@@ -112,3 +114,22 @@ def notifications_recent(*, user: AnyUser, limit: int = 50) -> QuerySet[Notifica
     if not isinstance(user, User):
         return Notification.objects.none()
     return Notification.objects.filter(user=user).select_related("item")[:limit]
+
+
+def subsidiary_find(text: str) -> Subsidiary:
+    """The subsidiary ``text`` names: its key, else its name as read from NetSuite ("EMEA"), else its
+    NetSuite id; a clear error when none or several match (the keys to choose from)."""
+    text = text.strip()
+    found = Subsidiary.objects.filter(key=text).first()
+    if found is not None:
+        return found
+    for lookup in ("name__iexact", "netsuite_id"):
+        matches = list(Subsidiary.objects.filter(**{lookup: text}).order_by("key")[:10])
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            keys = ", ".join(match.key for match in matches)
+            raise ValidationError(f"{len(matches)} subsidiaries are called {text!r}: give one key of {keys}.")
+    raise ValidationError(
+        f"No subsidiary is called {text!r}. Read them from NetSuite first (manage.py netsuite_lists_read)."
+    )

@@ -30,18 +30,10 @@ from sync.exceptions.models import (
     Severity,
     Subsidiary,
 )
+from sync.exceptions.policy import category_for_key
 from sync.exceptions.scope import ExceptionScope, subsidiary_resolve
 from sync.exceptions.tickets import ticket_open
 from sync.pipeline.problems import RecordRef
-
-# Categories the stages raise; each is created on first use with these names, then edited by people.
-DEFAULT_CATEGORY_NAMES: dict[str, str] = {
-    "sync_failure": "Sync failure",
-    "blocked_rule": "Blocked by a rule",
-    "mismatch": "Reconciliation mismatch",
-    "duplicate_suspect": "Duplicate suspect",
-    "inbox_failed": "Inbox message set aside",
-}
 
 
 def exception_raise(
@@ -49,7 +41,7 @@ def exception_raise(
     category: str,
     dedup_key: str,
     title: str,
-    severity: str = Severity.MEDIUM,
+    severity: str | None = None,
     records: Sequence[RecordRef] = (),
     subsidiary: str | None = None,
     scope: ExceptionScope | None = None,
@@ -74,9 +66,15 @@ def exception_raise(
     ``scope`` says where the records live; :mod:`sync.exceptions.scope` derives the subsidiary
     from it (every source passes one). ``subsidiary`` names a subsidiary by its key instead. The newest
     occurrence that names a subsidiary sets it.
+
+    ``category`` is a key; an unknown one is created with the shipped defaults
+    (:func:`sync.exceptions.policy.category_for_key`). Without ``severity`` the category's default
+    severity applies.
     """
-    if severity not in Severity.values:
+    if severity is not None and severity not in Severity.values:
         raise ValueError(f"unknown severity {severity!r}")
+    found_category = category_for_key(key=category)
+    severity = severity or found_category.default_severity
     now = now or timezone.now()
     fields: dict[str, Any] = {
         "title": field_fit(ExceptionItem, "title", title),
@@ -97,14 +95,16 @@ def exception_raise(
     for _ in range(3):
         try:
             with transaction.atomic():
-                return _raise_once(category, dedup_key, fields, now)
+                return _raise_once(found_category, dedup_key, fields, now)
         except IntegrityError:
             # Another worker opened the same key between our read and our insert: read it again.
             continue
     raise RuntimeError(f"could not open exception {dedup_key!r}")
 
 
-def _raise_once(category_key: str, dedup_key: str, fields: dict[str, Any], now: datetime) -> ExceptionItem:
+def _raise_once(
+    category: ExceptionCategory, dedup_key: str, fields: dict[str, Any], now: datetime
+) -> ExceptionItem:
     same_key = ExceptionItem.objects.select_for_update().filter(dedup_key=dedup_key)
     item = same_key.filter(status__in=ACTIVE_STATUSES).first()
     if item is not None:
@@ -134,7 +134,6 @@ def _raise_once(category_key: str, dedup_key: str, fields: dict[str, Any], now: 
         with disable_auditlog():
             item.save()
         return item
-    category = category_get_or_create(key=category_key)
     if item is not None:
         before = {"status": item.status}
         _apply(item, fields, now)
@@ -195,12 +194,6 @@ def _subsidiary(key: str | None) -> Subsidiary | None:
         return None
     subsidiary, _ = Subsidiary.objects.get_or_create(key=field_fit(Subsidiary, "key", key))
     return subsidiary
-
-
-def category_get_or_create(*, key: str) -> ExceptionCategory:
-    name = DEFAULT_CATEGORY_NAMES.get(key, key.replace("_", " ").capitalize())
-    category, _ = ExceptionCategory.objects.get_or_create(key=key, defaults={"name": name})
-    return category
 
 
 def exception_auto_resolve(

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sync.connections.models import Connection
 from sync.exceptions.escalation import exceptions_escalate_overdue
 from sync.exceptions.models import ExceptionItem
+from sync.exceptions.netsuite_lists import netsuite_lists_read, netsuite_lists_read_all
 from sync.exceptions.retry import retry_function
 from sync.exceptions.tickets import ticket_deliver, tickets_deliver_due
 
@@ -26,3 +28,13 @@ def ticket_deliver_task(ticket_id: int) -> None:
 
 def tickets_deliver_due_task() -> int:
     return tickets_deliver_due()
+
+
+def netsuite_lists_read_task(connection_id: int | None = None) -> int:
+    """Read NetSuite's subsidiaries, departments, classes and locations: of one connection, or (no id, as a
+    schedule calls it) of every active NetSuite connection. Idempotent: a second read changes nothing
+    NetSuite did not. Returns the number of connections read."""
+    if connection_id is None:
+        return len(netsuite_lists_read_all())
+    netsuite_lists_read(connection=Connection.objects.get(pk=connection_id))
+    return 1

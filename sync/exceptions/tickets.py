@@ -1,7 +1,9 @@
 """Tickets for exceptions, delivered to an outside tracker through a signed webhook.
 
-Settings: ``EXCEPTION_TICKET_WEBHOOK_URL`` and ``EXCEPTION_TICKET_WEBHOOK_SECRET`` (environment variables of
-the same names). Each delivery is a JSON POST with two headers the receiver checks:
+Where: the ticket endpoint an admin saved (page, API or ``manage.py ticket_endpoint``; the secret is stored
+encrypted), each value falling back to the settings ``EXCEPTION_TICKET_WEBHOOK_URL`` and
+``EXCEPTION_TICKET_WEBHOOK_SECRET`` (environment variables of the same names) while it is blank there: a
+saved value wins over the environment. Each delivery is a JSON POST with two headers the receiver checks:
 
 * ``X-Concord-Timestamp``: Unix seconds when the request was signed (reject old ones to stop replays);
 * ``X-Concord-Signature``: ``sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the shared secret>``.
@@ -18,6 +20,7 @@ import hmac
 import json
 import random
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,14 +31,48 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from core.fields import field_fit
+from core.secrets import decrypt
 from sync.exceptions.events import event_record
-from sync.exceptions.models import ExceptionAction, ExceptionItem, Ticket, TicketAttempt, TicketStatus
+from sync.exceptions.models import (
+    ExceptionAction,
+    ExceptionItem,
+    Ticket,
+    TicketAttempt,
+    TicketEndpoint,
+    TicketStatus,
+)
 
 MAX_ATTEMPTS = 8
 BASE_BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 6 * 60 * 60
 TIMEOUT_SECONDS = 10
 RESPONSE_EXCERPT = 200  # characters of a refused delivery's answer kept in its error
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    secret: str
+    url_source: str  # "console" (saved), "environment" or "" (none)
+    secret_source: str
+
+
+def ticket_endpoint() -> Endpoint:
+    """The endpoint tickets go to now: each saved value, else the environment's (see the module doc)."""
+    stored = TicketEndpoint.objects.filter(pk=1).first()
+    env_url = getattr(settings, "EXCEPTION_TICKET_WEBHOOK_URL", "") or ""
+    env_secret = getattr(settings, "EXCEPTION_TICKET_WEBHOOK_SECRET", "") or ""
+    url, url_source = (stored.url, "console") if stored and stored.url else (env_url, "environment")
+    if stored and stored.secret:
+        secret, secret_source = decrypt(stored.secret), "console"
+    else:
+        secret, secret_source = env_secret, "environment"
+    return Endpoint(
+        url=url,
+        secret=secret,
+        url_source=url_source if url else "",
+        secret_source=secret_source if secret else "",
+    )
 
 
 def ticket_open(*, item: ExceptionItem, now: datetime | None = None) -> Ticket:
@@ -76,8 +113,7 @@ def signature(*, secret: str, timestamp: str, body: bytes) -> str:
 def ticket_deliver(*, ticket_id: int, now: datetime | None = None) -> Ticket:
     """Try to deliver one ticket now, if it is due; every try is recorded. Safe to run twice."""
     now = now or timezone.now()
-    url = getattr(settings, "EXCEPTION_TICKET_WEBHOOK_URL", "")
-    secret = getattr(settings, "EXCEPTION_TICKET_WEBHOOK_SECRET", "")
+    endpoint = ticket_endpoint()
     # Claim: only one worker may hold a due, pending ticket (a conditional update, not a read-then-write).
     claimed = Ticket.objects.filter(
         pk=ticket_id, status=TicketStatus.PENDING, next_attempt_at__lte=now
@@ -85,19 +121,11 @@ def ticket_deliver(*, ticket_id: int, now: datetime | None = None) -> Ticket:
     ticket = Ticket.objects.get(pk=ticket_id)
     if not claimed:
         return ticket
-    if not url:
-        _record(ticket, now, ok=False, status_code=None, error="EXCEPTION_TICKET_WEBHOOK_URL is not set")
+    if not endpoint.url:
+        _record(ticket, now, ok=False, status_code=None, error=NO_ENDPOINT)
         return ticket
-    body = json.dumps(ticket.payload, sort_keys=True, separators=(",", ":")).encode()
-    timestamp = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/json",
-        "X-Concord-Timestamp": timestamp,
-        "X-Concord-Signature": signature(secret=secret, timestamp=timestamp, body=body),
-        "X-Concord-Ticket": str(ticket.pk),  # lets the receiver drop a duplicate delivery
-    }
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
+        response = webhook_post(endpoint=endpoint, payload=ticket.payload, ticket_ref=str(ticket.pk))
     except requests.RequestException as exc:
         _record(ticket, now, ok=False, status_code=None, error=f"{type(exc).__name__}: {exc}")
         return ticket
@@ -107,6 +135,22 @@ def ticket_deliver(*, ticket_id: int, now: datetime | None = None) -> Ticket:
         error = f"HTTP {response.status_code}: {response.text[:RESPONSE_EXCERPT]}"
         _record(ticket, now, ok=False, status_code=response.status_code, error=error)
     return ticket
+
+
+NO_ENDPOINT = "No ticket endpoint: set one on the exception policy page (or EXCEPTION_TICKET_WEBHOOK_URL)"
+
+
+def webhook_post(*, endpoint: Endpoint, payload: dict[str, Any], ticket_ref: str) -> requests.Response:
+    """POST ``payload`` signed with the endpoint's secret (raises :class:`requests.RequestException`)."""
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Concord-Timestamp": timestamp,
+        "X-Concord-Signature": signature(secret=endpoint.secret, timestamp=timestamp, body=body),
+        "X-Concord-Ticket": ticket_ref,  # lets the receiver drop a duplicate delivery
+    }
+    return requests.post(endpoint.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
 
 
 def _reference(response: requests.Response) -> str:

@@ -2,11 +2,26 @@
 
 from django.urls import path
 
-from sync.exceptions import views
+from sync.exceptions import policy_views, views
 
 urlpatterns = [
     path("", views.exception_index, name="exceptions"),
     path("notifications/", views.notification_list, name="notifications"),
+    path("policy/", policy_views.policy_index, name="exception-policy"),
+    path("policy/ticket-endpoint/", policy_views.policy_ticket_endpoint, name="ticket-endpoint"),
+    path(
+        "policy/ticket-endpoint/test/", policy_views.policy_ticket_endpoint_test, name="ticket-endpoint-test"
+    ),
+    path("policy/<slug:key>/", policy_views.policy_category, name="exception-category"),
+    path(
+        "policy/<slug:key>/levels/<slug:action>/", policy_views.policy_level, name="exception-category-level"
+    ),
+    path("subsidiaries/", policy_views.netsuite_lists, name="netsuite-lists"),
+    path(
+        "subsidiaries/read/<int:connection_id>/",
+        policy_views.netsuite_lists_read_now,
+        name="netsuite-lists-read",
+    ),
     path("<int:item_id>/", views.exception_detail, name="exception"),
     path("<int:item_id>/<slug:action>/", views.exception_act, name="exception-act"),
     path(

@@ -96,7 +96,7 @@ class Problem:
     category: str
     dedup_key: str
     title: str
-    severity: Severity = "medium"
+    severity: Severity | None = None  # None: the category's default severity
     records: Sequence[RecordRef] = ()
     scope: ExceptionScope | None = None
     vendor_code: str = ""

@@ -20,6 +20,7 @@ EXCEPTION_ACTORS = frozenset({"revops", "finance"})  # sync.exceptions.permissio
 EXCEPTION_APPROVERS = frozenset({"finance"})  # approve_exceptions
 RERUNNERS = frozenset({"revops", "admin"})  # sync.pipeline.permissions.can_rerun
 RECONCILERS = frozenset({"revops", "finance", "admin"})  # reconciliation.permissions
+POLICY_EDITORS = frozenset({"finance", "admin"})  # sync.exceptions.permissions.can_edit_policy
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,21 @@ API_ACCESS: dict[str, ApiRule] = {
     },
     "api:exception-override-approve": ApiRule(post=EXCEPTION_APPROVERS),
     "api:exception-override-reject": ApiRule(post=EXCEPTION_ACTORS),
+    # The exception policy (sync/exceptions/policy_api.py): every role reads, Finance and admins edit;
+    # the ticket endpoint is an admin's; Finance and admins read NetSuite's lists now.
+    "api:exception-category-list": ApiRule(get=ROLES),
+    "api:exception-category-detail": ApiRule(get=ROLES, patch=POLICY_EDITORS),
+    "api:exception-category-level-add": ApiRule(post=POLICY_EDITORS),
+    "api:exception-category-level-update": ApiRule(patch=POLICY_EDITORS),
+    "api:exception-category-level-remove": ApiRule(post=POLICY_EDITORS),
+    "api:exception-category-level-move": ApiRule(post=POLICY_EDITORS),
+    "api:ticket-endpoint": ApiRule(get=ADMINS, patch=ADMINS),
+    "api:ticket-endpoint-test": ApiRule(post=ADMINS),
+    "api:subsidiary-list": ApiRule(get=ROLES),
+    "api:subsidiary-detail": ApiRule(get=ROLES),
+    "api:subsidiary-read": ApiRule(post=POLICY_EDITORS),
+    "api:netsuite-list-list": ApiRule(get=ROLES),
+    "api:netsuite-list-detail": ApiRule(get=ROLES),
     # reconciliation/api/views.py
     "api:reconciliation-run-list": ApiRule(get=ROLES, post=RECONCILERS),
     "api:reconciliation-run-detail": ApiRule(get=ROLES),
@@ -112,6 +128,8 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:audit-checkpoint-list": ApiRule(get=AUDITORS, post=AUDITORS),
     "api:audit-checkpoint-detail": ApiRule(get=AUDITORS),
     "api:audit-checkpoint-verify": ApiRule(post=AUDITORS),
+    # governance/api/grants.py: who may handle which subsidiary's exceptions; admins grant.
+    "api:subsidiary-grant-list": ApiRule(get=ADMINS | AUDITORS, post=ADMINS),
     "api:token-list": ApiRule(get=ROLES, post=ROLES),
     "api:token-detail": ApiRule(
         get=frozenset({"revops", "admin"}), out_of_scope=frozenset({"finance", "auditor"})

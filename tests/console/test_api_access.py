@@ -16,13 +16,14 @@ from django.db import transaction
 from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, reverse
+from django.utils import timezone
 
 from governance.audit_checkpoints import audit_checkpoint_record
 from governance.models import ApiToken, AuditCheckpoint, AuditEntry, CheckpointSource
 from governance.releases.models import ReleaseTestRun
 from reconciliation.models import ReconciliationRun
 from sync.connections.models import Connection
-from sync.exceptions.models import ExceptionItem, ExceptionOverride
+from sync.exceptions.models import ExceptionItem, ExceptionOverride, NetSuiteListValue, Subsidiary
 from sync.mappings.models import Flow, MappingVersion
 from sync.pipeline.models import Backfill, Listener, SyncJob, SyncRecord
 from tests.api_support import token_client
@@ -48,6 +49,16 @@ OBJECTS: dict[str, Callable[[], object]] = {
     "backfill": lambda: Backfill.objects.get().pk,
     "record": lambda: SyncRecord.objects.get().pk,
     "exception": lambda: ExceptionItem.objects.get().pk,
+    "exception-category": lambda: "sync_failure",
+    "subsidiary": lambda: Subsidiary.objects.order_by("pk").values_list("pk", flat=True)[0],
+    "netsuite-list": lambda: (
+        NetSuiteListValue.objects.get_or_create(
+            connection=Connection.objects.get(name="acl-ns"),
+            kind="department",
+            netsuite_id="1",
+            defaults={"name": "Sales", "read_at": timezone.now()},
+        )[0].pk
+    ),
     "reconciliation-run": lambda: ReconciliationRun.objects.get().pk,
     "audit-entry": lambda: AuditEntry.objects.order_by("-pk").values_list("pk", flat=True)[0],
     "audit-checkpoint": lambda: (
@@ -59,6 +70,7 @@ OBJECTS: dict[str, Callable[[], object]] = {
 }
 PARAMETERS: dict[str, Callable[[], object]] = {
     "override_id": lambda: ExceptionOverride.objects.get().pk,
+    "position": lambda: 1,
     "run_id": lambda: ReconciliationRun.objects.get().pk,
 }
 

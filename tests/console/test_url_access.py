@@ -65,6 +65,9 @@ RERUNNERS = frozenset({"revops", "admin"})  # sync.pipeline.permissions.can_reru
 RECONCILERS = frozenset({"revops", "finance", "admin"})  # reconciliation.permissions.can_run_reconciliation
 RELEASE_SIGNERS = frozenset({"revops", "finance"})  # governance.releases.permissions.can_sign
 RELEASE_PUBLISHERS = frozenset({"finance"})  # approve_releases
+# sync.exceptions.permissions: the exception policy (approve_exceptions or manage_connections), the lists
+# read from NetSuite (the same two), the ticket endpoint (manage_connections).
+POLICY_EDITORS = frozenset({"finance", "admin"})
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,14 @@ ACCESS: dict[str, Rule] = {
     "sync:exception": GET(ROLES),
     "sync:exception-act": POST(EXCEPTION_ACTORS),  # tried with "comment"
     "sync:exception-override": POST(EXCEPTION_APPROVERS),  # tried with "approve"
+    # The exception policy and the NetSuite lists (sync/exceptions/policy_views.py): every role reads.
+    "sync:exception-policy": GET(ROLES),
+    "sync:exception-category": Rule(get=ROLES, post=POLICY_EDITORS, empty_post_invalid=True),
+    "sync:exception-category-level": POST(POLICY_EDITORS),  # tried with "remove": refused, redirected
+    "sync:ticket-endpoint": POST(ADMINS),
+    "sync:ticket-endpoint-test": POST(ADMINS),
+    "sync:netsuite-lists": GET(ROLES),
+    "sync:netsuite-lists-read": POST(POLICY_EDITORS),  # the offline connection: an error message
     "sync:notifications": Rule(get=ROLES, post=ROLES),
     # Jobs (sync/pipeline/views.py, sync/pipeline/jobs.py): every role reads; can_rerun re-runs a record.
     "sync:jobs": GET(ROLES),
@@ -267,6 +278,10 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "sync:rule-action/action": lambda: "approve",
     "item_id": lambda: ExceptionItem.objects.get().pk,
     "sync:exception-act/action": lambda: "comment",
+    "sync:exception-category/key": lambda: "sync_failure",
+    "sync:exception-category-level/key": lambda: "sync_failure",
+    "sync:exception-category-level/action": lambda: "remove",
+    "sync:netsuite-lists-read/connection_id": lambda: Connection.objects.get(name="acl-ns").pk,
     "override_id": lambda: ExceptionOverride.objects.get().pk,
     "decision": lambda: "approve",
     "job_id": lambda: SyncJob.objects.get().pk,

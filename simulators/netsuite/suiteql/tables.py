@@ -183,10 +183,15 @@ def _line_table(catalog: Catalog) -> Table:
 
 
 class TableRegistry:
-    """Tables by SuiteQL name, rebuilt when custom fields change the catalogue."""
+    """Tables by SuiteQL name, rebuilt when custom fields change the catalogue.
 
-    def __init__(self, catalog: Catalog) -> None:
+    ``one_world=False`` is an account without OneWorld (a single legal entity): it has no ``subsidiary``
+    table, and a query naming it is refused as NetSuite refuses an unknown record.
+    """
+
+    def __init__(self, catalog: Catalog, *, one_world: bool = True) -> None:
         self.catalog = catalog
+        self.one_world = one_world
         self._lock = threading.Lock()
         self._version = -1
         self._tables: dict[str, Table] = {}
@@ -198,6 +203,8 @@ class TableRegistry:
                 tables = {name: _record_table(self.catalog, name) for name in self.catalog.tables()}
                 tables["transactionline"] = _line_table(self.catalog)
                 tables["entityaddress"] = _entity_address_table()
+                if not self.one_world:
+                    tables.pop("subsidiary", None)
                 self._tables, self._version = tables, version
         return self._tables
 

@@ -317,9 +317,46 @@ class NetSuiteConnector:
             # chunk exhausted with more to come: start a fresh query after the last key seen
 
     def ping(self) -> dict[str, Any]:
-        """A small authenticated read for "test connection": the first subsidiary."""
-        page = self.suiteql_page("SELECT id, name FROM subsidiary ORDER BY id", limit=1)
+        """A small authenticated read for "test connection": the first subsidiary (the first currency on
+        an account without OneWorld, which has no subsidiary table)."""
+        try:
+            page = self.suiteql_page("SELECT id, name FROM subsidiary ORDER BY id", limit=1)
+        except ConnectorError as error:
+            if not table_missing(error, "subsidiary"):
+                raise
+            page = self.suiteql_page("SELECT id, name FROM currency ORDER BY id", limit=1)
         return page.items[0] if page.items else {}
+
+    # -- the lists people grant and route by --------------------------------------------------------
+
+    def subsidiaries(self) -> list[dict[str, Any]] | None:
+        """Every subsidiary, active or not: ``id``, ``name``, ``parent``, ``isinactive`` (``T``/``F``),
+        ``country`` (ISO code) and ``currency`` (its name). ``None`` on an account without OneWorld,
+        which has no subsidiary table (SuiteQL refuses the query)."""
+        try:
+            return list(
+                self.suiteql_by_key(
+                    "SELECT id, name, parent, isinactive, country, BUILTIN.DF(currency) AS currency "
+                    "FROM subsidiary"
+                )
+            )
+        except ConnectorError as error:
+            if table_missing(error, "subsidiary"):
+                return None
+            raise
+
+    def list_values(self, table: str) -> list[dict[str, Any]] | None:
+        """Every row of a classification list (``department``, ``classification``, ``location``):
+        ``id``, ``name``, ``parent``, ``isinactive``. ``None`` when the account has the feature off."""
+        if table not in LIST_TABLES:
+            raise ValueError(f"not a NetSuite list Concord reads: {table!r}")
+        try:
+            # table is one of LIST_TABLES (checked above), never caller text.
+            return list(self.suiteql_by_key(f"SELECT id, name, parent, isinactive FROM {table}"))  # noqa: S608
+        except ConnectorError as error:
+            if table_missing(error, table):
+                return None
+            raise
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -463,6 +500,20 @@ class NetSuiteConnector:
             data = answer.json()
             self._bearer = (data["access_token"], time.time() + float(data.get("expires_in", 3600)))
             return self._bearer[0]
+
+
+# Departments, classes and locations: the SuiteQL tables of the classification lists.
+LIST_TABLES = ("department", "classification", "location")
+
+
+def table_missing(error: ConnectorError, table: str) -> bool:
+    """SuiteQL refused a query because ``table`` does not exist in this account (a feature that is off:
+    OneWorld for ``subsidiary``; Departments, Classes, Locations). NetSuite answers 400 and names the
+    record: "Record 'subsidiary' was not found." (or, in older answers, an unknown identifier)."""
+    if error.status != 400:
+        return False
+    text = error.message.lower()
+    return table in text and ("not found" in text or "unknown identifier" in text or "invalid search" in text)
 
 
 def error_from_response(answer: requests.Response, operation: str) -> ConnectorError:

@@ -14,11 +14,19 @@ from sync.exceptions.models.exceptions import (
     Severity,
 )
 from sync.exceptions.models.subsidiaries import (
+    NetSuiteListKind,
+    NetSuiteListValue,
     Subsidiary,
     SubsidiaryGroupPermission,
     SubsidiaryUserPermission,
 )
-from sync.exceptions.models.tickets import Notification, Ticket, TicketAttempt, TicketStatus
+from sync.exceptions.models.tickets import (
+    Notification,
+    Ticket,
+    TicketAttempt,
+    TicketEndpoint,
+    TicketStatus,
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -29,6 +37,8 @@ __all__ = [
     "ExceptionItem",
     "ExceptionOverride",
     "ExceptionStatus",
+    "NetSuiteListKind",
+    "NetSuiteListValue",
     "Notification",
     "OverrideKind",
     "OverrideStatus",
@@ -38,5 +48,6 @@ __all__ = [
     "SubsidiaryUserPermission",
     "Ticket",
     "TicketAttempt",
+    "TicketEndpoint",
     "TicketStatus",
 ]

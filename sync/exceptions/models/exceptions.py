@@ -16,6 +16,13 @@ from django.db.models import Q
 from sync.exceptions.models.subsidiaries import Subsidiary
 
 
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
 class ExceptionCategory(models.Model):
     """A kind of problem (``sync_failure``, ``blocked_rule``, ``mismatch``...) and how it is handled."""
 
@@ -30,6 +37,18 @@ class ExceptionCategory(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     auto_ticket = models.BooleanField(default=False, help_text="Open a ticket when a new exception arrives")
+    default_severity = models.CharField(
+        max_length=10,
+        choices=Severity.choices,
+        default=Severity.MEDIUM,
+        help_text="Severity of an exception whose source does not say one",
+    )
+    runbook = models.TextField(
+        blank=True, help_text="What to do about an exception of this kind; shown on each one's page"
+    )
+    # Set by every change a person makes (sync.exceptions.policy); the shipped defaults are only ensured
+    # on categories nobody has edited, so an operator's choice survives every deploy.
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["key"]
@@ -67,13 +86,6 @@ class EscalationLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category.key} level {self.position}"
-
-
-class Severity(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
 
 
 class ExceptionStatus(models.TextChoices):

@@ -29,6 +29,15 @@ class Subsidiary(models.Model):
     netsuite_id = models.CharField(
         max_length=40, blank=True, help_text="Internal id in that account; blank: the account's single entity"
     )
+    # Read from NetSuite (sync.exceptions.netsuite_lists); a subsidiary gone from the account is kept
+    # (and its grants with it), marked inactive.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    is_inactive = models.BooleanField(default=False)
+    country = models.CharField(max_length=2, blank=True)
+    currency = models.CharField(max_length=60, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True, help_text="Last read from NetSuite")
 
     class Meta:
         ordering = ["key"]
@@ -58,3 +67,34 @@ class SubsidiaryGroupPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         pass
+
+
+class NetSuiteListKind(models.TextChoices):
+    DEPARTMENT = "department", "Department"
+    CLASSIFICATION = "classification", "Class"
+    LOCATION = "location", "Location"
+
+
+class NetSuiteListValue(models.Model):
+    """A department, class or location of one NetSuite account, read from it with its name, so that
+    people can route and grant by it before any record names it. Never deleted by a re-read: one gone
+    from NetSuite is marked inactive."""
+
+    connection = models.ForeignKey("sync.Connection", on_delete=models.CASCADE, related_name="list_values")
+    kind = models.CharField(max_length=20, choices=NetSuiteListKind.choices)
+    netsuite_id = models.CharField(max_length=40)
+    name = models.CharField(max_length=300)
+    parent_netsuite_id = models.CharField(max_length=40, blank=True)
+    is_inactive = models.BooleanField(default=False)
+    read_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["connection", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "kind", "netsuite_id"], name="netsuite_list_value_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name}"

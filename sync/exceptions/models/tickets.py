@@ -9,7 +9,28 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from core.secrets import EncryptedTextField
 from sync.exceptions.models.exceptions import ExceptionItem
+
+
+class TicketEndpoint(models.Model):
+    """Where tickets are delivered: one row (``pk=1``), edited by admins (:mod:`sync.exceptions.policy`).
+
+    Each value falls back to the environment when it is blank here: ``url`` to
+    ``EXCEPTION_TICKET_WEBHOOK_URL``, ``secret`` to ``EXCEPTION_TICKET_WEBHOOK_SECRET``
+    (:func:`sync.exceptions.tickets.ticket_endpoint`). The secret is stored encrypted and never shown back.
+    """
+
+    url = models.URLField(max_length=500, blank=True, help_text="HTTPS address that receives the tickets")
+    secret = EncryptedTextField(blank=True, default="", editable=False)
+    secret_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return "ticket endpoint"
 
 
 class TicketStatus(models.TextChoices):

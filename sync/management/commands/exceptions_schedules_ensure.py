@@ -1,4 +1,5 @@
-"""Create the exception queue's django-q2 schedules (escalation, ticket delivery); safe to run again."""
+"""Create the exception queue's django-q2 schedules (escalation, ticket delivery) and its shipped policy
+(categories with their escalation paths; categories someone edited are left alone); safe to run again."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from sync.exceptions.escalation import SCHEDULES, exception_schedules_ensure
+from sync.exceptions.policy import exception_policy_ensure
 
 
 class Command(BaseCommand):
-    help = "Create or repair the schedules that escalate overdue exceptions and deliver tickets."
+    help = (
+        "Create or repair the schedules that escalate overdue exceptions and deliver tickets, "
+        "and the shipped exception policy."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         created = exception_schedules_ensure()
         for name in SCHEDULES:
             self.stdout.write(f"{name}: {'created' if name in created else 'already present'}")
+        touched = exception_policy_ensure()
+        self.stdout.write(f"exception policy: shipped defaults applied to {', '.join(touched) or 'none'}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -12,11 +13,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from sync.exceptions.models import ExceptionAction, ExceptionCategory, Ticket, TicketStatus
-from sync.exceptions.tickets import backoff, ticket_deliver, tickets_deliver_due
+from governance.models import AuditEntry
+from sync.exceptions.models import ExceptionAction, ExceptionCategory, Ticket, TicketEndpoint, TicketStatus
+from sync.exceptions.ticket_endpoint import ticket_endpoint_set, ticket_endpoint_test
+from sync.exceptions.tickets import backoff, ticket_deliver, ticket_endpoint, tickets_deliver_due
 from tests.sync.exceptions.support import raise_sample
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +141,66 @@ def test_it_backs_off_exponentially_up_to_a_cap() -> None:
     assert timedelta(seconds=60) <= backoff(2) <= timedelta(seconds=66)
     assert timedelta(seconds=480) <= backoff(5) <= timedelta(seconds=528)
     assert backoff(30) <= timedelta(hours=6, minutes=36)
+
+
+def test_the_endpoint_saved_by_an_admin_wins_over_the_environment_and_keeps_its_secret_hidden(
+    tracker: Tracker, admin: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    url = f"http://127.0.0.1:{tracker.server_address[1]}/tickets"
+    with override_settings(
+        EXCEPTION_TICKET_WEBHOOK_URL="https://env.example/x", EXCEPTION_TICKET_WEBHOOK_SECRET="e"
+    ):
+        assert ticket_endpoint().url_source == "environment"
+        ticket_endpoint_set(user=admin, url=url, secret=SECRET)
+        stored = TicketEndpoint.objects.get()
+        assert stored.secret.startswith("fernet:") and SECRET not in stored.secret
+        endpoint = ticket_endpoint()
+        assert (endpoint.url, endpoint.secret, endpoint.url_source) == (url, SECRET, "console")
+        entry = AuditEntry.objects.filter(additional_data__event="ticket_endpoint_changed").latest("pk")
+        assert entry.actor == admin and SECRET not in json.dumps(entry.changes)
+
+        ExceptionCategory.objects.create(key="sync_failure", name="Sync failure", auto_ticket=True)
+        tracker.fail_next = 0
+        with django_capture_on_commit_callbacks(execute=True):
+            item = raise_sample()
+        assert tracker.received[-1]["valid"] and tracker.received[-1]["payload"]["exception_id"] == item.pk
+        assert Ticket.objects.get(item=item).status == TicketStatus.DELIVERED
+
+        result = ticket_endpoint_test(user=admin)
+        assert result.ok and "HTTP 201" in result.message
+        assert tracker.received[-1]["payload"]["test"] is True and tracker.received[-1]["valid"]
+
+        ticket_endpoint_set(user=admin, url="", clear_secret=True)  # back to the environment's
+        assert ticket_endpoint().url == "https://env.example/x"
+
+
+def test_the_endpoint_refuses_plain_http_and_people_who_are_not_admins(finance: User, admin: User) -> None:
+    with pytest.raises(ValidationError, match="https://"):
+        ticket_endpoint_set(user=admin, url="http://tracker.example/hook")
+    with pytest.raises(ValidationError):
+        ticket_endpoint_set(user=admin, url="not a url")
+    with pytest.raises(PermissionDenied):
+        ticket_endpoint_set(user=finance, url="https://tracker.example/hook")
+    assert not TicketEndpoint.objects.exists()
+    assert ticket_endpoint_test(user=admin).ok is False  # nowhere to send: says so
+
+
+def test_the_command_sets_the_secret_from_the_environment_only(
+    monkeypatch: pytest.MonkeyPatch, admin: User
+) -> None:
+    monkeypatch.setenv("TICKET_SECRET", "s3cret")
+    out = io.StringIO()
+    call_command(
+        "ticket_endpoint",
+        "set",
+        "--url",
+        "https://t.example/h",
+        "--secret-env",
+        "TICKET_SECRET",
+        "--as",
+        "admin",
+        stdout=out,
+    )
+    assert "secret: set (console)" in out.getvalue() and "s3cret" not in out.getvalue()
+    with pytest.raises(CommandError, match="empty or unset"):
+        call_command("ticket_endpoint", "set", "--secret-env", "NO_SUCH_VARIABLE")
