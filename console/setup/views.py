@@ -6,7 +6,7 @@ from django.contrib.auth import login as session_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -23,7 +23,7 @@ _login = auth_views.LoginView.as_view(
 
 @login_not_required
 @role_not_required
-def login(request: HttpRequest) -> HttpResponse:
+def login(request: HttpRequest) -> HttpResponseBase:
     """Django's sign-in page; on an installation without any user, the first-admin page instead."""
     if request.method == "GET" and first_run_open():
         return redirect("setup-first-admin")

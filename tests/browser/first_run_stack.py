@@ -161,7 +161,7 @@ def _wait(stack: FirstRunStack) -> None:
     while probes:
         for process in stack.processes:
             if process.poll() is not None:
-                raise AssertionError(f"{process.args} exited ({process.returncode}):\n{stack.log_tail()}")
+                raise AssertionError(f"{process.args!r} exited ({process.returncode}):\n{stack.log_tail()}")
         try:
             session.get(probes[0], timeout=2, verify=str(stack.plan.ca_file))
             probes.pop(0)

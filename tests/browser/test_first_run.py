@@ -180,11 +180,18 @@ def _rules(revops: Page, admin: Page) -> None:
         _press(admin, url, "Publish", reason="go-live")
 
 
+def _choose(page: Page, select: str, name: str) -> None:
+    """Pick the connection ``name`` in a select (its options read "name (System environment)")."""
+    value = page.locator(f"{select} option", has_text=name).first.get_attribute("value")
+    assert value, f"no option {name!r} in {select}"
+    page.locator(select).select_option(value)
+
+
 def _listener(page: Page) -> str:
     page.goto("/sync/listeners/")
     page.locator("#id_name").fill("closed-won")
-    page.locator("#id_salesforce_connection").select_option(label="salesforce-main")
-    page.locator("#id_netsuite_connection").select_option(label="netsuite-main")
+    _choose(page, "#id_salesforce_connection", "salesforce-main")
+    _choose(page, "#id_netsuite_connection", "netsuite-main")
     page.locator("#id_allowed_org_id").fill(DEFAULT_ORG_ID)
     page.get_by_role("button", name="Create").click()
     url = page.locator("code.secret").inner_text().strip()
@@ -251,8 +258,8 @@ def test_a_new_admin_reaches_a_synced_deal_through_the_browser(
         _checklist(admin, "listener")
 
         admin.goto("/sync/golive/")
-        admin.locator("select").nth(0).select_option(label="salesforce-main")
-        admin.locator("select").nth(1).select_option(label="netsuite-main")
+        _choose(admin, "#id_salesforce", "salesforce-main")
+        _choose(admin, "#id_netsuite", "netsuite-main")
         admin.get_by_role("button", name="Scan (writes nothing)").click()
         expect(admin).to_have_url(re.compile(r"/sync/golive/\d+/$"))
         _wait_for_step(admin, "golive", timeout=120)

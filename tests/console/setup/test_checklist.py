@@ -98,10 +98,10 @@ def _publish_all(maker: User, checker: User) -> None:
         lookup_versions.lookup_version_submit(version=draft, user=maker)
         lookup_versions.lookup_version_approve(version=draft, user=checker)
         lookup_versions.lookup_version_publish(version=draft, user=checker)
-    for draft in MappingVersion.objects.filter(status=VersionStatus.DRAFT):
-        versions.version_submit(version=draft, user=maker)
-        versions.version_approve(version=draft, user=checker)
-        versions.version_publish(version=draft, user=checker)
+    for mapping in MappingVersion.objects.filter(status=VersionStatus.DRAFT):
+        versions.version_submit(version=mapping, user=maker)
+        versions.version_approve(version=mapping, user=checker)
+        versions.version_publish(version=mapping, user=checker)
 
 
 def test_it_wants_the_lookups_then_every_mapping_and_rule_published(revops: User, finance: User) -> None:
