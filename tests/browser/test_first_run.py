@@ -284,7 +284,10 @@ def test_a_new_admin_reaches_a_synced_deal_through_the_browser(
         admin.goto(f"/sync/jobs/{found.group(2)}/")
         record = admin.locator(".card", has_text=found.group(1)).first
         expect(record.locator(".badge")).to_have_text("Synced")
-        expect(record.locator("table")).to_contain_text("NetSuite id")
+        ids = record.locator("table").first
+        expect(ids).to_contain_text("NetSuite id")
+        expect(ids.locator("tr", has_text="sales_order")).to_have_count(1)
+        expect(ids.locator("tr", has_text="customer")).to_have_count(1)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         admin.screenshot(path=str(ARTIFACTS / "first-run.png"), full_page=True)
     except Exception:

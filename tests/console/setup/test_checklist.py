@@ -236,3 +236,17 @@ def test_the_command_exits_zero_once_complete(admin: User, monkeypatch: pytest.M
     out = io.StringIO()
     call_command("setup_status", stdout=out)
     assert "8 of 8 steps done." in out.getvalue()
+
+
+def test_the_dashboard_stops_pointing_to_it_once_complete(
+    admin_client: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    done = steps.StepState(True, "yes")
+    monkeypatch.setattr(
+        steps,
+        "STEPS",
+        tuple(step.__class__(**{**step.__dict__, "check": lambda: done}) for step in steps.STEPS),
+    )
+    assert "setup-banner" not in admin_client.get("/").content.decode()  # type: ignore[attr-defined]
+    page = admin_client.get("/setup/").content.decode()  # type: ignore[attr-defined]
+    assert "Every step is done" in page
