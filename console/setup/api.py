@@ -6,21 +6,25 @@ from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from console.setup.checklist import setup_checklist
-from core.api.views import ApiViewSet
+from core.api.views import role_checked_by_drf
 
 
-class SetupChecklistViewSet(ApiViewSet):
+class SetupChecklistView(APIView):
+    """Not a model's viewset: the checklist is computed, so a plain view (the default permissions: any role)."""
+
     @extend_schema(
+        operation_id="setup_checklist",
         responses=OpenApiResponse(
             description='{"complete", "done", "total", "steps": [{"key", "title", "why", "url", "done", '
             '"evidence"}]}'
-        )
+        ),
     )
-    def list(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response:
         """Each first-run step, done or not, with its evidence and the page that does it."""
         return Response(setup_checklist().as_dict())
 
 
-urlpatterns = [path("setup/", SetupChecklistViewSet.as_view({"get": "list"}), name="setup-checklist")]
+urlpatterns = [path("setup/", role_checked_by_drf(SetupChecklistView.as_view()), name="setup-checklist")]
