@@ -13,7 +13,7 @@ from core.api.views import role_checked_by_drf
 
 
 class SetupChecklistView(APIView):
-    """Not a model's viewset: the checklist is computed, so a plain view (the default permissions: any role)."""
+    """Not a viewset: the checklist is computed from every area; the default permissions (any role)."""
 
     @extend_schema(
         operation_id="setup_checklist",
