@@ -132,9 +132,9 @@ def metadata_check() -> StepState:
     """The systems' metadata and the NetSuite lists people grant and route by have been read.
 
     Evidence, best first: subsidiaries with their names read from a NetSuite connection (issue 20 point 4
-    records them); otherwise, today, a passing test of both connections, which signs in to Salesforce and
-    reads its API limits, and runs a SuiteQL query on NetSuite's subsidiary list. Point this at the
-    metadata catalogue when it exists (issue 21).
+    records them); otherwise, today, a passing test of both connections, which describes Salesforce's
+    Opportunity and runs a SuiteQL query on NetSuite's subsidiary list (sync/connections/checks.py). Point
+    this at the metadata catalogue when it exists (issue 21).
     """
     named = Subsidiary.objects.filter(netsuite_connection__is_active=True).exclude(name="")
     if named.exists():
@@ -145,11 +145,9 @@ def metadata_check() -> StepState:
         )
     tested = {kind: [row for row in _active(kind) if row.last_test_ok] for kind in SYSTEMS}
     if all(tested.values()):
-        netsuite = tested[ConnectionKind.NETSUITE][0]
         return StepState(
             True,
-            "Both systems answered their metadata reads (Salesforce limits; NetSuite: "
-            f"{netsuite.last_test_message})",
+            " ".join(f"{rows[0].name}: {rows[0].last_test_message}" for rows in tested.values()),
         )
     return StepState(False, "Not read yet: test both connections (the test reads each system's metadata).")
 
