@@ -80,8 +80,12 @@ class FirstRunStack:
 
 
 def _environment(root: Path) -> dict[str, str]:
+    """Production settings. ``FIRST_RUN_DATABASE_URL`` (an empty database!) and ``FIRST_RUN_REDIS_URL``
+    run it on PostgreSQL and Redis instead of a fresh SQLite file and the database broker."""
     key = base64.urlsafe_b64encode(hashlib.sha256(os.urandom(32)).digest()).decode()
+    redis = {"REDIS_URL": os.environ["FIRST_RUN_REDIS_URL"]} if os.environ.get("FIRST_RUN_REDIS_URL") else {}
     return {
+        **redis,
         "PATH": "/usr/bin:/bin",
         "HOME": str(root),
         "PYTHONUNBUFFERED": "1",
