@@ -231,7 +231,9 @@ def first_deal_check() -> StepState:
     )
     if record is None:
         return StepState(False, "No deal synced yet: mark an opportunity Closed Won in Salesforce.")
-    ids = ", ".join(f"{key} {value}" for key, value in sorted(record.netsuite_ids.items())[:3])
+    main = [key for key in ("sales_order", "customer") if key in record.netsuite_ids]
+    keys = main or sorted(record.netsuite_ids)[:3]
+    ids = ", ".join(f"NetSuite {key.replace('_', ' ')} {record.netsuite_ids[key]}" for key in keys)
     return StepState(
         True,
         f"Opportunity {record.opportunity_id} synced in job #{record.job_id} at {_when(record.finished_at)} "

@@ -170,7 +170,11 @@ def test_it_wants_a_deal_synced_with_netsuite_ids() -> None:
     )
     state = steps.first_deal_check()
     assert state.done
-    assert "006C" in state.evidence and "sales_order 901" in state.evidence and f"#{job.pk}" in state.evidence
+    assert (
+        "006C" in state.evidence
+        and "(NetSuite sales order 901, NetSuite customer 77)" in state.evidence
+        and f"#{job.pk}" in state.evidence
+    )
 
 
 def test_the_checklist_lists_every_step_with_a_link() -> None:
