@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from console.setup.checklist import setup_checklist
-from governance.first_admin import first_run_open, setup_code_ensure
+from governance.first_admin import first_run_open, setup_code_path
 
 
 class Command(BaseCommand):
@@ -25,10 +25,10 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(checklist.as_dict(), indent=2))
         else:
             if first_run_open():
-                path = setup_code_ensure()
+                # Only the server writes the code (a file this command made could be unreadable to it).
                 self.stdout.write(
-                    f"No user yet: open /setup/first-admin/ with the setup code in {path} "
-                    "(or run manage.py createsuperuser)."
+                    f"No user yet: open /setup/first-admin/ and enter the setup code the server writes to "
+                    f"{setup_code_path()} (or run manage.py createsuperuser)."
                 )
             for number, step in enumerate(checklist.steps, start=1):
                 mark = "done" if step.done else "TODO"

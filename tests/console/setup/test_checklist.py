@@ -230,6 +230,17 @@ def test_the_command_prints_it_and_fails_while_incomplete(admin: User) -> None:
     assert json.loads(out.getvalue())["total"] == 8
 
 
+def test_the_command_names_the_setup_code_file_on_an_empty_install(
+    settings: object, tmp_path: object
+) -> None:
+    settings.VAR_DIR = tmp_path  # type: ignore[attr-defined]
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("setup_status", stdout=out)
+    assert f"{tmp_path}/first-admin-code" in out.getvalue()
+    assert not (tmp_path / "first-admin-code").exists()  # type: ignore[operator]  # only the server writes it
+
+
 def test_the_command_exits_zero_once_complete(admin: User, monkeypatch: pytest.MonkeyPatch) -> None:
     done = steps.StepState(True, "yes")
     monkeypatch.setattr(
