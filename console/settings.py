@@ -281,6 +281,8 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBa
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "concord@localhost")
+# Where django.core.mail.backends.filebased.EmailBackend writes each message (a mail-less trial install).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 
 # Exception tickets go to this webhook, signed with the shared secret (sync.exceptions.tickets).
 EXCEPTION_TICKET_WEBHOOK_URL = env_str("EXCEPTION_TICKET_WEBHOOK_URL")

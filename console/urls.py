@@ -2,21 +2,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from console import ops_views, views
+from console.setup import views as setup_views
 from core.access import role_not_required
-from governance.forms import ThrottledAuthenticationForm
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("dashboard/panels/<slug:name>/", views.dashboard_panel, name="dashboard-panel"),
     path("healthz", ops_views.healthz, name="healthz"),
     path("metrics", ops_views.metrics, name="metrics"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm
-        ),
-        name="login",
-    ),
+    # The sign-in page; on an installation without any user it sends the visitor to the first-admin page.
+    path("accounts/login/", setup_views.login, name="login"),
+    path("setup/", setup_views.setup_page, name="setup"),
+    path("setup/first-admin/", setup_views.first_admin, name="setup-first-admin"),
     path("accounts/logout/", role_not_required(auth_views.LogoutView.as_view()), name="logout"),
     path("", include("sync.urls")),
     path("reconciliation/", include("reconciliation.urls")),

@@ -11,7 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from console.dashboard import PANELS, Panel, panel_for, panels_for
+from console.setup.checklist import setup_checklist
 from core.http import ConsoleRequest
+from core.roles import MANAGE_CONNECTIONS, MANAGE_USERS
 
 PANEL_TEMPLATE = "console/partials/panel.html"
 
@@ -32,7 +34,12 @@ def dashboard(request: ConsoleRequest) -> HttpResponse:
         render_to_string(PANEL_TEMPLATE, _panel_context(request, panel), request=request)
         for panel in panels_for(user=request.user)
     ]
-    return render(request, "console/dashboard.html", {"area": "dashboard", "panels": panels})
+    # Admins are pointed at the setup checklist until every step is done.
+    setup = None
+    if request.user.has_perm(MANAGE_USERS) or request.user.has_perm(MANAGE_CONNECTIONS):
+        checklist = setup_checklist()
+        setup = None if checklist.complete else checklist
+    return render(request, "console/dashboard.html", {"area": "dashboard", "panels": panels, "setup": setup})
 
 
 @require_GET

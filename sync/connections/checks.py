@@ -126,7 +126,12 @@ def _test_salesforce(connection: Connection, steps: list[ConnectionTestStep]) ->
     limits = _step(steps, "read API limits", connection, connector.limits)
     daily = limits.get("DailyApiRequests") or {}
     steps[-1].detail = f"{daily.get('Remaining', '?')} of {daily.get('Max', '?')} daily API requests left"
-    return f"Signed in to {client.sf_instance}; {steps[-1].detail}."
+    left = steps[-1].detail
+    # The object the shipped flow reads: its metadata proves the integration user may see it (and is the
+    # setup checklist's evidence that the org's metadata is readable, console/setup/checklist.py).
+    described = _step(steps, "describe Opportunity", connection, lambda: connector.describe("Opportunity"))
+    steps[-1].detail = f"Opportunity described ({len(described.get('fields') or [])} fields)"
+    return f"Signed in to {client.sf_instance}; {left}; {steps[-1].detail}."
 
 
 def _test_netsuite(connection: Connection, steps: list[ConnectionTestStep]) -> str:

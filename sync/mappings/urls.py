@@ -5,6 +5,7 @@ from sync.mappings.views import lookups, rows, versions
 urlpatterns = [
     path("", versions.mapping_index, name="mappings"),
     path("diff/", versions.version_diff_page, name="mapping-diff"),
+    path("install-shipped/", versions.shipped_install, name="mapping-install-shipped"),
     path("lookups/", lookups.lookup_index, name="mapping-lookups"),
     path("lookups/refresh/", lookups.dynamic_lookup_refresh_view, name="mapping-lookups-refresh"),
     path("lookups/<slug:table_name>/", lookups.lookup_entry_update, name="mapping-lookup-entry"),

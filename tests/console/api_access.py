@@ -38,6 +38,7 @@ class ApiRule:
 
 API_ACCESS: dict[str, ApiRule] = {
     "api:schema": ApiRule(get=ROLES),
+    "api:setup-checklist": ApiRule(get=ROLES),  # console/setup/api.py: the first-run checklist
     # each sync feature's api.py (sync/<feature>/api.py)
     "api:connection-list": ApiRule(get=ROLES, post=ADMINS),
     "api:connection-detail": ApiRule(get=ROLES, patch=ADMINS),

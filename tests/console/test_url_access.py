@@ -116,6 +116,10 @@ ACCESS: dict[str, Rule] = {
     "healthz": PROBE,
     "metrics": GET(EVERYONE),
     "login": GET(EVERYONE),  # the sign-in page (signed-in users are sent on to the dashboard)
+    # console/setup/: the first-run checklist, read by every role; the first-admin page exists only while
+    # there is no user at all (tests/console/setup/test_first_admin.py), so here it is 404 for everyone.
+    "setup": GET(ROLES),
+    "setup-first-admin": Rule(get=NOBODY, post=NOBODY, out_of_scope=EVERYONE),
     "logout": POST(EVERYONE),
     "governance:index": GET(ROLES),
     "governance:users": GET(ADMINS | AUDITORS),
@@ -173,6 +177,7 @@ ACCESS: dict[str, Rule] = {
     # the dry run reads both sandboxes, so it is for makers and approvers.
     "sync:mappings": GET(ROLES),
     "sync:mapping-diff": GET(ROLES),
+    "sync:mapping-install-shipped": POST(EDITORS),  # the shipped flows and lookup tables, as drafts
     "sync:mapping-version": GET(ROLES),
     "sync:mapping-export": GET(ROLES),
     "sync:mapping-preview": GET(MAKERS_AND_APPROVERS),

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
-from sync.mappings.engine.defaults import DEFAULT_FLOWS, load_default
-from sync.mappings.models import MappingVersion
+from sync.mappings.engine.defaults import (
+    DEFAULT_FLOWS,
+    load_default,
+    load_default_lookups,
+    lookup_descriptions,
+)
+from sync.mappings.models import LookupTable, LookupVersion, MappingVersion
+from sync.mappings.permissions import can_edit_mappings
+from sync.mappings.services.lifecycle import require
+from sync.mappings.services.lookup_versions import lookup_version_create_draft
 from sync.mappings.services.lookups import lookup_tables_seed_defaults
 from sync.mappings.services.versions import (
     flow_ensure,
@@ -43,3 +53,41 @@ def mapping_seed_defaults() -> list[MappingVersion]:
             version_approve(version=version, user=None, reason=SEED_REASON)
             published.append(version_publish(version=version, user=None, reason=SEED_REASON))
     return published
+
+
+INSTALL_NOTES = "the shipped default, installed for review"
+
+
+def mapping_shipped_install(*, user: Any) -> list[LookupVersion | MappingVersion]:
+    """The shipped lookup tables and flows that do not exist yet, each as a draft version 1 made by
+    ``user`` (RevOps: ``edit_mappings``), to be submitted, approved by someone else and published like any
+    change. What exists already is left alone, so it is safe to run again; returns the drafts made.
+
+    The first-run path of a new installation, from the console (unlike :func:`mapping_seed_defaults`,
+    the demo's, which publishes as the system actor).
+    """
+    require(user, can_edit_mappings, needs="edit_mappings")
+    made: list[LookupVersion | MappingVersion] = []
+    descriptions = lookup_descriptions()
+    with transaction.atomic():
+        for name, values in load_default_lookups().items():
+            table, created = LookupTable.objects.get_or_create(
+                name=name, defaults={"description": descriptions.get(name, "")}
+            )
+            if created or not table.versions.exists():
+                made.append(
+                    lookup_version_create_draft(table=table, user=user, notes=INSTALL_NOTES, entries=values)
+                )
+        for key in DEFAULT_FLOWS:
+            spec = load_default(key)
+            flow = flow_ensure(
+                key=key,
+                source=spec["source"],
+                target_system=spec["target_system"],
+                description=spec["description"],
+            )
+            if flow.versions.exists():
+                continue
+            version = version_create_draft(flow=flow, user=user, notes=INSTALL_NOTES)
+            made.append(version_import(version=version, spec=spec, user=user))
+    return made

@@ -14,9 +14,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.forms import FieldRowForm, ImportForm, ReasonForm
 from sync.mappings.models import Flow, MappingVersion
-from sync.mappings.permissions import can_approve_mappings, flow_edit_allowed, flows_editable_by
+from sync.mappings.permissions import (
+    can_approve_mappings,
+    can_edit_mappings,
+    flow_edit_allowed,
+    flows_editable_by,
+)
 from sync.mappings.selectors import flows_with_versions, version_diff, version_rows
 from sync.mappings.services import versions as services
+from sync.mappings.services.seed import mapping_shipped_install
 from sync.mappings.services.specs import spec_problems, version_spec
 from sync.mappings.views.access import require_flow_editor, version_or_404
 
@@ -27,8 +33,25 @@ def mapping_index(request: HttpRequest) -> HttpResponse:
         "area": "mappings",
         "flows": flows_with_versions(),
         "editable_flow_ids": set(flows_editable_by(request.user).values_list("pk", flat=True)),
+        "can_install": can_edit_mappings(request.user),
     }
     return render(request, "mappings/index.html", context)
+
+
+@require_POST
+def shipped_install(request: HttpRequest) -> HttpResponse:
+    """RevOps installs the shipped flows and lookup tables that are missing, as drafts for review."""
+    if not can_edit_mappings(request.user):
+        raise PermissionDenied("Installing the shipped mappings needs the edit_mappings capability.")
+    made = mapping_shipped_install(user=request.user)
+    if made:
+        messages.success(
+            request,
+            f"Installed {len(made)} draft(s): submit each; another person approves and publishes them.",
+        )
+    else:
+        messages.info(request, "Every shipped flow and lookup table exists already.")
+    return redirect("sync:mappings")
 
 
 @require_POST

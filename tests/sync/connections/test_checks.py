@@ -154,6 +154,7 @@ def test_the_command_prints_the_steps(
     call_command("connection_test", salesforce_connection.name)
     out = capsys.readouterr().out
     assert "sign in" in out and "read API limits" in out and "Signed in to" in out
+    assert "describe Opportunity" in out and "Opportunity described (" in out
 
 
 def test_the_command_fails_with_the_diagnosis(
