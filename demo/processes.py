@@ -89,3 +89,10 @@ def _group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def quiet_environment(base: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the demo's processes: warnings and errors only (console.log_format), so a
+    terminal shows what needs a look, not a line per request or a traceback per refused page.
+    ``LOG_LEVEL`` set by the person running the demo wins."""
+    return {**base, "LOG_LEVEL": base.get("LOG_LEVEL") or "WARNING", "LOG_QUIET_REQUESTS": "1"}

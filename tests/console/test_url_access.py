@@ -112,6 +112,7 @@ ACCESS: dict[str, Rule] = {
     # METRICS_TOKEN is unset (tests/console/test_ops_views.py checks the token).
     "healthz": PROBE,
     "metrics": GET(EVERYONE),
+    "favicon": GET(EVERYONE),  # a redirect to the static SVG, for browsers that ask /favicon.ico
     "login": GET(EVERYONE),  # the sign-in page (signed-in users are sent on to the dashboard)
     "logout": POST(EVERYONE),
     "governance:index": GET(ROLES),

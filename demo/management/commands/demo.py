@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import logging.config
+import os
 import signal
 import socket
 import sys
@@ -14,6 +16,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from console.log_format import logging_config
 from console.management.commands.seed_personas import demo_password, persona_logins
 from demo.launcher import (
     SimulatorPlan,
@@ -22,8 +25,9 @@ from demo.launcher import (
     demo_rules_ensure,
     simulator_commands,
     simulator_data_ensure,
+    simulator_sign_ins,
 )
-from demo.processes import ChildCommand, ChildProcesses
+from demo.processes import ChildCommand, ChildProcesses, quiet_environment
 
 
 def demo_commands(*, host: str, port: int, plan: SimulatorPlan | None = None) -> list[ChildCommand]:
@@ -51,6 +55,13 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("the demo runs with DEBUG=1 (make demo sets it); it is not for production")
         host, port = options["host"], options["port"]
+        environment = quiet_environment(os.environ)
+        # This process runs the story and the setup below: the same quiet terminal as its children.
+        logging.config.dictConfig(
+            logging_config(
+                log_format=settings.LOG_FORMAT, level=environment["LOG_LEVEL"], quiet_requests=True
+            )
+        )
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
@@ -85,7 +96,7 @@ class Command(BaseCommand):
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
 
-        children = ChildProcesses(demo_commands(host=host, port=port, plan=plan))
+        children = ChildProcesses(demo_commands(host=host, port=port, plan=plan), env=environment)
         children.start()
         exit_code = 0
         try:
@@ -96,6 +107,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"Closed Won opportunities in the Salesforce simulator post to {endpoint}")
                 self.stdout.write(self.style.SUCCESS(f"\nConcord is running at http://{host}:{port}/"))
                 self.stdout.write(persona_logins(demo_password()))
+                self.stdout.write(simulator_sign_ins(plan))
                 self.stdout.write("Press Ctrl-C to stop everything.\n")
             while not stop.wait(0.5):
                 exited = children.first_exited()
