@@ -77,8 +77,11 @@ def logging_config(*, log_format: str, level: str, quiet_requests: bool = False)
     loggers: dict[str, dict[str, Any]] = {"django.db.backends": {"level": "WARNING"}}
     handler_filters = ["correlation"]
     if quiet_requests:
-        # Django's own config gives django.server a handler of its own that does not propagate.
-        loggers["django.server"] = {"level": "ERROR", "propagate": True}
+        # Django's own config (django.utils.log.DEFAULT_LOGGING) gives "django" a console handler of its
+        # own under DEBUG, which prints every refusal again with its traceback, and "django.server" one
+        # that does not propagate: both go through our handler only.
+        loggers["django"] = {"handlers": [], "propagate": True}
+        loggers["django.server"] = {"level": "ERROR", "handlers": [], "propagate": True}
         handler_filters.append("refusal_without_traceback")
     return {
         "version": 1,

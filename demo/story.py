@@ -52,11 +52,13 @@ from sync.exceptions.models import ACTIVE_STATUSES, ExceptionItem, ExceptionStat
 from sync.pipeline import tasks
 from sync.pipeline.backfills import backfill_start
 from sync.pipeline.listener.services import listener_create
+from sync.pipeline.returns import return_flow_run
 from sync.pipeline.models import Backfill, BackfillStatus, Listener, RecordStatus, SyncJob, SyncRecord
 from sync.rules.models import RuleVersion
 from sync.rules.services import rule_version_approve, rule_version_publish, rule_version_submit
 
 SALESFORCE_API = "/services/data/v62.0"
+RETURN_FLOW_OVERLAP = dt.timedelta(seconds=1)
 REAL_NOW: Callable[[], dt.datetime] = timezone.now  # the real clock, kept before any patch
 
 
@@ -67,8 +69,8 @@ class StoryPlan:
     days: int = 21
     deals_per_day: int = 2
     rules_day: int = 3  # RevOps submits the shipped rules, Finance approves and publishes them
-    invoice_after_days: int = 2  # NetSuite bills an order this many days after it arrives
-    pay_after_days: int = 6  # customers pay (most of) an invoice this many days after it is issued
+    invoice_after_days: int = 1  # NetSuite bills an order 1 to 4 days after it arrives
+    pay_after_days: int = 3  # customers pay (most of) an invoice 3 to 10 days after it is issued
     price_correction_day: int = -2  # counted from the end: NetSuite corrects a price on an order
 
 
@@ -116,9 +118,10 @@ def story_played() -> bool:
 
 
 @contextmanager
-def concord_clock(day: dt.date) -> Iterator[dt.datetime]:
-    """Concord's clock on ``day`` at the real time of day, ticking with the real clock."""
-    offset = REAL_NOW().date() - day
+def concord_clock(day: dt.date, hour: int) -> Iterator[dt.datetime]:
+    """Concord's clock at ``hour`` (UTC) on ``day``, ticking with the real clock; never ahead of it."""
+    target = min(dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC), REAL_NOW() - dt.timedelta(minutes=1))
+    offset = REAL_NOW() - target
     with mock.patch("django.utils.timezone.now", lambda: REAL_NOW() - offset):
         yield timezone.now()
 
@@ -140,6 +143,7 @@ class Story:
         # NetSuite's side of the business, as its people track it: order id -> day it arrived, ...
         self.orders: dict[str, dt.date] = {}
         self.invoices: dict[str, tuple[str, dt.date]] = {}  # order id -> (invoice id, day billed)
+        self.collected: set[str] = set()  # invoices whose customer has paid or decided to be late
 
     # -- the whole story ---------------------------------------------------------------------------
 
@@ -148,9 +152,7 @@ class Story:
         today = REAL_NOW().date()
         first = today - dt.timedelta(days=self.plan.days - 1)
         for number in range(self.plan.days):
-            day = first + dt.timedelta(days=number)
-            with concord_clock(day):
-                self.day(number, day)
+            self.day(number, first + dt.timedelta(days=number))
             self.log.days += 1
             if number % 7 == 6:
                 say(f"  ... week {number // 7 + 1} played")
@@ -158,22 +160,25 @@ class Story:
 
     def day(self, number: int, day: dt.date) -> None:
         last = self.plan.days - 1
-        if number == self.plan.rules_day:
-            self.rules_publish()
-        if number == 0:
-            self.backfill_history(day)
-        else:
-            self.close_won(day, self.plan.deals_per_day)
-        tasks.catch_up_poll()
-        tasks.inbox_drain()
-        self.orders_note(day)
-        self.netsuite_bills_and_collects(day)
-        if number == last + self.plan.price_correction_day:
-            self.netsuite_corrects_a_price()
-        tasks.return_flow()
-        self.people_work_exceptions(number)
+        with concord_clock(day, 8 + number % 4):  # the morning: deals close and sync as they are won
+            if number == 0:
+                self.backfill_history(day)
+            else:
+                self.close_won(day, self.plan.deals_per_day)
+            tasks.catch_up_poll()
+            tasks.inbox_drain()
+        with concord_clock(day, 13 + number % 3):  # the afternoon: finance in NetSuite, rules, the queue
+            if number == self.plan.rules_day:
+                self.rules_publish()
+            self.orders_note(day)
+            self.netsuite_bills_and_collects(day)
+            if number == last + self.plan.price_correction_day:
+                self.netsuite_corrects_a_price()
+            self.return_flow()
+            self.people_work_exceptions(number)
         if number == last:
-            self.reconcile()
+            with concord_clock(day, 17):
+                self.reconcile()
 
     # -- go-live: the admin brings in the deals won before Concord ---------------------------------
 
@@ -221,10 +226,12 @@ class Story:
                 self.orders.setdefault(order, day)
 
     def netsuite_bills_and_collects(self, day: dt.date) -> None:
+        # How long each order waits and each customer takes varies by record, the same on every play.
         due = [
             order
             for order, arrived in sorted(self.orders.items())
-            if (day - arrived).days >= self.plan.invoice_after_days and order not in self.invoices
+            if order not in self.invoices
+            and (day - arrived).days >= self.plan.invoice_after_days + int(order) % 4
         ]
         for result in self._control("invoice-orders", {"salesOrders": [int(o) for o in due]} if due else None):
             # An error means billed already (a replay over the same simulators): nothing new to collect.
@@ -233,12 +240,15 @@ class Story:
         payable = [
             invoice
             for invoice, billed in sorted(self.invoices.values())
-            if invoice and (day - billed).days == self.plan.pay_after_days
+            if invoice
+            and invoice not in self.collected
+            and (day - billed).days >= self.plan.pay_after_days + int(invoice) % 8
         ]
-        for position, invoice in enumerate(payable):
-            if position % 5 == 4:
+        for invoice in payable:
+            self.collected.add(invoice)
+            if int(invoice) % 5 == 4:
                 continue  # this customer is late: the invoice stays open (DSO and the reconciliation see it)
-            fraction = 0.5 if position % 3 == 2 else 1.0  # some pay half now
+            fraction = 0.5 if int(invoice) % 3 == 2 else 1.0  # some pay half
             paid = self._control("pay-invoices", {"invoices": [int(invoice)], "fraction": fraction})
             self.log.paid += sum(1 for result in paid if result.get("customerPayment"))
 
@@ -268,6 +278,13 @@ class Story:
         answer = self.control.post(url, json=body, timeout=60)
         answer.raise_for_status()
         return list(answer.json()["results"])
+
+    def return_flow(self) -> None:
+        """What the worker's ``return_flow`` task runs, with a one-second overlap: the overlap (minutes)
+        guards against clock skew and late commits between real runs minutes apart, but the story's days
+        are seconds apart on NetSuite's clock, so the task's default would re-read every earlier day."""
+        for salesforce, netsuite in tasks.served_pairs():
+            return_flow_run(salesforce=salesforce, netsuite=netsuite, overlap=RETURN_FLOW_OVERLAP)
 
     # -- Concord's people --------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import json
 import logging
 import logging.config
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -95,8 +96,12 @@ def terminal_logging(request: pytest.FixtureRequest) -> Iterator[Callable[[bool]
 
 
 def test_quiet_requests_log_a_refused_page_in_one_line_without_its_traceback(
-    outsider_client: Client, terminal_logging: Callable[[bool], None], capsys: pytest.CaptureFixture[str]
+    outsider_client: Client,
+    terminal_logging: Callable[[bool], None],
+    capsys: pytest.CaptureFixture[str],
+    settings: Any,
 ) -> None:
+    settings.DEBUG = True  # as in the demo: Django's own DEBUG-only console handler must stay silent too
     terminal_logging(True)
     assert outsider_client.get("/sync/rules/").status_code == 403
     assert outsider_client.get("/no-such-page/").status_code == 404

@@ -50,6 +50,11 @@ class Command(BaseCommand):
         default = SimulatorPlan.default()
         parser.add_argument("--salesforce-port", type=int, default=default.salesforce_port)
         parser.add_argument("--netsuite-port", type=int, default=default.netsuite_port)
+        parser.add_argument(
+            "--no-story",
+            action="store_true",
+            help="open the console on an empty history (the story is otherwise played once, see demo_story)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -85,8 +90,8 @@ class Command(BaseCommand):
             f"Sandbox connections: Salesforce {plan.url(plan.salesforce_port)}, "
             f"NetSuite {plan.url(plan.netsuite_port)} (CA {plan.ca_file})"
         )
-        call_command("mapping_seed_defaults", verbosity=0)
-        if demo_rules_ensure():
+        call_command("mapping_seed_defaults", verbosity=0, stdout=io.StringIO())
+        if demo_rules_ensure() and options["no_story"]:
             self.stdout.write(
                 "Shipped business rules installed as RevOps drafts: approve them at /sync/rules/."
             )
@@ -97,12 +102,18 @@ class Command(BaseCommand):
             signal.signal(signum, lambda *_: stop.set())
 
         children = ChildProcesses(demo_commands(host=host, port=port, plan=plan), env=environment)
-        children.start()
+        # The simulators first: the story plays against them before the console and its worker start.
+        children.start([command.name for command in simulator_commands(plan)])
         exit_code = 0
         try:
-            if _wait_for_port(host, port, stop=stop, timeout=30) and _wait_for_port(
-                plan.host, plan.salesforce_port, stop=stop, timeout=30
-            ):
+            simulators_up = all(
+                _wait_for_port(plan.host, p, stop=stop, timeout=30)
+                for p in (plan.salesforce_port, plan.netsuite_port)
+            )
+            if simulators_up and not options["no_story"] and not stop.is_set():
+                self._story(plan)
+            children.start()
+            if simulators_up and _wait_for_port(host, port, stop=stop, timeout=30):
                 endpoint = demo_listener_ensure(plan, console_url=f"http://{host}:{port}")
                 self.stdout.write(f"Closed Won opportunities in the Salesforce simulator post to {endpoint}")
                 self.stdout.write(self.style.SUCCESS(f"\nConcord is running at http://{host}:{port}/"))
@@ -126,6 +137,19 @@ class Command(BaseCommand):
                 self.stdout.write("All stopped.")
         if exit_code:
             raise SystemExit(exit_code)
+
+
+    def _story(self, plan: SimulatorPlan) -> None:
+        """Play the story once (demo_story); a story that fails leaves the console to open anyway."""
+        try:
+            call_command(
+                "demo_story",
+                salesforce_port=plan.salesforce_port,
+                netsuite_port=plan.netsuite_port,
+                stdout=self.stdout,
+            )
+        except Exception as error:  # the demo still opens: say what stopped the story
+            self.stderr.write(f"The demo story stopped: {error.__class__.__name__}: {error}")
 
 
 def _wait_for_port(host: str, port: int, *, stop: threading.Event, timeout: float) -> bool:
