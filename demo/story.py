@@ -52,8 +52,8 @@ from sync.exceptions.models import ACTIVE_STATUSES, ExceptionItem, ExceptionStat
 from sync.pipeline import tasks
 from sync.pipeline.backfills import backfill_start
 from sync.pipeline.listener.services import listener_create
-from sync.pipeline.returns import return_flow_run
 from sync.pipeline.models import Backfill, BackfillStatus, Listener, RecordStatus, SyncJob, SyncRecord
+from sync.pipeline.returns import return_flow_run
 from sync.rules.models import RuleVersion
 from sync.rules.services import rule_version_approve, rule_version_publish, rule_version_submit
 
@@ -139,11 +139,14 @@ class Story:
         self.control.trust_env = False
         self.control.verify = str(simulators.ca_file)
         users = get_user_model().objects
-        self.revops, self.finance, self.admin = (users.get(username=n) for n in ("revops", "finance", "admin"))
+        self.revops, self.finance, self.admin = (
+            users.get(username=n) for n in ("revops", "finance", "admin")
+        )
         # NetSuite's side of the business, as its people track it: order id -> day it arrived, ...
         self.orders: dict[str, dt.date] = {}
         self.invoices: dict[str, tuple[str, dt.date]] = {}  # order id -> (invoice id, day billed)
         self.collected: set[str] = set()  # invoices whose customer has paid or decided to be late
+        self.typo: tuple[str, float] | None = None  # the deal a rep closed with a mistyped amount
 
     # -- the whole story ---------------------------------------------------------------------------
 
@@ -164,7 +167,9 @@ class Story:
             if number == 0:
                 self.backfill_history(day)
             else:
-                self.close_won(day, self.plan.deals_per_day)
+                self.close_won(day, self.plan.deals_per_day, typo=number == self.plan.rules_day + 1)
+            if number == self.plan.days // 2:
+                self.rep_fixes_the_typo()
             tasks.catch_up_poll()
             tasks.inbox_drain()
         with concord_clock(day, 13 + number % 3):  # the afternoon: finance in NetSuite, rules, the queue
@@ -202,17 +207,53 @@ class Story:
 
     # -- Salesforce: sales reps close deals --------------------------------------------------------
 
-    def close_won(self, day: dt.date, count: int) -> None:
-        soql = "SELECT Id FROM Opportunity WHERE IsClosed = false ORDER BY Id LIMIT " + str(count)
+    def close_won(self, day: dt.date, count: int, *, typo: bool = False) -> None:
+        """Close the next ``count`` open opportunities won; with ``typo``, the rep mistypes the amount of
+        one that is otherwise clean (100 more than its quote), which the published rules then block."""
+        soql = f"SELECT Id FROM Opportunity WHERE IsClosed = false ORDER BY Id LIMIT {int(count)}"  # noqa: S608
+        for row in self._query(soql):
+            fields: dict[str, Any] = {"StageName": "Closed Won", "CloseDate": day.isoformat()}
+            net = self._clean_quote_amount(row["Id"]) if typo and self.typo is None else None
+            if net is not None:
+                fields["Amount"] = net + 100
+                self.typo = (row["Id"], net)
+            self._sf_patch("Opportunity", row["Id"], fields)
+            self.log.closed_won += 1
+
+    def rep_fixes_the_typo(self) -> None:
+        """The rep corrects the amount: the next poll syncs the deal and its exception resolves itself."""
+        if self.typo is not None:
+            opportunity, net = self.typo
+            self._sf_patch("Opportunity", opportunity, {"Amount": net})
+            self.log.people.append(f"A sales rep corrected the mistyped amount on {opportunity}.")
+
+    def _clean_quote_amount(self, opportunity: str) -> float | None:
+        """The primary quote's net amount when the deal would pass the shipped rules (its amount agrees,
+        no unapproved discount, a billing country); None otherwise."""
+        deal = self._query(
+            f"SELECT Amount, Account.BillingCountry FROM Opportunity WHERE Id = '{opportunity}'"  # noqa: S608
+        )
+        quotes = self._query(
+            "SELECT Id, SBQQ__NetAmount__c FROM SBQQ__Quote__c "  # noqa: S608 - ids Salesforce gave us
+            f"WHERE SBQQ__Opportunity2__c = '{opportunity}' AND SBQQ__Primary__c = true"
+        )
+        if not deal or not quotes or not (deal[0].get("Account") or {}).get("BillingCountry"):
+            return None
+        net = float(quotes[0]["SBQQ__NetAmount__c"] or 0)
+        discounted = self._query(
+            "SELECT Id FROM SBQQ__QuoteLine__c "  # noqa: S608
+            f"WHERE SBQQ__Quote__c = '{quotes[0]['Id']}' AND SBQQ__AdditionalDiscount__c > 20"
+        )
+        return net if not discounted and float(deal[0]["Amount"] or 0) == net else None
+
+    def _query(self, soql: str) -> list[dict[str, Any]]:
         answer = self.salesforce.get(f"{self._sf()}/query", params={"q": soql}, timeout=30)
         answer.raise_for_status()
-        for row in answer.json()["records"]:
-            self.salesforce.patch(
-                f"{self._sf()}/sobjects/Opportunity/{row['Id']}",
-                json={"StageName": "Closed Won", "CloseDate": day.isoformat()},
-                timeout=30,
-            ).raise_for_status()
-            self.log.closed_won += 1
+        return list(answer.json()["records"])
+
+    def _sf_patch(self, sobject: str, record_id: str, fields: dict[str, Any]) -> None:
+        url = f"{self._sf()}/sobjects/{sobject}/{record_id}"
+        self.salesforce.patch(url, json=fields, timeout=30).raise_for_status()
 
     def _sf(self) -> str:
         return self.simulators.url(self.simulators.salesforce_port) + SALESFORCE_API
@@ -220,7 +261,9 @@ class Story:
     # -- NetSuite: billing, collections, a price correction ----------------------------------------
 
     def orders_note(self, day: dt.date) -> None:
-        for ids in SyncRecord.objects.filter(status=RecordStatus.SYNCED).values_list("netsuite_ids", flat=True):
+        for ids in SyncRecord.objects.filter(status=RecordStatus.SYNCED).values_list(
+            "netsuite_ids", flat=True
+        ):
             order = str((ids or {}).get("sales_order") or "")
             if order:
                 self.orders.setdefault(order, day)
@@ -233,7 +276,9 @@ class Story:
             if order not in self.invoices
             and (day - arrived).days >= self.plan.invoice_after_days + int(order) % 4
         ]
-        for result in self._control("invoice-orders", {"salesOrders": [int(o) for o in due]} if due else None):
+        for result in self._control(
+            "invoice-orders", {"salesOrders": [int(o) for o in due]} if due else None
+        ):
             # An error means billed already (a replay over the same simulators): nothing new to collect.
             self.invoices[str(result["salesOrder"])] = (str(result.get("invoice") or ""), day)
             self.log.invoiced += 1 if result.get("invoice") else 0
@@ -300,22 +345,31 @@ class Story:
         )
 
     def people_work_exceptions(self, number: int) -> None:
-        """Every few days someone works the queue: assigns, resolves, ignores, escalates, comments."""
+        """Now and then someone works the queue: assigns, resolves, ignores, escalates, comments."""
+        days = self.plan.days
         active = ExceptionItem.objects.filter(status__in=ACTIVE_STATUSES).order_by("first_seen", "pk")
-        if number in (6, 10, 14):
+        if number in (days // 4, days // 2, days * 3 // 4):
             for item in active.filter(owner_user=None, owner_group=None)[:2]:
                 self._act("assigned", exception_assign, item=item, user=self.revops, owner_user=self.finance)
-        if number == 8:
-            self._act("resolved", exception_resolve, item=active.first(), user=self.revops, reason="Quote fixed")
-        if number == 12:
-            self._act("ignored", exception_ignore, item=active.last(), user=self.finance, reason="Test account")
-        if number == self.plan.days - 3:
-            self._act("escalated", exception_escalate, item=active.first(), user=self.finance, reason="Overdue")
+        if number == max(1, days * 2 // 5):
+            self._act(
+                "resolved", exception_resolve, item=active.first(), user=self.revops, reason="Quote fixed"
+            )
+        if number == max(2, days * 3 // 5):
+            self._act(
+                "ignored", exception_ignore, item=active.last(), user=self.finance, reason="Test account"
+            )
+        if number == days - 2:
+            self._act(
+                "escalated", exception_escalate, item=active.first(), user=self.finance, reason="Overdue"
+            )
             self._act(
                 "commented", exception_comment, item=active.last(), user=self.revops, text="Asked the rep"
             )
 
-    def _act(self, what: str, action: Callable[..., Any], *, item: ExceptionItem | None, **kwargs: Any) -> None:
+    def _act(
+        self, what: str, action: Callable[..., Any], *, item: ExceptionItem | None, **kwargs: Any
+    ) -> None:
         if item is None:
             return
         try:
@@ -324,7 +378,9 @@ class Story:
             # The console would show the same refusal (e.g. no escalation path yet): the story moves on.
             self.log.people.append(f"Not {what} ({item.title[:50]}): {_text(refused)}")
             return
-        self.log.people.append(f"{kwargs['user'].get_username()} {what} exception #{item.pk}: {item.title[:60]}")
+        self.log.people.append(
+            f"{kwargs['user'].get_username()} {what} exception #{item.pk}: {item.title[:60]}"
+        )
 
     def reconcile(self) -> None:
         for check in CHECKS:

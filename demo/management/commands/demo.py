@@ -67,35 +67,7 @@ class Command(BaseCommand):
                 log_format=settings.LOG_FORMAT, level=environment["LOG_LEVEL"], quiet_requests=True
             )
         )
-        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-        call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write("Database migrated.")
-        call_command("seed_personas", quiet_logins=True)
-        call_command("exceptions_schedules_ensure", stdout=io.StringIO())
-        call_command("audit_schedules_ensure", stdout=io.StringIO())
-        # The daily reconciliation and the sweeps that find interrupted reconciliation and release test runs.
-        call_command("reconciliation_schedules_ensure", stdout=io.StringIO())
-        call_command("release_test_sweep", "--ensure-schedule", stdout=io.StringIO())
-        plan = SimulatorPlan(
-            data_dir=SimulatorPlan.default().data_dir,
-            salesforce_port=options["salesforce_port"],
-            netsuite_port=options["netsuite_port"],
-        )
-        for system, counts in simulator_data_ensure(plan, accounts=options["accounts"]).items():
-            self.stdout.write(
-                f"Seeded the {system} simulator: " + ", ".join(f"{n} {k}" for k, n in counts.items())
-            )
-        demo_connections_ensure(plan)
-        self.stdout.write(
-            f"Sandbox connections: Salesforce {plan.url(plan.salesforce_port)}, "
-            f"NetSuite {plan.url(plan.netsuite_port)} (CA {plan.ca_file})"
-        )
-        call_command("mapping_seed_defaults", verbosity=0, stdout=io.StringIO())
-        if demo_rules_ensure() and options["no_story"]:
-            self.stdout.write(
-                "Shipped business rules installed as RevOps drafts: approve them at /sync/rules/."
-            )
-        call_command("sync_schedules_ensure", stdout=io.StringIO())
+        plan = self._setup(options)
 
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -138,12 +110,46 @@ class Command(BaseCommand):
         if exit_code:
             raise SystemExit(exit_code)
 
+    def _setup(self, options: dict[str, Any]) -> SimulatorPlan:
+        """Everything before the processes start (idempotent): database, personas, schedules, simulator
+        data, connections, mappings and rules."""
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database migrated.")
+        call_command("seed_personas", quiet_logins=True)
+        call_command("exceptions_schedules_ensure", stdout=io.StringIO())
+        call_command("audit_schedules_ensure", stdout=io.StringIO())
+        # The daily reconciliation and the sweeps that find interrupted reconciliation and release test runs.
+        call_command("reconciliation_schedules_ensure", stdout=io.StringIO())
+        call_command("release_test_sweep", "--ensure-schedule", stdout=io.StringIO())
+        plan = SimulatorPlan(
+            data_dir=SimulatorPlan.default().data_dir,
+            salesforce_port=options["salesforce_port"],
+            netsuite_port=options["netsuite_port"],
+        )
+        for system, counts in simulator_data_ensure(plan, accounts=options["accounts"]).items():
+            self.stdout.write(
+                f"Seeded the {system} simulator: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+            )
+        demo_connections_ensure(plan)
+        self.stdout.write(
+            f"Sandbox connections: Salesforce {plan.url(plan.salesforce_port)}, "
+            f"NetSuite {plan.url(plan.netsuite_port)} (CA {plan.ca_file})"
+        )
+        call_command("mapping_seed_defaults", verbosity=0, stdout=io.StringIO())
+        if demo_rules_ensure() and options["no_story"]:
+            self.stdout.write(
+                "Shipped business rules installed as RevOps drafts: approve them at /sync/rules/."
+            )
+        call_command("sync_schedules_ensure", stdout=io.StringIO())
+        return plan
 
     def _story(self, plan: SimulatorPlan) -> None:
         """Play the story once (demo_story); a story that fails leaves the console to open anyway."""
         try:
             call_command(
                 "demo_story",
+                data_dir=plan.data_dir,
                 salesforce_port=plan.salesforce_port,
                 netsuite_port=plan.netsuite_port,
                 stdout=self.stdout,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -25,6 +26,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         default = SimulatorPlan.default()
         story = StoryPlan()
+        parser.add_argument(
+            "--data-dir",
+            type=Path,
+            default=default.data_dir,
+            help="the simulators' (for their CA certificate)",
+        )
         parser.add_argument("--salesforce-port", type=int, default=default.salesforce_port)
         parser.add_argument("--netsuite-port", type=int, default=default.netsuite_port)
         parser.add_argument("--days", type=int, default=story.days, help="simulated days, ending today")
@@ -32,14 +39,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
-            raise CommandError("the demo story runs with DEBUG=1 on a demo database; it is not for production")
+            raise CommandError(
+                "the demo story runs with DEBUG=1 on a demo database; it is not for production"
+            )
         if options["days"] < 5 or options["deals_per_day"] < 1:
             raise CommandError("the story needs at least 5 days and 1 deal a day")
         if story_played():
-            self.stdout.write("The demo story has already played here (Concord has sync jobs): nothing to do.")
+            self.stdout.write(
+                "The demo story has already played here (Concord has sync jobs): nothing to do."
+            )
             return
         plan = SimulatorPlan(
-            data_dir=SimulatorPlan.default().data_dir,
+            data_dir=options["data_dir"].resolve(),
             salesforce_port=options["salesforce_port"],
             netsuite_port=options["netsuite_port"],
         )
