@@ -3,16 +3,22 @@ and a quiet terminal in every process the demo starts."""
 
 from __future__ import annotations
 
+import os
+import re
 import shlex
 import shutil
+import socket
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 from django.conf import settings
 
 from demo.launcher import SimulatorPlan, simulator_sign_ins
-from demo.management.commands.demo import Command
+from demo.management.commands.demo import Command, demo_commands
 from demo.processes import quiet_environment
 from simulators.netsuite.spec import DEFAULT_ACCOUNT_ID, DEMO_INTEGRATION
 from simulators.salesforce import login as salesforce_login
@@ -77,3 +83,70 @@ def test_the_demos_processes_log_warnings_only_unless_told_otherwise() -> None:
     quiet = quiet_environment({"PATH": "/bin"})
     assert quiet == {"PATH": "/bin", "LOG_LEVEL": "WARNING", "LOG_QUIET_REQUESTS": "1"}
     assert quiet_environment({"LOG_LEVEL": "DEBUG"})["LOG_LEVEL"] == "DEBUG"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_demos_web_server_prints_one_line_per_refused_page_and_nothing_per_request(
+    tmp_path: Path,
+) -> None:
+    """The demo's own web child (runserver, as demo_commands starts it) in the demo's environment."""
+    env = quiet_environment(
+        {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "DEBUG": "1",
+            "VAR_DIR": str(tmp_path / "var"),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'concord.sqlite3'}",
+            "DEMO_PASSWORD": "terminal-test-password",
+        }
+    )
+    manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+    for setup in (["migrate", "-v0"], ["seed_personas", "--quiet-logins"]):
+        subprocess.run([*manage, *setup], env=env, cwd=settings.BASE_DIR, check=True, timeout=180)
+    port = _free_port()
+    (web,) = [c for c in demo_commands(host="127.0.0.1", port=port) if c.name == "web"]
+    log = tmp_path / "web.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(list(web.argv), env=env, cwd=settings.BASE_DIR, stdout=out, stderr=out)
+    try:
+        session = requests.Session()
+        session.trust_env = False
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                login = session.get(f"{url}/accounts/login/", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text)
+        assert token
+        signed_in = session.post(
+            f"{url}/accounts/login/",
+            data={
+                "csrfmiddlewaretoken": token[1],
+                "username": "outsider",
+                "password": "terminal-test-password",
+            },
+            headers={"Referer": f"{url}/accounts/login/"},
+            timeout=10,
+        )
+        # Signed in (302), then refused by the dashboard: the outsider has no role.
+        assert [r.status_code for r in signed_in.history] == [302] and signed_in.status_code == 403
+        assert session.get(f"{url}/sync/rules/", timeout=10).status_code == 403
+        assert session.get(f"{url}/no-such-page/", timeout=10).status_code == 404
+        assert session.get(f"{url}/favicon.ico", timeout=10).status_code == 200  # the SVG, redirected
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    output = log.read_text()
+    after_start = output.split("Quit the server with CONTROL-C.", 1)[-1]
+    assert "Forbidden (Permission denied): /sync/rules/" in after_start
+    assert "Not Found: /no-such-page/" in after_start
+    assert "Traceback" not in output and "PermissionDenied" not in output
+    assert '"GET ' not in output and '"POST ' not in output  # no line per request
