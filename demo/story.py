@@ -298,7 +298,7 @@ class Story:
             self.log.paid += sum(1 for result in paid if result.get("customerPayment"))
 
     def netsuite_corrects_a_price(self) -> None:
-        """An accountant corrects the rate of line 1 on the newest order, in NetSuite only."""
+        """An accountant grants a 2% goodwill discount on line 1 of the newest order, in NetSuite only."""
         order = max(self.orders, key=lambda o: (self.orders[o], int(o)), default="")
         if not order:
             return
@@ -306,12 +306,11 @@ class Story:
         lines = record.get("item", {}).get("items", [])
         if not lines:
             return
-        line = lines[0]
-        rate = float(line.get("rate") or 0) + 250.0
+        amount = round(float(lines[0].get("amount") or 0) * 0.98, 2)
         answer = self.netsuite.request(
             "PATCH",
             f"record/v1/salesOrder/{order}",
-            json={"item": {"items": [{"line": line.get("line", 1), "rate": rate}]}},
+            json={"item": {"items": [{"line": lines[0].get("line", 1), "amount": amount}]}},
         )
         if answer.status_code < 300:
             self.log.price_corrections.append(f"order {record.get('tranId') or order}")
