@@ -21,8 +21,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 var:
 	mkdir -p var
 
+# Other ports or interface: make demo PORT=8001 SF_PORT=9443 NS_PORT=9444 HOST=127.0.0.1
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SF_PORT ?= 8443
+NS_PORT ?= 8444
+
 demo: venv var
-	DEBUG=1 $(BIN)/python manage.py demo
+	DEBUG=1 $(BIN)/python manage.py demo --host $(HOST) --port $(PORT) --salesforce-port $(SF_PORT) --netsuite-port $(NS_PORT)
 
 migrate: venv var
 	DEBUG=1 $(BIN)/python manage.py migrate

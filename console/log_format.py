@@ -51,17 +51,45 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
+class RefusalWithoutTracebackFilter(logging.Filter):
+    """Keep a refused request (a 4xx ``django.request`` logs) to its one line: Django attaches the
+    ``PermissionDenied`` traceback to each 403, which says nothing a person at a terminal needs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if 400 <= int(getattr(record, "status_code", 0) or 0) < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s]: %(message)s"
 
 
-def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
-    """The ``LOGGING`` dict: one stream handler writing ``log_format`` (``json`` or ``plain``)."""
+def logging_config(*, log_format: str, level: str, quiet_requests: bool = False) -> dict[str, Any]:
+    """The ``LOGGING`` dict: one stream handler writing ``log_format`` (``json`` or ``plain``).
+
+    ``quiet_requests`` (``LOG_QUIET_REQUESTS``, set by ``manage.py demo`` for its processes) keeps a
+    terminal to what needs a look: runserver's line per request only for server errors, and a refused
+    page (403, 404) as one line without its traceback.
+    """
     if log_format not in ("json", "plain"):
         raise ValueError(f"LOG_FORMAT must be json or plain, not {log_format!r}")
+    loggers: dict[str, dict[str, Any]] = {"django.db.backends": {"level": "WARNING"}}
+    handler_filters = ["correlation"]
+    if quiet_requests:
+        # Django's own config (django.utils.log.DEFAULT_LOGGING) gives "django" a console handler of its
+        # own under DEBUG, which prints every refusal again with its traceback, and "django.server" one
+        # that does not propagate: both go through our handler only.
+        loggers["django"] = {"handlers": [], "propagate": True}
+        loggers["django.server"] = {"level": "ERROR", "handlers": [], "propagate": True}
+        handler_filters.append("refusal_without_traceback")
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"correlation": {"()": "console.log_format.CorrelationFilter"}},
+        "filters": {
+            "correlation": {"()": "console.log_format.CorrelationFilter"},
+            "refusal_without_traceback": {"()": "console.log_format.RefusalWithoutTracebackFilter"},
+        },
         "formatters": {
             "plain": {"format": PLAIN_FORMAT},
             "json": {"()": "console.log_format.JsonFormatter"},
@@ -70,9 +98,9 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             "console": {
                 "class": "logging.StreamHandler",
                 "formatter": log_format,
-                "filters": ["correlation"],
+                "filters": handler_filters,
             }
         },
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.db.backends": {"level": "WARNING"}},
+        "loggers": loggers,
     }

@@ -255,11 +255,15 @@ def quote_to_cash(*, now: dt.datetime, days: int = QUOTE_TO_CASH_DAYS, slowest: 
     """Closed Won (the first inbox event for the opportunity) -> sales order (its first synced record) ->
     first invoice (the first time the return flow synced one for it), for deals won in the window.
 
-    A backfill reads history, so its events say nothing about when a deal was won: they are left out.
+    A backfill reads history, so its events say nothing about when a deal was won: they are left out, and
+    so is a deal a backfill brought in (a later poll of it, after an edit, is not when it was won).
     """
     since = now.astimezone(dt.UTC).date() - dt.timedelta(days=days - 1)
+    # The jobs a backfill runs (sync.pipeline.backfills) carry the trigger "backfill".
+    backfilled = SyncRecord.objects.filter(job__trigger="backfill").values("opportunity_id")
     won = dict(
         InboxMessage.objects.filter(sobject="Opportunity", source__in=WON_SOURCES)
+        .exclude(record_id__in=backfilled)
         .values("record_id")
         .annotate(first=Min("received_at"))
         .filter(first__gte=_day_start(since))

@@ -327,10 +327,15 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 # Logs: one JSON object per line in production (ts, level, logger, message, correlation_id, extra
-# fields), plain text for a terminal; see console/log_format.py.
+# fields), plain text for a terminal; see console/log_format.py. LOG_QUIET_REQUESTS=1 (the demo sets it,
+# with LOG_LEVEL=WARNING) drops runserver's line per request and the traceback of each refused page.
 LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
 try:
-    LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
+    LOGGING = logging_config(
+        log_format=LOG_FORMAT,
+        level=env_str("LOG_LEVEL", "INFO"),
+        quiet_requests=env_bool("LOG_QUIET_REQUESTS", False),
+    )
 except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
 

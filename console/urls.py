@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("dashboard/panels/<slug:name>/", views.dashboard_panel, name="dashboard-panel"),
     path("healthz", ops_views.healthz, name="healthz"),
+    path("favicon.ico", ops_views.favicon, name="favicon"),
     path("metrics", ops_views.metrics, name="metrics"),
     # The sign-in page; on an installation without any user it sends the visitor to the first-admin page.
     path("accounts/login/", setup_views.login, name="login"),

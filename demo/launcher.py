@@ -216,3 +216,32 @@ def demo_rules_ensure() -> int:
     """The shipped business rules as RevOps's drafts, waiting for the demo's approval walk-through
     (Finance approves and publishes them at /sync/rules/); returns how many were created."""
     return len(rules_shipped_install(user=get_user_model().objects.get(username="revops")))
+
+
+def simulator_sign_ins(plan: SimulatorPlan) -> str:
+    """The credentials each simulator accepts (the demo's sandbox connections use them), for a person
+    who wants to call the simulators' APIs or set up another connection in the console."""
+    salesforce = plan.url(plan.salesforce_port)
+    blocks = {
+        f"Salesforce simulator {salesforce} (CA certificate {plan.ca_file})": [
+            ("login URL", f"{salesforce}/services/oauth2/token (OAuth 2.0 username-password flow)"),
+            ("username", salesforce_login.DEMO_USERNAME),
+            ("password", salesforce_login.DEMO_PASSWORD),
+            ("security token", salesforce_login.DEMO_SECURITY_TOKEN),
+            ("client id", salesforce_login.DEMO_CLIENT_ID),
+            ("client secret", salesforce_login.DEMO_CLIENT_SECRET),
+        ],
+        f"NetSuite simulator {plan.url(plan.netsuite_port)} (token-based authentication)": [
+            ("account id", DEFAULT_ACCOUNT_ID),
+            ("consumer key", DEMO_INTEGRATION.consumer_key),
+            ("consumer secret", DEMO_INTEGRATION.consumer_secret),
+            ("token id", DEMO_INTEGRATION.token_id),
+            ("token secret", DEMO_INTEGRATION.token_secret),
+        ],
+    }
+    width = max(len(label) for rows in blocks.values() for label, _ in rows)
+    lines: list[str] = []
+    for title, rows in blocks.items():
+        lines.append(title)
+        lines.extend(f"  {label.ljust(width)}  {value}" for label, value in rows)
+    return "\n".join(lines)

@@ -11,7 +11,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -37,8 +37,12 @@ class ChildProcesses:
         self.env = dict(env) if env is not None else None
         self.running: list[RunningChild] = []
 
-    def start(self) -> None:
+    def start(self, names: Collection[str] | None = None) -> None:
+        """Start the commands called ``names`` (default: all) that have not been started yet."""
+        started = {child.command.name for child in self.running}
         for command in self.commands:
+            if command.name in started or (names is not None and command.name not in names):
+                continue
             process = subprocess.Popen(list(command.argv), env=self.env, start_new_session=True)
             self.running.append(RunningChild(command, process))
 
@@ -89,3 +93,10 @@ def _group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def quiet_environment(base: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the demo's processes: warnings and errors only (console.log_format), so a
+    terminal shows what needs a look, not a line per request or a traceback per refused page.
+    ``LOG_LEVEL`` set by the person running the demo wins."""
+    return {**base, "LOG_LEVEL": base.get("LOG_LEVEL") or "WARNING", "LOG_QUIET_REQUESTS": "1"}

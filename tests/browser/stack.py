@@ -76,7 +76,7 @@ def demo_stack_start(root: Path, *, accounts: int = 5) -> DemoStack:
     }
     argv = [sys.executable, str(settings.BASE_DIR / "manage.py"), "demo", "--port", str(port)]
     argv += ["--salesforce-port", str(salesforce_port), "--netsuite-port", str(netsuite_port)]
-    argv += ["--accounts", str(accounts)]
+    argv += ["--accounts", str(accounts), "--no-story"]  # the journeys start from an empty history
     with log_file.open("wb") as log:
         process = subprocess.Popen(
             argv, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -10,8 +10,8 @@ from django.contrib.auth.models import User
 from console import selectors
 from sync.exceptions.models import Subsidiary
 from sync.exceptions.permissions import subsidiary_scope_grant
-from sync.pipeline.models import InboxMessage, InboxSource
-from tests.console.conftest import FLOW, O1, OTHER_FLOW, OpsWorld
+from sync.pipeline.models import InboxMessage, InboxSource, RecordStatus, SyncJob, SyncRecord
+from tests.console.conftest import FLOW, O1, O2, OTHER_FLOW, OpsWorld
 
 
 def test_it_counts_volume_and_success_per_flow_per_day(ops_world: OpsWorld) -> None:
@@ -88,6 +88,17 @@ def test_a_backfill_does_not_count_as_a_deal_won(ops_world: OpsWorld) -> None:
         record_id="006000000000777AAA",
     )
     assert selectors.quote_to_cash(now=ops_world.now).won == 6
+
+
+def test_a_deal_a_backfill_brought_in_is_not_won_when_polled_again(ops_world: OpsWorld) -> None:
+    # O2 came in through a go-live backfill; its later poll event (an edit) says nothing about its win.
+    job = SyncJob.objects.create(
+        trigger="backfill", salesforce_connection=ops_world.salesforce, netsuite_connection=ops_world.netsuite
+    )
+    SyncRecord.objects.create(job=job, opportunity_id=O2, status=RecordStatus.SYNCED)
+    q2c = selectors.quote_to_cash(now=ops_world.now)
+    assert (q2c.won, q2c.ordered, q2c.invoiced) == (5, 1, 1)
+    assert q2c.to_order_hours == 2.0  # O1 alone
 
 
 def test_it_computes_dso_per_currency(ops_world: OpsWorld) -> None:

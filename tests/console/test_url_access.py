@@ -115,6 +115,7 @@ ACCESS: dict[str, Rule] = {
     # METRICS_TOKEN is unset (tests/console/test_ops_views.py checks the token).
     "healthz": PROBE,
     "metrics": GET(EVERYONE),
+    "favicon": GET(EVERYONE),  # a redirect to the static SVG, for browsers that ask /favicon.ico
     "login": GET(EVERYONE),  # the sign-in page (signed-in users are sent on to the dashboard)
     # console/setup/: the first-run checklist, read by every role; the first-admin page exists only while
     # there is no user at all (tests/console/setup/test_first_admin.py), so here it is 404 for everyone.

@@ -104,3 +104,20 @@ def test_it_serves_the_demo_simulators_on_the_ports_given() -> None:
         .parse_args(["--salesforce-port", "18443", "--netsuite-port", "18444"])
     )
     assert (options.salesforce_port, options.netsuite_port) == (18443, 18444)
+
+
+def test_it_starts_the_simulators_first_and_the_rest_later_each_once() -> None:
+    # manage.py demo: the simulators, then the story, then the console and its worker.
+    children = ChildProcesses(
+        [ChildCommand(name, [sys.executable, "-c", POLITE]) for name in ("simulator", "web", "worker")],
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
+    )
+    try:
+        children.start(["simulator"])
+        assert [child.command.name for child in children.running] == ["simulator"]
+        children.start()
+        children.start()
+        assert [child.command.name for child in children.running] == ["simulator", "web", "worker"]
+    finally:
+        children.stop(grace_seconds=5)
+    assert children.alive() == []

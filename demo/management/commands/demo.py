@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import logging.config
+import os
 import signal
 import socket
 import sys
@@ -14,6 +16,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from console.log_format import logging_config
 from console.management.commands.seed_personas import demo_password, persona_logins
 from demo.launcher import (
     SimulatorPlan,
@@ -22,8 +25,9 @@ from demo.launcher import (
     demo_rules_ensure,
     simulator_commands,
     simulator_data_ensure,
+    simulator_sign_ins,
 )
-from demo.processes import ChildCommand, ChildProcesses
+from demo.processes import ChildCommand, ChildProcesses, quiet_environment
 
 
 def demo_commands(*, host: str, port: int, plan: SimulatorPlan | None = None) -> list[ChildCommand]:
@@ -46,11 +50,69 @@ class Command(BaseCommand):
         default = SimulatorPlan.default()
         parser.add_argument("--salesforce-port", type=int, default=default.salesforce_port)
         parser.add_argument("--netsuite-port", type=int, default=default.netsuite_port)
+        parser.add_argument(
+            "--no-story",
+            action="store_true",
+            help="open the console on an empty history (the story is otherwise played once, see demo_story)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("the demo runs with DEBUG=1 (make demo sets it); it is not for production")
         host, port = options["host"], options["port"]
+        environment = quiet_environment(os.environ)
+        # This process runs the story and the setup below: the same quiet terminal as its children.
+        logging.config.dictConfig(
+            logging_config(
+                log_format=settings.LOG_FORMAT, level=environment["LOG_LEVEL"], quiet_requests=True
+            )
+        )
+        plan = self._setup(options)
+
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+
+        children = ChildProcesses(demo_commands(host=host, port=port, plan=plan), env=environment)
+        # The simulators first: the story plays against them before the console and its worker start.
+        children.start([command.name for command in simulator_commands(plan)])
+        exit_code = 0
+        try:
+            simulators_up = all(
+                _wait_for_port(plan.host, p, stop=stop, timeout=30)
+                for p in (plan.salesforce_port, plan.netsuite_port)
+            )
+            if simulators_up and not options["no_story"] and not stop.is_set():
+                self._story(plan)
+            children.start()
+            if simulators_up and _wait_for_port(host, port, stop=stop, timeout=30):
+                endpoint = demo_listener_ensure(plan, console_url=f"http://{host}:{port}")
+                self.stdout.write(f"Closed Won opportunities in the Salesforce simulator post to {endpoint}")
+                self.stdout.write(self.style.SUCCESS(f"\nConcord is running at http://{host}:{port}/"))
+                self.stdout.write(persona_logins(demo_password()))
+                self.stdout.write(simulator_sign_ins(plan))
+                self.stdout.write("Press Ctrl-C to stop everything.\n")
+            while not stop.wait(0.5):
+                exited = children.first_exited()
+                if exited is not None:
+                    self.stderr.write(f"{exited.command.name} stopped (exit {exited.process.returncode}).")
+                    exit_code = 1
+                    break
+        finally:
+            self.stdout.write("Stopping: " + ", ".join(command.name for command in children.commands))
+            children.stop()
+            survivors = children.alive()
+            if survivors:
+                self.stderr.write("Still running: " + ", ".join(survivors))
+                exit_code = 1
+            else:
+                self.stdout.write("All stopped.")
+        if exit_code:
+            raise SystemExit(exit_code)
+
+    def _setup(self, options: dict[str, Any]) -> SimulatorPlan:
+        """Everything before the processes start (idempotent): database, personas, schedules, simulator
+        data, connections, mappings and rules."""
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
@@ -74,46 +136,26 @@ class Command(BaseCommand):
             f"Sandbox connections: Salesforce {plan.url(plan.salesforce_port)}, "
             f"NetSuite {plan.url(plan.netsuite_port)} (CA {plan.ca_file})"
         )
-        call_command("mapping_seed_defaults", verbosity=0)
-        if demo_rules_ensure():
+        call_command("mapping_seed_defaults", verbosity=0, stdout=io.StringIO())
+        if demo_rules_ensure() and options["no_story"]:
             self.stdout.write(
                 "Shipped business rules installed as RevOps drafts: approve them at /sync/rules/."
             )
         call_command("sync_schedules_ensure", stdout=io.StringIO())
+        return plan
 
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
-
-        children = ChildProcesses(demo_commands(host=host, port=port, plan=plan))
-        children.start()
-        exit_code = 0
+    def _story(self, plan: SimulatorPlan) -> None:
+        """Play the story once (demo_story); a story that fails leaves the console to open anyway."""
         try:
-            if _wait_for_port(host, port, stop=stop, timeout=30) and _wait_for_port(
-                plan.host, plan.salesforce_port, stop=stop, timeout=30
-            ):
-                endpoint = demo_listener_ensure(plan, console_url=f"http://{host}:{port}")
-                self.stdout.write(f"Closed Won opportunities in the Salesforce simulator post to {endpoint}")
-                self.stdout.write(self.style.SUCCESS(f"\nConcord is running at http://{host}:{port}/"))
-                self.stdout.write(persona_logins(demo_password()))
-                self.stdout.write("Press Ctrl-C to stop everything.\n")
-            while not stop.wait(0.5):
-                exited = children.first_exited()
-                if exited is not None:
-                    self.stderr.write(f"{exited.command.name} stopped (exit {exited.process.returncode}).")
-                    exit_code = 1
-                    break
-        finally:
-            self.stdout.write("Stopping: " + ", ".join(command.name for command in children.commands))
-            children.stop()
-            survivors = children.alive()
-            if survivors:
-                self.stderr.write("Still running: " + ", ".join(survivors))
-                exit_code = 1
-            else:
-                self.stdout.write("All stopped.")
-        if exit_code:
-            raise SystemExit(exit_code)
+            call_command(
+                "demo_story",
+                data_dir=plan.data_dir,
+                salesforce_port=plan.salesforce_port,
+                netsuite_port=plan.netsuite_port,
+                stdout=self.stdout,
+            )
+        except Exception as error:  # the demo still opens: say what stopped the story
+            self.stderr.write(f"The demo story stopped: {error.__class__.__name__}: {error}")
 
 
 def _wait_for_port(host: str, port: int, *, stop: threading.Event, timeout: float) -> bool:
