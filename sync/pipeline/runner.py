@@ -153,7 +153,7 @@ def _drain_group(
     # An exception's retry carries the approved value changes for its opportunity.
     overrides = {m.record_id: m.overrides for m in group if m.overrides}
     # Pushed by a person: due whatever the flow's trigger says (the rules still apply).
-    chosen = {m.record_id for m in group if m.source == InboxSource.MANUAL}
+    pushed = {m.record_id for m in group if m.source == InboxSource.MANUAL}
     first = next((m.correlation_id for m in group if m.correlation_id), None)
     with correlation(first):
         logger.info(
@@ -181,7 +181,7 @@ def _drain_group(
                     deadline=deadline,
                     deferred=deferred,
                     overrides=overrides,
-                    chosen=chosen,
+                    pushed=pushed,
                 )
             except Exception as exc:
                 if isinstance(exc, ConnectorError) and exc.transient:
@@ -258,12 +258,12 @@ def run_batch(
     deadline: float | None = None,
     deferred: list[str] | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
-    chosen: Collection[str] = (),
+    pushed: Collection[str] = (),
 ) -> SyncJob:
     """Sync ``opportunity_ids`` (read fresh from Salesforce) to NetSuite as one job.
 
     Each opportunity is first judged by the flow's trigger (:mod:`sync.pipeline.triggers`: won, checkbox
-    ticked, or meeting the condition); one that is not due is skipped. ``chosen`` (pushed by a person)
+    ticked, or meeting the condition); one that is not due is skipped. ``pushed`` (by a person, from the console, the API or ``sync_push``)
     are due whatever the trigger says; the rules judge them as any other.
 
     ``overrides`` (opportunity id -> {field: value}) are the approved value changes of an exception's
@@ -301,7 +301,7 @@ def run_batch(
             deferred=deferred if deferred is not None else [],
             overrides=overrides or {},
             heartbeat=heartbeat,
-            chosen=chosen,
+            pushed=pushed,
         )
 
 
@@ -320,7 +320,7 @@ def _run_batch(
     deferred: list[str],
     overrides: Mapping[str, Mapping[str, Any]],
     heartbeat: Heartbeat,
-    chosen: Collection[str] = (),
+    pushed: Collection[str] = (),
 ) -> SyncJob:
     """One job for the batch, in named steps: open the job, read the opportunities, map them, match
     before create, write them on the pool, then write the outcome back to both systems."""
@@ -341,7 +341,7 @@ def _run_batch(
         heartbeat=heartbeat,
     )
     trigger = closed_won_trigger()
-    sf, graphs, not_due = _graphs_read(job, salesforce, ids, mapping, trigger, chosen)
+    sf, graphs, not_due = _graphs_read(job, salesforce, ids, mapping, trigger, pushed)
     for missing in [i for i in ids if i not in graphs]:
         _store_outcome(records[missing], _missing(missing))
     relay = _ExchangeRelay()
@@ -428,7 +428,7 @@ def _graphs_read(
     ids: list[str],
     mapping: CompiledMapping,
     trigger: Trigger,
-    chosen: Collection[str],
+    pushed: Collection[str],
 ) -> tuple[SalesforceConnector, dict[str, Any], dict[str, str]]:
     """The opportunities' graphs as plain dicts, and why each one the trigger does not select is not due;
     a read that fails fails the job as a whole."""
@@ -436,7 +436,7 @@ def _graphs_read(
         sf = salesforce_connector(salesforce)
         shape = graph_query(mapping.spec, more_opportunity_fields=trigger_graph_fields(trigger))
         graphs = {key: plain(graph) for key, graph in sf.fetch_opportunity_graphs(ids, shape).items()}
-        not_due = trigger_not_due(trigger, graphs, salesforce=sf, chosen=chosen)
+        not_due = trigger_not_due(trigger, graphs, salesforce=sf, chosen=pushed)
     except ConnectorError as error:
         # Nothing was written: the job fails as a whole and its inbox messages are retried on the next drain.
         _finish(job, JobStatus.FAILED, f"reading the opportunities failed: {error}")
