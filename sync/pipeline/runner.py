@@ -263,8 +263,8 @@ def run_batch(
     """Sync ``opportunity_ids`` (read fresh from Salesforce) to NetSuite as one job.
 
     Each opportunity is first judged by the flow's trigger (:mod:`sync.pipeline.triggers`: won, checkbox
-    ticked, or meeting the condition); one that is not due is skipped. ``pushed`` (by a person, from the console, the API or ``sync_push``)
-    are due whatever the trigger says; the rules judge them as any other.
+    ticked, or meeting the condition); one that is not due is skipped. ``pushed`` (by a person: the
+    console, the API or ``sync_push``) are due whatever the trigger says; the rules judge them as any other.
 
     ``overrides`` (opportunity id -> {field: value}) are the approved value changes of an exception's
     retry, put into that opportunity's NetSuite bodies (see :mod:`sync.pipeline.overrides`); the
