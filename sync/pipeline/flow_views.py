@@ -63,8 +63,8 @@ def flow_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def flow_pause_view(request: ConsoleRequest, key: str) -> HttpResponse:
-    flow = _flow_or_404(key)
+def flow_pause_view(request: ConsoleRequest, flow_key: str) -> HttpResponse:
+    flow = _flow_or_404(flow_key)
     if not can_operate_flow(request.user, flow):
         raise PermissionDenied
     try:
@@ -77,8 +77,8 @@ def flow_pause_view(request: ConsoleRequest, key: str) -> HttpResponse:
 
 
 @require_POST
-def flow_resume_view(request: ConsoleRequest, key: str) -> HttpResponse:
-    flow = _flow_or_404(key)
+def flow_resume_view(request: ConsoleRequest, flow_key: str) -> HttpResponse:
+    flow = _flow_or_404(flow_key)
     if not can_operate_flow(request.user, flow):
         raise PermissionDenied
     try:
@@ -91,8 +91,8 @@ def flow_resume_view(request: ConsoleRequest, key: str) -> HttpResponse:
 
 
 @require_POST
-def flow_trigger_view(request: ConsoleRequest, key: str) -> HttpResponse:
-    flow = _flow_or_404(key)
+def flow_trigger_view(request: ConsoleRequest, flow_key: str) -> HttpResponse:
+    flow = _flow_or_404(flow_key)
     if not can_operate_flow(request.user, flow):
         raise PermissionDenied
     form = FlowTriggerForm(request.POST)

@@ -21,9 +21,9 @@ urlpatterns = [
     path("backfills/<int:backfill_id>/resume/", views.backfill_resume_view, name="backfill-resume"),
     path("trace/<str:opportunity_id>/", views.opportunity_trace, name="trace"),
     path("flows/", flow_views.flow_list, name="flows"),
-    path("flows/<slug:key>/pause/", flow_views.flow_pause_view, name="flow-pause"),
-    path("flows/<slug:key>/resume/", flow_views.flow_resume_view, name="flow-resume"),
-    path("flows/<slug:key>/trigger/", flow_views.flow_trigger_view, name="flow-trigger"),
+    path("flows/<slug:flow_key>/pause/", flow_views.flow_pause_view, name="flow-pause"),
+    path("flows/<slug:flow_key>/resume/", flow_views.flow_resume_view, name="flow-resume"),
+    path("flows/<slug:flow_key>/trigger/", flow_views.flow_trigger_view, name="flow-trigger"),
     path("push/", flow_views.push_view, name="push"),
 ]
 
