@@ -340,8 +340,8 @@ def _run_batch(
         correlation_id=correlation_id,
         heartbeat=heartbeat,
     )
-    trigger = closed_won_trigger()
-    sf, graphs, not_due = _graphs_read(job, salesforce, ids, mapping, trigger, pushed)
+    due_when = closed_won_trigger()  # the flow's trigger (``trigger`` names what started the job)
+    sf, graphs, not_due = _graphs_read(job, salesforce, ids, mapping, due_when, pushed)
     for missing in [i for i in ids if i not in graphs]:
         _store_outcome(records[missing], _missing(missing))
     relay = _ExchangeRelay()
@@ -379,7 +379,7 @@ def _run_batch(
     )
     _deferred_drop(job, deferred)
     # Held opportunities show why in Salesforce too ("Blocked: duplicate suspect ...").
-    problems = write_back(sf, [*held_outcomes, *outcomes], clear_field=trigger_clears(trigger))
+    problems = write_back(sf, [*held_outcomes, *outcomes], clear_field=trigger_clears(due_when))
     problems += netsuite_status_mark(netsuite=netsuite, connector=ns, outcomes=outcomes)
     return _finish(job, None, "; ".join(problems)[:MESSAGE_LIMIT])
 
