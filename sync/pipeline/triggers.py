@@ -250,7 +250,8 @@ def _checkbox_check(name: str, connector: SalesforceConnector, field: str) -> No
 
 
 def _vendor_words(error: ConnectorError) -> str:
-    return f"{error.code}: {error.message}" if error.code else error.message
+    words = error.message.rstrip(".")
+    return f"{error.code}: {words}" if error.code else words
 
 
 def _field(name: str) -> str:
