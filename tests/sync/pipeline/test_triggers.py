@@ -120,7 +120,8 @@ def test_it_judges_a_batch_by_its_trigger_and_lets_pushed_records_through() -> N
         "006C": "does not meet the flow's condition: nothing to sync",
     }
     assert fake.queries == [
-        "SELECT Id FROM Opportunity WHERE Id IN ('006A', '006B', '006C') AND (Type = 'Renewal' AND Amount > 10000)"
+        "SELECT Id FROM Opportunity WHERE Id IN ('006A', '006B', '006C') "
+        "AND (Type = 'Renewal' AND Amount > 10000)"
     ]
     # Braces in a condition's string are no format placeholders.
     braces = Trigger(TriggerKind.CONDITION, condition="Name = '{ids}'")
