@@ -26,6 +26,7 @@ from sync.pipeline.permissions import can_operate_flow
 from sync.pipeline.triggers import Trigger
 from tests.api_support import token_client
 from tests.sync.connections.support import offline_connection_pair
+from tests.sync.pipeline.conftest import THREADED_DB
 
 OPPORTUNITY = "006000000000001AAA"
 
@@ -45,7 +46,7 @@ def events(flow: Flow) -> list[str]:
     return [e.additional_data["event"] for e in AuditEntry.objects.get_for_object(setting).order_by("pk")]
 
 
-@pytest.mark.django_db(transaction=True)
+@THREADED_DB  # real commits: resuming enqueues after commit
 def test_it_pauses_and_resumes_twice_and_refuses_a_repeat(
     opportunity_flow: Flow, revops: User, queued: list[str]
 ) -> None:
@@ -77,7 +78,7 @@ def test_it_pauses_and_resumes_twice_and_refuses_a_repeat(
     assert entry is not None and entry.actor == revops and entry.additional_data["reason"] == "window 1"
 
 
-@pytest.mark.django_db(transaction=True)
+@THREADED_DB  # real commits: resuming enqueues after commit
 def test_it_holds_a_backfill_while_paused_and_queues_it_again_on_resume(
     opportunity_flow: Flow, revops: User, queued: list[str]
 ) -> None:
