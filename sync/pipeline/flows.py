@@ -1,8 +1,8 @@
 """Operating the flows: pause and resume each one, choose the Closed Won flow's trigger, push one record now.
 
 Every change is a person's, checked (:mod:`sync.pipeline.permissions`) and audited with one entry each;
-the page, the API and the commands (``flow_pause``, ``flow_resume``, ``flow_trigger``, ``sync_push``)
-call these services.
+the page, the API and the commands (``flow_list``, ``flow_pause``, ``flow_resume``, ``flow_trigger``,
+``sync_push``) call these services.
 
 Life cycle of a pause. The Closed Won flow paused: the listener and the catch-up poll still store every
 event in the inbox, but nothing is claimed (:func:`sync.pipeline.inbox.inbox_claim`) and no backfill batch
