@@ -7,6 +7,8 @@ return flow and the batch runner read it, and the services call some of them. A 
 
 from __future__ import annotations
 
+from auditlog.context import disable_auditlog
+
 from sync.mappings.models import Flow
 from sync.pipeline.models import FlowSetting
 from sync.pipeline.triggers import CLOSED_WON, Trigger, trigger_of
@@ -15,8 +17,12 @@ CLOSED_WON_FLOW = "opportunity_to_netsuite"
 
 
 def flow_setting(*, flow: Flow) -> FlowSetting:
-    """The flow's settings, created with the defaults on first use."""
-    setting, _ = FlowSetting.objects.get_or_create(flow=flow)
+    """The flow's settings, created with the defaults on first use (not audited: nobody changed
+    anything; each change a person makes is)."""
+    setting = FlowSetting.objects.filter(flow=flow).first()
+    if setting is None:
+        with disable_auditlog():
+            setting, _ = FlowSetting.objects.get_or_create(flow=flow)
     return setting
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from auditlog.context import disable_auditlog
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -77,7 +78,8 @@ def flow_pause(*, flow: Flow, user: User | None, reason: str = "") -> FlowSettin
         setting.paused, setting.paused_at, setting.paused_by = True, timezone.now(), user
         setting.pause_reason = reason[:REASON_LENGTH]
         setting.full_clean()
-        setting.save()
+        with disable_auditlog():  # the entry below says it, with the event and reason
+            setting.save()
         audit_record(
             obj=setting,
             actor=user,
@@ -99,7 +101,8 @@ def flow_resume(*, flow: Flow, user: User | None, reason: str = "") -> FlowSetti
             raise ValidationError(f"{flow.key} is not paused.")
         paused_at = setting.paused_at
         setting.paused, setting.paused_at, setting.paused_by, setting.pause_reason = False, None, None, ""
-        setting.save()
+        with disable_auditlog():  # the entry below says it, with the event and reason
+            setting.save()
         audit_record(
             obj=setting,
             actor=user,
@@ -154,7 +157,8 @@ def flow_trigger_set(
         after = _trigger_fields(setting)
         if before == after:
             return setting
-        setting.save()
+        with disable_auditlog():  # the entry below says it, with the event and reason
+            setting.save()
         audit_record(
             obj=setting,
             actor=user,
