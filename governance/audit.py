@@ -39,7 +39,7 @@ from sync.mappings.models import (
     ObjectMapping,
 )
 from sync.matching.models import MatchResolution
-from sync.pipeline.models import Backfill, FieldConflict, Listener
+from sync.pipeline.models import Backfill, FieldConflict, FlowSetting, Listener
 from sync.rules.models import Rule, RuleVersion
 
 # Models of the local apps that no person changes, each with the reason. Every other model must be
@@ -138,6 +138,9 @@ def register_audited_models() -> None:
     )
     # The webhook signing key is a secret: left out, like a connection's.
     auditlog.register(Listener, exclude_fields=["signing_secret", "path_token_hash"])
+    # Pause, resume and trigger changes are written by sync.pipeline.flows as one explicit entry each,
+    # with the event and reason (its saves run under disable_auditlog); registered for any other edit.
+    auditlog.register(FlowSetting, exclude_fields=["updated_at"])
     # Status changes (submit, approve, publish, send back) are written by the rules services as one
     # explicit entry each, with the reason; auditlog records the edits of a draft.
     auditlog.register(Rule)

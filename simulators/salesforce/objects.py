@@ -246,6 +246,9 @@ def build_schema() -> Schema:
             quote_ref,
             text("NetSuite_Sales_Order_Id__c", "NetSuite Sales Order Id", 40, external_id=True, unique=True),
             text("NetSuite_Order_Status__c", "NetSuite Order Status", 80),
+            # The "send to NetSuite" checkbox an admin adds for a checkbox trigger (as with Oracle's
+            # NetSuite connector); an outbound message rule on it being true sends the record.
+            checkbox("Send_to_NetSuite__c", "Send to NetSuite"),
             *sync_fields(),
         ],
         label_plural="Opportunities",

@@ -23,6 +23,7 @@ from sync.mappings.permissions import can_preview_mappings
 from sync.pipeline import jobs
 from sync.pipeline import preview as mapping_preview
 from sync.pipeline.backfills import backfill_resume
+from sync.pipeline.flow_api import urlpatterns as flow_urls
 from sync.pipeline.listener.api import urlpatterns as listener_urls
 from sync.pipeline.models import Backfill, SyncFailure, SyncJob, SyncRecord
 from sync.pipeline.permissions import can_rerun
@@ -285,4 +286,4 @@ router.register("mapping-versions", MappingDryRunViewSet, basename="mapping-vers
 router.register("jobs", SyncJobViewSet, basename="job")
 router.register("backfills", BackfillViewSet, basename="backfill")
 router.register("records", SyncRecordViewSet, basename="record")
-urlpatterns = [*listener_urls, *router.urls]
+urlpatterns = [*listener_urls, *flow_urls, *router.urls]

@@ -32,11 +32,13 @@ from django_q.tasks import async_task
 from core.audit import AuditAction, audit_record
 from sync.connections.models import Connection, ConnectionKind
 from sync.connections.services import salesforce_connector
+from sync.pipeline.flow_state import CLOSED_WON_FLOW, closed_won_trigger, flow_paused
 from sync.pipeline.heartbeat import Heartbeat, job_lease
 from sync.pipeline.jobs import can_rerun
 from sync.pipeline.models import Backfill, BackfillStatus
 from sync.pipeline.polling import closed_won_after, closed_won_count
 from sync.pipeline.runner import run_batch
+from sync.pipeline.triggers import trigger_where
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ def backfill_start(
         raise ValidationError("choose a Salesforce and a NetSuite connection")
     if since > timezone.localdate():
         raise ValidationError("the start date is in the future")
+    if flow_paused(CLOSED_WON_FLOW):
+        raise ValidationError("the Closed Won flow is paused: resume it before starting a backfill")
     with transaction.atomic():
         backfill = Backfill.objects.create(
             salesforce_connection=salesforce,
@@ -84,9 +88,14 @@ def backfill_step(*, backfill_id: int, step: int | None = None, chain: bool = Tr
 
     The claim is conditional (status QUEUED and, given ``step``, that batch number): a redelivered or
     duplicate task, or one for a batch already done, finds nothing to claim and does nothing.
+
+    While the Closed Won flow is paused nothing is claimed: the backfill stays queued at its batch, and
+    resuming the flow queues that batch again (sync.pipeline.flows.flow_resume).
     """
     token = uuid.uuid4().hex
     claim = Backfill.objects.filter(pk=backfill_id, status=BackfillStatus.QUEUED)
+    if flow_paused(CLOSED_WON_FLOW):
+        claim = claim.none()
     if step is not None:
         claim = claim.filter(batches=step)
     claimed = claim.update(status=BackfillStatus.RUNNING, claim_token=token, heartbeat_at=timezone.now())
@@ -136,11 +145,16 @@ def _run_one_batch(backfill: Backfill) -> tuple[list[str], int, int]:
     """Read and sync the batch after the cursor; returns its ids and the records synced and failed."""
     since = dt.datetime.combine(backfill.since, dt.time(), tzinfo=dt.UTC)
     connector = salesforce_connector(backfill.salesforce_connection)
+    # The flow's trigger picks the opportunities, as the catch-up poll does: a backfill replays what
+    # the trigger would have caught.
+    trigger = closed_won_trigger()
     if backfill.total is None:
-        total = closed_won_count(connector, since)
+        total = closed_won_count(connector, since, where=trigger_where(trigger))
         Backfill.objects.filter(pk=backfill.pk).update(total=total)
         backfill.total = total
-    ids = closed_won_after(connector, since, after=backfill.cursor, limit=backfill.batch_size)
+    ids = closed_won_after(
+        connector, since, after=backfill.cursor, limit=backfill.batch_size, where=trigger_where(trigger)
+    )
     if not ids:
         return ids, 0, 0
     job = run_batch(

@@ -1,15 +1,17 @@
-"""The console's form to start a backfill."""
+"""The console's forms: start a backfill, set the Closed Won flow's trigger, push one opportunity now."""
 
 from __future__ import annotations
 
 from django import forms
 
 from sync.connections.models import Connection, ConnectionKind
+from sync.pipeline.models import DEFAULT_CHECKBOX_FIELD, TriggerKind
 
 
 class BackfillForm(forms.Form):
     since = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), help_text="won opportunities changed since"
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="opportunities the flow's trigger selects, changed since",
     )
     salesforce = forms.ModelChoiceField(
         queryset=Connection.objects.filter(kind=ConnectionKind.SALESFORCE, is_active=True)
@@ -17,3 +19,37 @@ class BackfillForm(forms.Form):
     netsuite = forms.ModelChoiceField(
         queryset=Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True)
     )
+
+
+class FlowTriggerForm(forms.Form):
+    """The Closed Won flow's trigger (checked against Salesforce by the service before it is saved)."""
+
+    trigger = forms.ChoiceField(choices=TriggerKind.choices, widget=forms.RadioSelect)
+    checkbox_field = forms.CharField(
+        max_length=80,
+        required=False,
+        initial=DEFAULT_CHECKBOX_FIELD,
+        help_text="Checkbox trigger: a checkbox field on Opportunity (API name)",
+    )
+    condition = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Condition trigger: a SOQL WHERE condition on Opportunity, e.g. "
+        "StageName = 'Closed Won' AND Amount > 10000",
+    )
+    reason = forms.CharField(max_length=500, required=False)
+
+
+class PushForm(forms.Form):
+    """One opportunity to send to NetSuite now (its connections default to the listeners' one pair)."""
+
+    opportunity_id = forms.CharField(max_length=18, label="Opportunity Id")
+    salesforce = forms.ModelChoiceField(
+        queryset=Connection.objects.filter(kind=ConnectionKind.SALESFORCE, is_active=True).order_by("name"),
+        required=False,
+    )
+    netsuite = forms.ModelChoiceField(
+        queryset=Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True).order_by("name"),
+        required=False,
+    )
+    reason = forms.CharField(max_length=500, required=False)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from core.correlation import current_correlation_id
+from sync.pipeline.flow_state import CLOSED_WON_FLOW, flow_paused
 from sync.pipeline.heartbeat import renewed_while
 from sync.pipeline.models import (
     MESSAGE_LIMIT,
@@ -214,7 +215,12 @@ def inbox_claim(*, limit: int = 200, lease: dt.timedelta | None = None) -> tuple
     This is the drain's claim step, so it first clears the drain flag (before reading anything: see
     :func:`inbox_request_drain`). Rows whose lease ran out after their last allowed attempt (their worker
     died every time) are set aside first instead of being handed out once more.
+
+    While the Closed Won flow is paused nothing is claimed (the rows wait, pending) and the flag stays
+    set, so the stores meanwhile enqueue no drains; resuming enqueues one (sync.pipeline.flows).
     """
+    if flow_paused(CLOSED_WON_FLOW):
+        return uuid.uuid4().hex, []
     inbox_drain_flag_clear()
     now = timezone.now()
     token = uuid.uuid4().hex

@@ -1,6 +1,10 @@
 """Catch-up polling: Closed Won opportunities the listener missed (Salesforce drops an outbound message
 after 24 hours of failed deliveries), read by SystemModstamp watermark into the same inbox.
 
+"Closed Won" is the flow's trigger (:mod:`sync.pipeline.triggers`): ``IsWon = true`` by default, the
+checkbox (``Send_to_NetSuite__c = true``) or the user's condition. A paused flow is still polled: its
+events wait in the inbox, unclaimed, and drain on resume.
+
 Never skipping a record takes three things. Pages are keyset pages on (SystemModstamp, Id), so records
 sharing one second on both sides of a page boundary are all read. Each poll starts ``overlap`` before
 the watermark, so a record whose change committed late with an earlier stamp (a long transaction, clock
@@ -19,12 +23,15 @@ from django.utils import timezone
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection
 from sync.connections.services import salesforce_connector
+from sync.pipeline.flow_state import closed_won_trigger
 from sync.pipeline.inbox import inbox_add
 from sync.pipeline.models import InboxMessage, InboxSource, PollWatermark
+from sync.pipeline.triggers import trigger_where
 
 OVERLAP = dt.timedelta(minutes=10)
 FIRST_POLL_LOOKBACK = dt.timedelta(hours=24)
 PAGE_SIZE = 2000
+WON = "IsWon = true"  # the default trigger's criterion (sync.pipeline.triggers.trigger_where)
 
 
 def soql_datetime(value: dt.datetime) -> str:
@@ -40,12 +47,14 @@ def parse_modstamp(value: str) -> dt.datetime:
 
 
 def closed_won_since(
-    salesforce: SalesforceConnector, since: dt.datetime, *, page_size: int = PAGE_SIZE
+    salesforce: SalesforceConnector, since: dt.datetime, *, page_size: int = PAGE_SIZE, where: str = WON
 ) -> Iterator[dict[str, Any]]:
-    """Won opportunities with ``SystemModstamp >= since`` in (SystemModstamp, Id) order, keyset-paged."""
+    """Due opportunities (``where``: the trigger's criterion) with ``SystemModstamp >= since`` in
+    (SystemModstamp, Id) order, keyset-paged."""
+    criterion = where
     after: tuple[str, str] | None = None
     while True:
-        where = f"IsWon = true AND SystemModstamp >= {soql_datetime(since)}"
+        where = f"{criterion} AND SystemModstamp >= {soql_datetime(since)}"
         if after is not None:
             stamp, last_id = after
             # Strictly after the last row read: a later second, or the same second and a greater Id.
@@ -67,14 +76,14 @@ def closed_won_since(
 
 
 def closed_won_after(
-    salesforce: SalesforceConnector, since: dt.datetime, *, after: str, limit: int
+    salesforce: SalesforceConnector, since: dt.datetime, *, after: str, limit: int, where: str = WON
 ) -> list[str]:
     """The ids of up to ``limit`` won opportunities with ``SystemModstamp >= since`` and an Id after
     ``after`` ("" for the first), in Id order: a backfill's next batch.
 
     Keyset on Id alone, not on the stamp: syncing an opportunity writes NetSuite ids back to it, which
     moves its SystemModstamp, so a stamp cursor would meet every synced record again."""
-    where = f"IsWon = true AND SystemModstamp >= {soql_datetime(since)}"
+    where = f"{where} AND SystemModstamp >= {soql_datetime(since)}"
     if after:
         where += f" AND Id > '{_salesforce_id(after)}'"
     rows = salesforce.query(
@@ -83,9 +92,9 @@ def closed_won_after(
     return [str(row["Id"]) for row in rows]
 
 
-def closed_won_count(salesforce: SalesforceConnector, since: dt.datetime) -> int:
-    """How many won opportunities have ``SystemModstamp >= since`` (a backfill's total, for progress)."""
-    where = f"IsWon = true AND SystemModstamp >= {soql_datetime(since)}"
+def closed_won_count(salesforce: SalesforceConnector, since: dt.datetime, *, where: str = WON) -> int:
+    """How many due opportunities have ``SystemModstamp >= since`` (a backfill's total, for progress)."""
+    where = f"{where} AND SystemModstamp >= {soql_datetime(since)}"
     return salesforce.count(f"SELECT COUNT() FROM Opportunity WHERE {where}")  # noqa: S608 - a date only
 
 
@@ -108,7 +117,10 @@ def poll_closed_won(
     since = (mark.watermark or timezone.now() - FIRST_POLL_LOOKBACK) - overlap
     highest = mark.watermark
     rows: list[InboxMessage] = []
-    for record in closed_won_since(salesforce_connector(salesforce), since, page_size=page_size):
+    criterion = trigger_where(closed_won_trigger())
+    for record in closed_won_since(
+        salesforce_connector(salesforce), since, page_size=page_size, where=criterion
+    ):
         stamp = parse_modstamp(record["SystemModstamp"])
         highest = stamp if highest is None or stamp > highest else highest
         rows.append(

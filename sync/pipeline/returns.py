@@ -8,6 +8,13 @@ first and only records whose mapped values differ are written. The watermark mov
 writes of a run went through; a record Salesforce refuses (or that cannot be mapped) opens an exception
 without holding back the others. Its retry re-reads that one record, and its next clean write resolves it.
 
+Each record type is its own flow (:data:`FLOWS`) and can be paused alone. The run keeps one watermark for
+the pair (``return-flow:<sf>:<ns>``), and a *held* watermark per paused type
+(``return-flow:<sf>:<ns>:<type>``), set where the shared one stood when the type was first left out: a
+paused type is not read, the shared watermark moves on for the others, and the held one does not. Once the
+type runs again, the run reads from the oldest watermark of the types it reads, and drops the held one when
+it succeeds, so nothing of the paused type is skipped (re-reading the others is harmless, see above).
+
 Customers are read the same way (their own keyset over the customer table), only those Concord created
 (a cross-reference), and update their Salesforce account. Accounts and opportunities are synced both
 ways: :mod:`sync.pipeline.ownership` writes only the fields NetSuite owns and records conflicts.
@@ -16,7 +23,7 @@ ways: :mod:`sync.pipeline.ownership` writes only the fields NetSuite owns and re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +38,7 @@ from sync.connections.connectors.salesforce import RecordResult, SalesforceConne
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.mappings.engine import ObjectPayload
+from sync.pipeline.flow_state import flows_paused
 from sync.pipeline.models import (
     MESSAGE_LIMIT,
     CrossReference,
@@ -118,10 +126,17 @@ class _Pending:
 
 
 def changed_since(
-    netsuite: NetSuiteConnector, since: dt.datetime, *, page_size: int = PAGE_SIZE
+    netsuite: NetSuiteConnector,
+    since: dt.datetime,
+    *,
+    page_size: int = PAGE_SIZE,
+    codes: Iterable[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Invoices, payments and sales orders with ``lastmodifieddate >= since`` in (second, id) order."""
-    types = ", ".join(f"'{code}'" for code in RECORD_TYPES)
+    """Invoices, payments and sales orders (``codes``: the SuiteQL types, all by default) with
+    ``lastmodifieddate >= since`` in (second, id) order."""
+    types = ", ".join(
+        f"'{code}'" for code in (codes if codes is not None else RECORD_TYPES) if code in RECORD_TYPES
+    )
     yield from _keyset(netsuite, since, "transaction", "id, type", f"type IN ({types})", page_size)
 
 
@@ -188,19 +203,24 @@ def _return_flow_run(
         name=f"return-flow:{salesforce.pk}:{netsuite.pk}",
         defaults={"salesforce_connection": salesforce, "netsuite_connection": netsuite, "watermark": start},
     )
-    since = (mark.watermark or timezone.now() - FIRST_RUN_LOOKBACK) - overlap
+    result = ReturnFlowResult(watermark=mark.watermark)
+    reading, held = _types_to_read(mark, salesforce, netsuite)
+    if not reading:
+        return result  # every return flow is paused: nothing read, no watermark moves
+    base = mark.watermark or timezone.now() - FIRST_RUN_LOOKBACK
+    since = min([base, *(held[t].watermark or base for t in reading if t in held)]) - overlap
     ns = netsuite_connector(netsuite)
     sf = salesforce_connector(salesforce)
-    result = ReturnFlowResult(watermark=mark.watermark)
     highest = mark.watermark
     changed: dict[str, list[str]] = {record_type: [] for record_type in FLOWS}
-    for row in changed_since(ns, since, page_size=page_size):
+    codes = [code for code, record_type in RECORD_TYPES.items() if record_type in reading]
+    for row in changed_since(ns, since, page_size=page_size, codes=codes) if codes else ():
         stamp = dt.datetime.strptime(_stamp_text(row["modified"]), STAMP_FORMAT).replace(tzinfo=dt.UTC)
         highest = stamp if highest is None or stamp > highest else highest
         changed[RECORD_TYPES[row["type"]]].append(str(row["id"]))
         result.read += 1
     customers = []
-    for row in customers_changed_since(ns, since, page_size=page_size):
+    for row in customers_changed_since(ns, since, page_size=page_size) if "customer" in reading else ():
         stamp = dt.datetime.strptime(_stamp_text(row["modified"]), STAMP_FORMAT).replace(tzinfo=dt.UTC)
         highest = stamp if highest is None or stamp > highest else highest
         customers.append(str(row["id"]))
@@ -213,8 +233,35 @@ def _return_flow_run(
     PollWatermark.objects.filter(pk=mark.pk).update(
         watermark=highest, last_polled_at=timezone.now(), last_found=result.written
     )
+    # The types read are caught up to the shared watermark again.
+    PollWatermark.objects.filter(pk__in=[held[t].pk for t in reading if t in held]).delete()
     result.watermark = highest
     return result
+
+
+def _types_to_read(
+    mark: PollWatermark, salesforce: Connection, netsuite: Connection
+) -> tuple[list[str], dict[str, PollWatermark]]:
+    """The record types whose flow runs, and the held watermark of each type that has one (created here
+    for a paused type, where the shared watermark stands, before the shared one moves on without it)."""
+    paused = flows_paused(list(FLOWS.values()))
+    held: dict[str, PollWatermark] = {}
+    for record_type, flow in FLOWS.items():
+        name = f"{mark.name}:{record_type}"
+        if flow in paused:
+            held[record_type], _ = PollWatermark.objects.get_or_create(
+                name=name,
+                defaults={
+                    "salesforce_connection": salesforce,
+                    "netsuite_connection": netsuite,
+                    "watermark": mark.watermark or timezone.now() - FIRST_RUN_LOOKBACK,
+                },
+            )
+        else:
+            found = PollWatermark.objects.filter(name=name).first()
+            if found is not None:
+                held[record_type] = found
+    return [t for t, flow in FLOWS.items() if flow not in paused], held
 
 
 def _known_customers(netsuite: Connection, ids: list[str]) -> list[str]:

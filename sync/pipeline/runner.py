@@ -21,7 +21,7 @@ import random
 import socket
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 from typing import Any
@@ -40,6 +40,7 @@ from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.mappings.engine import CompiledMapping, ObjectPayload
 from sync.pipeline import sources
 from sync.pipeline.failures import record_outcome_report, record_overrides_sent, sync_dedup_key
+from sync.pipeline.flow_state import CLOSED_WON_FLOW, closed_won_trigger
 from sync.pipeline.gates import Gates, gates_for
 from sync.pipeline.heartbeat import Heartbeat
 from sync.pipeline.inbox import (
@@ -57,6 +58,7 @@ from sync.pipeline.models import (
     CrossReference,
     FailureCategory,
     InboxMessage,
+    InboxSource,
     JobStatus,
     RecordStatus,
     SyncFailure,
@@ -66,11 +68,12 @@ from sync.pipeline.models import (
 from sync.pipeline.prematch import prematch_batch
 from sync.pipeline.problems import ExceptionScope, exception_queue, scope_of_bodies
 from sync.pipeline.sync_status import netsuite_status_mark, success_stamp
+from sync.pipeline.triggers import Trigger, trigger_clears, trigger_graph_fields, trigger_not_due
 from sync.pipeline.writeback import graph_query, write_back
 from sync.pipeline.writer import BatchWriter, Failure, Known, OpportunityOutcome, RetrySettings
 from sync.rules.services import rules_published_ruleset, rules_ruleset
 
-FLOW = "opportunity_to_netsuite"
+FLOW = CLOSED_WON_FLOW
 # A failed batch's messages wait this long (doubling per attempt, jittered) before they are claimed again.
 RELEASE_BACKOFF_BASE = 5.0
 RELEASE_BACKOFF_MAX = 300.0
@@ -149,6 +152,8 @@ def _drain_group(
     by_record = {m.record_id: m.correlation_id for m in group if m.correlation_id}
     # An exception's retry carries the approved value changes for its opportunity.
     overrides = {m.record_id: m.overrides for m in group if m.overrides}
+    # Pushed by a person: due whatever the flow's trigger says (the rules still apply).
+    pushed = {m.record_id for m in group if m.source == InboxSource.MANUAL}
     first = next((m.correlation_id for m in group if m.correlation_id), None)
     with correlation(first):
         logger.info(
@@ -176,6 +181,7 @@ def _drain_group(
                     deadline=deadline,
                     deferred=deferred,
                     overrides=overrides,
+                    pushed=pushed,
                 )
             except Exception as exc:
                 if isinstance(exc, ConnectorError) and exc.transient:
@@ -252,8 +258,13 @@ def run_batch(
     deadline: float | None = None,
     deferred: list[str] | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    pushed: Collection[str] = (),
 ) -> SyncJob:
     """Sync ``opportunity_ids`` (read fresh from Salesforce) to NetSuite as one job.
+
+    Each opportunity is first judged by the flow's trigger (:mod:`sync.pipeline.triggers`: won, checkbox
+    ticked, or meeting the condition); one that is not due is skipped. ``pushed`` (by a person: the
+    console, the API or ``sync_push``) are due whatever the trigger says; the rules judge them as any other.
 
     ``overrides`` (opportunity id -> {field: value}) are the approved value changes of an exception's
     retry, put into that opportunity's NetSuite bodies (see :mod:`sync.pipeline.overrides`); the
@@ -290,6 +301,7 @@ def run_batch(
             deferred=deferred if deferred is not None else [],
             overrides=overrides or {},
             heartbeat=heartbeat,
+            pushed=pushed,
         )
 
 
@@ -308,6 +320,7 @@ def _run_batch(
     deferred: list[str],
     overrides: Mapping[str, Mapping[str, Any]],
     heartbeat: Heartbeat,
+    pushed: Collection[str] = (),
 ) -> SyncJob:
     """One job for the batch, in named steps: open the job, read the opportunities, map them, match
     before create, write them on the pool, then write the outcome back to both systems."""
@@ -327,7 +340,8 @@ def _run_batch(
         correlation_id=correlation_id,
         heartbeat=heartbeat,
     )
-    sf, graphs = _graphs_read(job, salesforce, ids, mapping)
+    due_when = closed_won_trigger()  # the flow's trigger (``trigger`` names what started the job)
+    sf, graphs, not_due = _graphs_read(job, salesforce, ids, mapping, due_when, pushed)
     for missing in [i for i in ids if i not in graphs]:
         _store_outcome(records[missing], _missing(missing))
     relay = _ExchangeRelay()
@@ -350,6 +364,7 @@ def _run_batch(
         retry=retry,
         stamp=success_stamp(),
         overrides=overrides,
+        not_due=lambda graph: not_due.get(str(graph.get("Id") or ""), ""),
     )
     outcomes = _write_all(
         job,
@@ -364,7 +379,7 @@ def _run_batch(
     )
     _deferred_drop(job, deferred)
     # Held opportunities show why in Salesforce too ("Blocked: duplicate suspect ...").
-    problems = write_back(sf, [*held_outcomes, *outcomes])
+    problems = write_back(sf, [*held_outcomes, *outcomes], clear_field=trigger_clears(due_when))
     problems += netsuite_status_mark(netsuite=netsuite, connector=ns, outcomes=outcomes)
     return _finish(job, None, "; ".join(problems)[:MESSAGE_LIMIT])
 
@@ -408,20 +423,25 @@ def _job_open(
 
 
 def _graphs_read(
-    job: SyncJob, salesforce: Connection, ids: list[str], mapping: CompiledMapping
-) -> tuple[SalesforceConnector, dict[str, Any]]:
-    """The opportunities' graphs as plain dicts; a read that fails fails the job as a whole."""
+    job: SyncJob,
+    salesforce: Connection,
+    ids: list[str],
+    mapping: CompiledMapping,
+    trigger: Trigger,
+    pushed: Collection[str],
+) -> tuple[SalesforceConnector, dict[str, Any], dict[str, str]]:
+    """The opportunities' graphs as plain dicts, and why each one the trigger does not select is not due;
+    a read that fails fails the job as a whole."""
     try:
         sf = salesforce_connector(salesforce)
-        graphs = {
-            key: plain(graph)
-            for key, graph in sf.fetch_opportunity_graphs(ids, graph_query(mapping.spec)).items()
-        }
+        shape = graph_query(mapping.spec, more_opportunity_fields=trigger_graph_fields(trigger))
+        graphs = {key: plain(graph) for key, graph in sf.fetch_opportunity_graphs(ids, shape).items()}
+        not_due = trigger_not_due(trigger, graphs, salesforce=sf, chosen=pushed)
     except ConnectorError as error:
         # Nothing was written: the job fails as a whole and its inbox messages are retried on the next drain.
         _finish(job, JobStatus.FAILED, f"reading the opportunities failed: {error}")
         raise
-    return sf, graphs
+    return sf, graphs, not_due
 
 
 class _ExchangeRelay:

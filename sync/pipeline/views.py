@@ -22,7 +22,7 @@ from sync.pipeline import selectors as pipeline_selectors
 from sync.pipeline.backfills import backfill_resume, backfill_start
 from sync.pipeline.forms import BackfillForm
 from sync.pipeline.models import Backfill, InboxStatus, JobStatus, SyncRecord
-from sync.pipeline.permissions import can_rerun
+from sync.pipeline.permissions import can_push, can_rerun
 from sync.pipeline.preview import PreviewUnavailable, mapping_dry_run, opportunity_search
 
 
@@ -117,7 +117,8 @@ def conflict_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def opportunity_trace(request: HttpRequest, opportunity_id: str) -> HttpResponse:
     trace = pipeline_selectors.opportunity_trace(opportunity_id=opportunity_id[:18])
-    return render(request, "pipeline/trace.html", {"area": "sync", "opportunity_id": opportunity_id, **trace})
+    context = {"area": "sync", "opportunity_id": opportunity_id, "can_push": can_push(request.user), **trace}
+    return render(request, "pipeline/trace.html", context)
 
 
 # -- backfills -----------------------------------------------------------------------------------

@@ -36,9 +36,12 @@ from sync.pipeline.writer import OpportunityOutcome
 NO_FIELDS = StatusFields()
 
 
-def graph_query(spec: Mapping[str, Any] | None = None) -> GraphQuery:
+def graph_query(
+    spec: Mapping[str, Any] | None = None, *, more_opportunity_fields: Sequence[str] = ()
+) -> GraphQuery:
     """The opportunity graph with the fields the write-back compares with (ids, status, message), and
-    every Salesforce field the mapping ``spec`` reads (a draft may map a field the defaults leave out)."""
+    every Salesforce field the mapping ``spec`` reads (a draft may map a field the defaults leave out),
+    and ``more_opportunity_fields`` (the trigger's checkbox)."""
     fields = status_fields("salesforce")
 
     def compared(sobject: str) -> tuple[str, ...]:
@@ -47,7 +50,10 @@ def graph_query(spec: Mapping[str, Any] | None = None) -> GraphQuery:
 
     base = GraphQuery()
     query = GraphQuery(
-        opportunity=(*base.opportunity, "NetSuite_Sales_Order_Id__c", *compared("Opportunity")),
+        opportunity=_merged(
+            (*base.opportunity, "NetSuite_Sales_Order_Id__c", *compared("Opportunity")),
+            more_opportunity_fields,
+        ),
         account=(*base.account, *compared("Account")),
         contact_roles=(
             *base.contact_roles,
@@ -148,13 +154,19 @@ class _Pending:
     current: dict[str, Any]
     status: str
     message: str
-    ids: dict[str, str]
+    ids: dict[str, Any]  # NetSuite ids, and the checkbox trigger's field to clear
 
 
 def write_back(
-    salesforce: SalesforceConnector, outcomes: Sequence[tuple[OpportunityOutcome, dict[str, Any]]]
+    salesforce: SalesforceConnector,
+    outcomes: Sequence[tuple[OpportunityOutcome, dict[str, Any]]],
+    *,
+    clear_field: str = "",
 ) -> list[str]:
-    """Update Opportunities, Accounts and Contacts; returns readable problems (nothing raises)."""
+    """Update Opportunities, Accounts and Contacts; returns readable problems (nothing raises).
+
+    ``clear_field`` (the checkbox trigger's field) is set to false on each opportunity that synced and
+    has it ticked, so ticking it again pushes again; a failed or blocked one keeps it ticked."""
     pending: dict[str, dict[str, _Pending]] = {"Account": {}, "Contact": {}, "Opportunity": {}}
     for outcome, graph in outcomes:
         if outcome.status not in (RecordStatus.SYNCED, RecordStatus.FAILED, RecordStatus.BLOCKED):
@@ -166,6 +178,8 @@ def write_back(
                 _merge(
                     pending[sobject], record_id, _Pending(current, status, message, _present(netsuite_ids))
                 )
+        if clear_field and status == SYNCED and graph.get(clear_field) is True:
+            pending["Opportunity"][outcome.opportunity_id].ids[clear_field] = False
     now = timezone.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")
     fields = status_fields("salesforce")
     problems: list[str] = []

@@ -28,6 +28,7 @@ from sync.mappings.engine import CompiledMapping, LookupResolver, MappingProblem
 from sync.pipeline.gates import Gates
 from sync.pipeline.models.jobs import FailureCategory, RecordStatus
 from sync.pipeline.overrides import payload_with_overrides, value_at
+from sync.pipeline.triggers import won_only
 
 # The order the issue asks for; a mapping's own refs still win (an object never precedes one it refers to).
 PREFERRED_ORDER = (
@@ -156,6 +157,7 @@ class BatchWriter:
         sleep: Callable[[float], None] = time.sleep,
         stamp: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
         overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        not_due: Callable[[Mapping[str, Any]], str] | None = None,
     ) -> None:
         self.mapping = mapping
         self.lookups = lookups
@@ -167,6 +169,9 @@ class BatchWriter:
         self.stamp = stamp
         # Approved value changes per opportunity id, for an exception's retry: {opp id: {field: value}}.
         self.overrides = {key: dict(value) for key, value in (overrides or {}).items() if value}
+        # "Is this record due?": "" when it is, else why not. The flow's trigger (sync.pipeline.triggers,
+        # judged for the batch before it runs); Closed Won by default.
+        self.not_due = not_due or won_only
         self.order = write_order(mapping)
         self._known = dict(known)
         self._locks: dict[tuple[str, str], threading.Lock] = {}
@@ -186,9 +191,10 @@ class BatchWriter:
         return outcome
 
     def _sync(self, graph: dict[str, Any], outcome: OpportunityOutcome) -> None:
-        if not graph.get("IsWon"):
+        reason = self.not_due(graph)
+        if reason:
             outcome.status = RecordStatus.SKIPPED
-            outcome.warnings.append(f"not won (stage {graph.get('StageName')!r}): nothing to sync")
+            outcome.warnings.append(reason)
             return
         gate = self.gates.pre_sale(graph)
         outcome.warnings.extend(gate.warnings)

@@ -18,7 +18,8 @@ ADMINS = frozenset({"admin"})  # manage_connections
 AUDITORS = frozenset({"auditor"})  # view_audit
 EXCEPTION_ACTORS = frozenset({"revops", "finance"})  # sync.exceptions.permissions.can_act
 EXCEPTION_APPROVERS = frozenset({"finance"})  # approve_exceptions
-RERUNNERS = frozenset({"revops", "admin"})  # sync.pipeline.permissions.can_rerun
+RERUNNERS = frozenset({"revops", "admin"})  # sync.pipeline.permissions.can_rerun (and can_push)
+FLOW_OPERATORS = frozenset({"revops", "admin"})  # sync.pipeline.permissions.can_operate_flow
 RECONCILERS = frozenset({"revops", "finance", "admin"})  # reconciliation.permissions
 POLICY_EDITORS = frozenset({"finance", "admin"})  # sync.exceptions.permissions.can_edit_policy
 
@@ -81,6 +82,12 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:record-list": ApiRule(get=ROLES),
     "api:record-detail": ApiRule(get=ROLES),
     "api:record-rerun": ApiRule(post=RERUNNERS),
+    "api:flow-setting-list": ApiRule(get=ROLES),
+    "api:flow-setting-detail": ApiRule(get=ROLES),
+    "api:flow-setting-pause": ApiRule(post=FLOW_OPERATORS),
+    "api:flow-setting-resume": ApiRule(post=FLOW_OPERATORS),
+    "api:flow-setting-trigger": ApiRule(post=FLOW_OPERATORS),
+    "api:push-list": ApiRule(post=RERUNNERS),
     # Exceptions: Finance holds the world's exception's subsidiary, so every role sees it.
     "api:exception-list": ApiRule(get=ROLES),
     "api:exception-detail": ApiRule(get=ROLES),

@@ -41,6 +41,7 @@ OBJECTS: dict[str, Callable[[], object]] = {
     "connection": lambda: Connection.objects.get(name="acl-sf").pk,
     "listener": lambda: Listener.objects.get(name="acl-outbound_message").pk,
     "flow": lambda: Flow.objects.order_by("key").values_list("key", flat=True)[0],
+    "flow-setting": lambda: "opportunity_to_netsuite",
     "mapping-version": lambda: MappingVersion.objects.get(status="draft").pk,
     "lookup-version": lambda: _lookup_draft().pk,
     "rule": lambda: _rule_version().rule.key,

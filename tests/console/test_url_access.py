@@ -61,7 +61,8 @@ MAKERS_AND_APPROVERS = EDITORS | APPROVERS  # the mapping dry run (require_previ
 # queue).
 EXCEPTION_ACTORS = frozenset({"revops", "finance"})
 EXCEPTION_APPROVERS = frozenset({"finance"})  # sync.exceptions.permissions.can_approve (approve_exceptions)
-RERUNNERS = frozenset({"revops", "admin"})  # sync.pipeline.permissions.can_rerun
+RERUNNERS = frozenset({"revops", "admin"})  # sync.pipeline.permissions.can_rerun (and can_push)
+FLOW_OPERATORS = frozenset({"revops", "admin"})  # sync.pipeline.permissions.can_operate_flow
 RECONCILERS = frozenset({"revops", "finance", "admin"})  # reconciliation.permissions.can_run_reconciliation
 RELEASE_SIGNERS = frozenset({"revops", "finance"})  # governance.releases.permissions.can_sign
 RELEASE_PUBLISHERS = frozenset({"finance"})  # approve_releases
@@ -235,6 +236,11 @@ ACCESS: dict[str, Rule] = {
     "sync:backfill-resume": POST(RERUNNERS),  # nor its backfill: refused with a message
     "sync:backfill-start": POST(RERUNNERS, empty_post_invalid=True),  # can_rerun; no date: 400
     "sync:backfill": GET(ROLES),
+    "sync:flows": GET(ROLES),
+    "sync:flow-pause": POST(FLOW_OPERATORS),
+    "sync:flow-resume": POST(FLOW_OPERATORS),  # the flow is running: refused with a message
+    "sync:flow-trigger": POST(FLOW_OPERATORS, empty_post_invalid=True),  # no trigger chosen: 400
+    "sync:push": POST(RERUNNERS, empty_post_invalid=True),  # no opportunity id: 400
     # Go-live matching (sync/golive/services.py): every role reads; RevOps and Admins scan (it writes
     # nothing; no connections: 400); only Admins (manage_connections) apply, which writes to NetSuite
     # (unconfirmed: 400).

@@ -303,3 +303,28 @@ def test_it_validates_lists_and_deletes_rules(sim: RunningSimulator, listener: L
     _opportunity(client(sim), "Closed Won")
     time.sleep(0.2)
     assert listener.messages == []
+
+
+def test_it_has_a_send_to_netsuite_checkbox_that_fires_a_rule_each_time_it_is_ticked(
+    sim: RunningSimulator, listener: Listener
+) -> None:
+    """The checkbox an admin adds for a checkbox trigger: a boolean custom field, false by default,
+    queryable in SOQL, and an outbound rule on it being true fires each time it comes to be ticked."""
+    sf = client(sim)
+    described = {f["name"]: f for f in sf.Opportunity.describe()["fields"]}
+    field = described["Send_to_NetSuite__c"]
+    assert (field["type"], field["custom"], field["updateable"]) == ("boolean", True, True)
+    add_rule(sim, listener, field="Send_to_NetSuite__c", value="true", fields=["Id", "Send_to_NetSuite__c"])
+    opportunity_id = _opportunity(sf, "Prospecting")
+    ticked = f"SELECT Id FROM Opportunity WHERE Send_to_NetSuite__c = true AND Id = '{opportunity_id}'"  # noqa: S608
+    assert sf.Opportunity.get(opportunity_id)["Send_to_NetSuite__c"] is False  # unticked by default
+    assert sf.query(ticked)["totalSize"] == 0
+    sf.Opportunity.update(opportunity_id, {"Send_to_NetSuite__c": True})
+    wait_for(lambda: len(listener.notifications()) == 1)
+    sobject = listener.notifications()[0].find(f"{OUT}sObject")
+    assert sobject is not None and sobject.findtext(f"{SF}Send_to_NetSuite__c") == "true"
+    assert sf.query(ticked)["totalSize"] == 1
+    # Cleared (as Concord does after a sync), then ticked again: a second notification.
+    sf.Opportunity.update(opportunity_id, {"Send_to_NetSuite__c": False})
+    sf.Opportunity.update(opportunity_id, {"Send_to_NetSuite__c": True})
+    wait_for(lambda: len(listener.notifications()) == 2)

@@ -1,6 +1,7 @@
 """The models of pipeline; import them from here."""
 
 from sync.pipeline.models.backfills import Backfill, BackfillStatus
+from sync.pipeline.models.flows import DEFAULT_CHECKBOX_FIELD, FlowSetting, TriggerKind
 from sync.pipeline.models.inbound import (
     InboxDrainFlag,
     InboxMessage,
@@ -26,12 +27,14 @@ from sync.pipeline.models.operations import SyncedInvoice, WorkerHeartbeat
 from sync.pipeline.models.ownership import FieldConflict, SyncedFieldValue, SystemName
 
 __all__ = [
+    "DEFAULT_CHECKBOX_FIELD",
     "MESSAGE_LIMIT",
     "Backfill",
     "BackfillStatus",
     "CrossReference",
     "FailureCategory",
     "FieldConflict",
+    "FlowSetting",
     "InboxDrainFlag",
     "InboxMessage",
     "InboxSource",
@@ -49,5 +52,6 @@ __all__ = [
     "SyncedFieldValue",
     "SyncedInvoice",
     "SystemName",
+    "TriggerKind",
     "WorkerHeartbeat",
 ]

@@ -68,6 +68,8 @@ class InboxSource(models.TextChoices):
     POLL = "poll", "Catch-up poll"
     BACKFILL = "backfill", "Backfill"
     RERUN = "rerun", "Re-run"
+    # A person pushed one record now (console, API, sync_push): the flow's trigger is not asked.
+    MANUAL = "manual", "Pushed now"
 
 
 class InboxStatus(models.TextChoices):

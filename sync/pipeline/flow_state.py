@@ -1,0 +1,44 @@
+"""Reading a flow's settings where the pipeline runs: is it paused, what is its trigger.
+
+Kept apart from the services (:mod:`sync.pipeline.flows`) because the inbox claim, the catch-up poll, the
+return flow and the batch runner read it, and the services call some of them. A flow with no
+:class:`~sync.pipeline.models.FlowSetting` row has the defaults: running, trigger Closed Won.
+"""
+
+from __future__ import annotations
+
+from auditlog.context import disable_auditlog
+
+from sync.mappings.models import Flow
+from sync.pipeline.models import FlowSetting
+from sync.pipeline.triggers import CLOSED_WON, Trigger, trigger_of
+
+CLOSED_WON_FLOW = "opportunity_to_netsuite"
+
+
+def flow_setting(*, flow: Flow) -> FlowSetting:
+    """The flow's settings, created with the defaults on first use (not audited: nobody changed
+    anything; each change a person makes is)."""
+    setting = FlowSetting.objects.filter(flow=flow).first()
+    if setting is None:
+        with disable_auditlog():
+            setting, _ = FlowSetting.objects.get_or_create(flow=flow)
+    return setting
+
+
+def flow_paused(key: str) -> bool:
+    """Whether the flow ``key`` is paused (one indexed query; no row means running)."""
+    return FlowSetting.objects.filter(flow__key=key, paused=True).exists()
+
+
+def flows_paused(keys: list[str]) -> set[str]:
+    """Which of the flows ``keys`` are paused."""
+    return set(
+        FlowSetting.objects.filter(flow__key__in=keys, paused=True).values_list("flow__key", flat=True)
+    )
+
+
+def closed_won_trigger() -> Trigger:
+    """The Closed Won flow's trigger (Closed Won when it was never set)."""
+    setting = FlowSetting.objects.filter(flow__key=CLOSED_WON_FLOW).first()
+    return trigger_of(setting) if setting is not None else CLOSED_WON
