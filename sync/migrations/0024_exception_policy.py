@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sync', '0020_listener_token_hash'),
+        ('sync', '0022_flow_settings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
