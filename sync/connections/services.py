@@ -225,6 +225,7 @@ def salesforce_connector(
         connect_timeout=connection.connect_timeout,
         read_timeout=connection.read_timeout,
         retry=retry or RetryPolicy(),
+        expected_sandbox=connection.environment == ConnectionEnvironment.SANDBOX,
     )
     return SalesforceConnector(
         config,
@@ -272,6 +273,7 @@ def netsuite_connector(
         connect_timeout=connection.connect_timeout,
         read_timeout=connection.read_timeout,
         retry=retry or RetryPolicy(),
+        expected_sandbox=connection.environment == ConnectionEnvironment.SANDBOX,
     )
     slots = None
     if limited:
