@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from console.api.schedules import urlpatterns as schedule_urls
 from core.api.views import DocsView, SchemaView
 from governance.api.urls import urlpatterns as governance_urls
 from reconciliation.api.urls import urlpatterns as reconciliation_urls
@@ -22,4 +23,5 @@ urlpatterns = [
     *exception_urls,
     *reconciliation_urls,
     *governance_urls,
+    *schedule_urls,
 ]
