@@ -2,9 +2,9 @@
 
 Each role opens on what it answers for: Finance on money (DSO, quote to cash, overdue exceptions,
 reconciliation), RevOps on the pipeline (volume and success per flow, rule blocks, queue, exceptions),
-Admin on the installation (health, the connection watch, NetSuite concurrency, Salesforce API usage, queue), the Auditor on a
-read-only mix. A person with several roles sees the union, in the order of their first role. Each panel is
-also an HTMX fragment of its own, polled every ``DASHBOARD_POLL_SECONDS``.
+Admin on the installation (health, the connection watch, NetSuite concurrency, Salesforce API usage,
+queue), the Auditor on a read-only mix. A person with several roles sees the union, in the order of their
+first role. Each panel is also an HTMX fragment of its own, polled every ``DASHBOARD_POLL_SECONDS``.
 """
 
 from __future__ import annotations

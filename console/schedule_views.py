@@ -49,7 +49,7 @@ def _minutes(raw: str) -> int:
 
 @require_POST
 def schedule_edit(request: ConsoleRequest, key: str) -> HttpResponse:
-    """One schedule's form: ``action`` is ``set`` (with ``minutes`` or ``daily_at``), ``pause`` or ``resume``."""
+    """One schedule's form: ``action`` is ``set`` (``minutes`` or ``daily_at``), ``pause`` or ``resume``."""
     if not can_manage_schedules(request.user):
         raise PermissionDenied("Only admins change schedules.")
     try:

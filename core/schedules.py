@@ -1,4 +1,5 @@
-"""Schedules an operator tunes: the registry the features fill, and the services the page, API and commands call.
+"""Schedules an operator tunes: the registry the features fill, and the services the page, the API and the
+commands call.
 
 A feature whose recurring work an operator may want to retime registers a :class:`ScheduleSpec` from its
 ``AppConfig.ready()`` with :func:`schedule_register` (sync: the catch-up poll, the return flow and the
@@ -221,7 +222,9 @@ def _snapshot(schedule: Schedule) -> dict[str, object]:
     }
 
 
-def _audit(schedule: Schedule, actor: User | None, before: dict[str, object], event: str, source: str) -> None:
+def _audit(
+    schedule: Schedule, actor: User | None, before: dict[str, object], event: str, source: str
+) -> None:
     after = _snapshot(schedule)
     audit_record(
         obj=schedule,

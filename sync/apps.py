@@ -30,6 +30,6 @@ class SyncConfig(AppConfig):
         sweep_register("golive", golive_sweep)
         # The connection watch tells the admins through the exception queue's notifications.
         connection_alerts_connect(AdminConnectionAlerts())
-        # The schedules an operator retimes from the Schedules page, the API and schedule_set (core/schedules.py).
+        # The schedules an operator retimes (Schedules page, API, schedule_set): core/schedules.py.
         for spec in (CATCH_UP_POLL_SPEC, RETURN_FLOW_SPEC, CONNECTION_WATCH_SPEC):
             schedule_register(spec)

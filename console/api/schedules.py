@@ -30,7 +30,7 @@ from core.schedules import (
 
 class ScheduleSerializer(serializers.Serializer[ScheduleState]):
     key = serializers.CharField(source="spec.key")
-    label = serializers.CharField(source="spec.label")
+    title = serializers.CharField(source="spec.label")
     description = serializers.CharField(source="spec.description")
     daily = serializers.BooleanField(source="spec.daily")
     installed = serializers.BooleanField()
@@ -69,7 +69,7 @@ class ScheduleViewSet(ApiViewSet):
             raise NotFound(str(exc.args[0])) from exc
 
     def list(self, request: Request) -> Response:
-        return Response(ScheduleSerializer(schedule_states(), many=True).data)
+        return Response(ScheduleSerializer(schedule_states(), many=True).data)  # type: ignore[arg-type]
 
     def retrieve(self, request: Request, key: str) -> Response:
         return Response(ScheduleSerializer(self._state(key)).data)

@@ -106,7 +106,9 @@ class ControlApi:
                 "account_id": app.account_id,
                 # What the account answers as: NetSuite's account ids carry it (1234567_SB1 is a sandbox,
                 # 1234567 production), so ``--account-id`` chooses it.
-                "environment": "sandbox" if re.search(r"_(SB\d*|RP)$", app.account_id, re.I) else "production",
+                "environment": "sandbox"
+                if re.search(r"_(SB\d*|RP)$", app.account_id, re.I)
+                else "production",
                 "counts": app.store.counts(),
                 "tokens": app.tokens.listing(),
             },

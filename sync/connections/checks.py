@@ -178,9 +178,7 @@ def diagnose(error: ConnectorError, connection: Connection) -> tuple[str, str]:
 def _wrong_environment(error: ConnectorError, connection: Connection) -> str:
     sandbox = connection.environment == ConnectionEnvironment.SANDBOX
     if connection.kind == ConnectionKind.SALESFORCE:
-        reached = (
-            "a production org (IsSandbox = false)" if sandbox else "a sandbox org (IsSandbox = true)"
-        )
+        reached = "a production org (IsSandbox = false)" if sandbox else "a sandbox org (IsSandbox = true)"
     else:
         reached = "a production account" if sandbox else "a sandbox account"
     if sandbox:

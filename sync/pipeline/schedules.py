@@ -1,8 +1,8 @@
 """The pipeline's recurring work, as django-q2 schedules created idempotently (by name).
 
-The catch-up poll, the return flow and the connection watch are operator-editable (:mod:`core.schedules`: registered by
-``SyncConfig.ready``): ensuring them creates a missing row and puts its function right, and keeps the timing
-and paused state an operator chose. The sweeps and the heartbeat are internal, always every minute.
+The catch-up poll, the return flow and the connection watch are operator-editable (:mod:`core.schedules`,
+registered by ``SyncConfig.ready``): ensuring them creates a missing row and puts its function right, and
+keeps the timing and paused state an operator chose. The sweeps and the heartbeat are internal, every minute.
 """
 
 from __future__ import annotations

@@ -44,7 +44,9 @@ def test_the_salesforce_org_is_a_sandbox_by_default_and_can_answer_as_production
     assert _is_sandbox(session, salesforce_sim) is True
 
 
-def test_the_salesforce_environment_flag_sets_it_at_start_and_the_api_cannot_change_it(tmp_path: Path) -> None:
+def test_the_salesforce_environment_flag_sets_it_at_start_and_the_api_cannot_change_it(
+    tmp_path: Path,
+) -> None:
     running = start_in_thread(SALESFORCE_SPEC, tmp_path / "sf", environment="production")
     try:
         session = https_session(running.ca_file)
@@ -60,7 +62,9 @@ def test_the_salesforce_environment_flag_sets_it_at_start_and_the_api_cannot_cha
         running.stop()
 
 
-def test_the_netsuite_account_id_says_what_it_answers_as(tmp_path: Path, netsuite_sim: RunningSimulator) -> None:
+def test_the_netsuite_account_id_says_what_it_answers_as(
+    tmp_path: Path, netsuite_sim: RunningSimulator
+) -> None:
     session = https_session(netsuite_sim.ca_file)
     summary = session.get(netsuite_sim.url + "/_control/netsuite").json()
     assert (summary["account_id"], summary["environment"]) == ("1234567_SB1", "sandbox")

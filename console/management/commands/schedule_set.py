@@ -38,7 +38,11 @@ class Command(BaseCommand):
                 schedule_resume(actor=None, key=key, source="command")
             else:
                 schedule_set(
-                    actor=None, key=key, minutes=options["minutes"], daily_at=options["daily"], source="command"
+                    actor=None,
+                    key=key,
+                    minutes=options["minutes"],
+                    daily_at=options["daily"],
+                    source="command",
                 )
         except ScheduleUnknown as exc:
             raise CommandError(str(exc.args[0])) from exc

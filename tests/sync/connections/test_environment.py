@@ -47,7 +47,11 @@ def test_a_sandbox_salesforce_connection_that_reaches_production_is_refused(
             connector.upsert("Account", "NetSuite_Id__c", "1", {"Name": "must not land"})
         assert refused.value.code == "WRONG_ENVIRONMENT" and not refused.value.transient
     _org_is_sandbox(salesforce_sim, True)
-    assert not list(salesforce_connector(salesforce_connection).query("SELECT Id FROM Account WHERE Name = 'must not land'"))
+    assert not list(
+        salesforce_connector(salesforce_connection).query(
+            "SELECT Id FROM Account WHERE Name = 'must not land'"
+        )
+    )
 
 
 def test_a_production_salesforce_connection_that_reaches_a_sandbox_is_refused(
@@ -97,7 +101,9 @@ def test_a_production_netsuite_connection_that_reaches_a_sandbox_is_refused(
 def test_netsuite_says_its_kind_in_its_account_id_and_host() -> None:
     assert account_is_sandbox("1234567_SB1") and account_is_sandbox("1234567-sb2")
     assert account_is_sandbox("1234567_RP") and not account_is_sandbox("1234567")
-    body = {"links": [{"rel": "self", "href": "https://1234567.suitetalk.api.netsuite.com/services/rest/query"}]}
+    body = {
+        "links": [{"rel": "self", "href": "https://1234567.suitetalk.api.netsuite.com/services/rest/query"}]
+    }
     assert answering_account(body) == "1234567"
     assert answering_account({"links": [{"href": "https://127.0.0.1:8444/services/rest"}]}) == ""
     assert answering_account(None) == ""

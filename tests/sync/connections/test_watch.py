@@ -67,7 +67,9 @@ def test_revoked_netsuite_credentials_alert_the_admins_once_and_again_on_recover
     assert _notes(admin) == [] and mail.outbox == []  # a working connection's first check says nothing
 
     control = https_session(netsuite_sim.ca_file)
-    control.delete(f"{netsuite_sim.url}/_control/netsuite/tokens/{DEMO_INTEGRATION.token_id}").raise_for_status()
+    control.delete(
+        f"{netsuite_sim.url}/_control/netsuite/tokens/{DEMO_INTEGRATION.token_id}"
+    ).raise_for_status()
     failing = watch(5)["ns-sandbox"]
     assert (failing.state, failing.diagnosis, failing.since) == (
         HealthState.CREDENTIALS_REJECTED,
@@ -75,7 +77,9 @@ def test_revoked_netsuite_credentials_alert_the_admins_once_and_again_on_recover
         T0 + dt.timedelta(minutes=5),
     )
     (note,) = _notes(admin)
-    assert "ns-sandbox: credentials rejected since 2026-12-06 12:05 UTC" in note and "NetSuite refused" in note
+    assert (
+        "ns-sandbox: credentials rejected since 2026-12-06 12:05 UTC" in note and "NetSuite refused" in note
+    )
     assert _notes(revops) == []  # admins only
     (sent,) = mail.outbox
     assert sent.to == [admin.email] and "ns-sandbox" in sent.subject
@@ -112,7 +116,9 @@ def test_a_connection_that_stops_answering_or_whose_password_changed_is_shown_on
 ) -> None:
     watch(0)
     good_url = salesforce_connection.base_url
-    Connection.objects.filter(pk=salesforce_connection.pk).update(base_url=f"https://127.0.0.1:{_free_port()}")
+    Connection.objects.filter(pk=salesforce_connection.pk).update(
+        base_url=f"https://127.0.0.1:{_free_port()}"
+    )
     down = watch(1)["sf-sandbox"]
     assert down.state == HealthState.UNREACHABLE and "connection refused" in down.message
     page = admin_client.get(reverse("dashboard-panel", kwargs={"name": "connections"})).content.decode()
