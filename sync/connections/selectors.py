@@ -16,7 +16,7 @@ def connections_visible(*, user: User | AnonymousUser) -> QuerySet[Connection]:
     """The connections ``user`` may see: all of them for anyone with a console role, else none."""
     if not has_role(user):
         return Connection.objects.none()
-    return Connection.objects.all()
+    return Connection.objects.select_related("health")
 
 
 def connection_get_for_user(*, user: User | AnonymousUser, connection_id: int | str) -> Connection:

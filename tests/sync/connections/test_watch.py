@@ -140,6 +140,10 @@ def test_a_connection_that_stops_answering_or_whose_password_changed_is_shown_on
     assert len(_notes(admin)) == 2
     page = admin_client.get(reverse("dashboard-panel", kwargs={"name": "connections"})).content.decode()
     assert 'data-figure="connections-failing">0 failing' in page
+    health = admin_client.get(reverse("api:connection-detail", args=[salesforce_connection.pk])).json()[
+        "health"
+    ]
+    assert (health["state"], health["since"]) == ("ok", "2026-12-06T12:03:00Z")
 
 
 def test_the_scheduled_task_reports_counts_and_skips_inactive_connections(
