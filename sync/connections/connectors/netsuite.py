@@ -363,7 +363,9 @@ class NetSuiteConnector:
                     "POST",
                     "query/v1/suiteql",
                     params={"limit": "1", "offset": "0"},
-                    json_body={"q": "SELECT id FROM subsidiary"},
+                    # Customers exist in every account (subsidiaries only in OneWorld ones), and the
+                    # integration role reads them anyway.
+                    json_body={"q": "SELECT id FROM customer"},
                     headers={"Prefer": "transient"},
                     operation="environment check",
                 ),
