@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 
 from simulators.core.runner import RunningSimulator, start_in_thread
 from simulators.netsuite.spec import SPEC as NETSUITE_SPEC
@@ -13,7 +15,7 @@ from sync.connections.checks import connection_test
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.netsuite import account_is_sandbox, answering_account
 from sync.connections.models import Connection
-from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.connections.services import connection_create, netsuite_connector, salesforce_connector
 from tests.simulators.conftest import https_session
 from tests.sync.conftest import netsuite_connection_for
 
@@ -107,3 +109,29 @@ def test_netsuite_says_its_kind_in_its_account_id_and_host() -> None:
     assert answering_account(body) == "1234567"
     assert answering_account({"links": [{"href": "https://127.0.0.1:8444/services/rest"}]}) == ""
     assert answering_account(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("environment", "account_id", "says"),
+    [
+        ("sandbox", "1234567", "is a production account"),
+        ("production", "1234567_SB1", "is a sandbox account"),
+    ],
+)
+def test_a_netsuite_account_id_of_the_other_kind_is_refused_when_saved(
+    admin: User, environment: str, account_id: str, says: str
+) -> None:
+    fields = {
+        "name": "ns-new",
+        "kind": "netsuite",
+        "environment": environment,
+        "base_url": "https://example.suitetalk.api.netsuite.com",
+        "auth_method": "ns_token",
+        "account_id": account_id,
+        "client_id": "consumer-key",
+    }
+    with pytest.raises(ValidationError, match=says):
+        connection_create(actor=admin, **fields)
+    assert not Connection.objects.filter(name="ns-new").exists()
+    fixed = "1234567_SB1" if environment == "sandbox" else "1234567"
+    assert connection_create(actor=admin, **{**fields, "account_id": fixed}).account_id == fixed
