@@ -349,7 +349,7 @@ class NetSuiteConnector:
         page = self.suiteql_page("SELECT id, name FROM subsidiary ORDER BY id", limit=1)
         return page.items[0] if page.items else {}
 
-    def _environment_check(self) -> None:
+    def environment_verify(self) -> None:
         """Refuse an account of the wrong kind before the first request of this connector: a sandbox
         connection whose settings came from production (a sandbox refresh copies them) must never write to
         production, nor the reverse. The signed request proves the account id (NetSuite checks the realm);
@@ -425,7 +425,7 @@ class NetSuiteConnector:
         idempotent: bool,
     ) -> requests.Response:
         if not self._environment_ok:
-            self._environment_check()
+            self.environment_verify()
         return call_with_retry(
             lambda: self._send(
                 method, path, params=params, json_body=json_body, headers=headers, operation=operation
