@@ -4,6 +4,7 @@ any sync call (once per connector, checked against the simulators over HTTPS).""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -121,7 +122,7 @@ def test_netsuite_says_its_kind_in_its_account_id_and_host() -> None:
 def test_a_netsuite_account_id_of_the_other_kind_is_refused_when_saved(
     admin: User, environment: str, account_id: str, says: str
 ) -> None:
-    fields = {
+    fields: dict[str, Any] = {
         "name": "ns-new",
         "kind": "netsuite",
         "environment": environment,
