@@ -2,9 +2,9 @@
 
 Each role opens on what it answers for: Finance on money (DSO, quote to cash, overdue exceptions,
 reconciliation), RevOps on the pipeline (volume and success per flow, rule blocks, queue, exceptions),
-Admin on the installation (health, NetSuite concurrency, Salesforce API usage, queue), the Auditor on a
-read-only mix. A person with several roles sees the union, in the order of their first role. Each panel is
-also an HTMX fragment of its own, polled every ``DASHBOARD_POLL_SECONDS``.
+Admin on the installation (health, the connection watch, NetSuite concurrency, Salesforce API usage,
+queue), the Auditor on a read-only mix. A person with several roles sees the union, in the order of their
+first role. Each panel is also an HTMX fragment of its own, polled every ``DASHBOARD_POLL_SECONDS``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from console import health
 from console import selectors as figures
 from core.roles import ADMIN, AUDITOR, FINANCE, REVOPS, ROLES
 from governance.selectors import user_role_names
+from sync.connections.selectors import connection_health_summary
 from sync.exceptions.permissions import AnyUser
 
 
@@ -60,6 +61,11 @@ PANELS: dict[str, Panel] = {
         ),
         Panel("health", "Health", lambda user, now: {"health": health.health_check(now=now)}),
         Panel(
+            "connections",
+            "Connections",
+            lambda user, now: {"connections": connection_health_summary()},
+        ),
+        Panel(
             "limits",
             "Vendor limits",
             lambda user, now: {
@@ -73,7 +79,7 @@ PANELS: dict[str, Panel] = {
 ROLE_PANELS: dict[str, tuple[str, ...]] = {
     FINANCE.name: ("dso", "exceptions", "reconciliation", "q2c"),
     REVOPS.name: ("volume", "exceptions", "queue", "reconciliation"),
-    ADMIN.name: ("health", "limits", "queue", "volume"),
+    ADMIN.name: ("health", "connections", "limits", "queue", "volume"),
     AUDITOR.name: ("volume", "exceptions", "reconciliation", "dso", "q2c"),
 }
 

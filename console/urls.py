@@ -1,13 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from console import ops_views, views
+from console import ops_views, schedule_views, views
 from console.setup import views as setup_views
 from core.access import role_not_required
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("dashboard/panels/<slug:name>/", views.dashboard_panel, name="dashboard-panel"),
+    path("schedules/", schedule_views.schedule_list, name="schedules"),
+    path("schedules/<slug:key>/", schedule_views.schedule_edit, name="schedule-edit"),
     path("healthz", ops_views.healthz, name="healthz"),
     path("favicon.ico", ops_views.favicon, name="favicon"),
     path("metrics", ops_views.metrics, name="metrics"),

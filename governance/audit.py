@@ -69,6 +69,7 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "sync.SyncedInvoice": "the return flow's ledger of invoices written to Salesforce",
     "sync.SyncedFieldValue": "the last value both systems agreed on, written by the return flows",
     "sync.GoLiveResult": "written by the go-live scan; applying a link writes its own entry",
+    "sync.ConnectionHealth": "what the connection watch last found, written by its scheduled task",
 }
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
-from django.db import transaction
-from django.utils import timezone
 from django_q.models import Schedule
+
+from core.schedules import ScheduleSpec, schedule_ensure
 
 SCHEDULE_NAME = "reconciliation-daily"
 SCHEDULE_FUNC = "reconciliation.tasks.reconciliation_scheduled"
@@ -17,33 +18,23 @@ SWEEP_SCHEDULE_NAME = "reconciliation: interrupted-run sweep"
 SWEEP_SCHEDULE_FUNC = "reconciliation.tasks.reconciliation_sweep_task"
 
 
-def _next_run(hour: int) -> dt.datetime:
-    now = timezone.now()
-    first = now.replace(hour=hour, minute=0, second=0, microsecond=0)
-    return first if first > now else first + dt.timedelta(days=1)
+DAILY_SPEC = ScheduleSpec(
+    key="reconciliation",
+    name=SCHEDULE_NAME,
+    func=SCHEDULE_FUNC,
+    label="Reconciliation",
+    description="Compares every active reconciliation check's records in both systems, once a day.",
+    default_daily=dt.time(DEFAULT_HOUR_UTC, 0),
+)
 
 
 def reconciliation_schedules_ensure(*, hour: int = DEFAULT_HOUR_UTC) -> tuple[Schedule, bool]:
-    """The daily schedule, created if missing; returns ``(schedule, created)``.
+    """The daily schedule, created if missing (first run at ``hour`` UTC); returns ``(schedule, created)``.
 
-    An existing schedule keeps its next run (and any frequency an operator chose in the admin); only its
-    function is put right. django-q2 refuses a second schedule of the same name, hence the lookup first.
-    """
-    with transaction.atomic():
-        schedule = Schedule.objects.select_for_update().filter(name=SCHEDULE_NAME).first()
-        if schedule is not None:
-            if schedule.func != SCHEDULE_FUNC:
-                schedule.func = SCHEDULE_FUNC
-                schedule.save(update_fields=["func"])
-            return schedule, False
-        schedule = Schedule.objects.create(
-            name=SCHEDULE_NAME,
-            func=SCHEDULE_FUNC,
-            schedule_type=Schedule.DAILY,
-            repeats=-1,
-            next_run=_next_run(hour),
-        )
-        return schedule, True
+    An existing schedule keeps its next run, its time of day and its paused state (an operator's edit, see
+    :mod:`core.schedules`); only its function is put right."""
+    spec = DAILY_SPEC if hour == DEFAULT_HOUR_UTC else replace(DAILY_SPEC, default_daily=dt.time(hour, 0))
+    return schedule_ensure(spec)
 
 
 def reconciliation_sweep_schedule_ensure() -> Schedule:

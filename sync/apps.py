@@ -10,11 +10,15 @@ class SyncConfig(AppConfig):
     verbose_name = "Sync"
 
     def ready(self) -> None:
+        from core.schedules import schedule_register
+        from sync.connections.watch import CONNECTION_WATCH_SPEC, connection_alerts_connect
+        from sync.exceptions.alerts import AdminConnectionAlerts
         from sync.exceptions.intake import ExceptionQueueIntake
         from sync.golive.sweep import golive_sweep
         from sync.pipeline.listener.listener_cache import listener_cache_clear
         from sync.pipeline.models import Listener
         from sync.pipeline.problems import exception_queue_connect
+        from sync.pipeline.schedules import CATCH_UP_POLL_SPEC, RETURN_FLOW_SPEC
         from sync.pipeline.sweeps import sweep_register
 
         # A listener changed here is looked up afresh at once (sync/pipeline/listener/listener_cache.py).
@@ -24,3 +28,8 @@ class SyncConfig(AppConfig):
         exception_queue_connect(ExceptionQueueIntake())
         # Go-live runs are swept with the rest of the interrupted work (sync/pipeline/sweeps.py).
         sweep_register("golive", golive_sweep)
+        # The connection watch tells the admins through the exception queue's notifications.
+        connection_alerts_connect(AdminConnectionAlerts())
+        # The schedules an operator retimes (Schedules page, API, schedule_set): core/schedules.py.
+        for spec in (CATCH_UP_POLL_SPEC, RETURN_FLOW_SPEC, CONNECTION_WATCH_SPEC):
+            schedule_register(spec)

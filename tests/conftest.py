@@ -7,7 +7,8 @@ client already signed in as that persona. ``persona_client("finance")`` gives th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.contrib.auth.models import User
@@ -93,3 +94,20 @@ def persona_client(request: pytest.FixtureRequest, db: None) -> Callable[[str], 
         return client
 
     return get
+
+
+@pytest.fixture(autouse=True)
+def _garbage_collected_before_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a transactional test, collect garbage before pytest-django flushes the database.
+
+    Threads of such tests (writer pools, renewers) may leave SQLite connections to the shared in-memory
+    database for the garbage collector. Collected in the middle of the flush (inside SQLite's REGEXP
+    callback, which holds the shared cache's mutex), closing one waits for that mutex for ever: the suite
+    hangs at random. Collected here, before the flush (this fixture's teardown runs first), they close
+    safely."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    ):
+        gc.collect()

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from console.api.schedules import urlpatterns as schedule_urls
 from console.setup.api import urlpatterns as setup_urls
 from core.api.views import DocsView, SchemaView
 from governance.api.urls import urlpatterns as governance_urls
@@ -24,4 +25,5 @@ urlpatterns = [
     *reconciliation_urls,
     *governance_urls,
     *setup_urls,
+    *schedule_urls,
 ]

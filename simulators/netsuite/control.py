@@ -15,6 +15,7 @@ Governance settings and counters are the core's ``/_control/governance`` and ``/
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from simulators.core.http import Request, Response
@@ -100,7 +101,17 @@ class ControlApi:
     def summary(self) -> Response:
         app = self.app
         return Response.json(
-            200, {"account_id": app.account_id, "counts": app.store.counts(), "tokens": app.tokens.listing()}
+            200,
+            {
+                "account_id": app.account_id,
+                # What the account answers as: NetSuite's account ids carry it (1234567_SB1 is a sandbox,
+                # 1234567 production), so ``--account-id`` chooses it.
+                "environment": "sandbox"
+                if re.search(r"_(SB\d*|RP)$", app.account_id, re.I)
+                else "production",
+                "counts": app.store.counts(),
+                "tokens": app.tokens.listing(),
+            },
         )
 
     def tokens(self, request: Request) -> Response:

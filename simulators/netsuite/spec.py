@@ -4,7 +4,9 @@ Demo credentials (all overridable by flags; more integrations/tokens can be regi
 ``POST /_control/netsuite/tokens``): account id ``1234567_SB1`` (the realm), consumer key
 ``concord-demo-consumer-key`` / secret ``concord-demo-consumer-secret``, token id
 ``concord-demo-token-id`` / secret ``concord-demo-token-secret``. The REST base URL is
-``https://127.0.0.1:8444/services/rest/``.
+``https://127.0.0.1:8444/services/rest/``. The account id says what the account answers as, as NetSuite's
+do: ``1234567_SB1`` a sandbox (the default, as the demo's sandbox connections expect), ``--account-id
+1234567`` production.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@
 - ``GET|POST /_control/salesforce/outbound-rules``, ``DELETE .../outbound-rules/<id>``
 - ``GET  /_control/salesforce/outbound``         pending / delivered / dropped notifications and attempts
 - ``POST /_control/salesforce/outbound/retry-now`` make every pending notification due at once
+- ``GET|PATCH /_control/salesforce/organization`` ``{"IsSandbox": bool}``: what the org answers as (a
+  sandbox refresh gone wrong, a production org behind a sandbox's settings)
 """
 # ruff: noqa: S608 - table and column names come from the schema definitions, values are always bound.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from simulators.core.http import Request, Response
+from simulators.salesforce.org import organization_set_sandbox
 
 if TYPE_CHECKING:
     from simulators.salesforce.app import SalesforceApp
@@ -43,6 +46,7 @@ class ControlApi:
             "outbound-rules": self.outbound_rules,
             "outbound": self.outbound,
             "outbound/retry-now": self.retry_now,
+            "organization": self.organization,
         }
         if path in routes:
             return routes[path](request)
@@ -101,6 +105,19 @@ class ControlApi:
                 return _error(400, str(exc))
             usage.set(used=used, limit=limit)
         return Response.json(200, {"used": usage.used, "max": usage.max})
+
+    def organization(self, request: Request) -> Response:
+        if method_is_write(request):
+            try:
+                value = self._json(request).get("IsSandbox")
+                if not isinstance(value, bool):
+                    raise ValueError("IsSandbox must be true or false")
+            except ValueError as exc:
+                return _error(400, str(exc))
+            with self.app.store.write() as connection:
+                organization_set_sandbox(connection, is_sandbox=value)
+        row = self.app.store.read().execute('SELECT "Id", "IsSandbox" FROM "Organization" LIMIT 1').fetchone()
+        return Response.json(200, {"Id": row[0], "IsSandbox": bool(row[1])})
 
     def expire_sessions(self, request: Request) -> Response:
         if request.method != "POST":

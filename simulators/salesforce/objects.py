@@ -70,6 +70,21 @@ def build_schema() -> Schema:
         ],
         createable=False,
     )
+    # The org itself (one row, read-only through the API): ``IsSandbox`` is how a client tells a sandbox
+    # from production (``SELECT IsSandbox FROM Organization``); the simulator's --environment flag and
+    # PATCH /_control/salesforce/organization set it.
+    organization = sobject(
+        "Organization",
+        "Organization",
+        "00D",
+        [
+            read_only(text("Name", "Name", length=80, name_field=True)),
+            read_only(checkbox("IsSandbox", "Is Sandbox")),
+            read_only(text("OrganizationType", "Edition", length=40)),
+            read_only(text("InstanceName", "Instance Name", length=5)),
+        ],
+        createable=False,
+    )
     account = sobject(
         "Account",
         "Account",
@@ -357,6 +372,7 @@ def build_schema() -> Schema:
     return Schema(
         [
             user,
+            organization,
             account,
             contact,
             product,

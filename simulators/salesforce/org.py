@@ -29,8 +29,16 @@ def _system(record_id: str) -> dict[str, object]:
     }
 
 
-def ensure_org_records(connection: sqlite3.Connection, *, username: str) -> None:
-    """Create the built-in records if missing (the user's name follows the configured username)."""
+def ensure_org_records(
+    connection: sqlite3.Connection,
+    *,
+    username: str,
+    org_id: str = DEFAULT_ORG_ID,
+    is_sandbox: bool | None = None,
+) -> None:
+    """Create the built-in records if missing (the user's name follows the configured username, the one
+    Organization row the configured org id; ``is_sandbox`` None keeps what the org says, new orgs are
+    sandboxes, as the demo's connections expect)."""
     user = {
         **_system(INTEGRATION_USER_ID),
         "Username": username,
@@ -48,7 +56,16 @@ def ensure_org_records(connection: sqlite3.Connection, *, username: str) -> None
         "IsStandard": 1,
         "Description": "The org's standard price book",
     }
-    for table, row in (("User", user), ("Pricebook2", book)):
+    organization = {
+        **_system(org_id),
+        "Name": "Concord Simulated Org",
+        "IsSandbox": 1,
+        "OrganizationType": "Enterprise Edition",
+        "InstanceName": "CS5",
+    }
+    # One org: a restart with another --org-id replaces the row.
+    connection.execute('DELETE FROM "Organization" WHERE "Id" != ?', (org_id,))
+    for table, row in (("User", user), ("Pricebook2", book), ("Organization", organization)):
         columns = ", ".join(f'"{name}"' for name in row)
         marks = ", ".join("?" for _ in row)
         connection.execute(
@@ -58,3 +75,18 @@ def ensure_org_records(connection: sqlite3.Connection, *, username: str) -> None
         'UPDATE "User" SET "Username" = ?, "Email" = ? WHERE "Id" = ?',
         (username, username, INTEGRATION_USER_ID),
     )
+    if is_sandbox is not None:
+        organization_set_sandbox(connection, is_sandbox=is_sandbox)
+
+
+def organization_set_sandbox(connection: sqlite3.Connection, *, is_sandbox: bool) -> None:
+    """Make the org answer as a sandbox or as production (``Organization.IsSandbox``, ``InstanceName``)."""
+    connection.execute(
+        'UPDATE "Organization" SET "IsSandbox" = ?, "InstanceName" = ?',
+        (int(is_sandbox), "CS5" if is_sandbox else "NA5"),
+    )
+
+
+def organization_is_sandbox(connection: sqlite3.Connection) -> bool:
+    row = connection.execute('SELECT "IsSandbox" FROM "Organization" LIMIT 1').fetchone()
+    return bool(row[0]) if row else True

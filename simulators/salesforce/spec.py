@@ -26,6 +26,12 @@ class SalesforceSpec:
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("salesforce")
         group.add_argument("--org-id", default=DEFAULT_ORG_ID, help="18-character organization id")
+        group.add_argument(
+            "--environment",
+            choices=("sandbox", "production"),
+            default="sandbox",
+            help="what the org answers as (Organization.IsSandbox); default %(default)s",
+        )
         group.add_argument("--username", default=login.DEMO_USERNAME)
         group.add_argument("--password", default=login.DEMO_PASSWORD)
         group.add_argument("--security-token", default=login.DEMO_SECURITY_TOKEN)
@@ -60,7 +66,12 @@ class SalesforceSpec:
         schema = build_schema()
         store = open_store(data_dir, schema)
         with store.write() as connection:
-            ensure_org_records(connection, username=options["username"])
+            ensure_org_records(
+                connection,
+                username=options["username"],
+                org_id=options["org_id"],
+                is_sandbox=options.get("environment", "sandbox") == "sandbox",
+            )
         credentials = Credentials(
             org_id=options["org_id"],
             user_id=INTEGRATION_USER_ID,

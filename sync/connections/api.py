@@ -16,14 +16,25 @@ from rest_framework.routers import SimpleRouter
 from core.api.views import ApiReadViewSet
 from sync.connections import services as connections
 from sync.connections.forms import SECRET_NAMES
-from sync.connections.models import Connection
+from sync.connections.models import Connection, ConnectionHealth
 from sync.connections.permissions import can_manage_connections
 from sync.connections.selectors import connection_get_for_user, connections_visible
 from sync.connections.services import EDITABLE_FIELDS
 
 
+class ConnectionHealthSerializer(serializers.ModelSerializer[ConnectionHealth]):
+    """What the connection watch last found (sync/connections/watch.py); null before its first check."""
+
+    class Meta:
+        model = ConnectionHealth
+        fields = ["state", "since", "checked_at", "diagnosis", "message"]
+        read_only_fields = fields
+
+
 class ConnectionSerializer(serializers.ModelSerializer[Connection]):
     """A connection as everyone with a role reads it: the names of the secrets that are set, no values."""
+
+    health = ConnectionHealthSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Connection
@@ -36,6 +47,7 @@ class ConnectionSerializer(serializers.ModelSerializer[Connection]):
             "last_tested_at",
             "last_test_ok",
             "last_test_message",
+            "health",
             "created_at",
             "updated_at",
         ]

@@ -20,7 +20,7 @@ from django.utils import timezone
 from core.secrets import SecretUnreadable
 from sync.connections.connectors.errors import ConfigurationError, ConnectorError
 from sync.connections.connectors.transport import RetryPolicy
-from sync.connections.models import Connection, ConnectionKind
+from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
 from sync.connections.services import ConnectionMisconfigured, netsuite_connector, salesforce_connector
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class ConnectionTestResult:
     # One line: what works, or what is wrong and what to do about it.
     message: str
     # A stable name for the diagnosis: OK, MISCONFIGURED, UNREACHABLE, NOT_FOUND, TLS_UNTRUSTED,
-    # TLS_HOSTNAME, TLS_ERROR, BAD_CREDENTIALS, CLOCK_SKEW, FORBIDDEN, TIMEOUT, ERROR.
+    # TLS_HOSTNAME, TLS_ERROR, BAD_CREDENTIALS, CLOCK_SKEW, FORBIDDEN, TIMEOUT, WRONG_ENVIRONMENT, ERROR.
     diagnosis: str
     steps: list[ConnectionTestStep] = field(default_factory=list)
 
@@ -152,6 +152,8 @@ def diagnose(error: ConnectorError, connection: Connection) -> tuple[str, str]:
     """(diagnosis, sentence) for a failed request of a connection test: the first step that recognises
     the failure (the network's, then the HTTP status's, then the sign-in's) tells what to do."""
     host = urlsplit(connection.base_url).netloc or connection.base_url
+    if error.code == "WRONG_ENVIRONMENT":
+        return "WRONG_ENVIRONMENT", _wrong_environment(error, connection)
     if error.code == "TLS_ERROR":
         return _diagnose_tls(error.message, host)
     if error.code == "CONNECTION_ERROR":
@@ -176,6 +178,29 @@ def diagnose(error: ConnectorError, connection: Connection) -> tuple[str, str]:
             "check its role."
         )
     return "ERROR", f"The request failed: {error}."
+
+
+def _wrong_environment(error: ConnectorError, connection: Connection) -> str:
+    sandbox = connection.environment == ConnectionEnvironment.SANDBOX
+    if connection.kind == ConnectionKind.SALESFORCE:
+        reached = "a production org (IsSandbox = false)" if sandbox else "a sandbox org (IsSandbox = true)"
+    else:
+        reached = "a production account" if sandbox else "a sandbox account"
+    if sandbox:
+        advice = (
+            "after a sandbox refresh the sandbox carries production's settings, so a login URL, user or "
+            "account id copied from production signs in there. Point this connection at the sandbox "
+            "(test.salesforce.com or the sandbox's My Domain; a NetSuite account id like 1234567_SB1)"
+        )
+    else:
+        advice = (
+            "the settings name a sandbox (a sandbox login URL or user, a NetSuite account id ending _SB1). "
+            "Point this connection at production, or mark it as a sandbox connection"
+        )
+    return (
+        f"Refused: this {connection.environment} connection reached {reached} ({error.message}): {advice}. "
+        "Nothing is read or written through it until this is put right."
+    )
 
 
 def _diagnose_tls(text: str, host: str) -> tuple[str, str]:

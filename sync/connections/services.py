@@ -26,6 +26,7 @@ from sync.connections.connectors.netsuite import (
     NetSuiteConfig,
     NetSuiteConnector,
     TokenAuth,
+    account_is_sandbox,
 )
 from sync.connections.connectors.salesforce import (
     ClientCredentialsAuth,
@@ -111,6 +112,24 @@ def auth_method_problem(*, kind: str, auth_method: str) -> str | None:
     return f"{label} does not sign in to {dict(ConnectionKind.choices).get(kind, kind)}."
 
 
+def account_environment_problem(connection: Connection) -> str | None:
+    """Why a NetSuite account id cannot be the connection's environment (its id says sandbox or not)."""
+    if connection.kind != ConnectionKind.NETSUITE or not connection.account_id:
+        return None
+    sandbox = account_is_sandbox(connection.account_id)
+    if sandbox == (connection.environment == ConnectionEnvironment.SANDBOX):
+        return None
+    if sandbox:
+        return (
+            f"{connection.account_id} is a sandbox account (its id ends _SB...): "
+            "make this a sandbox connection, or give the production account id"
+        )
+    return (
+        f"{connection.account_id} is a production account: a sandbox account id looks like "
+        f"{connection.account_id}_SB1 (Setup > Company > Company Information in the sandbox)"
+    )
+
+
 def _require_manager(actor: User) -> None:
     if not can_manage_connections(actor):
         raise PermissionDenied("Only admins create or change connections.")
@@ -125,6 +144,9 @@ def _apply(connection: Connection, fields: Mapping[str, Any], secrets: Mapping[s
     problem = auth_method_problem(kind=connection.kind, auth_method=connection.auth_method)
     if problem:
         raise ValidationError({"auth_method": problem})
+    problem = account_environment_problem(connection)
+    if problem:
+        raise ValidationError({"account_id": problem})
     connection.full_clean()  # before the secrets: they are keyed by a valid auth method
     try:
         changed = connection_secrets_store(connection, {k: v for k, v in (secrets or {}).items() if v})
@@ -225,6 +247,7 @@ def salesforce_connector(
         connect_timeout=connection.connect_timeout,
         read_timeout=connection.read_timeout,
         retry=retry or RetryPolicy(),
+        expected_sandbox=connection.environment == ConnectionEnvironment.SANDBOX,
     )
     return SalesforceConnector(
         config,
@@ -272,6 +295,7 @@ def netsuite_connector(
         connect_timeout=connection.connect_timeout,
         read_timeout=connection.read_timeout,
         retry=retry or RetryPolicy(),
+        expected_sandbox=connection.environment == ConnectionEnvironment.SANDBOX,
     )
     slots = None
     if limited:

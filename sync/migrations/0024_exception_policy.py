@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sync', '0022_flow_settings'),
+        ('sync', '0023_connection_health'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -346,6 +346,7 @@ def _run_batch(
         _store_outcome(records[missing], _missing(missing))
     relay = _ExchangeRelay()
     ns = netsuite_connector(netsuite, observer=relay)
+    _netsuite_verify(job, ns)
     lookups, payloads = _payloads_map(ns, versions, mapping, graphs)
     known = _known_for(netsuite, payloads.values())
     scopes = _scopes_of(netsuite, graphs, payloads)
@@ -442,6 +443,16 @@ def _graphs_read(
         _finish(job, JobStatus.FAILED, f"reading the opportunities failed: {error}")
         raise
     return sf, graphs, not_due
+
+
+def _netsuite_verify(job: SyncJob, ns: NetSuiteConnector) -> None:
+    """Sign in and check the account's kind (sandbox or production) before anything else is asked: a
+    refusal fails the job as a whole, like a failed read, and its inbox messages wait for the next drain."""
+    try:
+        ns.environment_verify()
+    except ConnectorError as error:
+        _finish(job, JobStatus.FAILED, f"NetSuite refused the connection: {error}")
+        raise
 
 
 class _ExchangeRelay:

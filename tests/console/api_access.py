@@ -45,6 +45,11 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:connection-detail": ApiRule(get=ROLES, patch=ADMINS),
     "api:listener-list": ApiRule(get=ROLES, post=ADMINS),
     "api:listener-detail": ApiRule(get=ROLES),
+    # Schedules (console/api/schedules.py): every role reads; admins retime (empty body: 400), pause, resume.
+    "api:schedule-list": ApiRule(get=ROLES),
+    "api:schedule-detail": ApiRule(get=ROLES, patch=ADMINS),
+    "api:schedule-pause": ApiRule(post=ADMINS),
+    "api:schedule-resume": ApiRule(post=ADMINS),
     "api:listener-rotate-token": ApiRule(post=ADMINS),
     "api:flow-list": ApiRule(get=ROLES),
     "api:flow-detail": ApiRule(get=ROLES),

@@ -68,6 +68,7 @@ OBJECTS: dict[str, Callable[[], object]] = {
     ),
     "token": lambda: ApiToken.objects.get(name="acl").pk,
     "release-test-run": lambda: ReleaseTestRun.objects.get().pk,
+    "schedule": lambda: "catch-up-poll",
 }
 PARAMETERS: dict[str, Callable[[], object]] = {
     "override_id": lambda: ExceptionOverride.objects.get().pk,

@@ -27,7 +27,7 @@ def figure(page: str, name: str) -> tuple[str, str]:
     [
         ("finance", ["dso", "exceptions", "reconciliation", "q2c"]),
         ("revops", ["volume", "exceptions", "queue", "reconciliation"]),
-        ("admin", ["health", "limits", "queue", "volume"]),
+        ("admin", ["health", "connections", "limits", "queue", "volume"]),
         ("auditor", ["volume", "exceptions", "reconciliation", "dso", "q2c"]),
     ],
 )

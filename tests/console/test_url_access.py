@@ -162,6 +162,10 @@ ACCESS: dict[str, Rule] = {
     "governance:token-revoke": Rule(
         post=frozenset({"revops", "admin"}), out_of_scope=frozenset({"finance", "auditor"})
     ),
+    # Schedules (console/schedule_views.py, core/schedules.py): every role reads; admins retime, pause,
+    # resume (an empty form is "unchanged" with a message and a redirect).
+    "schedules": GET(ROLES),
+    "schedule-edit": POST(ADMINS),
     # The API's docs page (Swagger UI) is a console page; the API itself is in API_ACCESS.
     "api:docs": GET(ROLES),
     # Connections (sync/connections/views.py, manage_connections): every role reads, admins change.
@@ -285,6 +289,7 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "sync:mapping-lookup-action/version_id": lambda: _lookup_draft().pk,
     "sync:mapping-lookup-action/action": lambda: "approve",
     "key": lambda: _rule_version().rule.key,
+    "schedule-edit/key": lambda: "catch-up-poll",
     "sync:rule-test/version_id": lambda: _rule_version().pk,
     "sync:rule-action/version_id": lambda: _rule_version().pk,
     "sync:rule-action/action": lambda: "approve",

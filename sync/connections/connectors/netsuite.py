@@ -84,6 +84,9 @@ class NetSuiteConfig:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # True: the connection is for a sandbox; False: for production; None: not checked. The first request of
+    # a connector asks which account answers and refuses the wrong kind before anything else is sent.
+    expected_sandbox: bool | None = None
 
     @property
     def rest_url(self) -> str:
@@ -100,6 +103,29 @@ def account_slug(account_id: str) -> str:
             f"NetSuite account id {account_id!r} should look like 1234567 or 1234567_SB1"
         )
     return account_id.lower().replace("_", "-")
+
+
+# NetSuite's account ids say the account's kind: 1234567 (production), 1234567_SB1 (sandbox), 1234567_RP
+# (Release Preview); the account-specific host carries the same id (1234567-sb1.suitetalk.api.netsuite.com).
+_NON_PRODUCTION = re.compile(r"[-_](sb\d*|rp)$", re.IGNORECASE)
+_ACCOUNT_HOST = re.compile(r"^([a-z0-9-]+)\.suitetalk\.api\.netsuite\.com$", re.IGNORECASE)
+
+
+def account_is_sandbox(account: str) -> bool:
+    """True for a sandbox (or Release Preview) account id or host slug, False for production."""
+    return bool(_NON_PRODUCTION.search(account.strip()))
+
+
+def answering_account(body: Any) -> str:
+    """The account a REST answer came from, read from its ``links`` (NetSuite writes its own
+    account-specific host there); blank when the host is not NetSuite's (a proxy, the simulator)."""
+    links = body.get("links") if isinstance(body, dict) else None
+    for link in links if isinstance(links, list) else []:
+        href = str(link.get("href") or "") if isinstance(link, dict) else ""
+        match = _ACCOUNT_HOST.match(urlsplit(href).hostname or "")
+        if match:
+            return match.group(1)
+    return ""
 
 
 @dataclass
@@ -126,6 +152,8 @@ class NetSuiteConnector:
         self._local = threading.local()
         self._bearer: tuple[str, float] | None = None
         self._bearer_lock = threading.Lock()
+        self._environment_ok = config.expected_sandbox is None
+        self._environment_lock = threading.Lock()
 
     # -- records ---------------------------------------------------------------------------------
 
@@ -358,6 +386,47 @@ class NetSuiteConnector:
                 return None
             raise
 
+    def environment_verify(self) -> None:
+        """Refuse an account of the wrong kind before the first request of this connector: a sandbox
+        connection whose settings came from production (a sandbox refresh copies them) must never write to
+        production, nor the reverse. The signed request proves the account id (NetSuite checks the realm);
+        NetSuite's own host in the answer's links, when present, is what the account answers as."""
+        expected = self.config.expected_sandbox
+        with self._environment_lock:
+            if self._environment_ok or expected is None:
+                return
+            answer = call_with_retry(
+                lambda: self._send(
+                    "POST",
+                    "query/v1/suiteql",
+                    params={"limit": "1", "offset": "0"},
+                    # Customers exist in every account (subsidiaries only in OneWorld ones), and the
+                    # integration role reads them anyway.
+                    json_body={"q": "SELECT id FROM customer"},
+                    headers={"Prefer": "transient"},
+                    operation="environment check",
+                ),
+                policy=self.config.retry,
+                idempotent=True,
+            )
+            try:
+                body = answer.json()
+            except ValueError:
+                body = None
+            account = answering_account(body) or self.config.account_id
+            if account_is_sandbox(account) != expected:
+                kind = "a sandbox" if account_is_sandbox(account) else "a production account"
+                raise ConnectorError(
+                    SYSTEM,
+                    False,
+                    f"account {account} answered, which is {kind}, but this connection is for "
+                    f"{'a sandbox' if expected else 'production'}",
+                    code="WRONG_ENVIRONMENT",
+                    operation="environment check",
+                    details=[{"account": account, "is_sandbox": account_is_sandbox(account)}],
+                )
+            self._environment_ok = True
+
     # -- plumbing --------------------------------------------------------------------------------
 
     def _session(self) -> ConnectorSession:
@@ -392,6 +461,8 @@ class NetSuiteConnector:
         operation: str,
         idempotent: bool,
     ) -> requests.Response:
+        if not self._environment_ok:
+            self.environment_verify()
         return call_with_retry(
             lambda: self._send(
                 method, path, params=params, json_body=json_body, headers=headers, operation=operation

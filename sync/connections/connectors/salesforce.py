@@ -73,6 +73,9 @@ class SalesforceConfig:
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # True: the connection is for a sandbox; False: for production; None: not checked. Every sign-in asks
+    # the org (``Organization.IsSandbox``) and refuses the wrong kind before any other call is made.
+    expected_sandbox: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -280,8 +283,43 @@ class SalesforceConnector:
             session=self._session,
             version=self.config.api_version,
         )
+        if self.config.expected_sandbox is not None:
+            self._environment_check(client, expected=self.config.expected_sandbox)
         self._client = client
         return client
+
+    def _environment_check(self, client: Salesforce, *, expected: bool) -> None:
+        """Refuse an org of the wrong kind: a sandbox refresh copies production's settings (login URLs,
+        named credentials, connected apps), so a sandbox connection can end up signed in to production,
+        and the reverse. Runs once per sign-in; a refused client is never kept, so nothing is written."""
+        operation = "environment check"
+        try:
+            self.api_calls += 1
+            answer = client.query("SELECT Id, IsSandbox FROM Organization LIMIT 1")
+        except SalesforceError as exc:
+            raise error_from_exception(exc, operation) from exc
+        except requests.RequestException as exc:
+            raise transport_error(SYSTEM, operation, exc) from exc
+        records = answer.get("records") or []
+        actual = records[0].get("IsSandbox") if records else None
+        if not isinstance(actual, bool):
+            raise ConnectorError(
+                SYSTEM,
+                False,
+                "the org did not say whether it is a sandbox (Organization.IsSandbox unreadable)",
+                code="WRONG_ENVIRONMENT",
+                operation=operation,
+            )
+        if actual != expected:
+            raise ConnectorError(
+                SYSTEM,
+                False,
+                f"the org answered IsSandbox = {str(actual).lower()}, but this connection is for a "
+                f"{'sandbox' if expected else 'production org'}",
+                code="WRONG_ENVIRONMENT",
+                operation=operation,
+                details=[{"is_sandbox": actual, "organization_id": str(records[0].get("Id") or "")}],
+            )
 
     def _sf(self) -> Salesforce:
         with self._lock:

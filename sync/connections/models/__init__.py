@@ -6,6 +6,7 @@ from sync.connections.models.connections import (
     ConnectionEnvironment,
     ConnectionKind,
 )
+from sync.connections.models.health import ConnectionHealth, HealthState
 from sync.connections.models.limits import ConcurrencyLease
 from sync.connections.models.usage import ApiUsage
 
@@ -15,5 +16,7 @@ __all__ = [
     "Connection",
     "ConnectionAuth",
     "ConnectionEnvironment",
+    "ConnectionHealth",
     "ConnectionKind",
+    "HealthState",
 ]

@@ -9,13 +9,13 @@ from sync.pipeline.schedules import sync_schedules_ensure
 
 class Command(BaseCommand):
     help = (
-        "Create or correct the pipeline's django-q2 schedules (catch-up poll, inbox sweep, return flow); "
-        "idempotent."
+        "Create the pipeline's django-q2 schedules when missing (catch-up poll, return flow, connection "
+        "watch, sweeps) and put their functions right; an existing schedule keeps its timing (schedule_set)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--poll-minutes", type=int, default=5)
-        parser.add_argument("--return-minutes", type=int, default=5)
+        parser.add_argument("--poll-minutes", type=int, default=5, help="when the poll is created")
+        parser.add_argument("--return-minutes", type=int, default=5, help="when the return flow is created")
 
     def handle(self, *args: Any, **options: Any) -> None:
         for schedule in sync_schedules_ensure(

@@ -77,13 +77,17 @@ def test_it_reads_a_record_stamped_before_the_watermark_within_the_overlap(
 
 
 @pytest.mark.django_db
-def test_it_creates_its_schedules_idempotently() -> None:
-    call_command("sync_schedules_ensure")
+def test_it_creates_its_schedules_idempotently_and_keeps_an_operators_timing() -> None:
     call_command("sync_schedules_ensure", "--poll-minutes", "7")
     poll = Schedule.objects.get(name=CATCH_UP_POLL)
     assert (poll.func, poll.minutes, poll.schedule_type) == ("sync.tasks.catch_up_poll", 7, Schedule.MINUTES)
-    # poll, inbox sweep, return flow, worker heartbeat, interrupted-work sweep
-    assert Schedule.objects.count() == 5
+    # The next deploy runs it again with other flags: the timing in place stays, the function is put right.
+    Schedule.objects.filter(pk=poll.pk).update(func="sync.tasks.moved_away")
+    call_command("sync_schedules_ensure", "--poll-minutes", "3")
+    poll.refresh_from_db()
+    assert (poll.func, poll.minutes) == ("sync.tasks.catch_up_poll", 7)
+    # poll, return flow, connection watch, inbox sweep, worker heartbeat, interrupted-work sweep
+    assert Schedule.objects.count() == 6
 
 
 def test_the_scheduled_task_polls_each_listener_pair_once(

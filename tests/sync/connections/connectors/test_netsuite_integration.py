@@ -113,7 +113,10 @@ def test_an_order_upsert_retried_after_its_answer_was_lost_holds_its_lines_once(
     seen: list[RequestRecord] = []
     connector = netsuite_connector(connection, observer=seen.append, limited=False)
     assert connector.upsert("salesOrder", "SF-OPP-3", order) == order_id
-    assert [record.status for record in seen] == [None, 204]  # lost, then retried
+    # The connector's first request asks which account answers (a sandbox, as the connection says), then
+    # the PUT: lost, then retried.
+    assert [(record.operation, record.status) for record in seen[:1]] == [("environment check", 200)]
+    assert [record.status for record in seen[1:]] == [None, 204]
     assert _lines(ns, order_id) == [("PLAT-CORE", 10), ("SVC-ONB", 1)]
     stats: dict[str, Any] = control.get(netsuite.url + "/_control/stats").json()
     assert stats["counters"][f"fault_{kind}"] == 1
@@ -141,7 +144,8 @@ def test_a_bad_reference_is_permanent_with_its_error_path(
         "entity",
         False,
     )
-    assert len(records) == 1  # permanent: not retried
+    # permanent: not retried (the first request was the connector's environment check)
+    assert [record.operation for record in records][:1] == ["environment check"] and len(records) == 2
 
 
 def _faults_once(netsuite: RunningSimulator, kind: str) -> Callable[[RequestRecord], None]:
@@ -171,6 +175,8 @@ def test_injected_faults_are_retried_and_succeed(
 
     connector = netsuite_connector(seeded_connections[1], observer=observe)
     assert connector.upsert("customer", f"SF-FAULT-{kind}", CUSTOMER)
-    assert [record.status for record in seen] == [int(kind), 204]
+    # The fault hits the connector's first request, its environment check, which is retried like any read.
+    assert [record.status for record in seen] == [int(kind), 200, 204]
+    assert {record.operation for record in seen[:2]} == {"environment check"}
     stats: dict[str, Any] = https_session(netsuite.ca_file).get(netsuite.url + "/_control/stats").json()
     assert stats["counters"][f"fault_{kind}"] == 1
