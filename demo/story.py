@@ -41,6 +41,7 @@ from simulators.netsuite.client import RestClient
 from simulators.salesforce import login as salesforce_login
 from simulators.salesforce.org import DEFAULT_ORG_ID
 from sync.connections.models import Connection
+from sync.connections.watch import connection_watch
 from sync.exceptions.actions import (
     exception_assign,
     exception_comment,
@@ -49,6 +50,7 @@ from sync.exceptions.actions import (
     exception_resolve,
 )
 from sync.exceptions.models import ACTIVE_STATUSES, ExceptionItem, ExceptionStatus
+from sync.exceptions.netsuite_lists import netsuite_lists_read
 from sync.pipeline import tasks
 from sync.pipeline.backfills import backfill_start
 from sync.pipeline.listener.services import listener_create
@@ -164,7 +166,9 @@ class Story:
     def day(self, number: int, day: dt.date) -> None:
         last = self.plan.days - 1
         with concord_clock(day, 8 + number % 4):  # the morning: deals close and sync as they are won
+            connection_watch()  # the connection watch's morning check, as its schedule would run it
             if number == 0:
+                self.lists_read()
                 self.backfill_history(day)
             else:
                 self.close_won(day, self.plan.deals_per_day, typo=number == self.plan.rules_day + 1)
@@ -184,6 +188,15 @@ class Story:
         if number == last:
             with concord_clock(day, 17):
                 self.reconcile()
+
+    def lists_read(self) -> None:
+        """The admin reads NetSuite's subsidiaries and lists with their names (grants name them)."""
+        netsuite = _listener_ensure().netsuite_connection
+        read = netsuite_lists_read(connection=netsuite, user=self.admin)
+        self.log.people.append(
+            f"admin read {read.subsidiaries} subsidiaries and {sum(read.lists.values())} list values "
+            f"from {read.connection}."
+        )
 
     # -- go-live: the admin brings in the deals won before Concord ---------------------------------
 

@@ -131,25 +131,34 @@ def connections_test_check() -> StepState:
 def metadata_check() -> StepState:
     """The systems' metadata and the NetSuite lists people grant and route by have been read.
 
-    Evidence, best first: subsidiaries with their names read from a NetSuite connection (issue 20 point 4
-    records them); otherwise, today, a passing test of both connections, which describes Salesforce's
-    Opportunity and runs a SuiteQL query on NetSuite's subsidiary list (sync/connections/checks.py). Point
-    this at the metadata catalogue when it exists (issue 21).
+    Evidence: a passing test of each active connection (the Salesforce test describes Opportunity, the
+    NetSuite one queries it: sync/connections/checks.py) and, for every active NetSuite connection, its
+    subsidiaries and lists read with their names (sync/exceptions/netsuite_lists.py, ``read_at``). Point
+    this at the metadata catalogue too when it exists (issue 21).
     """
-    named = Subsidiary.objects.filter(netsuite_connection__is_active=True).exclude(name="")
-    if named.exists():
-        count = named.count()
-        shown = ", ".join(named.order_by("name").values_list("name", flat=True)[:5])
-        return StepState(
-            True, f"{count} NetSuite subsidiar{'y' if count == 1 else 'ies'} read with names: {shown}."
-        )
-    tested = {kind: [row for row in _active(kind) if row.last_test_ok] for kind in SYSTEMS}
-    if all(tested.values()):
-        return StepState(
-            True,
-            " ".join(f"{rows[0].name}: {rows[0].last_test_message}" for rows in tested.values()),
-        )
-    return StepState(False, "Not read yet: test both connections (the test reads each system's metadata).")
+    untested = [row.name for kind in SYSTEMS for row in _active(kind) if not row.last_test_ok]
+    unread = [
+        row.name
+        for row in _active(ConnectionKind.NETSUITE)
+        if not Subsidiary.objects.filter(netsuite_connection=row, read_at__isnull=False).exists()
+    ]
+    if not any(_active(kind) for kind in SYSTEMS):
+        return StepState(False, "No connections yet.")
+    if untested or unread:
+        missing = []
+        if untested:
+            missing.append(f"Test {', '.join(untested)} (the test reads each system's metadata)")
+        if unread:
+            missing.append(f"Read NetSuite's subsidiaries and lists from {', '.join(unread)}")
+        return StepState(False, " ".join(f"{line}." for line in missing))
+    named = Subsidiary.objects.filter(netsuite_connection__is_active=True, read_at__isnull=False)
+    count = named.count()
+    shown = ", ".join(named.order_by("name").values_list("name", flat=True)[:5])
+    return StepState(
+        True,
+        f"Both systems' metadata read; {count} NetSuite subsidiar{'y' if count == 1 else 'ies'} "
+        f"read with names: {shown}.",
+    )
 
 
 def lookups_check() -> StepState:
@@ -260,7 +269,7 @@ STEPS: tuple[Step, ...] = (
         "metadata",
         "Read the systems' metadata and lists",
         "Mappings and access grants name objects, fields and NetSuite lists such as subsidiaries.",
-        "sync:connections",
+        "sync:netsuite-lists",
         metadata_check,
     ),
     Step(

@@ -124,6 +124,14 @@ def _test_connection(page: Page, name: str) -> None:
     expect(page.locator("#connection-test")).to_contain_text("Signed in")
 
 
+def _lists_read(page: Page) -> None:
+    """The admin reads NetSuite's subsidiaries and lists with their names (access is granted by them)."""
+    page.goto("/sync/exceptions/subsidiaries/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Read from NetSuite now").first.click()
+    expect(page.locator("section.card tbody tr").first).to_be_visible()
+
+
 def _invite(admin: Page, browser: Browser, stack: FirstRunStack) -> Page:
     """The admin invites RevOps; the invitee follows the mailed link, chooses a password, is signed in."""
     admin.goto("/governance/users/invite/")
@@ -237,6 +245,8 @@ def test_a_new_admin_reaches_a_synced_deal_through_the_browser(
         _checklist(admin, "connections")
         _test_connection(admin, "salesforce-main")
         _test_connection(admin, "netsuite-main")
+        _checklist(admin, "test")  # the metadata step also wants NetSuite's lists read
+        _lists_read(admin)
         _checklist(admin, "metadata")
 
         revops = _invite(admin, browser, stack)

@@ -31,7 +31,7 @@ from simulators.netsuite.seed import seed as seed_netsuite
 from simulators.netsuite.spec import SPEC as NETSUITE_SPEC
 from simulators.salesforce.seed import seed as seed_salesforce
 from simulators.salesforce.spec import SPEC as SALESFORCE_SPEC
-from sync.exceptions.models import ExceptionItem
+from sync.exceptions.models import ExceptionItem, Subsidiary
 from sync.pipeline.models import RecordStatus, ReturnRecord, ReturnStatus, SyncedInvoice, SyncJob, SyncRecord
 from sync.rules.models import RuleVersion
 from tests.sync.pipeline.conftest import THREADED_DB
@@ -127,6 +127,10 @@ def test_the_story_runs_the_real_pipeline_once(demo_simulators: SimulatorPlan, s
     # Exceptions in several states, worked by the personas.
     states = set(ExceptionItem.objects.values_list("status", flat=True))
     assert len(states) >= 3, states
+    # Escalate works under the shipped exception policy (a two-level path for every category).
+    assert ExceptionItem.objects.filter(events__action="escalated").exists()
+    # The admin read NetSuite's subsidiaries with their names before go-live.
+    assert Subsidiary.objects.filter(read_at__isnull=False).exclude(name="").exists()
 
     # Over simulated days: Concord's timestamps spread over the story, none ahead of the real clock.
     days = {job.started_at.date() for job in SyncJob.objects.all()}

@@ -79,18 +79,25 @@ def test_it_wants_a_passing_test_of_each_system() -> None:
     assert "first-sf tested OK" in state.evidence and "first-ns tested OK" in state.evidence
 
 
-def test_it_counts_the_metadata_read_by_the_tests_until_named_lists_exist() -> None:
+def test_it_wants_both_tests_and_the_netsuite_lists_read_with_names() -> None:
     salesforce, netsuite = offline_connection_pair("first")
     _tested(salesforce, ok=True)
     _tested(netsuite, ok=True, message="first subsidiary: Parent Company")
     state = steps.metadata_check()
-    assert state.done
-    assert "Parent Company" in state.evidence
-    Subsidiary.objects.create(key="1", name="EMEA", netsuite_connection=netsuite, netsuite_id="1")
+    assert not state.done
+    assert "Read NetSuite's subsidiaries and lists from first-ns" in state.evidence
+    # A subsidiary an exception named (never read from NetSuite) is not the lists read.
     Subsidiary.objects.create(key="2", name="", netsuite_connection=netsuite, netsuite_id="2")
+    assert not steps.metadata_check().done
+    Subsidiary.objects.create(
+        key="1", name="EMEA", netsuite_connection=netsuite, netsuite_id="1", read_at=timezone.now()
+    )
     state = steps.metadata_check()
     assert state.done
-    assert state.evidence == "1 NetSuite subsidiary read with names: EMEA."
+    assert state.evidence.endswith("1 NetSuite subsidiary read with names: EMEA.")
+    _tested(salesforce, ok=False)
+    state = steps.metadata_check()
+    assert not state.done and "Test first-sf" in state.evidence
 
 
 def _publish_all(maker: User, checker: User) -> None:
