@@ -14,6 +14,7 @@ class SyncConfig(AppConfig):
         from sync.connections.watch import CONNECTION_WATCH_SPEC, connection_alerts_connect
         from sync.exceptions.alerts import AdminConnectionAlerts
         from sync.exceptions.intake import ExceptionQueueIntake
+        from sync.exceptions.netsuite_lists import NETSUITE_LISTS_SPEC
         from sync.golive.sweep import golive_sweep
         from sync.pipeline.listener.listener_cache import listener_cache_clear
         from sync.pipeline.models import Listener
@@ -31,5 +32,5 @@ class SyncConfig(AppConfig):
         # The connection watch tells the admins through the exception queue's notifications.
         connection_alerts_connect(AdminConnectionAlerts())
         # The schedules an operator retimes (Schedules page, API, schedule_set): core/schedules.py.
-        for spec in (CATCH_UP_POLL_SPEC, RETURN_FLOW_SPEC, CONNECTION_WATCH_SPEC):
+        for spec in (CATCH_UP_POLL_SPEC, RETURN_FLOW_SPEC, CONNECTION_WATCH_SPEC, NETSUITE_LISTS_SPEC):
             schedule_register(spec)

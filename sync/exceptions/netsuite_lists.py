@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from auditlog.context import disable_auditlog
@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from core.audit import AuditAction, audit_record
 from core.fields import field_fit
+from core.schedules import ScheduleSpec
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.netsuite import LIST_TABLES
 from sync.connections.models import Connection, ConnectionKind
@@ -39,6 +40,16 @@ from sync.exceptions.permissions import AnyUser, can_read_netsuite_lists
 from sync.exceptions.scope import single_entity_name, subsidiary_get_or_create
 
 logger = logging.getLogger(__name__)
+
+NETSUITE_LISTS_SPEC = ScheduleSpec(
+    key="netsuite-lists",
+    name="sync: NetSuite lists read",
+    func="sync.tasks.netsuite_lists_read_task",
+    label="NetSuite lists",
+    description="Reads every active NetSuite account's subsidiaries, departments, classes and locations with "
+    "their names: a renamed subsidiary is renamed here, one gone from NetSuite is marked inactive.",
+    default_daily=time(3, 0),
+)
 
 
 @dataclass

@@ -35,7 +35,9 @@ def _tick() -> list[str]:
 
 def test_the_registry_lists_the_editable_schedules() -> None:
     keys = [state.spec.key for state in schedule_states()]
-    assert {"catch-up-poll", "return-flow", "connection-watch", "reconciliation"} <= set(keys)
+    assert {"catch-up-poll", "return-flow", "connection-watch", "reconciliation", "netsuite-lists"} <= set(
+        keys
+    )
     assert not any(state.installed for state in schedule_states())
 
 
@@ -85,6 +87,17 @@ def test_the_daily_reconciliation_time_is_edited_and_kept(admin: User) -> None:
     assert Schedule.objects.get(name=SCHEDULE_NAME).next_run == daily.next_run
     (state,) = [s for s in schedule_states() if s.spec.key == "reconciliation"]
     assert state.timing == "daily at 06:30 UTC"
+
+
+def test_the_netsuite_lists_read_is_a_daily_schedule_the_deploy_keeps_as_edited(admin: User) -> None:
+    call_command("exceptions_schedules_ensure", stdout=io.StringIO())
+    (state,) = [s for s in schedule_states() if s.spec.key == "netsuite-lists"]
+    assert state.timing == "daily at 03:00 UTC"
+    assert Schedule.objects.get(name=state.spec.name).func == "sync.tasks.netsuite_lists_read_task"
+    schedule_set(actor=admin, key="netsuite-lists", daily_at="05:15")
+    call_command("exceptions_schedules_ensure", stdout=io.StringIO())
+    (state,) = [s for s in schedule_states() if s.spec.key == "netsuite-lists"]
+    assert state.timing == "daily at 05:15 UTC"
 
 
 @pytest.mark.parametrize(
