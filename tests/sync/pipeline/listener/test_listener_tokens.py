@@ -16,7 +16,8 @@ from django.test import Client
 from governance.models import AuditEntry
 from simulators.salesforce.org import DEFAULT_ORG_ID
 from sync.connections.models import Connection
-from sync.pipeline.listener.services import listener_create, listener_token_rotate, listener_url
+from sync.pipeline.listener.services import listener_create, listener_token_rotate
+from sync.pipeline.listener.setup import listener_url
 from sync.pipeline.models import Listener
 from tests.sync.pipeline.conftest import THREADED_DB
 from tests.sync.pipeline.listener.test_outbound_message import envelope, post
