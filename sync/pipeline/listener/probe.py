@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -141,11 +140,9 @@ def _post(
         elapsed = int((time.perf_counter() - started) * 1000)
         return ProbeResult(shown, reached, status, acknowledged, elapsed, error.replace(url, shown))
 
-    verify: str | bool = getattr(settings, "SYNC_LISTENER_TEST_CA_BUNDLE", "") or True
     try:
-        answer = requests.post(
-            url, data=body, headers=headers, timeout=timeout, verify=verify, allow_redirects=False
-        )
+        # The system's trust store (or REQUESTS_CA_BUNDLE), as a sender would check the certificate.
+        answer = requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
     except requests.exceptions.SSLError as exc:
         return result(False, None, False, f"TLS error: {exc}")
     except requests.exceptions.ConnectTimeout:
