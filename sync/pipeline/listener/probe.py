@@ -91,7 +91,6 @@ def listener_test_send(
     how far it got. Writes nothing but the listener's ``last_test_at`` (the endpoint does) and one audit
     entry with the outcome."""
     token = listener_url_token(listener=listener, url=url)
-    shown = url.strip().replace(token, MASK)
     if listener.kind == ListenerKind.WEBHOOK:
         body, headers = _webhook_request(listener)
     else:
@@ -101,7 +100,7 @@ def listener_test_send(
         )
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
     result = _post(
-        url.strip(), shown, body, headers, timeout, webhook_kind=listener.kind == ListenerKind.WEBHOOK
+        url.strip(), token, body, headers, timeout, webhook_kind=listener.kind == ListenerKind.WEBHOOK
     )
     audit_record(
         obj=listener,
@@ -132,13 +131,15 @@ def _webhook_request(listener: Listener) -> tuple[bytes, dict[str, str]]:
 
 
 def _post(
-    url: str, shown: str, body: bytes, headers: dict[str, str], timeout: float, *, webhook_kind: bool
+    url: str, token: str, body: bytes, headers: dict[str, str], timeout: float, *, webhook_kind: bool
 ) -> ProbeResult:
     started = time.perf_counter()
 
     def result(reached: bool, status: int | None, acknowledged: bool, error: str) -> ProbeResult:
         elapsed = int((time.perf_counter() - started) * 1000)
-        return ProbeResult(shown, reached, status, acknowledged, elapsed, error.replace(url, shown))
+        # The URL's token never leaves in a result (shown on the page, logged, audited).
+        shown, error = url.replace(token, MASK), error.replace(token, MASK)
+        return ProbeResult(shown, reached, status, acknowledged, elapsed, error)
 
     try:
         # The system's trust store (or REQUESTS_CA_BUNDLE), as a sender would check the certificate.
