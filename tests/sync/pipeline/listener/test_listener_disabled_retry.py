@@ -76,7 +76,7 @@ def test_a_notification_refused_while_disabled_lands_once_after_enabling(
 
     session = https_session(salesforce.ca_file)
     token = login.password_token(session, salesforce.url)
-    sf = Salesforce(
+    sf: Any = Salesforce(  # sObject attributes are dynamic: the stubs cannot follow
         instance_url=token["instance_url"], session_id=token["access_token"], session=session, version="62.0"
     )
     opportunity = sf.Opportunity.create(
