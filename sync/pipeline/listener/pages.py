@@ -86,7 +86,7 @@ def listener_list(request: ConsoleRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            return _listener_page(request, listener, token=token, status=201)
+            return _listener_page(request, listener, token=token)
     return _listener_list_page(request, form=form, status=400)
 
 

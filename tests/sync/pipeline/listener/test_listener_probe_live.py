@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -22,7 +23,14 @@ from sync.pipeline.models import InboxMessage, Listener
 from tests.api_support import token_client
 from tests.sync.pipeline.listener.support import listener_issue, url_token
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True)  # the live server's thread reads what the test commits
+
+
+@pytest.fixture(autouse=True)
+def fresh_content_types() -> None:
+    # A THREADED_DB test's flush recreates the content types under new ids; forget the cached ones, or
+    # this test's audit entries point at rows that are gone.
+    ContentType.objects.clear_cache()
 
 
 def _url(server: Any, listener: Listener, token: str | None = None) -> str:
