@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sync', '0020_listener_token_hash'),
+        ('sync', '0021_listener_activity'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

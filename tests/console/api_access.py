@@ -51,6 +51,9 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:schedule-pause": ApiRule(post=ADMINS),
     "api:schedule-resume": ApiRule(post=ADMINS),
     "api:listener-rotate-token": ApiRule(post=ADMINS),
+    "api:listener-enable": ApiRule(post=ADMINS),
+    "api:listener-disable": ApiRule(post=ADMINS),
+    "api:listener-send-test": ApiRule(post=ADMINS),  # no URL: 400, after the role check
     "api:flow-list": ApiRule(get=ROLES),
     "api:flow-detail": ApiRule(get=ROLES),
     "api:mapping-version-list": ApiRule(get=ROLES, post=EDITORS),

@@ -175,9 +175,15 @@ ACCESS: dict[str, Rule] = {
     "sync:connection": Rule(get=ROLES, post=ADMINS),
     "sync:connection-test": POST(ADMINS),
     "sync:connection-deactivate": POST(ADMINS),
-    # Every role reads the listeners; admins (manage_connections) make one (empty form: 400) or a new URL.
+    # Every role reads the listeners and their setup steps (the URL's token masked); admins
+    # (manage_connections) make one (empty form: 400), give it a new URL, enable or disable it, and send
+    # it a test notification (no URL: 400).
     "sync:listeners": Rule(get=ROLES, post=ADMINS, empty_post_invalid=True),
+    "sync:listener": GET(ROLES),
     "sync:listener-rotate": POST(ADMINS),
+    "sync:listener-enable": POST(ADMINS),
+    "sync:listener-disable": POST(ADMINS),
+    "sync:listener-test": POST(ADMINS, empty_post_invalid=True),
     # Mappings (sync/mappings/views/access.py, sync/mappings/services/versions.py): every role reads; RevOps
     # (edit_mappings) edits drafts and submits; Finance and Admin (approve_mappings) approve and publish;
     # the dry run reads both sandboxes, so it is for makers and approvers.

@@ -1,7 +1,8 @@
 """``manage.py listener_create NAME --salesforce SF --netsuite NS --base-url URL``: a new inbound listener.
 
 Prints the listener's URL, which carries its secret token: this is the only time it is shown (Concord
-keeps only a hash). ``listener_rotate_token`` gives a listener a new URL.
+keeps only a hash), and the steps to set up Salesforce (or the webhook sender), as the listener's page
+shows them. ``listener_rotate_token`` gives a listener a new URL.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sync.connections.cli import active_connection
 from sync.connections.models import ConnectionKind
-from sync.pipeline.listener.services import listener_create, listener_url
+from sync.pipeline.listener.cli import url_and_setup_write
+from sync.pipeline.listener.services import listener_create
 from sync.pipeline.models import ListenerKind
 
 
 class Command(BaseCommand):
-    help = "Create an inbound listener and print its URL (shown once: only a hash of its token is kept)."
+    help = (
+        "Create an inbound listener and print its URL (shown once: only a hash of its token is kept) "
+        "and the steps to set up the sender."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="a short name (letters, digits, - and _)")
@@ -50,4 +55,4 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error
         self.stdout.write(f"Listener {listener.name} created. Its URL (shown only now; keep it secret):")
-        self.stdout.write(listener_url(listener=listener, token=token, base_url=options["base_url"]))
+        url_and_setup_write(self.stdout, listener=listener, token=token, base_url=options["base_url"])

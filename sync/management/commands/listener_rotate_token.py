@@ -1,13 +1,14 @@
-"""``manage.py listener_rotate_token NAME --base-url URL``: a new URL for a listener; the old one stops."""
+"""``manage.py listener_rotate_token NAME --base-url URL``: a new URL for a listener (printed once, with the
+steps to set up the sender); the old one stops."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from sync.pipeline.listener.services import listener_token_rotate, listener_url
-from sync.pipeline.models import Listener
+from sync.pipeline.listener.cli import listener_named, url_and_setup_write
+from sync.pipeline.listener.services import listener_token_rotate
 
 
 class Command(BaseCommand):
@@ -20,12 +21,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        listener = Listener.objects.filter(name=options["name"]).first()
-        if listener is None:
-            names = ", ".join(Listener.objects.values_list("name", flat=True)) or "none"
-            raise CommandError(f"no listener named {options['name']!r} (known: {names})")
+        listener = listener_named(options["name"])
         token = listener_token_rotate(listener=listener)
         self.stdout.write(
             f"Listener {listener.name} has a new URL (shown only now; the old one no longer works):"
         )
-        self.stdout.write(listener_url(listener=listener, token=token, base_url=options["base_url"]))
+        url_and_setup_write(self.stdout, listener=listener, token=token, base_url=options["base_url"])

@@ -21,3 +21,12 @@ class ListenerForm(forms.Form):
     signing_secret = forms.CharField(
         max_length=500, required=False, strip=False, widget=forms.PasswordInput, label="Webhook signing key"
     )
+
+
+class ListenerTestForm(forms.Form):
+    url = forms.CharField(
+        max_length=2000,
+        label="The listener's URL",
+        help_text="As configured in Salesforce (or the webhook sender); Concord keeps only a hash of it.",
+        widget=forms.TextInput(attrs={"size": 80, "autocomplete": "off", "spellcheck": "false"}),
+    )

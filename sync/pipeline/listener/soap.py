@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element  # noqa: S405 - only the type; parsing goes through defusedxml
+from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
@@ -25,6 +26,51 @@ ACK = (
     f'<notificationsResponse xmlns="{OUTBOUND_NS}"><Ack>true</Ack></notificationsResponse>'
     "</soapenv:Body></soapenv:Envelope>"
 ).encode()
+
+
+# A test notification's Id starts with this. Salesforce's own notification ids are 18-character record
+# ids (letters and digits only), so a real message never carries one.
+TEST_ID_PREFIX = "CONCORD-TEST-"
+# A syntactically valid opportunity id that names no record: the test notification's sObject.
+TEST_RECORD_ID = "006000000000000AAA"
+
+
+def fault(message: str) -> bytes:
+    """A SOAP 1.1 server fault: what a disabled listener answers (with a 503), which Salesforce counts as
+    a failed delivery and retries."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV_NS}"><soapenv:Body><soapenv:Fault>'
+        f"<faultcode>soapenv:Server</faultcode><faultstring>{escape(message)}</faultstring>"
+        "</soapenv:Fault></soapenv:Body></soapenv:Envelope>"
+    ).encode()
+
+
+def probe_envelope(*, organization_id: str, notification_id: str) -> bytes:
+    """An Outbound Message as Salesforce sends it, holding one test notification about
+    :data:`TEST_RECORD_ID` (``notification_id`` must start with :data:`TEST_ID_PREFIX`)."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV_NS}" xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+        f'xmlns:xsi="{XSI_NS}"><soapenv:Body><notifications xmlns="{OUTBOUND_NS}">'
+        f"<OrganizationId>{escape(organization_id)}</OrganizationId>"
+        "<ActionId>04k000000000000AAA</ActionId>"
+        '<SessionId xsi:nil="true"/><EnterpriseUrl></EnterpriseUrl><PartnerUrl></PartnerUrl>'
+        f"<Notification><Id>{escape(notification_id)}</Id>"
+        f'<sObject xmlns:sf="{SOBJECT_NS}" xsi:type="sf:Opportunity">'
+        f"<sf:Id>{TEST_RECORD_ID}</sf:Id><sf:Name>Concord test notification</sf:Name>"
+        "</sObject></Notification></notifications></soapenv:Body></soapenv:Envelope>"
+    ).encode()
+
+
+def is_acknowledged(body: bytes) -> bool:
+    """Whether ``body`` is the acknowledgement Salesforce accepts (``<Ack>true</Ack>``)."""
+    try:
+        root = ElementTree.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DefusedXmlException, ElementTree.ParseError, ValueError):
+        return False
+    ack = root.find(f"{{{SOAP_ENV_NS}}}Body/{{{OUTBOUND_NS}}}notificationsResponse/{{{OUTBOUND_NS}}}Ack")
+    return ack is not None and (ack.text or "").strip() == "true"
 
 
 class MalformedMessage(ValueError):

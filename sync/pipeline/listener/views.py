@@ -1,7 +1,10 @@
 """The inbound endpoints: plain Django views, outside the console's login (the URL token authenticates).
 
-Order of checks: unknown token 404, oversized body 413, unreadable body 400, wrong org or signature 403;
-nothing is stored in any of those cases. A 200 is sent only after the inbox rows have committed.
+Order of checks: unknown token 404, disabled listener 503 (the sender retries: Salesforce for 24 hours),
+oversized body 413, unreadable body 400, wrong org or signature 403; nothing is stored in any of those
+cases. A 200 is sent only after the inbox rows have committed. A test notification
+(:mod:`sync.pipeline.listener.probe`) passes the same checks, is acknowledged, and only sets the
+listener's ``last_test_at``: it never reaches the inbox.
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ from core.secrets import decrypt
 from sync.pipeline.inbox import InboundEvent, inbox_store
 from sync.pipeline.listener import soap, webhook
 from sync.pipeline.listener.listener_cache import listener_for_token
+from sync.pipeline.listener.services import listener_received_mark, listener_test_mark
 from sync.pipeline.models import InboxSource, Listener, ListenerKind
 
 DEFAULT_MAX_BYTES = 1024 * 1024
+DISABLED = "listener disabled in Concord; retry later"
+RETRY_AFTER_SECONDS = "300"
 logger = logging.getLogger(__name__)
 
 
@@ -49,6 +55,16 @@ def _body(request: HttpRequest) -> bytes | HttpResponse:
     return body
 
 
+def _disabled(kind: str) -> HttpResponse:
+    """503, not an acknowledgement: the sender keeps the notification and tries again later."""
+    if kind == ListenerKind.OUTBOUND_MESSAGE:
+        response = HttpResponse(soap.fault(DISABLED), status=503, content_type="text/xml; charset=utf-8")
+    else:
+        response = _plain(503, DISABLED)
+    response["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
 def _plain(status: int, message: str) -> HttpResponse:
     return HttpResponse(message + "\n", status=status, content_type="text/plain")
 
@@ -74,6 +90,8 @@ def _same_org(allowed: str, sent: str) -> bool:
 @require_POST
 def outbound_message(request: HttpRequest, token: str) -> HttpResponse:
     listener = _listener(token, ListenerKind.OUTBOUND_MESSAGE)
+    if not listener.is_active:
+        return _disabled(ListenerKind.OUTBOUND_MESSAGE)
     body = _body(request)
     if isinstance(body, HttpResponse):
         return body
@@ -83,14 +101,17 @@ def outbound_message(request: HttpRequest, token: str) -> HttpResponse:
         return _plain(400, f"malformed outbound message: {exc}")
     if not _same_org(listener.allowed_org_id, message.organization_id):
         return _plain(403, "organization id not allowed for this listener")
-    created = inbox_store(
-        listener=listener,
-        source=InboxSource.OUTBOUND_MESSAGE,
-        events=[
-            InboundEvent(item.id, item.sobject, item.record_id, item.fields) for item in message.notifications
-        ],
-    )
-    _log_stored(listener, InboxSource.OUTBOUND_MESSAGE, len(message.notifications), created)
+    real = [item for item in message.notifications if not item.id.startswith(soap.TEST_ID_PREFIX)]
+    if len(real) < len(message.notifications):
+        listener_test_mark(listener_id=listener.pk)
+    if real:
+        created = inbox_store(
+            listener=listener,
+            source=InboxSource.OUTBOUND_MESSAGE,
+            events=[InboundEvent(item.id, item.sobject, item.record_id, item.fields) for item in real],
+        )
+        _log_stored(listener, InboxSource.OUTBOUND_MESSAGE, len(real), created)
+        listener_received_mark(listener_id=listener.pk)
     return HttpResponse(soap.ACK, content_type="text/xml; charset=utf-8")
 
 
@@ -100,6 +121,8 @@ def outbound_message(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def webhook_event(request: HttpRequest, token: str) -> HttpResponse:
     listener = _listener(token, ListenerKind.WEBHOOK)
+    if not listener.is_active:
+        return _disabled(ListenerKind.WEBHOOK)
     body = _body(request)
     if isinstance(body, HttpResponse):
         return body
@@ -116,12 +139,18 @@ def webhook_event(request: HttpRequest, token: str) -> HttpResponse:
         events = webhook.parse_events(body)
     except webhook.PayloadInvalid as exc:
         return _plain(400, f"malformed webhook: {exc}")
-    created = inbox_store(
-        listener=listener,
-        source=InboxSource.WEBHOOK,
-        events=[InboundEvent(f"wh:{listener.pk}:{e.id}", e.sobject, e.record_id, {}) for e in events],
-    )
-    _log_stored(listener, InboxSource.WEBHOOK, len(events), created)
+    real = [event for event in events if not event.id.startswith(webhook.TEST_EVENT_PREFIX)]
+    if len(real) < len(events):
+        listener_test_mark(listener_id=listener.pk)
+    created = 0
+    if real:
+        created = inbox_store(
+            listener=listener,
+            source=InboxSource.WEBHOOK,
+            events=[InboundEvent(f"wh:{listener.pk}:{e.id}", e.sobject, e.record_id, {}) for e in real],
+        )
+        _log_stored(listener, InboxSource.WEBHOOK, len(real), created)
+        listener_received_mark(listener_id=listener.pk)
     return HttpResponse(
         f'{{"accepted": {len(events)}, "new": {created}}}', content_type="application/json", status=200
     )

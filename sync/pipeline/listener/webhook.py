@@ -19,6 +19,8 @@ TIMESTAMP_HEADER = "X-Concord-Timestamp"
 SIGNATURE_HEADER = "X-Concord-Signature"
 TOLERANCE_SECONDS = 300
 MAX_EVENTS = 200
+# A test event's id starts with this (Concord's own check; a sender should not use the prefix).
+TEST_EVENT_PREFIX = "concord-test-"
 
 
 class SignatureInvalid(ValueError):

@@ -52,8 +52,14 @@ class Listener(models.Model):
     )
     # Webhook listeners only: the shared HMAC key (encrypted at rest, never shown after entry).
     signing_secret = EncryptedTextField(blank=True, default="", editable=False)
+    # Off: the endpoint answers 503 (not an Ack), so Salesforce keeps the notifications and retries them
+    # for 24 hours; nothing is lost while a listener is disabled.
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When a real notification last arrived (written at most about once a minute per process, by a
+    # conditional UPDATE off the request's critical path) and when a test notification last arrived.
+    last_received_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_test_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -16,7 +16,8 @@ from django.test import Client
 from governance.models import AuditEntry
 from simulators.salesforce.org import DEFAULT_ORG_ID
 from sync.connections.models import Connection
-from sync.pipeline.listener.services import listener_create, listener_token_rotate, listener_url
+from sync.pipeline.listener.services import listener_create, listener_token_rotate
+from sync.pipeline.listener.setup import listener_url
 from sync.pipeline.models import Listener
 from tests.sync.pipeline.conftest import THREADED_DB
 from tests.sync.pipeline.listener.test_outbound_message import envelope, post
@@ -89,12 +90,19 @@ def test_the_commands_print_the_url_once_and_rotate_it(
         BASE,
         stdout=out,
     )
-    (first,) = re.findall(rf"{re.escape(BASE)}/\S+", out.getvalue())
+    # The URL, then the setup steps naming the same URL (and nothing else under BASE).
+    (first,) = set(re.findall(rf"{re.escape(BASE)}/\S+", out.getvalue()))
     assert "shown only now" in out.getvalue()
+    assert f"Endpoint URL: {first}" in out.getvalue()
+    assert "created, and any time it's edited to subsequently meet criteria" in out.getvalue()
     assert post(client, _path(first), envelope("04l000000000001AAA")).status_code == 200
     out = StringIO()
     call_command("listener_rotate_token", "from-cli", "--base-url", BASE, stdout=out)
-    (second,) = re.findall(rf"{re.escape(BASE)}/\S+", out.getvalue())
+    (second,) = set(re.findall(rf"{re.escape(BASE)}/\S+", out.getvalue()))
+    assert (
+        f"Endpoint URL: {second}" in out.getvalue()
+        and "Opportunity: Stage equals Closed Won" in out.getvalue()
+    )
     assert second != first
     assert post(client, _path(first), envelope("04l000000000002AAA")).status_code == 404
     assert post(client, _path(second), envelope("04l000000000003AAA")).status_code == 200
