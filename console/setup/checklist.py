@@ -199,15 +199,28 @@ def mappings_rules_check() -> StepState:
 
 
 def listener_check() -> StepState:
-    """An active Salesforce Outbound Message listener (its URL goes into Salesforce)."""
-    listener = (
-        Listener.objects.filter(kind=ListenerKind.OUTBOUND_MESSAGE, is_active=True)
-        .order_by("created_at")
-        .first()
+    """An active Salesforce Outbound Message listener whose path is proven: a test notification (its page,
+    the API or ``listener_test``) or a real notification reached it."""
+    listeners = Listener.objects.filter(kind=ListenerKind.OUTBOUND_MESSAGE, is_active=True).order_by(
+        "created_at"
     )
-    if listener is None:
+    if not listeners:
         return StepState(False, "No active Outbound Message listener yet.")
-    return StepState(True, f"Listener {listener.name}, created {_when(listener.created_at)}.")
+    for listener in listeners:
+        if listener.last_received_at:
+            return StepState(
+                True, f"Listener {listener.name}: last notification {_when(listener.last_received_at)}."
+            )
+        if listener.last_test_at:
+            return StepState(
+                True,
+                f"Listener {listener.name}: test notification acknowledged {_when(listener.last_test_at)}.",
+            )
+    return StepState(
+        False,
+        f"Listener {listeners[0].name} created {_when(listeners[0].created_at)}: send it a test notification "
+        "from its page to prove the path.",
+    )
 
 
 def golive_check() -> StepState:
@@ -289,8 +302,9 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "listener",
-        "Create the Closed Won listener",
-        "Salesforce posts each Closed Won opportunity to the listener's URL (an Outbound Message).",
+        "Create the Closed Won listener and test it",
+        "Salesforce posts each Closed Won opportunity to the listener's URL (an Outbound Message); a test "
+        "notification proves Concord can be reached at that URL.",
         "sync:listeners",
         listener_check,
     ),

@@ -204,6 +204,9 @@ def _listener(page: Page) -> str:
     page.get_by_role("button", name="Create").click()
     url = page.locator("code.secret").inner_text().strip()
     assert "/sync/inbound/outbound-message/" in url
+    # The answer carries the test form filled in with that URL: the test proves the path end to end.
+    page.get_by_role("button", name="Send a test notification").click()
+    expect(page.locator("#listener-test")).to_contain_text("acknowledged")
     return url
 
 

@@ -1,9 +1,9 @@
 """What to set up on the sender's side for a listener: the steps the listener page, the API and the
 ``listener_create`` / ``listener_rotate_token`` commands all show, built here once.
 
-:func:`trigger_criteria` is the one place that says *when* Salesforce should notify Concord. Today every
-listener serves the Closed Won flow; per-flow triggers (Closed Won, a "send to NetSuite" checkbox, a
-condition the user writes) plug in there and every step below follows.
+:func:`trigger_criteria` is the one place that says *when* Salesforce should notify Concord: every
+listener serves the Closed Won flow, whose trigger (Closed Won, a "send to NetSuite" checkbox, a SOQL
+condition the user wrote: sync/pipeline/triggers.py) the steps below follow.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
+from sync.pipeline.flow_state import closed_won_trigger
 from sync.pipeline.listener import webhook
 from sync.pipeline.models import Listener, ListenerKind
+from sync.pipeline.triggers import TriggerKind
 
 URL_NAMES = {
     ListenerKind.OUTBOUND_MESSAGE: "sync:inbound-outbound",
@@ -45,14 +47,18 @@ class Condition:
 
 @dataclass(frozen=True)
 class TriggerCriteria:
-    """When the sender notifies Concord: all ``conditions`` met, or the ``formula`` true when given."""
+    """When the sender notifies Concord: all ``conditions`` met, the ``formula`` true, or the records a
+    ``soql`` WHERE condition selects (the user's own trigger condition)."""
 
     sobject: str
     conditions: tuple[Condition, ...] = ()
     formula: str = ""
+    soql: str = ""
 
     @property
     def summary(self) -> str:
+        if self.soql:
+            return f"{self.sobject} WHERE {self.soql}"
         if self.formula:
             return f"{self.sobject}: {self.formula}"
         return " AND ".join(condition.workflow_text(self.sobject) for condition in self.conditions)
@@ -64,8 +70,14 @@ CLOSED_WON = TriggerCriteria(
 
 
 def trigger_criteria(listener: Listener) -> TriggerCriteria:
-    """When Salesforce should notify ``listener``. Every listener serves the Closed Won flow today;
-    this is where a flow's own trigger (checkbox, user-written condition) will be returned."""
+    """When Salesforce should notify ``listener``: the Closed Won flow's trigger, as Salesforce's setup
+    screens word it (every listener serves that flow)."""
+    trigger = closed_won_trigger()
+    if trigger.kind == TriggerKind.CHECKBOX:
+        field = trigger.checkbox_field
+        return TriggerCriteria(sobject="Opportunity", conditions=(Condition(field, field, "equals", "True"),))
+    if trigger.kind == TriggerKind.CONDITION:
+        return TriggerCriteria(sobject="Opportunity", soql=trigger.condition)
     return CLOSED_WON
 
 
@@ -123,7 +135,15 @@ def setup_guide(*, listener: Listener, base_url: str, token: str = "") -> SetupG
 
 
 def _outbound_steps(listener: Listener, url: str, criteria: TriggerCriteria) -> tuple[SetupStep, ...]:
-    if criteria.formula:
+    if criteria.soql:
+        # Concord asks Salesforce again whether the record meets the condition before it syncs it, so an
+        # entry condition a little wider than the SOQL only costs a notification, never a wrong sync.
+        flow_condition = (
+            f"conditions selecting the same records as the SOQL condition {criteria.soql} (Concord checks "
+            "each notified record against it with Salesforce before syncing)"
+        )
+        rule_criteria = f"the same records as the SOQL condition {criteria.soql}"
+    elif criteria.formula:
         flow_condition = f"Formula Evaluates to True: {criteria.formula}"
         rule_criteria = f"formula evaluates to true: {criteria.formula}"
     else:

@@ -19,7 +19,7 @@ from sync.golive.models import GoLiveRun, GoLiveStatus
 from sync.mappings.models import LookupVersion, MappingVersion, VersionStatus
 from sync.mappings.services import lookup_versions, versions
 from sync.mappings.services.seed import mapping_shipped_install
-from sync.pipeline.models import RecordStatus, SyncJob, SyncRecord
+from sync.pipeline.models import Listener, RecordStatus, SyncJob, SyncRecord
 from sync.rules import services as rules
 from tests.sync.connections.support import offline_connection_pair
 from tests.sync.pipeline.listener.support import listener_issue
@@ -133,15 +133,20 @@ def test_it_wants_the_lookups_then_every_mapping_and_rule_published(revops: User
     assert f"{len(installed)} rule(s) published" in state.evidence
 
 
-def test_it_wants_an_active_outbound_message_listener() -> None:
+def test_it_wants_an_active_outbound_message_listener_whose_path_is_proven() -> None:
     salesforce, netsuite = offline_connection_pair("first")
     listener = listener_issue(
         name="closed-won", salesforce_connection=salesforce, netsuite_connection=netsuite
     )
-    assert steps.listener_check().done
-    assert "closed-won" in steps.listener_check().evidence
-    listener.is_active = False
-    listener.save()
+    state = steps.listener_check()
+    assert not state.done
+    assert "closed-won" in state.evidence and "send it a test notification" in state.evidence
+    Listener.objects.filter(pk=listener.pk).update(last_test_at=timezone.now())
+    state = steps.listener_check()
+    assert state.done and "test notification acknowledged" in state.evidence
+    Listener.objects.filter(pk=listener.pk).update(last_received_at=timezone.now())
+    assert "last notification" in steps.listener_check().evidence
+    Listener.objects.filter(pk=listener.pk).update(is_active=False)
     assert not steps.listener_check().done
 
 

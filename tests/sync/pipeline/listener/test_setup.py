@@ -6,32 +6,40 @@ from __future__ import annotations
 import subprocess
 import time
 
-import pytest
-
-from sync.pipeline.listener import setup
-from sync.pipeline.listener.setup import Condition, TriggerCriteria, setup_guide
+from sync.mappings.models import Flow
+from sync.pipeline.flow_state import CLOSED_WON_FLOW
+from sync.pipeline.listener.setup import setup_guide
 from sync.pipeline.listener.webhook import verify
-from sync.pipeline.models import Listener
+from sync.pipeline.models import FlowSetting, Listener
+from sync.pipeline.triggers import TriggerKind
 
 BASE = "https://concord.example/"
 
 
-def test_the_outbound_steps_follow_the_trigger_criteria(
-    listener: Listener, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _trigger(kind: str, **fields: str) -> None:
+    flow, _ = Flow.objects.get_or_create(
+        key=CLOSED_WON_FLOW, defaults={"source": "Opportunity", "direction": "Salesforce -> NetSuite"}
+    )
+    FlowSetting.objects.update_or_create(flow=flow, defaults={"trigger": kind, **fields})
+
+
+def test_the_outbound_steps_follow_the_closed_won_flows_trigger(listener: Listener) -> None:
     text = setup_guide(listener=listener, base_url=BASE, token="tok").as_text()
     assert "Endpoint URL: https://concord.example/sync/inbound/outbound-message/tok/" in text
     assert "Rule criteria: criteria are met: Opportunity: Stage equals Closed Won" in text
-    # The seam: another trigger (a checkbox) changes the flow's and the rule's criteria alike.
-    checkbox = TriggerCriteria(
-        sobject="Opportunity",
-        conditions=(Condition("Send to NetSuite", "Send_to_NetSuite__c", "equals", "True"),),
-    )
-    monkeypatch.setattr(setup, "trigger_criteria", lambda listener: checkbox)
+    # The flow's trigger turned to a checkbox: the flow's and the rule's criteria follow it.
+    _trigger(TriggerKind.CHECKBOX, checkbox_field="Send_to_NetSuite__c")
     text = setup_guide(listener=listener, base_url=BASE).as_text()
-    assert "Send_to_NetSuite__c Equals True" in text and "Opportunity: Send to NetSuite equals True" in text
+    assert "Send_to_NetSuite__c Equals True" in text
+    assert "Opportunity: Send_to_NetSuite__c equals True" in text
     assert "Closed Won" not in text
     assert "/sync/inbound/outbound-message/********/" in text and "tok" not in text
+    # Then to a condition the user wrote: the steps quote it, and say Concord checks it again.
+    _trigger(TriggerKind.CONDITION, condition="Type = 'Renewal' AND Amount > 10000")
+    text = setup_guide(listener=listener, base_url=BASE).as_text()
+    assert "the SOQL condition Type = 'Renewal' AND Amount > 10000" in text
+    assert "Opportunity WHERE Type = 'Renewal' AND Amount > 10000" in text
+    assert "checks each notified record against it with Salesforce" in text
 
 
 def test_a_listener_without_an_org_id_is_flagged(listener: Listener) -> None:
