@@ -126,7 +126,7 @@ def _test_connection(page: Page, name: str) -> None:
 
 def _lists_read(page: Page) -> None:
     """The admin reads NetSuite's subsidiaries and lists with their names (access is granted by them)."""
-    page.goto("/sync/exceptions/subsidiaries/")
+    page.goto("/exceptions/subsidiaries/")
     with page.expect_navigation():
         page.get_by_role("button", name="Read from NetSuite now").first.click()
     expect(page.locator("section.card tbody tr").first).to_be_visible()
