@@ -37,18 +37,10 @@ def mapping_seed_defaults() -> list[MappingVersion]:
     lookup_tables_seed_defaults()
     published = []
     for key in DEFAULT_FLOWS:
-        spec = load_default(key)
         with transaction.atomic():
-            flow = flow_ensure(
-                key=key,
-                source=spec["source"],
-                target_system=spec["target_system"],
-                description=spec["description"],
-            )
-            if flow.versions.exists():
+            version = _shipped_flow_draft(key, user=None, notes=SEED_REASON)
+            if version is None:
                 continue
-            version = version_create_draft(flow=flow, user=None, notes=SEED_REASON)
-            version_import(version=version, spec=spec, user=None)
             version_submit(version=version, user=None, reason=SEED_REASON)
             version_approve(version=version, user=None, reason=SEED_REASON)
             published.append(version_publish(version=version, user=None, reason=SEED_REASON))
@@ -79,15 +71,20 @@ def mapping_shipped_install(*, user: Any) -> list[LookupVersion | MappingVersion
                     lookup_version_create_draft(table=table, user=user, notes=INSTALL_NOTES, entries=values)
                 )
         for key in DEFAULT_FLOWS:
-            spec = load_default(key)
-            flow = flow_ensure(
-                key=key,
-                source=spec["source"],
-                target_system=spec["target_system"],
-                description=spec["description"],
-            )
-            if flow.versions.exists():
-                continue
-            version = version_create_draft(flow=flow, user=user, notes=INSTALL_NOTES)
-            made.append(version_import(version=version, spec=spec, user=user))
+            version = _shipped_flow_draft(key, user=user, notes=INSTALL_NOTES)
+            if version is not None:
+                made.append(version)
     return made
+
+
+def _shipped_flow_draft(key: str, *, user: Any, notes: str) -> MappingVersion | None:
+    """The shipped flow ``key`` (made when missing) with its shipped spec as a first draft by ``user``;
+    ``None`` when the flow has versions already (nothing is touched)."""
+    spec = load_default(key)
+    flow = flow_ensure(
+        key=key, source=spec["source"], target_system=spec["target_system"], description=spec["description"]
+    )
+    if flow.versions.exists():
+        return None
+    version = version_create_draft(flow=flow, user=user, notes=notes)
+    return version_import(version=version, spec=spec, user=user)
