@@ -23,6 +23,7 @@ from sync.mappings.models import Flow, LookupTable, LookupVersion, MappingVersio
 from sync.mappings.permissions import can_approve_mappings, can_edit_mappings
 from sync.mappings.services import lookup_versions as lookup_services
 from sync.mappings.services import versions as mapping_services
+from sync.mappings.services.seed import mapping_shipped_install
 from sync.mappings.services.specs import version_spec
 
 
@@ -124,11 +125,41 @@ class MappingVersionFilterSet(django_filters.FilterSet):
         fields = ["flow", "status"]
 
 
+class InstalledDraftSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=["mapping", "lookup"])
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The flow's key or the lookup table's name")
+    number = serializers.IntegerField()
+
+
+class InstalledDraftsSerializer(serializers.Serializer[Any]):
+    drafts = InstalledDraftSerializer(many=True)
+
+
 class FlowViewSet(ApiReadViewSet):
     queryset = Flow.objects.all()
     serializer_class = FlowSerializer
     lookup_field = "key"
     lookup_value_regex = SLUG
+    action_permissions = {"install_shipped": can_edit_mappings}
+
+    @extend_schema(request=None, responses={201: InstalledDraftsSerializer, 200: InstalledDraftsSerializer})
+    @action(detail=False, methods=["post"], url_path="install-shipped")
+    def install_shipped(self, request: Request) -> Response:
+        """The shipped flows and lookup tables that are missing, each as a draft version 1 by the caller,
+        for review (four eyes); what exists is left alone (200 with no drafts)."""
+        made = mapping_shipped_install(user=self.user)
+        drafts = [
+            {
+                "kind": "mapping" if isinstance(version, MappingVersion) else "lookup",
+                "id": version.pk,
+                "name": version.flow.key if isinstance(version, MappingVersion) else version.table.name,
+                "number": version.number,
+            }
+            for version in made
+        ]
+        answer = InstalledDraftsSerializer({"drafts": drafts}).data
+        return Response(answer, status=status.HTTP_201_CREATED if made else status.HTTP_200_OK)
 
 
 class MappingVersionViewSet(ApiReadViewSet):

@@ -56,6 +56,7 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:listener-send-test": ApiRule(post=ADMINS),  # no URL: 400, after the role check
     "api:flow-list": ApiRule(get=ROLES),
     "api:flow-detail": ApiRule(get=ROLES),
+    "api:flow-install-shipped": ApiRule(post=EDITORS),  # the missing shipped flows and lookups, as drafts
     "api:mapping-version-list": ApiRule(get=ROLES, post=EDITORS),
     "api:mapping-version-detail": ApiRule(get=ROLES),
     "api:mapping-version-submit": ApiRule(post=EDITORS),

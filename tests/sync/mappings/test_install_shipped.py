@@ -13,6 +13,7 @@ from django.test import Client
 from sync.mappings.engine.defaults import DEFAULT_FLOWS, load_default_lookups
 from sync.mappings.models import Flow, LookupTable, LookupVersion, MappingVersion, VersionStatus
 from sync.mappings.services.seed import mapping_seed_defaults, mapping_shipped_install
+from tests.api_support import token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +59,19 @@ def test_the_command_installs_as_the_named_user(revops: User, admin: User) -> No
         call_command("mapping_install_shipped", "--user", "admin", stdout=io.StringIO())
     with pytest.raises(CommandError, match="no active user"):
         call_command("mapping_install_shipped", "--user", "nobody", stdout=io.StringIO())
+
+
+def test_the_api_installs_as_the_caller_once(revops: User, admin: User) -> None:
+    assert token_client(admin).post("/api/v1/flows/install-shipped/").status_code == 403
+    assert not Flow.objects.exists()
+    api = token_client(revops)
+    answer = api.post("/api/v1/flows/install-shipped/")
+    assert answer.status_code == 201
+    drafts = answer.json()["drafts"]
+    assert len(drafts) == len(DEFAULT_FLOWS) + len(load_default_lookups())
+    assert {"kind": "mapping", "name": "opportunity_to_netsuite", "number": 1}.items() <= next(
+        draft for draft in drafts if draft["name"] == "opportunity_to_netsuite"
+    ).items()
+    assert MappingVersion.objects.get(pk=drafts[-1]["id"]).created_by == revops
+    again = api.post("/api/v1/flows/install-shipped/")
+    assert again.status_code == 200 and again.json() == {"drafts": []}
