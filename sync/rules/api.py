@@ -92,7 +92,11 @@ class RuleViewSet(ApiReadViewSet):
     serializer_class = RuleSerializer
     lookup_field = "key"
     lookup_value_regex = SLUG
-    action_permissions = {"create": can_edit_rules, "new_draft": can_edit_rules}
+    action_permissions = {
+        "create": can_edit_rules,
+        "new_draft": can_edit_rules,
+        "install_shipped": can_edit_rules,
+    }
 
     def get_queryset(self) -> QuerySet[Rule]:
         versions = RuleVersion.objects.select_related(
@@ -113,6 +117,17 @@ class RuleViewSet(ApiReadViewSet):
         """A new draft copying the rule's latest version."""
         draft = rule_services.rule_draft_start(rule=self.get_object(), user=self.user)
         return Response(RuleVersionSerializer(draft).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None, responses={201: RuleVersionSerializer(many=True), 200: RuleVersionSerializer(many=True)}
+    )
+    @action(detail=False, methods=["post"], url_path="install-shipped")
+    def install_shipped(self, request: Request) -> Response:
+        """The shipped rules that do not exist yet, each as a draft by the caller, for review (four eyes);
+        the rules that exist are left alone (200 with an empty list)."""
+        made = rule_services.rules_shipped_install(user=self.user)
+        answer = RuleVersionSerializer(made, many=True).data
+        return Response(answer, status=status.HTTP_201_CREATED if made else status.HTTP_200_OK)
 
 
 class RuleVersionViewSet(ApiReadViewSet):

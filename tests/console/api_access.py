@@ -76,6 +76,7 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:rule-list": ApiRule(get=ROLES, post=EDITORS),
     "api:rule-detail": ApiRule(get=ROLES),
     "api:rule-new-draft": ApiRule(post=EDITORS),
+    "api:rule-install-shipped": ApiRule(post=EDITORS),  # the missing shipped rules, as drafts
     "api:rule-version-list": ApiRule(get=ROLES),
     "api:rule-version-detail": ApiRule(get=ROLES, patch=EDITORS),
     "api:rule-version-submit": ApiRule(post=EDITORS),

@@ -3,9 +3,14 @@ services, each step audited under the token's user."""
 
 from __future__ import annotations
 
+import io
+
+import pytest
 from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
 
 from governance import services
+from sync.rules.engine.shipped import shipped_rules
 from sync.rules.models import RuleVersion
 from tests.api_support import token_client
 
@@ -65,3 +70,34 @@ def test_it_refuses_the_approval_of_a_rule_by_its_submitter(revops: User, financ
     assert refused.status_code == 403 and "submitted" in refused.json()["detail"]
     assert RuleVersion.objects.get(pk=version_id).status == "submitted"
     assert token_client(finance).post(approve, {"reason": "ok"}, content_type=JSON).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_shipped_rules_are_installed_as_the_callers_drafts_once(revops: User, admin: User) -> None:
+    assert token_client(admin).post("/api/v1/rules/install-shipped/").status_code == 403
+    api = token_client(revops)
+    answer = api.post("/api/v1/rules/install-shipped/")
+    assert answer.status_code == 201
+    made = answer.json()
+    assert len(made) == len(shipped_rules()) and {row["status"] for row in made} == {"draft"}
+    assert {version.created_by for version in RuleVersion.objects.all()} == {revops}
+    again = api.post("/api/v1/rules/install-shipped/")
+    assert again.status_code == 200 and again.json() == []
+
+
+@pytest.mark.django_db
+def test_the_command_installs_the_shipped_rules_as_the_named_user(revops: User, admin: User) -> None:
+    out = io.StringIO()
+    call_command("rules_install_shipped", "--user", "revops", stdout=out)
+    assert f"{len(shipped_rules())} draft(s) installed" in out.getvalue()
+    assert "0 draft(s) installed" in _command("revops")
+    with pytest.raises(CommandError, match="may not install rules"):
+        _command("admin")
+    with pytest.raises(CommandError, match="no active user"):
+        _command("nobody")
+
+
+def _command(username: str) -> str:
+    out = io.StringIO()
+    call_command("rules_install_shipped", "--user", username, stdout=out)
+    return out.getvalue()

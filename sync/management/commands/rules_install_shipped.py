@@ -1,0 +1,32 @@
+"""Install the shipped business rules that are missing, as drafts made by a RevOps user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from core.audit import audit_actor
+from sync.rules.services import rules_shipped_install
+
+
+class Command(BaseCommand):
+    help = "Install the missing shipped business rules as drafts of USER, for review (four eyes)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--user", required=True, help="the maker (needs the edit_rules capability)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = User.objects.filter(username=options["user"], is_active=True).first()
+        if user is None:
+            raise CommandError(f"no active user {options['user']!r}")
+        try:
+            with audit_actor(user):
+                made = rules_shipped_install(user=user)
+        except (PermissionDenied, ValidationError) as exc:
+            raise CommandError("; ".join(getattr(exc, "messages", [str(exc)]))) from exc
+        for version in made:
+            self.stdout.write(f"draft {version.rule.key} v{version.number}")
+        self.stdout.write(self.style.SUCCESS(f"{len(made)} draft(s) installed"))
