@@ -102,17 +102,19 @@ def sync_volume(*, now: dt.datetime, days: int = VOLUME_DAYS) -> Volume:
         figures = per_day[flow]
         daily = [figures.get(day, (0, 0, 0)) for day in day_list]
         total = sum(t for t, _, _ in daily)
-        synced = sum(s for _, s, _ in daily)
+        failed = sum(f for _, _, f in daily)
+        # Success is the share that ended without a failure or a block (a job's records_failed counts
+        # both): synced, or read with nothing to change (a return flow's unchanged invoice, say).
         flows.append(
             FlowVolume(
                 flow=flow,
                 records=total,
-                synced=synced,
-                failed=sum(f for _, _, f in daily),
+                synced=sum(s for _, s, _ in daily),
+                failed=failed,
                 blocked=blocked.get(flow, 0),
-                success_rate=_percent(synced, total),
+                success_rate=_percent(total - failed, total),
                 daily_records=[t for t, _, _ in daily],
-                daily_success=[_percent(s, t) if t else 100.0 for t, s, _ in daily],  # type: ignore[misc]
+                daily_success=[_percent(t - f, t) if t else 100.0 for t, _, f in daily],  # type: ignore[misc]
             )
         )
     jobs_url = reverse("sync:jobs")

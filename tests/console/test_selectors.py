@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 
 from console import selectors
+from sync.connections.models import Connection
 from sync.exceptions.models import Subsidiary
 from sync.exceptions.permissions import subsidiary_scope_grant
 from sync.pipeline.models import InboxMessage, InboxSource, RecordStatus, SyncJob, SyncRecord
@@ -34,6 +35,24 @@ def test_it_counts_volume_and_success_per_flow_per_day(ops_world: OpsWorld) -> N
     assert other.daily_records[8] == 4  # 2026-06-10
     assert volume.records_chart is not None and volume.records_chart.peak == 10
     assert volume.success_chart is not None and volume.success_chart.peak == 100
+
+
+def test_a_record_read_with_nothing_to_change_counts_as_a_success(ops_world: OpsWorld) -> None:
+    # A return-flow run: 10 records read, 2 written, 7 unchanged, 1 failed.
+    job = SyncJob.objects.create(
+        flow="netsuite_to_salesforce",
+        salesforce_connection=Connection.objects.get(name="ops-sf"),
+        netsuite_connection=Connection.objects.get(name="ops-ns"),
+        status="partial",
+        records_total=10,
+        records_synced=2,
+        records_failed=1,
+    )
+    SyncJob.objects.filter(pk=job.pk).update(started_at=ops_world.now - dt.timedelta(hours=2))
+    volume = selectors.sync_volume(now=ops_world.now)
+    (returned,) = [flow for flow in volume.flows if flow.flow == "netsuite_to_salesforce"]
+    assert (returned.records, returned.synced, returned.failed, returned.success_rate) == (10, 2, 1, 90.0)
+    assert returned.daily_success[-1] == 90.0
 
 
 def test_it_gives_the_exception_rate_of_the_last_seven_days(ops_world: OpsWorld, revops: User) -> None:
