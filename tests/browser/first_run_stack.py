@@ -29,6 +29,7 @@ from demo.launcher import SimulatorPlan, simulator_commands, simulator_data_ensu
 from tests.browser.stack import SalesforceOrg, free_port
 
 START_TIMEOUT = 60.0
+STOP_TIMEOUT = 5.0  # seconds a process has to stop on SIGTERM before it is killed
 
 
 @dataclass
@@ -179,9 +180,11 @@ def first_run_stack_stop(stack: FirstRunStack) -> None:
     for process in stack.processes:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
+    # A stack that is thrown away: a process still running after a few seconds (the qcluster's guard
+    # waits out its own timers) is killed rather than waited for.
     for process in stack.processes:
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
