@@ -22,9 +22,11 @@ from sync.pipeline.listener.services import listener_received_forget, listener_s
 from sync.pipeline.listener.setup import listener_url
 from sync.pipeline.models import InboxMessage, Listener
 from tests.simulators.conftest import https_session
+from tests.sync.pipeline.conftest import THREADED_DB
 from tests.sync.pipeline.listener.support import listener_issue, url_token
 
-pytestmark = pytest.mark.django_db(transaction=True)  # the live server's thread reads what the test commits
+# The live server's thread reads what the test commits; THREADED_DB's flush also works on PostgreSQL.
+pytestmark = THREADED_DB
 
 
 @pytest.fixture

@@ -21,9 +21,11 @@ from sync.pipeline.listener.services import listener_set_active, listener_token_
 from sync.pipeline.listener.setup import listener_url
 from sync.pipeline.models import InboxMessage, Listener
 from tests.api_support import token_client
+from tests.sync.pipeline.conftest import THREADED_DB
 from tests.sync.pipeline.listener.support import listener_issue, url_token
 
-pytestmark = pytest.mark.django_db(transaction=True)  # the live server's thread reads what the test commits
+# The live server's thread reads what the test commits; THREADED_DB's flush also works on PostgreSQL.
+pytestmark = THREADED_DB
 
 
 @pytest.fixture(autouse=True)

@@ -116,16 +116,26 @@ def test_the_commands_print_the_url_once_and_rotate_it(
 
 @THREADED_DB  # real commits, and a flush PostgreSQL accepts afterwards (see its comment)
 def test_the_migration_hashes_the_tokens_already_in_use() -> None:
+    try:
+        _migrate_with_tokens_in_use()
+    finally:
+        # Migrate the rest of the way, pass or fail, so the database is as every other test expects.
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def _migrate_with_tokens_in_use() -> None:
     before, after = [("sync", "0019_interrupted_work")], [("sync", "0020_listener_token_hash")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old_apps = executor.loader.project_state(before).apps
     old_connection = old_apps.get_model("sync", "Connection")
     sf = old_connection.objects.create(
-        name="sf", kind="salesforce", auth_method="sf_password", base_url="https://sf.example"
+        name="token-migration-sf", kind="salesforce", auth_method="sf_password", base_url="https://sf.example"
     )
     ns = old_connection.objects.create(
-        name="ns", kind="netsuite", auth_method="ns_token", base_url="https://ns.example"
+        name="token-migration-ns", kind="netsuite", auth_method="ns_token", base_url="https://ns.example"
     )
     old_listener = old_apps.get_model("sync", "Listener")
     tokens = {}
@@ -138,7 +148,3 @@ def test_the_migration_hashes_the_tokens_already_in_use() -> None:
     new_listener = executor.loader.project_state(after).apps.get_model("sync", "Listener")
     hashes = dict(new_listener.objects.values_list("name", "path_token_hash"))
     assert hashes == {name: hashlib.sha256(token.encode()).hexdigest() for name, token in tokens.items()}
-    # Migrate the rest of the way so the database is as every other test expects.
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
