@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.commands import command_user
 from core.roles import MANAGE_USERS
 from governance import access_grants
 from sync.exceptions.models import Subsidiary
@@ -47,9 +48,7 @@ class Command(BaseCommand):
 def _actor(username: str | None) -> User | None:
     if not username:
         return None
-    actor = User.objects.filter(username=username, is_active=True).first()
-    if actor is None:
-        raise CommandError(f"no active user {username!r}")
+    actor = command_user(username)
     if not actor.has_perm(MANAGE_USERS):
         raise CommandError("only admins (manage_users) grant access")
     return actor

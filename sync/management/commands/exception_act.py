@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.commands import command_user
 from sync.exceptions import actions as actions
 from sync.exceptions.forms import SYSTEM_NAMES, value_choice_label
 from sync.exceptions.models import ExceptionItem
@@ -59,10 +60,7 @@ class Command(BaseCommand):
     def _user(username: str | None) -> User:
         if not username:
             raise CommandError("say who acts: --as USERNAME")
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"no active user {username!r}")
-        return user
+        return command_user(username)
 
     def _act(self, item: ExceptionItem, action: str, user: User, options: dict[str, Any]) -> None:
         reason = options["reason"]

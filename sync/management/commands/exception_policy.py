@@ -21,6 +21,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.commands import command_user
 from sync.exceptions import policy
 from sync.exceptions.models import ExceptionCategory, Severity
 
@@ -188,10 +189,7 @@ def _settings(options: dict[str, Any]) -> dict[str, Any]:
 def _user(username: str | None) -> User | None:
     if not username:
         return None
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise CommandError(f"no active user {username!r}")
-    return user
+    return command_user(username)
 
 
 def _category(key: str) -> ExceptionCategory:

@@ -23,6 +23,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.commands import command_user
 from core.json_input import JsonTooDeep, json_loads_bounded
 from sync.mappings.models import LookupVersion
 from sync.mappings.services import lookup_versions as services
@@ -100,10 +101,7 @@ class Command(BaseCommand):
     def _user(self, username: str | None) -> User:
         if not username:
             raise CommandError("say who takes this step: --user NAME")
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"no active user {username!r}")
-        return user
+        return command_user(username)
 
     def _version(self, target: str | None) -> LookupVersion:
         if not target or not target.isdigit():

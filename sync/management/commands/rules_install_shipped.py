@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.audit import audit_actor
+from core.commands import command_user
 from sync.rules.services import rules_shipped_install
 
 
@@ -19,9 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="the maker (needs the edit_rules capability)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = User.objects.filter(username=options["user"], is_active=True).first()
-        if user is None:
-            raise CommandError(f"no active user {options['user']!r}")
+        user = command_user(options["user"])
         try:
             with audit_actor(user):
                 made = rules_shipped_install(user=user)

@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.commands import command_user
 from sync.exceptions.ticket_endpoint import ticket_endpoint_set, ticket_endpoint_test
 from sync.exceptions.tickets import ticket_endpoint
 
@@ -34,11 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--as", dest="username", help="the admin acting (default: the system)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = None
-        if options["username"]:
-            user = User.objects.filter(username=options["username"], is_active=True).first()
-            if user is None:
-                raise CommandError(f"no active user {options['username']!r}")
+        user = command_user(options["username"]) if options["username"] else None
         try:
             if options["action"] == "set":
                 secret = None
