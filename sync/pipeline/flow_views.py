@@ -4,6 +4,8 @@ the role again and audit; the page only shows the buttons a person may use."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -64,29 +66,27 @@ def flow_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def flow_pause_view(request: ConsoleRequest, flow_key: str) -> HttpResponse:
-    flow = _flow_or_404(flow_key)
-    if not can_operate_flow(request.user, flow):
-        raise PermissionDenied
-    try:
-        flows.flow_pause(flow=flow, user=request.user, reason=request.POST.get("reason", ""))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{flow.key} paused: its events wait until it is resumed.")
-    return redirect("sync:flows")
+    return _operate(request, flow_key, flows.flow_pause, "paused: its events wait until it is resumed.")
 
 
 @require_POST
 def flow_resume_view(request: ConsoleRequest, flow_key: str) -> HttpResponse:
+    return _operate(request, flow_key, flows.flow_resume, "resumed: what waited is being processed.")
+
+
+def _operate(
+    request: ConsoleRequest, flow_key: str, service: Callable[..., object], done: str
+) -> HttpResponse:
+    """Pause or resume (``service``) the flow for someone who may operate it; say how it went."""
     flow = _flow_or_404(flow_key)
     if not can_operate_flow(request.user, flow):
         raise PermissionDenied
     try:
-        flows.flow_resume(flow=flow, user=request.user, reason=request.POST.get("reason", ""))
+        service(flow=flow, user=request.user, reason=request.POST.get("reason", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"{flow.key} resumed: what waited is being processed.")
+        messages.success(request, f"{flow.key} {done}")
     return redirect("sync:flows")
 
 
