@@ -568,7 +568,7 @@ def _json_type(value: Any) -> str | None:
     if isinstance(value, float):
         return NUMBER
     if isinstance(value, str):
-        return TEXT
+        return ID if value.isdigit() else TEXT  # "107": an internal id given as a constant
     return None
 
 
