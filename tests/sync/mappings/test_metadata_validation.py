@@ -53,9 +53,7 @@ def test_the_row_check_names_a_field_missing_in_the_org(
     post = {"key": "phone", "target": "phone", "kind": "source", "value": "Region__c", "apply": "always"}
     url = f"/sync/mappings/objects/{row.object_mapping_id}/rows/check/"
     answer = revops_client.post(url, {**post, "row": row.pk}, HTTP_HX_REQUEST="true").content.decode()
-    assert (
-        "customer / phone: reads &#x27;Region__c&#x27;, but Account has no field Region__c" in answer
-    )
+    assert "customer / phone: reads &#x27;Region__c&#x27;, but Account has no field Region__c" in answer
     metadata.return_value = (
         salesforce_metadata(extra={"Account": [field("Region__c")]}),
         netsuite_metadata(),
