@@ -260,3 +260,15 @@ def spec_blocking_problems(spec: Any) -> list[SpecProblem]:
     """What refuses a submit or a publish: every engine problem, and the metadata check's errors (a field
     missing in the org, a read-only target, an unmapped required field...). Warnings do not refuse."""
     return [*spec_problems(spec), *metadata_errors(spec_metadata_problems(spec))]
+
+
+def problem_json(problem: SpecProblem) -> dict[str, str]:
+    """One problem as the API and the command give it (an engine problem is an error)."""
+    return {
+        "severity": getattr(problem, "severity", "error"),
+        "object_key": problem.object_key,
+        "field": problem.field,
+        "target": problem.target,
+        "message": problem.message,
+        "text": str(problem),
+    }

@@ -3,11 +3,15 @@ publish refused on errors; and the ``optional`` row flag through rows, export an
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Iterator
 from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 
 from sync.connections.metadata.types import SystemMetadata
@@ -24,6 +28,7 @@ from sync.mappings.services.versions import (
     version_submit,
 )
 from sync.pipeline.reads import read_plan
+from tests.api_support import token_client
 from tests.sync.mappings.engine.graphs import dataset_graphs, item_fetch
 from tests.sync.mappings.metadata_shapes import field, netsuite_metadata, salesforce_metadata
 
@@ -144,3 +149,32 @@ def test_optional_rows_the_systems_lack_are_not_sent() -> None:
         assert "subsidiary" not in payload.body, payload.target_type
     customer = next(p for p in bodies if p.target_type == "customer").body
     assert "currency" in customer  # the org is multi-currency: only the account's shape changed
+
+
+def test_the_api_and_the_command_list_the_same_problems(
+    draft: MappingVersion, revops: User, auditor: User, metadata: mock.MagicMock
+) -> None:
+    row = _row(draft, "phone")
+    field_row_save(obj=row.object_mapping, row=row, values={"source": "Region__c"}, user=revops)
+    answer = token_client(auditor).get(f"/api/v1/mapping-versions/{draft.pk}/problems/")
+    assert answer.status_code == 200, answer.content
+    problems = answer.json()["problems"]
+    assert [(p["severity"], p["object_key"], p["field"]) for p in problems] == [
+        ("error", "customer", "phone")
+    ]
+    assert "Account has no field Region__c" in problems[0]["message"]
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="cannot be submitted or published"):
+        call_command("mapping_check", "--mapping-version", str(draft.number), stdout=out)
+    assert out.getvalue().splitlines() == [
+        f"error   {problems[0]['text']}",
+        f"{draft}: 1 problem(s), 1 error(s)",
+    ]
+    metadata.return_value = (
+        salesforce_metadata(extra={"Account": [field("Region__c")]}),
+        netsuite_metadata(),
+    )
+    call_command(
+        "mapping_check", "--mapping-version", str(draft.number), "--json", stdout=(out := io.StringIO())
+    )
+    assert json.loads(out.getvalue()) == []
