@@ -141,10 +141,12 @@ def build_mapping() -> tuple[dict[str, Any], set[tuple[str, str, str]]]:
     problems, as (object key, row, severity)."""
     kinds = 8  # the field type cycles every 8 fields on both sides, so field n maps onto target n
 
-    customer = [
+    customer: list[dict[str, Any]] = [
         {"id": f"c{n}", "target": f"custentity{n:03d}", "source": f"Acc_{n:03d}__c"} for n in range(60)
     ]
-    order = [{"id": f"o{n}", "target": f"custbody{n:03d}", "source": f"Opp_{n:03d}__c"} for n in range(99)]
+    order: list[dict[str, Any]] = [
+        {"id": f"o{n}", "target": f"custbody{n:03d}", "source": f"Opp_{n:03d}__c"} for n in range(99)
+    ]
     lines = [{"id": f"l{n}", "target": f"custcol{n:03d}", "source": f"Line_{n:03d}__c"} for n in range(40)]
     planted = set()
     # 1-3: fields the org lacks (an account field, an opportunity field, a product field on a line).

@@ -474,7 +474,8 @@ class _Check:
                 )
         maps = [item for item in chain if isinstance(item, Mapping) and item.get("fn") == "value_map"]
         for position, item in enumerate(maps):
-            table = item.get("map") if isinstance(item.get("map"), Mapping) else {}
+            given = item.get("map")
+            table: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
             last = position == len(maps) - 1 and chain and chain[-1] is item
             if allowed and last:
                 wrong = sorted(str(v) for v in table.values() if isinstance(v, str) and v not in allowed)

@@ -4,7 +4,8 @@ the simulators' schemas closely enough for the shipped default mapping to check 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sync.connections.metadata.types import (
     BOOLEAN,
@@ -24,10 +25,9 @@ from sync.connections.metadata.types import (
 )
 
 
-def field(name: str, kind: str = TEXT, **options: object) -> FieldInfo:
-    return FieldInfo(
-        name=name, label=name.replace("__c", "").replace("_", " "), type=kind, native_type=kind, **options
-    )  # type: ignore[arg-type]
+def field(name: str, kind: str = TEXT, **options: Any) -> FieldInfo:
+    label = name.replace("__c", "").replace("_", " ")
+    return FieldInfo(name=name, label=label, type=kind, native_type=kind, **options)
 
 
 def ref(name: str, to: str, relationship: str) -> FieldInfo:
@@ -45,7 +45,7 @@ def sobject(name: str, fields: Iterable[FieldInfo], children: dict[str, str] | N
 
 
 def salesforce_metadata(
-    *, multi_currency: bool = True, cpq: bool = True, extra: dict[str, Iterable[FieldInfo]] | None = None
+    *, multi_currency: bool = True, cpq: bool = True, extra: Mapping[str, Iterable[FieldInfo]] | None = None
 ) -> SystemMetadata:
     """A Salesforce org's metadata; ``extra`` adds fields per object: ``{"Account": [field("X__c")]}``."""
     currency = [field("CurrencyIsoCode", PICKLIST, picklist=("USD", "EUR", "GBP"))] if multi_currency else []
@@ -183,7 +183,7 @@ def record(name: str, fields: Iterable[FieldInfo]) -> ObjectInfo:
 
 
 def netsuite_metadata(
-    *, one_world: bool = True, extra: dict[str, Iterable[FieldInfo]] | None = None
+    *, one_world: bool = True, extra: Mapping[str, Iterable[FieldInfo]] | None = None
 ) -> SystemMetadata:
     """A NetSuite account's metadata; without OneWorld no record has ``subsidiary``."""
     subsidiary = [field("subsidiary", REFERENCE, required=True)] if one_world else []

@@ -61,7 +61,7 @@ def test_a_source_field_missing_in_the_org_is_an_error_naming_object_row_and_fie
 
 
 def test_relationships_are_walked_through_the_graph() -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"id": "a", "target": "memo", "source": "Account.Industry"},
         {"id": "b", "target": "otherRefNum", "source": "OpportunityContactRoles.records[0].Contact.Email"},
         {"id": "c", "target": "endDate", "source": "primary_quote.SBQQ__EndDate__c"},
@@ -73,7 +73,7 @@ def test_relationships_are_walked_through_the_graph() -> None:
         },
     ]
     assert found(order(*rows)) == []
-    broken = [
+    broken: list[dict[str, Any]] = [
         {"id": "a", "target": "memo", "source": "Account.Nope__c"},
         {"id": "b", "target": "otherRefNum", "source": "OpportunityContactRoles.records[0].Contact.Nope__c"},
         {
@@ -101,7 +101,7 @@ def test_paths_in_conditions_and_transform_options_are_checked_too() -> None:
 
 
 def test_types_must_fit_after_the_transforms() -> None:
-    text_into_number = {
+    text_into_number: dict[str, Any] = {
         "id": "q",
         "target": "item.items[]",
         "each": "$.primary_quote.lines",
