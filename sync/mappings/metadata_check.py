@@ -176,6 +176,34 @@ def _segments(target: str) -> list[str]:
     return [part.split("[", 1)[0] for part in target.split(".") if part]
 
 
+# How a read is named in a problem, by its role (see FieldRead.role).
+_ROLES = {"concat": " (a part of its value)", "condition": " (in a condition)", "external_id": ""}
+_ORG_CURRENCY = "the org's one currency code"
+
+
+def _role_text(role: str) -> str:
+    return _ROLES.get(role, f" (its {role} option)" if "." in role else "")
+
+
+def _advice(read: FieldRead) -> str:
+    """What to change for a read of a field the org lacks: specific for a single-currency org's
+    CurrencyIsoCode, else create the field, mark the row optional, or remove it."""
+    if read.field.rsplit(".", 1)[-1].lower() == "currencyisocode":
+        if read.role == "concat":
+            return f'Replace that part by {_ORG_CURRENCY}, e.g. {{"constant": "USD"}}, or remove it'
+        if read.role == "currency_precision.currency_field":
+            return f"Give currency_precision 'currency' ({_ORG_CURRENCY}, e.g. 'USD'), not 'currency_field'"
+        if read.role == "source" and read.row:
+            return (
+                f"Mark the row optional (skipped in single-currency orgs), or map a constant: {_ORG_CURRENCY}"
+            )
+    where = "the row" if read.row else "this object mapping"
+    return (
+        "Create the field in Salesforce (or correct the API name) and refresh the connection's metadata, "
+        f"mark {where} optional to skip it where the org lacks the field, or remove it"
+    )
+
+
 # -- the check ---------------------------------------------------------------------------------------------
 
 
@@ -247,15 +275,12 @@ class _Check:
                 f"optional: skipped in this org, which lacks {shown}{hint_text}",
             )
             return
-        where = "the row" if read.row else "this object mapping"
         self.add(
             ERROR,
             read.object_key,
             read.row or read.path,
             "",
-            f"reads {read.path!r}, but {why}{via}{hint_text}. Create the field in Salesforce (or correct the "
-            f"API name) and refresh the connection's metadata, mark {where} optional to skip it where the "
-            f"org lacks the field, or remove it",
+            f"reads {read.path!r}{_role_text(read.role)}, but {why}{via}{hint_text}. " + _advice(read),
         )
 
     # -- objects and rows --------------------------------------------------------------------------------

@@ -51,6 +51,9 @@ class FieldRead:
     row: str
     path: str  # the path as written in the mapping
     optional: bool = False  # the row is skipped where the org lacks the field
+    # How the row reads it: "source" (its value), "concat" (a part of it), "condition", "external_id",
+    # or the transform option ("currency_precision.currency_field").
+    role: str = "source"
 
     @property
     def soql(self) -> str:
@@ -72,7 +75,7 @@ def spec_reads(spec: Mapping[str, Any]) -> list[FieldRead]:
         found = _Reads(reads, key)
         found.condition(obj.get("where"), stack, "where", False)
         if isinstance(obj.get("external_id"), Mapping):
-            found.expression(obj["external_id"], stack, "external_id", False)
+            found.expression(obj["external_id"], stack, "external_id", False, "external_id")
         found.rows(obj.get("fields") or [], stack, "")
     return reads
 
@@ -96,12 +99,14 @@ class _Reads:
         self.reads = reads
         self.object_key = object_key
 
-    def add(self, stack: list[tuple[str, ...]], text: Any, row: str, optional: bool) -> None:
+    def add(
+        self, stack: list[tuple[str, ...]], text: Any, row: str, optional: bool, role: str = "source"
+    ) -> None:
         if not isinstance(text, str) or not text or text.startswith("@"):
             return
         placed = place(resolved(stack, text))
         if placed is not None:
-            self.reads.append(FieldRead(placed[0], placed[1], self.object_key, row, text, optional))
+            self.reads.append(FieldRead(placed[0], placed[1], self.object_key, row, text, optional, role))
 
     def rows(self, rows: Iterable[Any], stack: list[tuple[str, ...]], prefix: str) -> None:
         for position, row in enumerate(rows, start=1):
@@ -118,13 +123,18 @@ class _Reads:
             self.expression(row, stack, label, optional)
 
     def expression(
-        self, data: Mapping[str, Any], stack: list[tuple[str, ...]], row: str, optional: bool
+        self,
+        data: Mapping[str, Any],
+        stack: list[tuple[str, ...]],
+        row: str,
+        optional: bool,
+        role: str = "source",
     ) -> None:
-        self.add(stack, data.get("source"), row, optional)
+        self.add(stack, data.get("source"), row, optional, role)
         concat = data.get("concat")
         for part in concat if isinstance(concat, list) else []:
             if isinstance(part, Mapping):
-                self.expression(part, stack, row, optional)
+                self.expression(part, stack, row, optional, "concat")
         self.transforms(data.get("transforms"), stack, row, optional)
 
     def transforms(self, chain: Any, stack: list[tuple[str, ...]], row: str, optional: bool) -> None:
@@ -137,24 +147,27 @@ class _Reads:
             if definition is None:
                 continue
             for param in definition.params:
-                self.param(param.kind, item.get(param.name), stack, row, optional)
+                role = f"{definition.name}.{param.name}"
+                self.param(param.kind, item.get(param.name), stack, row, optional, role)
 
-    def param(self, kind: str, value: Any, stack: list[tuple[str, ...]], row: str, optional: bool) -> None:
+    def param(
+        self, kind: str, value: Any, stack: list[tuple[str, ...]], row: str, optional: bool, role: str
+    ) -> None:
         """The paths one transform option reads: a path, a condition, value expressions, a branch."""
         if kind == "path":
-            self.add(stack, value, row, optional)
+            self.add(stack, value, row, optional, role)
         elif kind == "condition":
             self.condition(value, stack, row, optional)
         elif kind == "expressions" and isinstance(value, list):
             for part in value:
                 if isinstance(part, Mapping):
-                    self.expression(part, stack, row, optional)
+                    self.expression(part, stack, row, optional, "concat")
         elif kind == "branch" and isinstance(value, list):
             self.transforms(value, stack, row, optional)
 
     def condition(self, data: Any, stack: list[tuple[str, ...]], row: str, optional: bool) -> None:
         for path in condition_paths(data):
-            self.add(stack, path, row, optional)
+            self.add(stack, path, row, optional, "condition")
 
 
 def condition_paths(data: Any, depth: int = 0) -> Iterator[str]:

@@ -215,6 +215,18 @@ def test_optional_rows_missing_a_field_are_information_not_errors() -> None:
         ("sales_order", "lines/line_amount"),
     }
     assert all("multi-currency" in p.message for p in metadata_errors(problems))
+    advice = {p.field: p.message for p in metadata_errors(problems)}
+    assert "(a part of its value)" in advice["name"]
+    assert 'Replace that part by the org\'s one currency code, e.g. {"constant": "USD"}' in advice["name"]
+    assert "its currency_precision.currency_field option" in advice["lines/line_rate"]
+    assert "Give currency_precision 'currency' (the org's one currency code" in advice["lines/line_rate"]
+    assert (
+        "Mark the row optional"
+        in only(
+            order({"id": "c", "target": "memo", "source": "CurrencyIsoCode"}),
+            source=salesforce_metadata(multi_currency=False),
+        ).message
+    )
 
 
 def test_a_side_never_read_is_skipped_and_said_once() -> None:
