@@ -157,14 +157,15 @@ def target_field(record: ObjectInfo, segments: Iterable[str]) -> tuple[FieldInfo
         return None, f"NetSuite {record.name} records have no field {names[0]}"
     rest = names[1:]
     if found.type == SUBLIST and rest[:1] == ["items"] and len(rest) > 1:
-        line = _sublist_field(found, rest[1])
+        line = sublist_field(found, rest[1])
         if line is None and found.sublist_fields:
             return None, f"the {found.name} sublist of {record.name} has no field {rest[1]}"
         return line or found, ""
     return found, ""
 
 
-def _sublist_field(sublist: FieldInfo, name: str) -> FieldInfo | None:
+def sublist_field(sublist: FieldInfo, name: str) -> FieldInfo | None:
+    """The line field ``name`` of a NetSuite sublist (exact, then case-insensitive), or None."""
     found = sublist.sublist_fields.get(name)
     if found is None:
         lowered = name.lower()
@@ -370,7 +371,7 @@ class _Check:
         """The target field of a row (None, with a problem, when it cannot be written as the row says)."""
         segments = _segments(target)
         if within is not None:
-            line = _sublist_field(within, segments[0]) if segments else None
+            line = sublist_field(within, segments[0]) if segments else None
             field, why = (
                 (line, "")
                 if line is not None

@@ -34,10 +34,10 @@ from typing import Any
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.salesforce import GraphQuery
 from sync.connections.metadata.selectors import connection_metadata
-from sync.connections.metadata.types import SystemMetadata
+from sync.connections.metadata.types import SUBLIST, FieldInfo, ObjectInfo, SystemMetadata
 from sync.connections.models import Connection
 from sync.mappings.engine.reads import SECTION_OBJECTS, SECTIONS, place, spec_reads
-from sync.mappings.metadata_check import known, salesforce_field, target_field
+from sync.mappings.metadata_check import known, salesforce_field, sublist_field, target_field
 from sync.pipeline.sync_status import StatusFields, status_fields
 from sync.rules.engine.reads import rule_paths
 from sync.rules.engine.ruleset import CompiledRule
@@ -231,24 +231,42 @@ def _query(needs: Iterable[Need]) -> GraphQuery:
 def _missing_targets(
     spec: Mapping[str, Any], netsuite: SystemMetadata, already: Mapping[tuple[str, str], str]
 ) -> dict[tuple[str, str], str]:
-    """Optional top-level rows whose NetSuite target field the account lacks (``subsidiary`` without
-    OneWorld): left out of the payload."""
+    """Optional rows whose NetSuite target field the account lacks (``subsidiary`` without OneWorld, a
+    sublist line field): left out of the payload."""
     found: dict[tuple[str, str], str] = {}
     for obj in spec.get("objects") or []:
         record = netsuite.object(str(obj.get("target") or ""))
-        if record is None:
-            continue
-        for position, row in enumerate(obj.get("fields") or [], start=1):
-            if not isinstance(row, Mapping) or row.get("optional") is not True:
-                continue
-            label = str(row.get("id") or f"#{position}").strip()
-            if (obj.get("key"), label) in already:
-                continue
-            segments = [part.split("[", 1)[0] for part in str(row.get("target") or "").split(".") if part]
-            info, why = target_field(record, segments)
-            if info is None:
-                found[(str(obj.get("key")), label)] = why
+        if record is not None:
+            _targets_missing(str(obj.get("key")), obj.get("fields") or [], "", record, None, already, found)
     return found
+
+
+def _targets_missing(
+    key: str,
+    rows: Iterable[Any],
+    prefix: str,
+    record: ObjectInfo,
+    within: FieldInfo | None,
+    already: Mapping[tuple[str, str], str],
+    found: dict[tuple[str, str], str],
+) -> None:
+    for position, row in enumerate(rows, start=1):
+        if not isinstance(row, Mapping):
+            continue
+        ident = row.get("id") if isinstance(row.get("id"), str) and row["id"].strip() else f"#{position}"
+        label = f"{prefix}/{str(ident).strip()}" if prefix else str(ident).strip()
+        segments = [part.split("[", 1)[0] for part in str(row.get("target") or "").split(".") if part]
+        if within is None:
+            info, why = target_field(record, segments)
+        else:
+            info = sublist_field(within, segments[0]) if segments else None
+            why = f"the {within.name} sublist has no field {segments[0] if segments else ''}"
+            if info is None and not within.sublist_fields:
+                continue  # the sublist's lines were not described: nothing to go by
+        if info is None and row.get("optional") is True and (key, label) not in already:
+            found[(key, label)] = why
+        elif info is not None and isinstance(row.get("each"), str) and info.type == SUBLIST:
+            _targets_missing(key, row.get("fields") or [], label, record, info, already, found)
 
 
 def _pruned(spec: Mapping[str, Any], rows: set[tuple[str, str]]) -> dict[str, Any]:

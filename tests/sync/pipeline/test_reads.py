@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -252,3 +253,23 @@ def test_needs_say_who_needs_each_field() -> None:
     )
     assert needs[("opportunity", "NetSuite_Sales_Order_Id__c")].why == "write-back of NetSuite ids"
     assert not needs[("opportunity", "Id")].droppable
+
+
+def test_an_optional_line_row_whose_sublist_field_the_account_lacks_is_not_sent() -> None:
+    spec = load_default("opportunity_to_netsuite")
+    order = next(obj for obj in spec["objects"] if obj["key"] == "sales_order")
+    lines = next(row for row in order["fields"] if row["id"] == "lines")
+    treatment = next(row for row in lines["fields"] if row["id"] == "line_revenue_treatment")
+    treatment["optional"] = True
+    account = netsuite_metadata()
+    sales_order = account.objects["salesOrder"]
+    item = sales_order.fields["item"]
+    narrower = {k: v for k, v in item.sublist_fields.items() if k != "custcol_revenue_treatment"}
+    fields = {**sales_order.fields, "item": replace(item, sublist_fields=narrower)}
+    objects = {**account.objects, "salesOrder": replace(sales_order, fields=fields)}
+    plan = read_plan(spec, netsuite=replace(account, objects=objects), status=NO_STATUS)
+    assert plan.pruned == {("sales_order", "lines/line_revenue_treatment")}
+    kept = next(obj for obj in plan.spec["objects"] if obj["key"] == "sales_order")
+    kept_lines = next(row for row in kept["fields"] if row["id"] == "lines")
+    assert "line_revenue_treatment" not in [row["id"] for row in kept_lines["fields"]]
+    assert "line_tax_code" in [row["id"] for row in kept_lines["fields"]]
