@@ -27,6 +27,7 @@ from sync.mappings.services.versions import (
     version_publish,
     version_submit,
 )
+from sync.pipeline.preview import PreviewUnavailable, mapping_dry_run
 from sync.pipeline.reads import read_plan
 from tests.api_support import token_client
 from tests.sync.mappings.engine.graphs import dataset_graphs, item_fetch
@@ -178,3 +179,17 @@ def test_the_api_and_the_command_list_the_same_problems(
         "mapping_check", "--mapping-version", str(draft.number), "--json", stdout=(out := io.StringIO())
     )
     assert json.loads(out.getvalue()) == []
+
+
+def test_the_dry_run_names_a_field_the_sandbox_org_lacks_before_asking_salesforce(
+    draft: MappingVersion, revops: User
+) -> None:
+    row = _row(draft, "phone")
+    field_row_save(obj=row.object_mapping, row=row, values={"source": "Region__c"}, user=revops)
+    with (
+        mock.patch("sync.pipeline.preview.editing_metadata", return_value=(salesforce_metadata(), None)),
+        mock.patch("sync.pipeline.preview.sandbox_connection") as sandbox,
+        pytest.raises(PreviewUnavailable, match=r"Account.Region__c \(mapping row customer / phone\)"),
+    ):
+        mapping_dry_run(version=draft, opportunity="Acme")
+    sandbox.assert_not_called()
