@@ -26,18 +26,30 @@ CUSTOM_KINDS: tuple[Kind, ...] = ("text", "bool", "int", "float", "date", "datet
 
 
 class Catalog:
-    def __init__(self, types: Iterable[RecordType] | None = None) -> None:
+    """The record types of one account.
+
+    ``one_world=False`` is an account without OneWorld: no record has a ``subsidiary`` field, and the
+    ``subsidiary`` record type is not served (:meth:`get` and :meth:`types` leave it out; its table is
+    still created, so a data directory can be opened in either shape).
+    """
+
+    def __init__(self, types: Iterable[RecordType] | None = None, *, one_world: bool = True) -> None:
         self._types: dict[str, RecordType] = {}
         self._lock = threading.Lock()
         self.version = 0
+        self.one_world = one_world
+        self._hidden = frozenset() if one_world else frozenset({"subsidiary"})
         for record_type in types if types is not None else all_record_types():
+            if not one_world and record_type.name != "subsidiary":
+                record_type = _without_subsidiary(record_type)
             self._types[record_type.name.lower()] = record_type
 
     def get(self, name: str) -> RecordType | None:
-        return self._types.get(name.lower())
+        lowered = name.lower()
+        return None if lowered in self._hidden else self._types.get(lowered)
 
     def types(self) -> list[RecordType]:
-        return list(self._types.values())
+        return [t for key, t in self._types.items() if key not in self._hidden]
 
     def in_table(self, table: str) -> list[RecordType]:
         return [record_type for record_type in self._types.values() if record_type.table == table]
@@ -82,6 +94,12 @@ class Catalog:
             self._types[record_type.name.lower()] = record_type
             self.version += 1
         return new_field
+
+
+def _without_subsidiary(record_type: RecordType) -> RecordType:
+    if record_type.field("subsidiary") is None:
+        return record_type
+    return _rebuild(record_type, fields=tuple(f for f in record_type.fields if f.name != "subsidiary"))
 
 
 def _rebuild(record_type: RecordType, **changes: object) -> RecordType:
