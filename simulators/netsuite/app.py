@@ -336,5 +336,5 @@ class NetSuiteApp:
             connection.execute(
                 "REPLACE INTO ns_custom_field (record_type, field_id, kind, label, sublist) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (resolved.name, field.name, kind, field.label, sublist),
+                (resolved.name, field.name, field.kind, field.label, sublist),
             )

@@ -23,6 +23,21 @@ CUSTOM_PREFIXES = {
 }
 _CUSTOM_ID = re.compile(r"^(custentity|custbody|custcol|custitem|custrecord)_[a-z0-9_]{1,60}$")
 CUSTOM_KINDS: tuple[Kind, ...] = ("text", "bool", "int", "float", "date", "datetime")
+# The type names of NetSuite's custom field page, as the control API also accepts them.
+CUSTOM_TYPE_NAMES: dict[str, Kind] = {
+    "freeformtext": "text",
+    "textarea": "text",
+    "longtext": "text",
+    "email": "text",
+    "phone": "text",
+    "url": "text",
+    "checkbox": "bool",
+    "integer": "int",
+    "decimal": "float",
+    "currency": "float",
+    "percent": "float",
+    "datetimetz": "datetime",
+}
 
 
 class Catalog:
@@ -73,8 +88,12 @@ class Catalog:
                 "a custom field id looks like custentity_x, custbody_x, custcol_x, custitem_x "
                 "or custrecord_x (lower case letters, digits, underscores)"
             )
+        kind = CUSTOM_TYPE_NAMES.get(kind.lower(), kind.lower())
         if kind not in CUSTOM_KINDS:
-            raise ValueError(f"type must be one of {', '.join(CUSTOM_KINDS)}")
+            raise ValueError(
+                f"type must be one of {', '.join(CUSTOM_KINDS)} "
+                f"(or NetSuite's names: {', '.join(sorted(CUSTOM_TYPE_NAMES))})"
+            )
         expected = "custcol" if sublist else CUSTOM_PREFIXES.get(record_type.table, "custrecord")
         if not field_id.startswith(expected + "_"):
             raise ValueError(f"custom fields here start with {expected}_")
@@ -85,11 +104,14 @@ class Catalog:
                 target = record_type.sublist(sublist)
                 if target is None:
                     raise ValueError(f"{record_type.name} has no sublist {sublist!r}")
-                if target.field(field_id) is None:
-                    changed = dataclasses.replace(target, fields=(*target.fields, new_field))
-                    sublists = tuple(changed if s.name == target.name else s for s in record_type.sublists)
-                    record_type = _rebuild(record_type, sublists=sublists)
-            elif record_type.field(field_id) is None:
+                if target.field(field_id) is not None:
+                    raise ValueError(f"{record_type.name}.{target.name} already has a field {field_id}")
+                changed = dataclasses.replace(target, fields=(*target.fields, new_field))
+                sublists = tuple(changed if s.name == target.name else s for s in record_type.sublists)
+                record_type = _rebuild(record_type, sublists=sublists)
+            elif record_type.field(field_id) is not None:
+                raise ValueError(f"{record_type.name} already has a field {field_id}")
+            else:
                 record_type = _rebuild(record_type, fields=(*record_type.fields, new_field))
             self._types[record_type.name.lower()] = record_type
             self.version += 1
