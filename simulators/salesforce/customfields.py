@@ -82,8 +82,9 @@ def field_from_definition(schema: Schema, body: Any) -> tuple[SObject, Field]:
             "name must be a custom field API name ending in __c: a letter first, then letters, digits "
             f"and single underscores, at most {_MAX_NAME} characters before __c (e.g. Region__c)"
         )
-    if sobject.field(name) is not None:
-        raise CustomFieldError(f"{sobject.name} already has a field named {sobject.field(name).name}")  # type: ignore[union-attr]
+    existing = sobject.field(name)
+    if existing is not None:
+        raise CustomFieldError(f"{sobject.name} already has a field named {existing.name}")
     if not isinstance(kind, str) or kind.lower() not in TYPES:
         raise CustomFieldError(
             "type must be one of Text, TextArea, LongTextArea, Email, Phone, Url, Number, Currency, "
