@@ -243,3 +243,25 @@ def test_an_account_without_oneworld_has_no_subsidiary_field(single_entity: Runn
         declare(single_entity, {"recordType": "subsidiary", "id": "custrecord_x", "type": "text"}).status_code
         == 400
     )
+
+
+def test_orders_written_under_oneworld_are_billed_after_oneworld_is_gone(tmp_path: Path) -> None:
+    running = _start(tmp_path / "ns")
+    try:
+        ns = RestClient(running.url, running.ca_file)
+        customer = ns.create("customer", {"companyName": "Was Global", "subsidiary": {"id": "1"}})
+        order = ns.create(
+            "salesOrder", {"entity": {"id": customer}, "item": {"items": [{"item": {"externalId": "HW-GW"}}]}}
+        )
+    finally:
+        running.stop()
+    running = start_in_thread(SPEC, tmp_path / "ns", one_world=False)
+    try:
+        ns = RestClient(running.url, running.ca_file)
+        billed = https_session(running.ca_file).post(
+            running.url + "/_control/netsuite/invoice-orders", json={"salesOrders": [order]}
+        )
+        invoice = billed.json()["results"][0]["invoice"]
+        assert "subsidiary" not in ns.get("invoice", invoice)
+    finally:
+        running.stop()
