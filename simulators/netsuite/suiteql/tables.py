@@ -186,7 +186,8 @@ class TableRegistry:
     """Tables by SuiteQL name, rebuilt when custom fields change the catalogue.
 
     ``one_world=False`` is an account without OneWorld (a single legal entity): it has no ``subsidiary``
-    table, and a query naming it is refused as NetSuite refuses an unknown record.
+    table and no ``subsidiary`` column (the catalogue drops the field), and a query naming either is
+    refused as NetSuite refuses an unknown record or field.
     """
 
     def __init__(self, catalog: Catalog, *, one_world: bool = True) -> None:
@@ -205,6 +206,7 @@ class TableRegistry:
                 tables["entityaddress"] = _entity_address_table()
                 if not self.one_world:
                     tables.pop("subsidiary", None)
+                    tables["transactionline"].columns.pop("subsidiary", None)
                 self._tables, self._version = tables, version
         return self._tables
 
