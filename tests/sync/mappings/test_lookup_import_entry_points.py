@@ -79,13 +79,16 @@ def test_the_command_imports_one_table_or_all(
     assert "no change" in out.getvalue()
     chf = _add_currency(netsuite)
     out = io.StringIO()
-    with pytest.raises(CommandError, match="not imported: price_level_to_id"):
-        # The simulator's account has no price levels: that table says so, the others are imported.
-        call_command("lookup_import", "--all", "--user", "revops", "--connection", "ns-sandbox", stdout=out)
+    call_command("lookup_import", "--all", "--user", "revops", "--connection", "ns-sandbox", stdout=out)
     text = out.getvalue()
     assert f"+ CHF -> {chf}  Swiss Franc" in text and f"+ {chf} -> CHF  Swiss Franc" in text
     drafted = {version.table.name for version in LookupVersion.objects.filter(status=VersionStatus.DRAFT)}
-    assert drafted == {"currency_code_to_id", "currency_id_to_code", "item_id_by_sku"}
+    assert drafted == {"currency_code_to_id", "currency_id_to_code", "item_id_by_sku", "price_level_to_id"}
+    levels = netsuite_connector(netsuite).suiteql("SELECT id, name, isinactive FROM pricelevel")
+    expected = {row["name"]: str(row["id"]) for row in levels if row["isinactive"] == "F"}
+    assert len(expected) >= 2
+    assert lookup_entries(LookupTable.objects.get(name="price_level_to_id").versions.get()) == expected
+    assert "is inactive in NetSuite, not imported" in text
     items = LookupTable.objects.get(name="item_id_by_sku").versions.get()
     skus = {
         row["itemid"]: str(row["id"])
