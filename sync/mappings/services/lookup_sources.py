@@ -59,6 +59,17 @@ FREQUENCIES = {
     "Annually": "ANNUALLY",
 }
 MONTHS_PER_UNIT = {"MONTH": 1, "YEAR": 12}
+SINGULAR = {
+    "currencies": "currency",
+    "terms": "term",
+    "tax codes": "tax code",
+    "subscription terms": "subscription term",
+    "price books": "price book",
+    "items": "item",
+    "price levels": "price level",
+    "subsidiaries": "subsidiary",
+    "billing schedules": "billing schedule",
+}
 SUBSIDIARY_QUERY = (
     "SELECT id, name, parent, isinactive, country, BUILTIN.DF(currency) AS currency FROM subsidiary"
 )
@@ -171,7 +182,8 @@ def derive(
         if key in by_key:
             continue
         for record in records_off:
-            proposal.notes.append(f"{key}: {what} {_describe(record)} is inactive in NetSuite, not imported.")
+            one = SINGULAR.get(what, what)
+            proposal.notes.append(f"{key}: {one} {_describe(record)} is inactive in NetSuite, not imported.")
 
 
 def _text(value: Any) -> str | None:

@@ -13,6 +13,7 @@ from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector
 from sync.mappings.engine import MISSING
 from sync.mappings.models import LookupTable, VersionStatus
+from sync.mappings.selectors import published_mapping
 from sync.mappings.services.lookup_import import (
     ALREADY_PROPOSED,
     DRAFTED,
@@ -112,6 +113,11 @@ def test_a_change_in_netsuite_comes_back_as_exactly_that_diff_and_goes_live_thro
     lookup_version_approve(version=draft, user=finance)
     lookup_version_publish(version=draft, user=finance)
     assert mapping_lookups().lookup("currency_code_to_id", "CHF") == chf
+    # The published opportunity mapping now sends a Swiss franc account to NetSuite with CHF's new id.
+    _, mapping = published_mapping("opportunity_to_netsuite")
+    account = {"Id": "001A", "Name": "Zurich AG", "BillingCountry": "DE", "CurrencyIsoCode": "CHF"}
+    mapped = mapping.apply_object("customer", {"Account": account}, lookups=mapping_lookups())
+    assert [payload.body["currency"] for payload in mapped.payloads] == [{"id": chf}], mapped.problems
     # Published: importing again says no change.
     assert (
         lookup_import(table_name="currency_code_to_id", user=revops, connection=netsuite).status == NO_CHANGE
