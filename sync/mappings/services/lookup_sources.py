@@ -70,8 +70,10 @@ SINGULAR = {
     "subsidiaries": "subsidiary",
     "billing schedules": "billing schedule",
 }
-SUBSIDIARY_QUERY = (
-    "SELECT id, name, parent, isinactive, country, BUILTIN.DF(currency) AS currency FROM subsidiary"
+# Recorded as the source of a subsidiary import: the query itself is the connector's, shared with the
+# exception policy's lists (sync.exceptions.netsuite_lists), not repeated here.
+SUBSIDIARY_SOURCE = (
+    "SELECT ... FROM subsidiary (NetSuiteConnector.subsidiaries: id, name, country, isinactive)"
 )
 
 
@@ -119,7 +121,7 @@ class SuiteQLReader:
             raise
 
     def subsidiaries(self) -> list[dict[str, Any]]:
-        self.queries.append(SUBSIDIARY_QUERY)
+        self.queries.append(SUBSIDIARY_SOURCE)
         rows = self.connector.subsidiaries()
         if rows is None:
             raise RecordTypeMissing(
