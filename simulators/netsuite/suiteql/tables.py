@@ -210,6 +210,25 @@ def _price_level_table() -> Table:
     return Table("pricelevel", f"({rows})", columns)
 
 
+def _subscription_term_columns(table: Table) -> Table:
+    """NetSuite's own SuiteQL names for a subscription term's length, ``subscriptiontermduration`` and
+    ``subscriptiontermunit`` (``MONTHS``/``YEARS``), beside the record's ``duration`` and ``unit``."""
+    columns = dict(table.columns)
+    if "duration" in columns:
+        columns["subscriptiontermduration"] = Column(
+            "subscriptiontermduration", columns["duration"].sql, "int"
+        )
+    if "unit" in columns:
+        unit = columns["unit"].sql
+        columns["subscriptiontermunit"] = Column(
+            "subscriptiontermunit",
+            f"(CASE UPPER({unit}) WHEN 'MONTH' THEN 'MONTHS' WHEN 'YEAR' THEN 'YEARS' "
+            f"ELSE UPPER({unit}) END)",
+            "text",
+        )
+    return Table(table.name, table.physical, columns)
+
+
 class TableRegistry:
     """Tables by SuiteQL name, rebuilt when custom fields change the catalogue.
 
@@ -232,6 +251,8 @@ class TableRegistry:
                 tables["transactionline"] = _line_table(self.catalog)
                 tables["entityaddress"] = _entity_address_table()
                 tables["pricelevel"] = _price_level_table()
+                if "subscriptionterm" in tables:
+                    tables["subscriptionterm"] = _subscription_term_columns(tables["subscriptionterm"])
                 if not self.one_world:
                     tables.pop("subsidiary", None)
                 self._tables, self._version = tables, version

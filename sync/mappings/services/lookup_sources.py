@@ -13,7 +13,9 @@ payment_terms_to_id            term              term name -> id. Derived. The n
                                                  Salesforce picklist must say.
 tax_code_to_id                 salestaxitem      tax code name (``itemid``) -> id. Derived.
 tax_code_id_to_code            salestaxitem      id -> tax code name. Derived.
-subscription_term_by_months    subscriptionterm  months (``duration``, years x 12) -> id. Derived.
+subscription_term_by_months    subscriptionterm  months (``subscriptiontermduration`` in
+                                                 ``subscriptiontermunit`` MONTHS, or YEARS x 12) -> id.
+                                                 Derived.
 price_book_by_plan_currency    pricebook         ``<plan itemid>-<currency ISO>`` -> id, with the
                                (+ subscription-  plans and currencies read to name them. Derived; a
                                plan, currency)   price book of an inactive plan or currency is not.
@@ -58,7 +60,7 @@ FREQUENCIES = {
     "Annual": "ANNUALLY",
     "Annually": "ANNUALLY",
 }
-MONTHS_PER_UNIT = {"MONTH": 1, "YEAR": 12}
+MONTHS_PER_UNIT = {"MONTH": 1, "MONTHS": 1, "YEAR": 12, "YEARS": 12}
 SINGULAR = {
     "currencies": "currency",
     "terms": "term",
@@ -261,12 +263,13 @@ def subscription_term_by_months(
     reader: SuiteQLReader, current: Mapping[str, Any], proposal: Proposal
 ) -> None:
     rows = reader.rows(
-        "SELECT id, name, duration, unit, isinactive FROM subscriptionterm", "subscriptionterm"
+        "SELECT id, name, subscriptiontermduration, subscriptiontermunit, isinactive FROM subscriptionterm",
+        "subscriptionterm",
     )
     records = []
     for row in rows:
-        unit = str(row.get("unit") or "MONTH").upper()
-        duration = str(row.get("duration") or "")
+        unit = str(row.get("subscriptiontermunit") or "MONTHS").upper()
+        duration = str(row.get("subscriptiontermduration") or "")
         months = MONTHS_PER_UNIT.get(unit)
         name = str(row.get("name") or "")
         if months is None or not duration.isdigit():

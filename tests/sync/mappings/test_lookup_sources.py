@@ -84,9 +84,9 @@ def test_billing_schedules_keep_their_keys_and_follow_the_frequency() -> None:
 
 def test_subscription_terms_in_years_count_as_months_and_price_books_need_active_plans() -> None:
     terms = [
-        {"id": 1, "name": "12 Months", "duration": 12, "unit": "MONTH", "isinactive": "F"},
-        {"id": 2, "name": "2 Years", "duration": 2, "unit": "YEAR", "isinactive": "F"},
-        {"id": 3, "name": "90 Days", "duration": 90, "unit": "DAY", "isinactive": "F"},
+        {"id": 1, "name": "12 Months", "subscriptiontermduration": 12, "subscriptiontermunit": "MONTHS"},
+        {"id": 2, "name": "2 Years", "subscriptiontermduration": 2, "subscriptiontermunit": "YEARS"},
+        {"id": 3, "name": "90 Days", "subscriptiontermduration": 90, "subscriptiontermunit": "DAYS"},
     ]
     proposal = _build("subscription_term_by_months", {"subscriptionterm": terms}, {})
     assert proposal.entries == {"12": "1", "24": "2"} and "not in months or years" in proposal.notes[0]
