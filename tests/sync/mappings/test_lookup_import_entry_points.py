@@ -17,9 +17,11 @@ from governance.models import AuditEntry
 from simulators.core.runner import RunningSimulator, start_in_thread
 from simulators.netsuite.seed import seed as seed_netsuite
 from simulators.netsuite.spec import SPEC as NETSUITE_SPEC
+from sync.connections.connectors.errors import ConnectorError
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector
 from sync.mappings.models import LookupTable, LookupVersion, VersionStatus
+from sync.mappings.services import lookup_import as lookup_import_module
 from sync.mappings.services.lookup_versions import lookup_entries
 from tests.api_support import token_client
 from tests.sync.conftest import SEEDED, netsuite_connection_for
@@ -165,3 +167,33 @@ def test_an_account_without_oneworld_says_it_has_no_subsidiaries(
         "/api/v1/lookup-tables/currency_code_to_id/import/", {"connection": "ns-single"}, content_type=JSON
     )
     assert currencies.status_code == 200 and currencies.json()["status"] == "no_change"
+
+
+class _Down:
+    """A NetSuite that does not answer."""
+
+    def suiteql_by_key(self, select: str) -> Iterator[dict[str, object]]:
+        raise ConnectorError("netsuite", True, "connection refused", operation="suiteql")
+        yield {}
+
+
+def test_netsuite_not_answering_is_502_and_a_message_and_nothing_is_made(
+    netsuite_connection: Connection,
+    seeded_mappings: None,
+    revops: User,
+    revops_client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(lookup_import_module, "netsuite_connector", lambda connection: _Down())
+    before = LookupVersion.objects.count()
+    answer = token_client(revops).post(
+        "/api/v1/lookup-tables/payment_terms_to_id/import/", {}, content_type=JSON
+    )
+    assert answer.status_code == 502 and "connection refused" in answer.json()["detail"]
+    page = revops_client.post(
+        "/sync/mappings/lookups/payment_terms_to_id/import/", follow=True
+    ).content.decode()
+    assert "Not imported" in page and "connection refused" in page
+    with pytest.raises(CommandError, match="not imported: payment_terms_to_id"):
+        call_command("lookup_import", "payment_terms_to_id", "--user", "revops", stderr=io.StringIO())
+    assert LookupVersion.objects.count() == before
