@@ -73,6 +73,9 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:lookup-version-approve": ApiRule(post=APPROVERS),
     "api:lookup-version-reject": ApiRule(post=APPROVERS),
     "api:lookup-version-publish": ApiRule(post=APPROVERS),
+    "api:lookup-table-list": ApiRule(get=ROLES),
+    "api:lookup-table-detail": ApiRule(get=ROLES),
+    "api:lookup-table-import": ApiRule(post=EDITORS),  # tried with a table not imported (400, no call)
     "api:rule-list": ApiRule(get=ROLES, post=EDITORS),
     "api:rule-detail": ApiRule(get=ROLES),
     "api:rule-new-draft": ApiRule(post=EDITORS),

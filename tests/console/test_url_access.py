@@ -206,6 +206,7 @@ ACCESS: dict[str, Rule] = {
     "sync:mapping-lookups-refresh": POST(EDITORS),
     "sync:mapping-lookup-entry": POST(EDITORS),
     "sync:mapping-lookup-draft": POST(EDITORS),
+    "sync:mapping-lookup-import": POST(EDITORS),  # tried with a table not imported from NetSuite (no call)
     "sync:mapping-lookup-version": GET(ROLES),
     "sync:mapping-lookup-action": POST(APPROVERS),  # tried with "approve"
     # Rules (sync/rules/views.py, sync/rules/services.py): as mappings. Checking a condition as you type
@@ -291,6 +292,7 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "object_id": lambda: _draft_row().object_mapping_id,
     "row_id": lambda: _draft_row().pk,
     "table_name": lambda: LookupTable.objects.order_by("name").values_list("name", flat=True)[0],
+    "sync:mapping-lookup-import/table_name": lambda: "salesforce_pricebook_id",
     "sync:mapping-lookup-version/version_id": lambda: _lookup_draft().pk,
     "sync:mapping-lookup-action/version_id": lambda: _lookup_draft().pk,
     "sync:mapping-lookup-action/action": lambda: "approve",
