@@ -105,7 +105,7 @@ def metadata_summary(*, user: User | AnonymousUser, connection_id: int | str) ->
         return MetadataSummary(connection, None, None, "", 0, [])
     rows = [
         MetadataObjectRow(name, label, count)
-        for name, label, count in cache.objects.values_list("name", "label", "field_count")
+        for name, label, count in cache.cached_objects.values_list("name", "label", "field_count")
     ]
     return MetadataSummary(
         connection, cache.fetched_at, cache.last_attempt_at, cache.last_error, len(cache.available), rows

@@ -119,7 +119,7 @@ def metadata_refresh(
         raise PermissionDenied("Only admins and those who edit mappings refresh metadata.")
     extras = _clean_names(objects or ())
     cache = ConnectionMetadata.objects.filter(connection=connection).first()
-    previous = list(cache.objects.values_list("name", flat=True)) if cache is not None else []
+    previous = list(cache.cached_objects.values_list("name", flat=True)) if cache is not None else []
     now = timezone.now()
     try:
         available, answers, missing = _fetch(connection, extras, previous)
@@ -138,7 +138,7 @@ def metadata_refresh(
         raise MetadataRefreshFailed(message) from exc
     with transaction.atomic():
         cache, _ = ConnectionMetadata.objects.select_for_update().get_or_create(connection=connection)
-        cache.objects.all().delete()
+        cache.cached_objects.all().delete()
         MetadataObject.objects.bulk_create(
             MetadataObject(
                 cache=cache,

@@ -31,7 +31,7 @@ class ConnectionMetadata(models.Model):
 class MetadataObject(models.Model):
     """One sObject describe (Salesforce) or record-type JSON Schema (NetSuite), as the system answered."""
 
-    cache = models.ForeignKey(ConnectionMetadata, on_delete=models.CASCADE, related_name="objects")
+    cache = models.ForeignKey(ConnectionMetadata, on_delete=models.CASCADE, related_name="cached_objects")
     name = models.CharField(max_length=120, help_text="As the system spells it: Opportunity, salesOrder")
     label = models.CharField(max_length=200, blank=True)
     field_count = models.PositiveIntegerField(default=0)
