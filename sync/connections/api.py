@@ -12,7 +12,6 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -144,8 +143,9 @@ class ConnectionViewSet(ApiReadViewSet):
     @extend_schema(request=MetadataRefreshInputSerializer, responses=MetadataRefreshSerializer)
     @action(detail=True, methods=["post"], url_path="metadata/refresh")
     def metadata_refresh(self, request: Request, pk: str) -> Response:
-        """Read the metadata again from the system (admins and mapping editors); 502 when it cannot be
-        read, with the reason; the previous cache is kept then."""
+        """Read the metadata again from the system (admins and mapping editors). Like a listener's test,
+        the answer says whether it worked: ``ok`` false with ``message`` saying why when the system could
+        not be read (the previous cache is kept); 400 for an object name the system does not list."""
         connection = self.get_object()
         objects = self.input(MetadataRefreshInputSerializer, request).get("objects") or []
         try:
@@ -155,12 +155,14 @@ class ConnectionViewSet(ApiReadViewSet):
         except ValidationError as exc:
             raise ApiValidationError({"objects": exc.messages}) from exc
         except metadata_services.MetadataRefreshFailed as exc:
-            raise MetadataUnreadable(str(exc)) from exc
+            failed = {"ok": False, "message": str(exc), "fetched_at": None, "objects": [], "missing": []}
+            return Response(failed)
         body = {
+            "ok": True,
+            "message": result.message,
             "fetched_at": result.fetched_at,
             "objects": result.objects,
             "missing": result.missing,
-            "message": result.message,
         }
         return Response(body)
 
@@ -172,12 +174,6 @@ class ConnectionViewSet(ApiReadViewSet):
         if info is None:
             raise Http404(f"{object_name} is not in the cached metadata of {connection.name}")
         return Response(object_as_json(info))
-
-
-class MetadataUnreadable(APIException):
-    status_code = status.HTTP_502_BAD_GATEWAY
-    default_code = "metadata_unreadable"
-    default_detail = "The system's metadata could not be read; the cached metadata is kept."
 
 
 router = SimpleRouter()

@@ -66,12 +66,15 @@ class MetadataRefreshInputSerializer(serializers.Serializer[Any]):
 
 
 class MetadataRefreshSerializer(serializers.Serializer[Any]):
-    fetched_at = serializers.DateTimeField()
+    """``ok`` false: the system could not be read, ``message`` says why, the previous cache is kept."""
+
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+    fetched_at = serializers.DateTimeField(allow_null=True)
     objects = serializers.ListField(child=serializers.CharField())
     missing = serializers.ListField(
         child=serializers.CharField(), help_text="Objects Concord could use that the system does not list"
     )
-    message = serializers.CharField()
 
 
 def summary_as_json(summary: MetadataSummary) -> dict[str, Any]:
