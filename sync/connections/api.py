@@ -167,7 +167,7 @@ class ConnectionViewSet(ApiReadViewSet):
         return Response(body)
 
     @extend_schema(responses=MetadataObjectSerializer)
-    @action(detail=True, methods=["get"], url_path=r"metadata/(?P<object_name>[A-Za-z][A-Za-z0-9_]*)")
+    @action(detail=True, methods=["get"], url_path=r"metadata/(?P<object_name>[A-Za-z0-9_]+)")
     def metadata_show(self, request: Request, pk: str, object_name: str) -> Response:
         """One cached object's fields: label, API name, type, flags, picklist values, references."""
         connection, info = metadata_object_for_user(user=self.user, connection_id=pk, name=object_name)
