@@ -364,9 +364,10 @@ def world(revops: User, finance: User, admin: User, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr("sync.pipeline.inbox.async_task", lambda *args, **kwargs: None)
     monkeypatch.setattr("reconciliation.services.async_task", lambda *args, **kwargs: None)
     sf, ns = offline_connection_pair("acl")
-    cache = ConnectionMetadata.objects.create(connection=sf, fetched_at=timezone.now())
+    read_at = timezone.now()
+    cache = ConnectionMetadata.objects.create(connection=sf, fetched_at=read_at)
     describe = {"name": "Opportunity", "label": "Opportunity", "fields": [{"name": "Id", "type": "id"}]}
-    MetadataObject.objects.create(cache=cache, name="Opportunity", raw=describe, fetched_at=cache.fetched_at)
+    MetadataObject.objects.create(cache=cache, name="Opportunity", raw=describe, fetched_at=read_at)
     mapping_seed_defaults()  # published version 1 of each shipped flow, and the lookup tables
     version_create_draft(flow=Flow.objects.order_by("key")[0], user=revops)  # RevOps's draft, with rows
     assert ObjectMapping.objects.filter(version__status="draft").exists() and _draft_row()

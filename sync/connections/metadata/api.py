@@ -10,11 +10,17 @@ from rest_framework import serializers
 from sync.connections.metadata.selectors import MetadataSummary
 from sync.connections.metadata.types import FieldInfo, ObjectInfo
 
+# Field names such as ``label``, ``required`` and ``fields`` are attributes of DRF's own classes, so these
+# serializers declare their fields in ``get_fields`` rather than as class attributes.
+
 
 class MetadataObjectRowSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField()
-    label = serializers.CharField()
-    field_count = serializers.IntegerField()
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {
+            "name": serializers.CharField(),
+            "label": serializers.CharField(),
+            "field_count": serializers.IntegerField(),
+        }
 
 
 class MetadataSummarySerializer(serializers.Serializer[Any]):
@@ -31,30 +37,40 @@ class MetadataSummarySerializer(serializers.Serializer[Any]):
 
 
 class MetadataFieldSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField()
-    label = serializers.CharField()
-    type = serializers.CharField(help_text="Normalised: text, number, integer, boolean, date, ...")
-    native_type = serializers.CharField()
-    nillable = serializers.BooleanField()
-    createable = serializers.BooleanField()
-    updateable = serializers.BooleanField()
-    required = serializers.BooleanField()
-    custom = serializers.BooleanField()
-    picklist = serializers.ListField(child=serializers.CharField())
-    reference_to = serializers.ListField(child=serializers.CharField())
-    relationship_name = serializers.CharField(allow_blank=True)
-    length = serializers.IntegerField(allow_null=True)
-    sublist_fields = serializers.ListField(child=serializers.DictField(), help_text="NetSuite sublist lines")
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        text = serializers.CharField
+        flag = serializers.BooleanField
+        return {
+            "name": text(),
+            "label": text(),
+            "type": text(help_text="Normalised: text, number, integer, boolean, date, picklist, ..."),
+            "native_type": text(help_text="As the system reports it: currency, string/date, ..."),
+            "nillable": flag(),
+            "createable": flag(),
+            "updateable": flag(),
+            "required": flag(help_text="A create must give it"),
+            "custom": flag(),
+            "picklist": serializers.ListField(child=text()),
+            "reference_to": serializers.ListField(child=text()),
+            "relationship_name": text(allow_blank=True),
+            "length": serializers.IntegerField(allow_null=True),
+            "sublist_fields": serializers.ListField(
+                child=serializers.DictField(), help_text="A NetSuite sublist's line fields, in this shape"
+            ),
+        }
 
 
 class MetadataObjectSerializer(serializers.Serializer[Any]):
-    system = serializers.CharField()
-    name = serializers.CharField()
-    label = serializers.CharField()
-    createable = serializers.BooleanField()
-    updateable = serializers.BooleanField()
-    child_relationships = serializers.DictField(child=serializers.CharField())
-    fields = MetadataFieldSerializer(many=True)
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {
+            "system": serializers.CharField(),
+            "name": serializers.CharField(),
+            "label": serializers.CharField(),
+            "createable": serializers.BooleanField(),
+            "updateable": serializers.BooleanField(),
+            "child_relationships": serializers.DictField(child=serializers.CharField()),
+            "fields": MetadataFieldSerializer(many=True),
+        }
 
 
 class MetadataRefreshInputSerializer(serializers.Serializer[Any]):

@@ -45,7 +45,7 @@ def connection_metadata(connection: Connection) -> SystemMetadata:
     if row is None:
         return SystemMetadata(system=connection.kind, objects={})
     cache_id, fetched_at = row
-    stamp = fetched_at.isoformat()
+    stamp = fetched_at.isoformat() if fetched_at is not None else ""
     with _PARSED_LOCK:
         parsed = _PARSED.get(connection.pk)
     if parsed is not None and parsed[0] == stamp:

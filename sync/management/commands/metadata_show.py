@@ -41,10 +41,11 @@ class Command(BaseCommand):
             for info in metadata.objects.values():
                 self.stdout.write(f"  {info.name:<32} {len(info.fields):>4} fields  {info.label}")
             return
-        info = metadata.object(options["object"])
-        if info is None:
+        found = metadata.object(options["object"])
+        if found is None:
             cached = ", ".join(metadata.objects) or "none"
             raise CommandError(f"{options['object']} is not cached for {connection.name} (cached: {cached})")
+        info = found
         search = options["search"].lower()
         self.stdout.write(f"{info.label} ({info.name}), read at {metadata.fetched_at}")
         for field in info.fields.values():

@@ -28,7 +28,7 @@ class StubAdapter(BaseAdapter):
         route = self.routes.get(key)
         answer: Answer = route(request) if callable(route) else route or (404, {"error": "no route"})
         status, body = answer[0], answer[1]
-        headers = answer[2] if len(answer) > 2 else {}  # type: ignore[misc]
+        headers = answer[2] if len(answer) > 2 else {}
         response = requests.Response()
         response.status_code = status
         response.request = request
