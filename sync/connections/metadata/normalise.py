@@ -238,7 +238,7 @@ class _SchemaContext:
             id_node = self.resolve(props.get("id") or {})
             if isinstance(id_node.get("enum"), list):  # a select with fixed values: {"id": one of enum}
                 return _Kind(PICKLIST, picklist=_values(id_node["enum"]))
-            return _Kind(REFERENCE, reference_to=_catalog_types(_links_text(node)))
+            return _Kind(REFERENCE, reference_to=_linked_types(node))
         return _Kind(OBJECT)  # a subrecord (an address) or another structured value
 
 
@@ -269,10 +269,11 @@ def _catalog_types(text: str) -> tuple[str, ...]:
     return (name,) if name else ()
 
 
-def _links_text(node: Mapping[str, Any]) -> str:
-    """The first catalog link a reference's schema carries (JSON hyper-schema ``links``)."""
+def _linked_types(node: Mapping[str, Any]) -> tuple[str, ...]:
+    """The record types a reference's hyper-schema ``links`` point at (one per type it may name:
+    ``entity`` may be a customer or a contact), in order, without repeats."""
+    names: list[str] = []
     for link in node.get("links") or []:
         href = str(link.get("href") or "") if isinstance(link, Mapping) else ""
-        if _CATALOG_MARK in href:
-            return href
-    return ""
+        names.extend(_catalog_types(href))
+    return tuple(dict.fromkeys(names))

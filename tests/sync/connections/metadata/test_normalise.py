@@ -151,3 +151,20 @@ def test_a_netsuite_schema_of_the_wrong_shape_says_so() -> None:
 def test_a_type_list_with_null_is_read_as_its_type() -> None:
     info = netsuite_object("x", {"properties": {"memo": {"type": ["null", "string"], "title": "Memo"}}})
     assert info.fields["memo"].type == TEXT
+
+
+def test_a_reference_names_every_record_type_its_links_describe() -> None:
+    catalog = "https://ns.test/services/rest/record/v1/metadata-catalog"
+    entity = {
+        "title": "Customer",
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "refName": {"type": "string", "readOnly": True}},
+        "links": [
+            {"rel": "describedby", "href": f"{catalog}/customer", "mediaType": "application/schema+json"},
+            {"rel": "describedby", "href": f"{catalog}/contact", "mediaType": "application/schema+json"},
+            {"rel": "describedby", "href": f"{catalog}/customer"},
+        ],
+        "nullable": False,
+    }
+    field = netsuite_object("salesOrder", {"properties": {"entity": entity}}).fields["entity"]
+    assert (field.type, field.reference_to, field.nillable) == (REFERENCE, ("customer", "contact"), False)
