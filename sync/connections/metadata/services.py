@@ -123,8 +123,6 @@ def metadata_refresh(
     now = timezone.now()
     try:
         available, answers, missing = _fetch(connection, extras, previous)
-    except ValidationError:
-        raise
     except (ConnectorError, MetadataShapeError, ConnectionMisconfigured, ConfigurationError) as exc:
         message = f"Metadata of {connection.name} not refreshed, the cached metadata is kept: {exc}"
         _failure_record(connection, actor, message, now)
