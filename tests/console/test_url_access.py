@@ -14,6 +14,7 @@ POST changed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -367,7 +368,9 @@ def world(revops: User, finance: User, admin: User, monkeypatch: pytest.MonkeyPa
     read_at = timezone.now()
     cache = ConnectionMetadata.objects.create(connection=sf, fetched_at=read_at)
     describe = {"name": "Opportunity", "label": "Opportunity", "fields": [{"name": "Id", "type": "id"}]}
-    MetadataObject.objects.create(cache=cache, name="Opportunity", raw=describe, fetched_at=read_at)
+    MetadataObject.objects.create(
+        cache=cache, name="Opportunity", raw=json.dumps(describe), fetched_at=read_at
+    )
     mapping_seed_defaults()  # published version 1 of each shipped flow, and the lookup tables
     version_create_draft(flow=Flow.objects.order_by("key")[0], user=revops)  # RevOps's draft, with rows
     assert ObjectMapping.objects.filter(version__status="draft").exists() and _draft_row()

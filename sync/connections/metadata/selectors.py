@@ -14,6 +14,7 @@ kept in-process per connection and per ``fetched_at``: a call costs one small qu
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -51,13 +52,17 @@ def connection_metadata(connection: Connection) -> SystemMetadata:
     if parsed is not None and parsed[0] == stamp:
         return parsed[1]
     objects: dict[str, ObjectInfo] = {}
-    for name, raw in MetadataObject.objects.filter(cache_id=cache_id).values_list("name", "raw"):
+    for name, text in MetadataObject.objects.filter(cache_id=cache_id).values_list("name", "raw"):
         try:
+            raw = json.loads(text)
             if connection.kind == ConnectionKind.SALESFORCE:
                 objects[name] = salesforce_object(raw)
             else:
                 objects[name] = netsuite_object(name, raw)
-        except MetadataShapeError:  # checked when stored; only a newer normaliser could refuse it
+        except (
+            MetadataShapeError,
+            ValueError,
+        ):  # checked when stored; only a newer normaliser could refuse it
             logger.warning("cached metadata of %s for %s unreadable; refresh it", name, connection.name)
     metadata = SystemMetadata(system=connection.kind, objects=MappingProxyType(objects), fetched_at=stamp)
     with _PARSED_LOCK:

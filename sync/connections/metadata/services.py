@@ -11,6 +11,7 @@ was, notes the error on the cache row for the console, audits the failure and ra
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -143,7 +144,7 @@ def metadata_refresh(
                 name=name,
                 label=info.label[:200],
                 field_count=len(info.fields),
-                raw=raw,
+                raw=json.dumps(raw),
                 fetched_at=now,
             )
             for name, (raw, info) in answers.items()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.db import models
 
 from sync.connections.models.connections import Connection
@@ -35,7 +38,9 @@ class MetadataObject(models.Model):
     name = models.CharField(max_length=120, help_text="As the system spells it: Opportunity, salesOrder")
     label = models.CharField(max_length=200, blank=True)
     field_count = models.PositiveIntegerField(default=0)
-    raw = models.JSONField(help_text="The describe / JSON Schema answer, unchanged")
+    # Text, not a JSONField: PostgreSQL's jsonb reorders object keys, and a JSON Schema's properties are
+    # in the order NetSuite lists the fields.
+    raw = models.TextField(help_text="The describe / JSON Schema answer as JSON text, unchanged")
     fetched_at = models.DateTimeField()
 
     class Meta:
@@ -44,3 +49,9 @@ class MetadataObject(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def answer(self) -> dict[str, Any]:
+        """The stored answer, parsed."""
+        value: dict[str, Any] = json.loads(self.raw)
+        return value

@@ -50,7 +50,7 @@ def test_it_reads_what_concord_needs_and_audits_the_refresh(
     assert cache.fetched_at == result.fetched_at and cache.last_error == ""
     assert {"Case", "Lead", "Invoice__c"} <= set(cache.available)
     row = MetadataObject.objects.get(cache=cache, name="Opportunity")
-    assert row.label == "Opportunity" and row.field_count == 19 and row.raw["name"] == "Opportunity"
+    assert row.label == "Opportunity" and row.field_count == 19 and row.answer["name"] == "Opportunity"
     entry = _entries(salesforce)[-1]
     assert entry.actor == revops and entry.action == AuditEntry.Action.ACCESS
     assert entry.additional_data["event"] == "metadata_refresh"
