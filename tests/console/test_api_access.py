@@ -72,6 +72,7 @@ OBJECTS: dict[str, Callable[[], object]] = {
     "schedule": lambda: "catch-up-poll",
 }
 PARAMETERS: dict[str, Callable[[], object]] = {
+    "object_name": lambda: "Opportunity",  # cached for acl-sf by the world fixture
     "override_id": lambda: ExceptionOverride.objects.get().pk,
     "position": lambda: 1,
     "run_id": lambda: ReconciliationRun.objects.get().pk,
