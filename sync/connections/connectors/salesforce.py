@@ -335,7 +335,13 @@ class SalesforceConnector:
                 quote_ids[line["SBQQ__Quote__c"]]["primary_quote"]["lines"].append(line)
         return graphs
 
+    def describe_global(self) -> dict[str, Any]:
+        """``GET sobjects/``: every object the signed-in user can see (``sobjects[]`` with ``name``,
+        ``label``, ``custom``, ``queryable``...); managed-package and custom objects only where installed."""
+        return dict(self._run("describe global", lambda sf: sf.restful("sobjects/")))
+
     def describe(self, sobject: str) -> dict[str, Any]:
+        """``GET sobjects/<Object>/describe/``: the object's fields, picklist values and relationships."""
         return dict(self._run("describe", lambda sf: sf.restful(f"sobjects/{_name(sobject)}/describe/")))
 
     def limits(self) -> dict[str, Any]:
