@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sync", "0024_exception_policy"),
+        ("sync", "0025_connection_metadata"),
     ]
 
     operations = [

@@ -1,9 +1,9 @@
-"""The batch's query is derived from the mapping it runs (integration, over HTTPS with the simulators).
+"""The batch's query is derived from the mapping it runs and filtered by the org's cached metadata
+(integration, over HTTPS with the simulators, the metadata read from them by the connections' refresh).
 
-A new row reading an Account field no default reads is read and mapped with no code change; a row reading
-a field the org's cached metadata lacks fails the job before any Salesforce call, naming row and field.
-(Custom fields added to the simulator through its control API come with the "sim" work: the same test
-with ``Account.Region__c`` then replaces ``Industry``.)
+A custom field created in the org (``Account.Region__c``, through the simulator's control API) and
+mapped in a draft is read and sent to NetSuite with no code change; before the field exists, the batch
+fails before any Salesforce call, naming the row and the field.
 """
 
 from __future__ import annotations
@@ -12,9 +12,14 @@ from unittest import mock
 
 import pytest
 
+from simulators.core.runner import RunningSimulator
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.metadata.selectors import connection_metadata
+from sync.connections.metadata.services import metadata_refresh
 from sync.connections.models import Connection
+from sync.mappings.engine.defaults import load_default
+from sync.mappings.metadata_check import mapping_metadata_problems
 from sync.mappings.models import FieldMapping, Flow
 from sync.mappings.services.rows import field_row_save
 from sync.mappings.services.seed import mapping_seed_defaults
@@ -23,7 +28,7 @@ from sync.pipeline.models import JobStatus, SyncJob
 from sync.pipeline.reads import FieldsMissing
 from sync.pipeline.runner import run_batch
 from sync.pipeline.sources import ChosenVersions
-from tests.sync.mappings.metadata_shapes import salesforce_metadata
+from tests.simulators.conftest import https_session
 from tests.sync.pipeline.conftest import THREADED_DB, won_ids
 
 pytestmark = THREADED_DB
@@ -43,13 +48,74 @@ def _draft_reading(source: str) -> ChosenVersions:
     return ChosenVersions(mappings={FLOW: draft})
 
 
-def test_a_new_row_on_a_field_no_default_reads_is_read_and_mapped(
+def _account_of(sf: SalesforceConnector, opportunity_id: str) -> str:
+    return str(sf.get_records("Opportunity", [opportunity_id], ["AccountId"])[opportunity_id]["AccountId"])
+
+
+def test_the_shipped_mapping_fits_the_simulators_metadata_and_runs_filtered(
+    seeded_connections: tuple[Connection, Connection], sf: SalesforceConnector, ns: NetSuiteConnector
+) -> None:
+    salesforce, netsuite = seeded_connections
+    metadata_refresh(connection=salesforce)
+    metadata_refresh(connection=netsuite)
+    problems = mapping_metadata_problems(
+        load_default(FLOW), connection_metadata(salesforce), connection_metadata(netsuite)
+    )
+    assert [str(problem) for problem in problems] == []
+    opportunity_id = won_ids(sf)[0]
+    job = run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=[opportunity_id])
+    assert job.status == JobStatus.SUCCEEDED, job.records.get().message
+
+
+def test_a_custom_field_created_in_the_org_and_mapped_is_read_and_sent(
+    seeded_simulators: tuple[RunningSimulator, RunningSimulator],
+    seeded_connections: tuple[Connection, Connection],
+    sf: SalesforceConnector,
+    ns: NetSuiteConnector,
+) -> None:
+    salesforce_sim, _ = seeded_simulators
+    salesforce, netsuite = seeded_connections
+    chosen = _draft_reading("Region__c")
+    opportunity_id = won_ids(sf)[0]
+    metadata_refresh(connection=salesforce)  # the org as it is: no Region__c yet
+    with (
+        mock.patch("sync.pipeline.runner.salesforce_connector") as connector,
+        pytest.raises(FieldsMissing) as raised,
+    ):
+        run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=[opportunity_id], versions=chosen)
+    connector.assert_not_called()
+    assert raised.value.transient  # released for a later attempt, not dropped
+    failed = SyncJob.objects.get()
+    assert failed.status == JobStatus.FAILED
+    assert (
+        "Account.Region__c (mapping row customer / comments): Account has no field Region__c"
+        in failed.message
+    )
+
+    # An admin creates the field and fills it; the connection's metadata is refreshed; the same draft runs.
+    control = https_session(salesforce_sim.ca_file)
+    added = control.post(
+        f"{salesforce_sim.url}/_control/salesforce/custom-fields",
+        json={"object": "Account", "name": "Region__c", "label": "Region", "type": "Text", "length": 40},
+    )
+    assert added.status_code == 201, added.text
+    sf.update("Account", _account_of(sf, opportunity_id), {"Region__c": "EMEA"})
+    metadata_refresh(connection=salesforce)
+    job = run_batch(
+        salesforce=salesforce, netsuite=netsuite, opportunity_ids=[opportunity_id], versions=chosen
+    )
+    record = job.records.get()
+    assert job.status == JobStatus.SUCCEEDED, record.message
+    assert ns.get("customer", record.netsuite_ids["customer"])["comments"] == "EMEA"
+
+
+def test_without_cached_metadata_a_field_no_default_reads_is_read_as_derived(
     seeded_connections: tuple[Connection, Connection], sf: SalesforceConnector, ns: NetSuiteConnector
 ) -> None:
     salesforce, netsuite = seeded_connections
     chosen = _draft_reading("Industry")
     opportunity_id = won_ids(sf)[0]
-    account_id = sf.get_records("Opportunity", [opportunity_id], ["AccountId"])[opportunity_id]["AccountId"]
+    account_id = _account_of(sf, opportunity_id)
     industry = sf.get_records("Account", [account_id], ["Industry"])[account_id]["Industry"]
     assert industry, "the seeded account has an industry"
     job = run_batch(
@@ -57,30 +123,4 @@ def test_a_new_row_on_a_field_no_default_reads_is_read_and_mapped(
     )
     record = job.records.get()
     assert job.status == JobStatus.SUCCEEDED, record.message
-    customer = ns.get("customer", record.netsuite_ids["customer"])
-    assert customer["comments"] == industry
-
-
-def test_a_row_reading_a_field_the_org_lacks_fails_the_job_before_any_salesforce_call(
-    seeded_connections: tuple[Connection, Connection], sf: SalesforceConnector
-) -> None:
-    salesforce, netsuite = seeded_connections
-    chosen = _draft_reading("Region__c")
-    opportunity_id = won_ids(sf)[0]
-    cached = salesforce_metadata()  # the org as its cached describe says: no Account.Region__c
-    with (
-        mock.patch(
-            "sync.pipeline.reads.connection_metadata",
-            side_effect=lambda c: cached if c.kind == "salesforce" else cached.__class__("netsuite", {}),
-        ),
-        mock.patch("sync.pipeline.runner.salesforce_connector") as connector,
-        pytest.raises(FieldsMissing) as raised,
-    ):
-        run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=[opportunity_id], versions=chosen)
-    connector.assert_not_called()
-    assert raised.value.transient  # released for a later attempt, not dropped
-    job = SyncJob.objects.get()
-    assert job.status == JobStatus.FAILED
-    assert (
-        "Account.Region__c (mapping row customer / comments): Account has no field Region__c" in job.message
-    )
+    assert ns.get("customer", record.netsuite_ids["customer"])["comments"] == industry
