@@ -8,11 +8,15 @@ fails before any Salesforce call, naming the row and the field.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from unittest import mock
 
 import pytest
 
-from simulators.core.runner import RunningSimulator
+from simulators.core.runner import RunningSimulator, start_in_thread
+from simulators.salesforce.seed import seed as seed_salesforce
+from simulators.salesforce.spec import SPEC as SALESFORCE_SPEC
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.metadata.selectors import connection_metadata
@@ -29,6 +33,7 @@ from sync.pipeline.reads import FieldsMissing
 from sync.pipeline.runner import run_batch
 from sync.pipeline.sources import ChosenVersions
 from tests.simulators.conftest import https_session
+from tests.sync.conftest import SEEDED, netsuite_connection_for, salesforce_connection_for
 from tests.sync.pipeline.conftest import THREADED_DB, won_ids
 
 pytestmark = THREADED_DB
@@ -124,3 +129,40 @@ def test_without_cached_metadata_a_field_no_default_reads_is_read_as_derived(
     record = job.records.get()
     assert job.status == JobStatus.SUCCEEDED, record.message
     assert ns.get("customer", record.netsuite_ids["customer"])["comments"] == industry
+
+
+@pytest.fixture
+def single_currency_connections(
+    db: None, tmp_path: Path, seeded_simulators: tuple[RunningSimulator, RunningSimulator]
+) -> Iterator[tuple[Connection, Connection]]:
+    """A single-currency Salesforce org (no CurrencyIsoCode anywhere) beside the seeded NetSuite account."""
+    seed_salesforce(tmp_path / "single", SEEDED, currencies="single")
+    running = start_in_thread(SALESFORCE_SPEC, tmp_path / "single", currencies="single")
+    yield salesforce_connection_for(running, name="sf-single"), netsuite_connection_for(seeded_simulators[1])
+    running.stop()
+
+
+def test_in_a_single_currency_org_the_check_names_each_row_to_change(
+    single_currency_connections: tuple[Connection, Connection],
+) -> None:
+    salesforce, netsuite = single_currency_connections
+    metadata_refresh(connection=salesforce)
+    metadata_refresh(connection=netsuite)
+    problems = mapping_metadata_problems(
+        load_default(FLOW), connection_metadata(salesforce), connection_metadata(netsuite)
+    )
+    errors = {(p.object_key, p.field) for p in problems if p.severity == "error"}
+    assert errors == {
+        ("billing_account", "external_id"),
+        ("billing_account", "name"),
+        ("subscription", "price_book"),
+        ("sales_order", "lines/line_rate"),
+        ("sales_order", "lines/line_amount"),
+    }
+    skipped = {(p.object_key, p.field) for p in problems if p.severity == "info"}
+    assert {("customer", "currency"), ("sales_order", "currency")} <= skipped
+    # The batch refuses before any Salesforce call, naming what reads the field.
+    with pytest.raises(
+        FieldsMissing, match=r"Opportunity.CurrencyIsoCode \(mapping row billing_account / name\)"
+    ):
+        run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=["006000000000000AAA"])
