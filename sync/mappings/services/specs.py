@@ -7,7 +7,9 @@ one imports into rows and exports back identical (tests/sync/services/test_mappi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from auditlog.context import disable_auditlog
@@ -256,10 +258,33 @@ def spec_all_problems(spec: Any) -> list[SpecProblem]:
     return [*spec_problems(spec), *spec_metadata_problems(spec)]
 
 
+# Set while the system actor installs the product's shipped defaults (sync.mappings.services.seed).
+_SHIPPED_INSTALL: ContextVar[bool] = ContextVar("mapping_shipped_install", default=False)
+
+
+@contextmanager
+def shipped_defaults_install() -> Iterator[None]:
+    """The system actor publishing the shipped defaults (the demo's seed): the metadata check's errors do
+    not refuse them. They are the product's reviewed defaults, installed before or whatever the connected
+    systems describe; the version page, the API and ``mapping_check`` still list what to change."""
+    token = _SHIPPED_INSTALL.set(True)
+    try:
+        yield
+    finally:
+        _SHIPPED_INSTALL.reset(token)
+
+
+def spec_metadata_errors(spec: Any) -> list[SpecProblem]:
+    """The metadata check's errors (a field missing in the org, a read-only target, an unmapped required
+    field...): what refuses a person's submit or publish. Warnings and information do not."""
+    if _SHIPPED_INSTALL.get():
+        return []
+    return metadata_errors(spec_metadata_problems(spec))
+
+
 def spec_blocking_problems(spec: Any) -> list[SpecProblem]:
-    """What refuses a submit or a publish: every engine problem, and the metadata check's errors (a field
-    missing in the org, a read-only target, an unmapped required field...). Warnings do not refuse."""
-    return [*spec_problems(spec), *metadata_errors(spec_metadata_problems(spec))]
+    """What refuses a submit or a publish: every engine problem, and the metadata check's errors."""
+    return [*spec_problems(spec), *spec_metadata_errors(spec)]
 
 
 def problem_json(problem: SpecProblem) -> dict[str, str]:

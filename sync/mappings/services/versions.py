@@ -16,7 +16,6 @@ from django.db import transaction
 from django.db.models import Max
 
 from sync.mappings.engine import MappingValidationError
-from sync.mappings.metadata_check import metadata_errors
 from sync.mappings.models import Flow, MappingVersion, VersionStatus
 from sync.mappings.permissions import can_approve_mappings, flow_edit_allowed
 from sync.mappings.selectors import published_mapping_forget
@@ -27,7 +26,7 @@ from sync.mappings.services.lifecycle import require as require
 from sync.mappings.services.specs import (
     spec_blocking_problems,
     spec_compile,
-    spec_metadata_problems,
+    spec_metadata_errors,
     spec_problems,
     spec_rows_replace,
     version_spec,
@@ -51,7 +50,7 @@ def _publish_check(version: MappingVersion) -> None:
     metadata: a row reading a field the org lacks would fail every sync, so it is refused here, listed."""
     spec = version_spec(version)
     spec_compile(spec)
-    errors = metadata_errors(spec_metadata_problems(spec))
+    errors = spec_metadata_errors(spec)
     if errors:
         raise MappingValidationError(errors)
 

@@ -19,6 +19,7 @@ from sync.mappings.engine import CachedDynamicLookup, MappingValidationError, co
 from sync.mappings.engine.defaults import default_lookups, load_default
 from sync.mappings.models import FieldMapping, Flow, MappingVersion, VersionStatus
 from sync.mappings.services.rows import field_row_build, field_row_metadata_problems, field_row_save
+from sync.mappings.services.seed import mapping_seed_defaults
 from sync.mappings.services.specs import version_spec
 from sync.mappings.services.versions import (
     version_approve,
@@ -193,3 +194,14 @@ def test_the_dry_run_names_a_field_the_sandbox_org_lacks_before_asking_salesforc
     ):
         mapping_dry_run(version=draft, opportunity="Acme")
     sandbox.assert_not_called()
+
+
+def test_the_system_seed_installs_the_shipped_defaults_whatever_the_metadata_people_are_checked(
+    db: None, revops: User, metadata: mock.MagicMock
+) -> None:
+    metadata.return_value = (salesforce_metadata(multi_currency=False, cpq=False), netsuite_metadata())
+    published = mapping_seed_defaults()
+    assert published and all(version.status == VersionStatus.PUBLISHED for version in published)
+    draft = version_create_draft(flow=Flow.objects.get(key="opportunity_to_netsuite"), user=revops)
+    with pytest.raises(MappingValidationError, match="Salesforce CPQ is not installed"):
+        version_submit(version=draft, user=revops)
