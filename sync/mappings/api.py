@@ -28,7 +28,7 @@ from sync.mappings.services import lookup_versions as lookup_services
 from sync.mappings.services import versions as mapping_services
 from sync.mappings.services.lookup_import import import_connection, lookup_import
 from sync.mappings.services.seed import mapping_shipped_install
-from sync.mappings.services.specs import version_spec
+from sync.mappings.services.specs import problem_json, spec_all_problems, version_spec
 
 
 class FlowSerializer(serializers.ModelSerializer[Flow]):
@@ -166,6 +166,19 @@ class FlowViewSet(ApiReadViewSet):
         return Response(answer, status=status.HTTP_201_CREATED if made else status.HTTP_200_OK)
 
 
+class VersionProblemSerializer(serializers.Serializer[Any]):
+    severity = serializers.ChoiceField(choices=["error", "warning", "info"])
+    object_key = serializers.CharField()
+    field = serializers.CharField(help_text="The row id (group/row inside a group)")
+    target = serializers.CharField()
+    message = serializers.CharField(help_text="What is wrong and what to change")
+    text = serializers.CharField(help_text="The problem as the console shows it")
+
+
+class VersionProblemsSerializer(serializers.Serializer[Any]):
+    problems = VersionProblemSerializer(many=True)
+
+
 class MappingVersionViewSet(ApiReadViewSet):
     """Mapping versions: draft (RevOps) -> submitted -> approved (someone else) -> published."""
 
@@ -208,6 +221,14 @@ class MappingVersionViewSet(ApiReadViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str) -> Response:
         return self._move(request, mapping_services.version_submit, version=self.get_object())
+
+    @extend_schema(responses={200: VersionProblemsSerializer})
+    @action(detail=True, methods=["get"])
+    def problems(self, request: Request, pk: str) -> Response:
+        """The version's problems: the engine's, then the check against the sandbox connections' metadata
+        (``error`` refuses submit and publish; ``warning`` and ``info`` do not)."""
+        found = spec_all_problems(version_spec(self.get_object()))
+        return Response(VersionProblemsSerializer({"problems": [problem_json(p) for p in found]}).data)
 
     @REASON
     @action(detail=True, methods=["post"])
