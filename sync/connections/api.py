@@ -166,7 +166,7 @@ class ConnectionViewSet(ApiReadViewSet):
         }
         return Response(body)
 
-    @extend_schema(responses=MetadataObjectSerializer)
+    @extend_schema(responses=MetadataObjectSerializer, operation_id="connections_metadata_object_retrieve")
     @action(detail=True, methods=["get"], url_path=r"metadata/(?P<object_name>[A-Za-z0-9_]+)")
     def metadata_show(self, request: Request, pk: str, object_name: str) -> Response:
         """One cached object's fields: label, API name, type, flags, picklist values, references."""
