@@ -19,9 +19,9 @@ The query is then filtered against the run connection's *cached* metadata (no Sa
 the org lacks that only a default wanted (BillingCountry) or only an ``optional`` row reads is left out,
 and optional rows whose source or NetSuite target field is missing are left out of the mapping that runs.
 A field that a row, a rule, the trigger or the write-back needs fails the batch before any Salesforce
-call, naming who needs it (:class:`FieldsMissing`), instead of an ``INVALID_FIELD`` from a worker. With
-no cached metadata (a connection never refreshed) nothing is filtered: :func:`batch_read_plan` is the one
-place to make it refresh once when the cache is empty.
+call, naming who needs it (:class:`FieldsMissing`), instead of an ``INVALID_FIELD`` from a worker. A
+connection whose metadata was never read is read once, before its first batch (:func:`batch_read_plan`);
+if that read fails, its error shows on the connection's page and batches run unfiltered.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from typing import Any
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.salesforce import GraphQuery
 from sync.connections.metadata.selectors import connection_metadata
+from sync.connections.metadata.services import metadata_first_read
 from sync.connections.metadata.types import SUBLIST, FieldInfo, ObjectInfo, SystemMetadata
 from sync.connections.models import Connection
 from sync.mappings.engine.reads import SECTION_OBJECTS, SECTIONS, place, spec_reads
@@ -203,11 +204,11 @@ def batch_read_plan(
     rules: Iterable[CompiledRule] = (),
     trigger_fields: Sequence[str] = (),
 ) -> ReadPlan:
-    """:func:`read_plan` against the run connections' cached metadata (never a call to either system).
-
-    The one place where the metadata a batch is filtered by is fetched: to refresh a connection whose
-    cache is empty, once, before its first batch, do it here.
-    """
+    """:func:`read_plan` against the run connections' cached metadata: no call to either system, except
+    once in a connection's life, before its first batch, when its metadata was never read
+    (:func:`metadata_first_read`)."""
+    metadata_first_read(salesforce)
+    metadata_first_read(netsuite)
     return read_plan(
         spec,
         salesforce=connection_metadata(salesforce),

@@ -12,6 +12,7 @@ was, notes the error on the cache row for the console, audits the failure and ra
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -81,6 +82,9 @@ NETSUITE_RECORD_TYPES: tuple[str, ...] = (
     "salesTaxItem",
 )
 OBJECT_NAME_LIMIT = 120
+
+
+logger = logging.getLogger(__name__)
 
 
 class MetadataRefreshFailed(Exception):
@@ -254,3 +258,18 @@ def _failure_record(
             event="metadata_refresh_failed",
             error=message[:1000],
         )
+
+
+def metadata_first_read(connection: Connection) -> None:
+    """Read ``connection``'s metadata once, before its first batch, if it was never read (nor tried).
+
+    A sync must not wait for an operator's refresh to know a single-currency org lacks CurrencyIsoCode.
+    Only a connection with no cache row at all is read: after a failed attempt the row holds the error
+    (shown on the connection's page) and batches run unfiltered rather than retry the read every time.
+    """
+    if ConnectionMetadata.objects.filter(connection=connection).exists():
+        return
+    try:
+        metadata_refresh(connection=connection)
+    except MetadataRefreshFailed as exc:
+        logger.warning("%s", exc)
