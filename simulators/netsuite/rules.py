@@ -1,20 +1,21 @@
 """What NetSuite does on save, per record type: defaults, derived values and cross-record checks.
 
-Transactions are in :mod:`billing`. Here: a company needs a name and takes its subsidiary's currency;
-contacts take their company's subsidiary; billing accounts default from the customer; a subscription's
-billing account must be the customer's and its price book the plan's, and its end date follows the
-initial term. Deleting a record that others depend on is refused, as NetSuite does.
+Transactions are in :mod:`billing`. Here: a company needs a name and takes its subsidiary's currency
+(without OneWorld, the base currency); contacts take their company's subsidiary; billing accounts default
+from the customer; a subscription's billing account must be the customer's and its price book the
+plan's, and its end date follows the initial term. Deleting a record that others depend on is refused, as NetSuite does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 
 from simulators.netsuite import billing
 from simulators.netsuite.errors import user_error
 from simulators.netsuite.schema import RecordType
-from simulators.netsuite.store import NetSuiteStore, Row, now_text
+from simulators.netsuite.store import NetSuiteStore, Row, now_text, physical_table
 from simulators.netsuite.writecontext import WriteContext, add_months
 
 # -- prepare: before the required-field check and the save -------------------------------------------
@@ -41,9 +42,22 @@ def _customer(context: WriteContext) -> None:
         subsidiary = context.load("subsidiary", body.get("subsidiary"))
         if subsidiary and subsidiary.body.get("currency"):
             body["currency"] = subsidiary.body["currency"]
+        elif context.record_type.field("subsidiary") is None:  # no OneWorld: the account's base currency
+            base = _base_currency(context)
+            if base is not None:
+                body["currency"] = base
     for line in body.get("addressBook") or []:
         line.setdefault("defaultBilling", False)
         line.setdefault("defaultShipping", False)
+
+
+def _base_currency(context: WriteContext) -> int | None:
+    """The id of the currency marked as the account's base currency, if any."""
+    rows = context.connection.execute(f"SELECT id, body FROM {physical_table('currency')} ORDER BY id")
+    for record_id, body in rows:
+        if json.loads(body).get("isBaseCurrency"):
+            return int(record_id)
+    return None
 
 
 def _contact(context: WriteContext) -> None:

@@ -245,6 +245,22 @@ def test_an_account_without_oneworld_has_no_subsidiary_field(single_entity: Runn
     )
 
 
+def test_without_oneworld_a_customer_takes_the_base_currency_and_its_orders_take_the_customers(
+    single_entity: RunningSimulator,
+) -> None:
+    ns = RestClient(single_entity.url, single_entity.ca_file)
+    base = ns.suiteql("SELECT id FROM currency WHERE isbasecurrency = 'T'").json()["items"]
+    customer = ns.create("customer", {"companyName": "Base Currency Ltd"})
+    assert [ns.get("customer", customer)["currency"]["id"]] == [row["id"] for row in base]
+    order = ns.create(
+        "salesOrder", {"entity": {"id": customer}, "item": {"items": [{"item": {"externalId": "HW-GW"}}]}}
+    )
+    assert ns.get("salesOrder", order)["currency"]["id"] == base[0]["id"]
+    other = ns.suiteql("SELECT id FROM currency WHERE isbasecurrency = 'F'").json()["items"][0]["id"]
+    chosen = ns.create("customer", {"companyName": "Own Currency Ltd", "currency": {"id": other}})
+    assert ns.get("customer", chosen)["currency"]["id"] == other
+
+
 def test_orders_written_under_oneworld_are_billed_after_oneworld_is_gone(tmp_path: Path) -> None:
     running = _start(tmp_path / "ns")
     try:
