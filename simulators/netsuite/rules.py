@@ -3,7 +3,8 @@
 Transactions are in :mod:`billing`. Here: a company needs a name and takes its subsidiary's currency
 (without OneWorld, the base currency); contacts take their company's subsidiary; billing accounts default
 from the customer; a subscription's billing account must be the customer's and its price book the
-plan's, and its end date follows the initial term. Deleting a record that others depend on is refused, as NetSuite does.
+plan's, and its end date follows the initial term. Deleting a record that others depend on is refused,
+as NetSuite does.
 """
 
 from __future__ import annotations
