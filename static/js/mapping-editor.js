@@ -1,0 +1,69 @@
+// The mapping editor's field pickers: a click (or Enter) on a listed field fills the input it belongs
+// to; ArrowDown from the input enters the list, arrows move through it, Escape closes it. The list
+// itself comes from the server (htmx, field_choices); nothing here knows about fields.
+(function () {
+  "use strict";
+
+  function pickerOf(element) {
+    return element.closest(".picker");
+  }
+
+  function close(picker) {
+    var list = picker.querySelector(".picker-choices");
+    if (list) { list.innerHTML = ""; }
+  }
+
+  function options(picker) {
+    return Array.prototype.slice.call(picker.querySelectorAll(".picker-option"));
+  }
+
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest(".picker-option");
+    if (!option) { return; }
+    var picker = pickerOf(option);
+    var input = picker.querySelector(".picker-input");
+    input.value = option.getAttribute("data-pick");
+    close(picker);
+    input.setAttribute("data-picked", "1");
+    input.focus();
+    // The row check listens for change on the row's inputs.
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var picker = event.target.closest && event.target.closest(".picker");
+    if (!picker) { return; }
+    var all = options(picker);
+    var input = picker.querySelector(".picker-input");
+    var at = all.indexOf(event.target);
+    if (event.key === "Escape") {
+      close(picker);
+      input.focus();
+      event.preventDefault();
+    } else if (event.key === "ArrowDown" && all.length) {
+      all[Math.min(at + 1, all.length - 1)].focus();
+      event.preventDefault();
+    } else if (event.key === "ArrowUp" && at >= 0) {
+      (at === 0 ? input : all[at - 1]).focus();
+      event.preventDefault();
+    }
+  });
+
+  // Focusing the input again after a pick must not reopen the list it was picked from.
+  document.addEventListener("htmx:confirm", function (event) {
+    var input = event.target;
+    if (input.classList && input.classList.contains("picker-input") && input.getAttribute("data-picked")) {
+      input.removeAttribute("data-picked");
+      event.preventDefault();
+    }
+  });
+
+  // Leaving the picker (Tab past it, a click elsewhere) closes its list.
+  document.addEventListener("focusout", function (event) {
+    var picker = event.target.closest && event.target.closest(".picker");
+    if (!picker) { return; }
+    window.setTimeout(function () {
+      if (!picker.contains(document.activeElement)) { close(picker); }
+    }, 150);
+  });
+})();
