@@ -6,10 +6,10 @@ import html as html_module
 import re
 
 import pytest
-from governance.models import AuditEntry
 from django.contrib.auth.models import User
 from django.test import Client
 
+from governance.models import AuditEntry
 from sync.mappings.models import FieldMapping, Flow, MappingVersion, ObjectMapping
 from sync.mappings.services.versions import version_create_draft
 from tests.sync.mappings.editor_support import editing_metadata_patched

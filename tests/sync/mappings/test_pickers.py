@@ -4,11 +4,11 @@ type or of a group's sublist, relative to the row's place, filtered by what is t
 from __future__ import annotations
 
 from sync.connections.metadata.types import SystemMetadata
-from sync.mappings.pickers import matching, source_choices, target_choices
+from sync.mappings.pickers import FieldChoice, matching, source_choices, target_choices
 from tests.sync.mappings.editor_support import netsuite_metadata, salesforce_metadata
 
 
-def _values(choices: list) -> list[str]:  # type: ignore[type-arg]
+def _values(choices: list[FieldChoice]) -> list[str]:
     return [choice.value for choice in choices]
 
 
