@@ -58,6 +58,24 @@
     }
   });
 
+  // A list answering an older text than the input now holds (a slow answer overtaken) is not shown.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var config = event.detail.requestConfig;
+    var input = config && config.elt;
+    if (!input || !input.classList || !input.classList.contains("picker-input")) { return; }
+    var answered = event.detail.xhr.getResponseHeader("X-Picker-Query");
+    if (answered === null) { return; }
+    answered = decodeURIComponent(answered);
+    var box = event.detail.target;
+    // An older text's answer, or the same list again (which would take the focus from an option).
+    if (answered !== input.value.slice(0, 200) ||
+        (box.getAttribute("data-query") === answered && box.children.length)) {
+      event.detail.shouldSwap = false;
+    } else {
+      box.setAttribute("data-query", answered);
+    }
+  });
+
   // Leaving the picker (Tab past it, a click elsewhere) closes its list.
   document.addEventListener("focusout", function (event) {
     var picker = event.target.closest && event.target.closest(".picker");

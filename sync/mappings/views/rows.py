@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -170,7 +171,10 @@ def field_choices_view(request: HttpRequest, object_id: int) -> HttpResponse:
         )
     query = request.GET.get("target" if side == "target" else "value", "")[:200]
     found = field_choices(obj=obj, side=side, query=query, parent=_picker_parent(obj, request))
-    return render(request, CHOICES, {"found": found, "hint": found.hint, "side": side})
+    response = render(request, CHOICES, {"found": found, "hint": found.hint, "side": side})
+    # The picker drops a list that answers an older text than its input now holds (a slow answer).
+    response["X-Picker-Query"] = quote(query)
+    return response
 
 
 @require_POST
