@@ -7,6 +7,7 @@ descriptions are read once per rendered page.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import template
@@ -53,3 +54,15 @@ def as_json(value: Any) -> str:
 @register.simple_tag(takes_context=True)
 def expression_words(context: template.Context, expression: Any) -> str:
     return presentation.expression_words(expression, _titles(context))
+
+
+@register.filter
+def pretty_json(value: Any) -> str:
+    """A payload as indented JSON (Decimals and dates as text), as it goes to NetSuite."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+@register.filter
+def json_or_text(value: Any) -> str:
+    """Text as it is, anything else (numbers, ``{"id": "1"}``) as compact JSON, never a Python repr."""
+    return value if isinstance(value, str) else presentation.as_json(value)
