@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,15 +21,19 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from simulators.core.runner import RunningSimulator
+from sync import tasks
 from sync.connections.models import Connection
-from sync.connections.services import salesforce_connector
+from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.mappings.models import Flow, MappingVersion
 from sync.mappings.services.seed import mapping_seed_defaults
 from sync.mappings.services.versions import version_create_draft
+from sync.pipeline.models import RecordStatus, SyncRecord
 from tests.browser.conftest import ARTIFACTS, TIMEOUT_MS
 from tests.conftest import PERSONA_PASSWORD
+from tests.simulators.conftest import https_session
 from tests.sync.conftest import seeded_connections, seeded_simulators  # noqa: F401
 from tests.sync.mappings.editor_support import editing_metadata_patched
+from tests.sync.outbound_support import closed_won_listener_wire
 from tests.sync.pipeline.conftest import THREADED_DB
 
 pytestmark = [pytest.mark.browser, THREADED_DB]
@@ -243,8 +248,97 @@ def test_revops_maps_a_new_custom_field_with_the_pickers_and_a_transform_from_th
     }
 
 
-def _has_salesforce_custom_fields(simulator: RunningSimulator) -> bool:
-    from tests.simulators.conftest import https_session
-
+def _salesforce_adds_custom_fields(simulator: RunningSimulator) -> bool:
+    """Whether the Salesforce simulator's control API can add a custom field (issue 21's simulator work)."""
     answer = https_session(simulator.ca_file).get(f"{simulator.url}/_control/salesforce/custom-fields")
     return answer.status_code == 200
+
+
+def _control(simulator: RunningSimulator, path: str, body: dict[str, Any]) -> None:
+    answer = https_session(simulator.ca_file).post(f"{simulator.url}/_control/{path}", json=body)
+    assert answer.status_code in (200, 201), answer.text
+
+
+def test_a_new_custom_field_mapped_in_the_editor_reaches_netsuite_end_to_end(
+    browser: Browser,
+    live_server: Any,
+    flow: Flow,
+    seeded_simulators: tuple[RunningSimulator, RunningSimulator],  # noqa: F811
+    seeded_connections: tuple[Connection, Connection],  # noqa: F811
+    monkeypatch: Any,
+    tmp_path: Path,
+) -> None:
+    """Add the field in both simulators, map it in the editor, have someone else approve and publish,
+    close a deal over HTTPS and read the value back from NetSuite. It needs the simulators' custom
+    fields, the cached metadata and the query derived from the published mapping (issue 21, points 1,
+    2 and 6); it is skipped only while the Salesforce simulator cannot add a custom field."""
+    salesforce_sim, netsuite_sim = seeded_simulators
+    if not _salesforce_adds_custom_fields(salesforce_sim):
+        pytest.skip("the Salesforce simulator's control API has no custom-fields endpoint yet")
+    shot = Shots("end-to-end", tmp_path)
+    monkeypatch.setattr("sync.pipeline.inbox.async_task", lambda *args, **kwargs: None)
+    salesforce_connection, netsuite_connection = seeded_connections
+    _control(
+        salesforce_sim, "salesforce/custom-fields", {"object": "Account", "name": "Region__c", "type": "Text"}
+    )
+    _control(
+        netsuite_sim,
+        "netsuite/custom-fields",
+        {"recordType": "customer", "id": "custentity_region", "type": "text"},
+    )
+    salesforce = salesforce_connector(salesforce_connection)
+    open_ids = [
+        row["Id"] for row in salesforce.query("SELECT Id FROM Opportunity WHERE IsClosed = false ORDER BY Id")
+    ]
+    graphs = salesforce.fetch_opportunity_graphs(open_ids)
+    deal = next(graph for graph in graphs.values() if graph["primary_quote"])
+    salesforce.update("Account", deal["AccountId"], {"Region__c": "  EMEA  "})
+
+    # RevOps maps it (typed: with the metadata cached, the pickers offer the same names).
+    page = sign_in(browser, live_server.url, "revops")
+    page.goto("/sync/mappings/")
+    page.locator(f"#flow-{FLOW}").get_by_role("button", name="New draft from the published version").click()
+    customer = page.locator("#object-customer")
+    customer.locator("summary", has_text="Add a field row").click()
+    form = customer.locator("details.add-row form")
+    form.get_by_label("Row id").fill("region")
+    form.get_by_label("Target").fill("custentity_region")
+    form.get_by_label("Source field / constant / ref / concat").fill("Region__c")
+    form.get_by_label("Add a step").select_option("trim")
+    form.get_by_role("button", name="Add step").click()
+    expect(form.locator(".chain-step-words")).to_have_text(["trim spaces"])
+    form.get_by_role("button", name="Add row").click()
+    expect(
+        page.locator("#object-customer tr.field-row").filter(has=page.get_by_text("region", exact=True))
+    ).to_be_visible()
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.locator(".messages")).to_contain_text("is submitted")
+    version_path = page.url
+    shot(page, "submitted", customer)
+
+    # Someone else approves and publishes it.
+    finance = sign_in(browser, live_server.url, "finance")
+    finance.goto(version_path)
+    finance.get_by_role("button", name="Approve", exact=True).click()
+    expect(finance.locator(".messages")).to_contain_text("is approved")
+    finance.get_by_role("button", name="Publish").click()
+    expect(finance.locator(".messages")).to_contain_text("is published")
+    shot(finance, "published")
+
+    # The deal closes in Salesforce; the outbound message reaches the listener over HTTPS.
+    _, outbound, _ = closed_won_listener_wire(
+        salesforce_sim=salesforce_sim,
+        connections=(salesforce_connection, netsuite_connection),
+        base_url=live_server.url,
+        fields=["Id", "StageName"],
+    )
+    salesforce.update("Opportunity", deal["Id"], {"StageName": "Closed Won"})
+    deadline = time.monotonic() + 20
+    while int(outbound.get(f"{salesforce_sim.url}/_control/salesforce/outbound").json()["delivered"]) < 1:
+        assert time.monotonic() < deadline, "the outbound message never arrived"
+        time.sleep(0.1)
+    (job_id,) = tasks.inbox_drain()
+    record = SyncRecord.objects.get(job_id=job_id, opportunity_id=deal["Id"])
+    assert record.status == RecordStatus.SYNCED, record.message
+    customer_record = netsuite_connector(netsuite_connection).get("customer", record.netsuite_ids["customer"])
+    assert customer_record["custentity_region"] == "EMEA"
