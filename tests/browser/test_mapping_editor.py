@@ -24,10 +24,12 @@ from simulators.core.runner import RunningSimulator
 from sync import tasks
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
-from sync.mappings.models import Flow, MappingVersion
+from sync.mappings.models import FieldMapping, Flow, MappingVersion
+from sync.mappings.services.rows import field_row_save
 from sync.mappings.services.seed import mapping_seed_defaults
 from sync.mappings.services.versions import version_create_draft
 from sync.pipeline.models import RecordStatus, SyncRecord
+from sync.pipeline.preview import mapping_dry_run
 from tests.browser.conftest import ARTIFACTS, TIMEOUT_MS
 from tests.conftest import PERSONA_PASSWORD
 from tests.simulators.conftest import https_session
@@ -145,13 +147,31 @@ def test_every_editor_page_fits_1280_px_and_leaks_no_template_text(
     assert_fits_and_clean(page, "the add-row form")
     shot(page, "add-row", sales_order.locator("details.add-row"))
 
+    memo = FieldMapping.objects.get(object_mapping__version=draft, key="memo")
+    field_row_save(
+        obj=memo.object_mapping,
+        row=memo,
+        values={"transforms": ["trim", {"fn": "truncate", "length": 40}]},
+        user=revops,
+    )
     page.goto(f"/sync/mappings/diff/?a={published.pk}&b={draft.pk}")
+    changed = page.locator("tr.diff-changed").filter(has_text="memo")
+    expect(changed.locator("td.diff-before")).to_have_text("cut to 999 characters")
+    expect(changed.locator("td.diff-after")).to_have_text("trim spaces → cut to 40 characters")
     assert_fits_and_clean(page, "the diff page")
     shot(page, "diff")
 
-    salesforce, _ = seeded_connections
+    # NetSuite already holds the deal's customer under another name: the dry run shows the difference.
+    salesforce, netsuite = seeded_connections
     (deal,) = salesforce_connector(salesforce).query(
         "SELECT Id, Name FROM Opportunity WHERE SBQQ__PrimaryQuote__c != null ORDER BY Id LIMIT 1"
+    )
+    mapped = mapping_dry_run(version=draft, opportunity=deal["Id"])
+    customer_payload = next(record for record in mapped.records if record.object_key == "customer")
+    netsuite_connector(netsuite).upsert(
+        "customer",
+        customer_payload.external_id,
+        {**customer_payload.body, "companyName": "Renamed in NetSuite"},
     )
     page.goto(f"/sync/mappings/versions/{draft.pk}/")
     page.get_by_role("link", name="Dry run with an opportunity").click()
@@ -160,6 +180,11 @@ def test_every_editor_page_fits_1280_px_and_leaks_no_template_text(
     result = page.locator("#preview-result")
     expect(result).to_contain_text(deal["Id"])
     expect(result.locator(".preview-record").first).to_be_visible()
+    difference = (
+        result.locator(".preview-record").first.locator("table.diff tr").filter(has_text="companyName")
+    )
+    expect(difference.locator("td.preview-netsuite")).to_have_text("Renamed in NetSuite")
+    expect(difference.locator("td.preview-mapped")).not_to_be_empty()
     result.locator(".preview-record details summary").first.click()  # the payload
     expect(result.locator(".preview-record .payload").first).to_be_visible()
     assert_fits_and_clean(page, "the dry run")
