@@ -160,3 +160,27 @@ def test_without_metadata_the_picker_says_how_to_get_it(revops_client: Client, d
     with editing_metadata_patched(none=True):
         html = revops_client.get(f"/sync/mappings/objects/{obj.pk}/fields/?side=target").content.decode()
     assert "refresh the connection's metadata to pick fields" in html_module.unescape(html)
+
+
+def test_a_new_row_can_go_into_a_group_and_its_target_picker_follows(
+    revops_client: Client, draft: MappingVersion
+) -> None:
+    obj = _object(draft, "sales_order")
+    group = FieldMapping.objects.get(object_mapping=obj, key="lines")
+    page = revops_client.get(f"/sync/mappings/versions/{draft.pk}/").content.decode()
+    assert f'<option value="{group.pk}">lines (item.items[], each $.primary_quote.lines)</option>' in page
+    post = {
+        "key": "line_class",
+        "target": "custcol_class",
+        "kind": "constant",
+        "value": "A",
+        "apply": "always",
+    }
+    post |= {"parent": str(group.pk), "steps": "0"}
+    assert revops_client.post(f"/sync/mappings/objects/{obj.pk}/rows/", post).status_code == 302
+    assert FieldMapping.objects.get(object_mapping=obj, key="line_class").parent_id == group.pk
+    with editing_metadata_patched():
+        html = revops_client.get(
+            f"/sync/mappings/objects/{obj.pk}/fields/?side=target&target=quan&parent={group.pk}&kind=source"
+        ).content.decode()
+    assert 'data-pick="quantity"' in html
