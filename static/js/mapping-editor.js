@@ -76,6 +76,14 @@
     }
   });
 
+  // "Value from" decides which of the kind-specific inputs the row form shows (concord.css hides the rest).
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select.name !== "kind" || !select.closest) { return; }
+    var fields = select.closest(".row-fields");
+    if (fields) { fields.setAttribute("data-kind", select.value); }
+  });
+
   // Leaving the picker (Tab past it, a click elsewhere) closes its list.
   document.addEventListener("focusout", function (event) {
     var picker = event.target.closest && event.target.closest(".picker");

@@ -217,6 +217,13 @@ def test_revops_maps_a_new_custom_field_with_the_pickers_and_a_transform_from_th
     target.click()
     expect(form.get_by_label("Target")).to_have_value("custentity_region")
 
+    # Only the inputs of the row's kind show: a separator for a concatenation, not for a source path.
+    expect(form.get_by_label("Separator", exact=True)).to_be_hidden()
+    form.get_by_label("Value from").select_option("concat")
+    expect(form.get_by_label("Separator", exact=True)).to_be_visible()
+    form.get_by_label("Value from").select_option("source")
+    expect(form.get_by_label("Separator", exact=True)).to_be_hidden()
+
     # The source picker, with the keyboard: ArrowDown into the list, Enter picks.
     source = form.get_by_label("Source field / constant / ref / concat")
     source.press_sequentially("region", delay=20)
