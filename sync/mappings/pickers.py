@@ -17,10 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
 
 from sync.connections.metadata import selectors as metadata_selectors
 from sync.connections.metadata.types import REFERENCE, SUBLIST, FieldInfo, ObjectInfo, SystemMetadata
 from sync.mappings.models import FieldMapping, ObjectMapping
+from sync.mappings.permissions import flow_edit_allowed
 
 NO_METADATA_HINT = (
     "No field list yet: refresh the connection's metadata to pick fields. Type the name meanwhile."
@@ -234,14 +238,16 @@ def matching(choices: Iterable[FieldChoice], query: str, *, limit: int = LIMIT) 
 
 
 def field_choices(
-    *, obj: ObjectMapping, side: str, query: str = "", parent: FieldMapping | None = None
+    *, obj: ObjectMapping, user: Any, side: str, query: str = "", parent: FieldMapping | None = None
 ) -> Choices:
     """The fields a row of ``obj`` may name on ``side`` ("source" or "target"), matching ``query``.
 
-    The caller has checked that the person may edit ``obj``'s flow. The metadata is the sandbox
-    connections' (what drafts are validated against).
+    For the people who may edit ``obj``'s flow (PermissionDenied otherwise). The metadata is the
+    sandbox connections' (what drafts are validated against).
     """
     flow = obj.version.flow
+    if not flow_edit_allowed(user, flow):
+        raise PermissionDenied("Picking fields is for the people who edit this flow's mapping.")
     salesforce, netsuite = metadata_selectors.editing_metadata()
     to_netsuite = flow.target_system == "netsuite"
     if side == "source":

@@ -168,6 +168,7 @@ def test_every_editor_page_fits_1280_px_and_leaks_no_template_text(
     )
     mapped = mapping_dry_run(version=draft, opportunity=deal["Id"])
     customer_payload = next(record for record in mapped.records if record.object_key == "customer")
+    assert customer_payload.external_id
     netsuite_connector(netsuite).upsert(
         "customer",
         customer_payload.external_id,

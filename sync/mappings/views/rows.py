@@ -170,7 +170,8 @@ def field_choices_view(request: HttpRequest, object_id: int) -> HttpResponse:
             request, CHOICES, {"hint": "Fields are picked for a row whose value is from a source field."}
         )
     query = request.GET.get("target" if side == "target" else "value", "")[:200]
-    found = field_choices(obj=obj, side=side, query=query, parent=_picker_parent(obj, request))
+    parent = _picker_parent(obj, request)
+    found = field_choices(obj=obj, user=request.user, side=side, query=query, parent=parent)
     response = render(request, CHOICES, {"found": found, "hint": found.hint, "side": side})
     # The picker drops a list that answers an older text than its input now holds (a slow answer).
     response["X-Picker-Query"] = quote(query)
