@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Two workers (this machine has two cores); the browser journeys share one xdist group (--dist loadgroup).
+PYTEST_WORKERS ?= -n 2 --dist loadgroup
 PYTEST_ARGS ?=
 
 .PHONY: venv demo test lint pytest migrate
@@ -40,7 +42,7 @@ lint: venv
 	$(BIN)/lint-imports  # the layering: pyproject.toml [tool.importlinter]
 
 pytest: venv
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test: lint pytest
 

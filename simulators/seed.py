@@ -21,6 +21,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--opportunities-per-account", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1, help="same seed, same data")
     parser.add_argument("--only", choices=("salesforce", "netsuite"), default=None)
+    parser.add_argument(
+        "--currencies",
+        choices=("single", "multi"),
+        default=None,
+        help="the Salesforce org's currencies (default: as the data directory says, else multi)",
+    )
+    parser.add_argument(
+        "--cpq",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="whether the Salesforce org has CPQ quotes (default: as the data directory says, else yes)",
+    )
 
 
 def run(options: dict[str, Any]) -> int:
@@ -34,11 +46,16 @@ def run(options: dict[str, Any]) -> int:
     )
     data_dir = Path(options["data_dir"]).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    for name, seed in (("salesforce", seed_salesforce), ("netsuite", seed_netsuite)):
+    for name in ("salesforce", "netsuite"):
         if options.get("only") not in (None, name):
             continue
         started = time.perf_counter()
-        counts = seed(data_dir, dataset)
+        if name == "salesforce":
+            counts = seed_salesforce(
+                data_dir, dataset, currencies=options.get("currencies"), cpq=options.get("cpq")
+            )
+        else:
+            counts = seed_netsuite(data_dir, dataset)
         summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
         print(f"{name}: {summary} in {time.perf_counter() - started:.1f}s")
     return 0

@@ -17,11 +17,14 @@ Behaviour an integration will notice (as NetSuite documents or behaves):
   At most 100,000 rows by offset: page larger sets by key (``WHERE id > :last ORDER BY id``).
 - Ids are never reused; externalId is unique per record type.
 - Subsidiaries and the classification lists (``department``, ``classification``, ``location``) are
-  records and SuiteQL tables. ``--no-oneworld`` is an account without OneWorld: SuiteQL has no
-  ``subsidiary`` table (other records keep their ``subsidiary`` field: not modelled).
+  records and SuiteQL tables. ``--no-oneworld`` is an account without OneWorld: no ``subsidiary`` field
+  on any record (metadata, REST, SuiteQL), no ``subsidiary`` record type or table.
+- Metadata: ``record/v1/metadata-catalog/`` lists the types; ``.../<type>`` answers a JSON Schema
+  (``Accept: application/schema+json``) or OpenAPI 3.0 (``application/swagger+json``, also on the
+  catalog with ``?select=``), built from the record types and custom fields (see ``metadata.py``).
 
-Not modelled: SOAP, RESTlets, saved searches, record metadata (JSON schema / OpenAPI) beyond a type
-list, partial billing (an order is billed by one invoice), fulfilment, credit memos, tax
+Not modelled: SOAP, RESTlets, saved searches, per-role metadata (the catalog shows every field),
+partial billing (an order is billed by one invoice), fulfilment, credit memos, tax
 calculation, exchange rates (``exchangeRate`` is stored, not applied), NetSuite's negative signs on
 ``transactionline`` amounts, per-line subsidiaries, roles and permissions (403), the sublist line
 DELETE, SuiteQL ``UNION``, ``RIGHT``/``FULL`` joins, analytic functions and ``TO_CHAR`` number

@@ -14,12 +14,13 @@ Routes (all need OAuth 1.0a TBA or an OAuth 2.0 bearer token, except the token e
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 from urllib.parse import unquote
 
 from simulators.core.http import Request, Response
-from simulators.netsuite import control
+from simulators.netsuite import control, metadata
 from simulators.netsuite.auth import OAuth1Verifier, TokenRegistry
 from simulators.netsuite.catalog import Catalog
 from simulators.netsuite.errors import (
@@ -66,6 +67,10 @@ def _json_body(request: Request, *, allow_empty: bool = False) -> Any:
         raise invalid_content("The request body is not valid JSON.") from None
 
 
+def _typed_json(body: Any, media_type: str) -> Response:
+    return Response.text(200, json.dumps(body, separators=(",", ":")), f"{media_type};charset=UTF-8")
+
+
 class NetSuiteApp:
     """Implements :class:`simulators.core.governance.GovernedApplication` for NetSuite."""
 
@@ -88,6 +93,7 @@ class NetSuiteApp:
         self.oauth2 = TokenService(self.certificates)
         self.jobs = AsyncJobs(store)
         self.control = control.ControlApi(self)
+        self.metadata = metadata.MetadataCatalog(self.catalog)
 
     # -- governance words ------------------------------------------------------------------------
 
@@ -171,8 +177,8 @@ class NetSuiteApp:
 
     def _records(self, request: Request, parts: list[str], base: str) -> Response:
         method = request.method
-        if parts == ["metadata-catalog"] and method == "GET":
-            return self._metadata(base)
+        if parts[0] == "metadata-catalog" and method == "GET":
+            return self._metadata(request, [part for part in parts[1:] if part], base)
         record_type = self._record_type(parts[0])
         replace = [name for name in (request.arg("replace") or "").split(",") if name]
         if len(parts) == 1:
@@ -236,21 +242,24 @@ class NetSuiteApp:
             204, [("Location", f"{base}/services/rest/record/v1/{record_type.name}/{record_id}")]
         )
 
-    def _metadata(self, base: str) -> Response:
-        items = [
-            {
-                "name": t.name,
-                "links": [{"rel": "canonical", "href": f"{base}/services/rest/record/v1/{t.name}"}],
-            }
-            for t in self.catalog.types()
-        ]
-        return Response.json(
-            200,
-            {
-                "items": items,
-                "links": [{"rel": "self", "href": f"{base}/services/rest/record/v1/metadata-catalog"}],
-            },
-        )
+    def _metadata(self, request: Request, names: list[str], base: str) -> Response:
+        """The metadata catalog: the type list, or one type's (or ``?select=``) JSON Schema / OpenAPI."""
+        if len(names) > 1:
+            raise NetSuiteError(
+                404, "NONEXISTENT_ID", f"The requested resource {request.path} does not exist."
+            )
+        accept = request.header("Accept").lower()
+        selected = names or [name for name in (request.arg("select") or "").split(",") if name.strip()]
+        if metadata.SWAGGER_JSON in accept:
+            record_types = self.metadata.resolve(selected) if selected else self.catalog.types()
+            return _typed_json(self.metadata.openapi(record_types, base), metadata.SWAGGER_JSON)
+        if not names:
+            return Response.json(200, self.metadata.listing(base))
+        (record_type,) = self.metadata.resolve(names)
+        if metadata.SCHEMA_JSON in accept:
+            return _typed_json(self.metadata.json_schema(record_type, base), metadata.SCHEMA_JSON)
+        listing = self.metadata.listing(base)["items"]
+        return Response.json(200, next(item for item in listing if item["name"] == record_type.name))
 
     def _suiteql(self, request: Request, base: str) -> Response:
         if request.method != "POST":
@@ -311,7 +320,11 @@ class NetSuiteApp:
         for record_type, field_id, kind, label, sublist in self.store.read().execute(
             "SELECT record_type, field_id, kind, label, sublist FROM ns_custom_field"
         ):
-            self.catalog.add_custom_field(record_type, field_id, kind, label=label, sublist=sublist)
+            try:
+                self.catalog.add_custom_field(record_type, field_id, kind, label=label, sublist=sublist)
+            except ValueError:
+                # Declared on a record the account's shape does not have (subsidiary, without OneWorld).
+                continue
 
     def add_custom_field(
         self, record_type: str, field_id: str, kind: str, *, label: str = "", sublist: str = ""
@@ -323,5 +336,5 @@ class NetSuiteApp:
             connection.execute(
                 "REPLACE INTO ns_custom_field (record_type, field_id, kind, label, sublist) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (resolved.name, field.name, kind, field.label, sublist),
+                (resolved.name, field.name, field.kind, field.label, sublist),
             )

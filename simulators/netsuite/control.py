@@ -5,7 +5,8 @@
   ``{"consumer_key", "consumer_secret", "token_id", "token_secret", "name"?}``;
   ``DELETE /_control/netsuite/tokens/<token_id>`` revokes it
 - ``POST /_control/netsuite/certificates``    ``{"certificate_id", "client_id", "public_key_pem"}`` (M2M)
-- ``POST /_control/netsuite/custom-fields``   ``{"recordType", "id", "type", "label"?, "sublist"?}``
+- ``POST /_control/netsuite/custom-fields``   ``{"recordType", "id", "type", "label"?, "sublist"?}`` (400 with
+  the reason for a bad or duplicate declaration; kept in the store across restarts)
 - ``POST /_control/netsuite/invoice-orders``  ``{"salesOrders": [ids]}`` or ``{"all_open": true, "limit"?}``
 - ``POST /_control/netsuite/pay-invoices``    ``{"invoices": [ids]}`` or ``{"all_open": true}``, and
   ``"fraction"`` (of what each invoice still owes)

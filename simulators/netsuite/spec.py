@@ -30,9 +30,9 @@ DEMO_INTEGRATION = Integration(
 )
 
 
-def open_store(data_dir: Path) -> NetSuiteStore:
+def open_store(data_dir: Path, *, one_world: bool = True) -> NetSuiteStore:
     """The simulator's store in ``data_dir`` (the seed command writes the same file)."""
-    return NetSuiteStore(database_path(data_dir), Catalog())
+    return NetSuiteStore(database_path(data_dir), Catalog(one_world=one_world))
 
 
 class NetSuiteSpec:
@@ -58,7 +58,8 @@ class NetSuiteSpec:
             "--no-oneworld",
             dest="one_world",
             action="store_false",
-            help="an account without OneWorld (one legal entity): SuiteQL has no subsidiary table",
+            help="an account without OneWorld (one legal entity): no subsidiary records, no subsidiary "
+            "field on customers and transactions (metadata, REST and SuiteQL)",
         )
         group.add_argument(
             "--reset", action="store_true", help="start from an empty account (deletes the data)"
@@ -69,12 +70,13 @@ class NetSuiteSpec:
             path = database_path(data_dir)
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
-        store = open_store(data_dir)
+        one_world = bool(options.get("one_world", True))
+        store = open_store(data_dir, one_world=one_world)
         app = NetSuiteApp(
             store=store,
             account_id=options["account_id"],
             timestamp_window=float(options["timestamp_window"]),
-            one_world=bool(options.get("one_world", True)),
+            one_world=one_world,
         )
         app.tokens.register(
             Integration(

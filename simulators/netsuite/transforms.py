@@ -56,6 +56,13 @@ class Transformer:
             if row is None or row.recordtype != source.name:
                 raise not_found_record(source.name, str(source_id))
             payload = self._invoice_from(row) if target.name == "invoice" else self._payment_from(row)
+            # Only what the target has in this account (an order written under OneWorld keeps its
+            # subsidiary; billed without OneWorld, the invoice has no such field).
+            payload = {
+                name: value
+                for name, value in payload.items()
+                if target.field(name) is not None or target.sublist(name) is not None
+            }
             payload.update(overrides)
             return self.writer.create(target, payload)
 

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 from simulators.core.http import Request, Response
 from simulators.core.store import SqliteStore
-from simulators.salesforce import rest
+from simulators.salesforce import customfields, rest
 from simulators.salesforce.auth import Credentials, Sessions
 from simulators.salesforce.collections import CollectionsApi
 from simulators.salesforce.control import ControlApi
@@ -27,7 +27,7 @@ from simulators.salesforce.errors import ApiError, not_found
 from simulators.salesforce.outbound import Outbound
 from simulators.salesforce.schema import Schema
 from simulators.salesforce.soql.engine import QueryEngine
-from simulators.salesforce.writes import MultipleMatches, RecordWriter
+from simulators.salesforce.writes import MultipleMatches, RecordWriter, forget_converters
 
 MIN_API_VERSION = 40
 _VERSION = re.compile(r"^v(\d{2})\.0$")
@@ -124,6 +124,22 @@ class SalesforceApp:
         with self.store.write() as connection:
             yield connection
         self.outbound.wake()
+
+    def add_custom_field(self, definition: Any) -> dict[str, Any]:
+        """Add a custom field while the org runs (see :mod:`simulators.salesforce.customfields`); returns
+        the field as describe shows it, or raises ``CustomFieldError``."""
+        sobject, new_field = customfields.field_from_definition(self.schema, definition)
+        try:
+            with self.store.write() as connection:
+                customfields.add_custom_field(connection, self.schema, sobject, new_field)
+        except sqlite3.IntegrityError:
+            raise customfields.CustomFieldError(
+                f"{sobject.name} already has a field named {new_field.name}"
+            ) from None
+        # Compiled plans and record converters list an object's fields: FIELDS(ALL) must see the new one.
+        self.engine.forget_plans()
+        forget_converters()
+        return {"object": sobject.name, **new_field.describe()}
 
     def count(self, key: str) -> None:
         with self._stats_lock:

@@ -10,6 +10,10 @@
 - ``POST /_control/salesforce/outbound/retry-now`` make every pending notification due at once
 - ``GET|PATCH /_control/salesforce/organization`` ``{"IsSandbox": bool}``: what the org answers as (a
   sandbox refresh gone wrong, a production org behind a sandbox's settings)
+- ``GET|POST /_control/salesforce/custom-fields`` add a custom field while the org runs
+  ``{"object", "name" (ends in __c), "label"?, "type", "length"?, "precision"?, "scale"?, "values"?,
+  "restricted"?, "default"?, "externalId"?, "unique"?}`` (see :mod:`simulators.salesforce.customfields`);
+  201 with the field as describe shows it, 400 with the reason for a bad definition
 """
 # ruff: noqa: S608 - table and column names come from the schema definitions, values are always bound.
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from simulators.core.http import Request, Response
+from simulators.salesforce import customfields
 from simulators.salesforce.org import organization_set_sandbox
 
 if TYPE_CHECKING:
@@ -47,6 +52,7 @@ class ControlApi:
             "outbound": self.outbound,
             "outbound/retry-now": self.retry_now,
             "organization": self.organization,
+            "custom-fields": self.custom_fields,
         }
         if path in routes:
             return routes[path](request)
@@ -118,6 +124,17 @@ class ControlApi:
                 organization_set_sandbox(connection, is_sandbox=value)
         row = self.app.store.read().execute('SELECT "Id", "IsSandbox" FROM "Organization" LIMIT 1').fetchone()
         return Response.json(200, {"Id": row[0], "IsSandbox": bool(row[1])})
+
+    def custom_fields(self, request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                added = self.app.add_custom_field(self._json(request))
+            except ValueError as exc:  # CustomFieldError included
+                return _error(400, str(exc))
+            return Response.json(201, added)
+        if request.method != "GET":
+            return _error(405, "use GET or POST")
+        return Response.json(200, customfields.listing(self.app.store.read()))
 
     def expire_sessions(self, request: Request) -> Response:
         if request.method != "POST":

@@ -112,7 +112,10 @@ class Courier:
         if rule is None:
             self._finish(pending, ok=False, error="rule deleted", drop=True)
             return
-        sobject = self.outbound.schema.sobjects[rule.object]
+        sobject = self.outbound.schema.sobjects.get(rule.object)
+        if sobject is None:  # the org's shape has no such object now (a CPQ rule, started --no-cpq)
+            self._finish(pending, ok=False, error=f"{rule.object} is not in this org", drop=True)
+            return
         notifications = [
             soap.Notification(row["id"], sobject.name, self._fields(rule, sobject, row["record_id"]))
             for row in pending
@@ -163,8 +166,9 @@ class Courier:
             return (("Id", record_id),)
         values = []
         for name in rule.fields:
-            f = sobject.by_lower[name.lower()]
-            if row[f.name] is not None:
+            f = sobject.by_lower.get(name.lower())
+            # A field the org's shape hides now (CurrencyIsoCode in a single-currency start) is not sent.
+            if f is not None and row[f.name] is not None:
                 values.append((f.name, soap_value(f, row[f.name])))
         return tuple(values)
 

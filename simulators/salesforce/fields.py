@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from simulators.dataset import CURRENCIES
+from simulators.salesforce.org import CORPORATE_CURRENCY as CORPORATE_CURRENCY
 from simulators.salesforce.schema import Field, SObject
 
 CURRENCY_CODES = tuple(currency.code for currency in CURRENCIES)
-CORPORATE_CURRENCY = "USD"
 SYNC_STATUSES = ("Pending", "Synced", "Error", "Skipped")
 
 

@@ -1,10 +1,13 @@
 """The org's sObjects: standard CRM objects, Salesforce CPQ's quote objects and Concord's custom fields.
 
 Key prefixes are the real ones for standard objects; custom objects get ``a0?`` prefixes as a real org
-would. The org is multi-currency (``CurrencyIsoCode`` on the usual objects).
+would. By default the org is multi-currency (``CurrencyIsoCode`` on the usual objects) with CPQ
+installed; :func:`build_schema` also builds the single-currency and CPQ-less shapes.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from simulators.dataset import SUBSIDIARIES
 from simulators.salesforce.cpq import cpq_objects
@@ -23,7 +26,7 @@ from simulators.salesforce.fields import (
     text,
     typed,
 )
-from simulators.salesforce.schema import Field, Schema
+from simulators.salesforce.schema import Field, Schema, SObject
 
 OPPORTUNITY_STAGES = (
     "Prospecting",
@@ -52,8 +55,39 @@ STAGE_PROBABILITY = {
 }
 
 
-def build_schema() -> Schema:
-    """A fresh :class:`Schema` of every object the simulator serves."""
+CURRENCY_SHAPES = ("single", "multi")
+
+
+def build_schema(*, currencies: str = "multi", cpq: bool = True) -> Schema:
+    """A fresh :class:`Schema` of the org in the given shape.
+
+    ``currencies="single"``: the org has not enabled multiple currencies, so no object has
+    ``CurrencyIsoCode`` (every record is in the corporate currency, ``Organization.DefaultCurrencyIsoCode``).
+    ``cpq=False``: the Salesforce CPQ package is not installed: no ``SBQQ__`` objects or fields.
+    """
+    if currencies not in CURRENCY_SHAPES:
+        raise ValueError(f"currencies must be one of {', '.join(CURRENCY_SHAPES)}")
+    sobjects = _all_objects()
+    storage_defaults: dict[str, dict[str, object]] = {}
+    if not cpq:
+        sobjects = [s for s in sobjects if not s.name.startswith("SBQQ__")]
+        for sobject in sobjects:
+            _drop_fields(sobject, lambda f: f.name.startswith("SBQQ__"))
+    if currencies == "single":
+        for sobject in sobjects:
+            if sobject.field("CurrencyIsoCode") is not None:
+                storage_defaults[sobject.name] = {"CurrencyIsoCode": CORPORATE_CURRENCY}
+                _drop_fields(sobject, lambda f: f.name == "CurrencyIsoCode")
+    return Schema(sobjects, storage_defaults=storage_defaults)
+
+
+def _drop_fields(sobject: SObject, dropped: Callable[[Field], bool]) -> None:
+    sobject.fields = [f for f in sobject.fields if not dropped(f)]
+    sobject.__post_init__()
+
+
+def _all_objects() -> list[SObject]:
+    """Every object of a multi-currency org with CPQ installed (the default shape)."""
     address = ("Street", "City", "State", "PostalCode", "Country")
     user = sobject(
         "User",
@@ -82,6 +116,10 @@ def build_schema() -> Schema:
             read_only(checkbox("IsSandbox", "Is Sandbox")),
             read_only(text("OrganizationType", "Edition", length=40)),
             read_only(text("InstanceName", "Instance Name", length=5)),
+            # The corporate currency, in both shapes (a single-currency org's only currency).
+            read_only(
+                Field("DefaultCurrencyIsoCode", "picklist", "Locale Currency", 255, picklist=CURRENCY_CODES)
+            ),
         ],
         createable=False,
     )
@@ -369,19 +407,17 @@ def build_schema() -> Schema:
         ],
         label_plural="Invoices",
     )
-    return Schema(
-        [
-            user,
-            organization,
-            account,
-            contact,
-            product,
-            pricebook,
-            entry,
-            opportunity,
-            line_item,
-            contact_role,
-            *cpq_objects(),
-            invoice,
-        ]
-    )
+    return [
+        user,
+        organization,
+        account,
+        contact,
+        product,
+        pricebook,
+        entry,
+        opportunity,
+        line_item,
+        contact_role,
+        *cpq_objects(),
+        invoice,
+    ]

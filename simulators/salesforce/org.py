@@ -13,6 +13,7 @@ from simulators.salesforce import ids
 DEFAULT_ORG_ID = ids.make_id("00D", 1_000_001, pod="5g")
 INTEGRATION_USER_ID = ids.make_id("005", 1, pod=ids.SEED_POD)
 STANDARD_PRICEBOOK_ID = ids.make_id("01s", 1, pod=ids.SEED_POD)
+CORPORATE_CURRENCY = "USD"
 # When the org was "created": the system fields of the built-in records, fixed for repeatable seeds.
 ORG_CREATED = "2025-12-01T00:00:00.000+0000"
 
@@ -62,6 +63,7 @@ def ensure_org_records(
         "IsSandbox": 1,
         "OrganizationType": "Enterprise Edition",
         "InstanceName": "CS5",
+        "DefaultCurrencyIsoCode": CORPORATE_CURRENCY,
     }
     # One org: a restart with another --org-id replaces the row.
     connection.execute('DELETE FROM "Organization" WHERE "Id" != ?', (org_id,))
@@ -71,6 +73,11 @@ def ensure_org_records(
         connection.execute(
             f'INSERT OR IGNORE INTO "{table}" ({columns}) VALUES ({marks})', list(row.values())
         )
+    # An org file written before the field existed.
+    connection.execute(
+        'UPDATE "Organization" SET "DefaultCurrencyIsoCode" = ? WHERE "DefaultCurrencyIsoCode" IS NULL',
+        (CORPORATE_CURRENCY,),
+    )
     connection.execute(
         'UPDATE "User" SET "Username" = ?, "Email" = ? WHERE "Id" = ?',
         (username, username, INTEGRATION_USER_ID),

@@ -194,9 +194,20 @@ class SObject:
 
 
 class Schema:
-    """All sObjects of the org, with child relationships wired from the lookups that point at them."""
+    """All sObjects of the org, with child relationships wired from the lookups that point at them.
 
-    def __init__(self, sobjects: list[SObject]) -> None:
+    ``storage_defaults`` are values written into columns the org's shape hides (a single-currency org
+    keeps ``CurrencyIsoCode`` = the corporate currency in its file, never shown through the API), so the
+    platform rules and a later start in another shape find coherent data.
+    """
+
+    def __init__(
+        self,
+        sobjects: list[SObject],
+        *,
+        storage_defaults: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        self.storage_defaults = storage_defaults or {}
         self.sobjects = {s.name: s for s in sobjects}
         self.by_lower = {s.name.lower(): s for s in sobjects}
         self.by_prefix = {s.key_prefix: s for s in sobjects}
@@ -213,3 +224,8 @@ class Schema:
     def referencing(self, name: str) -> list[tuple[SObject, Field]]:
         """Every (child object, lookup field) pointing at ``name``, relationship name or not."""
         return [(s, f) for s in self.sobjects.values() for f in s.fields if f.reference_to == name]
+
+    def add_field(self, sobject: SObject, new_field: Field) -> None:
+        """Add a (custom, non-lookup) field to a live object: readers see the old list or the new one."""
+        sobject.fields = [*sobject.fields, new_field]
+        sobject.by_lower = {**sobject.by_lower, new_field.name.lower(): new_field}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from simulators.dataset import Dataset
 from simulators.salesforce.objects import build_schema
-from simulators.salesforce.org import ensure_org_records
+from simulators.salesforce.org import CORPORATE_CURRENCY, ensure_org_records
 from simulators.salesforce.seed_rows import (
     COLUMNS,
     LINE_SLOTS,
@@ -33,7 +33,9 @@ from simulators.salesforce.seed_rows import (
     catalogue_rows,
     opportunity_id,
     seeded_id,
+    shape_rows,
 )
+from simulators.salesforce.shape import resolve_shape
 from simulators.salesforce.store import open_store
 
 __all__ = ["TABLE_ORDER", "account_id", "opportunity_id", "seed", "seeded_id"]
@@ -44,7 +46,10 @@ WORKERS = 2
 IN_FLIGHT = 4
 
 
-def _insert(connection: sqlite3.Connection, rows: Rows, counts: dict[str, int]) -> None:
+def _insert(
+    connection: sqlite3.Connection, rows: Rows, counts: dict[str, int], shape: tuple[str, bool]
+) -> None:
+    rows = shape_rows(rows, currencies=shape[0], cpq=shape[1], corporate_currency=CORPORATE_CURRENCY)
     for table in TABLE_ORDER:
         batch = rows.get(table)
         if not batch:
@@ -111,31 +116,40 @@ def _generate(arguments: tuple[int, int, int, int, int]) -> Rows:
     return account_rows(*arguments)
 
 
-def seed(data_dir: Path, dataset: Dataset) -> dict[str, int]:
-    """Write ``dataset`` into the simulator's store under ``data_dir``; returns rows written per object."""
+def seed(
+    data_dir: Path, dataset: Dataset, *, currencies: str | None = None, cpq: bool | None = None
+) -> dict[str, int]:
+    """Write ``dataset`` into the simulator's store under ``data_dir``; returns rows written per object.
+
+    The org's shape is ``currencies``/``cpq`` when given, else the one the data directory has (see
+    :mod:`simulators.salesforce.shape`): without CPQ no quotes are written, a single-currency org gets
+    its records in the corporate currency.
+    """
     schema = build_schema()
     store = open_store(Path(data_dir), schema)
+    with store.write() as writing:
+        shape = resolve_shape(writing, currencies, cpq)
     connection = store.connection()
     connection.execute("PRAGMA synchronous=OFF")
     connection.execute("PRAGMA cache_size=-524288")  # 512 MB: index pages stay in memory while seeding
     counts: dict[str, int] = {}
     with store.write() as writing:
         ensure_org_records(writing, username="integration@concord.example")
-        _insert(writing, catalogue_rows(), counts)
+        _insert(writing, catalogue_rows(), counts, shape)
     if dataset.account_count >= PARALLEL_FROM:
         deferred = _drop_indexes_if_empty(connection)
         for rows in _generated_in_workers(dataset):
             with store.write() as writing:
-                _insert(writing, rows, counts)
+                _insert(writing, rows, counts, shape)
         with store.write() as writing:
             for statement in deferred:
                 writing.execute(statement)
     else:
         for arguments in _chunks(dataset):
             with store.write() as writing:
-                _insert(writing, _generate(arguments), counts)
+                _insert(writing, _generate(arguments), counts, shape)
     with store.write() as writing:
-        quotes = dataset.account_count * dataset.opportunities_per_account
+        quotes = dataset.account_count * dataset.opportunities_per_account if shape[1] else 0
         for name, seeded in (("SBQQ__Quote__c", quotes), ("SBQQ__QuoteLine__c", quotes * LINE_SLOTS)):
             # API-created quotes continue the auto-number after the seeded ones.
             writing.execute(

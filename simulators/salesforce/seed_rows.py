@@ -376,3 +376,42 @@ def _opportunity(
                 currency,
             )
         )
+
+
+def _column(table: str, name: str) -> int:
+    return len(SYSTEM_COLUMNS) + COLUMNS[table].index(name)
+
+
+def shape_rows(rows: Rows, *, currencies: str, cpq: bool, corporate_currency: str) -> Rows:
+    """The rows as an org of this shape would hold them.
+
+    Without CPQ there are no quotes (and no ``Opportunity.SBQQ__PrimaryQuote__c``). A single-currency org
+    has every record in the corporate currency: one standard price per product, the line items on it
+    (amounts keep the data set's figures).
+    """
+    shaped = dict(rows)
+    if not cpq:
+        shaped = {table: batch for table, batch in shaped.items() if not table.startswith("SBQQ__")}
+        if "Opportunity" in shaped:
+            at = _column("Opportunity", "SBQQ__PrimaryQuote__c")
+            shaped["Opportunity"] = [(*row[:at], None, *row[at + 1 :]) for row in shaped["Opportunity"]]
+    if currencies == "single":
+        entry_in_corporate = {
+            entry: _ENTRY_IDS[sku, corporate_currency] for (sku, _), entry in _ENTRY_IDS.items()
+        }
+        for table, batch in shaped.items():
+            if "CurrencyIsoCode" not in COLUMNS[table]:
+                continue
+            at = _column(table, "CurrencyIsoCode")
+            if table == "PricebookEntry":
+                shaped[table] = [row for row in batch if row[at] == corporate_currency]
+                continue
+            batch = [(*row[:at], corporate_currency, *row[at + 1 :]) for row in batch]
+            if table == "OpportunityLineItem":
+                entry_at = _column(table, "PricebookEntryId")
+                batch = [
+                    (*row[:entry_at], entry_in_corporate[row[entry_at]], *row[entry_at + 1 :])
+                    for row in batch
+                ]
+            shaped[table] = batch
+    return shaped

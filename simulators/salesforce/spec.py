@@ -3,6 +3,13 @@
 Demo credentials (all overridable by flags): username ``integration@concord.example``, password
 ``concord-demo`` with security token ``DEMOTOKEN``, connected app client id
 ``3MVG9Concord.Demo.ConnectedApp`` and secret ``concord-demo-secret``.
+
+The org's shape (``--currencies single|multi``, ``--cpq/--no-cpq``) is kept in the data directory: a flag
+given at start applies and is remembered, a start without it keeps the last shape (a new org is
+multi-currency with CPQ). The file always holds every column, so data seeded in one shape can be served
+in another: a single-currency start hides ``CurrencyIsoCode`` (records keep their stored currency inside,
+new ones get the corporate currency), a ``--no-cpq`` start hides the quotes (they stay in the file). For
+a clean org of another shape, ``--reset`` and seed again (the seed writes the shape it finds).
 """
 
 from __future__ import annotations
@@ -14,8 +21,10 @@ from typing import Any
 from simulators.salesforce import login
 from simulators.salesforce.app import MIN_API_VERSION, SalesforceApp
 from simulators.salesforce.auth import Credentials
-from simulators.salesforce.objects import build_schema
+from simulators.salesforce.customfields import load_custom_fields
+from simulators.salesforce.objects import CURRENCY_SHAPES, build_schema
 from simulators.salesforce.org import DEFAULT_ORG_ID, INTEGRATION_USER_ID, ensure_org_records
+from simulators.salesforce.shape import resolve_shape
 from simulators.salesforce.store import database_path, open_store
 
 
@@ -54,6 +63,20 @@ class SalesforceSpec:
             default=1.0,
             help="multiplies outbound retry intervals and the 24 h cut-off (tests use 0.0005)",
         )
+        group.add_argument(
+            "--currencies",
+            choices=CURRENCY_SHAPES,
+            default=None,
+            help="single: an org without multiple currencies (no CurrencyIsoCode anywhere); multi (the "
+            "default for a new org): CurrencyIsoCode on the usual objects. Kept in the data directory.",
+        )
+        group.add_argument(
+            "--cpq",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="whether Salesforce CPQ is installed (SBQQ__ objects and fields); default: as the data "
+            "directory says, installed for a new org",
+        )
         group.add_argument("--reset", action="store_true", help="start from an empty org (deletes the data)")
 
     def create(self, options: dict[str, Any], data_dir: Path) -> SalesforceApp:
@@ -63,9 +86,13 @@ class SalesforceSpec:
             path = database_path(data_dir)
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
-        schema = build_schema()
-        store = open_store(data_dir, schema)
+        # The file always has every column and table of the fullest shape; the shape decides what the API
+        # shows. So one data directory can be started in any shape.
+        store = open_store(data_dir, build_schema())
         with store.write() as connection:
+            currencies, cpq = resolve_shape(connection, options.get("currencies"), options.get("cpq"))
+            schema = build_schema(currencies=currencies, cpq=cpq)
+            load_custom_fields(connection, schema)
             ensure_org_records(
                 connection,
                 username=options["username"],

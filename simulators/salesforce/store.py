@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS _outbound_notification (
     created_at REAL NOT NULL, next_attempt_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL DEFAULT 'pending', last_error TEXT, delivered_at REAL
 );
+CREATE TABLE IF NOT EXISTS _custom_field (
+    object TEXT NOT NULL, name TEXT NOT NULL, definition TEXT NOT NULL, created_at REAL NOT NULL,
+    PRIMARY KEY (object, name)
+);
 CREATE INDEX IF NOT EXISTS _outbound_due ON _outbound_notification (status, next_attempt_at);
 """
 

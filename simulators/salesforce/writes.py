@@ -69,6 +69,11 @@ def _converters(sobject: SObject) -> list[tuple[str, Callable[[Any], Any]]]:
     return [(f.name, output(f)) for f in sobject.fields]
 
 
+def forget_converters() -> None:
+    """Drop the per-object converters (an object gained a field)."""
+    _converters.cache_clear()
+
+
 class RecordWriter:
     """The one place records change through the API (REST, Collections, upserts)."""
 
@@ -89,6 +94,8 @@ class RecordWriter:
             connection, self.schema, sobject, values, None, self.user_id, now_stamp(), frozenset(values)
         )
         self._defaults(context)
+        for name, value in self.schema.storage_defaults.get(sobject.name, {}).items():
+            values.setdefault(name, value)
         rules.before_write(context)
         self._required(sobject, values, None)
         self._unique(connection, sobject, values, None)

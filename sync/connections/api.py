@@ -6,9 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -16,8 +20,18 @@ from rest_framework.routers import SimpleRouter
 from core.api.views import ApiReadViewSet
 from sync.connections import services as connections
 from sync.connections.forms import SECRET_NAMES
+from sync.connections.metadata import services as metadata_services
+from sync.connections.metadata.api import (
+    MetadataObjectSerializer,
+    MetadataRefreshInputSerializer,
+    MetadataRefreshSerializer,
+    MetadataSummarySerializer,
+    object_as_json,
+    summary_as_json,
+)
+from sync.connections.metadata.selectors import metadata_object_for_user, metadata_summary
 from sync.connections.models import Connection, ConnectionHealth
-from sync.connections.permissions import can_manage_connections
+from sync.connections.permissions import can_manage_connections, can_refresh_metadata
 from sync.connections.selectors import connection_get_for_user, connections_visible
 from sync.connections.services import EDITABLE_FIELDS
 
@@ -88,7 +102,11 @@ class ConnectionViewSet(ApiReadViewSet):
     queryset = Connection.objects.none()  # for the schema generator; get_queryset reads
     serializer_class = ConnectionSerializer
     filterset_class = ConnectionFilterSet
-    action_permissions = {"create": can_manage_connections, "partial_update": can_manage_connections}
+    action_permissions = {
+        "create": can_manage_connections,
+        "partial_update": can_manage_connections,
+        "metadata_refresh": can_refresh_metadata,
+    }
 
     def get_queryset(self) -> QuerySet[Connection]:
         return connections_visible(user=self.user)
@@ -114,6 +132,48 @@ class ConnectionViewSet(ApiReadViewSet):
             actor=self.user, connection=connection, secrets=data.pop("secrets", None), **data
         )
         return Response(ConnectionSerializer(updated).data)
+
+    # The metadata routes: refresh is declared before the per-object route, whose pattern would match it.
+    @extend_schema(responses=MetadataSummarySerializer)
+    @action(detail=True, methods=["get"], url_path="metadata")
+    def metadata(self, request: Request, pk: str) -> Response:
+        """The cached metadata: when it was read, the last refresh's error, and the objects it holds."""
+        return Response(summary_as_json(metadata_summary(user=self.user, connection_id=pk)))
+
+    @extend_schema(request=MetadataRefreshInputSerializer, responses=MetadataRefreshSerializer)
+    @action(detail=True, methods=["post"], url_path="metadata/refresh")
+    def metadata_refresh(self, request: Request, pk: str) -> Response:
+        """Read the metadata again from the system (admins and mapping editors). Like a listener's test,
+        the answer says whether it worked: ``ok`` false with ``message`` saying why when the system could
+        not be read (the previous cache is kept); 400 for an object name the system does not list."""
+        connection = self.get_object()
+        objects = self.input(MetadataRefreshInputSerializer, request).get("objects") or []
+        try:
+            result = metadata_services.metadata_refresh(
+                connection=connection, actor=self.user, objects=objects
+            )
+        except ValidationError as exc:
+            raise ApiValidationError({"objects": exc.messages}) from exc
+        except metadata_services.MetadataRefreshFailed as exc:
+            failed = {"ok": False, "message": str(exc), "fetched_at": None, "objects": [], "missing": []}
+            return Response(failed)
+        body = {
+            "ok": True,
+            "message": result.message,
+            "fetched_at": result.fetched_at,
+            "objects": result.objects,
+            "missing": result.missing,
+        }
+        return Response(body)
+
+    @extend_schema(responses=MetadataObjectSerializer, operation_id="connections_metadata_object_retrieve")
+    @action(detail=True, methods=["get"], url_path=r"metadata/(?P<object_name>[A-Za-z0-9_]+)")
+    def metadata_show(self, request: Request, pk: str, object_name: str) -> Response:
+        """One cached object's fields: label, API name, type, flags, picklist values, references."""
+        connection, info = metadata_object_for_user(user=self.user, connection_id=pk, name=object_name)
+        if info is None:
+            raise Http404(f"{object_name} is not in the cached metadata of {connection.name}")
+        return Response(object_as_json(info))
 
 
 router = SimpleRouter()

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from sync.connections import views
+from sync.connections.metadata import views as metadata_views
 
 urlpatterns = [
     path("", views.connection_list, name="connections"),
@@ -10,4 +11,14 @@ urlpatterns = [
     path("<int:connection_id>/", views.connection_detail, name="connection"),
     path("<int:connection_id>/test/", views.connection_test_run, name="connection-test"),
     path("<int:connection_id>/deactivate/", views.connection_deactivate, name="connection-deactivate"),
+    path(
+        "<int:connection_id>/metadata/refresh/",
+        metadata_views.connection_metadata_refresh,
+        name="connection-metadata-refresh",
+    ),
+    path(
+        "<int:connection_id>/metadata/<slug:object_name>/",
+        metadata_views.connection_metadata_object,
+        name="connection-metadata-object",
+    ),
 ]

@@ -14,7 +14,8 @@ from core.http import ConsoleRequest
 from sync.connections import services as connections
 from sync.connections.checks import connection_test
 from sync.connections.forms import ConnectionForm
-from sync.connections.permissions import can_manage_connections
+from sync.connections.metadata.selectors import metadata_summary
+from sync.connections.permissions import can_manage_connections, can_refresh_metadata
 from sync.connections.selectors import connection_get_for_user, connections_visible
 
 
@@ -76,6 +77,8 @@ def connection_detail(request: ConsoleRequest, connection_id: int) -> HttpRespon
         "form": form,
         "saved": saved,
         "secret_names": connections.SECRET_FIELDS.get(connection.auth_method, ()),
+        "metadata": metadata_summary(user=request.user, connection_id=connection.pk),
+        "can_refresh": can_refresh_metadata(request.user),
     }
     if request.htmx and request.method == "POST":
         return render(request, "connections/partials/connection_form.html", context)

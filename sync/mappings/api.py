@@ -1,6 +1,7 @@
 """The mappings API: flows, mapping versions and lookup table versions, each through its review:
 draft (RevOps) -> submitted -> approved (someone else) -> published. Writes call the services the editor
-calls, which check the role again and write the audit entry."""
+calls, which check the role again and write the audit entry. ``lookup-tables/<table>/import/`` drafts a
+table from NetSuite (:mod:`sync.mappings.services.lookup_import`)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,15 @@ from rest_framework.serializers import BaseSerializer
 
 from core.api.serializers import REASON, username_field
 from core.api.views import SLUG, ApiReadViewSet
+from sync.connections.connectors.errors import ConnectorError
+from sync.connections.services import ConnectionMisconfigured, NoSandboxConnection
 from sync.mappings.models import Flow, LookupTable, LookupVersion, MappingVersion
 from sync.mappings.permissions import can_approve_mappings, can_edit_mappings
 from sync.mappings.services import lookup_versions as lookup_services
 from sync.mappings.services import versions as mapping_services
+from sync.mappings.services.lookup_import import import_connection, lookup_import
 from sync.mappings.services.seed import mapping_shipped_install
-from sync.mappings.services.specs import version_spec
+from sync.mappings.services.specs import problem_json, spec_all_problems, version_spec
 
 
 class FlowSerializer(serializers.ModelSerializer[Flow]):
@@ -162,6 +166,19 @@ class FlowViewSet(ApiReadViewSet):
         return Response(answer, status=status.HTTP_201_CREATED if made else status.HTTP_200_OK)
 
 
+class VersionProblemSerializer(serializers.Serializer[Any]):
+    severity = serializers.ChoiceField(choices=["error", "warning", "info"])
+    object_key = serializers.CharField()
+    field = serializers.CharField(help_text="The row id (group/row inside a group)")
+    target = serializers.CharField()
+    message = serializers.CharField(help_text="What is wrong and what to change")
+    text = serializers.CharField(help_text="The problem as the console shows it")
+
+
+class VersionProblemsSerializer(serializers.Serializer[Any]):
+    problems = VersionProblemSerializer(many=True)
+
+
 class MappingVersionViewSet(ApiReadViewSet):
     """Mapping versions: draft (RevOps) -> submitted -> approved (someone else) -> published."""
 
@@ -204,6 +221,14 @@ class MappingVersionViewSet(ApiReadViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str) -> Response:
         return self._move(request, mapping_services.version_submit, version=self.get_object())
+
+    @extend_schema(responses={200: VersionProblemsSerializer})
+    @action(detail=True, methods=["get"])
+    def problems(self, request: Request, pk: str) -> Response:
+        """The version's problems: the engine's, then the check against the sandbox connections' metadata
+        (``error`` refuses submit and publish; ``warning`` and ``info`` do not)."""
+        found = spec_all_problems(version_spec(self.get_object()))
+        return Response(VersionProblemsSerializer({"problems": [problem_json(p) for p in found]}).data)
 
     @REASON
     @action(detail=True, methods=["post"])
@@ -296,8 +321,84 @@ class LookupVersionViewSet(ApiReadViewSet):
         return self._move(request, lookup_services.lookup_version_publish)
 
 
+class LookupTableSerializer(serializers.ModelSerializer[LookupTable]):
+    class Meta:
+        model = LookupTable
+        fields = ["name", "description", "revision", "updated_at"]
+
+
+class LookupImportInputSerializer(serializers.Serializer[Any]):
+    connection = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=80,
+        help_text="The NetSuite connection's name (default: the sandbox connection)",
+    )
+
+
+class LookupImportRowSerializer(serializers.Serializer[Any]):
+    key = serializers.CharField()
+    value = serializers.JSONField(required=False)
+    before = serializers.JSONField(required=False)
+    after = serializers.JSONField(required=False)
+    netsuite_name = serializers.CharField()
+
+
+class LookupImportSerializer(serializers.Serializer[Any]):
+    table = serializers.CharField()
+    connection = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=["drafted", "already_proposed", "no_change"],
+        help_text="drafted: a new draft; already_proposed: a pending version holds it; no_change: the "
+        "published entries are NetSuite's",
+    )
+    version = serializers.IntegerField(allow_null=True, help_text="The draft's id (lookup-versions/<id>/)")
+    number = serializers.IntegerField(allow_null=True)
+    message = serializers.CharField()
+    added = LookupImportRowSerializer(many=True)
+    removed = LookupImportRowSerializer(many=True)
+    changed = LookupImportRowSerializer(many=True)
+    notes = serializers.ListField(child=serializers.CharField(), help_text="Ambiguities, inactive records")
+
+
+class LookupTableViewSet(ApiReadViewSet):
+    """Lookup tables (their entries are in ``lookup-versions/``); ``import/`` drafts one from NetSuite."""
+
+    queryset = LookupTable.objects.order_by("name")
+    serializer_class = LookupTableSerializer
+    lookup_field = "name"
+    lookup_value_regex = SLUG
+    action_permissions = {"netsuite_import": can_edit_mappings}
+
+    @extend_schema(
+        request=LookupImportInputSerializer,
+        responses={201: LookupImportSerializer, 200: LookupImportSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="import", url_name="import")
+    def netsuite_import(self, request: Request, name: str) -> Response:
+        """Read the table's ids from NetSuite by SuiteQL and draft them for review (four eyes): 201 with
+        the draft and its diff against the published version, or 200 when nothing changed (no draft) or
+        a pending version already holds them. A table the account cannot give is 400 with the reason;
+        NetSuite not answering is 502. Tables not made yet (``item_id_by_sku``, ``price_level_to_id``)
+        are made by their first import."""
+        data = self.input(LookupImportInputSerializer, request)
+        try:
+            connection = import_connection(data["connection"] or None)
+            result = lookup_import(table_name=name, user=self.user, connection=connection)
+        except (NoSandboxConnection, ConnectionMisconfigured) as error:
+            return Response({"non_field_errors": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
+        except ConnectorError as error:
+            return Response(
+                {"detail": f"NetSuite did not answer: {error}"}, status=status.HTTP_502_BAD_GATEWAY
+            )
+        answer = LookupImportSerializer(result.as_dict()).data
+        return Response(answer, status=status.HTTP_201_CREATED if result.status == "drafted" else 200)
+
+
 router = SimpleRouter()
 router.register("flows", FlowViewSet, basename="flow")
 router.register("mapping-versions", MappingVersionViewSet, basename="mapping-version")
 router.register("lookup-versions", LookupVersionViewSet, basename="lookup-version")
+router.register("lookup-tables", LookupTableViewSet, basename="lookup-table")
 urlpatterns = router.urls

@@ -265,6 +265,10 @@ class FieldMapping(VersionRow):
     each = models.CharField(max_length=300, blank=True, help_text="For a group: the list to iterate")
     where = models.JSONField(null=True, blank=True, help_text="For a group: which items")
     required = models.BooleanField(default=False)
+    optional = models.BooleanField(
+        default=False,
+        help_text="Skip this row where the connected systems lack its source or target field",
+    )
     apply = models.CharField(max_length=20, choices=FieldApply.choices, default=FieldApply.ALWAYS)
     when_empty = models.CharField(
         max_length=10, default="omit", choices=[("omit", "omit"), ("clear", "clear")]

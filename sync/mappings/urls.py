@@ -10,6 +10,7 @@ urlpatterns = [
     path("lookups/refresh/", lookups.dynamic_lookup_refresh_view, name="mapping-lookups-refresh"),
     path("lookups/<slug:table_name>/", lookups.lookup_entry_update, name="mapping-lookup-entry"),
     path("lookups/<slug:table_name>/drafts/", lookups.lookup_draft_create, name="mapping-lookup-draft"),
+    path("lookups/<slug:table_name>/import/", lookups.lookup_import_view, name="mapping-lookup-import"),
     path("lookup-versions/<int:version_id>/", lookups.lookup_version_page, name="mapping-lookup-version"),
     path(
         "lookup-versions/<int:version_id>/<slug:action>/",

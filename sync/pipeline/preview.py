@@ -26,7 +26,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sync.connections.connectors.errors import ConnectorError
-from sync.connections.connectors.salesforce import SalesforceConnector, soql_literal
+from sync.connections.connectors.salesforce import GraphQuery, SalesforceConnector, soql_literal
+from sync.connections.metadata.selectors import editing_metadata
 from sync.connections.models import Connection, ConnectionKind
 from sync.connections.services import (
     ConnectionMisconfigured,
@@ -35,13 +36,13 @@ from sync.connections.services import (
     netsuite_connector,
     salesforce_connector,
 )
-from sync.mappings.engine import ObjectPayload
+from sync.mappings.engine import CompiledMapping, ObjectPayload
 from sync.mappings.models import MappingVersion
 from sync.mappings.services.lookups import mapping_lookups
 from sync.mappings.services.specs import spec_compile, version_spec
 from sync.pipeline.models import CrossReference
+from sync.pipeline.reads import FieldsMissing, read_plan
 from sync.pipeline.runner import plain
-from sync.pipeline.writeback import graph_query
 from sync.pipeline.writer import payload_hash, write_order
 
 # A Salesforce record id: 15 characters (case-sensitive) or 18 (with the case-checksum suffix).
@@ -212,6 +213,18 @@ def _pick(connector: SalesforceConnector, term: str) -> OpportunityChoice:
     raise PreviewUnavailable(f"{term!r} names several opportunities: {shown}{more}; pick one by its id")
 
 
+def _sandbox_reads(compiled: CompiledMapping) -> tuple[GraphQuery, CompiledMapping]:
+    """What the run would read in the sandbox org, by its cached metadata, and the mapping it would run
+    (optional rows the sandbox systems lack left out); a field the org lacks is named here, before
+    Salesforce is asked (:class:`PreviewUnavailable`)."""
+    sandbox_salesforce, sandbox_netsuite = editing_metadata()
+    try:
+        plan = read_plan(compiled.spec, salesforce=sandbox_salesforce, netsuite=sandbox_netsuite)
+    except FieldsMissing as error:
+        raise PreviewUnavailable(error.message) from error
+    return plan.query, spec_compile(dict(plan.spec)) if plan.pruned else compiled
+
+
 def mapping_dry_run(*, version: MappingVersion, opportunity: str) -> Preview:
     """Map the opportunity ``opportunity`` (its name or id) with ``version``; writes nothing anywhere.
 
@@ -221,12 +234,13 @@ def mapping_dry_run(*, version: MappingVersion, opportunity: str) -> Preview:
     if version.flow.source != "Opportunity" or version.flow.target_system != "netsuite":
         raise PreviewUnavailable("the dry run maps Salesforce opportunities: this flow reads something else")
     compiled = spec_compile(version_spec(version))
+    query, compiled = _sandbox_reads(compiled)
     netsuite = sandbox_connection(ConnectionKind.NETSUITE)
     salesforce = _salesforce()
     term = opportunity.strip()
     try:
         chosen = _pick(salesforce, term)
-        graph = salesforce.fetch_opportunity_graphs([chosen.id], graph_query(compiled.spec)).get(chosen.id)
+        graph = salesforce.fetch_opportunity_graphs([chosen.id], query).get(chosen.id)
         if graph is None:  # deleted between the two reads
             raise PreviewUnavailable(f"Salesforce has no opportunity {term!r}")
         graph = plain(graph)

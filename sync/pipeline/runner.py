@@ -33,11 +33,12 @@ from core.correlation import correlation, current_correlation_id
 from core.fields import field_fit
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.netsuite import NetSuiteConnector
-from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.connectors.salesforce import GraphQuery, SalesforceConnector
 from sync.connections.connectors.transport import RequestRecord
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.mappings.engine import CompiledMapping, ObjectPayload
+from sync.mappings.services.specs import spec_compile
 from sync.pipeline import sources
 from sync.pipeline.failures import record_outcome_report, record_overrides_sent, sync_dedup_key
 from sync.pipeline.flow_state import CLOSED_WON_FLOW, closed_won_trigger
@@ -67,10 +68,12 @@ from sync.pipeline.models import (
 )
 from sync.pipeline.prematch import prematch_batch
 from sync.pipeline.problems import ExceptionScope, exception_queue, scope_of_bodies
+from sync.pipeline.reads import FieldsMissing, batch_read_plan
 from sync.pipeline.sync_status import netsuite_status_mark, success_stamp
 from sync.pipeline.triggers import Trigger, trigger_clears, trigger_graph_fields, trigger_not_due
-from sync.pipeline.writeback import graph_query, write_back
+from sync.pipeline.writeback import write_back
 from sync.pipeline.writer import BatchWriter, Failure, Known, OpportunityOutcome, RetrySettings
+from sync.rules.engine import CompiledRule
 from sync.rules.services import rules_published_ruleset, rules_ruleset
 
 FLOW = CLOSED_WON_FLOW
@@ -325,11 +328,13 @@ def _run_batch(
     """One job for the batch, in named steps: open the job, read the opportunities, map them, match
     before create, write them on the pool, then write the outcome back to both systems."""
     version_id, mapping = sources.run_mapping(FLOW, versions)
+    # One snapshot of the rules for the whole batch: reading what is published for every gate
+    # evaluation (one per opportunity and one per NetSuite payload) cost a query each time. The query
+    # reads what its rules read, whoever evaluates them.
+    chosen = versions.rules if versions is not None and versions.rules is not None else None
+    ruleset = rules_ruleset(chosen) if chosen is not None else rules_published_ruleset()
     if gates is None:
-        # One snapshot of the rules for the whole batch: reading what is published for every gate
-        # evaluation (one per opportunity and one per NetSuite payload) cost a query each time.
-        chosen = versions.rules if versions is not None and versions.rules is not None else None
-        gates = gates_for(rules_ruleset(chosen) if chosen is not None else rules_published_ruleset())
+        gates = gates_for(ruleset)
     ids = list(dict.fromkeys(opportunity_ids))
     job, records = _job_open(
         salesforce=salesforce,
@@ -341,7 +346,8 @@ def _run_batch(
         heartbeat=heartbeat,
     )
     due_when = closed_won_trigger()  # the flow's trigger (``trigger`` names what started the job)
-    sf, graphs, not_due = _graphs_read(job, salesforce, ids, mapping, due_when, pushed)
+    shape, mapping = _read_plan(job, salesforce, netsuite, mapping, ruleset.rules, due_when)
+    sf, graphs, not_due = _graphs_read(job, salesforce, ids, shape, due_when, pushed)
     for missing in [i for i in ids if i not in graphs]:
         _store_outcome(records[missing], _missing(missing))
     relay = _ExchangeRelay()
@@ -423,11 +429,45 @@ def _job_open(
     return job, records
 
 
+def _read_plan(
+    job: SyncJob,
+    salesforce: Connection,
+    netsuite: Connection,
+    mapping: CompiledMapping,
+    rules: Sequence[CompiledRule],
+    trigger: Trigger,
+) -> tuple[GraphQuery, CompiledMapping]:
+    """What the batch reads (derived from the mapping, the rules, the trigger and the write-back, filtered
+    by the org's cached metadata) and the mapping to run (optional rows the systems lack left out).
+
+    No Salesforce call. A field the run needs that the org lacks fails the job before any call, naming
+    the row or rule; its inbox messages are released for a later attempt (see :class:`FieldsMissing`)."""
+    try:
+        plan = batch_read_plan(
+            salesforce=salesforce,
+            netsuite=netsuite,
+            spec=mapping.spec,
+            rules=rules,
+            trigger_fields=trigger_graph_fields(trigger),
+        )
+    except FieldsMissing as error:
+        _finish(job, JobStatus.FAILED, error.message)
+        raise
+    if not plan.pruned:
+        return plan.query, mapping
+    logger.info(
+        "optional mapping rows left out for this org: %s",
+        "; ".join(plan.skipped),
+        extra={"event": "mapping_rows_skipped", "job_id": job.pk},
+    )
+    return plan.query, spec_compile(dict(plan.spec))
+
+
 def _graphs_read(
     job: SyncJob,
     salesforce: Connection,
     ids: list[str],
-    mapping: CompiledMapping,
+    shape: GraphQuery,
     trigger: Trigger,
     pushed: Collection[str],
 ) -> tuple[SalesforceConnector, dict[str, Any], dict[str, str]]:
@@ -435,7 +475,6 @@ def _graphs_read(
     a read that fails fails the job as a whole."""
     try:
         sf = salesforce_connector(salesforce)
-        shape = graph_query(mapping.spec, more_opportunity_fields=trigger_graph_fields(trigger))
         graphs = {key: plain(graph) for key, graph in sf.fetch_opportunity_graphs(ids, shape).items()}
         not_due = trigger_not_due(trigger, graphs, salesforce=sf, chosen=pushed)
     except ConnectorError as error:

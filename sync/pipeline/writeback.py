@@ -14,7 +14,7 @@ catch-up poll would read as a new change, forever.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,9 @@ from django.utils import timezone
 
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.salesforce import GraphQuery, SalesforceConnector
+from sync.mappings.engine.reads import reads_by_section, spec_reads
 from sync.pipeline.models import RecordStatus
+from sync.pipeline.reads import read_plan
 from sync.pipeline.sync_status import (
     ERROR,
     SALESFORCE_MESSAGE_LENGTH,
@@ -39,112 +41,17 @@ NO_FIELDS = StatusFields()
 def graph_query(
     spec: Mapping[str, Any] | None = None, *, more_opportunity_fields: Sequence[str] = ()
 ) -> GraphQuery:
-    """The opportunity graph with the fields the write-back compares with (ids, status, message), and
-    every Salesforce field the mapping ``spec`` reads (a draft may map a field the defaults leave out),
-    and ``more_opportunity_fields`` (the trigger's checkbox)."""
-    fields = status_fields("salesforce")
-
-    def compared(sobject: str) -> tuple[str, ...]:
-        target = fields.get(sobject, NO_FIELDS)
-        return tuple(name for name in (target.status, target.message) if name)
-
-    base = GraphQuery()
-    query = GraphQuery(
-        opportunity=_merged(
-            (*base.opportunity, "NetSuite_Sales_Order_Id__c", *compared("Opportunity")),
-            more_opportunity_fields,
-        ),
-        account=(*base.account, *compared("Account")),
-        contact_roles=(
-            *base.contact_roles,
-            "Contact.NetSuite_Id__c",
-            *(f"Contact.{name}" for name in compared("Contact")),
-        ),
-    )
-    if spec is None:
-        return query
-    reads = mapped_reads(spec)
-    return GraphQuery(
-        **{section: _merged(getattr(query, section), reads.get(section, ())) for section in _SECTIONS}
-    )
-
-
-_SECTIONS = ("opportunity", "account", "contact_roles", "quote", "quote_line")
-
-
-def _merged(fields: Sequence[str], more: Iterable[str]) -> tuple[str, ...]:
-    """``fields`` then ``more``, each once: SOQL refuses a field selected twice (in any case)."""
-    seen = {name.lower() for name in fields}
-    added = [name for name in dict.fromkeys(more) if name.lower() not in seen]
-    return (*fields, *added)
+    """The opportunity graph a batch running ``spec`` reads, unfiltered: the structure, the fields the
+    write-back compares with (ids, status, message), every field the mapping ``spec`` reads (rows,
+    conditions, transform options) and ``more_opportunity_fields`` (the trigger's checkbox). The runner
+    adds the rules' fields and filters by the org's metadata: :func:`sync.pipeline.reads.batch_read_plan`."""
+    return read_plan(spec, trigger_fields=more_opportunity_fields).query
 
 
 def mapped_reads(spec: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The Salesforce fields the field rows of ``spec`` read, by graph section (``account``, ...).
-
-    Paths are resolved as the engine resolves them (``$.`` from the root, ``^.`` from the enclosing
-    record, ``@children_of`` over the current list, the rest from the current record) and placed by
-    where they land in the graph: the opportunity, its account, its contact roles, its primary quote or
-    the quote's lines. Paths in conditions and transform options are not followed (the defaults read
-    those the shipped mappings use).
-    """
-    reads: dict[str, list[str]] = {}
-    for obj in spec.get("objects") or []:
-        stack: list[tuple[str, ...]] = [()]
-        for name in ("source_path", "for_each"):
-            if isinstance(obj.get(name), str) and obj[name]:
-                stack.append(_resolved(stack, obj[name]))
-        _rows_read(obj.get("fields") or [], stack, reads)
-    return reads
-
-
-def _rows_read(rows: Iterable[Any], stack: list[tuple[str, ...]], reads: dict[str, list[str]]) -> None:
-    for row in rows:
-        if not isinstance(row, Mapping):
-            continue
-        if isinstance(row.get("each"), str):
-            _rows_read(row.get("fields") or [], [*stack, _resolved(stack, row["each"])], reads)
-            continue
-        concat = row.get("concat")
-        parts: list[Any] = concat if isinstance(concat, list) else [row]
-        for part in parts:
-            source = part.get("source") if isinstance(part, Mapping) else None
-            if isinstance(source, str) and not source.startswith("@"):
-                _place(_resolved(stack, source), reads)
-
-
-def _resolved(stack: list[tuple[str, ...]], text: str) -> tuple[str, ...]:
-    """The path ``text`` names from the graph's root, without list indexes and subquery wrappers."""
-    if text.startswith("@children_of"):
-        return stack[-1]  # the items of the list the current record is in
-    base: tuple[str, ...] = ()
-    if text == "$" or text.startswith("$."):
-        rest = text[2:]
-    else:
-        up = 0
-        while text == "^" or text.startswith("^."):
-            up, text = up + 1, text[2:]
-        base, rest = stack[max(0, len(stack) - 1 - up)], text
-    names = tuple(part.split("[", 1)[0] for part in rest.split(".") if part)
-    return base + tuple(name for name in names if name != "records")
-
-
-def _place(path: tuple[str, ...], reads: dict[str, list[str]]) -> None:
-    head, rest = (path[0], path[1:]) if path else ("", ())
-    if head == "Account":
-        section = "account"
-    elif head == "OpportunityContactRoles":
-        section = "contact_roles"
-    elif head == "primary_quote" and rest[:1] == ("lines",):
-        section, rest = "quote_line", rest[1:]
-    elif head == "primary_quote":
-        section = "quote"
-    elif head and head not in ("attributes", "SBQQ__Quotes2__r"):
-        section, rest = "opportunity", path
-    else:
-        return
-    if rest:
-        reads.setdefault(section, []).append(".".join(rest))
+    """The Salesforce fields ``spec`` reads, by graph section (``account``, ...): see
+    :func:`sync.mappings.engine.reads.spec_reads`."""
+    return reads_by_section(spec_reads(spec))
 
 
 @dataclass

@@ -22,6 +22,7 @@ RERUNNERS = frozenset({"revops", "admin"})  # sync.pipeline.permissions.can_reru
 FLOW_OPERATORS = frozenset({"revops", "admin"})  # sync.pipeline.permissions.can_operate_flow
 RECONCILERS = frozenset({"revops", "finance", "admin"})  # reconciliation.permissions
 POLICY_EDITORS = frozenset({"finance", "admin"})  # sync.exceptions.permissions.can_edit_policy
+METADATA_REFRESHERS = frozenset({"revops", "admin"})  # sync.connections.permissions.can_refresh_metadata
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,11 @@ API_ACCESS: dict[str, ApiRule] = {
     # each sync feature's api.py (sync/<feature>/api.py)
     "api:connection-list": ApiRule(get=ROLES, post=ADMINS),
     "api:connection-detail": ApiRule(get=ROLES, patch=ADMINS),
+    # The metadata cache: every role reads it; admins and mapping editors refresh it (the offline world
+    # connection cannot be read: 200 with ok false).
+    "api:connection-metadata": ApiRule(get=ROLES),
+    "api:connection-metadata-show": ApiRule(get=ROLES),
+    "api:connection-metadata-refresh": ApiRule(post=METADATA_REFRESHERS),
     "api:listener-list": ApiRule(get=ROLES, post=ADMINS),
     "api:listener-detail": ApiRule(get=ROLES),
     # Schedules (console/api/schedules.py): every role reads; admins retime (empty body: 400), pause, resume.
@@ -60,6 +66,7 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:mapping-version-list": ApiRule(get=ROLES, post=EDITORS),
     "api:mapping-version-detail": ApiRule(get=ROLES),
     "api:mapping-version-submit": ApiRule(post=EDITORS),
+    "api:mapping-version-problems": ApiRule(get=ROLES),  # engine + metadata check
     "api:mapping-version-approve": ApiRule(post=APPROVERS),
     "api:mapping-version-reject": ApiRule(post=APPROVERS),
     "api:mapping-version-publish": ApiRule(post=APPROVERS),
@@ -73,6 +80,9 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:lookup-version-approve": ApiRule(post=APPROVERS),
     "api:lookup-version-reject": ApiRule(post=APPROVERS),
     "api:lookup-version-publish": ApiRule(post=APPROVERS),
+    "api:lookup-table-list": ApiRule(get=ROLES),
+    "api:lookup-table-detail": ApiRule(get=ROLES),
+    "api:lookup-table-import": ApiRule(post=EDITORS),  # tried with a table not imported (400, no call)
     "api:rule-list": ApiRule(get=ROLES, post=EDITORS),
     "api:rule-detail": ApiRule(get=ROLES),
     "api:rule-new-draft": ApiRule(post=EDITORS),

@@ -44,6 +44,7 @@ OBJECTS: dict[str, Callable[[], object]] = {
     "flow-setting": lambda: "opportunity_to_netsuite",
     "mapping-version": lambda: MappingVersion.objects.get(status="draft").pk,
     "lookup-version": lambda: _lookup_draft().pk,
+    "lookup-table": lambda: "salesforce_pricebook_id",  # not imported from NetSuite: import/ is a 400
     "rule": lambda: _rule_version().rule.key,
     "rule-version": lambda: _rule_version().pk,
     "job": lambda: SyncJob.objects.get().pk,
@@ -71,6 +72,7 @@ OBJECTS: dict[str, Callable[[], object]] = {
     "schedule": lambda: "catch-up-poll",
 }
 PARAMETERS: dict[str, Callable[[], object]] = {
+    "object_name": lambda: "Opportunity",  # cached for acl-sf by the world fixture
     "override_id": lambda: ExceptionOverride.objects.get().pk,
     "position": lambda: 1,
     "run_id": lambda: ReconciliationRun.objects.get().pk,
@@ -86,7 +88,7 @@ def _url(name: str, pattern: URLPattern) -> str:
     kwargs = {}
     for parameter in pattern.pattern.regex.groupindex:
         value = PARAMETERS.get(parameter) or (
-            OBJECTS.get(_basename(name)) if parameter in ("pk", "key") else None
+            OBJECTS.get(_basename(name)) if parameter in ("pk", "key", "name") else None
         )
         if value is None:
             pytest.fail(

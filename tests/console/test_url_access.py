@@ -14,6 +14,7 @@ POST changed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from django.db import transaction
 from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.views import APIView
 
 from governance.models import ApiToken
@@ -30,7 +32,7 @@ from governance.releases.models import Release, ReleaseTestRun, ReleaseTestStatu
 from governance.releases.services import release_create
 from governance.services import token_create
 from reconciliation.models import ReconciliationRun, RunStatus
-from sync.connections.models import Connection
+from sync.connections.models import Connection, ConnectionMetadata, MetadataObject
 from sync.exceptions.actions import exception_override_propose
 from sync.exceptions.models import ExceptionItem, ExceptionOverride, Subsidiary
 from sync.exceptions.permissions import subsidiary_scope_grant
@@ -69,6 +71,7 @@ RELEASE_PUBLISHERS = frozenset({"finance"})  # approve_releases
 # sync.exceptions.permissions: the exception policy (approve_exceptions or manage_connections), the lists
 # read from NetSuite (the same two), the ticket endpoint (manage_connections).
 POLICY_EDITORS = frozenset({"finance", "admin"})
+METADATA_REFRESHERS = frozenset({"revops", "admin"})  # sync.connections.permissions.can_refresh_metadata
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,10 @@ ACCESS: dict[str, Rule] = {
     "sync:connection": Rule(get=ROLES, post=ADMINS),
     "sync:connection-test": POST(ADMINS),
     "sync:connection-deactivate": POST(ADMINS),
+    # Metadata (sync/connections/metadata/views.py): every role browses the cache; admins and mapping
+    # editors refresh it (the offline connection: an error message and a redirect).
+    "sync:connection-metadata-object": GET(ROLES),
+    "sync:connection-metadata-refresh": POST(METADATA_REFRESHERS),
     # Every role reads the listeners and their setup steps (the URL's token masked); admins
     # (manage_connections) make one (empty form: 400), give it a new URL, enable or disable it, and send
     # it a test notification (no URL: 400).
@@ -209,6 +216,7 @@ ACCESS: dict[str, Rule] = {
     "sync:mapping-lookups-refresh": POST(EDITORS),
     "sync:mapping-lookup-entry": POST(EDITORS),
     "sync:mapping-lookup-draft": POST(EDITORS),
+    "sync:mapping-lookup-import": POST(EDITORS),  # tried with a table not imported from NetSuite (no call)
     "sync:mapping-lookup-version": GET(ROLES),
     "sync:mapping-lookup-action": POST(APPROVERS),  # tried with "approve"
     # Rules (sync/rules/views.py, sync/rules/services.py): as mappings. Checking a condition as you type
@@ -287,6 +295,7 @@ OPPORTUNITY = "0065S0000000001QAA"
 PATH_VALUES: dict[str, Callable[[], object]] = {
     "user_id": lambda: User.objects.get(username="revops").pk,
     "connection_id": lambda: Connection.objects.get(name="acl-sf").pk,
+    "object_name": lambda: "Opportunity",  # cached for acl-sf by the world fixture
     "listener_id": lambda: Listener.objects.get(name="acl-outbound_message").pk,
     "flow_key": lambda: Flow.objects.order_by("key").values_list("key", flat=True)[0],
     "version_id": lambda: MappingVersion.objects.get(status="draft").pk,
@@ -294,6 +303,7 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "object_id": lambda: _draft_row().object_mapping_id,
     "row_id": lambda: _draft_row().pk,
     "table_name": lambda: LookupTable.objects.order_by("name").values_list("name", flat=True)[0],
+    "sync:mapping-lookup-import/table_name": lambda: "salesforce_pricebook_id",
     "sync:mapping-lookup-version/version_id": lambda: _lookup_draft().pk,
     "sync:mapping-lookup-action/version_id": lambda: _lookup_draft().pk,
     "sync:mapping-lookup-action/action": lambda: "approve",
@@ -360,6 +370,12 @@ def world(revops: User, finance: User, admin: User, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr("sync.pipeline.inbox.async_task", lambda *args, **kwargs: None)
     monkeypatch.setattr("reconciliation.services.async_task", lambda *args, **kwargs: None)
     sf, ns = offline_connection_pair("acl")
+    read_at = timezone.now()
+    cache = ConnectionMetadata.objects.create(connection=sf, fetched_at=read_at)
+    describe = {"name": "Opportunity", "label": "Opportunity", "fields": [{"name": "Id", "type": "id"}]}
+    MetadataObject.objects.create(
+        cache=cache, name="Opportunity", raw=json.dumps(describe), fetched_at=read_at
+    )
     mapping_seed_defaults()  # published version 1 of each shipped flow, and the lookup tables
     version_create_draft(flow=Flow.objects.order_by("key")[0], user=revops)  # RevOps's draft, with rows
     assert ObjectMapping.objects.filter(version__status="draft").exists() and _draft_row()

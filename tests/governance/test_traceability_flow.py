@@ -28,6 +28,7 @@ from sync.rules.services import (
     rules_shipped_install,
 )
 from tests.simulators.conftest import https_session
+from tests.sync.full_graph import FULL_GRAPH
 from tests.sync.outbound_support import closed_won_listener_wire
 from tests.sync.pipeline.conftest import THREADED_DB
 
@@ -73,7 +74,7 @@ def test_it_traces_a_closed_won_deal_from_its_payment_back_to_the_opportunity(
     ]
     opportunity_id = next(
         graph["Id"]
-        for graph in sf.fetch_opportunity_graphs(open_ids).values()
+        for graph in sf.fetch_opportunity_graphs(open_ids, FULL_GRAPH).values()
         if graph["primary_quote"] and graph["Amount"] == graph["primary_quote"]["SBQQ__NetAmount__c"]
     )
 

@@ -182,11 +182,59 @@ def _line_table(catalog: Catalog) -> Table:
     return Table("transactionline", "ns_transactionline", columns)
 
 
+# Price levels (the Multiple Prices feature): a fixed list here, as a new account has it; an item's
+# pricing sublist names them. (id, name, discount %, inactive)
+PRICE_LEVELS = (
+    (1, "Base Price", None, False),
+    (2, "Alternate Price 1", -10.0, False),
+    (3, "Alternate Price 2", -15.0, False),
+    (4, "Alternate Price 3", -20.0, True),
+    (5, "Online Price", None, False),
+)
+
+
+def _price_level_table() -> Table:
+    """``pricelevel``: read-only rows of :data:`PRICE_LEVELS` (nothing a client sends reaches this SQL)."""
+    rows = " UNION ALL ".join(
+        f"SELECT {level_id} AS id, {_quote(name)} AS name, "
+        f"{'NULL' if discount is None else discount} AS discountpct, "
+        f"{_quote('T' if inactive else 'F')} AS isinactive"
+        for level_id, name, discount, inactive in PRICE_LEVELS
+    )
+    columns = {
+        "id": Column("id", "{t}.id", "int"),
+        "name": Column("name", "{t}.name", "text"),
+        "discountpct": Column("discountpct", "{t}.discountpct", "float"),
+        "isinactive": Column("isinactive", "{t}.isinactive", "bool"),
+    }
+    return Table("pricelevel", f"({rows})", columns)
+
+
+def _subscription_term_columns(table: Table) -> Table:
+    """NetSuite's own SuiteQL names for a subscription term's length, ``subscriptiontermduration`` and
+    ``subscriptiontermunit`` (``MONTHS``/``YEARS``), beside the record's ``duration`` and ``unit``."""
+    columns = dict(table.columns)
+    if "duration" in columns:
+        columns["subscriptiontermduration"] = Column(
+            "subscriptiontermduration", columns["duration"].sql, "int"
+        )
+    if "unit" in columns:
+        unit = columns["unit"].sql
+        columns["subscriptiontermunit"] = Column(
+            "subscriptiontermunit",
+            f"(CASE UPPER({unit}) WHEN 'MONTH' THEN 'MONTHS' WHEN 'YEAR' THEN 'YEARS' "
+            f"ELSE UPPER({unit}) END)",
+            "text",
+        )
+    return Table(table.name, table.physical, columns)
+
+
 class TableRegistry:
     """Tables by SuiteQL name, rebuilt when custom fields change the catalogue.
 
     ``one_world=False`` is an account without OneWorld (a single legal entity): it has no ``subsidiary``
-    table, and a query naming it is refused as NetSuite refuses an unknown record.
+    table and no ``subsidiary`` column (the catalogue drops the field), and a query naming either is
+    refused as NetSuite refuses an unknown record or field.
     """
 
     def __init__(self, catalog: Catalog, *, one_world: bool = True) -> None:
@@ -203,8 +251,12 @@ class TableRegistry:
                 tables = {name: _record_table(self.catalog, name) for name in self.catalog.tables()}
                 tables["transactionline"] = _line_table(self.catalog)
                 tables["entityaddress"] = _entity_address_table()
+                tables["pricelevel"] = _price_level_table()
+                if "subscriptionterm" in tables:
+                    tables["subscriptionterm"] = _subscription_term_columns(tables["subscriptionterm"])
                 if not self.one_world:
                     tables.pop("subsidiary", None)
+                    tables["transactionline"].columns.pop("subsidiary", None)
                 self._tables, self._version = tables, version
         return self._tables
 

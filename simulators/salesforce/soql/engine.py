@@ -67,6 +67,11 @@ class QueryEngine:
                 self._plans.popitem(last=False)
         return plan
 
+    def forget_plans(self) -> None:
+        """Drop compiled queries (the schema gained a field: ``FIELDS(ALL)`` must list it)."""
+        with self._lock:
+            self._plans.clear()
+
     def run(
         self, soql: str, *, include_deleted: bool, version: str, batch: int = DEFAULT_BATCH
     ) -> dict[str, Any]:

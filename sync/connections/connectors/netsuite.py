@@ -287,6 +287,49 @@ class NetSuiteConnector:
                 return
             offset += len(items)
 
+    # -- metadata --------------------------------------------------------------------------------
+
+    def metadata_catalog(self) -> list[str]:
+        """The record types the metadata catalog lists for this user and account (``customer``,
+        ``salesOrder``...; custom record types included, what the role cannot see left out)."""
+        data = self._call(
+            "GET", "record/v1/metadata-catalog", operation="metadata catalog", idempotent=True
+        ).json()
+        items = data.get("items") if isinstance(data, dict) else None
+        return [str(item["name"]) for item in items or [] if isinstance(item, dict) and item.get("name")]
+
+    def record_schema(self, record_type: str) -> dict[str, Any]:
+        """The JSON Schema of one record type (``Accept: application/schema+json``): its fields with
+        ``title``, ``type``, ``format``, ``nullable``, ``x-ns-custom-field``, enum values and sublists."""
+        answer = self._call(
+            "GET",
+            f"record/v1/metadata-catalog/{_type(record_type)}",
+            headers={"Accept": "application/schema+json"},
+            operation=f"metadata {record_type}",
+            idempotent=True,
+        )
+        try:
+            body = answer.json()
+        except ValueError as exc:
+            raise ConnectorError(
+                SYSTEM,
+                False,
+                f"the metadata of {record_type} is not JSON ({answer.headers.get('Content-Type', '')})",
+                code="BAD_METADATA",
+                status=answer.status_code,
+                operation=f"metadata {record_type}",
+            ) from exc
+        if not isinstance(body, dict):
+            raise ConnectorError(
+                SYSTEM,
+                False,
+                f"the metadata of {record_type} is not a JSON Schema object",
+                code="BAD_METADATA",
+                status=answer.status_code,
+                operation=f"metadata {record_type}",
+            )
+        return body
+
     # -- SuiteQL ---------------------------------------------------------------------------------
 
     def suiteql_page(self, query: str, *, limit: int = PAGE_LIMIT, offset: int = 0) -> Page:

@@ -109,70 +109,16 @@ class RecordResult:
 
 @dataclass(frozen=True)
 class GraphQuery:
-    """The fields read for an opportunity graph; the mapping decides them, these are sane defaults."""
+    """The fields read for an opportunity graph. The defaults are the graph's structure only (the ids that
+    hold it together and the quote lines' grouping and order): what else is read is derived from the
+    mapping, the rules and the write-back (sync.pipeline.reads), so no field an org may lack is named here
+    (``CurrencyIsoCode`` exists only in multi-currency orgs)."""
 
-    opportunity: tuple[str, ...] = (
-        "Id",
-        "Name",
-        "StageName",
-        "Amount",
-        "CloseDate",
-        "CurrencyIsoCode",
-        "IsWon",
-        "IsClosed",
-        "SystemModstamp",
-        "AccountId",
-    )
-    account: tuple[str, ...] = (
-        "Id",
-        "Name",
-        "BillingStreet",
-        "BillingCity",
-        "BillingPostalCode",
-        "BillingCountry",
-        "CurrencyIsoCode",
-        "Phone",
-        "Website",
-        "NetSuite_Id__c",
-    )
-    contact_roles: tuple[str, ...] = (
-        "ContactId",
-        "Role",
-        "IsPrimary",
-        "Contact.FirstName",
-        "Contact.LastName",
-        "Contact.Email",
-        "Contact.Phone",
-        "Contact.Title",
-    )
-    quote: tuple[str, ...] = (
-        "Id",
-        "Name",
-        "SBQQ__Primary__c",
-        "SBQQ__StartDate__c",
-        "SBQQ__EndDate__c",
-        "SBQQ__SubscriptionTerm__c",
-        "SBQQ__NetAmount__c",
-        "Discount_Approved__c",
-    )
-    quote_line: tuple[str, ...] = (
-        "Id",
-        "SBQQ__Quote__c",
-        "SBQQ__Number__c",
-        "SBQQ__Product__c",
-        "SBQQ__ProductCode__c",
-        "SBQQ__Quantity__c",
-        "SBQQ__ListPrice__c",
-        "SBQQ__NetPrice__c",
-        "SBQQ__NetTotal__c",
-        "SBQQ__AdditionalDiscount__c",
-        "SBQQ__RequiredBy__c",
-        "SBQQ__Product__r.Name",
-        "SBQQ__Product__r.Taxable__c",
-        "SBQQ__Product__r.Tax_Code__c",
-        "SBQQ__Product__r.Revenue_Treatment__c",
-        "SBQQ__Product__r.Product_Type__c",
-    )
+    opportunity: tuple[str, ...] = ("Id", "AccountId")
+    account: tuple[str, ...] = ("Id",)
+    contact_roles: tuple[str, ...] = ("ContactId",)
+    quote: tuple[str, ...] = ("Id",)
+    quote_line: tuple[str, ...] = ("Id", "SBQQ__Quote__c", "SBQQ__Number__c")
 
 
 def soql_literal(value: str) -> str:
@@ -389,7 +335,13 @@ class SalesforceConnector:
                 quote_ids[line["SBQQ__Quote__c"]]["primary_quote"]["lines"].append(line)
         return graphs
 
+    def describe_global(self) -> dict[str, Any]:
+        """``GET sobjects/``: every object the signed-in user can see (``sobjects[]`` with ``name``,
+        ``label``, ``custom``, ``queryable``...); managed-package and custom objects only where installed."""
+        return dict(self._run("describe global", lambda sf: sf.restful("sobjects/")))
+
     def describe(self, sobject: str) -> dict[str, Any]:
+        """``GET sobjects/<Object>/describe/``: the object's fields, picklist values and relationships."""
         return dict(self._run("describe", lambda sf: sf.restful(f"sobjects/{_name(sobject)}/describe/")))
 
     def limits(self) -> dict[str, Any]:

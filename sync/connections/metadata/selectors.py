@@ -6,23 +6,72 @@ Contract for the consumers (mapping validation, query derivation, editor pickers
   calls Salesforce or NetSuite. A connection never refreshed has no objects (``fetched_at`` empty).
 - :func:`editing_metadata` is what a mapping draft is checked against while it is edited: the sandbox
   connections' metadata (source side, target side), None for a side without a sandbox connection.
+
+Both are called per batch and per keystroke of validation, so the normalised :class:`SystemMetadata` is
+kept in-process per connection and per ``fetched_at``: a call costs one small query (the cache row's
+``fetched_at``) until a refresh changes it, then the stored answers are normalised once again.
 """
 
 from __future__ import annotations
 
-from sync.connections.metadata.types import SystemMetadata
-from sync.connections.models import Connection
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+
+from django.contrib.auth.models import AnonymousUser, User
+
+from sync.connections.metadata.normalise import MetadataShapeError, netsuite_object, salesforce_object
+from sync.connections.metadata.types import ObjectInfo, SystemMetadata
+from sync.connections.models import Connection, ConnectionKind, ConnectionMetadata, MetadataObject
+from sync.connections.selectors import connection_get_for_user
+from sync.connections.services import NoSandboxConnection, connection_sandbox
+
+logger = logging.getLogger(__name__)
+
+# connection id -> (fetched_at as ISO 8601, the normalised metadata read at that time)
+_PARSED: dict[int, tuple[str, SystemMetadata]] = {}
+_PARSED_LOCK = threading.Lock()
 
 
 def connection_metadata(connection: Connection) -> SystemMetadata:
     """The cached metadata of ``connection`` (empty until its first refresh)."""
-    return SystemMetadata(system=connection.kind, objects={})
+    row = (
+        ConnectionMetadata.objects.filter(connection_id=connection.pk, fetched_at__isnull=False)
+        .values_list("pk", "fetched_at")
+        .first()
+    )
+    if row is None:
+        return SystemMetadata(system=connection.kind, objects={})
+    cache_id, fetched_at = row
+    stamp = fetched_at.isoformat() if fetched_at is not None else ""
+    with _PARSED_LOCK:
+        parsed = _PARSED.get(connection.pk)
+    if parsed is not None and parsed[0] == stamp:
+        return parsed[1]
+    objects: dict[str, ObjectInfo] = {}
+    for name, text in MetadataObject.objects.filter(cache_id=cache_id).values_list("name", "raw"):
+        try:
+            raw = json.loads(text)
+            if connection.kind == ConnectionKind.SALESFORCE:
+                objects[name] = salesforce_object(raw)
+            else:
+                objects[name] = netsuite_object(name, raw)
+        except (
+            MetadataShapeError,
+            ValueError,
+        ):  # checked when stored; only a newer normaliser could refuse it
+            logger.warning("cached metadata of %s for %s unreadable; refresh it", name, connection.name)
+    metadata = SystemMetadata(system=connection.kind, objects=MappingProxyType(objects), fetched_at=stamp)
+    with _PARSED_LOCK:
+        _PARSED[connection.pk] = (stamp, metadata)
+    return metadata
 
 
 def editing_metadata() -> tuple[SystemMetadata | None, SystemMetadata | None]:
     """(Salesforce, NetSuite) metadata of the sandbox connections, None where there is no such connection."""
-    from sync.connections.services import NoSandboxConnection, connection_sandbox
-
     sides: list[SystemMetadata | None] = []
     for kind in ("salesforce", "netsuite"):
         try:
@@ -30,3 +79,47 @@ def editing_metadata() -> tuple[SystemMetadata | None, SystemMetadata | None]:
         except NoSandboxConnection:
             sides.append(None)
     return sides[0], sides[1]
+
+
+@dataclass(frozen=True)
+class MetadataObjectRow:
+    """One cached object as the console and the API list it (no fields: those come per object)."""
+
+    name: str
+    label: str
+    field_count: int
+
+
+@dataclass(frozen=True)
+class MetadataSummary:
+    """A connection's cache at a glance: when it was read, what failed last, which objects it holds."""
+
+    connection: Connection
+    fetched_at: datetime | None
+    last_attempt_at: datetime | None
+    last_error: str
+    available_count: int
+    objects: list[MetadataObjectRow]
+
+
+def metadata_summary(*, user: User | AnonymousUser, connection_id: int | str) -> MetadataSummary:
+    """The cache of the connection ``connection_id`` if ``user`` may see it (else 404), without fields."""
+    connection = connection_get_for_user(user=user, connection_id=connection_id)
+    cache = ConnectionMetadata.objects.filter(connection=connection).first()
+    if cache is None:
+        return MetadataSummary(connection, None, None, "", 0, [])
+    rows = [
+        MetadataObjectRow(name, label, count)
+        for name, label, count in cache.cached_objects.values_list("name", "label", "field_count")
+    ]
+    return MetadataSummary(
+        connection, cache.fetched_at, cache.last_attempt_at, cache.last_error, len(cache.available), rows
+    )
+
+
+def metadata_object_for_user(
+    *, user: User | AnonymousUser, connection_id: int | str, name: str
+) -> tuple[Connection, ObjectInfo | None]:
+    """The connection (404 if ``user`` may not see it) and its cached object ``name`` (None if not cached)."""
+    connection = connection_get_for_user(user=user, connection_id=connection_id)
+    return connection, connection_metadata(connection).object(name)

@@ -8,6 +8,7 @@ from sync.connections.models.connections import (
 )
 from sync.connections.models.health import ConnectionHealth, HealthState
 from sync.connections.models.limits import ConcurrencyLease
+from sync.connections.models.metadata import ConnectionMetadata, MetadataObject
 from sync.connections.models.usage import ApiUsage
 
 __all__ = [
@@ -18,5 +19,7 @@ __all__ = [
     "ConnectionEnvironment",
     "ConnectionHealth",
     "ConnectionKind",
+    "ConnectionMetadata",
     "HealthState",
+    "MetadataObject",
 ]

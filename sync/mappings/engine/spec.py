@@ -32,6 +32,12 @@ created and never on an update (like ``apply: create_only``); the return flows c
 record a conflict when the non-owning side changed it (:mod:`sync.pipeline.ownership`). The owner's
 value then wins (``on_conflict: owner_wins``, the default) or the conflict is only recorded and the
 other side's change left in place (``on_conflict: record_only``).
+
+``optional: true`` marks a row the connected systems may lack the fields of (``CurrencyIsoCode`` exists
+only in multi-currency Salesforce orgs, ``subsidiary`` only in OneWorld NetSuite accounts): where the
+cached metadata says the org lacks its source field or the account its target field, the row is left
+out of the run (not queried, not sent; see sync.pipeline.reads) and validation reports it as
+information, not as an error (sync.mappings.metadata_check).
 """
 
 from __future__ import annotations
@@ -83,6 +89,7 @@ _FIELD_KEYS = _EXPRESSION_KEYS | {
     "fields",
     "owner",
     "on_conflict",
+    "optional",
 }
 MAX_FIELDS = 500
 LABEL_LIMIT = 100  # characters of a row id kept as its label
@@ -116,6 +123,7 @@ class FieldSpec:
     fields: tuple[FieldSpec, ...] = ()
     owner: str = ""  # "" is the flow's source side: see :func:`source_side`
     on_conflict: str = "owner_wins"
+    optional: bool = False  # skipped where the connected systems lack its source or target field
 
     @property
     def is_group(self) -> bool:
@@ -362,16 +370,18 @@ def _field(row: dict[str, Any], problems: _Problems, key: str, label: str, depth
         options[name] = row.get(name, default)
         if options[name] not in allowed:
             problems.add(f"'{name}' must be one of {', '.join(allowed)}", key, label, shown)
-    required = row.get("required", False)
-    if not isinstance(required, bool):
-        problems.add("'required' must be true or false", key, label, shown)
+    required, optional = (_flag(row, name, problems, key, label, shown) for name in ("required", "optional"))
     note = row.get("note", "")
     if not isinstance(note, str):
         problems.add("'note' must be text", key, label, shown)
     owner, on_conflict = _owner(row, problems, key, label, shown, depth)
     if "each" in row:
         group = _group(row, problems, key, label, shown, depth, count, options, required is True, note)
-        return None if group is None else replace(group, owner=owner, on_conflict=on_conflict)
+        return (
+            None
+            if group is None
+            else replace(group, owner=owner, on_conflict=on_conflict, optional=optional is True)
+        )
     if "fields" in row:
         problems.add("'fields' is for a group: add 'each' (the list to iterate)", key, label, shown)
     if "where" in row:
@@ -391,7 +401,16 @@ def _field(row: dict[str, Any], problems: _Problems, key: str, label: str, depth
         str(note),
         owner=owner,
         on_conflict=on_conflict,
+        optional=optional is True,
     )
+
+
+def _flag(row: dict[str, Any], name: str, problems: _Problems, key: str, label: str, shown: str) -> Any:
+    """The true/false option ``name`` of a row as given (reported when it is not true or false)."""
+    value = row.get(name, False)
+    if not isinstance(value, bool):
+        problems.add(f"'{name}' must be true or false", key, label, shown)
+    return value
 
 
 def _owner(

@@ -2,7 +2,8 @@
 
 A row is checked by compiling the whole version with the row as it would be saved: the engine's problems
 that name this row refuse the save; problems elsewhere are left for submit, so a person can fix a draft
-in any order.
+in any order. The row is also checked against the connected systems' metadata
+(:func:`field_row_metadata_problems`): shown as it is typed, refusing submit and publish when an error.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.db.models import Max
 
 from sync.mappings.engine import MappingValidationError, SpecProblem
 from sync.mappings.models import FieldMapping, MappingFrozen, MappingVersion, ObjectMapping, ValueKind
-from sync.mappings.services.specs import spec_problems, version_spec
+from sync.mappings.services.specs import spec_metadata_problems, spec_problems, version_spec
 from sync.mappings.services.versions import require_flow_editor, version_touched
 
 ROW_FIELDS = (
@@ -31,6 +32,7 @@ ROW_FIELDS = (
     "each",
     "where",
     "required",
+    "optional",
     "apply",
     "when_empty",
     "note",
@@ -76,6 +78,21 @@ def field_row_problems(*, candidate: FieldMapping) -> tuple[list[SpecProblem], l
         and (problem.field == label or problem.field.startswith(label + "/"))
     ]
     return mine, [problem for problem in problems if problem not in mine]
+
+
+def field_row_metadata_problems(*, candidate: FieldMapping) -> list[SpecProblem]:
+    """The metadata check's problems naming this row if ``candidate`` were saved (its source exists in the
+    org and fits the target, the target can be written...). They are shown as the row is typed; errors
+    refuse submit and publish, not the save (a field may be created in the org after the row that maps
+    it). The check's general notes ("NetSuite metadata not read yet") are the version page's."""
+    version = candidate.object_mapping.version
+    label = candidate.label
+    return [
+        problem
+        for problem in spec_metadata_problems(version_spec(version, override=candidate))
+        if problem.object_key == candidate.object_mapping.key
+        and (problem.field == label or problem.field.startswith(label + "/"))
+    ]
 
 
 def field_row_save(

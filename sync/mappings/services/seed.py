@@ -17,6 +17,7 @@ from sync.mappings.permissions import can_edit_mappings
 from sync.mappings.services.lifecycle import require
 from sync.mappings.services.lookup_versions import lookup_version_create_draft
 from sync.mappings.services.lookups import lookup_tables_seed_defaults
+from sync.mappings.services.specs import shipped_defaults_install
 from sync.mappings.services.versions import (
     flow_ensure,
     version_approve,
@@ -32,12 +33,13 @@ SEED_REASON = "shipped default mapping"
 def mapping_seed_defaults() -> list[MappingVersion]:
     """Publish each shipped flow as version 1 unless the flow has versions already; returns those published.
 
-    The system actor (no user) makes and approves them: they are the product's reviewed defaults.
+    The system actor (no user) makes and approves them: they are the product's reviewed defaults, so the
+    check against the connected systems' metadata lists their problems without refusing them.
     """
     lookup_tables_seed_defaults()
     published = []
     for key in DEFAULT_FLOWS:
-        with transaction.atomic():
+        with transaction.atomic(), shipped_defaults_install():
             version = _shipped_flow_draft(key, user=None, notes=SEED_REASON)
             if version is None:
                 continue

@@ -7,15 +7,19 @@ one imports into rows and exports back identical (tests/sync/services/test_mappi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from auditlog.context import disable_auditlog
 from django.db import transaction
 
 from core.audit import AuditAction, audit_record
+from sync.connections.metadata.selectors import editing_metadata
 from sync.mappings.engine import CompiledMapping, MappingValidationError, SpecProblem, compile_mapping
 from sync.mappings.engine.spec import FORMAT
+from sync.mappings.metadata_check import MetadataProblem, mapping_metadata_problems, metadata_errors
 from sync.mappings.models import (
     FieldMapping,
     LookupTable,
@@ -84,6 +88,8 @@ def field_spec(
         data["transforms"] = row.transforms
     if row.required:
         data["required"] = True
+    if row.optional:
+        data["optional"] = True
     for name, default in _OPTION_DEFAULTS:
         if getattr(row, name) != default:
             data[name] = getattr(row, name)
@@ -141,6 +147,7 @@ def field_row_values(data: dict[str, Any]) -> dict[str, Any]:
         "each": str(data.get("each", "")),
         "where": data.get("where") if kind == ValueKind.GROUP else None,
         "required": bool(data.get("required", False)),
+        "optional": data.get("optional") is True,
         "apply": str(data.get("apply", "always")),
         "when_empty": str(data.get("when_empty", "omit")),
         "note": str(data.get("note", "")),
@@ -230,3 +237,63 @@ def spec_problems(spec: Any) -> list[SpecProblem]:
     except MappingValidationError as error:
         return error.problems
     return []
+
+
+def spec_metadata_problems(spec: Any) -> list[MetadataProblem]:
+    """``spec`` checked against the sandbox connections' cached metadata (errors, warnings, information).
+
+    A flow to NetSuite reads Salesforce and writes NetSuite; a return flow the other way round. A side
+    with no sandbox connection, or whose metadata was never read, is skipped (one ``info`` problem says so).
+    """
+    if not isinstance(spec, dict):
+        return []
+    salesforce, netsuite = editing_metadata()
+    if spec.get("target_system", "netsuite") == "salesforce":
+        return mapping_metadata_problems(spec, netsuite, salesforce)
+    return mapping_metadata_problems(spec, salesforce, netsuite)
+
+
+def spec_all_problems(spec: Any) -> list[SpecProblem]:
+    """The engine's problems, then the metadata check's (what a draft's page lists)."""
+    return [*spec_problems(spec), *spec_metadata_problems(spec)]
+
+
+# Set while the system actor installs the product's shipped defaults (sync.mappings.services.seed).
+_SHIPPED_INSTALL: ContextVar[bool] = ContextVar("mapping_shipped_install", default=False)
+
+
+@contextmanager
+def shipped_defaults_install() -> Iterator[None]:
+    """The system actor publishing the shipped defaults (the demo's seed): the metadata check's errors do
+    not refuse them. They are the product's reviewed defaults, installed before or whatever the connected
+    systems describe; the version page, the API and ``mapping_check`` still list what to change."""
+    token = _SHIPPED_INSTALL.set(True)
+    try:
+        yield
+    finally:
+        _SHIPPED_INSTALL.reset(token)
+
+
+def spec_metadata_errors(spec: Any) -> list[SpecProblem]:
+    """The metadata check's errors (a field missing in the org, a read-only target, an unmapped required
+    field...): what refuses a person's submit or publish. Warnings and information do not."""
+    if _SHIPPED_INSTALL.get():
+        return []
+    return metadata_errors(spec_metadata_problems(spec))
+
+
+def spec_blocking_problems(spec: Any) -> list[SpecProblem]:
+    """What refuses a submit or a publish: every engine problem, and the metadata check's errors."""
+    return [*spec_problems(spec), *spec_metadata_errors(spec)]
+
+
+def problem_json(problem: SpecProblem) -> dict[str, str]:
+    """One problem as the API and the command give it (an engine problem is an error)."""
+    return {
+        "severity": getattr(problem, "severity", "error"),
+        "object_key": problem.object_key,
+        "field": problem.field,
+        "target": problem.target,
+        "message": problem.message,
+        "text": str(problem),
+    }

@@ -23,7 +23,14 @@ from sync.mappings.services import lifecycle as lifecycle
 from sync.mappings.services.lifecycle import actor as _actor
 from sync.mappings.services.lifecycle import makers as makers
 from sync.mappings.services.lifecycle import require as require
-from sync.mappings.services.specs import spec_compile, spec_problems, spec_rows_replace, version_spec
+from sync.mappings.services.specs import (
+    spec_blocking_problems,
+    spec_compile,
+    spec_metadata_errors,
+    spec_problems,
+    spec_rows_replace,
+    version_spec,
+)
 
 
 def require_flow_editor(user: Any, flow: Flow) -> None:
@@ -33,13 +40,19 @@ def require_flow_editor(user: Any, flow: Flow) -> None:
 
 
 def _submit_check(version: MappingVersion) -> None:
-    problems = spec_problems(version_spec(version))
+    problems = spec_blocking_problems(version_spec(version))
     if problems:
         raise MappingValidationError(problems)
 
 
 def _publish_check(version: MappingVersion) -> None:
-    spec_compile(version_spec(version))  # the lookup tables may have changed since approval
+    """It must still compile (the lookup tables may have changed since approval) and fit the systems'
+    metadata: a row reading a field the org lacks would fail every sync, so it is refused here, listed."""
+    spec = version_spec(version)
+    spec_compile(spec)
+    errors = spec_metadata_errors(spec)
+    if errors:
+        raise MappingValidationError(errors)
 
 
 def _forget_compiled(version: MappingVersion) -> None:

@@ -1,5 +1,6 @@
 """Lookup tables: read by all; changed only through a version (RevOps drafts and submits it, someone else
-approves and publishes it: :mod:`sync.mappings.services.lookup_versions`). The dynamic lookup cache too."""
+approves and publishes it: :mod:`sync.mappings.services.lookup_versions`), typed or imported from NetSuite
+(:mod:`sync.mappings.services.lookup_import`). The dynamic lookup cache too."""
 
 from __future__ import annotations
 
@@ -16,10 +17,17 @@ from django.views.decorators.http import require_GET, require_POST
 from core.http import ConsoleRequest
 from core.json_input import JsonTooDeep, json_loads_bounded
 from sync.connections.connectors.errors import ConnectorError
-from sync.connections.models import ConnectionKind
+from sync.connections.models import Connection, ConnectionKind
 from sync.connections.services import ConnectionMisconfigured, NoSandboxConnection, connection_sandbox
 from sync.mappings.models import DynamicLookupEntry, LookupTable, LookupVersion, VersionStatus
 from sync.mappings.services import lookup_versions as services
+from sync.mappings.services.lookup_import import (
+    import_connection,
+    importable_tables,
+    lookup_diff,
+    lookup_import,
+    lookup_import_source,
+)
 from sync.mappings.services.lookups import dynamic_lookup_refresh
 from sync.mappings.views.access import require_editor
 
@@ -54,12 +62,38 @@ def lookup_index(request: HttpRequest) -> HttpResponse:
     pending: dict[int, list[LookupVersion]] = {}
     for version in LookupVersion.objects.filter(status__in=PENDING).order_by("-number"):
         pending.setdefault(version.table_id, []).append(version)
+    importable = importable_tables()
     context = {
         "area": "mappings",
         "tables": [(table, published.get(table.pk), pending.get(table.pk, [])) for table in tables],
         "dynamic": DynamicLookupEntry.objects.all()[:500],
+        "importable": importable,
+        "not_yet": sorted(set(importable) - {table.name for table in tables}),
+        "netsuite_connections": Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True)
+        .order_by("-environment", "name")
+        .values_list("name", "environment"),
     }
     return render(request, "mappings/lookups.html", context)
+
+
+@require_POST
+def lookup_import_view(request: ConsoleRequest, table_name: str) -> HttpResponse:
+    """Import the table from NetSuite (the chosen connection, else the sandbox one) as a draft to review."""
+    require_editor(request)
+    try:
+        connection = import_connection(request.POST.get("connection", "").strip() or None)
+        result = lookup_import(table_name=table_name, user=request.user, connection=connection)
+    except (ValidationError, NoSandboxConnection, ConnectorError, ConnectionMisconfigured) as error:
+        text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        messages.error(request, f"Not imported: {text}")
+        return redirect("sync:mapping-lookups")
+    for note in result.notes[:20]:
+        messages.warning(request, note)
+    if result.version is None:
+        messages.info(request, result.message)
+        return redirect("sync:mapping-lookups")
+    messages.success(request, result.message)
+    return redirect("sync:mapping-lookup-version", result.version.pk)
 
 
 @require_POST
@@ -96,12 +130,22 @@ def lookup_version_page(request: HttpRequest, version_id: int) -> HttpResponse:
     current = services.published_lookup_version(version.table)
     entries = services.lookup_entries(version)
     live = services.lookup_entries(current) if current is not None else {}
-    changes = [
-        (key, live.get(key, "—"), entries.get(key, "—"))
-        for key in sorted(set(entries) | set(live))
-        if entries.get(key, "—") != live.get(key, "—")
-    ]
+    source = lookup_import_source(version)
+    names: dict[str, str] = (source or {}).get("names") or {}
+
+    def named(*values: Any) -> str:
+        return next((names[str(value)] for value in values if str(value) in names), "")
+
+    diff = lookup_diff(live, entries)
+    changes = (
+        [("added", key, "—", value, named(value, key)) for key, value in diff.added]
+        + [("removed", key, value, "—", named(value, key)) for key, value in diff.removed]
+        + [("changed", key, before, after, named(after, key)) for key, before, after in diff.changed]
+    )
+    changes.sort(key=lambda row: str(row[1]))
     context = {
+        "source": source,
+        "diff_summary": diff.summary(),
         "area": "mappings",
         "version": version,
         "entries": sorted(entries.items()),

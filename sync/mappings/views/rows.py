@@ -22,6 +22,7 @@ from sync.mappings.presentation import lookup_table_titles
 from sync.mappings.services.rows import (
     field_row_build,
     field_row_delete,
+    field_row_metadata_problems,
     field_row_move,
     field_row_problems,
     field_row_save,
@@ -100,6 +101,7 @@ def field_row_check(request: HttpRequest, object_id: int) -> HttpResponse:
         row = get_object_or_404(FieldMapping, pk=request.POST["row"], object_mapping=obj)
     candidate = field_row_build(obj=obj, values=form.row_values(), row=row, parent=_parent(obj, request))
     mine, _ = field_row_problems(candidate=candidate)
+    mine += field_row_metadata_problems(candidate=candidate)
     return render(request, ROW_CHECK, {"messages": [str(problem) for problem in mine], "checked": True})
 
 

@@ -25,7 +25,7 @@ from sync.mappings.presentation import lookup_table_titles
 from sync.mappings.selectors import flows_with_versions, version_diff, version_rows
 from sync.mappings.services import versions as services
 from sync.mappings.services.seed import mapping_shipped_install
-from sync.mappings.services.specs import spec_problems, version_spec
+from sync.mappings.services.specs import spec_all_problems, version_spec
 from sync.mappings.views.access import require_flow_editor, version_or_404
 
 
@@ -86,7 +86,7 @@ def _version_page(
         "objects": version_rows(version),
         "can_edit": can_edit,
         "can_approve": can_approve_mappings(request.user),
-        "problems": spec_problems(version_spec(version)) if version.is_editable else [],
+        "problems": spec_all_problems(version_spec(version)) if version.is_editable else [],
         "others": version.flow.versions.exclude(pk=version.pk).order_by("-number"),
         "new_row_form": FieldRowForm(initial={"kind": "source", "apply": "always"}),
         "import_form": import_form or ImportForm(),

@@ -26,6 +26,7 @@ from sync.mappings.services.lookup_versions import (
 from sync.mappings.services.seed import mapping_seed_defaults
 from sync.pipeline.models import RecordStatus
 from sync.pipeline.runner import run_batch
+from tests.sync.full_graph import FULL_GRAPH
 from tests.sync.pipeline.conftest import THREADED_DB, ns  # noqa: F401  (a fixture, used by name)
 
 pytestmark = THREADED_DB
@@ -36,7 +37,7 @@ def four_new_accounts(sf: SalesforceConnector) -> list[tuple[str, str, str]]:
     """Four won opportunities of four different accounts: (opportunity id, account id, billing country)."""
     rows = sf.query("SELECT Id, AccountId FROM Opportunity WHERE IsWon = true ORDER BY Id")
     by_account = {row["AccountId"]: row["Id"] for row in reversed(list(rows))}
-    graphs = sf.fetch_opportunity_graphs(sorted(by_account.values())[:4])
+    graphs = sf.fetch_opportunity_graphs(sorted(by_account.values())[:4], FULL_GRAPH)
     found = [
         (key, graph["Account"]["Id"], graph["Account"]["BillingCountry"]) for key, graph in graphs.items()
     ]

@@ -111,7 +111,10 @@ def test_other_roles_read_without_a_form(
     assert "ns-sandbox" in listing and "New connection" not in listing
     page = client.get(f"/sync/connections/{stored.pk}/").content.decode()
     assert 'token_secret: <span class="badge badge-ok">set</span>' in page
-    assert "<form" not in page.split("</header>")[1] and "Test connection</button>" not in page
+    body, metadata_panel = page.split("</header>")[1].split('id="connection-metadata"')
+    assert "<form" not in body and "Test connection</button>" not in page
+    # The one form a non-admin may get: RevOps refresh the metadata (can_refresh_metadata).
+    assert ("<form" in metadata_panel) == ("Refresh metadata" in page) == (persona == "revops")
 
 
 def test_the_outsider_sees_no_connection(outsider_client: Client, stored: Connection) -> None:

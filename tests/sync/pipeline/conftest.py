@@ -10,6 +10,7 @@ from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from tests.sync.full_graph import FULL_GRAPH
 
 # Tests whose worker threads use the database need real commits (transaction=True). Naming every app as
 # available makes Django's flush truncate with CASCADE: on PostgreSQL auditlog's own (swapped-out) log
@@ -47,4 +48,4 @@ def won_ids(sf: SalesforceConnector) -> list[str]:
 
 
 def graph_of(sf: SalesforceConnector, opportunity_id: str) -> dict[str, Any]:
-    return sf.fetch_opportunity_graphs([opportunity_id])[opportunity_id]
+    return sf.fetch_opportunity_graphs([opportunity_id], FULL_GRAPH)[opportunity_id]

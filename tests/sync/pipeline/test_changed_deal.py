@@ -21,6 +21,7 @@ from sync.connections.models import Connection
 from sync.pipeline.models import RecordStatus, SyncRecord
 from sync.pipeline.runner import run_batch
 from tests.simulators.conftest import https_session
+from tests.sync.full_graph import FULL_GRAPH
 from tests.sync.pipeline.conftest import THREADED_DB, graph_of
 
 pytestmark = THREADED_DB
@@ -73,7 +74,7 @@ def children(graph: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 def a_won_deal_to_change(sf: SalesforceConnector) -> dict[str, Any]:
     """A won opportunity with a package of three members or more (it keeps two when one goes)."""
     ids = [row["Id"] for row in sf.query("SELECT Id FROM Opportunity WHERE IsWon = true ORDER BY Id")]
-    for graph in sf.fetch_opportunity_graphs(ids).values():
+    for graph in sf.fetch_opportunity_graphs(ids, FULL_GRAPH).values():
         if graph["primary_quote"] and any(len(members) >= 3 for members in children(graph).values()):
             return graph
     raise AssertionError("the seeded data has no won deal with a package of three members")

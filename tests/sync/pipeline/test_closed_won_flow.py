@@ -18,6 +18,7 @@ from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection
 from sync.pipeline.models import InboxMessage, InboxStatus, JobStatus, RecordStatus, SyncRecord
 from tests.simulators.conftest import https_session
+from tests.sync.full_graph import FULL_GRAPH
 from tests.sync.outbound_support import closed_won_listener_wire
 from tests.sync.pipeline.conftest import THREADED_DB
 from tests.sync.pipeline.listener.support import url_token
@@ -58,7 +59,7 @@ def test_it_syncs_an_opportunity_marked_closed_won_exactly_once(
     )
     # An open opportunity with a CPQ quote holding a package (so plans and subscriptions are involved).
     candidates = sf.query("SELECT Id FROM Opportunity WHERE IsClosed = false ORDER BY Id")
-    graphs = sf.fetch_opportunity_graphs([row["Id"] for row in candidates])
+    graphs = sf.fetch_opportunity_graphs([row["Id"] for row in candidates], FULL_GRAPH)
     graph = next(
         g
         for g in graphs.values()

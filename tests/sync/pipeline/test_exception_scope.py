@@ -28,6 +28,7 @@ from sync.pipeline.models import JobStatus
 from sync.pipeline.returns import return_flow_run
 from sync.pipeline.runner import run_batch
 from tests.api_support import token_client
+from tests.sync.full_graph import FULL_GRAPH
 from tests.sync.pipeline.conftest import THREADED_DB
 from tests.sync.pipeline.test_matching import one_per_account, scenario  # noqa: F401
 from tests.sync.pipeline.test_returns import control
@@ -73,7 +74,7 @@ def test_it_places_pipeline_exceptions_in_their_subsidiaries_and_scopes_finance_
     auditor: User,
 ) -> None:
     salesforce, netsuite = seeded_connections
-    graphs = sf.fetch_opportunity_graphs(one_per_account(sf))
+    graphs = sf.fetch_opportunity_graphs(one_per_account(sf), FULL_GRAPH)
     by_subsidiary: dict[str, list[str]] = {}
     for graph in graphs.values():
         by_subsidiary.setdefault(SUBSIDIARY_OF[graph["Account"]["BillingCountry"]], []).append(graph["Id"])
@@ -167,7 +168,7 @@ def test_it_places_a_return_flow_exception_in_the_subsidiary_of_the_netsuite_rec
 ) -> None:
     salesforce, netsuite = seeded_connections
     deal = one_per_account(sf)[0]
-    country = sf.fetch_opportunity_graphs([deal])[deal]["Account"]["BillingCountry"]
+    country = sf.fetch_opportunity_graphs([deal], FULL_GRAPH)[deal]["Account"]["BillingCountry"]
     order = run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=[deal]).records.get()
     invoice = control(
         seeded_simulators[1], "invoice-orders", {"salesOrders": [order.netsuite_ids["sales_order"]]}

@@ -32,6 +32,7 @@ from sync.pipeline.polling import poll_closed_won
 from sync.pipeline.returns import return_flow_run
 from sync.pipeline.runner import run_batch
 from tests.simulators.conftest import https_session
+from tests.sync.full_graph import FULL_GRAPH
 from tests.sync.outbound_support import closed_won_listener_wire
 from tests.sync.pipeline.conftest import THREADED_DB
 
@@ -69,7 +70,7 @@ def test_it_keeps_notifications_while_paused_and_syncs_each_once_on_resume_twice
     open_ids = [
         row["Id"] for row in sf.query("SELECT Id FROM Opportunity WHERE IsClosed = false ORDER BY Id")
     ]
-    graphs = sf.fetch_opportunity_graphs(open_ids)
+    graphs = sf.fetch_opportunity_graphs(open_ids, FULL_GRAPH)
     first, second, third = [key for key in open_ids if graphs[key]["primary_quote"]][:3]
 
     def delivered(count: int) -> Callable[[], bool]:

@@ -32,6 +32,7 @@ from sync.pipeline.models import (
 from sync.pipeline.polling import poll_closed_won
 from sync.pipeline.runner import inbox_drain, run_batch
 from sync.pipeline.triggers import Trigger
+from tests.sync.full_graph import FULL_GRAPH
 from tests.sync.pipeline.conftest import THREADED_DB
 from tests.sync.pipeline.listener.support import listener_issue
 
@@ -58,7 +59,7 @@ def wired(
 
 def open_with_quote(sf: SalesforceConnector) -> list[str]:
     rows = sf.query("SELECT Id FROM Opportunity WHERE IsClosed = false ORDER BY Id")
-    graphs = sf.fetch_opportunity_graphs([row["Id"] for row in rows])
+    graphs = sf.fetch_opportunity_graphs([row["Id"] for row in rows], FULL_GRAPH)
     return [key for key, graph in graphs.items() if graph["primary_quote"]]
 
 

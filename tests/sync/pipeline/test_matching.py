@@ -25,6 +25,7 @@ from sync.pipeline.failures import sync_dedup_key
 from sync.pipeline.models import CrossReference, FailureCategory, RecordStatus, SyncRecord
 from sync.pipeline.prematch import match_dedup_key
 from sync.pipeline.runner import run_batch
+from tests.sync.full_graph import FULL_GRAPH
 from tests.sync.pipeline.conftest import THREADED_DB
 
 pytestmark = THREADED_DB
@@ -71,7 +72,7 @@ def scenario(
     - contact_twice: two contacts with the e-mail of the opportunity's first contact: a suspect.
     """
     ids = one_per_account(sf)[:5]
-    graphs = sf.fetch_opportunity_graphs(ids)
+    graphs = sf.fetch_opportunity_graphs(ids, FULL_GRAPH)
     exact, near, ambiguous, fresh, contact_twice = (graphs[i] for i in ids)
     made: dict[str, Any] = {"ids": ids, "graphs": graphs}
     made["exact_customer"] = existing_customer(

@@ -18,6 +18,7 @@ from sync.mappings.models import DynamicLookupEntry, Flow, MappingVersion
 from sync.mappings.services.lookups import dynamic_lookup_refresh
 from sync.pipeline.preview import PreviewUnavailable, mapping_dry_run, opportunity_search
 from tests.api_support import token_client
+from tests.sync.full_graph import FULL_GRAPH
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def won(seeded_connections: tuple[Connection, Connection]) -> dict[str, Any]:
     connector = salesforce_connector(salesforce)
     rows = connector.query("SELECT Id FROM Opportunity WHERE StageName = 'Closed Won' ORDER BY Id")
     ids = [row["Id"] for row in rows]
-    graphs = connector.fetch_opportunity_graphs(ids)
+    graphs = connector.fetch_opportunity_graphs(ids, FULL_GRAPH)
     return next(graph for graph in graphs.values() if graph.get("primary_quote"))
 
 

@@ -21,6 +21,7 @@ from sync.pipeline.models import JobStatus
 from sync.pipeline.preview import Preview, differences, mapping_dry_run
 from sync.pipeline.runner import run_batch
 from sync.pipeline.sources import ChosenVersions
+from tests.sync.full_graph import FULL_GRAPH
 from tests.sync.pipeline.conftest import THREADED_DB
 
 pytestmark = THREADED_DB
@@ -32,7 +33,7 @@ def synced(seeded_connections: tuple[Connection, Connection], opportunity_flow: 
     salesforce, netsuite = seeded_connections
     sf = salesforce_connector(salesforce)
     rows = sf.query("SELECT Id FROM Opportunity WHERE IsWon = true ORDER BY Id")
-    graphs = sf.fetch_opportunity_graphs([row["Id"] for row in rows])
+    graphs = sf.fetch_opportunity_graphs([row["Id"] for row in rows], FULL_GRAPH)
     graph = next(
         g
         for g in graphs.values()

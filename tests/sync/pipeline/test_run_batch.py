@@ -27,6 +27,7 @@ from sync.rules.services import (
     rule_version_submit,
     rules_shipped_install,
 )
+from tests.sync.full_graph import FULL_GRAPH
 from tests.sync.pipeline.conftest import THREADED_DB
 
 pytestmark = THREADED_DB
@@ -48,7 +49,7 @@ def test_it_syncs_won_opportunities_once_and_writes_ids_back(
     job = run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=ids)
     records = {r.opportunity_id: r for r in job.records.all()}
     assert job.status == JobStatus.SUCCEEDED, [(r.status, r.message) for r in records.values()]
-    graphs = sf.fetch_opportunity_graphs(ids)
+    graphs = sf.fetch_opportunity_graphs(ids, FULL_GRAPH)
     for opportunity_id, record in records.items():
         assert record.status == RecordStatus.SYNCED and record.attempts == 1
         assert netsuite_count("transaction", opportunity_id) == 1
@@ -110,7 +111,7 @@ def test_it_fails_only_the_opportunity_netsuite_rejects(
     monkeypatch: pytest.MonkeyPatch,
     netsuite_count: Callable[[str, str], int],
 ) -> None:
-    graphs = sf.fetch_opportunity_graphs(one_per_account(sf))
+    graphs = sf.fetch_opportunity_graphs(one_per_account(sf), FULL_GRAPH)
     bad = next(g["Id"] for g in graphs.values() if g["Account"]["BillingCountry"] == "JP")
     good = next(g["Id"] for g in graphs.values() if g["Account"]["BillingCountry"] != "JP")
     live_lookups = sources.live_lookups
@@ -220,7 +221,7 @@ def test_it_duplicates_nothing_when_rerun_after_a_crash_between_netsuite_writes(
         )
     assert not CrossReference.objects.exists()  # the crash came before anything was recorded
     assert SyncJob.objects.get().status == JobStatus.FAILED
-    accounts = {g["AccountId"] for g in sf.fetch_opportunity_graphs(ids).values()}
+    accounts = {g["AccountId"] for g in sf.fetch_opportunity_graphs(ids, FULL_GRAPH).values()}
     assert all(netsuite_count("customer", account) == 1 for account in accounts)
     job = run_batch(salesforce=seeded_connections[0], netsuite=seeded_connections[1], opportunity_ids=ids)
     assert job.status == JobStatus.SUCCEEDED
@@ -242,7 +243,7 @@ def test_it_blocks_what_a_published_rule_forbids_and_lets_the_rest_through(
     rule_version_approve(version=version, user=finance, reason="agreed")
     rule_version_publish(version=version, user=finance)
     every = [row["Id"] for row in sf.query("SELECT Id FROM Opportunity ORDER BY Id")]
-    quoted = [g for g in sf.fetch_opportunity_graphs(every).values() if g["primary_quote"]]
+    quoted = [g for g in sf.fetch_opportunity_graphs(every, FULL_GRAPH).values() if g["primary_quote"]]
     # The seed plants an amount that differs from its quote's net amount on every 23rd opportunity.
     bad = next(g["Id"] for g in quoted if g["Amount"] != g["primary_quote"]["SBQQ__NetAmount__c"])
     good = next(g["Id"] for g in quoted if g["Amount"] == g["primary_quote"]["SBQQ__NetAmount__c"])

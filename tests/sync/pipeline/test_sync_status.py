@@ -16,6 +16,7 @@ from sync.pipeline import sources
 from sync.pipeline.models import CrossReference, JobStatus, RecordStatus
 from sync.pipeline.runner import run_batch
 from sync.pipeline.sync_status import error_marker
+from tests.sync.full_graph import FULL_GRAPH
 from tests.sync.pipeline.conftest import THREADED_DB
 
 pytestmark = THREADED_DB
@@ -57,7 +58,7 @@ def test_it_shows_a_failure_in_both_systems_and_clears_it_on_the_next_success(
 ) -> None:
     salesforce, netsuite = seeded_connections
     rows = sf.query("SELECT Id FROM Opportunity WHERE IsWon = true ORDER BY Id")
-    graphs = sf.fetch_opportunity_graphs([row["Id"] for row in rows])
+    graphs = sf.fetch_opportunity_graphs([row["Id"] for row in rows], FULL_GRAPH)
     graph = next(g for g in graphs.values() if g["OpportunityContactRoles"] and g["primary_quote"])
     opportunity_id, account_id = graph["Id"], graph["AccountId"]
     contact_ids = [role["ContactId"] for role in graph["OpportunityContactRoles"]["records"]]
@@ -138,6 +139,6 @@ def test_it_stamps_every_netsuite_record_on_a_first_successful_sync(
     for xref in xrefs:
         record = ns.get(xref.netsuite_type, xref.netsuite_id)
         assert netsuite_status(record, stamped[xref.netsuite_type]) == ("Synced", None), xref
-    for graph in sf.fetch_opportunity_graphs(ids).values():
+    for graph in sf.fetch_opportunity_graphs(ids, FULL_GRAPH).values():
         for row in salesforce_state(sf, graph).values():
             assert row["Concord_Sync_Status__c"] == "Synced" and row["Concord_Last_Sync__c"]

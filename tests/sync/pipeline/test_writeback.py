@@ -194,7 +194,7 @@ def test_the_graph_reads_every_salesforce_field_the_mapping_names() -> None:
     }
     assert added == {
         "opportunity": {"Description", "Type"},
-        "account": {"Industry", "Site"},  # "name" is Name, already read: SOQL refuses a field twice
+        "account": {"Industry", "Site", "name"},  # the base reads Account.Id only: Name comes from the row
         "contact_roles": {"Contact.Department"},
         "quote": {"SBQQ__Notes__c"},
         "quote_line": {"SBQQ__Description__c"},  # SBQQ__Number__c is read already

@@ -11,6 +11,7 @@ from sync.connections.connectors.transport import RequestRecord
 from sync.connections.models import Connection
 from sync.connections.services import salesforce_connector
 from tests.simulators.conftest import https_session
+from tests.sync.full_graph import FULL_GRAPH
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def test_it_fetches_opportunity_graphs_in_two_queries(sf: SalesforceConnector) -
     ids = [str(row["Id"]) for row in sf.query("SELECT Id FROM Opportunity")]
     assert len(ids) == 24
     graphs: dict[str, dict[str, object]] = {}
-    calls = _calls(sf, lambda: graphs.update(sf.fetch_opportunity_graphs(ids)))
+    calls = _calls(sf, lambda: graphs.update(sf.fetch_opportunity_graphs(ids, FULL_GRAPH)))
     assert calls == 2 and set(graphs) == set(ids)
     with_quote = [graph for graph in graphs.values() if graph["primary_quote"]]
     assert with_quote, "the seeded opportunities carry CPQ quotes"
