@@ -11,8 +11,6 @@ import json
 from typing import Any
 
 from django import template
-from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
 
 from sync.mappings import presentation
 
@@ -68,9 +66,3 @@ def pretty_json(value: Any) -> str:
 def json_or_text(value: Any) -> str:
     """Text as it is, anything else (numbers, ``{"id": "1"}``) as compact JSON, never a Python repr."""
     return value if isinstance(value, str) else presentation.as_json(value)
-
-
-@register.filter
-def breakable(path: Any) -> str:
-    """A dotted path that may wrap after each dot (``addressBook.<wbr>items[0].<wbr>...``), escaped."""
-    return mark_safe(conditional_escape(str(path)).replace(".", ".<wbr>"))  # noqa: S308 - escaped first
