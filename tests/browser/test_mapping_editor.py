@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from simulators.core.runner import RunningSimulator
 from sync import tasks
+from sync.connections.metadata.services import metadata_refresh
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.mappings.models import FieldMapping, Flow, MappingVersion
@@ -301,10 +302,11 @@ def test_a_new_custom_field_mapped_in_the_editor_reaches_netsuite_end_to_end(
     monkeypatch: Any,
     tmp_path: Path,
 ) -> None:
-    """Add the field in both simulators, map it in the editor, have someone else approve and publish,
-    close a deal over HTTPS and read the value back from NetSuite. It needs the simulators' custom
-    fields, the cached metadata and the query derived from the published mapping (issue 21, points 1,
-    2 and 6); it is skipped only while the Salesforce simulator cannot add a custom field."""
+    """Add the field in both simulators, refresh the cached metadata, pick it in the editor, have someone
+    else approve and publish, close a deal over HTTPS and read the value back from NetSuite. It rests on
+    the simulators' custom fields, the metadata cache and the query derived from the published mapping
+    (issue 21, points 1, 2 and 6); it is skipped only where the Salesforce simulator cannot add a
+    custom field."""
     salesforce_sim, netsuite_sim = seeded_simulators
     if not _salesforce_adds_custom_fields(salesforce_sim):
         pytest.skip("the Salesforce simulator's control API has no custom-fields endpoint yet")
@@ -326,8 +328,11 @@ def test_a_new_custom_field_mapped_in_the_editor_reaches_netsuite_end_to_end(
     graphs = salesforce.fetch_opportunity_graphs(open_ids)
     deal = next(graph for graph in graphs.values() if graph["primary_quote"])
     salesforce.update("Account", deal["AccountId"], {"Region__c": "  EMEA  "})
+    # The admin's refresh of both sandboxes' metadata: the pickers now list the new fields.
+    metadata_refresh(connection=salesforce_connection)
+    metadata_refresh(connection=netsuite_connection)
 
-    # RevOps maps it (typed: with the metadata cached, the pickers offer the same names).
+    # RevOps maps it with the pickers, from the real cached metadata.
     page = sign_in(browser, live_server.url, "revops")
     page.goto("/sync/mappings/")
     page.locator(f"#flow-{FLOW}").get_by_role("button", name="New draft from the published version").click()
@@ -335,8 +340,14 @@ def test_a_new_custom_field_mapped_in_the_editor_reaches_netsuite_end_to_end(
     customer.locator("summary", has_text="Add a field row").click()
     form = customer.locator("details.add-row form")
     form.get_by_label("Row id").fill("region")
-    form.get_by_label("Target").fill("custentity_region")
-    form.get_by_label("Source field / constant / ref / concat").fill("Region__c")
+    form.get_by_label("Target").press_sequentially("custentity_reg", delay=20)
+    form.locator(".picker-option", has_text="custentity_region").click()
+    expect(form.get_by_label("Target")).to_have_value("custentity_region")
+    form.get_by_label("Source field / constant / ref / concat").press_sequentially("Region", delay=20)
+    form.locator(".picker-option").filter(
+        has=page.locator("code", has_text=re.compile(r"^Region__c$"))
+    ).click()
+    expect(form.get_by_label("Source field / constant / ref / concat")).to_have_value("Region__c")
     form.get_by_label("Add a step").select_option("trim")
     form.get_by_role("button", name="Add step").click()
     expect(form.locator(".chain-step-words")).to_have_text(["trim spaces"])
