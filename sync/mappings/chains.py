@@ -291,7 +291,6 @@ def _input(index: int, param: Param, value: str, fn: str, tables: Mapping[str, s
 class ChainEditor:
     """Everything the chain editor fragment shows."""
 
-    prefix: str  # makes the inputs' ids unique on a page with several row forms
     steps: tuple[StepView, ...]
     catalog: list[tuple[str, list[tuple[str, str]]]]
     json: str  # the advanced box's text
@@ -301,7 +300,6 @@ class ChainEditor:
 
 def chain_editor(
     *,
-    prefix: str,
     tables: Mapping[str, str],
     chain: Any = None,
     data: Mapping[str, Any] | None = None,
@@ -331,7 +329,6 @@ def chain_editor(
             except ChainError:
                 pass  # the steps are half-typed: the JSON box keeps its text
     return ChainEditor(
-        prefix=prefix,
         steps=tuple(step_views(steps, tables)),
         catalog=transform_catalog(),
         json=text,

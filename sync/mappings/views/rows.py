@@ -48,8 +48,8 @@ def _chain(row: FieldMapping, request: HttpRequest | None = None) -> Any:
     """The row form's chain editor: the stored chain, or the posted steps when the form came back."""
     titles = lookup_table_titles()
     if request is not None and request.method == "POST":
-        return chain_editor(prefix=f"row-{row.pk}", tables=titles, data=request.POST)
-    return chain_editor(prefix=f"row-{row.pk}", tables=titles, chain=row.transforms)
+        return chain_editor(tables=titles, data=request.POST)
+    return chain_editor(tables=titles, chain=row.transforms)
 
 
 @require_http_methods(["GET", "POST"])
@@ -185,9 +185,6 @@ def transform_chain_view(request: HttpRequest, object_id: int) -> HttpResponse:
     """The chain editor after an action (add a step, remove, move, load the JSON), from the posted form."""
     obj = object_or_404(object_id)
     require_flow_editor(request, obj.version.flow)
-    prefix = request.POST.get("chain_prefix", "")[:40] or f"add-{obj.pk}"
-    editor = chain_editor(
-        prefix=prefix, tables=lookup_table_titles(), data=request.POST, op=request.POST.get("op", "")[:40]
-    )
+    editor = chain_editor(tables=lookup_table_titles(), data=request.POST, op=request.POST.get("op", "")[:40])
     row_id = request.POST.get("row", "")
     return render(request, CHAIN, {"chain": editor, "obj": obj, "row_id": row_id if row_id.isdigit() else ""})

@@ -90,7 +90,7 @@ def _version_page(
         "others": version.flow.versions.exclude(pk=version.pk).order_by("-number"),
         "new_row_form": FieldRowForm(initial={"kind": "source", "apply": "always"}),
         "import_form": import_form or ImportForm(),
-        "new_chain": chain_editor(prefix="new", tables=titles),
+        "new_chain": chain_editor(tables=titles),
         "lookup_titles": titles,
     }
     return render(request, "mappings/version.html", context, status=status)

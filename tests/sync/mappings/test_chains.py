@@ -71,7 +71,6 @@ def test_it_adds_removes_and_moves_steps() -> None:
 
 def test_the_editor_shows_inputs_by_kind_and_the_words() -> None:
     editor = chain_editor(
-        prefix="x",
         tables={"payment_terms_to_id": "Payment terms -> NetSuite id"},
         chain=[{"fn": "lookup", "table": "payment_terms_to_id"}, {"fn": "truncate", "length": 9}],
     )
@@ -99,7 +98,7 @@ def test_the_editor_keeps_what_was_typed_when_a_step_is_incomplete() -> None:
         "op": "add",
         "add_fn": "upper",
     }
-    editor = chain_editor(prefix="x", tables={}, data=data, op="add")
+    editor = chain_editor(tables={}, data=data, op="add")
     assert [step.fn for step in editor.steps] == ["truncate", "upper"]
     assert editor.steps[0].params[0].value == "abc"
     assert editor.steps[0].words.startswith("incomplete: length must be a whole number")
@@ -107,11 +106,7 @@ def test_the_editor_keeps_what_was_typed_when_a_step_is_incomplete() -> None:
 
 
 def test_the_editor_loads_the_json_into_steps_or_says_why_not() -> None:
-    loaded = chain_editor(
-        prefix="x", tables={}, data={"steps": "0", "transforms": '["lower"]'}, op="from_json"
-    )
+    loaded = chain_editor(tables={}, data={"steps": "0", "transforms": '["lower"]'}, op="from_json")
     assert [step.fn for step in loaded.steps] == ["lower"]
-    broken = chain_editor(
-        prefix="x", tables={}, data={"steps": "0", "transforms": '["lower"'}, op="from_json"
-    )
+    broken = chain_editor(tables={}, data={"steps": "0", "transforms": '["lower"'}, op="from_json")
     assert broken.error.startswith("The JSON is not read") and broken.json == '["lower"'
