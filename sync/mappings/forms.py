@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from core.json_input import JsonTooDeep, json_loads_bounded
+from sync.mappings.chains import ChainError, chain_from_steps, steps_from_data
 from sync.mappings.models import FieldApply, FieldMapping, ValueKind
 
 # The systems a row may name as its owner: the row model's own choices.
@@ -32,7 +33,10 @@ class FieldRowForm(forms.Form):
     value = forms.CharField(max_length=2000, required=False)
     ref_item = forms.CharField(max_length=300, required=False)
     separator = forms.CharField(max_length=40, required=False, strip=False)
+    # The chain arrives as steps (``steps``, ``step-<n>-*``: :mod:`sync.mappings.chains`); this JSON is the
+    # advanced way, used when ``transforms_json`` is ticked or when no steps are posted at all.
     transforms = forms.CharField(max_length=4000, required=False, help_text='JSON list, e.g. ["trim"]')
+    transforms_json = forms.BooleanField(required=False, label="Use this JSON instead of the steps")
     each = forms.CharField(max_length=300, required=False)
     where = forms.CharField(max_length=4000, required=False)
     required = forms.BooleanField(required=False)
@@ -72,13 +76,31 @@ class FieldRowForm(forms.Form):
             data["ref"] = raw
         elif kind == ValueKind.SOURCE:
             data["source"] = raw
-        for name, what in (("transforms", "The transform chain"), ("where", "The condition")):
-            text = data.get(name, "").strip()
-            try:
-                data[name] = _json(text, what) if text else ([] if name == "transforms" else None)
-            except forms.ValidationError as error:
-                self.add_error(name, error)
+        self._clean_chain(data)
+        text = data.get("where", "").strip()
+        try:
+            data["where"] = _json(text, "The condition") if text else None
+        except forms.ValidationError as error:
+            self.add_error("where", error)
         return data
+
+    def _clean_chain(self, data: dict[str, Any]) -> None:
+        if self.uses_steps:
+            try:
+                data["transforms"] = chain_from_steps(steps_from_data(self.data))
+            except ChainError as error:
+                self.add_error("transforms", f"The transform chain: {error}")
+            return
+        text = data.get("transforms", "").strip()
+        try:
+            data["transforms"] = _json(text, "The transform chain") if text else []
+        except forms.ValidationError as error:
+            self.add_error("transforms", error)
+
+    @property
+    def uses_steps(self) -> bool:
+        """The chain comes from the step inputs, unless the JSON box is chosen (or no steps were sent)."""
+        return "steps" in self.data and not self.cleaned_data.get("transforms_json")
 
     def row_values(self) -> dict[str, Any]:
         """The FieldMapping columns the form sets (the value columns of other kinds are cleared)."""

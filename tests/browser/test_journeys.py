@@ -70,7 +70,10 @@ def revops_edits_and_submits(story: Story) -> Submitted:
     row.get_by_role("button", name="Edit").click()
     editor = customer.locator("tr.field-row.editing")
     expect(editor.get_by_label("Row id")).to_have_value(ROW)
-    # Checked as typed: a half-typed chain is refused with the reason, the finished one is valid.
+    # Checked as typed: a half-typed chain is refused with the reason, the finished one is valid. (The
+    # chain is usually built from the list of transforms; the JSON box is the advanced way.)
+    editor.get_by_text("Transforms as JSON (advanced)").click()
+    editor.get_by_label("Use this JSON instead of the steps").check()
     transforms = editor.get_by_label("Transforms (JSON)")
     transforms.clear()
     transforms.press_sequentially('["trim", "lower"')
@@ -81,7 +84,7 @@ def revops_edits_and_submits(story: Story) -> Submitted:
     editor.get_by_role("button", name="Save").click()
     saved = customer.locator("tr.field-row").filter(has=page.get_by_text(ROW, exact=True))
     expect(saved).to_contain_text("saved")
-    expect(saved.locator("td").nth(3)).to_have_text(re.compile(r"trim\s*→\s*lower"))
+    expect(saved.locator("td").nth(3)).to_have_text(re.compile(r"trim spaces\s*→\s*lower case"))
 
     page.locator("form", has=page.get_by_role("button", name="Submit for approval")).get_by_label(
         "Reason"
@@ -91,7 +94,7 @@ def revops_edits_and_submits(story: Story) -> Submitted:
     expect(page.locator(".messages")).to_contain_text(f"{label} is submitted.")
     expect(heading).to_contain_text("Submitted")
     stored = page.locator("#object-customer tr.field-row").filter(has=page.get_by_text(ROW, exact=True))
-    expect(stored.locator("td").nth(3)).to_have_text(re.compile(r"trim\s*→\s*lower"))
+    expect(stored.locator("td").nth(3)).to_have_text(re.compile(r"trim spaces\s*→\s*lower case"))
     expect(page.get_by_role("button", name="Edit")).to_have_count(0)  # submitted: frozen
     # The version's JSON export (the same session) holds the edited row as the engine will run it.
     exported = page.request.get(f"{version_path}export/")

@@ -206,6 +206,9 @@ ACCESS: dict[str, Rule] = {
     "sync:mapping-transition": POST(APPROVERS),  # tried with "approve"
     "sync:mapping-row": Rule(get=ROLES, post=EDITORS),
     "sync:mapping-row-check": POST(EDITORS),
+    # The editor's field pickers and transform chain editor: for the people who edit the flow.
+    "sync:mapping-field-choices": GET(EDITORS),
+    "sync:mapping-row-transforms": POST(EDITORS),
     "sync:mapping-row-create": POST(EDITORS, empty_post_invalid=True),
     "sync:mapping-row-move": POST(EDITORS),
     "sync:mapping-row-delete": POST(EDITORS),

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from sync.mappings.chains import chain_editor
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.forms import FieldRowForm, ImportForm, ReasonForm
 from sync.mappings.models import Flow, MappingVersion
@@ -20,6 +21,7 @@ from sync.mappings.permissions import (
     flow_edit_allowed,
     flows_editable_by,
 )
+from sync.mappings.presentation import lookup_table_titles
 from sync.mappings.selectors import flows_with_versions, version_diff, version_rows
 from sync.mappings.services import versions as services
 from sync.mappings.services.seed import mapping_shipped_install
@@ -77,6 +79,7 @@ def _version_page(
     request: HttpRequest, version: MappingVersion, *, import_form: ImportForm | None = None, status: int = 200
 ) -> HttpResponse:
     can_edit = version.is_editable and flow_edit_allowed(request.user, version.flow)
+    titles = lookup_table_titles()
     context = {
         "area": "mappings",
         "version": version,
@@ -87,6 +90,8 @@ def _version_page(
         "others": version.flow.versions.exclude(pk=version.pk).order_by("-number"),
         "new_row_form": FieldRowForm(initial={"kind": "source", "apply": "always"}),
         "import_form": import_form or ImportForm(),
+        "new_chain": chain_editor(tables=titles),
+        "lookup_titles": titles,
     }
     return render(request, "mappings/version.html", context, status=status)
 
@@ -169,5 +174,12 @@ def version_diff_page(request: HttpRequest) -> HttpResponse:
     if not all(number.isdigit() for number in numbers):
         return HttpResponseBadRequest("give the two versions to compare as ?a=<version id>&b=<version id>")
     before, after = (version_or_404(int(number)) for number in numbers)
-    context = {"area": "mappings", "before": before, "after": after, "lines": version_diff(before, after)}
+    context = {
+        "area": "mappings",
+        "before": before,
+        "after": after,
+        "lines": version_diff(before, after),
+        "lookup_titles": lookup_table_titles(),
+        "words_attributes": ("transforms", "where", "note", "description", "external_id"),
+    }
     return render(request, "mappings/diff.html", context)
