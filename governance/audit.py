@@ -70,7 +70,7 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "sync.SyncedFieldValue": "the last value both systems agreed on, written by the return flows",
     "sync.GoLiveResult": "written by the go-live scan; applying a link writes its own entry",
     "sync.ConnectionHealth": "what the connection watch last found, written by its scheduled task",
-    "sync.ConnectionMetadata": "a cache of what a system describes; each refresh is audited on the connection",
+    "sync.ConnectionMetadata": "a cache of what a system describes; each refresh is audited",
     "sync.MetadataObject": "one cached describe / JSON Schema answer, written by the metadata refresh",
 }
 
