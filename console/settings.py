@@ -94,6 +94,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "console.context_processors.console",
             ],
+            # Tag libraries kept beside their feature rather than in an app's templatetags folder.
+            "libraries": {"mapping_words": "sync.mappings.template_words"},
         },
     },
 ]

@@ -1,4 +1,5 @@
-"""Template tags that show mappings in words (:mod:`sync.mappings.presentation`).
+"""Template tags that show mappings in words (:mod:`sync.mappings.presentation`), registered as the
+``mapping_words`` library in the TEMPLATES options (console/settings.py).
 
 ``{% load mapping_words %}`` then ``{% chain_steps row.transforms as steps %}``, ``{{ row|row_value }}``,
 ``{{ obj.where|condition_words }}``, ``{% diff_words line.attribute line.before %}``. The lookup tables'
