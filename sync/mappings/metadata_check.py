@@ -47,7 +47,7 @@ from sync.connections.metadata.types import (
     SystemMetadata,
 )
 from sync.mappings.engine.problems import SpecProblem
-from sync.mappings.engine.reads import SECTION_OBJECTS, SECTION_VIA, FieldRead, spec_reads
+from sync.mappings.engine.reads import SECTION_OBJECTS, SECTION_VIA, FieldRead, row_label, spec_reads
 
 ERROR = "error"
 WARNING = "warning"
@@ -325,8 +325,7 @@ class _Check:
         for position, row in enumerate(rows, start=1):
             if not isinstance(row, Mapping):
                 continue
-            ident = row.get("id") if isinstance(row.get("id"), str) and row["id"].strip() else f"#{position}"
-            label = f"{prefix}/{str(ident).strip()}" if prefix else str(ident).strip()
+            label = row_label(row, position, prefix)
             field = self._row(key, label, row, within, record, mode, sources)
             if isinstance(row.get("each"), str):
                 inner = field if field is not None and field.type == SUBLIST else None

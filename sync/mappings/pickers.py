@@ -15,7 +15,7 @@ free text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 
 from sync.connections.metadata import selectors as metadata_selectors
 from sync.connections.metadata.types import REFERENCE, SUBLIST, FieldInfo, ObjectInfo, SystemMetadata
+from sync.mappings.engine.reads import resolved
 from sync.mappings.models import FieldMapping, ObjectMapping
 from sync.mappings.permissions import flow_edit_allowed
 
@@ -124,35 +125,19 @@ def _walk(metadata: SystemMetadata, obj: ObjectInfo, edge: _Edge) -> ObjectInfo 
     return None
 
 
-def frame_path(text: str, stack: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
-    """Where ``text`` (an object's ``for_each``, a group's ``each``) leads from the graph's root."""
-    if text.startswith("@children_of"):
-        return stack[-1]
-    base: tuple[str, ...] = ()
-    if text == "$" or text.startswith("$."):
-        rest = text[2:]
-    else:
-        up = 0
-        while text == "^" or text.startswith("^."):
-            up, text = up + 1, text[2:]
-        base, rest = stack[max(0, len(stack) - 1 - up)], text
-    names = tuple(part.split("[", 1)[0] for part in rest.split(".") if part)
-    return base + tuple(name for name in names if name != "records")
-
-
 def row_frame(obj: ObjectMapping, parent: FieldMapping | None) -> tuple[str, ...]:
     """The graph path of the record a row of ``obj`` (inside ``parent``'s group, if any) reads from."""
     stack: list[tuple[str, ...]] = [()]
     for text in (obj.source_path, obj.for_each):
         if text:
-            stack.append(frame_path(text, stack))
+            stack.append(resolved(stack, text))
     groups: list[FieldMapping] = []
     while parent is not None:
         groups.insert(0, parent)
         parent = parent.parent
     for group in groups:
         if group.each:
-            stack.append(frame_path(group.each, stack))
+            stack.append(resolved(stack, group.each))
     return stack[-1]
 
 

@@ -37,7 +37,7 @@ from sync.connections.metadata.selectors import connection_metadata
 from sync.connections.metadata.services import metadata_first_read
 from sync.connections.metadata.types import SUBLIST, FieldInfo, ObjectInfo, SystemMetadata
 from sync.connections.models import Connection
-from sync.mappings.engine.reads import SECTION_OBJECTS, SECTIONS, place, spec_reads
+from sync.mappings.engine.reads import SECTION_OBJECTS, SECTIONS, place, row_label, spec_reads
 from sync.mappings.metadata_check import known, salesforce_field, sublist_field, target_field
 from sync.pipeline.sync_status import StatusFields, status_fields
 from sync.rules.engine.reads import rule_paths
@@ -254,8 +254,7 @@ def _targets_missing(
     for position, row in enumerate(rows, start=1):
         if not isinstance(row, Mapping):
             continue
-        ident = row.get("id") if isinstance(row.get("id"), str) and row["id"].strip() else f"#{position}"
-        label = f"{prefix}/{str(ident).strip()}" if prefix else str(ident).strip()
+        label = row_label(row, position, prefix)
         segments = [part.split("[", 1)[0] for part in str(row.get("target") or "").split(".") if part]
         if within is None:
             info, why = target_field(record, segments)
@@ -282,8 +281,7 @@ def _kept(fields: list[Any], key: str, prefix: str, rows: set[tuple[str, str]]) 
     kept = []
     for position, row in enumerate(fields, start=1):
         if isinstance(row, dict):
-            ident = row.get("id") if isinstance(row.get("id"), str) and row["id"].strip() else f"#{position}"
-            label = f"{prefix}/{str(ident).strip()}" if prefix else str(ident).strip()
+            label = row_label(row, position, prefix)
             if (key, label) in rows:
                 continue
             if isinstance(row.get("fields"), list):

@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.salesforce import GraphQuery, SalesforceConnector
-from sync.mappings.engine.reads import reads_by_section, spec_reads
 from sync.pipeline.models import RecordStatus
 from sync.pipeline.reads import read_plan
 from sync.pipeline.sync_status import (
@@ -46,12 +45,6 @@ def graph_query(
     conditions, transform options) and ``more_opportunity_fields`` (the trigger's checkbox). The runner
     adds the rules' fields and filters by the org's metadata: :func:`sync.pipeline.reads.batch_read_plan`."""
     return read_plan(spec, trigger_fields=more_opportunity_fields).query
-
-
-def mapped_reads(spec: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The Salesforce fields ``spec`` reads, by graph section (``account``, ...): see
-    :func:`sync.mappings.engine.reads.spec_reads`."""
-    return reads_by_section(spec_reads(spec))
 
 
 @dataclass

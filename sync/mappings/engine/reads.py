@@ -112,8 +112,7 @@ class _Reads:
         for position, row in enumerate(rows, start=1):
             if not isinstance(row, Mapping):
                 continue
-            ident = row.get("id") if isinstance(row.get("id"), str) and row["id"].strip() else f"#{position}"
-            label = f"{prefix}/{str(ident).strip()}" if prefix else str(ident).strip()
+            label = row_label(row, position, prefix)
             optional = row.get("optional") is True
             if isinstance(row.get("each"), str):
                 inner = [*stack, resolved(stack, row["each"])]
@@ -183,6 +182,12 @@ def condition_paths(data: Any, depth: int = 0) -> Iterator[str]:
     for name in ("field", "value_from"):
         if isinstance(data.get(name), str):
             yield data[name]
+
+
+def row_label(row: Mapping[str, Any], position: int, prefix: str = "") -> str:
+    """How problems name a row: its id (``#<position>`` without one), after its group's (``lines/qty``)."""
+    ident = row.get("id") if isinstance(row.get("id"), str) and row["id"].strip() else f"#{position}"
+    return f"{prefix}/{str(ident).strip()}" if prefix else str(ident).strip()
 
 
 def resolved(stack: list[tuple[str, ...]], text: str) -> tuple[str, ...]:
