@@ -127,7 +127,7 @@ def salesforce_field(metadata: SystemMetadata, section: str, path: str) -> tuple
     name = SECTION_OBJECTS.get(section, "")
     obj = metadata.object(name)
     if obj is None:
-        hint = " (Salesforce CPQ is not installed)" if name.startswith("SBQQ__") else ""
+        hint = f" ({_NO_CPQ})" if name.startswith("SBQQ__") else ""
         return None, f"the org has no {name} object{hint}"
     parts = path.split(".")
     for part in parts[:-1]:
@@ -180,6 +180,12 @@ def _segments(target: str) -> list[str]:
 # How a read is named in a problem, by its role (see FieldRead.role).
 _ROLES = {"concat": " (a part of its value)", "condition": " (in a condition)", "external_id": ""}
 _ORG_CURRENCY = "the org's one currency code"
+_NO_CPQ = "Salesforce CPQ is not installed"
+_NO_CPQ_ADVICE = (
+    "It reads the primary CPQ quote, which this org cannot have: map the value from the opportunity "
+    "instead (its fields, or its products), or remove the row; without CPQ, remove the object mappings "
+    "that exist only for CPQ packages (subscription plans, subscriptions)"
+)
 
 
 def _role_text(role: str) -> str:
@@ -281,7 +287,8 @@ class _Check:
             read.object_key,
             read.row or read.path,
             "",
-            f"reads {read.path!r}{_role_text(read.role)}, but {why}{via}{hint_text}. " + _advice(read),
+            f"reads {read.path!r}{_role_text(read.role)}, but {why}{via}{hint_text}. "
+            + (_NO_CPQ_ADVICE if _NO_CPQ in why else _advice(read)),
         )
 
     # -- objects and rows --------------------------------------------------------------------------------

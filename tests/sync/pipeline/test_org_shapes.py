@@ -1,12 +1,14 @@
 """The whole Closed Won flow in the shapes customers have (integration, over HTTPS with the simulators).
 
-Two shapes: a multi-currency Salesforce org beside a OneWorld NetSuite account (the simulators' defaults),
-and a single-currency org (no ``CurrencyIsoCode`` anywhere) beside a single-entity account (no
-``subsidiary`` field on any record). In each, the shipped mapping is checked against the metadata the
-connections read from the systems themselves: it fits the first shape as shipped; in the second the check
-names exactly what to change, RevOps make those changes in a draft, someone else approves and publishes
-it, and the flow runs. Then the second day: the account and the deal change in Salesforce and the re-run
-updates the same NetSuite records, creating nothing twice.
+Two shapes run it end to end: a multi-currency Salesforce org beside a OneWorld NetSuite account (the
+simulators' defaults), and a single-currency org (no ``CurrencyIsoCode`` anywhere) beside a
+single-entity account (no ``subsidiary`` field on any record). In each, the shipped mapping is checked
+against the metadata the connections read from the systems themselves: it fits the first shape as
+shipped; in the second the check names exactly what to change, RevOps make those changes in a draft,
+someone else approves and publishes it, and the flow runs. Then the second day: the account and the deal
+change in Salesforce and the re-run updates the same NetSuite records, creating nothing twice. An org
+without CPQ cannot run the shipped mapping (its lines, plans and subscriptions come from the CPQ quote):
+the check says so for each row.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from simulators.salesforce.spec import SPEC as SALESFORCE_SPEC
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.metadata.selectors import connection_metadata
+from sync.connections.metadata.services import metadata_refresh
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.mappings.engine.defaults import load_default
 from sync.mappings.metadata_check import mapping_metadata_problems
 from sync.mappings.models import Flow, MappingVersion
 from sync.mappings.selectors import published_mapping
@@ -214,3 +218,26 @@ def test_the_closed_won_flow_runs_in_each_shape_and_again_after_a_change(
     assert shaped.ns.get("salesOrder", record.netsuite_ids["sales_order"])["memo"] == "Renamed on day two"
     assert shaped.ns.get("customer", record.netsuite_ids["customer"])["phone"] == "+1 555 0100"
     assert {t: len(list(shaped.ns.suiteql(f"SELECT id FROM {t}"))) for t in counts} == counts  # noqa: S608
+
+
+def test_in_an_org_without_cpq_the_check_names_each_row_that_reads_the_quote_and_what_to_do(
+    db: None, tmp_path: Path
+) -> None:
+    seed_salesforce(tmp_path / "no-cpq", SEEDED, cpq=False)
+    running = start_in_thread(SALESFORCE_SPEC, tmp_path / "no-cpq", cpq=False)
+    try:
+        salesforce = salesforce_connection_for(running, name="sf-no-cpq")
+        assert "SBQQ__Quote__c" in metadata_refresh(connection=salesforce).missing
+        spec = load_default(FLOW)
+        problems = mapping_metadata_problems(spec, connection_metadata(salesforce), None)
+    finally:
+        running.stop()
+    errors = [p for p in problems if p.severity == "error"]
+    # Every error is a read of the quote, says why and what to do; nothing else is flagged.
+    assert errors and all("Salesforce CPQ is not installed" in p.message for p in errors)
+    assert all("map the value from the opportunity" in p.message for p in errors)
+    flagged = {p.object_key for p in errors}
+    assert {"subscription_plan", "subscription", "sales_order", "billing_account"} <= flagged
+    assert not flagged & {"customer", "contact"}
+    named = {(p.object_key, p.field) for p in errors}
+    assert {("sales_order", "lines/line_quantity"), ("sales_order", "sf_quote_id")} <= named
