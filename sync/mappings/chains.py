@@ -71,11 +71,18 @@ class StepView:
     last: bool
 
 
+def plain_summary(summary: str) -> str:
+    """A registry summary as plain text for a list or a tooltip (its Markdown code marks dropped)."""
+    return summary.replace("`", "")
+
+
 def transform_catalog() -> list[tuple[str, list[tuple[str, str]]]]:
     """The registry by category, for the "add a step" list: (category, [(name, summary)])."""
     by_category: dict[str, list[tuple[str, str]]] = {}
     for definition in TRANSFORMS.values():
-        by_category.setdefault(definition.category, []).append((definition.name, definition.summary))
+        by_category.setdefault(definition.category, []).append(
+            (definition.name, plain_summary(definition.summary))
+        )
     order = [c for c in CATEGORY_ORDER if c in by_category] + sorted(set(by_category) - set(CATEGORY_ORDER))
     return [(category, sorted(by_category[category])) for category in order]
 
@@ -248,7 +255,7 @@ def step_views(steps: Sequence[RawStep], tables: Mapping[str, str]) -> list[Step
             StepView(
                 index=index,
                 fn=definition.name,
-                summary=definition.summary,
+                summary=plain_summary(definition.summary),
                 words=words,
                 params=params,
                 first=index == 0,

@@ -40,6 +40,10 @@ class FieldRowForm(forms.Form):
     each = forms.CharField(max_length=300, required=False)
     where = forms.CharField(max_length=4000, required=False)
     required = forms.BooleanField(required=False)
+    optional = forms.BooleanField(
+        required=False,
+        help_text="Skip this row where the connected org or account lacks its source or target field",
+    )
     apply = forms.ChoiceField(choices=FieldApply.choices, initial=FieldApply.ALWAYS)
     # The system of record; blank is the flow's source side. The engine refuses it on a group's rows.
     owner = forms.ChoiceField(
@@ -119,6 +123,7 @@ class FieldRowForm(forms.Form):
             "each": data.get("each", "") if data["kind"] == ValueKind.GROUP else "",
             "where": data.get("where") if data["kind"] == ValueKind.GROUP else None,
             "required": data.get("required", False),
+            "optional": data.get("optional", False),
             "apply": data["apply"],
             "note": data.get("note", ""),
             "owner": data.get("owner", ""),
@@ -144,6 +149,7 @@ def row_initial(row: Any) -> dict[str, Any]:
         "each": row.each,
         "where": json.dumps(row.where) if row.where is not None else "",
         "required": row.required,
+        "optional": row.optional,
         "apply": row.apply,
         "note": row.note,
         "owner": row.owner,

@@ -11,7 +11,9 @@ from sync.mappings.chains import (
     steps_apply,
     steps_from_chain,
     steps_from_data,
+    transform_catalog,
 )
+from sync.mappings.engine.transforms.registry import TRANSFORMS
 
 CHAIN = [
     "trim",
@@ -110,3 +112,10 @@ def test_the_editor_loads_the_json_into_steps_or_says_why_not() -> None:
     assert [step.fn for step in loaded.steps] == ["lower"]
     broken = chain_editor(tables={}, data={"steps": "0", "transforms": '["lower"'}, op="from_json")
     assert broken.error.startswith("The JSON is not read") and broken.json == '["lower"'
+
+
+def test_the_step_list_shows_each_transforms_summary_as_plain_text() -> None:
+    listed = {name: summary for _, items in transform_catalog() for name, summary in items}
+    assert set(listed) == set(TRANSFORMS)
+    assert all("`" not in summary for summary in listed.values())
+    assert listed["concat"] == TRANSFORMS["concat"].summary.replace("`", "")

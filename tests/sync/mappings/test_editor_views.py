@@ -184,3 +184,21 @@ def test_a_new_row_can_go_into_a_group_and_its_target_picker_follows(
             f"/sync/mappings/objects/{obj.pk}/fields/?side=target&target=quan&parent={group.pk}&kind=source"
         ).content.decode()
     assert 'data-pick="quantity"' in html
+
+
+def test_a_row_is_marked_optional_from_the_form_and_shown_so(
+    revops_client: Client, draft: MappingVersion
+) -> None:
+    row = FieldMapping.objects.get(object_mapping__version=draft, key="memo")
+    post = {"key": "memo", "target": "memo", "kind": "source", "value": "Name", "apply": "always"}
+    revops_client.post(f"/sync/mappings/rows/{row.pk}/", {**post, "optional": "on"})
+    row.refresh_from_db()
+    assert row.optional is True
+    page = revops_client.get(f"/sync/mappings/versions/{draft.pk}/").content.decode()
+    shown = re.search(rf'<tr id="row-{row.pk}".*?</tr>', page, re.S)
+    assert shown is not None and '<span class="muted">optional</span>' in shown.group(0)
+    edit = revops_client.get(f"/sync/mappings/rows/{row.pk}/?edit=1").content.decode()
+    assert re.search(r'name="optional"[^>]*checked', edit)
+    revops_client.post(f"/sync/mappings/rows/{row.pk}/", post)  # unticked: no longer optional
+    row.refresh_from_db()
+    assert row.optional is False
