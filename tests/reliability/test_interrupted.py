@@ -23,6 +23,9 @@ from tests.reliability.driver import driver_run, redis_broker
 OPPORTUNITIES = 16
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/6")
 REDIS = redis_broker(REDIS_URL)
+# One xdist group: each driver flushes its Redis db, so two of them at once on two workers would empty
+# each other's broker queue; the group runs them one after the other.
+pytestmark = pytest.mark.xdist_group("reliability-redis")
 
 
 # Kill: batches of 4, the worker killed while one is part-way. Time-out: one batch of all 16, far

@@ -19,6 +19,9 @@ from tests.reliability.driver import driver_run, redis_broker
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 REDIS = redis_broker(REDIS_URL)
+# One xdist group: each driver flushes its Redis db, so two of them at once on two workers would empty
+# each other's broker queue; the group runs them one after the other.
+pytestmark = pytest.mark.xdist_group("reliability-redis")
 
 
 def _drive(broker: str, database_url: str, tmp_path: Path) -> dict[str, Any]:
