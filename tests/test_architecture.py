@@ -20,8 +20,9 @@ TEST_ONLY = {"browser", "reliability", "docs", "bench", "simulators", "migration
 LAYERS = [
     "console",
     "governance",
-    "sync.exceptions : sync.golive : reconciliation",
+    "sync.exceptions : sync.golive : reconciliation : sync.catalogue",
     "sync.pipeline",
+    "sync.lifecycle",
     "sync.mappings : sync.rules : sync.matching",
     "sync.connections",
     "core",
