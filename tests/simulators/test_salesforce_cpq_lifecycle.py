@@ -74,12 +74,21 @@ def records(sf: Client, soql: str) -> list[dict[str, Any]]:
     return list(sf.query_all(soql)["records"])
 
 
-def new_deal(sf: Client, *, start: str = "2026-01-01", term: int = 12, seats: int = 10) -> Deal:
-    """A Starter package (platform + support seats) and onboarding, quoted and won, not yet contracted."""
+def new_deal(
+    sf: Client, *, start: str = "2026-01-01", term: int = 12, seats: int = 10, currency: str | None = None
+) -> Deal:
+    """A Starter package (platform + support seats) and onboarding, quoted, not yet won or contracted."""
     products = {r["ProductCode"]: r["Id"] for r in records(sf, "SELECT Id, ProductCode FROM Product2")}
     account = sf.Account.create({"Name": "Lifecycle Ltd"})["id"]
+    in_currency = {"CurrencyIsoCode": currency} if currency else {}
     opportunity = sf.Opportunity.create(
-        {"Name": "Lifecycle - New", "AccountId": account, "StageName": "Prospecting", "CloseDate": start}
+        {
+            "Name": "Lifecycle - New",
+            "AccountId": account,
+            "StageName": "Prospecting",
+            "CloseDate": start,
+            **in_currency,
+        }
     )["id"]
     end = {12: "2026-12-31", 24: "2027-12-31"}[term] if start == "2026-01-01" else None
     quote = sf.SBQQ__Quote__c.create(
@@ -358,6 +367,14 @@ def test_amend_then_contract_the_amendment_on_the_same_contract(cpq_org: Running
         assert line["SBQQ__EffectiveQuantity__c"] == 0.0
         assert line["SBQQ__EffectiveStartDate__c"] == "2026-04-01"
     assert lines["PLAT-CORE"]["SBQQ__RequiredBy__c"] == lines["PKG-STARTER"]["Id"]
+    # A consumer walks from an amendment line to the package line that first sold it, in one query.
+    walked = records(
+        sf,
+        "SELECT SBQQ__UpgradedSubscription__r.SBQQ__OriginalQuoteLine__r.SBQQ__RequiredBy__c "
+        f"FROM SBQQ__QuoteLine__c WHERE Id = '{lines['SUP-STD']['Id']}'",
+    )[0]
+    upgraded = walked["SBQQ__UpgradedSubscription__r"]
+    assert upgraded["SBQQ__OriginalQuoteLine__r"]["SBQQ__RequiredBy__c"] == deal.lines["PKG-STARTER"]
 
     # The rep edits the amendment with plain REST: +5 platform seats, support cancelled, analytics added.
     sf.SBQQ__QuoteLine__c.update(lines["PLAT-CORE"]["Id"], {"SBQQ__Quantity__c": 15})
@@ -484,6 +501,44 @@ def test_renew_a_contract_and_contract_the_renewal(cpq_org: RunningSimulator) ->
     assert subs["PLAT-CORE"]["SBQQ__Quantity__c"] == 25.0
     assert subs["PLAT-CORE"]["SBQQ__RequiredById__c"] == subs["PKG-STARTER"]["Id"]
     assert subs["PLAT-CORE"]["SBQQ__OriginalQuoteLine__c"] == subs["PLAT-CORE"]["SBQQ__QuoteLine__c"]
+
+
+def test_a_euro_deal_contracted_through_collections_stays_in_euros(org: RunningSimulator) -> None:
+    sf = client(org)
+    deal = new_deal(sf, currency="EUR")
+    answer = sf.restful(
+        "composite/sobjects",
+        method="PATCH",
+        data=json.dumps(
+            {
+                "allOrNone": True,
+                "records": [
+                    {
+                        "attributes": {"type": "Opportunity"},
+                        "id": deal.opportunity,
+                        "StageName": "Closed Won",
+                        "SBQQ__Contracted__c": True,
+                    }
+                ],
+            }
+        ),
+    )
+    assert answer[0]["success"] is True, answer
+    contract = records(
+        sf,
+        "SELECT Id, CurrencyIsoCode, (SELECT CurrencyIsoCode FROM SBQQ__Subscriptions__r) FROM Contract "
+        f"WHERE SBQQ__Opportunity__c = '{deal.opportunity}'",
+    )[0]
+    assert contract["CurrencyIsoCode"] == "EUR"
+    assert {s["CurrencyIsoCode"] for s in contract["SBQQ__Subscriptions__r"]["records"]} == {"EUR"}
+    model = apex(sf, AMENDER + contract["Id"])
+    assert model["record"]["CurrencyIsoCode"] == "EUR"
+    assert {item["record"]["CurrencyIsoCode"] for item in model["lineItems"]} == {"EUR"}
+    amendment = sf.Opportunity.get(model["record"]["SBQQ__Opportunity2__c"])
+    assert (amendment["CurrencyIsoCode"], amendment["Pricebook2Id"]) == (
+        "EUR",
+        sf.Opportunity.get(deal.opportunity)["Pricebook2Id"],
+    )
 
 
 def test_the_contract_apis_refuse_what_cpq_refuses(org: RunningSimulator) -> None:
