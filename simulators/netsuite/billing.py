@@ -23,6 +23,19 @@ TRANID_PREFIX = {"salesOrder": "SO", "invoice": "INV", "customerPayment": "PYMT"
 BILLABLE_ORDER_STATUSES = ("B", "D", "E", "F")
 
 
+def customer_currencies(customer: Row) -> set[Any]:
+    """The customer's primary currency and those of its currency sublist."""
+    found = {line.get("currency") for line in customer.body.get("currencyList") or []}
+    return found | {customer.body.get("currency")}
+
+
+def check_customer_currency(customer: Row | None, currency: Any, path: str) -> None:
+    if customer is None or currency is None or customer.body.get("currency") is None:
+        return
+    if currency not in customer_currencies(customer):
+        raise user_error("The currency must be one of the customer's currencies.", path)
+
+
 def _transaction_header(context: WriteContext, entity_field: str) -> Row | None:
     body = context.body
     customer = context.load("customer", body.get(entity_field))
@@ -72,7 +85,8 @@ def _item_lines(context: WriteContext) -> None:
 
 
 def prepare_sales_order(context: WriteContext) -> None:
-    _transaction_header(context, "entity")
+    customer = _transaction_header(context, "entity")
+    check_customer_currency(customer, context.body.get("currency"), "currency")
     context.body.setdefault("orderStatus", "B")
     _item_lines(context)
 
