@@ -98,7 +98,7 @@ def test_a_new_subscription_has_a_line_per_plan_member_also_as_records(ns: RestC
     assert lines[2]["startDate"] == START and lines[2]["endDate"] == END
     records = rows(
         ns,
-        "SELECT id, linenumber, item, quantity, isincluded, status, startdate, enddate, lastmodifieddate "
+        "SELECT id, linenumber, item, quantity, isincluded, status, startdate, enddate, lastmodifieddate "  # noqa: S608
         f"FROM subscriptionline WHERE subscription = {subscription} ORDER BY linenumber",
     )
     assert [(r["linenumber"], r["isincluded"], r["status"]) for r in records] == [
@@ -181,7 +181,8 @@ def test_an_active_subscription_is_locked_and_changes_through_change_orders(ns: 
     )
     assert detail(quantity)["o:errorPath"] == "subscriptionLine.items[0].quantity"
     line_id = rows(
-        ns, f"SELECT id FROM subscriptionline WHERE subscription = {subscription} AND linenumber = 2"
+        ns,
+        f"SELECT id FROM subscriptionline WHERE subscription = {subscription} AND linenumber = 2",  # noqa: S608
     )[0]["id"]
     assert detail(ns.request("PATCH", f"record/v1/subscriptionLine/{line_id}", json={"quantity": 20}))
 
@@ -244,7 +245,7 @@ def test_an_active_subscription_is_locked_and_changes_through_change_orders(ns: 
     } == {"TERMINATED"}
     orders = rows(
         ns,
-        "SELECT id, action, subscription, effectivedate, externalid, memo, lastmodifieddate "
+        "SELECT id, action, subscription, effectivedate, externalid, memo, lastmodifieddate "  # noqa: S608
         f"FROM subscriptionchangeorder WHERE subscription = {subscription} ORDER BY id",
     )
     assert [o["action"] for o in orders] == [
@@ -257,7 +258,7 @@ def test_an_active_subscription_is_locked_and_changes_through_change_orders(ns: 
     ]
     modify = rows(
         ns,
-        "SELECT l.sequence, l.quantitynew, l.quantityold FROM subscriptionchangeorderline l "
+        "SELECT l.sequence, l.quantitynew, l.quantityold FROM subscriptionchangeorderline l "  # noqa: S608
         f"WHERE l.changeorder = {orders[1]['id']}",
     )
     assert modify == [{"sequence": "2", "quantitynew": "15", "quantityold": "10"}]
@@ -265,7 +266,12 @@ def test_an_active_subscription_is_locked_and_changes_through_change_orders(ns: 
 
 def test_change_orders_upsert_by_external_id_and_never_change(ns: RestClient) -> None:
     _, _, subscription = new_subscription(ns)
-    body = {"action": "ACTIVATE", "subscription": {"id": subscription}, "effectiveDate": START, "memo": "go"}
+    body: dict[str, object] = {
+        "action": "ACTIVATE",
+        "subscription": {"id": subscription},
+        "effectiveDate": START,
+        "memo": "go",
+    }
     first = ns.upsert("subscriptionChangeOrder", "CO-1-ACTIVATE", body)
     again = ns.request("PUT", "record/v1/subscriptionChangeOrder/eid:CO-1-ACTIVATE", json=body)
     assert again.status_code == 204 and again.headers["Location"].endswith(f"/{first}")
@@ -318,14 +324,14 @@ def test_a_renewal_is_a_new_subscription_naming_its_parent(ns: RestClient) -> No
         ),
     )
     assert detail(second)["o:errorPath"] == "parentSubscription"
-    assert rows(ns, f"SELECT id FROM subscription WHERE parentsubscription = {subscription}") == [
+    assert rows(ns, f"SELECT id FROM subscription WHERE parentsubscription = {subscription}") == [  # noqa: S608
         {"id": renewal}
     ]
 
 
 def test_billing_accounts_and_transactions_use_the_customers_currencies(ns: RestClient) -> None:
     customer = ns.create("customer", {"companyName": "Euro Buyer", "subsidiary": {"externalId": "UK"}})
-    euro = {
+    euro: dict[str, object] = {
         "customer": {"id": customer},
         "billingSchedule": {"externalId": "MONTHLY"},
         "currency": {"externalId": "EUR"},
