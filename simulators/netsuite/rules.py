@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from simulators.netsuite import billing, changeorders, suitebilling
+from simulators.netsuite import billing, changeorders, credits, orders, suitebilling
 from simulators.netsuite.errors import user_error
 from simulators.netsuite.schema import RecordType
 from simulators.netsuite.store import NetSuiteStore, Row, now_text, physical_table
@@ -101,6 +101,9 @@ _PREPARE = {
     "salesOrder": billing.prepare_sales_order,
     "invoice": billing.prepare_invoice,
     "customerPayment": billing.prepare_customer_payment,
+    "itemFulfillment": orders.prepare_item_fulfillment,
+    "creditMemo": credits.prepare_credit_memo,
+    "customerRefund": credits.prepare_customer_refund,
     "billingAccount": _billing_account,
     "subscriptionPlan": _subscription_plan,
     "subscription": suitebilling.prepare_subscription,
@@ -114,7 +117,7 @@ _PREPARE = {
 
 def after_save(context: WriteContext) -> None:
     name = context.record_type.name
-    if name == "customerPayment":
+    if name in ("customerPayment", "creditMemo", "customerRefund"):
         billing.rewrite_applications(context)
     elif name == "subscription":
         suitebilling.after_save_subscription(context)
@@ -122,7 +125,7 @@ def after_save(context: WriteContext) -> None:
         suitebilling.after_save_subscription_line(context)
     elif name == "subscriptionChangeOrder":
         changeorders.after_save_change_order(context)
-    elif name == "invoice":
+    elif name in ("invoice", "itemFulfillment"):
         before = (context.before or {}).get("createdFrom")
         for order_id in {before, context.body.get("createdFrom")}:
             if order_id is not None:
@@ -140,6 +143,7 @@ _DEPENDENTS = {
     ),
     "salesOrder": (("ns_transaction", "createdfrom"),),
     "invoice": (("ns_applied", "invoice"),),
+    "creditMemo": (("ns_applied", "invoice"),),
     "billingAccount": (("ns_subscription", "billingaccount"),),
     "subscription": (
         ("ns_subscriptionchangeorder", "subscription"),
@@ -166,12 +170,12 @@ def after_delete(
 ) -> None:
     if record_type.name == "subscription":
         connection.execute("DELETE FROM ns_subscriptionline WHERE subscription = ?", (row.id,))
-    if record_type.name == "customerPayment":
+    if record_type.name in ("customerPayment", "creditMemo", "customerRefund"):
         invoices = [
             r[0] for r in connection.execute("SELECT invoice FROM ns_applied WHERE payment = ?", (row.id,))
         ]
         connection.execute("DELETE FROM ns_applied WHERE payment = ?", (row.id,))
         for invoice_id in invoices:
             billing.refresh_invoice(connection, store, int(invoice_id), now_text())
-    elif record_type.name == "invoice" and row.body.get("createdFrom"):
+    elif record_type.name in ("invoice", "itemFulfillment") and row.body.get("createdFrom"):
         billing.refresh_order_status(connection, store, int(row.body["createdFrom"]), now_text())
