@@ -363,3 +363,34 @@ def test_price_books_follow_the_rest_record(ns: RestClient) -> None:
     assert [s["frequency"] for s in schedules] == ["MONTHLY", "ANNUALLY", "QUARTERLY", "SEMIANNUALLY"]
     term = ns.create("subscriptionTerm", {"name": "18 Months", "duration": 18, "unit": "MONTH"})
     assert ns.get("subscriptionTerm", term)["duration"] == 18
+
+
+def test_the_metadata_catalog_describes_the_suitebilling_records(ns: RestClient) -> None:
+    listing = ns.request("GET", "record/v1/metadata-catalog/").json()["items"]
+    names = {item["name"] for item in listing}
+    assert {
+        "subscriptionLine",
+        "subscriptionChangeOrder",
+        "itemFulfillment",
+        "creditMemo",
+        "customerRefund",
+    } <= names
+    schema = ns.request(
+        "GET",
+        "record/v1/metadata-catalog/subscriptionChangeOrder",
+        headers={"Accept": "application/schema+json"},
+    ).json()
+    assert schema["properties"]["action"]["properties"]["id"]["enum"] == [
+        "ACTIVATE",
+        "MODIFY_PRICING",
+        "SUSPEND",
+        "REACTIVATE",
+        "TERMINATE",
+        "RENEW",
+    ]
+    assert "subline" in schema["properties"] and "effectiveDate" in schema["required"]
+    subscription = ns.request(
+        "GET", "record/v1/metadata-catalog/subscription", headers={"Accept": "application/schema+json"}
+    ).json()
+    assert subscription["properties"]["renewalSubscription"]["readOnly"] is True
+    assert "subscriptionLine" in subscription["properties"]

@@ -179,3 +179,24 @@ def test_credit_memos_and_refunds(ns: RestClient) -> None:
     # Deleting the refund gives the credit back.
     assert ns.request("DELETE", f"record/v1/customerRefund/{refund}").status_code == 204
     assert ns.get("creditMemo", memo)["amountRemaining"] == 300
+
+
+def test_transforms_fulfil_credit_and_refund(ns: RestClient) -> None:
+    customer, order = new_order(ns, "Transformed Co")
+
+    def transform(source: str, key: str, target: str) -> str:
+        answer = ns.request("POST", f"record/v1/{source}/{key}/!transform/{target}")
+        assert answer.status_code == 204, answer.text
+        assert f"/record/v1/{target}/" in answer.headers["Location"]
+        return str(answer.headers["Location"].rsplit("/", 1)[-1])
+
+    transform("salesOrder", order, "itemFulfillment")
+    assert order_of(ns, order)["orderStatus"]["refName"] == "Pending Billing"
+    invoice = transform("salesOrder", order, "invoice")
+    memo = transform("invoice", invoice, "creditMemo")
+    credit = ns.get("creditMemo", memo, expandSubResources="true")
+    assert credit["total"] == 1500 and credit["entity"]["id"] == customer
+    assert [line["item"]["refName"] for line in credit["item"]["items"]] == ["HW-GW", "SVC-ONB"]
+    refund = transform("creditMemo", memo, "customerRefund")
+    assert ns.get("customerRefund", refund)["total"] == 1500
+    assert ns.get("creditMemo", memo)["status"]["id"] == "B"
