@@ -61,9 +61,7 @@ def new_subscription(ns: RestClient) -> tuple[str, str, str]:
         subscription_body(
             customer,
             account,
-            subscriptionLine={
-                "items": [{"item": {"externalId": "PLAT-CORE"}, "isIncluded": True, "quantity": 10}]
-            },
+            subscriptionLine={"items": [{"item": {"externalId": "PLAT-CORE"}, "quantity": 10}]},
         ),
     )
     return customer, account, subscription
