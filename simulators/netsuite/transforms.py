@@ -13,6 +13,7 @@ from simulators.netsuite.billing import BILLABLE_ORDER_STATUSES
 from simulators.netsuite.errors import NetSuiteError, invalid_parameter, not_found_record, user_error
 from simulators.netsuite.schema import RecordType
 from simulators.netsuite.store import NetSuiteStore, Row
+from simulators.netsuite.transactiontypes import ORDER_LINE_FIELDS
 from simulators.netsuite.writecontext import round_money
 from simulators.netsuite.writes import RecordWriter
 
@@ -78,7 +79,15 @@ class Transformer:
         payload.update({name: _wire(name, order.body[name]) for name in _COPIED_HEADER if name in order.body})
         lines = []
         for line in order.body.get("item") or []:
-            lines.append({name: _wire(name, value) for name, value in line.items() if name != "line"})
+            if line.get("isClosed"):
+                continue
+            lines.append(
+                {
+                    name: _wire(name, value)
+                    for name, value in line.items()
+                    if name != "line" and name not in ORDER_LINE_FIELDS
+                }
+            )
         payload["item"] = {"items": lines}
         return payload
 
