@@ -383,9 +383,11 @@ def _cpq_subscriptions(sources: Sources) -> Iterator[Pair]:
 def _netsuite_subscriptions(sources: Sources) -> Iterator[Pair]:
     headers = suiteql_keyset(
         sources.netsuite,
-        select="SELECT id, externalid, status, TO_CHAR(enddate, 'YYYY-MM-DD') AS enddate FROM subscription",
-        key="id",
-        where=f"externalid LIKE '{subscriptions.KEY_PREFIX}%'",
+        select="SELECT s.id, s.externalid, s.status, TO_CHAR(s.enddate, 'YYYY-MM-DD') AS enddate, "
+        "p.itemid AS planitem FROM subscription s "
+        "LEFT OUTER JOIN subscriptionplan p ON p.id = s.subscriptionplan",
+        key="s.id",
+        where=f"s.externalid LIKE '{subscriptions.KEY_PREFIX}%'",
     )
     batch: list[dict[str, Any]] = []
     for header in headers:
@@ -414,7 +416,13 @@ def _subscription_batch(sources: Sources, headers: list[dict[str, Any]]) -> Iter
 def _subscription_places(sources: Sources, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
     """The NetSuite subscription's subsidiary, and the contract account's billing country."""
     packages = sorted({subscriptions.package_of(key) for key in keys})
-    quote_lines = [package.removeprefix(subscriptions.KEY_PREFIX) for package in packages]
+    # Only what can be a Salesforce id: an extra NetSuite subscription's key may hold anything, and
+    # Salesforce refuses a query naming an invalid id.
+    quote_lines = [
+        line
+        for line in (package.removeprefix(subscriptions.KEY_PREFIX) for package in packages)
+        if len(line) in (15, 18) and line.isalnum()
+    ]
     subsidiaries = {
         str(row.get("externalid")): str(row.get("subsidiary") or "")
         for row in sources.netsuite.suiteql(
@@ -422,10 +430,15 @@ def _subscription_places(sources: Sources, keys: Sequence[str]) -> dict[str, tup
         )
     }
     countries: dict[str, str] = {}
-    for row in sources.salesforce.query(
-        "SELECT SBQQ__QuoteLine__c, SBQQ__Account__r.BillingCountry FROM SBQQ__Subscription__c "  # noqa: S608
-        f"WHERE SBQQ__QuoteLine__c IN ({_quoted(quote_lines)})"
-    ):
+    rows = (
+        sources.salesforce.query(
+            "SELECT SBQQ__QuoteLine__c, SBQQ__Account__r.BillingCountry FROM SBQQ__Subscription__c "  # noqa: S608
+            f"WHERE SBQQ__QuoteLine__c IN ({_quoted(quote_lines)})"
+        )
+        if quote_lines
+        else iter(())
+    )
+    for row in rows:
         account = row.get("SBQQ__Account__r") or {}
         countries[subscriptions.KEY_PREFIX + str(row.get("SBQQ__QuoteLine__c"))] = str(
             account.get("BillingCountry") or ""

@@ -30,9 +30,10 @@ Values per key: ``(quantity, status, end_date)``.
   latest ``SBQQ__TerminatedDate__c`` (NetSuite's termination change order ends the line on its effective
   date); NetSuite's line ``enddate`` (the subscription's when the line has none).
 
-Lines NetSuite does not include (``NOT_INCLUDED`` plan members nobody bought) are left out; CPQ records
-that are neither a package nor a package member (a standalone product) make no NetSuite subscription and
-are left out too.
+Lines NetSuite does not include (``NOT_INCLUDED`` plan members nobody bought) are left out, and so is a
+line of the package's own item (a plan may list it as a required member): the package is compared as the
+subscription row. CPQ records that are neither a package nor a package member (a standalone product) make
+no NetSuite subscription and are left out too.
 """
 
 from __future__ import annotations
@@ -170,7 +171,10 @@ def netsuite_subscription_pairs(
     header_end = subscription.get("enddate")
     by_code: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for line in lines:
-        if _included(line):
+        # The package's own item, where its plan lists it as a member, is the subscription row itself.
+        if _included(line) and not (
+            line.get("itemid") and line.get("itemid") == subscription.get("planitem")
+        ):
             by_code[str(line.get("itemid") or f"item #{line.get('item')}")].append(line)
     for code, rows in by_code.items():
         live = [row for row in rows if netsuite_status(row.get("status")) != TERMINATED]

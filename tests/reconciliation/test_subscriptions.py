@@ -71,7 +71,14 @@ class NetSuite:
     def add(self, external_id: str, lines: list[dict[str, Any]], **header: Any) -> str:
         internal = str(100 + len(self.subscriptions))
         self.subscriptions.append(
-            {"id": internal, "externalid": external_id, "status": "ACTIVE", "enddate": END, **header}
+            {
+                "id": internal,
+                "externalid": external_id,
+                "status": "ACTIVE",
+                "enddate": END,
+                "planitem": "PKG-GROWTH",
+                **header,
+            }
         )
         self.lines[internal] = [{**row, "subscription": internal} for row in lines]
         return internal
@@ -135,6 +142,7 @@ def synced() -> NetSuite:
             line("PLAT-CORE", 10),
             line("SVC-SUP", 5),
             line("ADDON-API", 1, "NOT_INCLUDED", isincluded="F"),
+            line("PKG-GROWTH", 1),  # the plan's own item, a required member
         ],
     )
     return netsuite
@@ -148,7 +156,7 @@ def test_the_keys_pair_a_package_and_its_products() -> None:
         f"{PACKAGE}/SVC-SUP": (5.0, "active", END),
     }
     netsuite_pairs = dict(SUBSCRIPTIONS.read_netsuite(sources([], synced())))
-    assert netsuite_pairs == pairs  # the NOT_INCLUDED member is left out
+    assert netsuite_pairs == pairs  # the NOT_INCLUDED member and the plan's own item are left out
     assert findings(contract(), synced()) == set()
 
 
@@ -288,19 +296,22 @@ def test_a_renewal_contract_pairs_with_its_own_subscription() -> None:
 @pytest.mark.django_db
 def test_a_run_stores_the_findings_with_labels(monkeypatch: pytest.MonkeyPatch) -> None:
     queue = ExceptionQueueDouble().install(monkeypatch)
+    records = contract()
+    records[0]["SBQQ__QuoteLine__c"] = "a0y5S000000PKG1AAA"  # an id Salesforce could hold
+    package = "SUB-a0y5S000000PKG1AAA"
     netsuite = NetSuite()
-    netsuite.add(PACKAGE, [line("PLAT-CORE", 12), line("SVC-SUP", 5)])
-    run = reconciliation_run(check="subscriptions", sources=sources(contract(), netsuite))
+    netsuite.add(package, [line("PLAT-CORE", 12), line("SVC-SUP", 5)])
+    run = reconciliation_run(check="subscriptions", sources=sources(records, netsuite))
     assert run.status == RunStatus.SUCCEEDED, run.error
     mismatch = Mismatch.objects.get(run=run)
     assert (mismatch.kind, mismatch.key, mismatch.field) == (
         "field_differs",
-        f"{PACKAGE}/PLAT-CORE",
+        f"{package}/PLAT-CORE",
         "quantity",
     )
     assert (mismatch.finding, mismatch.label) == ("quantity_differs", "Quantity differs")
     (opened,) = queue.opened
-    assert opened["dedup_key"] == f"recon:subscriptions:{PACKAGE}/PLAT-CORE:quantity"
+    assert opened["dedup_key"] == f"recon:subscriptions:{package}/PLAT-CORE:quantity"
     assert (opened["scope"].subsidiary_id, opened["scope"].billing_country) == ("3", "GB")
     assert run.counts["matched"] == 2
 
