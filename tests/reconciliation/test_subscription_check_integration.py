@@ -30,6 +30,7 @@ from sync.exceptions.models import ExceptionItem, ExceptionStatus
 from tests.sync.conftest import SEEDED, salesforce_connection_for
 
 AMENDER = "SBQQ/ServiceRouter?loader=SBQQ.ContractManipulationAPI.ContractAmender&uid="
+RENEWER = "SBQQ/ServiceRouter?loader=SBQQ.ContractManipulationAPI.ContractRenewer"
 START, END = "2026-01-01", "2027-12-31"  # PKG-GROWTH: 24 months
 AMENDED, CANCELLED = "2026-04-01", "2026-07-01"
 
@@ -131,7 +132,7 @@ class Deal:
 
     # -- NetSuite, as Concord writes it --
 
-    def write_subscription(self) -> None:
+    def write_subscription(self, *, start: str = START, parent: str = "") -> None:
         customer = self.ns.upsert(
             "customer",
             self.account,
@@ -150,7 +151,8 @@ class Deal:
                 "billingAccount": {"id": billing},
                 "subscriptionPlan": {"externalId": "PKG-GROWTH"},
                 "priceBook": {"externalId": "PKG-GROWTH-GBP"},
-                "startDate": START,
+                "startDate": start,
+                **({"parentSubscription": {"id": parent}} if parent else {}),
                 "custrecord_sf_quote_id": "a0x-quote",
                 "subscriptionLine": {
                     "items": [
@@ -160,7 +162,27 @@ class Deal:
                 },
             },
         )
-        self.change_order("ACTIVATE", START)
+        self.change_order("ACTIVATE", start)
+
+    def renew(self) -> str:
+        """CPQ's ContractRenewer, the renewal won and contracted: a new contract. Returns its package line."""
+        context = json.dumps(
+            {
+                "masterContractId": None,
+                "renewedContracts": [{"attributes": {"type": "Contract"}, "Id": self.contract}],
+            }
+        )
+        (model,) = json.loads(
+            self.sf.authenticate().apexecute(RENEWER, method="PATCH", data={"context": context})
+        )
+        quote = model["record"]["Id"]
+        rows = self.sf.query(
+            f"SELECT Id, SBQQ__ProductCode__c, SBQQ__Quote__r.SBQQ__Opportunity2__c FROM SBQQ__QuoteLine__c "
+            f"WHERE SBQQ__Quote__c = '{quote}'"
+        )
+        lines = {row["SBQQ__ProductCode__c"]: row for row in rows}
+        self.win(lines["PKG-GROWTH"]["SBQQ__Quote__r"]["SBQQ__Opportunity2__c"])
+        return str(lines["PKG-GROWTH"]["Id"])
 
     def line_numbers(self) -> dict[str, int]:
         rows = self.ns.suiteql(
@@ -277,6 +299,27 @@ def test_an_extra_netsuite_subscription_is_found(deal: Deal) -> None:
         ("extra_in_netsuite", f"{deal.key}/SUP-PREM", None, None),
     }
     assert Mismatch.objects.get(run=run, key=deal.key).label == "Extra in NetSuite (no CPQ subscription)"
+
+
+@pytest.mark.django_db
+def test_a_renewal_pairs_with_the_new_subscription_naming_its_parent(deal: Deal) -> None:
+    deal.write_subscription()
+    original = deal.subscription
+    renewal_line = deal.renew()
+    renewal = "SUB-" + renewal_line
+    # The renewal contract's subscriptions have no NetSuite subscription yet; the original still agrees.
+    run = reconciliation_run(check="subscriptions")
+    assert found(run) == {
+        ("missing_in_netsuite", renewal, None, None),
+        ("missing_in_netsuite", f"{renewal}/PLAT-CORE", None, None),
+        ("missing_in_netsuite", f"{renewal}/SUP-PREM", None, None),
+    }
+    # Renewed as NetSuite does it: a new subscription naming the original, from the day after it ends.
+    deal.key = renewal
+    deal.write_subscription(start="2028-01-01", parent=original)
+    assert deal.ns.get("subscription", original)["renewalSubscription"]["id"] == deal.subscription
+    run = reconciliation_run(check="subscriptions")
+    assert found(run) == set() and run.counts["matched"] == 6
 
 
 @pytest.fixture
