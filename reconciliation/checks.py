@@ -372,12 +372,26 @@ CPQ_SUBSCRIPTIONS = (
 SUBSCRIPTION_BATCH = 500
 
 
+# Won deals CPQ has not contracted yet (amendments change a contract, so they wait for theirs).
+UNCONTRACTED_QUOTE_LINES = (
+    "SELECT Id, SBQQ__Quote__r.SBQQ__Opportunity2__c, SBQQ__Quote__r.SBQQ__EndDate__c, SBQQ__ProductCode__c, "
+    "SBQQ__Quantity__c, SBQQ__RequiredBy__c FROM SBQQ__QuoteLine__c "
+    "WHERE SBQQ__Quote__r.SBQQ__Primary__c = true AND SBQQ__Quote__r.SBQQ__Opportunity2__r.IsWon = true "
+    "AND SBQQ__Quote__r.SBQQ__Opportunity2__r.SBQQ__Contracted__c = false "
+    "AND SBQQ__Quote__r.SBQQ__Opportunity2__r.SBQQ__AmendedContract__c = null "
+    "ORDER BY SBQQ__Quote__r.SBQQ__Opportunity2__c, Id"
+)
+
+
 def _cpq_subscriptions(sources: Sources) -> Iterator[Pair]:
     # One contract's records at a time (revisions and packages never cross contracts): the server order
-    # groups them, so memory holds one contract.
+    # groups them, so memory holds one contract. Then won deals not contracted yet, one quote at a time.
     records = sources.salesforce.query(CPQ_SUBSCRIPTIONS)
     for _contract, group in grouped(records, lambda row: str(row.get("SBQQ__Contract__c") or "")):
         yield from subscriptions.cpq_contract_pairs(group)
+    lines = sources.salesforce.query(UNCONTRACTED_QUOTE_LINES)
+    for _opportunity, group in grouped(lines, _line_opportunity):
+        yield from subscriptions.quote_pairs(group)
 
 
 def _netsuite_subscriptions(sources: Sources) -> Iterator[Pair]:
@@ -472,7 +486,8 @@ SUBSCRIPTIONS = Check(
     title="CPQ subscriptions ↔ NetSuite subscriptions",
     description="Every CPQ contract's package has its NetSuite subscription (SUB-<package quote line>), "
     "with the same status and end date, and per product the same current quantity (CPQ's subscription "
-    "records summed over amendments; NetSuite's included lines), status and end date.",
+    "records summed over amendments; NetSuite's included lines), status and end date. A won deal not yet "
+    "contracted is compared from its primary quote.",
     fields=(FieldSpec("quantity", "number"), FieldSpec("status"), FieldSpec("end_date")),
     read_salesforce=_cpq_subscriptions,
     read_netsuite=_netsuite_subscriptions,

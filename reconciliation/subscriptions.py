@@ -30,6 +30,10 @@ Values per key: ``(quantity, status, end_date)``.
   latest ``SBQQ__TerminatedDate__c`` (NetSuite's termination change order ends the line on its effective
   date); NetSuite's line ``enddate`` (the subscription's when the line has none).
 
+A won deal that CPQ has not contracted yet (``SBQQ__Contracted__c`` false; not an amendment) is compared
+from its primary quote instead: the package line's Id is the same key, its members' quantities, active,
+ending on the quote's end date.
+
 Lines NetSuite does not include (``NOT_INCLUDED`` plan members nobody bought) are left out, and so is a
 line of the package's own item (a plan may list it as a required member): the package is compared as the
 subscription row. CPQ records that are neither a package nor a package member (a standalone product) make
@@ -143,6 +147,28 @@ def cpq_contract_pairs(records: Sequence[Mapping[str, Any]]) -> Iterator[Pair]:
         status = CLOSED if contract.get("Status") == "Expired" else ACTIVE
         active = [record for record in chain if not _terminated(record)]
         yield key, (None, status, _latest(record.get("SBQQ__EndDate__c") for record in active))
+
+
+def quote_pairs(lines: Sequence[Mapping[str, Any]]) -> Iterator[Pair]:
+    """The pairs of one won opportunity not contracted yet, from its primary quote's lines: what Concord
+    wrote for the deal (a subscription per package, its members as lines), active until the quote's end."""
+    children: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for line in lines:
+        if line.get("SBQQ__RequiredBy__c"):
+            children[str(line["SBQQ__RequiredBy__c"])].append(line)
+    for package in lines:
+        if package.get("SBQQ__RequiredBy__c") or str(package["Id"]) not in children:
+            continue
+        key = KEY_PREFIX + str(package["Id"])
+        end = _latest([(package.get("SBQQ__Quote__r") or {}).get("SBQQ__EndDate__c")])
+        by_code: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        for member in children[str(package["Id"])]:
+            by_code[str(member.get("SBQQ__ProductCode__c") or "")].append(
+                {"SBQQ__Quantity__c": member.get("SBQQ__Quantity__c"), "SBQQ__EndDate__c": end}
+            )
+        for code, rows in by_code.items():
+            yield line_key(key, code), _cpq_line(rows)
+        yield key, (None, ACTIVE, end)
 
 
 # -- NetSuite: subscriptions and their lines -----------------------------------------------------------

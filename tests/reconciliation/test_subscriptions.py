@@ -100,10 +100,17 @@ class NetSuite:
 
 
 class Salesforce:
-    def __init__(self, records: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, records: list[dict[str, Any]], quote_lines: list[dict[str, Any]] | None = None
+    ) -> None:
         self.records = records
+        self.quote_lines = quote_lines or []
 
     def query(self, soql: str, *, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
+        if "FROM SBQQ__QuoteLine__c" in soql:  # won deals not contracted yet
+            assert "SBQQ__Contracted__c = false" in soql
+            yield from self.quote_lines
+            return
         assert "FROM SBQQ__Subscription__c" in soql
         if "BillingCountry" in soql:  # where a finding lives
             for row in self.records:
@@ -115,12 +122,19 @@ class Salesforce:
         yield from sorted(self.records, key=lambda row: (row["SBQQ__Contract__c"], row["Id"]))
 
 
-def sources(records: list[dict[str, Any]], netsuite: NetSuite, **more: Any) -> Sources:
-    return Sources(salesforce=Salesforce(records), netsuite=netsuite, lookups={}, **more)
+def sources(
+    records: list[dict[str, Any]],
+    netsuite: NetSuite,
+    quote_lines: list[dict[str, Any]] | None = None,
+    **more: Any,
+) -> Sources:
+    return Sources(salesforce=Salesforce(records, quote_lines), netsuite=netsuite, lookups={}, **more)
 
 
-def findings(records: list[dict[str, Any]], netsuite: NetSuite) -> set[tuple[str, str, Any, Any]]:
-    source = sources(records, netsuite)
+def findings(
+    records: list[dict[str, Any]], netsuite: NetSuite, quote_lines: list[dict[str, Any]] | None = None
+) -> set[tuple[str, str, Any, Any]]:
+    source = sources(records, netsuite, quote_lines)
     found = compare(
         SUBSCRIPTIONS.read_salesforce(source), SUBSCRIPTIONS.read_netsuite(source), SUBSCRIPTIONS.fields
     )
@@ -288,6 +302,30 @@ def test_a_renewal_contract_pairs_with_its_own_subscription() -> None:
     netsuite.add("SUB-QL-RPKG", [line("PLAT-CORE", 15, enddate="2028-12-31")], enddate="2028-12-31",
                  parentsubscription="100")  # fmt: skip
     assert findings(records, netsuite) == set()
+
+
+def test_a_won_deal_not_contracted_yet_is_compared_from_its_quote() -> None:
+    quote = {"SBQQ__Opportunity2__c": "0065S0000000001AAA", "SBQQ__EndDate__c": END}
+
+    def quote_line(line_id: str, code: str, quantity: float, parent: str | None = None) -> dict[str, Any]:
+        return {"Id": line_id, "SBQQ__Quote__r": quote, "SBQQ__ProductCode__c": code,
+                "SBQQ__Quantity__c": quantity, "SBQQ__RequiredBy__c": parent}  # fmt: skip
+
+    lines = [
+        quote_line("QL-PKG", "PKG-GROWTH", 1),
+        quote_line("QL-1", "PLAT-CORE", 10, "QL-PKG"),
+        quote_line("QL-2", "SVC-SUP", 5, "QL-PKG"),
+        quote_line("QL-3", "SVC-ONB", 1),  # a one-off service: on the sales order, no subscription
+    ]
+    assert findings([], synced(), lines) == set()
+    netsuite = synced()
+    netsuite.lines[netsuite.subscriptions[0]["id"]][0]["quantity"] = "9"
+    assert findings([], netsuite, lines) == {("quantity_differs", f"{PACKAGE}/PLAT-CORE", 10.0, 9.0)}
+    assert findings([], NetSuite(), lines) == {
+        ("missing_in_netsuite", PACKAGE, None, None),
+        ("missing_in_netsuite", f"{PACKAGE}/PLAT-CORE", None, None),
+        ("missing_in_netsuite", f"{PACKAGE}/SVC-SUP", None, None),
+    }
 
 
 # -- runs --------------------------------------------------------------------------------------------
