@@ -481,6 +481,9 @@ def _subscriptions_skip(sources: Sources) -> str:
     return ""
 
 
+# Pairing key: SUB-<package quote line Id> (the NetSuite subscription's externalId) for a subscription,
+# SUB-<package quote line Id>/<product code> for one product of it; how each side derives it, and the
+# values compared, are in reconciliation/subscriptions.py's docstring.
 SUBSCRIPTIONS = Check(
     name="subscriptions",
     title="CPQ subscriptions ↔ NetSuite subscriptions",
