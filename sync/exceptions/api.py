@@ -206,6 +206,14 @@ class ExceptionViewSet(ApiReadViewSet):
         actions.exception_retry(item=item, user=self.user, reason=self.reason(request))
         return self._done(item)
 
+    @extend_schema(request=ReasonInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        """Approve what the exception asks (a cancellation): its retry runs in a worker."""
+        item = self.get_object()
+        actions.exception_approve(item=item, user=self.user, reason=self.reason(request))
+        return self._done(item)
+
     @extend_schema(request=OverrideInputSerializer, responses=DETAIL)
     @action(detail=True, methods=["post"])
     def edit(self, request: Request, pk: str) -> Response:

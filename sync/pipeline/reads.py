@@ -52,7 +52,11 @@ STRUCTURE: dict[str, tuple[str, ...]] = {
     "quote_line": ("Id", "SBQQ__Quote__c", "SBQQ__Number__c"),
 }
 # Read when the org has them, left out quietly when it does not.
-DEFAULTS: dict[str, tuple[str, ...]] = {"account": ("BillingCountry",)}
+# IsClosed and CloseDate: a synced deal lost afterwards is a cancellation (sync.pipeline.cancellation_flow).
+DEFAULTS: dict[str, tuple[str, ...]] = {
+    "account": ("BillingCountry",),
+    "opportunity": ("IsClosed", "CloseDate"),
+}
 # The NetSuite ids the write-back stores in Salesforce (sync.pipeline.writeback).
 WRITE_BACK_IDS: dict[str, tuple[str, ...]] = {
     "opportunity": ("NetSuite_Sales_Order_Id__c",),
