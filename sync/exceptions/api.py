@@ -176,6 +176,7 @@ class ExceptionViewSet(ApiReadViewSet):
         ),
         "override_approve": can_approve,
         "override_reject": can_act,
+        "approve": can_approve,
     }
 
     def get_queryset(self) -> QuerySet[ExceptionItem]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -138,7 +138,7 @@ def order_lock_setting_set(*, user: User | None, lock_from: str, reason: str = "
     """Change from which status sales orders are locked; audited with the reason. Needs edit_mappings or
     approve_exceptions (RevOps runs the flow, Finance owns the outcome)."""
     if user is not None and not can_change_lock_setting(user):
-        raise PermissionError("Changing the order lock needs the edit_mappings or approve_exceptions role.")
+        raise PermissionDenied("Changing the order lock needs the edit_mappings or approve_exceptions role.")
     if lock_from not in LockFrom.values:
         raise ValidationError(f"Choose one of: {', '.join(LockFrom.values)}.")
     with transaction.atomic():
