@@ -72,13 +72,13 @@ def cancellation_reason(graph: Mapping[str, Any]) -> str:
 
 
 def effective_date(graph: Mapping[str, Any], *, today: dt.date | None = None) -> dt.date:
-    """When the cancellation takes effect: the close date of a lost deal (the day it was lost), the
-    amendment's start date for quantities to 0, never before today's date is known otherwise."""
+    """When the cancellation takes effect: an amendment's start date (quantities to 0 from then on), else
+    the opportunity's close date (the day it was lost), else today."""
     quote = graph.get("primary_quote")
-    for value in (
-        (quote or {}).get("SBQQ__StartDate__c") if isinstance(quote, Mapping) and deal_kind(graph) else None,
-        graph.get("CloseDate"),
-    ):
+    start = quote.get("SBQQ__StartDate__c") if isinstance(quote, Mapping) else None
+    closed = graph.get("CloseDate")
+    candidates = (start, closed) if deal_kind(graph) == AMENDMENT else (closed,)
+    for value in candidates:
         parsed = _date(value)
         if parsed is not None:
             return parsed
@@ -91,13 +91,10 @@ def cancellation_allowed(graph: Mapping[str, Any], *, ruleset: RuleSet | None = 
     evaluation = rules_evaluate(
         placement=PLACEMENT, subject="opportunity", record=dict(graph), ruleset=ruleset
     )
-    versions = evaluation.rule_versions
-    if not versions or evaluation.failures:
+    ran = evaluation.outcomes
+    if not ran or evaluation.failures:
         return ""
-    return (
-        ", ".join(sorted({outcome.rule.key for outcome in evaluation.outcomes if outcome.rule.key}))
-        or "a cancellation rule"
-    )
+    return ", ".join(sorted({outcome.rule.key for outcome in ran})) or "a cancellation rule"
 
 
 def change_order_external_id(opportunity_id: str, subscription_id: str) -> str:

@@ -122,7 +122,9 @@ def batch_needs(
         Need(section, name, "the graph's structure") for section, names in STRUCTURE.items() for name in names
     ]
     needs += [
-        Need(section, name, "exception scope", True) for section, names in DEFAULTS.items() for name in names
+        Need(section, name, "cancellations" if section == "opportunity" else "exception scope", True)
+        for section, names in DEFAULTS.items()
+        for name in names
     ]
     needs += [
         Need(section, name, "write-back of NetSuite ids")
