@@ -180,6 +180,13 @@ def subscription_terminate(
     if status in DONE_SUBSCRIPTION_STATUSES:
         result.skipped.append(f"subscription {subscription_id} {status.lower()}")
         return
+    # NetSuite takes a change order dated within the subscription's term only: a cancellation before the
+    # start ends it at the start (nothing is billed), one after the end at the end.
+    start, end = _date(subscription.get("startDate")), _date(subscription.get("endDate"))
+    if start is not None and effective < start:
+        effective = start
+    if end is not None and effective > end:
+        effective = end
     external_id = change_order_external_id(opportunity_id, subscription_id)
     body = {
         "action": TERMINATE,
