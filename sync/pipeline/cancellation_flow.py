@@ -29,7 +29,7 @@ from django.core.exceptions import PermissionDenied
 from core.audit import AuditAction, audit_record
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.models import Connection
-from sync.connections.services import netsuite_connector
+from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.lifecycle.cancellations import (
     cancellation_allowed,
     cancellation_approved,
@@ -199,6 +199,59 @@ def _approval_problem(cancellation: Cancellation, netsuite: Connection) -> Probl
         retry_kwargs={"cancellation_id": cancellation.pk},
         awaiting_approval=True,
     )
+
+
+# What a cancelled contract's opportunity is judged on (rules of placement ``cancellation``).
+CONTRACT_OPPORTUNITY_FIELDS = "Id, Name, AccountId, Amount, StageName, IsWon, IsClosed, CloseDate"
+# Salesforce's answers for an org without CPQ's Contract fields: no contract cancellations to read there.
+NO_CPQ_CODES = frozenset({"INVALID_FIELD", "INVALID_TYPE"})
+
+
+def contract_cancellations_notice(
+    *, salesforce: Connection, netsuite: Connection, since_soql: str, ruleset: RuleSet | None = None
+) -> int:
+    """Cancelled CPQ contracts (``Status = 'Cancelled'``) changed since ``since_soql`` (a SOQL date-time)
+    whose opportunity Concord synced: each is a cancellation, noticed once like a lost deal (the
+    catch-up poll calls this). Returns how many were noticed; an org without CPQ has none."""
+    sf = salesforce_connector(salesforce)
+    try:
+        contracts = list(
+            sf.query(
+                "SELECT Id, Status, EndDate, SBQQ__Opportunity__c FROM Contract "  # noqa: S608 - a date only
+                f"WHERE Status = 'Cancelled' AND SystemModstamp >= {since_soql}"
+            )
+        )
+    except ConnectorError as error:
+        if error.code in NO_CPQ_CODES:
+            return 0
+        raise
+    by_opportunity = {
+        str(row["SBQQ__Opportunity__c"]): row for row in contracts if row.get("SBQQ__Opportunity__c")
+    }
+    if not by_opportunity:
+        return 0
+    template = f"SELECT {CONTRACT_OPPORTUNITY_FIELDS} FROM Opportunity WHERE Id IN ({{ids}})"  # noqa: S608
+    graphs = {str(row["Id"]): dict(row) for row in sf.query_in(template, sorted(by_opportunity))}
+    targets = netsuite_targets(netsuite, graphs)
+    noticed = 0
+    for key, graph in graphs.items():
+        order, subscriptions = targets.get(key, ("", []))
+        if not order and not subscriptions:
+            continue
+        contract = by_opportunity[key]
+        graph.pop("attributes", None)
+        cancellation_open(
+            salesforce=salesforce,
+            netsuite=netsuite,
+            graph={**graph, "CloseDate": None},  # effective: today, within the subscription's term
+            reason=CancellationReason.CONTRACT_CANCELLED,
+            sales_order_id=order,
+            subscription_ids=subscriptions,
+            ruleset=ruleset,
+            contract_id=str(contract["Id"]),
+        )
+        noticed += 1
+    return noticed
 
 
 @retryable

@@ -23,6 +23,7 @@ from django.utils import timezone
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection
 from sync.connections.services import salesforce_connector
+from sync.pipeline.cancellation_flow import contract_cancellations_notice
 from sync.pipeline.flow_state import closed_won_trigger
 from sync.pipeline.inbox import inbox_add
 from sync.pipeline.models import (
@@ -147,6 +148,8 @@ def poll_closed_won(
     created = 0
     for start_at in range(0, len(rows), 500):
         created += inbox_add(rows[start_at : start_at + 500])
+    # Issue 22 (cancel): cancelled CPQ contracts of synced deals are cancellations too.
+    contract_cancellations_notice(salesforce=salesforce, netsuite=netsuite, since_soql=soql_datetime(since))
     # The watermark only moves forward, and only after the rows it covers are stored.
     PollWatermark.objects.filter(pk=mark.pk).update(
         watermark=highest, last_polled_at=timezone.now(), last_found=created

@@ -13,11 +13,13 @@ Transactional: run_batch's worker threads take NetSuite request slots through th
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from simulators.core.runner import RunningSimulator
 from sync.connections.connectors.netsuite import NetSuiteConnector
@@ -27,8 +29,9 @@ from sync.exceptions.actions import exception_approve
 from sync.exceptions.models import ExceptionItem, ExceptionStatus
 from sync.exceptions.permissions import subsidiary_scope_grant
 from sync.exceptions.tasks import exception_retry_run
-from sync.lifecycle.models import Cancellation, CancellationStatus, OrderLock
+from sync.lifecycle.models import Cancellation, CancellationReason, CancellationStatus, OrderLock
 from sync.pipeline.models import RecordStatus, SyncRecord
+from sync.pipeline.polling import poll_closed_won
 from sync.pipeline.runner import run_batch
 from tests.sync.full_graph import FULL_GRAPH
 from tests.sync.pipeline.conftest import THREADED_DB
@@ -163,3 +166,25 @@ def test_a_billed_order_changed_in_salesforce_is_not_edited_and_finance_sees_the
     assert order_writes(third) == []
     after = ns.get("salesOrder", order_id)
     assert after["lastModifiedDate"] == billed["lastModifiedDate"]
+
+
+def test_a_cancelled_contract_of_a_synced_deal_waits_for_finance_from_the_catch_up_poll(
+    seeded_connections: tuple[Connection, Connection],
+    sf: SalesforceConnector,
+) -> None:
+    salesforce, netsuite = seeded_connections
+    deal = a_won_deal(sf)
+    assert sync_once(salesforce, netsuite, deal).status == RecordStatus.SYNCED
+    sf.update("Opportunity", deal, {"SBQQ__Contracted__c": True})  # CPQ contracts the won deal
+    contract = next(iter(sf.query(f"SELECT Id FROM Contract WHERE SBQQ__Opportunity__c = '{deal}'")))  # noqa: S608
+    sf.update("Contract", contract["Id"], {"Status": "Cancelled"})
+
+    poll_closed_won(salesforce=salesforce, netsuite=netsuite, start=timezone.now() - dt.timedelta(hours=1))
+    poll_closed_won(salesforce=salesforce, netsuite=netsuite)  # the next poll: asked once
+    cancellation = Cancellation.objects.get(opportunity_id=deal)
+    assert (cancellation.reason, cancellation.contract_id) == (
+        CancellationReason.CONTRACT_CANCELLED,
+        contract["Id"],
+    )
+    item = ExceptionItem.objects.get(category__key="cancellation_approval")
+    assert item.status == ExceptionStatus.PENDING_APPROVAL and item.pk == cancellation.exception_id
