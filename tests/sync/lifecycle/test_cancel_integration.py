@@ -30,7 +30,7 @@ from sync.exceptions.models import ExceptionItem, ExceptionStatus
 from sync.exceptions.permissions import subsidiary_scope_grant
 from sync.exceptions.tasks import exception_retry_run
 from sync.lifecycle.models import Cancellation, CancellationReason, CancellationStatus, OrderLock
-from sync.pipeline.models import RecordStatus, SyncRecord
+from sync.pipeline.models import InboxMessage, RecordStatus, SyncRecord
 from sync.pipeline.polling import poll_closed_won
 from sync.pipeline.runner import run_batch
 from tests.sync.full_graph import FULL_GRAPH
@@ -188,3 +188,23 @@ def test_a_cancelled_contract_of_a_synced_deal_waits_for_finance_from_the_catch_
     )
     item = ExceptionItem.objects.get(category__key="cancellation_approval")
     assert item.status == ExceptionStatus.PENDING_APPROVAL and item.pk == cancellation.exception_id
+
+
+def test_the_catch_up_poll_reads_a_synced_deal_lost_afterwards_and_only_that_one(
+    seeded_connections: tuple[Connection, Connection],
+    sf: SalesforceConnector,
+) -> None:
+    salesforce, netsuite = seeded_connections
+    deal = a_won_deal(sf)
+    assert sync_once(salesforce, netsuite, deal).status == RecordStatus.SYNCED
+    never_synced = next(
+        row["Id"]
+        for row in sf.query("SELECT Id FROM Opportunity WHERE IsClosed = false ORDER BY Id")
+        if row["Id"] != deal
+    )
+    started = timezone.now() - dt.timedelta(minutes=5)
+    sf.update("Opportunity", deal, {"StageName": "Closed Lost"})
+    sf.update("Opportunity", never_synced, {"StageName": "Closed Lost"})
+    poll_closed_won(salesforce=salesforce, netsuite=netsuite, start=started)
+    polled = set(InboxMessage.objects.values_list("record_id", flat=True))
+    assert deal in polled and never_synced not in polled
