@@ -40,7 +40,7 @@ from sync.lifecycle.cancellations import (
     effective_date,
 )
 from sync.lifecycle.models import Cancellation, CancellationReason, CancellationStatus
-from sync.pipeline.models import CrossReference
+from sync.pipeline.models import CrossReference, RecordStatus, SyncRecord
 from sync.pipeline.problems import Problem, RecordRef, exception_queue, retryable
 from sync.rules.engine.ruleset import RuleSet
 
@@ -80,7 +80,32 @@ def netsuite_targets(
         elif row.netsuite_id not in subscriptions:
             subscriptions = [*subscriptions, row.netsuite_id]
         found[owner] = (order, subscriptions)
+    _last_synced_ids(netsuite, graphs, found)
     return found
+
+
+def _last_synced_ids(
+    netsuite: Connection, graphs: Mapping[str, Any], found: dict[str, tuple[str, list[str]]]
+) -> None:
+    """Add the NetSuite ids the last successful sync of each opportunity recorded (its quote may have
+    changed since: the lines that made its subscriptions are not all in the graph any more)."""
+    records = SyncRecord.objects.filter(
+        opportunity_id__in=list(graphs), status=RecordStatus.SYNCED, job__netsuite_connection=netsuite
+    ).order_by("opportunity_id", "-id")
+    seen: set[str] = set()
+    for record in records:
+        if record.opportunity_id in seen:
+            continue
+        seen.add(record.opportunity_id)
+        order, subscriptions = found.get(record.opportunity_id, ("", []))
+        for ref_key, netsuite_id in (record.netsuite_ids or {}).items():
+            object_key = ref_key.split("[", 1)[0]
+            if object_key == "sales_order" and not order:
+                order = str(netsuite_id)
+            elif object_key == "subscription" and str(netsuite_id) not in subscriptions:
+                subscriptions = [*subscriptions, str(netsuite_id)]
+        if order or subscriptions:
+            found[record.opportunity_id] = (order, subscriptions)
 
 
 def cancellations_notice(
@@ -97,6 +122,7 @@ def cancellations_notice(
     if not candidates:
         return dict(not_due)
     targets = netsuite_targets(netsuite, {key: graphs[key] for key in candidates})
+    targets.update(_amended_targets(salesforce, netsuite, graphs, candidates, targets))
     result = dict(not_due)
     for key, reason in candidates.items():
         order, subscriptions = targets.get(key, ("", []))
@@ -112,6 +138,31 @@ def cancellations_notice(
             ruleset=ruleset,
         )
     return result
+
+
+def _amended_targets(
+    salesforce: Connection,
+    netsuite: Connection,
+    graphs: Mapping[str, Mapping[str, Any]],
+    candidates: Mapping[str, str],
+    found: Mapping[str, tuple[str, list[str]]],
+) -> dict[str, tuple[str, list[str]]]:
+    """An amendment taking every line to 0 was never synced itself: what it cancels is what the deal of
+    the contract it amends became in NetSuite (Contract.SBQQ__Opportunity__c, then its cross-references)."""
+    contracts = {
+        key: str(graphs[key].get("SBQQ__AmendedContract__c") or "")
+        for key, reason in candidates.items()
+        if reason == CancellationReason.ZERO_QUANTITIES and key not in found
+    }
+    contracts = {key: contract for key, contract in contracts.items() if contract}
+    if not contracts:
+        return {}
+    template = "SELECT Id, SBQQ__Opportunity__c FROM Contract WHERE Id IN ({ids})"
+    rows = salesforce_connector(salesforce).query_in(template, sorted(set(contracts.values())))
+    original = {str(row["Id"]): str(row.get("SBQQ__Opportunity__c") or "") for row in rows}
+    originals = {key: original.get(contract, "") for key, contract in contracts.items()}
+    targets = netsuite_targets(netsuite, {deal: {"Id": deal} for deal in originals.values() if deal})
+    return {key: targets[deal] for key, deal in originals.items() if deal in targets}
 
 
 def cancellation_open(

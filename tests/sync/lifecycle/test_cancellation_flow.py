@@ -235,3 +235,36 @@ def test_a_refused_cancellation_reopens_its_exception_with_netsuite_words_and_it
     assert Cancellation.objects.get().status == CancellationStatus.DONE
     item.refresh_from_db()
     assert item.status == ExceptionStatus.RESOLVED
+
+
+class FakeSalesforce:
+    def query_in(self, template: str, ids: list[str]) -> list[dict[str, Any]]:
+        assert "FROM Contract" in template and ids == ["800C"]
+        return [{"Id": "800C", "SBQQ__Opportunity__c": "006LOST"}]
+
+
+def test_an_amendment_taking_every_line_to_zero_cancels_what_the_amended_deal_became(
+    connections: tuple[Connection, Connection], fake_ns: FakeNetSuite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cancellation_flow, "salesforce_connector", lambda connection: FakeSalesforce())
+    amendment = {
+        "Id": "006AMEND",
+        "IsWon": True,
+        "IsClosed": True,
+        "StageName": "Closed Won",
+        "SBQQ__AmendedContract__c": "800C",
+        "primary_quote": {
+            "SBQQ__Type__c": "Amendment",
+            "SBQQ__StartDate__c": "2026-12-20",
+            "lines": [{"Id": "a0L9", "SBQQ__Quantity__c": 0}],
+        },
+    }
+    sf, ns = connections
+    reasons = cancellations_notice(salesforce=sf, netsuite=ns, graphs={"006AMEND": amendment}, not_due={})
+    assert "finance approval" in reasons["006AMEND"]  # not due: the amendment writer leaves it alone
+    cancellation = Cancellation.objects.get(opportunity_id="006AMEND")
+    assert (cancellation.reason, cancellation.sales_order_id, str(cancellation.effective_date)) == (
+        "zero_quantities",
+        "12",
+        "2026-12-20",
+    )
