@@ -99,7 +99,7 @@ def cancellation_allowed(graph: Mapping[str, Any], *, ruleset: RuleSet | None = 
 
 def change_order_external_id(opportunity_id: str, subscription_id: str) -> str:
     """The contract's change order external id: ``CO-<opportunity>-<subscription>-<action>-<line>``."""
-    return f"CO-{opportunity_id}-{subscription_id}-{TERMINATE}-all"
+    return f"CO-{opportunity_id}-{subscription_id}-{TERMINATE}-0"
 
 
 def closing_body(order: Mapping[str, Any]) -> dict[str, Any] | None:

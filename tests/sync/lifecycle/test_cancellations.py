@@ -123,7 +123,7 @@ def test_terminating_a_subscription_is_one_change_order_by_external_id() -> None
     writes = ns.writes()
     assert len(writes) == 1
     verb, kind, external_id, sent = writes[0]
-    assert (verb, kind, external_id) == ("PUT", "subscriptionChangeOrder", "CO-006A-31-TERMINATE-all")
+    assert (verb, kind, external_id) == ("PUT", "subscriptionChangeOrder", "CO-006A-31-TERMINATE-0")
     assert external_id == change_order_external_id("006A", "31")
     assert sent["body"]["action"] == "TERMINATE"
     assert sent["body"]["effectiveDate"] == "2026-12-31"
