@@ -73,6 +73,8 @@ def exception_retry(*, item: ExceptionItem, user: User, reason: str = "") -> Exc
     if not item.retry_task:
         raise ValidationError("This exception has no retry; fix the cause and resolve it.")
     if item.status == ExceptionStatus.PENDING_APPROVAL:
+        if item.details.get("approval"):
+            raise ValidationError("This exception waits for a finance approval: approving it runs it.")
         raise ValidationError("A value change is waiting for approval.")
     now = timezone.now()
     with transaction.atomic():
