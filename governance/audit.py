@@ -27,6 +27,7 @@ from sync.exceptions.models import (
     TicketEndpoint,
 )
 from sync.golive.models import GoLiveRun
+from sync.lifecycle.models import Cancellation, OrderLockSetting
 from sync.mappings.models import (
     FieldMapping,
     Flow,
@@ -71,6 +72,7 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "sync.GoLiveResult": "written by the go-live scan; applying a link writes its own entry",
     "sync.ConnectionHealth": "what the connection watch last found, written by its scheduled task",
     "sync.ConnectionMetadata": "a cache of what a system describes; each refresh is audited",
+    "sync.OrderLock": "a sales order the pipeline found locked in NetSuite, written by its workers",
     "sync.MetadataObject": "one cached describe / JSON Schema answer, written by the metadata refresh",
 }
 
@@ -148,6 +150,10 @@ def register_audited_models() -> None:
     # explicit entry each, with the reason; auditlog records the edits of a draft.
     auditlog.register(Rule)
     auditlog.register(RuleVersion, exclude_fields=["updated_at"])
+    # Issue 22: the company's order lock choice (also one explicit entry per change, with the reason);
+    # cancellations: the approval is written by the services, the rest by the pipeline's workers.
+    auditlog.register(OrderLockSetting, exclude_fields=["updated_at"])
+    auditlog.register(Cancellation, include_fields=["status", "approved_by"])
 
     # Releases: transitions (tested, signed, published, rolled back) are one explicit entry each from
     # governance.releases.services; the registrations record creation, item changes and sign-offs.

@@ -9,6 +9,7 @@ from governance.api.urls import urlpatterns as governance_urls
 from reconciliation.api.urls import urlpatterns as reconciliation_urls
 from sync.connections.api import urlpatterns as connection_urls
 from sync.exceptions.api import urlpatterns as exception_urls
+from sync.lifecycle.api import urlpatterns as lifecycle_urls
 from sync.mappings.api import urlpatterns as mapping_urls
 from sync.pipeline.api import urlpatterns as pipeline_urls
 from sync.rules.api import urlpatterns as rule_urls
@@ -22,6 +23,7 @@ urlpatterns = [
     *rule_urls,
     *pipeline_urls,
     *exception_urls,
+    *lifecycle_urls,
     *reconciliation_urls,
     *governance_urls,
     *setup_urls,

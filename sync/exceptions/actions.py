@@ -73,6 +73,8 @@ def exception_retry(*, item: ExceptionItem, user: User, reason: str = "") -> Exc
     if not item.retry_task:
         raise ValidationError("This exception has no retry; fix the cause and resolve it.")
     if item.status == ExceptionStatus.PENDING_APPROVAL:
+        if item.details.get("approval"):
+            raise ValidationError("This exception waits for a finance approval: approving it runs it.")
         raise ValidationError("A value change is waiting for approval.")
     now = timezone.now()
     with transaction.atomic():
@@ -229,6 +231,39 @@ def exception_override_approve(
         if next_status == ExceptionStatus.IN_PROGRESS and item.retry_task:
             retry_enqueue(item=item, overrides=_approved_overrides(item))
     return override
+
+
+def exception_approve(*, item: ExceptionItem, user: User, reason: str = "") -> ExceptionItem:
+    """A finance approver approves what the exception asks (a cancellation, see ``details["approval"]``):
+    its retry runs in a worker with the approver's name (``approved_by`` in its arguments). Approving
+    twice is refused: the second finds the exception no longer waiting."""
+    _require_actor(item, user)
+    if not permissions.can_approve(user):
+        raise PermissionDenied("Approving needs the approve_exceptions capability.")
+    if not item.details.get("approval") or not item.retry_task:
+        raise ValidationError("This exception asks for no approval.")
+    now = timezone.now()
+    with transaction.atomic():
+        item = ExceptionItem.objects.select_for_update().get(pk=item.pk)
+        if item.status != ExceptionStatus.PENDING_APPROVAL:
+            raise ValidationError("This exception is not waiting for an approval.")
+        if item.overrides.filter(status=OverrideStatus.PENDING).exists():
+            raise ValidationError("A value change is waiting for approval; decide it first.")
+        item.retry_kwargs = {**item.retry_kwargs, "approved_by": user.get_username()}
+        with disable_auditlog():
+            item.save(update_fields=["retry_kwargs"])
+        before = _set_status(item, ExceptionStatus.IN_PROGRESS, now)
+        event_record(
+            item,
+            action=ExceptionAction.APPROVED,
+            actor=user,
+            reason=reason,
+            before={**before, "approval": f"{item.details['approval']} pending"},
+            after={"status": item.status, "approval": f"{item.details['approval']} approved"},
+            now=now,
+        )
+        retry_enqueue(item=item, overrides={})
+    return item
 
 
 def exception_override_reject(*, override: ExceptionOverride, user: User, reason: str) -> ExceptionOverride:

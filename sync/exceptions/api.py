@@ -176,6 +176,7 @@ class ExceptionViewSet(ApiReadViewSet):
         ),
         "override_approve": can_approve,
         "override_reject": can_act,
+        "approve": can_approve,
     }
 
     def get_queryset(self) -> QuerySet[ExceptionItem]:
@@ -204,6 +205,14 @@ class ExceptionViewSet(ApiReadViewSet):
     def retry(self, request: Request, pk: str) -> Response:
         item = self.get_object()
         actions.exception_retry(item=item, user=self.user, reason=self.reason(request))
+        return self._done(item)
+
+    @extend_schema(request=ReasonInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        """Approve what the exception asks (a cancellation): its retry runs in a worker."""
+        item = self.get_object()
+        actions.exception_approve(item=item, user=self.user, reason=self.reason(request))
         return self._done(item)
 
     @extend_schema(request=OverrideInputSerializer, responses=DETAIL)

@@ -35,6 +35,7 @@ class ExceptionQueueIntake:
             details=problem.details,
             retry_task=problem.retry_task,
             retry_kwargs=problem.retry_kwargs,
+            awaiting_approval=problem.awaiting_approval,
         )
         return item.pk
 

@@ -54,6 +54,7 @@ def exception_raise(
     retry_task: str | None = None,
     retry_kwargs: Mapping[str, Any] | None = None,
     now: datetime | None = None,
+    awaiting_approval: bool = False,
 ) -> ExceptionItem:
     """Open (or count again, or reopen) the exception for ``dedup_key``; returns it.
 
@@ -70,6 +71,9 @@ def exception_raise(
     ``category`` is a key; an unknown one is created with the shipped defaults
     (:func:`sync.exceptions.policy.category_for_key`). Without ``severity`` the category's default
     severity applies.
+
+    ``awaiting_approval``: a new or reopened exception waits in ``pending_approval`` until a finance
+    approver approves it (:func:`sync.exceptions.actions.exception_approve`), which runs its retry.
     """
     if severity is not None and severity not in Severity.values:
         raise ValueError(f"unknown severity {severity!r}")
@@ -95,7 +99,7 @@ def exception_raise(
     for _ in range(3):
         try:
             with transaction.atomic():
-                return _raise_once(found_category, dedup_key, fields, now)
+                return _raise_once(found_category, dedup_key, fields, now, awaiting_approval)
         except IntegrityError:
             # Another worker opened the same key between our read and our insert: read it again.
             continue
@@ -103,7 +107,11 @@ def exception_raise(
 
 
 def _raise_once(
-    category: ExceptionCategory, dedup_key: str, fields: dict[str, Any], now: datetime
+    category: ExceptionCategory,
+    dedup_key: str,
+    fields: dict[str, Any],
+    now: datetime,
+    awaiting_approval: bool = False,
 ) -> ExceptionItem:
     same_key = ExceptionItem.objects.select_for_update().filter(dedup_key=dedup_key)
     item = same_key.filter(status__in=ACTIVE_STATUSES).first()
@@ -137,7 +145,7 @@ def _raise_once(
     if item is not None:
         before = {"status": item.status}
         _apply(item, fields, now)
-        item.status = ExceptionStatus.OPEN
+        item.status = ExceptionStatus.PENDING_APPROVAL if awaiting_approval else ExceptionStatus.OPEN
         item.closed_at = None
         _assign_default_owner(item, category, now)
         with disable_auditlog():
@@ -158,6 +166,8 @@ def _raise_once(
             last_seen=now,
             **fields,
         )
+        if awaiting_approval:
+            item.status = ExceptionStatus.PENDING_APPROVAL
         _assign_default_owner(item, category, now)
         item.full_clean(exclude=["category", "subsidiary", "dedup_key"], validate_constraints=False)
         # The savepoint keeps a duplicate insert (a concurrent raise) from breaking the outer transaction.

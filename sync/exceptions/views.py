@@ -180,6 +180,10 @@ def _resolve(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any])
     actions.exception_resolve(item=item, user=request.user, reason=data["reason"])
 
 
+def _approve(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any]) -> None:
+    actions.exception_approve(item=item, user=request.user, reason=data["reason"])
+
+
 def _ignore(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any]) -> None:
     actions.exception_ignore(item=item, user=request.user, reason=data["reason"])
 
@@ -219,6 +223,7 @@ ACTIONS: dict[str, tuple[type[forms.Form], Action, str]] = {
     "edit": (OverrideForm, _edit, "Value change recorded."),
     "accept": (AcceptOtherForm, _accept, "Value accepted."),
     "resolve": (ReasonForm, _resolve, "Marked resolved."),
+    "approve": (ReasonForm, _approve, "Approved; it runs in the background."),
     "ignore": (ReasonForm, _ignore, "Ignored."),
     "assign": (AssignForm, _assign, "Assigned."),
     "escalate": (ReasonForm, _escalate, "Escalated."),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sync.connections.models import Connection
+from sync.lifecycle.locks import OrderLockFound, order_lock_record
 from sync.pipeline.inbox import inbox_requeue_opportunity
 from sync.pipeline.models import FailureCategory, InboxSource, RecordStatus, SyncFailure, SyncRecord
 from sync.pipeline.problems import ExceptionScope, Problem, RecordRef, Severity, exception_queue, retryable
@@ -19,6 +20,7 @@ from sync.pipeline.problems import ExceptionScope, Problem, RecordRef, Severity,
 CATEGORY_FOR_FAILURE = {
     FailureCategory.RULE: "blocked_rule",
     FailureCategory.MAPPING: "mapping_problem",
+    FailureCategory.LOCKED: "order_locked",  # issue 22: an order NetSuite has moved on (for finance)
 }
 SEVERITY_FOR_FAILURE: dict[str, Severity] = {
     FailureCategory.TRANSIENT: "medium",
@@ -56,6 +58,8 @@ def record_outcome_report(
     category = FailureCategory(first.category) if first else FailureCategory.VENDOR
     if category == FailureCategory.DUPLICATE:
         return  # the duplicate suspect's own exception (one per Salesforce record) covers it
+    if category == FailureCategory.LOCKED and first is not None and netsuite is not None:
+        _lock_remember(netsuite, record.opportunity_id, first)
     records = [RecordRef("salesforce", "Opportunity", record.opportunity_id)]
     records += [
         RecordRef("netsuite", netsuite_type, str(netsuite_id))
@@ -85,6 +89,20 @@ def record_outcome_report(
         },
     )
     exception_queue().report(problem)
+
+
+def _lock_remember(netsuite: Connection, opportunity_id: str, failure: SyncFailure) -> None:
+    """Keep the lock the writer found (its ``sent_value``) for the record pages."""
+    found = failure.sent_value if isinstance(failure.sent_value, dict) else {}
+    if not found.get("salesOrder"):
+        return
+    lock = OrderLockFound(
+        str(found["salesOrder"]),
+        str(found.get("orderStatus") or ""),
+        str(found.get("label") or ""),
+        str(found.get("reason") or ""),
+    )
+    order_lock_record(netsuite_connection_id=netsuite.pk, opportunity_id=opportunity_id, lock=lock)
 
 
 def _sent(failure: SyncFailure | None) -> dict[str, Any]:

@@ -23,15 +23,26 @@ from django.utils import timezone
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection
 from sync.connections.services import salesforce_connector
+from sync.pipeline.cancellation_flow import contract_cancellations_notice
 from sync.pipeline.flow_state import closed_won_trigger
 from sync.pipeline.inbox import inbox_add
-from sync.pipeline.models import InboxMessage, InboxSource, PollWatermark
+from sync.pipeline.models import (
+    CrossReference,
+    InboxMessage,
+    InboxSource,
+    PollWatermark,
+    RecordStatus,
+    SyncRecord,
+)
 from sync.pipeline.triggers import trigger_where
 
 OVERLAP = dt.timedelta(minutes=10)
 FIRST_POLL_LOOKBACK = dt.timedelta(hours=24)
 PAGE_SIZE = 2000
 WON = "IsWon = true"  # the default trigger's criterion (sync.pipeline.triggers.trigger_where)
+# Issue 22 (cancel): a deal lost after it synced is a cancellation; the poll reads lost deals too and keeps
+# those Concord synced (sync.pipeline.cancellation_flow judges them in the batch).
+LOST = "IsClosed = true AND IsWon = false"
 
 
 def soql_datetime(value: dt.datetime) -> str:
@@ -118,9 +129,10 @@ def poll_closed_won(
     highest = mark.watermark
     rows: list[InboxMessage] = []
     criterion = trigger_where(closed_won_trigger())
-    for record in closed_won_since(
-        salesforce_connector(salesforce), since, page_size=page_size, where=criterion
-    ):
+    connector = salesforce_connector(salesforce)
+    found = list(closed_won_since(connector, since, page_size=page_size, where=criterion))
+    found += lost_after_sync_since(connector, netsuite, since, page_size=page_size)
+    for record in found:
         stamp = parse_modstamp(record["SystemModstamp"])
         highest = stamp if highest is None or stamp > highest else highest
         rows.append(
@@ -136,11 +148,34 @@ def poll_closed_won(
     created = 0
     for start_at in range(0, len(rows), 500):
         created += inbox_add(rows[start_at : start_at + 500])
+    # Issue 22 (cancel): cancelled CPQ contracts of synced deals are cancellations too.
+    contract_cancellations_notice(salesforce=salesforce, netsuite=netsuite, since_soql=soql_datetime(since))
     # The watermark only moves forward, and only after the rows it covers are stored.
     PollWatermark.objects.filter(pk=mark.pk).update(
         watermark=highest, last_polled_at=timezone.now(), last_found=created
     )
     return created
+
+
+def lost_after_sync_since(
+    salesforce: SalesforceConnector, netsuite: Connection, since: dt.datetime, *, page_size: int = PAGE_SIZE
+) -> list[dict[str, Any]]:
+    """Opportunities lost (closed, not won) since ``since`` that Concord synced to ``netsuite`` before."""
+    lost = list(closed_won_since(salesforce, since, page_size=page_size, where=LOST))
+    if not lost:
+        return []
+    ids = [str(row["Id"]) for row in lost]
+    synced = set(
+        SyncRecord.objects.filter(
+            opportunity_id__in=ids, status=RecordStatus.SYNCED, job__netsuite_connection=netsuite
+        ).values_list("opportunity_id", flat=True)
+    )
+    synced |= set(
+        CrossReference.objects.filter(
+            netsuite_connection=netsuite, netsuite_type="salesOrder", salesforce_id__in=ids
+        ).values_list("salesforce_id", flat=True)
+    )
+    return [row for row in lost if str(row["Id"]) in synced]
 
 
 def _salesforce_id(value: str) -> str:

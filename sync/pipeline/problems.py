@@ -107,6 +107,9 @@ class Problem:
     details: Mapping[str, Any] = field(default_factory=dict)
     retry_task: str | None = None
     retry_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    # The retry moves money (a cancellation): a new (or reopened) exception waits in ``pending_approval``
+    # for a finance approver, whose approval runs the retry (sync.exceptions.actions.exception_approve).
+    awaiting_approval: bool = False
 
 
 class ExceptionQueue(Protocol):

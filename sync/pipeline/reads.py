@@ -52,7 +52,11 @@ STRUCTURE: dict[str, tuple[str, ...]] = {
     "quote_line": ("Id", "SBQQ__Quote__c", "SBQQ__Number__c"),
 }
 # Read when the org has them, left out quietly when it does not.
-DEFAULTS: dict[str, tuple[str, ...]] = {"account": ("BillingCountry",)}
+# IsClosed and CloseDate: a synced deal lost afterwards is a cancellation (sync.pipeline.cancellation_flow).
+DEFAULTS: dict[str, tuple[str, ...]] = {
+    "account": ("BillingCountry",),
+    "opportunity": ("IsClosed", "CloseDate"),
+}
 # The NetSuite ids the write-back stores in Salesforce (sync.pipeline.writeback).
 WRITE_BACK_IDS: dict[str, tuple[str, ...]] = {
     "opportunity": ("NetSuite_Sales_Order_Id__c",),
@@ -118,7 +122,9 @@ def batch_needs(
         Need(section, name, "the graph's structure") for section, names in STRUCTURE.items() for name in names
     ]
     needs += [
-        Need(section, name, "exception scope", True) for section, names in DEFAULTS.items() for name in names
+        Need(section, name, "cancellations" if section == "opportunity" else "exception scope", True)
+        for section, names in DEFAULTS.items()
+        for name in names
     ]
     needs += [
         Need(section, name, "write-back of NetSuite ids")

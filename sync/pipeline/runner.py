@@ -37,9 +37,11 @@ from sync.connections.connectors.salesforce import GraphQuery, SalesforceConnect
 from sync.connections.connectors.transport import RequestRecord
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.lifecycle.locks import order_lock_checker, order_lock_setting
 from sync.mappings.engine import CompiledMapping, ObjectPayload
 from sync.mappings.services.specs import spec_compile
 from sync.pipeline import sources
+from sync.pipeline.cancellation_flow import cancellations_notice
 from sync.pipeline.failures import record_outcome_report, record_overrides_sent, sync_dedup_key
 from sync.pipeline.flow_state import CLOSED_WON_FLOW, closed_won_trigger
 from sync.pipeline.gates import Gates, gates_for
@@ -348,6 +350,10 @@ def _run_batch(
     due_when = closed_won_trigger()  # the flow's trigger (``trigger`` names what started the job)
     shape, mapping = _read_plan(job, salesforce, netsuite, mapping, ruleset.rules, due_when)
     sf, graphs, not_due = _graphs_read(job, salesforce, ids, shape, due_when, pushed)
+    # Issue 22 (cancel): a synced deal lost afterwards is cancelled (after approval), not written.
+    not_due = cancellations_notice(
+        salesforce=salesforce, netsuite=netsuite, graphs=graphs, not_due=not_due, ruleset=ruleset
+    )
     for missing in [i for i in ids if i not in graphs]:
         _store_outcome(records[missing], _missing(missing))
     relay = _ExchangeRelay()
@@ -372,6 +378,10 @@ def _run_batch(
         stamp=success_stamp(),
         overrides=overrides,
         not_due=lambda graph: not_due.get(str(graph.get("Id") or ""), ""),
+        # Issue 22 (cancel): read a sales order before updating it; one NetSuite has moved on is locked.
+        order_lock=order_lock_checker(
+            lambda kind, pk: ns.get(kind, pk, expand=True), lock_from=order_lock_setting().lock_from
+        ),
     )
     outcomes = _write_all(
         job,

@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404
 from django_q.brokers import get_broker
 from django_q.models import Task
 
+from sync.lifecycle.locks import order_locks_of
+from sync.lifecycle.models import Cancellation
 from sync.pipeline.models import (
     CrossReference,
     FieldConflict,
@@ -97,10 +99,18 @@ def opportunity_trace(*, opportunity_id: str) -> dict[str, object]:
         .prefetch_related("failures")
         .order_by("-id")
     )
+    xrefs = _written_for(records)
+    # Issue 22 (cancel): the orders NetSuite has moved on, by (connection, internal id), and cancellations.
+    found = order_locks_of(opportunity_id)
+    locks = {(lock.netsuite_connection_id, lock.sales_order_id): lock for lock in found}
+    for xref in xrefs:
+        xref.lock = locks.get((xref.netsuite_connection_id, xref.netsuite_id))  # type: ignore[attr-defined]
     return {
         "events": list(InboxMessage.objects.filter(record_id=opportunity_id).order_by("-received_at")),
         "records": records,
-        "xrefs": _written_for(records),
+        "xrefs": xrefs,
+        "locks": list(locks.values()),
+        "cancellations": list(Cancellation.objects.filter(opportunity_id=opportunity_id)),
     }
 
 

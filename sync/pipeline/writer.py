@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sync.connections.connectors.errors import ConnectorError
+from sync.lifecycle.locks import OrderLockFound
 from sync.mappings.engine import CompiledMapping, LookupResolver, MappingProblem, ObjectPayload
 from sync.pipeline.gates import Gates
 from sync.pipeline.models.jobs import FailureCategory, RecordStatus
@@ -158,6 +159,7 @@ class BatchWriter:
         stamp: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
         overrides: Mapping[str, Mapping[str, Any]] | None = None,
         not_due: Callable[[Mapping[str, Any]], str] | None = None,
+        order_lock: Callable[[str, str], OrderLockFound | None] | None = None,
     ) -> None:
         self.mapping = mapping
         self.lookups = lookups
@@ -172,6 +174,9 @@ class BatchWriter:
         # "Is this record due?": "" when it is, else why not. The flow's trigger (sync.pipeline.triggers,
         # judged for the batch before it runs); Closed Won by default.
         self.not_due = not_due or won_only
+        # Issue 22 (orders NetSuite has moved on): "is this existing record locked?", asked before an
+        # update (sync.lifecycle.locks.order_lock_checker); None: nothing is locked.
+        self.order_lock = order_lock
         self.order = write_order(mapping)
         self._known = dict(known)
         self._locks: dict[tuple[str, str], threading.Lock] = {}
@@ -217,7 +222,7 @@ class BatchWriter:
             except _Stop as stop:
                 outcome.status = (
                     RecordStatus.BLOCKED
-                    if stop.failure.category == FailureCategory.RULE
+                    if stop.failure.category in (FailureCategory.RULE, FailureCategory.LOCKED)
                     else RecordStatus.FAILED
                 )
                 outcome.failures.append(stop.failure)
@@ -303,6 +308,7 @@ class BatchWriter:
                         source_id=payload.source_id or "",
                     )
                 )
+            self._lock_check(payload, known, outcome)  # issue 22 (cancel): orders NetSuite moved on
             # A record known to exist gets the update body: create-only fields (subsidiary, address) stay.
             body = payload.to_json(update=known is not None)
             if self.stamp is not None:
@@ -325,6 +331,16 @@ class BatchWriter:
         )
         return netsuite_id
 
+    # -- issue 22 (cancel): an order NetSuite has moved on is never edited in place --------------------
+
+    def _lock_check(self, payload: ObjectPayload, known: Known | None, outcome: OpportunityOutcome) -> None:
+        """Stop before updating a record NetSuite has moved on (a billed, fulfilled, closed order)."""
+        if known is None or self.order_lock is None:
+            return
+        lock = self.order_lock(payload.target_type, known.netsuite_id)
+        if lock is not None:
+            raise _Stop(_locked_failure(lock, payload, outcome.opportunity_id))
+
     # -- plumbing --------------------------------------------------------------------------------
 
     def observe(self, exchange: dict[str, Any]) -> None:
@@ -344,6 +360,24 @@ class BatchWriter:
             object_key=object_key,
             sent_value=value_at(body, error.path) if body is not None and error.path else None,
         )
+
+
+def _locked_failure(lock: OrderLockFound, payload: ObjectPayload, opportunity_id: str) -> Failure:
+    """Why an update was not sent: the order's status, kept in ``sent_value`` for the lock's record."""
+    return Failure(
+        FailureCategory.LOCKED,
+        lock.message(opportunity_id),
+        system="netsuite",
+        vendor_code=lock.status_code,
+        object_key=payload.object_key,
+        source_id=payload.source_id or opportunity_id,
+        sent_value={
+            "salesOrder": lock.sales_order_id,
+            "orderStatus": lock.status_code,
+            "label": lock.status_label,
+            "reason": lock.reason,
+        },
+    )
 
 
 def _mapping_failure(problems: Iterable[MappingProblem]) -> Failure:

@@ -127,6 +127,13 @@ API_ACCESS: dict[str, ApiRule] = {
         )
     },
     "api:exception-override-approve": ApiRule(post=EXCEPTION_APPROVERS),
+    # Issue 22: approving what an exception asks (a cancellation); the world's asks nothing: 400.
+    "api:exception-approve": ApiRule(post=EXCEPTION_APPROVERS),
+    # sync/lifecycle/api.py: cancellations (every role reads) and the order lock setting (RevOps and
+    # Finance change it; an empty body is a 400).
+    "api:cancellation-list": ApiRule(get=ROLES),
+    "api:cancellation-detail": ApiRule(get=ROLES),
+    "api:order-lock-setting": ApiRule(get=ROLES, patch=EXCEPTION_ACTORS),
     "api:exception-override-reject": ApiRule(post=EXCEPTION_ACTORS),
     # The exception policy (sync/exceptions/policy_api.py): every role reads, Finance and admins edit;
     # the ticket endpoint is an admin's; Finance and admins read NetSuite's lists now.

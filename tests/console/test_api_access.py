@@ -24,6 +24,7 @@ from governance.releases.models import ReleaseTestRun
 from reconciliation.models import ReconciliationRun
 from sync.connections.models import Connection
 from sync.exceptions.models import ExceptionItem, ExceptionOverride, NetSuiteListValue, Subsidiary
+from sync.lifecycle.models import Cancellation
 from sync.mappings.models import Flow, MappingVersion
 from sync.pipeline.models import Backfill, Listener, SyncJob, SyncRecord
 from tests.api_support import token_client
@@ -51,6 +52,17 @@ OBJECTS: dict[str, Callable[[], object]] = {
     "backfill": lambda: Backfill.objects.get().pk,
     "record": lambda: SyncRecord.objects.get().pk,
     "exception": lambda: ExceptionItem.objects.get().pk,
+    "cancellation": lambda: (
+        Cancellation.objects.get_or_create(
+            netsuite_connection=Connection.objects.get(name="acl-ns"),
+            opportunity_id="006ACL",
+            defaults={
+                "salesforce_connection": Connection.objects.get(name="acl-sf"),
+                "reason": "lost",
+                "requested_at": timezone.now(),
+            },
+        )[0].pk
+    ),
     "exception-category": lambda: "sync_failure",
     "subsidiary": lambda: Subsidiary.objects.order_by("pk").values_list("pk", flat=True)[0],
     "netsuite-list": lambda: (

@@ -252,6 +252,10 @@ ACCESS: dict[str, Rule] = {
     "sync:invoices": GET(ROLES),
     "sync:conflicts": GET(ROLES),
     "sync:trace": GET(ROLES),
+    # Issue 22 (sync/lifecycle/views.py): every role reads; RevOps and Finance set the order lock (an
+    # empty form: redirected with a message).
+    "sync:lifecycle": GET(ROLES),
+    "sync:lifecycle-lock-setting": POST(EXCEPTION_ACTORS),
     "sync:record-rerun": POST(RERUNNERS),
     "sync:job-requeue": POST(RERUNNERS),  # the world's job is not interrupted: refused with a message
     "sync:backfill-resume": POST(RERUNNERS),  # nor its backfill: refused with a message

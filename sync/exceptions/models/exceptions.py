@@ -176,6 +176,7 @@ class ExceptionAction(models.TextChoices):
     COMMENTED = "commented", "Commented"
     TICKET_OPENED = "ticket_opened", "Ticket opened"
     MATCH_DECIDED = "match_decided", "Duplicate suspect decided"
+    APPROVED = "approved", "Approved"
 
 
 class ExceptionEvent(models.Model):

@@ -142,6 +142,7 @@ class FailureCategory(models.TextChoices):
     RULE = "rule", "Blocked by a rule"
     MISSING = "missing", "Record not found"
     DUPLICATE = "duplicate", "Duplicate suspect: a person picks the NetSuite record"
+    LOCKED = "locked", "Locked in NetSuite: billed, fulfilled, closed or past approval"
 
 
 class SyncFailure(models.Model):

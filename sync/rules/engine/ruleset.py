@@ -46,6 +46,10 @@ SUBJECTS: dict[str, str] = {
 PLACEMENTS: dict[str, str] = {
     "pre_sale": "Pre-sale gate (Salesforce side, before any NetSuite write)",
     "post_sale": "Post-sale compliance (NetSuite side)",
+    # Issue 22: a synced deal lost afterwards (or a cancelled contract) closes its NetSuite order or
+    # terminates its subscriptions only after a finance approval, unless the published rules of this
+    # placement all pass on the opportunity (sync.lifecycle.cancellations.cancellation_allowed).
+    "cancellation": "Cancellation: when true, a lost deal is cancelled in NetSuite without finance approval",
 }
 SEVERITIES: dict[str, str] = {"block": "Block", "warn": "Warn"}
 

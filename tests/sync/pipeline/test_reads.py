@@ -63,7 +63,13 @@ def spec_with(*rows: dict[str, Any], key: str = "customer", source_path: str = "
 
 def test_with_no_mapping_it_reads_the_structure_and_the_write_back_fields_only() -> None:
     query = read_plan(None, status=NO_STATUS).query
-    assert query.opportunity == (*STRUCTURE["opportunity"], "NetSuite_Sales_Order_Id__c")
+    # IsClosed and CloseDate: a deal lost after it synced is a cancellation (issue 22).
+    assert query.opportunity == (
+        *STRUCTURE["opportunity"],
+        "IsClosed",
+        "CloseDate",
+        "NetSuite_Sales_Order_Id__c",
+    )
     assert query.account == ("Id", "BillingCountry", "NetSuite_Id__c")
     assert query.contact_roles == ("ContactId", "Contact.NetSuite_Id__c")
     assert query.quote == ("Id",)
