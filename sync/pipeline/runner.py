@@ -37,6 +37,7 @@ from sync.connections.connectors.salesforce import GraphQuery, SalesforceConnect
 from sync.connections.connectors.transport import RequestRecord
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.lifecycle.applying import Lifecycle
 from sync.mappings.engine import CompiledMapping, ObjectPayload
 from sync.mappings.services.specs import spec_compile
 from sync.pipeline import sources
@@ -372,6 +373,7 @@ def _run_batch(
         stamp=success_stamp(),
         overrides=overrides,
         not_due=lambda graph: not_due.get(str(graph.get("Id") or ""), ""),
+        lifecycle=Lifecycle(ns, lookups),
     )
     outcomes = _write_all(
         job,
@@ -715,6 +717,7 @@ def _store_outcome(
         record.exchanges = outcome.exchanges
         record.rule_evaluations = outcome.rule_evaluations
         record.message = outcome.message[:MESSAGE_LIMIT]
+        record.deal_kind = outcome.deal_kind
         record.save()
         SyncFailure.objects.bulk_create(
             [
