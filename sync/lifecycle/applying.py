@@ -318,8 +318,8 @@ class DealStep:
     def _coterm_date(self) -> str:
         """The end date a new package on an amendment is co-termed to: the contract's subscriptions'."""
         if not self._coterm:
-            for package in self._packages():
-                if _upgraded(package):
+            for package in self.lines:
+                if not package.get("SBQQ__RequiredBy__c") and _upgraded(package):
                     self._coterm = self._upgraded_subscription(package).end_date
                     break
             else:
