@@ -51,6 +51,7 @@ from sync.lifecycle.planning import (
     amendment_sales_lines,
     day,
     day_after,
+    months_between,
     number,
     plan_activation,
     plan_amendment,
@@ -170,11 +171,29 @@ class DealStep:
         self.lines: list[Mapping[str, Any]] = [
             line for line in self.quote.get("lines") or [] if isinstance(line, Mapping)
         ]
-        self.graph: dict[str, Any] = dict(graph)
-        if self.kind == kinds.AMENDMENT and self.quote:
-            self.graph["primary_quote"] = {**self.quote, "lines": amendment_sales_lines(self.lines)}
         self._parents: dict[str, Subscription] = {}  # renewal package line id -> renewed subscription
         self._coterm = ""
+        self._upgraded_found: dict[str, Subscription] = {}
+
+    def mapped_graph(self) -> dict[str, Any]:
+        """The graph the mapping sees. For an amendment: the lines that add quantity, with the added
+        quantity (its sales order), and the contract's term rather than the amendment's remaining months
+        (CPQ quotes an amendment for the months left; the plan and any co-termed new subscription keep
+        the contract's term, read from the amended NetSuite subscription)."""
+        graph: dict[str, Any] = dict(self.source)
+        if self.kind != kinds.AMENDMENT or not self.quote:
+            return graph
+        quote = {**self.quote, "lines": amendment_sales_lines(self.lines)}
+        amended = next(
+            (line for line in self.lines if not line.get("SBQQ__RequiredBy__c") and _upgraded(line)), None
+        )
+        if amended is not None:
+            subscription = self._upgraded_subscription(amended)
+            months = months_between(subscription.start_date, subscription.end_date)
+            if months:
+                quote["SBQQ__SubscriptionTerm__c"] = months
+        graph["primary_quote"] = quote
+        return graph
 
     # -- before each mapped write ----------------------------------------------------------------
 
@@ -241,7 +260,7 @@ class DealStep:
         for package in self._packages():
             if not _upgraded(package):
                 continue
-            subscription = self._upgraded_subscription(package)
+            subscription = self._upgraded_subscription(package, fresh=True)
             members = [line for line in self.lines if line.get("SBQQ__RequiredBy__c") == package.get("Id")]
             amended = [self._amended_line(line) for line in members]
             wanted = plan_amendment(self.opportunity_id, subscription, amended).change_orders
@@ -285,8 +304,11 @@ class DealStep:
             )
         return self._subscription_read(str(found["id"]), lines=True, body=found)
 
-    def _upgraded_subscription(self, package: Mapping[str, Any]) -> Subscription:
-        return self._subscription_by_origin(_upgraded(package), "upgraded", str(package.get("Id")))
+    def _upgraded_subscription(self, package: Mapping[str, Any], *, fresh: bool = False) -> Subscription:
+        key = str(package.get("Id"))
+        if fresh or key not in self._upgraded_found:
+            self._upgraded_found[key] = self._subscription_by_origin(_upgraded(package), "upgraded", key)
+        return self._upgraded_found[key]
 
     def _renewed_subscription(self, package: Mapping[str, Any]) -> Subscription:
         return self._subscription_by_origin(_renewed(package), "renewed", str(package.get("Id")))

@@ -62,6 +62,14 @@ def day_after(value: str) -> str:
     return (dt.date.fromisoformat(value) + dt.timedelta(days=1)).isoformat() if value else ""
 
 
+def months_between(start: str, end: str) -> int:
+    """Whole months from ``start`` to ``end`` inclusive (2026-01-01 .. 2026-12-31: 12); 0 when unknown."""
+    if not start or not end:
+        return 0
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end) + dt.timedelta(days=1)
+    return max(0, (last.year - first.year) * 12 + last.month - first.month)
+
+
 def change_order_eid(opportunity_id: str, subscription_id: str, action: str, line: int) -> str:
     return f"CO-{opportunity_id}-{subscription_id}-{action}-{line}"
 

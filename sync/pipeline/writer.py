@@ -246,7 +246,7 @@ class BatchWriter:
         # -- life-cycle hook (sync.lifecycle.applying): the graph the mapping sees, each payload
         # adjusted or left out, then what the mapping cannot express (change orders) ---------------
         step = self._lifecycle_start(graph, outcome)
-        mapped = step.graph if step is not None else graph
+        mapped = self._lifecycle_call(step.mapped_graph) if step is not None else graph
         for key in self.order:
             self._local.object_key = key
             self._local.body = None

@@ -236,7 +236,9 @@ def test_an_amendment_leaves_upgraded_packages_to_change_orders_and_co_terms_a_n
     assert new is not None and new.body["endDate"] == "2026-12-31"
     assert "endDate" not in new.to_json(update=True)  # never sent to a subscription that exists
     # The amendment's sales order sees the added quantities only.
-    assert [(line["Id"], line["SBQQ__Quantity__c"]) for line in step.graph["primary_quote"]["lines"]] == [
+    mapped = step.mapped_graph()["primary_quote"]
+    assert mapped["SBQQ__SubscriptionTerm__c"] == 12  # the contract's, not the amendment's months left
+    assert [(line["Id"], line["SBQQ__Quantity__c"]) for line in mapped["lines"]] == [
         ("a0qNEW", 1),
         ("a0qN1", 2),
     ]

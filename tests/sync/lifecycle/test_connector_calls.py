@@ -63,4 +63,4 @@ def test_a_change_order_is_saved_by_eid_upsert() -> None:
     body = {"action": "MODIFY_PRICING", "subscription": {"id": "208"}, "effectiveDate": "2026-06-01"}
     assert _netsuite(adapter).change_order_upsert(eid, body) == "41"
     sent = adapter.sent[0]
-    assert json.loads(sent.body) == body
+    assert json.loads(sent.body or b"") == body

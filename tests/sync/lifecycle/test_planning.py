@@ -16,6 +16,7 @@ from sync.lifecycle.planning import (
     change_order_eid,
     day_after,
     delta_quantity,
+    months_between,
     plan_activation,
     plan_amendment,
 )
@@ -177,3 +178,10 @@ def test_delta_prefers_cpq_effective_quantity() -> None:
     assert delta_quantity({"SBQQ__Quantity__c": 5, "SBQQ__PriorQuantity__c": 2}) == 3
     assert delta_quantity({"SBQQ__EffectiveQuantity__c": -2, "SBQQ__Quantity__c": 5}) == -2
     assert day_after("2026-12-31") == "2027-01-01" and day_after("") == ""
+
+
+def test_months_between_counts_whole_months() -> None:
+    assert months_between("2026-01-01", "2026-12-31") == 12
+    assert months_between("2026-04-01", "2026-12-31") == 9
+    assert months_between("2027-01-01", "2029-12-31") == 36
+    assert months_between("", "2026-12-31") == 0
