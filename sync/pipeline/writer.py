@@ -264,7 +264,7 @@ class BatchWriter:
                         continue
                     payload = adjusted
                 refs[payload.ref_key] = self._write(payload, outcome)
-        outcome.netsuite_ids = dict(refs)
+        outcome.netsuite_ids.update(refs)
         if step is not None:
             self._local.object_key = "change_order"
             self._local.body = None
@@ -294,6 +294,8 @@ class BatchWriter:
     @staticmethod
     def _lifecycle_written(write: LifecycleWrite, outcome: OpportunityOutcome) -> None:
         outcome.writes += 1
+        # Shown on the job page with the mapped records: change_order[CO-...] -> its internal id.
+        outcome.netsuite_ids[f"{write.object_key}[{write.external_id}]"] = write.netsuite_id
         outcome.written.append(
             Written(
                 write.netsuite_type,
