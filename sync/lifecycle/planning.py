@@ -14,7 +14,7 @@ Rules (contract C of issue 22; SuiteBilling's change orders, see simulators/nets
   with the subscription's line for the same item:
   - new quantity 0 -> TERMINATE that line (unless already terminated);
   - a different quantity, or a different net price than the subscription's -> one MODIFY_PRICING line
-    (``quantityNew``, ``ratenew``: one change order of one action per line per date, so both go together);
+    (``quantityNew``, ``rateNew``: one change order of one action per line per date, so both go together);
   - a product of the plan the subscription does not include yet -> include the line (quantity set, an
     allowed change on an active subscription), then ACTIVATE that line co-termed (effective = the line's
     effective start date, else the quote's start date);
@@ -124,7 +124,7 @@ class ChangeLine:
         if self.quantity_new is not None:
             item["quantityNew"] = _plain(self.quantity_new)
         if self.rate_new is not None:
-            item["ratenew"] = _plain(self.rate_new)
+            item["rateNew"] = _plain(self.rate_new)
         return item
 
 

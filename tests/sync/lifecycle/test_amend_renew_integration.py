@@ -70,7 +70,7 @@ class Story:
             "SELECT externalid, action, effectivedate FROM subscriptionchangeorder "
             f"WHERE subscription = {subscription} ORDER BY id"
         )
-        return [(str(r["externalid"]), str(r["action"]), str(r["effectivedate"])[:10]) for r in rows]
+        return [(str(r["externalid"]), str(r["action"]), _iso(str(r["effectivedate"]))) for r in rows]
 
     def count(self, table: str) -> int:
         return len(list(self.ns.suiteql(f"SELECT id FROM {table}")))
@@ -86,6 +86,11 @@ def story(
     return Story(
         client(seeded_simulators[0]), netsuite_connector(netsuite, limited=False), salesforce, netsuite
     )
+
+
+def _iso(value: str) -> str:
+    """SuiteQL answers dates as M/D/YYYY."""
+    return dt.datetime.strptime(value, "%m/%d/%Y").date().isoformat() if "/" in value else value[:10]
 
 
 def _status(subscription: dict[str, Any]) -> str:

@@ -96,13 +96,13 @@ def test_a_plan_member_added_is_included_then_activated_co_termed_on_its_effecti
 def test_a_price_change_alone_is_a_modify_pricing_with_the_new_rate() -> None:
     plan = plan_amendment(OPP, SUB, [_line("11", 10, 10, price="12.5", prior_price="10")])
     [order] = plan.change_orders
-    assert order.lines[0].body() == {"apply": True, "sequence": 1, "ratenew": 12.5}
+    assert order.lines[0].body() == {"apply": True, "sequence": 1, "rateNew": 12.5}
 
 
 def test_quantity_and_price_together_are_one_change_order_for_the_line() -> None:
     plan = plan_amendment(OPP, SUB, [_line("11", 12, 10, price="9", prior_price="10")])
     [order] = plan.change_orders
-    assert order.lines[0].body() == {"apply": True, "sequence": 1, "quantityNew": 12, "ratenew": 9}
+    assert order.lines[0].body() == {"apply": True, "sequence": 1, "quantityNew": 12, "rateNew": 9}
 
 
 def test_same_price_or_unknown_prior_price_is_no_price_change() -> None:
