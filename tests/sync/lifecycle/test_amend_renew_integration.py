@@ -239,7 +239,10 @@ def test_new_then_amended_then_renewed_with_nothing_written_twice(story: Story) 
         }
     )
     renewal_quote = apex(sf, RENEWER, {"context": context})[0]["record"]["Id"]
+    # Billed quarterly from the renewal on: the quote lines' frequency wins over the quote's.
     sf.SBQQ__Quote__c.update(renewal_quote, {"SBQQ__BillingFrequency__c": "Quarterly"})
+    for line in quote_lines(sf, renewal_quote).values():
+        sf.SBQQ__QuoteLine__c.update(line["Id"], {"SBQQ__BillingFrequency__c": "Quarterly"})
     _totals(sf, renewal_quote)
     renewal = sf.SBQQ__Quote__c.get(renewal_quote)["SBQQ__Opportunity2__c"]
     _win(sf, renewal)
