@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+from sync.connections.connectors.errors import ConnectorError
 from sync.lifecycle import kinds
 from sync.lifecycle.planning import (
     AmendedLine,
@@ -140,7 +141,14 @@ class Lifecycle:
         have = {_ref_id(customer.get("currency")), *listed} - {""}
         if currency_id not in have:
             items = [{"currency": {"id": cid}} for cid in [*listed, currency_id] if cid]
-            self.netsuite.patch("customer", customer_id, {"currencyList": {"items": items}})
+            try:
+                self.netsuite.patch("customer", customer_id, {"currencyList": {"items": items}})
+            except ConnectorError as error:
+                if error.transient:
+                    raise
+                # Refused (a currency id NetSuite does not know...): the billing account's own write then
+                # fails with the vendor's error on its currency, where the exception belongs.
+                return
             have.add(currency_id)
             record(
                 LifecycleWrite(

@@ -336,3 +336,29 @@ def _fields(payload: ObjectPayload) -> dict[str, Any]:
             "body",
         )
     }
+
+
+def test_a_currency_netsuite_refuses_is_left_to_the_billing_account_write() -> None:
+    ns = FakeNetSuite()
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise ConnectorError(
+            "netsuite", False, "Invalid currency reference key 99.", code="INVALID_KEY_OR_REF"
+        )
+
+    ns.patch = refuse  # type: ignore[method-assign]
+    billing = ObjectPayload(
+        object_key="billing_account",
+        target_type="billingAccount",
+        mode="upsert",
+        external_id="BA-001-XXX",
+        external_id_field="externalId",
+        ref_key="billing_account",
+        source_id="006NEW",
+        body={"customer": {"id": "5"}, "currency": {"id": "99"}},
+    )
+    written: list[LifecycleWrite] = []
+    assert (
+        _lifecycle(ns).start({"Id": "006NEW"}, written.append).payload(billing, {"customer": "5"}) is billing
+    )
+    assert written == []
