@@ -10,7 +10,9 @@ Nothing here is a fixed field list. The opportunity graph's query is the union o
 - every field the rules read (the pre-sale gate's rules: :func:`sync.rules.engine.reads.rule_paths`);
 - what the write-back compares and writes (the NetSuite ids and the configured status fields);
 - the trigger's checkbox field, when the flow is triggered by one;
-- Account.BillingCountry, where an exception is filed when no record names a subsidiary.
+- Account.BillingCountry, where an exception is filed when no record names a subsidiary;
+- what a deal's life-cycle step reads (amendments, renewals: :data:`sync.lifecycle.reads.LIFECYCLE_READS`),
+  where the org has it.
 
 Matching and ownership add nothing: match keys compare the mapped NetSuite payload (so they read through
 the rows), and the ownership of the return flows compares the fields those flows write.
@@ -37,6 +39,7 @@ from sync.connections.metadata.selectors import connection_metadata
 from sync.connections.metadata.services import metadata_first_read
 from sync.connections.metadata.types import SUBLIST, FieldInfo, ObjectInfo, SystemMetadata
 from sync.connections.models import Connection
+from sync.lifecycle.reads import LIFECYCLE_READS
 from sync.mappings.engine.reads import SECTION_OBJECTS, SECTIONS, place, row_label, spec_reads
 from sync.mappings.metadata_check import known, salesforce_field, sublist_field, target_field
 from sync.pipeline.sync_status import StatusFields, status_fields
@@ -79,6 +82,9 @@ class Need:
     why: str  # "mapping row customer / currency", "rule amount_matches_quote", "status write-back"...
     droppable: bool = False  # a default or an optional row: left out where the org lacks it
     row: tuple[str, str] | None = None  # (object key, row label) of an optional row, pruned with it
+    # Read only where the cached metadata shows the org has it (no metadata: left out), since CPQ-only
+    # fields such as the life cycle's would fail the query of an org that lacks them.
+    verified_only: bool = False
 
 
 class FieldsMissing(ConnectorError):
@@ -124,6 +130,11 @@ def batch_needs(
     needs += [
         Need(section, name, "cancellations" if section == "opportunity" else "exception scope", True)
         for section, names in DEFAULTS.items()
+        for name in names
+    ]
+    needs += [
+        Need(section, name, "deal life cycle (sync.lifecycle)", True, verified_only=True)
+        for section, names in LIFECYCLE_READS.items()
         for name in names
     ]
     needs += [
@@ -186,6 +197,8 @@ def read_plan(
                 elif not need.droppable:
                     missing.append(f"{shown} ({need.why}): {why}")
                 continue
+        elif need.verified_only:
+            continue
         kept.append(need)
     if missing:
         raise FieldsMissing(list(dict.fromkeys(missing)))

@@ -37,6 +37,7 @@ from sync.connections.connectors.salesforce import GraphQuery, SalesforceConnect
 from sync.connections.connectors.transport import RequestRecord
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.lifecycle.applying import Lifecycle
 from sync.lifecycle.locks import order_lock_checker, order_lock_setting
 from sync.mappings.engine import CompiledMapping, ObjectPayload
 from sync.mappings.services.specs import spec_compile
@@ -378,10 +379,12 @@ def _run_batch(
         stamp=success_stamp(),
         overrides=overrides,
         not_due=lambda graph: not_due.get(str(graph.get("Id") or ""), ""),
-        # Issue 22 (cancel): read a sales order before updating it; one NetSuite has moved on is locked.
+        # Read a sales order before updating it; one NetSuite has moved on is locked (sync.lifecycle.locks).
         order_lock=order_lock_checker(
             lambda kind, pk: ns.get(kind, pk, expand=True), lock_from=order_lock_setting().lock_from
         ),
+        # Amendments, renewals and activation as change orders (sync.lifecycle.applying).
+        lifecycle=Lifecycle(ns, lookups),
     )
     outcomes = _write_all(
         job,
@@ -725,6 +728,7 @@ def _store_outcome(
         record.exchanges = outcome.exchanges
         record.rule_evaluations = outcome.rule_evaluations
         record.message = outcome.message[:MESSAGE_LIMIT]
+        record.deal_kind = outcome.deal_kind
         record.save()
         SyncFailure.objects.bulk_create(
             [

@@ -21,9 +21,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from sync.connections.connectors.errors import ConnectorError
+from sync.lifecycle.applying import DealStep, Lifecycle, LifecycleProblem, LifecycleWrite
 from sync.lifecycle.locks import OrderLockFound
 from sync.mappings.engine import CompiledMapping, LookupResolver, MappingProblem, ObjectPayload
 from sync.pipeline.gates import Gates
@@ -100,6 +102,7 @@ class OpportunityOutcome:
     exchanges: list[dict[str, Any]] = field(default_factory=list)
     # Fields of approved exception overrides that went into a body sent (see sync.pipeline.overrides).
     overrides_sent: list[str] = field(default_factory=list)
+    deal_kind: str = ""  # new, amendment, renewal (sync.lifecycle.kinds), when the life-cycle hook ran
 
     @property
     def message(self) -> str:
@@ -160,6 +163,7 @@ class BatchWriter:
         overrides: Mapping[str, Mapping[str, Any]] | None = None,
         not_due: Callable[[Mapping[str, Any]], str] | None = None,
         order_lock: Callable[[str, str], OrderLockFound | None] | None = None,
+        lifecycle: Lifecycle | None = None,
     ) -> None:
         self.mapping = mapping
         self.lookups = lookups
@@ -174,9 +178,11 @@ class BatchWriter:
         # "Is this record due?": "" when it is, else why not. The flow's trigger (sync.pipeline.triggers,
         # judged for the batch before it runs); Closed Won by default.
         self.not_due = not_due or won_only
-        # Issue 22 (orders NetSuite has moved on): "is this existing record locked?", asked before an
-        # update (sync.lifecycle.locks.order_lock_checker); None: nothing is locked.
+        # Orders NetSuite has moved on: "is this existing record locked?", asked before an update
+        # (sync.lifecycle.locks.order_lock_checker); None: nothing is locked.
         self.order_lock = order_lock
+        # Amendments, renewals, activation (sync.lifecycle.applying): None writes the mapping only.
+        self.lifecycle = lifecycle
         self.order = write_order(mapping)
         self._known = dict(known)
         self._locks: dict[tuple[str, str], threading.Lock] = {}
@@ -242,18 +248,70 @@ class BatchWriter:
     def _write_all(self, graph: dict[str, Any], outcome: OpportunityOutcome) -> None:
         refs: dict[str, str] = {}
         overrides = self.overrides.get(outcome.opportunity_id)
+        # -- life-cycle hook (sync.lifecycle.applying): the graph the mapping sees, each payload
+        # adjusted or left out, then what the mapping cannot express (change orders) ---------------
+        step = self._lifecycle_start(graph, outcome)
+        mapped = self._lifecycle_call(step.mapped_graph) if step is not None else graph
         for key in self.order:
             self._local.object_key = key
             self._local.body = None
-            result = self.mapping.apply_object(key, graph, refs=refs, lookups=self.lookups)
+            result = self.mapping.apply_object(key, mapped, refs=refs, lookups=self.lookups)
             if result.problems:
                 raise _Stop(_mapping_failure(result.problems))
             for payload in result.payloads:
                 if overrides:
                     payload, applied = payload_with_overrides(payload, overrides, self.order)
                     outcome.overrides_sent.extend(f for f in applied if f not in outcome.overrides_sent)
+                if step is not None:
+                    adjusted = self._lifecycle_call(partial(step.payload, payload, refs))
+                    if adjusted is None:
+                        outcome.skipped += 1
+                        continue
+                    payload = adjusted
                 refs[payload.ref_key] = self._write(payload, outcome)
-        outcome.netsuite_ids = dict(refs)
+        outcome.netsuite_ids.update(refs)
+        if step is not None:
+            self._local.object_key = "change_order"
+            self._local.body = None
+            self._lifecycle_call(partial(step.finish, refs))
+
+    def _lifecycle_start(self, graph: dict[str, Any], outcome: OpportunityOutcome) -> DealStep | None:
+        if self.lifecycle is None:
+            return None
+        step = self.lifecycle.start(graph, lambda write: self._lifecycle_written(write, outcome))
+        outcome.deal_kind = step.kind
+        return step
+
+    @staticmethod
+    def _lifecycle_call(call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except LifecycleProblem as problem:
+            raise _Stop(
+                Failure(
+                    FailureCategory.MAPPING,
+                    problem.message[:2000],
+                    object_key=problem.object_key,
+                    source_id=problem.source_id,
+                )
+            ) from problem
+
+    @staticmethod
+    def _lifecycle_written(write: LifecycleWrite, outcome: OpportunityOutcome) -> None:
+        outcome.writes += 1
+        # Shown on the job page with the mapped records: change_order[CO-...] -> its internal id.
+        outcome.netsuite_ids[f"{write.object_key}[{write.external_id}]"] = write.netsuite_id
+        outcome.written.append(
+            Written(
+                write.netsuite_type,
+                write.external_id,
+                write.netsuite_id,
+                write.salesforce_id or outcome.opportunity_id,
+                write.object_key,
+                payload_hash(write.netsuite_type, {"summary": write.summary}),
+            )
+        )
+        # -- end of the life-cycle hook -------------------------------------------------------------
 
     def _write(self, payload: ObjectPayload, outcome: OpportunityOutcome) -> str:
         if not payload.external_id:

@@ -17,7 +17,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -387,6 +387,34 @@ class NetSuiteConnector:
                     return
             # chunk exhausted with more to come: start a fresh query after the last key seen
 
+    # -- SuiteBilling (issue 22: sync.lifecycle) --------------------------------------------------
+
+    def subscription_lines(self, subscription_id: str) -> list[dict[str, Any]]:
+        """The lines of a subscription (SuiteQL ``subscriptionline``: linenumber, item, quantity,
+        isincluded, status, startdate, enddate), in line order."""
+        query = (
+            "SELECT id, linenumber, item, quantity, isincluded, status, startdate, enddate "  # noqa: S608
+            f"FROM subscriptionline WHERE subscription = {_numeric(subscription_id)} ORDER BY linenumber"
+        )
+        return list(self.suiteql(query))
+
+    def change_orders_by_external_id(self, external_ids: Sequence[str]) -> dict[str, str]:
+        """{external id: internal id} of the subscription change orders NetSuite holds of ``external_ids``."""
+        found: dict[str, str] = {}
+        wanted = sorted(set(external_ids))
+        for start in range(0, len(wanted), 500):
+            chunk = ", ".join("'" + eid.replace("'", "''") + "'" for eid in wanted[start : start + 500])
+            query = f"SELECT id, externalid FROM subscriptionchangeorder WHERE externalid IN ({chunk})"  # noqa: S608
+            for row in self.suiteql(query):
+                found[str(row.get("externalid"))] = str(row.get("id"))
+        return found
+
+    def change_order_upsert(self, external_id: str, body: dict[str, Any]) -> str:
+        """Save a subscription change order by external id (``PUT .../eid:``): NetSuite keeps a saved change
+        order as it is, so the same body again is a no-op and a retry after a lost answer writes nothing
+        twice. Returns the internal id."""
+        return self.upsert("subscriptionChangeOrder", external_id, body)
+
     def ping(self) -> dict[str, Any]:
         """A small authenticated read for "test connection": the first subsidiary (the first currency on
         an account without OneWorld, which has no subsidiary table)."""
@@ -702,6 +730,13 @@ def _replace_params(body: Any, replace: list[str] | str | None) -> dict[str, str
     carried = sublists_in(body) if isinstance(body, dict) else []
     names = list(dict.fromkeys(name for name in [*named, *carried] if name))
     return {"replace": ",".join(names)} if names else None
+
+
+def _numeric(value: str) -> int:
+    """An internal id for a SuiteQL literal (it has no bind parameters): digits only."""
+    if not str(value).isdigit():
+        raise ConfigurationError(f"not a NetSuite internal id: {value!r}")
+    return int(value)
 
 
 def _type(record_type: str) -> str:

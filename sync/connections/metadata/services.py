@@ -48,6 +48,7 @@ SALESFORCE_OBJECTS: tuple[str, ...] = (
     "Product2",
     "SBQQ__Quote__c",
     "SBQQ__QuoteLine__c",
+    "SBQQ__Subscription__c",  # amendments and renewals read it through the quote line (sync.lifecycle)
     "Organization",
 )
 # The NetSuite record types Concord writes or reads, items included; those the catalog does not list

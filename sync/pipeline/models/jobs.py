@@ -83,6 +83,8 @@ class SyncRecord(models.Model):
     # rule version ids evaluated and the outcomes that did not pass (see sync.pipeline.gates).
     rule_evaluations = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True)
+    # new, amendment or renewal (sync.lifecycle.kinds): "" for records written before issue 22.
+    deal_kind = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["job", "id"]

@@ -123,6 +123,7 @@ def salesforce_metadata(
                     field("SBQQ__StartDate__c", DATE),
                     field("SBQQ__EndDate__c", DATE),
                     field("SBQQ__SubscriptionTerm__c", NUMBER),
+                    field("SBQQ__BillingFrequency__c", PICKLIST, picklist=("Monthly", "Quarterly", "Annual")),
                     field("SBQQ__NetAmount__c", NUMBER),
                     field("Discount_Approved__c", BOOLEAN),
                 ],
@@ -147,6 +148,7 @@ def salesforce_metadata(
                         )
                     ],
                     ref("SBQQ__RequiredBy__c", "SBQQ__QuoteLine__c", "SBQQ__RequiredBy__r"),
+                    field("SBQQ__BillingFrequency__c", PICKLIST, picklist=("Monthly", "Quarterly", "Annual")),
                 ],
             ),
             sobject(
@@ -282,6 +284,15 @@ def netsuite_metadata(
                 field("endDate", DATE),
                 field("custrecord_sf_quote_id"),
                 *([field("subsidiary", REFERENCE)] if one_world else []),
+                field(
+                    "subscriptionLine",
+                    SUBLIST,
+                    sublist_fields={
+                        "item": field("item", REFERENCE),
+                        "quantity": field("quantity", NUMBER),
+                        "isIncluded": field("isIncluded", BOOLEAN),
+                    },
+                ),
             ],
         ),
         record(

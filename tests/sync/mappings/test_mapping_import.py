@@ -76,9 +76,7 @@ def test_the_api_import_is_for_editors_and_drafts_only(revops: User, finance: Us
     assert frozen.status_code == 400 and "draft" in json.dumps(frozen.json())
 
 
-def test_the_command_walks_an_edited_export_to_published(
-    revops: User, finance: User, tmp_path: Path
-) -> None:
+def test_the_command_walks_an_edited_export_to_published(revops: User, finance: User, tmp_path: Path) -> None:
     mapping_seed_defaults()
     published = MappingVersion.objects.get(flow__key=FLOW, status=VersionStatus.PUBLISHED)
     path = tmp_path / "mapping.json"

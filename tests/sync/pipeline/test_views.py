@@ -179,3 +179,14 @@ def test_it_filters_jobs_by_flow_status_and_day(record: SyncRecord, auditor_clie
     assert listed(f"day={(timezone.now() - dt.timedelta(days=3)).date().isoformat()}") == {other.pk}
     assert listed(f"since={timezone.now().date().isoformat()}") == {first.pk}
     assert listed("since=not-a-date&status=bogus") == {first.pk, other.pk}  # ignored, never an error
+
+
+def test_a_job_shows_each_records_deal_kind_and_its_change_orders(
+    auditor_client: Client, record: SyncRecord
+) -> None:
+    record.deal_kind = "amendment"
+    record.netsuite_ids = {"change_order[CO-006-208-MODIFY_PRICING-1]": "41"}
+    record.save()
+    page = auditor_client.get(reverse("sync:job", args=[record.job_id])).content.decode()
+    assert 'title="Deal kind">Amendment</span>' in page
+    assert "change_order[CO-006-208-MODIFY_PRICING-1]" in page and "<td>41</td>" in page

@@ -229,7 +229,8 @@ def test_every_upsert_names_the_sublists_its_body_carries_in_replace() -> None:
     # A new customer carries its billing address line; plans carry members; the order carries its lines.
     assert named["customer"] == ["addressBook"] and named["salesOrder"] == ["item"]
     assert named["subscriptionPlan"] == ["member"]
-    assert named["contact"] == named["billingAccount"] == named["subscription"] == []
+    assert named["contact"] == named["billingAccount"] == []
+    assert named["subscription"] == ["subscriptionLine"]  # a new subscription carries its lines
     # The deal changes after it synced: the order's update body carries its lines, named again; the
     # known customer's update body carries no address line, so names none.
     known = {(w.netsuite_type, w.external_id): Known(w.netsuite_id, w.payload_hash) for w in first.written}

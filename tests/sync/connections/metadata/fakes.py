@@ -77,6 +77,9 @@ def salesforce_org(*, cpq: bool = True, custom: bool = False) -> FakeSalesforce:
         describes["SBQQ__QuoteLine__c"] = sf_describe(
             "SBQQ__QuoteLine__c", sf_field("SBQQ__Quantity__c", "double")
         )
+        describes["SBQQ__Subscription__c"] = sf_describe(
+            "SBQQ__Subscription__c", sf_field("SBQQ__Quantity__c", "double")
+        )
     return FakeSalesforce(describes, listed_only=("Case", "Lead"))
 
 

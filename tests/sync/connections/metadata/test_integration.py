@@ -31,6 +31,7 @@ def test_it_reads_salesforce_describe_over_https(seeded_connections: tuple[Conne
         "Product2",
         "SBQQ__Quote__c",
         "SBQQ__QuoteLine__c",
+        "SBQQ__Subscription__c",
         "Organization",
         "Invoice__c",
     }

@@ -25,6 +25,7 @@ CONCORD_SF = {
     "Product2",
     "SBQQ__Quote__c",
     "SBQQ__QuoteLine__c",
+    "SBQQ__Subscription__c",
     "Organization",
 }
 
@@ -63,7 +64,7 @@ def test_an_org_without_cpq_is_read_without_its_objects(
     salesforce, _ = pair
     fake_systems["salesforce"] = salesforce_org(cpq=False)
     result = metadata_refresh(connection=salesforce)
-    assert result.missing == ["SBQQ__Quote__c", "SBQQ__QuoteLine__c"]
+    assert result.missing == ["SBQQ__Quote__c", "SBQQ__QuoteLine__c", "SBQQ__Subscription__c"]
     assert "SBQQ__Quote__c" not in result.objects and "Not in this org: SBQQ__Quote__c" in result.message
     assert connection_metadata(salesforce).object("SBQQ__Quote__c") is None
 

@@ -36,10 +36,10 @@ def test_refresh_by_htmx_fills_the_panel_and_links_the_objects(
     answer = revops_client.post(url, {"objects": "Invoice__c"}, HTTP_HX_REQUEST="true")
     html = answer.content.decode()
     assert answer.status_code == 200 and 'id="connection-metadata"' in html
-    assert "refreshed" in html and "9 objects read" in html
+    assert "refreshed" in html and "10 objects read" in html
     assert reverse("sync:connection-metadata-object", args=[salesforce.pk, "Invoice__c"]) in html
     page = revops_client.get(reverse("sync:connection", args=[salesforce.pk])).content.decode()
-    assert "9 cached of 11 the system lists" in page
+    assert "10 cached of 12 the system lists" in page
 
 
 def test_a_failed_refresh_shows_why_and_keeps_the_objects(
@@ -52,7 +52,7 @@ def test_a_failed_refresh_shows_why_and_keeps_the_objects(
     answer = admin_client.post(url, follow=True)
     html = answer.content.decode()
     assert "not of the documented shape" in html and "failed" in html
-    assert ConnectionMetadata.objects.get(connection=salesforce).cached_objects.count() == 8
+    assert ConnectionMetadata.objects.get(connection=salesforce).cached_objects.count() == 9
     assert reverse("sync:connection-metadata-object", args=[salesforce.pk, "Opportunity"]) in html
 
 
