@@ -155,8 +155,8 @@ class FakeSalesforce:
     def query(self, soql: str, **_: Any) -> Iterator[dict[str, Any]]:
         found = re.match(r"SELECT (.+?) FROM (\w+) WHERE (\w+) (=|IN) (\(.*?\)|'[^']*')", soql)
         assert found, soql
-        _, sobject, key_field, op, value = found.groups()
-        values = re.findall(r"'([^']*)'", value)
+        _, sobject, key_field, _op, listed = found.groups()
+        values = re.findall(r"'([^']*)'", listed)
         for record in sorted(self.objects.get(sobject, {}).values(), key=lambda r: r["Id"]):
             if str(record.get(key_field)) in values:
                 yield dict(record)

@@ -125,7 +125,7 @@ def test_it_maps_a_refund_and_the_credit_memos_it_pays_out() -> None:
 
 def test_it_words_the_fulfilment_status_of_the_opportunity() -> None:
     mapping = compile_default("netsuite_fulfillment_to_salesforce")
-    fulfilment = {
+    fulfilment: dict[str, Any] = {
         "id": "980",
         "tranDate": "2026-12-04",
         "createdFrom": {"id": "55"},
