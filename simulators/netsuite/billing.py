@@ -15,15 +15,35 @@ import datetime as dt
 import sqlite3
 from typing import Any
 
+from simulators.netsuite import orders
 from simulators.netsuite.errors import user_error
 from simulators.netsuite.store import NetSuiteStore, Row
 from simulators.netsuite.writecontext import WriteContext, currency_precision, round_money
 
-TRANID_PREFIX = {"salesOrder": "SO", "invoice": "INV", "customerPayment": "PYMT"}
+TRANID_PREFIX = {
+    "salesOrder": "SO",
+    "invoice": "INV",
+    "customerPayment": "PYMT",
+    "creditMemo": "CM",
+    "customerRefund": "RFND",
+}
 BILLABLE_ORDER_STATUSES = ("B", "D", "E", "F")
 
 
-def _transaction_header(context: WriteContext, entity_field: str) -> Row | None:
+def customer_currencies(customer: Row) -> set[Any]:
+    """The customer's primary currency and those of its currency sublist."""
+    found = {line.get("currency") for line in customer.body.get("currencyList") or []}
+    return found | {customer.body.get("currency")}
+
+
+def check_customer_currency(customer: Row | None, currency: Any, path: str) -> None:
+    if customer is None or currency is None or customer.body.get("currency") is None:
+        return
+    if currency not in customer_currencies(customer):
+        raise user_error("The currency must be one of the customer's currencies.", path)
+
+
+def transaction_header(context: WriteContext, entity_field: str) -> Row | None:
     body = context.body
     customer = context.load("customer", body.get(entity_field))
     body.setdefault("tranDate", context.today)
@@ -43,7 +63,7 @@ def _transaction_header(context: WriteContext, entity_field: str) -> Row | None:
     return customer
 
 
-def _item_lines(context: WriteContext) -> None:
+def item_lines(context: WriteContext) -> None:
     body = context.body
     precision = currency_precision(context, body.get("currency"))
     total = 0.0
@@ -72,20 +92,22 @@ def _item_lines(context: WriteContext) -> None:
 
 
 def prepare_sales_order(context: WriteContext) -> None:
-    _transaction_header(context, "entity")
+    customer = transaction_header(context, "entity")
+    check_customer_currency(customer, context.body.get("currency"), "currency")
     context.body.setdefault("orderStatus", "B")
-    _item_lines(context)
+    item_lines(context)
+    orders.check_order_update(context)
 
 
 def prepare_invoice(context: WriteContext) -> None:
     body = context.body
-    _transaction_header(context, "entity")
+    transaction_header(context, "entity")
     source = context.load("transaction", body.get("createdFrom"))
     if source is not None and source.body.get("entity") != body.get("entity"):
         raise user_error(
             "The sales order this invoice is created from belongs to another customer.", "createdFrom"
         )
-    _item_lines(context)
+    item_lines(context)
     if not body.get("dueDate"):
         term = context.load("term", body.get("terms"))
         days = int(term.body.get("daysUntilNetDue") or 0) if term else 0
@@ -105,7 +127,7 @@ def invoice_balance(connection: sqlite3.Connection, invoice_id: int, body: dict[
 
 def prepare_customer_payment(context: WriteContext) -> None:
     body = context.body
-    _transaction_header(context, "customer")
+    transaction_header(context, "customer")
     precision = currency_precision(context, body.get("currency"))
     payment = float(body.get("payment") or 0)
     if payment < 0:
@@ -144,8 +166,36 @@ def prepare_customer_payment(context: WriteContext) -> None:
             f"The total applied ({applied_total}) exceeds the payment amount ({payment}).", "payment"
         )
     body["applied"] = round_money(applied_total, precision)
-    body["unapplied"] = round_money(payment - applied_total, precision)
+    payment_balance(context.connection, context.record_id, body)
     body["status"] = "B"
+
+
+def _sum(connection: sqlite3.Connection, column: str, record_id: int) -> float:
+    return float(
+        connection.execute(
+            f"SELECT COALESCE(SUM(amount), 0) FROM ns_applied WHERE {column} = ?", (record_id,)
+        ).fetchone()[0]
+    )
+
+
+def payment_balance(connection: sqlite3.Connection, payment_id: int, body: dict[str, Any]) -> None:
+    """What a payment has left: the payment less what it applies and what was refunded from it."""
+    left = (
+        float(body.get("payment") or 0)
+        - float(body.get("applied") or 0)
+        - _sum(connection, "invoice", payment_id)
+    )
+    body["unapplied"] = round(left, 6)
+
+
+def credit_balance(connection: sqlite3.Connection, memo_id: int, body: dict[str, Any]) -> None:
+    """A credit memo's amount remaining: its total less what it applies to invoices and what was refunded."""
+    applied = _sum(connection, "payment", memo_id)
+    refunded = _sum(connection, "invoice", memo_id)
+    body["applied"] = round(applied, 6)
+    body["amountRefunded"] = round(refunded, 6)
+    body["amountRemaining"] = round(float(body.get("total") or 0) - applied - refunded, 6)
+    body["status"] = "B" if body["amountRemaining"] <= 0.000001 else "A"
 
 
 def rewrite_applications(context: WriteContext) -> None:
@@ -171,14 +221,15 @@ def rewrite_applications(context: WriteContext) -> None:
 def refresh_invoice(
     connection: sqlite3.Connection, store: NetSuiteStore, invoice_id: int, stamp: str
 ) -> None:
-    """Recompute an invoice's amount remaining and status after payments changed."""
+    """Recompute what an invoice (credit memo, payment) has left after applications changed."""
     row = store.load("transaction", invoice_id, connection)
-    if row is None or row.recordtype != "invoice":
+    balances = {"invoice": invoice_balance, "creditMemo": credit_balance, "customerPayment": payment_balance}
+    if row is None or row.recordtype not in balances:
         return
     body = dict(row.body)
-    invoice_balance(connection, invoice_id, body)
+    balances[row.recordtype](connection, invoice_id, body)
     if body != row.body:
-        record_type = store.catalog.get("invoice")
+        record_type = store.catalog.get(row.recordtype)
         assert record_type is not None
         store.save(
             connection,
@@ -195,30 +246,5 @@ def refresh_invoice(
 def refresh_order_status(
     connection: sqlite3.Connection, store: NetSuiteStore, order_id: int, stamp: str
 ) -> None:
-    """A sales order is Billed while an invoice created from it exists, Pending Fulfillment otherwise."""
-    row = store.load("transaction", order_id, connection)
-    if row is None or row.recordtype != "salesOrder":
-        return
-    billed = (
-        connection.execute(
-            "SELECT 1 FROM ns_transaction WHERE createdfrom = ? AND recordtype = 'invoice' LIMIT 1",
-            (order_id,),
-        ).fetchone()
-        is not None
-    )
-    status = row.body.get("orderStatus")
-    wanted = "G" if billed else ("B" if status == "G" else status)
-    if wanted != status:
-        record_type = store.catalog.get("salesOrder")
-        assert record_type is not None
-        body = {**row.body, "orderStatus": wanted}
-        store.save(
-            connection,
-            record_type,
-            order_id,
-            body,
-            external_id=row.externalid,
-            created=row.datecreated,
-            modified=stamp,
-            insert=False,
-        )
+    """A sales order's status and line quantities after an invoice or fulfilment changed."""
+    orders.refresh_order(connection, store, order_id, stamp)

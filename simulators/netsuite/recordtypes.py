@@ -24,16 +24,9 @@ from simulators.netsuite.schema import (
     select,
     text,
 )
+from simulators.netsuite.suitebillingtypes import suitebilling_types
 from simulators.netsuite.transactiontypes import SYNC_TEXT, transaction_types
 
-SUBSCRIPTION_STATUSES = (
-    ("DRAFT", "Draft"),
-    ("PENDING_ACTIVATION", "Pending Activation"),
-    ("ACTIVE", "Active"),
-    ("SUSPENDED", "Suspended"),
-    ("CLOSED", "Closed"),
-    ("TERMINATED", "Terminated"),
-)
 LINE_TYPES = (("1", "Recurring"), ("2", "One Time"), ("3", "Usage"))
 ITEM_TYPES = {
     "inventoryItem": "InvtPart",
@@ -119,6 +112,14 @@ def _customer() -> RecordType:
                     boolean("defaultShipping", label="Default Shipping"),
                     _address(),
                 ),
+            ),
+            # The customer's currencies besides its primary one (Multiple Currencies): transactions and
+            # billing accounts for the customer must use one of them.
+            Sublist(
+                "currencyList",
+                label="Currencies",
+                key="currency",
+                fields=(ref("currency", "currency", label="Currency", required=True),),
             ),
         ),
     )
@@ -229,33 +230,6 @@ def _subscription_plan() -> RecordType:
     )
 
 
-def _subscription() -> RecordType:
-    return RecordType(
-        "subscription",
-        "subscription",
-        label="Subscription",
-        refname=_name,
-        fields=(
-            *common_fields(),
-            text("name", label="Name"),
-            ref("customer", "customer", label="Customer", required=True, stored=True),
-            ref("billingAccount", "billingaccount", label="Billing Account", required=True, stored=True),
-            ref(
-                "subscriptionPlan", "subscriptionplan", label="Subscription Plan", required=True, stored=True
-            ),
-            ref("priceBook", "pricebook", label="Price Book", required=True),
-            ref("initialTerm", "subscriptionterm", label="Initial Term"),
-            ref("currency", "currency", label="Currency"),
-            ref("subsidiary", "subsidiary", label="Subsidiary"),
-            date("startDate", label="Start Date", required=True),
-            date("endDate", label="End Date"),
-            select("subscriptionStatus", SUBSCRIPTION_STATUSES, label="Status", column="status"),
-            text("memo", label="Memo"),
-            text("custrecord_sf_quote_id", label="Salesforce Quote ID"),
-        ),
-    )
-
-
 def all_record_types() -> tuple[RecordType, ...]:
     return (
         _customer(),
@@ -303,7 +277,7 @@ def all_record_types() -> tuple[RecordType, ...]:
             ref("subscriptionPlan", "subscriptionplan", label="Subscription Plan", required=True),
             ref("currency", "currency", label="Currency", required=True),
         ),
-        _subscription(),
+        *suitebilling_types(),
         _simple(
             "subsidiary",
             "subsidiary",

@@ -9,15 +9,14 @@ as NetSuite does.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 
-from simulators.netsuite import billing
+from simulators.netsuite import billing, changeorders, credits, orders, suitebilling
 from simulators.netsuite.errors import user_error
 from simulators.netsuite.schema import RecordType
 from simulators.netsuite.store import NetSuiteStore, Row, now_text, physical_table
-from simulators.netsuite.writecontext import WriteContext, add_months
+from simulators.netsuite.writecontext import WriteContext
 
 # -- prepare: before the required-field check and the save -------------------------------------------
 
@@ -87,6 +86,7 @@ def _billing_account(context: WriteContext) -> None:
             )
     body.setdefault("startDate", context.today)
     body.setdefault("inactive", False)
+    billing.check_customer_currency(customer, body.get("currency"), "currency")
 
 
 def _subscription_plan(context: WriteContext) -> None:
@@ -95,44 +95,20 @@ def _subscription_plan(context: WriteContext) -> None:
         line.setdefault("isRequired", False)
 
 
-def _subscription(context: WriteContext) -> None:
-    body = context.body
-    customer = context.load("customer", body.get("customer"))
-    account = context.load("billingaccount", body.get("billingAccount"))
-    plan = context.load("subscriptionplan", body.get("subscriptionPlan"))
-    book = context.load("pricebook", body.get("priceBook"))
-    if account is not None and account.body.get("customer") != body.get("customer"):
-        raise user_error("The billing account belongs to another customer.", "billingAccount")
-    if book is not None and book.body.get("subscriptionPlan") != body.get("subscriptionPlan"):
-        raise user_error("The price book is not a price book of this subscription plan.", "priceBook")
-    if plan is not None and "initialTerm" not in body and plan.body.get("initialTerm"):
-        body["initialTerm"] = plan.body["initialTerm"]
-    if book is not None and "currency" not in body:
-        body["currency"] = book.body.get("currency")
-    if customer is not None and "subsidiary" not in body and customer.body.get("subsidiary"):
-        body["subsidiary"] = customer.body["subsidiary"]
-    if not body.get("name") and customer is not None and plan is not None:
-        body["name"] = (
-            f"{customer.body.get('companyName') or customer.body.get('entityId')} - {plan.body.get('itemId')}"
-        )
-    body.setdefault("subscriptionStatus", "DRAFT")
-    term = context.load("subscriptionterm", body.get("initialTerm"))
-    if body.get("startDate") and not body.get("endDate") and term is not None:
-        duration = int(term.body.get("duration") or 0)
-        months = duration * 12 if str(term.body.get("unit", "")).upper().startswith("YEAR") else duration
-        start = dt.date.fromisoformat(body["startDate"])
-        body["endDate"] = (add_months(start, months) - dt.timedelta(days=1)).isoformat()
-
-
 _PREPARE = {
     "customer": _customer,
     "contact": _contact,
     "salesOrder": billing.prepare_sales_order,
     "invoice": billing.prepare_invoice,
     "customerPayment": billing.prepare_customer_payment,
+    "itemFulfillment": orders.prepare_item_fulfillment,
+    "creditMemo": credits.prepare_credit_memo,
+    "customerRefund": credits.prepare_customer_refund,
     "billingAccount": _billing_account,
     "subscriptionPlan": _subscription_plan,
-    "subscription": _subscription,
+    "subscription": suitebilling.prepare_subscription,
+    "subscriptionLine": suitebilling.prepare_subscription_line,
+    "subscriptionChangeOrder": changeorders.prepare_change_order,
 }
 
 
@@ -141,9 +117,15 @@ _PREPARE = {
 
 def after_save(context: WriteContext) -> None:
     name = context.record_type.name
-    if name == "customerPayment":
+    if name in ("customerPayment", "creditMemo", "customerRefund"):
         billing.rewrite_applications(context)
-    elif name == "invoice":
+    elif name == "subscription":
+        suitebilling.after_save_subscription(context)
+    elif name == "subscriptionLine":
+        suitebilling.after_save_subscription_line(context)
+    elif name == "subscriptionChangeOrder":
+        changeorders.after_save_change_order(context)
+    elif name in ("invoice", "itemFulfillment"):
         before = (context.before or {}).get("createdFrom")
         for order_id in {before, context.body.get("createdFrom")}:
             if order_id is not None:
@@ -161,7 +143,12 @@ _DEPENDENTS = {
     ),
     "salesOrder": (("ns_transaction", "createdfrom"),),
     "invoice": (("ns_applied", "invoice"),),
+    "creditMemo": (("ns_applied", "invoice"),),
     "billingAccount": (("ns_subscription", "billingaccount"),),
+    "subscription": (
+        ("ns_subscriptionchangeorder", "subscription"),
+        ("ns_subscription", "parentsubscription"),
+    ),
     "subscriptionPlan": (("ns_subscription", "subscriptionplan"),),
 }
 
@@ -169,6 +156,10 @@ _DEPENDENTS = {
 def before_delete(
     connection: sqlite3.Connection, store: NetSuiteStore, record_type: RecordType, row: Row
 ) -> None:
+    if record_type.name == "subscriptionLine":
+        raise user_error("You cannot delete a subscription line; terminate it with a change order.")
+    if record_type.name == "subscriptionChangeOrder":
+        raise user_error("A change order that has taken effect cannot be deleted.")
     for table, column in _DEPENDENTS.get(record_type.name, ()):
         if connection.execute(f'SELECT 1 FROM {table} WHERE "{column}" = ? LIMIT 1', (row.id,)).fetchone():
             raise user_error("This record cannot be deleted because it has dependent records.")
@@ -177,12 +168,14 @@ def before_delete(
 def after_delete(
     connection: sqlite3.Connection, store: NetSuiteStore, record_type: RecordType, row: Row
 ) -> None:
-    if record_type.name == "customerPayment":
+    if record_type.name == "subscription":
+        connection.execute("DELETE FROM ns_subscriptionline WHERE subscription = ?", (row.id,))
+    if record_type.name in ("customerPayment", "creditMemo", "customerRefund"):
         invoices = [
             r[0] for r in connection.execute("SELECT invoice FROM ns_applied WHERE payment = ?", (row.id,))
         ]
         connection.execute("DELETE FROM ns_applied WHERE payment = ?", (row.id,))
         for invoice_id in invoices:
             billing.refresh_invoice(connection, store, int(invoice_id), now_text())
-    elif record_type.name == "invoice" and row.body.get("createdFrom"):
+    elif record_type.name in ("invoice", "itemFulfillment") and row.body.get("createdFrom"):
         billing.refresh_order_status(connection, store, int(row.body["createdFrom"]), now_text())

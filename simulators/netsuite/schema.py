@@ -66,6 +66,9 @@ class Sublist:
     key: str = "line"
     required: bool = False
     label: str = ""
+    # A numbered key sent for a new line is kept (the subscription's line numbers follow the plan's
+    # members) instead of being renumbered after the existing lines.
+    keep_key: bool = False
 
     def field(self, name: str) -> Field | None:
         lowered = name.lower()

@@ -23,7 +23,12 @@ from simulators.netsuite.writes import RecordWriter
 
 TERMS = (("Due on receipt", 0), ("Net 15", 15), ("Net 30", 30), ("Net 60", 60))
 DEFAULT_TERMS = "Net 30"
-BILLING_SCHEDULES = (("Monthly", "MONTHLY", False), ("Annually in Advance", "ANNUALLY", False))
+BILLING_SCHEDULES = (
+    ("Monthly", "MONTHLY", False),
+    ("Annually in Advance", "ANNUALLY", False),
+    ("Quarterly", "QUARTERLY", False),
+    ("Semi-Annual", "SEMIANNUALLY", False),
+)
 ITEM_TYPE_BY_KIND = {
     "subscription": "nonInventorySaleItem",
     "service": "serviceSaleItem",

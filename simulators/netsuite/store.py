@@ -35,6 +35,8 @@ _INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "billingaccount": (("customer",),),
     "subscription": (("customer",), ("billingaccount",), ("subscriptionplan",)),
     "subscriptionplan": (("itemid",),),
+    "subscriptionline": (("subscription", "linenumber"),),
+    "subscriptionchangeorder": (("subscription", "effectivedate"),),
 }
 _SIDE_TABLES = """
 CREATE TABLE IF NOT EXISTS ns_transactionline (

@@ -1,4 +1,5 @@
-"""The transaction record types: sales orders, invoices and customer payments (SuiteQL ``transaction``).
+"""The transaction record types (SuiteQL ``transaction``): sales orders, invoices, customer payments, item
+fulfilments, credit memos and customer refunds.
 
 Their item lines are also rows of SuiteQL's ``transactionline``; statuses are NetSuite's letters
 (``status`` in SuiteQL, ``BUILTIN.DF(status)`` for the text).
@@ -35,11 +36,32 @@ ORDER_STATUSES = (
 )
 INVOICE_STATUSES = (("A", "Open"), ("B", "Paid In Full"))
 PAYMENT_STATUSES = (("B", "Not Deposited"), ("C", "Deposited"))
-TRANSACTION_TYPES = {"salesOrder": "SalesOrd", "invoice": "CustInvc", "customerPayment": "CustPymt"}
+SHIP_STATUSES = (("A", "Picked"), ("B", "Packed"), ("C", "Shipped"))
+CREDIT_STATUSES = (("A", "Open"), ("B", "Fully Applied"))
+REFUND_STATUSES = (("A", "Issued"),)
+TRANSACTION_TYPES = {
+    "salesOrder": "SalesOrd",
+    "invoice": "CustInvc",
+    "customerPayment": "CustPymt",
+    "itemFulfillment": "ItemShip",
+    "creditMemo": "CustCred",
+    "customerRefund": "CustRfnd",
+}
+# Sales order line fields the order keeps for itself (an invoice's lines do not have them).
+ORDER_LINE_FIELDS = ("isClosed", "quantityFulfilled", "quantityBilled")
 SYNC_TEXT = ("sync_status", "sync_message")
 
 
-def _lines() -> Sublist:
+def _lines(*, order: bool = False) -> Sublist:
+    extra = (
+        (
+            boolean("isClosed", label="Closed"),
+            number("quantityFulfilled", label="Fulfilled", readonly=True),
+            number("quantityBilled", label="Invoiced", readonly=True),
+        )
+        if order
+        else ()
+    )
     return Sublist(
         "item",
         label="Items",
@@ -53,6 +75,7 @@ def _lines() -> Sublist:
             number("amount", label="Amount"),
             text("description", label="Description"),
             ref("taxCode", "salestaxitem", label="Tax Code"),
+            *extra,
             text("custcol_revenue_treatment", label="Revenue Treatment"),
             text("custcol_sf_quote_line_id", label="Salesforce Quote Line ID"),
         ),
@@ -97,7 +120,7 @@ def _sales_order() -> RecordType:
             number("subtotal", label="Subtotal", readonly=True),
             number("total", label="Total", readonly=True, column="foreigntotal", stored=True),
         ),
-        sublists=(_lines(),),
+        sublists=(_lines(order=True),),
     )
 
 
@@ -163,5 +186,110 @@ def _customer_payment() -> RecordType:
     )
 
 
+def _apply(label: str, ref_types: tuple[str, ...]) -> Sublist:
+    return Sublist(
+        "apply",
+        label="Apply",
+        key="doc",
+        fields=(
+            ref("doc", "transaction", ref_types=ref_types, label=label, required=True),
+            boolean("apply", label="Apply"),
+            number("amount", label="Amount"),
+            number("total", label="Original Amount", readonly=True),
+            number("due", label="Amount Due", readonly=True),
+        ),
+    )
+
+
+def _item_fulfillment() -> RecordType:
+    return RecordType(
+        "itemFulfillment",
+        "transaction",
+        label="Item Fulfillment",
+        type_code="ItemShip",
+        refname=_transaction_name("Item Fulfillment"),
+        fields=(
+            *_transaction_common(),
+            ref("entity", "customer", label="Customer", readonly=True, stored=True),
+            ref(
+                "createdFrom",
+                "transaction",
+                ref_types=("salesOrder",),
+                label="Created From",
+                required=True,
+                stored=True,
+            ),
+            select("shipStatus", SHIP_STATUSES, label="Status", column="status", stored=True),
+        ),
+        sublists=(
+            Sublist(
+                "item",
+                label="Items",
+                key="line",
+                required=True,
+                fields=(
+                    integer("line", readonly=True),
+                    integer("orderLine", label="Order Line"),
+                    ref("item", "item", label="Item"),
+                    number("quantity", label="Quantity", required=True),
+                    text("description", label="Description"),
+                ),
+            ),
+        ),
+    )
+
+
+def _credit_memo() -> RecordType:
+    return RecordType(
+        "creditMemo",
+        "transaction",
+        label="Credit Memo",
+        type_code="CustCred",
+        refname=_transaction_name("Credit Memo"),
+        fields=(
+            *_transaction_common(),
+            ref("entity", "customer", label="Customer", required=True, stored=True),
+            ref("createdFrom", "transaction", ref_types=("invoice",), label="Created From", stored=True),
+            select("status", CREDIT_STATUSES, label="Status", readonly=True, stored=True),
+            number("subtotal", label="Subtotal", readonly=True),
+            number("total", label="Total", readonly=True, column="foreigntotal", stored=True),
+            number("applied", label="Applied", readonly=True),
+            number("amountRefunded", label="Refunded", readonly=True),
+            number(
+                "amountRemaining",
+                label="Amount Remaining",
+                readonly=True,
+                column="foreignamountremaining",
+                stored=True,
+            ),
+        ),
+        sublists=(_lines(), _apply("Invoice", ("invoice",))),
+    )
+
+
+def _customer_refund() -> RecordType:
+    return RecordType(
+        "customerRefund",
+        "transaction",
+        label="Customer Refund",
+        type_code="CustRfnd",
+        refname=_transaction_name("Customer Refund"),
+        fields=(
+            *_transaction_common(),
+            ref("customer", "customer", label="Customer", required=True, column="entity", stored=True),
+            number("total", label="Amount", readonly=True, column="foreigntotal", stored=True),
+            select("status", REFUND_STATUSES, label="Status", readonly=True, stored=True),
+        ),
+        sublists=(_apply("Credit", ("creditMemo", "customerPayment")),),
+    )
+
+
 def transaction_types() -> tuple[RecordType, ...]:
-    return (_sales_order(), _invoice(), _customer_payment())
+    return (
+        _sales_order(),
+        _invoice(),
+        _customer_payment(),
+        _item_fulfillment(),
+        _credit_memo(),
+        _customer_refund(),
+    )

@@ -2,7 +2,9 @@
 
 ``POST record/v1/salesOrder/{id}/!transform/invoice`` bills a whole order (body fields override the
 copied ones); ``POST record/v1/invoice/{id}/!transform/customerPayment`` pays what the invoice still
-owes. Partial billing by line is not modelled: an order is billed in one invoice.
+owes; ``salesOrder -> itemFulfillment`` fulfils what is left, ``invoice -> creditMemo`` credits the
+invoice's lines and ``creditMemo -> customerRefund`` refunds what the memo has left. Partial billing by
+line is not modelled: an order is billed in one invoice.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from simulators.netsuite.billing import BILLABLE_ORDER_STATUSES
 from simulators.netsuite.errors import NetSuiteError, invalid_parameter, not_found_record, user_error
 from simulators.netsuite.schema import RecordType
 from simulators.netsuite.store import NetSuiteStore, Row
+from simulators.netsuite.transactiontypes import ORDER_LINE_FIELDS
 from simulators.netsuite.writecontext import round_money
 from simulators.netsuite.writes import RecordWriter
 
@@ -25,6 +28,13 @@ _COPIED_HEADER = (
     "memo",
     "custbody_sf_opportunity_id",
     "custbody_sf_quote_id",
+)
+_PAIRS = (
+    ("salesOrder", "invoice"),
+    ("invoice", "customerPayment"),
+    ("salesOrder", "itemFulfillment"),
+    ("invoice", "creditMemo"),
+    ("creditMemo", "customerRefund"),
 )
 _REF_FIELDS = {"currency", "subsidiary", "terms", "item", "taxCode", "entity", "customer"}
 
@@ -48,14 +58,14 @@ class Transformer:
     ) -> int:
         target = self.store.catalog.get(target_name)
         pair = (source.name, target.name if target else target_name)
-        if pair not in (("salesOrder", "invoice"), ("invoice", "customerPayment")):
+        if pair not in _PAIRS:
             raise invalid_parameter(f"Transforming {source.name} into {target_name} is not supported.")
         assert target is not None
         with self.store.write() as connection:
             row = self.store.load(source.table, source_id, connection)
             if row is None or row.recordtype != source.name:
                 raise not_found_record(source.name, str(source_id))
-            payload = self._invoice_from(row) if target.name == "invoice" else self._payment_from(row)
+            payload = self._payload(row, target.name)
             # Only what the target has in this account (an order written under OneWorld keeps its
             # subsidiary; billed without OneWorld, the invoice has no such field).
             payload = {
@@ -65,6 +75,21 @@ class Transformer:
             }
             payload.update(overrides)
             return self.writer.create(target, payload)
+
+    def _payload(self, row: Row, target: str) -> dict[str, Any]:
+        if target == "invoice":
+            return self._invoice_from(row)
+        if target == "customerPayment":
+            return self._payment_from(row)
+        # The other pairs take what the target's save rules derive from the source (lines, customer).
+        if target == "itemFulfillment":
+            return {"createdFrom": {"id": str(row.id)}}
+        if target == "creditMemo":
+            return {"entity": {"id": str(row.body["entity"])}, "createdFrom": {"id": str(row.id)}}
+        return {
+            "customer": {"id": str(row.body["entity"])},
+            "apply": {"items": [{"doc": {"id": str(row.id)}}]},
+        }
 
     def _invoice_from(self, order: Row) -> dict[str, Any]:
         status = order.body.get("orderStatus")
@@ -78,7 +103,15 @@ class Transformer:
         payload.update({name: _wire(name, order.body[name]) for name in _COPIED_HEADER if name in order.body})
         lines = []
         for line in order.body.get("item") or []:
-            lines.append({name: _wire(name, value) for name, value in line.items() if name != "line"})
+            if line.get("isClosed"):
+                continue
+            lines.append(
+                {
+                    name: _wire(name, value)
+                    for name, value in line.items()
+                    if name != "line" and name not in ORDER_LINE_FIELDS
+                }
+            )
         payload["item"] = {"items": lines}
         return payload
 

@@ -342,7 +342,9 @@ def _merge_lines(
                 result[position] = merged
             continue
         fresh = {name: value for name, value in line.items() if value is not None}
-        if numbered:
+        if numbered and sublist.keep_key and isinstance(key, int) and key > 0:
+            next_number = max(next_number, key + 1)
+        elif numbered:
             fresh[sublist.key] = next_number
             next_number += 1
         result.append(fresh)

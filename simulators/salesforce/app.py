@@ -1,8 +1,9 @@
 """The Salesforce simulator application: routing, sessions, the daily API limit and governance answers.
 
-Everything under ``/services/data/vNN.0/`` needs a bearer token, counts against the daily request limit
-and carries ``Sforce-Limit-Info``; errors are JSON arrays with Salesforce's error codes. The hot path
-(token check in memory, a precompiled route match, one SQLite read) is kept cheap on purpose.
+Everything under ``/services/data/vNN.0/`` and Apex REST (``/services/apexrest/``) needs a bearer token,
+counts against the daily request limit and carries ``Sforce-Limit-Info``; errors are JSON arrays with
+Salesforce's error codes. The hot path (token check in memory, a precompiled route match, one SQLite read)
+is kept cheap on purpose.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote
 
 from simulators.core.http import Request, Response
 from simulators.core.store import SqliteStore
-from simulators.salesforce import customfields, rest
+from simulators.salesforce import contracts, customfields, rest
+from simulators.salesforce.apexrest import ApexRest
 from simulators.salesforce.auth import Credentials, Sessions
 from simulators.salesforce.collections import CollectionsApi
 from simulators.salesforce.control import ControlApi
@@ -99,8 +101,14 @@ class SalesforceApp:
             time_scale=outbound_time_scale,
             issue_session=self.sessions.issue,
         )
-        self.writer = RecordWriter(schema, user_id=credentials.user_id, on_change=self.outbound.on_change)
+        self.writer = RecordWriter(
+            schema,
+            user_id=credentials.user_id,
+            on_change=self.outbound.on_change,
+            automation=contracts.on_saved,
+        )
         self.rest = rest.RestApi(self)
+        self.apexrest = ApexRest(self)
         self.collections = CollectionsApi(self)
         self.control = ControlApi(self)
         self.base_url = ""
@@ -186,6 +194,8 @@ class SalesforceApp:
         path = request.path
         if path.startswith("/services/data"):
             return self._api(request)
+        if path.startswith("/services/apexrest/"):
+            return self._apex(request)
         if path.rstrip("/") == "/services/oauth2/token":
             response = self.sessions.token_response(request, self.instance_url(request))
             self.count("token_issued" if response.status == 200 else "token_refused")
@@ -221,6 +231,17 @@ class SalesforceApp:
             )
         if segments[0] not in self.versions:
             return Response.json(404, not_found().body())
+        version = segments[0][1:]
+        return self._guarded(request, version, lambda: self._route(request, version, segments[1:]))
+
+    def _apex(self, request: Request) -> Response:
+        """``/services/apexrest/...``: signed in and counted like the REST API (see :mod:`.apexrest`)."""
+        segments = [unquote(part) for part in request.raw_path.split("?", 1)[0].split("/")[3:] if part]
+        version = f"{self.api_version_max}.0"
+        return self._guarded(request, version, lambda: self.apexrest.handle(request, segments))
+
+    def _guarded(self, request: Request, version: str, call: Callable[[], Response]) -> Response:
+        """Session check, the daily limit and Salesforce's error answers around one API call."""
         if not self.sessions.is_valid(request.header("Authorization")):
             self.count("invalid_session")
             return Response.json(
@@ -231,9 +252,8 @@ class SalesforceApp:
         if not self.usage.take():
             self.count("refused_request_limit")
             return self._error(ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."))
-        version = segments[0][1:]
         try:
-            response = self._route(request, version, segments[1:])
+            response = call()
         except MultipleMatches as multiple:
             response = Response.json(300, multiple.urls(version))
         except ApiError as error:

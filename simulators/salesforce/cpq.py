@@ -7,6 +7,7 @@ same quote is an option of that bundle (a CPQ package). Names are auto-numbers, 
 
 from __future__ import annotations
 
+from simulators.salesforce.contract_objects import billing_frequency, subscription
 from simulators.salesforce.fields import (
     CURRENCY_CODES,
     checkbox,
@@ -23,7 +24,7 @@ from simulators.salesforce.schema import Field, SObject
 
 
 def cpq_objects() -> list[SObject]:
-    """``SBQQ__Quote__c`` and ``SBQQ__QuoteLine__c``."""
+    """``SBQQ__Quote__c``, ``SBQQ__QuoteLine__c`` and ``SBQQ__Subscription__c``."""
     quote = sobject(
         "SBQQ__Quote__c",
         "Quote",
@@ -57,6 +58,9 @@ def cpq_objects() -> list[SObject]:
             ),
             Field("SBQQ__NetAmount__c", "currency", "Net Amount", custom=True),
             checkbox("Discount_Approved__c", "Discount Approved"),
+            billing_frequency(),
+            # The contract an amendment quote changes (CPQ's name for it).
+            lookup("SBQQ__MasterContract__c", "Contract", "SBQQ__MasterContract__r", label="Master Contract"),
         ],
         auto_number="Q-{0:05d}",
     )
@@ -95,7 +99,26 @@ def cpq_objects() -> list[SObject]:
             Field(
                 "SBQQ__SubscriptionTerm__c", "double", "Subscription Term", scale=0, precision=5, custom=True
             ),
+            billing_frequency(),
+            # Amendments: the quantity already contracted, and the quantity this line changes it by
+            # (CPQ's formula: Quantity - PriorQuantity on an amendment quote, else Quantity).
+            Field("SBQQ__PriorQuantity__c", "double", "Prior Quantity", custom=True),
+            read_only(Field("SBQQ__EffectiveQuantity__c", "double", "Effective Quantity", custom=True)),
+            lookup(
+                "SBQQ__UpgradedSubscription__c",
+                "SBQQ__Subscription__c",
+                "SBQQ__UpgradedSubscription__r",
+                label="Upgraded Subscription",
+            ),
+            lookup(
+                "SBQQ__RenewedSubscription__c",
+                "SBQQ__Subscription__c",
+                "SBQQ__RenewedSubscription__r",
+                label="Renewed Subscription",
+            ),
+            # A formula in CPQ: the line's start date, else its quote's.
+            read_only(typed("SBQQ__EffectiveStartDate__c", "date", "Effective Start Date")),
         ],
         auto_number="QL-{0:07d}",
     )
-    return [quote, quote_line]
+    return [quote, quote_line, subscription()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from simulators.dataset import SUBSIDIARIES
+from simulators.salesforce.contract_objects import contract, credit_memo, opportunity_lifecycle_fields, refund
 from simulators.salesforce.cpq import cpq_objects
 from simulators.salesforce.fields import (
     CORPORATE_CURRENCY,
@@ -286,7 +287,9 @@ def _all_objects() -> list[SObject]:
             Field("Amount", "currency", "Amount"),
             Field("Probability", "percent", "Probability (%)", scale=0, precision=3),
             typed("CloseDate", "date", "Close Date", required=True),
-            picklist("Type", ("New Business", "Existing Business", "Renewal"), "Opportunity Type"),
+            picklist(
+                "Type", ("New Business", "Existing Business", "Renewal", "Amendment"), "Opportunity Type"
+            ),
             text("NextStep", "Next Step"),
             picklist("LeadSource", ("Web", "Partner", "Event", "Other"), "Lead Source"),
             read_only(checkbox("IsClosed", "Closed")),
@@ -303,6 +306,7 @@ def _all_objects() -> list[SObject]:
             # NetSuite connector); an outbound message rule on it being true sends the record.
             checkbox("Send_to_NetSuite__c", "Send to NetSuite"),
             *sync_fields(),
+            *opportunity_lifecycle_fields(),
         ],
         label_plural="Opportunities",
     )
@@ -418,6 +422,9 @@ def _all_objects() -> list[SObject]:
         opportunity,
         line_item,
         contact_role,
+        contract(),
         *cpq_objects(),
         invoice,
+        credit_memo(),
+        refund(),
     ]

@@ -8,6 +8,7 @@
   quantity, unit price and discount; the opportunity takes the entry's price book.
 - CPQ: one primary quote per opportunity, mirrored in ``Opportunity.SBQQ__PrimaryQuote__c``; quote
   lines take their quote's currency and a bundle parent (``SBQQ__RequiredBy__c``) must be on the same quote.
+- The contract life cycle's derived fields: :mod:`simulators.salesforce.contract_rules`.
 
 Opportunity ``Amount`` is *not* rolled up from line items: it stays as written (documented limitation).
 """
@@ -19,6 +20,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from simulators.salesforce import contract_rules
 from simulators.salesforce.errors import ApiError
 from simulators.salesforce.objects import STAGE_PROBABILITY
 from simulators.salesforce.schema import Schema, SObject
@@ -222,6 +224,7 @@ def _quote(context: WriteContext) -> None:
 
 
 def _after_quote(context: WriteContext, record_id: str) -> None:
+    contract_rules.quote_after(context, record_id)
     opportunity_id = context.merged("SBQQ__Opportunity2__c")
     if not opportunity_id or "SBQQ__Primary__c" not in context.values:
         return
@@ -243,6 +246,11 @@ def _after_quote(context: WriteContext, record_id: str) -> None:
 
 
 def _quote_line(context: WriteContext) -> None:
+    _quote_line_links(context)
+    contract_rules.quote_line_before(context)
+
+
+def _quote_line_links(context: WriteContext) -> None:
     values = context.values
     quote_id = context.merged("SBQQ__Quote__c")
     if context.existing is None:
@@ -270,5 +278,6 @@ _BEFORE = {
     "OpportunityLineItem": _line_item,
     "SBQQ__Quote__c": _quote,
     "SBQQ__QuoteLine__c": _quote_line,
+    "Contract": contract_rules.contract_before,
 }
 _AFTER = {"OpportunityLineItem": _after_line_item, "SBQQ__Quote__c": _after_quote}

@@ -104,6 +104,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "SBQQ__StartDate__c",
         "SBQQ__EndDate__c",
         "SBQQ__SubscriptionTerm__c",
+        "SBQQ__EffectiveQuantity__c",
+        "SBQQ__EffectiveStartDate__c",
     ),
     "OpportunityLineItem": (
         "OpportunityId",
@@ -357,6 +359,8 @@ def _opportunity(
                 start if subscription else None,
                 end if subscription else None,
                 float(quote.term_months) if subscription else None,
+                float(line.quantity),  # a new-business quote: the effective quantity is the quantity
+                start,  # the line's start date, else the quote's
             )
         )
         unit = float(round(line.net_total / line.quantity, 2)) if line.quantity else 0.0

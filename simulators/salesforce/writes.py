@@ -21,6 +21,11 @@ from simulators.salesforce.values import coerce, now_stamp, output
 
 # Called after every API write with (connection, sobject, id, row before or None, row after).
 ChangeHook = Callable[[sqlite3.Connection, SObject, str, dict[str, Any] | None, dict[str, Any]], None]
+# Platform automation (CPQ's contracting) after a write, in the same transaction; it may write through the
+# writer it is given: (writer, connection, sobject, id, row before or None, row after).
+Automation = Callable[
+    ["RecordWriter", sqlite3.Connection, SObject, str, dict[str, Any] | None, dict[str, Any]], None
+]
 
 
 class MultipleMatches(ApiError):
@@ -77,10 +82,18 @@ def forget_converters() -> None:
 class RecordWriter:
     """The one place records change through the API (REST, Collections, upserts)."""
 
-    def __init__(self, schema: Schema, *, user_id: str, on_change: ChangeHook | None = None) -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        *,
+        user_id: str,
+        on_change: ChangeHook | None = None,
+        automation: Automation | None = None,
+    ) -> None:
         self.schema = schema
         self.user_id = user_id
         self.on_change = on_change
+        self.automation = automation
 
     # -- public operations ----------------------------------------------------------------------
 
@@ -346,10 +359,14 @@ class RecordWriter:
     def _changed(
         self, connection: sqlite3.Connection, sobject: SObject, record_id: str, before: dict[str, Any] | None
     ) -> None:
-        if self.on_change is None:
+        if self.on_change is None and self.automation is None:
             return
         after = fetch(connection, sobject, record_id)
-        if after is not None:
+        if after is None:
+            return
+        if self.automation is not None:
+            self.automation(self, connection, sobject, record_id, before, after)
+        if self.on_change is not None:
             self.on_change(connection, sobject, record_id, before, after)
 
     def _soft_delete(

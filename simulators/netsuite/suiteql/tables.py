@@ -143,6 +143,39 @@ def _entity_address_table() -> Table:
     return Table("entityaddress", physical, columns)
 
 
+def _change_order_line_table() -> Table:
+    """``subscriptionchangeorderline``: the ``subline`` lines of change orders, joined on
+    ``subscriptionchangeorderline.changeorder = subscriptionchangeorder.id``."""
+    physical = (
+        "(SELECT c.id AS changeorder, c.lastmodifieddate AS lastmodifieddate, "
+        "CAST(json_extract(l.value, '$.sequence') AS INTEGER) AS sequence, "
+        "json_extract(l.value, '$.apply') AS apply, json_extract(l.value, '$.item') AS item, "
+        "json_extract(l.value, '$.quantity') AS quantityold, "
+        "json_extract(l.value, '$.quantityNew') AS quantitynew, "
+        "json_extract(l.value, '$.rateNew') AS ratenew, "
+        "json_extract(l.value, '$.pricePlanNew') AS priceplannew "
+        f"FROM {physical_table('subscriptionchangeorder')} c, json_each(c.body, '$.subline') l)"
+    )
+    columns = {
+        "changeorder": Column(
+            "changeorder",
+            "{t}.changeorder",
+            "int",
+            _ref_display("{t}.changeorder", "subscriptionchangeorder"),
+            "subscriptionchangeorder",
+        ),
+        "sequence": Column("sequence", "{t}.sequence", "int"),
+        "apply": Column("apply", "(CASE {t}.apply WHEN 1 THEN 'T' ELSE 'F' END)", "bool"),
+        "item": Column("item", "{t}.item", "int", _ref_display("{t}.item", "item"), "item"),
+        "quantityold": Column("quantityold", "{t}.quantityold", "float"),
+        "quantitynew": Column("quantitynew", "{t}.quantitynew", "float"),
+        "ratenew": Column("ratenew", "{t}.ratenew", "float"),
+        "priceplannew": Column("priceplannew", "{t}.priceplannew", "int"),
+        "lastmodifieddate": Column("lastmodifieddate", "{t}.lastmodifieddate", "datetime"),
+    }
+    return Table("subscriptionchangeorderline", physical, columns)
+
+
 def _line_table(catalog: Catalog) -> Table:
     columns = {
         "uniquekey": Column("uniquekey", "{t}.uniquekey", "int"),
@@ -252,6 +285,8 @@ class TableRegistry:
                 tables["transactionline"] = _line_table(self.catalog)
                 tables["entityaddress"] = _entity_address_table()
                 tables["pricelevel"] = _price_level_table()
+                if "subscriptionchangeorder" in tables:
+                    tables["subscriptionchangeorderline"] = _change_order_line_table()
                 if "subscriptionterm" in tables:
                     tables["subscriptionterm"] = _subscription_term_columns(tables["subscriptionterm"])
                 if not self.one_world:
