@@ -155,7 +155,7 @@ class FakeSalesforce:
     def query(self, soql: str, **_: Any) -> Iterator[dict[str, Any]]:
         found = re.match(r"SELECT (.+?) FROM (\w+) WHERE (\w+) (=|IN) (\(.*?\)|'[^']*')", soql)
         assert found, soql
-        _, sobject, key_field, _op, listed = found.groups()
+        _columns, sobject, key_field, _op, listed = found.groups()
         values = re.findall(r"'([^']*)'", listed)
         for record in sorted(self.objects.get(sobject, {}).values(), key=lambda r: r["Id"]):
             if str(record.get(key_field)) in values:
