@@ -138,9 +138,13 @@ def credit_memo_graph(read: CachedReader, links: SalesforceLinks, record_id: str
 
 
 def credit_memo_balances(memo: dict[str, Any]) -> dict[str, Decimal]:
-    """What a credit memo applies to invoices, and what refunds took: NetSuite lowers amountRemaining for
-    both, so the refunded part is what is neither applied nor remaining."""
-    applied = sum((number(line.get("amount")) for line in applied_lines(memo)), Decimal(0))
+    """What a credit memo applies to invoices (its apply sublist; its ``applied`` field when the sublist
+    was not read), and what refunds took: NetSuite lowers amountRemaining for both, so the refunded part
+    is what is neither applied nor remaining."""
+    if "apply" in memo:
+        applied = sum((number(line.get("amount")) for line in applied_lines(memo)), Decimal(0))
+    else:
+        applied = number(memo.get("applied"))
     refunded = number(memo.get("total")) - applied - number(memo.get("amountRemaining"))
     return {"amountApplied": applied, "amountRefunded": max(refunded, Decimal(0))}
 
