@@ -35,6 +35,7 @@ sent again leaves one record; updates by record Id never create anything.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,6 +85,7 @@ from sync.pipeline.return_graphs import (
 )
 from sync.pipeline.sources import live_lookups, live_mapping
 
+logger = logging.getLogger(__name__)
 OVERLAP = dt.timedelta(minutes=2)
 FIRST_RUN_LOOKBACK = dt.timedelta(hours=24)
 PAGE_SIZE = 1000
@@ -331,6 +333,8 @@ def _return_flow_run(
         changed["subscription"] = []
     result.read += len(changed["subscription"])
     done = _map_and_write(ns, sf, changed, salesforce.pk, netsuite.pk, result)
+    for note in result.notes:
+        logger.info("return flow %s -> %s: %s", netsuite.name, salesforce.name, note)
     _record_job(result, salesforce, netsuite, "return_flow", correlation_id)
     if not done:
         return result  # the next run reads it all again

@@ -170,7 +170,7 @@ def test_it_operates_flows_through_the_api(
     api = token_client(revops)
     listed = api.get("/api/v1/flow-settings/").json()
     assert [row["key"] for row in listed][:1] == ["opportunity_to_netsuite"]
-    labels = {row["key"]: row["label"] for row in listed}
+    labels = {row["key"]: row["title"] for row in listed}
     assert labels["netsuite_credit_memo_to_salesforce"] == "Credit memos back to Salesforce"
     assert labels["netsuite_fulfillment_to_salesforce"] == "Item fulfilment status back to the opportunity"
     assert (
