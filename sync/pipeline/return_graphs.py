@@ -240,7 +240,8 @@ def last_fulfilled_date(read: CachedReader, order_id: str) -> str:
 
 def subscription_graph(read: CachedReader, links: SalesforceLinks, record_id: str) -> dict[str, Any] | None:
     """A subscription with its lines, its contract and the contract's matching SBQQ__Subscription__c
-    records; None when it is not Concord's (no quote id and no cross-reference)."""
+    records; None when it is not Concord's (no quote id and no cross-reference) or its deal has no contract
+    yet."""
     graph = dict(read("subscription", record_id))
     quote_id = str(graph.get("custrecord_sf_quote_id") or "")
     if not quote_id:
@@ -255,9 +256,8 @@ def subscription_graph(read: CachedReader, links: SalesforceLinks, record_id: st
     graph["lines"] = lines
     contract = contract_of_quote(links, quote_id)
     if contract is None:
-        graph["contract"] = {}
-        graph["salesforceSubscriptions"] = []
-        return graph
+        # Not contracted in CPQ yet: read again once the contract exists (returns._contracts_waiting).
+        return None
     siblings = sibling_statuses(read.ns, quote_id) or {record_id: ref_id(graph.get("subscriptionStatus"))}
     siblings[record_id] = ref_id(graph.get("subscriptionStatus"))  # the record read wins over the query
     graph["contract"] = {

@@ -48,7 +48,6 @@ from core.fields import field_fit
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.netsuite import NetSuiteConnector, table_missing
 from sync.connections.connectors.salesforce import RecordResult, SalesforceConnector
-from sync.connections.metadata.normalise import salesforce_object_names
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.mappings.engine import ObjectPayload
@@ -65,6 +64,7 @@ from sync.pipeline.models import (
 from sync.pipeline.operations import invoice_ledger_record
 from sync.pipeline.overrides import payload_with_overrides
 from sync.pipeline.ownership import TWO_WAY_OBJECTS, Decision, OwnershipLedger, same_value
+from sync.pipeline.polling import soql_datetime
 from sync.pipeline.problems import (
     ExceptionScope,
     Problem,
@@ -135,8 +135,8 @@ PARTIAL_UPDATES = {
 # Trail rows are one per record except a payment's (one per invoice it applies to).
 PER_INVOICE_TRAIL = ("invoice", "customerPayment")
 NO_CPQ_NOTE = (
-    "subscription status not returned: this Salesforce org has no CPQ (no SBQQ__Subscription__c), "
-    "so there is no contract to update"
+    "subscription status not returned: this Salesforce org has no CPQ contracts with Concord's fields "
+    "(Contract.SBQQ__Quote__c, NetSuite_Subscription_Id__c), so there is no contract to update"
 )
 NO_SUITEBILLING_NOTE = "subscription status not read: this NetSuite account has no SuiteBilling subscriptions"
 JOB_FLOW = "netsuite_to_salesforce"
@@ -316,21 +316,8 @@ def _return_flow_run(
         customers.append(str(row["id"]))
     changed["customer"] = _known_customers(netsuite, customers)
     result.read += len(changed["customer"])
-    subscriptions: list[str] = []
-    reads_subscriptions = "subscription" in reading
-    try:
-        for row in subscriptions_changed_since(ns, since, page_size=page_size) if reads_subscriptions else ():
-            stamp = dt.datetime.strptime(_stamp_text(row["modified"]), STAMP_FORMAT).replace(tzinfo=dt.UTC)
-            highest = stamp if highest is None or stamp > highest else highest
-            subscriptions.append(str(row["id"]))
-    except ConnectorError as error:
-        if not table_missing(error, "subscription"):
-            raise
-        result.notes.append(NO_SUITEBILLING_NOTE)
-    changed["subscription"] = list(dict.fromkeys(subscriptions))
-    if changed["subscription"] and not _has_cpq(sf):
-        result.notes.append(NO_CPQ_NOTE)
-        changed["subscription"] = []
+    if "subscription" in reading:
+        changed["subscription"], highest = _subscriptions_to_read(ns, sf, since, page_size, highest, result)
     result.read += len(changed["subscription"])
     done = _map_and_write(ns, sf, changed, salesforce.pk, netsuite.pk, result)
     for note in result.notes:
@@ -372,9 +359,61 @@ def _types_to_read(
     return [t for t, flow in FLOWS.items() if flow not in paused], held
 
 
-def _has_cpq(sf: SalesforceConnector) -> bool:
-    """Whether the org has CPQ's subscriptions (checked only when NetSuite changed a subscription)."""
-    return "SBQQ__Subscription__c" in salesforce_object_names(sf.describe_global())
+def _subscriptions_to_read(
+    ns: NetSuiteConnector,
+    sf: SalesforceConnector,
+    since: dt.datetime,
+    page_size: int,
+    highest: dt.datetime | None,
+    result: ReturnFlowResult,
+) -> tuple[list[str], dt.datetime | None]:
+    """The subscriptions changed (or whose lines changed) since ``since``, and those of contracts CPQ made
+    since then without NetSuite's status; the highest stamp read. None read, with a note, in an account
+    without SuiteBilling or an org without CPQ."""
+    subscriptions: list[str] = []
+    try:
+        for row in subscriptions_changed_since(ns, since, page_size=page_size):
+            stamp = dt.datetime.strptime(_stamp_text(row["modified"]), STAMP_FORMAT).replace(tzinfo=dt.UTC)
+            highest = stamp if highest is None or stamp > highest else highest
+            subscriptions.append(str(row["id"]))
+    except ConnectorError as error:
+        if not table_missing(error, "subscription"):
+            raise
+        result.notes.append(NO_SUITEBILLING_NOTE)
+        return [], highest
+    waiting = _contracts_waiting(sf, since)
+    if waiting is None:
+        if subscriptions:
+            result.notes.append(NO_CPQ_NOTE)
+        return [], highest
+    subscriptions.extend(_subscriptions_of_quotes(ns, waiting))
+    return list(dict.fromkeys(subscriptions)), highest
+
+
+def _contracts_waiting(sf: SalesforceConnector, since: dt.datetime) -> list[str] | None:
+    """The quotes of CPQ contracts made or changed since ``since`` that show no NetSuite subscription yet:
+    CPQ may contract a deal after its NetSuite subscription last changed, so the subscription is read
+    again for them. None in an org without CPQ (Salesforce refuses the fields)."""
+    soql = (
+        "SELECT SBQQ__Quote__c FROM Contract WHERE NetSuite_Subscription_Id__c = null "  # noqa: S608
+        f"AND SBQQ__Quote__c != null AND SystemModstamp >= {soql_datetime(since)}"
+    )
+    try:
+        return [str(row["SBQQ__Quote__c"]) for row in sf.query(soql)]
+    except ConnectorError as error:
+        if error.code in ("INVALID_FIELD", "INVALID_TYPE"):
+            return None
+        raise
+
+
+def _subscriptions_of_quotes(ns: NetSuiteConnector, quotes: list[str]) -> list[str]:
+    """The NetSuite subscriptions Concord made from ``quotes`` (their ``custrecord_sf_quote_id``)."""
+    found: list[str] = []
+    for start in range(0, len(quotes), 200):
+        listed = ", ".join("'" + quote.replace("'", "''") + "'" for quote in quotes[start : start + 200])
+        query = f"SELECT id FROM subscription WHERE custrecord_sf_quote_id IN ({listed})"  # noqa: S608
+        found.extend(str(row["id"]) for row in ns.suiteql(query))
+    return found
 
 
 def _known_customers(netsuite: Connection, ids: list[str]) -> list[str]:

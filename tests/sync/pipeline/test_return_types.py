@@ -437,3 +437,21 @@ def test_a_paused_subscription_flow_reads_nothing_until_resumed(
     assert sf.all("Contract")[0].get("NetSuite_Subscription_Status__c") is None
     held = PollWatermark.objects.get(name=f"return-flow:{pair[0].pk}:{pair[1].pk}:subscription")
     assert held.watermark is not None
+
+
+def test_a_deal_contracted_after_its_subscription_changed_still_gets_the_status(
+    pair: tuple[Connection, Connection], fakes: tuple[FakeNetSuite, FakeSalesforce]
+) -> None:
+    ns, sf = fakes
+    _subscription_world(ns, sf)
+    contract = sf.objects["Contract"].pop(CONTRACT)  # CPQ has not contracted the deal yet
+    first = run(pair, start=start())
+    assert first.failed == 0 and first.written == 0 and first.job is None  # nothing to write, no trail
+    for line in ns.lines:
+        line["at"] = LONG_AGO
+    ns.modified["subscription", "12"] = LONG_AGO  # NetSuite changes nothing more
+    sf.add("Contract", contract)  # ... and then the deal is contracted
+    later = run(pair)
+    assert later.contracts_written == 1, later.problems
+    assert sf.all("Contract")[0]["NetSuite_Subscription_Status__c"] == "Active"
+    assert run(pair).written == 0  # the contract shows the subscription now: not read again
