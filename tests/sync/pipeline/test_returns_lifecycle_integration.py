@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from simulators.core.runner import RunningSimulator
+from simulators.core.runner import RunningSimulator, start_in_thread
+from simulators.salesforce.seed import seed as seed_salesforce
+from simulators.salesforce.spec import SPEC as SALESFORCE_SPEC
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.connectors.salesforce import RecordResult, SalesforceConnector
 from sync.connections.models import Connection
 from sync.exceptions.models import ExceptionItem
 from sync.pipeline.models import JobStatus
-from sync.pipeline.returns import _same, return_flow_run
+from sync.pipeline.returns import NO_CPQ_NOTE, _same, return_flow_run
 from sync.pipeline.runner import run_batch
+from tests.sync.conftest import SEEDED, salesforce_connection_for
 from tests.sync.pipeline.conftest import THREADED_DB
 
 pytestmark = THREADED_DB
@@ -256,3 +260,29 @@ def test_subscription_activation_and_termination_reach_the_contract_and_its_subs
     assert held["NetSuite_Subscription_Status__c"] == "Terminated"
     assert {status for status, _ in _subscription_state(sf, contract["Id"]).values()} == {"Terminated"}
     assert return_flow_run(salesforce=salesforce, netsuite=netsuite).written == 0
+
+
+def test_an_org_without_cpq_gets_no_subscription_status_but_a_note(
+    seeded_connections: tuple[Connection, Connection],
+    sf: SalesforceConnector,
+    ns: NetSuiteConnector,
+    tmp_path: Path,
+) -> None:
+    salesforce, netsuite = seeded_connections
+    graphs = sf.fetch_opportunity_graphs(won(sf))
+    opportunity = next(key for key, graph in graphs.items() if graph["primary_quote"])
+    synced_order(salesforce, netsuite, opportunity)  # NetSuite now holds subscriptions made from a quote
+    assert list(ns.suiteql("SELECT id FROM subscription WHERE custrecord_sf_quote_id IS NOT NULL"))
+    seed_salesforce(tmp_path / "no-cpq", SEEDED, cpq=False)
+    running = start_in_thread(SALESFORCE_SPEC, tmp_path / "no-cpq", cpq=False)
+    try:
+        plain = salesforce_connection_for(running, name="sf-no-cpq")
+        result = return_flow_run(salesforce=plain, netsuite=netsuite, start=hour_ago())
+        again = return_flow_run(salesforce=plain, netsuite=netsuite)
+    finally:
+        running.stop()
+    assert result.failed == 0 and result.problems == [], result.problems
+    assert result.notes == [NO_CPQ_NOTE] and result.contracts_written == result.subscriptions_written == 0
+    assert result.job is not None and NO_CPQ_NOTE in result.job.message
+    assert not result.job.return_records.filter(netsuite_type="subscription").exists()
+    assert again.failed == 0 and again.problems == []
