@@ -88,7 +88,7 @@ def postgres_database_ensure(url: str) -> None:
     from psycopg import sql
 
     config = dj_database_url.parse(url)
-    server = {
+    server: dict[str, Any] = {
         "user": config["USER"] or None,
         "password": config["PASSWORD"] or None,
         "host": config["HOST"] or None,

@@ -39,7 +39,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "sync_calls.json"
-OFF = {
+OFF: dict[str, dict[str, dict[str, Any]]] = {
     "salesforce": {"Opportunity": {}, "Account": {}, "Contact": {}},
     "netsuite": {"customer": {}, "contact": {}, "salesOrder": {}},
 }
@@ -119,7 +119,7 @@ def run_mode(mode: str, accounts: int, work: Path) -> list[dict[str, Any]]:
             sf = salesforce_connector(salesforce)
             ids = [row["Id"] for row in sf.query("SELECT Id FROM Opportunity WHERE IsWon = true ORDER BY Id")]
             for phase in phases:
-                sources._item_fetch = unknown_items if phase.startswith("fail") else real_fetch  # type: ignore[assignment]
+                sources._item_fetch = unknown_items if phase.startswith("fail") else real_fetch  # type: ignore[assignment, unused-ignore]
                 sf_before = counters(sf_sim, "/_control/salesforce/api-usage")
                 ns_before = counters(ns_sim, "/_control/stats")
                 started = time.perf_counter()
@@ -145,7 +145,7 @@ def run_mode(mode: str, accounts: int, work: Path) -> list[dict[str, Any]]:
                     }
                 )
         finally:
-            sources._item_fetch = real_fetch  # type: ignore[assignment]
+            sources._item_fetch = real_fetch  # type: ignore[assignment, unused-ignore]
             sf_sim.stop()
             ns_sim.stop()
     return rows

@@ -12,10 +12,11 @@ Tolerances here are defaults; :class:`reconciliation.models.Tolerance` rows over
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from reconciliation import subscriptions
 from reconciliation.engine import FieldSpec
 from reconciliation.engine.sorting import Pair
 from reconciliation.reading import Sources, grouped, number, suiteql_keyset
@@ -36,6 +37,29 @@ class Check:
     # id, Salesforce billing country), read for a batch of mismatched keys only. None: a check whose keys
     # span subsidiaries (period totals).
     places: Callable[[Sources, Sequence[str]], dict[str, tuple[str, str]]] | None = None
+    # Why this check has nothing to compare in these systems (an org without CPQ), "" when it applies: the
+    # run is then recorded as skipped with that note rather than failing on an object the org lacks.
+    skip_reason: Callable[[Sources], str] | None = None
+    # What a finding is called: (code, label) by mismatch class, or by "field_differs:<field>" for one field.
+    # Classes and fields not listed get :data:`FINDINGS` and "<Field> differs".
+    findings: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def finding(self, kind: str, field_name: str = "") -> tuple[str, str]:
+        """The finding's code and label for people, e.g. ``("quantity_differs", "Quantity differs")``."""
+        if kind == "field_differs" and field_name:
+            named = self.findings.get(f"{kind}:{field_name}")
+            if named:
+                return named
+            return f"{field_name}_differs", field_name.replace("_", " ").capitalize() + " differs"
+        return self.findings.get(kind) or FINDINGS.get(kind, (kind, kind.replace("_", " ").capitalize()))
+
+
+FINDINGS = {
+    "missing_in_netsuite": ("missing_in_netsuite", "Missing in NetSuite"),
+    "missing_in_salesforce": ("missing_in_salesforce", "Missing in Salesforce"),
+    "field_differs": ("field_differs", "A field differs"),
+    "duplicate": ("duplicate", "Claimed twice"),
+}
 
 
 def _money(name: str) -> FieldSpec:
@@ -336,7 +360,164 @@ PERIOD_TOTALS = Check(
 )
 
 
-CHECKS: dict[str, Check] = {check.name: check for check in (ACCOUNTS, OPPORTUNITIES, INVOICES, PERIOD_TOTALS)}
+# -- CPQ contract subscriptions <-> NetSuite subscriptions and lines -----------------------------------
+
+CPQ_SUBSCRIPTIONS = (
+    "SELECT Id, SBQQ__Contract__c, SBQQ__Contract__r.Status, SBQQ__ProductCode__c, SBQQ__Quantity__c, "
+    "SBQQ__EndDate__c, SBQQ__TerminatedDate__c, SBQQ__QuoteLine__c, SBQQ__OriginalQuoteLine__c, "
+    "SBQQ__RequiredById__c, SBQQ__RevisedSubscription__c FROM SBQQ__Subscription__c "
+    "WHERE SBQQ__Contract__c != null ORDER BY SBQQ__Contract__c, Id"
+)
+# Subscriptions read per query of their lines (an IN list): bounds both the list and the lines held.
+SUBSCRIPTION_BATCH = 500
+
+
+# Won deals CPQ has not contracted yet (amendments change a contract, so they wait for theirs).
+UNCONTRACTED_QUOTE_LINES = (
+    "SELECT Id, SBQQ__Quote__r.SBQQ__Opportunity2__c, SBQQ__Quote__r.SBQQ__EndDate__c, SBQQ__ProductCode__c, "
+    "SBQQ__Quantity__c, SBQQ__RequiredBy__c FROM SBQQ__QuoteLine__c "
+    "WHERE SBQQ__Quote__r.SBQQ__Primary__c = true AND SBQQ__Quote__r.SBQQ__Opportunity2__r.IsWon = true "
+    "AND SBQQ__Quote__r.SBQQ__Opportunity2__r.SBQQ__Contracted__c = false "
+    "AND SBQQ__Quote__r.SBQQ__Opportunity2__r.SBQQ__AmendedContract__c = null "
+    "ORDER BY SBQQ__Quote__r.SBQQ__Opportunity2__c, Id"
+)
+
+
+def _cpq_subscriptions(sources: Sources) -> Iterator[Pair]:
+    # One contract's records at a time (revisions and packages never cross contracts): the server order
+    # groups them, so memory holds one contract. Then won deals not contracted yet, one quote at a time.
+    records = sources.salesforce.query(CPQ_SUBSCRIPTIONS)
+    for _contract, group in grouped(records, lambda row: str(row.get("SBQQ__Contract__c") or "")):
+        yield from subscriptions.cpq_contract_pairs(group)
+    lines = sources.salesforce.query(UNCONTRACTED_QUOTE_LINES)
+    for _opportunity, group in grouped(lines, _line_opportunity):
+        yield from subscriptions.quote_pairs(group)
+
+
+def _netsuite_subscriptions(sources: Sources) -> Iterator[Pair]:
+    headers = suiteql_keyset(
+        sources.netsuite,
+        select="SELECT s.id, s.externalid, s.status, TO_CHAR(s.enddate, 'YYYY-MM-DD') AS enddate, "
+        "p.itemid AS planitem FROM subscription s "
+        "LEFT OUTER JOIN subscriptionplan p ON p.id = s.subscriptionplan",
+        key="s.id",
+        where=f"s.externalid LIKE '{subscriptions.KEY_PREFIX}%'",
+    )
+    batch: list[dict[str, Any]] = []
+    for header in headers:
+        batch.append(header)
+        if len(batch) >= SUBSCRIPTION_BATCH:
+            yield from _subscription_batch(sources, batch)
+            batch = []
+    if batch:
+        yield from _subscription_batch(sources, batch)
+
+
+def _subscription_batch(sources: Sources, headers: list[dict[str, Any]]) -> Iterator[Pair]:
+    ids = ", ".join(str(int(header["id"])) for header in headers)
+    lines: dict[str, list[dict[str, Any]]] = {str(header["id"]): [] for header in headers}
+    query = (
+        "SELECT sl.subscription, sl.item, i.itemid, sl.quantity, sl.isincluded, sl.status, "  # noqa: S608
+        "TO_CHAR(sl.enddate, 'YYYY-MM-DD') AS enddate FROM subscriptionline sl "
+        f"LEFT OUTER JOIN item i ON i.id = sl.item WHERE sl.subscription IN ({ids})"
+    )
+    for line in sources.netsuite.suiteql(query):
+        lines.setdefault(str(line.get("subscription")), []).append(line)
+    for header in headers:
+        yield from subscriptions.netsuite_subscription_pairs(header, lines[str(header["id"])])
+
+
+def _subscription_places(sources: Sources, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """The NetSuite subscription's subsidiary, and the contract account's billing country."""
+    packages = sorted({subscriptions.package_of(key) for key in keys})
+    # Only what can be a Salesforce id: an extra NetSuite subscription's key may hold anything, and
+    # Salesforce refuses a query naming an invalid id.
+    quote_lines = [
+        line
+        for line in (package.removeprefix(subscriptions.KEY_PREFIX) for package in packages)
+        if len(line) in (15, 18) and line.isalnum()
+    ]
+    subsidiaries = {
+        str(row.get("externalid")): str(row.get("subsidiary") or "")
+        for row in sources.netsuite.suiteql(
+            f"SELECT externalid, subsidiary FROM subscription WHERE externalid IN ({_quoted(packages)})"  # noqa: S608
+        )
+    }
+    countries: dict[str, str] = {}
+    rows = (
+        sources.salesforce.query(
+            "SELECT SBQQ__QuoteLine__c, SBQQ__Account__r.BillingCountry FROM SBQQ__Subscription__c "  # noqa: S608
+            f"WHERE SBQQ__QuoteLine__c IN ({_quoted(quote_lines)})"
+        )
+        if quote_lines
+        else iter(())
+    )
+    for row in rows:
+        account = row.get("SBQQ__Account__r") or {}
+        countries[subscriptions.KEY_PREFIX + str(row.get("SBQQ__QuoteLine__c"))] = str(
+            account.get("BillingCountry") or ""
+        )
+    return {
+        key: (
+            subsidiaries.get(subscriptions.package_of(key), ""),
+            countries.get(subscriptions.package_of(key), ""),
+        )
+        for key in keys
+    }
+
+
+def _subscriptions_skip(sources: Sources) -> str:
+    if sources.salesforce_objects is not None and "sbqq__subscription__c" not in sources.salesforce_objects:
+        return (
+            "Skipped: the Salesforce org has no SBQQ__Subscription__c object (Salesforce CPQ is not "
+            "installed), so there are no CPQ contract subscriptions to reconcile. Refresh the connection's "
+            "metadata after installing CPQ."
+        )
+    if sources.netsuite_record_types is not None and "subscription" not in sources.netsuite_record_types:
+        return (
+            "Skipped: the NetSuite account lists no subscription record type (SuiteBilling is not "
+            "enabled, or the integration role cannot see it), so there are no subscriptions to reconcile."
+        )
+    return ""
+
+
+# Pairing key: SUB-<package quote line Id> (the NetSuite subscription's externalId) for a subscription,
+# SUB-<package quote line Id>/<product code> for one product of it; how each side derives it, and the
+# values compared, are in reconciliation/subscriptions.py's docstring.
+SUBSCRIPTIONS = Check(
+    name="subscriptions",
+    title="CPQ subscriptions ↔ NetSuite subscriptions",
+    description="Every CPQ contract's package has its NetSuite subscription (SUB-<package quote line>), "
+    "with the same status and end date, and per product the same current quantity (CPQ's subscription "
+    "records summed over amendments; NetSuite's included lines), status and end date. A won deal not yet "
+    "contracted is compared from its primary quote.",
+    fields=(FieldSpec("quantity", "number"), FieldSpec("status"), FieldSpec("end_date")),
+    read_salesforce=_cpq_subscriptions,
+    read_netsuite=_netsuite_subscriptions,
+    places=_subscription_places,
+    skip_reason=_subscriptions_skip,
+    findings={
+        "missing_in_netsuite": ("missing_in_netsuite", "Missing in NetSuite"),
+        "missing_in_salesforce": ("extra_in_netsuite", "Extra in NetSuite (no CPQ subscription)"),
+        "field_differs:quantity": ("quantity_differs", "Quantity differs"),
+        "field_differs:status": ("status_differs", "Status differs (active vs terminated)"),
+        "field_differs:end_date": ("end_date_differs", "End date differs"),
+        "duplicate": ("duplicate", "Claimed by two CPQ contracts"),
+    },
+)
+
+
+CHECKS: dict[str, Check] = {
+    check.name: check for check in (ACCOUNTS, OPPORTUNITIES, INVOICES, PERIOD_TOTALS, SUBSCRIPTIONS)
+}
+
+
+def finding(check_name: str, kind: str, field_name: str = "") -> tuple[str, str]:
+    """A finding's code and label; a check since removed gets the generic ones."""
+    return (CHECKS.get(check_name) or _GENERIC).finding(kind, field_name)
+
+
+_GENERIC = Check("", "", "", (), lambda sources: iter(()), lambda sources: iter(()))
 
 
 def check_get(name: str) -> Check:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from reconciliation.checks import finding
 from reconciliation.models import Mismatch
 from sync.exceptions.models import Severity
 from sync.exceptions.scope import ExceptionScope
@@ -38,7 +39,8 @@ def mismatch_exception_open(
 ) -> str:
     """Open (or count again) the exception for one mismatch; returns its reference for the Mismatch row.
     ``scope`` is where the record lives (see :mod:`sync.exceptions.scope`)."""
-    what = kind.replace("_", " ") + (f" ({field})" if field else "")
+    code, label = finding(check, kind, field)
+    what = label + (f" ({field})" if field and field not in code else "")
     values: dict[str, Any] = {}
     if field:
         values[field] = {"salesforce": salesforce, "netsuite": netsuite}
@@ -49,7 +51,7 @@ def mismatch_exception_open(
         severity=_SEVERITY.get(kind, Severity.MEDIUM),
         records=[RecordRef("salesforce", check, key)],
         scope=scope,
-        details={"check": check, "kind": kind, "field": field, "values": values},
+        details={"check": check, "kind": kind, "finding": code, "field": field, "values": values},
     )
     return str(item.pk)
 

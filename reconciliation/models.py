@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from reconciliation.checks import finding
 from reconciliation.engine import MismatchKind
 
 
@@ -18,6 +19,8 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     # Its worker stopped (killed, timed out, or its task lost by the broker): no heartbeat for the lease.
     INTERRUPTED = "interrupted", "Interrupted"
+    # The check has nothing to compare in these systems (an org without CPQ has no subscriptions): see note.
+    SKIPPED = "skipped", "Skipped"
 
 
 class RunTrigger(models.TextChoices):
@@ -55,6 +58,8 @@ class ReconciliationRun(models.Model):
     # Comparison.as_dict(): records per side, matched, counts per class, counts per field.
     counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # Why a skipped run compared nothing (e.g. the org has no CPQ).
+    note = models.TextField(blank=True)
     # Keys the run compared (a release test's records); empty: every record of both systems. A scoped run
     # is evidence only: it opens no exceptions and stays out of the check's history and trend.
     scope = models.JSONField(default=list, blank=True)
@@ -118,6 +123,16 @@ class Mismatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key} {self.field}".strip()
+
+    @property
+    def finding(self) -> str:
+        """What the check calls this finding (``quantity_differs``, ``extra_in_netsuite``)."""
+        return finding(self.check_name, self.kind, self.field)[0]
+
+    @property
+    def label(self) -> str:
+        """The finding for people: "Quantity differs", "Extra in NetSuite (no CPQ subscription)"."""
+        return finding(self.check_name, self.kind, self.field)[1]
 
 
 class Tolerance(models.Model):

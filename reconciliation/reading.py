@@ -36,6 +36,10 @@ class Sources:
     lookups: dict[str, dict[str, Any]] = field(default_factory=load_default_lookups)
     # The NetSuite connection read (its mismatches' exceptions are scoped by its subsidiaries).
     netsuite_connection_id: int | None = None
+    # What each system lists, lower-cased, per the connection's metadata cache (describeGlobal, NetSuite's
+    # catalog); None when not known (never read): a check then just reads and fails if the object is absent.
+    salesforce_objects: frozenset[str] | None = None
+    netsuite_record_types: frozenset[str] | None = None
 
     @cached_property
     def currency_codes(self) -> dict[str, str]:

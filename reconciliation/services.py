@@ -31,6 +31,8 @@ from reconciliation.engine.sorting import Pair
 from reconciliation.models import Mismatch, ReconciliationRun, RunStatus, RunTrigger, Tolerance
 from reconciliation.permissions import can_run_reconciliation
 from reconciliation.reading import Sources
+from sync.connections.metadata.selectors import connection_listed_names
+from sync.connections.metadata.services import metadata_first_read
 from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.exceptions.scope import ExceptionScope
@@ -64,15 +66,20 @@ def _active_connection(kind: str) -> Connection:
 
 
 def reconciliation_sources() -> Sources:
-    """Connectors to the active Salesforce and NetSuite connections (production preferred), and the
-    lookup tables the sync maps with (the published versions), which say what NetSuite should hold."""
-    salesforce = salesforce_connector(_active_connection(ConnectionKind.SALESFORCE))
+    """Connectors to the active Salesforce and NetSuite connections (production preferred), the lookup
+    tables the sync maps with (the published versions), which say what NetSuite should hold, and what
+    each system lists per its metadata cache (read once if never read, as a sync's first batch does)."""
+    salesforce = _active_connection(ConnectionKind.SALESFORCE)
     netsuite = _active_connection(ConnectionKind.NETSUITE)
+    metadata_first_read(salesforce)
+    metadata_first_read(netsuite)
     return Sources(
-        salesforce=salesforce,
+        salesforce=salesforce_connector(salesforce),
         netsuite=netsuite_connector(netsuite),
         netsuite_connection_id=netsuite.pk,
         lookups=mapping_tables(),
+        salesforce_objects=connection_listed_names(salesforce),
+        netsuite_record_types=connection_listed_names(netsuite),
     )
 
 
@@ -206,6 +213,9 @@ def _execute_watched(run: ReconciliationRun, sources: Sources | None) -> Reconci
     result = Comparison([])
     try:
         sources = sources or reconciliation_sources()
+        skipped = check.skip_reason(sources) if check.skip_reason else ""
+        if skipped:
+            return _skip(run, progress, skipped)
         fields = check_fields(check)
         result = Comparison(fields)
         differences = compare(
@@ -232,6 +242,17 @@ def _execute_watched(run: ReconciliationRun, sources: Sources | None) -> Reconci
         ReconciliationRun.objects.filter(pk=run.pk).update(
             status=RunStatus.SUCCEEDED, counts=result.as_dict(), finished_at=timezone.now()
         )
+    run.refresh_from_db()
+    return run
+
+
+def _skip(run: ReconciliationRun, progress: _Progress, note: str) -> ReconciliationRun:
+    """Nothing to compare in these systems (an org without CPQ): recorded as skipped, with why. A skipped
+    run proves nothing about earlier findings, so it resolves no exception."""
+    progress.save("skipped")
+    ReconciliationRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.SKIPPED, note=note, finished_at=timezone.now()
+    )
     run.refresh_from_db()
     return run
 
@@ -363,7 +384,9 @@ def _interrupt(runs: QuerySet[ReconciliationRun], now: dt.datetime) -> list[Reco
 def _interrupted_since_last_finish(check: str) -> int:
     last = (
         ReconciliationRun.objects.filter(
-            check_name=check, scope=[], status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED]
+            check_name=check,
+            scope=[],
+            status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.SKIPPED],
         )
         .order_by("-created_at", "-id")
         .first()

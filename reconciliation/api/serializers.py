@@ -28,6 +28,7 @@ class RunSerializer(serializers.ModelSerializer[ReconciliationRun]):
             "counts",
             "mismatch_total",
             "error",
+            "note",
             "created_at",
             "started_at",
             "finished_at",
@@ -43,6 +44,11 @@ class RunRerunInputSerializer(serializers.Serializer[Any]):
 
 
 class MismatchSerializer(serializers.ModelSerializer[Mismatch]):
+    finding = serializers.CharField(read_only=True, help_text="The check's name for it: quantity_differs")
+    finding_label = serializers.CharField(
+        source="label", read_only=True, help_text="The finding for people: Quantity differs"
+    )
+
     class Meta:
         model = Mismatch
         exclude = ["run", "dedup_key"]

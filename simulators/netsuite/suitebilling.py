@@ -1,8 +1,8 @@
 """SuiteBilling's save rules for subscriptions and their lines (change orders: :mod:`changeorders`).
 
 - A new subscription gets one line per member of its plan (``lineNumber`` = the member's line number,
-  included when the member is required or when the body includes it); the body may set a line's
-  quantity or inclusion, matched by item on create and by line number afterwards.
+  included when the member is required or when the body includes it or gives it a quantity); the body
+  may set a line's quantity or inclusion, matched by item on create and by line number afterwards.
 - A subscription is DRAFT (or PENDING_ACTIVATION) until an activation change order; once ACTIVE,
   SUSPENDED, CLOSED or TERMINATED its plan, price book, term, dates, customer, billing account,
   currency, subsidiary and its lines' items and quantities are locked ("Use a change order"). Sending
@@ -153,6 +153,8 @@ def _lines(context: WriteContext, plan: Row | None, status: str) -> list[dict[st
             if status in LOCKED_STATUSES:
                 raise locked_error("Item", f"{path}.item")
             raise user_error("A subscription line's item comes from its plan member.", f"{path}.item")
+        if fresh and line.get("isIncluded") is None and line.get("quantity") is not None:
+            line = {**line, "isIncluded": True}  # listing a member with a quantity includes it
         changed = apply_line_change(target, line, status, path)
         target.clear()
         target.update(changed)

@@ -89,6 +89,10 @@ class MappingDraftInputSerializer(serializers.Serializer[Any]):
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
+class MappingImportInputSerializer(serializers.Serializer[Any]):
+    spec = serializers.JSONField(help_text="The whole mapping as its JSON export: format, flow and objects.")
+
+
 class LookupVersionSerializer(ReviewedVersionSerializer):
     table: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="name", read_only=True)
 
@@ -187,6 +191,7 @@ class MappingVersionViewSet(ApiReadViewSet):
     # is served by sync.pipeline.api at the same address (mapping-versions/{id}/dry-run/).
     action_permissions = {
         "create": can_edit_mappings,
+        "import_spec": can_edit_mappings,
         "submit": can_edit_mappings,
         "approve": can_approve_mappings,
         "reject": can_approve_mappings,
@@ -215,6 +220,18 @@ class MappingVersionViewSet(ApiReadViewSet):
 
     def _move(self, request: Request, service: Callable[..., MappingVersion], **kwargs: Any) -> Response:
         version = service(user=self.user, reason=self.reason(request), **kwargs)
+        return Response(MappingVersionDetailSerializer(version).data)
+
+    @extend_schema(request=MappingImportInputSerializer, responses={200: MappingVersionDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="import")
+    def import_spec(self, request: Request, pk: str) -> Response:
+        """Replace a draft's rows with a whole mapping (its JSON export, edited): every row, its
+        conditions, transforms and the ``optional`` flag. Refused, with every problem listed, when the
+        engine finds the mapping invalid; only drafts can change."""
+        data = self.input(MappingImportInputSerializer, request)
+        version = mapping_services.version_import(
+            version=self.get_object(), spec=data["spec"], user=self.user
+        )
         return Response(MappingVersionDetailSerializer(version).data)
 
     @REASON

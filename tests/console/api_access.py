@@ -66,6 +66,7 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:mapping-version-list": ApiRule(get=ROLES, post=EDITORS),
     "api:mapping-version-detail": ApiRule(get=ROLES),
     "api:mapping-version-submit": ApiRule(post=EDITORS),
+    "api:mapping-version-import-spec": ApiRule(post=EDITORS),
     "api:mapping-version-problems": ApiRule(get=ROLES),  # engine + metadata check
     "api:mapping-version-approve": ApiRule(post=APPROVERS),
     "api:mapping-version-reject": ApiRule(post=APPROVERS),

@@ -112,7 +112,7 @@ def test_the_story_runs_the_real_pipeline_once(demo_simulators: SimulatorPlan, s
 
     # The reconciliation ran every check and found mismatches, among them NetSuite's price correction.
     runs = ReconciliationRun.objects.all()
-    assert runs.count() == 4 and all(run.status == RunStatus.SUCCEEDED for run in runs)
+    assert runs.count() == 5 and all(run.status == RunStatus.SUCCEEDED for run in runs)
     assert sum(run.mismatch_total for run in runs) > 0
     assert Mismatch.objects.filter(run__check_name="opportunities", field="amount").exists()
 

@@ -268,10 +268,14 @@ def test_manage_py_reconcile_runs_every_check_against_the_stored_connections(wor
         "opportunities",
         "invoices",
         "period_totals",
+        "subscriptions",
     ]
     assert (
         "accounts: succeeded" in lines[0]
         and "salesforce 6, netsuite 1, matched 1; missing_in_netsuite 5" in lines[0]
     )
     assert "opportunities: succeeded" in lines[1] and "missing_in_netsuite 8" in lines[1]
-    assert ReconciliationRun.objects.filter(status=RunStatus.SUCCEEDED).count() == 4
+    # The seeded won deals (CPQ, not contracted, compared from their quotes) have no NetSuite subscription.
+    assert lines[4].startswith("subscriptions: succeeded") and ", netsuite 0, matched 0;" in lines[4]
+    assert "missing_in_netsuite 0" not in lines[4] and "missing_in_salesforce 0" in lines[4]
+    assert ReconciliationRun.objects.filter(status=RunStatus.SUCCEEDED).count() == 5

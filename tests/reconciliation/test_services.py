@@ -161,7 +161,9 @@ def test_it_queues_one_run_per_check_and_a_task_runs_it_once(
 
 
 def test_it_refuses_an_unknown_check() -> None:
-    with pytest.raises(KeyError, match="known checks: accounts, opportunities, invoices, period_totals"):
+    with pytest.raises(
+        KeyError, match="known checks: accounts, opportunities, invoices, period_totals, subscriptions"
+    ):
         reconciliation_run(check="nonsense")
 
 

@@ -61,9 +61,7 @@ def new_subscription(ns: RestClient) -> tuple[str, str, str]:
         subscription_body(
             customer,
             account,
-            subscriptionLine={
-                "items": [{"item": {"externalId": "PLAT-CORE"}, "isIncluded": True, "quantity": 10}]
-            },
+            subscriptionLine={"items": [{"item": {"externalId": "PLAT-CORE"}, "quantity": 10}]},
         ),
     )
     return customer, account, subscription
@@ -394,3 +392,64 @@ def test_the_metadata_catalog_describes_the_suitebilling_records(ns: RestClient)
     ).json()
     assert subscription["properties"]["renewalSubscription"]["readOnly"] is True
     assert "subscriptionLine" in subscription["properties"]
+
+
+def test_a_subscription_story_written_by_external_id_upserts_twice(ns: RestClient) -> None:
+    """new -> activate -> +quantity, +product, -quantity -> renew -> terminate, each step sent twice as an
+    integration retrying by externalId would: the second run changes nothing."""
+    customer, account = customer_and_account(ns, "Story Co")
+    body = subscription_body(customer, account, endDate=END)
+
+    def step(record: str, key: str, payload: dict[str, Any]) -> str:
+        first = ns.upsert(record, key, payload)
+        again = ns.request("PUT", f"record/v1/{record}/eid:{key}", json=payload)
+        assert again.status_code == 204, again.text
+        assert again.headers["Location"].endswith(f"/{first}")
+        return first
+
+    subscription = step("subscription", "SUB-1", body)
+
+    def order(action: str, date: str, *items: dict[str, Any]) -> None:
+        key = f"CO-{subscription}-{action}-{date}"
+        payload: dict[str, Any] = {
+            "action": action,
+            "subscription": {"id": subscription},
+            "effectiveDate": date,
+        }
+        if items:
+            payload.update(subline(*items))
+        step("subscriptionChangeOrder", key, payload)
+
+    order("ACTIVATE", START)
+    step("subscription", "SUB-1", body)  # the deal re-sent unchanged: allowed on the active subscription
+    order("MODIFY_PRICING", "2026-06-01", {"sequence": 1, "quantityNew": 5})
+    include = {"subscriptionLine": {"items": [{"item": {"externalId": "PLAT-ANL"}, "isIncluded": True}]}}
+    assert ns.request("PATCH", f"record/v1/subscription/{subscription}", json=include).status_code == 204
+    assert ns.request("PATCH", f"record/v1/subscription/{subscription}", json=include).status_code == 204
+    order("ACTIVATE", "2026-06-01", {"sequence": 3})
+    order("MODIFY_PRICING", "2026-09-01", {"sequence": 1, "quantityNew": 3})
+    lines = lines_of(ns, subscription)
+    assert (lines[1]["quantity"], lines[3]["subscriptionLineStatus"]["id"]) == (3, "ACTIVE")
+    renewal = step(
+        "subscription",
+        "SUB-1-R1",
+        {
+            **subscription_body(customer, account),
+            "parentSubscription": {"id": subscription},
+            "startDate": "2028-04-01",
+        },
+    )
+    assert ns.get("subscription", subscription)["renewalSubscription"]["id"] == renewal
+    order("TERMINATE", END)
+    assert ns.get("subscription", subscription)["subscriptionStatus"]["id"] == "TERMINATED"
+    counts = rows(
+        ns,
+        "SELECT action, COUNT(*) AS n FROM subscriptionchangeorder "  # noqa: S608
+        f"WHERE subscription = {subscription} GROUP BY action ORDER BY action",
+    )
+    assert counts == [
+        {"action": "ACTIVATE", "n": "2"},
+        {"action": "MODIFY_PRICING", "n": "2"},
+        {"action": "TERMINATE", "n": "1"},
+    ]
+    assert len(rows(ns, "SELECT id FROM subscription")) == 2

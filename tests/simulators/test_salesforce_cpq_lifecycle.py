@@ -26,7 +26,7 @@ from simulators.salesforce.seed import seed
 from simulators.salesforce.spec import SPEC
 from tests.simulators.conftest import https_session
 
-DATASET = Dataset(seed=5, accounts=2)
+DATASET = Dataset(seed=5, accounts=4)  # three of its eight deals are won
 AMENDER = "SBQQ/ServiceRouter?loader=SBQQ.ContractManipulationAPI.ContractAmender&uid="
 RENEWER = "SBQQ/ServiceRouter?loader=SBQQ.ContractManipulationAPI.ContractRenewer"
 Client = Any
@@ -325,6 +325,33 @@ def test_a_won_contracted_deal_gets_a_contract_and_one_subscription_per_subscrip
     lost = new_deal(sf)
     sf.Opportunity.update(lost.opportunity, {"StageName": "Closed Lost", "SBQQ__Contracted__c": True})
     assert records(sf, f"SELECT Id FROM Contract WHERE SBQQ__Opportunity__c = '{lost.opportunity}'") == []
+
+
+def test_ticking_contracted_on_a_seeded_won_deal_contracts_it(org: RunningSimulator) -> None:
+    sf = client(org)
+    won = records(
+        sf,
+        "SELECT Id, SBQQ__PrimaryQuote__r.SBQQ__StartDate__c, "
+        "SBQQ__PrimaryQuote__r.SBQQ__SubscriptionTerm__c FROM Opportunity "
+        "WHERE IsWon = true ORDER BY Id LIMIT 1",
+    )[0]
+    sf.Opportunity.update(won["Id"], {"SBQQ__Contracted__c": True})
+    contract = contract_of(sf, won["Id"])
+    quote = won["SBQQ__PrimaryQuote__r"]
+    assert (contract["StartDate"], contract["ContractTerm"]) == (
+        quote["SBQQ__StartDate__c"],
+        int(quote["SBQQ__SubscriptionTerm__c"]),
+    )
+    seeded_lines = records(
+        sf,
+        "SELECT Id, SBQQ__RequiredBy__c FROM SBQQ__QuoteLine__c WHERE SBQQ__SubscriptionTerm__c != null "
+        f"AND SBQQ__Quote__r.SBQQ__Opportunity2__c = '{won['Id']}'",
+    )
+    subs = subscriptions(contract)
+    assert sorted(s["SBQQ__QuoteLine__c"] for s in subs) == sorted(line["Id"] for line in seeded_lines)
+    package = [s for s in subs if s["SBQQ__RequiredById__c"] is None]
+    assert len(package) == 1
+    assert all(s["SBQQ__RequiredById__c"] == package[0]["Id"] for s in subs if s is not package[0])
 
 
 def test_amend_then_contract_the_amendment_on_the_same_contract(cpq_org: RunningSimulator) -> None:

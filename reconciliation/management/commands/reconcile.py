@@ -50,6 +50,9 @@ class Command(BaseCommand):
         failed = []
         for name in names:
             run = reconciliation_run(check=name)
+            if run.status == RunStatus.SKIPPED:
+                self.stdout.write(f"{name}: skipped (run #{run.pk}) {run.note}")
+                continue
             summary = ", ".join(f"{kind} {n}" for kind, n in run.class_counts) if run.counts else ""
             self.stdout.write(
                 f"{name}: {run.status} (run #{run.pk}) salesforce {run.counts.get('salesforce_records', 0)}, "

@@ -70,6 +70,19 @@ def connection_metadata(connection: Connection) -> SystemMetadata:
     return metadata
 
 
+def connection_listed_names(connection: Connection) -> frozenset[str] | None:
+    """Every object / record type ``connection``'s system listed at its last refresh, lower-cased (Salesforce
+    describeGlobal, NetSuite's catalog): whether the org has CPQ, say. None if never read successfully."""
+    row = (
+        ConnectionMetadata.objects.filter(connection_id=connection.pk, fetched_at__isnull=False)
+        .values_list("available", flat=True)
+        .first()
+    )
+    if row is None:
+        return None
+    return frozenset(str(name).lower() for name in row or ())
+
+
 def editing_metadata() -> tuple[SystemMetadata | None, SystemMetadata | None]:
     """(Salesforce, NetSuite) metadata of the sandbox connections, None where there is no such connection."""
     sides: list[SystemMetadata | None] = []

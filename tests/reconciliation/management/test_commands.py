@@ -75,5 +75,11 @@ def test_the_schedule_queues_every_check_once(monkeypatch: pytest.MonkeyPatch) -
     first = reconciliation_scheduled()
     assert reconciliation_scheduled() == first  # runs still queued are not doubled
     runs = ReconciliationRun.objects.order_by("id")
-    assert [run.check_name for run in runs] == ["accounts", "opportunities", "invoices", "period_totals"]
+    assert [run.check_name for run in runs] == [
+        "accounts",
+        "opportunities",
+        "invoices",
+        "period_totals",
+        "subscriptions",
+    ]
     assert {run.trigger for run in runs} == {RunTrigger.SCHEDULE}
