@@ -25,6 +25,7 @@ from sync.pipeline.triggers import Trigger
 
 class FlowStateSerializer(serializers.Serializer[Any]):
     key = serializers.CharField(source="flow.key")
+    title = serializers.CharField(source="label", help_text="What the flow moves, in words")
     direction = serializers.CharField(source="flow.direction")
     paused = serializers.BooleanField(source="setting.paused")
     paused_at = serializers.DateTimeField(source="setting.paused_at", allow_null=True)

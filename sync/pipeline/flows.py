@@ -57,6 +57,18 @@ from sync.pipeline.triggers import Trigger, trigger_of, trigger_salesforce_crite
 REASON_LENGTH = 500
 SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 OPERATED_FLOWS = (CLOSED_WON_FLOW, *RETURN_FLOWS.values())
+# What each operated flow moves, in words, for the page, the API and the command.
+FLOW_LABELS = {
+    CLOSED_WON_FLOW: "Closed Won deals to NetSuite",
+    "netsuite_invoice_to_salesforce": "Invoices back to Salesforce",
+    "netsuite_payment_to_salesforce": "Payments back to Salesforce (invoice balances)",
+    "netsuite_order_status_to_salesforce": "Sales order status back to the opportunity",
+    "netsuite_customer_to_salesforce": "Customer changes back to the account",
+    "netsuite_credit_memo_to_salesforce": "Credit memos back to Salesforce",
+    "netsuite_refund_to_salesforce": "Refunds back to Salesforce (credit memo balances)",
+    "netsuite_fulfillment_to_salesforce": "Item fulfilment status back to the opportunity",
+    "netsuite_subscription_to_salesforce": "Subscription status back to the CPQ contract and subscriptions",
+}
 
 
 def _check(user: User | None, flow: Flow) -> None:
@@ -285,6 +297,10 @@ class FlowState:
     @property
     def is_closed_won(self) -> bool:
         return self.flow.key == CLOSED_WON_FLOW
+
+    @property
+    def label(self) -> str:
+        return FLOW_LABELS.get(self.flow.key, self.flow.key)
 
 
 def flow_states() -> list[FlowState]:

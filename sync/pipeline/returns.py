@@ -1,4 +1,5 @@
-"""The return flow: NetSuite invoices, payments, sales-order status and customers back into Salesforce.
+"""The return flow: NetSuite invoices, payments, sales-order status, customers, credit memos, refunds,
+fulfilments and subscription status back into Salesforce.
 
 Reading follows the catch-up poll's rules. SuiteQL pages are keyset pages on (lastmodifieddate to the
 second, id), so transactions sharing a second across a page boundary are all read; each run starts
@@ -18,11 +19,23 @@ it succeeds, so nothing of the paused type is skipped (re-reading the others is 
 Customers are read the same way (their own keyset over the customer table), only those Concord created
 (a cross-reference), and update their Salesforce account. Accounts and opportunities are synced both
 ways: :mod:`sync.pipeline.ownership` writes only the fields NetSuite owns and records conflicts.
+Subscriptions and their lines are read the same way too (each by its own keyset: a change order may
+touch only a line), only those Concord made (they carry the quote id, or a cross-reference), and update
+the CPQ Contract and its SBQQ__Subscription__c records; in an org without CPQ they are left out with a
+note, and in an account without SuiteBilling there is nothing to read.
+
+The Salesforce records are written in stages, so a record can link to one written before it in the same
+run: invoices, order status and accounts; then credit memos (linked to their Invoice__c); then refunds
+(linked to their Credit_Memo__c, whose refunded amount and status they update); then fulfilment status
+(on the opportunity) and subscription status. What each graph holds: :mod:`sync.pipeline.return_graphs`.
+Credit memos and refunds are upserted by their NetSuite id, so a write whose answer was lost and that is
+sent again leaves one record; updates by record Id never create anything.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +46,7 @@ from django.utils import timezone
 from core.correlation import correlation, current_correlation_id
 from core.fields import field_fit
 from sync.connections.connectors.errors import ConnectorError
-from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.connections.connectors.netsuite import NetSuiteConnector, table_missing
 from sync.connections.connectors.salesforce import RecordResult, SalesforceConnector
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
@@ -51,6 +64,7 @@ from sync.pipeline.models import (
 from sync.pipeline.operations import invoice_ledger_record
 from sync.pipeline.overrides import payload_with_overrides
 from sync.pipeline.ownership import TWO_WAY_OBJECTS, Decision, OwnershipLedger, same_value
+from sync.pipeline.polling import soql_datetime
 from sync.pipeline.problems import (
     ExceptionScope,
     Problem,
@@ -60,8 +74,18 @@ from sync.pipeline.problems import (
     retryable,
     subsidiary_of,
 )
+from sync.pipeline.return_graphs import (
+    CachedReader,
+    SalesforceLinks,
+    credit_memo_graph,
+    fulfillment_graph,
+    ref_id,
+    refund_graph,
+    subscription_graph,
+)
 from sync.pipeline.sources import live_lookups, live_mapping
 
+logger = logging.getLogger(__name__)
 OVERLAP = dt.timedelta(minutes=2)
 FIRST_RUN_LOOKBACK = dt.timedelta(hours=24)
 PAGE_SIZE = 1000
@@ -69,16 +93,52 @@ STAMP = "YYYY-MM-DD HH24:MI:SS"
 STAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # SuiteQL transaction type -> REST record type -> the shipped flow that maps it.
-RECORD_TYPES = {"SalesOrd": "salesOrder", "CustInvc": "invoice", "CustPymt": "customerPayment"}
+RECORD_TYPES = {
+    "SalesOrd": "salesOrder",
+    "CustInvc": "invoice",
+    "CustPymt": "customerPayment",
+    "CustCred": "creditMemo",
+    "CustRfnd": "customerRefund",
+    "ItemShip": "itemFulfillment",
+}
 FLOWS = {
     "invoice": "netsuite_invoice_to_salesforce",
     "customerPayment": "netsuite_payment_to_salesforce",
     "salesOrder": "netsuite_order_status_to_salesforce",
     "customer": "netsuite_customer_to_salesforce",
+    "creditMemo": "netsuite_credit_memo_to_salesforce",
+    "customerRefund": "netsuite_refund_to_salesforce",
+    "itemFulfillment": "netsuite_fulfillment_to_salesforce",
+    "subscription": "netsuite_subscription_to_salesforce",
 }
-# The Salesforce object each flow updates by record Id (never creates); Invoice__c is upserted.
-UPDATED_BY_ID = ("Opportunity", "Account")
+# The Salesforce objects updated by record Id (never created); the others are upserted by these keys.
+UPDATED_BY_ID = ("Opportunity", "Account", "Contract", "SBQQ__Subscription__c")
 INVOICE_KEY = "NetSuite_Invoice_Id__c"
+UPSERT_KEYS = {
+    "Invoice__c": INVOICE_KEY,
+    "Credit_Memo__c": "NetSuite_Credit_Memo_Id__c",
+    "Refund__c": "NetSuite_Refund_Id__c",
+}
+# The stages of a run: the record types mapped, then the objects written, in order (see the docstring).
+STAGES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("invoice", "customerPayment", "salesOrder", "customer"), ("Invoice__c", "Opportunity", "Account")),
+    (("creditMemo",), ("Credit_Memo__c",)),
+    (("customerRefund",), ("Refund__c", "Credit_Memo__c")),
+    (("itemFulfillment", "subscription"), ("Opportunity", "Contract", "SBQQ__Subscription__c")),
+)
+# A record type that also updates what another type's own read writes, and that type's object: the own
+# read (with the same balances, read this run) is written and the partial update left out.
+PARTIAL_UPDATES = {
+    "customerPayment": ("Invoice__c", "invoice"),
+    "customerRefund": ("Credit_Memo__c", "credit memo"),
+}
+# Trail rows are one per record except a payment's (one per invoice it applies to).
+PER_INVOICE_TRAIL = ("invoice", "customerPayment")
+NO_CPQ_NOTE = (
+    "subscription status not returned: this Salesforce org has no CPQ contracts with Concord's fields "
+    "(Contract.SBQQ__Quote__c, NetSuite_Subscription_Id__c), so there is no contract to update"
+)
+NO_SUITEBILLING_NOTE = "subscription status not read: this NetSuite account has no SuiteBilling subscriptions"
 JOB_FLOW = "netsuite_to_salesforce"
 
 TrailKey = tuple[str, str, str]  # (NetSuite record type, internal id, invoice id or "")
@@ -90,6 +150,10 @@ class ReturnFlowResult:
     invoices_written: int = 0
     opportunities_written: int = 0
     accounts_written: int = 0
+    credit_memos_written: int = 0
+    refunds_written: int = 0
+    contracts_written: int = 0
+    subscriptions_written: int = 0
     conflicts: int = 0  # field conflicts recorded (sync.pipeline.ownership)
     unchanged: int = 0
     failed: int = 0
@@ -102,10 +166,20 @@ class ReturnFlowResult:
     subsidiaries: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     # Fields of an exception retry's approved value changes that went into a Salesforce body.
     overrides_sent: list[str] = field(default_factory=list)
+    # What was left out on purpose and why (an org without CPQ); not a failure.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def written(self) -> int:
-        return self.invoices_written + self.opportunities_written + self.accounts_written
+        return (
+            self.invoices_written
+            + self.opportunities_written
+            + self.accounts_written
+            + self.credit_memos_written
+            + self.refunds_written
+            + self.contracts_written
+            + self.subscriptions_written
+        )
 
 
 @dataclass
@@ -118,11 +192,12 @@ class _Pending:
     source: tuple[str, str]  # (NetSuite record type, internal id)
     salesforce_owned: tuple[str, ...] = ()  # fields the mapping says Salesforce owns
     record_only: tuple[str, ...] = ()  # fields whose conflicts are recorded, the owner's value not forced
+    update_only: bool = False  # the mapping updates this record only: never created when missing
 
     @property
     def trail_key(self) -> TrailKey:
         record_type, record_id = self.source
-        return (record_type, record_id, "" if record_type in ("salesOrder", "customer") else self.key)
+        return (record_type, record_id, self.key if record_type in PER_INVOICE_TRAIL else "")
 
 
 def changed_since(
@@ -132,7 +207,7 @@ def changed_since(
     page_size: int = PAGE_SIZE,
     codes: Iterable[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Invoices, payments and sales orders (``codes``: the SuiteQL types, all by default) with
+    """Transactions of the return flow's types (``codes``: the SuiteQL types, all by default) with
     ``lastmodifieddate >= since`` in (second, id) order."""
     types = ", ".join(
         f"'{code}'" for code in (codes if codes is not None else RECORD_TYPES) if code in RECORD_TYPES
@@ -146,6 +221,21 @@ def customers_changed_since(
     """Customers Concord made (they carry the Salesforce account id) with ``lastmodifieddate >= since``."""
     condition = "custentity_sf_account_id IS NOT NULL"
     yield from _keyset(netsuite, since, "customer", "id", condition, page_size)
+
+
+def subscriptions_changed_since(
+    netsuite: NetSuiteConnector, since: dt.datetime, *, page_size: int = PAGE_SIZE
+) -> Iterator[dict[str, Any]]:
+    """Subscriptions changed since ``since``, and those whose lines changed (a change order may touch only
+    a line): rows ``{"id": subscription id, "modified": stamp}``, each keyset read on its own table.
+    Nothing where the account has no SuiteBilling (the tables do not exist)."""
+    yield from _keyset(netsuite, since, "subscription", "id", "", page_size)
+    try:
+        for row in _keyset(netsuite, since, "subscriptionline", "id, subscription", "", page_size):
+            yield {"id": row["subscription"], "modified": row["modified"]}
+    except ConnectorError as error:
+        if not table_missing(error, "subscriptionline"):
+            raise
 
 
 def _keyset(
@@ -226,7 +316,12 @@ def _return_flow_run(
         customers.append(str(row["id"]))
     changed["customer"] = _known_customers(netsuite, customers)
     result.read += len(changed["customer"])
+    if "subscription" in reading:
+        changed["subscription"], highest = _subscriptions_to_read(ns, sf, since, page_size, highest, result)
+    result.read += len(changed["subscription"])
     done = _map_and_write(ns, sf, changed, salesforce.pk, netsuite.pk, result)
+    for note in result.notes:
+        logger.info("return flow %s -> %s: %s", netsuite.name, salesforce.name, note)
     _record_job(result, salesforce, netsuite, "return_flow", correlation_id)
     if not done:
         return result  # the next run reads it all again
@@ -262,6 +357,63 @@ def _types_to_read(
             if found is not None:
                 held[record_type] = found
     return [t for t, flow in FLOWS.items() if flow not in paused], held
+
+
+def _subscriptions_to_read(
+    ns: NetSuiteConnector,
+    sf: SalesforceConnector,
+    since: dt.datetime,
+    page_size: int,
+    highest: dt.datetime | None,
+    result: ReturnFlowResult,
+) -> tuple[list[str], dt.datetime | None]:
+    """The subscriptions changed (or whose lines changed) since ``since``, and those of contracts CPQ made
+    since then without NetSuite's status; the highest stamp read. None read, with a note, in an account
+    without SuiteBilling or an org without CPQ."""
+    subscriptions: list[str] = []
+    try:
+        for row in subscriptions_changed_since(ns, since, page_size=page_size):
+            stamp = dt.datetime.strptime(_stamp_text(row["modified"]), STAMP_FORMAT).replace(tzinfo=dt.UTC)
+            highest = stamp if highest is None or stamp > highest else highest
+            subscriptions.append(str(row["id"]))
+    except ConnectorError as error:
+        if not table_missing(error, "subscription"):
+            raise
+        result.notes.append(NO_SUITEBILLING_NOTE)
+        return [], highest
+    waiting = _contracts_waiting(sf, since)
+    if waiting is None:
+        if subscriptions:
+            result.notes.append(NO_CPQ_NOTE)
+        return [], highest
+    subscriptions.extend(_subscriptions_of_quotes(ns, waiting))
+    return list(dict.fromkeys(subscriptions)), highest
+
+
+def _contracts_waiting(sf: SalesforceConnector, since: dt.datetime) -> list[str] | None:
+    """The quotes of CPQ contracts made or changed since ``since`` that show no NetSuite subscription yet:
+    CPQ may contract a deal after its NetSuite subscription last changed, so the subscription is read
+    again for them. None in an org without CPQ (Salesforce refuses the fields)."""
+    soql = (
+        "SELECT SBQQ__Quote__c FROM Contract WHERE NetSuite_Subscription_Id__c = null "  # noqa: S608
+        f"AND SBQQ__Quote__c != null AND SystemModstamp >= {soql_datetime(since)}"
+    )
+    try:
+        return [str(row["SBQQ__Quote__c"]) for row in sf.query(soql)]
+    except ConnectorError as error:
+        if error.code in ("INVALID_FIELD", "INVALID_TYPE"):
+            return None
+        raise
+
+
+def _subscriptions_of_quotes(ns: NetSuiteConnector, quotes: list[str]) -> list[str]:
+    """The NetSuite subscriptions Concord made from ``quotes`` (their ``custrecord_sf_quote_id``)."""
+    found: list[str] = []
+    for start in range(0, len(quotes), 200):
+        listed = ", ".join("'" + quote.replace("'", "''") + "'" for quote in quotes[start : start + 200])
+        query = f"SELECT id FROM subscription WHERE custrecord_sf_quote_id IN ({listed})"  # noqa: S608
+        found.extend(str(row["id"]) for row in ns.suiteql(query))
+    return found
 
 
 def _known_customers(netsuite: Connection, ids: list[str]) -> list[str]:
@@ -336,7 +488,7 @@ def _record_job(
             records_synced=sum(1 for row in rows if row.status == ReturnStatus.WRITTEN),
             records_failed=failed,
             finished_at=timezone.now(),
-            message="; ".join(result.problems)[:MESSAGE_LIMIT],
+            message="; ".join([*result.problems, *result.notes])[:MESSAGE_LIMIT],
             correlation_id=correlation_id,
         )
         for row in rows:
@@ -355,13 +507,20 @@ def _map_and_write(
     result: ReturnFlowResult,
     overrides: Mapping[str, Any] | None = None,
 ) -> bool:
-    """False when a whole Salesforce call failed (down, session refused): nothing may be taken as done."""
+    """Map and write stage by stage (:data:`STAGES`). False when a whole Salesforce call failed (down,
+    session refused): nothing may be taken as done."""
     pair = (salesforce_pk, netsuite_pk)
-    invoices, opportunities, accounts = _map(ns, changed, pair, result, overrides or {})
+    read = CachedReader(ns)
+    links = SalesforceLinks(sf, netsuite_pk)
+    own: dict[str, set[str]] = {}  # keys written from a record's own read, by object
     try:
-        result.invoices_written = _write(sf, "Invoice__c", invoices, pair, result)
-        result.opportunities_written = _write(sf, "Opportunity", opportunities, pair, result)
-        result.accounts_written = _write(sf, "Account", accounts, pair, result)
+        for record_types, objects in STAGES:
+            if not any(changed.get(record_type) for record_type in record_types):
+                continue
+            targets = _map(read, links, record_types, changed, pair, result, overrides or {}, own)
+            for sobject in objects:
+                written = _write(sf, sobject, targets.get(sobject, {}), pair, result)
+                _count(result, sobject, written)
     except ConnectorError as error:
         result.problems.append(f"return flow write failed: {error}")
         for row in result.trail.values():
@@ -371,27 +530,45 @@ def _map_and_write(
     return True
 
 
+WRITTEN_COUNTS = {
+    "Invoice__c": "invoices_written",
+    "Opportunity": "opportunities_written",
+    "Account": "accounts_written",
+    "Credit_Memo__c": "credit_memos_written",
+    "Refund__c": "refunds_written",
+    "Contract": "contracts_written",
+    "SBQQ__Subscription__c": "subscriptions_written",
+}
+
+
+def _count(result: ReturnFlowResult, sobject: str, written: int) -> None:
+    name = WRITTEN_COUNTS[sobject]
+    setattr(result, name, getattr(result, name) + written)
+
+
 def _map(
-    ns: NetSuiteConnector,
+    read: CachedReader,
+    links: SalesforceLinks,
+    record_types: tuple[str, ...],
     changed: dict[str, list[str]],
     pair: tuple[int, int],
     result: ReturnFlowResult,
     overrides: Mapping[str, Any],
-) -> tuple[dict[str, _Pending], dict[str, _Pending], dict[str, _Pending]]:
-    """Read each changed record in full and map it: Invoice__c bodies by external id (an invoice's own
-    read wins over a payment's partial update of it), Opportunity and Account bodies by Id."""
-    lookups, _ = live_lookups(ns)
-    read = _CachedReader(ns)
-    invoices: dict[str, _Pending] = {}
-    opportunities: dict[str, _Pending] = {}
-    accounts: dict[str, _Pending] = {}
-    targets = {"Invoice__c": invoices, "Opportunity": opportunities, "Account": accounts}
-    for record_type in ("invoice", "customerPayment", "salesOrder", "customer"):
+    own: dict[str, set[str]],
+) -> dict[str, dict[str, _Pending]]:
+    """Read each changed record of ``record_types`` in full and map it: bodies by Salesforce object, then
+    by external id or record Id. A record's own read wins over another's partial update of it (an
+    invoice over its payment, a credit memo over its refund)."""
+    lookups, _ = live_lookups(read.ns)
+    targets: dict[str, dict[str, _Pending]] = {}
+    for record_type in record_types:
         if not changed.get(record_type):
             continue
         version_id, mapping = live_mapping(FLOWS[record_type])
         for record_id in changed[record_type]:
-            graph = _graph_read(read, record_type, record_id)
+            graph = _graph_read(read, links, record_type, record_id)
+            if graph is None:
+                continue  # not Concord's: nothing to bring back, nothing to note
             mapped = mapping.apply(graph, lookups=lookups)
             source = (record_type, record_id)
             result.subsidiaries[source] = subsidiary_of(graph)
@@ -403,35 +580,46 @@ def _map(
                 if overrides:
                     payload, applied = payload_with_overrides(payload, overrides, mapping.dependency_order())
                     result.overrides_sent.extend(f for f in applied if f not in result.overrides_sent)
-                pending = _pending(payload, source)
-                if pending is None:
-                    continue
-                if record_type == "customerPayment" and pending.key in invoices:
-                    # The invoice itself was read this run, with the same balances.
-                    _trail_mark(result, pending, ReturnStatus.READ, message="written with its invoice")
-                    continue
-                targets[payload.target_type][pending.key] = pending
-    return invoices, opportunities, accounts
+                _collect(payload, source, result, own, targets)
+    return targets
 
 
-class _CachedReader:
-    """NetSuite reads of one run, each record read once (an invoice and its payment share a customer)."""
+def _collect(
+    payload: ObjectPayload,
+    source: tuple[str, str],
+    result: ReturnFlowResult,
+    own: dict[str, set[str]],
+    targets: dict[str, dict[str, _Pending]],
+) -> None:
+    """Add the payload to what the stage writes, unless it is another record's partial update of a record
+    read (and written) on its own this run."""
+    pending = _pending(payload, source)
+    if pending is None:
+        return
+    partial = PARTIAL_UPDATES.get(source[0])
+    if partial is not None and payload.target_type == partial[0]:
+        if pending.key in own.get(partial[0], set()):
+            # The record itself was read this run, with the same balances.
+            _trail_mark(result, pending, ReturnStatus.READ, message=f"written with its {partial[1]}")
+            return
+    elif payload.target_type in UPSERT_KEYS:
+        own.setdefault(payload.target_type, set()).add(pending.key)
+    targets.setdefault(payload.target_type, {})[pending.key] = pending
 
-    def __init__(self, ns: NetSuiteConnector) -> None:
-        self.ns = ns
-        self.cache: dict[tuple[str, str, bool], dict[str, Any]] = {}
 
-    def __call__(self, record_type: str, record_id: str, expand: bool | None = None) -> dict[str, Any]:
-        # An invoice's customer is read without sublists; the customer flow's own read has its address book.
-        expand = record_type != "customer" if expand is None else expand
-        if (record_type, record_id, expand) not in self.cache:
-            self.cache[record_type, record_id, expand] = self.ns.get(record_type, record_id, expand=expand)
-        return self.cache[record_type, record_id, expand]
-
-
-def _graph_read(read: _CachedReader, record_type: str, record_id: str) -> dict[str, Any]:
+def _graph_read(
+    read: CachedReader, links: SalesforceLinks, record_type: str, record_id: str
+) -> dict[str, Any] | None:
     """The changed record in full, with what its mapping reads through it: an invoice's customer, the
-    invoices a payment applies to."""
+    invoices a payment applies to, and for the other types :mod:`sync.pipeline.return_graphs`."""
+    if record_type == "creditMemo":
+        return credit_memo_graph(read, links, record_id)
+    if record_type == "customerRefund":
+        return refund_graph(read, links, record_id)
+    if record_type == "itemFulfillment":
+        return fulfillment_graph(read, links, record_id)
+    if record_type == "subscription":
+        return subscription_graph(read, links, record_id)
     graph = dict(read(record_type, record_id, expand=True if record_type == "customer" else None))
     if record_type == "invoice" and (graph.get("entity") or {}).get("id"):
         graph["customer"] = read("customer", str(graph["entity"]["id"]))
@@ -465,11 +653,10 @@ def _unmappable(
 def _trail(
     result: ReturnFlowResult, record_type: str, record_id: str, graph: dict[str, Any], version_id: int | None
 ) -> None:
-    """Note the transaction and NetSuite's links from it: the order an invoice was created from, the
-    invoices a payment applies to, the opportunity id an order (and its invoices) carry."""
-
-    def ref(value: Any) -> str:
-        return str((value or {}).get("id") or "") if isinstance(value, dict) else str(value or "")
+    """Note the record and NetSuite's links from it: the order an invoice (or a fulfilment) was created
+    from, the invoices a payment applies to, a credit memo's invoice, the opportunity id an order (and its
+    invoices) carry."""
+    ref = ref_id
 
     common = {
         "netsuite_type": record_type,
@@ -490,6 +677,37 @@ def _trail(
         rows = [
             ReturnRecord(**common, opportunity_id=opportunity, sales_order_id=order, invoice_id=record_id)
         ]
+    elif record_type == "subscription":
+        common["tran_id"] = field_fit(ReturnRecord, "tran_id", str(graph.get("name") or ""))
+        contract = str((graph.get("contract") or {}).get("Id") or "")
+        rows = [ReturnRecord(**common, salesforce_id=field_fit(ReturnRecord, "salesforce_id", contract))]
+    elif record_type == "itemFulfillment":
+        fulfilled: dict[str, Any] = graph.get("salesOrder") or {}
+        opportunity = str(fulfilled.get("custbody_sf_opportunity_id") or "") or str(
+            (graph.get("salesforce") or {}).get("Opportunity") or ""
+        )
+        rows = [
+            ReturnRecord(
+                **common,
+                opportunity_id=field_fit(ReturnRecord, "opportunity_id", opportunity),
+                sales_order_id=ref(graph.get("createdFrom")),
+            )
+        ]
+    elif record_type == "creditMemo":
+        invoice = graph.get("invoice") or {}
+        opportunity = opportunity or field_fit(
+            ReturnRecord, "opportunity_id", str(invoice.get("custbody_sf_opportunity_id") or "")
+        )
+        rows = [
+            ReturnRecord(
+                **common,
+                opportunity_id=opportunity,
+                sales_order_id=ref(invoice.get("createdFrom")),
+                invoice_id=str(invoice.get("id") or ""),
+            )
+        ]
+    elif record_type == "customerRefund":
+        rows = [ReturnRecord(**common)]
     else:
         applied = [
             ref(line.get("doc"))
@@ -499,7 +717,18 @@ def _trail(
         rows = [ReturnRecord(**common, invoice_id=invoice_id) for invoice_id in dict.fromkeys(applied)]
         rows = rows or [ReturnRecord(**common)]
     for row in rows:
-        result.trail[(row.netsuite_type, row.netsuite_id, row.invoice_id)] = row
+        third = row.invoice_id if record_type in PER_INVOICE_TRAIL else ""
+        result.trail[(row.netsuite_type, row.netsuite_id, third)] = row
+
+
+# A record written to several Salesforce records (a refund and its credit memos, a subscription and its
+# contract) keeps the gravest outcome: failed over written over unchanged.
+_OUTCOME_RANK: dict[str, int] = {
+    ReturnStatus.READ: 0,
+    ReturnStatus.UNCHANGED: 1,
+    ReturnStatus.WRITTEN: 2,
+    ReturnStatus.FAILED: 3,
+}
 
 
 def _trail_mark(
@@ -508,8 +737,10 @@ def _trail_mark(
     row = result.trail.get(item.trail_key)
     if row is None:
         return
+    if _OUTCOME_RANK.get(status, 0) < _OUTCOME_RANK.get(row.status, 0):
+        return
     row.status, row.message = status, message
-    if salesforce_id:
+    if salesforce_id and not (item.source[0] == "subscription" and row.salesforce_id):
         row.salesforce_id = field_fit(ReturnRecord, "salesforce_id", salesforce_id)
     if item.key and item.source[0] == "salesOrder":
         row.opportunity_id = row.opportunity_id or field_fit(ReturnRecord, "opportunity_id", item.key)
@@ -529,6 +760,7 @@ def _pending(payload: ObjectPayload, source: tuple[str, str]) -> _Pending | None
         source,
         payload.target_owned_fields if payload.target_type in TWO_WAY_OBJECTS else (),
         payload.record_only_fields,
+        payload.mode == "update_only",
     )
 
 
@@ -542,7 +774,7 @@ def _write(
     """Write what differs from Salesforce, in sObject Collections batches of 200; returns records written."""
     if not pending:
         return 0
-    key_field = INVOICE_KEY if sobject == "Invoice__c" else "Id"
+    key_field = UPSERT_KEYS.get(sobject, "Id")
     held = _held_read(sf, sobject, key_field, pending)
     ledger = _ledger_for(sobject, pending, pair)
     decisions: dict[str, Decision] = {}
@@ -557,8 +789,8 @@ def _write(
         if ledger is not None:
             ledger.flush()
         return 0
-    if sobject == "Invoice__c":
-        outcomes = sf.collections_upsert(sobject, INVOICE_KEY, records)
+    if sobject in UPSERT_KEYS:
+        outcomes = sf.collections_upsert(sobject, key_field, records)
     else:
         outcomes = sf.collections_update(sobject, records)
     written = 0
@@ -605,8 +837,8 @@ def _body_to_send(
 ) -> dict[str, Any] | None:
     """The body to write for ``item``; None when nothing is to be written (gone, or already current)."""
     key = item.key
-    if current is None and sobject in UPDATED_BY_ID:
-        result.unchanged += 1  # update only: a record Salesforce no longer has is left alone
+    if current is None and (sobject in UPDATED_BY_ID or (item.update_only and sobject != "Invoice__c")):
+        result.unchanged += 1  # update only: a record Salesforce does not have is left alone
         _trail_mark(result, item, ReturnStatus.READ, message=f"Salesforce has no such {sobject.lower()}")
         return None
     body = item.create_body if current is None else item.body

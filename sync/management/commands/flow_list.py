@@ -22,7 +22,7 @@ class Command(BaseCommand):
                 why = f": {setting.pause_reason}" if setting.pause_reason else ""
                 status = f"PAUSED since {setting.paused_at:%Y-%m-%d %H:%M} UTC{by}{why}"
             last = f"{state.last_run:%Y-%m-%d %H:%M} UTC" if state.last_run else "never"
-            self.stdout.write(f"{state.flow.key}: {status}; last run {last}")
+            self.stdout.write(f"{state.flow.key} ({state.label}): {status}; last run {last}")
             if state.is_closed_won:
                 self.stdout.write(
                     f"  trigger: {state.trigger_text} (Salesforce: {state.salesforce_criteria})"

@@ -124,6 +124,10 @@ def test_it_gives_only_the_closed_won_flow_a_trigger(seeded_mappings: None, revo
         "netsuite_payment_to_salesforce",
         "netsuite_order_status_to_salesforce",
         "netsuite_customer_to_salesforce",
+        "netsuite_credit_memo_to_salesforce",
+        "netsuite_refund_to_salesforce",
+        "netsuite_fulfillment_to_salesforce",
+        "netsuite_subscription_to_salesforce",
     ]
 
 
@@ -135,6 +139,7 @@ def test_it_shows_and_operates_flows_on_the_page(
     assert page.status_code == 200
     html = page.content.decode()
     assert "Stage equals Closed Won" in html and "Pause" in html and "Push now" in html
+    assert "Refunds back to Salesforce" in html and "netsuite_refund_to_salesforce" in html
     watched = auditor_client.get(reverse("sync:flows")).content.decode()
     assert "Running" in watched and "Pause</button>" not in watched and "Push now" not in watched
 
@@ -165,6 +170,9 @@ def test_it_operates_flows_through_the_api(
     api = token_client(revops)
     listed = api.get("/api/v1/flow-settings/").json()
     assert [row["key"] for row in listed][:1] == ["opportunity_to_netsuite"]
+    labels = {row["key"]: row["title"] for row in listed}
+    assert labels["netsuite_credit_memo_to_salesforce"] == "Credit memos back to Salesforce"
+    assert labels["netsuite_fulfillment_to_salesforce"] == "Item fulfilment status back to the opportunity"
     assert (
         listed[0]["trigger"] == "closed_won" and listed[0]["salesforce_criteria"] == "Stage equals Closed Won"
     )
@@ -193,8 +201,10 @@ def test_it_operates_flows_from_the_terminal(opportunity_flow: Flow, queued: lis
     listing = StringIO()
     call_command("flow_list", stdout=listing)
     assert (
-        "opportunity_to_netsuite: PAUSED since" in listing.getvalue() and "maintenance" in listing.getvalue()
+        "opportunity_to_netsuite (Closed Won deals to NetSuite): PAUSED since" in listing.getvalue()
+        and "maintenance" in listing.getvalue()
     )
+    assert "netsuite_subscription_to_salesforce (Subscription status back to" in listing.getvalue()
     assert "Stage equals Closed Won" in listing.getvalue()
     call_command("flow_resume", "opportunity_to_netsuite", stdout=StringIO())
     assert not flow_setting(flow=opportunity_flow).paused

@@ -21,6 +21,10 @@ DEFAULT_FLOWS: tuple[str, ...] = (
     "netsuite_order_status_to_salesforce",
     "netsuite_item_to_salesforce",
     "netsuite_customer_to_salesforce",
+    "netsuite_credit_memo_to_salesforce",
+    "netsuite_refund_to_salesforce",
+    "netsuite_fulfillment_to_salesforce",
+    "netsuite_subscription_to_salesforce",
 )
 
 
