@@ -117,10 +117,11 @@ SHIPPED: dict[str, ShippedCategory] = {
         REVOPS.name,
         _PIPELINE_PATH,
         "A CPQ package is sold on a subscription plan that has no NetSuite price book in the deal's "
-        "currency. NetSuite does not let integrations create price books (its REST API refuses them), so "
-        "Concord cannot make one.\n"
-        "1. Open the plan in NetSuite (linked here) and create its price book for the currency named in "
-        "the title (Lists > Accounting > Price Books > New, on that plan), with the plan's price plans.\n"
+        "currency. A price book carries the plan's price plans (finance's prices), so Concord never makes "
+        "one: a person does, in NetSuite.\n"
+        "1. Open the plan in NetSuite (linked here; Lists > Subscriptions > Subscription Plans) and create "
+        "its price book for the currency named in the title, with its price plans (NetSuite help: Creating "
+        "Price Books).\n"
         "2. Add the new price book's internal id to the lookup table price_book_by_plan_currency under "
         "<package SKU>-<currency> (or import the table from NetSuite), and publish it.\n"
         "3. Retry: the deal syncs with the new price book.",
