@@ -396,7 +396,9 @@ class SalesforceConnector:
     ) -> list[RecordResult]:
         """Create records (no ``Id``) in batches of 200; one result per record, in order. Not retried
         after an ambiguous failure (a create may have happened): callers read before they write again."""
-        return self._collections("POST", "composite/sobjects", sobject, records, all_or_none, idempotent=False)
+        return self._collections(
+            "POST", "composite/sobjects", sobject, records, all_or_none, idempotent=False
+        )
 
     def delete(self, sobject: str, record_id: str) -> None:
         self._run("delete", lambda sf: getattr(sf, _name(sobject)).delete(record_id))
