@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django_q.tasks import async_task
@@ -27,7 +27,7 @@ from sync.pipeline.tasks import served_pairs
 TASK = "sync.tasks.catalogue_sync"
 
 
-def can_sync_catalogue(user: User) -> bool:
+def can_sync_catalogue(user: User | AnonymousUser) -> bool:
     """Start a catalogue sync: RevOps and Admin (as for re-running a record)."""
     return can_rerun(user)
 

@@ -135,11 +135,17 @@ def _run(
     result = CatalogueResult(watermark=mark.watermark)
     ns = netsuite_connector(netsuite)
     sf = salesforce_connector(salesforce)
-    if item_ids is not None:
-        changed = items_by_id(ns, item_ids)
-    else:
-        since = EPOCH if full or mark.watermark is None else mark.watermark - OVERLAP
-        changed = list(items_changed_since(ns, since))
+    try:
+        if item_ids is not None:
+            changed = items_by_id(ns, item_ids)
+        else:
+            since = EPOCH if full or mark.watermark is None else mark.watermark - OVERLAP
+            changed = list(items_changed_since(ns, since))
+    except ConnectorError as error:
+        result.problems.append(f"reading NetSuite's items failed: {error}")
+        if trigger != "schedule":
+            _record_job(result, salesforce, netsuite, trigger, correlation_id)
+        return result  # the watermark stays: the next run reads it all again
     result.read = len(changed)
     highest = max((stamp_time(item.modified) for item in changed), default=mark.watermark)
     done = True

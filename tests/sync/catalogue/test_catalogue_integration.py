@@ -49,11 +49,8 @@ class Org:
         return catalogue_sync_run(salesforce=self.salesforce, netsuite=self.netsuite, **kwargs)
 
     def products(self, code: str) -> list[dict[str, Any]]:
-        return list(
-            self.sf.query(
-                f"SELECT Id, Name, ProductCode, NetSuite_Item_Id__c FROM Product2 WHERE ProductCode = '{code}'"  # noqa: S608
-            )
-        )
+        columns = "Id, Name, ProductCode, NetSuite_Item_Id__c"
+        return list(self.sf.query(f"SELECT {columns} FROM Product2 WHERE ProductCode = '{code}'"))  # noqa: S608
 
     def entries(self, product_id: str) -> list[dict[str, Any]]:
         currency = ", CurrencyIsoCode" if self.multi else ""

@@ -62,12 +62,9 @@ def test_a_plan_without_a_price_book_opens_a_clear_exception_with_the_plans_link
         for row in ns.suiteql(f"SELECT id FROM subscriptionplan WHERE itemid = '{plan_sku}'")  # noqa: S608
     ]
     plans: list[dict[str, Any]] = [r for r in exception.records if r["object_type"] == "subscriptionPlan"]
-    assert [(r["id"], r["url"]) for r in plans] == [
-        (
-            plan_id,
-            f"https://{netsuite.account_id.lower().replace('_', '-')}.app.netsuite.com/app/common/item/item.nl?id={plan_id}",
-        )
-    ]
+    host = netsuite.account_id.lower().replace("_", "-")
+    link = f"https://{host}.app.netsuite.com/app/common/item/item.nl?id={plan_id}"
+    assert [(r["id"], r["url"]) for r in plans] == [(plan_id, link)]
 
     # Someone makes the price book in NetSuite and adds it to the table; the deal syncs and it resolves.
     tables["price_book_by_plan_currency"] = shipped_books
