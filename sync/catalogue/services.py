@@ -56,12 +56,12 @@ from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.mappings.engine import CompiledMapping, StaticLookups
 from sync.mappings.services.lookups import mapping_tables
+from sync.pipeline.flow_state import CATALOGUE_FLOW
 from sync.pipeline.keyset import stamp_time
 from sync.pipeline.models import MESSAGE_LIMIT, JobStatus, PollWatermark, ReturnRecord, ReturnStatus, SyncJob
 from sync.pipeline.problems import ExceptionScope, Problem, RecordRef, exception_queue, retryable
 from sync.pipeline.sources import live_lookups, live_mapping
 
-CATALOGUE_FLOW = "netsuite_item_to_salesforce"
 OVERLAP = dt.timedelta(minutes=2)
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 LOCK_SECONDS = 15 * 60

@@ -19,6 +19,7 @@ from sync.catalogue import on_demand, tasks
 from sync.catalogue.on_demand import catalogue_sync_request
 from sync.catalogue.services import CATALOGUE_FLOW, CatalogueResult
 from sync.mappings.services.versions import flow_ensure
+from sync.pipeline import flows
 from sync.pipeline.flow_state import flow_setting
 from sync.pipeline.models import FlowSetting
 from tests.api_support import token_client
@@ -135,3 +136,17 @@ def test_the_command_runs_it_and_says_what_it_did(monkeypatch: pytest.MonkeyPatc
     assert "4 item(s) read, 1 product(s) and 2 price book entr(y/ies) written, 3 unchanged" in out.getvalue()
     (entry,) = _entries()
     assert entry.actor is None and entry.additional_data["source"] == "command"
+
+
+@THREADED_DB  # real commits: resuming queues after commit
+def test_the_catalogue_is_paused_and_resumed_like_the_other_flows(
+    revops: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resumed: list[str] = []
+    monkeypatch.setattr("sync.pipeline.flows.async_task", lambda name, **kwargs: resumed.append(name))
+    flow = flow_ensure(key=CATALOGUE_FLOW, source="item", target_system="salesforce")
+    assert CATALOGUE_FLOW in [state.flow.key for state in flows.flow_states()]
+    flows.flow_pause(flow=flows.flow_get(key=CATALOGUE_FLOW), user=revops, reason="price review")
+    assert tasks.catalogue_sync() == 0
+    flows.flow_resume(flow=flow, user=revops)
+    assert resumed == ["sync.tasks.catalogue_sync"]

@@ -124,6 +124,7 @@ def test_it_gives_only_the_closed_won_flow_a_trigger(seeded_mappings: None, revo
         "netsuite_payment_to_salesforce",
         "netsuite_order_status_to_salesforce",
         "netsuite_customer_to_salesforce",
+        "netsuite_item_to_salesforce",
     ]
 
 
