@@ -11,6 +11,7 @@ class SyncConfig(AppConfig):
 
     def ready(self) -> None:
         from core.schedules import schedule_register
+        from sync.catalogue.schedules import CATALOGUE_SYNC_SPEC
         from sync.connections.watch import CONNECTION_WATCH_SPEC, connection_alerts_connect
         from sync.exceptions.alerts import AdminConnectionAlerts
         from sync.exceptions.intake import ExceptionQueueIntake
@@ -32,5 +33,11 @@ class SyncConfig(AppConfig):
         # The connection watch tells the admins through the exception queue's notifications.
         connection_alerts_connect(AdminConnectionAlerts())
         # The schedules an operator retimes (Schedules page, API, schedule_set): core/schedules.py.
-        for spec in (CATCH_UP_POLL_SPEC, RETURN_FLOW_SPEC, CONNECTION_WATCH_SPEC, NETSUITE_LISTS_SPEC):
+        for spec in (
+            CATCH_UP_POLL_SPEC,
+            RETURN_FLOW_SPEC,
+            CONNECTION_WATCH_SPEC,
+            NETSUITE_LISTS_SPEC,
+            CATALOGUE_SYNC_SPEC,
+        ):
             schedule_register(spec)

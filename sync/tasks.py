@@ -7,6 +7,7 @@ the function in its ``Schedule`` rows (written by ``sync_schedules_ensure`` and
 would break every installed schedule and every queued task. The code enqueues these same names.
 """
 
+from sync.catalogue.tasks import catalogue_sync
 from sync.connections.tasks import connection_watch
 from sync.exceptions.tasks import (
     exception_retry_run,
@@ -28,6 +29,7 @@ from sync.pipeline.tasks import (
 
 __all__ = [
     "backfill_run",
+    "catalogue_sync",
     "catch_up_poll",
     "connection_watch",
     "exception_retry_run",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("sync/rules/", include("sync.rules.urls")),
     path("sync/golive/", include("sync.golive.urls")),
     path("sync/lifecycle/", include("sync.lifecycle.urls")),
+    path("sync/catalogue/", include("sync.catalogue.urls")),
     path("sync/", include("sync.pipeline.urls")),
     path("exceptions/", include("sync.exceptions.urls")),
 ]

@@ -7,6 +7,7 @@ from console.setup.api import urlpatterns as setup_urls
 from core.api.views import DocsView, SchemaView
 from governance.api.urls import urlpatterns as governance_urls
 from reconciliation.api.urls import urlpatterns as reconciliation_urls
+from sync.catalogue.api import urlpatterns as catalogue_urls
 from sync.connections.api import urlpatterns as connection_urls
 from sync.exceptions.api import urlpatterns as exception_urls
 from sync.lifecycle.api import urlpatterns as lifecycle_urls
@@ -22,6 +23,7 @@ urlpatterns = [
     *mapping_urls,
     *rule_urls,
     *pipeline_urls,
+    *catalogue_urls,
     *exception_urls,
     *lifecycle_urls,
     *reconciliation_urls,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulators.netsuite.pricing import price_sublist
 from simulators.netsuite.schema import (
     Field,
     RecordType,
@@ -171,6 +172,7 @@ def _item(name: str, label: str) -> RecordType:
             text("custitem_concord_family", label="Product Family"),
             boolean("custitem_concord_subscription", label="Subscription Item"),
         ),
+        sublists=(price_sublist(),),
     )
 
 

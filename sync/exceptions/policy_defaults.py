@@ -3,7 +3,8 @@ owner, runbook and a two-level escalation path to the role groups (:mod:`core.ro
 
 Read by :mod:`sync.exceptions.policy`; the stages' keys: ``sync.pipeline.failures`` (``sync_failure``,
 ``mapping_problem``, ``blocked_rule``), ``sync.pipeline.prematch`` and go-live (``duplicate_suspect``),
-``sync.pipeline.inbox`` (``inbox_failed``), ``sync.pipeline.returns`` (``return_flow``) and
+``sync.pipeline.inbox`` (``inbox_failed``), ``sync.pipeline.returns`` (``return_flow``),
+``sync.catalogue`` (``catalogue``), the Closed Won flow's missing price book (``price_book_missing``) and
 ``reconciliation.exceptions`` (``reconciliation``).
 """
 
@@ -94,6 +95,36 @@ SHIPPED: dict[str, ShippedCategory] = {
         "An invoice or payment from NetSuite could not be written back to Salesforce.\n"
         "Read Salesforce's message (often a validation rule or a missing field on the object), fix it, "
         "and retry; the next return run also picks it up again.",
+    ),
+    "catalogue": ShippedCategory(
+        "Catalogue sync failure",
+        timedelta(days=1),
+        Severity.MEDIUM,
+        REVOPS.name,
+        _PIPELINE_PATH,
+        "A NetSuite item (or one of its prices) could not be written to Salesforce as a product or a price "
+        "book entry.\n"
+        "1. Read the message: a product code shared by several Salesforce products (keep one, or set the "
+        "right one's NetSuite_Item_Id__c), a code taken by another item's product (rename one item in "
+        "NetSuite), a currency the org does not have, or Salesforce's validation message.\n"
+        "2. Fix it in Salesforce or NetSuite, then retry: the retry syncs that one item again; the next "
+        "catalogue sync picks it up as well once it changes.",
+    ),
+    "price_book_missing": ShippedCategory(
+        "Price book missing in NetSuite",
+        timedelta(days=1),
+        Severity.HIGH,
+        REVOPS.name,
+        _PIPELINE_PATH,
+        "A CPQ package is sold on a subscription plan that has no NetSuite price book in the deal's "
+        "currency. A price book carries the plan's price plans (finance's prices), so Concord never makes "
+        "one: a person does, in NetSuite.\n"
+        "1. Open the plan in NetSuite (linked here; Lists > Subscriptions > Subscription Plans) and create "
+        "its price book for the currency named in the title, with its price plans (NetSuite help: Creating "
+        "Price Books).\n"
+        "2. Add the new price book's internal id to the lookup table price_book_by_plan_currency under "
+        "<package SKU>-<currency> (or import the table from NetSuite), and publish it.\n"
+        "3. Retry: the deal syncs with the new price book.",
     ),
     "reconciliation": ShippedCategory(
         "Reconciliation mismatch",

@@ -15,6 +15,13 @@ from sync.connections.models import Connection
 from sync.lifecycle.locks import OrderLockFound, order_lock_record
 from sync.pipeline.inbox import inbox_requeue_opportunity
 from sync.pipeline.models import FailureCategory, InboxSource, RecordStatus, SyncFailure, SyncRecord
+from sync.pipeline.price_books import CATEGORY as PRICE_BOOK_CATEGORY
+from sync.pipeline.price_books import (
+    PRICE_BOOK_MISSING,
+    plan_id_written,
+    plan_record,
+    price_book_title,
+)
 from sync.pipeline.problems import ExceptionScope, Problem, RecordRef, Severity, exception_queue, retryable
 
 CATEGORY_FOR_FAILURE = {
@@ -66,10 +73,19 @@ def record_outcome_report(
         for netsuite_type, netsuite_id in (record.netsuite_ids or {}).items()
         if netsuite_id
     ]
+    title = f"Opportunity {record.opportunity_id}: {record.message or category.label}"[:200]
+    category_key = CATEGORY_FOR_FAILURE.get(category, "sync_failure")
+    if first is not None and first.vendor_code == PRICE_BOOK_MISSING and first.sent_value:
+        # Not a vague mapping problem: the plan has no price book, which only a person can make.
+        price_book = str(first.sent_value)
+        category_key, title = PRICE_BOOK_CATEGORY, price_book_title(record.opportunity_id, price_book)
+        plan_id = plan_id_written(record.netsuite_ids or {}, first.source_id)
+        plan = plan_record(netsuite.account_id if netsuite else "", plan_id, price_book)
+        records = [ref for ref in records if ref.id != plan.id] + [plan]
     problem = Problem(
-        category=CATEGORY_FOR_FAILURE.get(category, "sync_failure"),
+        category=category_key,
         dedup_key=key,
-        title=f"Opportunity {record.opportunity_id}: {record.message or category.label}"[:200],
+        title=title,
         severity=SEVERITY_FOR_FAILURE.get(category, "high"),
         records=records,
         scope=scope or ExceptionScope(netsuite_connection_id=netsuite.pk if netsuite else None),

@@ -14,6 +14,8 @@ from sync.pipeline.models import FlowSetting
 from sync.pipeline.triggers import CLOSED_WON, Trigger, trigger_of
 
 CLOSED_WON_FLOW = "opportunity_to_netsuite"
+# The catalogue sync's flow (sync.catalogue): operated here like the others (pause, resume).
+CATALOGUE_FLOW = "netsuite_item_to_salesforce"
 
 
 def flow_setting(*, flow: Flow) -> FlowSetting:

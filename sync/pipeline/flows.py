@@ -9,7 +9,9 @@ event in the inbox, but nothing is claimed (:func:`sync.pipeline.inbox.inbox_cla
 runs; a batch already running finishes. Resuming enqueues a drain and the waiting backfill batches: each
 waiting event syncs once (the inbox dedupes, the pipeline upserts). A return flow paused: the return flow
 reads nothing of its record type and its watermark stays where it was (:mod:`sync.pipeline.returns`);
-resuming queues a run that catches up. Pausing a paused flow, or resuming a running one, is refused with
+resuming queues a run that catches up. The catalogue flow (``netsuite_item_to_salesforce``, run by
+:mod:`sync.catalogue`) paused: its schedule skips it and Sync now is refused; resuming queues a run.
+Pausing a paused flow, or resuming a running one, is refused with
 a clear message and changes nothing.
 """
 
@@ -34,7 +36,7 @@ from sync.connections.models import Connection, ConnectionKind
 from sync.connections.services import salesforce_connector
 from sync.mappings.models import Flow
 from sync.pipeline.backfills import backfill_enqueue
-from sync.pipeline.flow_state import CLOSED_WON_FLOW, flow_paused, flow_setting
+from sync.pipeline.flow_state import CATALOGUE_FLOW, CLOSED_WON_FLOW, flow_paused, flow_setting
 from sync.pipeline.inbox import inbox_enqueue_drain, inbox_requeue_opportunity
 from sync.pipeline.models import (
     Backfill,
@@ -56,7 +58,7 @@ from sync.pipeline.triggers import Trigger, trigger_of, trigger_salesforce_crite
 
 REASON_LENGTH = 500
 SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
-OPERATED_FLOWS = (CLOSED_WON_FLOW, *RETURN_FLOWS.values())
+OPERATED_FLOWS = (CLOSED_WON_FLOW, *RETURN_FLOWS.values(), CATALOGUE_FLOW)
 # What each operated flow moves, in words, for the page, the API and the command.
 FLOW_LABELS = {
     CLOSED_WON_FLOW: "Closed Won deals to NetSuite",
@@ -68,6 +70,7 @@ FLOW_LABELS = {
     "netsuite_refund_to_salesforce": "Refunds back to Salesforce (credit memo balances)",
     "netsuite_fulfillment_to_salesforce": "Item fulfilment status back to the opportunity",
     "netsuite_subscription_to_salesforce": "Subscription status back to the CPQ contract and subscriptions",
+    CATALOGUE_FLOW: "NetSuite items and prices to Salesforce products (the catalogue)",
 }
 
 
@@ -139,6 +142,8 @@ def _catch_up(key: str) -> None:
             backfill_enqueue(backfill_id=backfill_id, step=batches)
     elif key in RETURN_FLOWS.values():
         async_task("sync.tasks.return_flow", task_name="return flow (resumed)", group="sync-return")
+    elif key == CATALOGUE_FLOW:
+        async_task("sync.tasks.catalogue_sync", task_name="catalogue sync (resumed)", group="sync-catalogue")
 
 
 def flow_trigger_set(
@@ -328,6 +333,15 @@ def flow_state(*, flow: Flow) -> FlowState:
             unread_since=None,
             last_run=last,
         )
+    if flow.key == CATALOGUE_FLOW:
+        # Read by watermark like a return flow; its runs are jobs of their own (sync.catalogue).
+        last = (
+            SyncJob.objects.filter(flow=CATALOGUE_FLOW)
+            .order_by("-started_at")
+            .values_list("started_at", flat=True)
+            .first()
+        )
+        return FlowState(flow, setting, "", "", None, None, last)
     record_type = next(t for t, key in RETURN_FLOWS.items() if key == flow.key)
     held = (
         PollWatermark.objects.filter(name__startswith="return-flow:", name__endswith=f":{record_type}")

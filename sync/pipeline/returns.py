@@ -52,6 +52,8 @@ from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.mappings.engine import ObjectPayload
 from sync.pipeline.flow_state import flows_paused
+from sync.pipeline.keyset import PAGE_SIZE, STAMP_FORMAT, keyset_rows
+from sync.pipeline.keyset import stamp_text as _stamp_text
 from sync.pipeline.models import (
     MESSAGE_LIMIT,
     CrossReference,
@@ -88,9 +90,6 @@ from sync.pipeline.sources import live_lookups, live_mapping
 logger = logging.getLogger(__name__)
 OVERLAP = dt.timedelta(minutes=2)
 FIRST_RUN_LOOKBACK = dt.timedelta(hours=24)
-PAGE_SIZE = 1000
-STAMP = "YYYY-MM-DD HH24:MI:SS"
-STAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # SuiteQL transaction type -> REST record type -> the shipped flow that maps it.
 RECORD_TYPES = {
@@ -212,7 +211,7 @@ def changed_since(
     types = ", ".join(
         f"'{code}'" for code in (codes if codes is not None else RECORD_TYPES) if code in RECORD_TYPES
     )
-    yield from _keyset(netsuite, since, "transaction", "id, type", f"type IN ({types})", page_size)
+    yield from keyset_rows(netsuite, since, "transaction", "id, type", f"type IN ({types})", page_size)
 
 
 def customers_changed_since(
@@ -220,7 +219,7 @@ def customers_changed_since(
 ) -> Iterator[dict[str, Any]]:
     """Customers Concord made (they carry the Salesforce account id) with ``lastmodifieddate >= since``."""
     condition = "custentity_sf_account_id IS NOT NULL"
-    yield from _keyset(netsuite, since, "customer", "id", condition, page_size)
+    yield from keyset_rows(netsuite, since, "customer", "id", condition, page_size)
 
 
 def subscriptions_changed_since(
@@ -229,39 +228,13 @@ def subscriptions_changed_since(
     """Subscriptions changed since ``since``, and those whose lines changed (a change order may touch only
     a line): rows ``{"id": subscription id, "modified": stamp}``, each keyset read on its own table.
     Nothing where the account has no SuiteBilling (the tables do not exist)."""
-    yield from _keyset(netsuite, since, "subscription", "id", "", page_size)
+    yield from keyset_rows(netsuite, since, "subscription", "id", "", page_size)
     try:
-        for row in _keyset(netsuite, since, "subscriptionline", "id, subscription", "", page_size):
+        for row in keyset_rows(netsuite, since, "subscriptionline", "id, subscription", "", page_size):
             yield {"id": row["subscription"], "modified": row["modified"]}
     except ConnectorError as error:
         if not table_missing(error, "subscriptionline"):
             raise
-
-
-def _keyset(
-    netsuite: NetSuiteConnector, since: dt.datetime, table: str, columns: str, condition: str, page_size: int
-) -> Iterator[dict[str, Any]]:
-    stamp_of = f"TO_CHAR(lastmodifieddate, '{STAMP}')"
-    start = since.astimezone(dt.UTC).strftime(STAMP_FORMAT)
-    after: tuple[str, int] | None = None
-    while True:
-        where = f"{condition + ' AND ' if condition else ''}{stamp_of} >= '{start}'"
-        if after is not None:
-            # Strictly after the last row read: a later second, or the same second and a greater id.
-            where += f" AND ({stamp_of} > '{after[0]}' OR ({stamp_of} = '{after[0]}' AND id > {after[1]}))"
-        page = netsuite.suiteql_page(
-            f"SELECT {columns}, {stamp_of} AS modified FROM {table} WHERE {where} "  # noqa: S608
-            f"ORDER BY {stamp_of}, id",
-            limit=page_size,
-        )
-        yield from page.items
-        if not page.has_more or not page.items:
-            return
-        last = page.items[-1]
-        following = (_stamp_text(last["modified"]), int(last["id"]))
-        if following == after:
-            raise RuntimeError(f"keyset paging made no progress at {following}")
-        after = following
 
 
 def return_flow_run(
@@ -947,9 +920,3 @@ def _dedup_key(netsuite_pk: int, source: tuple[str, str]) -> str:
 def _same(held: Any, sent: Any) -> bool:
     """Whether Salesforce already holds ``sent`` (numbers compared by value: 4950.0 is 4950)."""
     return same_value(held, sent)
-
-
-def _stamp_text(value: Any) -> str:
-    text = str(value)
-    dt.datetime.strptime(text, STAMP_FORMAT)  # refuses anything that is not a plain stamp (it goes in SQL)
-    return text

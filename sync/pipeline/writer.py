@@ -31,6 +31,7 @@ from sync.mappings.engine import CompiledMapping, LookupResolver, MappingProblem
 from sync.pipeline.gates import Gates
 from sync.pipeline.models.jobs import FailureCategory, RecordStatus
 from sync.pipeline.overrides import payload_with_overrides, value_at
+from sync.pipeline.price_books import PRICE_BOOK_MISSING, missing_price_book
 from sync.pipeline.triggers import won_only
 
 # The order the issue asks for; a mapping's own refs still win (an object never precedes one it refers to).
@@ -257,6 +258,7 @@ class BatchWriter:
             self._local.body = None
             result = self.mapping.apply_object(key, mapped, refs=refs, lookups=self.lookups)
             if result.problems:
+                outcome.netsuite_ids = dict(refs)  # written before the stop (a missing price book's plan)
                 raise _Stop(_mapping_failure(result.problems))
             for payload in result.payloads:
                 if overrides:
@@ -441,10 +443,13 @@ def _locked_failure(lock: OrderLockFound, payload: ObjectPayload, opportunity_id
 def _mapping_failure(problems: Iterable[MappingProblem]) -> Failure:
     problems = list(problems)
     first = problems[0]
+    price_book = missing_price_book(first)  # its own exception: sync.pipeline.price_books
     return Failure(
         FailureCategory.MAPPING,
         "; ".join(str(problem) for problem in problems)[:2000],
+        vendor_code=PRICE_BOOK_MISSING if price_book else "",
         object_key=first.object_key,
         field_id=first.field_id,
         source_id=first.source_id or "",
+        sent_value=price_book,
     )

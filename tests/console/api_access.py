@@ -109,6 +109,7 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:flow-setting-resume": ApiRule(post=FLOW_OPERATORS),
     "api:flow-setting-trigger": ApiRule(post=FLOW_OPERATORS),
     "api:push-list": ApiRule(post=RERUNNERS),
+    "api:catalogue-sync-list": ApiRule(post=RERUNNERS),  # sync.catalogue.on_demand.can_sync_catalogue
     # Exceptions: Finance holds the world's exception's subsidiary, so every role sees it.
     "api:exception-list": ApiRule(get=ROLES),
     "api:exception-detail": ApiRule(get=ROLES),

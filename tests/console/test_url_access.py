@@ -266,6 +266,9 @@ ACCESS: dict[str, Rule] = {
     "sync:flow-resume": POST(FLOW_OPERATORS),  # the flow is running: refused with a message
     "sync:flow-trigger": POST(FLOW_OPERATORS, empty_post_invalid=True),  # no trigger chosen: 400
     "sync:push": POST(RERUNNERS, empty_post_invalid=True),  # no opportunity id: 400
+    # The catalogue (sync/catalogue/views.py): every role reads; RevOps and Admin sync it now.
+    "sync:catalogue": GET(ROLES),
+    "sync:catalogue-sync": POST(RERUNNERS),
     # Go-live matching (sync/golive/services.py): every role reads; RevOps and Admins scan (it writes
     # nothing; no connections: 400); only Admins (manage_connections) apply, which writes to NetSuite
     # (unconfirmed: 400).

@@ -62,7 +62,8 @@ def test_it_finds_the_paths_it_should() -> None:
 
 
 def _api_resources() -> set[str]:
-    """The API's collections, as the URL conf serves them: `exceptions/`, `reconciliation/runs/`, ..."""
+    """The API's collections, as the URL conf serves them: `exceptions/`, `reconciliation/runs/`,
+    `catalogue/sync/`, ..."""
     api = next(
         p for p in get_resolver().url_patterns if isinstance(p, URLResolver) and str(p.pattern) == "api/v1/"
     )
@@ -71,7 +72,7 @@ def _api_resources() -> set[str]:
         route = str(pattern.pattern).removeprefix("^").removesuffix("$")
         if "(?P<" not in route and route.count("/") >= 1 and route not in ("schema/", "docs/"):
             first = route.split("/")[0]
-            resources.add(route if first == "reconciliation" else first + "/")
+            resources.add(route if first in ("reconciliation", "catalogue") else first + "/")
     return resources
 
 

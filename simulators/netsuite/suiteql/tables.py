@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 
 from simulators.netsuite.catalog import Catalog
+from simulators.netsuite.pricing import PRICE_LEVELS, PRICING_COLUMNS, pricing_physical
 from simulators.netsuite.schema import Field
 from simulators.netsuite.store import physical_table, stored_columns
 from simulators.netsuite.values import COUNTRY_NAMES
@@ -215,17 +216,6 @@ def _line_table(catalog: Catalog) -> Table:
     return Table("transactionline", "ns_transactionline", columns)
 
 
-# Price levels (the Multiple Prices feature): a fixed list here, as a new account has it; an item's
-# pricing sublist names them. (id, name, discount %, inactive)
-PRICE_LEVELS = (
-    (1, "Base Price", None, False),
-    (2, "Alternate Price 1", -10.0, False),
-    (3, "Alternate Price 2", -15.0, False),
-    (4, "Alternate Price 3", -20.0, True),
-    (5, "Online Price", None, False),
-)
-
-
 def _price_level_table() -> Table:
     """``pricelevel``: read-only rows of :data:`PRICE_LEVELS` (nothing a client sends reaches this SQL)."""
     rows = " UNION ALL ".join(
@@ -241,6 +231,16 @@ def _price_level_table() -> Table:
         "isinactive": Column("isinactive", "{t}.isinactive", "bool"),
     }
     return Table("pricelevel", f"({rows})", columns)
+
+
+def _pricing_table() -> Table:
+    """``pricing``: each item's price per price level and currency (simulators/netsuite/pricing.py)."""
+    columns = {name: Column(name, f"{{t}}.{name}", kind) for name, kind in PRICING_COLUMNS.items()}
+    columns["item"] = Column("item", "{t}.item", "int", _ref_display("{t}.item", "item"), "item")
+    columns["currency"] = Column(
+        "currency", "{t}.currency", "int", _ref_display("{t}.currency", "currency"), "currency"
+    )
+    return Table("pricing", pricing_physical(physical_table("item"), physical_table("currency")), columns)
 
 
 def _subscription_term_columns(table: Table) -> Table:
@@ -287,6 +287,7 @@ class TableRegistry:
                 tables["pricelevel"] = _price_level_table()
                 if "subscriptionchangeorder" in tables:
                     tables["subscriptionchangeorderline"] = _change_order_line_table()
+                tables["pricing"] = _pricing_table()
                 if "subscriptionterm" in tables:
                     tables["subscriptionterm"] = _subscription_term_columns(tables["subscriptionterm"])
                 if not self.one_world:

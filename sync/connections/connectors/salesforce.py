@@ -391,13 +391,29 @@ class SalesforceConnector:
         path = f"composite/sobjects/{_name(sobject)}/{_name(external_field)}"
         return self._collections("PATCH", path, sobject, records, all_or_none)
 
+    def collections_create(
+        self, sobject: str, records: Sequence[dict[str, Any]], *, all_or_none: bool = False
+    ) -> list[RecordResult]:
+        """Create records (no ``Id``) in batches of 200; one result per record, in order. Not retried
+        after an ambiguous failure (a create may have happened): callers read before they write again."""
+        return self._collections(
+            "POST", "composite/sobjects", sobject, records, all_or_none, idempotent=False
+        )
+
     def delete(self, sobject: str, record_id: str) -> None:
         self._run("delete", lambda sf: getattr(sf, _name(sobject)).delete(record_id))
 
     # -- plumbing --------------------------------------------------------------------------------
 
     def _collections(
-        self, method: str, path: str, sobject: str, records: Sequence[dict[str, Any]], all_or_none: bool
+        self,
+        method: str,
+        path: str,
+        sobject: str,
+        records: Sequence[dict[str, Any]],
+        all_or_none: bool,
+        *,
+        idempotent: bool = True,
     ) -> list[RecordResult]:
         results: list[RecordResult] = []
         for chunk in chunked(records):
@@ -405,7 +421,9 @@ class SalesforceConnector:
                 "allOrNone": all_or_none,
                 "records": [{"attributes": {"type": sobject}, **record} for record in chunk],
             }
-            answer = self._run("collections", partial(_restful, path=path, method=method, body=body))
+            answer = self._run(
+                "collections", partial(_restful, path=path, method=method, body=body), idempotent=idempotent
+            )
             for item in answer or []:
                 results.append(
                     RecordResult(

@@ -4,13 +4,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from core.schedules import schedule_ensure
+from sync.catalogue.schedules import CATALOGUE_SYNC_SPEC
 from sync.pipeline.schedules import sync_schedules_ensure
 
 
 class Command(BaseCommand):
     help = (
         "Create the pipeline's django-q2 schedules when missing (catch-up poll, return flow, connection "
-        "watch, sweeps) and put their functions right; an existing schedule keeps its timing (schedule_set)."
+        "watch, catalogue sync, sweeps) and put their functions right; an existing schedule keeps its "
+        "timing (schedule_set)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -22,3 +25,5 @@ class Command(BaseCommand):
             poll_minutes=options["poll_minutes"], return_minutes=options["return_minutes"]
         ):
             self.stdout.write(f"{schedule.name}: {schedule.func} every {schedule.minutes} min")
+        catalogue, _ = schedule_ensure(CATALOGUE_SYNC_SPEC)
+        self.stdout.write(f"{catalogue.name}: {catalogue.func} every {catalogue.minutes} min")

@@ -128,6 +128,7 @@ def test_it_gives_only_the_closed_won_flow_a_trigger(seeded_mappings: None, revo
         "netsuite_refund_to_salesforce",
         "netsuite_fulfillment_to_salesforce",
         "netsuite_subscription_to_salesforce",
+        "netsuite_item_to_salesforce",
     ]
 
 

@@ -305,19 +305,34 @@ def test_it_maps_a_netsuite_item_to_a_product_and_its_price() -> None:
         "NetSuite_Item_Id__c": "6",
     }
     refs = {"product": "01tX"}
-    (price,) = mapping.apply_object("price", item, refs=refs, lookups=default_lookups()).payloads
-    assert price.body == {
+    assert mapping.apply_object("price", item, refs=refs, lookups=default_lookups()).payloads == []
+    # The catalogue sync (sync/catalogue) gives the item its prices, each with its Salesforce price book.
+    item["prices"] = [
+        {
+            "key": "1:USD",
+            "priceLevel": "1",
+            "priceLevelName": "Base Price",
+            "currency": "USD",
+            "price": "4500",
+            "pricebook": "01sSTD",
+        },
+        {
+            "key": "1:JPY",
+            "priceLevel": "1",
+            "priceLevelName": "Base Price",
+            "currency": "JPY",
+            "price": "640000.4",
+            "pricebook": "01sSTD",
+        },
+    ]
+    usd, jpy = mapping.apply_object("price", item, refs=refs, lookups=default_lookups()).payloads
+    assert usd.external_id == "SVC-ONB:Base Price:USD"
+    assert usd.body == {
         "Product2Id": "01tX",
-        "Pricebook2Id": "01s5S0000000001QAA",
+        "Pricebook2Id": "01sSTD",
         "CurrencyIsoCode": "USD",
         "UnitPrice": Decimal("4500.00"),
         "IsActive": True,
     }
-    assert price.update_body() == {"UnitPrice": Decimal("4500.00"), "IsActive": True}
-    assert price.to_json() == {
-        "Product2Id": "01tX",
-        "Pricebook2Id": "01s5S0000000001QAA",
-        "CurrencyIsoCode": "USD",
-        "UnitPrice": 4500,
-        "IsActive": True,
-    }
+    assert usd.update_body() == {"UnitPrice": Decimal("4500.00"), "IsActive": True}
+    assert jpy.to_json()["UnitPrice"] == 640000  # yen have no decimals
