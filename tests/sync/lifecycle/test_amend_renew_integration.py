@@ -12,161 +12,32 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
-from typing import Any
 
-import pytest
-
-from simulators.core.runner import RunningSimulator
-from sync.connections.connectors.netsuite import NetSuiteConnector
-from sync.connections.models import Connection
-from sync.connections.services import netsuite_connector
-from sync.mappings.services.seed import mapping_seed_defaults
-from sync.pipeline.models import CrossReference, JobStatus, RecordStatus, SyncRecord
-from sync.pipeline.runner import run_batch
+from sync.pipeline.models import CrossReference
 from tests.simulators.test_salesforce_cpq_lifecycle import (
     AMENDER,
     RENEWER,
     apex,
-    client,
     contract_of,
     quote_lines,
     records,
 )
+from tests.sync.lifecycle.stories import Story, net_totals, new_deal, status_of, win
 from tests.sync.pipeline.conftest import THREADED_DB
 
 pytestmark = THREADED_DB
-Client = Any
-
-
-@dataclass
-class Story:
-    sf: Client
-    ns: NetSuiteConnector
-    salesforce: Connection
-    netsuite: Connection
-
-    def sync(self, opportunity: str) -> SyncRecord:
-        job = run_batch(salesforce=self.salesforce, netsuite=self.netsuite, opportunity_ids=[opportunity])
-        record = job.records.get()
-        assert job.status == JobStatus.SUCCEEDED, (
-            record.status,
-            record.message,
-            list(record.failures.values()),
-        )
-        assert record.status == RecordStatus.SYNCED
-        return record
-
-    def lines(self, subscription: str) -> dict[str, tuple[float, str]]:
-        skus = {row["id"]: row["itemid"] for row in self.ns.suiteql("SELECT id, itemid FROM item")}
-        return {
-            skus[row["item"]]: (float(row["quantity"] or 0), str(row["status"]))
-            for row in self.ns.subscription_lines(subscription)
-            if str(row.get("isincluded")).upper() in ("T", "TRUE")
-        }
-
-    def change_orders(self, subscription: str) -> list[tuple[str, str, str]]:
-        rows = self.ns.suiteql(
-            "SELECT externalid, action, effectivedate FROM subscriptionchangeorder "
-            f"WHERE subscription = {subscription} ORDER BY id"
-        )
-        return [(str(r["externalid"]), str(r["action"]), _iso(str(r["effectivedate"]))) for r in rows]
-
-    def count(self, table: str) -> int:
-        return len(list(self.ns.suiteql(f"SELECT id FROM {table}")))
-
-
-@pytest.fixture
-def story(
-    seeded_simulators: tuple[RunningSimulator, RunningSimulator],
-    seeded_connections: tuple[Connection, Connection],
-) -> Story:
-    mapping_seed_defaults()
-    salesforce, netsuite = seeded_connections
-    return Story(
-        client(seeded_simulators[0]), netsuite_connector(netsuite, limited=False), salesforce, netsuite
-    )
-
-
-def _iso(value: str) -> str:
-    """SuiteQL answers dates as M/D/YYYY."""
-    return dt.datetime.strptime(value, "%m/%d/%Y").date().isoformat() if "/" in value else value[:10]
-
-
-def _status(subscription: dict[str, Any]) -> str:
-    value = subscription.get("subscriptionStatus")
-    return str(value.get("id") if isinstance(value, dict) else value)
-
-
-def _totals(sf: Client, quote: str) -> None:
-    """CPQ's calculator fills each line's net total; the simulator's copies leave it to the test."""
-    for line in quote_lines(sf, quote).values():
-        price = float(line["SBQQ__NetPrice__c"] or 0)
-        sf.SBQQ__QuoteLine__c.update(
-            line["Id"], {"SBQQ__NetTotal__c": price * float(line["SBQQ__Quantity__c"])}
-        )
-
-
-def _new_deal(sf: Client) -> tuple[str, str, dict[str, str]]:
-    products = {r["ProductCode"]: r["Id"] for r in records(sf, "SELECT Id, ProductCode FROM Product2")}
-    account = sf.Account.create(
-        {"Name": "Lifecycle Story Ltd", "BillingCountry": "US", "CurrencyIsoCode": "USD"}
-    )
-    opportunity = sf.Opportunity.create(
-        {
-            "Name": "Lifecycle Story - New",
-            "AccountId": account["id"],
-            "StageName": "Prospecting",
-            "CloseDate": "2026-01-01",
-            "CurrencyIsoCode": "USD",
-        }
-    )["id"]
-    quote = sf.SBQQ__Quote__c.create(
-        {
-            "SBQQ__Opportunity2__c": opportunity,
-            "SBQQ__Primary__c": True,
-            "SBQQ__StartDate__c": "2026-01-01",
-            "SBQQ__EndDate__c": "2027-12-31",
-            "SBQQ__SubscriptionTerm__c": 24,
-            "SBQQ__BillingFrequency__c": "Annual",
-            "CurrencyIsoCode": "USD",
-        }
-    )["id"]
-    lines: dict[str, str] = {}
-    for code, quantity, price, parent in (
-        ("PKG-GROWTH", 1, 0.0, None),
-        ("PLAT-CORE", 10, 50.0, "PKG-GROWTH"),
-        ("SUP-PREM", 5, 20.0, "PKG-GROWTH"),
-    ):
-        lines[code] = sf.SBQQ__QuoteLine__c.create(
-            {
-                "SBQQ__Quote__c": quote,
-                "SBQQ__Product__c": products[code],
-                "SBQQ__Number__c": len(lines) + 1,
-                "SBQQ__Quantity__c": quantity,
-                "SBQQ__NetPrice__c": price,
-                "SBQQ__NetTotal__c": price * quantity,
-                "SBQQ__RequiredBy__c": lines[parent] if parent else None,
-                "SBQQ__SubscriptionTerm__c": 24,
-            }
-        )["id"]
-    return opportunity, quote, lines
-
-
-def _win(sf: Client, opportunity: str) -> None:
-    sf.Opportunity.update(opportunity, {"StageName": "Closed Won", "SBQQ__Contracted__c": True})
 
 
 def test_new_then_amended_then_renewed_with_nothing_written_twice(story: Story) -> None:
     sf, ns = story.sf, story.ns
 
     # -- a new deal: the subscription with its lines, activated on its start date ---------------
-    opportunity, _quote, new_lines = _new_deal(sf)
-    _win(sf, opportunity)
+    opportunity, _quote, new_lines = new_deal(sf)
+    win(sf, opportunity)
     record = story.sync(opportunity)
     assert record.deal_kind == "new"
     subscription = record.netsuite_ids[f"subscription[{new_lines['PKG-GROWTH']}]"]
-    assert _status(ns.get("subscription", subscription)) == "ACTIVE"
+    assert status_of(ns.get("subscription", subscription)) == "ACTIVE"
     included = story.lines(subscription)
     assert (included["PLAT-CORE"], included["SUP-PREM"]) == ((10.0, "ACTIVE"), (5.0, "ACTIVE"))
     assert "PLAT-ANL" not in included
@@ -196,9 +67,9 @@ def test_new_then_amended_then_renewed_with_nothing_written_twice(story: Story) 
             "SBQQ__Number__c": 4,
         }
     )
-    _totals(sf, amendment_quote)
+    net_totals(sf, amendment_quote)
     amendment = sf.SBQQ__Quote__c.get(amendment_quote)["SBQQ__Opportunity2__c"]
-    _win(sf, amendment)
+    win(sf, amendment)
     subscriptions_before = story.count("subscription")
     record = story.sync(amendment)
     assert record.deal_kind == "amendment"
@@ -243,16 +114,16 @@ def test_new_then_amended_then_renewed_with_nothing_written_twice(story: Story) 
     sf.SBQQ__Quote__c.update(renewal_quote, {"SBQQ__BillingFrequency__c": "Quarterly"})
     for line in quote_lines(sf, renewal_quote).values():
         sf.SBQQ__QuoteLine__c.update(line["Id"], {"SBQQ__BillingFrequency__c": "Quarterly"})
-    _totals(sf, renewal_quote)
+    net_totals(sf, renewal_quote)
     renewal = sf.SBQQ__Quote__c.get(renewal_quote)["SBQQ__Opportunity2__c"]
-    _win(sf, renewal)
+    win(sf, renewal)
     record = story.sync(renewal)
     assert record.deal_kind == "renewal"
     renewal_lines = quote_lines(sf, renewal_quote)
     renewed = record.netsuite_ids[f"subscription[{renewal_lines['PKG-GROWTH']['Id']}]"]
     assert renewed != subscription
     new_sub = ns.get("subscription", renewed)
-    assert _status(new_sub) == "ACTIVE"
+    assert status_of(new_sub) == "ACTIVE"
     parent = ns.get("subscription", subscription)
     assert new_sub["parentSubscription"]["id"] == subscription
     end = dt.date.fromisoformat(str(parent["endDate"])[:10])
