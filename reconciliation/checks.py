@@ -91,21 +91,21 @@ def _places(
 def _accounts(sources: Sources) -> Iterator[Pair]:
     # Only accounts with a won opportunity become customers; the others are not expected in NetSuite.
     soql = (
-        "SELECT Id, Name, CurrencyIsoCode, BillingCountry FROM Account "
+        f"SELECT Id, Name, {sources.currency_soql()}BillingCountry FROM Account "  # noqa: S608 - our columns
         "WHERE Id IN (SELECT AccountId FROM Opportunity WHERE IsWon = true)"
     )
     for record in sources.salesforce.query(soql):
         # The mapping trims the name and cuts it to NetSuite's 83 characters.
         name = str(record.get("Name") or "").strip()[:NETSUITE_NAME_LIMIT]
         subsidiary = sources.expected_subsidiary(record.get("BillingCountry"))
-        yield record["Id"], (name, record.get("CurrencyIsoCode"), subsidiary)
+        yield record["Id"], (name, sources.record_currency(record), subsidiary)
 
 
 def _customers(sources: Sources) -> Iterator[Pair]:
     rows = suiteql_keyset(
         sources.netsuite,
-        select="SELECT id, externalid, custentity_sf_account_id, companyname, currency, subsidiary "
-        "FROM customer",
+        select="SELECT id, externalid, custentity_sf_account_id, companyname, currency, "  # noqa: S608
+        f"{sources.subsidiary_column()} FROM customer",
         key="id",
         where="externalid IS NOT NULL OR custentity_sf_account_id IS NOT NULL",
     )
@@ -125,7 +125,7 @@ def _account_places(sources: Sources, keys: Sequence[str]) -> dict[str, tuple[st
     quoted = _quoted(keys)
     return _places(
         sources.netsuite.suiteql(
-            "SELECT externalid, custentity_sf_account_id, subsidiary FROM customer "  # noqa: S608
+            f"SELECT externalid, custentity_sf_account_id, {sources.subsidiary_column()} FROM customer "  # noqa: S608
             f"WHERE externalid IN ({quoted}) OR custentity_sf_account_id IN ({quoted})"
         ),
         "custentity_sf_account_id",
@@ -176,7 +176,7 @@ def _won_opportunities(sources: Sources) -> Iterator[Pair]:
     # lines. Each opportunity takes the next group of lines when that group is its own, so no lookup
     # table is built. The line stream only holds won opportunities, so it can never run ahead.
     opportunities = sources.salesforce.query(
-        "SELECT Id, Amount, CurrencyIsoCode FROM Opportunity WHERE IsWon = true ORDER BY Id"
+        f"SELECT Id, {sources.currency_soql()}Amount FROM Opportunity WHERE IsWon = true ORDER BY Id"  # noqa: S608
     )
     groups = grouped(sources.salesforce.query(QUOTE_LINES), _line_opportunity)
     pending = next(groups, None)
@@ -186,7 +186,7 @@ def _won_opportunities(sources: Sources) -> Iterator[Pair]:
             lines = pending[1]
             pending = next(groups, None)
         count, total = _lines_sent(lines)
-        yield record["Id"], (number(record.get("Amount")), record.get("CurrencyIsoCode"), count, total)
+        yield record["Id"], (number(record.get("Amount")), sources.record_currency(record), count, total)
     if pending is not None:
         raise RuntimeError(
             f"Salesforce returned quote lines of opportunity {pending[0]} out of order; cannot pair them"
@@ -223,7 +223,7 @@ def _opportunity_places(sources: Sources, keys: Sequence[str]) -> dict[str, tupl
     quoted = _quoted(keys)
     return _places(
         sources.netsuite.suiteql(
-            "SELECT externalid, custbody_sf_opportunity_id, subsidiary FROM transaction "  # noqa: S608
+            f"SELECT externalid, custbody_sf_opportunity_id, {sources.subsidiary_column()} FROM transaction "  # noqa: S608
             f"WHERE type = 'SalesOrd' AND (externalid IN ({quoted}) "
             f"OR custbody_sf_opportunity_id IN ({quoted}))"
         ),
@@ -299,7 +299,8 @@ def _invoice_places(sources: Sources, keys: Sequence[str]) -> dict[str, tuple[st
     ids = ", ".join(key for key in keys if key.isdigit())
     if not ids:
         return {}
-    rows = sources.netsuite.suiteql(f"SELECT id, subsidiary FROM transaction WHERE id IN ({ids})")  # noqa: S608
+    column = sources.subsidiary_column()
+    rows = sources.netsuite.suiteql(f"SELECT id, {column} FROM transaction WHERE id IN ({ids})")  # noqa: S608
     return {str(row["id"]): (str(row.get("subsidiary") or ""), "") for row in rows}
 
 
@@ -325,9 +326,9 @@ def _period_key(period: str, currency: Any) -> str:
 def _booked(sources: Sources) -> Iterator[Pair]:
     # One total per month and currency: the dictionary grows with the periods, not with the records.
     totals: dict[str, float] = {}
-    soql = "SELECT Amount, CurrencyIsoCode, CloseDate FROM Opportunity WHERE IsWon = true"
+    soql = f"SELECT {sources.currency_soql()}Amount, CloseDate FROM Opportunity WHERE IsWon = true"  # noqa: S608
     for record in sources.salesforce.query(soql):
-        key = _period_key(str(record.get("CloseDate") or "")[:7], record.get("CurrencyIsoCode"))
+        key = _period_key(str(record.get("CloseDate") or "")[:7], sources.record_currency(record))
         totals[key] = totals.get(key, 0.0) + (number(record.get("Amount")) or 0.0)
     for key, booked in totals.items():
         yield key, (round(booked, 6), round(booked, 6))
@@ -440,7 +441,8 @@ def _subscription_places(sources: Sources, keys: Sequence[str]) -> dict[str, tup
     subsidiaries = {
         str(row.get("externalid")): str(row.get("subsidiary") or "")
         for row in sources.netsuite.suiteql(
-            f"SELECT externalid, subsidiary FROM subscription WHERE externalid IN ({_quoted(packages)})"  # noqa: S608
+            f"SELECT externalid, {sources.subsidiary_column()} FROM subscription "  # noqa: S608
+            f"WHERE externalid IN ({_quoted(packages)})"
         )
     }
     countries: dict[str, str] = {}

@@ -40,6 +40,24 @@ class Sources:
     # catalog); None when not known (never read): a check then just reads and fails if the object is absent.
     salesforce_objects: frozenset[str] | None = None
     netsuite_record_types: frozenset[str] | None = None
+    # Whether the org has multiple currencies (records carry CurrencyIsoCode) per its metadata; assumed when
+    # never read. A single-currency org's records are all in its corporate currency.
+    salesforce_multi_currency: bool = True
+
+    @cached_property
+    def org_currency(self) -> str | None:
+        """A single-currency org's corporate currency (``Organization.DefaultCurrencyIsoCode``)."""
+        rows = self.salesforce.query("SELECT DefaultCurrencyIsoCode FROM Organization")
+        return next((str(row.get("DefaultCurrencyIsoCode") or "") or None for row in rows), None)
+
+    def currency_soql(self) -> str:
+        """``CurrencyIsoCode, `` for a SOQL select list, or nothing in a single-currency org (where the
+        field does not exist and naming it fails)."""
+        return "CurrencyIsoCode, " if self.salesforce_multi_currency else ""
+
+    def record_currency(self, record: dict[str, Any]) -> Any:
+        """A Salesforce record's currency: its own, or the org's in a single-currency org."""
+        return record.get("CurrencyIsoCode") if self.salesforce_multi_currency else self.org_currency
 
     @cached_property
     def currency_codes(self) -> dict[str, str]:
@@ -50,6 +68,17 @@ class Sources:
     def subsidiary_names(self) -> dict[str, str]:
         """NetSuite subsidiary id -> name, the comparable value for both sides."""
         return {str(row["id"]): str(row.get("name") or "") for row in self.netsuite.suiteql(SUBSIDIARIES)}
+
+    @property
+    def one_world(self) -> bool:
+        """Whether the NetSuite account has subsidiaries (OneWorld); assumed when its catalog was never read.
+        Without OneWorld no record has a ``subsidiary`` field, and a query naming it fails."""
+        return self.netsuite_record_types is None or "subsidiary" in self.netsuite_record_types
+
+    def subsidiary_column(self, prefix: str = "") -> str:
+        """``subsidiary`` for a SuiteQL select list (``prefix``: a table alias and dot), or
+        ``NULL AS subsidiary`` in an account without OneWorld."""
+        return f"{prefix}subsidiary" if self.one_world else "NULL AS subsidiary"
 
     def currency_code(self, netsuite_id: Any) -> str | None:
         if netsuite_id in (None, ""):
@@ -62,7 +91,10 @@ class Sources:
         return self.subsidiary_names.get(str(netsuite_id), f"subsidiary #{netsuite_id}")
 
     def expected_subsidiary(self, billing_country: Any) -> str | None:
-        """The subsidiary the mapping would give an account in this country (its lookup table)."""
+        """The subsidiary the mapping would give an account in this country (its lookup table); none in an
+        account without OneWorld."""
+        if not self.one_world:
+            return None
         subsidiary_id = self.lookups.get("country_to_subsidiary", {}).get(str(billing_country or ""))
         if subsidiary_id is None:
             return None

@@ -31,7 +31,7 @@ from reconciliation.engine.sorting import Pair
 from reconciliation.models import Mismatch, ReconciliationRun, RunStatus, RunTrigger, Tolerance
 from reconciliation.permissions import can_run_reconciliation
 from reconciliation.reading import Sources
-from sync.connections.metadata.selectors import connection_listed_names
+from sync.connections.metadata.selectors import connection_listed_names, connection_metadata
 from sync.connections.metadata.services import metadata_first_read
 from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
 from sync.connections.services import netsuite_connector, salesforce_connector
@@ -80,7 +80,16 @@ def reconciliation_sources() -> Sources:
         lookups=mapping_tables(),
         salesforce_objects=connection_listed_names(salesforce),
         netsuite_record_types=connection_listed_names(netsuite),
+        salesforce_multi_currency=_multi_currency(salesforce),
     )
+
+
+def _multi_currency(salesforce: Connection) -> bool:
+    """Whether the org's records carry ``CurrencyIsoCode`` (multiple currencies enabled), per its cached
+    metadata; assumed when the metadata says nothing of Account."""
+    metadata = connection_metadata(salesforce)
+    account = metadata.object("Account") if metadata is not None else None
+    return account is None or account.field("CurrencyIsoCode") is not None
 
 
 def check_fields(check: Check) -> list[FieldSpec]:

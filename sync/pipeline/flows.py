@@ -33,7 +33,7 @@ from core.audit import AuditAction, audit_record
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection, ConnectionKind
-from sync.connections.services import salesforce_connector
+from sync.connections.services import ConnectionMisconfigured, salesforce_connector
 from sync.mappings.models import Flow
 from sync.pipeline.backfills import backfill_enqueue
 from sync.pipeline.flow_state import CATALOGUE_FLOW, CLOSED_WON_FLOW, flow_paused, flow_setting
@@ -232,6 +232,9 @@ def sync_push(
         raise ValidationError(
             f"Could not read the opportunity from Salesforce ({salesforce.name}): {error.message}"
         ) from error
+    except ConnectionMisconfigured as error:
+        message = f"The Salesforce connection {salesforce.name} is not set up: {error}"
+        raise ValidationError(message) from error
     if not found:
         raise ValidationError(f"Salesforce ({salesforce.name}) has no opportunity {opportunity_id}.")
     flow = Flow.objects.filter(key=CLOSED_WON_FLOW).first()

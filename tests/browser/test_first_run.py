@@ -296,7 +296,8 @@ def test_a_new_admin_reaches_a_synced_deal_through_the_browser(
         assert found, evidence
         admin.goto(f"/sync/jobs/{found.group(2)}/")
         record = admin.locator(".card", has_text=found.group(1)).first
-        expect(record.locator(".badge")).to_have_text("Synced")
+        expect(record.locator(".badge").first).to_have_text("Synced")
+        expect(record.locator(".badge[title='Deal kind']")).to_have_text("New")
         ids = record.locator("table").first
         expect(ids).to_contain_text("NetSuite id")
         expect(ids.locator("tr", has_text="sales_order")).to_have_count(1)

@@ -28,6 +28,7 @@ class Story:
     ns: NetSuiteConnector
     salesforce: Connection
     netsuite: Connection
+    currency: str | None = "USD"  # None: a single-currency org (no CurrencyIsoCode on any record)
 
     def sync(self, opportunity: str) -> SyncRecord:
         job = run_batch(salesforce=self.salesforce, netsuite=self.netsuite, opportunity_ids=[opportunity])
@@ -90,18 +91,19 @@ def net_totals(sf: Client, quote: str) -> None:
         )
 
 
-def new_deal(sf: Client) -> tuple[str, str, dict[str, str]]:
+def new_deal(sf: Client, currency: str | None = "USD") -> tuple[str, str, dict[str, str]]:
+    """A quoted CPQ deal (a package of two products), not yet won. ``currency=None``: a single-currency
+    org, whose records have no ``CurrencyIsoCode``."""
     products = {r["ProductCode"]: r["Id"] for r in records(sf, "SELECT Id, ProductCode FROM Product2")}
-    account = sf.Account.create(
-        {"Name": "Lifecycle Story Ltd", "BillingCountry": "US", "CurrencyIsoCode": "USD"}
-    )
+    priced = {"CurrencyIsoCode": currency} if currency else {}
+    account = sf.Account.create({"Name": "Lifecycle Story Ltd", "BillingCountry": "US", **priced})
     opportunity = sf.Opportunity.create(
         {
             "Name": "Lifecycle Story - New",
             "AccountId": account["id"],
             "StageName": "Prospecting",
             "CloseDate": "2026-01-01",
-            "CurrencyIsoCode": "USD",
+            **priced,
         }
     )["id"]
     quote = sf.SBQQ__Quote__c.create(
@@ -112,7 +114,7 @@ def new_deal(sf: Client) -> tuple[str, str, dict[str, str]]:
             "SBQQ__EndDate__c": "2027-12-31",
             "SBQQ__SubscriptionTerm__c": 24,
             "SBQQ__BillingFrequency__c": "Annual",
-            "CurrencyIsoCode": "USD",
+            **priced,
         }
     )["id"]
     lines: dict[str, str] = {}

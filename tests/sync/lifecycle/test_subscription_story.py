@@ -12,6 +12,8 @@ subscription by a change order (never a delete), and the approval's task deliver
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,18 +21,73 @@ from django.contrib.auth.models import User
 
 from reconciliation.models import Mismatch, RunStatus
 from reconciliation.services import reconciliation_run
+from simulators.core.runner import RunningSimulator, start_in_thread
+from simulators.netsuite.seed import seed as seed_netsuite
+from simulators.netsuite.spec import SPEC as NETSUITE_SPEC
+from simulators.salesforce.seed import seed as seed_salesforce
+from simulators.salesforce.spec import SPEC as SALESFORCE_SPEC
+from sync.connections.metadata.services import metadata_refresh
+from sync.connections.services import netsuite_connector
 from sync.exceptions.actions import exception_approve
 from sync.exceptions.models import ExceptionItem, ExceptionStatus
 from sync.exceptions.permissions import subsidiary_scope_grant
 from sync.exceptions.tasks import exception_retry_run
 from sync.lifecycle.models import Cancellation, CancellationStatus
+from sync.mappings.selectors import published_mapping
+from sync.mappings.services.seed import mapping_seed_defaults
+from sync.mappings.services.specs import version_spec
 from sync.pipeline.models import RecordStatus
 from sync.pipeline.runner import run_batch
-from tests.simulators.test_salesforce_cpq_lifecycle import AMENDER, RENEWER, apex, contract_of, quote_lines
+from tests.simulators.test_salesforce_cpq_lifecycle import (
+    AMENDER,
+    RENEWER,
+    apex,
+    client,
+    contract_of,
+    quote_lines,
+)
+from tests.sync.conftest import SEEDED, netsuite_connection_for, salesforce_connection_for
 from tests.sync.lifecycle.stories import Story, net_totals, new_deal, status_of, win
 from tests.sync.pipeline.conftest import THREADED_DB
+from tests.sync.pipeline.test_org_shapes import FLOW, as_advised, publish_reviewed
 
 pytestmark = THREADED_DB
+
+
+@pytest.fixture(params=["multi-currency org, OneWorld account", "single-currency org, single-entity account"])
+def shaped_story(
+    request: pytest.FixtureRequest, db: None, tmp_path: Path, revops: User, finance: User
+) -> Iterator[Story]:
+    """The simulators' default shape (the ``story`` fixture), and the other one customers have: a
+    single-currency org (no ``CurrencyIsoCode``) beside a NetSuite account without OneWorld (no
+    subsidiaries), with the shipped mapping changed as the metadata check advises, reviewed and published."""
+    if request.param.startswith("multi"):
+        yield request.getfixturevalue("story")
+        return
+    data_dir = tmp_path / "single"
+    seed_salesforce(data_dir, SEEDED, currencies="single")
+    seed_netsuite(data_dir, SEEDED)
+    running: list[RunningSimulator] = [
+        start_in_thread(SALESFORCE_SPEC, data_dir, currencies="single"),
+        start_in_thread(NETSUITE_SPEC, data_dir, one_world=False),
+    ]
+    try:
+        salesforce = salesforce_connection_for(running[0])
+        netsuite = netsuite_connection_for(running[1])
+        mapping_seed_defaults()
+        metadata_refresh(connection=salesforce)
+        metadata_refresh(connection=netsuite)
+        publish_reviewed(as_advised(version_spec(published_mapping(FLOW)[0])), revops, finance)
+        yield Story(
+            client(running[0]),
+            netsuite_connector(netsuite, limited=False),
+            salesforce,
+            netsuite,
+            currency=None,
+        )
+    finally:
+        for simulator in running:
+            simulator.stop()
 
 
 @pytest.fixture
@@ -71,13 +128,14 @@ def resynced_writes(story: Story, opportunity: str) -> int:
 
 
 def test_new_amended_renewed_cancelled_each_step_exact_reconciled_and_idempotent(
-    story: Story, approver: User, inline_worker: None
+    shaped_story: Story, approver: User, inline_worker: None
 ) -> None:
+    story = shaped_story
     sf, ns = story.sf, story.ns
     customers_before = story.count("customer")
 
     # -- 1. new ------------------------------------------------------------------------------------
-    opportunity, _quote, new_lines = new_deal(sf)
+    opportunity, _quote, new_lines = new_deal(sf, story.currency)
     win(sf, opportunity)
     package = new_lines["PKG-GROWTH"]
     # Won and contracted, not synced: the check sees the difference (so its silence below is agreement).
@@ -193,3 +251,12 @@ def test_new_amended_renewed_cancelled_each_step_exact_reconciled_and_idempotent
     assert resynced_writes(story, cancel) == 0
     assert story.count("subscriptionchangeorder") == count
     assert ExceptionItem.objects.filter(category__key="cancellation_approval").count() == 1
+
+    # Every other check reads this shape of account too (no subsidiary field without OneWorld), and finds
+    # this deal's customer and orders where the sync put them.
+    for check in ("accounts", "opportunities", "invoices", "period_totals"):
+        run = reconciliation_run(check=check)
+        assert run.status == RunStatus.SUCCEEDED, (check, run.error)
+    accounts = reconciliation_run(check="accounts")
+    account = sf.Opportunity.get(opportunity)["AccountId"]
+    assert not Mismatch.objects.filter(run=accounts, key=account).exists()

@@ -19,7 +19,7 @@ from sync.mappings.models import Flow
 from sync.mappings.permissions import flow_access_grant
 from sync.pipeline.backfills import backfill_start, backfill_step
 from sync.pipeline.flow_state import flow_setting
-from sync.pipeline.flows import flow_pause, flow_resume, flow_states, flow_trigger_set
+from sync.pipeline.flows import flow_pause, flow_resume, flow_states, flow_trigger_set, sync_push
 from sync.pipeline.inbox import inbox_claim, inbox_requeue_opportunity
 from sync.pipeline.models import Backfill, BackfillStatus, InboxMessage, InboxSource, InboxStatus, TriggerKind
 from sync.pipeline.permissions import can_operate_flow
@@ -219,4 +219,12 @@ def test_it_operates_flows_from_the_terminal(opportunity_flow: Flow, queued: lis
     with pytest.raises(CommandError, match="is not a Salesforce record id"):
         call_command("sync_push", "nope")
     assert events(opportunity_flow) == ["flow_pause", "flow_resume"]
+    assert not InboxMessage.objects.filter(source=InboxSource.MANUAL).exists()
+
+
+@pytest.mark.django_db
+def test_pushing_through_a_connection_without_credentials_is_a_clear_refusal(admin: User) -> None:
+    salesforce, netsuite = offline_connection_pair("bare")  # no username, password or keys
+    with pytest.raises(ValidationError, match="The Salesforce connection bare-sf is not set up: .*needs"):
+        sync_push(opportunity_id="006000000000000AAA", user=admin, salesforce=salesforce, netsuite=netsuite)
     assert not InboxMessage.objects.filter(source=InboxSource.MANUAL).exists()
