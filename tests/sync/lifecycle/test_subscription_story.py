@@ -159,7 +159,8 @@ def test_new_amended_renewed_cancelled_each_step_exact_reconciled_and_idempotent
     amendment_quote = apex(sf, AMENDER + contract["Id"])["record"]["Id"]
     lines = quote_lines(sf, amendment_quote)
     sf.SBQQ__QuoteLine__c.update(lines["PLAT-CORE"]["Id"], {"SBQQ__Quantity__c": 15})
-    sf.SBQQ__QuoteLine__c.update(lines["SUP-PREM"]["Id"], {"SBQQ__Quantity__c": 2})
+    # Support down to 2 seats at a new price (20 -> 18): one MODIFY_PRICING carries both.
+    sf.SBQQ__QuoteLine__c.update(lines["SUP-PREM"]["Id"], {"SBQQ__Quantity__c": 2, "SBQQ__NetPrice__c": 18.0})
     analytics = next(iter(sf.query("SELECT Id FROM Product2 WHERE ProductCode = 'PLAT-ANL'")["records"]))
     sf.SBQQ__QuoteLine__c.create(
         {
@@ -188,6 +189,16 @@ def test_new_amended_renewed_cancelled_each_step_exact_reconciled_and_idempotent
         "MODIFY_PRICING",
         "MODIFY_PRICING",
     ]
+    modified = [
+        (int(row["quantitynew"]), None if row.get("ratenew") in (None, "") else float(row["ratenew"]))
+        for eid, action, _ in orders
+        if action == "MODIFY_PRICING"
+        for row in ns.suiteql(
+            "SELECT l.quantitynew, l.ratenew FROM subscriptionchangeorderline l "
+            f"JOIN subscriptionchangeorder c ON c.id = l.changeorder WHERE c.externalid = '{eid}'"
+        )
+    ]
+    assert sorted(modified, key=str) == sorted([(15, None), (2, 18.0)], key=str)
     assert story.count("subscription") == subscriptions  # changed, not re-created
     assert story.count("customer") == customers_before + 1
     assert differences(package) == set()
