@@ -233,8 +233,8 @@ def sync_push(
             f"Could not read the opportunity from Salesforce ({salesforce.name}): {error.message}"
         ) from error
     except ConnectionMisconfigured as error:
-        message = f"The Salesforce connection {salesforce.name} is not set up: {error}"
-        raise ValidationError(message) from error
+        refusal = f"The Salesforce connection {salesforce.name} is not set up: {error}"
+        raise ValidationError(refusal) from error
     if not found:
         raise ValidationError(f"Salesforce ({salesforce.name}) has no opportunity {opportunity_id}.")
     flow = Flow.objects.filter(key=CLOSED_WON_FLOW).first()
