@@ -29,6 +29,7 @@ from django.utils import timezone
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.models import Connection
+from sync.lifecycle.models import OrderLock
 from sync.pipeline.models import CrossReference, RecordStatus
 from sync.pipeline.writer import OpportunityOutcome
 
@@ -201,10 +202,22 @@ def _marks_due(
     """The PATCHes the records need; a rewritten record that the upsert stamped Synced is only reset."""
     marks: list[_Mark] = []
     resets: list[int] = []  # rewritten by the batch's upserts, which stamped them Synced
-    rows = CrossReference.objects.filter(
-        netsuite_connection=netsuite, salesforce_id__in=sorted(messages), netsuite_type__in=sorted(fields)
-    ).order_by("pk")
+    rows = list(
+        CrossReference.objects.filter(
+            netsuite_connection=netsuite, salesforce_id__in=sorted(messages), netsuite_type__in=sorted(fields)
+        ).order_by("pk")
+    )
+    # An order NetSuite has moved on (billed, fulfilled, closed: sync.lifecycle.locks) is never edited in
+    # place, not even for Concord's own status fields: the status shows in Salesforce and in Concord.
+    locked = set(
+        OrderLock.objects.filter(
+            netsuite_connection=netsuite,
+            sales_order_id__in=[row.netsuite_id for row in rows if row.netsuite_type == "salesOrder"],
+        ).values_list("sales_order_id", flat=True)
+    )
     for row in rows:
+        if row.netsuite_type == "salesOrder" and row.netsuite_id in locked:
+            continue
         mark = _Mark(row.pk, row.netsuite_type, row.netsuite_id, messages[row.salesforce_id])
         if (row.netsuite_type, row.netsuite_id) in rewritten:
             if mark.message is not None:
