@@ -14,28 +14,19 @@ from rest_framework.routers import SimpleRouter
 
 from core.api.views import ApiViewSet
 from sync.catalogue.on_demand import CatalogueRequest, can_sync_catalogue, catalogue_sync_request
-from sync.connections.models import Connection, ConnectionKind
+from sync.connections.api import connection_name_field
+from sync.connections.models import ConnectionKind
 
 
 class CatalogueSyncInputSerializer(serializers.Serializer[Any]):
     full = serializers.BooleanField(
         required=False, default=False, help_text="Every item, not only those changed since the last run"
     )
-    salesforce = serializers.SlugRelatedField(
-        slug_field="name",
-        queryset=Connection.objects.filter(kind=ConnectionKind.SALESFORCE, is_active=True),
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="The Salesforce connection's name (default: the pairs the Closed Won listeners serve)",
+    salesforce = connection_name_field(
+        ConnectionKind.SALESFORCE,
+        "The Salesforce connection's name (default: the pairs the Closed Won listeners serve)",
     )
-    netsuite = serializers.SlugRelatedField(
-        slug_field="name",
-        queryset=Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True),
-        required=False,
-        allow_null=True,
-        default=None,
-    )
+    netsuite = connection_name_field(ConnectionKind.NETSUITE)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 

@@ -36,6 +36,18 @@ from sync.connections.selectors import connection_get_for_user, connections_visi
 from sync.connections.services import EDITABLE_FIELDS
 
 
+def connection_name_field(kind: str, help_text: str = "") -> serializers.SlugRelatedField[Any]:
+    """An optional input naming an active connection of ``kind`` by its name (None when left out)."""
+    return serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=Connection.objects.filter(kind=kind, is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=help_text or None,
+    )
+
+
 class ConnectionHealthSerializer(serializers.ModelSerializer[ConnectionHealth]):
     """What the connection watch last found (sync/connections/watch.py); null before its first check."""
 

@@ -15,7 +15,8 @@ from rest_framework.routers import SimpleRouter
 
 from core.api.serializers import ReasonInputSerializer
 from core.api.views import SLUG, ApiViewSet
-from sync.connections.models import Connection, ConnectionKind
+from sync.connections.api import connection_name_field
+from sync.connections.models import ConnectionKind
 from sync.mappings.models import Flow
 from sync.pipeline import flows
 from sync.pipeline.models import DEFAULT_CHECKBOX_FIELD, TriggerKind
@@ -66,21 +67,11 @@ class TriggerInputSerializer(serializers.Serializer[Any]):
 
 class PushInputSerializer(serializers.Serializer[Any]):
     opportunity_id = serializers.CharField(max_length=18)
-    salesforce = serializers.SlugRelatedField(
-        slug_field="name",
-        queryset=Connection.objects.filter(kind=ConnectionKind.SALESFORCE, is_active=True),
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="The Salesforce connection's name (default: the one the Closed Won listeners serve)",
+    salesforce = connection_name_field(
+        ConnectionKind.SALESFORCE,
+        "The Salesforce connection's name (default: the one the Closed Won listeners serve)",
     )
-    netsuite = serializers.SlugRelatedField(
-        slug_field="name",
-        queryset=Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True),
-        required=False,
-        allow_null=True,
-        default=None,
-    )
+    netsuite = connection_name_field(ConnectionKind.NETSUITE)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 

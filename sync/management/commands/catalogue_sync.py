@@ -14,8 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sync.catalogue.on_demand import catalogue_sync_request
-from sync.connections.cli import active_connection
-from sync.connections.models import ConnectionKind
+from sync.connections.cli import named_pair
 
 
 class Command(BaseCommand):
@@ -29,14 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--reason", default="", help="why (kept in the audit trail)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        salesforce = (
-            active_connection(options["salesforce"], ConnectionKind.SALESFORCE)
-            if options["salesforce"]
-            else None
-        )
-        netsuite = (
-            active_connection(options["netsuite"], ConnectionKind.NETSUITE) if options["netsuite"] else None
-        )
+        salesforce, netsuite = named_pair(options["salesforce"], options["netsuite"])
         try:
             request = catalogue_sync_request(
                 user=None,

@@ -14,7 +14,6 @@ FILE is JSON (``{"key": value}`` or ``[{"key": ..., "value": ...}]``) or CSV wit
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.commands import command_user
-from core.json_input import JsonTooDeep, json_loads_bounded
+from core.commands import command_actor, command_file_text, command_json
 from sync.mappings.models import LookupVersion
 from sync.mappings.services import lookup_versions as services
 
@@ -38,21 +36,13 @@ MOVES: dict[str, Callable[..., LookupVersion]] = {
 
 def read_entries(path: Path) -> Any:
     """The raw entries of a JSON or CSV file (checked by ``lookup_entries_parse``)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise CommandError(f"cannot read {path}: {error}") from error
+    text = command_file_text(path)
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(text.splitlines())
         if reader.fieldnames is None:
             raise CommandError(f"{path} is empty: give a header line 'key,value'")
         return [dict(row) for row in reader]
-    try:
-        return json_loads_bounded(text)
-    except JsonTooDeep as error:
-        raise CommandError(f"{path}: {error}") from error
-    except json.JSONDecodeError as error:
-        raise CommandError(f"{path} is not JSON ({error}); a CSV file's name ends in .csv") from error
+    return command_json(path, text, hint="a CSV file's name ends in .csv")
 
 
 class Command(BaseCommand):
@@ -73,7 +63,7 @@ class Command(BaseCommand):
         if step == "list":
             self._list(options["target"])
             return
-        user = self._user(options["user"])
+        user = command_actor(options["user"])
         try:
             if step == "import":
                 version = self._import(options["target"], options["file"], user=user, notes=options["notes"])
@@ -97,11 +87,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{version.pk:>5}  {version}  {version.status}  {version.entries.count()} entries"
             )
-
-    def _user(self, username: str | None) -> User:
-        if not username:
-            raise CommandError("say who takes this step: --user NAME")
-        return command_user(username)
 
     def _version(self, target: str | None) -> LookupVersion:
         if not target or not target.isdigit():

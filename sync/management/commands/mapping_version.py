@@ -27,8 +27,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.commands import command_user
-from core.json_input import JsonTooDeep, json_loads_bounded
+from core.commands import command_actor, command_file_text, command_json
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.models import Flow, MappingVersion
 from sync.mappings.services import versions as services
@@ -45,16 +44,7 @@ CHANGES = ("draft", "import", "rollback", *MOVES)
 
 def read_spec(path: Path) -> Any:
     """The mapping JSON in ``path`` (validated by the service)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise CommandError(f"cannot read {path}: {error}") from error
-    try:
-        return json_loads_bounded(text)
-    except JsonTooDeep as error:
-        raise CommandError(f"{path}: {error}") from error
-    except json.JSONDecodeError as error:
-        raise CommandError(f"{path} is not JSON: {error}") from error
+    return command_json(path, command_file_text(path))
 
 
 class Command(BaseCommand):
@@ -77,7 +67,7 @@ class Command(BaseCommand):
         if step == "export":
             self._export(self._version(options["target"]), options["file"])
             return
-        user = self._user(options["user"])
+        user = command_actor(options["user"])
         try:
             version = self._change(step, user, options)
         except MappingValidationError as error:
@@ -120,11 +110,6 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"{version} written to {file}"))
         else:
             self.stdout.write(text)
-
-    def _user(self, username: str | None) -> User:
-        if not username:
-            raise CommandError("say who takes this step: --user NAME")
-        return command_user(username)
 
     def _flow(self, key: str | None) -> Flow:
         flow = Flow.objects.filter(key=key or "").first()

@@ -13,8 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sync.connections.cli import active_connection
-from sync.connections.models import ConnectionKind
+from sync.connections.cli import named_pair
 from sync.pipeline.flows import sync_push
 
 
@@ -28,14 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--reason", default="", help="why (kept in the audit trail)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        salesforce = (
-            active_connection(options["salesforce"], ConnectionKind.SALESFORCE)
-            if options["salesforce"]
-            else None
-        )
-        netsuite = (
-            active_connection(options["netsuite"], ConnectionKind.NETSUITE) if options["netsuite"] else None
-        )
+        salesforce, netsuite = named_pair(options["salesforce"], options["netsuite"])
         try:
             pushed = sync_push(
                 opportunity_id=options["opportunity_id"],
