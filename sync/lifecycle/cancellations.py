@@ -26,6 +26,7 @@ from core.audit import AuditAction, audit_record
 from sync.lifecycle.kinds import AMENDMENT, deal_kind
 from sync.lifecycle.locks import ORDER_STATUSES, status_code_of
 from sync.lifecycle.models import Cancellation, CancellationReason, CancellationStatus
+from sync.lifecycle.planning import change_order_eid
 from sync.rules.engine.ruleset import RuleSet
 from sync.rules.services import rules_evaluate
 
@@ -98,8 +99,8 @@ def cancellation_allowed(graph: Mapping[str, Any], *, ruleset: RuleSet | None = 
 
 
 def change_order_external_id(opportunity_id: str, subscription_id: str) -> str:
-    """The contract's change order external id: ``CO-<opportunity>-<subscription>-<action>-<line>``."""
-    return f"CO-{opportunity_id}-{subscription_id}-{TERMINATE}-0"
+    """The whole subscription's TERMINATE change order's external id (line 0), in the planner's format."""
+    return change_order_eid(opportunity_id, subscription_id, TERMINATE, 0)
 
 
 def closing_body(order: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -139,9 +140,7 @@ class CancellationWriter(Protocol):
         replace: list[str] | str | None = None,
     ) -> None: ...
 
-    def upsert(
-        self, record_type: str, external_id: str, body: dict[str, Any], *, replace: list[str] | None = None
-    ) -> str: ...
+    def change_order_upsert(self, external_id: str, body: dict[str, Any]) -> str: ...
 
 
 @dataclass
@@ -195,7 +194,7 @@ def subscription_terminate(
         "externalId": external_id,
         "memo": f"Cancelled in Salesforce (opportunity {opportunity_id}); written by Concord",
     }
-    ns.upsert("subscriptionChangeOrder", external_id, body)
+    ns.change_order_upsert(external_id, body)
     result.writes.append(f"subscription {subscription_id} terminated on {effective.isoformat()}")
 
 

@@ -29,8 +29,8 @@ class FakeNetSuite:
         if all(line.get("isClosed") for line in body["item"]["items"]):
             record["orderStatus"] = {"id": "H", "refName": "Closed"}
 
-    def upsert(self, record_type: str, external_id: str, body: dict[str, Any], *, replace: Any = None) -> str:
-        self.calls.append(("PUT", record_type, external_id, {"body": body}))
+    def change_order_upsert(self, external_id: str, body: dict[str, Any]) -> str:
+        self.calls.append(("PUT", "subscriptionChangeOrder", external_id, {"body": body}))
         subscription = self.records[("subscription", body["subscription"]["id"])]
         subscription["subscriptionStatus"] = "TERMINATED"
         return "900"
