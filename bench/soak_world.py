@@ -177,6 +177,7 @@ class SoakWorld:
                 self.outbound_counts()["pending"] == 0
                 and not unfinished.exists()
                 and arrived.distinct().count() == len(self.opportunity_ids)
+                and self.polled_since_last_finish()
             )
             quiet = quiet + 1 if calm else 0
             report.last_state = {
@@ -187,6 +188,7 @@ class SoakWorld:
                 ],
                 "unfinished_count": unfinished.count(),
                 "arrived": arrived.distinct().count(),
+                "polled_since_last_finish": self.polled_since_last_finish(),
                 # A child that stopped on its own (not by our SIGKILL) explains a run that never settles.
                 "exited": [
                     [child.command.name, child.process.returncode]
@@ -202,6 +204,18 @@ class SoakWorld:
         except TimeoutError:
             report.settled = False
         report.settle_seconds = round(time.monotonic() - began, 1)
+
+    def polled_since_last_finish(self) -> bool:
+        """A catch-up poll ran after the last inbox row finished. Each sync stamps its opportunity in
+        Salesforce (a new SystemModstamp), so the next poll re-reads every synced opportunity as a new
+        version: the run has settled only once a poll has seen the final state and its rows are done."""
+        from django.db.models import Max
+
+        from sync.pipeline.models import InboxMessage, PollWatermark
+
+        last_finish = InboxMessage.objects.aggregate(last=Max("processed_at"))["last"]
+        polled = PollWatermark.objects.aggregate(last=Max("last_polled_at"))["last"]
+        return last_finish is None or (polled is not None and polled > last_finish)
 
     def verify(self, report: SoakRun) -> None:
         """Faults off, then the invariants, both simulators' counters and the pipeline's figures."""
