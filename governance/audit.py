@@ -27,6 +27,7 @@ from sync.exceptions.models import (
     TicketEndpoint,
 )
 from sync.golive.models import GoLiveRun
+from sync.integrations.models import Integration, IntegrationGroupPermission, IntegrationUserPermission
 from sync.lifecycle.models import Cancellation, OrderLockSetting
 from sync.mappings.models import (
     FieldMapping,
@@ -102,6 +103,9 @@ def register_audited_models() -> None:
         exclude_fields=["secrets", "last_tested_at", "last_test_ok", "last_test_message", "updated_at"],
     )
 
+    auditlog.register(Integration, exclude_fields=["updated_at"])
+    auditlog.register(IntegrationUserPermission)
+    auditlog.register(IntegrationGroupPermission)
     auditlog.register(Flow)
     auditlog.register(FlowUserPermission)
     auditlog.register(FlowGroupPermission)

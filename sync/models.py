@@ -7,6 +7,7 @@ Import a model from its feature (``from sync.pipeline.models import SyncJob``), 
 from sync.connections import models as connections_models  # noqa: F401
 from sync.exceptions import models as exceptions_models  # noqa: F401
 from sync.golive import models as golive_models  # noqa: F401
+from sync.integrations import models as integrations_models  # noqa: F401
 from sync.lifecycle import models as lifecycle_models  # noqa: F401
 from sync.mappings import models as mappings_models  # noqa: F401
 from sync.matching import models as matching_models  # noqa: F401

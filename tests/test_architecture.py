@@ -20,10 +20,11 @@ TEST_ONLY = {"browser", "reliability", "docs", "bench", "simulators", "migration
 LAYERS = [
     "console",
     "governance",
-    "sync.exceptions : sync.golive : reconciliation : sync.catalogue",
+    "sync.exceptions : sync.golive : reconciliation : sync.catalogue : sync.onboarding",
     "sync.pipeline",
     "sync.lifecycle",
     "sync.mappings : sync.rules : sync.matching",
+    "sync.integrations",
     "sync.connections",
     "core",
 ]

@@ -1,0 +1,64 @@
+"""Which integration a connection pair runs under, and the primary one.
+
+A Salesforce org belongs to one integration (as its production or its sandbox org), so the Salesforce
+connection decides. A pair no integration names runs under the primary integration: a single-org install
+never has to set up integrations at all.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from sync.integrations.models import Integration
+
+PRIMARY_NAME = "primary"
+
+
+def primary_integration() -> Integration:
+    """The primary integration (created on first use if a flushed database lost it)."""
+    found = Integration.objects.filter(is_primary=True).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Integration.objects.create(
+                name=PRIMARY_NAME, label="Primary", namespace="", is_primary=True
+            )
+    except IntegrityError:  # another process created it first
+        return Integration.objects.get(is_primary=True)
+
+
+def integration_for_connection(salesforce_connection_id: int | None) -> Integration:
+    """The integration a Salesforce connection belongs to (production or sandbox); the primary one if none."""
+    if salesforce_connection_id is not None:
+        found = Integration.objects.filter(
+            Q(salesforce_connection_id=salesforce_connection_id)
+            | Q(sandbox_salesforce_connection_id=salesforce_connection_id)
+        ).first()
+        if found is not None:
+            return found
+    return primary_integration()
+
+
+def integration_for_pair(
+    salesforce_connection_id: int | None, netsuite_connection_id: int | None
+) -> Integration:
+    """The integration a (Salesforce, NetSuite) pair runs under.
+
+    The Salesforce org decides (an org belongs to one integration). ``netsuite_connection_id`` is taken
+    for the callers' symmetry and checked: a pair whose NetSuite side is not the integration's (nor its
+    sandbox's) still resolves, since sandboxes are paired during release tests.
+    """
+    del netsuite_connection_id  # the org decides; see the docstring
+    return integration_for_connection(salesforce_connection_id)
+
+
+def integration_namespaces() -> dict[int, str]:
+    """Every integration's namespace by id (the primary one's is "")."""
+    return dict(Integration.objects.values_list("pk", "namespace"))
+
+
+def integration_by_name(name: str) -> Integration:
+    """The integration called ``name``; Integration.DoesNotExist if there is none."""
+    return Integration.objects.get(name=name)
