@@ -10,6 +10,7 @@ import pytest
 from sync.connections.checks import connection_test
 from sync.connections.metadata.selectors import connection_metadata
 from sync.connections.metadata.services import metadata_refresh
+from sync.connections.metadata.types import SystemMetadata
 from sync.integrations.namespacing import eid_namespaced
 from sync.integrations.selectors import integration_by_name, integration_for_connection, integration_for_pair
 from sync.pipeline.reads import FieldsMissing, read_plan
@@ -82,8 +83,8 @@ def test_metadata_refresh_reads_each_orgs_own_shape(two_orgs: TwoOrgs) -> None:
     org_a = connection_metadata(two_orgs.a.connection)
     org_b = connection_metadata(two_orgs.b.connection)
 
-    def names(metadata: object, sobject: str) -> set[str]:
-        return set(metadata.objects[sobject].fields)  # type: ignore[attr-defined]
+    def names(metadata: SystemMetadata, sobject: str) -> set[str]:
+        return set(metadata.objects[sobject].fields)
 
     # Org B: its own custom fields and status fields, no currency field, none of org A's fields.
     assert {"Region__c"} <= names(org_b, "Account") and "Subsidiary__c" not in names(org_b, "Account")
