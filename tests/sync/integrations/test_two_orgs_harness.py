@@ -13,9 +13,14 @@ from sync.connections.metadata.services import metadata_refresh
 from sync.connections.metadata.types import SystemMetadata
 from sync.integrations.namespacing import eid_namespaced
 from sync.integrations.selectors import integration_by_name, integration_for_connection, integration_for_pair
+from sync.mappings.metadata_check import mapping_metadata_problems
+from sync.mappings.selectors import published_mapping
+from sync.mappings.services.specs import version_spec
 from sync.pipeline.reads import FieldsMissing, read_plan
 from sync.pipeline.sync_status import StatusFields
-from tests.sync.integrations.conftest import ACME_NAMESPACE, TwoOrgs
+from tests.sync.integrations.conftest import ACME_NAMESPACE, Org, TwoOrgs
+
+FLOW = "opportunity_to_netsuite"
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +128,33 @@ def test_a_batch_plan_against_org_b_needs_its_own_status_field_names(two_orgs: T
     )
     assert plan.filtered
     assert "ERP_Sync_Status__c" in plan.query.opportunity
+
+
+def test_the_shipped_mapping_checked_against_each_orgs_metadata(two_orgs: TwoOrgs) -> None:
+    """Org A runs the shipped mapping as it is; against org B (single-currency) the check names the rows
+    that read ``CurrencyIsoCode`` as a part of a value, what acme's copy must change (to its one currency,
+    ``EUR``), and nothing about org B's own fields."""
+    for connection in two_orgs.connections:
+        metadata_refresh(connection=connection)
+    shipped = version_spec(published_mapping(FLOW)[0])
+    netsuite = connection_metadata(two_orgs.netsuite_connection)
+
+    def errors(org: Org) -> set[tuple[str, str]]:
+        problems = mapping_metadata_problems(shipped, connection_metadata(org.connection), netsuite)
+        return {(p.object_key, p.field) for p in problems if p.severity == "error"}
+
+    assert errors(two_orgs.a) == set()
+    assert errors(two_orgs.b) == {
+        ("billing_account", "external_id"),
+        ("billing_account", "name"),
+        ("subscription", "price_book"),
+        ("sales_order", "lines/line_rate"),
+        ("sales_order", "lines/line_amount"),
+    }
+    organization = two_orgs.b.connector().query("SELECT DefaultCurrencyIsoCode FROM Organization")
+    assert (
+        [row["DefaultCurrencyIsoCode"] for row in organization] == [two_orgs.b.corporate_currency] == ["EUR"]
+    )
 
 
 def test_the_netsuite_account_has_a_subsidiary_per_currency(two_orgs: TwoOrgs) -> None:
