@@ -1,8 +1,8 @@
 """Seeding the NetSuite store with the company's set-up: what an account has before Concord syncs.
 
-Currencies and their exchange rates (:data:`EXCHANGE_RATES`), subsidiaries (the parent in the US, the others under it), departments, classes and
-locations (:data:`CLASSIFICATION_LISTS`), payment terms, tax codes,
-one item per product SKU (``itemId`` = SKU; subscription SKUs are non-inventory items marked
+Currencies and their exchange rates (:data:`EXCHANGE_RATES`), subsidiaries (the parent in the US, the
+others under it), departments, classes and locations (:data:`CLASSIFICATION_LISTS`), payment terms,
+tax codes, one item per product SKU (``itemId`` = SKU; subscription SKUs are non-inventory items marked
 ``custitem_concord_subscription``, services are service items, hardware inventory items), billing
 schedules, subscription terms, a subscription plan per CPQ package with its members, and a price book
 per plan and currency. Customers and orders are not seeded: Concord creates them by syncing.
