@@ -100,3 +100,51 @@ def run_mismatches(*, run: ReconciliationRun, kind: str = "", field: str = "") -
 def run_mismatch_fields(*, run: ReconciliationRun) -> list[str]:
     """The fields that differ in this run, for the filter (from the run's counts: no table scan)."""
     return sorted((run.counts.get("field_counts") or {}).keys())
+
+
+# -- money per currency, for the dashboard ---------------------------------------------------------
+
+PERIOD_TOTALS = "period_totals"
+
+
+@dataclass(frozen=True)
+class CurrencyRow:
+    currency: str
+    booked: float  # won in Salesforce
+    ordered: float  # synced: the integration's sales orders in NetSuite
+    invoiced: float
+    paid: float  # invoiced less what the invoices still have open
+
+
+@dataclass(frozen=True)
+class IntegrationMoney:
+    integration: Integration
+    run: ReconciliationRun | None  # the period totals run the figures come from
+    rows: list[CurrencyRow]
+
+
+def money_per_currency(*, user: User | AnonymousUser) -> list[IntegrationMoney]:
+    """Per integration ``user`` may see, each currency's amounts as its latest successful period totals
+    run read them from both systems (never converted: one row per currency)."""
+    result = []
+    for integration in integrations_visible_to(user):
+        run = (
+            runs_of(integration)
+            .filter(check_name=PERIOD_TOTALS, status=RunStatus.SUCCEEDED, scope=[])
+            .exclude(trigger=RunTrigger.RELEASE_TEST)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        totals = run.totals if run is not None else {}
+        rows = [
+            CurrencyRow(
+                currency,
+                float(amounts.get("booked") or 0),
+                float(amounts.get("ordered") or 0),
+                float(amounts.get("invoiced") or 0),
+                float(amounts.get("paid") or 0),
+            )
+            for currency, amounts in sorted(totals.items())
+        ]
+        result.append(IntegrationMoney(integration, run, rows))
+    return result
