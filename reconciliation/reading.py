@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sync.connections.connectors.netsuite import ExchangeRate
 from sync.integrations.namespacing import eid_namespaced, eid_raw, suiteql_owned
@@ -28,6 +28,11 @@ class NetSuiteReader(Protocol):
     def suiteql(self, query: str, *, page_size: int = ...) -> Iterator[dict[str, Any]]: ...
 
     def suiteql_page(self, query: str, *, limit: int = ..., offset: int = ...) -> Any: ...
+
+
+@runtime_checkable
+class ExchangeRateReader(Protocol):
+    """A NetSuite reader that also reads the account's exchange rates (the connector does)."""
 
     def exchange_rates(self) -> list[ExchangeRate]: ...
 
@@ -139,8 +144,8 @@ class Sources:
 
     @cached_property
     def exchange_rates(self) -> list[ExchangeRate]:
-        """The account's Currency Exchange Rates, read once per run."""
-        return self.netsuite.exchange_rates()
+        """The account's Currency Exchange Rates, read once per run (none from a reader without them)."""
+        return self.netsuite.exchange_rates() if isinstance(self.netsuite, ExchangeRateReader) else []
 
     @cached_property
     def base_currency(self) -> str | None:

@@ -90,14 +90,14 @@ def seed(data_dir: Path, dataset: Dataset) -> dict[str, int]:
                         "isInactive": False,
                     },
                 )
-            for index, (code, rate, effective) in enumerate(EXCHANGE_RATES, start=1):
+            for index, (code, exchange_rate, effective) in enumerate(EXCHANGE_RATES, start=1):
                 put(
                     "currencyRate",
                     index,
                     {
                         "baseCurrency": _ref(BASE_CURRENCY),
                         "transactionCurrency": _ref(code),
-                        "exchangeRate": rate,
+                        "exchangeRate": exchange_rate,
                         "effectiveDate": effective,
                     },
                 )
