@@ -88,7 +88,9 @@ class World:
         self.customers.setdefault(account_id, customer_id)
         return customer_id
 
-    def sales_order(self, opportunity_id: str, *, adjust: float = 0.0, account_id: str = "") -> str:
+    def sales_order(
+        self, opportunity_id: str, *, adjust: float = 0.0, account_id: str = "", external_id: str = ""
+    ) -> str:
         opportunity = self.opportunities.get(opportunity_id) or self.opportunities[OPP(1)]
         lines = self.lines[opportunity["Id"]]
         parents = {line["SBQQ__RequiredBy__c"] for line in lines}
@@ -104,7 +106,7 @@ class World:
         account = self.accounts[account_id or opportunity["AccountId"]]
         return self.ns.upsert(
             "salesOrder",
-            opportunity_id,
+            external_id or opportunity_id,
             {
                 "entity": {"id": self.customers[account["Id"]]},
                 "tranDate": opportunity["CloseDate"],
