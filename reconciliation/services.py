@@ -96,7 +96,6 @@ def reconciliation_sources(integration: Integration | None = None) -> Sources:
     system lists per its metadata cache (read once if never read, as a sync's first batch does)."""
     integration = integration_or_primary(integration)
     salesforce, netsuite = _integration_pair(integration)
-    namespaces = integration_namespaces()
     metadata_first_read(salesforce)
     metadata_first_read(netsuite)
     return Sources(
@@ -107,11 +106,17 @@ def reconciliation_sources(integration: Integration | None = None) -> Sources:
         salesforce_objects=connection_listed_names(salesforce),
         netsuite_record_types=connection_listed_names(netsuite),
         salesforce_multi_currency=_multi_currency(salesforce),
-        namespace=integration.namespace,
-        other_namespaces=frozenset(
-            namespace for pk, namespace in namespaces.items() if pk != integration.pk and namespace
-        ),
+        **integration_reading(integration),
     )
+
+
+def integration_reading(integration: Integration) -> dict[str, Any]:
+    """The :class:`Sources` arguments that keep a run to ``integration``'s own NetSuite records: its
+    namespace and the others' (for a run whose connectors are made elsewhere, a release test's)."""
+    others = frozenset(
+        namespace for pk, namespace in integration_namespaces().items() if pk != integration.pk and namespace
+    )
+    return {"namespace": integration.namespace, "other_namespaces": others}
 
 
 def _multi_currency(salesforce: Connection) -> bool:
