@@ -194,3 +194,31 @@ def test_the_dashboard_shows_each_integrations_money_per_currency(finance_client
     assert figure("money-primary-USD-ordered") == "1000.00"
     assert figure("money-primary-USD-paid") == "500.00"
     assert figure("money-acme-EUR-booked") == "250.50"
+
+
+def test_the_run_page_and_api_state_the_rates_a_converted_total_used(finance_client: Client) -> None:
+    run = ReconciliationRun.objects.create(
+        check_name="period_totals", integration=primary_integration(), status=RunStatus.SUCCEEDED, counts={}
+    )
+    details = {
+        "converted_to": "USD",
+        "rates_on": "2026-08-31",
+        "rates": [{"currency": "EUR", "to": "USD", "rate": 1.1, "effective_date": "2026-07-01"}],
+    }
+    Mismatch.objects.create(
+        run=run,
+        check_name="period_totals",
+        kind="field_differs",
+        key="2026-08 all in USD",
+        field="ordered",
+        salesforce_value=210.0,
+        netsuite_value=199.0,
+        details=details,
+        dedup_key="recon:period_totals:2026-08 all in USD:ordered",
+    )
+    page = " ".join(finance_client.get(f"/reconciliation/runs/{run.pk}/").content.decode().split())
+    assert "in USD at NetSuite's rates on 2026-08-31: EUR 1.1 (from 2026-07-01)" in page
+    listed = finance_client.get(f"/api/v1/reconciliation/runs/{run.pk}/mismatches/").json()["results"]
+    assert listed[0]["details"] == details
+    export = finance_client.get(f"/reconciliation/runs/{run.pk}/mismatches.csv").getvalue().decode()
+    assert '""rates_on"": ""2026-08-31""' in export
