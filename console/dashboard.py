@@ -18,6 +18,7 @@ from console import health
 from console import selectors as figures
 from core.roles import ADMIN, AUDITOR, FINANCE, REVOPS, ROLES
 from governance.selectors import user_role_names
+from reconciliation.selectors import money_per_currency
 from sync.connections.selectors import connection_health_summary
 from sync.exceptions.permissions import AnyUser
 
@@ -59,6 +60,14 @@ PANELS: dict[str, Panel] = {
             "Last reconciliation",
             lambda user, now: {"checks": figures.last_reconciliations()},
         ),
+        Panel(
+            "currencies",
+            "Money per currency",
+            lambda user, now: {
+                "money": money_per_currency(user=user),
+                "exceptions_by_currency": figures.open_exceptions_by_currency(user=user),
+            },
+        ),
         Panel("health", "Health", lambda user, now: {"health": health.health_check(now=now)}),
         Panel(
             "connections",
@@ -77,10 +86,10 @@ PANELS: dict[str, Panel] = {
 }
 
 ROLE_PANELS: dict[str, tuple[str, ...]] = {
-    FINANCE.name: ("dso", "exceptions", "reconciliation", "q2c"),
+    FINANCE.name: ("dso", "exceptions", "reconciliation", "q2c", "currencies"),
     REVOPS.name: ("volume", "exceptions", "queue", "reconciliation"),
     ADMIN.name: ("health", "connections", "limits", "queue", "volume"),
-    AUDITOR.name: ("volume", "exceptions", "reconciliation", "dso", "q2c"),
+    AUDITOR.name: ("volume", "exceptions", "reconciliation", "dso", "q2c", "currencies"),
 }
 
 

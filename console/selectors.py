@@ -380,3 +380,24 @@ def netsuite_concurrency() -> list[ConcurrencyUse]:
 def salesforce_api_usage() -> list[ApiUsage]:
     """The last ``Sforce-Limit-Info`` seen per Salesforce connection."""
     return list(ApiUsage.objects.select_related("connection").order_by("connection__name"))
+
+
+# -- open exceptions per currency ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurrencyExceptions:
+    currency: str  # the currency of the exception's subsidiary as NetSuite names it; "" when none
+    open: int
+
+
+def open_exceptions_by_currency(*, user: AnyUser) -> list[CurrencyExceptions]:
+    """Active exceptions ``user`` may see, per the currency of the subsidiary each is scoped to."""
+    rows = (
+        exceptions_for_user(user)
+        .filter(status__in=ACTIVE_STATUSES)
+        .values("subsidiary__currency")
+        .annotate(open=Count("id"))
+        .order_by("subsidiary__currency")
+    )
+    return [CurrencyExceptions(row["subsidiary__currency"] or "", row["open"]) for row in rows]

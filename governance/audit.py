@@ -120,7 +120,9 @@ def register_audited_models() -> None:
     auditlog.register(LookupEntry)
     auditlog.register(Tolerance, exclude_fields=["updated_at"])
     # Who started a run and for which check; its progress and results are written by the worker.
-    auditlog.register(ReconciliationRun, include_fields=["check_name", "trigger", "triggered_by"])
+    auditlog.register(
+        ReconciliationRun, include_fields=["check_name", "integration", "trigger", "triggered_by"]
+    )
     # Exceptions: people's actions are recorded by the services (one entry with the reason each, saves
     # themselves run with auditlog off); the registration covers any other path (shell, admin). A
     # recurrence only moves the counters, which are left out.

@@ -12,6 +12,7 @@ Tolerances here are defaults; :class:`reconciliation.models.Tolerance` rows over
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from reconciliation import subscriptions
 from reconciliation.engine import FieldSpec
 from reconciliation.engine.sorting import Pair
-from reconciliation.reading import Sources, grouped, number, suiteql_keyset
+from reconciliation.reading import Conversion, Sources, grouped, number, suiteql_keyset
 
 AMOUNT_TOLERANCE = 0.01
 NETSUITE_NAME_LIMIT = 83  # NetSuite's companyName holds 83 characters
@@ -66,8 +67,16 @@ def _money(name: str) -> FieldSpec:
     return FieldSpec(name, "number", AMOUNT_TOLERANCE)
 
 
-def _cross_reference(row: dict[str, Any], field: str) -> str:
-    return str(row.get(field) or row.get("externalid") or "")
+def _cross_reference(row: dict[str, Any], field: str, sources: Sources | None = None) -> str:
+    """The Salesforce id a NetSuite row names: its cross-reference field, else its external id, without
+    the integration's namespace."""
+    value = str(row.get(field) or row.get("externalid") or "")
+    return sources.key_of(value) if sources is not None else value
+
+
+def _external_ids(sources: Sources, keys: Sequence[str]) -> str:
+    """``keys`` as the integration's external ids, quoted for an IN list."""
+    return _quoted([sources.external_id(key) for key in keys])
 
 
 def _quoted(keys: Sequence[str]) -> str:
@@ -76,9 +85,12 @@ def _quoted(keys: Sequence[str]) -> str:
 
 
 def _places(
-    netsuite_rows: Iterator[dict[str, Any]], field: str, countries: Iterator[tuple[str, Any]]
+    sources: Sources,
+    netsuite_rows: Iterator[dict[str, Any]],
+    field: str,
+    countries: Iterator[tuple[str, Any]],
 ) -> dict[str, tuple[str, str]]:
-    found = {_cross_reference(row, field): str(row.get("subsidiary") or "") for row in netsuite_rows}
+    found = {_cross_reference(row, field, sources): str(row.get("subsidiary") or "") for row in netsuite_rows}
     places = {key: (subsidiary, "") for key, subsidiary in found.items()}
     for key, country in countries:
         places[key] = (places.get(key, ("", ""))[0], str(country or ""))
@@ -102,16 +114,20 @@ def _accounts(sources: Sources) -> Iterator[Pair]:
 
 
 def _customers(sources: Sources) -> Iterator[Pair]:
+    owned = sources.owned("externalid", also="custentity_sf_account_id")
+    # Customers the integration shares with another (they carry the other's external id): by internal id.
+    shared = ", ".join(str(int(netsuite_id)) for netsuite_id in sorted(sources.shared_customers, key=int))
     rows = suiteql_keyset(
         sources.netsuite,
         select="SELECT id, externalid, custentity_sf_account_id, companyname, currency, "  # noqa: S608
         f"{sources.subsidiary_column()} FROM customer",
         key="id",
-        where="externalid IS NOT NULL OR custentity_sf_account_id IS NOT NULL",
+        where=f"({owned}) OR id IN ({shared})" if shared else owned,
     )
     for row in rows:
+        shared_key = sources.shared_customers.get(str(row.get("id")))
         yield (
-            _cross_reference(row, "custentity_sf_account_id"),
+            shared_key or _cross_reference(row, "custentity_sf_account_id", sources),
             (
                 row.get("companyname"),
                 sources.currency_code(row.get("currency")),
@@ -124,9 +140,12 @@ def _account_places(sources: Sources, keys: Sequence[str]) -> dict[str, tuple[st
     """The customer's subsidiary, and the account's billing country (for one NetSuite does not hold)."""
     quoted = _quoted(keys)
     return _places(
+        sources,
         sources.netsuite.suiteql(
             f"SELECT externalid, custentity_sf_account_id, {sources.subsidiary_column()} FROM customer "  # noqa: S608
-            f"WHERE externalid IN ({quoted}) OR custentity_sf_account_id IN ({quoted})"
+            f"WHERE (externalid IN ({_external_ids(sources, keys)}) "
+            f"OR custentity_sf_account_id IN ({quoted})) "
+            f"AND ({sources.owned('externalid', also='custentity_sf_account_id')})"
         ),
         "custentity_sf_account_id",
         (
@@ -194,20 +213,20 @@ def _won_opportunities(sources: Sources) -> Iterator[Pair]:
 
 
 def _sales_orders(sources: Sources) -> Iterator[Pair]:
+    owned = sources.owned("t.externalid", also="t.custbody_sf_opportunity_id")
     rows = suiteql_keyset(
         sources.netsuite,
         select="SELECT t.id, t.externalid, t.custbody_sf_opportunity_id, t.foreigntotal, t.currency, "
         "COUNT(tl.id) AS linecount, SUM(tl.netamount) AS linetotal FROM transaction t "
         "LEFT OUTER JOIN transactionline tl ON tl.transaction = t.id AND tl.mainline = 'F'",
         key="t.id",
-        where="t.type = 'SalesOrd' "
-        "AND (t.externalid IS NOT NULL OR t.custbody_sf_opportunity_id IS NOT NULL)",
+        where=f"t.type = 'SalesOrd' AND ({owned})",
         group_by="t.id, t.externalid, t.custbody_sf_opportunity_id, t.foreigntotal, t.currency",
     )
     for row in rows:
         total = number(row.get("linetotal"))
         yield (
-            _cross_reference(row, "custbody_sf_opportunity_id"),
+            _cross_reference(row, "custbody_sf_opportunity_id", sources),
             (
                 number(row.get("foreigntotal")),
                 sources.currency_code(row.get("currency")),
@@ -222,10 +241,12 @@ def _opportunity_places(sources: Sources, keys: Sequence[str]) -> dict[str, tupl
     """The sales order's subsidiary, and the account's billing country (for an order never written)."""
     quoted = _quoted(keys)
     return _places(
+        sources,
         sources.netsuite.suiteql(
             f"SELECT externalid, custbody_sf_opportunity_id, {sources.subsidiary_column()} FROM transaction "  # noqa: S608
-            f"WHERE type = 'SalesOrd' AND (externalid IN ({quoted}) "
-            f"OR custbody_sf_opportunity_id IN ({quoted}))"
+            f"WHERE type = 'SalesOrd' AND (externalid IN ({_external_ids(sources, keys)}) "
+            f"OR custbody_sf_opportunity_id IN ({quoted})) "
+            f"AND ({sources.owned('externalid', also='custbody_sf_opportunity_id')})"
         ),
         "custbody_sf_opportunity_id",
         (
@@ -252,6 +273,22 @@ OPPORTUNITIES = Check(
     read_netsuite=_sales_orders,
     places=_opportunity_places,
 )
+
+
+def _invoices_owned(sources: Sources) -> str:
+    """Invoices of the integration's orders: by the order they were created from (NetSuite copies the
+    opportunity id onto the invoice; an invoice carries no external id of Concord's)."""
+    orders = sources.owned("s.externalid", also="s.custbody_sf_opportunity_id")
+    created_from = f"createdfrom IN (SELECT s.id FROM transaction s WHERE s.type = 'SalesOrd' AND ({orders}))"  # noqa: S608
+    # The primary integration also owns invoices made in NetSuite by hand (from no order).
+    owned = f"({created_from} OR createdfrom IS NULL)" if not sources.namespace else created_from
+    return f"type = 'CustInvc' AND custbody_sf_opportunity_id IS NOT NULL AND {owned}"
+
+
+def _transactions_owned(sources: Sources) -> str:
+    """Sales orders (by external id) and invoices (by their order) of the integration."""
+    orders = sources.owned("externalid", also="custbody_sf_opportunity_id")
+    return f"(type = 'SalesOrd' AND ({orders})) OR ({_invoices_owned(sources)})"
 
 
 # -- NetSuite invoices and payments <-> Invoice__c ---------------------------------------------------
@@ -281,8 +318,8 @@ def _invoices(sources: Sources) -> Iterator[Pair]:
         sources.netsuite,
         select="SELECT id, foreigntotal, foreignamountremaining, status FROM transaction",
         key="id",
-        # Invoices of integrated orders carry the opportunity id NetSuite copies from the order.
-        where="type = 'CustInvc' AND custbody_sf_opportunity_id IS NOT NULL",
+        # Invoices of the integration's orders (they carry the opportunity id NetSuite copies from the order).
+        where=_invoices_owned(sources),
     )
     for row in rows:
         total = number(row.get("foreigntotal")) or 0.0
@@ -323,38 +360,153 @@ def _period_key(period: str, currency: Any) -> str:
     return f"{period} {currency}"
 
 
-def _booked(sources: Sources) -> Iterator[Pair]:
-    # One total per month and currency: the dictionary grows with the periods, not with the records.
-    totals: dict[str, float] = {}
+def _total_key(period: str, base: str) -> str:
+    """The key of a period's total over every currency, converted to ``base``."""
+    return f"{period} all in {base}"
+
+
+@dataclass
+class PeriodAmounts:
+    """Both sides' amounts per (period, currency), read once per run for both readers: which periods
+    span currencies (and so get a converted total) depends on what either side holds."""
+
+    booked: dict[tuple[str, str], float] = field(default_factory=dict)
+    # NetSuite: [ordered, invoiced, invoices' amount remaining]
+    netsuite: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+
+    def spanning(self) -> dict[str, list[str]]:
+        """Periods whose amounts (on either side) are in more than one currency, with those currencies."""
+        currencies: dict[str, set[str]] = {}
+        for period, currency in (*self.booked, *self.netsuite):
+            currencies.setdefault(period, set()).add(currency)
+        return {period: sorted(found) for period, found in currencies.items() if len(found) > 1}
+
+
+def _period_amounts(sources: Sources) -> PeriodAmounts:
+    cached = sources.cache.get("period_amounts")
+    if isinstance(cached, PeriodAmounts):
+        return cached
+    amounts = PeriodAmounts()
     soql = f"SELECT {sources.currency_soql()}Amount, CloseDate FROM Opportunity WHERE IsWon = true"  # noqa: S608
     for record in sources.salesforce.query(soql):
-        key = _period_key(str(record.get("CloseDate") or "")[:7], sources.record_currency(record))
-        totals[key] = totals.get(key, 0.0) + (number(record.get("Amount")) or 0.0)
-    for key, booked in totals.items():
-        yield key, (round(booked, 6), round(booked, 6))
+        slot = (str(record.get("CloseDate") or "")[:7], str(sources.record_currency(record)))
+        amounts.booked[slot] = amounts.booked.get(slot, 0.0) + (number(record.get("Amount")) or 0.0)
+    query = (
+        "SELECT TO_CHAR(trandate, 'YYYY-MM') AS period, currency, type, SUM(foreigntotal) AS total, "  # noqa: S608
+        "SUM(foreignamountremaining) AS remaining FROM transaction "
+        f"WHERE type IN ('SalesOrd', 'CustInvc') AND ({_transactions_owned(sources)}) "
+        "GROUP BY TO_CHAR(trandate, 'YYYY-MM'), currency, type"
+    )
+    for row in sources.netsuite.suiteql(query):
+        slot = (str(row.get("period") or ""), str(sources.currency_code(row.get("currency"))))
+        sums = amounts.netsuite.setdefault(slot, [0.0, 0.0, 0.0])
+        if row.get("type") == "SalesOrd":
+            sums[0] += number(row.get("total")) or 0.0
+        else:
+            sums[1] += number(row.get("total")) or 0.0
+            sums[2] += number(row.get("remaining")) or 0.0
+    _money_per_currency(sources, amounts)
+    sources.cache["period_amounts"] = amounts
+    return amounts
+
+
+def _money_per_currency(sources: Sources, amounts: PeriodAmounts) -> None:
+    """Every period summed per currency, for the dashboard: booked, ordered, invoiced and paid."""
+    for (_period, currency), booked in amounts.booked.items():
+        row = sources.totals.setdefault(currency, dict.fromkeys(MONEY_FIGURES, 0.0))
+        row["booked"] = round(row["booked"] + booked, 6)
+    for (_period, currency), (ordered, invoiced, remaining) in amounts.netsuite.items():
+        row = sources.totals.setdefault(currency, dict.fromkeys(MONEY_FIGURES, 0.0))
+        row["ordered"] = round(row["ordered"] + ordered, 6)
+        row["invoiced"] = round(row["invoiced"] + invoiced, 6)
+        row["paid"] = round(row["paid"] + invoiced - remaining, 6)
+
+
+MONEY_FIGURES = ("booked", "ordered", "invoiced", "paid")
+
+
+def _period_end(period: str) -> dt.date:
+    year, month = (int(part) for part in period.split("-"))
+    first_of_next = dt.date(year + month // 12, month % 12 + 1, 1)
+    return first_of_next - dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class _Converted:
+    """A period's conversions into the base currency; ``missing``: currencies NetSuite has no rate for."""
+
+    conversions: dict[str, Conversion]
+    missing: list[str]
+
+    def total(self, amounts: dict[str, float]) -> float:
+        known = self.conversions
+        return round(sum(amount * known[c].rate for c, amount in amounts.items() if c in known), 6)
+
+
+def _conversions(sources: Sources) -> dict[str, _Converted]:
+    """Per period spanning currencies: NetSuite's rate of each of its currencies into the base currency on
+    the period's last day; noted in the run's mismatch details under the period's total key."""
+    cached = sources.cache.get("period_conversions")
+    if isinstance(cached, dict):
+        return cached
+    base = sources.base_currency
+    found: dict[str, _Converted] = {}
+    for period, currencies in (_period_amounts(sources).spanning() if base else {}).items():
+        try:
+            on = _period_end(period)
+        except ValueError:  # a record without a date: its period cannot be converted
+            continue
+        conversions = {c: rate for c in currencies if (rate := sources.rate_on(c, str(base), on))}
+        missing = [c for c in currencies if c not in conversions]
+        found[period] = _Converted(conversions, missing)
+        sources.details[_total_key(period, str(base))] = {
+            "converted_to": base,
+            "rates_on": on.isoformat(),
+            "rates": [conversion.as_dict() for conversion in conversions.values() if conversion.effective],
+            **(
+                {
+                    "missing_rates": [f"{c} to {base} on or before {on.isoformat()}" for c in missing],
+                    "note": "NetSuite has no exchange rate for these currencies: its total is not known.",
+                }
+                if missing
+                else {}
+            ),
+        }
+    sources.cache["period_conversions"] = found
+    return found
+
+
+def _booked(sources: Sources) -> Iterator[Pair]:
+    # One total per month and currency: the dictionary grows with the periods, not with the records.
+    amounts = _period_amounts(sources)
+    for (period, currency), booked in amounts.booked.items():
+        yield _period_key(period, currency), (round(booked, 6), round(booked, 6))
+    for period, converted in _conversions(sources).items():
+        per_currency = {c: v for (p, c), v in amounts.booked.items() if p == period}
+        total = converted.total(per_currency)
+        yield _total_key(period, str(sources.base_currency)), (total, total)
 
 
 def _ordered_and_invoiced(sources: Sources) -> Iterator[Pair]:
-    query = (
-        "SELECT TO_CHAR(trandate, 'YYYY-MM') AS period, currency, type, SUM(foreigntotal) AS total "
-        "FROM transaction WHERE type IN ('SalesOrd', 'CustInvc') "
-        "AND (externalid IS NOT NULL OR custbody_sf_opportunity_id IS NOT NULL) "
-        "GROUP BY TO_CHAR(trandate, 'YYYY-MM'), currency, type"
-    )
-    totals: dict[str, list[float]] = {}
-    for row in sources.netsuite.suiteql(query):
-        key = _period_key(str(row.get("period") or ""), sources.currency_code(row.get("currency")))
-        slot = totals.setdefault(key, [0.0, 0.0])
-        slot[0 if row.get("type") == "SalesOrd" else 1] += number(row.get("total")) or 0.0
-    for key, (ordered, invoiced) in totals.items():
-        yield key, (round(ordered, 6), round(invoiced, 6))
+    amounts = _period_amounts(sources)
+    for (period, currency), (ordered, invoiced, _remaining) in amounts.netsuite.items():
+        yield _period_key(period, currency), (round(ordered, 6), round(invoiced, 6))
+    for period, converted in _conversions(sources).items():
+        key = _total_key(period, str(sources.base_currency))
+        if converted.missing:  # NetSuite cannot say what its total is worth without the rate
+            yield key, (None, None)
+            continue
+        ordered = converted.total({c: v[0] for (p, c), v in amounts.netsuite.items() if p == period})
+        invoiced = converted.total({c: v[1] for (p, c), v in amounts.netsuite.items() if p == period})
+        yield key, (ordered, invoiced)
 
 
 PERIOD_TOTALS = Check(
     name="period_totals",
     title="Totals per period",
     description="Per month (close date, transaction date) and currency: amounts booked in Salesforce "
-    "(won opportunities) against amounts ordered and invoiced in NetSuite.",
+    "(won opportunities) against amounts ordered and invoiced in NetSuite; a month spanning currencies "
+    "also as one total, each currency converted at NetSuite's own exchange rate on the month's last day.",
     fields=(_money("ordered"), _money("invoiced")),
     read_salesforce=_booked,
     read_netsuite=_ordered_and_invoiced,
@@ -402,11 +554,12 @@ def _netsuite_subscriptions(sources: Sources) -> Iterator[Pair]:
         "p.itemid AS planitem FROM subscription s "
         "LEFT OUTER JOIN subscriptionplan p ON p.id = s.subscriptionplan",
         key="s.id",
-        where=f"s.externalid LIKE '{subscriptions.KEY_PREFIX}%'",
+        # The integration's own: its namespace before SUB- (namespaces are [A-Z0-9], safe in the literal).
+        where=f"s.externalid LIKE '{sources.external_id(subscriptions.KEY_PREFIX)}%'",
     )
     batch: list[dict[str, Any]] = []
     for header in headers:
-        batch.append(header)
+        batch.append({**header, "externalid": sources.key_of(header.get("externalid"))})
         if len(batch) >= SUBSCRIPTION_BATCH:
             yield from _subscription_batch(sources, batch)
             batch = []
@@ -439,10 +592,10 @@ def _subscription_places(sources: Sources, keys: Sequence[str]) -> dict[str, tup
         if len(line) in (15, 18) and line.isalnum()
     ]
     subsidiaries = {
-        str(row.get("externalid")): str(row.get("subsidiary") or "")
+        sources.key_of(row.get("externalid")): str(row.get("subsidiary") or "")
         for row in sources.netsuite.suiteql(
             f"SELECT externalid, {sources.subsidiary_column()} FROM subscription "  # noqa: S608
-            f"WHERE externalid IN ({_quoted(packages)})"
+            f"WHERE externalid IN ({_external_ids(sources, packages)})"
         )
     }
     countries: dict[str, str] = {}

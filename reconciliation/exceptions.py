@@ -22,8 +22,10 @@ TITLE_LIMIT = 200  # characters of a finding's title: shorter than the column, t
 _SEVERITY = {"missing_in_netsuite": Severity.HIGH, "duplicate": Severity.HIGH}
 
 
-def mismatch_dedup_key(*, check: str, key: str, field: str) -> str:
-    return f"recon:{check}:{key}:{field}"
+def mismatch_dedup_key(*, check: str, key: str, field: str, namespace: str = "") -> str:
+    """One exception per check, key and field of an integration: two orgs' records may share Salesforce
+    ids, so another integration's keys carry its namespace (the primary integration's are unchanged)."""
+    return f"recon:{namespace + ':' if namespace else ''}{check}:{key}:{field}"
 
 
 def mismatch_exception_open(
@@ -36,6 +38,7 @@ def mismatch_exception_open(
     salesforce: Any,
     netsuite: Any,
     scope: ExceptionScope | None = None,
+    details: dict[str, Any] | None = None,
 ) -> str:
     """Open (or count again) the exception for one mismatch; returns its reference for the Mismatch row.
     ``scope`` is where the record lives (see :mod:`sync.exceptions.scope`)."""
@@ -51,7 +54,14 @@ def mismatch_exception_open(
         severity=_SEVERITY.get(kind, Severity.MEDIUM),
         records=[RecordRef("salesforce", check, key)],
         scope=scope,
-        details={"check": check, "kind": kind, "finding": code, "field": field, "values": values},
+        details={
+            "check": check,
+            "kind": kind,
+            "finding": code,
+            "field": field,
+            "values": values,
+            **({"how": details} if details else {}),
+        },
     )
     return str(item.pk)
 

@@ -47,6 +47,15 @@ def _empty_progress() -> dict[str, Any]:
 
 class ReconciliationRun(models.Model):
     check_name = models.CharField(max_length=40, db_index=True)
+    # The integration whose pair the run read (its Salesforce org, its records in the NetSuite account);
+    # None on runs from before integrations existed: the primary integration's.
+    integration = models.ForeignKey(
+        "sync.Integration",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reconciliation_runs",
+    )
     status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED)
     trigger = models.CharField(max_length=12, choices=RunTrigger.choices, default=RunTrigger.COMMAND)
     triggered_by = models.ForeignKey(
@@ -57,6 +66,9 @@ class ReconciliationRun(models.Model):
     progress = models.JSONField(default=_empty_progress)
     # Comparison.as_dict(): records per side, matched, counts per class, counts per field.
     counts = models.JSONField(default=dict, blank=True)
+    # Money per currency the run read (the period totals check): {"USD": {"booked", "ordered", "invoiced",
+    # "paid"}} for the dashboard's per-currency figures.
+    totals = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     # Why a skipped run compared nothing (e.g. the org has no CPQ).
     note = models.TextField(blank=True)
@@ -76,6 +88,11 @@ class ReconciliationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.check_name} run #{self.pk} ({self.status})"
+
+    @property
+    def integration_name(self) -> str:
+        """The integration's name; runs naming none are the primary integration's."""
+        return self.integration.name if self.integration is not None else "primary"
 
     @property
     def is_scoped(self) -> bool:
@@ -111,6 +128,9 @@ class Mismatch(models.Model):
     field = models.CharField(max_length=80, blank=True)
     salesforce_value = models.JSONField(null=True, blank=True)
     netsuite_value = models.JSONField(null=True, blank=True)
+    # How the values were arrived at, where that is not obvious: a converted total's exchange rates (the
+    # currency, the rate, NetSuite's effective date) or the rate NetSuite lacks.
+    details = models.JSONField(default=dict, blank=True)
     # One exception per check, key and field across runs: the key of the exception this row raised.
     dedup_key = models.CharField(max_length=400, db_index=True)
     exception_ref = models.CharField(max_length=400, blank=True)

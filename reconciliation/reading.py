@@ -6,11 +6,14 @@ check never holds a whole side in memory; :func:`reconciliation.engine.compare` 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
+from sync.connections.connectors.netsuite import ExchangeRate
+from sync.integrations.namespacing import eid_namespaced, eid_raw, suiteql_owned
 from sync.mappings.engine.defaults import load_default_lookups
 
 # Rows per SuiteQL query before a fresh keyset query starts: below NetSuite's 100,000-row cap per query.
@@ -25,6 +28,13 @@ class NetSuiteReader(Protocol):
     def suiteql(self, query: str, *, page_size: int = ...) -> Iterator[dict[str, Any]]: ...
 
     def suiteql_page(self, query: str, *, limit: int = ..., offset: int = ...) -> Any: ...
+
+
+@runtime_checkable
+class ExchangeRateReader(Protocol):
+    """A NetSuite reader that also reads the account's exchange rates (the connector does)."""
+
+    def exchange_rates(self) -> list[ExchangeRate]: ...
 
 
 @dataclass
@@ -43,6 +53,38 @@ class Sources:
     # Whether the org has multiple currencies (records carry CurrencyIsoCode) per its metadata; assumed when
     # never read. A single-currency org's records are all in its corporate currency.
     salesforce_multi_currency: bool = True
+    # The integration read: its namespace ("" for the primary one) prefixes the external ids it writes, so
+    # NetSuite records carrying it are its own; records carrying one of ``other_namespaces`` are another
+    # integration's, left out.
+    namespace: str = ""
+    other_namespaces: frozenset[str] = frozenset()
+    # Filled by the readers while they go, for the run: mismatch details by key (a converted total's
+    # exchange rates) and money per currency (the dashboard's figures).
+    details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    totals: dict[str, dict[str, float]] = field(default_factory=dict)
+    # What a check read once for both of its readers (the period totals' amounts).
+    cache: dict[str, Any] = field(default_factory=dict)
+    # NetSuite customers the integration shares with another (carrying the other's external id):
+    # internal id -> this org's account id, from the integration's shared cross-references.
+    shared_customers: dict[str, str] = field(default_factory=dict)
+
+    def owned(self, column: str = "externalid", *, also: str = "") -> str:
+        """A SuiteQL condition: ``column`` holds an external id of this integration. For the primary
+        integration a record without one (linked by ``also``, e.g. a custom id field) counts too."""
+        condition = suiteql_owned(self.namespace, self.other_namespaces, column=column)
+        if self.namespace:
+            return condition
+        owned = f"{column} IS NOT NULL AND {condition}"
+        return f"({column} IS NULL AND {also} IS NOT NULL) OR ({owned})" if also else owned
+
+    def external_id(self, key: str) -> str:
+        """The external id this integration gives NetSuite for ``key`` (a Salesforce id, ``SUB-...``)."""
+        return eid_namespaced(self.namespace, key)
+
+    def key_of(self, external_id: Any) -> str:
+        """An external id of this integration without its namespace: the Salesforce side's key."""
+        text = str(external_id or "")
+        return eid_raw(self.namespace, text, others=self.other_namespaces) or text
 
     @cached_property
     def org_currency(self) -> str | None:
@@ -99,6 +141,58 @@ class Sources:
         if subsidiary_id is None:
             return None
         return self.subsidiary_name(subsidiary_id)
+
+    @cached_property
+    def exchange_rates(self) -> list[ExchangeRate]:
+        """The account's Currency Exchange Rates, read once per run (none from a reader without them)."""
+        return self.netsuite.exchange_rates() if isinstance(self.netsuite, ExchangeRateReader) else []
+
+    @cached_property
+    def base_currency(self) -> str | None:
+        """The currency totals spanning currencies are converted to: the one the account's exchange rates
+        are kept against (the root subsidiary's), else the account's base currency."""
+        bases = [rate.base for rate in self.exchange_rates if rate.base]
+        if bases:
+            return max(set(bases), key=bases.count)
+        rows = self.netsuite.suiteql("SELECT symbol FROM currency WHERE isbasecurrency = 'T'")
+        return next((str(row.get("symbol") or "") or None for row in rows), None)
+
+    def rate_on(self, currency: str, base: str, on: dt.date) -> Conversion | None:
+        """NetSuite's rate from ``currency`` to ``base`` in effect on ``on``: the latest rate effective on
+        or before that day (read directly, or as the inverse of ``base``'s rate against ``currency``).
+        None when the account holds none."""
+        if currency == base:
+            return Conversion(currency, base, 1.0, "")
+        day = on.isoformat()
+        found: Conversion | None = None
+        for rate in self.exchange_rates:  # oldest first: the last one that applies wins
+            if rate.effective > day or not rate.rate:
+                continue
+            if rate.base == base and rate.currency == currency:
+                found = Conversion(currency, base, rate.rate, rate.effective)
+            elif rate.base == currency and rate.currency == base:
+                found = Conversion(currency, base, 1 / rate.rate, rate.effective, inverse=True)
+        return found
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """One currency to another at NetSuite's rate (``rate`` units of ``to`` per unit of ``currency``)."""
+
+    currency: str
+    to: str
+    rate: float
+    effective: str  # NetSuite's effective date of the rate; "" for a currency into itself
+    inverse: bool = False  # read as 1 / the rate NetSuite keeps the other way round
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "to": self.to,
+            "rate": round(self.rate, 10),
+            "effective_date": self.effective,
+            **({"inverse_of_netsuite_rate": True} if self.inverse else {}),
+        }
 
 
 CURRENCIES = "SELECT id, symbol FROM currency"

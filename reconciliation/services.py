@@ -36,6 +36,8 @@ from sync.connections.metadata.services import metadata_first_read
 from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.exceptions.scope import ExceptionScope
+from sync.integrations.models import Integration
+from sync.integrations.selectors import integration_namespaces, primary_integration
 from sync.mappings.services.lookups import mapping_tables
 from sync.pipeline.heartbeat import Heartbeat, job_lease
 
@@ -65,12 +67,35 @@ def _active_connection(kind: str) -> Connection:
     return connection
 
 
-def reconciliation_sources() -> Sources:
-    """Connectors to the active Salesforce and NetSuite connections (production preferred), the lookup
-    tables the sync maps with (the published versions), which say what NetSuite should hold, and what
-    each system lists per its metadata cache (read once if never read, as a sync's first batch does)."""
-    salesforce = _active_connection(ConnectionKind.SALESFORCE)
-    netsuite = _active_connection(ConnectionKind.NETSUITE)
+def _integration_pair(integration: Integration) -> tuple[Connection, Connection]:
+    """The integration's production pair. The primary integration of an install that never named its
+    pair (connections added after the upgrade) reads the active connections, production preferred."""
+    salesforce, netsuite = integration.salesforce_connection, integration.netsuite_connection
+    if integration.is_primary:
+        salesforce = salesforce or _active_connection(ConnectionKind.SALESFORCE)
+        netsuite = netsuite or _active_connection(ConnectionKind.NETSUITE)
+    if salesforce is None or netsuite is None:
+        raise NoConnection(
+            f"integration {integration.name} has no Salesforce or NetSuite connection: set its pair under "
+            "Integrations"
+        )
+    for connection in (salesforce, netsuite):
+        if not connection.is_active:
+            raise NoConnection(f"connection {connection.name} of integration {integration.name} is inactive")
+    return salesforce, netsuite
+
+
+def integration_or_primary(integration: Integration | None) -> Integration:
+    return integration if integration is not None else primary_integration()
+
+
+def reconciliation_sources(integration: Integration | None = None) -> Sources:
+    """What a run of ``integration`` (the primary one by default) reads: connectors to its Salesforce org
+    and NetSuite account, its namespace (only its own NetSuite records are compared), the lookup tables
+    the sync maps with (the published versions), which say what NetSuite should hold, and what each
+    system lists per its metadata cache (read once if never read, as a sync's first batch does)."""
+    integration = integration_or_primary(integration)
+    salesforce, netsuite = _integration_pair(integration)
     metadata_first_read(salesforce)
     metadata_first_read(netsuite)
     return Sources(
@@ -81,7 +106,17 @@ def reconciliation_sources() -> Sources:
         salesforce_objects=connection_listed_names(salesforce),
         netsuite_record_types=connection_listed_names(netsuite),
         salesforce_multi_currency=_multi_currency(salesforce),
+        **integration_reading(integration),
     )
+
+
+def integration_reading(integration: Integration) -> dict[str, Any]:
+    """The :class:`Sources` arguments that keep a run to ``integration``'s own NetSuite records: its
+    namespace and the others' (for a run whose connectors are made elsewhere, a release test's)."""
+    others = frozenset(
+        namespace for pk, namespace in integration_namespaces().items() if pk != integration.pk and namespace
+    )
+    return {"namespace": integration.namespace, "other_namespaces": others}
 
 
 def _multi_currency(salesforce: Connection) -> bool:
@@ -118,21 +153,34 @@ def tolerance_set(*, check: str, field: str, tolerance: Decimal, actor: User | N
 # -- starting runs ---------------------------------------------------------------------------------
 
 
+def runs_of(integration: Integration) -> QuerySet[ReconciliationRun]:
+    """``integration``'s runs (runs naming none are the primary integration's)."""
+    runs = ReconciliationRun.objects.all()
+    if integration.is_primary:
+        return runs.filter(Q(integration=integration) | Q(integration__isnull=True))
+    return runs.filter(integration=integration)
+
+
 def reconciliation_enqueue(
-    *, check: str, actor: User | None, trigger: str = RunTrigger.CONSOLE
+    *,
+    check: str,
+    actor: User | None,
+    trigger: str = RunTrigger.CONSOLE,
+    integration: Integration | None = None,
 ) -> ReconciliationRun:
-    """Queue a run of ``check`` for a worker; a run of it already queued or running is returned instead."""
+    """Queue a run of ``check`` of ``integration`` (the primary one by default) for a worker; a run of it
+    already queued or running is returned instead."""
     check_get(check)
-    _interrupt(_stale(ReconciliationRun.objects.filter(check_name=check), timezone.now()), timezone.now())
+    integration = integration_or_primary(integration)
+    runs = runs_of(integration).filter(check_name=check)
+    _interrupt(_stale(runs, timezone.now()), timezone.now())
     with transaction.atomic():
-        active = (
-            ReconciliationRun.objects.select_for_update()
-            .filter(check_name=check, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
-            .first()
-        )
+        active = runs.select_for_update().filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).first()
         if active is not None:
             return active
-        run = ReconciliationRun.objects.create(check_name=check, trigger=trigger, triggered_by=actor)
+        run = ReconciliationRun.objects.create(
+            check_name=check, trigger=trigger, triggered_by=actor, integration=integration
+        )
         transaction.on_commit(
             lambda: async_task(
                 RUN_TASK,
@@ -163,8 +211,10 @@ def reconciliation_run(
     trigger: str = RunTrigger.COMMAND,
     sources: Sources | None = None,
     scope: Collection[str] = (),
+    integration: Integration | None = None,
 ) -> ReconciliationRun:
-    """Run ``check`` now, in this process; the returned run says whether it succeeded and what it found.
+    """Run ``check`` of ``integration`` (the primary one by default) now, in this process; the returned
+    run says whether it succeeded and what it found.
 
     A failure (a connector error, say) is recorded on the run as ``failed`` with its error, not raised.
     ``scope`` compares only those keys (a release's test records in a sandbox): such a run stores its
@@ -173,6 +223,7 @@ def reconciliation_run(
     check_get(check)
     run = ReconciliationRun.objects.create(
         check_name=check,
+        integration=integration_or_primary(integration),
         trigger=trigger,
         triggered_by=actor,
         status=RunStatus.RUNNING,
@@ -221,7 +272,7 @@ def _execute_watched(run: ReconciliationRun, sources: Sources | None) -> Reconci
     progress = _Progress(run)
     result = Comparison([])
     try:
-        sources = sources or reconciliation_sources()
+        sources = sources or _sources_of(run)
         skipped = check.skip_reason(sources) if check.skip_reason else ""
         if skipped:
             return _skip(run, progress, skipped)
@@ -234,6 +285,8 @@ def _execute_watched(run: ReconciliationRun, sources: Sources | None) -> Reconci
             result=result,
         )
         _store(run, differences, check, sources)
+        if sources.totals:
+            ReconciliationRun.objects.filter(pk=run.pk).update(totals=sources.totals)
         progress.save("resolving")
         if not run.is_scoped:
             _resolve_gone(run)
@@ -253,6 +306,13 @@ def _execute_watched(run: ReconciliationRun, sources: Sources | None) -> Reconci
         )
     run.refresh_from_db()
     return run
+
+
+def _sources_of(run: ReconciliationRun) -> Sources:
+    integration = run.integration
+    if integration is None or integration.is_primary:
+        return reconciliation_sources()  # the default: the primary integration
+    return reconciliation_sources(integration)
 
 
 def _skip(run: ReconciliationRun, progress: _Progress, note: str) -> ReconciliationRun:
@@ -278,7 +338,7 @@ def _store(run: ReconciliationRun, differences: Iterable[Difference], check: Che
     batch: list[Mismatch] = []
     for difference in differences:
         dedup_key = exceptions.mismatch_dedup_key(
-            check=run.check_name, key=difference.key, field=difference.field
+            check=run.check_name, key=difference.key, field=difference.field, namespace=sources.namespace
         )
         batch.append(
             Mismatch(
@@ -289,6 +349,7 @@ def _store(run: ReconciliationRun, differences: Iterable[Difference], check: Che
                 field=difference.field,
                 salesforce_value=difference.salesforce,
                 netsuite_value=difference.netsuite,
+                details=sources.details.get(difference.key, {}),
                 dedup_key=dedup_key,
             )
         )
@@ -315,6 +376,7 @@ def _flush(batch: list[Mismatch], check: Check, sources: Sources, *, open_except
             field=row.field,
             salesforce=row.salesforce_value,
             netsuite=row.netsuite_value,
+            details=row.details,
             scope=ExceptionScope(
                 netsuite_connection_id=sources.netsuite_connection_id,
                 subsidiary_id=subsidiary_id,
@@ -326,8 +388,9 @@ def _flush(batch: list[Mismatch], check: Check, sources: Sources, *, open_except
 
 def _resolve_gone(run: ReconciliationRun) -> int:
     """Resolve the exceptions of mismatches the previous successful run found and this one did not."""
+    runs = runs_of(run.integration) if run.integration is not None else ReconciliationRun.objects.all()
     previous = (
-        ReconciliationRun.objects.filter(check_name=run.check_name, status=RunStatus.SUCCEEDED, pk__lt=run.pk)
+        runs.filter(check_name=run.check_name, status=RunStatus.SUCCEEDED, pk__lt=run.pk)
         .exclude(trigger=RunTrigger.RELEASE_TEST)
         .order_by("-id")
         .first()
@@ -390,9 +453,10 @@ def _interrupt(runs: QuerySet[ReconciliationRun], now: dt.datetime) -> list[Reco
     return interrupted
 
 
-def _interrupted_since_last_finish(check: str) -> int:
+def _interrupted_since_last_finish(check: str, integration: Integration) -> int:
+    runs_of_integration = runs_of(integration)
     last = (
-        ReconciliationRun.objects.filter(
+        runs_of_integration.filter(
             check_name=check,
             scope=[],
             status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.SKIPPED],
@@ -400,7 +464,7 @@ def _interrupted_since_last_finish(check: str) -> int:
         .order_by("-created_at", "-id")
         .first()
     )
-    runs = ReconciliationRun.objects.filter(check_name=check, scope=[], status=RunStatus.INTERRUPTED)
+    runs = runs_of_integration.filter(check_name=check, scope=[], status=RunStatus.INTERRUPTED)
     return (runs.filter(created_at__gt=last.created_at) if last else runs).count()
 
 
@@ -436,9 +500,14 @@ def reconciliation_sweep(*, now: dt.datetime | None = None) -> RunSweep:
         result.interrupted.append(run.pk)
         if run.is_scoped or run.check_name not in CHECKS:  # a check since removed is not run again
             continue
-        if _interrupted_since_last_finish(run.check_name) > AUTO_RERUNS:
+        integration = integration_or_primary(run.integration)
+        if _interrupted_since_last_finish(run.check_name, integration) > AUTO_RERUNS:
             continue
-        result.rerun.append(reconciliation_enqueue(check=run.check_name, actor=None, trigger=run.trigger).pk)
+        result.rerun.append(
+            reconciliation_enqueue(
+                check=run.check_name, actor=None, trigger=run.trigger, integration=integration
+            ).pk
+        )
     cutoff = now - job_lease()
     lost = ReconciliationRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=cutoff).filter(
         Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff)
@@ -466,7 +535,9 @@ def reconciliation_rerun(
         raise ValidationError("This run is a release test's evidence: retry the release's test run instead.")
     trigger = RunTrigger.COMMAND if actor is None else RunTrigger.CONSOLE
     with transaction.atomic():
-        new = reconciliation_enqueue(check=run.check_name, actor=actor, trigger=trigger)
+        new = reconciliation_enqueue(
+            check=run.check_name, actor=actor, trigger=trigger, integration=run.integration
+        )
         audit_record(
             obj=run,
             actor=actor,
@@ -474,6 +545,7 @@ def reconciliation_rerun(
             event="reconciliation_rerun",
             reason=reason,
             check=run.check_name,
+            integration=new.integration_name,
             status=run.status,
             new_run=new.pk,
         )

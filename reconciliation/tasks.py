@@ -5,6 +5,8 @@ from __future__ import annotations
 from reconciliation.checks import CHECKS
 from reconciliation.models import RunTrigger
 from reconciliation.services import reconciliation_enqueue, reconciliation_run_queued, reconciliation_sweep
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
 
 
 def reconciliation_run_task(run_id: int) -> str:
@@ -12,9 +14,18 @@ def reconciliation_run_task(run_id: int) -> str:
     return "already claimed" if run is None else f"{run.check_name}: {run.status}"
 
 
-def reconciliation_scheduled() -> list[int]:
-    """The daily schedule: queue one run per check (a check already queued or running is not doubled)."""
-    return [reconciliation_enqueue(check=name, actor=None, trigger=RunTrigger.SCHEDULE).pk for name in CHECKS]
+def reconciliation_scheduled(integration: str = "") -> list[int]:
+    """The daily schedule: queue one run per check of every active integration (or of the one named), a
+    check already queued or running for that integration is not doubled."""
+    primary_integration()  # a flushed database lost it; it always runs
+    integrations = Integration.objects.filter(is_active=True)
+    if integration:
+        integrations = integrations.filter(name=integration)
+    return [
+        reconciliation_enqueue(check=name, actor=None, trigger=RunTrigger.SCHEDULE, integration=each).pk
+        for each in integrations
+        for name in CHECKS
+    ]
 
 
 def reconciliation_sweep_task() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,18 +23,29 @@ from reconciliation.checks import CHECKS
 from reconciliation.engine import MismatchKind
 from reconciliation.models import ReconciliationRun
 from reconciliation.permissions import can_edit_tolerances, can_run_reconciliation
+from sync.integrations.models import Integration
 
 PAGE_SIZE = 50
 
 
+def _integration_or_404(request: HttpRequest, name: str) -> Integration:
+    try:
+        return selectors.integration_visible(request.user, name)
+    except selectors.NotVisible as error:
+        raise Http404(str(error)) from error
+
+
 @require_GET
 def reconciliation_index(request: HttpRequest) -> HttpResponse:
+    integration = _integration_or_404(request, request.GET.get("integration", ""))
     return render(
         request,
         "reconciliation/index.html",
         {
             "area": "reconciliation",
-            "overviews": selectors.check_overviews(),
+            "integration": integration,
+            "integrations": selectors.integrations_visible_to(request.user),
+            "overviews": selectors.check_overviews(integration=integration),
             "can_run": can_run_reconciliation(request.user),
             "can_edit_tolerances": can_edit_tolerances(request.user),
         },
@@ -46,7 +58,8 @@ def run_create(request: ConsoleRequest, check: str) -> HttpResponse:
         raise PermissionDenied("Running a reconciliation on demand is for RevOps, Finance and Admin.")
     if check not in CHECKS:
         raise Http404("No such check")
-    run = services.reconciliation_enqueue(check=check, actor=request.user)
+    integration = _integration_or_404(request, request.POST.get("integration", ""))
+    run = services.reconciliation_enqueue(check=check, actor=request.user, integration=integration)
     url = reverse("reconciliation:run", args=[run.pk])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -56,7 +69,7 @@ def run_rerun(request: ConsoleRequest, run_id: int) -> HttpResponse:
     """Run again: an interrupted (or failed) run's check queued anew; audited on the old run."""
     if not can_run_reconciliation(request.user):
         raise PermissionDenied("Running a reconciliation on demand is for RevOps, Finance and Admin.")
-    run = _run_or_404(run_id)
+    run = _run_or_404(request, run_id)
     try:
         new = services.reconciliation_rerun(
             run=run, actor=request.user, reason=request.POST.get("reason", "")
@@ -90,7 +103,7 @@ def tolerance_update(request: ConsoleRequest, check: str) -> HttpResponse:
 
 @require_GET
 def run_detail(request: ConsoleRequest, run_id: int) -> HttpResponse:
-    run = _run_or_404(run_id)
+    run = _run_or_404(request, run_id)
     if request.htmx and request.htmx.target == "run-progress":
         if not run.is_active:
             return HttpResponseClientRefresh()  # finished: reload once to show the results; polling ends
@@ -120,10 +133,10 @@ def run_detail(request: ConsoleRequest, run_id: int) -> HttpResponse:
 
 @require_GET
 def run_csv(request: HttpRequest, run_id: int) -> StreamingHttpResponse:
-    run = _run_or_404(run_id)
+    run = _run_or_404(request, run_id)
 
     def rows() -> Iterator[list[str]]:
-        yield ["kind", "key", "field", "salesforce", "netsuite", "exception", "resolved_at"]
+        yield ["kind", "key", "field", "salesforce", "netsuite", "exception", "resolved_at", "details"]
         for mismatch in selectors.run_mismatches(run=run).iterator(chunk_size=2000):
             yield [
                 mismatch.kind,
@@ -133,9 +146,11 @@ def run_csv(request: HttpRequest, run_id: int) -> StreamingHttpResponse:
                 _cell(mismatch.netsuite_value),
                 mismatch.exception_ref,
                 mismatch.resolved_at.isoformat() if mismatch.resolved_at else "",
+                json.dumps(mismatch.details, sort_keys=True) if mismatch.details else "",
             ]
 
-    return csv_response(rows(), filename=f"reconciliation-{run.check_name}-{run.pk}.csv")
+    named = "" if run.integration is None or run.integration.is_primary else f"{run.integration.name}-"
+    return csv_response(rows(), filename=f"reconciliation-{named}{run.check_name}-{run.pk}.csv")
 
 
 def _cell(value: Any) -> str:
@@ -146,8 +161,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _run_or_404(run_id: int) -> ReconciliationRun:
-    run = selectors.run_get(run_id=run_id)
+def _run_or_404(request: HttpRequest, run_id: int) -> ReconciliationRun:
+    """The run if the person may see its integration (the page, its CSV and "Run again" alike)."""
+    run = selectors.run_get(run_id=run_id, user=request.user)
     if run is None:
         raise Http404("No such run")
     return run

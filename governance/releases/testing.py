@@ -31,9 +31,10 @@ from governance.releases.selectors import items_fingerprint, release_configurati
 from governance.releases.services import signoffs_invalidate, status_move
 from reconciliation.models import ReconciliationRun, RunStatus, RunTrigger
 from reconciliation.reading import Sources
-from reconciliation.services import reconciliation_run
+from reconciliation.services import integration_reading, reconciliation_run
 from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.integrations.selectors import integration_for_pair
 from sync.mappings.services.lookups import mapping_tables
 from sync.pipeline.heartbeat import Heartbeat, job_lease
 from sync.pipeline.models import RecordStatus, SyncFailure, SyncJob
@@ -195,10 +196,12 @@ def _try(run: ReleaseTestRun) -> dict[str, Any]:
         }
     )
     # Expected values from the lookup tables the release would put live, as the sync just used.
+    integration = integration_for_pair(run.salesforce_connection_id, run.netsuite_connection_id)
     sources = Sources(
         salesforce=salesforce,
         netsuite=netsuite_connector(run.netsuite_connection),
         lookups=mapping_tables(chosen.lookups),
+        **integration_reading(integration),
     )
     scopes = {"opportunities": run.opportunity_ids, "accounts": accounts}
     runs: list[ReconciliationRun] = [
@@ -208,6 +211,7 @@ def _try(run: ReleaseTestRun) -> dict[str, Any]:
             trigger=RunTrigger.RELEASE_TEST,
             sources=sources,
             scope=scopes[check],
+            integration=integration,
         )
         for check in RECONCILED_CHECKS
     ]

@@ -12,6 +12,9 @@ class RunSerializer(serializers.ModelSerializer[ReconciliationRun]):
     triggered_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
+    integration = serializers.CharField(
+        source="integration_name", read_only=True, help_text="The integration whose pair the run read"
+    )
     progress_percent = serializers.IntegerField(read_only=True)
     mismatch_total = serializers.IntegerField(read_only=True)
 
@@ -20,12 +23,14 @@ class RunSerializer(serializers.ModelSerializer[ReconciliationRun]):
         fields = [
             "id",
             "check_name",
+            "integration",
             "status",
             "trigger",
             "triggered_by",
             "progress",
             "progress_percent",
             "counts",
+            "totals",
             "mismatch_total",
             "error",
             "note",
@@ -37,6 +42,9 @@ class RunSerializer(serializers.ModelSerializer[ReconciliationRun]):
 
 class RunStartInputSerializer(serializers.Serializer[Any]):
     check = serializers.ChoiceField(choices=sorted(CHECKS))
+    integration = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Its name; the primary integration if blank"
+    )
 
 
 class RunRerunInputSerializer(serializers.Serializer[Any]):

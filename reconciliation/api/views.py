@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -26,13 +27,19 @@ class RunViewSet(ApiReadViewSet):
     action_permissions = {"create": can_run_reconciliation, "rerun": can_run_reconciliation}
 
     def get_queryset(self) -> QuerySet[ReconciliationRun]:
-        return ReconciliationRun.objects.select_related("triggered_by").order_by("-created_at", "-id")
+        runs = selectors.runs_visible_to(self.request.user)
+        return runs.select_related("triggered_by", "integration").order_by("-created_at", "-id")
 
     @extend_schema(request=api.RunStartInputSerializer, responses={202: api.RunSerializer})
     def create(self, request: Request) -> Response:
-        """Queue a run of a check for a worker (a run of it already queued or running is returned)."""
-        check = self.input(api.RunStartInputSerializer, request)["check"]
-        run = services.reconciliation_enqueue(check=check, actor=self.user)
+        """Queue a run of a check of an integration (the primary one by default) for a worker; a run of it
+        already queued or running is returned."""
+        data = self.input(api.RunStartInputSerializer, request)
+        try:
+            integration = selectors.integration_visible(self.user, data["integration"])
+        except selectors.NotVisible as error:
+            raise ValidationError({"integration": [str(error)]}) from error
+        run = services.reconciliation_enqueue(check=data["check"], actor=self.user, integration=integration)
         return Response(api.RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=api.RunRerunInputSerializer, responses={202: api.RunSerializer})
@@ -53,5 +60,7 @@ class MismatchViewSet(mixins.ListModelMixin, ApiViewSet):
     def get_queryset(self) -> QuerySet[Mismatch]:
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no run
             return Mismatch.objects.none()
-        run = get_object_or_404(ReconciliationRun, pk=self.kwargs["run_id"])
+        run = selectors.run_get(run_id=int(self.kwargs["run_id"]), user=self.request.user)
+        if run is None:
+            raise Http404("No such run")
         return selectors.run_mismatches(run=run)

@@ -40,6 +40,10 @@ def _name(body: dict[str, Any]) -> str:
     return str(body.get("name") or "")
 
 
+def _rate_name(body: dict[str, Any]) -> str:
+    return f"{body.get('exchangeRate') or ''} from {body.get('effectiveDate') or ''}".strip()
+
+
 def _person(body: dict[str, Any]) -> str:
     return " ".join(str(body[key]) for key in ("firstName", "lastName") if body.get(key))
 
@@ -320,6 +324,19 @@ def all_record_types() -> tuple[RecordType, ...]:
             number("exchangeRate", label="Exchange Rate"),
             boolean("isBaseCurrency", label="Base Currency"),
             boolean("isInactive", label="Inactive"),
+        ),
+        # Currency Exchange Rates (Multiple Currencies): base-currency units per unit of the transaction
+        # currency, from the effective date on. REST record id ``currencyrate``; fields per Oracle's records
+        # browser (basecurrency, transactioncurrency, exchangerate, effectivedate).
+        _simple(
+            "currencyRate",
+            "currencyrate",
+            "Currency Exchange Rate",
+            ref("baseCurrency", "currency", label="Base Currency", required=True),
+            ref("transactionCurrency", "currency", label="Currency", required=True),
+            number("exchangeRate", label="Exchange Rate", required=True),
+            date("effectiveDate", label="Effective Date", required=True),
+            refname=_rate_name,
         ),
         _simple(
             "term",

@@ -1,8 +1,8 @@
 """Seeding the NetSuite store with the company's set-up: what an account has before Concord syncs.
 
-Currencies, subsidiaries (the parent in the US, the others under it), departments, classes and
-locations (:data:`CLASSIFICATION_LISTS`), payment terms, tax codes,
-one item per product SKU (``itemId`` = SKU; subscription SKUs are non-inventory items marked
+Currencies and their exchange rates (:data:`EXCHANGE_RATES`), subsidiaries (the parent in the US, the
+others under it), departments, classes and locations (:data:`CLASSIFICATION_LISTS`), payment terms,
+tax codes, one item per product SKU (``itemId`` = SKU; subscription SKUs are non-inventory items marked
 ``custitem_concord_subscription``, services are service items, hardware inventory items), billing
 schedules, subscription terms, a subscription plan per CPQ package with its members, and a price book
 per plan and currency. Customers and orders are not seeded: Concord creates them by syncing.
@@ -36,6 +36,18 @@ ITEM_TYPE_BY_KIND = {
 }
 _SUBSIDIARY_COUNTRIES = {"UK": "GB"}
 # Departments, classes and locations: (name, parent's index or 0).
+# Currency Exchange Rates against the base currency (USD, the parent subsidiary's): base units per one
+# unit of the currency, from the effective date on. EUR changes mid-2026, so a period's rate depends on
+# its date.
+BASE_CURRENCY = "USD"
+EXCHANGE_RATES: tuple[tuple[str, float, str], ...] = (
+    ("CAD", 0.73, "2020-01-01"),
+    ("GBP", 1.27, "2020-01-01"),
+    ("EUR", 1.08, "2020-01-01"),
+    ("AUD", 0.66, "2020-01-01"),
+    ("JPY", 0.0067, "2020-01-01"),
+    ("EUR", 1.1, "2026-07-01"),
+)
 CLASSIFICATION_LISTS: dict[str, tuple[tuple[str, int], ...]] = {
     "department": (("Sales", 0), ("Sales : EMEA", 1), ("Finance", 0), ("Services", 0)),
     "classification": (("Subscriptions", 0), ("Professional Services", 0)),
@@ -76,6 +88,17 @@ def seed(data_dir: Path, dataset: Dataset) -> dict[str, int]:
                         "exchangeRate": 1.0,
                         "isBaseCurrency": index == 1,
                         "isInactive": False,
+                    },
+                )
+            for index, (code, exchange_rate, effective) in enumerate(EXCHANGE_RATES, start=1):
+                put(
+                    "currencyRate",
+                    index,
+                    {
+                        "baseCurrency": _ref(BASE_CURRENCY),
+                        "transactionCurrency": _ref(code),
+                        "exchangeRate": exchange_rate,
+                        "effectiveDate": effective,
                     },
                 )
             for index, subsidiary in enumerate(SUBSIDIARIES, start=1):

@@ -25,10 +25,10 @@ def figure(page: str, name: str) -> tuple[str, str]:
 @pytest.mark.parametrize(
     ("persona", "panels"),
     [
-        ("finance", ["dso", "exceptions", "reconciliation", "q2c"]),
+        ("finance", ["dso", "exceptions", "reconciliation", "q2c", "currencies"]),
         ("revops", ["volume", "exceptions", "queue", "reconciliation"]),
         ("admin", ["health", "connections", "limits", "queue", "volume"]),
-        ("auditor", ["volume", "exceptions", "reconciliation", "dso", "q2c"]),
+        ("auditor", ["volume", "exceptions", "reconciliation", "dso", "q2c", "currencies"]),
     ],
 )
 def test_it_opens_each_role_on_its_own_panels(

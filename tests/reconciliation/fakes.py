@@ -49,7 +49,8 @@ def install_check(monkeypatch: pytest.MonkeyPatch, sides: Sides, name: str = "fa
     return check
 
 
-def no_sources() -> Sources:
+def no_sources(integration: object = None) -> Sources:
+    del integration  # every integration reads the same in-memory sides
     return Sources(salesforce=None, netsuite=None, lookups={})  # type: ignore[arg-type]
 
 

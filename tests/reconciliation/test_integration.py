@@ -7,6 +7,7 @@ deliberate differences; each run must find exactly those, classified.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from io import StringIO
@@ -17,6 +18,7 @@ from django.core.management import call_command
 
 from reconciliation.models import Mismatch, ReconciliationRun, RunStatus
 from reconciliation.services import reconciliation_run, tolerance_set
+from simulators.netsuite.seed import EXCHANGE_RATES
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection
@@ -30,6 +32,19 @@ CURRENCY = LOOKUPS["currency_code_to_id"]
 ACC = "0015S00000000{:02d}QAA".format  # the seeded account ids
 OPP = "0065S00000000{:02d}QAA".format  # the seeded opportunity ids
 EXTRA_ACCOUNT, EXTRA_OPPORTUNITY = ACC(99), OPP(99)
+
+
+def month_end(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return (dt.date(year + number // 12, number % 12 + 1, 1) - dt.timedelta(days=1)).isoformat()
+
+
+def usd_rate(currency: str, on: str) -> float:
+    """The seeded NetSuite rate of ``currency`` to USD in effect on ``on``."""
+    if currency == "USD":
+        return 1.0
+    effective = [(day, rate) for code, rate, day in EXCHANGE_RATES if code == currency and day <= on]
+    return max(effective)[1]
 
 
 def found(run: ReconciliationRun) -> set[tuple[str, str, str]]:
@@ -73,7 +88,9 @@ class World:
         self.customers.setdefault(account_id, customer_id)
         return customer_id
 
-    def sales_order(self, opportunity_id: str, *, adjust: float = 0.0, account_id: str = "") -> str:
+    def sales_order(
+        self, opportunity_id: str, *, adjust: float = 0.0, account_id: str = "", external_id: str = ""
+    ) -> str:
         opportunity = self.opportunities.get(opportunity_id) or self.opportunities[OPP(1)]
         lines = self.lines[opportunity["Id"]]
         parents = {line["SBQQ__RequiredBy__c"] for line in lines}
@@ -89,7 +106,7 @@ class World:
         account = self.accounts[account_id or opportunity["AccountId"]]
         return self.ns.upsert(
             "salesOrder",
-            opportunity_id,
+            external_id or opportunity_id,
             {
                 "entity": {"id": self.customers[account["Id"]]},
                 "tranDate": opportunity["CloseDate"],
@@ -250,11 +267,37 @@ def test_it_reconciles_orders_invoices_and_period_totals(world: World) -> None:
             for name, value in zip(("ordered", "invoiced"), netsuite[key], strict=True):
                 if abs(value - booked[key]) > 0.01:
                     expected.add(("field_differs", key, name))
+    # A month spanning currencies is also compared as one total, each currency converted to the base
+    # currency (USD) at NetSuite's rate in effect on the month's last day.
+    months: dict[str, set[str]] = defaultdict(set)
+    for key in booked.keys() | netsuite.keys():
+        month, currency = key.split()
+        months[month].add(currency)
+    for month, currencies in months.items():
+        if len(currencies) < 2:
+            continue
+        rates = {code: usd_rate(code, month_end(month)) for code in currencies}
+        sf_total = sum(booked.get(f"{month} {c}", 0.0) * rates[c] for c in currencies)
+        for slot, name in enumerate(("ordered", "invoiced")):
+            ns_total = sum(netsuite.get(f"{month} {c}", [0.0, 0.0])[slot] * rates[c] for c in currencies)
+            if abs(ns_total - sf_total) > 0.01:
+                expected.add(("field_differs", f"{month} all in USD", name))
     run = reconciliation_run(check="period_totals")
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert found(run) == expected
     assert ("missing_in_netsuite", "2026-11 CAD", "") in expected  # 022, the missing order
     assert ("field_differs", "2026-01 GBP", "ordered") in expected  # 015, off by 5.00
+    assert ("field_differs", "2026-11 all in USD", "ordered") in expected  # the CAD order missing
+    converted = Mismatch.objects.get(run=run, key="2026-11 all in USD", field="ordered")
+    assert converted.details["converted_to"] == "USD"
+    assert converted.details["rates_on"] == "2026-11-30"
+    assert {(r["currency"], r["rate"], r["effective_date"]) for r in converted.details["rates"]} >= {
+        ("CAD", 0.73, "2020-01-01"),
+        ("EUR", 1.1, "2026-07-01"),  # the rate NetSuite changed in July, not the January one
+    }
+    # Money per currency as the run read it, for the dashboard.
+    assert run.totals["GBP"]["booked"] == pytest.approx(booked["2026-01 GBP"])
+    assert run.totals["GBP"]["ordered"] == pytest.approx(netsuite["2026-01 GBP"][0])
 
 
 @pytest.mark.django_db

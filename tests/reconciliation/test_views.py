@@ -213,9 +213,9 @@ def test_it_exports_a_runs_mismatches_as_streamed_csv(auditor_client: Client) ->
     assert f"reconciliation-accounts-{run.pk}.csv" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert rows == [
-        ["kind", "key", "field", "salesforce", "netsuite", "exception", "resolved_at"],
-        ["field_differs", "001A", "name", "Acme", "ACME Ltd", "EXC-1", ""],
-        ["missing_in_netsuite", "002B", "", "name=Bolt", "", "", ""],
+        ["kind", "key", "field", "salesforce", "netsuite", "exception", "resolved_at", "details"],
+        ["field_differs", "001A", "name", "Acme", "ACME Ltd", "EXC-1", "", ""],
+        ["missing_in_netsuite", "002B", "", "name=Bolt", "", "", "", ""],
     ]
     assert auditor_client.get("/reconciliation/runs/999999/mismatches.csv").status_code == 404
 

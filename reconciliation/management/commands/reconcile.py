@@ -8,10 +8,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from reconciliation.checks import CHECKS
 from reconciliation.models import ReconciliationRun, RunStatus
 from reconciliation.services import reconciliation_rerun, reconciliation_run, reconciliation_sweep
+from sync.integrations.models import Integration
+from sync.integrations.selectors import integration_by_name, primary_integration
 
 
 class Command(BaseCommand):
-    help = "Run reconciliation checks now (all of them by default) and print what each found."
+    help = (
+        "Run reconciliation checks of an integration now (all of them, of the primary integration, by "
+        "default) and print what each found."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("checks", nargs="*", metavar="CHECK", help=f"any of: {', '.join(CHECKS)}")
@@ -24,6 +29,12 @@ class Command(BaseCommand):
             "--rerun", type=int, metavar="RUN_ID", help="queue an interrupted or failed run's check again"
         )
         parser.add_argument("--reason", default="", help="why (kept in the audit trail with --rerun)")
+        parser.add_argument(
+            "--integration",
+            metavar="NAME",
+            default="",
+            help="the integration whose pair to reconcile (default: the primary one)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["sweep"]:
@@ -43,13 +54,14 @@ class Command(BaseCommand):
                 raise CommandError("; ".join(error.messages)) from error
             self.stdout.write(f"{run.check_name}: run #{new.pk} {new.status} (again for run #{run.pk})")
             return
+        integration = _integration(options["integration"])
         names = options["checks"] or list(CHECKS)
         unknown = [name for name in names if name not in CHECKS]
         if unknown:
             raise CommandError(f"unknown check {', '.join(unknown)}; known checks: {', '.join(CHECKS)}")
         failed = []
         for name in names:
-            run = reconciliation_run(check=name)
+            run = reconciliation_run(check=name, integration=integration)
             if run.status == RunStatus.SKIPPED:
                 self.stdout.write(f"{name}: skipped (run #{run.pk}) {run.note}")
                 continue
@@ -64,3 +76,13 @@ class Command(BaseCommand):
                 failed.append(name)
         if failed:
             raise CommandError(f"reconciliation failed: {', '.join(failed)}")
+
+
+def _integration(name: str) -> Integration:
+    if not name:
+        return primary_integration()
+    try:
+        return integration_by_name(name)
+    except Integration.DoesNotExist:
+        known = ", ".join(Integration.objects.values_list("name", flat=True))
+        raise CommandError(f"no integration {name!r}; known integrations: {known}") from None

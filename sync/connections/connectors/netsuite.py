@@ -136,6 +136,18 @@ class Page:
     offset: int
 
 
+@dataclass(frozen=True)
+class ExchangeRate:
+    """One row of NetSuite's Currency Exchange Rates (record ``currencyRate``, SuiteQL ``currencyrate``):
+    ``rate`` units of ``base`` buy one unit of ``currency`` from ``effective`` (an ISO date) on."""
+
+    base: str  # ISO code (the currency's symbol) of the base currency
+    currency: str  # ISO code of the foreign (transaction) currency
+    rate: float
+    effective: str
+    netsuite_id: str = ""
+
+
 class NetSuiteConnector:
     """A small typed interface to one NetSuite account, safe to share between threads."""
 
@@ -414,6 +426,36 @@ class NetSuiteConnector:
         order as it is, so the same body again is a no-op and a retry after a lost answer writes nothing
         twice. Returns the internal id."""
         return self.upsert("subscriptionChangeOrder", external_id, body)
+
+    # -- currencies ------------------------------------------------------------------------------------
+
+    def exchange_rates(self) -> list[ExchangeRate]:
+        """Every exchange rate of the account's Currency Exchange Rates table, oldest first (SuiteQL
+        ``currencyrate``: basecurrency, transactioncurrency, exchangerate, effectivedate). Empty on an
+        account without the Multiple Currencies feature, which has no such table."""
+        select = (
+            "SELECT r.id, b.symbol AS basecurrency, c.symbol AS transactioncurrency, r.exchangerate, "
+            "TO_CHAR(r.effectivedate, 'YYYY-MM-DD') AS effectivedate FROM currencyrate r "
+            "JOIN currency b ON b.id = r.basecurrency JOIN currency c ON c.id = r.transactioncurrency"
+        )
+        try:
+            rows = list(self.suiteql_by_key(select, key="r.id"))
+        except ConnectorError as error:
+            if table_missing(error, "currencyrate"):
+                return []
+            raise
+        rates = [
+            ExchangeRate(
+                base=str(row.get("basecurrency") or ""),
+                currency=str(row.get("transactioncurrency") or ""),
+                rate=float(row["exchangerate"]),
+                effective=str(row.get("effectivedate") or ""),
+                netsuite_id=str(row.get("id") or ""),
+            )
+            for row in rows
+            if row.get("exchangerate") not in (None, "")
+        ]
+        return sorted(rates, key=lambda rate: (rate.effective, int(rate.netsuite_id or 0)))
 
     def ping(self) -> dict[str, Any]:
         """A small authenticated read for "test connection": the first subsidiary (the first currency on
