@@ -47,7 +47,7 @@ def integrations_visible(*, user: User | AnonymousUser) -> QuerySet[Integration]
 def integration_get_for_user(*, user: User | AnonymousUser, key: int | str) -> Integration:
     """The integration with id or name ``key`` that ``user`` may see; 404 otherwise."""
     found = integrations_visible(user=user)
-    lookup = {"pk": int(key)} if str(key).isdigit() else {"name": str(key)}
+    lookup: dict[str, Any] = {"pk": int(key)} if str(key).isdigit() else {"name": str(key)}
     integration = found.filter(**lookup).first()
     if integration is None:
         raise Http404("No such integration.")
@@ -217,7 +217,9 @@ def _outcome_counts(run: GoLiveRun) -> dict[str, int]:
 def _plan_row(action: str, result: GoLiveResult, owners: dict[str, str], namespaces: list[str]) -> PlanRow:
     shared_with = ""
     if action == "shared_link":
-        chosen = next((c for c in result.candidates if str(c.get("netsuite_id")) == result.chosen_id), {})
+        chosen: dict[str, Any] = next(
+            (c for c in result.candidates if str(c.get("netsuite_id")) == result.chosen_id), {}
+        )
         carried = str(chosen.get("external_id") or "")
         shared_with = owners.get(eid_namespace_of(carried, namespaces), "") if carried else ""
     return PlanRow(

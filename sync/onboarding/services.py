@@ -85,6 +85,7 @@ def integration_create(
     sandbox_netsuite: Connection | None = None,
     copy_from: Integration | None = None,
     notes: str = "",
+    org_id: str = "",
     actor: User | None,
 ) -> IntegrationSetup:
     """A new (non-primary) integration: validated, saved, with its listener and the schedules; with
@@ -92,7 +93,8 @@ def integration_create(
 
     ``actor`` None is the terminal (management commands). Raises ValidationError naming each problem:
     a reserved or taken namespace, a Salesforce org another integration holds, a connection of the wrong
-    kind or environment, an inactive connection or copy source.
+    kind or environment, an inactive connection or copy source. ``org_id`` is the Salesforce organization
+    id its listener accepts (default: the Salesforce connection's account id).
     """
     _require_manager(actor)
     integration = Integration(
@@ -113,7 +115,7 @@ def integration_create(
     with transaction.atomic(), audit_actor(actor):
         _full_clean(integration)
         integration.save()
-        listener, token, warnings = _listener_ensure(integration, actor)
+        listener, token, warnings = _listener_ensure(integration, actor, org_id=org_id.strip())
         schedules = _schedules_ensure()
         report = _config_copy(source=copy_from, target=integration, actor=actor) if copy_from else None
     return IntegrationSetup(integration, listener, token, schedules, report, warnings)
@@ -341,7 +343,7 @@ def _listeners_of(integration: Integration) -> list[Listener]:
 
 
 def _listener_ensure(
-    integration: Integration, actor: User | None
+    integration: Integration, actor: User | None, *, org_id: str = ""
 ) -> tuple[Listener | None, str, tuple[str, ...]]:
     """The integration's Closed Won listener (an Outbound Message URL) for its production pair, as the
     listener page makes one; an org that already has one keeps it."""
@@ -356,7 +358,8 @@ def _listener_ensure(
     while Listener.objects.filter(name=name).exists():
         number += 1
         name = f"{base[: 80 - len(str(number)) - 1]}-{number}"
-    org_id = salesforce.account_id if len(salesforce.account_id) in (15, 18) else ""
+    if not org_id and len(salesforce.account_id) in (15, 18):
+        org_id = salesforce.account_id
     listener, token = listener_create(
         name=name,
         salesforce_connection=salesforce,

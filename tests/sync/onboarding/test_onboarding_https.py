@@ -5,8 +5,6 @@ ones without re-keying them, and a second scan finds them linked."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.models import User
 
 from sync.connections.connectors.netsuite import NetSuiteConnector
@@ -104,13 +102,11 @@ def test_it_onboards_an_acquired_org_against_the_first_orgs_records(
         (f"ACQ-{salesforce_id}", synced[salesforce_id], True) for salesforce_id in shared
     }
     # Org A's own cross-references are untouched.
-    first: Any = CrossReference.objects.filter(netsuite_type="customer").exclude(integration=acme)
+    first = CrossReference.objects.filter(netsuite_type="customer").exclude(integration=acme)
     assert {ref.salesforce_id: ref.netsuite_id for ref in first} == synced
     assert not first.filter(shared=True).exists()
-    item = ExceptionItem.objects.get(
-        pk=run.results.get(salesforce_id=near, netsuite_type="customer").exception_id
-    )
-    assert "Duplicate suspect" in item.title
+    raised = run.results.get(salesforce_id=near, netsuite_type="customer").exception_id
+    assert raised is not None and "Duplicate suspect" in ExceptionItem.objects.get(pk=raised).title
 
     # The second day: scanning again finds the shared customers linked, nothing left to link.
     again = onboarding_plan(onboarding_scan(integration=acme, actor=admin, run_now=True))
