@@ -6,7 +6,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from sync.connections.models import Connection
 from sync.integrations.models import Integration
+
+
+def _name(connection: Connection | None) -> str:
+    return connection.name if connection is not None else "-"
 
 
 class Command(BaseCommand):
@@ -24,9 +29,9 @@ class Command(BaseCommand):
             flags = [
                 flag for flag, on in (("primary", row.is_primary), ("deactivated", not row.is_active)) if on
             ]
-            pair = f"{row.salesforce_connection or '-'} -> {row.netsuite_connection or '-'}"
+            pair = f"{_name(row.salesforce_connection)} -> {_name(row.netsuite_connection)}"
             sandbox = (
-                f"{row.sandbox_salesforce_connection or '-'} -> {row.sandbox_netsuite_connection or '-'}"
+                f"{_name(row.sandbox_salesforce_connection)} -> {_name(row.sandbox_netsuite_connection)}"
             )
             based = f" based on {row.based_on}" if row.based_on else ""
             self.stdout.write(
