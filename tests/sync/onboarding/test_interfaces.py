@@ -51,9 +51,11 @@ def _login(client: Client, user: User) -> Client:
 
 
 def _ready_scan(acme: Integration) -> GoLiveRun:
+    salesforce, netsuite = acme.salesforce_connection, acme.netsuite_connection
+    assert salesforce is not None and netsuite is not None
     run = GoLiveRun.objects.create(
-        salesforce_connection=acme.salesforce_connection,
-        netsuite_connection=acme.netsuite_connection,
+        salesforce_connection=salesforce,
+        netsuite_connection=netsuite,
         status=GoLiveStatus.READY,
         shared=1,
     )
