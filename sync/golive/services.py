@@ -216,10 +216,10 @@ def _link_record(run: GoLiveRun, result: GoLiveResult, refusal: str, object_keys
             return  # another delivery linked it meanwhile
         reference, _ = CrossReference.objects.update_or_create(
             netsuite_connection=run.netsuite_connection,
+            integration=integration,
             netsuite_type=result.netsuite_type,
             external_id=result.external_id,
             defaults={
-                "integration": integration,
                 "shared": shared,
                 "netsuite_id": result.chosen_id,
                 "salesforce_id": result.salesforce_id,
