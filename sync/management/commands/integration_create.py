@@ -62,7 +62,7 @@ class Command(BaseCommand):
         )
         if setup.copy_report is not None:
             self.stdout.write(
-                f"Configuration copied from {options['copy_from']} as drafts: {setup.copy_report}"
+                f"Configuration copied from {options['copy_from']} as drafts: {setup.copy_report.summary}"
             )
         self.stdout.write(f"Schedules: {', '.join(setup.schedules)}")
         for warning in setup.warnings:
