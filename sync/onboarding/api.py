@@ -114,6 +114,7 @@ class IntegrationCreatedSerializer(IntegrationSerializer):
     listener_setup = serializers.ListField(child=serializers.DictField(), read_only=True)
     schedules = serializers.ListField(child=serializers.CharField(), read_only=True)
     warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
+    copied = serializers.CharField(read_only=True, help_text="what the configuration copy made, if any")
 
     class Meta(IntegrationSerializer.Meta):
         fields = [
@@ -203,6 +204,7 @@ class IntegrationViewSet(ApiReadViewSet):
             {"listener": None, "listener_url": "", "listener_setup": [], "schedules": list(setup.schedules)}
         )
         body["warnings"] = list(setup.warnings)
+        body["copied"] = setup.copy_report.summary if setup.copy_report is not None else ""
         if setup.listener is not None:
             guide = setup_guide(listener=setup.listener, base_url=base_url, token=setup.listener_token)
             body.update({"listener": setup.listener.name, "listener_url": guide.url})
