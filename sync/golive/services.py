@@ -158,22 +158,23 @@ def golive_apply_execute(
     run.refresh_from_db()
     if run.status != GoLiveStatus.APPLYING:
         return False
-    netsuite = netsuite_connector(run.netsuite_connection)
     object_keys = _object_keys(run)
     pending = run.results.filter(outcome=GoLiveOutcome.LINKED, applied_at__isnull=True, message="")
     batch = list(pending.order_by("id")[:slice_size] if slice_size else pending.order_by("id"))
     handled = 0
-    # As many PATCHes at once as the account allows (the connector's slots keep all workers within it).
-    with ThreadPoolExecutor(max_workers=max(1, run.netsuite_connection.concurrency_limit)) as pool:
-        futures = {
-            pool.submit(contextvars.copy_context().run, _patch_in_thread, netsuite, result): result
-            for result in batch
-        }
-        for future in as_completed(futures):
-            _link_record(run, futures[future], future.result(), object_keys)
-            handled += 1
-            if handled % PROGRESS_EVERY == 0:
-                _progress(run, on_progress)
+    if batch:  # shared links and suspects alone write nothing to NetSuite
+        netsuite = netsuite_connector(run.netsuite_connection)
+        # As many PATCHes at once as the account allows (the connector's slots keep all workers within it).
+        with ThreadPoolExecutor(max_workers=max(1, run.netsuite_connection.concurrency_limit)) as pool:
+            futures = {
+                pool.submit(contextvars.copy_context().run, _patch_in_thread, netsuite, result): result
+                for result in batch
+            }
+            for future in as_completed(futures):
+                _link_record(run, futures[future], future.result(), object_keys)
+                handled += 1
+                if handled % PROGRESS_EVERY == 0:
+                    _progress(run, on_progress)
     if slice_size and handled >= slice_size and pending.exists():
         _progress(run, on_progress)
         return True

@@ -14,6 +14,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.commands import command_user
+from sync.connections.connectors.errors import ConnectorError
+from sync.connections.services import ConnectionMisconfigured
+from sync.golive.match import GoLiveNotConfigured
+from sync.mappings.selectors import NoPublishedMapping
 from sync.onboarding.cli import integration_named, plan_write, validation_error
 from sync.onboarding.selectors import onboarding_plan, onboarding_runs
 from sync.onboarding.services import onboarding_apply, onboarding_scan
@@ -61,6 +65,8 @@ class Command(BaseCommand):
             run = onboarding_apply(run=run, actor=actor, run_now=True)
         except ValidationError as error:
             raise validation_error(error) from error
+        except (ConnectionMisconfigured, ConnectorError, NoPublishedMapping, GoLiveNotConfigured) as error:
+            raise CommandError(f"{integration.name}: {error}") from error
         self.stdout.write(
             self.style.SUCCESS(
                 f"Applied: {run.links_applied} linked (shared ones included), {run.links_failed} refused by "

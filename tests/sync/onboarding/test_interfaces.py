@@ -19,8 +19,9 @@ from sync.golive.models import GoLiveResult, GoLiveRun, GoLiveStatus
 from sync.integrations.access import ACCESS_INTEGRATION
 from sync.integrations.models import Integration
 from sync.integrations.selectors import primary_integration
+from sync.mappings.services.seed import mapping_seed_defaults
 from sync.onboarding.services import integration_create, integration_update
-from sync.pipeline.models import Listener
+from sync.pipeline.models import CrossReference, Listener
 from tests.api_support import token_client
 from tests.sync.connections.support import offline_connection_pair
 
@@ -234,3 +235,26 @@ def test_integration_onboard_prints_the_plan_of_an_earlier_scan(acme: Integratio
     assert f"--run {run.pk} --apply" in text
     with pytest.raises(CommandError, match="no onboarding scan #999"):
         call_command("integration_onboard", "acme", run=999)
+
+
+def test_integration_onboard_applies_a_reviewed_scan(acme: Integration) -> None:
+    run = _ready_scan(acme)
+    out = io.StringIO()
+    call_command("integration_onboard", "acme", run=run.pk, apply=True, yes=True, stdout=out)
+    assert "Applied: 1 linked (shared ones included), 0 refused" in out.getvalue()
+    reference = CrossReference.objects.get(integration=acme)
+    assert (reference.external_id, reference.netsuite_id, reference.shared) == (
+        "ACQ-0015S0000000001QAA",
+        "7",
+        True,
+    )
+    with pytest.raises(CommandError, match="is applied, not ready"):
+        call_command("integration_onboard", "acme", run=run.pk, apply=True, yes=True)
+
+
+def test_integration_onboard_says_what_is_missing(acme: Integration) -> None:
+    with pytest.raises(CommandError, match="acme: flow 'opportunity_to_netsuite' has no published mapping"):
+        call_command("integration_onboard", "acme", stdout=io.StringIO())
+    mapping_seed_defaults()
+    with pytest.raises(CommandError, match="acme: connection 'org-b-sf' needs"):
+        call_command("integration_onboard", "acme", stdout=io.StringIO())
