@@ -12,6 +12,7 @@ from sync.connections.api import urlpatterns as connection_urls
 from sync.exceptions.api import urlpatterns as exception_urls
 from sync.lifecycle.api import urlpatterns as lifecycle_urls
 from sync.mappings.api import urlpatterns as mapping_urls
+from sync.onboarding.api import urlpatterns as integration_urls
 from sync.pipeline.api import urlpatterns as pipeline_urls
 from sync.rules.api import urlpatterns as rule_urls
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
     *connection_urls,
+    *integration_urls,
     *mapping_urls,
     *rule_urls,
     *pipeline_urls,

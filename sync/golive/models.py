@@ -25,6 +25,9 @@ class GoLiveStatus(models.TextChoices):
 
 class GoLiveOutcome(models.TextChoices):
     LINKED = "linked", "Confident match"
+    # A confident match with a record carrying another integration's external id (a customer both
+    # companies sell to): linked without re-keying it.
+    SHARED = "shared", "Shared with another integration"
     SUSPECT = "suspect", "Duplicate suspect"
     UNMATCHED = "unmatched", "No match"
     ALREADY_LINKED = "already_linked", "Already linked"
@@ -44,6 +47,7 @@ class GoLiveRun(models.Model):
     suspects = models.PositiveIntegerField(default=0)
     unmatched = models.PositiveIntegerField(default=0)
     already_linked = models.PositiveIntegerField(default=0)
+    shared = models.PositiveIntegerField(default=0)  # confident matches with another integration's record
     links_applied = models.PositiveIntegerField(default=0)
     links_failed = models.PositiveIntegerField(default=0)
     exceptions_raised = models.PositiveIntegerField(default=0)

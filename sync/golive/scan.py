@@ -4,6 +4,12 @@ NetSuite's active customers and contacts are read once (SuiteQL keyset pages) in
 match key's search value, so each Salesforce record is classified against the few NetSuite records that
 share a key with it, not against every record. Salesforce is read page by page; results and progress
 are stored every :data:`CHUNK` records, so the console's progress bar moves while it runs.
+
+The scan works for the integration of its pair (:func:`sync.integrations.selectors.integration_for_pair`):
+the external ids it expects are the integration's namespaced ones, the cross-references it trusts are the
+integration's, and a NetSuite record carrying *another* integration's external id (a customer both
+companies sell to, already synced by the first org) is a candidate like any other: a confident match
+with it is a *shared* link (:attr:`GoLiveOutcome.SHARED`), which apply links without re-keying it.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -31,7 +37,10 @@ from sync.golive.match import (
     stand_in_for_contact,
 )
 from sync.golive.models import ERROR_TEXT_LIMIT, GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
-from sync.matching.engine import classify
+from sync.integrations.models import Integration
+from sync.integrations.namespacing import eid_namespace_of, eid_namespaced
+from sync.integrations.selectors import integration_for_pair, integration_namespaces
+from sync.matching.engine import Candidate, classify
 from sync.matching.models import MatchChoice, MatchResolution
 from sync.pipeline.models import CrossReference
 
@@ -39,7 +48,15 @@ CHUNK = 500  # Salesforce records matched between two progress saves
 CONTACT_SOQL = "SELECT Id, FirstName, LastName, Email, AccountId FROM Contact ORDER BY Id"
 
 Progress = Callable[[GoLiveRun], None]
-EMPTY_COUNTS = {"total": None, "done": 0, "linked": 0, "suspects": 0, "unmatched": 0, "already_linked": 0}
+EMPTY_COUNTS = {
+    "total": None,
+    "done": 0,
+    "linked": 0,
+    "suspects": 0,
+    "unmatched": 0,
+    "already_linked": 0,
+    "shared": 0,
+}
 
 
 class Superseded(Exception):
@@ -75,8 +92,9 @@ def golive_scan_execute(run: GoLiveRun, *, on_progress: Progress | None = None) 
         if on_progress:
             on_progress(run)
         records = _read_salesforce(run, plans, salesforce)
+        owner = Owner.of_run(run)
         for plan in plans:
-            _scan_object(run, plan, records, netsuite, on_progress)
+            _scan_object(run, plan, records, netsuite, owner, on_progress)
         _save(run, status=GoLiveStatus.READY, scanned_at=timezone.now())
     except Superseded:
         run.refresh_from_db()
@@ -89,6 +107,34 @@ def golive_scan_execute(run: GoLiveRun, *, on_progress: Progress | None = None) 
     if on_progress:
         on_progress(run)
     return run
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The integration a run scans for: its namespace and everyone else's."""
+
+    integration: Integration
+    namespaces: tuple[str, ...]  # every integration's non-empty namespace
+
+    @classmethod
+    def of_run(cls, run: GoLiveRun) -> Owner:
+        integration = integration_for_pair(run.salesforce_connection_id, run.netsuite_connection_id)
+        return cls(integration, tuple(ns for ns in integration_namespaces().values() if ns))
+
+    def external_id(self, raw: str) -> str:
+        return eid_namespaced(self.integration.namespace, raw)
+
+    def carries_another(self, candidate: Candidate) -> bool:
+        """Whether the NetSuite record carries another integration's external id."""
+        if not candidate.external_id:
+            return False
+        return eid_namespace_of(candidate.external_id, self.namespaces) != self.integration.namespace
+
+    def cross_references(self) -> Q:
+        """The cross-references of this integration (those naming none are the primary one's)."""
+        if self.integration.is_primary:
+            return Q(integration=self.integration) | Q(integration__isnull=True)
+        return Q(integration=self.integration)
 
 
 @dataclass
@@ -133,6 +179,7 @@ def _scan_object(
     plan: ObjectPlan,
     records: SalesforceRecords,
     netsuite: NetSuiteConnector,
+    owner: Owner,
     on_progress: Progress | None,
 ) -> None:
     index = CandidateIndex(plan.netsuite_type, plan.config.keys)
@@ -142,7 +189,9 @@ def _scan_object(
             _save(run)  # a sign of life while NetSuite is read
     known = dict(
         CrossReference.objects.filter(
-            netsuite_connection=run.netsuite_connection, netsuite_type=plan.netsuite_type
+            owner.cross_references(),
+            netsuite_connection=run.netsuite_connection,
+            netsuite_type=plan.netsuite_type,
         ).values_list("external_id", "netsuite_id")
     )
     decided = {
@@ -154,7 +203,13 @@ def _scan_object(
     rows = records.by_type.get(plan.salesforce_type, [])
     for start in range(0, len(rows), CHUNK):
         results = [
-            _match(run, plan, record, records.stand_in(plan.salesforce_type, record), index, known, decided)
+            _match(
+                run,
+                plan,
+                record,
+                records.stand_in(plan.salesforce_type, record),
+                Lookups(index, known, decided, owner),
+            )
             for record in rows[start : start + CHUNK]
         ]
         # A unique (run, type, id) row: a result stored twice is stored once.
@@ -167,21 +222,29 @@ def _scan_object(
             suspects=run.suspects + counts[GoLiveOutcome.SUSPECT],
             unmatched=run.unmatched + counts[GoLiveOutcome.UNMATCHED],
             already_linked=run.already_linked + counts[GoLiveOutcome.ALREADY_LINKED],
+            shared=run.shared + counts[GoLiveOutcome.SHARED],
         )
         if on_progress:
             on_progress(run)
 
 
+@dataclass(frozen=True)
+class Lookups:
+    """What one record is matched against: NetSuite's index, the integration's cross-references (external
+    id -> NetSuite id) and the people's earlier answers (by external id)."""
+
+    index: CandidateIndex
+    known: dict[str, str]
+    decided: dict[str, MatchResolution]
+    owner: Owner
+
+
 def _match(
-    run: GoLiveRun,
-    plan: ObjectPlan,
-    record: dict[str, Any],
-    stand_in: dict[str, Any],
-    index: CandidateIndex,
-    known: dict[str, str],
-    decided: dict[str, MatchResolution],
+    run: GoLiveRun, plan: ObjectPlan, record: dict[str, Any], stand_in: dict[str, Any], lookups: Lookups
 ) -> GoLiveResult:
+    index, known, decided, owner = lookups.index, lookups.known, lookups.decided, lookups.owner
     subject = plan.subject(record, stand_in)
+    subject = replace(subject, external_id=owner.external_id(subject.external_id))
     result = GoLiveResult(
         run=run,
         salesforce_type=plan.salesforce_type,
@@ -208,20 +271,33 @@ def _match(
         # A person answered this record's duplicate suspect before: the answer stands.
         who = resolution.decided_by.get_username()
         if resolution.choice == MatchChoice.LINK:
-            result.outcome, result.chosen_id = GoLiveOutcome.LINKED, resolution.netsuite_id
-            result.reasons = [f"chosen by {who}"]
             chosen = index.by_id.get(resolution.netsuite_id)
+            shared = chosen is not None and owner.carries_another(chosen)
+            result.outcome = GoLiveOutcome.SHARED if shared else GoLiveOutcome.LINKED
+            result.chosen_id = resolution.netsuite_id
+            result.reasons = [f"chosen by {who}"]
             result.candidates = candidate_fields([chosen] if chosen else [])
         else:
             result.outcome = GoLiveOutcome.UNMATCHED
             result.reasons = [f"{who} decided a new NetSuite record is created"]
     else:
-        decision = classify(subject=subject, config=plan.config, candidates=index.candidates(subject))
+        # A record carrying another integration's external id is free to match (the matching core
+        # passes over records carrying another id): it is shown, and linked, with its own id.
+        found = index.candidates(subject)
+        others = {c.netsuite_id: c for c in found if owner.carries_another(c)}
+        freed = [replace(c, external_id="") if c.netsuite_id in others else c for c in found]
+        decision = classify(subject=subject, config=plan.config, candidates=freed)
         result.outcome = str(decision.status)
         result.reasons = [decision.reason]
         result.match_key = decision.key
-        result.candidates = candidate_fields(decision.candidates)
+        result.candidates = candidate_fields(others.get(c.netsuite_id, c) for c in decision.candidates)
         result.chosen_id = decision.candidate.netsuite_id if decision.candidate else ""
+        if result.outcome == GoLiveOutcome.LINKED and result.chosen_id in others:
+            result.outcome = GoLiveOutcome.SHARED
+            result.reasons.append(
+                f"it carries another integration's external id ({others[result.chosen_id].external_id}): "
+                "linked as shared, its external id is kept"
+            )
     return result
 
 

@@ -15,7 +15,9 @@ def golive_results_to_review(*, run: GoLiveRun) -> dict[str, Any]:
     results = run.results.order_by("salesforce_type", "salesforce_name", "id")
     return {
         "suspects": list(results.filter(outcome=GoLiveOutcome.SUSPECT)[:GOLIVE_SHOWN]),
-        "links": list(results.filter(outcome=GoLiveOutcome.LINKED)[:GOLIVE_SHOWN]),
+        "links": list(
+            results.filter(outcome__in=(GoLiveOutcome.LINKED, GoLiveOutcome.SHARED))[:GOLIVE_SHOWN]
+        ),
         "refused": list(
             results.filter(outcome=GoLiveOutcome.LINKED, applied_at__isnull=True).exclude(message="")[
                 :GOLIVE_SHOWN

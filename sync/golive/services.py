@@ -8,7 +8,12 @@ for review" with its linked / suspects / unmatched counts. Only when a person co
   upserts use for that object) and a :class:`sync.pipeline.models.CrossReference`, one audit entry per link;
 - each duplicate suspect becomes an exception in the queue, listing the candidates, for a person to
   choose one or create a new record;
+- each shared link (a confident match with a record carrying another integration's external id: a
+  customer both companies sell to) gets only its cross-reference, marked ``shared``: its externalId is
+  never re-keyed, the integration's syncs update it by internal id;
 - unmatched records are left alone: the normal sync creates them.
+
+Cross-references are written for the integration of the run's pair.
 
 Who may: scanning reads both systems and writes nothing, so RevOps and Admins may start one (like a
 backfill); applying writes to NetSuite, so it needs ``manage_connections`` (Admins). Every role sees the
@@ -42,6 +47,7 @@ from sync.exceptions.services import RecordRef, exception_auto_resolve, exceptio
 from sync.golive.models import ERROR_TEXT_LIMIT, GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
 from sync.golive.permissions import can_apply, can_scan
 from sync.golive.scan import stale_after
+from sync.integrations.selectors import integration_for_pair
 from sync.mappings.models import ObjectMapping
 from sync.matching.models import MatchResolution
 from sync.pipeline.models import CrossReference
@@ -124,7 +130,7 @@ def golive_apply_confirm(*, run: GoLiveRun, actor: User | None, run_now: bool = 
         locked.status = GoLiveStatus.APPLYING
         locked.applied_by = actor
         locked.apply_requested_at = locked.heartbeat_at = timezone.now()
-        locked.total = locked.linked + locked.suspects
+        locked.total = locked.linked + locked.shared + locked.suspects
         locked.done = 0
         locked.save()
         if not run_now:
@@ -152,25 +158,29 @@ def golive_apply_execute(
     run.refresh_from_db()
     if run.status != GoLiveStatus.APPLYING:
         return False
-    netsuite = netsuite_connector(run.netsuite_connection)
     object_keys = _object_keys(run)
     pending = run.results.filter(outcome=GoLiveOutcome.LINKED, applied_at__isnull=True, message="")
     batch = list(pending.order_by("id")[:slice_size] if slice_size else pending.order_by("id"))
     handled = 0
-    # As many PATCHes at once as the account allows (the connector's slots keep all workers within it).
-    with ThreadPoolExecutor(max_workers=max(1, run.netsuite_connection.concurrency_limit)) as pool:
-        futures = {
-            pool.submit(contextvars.copy_context().run, _patch_in_thread, netsuite, result): result
-            for result in batch
-        }
-        for future in as_completed(futures):
-            _link_record(run, futures[future], future.result(), object_keys)
-            handled += 1
-            if handled % PROGRESS_EVERY == 0:
-                _progress(run, on_progress)
+    if batch:  # shared links and suspects alone write nothing to NetSuite
+        netsuite = netsuite_connector(run.netsuite_connection)
+        # As many PATCHes at once as the account allows (the connector's slots keep all workers within it).
+        with ThreadPoolExecutor(max_workers=max(1, run.netsuite_connection.concurrency_limit)) as pool:
+            futures = {
+                pool.submit(contextvars.copy_context().run, _patch_in_thread, netsuite, result): result
+                for result in batch
+            }
+            for future in as_completed(futures):
+                _link_record(run, futures[future], future.result(), object_keys)
+                handled += 1
+                if handled % PROGRESS_EVERY == 0:
+                    _progress(run, on_progress)
     if slice_size and handled >= slice_size and pending.exists():
         _progress(run, on_progress)
         return True
+    # Shared links write nothing to NetSuite: the record keeps the other integration's external id.
+    for result in run.results.filter(outcome=GoLiveOutcome.SHARED, applied_at__isnull=True).order_by("id"):
+        _link_record(run, result, "", object_keys)
     for result in run.results.filter(outcome=GoLiveOutcome.SUSPECT, exception_id__isnull=True).order_by("id"):
         _suspect_raise(run, result, object_keys)
     _progress(run, on_progress, status=GoLiveStatus.APPLIED, finished_at=timezone.now())
@@ -199,15 +209,19 @@ def _link_record(run: GoLiveRun, result: GoLiveResult, refusal: str, object_keys
         GoLiveResult.objects.filter(pk=result.pk, applied_at__isnull=True).update(message=refusal)
         return
     now = timezone.now()
+    shared = result.outcome == GoLiveOutcome.SHARED
+    integration = integration_for_pair(run.salesforce_connection_id, run.netsuite_connection_id)
     with transaction.atomic():
         claimed = GoLiveResult.objects.filter(pk=result.pk, applied_at__isnull=True).update(applied_at=now)
         if not claimed:
             return  # another delivery linked it meanwhile
         reference, _ = CrossReference.objects.update_or_create(
             netsuite_connection=run.netsuite_connection,
+            integration=integration,
             netsuite_type=result.netsuite_type,
             external_id=result.external_id,
             defaults={
+                "shared": shared,
                 "netsuite_id": result.chosen_id,
                 "salesforce_id": result.salesforce_id,
                 "object_key": object_keys.get(result.netsuite_type, result.netsuite_type),
@@ -220,8 +234,11 @@ def _link_record(run: GoLiveRun, result: GoLiveResult, refusal: str, object_keys
             obj=reference,
             actor=run.applied_by,
             action=AuditAction.UPDATE,
-            changes={"externalId": ["", result.external_id]},
-            event="golive_link",
+            changes={"shared_link": ["", result.external_id]}
+            if shared
+            else {"externalId": ["", result.external_id]},
+            event="golive_shared_link" if shared else "golive_link",
+            integration=integration.name,
             run=run.pk,
             salesforce_type=result.salesforce_type,
             salesforce_id=result.salesforce_id,
@@ -317,7 +334,9 @@ def _object_keys(run: GoLiveRun) -> dict[str, str]:
 def _progress(run: GoLiveRun, on_progress: Progress | None, **values: object) -> None:
     """Counts from the result rows themselves, so a continued or repeated apply reports the truth."""
     results = run.results
-    applied = results.filter(outcome=GoLiveOutcome.LINKED, applied_at__isnull=False).count()
+    applied = results.filter(
+        outcome__in=(GoLiveOutcome.LINKED, GoLiveOutcome.SHARED), applied_at__isnull=False
+    ).count()
     failed = results.filter(outcome=GoLiveOutcome.LINKED, applied_at__isnull=True).exclude(message="").count()
     raised = results.filter(outcome=GoLiveOutcome.SUSPECT, exception_id__isnull=False).count()
     values = {

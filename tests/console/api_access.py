@@ -49,6 +49,15 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:connection-metadata": ApiRule(get=ROLES),
     "api:connection-metadata-show": ApiRule(get=ROLES),
     "api:connection-metadata-refresh": ApiRule(post=METADATA_REFRESHERS),
+    # sync/onboarding/api.py: every role reads the integrations; admins create (empty body: 400), change,
+    # deactivate, activate and onboard them (the world's integration's scan is ready: apply queues it).
+    "api:integration-list": ApiRule(get=ROLES, post=ADMINS),
+    "api:integration-detail": ApiRule(get=ROLES, patch=ADMINS),
+    "api:integration-deactivate": ApiRule(post=ADMINS),
+    "api:integration-activate": ApiRule(post=ADMINS),
+    "api:integration-onboarding-scan": ApiRule(post=ADMINS),
+    "api:integration-onboarding-plan": ApiRule(get=ROLES),
+    "api:integration-onboarding-apply": ApiRule(post=ADMINS),
     "api:listener-list": ApiRule(get=ROLES, post=ADMINS),
     "api:listener-detail": ApiRule(get=ROLES),
     # Schedules (console/api/schedules.py): every role reads; admins retime (empty body: 400), pause, resume.

@@ -24,6 +24,7 @@ from governance.releases.models import ReleaseTestRun
 from reconciliation.models import ReconciliationRun
 from sync.connections.models import Connection
 from sync.exceptions.models import ExceptionItem, ExceptionOverride, NetSuiteListValue, Subsidiary
+from sync.integrations.models import Integration
 from sync.lifecycle.models import Cancellation
 from sync.mappings.models import Flow, MappingVersion
 from sync.pipeline.models import Backfill, Listener, SyncJob, SyncRecord
@@ -40,6 +41,7 @@ from tests.console.test_url_access import (
 # The object each endpoint's path names, by the viewset's basename (the URL name less its action).
 OBJECTS: dict[str, Callable[[], object]] = {
     "connection": lambda: Connection.objects.get(name="acl-sf").pk,
+    "integration": lambda: Integration.objects.get(name="acl").pk,
     "listener": lambda: Listener.objects.get(name="acl-outbound_message").pk,
     "flow": lambda: Flow.objects.order_by("key").values_list("key", flat=True)[0],
     "flow-setting": lambda: "opportunity_to_netsuite",

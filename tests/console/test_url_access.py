@@ -37,6 +37,7 @@ from sync.exceptions.actions import exception_override_propose
 from sync.exceptions.models import ExceptionItem, ExceptionOverride, Subsidiary
 from sync.exceptions.permissions import subsidiary_scope_grant
 from sync.golive.models import GoLiveRun, GoLiveStatus
+from sync.integrations.models import Integration
 from sync.mappings.models import FieldMapping, Flow, LookupTable, LookupVersion, MappingVersion, ObjectMapping
 from sync.mappings.services.lookup_versions import lookup_draft_for
 from sync.mappings.services.seed import mapping_seed_defaults
@@ -275,6 +276,15 @@ ACCESS: dict[str, Rule] = {
     "sync:golive": Rule(get=ROLES, post=RERUNNERS, empty_post_invalid=True),
     "sync:golive-run": GET(ROLES),
     "sync:golive-apply": POST(ADMINS, empty_post_invalid=True),
+    # Integrations (sync/onboarding/permissions.py): every role reads; Admins (manage_connections) create,
+    # change (an empty edit clears the namespace: 400), deactivate, activate and onboard them.
+    "sync:integrations": GET(ROLES),
+    "sync:integration-create": Rule(get=ADMINS, post=ADMINS, empty_post_invalid=True),
+    "sync:integration": Rule(get=ROLES, post=ADMINS, empty_post_invalid=True),
+    "sync:integration-deactivate": POST(ADMINS),
+    "sync:integration-activate": POST(ADMINS),
+    "sync:integration-onboarding": Rule(get=ROLES, post=ADMINS),
+    "sync:integration-onboarding-apply": POST(ADMINS, empty_post_invalid=True),
     # Inbound listeners (sync/pipeline/listener/views.py): machine endpoints, not for personas.
     "sync:inbound-outbound": MACHINE,
     "sync:inbound-webhook": MACHINE,
@@ -338,6 +348,7 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "run_id": lambda: ReconciliationRun.objects.get().pk,
     "sync:golive-run/run_id": lambda: GoLiveRun.objects.get().pk,
     "sync:golive-apply/run_id": lambda: GoLiveRun.objects.get().pk,
+    "integration_id": lambda: Integration.objects.get(name="acl").pk,
     "release_id": lambda: Release.objects.get().pk,
     "governance:release-test-retry/run_id": lambda: ReleaseTestRun.objects.get().pk,
     "fmt": lambda: "csv",
@@ -394,6 +405,8 @@ def world(revops: User, finance: User, admin: User, monkeypatch: pytest.MonkeyPa
     SyncRecord.objects.create(job=job, opportunity_id=OPPORTUNITY, status="failed")
     Backfill.objects.create(salesforce_connection=sf, netsuite_connection=ns, since=dt.date(2026, 1, 1))
     GoLiveRun.objects.create(salesforce_connection=sf, netsuite_connection=ns, status=GoLiveStatus.READY)
+    # An acquired org's integration on the world's pair (its onboarding scan is the run above).
+    Integration.objects.create(name="acl", namespace="ACL", salesforce_connection=sf, netsuite_connection=ns)
     ReconciliationRun.objects.create(check_name="accounts", status=RunStatus.SUCCEEDED, counts={})
     release = release_create(
         user=revops,

@@ -185,6 +185,13 @@ class CrossReference(models.Model):
     # sync/pipeline/sync_status.py); empty while it shows "Synced".
     error_shown = models.CharField(max_length=64, blank=True, default="")
     synced_at = models.DateTimeField()
+    # The integration whose record this is (None: the primary one, as before integrations existed).
+    integration = models.ForeignKey(
+        "sync.Integration", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The NetSuite record carries ANOTHER integration's external id (a customer both companies sell to):
+    # it is updated by internal id and its externalId is never re-keyed.
+    shared = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["netsuite_type", "external_id"]
