@@ -17,6 +17,7 @@ from django_q.models import Schedule
 
 from reconciliation.models import ReconciliationRun
 from reconciliation.schedules import SCHEDULE_NAME as RECONCILIATION_SCHEDULE
+from reconciliation.services import runs_of
 from sync.golive.models import GoLiveOutcome, GoLiveResult, GoLiveRun
 from sync.integrations.access import ACCESS_CODENAME, integration_scope
 from sync.integrations.models import Integration, IntegrationGroupPermission, IntegrationUserPermission
@@ -70,9 +71,8 @@ def integration_flows(integration: Integration) -> list[Flow]:
 
 
 def integration_last_reconciliation(integration: Integration) -> ReconciliationRun | None:
-    """The latest reconciliation run of the integration. Until runs carry their integration, every run is
-    the primary integration's."""
-    return ReconciliationRun.objects.order_by("-created_at").first() if integration.is_primary else None
+    """The latest reconciliation run of the integration (runs naming none are the primary's)."""
+    return runs_of(integration).order_by("-created_at").first()
 
 
 def integration_schedules() -> list[Schedule]:
