@@ -36,6 +36,7 @@ from sync.connections.metadata.services import metadata_first_read
 from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.exceptions.scope import ExceptionScope
+from sync.integrations.selectors import integration_for_pair
 from sync.mappings.services.lookups import mapping_tables
 from sync.pipeline.heartbeat import Heartbeat, job_lease
 
@@ -77,7 +78,7 @@ def reconciliation_sources() -> Sources:
         salesforce=salesforce_connector(salesforce),
         netsuite=netsuite_connector(netsuite),
         netsuite_connection_id=netsuite.pk,
-        lookups=mapping_tables(),
+        lookups=mapping_tables(None, integration_for_pair(salesforce.pk, netsuite.pk)),
         salesforce_objects=connection_listed_names(salesforce),
         netsuite_record_types=connection_listed_names(netsuite),
         salesforce_multi_currency=_multi_currency(salesforce),

@@ -34,6 +34,7 @@ from reconciliation.reading import Sources
 from reconciliation.services import reconciliation_run
 from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.integrations.selectors import integration_for_pair
 from sync.mappings.services.lookups import mapping_tables
 from sync.pipeline.heartbeat import Heartbeat, job_lease
 from sync.pipeline.models import RecordStatus, SyncFailure, SyncJob
@@ -198,7 +199,9 @@ def _try(run: ReleaseTestRun) -> dict[str, Any]:
     sources = Sources(
         salesforce=salesforce,
         netsuite=netsuite_connector(run.netsuite_connection),
-        lookups=mapping_tables(chosen.lookups),
+        lookups=mapping_tables(
+            chosen.lookups, integration_for_pair(run.salesforce_connection_id, run.netsuite_connection_id)
+        ),
     )
     scopes = {"opportunities": run.opportunity_ids, "accounts": accounts}
     runs: list[ReconciliationRun] = [

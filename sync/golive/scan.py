@@ -31,6 +31,7 @@ from sync.golive.match import (
     stand_in_for_contact,
 )
 from sync.golive.models import ERROR_TEXT_LIMIT, GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
+from sync.integrations.selectors import integration_for_pair
 from sync.matching.engine import classify
 from sync.matching.models import MatchChoice, MatchResolution
 from sync.pipeline.models import CrossReference
@@ -67,7 +68,9 @@ def golive_scan_execute(run: GoLiveRun, *, on_progress: Progress | None = None) 
         return run
     run.results.all().delete()  # what an earlier, dead attempt left
     try:
-        version_id, plans = object_plans()
+        version_id, plans = object_plans(
+            integration_for_pair(run.salesforce_connection_id, run.netsuite_connection_id)
+        )
         salesforce = salesforce_connector(run.salesforce_connection)
         netsuite = netsuite_connector(run.netsuite_connection)
         total = sum(salesforce.count(plan.count_soql) for plan in plans)
