@@ -4,15 +4,13 @@ table's) guess."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 
-from sync.connections.connectors.netsuite import NetSuiteConnector
-from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection
+from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.exceptions.models import ExceptionItem, ExceptionStatus
 from sync.integrations.models import Integration
 from sync.integrations.selectors import primary_integration
@@ -30,7 +28,7 @@ from sync.pipeline.failures import sync_dedup_key
 from sync.pipeline.models import RecordStatus
 from sync.pipeline.runner import run_batch
 from tests.sync.full_graph import FULL_GRAPH
-from tests.sync.pipeline.conftest import THREADED_DB, netsuite_count, ns, sf  # noqa: F401
+from tests.sync.pipeline.conftest import THREADED_DB
 
 COUNTRY_TABLE = "country_to_subsidiary"
 
@@ -88,14 +86,10 @@ def test_an_integration_without_tables_never_falls_back_to_the_shipped_ones() ->
 
 @THREADED_DB
 def test_the_pipeline_raises_an_exception_for_a_country_the_integrations_table_lacks(
-    seeded_connections: tuple[Connection, Connection],
-    sf: SalesforceConnector,
-    ns: NetSuiteConnector,
-    netsuite_count: Callable[[str, str], int],
-    revops: User,
-    finance: User,
+    seeded_connections: tuple[Connection, Connection], revops: User, finance: User
 ) -> None:
     salesforce, netsuite = seeded_connections
+    sf = salesforce_connector(salesforce)
     rows = list(sf.query("SELECT Id, AccountId FROM Opportunity WHERE IsWon = true ORDER BY Id"))
     graphs = sf.fetch_opportunity_graphs([row["Id"] for row in rows], FULL_GRAPH)
     by_country: dict[str, str] = {}
@@ -117,7 +111,10 @@ def test_the_pipeline_raises_an_exception_for_a_country_the_integrations_table_l
     bad, good = records[by_country[missing]], records[by_country[kept]]
     assert good.status == RecordStatus.SYNCED, good.message
     assert bad.status == RecordStatus.FAILED and "subsidiary" in bad.message and missing in bad.message
-    assert netsuite_count("transaction", by_country[missing]) == 0
+    orders = netsuite_connector(netsuite).suiteql(
+        f"SELECT id FROM transaction WHERE externalid = '{by_country[missing]}'"  # noqa: S608 - an id we read
+    )
+    assert not list(orders)
     key = sync_dedup_key(netsuite_connection_id=netsuite.pk, opportunity_id=by_country[missing])
     item = ExceptionItem.objects.get(dedup_key=key)
     assert item.status == ExceptionStatus.OPEN and item.category.key == "mapping_problem"

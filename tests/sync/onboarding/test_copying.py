@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from governance.models import AuditEntry as LogEntry
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 
+from governance.models import AuditEntry as LogEntry
 from sync.integrations.models import Integration
 from sync.integrations.selectors import primary_integration
 from sync.mappings.engine.defaults import DEFAULT_FLOWS, load_default_lookups
@@ -69,9 +69,9 @@ def test_a_copy_makes_a_draft_of_every_flow_table_and_rule_in_the_target(
         assert version_spec(version) == version_spec(original)
     shipped = load_default_lookups()
     for table in LookupTable.objects.filter(integration=acme):
-        (version,) = table.versions.all()
-        assert version.status == VersionStatus.DRAFT
-        assert lookup_entries(version) == shipped[table.name]
+        (table_version,) = table.versions.all()
+        assert table_version.status == VersionStatus.DRAFT
+        assert lookup_entries(table_version) == shipped[table.name]
     source_rules = set(Rule.objects.filter(integration=configured).values_list("key", flat=True))
     assert set(Rule.objects.filter(integration=acme).values_list("key", flat=True)) == source_rules
     assert set(RuleVersion.objects.filter(rule__integration=acme).values_list("status", flat=True)) == {
