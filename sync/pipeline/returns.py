@@ -313,7 +313,7 @@ def _types_to_read(
 ) -> tuple[list[str], dict[str, PollWatermark]]:
     """The record types whose flow runs, and the held watermark of each type that has one (created here
     for a paused type, where the shared watermark stands, before the shared one moves on without it)."""
-    paused = flows_paused(list(FLOWS.values()))
+    paused = flows_paused(list(FLOWS.values()), integration_for_pair(salesforce.pk, netsuite.pk))
     held: dict[str, PollWatermark] = {}
     for record_type, flow in FLOWS.items():
         name = f"{mark.name}:{record_type}"

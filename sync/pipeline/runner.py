@@ -351,7 +351,7 @@ def _run_batch(
         correlation_id=correlation_id,
         heartbeat=heartbeat,
     )
-    due_when = closed_won_trigger()  # the flow's trigger (``trigger`` names what started the job)
+    due_when = closed_won_trigger(integration)  # the flow's trigger (``trigger`` names what started the job)
     shape, mapping = _read_plan(job, salesforce, netsuite, mapping, ruleset.rules, due_when, integration)
     sf, graphs, not_due = _graphs_read(job, salesforce, ids, shape, due_when, pushed)
     # Issue 22 (cancel): a synced deal lost afterwards is cancelled (after approval), not written.
