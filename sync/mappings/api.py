@@ -176,7 +176,7 @@ class FlowViewSet(ChosenIntegration, ApiReadViewSet):
     action_permissions = {"install_shipped": can_edit_mappings}
 
     def get_queryset(self) -> QuerySet[Flow]:
-        return Flow.objects.filter(integration=self.chosen_integration()).select_related("integration")
+        return self.of_chosen(Flow.objects.select_related("integration"))
 
     @extend_schema(request=None, responses={201: InstalledDraftsSerializer, 200: InstalledDraftsSerializer})
     @action(detail=False, methods=["post"], url_path="install-shipped")
@@ -435,8 +435,7 @@ class LookupTableViewSet(ChosenIntegration, ApiReadViewSet):
     action_permissions = {"netsuite_import": can_edit_mappings}
 
     def get_queryset(self) -> QuerySet[LookupTable]:
-        tables = LookupTable.objects.filter(integration=self.chosen_integration())
-        return tables.select_related("integration").order_by("name")
+        return self.of_chosen(LookupTable.objects.select_related("integration").order_by("name"))
 
     @extend_schema(
         request=LookupImportInputSerializer,

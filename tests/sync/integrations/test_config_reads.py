@@ -4,7 +4,7 @@ flow settings; two integrations with the same flow key never mix."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 from django.contrib.auth.models import User
@@ -143,8 +143,8 @@ def test_each_integration_evaluates_only_its_own_published_rules(
     )
     assert primary.decision == "blocked"
     assert acme_outcome.decision == "passed"
-    assert [rule.key for rule in rules_published_ruleset(acme).rules] == ["amount_under_limit", "named"]
-    assert [rule.key for rule in rules_published_ruleset().rules] == ["amount_under_limit"]
+    assert [rule.spec.key for rule in rules_published_ruleset(acme).rules] == ["amount_under_limit", "named"]
+    assert [rule.spec.key for rule in rules_published_ruleset().rules] == ["amount_under_limit"]
     # Both cached side by side: asking again gives the same compiled sets, not each other's.
     assert rules_published_ruleset(acme) is rules_published_ruleset(acme)
     assert len(rules_published_ruleset().rules) == 1
@@ -154,7 +154,7 @@ def test_dynamic_lookup_answers_are_kept_per_netsuite_account() -> None:
     first, second = _connection("ns-one"), _connection("ns-two")
     asked: list[tuple[str, Sequence[str]]] = []
 
-    def fetch_from(name: str, ids: dict[str, str]):  # type: ignore[no-untyped-def]
+    def fetch_from(name: str, ids: dict[str, str]) -> Callable[[Sequence[str]], dict[str, str]]:
         def fetch(keys: Sequence[str]) -> dict[str, str]:
             asked.append((name, list(keys)))
             return {key: ids[key] for key in keys if key in ids}
