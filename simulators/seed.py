@@ -33,6 +33,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="whether the Salesforce org has CPQ quotes (default: as the data directory says, else yes)",
     )
+    parser.add_argument(
+        "--corporate-currency",
+        default=None,
+        help="the Salesforce org's corporate currency (default: as the data directory says, else USD)",
+    )
+    parser.add_argument(
+        "--field-set",
+        choices=("concord", "acme"),
+        default=None,
+        help="the Salesforce org's custom fields (default: as the data directory says, else concord)",
+    )
 
 
 def run(options: dict[str, Any]) -> int:
@@ -52,7 +63,12 @@ def run(options: dict[str, Any]) -> int:
         started = time.perf_counter()
         if name == "salesforce":
             counts = seed_salesforce(
-                data_dir, dataset, currencies=options.get("currencies"), cpq=options.get("cpq")
+                data_dir,
+                dataset,
+                currencies=options.get("currencies"),
+                cpq=options.get("cpq"),
+                corporate_currency=options.get("corporate_currency"),
+                field_set=options.get("field_set"),
             )
         else:
             counts = seed_netsuite(data_dir, dataset)

@@ -8,6 +8,7 @@ installed; :func:`build_schema` also builds the single-currency and CPQ-less sha
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from simulators.dataset import SUBSIDIARIES
 from simulators.salesforce.contract_objects import contract, credit_memo, opportunity_lifecycle_fields, refund
@@ -27,6 +28,7 @@ from simulators.salesforce.fields import (
     text,
     typed,
 )
+from simulators.salesforce.fieldsets import DEFAULT_FIELD_SET, apply_field_set, extra_fields
 from simulators.salesforce.schema import Field, Schema, SObject
 
 OPPORTUNITY_STAGES = (
@@ -59,16 +61,30 @@ STAGE_PROBABILITY = {
 CURRENCY_SHAPES = ("single", "multi")
 
 
-def build_schema(*, currencies: str = "multi", cpq: bool = True) -> Schema:
+def build_schema(
+    *,
+    currencies: str = "multi",
+    cpq: bool = True,
+    corporate_currency: str = CORPORATE_CURRENCY,
+    field_set: str = DEFAULT_FIELD_SET,
+) -> Schema:
     """A fresh :class:`Schema` of the org in the given shape.
 
     ``currencies="single"``: the org has not enabled multiple currencies, so no object has
     ``CurrencyIsoCode`` (every record is in the corporate currency, ``Organization.DefaultCurrencyIsoCode``).
     ``cpq=False``: the Salesforce CPQ package is not installed: no ``SBQQ__`` objects or fields.
+    ``corporate_currency``: the org's corporate currency (new records' currency when none is given).
+    ``field_set``: which custom fields the org's admins created (:mod:`simulators.salesforce.fieldsets`).
     """
     if currencies not in CURRENCY_SHAPES:
         raise ValueError(f"currencies must be one of {', '.join(CURRENCY_SHAPES)}")
+    if corporate_currency not in CURRENCY_CODES:
+        raise ValueError(f"corporate currency must be one of {', '.join(CURRENCY_CODES)}")
     sobjects = _all_objects()
+    apply_field_set(sobjects, field_set)
+    if corporate_currency != CORPORATE_CURRENCY:
+        for sobject in sobjects:
+            _corporate_default(sobject, corporate_currency)
     storage_defaults: dict[str, dict[str, object]] = {}
     if not cpq:
         sobjects = [s for s in sobjects if not s.name.startswith("SBQQ__")]
@@ -77,9 +93,28 @@ def build_schema(*, currencies: str = "multi", cpq: bool = True) -> Schema:
     if currencies == "single":
         for sobject in sobjects:
             if sobject.field("CurrencyIsoCode") is not None:
-                storage_defaults[sobject.name] = {"CurrencyIsoCode": CORPORATE_CURRENCY}
+                storage_defaults[sobject.name] = {"CurrencyIsoCode": corporate_currency}
                 _drop_fields(sobject, lambda f: f.name == "CurrencyIsoCode")
     return Schema(sobjects, storage_defaults=storage_defaults)
+
+
+def storage_schema() -> Schema:
+    """Every column and table of every shape: what the org's file holds, whatever shape serves it."""
+    schema = build_schema()
+    for name, extras in extra_fields().items():
+        sobject = schema.sobjects[name]
+        sobject.fields = [*sobject.fields, *extras]
+        sobject.__post_init__()
+    return schema
+
+
+def _corporate_default(sobject: SObject, currency: str) -> None:
+    """``CurrencyIsoCode`` defaults to the org's corporate currency on create."""
+    sobject.fields = [
+        replace(f, default=currency) if f.name == "CurrencyIsoCode" and f.default is not None else f
+        for f in sobject.fields
+    ]
+    sobject.__post_init__()
 
 
 def _drop_fields(sobject: SObject, dropped: Callable[[Field], bool]) -> None:

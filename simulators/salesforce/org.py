@@ -36,10 +36,11 @@ def ensure_org_records(
     username: str,
     org_id: str = DEFAULT_ORG_ID,
     is_sandbox: bool | None = None,
+    corporate_currency: str = CORPORATE_CURRENCY,
 ) -> None:
     """Create the built-in records if missing (the user's name follows the configured username, the one
-    Organization row the configured org id; ``is_sandbox`` None keeps what the org says, new orgs are
-    sandboxes, as the demo's connections expect)."""
+    Organization row the configured org id and the shape's corporate currency; ``is_sandbox`` None keeps
+    what the org says, new orgs are sandboxes, as the demo's connections expect)."""
     user = {
         **_system(INTEGRATION_USER_ID),
         "Username": username,
@@ -48,7 +49,7 @@ def ensure_org_records(
         "Name": "Concord Integration",
         "Email": username,
         "IsActive": 1,
-        "CurrencyIsoCode": "USD",
+        "CurrencyIsoCode": corporate_currency,
     }
     book = {
         **_system(STANDARD_PRICEBOOK_ID),
@@ -63,7 +64,7 @@ def ensure_org_records(
         "IsSandbox": 1,
         "OrganizationType": "Enterprise Edition",
         "InstanceName": "CS5",
-        "DefaultCurrencyIsoCode": CORPORATE_CURRENCY,
+        "DefaultCurrencyIsoCode": corporate_currency,
     }
     # One org: a restart with another --org-id replaces the row.
     connection.execute('DELETE FROM "Organization" WHERE "Id" != ?', (org_id,))
@@ -73,14 +74,11 @@ def ensure_org_records(
         connection.execute(
             f'INSERT OR IGNORE INTO "{table}" ({columns}) VALUES ({marks})', list(row.values())
         )
-    # An org file written before the field existed.
+    # The shape decides the corporate currency (an org file written before the field existed has none).
+    connection.execute('UPDATE "Organization" SET "DefaultCurrencyIsoCode" = ?', (corporate_currency,))
     connection.execute(
-        'UPDATE "Organization" SET "DefaultCurrencyIsoCode" = ? WHERE "DefaultCurrencyIsoCode" IS NULL',
-        (CORPORATE_CURRENCY,),
-    )
-    connection.execute(
-        'UPDATE "User" SET "Username" = ?, "Email" = ? WHERE "Id" = ?',
-        (username, username, INTEGRATION_USER_ID),
+        'UPDATE "User" SET "Username" = ?, "Email" = ?, "CurrencyIsoCode" = ? WHERE "Id" = ?',
+        (username, username, corporate_currency, INTEGRATION_USER_ID),
     )
     if is_sandbox is not None:
         organization_set_sandbox(connection, is_sandbox=is_sandbox)

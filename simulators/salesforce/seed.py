@@ -20,8 +20,9 @@ from itertools import islice
 from pathlib import Path
 
 from simulators.dataset import Dataset
-from simulators.salesforce.objects import build_schema
-from simulators.salesforce.org import CORPORATE_CURRENCY, ensure_org_records
+from simulators.salesforce.fieldsets import ACME_REGION_OF_COUNTRY
+from simulators.salesforce.objects import storage_schema
+from simulators.salesforce.org import ensure_org_records
 from simulators.salesforce.seed_rows import (
     COLUMNS,
     LINE_SLOTS,
@@ -35,7 +36,7 @@ from simulators.salesforce.seed_rows import (
     seeded_id,
     shape_rows,
 )
-from simulators.salesforce.shape import resolve_shape
+from simulators.salesforce.shape import OrgShape, resolve_shape
 from simulators.salesforce.store import open_store
 
 __all__ = ["TABLE_ORDER", "account_id", "opportunity_id", "seed", "seeded_id"]
@@ -46,10 +47,10 @@ WORKERS = 2
 IN_FLIGHT = 4
 
 
-def _insert(
-    connection: sqlite3.Connection, rows: Rows, counts: dict[str, int], shape: tuple[str, bool]
-) -> None:
-    rows = shape_rows(rows, currencies=shape[0], cpq=shape[1], corporate_currency=CORPORATE_CURRENCY)
+def _insert(connection: sqlite3.Connection, rows: Rows, counts: dict[str, int], shape: OrgShape) -> None:
+    rows = shape_rows(
+        rows, currencies=shape.currencies, cpq=shape.cpq, corporate_currency=shape.corporate_currency
+    )
     for table in TABLE_ORDER:
         batch = rows.get(table)
         if not batch:
@@ -59,6 +60,19 @@ def _insert(
         marks = ", ".join("?" for _ in columns)
         connection.executemany(f'INSERT OR REPLACE INTO "{table}" ({names}) VALUES ({marks})', batch)
         counts[table] = counts.get(table, 0) + len(batch)
+
+
+def _acme_values(connection: sqlite3.Connection) -> None:
+    """The acquired company's own fields on the seeded records (left as they are once set)."""
+    for country, region in ACME_REGION_OF_COUNTRY.items():
+        connection.execute(
+            'UPDATE "Account" SET "Region__c" = ? WHERE "Region__c" IS NULL AND "BillingCountry" = ?',
+            (region, country),
+        )
+    connection.execute(
+        """UPDATE "Opportunity" SET "Acme_Deal_Code__c" = 'AD-' || substr('000000' || "_rid", -6) """
+        'WHERE "Acme_Deal_Code__c" IS NULL'
+    )
 
 
 def _drop_indexes_if_empty(connection: sqlite3.Connection) -> list[str]:
@@ -117,24 +131,34 @@ def _generate(arguments: tuple[int, int, int, int, int]) -> Rows:
 
 
 def seed(
-    data_dir: Path, dataset: Dataset, *, currencies: str | None = None, cpq: bool | None = None
+    data_dir: Path,
+    dataset: Dataset,
+    *,
+    currencies: str | None = None,
+    cpq: bool | None = None,
+    corporate_currency: str | None = None,
+    field_set: str | None = None,
 ) -> dict[str, int]:
     """Write ``dataset`` into the simulator's store under ``data_dir``; returns rows written per object.
 
-    The org's shape is ``currencies``/``cpq`` when given, else the one the data directory has (see
-    :mod:`simulators.salesforce.shape`): without CPQ no quotes are written, a single-currency org gets
-    its records in the corporate currency.
+    The org's shape is ``currencies``/``cpq``/``corporate_currency``/``field_set`` when given, else the
+    one the data directory has (see :mod:`simulators.salesforce.shape`): without CPQ no quotes are
+    written, a single-currency org gets its records in the corporate currency, an ``acme`` org's
+    accounts get a ``Region__c`` from their billing country and its deals an ``Acme_Deal_Code__c``.
     """
-    schema = build_schema()
-    store = open_store(Path(data_dir), schema)
+    store = open_store(Path(data_dir), storage_schema())
     with store.write() as writing:
-        shape = resolve_shape(writing, currencies, cpq)
+        shape = resolve_shape(
+            writing, currencies, cpq, corporate_currency=corporate_currency, field_set=field_set
+        )
     connection = store.connection()
     connection.execute("PRAGMA synchronous=OFF")
     connection.execute("PRAGMA cache_size=-524288")  # 512 MB: index pages stay in memory while seeding
     counts: dict[str, int] = {}
     with store.write() as writing:
-        ensure_org_records(writing, username="integration@concord.example")
+        ensure_org_records(
+            writing, username="integration@concord.example", corporate_currency=shape.corporate_currency
+        )
         _insert(writing, catalogue_rows(), counts, shape)
     if dataset.account_count >= PARALLEL_FROM:
         deferred = _drop_indexes_if_empty(connection)
@@ -149,7 +173,9 @@ def seed(
             with store.write() as writing:
                 _insert(writing, _generate(arguments), counts, shape)
     with store.write() as writing:
-        quotes = dataset.account_count * dataset.opportunities_per_account if shape[1] else 0
+        if shape.field_set == "acme":
+            _acme_values(writing)
+        quotes = dataset.account_count * dataset.opportunities_per_account if shape.cpq else 0
         for name, seeded in (("SBQQ__Quote__c", quotes), ("SBQQ__QuoteLine__c", quotes * LINE_SLOTS)):
             # API-created quotes continue the auto-number after the seeded ones.
             writing.execute(

@@ -4,7 +4,8 @@ Demo credentials (all overridable by flags): username ``integration@concord.exam
 ``concord-demo`` with security token ``DEMOTOKEN``, connected app client id
 ``3MVG9Concord.Demo.ConnectedApp`` and secret ``concord-demo-secret``.
 
-The org's shape (``--currencies single|multi``, ``--cpq/--no-cpq``) is kept in the data directory: a flag
+The org's shape (``--currencies single|multi``, ``--cpq/--no-cpq``, ``--corporate-currency``,
+``--field-set concord|acme``) is kept in the data directory: a flag
 given at start applies and is remembered, a start without it keeps the last shape (a new org is
 multi-currency with CPQ). The file always holds every column, so data seeded in one shape can be served
 in another: a single-currency start hides ``CurrencyIsoCode`` (records keep their stored currency inside,
@@ -22,7 +23,9 @@ from simulators.salesforce import login
 from simulators.salesforce.app import MIN_API_VERSION, SalesforceApp
 from simulators.salesforce.auth import Credentials
 from simulators.salesforce.customfields import load_custom_fields
-from simulators.salesforce.objects import CURRENCY_SHAPES, build_schema
+from simulators.salesforce.fields import CURRENCY_CODES
+from simulators.salesforce.fieldsets import FIELD_SETS
+from simulators.salesforce.objects import CURRENCY_SHAPES, storage_schema
 from simulators.salesforce.org import DEFAULT_ORG_ID, INTEGRATION_USER_ID, ensure_org_records
 from simulators.salesforce.shape import resolve_shape
 from simulators.salesforce.store import database_path, open_store
@@ -77,6 +80,21 @@ class SalesforceSpec:
             help="whether Salesforce CPQ is installed (SBQQ__ objects and fields); default: as the data "
             "directory says, installed for a new org",
         )
+        group.add_argument(
+            "--corporate-currency",
+            choices=CURRENCY_CODES,
+            default=None,
+            help="the org's corporate currency (Organization.DefaultCurrencyIsoCode, new records' currency); "
+            "default: as the data directory says, USD for a new org",
+        )
+        group.add_argument(
+            "--field-set",
+            choices=FIELD_SETS,
+            default=None,
+            help="the custom fields the org's admins created: concord (Concord_Sync_* status fields, "
+            "Subsidiary__c) or acme (an acquired company's org: ERP_Sync_* status fields, Region__c, "
+            "Acme_Deal_Code__c); default: as the data directory says, concord for a new org",
+        )
         group.add_argument("--reset", action="store_true", help="start from an empty org (deletes the data)")
 
     def create(self, options: dict[str, Any], data_dir: Path) -> SalesforceApp:
@@ -88,16 +106,23 @@ class SalesforceSpec:
                 Path(str(path) + suffix).unlink(missing_ok=True)
         # The file always has every column and table of the fullest shape; the shape decides what the API
         # shows. So one data directory can be started in any shape.
-        store = open_store(data_dir, build_schema())
+        store = open_store(data_dir, storage_schema())
         with store.write() as connection:
-            currencies, cpq = resolve_shape(connection, options.get("currencies"), options.get("cpq"))
-            schema = build_schema(currencies=currencies, cpq=cpq)
+            shape = resolve_shape(
+                connection,
+                options.get("currencies"),
+                options.get("cpq"),
+                corporate_currency=options.get("corporate_currency"),
+                field_set=options.get("field_set"),
+            )
+            schema = shape.schema()
             load_custom_fields(connection, schema)
             ensure_org_records(
                 connection,
                 username=options["username"],
                 org_id=options["org_id"],
                 is_sandbox=options.get("environment", "sandbox") == "sandbox",
+                corporate_currency=shape.corporate_currency,
             )
         credentials = Credentials(
             org_id=options["org_id"],
