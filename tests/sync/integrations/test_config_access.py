@@ -108,6 +108,9 @@ def test_the_console_pages_follow_the_selector_and_the_scope(
     assert {table.integration.name for table, _, _ in lookups.context["tables"]} == {"acme"}
     rules = finance_client.get(reverse("sync:rules") + "?integration=acme")
     assert {row.rule.integration.name for row in rules.context["rows"]} == {"acme"}
+    acme_version = MappingVersion.objects.get(flow__integration=acme, flow__key=FLOW)
+    version_page = finance_client.get(reverse("sync:mapping-version", args=[acme_version.pk]))
+    assert version_page.status_code == 200 and "?integration=acme" in version_page.content.decode()
 
     client = Client()
     client.force_login(limited)
