@@ -15,6 +15,7 @@ from sync.integrations.selectors import primary_integration
 from sync.mappings.models import Flow, LookupTable, LookupVersion, MappingVersion, VersionStatus
 from sync.mappings.services.seed import mapping_seed_defaults
 from sync.onboarding.copying import config_copy
+from sync.pipeline.flow_state import flow_paused
 from sync.rules.models import RuleVersion
 from sync.rules.services import rules_shipped_install
 from tests.api_support import token_client
@@ -132,3 +133,23 @@ def test_the_console_pages_follow_the_selector_and_the_scope(
     assert Flow.objects.get(integration__is_primary=True, key=FLOW).versions.count() == 1
     table = LookupTable.objects.get(integration=acme, name="country_to_subsidiary")
     assert table.versions.filter(status=VersionStatus.DRAFT).count() == 1
+
+
+def test_flows_are_operated_per_integration(acme: Integration, admin: User) -> None:
+    client = token_client(admin)
+    listed = client.get("/api/v1/flow-settings/?integration=acme")
+    assert listed.status_code == 200, listed.content
+    paused = client.post(
+        f"/api/v1/flow-settings/{FLOW}/pause/?integration=acme",
+        {"reason": "acme not live"},
+        content_type=JSON,
+    )
+    assert paused.status_code == 200, paused.content
+    assert flow_paused(FLOW, acme) and not flow_paused(FLOW)
+    states = {row["key"]: row for row in client.get("/api/v1/flow-settings/").json()}
+    assert states[FLOW]["paused"] is False
+    page = Client()
+    page.force_login(admin)
+    assert page.get(reverse("sync:flows") + "?integration=acme").context["integration"] == acme
+    page.post(reverse("sync:flow-resume", args=[FLOW]), {"integration": "acme"})
+    assert not flow_paused(FLOW, acme)
