@@ -24,6 +24,7 @@ from django.utils import timezone
 from sync.connections.models import Connection, ConnectionKind
 from sync.exceptions.models import Subsidiary
 from sync.golive.models import GoLiveRun, GoLiveStatus
+from sync.integrations.selectors import primary_integration
 from sync.mappings.models import Flow, LookupTable, VersionStatus
 from sync.pipeline.models import Listener, ListenerKind, RecordStatus, SyncRecord
 from sync.rules.models import Rule, RuleStatus
@@ -163,9 +164,11 @@ def metadata_check() -> StepState:
 
 def lookups_check() -> StepState:
     """Every lookup table has a published version (none is left as a draft only)."""
-    tables = LookupTable.objects.annotate(
-        published=Count("versions", filter=Q(versions__status=VersionStatus.PUBLISHED))
-    ).order_by("name")
+    tables = (
+        LookupTable.objects.filter(integration=primary_integration())
+        .annotate(published=Count("versions", filter=Q(versions__status=VersionStatus.PUBLISHED)))
+        .order_by("name")
+    )
     if not tables:
         return StepState(False, "No lookup tables yet: install the shipped mappings and lookup tables.")
     waiting = [table.name for table in tables if not table.published]
@@ -176,12 +179,17 @@ def lookups_check() -> StepState:
 
 def mappings_rules_check() -> StepState:
     """Every flow has a published mapping, and every rule a published version."""
-    flows = Flow.objects.annotate(
-        published=Count("versions", filter=Q(versions__status=VersionStatus.PUBLISHED))
-    ).order_by("key")
-    rules = Rule.objects.annotate(
-        published=Count("versions", filter=Q(versions__status=RuleStatus.PUBLISHED))
-    ).order_by("key")
+    primary = primary_integration()  # the first run sets up the primary integration
+    flows = (
+        Flow.objects.filter(integration=primary)
+        .annotate(published=Count("versions", filter=Q(versions__status=VersionStatus.PUBLISHED)))
+        .order_by("key")
+    )
+    rules = (
+        Rule.objects.filter(integration=primary)
+        .annotate(published=Count("versions", filter=Q(versions__status=RuleStatus.PUBLISHED)))
+        .order_by("key")
+    )
     if not flows:
         return StepState(False, "No mappings yet: install the shipped mappings, then have them approved.")
     if not rules:

@@ -11,6 +11,8 @@ from django.db.models import Count, QuerySet
 from core.access import has_role
 from governance.releases.models import Release, ReleaseItem, ReleaseSignoff, ReleaseTestRun, ReleaseTestStatus
 from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
 from sync.mappings.models import LookupVersion, MappingVersion, VersionStatus
 from sync.pipeline.sources import ChosenVersions
 from sync.rules.models import RuleStatus, RuleVersion
@@ -57,19 +59,43 @@ def release_evidence(release: Release) -> ReleaseTestRun | None:
     return latest
 
 
+def release_integration(release: Release) -> Integration:
+    """The integration whose configuration ``release`` changes: its items' (the primary one for an empty
+    release). A release carries one integration's versions; its baseline is that integration's."""
+    for item in release.items.select_related(
+        "mapping_version__flow", "rule_version__rule", "lookup_version__table"
+    ):
+        if item.mapping_version is not None:
+            return item.mapping_version.flow.integration
+        if item.rule_version is not None:
+            return item.rule_version.rule.integration
+        if item.lookup_version is not None:
+            return item.lookup_version.table.integration
+    return primary_integration()
+
+
 def release_configuration(release: Release) -> tuple[ChosenVersions, dict[str, dict[str, int]]]:
-    """What production would run once ``release`` is published: the published versions, with the
-    release's items in place of their flow's or rule's. Returned for the pipeline and as plain ids."""
+    """What production would run once ``release`` is published: the published versions of the release's
+    integration, with the release's items in place of their flow's or rule's. Returned for the pipeline
+    and as plain ids."""
+    integration = release_integration(release)
     mappings: dict[str, MappingVersion] = {
         v.flow.key: v
-        for v in MappingVersion.objects.select_related("flow").filter(status=VersionStatus.PUBLISHED)
+        for v in MappingVersion.objects.select_related("flow").filter(
+            status=VersionStatus.PUBLISHED, flow__integration=integration
+        )
     }
     rules: dict[str, RuleVersion] = {
-        v.rule.key: v for v in RuleVersion.objects.select_related("rule").filter(status=RuleStatus.PUBLISHED)
+        v.rule.key: v
+        for v in RuleVersion.objects.select_related("rule").filter(
+            status=RuleStatus.PUBLISHED, rule__integration=integration
+        )
     }
     lookups: dict[str, LookupVersion] = {
         v.table.name: v
-        for v in LookupVersion.objects.select_related("table").filter(status=VersionStatus.PUBLISHED)
+        for v in LookupVersion.objects.select_related("table").filter(
+            status=VersionStatus.PUBLISHED, table__integration=integration
+        )
     }
     items = release.items.select_related(
         "mapping_version__flow", "rule_version__rule", "lookup_version__table"

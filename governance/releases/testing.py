@@ -200,7 +200,7 @@ def _try(run: ReleaseTestRun) -> dict[str, Any]:
     sources = Sources(
         salesforce=salesforce,
         netsuite=netsuite_connector(run.netsuite_connection),
-        lookups=mapping_tables(chosen.lookups),
+        lookups=mapping_tables(chosen.lookups, integration),
         **integration_reading(integration),
     )
     scopes = {"opportunities": run.opportunity_ids, "accounts": accounts}

@@ -54,6 +54,7 @@ from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.integrations.selectors import integration_for_pair
 from sync.mappings.engine import CompiledMapping, StaticLookups
 from sync.mappings.services.lookups import mapping_tables
 from sync.pipeline.flow_state import CATALOGUE_FLOW
@@ -169,9 +170,10 @@ def _sync(
     result: CatalogueResult,
 ) -> bool:
     """Map and write ``changed``; False when a whole call failed (nothing may be taken as done)."""
-    version_id, mapping = live_mapping(CATALOGUE_FLOW)
-    lookups, _ = live_lookups(ns)
-    tables = mapping_tables()
+    integration = integration_for_pair(*pair)
+    version_id, mapping = live_mapping(CATALOGUE_FLOW, integration)
+    lookups, _ = live_lookups(ns, None, integration)
+    tables = mapping_tables(None, integration)
     items: list[_Item] = []
     try:
         multi = is_multi_currency(sf)

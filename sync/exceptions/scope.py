@@ -26,6 +26,8 @@ from django.db import IntegrityError, transaction
 from core.fields import field_fit
 from sync.connections.models import Connection
 from sync.exceptions.models import Subsidiary
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
 from sync.mappings.engine.defaults import load_default_lookups
 from sync.mappings.models import LookupEntry, LookupVersion, VersionStatus
 
@@ -46,25 +48,34 @@ def subsidiary_resolve(scope: ExceptionScope | None) -> Subsidiary | None:
         return None
     if connection.single_entity:
         return subsidiary_get_or_create(connection, "", single_entity_name(connection))
-    subsidiary_id = scope.subsidiary_id or _subsidiary_for_country(scope.billing_country)
+    # The integration the exception was raised in routes by its own table (the primary's when unnamed).
+    integration_id = getattr(scope, "integration_id", None)
+    subsidiary_id = scope.subsidiary_id or _subsidiary_for_country(scope.billing_country, integration_id)
     if not subsidiary_id:
         return None
     return subsidiary_get_or_create(connection, subsidiary_id, scope.subsidiary_name)
 
 
-def _subsidiary_for_country(country: str) -> str:
-    """The subsidiary id the mapping's lookup gives ``country`` (the published table, else the shipped
-    one while no table is published, as the pipeline reads them: see ``mapping_tables``)."""
+def _subsidiary_for_country(country: str, integration_id: int | None = None) -> str:
+    """The subsidiary id the integration's mapping lookup gives ``country`` (its published table; for the
+    primary integration the shipped one while no table is published, as the pipeline reads them: see
+    ``mapping_tables``)."""
     if not country:
         return ""
+    owner = Integration.objects.filter(pk=integration_id).first() if integration_id else None
+    owner = owner or primary_integration()
     value = (
         LookupEntry.objects.filter(
-            version__table__name=COUNTRY_TABLE, version__status=VersionStatus.PUBLISHED, key=country
+            version__table__integration=owner,
+            version__table__name=COUNTRY_TABLE,
+            version__status=VersionStatus.PUBLISHED,
+            key=country,
         )
         .values_list("value", flat=True)
         .first()
     )
-    if value is None and not LookupVersion.objects.filter(status=VersionStatus.PUBLISHED).exists():
+    published = LookupVersion.objects.filter(table__integration=owner, status=VersionStatus.PUBLISHED)
+    if value is None and owner.is_primary and not published.exists():
         value = load_default_lookups().get(COUNTRY_TABLE, {}).get(country)
     return str(value) if value not in (None, "") else ""
 

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
 from sync.mappings.engine.lookups import StaticLookups
 from sync.mappings.engine.paths import PathError, parse_source
 from sync.mappings.engine.paths import compile_getter as source_getter
@@ -120,11 +122,15 @@ def _role(contact: dict[str, Any]) -> dict[str, Any]:
     return {"ContactId": contact["Id"], "Contact": contact, "Role": None, "IsPrimary": None}
 
 
-def object_plans() -> tuple[int, list[ObjectPlan]]:
-    """The published mapping's version id and one plan per Salesforce object it maps with a ``match``."""
-    version = MappingVersion.objects.filter(flow__key=FLOW, status=VersionStatus.PUBLISHED).first()
+def object_plans(integration: Integration | None = None) -> tuple[int, list[ObjectPlan]]:
+    """``integration``'s published mapping's version id (the primary integration's when None) and one plan
+    per Salesforce object it maps with a ``match``."""
+    owner = integration if integration is not None else primary_integration()
+    version = MappingVersion.objects.filter(
+        flow__integration=owner, flow__key=FLOW, status=VersionStatus.PUBLISHED
+    ).first()
     if version is None:
-        raise NoPublishedMapping(f"flow {FLOW!r} has no published mapping")
+        raise NoPublishedMapping(f"flow {FLOW!r} of integration {owner.name!r} has no published mapping")
     targets = [target for target, _ in OBJECTS.values()]
     by_target = {
         obj.target: obj

@@ -84,7 +84,9 @@ def golive_scan_execute(run: GoLiveRun, *, on_progress: Progress | None = None) 
         return run
     run.results.all().delete()  # what an earlier, dead attempt left
     try:
-        version_id, plans = object_plans()
+        version_id, plans = object_plans(
+            integration_for_pair(run.salesforce_connection_id, run.netsuite_connection_id)
+        )
         salesforce = salesforce_connector(run.salesforce_connection)
         netsuite = netsuite_connector(run.netsuite_connection)
         total = sum(salesforce.count(plan.count_soql) for plan in plans)

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -22,6 +23,8 @@ from core.api.serializers import REASON, username_field
 from core.api.views import SLUG, ApiReadViewSet
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.services import ConnectionMisconfigured, NoSandboxConnection
+from sync.integrations.access import integration_scope
+from sync.integrations.choice import ChosenIntegration
 from sync.mappings.models import Flow, LookupTable, LookupVersion, MappingVersion
 from sync.mappings.permissions import can_approve_mappings, can_edit_mappings
 from sync.mappings.services import lookup_versions as lookup_services
@@ -30,11 +33,21 @@ from sync.mappings.services.lookup_import import import_connection, lookup_impor
 from sync.mappings.services.seed import mapping_shipped_install
 from sync.mappings.services.specs import problem_json, spec_all_problems, version_spec
 
+INTEGRATION_HELP = "The integration's name (default: the primary integration)"
+
+
+def _integration_field() -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, default="", help_text=INTEGRATION_HELP)
+
 
 class FlowSerializer(serializers.ModelSerializer[Flow]):
+    integration: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
+
     class Meta:
         model = Flow
-        fields = ["key", "source", "target_system", "direction", "description"]
+        fields = ["integration", "key", "source", "target_system", "direction", "description"]
 
 
 # The review trail every reviewed version has (sync.mappings.models.ReviewedVersion), after its own fields.
@@ -63,10 +76,11 @@ class ReviewedVersionSerializer(serializers.ModelSerializer[Any]):
 
 class MappingVersionSerializer(ReviewedVersionSerializer):
     flow: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    integration = serializers.CharField(source="flow.integration.name", read_only=True)
 
     class Meta:
         model = MappingVersion
-        fields = ["id", "flow", "number", "status", "description", *REVIEW_FIELDS]
+        fields = ["id", "integration", "flow", "number", "status", "description", *REVIEW_FIELDS]
 
 
 class MappingVersionDetailSerializer(MappingVersionSerializer):
@@ -80,9 +94,8 @@ class MappingVersionDetailSerializer(MappingVersionSerializer):
 
 
 class MappingDraftInputSerializer(serializers.Serializer[Any]):
-    flow: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="key", queryset=Flow.objects.all()
-    )
+    integration = _integration_field()
+    flow = serializers.SlugField(help_text="The flow's key")
     based_on = serializers.PrimaryKeyRelatedField(
         queryset=MappingVersion.objects.all(), required=False, allow_null=True
     )
@@ -95,10 +108,11 @@ class MappingImportInputSerializer(serializers.Serializer[Any]):
 
 class LookupVersionSerializer(ReviewedVersionSerializer):
     table: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    integration = serializers.CharField(source="table.integration.name", read_only=True)
 
     class Meta:
         model = LookupVersion
-        fields = ["id", "table", "number", "status", *REVIEW_FIELDS]
+        fields = ["id", "integration", "table", "number", "status", *REVIEW_FIELDS]
 
 
 class LookupVersionDetailSerializer(LookupVersionSerializer):
@@ -112,9 +126,8 @@ class LookupVersionDetailSerializer(LookupVersionSerializer):
 
 
 class LookupDraftInputSerializer(serializers.Serializer[Any]):
-    table: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="name", queryset=LookupTable.objects.all()
-    )
+    integration = _integration_field()
+    table = serializers.SlugField(help_text="The lookup table's name")
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     entries = serializers.JSONField(
         required=False, help_text='Replace the copied entries: {"key": value} or [{"key": ..., "value": ...}]'
@@ -127,10 +140,20 @@ class LookupEntriesInputSerializer(serializers.Serializer[Any]):
 
 class MappingVersionFilterSet(django_filters.FilterSet):
     flow = django_filters.CharFilter(field_name="flow__key", help_text="The flow's key")
+    integration = django_filters.CharFilter(field_name="flow__integration__name", help_text=INTEGRATION_HELP)
 
     class Meta:
         model = MappingVersion
-        fields = ["flow", "status"]
+        fields = ["flow", "status", "integration"]
+
+
+class LookupVersionFilterSet(django_filters.FilterSet):
+    table = django_filters.CharFilter(field_name="table__name", help_text="The lookup table's name")
+    integration = django_filters.CharFilter(field_name="table__integration__name", help_text=INTEGRATION_HELP)
+
+    class Meta:
+        model = LookupVersion
+        fields = ["table", "status", "integration"]
 
 
 class InstalledDraftSerializer(serializers.Serializer[Any]):
@@ -144,19 +167,24 @@ class InstalledDraftsSerializer(serializers.Serializer[Any]):
     drafts = InstalledDraftSerializer(many=True)
 
 
-class FlowViewSet(ApiReadViewSet):
-    queryset = Flow.objects.all()
+class FlowViewSet(ChosenIntegration, ApiReadViewSet):
+    """One integration's flows (``?integration=<name>``, the primary integration when none)."""
+
     serializer_class = FlowSerializer
     lookup_field = "key"
     lookup_value_regex = SLUG
     action_permissions = {"install_shipped": can_edit_mappings}
 
+    def get_queryset(self) -> QuerySet[Flow]:
+        return self.of_chosen(Flow.objects.select_related("integration"))
+
     @extend_schema(request=None, responses={201: InstalledDraftsSerializer, 200: InstalledDraftsSerializer})
     @action(detail=False, methods=["post"], url_path="install-shipped")
     def install_shipped(self, request: Request) -> Response:
-        """The shipped flows and lookup tables that are missing, each as a draft version 1 by the caller,
-        for review (four eyes); what exists is left alone (200 with no drafts)."""
-        made = mapping_shipped_install(user=self.user)
+        """The shipped flows and lookup tables the integration (``?integration=<name>``) is missing, each
+        as a draft version 1 by the caller, for review (four eyes); what exists is left alone (200 with no
+        drafts)."""
+        made = mapping_shipped_install(user=self.user, integration=self.chosen_integration())
         drafts = [
             {
                 "kind": "mapping" if isinstance(version, MappingVersion) else "lookup",
@@ -183,8 +211,9 @@ class VersionProblemsSerializer(serializers.Serializer[Any]):
     problems = VersionProblemSerializer(many=True)
 
 
-class MappingVersionViewSet(ApiReadViewSet):
-    """Mapping versions: draft (RevOps) -> submitted -> approved (someone else) -> published."""
+class MappingVersionViewSet(ChosenIntegration, ApiReadViewSet):
+    """Mapping versions of every integration the caller may see (``?integration=<name>`` narrows them):
+    draft (RevOps) -> submitted -> approved (someone else) -> published."""
 
     filterset_class = MappingVersionFilterSet
     # Creating and submitting also checks per-flow access in the service (flow_edit_allowed); the dry run
@@ -200,9 +229,10 @@ class MappingVersionViewSet(ApiReadViewSet):
     }
 
     def get_queryset(self) -> QuerySet[MappingVersion]:
-        return MappingVersion.objects.select_related(
-            "flow", "created_by", "submitted_by", "approved_by", "published_by"
-        ).order_by("flow__key", "-number")
+        versions = MappingVersion.objects.select_related(
+            "flow", "flow__integration", "created_by", "submitted_by", "approved_by", "published_by"
+        ).order_by("flow__integration_id", "flow__key", "-number")
+        return integration_scope(self.user).filter(versions, integration="flow__integration")
 
     def get_serializer_class(self) -> type[BaseSerializer[Any]]:
         if self.action == "list":
@@ -213,8 +243,12 @@ class MappingVersionViewSet(ApiReadViewSet):
     def create(self, request: Request) -> Response:
         """A new draft of a flow: a copy of ``based_on``, or of the published version."""
         data = self.input(MappingDraftInputSerializer, request)
+        integration = self.chosen_integration(data["integration"])
+        flow = Flow.objects.filter(integration=integration, key=data["flow"]).first()
+        if flow is None:
+            raise ValidationError({"flow": [f"No flow {data['flow']!r} in integration {integration.name}."]})
         draft = mapping_services.version_create_draft(
-            flow=data["flow"], user=self.user, based_on=data.get("based_on"), notes=data["notes"]
+            flow=flow, user=self.user, based_on=data.get("based_on"), notes=data["notes"]
         )
         return Response(MappingVersionDetailSerializer(draft).data, status=status.HTTP_201_CREATED)
 
@@ -244,7 +278,8 @@ class MappingVersionViewSet(ApiReadViewSet):
     def problems(self, request: Request, pk: str) -> Response:
         """The version's problems: the engine's, then the check against the sandbox connections' metadata
         (``error`` refuses submit and publish; ``warning`` and ``info`` do not)."""
-        found = spec_all_problems(version_spec(self.get_object()))
+        version = self.get_object()
+        found = spec_all_problems(version_spec(version), version.flow.integration)
         return Response(VersionProblemsSerializer({"problems": [problem_json(p) for p in found]}).data)
 
     @REASON
@@ -269,10 +304,12 @@ class MappingVersionViewSet(ApiReadViewSet):
         return self._move(request, mapping_services.version_rollback, to=self.get_object())
 
 
-class LookupVersionViewSet(ApiReadViewSet):
-    """Lookup table versions: draft (RevOps) -> submitted -> approved (someone else) -> published. The
-    sync maps with a table's published version only."""
+class LookupVersionViewSet(ChosenIntegration, ApiReadViewSet):
+    """Lookup table versions of every integration the caller may see (``?integration=<name>`` narrows
+    them): draft (RevOps) -> submitted -> approved (someone else) -> published. The sync maps with a
+    table's published version only."""
 
+    filterset_class = LookupVersionFilterSet
     action_permissions = {
         "create": can_edit_mappings,
         "entries": can_edit_mappings,
@@ -284,10 +321,9 @@ class LookupVersionViewSet(ApiReadViewSet):
 
     def get_queryset(self) -> QuerySet[LookupVersion]:
         queryset = LookupVersion.objects.select_related(
-            "table", "created_by", "submitted_by", "approved_by", "published_by"
-        ).order_by("table__name", "-number")
-        table = self.request.query_params.get("table")
-        return queryset.filter(table__name=table) if table else queryset
+            "table", "table__integration", "created_by", "submitted_by", "approved_by", "published_by"
+        ).order_by("table__integration_id", "table__name", "-number")
+        return integration_scope(self.user).filter(queryset, integration="table__integration")
 
     def get_serializer_class(self) -> type[BaseSerializer[Any]]:
         if self.action == "list":
@@ -298,8 +334,14 @@ class LookupVersionViewSet(ApiReadViewSet):
     def create(self, request: Request) -> Response:
         """A new draft of a table (a copy of its published version), its entries replaced if given."""
         data = self.input(LookupDraftInputSerializer, request)
+        integration = self.chosen_integration(data["integration"])
+        table = LookupTable.objects.filter(integration=integration, name=data["table"]).first()
+        if table is None:
+            raise ValidationError(
+                {"table": [f"No lookup table {data['table']!r} in integration {integration.name}."]}
+            )
         draft = lookup_services.lookup_version_create_draft(
-            table=data["table"], user=self.user, notes=data["notes"], entries=data.get("entries")
+            table=table, user=self.user, notes=data["notes"], entries=data.get("entries")
         )
         return Response(LookupVersionDetailSerializer(draft).data, status=status.HTTP_201_CREATED)
 
@@ -339,9 +381,13 @@ class LookupVersionViewSet(ApiReadViewSet):
 
 
 class LookupTableSerializer(serializers.ModelSerializer[LookupTable]):
+    integration: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
+
     class Meta:
         model = LookupTable
-        fields = ["name", "description", "revision", "updated_at"]
+        fields = ["integration", "name", "description", "revision", "updated_at"]
 
 
 class LookupImportInputSerializer(serializers.Serializer[Any]):
@@ -379,14 +425,17 @@ class LookupImportSerializer(serializers.Serializer[Any]):
     notes = serializers.ListField(child=serializers.CharField(), help_text="Ambiguities, inactive records")
 
 
-class LookupTableViewSet(ApiReadViewSet):
-    """Lookup tables (their entries are in ``lookup-versions/``); ``import/`` drafts one from NetSuite."""
+class LookupTableViewSet(ChosenIntegration, ApiReadViewSet):
+    """One integration's lookup tables (``?integration=<name>``, the primary integration when none; their
+    entries are in ``lookup-versions/``); ``import/`` drafts one from NetSuite."""
 
-    queryset = LookupTable.objects.order_by("name")
     serializer_class = LookupTableSerializer
     lookup_field = "name"
     lookup_value_regex = SLUG
     action_permissions = {"netsuite_import": can_edit_mappings}
+
+    def get_queryset(self) -> QuerySet[LookupTable]:
+        return self.of_chosen(LookupTable.objects.select_related("integration").order_by("name"))
 
     @extend_schema(
         request=LookupImportInputSerializer,
@@ -402,7 +451,9 @@ class LookupTableViewSet(ApiReadViewSet):
         data = self.input(LookupImportInputSerializer, request)
         try:
             connection = import_connection(data["connection"] or None)
-            result = lookup_import(table_name=name, user=self.user, connection=connection)
+            result = lookup_import(
+                table_name=name, user=self.user, connection=connection, integration=self.chosen_integration()
+            )
         except (NoSandboxConnection, ConnectionMisconfigured) as error:
             return Response({"non_field_errors": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
         except ConnectorError as error:

@@ -18,22 +18,40 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
+
 
 class MappingFrozen(ValidationError):
     """A write to a version that is no longer a draft."""
 
 
-class Flow(models.Model):
-    """One mapping flow of the product, e.g. ``opportunity_to_netsuite``."""
+def primary_integration_id() -> int:
+    """The default integration of configuration created without naming one: the primary integration."""
+    return primary_integration().pk
 
-    key = models.SlugField(max_length=80, unique=True)
+
+class Flow(models.Model):
+    """One mapping flow of the product, e.g. ``opportunity_to_netsuite``, of one integration.
+
+    Every integration has its own flows under the same keys: the pipeline reads the flow of the
+    integration its connection pair belongs to, never another's.
+    """
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.PROTECT, related_name="flows", default=primary_integration_id
+    )
+    key = models.SlugField(max_length=80)
     source = models.CharField(max_length=80, help_text="The source object, e.g. Opportunity")
     target_system = models.CharField(max_length=20, default="netsuite")
     direction = models.CharField(max_length=40, help_text="e.g. Salesforce -> NetSuite")
     description = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["key"]
+        ordering = ["integration_id", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "key"], name="flow_integration_key_unique")
+        ]
         # Per-flow access (sync.exceptions.permissions.flow_edit_allowed): granted on one flow with
         # django-guardian,
         # it lets a person without the edit_mappings capability edit that flow's drafts.
@@ -318,13 +336,21 @@ class LookupTable(models.Model):
     table it needs is gone.
     """
 
-    name = models.SlugField(max_length=80, unique=True)
+    integration = models.ForeignKey(
+        Integration, on_delete=models.PROTECT, related_name="lookup_tables", default=primary_integration_id
+    )
+    name = models.SlugField(max_length=80)
     description = models.TextField(blank=True)
     revision = models.PositiveIntegerField(default=1, help_text="The published version's number")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["integration_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "name"], name="lookup_table_integration_name_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -378,17 +404,23 @@ class LookupEntry(models.Model):
 class DynamicLookupEntry(models.Model):
     """A cached answer of a dynamic lookup (``netsuite_item_by_sku``: SKU -> item id, from SuiteQL).
 
-    ``value`` is blank for a key NetSuite did not know when it was asked (a cached miss).
+    ``value`` is blank for a key NetSuite did not know when it was asked (a cached miss). Answers are
+    kept per NetSuite connection: internal ids differ from one account to another.
     """
 
+    netsuite_connection = models.ForeignKey("sync.Connection", on_delete=models.CASCADE, related_name="+")
     source = models.CharField(max_length=80)
     key = models.CharField(max_length=200)
     value = models.CharField(max_length=200, blank=True)  # "" is a cached miss
     fetched_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["source", "key"]
-        constraints = [models.UniqueConstraint(fields=["source", "key"], name="dynamic_lookup_key_unique")]
+        ordering = ["netsuite_connection", "source", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["netsuite_connection", "source", "key"], name="dynamic_lookup_connection_key_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.source}[{self.key}]"

@@ -21,6 +21,7 @@ from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from core.access import has_role, permission_caches_forget
 from core.roles import APPROVE_MAPPINGS, EDIT_MAPPINGS
+from sync.integrations.access import integration_scope
 from sync.mappings.models import Flow
 
 AnyUser = User | AnonymousUser
@@ -44,8 +45,9 @@ def can_preview_mappings(user: AnyUser) -> bool:
 
 
 def flow_edit_allowed(user: AnyUser, flow: Flow) -> bool:
-    """May ``user`` edit (create, change, import, submit) drafts of ``flow``?"""
-    if not has_role(user):
+    """May ``user`` edit (create, change, import, submit) drafts of ``flow``? Never of a flow of an
+    integration outside their scope."""
+    if not has_role(user) or not integration_scope(user).allows(flow.integration_id):
         return False
     if can_edit_mappings(user) or user.has_perm(OPERATE_FLOW):
         return True
@@ -53,14 +55,15 @@ def flow_edit_allowed(user: AnyUser, flow: Flow) -> bool:
 
 
 def flows_editable_by(user: AnyUser) -> QuerySet[Flow]:
-    """The flows whose drafts ``user`` may edit."""
+    """The flows whose drafts ``user`` may edit (within the integrations they may see)."""
     flows = Flow.objects.all()
     if not has_role(user):
         return flows.none()
+    flows = integration_scope(user).filter(flows, integration="integration")
     if can_edit_mappings(user) or user.has_perm(OPERATE_FLOW):
         return flows
     return get_objects_for_user(
-        user, OPERATE_FLOW, klass=Flow, accept_global_perms=False, with_superuser=False
+        user, OPERATE_FLOW, klass=flows, accept_global_perms=False, with_superuser=False
     )
 
 

@@ -13,11 +13,13 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
 from sync.mappings.engine import CompiledMapping
 from sync.mappings.models import FieldMapping, Flow, MappingVersion, ObjectMapping, VersionStatus
 from sync.mappings.services.specs import spec_compile, version_spec
 
-_compiled: dict[int, tuple[str, CompiledMapping]] = {}
+_compiled: dict[int, tuple[tuple[int, str], CompiledMapping]] = {}
 _lock = threading.Lock()
 
 
@@ -25,34 +27,47 @@ class NoPublishedMapping(LookupError):
     """The flow has no published mapping: nothing may sync on it."""
 
 
-def published_mapping(flow_key: str) -> tuple[MappingVersion, CompiledMapping]:
-    """The published version of ``flow_key`` and its compiled mapping (cached per version id)."""
+def published_mapping(
+    flow_key: str, integration: Integration | None = None
+) -> tuple[MappingVersion, CompiledMapping]:
+    """The published version of ``integration``'s flow ``flow_key`` (the primary integration's when
+    None) and its compiled mapping (cached per version id). Its lookup tables are the integration's."""
+    owner = integration if integration is not None else primary_integration()
     version = (
-        MappingVersion.objects.select_related("flow")
-        .filter(flow__key=flow_key, status=VersionStatus.PUBLISHED)
+        MappingVersion.objects.select_related("flow", "flow__integration")
+        .filter(flow__integration=owner, flow__key=flow_key, status=VersionStatus.PUBLISHED)
         .first()
     )
     if version is None:
-        raise NoPublishedMapping(f"flow {flow_key!r} has no published mapping")
+        raise NoPublishedMapping(f"flow {flow_key!r} of integration {owner.name!r} has no published mapping")
     cached = _compiled.get(version.pk)
     if cached is None:
-        compiled = spec_compile(version_spec(version))
+        compiled = spec_compile(version_spec(version), owner)
         with _lock:
-            _compiled[version.pk] = (flow_key, compiled)
+            _compiled[version.pk] = ((owner.pk, flow_key), compiled)
         return version, compiled
     return version, cached[1]
 
 
-def published_mapping_forget(flow_key: str) -> None:
-    """Drop the cached compiled mappings of ``flow_key`` (called after a publish commits)."""
+def published_mapping_forget(flow_key: str, integration_id: int | None = None) -> None:
+    """Drop the cached compiled mappings of ``flow_key`` (of one integration, or of every one when
+    None; called after a publish commits)."""
     with _lock:
-        for version_id in [pk for pk, (key, _) in _compiled.items() if key == flow_key]:
+        for version_id in [
+            pk
+            for pk, ((owner_id, key), _) in _compiled.items()
+            if key == flow_key and integration_id in (None, owner_id)
+        ]:
             del _compiled[version_id]
 
 
-def flows_with_versions() -> QuerySet[Flow]:
+def flows_with_versions(integration: Integration | None = None) -> QuerySet[Flow]:
+    """Flows with their versions, newest first: ``integration``'s, or every integration's when None."""
     versions = MappingVersion.objects.select_related("created_by", "approved_by", "published_by")
-    return Flow.objects.prefetch_related(Prefetch("versions", queryset=versions.order_by("-number")))
+    flows = Flow.objects.select_related("integration").prefetch_related(
+        Prefetch("versions", queryset=versions.order_by("-number"))
+    )
+    return flows.filter(integration=integration) if integration is not None else flows
 
 
 @dataclass(frozen=True)

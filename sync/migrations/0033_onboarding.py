@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sync", "0029_integrations"),
+        ("sync", "0030_config_integration"),
     ]
 
     operations = [

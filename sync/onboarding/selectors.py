@@ -65,9 +65,8 @@ def integration_listeners(integration: Integration) -> list[Listener]:
 
 
 def integration_flows(integration: Integration) -> list[Flow]:
-    """The flows (mappings) the integration runs under. Until flows carry their integration, every flow
-    is the primary integration's."""
-    return list(Flow.objects.order_by("key")) if integration.is_primary else []
+    """The integration's own flows (mappings)."""
+    return list(Flow.objects.filter(integration=integration).order_by("key"))
 
 
 def integration_last_reconciliation(integration: Integration) -> ReconciliationRun | None:

@@ -22,7 +22,6 @@ the actor), the onboarding through the go-live run's entries.
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +39,7 @@ from sync.golive.scan import golive_scan_execute
 from sync.golive.services import golive_apply_confirm, golive_apply_execute, golive_start
 from sync.integrations.models import NAMESPACE_RE, RESERVED_NAMESPACES, Integration
 from sync.integrations.selectors import integration_for_pair
+from sync.onboarding.copying import CopyReport, config_copy
 from sync.onboarding.permissions import can_manage_integrations
 from sync.pipeline.listener.services import listener_create, listener_set_active
 from sync.pipeline.models import CrossReference, Listener
@@ -384,13 +384,6 @@ def _schedules_ensure() -> tuple[str, ...]:
     return (*names, schedule.name)
 
 
-def _config_copy(*, source: Integration, target: Integration, actor: User | None) -> Any:
-    """Copy ``source``'s mappings, lookups and rules into ``target`` as drafts
-    (:func:`sync.onboarding.copying.config_copy`, looked up when called)."""
-    try:
-        copying = importlib.import_module("sync.onboarding.copying")
-    except ModuleNotFoundError as exc:
-        raise ValidationError(
-            {"copy_from": ["copying another integration's configuration is not available in this install"]}
-        ) from exc
-    return copying.config_copy(source=source, target=target, actor=actor)
+def _config_copy(*, source: Integration, target: Integration, actor: User | None) -> CopyReport:
+    """Copy ``source``'s mappings, lookups and rules into ``target`` as drafts (four eyes apply)."""
+    return config_copy(source=source, target=target, actor=actor)

@@ -17,6 +17,7 @@ from rest_framework.serializers import BaseSerializer
 
 from core.api.serializers import ReasonInputSerializer
 from core.api.views import ApiReadViewSet, ApiViewSet
+from sync.integrations.access import integration_scope
 from sync.mappings.api import MappingVersionFilterSet
 from sync.mappings.models import MappingVersion
 from sync.mappings.permissions import can_preview_mappings
@@ -238,10 +239,13 @@ class MappingDryRunViewSet(ApiViewSet):
     """The dry run of a mapping version, at mapping-versions/{id}/dry-run/ beside the versions' own API:
     it runs the pipeline's stages against the sandboxes (and writes nothing), so it lives here."""
 
-    queryset = MappingVersion.objects.select_related("flow")
     filterset_class = MappingVersionFilterSet  # as on the versions' own API: the same query, the same schema
     # The dry run reads both sandboxes: for the people who make or approve mappings.
     action_permissions = {"dry_run": can_preview_mappings, "opportunities": can_preview_mappings}
+
+    def get_queryset(self) -> QuerySet[MappingVersion]:
+        versions = MappingVersion.objects.select_related("flow", "flow__integration")
+        return integration_scope(self.user).filter(versions, integration="flow__integration")
 
     @extend_schema(
         parameters=[DryRunQuerySerializer],

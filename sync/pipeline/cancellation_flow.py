@@ -30,6 +30,7 @@ from core.audit import AuditAction, audit_record
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.integrations.selectors import integration_for_pair
 from sync.lifecycle.cancellations import (
     cancellation_allowed,
     cancellation_approved,
@@ -43,6 +44,7 @@ from sync.lifecycle.models import Cancellation, CancellationReason, Cancellation
 from sync.pipeline.models import CrossReference, RecordStatus, SyncRecord
 from sync.pipeline.problems import Problem, RecordRef, exception_queue, retryable
 from sync.rules.engine.ruleset import RuleSet
+from sync.rules.services import rules_published_ruleset
 
 CATEGORY = "cancellation_approval"
 RUN_TASK = "sync.pipeline.cancellation_flow.cancellation_run"
@@ -179,6 +181,8 @@ def cancellation_open(
     """Record the cancellation of one synced deal once, and ask for (or skip, by rule) the approval;
     returns what became of it, in words (the sync record's message)."""
     opportunity_id = str(graph.get("Id") or "")
+    if ruleset is None:  # the rules of the integration the pair runs under
+        ruleset = rules_published_ruleset(integration_for_pair(salesforce.pk, netsuite.pk))
     allowed = cancellation_allowed(graph, ruleset=ruleset)
     cancellation, created = cancellation_request(
         netsuite_connection_id=netsuite.pk,

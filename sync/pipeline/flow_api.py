@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -17,6 +18,7 @@ from core.api.serializers import ReasonInputSerializer
 from core.api.views import SLUG, ApiViewSet
 from sync.connections.api import connection_name_field
 from sync.connections.models import ConnectionKind
+from sync.integrations.choice import ChosenIntegration
 from sync.mappings.models import Flow
 from sync.pipeline import flows
 from sync.pipeline.models import DEFAULT_CHECKBOX_FIELD, TriggerKind
@@ -83,21 +85,25 @@ class PushedSerializer(serializers.Serializer[Any]):
     )
 
 
-class FlowSettingViewSet(ApiViewSet):
-    """Each flow's state; pause, resume, and the Closed Won flow's trigger."""
+class FlowSettingViewSet(ChosenIntegration):
+    """Each flow's state of one integration (``?integration=<name>``, the primary integration when none);
+    pause, resume, and the Closed Won flow's trigger."""
 
     lookup_field = "key"
     lookup_value_regex = SLUG
     serializer_class = FlowStateSerializer
-    queryset = Flow.objects.filter(key__in=flows.OPERATED_FLOWS)
     action_permissions = {
         "pause": can_operate_flows,
         "resume": can_operate_flows,
         "trigger": can_operate_flows,
     }
 
+    def get_queryset(self) -> QuerySet[Flow]:
+        return self.of_chosen(Flow.objects.filter(key__in=flows.OPERATED_FLOWS).select_related("integration"))
+
     def list(self, request: Request) -> Response:
-        return Response(FlowStateSerializer(flows.flow_states(), many=True).data)
+        states = flows.flow_states(self.chosen_integration())
+        return Response(FlowStateSerializer(states, many=True).data)
 
     def retrieve(self, request: Request, key: str) -> Response:
         return Response(FlowStateSerializer(flows.flow_state(flow=self.get_object())).data)

@@ -2,13 +2,18 @@
 
 Kept apart from the services (:mod:`sync.pipeline.flows`) because the inbox claim, the catch-up poll, the
 return flow and the batch runner read it, and the services call some of them. A flow with no
-:class:`~sync.pipeline.models.FlowSetting` row has the defaults: running, trigger Closed Won.
+:class:`~sync.pipeline.models.FlowSetting` row has the defaults: running, trigger Closed Won. Settings are
+those of the integration's own flow where the connection pair is known; the inbox claim, shared by every
+pair, follows the primary integration's Closed Won flow.
 """
 
 from __future__ import annotations
 
 from auditlog.context import disable_auditlog
+from django.db.models import QuerySet
 
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
 from sync.mappings.models import Flow
 from sync.pipeline.models import FlowSetting
 from sync.pipeline.triggers import CLOSED_WON, Trigger, trigger_of
@@ -28,19 +33,26 @@ def flow_setting(*, flow: Flow) -> FlowSetting:
     return setting
 
 
-def flow_paused(key: str) -> bool:
-    """Whether the flow ``key`` is paused (one indexed query; no row means running)."""
-    return FlowSetting.objects.filter(flow__key=key, paused=True).exists()
+def _settings(integration: Integration | None) -> QuerySet[FlowSetting]:
+    """The settings of ``integration``'s flows (the primary integration's when None)."""
+    owner = integration if integration is not None else primary_integration()
+    return FlowSetting.objects.filter(flow__integration=owner)
 
 
-def flows_paused(keys: list[str]) -> set[str]:
-    """Which of the flows ``keys`` are paused."""
-    return set(
-        FlowSetting.objects.filter(flow__key__in=keys, paused=True).values_list("flow__key", flat=True)
-    )
+def flow_paused(key: str, integration: Integration | None = None) -> bool:
+    """Whether ``integration``'s flow ``key`` is paused (the primary integration's when None; no row
+    means running)."""
+    return _settings(integration).filter(flow__key=key, paused=True).exists()
 
 
-def closed_won_trigger() -> Trigger:
-    """The Closed Won flow's trigger (Closed Won when it was never set)."""
-    setting = FlowSetting.objects.filter(flow__key=CLOSED_WON_FLOW).first()
+def flows_paused(keys: list[str], integration: Integration | None = None) -> set[str]:
+    """Which of ``integration``'s flows ``keys`` are paused (the primary integration's when None)."""
+    paused = _settings(integration).filter(flow__key__in=keys, paused=True)
+    return set(paused.values_list("flow__key", flat=True))
+
+
+def closed_won_trigger(integration: Integration | None = None) -> Trigger:
+    """``integration``'s Closed Won flow's trigger (the primary integration's when None; Closed Won when it
+    was never set)."""
+    setting = _settings(integration).filter(flow__key=CLOSED_WON_FLOW).first()
     return trigger_of(setting) if setting is not None else CLOSED_WON

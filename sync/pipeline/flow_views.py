@@ -10,9 +10,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from core.http import ConsoleRequest
+from sync.integrations.choice import PARAMETER, integration_chosen, integrations_visible
+from sync.integrations.models import Integration
 from sync.mappings.models import Flow
 from sync.pipeline import flows
 from sync.pipeline.flow_state import CLOSED_WON_FLOW
@@ -21,11 +25,24 @@ from sync.pipeline.permissions import can_operate_flow, can_push
 from sync.pipeline.triggers import Trigger
 
 
-def _flow_or_404(key: str) -> Flow:
+def _integration(request: HttpRequest) -> Integration:
+    """The integration whose flows the page operates: ``?integration=<name>`` (or the form's field), the
+    primary integration when none; 404 outside the person's scope."""
+    return integration_chosen(request.user, request.GET.get(PARAMETER) or request.POST.get(PARAMETER))
+
+
+def _flow_or_404(request: HttpRequest, key: str) -> Flow:
     try:
-        return flows.flow_get(key=key)
+        return flows.flow_get(key=key, integration=_integration(request))
     except ValidationError:
         raise Http404(f"no flow {key}") from None
+
+
+def _back(flow: Flow) -> HttpResponse:
+    url = reverse("sync:flows")
+    if flow.integration.is_primary:
+        return redirect(url)
+    return redirect(f"{url}?{urlencode({PARAMETER: flow.integration.name})}")
 
 
 def _page(
@@ -35,7 +52,8 @@ def _page(
     push_form: PushForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    states = flows.flow_states()
+    integration = _integration(request)
+    states = flows.flow_states(integration)
     closed_won = next((state for state in states if state.is_closed_won), None)
     if trigger_form is None and closed_won is not None:
         setting = closed_won.setting
@@ -49,6 +67,8 @@ def _page(
     rows = [(state, can_operate_flow(request.user, state.flow)) for state in states]
     context = {
         "area": "sync",
+        "integration": integration,
+        "integrations": integrations_visible(request.user),
         "rows": rows,
         "closed_won": closed_won,
         "can_set_trigger": closed_won is not None and can_operate_flow(request.user, closed_won.flow),
@@ -78,7 +98,7 @@ def _operate(
     request: ConsoleRequest, flow_key: str, service: Callable[..., object], done: str
 ) -> HttpResponse:
     """Pause or resume (``service``) the flow for someone who may operate it; say how it went."""
-    flow = _flow_or_404(flow_key)
+    flow = _flow_or_404(request, flow_key)
     if not can_operate_flow(request.user, flow):
         raise PermissionDenied
     try:
@@ -87,12 +107,12 @@ def _operate(
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"{flow.key} {done}")
-    return redirect("sync:flows")
+    return _back(flow)
 
 
 @require_POST
 def flow_trigger_view(request: ConsoleRequest, flow_key: str) -> HttpResponse:
-    flow = _flow_or_404(flow_key)
+    flow = _flow_or_404(request, flow_key)
     if not can_operate_flow(request.user, flow):
         raise PermissionDenied
     form = FlowTriggerForm(request.POST)
@@ -110,7 +130,7 @@ def flow_trigger_view(request: ConsoleRequest, flow_key: str) -> HttpResponse:
         form.add_error(None, exc)
         return _page(request, trigger_form=form, status=400)
     messages.success(request, f"Trigger saved: {setting.get_trigger_display()}.")
-    return redirect("sync:flows")
+    return _back(flow)
 
 
 @require_POST

@@ -34,6 +34,8 @@ from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection, ConnectionKind
 from sync.connections.services import ConnectionMisconfigured, salesforce_connector
+from sync.integrations.models import Integration
+from sync.integrations.selectors import integration_for_pair, primary_integration
 from sync.mappings.models import Flow
 from sync.pipeline.backfills import backfill_enqueue
 from sync.pipeline.flow_state import CATALOGUE_FLOW, CLOSED_WON_FLOW, flow_paused, flow_setting
@@ -237,7 +239,8 @@ def sync_push(
         raise ValidationError(refusal) from error
     if not found:
         raise ValidationError(f"Salesforce ({salesforce.name}) has no opportunity {opportunity_id}.")
-    flow = Flow.objects.filter(key=CLOSED_WON_FLOW).first()
+    integration = integration_for_pair(salesforce.pk, netsuite.pk)
+    flow = Flow.objects.filter(integration=integration, key=CLOSED_WON_FLOW).first()
     with transaction.atomic():
         message = inbox_requeue_opportunity(
             opportunity_id=str(found[0]["Id"]),
@@ -257,7 +260,7 @@ def sync_push(
             netsuite_connection=netsuite.name,
             inbox_message=message.notification_id,
         )
-    return Pushed(message, flow_paused(CLOSED_WON_FLOW))
+    return Pushed(message, flow_paused(CLOSED_WON_FLOW, integration))
 
 
 def _push_pair(salesforce: Connection | None, netsuite: Connection | None) -> tuple[Connection, Connection]:
@@ -311,9 +314,11 @@ class FlowState:
         return FLOW_LABELS.get(self.flow.key, self.flow.key)
 
 
-def flow_states() -> list[FlowState]:
-    """The operated flows that exist, in the product's order (Closed Won first, then the return flows)."""
-    flows = {flow.key: flow for flow in Flow.objects.filter(key__in=OPERATED_FLOWS)}
+def flow_states(integration: Integration | None = None) -> list[FlowState]:
+    """``integration``'s operated flows that exist (the primary integration's when None), in the product's
+    order (Closed Won first, then the return flows)."""
+    owner = integration if integration is not None else primary_integration()
+    flows = {flow.key: flow for flow in Flow.objects.filter(integration=owner, key__in=OPERATED_FLOWS)}
     return [flow_state(flow=flows[key]) for key in OPERATED_FLOWS if key in flows]
 
 
@@ -377,9 +382,11 @@ def _trigger_detail(trigger: Trigger) -> str:
     return ""
 
 
-def flow_get(*, key: str) -> Flow:
-    """An operated flow by key, or a ValidationError naming the ones there are."""
-    flow = Flow.objects.filter(key=key, key__in=OPERATED_FLOWS).first()
+def flow_get(*, key: str, integration: Integration | None = None) -> Flow:
+    """``integration``'s operated flow by key (the primary integration's when None), or a ValidationError
+    naming the ones there are."""
+    owner = integration if integration is not None else primary_integration()
+    flow = Flow.objects.filter(integration=owner, key=key, key__in=OPERATED_FLOWS).first()
     if flow is None:
         raise ValidationError(f"No flow {key!r}: one of {', '.join(OPERATED_FLOWS)}.")
     return flow

@@ -23,6 +23,7 @@ from django.utils import timezone
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection
 from sync.connections.services import salesforce_connector
+from sync.integrations.selectors import integration_for_pair
 from sync.pipeline.cancellation_flow import contract_cancellations_notice
 from sync.pipeline.flow_state import closed_won_trigger
 from sync.pipeline.inbox import inbox_add
@@ -128,7 +129,7 @@ def poll_closed_won(
     since = (mark.watermark or timezone.now() - FIRST_POLL_LOOKBACK) - overlap
     highest = mark.watermark
     rows: list[InboxMessage] = []
-    criterion = trigger_where(closed_won_trigger())
+    criterion = trigger_where(closed_won_trigger(integration_for_pair(salesforce.pk, netsuite.pk)))
     connector = salesforce_connector(salesforce)
     found = list(closed_won_since(connector, since, page_size=page_size, where=criterion))
     found += lost_after_sync_since(connector, netsuite, since, page_size=page_size)

@@ -36,6 +36,7 @@ from sync.connections.services import (
     netsuite_connector,
     salesforce_connector,
 )
+from sync.integrations.models import Integration
 from sync.mappings.engine import CompiledMapping, ObjectPayload
 from sync.mappings.models import MappingVersion
 from sync.mappings.services.lookups import mapping_lookups
@@ -113,16 +114,20 @@ class OpportunityChoice:
     account: str
 
 
-def sandbox_connection(kind: str) -> Connection:
-    """The sandbox connection of ``kind`` the dry run reads (see :func:`connection_sandbox`)."""
+def sandbox_connection(kind: str, integration: Integration | None = None) -> Connection:
+    """The sandbox connection of ``kind`` the dry run reads: ``integration``'s own sandbox connection when
+    it names one, else the install's (see :func:`connection_sandbox`)."""
+    own = getattr(integration, f"sandbox_{kind}_connection", None) if integration is not None else None
+    if isinstance(own, Connection):
+        return own
     try:
         return connection_sandbox(kind)
     except NoSandboxConnection as error:
         raise PreviewUnavailable(str(error)) from error
 
 
-def _salesforce() -> SalesforceConnector:
-    connection = sandbox_connection(ConnectionKind.SALESFORCE)
+def _salesforce(integration: Integration | None = None) -> SalesforceConnector:
+    connection = sandbox_connection(ConnectionKind.SALESFORCE, integration)
     try:
         return salesforce_connector(connection)
     except ConnectionMisconfigured as error:
@@ -213,7 +218,7 @@ def _pick(connector: SalesforceConnector, term: str) -> OpportunityChoice:
     raise PreviewUnavailable(f"{term!r} names several opportunities: {shown}{more}; pick one by its id")
 
 
-def _sandbox_reads(compiled: CompiledMapping) -> tuple[GraphQuery, CompiledMapping]:
+def _sandbox_reads(compiled: CompiledMapping, integration: Integration) -> tuple[GraphQuery, CompiledMapping]:
     """What the run would read in the sandbox org, by its cached metadata, and the mapping it would run
     (optional rows the sandbox systems lack left out); a field the org lacks is named here, before
     Salesforce is asked (:class:`PreviewUnavailable`)."""
@@ -222,7 +227,7 @@ def _sandbox_reads(compiled: CompiledMapping) -> tuple[GraphQuery, CompiledMappi
         plan = read_plan(compiled.spec, salesforce=sandbox_salesforce, netsuite=sandbox_netsuite)
     except FieldsMissing as error:
         raise PreviewUnavailable(error.message) from error
-    return plan.query, spec_compile(dict(plan.spec)) if plan.pruned else compiled
+    return plan.query, spec_compile(dict(plan.spec), integration) if plan.pruned else compiled
 
 
 def mapping_dry_run(*, version: MappingVersion, opportunity: str) -> Preview:
@@ -233,10 +238,11 @@ def mapping_dry_run(*, version: MappingVersion, opportunity: str) -> Preview:
     """
     if version.flow.source != "Opportunity" or version.flow.target_system != "netsuite":
         raise PreviewUnavailable("the dry run maps Salesforce opportunities: this flow reads something else")
-    compiled = spec_compile(version_spec(version))
-    query, compiled = _sandbox_reads(compiled)
-    netsuite = sandbox_connection(ConnectionKind.NETSUITE)
-    salesforce = _salesforce()
+    integration = version.flow.integration
+    compiled = spec_compile(version_spec(version), integration)
+    query, compiled = _sandbox_reads(compiled, integration)
+    netsuite = sandbox_connection(ConnectionKind.NETSUITE, integration)
+    salesforce = _salesforce(integration)
     term = opportunity.strip()
     try:
         chosen = _pick(salesforce, term)
@@ -245,7 +251,7 @@ def mapping_dry_run(*, version: MappingVersion, opportunity: str) -> Preview:
             raise PreviewUnavailable(f"Salesforce has no opportunity {term!r}")
         graph = plain(graph)
         reader = netsuite_connector(netsuite)
-        lookups = mapping_lookups(netsuite=netsuite)
+        lookups = mapping_lookups(netsuite=netsuite, integration=integration)
         refs: dict[str, Any] = {}
         records: list[PreviewRecord] = []
         problems: list[str] = []

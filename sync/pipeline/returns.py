@@ -50,6 +50,7 @@ from sync.connections.connectors.netsuite import NetSuiteConnector, table_missin
 from sync.connections.connectors.salesforce import RecordResult, SalesforceConnector
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.integrations.selectors import integration_for_pair
 from sync.mappings.engine import ObjectPayload
 from sync.pipeline.flow_state import flows_paused
 from sync.pipeline.keyset import PAGE_SIZE, STAMP_FORMAT, keyset_rows
@@ -312,7 +313,7 @@ def _types_to_read(
 ) -> tuple[list[str], dict[str, PollWatermark]]:
     """The record types whose flow runs, and the held watermark of each type that has one (created here
     for a paused type, where the shared watermark stands, before the shared one moves on without it)."""
-    paused = flows_paused(list(FLOWS.values()))
+    paused = flows_paused(list(FLOWS.values()), integration_for_pair(salesforce.pk, netsuite.pk))
     held: dict[str, PollWatermark] = {}
     for record_type, flow in FLOWS.items():
         name = f"{mark.name}:{record_type}"
@@ -532,12 +533,13 @@ def _map(
     """Read each changed record of ``record_types`` in full and map it: bodies by Salesforce object, then
     by external id or record Id. A record's own read wins over another's partial update of it (an
     invoice over its payment, a credit memo over its refund)."""
-    lookups, _ = live_lookups(read.ns)
+    integration = integration_for_pair(*pair)
+    lookups, _ = live_lookups(read.ns, None, integration)
     targets: dict[str, dict[str, _Pending]] = {}
     for record_type in record_types:
         if not changed.get(record_type):
             continue
-        version_id, mapping = live_mapping(FLOWS[record_type])
+        version_id, mapping = live_mapping(FLOWS[record_type], integration)
         for record_id in changed[record_type]:
             graph = _graph_read(read, links, record_type, record_id)
             if graph is None:

@@ -37,6 +37,8 @@ from sync.connections.connectors.salesforce import GraphQuery, SalesforceConnect
 from sync.connections.connectors.transport import RequestRecord
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.integrations.models import Integration
+from sync.integrations.selectors import integration_for_pair
 from sync.lifecycle.applying import Lifecycle
 from sync.lifecycle.locks import order_lock_checker, order_lock_setting
 from sync.mappings.engine import CompiledMapping, ObjectPayload
@@ -330,12 +332,13 @@ def _run_batch(
 ) -> SyncJob:
     """One job for the batch, in named steps: open the job, read the opportunities, map them, match
     before create, write them on the pool, then write the outcome back to both systems."""
-    version_id, mapping = sources.run_mapping(FLOW, versions)
+    integration = integration_for_pair(salesforce.pk, netsuite.pk)
+    version_id, mapping = sources.run_mapping(FLOW, versions, integration)
     # One snapshot of the rules for the whole batch: reading what is published for every gate
     # evaluation (one per opportunity and one per NetSuite payload) cost a query each time. The query
     # reads what its rules read, whoever evaluates them.
     chosen = versions.rules if versions is not None and versions.rules is not None else None
-    ruleset = rules_ruleset(chosen) if chosen is not None else rules_published_ruleset()
+    ruleset = rules_ruleset(chosen) if chosen is not None else rules_published_ruleset(integration)
     if gates is None:
         gates = gates_for(ruleset)
     ids = list(dict.fromkeys(opportunity_ids))
@@ -348,8 +351,8 @@ def _run_batch(
         correlation_id=correlation_id,
         heartbeat=heartbeat,
     )
-    due_when = closed_won_trigger()  # the flow's trigger (``trigger`` names what started the job)
-    shape, mapping = _read_plan(job, salesforce, netsuite, mapping, ruleset.rules, due_when)
+    due_when = closed_won_trigger(integration)  # the flow's trigger (``trigger`` names what started the job)
+    shape, mapping = _read_plan(job, salesforce, netsuite, mapping, ruleset.rules, due_when, integration)
     sf, graphs, not_due = _graphs_read(job, salesforce, ids, shape, due_when, pushed)
     # Issue 22 (cancel): a synced deal lost afterwards is cancelled (after approval), not written.
     not_due = cancellations_notice(
@@ -360,7 +363,7 @@ def _run_batch(
     relay = _ExchangeRelay()
     ns = netsuite_connector(netsuite, observer=relay)
     _netsuite_verify(job, ns)
-    lookups, payloads = _payloads_map(ns, versions, mapping, graphs)
+    lookups, payloads = _payloads_map(ns, versions, mapping, graphs, integration)
     known = _known_for(netsuite, payloads.values())
     scopes = _scopes_of(netsuite, graphs, payloads)
     # Matching before create: links existing records into ``known``; a duplicate suspect holds its
@@ -449,6 +452,7 @@ def _read_plan(
     mapping: CompiledMapping,
     rules: Sequence[CompiledRule],
     trigger: Trigger,
+    integration: Integration,
 ) -> tuple[GraphQuery, CompiledMapping]:
     """What the batch reads (derived from the mapping, the rules, the trigger and the write-back, filtered
     by the org's cached metadata) and the mapping to run (optional rows the systems lack left out).
@@ -473,7 +477,7 @@ def _read_plan(
         "; ".join(plan.skipped),
         extra={"event": "mapping_rows_skipped", "job_id": job.pk},
     )
-    return plan.query, spec_compile(dict(plan.spec))
+    return plan.query, spec_compile(dict(plan.spec), integration)
 
 
 def _graphs_read(
@@ -524,9 +528,11 @@ def _payloads_map(
     versions: sources.ChosenVersions | None,
     mapping: CompiledMapping,
     graphs: Mapping[str, Any],
+    integration: Integration,
 ) -> tuple[Any, dict[str, list[ObjectPayload]]]:
-    """The live lookups (dynamic ones prefetched for the whole batch) and each opportunity's payloads."""
-    lookups, dynamic = sources.live_lookups(ns, versions)
+    """The live lookups (``integration``'s tables; dynamic ones prefetched for the whole batch) and each
+    opportunity's payloads."""
+    lookups, dynamic = sources.live_lookups(ns, versions, integration)
     for source, keys in mapping.dynamic_keys(graphs.values(), lookups=lookups).items():
         if source in dynamic:
             dynamic[source].prefetch(sorted(keys))

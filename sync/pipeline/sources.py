@@ -1,5 +1,7 @@
 """Where the pipeline gets its mapping and lookups.
 
+Everything is the integration's the connection pair runs under (:func:`sync.integrations.selectors.
+integration_for_pair`; the primary integration when a caller names none): its flows, its lookup tables.
 The mapping is the flow's published version (its id is recorded on every job and record); until a
 flow has one, the shipped default runs and the id recorded is None. Lookup tables are the database's
 published versions (a RevOps draft maps nothing until someone else approved it and it was published),
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sync.connections.connectors.netsuite import NetSuiteConnector
+from sync.integrations.models import Integration
 from sync.mappings.engine import CachedDynamicLookup, CompiledMapping, StaticLookups
 from sync.mappings.engine.defaults import compile_default
 from sync.mappings.selectors import NoPublishedMapping, published_mapping
@@ -42,32 +45,36 @@ class ChosenVersions:
     lookups: Mapping[str, LookupVersion] = field(default_factory=dict)
 
 
-def live_mapping(flow_key: str) -> tuple[int | None, CompiledMapping]:
-    """(mapping version id, compiled mapping) to run ``flow_key`` with; the id is None for the default."""
+def live_mapping(flow_key: str, integration: Integration | None = None) -> tuple[int | None, CompiledMapping]:
+    """(mapping version id, compiled mapping) to run ``integration``'s ``flow_key`` with (the primary
+    integration's when None); the id is None for the default."""
     try:
-        version, compiled = published_mapping(flow_key)
+        version, compiled = published_mapping(flow_key, integration)
     except NoPublishedMapping:
         return None, compile_default(flow_key)
     return version.pk, compiled
 
 
-def run_mapping(flow_key: str, chosen: ChosenVersions | None = None) -> tuple[int | None, CompiledMapping]:
-    """The chosen version of ``flow_key`` compiled, or the live mapping when none was chosen."""
+def run_mapping(
+    flow_key: str, chosen: ChosenVersions | None = None, integration: Integration | None = None
+) -> tuple[int | None, CompiledMapping]:
+    """The chosen version of ``flow_key`` compiled, or ``integration``'s live mapping when none was
+    chosen."""
     version = chosen.mappings.get(flow_key) if chosen is not None else None
     if version is None:
-        return live_mapping(flow_key)
+        return live_mapping(flow_key, integration)
     # Not cached: only published versions are (their rows never change), and test runs are rare.
-    return version.pk, spec_compile(version_spec(version))
+    return version.pk, spec_compile(version_spec(version), version.flow.integration)
 
 
 def live_lookups(
-    netsuite: NetSuiteConnector, chosen: ChosenVersions | None = None
+    netsuite: NetSuiteConnector, chosen: ChosenVersions | None = None, integration: Integration | None = None
 ) -> tuple[StaticLookups, dict[str, CachedDynamicLookup]]:
-    """Lookup tables (their published versions, or the chosen ones) plus the dynamic sources (SKU ->
-    NetSuite item id), which the caller prefetches for a whole batch (one SuiteQL query per 500 keys)
-    before mapping it."""
+    """``integration``'s lookup tables (the primary integration's when None; their published versions, or
+    the chosen ones) plus the dynamic sources (SKU -> NetSuite item id), which the caller prefetches for a
+    whole batch (one SuiteQL query per 500 keys) before mapping it."""
     dynamic = {"netsuite_item_by_sku": CachedDynamicLookup(_item_fetch(netsuite))}
-    tables = mapping_tables(chosen.lookups if chosen is not None else None)
+    tables = mapping_tables(chosen.lookups if chosen is not None else None, integration)
     return StaticLookups(tables, dynamic), dynamic
 
 

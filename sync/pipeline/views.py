@@ -200,7 +200,7 @@ def _opportunity(request: ConsoleRequest) -> str:
 @require_GET
 def version_preview(request: ConsoleRequest, version_id: int) -> HttpResponse:
     require_previewer(request)
-    version = version_or_404(version_id)
+    version = version_or_404(version_id, request.user)
     opportunity = _opportunity(request)
     context: dict[str, object] = {"area": "mappings", "version": version, "opportunity": opportunity}
     if opportunity:
@@ -219,7 +219,7 @@ def version_preview_search(request: ConsoleRequest, version_id: int) -> HttpResp
     """The search box's matches: opportunities whose name contains ``q``, or whose id it is (the box
     sends its own field, ``opportunity``, as it is typed)."""
     require_previewer(request)
-    version = version_or_404(version_id)
+    version = version_or_404(version_id, request.user)
     term = (request.GET.get("q") or _opportunity(request)).strip()
     context: dict[str, object] = {"version": version, "term": term, "choices": []}
     if term:

@@ -17,6 +17,8 @@ from rest_framework.routers import SimpleRouter
 
 from core.api.serializers import REASON, username_field
 from core.api.views import SLUG, ApiReadViewSet
+from sync.integrations.access import integration_scope
+from sync.integrations.choice import ChosenIntegration
 from sync.rules import services as rule_services
 from sync.rules.engine.ruleset import PLACEMENTS, SEVERITIES, SUBJECTS
 from sync.rules.models import Rule, RuleVersion
@@ -39,11 +41,18 @@ class RuleContentInputSerializer(serializers.Serializer[Any]):
 
 
 class RuleCreateInputSerializer(RuleContentInputSerializer):
+    integration = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The integration's name (default: the primary integration)",
+    )
     key = serializers.SlugField(max_length=80)
 
 
 class RuleVersionSerializer(serializers.ModelSerializer[RuleVersion]):
     rule: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    integration = serializers.CharField(source="rule.integration.name", read_only=True)
     created_by = username_field()
     updated_by = username_field()
     submitted_by = username_field()
@@ -54,6 +63,7 @@ class RuleVersionSerializer(serializers.ModelSerializer[RuleVersion]):
         model = RuleVersion
         fields = [
             "id",
+            "integration",
             "rule",
             "number",
             "status",
@@ -72,23 +82,31 @@ class RuleVersionSerializer(serializers.ModelSerializer[RuleVersion]):
 
 
 class RuleSerializer(serializers.ModelSerializer[Rule]):
+    integration: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
     created_by = username_field()
     versions = RuleVersionSerializer(many=True, read_only=True)
 
     class Meta:
         model = Rule
-        fields = ["key", "created_by", "created_at", "versions"]
+        fields = ["integration", "key", "created_by", "created_at", "versions"]
 
 
 class RuleVersionFilterSet(django_filters.FilterSet):
     rule = django_filters.CharFilter(field_name="rule__key", help_text="The rule's key")
+    integration = django_filters.CharFilter(
+        field_name="rule__integration__name", help_text="The integration's name"
+    )
 
     class Meta:
         model = RuleVersion
-        fields = ["rule", "status"]
+        fields = ["rule", "status", "integration"]
 
 
-class RuleViewSet(ApiReadViewSet):
+class RuleViewSet(ChosenIntegration, ApiReadViewSet):
+    """One integration's rules (``?integration=<name>``, the primary integration when none)."""
+
     serializer_class = RuleSerializer
     lookup_field = "key"
     lookup_value_regex = SLUG
@@ -102,13 +120,17 @@ class RuleViewSet(ApiReadViewSet):
         versions = RuleVersion.objects.select_related(
             "rule", "created_by", "updated_by", "submitted_by", "approved_by", "published_by"
         ).order_by("-number")
-        return Rule.objects.select_related("created_by").prefetch_related(Prefetch("versions", versions))
+        rules = Rule.objects.filter(integration=self.chosen_integration())
+        return rules.select_related("created_by", "integration").prefetch_related(
+            Prefetch("versions", versions)
+        )
 
     @extend_schema(request=RuleCreateInputSerializer, responses={201: RuleVersionSerializer})
     def create(self, request: Request) -> Response:
         """A new rule with its first version, a draft."""
         data = self.input(RuleCreateInputSerializer, request)
-        version = rule_services.rule_create(user=self.user, **data)
+        integration = self.chosen_integration(data.pop("integration"))
+        version = rule_services.rule_create(user=self.user, integration=integration, **data)
         return Response(RuleVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={201: RuleVersionSerializer})
@@ -123,14 +145,17 @@ class RuleViewSet(ApiReadViewSet):
     )
     @action(detail=False, methods=["post"], url_path="install-shipped")
     def install_shipped(self, request: Request) -> Response:
-        """The shipped rules that do not exist yet, each as a draft by the caller, for review (four eyes);
+        """The shipped rules the integration (``?integration=<name>``) lacks, each as a draft by the caller,
+        for review (four eyes);
         the rules that exist are left alone (200 with an empty list)."""
-        made = rule_services.rules_shipped_install(user=self.user)
+        made = rule_services.rules_shipped_install(user=self.user, integration=self.chosen_integration())
         answer = RuleVersionSerializer(made, many=True).data
         return Response(answer, status=status.HTTP_201_CREATED if made else status.HTTP_200_OK)
 
 
 class RuleVersionViewSet(ApiReadViewSet):
+    """Rule versions of every integration the caller may see (``?integration=<name>`` narrows them)."""
+
     serializer_class = RuleVersionSerializer
     filterset_class = RuleVersionFilterSet
     action_permissions = {
@@ -142,9 +167,16 @@ class RuleVersionViewSet(ApiReadViewSet):
     }
 
     def get_queryset(self) -> QuerySet[RuleVersion]:
-        return RuleVersion.objects.select_related(
-            "rule", "created_by", "updated_by", "submitted_by", "approved_by", "published_by"
-        ).order_by("rule__key", "-number")
+        versions = RuleVersion.objects.select_related(
+            "rule",
+            "rule__integration",
+            "created_by",
+            "updated_by",
+            "submitted_by",
+            "approved_by",
+            "published_by",
+        ).order_by("rule__integration_id", "rule__key", "-number")
+        return integration_scope(self.user).filter(versions, integration="rule__integration")
 
     @extend_schema(request=RuleContentInputSerializer, responses=RuleVersionSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:

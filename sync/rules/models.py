@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
 from sync.rules.engine.ruleset import PLACEMENTS, SEVERITIES, SUBJECTS
 
 
@@ -22,15 +24,28 @@ class RuleStatus(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
+def primary_integration_id() -> int:
+    """The default integration of a rule created without naming one: the primary integration."""
+    return primary_integration().pk
+
+
 class Rule(models.Model):
-    key = models.SlugField(max_length=80, unique=True, help_text="Stable name, e.g. amount_matches_quote")
+    """A rule of one integration: each integration evaluates its own published rules."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.PROTECT, related_name="rules", default=primary_integration_id
+    )
+    key = models.SlugField(max_length=80, help_text="Stable name, e.g. amount_matches_quote")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:
-        ordering = ["key"]
+        ordering = ["integration_id", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "key"], name="rule_integration_key_unique")
+        ]
 
     def __str__(self) -> str:
         return self.key

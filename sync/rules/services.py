@@ -20,6 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import AuditAction, audit_record
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
 from sync.rules.engine import Evaluation, RuleError, RuleSet, RuleSpec, compile_condition, compile_rule
 from sync.rules.engine.ruleset import PLACEMENTS, SEVERITIES, SUBJECTS
 from sync.rules.engine.shipped import shipped_rules, shipped_tables
@@ -60,13 +62,16 @@ def _validate(values: Mapping[str, Any]) -> None:
         raise ValidationError(errors)
 
 
-def rule_create(*, user: Any, key: str, **content: Any) -> RuleVersion:
-    """A new rule with its first version, a draft."""
+def rule_create(
+    *, user: Any, key: str, integration: Integration | None = None, **content: Any
+) -> RuleVersion:
+    """A new rule of ``integration`` (the primary one when None) with its first version, a draft."""
     _require(can_edit_rules(user), "edit rules")
     values = {field: content.get(field, "") for field in CONTENT_FIELDS}
     _validate(values)
+    owner = integration if integration is not None else primary_integration()
     with transaction.atomic():
-        rule = Rule(key=key, created_by=user)
+        rule = Rule(integration=owner, key=key, created_by=user)
         rule.full_clean()
         rule.save()
         version = RuleVersion(
@@ -276,16 +281,18 @@ def rule_release_unpublish(*, rule: Rule, user: Any, reason: str) -> RuleVersion
     )
 
 
-def rules_shipped_install(*, user: Any) -> list[RuleVersion]:
-    """Create the shipped rules (sync/rules/engine/shipped.json) that do not exist yet, as drafts."""
+def rules_shipped_install(*, user: Any, integration: Integration | None = None) -> list[RuleVersion]:
+    """Create the shipped rules (sync/rules/engine/shipped.json) that ``integration`` (the primary one
+    when None) does not have yet, as drafts."""
     # Checked here, not only in rule_create: with every shipped rule installed, nothing would check it.
     _require(can_edit_rules(user), "install rules")
-    existing = set(Rule.objects.values_list("key", flat=True))
+    owner = integration if integration is not None else primary_integration()
+    existing = set(Rule.objects.filter(integration=owner).values_list("key", flat=True))
     created = []
     for spec in shipped_rules():
         if spec.key not in existing:
             content = {field: getattr(spec, field) for field in CONTENT_FIELDS}
-            created.append(rule_create(user=user, key=spec.key, **content))
+            created.append(rule_create(user=user, key=spec.key, integration=owner, **content))
     return created
 
 
@@ -297,20 +304,25 @@ def version_spec(version: RuleVersion) -> RuleSpec:
     )
 
 
-_PUBLISHED_CACHE: dict[tuple[int, ...], RuleSet] = {}
+# Per integration: the ids of the published versions and their compiled rule set.
+_PUBLISHED_CACHE: dict[int, tuple[tuple[int, ...], RuleSet]] = {}
 
 
-def rules_published_ruleset() -> RuleSet:
-    """The published rules, compiled; compiled again only when what is published changes."""
+def rules_published_ruleset(integration: Integration | None = None) -> RuleSet:
+    """``integration``'s published rules (the primary integration's when None), compiled; compiled again
+    only when what is published changes."""
+    owner = integration if integration is not None else primary_integration()
     versions = list(
-        RuleVersion.objects.filter(status=RuleStatus.PUBLISHED).select_related("rule").order_by("rule__key")
+        RuleVersion.objects.filter(status=RuleStatus.PUBLISHED, rule__integration=owner)
+        .select_related("rule")
+        .order_by("rule__key")
     )
     key = tuple(version.pk for version in versions)
-    ruleset = _PUBLISHED_CACHE.get(key)
-    if ruleset is None:
-        ruleset = rules_ruleset(versions)
-        _PUBLISHED_CACHE.clear()
-        _PUBLISHED_CACHE[key] = ruleset
+    cached = _PUBLISHED_CACHE.get(owner.pk)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    ruleset = rules_ruleset(versions)
+    _PUBLISHED_CACHE[owner.pk] = (key, ruleset)
     return ruleset
 
 
@@ -327,8 +339,10 @@ def rules_evaluate(
     record: dict[str, Any],
     ruleset: RuleSet | None = None,
     today: dt.date | None = None,
+    integration: Integration | None = None,
 ) -> Evaluation:
-    """Evaluate the published rules of ``placement`` on ``record`` (the pipeline's call).
+    """Evaluate ``integration``'s published rules of ``placement`` on ``record`` (the pipeline's call;
+    the primary integration's rules when None).
 
     ``decision`` is "blocked" (stop this record), "warned" (go on, record the warnings) or "passed";
     every outcome names its rule version (``Evaluation.rule_versions`` for the record of what ran) and,
@@ -337,7 +351,7 @@ def rules_evaluate(
     """
     if placement not in PLACEMENTS:
         raise ValueError(f"unknown placement {placement!r}")
-    chosen = ruleset if ruleset is not None else rules_published_ruleset()
+    chosen = ruleset if ruleset is not None else rules_published_ruleset(integration)
     return chosen.evaluate(record, subject=subject, placement=placement, today=today or timezone.localdate())
 
 

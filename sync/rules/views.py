@@ -12,10 +12,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.http import ConsoleRequest
 from core.json_input import json_loads_bounded
+from sync.integrations.choice import PARAMETER, integration_chosen, integrations_visible
+from sync.integrations.models import Integration
 from sync.rules import services as services
 from sync.rules.engine.ruleset import PLACEMENTS, SEVERITIES, SUBJECTS
 from sync.rules.models import Rule, RuleVersion
@@ -46,14 +50,32 @@ def _errors_into(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
+def _integration(request: ConsoleRequest) -> Integration:
+    """The integration the page works on: ``?integration=<name>`` (or the form's field), the primary
+    integration when none; 404 for one outside the person's scope."""
+    return integration_chosen(request.user, request.GET.get(PARAMETER) or request.POST.get(PARAMETER))
+
+
+def _on(url: str, integration: Integration) -> HttpResponse:
+    """Redirect to ``url`` on ``integration`` (the primary one needs no parameter)."""
+    return redirect(url if integration.is_primary else f"{url}?{urlencode({PARAMETER: integration.name})}")
+
+
+def _to_rule(rule: Rule) -> HttpResponse:
+    return _on(reverse("sync:rule", kwargs={"key": rule.key}), rule.integration)
+
+
 @require_GET
 def rule_index(request: ConsoleRequest) -> HttpResponse:
+    integration = _integration(request)
     return render(
         request,
         "rules/index.html",
         {
             "area": "sync",
-            "rows": rules_list(user=request.user),
+            "integration": integration,
+            "integrations": integrations_visible(request.user),
+            "rows": rules_list(user=request.user, integration=integration),
             "can_edit": can_edit_rules(request.user),
         },
     )
@@ -61,27 +83,29 @@ def rule_index(request: ConsoleRequest) -> HttpResponse:
 
 @require_POST
 def rule_install_shipped(request: ConsoleRequest) -> HttpResponse:
-    created = services.rules_shipped_install(user=request.user)
+    integration = _integration(request)
+    created = services.rules_shipped_install(user=request.user, integration=integration)
     messages.success(request, f"{len(created)} shipped rule(s) added as drafts.")
-    return redirect("sync:rules")
+    return _on(reverse("sync:rules"), integration)
 
 
 @require_http_methods(["GET", "POST"])
 def rule_new(request: ConsoleRequest) -> HttpResponse:
     if not can_edit_rules(request.user):
         raise PermissionDenied
+    integration = _integration(request)
     form = NewRuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         key = data.pop("key")
         try:
-            services.rule_create(user=request.user, key=key, **data)
+            version = services.rule_create(user=request.user, key=key, integration=integration, **data)
         except ValidationError as error:
             _errors_into(form, error)
         else:
             messages.success(request, f"Rule {key} created as a draft.")
-            return redirect("sync:rule", key=key)
-    return render(request, "rules/new.html", {"area": "sync", "form": form})
+            return _to_rule(version.rule)
+    return render(request, "rules/new.html", {"area": "sync", "form": form, "integration": integration})
 
 
 def _detail_context(request: ConsoleRequest, rule: Rule, form: RuleForm | None = None) -> dict[str, Any]:
@@ -91,6 +115,7 @@ def _detail_context(request: ConsoleRequest, rule: Rule, form: RuleForm | None =
         form = RuleForm(initial={field: getattr(draft, field) for field in services.CONTENT_FIELDS})
     return {
         "area": "sync",
+        "integration": rule.integration,
         "rule": rule,
         "versions": versions,
         "draft": draft,
@@ -104,7 +129,7 @@ def _detail_context(request: ConsoleRequest, rule: Rule, form: RuleForm | None =
 @require_http_methods(["GET", "POST"])
 def rule_detail(request: ConsoleRequest, key: str) -> HttpResponse:
     """The rule's versions; POST saves the draft (the whole page, or the form fragment for htmx)."""
-    rule = rule_get_for_user(user=request.user, key=key)
+    rule = rule_get_for_user(user=request.user, key=key, integration=_integration(request))
     if request.method == "GET":
         return render(request, "rules/detail.html", _detail_context(request, rule))
     if not can_edit_rules(request.user):
@@ -153,7 +178,7 @@ def rule_version_action(request: ConsoleRequest, version_id: int, action: str) -
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{version}: {action.replace('-', ' ')} done.")
-    return redirect("sync:rule", key=version.rule.key)
+    return _to_rule(version.rule)
 
 
 @require_POST

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
+from sync.integrations.choice import INTEGRATION_OPTION_HELP, command_integration
 from sync.pipeline.flows import flow_states
 
 
 class Command(BaseCommand):
     help = "Show each flow's state, trigger, events waiting and last run."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--integration", help=INTEGRATION_OPTION_HELP)
+
     def handle(self, *args: Any, **options: Any) -> None:
-        for state in flow_states():
+        for state in flow_states(command_integration(options["integration"])):
             setting = state.setting
             status = "running"
             if setting.paused:

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from sync.integrations.choice import INTEGRATION_OPTION_HELP, command_integration
 from sync.pipeline.flow_state import CLOSED_WON_FLOW
 from sync.pipeline.flows import flow_get, flow_trigger_set
 from sync.pipeline.models import DEFAULT_CHECKBOX_FIELD, TriggerKind
@@ -24,6 +25,7 @@ class Command(BaseCommand):
     help = "Set the Closed Won flow's trigger: closed_won (default), checkbox or condition."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--integration", help=INTEGRATION_OPTION_HELP)
         parser.add_argument("trigger", choices=TriggerKind.values)
         parser.add_argument("--field", default=DEFAULT_CHECKBOX_FIELD, help="checkbox: the Opportunity field")
         parser.add_argument(
@@ -32,10 +34,14 @@ class Command(BaseCommand):
         parser.add_argument("--reason", default="", help="why (kept in the audit trail)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        integration = command_integration(options["integration"])
         trigger = Trigger(options["trigger"], options["field"], options["condition"])
         try:
             setting = flow_trigger_set(
-                flow=flow_get(key=CLOSED_WON_FLOW), user=None, trigger=trigger, reason=options["reason"]
+                flow=flow_get(key=CLOSED_WON_FLOW, integration=integration),
+                user=None,
+                trigger=trigger,
+                reason=options["reason"],
             )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error

@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from core.commands import command_user
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.services import ConnectionMisconfigured, NoSandboxConnection
+from sync.integrations.choice import INTEGRATION_OPTION_HELP, command_integration
 from sync.mappings.services.lookup_import import (
     LookupImport,
     import_connection,
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--list", action="store_true", help="list the importable tables")
         parser.add_argument("--connection", default="", help="the NetSuite connection (default: the sandbox)")
         parser.add_argument("--user", help="the account the drafts are made by (required to import)")
+        parser.add_argument("--integration", help=f"whose tables: {INTEGRATION_OPTION_HELP}")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["list"]:
@@ -48,6 +50,7 @@ class Command(BaseCommand):
         if not options["user"]:
             raise CommandError("say who imports: --user NAME (someone else approves the draft)")
         user = command_user(options["user"])
+        integration = command_integration(options["integration"])
         try:
             connection = import_connection(options["connection"] or None)
         except (ValidationError, NoSandboxConnection) as error:
@@ -56,7 +59,9 @@ class Command(BaseCommand):
         failed = []
         for table in tables:
             try:
-                result = lookup_import(table_name=table, user=user, connection=connection)
+                result = lookup_import(
+                    table_name=table, user=user, connection=connection, integration=integration
+                )
             except PermissionDenied as error:
                 raise CommandError(f"refused: {error}") from error
             except (ValidationError, ConnectorError, ConnectionMisconfigured) as error:

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from sync.integrations.choice import INTEGRATION_OPTION_HELP, command_integration
 from sync.mappings.models import MappingVersion
 from sync.mappings.services.specs import problem_json, spec_all_problems, version_spec
 
@@ -25,15 +26,21 @@ class Command(BaseCommand):
         parser.add_argument("--flow", default=FLOW, help=f"the flow's key (default {FLOW})")
         parser.add_argument("--mapping-version", type=int, help="the version number (default: the newest)")
         parser.add_argument("--json", action="store_true", help="print the problems as JSON")
+        parser.add_argument("--integration", help=INTEGRATION_OPTION_HELP)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        versions = MappingVersion.objects.select_related("flow").filter(flow__key=options["flow"])
+        integration = command_integration(options["integration"])
+        versions = MappingVersion.objects.select_related("flow").filter(
+            flow__integration=integration, flow__key=options["flow"]
+        )
         if options["mapping_version"] is not None:
             versions = versions.filter(number=options["mapping_version"])
         version = versions.order_by("-number").first()
         if version is None:
             raise CommandError(f"flow {options['flow']!r} has no such version")
-        problems = [problem_json(problem) for problem in spec_all_problems(version_spec(version))]
+        problems = [
+            problem_json(problem) for problem in spec_all_problems(version_spec(version), integration)
+        ]
         if options["json"]:
             self.stdout.write(json.dumps(problems, indent=2))
         else:

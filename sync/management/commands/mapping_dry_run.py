@@ -13,6 +13,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from sync.integrations.choice import INTEGRATION_OPTION_HELP, command_integration
+from sync.integrations.models import Integration
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.models import MappingVersion, VersionStatus
 from sync.pipeline.preview import Preview, PreviewUnavailable, mapping_dry_run
@@ -30,9 +32,11 @@ class Command(BaseCommand):
             "--mapping-version", type=int, help="the version number (default: the published one)"
         )
         parser.add_argument("--json", action="store_true", help="print the whole preview as JSON")
+        parser.add_argument("--integration", help=INTEGRATION_OPTION_HELP)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        version = self._version(options["flow"], options["mapping_version"])
+        integration = command_integration(options["integration"])
+        version = self._version(options["flow"], options["mapping_version"], integration)
         try:
             preview = mapping_dry_run(version=version, opportunity=options["opportunity"])
         except PreviewUnavailable as error:
@@ -45,8 +49,10 @@ class Command(BaseCommand):
             self._print(version, preview)
 
     @staticmethod
-    def _version(flow: str, number: int | None) -> MappingVersion:
-        versions = MappingVersion.objects.select_related("flow").filter(flow__key=flow)
+    def _version(flow: str, number: int | None, integration: Integration) -> MappingVersion:
+        versions = MappingVersion.objects.select_related("flow").filter(
+            flow__integration=integration, flow__key=flow
+        )
         if number is None:
             version = versions.filter(status=VersionStatus.PUBLISHED).first()
             if version is None:

@@ -1,8 +1,8 @@
 """``manage.py mapping_version``: mapping versions from the command line, with the console's four eyes.
 
-    mapping_version list [FLOW]
+    mapping_version list [FLOW] [--integration NAME]
     mapping_version export ID [FILE]                               # the version's JSON (stdout without FILE)
-    mapping_version draft FLOW --user NAME [--based-on ID] [--notes TEXT]
+    mapping_version draft FLOW --user NAME [--integration NAME] [--based-on ID] [--notes TEXT]
     mapping_version import ID FILE --user NAME                     # replace a draft's rows with FILE
     mapping_version submit ID --user NAME [--reason TEXT]
     mapping_version approve ID --user NAME [--reason TEXT]         # not by one of its makers
@@ -12,8 +12,9 @@
 
 FILE is the mapping's JSON export (the console's "Export JSON", the API's ``spec``, or ``export`` here),
 edited: every row with its conditions, transforms and ``"optional": true`` flag. ``import`` validates the
-whole file first and changes nothing when it finds a problem (all of them are listed). Each step is taken as
-``--user`` (an active account), checked and audited as in the console.
+whole file first and changes nothing when it finds a problem (all of them are listed). A flow is the
+integration's (``--integration``, the primary integration without it); a version id names its own. Each
+step is taken as ``--user`` (an active account), checked and audited as in the console.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.commands import command_actor, command_file_text, command_json
+from sync.integrations.choice import INTEGRATION_OPTION_HELP, command_integration
+from sync.integrations.models import Integration
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.models import Flow, MappingVersion
 from sync.mappings.services import versions as services
@@ -58,11 +61,12 @@ class Command(BaseCommand):
         parser.add_argument("--based-on", type=int, help="draft: copy this version id (default: published)")
         parser.add_argument("--notes", default="", help="draft: why this version exists")
         parser.add_argument("--reason", default="", help="submit/approve/reject/publish/rollback: why")
+        parser.add_argument("--integration", help=f"list/draft: {INTEGRATION_OPTION_HELP}")
 
     def handle(self, *args: Any, **options: Any) -> None:
         step = options["step"]
         if step == "list":
-            self._list(options["target"])
+            self._list(options["target"], command_integration(options["integration"]))
             return
         if step == "export":
             self._export(self._version(options["target"]), options["file"])
@@ -84,7 +88,10 @@ class Command(BaseCommand):
         if step == "draft":
             based_on = self._version(str(options["based_on"])) if options["based_on"] else None
             return services.version_create_draft(
-                flow=self._flow(options["target"]), user=user, based_on=based_on, notes=options["notes"]
+                flow=self._flow(options["target"], command_integration(options["integration"])),
+                user=user,
+                based_on=based_on,
+                notes=options["notes"],
             )
         version = self._version(options["target"])
         if step == "import":
@@ -95,8 +102,9 @@ class Command(BaseCommand):
             return services.version_rollback(to=version, user=user, reason=options["reason"])
         return MOVES[step](version=version, user=user, reason=options["reason"])
 
-    def _list(self, flow: str | None) -> None:
-        versions = MappingVersion.objects.select_related("flow").order_by("flow__key", "-number")
+    def _list(self, flow: str | None, integration: Integration) -> None:
+        versions = MappingVersion.objects.select_related("flow").filter(flow__integration=integration)
+        versions = versions.order_by("flow__key", "-number")
         if flow:
             versions = versions.filter(flow__key=flow)
         for version in versions:
@@ -111,11 +119,12 @@ class Command(BaseCommand):
         else:
             self.stdout.write(text)
 
-    def _flow(self, key: str | None) -> Flow:
-        flow = Flow.objects.filter(key=key or "").first()
+    def _flow(self, key: str | None, integration: Integration) -> Flow:
+        flows = Flow.objects.filter(integration=integration)
+        flow = flows.filter(key=key or "").first()
         if flow is None:
-            known = ", ".join(Flow.objects.order_by("key").values_list("key", flat=True))
-            raise CommandError(f"no flow {key!r} (flows: {known})")
+            known = ", ".join(flows.order_by("key").values_list("key", flat=True))
+            raise CommandError(f"no flow {key!r} in integration {integration.name} (flows: {known})")
         return flow
 
     def _version(self, target: str | None) -> MappingVersion:

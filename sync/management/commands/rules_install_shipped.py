@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.audit import audit_actor
 from core.commands import command_user
+from sync.integrations.choice import INTEGRATION_OPTION_HELP, command_integration
 from sync.rules.services import rules_shipped_install
 
 
@@ -17,12 +18,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--user", required=True, help="the maker (needs the edit_rules capability)")
+        parser.add_argument("--integration", help=f"into which: {INTEGRATION_OPTION_HELP}")
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = command_user(options["user"])
         try:
             with audit_actor(user):
-                made = rules_shipped_install(user=user)
+                made = rules_shipped_install(
+                    user=user, integration=command_integration(options["integration"])
+                )
         except (PermissionDenied, ValidationError) as exc:
             raise CommandError("; ".join(getattr(exc, "messages", [str(exc)]))) from exc
         for version in made:

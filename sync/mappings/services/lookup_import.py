@@ -37,6 +37,8 @@ from django.utils import timezone
 from core.audit import AuditAction, audit_record
 from sync.connections.models import Connection, ConnectionKind
 from sync.connections.services import connection_sandbox, netsuite_connector
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
 from sync.mappings.models import LookupTable, LookupVersion, VersionStatus
 from sync.mappings.permissions import can_edit_mappings
 from sync.mappings.services.lookup_sources import (
@@ -176,13 +178,20 @@ def _diff_names(diff: LookupDiff, names: dict[str, str]) -> dict[str, str]:
 
 
 def lookup_import(
-    *, table_name: str, user: Any, connection: Connection | None = None, now: datetime | None = None
+    *,
+    table_name: str,
+    user: Any,
+    connection: Connection | None = None,
+    now: datetime | None = None,
+    integration: Integration | None = None,
 ) -> LookupImport:
-    """Import ``table_name`` from NetSuite (``connection``, or the sandbox connection) as a draft for
-    review; see the module docstring for when no draft is made. Raises :class:`LookupImportRefused` (a
-    ValidationError) when the table or the account cannot give it, and the connector's error when
-    NetSuite cannot be read; nothing is made then."""
+    """Import ``integration``'s table ``table_name`` (the primary integration's when None) from NetSuite
+    (``connection``, or the sandbox connection) as a draft for review; see the module docstring for when
+    no draft is made. Raises :class:`LookupImportRefused` (a ValidationError) when the table or the
+    account cannot give it, and the connector's error when NetSuite cannot be read; nothing is made
+    then."""
     require(user, can_edit_mappings, needs="edit_mappings")
+    owner = integration if integration is not None else primary_integration()
     connection = connection or import_connection()
     if connection.kind != ConnectionKind.NETSUITE:
         raise LookupImportRefused(f"{connection.name} is not a NetSuite connection.")
@@ -192,7 +201,7 @@ def lookup_import(
             f"{table_name} cannot be imported from {connection.name}: it is marked single entity (no "
             "OneWorld, so no subsidiaries)."
         )
-    table = LookupTable.objects.filter(name=table_name).first()
+    table = LookupTable.objects.filter(integration=owner, name=table_name).first()
     published = published_lookup_version(table) if table is not None else None
     current = lookup_entries(published) if published is not None else {}
     reader = SuiteQLReader(netsuite_connector(connection))
@@ -222,7 +231,7 @@ def lookup_import(
         return result
     with transaction.atomic():
         table, _ = LookupTable.objects.get_or_create(
-            name=table_name, defaults={"description": source.description}
+            integration=owner, name=table_name, defaults={"description": source.description}
         )
         LookupTable.objects.select_for_update().get(pk=table.pk)
         for pending in table.versions.filter(status__in=PENDING).order_by("-number"):

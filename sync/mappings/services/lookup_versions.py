@@ -24,6 +24,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from core.audit import AuditAction, audit_record
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
 from sync.mappings.models import LookupEntry, LookupTable, LookupVersion, VersionStatus
 from sync.mappings.permissions import can_approve_mappings, can_edit_mappings
 from sync.mappings.services import lifecycle as lifecycle
@@ -114,12 +116,15 @@ def _entry_key(row: Any) -> tuple[str, str | None]:
     return key, None
 
 
-def lookup_table_get(name: str) -> LookupTable:
-    """The table named ``name``, or a clear error listing the tables that exist."""
-    table = LookupTable.objects.filter(name=name).first()
+def lookup_table_get(name: str, integration: Integration | None = None) -> LookupTable:
+    """``integration``'s table named ``name`` (the primary integration's when None), or a clear error
+    listing the tables it has."""
+    owner = integration if integration is not None else primary_integration()
+    tables = LookupTable.objects.filter(integration=owner)
+    table = tables.filter(name=name).first()
     if table is None:
-        known = ", ".join(LookupTable.objects.values_list("name", flat=True)) or "none"
-        raise ValidationError(f"No lookup table {name!r} (tables: {known}).")
+        known = ", ".join(tables.values_list("name", flat=True)) or "none"
+        raise ValidationError(f"No lookup table {name!r} in integration {owner.name} (tables: {known}).")
     return table
 
 

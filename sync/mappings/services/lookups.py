@@ -18,6 +18,8 @@ from core.audit import AuditAction, audit_record
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
 from sync.mappings.engine import CachedDynamicLookup, StaticLookups
 from sync.mappings.engine.defaults import load_default_lookups, lookup_descriptions
 from sync.mappings.models import DynamicLookupEntry, LookupEntry, LookupTable, LookupVersion, VersionStatus
@@ -28,15 +30,17 @@ ITEM_BY_SKU = "netsuite_item_by_sku"
 CACHE_FRESH = timedelta(hours=12)
 
 
-def lookup_tables_seed_defaults() -> list[LookupTable]:
-    """Create the shipped tables that are missing, each with its shipped entries as version 1, published
-    by the system actor (existing tables and their versions are left as they are)."""
+def lookup_tables_seed_defaults(integration: Integration | None = None) -> list[LookupTable]:
+    """Create the shipped tables ``integration`` (the primary one when None) is missing, each with its
+    shipped entries as version 1, published by the system actor (existing tables and their versions are
+    left as they are)."""
+    owner = integration if integration is not None else primary_integration()
     created = []
     descriptions = lookup_descriptions()
     with transaction.atomic():
         for name, values in load_default_lookups().items():
             table, made = LookupTable.objects.get_or_create(
-                name=name, defaults={"description": descriptions.get(name, "")}
+                integration=owner, name=name, defaults={"description": descriptions.get(name, "")}
             )
             if made:
                 created.append(table)
@@ -49,15 +53,21 @@ def lookup_tables_seed_defaults() -> list[LookupTable]:
     return created
 
 
-def static_tables(chosen: Mapping[str, LookupVersion] | None = None) -> dict[str, dict[str, Any]]:
-    """``{table: {key: value}}`` of the published versions (a draft or approved version maps nothing
-    until it is published), with ``chosen`` (table name -> version: a release's test run) in their place."""
-    published = LookupEntry.objects.filter(version__status=VersionStatus.PUBLISHED)
+def static_tables(
+    chosen: Mapping[str, LookupVersion] | None = None, integration: Integration | None = None
+) -> dict[str, dict[str, Any]]:
+    """``{table: {key: value}}`` of ``integration``'s published versions (the primary integration's when
+    None; a draft or approved version maps nothing until it is published), with ``chosen`` (table name ->
+    version: a release's test run) in their place."""
+    owner = integration if integration is not None else primary_integration()
+    published = LookupEntry.objects.filter(
+        version__status=VersionStatus.PUBLISHED, version__table__integration=owner
+    )
     tables: dict[str, dict[str, Any]] = {
         name: {}
-        for name in LookupTable.objects.filter(versions__status=VersionStatus.PUBLISHED).values_list(
-            "name", flat=True
-        )
+        for name in LookupTable.objects.filter(
+            integration=owner, versions__status=VersionStatus.PUBLISHED
+        ).values_list("name", flat=True)
     }
     for name, key, value in published.values_list("version__table__name", "key", "value"):
         tables[name][key] = value
@@ -66,10 +76,21 @@ def static_tables(chosen: Mapping[str, LookupVersion] | None = None) -> dict[str
     return tables
 
 
-def mapping_tables(chosen: Mapping[str, LookupVersion] | None = None) -> dict[str, dict[str, Any]]:
+def mapping_tables(
+    chosen: Mapping[str, LookupVersion] | None = None, integration: Integration | None = None
+) -> dict[str, dict[str, Any]]:
     """The tables the sync translates with, for everyone who must agree with it (the pipeline, the
-    reconciliation's expected values): :func:`static_tables`, or the shipped ones while none is stored."""
-    return static_tables(chosen) or load_default_lookups()
+    reconciliation's expected values): ``integration``'s :func:`static_tables` (the primary's when None).
+
+    While the primary integration stores none, the shipped tables stand in (an install before its first
+    seed). Another integration never falls back to them: its NetSuite ids are its own, and a value its
+    tables lack is a mapping error for a person, never the shipped table's guess.
+    """
+    owner = integration if integration is not None else primary_integration()
+    tables = static_tables(chosen, owner)
+    if tables or not owner.is_primary:
+        return tables
+    return load_default_lookups()
 
 
 def _quoted(key: str) -> str:
@@ -86,13 +107,16 @@ def item_ids_by_sku(connector: NetSuiteConnector, skus: Sequence[str]) -> dict[s
 
 
 def _cached_fetch(
-    fetch: Callable[[Sequence[str]], Mapping[str, str]],
+    fetch: Callable[[Sequence[str]], Mapping[str, str]], connection_id: int
 ) -> Callable[[Sequence[str]], dict[str, str]]:
-    """Answer from the cache table while fresh; ask NetSuite for the rest and remember its answers."""
+    """Answer from the connection's cache rows while fresh; ask NetSuite for the rest and remember its
+    answers (per NetSuite connection: each account has its own internal ids)."""
 
     def answer(keys: Sequence[str]) -> dict[str, str]:
         since = timezone.now() - CACHE_FRESH
-        cached = DynamicLookupEntry.objects.filter(source=ITEM_BY_SKU, key__in=keys, fetched_at__gte=since)
+        cached = DynamicLookupEntry.objects.filter(
+            netsuite_connection_id=connection_id, source=ITEM_BY_SKU, key__in=keys, fetched_at__gte=since
+        )
         found = {entry.key: entry.value for entry in cached}
         missing = [key for key in keys if key not in found]
         if missing:
@@ -101,7 +125,10 @@ def _cached_fetch(
             for key in missing:
                 value = fetched.get(key)
                 DynamicLookupEntry.objects.update_or_create(
-                    source=ITEM_BY_SKU, key=key, defaults={"value": value or "", "fetched_at": now}
+                    netsuite_connection_id=connection_id,
+                    source=ITEM_BY_SKU,
+                    key=key,
+                    defaults={"value": value or "", "fetched_at": now},
                 )
                 found[key] = value or ""
         return {key: value for key, value in found.items() if value}
@@ -111,19 +138,23 @@ def _cached_fetch(
 
 def item_lookup(connection: Connection) -> CachedDynamicLookup:
     connector = netsuite_connector(connection)
-    return CachedDynamicLookup(_cached_fetch(lambda skus: item_ids_by_sku(connector, skus)))
+    return CachedDynamicLookup(_cached_fetch(lambda skus: item_ids_by_sku(connector, skus), connection.pk))
 
 
-def mapping_lookups(*, netsuite: Connection | None = None) -> StaticLookups:
-    """The resolver a mapping runs with: the database's tables, and the item lookup through ``netsuite``."""
+def mapping_lookups(
+    *, netsuite: Connection | None = None, integration: Integration | None = None
+) -> StaticLookups:
+    """The resolver a mapping runs with: ``integration``'s tables (the primary's when None), and the item
+    lookup through ``netsuite``."""
     dynamic = {ITEM_BY_SKU: item_lookup(netsuite)} if netsuite is not None else {}
-    return StaticLookups(static_tables(), dynamic)
+    return StaticLookups(static_tables(integration=integration), dynamic)
 
 
 def dynamic_lookup_refresh(*, connection: Connection, user: Any) -> int:
     """Ask NetSuite again for every cached SKU (after the item catalogue changed); returns the count."""
     require(user, can_edit_mappings, needs="edit_mappings")
-    keys = list(DynamicLookupEntry.objects.filter(source=ITEM_BY_SKU).values_list("key", flat=True))
+    cached = DynamicLookupEntry.objects.filter(netsuite_connection=connection, source=ITEM_BY_SKU)
+    keys = list(cached.values_list("key", flat=True))
     connector = netsuite_connector(connection)
     now = timezone.now()
     fetched: dict[str, str] = {}
@@ -131,9 +162,7 @@ def dynamic_lookup_refresh(*, connection: Connection, user: Any) -> int:
         fetched.update(item_ids_by_sku(connector, keys[start : start + 500]))
     with transaction.atomic():
         for key in keys:
-            DynamicLookupEntry.objects.filter(source=ITEM_BY_SKU, key=key).update(
-                value=fetched.get(key, ""), fetched_at=now
-            )
+            cached.filter(key=key).update(value=fetched.get(key, ""), fetched_at=now)
         audit_record(
             obj=connection,
             actor=user,

@@ -1,4 +1,9 @@
-"""Seeding: the shipped lookup tables and default mappings, published by the system actor."""
+"""Seeding: the shipped lookup tables and default mappings, published by the system actor.
+
+Seeding fills the primary integration; another integration starts as a copy of one that exists
+(:func:`sync.onboarding.copying.config_copy`), or from the shipped drafts (:func:`mapping_shipped_install`
+with its ``integration``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from typing import Any
 
 from django.db import transaction
 
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
 from sync.mappings.engine.defaults import (
     DEFAULT_FLOWS,
     load_default,
@@ -52,8 +59,11 @@ def mapping_seed_defaults() -> list[MappingVersion]:
 INSTALL_NOTES = "the shipped default, installed for review"
 
 
-def mapping_shipped_install(*, user: Any) -> list[LookupVersion | MappingVersion]:
-    """The shipped lookup tables and flows that do not exist yet, each as a draft version 1 made by
+def mapping_shipped_install(
+    *, user: Any, integration: Integration | None = None
+) -> list[LookupVersion | MappingVersion]:
+    """The shipped lookup tables and flows ``integration`` (the primary one when None) does not have
+    yet, each as a draft version 1 made by
     ``user`` (RevOps: ``edit_mappings``), to be submitted, approved by someone else and published like any
     change. What exists already is left alone, so it is safe to run again; returns the drafts made.
 
@@ -61,30 +71,37 @@ def mapping_shipped_install(*, user: Any) -> list[LookupVersion | MappingVersion
     the demo's, which publishes as the system actor).
     """
     require(user, can_edit_mappings, needs="edit_mappings")
+    owner = integration if integration is not None else primary_integration()
     made: list[LookupVersion | MappingVersion] = []
     descriptions = lookup_descriptions()
     with transaction.atomic():
         for name, values in load_default_lookups().items():
             table, created = LookupTable.objects.get_or_create(
-                name=name, defaults={"description": descriptions.get(name, "")}
+                integration=owner, name=name, defaults={"description": descriptions.get(name, "")}
             )
             if created or not table.versions.exists():
                 made.append(
                     lookup_version_create_draft(table=table, user=user, notes=INSTALL_NOTES, entries=values)
                 )
         for key in DEFAULT_FLOWS:
-            version = _shipped_flow_draft(key, user=user, notes=INSTALL_NOTES)
+            version = _shipped_flow_draft(key, user=user, notes=INSTALL_NOTES, integration=owner)
             if version is not None:
                 made.append(version)
     return made
 
 
-def _shipped_flow_draft(key: str, *, user: Any, notes: str) -> MappingVersion | None:
-    """The shipped flow ``key`` (made when missing) with its shipped spec as a first draft by ``user``;
-    ``None`` when the flow has versions already (nothing is touched)."""
+def _shipped_flow_draft(
+    key: str, *, user: Any, notes: str, integration: Integration | None = None
+) -> MappingVersion | None:
+    """The shipped flow ``key`` of ``integration`` (made when missing) with its shipped spec as a first
+    draft by ``user``; ``None`` when the flow has versions already (nothing is touched)."""
     spec = load_default(key)
     flow = flow_ensure(
-        key=key, source=spec["source"], target_system=spec["target_system"], description=spec["description"]
+        key=key,
+        source=spec["source"],
+        target_system=spec["target_system"],
+        description=spec["description"],
+        integration=integration,
     )
     if flow.versions.exists():
         return None

@@ -17,6 +17,8 @@ from django.db import transaction
 
 from core.audit import AuditAction, audit_record
 from sync.connections.metadata.selectors import editing_metadata
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
 from sync.mappings.engine import CompiledMapping, MappingValidationError, SpecProblem, compile_mapping
 from sync.mappings.engine.spec import FORMAT
 from sync.mappings.metadata_check import MetadataProblem, mapping_metadata_problems, metadata_errors
@@ -221,19 +223,22 @@ def spec_rows_replace(
         )
 
 
-def lookup_table_names() -> set[str]:
-    return set(LookupTable.objects.values_list("name", flat=True))
+def lookup_table_names(integration: Integration | None = None) -> set[str]:
+    """The names of ``integration``'s lookup tables (the primary integration's when None)."""
+    owner = integration if integration is not None else primary_integration()
+    return set(LookupTable.objects.filter(integration=owner).values_list("name", flat=True))
 
 
-def spec_compile(spec: Any) -> CompiledMapping:
-    """Compile ``spec`` against the lookup tables that exist; raises MappingValidationError."""
-    return compile_mapping(spec, tables=lookup_table_names())
+def spec_compile(spec: Any, integration: Integration | None = None) -> CompiledMapping:
+    """Compile ``spec`` against the lookup tables ``integration`` has (the primary's when None); raises
+    MappingValidationError."""
+    return compile_mapping(spec, tables=lookup_table_names(integration))
 
 
-def spec_problems(spec: Any) -> list[SpecProblem]:
+def spec_problems(spec: Any, integration: Integration | None = None) -> list[SpecProblem]:
     """Every problem the engine finds in ``spec`` (empty when it compiles)."""
     try:
-        spec_compile(spec)
+        spec_compile(spec, integration)
     except MappingValidationError as error:
         return error.problems
     return []
@@ -253,9 +258,9 @@ def spec_metadata_problems(spec: Any) -> list[MetadataProblem]:
     return mapping_metadata_problems(spec, salesforce, netsuite)
 
 
-def spec_all_problems(spec: Any) -> list[SpecProblem]:
+def spec_all_problems(spec: Any, integration: Integration | None = None) -> list[SpecProblem]:
     """The engine's problems, then the metadata check's (what a draft's page lists)."""
-    return [*spec_problems(spec), *spec_metadata_problems(spec)]
+    return [*spec_problems(spec, integration), *spec_metadata_problems(spec)]
 
 
 # Set while the system actor installs the product's shipped defaults (sync.mappings.services.seed).
@@ -282,9 +287,9 @@ def spec_metadata_errors(spec: Any) -> list[SpecProblem]:
     return metadata_errors(spec_metadata_problems(spec))
 
 
-def spec_blocking_problems(spec: Any) -> list[SpecProblem]:
+def spec_blocking_problems(spec: Any, integration: Integration | None = None) -> list[SpecProblem]:
     """What refuses a submit or a publish: every engine problem, and the metadata check's errors."""
-    return [*spec_problems(spec), *spec_metadata_errors(spec)]
+    return [*spec_problems(spec, integration), *spec_metadata_errors(spec)]
 
 
 def problem_json(problem: SpecProblem) -> dict[str, str]:

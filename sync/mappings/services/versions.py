@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 
+from sync.integrations.models import Integration
+from sync.integrations.selectors import primary_integration
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.models import Flow, MappingVersion, VersionStatus
 from sync.mappings.permissions import can_approve_mappings, flow_edit_allowed
@@ -40,7 +42,7 @@ def require_flow_editor(user: Any, flow: Flow) -> None:
 
 
 def _submit_check(version: MappingVersion) -> None:
-    problems = spec_blocking_problems(version_spec(version))
+    problems = spec_blocking_problems(version_spec(version), version.flow.integration)
     if problems:
         raise MappingValidationError(problems)
 
@@ -49,14 +51,14 @@ def _publish_check(version: MappingVersion) -> None:
     """It must still compile (the lookup tables may have changed since approval) and fit the systems'
     metadata: a row reading a field the org lacks would fail every sync, so it is refused here, listed."""
     spec = version_spec(version)
-    spec_compile(spec)
+    spec_compile(spec, version.flow.integration)
     errors = spec_metadata_errors(spec)
     if errors:
         raise MappingValidationError(errors)
 
 
 def _forget_compiled(version: MappingVersion) -> None:
-    transaction.on_commit(lambda: published_mapping_forget(version.flow.key))
+    transaction.on_commit(lambda: published_mapping_forget(version.flow.key, version.flow.integration_id))
 
 
 MAPPING_LIFECYCLE: lifecycle.VersionLifecycle[MappingVersion] = lifecycle.VersionLifecycle(
@@ -71,11 +73,20 @@ MAPPING_LIFECYCLE: lifecycle.VersionLifecycle[MappingVersion] = lifecycle.Versio
 )
 
 
-def flow_ensure(*, key: str, source: str, target_system: str, description: str = "") -> Flow:
-    """The flow named ``key``, created when missing (idempotent)."""
+def flow_ensure(
+    *,
+    key: str,
+    source: str,
+    target_system: str,
+    description: str = "",
+    integration: Integration | None = None,
+) -> Flow:
+    """The flow named ``key`` of ``integration`` (the primary one when None), created when missing
+    (idempotent)."""
     direction = "NetSuite -> Salesforce" if target_system == "salesforce" else "Salesforce -> NetSuite"
     flow, _ = Flow.objects.get_or_create(
         key=key,
+        integration=integration if integration is not None else primary_integration(),
         defaults={
             "source": source,
             "target_system": target_system,
@@ -121,7 +132,7 @@ def version_import(*, version: MappingVersion, spec: Any, user: Any) -> MappingV
     Raises :class:`MappingValidationError` whose problems name the object and field mapping.
     """
     require_flow_editor(user, version.flow)
-    problems = spec_problems(spec)
+    problems = spec_problems(spec, version.flow.integration)
     if problems:
         raise MappingValidationError(problems)
     if spec.get("flow") != version.flow.key:
@@ -172,7 +183,7 @@ def version_rollback(*, to: MappingVersion, user: Any, reason: str) -> MappingVe
     with transaction.atomic():
         flow = Flow.objects.select_for_update().get(pk=to.flow_id)
         spec = version_spec(to)
-        spec_compile(spec)
+        spec_compile(spec, flow.integration)
         version = MappingVersion.objects.create(
             flow=flow,
             number=_next_number(flow),

@@ -19,6 +19,8 @@ from core.json_input import JsonTooDeep, json_loads_bounded
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.models import Connection, ConnectionKind
 from sync.connections.services import ConnectionMisconfigured, NoSandboxConnection, connection_sandbox
+from sync.integrations.access import integration_scope
+from sync.integrations.choice import integrations_visible
 from sync.mappings.models import DynamicLookupEntry, LookupTable, LookupVersion, VersionStatus
 from sync.mappings.services import lookup_versions as services
 from sync.mappings.services.lookup_import import (
@@ -29,7 +31,7 @@ from sync.mappings.services.lookup_import import (
     lookup_import_source,
 )
 from sync.mappings.services.lookups import dynamic_lookup_refresh
-from sync.mappings.views.access import require_editor
+from sync.mappings.views.access import console_integration, require_editor, to_index
 
 PENDING = [VersionStatus.DRAFT, VersionStatus.SUBMITTED, VersionStatus.APPROVED]
 REASON_LIMIT = 2000  # characters of a typed reason kept (it goes into the audit entry's JSON)
@@ -48,25 +50,40 @@ def _value(raw: str) -> Any:
     return raw
 
 
-def _version_or_404(version_id: int) -> LookupVersion:
-    return get_object_or_404(LookupVersion.objects.select_related("table", "based_on"), pk=version_id)
+def _version_or_404(version_id: int, user: Any) -> LookupVersion:
+    versions = LookupVersion.objects.select_related("table", "table__integration", "based_on")
+    scoped = integration_scope(user).filter(versions, integration="table__integration")
+    return get_object_or_404(scoped, pk=version_id)
+
+
+def _table_or_404(request: HttpRequest, table_name: str) -> LookupTable:
+    """The chosen integration's table ``table_name`` (:func:`console_integration`)."""
+    return get_object_or_404(LookupTable, integration=console_integration(request), name=table_name)
 
 
 @require_GET
 def lookup_index(request: HttpRequest) -> HttpResponse:
-    tables = list(LookupTable.objects.all())
+    integration = console_integration(request)
+    tables = list(LookupTable.objects.filter(integration=integration))
+    versions = LookupVersion.objects.filter(table__integration=integration)
     published = {
-        v.table_id: v
-        for v in LookupVersion.objects.filter(status=VersionStatus.PUBLISHED).prefetch_related("entries")
+        v.table_id: v for v in versions.filter(status=VersionStatus.PUBLISHED).prefetch_related("entries")
     }
     pending: dict[int, list[LookupVersion]] = {}
-    for version in LookupVersion.objects.filter(status__in=PENDING).order_by("-number"):
+    for version in versions.filter(status__in=PENDING).order_by("-number"):
         pending.setdefault(version.table_id, []).append(version)
     importable = importable_tables()
+    # Cached answers of the integration's own NetSuite accounts (ids differ from one account to another).
+    accounts = [integration.netsuite_connection_id, integration.sandbox_netsuite_connection_id]
+    dynamic = DynamicLookupEntry.objects.select_related("netsuite_connection")
+    if integration_scope(request.user).limited or not integration.is_primary:
+        dynamic = dynamic.filter(netsuite_connection_id__in=[pk for pk in accounts if pk is not None])
     context = {
         "area": "mappings",
+        "integration": integration,
+        "integrations": integrations_visible(request.user),
         "tables": [(table, published.get(table.pk), pending.get(table.pk, [])) for table in tables],
-        "dynamic": DynamicLookupEntry.objects.all()[:500],
+        "dynamic": dynamic[:500],
         "importable": importable,
         "not_yet": sorted(set(importable) - {table.name for table in tables}),
         "netsuite_connections": Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True)
@@ -82,16 +99,21 @@ def lookup_import_view(request: ConsoleRequest, table_name: str) -> HttpResponse
     require_editor(request)
     try:
         connection = import_connection(request.POST.get("connection", "").strip() or None)
-        result = lookup_import(table_name=table_name, user=request.user, connection=connection)
+        result = lookup_import(
+            table_name=table_name,
+            user=request.user,
+            connection=connection,
+            integration=console_integration(request),
+        )
     except (ValidationError, NoSandboxConnection, ConnectorError, ConnectionMisconfigured) as error:
         text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
         messages.error(request, f"Not imported: {text}")
-        return redirect("sync:mapping-lookups")
+        return to_index("sync:mapping-lookups", console_integration(request))
     for note in result.notes[:20]:
         messages.warning(request, note)
     if result.version is None:
         messages.info(request, result.message)
-        return redirect("sync:mapping-lookups")
+        return to_index("sync:mapping-lookups", console_integration(request))
     messages.success(request, result.message)
     return redirect("sync:mapping-lookup-version", result.version.pk)
 
@@ -100,7 +122,7 @@ def lookup_import_view(request: ConsoleRequest, table_name: str) -> HttpResponse
 def lookup_entry_update(request: ConsoleRequest, table_name: str) -> HttpResponse:
     """Set one entry in the table's open draft (made from the published version when there is none)."""
     require_editor(request)
-    table = get_object_or_404(LookupTable, name=table_name)
+    table = _table_or_404(request, table_name)
     try:
         draft = services.lookup_draft_for(table=table, user=request.user)
         services.lookup_draft_entry_set(
@@ -111,7 +133,7 @@ def lookup_entry_update(request: ConsoleRequest, table_name: str) -> HttpRespons
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect("sync:mapping-lookups")
+        return to_index("sync:mapping-lookups", console_integration(request))
     messages.success(request, f"Saved in draft {draft}: it maps nothing until approved and published.")
     return redirect("sync:mapping-lookup-version", draft.pk)
 
@@ -119,14 +141,14 @@ def lookup_entry_update(request: ConsoleRequest, table_name: str) -> HttpRespons
 @require_POST
 def lookup_draft_create(request: ConsoleRequest, table_name: str) -> HttpResponse:
     require_editor(request)
-    table = get_object_or_404(LookupTable, name=table_name)
+    table = _table_or_404(request, table_name)
     draft = services.lookup_draft_for(table=table, user=request.user)
     return redirect("sync:mapping-lookup-version", draft.pk)
 
 
 @require_GET
 def lookup_version_page(request: HttpRequest, version_id: int) -> HttpResponse:
-    version = _version_or_404(version_id)
+    version = _version_or_404(version_id, request.user)
     current = services.published_lookup_version(version.table)
     entries = services.lookup_entries(version)
     live = services.lookup_entries(current) if current is not None else {}
@@ -200,7 +222,7 @@ ACTIONS: dict[str, Callable[[LookupVersion, ConsoleRequest], LookupVersion]] = {
 def lookup_version_action(request: ConsoleRequest, version_id: int, action: str) -> HttpResponse:
     """Edit a draft's entries, or submit / approve / reject / publish; the services check the role and
     four eyes."""
-    version = _version_or_404(version_id)
+    version = _version_or_404(version_id, request.user)
     act = ACTIONS.get(action)
     if act is None:
         return HttpResponse(status=404)
@@ -227,4 +249,4 @@ def dynamic_lookup_refresh_view(request: ConsoleRequest) -> HttpResponse:
         messages.error(request, f"Not refreshed: {error}")
     else:
         messages.success(request, f"Asked NetSuite again for {count} SKU(s).")
-    return redirect("sync:mapping-lookups")
+    return to_index("sync:mapping-lookups", console_integration(request))

@@ -55,7 +55,7 @@ def _chain(row: FieldMapping, request: HttpRequest | None = None) -> Any:
 @require_http_methods(["GET", "POST"])
 def field_row(request: ConsoleRequest, row_id: int) -> HttpResponse:
     """GET: the row (``?edit=1``: its form); POST: save it and show it again, or the form with errors."""
-    row = row_or_404(row_id)
+    row = row_or_404(row_id, request.user)
     if request.method == "GET":
         if request.GET.get("edit"):
             require_flow_editor(request, row.object_mapping.version.flow)
@@ -88,7 +88,7 @@ def _parent(obj: ObjectMapping, request: HttpRequest) -> FieldMapping | None:
 @require_POST
 def field_row_check(request: HttpRequest, object_id: int) -> HttpResponse:
     """Validation as you type: the engine's problems for the row as it would be saved."""
-    obj = object_or_404(object_id)
+    obj = object_or_404(object_id, request.user)
     require_flow_editor(request, obj.version.flow)
     form = FieldRowForm(request.POST)
     if not form.is_valid():
@@ -107,7 +107,7 @@ def field_row_check(request: HttpRequest, object_id: int) -> HttpResponse:
 
 @require_POST
 def field_row_create(request: ConsoleRequest, object_id: int) -> HttpResponse:
-    obj = object_or_404(object_id)
+    obj = object_or_404(object_id, request.user)
     require_flow_editor(request, obj.version.flow)
     form = FieldRowForm(request.POST)
     messages: list[str] = []
@@ -131,7 +131,7 @@ def field_row_create(request: ConsoleRequest, object_id: int) -> HttpResponse:
 
 @require_POST
 def field_row_reorder(request: ConsoleRequest, row_id: int) -> HttpResponse:
-    row = row_or_404(row_id)
+    row = row_or_404(row_id, request.user)
     require_flow_editor(request, row.object_mapping.version.flow)
     offset = -1 if request.POST.get("direction") == "up" else 1
     field_row_move(row=row, offset=offset, user=request.user)
@@ -142,7 +142,7 @@ def field_row_reorder(request: ConsoleRequest, row_id: int) -> HttpResponse:
 
 @require_POST
 def field_row_remove(request: ConsoleRequest, row_id: int) -> HttpResponse:
-    row = row_or_404(row_id)
+    row = row_or_404(row_id, request.user)
     require_flow_editor(request, row.object_mapping.version.flow)
     version_id = row.object_mapping.version_id
     field_row_delete(row=row, user=request.user)
@@ -164,7 +164,7 @@ def field_choices_view(request: HttpRequest, object_id: int) -> HttpResponse:
 
     The query is the picker's own input (``value`` for a source, ``target`` for a target), sent with the
     rest of the row form; a source is only picked for a row whose value comes from a source field."""
-    obj = object_or_404(object_id)
+    obj = object_or_404(object_id, request.user)
     require_flow_editor(request, obj.version.flow)
     side = "target" if request.GET.get("side") == "target" else "source"
     if side == "source" and request.GET.get("kind", "source") != "source":
@@ -183,7 +183,7 @@ def field_choices_view(request: HttpRequest, object_id: int) -> HttpResponse:
 @require_POST
 def transform_chain_view(request: HttpRequest, object_id: int) -> HttpResponse:
     """The chain editor after an action (add a step, remove, move, load the JSON), from the posted form."""
-    obj = object_or_404(object_id)
+    obj = object_or_404(object_id, request.user)
     require_flow_editor(request, obj.version.flow)
     editor = chain_editor(tables=lookup_table_titles(), data=request.POST, op=request.POST.get("op", "")[:40])
     row_id = request.POST.get("row", "")

@@ -11,10 +11,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from sync.integrations.choice import integrations_visible
 from sync.mappings.chains import chain_editor
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.forms import FieldRowForm, ImportForm, ReasonForm
-from sync.mappings.models import Flow, MappingVersion
+from sync.mappings.models import MappingVersion
 from sync.mappings.permissions import (
     can_approve_mappings,
     can_edit_mappings,
@@ -26,14 +27,23 @@ from sync.mappings.selectors import flows_with_versions, version_diff, version_r
 from sync.mappings.services import versions as services
 from sync.mappings.services.seed import mapping_shipped_install
 from sync.mappings.services.specs import spec_all_problems, version_spec
-from sync.mappings.views.access import require_flow_editor, version_or_404
+from sync.mappings.views.access import (
+    console_integration,
+    flow_or_404,
+    require_flow_editor,
+    to_index,
+    version_or_404,
+)
 
 
 @require_GET
 def mapping_index(request: HttpRequest) -> HttpResponse:
+    integration = console_integration(request)
     context = {
         "area": "mappings",
-        "flows": flows_with_versions(),
+        "integration": integration,
+        "integrations": integrations_visible(request.user),
+        "flows": flows_with_versions(integration),
         "editable_flow_ids": set(flows_editable_by(request.user).values_list("pk", flat=True)),
         "can_install": can_edit_mappings(request.user),
     }
@@ -45,7 +55,8 @@ def shipped_install(request: HttpRequest) -> HttpResponse:
     """RevOps installs the shipped flows and lookup tables that are missing, as drafts for review."""
     if not can_edit_mappings(request.user):
         raise PermissionDenied("Installing the shipped mappings needs the edit_mappings capability.")
-    made = mapping_shipped_install(user=request.user)
+    integration = console_integration(request)
+    made = mapping_shipped_install(user=request.user, integration=integration)
     if made:
         messages.success(
             request,
@@ -53,12 +64,12 @@ def shipped_install(request: HttpRequest) -> HttpResponse:
         )
     else:
         messages.info(request, "Every shipped flow and lookup table exists already.")
-    return redirect("sync:mappings")
+    return to_index("sync:mappings", integration)
 
 
 @require_POST
 def draft_create(request: HttpRequest, flow_key: str) -> HttpResponse:
-    flow = get_object_or_404(Flow, key=flow_key)
+    flow = flow_or_404(request.user, console_integration(request), flow_key)
     require_flow_editor(request, flow)
     based_on = None
     if request.POST.get("based_on"):
@@ -72,7 +83,7 @@ def draft_create(request: HttpRequest, flow_key: str) -> HttpResponse:
 
 @require_GET
 def version_page(request: HttpRequest, version_id: int) -> HttpResponse:
-    return _version_page(request, version_or_404(version_id))
+    return _version_page(request, version_or_404(version_id, request.user))
 
 
 def _version_page(
@@ -116,7 +127,7 @@ TRANSITIONS: dict[str, Callable[..., Any]] = {
 @require_POST
 def version_transition(request: HttpRequest, version_id: int, action: str) -> HttpResponse:
     """submit / approve / reject / publish / rollback; the service checks role and four eyes."""
-    version = version_or_404(version_id)
+    version = version_or_404(version_id, request.user)
     transition = TRANSITIONS.get(action)
     if transition is None:
         return HttpResponse(status=404)
@@ -138,7 +149,7 @@ def version_transition(request: HttpRequest, version_id: int, action: str) -> Ht
 
 @require_GET
 def version_export(request: HttpRequest, version_id: int) -> HttpResponse:
-    version = version_or_404(version_id)
+    version = version_or_404(version_id, request.user)
     response = JsonResponse(version_spec(version), json_dumps_params={"indent": 2})
     filename = f"{version.flow.key}-v{version.number}.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -147,7 +158,7 @@ def version_export(request: HttpRequest, version_id: int) -> HttpResponse:
 
 @require_http_methods(["POST"])
 def version_import(request: HttpRequest, version_id: int) -> HttpResponse:
-    version = version_or_404(version_id)
+    version = version_or_404(version_id, request.user)
     require_flow_editor(request, version.flow)
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -173,7 +184,7 @@ def version_diff_page(request: HttpRequest) -> HttpResponse:
     numbers = [request.GET.get(name, "") for name in ("a", "b")]
     if not all(number.isdigit() for number in numbers):
         return HttpResponseBadRequest("give the two versions to compare as ?a=<version id>&b=<version id>")
-    before, after = (version_or_404(int(number)) for number in numbers)
+    before, after = (version_or_404(int(number), request.user) for number in numbers)
     context = {
         "area": "mappings",
         "before": before,

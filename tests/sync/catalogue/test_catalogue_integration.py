@@ -89,7 +89,7 @@ def _partner_book(org: Org, monkeypatch: pytest.MonkeyPatch) -> str:
     book = org.sf.create("Pricebook2", {"Name": "Partner", "IsActive": True})
     tables = load_default_lookups()
     tables["pricebook_by_price_level"] = {"1": "standard", "2": book}
-    monkeypatch.setattr(services, "mapping_tables", lambda: tables)
+    monkeypatch.setattr(services, "mapping_tables", lambda chosen=None, integration=None: tables)
     return book
 
 

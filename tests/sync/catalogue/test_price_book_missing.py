@@ -40,7 +40,7 @@ def test_a_plan_without_a_price_book_opens_a_clear_exception_with_the_plans_link
     tables = load_default_lookups()
     shipped_books = dict(tables["price_book_by_plan_currency"])
     tables["price_book_by_plan_currency"] = {}  # a new package: no price book known for its plan
-    monkeypatch.setattr(sources, "mapping_tables", lambda chosen=None: tables)
+    monkeypatch.setattr(sources, "mapping_tables", lambda chosen=None, integration=None: tables)
 
     job = run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=[opportunity])
 

@@ -3,7 +3,6 @@ it, one audit entry per change, the configuration copy, and who may."""
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import pytest
@@ -17,6 +16,8 @@ from reconciliation.schedules import SCHEDULE_NAME as RECONCILIATION_SCHEDULE
 from sync.connections.models import Connection, ConnectionEnvironment
 from sync.integrations.models import Integration
 from sync.integrations.selectors import primary_integration
+from sync.mappings.models import MappingVersion
+from sync.mappings.services.seed import mapping_seed_defaults
 from sync.onboarding.services import (
     integration_activate,
     integration_create,
@@ -211,16 +212,9 @@ def test_deactivating_disables_its_listeners_and_activating_enables_them(
         integration_deactivate(integration=primary_integration(), actor=admin)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("sync.onboarding.copying") is None,
-    reason="sync.onboarding.copying (config_copy) is written on another branch; merged later",
-)
 def test_it_copies_another_integrations_configuration_as_drafts(
     pairs: dict[str, Connection], admin: User
 ) -> None:
-    from sync.mappings.models import MappingVersion  # noqa: PLC0415 - only with the copy merged
-    from sync.mappings.services.seed import mapping_seed_defaults  # noqa: PLC0415
-
     mapping_seed_defaults()
     setup = integration_create(
         name="acme",
@@ -232,16 +226,3 @@ def test_it_copies_another_integrations_configuration_as_drafts(
     )
     assert setup.copy_report is not None and setup.integration.based_on == primary_integration()
     assert MappingVersion.objects.filter(flow__integration=setup.integration, status="draft").exists()
-
-
-def test_without_the_copy_module_a_copy_is_refused_clearly(
-    pairs: dict[str, Connection], admin: User, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def missing(name: str) -> Any:
-        raise ModuleNotFoundError(name)
-
-    monkeypatch.setattr("sync.onboarding.services.importlib.import_module", missing)
-    with pytest.raises(ValidationError) as excinfo:
-        _create(pairs, admin, copy_from=primary_integration())
-    assert "not available" in _errors(excinfo)["copy_from"][0]
-    assert not Integration.objects.filter(name="acme").exists() and not Listener.objects.exists()

@@ -64,8 +64,8 @@ def bad_currency(
     live_lookups = sources.live_lookups
     right: dict[str, str] = {}
 
-    def wrong_currency(netsuite: NetSuiteConnector, chosen: Any = None) -> Any:
-        lookups, dynamic = live_lookups(netsuite, chosen)
+    def wrong_currency(netsuite: NetSuiteConnector, chosen: Any = None, integration: Any = None) -> Any:
+        lookups, dynamic = live_lookups(netsuite, chosen, integration)
         tables = {name: lookups._tables[name] for name in lookups.tables()}
         right["id"] = tables["currency_code_to_id"][code]
         tables["currency_code_to_id"] = {**tables["currency_code_to_id"], code: "99"}

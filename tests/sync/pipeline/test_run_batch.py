@@ -116,8 +116,10 @@ def test_it_fails_only_the_opportunity_netsuite_rejects(
     good = next(g["Id"] for g in graphs.values() if g["Account"]["BillingCountry"] != "JP")
     live_lookups = sources.live_lookups
 
-    def wrong_subsidiary_for_japan(netsuite: NetSuiteConnector, chosen: Any = None) -> Any:
-        lookups, dynamic = live_lookups(netsuite, chosen)
+    def wrong_subsidiary_for_japan(
+        netsuite: NetSuiteConnector, chosen: Any = None, integration: Any = None
+    ) -> Any:
+        lookups, dynamic = live_lookups(netsuite, chosen, integration)
         tables = {name: lookups._tables[name] for name in lookups.tables()}
         tables["country_to_subsidiary"] = {**tables["country_to_subsidiary"], "JP": "99"}
         return StaticLookups(tables, dynamic), dynamic
