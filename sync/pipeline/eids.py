@@ -82,8 +82,11 @@ def eid_scope(salesforce_connection_id: int | None, netsuite_connection_id: int 
 
 
 def payload_namespaced(payload: ObjectPayload, namespace: str) -> ObjectPayload:
-    """``payload`` with its external id (and the body field that carries it, if any) in ``namespace``."""
-    if not namespace or not payload.external_id:
+    """``payload`` with its external id (and the body field that carries it, if any) in ``namespace``.
+
+    Create-only records are the account's catalogue (subscription plans keyed by product code, which may
+    predate Concord), sold from by every integration: they keep their external id."""
+    if not namespace or not payload.external_id or payload.mode == "create_only":
         return payload
     external_id = eid_namespaced(namespace, payload.external_id)
     body: dict[str, Any] = payload.body

@@ -392,6 +392,8 @@ class BatchWriter:
             if known is not None and known.shared:
                 # Another integration's record (its externalId stays theirs): updated by internal id.
                 netsuite_id = known.netsuite_id
+                body = {name: value for name, value in body.items() if name != payload.external_id_field}
+                self._local.body = body
                 self.netsuite.patch(payload.target_type, netsuite_id, body, replace=payload.sublists_in(body))
             else:
                 netsuite_id = self.netsuite.upsert(
