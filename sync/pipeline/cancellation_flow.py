@@ -30,6 +30,8 @@ from core.audit import AuditAction, audit_record
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.integrations.namespacing import eid_namespaced
+from sync.integrations.selectors import integration_for_connection
 from sync.lifecycle.cancellations import (
     cancellation_allowed,
     cancellation_approved,
@@ -50,8 +52,18 @@ RUN_TASK = "sync.pipeline.cancellation_flow.cancellation_run"
 logger = logging.getLogger(__name__)
 
 
-def cancellation_dedup_key(*, netsuite_connection_id: int, opportunity_id: str) -> str:
-    return f"cancel:{netsuite_connection_id}:{opportunity_id}"
+def cancellation_dedup_key(*, netsuite_connection_id: int, opportunity_id: str, namespace: str = "") -> str:
+    """The cancellation's exception key; another integration's opportunity is in its ``namespace``."""
+    return f"cancel:{netsuite_connection_id}:{eid_namespaced(namespace, opportunity_id)}"
+
+
+def _cancellation_key(cancellation: Cancellation) -> str:
+    namespace = integration_for_connection(cancellation.salesforce_connection_id).namespace
+    return cancellation_dedup_key(
+        netsuite_connection_id=cancellation.netsuite_connection_id,
+        opportunity_id=cancellation.opportunity_id,
+        namespace=namespace,
+    )
 
 
 def netsuite_targets(
@@ -245,9 +257,7 @@ def _approval_problem(cancellation: Cancellation, netsuite: Connection) -> Probl
     records += [RecordRef("netsuite", "subscription", str(s)) for s in cancellation.subscription_ids]
     return Problem(
         category=CATEGORY,
-        dedup_key=cancellation_dedup_key(
-            netsuite_connection_id=netsuite.pk, opportunity_id=cancellation.opportunity_id
-        ),
+        dedup_key=_cancellation_key(cancellation),
         title=f"Cancel opportunity {cancellation.opportunity_id} ({label}): {what}? Waiting for finance",
         severity="high",
         records=records,
@@ -328,9 +338,7 @@ def cancellation_run(
     by the exception's approval) or allowed by a rule. Idempotent: a done one is left alone, and the
     NetSuite writes skip what is already closed or terminated."""
     cancellation = Cancellation.objects.select_related("netsuite_connection").get(pk=cancellation_id)
-    key = cancellation_dedup_key(
-        netsuite_connection_id=cancellation.netsuite_connection_id, opportunity_id=cancellation.opportunity_id
-    )
+    key = _cancellation_key(cancellation)
     if cancellation.status == CancellationStatus.DONE:
         exception_queue().resolve(dedup_key=key, note=f"already cancelled: {cancellation.message}")
         return cancellation

@@ -404,6 +404,7 @@ def _run_batch(
         records=records,
         netsuite=netsuite,
         integration_id=scope.integration_id,
+        namespace=scope.namespace,
         scopes=scopes,
         correlation_ids=correlation_ids,
         deadline=deadline,
@@ -589,6 +590,7 @@ def _write_all(
     records: Mapping[str, SyncRecord],
     netsuite: Connection,
     integration_id: int | None,
+    namespace: str,
     scopes: Mapping[str, ExceptionScope],
     correlation_ids: Mapping[str, str] | None,
     deadline: float | None,
@@ -608,7 +610,7 @@ def _write_all(
             # Each outcome is stored as it completes, while the pool goes on (the limiter hands slots on
             # between its threads, so it rarely writes to the database meanwhile). A crash part-way loses
             # no NetSuite work: the inbox retries the batch and eid upserts redo it idempotently.
-            open_keys = _open_exception_keys(netsuite, graphs)
+            open_keys = _open_exception_keys(netsuite, graphs, namespace)
             for future in as_completed(futures):
                 result, graph = future.result(), futures[future]
                 if result is None:  # not started before the deadline
@@ -698,10 +700,13 @@ def _known_for(
     }
 
 
-def _open_exception_keys(netsuite: Connection, graphs: Mapping[str, Any]) -> set[str]:
+def _open_exception_keys(netsuite: Connection, graphs: Mapping[str, Any], namespace: str) -> set[str]:
     """The dedup keys of the batch's opportunities that have an active exception now: the rest have
     nothing to resolve when they sync (one query instead of one locking query per opportunity)."""
-    keys = [sync_dedup_key(netsuite_connection_id=netsuite.pk, opportunity_id=i) for i in graphs]
+    keys = [
+        sync_dedup_key(netsuite_connection_id=netsuite.pk, opportunity_id=i, namespace=namespace)
+        for i in graphs
+    ]
     return exception_queue().active_keys(keys)
 
 

@@ -200,7 +200,8 @@ def test_a_customer_both_companies_sell_to_is_linked_shared_and_never_re_keyed(t
     )
     order_b = orgs.ns.get_by_external_id("salesOrder", f"ACQ-{opportunity}")
     assert order_b is not None and order_b["entity"]["id"] == str(customer["id"])
-    assert orgs.ns.get_by_external_id("salesOrder", opportunity)["id"] != order_b["id"]
+    order_a = orgs.ns.get_by_external_id("salesOrder", opportunity)
+    assert order_a is not None and order_a["id"] != order_b["id"]
     assert job_b.records.get().netsuite_ids["customer"] == str(customer["id"])
 
     # Second day, org B: the one customer is updated by its internal id (PATCH), never upserted by eid.
