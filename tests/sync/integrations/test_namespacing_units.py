@@ -19,9 +19,12 @@ from sync.lifecycle.planning import Subscription, change_order_eid, plan_activat
 from sync.mappings.engine import CachedDynamicLookup, ObjectPayload
 from sync.mappings.engine.defaults import compile_default, default_lookups
 from sync.matching.engine import Candidate, MatchStatus, classify, parse_match, subject_from_body
+from sync.pipeline.cancellation_flow import cancellation_dedup_key
 from sync.pipeline.eids import EidScope, eid_scope, eid_scope_of, payload_namespaced
+from sync.pipeline.failures import sync_dedup_key
 from sync.pipeline.gates import GateOutcome, Gates
 from sync.pipeline.models import CrossReference, RecordStatus
+from sync.pipeline.return_graphs import ReturnOwnership
 from sync.pipeline.writer import BatchWriter, Known, RetrySettings
 from tests.sync.mappings.engine.graphs import dataset_graphs, item_fetch
 
@@ -203,3 +206,58 @@ def test_each_integration_reads_its_own_cross_references() -> None:
     assert set(eid_scope(sf_b.pk, ns.pk).xrefs()) == {theirs}
     assert eid_scope(sf_b.pk, ns.pk).others == ()
     assert eid_scope(None, ns.pk).others == ("ACQ",)
+
+
+def test_exception_keys_of_another_integrations_opportunity_carry_its_namespace() -> None:
+    assert sync_dedup_key(netsuite_connection_id=3, opportunity_id="006X") == "sync:3:006X"
+    assert (
+        sync_dedup_key(netsuite_connection_id=3, opportunity_id="006X", namespace="ACQ") == "sync:3:ACQ-006X"
+    )
+    assert cancellation_dedup_key(netsuite_connection_id=3, opportunity_id="006X") == "cancel:3:006X"
+    assert (
+        cancellation_dedup_key(netsuite_connection_id=3, opportunity_id="006X", namespace="ACQ")
+        == "cancel:3:ACQ-006X"
+    )
+
+
+class FakeReader:
+    """CachedReader's call: NetSuite records by (type, id)."""
+
+    def __init__(self, records: dict[tuple[str, str], dict[str, Any]]) -> None:
+        self.records = records
+        self.reads: list[tuple[str, str]] = []
+
+    def __call__(self, record_type: str, record_id: str, expand: bool | None = None) -> dict[str, Any]:
+        self.reads.append((record_type, record_id))
+        return self.records[(record_type, record_id)]
+
+
+@pytest.mark.django_db
+def test_the_return_flow_owns_records_by_their_own_their_orders_or_their_customers_external_id() -> None:
+    records = {
+        ("salesOrder", "10"): {"id": "10", "externalId": "006X"},
+        ("salesOrder", "11"): {"id": "11", "externalId": "ACQ-006X"},
+        ("customer", "20"): {"id": "20", "externalId": "001A"},
+        ("customer", "21"): {"id": "21", "externalId": "ACQ-001A"},
+        ("customer", "22"): {"id": "22"},  # made by hand: the primary's, as before integrations
+    }
+    reader = FakeReader(records)
+
+    def owns(scope: EidScope, record_type: str, graph: dict[str, Any]) -> bool:
+        return ReturnOwnership(scope, reader, 1).owns(record_type, graph)  # type: ignore[arg-type]
+
+    invoice_a = {"id": "30", "createdFrom": {"id": "10"}, "entity": {"id": "21"}}
+    invoice_b = {"id": "31", "createdFrom": {"id": "11"}, "entity": {"id": "20"}}
+    assert owns(PRIMARY, "invoice", invoice_a) and not owns(ACQ, "invoice", invoice_a)
+    assert owns(ACQ, "invoice", invoice_b) and not owns(PRIMARY, "invoice", invoice_b)
+    payment_b = {"id": "40", "entity": {"id": "20"}, "apply": {"items": [{"invoice": invoice_b}]}}
+    assert owns(ACQ, "customerPayment", payment_b) and not owns(PRIMARY, "customerPayment", payment_b)
+    memo_a = {"id": "50", "entity": {"id": "21"}, "invoice": invoice_a}
+    assert owns(PRIMARY, "creditMemo", memo_a) and not owns(ACQ, "creditMemo", memo_a)
+    # No order to go by: the customer decides.
+    refund = {"id": "60", "customer": {"id": "21"}}
+    assert owns(ACQ, "customerRefund", refund) and not owns(PRIMARY, "customerRefund", refund)
+    assert owns(PRIMARY, "customer", records[("customer", "22")])
+    assert not owns(ACQ, "customer", records[("customer", "22")])
+    assert owns(ACQ, "subscription", {"id": "70", "externalId": "ACQ-SUB-0QL1"})
+    assert not owns(PRIMARY, "subscription", {"id": "70", "externalId": "ACQ-SUB-0QL1"})
