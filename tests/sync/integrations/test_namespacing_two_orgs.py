@@ -16,19 +16,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 
 from simulators.core.runner import RunningSimulator, start_in_thread
 from simulators.netsuite.seed import seed as seed_netsuite
 from simulators.netsuite.spec import SPEC as NETSUITE_SPEC
 from simulators.salesforce.seed import seed as seed_salesforce
 from simulators.salesforce.spec import SPEC as SALESFORCE_SPEC
+from sync import tasks
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.exceptions.matching import exception_match_decide
+from sync.exceptions.models import ExceptionItem, ExceptionStatus
 from sync.integrations.models import Integration
 from sync.integrations.selectors import primary_integration
-from sync.pipeline.models import CrossReference, RecordStatus, SyncJob
+from sync.pipeline.models import CrossReference, RecordStatus, SyncJob, SyncRecord
 from sync.pipeline.returns import return_flow_run
 from sync.pipeline.runner import run_batch
 from tests.simulators.conftest import https_session
@@ -266,3 +270,40 @@ def test_each_orgs_return_flow_brings_back_only_its_own_records_to_its_own_org(t
     read_b = set(result_b.job.return_records.values_list("netsuite_id", flat=True))
     assert order_a in read_a and order_b not in read_a and invoice_of[order_b] not in read_a
     assert order_b in read_b and order_a not in read_b and invoice_of[order_a] not in read_b
+
+
+def test_an_uncertain_match_with_another_integrations_customer_waits_for_a_person_whose_link_shares_it(
+    two_orgs: TwoOrgs, finance_everywhere: User
+) -> None:
+    orgs = two_orgs
+    deal = won(orgs.a.sf)[2]
+    opportunity, account = deal["Id"], deal["AccountId"]
+    sync(orgs.a, orgs, opportunity)
+    [customer] = customers_of(orgs.ns, account)
+    # Org B knows the company under a near name, its people by other addresses: a suspect, not a link.
+    make_distinct(orgs.b, opportunity, f"{customer['companyname']} Holdings")
+    job = run_batch(salesforce=orgs.b.connection, netsuite=orgs.netsuite, opportunity_ids=[opportunity])
+    assert job.records.get().status == RecordStatus.BLOCKED
+    assert orgs.ns.get_by_external_id("salesOrder", f"ACQ-{opportunity}") is None  # nothing written
+    [item] = ExceptionItem.objects.filter(category__key="duplicate_suspect")
+    match = item.details["match"]
+    assert match["external_id"] == f"ACQ-{account}"
+    assert {(c["netsuite_id"], c["external_id"]) for c in match["candidates"]} == {
+        (str(customer["id"]), account)
+    }
+
+    # The person links it: shared, the other integration's external id left alone.
+    exception_match_decide(item=item, user=finance_everywhere, choice="link", netsuite_id=str(customer["id"]))
+    tasks.inbox_drain()
+    latest = SyncRecord.objects.filter(
+        opportunity_id=opportunity, job__salesforce_connection=orgs.b.connection
+    )
+    assert latest.order_by("-id").first().status == RecordStatus.SYNCED  # type: ignore[union-attr]
+    [still] = customers_of(orgs.ns, account)
+    assert (still["id"], still["externalid"]) == (customer["id"], account)
+    shared = CrossReference.objects.get(integration=orgs.acme, netsuite_type="customer")
+    assert (shared.netsuite_id, shared.shared) == (str(customer["id"]), True)
+    order_b = orgs.ns.get_by_external_id("salesOrder", f"ACQ-{opportunity}")
+    assert order_b is not None and order_b["entity"]["id"] == str(customer["id"])
+    item.refresh_from_db()
+    assert item.status == ExceptionStatus.RESOLVED
