@@ -46,8 +46,8 @@ class EidScope:
         return bool(external_id) and not self.owns(external_id)
 
     def xref_filter(self) -> Q:
-        """The condition on CrossReference rows that are this integration's (for the primary also the rows
-        that name no integration)."""
+        """The condition on rows (cross-references, synced field values, field conflicts: an ``integration``
+        field) that are this integration's; for the primary also the rows that name no integration."""
         if self.integration_id is None:
             return Q(integration__isnull=True)
         mine = Q(integration_id=self.integration_id)

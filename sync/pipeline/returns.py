@@ -813,7 +813,13 @@ def _ledger_for(sobject: str, pending: dict[str, _Pending], pair: tuple[int, int
     if sobject not in TWO_WAY_OBJECTS:
         return None
     flow = FLOWS[next(iter(pending.values())).source[0]]
-    return OwnershipLedger(netsuite_connection_id=pair[1], flow=flow, sobject=sobject, ids=list(pending))
+    return OwnershipLedger(
+        netsuite_connection_id=pair[1],
+        flow=flow,
+        sobject=sobject,
+        ids=list(pending),
+        scope=eid_scope(pair[0], pair[1]),
+    )
 
 
 def _body_to_send(

@@ -32,7 +32,14 @@ from sync.exceptions.matching import exception_match_decide
 from sync.exceptions.models import ExceptionItem, ExceptionStatus
 from sync.integrations.models import Integration
 from sync.integrations.selectors import primary_integration
-from sync.pipeline.models import CrossReference, RecordStatus, SyncJob, SyncRecord
+from sync.pipeline.models import (
+    CrossReference,
+    FieldConflict,
+    RecordStatus,
+    SyncedFieldValue,
+    SyncJob,
+    SyncRecord,
+)
 from sync.pipeline.returns import return_flow_run
 from sync.pipeline.runner import run_batch
 from tests.simulators.conftest import https_session
@@ -270,6 +277,15 @@ def test_each_orgs_return_flow_brings_back_only_its_own_records_to_its_own_org(t
     read_b = set(result_b.job.return_records.values_list("netsuite_id", flat=True))
     assert order_a in read_a and order_b not in read_a and invoice_of[order_b] not in read_a
     assert order_b in read_b and order_a not in read_b and invoice_of[order_a] not in read_b
+    # Each org's two-way field ledger is its own: the same opportunity id holds two orders, no conflict.
+    ledger = SyncedFieldValue.objects.filter(
+        sobject="Opportunity", salesforce_id=opportunity, field=fields[0]
+    )
+    assert {(row.integration_id, row.value) for row in ledger} == {
+        (primary_integration().pk, order_a),
+        (orgs.acme.pk, order_b),
+    }
+    assert not FieldConflict.objects.exists()
 
 
 def test_an_uncertain_match_with_another_integrations_customer_waits_for_a_person_whose_link_shares_it(
