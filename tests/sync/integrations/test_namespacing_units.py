@@ -23,7 +23,8 @@ from sync.pipeline.cancellation_flow import cancellation_dedup_key
 from sync.pipeline.eids import EidScope, eid_scope, eid_scope_of, payload_namespaced
 from sync.pipeline.failures import sync_dedup_key
 from sync.pipeline.gates import GateOutcome, Gates
-from sync.pipeline.models import CrossReference, RecordStatus
+from sync.pipeline.inbox import inbox_add
+from sync.pipeline.models import CrossReference, InboxMessage, InboxSource, RecordStatus
 from sync.pipeline.return_graphs import ReturnOwnership
 from sync.pipeline.writer import BatchWriter, Known, RetrySettings
 from tests.sync.mappings.engine.graphs import dataset_graphs, item_fetch
@@ -261,3 +262,31 @@ def test_the_return_flow_owns_records_by_their_own_their_orders_or_their_custome
     assert not owns(ACQ, "customer", records[("customer", "22")])
     assert owns(ACQ, "subscription", {"id": "70", "externalId": "ACQ-SUB-0QL1"})
     assert not owns(PRIMARY, "subscription", {"id": "70", "externalId": "ACQ-SUB-0QL1"})
+
+
+@pytest.mark.django_db
+def test_the_same_event_id_from_two_orgs_is_two_inbox_messages_and_a_redelivery_stays_one() -> None:
+    ns, sf_a, sf_b = (
+        connection("ns", "netsuite"),
+        connection("sf-a", "salesforce"),
+        connection("sf-b", "salesforce"),
+    )
+    Integration.objects.create(
+        name="acme", label="Acme", namespace="ACQ", salesforce_connection=sf_b, netsuite_connection=ns
+    )
+
+    def event(org: Connection) -> InboxMessage:
+        return InboxMessage(
+            notification_id="poll:006X:2026-12-07T01:00:00Z",
+            source=InboxSource.POLL,
+            salesforce_connection=org,
+            netsuite_connection=ns,
+            record_id="006X",
+        )
+
+    assert inbox_add([event(sf_a), event(sf_b)]) == 2
+    assert inbox_add([event(sf_a), event(sf_b)]) == 0  # redelivered: nothing new
+    assert set(InboxMessage.objects.values_list("salesforce_connection_id", "notification_id")) == {
+        (sf_a.pk, "poll:006X:2026-12-07T01:00:00Z"),
+        (sf_b.pk, "ACQ-poll:006X:2026-12-07T01:00:00Z"),
+    }
