@@ -55,7 +55,6 @@ class Migration(migrations.Migration):
             name="shared",
             field=models.BooleanField(default=False),
         ),
-        migrations.RunPython(rows_to_primary, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="cancellation",
             constraint=models.UniqueConstraint(
@@ -85,4 +84,8 @@ class Migration(migrations.Migration):
                 name="sync_synced_field_value_unique_per_integration",
             ),
         ),
+        # Last: on PostgreSQL a table with pending (deferred foreign key) trigger events after the update
+        # cannot be altered in the same transaction. The old keys were unique without the integration, so the
+        # rows stay unique once they all name the primary.
+        migrations.RunPython(rows_to_primary, migrations.RunPython.noop),
     ]
