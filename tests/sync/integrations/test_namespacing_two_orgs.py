@@ -68,7 +68,7 @@ class TwoOrgs:
 
 
 @pytest.fixture
-def two_orgs(tmp_path: Path, seeded_mappings: None) -> Iterator[TwoOrgs]:
+def alike_orgs(tmp_path: Path, seeded_mappings: None) -> Iterator[TwoOrgs]:
     """Org A (primary) and org B (``acme``, namespace ACQ), seeded alike, and one NetSuite account."""
     dir_a, dir_b = tmp_path / "a", tmp_path / "b"
     seed_salesforce(dir_a, SEEDED)
@@ -137,8 +137,8 @@ def customers_of(ns: NetSuiteConnector, account_id: str) -> list[dict[str, Any]]
     return list(ns.suiteql(query))
 
 
-def test_the_same_salesforce_ids_in_two_orgs_never_overwrite_each_other(two_orgs: TwoOrgs) -> None:
-    orgs = two_orgs
+def test_the_same_salesforce_ids_in_two_orgs_never_overwrite_each_other(alike_orgs: TwoOrgs) -> None:
+    orgs = alike_orgs
     deal = won(orgs.a.sf)[0]
     opportunity, account = deal["Id"], deal["AccountId"]
     # The same ids in both orgs: the collision to prove impossible.
@@ -190,8 +190,8 @@ def test_the_same_salesforce_ids_in_two_orgs_never_overwrite_each_other(two_orgs
     assert len(after_a) == 2
 
 
-def test_a_customer_both_companies_sell_to_is_linked_shared_and_never_re_keyed(two_orgs: TwoOrgs) -> None:
-    orgs = two_orgs
+def test_a_customer_both_companies_sell_to_is_linked_shared_and_never_re_keyed(alike_orgs: TwoOrgs) -> None:
+    orgs = alike_orgs
     deal = won(orgs.a.sf)[1]
     opportunity, account = deal["Id"], deal["AccountId"]
     sync(orgs.a, orgs, opportunity)
@@ -249,8 +249,8 @@ def invoices(sf: SalesforceConnector) -> dict[str, dict[str, Any]]:
     return {row["NetSuite_Invoice_Id__c"]: row for row in rows}
 
 
-def test_each_orgs_return_flow_brings_back_only_its_own_records_to_its_own_org(two_orgs: TwoOrgs) -> None:
-    orgs = two_orgs
+def test_each_orgs_return_flow_brings_back_only_its_own_records_to_its_own_org(alike_orgs: TwoOrgs) -> None:
+    orgs = alike_orgs
     deal = won(orgs.a.sf)[0]
     opportunity = deal["Id"]
     make_distinct(orgs.b, opportunity, "Bravo Distinct Traders")
@@ -289,9 +289,9 @@ def test_each_orgs_return_flow_brings_back_only_its_own_records_to_its_own_org(t
 
 
 def test_an_uncertain_match_with_another_integrations_customer_waits_for_a_person_whose_link_shares_it(
-    two_orgs: TwoOrgs, finance_everywhere: User
+    alike_orgs: TwoOrgs, finance_everywhere: User
 ) -> None:
-    orgs = two_orgs
+    orgs = alike_orgs
     deal = won(orgs.a.sf)[2]
     opportunity, account = deal["Id"], deal["AccountId"]
     sync(orgs.a, orgs, opportunity)
