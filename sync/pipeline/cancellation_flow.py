@@ -57,7 +57,7 @@ def cancellation_dedup_key(*, netsuite_connection_id: int, opportunity_id: str, 
     return f"cancel:{netsuite_connection_id}:{eid_namespaced(namespace, opportunity_id)}"
 
 
-def _cancellation_key(cancellation: Cancellation) -> str:
+def cancellation_key_of(cancellation: Cancellation) -> str:
     namespace = integration_for_connection(cancellation.salesforce_connection_id).namespace
     return cancellation_dedup_key(
         netsuite_connection_id=cancellation.netsuite_connection_id,
@@ -257,7 +257,7 @@ def _approval_problem(cancellation: Cancellation, netsuite: Connection) -> Probl
     records += [RecordRef("netsuite", "subscription", str(s)) for s in cancellation.subscription_ids]
     return Problem(
         category=CATEGORY,
-        dedup_key=_cancellation_key(cancellation),
+        dedup_key=cancellation_key_of(cancellation),
         title=f"Cancel opportunity {cancellation.opportunity_id} ({label}): {what}? Waiting for finance",
         severity="high",
         records=records,
@@ -338,7 +338,7 @@ def cancellation_run(
     by the exception's approval) or allowed by a rule. Idempotent: a done one is left alone, and the
     NetSuite writes skip what is already closed or terminated."""
     cancellation = Cancellation.objects.select_related("netsuite_connection").get(pk=cancellation_id)
-    key = _cancellation_key(cancellation)
+    key = cancellation_key_of(cancellation)
     if cancellation.status == CancellationStatus.DONE:
         exception_queue().resolve(dedup_key=key, note=f"already cancelled: {cancellation.message}")
         return cancellation

@@ -14,12 +14,12 @@ from django.utils import timezone
 from sync.connections.models import Connection
 from sync.integrations.models import Integration
 from sync.integrations.selectors import primary_integration
-from sync.lifecycle.cancellations import change_order_external_id
+from sync.lifecycle.cancellations import cancellation_request, change_order_external_id
 from sync.lifecycle.planning import Subscription, change_order_eid, plan_activation
 from sync.mappings.engine import CachedDynamicLookup, ObjectPayload
 from sync.mappings.engine.defaults import compile_default, default_lookups
 from sync.matching.engine import Candidate, MatchStatus, classify, parse_match, subject_from_body
-from sync.pipeline.cancellation_flow import cancellation_dedup_key
+from sync.pipeline.cancellation_flow import cancellation_dedup_key, cancellation_key_of, netsuite_targets
 from sync.pipeline.eids import EidScope, eid_scope, eid_scope_of, payload_namespaced
 from sync.pipeline.failures import sync_dedup_key
 from sync.pipeline.gates import GateOutcome, Gates
@@ -290,3 +290,48 @@ def test_the_same_event_id_from_two_orgs_is_two_inbox_messages_and_a_redelivery_
         (sf_a.pk, "poll:006X:2026-12-07T01:00:00Z"),
         (sf_b.pk, "ACQ-poll:006X:2026-12-07T01:00:00Z"),
     }
+
+
+@pytest.mark.django_db
+def test_a_cancellation_finds_and_is_recorded_for_its_own_orgs_deal_only() -> None:
+    ns, sf_a, sf_b = (
+        connection("ns", "netsuite"),
+        connection("sf-a", "salesforce"),
+        connection("sf-b", "salesforce"),
+    )
+    acme = Integration.objects.create(
+        name="acme", label="Acme", namespace="ACQ", salesforce_connection=sf_b, netsuite_connection=ns
+    )
+    for integration, external_id, order in ((primary_integration(), "006X", "10"), (acme, "ACQ-006X", "11")):
+        CrossReference.objects.create(
+            netsuite_connection=ns,
+            integration=integration,
+            netsuite_type="salesOrder",
+            external_id=external_id,
+            netsuite_id=order,
+            salesforce_id="006X",
+            object_key="sales_order",
+            payload_hash="",
+            synced_at=timezone.now(),
+        )
+    graphs = {"006X": {"Id": "006X"}}
+    assert netsuite_targets(sf_a, ns, graphs) == {"006X": ("10", [])}
+    assert netsuite_targets(sf_b, ns, graphs) == {"006X": ("11", [])}
+    # One cancellation per org of the same opportunity id, each with its own order and exception key.
+    rows = [
+        cancellation_request(
+            netsuite_connection_id=ns.pk,
+            salesforce_connection_id=org.pk,
+            opportunity_id="006X",
+            reason="lost",
+            sales_order_id=order,
+            subscription_ids=[],
+            effective=dt.date(2026, 12, 7),
+        )[0]
+        for org, order in ((sf_a, "10"), (sf_b, "11"))
+    ]
+    assert [(row.salesforce_connection_id, row.sales_order_id) for row in rows] == [
+        (sf_a.pk, "10"),
+        (sf_b.pk, "11"),
+    ]
+    assert [cancellation_key_of(row) for row in rows] == [f"cancel:{ns.pk}:006X", f"cancel:{ns.pk}:ACQ-006X"]
