@@ -42,6 +42,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from sync.connections.connectors.errors import ConnectorError
+from sync.integrations.namespacing import eid_namespaced
 from sync.lifecycle import kinds
 from sync.lifecycle.planning import (
     AmendedLine,
@@ -119,9 +120,11 @@ Record = Callable[[LifecycleWrite], None]
 class Lifecycle:
     """One per batch, shared by its threads: the connector, the lookups, what is known of customers."""
 
-    def __init__(self, netsuite: LifecycleConnector, lookups: LookupResolver) -> None:
+    def __init__(self, netsuite: LifecycleConnector, lookups: LookupResolver, *, namespace: str = "") -> None:
         self.netsuite = netsuite
         self.lookups = lookups
+        # The integration's namespace: the subscriptions it reads and the change orders it writes carry it.
+        self.namespace = namespace
         self._currencies: dict[str, set[str]] = {}
         self._guard = threading.Lock()
 
@@ -256,7 +259,7 @@ class DealStep:
 
     def _activate(self, line_id: str, subscription_id: str) -> None:
         subscription = self._subscription_read(subscription_id, lines=False)
-        order = plan_activation(self.opportunity_id, subscription)
+        order = plan_activation(self.opportunity_id, subscription, namespace=self.lifecycle.namespace)
         if order is None:
             return
         if self.netsuite.change_orders_by_external_id([order.external_id]):
@@ -271,9 +274,12 @@ class DealStep:
             subscription = self._upgraded_subscription(package, fresh=True)
             members = [line for line in self.lines if line.get("SBQQ__RequiredBy__c") == package.get("Id")]
             amended = [self._amended_line(line) for line in members]
-            wanted = plan_amendment(self.opportunity_id, subscription, amended).change_orders
-            saved = self.netsuite.change_orders_by_external_id([o.external_id for o in wanted])
-            plan = plan_amendment(self.opportunity_id, subscription, amended, existing=saved)
+            namespace = self.lifecycle.namespace
+            wanted = plan_amendment(self.opportunity_id, subscription, amended, namespace=namespace)
+            saved = self.netsuite.change_orders_by_external_id([o.external_id for o in wanted.change_orders])
+            plan = plan_amendment(
+                self.opportunity_id, subscription, amended, existing=saved, namespace=namespace
+            )
             problems += plan.problems
             for inclusion in plan.inclusions:
                 self._include(inclusion, str(package.get("Id")))
@@ -302,10 +308,11 @@ class DealStep:
                 object_key="subscription",
                 source_id=line_id,
             )
-        found = self.netsuite.get_by_external_id("subscription", SUBSCRIPTION_PREFIX + origin)
+        external_id = eid_namespaced(self.lifecycle.namespace, SUBSCRIPTION_PREFIX + origin)
+        found = self.netsuite.get_by_external_id("subscription", external_id)
         if found is None:
             raise LifecycleProblem(
-                f"quote line {line_id}: NetSuite has no subscription {SUBSCRIPTION_PREFIX}{origin} "
+                f"quote line {line_id}: NetSuite has no subscription {external_id} "
                 f"(the {what} one); sync the original deal first",
                 object_key="subscription",
                 source_id=line_id,

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import AuditAction, audit_record
+from sync.integrations.selectors import integration_for_pair
 from sync.lifecycle.kinds import AMENDMENT, deal_kind
 from sync.lifecycle.locks import ORDER_STATUSES, status_code_of
 from sync.lifecycle.models import Cancellation, CancellationReason, CancellationStatus
@@ -98,9 +99,10 @@ def cancellation_allowed(graph: Mapping[str, Any], *, ruleset: RuleSet | None = 
     return ", ".join(sorted({outcome.rule.key for outcome in ran})) or "a cancellation rule"
 
 
-def change_order_external_id(opportunity_id: str, subscription_id: str) -> str:
-    """The whole subscription's TERMINATE change order's external id (line 0), in the planner's format."""
-    return change_order_eid(opportunity_id, subscription_id, TERMINATE, 0)
+def change_order_external_id(opportunity_id: str, subscription_id: str, *, namespace: str = "") -> str:
+    """The whole subscription's TERMINATE change order's external id (line 0), in the planner's format and
+    the integration's ``namespace``."""
+    return change_order_eid(opportunity_id, subscription_id, TERMINATE, 0, namespace=namespace)
 
 
 def closing_body(order: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -172,6 +174,7 @@ def subscription_terminate(
     subscription_id: str,
     effective: dt.date,
     result: CancellationResult,
+    namespace: str = "",
 ) -> None:
     subscription = ns.get("subscription", subscription_id)
     status = subscription.get("subscriptionStatus")
@@ -186,7 +189,7 @@ def subscription_terminate(
         effective = start
     if end is not None and effective > end:
         effective = end
-    external_id = change_order_external_id(opportunity_id, subscription_id)
+    external_id = change_order_external_id(opportunity_id, subscription_id, namespace=namespace)
     body = {
         "action": TERMINATE,
         "subscription": {"id": subscription_id},
@@ -202,6 +205,10 @@ def cancellation_execute(ns: CancellationWriter, cancellation: Cancellation) -> 
     """Close the order and terminate the subscriptions of ``cancellation``; safe to run twice."""
     result = CancellationResult()
     effective = cancellation.effective_date or timezone.localdate()
+    # The change orders carry the namespace of the integration whose deal is cancelled.
+    integration = integration_for_pair(
+        cancellation.salesforce_connection_id, cancellation.netsuite_connection_id
+    )
     for subscription_id in cancellation.subscription_ids or []:
         subscription_terminate(
             ns,
@@ -209,6 +216,7 @@ def cancellation_execute(ns: CancellationWriter, cancellation: Cancellation) -> 
             subscription_id=str(subscription_id),
             effective=effective,
             result=result,
+            namespace=integration.namespace,
         )
     if cancellation.sales_order_id:
         order_close(ns, cancellation.sales_order_id, result)
@@ -234,9 +242,9 @@ def cancellation_request(
     is left as it is (what was asked, approved or done stays so)."""
     return Cancellation.objects.get_or_create(
         netsuite_connection_id=netsuite_connection_id,
+        salesforce_connection_id=salesforce_connection_id,
         opportunity_id=opportunity_id,
         defaults={
-            "salesforce_connection_id": salesforce_connection_id,
             "reason": reason,
             "contract_id": contract_id[:18],
             "sales_order_id": sales_order_id,

@@ -22,7 +22,8 @@ Rules (contract C of issue 22; SuiteBilling's change orders, see simulators/nets
   - a product that is not a member of the plan -> a problem for a person (NetSuite cannot add it);
 - a change order whose external id NetSuite already holds is not planned again;
 - change orders carry ``CO-<opportunity id>-<subscription id>-<action>-<line number>`` (0: the whole
-  subscription) as their external id, and are written by ``eid:`` upsert.
+  subscription) as their external id, in the integration's namespace (``ACQ-CO-...``), and are written by
+  ``eid:`` upsert.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
+
+from sync.integrations.namespacing import eid_namespaced
 
 ACTIVATE = "ACTIVATE"
 MODIFY_PRICING = "MODIFY_PRICING"
@@ -70,8 +73,11 @@ def months_between(start: str, end: str) -> int:
     return max(0, (last.year - first.year) * 12 + last.month - first.month)
 
 
-def change_order_eid(opportunity_id: str, subscription_id: str, action: str, line: int) -> str:
-    return f"CO-{opportunity_id}-{subscription_id}-{action}-{line}"
+def change_order_eid(
+    opportunity_id: str, subscription_id: str, action: str, line: int, *, namespace: str = ""
+) -> str:
+    """The change order's external id, in the integration's ``namespace`` (sync.integrations.namespacing)."""
+    return eid_namespaced(namespace, f"CO-{opportunity_id}-{subscription_id}-{action}-{line}")
 
 
 @dataclass(frozen=True)
@@ -182,12 +188,12 @@ class Plan:
 
 
 def plan_activation(
-    opportunity_id: str, subscription: Subscription, existing: Iterable[str] = ()
+    opportunity_id: str, subscription: Subscription, existing: Iterable[str] = (), *, namespace: str = ""
 ) -> ChangeOrder | None:
     """The ACTIVATE change order of a subscription Concord created, or None when there is nothing to do."""
     if subscription.status in ACTIVE_OR_BEYOND or not subscription.start_date:
         return None
-    eid = change_order_eid(opportunity_id, subscription.id, ACTIVATE, 0)
+    eid = change_order_eid(opportunity_id, subscription.id, ACTIVATE, 0, namespace=namespace)
     if eid in set(existing):
         return None
     return ChangeOrder(ACTIVATE, subscription.id, subscription.start_date, eid, memo="Activated by Concord")
@@ -198,17 +204,21 @@ def plan_amendment(
     subscription: Subscription,
     lines: Sequence[AmendedLine],
     existing: Iterable[str] = (),
+    *,
+    namespace: str = "",
 ) -> Plan:
     """The inclusions and change orders that bring ``subscription`` to the amendment's ``lines``."""
     plan = Plan()
     for line in lines:
-        _plan_line(opportunity_id, subscription, line, plan)
+        _plan_line(opportunity_id, subscription, line, plan, namespace)
     saved = set(existing)
     plan.change_orders = [order for order in plan.change_orders if order.external_id not in saved]
     return plan
 
 
-def _plan_line(opportunity_id: str, subscription: Subscription, line: AmendedLine, plan: Plan) -> None:
+def _plan_line(
+    opportunity_id: str, subscription: Subscription, line: AmendedLine, plan: Plan, namespace: str
+) -> None:
     if not line.item:
         plan.problems.append(f"{line.sku or line.line_id}: NetSuite has no item for this product code")
         return
@@ -220,7 +230,7 @@ def _plan_line(opportunity_id: str, subscription: Subscription, line: AmendedLin
                 f"subscription {subscription.id} (add the item to the plan or sell it as a new package)"
             )
         return
-    eid = partial(change_order_eid, opportunity_id, subscription.id)
+    eid = partial(change_order_eid, opportunity_id, subscription.id, namespace=namespace)
     if line.quantity <= 0:
         if held.included and held.status not in ("TERMINATED", "NOT_INCLUDED"):
             plan.change_orders.append(

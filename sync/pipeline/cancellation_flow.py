@@ -30,7 +30,8 @@ from core.audit import AuditAction, audit_record
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
-from sync.integrations.selectors import integration_for_pair
+from sync.integrations.namespacing import eid_namespaced
+from sync.integrations.selectors import integration_for_connection, integration_for_pair
 from sync.lifecycle.cancellations import (
     cancellation_allowed,
     cancellation_approved,
@@ -41,7 +42,8 @@ from sync.lifecycle.cancellations import (
     effective_date,
 )
 from sync.lifecycle.models import Cancellation, CancellationReason, CancellationStatus
-from sync.pipeline.models import CrossReference, RecordStatus, SyncRecord
+from sync.pipeline.eids import eid_scope
+from sync.pipeline.models import RecordStatus, SyncRecord
 from sync.pipeline.problems import Problem, RecordRef, exception_queue, retryable
 from sync.rules.engine.ruleset import RuleSet
 from sync.rules.services import rules_published_ruleset
@@ -51,26 +53,42 @@ RUN_TASK = "sync.pipeline.cancellation_flow.cancellation_run"
 logger = logging.getLogger(__name__)
 
 
-def cancellation_dedup_key(*, netsuite_connection_id: int, opportunity_id: str) -> str:
-    return f"cancel:{netsuite_connection_id}:{opportunity_id}"
+def cancellation_dedup_key(*, netsuite_connection_id: int, opportunity_id: str, namespace: str = "") -> str:
+    """The cancellation's exception key; another integration's opportunity is in its ``namespace``."""
+    return f"cancel:{netsuite_connection_id}:{eid_namespaced(namespace, opportunity_id)}"
+
+
+def cancellation_key_of(cancellation: Cancellation) -> str:
+    namespace = integration_for_connection(cancellation.salesforce_connection_id).namespace
+    return cancellation_dedup_key(
+        netsuite_connection_id=cancellation.netsuite_connection_id,
+        opportunity_id=cancellation.opportunity_id,
+        namespace=namespace,
+    )
 
 
 def netsuite_targets(
-    netsuite: Connection, graphs: Mapping[str, Mapping[str, Any]]
+    salesforce: Connection, netsuite: Connection, graphs: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, tuple[str, list[str]]]:
     """Opportunity id -> (its sales order's internal id, its subscriptions' internal ids), from the
-    cross-references Concord wrote (an opportunity never synced has none, and is left out)."""
+    cross-references Concord wrote for the pair's integration (an opportunity never synced has none, and
+    is left out; another org's opportunity with the same id is not this one)."""
     lines: dict[str, str] = {}
     for key, graph in graphs.items():
         quote = graph.get("primary_quote")
         for line in (quote or {}).get("lines") or [] if isinstance(quote, Mapping) else []:
             if isinstance(line, Mapping) and line.get("Id"):
                 lines[str(line["Id"])] = key
-    rows = CrossReference.objects.filter(
-        netsuite_connection=netsuite,
-        netsuite_type__in=["salesOrder", "subscription"],
-        salesforce_id__in=[*graphs, *lines],
-    ).order_by("netsuite_type", "external_id")
+    rows = (
+        eid_scope(salesforce.pk, netsuite.pk)
+        .xrefs()
+        .filter(
+            netsuite_connection=netsuite,
+            netsuite_type__in=["salesOrder", "subscription"],
+            salesforce_id__in=[*graphs, *lines],
+        )
+        .order_by("netsuite_type", "external_id")
+    )
     found: dict[str, tuple[str, list[str]]] = {}
     for row in rows:
         owner = row.salesforce_id if row.salesforce_id in graphs else lines.get(row.salesforce_id, "")
@@ -82,17 +100,23 @@ def netsuite_targets(
         elif row.netsuite_id not in subscriptions:
             subscriptions = [*subscriptions, row.netsuite_id]
         found[owner] = (order, subscriptions)
-    _last_synced_ids(netsuite, graphs, found)
+    _last_synced_ids(salesforce, netsuite, graphs, found)
     return found
 
 
 def _last_synced_ids(
-    netsuite: Connection, graphs: Mapping[str, Any], found: dict[str, tuple[str, list[str]]]
+    salesforce: Connection,
+    netsuite: Connection,
+    graphs: Mapping[str, Any],
+    found: dict[str, tuple[str, list[str]]],
 ) -> None:
     """Add the NetSuite ids the last successful sync of each opportunity recorded (its quote may have
     changed since: the lines that made its subscriptions are not all in the graph any more)."""
     records = SyncRecord.objects.filter(
-        opportunity_id__in=list(graphs), status=RecordStatus.SYNCED, job__netsuite_connection=netsuite
+        opportunity_id__in=list(graphs),
+        status=RecordStatus.SYNCED,
+        job__netsuite_connection=netsuite,
+        job__salesforce_connection=salesforce,
     ).order_by("opportunity_id", "-id")
     seen: set[str] = set()
     for record in records:
@@ -123,7 +147,7 @@ def cancellations_notice(
     candidates = {key: reason for key, graph in graphs.items() if (reason := cancellation_reason(graph))}
     if not candidates:
         return dict(not_due)
-    targets = netsuite_targets(netsuite, {key: graphs[key] for key in candidates})
+    targets = netsuite_targets(salesforce, netsuite, {key: graphs[key] for key in candidates})
     targets.update(_amended_targets(salesforce, netsuite, graphs, candidates, targets))
     result = dict(not_due)
     for key, reason in candidates.items():
@@ -163,7 +187,9 @@ def _amended_targets(
     rows = salesforce_connector(salesforce).query_in(template, sorted(set(contracts.values())))
     original = {str(row["Id"]): str(row.get("SBQQ__Opportunity__c") or "") for row in rows}
     originals = {key: original.get(contract, "") for key, contract in contracts.items()}
-    targets = netsuite_targets(netsuite, {deal: {"Id": deal} for deal in originals.values() if deal})
+    targets = netsuite_targets(
+        salesforce, netsuite, {deal: {"Id": deal} for deal in originals.values() if deal}
+    )
     return {key: targets[deal] for key, deal in originals.items() if deal in targets}
 
 
@@ -234,9 +260,7 @@ def _approval_problem(cancellation: Cancellation, netsuite: Connection) -> Probl
     records += [RecordRef("netsuite", "subscription", str(s)) for s in cancellation.subscription_ids]
     return Problem(
         category=CATEGORY,
-        dedup_key=cancellation_dedup_key(
-            netsuite_connection_id=netsuite.pk, opportunity_id=cancellation.opportunity_id
-        ),
+        dedup_key=cancellation_key_of(cancellation),
         title=f"Cancel opportunity {cancellation.opportunity_id} ({label}): {what}? Waiting for finance",
         severity="high",
         records=records,
@@ -287,7 +311,7 @@ def contract_cancellations_notice(
         return 0
     template = f"SELECT {CONTRACT_OPPORTUNITY_FIELDS} FROM Opportunity WHERE Id IN ({{ids}})"  # noqa: S608
     graphs = {str(row["Id"]): dict(row) for row in sf.query_in(template, sorted(by_opportunity))}
-    targets = netsuite_targets(netsuite, graphs)
+    targets = netsuite_targets(salesforce, netsuite, graphs)
     noticed = 0
     for key, graph in graphs.items():
         order, subscriptions = targets.get(key, ("", []))
@@ -317,9 +341,7 @@ def cancellation_run(
     by the exception's approval) or allowed by a rule. Idempotent: a done one is left alone, and the
     NetSuite writes skip what is already closed or terminated."""
     cancellation = Cancellation.objects.select_related("netsuite_connection").get(pk=cancellation_id)
-    key = cancellation_dedup_key(
-        netsuite_connection_id=cancellation.netsuite_connection_id, opportunity_id=cancellation.opportunity_id
-    )
+    key = cancellation_key_of(cancellation)
     if cancellation.status == CancellationStatus.DONE:
         exception_queue().resolve(dedup_key=key, note=f"already cancelled: {cancellation.message}")
         return cancellation

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from sync.connections.models import Connection
+from sync.integrations.namespacing import eid_namespaced
+from sync.integrations.selectors import integration_for_connection
 from sync.lifecycle.locks import OrderLockFound, order_lock_record
 from sync.pipeline.inbox import inbox_requeue_opportunity
 from sync.pipeline.models import FailureCategory, InboxSource, RecordStatus, SyncFailure, SyncRecord
@@ -35,8 +37,19 @@ SEVERITY_FOR_FAILURE: dict[str, Severity] = {
 }
 
 
-def sync_dedup_key(*, netsuite_connection_id: int | None, opportunity_id: str) -> str:
-    return f"sync:{netsuite_connection_id or 0}:{opportunity_id}"
+def sync_dedup_key(*, netsuite_connection_id: int | None, opportunity_id: str, namespace: str = "") -> str:
+    """The opportunity's exception key. Opportunity ids are unique within one org only: another
+    integration's is in its ``namespace`` (the primary integration's keys are as they always were)."""
+    return f"sync:{netsuite_connection_id or 0}:{eid_namespaced(namespace, opportunity_id)}"
+
+
+def _record_key(record: SyncRecord, netsuite: Connection | None) -> str:
+    namespace = integration_for_connection(record.job.salesforce_connection_id).namespace
+    return sync_dedup_key(
+        netsuite_connection_id=netsuite.pk if netsuite else None,
+        opportunity_id=record.opportunity_id,
+        namespace=namespace,
+    )
 
 
 def record_outcome_report(
@@ -51,9 +64,7 @@ def record_outcome_report(
     ``open_exception_keys``, when given, holds every key with an active exception (read by the caller
     for its batch): a synced record whose key is not in it has nothing to resolve. ``scope`` is where the
     opportunity's records live (its mapped records' subsidiary, its account's billing country)."""
-    key = sync_dedup_key(
-        netsuite_connection_id=netsuite.pk if netsuite else None, opportunity_id=record.opportunity_id
-    )
+    key = _record_key(record, netsuite)
     if record.status in (RecordStatus.SYNCED, RecordStatus.SKIPPED):
         if open_exception_keys is None or key in open_exception_keys:
             exception_queue().resolve(dedup_key=key, note=f"synced by job {record.job_id}")
@@ -132,9 +143,7 @@ def _sent(failure: SyncFailure | None) -> dict[str, Any]:
 
 def record_overrides_sent(*, record: SyncRecord, netsuite: Connection | None, fields: list[str]) -> None:
     """Tell the record's exception which approved value changes its retry sent, in which job."""
-    key = sync_dedup_key(
-        netsuite_connection_id=netsuite.pk if netsuite else None, opportunity_id=record.opportunity_id
-    )
+    key = _record_key(record, netsuite)
     exception_queue().overrides_sent(dedup_key=key, fields=fields, job_id=record.job_id)
 
 

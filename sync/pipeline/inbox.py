@@ -30,6 +30,8 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from core.correlation import current_correlation_id
+from sync.integrations.namespacing import eid_namespaced
+from sync.integrations.selectors import integration_for_connection
 from sync.pipeline.flow_state import CLOSED_WON_FLOW, flow_paused
 from sync.pipeline.heartbeat import renewed_while
 from sync.pipeline.models import (
@@ -101,8 +103,13 @@ def inbox_add(rows: list[InboxMessage]) -> int:
     (see :func:`_insert_new`): atomic on its own, so outside a caller's transaction it commits at once
     with no BEGIN/COMMIT round trips (the listener's hot path), and it says exactly which rows are new,
     even against a concurrent delivery of the same id.
+
+    Two orgs hand out the same ids (a poll's ``poll:<opportunity id>:<stamp>``, a notification's Id): a row
+    of another integration than the primary one has its namespace in its notification id, so one org's
+    event never swallows the other's (redeliveries within an org still meet their first delivery).
     """
     correlation_id = current_correlation_id() or ""
+    _notification_ids_namespaced(rows)
     unique: dict[str, InboxMessage] = {}
     for row in rows:
         row.correlation_id = row.correlation_id or correlation_id
@@ -115,6 +122,18 @@ def inbox_add(rows: list[InboxMessage]) -> int:
         # inbox_request_drain.
         transaction.on_commit(inbox_request_drain)
     return created
+
+
+def _notification_ids_namespaced(rows: list[InboxMessage]) -> None:
+    namespaces = {
+        org: integration_for_connection(org).namespace
+        for org in {row.salesforce_connection_id for row in rows}
+    }
+    limit = InboxMessage._meta.get_field("notification_id").max_length or 120
+    for row in rows:
+        namespace = namespaces[row.salesforce_connection_id]
+        if namespace and not row.notification_id.startswith(f"{namespace}-"):
+            row.notification_id = eid_namespaced(namespace, row.notification_id)[:limit]
 
 
 def _insert_new(rows: list[InboxMessage]) -> int:

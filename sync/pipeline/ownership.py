@@ -32,7 +32,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.fields import field_fit
-from sync.pipeline.models import CrossReference, FieldConflict, SyncedFieldValue, SystemName
+from sync.pipeline.eids import EidScope, eid_scope
+from sync.pipeline.models import FieldConflict, SyncedFieldValue, SystemName
 
 # Salesforce objects the forward flow also writes from: their fields have an owner on each side.
 # (Invoice__c is NetSuite's document: Salesforce holds a copy, written whole.)
@@ -83,21 +84,35 @@ class Decision:
 class OwnershipLedger:
     """The last synced values and open conflicts of one batch of records of one Salesforce object."""
 
-    def __init__(self, *, netsuite_connection_id: int, flow: str, sobject: str, ids: Iterable[str]) -> None:
+    def __init__(
+        self,
+        *,
+        netsuite_connection_id: int,
+        flow: str,
+        sobject: str,
+        ids: Iterable[str],
+        scope: EidScope | None = None,
+    ) -> None:
         self.netsuite_connection_id = netsuite_connection_id
         self.flow = flow
         self.sobject = sobject
+        # The integration whose org the records are in (another org may have records of the same ids).
+        self.scope = scope or eid_scope(None, netsuite_connection_id)
         ids = list(ids)
         self._synced: dict[tuple[str, str], Any] = {
             (row.salesforce_id, row.field): row.value
             for row in SyncedFieldValue.objects.filter(
-                netsuite_connection_id=netsuite_connection_id, sobject=sobject, salesforce_id__in=ids
+                self.scope.xref_filter(),
+                netsuite_connection_id=netsuite_connection_id,
+                sobject=sobject,
+                salesforce_id__in=ids,
             )
         }
         self._agreed: dict[tuple[str, str], Any] = {}  # to store at flush()
         self._open: dict[tuple[str, str], FieldConflict] = {
             (row.salesforce_id, row.field): row
             for row in FieldConflict.objects.filter(
+                self.scope.xref_filter(),
                 netsuite_connection_id=netsuite_connection_id,
                 sobject=sobject,
                 salesforce_id__in=ids,
@@ -180,7 +195,7 @@ class OwnershipLedger:
                 self._synced[(decision.salesforce_id, name)] = _json_value(value)
             if decision.reassert_in_netsuite:
                 # The next forward sync of this record sends the whole update body: Salesforce's value wins.
-                CrossReference.objects.filter(
+                self.scope.xrefs().filter(
                     netsuite_connection_id=self.netsuite_connection_id,
                     netsuite_type=decision.netsuite[0],
                     netsuite_id=decision.netsuite[1],
@@ -196,6 +211,7 @@ class OwnershipLedger:
             [
                 SyncedFieldValue(
                     netsuite_connection_id=self.netsuite_connection_id,
+                    integration_id=self.scope.integration_id,
                     sobject=self.sobject,
                     salesforce_id=salesforce_id,
                     field=name,
@@ -206,7 +222,7 @@ class OwnershipLedger:
             ],
             batch_size=500,
             update_conflicts=True,
-            unique_fields=["netsuite_connection", "sobject", "salesforce_id", "field"],
+            unique_fields=["netsuite_connection", "integration", "sobject", "salesforce_id", "field"],
             update_fields=["value", "synced_at"],
         )
         self._agreed.clear()
@@ -221,6 +237,7 @@ class OwnershipLedger:
             self._resolve(current, now, "superseded by a later change")
         conflict = FieldConflict.objects.create(
             netsuite_connection_id=self.netsuite_connection_id,
+            integration_id=self.scope.integration_id,
             flow=self.flow,
             sobject=self.sobject,
             salesforce_id=decision.salesforce_id,

@@ -25,6 +25,7 @@ from sync.connections.models import Connection
 from sync.connections.services import salesforce_connector
 from sync.integrations.selectors import integration_for_pair
 from sync.pipeline.cancellation_flow import contract_cancellations_notice
+from sync.pipeline.eids import eid_scope
 from sync.pipeline.flow_state import closed_won_trigger
 from sync.pipeline.inbox import inbox_add
 from sync.pipeline.models import (
@@ -132,7 +133,9 @@ def poll_closed_won(
     criterion = trigger_where(closed_won_trigger(integration_for_pair(salesforce.pk, netsuite.pk)))
     connector = salesforce_connector(salesforce)
     found = list(closed_won_since(connector, since, page_size=page_size, where=criterion))
-    found += lost_after_sync_since(connector, netsuite, since, page_size=page_size)
+    found += lost_after_sync_since(
+        connector, netsuite, since, page_size=page_size, salesforce_connection=salesforce
+    )
     for record in found:
         stamp = parse_modstamp(record["SystemModstamp"])
         highest = stamp if highest is None or stamp > highest else highest
@@ -159,23 +162,30 @@ def poll_closed_won(
 
 
 def lost_after_sync_since(
-    salesforce: SalesforceConnector, netsuite: Connection, since: dt.datetime, *, page_size: int = PAGE_SIZE
+    salesforce: SalesforceConnector,
+    netsuite: Connection,
+    since: dt.datetime,
+    *,
+    page_size: int = PAGE_SIZE,
+    salesforce_connection: Connection | None = None,
 ) -> list[dict[str, Any]]:
-    """Opportunities lost (closed, not won) since ``since`` that Concord synced to ``netsuite`` before."""
+    """Opportunities lost (closed, not won) since ``since`` that Concord synced to ``netsuite`` before
+    from this org (``salesforce_connection``: another org may have synced an opportunity of the same id)."""
     lost = list(closed_won_since(salesforce, since, page_size=page_size, where=LOST))
     if not lost:
         return []
     ids = [str(row["Id"]) for row in lost]
-    synced = set(
-        SyncRecord.objects.filter(
-            opportunity_id__in=ids, status=RecordStatus.SYNCED, job__netsuite_connection=netsuite
-        ).values_list("opportunity_id", flat=True)
+    records = SyncRecord.objects.filter(
+        opportunity_id__in=ids, status=RecordStatus.SYNCED, job__netsuite_connection=netsuite
     )
-    synced |= set(
-        CrossReference.objects.filter(
-            netsuite_connection=netsuite, netsuite_type="salesOrder", salesforce_id__in=ids
-        ).values_list("salesforce_id", flat=True)
+    xrefs = CrossReference.objects.filter(
+        netsuite_connection=netsuite, netsuite_type="salesOrder", salesforce_id__in=ids
     )
+    if salesforce_connection is not None:
+        records = records.filter(job__salesforce_connection=salesforce_connection)
+        xrefs = eid_scope(salesforce_connection.pk, netsuite.pk).xrefs(xrefs)
+    synced = set(records.values_list("opportunity_id", flat=True))
+    synced |= set(xrefs.values_list("salesforce_id", flat=True))
     return [row for row in lost if str(row["Id"]) in synced]
 
 

@@ -16,6 +16,12 @@ audit entry written; the upsert then updates it like any known record. A suspect
 of the batch that would write the record (no write at all for them) and opens one ``duplicate_suspect``
 exception per Salesforce record, listing the candidates; resolving it stores a MatchResolution and
 re-queues the opportunities (:func:`match_resync`).
+
+Several integrations may feed one NetSuite account (:mod:`sync.pipeline.eids`). Both searches also consider
+records carrying *another* integration's external id (a customer both companies sell to): a confident
+match with one is linked as **shared**: its ``externalId`` stays the other integration's (no PATCH), the
+cross-reference says ``shared`` and the writer updates it by internal id. An uncertain one is a duplicate
+suspect as any other, and a person's ``link`` on such a record links it shared too.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from sync.matching.engine import (
     subject_from_body,
 )
 from sync.matching.models import MatchChoice, MatchResolution
+from sync.pipeline.eids import EidScope, eid_scope
 from sync.pipeline.inbox import inbox_requeue_opportunity
 from sync.pipeline.models import CrossReference, FailureCategory, InboxSource
 from sync.pipeline.problems import (
@@ -109,9 +116,12 @@ def prematch_batch(
     spec: Mapping[str, Any],
     payloads: Mapping[str, Sequence[ObjectPayload]],
     known: dict[tuple[str, str], Known],
+    scope: EidScope | None = None,
 ) -> dict[str, Failure]:
     """Match the batch's unknown customers and contacts; returns opportunity id -> why it must not be
-    written. Links found are added to ``known`` (so the writer updates them rather than creating)."""
+    written. Links found are added to ``known`` (so the writer updates them rather than creating).
+    ``scope``: the pair's integration (its payloads' external ids are in its namespace)."""
+    scope = scope or eid_scope(salesforce.pk, netsuite.pk)
     configs = match_configs(spec)
     if not configs:
         return {}
@@ -119,7 +129,7 @@ def prematch_batch(
     if not pending:
         return {}
     try:
-        blocked = _honour_resolutions(netsuite, ns, pending, known)
+        blocked = _honour_resolutions(netsuite, ns, pending, known, scope)
         candidates = _search(ns, pending, known)
     except ConnectorError as error:
         # Matching could not run: nothing of these records may be written (it could duplicate them).
@@ -131,11 +141,13 @@ def prematch_batch(
         )
         return {opportunity: failure for item in pending.values() for opportunity in item.opportunities}
     decisions = {
-        key: classify(subject=item.subject, config=item.config, candidates=candidates[key[0]])
+        key: classify(
+            subject=item.subject, config=item.config, candidates=candidates[key[0]], shareable=scope.foreign
+        )
         for key, item in pending.items()
     }
     _one_claim_per_record(decisions)
-    blocked.update(_decisions_apply(salesforce, netsuite, ns, pending, decisions, known))
+    blocked.update(_decisions_apply(salesforce, netsuite, ns, pending, decisions, known, scope))
     return blocked
 
 
@@ -178,6 +190,7 @@ def _decisions_apply(
     pending: Mapping[tuple[str, str], _Pending],
     decisions: Mapping[tuple[str, str], MatchDecision],
     known: dict[tuple[str, str], Known],
+    scope: EidScope,
 ) -> dict[str, Failure]:
     """Link the confident matches, open an exception for each suspect; returns the opportunities held."""
     blocked: dict[str, Failure] = {}
@@ -190,6 +203,7 @@ def _decisions_apply(
                 item,
                 decision.candidate,
                 known,
+                scope,
                 how=f"matched by {decision.key}: {decision.reason}",
             )
             if problem is not None:
@@ -231,6 +245,7 @@ def _honour_resolutions(
     ns: MatchingNetSuite,
     pending: dict[tuple[str, str], _Pending],
     known: dict[tuple[str, str], Known],
+    scope: EidScope,
 ) -> dict[str, Failure]:
     blocked: dict[str, Failure] = {}
     rows = MatchResolution.objects.filter(
@@ -241,14 +256,25 @@ def _honour_resolutions(
         if item is None:
             continue
         if row.choice == MatchChoice.LINK:
-            candidate = Candidate(row.netsuite_type, row.netsuite_id)
+            # The record's external id now: another integration's makes the link a shared one.
+            candidate = Candidate(row.netsuite_type, row.netsuite_id, _external_id_of(ns, row))
             who = row.decided_by.get_username()
-            problem = _link(netsuite, ns, item, candidate, known, how=f"chosen by {who}", resolution=row)
+            problem = _link(
+                netsuite, ns, item, candidate, known, scope, how=f"chosen by {who}", resolution=row
+            )
             if problem is not None:
                 blocked.update(dict.fromkeys(item.opportunities, problem))
         else:
             _resolution_applied(netsuite, row, note="a new NetSuite record is created, as decided")
     return blocked
+
+
+def _external_id_of(ns: MatchingNetSuite, row: MatchResolution) -> str:
+    """The external id the record a person chose carries now ("" when it has none)."""
+    if row.netsuite_type not in SALESFORCE_OBJECT or not row.netsuite_id.isdigit():
+        return ""
+    query = f"SELECT id, externalid FROM {row.netsuite_type} WHERE id = {int(row.netsuite_id)}"  # noqa: S608
+    return next((str(found.get("externalid") or "") for found in ns.suiteql(query)), "")
 
 
 def _search(
@@ -334,13 +360,18 @@ def _link(
     item: _Pending,
     candidate: Candidate,
     known: dict[tuple[str, str], Known],
+    scope: EidScope,
     *,
     how: str,
     resolution: MatchResolution | None = None,
 ) -> Failure | None:
-    """Set the external id on ``candidate`` and store the cross-reference; a failure when NetSuite refused."""
+    """Set the external id on ``candidate`` and store the cross-reference; a failure when NetSuite refused.
+    A record carrying another integration's external id is linked shared: its external id is left alone."""
     record_type, external_id = candidate.record_type, item.subject.external_id
-    if candidate.external_id != external_id:
+    shared = scope.foreign(candidate.external_id)
+    if shared:
+        how = f"{how}; shared with the integration whose external id it carries ({candidate.external_id})"
+    elif candidate.external_id != external_id:
         try:
             ns.patch(record_type, candidate.netsuite_id, {"externalId": external_id})
         except ConnectorError as error:
@@ -352,10 +383,11 @@ def _link(
                 object_key=item.object_key,
                 source_id=item.subject.salesforce_id,
             )
-    known[(record_type, external_id)] = Known(candidate.netsuite_id, "")
+    known[(record_type, external_id)] = Known(candidate.netsuite_id, "", shared)
     with transaction.atomic():
         xref, _ = CrossReference.objects.update_or_create(
             netsuite_connection=netsuite,
+            integration_id=scope.integration_id,
             netsuite_type=record_type,
             external_id=external_id,
             defaults={
@@ -363,6 +395,7 @@ def _link(
                 "salesforce_id": field_fit(CrossReference, "salesforce_id", item.subject.salesforce_id),
                 "object_key": item.object_key,
                 "payload_hash": "",
+                "shared": shared,
                 "synced_at": timezone.now(),
             },
         )
@@ -372,6 +405,7 @@ def _link(
             action=AuditAction.CREATE,
             changes={"netsuite_id": ["None", candidate.netsuite_id], "external_id": ["None", external_id]},
             event="match_linked",
+            shared=shared,
             salesforce_id=item.subject.salesforce_id,
             netsuite_type=record_type,
             netsuite_id=candidate.netsuite_id,

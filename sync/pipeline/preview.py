@@ -41,7 +41,7 @@ from sync.mappings.engine import CompiledMapping, ObjectPayload
 from sync.mappings.models import MappingVersion
 from sync.mappings.services.lookups import mapping_lookups
 from sync.mappings.services.specs import spec_compile, version_spec
-from sync.pipeline.models import CrossReference
+from sync.pipeline.eids import EidScope, eid_scope_of, payloads_namespaced
 from sync.pipeline.reads import FieldsMissing, read_plan
 from sync.pipeline.runner import plain
 from sync.pipeline.writer import payload_hash, write_order
@@ -243,6 +243,8 @@ def mapping_dry_run(*, version: MappingVersion, opportunity: str) -> Preview:
     query, compiled = _sandbox_reads(compiled, integration)
     netsuite = sandbox_connection(ConnectionKind.NETSUITE, integration)
     salesforce = _salesforce(integration)
+    # The external ids the flow's integration writes (and its cross-references, shared ones too).
+    scope = eid_scope_of(integration)
     term = opportunity.strip()
     try:
         chosen = _pick(salesforce, term)
@@ -258,9 +260,12 @@ def mapping_dry_run(*, version: MappingVersion, opportunity: str) -> Preview:
         for key in write_order(compiled):
             result = compiled.apply_object(key, graph, refs=refs, lookups=lookups)
             problems.extend(str(problem) for problem in result.problems)
-            for payload in result.payloads:
+            for payload in payloads_namespaced(result.payloads, scope.namespace):
                 current = None
-                if payload.external_id:
+                shared = _shared_id(scope, netsuite, payload)
+                if shared:
+                    current = reader.get(payload.target_type, shared, expand=True)
+                elif payload.external_id:
                     current = reader.get_by_external_id(payload.target_type, payload.external_id, expand=True)
                 refs[payload.ref_key] = current["id"] if current else f"(new {payload.target_type})"
                 body = payload.to_json(update=current is not None)
@@ -269,7 +274,7 @@ def mapping_dry_run(*, version: MappingVersion, opportunity: str) -> Preview:
                 )
                 if current is not None and record.written:
                     record.differences = differences(body, current)
-                    record.unchanged_since_sync = _synced_hash(netsuite, payload) == payload_hash(
+                    record.unchanged_since_sync = _synced_hash(scope, netsuite, payload) == payload_hash(
                         payload.target_type, payload.to_json(update=True)
                     )
                 records.append(record)
@@ -287,10 +292,29 @@ def mapping_dry_run(*, version: MappingVersion, opportunity: str) -> Preview:
     )
 
 
-def _synced_hash(netsuite: Connection, payload: ObjectPayload) -> str | None:
+def _shared_id(scope: EidScope, netsuite: Connection, payload: ObjectPayload) -> str:
+    """The internal id of the record another integration owns that this one shares (updated by id), or ""."""
+    if not payload.external_id:
+        return ""
+    found = (
+        scope.xrefs()
+        .filter(
+            netsuite_connection=netsuite,
+            netsuite_type=payload.target_type,
+            external_id=payload.external_id,
+            shared=True,
+        )
+        .values_list("netsuite_id", flat=True)
+        .first()
+    )
+    return str(found or "")
+
+
+def _synced_hash(scope: EidScope, netsuite: Connection, payload: ObjectPayload) -> str | None:
     """The hash of the payload the sync last sent for this record (its cross-reference), if any."""
     return (
-        CrossReference.objects.filter(
+        scope.xrefs()
+        .filter(
             netsuite_connection=netsuite, netsuite_type=payload.target_type, external_id=payload.external_id
         )
         .values_list("payload_hash", flat=True)

@@ -26,6 +26,7 @@ from typing import Any
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.netsuite import NetSuiteConnector, table_missing
 from sync.connections.connectors.salesforce import SalesforceConnector, soql_literal
+from sync.pipeline.eids import EidScope
 from sync.pipeline.models import CrossReference
 
 # A contract whose quote made several NetSuite subscriptions shows the liveliest of their statuses.
@@ -49,19 +50,24 @@ class CachedReader:
 
 
 class SalesforceLinks:
-    """Salesforce ids of NetSuite records, through cross-references or Salesforce reads (cached per run)."""
+    """Salesforce ids of NetSuite records, through cross-references or Salesforce reads (cached per run).
 
-    def __init__(self, sf: SalesforceConnector, netsuite_pk: int) -> None:
+    ``scope``: the integration whose org is written; only its cross-references (its own and the shared
+    ones) are followed, since another org may hold records with the very same ids."""
+
+    def __init__(self, sf: SalesforceConnector, netsuite_pk: int, scope: EidScope | None = None) -> None:
         self.sf = sf
         self.netsuite_pk = netsuite_pk
+        self.scope = scope
         self._by_key: dict[tuple[str, str, str], str] = {}
 
     def crossreference(self, netsuite_type: str, netsuite_id: str) -> str:
         """The Salesforce id of the record Concord made ``netsuite_type`` ``netsuite_id`` from, or ""."""
         if not netsuite_id:
             return ""
+        rows = self.scope.xrefs() if self.scope is not None else CrossReference.objects.all()
         found = (
-            CrossReference.objects.filter(
+            rows.filter(
                 netsuite_connection_id=self.netsuite_pk, netsuite_type=netsuite_type, netsuite_id=netsuite_id
             )
             .order_by("-synced_at")
@@ -86,6 +92,61 @@ class SalesforceLinks:
 
     def query(self, soql: str) -> list[dict[str, Any]]:
         return list(self.sf.query(soql))
+
+    def owned_condition(self, column: str = "externalid") -> str:
+        """SuiteQL: ``column`` is one of the integration's external ids ("" without a scope)."""
+        return self.scope.suiteql_owned(column) if self.scope is not None else ""
+
+
+class ReturnOwnership:
+    """Which changed NetSuite records an integration's return flow brings back to its org.
+
+    A record is the integration's when its external id is (a customer, a sales order, a subscription),
+    when the sales order it comes from is (an invoice, a fulfilment, a credit memo's invoice, a payment's
+    first invoice), else when its customer is; a customer the integration shares (a shared
+    cross-reference) is its own too. For the primary integration a record without an external id is its
+    own (as before integrations existed).
+    """
+
+    OWN_ID_TYPES = ("customer", "salesOrder", "subscription")
+
+    def __init__(self, scope: EidScope, read: CachedReader, netsuite_pk: int) -> None:
+        self.scope = scope
+        self.read = read
+        self.shared = set(
+            scope.xrefs()
+            .filter(netsuite_connection_id=netsuite_pk, shared=True)
+            .values_list("netsuite_type", "netsuite_id")
+        )
+
+    def owns(self, record_type: str, graph: dict[str, Any]) -> bool:
+        if record_type in self.OWN_ID_TYPES:
+            return self._own_record(record_type, ref_id(graph.get("id")), graph)
+        order = self._order_of(record_type, graph)
+        if order:
+            return self._own_record("salesOrder", order, None)
+        customer = ref_id(graph.get("entity") or graph.get("customer"))
+        return not customer or self._own_record("customer", customer, None)
+
+    def _own_record(self, record_type: str, record_id: str, body: dict[str, Any] | None) -> bool:
+        if (record_type, record_id) in self.shared:
+            return True
+        if body is None:
+            body = self.read(record_type, record_id, False)
+        external_id = str(body.get("externalId") or "")
+        return self.scope.owns(external_id) if external_id else self.scope.is_primary
+
+    @staticmethod
+    def _order_of(record_type: str, graph: dict[str, Any]) -> str:
+        if record_type in ("invoice", "itemFulfillment"):
+            return ref_id(graph.get("createdFrom"))
+        if record_type == "creditMemo":
+            return ref_id((graph.get("invoice") or {}).get("createdFrom"))
+        if record_type == "customerPayment":
+            for line in (graph.get("apply") or {}).get("items") or []:
+                if isinstance(line.get("invoice"), dict):
+                    return ref_id(line["invoice"].get("createdFrom"))
+        return ""
 
 
 def ref_id(value: Any) -> str:
@@ -258,7 +319,9 @@ def subscription_graph(read: CachedReader, links: SalesforceLinks, record_id: st
     if contract is None:
         # Not contracted in CPQ yet: read again once the contract exists (returns._contracts_waiting).
         return None
-    siblings = sibling_statuses(read.ns, quote_id) or {record_id: ref_id(graph.get("subscriptionStatus"))}
+    siblings = sibling_statuses(read.ns, quote_id, owned=links.owned_condition()) or {
+        record_id: ref_id(graph.get("subscriptionStatus"))
+    }
     siblings[record_id] = ref_id(graph.get("subscriptionStatus"))  # the record read wins over the query
     graph["contract"] = {
         "Id": contract["Id"],
@@ -344,11 +407,13 @@ def contract_of_quote(links: SalesforceLinks, quote_id: str) -> dict[str, Any] |
     return next((c for c in contracts if c.get("SBQQ__Quote__c") == quote_id), contracts[0])
 
 
-def sibling_statuses(ns: NetSuiteConnector, quote_id: str) -> dict[str, str]:
-    """Every NetSuite subscription made from the quote, with its status code."""
+def sibling_statuses(ns: NetSuiteConnector, quote_id: str, *, owned: str = "") -> dict[str, str]:
+    """Every NetSuite subscription made from the quote, with its status code; ``owned``: a SuiteQL
+    condition keeping the integration's own (another org's quote may have the same id)."""
     escaped = quote_id.replace("'", "''")
+    also = f" AND {owned}" if owned else ""
     rows = ns.suiteql(
-        f"SELECT id, status FROM subscription WHERE custrecord_sf_quote_id = '{escaped}'"  # noqa: S608
+        f"SELECT id, status FROM subscription WHERE custrecord_sf_quote_id = '{escaped}'{also}"  # noqa: S608
     )
     return {str(row["id"]): str(row.get("status") or "") for row in rows}
 

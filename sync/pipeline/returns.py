@@ -52,12 +52,12 @@ from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.integrations.selectors import integration_for_pair
 from sync.mappings.engine import ObjectPayload
+from sync.pipeline.eids import EidScope, eid_scope
 from sync.pipeline.flow_state import flows_paused
 from sync.pipeline.keyset import PAGE_SIZE, STAMP_FORMAT, keyset_rows
 from sync.pipeline.keyset import stamp_text as _stamp_text
 from sync.pipeline.models import (
     MESSAGE_LIMIT,
-    CrossReference,
     JobStatus,
     PollWatermark,
     ReturnRecord,
@@ -79,6 +79,7 @@ from sync.pipeline.problems import (
 )
 from sync.pipeline.return_graphs import (
     CachedReader,
+    ReturnOwnership,
     SalesforceLinks,
     credit_memo_graph,
     fulfillment_graph,
@@ -275,6 +276,8 @@ def _return_flow_run(
     since = min([base, *(held[t].watermark or base for t in reading if t in held)]) - overlap
     ns = netsuite_connector(netsuite)
     sf = salesforce_connector(salesforce)
+    # The pair's integration: only its records come back, only to its own org (sync.pipeline.eids).
+    scope = eid_scope(salesforce.pk, netsuite.pk)
     highest = mark.watermark
     changed: dict[str, list[str]] = {record_type: [] for record_type in FLOWS}
     codes = [code for code, record_type in RECORD_TYPES.items() if record_type in reading]
@@ -288,12 +291,14 @@ def _return_flow_run(
         stamp = dt.datetime.strptime(_stamp_text(row["modified"]), STAMP_FORMAT).replace(tzinfo=dt.UTC)
         highest = stamp if highest is None or stamp > highest else highest
         customers.append(str(row["id"]))
-    changed["customer"] = _known_customers(netsuite, customers)
+    changed["customer"] = _known_customers(netsuite, customers, scope)
     result.read += len(changed["customer"])
     if "subscription" in reading:
-        changed["subscription"], highest = _subscriptions_to_read(ns, sf, since, page_size, highest, result)
+        changed["subscription"], highest = _subscriptions_to_read(
+            ns, sf, since, page_size, highest, result, scope
+        )
     result.read += len(changed["subscription"])
-    done = _map_and_write(ns, sf, changed, salesforce.pk, netsuite.pk, result)
+    done = _map_and_write(ns, sf, changed, salesforce.pk, netsuite.pk, result, scope=scope)
     for note in result.notes:
         logger.info("return flow %s -> %s: %s", netsuite.name, salesforce.name, note)
     _record_job(result, salesforce, netsuite, "return_flow", correlation_id)
@@ -340,6 +345,7 @@ def _subscriptions_to_read(
     page_size: int,
     highest: dt.datetime | None,
     result: ReturnFlowResult,
+    scope: EidScope,
 ) -> tuple[list[str], dt.datetime | None]:
     """The subscriptions changed (or whose lines changed) since ``since``, and those of contracts CPQ made
     since then without NetSuite's status; the highest stamp read. None read, with a note, in an account
@@ -360,7 +366,7 @@ def _subscriptions_to_read(
         if subscriptions:
             result.notes.append(NO_CPQ_NOTE)
         return [], highest
-    subscriptions.extend(_subscriptions_of_quotes(ns, waiting))
+    subscriptions.extend(_subscriptions_of_quotes(ns, waiting, scope.suiteql_owned()))
     return list(dict.fromkeys(subscriptions)), highest
 
 
@@ -380,26 +386,31 @@ def _contracts_waiting(sf: SalesforceConnector, since: dt.datetime) -> list[str]
         raise
 
 
-def _subscriptions_of_quotes(ns: NetSuiteConnector, quotes: list[str]) -> list[str]:
-    """The NetSuite subscriptions Concord made from ``quotes`` (their ``custrecord_sf_quote_id``)."""
+def _subscriptions_of_quotes(ns: NetSuiteConnector, quotes: list[str], owned: str = "") -> list[str]:
+    """The NetSuite subscriptions Concord made from ``quotes`` (their ``custrecord_sf_quote_id``) for the
+    integration (``owned``: a SuiteQL condition on its external ids; another org may have the same quotes)."""
     found: list[str] = []
+    also = f" AND {owned}" if owned else ""
     for start in range(0, len(quotes), 200):
         listed = ", ".join("'" + quote.replace("'", "''") + "'" for quote in quotes[start : start + 200])
-        query = f"SELECT id FROM subscription WHERE custrecord_sf_quote_id IN ({listed})"  # noqa: S608
+        query = f"SELECT id FROM subscription WHERE custrecord_sf_quote_id IN ({listed}){also}"  # noqa: S608
         found.extend(str(row["id"]) for row in ns.suiteql(query))
     return found
 
 
-def _known_customers(netsuite: Connection, ids: list[str]) -> list[str]:
-    """The customers Concord created (a cross-reference), in the order read; others are not Concord's."""
+def _known_customers(netsuite: Connection, ids: list[str], scope: EidScope) -> list[str]:
+    """The customers the integration created or shares (a cross-reference of its own), in the order read;
+    others are not its."""
     known: set[str] = set()
     for start in range(0, len(ids), 500):
         known.update(
-            CrossReference.objects.filter(
+            scope.xrefs()
+            .filter(
                 netsuite_connection=netsuite,
                 netsuite_type="customer",
                 netsuite_id__in=ids[start : start + 500],
-            ).values_list("netsuite_id", flat=True)
+            )
+            .values_list("netsuite_id", flat=True)
         )
     return [record_id for record_id in ids if record_id in known]
 
@@ -429,6 +440,7 @@ def return_record_retry(
             netsuite.pk,
             result,
             overrides=overrides,
+            scope=eid_scope(salesforce.pk, netsuite.pk),
         )
         _record_job(result, salesforce, netsuite, "retry", correlation_id)
     if result.overrides_sent:
@@ -480,18 +492,22 @@ def _map_and_write(
     netsuite_pk: int,
     result: ReturnFlowResult,
     overrides: Mapping[str, Any] | None = None,
+    scope: EidScope | None = None,
 ) -> bool:
     """Map and write stage by stage (:data:`STAGES`). False when a whole Salesforce call failed (down,
-    session refused): nothing may be taken as done."""
+    session refused): nothing may be taken as done. Only ``scope``'s records (the pair's integration) are
+    brought back (:class:`~sync.pipeline.return_graphs.ReturnOwnership`)."""
     pair = (salesforce_pk, netsuite_pk)
+    scope = scope or eid_scope(salesforce_pk, netsuite_pk)
     read = CachedReader(ns)
-    links = SalesforceLinks(sf, netsuite_pk)
+    links = SalesforceLinks(sf, netsuite_pk, scope)
+    ownership = ReturnOwnership(scope, read, netsuite_pk)
     own: dict[str, set[str]] = {}  # keys written from a record's own read, by object
     try:
         for record_types, objects in STAGES:
             if not any(changed.get(record_type) for record_type in record_types):
                 continue
-            targets = _map(read, links, record_types, changed, pair, result, overrides or {}, own)
+            targets = _map(read, links, ownership, record_types, changed, pair, result, overrides or {}, own)
             for sobject in objects:
                 written = _write(sf, sobject, targets.get(sobject, {}), pair, result)
                 _count(result, sobject, written)
@@ -523,6 +539,7 @@ def _count(result: ReturnFlowResult, sobject: str, written: int) -> None:
 def _map(
     read: CachedReader,
     links: SalesforceLinks,
+    ownership: ReturnOwnership,
     record_types: tuple[str, ...],
     changed: dict[str, list[str]],
     pair: tuple[int, int],
@@ -542,8 +559,8 @@ def _map(
         version_id, mapping = live_mapping(FLOWS[record_type], integration)
         for record_id in changed[record_type]:
             graph = _graph_read(read, links, record_type, record_id)
-            if graph is None:
-                continue  # not Concord's: nothing to bring back, nothing to note
+            if graph is None or not ownership.owns(record_type, graph):
+                continue  # not Concord's, or another integration's: nothing to bring back, nothing to note
             mapped = mapping.apply(graph, lookups=lookups)
             source = (record_type, record_id)
             result.subsidiaries[source] = subsidiary_of(graph)
@@ -798,7 +815,13 @@ def _ledger_for(sobject: str, pending: dict[str, _Pending], pair: tuple[int, int
     if sobject not in TWO_WAY_OBJECTS:
         return None
     flow = FLOWS[next(iter(pending.values())).source[0]]
-    return OwnershipLedger(netsuite_connection_id=pair[1], flow=flow, sobject=sobject, ids=list(pending))
+    return OwnershipLedger(
+        netsuite_connection_id=pair[1],
+        flow=flow,
+        sobject=sobject,
+        ids=list(pending),
+        scope=eid_scope(pair[0], pair[1]),
+    )
 
 
 def _body_to_send(

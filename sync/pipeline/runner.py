@@ -45,6 +45,7 @@ from sync.mappings.engine import CompiledMapping, ObjectPayload
 from sync.mappings.services.specs import spec_compile
 from sync.pipeline import sources
 from sync.pipeline.cancellation_flow import cancellations_notice
+from sync.pipeline.eids import EidScope, eid_scope_of, payloads_namespaced
 from sync.pipeline.failures import record_outcome_report, record_overrides_sent, sync_dedup_key
 from sync.pipeline.flow_state import CLOSED_WON_FLOW, closed_won_trigger
 from sync.pipeline.gates import Gates, gates_for
@@ -342,6 +343,8 @@ def _run_batch(
     if gates is None:
         gates = gates_for(ruleset)
     ids = list(dict.fromkeys(opportunity_ids))
+    # The pair's integration: the namespace of every external id written, whose cross-references are read.
+    scope = eid_scope_of(integration)
     job, records = _job_open(
         salesforce=salesforce,
         netsuite=netsuite,
@@ -363,13 +366,20 @@ def _run_batch(
     relay = _ExchangeRelay()
     ns = netsuite_connector(netsuite, observer=relay)
     _netsuite_verify(job, ns)
-    lookups, payloads = _payloads_map(ns, versions, mapping, graphs, integration)
-    known = _known_for(netsuite, payloads.values())
+    lookups, payloads = _payloads_map(ns, versions, mapping, graphs, integration, namespace=scope.namespace)
+    known = _known_for(netsuite, payloads.values(), scope)
     scopes = _scopes_of(netsuite, graphs, payloads)
-    # Matching before create: links existing records into ``known``; a duplicate suspect holds its
-    # opportunities back (no write at all) until a person answers its exception.
+    # Matching before create: links existing records into ``known`` (a record carrying another
+    # integration's external id as shared); a duplicate suspect holds its opportunities back (no write at
+    # all) until a person answers its exception.
     held = prematch_batch(
-        salesforce=salesforce, netsuite=netsuite, ns=ns, spec=mapping.spec, payloads=payloads, known=known
+        salesforce=salesforce,
+        netsuite=netsuite,
+        ns=ns,
+        spec=mapping.spec,
+        payloads=payloads,
+        known=known,
+        scope=scope,
     )
     held_outcomes = _held_store(held, records, graphs, netsuite)
     relay.writer = BatchWriter(
@@ -387,7 +397,8 @@ def _run_batch(
             lambda kind, pk: ns.get(kind, pk, expand=True), lock_from=order_lock_setting().lock_from
         ),
         # Amendments, renewals and activation as change orders (sync.lifecycle.applying).
-        lifecycle=Lifecycle(ns, lookups),
+        lifecycle=Lifecycle(ns, lookups, namespace=scope.namespace),
+        namespace=scope.namespace,
     )
     outcomes = _write_all(
         job,
@@ -395,6 +406,8 @@ def _run_batch(
         graphs,
         records=records,
         netsuite=netsuite,
+        integration_id=scope.integration_id,
+        namespace=scope.namespace,
         scopes=scopes,
         correlation_ids=correlation_ids,
         deadline=deadline,
@@ -403,7 +416,7 @@ def _run_batch(
     _deferred_drop(job, deferred)
     # Held opportunities show why in Salesforce too ("Blocked: duplicate suspect ...").
     problems = write_back(sf, [*held_outcomes, *outcomes], clear_field=trigger_clears(due_when))
-    problems += netsuite_status_mark(netsuite=netsuite, connector=ns, outcomes=outcomes)
+    problems += netsuite_status_mark(netsuite=netsuite, connector=ns, outcomes=outcomes, scope=scope)
     return _finish(job, None, "; ".join(problems)[:MESSAGE_LIMIT])
 
 
@@ -529,15 +542,19 @@ def _payloads_map(
     mapping: CompiledMapping,
     graphs: Mapping[str, Any],
     integration: Integration,
+    *,
+    namespace: str = "",
 ) -> tuple[Any, dict[str, list[ObjectPayload]]]:
     """The live lookups (``integration``'s tables; dynamic ones prefetched for the whole batch) and each
-    opportunity's payloads."""
+    opportunity's payloads, with their external ids in the integration's ``namespace`` (as the writer
+    will write them)."""
     lookups, dynamic = sources.live_lookups(ns, versions, integration)
     for source, keys in mapping.dynamic_keys(graphs.values(), lookups=lookups).items():
         if source in dynamic:
             dynamic[source].prefetch(sorted(keys))
     payloads = {
-        key: mapping.apply(graph, refs=_AnyRef(), lookups=lookups).payloads for key, graph in graphs.items()
+        key: payloads_namespaced(mapping.apply(graph, refs=_AnyRef(), lookups=lookups).payloads, namespace)
+        for key, graph in graphs.items()
     }
     return lookups, payloads
 
@@ -578,6 +595,8 @@ def _write_all(
     *,
     records: Mapping[str, SyncRecord],
     netsuite: Connection,
+    integration_id: int | None,
+    namespace: str,
     scopes: Mapping[str, ExceptionScope],
     correlation_ids: Mapping[str, str] | None,
     deadline: float | None,
@@ -597,7 +616,7 @@ def _write_all(
             # Each outcome is stored as it completes, while the pool goes on (the limiter hands slots on
             # between its threads, so it rarely writes to the database meanwhile). A crash part-way loses
             # no NetSuite work: the inbox retries the batch and eid upserts redo it idempotently.
-            open_keys = _open_exception_keys(netsuite, graphs)
+            open_keys = _open_exception_keys(netsuite, graphs, namespace)
             for future in as_completed(futures):
                 result, graph = future.result(), futures[future]
                 if result is None:  # not started before the deadline
@@ -608,6 +627,7 @@ def _write_all(
                     records[result.opportunity_id],
                     result,
                     netsuite=netsuite,
+                    integration_id=integration_id,
                     open_exception_keys=open_keys,
                     scope=scopes.get(result.opportunity_id),
                 )
@@ -667,28 +687,32 @@ def _in_thread(
 
 
 def _known_for(
-    netsuite: Connection, payloads: Iterable[Sequence[ObjectPayload]]
+    netsuite: Connection, payloads: Iterable[Sequence[ObjectPayload]], scope: EidScope
 ) -> dict[tuple[str, str], Known]:
-    """Cross-references for every (record type, external id) the batch's payloads will use."""
+    """The integration's cross-references for every (record type, external id) the batch's payloads will
+    use (shared ones say so: the writer updates them by internal id)."""
     wanted: set[tuple[str, str]] = set()
     for items in payloads:
         for payload in items:
             if payload.external_id:
                 wanted.add((payload.target_type, payload.external_id))
-    rows = CrossReference.objects.filter(
+    rows = scope.xrefs().filter(
         netsuite_connection=netsuite, external_id__in=sorted({eid for _, eid in wanted})
     )
     return {
-        (row.netsuite_type, row.external_id): Known(row.netsuite_id, row.payload_hash)
+        (row.netsuite_type, row.external_id): Known(row.netsuite_id, row.payload_hash, row.shared)
         for row in rows
         if (row.netsuite_type, row.external_id) in wanted
     }
 
 
-def _open_exception_keys(netsuite: Connection, graphs: Mapping[str, Any]) -> set[str]:
+def _open_exception_keys(netsuite: Connection, graphs: Mapping[str, Any], namespace: str) -> set[str]:
     """The dedup keys of the batch's opportunities that have an active exception now: the rest have
     nothing to resolve when they sync (one query instead of one locking query per opportunity)."""
-    keys = [sync_dedup_key(netsuite_connection_id=netsuite.pk, opportunity_id=i) for i in graphs]
+    keys = [
+        sync_dedup_key(netsuite_connection_id=netsuite.pk, opportunity_id=i, namespace=namespace)
+        for i in graphs
+    ]
     return exception_queue().active_keys(keys)
 
 
@@ -697,6 +721,7 @@ def _store_outcome(
     outcome: OpportunityOutcome,
     *,
     netsuite: Connection | None = None,
+    integration_id: int | None = None,
     open_exception_keys: set[str] | None = None,
     scope: ExceptionScope | None = None,
 ) -> None:
@@ -709,19 +734,28 @@ def _store_outcome(
                 [
                     CrossReference(
                         netsuite_connection=netsuite,
+                        integration_id=integration_id,
                         netsuite_type=written.netsuite_type,
                         external_id=written.external_id,
                         netsuite_id=written.netsuite_id,
                         salesforce_id=field_fit(CrossReference, "salesforce_id", written.salesforce_id),
                         object_key=written.object_key,
                         payload_hash=written.payload_hash,
+                        shared=written.shared,
                         synced_at=now,
                     )
                     for written in latest.values()
                 ],
                 update_conflicts=True,
-                unique_fields=["netsuite_connection", "netsuite_type", "external_id"],
-                update_fields=["netsuite_id", "salesforce_id", "object_key", "payload_hash", "synced_at"],
+                unique_fields=["netsuite_connection", "integration", "netsuite_type", "external_id"],
+                update_fields=[
+                    "netsuite_id",
+                    "salesforce_id",
+                    "object_key",
+                    "payload_hash",
+                    "shared",
+                    "synced_at",
+                ],
             )
         record.status = outcome.status
         record.attempts = outcome.attempts

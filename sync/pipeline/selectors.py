@@ -12,8 +12,10 @@ from django.shortcuts import get_object_or_404
 from django_q.brokers import get_broker
 from django_q.models import Task
 
+from sync.integrations.selectors import primary_integration
 from sync.lifecycle.locks import order_locks_of
 from sync.lifecycle.models import Cancellation
+from sync.pipeline.eids import eid_scope
 from sync.pipeline.models import (
     CrossReference,
     FieldConflict,
@@ -118,19 +120,34 @@ def _written_for(records: Sequence[SyncRecord]) -> list[CrossReference]:
     """The cross-references of the NetSuite records these syncs wrote: each record's own ids, per object
     and connection (an internal id alone names a record only within its type and account: sales order 3
     and customer 3 are different records, and another deal's may share the number)."""
+    # And per integration: a customer two integrations share has a cross-reference of each.
+    integration_of = {
+        org: eid_scope(org, None).integration_id
+        for org in {record.job.salesforce_connection_id for record in records}
+    }
     wanted = {
-        (record.job.netsuite_connection_id, ref_key.split("[", 1)[0], str(netsuite_id))
+        (
+            record.job.netsuite_connection_id,
+            integration_of[record.job.salesforce_connection_id],
+            ref_key.split("[", 1)[0],
+            str(netsuite_id),
+        )
         for record in records
         for ref_key, netsuite_id in (record.netsuite_ids or {}).items()
         if netsuite_id
     }
     if not wanted:
         return []
+    primary = primary_integration().pk
     candidates = CrossReference.objects.filter(
-        netsuite_connection_id__in={connection for connection, _, _ in wanted},
-        netsuite_id__in={netsuite_id for _, _, netsuite_id in wanted},
+        netsuite_connection_id__in={connection for connection, _, _, _ in wanted},
+        netsuite_id__in={netsuite_id for _, _, _, netsuite_id in wanted},
     ).order_by("netsuite_type", "external_id")
-    return [x for x in candidates if (x.netsuite_connection_id, x.object_key, x.netsuite_id) in wanted]
+    return [
+        x
+        for x in candidates
+        if (x.netsuite_connection_id, x.integration_id or primary, x.object_key, x.netsuite_id) in wanted
+    ]
 
 
 def invoices_synced(

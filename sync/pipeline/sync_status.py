@@ -30,6 +30,7 @@ from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.models import Connection
 from sync.lifecycle.models import OrderLock
+from sync.pipeline.eids import EidScope, eid_scope
 from sync.pipeline.models import CrossReference, RecordStatus
 from sync.pipeline.writer import OpportunityOutcome
 
@@ -148,8 +149,12 @@ def netsuite_status_mark(
     netsuite: Connection,
     connector: NetSuiteConnector,
     outcomes: Sequence[tuple[OpportunityOutcome, dict[str, Any]]],
+    scope: EidScope | None = None,
 ) -> list[str]:
     """Show failures on the NetSuite records that exist, and clear them once the sync succeeds.
+
+    Only the records of ``scope``'s integration (the pair's, by default) are marked: another org's
+    record with the same Salesforce id is not this run's.
 
     The records of each opportunity are found through cross-references by Salesforce id (the
     opportunity, its account, its contacts). A failed or blocked opportunity's records get the error
@@ -163,7 +168,7 @@ def netsuite_status_mark(
     messages, rewritten = _messages_of(outcomes)
     if not messages or not fields:
         return []
-    marks = _marks_due(netsuite, fields, messages, rewritten)
+    marks = _marks_due(netsuite, fields, messages, rewritten, scope or eid_scope(None, netsuite.pk))
     problems: list[str] = []
     if len(marks) > MAX_FAILURE_MARKS:
         problems.append(f"{len(marks) - MAX_FAILURE_MARKS} NetSuite records not given their sync status")
@@ -198,14 +203,17 @@ def _marks_due(
     fields: Mapping[str, StatusFields],
     messages: Mapping[str, str | None],
     rewritten: set[tuple[str, str]],
+    scope: EidScope,
 ) -> list[_Mark]:
     """The PATCHes the records need; a rewritten record that the upsert stamped Synced is only reset."""
     marks: list[_Mark] = []
     resets: list[int] = []  # rewritten by the batch's upserts, which stamped them Synced
     rows = list(
-        CrossReference.objects.filter(
+        scope.xrefs()
+        .filter(
             netsuite_connection=netsuite, salesforce_id__in=sorted(messages), netsuite_type__in=sorted(fields)
-        ).order_by("pk")
+        )
+        .order_by("pk")
     )
     # An order NetSuite has moved on (billed, fulfilled, closed: sync.lifecycle.locks) is never edited in
     # place, not even for Concord's own status fields: the status shows in Salesforce and in Concord.

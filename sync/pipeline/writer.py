@@ -28,6 +28,7 @@ from sync.connections.connectors.errors import ConnectorError
 from sync.lifecycle.applying import DealStep, Lifecycle, LifecycleProblem, LifecycleWrite
 from sync.lifecycle.locks import OrderLockFound
 from sync.mappings.engine import CompiledMapping, LookupResolver, MappingProblem, ObjectPayload
+from sync.pipeline.eids import payloads_namespaced
 from sync.pipeline.gates import Gates
 from sync.pipeline.models.jobs import FailureCategory, RecordStatus
 from sync.pipeline.overrides import payload_with_overrides, value_at
@@ -54,13 +55,22 @@ class RecordWriter(Protocol):
 
     def get_by_external_id(self, record_type: str, external_id: str) -> dict[str, Any] | None: ...
 
+    def patch(
+        self, record_type: str, record_id: str, body: dict[str, Any], *, replace: list[str] | None = None
+    ) -> None: ...
+
 
 @dataclass(frozen=True)
 class Known:
-    """A record NetSuite holds for an external id, and the hash of the payload last sent for it."""
+    """A record NetSuite holds for an external id, and the hash of the payload last sent for it.
+
+    ``shared``: the record carries another integration's external id (a customer both companies sell
+    to); it is updated by internal id, never upserted by (nor re-keyed to) this integration's eid.
+    """
 
     netsuite_id: str
     payload_hash: str
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,7 @@ class Written:
     salesforce_id: str
     object_key: str
     payload_hash: str
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +176,7 @@ class BatchWriter:
         not_due: Callable[[Mapping[str, Any]], str] | None = None,
         order_lock: Callable[[str, str], OrderLockFound | None] | None = None,
         lifecycle: Lifecycle | None = None,
+        namespace: str = "",
     ) -> None:
         self.mapping = mapping
         self.lookups = lookups
@@ -184,6 +196,8 @@ class BatchWriter:
         self.order_lock = order_lock
         # Amendments, renewals, activation (sync.lifecycle.applying): None writes the mapping only.
         self.lifecycle = lifecycle
+        # The integration's namespace: every external id written is ``<namespace>-<id>`` (sync.pipeline.eids).
+        self.namespace = namespace
         self.order = write_order(mapping)
         self._known = dict(known)
         self._locks: dict[tuple[str, str], threading.Lock] = {}
@@ -260,7 +274,7 @@ class BatchWriter:
             if result.problems:
                 outcome.netsuite_ids = dict(refs)  # written before the stop (a missing price book's plan)
                 raise _Stop(_mapping_failure(result.problems))
-            for payload in result.payloads:
+            for payload in payloads_namespaced(result.payloads, self.namespace):
                 if overrides:
                     payload, applied = payload_with_overrides(payload, overrides, self.order)
                     outcome.overrides_sent.extend(f for f in applied if f not in outcome.overrides_sent)
@@ -374,10 +388,18 @@ class BatchWriter:
             if self.stamp is not None:
                 body = self.stamp(payload.target_type, body)
             self._local.body = body
-            netsuite_id = self.netsuite.upsert(
-                payload.target_type, payload.external_id, body, replace=payload.sublists_in(body)
-            )
-            self._known[key] = Known(netsuite_id, digest)
+            shared = known is not None and known.shared
+            if known is not None and known.shared:
+                # Another integration's record (its externalId stays theirs): updated by internal id.
+                netsuite_id = known.netsuite_id
+                body = {name: value for name, value in body.items() if name != payload.external_id_field}
+                self._local.body = body
+                self.netsuite.patch(payload.target_type, netsuite_id, body, replace=payload.sublists_in(body))
+            else:
+                netsuite_id = self.netsuite.upsert(
+                    payload.target_type, payload.external_id, body, replace=payload.sublists_in(body)
+                )
+            self._known[key] = Known(netsuite_id, digest, shared)
         outcome.writes += 1
         outcome.written.append(
             Written(
@@ -387,6 +409,7 @@ class BatchWriter:
                 payload.source_id or outcome.opportunity_id,
                 payload.object_key,
                 digest,
+                shared,
             )
         )
         return netsuite_id

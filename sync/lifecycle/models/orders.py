@@ -100,8 +100,11 @@ class Cancellation(models.Model):
     class Meta:
         ordering = ["-requested_at", "-id"]
         constraints = [
+            # Opportunity ids are unique within one Salesforce org only: two orgs feeding one account
+            # may both cancel an opportunity 006... of their own.
             models.UniqueConstraint(
-                fields=["netsuite_connection", "opportunity_id"], name="lifecycle_cancellation_unique"
+                fields=["netsuite_connection", "salesforce_connection", "opportunity_id"],
+                name="lifecycle_cancellation_unique_per_org",
             )
         ]
 

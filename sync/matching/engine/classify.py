@@ -6,7 +6,7 @@ The rules are in the package docstring (:mod:`sync.matching.engine`); this modul
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -174,10 +174,20 @@ def _compare(key: MatchKey, subject: MatchSubject, probe: str, candidate: Candid
     return "exact:same e-mail address" if normalise_email(candidate.email) == probe else ""
 
 
-def classify(*, subject: MatchSubject, config: MatchConfig, candidates: Iterable[Candidate]) -> MatchDecision:
+def classify(
+    *,
+    subject: MatchSubject,
+    config: MatchConfig,
+    candidates: Iterable[Candidate],
+    shareable: Callable[[str], bool] | None = None,
+) -> MatchDecision:
     """Decide what ``subject`` is in NetSuite, given the candidates of every key (any order, duplicates
-    allowed). See :mod:`sync.matching.engine` for the rules."""
-    free = _free_candidates(subject, candidates)
+    allowed). See :mod:`sync.matching.engine` for the rules.
+
+    ``shareable(external_id)``: a candidate carrying that external id belongs to another integration (an
+    org feeding the same account), so it stays a candidate (to be linked as shared, never re-keyed);
+    without it, a candidate carrying another external id is another Salesforce record's and left out."""
+    free = _free_candidates(subject, candidates, shareable)
     own = [c for c in free.values() if c.external_id and c.external_id == subject.external_id]
     if own:
         return MatchDecision(
@@ -202,11 +212,15 @@ def classify(*, subject: MatchSubject, config: MatchConfig, candidates: Iterable
     return MatchDecision(MatchStatus.UNMATCHED, "no NetSuite record matches any key")
 
 
-def _free_candidates(subject: MatchSubject, candidates: Iterable[Candidate]) -> dict[str, Candidate]:
-    """The candidates by NetSuite id, first seen kept, without those another Salesforce record owns."""
+def _free_candidates(
+    subject: MatchSubject, candidates: Iterable[Candidate], shareable: Callable[[str], bool] | None = None
+) -> dict[str, Candidate]:
+    """The candidates by NetSuite id, first seen kept, without those another Salesforce record of the same
+    integration owns (another integration's may be shared: ``shareable``)."""
     free: dict[str, Candidate] = {}
     for candidate in candidates:
-        if candidate.external_id and candidate.external_id != subject.external_id:
+        eid = candidate.external_id
+        if eid and eid != subject.external_id and not (shareable is not None and shareable(eid)):
             continue  # another Salesforce record's
         free.setdefault(candidate.netsuite_id, candidate)
     return free

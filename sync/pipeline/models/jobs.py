@@ -172,9 +172,19 @@ class SyncFailure(models.Model):
 
 
 class CrossReference(models.Model):
-    """A Salesforce record and the NetSuite record it became, with the hash of the last payload sent."""
+    """A Salesforce record and the NetSuite record it became, with the hash of the last payload sent.
+
+    Each integration keeps its own cross-references (``integration``; empty: the primary one's, as rows
+    written before integrations existed), keyed by the external id it writes
+    (:func:`sync.integrations.namespacing.eid_namespaced`). ``shared``: the NetSuite record carries another
+    integration's external id (a customer both companies sell to), so this integration updates it by
+    internal id and never re-keys it.
+    """
 
     netsuite_connection = models.ForeignKey("sync.Connection", on_delete=models.CASCADE, related_name="+")
+    integration = models.ForeignKey(
+        "sync.Integration", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     netsuite_type = models.CharField(max_length=60)
     external_id = models.CharField(max_length=200)
     netsuite_id = models.CharField(max_length=40)
@@ -184,20 +194,15 @@ class CrossReference(models.Model):
     # The error NetSuite shows on the record's sync status fields (a hash of the message, see
     # sync/pipeline/sync_status.py); empty while it shows "Synced".
     error_shown = models.CharField(max_length=64, blank=True, default="")
-    synced_at = models.DateTimeField()
-    # The integration whose record this is (None: the primary one, as before integrations existed).
-    integration = models.ForeignKey(
-        "sync.Integration", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    # The NetSuite record carries ANOTHER integration's external id (a customer both companies sell to):
-    # it is updated by internal id and its externalId is never re-keyed.
     shared = models.BooleanField(default=False)
+    synced_at = models.DateTimeField()
 
     class Meta:
         ordering = ["netsuite_type", "external_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["netsuite_connection", "netsuite_type", "external_id"], name="sync_xref_unique"
+                fields=["netsuite_connection", "integration", "netsuite_type", "external_id"],
+                name="sync_xref_unique_per_integration",
             )
         ]
         # Traceability looks a sales order up by its internal id (from its invoice) or its external id

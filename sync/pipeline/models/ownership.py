@@ -18,9 +18,14 @@ class SystemName(models.TextChoices):
 
 
 class SyncedFieldValue(models.Model):
-    """The last value of one field both systems held after a sync (Salesforce's form of it)."""
+    """The last value of one field both systems held after a sync (Salesforce's form of it).
+
+    Per integration (empty: the primary one's): two orgs hand out the same Salesforce ids."""
 
     netsuite_connection = models.ForeignKey("sync.Connection", on_delete=models.CASCADE, related_name="+")
+    integration = models.ForeignKey(
+        "sync.Integration", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     sobject = models.CharField(max_length=80)
     salesforce_id = models.CharField(max_length=18)
     field = models.CharField(max_length=120)
@@ -31,8 +36,8 @@ class SyncedFieldValue(models.Model):
         ordering = ["sobject", "salesforce_id", "field"]
         constraints = [
             models.UniqueConstraint(
-                fields=["netsuite_connection", "sobject", "salesforce_id", "field"],
-                name="sync_synced_field_value_unique",
+                fields=["netsuite_connection", "integration", "sobject", "salesforce_id", "field"],
+                name="sync_synced_field_value_unique_per_integration",
             )
         ]
 
@@ -41,9 +46,14 @@ class SyncedFieldValue(models.Model):
 
 
 class FieldConflict(models.Model):
-    """The non-owning system changed an owned field: not propagated; the owner's value wins."""
+    """The non-owning system changed an owned field: not propagated; the owner's value wins.
+
+    Per integration (empty: the primary one's), like the values it is judged against."""
 
     netsuite_connection = models.ForeignKey("sync.Connection", on_delete=models.CASCADE, related_name="+")
+    integration = models.ForeignKey(
+        "sync.Integration", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     flow = models.CharField(max_length=80, help_text="The return flow that found it")
     sobject = models.CharField(max_length=80)
     salesforce_id = models.CharField(max_length=18)
@@ -63,9 +73,9 @@ class FieldConflict(models.Model):
         constraints = [
             # One open conflict per field: a re-read of the same change finds it instead of adding one.
             models.UniqueConstraint(
-                fields=["netsuite_connection", "sobject", "salesforce_id", "field"],
+                fields=["netsuite_connection", "integration", "sobject", "salesforce_id", "field"],
                 condition=models.Q(resolved_at__isnull=True),
-                name="sync_field_conflict_one_open",
+                name="sync_field_conflict_one_open_per_integration",
             )
         ]
 

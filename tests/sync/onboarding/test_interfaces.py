@@ -253,7 +253,10 @@ def test_integration_onboard_applies_a_reviewed_scan(acme: Integration) -> None:
 
 
 def test_integration_onboard_says_what_is_missing(acme: Integration) -> None:
-    with pytest.raises(CommandError, match="acme: flow 'opportunity_to_netsuite' of integration 'acme' has no published mapping"):
+    with pytest.raises(
+        CommandError,
+        match="acme: flow 'opportunity_to_netsuite' of integration 'acme' has no published mapping",
+    ):
         call_command("integration_onboard", "acme", stdout=io.StringIO())
     mapping_seed_defaults()
     with pytest.raises(CommandError, match="acme: connection 'org-b-sf' needs"):

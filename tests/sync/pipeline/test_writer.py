@@ -42,6 +42,11 @@ class FakeNetSuite:
         found = self.records.get((record_type, external_id))
         return {"id": found} if found else None
 
+    def patch(
+        self, record_type: str, record_id: str, body: dict[str, Any], *, replace: list[str] | None = None
+    ) -> None:
+        raise AssertionError("only records another integration owns are updated by internal id")
+
 
 def passing(_: Any) -> GateOutcome:
     return GateOutcome()

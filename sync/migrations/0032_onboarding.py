@@ -6,26 +6,10 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sync", "0030_config_integration"),
+        ("sync", "0031_xref_integration"),
     ]
 
     operations = [
-        migrations.AddField(
-            model_name="crossreference",
-            name="integration",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="sync.integration",
-            ),
-        ),
-        migrations.AddField(
-            model_name="crossreference",
-            name="shared",
-            field=models.BooleanField(default=False),
-        ),
         migrations.AddField(
             model_name="goliverun",
             name="shared",
