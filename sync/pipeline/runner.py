@@ -37,6 +37,8 @@ from sync.connections.connectors.salesforce import GraphQuery, SalesforceConnect
 from sync.connections.connectors.transport import RequestRecord
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.integrations.models import Integration
+from sync.integrations.selectors import integration_for_pair
 from sync.lifecycle.applying import Lifecycle
 from sync.lifecycle.locks import order_lock_checker, order_lock_setting
 from sync.mappings.engine import CompiledMapping, ObjectPayload
@@ -349,7 +351,8 @@ def _run_batch(
         heartbeat=heartbeat,
     )
     due_when = closed_won_trigger()  # the flow's trigger (``trigger`` names what started the job)
-    shape, mapping = _read_plan(job, salesforce, netsuite, mapping, ruleset.rules, due_when)
+    integration = integration_for_pair(salesforce.pk, netsuite.pk)
+    shape, mapping = _read_plan(job, salesforce, netsuite, mapping, ruleset.rules, due_when, integration)
     sf, graphs, not_due = _graphs_read(job, salesforce, ids, shape, due_when, pushed)
     # Issue 22 (cancel): a synced deal lost afterwards is cancelled (after approval), not written.
     not_due = cancellations_notice(
@@ -376,7 +379,7 @@ def _run_batch(
         known=known,
         gates=gates,
         retry=retry,
-        stamp=success_stamp(),
+        stamp=success_stamp(integration),
         overrides=overrides,
         not_due=lambda graph: not_due.get(str(graph.get("Id") or ""), ""),
         # Read a sales order before updating it; one NetSuite has moved on is locked (sync.lifecycle.locks).
@@ -399,8 +402,12 @@ def _run_batch(
     )
     _deferred_drop(job, deferred)
     # Held opportunities show why in Salesforce too ("Blocked: duplicate suspect ...").
-    problems = write_back(sf, [*held_outcomes, *outcomes], clear_field=trigger_clears(due_when))
-    problems += netsuite_status_mark(netsuite=netsuite, connector=ns, outcomes=outcomes)
+    problems = write_back(
+        sf, [*held_outcomes, *outcomes], clear_field=trigger_clears(due_when), integration=integration
+    )
+    problems += netsuite_status_mark(
+        netsuite=netsuite, connector=ns, outcomes=outcomes, integration=integration
+    )
     return _finish(job, None, "; ".join(problems)[:MESSAGE_LIMIT])
 
 
@@ -449,6 +456,7 @@ def _read_plan(
     mapping: CompiledMapping,
     rules: Sequence[CompiledRule],
     trigger: Trigger,
+    integration: Integration,
 ) -> tuple[GraphQuery, CompiledMapping]:
     """What the batch reads (derived from the mapping, the rules, the trigger and the write-back, filtered
     by the org's cached metadata) and the mapping to run (optional rows the systems lack left out).
@@ -462,6 +470,7 @@ def _read_plan(
             spec=mapping.spec,
             rules=rules,
             trigger_fields=trigger_graph_fields(trigger),
+            integration=integration,
         )
     except FieldsMissing as error:
         _finish(job, JobStatus.FAILED, error.message)
