@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -12,6 +16,30 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 # so a namespaced id can never read as another integration's (``SUB-...`` is a subscription's).
 NAMESPACE_RE = r"^[A-Z][A-Z0-9]{1,9}$"
 RESERVED_NAMESPACES = frozenset({"BA", "SUB", "CO", "SO", "INV", "PRIMARY", "SF", "NS"})
+
+
+STATUS_SYSTEMS = ("salesforce", "netsuite")
+STATUS_KEYS = ("status", "message", "time")
+FIELD_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
+
+
+def status_fields_validate(value: Any) -> None:
+    """``{"salesforce"|"netsuite": {object: {"status"|"message"|"time": field name or ""}}}``."""
+    if not isinstance(value, dict):
+        raise ValidationError("the sync status fields must be an object keyed by salesforce / netsuite")
+    for system, objects in value.items():
+        if system not in STATUS_SYSTEMS:
+            raise ValidationError(f"unknown system {system!r}: use salesforce or netsuite")
+        if not isinstance(objects, dict):
+            raise ValidationError(f"{system}: an object of record types")
+        for record_type, fields in objects.items():
+            if not isinstance(record_type, str) or not FIELD_NAME_RE.match(record_type):
+                raise ValidationError(f"{system}: {record_type!r} is not a record type name")
+            if not isinstance(fields, dict) or set(fields) - set(STATUS_KEYS):
+                raise ValidationError(f"{system}.{record_type}: only status, message and time may be set")
+            for key, name in fields.items():
+                if not isinstance(name, str) or (name and not FIELD_NAME_RE.match(name)):
+                    raise ValidationError(f"{system}.{record_type}.{key}: {name!r} is not a field name")
 
 
 class Integration(models.Model):
@@ -52,6 +80,16 @@ class Integration(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="The integration whose configuration this one started as a copy of",
+    )
+    status_fields = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[status_fields_validate],
+        help_text=(
+            "Where this org and account keep the sync status, object by object, over the install's "
+            'defaults: {"salesforce": {"Opportunity": {"status": "ERP_Sync_Status__c", "message": '
+            '"ERP_Sync_Error__c", "time": "ERP_Last_Synced__c"}}}; "" leaves a field unwritten'
+        ),
     )
     is_active = models.BooleanField(default=True)
     notes = models.TextField(blank=True)

@@ -39,6 +39,7 @@ from sync.connections.metadata.selectors import connection_metadata
 from sync.connections.metadata.services import metadata_first_read
 from sync.connections.metadata.types import SUBLIST, FieldInfo, ObjectInfo, SystemMetadata
 from sync.connections.models import Connection
+from sync.integrations.models import Integration
 from sync.lifecycle.reads import LIFECYCLE_READS
 from sync.mappings.engine.reads import SECTION_OBJECTS, SECTIONS, place, row_label, spec_reads
 from sync.mappings.metadata_check import known, salesforce_field, sublist_field, target_field
@@ -222,6 +223,7 @@ def batch_read_plan(
     spec: Mapping[str, Any] | None,
     rules: Iterable[CompiledRule] = (),
     trigger_fields: Sequence[str] = (),
+    integration: Integration | None = None,
 ) -> ReadPlan:
     """:func:`read_plan` against the run connections' cached metadata: no call to either system, except
     once in a connection's life, before its first batch, when its metadata was never read
@@ -234,6 +236,7 @@ def batch_read_plan(
         netsuite=connection_metadata(netsuite),
         rules=rules,
         trigger_fields=trigger_fields,
+        status=status_fields("salesforce", integration),
     )
 
 

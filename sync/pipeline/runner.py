@@ -389,7 +389,7 @@ def _run_batch(
         known=known,
         gates=gates,
         retry=retry,
-        stamp=success_stamp(),
+        stamp=success_stamp(integration),
         overrides=overrides,
         not_due=lambda graph: not_due.get(str(graph.get("Id") or ""), ""),
         # Read a sales order before updating it; one NetSuite has moved on is locked (sync.lifecycle.locks).
@@ -415,8 +415,12 @@ def _run_batch(
     )
     _deferred_drop(job, deferred)
     # Held opportunities show why in Salesforce too ("Blocked: duplicate suspect ...").
-    problems = write_back(sf, [*held_outcomes, *outcomes], clear_field=trigger_clears(due_when))
-    problems += netsuite_status_mark(netsuite=netsuite, connector=ns, outcomes=outcomes, scope=scope)
+    problems = write_back(
+        sf, [*held_outcomes, *outcomes], clear_field=trigger_clears(due_when), integration=integration
+    )
+    problems += netsuite_status_mark(
+        netsuite=netsuite, connector=ns, outcomes=outcomes, scope=scope, integration=integration
+    )
     return _finish(job, None, "; ".join(problems)[:MESSAGE_LIMIT])
 
 
@@ -479,6 +483,7 @@ def _read_plan(
             spec=mapping.spec,
             rules=rules,
             trigger_fields=trigger_graph_fields(trigger),
+            integration=integration,
         )
     except FieldsMissing as error:
         _finish(job, JobStatus.FAILED, error.message)

@@ -3,7 +3,8 @@
 Every record the Closed Won flow writes carries the outcome of its last sync (a status, a message, a
 time) so a user in Salesforce or NetSuite sees why a record did not sync without opening Concord. The
 field names are configuration (``settings.SYNC_STATUS_FIELDS`` overrides :data:`DEFAULT_FIELDS` object
-by object; see docs/sync-status.md); an object left out, or a field set to ``""``, is not written.
+by object, and an integration's ``status_fields`` override both for its org and account; see
+docs/sync-status.md); an object left out, or a field set to ``""``, is not written.
 
 NetSuite, on success: the status rides in the upsert that writes the record anyway (:func:`success_stamp`),
 outside the payload hash, so a record whose payload did not change is still skipped and its sync time
@@ -29,6 +30,7 @@ from django.utils import timezone
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.models import Connection
+from sync.integrations.models import Integration
 from sync.lifecycle.models import OrderLock
 from sync.pipeline.eids import EidScope, eid_scope
 from sync.pipeline.models import CrossReference, RecordStatus
@@ -86,10 +88,14 @@ class StatusFields:
         return {name: value for name, value in pairs if name}
 
 
-def status_fields(system: str) -> dict[str, StatusFields]:
-    """Object name -> its status fields in ``system`` (``salesforce`` or ``netsuite``), from settings."""
+def status_fields(system: str, integration: Integration | None = None) -> dict[str, StatusFields]:
+    """Object name -> its status fields in ``system`` (``salesforce`` or ``netsuite``): the defaults,
+    overridden by ``settings.SYNC_STATUS_FIELDS``, then by the integration's own (its org's fields)."""
     configured: Mapping[str, Any] = getattr(settings, "SYNC_STATUS_FIELDS", None) or {}
+    own: Mapping[str, Any] = (integration.status_fields if integration is not None else None) or {}
     merged = {**DEFAULT_FIELDS[system], **(configured.get(system) or {})}
+    for name, fields in (own.get(system) or {}).items():
+        merged[name] = {**(merged.get(name) or {}), **fields}
     return {name: StatusFields(**fields) for name, fields in merged.items() if fields}
 
 
@@ -106,12 +112,12 @@ def outcome_message(outcome: OpportunityOutcome) -> str:
     return f"{failure.object_key}: {failure.message}" if failure.object_key else failure.message
 
 
-def success_stamp() -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+def success_stamp(integration: Integration | None = None) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
     """What the writer adds to each NetSuite upsert body: Synced, no message, now.
 
     Applied after the payload hash is taken, so the stamp alone never makes a record look changed.
     """
-    fields = status_fields("netsuite")
+    fields = status_fields("netsuite", integration)
 
     def stamp(record_type: str, body: dict[str, Any]) -> dict[str, Any]:
         target = fields.get(record_type)
@@ -150,6 +156,7 @@ def netsuite_status_mark(
     connector: NetSuiteConnector,
     outcomes: Sequence[tuple[OpportunityOutcome, dict[str, Any]]],
     scope: EidScope | None = None,
+    integration: Integration | None = None,
 ) -> list[str]:
     """Show failures on the NetSuite records that exist, and clear them once the sync succeeds.
 
@@ -164,7 +171,7 @@ def netsuite_status_mark(
     are set back to Synced, unless the batch rewrote them (the upsert did it). Runs after the batch's
     outcomes are stored, at most :data:`MAX_FAILURE_MARKS` PATCHes; returns readable problems.
     """
-    fields = status_fields("netsuite")
+    fields = status_fields("netsuite", integration)
     messages, rewritten = _messages_of(outcomes)
     if not messages or not fields:
         return []

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.salesforce import GraphQuery, SalesforceConnector
+from sync.integrations.models import Integration
 from sync.pipeline.models import RecordStatus
 from sync.pipeline.reads import read_plan
 from sync.pipeline.sync_status import (
@@ -62,6 +63,7 @@ def write_back(
     outcomes: Sequence[tuple[OpportunityOutcome, dict[str, Any]]],
     *,
     clear_field: str = "",
+    integration: Integration | None = None,
 ) -> list[str]:
     """Update Opportunities, Accounts and Contacts; returns readable problems (nothing raises).
 
@@ -81,7 +83,7 @@ def write_back(
         if clear_field and status == SYNCED and graph.get(clear_field) is True:
             pending["Opportunity"][outcome.opportunity_id].ids[clear_field] = False
     now = timezone.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-    fields = status_fields("salesforce")
+    fields = status_fields("salesforce", integration)
     problems: list[str] = []
     for sobject, by_id in pending.items():
         records = [
