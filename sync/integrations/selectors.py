@@ -29,6 +29,14 @@ def primary_integration() -> Integration:
         return Integration.objects.get(is_primary=True)
 
 
+def primary_integration_pk() -> int:
+    """The primary integration's id, read alone: the default of configuration rows created without an
+    integration, evaluated by data migrations too, while the table may still lack later columns
+    (migration 0029 always created the primary)."""
+    found = Integration.objects.filter(is_primary=True).values_list("pk", flat=True).first()
+    return found if found is not None else primary_integration().pk
+
+
 def integration_for_connection(salesforce_connection_id: int | None) -> Integration:
     """The integration a Salesforce connection belongs to (production or sandbox); the primary one if none."""
     if salesforce_connection_id is not None:

@@ -19,7 +19,7 @@ from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from sync.integrations.models import Integration
-from sync.integrations.selectors import primary_integration
+from sync.integrations.selectors import primary_integration_pk
 
 
 class MappingFrozen(ValidationError):
@@ -28,7 +28,7 @@ class MappingFrozen(ValidationError):
 
 def primary_integration_id() -> int:
     """The default integration of configuration created without naming one: the primary integration."""
-    return primary_integration().pk
+    return primary_integration_pk()
 
 
 class Flow(models.Model):

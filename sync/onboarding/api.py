@@ -20,7 +20,8 @@ from sync.connections.models import Connection
 from sync.golive.models import GoLiveRun
 from sync.integrations.models import Integration
 from sync.onboarding import services
-from sync.onboarding.permissions import can_manage_integrations
+from sync.onboarding.permissions import can_manage_integrations, can_publish_config, can_submit_config
+from sync.onboarding.review import config_publish_all, config_submit_all
 from sync.onboarding.selectors import (
     integration_get_for_user,
     integrations_visible,
@@ -60,6 +61,7 @@ class IntegrationSerializer(serializers.ModelSerializer[Integration]):
             "is_primary",
             "is_active",
             *CONNECTION_FIELDS,
+            "status_fields",
             "based_on",
             "notes",
             "created_at",
@@ -104,6 +106,18 @@ class IntegrationUpdateSerializer(serializers.Serializer[Any]):
     netsuite_connection = _connection_field(required=False, allow_null=True)
     sandbox_salesforce_connection = _connection_field(required=False, allow_null=True)
     sandbox_netsuite_connection = _connection_field(required=False, allow_null=True)
+    status_fields = serializers.JSONField(
+        required=False, help_text="the org's and account's own sync status fields over the install's"
+    )
+
+
+class ConfigReviewSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ConfigReviewedSerializer(serializers.Serializer[Any]):
+    moved = serializers.ListField(child=serializers.CharField())
+    count = serializers.IntegerField()
 
 
 class IntegrationCreatedSerializer(IntegrationSerializer):
@@ -184,6 +198,8 @@ class IntegrationViewSet(ApiReadViewSet):
         "activate": can_manage_integrations,
         "onboarding_scan": can_manage_integrations,
         "onboarding_apply": can_manage_integrations,
+        "config_submit": can_submit_config,
+        "config_publish": can_publish_config,
     }
 
     def get_queryset(self) -> QuerySet[Integration]:
@@ -261,6 +277,24 @@ class IntegrationViewSet(ApiReadViewSet):
         data = self.input(OnboardingApplyInputSerializer, request)
         run = services.onboarding_apply(run=self._run(integration, data.get("run")), actor=self.user)
         return Response(OnboardingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=ConfigReviewSerializer, responses=ConfigReviewedSerializer)
+    @action(detail=True, methods=["post"], url_path="config-submit")
+    def config_submit(self, request: Request, pk: str) -> Response:
+        """Submit every draft of the integration's mappings, lookup tables and rules for approval (its
+        maker; each version's own checks apply)."""
+        data = self.input(ConfigReviewSerializer, request)
+        report = config_submit_all(integration=self.get_object(), user=self.user, reason=data["reason"])
+        return Response(report.as_dict())
+
+    @extend_schema(request=ConfigReviewSerializer, responses=ConfigReviewedSerializer)
+    @action(detail=True, methods=["post"], url_path="config-publish")
+    def config_publish(self, request: Request, pk: str) -> Response:
+        """Approve and publish every submitted version of the integration's configuration (four eyes:
+        not by anyone who made one); all or nothing."""
+        data = self.input(ConfigReviewSerializer, request)
+        report = config_publish_all(integration=self.get_object(), user=self.user, reason=data["reason"])
+        return Response(report.as_dict())
 
     def _run(self, integration: Integration, run_id: Any) -> GoLiveRun:
         runs = onboarding_runs(integration)

@@ -48,6 +48,19 @@ class IntegrationEditForm(forms.Form):
     sandbox_salesforce_connection = _connections(ConnectionKind.SALESFORCE, sandbox=True, required=False)
     sandbox_netsuite_connection = _connections(ConnectionKind.NETSUITE, sandbox=True, required=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    status_fields = forms.JSONField(
+        required=False,
+        label="Sync status fields",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=(
+            'Where this org and account keep the sync status, over the install\'s: {"salesforce": '
+            '{"Opportunity": {"status": "ERP_Sync_Status__c", "message": "ERP_Sync_Error__c", "time": '
+            '"ERP_Last_Synced__c"}}}. Empty: the install\'s fields.'
+        ),
+    )
+
+    def clean_status_fields(self) -> Any:
+        return self.cleaned_data.get("status_fields") or {}
 
     @classmethod
     def for_integration(cls, integration: Integration, data: Any = None) -> IntegrationEditForm:
@@ -55,6 +68,7 @@ class IntegrationEditForm(forms.Form):
             "label": integration.label,
             "namespace": integration.namespace,
             "notes": integration.notes,
+            "status_fields": integration.status_fields or None,
             **{
                 name: getattr(integration, name)
                 for name in (

@@ -23,9 +23,10 @@ from sync.integrations.access import ACCESS_CODENAME, integration_scope
 from sync.integrations.models import Integration, IntegrationGroupPermission, IntegrationUserPermission
 from sync.integrations.namespacing import eid_namespace_of
 from sync.integrations.selectors import integration_for_pair
-from sync.mappings.models import Flow
+from sync.mappings.models import Flow, LookupVersion, MappingVersion
 from sync.pipeline.models import Listener
 from sync.pipeline.schedules import CATCH_UP_POLL, RETURN_FLOW
+from sync.rules.models import RuleVersion
 
 PLAN_SHOWN = 200  # rows of each list of a plan
 
@@ -121,7 +122,21 @@ def integration_detail(integration: Integration) -> dict[str, Any]:
         "last_reconciliation": integration_last_reconciliation(integration),
         "grants": integration_grants(integration),
         "onboarding_run": onboarding_runs(integration).first(),
+        "config_review": integration_config_review(integration),
     }
+
+
+def integration_config_review(integration: Integration) -> dict[str, int]:
+    """How many of the integration's mapping, lookup and rule versions wait: drafts (to submit) and
+    submitted ones (to approve and publish)."""
+    counts = {"drafts": 0, "submitted": 0}
+    for status, key in (("draft", "drafts"), ("submitted", "submitted")):
+        counts[key] = (
+            MappingVersion.objects.filter(flow__integration=integration, status=status).count()
+            + LookupVersion.objects.filter(table__integration=integration, status=status).count()
+            + RuleVersion.objects.filter(rule__integration=integration, status=status).count()
+        )
+    return counts
 
 
 # -- the onboarding plan -----------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ CONNECTION_FIELDS: dict[str, tuple[str, bool]] = {
     "sandbox_salesforce_connection": (ConnectionKind.SALESFORCE, True),
     "sandbox_netsuite_connection": (ConnectionKind.NETSUITE, True),
 }
-EDITABLE_FIELDS = ("label", "namespace", "notes", *CONNECTION_FIELDS)
+EDITABLE_FIELDS = ("label", "namespace", "notes", "status_fields", *CONNECTION_FIELDS)
 LISTENER_SUFFIX = "-closed-won"
 
 
@@ -122,7 +122,7 @@ def integration_create(
 
 
 def integration_update(*, integration: Integration, actor: User | None, **fields: Any) -> Integration:
-    """Change an integration's label, notes, namespace or connections (one audit entry).
+    """Change an integration's label, notes, namespace, connections or sync status fields (one audit entry).
 
     The primary integration keeps its empty namespace; a namespace cannot change once the integration has
     written records (their external ids carry it).

@@ -10,6 +10,16 @@ urlpatterns = [
     path("<int:integration_id>/", views.integration_page, name="integration"),
     path("<int:integration_id>/deactivate/", views.integration_deactivate, name="integration-deactivate"),
     path("<int:integration_id>/activate/", views.integration_activate, name="integration-activate"),
+    path(
+        "<int:integration_id>/config-submit/",
+        views.integration_config_submit,
+        name="integration-config-submit",
+    ),
+    path(
+        "<int:integration_id>/config-publish/",
+        views.integration_config_publish,
+        name="integration-config-publish",
+    ),
     path("<int:integration_id>/onboarding/", views.integration_onboarding, name="integration-onboarding"),
     path(
         "<int:integration_id>/onboarding/apply/",

@@ -20,7 +20,8 @@ from sync.golive.services import run_is_stale
 from sync.integrations.models import Integration
 from sync.onboarding import services
 from sync.onboarding.forms import IntegrationCreateForm, IntegrationEditForm, OnboardingApplyForm
-from sync.onboarding.permissions import can_manage_integrations
+from sync.onboarding.permissions import can_manage_integrations, can_publish_config, can_submit_config
+from sync.onboarding.review import config_publish_all, config_submit_all
 from sync.onboarding.selectors import (
     integration_detail,
     integration_get_for_user,
@@ -111,6 +112,35 @@ def integration_page(request: HttpRequest, integration_id: int) -> HttpResponse:
     return render(
         request, "onboarding/integration_detail.html", context, status=400 if form and form.errors else 200
     )
+
+
+@require_POST
+def integration_config_submit(request: HttpRequest, integration_id: int) -> HttpResponse:
+    """Submit every draft of the integration's configuration (each version's own checks apply)."""
+    if not can_submit_config(request.user):
+        raise PermissionDenied("Mapping and rule editors submit configuration.")
+    return _config_review(request, integration_id, config_submit_all, "submitted for approval")
+
+
+@require_POST
+def integration_config_publish(request: HttpRequest, integration_id: int) -> HttpResponse:
+    """Approve and publish every submitted version (four eyes: not by anyone who made one)."""
+    if not can_publish_config(request.user):
+        raise PermissionDenied("Approvers publish configuration.")
+    return _config_review(request, integration_id, config_publish_all, "approved and published")
+
+
+def _config_review(request: HttpRequest, integration_id: int, review: Any, done: str) -> HttpResponse:
+    integration = integration_get_for_user(user=request.user, key=integration_id)
+    try:
+        report = review(integration=integration, user=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or "You may not do this.")
+    else:
+        messages.success(request, f"{len(report.moved)} versions of {integration.name} {done}.")
+    return redirect("sync:integration", integration_id=integration.pk)
 
 
 @require_POST

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from sync.integrations.models import Integration
-from sync.integrations.selectors import primary_integration
+from sync.integrations.selectors import primary_integration_pk
 from sync.rules.engine.ruleset import PLACEMENTS, SEVERITIES, SUBJECTS
 
 
@@ -26,7 +26,7 @@ class RuleStatus(models.TextChoices):
 
 def primary_integration_id() -> int:
     """The default integration of a rule created without naming one: the primary integration."""
-    return primary_integration().pk
+    return primary_integration_pk()
 
 
 class Rule(models.Model):

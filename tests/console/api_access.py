@@ -58,6 +58,9 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:integration-onboarding-scan": ApiRule(post=ADMINS),
     "api:integration-onboarding-plan": ApiRule(get=ROLES),
     "api:integration-onboarding-apply": ApiRule(post=ADMINS),
+    # nothing waiting to review: 400 for an allowed persona
+    "api:integration-config-submit": ApiRule(post=EDITORS),
+    "api:integration-config-publish": ApiRule(post=APPROVERS),
     "api:listener-list": ApiRule(get=ROLES, post=ADMINS),
     "api:listener-detail": ApiRule(get=ROLES),
     # Schedules (console/api/schedules.py): every role reads; admins retime (empty body: 400), pause, resume.

@@ -283,6 +283,10 @@ ACCESS: dict[str, Rule] = {
     "sync:integration": Rule(get=ROLES, post=ADMINS, empty_post_invalid=True),
     "sync:integration-deactivate": POST(ADMINS),
     "sync:integration-activate": POST(ADMINS),
+    # Reviewing an integration's configuration in one step (sync/onboarding/review.py): editors submit,
+    # approvers approve and publish (nothing waiting: a message, then back to the page).
+    "sync:integration-config-submit": POST(EDITORS),
+    "sync:integration-config-publish": POST(APPROVERS),
     "sync:integration-onboarding": Rule(get=ROLES, post=ADMINS),
     "sync:integration-onboarding-apply": POST(ADMINS, empty_post_invalid=True),
     # Inbound listeners (sync/pipeline/listener/views.py): machine endpoints, not for personas.

@@ -3,12 +3,13 @@ integration; ``--deactivate`` stops it (its listeners disabled), ``--activate`` 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.commands import command_user
+from core.commands import command_json, command_user
 from sync.onboarding.cli import connection_named, integration_named, validation_error
 from sync.onboarding.services import integration_activate, integration_deactivate, integration_update
 
@@ -21,7 +22,10 @@ CONNECTION_OPTIONS = {
 
 
 class Command(BaseCommand):
-    help = "Change an integration's label, namespace, notes or connections; deactivate or activate it."
+    help = (
+        "Change an integration's label, namespace, notes, connections or sync status fields; deactivate or "
+        "activate it."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
@@ -32,6 +36,11 @@ class Command(BaseCommand):
         parser.add_argument("--netsuite", help="the NetSuite connection's name")
         parser.add_argument("--sandbox-salesforce")
         parser.add_argument("--sandbox-netsuite")
+        parser.add_argument(
+            "--status-fields",
+            help='where its org and account keep the sync status, as JSON: {"salesforce": {"Opportunity": '
+            '{"status": "ERP_Sync_Status__c", ...}}} ("{}" goes back to the install\'s fields)',
+        )
         state = parser.add_mutually_exclusive_group()
         state.add_argument("--deactivate", action="store_true", help="stop it: its listeners are disabled")
         state.add_argument("--activate", action="store_true", help="start it again")
@@ -44,6 +53,8 @@ class Command(BaseCommand):
         fields: dict[str, Any] = {
             name: options[name] for name in ("label", "namespace", "notes") if options[name] is not None
         }
+        if options["status_fields"] is not None:
+            fields["status_fields"] = command_json(Path("--status-fields"), options["status_fields"])
         for option, field in CONNECTION_OPTIONS.items():
             if options[option] is not None:
                 fields[field] = connection_named(options[option]) if options[option] else None
