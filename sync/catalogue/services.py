@@ -54,6 +54,7 @@ from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.integrations.selectors import integration_for_pair
 from sync.mappings.engine import CompiledMapping, StaticLookups
 from sync.mappings.services.lookups import mapping_tables
 from sync.pipeline.flow_state import CATALOGUE_FLOW
@@ -321,7 +322,9 @@ def _report(item: _Item, pair: tuple[int, int], code: str, errors: list[str]) ->
             ],
             severity="high" if code != "MAPPING" else "medium",
             records=records,
-            scope=ExceptionScope(netsuite_connection_id=pair[1]),
+            scope=ExceptionScope(
+                netsuite_connection_id=pair[1], integration_id=integration_for_pair(*pair).pk
+            ),
             vendor_code=code,
             vendor_message="; ".join(errors),
             details={"item": item.changed.item_id},

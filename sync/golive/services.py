@@ -42,6 +42,7 @@ from sync.exceptions.services import RecordRef, exception_auto_resolve, exceptio
 from sync.golive.models import ERROR_TEXT_LIMIT, GoLiveOutcome, GoLiveResult, GoLiveRun, GoLiveStatus
 from sync.golive.permissions import can_apply, can_scan
 from sync.golive.scan import stale_after
+from sync.integrations.selectors import integration_for_pair
 from sync.mappings.models import ObjectMapping
 from sync.matching.models import MatchResolution
 from sync.pipeline.models import CrossReference
@@ -282,7 +283,11 @@ def _suspect_raise(run: GoLiveRun, result: GoLiveResult, object_keys: dict[str, 
                 for c in result.candidates
             ),
         ],
-        scope=ExceptionScope(netsuite_connection_id=run.netsuite_connection_id, billing_country=country),
+        scope=ExceptionScope(
+            netsuite_connection_id=run.netsuite_connection_id,
+            integration_id=integration_for_pair(run.salesforce_connection_id, run.netsuite_connection_id).pk,
+            billing_country=country,
+        ),
         vendor_message=reason,
         mapping_row=f"{object_keys.get(result.netsuite_type, result.netsuite_type)}/match",
         details={

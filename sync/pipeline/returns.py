@@ -50,6 +50,7 @@ from sync.connections.connectors.netsuite import NetSuiteConnector, table_missin
 from sync.connections.connectors.salesforce import RecordResult, SalesforceConnector
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.integrations.selectors import integration_for_pair
 from sync.mappings.engine import ObjectPayload
 from sync.pipeline.flow_state import flows_paused
 from sync.pipeline.keyset import PAGE_SIZE, STAMP_FORMAT, keyset_rows
@@ -898,7 +899,10 @@ def _fail(
         severity=severity,
         records=records,
         scope=ExceptionScope(
-            netsuite_connection_id=pair[1], subsidiary_id=subsidiary_id, subsidiary_name=subsidiary_name
+            netsuite_connection_id=pair[1],
+            integration_id=integration_for_pair(*pair).pk,
+            subsidiary_id=subsidiary_id,
+            subsidiary_name=subsidiary_name,
         ),
         vendor_code=code,
         vendor_message=message,

@@ -37,6 +37,7 @@ from sync.connections.connectors.salesforce import GraphQuery, SalesforceConnect
 from sync.connections.connectors.transport import RequestRecord
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.integrations.selectors import integration_for_pair
 from sync.lifecycle.applying import Lifecycle
 from sync.lifecycle.locks import order_lock_checker, order_lock_setting
 from sync.mappings.engine import CompiledMapping, ObjectPayload
@@ -362,7 +363,7 @@ def _run_batch(
     _netsuite_verify(job, ns)
     lookups, payloads = _payloads_map(ns, versions, mapping, graphs)
     known = _known_for(netsuite, payloads.values())
-    scopes = _scopes_of(netsuite, graphs, payloads)
+    scopes = _scopes_of(salesforce, netsuite, graphs, payloads)
     # Matching before create: links existing records into ``known``; a duplicate suspect holds its
     # opportunities back (no write at all) until a person answers its exception.
     held = prematch_batch(
@@ -537,12 +538,18 @@ def _payloads_map(
 
 
 def _scopes_of(
-    netsuite: Connection, graphs: Mapping[str, Any], payloads: Mapping[str, Sequence[ObjectPayload]]
+    salesforce: Connection,
+    netsuite: Connection,
+    graphs: Mapping[str, Any],
+    payloads: Mapping[str, Sequence[ObjectPayload]],
 ) -> dict[str, ExceptionScope]:
-    """Where each opportunity's exception belongs: its records' subsidiary, else its account's country."""
+    """Where each opportunity's exception belongs: its pair's integration; its records' subsidiary, else
+    its account's country."""
+    integration_id = integration_for_pair(salesforce.pk, netsuite.pk).pk
     return {
         key: scope_of_bodies(
             netsuite_connection_id=netsuite.pk,
+            integration_id=integration_id,
             bodies=[(payload.target_type, payload.body) for payload in items],
             billing_country=(graphs[key].get("Account") or {}).get("BillingCountry"),
         )
