@@ -10,8 +10,9 @@ Salesforce connection (an org belongs to one integration).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Model, Q, QuerySet
@@ -24,6 +25,20 @@ M = TypeVar("M", bound=Model)
 
 ACCESS_INTEGRATION = "sync.access_integration"
 ACCESS_CODENAME = "access_integration"
+
+
+# The opportunities the given Salesforce connections' syncs touched (a ``values("opportunity_id")``
+# queryset): rows a NetSuite account keeps per opportunity (order locks, synced invoices) belong to an
+# integration through them. The pipeline, above this layer, keeps the syncs: the composition root
+# (``SyncConfig.ready``) connects it with :func:`opportunities_source_connect`.
+OpportunitiesOf = Callable[[frozenset[int]], QuerySet[Any]]
+_opportunities_of: OpportunitiesOf | None = None
+
+
+def opportunities_source_connect(source: OpportunitiesOf) -> None:
+    """Connect where the opportunities of a set of Salesforce connections are read (once, at start)."""
+    global _opportunities_of
+    _opportunities_of = source
 
 
 @dataclass(frozen=True)
@@ -50,10 +65,18 @@ class IntegrationScope:
         return found.filter(pk__in=self.integration_ids) if self.limited else found
 
     def filter(
-        self, queryset: QuerySet[M], *, integration: str | None = None, salesforce: str | None = None
+        self,
+        queryset: QuerySet[M],
+        *,
+        integration: str | None = None,
+        salesforce: str | None = None,
+        connection: str | None = None,
+        opportunity: str | None = None,
     ) -> QuerySet[M]:
-        """``queryset`` narrowed to this scope through the field path ``integration`` (to an Integration)
-        or ``salesforce`` (to the Salesforce Connection); unchanged when not limited."""
+        """``queryset`` narrowed to this scope through the field path ``integration`` (to an Integration),
+        ``salesforce`` (to the Salesforce Connection) or ``connection`` (to a Connection of either kind,
+        for connections themselves: ``"pk"``) or ``opportunity`` (a Salesforce opportunity id the scope's
+        syncs touched, for rows kept per NetSuite account only); unchanged when not limited."""
         if not self.limited:
             return queryset
         condition = Q(pk__in=[])
@@ -61,6 +84,12 @@ class IntegrationScope:
             condition |= Q(**{f"{integration}__in": self.integration_ids})
         if salesforce is not None:
             condition |= Q(**{f"{salesforce}__in": self.salesforce_connection_ids})
+        if connection is not None:
+            condition |= Q(
+                **{f"{connection}__in": self.salesforce_connection_ids | self.netsuite_connection_ids}
+            )
+        if opportunity is not None and _opportunities_of is not None:
+            condition |= Q(**{f"{opportunity}__in": _opportunities_of(self.salesforce_connection_ids)})
         return queryset.filter(condition)
 
 
@@ -105,6 +134,11 @@ def integration_scope(user: User | AnonymousUser) -> IntegrationScope:
         )
     user._concord_integration_scope = scope  # type: ignore[union-attr]
     return scope
+
+
+def connections_in_scope(user: User | AnonymousUser, connections: QuerySet[M]) -> QuerySet[M]:
+    """``connections`` (a Connection queryset) narrowed to the ones of ``user``'s integrations."""
+    return integration_scope(user).filter(connections, connection="pk")
 
 
 def integration_scope_forget(user: User | AnonymousUser) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -19,7 +20,7 @@ from sync.connections.models import Connection, ConnectionKind
 from sync.connections.permissions import can_manage_connections
 from sync.pipeline.listener import services as listeners
 from sync.pipeline.listener.probe import listener_test_send
-from sync.pipeline.listener.selectors import listeners_all
+from sync.pipeline.listener.selectors import listeners_all, listeners_visible
 from sync.pipeline.listener.setup import SetupGuide, setup_guide
 from sync.pipeline.models import Listener, ListenerKind
 
@@ -121,7 +122,7 @@ class ListenerViewSet(ApiReadViewSet):
     disable them and test them. A URL carries the listener's secret token and is shown once, in the
     answer that made it."""
 
-    queryset = listeners_all().order_by("name")
+    queryset = listeners_all().none()  # for the schema generator; get_queryset reads
     serializer_class = ListenerSerializer
     action_permissions = {
         "create": can_manage_connections,
@@ -130,6 +131,9 @@ class ListenerViewSet(ApiReadViewSet):
         "disable": can_manage_connections,
         "send_test": can_manage_connections,
     }
+
+    def get_queryset(self) -> QuerySet[Listener]:
+        return listeners_visible(user=self.user).order_by("name")
 
     @extend_schema(request=ListenerInputSerializer, responses={201: ListenerCreatedSerializer})
     def create(self, request: Request) -> Response:
