@@ -55,8 +55,9 @@ class ConnectionHealthSummary:
     last_checked: dt.datetime | None
 
 
-def connection_health_summary() -> ConnectionHealthSummary:
-    active = Connection.objects.filter(is_active=True)
+def connection_health_summary(*, connections: QuerySet[Connection] | None = None) -> ConnectionHealthSummary:
+    """Health of the active ``connections`` (every connection when None)."""
+    active = (Connection.objects.all() if connections is None else connections).filter(is_active=True)
     rows = list(
         ConnectionHealth.objects.filter(connection__in=active).select_related("connection").order_by("since")
     )

@@ -136,6 +136,32 @@ def integration_scope(user: User | AnonymousUser) -> IntegrationScope:
     return scope
 
 
+def scope_of_integration(integration: Integration) -> IntegrationScope:
+    """The scope of exactly one integration (a page's "integration" filter within a person's scope)."""
+    return IntegrationScope(
+        limited=True,
+        integration_ids=frozenset({integration.pk}),
+        salesforce_connection_ids=frozenset(
+            pk
+            for pk in (integration.salesforce_connection_id, integration.sandbox_salesforce_connection_id)
+            if pk is not None
+        ),
+        netsuite_connection_ids=frozenset(
+            pk
+            for pk in (integration.netsuite_connection_id, integration.sandbox_netsuite_connection_id)
+            if pk is not None
+        ),
+    )
+
+
+def integration_chosen(user: User | AnonymousUser, name: str) -> Integration | None:
+    """The integration a page's ``?integration=<name>`` filter names, among those ``user`` may see; None
+    for no filter; Integration.DoesNotExist for a name they cannot see (the page answers 404)."""
+    if not name:
+        return None
+    return integration_scope(user).integrations().get(name=name)
+
+
 def connections_in_scope(user: User | AnonymousUser, connections: QuerySet[M]) -> QuerySet[M]:
     """``connections`` (a Connection queryset) narrowed to the ones of ``user``'s integrations."""
     return integration_scope(user).filter(connections, connection="pk")
