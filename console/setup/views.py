@@ -33,12 +33,8 @@ def login(request: HttpRequest) -> HttpResponseBase:
 
 @require_GET
 def setup_page(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "console/setup.html",
-        checklist = setup_checklist(scope=integration_scope(request.user))
-        {"area": "dashboard", "checklist": checklist},
-    )
+    checklist = setup_checklist(scope=integration_scope(request.user))
+    return render(request, "console/setup.html", {"area": "dashboard", "checklist": checklist})
 
 
 @login_not_required
