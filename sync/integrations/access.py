@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser, Group, User
+from django.db import transaction
 from django.db.models import Model, Q, QuerySet
-from guardian.shortcuts import get_objects_for_user
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
-from core.access import has_role
+from core.access import has_role, permission_caches_forget
 from sync.integrations.models import Integration
 
 M = TypeVar("M", bound=Model)
@@ -171,3 +172,24 @@ def integration_scope_forget(user: User | AnonymousUser) -> None:
     """Drop the cached scope (after a grant or revoke in the same request)."""
     if hasattr(user, "_concord_integration_scope"):
         del user._concord_integration_scope
+
+
+def integration_access_grant(*, holder: User | Group, integration: Integration) -> None:
+    """Limit ``holder`` (a person, or every member of a group) to ``integration``, on top of the ones they
+    already hold. Call through :mod:`governance.access_grants`, which checks the actor and audits."""
+    with transaction.atomic():
+        assign_perm(ACCESS_INTEGRATION, holder, integration)
+    _forget(holder)
+
+
+def integration_access_revoke(*, holder: User | Group, integration: Integration) -> None:
+    """Take ``integration`` back (the last one taken back: ``holder`` is no longer limited)."""
+    with transaction.atomic():
+        remove_perm(ACCESS_INTEGRATION, holder, integration)
+    _forget(holder)
+
+
+def _forget(holder: User | Group) -> None:
+    permission_caches_forget(holder)
+    if isinstance(holder, User):
+        integration_scope_forget(holder)
