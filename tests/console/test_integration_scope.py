@@ -73,6 +73,7 @@ REFUSED_TO_LIMITED = {
     "api:audit-checkpoint-list",
     "api:audit-checkpoint-detail",
     "api:subsidiary-grant-list",
+    "api:integration-grant-list",
 }
 # Pages whose path names one of alpha's objects: it does not exist for a person limited to beta.
 NOT_FOUND_FOR_LIMITED = {
