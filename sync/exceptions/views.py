@@ -46,7 +46,7 @@ from sync.pipeline.selectors import background_tasks_recent
 
 @require_GET
 def exception_index(request: ConsoleRequest) -> HttpResponse:
-    form = ExceptionFilterForm(request.GET or None)
+    form = ExceptionFilterForm(request.GET or None, user=request.user)
     items = selectors.exception_queue(user=request.user, filters=form.filters())[:200]
     context = {"area": "exceptions", "form": form, "items": items, "now": timezone.now()}
     if request.htmx and request.htmx.target == "exception-table":
