@@ -218,6 +218,7 @@ class BackfillViewSet(ApiReadViewSet):
 
 
 class SyncRecordViewSet(ApiReadViewSet):
+    queryset = SyncRecord.objects.none()  # for the schema generator; get_queryset reads
     filterset_class = SyncRecordFilterSet
     action_permissions = {"rerun": can_rerun}
 
