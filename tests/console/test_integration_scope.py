@@ -32,7 +32,6 @@ from sync.pipeline.models import (
     FieldConflict,
     InboxMessage,
     InboxSource,
-    Listener,
     SyncedInvoice,
     SyncJob,
     SyncRecord,
@@ -181,7 +180,7 @@ def _alpha_paths(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def limited(world: None, admin: User, monkeypatch: pytest.MonkeyPatch) -> User:
+def limited(world: None, admin: User, monkeypatch: pytest.MonkeyPatch) -> User:  # noqa: F811
     """Alpha (the world's org) and beta (a second org on the same NetSuite account), and a person holding
     every role, limited to beta."""
     sf_a, ns = Connection.objects.get(name="acl-sf"), Connection.objects.get(name="acl-ns")
