@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.views import SLUG, ApiReadViewSet, ApiViewSet
+from sync.connections.api import ConnectionNameField
 from sync.connections.models import Connection, ConnectionKind
 from sync.connections.selectors import connection_ids_visible
 from sync.exceptions import policy
@@ -291,7 +292,7 @@ class SubsidiarySerializer(serializers.ModelSerializer[Subsidiary]):
 
 
 class ListsReadInputSerializer(serializers.Serializer[Any]):
-    connection: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    connection: serializers.SlugRelatedField[Any] = ConnectionNameField(
         slug_field="name", queryset=Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True)
     )
 

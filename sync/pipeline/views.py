@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.http import ConsoleRequest
+from sync.integrations.access import integration_scope
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.views.access import require_previewer, version_or_404
 from sync.pipeline import jobs
@@ -181,13 +182,15 @@ def _jobs_context(request: HttpRequest, form: BackfillForm | None = None) -> dic
 @require_GET
 def sync_index(request: HttpRequest) -> HttpResponse:
     """The sync area's front page: the background work django-q2 has done and has waiting."""
+    limited = integration_scope(request.user).limited
     return render(
         request,
         "sync/index.html",
         {
             "area": "sync",
             "summary": pipeline_selectors.background_task_summary(),
-            "tasks": pipeline_selectors.background_tasks_recent(limit=20),
+            # Background tasks belong to no integration (their arguments may name any).
+            "tasks": [] if limited else pipeline_selectors.background_tasks_recent(limit=20),
         },
     )
 

@@ -16,6 +16,7 @@ from rest_framework.routers import SimpleRouter
 
 from core.api.serializers import REASON
 from core.api.views import ApiReadViewSet
+from sync.connections.api import ConnectionNameField
 from sync.connections.models import Connection, ConnectionKind
 from sync.connections.permissions import can_manage_connections
 from sync.pipeline.listener import services as listeners
@@ -55,10 +56,10 @@ class ListenerSerializer(serializers.ModelSerializer[Listener]):
 class ListenerInputSerializer(serializers.Serializer[Any]):
     name = serializers.SlugField(max_length=80)
     kind = serializers.ChoiceField(choices=ListenerKind.choices, default=ListenerKind.OUTBOUND_MESSAGE)
-    salesforce_connection = serializers.SlugRelatedField(
+    salesforce_connection = ConnectionNameField(
         slug_field="name", queryset=Connection.objects.filter(kind=ConnectionKind.SALESFORCE, is_active=True)
     )
-    netsuite_connection = serializers.SlugRelatedField(
+    netsuite_connection = ConnectionNameField(
         slug_field="name", queryset=Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True)
     )
     allowed_org_id = serializers.CharField(max_length=18, required=False, allow_blank=True, default="")
