@@ -338,3 +338,19 @@ def test_it_limits_nobody_without_an_integration_grant(limited: User, revops: Us
     client.force_login(revops)
     text = _text(client.get(reverse("sync:jobs"))).lower()
     assert ALPHA.lower() in text and BETA.lower() in text
+
+
+def test_the_dashboard_filters_by_integration(limited: User, revops: User) -> None:
+    client = Client()
+    client.force_login(limited)
+    assert client.get(reverse("dashboard"), {"integration": "beta"}).status_code == 200
+    # An integration the person may not see does not exist for them.
+    assert client.get(reverse("dashboard"), {"integration": "alpha"}).status_code == 404
+    panel = reverse("dashboard-panel", kwargs={"name": "volume"})
+    assert client.get(panel, {"integration": "alpha"}).status_code == 404
+    everyone = Client()
+    everyone.force_login(revops)
+    page = everyone.get(reverse("dashboard"), {"integration": "alpha"})
+    assert page.status_code == 200
+    assert b'<option value="alpha" selected>' in page.content
+    assert b"?integration=alpha" in page.content  # the panels poll with the same filter
