@@ -36,12 +36,13 @@ from sync.connections.selectors import connection_get_for_user, connection_ids_v
 from sync.connections.services import EDITABLE_FIELDS
 
 
-class ConnectionNameField(serializers.SlugRelatedField):  # type: ignore[type-arg]
+class ConnectionNameField(serializers.SlugRelatedField):
     """A connection named by its name, among those the person asking may see (their integrations' when
     they are limited to some): another integration's connection is "not found", as everywhere else."""
 
     def get_queryset(self) -> QuerySet[Connection]:
-        found: QuerySet[Connection] = super().get_queryset()
+        queryset = super().get_queryset()
+        found: QuerySet[Connection] = Connection.objects.none() if queryset is None else queryset
         request = self.context.get("request")
         user = getattr(request, "user", None)
         if user is None:

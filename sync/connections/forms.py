@@ -96,5 +96,7 @@ class ConnectionChoicesForm(forms.Form):
             return
         visible = connections_visible(user=user).values("pk")
         for field in self.fields.values():
-            if isinstance(field, forms.ModelChoiceField) and field.queryset.model is Connection:
+            if not isinstance(field, forms.ModelChoiceField) or field.queryset is None:
+                continue
+            if field.queryset.model is Connection:
                 field.queryset = field.queryset.filter(pk__in=visible)

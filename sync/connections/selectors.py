@@ -34,9 +34,9 @@ def connections_visible(*, user: User | AnonymousUser) -> QuerySet[Connection]:
     return _narrowing(user, found) if _narrowing is not None else found
 
 
-def connection_ids_visible(*, user: User | AnonymousUser) -> QuerySet[Connection]:
+def connection_ids_visible(*, user: User | AnonymousUser) -> QuerySet[Connection, int]:
     """The ids of the connections ``user`` may see, for filtering other rows by their connection."""
-    return connections_visible(user=user).values("pk")
+    return connections_visible(user=user).values_list("pk", flat=True)
 
 
 def connection_get_for_user(*, user: User | AnonymousUser, connection_id: int | str) -> Connection:

@@ -236,7 +236,7 @@ def limited(world: None, admin: User, monkeypatch: pytest.MonkeyPatch) -> User: 
 def _text(response: object) -> str:
     content = getattr(response, "content", b"")
     if not content and hasattr(response, "streaming_content"):
-        content = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+        content = b"".join(response.streaming_content)
     return content.decode(errors="replace")
 
 
