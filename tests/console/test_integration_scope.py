@@ -27,6 +27,7 @@ from sync.golive.models import GoLiveRun, GoLiveStatus
 from sync.integrations.access import ACCESS_INTEGRATION
 from sync.integrations.models import Integration
 from sync.lifecycle.models import Cancellation, OrderLock
+from sync.pipeline.flow_state import CATALOGUE_FLOW
 from sync.pipeline.models import (
     Backfill,
     FieldConflict,
@@ -101,6 +102,13 @@ def _pair_data(prefix: str, marker: str, opportunity: str, sf: Connection, ns: C
     now = timezone.now()
     job = SyncJob.objects.create(
         salesforce_connection=sf, netsuite_connection=ns, trigger="outbound_message", message=f"{marker} job"
+    )
+    SyncJob.objects.create(
+        salesforce_connection=sf,
+        netsuite_connection=ns,
+        flow=CATALOGUE_FLOW,
+        trigger="schedule",
+        message=f"{marker} catalogue",
     )
     SyncRecord.objects.create(
         job=job, opportunity_id=opportunity, status="failed", message=f"{marker} record"
@@ -297,6 +305,7 @@ def test_it_answers_a_person_limited_to_beta_nothing_of_alpha_in_the_api(limited
         "sync:conflicts",
         "sync:lifecycle",
         "sync:golive",
+        "sync:catalogue",
         "sync:listeners",
     ],
 )
