@@ -41,10 +41,10 @@ class ExceptionScope:
     it: see :mod:`sync.exceptions.scope` for the order)."""
 
     netsuite_connection_id: int | None
-    integration_id: int | None = None  # the integration of the pair (integration_for_pair), when known
     subsidiary_id: str = ""  # the NetSuite internal id on the record (mapped or read)
     subsidiary_name: str = ""  # its name, when the source read it (``refName``)
     billing_country: str = ""  # the Salesforce account's billing country (ISO code)
+    integration_id: int | None = None  # the integration of the pair (integration_for_pair), when known
 
 
 def subsidiary_of(body: Mapping[str, Any] | None) -> tuple[str, str]:
