@@ -19,15 +19,18 @@ from console import selectors as figures
 from core.roles import ADMIN, AUDITOR, FINANCE, REVOPS, ROLES
 from governance.selectors import user_role_names
 from reconciliation.selectors import money_per_currency
+from sync.connections.models import Connection
 from sync.connections.selectors import connection_health_summary
 from sync.exceptions.permissions import AnyUser
+from sync.integrations.access import IntegrationScope
 
 
 @dataclass(frozen=True)
 class Panel:
     name: str
     title: str
-    figures: Callable[[AnyUser, dt.datetime], dict[str, Any]]
+    # (the person, the integrations shown: theirs, or the one the filter chose; now) -> the figures
+    figures: Callable[[AnyUser, IntegrationScope, dt.datetime], dict[str, Any]]
 
     @property
     def template(self) -> str:
@@ -38,48 +41,62 @@ PANELS: dict[str, Panel] = {
     panel.name: panel
     for panel in (
         Panel(
-            "volume", "Sync volume and success", lambda user, now: {"volume": figures.sync_volume(now=now)}
+            "volume",
+            "Sync volume and success",
+            lambda user, scope, now: {"volume": figures.sync_volume(now=now, scope=scope)},
         ),
         Panel(
             "exceptions",
             "Exceptions",
-            lambda user, now: {
-                "rate": figures.exception_rate(user=user, now=now),
-                "ages": figures.open_exceptions_by_age(user=user, now=now),
+            lambda user, scope, now: {
+                "rate": figures.exception_rate(user=user, now=now, scope=scope),
+                "ages": figures.open_exceptions_by_age(user=user, now=now, scope=scope),
             },
         ),
-        Panel("queue", "Queue depth and lag", lambda user, now: {"queue": figures.queue_figures(now=now)}),
-        Panel("q2c", "Quote to cash", lambda user, now: {"q2c": figures.quote_to_cash(now=now)}),
+        Panel(
+            "queue",
+            "Queue depth and lag",
+            lambda user, scope, now: {"queue": figures.queue_figures(now=now, scope=scope)},
+        ),
+        Panel(
+            "q2c",
+            "Quote to cash",
+            lambda user, scope, now: {"q2c": figures.quote_to_cash(now=now, scope=scope)},
+        ),
         Panel(
             "dso",
             "Days sales outstanding",
-            lambda user, now: {"dso": figures.days_sales_outstanding(today=now.date())},
+            lambda user, scope, now: {"dso": figures.days_sales_outstanding(today=now.date(), scope=scope)},
         ),
         Panel(
             "reconciliation",
             "Last reconciliation",
-            lambda user, now: {"checks": figures.last_reconciliations()},
+            lambda user, scope, now: {"checks": figures.last_reconciliations()},
         ),
         Panel(
             "currencies",
             "Money per currency",
-            lambda user, now: {
+            lambda user, scope, now: {
                 "money": money_per_currency(user=user),
                 "exceptions_by_currency": figures.open_exceptions_by_currency(user=user),
             },
         ),
-        Panel("health", "Health", lambda user, now: {"health": health.health_check(now=now)}),
+        Panel("health", "Health", lambda user, scope, now: {"health": health.health_check(now=now)}),
         Panel(
             "connections",
             "Connections",
-            lambda user, now: {"connections": connection_health_summary()},
+            lambda user, scope, now: {
+                "connections": connection_health_summary(
+                    connections=scope.filter(Connection.objects.all(), connection="pk")
+                )
+            },
         ),
         Panel(
             "limits",
             "Vendor limits",
-            lambda user, now: {
-                "concurrency": figures.netsuite_concurrency(),
-                "api_usage": figures.salesforce_api_usage(),
+            lambda user, scope, now: {
+                "concurrency": figures.netsuite_concurrency(scope=scope),
+                "api_usage": figures.salesforce_api_usage(scope=scope),
             },
         ),
     )

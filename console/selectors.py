@@ -1,8 +1,10 @@
 """The dashboard's figures, each computed from the rows a person can open behind it.
 
 Every function reads; none writes. Exception figures start from what the asking user may see
-(:func:`sync.exceptions.selectors.exceptions_for_user`); the rest is console-wide data every role
-reads. Times are bucketed by UTC day. ``now`` is a parameter so tests can pin the clock.
+(:func:`sync.exceptions.selectors.exceptions_for_user`); the rest is data every role reads, narrowed to
+``scope``: the integrations the person is limited to, or the one the dashboard's filter chose
+(:mod:`sync.integrations.access`). Times are bucketed by UTC day. ``now`` is a parameter so tests can
+pin the clock.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 
@@ -24,9 +26,10 @@ from reconciliation.checks import CHECKS
 from reconciliation.models import ReconciliationRun, RunStatus
 from sync.connections.concurrency import LimiterSettings, slots_for
 from sync.connections.models import ApiUsage, Connection, ConnectionKind
-from sync.exceptions.models import ACTIVE_STATUSES
+from sync.exceptions.models import ACTIVE_STATUSES, ExceptionItem
 from sync.exceptions.permissions import AnyUser
 from sync.exceptions.selectors import AGE_BUCKETS, AgeBucket, age_bucket_filter, exceptions_for_user
+from sync.integrations.access import EVERYTHING, IntegrationScope
 from sync.pipeline.models import (
     InboxMessage,
     InboxSource,
@@ -78,12 +81,14 @@ class Volume:
     success_chart: Trend | None
 
 
-def sync_volume(*, now: dt.datetime, days: int = VOLUME_DAYS) -> Volume:
+def sync_volume(*, now: dt.datetime, scope: IntegrationScope = EVERYTHING, days: int = VOLUME_DAYS) -> Volume:
     """Records per flow per day over the last ``days`` days (today included), and the share synced."""
     since = now.astimezone(dt.UTC).date() - dt.timedelta(days=days - 1)
     day_list = [since + dt.timedelta(days=n) for n in range(days)]
     rows = (
-        SyncJob.objects.filter(started_at__gte=_day_start(since))
+        scope.filter(
+            SyncJob.objects.filter(started_at__gte=_day_start(since)), salesforce="salesforce_connection"
+        )
         .annotate(day=TruncDate("started_at", tzinfo=dt.UTC))
         .values("flow", "day")
         .annotate(total=Sum("records_total"), synced=Sum("records_synced"), failed=Sum("records_failed"))
@@ -92,7 +97,10 @@ def sync_volume(*, now: dt.datetime, days: int = VOLUME_DAYS) -> Volume:
     for row in rows:
         per_day[row["flow"]][row["day"]] = (row["total"] or 0, row["synced"] or 0, row["failed"] or 0)
     blocked = dict(
-        SyncRecord.objects.filter(job__started_at__gte=_day_start(since), status=RecordStatus.BLOCKED)
+        scope.filter(
+            SyncRecord.objects.filter(job__started_at__gte=_day_start(since), status=RecordStatus.BLOCKED),
+            salesforce="job__salesforce_connection",
+        )
         .values("job__flow")
         .annotate(n=Count("id"))
         .values_list("job__flow", "n")
@@ -160,13 +168,16 @@ class ExceptionRate:
     opened: int  # exceptions (that the user may see) first seen in the window
 
 
-def exception_rate(*, user: AnyUser, now: dt.datetime, days: int = EXCEPTION_RATE_DAYS) -> ExceptionRate:
+def exception_rate(
+    *, user: AnyUser, now: dt.datetime, scope: IntegrationScope = EVERYTHING, days: int = EXCEPTION_RATE_DAYS
+) -> ExceptionRate:
     since = now.astimezone(dt.UTC).date() - dt.timedelta(days=days - 1)
-    totals = SyncJob.objects.filter(started_at__gte=_day_start(since)).aggregate(
-        records=Sum("records_total"), failed=Sum("records_failed")
+    jobs = scope.filter(
+        SyncJob.objects.filter(started_at__gte=_day_start(since)), salesforce="salesforce_connection"
     )
+    totals = jobs.aggregate(records=Sum("records_total"), failed=Sum("records_failed"))
     records, failed = totals["records"] or 0, totals["failed"] or 0
-    opened = exceptions_for_user(user).filter(first_seen__gte=_day_start(since)).count()
+    opened = _exceptions(user, scope).filter(first_seen__gte=_day_start(since)).count()
     return ExceptionRate(since, records, failed, _percent(failed, records), opened)
 
 
@@ -181,7 +192,13 @@ class AgeRow:
         return self.total - self.overdue
 
 
-def open_exceptions_by_age(*, user: AnyUser, now: dt.datetime) -> list[AgeRow]:
+def _exceptions(user: AnyUser, scope: IntegrationScope) -> QuerySet[ExceptionItem]:
+    return scope.filter(exceptions_for_user(user), integration="integration")
+
+
+def open_exceptions_by_age(
+    *, user: AnyUser, now: dt.datetime, scope: IntegrationScope = EVERYTHING
+) -> list[AgeRow]:
     """Active exceptions the user may see, by how long they have been open, and how many are overdue."""
     overdue = Q(due_at__lt=now)
     aggregates = {}
@@ -189,7 +206,7 @@ def open_exceptions_by_age(*, user: AnyUser, now: dt.datetime) -> list[AgeRow]:
         condition = age_bucket_filter(bucket, now=now)
         aggregates[f"{bucket.key}_total"] = Count("id", filter=condition)
         aggregates[f"{bucket.key}_overdue"] = Count("id", filter=condition & overdue)
-    counts = exceptions_for_user(user).filter(status__in=ACTIVE_STATUSES).aggregate(**aggregates)
+    counts = _exceptions(user, scope).filter(status__in=ACTIVE_STATUSES).aggregate(**aggregates)
     return [
         AgeRow(bucket, counts[f"{bucket.key}_total"], counts[f"{bucket.key}_overdue"])
         for bucket in AGE_BUCKETS
@@ -208,8 +225,8 @@ class QueueFigures:
     tasks_queued: int | None  # django-q2's queue; None when the broker cannot be asked
 
 
-def queue_figures(*, now: dt.datetime) -> QueueFigures:
-    counts = InboxMessage.objects.aggregate(
+def queue_figures(*, now: dt.datetime, scope: IntegrationScope = EVERYTHING) -> QueueFigures:
+    counts = scope.filter(InboxMessage.objects.all(), salesforce="salesforce_connection").aggregate(
         pending=Count("id", filter=Q(status=InboxStatus.PENDING)),
         claimed=Count("id", filter=Q(status=InboxStatus.CLAIMED)),
         oldest=Min("received_at", filter=Q(status__in=[InboxStatus.PENDING, InboxStatus.CLAIMED])),
@@ -253,7 +270,13 @@ def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
 
 
-def quote_to_cash(*, now: dt.datetime, days: int = QUOTE_TO_CASH_DAYS, slowest: int = 5) -> QuoteToCash:
+def quote_to_cash(
+    *,
+    now: dt.datetime,
+    scope: IntegrationScope = EVERYTHING,
+    days: int = QUOTE_TO_CASH_DAYS,
+    slowest: int = 5,
+) -> QuoteToCash:
     """Closed Won (the first inbox event for the opportunity) -> sales order (its first synced record) ->
     first invoice (the first time the return flow synced one for it), for deals won in the window.
 
@@ -263,8 +286,10 @@ def quote_to_cash(*, now: dt.datetime, days: int = QUOTE_TO_CASH_DAYS, slowest: 
     since = now.astimezone(dt.UTC).date() - dt.timedelta(days=days - 1)
     # The jobs a backfill runs (sync.pipeline.backfills) carry the trigger "backfill".
     backfilled = SyncRecord.objects.filter(job__trigger="backfill").values("opportunity_id")
+    events = scope.filter(InboxMessage.objects.all(), salesforce="salesforce_connection")
+    records = scope.filter(SyncRecord.objects.all(), salesforce="job__salesforce_connection")
     won = dict(
-        InboxMessage.objects.filter(sobject="Opportunity", source__in=WON_SOURCES)
+        events.filter(sobject="Opportunity", source__in=WON_SOURCES)
         .exclude(record_id__in=backfilled)
         .values("record_id")
         .annotate(first=Min("received_at"))
@@ -272,7 +297,7 @@ def quote_to_cash(*, now: dt.datetime, days: int = QUOTE_TO_CASH_DAYS, slowest: 
         .values_list("record_id", "first")
     )
     ordered = dict(
-        SyncRecord.objects.filter(opportunity_id__in=list(won), status=RecordStatus.SYNCED)
+        records.filter(opportunity_id__in=list(won), status=RecordStatus.SYNCED)
         .values("opportunity_id")
         .annotate(first=Min("finished_at"))
         .values_list("opportunity_id", "first")
@@ -310,11 +335,14 @@ class DsoRow:
     dso_days: Decimal | None  # receivables / sales x days
 
 
-def days_sales_outstanding(*, today: dt.date, days: int = DSO_DAYS) -> list[DsoRow]:
+def days_sales_outstanding(
+    *, today: dt.date, scope: IntegrationScope = EVERYTHING, days: int = DSO_DAYS
+) -> list[DsoRow]:
     """DSO per currency from the invoices and payments the return flow synced (never mixed currencies)."""
     window = Q(invoice_date__gt=today - dt.timedelta(days=days), invoice_date__lte=today)
     rows = (
-        SyncedInvoice.objects.values("currency")
+        scope.filter(SyncedInvoice.objects.all(), opportunity="opportunity_id")
+        .values("currency")
         .annotate(
             receivables=Sum("amount_remaining"),
             sales=Sum("amount", filter=window),
@@ -358,12 +386,11 @@ class ConcurrencyUse:
     limit: int
 
 
-def netsuite_concurrency() -> list[ConcurrencyUse]:
+def netsuite_concurrency(*, scope: IntegrationScope = EVERYTHING) -> list[ConcurrencyUse]:
     """Request slots held right now per active NetSuite connection, across every worker."""
     result = []
-    for connection in Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True).order_by(
-        "name"
-    ):
+    active = Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True)
+    for connection in scope.filter(active, connection="pk").order_by("name"):
         limiter = slots_for(
             connection.limiter_key,
             LimiterSettings(limit=connection.concurrency_limit),
@@ -377,9 +404,10 @@ def netsuite_concurrency() -> list[ConcurrencyUse]:
     return result
 
 
-def salesforce_api_usage() -> list[ApiUsage]:
+def salesforce_api_usage(*, scope: IntegrationScope = EVERYTHING) -> list[ApiUsage]:
     """The last ``Sforce-Limit-Info`` seen per Salesforce connection."""
-    return list(ApiUsage.objects.select_related("connection").order_by("connection__name"))
+    usage = scope.filter(ApiUsage.objects.select_related("connection"), connection="connection")
+    return list(usage.order_by("connection__name"))
 
 
 # -- open exceptions per currency ------------------------------------------------------------------

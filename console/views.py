@@ -14,6 +14,13 @@ from console.dashboard import PANELS, Panel, panel_for, panels_for
 from console.setup.checklist import setup_checklist
 from core.http import ConsoleRequest
 from core.roles import MANAGE_CONNECTIONS, MANAGE_USERS
+from sync.integrations.access import (
+    IntegrationScope,
+    integration_chosen,
+    integration_scope,
+    scope_of_integration,
+)
+from sync.integrations.models import Integration
 
 PANEL_TEMPLATE = "console/partials/panel.html"
 
@@ -22,9 +29,21 @@ def _poll_seconds() -> int:
     return max(2, int(settings.DASHBOARD_POLL_SECONDS))
 
 
+def _chosen(request: ConsoleRequest) -> tuple[Integration | None, IntegrationScope]:
+    """The integration the ``?integration=<name>`` filter chose (404 for one the person cannot see), and
+    the scope the figures are read in: that integration's, else every integration the person may see."""
+    try:
+        chosen = integration_chosen(request.user, request.GET.get("integration", "")[:50])
+    except Integration.DoesNotExist:
+        raise Http404("No such integration") from None
+    return chosen, (scope_of_integration(chosen) if chosen else integration_scope(request.user))
+
+
 def _panel_context(request: ConsoleRequest, panel: Panel) -> dict[str, object]:
     now = timezone.now()
-    return {"panel": panel, "poll_seconds": _poll_seconds(), "now": now, **panel.figures(request.user, now)}
+    chosen, scope = _chosen(request)
+    figures = panel.figures(request.user, scope, now)
+    return {"panel": panel, "poll_seconds": _poll_seconds(), "now": now, "integration": chosen, **figures}
 
 
 @require_GET
@@ -37,9 +56,17 @@ def dashboard(request: ConsoleRequest) -> HttpResponse:
     # Admins are pointed at the setup checklist until every step is done.
     setup = None
     if request.user.has_perm(MANAGE_USERS) or request.user.has_perm(MANAGE_CONNECTIONS):
-        checklist = setup_checklist()
+        checklist = setup_checklist(scope=integration_scope(request.user))
         setup = None if checklist.complete else checklist
-    return render(request, "console/dashboard.html", {"area": "dashboard", "panels": panels, "setup": setup})
+    chosen, _ = _chosen(request)
+    context = {
+        "area": "dashboard",
+        "panels": panels,
+        "setup": setup,
+        "integration": chosen,
+        "integrations": integration_scope(request.user).integrations().order_by("-is_primary", "name"),
+    }
+    return render(request, "console/dashboard.html", context)
 
 
 @require_GET

@@ -1,9 +1,12 @@
-"""Where a person's roles apply: their subsidiary scope for exceptions and their per-flow mapping access.
+"""Where a person's roles apply: their subsidiary scope for exceptions, their per-flow mapping access and
+the integrations they are limited to.
 
 The grants themselves are django-guardian permissions, defined and enforced by
 :mod:`sync.exceptions.permissions`
 (``sync.handle_exceptions`` on a subsidiary, ``sync.operate_flow`` on a flow; ``None`` as the object means
-every one, a model-wide user permission). This module is the console's side: what one user holds (read),
+every one, a model-wide user permission; ``sync.access_integration`` on an integration, defined by
+:mod:`sync.integrations.access`, always names one: holding it on some integrations limits a person to
+them, so "every integration" is holding none). This module is the console's side: what one user holds (read),
 and grant/revoke by an admin (write), each change one audit entry on the user (or on the group, for a
 group's grants) with the grants before and after. The permission rows are written with auditlog off so
 the trail does not say it twice.
@@ -23,10 +26,18 @@ from core.audit import AuditAction, audit_record
 from core.roles import EDIT_MAPPINGS, ROLES_BY_NAME
 from sync.exceptions.models import Subsidiary, SubsidiaryGroupPermission, SubsidiaryUserPermission
 from sync.exceptions.permissions import HANDLE_EXCEPTIONS, subsidiary_scope_grant, subsidiary_scope_revoke
+from sync.integrations.access import ACCESS_INTEGRATION, integration_access_grant, integration_access_revoke
+from sync.integrations.models import Integration, IntegrationGroupPermission, IntegrationUserPermission
 from sync.mappings.models import Flow, FlowGroupPermission, FlowUserPermission
 from sync.mappings.permissions import OPERATE_FLOW, flow_access_grant, flow_access_revoke
 
-GrantKind = Literal["subsidiary", "flow"]
+GrantKind = Literal["subsidiary", "flow", "integration"]
+GRANT_MODELS: dict[str, type[Subsidiary] | type[Flow] | type[Integration]] = {
+    "subsidiary": Subsidiary,
+    "flow": Flow,
+    "integration": Integration,
+}
+Grantable = Subsidiary | Flow | Integration
 EVERY = "all"  # the object key that stands for "every subsidiary" / "every flow"
 
 
@@ -35,7 +46,7 @@ class GrantSet:
     """One kind of grant as one user holds it."""
 
     everything: bool  # a model-wide user permission of their own
-    objects: list[Subsidiary | Flow]  # their own per-object grants
+    objects: list[Grantable]  # their own per-object grants
     through_roles: bool  # model-wide through a role
     through_groups: list[str]  # "Finance EMEA: SUB-A" (or ": all") for grants held through other groups
 
@@ -49,27 +60,25 @@ class GrantSet:
 class UserAccess:
     subsidiaries: GrantSet
     flows: GrantSet
+    integrations: GrantSet  # none: every integration; some: only those (see sync.integrations.access)
 
 
 def user_access(*, user: User) -> UserAccess:
-    """The subsidiary and flow grants ``user`` holds (their own, and what their groups give them)."""
+    """The subsidiary, flow and integration grants ``user`` holds (their own, and their groups')."""
     return UserAccess(
         subsidiaries=_grant_set(user, "subsidiary"),
         flows=_grant_set(user, "flow"),
+        integrations=_grant_set(user, "integration"),
     )
 
 
-def user_access_grant(
-    *, user: User, kind: GrantKind, target: Subsidiary | Flow | None, actor: User | None
-) -> User:
+def user_access_grant(*, user: User, kind: GrantKind, target: Grantable | None, actor: User | None) -> User:
     """Give ``user`` one subsidiary or flow (``target=None``: every one). One audit entry."""
     _change(holder=user, kind=kind, target=target, actor=actor, grant=True)
     return user
 
 
-def user_access_revoke(
-    *, user: User, kind: GrantKind, target: Subsidiary | Flow | None, actor: User | None
-) -> User:
+def user_access_revoke(*, user: User, kind: GrantKind, target: Grantable | None, actor: User | None) -> User:
     """Take back one grant ``user`` holds of their own (grants through a group stay with the group)."""
     _change(holder=user, kind=kind, target=target, actor=actor, grant=False)
     return user
@@ -77,11 +86,15 @@ def user_access_revoke(
 
 def group_access(*, group: Group) -> UserAccess:
     """The subsidiary and flow grants ``group`` holds (its members get them)."""
-    return UserAccess(subsidiaries=_grant_set(group, "subsidiary"), flows=_grant_set(group, "flow"))
+    return UserAccess(
+        subsidiaries=_grant_set(group, "subsidiary"),
+        flows=_grant_set(group, "flow"),
+        integrations=_grant_set(group, "integration"),
+    )
 
 
 def group_access_grant(
-    *, group: Group, kind: GrantKind, target: Subsidiary | Flow | None, actor: User | None
+    *, group: Group, kind: GrantKind, target: Grantable | None, actor: User | None
 ) -> Group:
     """Give every member of ``group`` one subsidiary or flow (``None``: every one). One audit entry."""
     _change(holder=group, kind=kind, target=target, actor=actor, grant=True)
@@ -89,7 +102,7 @@ def group_access_grant(
 
 
 def group_access_revoke(
-    *, group: Group, kind: GrantKind, target: Subsidiary | Flow | None, actor: User | None
+    *, group: Group, kind: GrantKind, target: Grantable | None, actor: User | None
 ) -> Group:
     _change(holder=group, kind=kind, target=target, actor=actor, grant=False)
     return group
@@ -99,38 +112,17 @@ def _change(
     *,
     holder: User | Group,
     kind: GrantKind,
-    target: Subsidiary | Flow | None,
+    target: Grantable | None,
     actor: User | None,
     grant: bool,
 ) -> None:
-    expected = Subsidiary if kind == "subsidiary" else Flow
-    if target is not None and not isinstance(target, expected):
-        raise ValidationError(f"a {kind} grant names a {kind}")
-    if isinstance(holder, User) and grant and not holder.is_active:
-        raise ValidationError(f"{holder.get_username()} is deactivated: reactivate them first.")
-    if grant and actor is not None and actor.is_authenticated:
-        # Nobody grants themselves access, directly or through a group they belong to (maker-checker).
-        if isinstance(holder, User) and holder.pk == actor.pk:
-            raise ValidationError("You cannot grant access to yourself; ask another admin.")
-        if isinstance(holder, Group) and holder.user_set.filter(pk=actor.pk).exists():
-            raise ValidationError(f"You are a member of {holder.name}: ask another admin to grant it access.")
-    if isinstance(holder, Group) and holder.name in ROLES_BY_NAME:
-        # roles_sync owns the role groups' permissions (it would drop a model-wide grant at the next migrate).
-        raise ValidationError(f"{holder.name} is a role: give access to a person or to a group of your own.")
+    _change_check(holder=holder, kind=kind, target=target, actor=actor, grant=grant)
     with transaction.atomic():
         # One change to a holder's grants at a time, so before/after are exact.
         type(holder).objects.select_for_update().filter(pk=holder.pk).first()
         before = _grant_set(holder, kind).names
         with disable_auditlog():
-            # ``target`` matches ``kind`` (checked above); None stands for every one.
-            if kind == "subsidiary":
-                subsidiary = target if isinstance(target, Subsidiary) else None
-                change = subsidiary_scope_grant if grant else subsidiary_scope_revoke
-                change(holder=holder, subsidiary=subsidiary)
-            else:
-                flow = target if isinstance(target, Flow) else None
-                change_flow = flow_access_grant if grant else flow_access_revoke
-                change_flow(holder=holder, flow=flow)
+            _permission_write(holder=holder, kind=kind, target=target, grant=grant)
         after = _grant_set(holder, kind).names
         if before != after:
             which: dict[str, Any] = {kind: _key(target) if target is not None else EVERY}
@@ -144,11 +136,61 @@ def _change(
             )
 
 
+def _change_check(
+    *, holder: User | Group, kind: GrantKind, target: Grantable | None, actor: User | None, grant: bool
+) -> None:
+    """Refuse a change that must not be made, with a message for the person asking."""
+    expected = GRANT_MODELS.get(kind)
+    if expected is None:
+        raise ValidationError(f"unknown kind of grant {kind!r}")
+    if target is not None and not isinstance(target, expected):
+        raise ValidationError(f"a {kind} grant names a {kind}")
+    if kind == "integration" and target is None:
+        # Holding no integration grant is what "every integration" means: there is no grant to give.
+        raise ValidationError(
+            "An integration grant names one integration (someone holding none sees them all)."
+        )
+    if isinstance(holder, User) and grant and not holder.is_active:
+        raise ValidationError(f"{holder.get_username()} is deactivated: reactivate them first.")
+    if grant and actor is not None and actor.is_authenticated:
+        # Nobody grants themselves access, directly or through a group they belong to (maker-checker).
+        if isinstance(holder, User) and holder.pk == actor.pk:
+            raise ValidationError("You cannot grant access to yourself; ask another admin.")
+        if isinstance(holder, Group) and holder.user_set.filter(pk=actor.pk).exists():
+            raise ValidationError(f"You are a member of {holder.name}: ask another admin to grant it access.")
+    if isinstance(holder, Group) and holder.name in ROLES_BY_NAME:
+        # roles_sync owns the role groups' permissions (it would drop a model-wide grant at the next migrate).
+        raise ValidationError(f"{holder.name} is a role: give access to a person or to a group of your own.")
+
+
+def _permission_write(
+    *, holder: User | Group, kind: GrantKind, target: Grantable | None, grant: bool
+) -> None:
+    # ``target`` matches ``kind`` (checked before); None stands for every one.
+    if kind == "subsidiary":
+        subsidiary = target if isinstance(target, Subsidiary) else None
+        change = subsidiary_scope_grant if grant else subsidiary_scope_revoke
+        change(holder=holder, subsidiary=subsidiary)
+    elif isinstance(target, Integration):
+        change_integration = integration_access_grant if grant else integration_access_revoke
+        change_integration(holder=holder, integration=target)
+    else:
+        flow = target if isinstance(target, Flow) else None
+        change_flow = flow_access_grant if grant else flow_access_revoke
+        change_flow(holder=holder, flow=flow)
+
+
+_GRANT_TABLES: dict[str, tuple[str, Any, Any, str]] = {
+    # kind: (permission, user grants, group grants, the granted object's name field)
+    "subsidiary": (HANDLE_EXCEPTIONS, SubsidiaryUserPermission, SubsidiaryGroupPermission, "key"),
+    "flow": (OPERATE_FLOW, FlowUserPermission, FlowGroupPermission, "key"),
+    "integration": (ACCESS_INTEGRATION, IntegrationUserPermission, IntegrationGroupPermission, "name"),
+}
+
+
 def _grant_set(holder: User | Group, kind: GrantKind) -> GrantSet:
-    permission = HANDLE_EXCEPTIONS if kind == "subsidiary" else OPERATE_FLOW
+    permission, user_model, group_model, name_field = _GRANT_TABLES[kind]
     app_label, _, codename = permission.partition(".")
-    user_model = SubsidiaryUserPermission if kind == "subsidiary" else FlowUserPermission
-    group_model = SubsidiaryGroupPermission if kind == "subsidiary" else FlowGroupPermission
     wide = {"content_type__app_label": app_label, "codename": codename}
     own_rows: Any
     if isinstance(holder, User):
@@ -159,7 +201,7 @@ def _grant_set(holder: User | Group, kind: GrantKind) -> GrantSet:
         own_rows = group_model.objects.filter(group=holder, permission__codename=codename)
         everything = holder.permissions.filter(**wide).exists()
         groups = Group.objects.none()
-    own_rows = own_rows.select_related("content_object").order_by("content_object__key")
+    own_rows = own_rows.select_related("content_object").order_by(f"content_object__{name_field}")
     wide_groups = list(
         groups.filter(
             permissions__content_type__app_label=app_label, permissions__codename=codename
@@ -168,7 +210,7 @@ def _grant_set(holder: User | Group, kind: GrantKind) -> GrantSet:
     group_rows = (
         group_model.objects.filter(group__in=groups, permission__codename=codename)
         .select_related("group", "content_object")
-        .order_by("group__name", "content_object__key")
+        .order_by("group__name", f"content_object__{name_field}")
     )
     through_roles = any(name in ROLES_BY_NAME for name in wide_groups)
     if kind == "flow" and not through_roles:
@@ -187,5 +229,5 @@ def _grant_set(holder: User | Group, kind: GrantKind) -> GrantSet:
     )
 
 
-def _key(obj: Subsidiary | Flow) -> str:
-    return obj.key
+def _key(obj: Grantable) -> str:
+    return obj.name if isinstance(obj, Integration) else obj.key

@@ -11,13 +11,11 @@ from django.core.exceptions import ValidationError
 
 from core.roles import ROLES
 from governance import services
-from governance.access_grants import EVERY
+from governance.access_grants import EVERY, GRANT_MODELS
 from governance.audit_search import AuditFilters
 from governance.middleware import AuditMiddleware
 from governance.models import AccessEvent, AuditEntry, AuditFlag
 from governance.throttle import login_blocked, login_failure_count, login_failures_clear
-from sync.exceptions.models import Subsidiary
-from sync.mappings.models import Flow
 
 
 class UserRolesForm(forms.Form):
@@ -53,9 +51,11 @@ class GroupMemberForm(forms.Form):
 
 
 class UserAccessForm(forms.Form):
-    """Grant or revoke one subsidiary or flow (``target`` is its id, or "all")."""
+    """Grant or revoke one subsidiary, flow or integration (``target`` is its id, or "all")."""
 
-    kind = forms.ChoiceField(choices=[("subsidiary", "Subsidiary"), ("flow", "Flow")])
+    kind = forms.ChoiceField(
+        choices=[("subsidiary", "Subsidiary"), ("flow", "Flow"), ("integration", "Integration")]
+    )
     target = forms.CharField(max_length=40)
     action = forms.ChoiceField(choices=[("grant", "Grant"), ("revoke", "Revoke")])
 
@@ -63,7 +63,7 @@ class UserAccessForm(forms.Form):
         cleaned = super().clean() or {}
         kind, target = cleaned.get("kind"), cleaned.get("target")
         if kind and target and target != EVERY:
-            model: type[Subsidiary] | type[Flow] = Subsidiary if kind == "subsidiary" else Flow
+            model = GRANT_MODELS[kind]
             found = model.objects.filter(pk=int(target)).first() if target.isdigit() else None
             if found is None:
                 raise ValidationError(f"No such {kind}.")

@@ -22,6 +22,7 @@ from governance import access_grants, groups
 from governance.forms import GroupCreateForm, GroupMemberForm, UserAccessForm
 from governance.permissions import can_manage_users, can_see_people
 from sync.exceptions.models import Subsidiary
+from sync.integrations.models import Integration
 from sync.mappings.models import Flow
 
 ACCESS_CARD = "governance/partials/user_access.html"
@@ -67,6 +68,7 @@ def _group_context(request: HttpRequest, group: Group, **extra: Any) -> dict[str
         "access": access_grants.group_access(group=group),
         "subsidiaries": Subsidiary.objects.order_by("key"),
         "flows": Flow.objects.order_by("key"),
+        "integrations": Integration.objects.order_by("-is_primary", "name"),
         "can_manage": can_manage_users(request.user),
         "members": members,
         "candidates": User.objects.filter(is_active=True).exclude(groups=group).order_by("username"),
@@ -103,7 +105,7 @@ def group_members_update(request: ConsoleRequest, group_id: int) -> HttpResponse
 @require_POST
 @predicate_required(can_manage_users)
 def group_access_update(request: ConsoleRequest, group_id: int) -> HttpResponse:
-    """Grant or revoke one subsidiary or flow to the group; htmx gets the refreshed access card."""
+    """Grant or revoke one subsidiary, flow or integration to the group; htmx gets the refreshed card."""
     group = _group_or_404(request, group_id)
     form = UserAccessForm(request.POST)
     if not form.is_valid():

@@ -29,6 +29,7 @@ from governance.groups import user_access_groups
 from governance.models import Invitation
 from governance.permissions import can_manage_users, can_see_people
 from sync.exceptions.models import Subsidiary
+from sync.integrations.models import Integration
 from sync.mappings.models import Flow
 
 ACCESS_CARD = "governance/partials/user_access.html"
@@ -49,6 +50,7 @@ def _access_context(request: HttpRequest, account: User, **extra: Any) -> dict[s
         "access_groups": user_access_groups(user=account),
         "subsidiaries": Subsidiary.objects.order_by("key"),
         "flows": Flow.objects.order_by("key"),
+        "integrations": Integration.objects.order_by("-is_primary", "name"),
         "can_manage": can_manage_users(request.user),
         **extra,
     }
@@ -129,7 +131,7 @@ def user_invitation_revoke(request: ConsoleRequest, user_id: int) -> HttpRespons
 @require_POST
 @predicate_required(can_manage_users)
 def user_access_update(request: ConsoleRequest, user_id: int) -> HttpResponse:
-    """Grant or revoke one subsidiary or flow; htmx gets the refreshed access card."""
+    """Grant or revoke one subsidiary, flow or integration; htmx gets the refreshed access card."""
     account = _detail_or_404(request, user_id).user
     form = UserAccessForm(request.POST)
     if not form.is_valid():

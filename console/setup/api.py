@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from console.setup.checklist import setup_checklist
 from core.api.views import role_checked_by_drf
+from sync.integrations.access import integration_scope
 
 
 class SetupChecklistView(APIView):
@@ -24,7 +25,7 @@ class SetupChecklistView(APIView):
     )
     def get(self, request: Request) -> Response:
         """Each first-run step, done or not, with its evidence and the page that does it."""
-        return Response(setup_checklist().as_dict())
+        return Response(setup_checklist(scope=integration_scope(request.user)).as_dict())
 
 
 urlpatterns = [path("setup/", role_checked_by_drf(SetupChecklistView.as_view()), name="setup-checklist")]

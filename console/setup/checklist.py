@@ -24,6 +24,7 @@ from django.utils import timezone
 from sync.connections.models import Connection, ConnectionKind
 from sync.exceptions.models import Subsidiary
 from sync.golive.models import GoLiveRun, GoLiveStatus
+from sync.integrations.access import EVERYTHING, IntegrationScope
 from sync.integrations.selectors import primary_integration
 from sync.mappings.models import Flow, LookupTable, VersionStatus
 from sync.pipeline.models import Listener, ListenerKind, RecordStatus, SyncRecord
@@ -44,7 +45,7 @@ class Step:
     title: str
     why: str
     url_name: str
-    check: Callable[[], StepState]
+    check: Callable[[IntegrationScope], StepState]
 
 
 @dataclass(frozen=True)
@@ -86,16 +87,17 @@ def _when(moment: Any) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "never"
 
 
-def _active(kind: str) -> list[Connection]:
-    return list(Connection.objects.filter(kind=kind, is_active=True).order_by("name"))
+def _active(kind: str, scope: IntegrationScope) -> list[Connection]:
+    active = Connection.objects.filter(kind=kind, is_active=True)
+    return list(scope.filter(active, connection="pk").order_by("name"))
 
 
 # -- the checks -----------------------------------------------------------------------------------------
 
 
-def connections_check() -> StepState:
+def connections_check(scope: IntegrationScope = EVERYTHING) -> StepState:
     """An active connection to each system."""
-    found = {kind: _active(kind) for kind in SYSTEMS}
+    found = {kind: _active(kind, scope) for kind in SYSTEMS}
     missing = [SYSTEMS[kind] for kind, rows in found.items() if not rows]
     named = "; ".join(
         f"{SYSTEMS[kind]}: " + ", ".join(f"{row.name} ({row.environment})" for row in rows)
@@ -109,11 +111,11 @@ def connections_check() -> StepState:
     return StepState(True, named + ".")
 
 
-def connections_test_check() -> StepState:
+def connections_test_check(scope: IntegrationScope = EVERYTHING) -> StepState:
     """Each system has an active connection whose last test passed."""
     lines, missing = [], []
     for kind, system in SYSTEMS.items():
-        rows = _active(kind)
+        rows = _active(kind, scope)
         passed = [row for row in rows if row.last_test_ok]
         if passed:
             newest = max(passed, key=lambda row: row.last_tested_at or timezone.now())
@@ -129,7 +131,7 @@ def connections_test_check() -> StepState:
     return StepState(True, "; ".join(lines) + ".")
 
 
-def metadata_check() -> StepState:
+def metadata_check(scope: IntegrationScope = EVERYTHING) -> StepState:
     """The systems' metadata and the NetSuite lists people grant and route by have been read.
 
     Evidence: a passing test of each active connection (the Salesforce test describes Opportunity, the
@@ -137,13 +139,13 @@ def metadata_check() -> StepState:
     subsidiaries and lists read with their names (sync/exceptions/netsuite_lists.py, ``read_at``). Point
     this at the metadata catalogue too when it exists (issue 21).
     """
-    untested = [row.name for kind in SYSTEMS for row in _active(kind) if not row.last_test_ok]
+    untested = [row.name for kind in SYSTEMS for row in _active(kind, scope) if not row.last_test_ok]
     unread = [
         row.name
-        for row in _active(ConnectionKind.NETSUITE)
+        for row in _active(ConnectionKind.NETSUITE, scope)
         if not Subsidiary.objects.filter(netsuite_connection=row, read_at__isnull=False).exists()
     ]
-    if not any(_active(kind) for kind in SYSTEMS):
+    if not any(_active(kind, scope) for kind in SYSTEMS):
         return StepState(False, "No connections yet.")
     if untested or unread:
         missing = []
@@ -152,7 +154,9 @@ def metadata_check() -> StepState:
         if unread:
             missing.append(f"Read NetSuite's subsidiaries and lists from {', '.join(unread)}")
         return StepState(False, " ".join(f"{line}." for line in missing))
-    named = Subsidiary.objects.filter(netsuite_connection__is_active=True, read_at__isnull=False)
+    named = Subsidiary.objects.filter(
+        netsuite_connection__in=_active(ConnectionKind.NETSUITE, scope), read_at__isnull=False
+    )
     count = named.count()
     shown = ", ".join(named.order_by("name").values_list("name", flat=True)[:5])
     return StepState(
@@ -162,7 +166,7 @@ def metadata_check() -> StepState:
     )
 
 
-def lookups_check() -> StepState:
+def lookups_check(scope: IntegrationScope = EVERYTHING) -> StepState:
     """Every lookup table has a published version (none is left as a draft only)."""
     tables = (
         LookupTable.objects.filter(integration=primary_integration())
@@ -177,7 +181,7 @@ def lookups_check() -> StepState:
     return StepState(True, f"{len(tables)} lookup table(s) published: {', '.join(t.name for t in tables)}.")
 
 
-def mappings_rules_check() -> StepState:
+def mappings_rules_check(scope: IntegrationScope = EVERYTHING) -> StepState:
     """Every flow has a published mapping, and every rule a published version."""
     primary = primary_integration()  # the first run sets up the primary integration
     flows = (
@@ -206,12 +210,13 @@ def mappings_rules_check() -> StepState:
     return StepState(True, f"{len(flows)} mapping(s) and {len(rules)} rule(s) published.")
 
 
-def listener_check() -> StepState:
+def listener_check(scope: IntegrationScope = EVERYTHING) -> StepState:
     """An active Salesforce Outbound Message listener whose path is proven: a test notification (its page,
     the API or ``listener_test``) or a real notification reached it."""
-    listeners = Listener.objects.filter(kind=ListenerKind.OUTBOUND_MESSAGE, is_active=True).order_by(
-        "created_at"
-    )
+    listeners = scope.filter(
+        Listener.objects.filter(kind=ListenerKind.OUTBOUND_MESSAGE, is_active=True),
+        salesforce="salesforce_connection",
+    ).order_by("created_at")
     if not listeners:
         return StepState(False, "No active Outbound Message listener yet.")
     for listener in listeners:
@@ -231,15 +236,12 @@ def listener_check() -> StepState:
     )
 
 
-def golive_check() -> StepState:
+def golive_check(scope: IntegrationScope = EVERYTHING) -> StepState:
     """A go-live scan finished (ready for review, or applied)."""
-    run = (
-        GoLiveRun.objects.filter(status__in=(GoLiveStatus.READY, GoLiveStatus.APPLIED))
-        .order_by("-pk")
-        .first()
-    )
+    runs = scope.filter(GoLiveRun.objects.all(), salesforce="salesforce_connection")
+    run = runs.filter(status__in=(GoLiveStatus.READY, GoLiveStatus.APPLIED)).order_by("-pk").first()
     if run is None:
-        failed = GoLiveRun.objects.filter(status=GoLiveStatus.FAILED).order_by("-pk").first()
+        failed = runs.filter(status=GoLiveStatus.FAILED).order_by("-pk").first()
         return StepState(
             False, f"Last scan #{failed.pk} failed: {failed.error}" if failed else "No finished scan yet."
         )
@@ -250,10 +252,11 @@ def golive_check() -> StepState:
     )
 
 
-def first_deal_check() -> StepState:
+def first_deal_check(scope: IntegrationScope = EVERYTHING) -> StepState:
     """A Closed Won opportunity synced to NetSuite, with the ids NetSuite gave it."""
     record = (
-        SyncRecord.objects.filter(status=RecordStatus.SYNCED)
+        scope.filter(SyncRecord.objects.all(), salesforce="job__salesforce_connection")
+        .filter(status=RecordStatus.SYNCED)
         .exclude(netsuite_ids={})
         .select_related("job")
         .order_by("finished_at", "pk")
@@ -333,11 +336,12 @@ STEPS: tuple[Step, ...] = (
 )
 
 
-def setup_checklist() -> Checklist:
-    """Every step, judged now."""
+def setup_checklist(*, scope: IntegrationScope = EVERYTHING) -> Checklist:
+    """Every step, judged now, on the connections, listeners, scans and deals of ``scope`` (a person
+    limited to some integrations sees their integrations' setup only)."""
     results = []
     for step in STEPS:
-        state = step.check()
+        state = step.check(scope)
         results.append(
             StepResult(
                 key=step.key,

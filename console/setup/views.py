@@ -15,6 +15,7 @@ from console.setup.forms import FirstAdminForm
 from core.access import role_not_required
 from governance.first_admin import first_admin_create, first_run_open, setup_code_ensure
 from governance.forms import ThrottledAuthenticationForm
+from sync.integrations.access import integration_scope
 
 _login = auth_views.LoginView.as_view(
     redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm
@@ -32,7 +33,8 @@ def login(request: HttpRequest) -> HttpResponseBase:
 
 @require_GET
 def setup_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/setup.html", {"area": "dashboard", "checklist": setup_checklist()})
+    checklist = setup_checklist(scope=integration_scope(request.user))
+    return render(request, "console/setup.html", {"area": "dashboard", "checklist": checklist})
 
 
 @login_not_required

@@ -1,7 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
 from governance.api import views
-from governance.api.grants import SubsidiaryGrantViewSet
+from governance.api.grants import IntegrationGrantViewSet, SubsidiaryGrantViewSet
 
 router = SimpleRouter()
 router.register("audit-entries", views.AuditEntryViewSet, basename="audit-entry")
@@ -9,4 +9,5 @@ router.register("audit-checkpoints", views.AuditCheckpointViewSet, basename="aud
 router.register("tokens", views.ApiTokenViewSet, basename="token")
 router.register("release-test-runs", views.ReleaseTestRunViewSet, basename="release-test-run")
 router.register("subsidiary-grants", SubsidiaryGrantViewSet, basename="subsidiary-grant")
+router.register("integration-grants", IntegrationGrantViewSet, basename="integration-grant")
 urlpatterns = router.urls

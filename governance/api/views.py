@@ -23,7 +23,7 @@ from governance.models import ApiToken, AuditCheckpoint, AuditEntry, CheckpointS
 from governance.permissions import can_view_audit
 from governance.releases.models import ReleaseTestRun
 from governance.releases.permissions import can_edit_releases
-from governance.releases.selectors import releases_visible
+from governance.releases.selectors import release_test_runs_visible
 from governance.releases.testing import release_test_run_retry
 
 
@@ -110,7 +110,7 @@ class ReleaseTestRunViewSet(ApiReadViewSet):
 
     def get_queryset(self) -> QuerySet[ReleaseTestRun]:
         return (
-            ReleaseTestRun.objects.filter(release__in=releases_visible(user=self.user).values("pk"))
+            release_test_runs_visible(user=self.user)
             .select_related("requested_by")
             .order_by("-created_at", "-id")
         )

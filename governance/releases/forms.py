@@ -8,6 +8,7 @@ from django import forms
 
 from governance.releases import selectors
 from governance.releases.models import SignoffRole
+from sync.connections.forms import ConnectionChoicesForm
 from sync.mappings.models import LookupVersion, MappingVersion
 from sync.rules.models import RuleVersion
 
@@ -50,7 +51,7 @@ class ReleaseItemsForm(ReleaseForm):
         del self.fields["notes"]
 
 
-class ReleaseTestForm(forms.Form):
+class ReleaseTestForm(ConnectionChoicesForm):
     salesforce = forms.ModelChoiceField(queryset=selectors.sandbox_connections(selectors.SALESFORCE))
     netsuite = forms.ModelChoiceField(queryset=selectors.sandbox_connections(selectors.NETSUITE))
     opportunity_ids = forms.CharField(

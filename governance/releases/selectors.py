@@ -11,6 +11,7 @@ from django.db.models import Count, QuerySet
 from core.access import has_role
 from governance.releases.models import Release, ReleaseItem, ReleaseSignoff, ReleaseTestRun, ReleaseTestStatus
 from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
+from sync.integrations.access import integration_scope
 from sync.integrations.models import Integration
 from sync.integrations.selectors import primary_integration
 from sync.mappings.models import LookupVersion, MappingVersion, VersionStatus
@@ -137,7 +138,15 @@ class ReleaseDetail:
         return {s.role for s in self.standing_signoffs}
 
 
-def release_detail(release: Release) -> ReleaseDetail:
+def release_test_runs_visible(*, user: AnyUser) -> QuerySet[ReleaseTestRun]:
+    """Test runs of the releases ``user`` reads, in the sandboxes of their integrations (a test run names
+    the deals it synced)."""
+    runs = ReleaseTestRun.objects.filter(release__in=releases_visible(user=user).values("pk"))
+    return integration_scope(user).filter(runs, salesforce="salesforce_connection")
+
+
+def release_detail(release: Release, *, user: AnyUser | None = None) -> ReleaseDetail:
+    """The release's page; with ``user``, only the test runs (and evidence) of their integrations."""
     items = list(
         release.items.select_related(
             "mapping_version__flow",
@@ -148,11 +157,17 @@ def release_detail(release: Release) -> ReleaseDetail:
             "replaced_lookup_version",
         )
     )
+    runs_shown = release.test_runs.all()
+    if user is not None:
+        runs_shown = integration_scope(user).filter(runs_shown, salesforce="salesforce_connection")
     runs = list(
-        release.test_runs.select_related("requested_by", "salesforce_connection", "netsuite_connection")[:10]
+        runs_shown.select_related("requested_by", "salesforce_connection", "netsuite_connection")[:10]
     )
+    evidence = release_evidence(release)
+    if evidence is not None and user is not None and not runs_shown.filter(pk=evidence.pk).exists():
+        evidence = None
     signoffs = list(release.signoffs.select_related("user", "test_run"))
-    return ReleaseDetail(release, items, runs, release_evidence(release), signoffs)
+    return ReleaseDetail(release, items, runs, evidence, signoffs)
 
 
 def releasable_mapping_versions() -> QuerySet[MappingVersion]:

@@ -100,7 +100,7 @@ def release_items(request: ConsoleRequest, release_id: int) -> HttpResponse:
 @require_GET
 def release_detail(request: ConsoleRequest, release_id: int) -> HttpResponse:
     release = _release_or_404(request, release_id)
-    detail = selectors.release_detail(release)
+    detail = selectors.release_detail(release, user=request.user)
     if request.htmx and request.htmx.target == STATUS_TARGET:
         run = detail.latest_run
         if run is None or not run.is_active:
@@ -114,7 +114,7 @@ def release_detail(request: ConsoleRequest, release_id: int) -> HttpResponse:
         "can_edit": permissions.can_edit_releases(user),
         "can_publish": permissions.can_publish_releases(user),
         "signing_roles": [r for r in permissions.signing_roles(user) if r.value not in detail.signed_roles],
-        "test_form": ReleaseTestForm(),
+        "test_form": ReleaseTestForm(user=request.user),
         "rollback_form": RollbackForm(),
     }
     return render(request, "governance/release_detail.html", context)
@@ -125,7 +125,7 @@ def release_test(request: ConsoleRequest, release_id: int) -> HttpResponse:
     if not permissions.can_edit_releases(request.user):
         raise PermissionDenied("Release test runs are started by RevOps.")
     release = _release_or_404(request, release_id)
-    form = ReleaseTestForm(request.POST)
+    form = ReleaseTestForm(request.POST, user=request.user)
     if not form.is_valid():
         messages.error(request, "Choose the sandbox connections and name the opportunities to sync.")
         return redirect("governance:release", release_id=release.pk)

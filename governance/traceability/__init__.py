@@ -15,7 +15,8 @@ queries does not grow with the size of the chain (tests/governance/test_traceabi
 Modules: ``links`` finds the chain, ``history`` what touched it, ``export`` writes CSV.
 What a reader may see is checked here: exceptions through
 :func:`sync.exceptions.permissions.exceptions_visible_to`,
-audit entries only with ``view_audit``.
+audit entries only with ``view_audit``; a person limited to some integrations follows only chains whose
+opportunities their integrations synced.
 """
 
 from __future__ import annotations
@@ -27,6 +28,21 @@ from governance.traceability.export import trace_csv_rows
 from governance.traceability.history import history_gather
 from governance.traceability.links import climb, descend, links_build, resolve
 from sync.exceptions.permissions import AnyUser
+from sync.integrations.access import integration_scope
+from sync.pipeline.models import SyncRecord
+
+
+def _in_scope(user: AnyUser, opportunities: set[str]) -> bool:
+    """Whether a person limited to some integrations may follow a chain through ``opportunities``: every
+    one of them was synced by their integrations (and there is one)."""
+    scope = integration_scope(user)
+    if not scope.limited:
+        return True
+    synced = scope.filter(
+        SyncRecord.objects.filter(opportunity_id__in=opportunities), opportunity="opportunity_id"
+    )
+    return bool(opportunities) and set(synced.values_list("opportunity_id", flat=True)) == opportunities
+
 
 __all__ = ["KINDS", "Chain", "RuleOutcome", "TraceEvent", "TraceLink", "trace_chain", "trace_csv_rows"]
 
@@ -41,6 +57,8 @@ def trace_chain(*, user: AnyUser, key: str) -> Chain:
     if keys.empty():
         return chain
     climb(keys)
+    if not _in_scope(user, keys.opportunities):
+        return chain  # another integration's chain does not exist for this person
     xrefs, returns = descend(keys)
     links = links_build(keys, xrefs, returns)
     chain.links = list(links.values())

@@ -323,7 +323,9 @@ def _report(item: _Item, pair: tuple[int, int], code: str, errors: list[str]) ->
             ],
             severity="high" if code != "MAPPING" else "medium",
             records=records,
-            scope=ExceptionScope(netsuite_connection_id=pair[1]),
+            scope=ExceptionScope(
+                netsuite_connection_id=pair[1], integration_id=integration_for_pair(*pair).pk
+            ),
             vendor_code=code,
             vendor_message="; ".join(errors),
             details={"item": item.changed.item_id},

@@ -15,16 +15,14 @@ from sync.catalogue.on_demand import can_sync_catalogue, catalogue_sync_request
 from sync.catalogue.schedules import CATALOGUE_SYNC_SPEC
 from sync.catalogue.services import CATALOGUE_FLOW
 from sync.pipeline.flow_state import flow_paused
-from sync.pipeline.models import SyncJob
+from sync.pipeline.selectors import jobs_visible
 
 RECENT = 20
 
 
 @require_GET
 def catalogue_page(request: HttpRequest) -> HttpResponse:
-    jobs = SyncJob.objects.filter(flow=CATALOGUE_FLOW).select_related(
-        "salesforce_connection", "netsuite_connection"
-    )
+    jobs = jobs_visible(user=request.user).filter(flow=CATALOGUE_FLOW)
     context = {
         "area": "sync",
         "flow": CATALOGUE_FLOW,

@@ -32,13 +32,27 @@ from sync.connections.metadata.api import (
 from sync.connections.metadata.selectors import metadata_object_for_user, metadata_summary
 from sync.connections.models import Connection, ConnectionHealth
 from sync.connections.permissions import can_manage_connections, can_refresh_metadata
-from sync.connections.selectors import connection_get_for_user, connections_visible
+from sync.connections.selectors import connection_get_for_user, connection_ids_visible, connections_visible
 from sync.connections.services import EDITABLE_FIELDS
+
+
+class ConnectionNameField(serializers.SlugRelatedField):
+    """A connection named by its name, among those the person asking may see (their integrations' when
+    they are limited to some): another integration's connection is "not found", as everywhere else."""
+
+    def get_queryset(self) -> QuerySet[Connection]:
+        queryset = super().get_queryset()
+        found: QuerySet[Connection] = Connection.objects.none() if queryset is None else queryset
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None:
+            return found
+        return found.filter(pk__in=connection_ids_visible(user=user))
 
 
 def connection_name_field(kind: str, help_text: str = "") -> serializers.SlugRelatedField[Any]:
     """An optional input naming an active connection of ``kind`` by its name (None when left out)."""
-    return serializers.SlugRelatedField(
+    return ConnectionNameField(
         slug_field="name",
         queryset=Connection.objects.filter(kind=kind, is_active=True),
         required=False,

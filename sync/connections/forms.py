@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 
 from sync.connections.models import Connection
+from sync.connections.selectors import connections_visible
 from sync.connections.services import EDITABLE_FIELDS, SECRET_FIELDS, auth_method_problem
 
 SECRET_LABELS: dict[str, str] = {
@@ -82,3 +84,19 @@ class ConnectionForm(forms.ModelForm):
             for name in wanted
             if self.cleaned_data[f"secret_{name}"]
         }
+
+
+class ConnectionChoicesForm(forms.Form):
+    """A form whose connection choices are the ones the person may see (their integrations' when they are
+    limited to some): pass ``user``; without one (a command, a test) every connection is offered."""
+
+    def __init__(self, *args: Any, user: User | AnonymousUser | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if user is None:
+            return
+        visible = connections_visible(user=user).values("pk")
+        for field in self.fields.values():
+            if not isinstance(field, forms.ModelChoiceField) or field.queryset is None:
+                continue
+            if field.queryset.model is Connection:
+                field.queryset = field.queryset.filter(pk__in=visible)

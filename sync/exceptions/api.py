@@ -47,6 +47,9 @@ class ExceptionItemSerializer(serializers.ModelSerializer[ExceptionItem]):
     subsidiary: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="key", read_only=True
     )
+    integration: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, help_text="The integration whose records it is about"
+    )
     owner_user = username_field()
     owner_group: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="name", read_only=True
@@ -128,6 +131,7 @@ class ExceptionFilterSet(SelectorFilterSet):
     severity = django_filters.ChoiceFilter(choices=Severity.choices, method="skip")
     owner = django_filters.CharFilter(method="skip", help_text='"me", a username or a group name')
     overdue = django_filters.BooleanFilter(method="skip")
+    integration = django_filters.CharFilter(method="skip", help_text="An integration's name")
 
     class Meta:
         model = ExceptionItem
@@ -143,6 +147,7 @@ class ExceptionFilterSet(SelectorFilterSet):
             severity=data.get("severity") or "",
             owner=(data.get("owner") or "").strip(),
             overdue=bool(data.get("overdue")),
+            integration=(data.get("integration") or "").strip(),
         )
         # The selector starts again from what the user may see: the same rows as ``queryset``.
         return exception_queue(user=self.request.user, filters=filters)

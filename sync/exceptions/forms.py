@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import AnonymousUser, User
 
 from core.json_input import json_loads_bounded
 from sync.exceptions.models import ExceptionCategory, ExceptionStatus, Severity
 from sync.exceptions.selectors import AGE_BUCKETS, ExceptionFilters
+from sync.integrations.access import integration_scope
+from sync.integrations.models import Integration
 from sync.matching.models import MatchChoice
 
 STATUS_CHOICES = [("active", "Active"), ("", "Any"), *ExceptionStatus.choices]
@@ -36,9 +39,21 @@ class ExceptionFilterForm(forms.Form):
         choices=[("", "Any"), *((bucket.key, bucket.label) for bucket in AGE_BUCKETS)], required=False
     )
     since = forms.DateField(required=False, help_text="First seen on or after (YYYY-MM-DD)")
+    integration = forms.ChoiceField(required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User | AnonymousUser | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The integrations the person may see (every one without ``user``); the page shows the choice
+        # only when there are several.
+        integrations = (
+            integration_scope(user).integrations() if user is not None else Integration.objects.all()
+        )
+        integration_field = self.fields["integration"]
+        if isinstance(integration_field, forms.ChoiceField):
+            integration_field.choices = [
+                ("", "Any"),
+                *((i.name, i.label or i.name) for i in integrations.order_by("-is_primary", "name")),
+            ]
         categories = ExceptionCategory.objects.order_by("name").values_list("key", "name")
         category_field = self.fields["category"]
         if isinstance(category_field, forms.ChoiceField):
@@ -57,6 +72,7 @@ class ExceptionFilterForm(forms.Form):
             overdue=data["overdue"],
             age=data["age"],
             since=data["since"],
+            integration=data["integration"],
         )
 
 

@@ -8,6 +8,8 @@ model-wide
   exceptions that name none. Held on single subsidiaries through django-guardian
   (:func:`subsidiary_scope_grant`), it reaches only their exceptions. The Finance role deliberately has
   no model-wide grant: approving money is given per subsidiary (or model-wide, per person).
+* **Which integration**: a person limited to some integrations (:mod:`sync.integrations.access`) sees only
+  the exceptions raised for those integrations' pairs, whatever their subsidiary grants.
 * **What** (capability, from :mod:`core.roles`): reading needs ``view_console``; acting (retry, edit,
   resolve, ignore, assign, escalate, comment) needs ``edit_mappings`` or ``approve_exceptions``;
   approving a change to a financial field needs ``approve_exceptions`` and someone other than the proposer.
@@ -25,6 +27,7 @@ from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 from core.access import has_role, permission_caches_forget
 from core.roles import APPROVE_EXCEPTIONS, EDIT_MAPPINGS, MANAGE_CONNECTIONS, MANAGE_USERS
 from sync.exceptions.models import ExceptionItem, Subsidiary
+from sync.integrations.access import integration_scope
 
 AnyUser = User | AnonymousUser
 
@@ -32,10 +35,12 @@ HANDLE_EXCEPTIONS = "sync.handle_exceptions"
 
 
 def exceptions_visible_to(user: AnyUser) -> QuerySet[ExceptionItem]:
-    """Every exception ``user`` may see: all with the model-wide grant, their subsidiaries' otherwise."""
+    """Every exception ``user`` may see: all with the model-wide grant, their subsidiaries' otherwise;
+    in either case only their integrations' when they are limited to some (then never one naming none)."""
     items = ExceptionItem.objects.all()
     if not has_role(user):
         return items.none()
+    items = integration_scope(user).filter(items, integration="integration")
     if user.has_perm(HANDLE_EXCEPTIONS):
         return items
     # accept_global_perms=False: only the per-subsidiary grants count here.

@@ -20,7 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.views import SLUG, ApiReadViewSet, ApiViewSet
+from sync.connections.api import ConnectionNameField
 from sync.connections.models import Connection, ConnectionKind
+from sync.connections.selectors import connection_ids_visible
 from sync.exceptions import policy
 from sync.exceptions.models import (
     EscalationLevel,
@@ -33,6 +35,7 @@ from sync.exceptions.netsuite_lists import ListsRead, netsuite_lists_read
 from sync.exceptions.permissions import can_edit_policy, can_edit_ticket_endpoint, can_read_netsuite_lists
 from sync.exceptions.ticket_endpoint import ticket_endpoint_set, ticket_endpoint_test
 from sync.exceptions.tickets import ticket_endpoint
+from sync.integrations.access import integration_scope
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -289,7 +292,7 @@ class SubsidiarySerializer(serializers.ModelSerializer[Subsidiary]):
 
 
 class ListsReadInputSerializer(serializers.Serializer[Any]):
-    connection: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    connection: serializers.SlugRelatedField[Any] = ConnectionNameField(
         slug_field="name", queryset=Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True)
     )
 
@@ -327,7 +330,10 @@ class SubsidiaryViewSet(ApiReadViewSet):
     action_permissions = {"read": can_read_netsuite_lists}
 
     def get_queryset(self) -> QuerySet[Subsidiary]:
-        return Subsidiary.objects.select_related("netsuite_connection", "parent").order_by("key")
+        found = Subsidiary.objects.select_related("netsuite_connection", "parent").order_by("key")
+        if integration_scope(self.user).limited:
+            found = found.filter(netsuite_connection__in=connection_ids_visible(user=self.user))
+        return found
 
     @extend_schema(request=ListsReadInputSerializer, responses=ListsReadSerializer)
     @action(detail=False, methods=["post"])
@@ -366,7 +372,8 @@ class NetSuiteListValueViewSet(ApiReadViewSet):
     filterset_fields = ["kind", "is_inactive"]
 
     def get_queryset(self) -> QuerySet[NetSuiteListValue]:
-        return NetSuiteListValue.objects.select_related("connection").order_by("connection", "kind", "name")
+        found = NetSuiteListValue.objects.select_related("connection").order_by("connection", "kind", "name")
+        return found.filter(connection__in=connection_ids_visible(user=self.user))
 
 
 policy_urlpatterns = [

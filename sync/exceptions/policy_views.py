@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.access import predicate_required
 from core.http import ConsoleRequest
 from sync.connections.connectors.errors import ConnectorError
-from sync.connections.models import Connection, ConnectionKind
+from sync.connections.models import ConnectionKind
+from sync.connections.selectors import connections_visible
 from sync.exceptions import policy
 from sync.exceptions.models import ExceptionCategory, NetSuiteListValue, Subsidiary
 from sync.exceptions.netsuite_lists import netsuite_lists_read
@@ -170,7 +171,7 @@ def policy_ticket_endpoint_test(request: ConsoleRequest) -> HttpResponse:
 @require_GET
 def netsuite_lists(request: ConsoleRequest) -> HttpResponse:
     """Subsidiaries and the other NetSuite lists, per NetSuite connection, with a button to read them."""
-    connections = Connection.objects.filter(kind=ConnectionKind.NETSUITE).order_by("name")
+    connections = connections_visible(user=request.user).filter(kind=ConnectionKind.NETSUITE).order_by("name")
     sections = [
         {
             "connection": connection,
@@ -193,7 +194,9 @@ def netsuite_lists(request: ConsoleRequest) -> HttpResponse:
 @require_POST
 @predicate_required(can_read_netsuite_lists)
 def netsuite_lists_read_now(request: ConsoleRequest, connection_id: int) -> HttpResponse:
-    connection = get_object_or_404(Connection, pk=connection_id, kind=ConnectionKind.NETSUITE)
+    connection = get_object_or_404(
+        connections_visible(user=request.user), pk=connection_id, kind=ConnectionKind.NETSUITE
+    )
     try:
         result = netsuite_lists_read(connection=connection, user=request.user)
     except (ConnectorError, ValidationError, ValueError) as exc:

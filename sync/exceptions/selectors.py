@@ -50,6 +50,7 @@ class ExceptionFilters:
     overdue: bool = False
     age: str = ""  # an AGE_BUCKETS key: open for that long (since first seen)
     since: date | None = None  # first seen on or after this day (UTC)
+    integration: str = ""  # an integration's name: only its exceptions (within what the user may see)
 
 
 def age_bucket_filter(bucket: AgeBucket, *, now: datetime) -> Q:
@@ -62,7 +63,9 @@ def age_bucket_filter(bucket: AgeBucket, *, now: datetime) -> Q:
 
 def exceptions_for_user(user: AnyUser) -> QuerySet[ExceptionItem]:
     """The exceptions ``user`` may see (see :mod:`sync.exceptions.permissions` for the rule)."""
-    return exceptions_visible_to(user).select_related("category", "subsidiary", "owner_user", "owner_group")
+    return exceptions_visible_to(user).select_related(
+        "category", "subsidiary", "integration", "owner_user", "owner_group"
+    )
 
 
 def exception_queue(
@@ -73,10 +76,13 @@ def exception_queue(
         items = items.filter(status__in=ACTIVE_STATUSES)
     elif filters.status:
         items = items.filter(status=filters.status)
-    if filters.category:
-        items = items.filter(category__key=filters.category)
-    if filters.severity:
-        items = items.filter(severity=filters.severity)
+    # The filters that name one value of one field.
+    exact = {
+        "category__key": filters.category,
+        "severity": filters.severity,
+        "integration__name": filters.integration,
+    }
+    items = items.filter(**{lookup: value for lookup, value in exact.items() if value})
     if filters.owner == "me" and isinstance(user, User):
         items = items.filter(Q(owner_user=user) | Q(owner_group__in=user.groups.all()))
     elif filters.owner:

@@ -66,7 +66,8 @@ def exception_raise(
 
     ``scope`` says where the records live; :mod:`sync.exceptions.scope` derives the subsidiary
     from it (every source passes one). ``subsidiary`` names a subsidiary by its key instead. The newest
-    occurrence that names a subsidiary sets it.
+    occurrence that names a subsidiary sets it. ``scope.integration_id`` sets the integration the
+    exception belongs to (people limited to other integrations never see it).
 
     ``category`` is a key; an unknown one is created with the shipped defaults
     (:func:`sync.exceptions.policy.category_for_key`). Without ``severity`` the category's default
@@ -96,6 +97,8 @@ def exception_raise(
     found = _subsidiary(subsidiary) if subsidiary else subsidiary_resolve(scope)
     if found is not None:
         fields["subsidiary"] = found
+    if scope is not None and scope.integration_id is not None:
+        fields["integration_id"] = scope.integration_id
     for _ in range(3):
         try:
             with transaction.atomic():

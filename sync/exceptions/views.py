@@ -41,17 +41,20 @@ from sync.exceptions.models import (
     ExceptionStatus,
     OverrideKind,
 )
+from sync.integrations.access import integration_scope
 from sync.pipeline.selectors import background_tasks_recent
 
 
 @require_GET
 def exception_index(request: ConsoleRequest) -> HttpResponse:
-    form = ExceptionFilterForm(request.GET or None)
+    form = ExceptionFilterForm(request.GET or None, user=request.user)
     items = selectors.exception_queue(user=request.user, filters=form.filters())[:200]
     context = {"area": "exceptions", "form": form, "items": items, "now": timezone.now()}
     if request.htmx and request.htmx.target == "exception-table":
         return render(request, "exceptions/partials/exception_table.html", context)
-    context["failed_tasks"] = background_tasks_recent(limit=20, failed_only=True)
+    # Background tasks belong to no integration (their arguments may name any): not for a limited person.
+    limited = integration_scope(request.user).limited
+    context["failed_tasks"] = [] if limited else background_tasks_recent(limit=20, failed_only=True)
     return render(request, "exceptions/exceptions.html", context)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django import forms
 
+from sync.connections.forms import ConnectionChoicesForm
 from sync.connections.models import Connection, ConnectionKind
 
 
-class GoLiveStartForm(forms.Form):
+class GoLiveStartForm(ConnectionChoicesForm):
     salesforce = forms.ModelChoiceField(
         queryset=Connection.objects.filter(kind=ConnectionKind.SALESFORCE, is_active=True)
     )

@@ -299,7 +299,11 @@ def _suspect_raise(run: GoLiveRun, result: GoLiveResult, object_keys: dict[str, 
                 for c in result.candidates
             ),
         ],
-        scope=ExceptionScope(netsuite_connection_id=run.netsuite_connection_id, billing_country=country),
+        scope=ExceptionScope(
+            netsuite_connection_id=run.netsuite_connection_id,
+            integration_id=integration_for_pair(run.salesforce_connection_id, run.netsuite_connection_id).pk,
+            billing_country=country,
+        ),
         vendor_message=reason,
         mapping_row=f"{object_keys.get(result.netsuite_type, result.netsuite_type)}/match",
         details={

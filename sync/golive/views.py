@@ -9,19 +9,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sync.golive.forms import GoLiveApplyForm, GoLiveStartForm
 from sync.golive.models import GoLiveRun
 from sync.golive.permissions import can_apply, can_scan
-from sync.golive.selectors import golive_results_to_review
+from sync.golive.selectors import golive_results_to_review, golive_run_get, golive_runs_visible
 from sync.golive.services import golive_apply_confirm, golive_start, run_is_stale
 
 
 @require_http_methods(["GET", "POST"])
 def golive_index(request: HttpRequest) -> HttpResponse:
-    form = GoLiveStartForm(request.POST if request.method == "POST" else None)
+    form = GoLiveStartForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST":
         if not can_scan(request.user):
             raise PermissionDenied("Starting a go-live match needs the RevOps or Admin role.")
@@ -39,7 +39,7 @@ def golive_index(request: HttpRequest) -> HttpResponse:
     context = {
         "area": "sync",
         "form": form,
-        "runs": GoLiveRun.objects.select_related("started_by", "applied_by")[:20],
+        "runs": golive_runs_visible(user=request.user)[:20],
         "can_scan": can_scan(request.user),
     }
     return render(request, "golive/golive.html", context, status=400 if form.errors else 200)
@@ -48,7 +48,7 @@ def golive_index(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def golive_run(request: HttpRequest, run_id: int) -> HttpResponse:
     """The run's page, or (htmx) just its progress card, which polls while a worker moves the run on."""
-    run = get_object_or_404(GoLiveRun.objects.select_related("started_by", "applied_by"), pk=run_id)
+    run = golive_run_get(user=request.user, run_id=run_id)
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "golive/partials/golive_progress.html", {"run": run})
     return render(request, "golive/golive_run.html", _run_context(request, run, GoLiveApplyForm()))
@@ -58,7 +58,7 @@ def golive_run(request: HttpRequest, run_id: int) -> HttpResponse:
 def golive_apply(request: HttpRequest, run_id: int) -> HttpResponse:
     if not can_apply(request.user):
         raise PermissionDenied("Applying go-live links writes to NetSuite: it needs the Admin role.")
-    run = get_object_or_404(GoLiveRun, pk=run_id)
+    run = golive_run_get(user=request.user, run_id=run_id)
     form = GoLiveApplyForm(request.POST)
     if form.is_valid():
         try:

@@ -10,20 +10,36 @@ Salesforce connection (an org belongs to one integration).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser, Group, User
+from django.db import transaction
 from django.db.models import Model, Q, QuerySet
-from guardian.shortcuts import get_objects_for_user
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
-from core.access import has_role
+from core.access import has_role, permission_caches_forget
 from sync.integrations.models import Integration
 
 M = TypeVar("M", bound=Model)
 
 ACCESS_INTEGRATION = "sync.access_integration"
 ACCESS_CODENAME = "access_integration"
+
+
+# The opportunities the given Salesforce connections' syncs touched (a ``values("opportunity_id")``
+# queryset): rows a NetSuite account keeps per opportunity (order locks, synced invoices) belong to an
+# integration through them. The pipeline, above this layer, keeps the syncs: the composition root
+# (``SyncConfig.ready``) connects it with :func:`opportunities_source_connect`.
+OpportunitiesOf = Callable[[frozenset[int]], QuerySet[Any]]
+_opportunities_of: OpportunitiesOf | None = None
+
+
+def opportunities_source_connect(source: OpportunitiesOf) -> None:
+    """Connect where the opportunities of a set of Salesforce connections are read (once, at start)."""
+    global _opportunities_of
+    _opportunities_of = source
 
 
 @dataclass(frozen=True)
@@ -50,10 +66,18 @@ class IntegrationScope:
         return found.filter(pk__in=self.integration_ids) if self.limited else found
 
     def filter(
-        self, queryset: QuerySet[M], *, integration: str | None = None, salesforce: str | None = None
+        self,
+        queryset: QuerySet[M],
+        *,
+        integration: str | None = None,
+        salesforce: str | None = None,
+        connection: str | None = None,
+        opportunity: str | None = None,
     ) -> QuerySet[M]:
-        """``queryset`` narrowed to this scope through the field path ``integration`` (to an Integration)
-        or ``salesforce`` (to the Salesforce Connection); unchanged when not limited."""
+        """``queryset`` narrowed to this scope through the field path ``integration`` (to an Integration),
+        ``salesforce`` (to the Salesforce Connection) or ``connection`` (to a Connection of either kind,
+        for connections themselves: ``"pk"``) or ``opportunity`` (a Salesforce opportunity id the scope's
+        syncs touched, for rows kept per NetSuite account only); unchanged when not limited."""
         if not self.limited:
             return queryset
         condition = Q(pk__in=[])
@@ -61,6 +85,12 @@ class IntegrationScope:
             condition |= Q(**{f"{integration}__in": self.integration_ids})
         if salesforce is not None:
             condition |= Q(**{f"{salesforce}__in": self.salesforce_connection_ids})
+        if connection is not None:
+            condition |= Q(
+                **{f"{connection}__in": self.salesforce_connection_ids | self.netsuite_connection_ids}
+            )
+        if opportunity is not None and _opportunities_of is not None:
+            condition |= Q(**{f"{opportunity}__in": _opportunities_of(self.salesforce_connection_ids)})
         return queryset.filter(condition)
 
 
@@ -107,7 +137,59 @@ def integration_scope(user: User | AnonymousUser) -> IntegrationScope:
     return scope
 
 
+def scope_of_integration(integration: Integration) -> IntegrationScope:
+    """The scope of exactly one integration (a page's "integration" filter within a person's scope)."""
+    return IntegrationScope(
+        limited=True,
+        integration_ids=frozenset({integration.pk}),
+        salesforce_connection_ids=frozenset(
+            pk
+            for pk in (integration.salesforce_connection_id, integration.sandbox_salesforce_connection_id)
+            if pk is not None
+        ),
+        netsuite_connection_ids=frozenset(
+            pk
+            for pk in (integration.netsuite_connection_id, integration.sandbox_netsuite_connection_id)
+            if pk is not None
+        ),
+    )
+
+
+def integration_chosen(user: User | AnonymousUser, name: str) -> Integration | None:
+    """The integration a page's ``?integration=<name>`` filter names, among those ``user`` may see; None
+    for no filter; Integration.DoesNotExist for a name they cannot see (the page answers 404)."""
+    if not name:
+        return None
+    return integration_scope(user).integrations().get(name=name)
+
+
+def connections_in_scope(user: User | AnonymousUser, connections: QuerySet[M]) -> QuerySet[M]:
+    """``connections`` (a Connection queryset) narrowed to the ones of ``user``'s integrations."""
+    return integration_scope(user).filter(connections, connection="pk")
+
+
 def integration_scope_forget(user: User | AnonymousUser) -> None:
     """Drop the cached scope (after a grant or revoke in the same request)."""
     if hasattr(user, "_concord_integration_scope"):
         del user._concord_integration_scope
+
+
+def integration_access_grant(*, holder: User | Group, integration: Integration) -> None:
+    """Limit ``holder`` (a person, or every member of a group) to ``integration``, on top of the ones they
+    already hold. Call through :mod:`governance.access_grants`, which checks the actor and audits."""
+    with transaction.atomic():
+        assign_perm(ACCESS_INTEGRATION, holder, integration)
+    _forget(holder)
+
+
+def integration_access_revoke(*, holder: User | Group, integration: Integration) -> None:
+    """Take ``integration`` back (the last one taken back: ``holder`` is no longer limited)."""
+    with transaction.atomic():
+        remove_perm(ACCESS_INTEGRATION, holder, integration)
+    _forget(holder)
+
+
+def _forget(holder: User | Group) -> None:
+    permission_caches_forget(holder)
+    if isinstance(holder, User):
+        integration_scope_forget(holder)

@@ -18,6 +18,7 @@ from core.api.serializers import username_field
 from core.api.views import ApiReadViewSet, ApiViewSet
 from sync.lifecycle.locks import can_change_lock_setting, order_lock_setting, order_lock_setting_set
 from sync.lifecycle.models import Cancellation, LockFrom
+from sync.lifecycle.selectors import cancellations_visible
 
 
 class OrderLockSettingSerializer(serializers.Serializer[Any]):
@@ -95,7 +96,7 @@ class CancellationViewSet(ApiReadViewSet):
     queryset = Cancellation.objects.none()  # for the schema generator; get_queryset reads
 
     def get_queryset(self) -> QuerySet[Cancellation]:
-        return Cancellation.objects.select_related("approved_by").order_by("-requested_at", "-id")
+        return cancellations_visible(user=self.user).order_by("-requested_at", "-id")
 
 
 router = SimpleRouter()

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.http import ConsoleRequest
 from sync.lifecycle.locks import can_change_lock_setting, order_lock_setting, order_lock_setting_set
-from sync.lifecycle.models import Cancellation, LockFrom, OrderLock
+from sync.lifecycle.models import LockFrom
+from sync.lifecycle.selectors import cancellations_visible, order_locks_visible
 
 
 class LockSettingForm(forms.Form):
@@ -29,8 +30,8 @@ def lifecycle_index(request: ConsoleRequest) -> HttpResponse:
         "setting": setting,
         "form": LockSettingForm(initial={"lock_from": setting.lock_from}),
         "can_change": can_change_lock_setting(request.user),
-        "locks": OrderLock.objects.all()[:200],
-        "cancellations": Cancellation.objects.select_related("approved_by")[:200],
+        "locks": order_locks_visible(user=request.user)[:200],
+        "cancellations": cancellations_visible(user=request.user)[:200],
     }
     return render(request, "lifecycle/index.html", context)
 

@@ -28,6 +28,7 @@ from sync.pipeline.flow_api import urlpatterns as flow_urls
 from sync.pipeline.listener.api import urlpatterns as listener_urls
 from sync.pipeline.models import Backfill, SyncFailure, SyncJob, SyncRecord
 from sync.pipeline.permissions import can_rerun
+from sync.pipeline.selectors import backfills_visible, jobs_visible, records_visible
 
 
 class BackfillSerializer(serializers.ModelSerializer[Backfill]):
@@ -176,8 +177,11 @@ class SyncRecordFilterSet(django_filters.FilterSet):
 class SyncJobViewSet(ApiReadViewSet):
     serializer_class = SyncJobSerializer
     filterset_class = SyncJobFilterSet
-    queryset = SyncJob.objects.order_by("-started_at", "-id")
+    queryset = SyncJob.objects.none()  # for the schema generator; get_queryset reads
     action_permissions = {"requeue": can_rerun}
+
+    def get_queryset(self) -> QuerySet[SyncJob]:
+        return jobs_visible(user=self.user).order_by("-started_at", "-id")
 
     @extend_schema(
         request=ReasonInputSerializer,
@@ -200,8 +204,11 @@ class BackfillViewSet(ApiReadViewSet):
     """Backfills and their progress; an interrupted or failed one can be resumed from its cursor."""
 
     serializer_class = BackfillSerializer
-    queryset = Backfill.objects.order_by("-created_at", "-id")
+    queryset = Backfill.objects.none()  # for the schema generator; get_queryset reads
     action_permissions = {"resume": can_rerun}
+
+    def get_queryset(self) -> QuerySet[Backfill]:
+        return backfills_visible(user=self.user).order_by("-created_at", "-id")
 
     @extend_schema(request=ReasonInputSerializer, responses={202: BackfillSerializer})
     @action(detail=True, methods=["post"])
@@ -212,11 +219,12 @@ class BackfillViewSet(ApiReadViewSet):
 
 
 class SyncRecordViewSet(ApiReadViewSet):
+    queryset = SyncRecord.objects.none()  # for the schema generator; get_queryset reads
     filterset_class = SyncRecordFilterSet
     action_permissions = {"rerun": can_rerun}
 
     def get_queryset(self) -> QuerySet[SyncRecord]:
-        records = SyncRecord.objects.select_related("job").order_by("-id")
+        records = records_visible(user=self.user).order_by("-id")
         return records.prefetch_related("failures") if self.action == "retrieve" else records
 
     def get_serializer_class(self) -> type[BaseSerializer[Any]]:

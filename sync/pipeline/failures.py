@@ -9,11 +9,12 @@ The queue sits above the pipeline: everything goes through the port, :mod:`sync.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sync.connections.models import Connection
 from sync.integrations.namespacing import eid_namespaced
-from sync.integrations.selectors import integration_for_connection
+from sync.integrations.selectors import integration_for_connection, integration_for_pair
 from sync.lifecycle.locks import OrderLockFound, order_lock_record
 from sync.pipeline.inbox import inbox_requeue_opportunity
 from sync.pipeline.models import FailureCategory, InboxSource, RecordStatus, SyncFailure, SyncRecord
@@ -99,7 +100,9 @@ def record_outcome_report(
         title=title,
         severity=SEVERITY_FOR_FAILURE.get(category, "high"),
         records=records,
-        scope=scope or ExceptionScope(netsuite_connection_id=netsuite.pk if netsuite else None),
+        scope=_with_integration(
+            scope or ExceptionScope(netsuite_connection_id=netsuite.pk if netsuite else None), record
+        ),
         vendor_code=first.vendor_code if first else "",
         vendor_message=first.message if first else record.message,
         error_path=first.error_path if first else "",
@@ -116,6 +119,15 @@ def record_outcome_report(
         },
     )
     exception_queue().report(problem)
+
+
+def _with_integration(scope: ExceptionScope, record: SyncRecord) -> ExceptionScope:
+    """``scope`` naming the integration of the record's pair (when the caller did not)."""
+    if scope.integration_id is not None:
+        return scope
+    job = record.job
+    integration = integration_for_pair(job.salesforce_connection_id, job.netsuite_connection_id)
+    return replace(scope, integration_id=integration.pk)
 
 
 def _lock_remember(netsuite: Connection, opportunity_id: str, failure: SyncFailure) -> None:

@@ -73,7 +73,8 @@ def _page(
         "closed_won": closed_won,
         "can_set_trigger": closed_won is not None and can_operate_flow(request.user, closed_won.flow),
         "trigger_form": trigger_form,
-        "push_form": push_form or PushForm(initial={"opportunity_id": request.GET.get("opportunity", "")}),
+        "push_form": push_form
+        or PushForm(initial={"opportunity_id": request.GET.get("opportunity", "")}, user=request.user),
         "can_push": can_push(request.user),
     }
     return render(request, "pipeline/flows.html", context, status=status)
@@ -137,7 +138,7 @@ def flow_trigger_view(request: ConsoleRequest, flow_key: str) -> HttpResponse:
 def push_view(request: ConsoleRequest) -> HttpResponse:
     if not can_push(request.user):
         raise PermissionDenied
-    form = PushForm(request.POST)
+    form = PushForm(request.POST, user=request.user)
     if not form.is_valid():
         return _page(request, push_form=form, status=400)
     data = form.cleaned_data

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
+from sync.connections.forms import ConnectionChoicesForm
 from sync.connections.models import Connection, ConnectionKind
 from sync.pipeline.models import DEFAULT_CHECKBOX_FIELD, TriggerKind
 
 
-class BackfillForm(forms.Form):
+class BackfillForm(ConnectionChoicesForm):
     since = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="opportunities the flow's trigger selects, changed since",
@@ -40,7 +41,7 @@ class FlowTriggerForm(forms.Form):
     reason = forms.CharField(max_length=500, required=False)
 
 
-class PushForm(forms.Form):
+class PushForm(ConnectionChoicesForm):
     """One opportunity to send to NetSuite now (its connections default to the listeners' one pair)."""
 
     opportunity_id = forms.CharField(max_length=18, label="Opportunity Id")

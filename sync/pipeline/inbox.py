@@ -31,7 +31,7 @@ from django_q.tasks import async_task
 
 from core.correlation import current_correlation_id
 from sync.integrations.namespacing import eid_namespaced
-from sync.integrations.selectors import integration_for_connection
+from sync.integrations.selectors import integration_for_connection, integration_for_pair
 from sync.pipeline.flow_state import CLOSED_WON_FLOW, flow_paused
 from sync.pipeline.heartbeat import renewed_while
 from sync.pipeline.models import (
@@ -358,7 +358,12 @@ def _set_aside_report(message: InboxMessage, error: str) -> None:
         ],
         records=[RecordRef("salesforce", message.sobject, message.record_id)],
         # Never mapped: only a connection without OneWorld places it (its single entity).
-        scope=ExceptionScope(netsuite_connection_id=message.netsuite_connection_id),
+        scope=ExceptionScope(
+            netsuite_connection_id=message.netsuite_connection_id,
+            integration_id=integration_for_pair(
+                message.salesforce_connection_id, message.netsuite_connection_id
+            ).pk,
+        ),
         vendor_message=error,
         details={"inbox_message": message.pk, "notification_id": message.notification_id},
         retry_task="sync.pipeline.inbox.inbox_message_retry",

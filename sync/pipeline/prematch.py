@@ -41,6 +41,7 @@ from core.audit import AuditAction, audit_record
 from core.fields import field_fit
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.models import Connection
+from sync.integrations.selectors import integration_for_pair
 from sync.mappings.engine import ObjectPayload
 from sync.matching.engine import (
     Candidate,
@@ -466,7 +467,11 @@ def _suspect(
             RecordRef("salesforce", sf_object, subject.salesforce_id),
             *(RecordRef("netsuite", record_type, c.netsuite_id) for c in decision.candidates),
         ],
-        scope=ExceptionScope(netsuite_connection_id=netsuite.pk, subsidiary_id=item.subsidiary_id),
+        scope=ExceptionScope(
+            netsuite_connection_id=netsuite.pk,
+            integration_id=integration_for_pair(salesforce.pk, netsuite.pk).pk,
+            subsidiary_id=item.subsidiary_id,
+        ),
         vendor_message=decision.reason,
         mapping_row=f"{item.object_key}/match",
         details={

@@ -44,6 +44,7 @@ class ExceptionScope:
     subsidiary_id: str = ""  # the NetSuite internal id on the record (mapped or read)
     subsidiary_name: str = ""  # its name, when the source read it (``refName``)
     billing_country: str = ""  # the Salesforce account's billing country (ISO code)
+    integration_id: int | None = None  # the integration of the pair (integration_for_pair), when known
 
 
 def subsidiary_of(body: Mapping[str, Any] | None) -> tuple[str, str]:
@@ -59,6 +60,7 @@ def scope_of_bodies(
     netsuite_connection_id: int | None,
     bodies: Iterable[tuple[str, Mapping[str, Any]]],
     billing_country: Any = "",
+    integration_id: int | None = None,
 ) -> ExceptionScope:
     """The scope of a deal from its mapped records, ``(record type, body)``: the sales order's subsidiary,
     else the customer's, else any record's; the billing country as the fallback."""
@@ -71,6 +73,7 @@ def scope_of_bodies(
     subsidiary_id, name = found[ranked[0]] if ranked else ("", "")
     return ExceptionScope(
         netsuite_connection_id=netsuite_connection_id,
+        integration_id=integration_id,
         subsidiary_id=subsidiary_id,
         subsidiary_name=name,
         billing_country=str(billing_country or ""),

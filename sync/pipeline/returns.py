@@ -923,7 +923,10 @@ def _fail(
         severity=severity,
         records=records,
         scope=ExceptionScope(
-            netsuite_connection_id=pair[1], subsidiary_id=subsidiary_id, subsidiary_name=subsidiary_name
+            netsuite_connection_id=pair[1],
+            integration_id=integration_for_pair(*pair).pk,
+            subsidiary_id=subsidiary_id,
+            subsidiary_name=subsidiary_name,
         ),
         vendor_code=code,
         vendor_message=message,

@@ -1,22 +1,32 @@
 """Reads for the pipeline's console pages: jobs, their records, the inbox, one opportunity's trace, and the
-background work django-q2 has done and has waiting."""
+background work django-q2 has done and has waiting.
+
+Every read of an integration's data takes the person asking and starts from what they may see
+(:func:`sync.integrations.access.integration_scope`): jobs, backfills, inbox rows and listeners through their
+Salesforce connection; rows kept per NetSuite account only (synced invoices, field conflicts, order locks,
+cross-references) through the opportunities and Salesforce records the person's integrations synced.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from django.db.models import QuerySet
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Model, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django_q.brokers import get_broker
 from django_q.models import Task
 
+from sync.integrations.access import integration_scope
 from sync.integrations.selectors import primary_integration
 from sync.lifecycle.locks import order_locks_of
 from sync.lifecycle.models import Cancellation
 from sync.pipeline.eids import eid_scope
 from sync.pipeline.models import (
+    Backfill,
     CrossReference,
     FieldConflict,
     InboxMessage,
@@ -27,6 +37,8 @@ from sync.pipeline.models import (
     SyncRecord,
 )
 
+AnyUser = User | AnonymousUser
+M = TypeVar("M", bound=Model)
 WITH_FAILURES = "with_failures"  # a job status filter: any job that has failed or blocked records
 
 
@@ -38,8 +50,54 @@ class JobFilters:
     since: dt.date | None = None  # started on or after this day (UTC)
 
 
-def jobs_recent(*, limit: int = 50, filters: JobFilters | None = None) -> QuerySet[SyncJob]:
+def jobs_visible(*, user: AnyUser) -> QuerySet[SyncJob]:
+    """The jobs of ``user``'s integrations (every job when they are not limited)."""
     jobs = SyncJob.objects.select_related("salesforce_connection", "netsuite_connection")
+    return integration_scope(user).filter(jobs, salesforce="salesforce_connection")
+
+
+def records_visible(*, user: AnyUser) -> QuerySet[SyncRecord]:
+    """The synced records of ``user``'s integrations' jobs."""
+    records = SyncRecord.objects.select_related("job")
+    return integration_scope(user).filter(records, salesforce="job__salesforce_connection")
+
+
+def backfills_visible(*, user: AnyUser) -> QuerySet[Backfill]:
+    return integration_scope(user).filter(Backfill.objects.all(), salesforce="salesforce_connection")
+
+
+def inbox_visible(*, user: AnyUser) -> QuerySet[InboxMessage]:
+    rows = InboxMessage.objects.select_related("listener")
+    return integration_scope(user).filter(rows, salesforce="salesforce_connection")
+
+
+def salesforce_rows_visible(
+    queryset: QuerySet[Any], *, user: AnyUser, field: str = "salesforce_id"
+) -> QuerySet[Any]:
+    """Rows a NetSuite account keeps per Salesforce record (field conflicts, cross-references), narrowed to
+    the records ``user``'s integrations synced or wrote back to."""
+    scope = integration_scope(user)
+    if not scope.limited:
+        return queryset
+    returned = ReturnRecord.objects.filter(
+        job__salesforce_connection__in=scope.salesforce_connection_ids
+    ).values("salesforce_id")
+    return queryset.filter(
+        Q(**{f"{field}__in": opportunities_of(scope.salesforce_connection_ids)})
+        | Q(**{f"{field}__in": returned})
+    )
+
+
+def opportunities_of(salesforce_connection_ids: frozenset[int]) -> QuerySet[Any]:
+    """The opportunities the syncs of these Salesforce connections touched (``opportunity_id`` values):
+    connected to :mod:`sync.integrations.access` as the way a row kept per opportunity finds its
+    integration."""
+    synced = SyncRecord.objects.filter(job__salesforce_connection__in=salesforce_connection_ids)
+    return synced.values("opportunity_id")
+
+
+def jobs_recent(*, user: AnyUser, limit: int = 50, filters: JobFilters | None = None) -> QuerySet[SyncJob]:
+    jobs = jobs_visible(user=user)
     filters = filters or JobFilters()
     if filters.flow:
         jobs = jobs.filter(flow=filters.flow)
@@ -73,10 +131,17 @@ def job_filters_from(query: dict[str, str]) -> JobFilters:
     )
 
 
-def job_get(*, job_id: int) -> SyncJob:
-    return get_object_or_404(
-        SyncJob.objects.select_related("salesforce_connection", "netsuite_connection"), pk=job_id
-    )
+def job_get(*, user: AnyUser, job_id: int | str) -> SyncJob:
+    """The job ``job_id`` if it is of ``user``'s integrations, else 404."""
+    return get_object_or_404(jobs_visible(user=user), pk=job_id)
+
+
+def record_get(*, user: AnyUser, record_id: int | str) -> SyncRecord:
+    return get_object_or_404(records_visible(user=user), pk=record_id)
+
+
+def backfill_get(*, user: AnyUser, backfill_id: int | str) -> Backfill:
+    return get_object_or_404(backfills_visible(user=user).select_related("started_by"), pk=backfill_id)
 
 
 def job_records(*, job: SyncJob) -> QuerySet[SyncRecord]:
@@ -88,31 +153,37 @@ def job_return_records(*, job: SyncJob) -> QuerySet[ReturnRecord]:
     return job.return_records.order_by("id")
 
 
-def inbox_recent(*, limit: int = 100, status: str = "") -> QuerySet[InboxMessage]:
-    rows = InboxMessage.objects.select_related("listener").order_by("-received_at", "-id")
+def inbox_recent(*, user: AnyUser, limit: int = 100, status: str = "") -> QuerySet[InboxMessage]:
+    rows = inbox_visible(user=user).order_by("-received_at", "-id")
     return (rows.filter(status=status) if status else rows)[:limit]
 
 
-def opportunity_trace(*, opportunity_id: str) -> dict[str, object]:
-    """Event -> job -> record -> each NetSuite record, for one opportunity."""
+def opportunity_trace(*, user: AnyUser, opportunity_id: str) -> dict[str, object]:
+    """Event -> job -> record -> each NetSuite record, for one opportunity (of ``user``'s integrations)."""
     records = list(
-        SyncRecord.objects.filter(opportunity_id=opportunity_id)
-        .select_related("job")
+        records_visible(user=user)
+        .filter(opportunity_id=opportunity_id)
         .prefetch_related("failures")
         .order_by("-id")
     )
     xrefs = _written_for(records)
     # Issue 22 (cancel): the orders NetSuite has moved on, by (connection, internal id), and cancellations.
     found = order_locks_of(opportunity_id)
+    if integration_scope(user).limited and not records:
+        found = []  # none of the person's integrations synced this opportunity
     locks = {(lock.netsuite_connection_id, lock.sales_order_id): lock for lock in found}
     for xref in xrefs:
         xref.lock = locks.get((xref.netsuite_connection_id, xref.netsuite_id))  # type: ignore[attr-defined]
     return {
-        "events": list(InboxMessage.objects.filter(record_id=opportunity_id).order_by("-received_at")),
+        "events": list(inbox_visible(user=user).filter(record_id=opportunity_id).order_by("-received_at")),
         "records": records,
         "xrefs": xrefs,
         "locks": list(locks.values()),
-        "cancellations": list(Cancellation.objects.filter(opportunity_id=opportunity_id)),
+        "cancellations": list(
+            integration_scope(user).filter(
+                Cancellation.objects.filter(opportunity_id=opportunity_id), salesforce="salesforce_connection"
+            )
+        ),
     }
 
 
@@ -151,10 +222,16 @@ def _written_for(records: Sequence[SyncRecord]) -> list[CrossReference]:
 
 
 def invoices_synced(
-    *, currency: str = "", open_only: bool = False, days: int | None = None, today: dt.date | None = None
+    *,
+    user: AnyUser,
+    currency: str = "",
+    open_only: bool = False,
+    days: int | None = None,
+    today: dt.date | None = None,
 ) -> QuerySet[SyncedInvoice]:
     """Invoices the return flow synced: of one currency, with an open balance, dated in the last ``days``."""
     invoices = SyncedInvoice.objects.select_related("netsuite_connection").order_by("-invoice_date", "-id")
+    invoices = integration_scope(user).filter(invoices, opportunity="opportunity_id")
     if currency:
         invoices = invoices.filter(currency=currency)
     if open_only:
@@ -165,10 +242,10 @@ def invoices_synced(
 
 
 def field_conflicts(
-    *, open_only: bool = False, sobject: str = "", field: str = ""
+    *, user: AnyUser, open_only: bool = False, sobject: str = "", field: str = ""
 ) -> QuerySet[FieldConflict]:
     """Conflicting changes the return flows recorded (the non-owning side changed an owned field)."""
-    conflicts = FieldConflict.objects.order_by("-detected_at", "-id")
+    conflicts = salesforce_rows_visible(FieldConflict.objects.order_by("-detected_at", "-id"), user=user)
     if open_only:
         conflicts = conflicts.filter(resolved_at__isnull=True)
     if sobject:

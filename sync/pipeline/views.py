@@ -10,18 +10,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.http import ConsoleRequest
+from sync.integrations.access import integration_scope
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.views.access import require_previewer, version_or_404
 from sync.pipeline import jobs
 from sync.pipeline import selectors as pipeline_selectors
 from sync.pipeline.backfills import backfill_resume, backfill_start
 from sync.pipeline.forms import BackfillForm
-from sync.pipeline.models import Backfill, InboxStatus, JobStatus, SyncRecord
+from sync.pipeline.models import InboxStatus, JobStatus
 from sync.pipeline.permissions import can_push, can_rerun
 from sync.pipeline.preview import PreviewUnavailable, mapping_dry_run, opportunity_search
 
@@ -33,7 +34,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = pipeline_selectors.job_get(job_id=job_id)
+    job = pipeline_selectors.job_get(user=request.user, job_id=job_id)
     return render(
         request,
         "pipeline/job_detail.html",
@@ -49,7 +50,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @require_POST
 def record_rerun(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = get_object_or_404(SyncRecord.objects.select_related("job"), pk=record_id)
+    record = pipeline_selectors.record_get(user=request.user, record_id=record_id)
     message = jobs.record_rerun(record=record, user=request.user, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
     messages.success(
         request, f"Opportunity {record.opportunity_id} queued again ({message.notification_id})."
@@ -60,7 +61,7 @@ def record_rerun(request: HttpRequest, record_id: int) -> HttpResponse:
 @require_POST
 def job_requeue(request: HttpRequest, job_id: int) -> HttpResponse:
     """Queue an interrupted job's unfinished opportunities again now (the inbox would in time)."""
-    job = pipeline_selectors.job_get(job_id=job_id)
+    job = pipeline_selectors.job_get(user=request.user, job_id=job_id)
     try:
         queued = jobs.job_requeue_unfinished(
             job=job,
@@ -79,7 +80,7 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in InboxStatus.values:
         status = ""
-    rows = pipeline_selectors.inbox_recent(status=status)
+    rows = pipeline_selectors.inbox_recent(user=request.user, status=status)
     return render(request, "pipeline/inbox.html", {"area": "sync", "rows": rows, "status": status})
 
 
@@ -93,7 +94,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         "open_only": request.GET.get("open") == "on",
         "days": days,
     }
-    rows = pipeline_selectors.invoices_synced(**filters, today=timezone.now().date())[:500]  # type: ignore[arg-type]
+    rows = pipeline_selectors.invoices_synced(user=request.user, **filters, today=timezone.now().date())[:500]  # type: ignore[arg-type]
     return render(request, "pipeline/invoices.html", {"area": "sync", "rows": rows, **filters})
 
 
@@ -110,13 +111,13 @@ def conflict_list(request: HttpRequest) -> HttpResponse:
         "sobject": request.GET.get("sobject", "")[:80],
         "field": request.GET.get("field", "")[:120],
     }
-    rows = pipeline_selectors.field_conflicts(**filters)[:500]  # type: ignore[arg-type]
+    rows = pipeline_selectors.field_conflicts(user=request.user, **filters)[:500]  # type: ignore[arg-type]
     return render(request, "pipeline/conflicts.html", {"area": "sync", "rows": rows, **filters})
 
 
 @require_GET
 def opportunity_trace(request: HttpRequest, opportunity_id: str) -> HttpResponse:
-    trace = pipeline_selectors.opportunity_trace(opportunity_id=opportunity_id[:18])
+    trace = pipeline_selectors.opportunity_trace(user=request.user, opportunity_id=opportunity_id[:18])
     context = {"area": "sync", "opportunity_id": opportunity_id, "can_push": can_push(request.user), **trace}
     return render(request, "pipeline/trace.html", context)
 
@@ -128,7 +129,7 @@ def opportunity_trace(request: HttpRequest, opportunity_id: str) -> HttpResponse
 def backfill_start_view(request: HttpRequest) -> HttpResponse:
     if not can_rerun(request.user):
         return HttpResponse("Starting a backfill needs the RevOps or Admin role.", status=403)
-    form = BackfillForm(request.POST)
+    form = BackfillForm(request.POST, user=request.user)
     if not form.is_valid():
         return render(request, "pipeline/jobs.html", _jobs_context(request, form), status=400)
     try:
@@ -146,7 +147,7 @@ def backfill_start_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def backfill_detail(request: HttpRequest, backfill_id: int) -> HttpResponse:
-    backfill = get_object_or_404(Backfill.objects.select_related("started_by"), pk=backfill_id)
+    backfill = pipeline_selectors.backfill_get(user=request.user, backfill_id=backfill_id)
     template = "pipeline/partials/backfill_progress.html" if request.htmx else "pipeline/backfill.html"  # type: ignore[attr-defined]
     context = {"area": "sync", "backfill": backfill, "can_resume": can_rerun(request.user)}
     return render(request, template, context)
@@ -155,7 +156,7 @@ def backfill_detail(request: HttpRequest, backfill_id: int) -> HttpResponse:
 @require_POST
 def backfill_resume_view(request: HttpRequest, backfill_id: int) -> HttpResponse:
     """Resume an interrupted or failed backfill from its cursor."""
-    backfill = get_object_or_404(Backfill, pk=backfill_id)
+    backfill = pipeline_selectors.backfill_get(user=request.user, backfill_id=backfill_id)
     try:
         backfill_resume(backfill=backfill, actor=request.user, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -169,11 +170,11 @@ def _jobs_context(request: HttpRequest, form: BackfillForm | None = None) -> dic
     filters = pipeline_selectors.job_filters_from(request.GET.dict())
     return {
         "area": "sync",
-        "jobs": pipeline_selectors.jobs_recent(filters=filters, limit=200),
+        "jobs": pipeline_selectors.jobs_recent(user=request.user, filters=filters, limit=200),
         "filters": filters,
         "job_statuses": [*JobStatus.choices, (pipeline_selectors.WITH_FAILURES, "With failed records")],
-        "backfills": Backfill.objects.all()[:10],
-        "backfill_form": form or BackfillForm(),
+        "backfills": pipeline_selectors.backfills_visible(user=request.user)[:10],
+        "backfill_form": form or BackfillForm(user=request.user),
         "can_backfill": can_rerun(request.user),
     }
 
@@ -181,13 +182,15 @@ def _jobs_context(request: HttpRequest, form: BackfillForm | None = None) -> dic
 @require_GET
 def sync_index(request: HttpRequest) -> HttpResponse:
     """The sync area's front page: the background work django-q2 has done and has waiting."""
+    limited = integration_scope(request.user).limited
     return render(
         request,
         "sync/index.html",
         {
             "area": "sync",
             "summary": pipeline_selectors.background_task_summary(),
-            "tasks": pipeline_selectors.background_tasks_recent(limit=20),
+            # Background tasks belong to no integration (their arguments may name any).
+            "tasks": [] if limited else pipeline_selectors.background_tasks_recent(limit=20),
         },
     )
 

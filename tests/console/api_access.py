@@ -179,6 +179,8 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:audit-checkpoint-verify": ApiRule(post=AUDITORS),
     # governance/api/grants.py: who may handle which subsidiary's exceptions; admins grant.
     "api:subsidiary-grant-list": ApiRule(get=ADMINS | AUDITORS, post=ADMINS),
+    # ... and who is limited to which integrations (sync.integrations.access); admins grant.
+    "api:integration-grant-list": ApiRule(get=ADMINS | AUDITORS, post=ADMINS),
     "api:token-list": ApiRule(get=ROLES, post=ROLES),
     "api:token-detail": ApiRule(
         get=frozenset({"revops", "admin"}), out_of_scope=frozenset({"finance", "auditor"})

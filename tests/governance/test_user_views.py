@@ -192,7 +192,7 @@ def test_it_grants_and_revokes_a_flow(admin_client: Client, admin: User, finance
     assert granted.actor == admin
     assert granted.changes == {"flow_grants": ["none", "opportunity_to_netsuite"]}
     assert flow_edit_allowed(User.objects.get(pk=finance.pk), flow)
-    assert [f.key for f in user_access(user=finance).flows.objects] == ["opportunity_to_netsuite"]
+    assert [str(f) for f in user_access(user=finance).flows.objects] == ["opportunity_to_netsuite"]
 
     mark = last_pk()
     _access(admin_client, finance, kind="flow", target=str(flow.pk), action="revoke")

@@ -110,6 +110,11 @@ class ExceptionItem(models.Model):
     subsidiary = models.ForeignKey(
         Subsidiary, null=True, blank=True, on_delete=models.PROTECT, related_name="exceptions"
     )
+    # The integration whose records the exception is about (the pair it was raised from); none for a
+    # problem of no integration's data, which people limited to some integrations never see.
+    integration = models.ForeignKey(
+        "sync.Integration", null=True, blank=True, on_delete=models.PROTECT, related_name="exceptions"
+    )
     vendor_code = models.CharField(max_length=100, blank=True)
     vendor_message = models.TextField(blank=True)
     error_path = models.CharField(max_length=300, blank=True, help_text="Field or path the error points at")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -15,11 +16,12 @@ from rest_framework.routers import SimpleRouter
 
 from core.api.serializers import REASON
 from core.api.views import ApiReadViewSet
+from sync.connections.api import ConnectionNameField
 from sync.connections.models import Connection, ConnectionKind
 from sync.connections.permissions import can_manage_connections
 from sync.pipeline.listener import services as listeners
 from sync.pipeline.listener.probe import listener_test_send
-from sync.pipeline.listener.selectors import listeners_all
+from sync.pipeline.listener.selectors import listeners_all, listeners_visible
 from sync.pipeline.listener.setup import SetupGuide, setup_guide
 from sync.pipeline.models import Listener, ListenerKind
 
@@ -54,10 +56,10 @@ class ListenerSerializer(serializers.ModelSerializer[Listener]):
 class ListenerInputSerializer(serializers.Serializer[Any]):
     name = serializers.SlugField(max_length=80)
     kind = serializers.ChoiceField(choices=ListenerKind.choices, default=ListenerKind.OUTBOUND_MESSAGE)
-    salesforce_connection = serializers.SlugRelatedField(
+    salesforce_connection = ConnectionNameField(
         slug_field="name", queryset=Connection.objects.filter(kind=ConnectionKind.SALESFORCE, is_active=True)
     )
-    netsuite_connection = serializers.SlugRelatedField(
+    netsuite_connection = ConnectionNameField(
         slug_field="name", queryset=Connection.objects.filter(kind=ConnectionKind.NETSUITE, is_active=True)
     )
     allowed_org_id = serializers.CharField(max_length=18, required=False, allow_blank=True, default="")
@@ -121,7 +123,7 @@ class ListenerViewSet(ApiReadViewSet):
     disable them and test them. A URL carries the listener's secret token and is shown once, in the
     answer that made it."""
 
-    queryset = listeners_all().order_by("name")
+    queryset = listeners_all().none()  # for the schema generator; get_queryset reads
     serializer_class = ListenerSerializer
     action_permissions = {
         "create": can_manage_connections,
@@ -130,6 +132,9 @@ class ListenerViewSet(ApiReadViewSet):
         "disable": can_manage_connections,
         "send_test": can_manage_connections,
     }
+
+    def get_queryset(self) -> QuerySet[Listener]:
+        return listeners_visible(user=self.user).order_by("name")
 
     @extend_schema(request=ListenerInputSerializer, responses={201: ListenerCreatedSerializer})
     def create(self, request: Request) -> Response:

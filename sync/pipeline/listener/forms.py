@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
+from sync.connections.forms import ConnectionChoicesForm
 from sync.connections.models import Connection, ConnectionKind
 from sync.pipeline.models import ListenerKind
 
 
-class ListenerForm(forms.Form):
+class ListenerForm(ConnectionChoicesForm):
     name = forms.SlugField(max_length=80)
     kind = forms.ChoiceField(choices=ListenerKind.choices, initial=ListenerKind.OUTBOUND_MESSAGE)
     salesforce_connection = forms.ModelChoiceField(

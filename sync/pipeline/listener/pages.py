@@ -24,7 +24,7 @@ from sync.connections.permissions import can_manage_connections
 from sync.pipeline.listener import services as listeners
 from sync.pipeline.listener.forms import ListenerForm, ListenerTestForm
 from sync.pipeline.listener.probe import ProbeResult, listener_test_send
-from sync.pipeline.listener.selectors import listeners_all
+from sync.pipeline.listener.selectors import listeners_visible
 from sync.pipeline.listener.setup import setup_guide
 from sync.pipeline.models import Listener
 
@@ -37,7 +37,11 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 def _listener_list_page(
     request: HttpRequest, *, form: ListenerForm | None = None, status: int = 200
 ) -> HttpResponse:
-    context = {"area": "sync", "listeners": listeners_all(), "form": form or ListenerForm()}
+    context = {
+        "area": "sync",
+        "listeners": listeners_visible(user=request.user),
+        "form": form or ListenerForm(user=request.user),
+    }
     return render(request, "pipeline/listener_list.html", context, status=status)
 
 
@@ -69,7 +73,7 @@ def _listener_page(
 def _managed_listener(request: ConsoleRequest, listener_id: int) -> Listener:
     if not can_manage_connections(request.user):
         raise PermissionDenied
-    return object_get_for_user(listeners_all(), name="listener", pk=listener_id)
+    return object_get_for_user(listeners_visible(user=request.user), name="listener", pk=listener_id)
 
 
 @require_http_methods(["GET", "POST"])
@@ -79,7 +83,7 @@ def listener_list(request: ConsoleRequest) -> HttpResponse:
         return _listener_list_page(request)
     if not can_manage_connections(request.user):
         raise PermissionDenied
-    form = ListenerForm(request.POST)
+    form = ListenerForm(request.POST, user=request.user)
     if form.is_valid():
         try:
             listener, token = listeners.listener_create(user=request.user, **form.cleaned_data)
@@ -92,7 +96,7 @@ def listener_list(request: ConsoleRequest) -> HttpResponse:
 
 def listener_detail(request: ConsoleRequest, listener_id: int) -> HttpResponse:
     """One listener and how to set up its sender (every role reads; the URL's token is masked)."""
-    listener = object_get_for_user(listeners_all(), name="listener", pk=listener_id)
+    listener = object_get_for_user(listeners_visible(user=request.user), name="listener", pk=listener_id)
     return _listener_page(request, listener)
 
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connections, router
 from django.db.models import QuerySet
 
+from sync.integrations.access import integration_scope
 from sync.pipeline.models import Listener
 
 
 def listeners_all() -> QuerySet[Listener]:
     """Every listener with its two connections (every role reads them; the token never leaves)."""
     return Listener.objects.select_related("salesforce_connection", "netsuite_connection")
+
+
+def listeners_visible(*, user: User | AnonymousUser) -> QuerySet[Listener]:
+    """The listeners of ``user``'s integrations (every one when they are not limited)."""
+    return integration_scope(user).filter(listeners_all(), salesforce="salesforce_connection")
 
 
 def listener_by_token_hash(*, token_hash: str, kind: str) -> Listener | None:

@@ -258,7 +258,7 @@ def test_the_command_exits_zero_once_complete(admin: User, monkeypatch: pytest.M
     monkeypatch.setattr(
         steps,
         "STEPS",
-        tuple(step.__class__(**{**step.__dict__, "check": lambda: done}) for step in steps.STEPS),
+        tuple(step.__class__(**{**step.__dict__, "check": lambda scope: done}) for step in steps.STEPS),
     )
     out = io.StringIO()
     call_command("setup_status", stdout=out)
@@ -272,7 +272,7 @@ def test_the_dashboard_stops_pointing_to_it_once_complete(
     monkeypatch.setattr(
         steps,
         "STEPS",
-        tuple(step.__class__(**{**step.__dict__, "check": lambda: done}) for step in steps.STEPS),
+        tuple(step.__class__(**{**step.__dict__, "check": lambda scope: done}) for step in steps.STEPS),
     )
     assert "setup-banner" not in admin_client.get("/").content.decode()  # type: ignore[attr-defined]
     page = admin_client.get("/setup/").content.decode()  # type: ignore[attr-defined]

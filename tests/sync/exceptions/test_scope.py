@@ -78,7 +78,7 @@ def test_it_places_nothing_without_a_connection_or_evidence() -> None:
 def test_it_puts_everything_of_a_connection_without_oneworld_in_its_single_entity() -> None:
     netsuite = _netsuite("ns-small", single_entity=True)
     found = {
-        subsidiary_resolve(ExceptionScope(netsuite_connection_id=netsuite.pk, **evidence))
+        subsidiary_resolve(ExceptionScope(netsuite_connection_id=netsuite.pk, **evidence))  # type: ignore[arg-type]
         for evidence in ({}, {"subsidiary_id": "3"}, {"billing_country": "GB"})
     }
     (entity,) = found

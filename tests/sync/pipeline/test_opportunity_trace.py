@@ -6,6 +6,7 @@ Transactional: the worker threads take NetSuite request slots through the databa
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
@@ -20,7 +21,10 @@ pytestmark = THREADED_DB
 
 
 def test_it_lists_only_the_netsuite_records_of_the_traced_deal(
-    seeded_connections: tuple[Connection, Connection], sf: SalesforceConnector, revops_client: Client
+    seeded_connections: tuple[Connection, Connection],
+    sf: SalesforceConnector,
+    revops: User,
+    revops_client: Client,
 ) -> None:
     salesforce, netsuite = seeded_connections
     accounts: dict[str, list[str]] = {}
@@ -38,7 +42,7 @@ def test_it_lists_only_the_netsuite_records_of_the_traced_deal(
         ids = records[opportunity_id].netsuite_ids
         return {(key.split("[")[0], netsuite_id) for key, netsuite_id in ids.items()}
 
-    xrefs = opportunity_trace(opportunity_id=deal)["xrefs"]
+    xrefs = opportunity_trace(user=revops, opportunity_id=deal)["xrefs"]
     assert isinstance(xrefs, list)
     listed = {(x.object_key, x.netsuite_id) for x in xrefs}
     assert listed == written(deal)
