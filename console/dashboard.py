@@ -71,7 +71,7 @@ PANELS: dict[str, Panel] = {
         Panel(
             "reconciliation",
             "Last reconciliation",
-            lambda user, scope, now: {"checks": figures.last_reconciliations()},
+            lambda user, scope, now: {"checks": figures.last_reconciliations(scope=scope)},
         ),
         Panel(
             "currencies",

@@ -370,9 +370,12 @@ class LastReconciliation:
     run: ReconciliationRun | None
 
 
-def last_reconciliations() -> list[LastReconciliation]:
-    """The latest finished run of each check (succeeded or failed)."""
-    finished = ReconciliationRun.objects.filter(status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED])
+def last_reconciliations(*, scope: IntegrationScope = EVERYTHING) -> list[LastReconciliation]:
+    """The latest finished run of each check (succeeded or failed) among the integrations in ``scope``."""
+    finished = scope.filter(
+        ReconciliationRun.objects.filter(status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED]),
+        integration="integration",
+    )
     return [
         LastReconciliation(name, check.title, finished.filter(check_name=name).first())
         for name, check in CHECKS.items()

@@ -58,6 +58,7 @@ class Sources:
     # integration's, left out.
     namespace: str = ""
     other_namespaces: frozenset[str] = frozenset()
+    integration_id: int | None = None  # the exceptions a run opens name its integration
     # Filled by the readers while they go, for the run: mismatch details by key (a converted total's
     # exchange rates) and money per currency (the dashboard's figures).
     details: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -40,6 +40,7 @@ from sync.integrations.models import Integration
 from sync.integrations.selectors import integration_namespaces, primary_integration
 from sync.mappings.services.lookups import mapping_tables
 from sync.pipeline.heartbeat import Heartbeat, job_lease
+from sync.pipeline.models import CrossReference
 
 logger = logging.getLogger(__name__)
 
@@ -106,17 +107,40 @@ def reconciliation_sources(integration: Integration | None = None) -> Sources:
         salesforce_objects=connection_listed_names(salesforce),
         netsuite_record_types=connection_listed_names(netsuite),
         salesforce_multi_currency=_multi_currency(salesforce),
-        **integration_reading(integration),
+        **integration_reading(integration, netsuite.pk),
     )
 
 
-def integration_reading(integration: Integration) -> dict[str, Any]:
+def integration_reading(
+    integration: Integration, netsuite_connection_id: int | None = None
+) -> dict[str, Any]:
     """The :class:`Sources` arguments that keep a run to ``integration``'s own NetSuite records: its
-    namespace and the others' (for a run whose connectors are made elsewhere, a release test's)."""
+    namespace and the others' (for a run whose connectors are made elsewhere, a release test's), its id
+    (the exceptions it opens name it), and the customers it shares with another integration (linked,
+    carrying the other's external id) in that NetSuite account."""
     others = frozenset(
         namespace for pk, namespace in integration_namespaces().items() if pk != integration.pk and namespace
     )
-    return {"namespace": integration.namespace, "other_namespaces": others}
+    shared: dict[str, str] = {}
+    if netsuite_connection_id is not None:
+        xrefs = CrossReference.objects.filter(
+            netsuite_connection_id=netsuite_connection_id, netsuite_type="customer", shared=True
+        )
+        xrefs = (
+            xrefs.filter(Q(integration=integration) | Q(integration__isnull=True))
+            if integration.is_primary
+            else xrefs.filter(integration=integration)
+        )
+        shared = {
+            str(netsuite_id): str(salesforce_id)
+            for netsuite_id, salesforce_id in xrefs.values_list("netsuite_id", "salesforce_id")
+        }
+    return {
+        "namespace": integration.namespace,
+        "other_namespaces": others,
+        "integration_id": integration.pk,
+        "shared_customers": shared,
+    }
 
 
 def _multi_currency(salesforce: Connection) -> bool:
@@ -381,6 +405,7 @@ def _flush(batch: list[Mismatch], check: Check, sources: Sources, *, open_except
                 netsuite_connection_id=sources.netsuite_connection_id,
                 subsidiary_id=subsidiary_id,
                 billing_country=country,
+                integration_id=sources.integration_id,
             ),
         )
     Mismatch.objects.bulk_create(batch)

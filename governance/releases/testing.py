@@ -201,7 +201,7 @@ def _try(run: ReleaseTestRun) -> dict[str, Any]:
         salesforce=salesforce,
         netsuite=netsuite_connector(run.netsuite_connection),
         lookups=mapping_tables(chosen.lookups, integration),
-        **integration_reading(integration),
+        **integration_reading(integration, run.netsuite_connection_id),
     )
     scopes = {"opportunities": run.opportunity_ids, "accounts": accounts}
     runs: list[ReconciliationRun] = [

@@ -112,10 +112,12 @@ def test_the_pipeline_raises_an_exception_for_a_country_the_integrations_table_l
     assert good.status == RecordStatus.SYNCED, good.message
     assert bad.status == RecordStatus.FAILED and "subsidiary" in bad.message and missing in bad.message
     orders = netsuite_connector(netsuite).suiteql(
-        f"SELECT id FROM transaction WHERE externalid = '{by_country[missing]}'"  # noqa: S608 - an id we read
+        f"SELECT id FROM transaction WHERE externalid = 'ACQ-{by_country[missing]}'"  # noqa: S608 - an id we read
     )
     assert not list(orders)
-    key = sync_dedup_key(netsuite_connection_id=netsuite.pk, opportunity_id=by_country[missing])
+    key = sync_dedup_key(
+        netsuite_connection_id=netsuite.pk, opportunity_id=by_country[missing], namespace="ACQ"
+    )
     item = ExceptionItem.objects.get(dedup_key=key)
     assert item.status == ExceptionStatus.OPEN and item.category.key == "mapping_problem"
     assert "subsidiary" in item.mapping_row

@@ -45,6 +45,7 @@ from sync.pipeline.runner import run_batch
 from tests.simulators.conftest import https_session
 from tests.sync.conftest import SEEDED, netsuite_connection_for, salesforce_connection_for
 from tests.sync.full_graph import FULL_GRAPH
+from tests.sync.integrations.support import config_live
 from tests.sync.pipeline.conftest import THREADED_DB
 
 pytestmark = THREADED_DB
@@ -93,6 +94,7 @@ def alike_orgs(tmp_path: Path, seeded_mappings: None) -> Iterator[TwoOrgs]:
             salesforce_connection=sf_b,
             netsuite_connection=netsuite,
         )
+        config_live(primary, acme)
         yield TwoOrgs(
             Org(sf_a, salesforce_connector(sf_a), simulators[0]),
             Org(sf_b, salesforce_connector(sf_b), simulators[1]),

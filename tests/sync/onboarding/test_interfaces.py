@@ -24,6 +24,7 @@ from sync.onboarding.services import integration_create, integration_update
 from sync.pipeline.models import CrossReference, Listener
 from tests.api_support import token_client
 from tests.sync.connections.support import offline_connection_pair
+from tests.sync.integrations.support import config_live
 
 pytestmark = pytest.mark.django_db
 
@@ -259,5 +260,6 @@ def test_integration_onboard_says_what_is_missing(acme: Integration) -> None:
     ):
         call_command("integration_onboard", "acme", stdout=io.StringIO())
     mapping_seed_defaults()
+    config_live(primary_integration(), acme)
     with pytest.raises(CommandError, match="acme: connection 'org-b-sf' needs"):
         call_command("integration_onboard", "acme", stdout=io.StringIO())

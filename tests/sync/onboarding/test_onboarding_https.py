@@ -14,10 +14,12 @@ from sync.exceptions.models import ExceptionItem
 from sync.golive.models import GoLiveStatus
 from sync.integrations.selectors import primary_integration
 from sync.mappings.services.seed import mapping_seed_defaults
+from sync.onboarding.review import config_publish_all, config_submit_all
 from sync.onboarding.selectors import onboarding_plan
 from sync.onboarding.services import integration_create, integration_update, onboarding_apply, onboarding_scan
 from sync.pipeline.models import CrossReference, JobStatus
 from sync.pipeline.runner import run_batch
+from tests.sync.integrations.support import persona
 from tests.sync.pipeline.conftest import THREADED_DB
 from tests.sync.pipeline.test_run_batch import one_per_account
 
@@ -69,9 +71,13 @@ def test_it_onboards_an_acquired_org_against_the_first_orgs_records(
         namespace="ACQ",
         salesforce=org_b,
         netsuite=netsuite,
+        copy_from=primary_integration(),
         actor=admin,
     )
     acme = setup.integration
+    # The copy is drafts made by the admin: RevOps submits them, Finance approves and publishes.
+    config_submit_all(integration=acme, user=persona("revops"))
+    config_publish_all(integration=acme, user=persona("finance"), reason="the acquired org's configuration")
     assert setup.listener is not None and setup.listener_token
     assert setup.listener.salesforce_connection_id == org_b.pk
 
