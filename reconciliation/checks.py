@@ -106,9 +106,13 @@ def _accounts(sources: Sources) -> Iterator[Pair]:
         f"SELECT Id, Name, {sources.currency_soql()}BillingCountry FROM Account "  # noqa: S608 - our columns
         "WHERE Id IN (SELECT AccountId FROM Opportunity WHERE IsWon = true)"
     )
+    shared = set(sources.shared_customers.values())
     for record in sources.salesforce.query(soql):
         # The mapping trims the name and cuts it to NetSuite's 83 characters.
         name = str(record.get("Name") or "").strip()[:NETSUITE_NAME_LIMIT]
+        if record["Id"] in shared:  # see _customers: a shared customer's name is compared, no more
+            yield record["Id"], (name, None, None)
+            continue
         subsidiary = sources.expected_subsidiary(record.get("BillingCountry"))
         yield record["Id"], (name, sources.record_currency(record), subsidiary)
 
@@ -126,6 +130,12 @@ def _customers(sources: Sources) -> Iterator[Pair]:
     )
     for row in rows:
         shared_key = sources.shared_customers.get(str(row.get("id")))
+        if shared_key:
+            # A customer two integrations share: its primary currency and subsidiary are those the
+            # integration that created it gave it (this one's deals add their currencies to its list and
+            # are compared on their orders), so only its name is compared here.
+            yield shared_key, (row.get("companyname"), None, None)
+            continue
         yield (
             shared_key or _cross_reference(row, "custentity_sf_account_id", sources),
             (

@@ -20,8 +20,7 @@ Won deal in either org as a sales rep would.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,9 +42,23 @@ from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.integrations.models import Integration
 from sync.integrations.selectors import primary_integration
+from sync.mappings.models import Flow
+from sync.mappings.selectors import published_mapping
 from sync.mappings.services.seed import mapping_seed_defaults
+from sync.mappings.services.specs import version_spec
+from sync.mappings.services.versions import (
+    version_approve,
+    version_create_draft,
+    version_import,
+    version_publish,
+    version_submit,
+)
+from sync.onboarding.copying import CopyReport
+from sync.onboarding.services import integration_update
 from tests.simulators.conftest import https_session
 from tests.sync.conftest import SEEDED, salesforce_connection_for
+from tests.sync.integrations.support import config_live, persona
+from tests.sync.pipeline.test_org_shapes import as_advised
 
 # Org B's data: other companies (another seed), as many records as org A's, so the seeded ids are equal.
 ACME_DATA = Dataset(
@@ -57,6 +70,18 @@ ACME_ORG_ID = ids.make_id("00D", 2_000_002, pod="7x")
 ACME_NAME = "acme"
 ACME_NAMESPACE = "ACQ"
 ACME_CONNECTION = "sf-acme"
+FLOW_KEY = "opportunity_to_netsuite"
+# Where org B keeps the sync status (the simulator's ``acme`` field set).
+ACME_STATUS_FIELDS = {
+    "salesforce": {
+        sobject: {
+            "status": "ERP_Sync_Status__c",
+            "message": "ERP_Sync_Error__c",
+            "time": "ERP_Last_Synced__c",
+        }
+        for sobject in ("Opportunity", "Account", "Contact")
+    }
+}
 # A deal's lines: a CPQ package of two products (code, quantity, net price, parent code).
 PACKAGE_LINES: tuple[tuple[str, float, float, str | None], ...] = (
     ("PKG-GROWTH", 1, 0.0, None),
@@ -117,6 +142,7 @@ class Org:
         country: str = "US",
         lines: tuple[tuple[str, float, float, str | None], ...] = PACKAGE_LINES,
         deal_code: str | None = None,
+        email_domain: str | None = None,
         **opportunity_fields: Any,
     ) -> WonDeal:
         """A new customer's deal, quoted in CPQ (``lines``: a package by default), then set Closed Won.
@@ -132,11 +158,13 @@ class Org:
         account_extra = dict(self.account_fields)
         if "Region__c" in account_extra:
             account_extra["Region__c"] = {"DE": "DACH", "AT": "DACH", "GB": "UK&I", "IE": "UK&I"}.get(country)
+        # Each company its own e-mail domain: matching before create takes a shared domain for one company.
+        domain = email_domain or f"{''.join(ch for ch in name.lower() if ch.isalnum())[:30]}.example"
         account = sf.Account.create({"Name": name, "BillingCountry": country, **priced, **account_extra})[
             "id"
         ]
         contact = sf.Contact.create(
-            {"AccountId": account, "FirstName": "Pat", "LastName": name, "Email": "pat@example.com", **priced}
+            {"AccountId": account, "FirstName": "Pat", "LastName": name, "Email": f"pat@{domain}", **priced}
         )["id"]
         deal_fields = dict(opportunity_fields)
         if self.key == "b":
@@ -218,21 +246,55 @@ class TwoOrgs:
         return netsuite_connector(self.netsuite_connection, limited=False)
 
 
-def two_orgs_config_seed(primary: Integration, acme: Integration, actor: User) -> object | None:
-    """Seed the shipped configuration for ``primary`` and give ``acme`` its own copy.
+def single_currency(spec: dict[str, Any], currency: str) -> dict[str, Any]:
+    """The shipped spec for a single-currency org, as its RevOps would edit it: the metadata check's advice
+    (:func:`as_advised`), and every row reading ``CurrencyIsoCode`` (the optional ones the check would
+    leave out) taking the org's one currency, the customer's set on creation only (a customer two
+    integrations share keeps the primary currency its first integration gave it)."""
+    changed = as_advised(spec, currency)
+    for obj in changed["objects"]:
+        for row in obj.get("fields", []):
+            if str(row.get("source", "")).endswith("CurrencyIsoCode"):
+                del row["source"]
+                row["constant"] = currency
+                if obj.get("key") == "customer":
+                    row["apply"] = "create_only"
+    return changed
 
-    The primary gets the shipped mappings published as version 1, as the demo seeds them. ``acme`` starts
-    as a copy of the primary's mappings, lookups and rules through ``sync.onboarding.copying.config_copy``
-    (as drafts, four eyes before they go live) when that module is installed; returns its report, or None
-    while it is not (then acme has no configuration of its own). Publishing the copied drafts (a second
-    person's approval), and acme's own ``country_to_subsidiary`` table, are completed here once the
-    per-integration configuration services are in the tree.
-    """
+
+def without_currency_field(spec: dict[str, Any]) -> dict[str, Any]:
+    """A return flow's spec for a single-currency org: the rows writing ``CurrencyIsoCode`` dropped (the
+    org has no such field; every amount is in its one currency)."""
+    changed = copy.deepcopy(spec)
+    for obj in changed["objects"]:
+        obj["fields"] = [row for row in obj.get("fields", []) if row.get("target") != "CurrencyIsoCode"]
+    return changed
+
+
+def two_orgs_config_seed(primary: Integration, acme: Integration, actor: User) -> CopyReport:
+    """The primary gets the shipped configuration published as version 1 (as the demo seeds it); ``acme``
+    starts as a copy of it, made live through the review (RevOps submits, Finance approves and publishes),
+    then shaped for its single-currency org as its admins would: the outbound mapping takes the org's one
+    currency where the shipped one reads ``CurrencyIsoCode`` (the metadata check's advice), the return
+    flows stop writing it, each change reviewed the same way; and its sync status goes to the org's own
+    fields (``ERP_Sync_*``)."""
     mapping_seed_defaults()
-    if importlib.util.find_spec("sync.onboarding.copying") is None:
-        return None
-    copying = importlib.import_module("sync.onboarding.copying")
-    return copying.config_copy(source=primary, target=acme, actor=actor)
+    report = config_live(primary, acme)
+    maker, checker = persona("revops"), persona("finance")
+    currency = str(ACME_SHAPE["corporate_currency"])
+    for flow in Flow.objects.filter(integration=acme):
+        live, _ = published_mapping(flow.key, acme)
+        spec = version_spec(live)
+        shaped = single_currency(spec, currency) if flow.key == FLOW_KEY else without_currency_field(spec)
+        if shaped == spec:
+            continue
+        draft = version_create_draft(flow=flow, user=maker)
+        version_import(version=draft, spec=shaped, user=maker)
+        version_submit(version=draft, user=maker)
+        version_approve(version=draft, user=checker, reason=f"single-currency org: {currency}")
+        version_publish(version=draft, user=checker)
+    integration_update(integration=acme, actor=actor, status_fields=ACME_STATUS_FIELDS)
+    return report
 
 
 @pytest.fixture

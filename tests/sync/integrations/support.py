@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from governance.personas import PERSONAS_BY_USERNAME
 from governance.services import persona_ensure
 from sync.integrations.models import Integration
-from sync.onboarding.copying import config_copy
+from sync.onboarding.copying import CopyReport, config_copy
 from sync.onboarding.review import config_publish_all, config_submit_all
 
 PASSWORD = "persona-password"
@@ -18,10 +18,11 @@ def persona(username: str) -> User:
     return persona_ensure(persona=PERSONAS_BY_USERNAME[username], password=PASSWORD)
 
 
-def config_live(source: Integration, target: Integration) -> None:
+def config_live(source: Integration, target: Integration) -> CopyReport:
     """``target``'s configuration as a copy of ``source``'s, published: RevOps copies and submits,
     Finance approves and publishes (four eyes, as the services check)."""
     maker, checker = persona("revops"), persona("finance")
-    config_copy(source, target, maker)
+    report = config_copy(source, target, maker)
     config_submit_all(integration=target, user=maker, reason="the acquired org's configuration")
     config_publish_all(integration=target, user=checker, reason="reviewed against the first org's")
+    return report

@@ -102,9 +102,9 @@ def shaped(request: pytest.FixtureRequest, db: None, tmp_path: Path) -> Iterator
         running.stop()
 
 
-def as_advised(spec: dict[str, Any]) -> dict[str, Any]:
+def as_advised(spec: dict[str, Any], currency: str = ORG_CURRENCY) -> dict[str, Any]:
     """The shipped spec changed as the metadata check advises for a single-currency org: each place that
-    reads ``CurrencyIsoCode`` as a part of a value or a transform option takes the org's one currency."""
+    reads ``CurrencyIsoCode`` as a part of a value or a transform option takes the org's one ``currency``."""
     changed = copy.deepcopy(spec)
 
     def visit(node: Any) -> None:
@@ -112,14 +112,14 @@ def as_advised(spec: dict[str, Any]) -> dict[str, Any]:
             parts = node.get("concat")
             if isinstance(parts, list):
                 node["concat"] = [
-                    {"constant": ORG_CURRENCY}
+                    {"constant": currency}
                     if isinstance(part, dict) and str(part.get("source", "")).endswith("CurrencyIsoCode")
                     else part
                     for part in parts
                 ]
             if node.get("fn") == "currency_precision" and "currency_field" in node:
                 del node["currency_field"]
-                node["currency"] = ORG_CURRENCY
+                node["currency"] = currency
             for value in node.values():
                 visit(value)
         elif isinstance(node, list):
