@@ -214,6 +214,7 @@ class VersionProblemsSerializer(serializers.Serializer[Any]):
 class MappingVersionViewSet(ChosenIntegration, ApiReadViewSet):
     """Mapping versions of every integration the caller may see (``?integration=<name>`` narrows them):
     draft (RevOps) -> submitted -> approved (someone else) -> published."""
+    queryset = MappingVersion.objects.none()  # for the schema generator; get_queryset reads
 
     filterset_class = MappingVersionFilterSet
     # Creating and submitting also checks per-flow access in the service (flow_edit_allowed); the dry run
@@ -308,6 +309,7 @@ class LookupVersionViewSet(ChosenIntegration, ApiReadViewSet):
     """Lookup table versions of every integration the caller may see (``?integration=<name>`` narrows
     them): draft (RevOps) -> submitted -> approved (someone else) -> published. The sync maps with a
     table's published version only."""
+    queryset = LookupVersion.objects.none()  # for the schema generator; get_queryset reads
 
     filterset_class = LookupVersionFilterSet
     action_permissions = {

@@ -138,7 +138,7 @@ class IntegrationCreatedSerializer(IntegrationSerializer):
             "listener_setup",
             "schedules",
         ]
-        fields += ["warnings"]
+        fields += ["warnings", "copied"]
         read_only_fields = fields
 
 

@@ -11,12 +11,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import Form
+from django.forms import Form, ModelChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from sync.connections.models import Connection
 from sync.golive.services import run_is_stale
+from sync.integrations.access import connections_in_scope
 from sync.integrations.models import Integration
 from sync.onboarding import services
 from sync.onboarding.forms import IntegrationCreateForm, IntegrationEditForm, OnboardingApplyForm
@@ -37,6 +39,17 @@ REFUSED = "Only admins create, change or onboard integrations."
 def _require_manager(request: HttpRequest) -> None:
     if not can_manage_integrations(request.user):
         raise PermissionDenied(REFUSED)
+
+
+def _connections_in_scope(form: Form, request: HttpRequest) -> None:
+    """The form offers only the connections of the integrations the person may see."""
+    for field in form.fields.values():
+        if (
+            isinstance(field, ModelChoiceField)
+            and field.queryset is not None
+            and field.queryset.model is Connection
+        ):
+            field.queryset = connections_in_scope(request.user, field.queryset)
 
 
 def _add_errors(form: Form, error: ValidationError) -> None:
@@ -61,6 +74,7 @@ def integration_list(request: HttpRequest) -> HttpResponse:
 def integration_create(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     form = IntegrationCreateForm(request.POST if request.method == "POST" else None)
+    _connections_in_scope(form, request)
     if request.method == "POST" and form.is_valid():
         try:
             setup = services.integration_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
@@ -91,6 +105,7 @@ def integration_page(request: HttpRequest, integration_id: int) -> HttpResponse:
         form = IntegrationEditForm.for_integration(
             integration, request.POST if request.method == "POST" else None
         )
+        _connections_in_scope(form, request)
     if request.method == "POST":
         _require_manager(request)
         assert form is not None  # noqa: S101 - an admin has the form

@@ -193,6 +193,8 @@ def limited(world: None, admin: User, monkeypatch: pytest.MonkeyPatch) -> User: 
     every role, limited to beta."""
     sf_a, ns = Connection.objects.get(name="acl-sf"), Connection.objects.get(name="acl-ns")
     Connection.objects.filter(pk=sf_a.pk).update(name=ALPHA_SF, username=f"{ALPHA.lower()}@alpha.example")
+    # The world names its pair on the primary integration: alpha takes the org over.
+    Integration.objects.filter(salesforce_connection=sf_a).update(salesforce_connection=None)
     alpha = Integration.objects.create(
         name="alpha", label="Alpha", namespace="ALP", salesforce_connection=sf_a, netsuite_connection=ns
     )
