@@ -40,6 +40,13 @@ class ConnectionNameField(serializers.SlugRelatedField):
     """A connection named by its name, among those the person asking may see (their integrations' when
     they are limited to some): another integration's connection is "not found", as everywhere else."""
 
+    def to_internal_value(self, data: Any) -> Connection:
+        # PostgreSQL refuses a NUL in a string literal: such a name can match no connection.
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\0"))
+        found: Connection = super().to_internal_value(data)
+        return found
+
     def get_queryset(self) -> QuerySet[Connection]:
         queryset = super().get_queryset()
         found: QuerySet[Connection] = Connection.objects.none() if queryset is None else queryset

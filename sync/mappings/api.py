@@ -214,6 +214,7 @@ class VersionProblemsSerializer(serializers.Serializer[Any]):
 class MappingVersionViewSet(ChosenIntegration, ApiReadViewSet):
     """Mapping versions of every integration the caller may see (``?integration=<name>`` narrows them):
     draft (RevOps) -> submitted -> approved (someone else) -> published."""
+
     queryset = MappingVersion.objects.none()  # for the schema generator; get_queryset reads
 
     filterset_class = MappingVersionFilterSet
@@ -309,6 +310,7 @@ class LookupVersionViewSet(ChosenIntegration, ApiReadViewSet):
     """Lookup table versions of every integration the caller may see (``?integration=<name>`` narrows
     them): draft (RevOps) -> submitted -> approved (someone else) -> published. The sync maps with a
     table's published version only."""
+
     queryset = LookupVersion.objects.none()  # for the schema generator; get_queryset reads
 
     filterset_class = LookupVersionFilterSet

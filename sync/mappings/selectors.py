@@ -7,6 +7,7 @@ the caller records the returned version on each sync it runs with it.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from sync.mappings.engine import CompiledMapping
 from sync.mappings.models import FieldMapping, Flow, MappingVersion, ObjectMapping, VersionStatus
 from sync.mappings.services.specs import spec_compile, version_spec
 
-_compiled: dict[int, tuple[tuple[int, str], CompiledMapping]] = {}
+_compiled: dict[int, tuple[tuple[int, str], dt.datetime, CompiledMapping]] = {}
 _lock = threading.Lock()
 
 
@@ -40,13 +41,15 @@ def published_mapping(
     )
     if version is None:
         raise NoPublishedMapping(f"flow {flow_key!r} of integration {owner.name!r} has no published mapping")
+    # Keyed by id, checked by creation time: an id a rolled-back transaction handed out may come back
+    # for another version (SQLite reuses it), which must not be served the first one's compiled mapping.
     cached = _compiled.get(version.pk)
-    if cached is None:
+    if cached is None or cached[1] != version.created_at:
         compiled = spec_compile(version_spec(version), owner)
         with _lock:
-            _compiled[version.pk] = ((owner.pk, flow_key), compiled)
+            _compiled[version.pk] = ((owner.pk, flow_key), version.created_at, compiled)
         return version, compiled
-    return version, cached[1]
+    return version, cached[2]
 
 
 def published_mapping_forget(flow_key: str, integration_id: int | None = None) -> None:
@@ -55,7 +58,7 @@ def published_mapping_forget(flow_key: str, integration_id: int | None = None) -
     with _lock:
         for version_id in [
             pk
-            for pk, ((owner_id, key), _) in _compiled.items()
+            for pk, ((owner_id, key), _, _) in _compiled.items()
             if key == flow_key and integration_id in (None, owner_id)
         ]:
             del _compiled[version_id]

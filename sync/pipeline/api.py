@@ -246,6 +246,7 @@ class SyncRecordViewSet(ApiReadViewSet):
 class MappingDryRunViewSet(ApiViewSet):
     """The dry run of a mapping version, at mapping-versions/{id}/dry-run/ beside the versions' own API:
     it runs the pipeline's stages against the sandboxes (and writes nothing), so it lives here."""
+
     queryset = MappingVersion.objects.none()  # for the schema generator; get_queryset reads
 
     filterset_class = MappingVersionFilterSet  # as on the versions' own API: the same query, the same schema

@@ -106,6 +106,7 @@ class RuleVersionFilterSet(django_filters.FilterSet):
 
 class RuleViewSet(ChosenIntegration, ApiReadViewSet):
     """One integration's rules (``?integration=<name>``, the primary integration when none)."""
+
     queryset = Rule.objects.none()  # for the schema generator; get_queryset reads
 
     serializer_class = RuleSerializer
@@ -156,6 +157,7 @@ class RuleViewSet(ChosenIntegration, ApiReadViewSet):
 
 class RuleVersionViewSet(ApiReadViewSet):
     """Rule versions of every integration the caller may see (``?integration=<name>`` narrows them)."""
+
     queryset = RuleVersion.objects.none()  # for the schema generator; get_queryset reads
 
     serializer_class = RuleVersionSerializer

@@ -129,3 +129,11 @@ def test_it_marks_a_netsuite_account_without_oneworld_as_a_single_entity(admin: 
         action=AuditEntry.Action.UPDATE
     )
     assert any("single_entity" in e.changes for e in entry)
+
+
+def test_a_connection_name_with_a_nul_is_not_found_not_a_server_error(revops: User) -> None:
+    """PostgreSQL refuses a NUL in a string literal: an input naming a connection says "not found"."""
+    body = {"salesforce": "sf\x00prod", "reason": "refresh"}
+    answer = token_client(revops).post("/api/v1/catalogue/sync/", body, content_type="application/json")
+    assert answer.status_code == 400, answer.content
+    assert "salesforce" in answer.json()
