@@ -1,9 +1,10 @@
 """Syncing the catalogue now, from the console, the API or ``manage.py catalogue_sync``.
 
 A person's request is checked (RevOps or Admin: whoever may put work back into the pipeline), refused
-for a pair whose integration's catalogue flow is paused (the default pairs leave such pairs out), audited with who asked and why, and then queued for a worker (the
-page and the API) or run at once (the command). The connection pairs default to those an active Closed
-Won listener serves, as for the scheduled run.
+for a pair whose integration's catalogue flow is paused (the default pairs leave such pairs out), audited
+with who asked and why, and then queued for a worker (the page and the API) or run at once (the
+command). The connection pairs default to those an active Closed Won listener serves, as for the
+scheduled run.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from django_q.tasks import async_task
 from core.audit import AuditAction, audit_record
 from sync.catalogue.services import CATALOGUE_FLOW, CatalogueResult, catalogue_sync_run
 from sync.connections.models import Connection, ConnectionKind
-from sync.mappings.services.versions import flow_ensure
 from sync.integrations.selectors import integration_for_pair
+from sync.mappings.services.versions import flow_ensure
 from sync.pipeline.flow_state import flow_setting, paused_salesforce_connections
 from sync.pipeline.permissions import can_rerun
 from sync.pipeline.tasks import served_pairs
