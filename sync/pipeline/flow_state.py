@@ -115,6 +115,12 @@ def paused_salesforce_connections(key: str) -> PausedConnections:
     return PausedConnections(held, primary, named, everywhere)
 
 
+def flow_paused_in(key: str, integrations: QuerySet[Integration]) -> list[str]:
+    """The names of ``integrations`` whose flow ``key`` is paused (a page's "paused for ...")."""
+    paused = FlowSetting.objects.filter(flow__key=key, paused=True, flow__integration__in=integrations)
+    return sorted(paused.values_list("flow__integration__name", flat=True))
+
+
 def closed_won_trigger(integration: Integration | None = None) -> Trigger:
     """``integration``'s Closed Won flow's trigger (the primary integration's when None; Closed Won when it
     was never set)."""

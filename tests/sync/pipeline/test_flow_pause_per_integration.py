@@ -13,8 +13,11 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
+from governance.access_grants import user_access_grant
 from sync.catalogue import on_demand, tasks
 from sync.catalogue.on_demand import catalogue_sync_request
 from sync.catalogue.services import CATALOGUE_FLOW, CatalogueResult
@@ -169,8 +172,8 @@ def test_the_scheduled_catalogue_sync_skips_only_the_paused_integrations_pairs(
     pause(world.flow(CATALOGUE_FLOW, world.acme))
     assert tasks.catalogue_sync() == 2 and runs == ["a-sf", "loose-sf"]
     runs.clear()
-    acme_only = {"salesforce_connection_id": world.b[0].pk, "netsuite_connection_id": world.b[1].pk}
-    assert tasks.catalogue_sync(**acme_only) == 0
+    sf_b, ns_b = world.b
+    assert tasks.catalogue_sync(salesforce_connection_id=sf_b.pk, netsuite_connection_id=ns_b.pk) == 0
     assert runs == []
     pause(world.flow(CATALOGUE_FLOW, world.primary))
     assert tasks.catalogue_sync() == 0 and runs == []
@@ -206,3 +209,14 @@ def test_pausing_acmes_catalogue_by_the_api_and_the_command_pauses_only_acmes(
     assert not flow_paused(CATALOGUE_FLOW, world.acme)
     call_command("flow_pause", CATALOGUE_FLOW, "--integration", "acme", stdout=StringIO())
     assert flow_paused(CATALOGUE_FLOW, world.acme) and not flow_paused(CATALOGUE_FLOW)
+
+
+def test_the_catalogue_page_names_the_paused_integrations_the_person_may_see(
+    world: World, client: Client, revops: User, admin: User
+) -> None:
+    pause(world.flow(CATALOGUE_FLOW, world.acme))
+    client.force_login(revops)
+    assert b"paused for acme" in client.get(reverse("sync:catalogue")).content
+    user_access_grant(user=revops, kind="integration", target=world.primary, actor=admin)
+    client.force_login(User.objects.get(pk=revops.pk))
+    assert b"paused" not in client.get(reverse("sync:catalogue")).content.split(b"Flow <code>")[1][:200]
