@@ -1,9 +1,10 @@
 """Syncing the catalogue now, from the console, the API or ``manage.py catalogue_sync``.
 
 A person's request is checked (RevOps or Admin: whoever may put work back into the pipeline), refused
-while the catalogue flow is paused, audited with who asked and why, and then queued for a worker (the
-page and the API) or run at once (the command). The connection pairs default to those an active Closed
-Won listener serves, as for the scheduled run.
+for a pair whose integration's catalogue flow is paused (the default pairs leave such pairs out), audited
+with who asked and why, and then queued for a worker (the page and the API) or run at once (the
+command). The connection pairs default to those an active Closed Won listener serves, as for the
+scheduled run.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from django_q.tasks import async_task
 from core.audit import AuditAction, audit_record
 from sync.catalogue.services import CATALOGUE_FLOW, CatalogueResult, catalogue_sync_run
 from sync.connections.models import Connection, ConnectionKind
+from sync.integrations.selectors import integration_for_pair
 from sync.mappings.services.versions import flow_ensure
-from sync.pipeline.flow_state import flow_paused, flow_setting
+from sync.pipeline.flow_state import flow_setting, paused_salesforce_connections
 from sync.pipeline.permissions import can_rerun
 from sync.pipeline.tasks import served_pairs
 
@@ -54,12 +56,15 @@ def catalogue_sync_request(
     run). ``user`` None is the operator at the terminal. Audited; queued unless ``run_now``."""
     if user is not None and not can_sync_catalogue(user):
         raise PermissionDenied("Syncing the catalogue needs the RevOps or Admin role.")
-    if flow_paused(CATALOGUE_FLOW):
-        raise ValidationError(f"{CATALOGUE_FLOW} is paused: resume it first.")
-    pairs = _pairs(salesforce, netsuite)
-    flow = flow_ensure(key=CATALOGUE_FLOW, source="item", target_system="salesforce")
+    pairs = _running(_pairs(salesforce, netsuite))
     with transaction.atomic():
         for sf, ns in pairs:
+            flow = flow_ensure(
+                key=CATALOGUE_FLOW,
+                source="item",
+                target_system="salesforce",
+                integration=integration_for_pair(sf.pk, ns.pk),
+            )
             audit_record(
                 obj=flow_setting(flow=flow),
                 actor=user,
@@ -92,6 +97,18 @@ def _enqueue(salesforce: Connection, netsuite: Connection, full: bool) -> None:
         task_name=f"catalogue sync {salesforce.name} <- {netsuite.name}",
         group="sync-catalogue",
     )
+
+
+def _running(pairs: list[tuple[Connection, Connection]]) -> list[tuple[Connection, Connection]]:
+    """The pairs whose integration's catalogue flow runs; none left is a refusal naming the paused ones."""
+    paused = paused_salesforce_connections(CATALOGUE_FLOW)
+    running = [(sf, ns) for sf, ns in pairs if not paused.holds(sf.pk)]
+    if not running:
+        names = sorted({integration_for_pair(sf.pk, ns.pk).name for sf, ns in pairs})
+        raise ValidationError(
+            f"{CATALOGUE_FLOW} is paused for integration {', '.join(names)}: resume it first."
+        )
+    return running
 
 
 def _pairs(salesforce: Connection | None, netsuite: Connection | None) -> list[tuple[Connection, Connection]]:

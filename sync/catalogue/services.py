@@ -54,6 +54,7 @@ from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.integrations.models import Integration
 from sync.integrations.selectors import integration_for_pair
 from sync.mappings.engine import CompiledMapping, StaticLookups
 from sync.mappings.services.lookups import mapping_tables
@@ -217,7 +218,7 @@ def _sync(
         return False
     result.products_written, result.entries_written = count.products_written, count.entries_written
     for item in items:
-        _settle(item, pair, result)
+        _settle(item, pair, result, integration)
     result.rows = [item.row for item in items]
     return True
 
@@ -282,7 +283,7 @@ def _map(
             )
 
 
-def _settle(item: _Item, pair: tuple[int, int], result: CatalogueResult) -> None:
+def _settle(item: _Item, pair: tuple[int, int], result: CatalogueResult, integration: Integration) -> None:
     """The item's trail row, counts and exception from its plans' outcomes."""
     errors = list(item.problems)
     code = item.code
@@ -301,31 +302,32 @@ def _settle(item: _Item, pair: tuple[int, int], result: CatalogueResult) -> None
         result.failed += 1
         row.status, row.message = ReturnStatus.FAILED, "; ".join(errors)
         result.problems.append(f"item {item.changed.item_id} ({item.changed.id}): {errors[0]}")
-        _report(item, pair, code, errors)
+        _report(item, pair, code, errors, integration)
         return
     wrote = bool(product and product.written) or any(entry.written for entry in item.entries)
     row.status = ReturnStatus.WRITTEN if wrote else ReturnStatus.UNCHANGED
     if not wrote:
         result.unchanged += 1
-    exception_queue().resolve(dedup_key=catalogue_dedup_key(pair[1], item.changed.id), note="synced")
+    key = catalogue_dedup_key(pair[1], item.changed.id, integration.namespace)
+    exception_queue().resolve(dedup_key=key, note="synced")
 
 
-def _report(item: _Item, pair: tuple[int, int], code: str, errors: list[str]) -> None:
+def _report(
+    item: _Item, pair: tuple[int, int], code: str, errors: list[str], integration: Integration
+) -> None:
     records = [RecordRef("netsuite", item.changed.record_type, item.changed.id)]
     if item.product is not None and item.product.salesforce_id:
         records.append(RecordRef("salesforce", "Product2", item.product.salesforce_id))
     exception_queue().report(
         Problem(
             category="catalogue",
-            dedup_key=catalogue_dedup_key(pair[1], item.changed.id),
+            dedup_key=catalogue_dedup_key(pair[1], item.changed.id, integration.namespace),
             title=f"NetSuite item {item.changed.item_id} ({item.changed.id}) to Salesforce: {errors[0]}"[
                 :200
             ],
             severity="high" if code != "MAPPING" else "medium",
             records=records,
-            scope=ExceptionScope(
-                netsuite_connection_id=pair[1], integration_id=integration_for_pair(*pair).pk
-            ),
+            scope=ExceptionScope(netsuite_connection_id=pair[1], integration_id=integration.pk),
             vendor_code=code,
             vendor_message="; ".join(errors),
             details={"item": item.changed.item_id},
@@ -339,7 +341,11 @@ def _report(item: _Item, pair: tuple[int, int], code: str, errors: list[str]) ->
     )
 
 
-def catalogue_dedup_key(netsuite_pk: int, item_id: str) -> str:
+def catalogue_dedup_key(netsuite_pk: int, item_id: str, namespace: str = "") -> str:
+    """The exception key of a NetSuite item synced to one integration's org: every org gets the account's
+    items, so another integration's key carries its ``namespace`` (the primary's keys are unchanged)."""
+    if namespace:
+        return f"catalogue:{netsuite_pk}:{namespace}:item:{item_id}"
     return f"catalogue:{netsuite_pk}:item:{item_id}"
 
 

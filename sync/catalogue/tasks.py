@@ -1,8 +1,9 @@
 """The catalogue's django-q2 entry point, queued and scheduled as ``sync.tasks.catalogue_sync``.
 
 Thin: it finds the pairs and calls :func:`sync.catalogue.services.catalogue_sync_run`, which writes only
-what Salesforce lacks, so a task delivered twice (or re-created after a lost one) does no harm. A paused
-catalogue flow is skipped by the schedule; its next run after the resume catches up from the watermark.
+what Salesforce lacks, so a task delivered twice (or re-created after a lost one) does no harm. The pause is
+each integration's own: a pair whose integration's catalogue flow is paused is skipped, the other pairs
+run; the skipped pair's next run after the resume catches up from its watermark.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from core.correlation import correlation
 from sync.catalogue.services import CATALOGUE_FLOW, catalogue_sync_run
 from sync.connections.models import Connection
-from sync.pipeline.flow_state import flow_paused
+from sync.pipeline.flow_state import paused_salesforce_connections
 from sync.pipeline.tasks import served_pairs
 
 
@@ -20,8 +21,10 @@ def catalogue_sync(
     salesforce_connection_id: int | None = None,
     netsuite_connection_id: int | None = None,
 ) -> int:
-    """Sync the catalogue of one pair (both ids given) or of every served pair; returns records written."""
-    if flow_paused(CATALOGUE_FLOW):
+    """Sync the catalogue of one pair (both ids given) or of every served pair, but those whose
+    integration's catalogue flow is paused; returns records written."""
+    paused = paused_salesforce_connections(CATALOGUE_FLOW)
+    if paused.everywhere:
         return 0
     if salesforce_connection_id is not None and netsuite_connection_id is not None:
         pairs = [
@@ -36,4 +39,5 @@ def catalogue_sync(
         return sum(
             catalogue_sync_run(salesforce=sf, netsuite=ns, trigger=trigger, full=full).written
             for sf, ns in pairs
+            if not paused.holds(sf.pk)
         )

@@ -14,7 +14,8 @@ from core.schedules import schedule_state
 from sync.catalogue.on_demand import can_sync_catalogue, catalogue_sync_request
 from sync.catalogue.schedules import CATALOGUE_SYNC_SPEC
 from sync.catalogue.services import CATALOGUE_FLOW
-from sync.pipeline.flow_state import flow_paused
+from sync.integrations.access import integration_scope
+from sync.pipeline.flow_state import flow_paused_in
 from sync.pipeline.selectors import jobs_visible
 
 RECENT = 20
@@ -28,7 +29,8 @@ def catalogue_page(request: HttpRequest) -> HttpResponse:
         "flow": CATALOGUE_FLOW,
         "jobs": jobs.order_by("-started_at")[:RECENT],
         "schedule": schedule_state(CATALOGUE_SYNC_SPEC.key),
-        "paused": flow_paused(CATALOGUE_FLOW),
+        # The person's integrations whose catalogue flow is paused (each pauses its own).
+        "paused": flow_paused_in(CATALOGUE_FLOW, integration_scope(request.user).integrations()),
         "can_sync": can_sync_catalogue(request.user),
     }
     return render(request, "catalogue/catalogue.html", context)

@@ -32,6 +32,7 @@ from django_q.tasks import async_task
 from core.audit import AuditAction, audit_record
 from sync.connections.models import Connection, ConnectionKind
 from sync.connections.services import salesforce_connector
+from sync.integrations.selectors import integration_for_pair
 from sync.pipeline.flow_state import CLOSED_WON_FLOW, closed_won_trigger, flow_paused
 from sync.pipeline.heartbeat import Heartbeat, job_lease
 from sync.pipeline.jobs import can_rerun
@@ -57,7 +58,7 @@ def backfill_start(
         raise ValidationError("choose a Salesforce and a NetSuite connection")
     if since > timezone.localdate():
         raise ValidationError("the start date is in the future")
-    if flow_paused(CLOSED_WON_FLOW):
+    if flow_paused(CLOSED_WON_FLOW, integration_for_pair(salesforce.pk, netsuite.pk)):
         raise ValidationError("the Closed Won flow is paused: resume it before starting a backfill")
     with transaction.atomic():
         backfill = Backfill.objects.create(
@@ -89,12 +90,13 @@ def backfill_step(*, backfill_id: int, step: int | None = None, chain: bool = Tr
     The claim is conditional (status QUEUED and, given ``step``, that batch number): a redelivered or
     duplicate task, or one for a batch already done, finds nothing to claim and does nothing.
 
-    While the Closed Won flow is paused nothing is claimed: the backfill stays queued at its batch, and
-    resuming the flow queues that batch again (sync.pipeline.flows.flow_resume).
+    While the Closed Won flow of the pair's integration is paused nothing is claimed: the backfill stays
+    queued at its batch, and resuming the flow queues that batch again (sync.pipeline.flows.flow_resume).
     """
     token = uuid.uuid4().hex
     claim = Backfill.objects.filter(pk=backfill_id, status=BackfillStatus.QUEUED)
-    if flow_paused(CLOSED_WON_FLOW):
+    pair = claim.values_list("salesforce_connection_id", "netsuite_connection_id").first()
+    if pair is not None and flow_paused(CLOSED_WON_FLOW, integration_for_pair(*pair)):
         claim = claim.none()
     if step is not None:
         claim = claim.filter(batches=step)
@@ -146,8 +148,10 @@ def _run_one_batch(backfill: Backfill) -> tuple[list[str], int, int]:
     since = dt.datetime.combine(backfill.since, dt.time(), tzinfo=dt.UTC)
     connector = salesforce_connector(backfill.salesforce_connection)
     # The flow's trigger picks the opportunities, as the catch-up poll does: a backfill replays what
-    # the trigger would have caught.
-    trigger = closed_won_trigger()
+    # the trigger would have caught (the pair's integration's trigger).
+    trigger = closed_won_trigger(
+        integration_for_pair(backfill.salesforce_connection_id, backfill.netsuite_connection_id)
+    )
     if backfill.total is None:
         total = closed_won_count(connector, since, where=trigger_where(trigger))
         Backfill.objects.filter(pk=backfill.pk).update(total=total)

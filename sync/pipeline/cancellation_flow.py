@@ -44,7 +44,7 @@ from sync.lifecycle.cancellations import (
 from sync.lifecycle.models import Cancellation, CancellationReason, CancellationStatus
 from sync.pipeline.eids import eid_scope
 from sync.pipeline.models import RecordStatus, SyncRecord
-from sync.pipeline.problems import Problem, RecordRef, exception_queue, retryable
+from sync.pipeline.problems import ExceptionScope, Problem, RecordRef, exception_queue, retryable
 from sync.rules.engine.ruleset import RuleSet
 from sync.rules.services import rules_published_ruleset
 
@@ -258,12 +258,15 @@ def _approval_problem(cancellation: Cancellation, netsuite: Connection) -> Probl
     if cancellation.sales_order_id:
         records.append(RecordRef("netsuite", "salesOrder", cancellation.sales_order_id))
     records += [RecordRef("netsuite", "subscription", str(s)) for s in cancellation.subscription_ids]
+    # The deal's integration: the approval is asked of that integration's people only.
+    integration = integration_for_pair(cancellation.salesforce_connection_id, netsuite.pk)
     return Problem(
         category=CATEGORY,
         dedup_key=cancellation_key_of(cancellation),
         title=f"Cancel opportunity {cancellation.opportunity_id} ({label}): {what}? Waiting for finance",
         severity="high",
         records=records,
+        scope=ExceptionScope(netsuite_connection_id=netsuite.pk, integration_id=integration.pk),
         details={
             "approval": "cancellation",
             "approval_text": f"Approving will {what} in NetSuite (effective {effective}); "
@@ -380,6 +383,7 @@ def _failed_problem(cancellation: Cancellation, error: ConnectorError) -> Proble
         title=f"Cancelling opportunity {cancellation.opportunity_id} in NetSuite failed: {error.message}",
         severity="high",
         records=base.records,
+        scope=base.scope,
         vendor_code=error.code,
         vendor_message=error.message,
         error_path=error.path,

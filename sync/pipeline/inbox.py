@@ -32,7 +32,7 @@ from django_q.tasks import async_task
 from core.correlation import current_correlation_id
 from sync.integrations.namespacing import eid_namespaced
 from sync.integrations.selectors import integration_for_connection, integration_for_pair
-from sync.pipeline.flow_state import CLOSED_WON_FLOW, flow_paused
+from sync.pipeline.flow_state import CLOSED_WON_FLOW, paused_salesforce_connections
 from sync.pipeline.heartbeat import renewed_while
 from sync.pipeline.models import (
     MESSAGE_LIMIT,
@@ -235,10 +235,13 @@ def inbox_claim(*, limit: int = 200, lease: dt.timedelta | None = None) -> tuple
     :func:`inbox_request_drain`). Rows whose lease ran out after their last allowed attempt (their worker
     died every time) are set aside first instead of being handed out once more.
 
-    While the Closed Won flow is paused nothing is claimed (the rows wait, pending) and the flag stays
-    set, so the stores meanwhile enqueue no drains; resuming enqueues one (sync.pipeline.flows).
+    The Closed Won pause is each integration's own: the rows of an integration whose flow is paused wait,
+    pending, and the others' are claimed (the row's Salesforce connection names its integration; one
+    query reads which wait). While every integration's flow is paused nothing is claimed and the flag
+    stays set, so the stores meanwhile enqueue no drains; resuming enqueues one (sync.pipeline.flows).
     """
-    if flow_paused(CLOSED_WON_FLOW):
+    paused = paused_salesforce_connections(CLOSED_WON_FLOW)
+    if paused.everywhere:
         return uuid.uuid4().hex, []
     inbox_drain_flag_clear()
     now = timezone.now()
@@ -246,6 +249,8 @@ def inbox_claim(*, limit: int = 200, lease: dt.timedelta | None = None) -> tuple
     lease = lease if lease is not None else inbox_lease()
     _set_aside_exhausted(_lease_expired(now), error="its lease ran out: the worker processing it stopped")
     claimable = _claimable(now)
+    if paused:
+        claimable &= ~paused.waiting()
     candidates = list(
         InboxMessage.objects.filter(claimable)
         .order_by("received_at", "id")
@@ -263,7 +268,11 @@ def inbox_drain_follow_up() -> bool:
     """For a drain that claimed a full batch: request one more drain if claimable rows remain, so another
     worker takes the next batch while this one works (a backlog is spread over the workers, one queued
     drain at a time). True if a drain was enqueued."""
-    if InboxMessage.objects.filter(_claimable(timezone.now())).exists():
+    claimable = InboxMessage.objects.filter(_claimable(timezone.now()))
+    paused = paused_salesforce_connections(CLOSED_WON_FLOW)
+    if paused:
+        claimable = claimable.exclude(paused.waiting())
+    if claimable.exists():
         return inbox_request_drain()
     return False
 

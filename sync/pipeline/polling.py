@@ -1,9 +1,10 @@
 """Catch-up polling: Closed Won opportunities the listener missed (Salesforce drops an outbound message
 after 24 hours of failed deliveries), read by SystemModstamp watermark into the same inbox.
 
-"Closed Won" is the flow's trigger (:mod:`sync.pipeline.triggers`): ``IsWon = true`` by default, the
-checkbox (``Send_to_NetSuite__c = true``) or the user's condition. A paused flow is still polled: its
-events wait in the inbox, unclaimed, and drain on resume.
+"Closed Won" is the trigger of the pair's integration's flow (:mod:`sync.pipeline.triggers`): ``IsWon =
+true`` by default, the checkbox (``Send_to_NetSuite__c = true``) or the user's condition. A paused flow is
+still polled: its events wait in the inbox, unclaimed (the claim holds that integration's rows only), and
+drain on resume.
 
 Never skipping a record takes three things. Pages are keyset pages on (SystemModstamp, Id), so records
 sharing one second on both sides of a page boundary are all read. Each poll starts ``overlap`` before
@@ -42,8 +43,8 @@ OVERLAP = dt.timedelta(minutes=10)
 FIRST_POLL_LOOKBACK = dt.timedelta(hours=24)
 PAGE_SIZE = 2000
 WON = "IsWon = true"  # the default trigger's criterion (sync.pipeline.triggers.trigger_where)
-# Issue 22 (cancel): a deal lost after it synced is a cancellation; the poll reads lost deals too and keeps
-# those Concord synced (sync.pipeline.cancellation_flow judges them in the batch).
+# A deal lost after it synced is a cancellation: the poll reads lost deals too and keeps those Concord
+# synced (sync.pipeline.cancellation_flow judges them in the batch).
 LOST = "IsClosed = true AND IsWon = false"
 
 
@@ -152,7 +153,7 @@ def poll_closed_won(
     created = 0
     for start_at in range(0, len(rows), 500):
         created += inbox_add(rows[start_at : start_at + 500])
-    # Issue 22 (cancel): cancelled CPQ contracts of synced deals are cancellations too.
+    # Cancelled CPQ contracts of synced deals are cancellations too.
     contract_cancellations_notice(salesforce=salesforce, netsuite=netsuite, since_soql=soql_datetime(since))
     # The watermark only moves forward, and only after the rows it covers are stored.
     PollWatermark.objects.filter(pk=mark.pk).update(

@@ -169,6 +169,8 @@ class ReturnFlowResult:
     overrides_sent: list[str] = field(default_factory=list)
     # What was left out on purpose and why (an org without CPQ); not a failure.
     notes: list[str] = field(default_factory=list)
+    # The integration the run writes for (set when it maps): its exceptions' keys and scope.
+    scope: EidScope | None = None
 
     @property
     def written(self) -> int:
@@ -445,7 +447,7 @@ def return_record_retry(
         _record_job(result, salesforce, netsuite, "retry", correlation_id)
     if result.overrides_sent:
         exception_queue().overrides_sent(
-            dedup_key=_dedup_key(netsuite.pk, (netsuite_type, netsuite_id)),
+            dedup_key=_dedup_key((salesforce.pk, netsuite.pk), result, (netsuite_type, netsuite_id)),
             fields=result.overrides_sent,
             job_id=result.job.pk if result.job is not None else None,
         )
@@ -499,6 +501,7 @@ def _map_and_write(
     brought back (:class:`~sync.pipeline.return_graphs.ReturnOwnership`)."""
     pair = (salesforce_pk, netsuite_pk)
     scope = scope or eid_scope(salesforce_pk, netsuite_pk)
+    result.scope = scope
     read = CachedReader(ns)
     links = SalesforceLinks(sf, netsuite_pk, scope)
     ownership = ReturnOwnership(scope, read, netsuite_pk)
@@ -859,7 +862,7 @@ def _body_to_send(
         _trail_mark(result, item, ReturnStatus.UNCHANGED, salesforce_id=str(current.get("Id") or ""))
         if sobject == "Invoice__c":
             invoice_ledger_record(netsuite_connection_id=pair[1], invoice_id=key, body=item.create_body)
-        exception_queue().resolve(dedup_key=_dedup_key(pair[1], item.source), note="already current")
+        exception_queue().resolve(dedup_key=_dedup_key(pair, result, item.source), note="already current")
         return None
     return body
 
@@ -880,7 +883,7 @@ def _outcome_record(
     _trail_mark(result, item, ReturnStatus.WRITTEN, salesforce_id=outcome.id or held_id)
     if sobject == "Invoice__c":
         invoice_ledger_record(netsuite_connection_id=pair[1], invoice_id=item.key, body=item.create_body)
-    exception_queue().resolve(dedup_key=_dedup_key(pair[1], item.source), note="written")
+    exception_queue().resolve(dedup_key=_dedup_key(pair, result, item.source), note="written")
     return 1
 
 
@@ -916,15 +919,16 @@ def _fail(
     result.problems.append(title)
     records = [RecordRef("netsuite", source[0], source[1])] + ([salesforce] if salesforce else [])
     subsidiary_id, subsidiary_name = result.subsidiaries.get(source, ("", ""))
+    scope = _scope_of(pair, result)
     problem = Problem(
         category="return_flow",
-        dedup_key=_dedup_key(pair[1], source),
+        dedup_key=_dedup_key(pair, result, source),
         title=title[:200],
         severity=severity,
         records=records,
         scope=ExceptionScope(
             netsuite_connection_id=pair[1],
-            integration_id=integration_for_pair(*pair).pk,
+            integration_id=scope.integration_id,
             subsidiary_id=subsidiary_id,
             subsidiary_name=subsidiary_name,
         ),
@@ -941,8 +945,26 @@ def _fail(
     exception_queue().report(problem)
 
 
-def _dedup_key(netsuite_pk: int, source: tuple[str, str]) -> str:
-    return f"return:{netsuite_pk}:{source[0]}:{source[1]}"
+def return_dedup_key(*, netsuite_connection_id: int, source: tuple[str, str], namespace: str = "") -> str:
+    """The exception key of a NetSuite record (``source``: type, internal id) brought back to one
+    integration's org. A record two integrations share (a customer one created and the other linked, its
+    invoices) fails for each on its own: another integration's key carries its ``namespace``; the
+    primary integration's keys are as they always were, so its open exceptions still dedupe."""
+    record_type, record_id = source
+    if namespace:
+        return f"return:{netsuite_connection_id}:{namespace}:{record_type}:{record_id}"
+    return f"return:{netsuite_connection_id}:{record_type}:{record_id}"
+
+
+def _scope_of(pair: tuple[int, int], result: ReturnFlowResult) -> EidScope:
+    if result.scope is None:
+        result.scope = eid_scope(*pair)
+    return result.scope
+
+
+def _dedup_key(pair: tuple[int, int], result: ReturnFlowResult, source: tuple[str, str]) -> str:
+    namespace = _scope_of(pair, result).namespace
+    return return_dedup_key(netsuite_connection_id=pair[1], source=source, namespace=namespace)
 
 
 def _same(held: Any, sent: Any) -> bool:

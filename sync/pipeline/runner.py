@@ -357,7 +357,7 @@ def _run_batch(
     due_when = closed_won_trigger(integration)  # the flow's trigger (``trigger`` names what started the job)
     shape, mapping = _read_plan(job, salesforce, netsuite, mapping, ruleset.rules, due_when, integration)
     sf, graphs, not_due = _graphs_read(job, salesforce, ids, shape, due_when, pushed)
-    # Issue 22 (cancel): a synced deal lost afterwards is cancelled (after approval), not written.
+    # A synced deal lost afterwards is cancelled (after approval), not written.
     not_due = cancellations_notice(
         salesforce=salesforce, netsuite=netsuite, graphs=graphs, not_due=not_due, ruleset=ruleset
     )

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from sync.catalogue.services import catalogue_dedup_key
 from sync.connections.models import Connection
 from sync.integrations.models import Integration
 from sync.integrations.selectors import primary_integration
@@ -26,6 +27,7 @@ from sync.pipeline.gates import GateOutcome, Gates
 from sync.pipeline.inbox import inbox_add
 from sync.pipeline.models import CrossReference, InboxMessage, InboxSource, RecordStatus
 from sync.pipeline.return_graphs import ReturnOwnership
+from sync.pipeline.returns import return_dedup_key
 from sync.pipeline.writer import BatchWriter, Known, RetrySettings
 from tests.sync.mappings.engine.graphs import dataset_graphs, item_fetch
 
@@ -219,6 +221,19 @@ def test_exception_keys_of_another_integrations_opportunity_carry_its_namespace(
         cancellation_dedup_key(netsuite_connection_id=3, opportunity_id="006X", namespace="ACQ")
         == "cancel:3:ACQ-006X"
     )
+
+
+def test_exception_keys_of_a_netsuite_record_brought_back_are_per_integration() -> None:
+    # A record two integrations share (a customer, the account's items) fails for each on its own; the
+    # primary's keys keep their shape, so its open exceptions still dedupe.
+    source = ("customer", "41")
+    assert return_dedup_key(netsuite_connection_id=3, source=source) == "return:3:customer:41"
+    assert (
+        return_dedup_key(netsuite_connection_id=3, source=source, namespace="ACQ")
+        == "return:3:ACQ:customer:41"
+    )
+    assert catalogue_dedup_key(3, "7") == "catalogue:3:item:7"
+    assert catalogue_dedup_key(3, "7", "ACQ") == "catalogue:3:ACQ:item:7"
 
 
 class FakeReader:
