@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from auditlog.context import disable_auditlog
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -74,7 +74,7 @@ def flow_label(flow: Flow) -> str:
     return f"{flow.integration.name} · {flow.key}"
 
 
-def flow_grant_choices(*, user: User) -> list[GrantChoice]:
+def flow_grant_choices(*, user: User | AnonymousUser) -> list[GrantChoice]:
     """The flows a grant picker offers ``user`` (an admin): those of the integrations they see, each
     labelled with its integration (every integration has its own flows under the same keys)."""
     flows = Flow.objects.filter(integration__in=integration_scope(user).integrations()).select_related(

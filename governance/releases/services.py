@@ -335,7 +335,7 @@ def release_publish(*, release: Release, user: User, reason: str = "") -> Releas
             )
         previous = (
             Release.objects.select_for_update()
-            .filter(status=ReleaseStatus.LIVE, integration_id=release.integration_id)
+            .filter(status=ReleaseStatus.LIVE, integration=release.integration)
             .first()
         )
         for item in _lookups_first(

@@ -157,10 +157,12 @@ def test_a_person_limited_to_one_integration_reads_and_makes_only_its_releases(
     theirs = release_create(user=revops, name="acme 1", mapping_versions=[approved(acme, revops, finance)])
     maker = limited_to(acme, "acme-revops", "RevOps")
     assert list(releases_visible(user=maker)) == [theirs]
+    primary_version = ours.items.get().mapping_version
+    assert primary_version is not None
     with pytest.raises(PermissionDenied, match="integration primary"):
-        release_create(user=maker, name="not mine", mapping_versions=[ours.items.get().mapping_version])
+        release_create(user=maker, name="not mine", mapping_versions=[primary_version])
     with pytest.raises(PermissionDenied):
-        release_items_set(release=ours, user=maker, mapping_versions=[ours.items.get().mapping_version])
+        release_items_set(release=ours, user=maker, mapping_versions=[primary_version])
     # The form offers acme's versions only, labelled with their integration.
     form = ReleaseForm(user=maker)
     labels = [label for _, label in form.fields["mapping_versions"].choices]  # type: ignore[attr-defined]
