@@ -30,10 +30,9 @@ from governance.releases.permissions import can_edit_releases
 from governance.releases.selectors import items_fingerprint, release_configuration
 from governance.releases.services import release_integration_check, signoffs_invalidate, status_move
 from reconciliation.models import ReconciliationRun, RunStatus, RunTrigger
-from reconciliation.reading import Sources
-from reconciliation.services import integration_reading, reconciliation_run
+from reconciliation.services import pair_sources, reconciliation_run
 from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
-from sync.connections.services import netsuite_connector, salesforce_connector
+from sync.connections.services import salesforce_connector
 from sync.integrations.models import Integration
 from sync.integrations.sandboxes import sandbox_connection_ids
 from sync.mappings.services.lookups import mapping_tables
@@ -207,11 +206,11 @@ def _try(run: ReleaseTestRun) -> dict[str, Any]:
     )
     # Expected values from the lookup tables the release would put live, as the sync just used.
     integration = release.integration
-    sources = Sources(
-        salesforce=salesforce,
-        netsuite=netsuite_connector(run.netsuite_connection),
+    sources = pair_sources(
+        salesforce=run.salesforce_connection,
+        netsuite=run.netsuite_connection,
+        integration=integration,
         lookups=mapping_tables(chosen.lookups, integration),
-        **integration_reading(integration, run.netsuite_connection_id),
     )
     scopes = {"opportunities": run.opportunity_ids, "accounts": accounts}
     runs: list[ReconciliationRun] = [
