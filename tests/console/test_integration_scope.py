@@ -96,6 +96,7 @@ NOT_FOUND_FOR_LIMITED = {
     "api:exception-detail",
     "api:cancellation-detail",
     "api:release-test-run-detail",
+    "api:release-detail",
 }
 
 
@@ -185,6 +186,7 @@ def _alpha_paths(monkeypatch: pytest.MonkeyPatch) -> None:
         "backfill": values["backfill_id"],
         "exception": values["item_id"],
         "cancellation": lambda: Cancellation.objects.get(opportunity_id=ALPHA_OPPORTUNITY).pk,
+        "release": lambda: Release.objects.get(name=f"{ALPHA} release").pk,
     }
     for key, value in objects.items():
         monkeypatch.setitem(api_walk.OBJECTS, key, value)
@@ -321,6 +323,7 @@ BETA_API_LISTS = [
     "api:record-list",
     "api:exception-list",
     "api:cancellation-list",
+    "api:release-list",
 ]
 
 

@@ -30,6 +30,7 @@ from sync.integrations.models import Integration
 from sync.integrations.selectors import primary_integration
 from sync.mappings.models import Flow, MappingVersion
 from sync.mappings.services.versions import version_approve, version_create_draft, version_submit
+from tests.api_support import token_client
 from tests.governance.releases.conftest import FLOW, OPPORTUNITY, run_test
 from tests.sync.connections.support import offline_connection_pair
 from tests.sync.integrations.support import config_live
@@ -185,3 +186,13 @@ def test_a_person_limited_to_one_integration_reads_and_makes_only_its_releases(
         },
     )
     assert page.status_code == 302 and Release.objects.get(name="via page").integration == acme
+    # The API: the same releases, each naming its integration; another integration's is not found.
+    api = token_client(maker)
+    answer = api.get("/api/v1/releases/").json()
+    rows = answer["results"] if isinstance(answer, dict) else answer
+    assert [(row["name"], row["integration"]) for row in rows] == [("via page", "acme"), ("acme 1", "acme")]
+    assert rows[1]["items"] == [
+        {"target": f"flow:{FLOW}", "version_id": theirs.items.get().version_id, "version_number": 2}
+    ]
+    assert api.get("/api/v1/releases/", {"integration": "primary"}).status_code == 404
+    assert api.get(f"/api/v1/releases/{ours.pk}/").status_code == 404
