@@ -163,9 +163,14 @@ def release_detail(release: Release, *, user: AnyUser | None = None) -> ReleaseD
 
 
 def _releasable(
-    found: QuerySet[M], owner: str, user: AnyUser, integration: Integration | None
+    versions: QuerySet[M], *, parent: str, key: str, user: AnyUser, integration: Integration | None
 ) -> QuerySet[M]:
-    """``found`` within ``user``'s integrations (through the field path ``owner``), or of ``integration``."""
+    """``versions`` of the ``parent`` (flow, rule, table) of the integrations ``user`` works on (of
+    ``integration`` only, when given), by integration, ``parent``'s ``key`` and newest first."""
+    owner = f"{parent}__integration"
+    found = versions.select_related(owner, "approved_by").order_by(
+        f"{owner}__name", f"{parent}__{key}", "-number"
+    )
     if integration is not None:
         found = found.filter(**{owner: integration})
     return integration_scope(user).filter(found, integration=owner)
@@ -176,40 +181,30 @@ def releasable_mapping_versions(
 ) -> QuerySet[MappingVersion]:
     """Mapping versions a release may carry: approved, or the published one; of the integrations ``user``
     works on (of ``integration`` only, when given)."""
-    found = (
-        MappingVersion.objects.filter(status__in=[VersionStatus.APPROVED, VersionStatus.PUBLISHED])
-        .select_related("flow__integration", "approved_by")
-        .order_by("flow__integration__name", "flow__key", "-number")
-    )
-    return _releasable(found, "flow__integration", user, integration)
+    ready = MappingVersion.objects.filter(status__in=[VersionStatus.APPROVED, VersionStatus.PUBLISHED])
+    return _releasable(ready, parent="flow", key="key", user=user, integration=integration)
 
 
 def releasable_rule_versions(
     *, user: AnyUser, integration: Integration | None = None
 ) -> QuerySet[RuleVersion]:
-    found = (
-        RuleVersion.objects.filter(status__in=[RuleStatus.APPROVED, RuleStatus.PUBLISHED])
-        .select_related("rule__integration", "approved_by")
-        .order_by("rule__integration__name", "rule__key", "-number")
-    )
-    return _releasable(found, "rule__integration", user, integration)
+    """Rule versions a release may carry: approved, or the published one."""
+    ready = RuleVersion.objects.filter(status__in=[RuleStatus.APPROVED, RuleStatus.PUBLISHED])
+    return _releasable(ready, parent="rule", key="key", user=user, integration=integration)
 
 
 def releasable_lookup_versions(
     *, user: AnyUser, integration: Integration | None = None
 ) -> QuerySet[LookupVersion]:
     """Lookup table versions a release may carry: approved, or the published one."""
-    found = (
-        LookupVersion.objects.filter(status__in=[VersionStatus.APPROVED, VersionStatus.PUBLISHED])
-        .select_related("table__integration", "approved_by")
-        .order_by("table__integration__name", "table__name", "-number")
-    )
-    return _releasable(found, "table__integration", user, integration)
+    ready = LookupVersion.objects.filter(status__in=[VersionStatus.APPROVED, VersionStatus.PUBLISHED])
+    return _releasable(ready, parent="table", key="name", user=user, integration=integration)
 
 
 def sandbox_connections(kind: str, integration: Integration | None = None) -> QuerySet[Connection]:
     """Active sandbox connections of ``kind``: the only ones a release is tested against. With
-    ``integration``, the ones it may be tested on (:func:`sync.integrations.metadata.release_sandbox_ids`)."""
+    ``integration``, the ones its releases may be tested on
+    (:func:`sync.integrations.sandboxes.sandbox_connection_ids`)."""
     found = Connection.objects.filter(kind=kind, environment=ConnectionEnvironment.SANDBOX, is_active=True)
     if integration is not None:
         found = found.filter(pk__in=sandbox_connection_ids(integration, kind))
