@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from auditlog.context import disable_auditlog
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -26,7 +26,12 @@ from core.audit import AuditAction, audit_record
 from core.roles import EDIT_MAPPINGS, ROLES_BY_NAME
 from sync.exceptions.models import Subsidiary, SubsidiaryGroupPermission, SubsidiaryUserPermission
 from sync.exceptions.permissions import HANDLE_EXCEPTIONS, subsidiary_scope_grant, subsidiary_scope_revoke
-from sync.integrations.access import ACCESS_INTEGRATION, integration_access_grant, integration_access_revoke
+from sync.integrations.access import (
+    ACCESS_INTEGRATION,
+    integration_access_grant,
+    integration_access_revoke,
+    integration_scope,
+)
 from sync.integrations.models import Integration, IntegrationGroupPermission, IntegrationUserPermission
 from sync.mappings.models import Flow, FlowGroupPermission, FlowUserPermission
 from sync.mappings.permissions import OPERATE_FLOW, flow_access_grant, flow_access_revoke
@@ -54,6 +59,29 @@ class GrantSet:
     def names(self) -> list[str]:
         """Their own grants as the audit trail writes them."""
         return ([EVERY] if self.everything else []) + [_key(obj) for obj in self.objects]
+
+
+@dataclass(frozen=True)
+class GrantChoice:
+    """One object a grant picker offers: ``key`` is what the person reads."""
+
+    pk: int
+    key: str
+
+
+def flow_label(flow: Flow) -> str:
+    """A flow told apart from the same flow of another integration: "acme · opportunity_to_netsuite"."""
+    return f"{flow.integration.name} · {flow.key}"
+
+
+def flow_grant_choices(*, user: User | AnonymousUser) -> list[GrantChoice]:
+    """The flows a grant picker offers ``user`` (an admin): those of the integrations they see, each
+    labelled with its integration (every integration has its own flows under the same keys)."""
+    flows = Flow.objects.filter(integration__in=integration_scope(user).integrations()).select_related(
+        "integration"
+    )
+    ordered = flows.order_by("-integration__is_primary", "integration__name", "key")
+    return [GrantChoice(flow.pk, flow_label(flow)) for flow in ordered]
 
 
 @dataclass(frozen=True)
@@ -145,6 +173,12 @@ def _change_check(
         raise ValidationError(f"unknown kind of grant {kind!r}")
     if target is not None and not isinstance(target, expected):
         raise ValidationError(f"a {kind} grant names a {kind}")
+    if (
+        isinstance(target, Flow)
+        and actor is not None
+        and not integration_scope(actor).allows(target.integration_id)
+    ):
+        raise ValidationError(f"{flow_label(target)} is not a flow of your integrations.")
     if kind == "integration" and target is None:
         # Holding no integration grant is what "every integration" means: there is no grant to give.
         raise ValidationError(
@@ -230,4 +264,10 @@ def _grant_set(holder: User | Group, kind: GrantKind) -> GrantSet:
 
 
 def _key(obj: Grantable) -> str:
-    return obj.name if isinstance(obj, Integration) else obj.key
+    """An object as the audit trail names it; another integration's flow with its integration (the
+    primary's keeps its bare key, as before there were integrations)."""
+    if isinstance(obj, Integration):
+        return obj.name
+    if isinstance(obj, Flow) and not obj.integration.is_primary:
+        return flow_label(obj)
+    return obj.key

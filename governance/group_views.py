@@ -23,7 +23,6 @@ from governance.forms import GroupCreateForm, GroupMemberForm, UserAccessForm
 from governance.permissions import can_manage_users, can_see_people
 from sync.exceptions.models import Subsidiary
 from sync.integrations.models import Integration
-from sync.mappings.models import Flow
 
 ACCESS_CARD = "governance/partials/user_access.html"
 
@@ -67,7 +66,7 @@ def _group_context(request: HttpRequest, group: Group, **extra: Any) -> dict[str
         "access_url": reverse("governance:group-access", args=[group.pk]),
         "access": access_grants.group_access(group=group),
         "subsidiaries": Subsidiary.objects.order_by("key"),
-        "flows": Flow.objects.order_by("key"),
+        "flows": access_grants.flow_grant_choices(user=request.user),
         "integrations": Integration.objects.order_by("-is_primary", "name"),
         "can_manage": can_manage_users(request.user),
         "members": members,

@@ -30,7 +30,6 @@ from governance.models import Invitation
 from governance.permissions import can_manage_users, can_see_people
 from sync.exceptions.models import Subsidiary
 from sync.integrations.models import Integration
-from sync.mappings.models import Flow
 
 ACCESS_CARD = "governance/partials/user_access.html"
 
@@ -49,7 +48,7 @@ def _access_context(request: HttpRequest, account: User, **extra: Any) -> dict[s
         "access": access_grants.user_access(user=account),
         "access_groups": user_access_groups(user=account),
         "subsidiaries": Subsidiary.objects.order_by("key"),
-        "flows": Flow.objects.order_by("key"),
+        "flows": access_grants.flow_grant_choices(user=request.user),
         "integrations": Integration.objects.order_by("-is_primary", "name"),
         "can_manage": can_manage_users(request.user),
         **extra,

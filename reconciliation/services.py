@@ -97,13 +97,32 @@ def reconciliation_sources(integration: Integration | None = None) -> Sources:
     system lists per its metadata cache (read once if never read, as a sync's first batch does)."""
     integration = integration_or_primary(integration)
     salesforce, netsuite = _integration_pair(integration)
+    return pair_sources(
+        salesforce=salesforce,
+        netsuite=netsuite,
+        integration=integration,
+        lookups=mapping_tables(None, integration),
+    )
+
+
+def pair_sources(
+    *,
+    salesforce: Connection,
+    netsuite: Connection,
+    integration: Integration,
+    lookups: dict[str, dict[str, Any]],
+) -> Sources:
+    """What a run of ``integration`` reads through the pair ``salesforce``/``netsuite`` (its production
+    pair, or a sandbox pair for a release test) with the lookup tables ``lookups``: what each system lists
+    and whether the org keeps several currencies (per the metadata cache, read once if never read), and
+    only the integration's own NetSuite records."""
     metadata_first_read(salesforce)
     metadata_first_read(netsuite)
     return Sources(
         salesforce=salesforce_connector(salesforce),
         netsuite=netsuite_connector(netsuite),
         netsuite_connection_id=netsuite.pk,
-        lookups=mapping_tables(None, integration),
+        lookups=lookups,
         salesforce_objects=connection_listed_names(salesforce),
         netsuite_record_types=connection_listed_names(netsuite),
         salesforce_multi_currency=_multi_currency(salesforce),

@@ -6,6 +6,7 @@ see users (admins, auditors) read them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import Group, User
@@ -16,6 +17,7 @@ from rest_framework.response import Response
 
 from core.api.views import ApiViewSet
 from governance import access_grants
+from governance.access_grants import GrantKind
 from governance.permissions import can_manage_users, can_see_people
 from sync.exceptions.models import Subsidiary, SubsidiaryGroupPermission, SubsidiaryUserPermission
 from sync.exceptions.selectors import subsidiary_find
@@ -29,11 +31,10 @@ class GrantSerializer(serializers.Serializer[Any]):
     group = serializers.CharField(allow_null=True)
 
 
-class GrantInputSerializer(serializers.Serializer[Any]):
-    """A subsidiary by name as read from NetSuite ("EMEA"), key or NetSuite id (``all``: every one),
-    and one holder: a username or an access group's name. ``revoke`` takes the grant back."""
+class HolderInputSerializer(serializers.Serializer[Any]):
+    """One holder of a grant: a username or an access group's name (one of them); ``revoke`` takes the
+    grant back."""
 
-    subsidiary = serializers.CharField(max_length=200)
     user: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
     )
@@ -48,13 +49,47 @@ class GrantInputSerializer(serializers.Serializer[Any]):
         return attrs
 
 
-def _grants() -> list[dict[str, Any]]:
+class GrantInputSerializer(HolderInputSerializer):
+    """A subsidiary by name as read from NetSuite ("EMEA"), key or NetSuite id (``all``: every one),
+    and one holder: a username or an access group's name. ``revoke`` takes the grant back."""
+
+    subsidiary = serializers.CharField(max_length=200)
+
+
+Row = Callable[..., dict[str, Any]]
+
+
+def _grant_rows(user_grants: Any, group_grants: Any, row: Row, order: str) -> list[dict[str, Any]]:
+    """Every per-object grant of one kind as rows (``row(object, user=|group=)``), people's and groups',
+    sorted by the object's ``order`` key, then the holder."""
     rows: list[dict[str, Any]] = []
-    for permission in SubsidiaryUserPermission.objects.select_related("content_object", "user"):
-        rows.append(_row(permission.content_object, user=permission.user.get_username()))
-    for group_permission in SubsidiaryGroupPermission.objects.select_related("content_object", "group"):
-        rows.append(_row(group_permission.content_object, group=group_permission.group.name))
-    return sorted(rows, key=lambda row: (row["subsidiary"], row["user"] or "", row["group"] or ""))
+    for permission in user_grants.objects.select_related("content_object", "user"):
+        rows.append(row(permission.content_object, user=permission.user.get_username()))
+    for group_permission in group_grants.objects.select_related("content_object", "group"):
+        rows.append(row(group_permission.content_object, group=group_permission.group.name))
+    return sorted(rows, key=lambda found: (found[order], found["user"] or "", found["group"] or ""))
+
+
+def _holder_rows(rows: list[dict[str, Any]], data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of the holder a change named."""
+    holder = data.get("user") or data.get("group")
+    return [row for row in rows if holder and str(holder) in (row["user"], row["group"])]
+
+
+def _holder_change(data: dict[str, Any], *, kind: GrantKind, target: Any, actor: User) -> None:
+    """Grant (or, with ``revoke``, take back) ``target`` to the user or the group ``data`` names."""
+    if data.get("user"):
+        change = access_grants.user_access_revoke if data["revoke"] else access_grants.user_access_grant
+        change(user=data["user"], kind=kind, target=target, actor=actor)
+    else:
+        change_group = (
+            access_grants.group_access_revoke if data["revoke"] else access_grants.group_access_grant
+        )
+        change_group(group=data["group"], kind=kind, target=target, actor=actor)
+
+
+def _grants() -> list[dict[str, Any]]:
+    return _grant_rows(SubsidiaryUserPermission, SubsidiaryGroupPermission, _row, "subsidiary")
 
 
 def _row(subsidiary: Subsidiary, *, user: str | None = None, group: str | None = None) -> dict[str, Any]:
@@ -78,16 +113,8 @@ class SubsidiaryGrantViewSet(ApiViewSet):
         data = self.input(GrantInputSerializer, request)
         text = data["subsidiary"].strip()
         target = None if text == "all" else subsidiary_find(text)
-        if data.get("user"):
-            change = access_grants.user_access_revoke if data["revoke"] else access_grants.user_access_grant
-            change(user=data["user"], kind="subsidiary", target=target, actor=self.user)
-        else:
-            change_group = (
-                access_grants.group_access_revoke if data["revoke"] else access_grants.group_access_grant
-            )
-            change_group(group=data["group"], kind="subsidiary", target=target, actor=self.user)
-        holder = data.get("user") or data.get("group")
-        return Response([row for row in _grants() if holder and str(holder) in (row["user"], row["group"])])
+        _holder_change(data, kind="subsidiary", target=target, actor=self.user)
+        return Response(_holder_rows(_grants(), data))
 
 
 class IntegrationGrantSerializer(serializers.Serializer[Any]):
@@ -97,34 +124,17 @@ class IntegrationGrantSerializer(serializers.Serializer[Any]):
     group = serializers.CharField(allow_null=True)
 
 
-class IntegrationGrantInputSerializer(serializers.Serializer[Any]):
+class IntegrationGrantInputSerializer(HolderInputSerializer):
     """An integration by name and one holder (a username or an access group's name); ``revoke`` takes the
     grant back. A person holding any integration grant sees only those integrations."""
 
     integration: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="name", queryset=Integration.objects.all()
     )
-    user: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
-    )
-    group: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
-    )
-    revoke = serializers.BooleanField(required=False, default=False)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if bool(attrs.get("user")) == bool(attrs.get("group")):
-            raise serializers.ValidationError("Give a user or a group (one of them).")
-        return attrs
 
 
 def _integration_grants() -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for permission in IntegrationUserPermission.objects.select_related("content_object", "user"):
-        rows.append(_integration_row(permission.content_object, user=permission.user.get_username()))
-    for group_permission in IntegrationGroupPermission.objects.select_related("content_object", "group"):
-        rows.append(_integration_row(group_permission.content_object, group=group_permission.group.name))
-    return sorted(rows, key=lambda row: (row["integration"], row["user"] or "", row["group"] or ""))
+    return _grant_rows(IntegrationUserPermission, IntegrationGroupPermission, _integration_row, "integration")
 
 
 def _integration_row(
@@ -153,18 +163,8 @@ class IntegrationGrantViewSet(ApiViewSet):
     def create(self, request: Request) -> Response:
         """Grant (or, with ``revoke``, take back) an integration; answers the holder's integration grants."""
         data = self.input(IntegrationGrantInputSerializer, request)
-        if data.get("user"):
-            change = access_grants.user_access_revoke if data["revoke"] else access_grants.user_access_grant
-            change(user=data["user"], kind="integration", target=data["integration"], actor=self.user)
-        else:
-            change_group = (
-                access_grants.group_access_revoke if data["revoke"] else access_grants.group_access_grant
-            )
-            change_group(group=data["group"], kind="integration", target=data["integration"], actor=self.user)
-        holder = data.get("user") or data.get("group")
-        return Response(
-            [row for row in _integration_grants() if holder and str(holder) in (row["user"], row["group"])]
-        )
+        _holder_change(data, kind="integration", target=data["integration"], actor=self.user)
+        return Response(_holder_rows(_integration_grants(), data))
 
 
 __all__ = ["IntegrationGrantViewSet", "SubsidiaryGrantViewSet"]

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from governance.audit_search import masked
 from governance.models import ApiToken, AuditCheckpoint, AuditEntry
-from governance.releases.models import ReleaseTestRun
+from governance.releases.models import Release, ReleaseItem, ReleaseTestRun
 
 
 class AuditEntrySerializer(serializers.ModelSerializer[AuditEntry]):
@@ -112,6 +112,50 @@ class ChainReportSerializer(serializers.Serializer[Any]):
     head_id = serializers.IntegerField(allow_null=True)
     checkpoints_checked = serializers.IntegerField()
     first_break = serializers.DictField(allow_null=True)
+
+
+class ReleaseItemSerializer(serializers.ModelSerializer[ReleaseItem]):
+    """One version a release carries (``flow:<key>``, ``rule:<key>`` or ``lookup:<table>``)."""
+
+    version_id = serializers.IntegerField(read_only=True)
+    version_number = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ReleaseItem
+        fields = ["target", "version_id", "version_number"]
+
+
+class ReleaseSerializer(serializers.ModelSerializer[Release]):
+    """A release: the integration whose versions it carries, its state and its items."""
+
+    integration: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
+    created_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    published_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    items = ReleaseItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Release
+        fields = [
+            "id",
+            "name",
+            "integration",
+            "status",
+            "notes",
+            "created_by",
+            "created_at",
+            "published_by",
+            "published_at",
+            "previous_release",
+            "rolled_back_at",
+            "rollback_reason",
+            "items",
+        ]
 
 
 class ReleaseTestRunSerializer(serializers.ModelSerializer[ReleaseTestRun]):

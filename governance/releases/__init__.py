@@ -9,6 +9,11 @@ Life cycle of a :class:`~governance.releases.models.Release`::
                                                           live --rollback--> rolled_back (previous: live)
                                                           live --next release published--> superseded
 
+- **Integration**: a release is one integration's (``Release.integration``): every item is a version of
+  its flows, rules or tables (a mix is refused), it is tested only on its sandbox pair
+  (:func:`sync.integrations.sandboxes.sandbox_connection_ids`), and "the live release" (superseded on
+  publish, restored on rollback) is that integration's. A person limited to other integrations does not
+  see it.
 - **Items** (:class:`ReleaseItem`): one approved-or-published version per flow (``flow:<key>``), rule
   (``rule:<key>``) or lookup table (``lookup:<name>``). Versions keep their own four-eyes approval
   (``sync.mappings.services.versions``/``rules``/``lookup_versions``); a release bundles approved versions, it

@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from sync.integrations.selectors import primary_integration_pk
+
 
 class ReleaseStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -23,12 +25,20 @@ OPEN_STATUSES = frozenset({ReleaseStatus.DRAFT, ReleaseStatus.TESTED, ReleaseSta
 
 
 class Release(models.Model):
+    """Versions of one integration's configuration, promoted together through its sandbox pair to its
+    production pair. Its items are all that integration's (:func:`governance.releases.services.release_create`
+    refuses a mix); each integration has at most one live release."""
+
     name = models.CharField(max_length=120, unique=True)
+    # Rows from before releases named their integration were the primary's (migration 0010).
+    integration = models.ForeignKey(
+        "sync.Integration", on_delete=models.PROTECT, related_name="releases", default=primary_integration_pk
+    )
     notes = models.TextField(blank=True, help_text="What changes and why")
     status = models.CharField(max_length=20, choices=ReleaseStatus.choices, default=ReleaseStatus.DRAFT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    # The live release this one replaced when it was published: what a rollback returns to.
+    # The integration's live release this one replaced when it was published: what a rollback returns to.
     previous_release = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -46,7 +56,9 @@ class Release(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["status"], condition=models.Q(status="live"), name="release_one_live"
+                fields=["integration"],
+                condition=models.Q(status="live"),
+                name="release_one_live_per_integration",
             )
         ]
 

@@ -1,30 +1,37 @@
-"""Reads of releases. Every role reads releases (``view_console``); nobody else reads anything."""
+"""Reads of releases. Every role reads releases (``view_console``); nobody else reads anything. A person
+limited to some integrations reads only those integrations' releases, test runs and versions."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Model, QuerySet
 
 from core.access import has_role
 from governance.releases.models import Release, ReleaseItem, ReleaseSignoff, ReleaseTestRun, ReleaseTestStatus
 from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
 from sync.integrations.access import integration_scope
 from sync.integrations.models import Integration
-from sync.integrations.selectors import primary_integration
+from sync.integrations.sandboxes import sandbox_connection_ids
 from sync.mappings.models import LookupVersion, MappingVersion, VersionStatus
 from sync.pipeline.sources import ChosenVersions
 from sync.rules.models import RuleStatus, RuleVersion
 
 AnyUser = User | AnonymousUser
+M = TypeVar("M", bound=Model)
 
 
 def releases_visible(*, user: AnyUser) -> QuerySet[Release]:
+    """The releases of the integrations ``user`` works on."""
     if not has_role(user):
         return Release.objects.none()
-    return Release.objects.select_related("created_by", "published_by").annotate(item_count=Count("items"))
+    found = Release.objects.select_related("integration", "created_by", "published_by").annotate(
+        item_count=Count("items")
+    )
+    return integration_scope(user).filter(found, integration="integration")
 
 
 def release_get(*, user: AnyUser, release_id: int) -> Release | None:
@@ -60,26 +67,11 @@ def release_evidence(release: Release) -> ReleaseTestRun | None:
     return latest
 
 
-def release_integration(release: Release) -> Integration:
-    """The integration whose configuration ``release`` changes: its items' (the primary one for an empty
-    release). A release carries one integration's versions; its baseline is that integration's."""
-    for item in release.items.select_related(
-        "mapping_version__flow", "rule_version__rule", "lookup_version__table"
-    ):
-        if item.mapping_version is not None:
-            return item.mapping_version.flow.integration
-        if item.rule_version is not None:
-            return item.rule_version.rule.integration
-        if item.lookup_version is not None:
-            return item.lookup_version.table.integration
-    return primary_integration()
-
-
 def release_configuration(release: Release) -> tuple[ChosenVersions, dict[str, dict[str, int]]]:
     """What production would run once ``release`` is published: the published versions of the release's
     integration, with the release's items in place of their flow's or rule's. Returned for the pipeline
     and as plain ids."""
-    integration = release_integration(release)
+    integration = release.integration
     mappings: dict[str, MappingVersion] = {
         v.flow.key: v
         for v in MappingVersion.objects.select_related("flow").filter(
@@ -170,35 +162,53 @@ def release_detail(release: Release, *, user: AnyUser | None = None) -> ReleaseD
     return ReleaseDetail(release, items, runs, evidence, signoffs)
 
 
-def releasable_mapping_versions() -> QuerySet[MappingVersion]:
-    """Mapping versions a release may carry: approved, or the published one."""
-    return (
-        MappingVersion.objects.filter(status__in=[VersionStatus.APPROVED, VersionStatus.PUBLISHED])
-        .select_related("flow", "approved_by")
-        .order_by("flow__key", "-number")
+def _releasable(
+    versions: QuerySet[M], *, parent: str, key: str, user: AnyUser, integration: Integration | None
+) -> QuerySet[M]:
+    """``versions`` of the ``parent`` (flow, rule, table) of the integrations ``user`` works on (of
+    ``integration`` only, when given), by integration, ``parent``'s ``key`` and newest first."""
+    owner = f"{parent}__integration"
+    found = versions.select_related(owner, "approved_by").order_by(
+        f"{owner}__name", f"{parent}__{key}", "-number"
     )
+    if integration is not None:
+        found = found.filter(**{owner: integration})
+    return integration_scope(user).filter(found, integration=owner)
 
 
-def releasable_rule_versions() -> QuerySet[RuleVersion]:
-    return (
-        RuleVersion.objects.filter(status__in=[RuleStatus.APPROVED, RuleStatus.PUBLISHED])
-        .select_related("rule", "approved_by")
-        .order_by("rule__key", "-number")
-    )
+def releasable_mapping_versions(
+    *, user: AnyUser, integration: Integration | None = None
+) -> QuerySet[MappingVersion]:
+    """Mapping versions a release may carry: approved, or the published one; of the integrations ``user``
+    works on (of ``integration`` only, when given)."""
+    ready = MappingVersion.objects.filter(status__in=[VersionStatus.APPROVED, VersionStatus.PUBLISHED])
+    return _releasable(ready, parent="flow", key="key", user=user, integration=integration)
 
 
-def releasable_lookup_versions() -> QuerySet[LookupVersion]:
+def releasable_rule_versions(
+    *, user: AnyUser, integration: Integration | None = None
+) -> QuerySet[RuleVersion]:
+    """Rule versions a release may carry: approved, or the published one."""
+    ready = RuleVersion.objects.filter(status__in=[RuleStatus.APPROVED, RuleStatus.PUBLISHED])
+    return _releasable(ready, parent="rule", key="key", user=user, integration=integration)
+
+
+def releasable_lookup_versions(
+    *, user: AnyUser, integration: Integration | None = None
+) -> QuerySet[LookupVersion]:
     """Lookup table versions a release may carry: approved, or the published one."""
-    return (
-        LookupVersion.objects.filter(status__in=[VersionStatus.APPROVED, VersionStatus.PUBLISHED])
-        .select_related("table", "approved_by")
-        .order_by("table__name", "-number")
-    )
+    ready = LookupVersion.objects.filter(status__in=[VersionStatus.APPROVED, VersionStatus.PUBLISHED])
+    return _releasable(ready, parent="table", key="name", user=user, integration=integration)
 
 
-def sandbox_connections(kind: str) -> QuerySet[Connection]:
-    """Active sandbox connections of ``kind``: the only ones a release is tested against."""
-    return Connection.objects.filter(kind=kind, environment=ConnectionEnvironment.SANDBOX, is_active=True)
+def sandbox_connections(kind: str, integration: Integration | None = None) -> QuerySet[Connection]:
+    """Active sandbox connections of ``kind``: the only ones a release is tested against. With
+    ``integration``, the ones its releases may be tested on
+    (:func:`sync.integrations.sandboxes.sandbox_connection_ids`)."""
+    found = Connection.objects.filter(kind=kind, environment=ConnectionEnvironment.SANDBOX, is_active=True)
+    if integration is not None:
+        found = found.filter(pk__in=sandbox_connection_ids(integration, kind))
+    return found
 
 
 SALESFORCE = ConnectionKind.SALESFORCE

@@ -27,6 +27,8 @@ from governance.releases.models import (
 )
 from governance.releases.permissions import can_edit_releases, can_publish_releases, can_sign
 from governance.releases.selectors import items_fingerprint, release_configuration, release_evidence
+from sync.integrations.access import integration_scope
+from sync.integrations.models import Integration
 from sync.mappings.engine import MappingValidationError
 from sync.mappings.models import LookupVersion, MappingVersion, VersionStatus
 from sync.mappings.services.lookup_versions import (
@@ -75,16 +77,44 @@ def _target(version: AnyVersion) -> str:
     return f"rule:{version.rule.key}"
 
 
+def version_integration(version: AnyVersion) -> Integration:
+    """The integration whose flow, rule or lookup table ``version`` is a version of."""
+    if isinstance(version, MappingVersion):
+        return version.flow.integration
+    if isinstance(version, LookupVersion):
+        return version.table.integration
+    return version.rule.integration
+
+
+def _items_integration(chosen: Sequence[AnyVersion], integration: Integration | None) -> Integration:
+    """The one integration every chosen version belongs to (``integration`` when given). A release is
+    tested on one integration's sandbox pair and published to its production pair: a mix is refused."""
+    owners = {version: version_integration(version) for version in chosen}
+    expected = integration if integration is not None else next(iter(owners.values()))
+    strangers = [f"{version} is {owner.name}'s" for version, owner in owners.items() if owner != expected]
+    if strangers:
+        raise ValidationError(
+            f"A release carries one integration's versions ({expected.name}'s): "
+            + "; ".join(strangers)
+            + ". Make a release per integration."
+        )
+    return expected
+
+
 def _items(
     mapping_versions: Iterable[MappingVersion],
     rule_versions: Iterable[RuleVersion],
     lookup_versions: Iterable[LookupVersion] = (),
-) -> list[ReleaseItem]:
-    """Unsaved items for the chosen versions; refuses a version not yet approved or two of one target."""
+    *,
+    integration: Integration | None = None,
+) -> tuple[Integration, list[ReleaseItem]]:
+    """Unsaved items for the chosen versions, and their integration; refuses a version not yet approved,
+    two of one target, or versions of another integration than ``integration`` (or than each other)."""
     items: dict[str, ReleaseItem] = {}
     chosen: list[AnyVersion] = [*mapping_versions, *rule_versions, *lookup_versions]
     if not chosen:
         raise ValidationError("Choose at least one mapping, rule or lookup table version.")
+    owner = _items_integration(chosen, integration)
     for version in chosen:
         rule = isinstance(version, RuleVersion)
         allowed = RELEASABLE_RULE_STATUSES if rule else RELEASABLE_MAPPING_STATUSES
@@ -101,7 +131,13 @@ def _items(
             rule_version=version if isinstance(version, RuleVersion) else None,
             lookup_version=version if isinstance(version, LookupVersion) else None,
         )
-    return list(items.values())
+    return owner, list(items.values())
+
+
+def release_integration_check(user: User, integration: Integration) -> None:
+    """Refuse a person limited to other integrations (PermissionDenied)."""
+    if not integration_scope(user).allows(integration.pk):
+        raise PermissionDenied(f"You do not work on integration {integration.name}.")
 
 
 def release_create(
@@ -112,14 +148,17 @@ def release_create(
     mapping_versions: Sequence[MappingVersion] = (),
     rule_versions: Sequence[RuleVersion] = (),
     lookup_versions: Sequence[LookupVersion] = (),
+    integration: Integration | None = None,
 ) -> Release:
     """A draft release of the chosen versions (each approved or published, one per flow, rule or lookup
-    table)."""
+    table), all of one integration: ``integration`` when given, else the versions' own. A version of
+    another integration is refused (ValidationError), as is an integration the user does not work on."""
     if not can_edit_releases(user):
         raise PermissionDenied("Releases are put together by RevOps (edit_mappings).")
-    items = _items(mapping_versions, rule_versions, lookup_versions)
+    owner, items = _items(mapping_versions, rule_versions, lookup_versions, integration=integration)
+    release_integration_check(user, owner)
     with transaction.atomic():
-        release = Release(name=name.strip(), notes=notes, created_by=user)
+        release = Release(name=name.strip(), notes=notes, created_by=user, integration=owner)
         release.full_clean()
         release.save()
         for item in items:
@@ -137,11 +176,12 @@ def release_items_set(
     rule_versions: Sequence[RuleVersion] = (),
     lookup_versions: Sequence[LookupVersion] = (),
 ) -> Release:
-    """Change which versions the release carries. Any change voids its test evidence and sign-offs: the
-    release goes back to draft and must be tested and signed again."""
+    """Change which versions the release carries (all of the release's integration). Any change voids its
+    test evidence and sign-offs: the release goes back to draft and must be tested and signed again."""
     if not can_edit_releases(user):
         raise PermissionDenied("Releases are put together by RevOps (edit_mappings).")
-    wanted = _items(mapping_versions, rule_versions, lookup_versions)
+    release_integration_check(user, release.integration)
+    _, wanted = _items(mapping_versions, rule_versions, lookup_versions, integration=release.integration)
     with transaction.atomic():
         release = Release.objects.select_for_update().get(pk=release.pk)
         if not release.is_open:
@@ -194,6 +234,7 @@ def release_sign(*, release: Release, user: User, role: str, note: str = "") -> 
     if not can_sign(user, role):
         needed = "edit_mappings" if role == SignoffRole.REVOPS else "approve_releases"
         raise PermissionDenied(f"Signing as {SignoffRole(role).label} needs {needed}.")
+    release_integration_check(user, release.integration)
     with transaction.atomic():
         release = Release.objects.select_for_update().get(pk=release.pk)
         if release.status != ReleaseStatus.TESTED:
@@ -265,11 +306,13 @@ def release_publish(*, release: Release, user: User, reason: str = "") -> Releas
     """Publish every item of a signed-off release to production, all or nothing.
 
     Refused unless the release's latest test run passed with its current items, RevOps and Finance
-    have signed that run, and production still runs what the test ran beside the items. The live
-    release before it becomes superseded and is recorded as this one's ``previous_release``.
+    have signed that run, and the integration's production still runs what the test ran beside the
+    items. The integration's live release before it becomes superseded and is recorded as this one's
+    ``previous_release`` (another integration's live release is not touched).
     """
     if not can_publish_releases(user):
         raise PermissionDenied("Publishing a release needs approve_releases (Finance).")
+    release_integration_check(user, release.integration)
     label = f"release {release.name}" + (f": {reason}" if reason else "")
     with transaction.atomic():
         release = Release.objects.select_for_update().get(pk=release.pk)
@@ -290,7 +333,11 @@ def release_publish(*, release: Release, user: User, reason: str = "") -> Releas
                 "Production changed since the test run (a mapping or rule was published outside this "
                 "release): run the test again."
             )
-        previous = Release.objects.select_for_update().filter(status=ReleaseStatus.LIVE).first()
+        previous = (
+            Release.objects.select_for_update()
+            .filter(status=ReleaseStatus.LIVE, integration=release.integration)
+            .first()
+        )
         for item in _lookups_first(
             release.items.select_related("mapping_version", "rule_version", "lookup_version")
         ):
@@ -356,6 +403,7 @@ def release_rollback(*, release: Release, user: User, reason: str) -> Release:
     """
     if not can_publish_releases(user):
         raise PermissionDenied("Rolling back a release needs approve_releases (Finance).")
+    release_integration_check(user, release.integration)
     if not reason.strip():
         raise ValidationError("Say why you roll back.")
     label = f"rollback of release {release.name}: {reason}"

@@ -28,13 +28,13 @@ from core.audit import AuditAction, audit_record
 from governance.releases.models import Release, ReleaseStatus, ReleaseTestRun, ReleaseTestStatus
 from governance.releases.permissions import can_edit_releases
 from governance.releases.selectors import items_fingerprint, release_configuration
-from governance.releases.services import signoffs_invalidate, status_move
+from governance.releases.services import release_integration_check, signoffs_invalidate, status_move
 from reconciliation.models import ReconciliationRun, RunStatus, RunTrigger
-from reconciliation.reading import Sources
-from reconciliation.services import integration_reading, reconciliation_run
+from reconciliation.services import pair_sources, reconciliation_run
 from sync.connections.models import Connection, ConnectionEnvironment, ConnectionKind
-from sync.connections.services import netsuite_connector, salesforce_connector
-from sync.integrations.selectors import integration_for_pair
+from sync.connections.services import salesforce_connector
+from sync.integrations.models import Integration
+from sync.integrations.sandboxes import sandbox_connection_ids
 from sync.mappings.services.lookups import mapping_tables
 from sync.pipeline.heartbeat import Heartbeat, job_lease
 from sync.pipeline.models import RecordStatus, SyncFailure, SyncJob
@@ -69,7 +69,9 @@ def opportunity_ids_parse(text: str) -> list[str]:
     return ids
 
 
-def _sandbox(connection: Connection, kind: str) -> None:
+def _sandbox(connection: Connection, kind: str, integration: Integration) -> None:
+    """Refuse anything but an active sandbox connection of ``kind`` that ``integration``'s releases are
+    tested on (:func:`sync.integrations.sandboxes.sandbox_connection_ids`): never another integration's."""
     if connection.kind != kind:
         raise ValidationError(f"{connection.name} is not a {ConnectionKind(kind).label} connection.")
     if connection.environment != ConnectionEnvironment.SANDBOX:
@@ -78,6 +80,11 @@ def _sandbox(connection: Connection, kind: str) -> None:
         )
     if not connection.is_active:
         raise ValidationError(f"{connection.name} is deactivated.")
+    if connection.pk not in sandbox_connection_ids(integration, kind):
+        raise ValidationError(
+            f"{connection.name} is not a sandbox of integration {integration.name}: its releases are tested "
+            f"on its own sandbox pair (an admin names it on the integration)."
+        )
 
 
 def release_test_run_start(
@@ -88,15 +95,17 @@ def release_test_run_start(
     netsuite: Connection,
     opportunity_ids: Sequence[str],
 ) -> ReleaseTestRun:
-    """Queue a test run of ``release`` on the sandbox pair; it starts once this transaction commits.
+    """Queue a test run of ``release`` on its integration's sandbox pair; it starts once this
+    transaction commits.
 
     A new run replaces the evidence: standing sign-offs lapse and a tested release is a draft again
     until the new run passes.
     """
     if not can_edit_releases(user):
         raise PermissionDenied("Release test runs are started by RevOps (edit_mappings).")
-    _sandbox(salesforce, ConnectionKind.SALESFORCE)
-    _sandbox(netsuite, ConnectionKind.NETSUITE)
+    release_integration_check(user, release.integration)
+    _sandbox(salesforce, ConnectionKind.SALESFORCE, release.integration)
+    _sandbox(netsuite, ConnectionKind.NETSUITE, release.integration)
     ids = opportunity_ids_parse(" ".join(opportunity_ids))
     with transaction.atomic():
         release = Release.objects.select_for_update().get(pk=release.pk)
@@ -196,12 +205,12 @@ def _try(run: ReleaseTestRun) -> dict[str, Any]:
         }
     )
     # Expected values from the lookup tables the release would put live, as the sync just used.
-    integration = integration_for_pair(run.salesforce_connection_id, run.netsuite_connection_id)
-    sources = Sources(
-        salesforce=salesforce,
-        netsuite=netsuite_connector(run.netsuite_connection),
+    integration = release.integration
+    sources = pair_sources(
+        salesforce=run.salesforce_connection,
+        netsuite=run.netsuite_connection,
+        integration=integration,
         lookups=mapping_tables(chosen.lookups, integration),
-        **integration_reading(integration, run.netsuite_connection_id),
     )
     scopes = {"opportunities": run.opportunity_ids, "accounts": accounts}
     runs: list[ReconciliationRun] = [

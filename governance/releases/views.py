@@ -49,19 +49,20 @@ def release_list(request: ConsoleRequest) -> HttpResponse:
 def release_create(request: ConsoleRequest) -> HttpResponse:
     if not permissions.can_edit_releases(request.user):
         raise PermissionDenied("Releases are put together by RevOps.")
-    form = ReleaseForm(request.POST or None)
+    form = ReleaseForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             release = services.release_create(
                 user=request.user,
                 name=form.cleaned_data["name"],
                 notes=form.cleaned_data["notes"],
+                integration=form.cleaned_data["integration"],
                 mapping_versions=list(form.cleaned_data["mapping_versions"]),
                 rule_versions=list(form.cleaned_data["rule_versions"]),
                 lookup_versions=list(form.cleaned_data["lookup_versions"]),
             )
-        except ValidationError as error:
-            form.add_error(None, error.messages)
+        except (ValidationError, PermissionDenied) as error:
+            form.add_error(None, _refusal(error))
         else:
             messages.success(request, f"Release {release.name} created: test it in the sandbox next.")
             return redirect("governance:release", release_id=release.pk)
@@ -78,7 +79,7 @@ def release_items(request: ConsoleRequest, release_id: int) -> HttpResponse:
         "rule_versions": [i.rule_version_id for i in release.items.all() if i.rule_version_id],
         "lookup_versions": [i.lookup_version_id for i in release.items.all() if i.lookup_version_id],
     }
-    form = ReleaseItemsForm(request.POST or None, initial=initial)
+    form = ReleaseItemsForm(request.POST or None, initial=initial, user=request.user, release=release)
     if request.method == "POST" and form.is_valid():
         try:
             services.release_items_set(
@@ -114,7 +115,7 @@ def release_detail(request: ConsoleRequest, release_id: int) -> HttpResponse:
         "can_edit": permissions.can_edit_releases(user),
         "can_publish": permissions.can_publish_releases(user),
         "signing_roles": [r for r in permissions.signing_roles(user) if r.value not in detail.signed_roles],
-        "test_form": ReleaseTestForm(user=request.user),
+        "test_form": ReleaseTestForm(user=request.user, release=release),
         "rollback_form": RollbackForm(),
     }
     return render(request, "governance/release_detail.html", context)
@@ -125,7 +126,7 @@ def release_test(request: ConsoleRequest, release_id: int) -> HttpResponse:
     if not permissions.can_edit_releases(request.user):
         raise PermissionDenied("Release test runs are started by RevOps.")
     release = _release_or_404(request, release_id)
-    form = ReleaseTestForm(request.POST, user=request.user)
+    form = ReleaseTestForm(request.POST, user=request.user, release=release)
     if not form.is_valid():
         messages.error(request, "Choose the sandbox connections and name the opportunities to sync.")
         return redirect("governance:release", release_id=release.pk)

@@ -454,9 +454,10 @@ class LookupTableViewSet(ChosenIntegration, ApiReadViewSet):
         are made by their first import."""
         data = self.input(LookupImportInputSerializer, request)
         try:
-            connection = import_connection(data["connection"] or None)
+            integration = self.chosen_integration()
+            connection = import_connection(data["connection"] or None, integration)
             result = lookup_import(
-                table_name=name, user=self.user, connection=connection, integration=self.chosen_integration()
+                table_name=name, user=self.user, connection=connection, integration=integration
             )
         except (NoSandboxConnection, ConnectionMisconfigured) as error:
             return Response({"non_field_errors": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)

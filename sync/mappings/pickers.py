@@ -1,6 +1,8 @@
 """Field pickers of the mapping editor: the source paths and target fields a row may name, from metadata.
 
-The data comes only from the connections' cached metadata (:func:`editing_metadata`, never a live call).
+The data comes only from the flow's integration's connections' cached metadata
+(:func:`sync.integrations.sandboxes.editing_metadata`, never a live call): a field only org B has is
+offered in B's flows, never in A's.
 A Salesforce source is the opportunity graph the pipeline reads: the opportunity, ``Account.X``, the
 contact roles (``Contact.X``), the primary quote (``primary_quote.X``) and its lines
 (``SBQQ__Product__r.X`` from a line), each reached by walking the objects' relationships, so an org
@@ -9,7 +11,7 @@ relative to the record being mapped (an object's ``source_path``/``for_each``, a
 from the root with ``$.`` for the rest. A NetSuite target offers the record type's writable fields
 (``X.id`` for a reference), and a group's rows the fields of its sublist (``item.items[]``).
 
-Without metadata (no sandbox connection, or never refreshed) the picker says so and the input stays
+Without metadata (no connection, or never refreshed) the picker says so and the input stays
 free text.
 """
 
@@ -21,8 +23,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 
-from sync.connections.metadata import selectors as metadata_selectors
 from sync.connections.metadata.types import REFERENCE, SUBLIST, FieldInfo, ObjectInfo, SystemMetadata
+from sync.integrations import sandboxes
 from sync.mappings.engine.reads import resolved
 from sync.mappings.models import FieldMapping, ObjectMapping
 from sync.mappings.permissions import flow_edit_allowed
@@ -227,13 +229,13 @@ def field_choices(
 ) -> Choices:
     """The fields a row of ``obj`` may name on ``side`` ("source" or "target"), matching ``query``.
 
-    For the people who may edit ``obj``'s flow (PermissionDenied otherwise). The metadata is the
-    sandbox connections' (what drafts are validated against).
+    For the people who may edit ``obj``'s flow (PermissionDenied otherwise). The metadata is the flow's
+    integration's sandbox pair's, else its production pair's (what its drafts are validated against).
     """
     flow = obj.version.flow
     if not flow_edit_allowed(user, flow):
         raise PermissionDenied("Picking fields is for the people who edit this flow's mapping.")
-    salesforce, netsuite = metadata_selectors.editing_metadata()
+    salesforce, netsuite = sandboxes.editing_metadata(flow.integration)
     to_netsuite = flow.target_system == "netsuite"
     if side == "source":
         metadata = salesforce if to_netsuite else netsuite

@@ -27,7 +27,6 @@ from typing import Any
 
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.salesforce import GraphQuery, SalesforceConnector, soql_literal
-from sync.connections.metadata.selectors import editing_metadata
 from sync.connections.models import Connection, ConnectionKind
 from sync.connections.services import (
     ConnectionMisconfigured,
@@ -37,6 +36,7 @@ from sync.connections.services import (
     salesforce_connector,
 )
 from sync.integrations.models import Integration
+from sync.integrations.sandboxes import editing_metadata
 from sync.mappings.engine import CompiledMapping, ObjectPayload
 from sync.mappings.models import MappingVersion
 from sync.mappings.services.lookups import mapping_lookups
@@ -222,7 +222,7 @@ def _sandbox_reads(compiled: CompiledMapping, integration: Integration) -> tuple
     """What the run would read in the sandbox org, by its cached metadata, and the mapping it would run
     (optional rows the sandbox systems lack left out); a field the org lacks is named here, before
     Salesforce is asked (:class:`PreviewUnavailable`)."""
-    sandbox_salesforce, sandbox_netsuite = editing_metadata()
+    sandbox_salesforce, sandbox_netsuite = editing_metadata(integration)
     try:
         plan = read_plan(compiled.spec, salesforce=sandbox_salesforce, netsuite=sandbox_netsuite)
     except FieldsMissing as error:

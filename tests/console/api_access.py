@@ -169,6 +169,8 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:reconciliation-run-rerun": ApiRule(post=RECONCILERS),
     "api:reconciliation-mismatch-list": ApiRule(get=ROLES),
     # governance/api/views.py: the world's token is RevOps's; admins manage users, so see every token.
+    "api:release-list": ApiRule(get=ROLES),
+    "api:release-detail": ApiRule(get=ROLES),
     "api:release-test-run-list": ApiRule(get=ROLES),
     "api:release-test-run-detail": ApiRule(get=ROLES),
     "api:release-test-run-retry": ApiRule(post=EDITORS),

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from governance.audit_checkpoints import audit_checkpoint_record
 from governance.models import ApiToken, AuditCheckpoint, AuditEntry, CheckpointSource
-from governance.releases.models import ReleaseTestRun
+from governance.releases.models import Release, ReleaseTestRun
 from reconciliation.models import ReconciliationRun
 from sync.connections.models import Connection
 from sync.exceptions.models import ExceptionItem, ExceptionOverride, NetSuiteListValue, Subsidiary
@@ -82,6 +82,7 @@ OBJECTS: dict[str, Callable[[], object]] = {
         or audit_checkpoint_record(source=CheckpointSource.COMMAND).pk
     ),
     "token": lambda: ApiToken.objects.get(name="acl").pk,
+    "release": lambda: Release.objects.get().pk,
     "release-test-run": lambda: ReleaseTestRun.objects.get().pk,
     "schedule": lambda: "catch-up-poll",
 }

@@ -20,7 +20,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from core.roles import ROLES_BY_NAME
-from governance.releases.models import ReleaseTestRun
+from governance.releases.models import Release, ReleaseTestRun
 from sync.connections.models import Connection
 from sync.exceptions.models import ExceptionItem
 from sync.golive.models import GoLiveRun, GoLiveStatus
@@ -84,6 +84,8 @@ NOT_FOUND_FOR_LIMITED = {
     "sync:backfill",
     "sync:exception",
     "sync:golive-run",
+    "governance:release",
+    "governance:release-items",
     "api:connection-detail",
     "api:connection-metadata",
     "api:connection-metadata-show",
@@ -94,6 +96,7 @@ NOT_FOUND_FOR_LIMITED = {
     "api:exception-detail",
     "api:cancellation-detail",
     "api:release-test-run-detail",
+    "api:release-detail",
 }
 
 
@@ -169,6 +172,7 @@ def _alpha_paths(monkeypatch: pytest.MonkeyPatch) -> None:
         "job_id": lambda: SyncJob.objects.get(trigger="outbound_message", message=f"{ALPHA} world job").pk,
         "record_id": lambda: SyncRecord.objects.get(opportunity_id=OPPORTUNITY).pk,
         "backfill_id": lambda: Backfill.objects.get(cursor=ALPHA).pk,
+        "release_id": lambda: Release.objects.get(name=f"{ALPHA} release").pk,
         "item_id": lambda: ExceptionItem.objects.get(dedup_key="sync_failure:Opportunity:006A").pk,
         "sync:golive-run/run_id": lambda: GoLiveRun.objects.get(error=f"{ALPHA} go-live").pk,
         "sync:golive-apply/run_id": lambda: GoLiveRun.objects.get(error=f"{ALPHA} go-live").pk,
@@ -182,6 +186,7 @@ def _alpha_paths(monkeypatch: pytest.MonkeyPatch) -> None:
         "backfill": values["backfill_id"],
         "exception": values["item_id"],
         "cancellation": lambda: Cancellation.objects.get(opportunity_id=ALPHA_OPPORTUNITY).pk,
+        "release": lambda: Release.objects.get(name=f"{ALPHA} release").pk,
     }
     for key, value in objects.items():
         monkeypatch.setitem(api_walk.OBJECTS, key, value)
@@ -216,6 +221,9 @@ def limited(world: None, admin: User, monkeypatch: pytest.MonkeyPatch) -> User: 
     Backfill.objects.update(cursor=ALPHA)
     GoLiveRun.objects.update(error=f"{ALPHA} go-live")
     ReleaseTestRun.objects.update(opportunity_ids=[ALPHA_OPPORTUNITY])
+    # The world's release is the primary integration's (beta's person does not see it); beta has its own.
+    Release.objects.update(name=f"{ALPHA} release")
+    Release.objects.create(name=f"{BETA} release", integration=beta, created_by=admin)
     _pair_data("alpha", ALPHA, ALPHA_OPPORTUNITY, sf_a, ns)
     _pair_data("beta", BETA, BETA_OPPORTUNITY, sf_b, ns)
     Backfill.objects.create(salesforce_connection=sf_b, netsuite_connection=ns, since=dt.date(2026, 1, 1))
@@ -307,6 +315,7 @@ BETA_LISTS = [
     "sync:golive",
     "sync:catalogue",
     "sync:listeners",
+    "governance:releases",
 ]
 BETA_API_LISTS = [
     "api:connection-list",
@@ -314,6 +323,7 @@ BETA_API_LISTS = [
     "api:record-list",
     "api:exception-list",
     "api:cancellation-list",
+    "api:release-list",
 ]
 
 

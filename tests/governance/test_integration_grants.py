@@ -11,9 +11,17 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from governance.access_grants import group_access_grant, user_access, user_access_grant
+from governance.access_grants import (
+    GrantChoice,
+    flow_grant_choices,
+    group_access_grant,
+    user_access,
+    user_access_grant,
+)
 from sync.integrations.access import integration_scope
 from sync.integrations.models import Integration, IntegrationUserPermission
+from sync.integrations.selectors import primary_integration
+from sync.mappings.models import Flow
 from tests.api_support import token_client
 from tests.governance.test_audit import last_pk, new_entries
 
@@ -121,3 +129,39 @@ def test_a_limited_person_is_refused_the_audit_trail_and_user_administration(
         user_access_grant(user=person, kind="integration", target=acme, actor=None)
     assert admin_client.get(reverse("governance:users")).status_code == 403
     assert auditor_client.get(reverse("governance:audit")).status_code == 403
+
+
+def test_the_flow_pickers_name_each_flow_s_integration_and_offer_only_the_admin_s(
+    admin_client: Client, admin: User, finance: User, acme: Integration
+) -> None:
+    """Every integration has its own flows under the same keys: the pickers and the grants say whose."""
+    fields = {
+        "key": "opportunity_to_netsuite",
+        "source": "Opportunity",
+        "direction": "Salesforce -> NetSuite",
+    }
+    ours = Flow.objects.create(integration=primary_integration(), **fields)
+    theirs = Flow.objects.create(integration=acme, **fields)
+    page = admin_client.get(reverse("governance:user", args=[finance.pk])).content.decode()
+    assert f'value="{ours.pk}">primary · opportunity_to_netsuite<' in page
+    assert f'value="{theirs.pk}">acme · opportunity_to_netsuite<' in page
+    mark = last_pk()
+    url = reverse("governance:user-access", args=[finance.pk])
+    card = admin_client.post(
+        url, {"kind": "flow", "target": str(theirs.pk), "action": "grant"}, HTTP_HX_REQUEST="true"
+    )
+    assert "acme · opportunity_to_netsuite</span>" in card.content.decode()
+    (granted,) = new_entries(mark)
+    assert granted.changes == {"flow_grants": ["none", "acme · opportunity_to_netsuite"]}
+
+    # An admin limited to acme is offered acme's flows only, and cannot grant the primary's.
+    limited_admin = User.objects.create_user("acme-admin", password="x")
+    limited_admin.groups.add(Group.objects.get(name="Admin"))
+    user_access_grant(user=limited_admin, kind="integration", target=acme, actor=admin)
+    limited_admin = _fresh(limited_admin)
+    assert flow_grant_choices(user=limited_admin) == [
+        GrantChoice(theirs.pk, "acme · opportunity_to_netsuite")
+    ]
+    with pytest.raises(ValidationError, match="primary · opportunity_to_netsuite is not a flow of your"):
+        user_access_grant(user=finance, kind="flow", target=ours, actor=limited_admin)
+    assert [flow.pk for flow in user_access(user=finance).flows.objects] == [theirs.pk]

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.commands import command_user
-from core.roles import MANAGE_USERS
-from governance import access_grants
+from governance.management.holders import grant_actor, holder_grant_change
 from sync.integrations.models import Integration
 
 
@@ -38,36 +35,16 @@ class Command(BaseCommand):
         if integration is None:
             known = ", ".join(Integration.objects.order_by("name").values_list("name", flat=True)) or "none"
             raise CommandError(f"no integration {names[-1]!r} (there are: {known})")
-        actor = _actor(options["username"])
-        grant = not options["revoke"]
+        actor = grant_actor(options["username"])
         try:
-            if options["group"]:
-                group = Group.objects.filter(name=options["group"]).first()
-                if group is None:
-                    raise CommandError(f"no group {options['group']!r}")
-                change_group = (
-                    access_grants.group_access_grant if grant else access_grants.group_access_revoke
-                )
-                change_group(group=group, kind="integration", target=integration, actor=actor)
-                held = access_grants.group_access(group=group).integrations.names
-                who = group.name
-            else:
-                holder = User.objects.filter(username=names[0]).first()
-                if holder is None:
-                    raise CommandError(f"no user {names[0]!r}")
-                change = access_grants.user_access_grant if grant else access_grants.user_access_revoke
-                change(user=holder, kind="integration", target=integration, actor=actor)
-                held = access_grants.user_access(user=holder).integrations.names
-                who = holder.get_username()
+            who, held = holder_grant_change(
+                user=None if options["group"] else names[0],
+                group=options["group"],
+                kind="integration",
+                target=integration,
+                revoke=options["revoke"],
+                actor=actor,
+            )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error
         self.stdout.write(f"{who} now holds: {', '.join(held) or 'no integration (sees every integration)'}")
-
-
-def _actor(username: str | None) -> User | None:
-    if not username:
-        return None
-    actor = command_user(username)
-    if not actor.has_perm(MANAGE_USERS):
-        raise CommandError("only admins (manage_users) grant access")
-    return actor

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.commands import command_user
-from core.roles import MANAGE_USERS
-from governance import access_grants
+from governance.management.holders import grant_actor, holder_grant_change
 from sync.exceptions.models import Subsidiary
 from sync.exceptions.selectors import subsidiary_find
 
@@ -33,40 +30,19 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if bool(options["user"]) == bool(options["group"]):
             raise CommandError("give --user or --group (one of them)")
-        actor = _actor(options["username"])
+        actor = grant_actor(options["username"])
         target: Subsidiary | None = None
         try:
             if options["subsidiary"] != "all":
                 target = subsidiary_find(options["subsidiary"])
-            held = _user(options, target, actor) if options["user"] else _group(options, target, actor)
+            who, held = holder_grant_change(
+                user=options["user"],
+                group=options["group"],
+                kind="subsidiary",
+                target=target,
+                revoke=options["revoke"],
+                actor=actor,
+            )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error
-        who = options["user"] or options["group"]
         self.stdout.write(f"{who} now holds: {', '.join(held) or 'no subsidiary'}")
-
-
-def _actor(username: str | None) -> User | None:
-    if not username:
-        return None
-    actor = command_user(username)
-    if not actor.has_perm(MANAGE_USERS):
-        raise CommandError("only admins (manage_users) grant access")
-    return actor
-
-
-def _user(options: dict[str, Any], target: Subsidiary | None, actor: User | None) -> list[str]:
-    holder = User.objects.filter(username=options["user"]).first()
-    if holder is None:
-        raise CommandError(f"no user {options['user']!r}")
-    change = access_grants.user_access_revoke if options["revoke"] else access_grants.user_access_grant
-    change(user=holder, kind="subsidiary", target=target, actor=actor)
-    return access_grants.user_access(user=holder).subsidiaries.names
-
-
-def _group(options: dict[str, Any], target: Subsidiary | None, actor: User | None) -> list[str]:
-    group = Group.objects.filter(name=options["group"]).first()
-    if group is None:
-        raise CommandError(f"no group {options['group']!r}")
-    change = access_grants.group_access_revoke if options["revoke"] else access_grants.group_access_grant
-    change(group=group, kind="subsidiary", target=target, actor=actor)
-    return access_grants.group_access(group=group).subsidiaries.names

@@ -4,8 +4,8 @@ Contract for the consumers (mapping validation, query derivation, editor pickers
 
 - :func:`connection_metadata` is what one connection's system describes, from the cache only: it never
   calls Salesforce or NetSuite. A connection never refreshed has no objects (``fetched_at`` empty).
-- :func:`editing_metadata` is what a mapping draft is checked against while it is edited: the sandbox
-  connections' metadata (source side, target side), None for a side without a sandbox connection.
+- What a mapping draft is checked against while it is edited (its integration's sandbox pair, or its
+  production pair) is chosen by :func:`sync.integrations.sandboxes.editing_metadata`, above this layer.
 
 Both are called per batch and per keystroke of validation, so the normalised :class:`SystemMetadata` is
 kept in-process per connection and per ``fetched_at``: a call costs one small query (the cache row's
@@ -27,7 +27,6 @@ from sync.connections.metadata.normalise import MetadataShapeError, netsuite_obj
 from sync.connections.metadata.types import ObjectInfo, SystemMetadata
 from sync.connections.models import Connection, ConnectionKind, ConnectionMetadata, MetadataObject
 from sync.connections.selectors import connection_get_for_user
-from sync.connections.services import NoSandboxConnection, connection_sandbox
 
 logger = logging.getLogger(__name__)
 
@@ -81,17 +80,6 @@ def connection_listed_names(connection: Connection) -> frozenset[str] | None:
     if row is None:
         return None
     return frozenset(str(name).lower() for name in row or ())
-
-
-def editing_metadata() -> tuple[SystemMetadata | None, SystemMetadata | None]:
-    """(Salesforce, NetSuite) metadata of the sandbox connections, None where there is no such connection."""
-    sides: list[SystemMetadata | None] = []
-    for kind in ("salesforce", "netsuite"):
-        try:
-            sides.append(connection_metadata(connection_sandbox(kind)))
-        except NoSandboxConnection:
-            sides.append(None)
-    return sides[0], sides[1]
 
 
 @dataclass(frozen=True)

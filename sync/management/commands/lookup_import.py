@@ -52,7 +52,7 @@ class Command(BaseCommand):
         user = command_user(options["user"])
         integration = command_integration(options["integration"])
         try:
-            connection = import_connection(options["connection"] or None)
+            connection = import_connection(options["connection"] or None, integration)
         except (ValidationError, NoSandboxConnection) as error:
             raise CommandError(_text(error)) from error
         tables = importable_tables() if options["all"] else [options["table"]]

@@ -36,8 +36,9 @@ from django.utils import timezone
 
 from core.audit import AuditAction, audit_record
 from sync.connections.models import Connection, ConnectionKind
-from sync.connections.services import connection_sandbox, netsuite_connector
+from sync.connections.services import netsuite_connector
 from sync.integrations.models import Integration
+from sync.integrations.sandboxes import another_integrations_connection, checking_connection
 from sync.integrations.selectors import primary_integration
 from sync.mappings.models import LookupTable, LookupVersion, VersionStatus
 from sync.mappings.permissions import can_edit_mappings
@@ -151,14 +152,27 @@ def importable_tables() -> list[str]:
     return sorted(SOURCES)
 
 
-def import_connection(name: str | None = None) -> Connection:
-    """The NetSuite connection named ``name``, or the sandbox one (drafts are checked against the
-    sandbox, and production's ids come to it by the same review)."""
+def import_connection(name: str | None = None, integration: Integration | None = None) -> Connection:
+    """The NetSuite connection named ``name``, or ``integration``'s (the primary's when None) sandbox one,
+    else its production one (drafts are checked against the sandbox, and production's ids come to it by
+    the same review). Another integration's NetSuite account is refused: internal ids differ per
+    account."""
+    owner = integration if integration is not None else primary_integration()
     if not name:
-        return connection_sandbox(ConnectionKind.NETSUITE)
+        found = checking_connection(owner, ConnectionKind.NETSUITE)
+        if found is None:
+            raise LookupImportRefused(
+                f"Integration {owner.name} has no NetSuite connection: an admin sets its sandbox or "
+                "production NetSuite connection, or name one."
+            )
+        return found
     connection = Connection.objects.filter(name=name, kind=ConnectionKind.NETSUITE, is_active=True).first()
     if connection is None:
         raise LookupImportRefused(f"No active NetSuite connection named {name!r}.")
+    if another_integrations_connection(owner, connection):
+        raise LookupImportRefused(
+            f"{connection.name} is another integration's NetSuite account, not {owner.name}'s."
+        )
     return connection
 
 
@@ -192,7 +206,7 @@ def lookup_import(
     then."""
     require(user, can_edit_mappings, needs="edit_mappings")
     owner = integration if integration is not None else primary_integration()
-    connection = connection or import_connection()
+    connection = connection or import_connection(integration=owner)
     if connection.kind != ConnectionKind.NETSUITE:
         raise LookupImportRefused(f"{connection.name} is not a NetSuite connection.")
     source = _source(table_name)

@@ -89,7 +89,9 @@ def field_row_metadata_problems(*, candidate: FieldMapping) -> list[SpecProblem]
     label = candidate.label
     return [
         problem
-        for problem in spec_metadata_problems(version_spec(version, override=candidate))
+        for problem in spec_metadata_problems(
+            version_spec(version, override=candidate), version.flow.integration
+        )
         if problem.object_key == candidate.object_mapping.key
         and (problem.field == label or problem.field.startswith(label + "/"))
     ]

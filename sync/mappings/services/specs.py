@@ -16,8 +16,8 @@ from auditlog.context import disable_auditlog
 from django.db import transaction
 
 from core.audit import AuditAction, audit_record
-from sync.connections.metadata.selectors import editing_metadata
 from sync.integrations.models import Integration
+from sync.integrations.sandboxes import editing_metadata
 from sync.integrations.selectors import primary_integration
 from sync.mappings.engine import CompiledMapping, MappingValidationError, SpecProblem, compile_mapping
 from sync.mappings.engine.spec import FORMAT
@@ -244,15 +244,17 @@ def spec_problems(spec: Any, integration: Integration | None = None) -> list[Spe
     return []
 
 
-def spec_metadata_problems(spec: Any) -> list[MetadataProblem]:
-    """``spec`` checked against the sandbox connections' cached metadata (errors, warnings, information).
+def spec_metadata_problems(spec: Any, integration: Integration | None = None) -> list[MetadataProblem]:
+    """``spec`` checked against ``integration``'s (the primary's when None) cached metadata: its sandbox
+    pair, else its production pair, never another integration's (:func:`editing_metadata`). Errors,
+    warnings, information.
 
     A flow to NetSuite reads Salesforce and writes NetSuite; a return flow the other way round. A side
-    with no sandbox connection, or whose metadata was never read, is skipped (one ``info`` problem says so).
+    with no connection, or whose metadata was never read, is skipped (one ``info`` problem says so).
     """
     if not isinstance(spec, dict):
         return []
-    salesforce, netsuite = editing_metadata()
+    salesforce, netsuite = editing_metadata(integration)
     if spec.get("target_system", "netsuite") == "salesforce":
         return mapping_metadata_problems(spec, netsuite, salesforce)
     return mapping_metadata_problems(spec, salesforce, netsuite)
@@ -260,7 +262,7 @@ def spec_metadata_problems(spec: Any) -> list[MetadataProblem]:
 
 def spec_all_problems(spec: Any, integration: Integration | None = None) -> list[SpecProblem]:
     """The engine's problems, then the metadata check's (what a draft's page lists)."""
-    return [*spec_problems(spec, integration), *spec_metadata_problems(spec)]
+    return [*spec_problems(spec, integration), *spec_metadata_problems(spec, integration)]
 
 
 # Set while the system actor installs the product's shipped defaults (sync.mappings.services.seed).
@@ -279,17 +281,17 @@ def shipped_defaults_install() -> Iterator[None]:
         _SHIPPED_INSTALL.reset(token)
 
 
-def spec_metadata_errors(spec: Any) -> list[SpecProblem]:
+def spec_metadata_errors(spec: Any, integration: Integration | None = None) -> list[SpecProblem]:
     """The metadata check's errors (a field missing in the org, a read-only target, an unmapped required
     field...): what refuses a person's submit or publish. Warnings and information do not."""
     if _SHIPPED_INSTALL.get():
         return []
-    return metadata_errors(spec_metadata_problems(spec))
+    return metadata_errors(spec_metadata_problems(spec, integration))
 
 
 def spec_blocking_problems(spec: Any, integration: Integration | None = None) -> list[SpecProblem]:
     """What refuses a submit or a publish: every engine problem, and the metadata check's errors."""
-    return [*spec_problems(spec, integration), *spec_metadata_errors(spec)]
+    return [*spec_problems(spec, integration), *spec_metadata_errors(spec, integration)]
 
 
 def problem_json(problem: SpecProblem) -> dict[str, str]:

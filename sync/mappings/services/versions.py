@@ -52,7 +52,7 @@ def _publish_check(version: MappingVersion) -> None:
     metadata: a row reading a field the org lacks would fail every sync, so it is refused here, listed."""
     spec = version_spec(version)
     spec_compile(spec, version.flow.integration)
-    errors = spec_metadata_errors(spec)
+    errors = spec_metadata_errors(spec, version.flow.integration)
     if errors:
         raise MappingValidationError(errors)
 

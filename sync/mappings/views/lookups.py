@@ -98,12 +98,10 @@ def lookup_import_view(request: ConsoleRequest, table_name: str) -> HttpResponse
     """Import the table from NetSuite (the chosen connection, else the sandbox one) as a draft to review."""
     require_editor(request)
     try:
-        connection = import_connection(request.POST.get("connection", "").strip() or None)
+        integration = console_integration(request)
+        connection = import_connection(request.POST.get("connection", "").strip() or None, integration)
         result = lookup_import(
-            table_name=table_name,
-            user=request.user,
-            connection=connection,
-            integration=console_integration(request),
+            table_name=table_name, user=request.user, connection=connection, integration=integration
         )
     except (ValidationError, NoSandboxConnection, ConnectorError, ConnectionMisconfigured) as error:
         text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)

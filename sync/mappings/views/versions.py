@@ -97,7 +97,9 @@ def _version_page(
         "objects": version_rows(version),
         "can_edit": can_edit,
         "can_approve": can_approve_mappings(request.user),
-        "problems": spec_all_problems(version_spec(version)) if version.is_editable else [],
+        "problems": (
+            spec_all_problems(version_spec(version), version.flow.integration) if version.is_editable else []
+        ),
         "others": version.flow.versions.exclude(pk=version.pk).order_by("-number"),
         "new_row_form": FieldRowForm(initial={"kind": "source", "apply": "always"}),
         "import_form": import_form or ImportForm(),

@@ -22,7 +22,7 @@ from sync.connections.metadata.types import (
     SystemMetadata,
 )
 
-PATCH_TARGET = "sync.connections.metadata.selectors.editing_metadata"
+PATCH_TARGET = "sync.integrations.sandboxes.editing_metadata"
 
 
 def _field(name: str, label: str, kind: str = TEXT, **extra: object) -> FieldInfo:

@@ -11,9 +11,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from governance.models import AuditEntry
 from sync.connections.connectors.errors import ConnectorError
-from sync.connections.metadata.selectors import connection_metadata, editing_metadata, metadata_summary
+from sync.connections.metadata.selectors import connection_metadata, metadata_summary
 from sync.connections.metadata.services import MetadataRefreshFailed, metadata_refresh
 from sync.connections.models import Connection, ConnectionMetadata, MetadataObject
+from sync.integrations.sandboxes import editing_metadata
 from tests.sync.connections.metadata.fakes import salesforce_org
 from tests.sync.connections.support import offline_connection_pair
 
@@ -200,7 +201,7 @@ def test_the_selector_serves_the_cache_in_process_until_a_refresh(
     metadata_refresh(connection=salesforce, objects=["Invoice__c"])
     fresh = connection_metadata(salesforce)
     assert fresh is not first and fresh.object("Invoice__c") is not None
-    # editing_metadata: the sandbox connections' caches, NetSuite's still empty.
+    # editing_metadata: the (primary integration's) sandbox connections' caches, NetSuite's still empty.
     sf_side, ns_side = editing_metadata()
     assert sf_side is fresh and ns_side is not None and ns_side.objects == {}
     assert netsuite.kind == "netsuite"
