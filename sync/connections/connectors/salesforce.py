@@ -335,6 +335,18 @@ class SalesforceConnector:
                 quote_ids[line["SBQQ__Quote__c"]]["primary_quote"]["lines"].append(line)
         return graphs
 
+    def corporate_currency(self, *, multi_currency: bool) -> str:
+        """The org's corporate currency: in a multi-currency org the ``CurrencyType`` marked ``IsCorporate``
+        (an object single-currency orgs do not have), else ``Organization.DefaultCurrencyIsoCode`` (the
+        one currency of a single-currency org; also read as a fallback). Empty when neither says."""
+        if multi_currency:
+            for row in self.query("SELECT IsoCode FROM CurrencyType WHERE IsCorporate = true LIMIT 1"):
+                if row.get("IsoCode"):
+                    return str(row["IsoCode"])
+        for row in self.query("SELECT DefaultCurrencyIsoCode FROM Organization LIMIT 1"):
+            return str(row.get("DefaultCurrencyIsoCode") or "")
+        return ""
+
     def describe_global(self) -> dict[str, Any]:
         """``GET sobjects/``: every object the signed-in user can see (``sobjects[]`` with ``name``,
         ``label``, ``custom``, ``queryable``...); managed-package and custom objects only where installed."""
