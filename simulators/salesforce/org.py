@@ -103,9 +103,7 @@ def _currency_types(connection: sqlite3.Connection, corporate_currency: str) -> 
         connection.execute(
             f'INSERT OR IGNORE INTO "CurrencyType" ({columns}) VALUES ({marks})', list(row.values())
         )
-    connection.execute(
-        'UPDATE "CurrencyType" SET "IsCorporate" = ("IsoCode" = ?)', (corporate_currency,)
-    )
+    connection.execute('UPDATE "CurrencyType" SET "IsCorporate" = ("IsoCode" = ?)', (corporate_currency,))
 
 
 def organization_set_sandbox(connection: sqlite3.Connection, *, is_sandbox: bool) -> None:

@@ -77,12 +77,12 @@ def connection_metadata(connection: Connection) -> SystemMetadata:
     return metadata
 
 
-def org_supplied_currency(connection: Connection) -> str:
-    """The one currency of ``connection``'s org when it is a single-currency Salesforce org (per its cached
+def org_supplied_currency(connection_id: int) -> str:
+    """The one currency of the connection's org when it is a single-currency Salesforce org (per its cached
     metadata), which Concord supplies where ``CurrencyIsoCode`` is read and leaves out of what it writes;
     empty for a multi-currency org, a NetSuite connection, or metadata never read."""
     row = (
-        ConnectionMetadata.objects.filter(connection_id=connection.pk, multi_currency=False)
+        ConnectionMetadata.objects.filter(connection_id=connection_id, multi_currency=False)
         .values_list("corporate_currency", flat=True)
         .first()
     )
