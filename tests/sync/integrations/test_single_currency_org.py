@@ -98,5 +98,6 @@ def test_a_single_currency_deal_amended_and_invoiced_back_with_no_mapping_edit(
     item = ExceptionItem.objects.get(vendor_code="CURRENCY_NOT_IN_ORG")
     assert "in USD" in item.title and "single-currency in EUR" in item.title
     assert item.integration_id == acme.pk
-    row = ReturnRecord.objects.filter(netsuite_type="invoice", netsuite_id=str(billed["invoice"])).latest("pk")
+    rows = ReturnRecord.objects.filter(netsuite_type="invoice", netsuite_id=str(billed["invoice"]))
+    row = rows.latest("pk")
     assert row.status == ReturnStatus.FAILED
