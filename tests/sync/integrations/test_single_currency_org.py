@@ -54,8 +54,9 @@ def test_a_single_currency_deal_amended_and_invoiced_back_with_no_mapping_edit(
 ) -> None:
     b, acme = two_orgs.b, two_orgs.acme
     # acme runs the primary's shipped mapping as copied: nothing about currencies was edited.
-    assert version_spec(published_mapping(FLOW_KEY, acme)[0])["objects"] == (
-        version_spec(published_mapping(FLOW_KEY)[0])["objects"]
+    assert (
+        version_spec(published_mapping(FLOW_KEY, acme)[0])["objects"]
+        == (version_spec(published_mapping(FLOW_KEY)[0])["objects"])
     )
     deal = b.closed_won("Muster Maschinenbau", country="DE")
     first = sync(b.connection, two_orgs.netsuite_connection, deal.opportunity)
