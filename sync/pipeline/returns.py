@@ -504,12 +504,12 @@ def _map_and_write(
     brought back (:class:`~sync.pipeline.return_graphs.ReturnOwnership`)."""
     pair = (salesforce_pk, netsuite_pk)
     scope = scope or eid_scope(salesforce_pk, netsuite_pk)
-    # A single-currency org: CurrencyIsoCode is not written, and a record in another currency is refused.
-    org_currency = org_supplied_currency(salesforce_pk)
     read = CachedReader(ns)
     links = SalesforceLinks(sf, netsuite_pk, scope)
     ownership = ReturnOwnership(scope, read, netsuite_pk)
     own: dict[str, set[str]] = {}  # keys written from a record's own read, by object
+    # A single-currency org: CurrencyIsoCode is not written, and a record in another currency is refused.
+    org_currency = org_supplied_currency(salesforce_pk)
     try:
         for record_types, objects in STAGES:
             if not any(changed.get(record_type) for record_type in record_types):
