@@ -91,6 +91,7 @@ def build_schema(
         for sobject in sobjects:
             _drop_fields(sobject, lambda f: f.name.startswith("SBQQ__"))
     if currencies == "single":
+        sobjects = [s for s in sobjects if s.name != "CurrencyType"]
         for sobject in sobjects:
             if sobject.field("CurrencyIsoCode") is not None:
                 storage_defaults[sobject.name] = {"CurrencyIsoCode": corporate_currency}
@@ -152,10 +153,32 @@ def _all_objects() -> list[SObject]:
             read_only(checkbox("IsSandbox", "Is Sandbox")),
             read_only(text("OrganizationType", "Edition", length=40)),
             read_only(text("InstanceName", "Instance Name", length=5)),
-            # The corporate currency, in both shapes (a single-currency org's only currency).
+            # The corporate currency, in both shapes (a single-currency org's only currency). Salesforce's
+            # SOAP getUserInfo() documents orgDefaultCurrencyIsoCode "only if orgMultiCurrency is false";
+            # clients read this field with ``SELECT DefaultCurrencyIsoCode FROM Organization`` (widely used
+            # in open-source connectors, read in 2026-12). Whether a multi-currency org fills it is
+            # unsure, so Concord asks CurrencyType there first (below).
             read_only(
                 Field("DefaultCurrencyIsoCode", "picklist", "Locale Currency", 255, picklist=CURRENCY_CODES)
             ),
+        ],
+        createable=False,
+    )
+    # The org's currencies, one row per active currency, the corporate one marked. Salesforce's object
+    # reference (CurrencyType): "Represents the currencies used by an organization for which the
+    # multicurrency feature is enabled ... This object is not available in single-currency
+    # organizations" (build_schema drops it there, so describeGlobal does not list it and a query
+    # fails). Read-only here: the simulator's currencies are fixed (CURRENCY_CODES).
+    currency_type = sobject(
+        "CurrencyType",
+        "Currency Type",
+        "02y",  # not checked against a real org; ids of this object are never used by Concord
+        [
+            read_only(picklist("IsoCode", CURRENCY_CODES, "Currency ISO Code", name_field=True)),
+            read_only(checkbox("IsCorporate", "Corporate Currency")),
+            read_only(checkbox("IsActive", "Active")),
+            read_only(Field("ConversionRate", "double", "Conversion Rate")),
+            read_only(Field("DecimalPlaces", "int", "Decimal Places")),
         ],
         createable=False,
     )
@@ -449,6 +472,7 @@ def _all_objects() -> list[SObject]:
     return [
         user,
         organization,
+        currency_type,
         account,
         contact,
         product,

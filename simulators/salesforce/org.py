@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from simulators.dataset import CURRENCIES
 from simulators.salesforce import ids
 
 DEFAULT_ORG_ID = ids.make_id("00D", 1_000_001, pod="5g")
@@ -76,12 +77,33 @@ def ensure_org_records(
         )
     # The shape decides the corporate currency (an org file written before the field existed has none).
     connection.execute('UPDATE "Organization" SET "DefaultCurrencyIsoCode" = ?', (corporate_currency,))
+    _currency_types(connection, corporate_currency)
     connection.execute(
         'UPDATE "User" SET "Username" = ?, "Email" = ?, "CurrencyIsoCode" = ? WHERE "Id" = ?',
         (username, username, corporate_currency, INTEGRATION_USER_ID),
     )
     if is_sandbox is not None:
         organization_set_sandbox(connection, is_sandbox=is_sandbox)
+
+
+def _currency_types(connection: sqlite3.Connection, corporate_currency: str) -> None:
+    """One ``CurrencyType`` row per currency, the corporate one marked (the API shows them only in a
+    multi-currency shape). Rates are nominal: Concord never converts with Salesforce's rates."""
+    for number, currency in enumerate(CURRENCIES, start=1):
+        row = {
+            **_system(ids.make_id("02y", number, pod=ids.SEED_POD)),
+            "IsoCode": currency.code,
+            "IsCorporate": int(currency.code == corporate_currency),
+            "IsActive": 1,
+            "ConversionRate": 1.0,
+            "DecimalPlaces": currency.precision,
+        }
+        columns = ", ".join(f'"{name}"' for name in row)
+        marks = ", ".join("?" for _ in row)
+        connection.execute(
+            f'INSERT OR IGNORE INTO "CurrencyType" ({columns}) VALUES ({marks})', list(row.values())
+        )
+    connection.execute('UPDATE "CurrencyType" SET "IsCorporate" = ("IsoCode" = ?)', (corporate_currency,))
 
 
 def organization_set_sandbox(connection: sqlite3.Connection, *, is_sandbox: bool) -> None:

@@ -52,6 +52,7 @@ from sync.catalogue.writes import (
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.metadata.selectors import org_supplied_currency
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.integrations.models import Integration
@@ -177,8 +178,7 @@ def _sync(
     tables = mapping_tables(None, integration)
     items: list[_Item] = []
     try:
-        multi = is_multi_currency(sf)
-        only_currency = "" if multi else org_currency(sf)
+        multi, only_currency = _org_currencies(sf, pair[0])
         books, standard = _books(sf, dict(tables.get(PRICE_LEVEL_TABLE) or {}))
         prices = item_prices(
             ns,
@@ -233,6 +233,16 @@ def _books(sf: SalesforceConnector, table: dict[str, Any]) -> tuple[dict[str, st
         if book
     }
     return books, standard
+
+
+def _org_currencies(sf: SalesforceConnector, salesforce_pk: int) -> tuple[bool, str]:
+    """(whether the org has multiple currencies, its one currency when it has not): as the connection's
+    metadata refresh learnt them, else asked of the org (metadata never read)."""
+    supplied = org_supplied_currency(salesforce_pk)
+    if supplied:
+        return False, supplied
+    multi = is_multi_currency(sf)
+    return multi, "" if multi else org_currency(sf)
 
 
 def _price_rows(prices: list[ItemPrice], books: dict[str, str], only_currency: str) -> list[dict[str, Any]]:

@@ -122,8 +122,44 @@ def known(metadata: SystemMetadata | None) -> SystemMetadata | None:
 # -- resolving paths --------------------------------------------------------------------------------------
 
 
+CURRENCY_FIELD = "CurrencyIsoCode"
+
+
+def is_currency_field(path: str) -> bool:
+    """Whether ``path`` (``Account.CurrencyIsoCode``) ends in the record currency field."""
+    return path.rsplit(".", 1)[-1].lower() == CURRENCY_FIELD.lower()
+
+
+def supplied_currency_field(currency: str) -> FieldInfo:
+    """``CurrencyIsoCode`` as Concord supplies it in a single-currency org: read-only, its one value."""
+    return FieldInfo(
+        CURRENCY_FIELD,
+        "Currency ISO Code (supplied: the org's one currency)",
+        PICKLIST,
+        "picklist",
+        nillable=False,
+        createable=False,
+        updateable=False,
+        picklist=(currency,),
+        length=3,
+    )
+
+
 def salesforce_field(metadata: SystemMetadata, section: str, path: str) -> tuple[FieldInfo | None, str]:
-    """The field ``path`` (``Contact.Email``) names in graph ``section``, or (None, why not)."""
+    """The field ``path`` (``Contact.Email``) names in graph ``section``, or (None, why not).
+
+    In a single-currency org ``CurrencyIsoCode`` does not exist, but its value is known (the org's one
+    currency): Concord supplies it (the query leaves it out), so it resolves to
+    :func:`supplied_currency_field` wherever the object it is read on exists."""
+    if metadata.supplied_currency and is_currency_field(path):
+        found, why = _salesforce_field(metadata, section, path)
+        if found is None and f"has no field {CURRENCY_FIELD}".lower() in why.lower():
+            return supplied_currency_field(metadata.supplied_currency), ""
+        return found, why
+    return _salesforce_field(metadata, section, path)
+
+
+def _salesforce_field(metadata: SystemMetadata, section: str, path: str) -> tuple[FieldInfo | None, str]:
     name = SECTION_OBJECTS.get(section, "")
     obj = metadata.object(name)
     if obj is None:
@@ -179,7 +215,6 @@ def _segments(target: str) -> list[str]:
 
 # How a read is named in a problem, by its role (see FieldRead.role).
 _ROLES = {"concat": " (a part of its value)", "condition": " (in a condition)", "external_id": ""}
-_ORG_CURRENCY = "the org's one currency code"
 _NO_CPQ = "Salesforce CPQ is not installed"
 _NO_CPQ_ADVICE = (
     "It reads the primary CPQ quote, which this org cannot have: map the value from the opportunity "
@@ -193,17 +228,14 @@ def _role_text(role: str) -> str:
 
 
 def _advice(read: FieldRead) -> str:
-    """What to change for a read of a field the org lacks: specific for a single-currency org's
-    CurrencyIsoCode, else create the field, mark the row optional, or remove it."""
-    if read.field.rsplit(".", 1)[-1].lower() == "currencyisocode":
-        if read.role == "concat":
-            return f'Replace that part by {_ORG_CURRENCY}, e.g. {{"constant": "USD"}}, or remove it'
-        if read.role == "currency_precision.currency_field":
-            return f"Give currency_precision 'currency' ({_ORG_CURRENCY}, e.g. 'USD'), not 'currency_field'"
-        if read.role == "source" and read.row:
-            return (
-                f"Mark the row optional (skipped in single-currency orgs), or map a constant: {_ORG_CURRENCY}"
-            )
+    """What to change for a read of a field the org lacks: for CurrencyIsoCode (an org whose currencies
+    are not known yet: metadata read before Concord learnt them), a refresh, after which Concord supplies
+    a single-currency org's one currency; else create the field, mark the row optional, or remove it."""
+    if is_currency_field(read.field):
+        return (
+            "Refresh the connection's metadata: Concord then learns whether the org is single-currency and "
+            "supplies its one currency wherever the mapping reads it (no mapping edit)"
+        )
     where = "the row" if read.row else "this object mapping"
     return (
         "Create the field in Salesforce (or correct the API name) and refresh the connection's metadata, "
@@ -266,6 +298,16 @@ class _Check:
             found.setdefault((read.object_key, read.row), []).append((read, info))
             if info is None:
                 self._missing_source(read, why)
+        supplied = self.source.supplied_currency
+        if supplied and any(is_currency_field(read.field) for read in spec_reads(self.spec)):
+            self.add(
+                INFO,
+                "",
+                "",
+                "",
+                f"the org is single-currency ({supplied}): where this mapping reads {CURRENCY_FIELD}, "
+                f"Concord supplies {supplied} (the query leaves the field out); no mapping edit is needed",
+            )
         return found
 
     def _missing_source(self, read: FieldRead, why: str) -> None:
@@ -387,6 +429,8 @@ class _Check:
                 return None  # the catalog did not describe the sublist's lines: nothing to check against
         else:
             field, why = target_field(record, segments)
+        if field is None and within is None and self._currency_left_out(key, label, target, segments):
+            return None
         if field is None:
             if row.get("optional") is True:
                 self.add(INFO, key, label, target, f"optional: not sent to this account ({why})")
@@ -428,6 +472,23 @@ class _Check:
                 f"{field.name} cannot be changed once the record exists: set 'apply' to create_only",
             )
         return field
+
+    def _currency_left_out(self, key: str, label: str, target: str, segments: list[str]) -> bool:
+        """A return flow's row writing ``CurrencyIsoCode`` to a single-currency org: left out, said once
+        as info (the return flow refuses a record in another currency)."""
+        supplied = self.target.supplied_currency if self.target is not None and not self.forward else ""
+        if not (supplied and segments and is_currency_field(segments[0])):
+            return False
+        self.add(
+            INFO,
+            key,
+            label,
+            target,
+            f"the org is single-currency ({supplied}): {CURRENCY_FIELD} is not written (every record is in "
+            f"{supplied}); a NetSuite record in another currency is an exception, never a write in the "
+            "wrong currency",
+        )
+        return True
 
     def _required(self, key: str, record: ObjectInfo, mapped: set[str]) -> None:
         for field in record.fields.values():

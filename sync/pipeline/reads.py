@@ -20,6 +20,9 @@ the rows), and the ownership of the return flows compares the fields those flows
 The query is then filtered against the run connection's *cached* metadata (no Salesforce call): a field
 the org lacks that only a default wanted (BillingCountry) or only an ``optional`` row reads is left out,
 and optional rows whose source or NetSuite target field is missing are left out of the mapping that runs.
+In a single-currency org (its metadata says so) ``CurrencyIsoCode`` is never queried: every record of the
+graph carries the org's one currency instead (:attr:`GraphQuery.supplied`), so rows, rules and external ids
+reading it run unchanged.
 A field that a row, a rule, the trigger or the write-back needs fails the batch before any Salesforce
 call, naming who needs it (:class:`FieldsMissing`), instead of an ``INVALID_FIELD`` from a worker. A
 connection whose metadata was never read is read once, before its first batch (:func:`batch_read_plan`);
@@ -42,7 +45,13 @@ from sync.connections.models import Connection
 from sync.integrations.models import Integration
 from sync.lifecycle.reads import LIFECYCLE_READS
 from sync.mappings.engine.reads import SECTION_OBJECTS, SECTIONS, place, row_label, spec_reads
-from sync.mappings.metadata_check import known, salesforce_field, sublist_field, target_field
+from sync.mappings.metadata_check import (
+    is_currency_field,
+    known,
+    salesforce_field,
+    sublist_field,
+    target_field,
+)
 from sync.pipeline.sync_status import StatusFields, status_fields
 from sync.rules.engine.reads import rule_paths
 from sync.rules.engine.ruleset import CompiledRule
@@ -181,26 +190,7 @@ def read_plan(
     filtered). Raises :class:`FieldsMissing` naming each needed field the org lacks and who needs it."""
     needs = batch_needs(spec, rules=rules, trigger_fields=trigger_fields, status=status)
     salesforce, netsuite = known(salesforce), known(netsuite)
-    pruned: dict[tuple[str, str], str] = {}
-    missing: list[str] = []
-    kept: list[Need] = []
-    verdicts: dict[tuple[str, str], str] = {}
-    for need in needs:
-        if salesforce is not None:
-            marker = (need.section, need.field.lower())
-            if marker not in verdicts:
-                verdicts[marker] = salesforce_field(salesforce, need.section, need.field)[1]
-            why = verdicts[marker]
-            if why:
-                shown = f"{SECTION_OBJECTS[need.section]}.{need.field}"
-                if need.row is not None:
-                    pruned.setdefault(need.row, f"{shown} is not in the org")
-                elif not need.droppable:
-                    missing.append(f"{shown} ({need.why}): {why}")
-                continue
-        elif need.verified_only:
-            continue
-        kept.append(need)
+    kept, pruned, missing, supplied = _sorted(needs, salesforce)
     if missing:
         raise FieldsMissing(list(dict.fromkeys(missing)))
     if spec is not None and netsuite is not None:
@@ -208,12 +198,47 @@ def read_plan(
     kept = [need for need in kept if need.row is None or need.row not in pruned]
     run_spec = _pruned(spec, set(pruned)) if spec is not None and pruned else spec or {}
     return ReadPlan(
-        query=_query(kept),
+        query=_query(kept, supplied),
         spec=run_spec,
         skipped=tuple(f"{key} / {row}: {why}" for (key, row), why in pruned.items()),
         filtered=salesforce is not None or netsuite is not None,
         pruned=frozenset(pruned),
     )
+
+
+_Sorted = tuple[list[Need], dict[tuple[str, str], str], list[str], tuple[tuple[str, str, str], ...]]
+
+
+def _sorted(needs: Iterable[Need], salesforce: SystemMetadata | None) -> _Sorted:
+    """(the needs to query, the optional rows to leave out with why, the needed fields the org lacks, the
+    values supplied instead of read) by the org's metadata (None: everything queried but verified-only)."""
+    pruned: dict[tuple[str, str], str] = {}
+    missing: list[str] = []
+    kept: list[Need] = []
+    verdicts: dict[tuple[str, str], str] = {}
+    supplied: dict[tuple[str, str], tuple[str, str, str]] = {}
+    currency = salesforce.supplied_currency if salesforce is not None else ""
+    for need in needs:
+        if salesforce is None:
+            if not need.verified_only:
+                kept.append(need)
+            continue
+        marker = (need.section, need.field.lower())
+        if marker not in verdicts:
+            verdicts[marker] = salesforce_field(salesforce, need.section, need.field)[1]
+        why = verdicts[marker]
+        if why:
+            shown = f"{SECTION_OBJECTS[need.section]}.{need.field}"
+            if need.row is not None:
+                pruned.setdefault(need.row, f"{shown} is not in the org")
+            elif not need.droppable:
+                missing.append(f"{shown} ({need.why}): {why}")
+        elif currency and is_currency_field(need.field):
+            # A single-currency org: not queried (the field does not exist), its one currency set.
+            supplied.setdefault(marker, (need.section, need.field, currency))
+        else:
+            kept.append(need)
+    return kept, pruned, missing, tuple(supplied.values())
 
 
 def batch_read_plan(
@@ -240,7 +265,7 @@ def batch_read_plan(
     )
 
 
-def _query(needs: Iterable[Need]) -> GraphQuery:
+def _query(needs: Iterable[Need], supplied: tuple[tuple[str, str, str], ...] = ()) -> GraphQuery:
     sections: dict[str, list[str]] = {section: [] for section in SECTIONS}
     seen: set[tuple[str, str]] = set()
     for need in needs:
@@ -248,7 +273,7 @@ def _query(needs: Iterable[Need]) -> GraphQuery:
         if marker not in seen:
             seen.add(marker)
             sections[need.section].append(need.field)
-    return GraphQuery(**{section: tuple(names) for section, names in sections.items()})
+    return GraphQuery(**{section: tuple(names) for section, names in sections.items()}, supplied=supplied)
 
 
 def _missing_targets(

@@ -48,10 +48,13 @@ from core.fields import field_fit
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.netsuite import NetSuiteConnector, table_missing
 from sync.connections.connectors.salesforce import RecordResult, SalesforceConnector
+from sync.connections.metadata.selectors import org_supplied_currency
+from sync.connections.metadata.services import metadata_first_read
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.integrations.selectors import integration_for_pair
 from sync.mappings.engine import ObjectPayload
+from sync.mappings.metadata_check import CURRENCY_FIELD
 from sync.pipeline.eids import EidScope, eid_scope
 from sync.pipeline.flow_state import flows_paused
 from sync.pipeline.keyset import PAGE_SIZE, STAMP_FORMAT, keyset_rows
@@ -278,6 +281,7 @@ def _return_flow_run(
     since = min([base, *(held[t].watermark or base for t in reading if t in held)]) - overlap
     ns = netsuite_connector(netsuite)
     sf = salesforce_connector(salesforce)
+    metadata_first_read(salesforce)  # whether the org is single-currency (what is left out of writes)
     # The pair's integration: only its records come back, only to its own org (sync.pipeline.eids).
     scope = eid_scope(salesforce.pk, netsuite.pk)
     highest = mark.watermark
@@ -433,6 +437,7 @@ def return_record_retry(
     changed: dict[str, list[str]] = {record_type: [] for record_type in FLOWS}
     changed[netsuite_type].append(netsuite_id)
     result = ReturnFlowResult(read=1)
+    metadata_first_read(salesforce)
     with correlation(current_correlation_id()) as correlation_id:
         _map_and_write(
             netsuite_connector(netsuite),
@@ -506,11 +511,24 @@ def _map_and_write(
     links = SalesforceLinks(sf, netsuite_pk, scope)
     ownership = ReturnOwnership(scope, read, netsuite_pk)
     own: dict[str, set[str]] = {}  # keys written from a record's own read, by object
+    # A single-currency org: CurrencyIsoCode is not written, and a record in another currency is refused.
+    org_currency = org_supplied_currency(salesforce_pk)
     try:
         for record_types, objects in STAGES:
             if not any(changed.get(record_type) for record_type in record_types):
                 continue
-            targets = _map(read, links, ownership, record_types, changed, pair, result, overrides or {}, own)
+            targets = _map(
+                read,
+                links,
+                ownership,
+                record_types,
+                changed,
+                pair,
+                result,
+                overrides or {},
+                own,
+                org_currency,
+            )
             for sobject in objects:
                 written = _write(sf, sobject, targets.get(sobject, {}), pair, result)
                 _count(result, sobject, written)
@@ -549,10 +567,12 @@ def _map(
     result: ReturnFlowResult,
     overrides: Mapping[str, Any],
     own: dict[str, set[str]],
+    org_currency: str = "",
 ) -> dict[str, dict[str, _Pending]]:
     """Read each changed record of ``record_types`` in full and map it: bodies by Salesforce object, then
     by external id or record Id. A record's own read wins over another's partial update of it (an
-    invoice over its payment, a credit memo over its refund)."""
+    invoice over its payment, a credit memo over its refund). In a single-currency org (``org_currency``)
+    the bodies leave ``CurrencyIsoCode`` out, and a record in another currency is an exception."""
     integration = integration_for_pair(*pair)
     lookups, _ = live_lookups(read.ns, None, integration)
     targets: dict[str, dict[str, _Pending]] = {}
@@ -571,12 +591,49 @@ def _map(
             if mapped.problems:
                 _unmappable(source, pair, result, [str(problem) for problem in mapped.problems])
                 continue
+            if org_currency and not _in_org_currency(mapped.payloads, org_currency, source, pair, result):
+                continue
             for payload in mapped.payloads:
                 if overrides:
                     payload, applied = payload_with_overrides(payload, overrides, mapping.dependency_order())
                     result.overrides_sent.extend(f for f in applied if f not in result.overrides_sent)
                 _collect(payload, source, result, own, targets)
     return targets
+
+
+def _in_org_currency(
+    payloads: list[ObjectPayload],
+    org_currency: str,
+    source: tuple[str, str],
+    pair: tuple[int, int],
+    result: ReturnFlowResult,
+) -> bool:
+    """A single-currency org has no ``CurrencyIsoCode``: every body loses it, and True when the record is
+    in the org's currency. A record mapped to another currency is not written (its amounts would show in
+    the org's currency): False, with an exception saying so."""
+    foreign = sorted(
+        {
+            str(payload.body[CURRENCY_FIELD])
+            for payload in payloads
+            if payload.body.get(CURRENCY_FIELD)
+            and str(payload.body[CURRENCY_FIELD]).upper() != org_currency.upper()
+        }
+    )
+    if foreign:
+        message = (
+            f"NetSuite {source[0]} {source[1]} is in {', '.join(foreign)}, but the Salesforce org is "
+            f"single-currency in {org_currency}: not written, since its amounts would show as {org_currency}"
+        )
+        for key, row in result.trail.items():
+            if key[:2] == source:
+                row.status, row.message = ReturnStatus.FAILED, message
+        _fail(
+            source, pair, result, title=message, code="CURRENCY_NOT_IN_ORG", message=message, severity="high"
+        )
+        return False
+    for payload in payloads:
+        payload.body.pop(CURRENCY_FIELD, None)
+    return True
 
 
 def _collect(

@@ -88,6 +88,14 @@ def test_the_second_org_is_single_currency_in_eur(orgs: tuple[RunningSimulator, 
     assert a.query(organization)["records"][0]["DefaultCurrencyIsoCode"] == "USD"
     second = b.query(organization)["records"][0]
     assert (second["DefaultCurrencyIsoCode"], second["Id"]) == ("EUR", ACME_ORG_ID)
+    # CurrencyType exists only where multiple currencies are enabled: the corporate one is marked there.
+    corporate = "SELECT IsoCode FROM CurrencyType WHERE IsCorporate = true"
+    assert [row["IsoCode"] for row in a.query(corporate)["records"]] == ["USD"]
+    assert "CurrencyType" in {s["name"] for s in a.describe()["sobjects"]}
+    assert "CurrencyType" not in {s["name"] for s in b.describe()["sobjects"]}
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        b.query(corporate)
+    assert _error(raised)["errorCode"] == "INVALID_TYPE"
     # Prices are the euro list prices, one per product; a new line is priced from it.
     entries = b.query("SELECT Product2Id, UnitPrice FROM PricebookEntry")["records"]
     assert len({row["Product2Id"] for row in entries}) == len(entries) > 0

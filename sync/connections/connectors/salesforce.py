@@ -119,6 +119,37 @@ class GraphQuery:
     contact_roles: tuple[str, ...] = ("ContactId",)
     quote: tuple[str, ...] = ("Id",)
     quote_line: tuple[str, ...] = ("Id", "SBQQ__Quote__c", "SBQQ__Number__c")
+    # Values the org does not hold but whose value is known, set on every record of their section after
+    # the read instead of being queried: (section, path there, value). A single-currency org's
+    # ``CurrencyIsoCode`` (its one currency), e.g. ("account", "CurrencyIsoCode", "EUR").
+    supplied: tuple[tuple[str, str, str], ...] = ()
+
+
+def graph_supply(graph: dict[str, Any], supplied: Iterable[tuple[str, str, str]]) -> None:
+    """Set each supplied (section, path, value) on every record of its section in one opportunity graph
+    (a related record the graph lacks, such as an opportunity without a quote, stays absent)."""
+    for section, path, value in supplied:
+        for record in _section_records(graph, section):
+            *parents, name = path.split(".")
+            for parent in parents:
+                record = record.get(parent) if isinstance(record, dict) else None
+            if isinstance(record, dict):
+                record[name] = value
+
+
+def _section_records(graph: dict[str, Any], section: str) -> list[Any]:
+    quote = graph.get("primary_quote") or {}
+    if section == "opportunity":
+        return [graph]
+    if section == "account":
+        return [graph.get("Account")]
+    if section == "contact_roles":
+        return list((graph.get("OpportunityContactRoles") or {}).get("records") or [])
+    if section == "quote":
+        return [graph.get("primary_quote")]
+    if section == "quote_line":
+        return list(quote.get("lines") or [])
+    return []
 
 
 def soql_literal(value: str) -> str:
@@ -333,7 +364,21 @@ class SalesforceConnector:
             lines = f"SELECT {fields} FROM SBQQ__QuoteLine__c WHERE SBQQ__Quote__c IN ({{ids}})"
             for line in self.query_in(lines + " ORDER BY SBQQ__Number__c", list(quote_ids)):
                 quote_ids[line["SBQQ__Quote__c"]]["primary_quote"]["lines"].append(line)
+        for graph in graphs.values():
+            graph_supply(graph, shape.supplied)
         return graphs
+
+    def corporate_currency(self, *, multi_currency: bool) -> str:
+        """The org's corporate currency: in a multi-currency org the ``CurrencyType`` marked ``IsCorporate``
+        (an object single-currency orgs do not have), else ``Organization.DefaultCurrencyIsoCode`` (the
+        one currency of a single-currency org; also read as a fallback). Empty when neither says."""
+        if multi_currency:
+            for row in self.query("SELECT IsoCode FROM CurrencyType WHERE IsCorporate = true LIMIT 1"):
+                if row.get("IsoCode"):
+                    return str(row["IsoCode"])
+        for row in self.query("SELECT DefaultCurrencyIsoCode FROM Organization LIMIT 1"):
+            return str(row.get("DefaultCurrencyIsoCode") or "")
+        return ""
 
     def describe_global(self) -> dict[str, Any]:
         """``GET sobjects/``: every object the signed-in user can see (``sobjects[]`` with ``name``,

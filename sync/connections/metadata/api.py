@@ -33,6 +33,11 @@ class MetadataSummarySerializer(serializers.Serializer[Any]):
     last_attempt_at = serializers.DateTimeField(allow_null=True)
     last_error = serializers.CharField(allow_blank=True)
     available_count = serializers.IntegerField(help_text="Objects / record types the system listed")
+    currency_shape = serializers.CharField(
+        allow_blank=True,
+        help_text="Salesforce: 'multi-currency (corporate USD)' or 'single-currency (EUR)', read from the "
+        "org at each refresh; empty when not read (or NetSuite)",
+    )
     objects = MetadataObjectRowSerializer(many=True)
 
 

@@ -39,12 +39,13 @@ def connection_metadata(connection: Connection) -> SystemMetadata:
     """The cached metadata of ``connection`` (empty until its first refresh)."""
     row = (
         ConnectionMetadata.objects.filter(connection_id=connection.pk, fetched_at__isnull=False)
-        .values_list("pk", "fetched_at")
+        .values_list("pk", "fetched_at", "multi_currency", "corporate_currency")
         .first()
     )
     if row is None:
         return SystemMetadata(system=connection.kind, objects={})
-    cache_id, fetched_at = row
+    cache_id, fetched_at, multi_currency, corporate_currency = row
+    # The currency shape is written with the objects, in the same refresh: fetched_at covers both.
     stamp = fetched_at.isoformat() if fetched_at is not None else ""
     with _PARSED_LOCK:
         parsed = _PARSED.get(connection.pk)
@@ -63,10 +64,28 @@ def connection_metadata(connection: Connection) -> SystemMetadata:
             ValueError,
         ):  # checked when stored; only a newer normaliser could refuse it
             logger.warning("cached metadata of %s for %s unreadable; refresh it", name, connection.name)
-    metadata = SystemMetadata(system=connection.kind, objects=MappingProxyType(objects), fetched_at=stamp)
+    metadata = SystemMetadata(
+        system=connection.kind,
+        objects=MappingProxyType(objects),
+        fetched_at=stamp,
+        multi_currency=multi_currency,
+        corporate_currency=corporate_currency or "",
+    )
     with _PARSED_LOCK:
         _PARSED[connection.pk] = (stamp, metadata)
     return metadata
+
+
+def org_supplied_currency(connection_id: int) -> str:
+    """The one currency of the connection's org when it is a single-currency Salesforce org (per its cached
+    metadata), which Concord supplies where ``CurrencyIsoCode`` is read and leaves out of what it writes;
+    empty for a multi-currency org, a NetSuite connection, or metadata never read."""
+    row = (
+        ConnectionMetadata.objects.filter(connection_id=connection_id, multi_currency=False)
+        .values_list("corporate_currency", flat=True)
+        .first()
+    )
+    return str(row or "")
 
 
 def connection_listed_names(connection: Connection) -> frozenset[str] | None:
@@ -101,6 +120,8 @@ class MetadataSummary:
     last_error: str
     available_count: int
     objects: list[MetadataObjectRow]
+    # Salesforce: "multi-currency (corporate USD)", "single-currency (EUR)"; empty when not known.
+    currency_shape: str = ""
 
 
 def metadata_summary(*, user: User | AnonymousUser, connection_id: int | str) -> MetadataSummary:
@@ -114,7 +135,13 @@ def metadata_summary(*, user: User | AnonymousUser, connection_id: int | str) ->
         for name, label, count in cache.cached_objects.values_list("name", "label", "field_count")
     ]
     return MetadataSummary(
-        connection, cache.fetched_at, cache.last_attempt_at, cache.last_error, len(cache.available), rows
+        connection,
+        cache.fetched_at,
+        cache.last_attempt_at,
+        cache.last_error,
+        len(cache.available),
+        rows,
+        cache.currency_shape,
     )
 
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 from core.audit import AuditAction, audit_record
 from core.secrets import SecretUnreadable
 from sync.connections.connectors.errors import ConfigurationError, ConnectorError
+from sync.connections.connectors.salesforce import SalesforceConnector
 from sync.connections.metadata.normalise import (
     MetadataShapeError,
     netsuite_object,
@@ -35,6 +36,7 @@ from sync.connections.metadata.normalise import (
 )
 from sync.connections.metadata.types import ObjectInfo
 from sync.connections.models import Connection, ConnectionKind, ConnectionMetadata, MetadataObject
+from sync.connections.models.metadata import currency_shape_text
 from sync.connections.permissions import can_refresh_metadata
 from sync.connections.services import ConnectionMisconfigured, netsuite_connector, salesforce_connector
 
@@ -93,12 +95,21 @@ class MetadataRefreshFailed(Exception):
 
 
 @dataclass(frozen=True)
+class CurrencyShape:
+    """A Salesforce org's currencies as it answered: multiple currencies or one, and the corporate one."""
+
+    multi_currency: bool | None = None
+    corporate_currency: str = ""
+
+
+@dataclass(frozen=True)
 class MetadataRefreshResult:
     connection: str
     fetched_at: datetime
     objects: list[str]
     # Objects Concord could use that the system does not list (an org without CPQ, a feature off).
     missing: list[str] = field(default_factory=list)
+    currencies: CurrencyShape = field(default_factory=CurrencyShape)
 
     @property
     def message(self) -> str:
@@ -106,6 +117,9 @@ class MetadataRefreshResult:
         text = f"{self.connection}: {len(self.objects)} objects read at {when}."
         if self.missing:
             text += f" Not in this {'org' if self.objects else 'system'}: {', '.join(self.missing)}."
+        shape = currency_shape_text(self.currencies.multi_currency, self.currencies.corporate_currency)
+        if shape:
+            text += f" Currencies: {shape}."
         return text
 
 
@@ -128,7 +142,7 @@ def metadata_refresh(
     previous = list(cache.cached_objects.values_list("name", flat=True)) if cache is not None else []
     now = timezone.now()
     try:
-        available, answers, missing = _fetch(connection, extras, previous)
+        available, answers, missing, currencies = _fetch(connection, extras, previous)
     except (ConnectorError, MetadataShapeError, ConnectionMisconfigured, ConfigurationError) as exc:
         message = f"Metadata of {connection.name} not refreshed, the cached metadata is kept: {exc}"
         _failure_record(connection, actor, message, now)
@@ -157,6 +171,8 @@ def metadata_refresh(
         cache.fetched_at = now
         cache.last_attempt_at = now
         cache.available = available
+        cache.multi_currency = currencies.multi_currency
+        cache.corporate_currency = currencies.corporate_currency[:3]
         cache.last_error = ""
         cache.save()
         audit_record(
@@ -168,8 +184,10 @@ def metadata_refresh(
             missing=missing,
             asked=extras,
             fetched_at=now.isoformat(),
+            multi_currency=currencies.multi_currency,
+            corporate_currency=currencies.corporate_currency,
         )
-    return MetadataRefreshResult(connection.name, now, list(answers), missing)
+    return MetadataRefreshResult(connection.name, now, list(answers), missing, currencies)
 
 
 def _clean_names(names: Iterable[str]) -> list[str]:
@@ -189,9 +207,11 @@ Answers = dict[str, tuple[dict[str, Any], ObjectInfo]]
 
 def _fetch(
     connection: Connection, extras: Sequence[str], previous: Sequence[str]
-) -> tuple[list[str], Answers, list[str]]:
-    """(what the system lists, the answers read keyed by name, the defaults it does not list)."""
+) -> tuple[list[str], Answers, list[str], CurrencyShape]:
+    """(what the system lists, the answers read keyed by name, the defaults it does not list, the org's
+    currencies: Salesforce only)."""
     answers: Answers = {}
+    currencies = CurrencyShape()
     if connection.kind == ConnectionKind.SALESFORCE:
         sf = salesforce_connector(connection)
         available = salesforce_object_names(sf.describe_global())
@@ -200,6 +220,8 @@ def _fetch(
             with _naming(name):
                 raw = sf.describe(name)
                 answers[name] = (raw, salesforce_object(raw))
+        with _naming("the org's currencies"):
+            currencies = _currency_shape(sf, available, answers)
     else:
         ns = netsuite_connector(connection)
         available = ns.metadata_catalog()
@@ -208,7 +230,17 @@ def _fetch(
             with _naming(name):
                 raw = ns.record_schema(name)
                 answers[name] = (raw, netsuite_object(name, raw))
-    return available, answers, missing
+    return available, answers, missing, currencies
+
+
+def _currency_shape(sf: SalesforceConnector, available: Sequence[str], answers: Answers) -> CurrencyShape:
+    """Multiple currencies or one, from what the org described: ``CurrencyType`` is listed only where
+    multiple currencies are enabled, and only there do records carry ``CurrencyIsoCode`` (the objects
+    read are checked too, in case the user cannot see CurrencyType). Then the corporate currency."""
+    listed = {name.lower() for name in available}
+    carried = any(info.field("CurrencyIsoCode") is not None for _, info in answers.values())
+    multi = "currencytype" in listed or carried
+    return CurrencyShape(multi, sf.corporate_currency(multi_currency="currencytype" in listed))
 
 
 @contextmanager

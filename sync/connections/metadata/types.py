@@ -101,6 +101,15 @@ class SystemMetadata:
     system: str
     objects: Mapping[str, ObjectInfo]
     fetched_at: str = ""  # ISO 8601, empty when never fetched
+    # Salesforce: whether the org has multiple currencies (None: not known) and its corporate currency.
+    multi_currency: bool | None = None
+    corporate_currency: str = ""
+
+    @property
+    def supplied_currency(self) -> str:
+        """A single-currency org's one currency, which Concord supplies wherever ``CurrencyIsoCode`` is read
+        (the org has no such field); empty for a multi-currency org or when not known."""
+        return self.corporate_currency if self.multi_currency is False else ""
 
     def object(self, name: str) -> ObjectInfo | None:
         found = self.objects.get(name)

@@ -23,12 +23,35 @@ class ConnectionMetadata(models.Model):
     )
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, help_text="Why the last refresh failed (empty: it worked)")
+    # Salesforce only, read at each refresh: whether the org has multiple currencies (records carry
+    # CurrencyIsoCode) and its corporate currency (a single-currency org's one currency). None / empty:
+    # never read, or a NetSuite connection.
+    multi_currency = models.BooleanField(
+        null=True, blank=True, help_text="Salesforce: the org has multiple currencies enabled"
+    )
+    corporate_currency = models.CharField(
+        max_length=3, blank=True, help_text="Salesforce: the org's corporate (single-currency: only) currency"
+    )
 
     class Meta:
         verbose_name_plural = "connection metadata"
 
     def __str__(self) -> str:
         return f"metadata of {self.connection.name}"
+
+    @property
+    def currency_shape(self) -> str:
+        """``multi-currency``, ``single-currency (EUR)``, or empty when not known."""
+        return currency_shape_text(self.multi_currency, self.corporate_currency)
+
+
+def currency_shape_text(multi_currency: bool | None, corporate_currency: str) -> str:
+    """How a Salesforce org's currencies are shown on pages, in API answers and command output."""
+    if multi_currency is None:
+        return ""
+    if multi_currency:
+        return f"multi-currency (corporate {corporate_currency})" if corporate_currency else "multi-currency"
+    return f"single-currency ({corporate_currency or 'currency unknown'})"
 
 
 class MetadataObject(models.Model):

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sync.connections.checks import connection_test
-from sync.connections.models import Connection
+from sync.connections.models import Connection, ConnectionMetadata
 
 
 class Command(BaseCommand):
@@ -29,3 +29,7 @@ class Command(BaseCommand):
         if not result.ok:
             raise CommandError(f"{result.diagnosis}: {result.message}")
         self.stdout.write(self.style.SUCCESS(f"{result.message} ({result.elapsed_ms:.0f} ms)"))
+        cache = ConnectionMetadata.objects.filter(connection=connection).first()
+        if cache is not None and cache.currency_shape:
+            # As the last metadata refresh read it (metadata_refresh reads it again).
+            self.stdout.write(f"Currencies: {cache.currency_shape}")

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from sync.connections.metadata.selectors import connection_metadata
 from sync.connections.metadata.types import FieldInfo
 from sync.connections.models import Connection
+from sync.connections.models.metadata import currency_shape_text
 
 
 class Command(BaseCommand):
@@ -38,6 +39,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{connection.name}: {len(metadata.objects)} objects, read at {metadata.fetched_at}"
             )
+            shape = currency_shape_text(metadata.multi_currency, metadata.corporate_currency)
+            if shape:
+                self.stdout.write(f"  currencies: {shape}")
             for info in metadata.objects.values():
                 self.stdout.write(f"  {info.name:<32} {len(info.fields):>4} fields  {info.label}")
             return

@@ -20,7 +20,6 @@ Won deal in either org as a sales rep would.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,23 +41,12 @@ from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.integrations.models import Integration
 from sync.integrations.selectors import primary_integration
-from sync.mappings.models import Flow
-from sync.mappings.selectors import published_mapping
 from sync.mappings.services.seed import mapping_seed_defaults
-from sync.mappings.services.specs import version_spec
-from sync.mappings.services.versions import (
-    version_approve,
-    version_create_draft,
-    version_import,
-    version_publish,
-    version_submit,
-)
 from sync.onboarding.copying import CopyReport
 from sync.onboarding.services import integration_update
 from tests.simulators.conftest import https_session
 from tests.sync.conftest import SEEDED, salesforce_connection_for
-from tests.sync.integrations.support import config_live, persona
-from tests.sync.pipeline.test_org_shapes import as_advised
+from tests.sync.integrations.support import config_live
 
 # Org B's data: other companies (another seed), as many records as org A's, so the seeded ids are equal.
 ACME_DATA = Dataset(
@@ -246,53 +234,14 @@ class TwoOrgs:
         return netsuite_connector(self.netsuite_connection, limited=False)
 
 
-def single_currency(spec: dict[str, Any], currency: str) -> dict[str, Any]:
-    """The shipped spec for a single-currency org, as its RevOps would edit it: the metadata check's advice
-    (:func:`as_advised`), and every row reading ``CurrencyIsoCode`` (the optional ones the check would
-    leave out) taking the org's one currency, the customer's set on creation only (a customer two
-    integrations share keeps the primary currency its first integration gave it)."""
-    changed = as_advised(spec, currency)
-    for obj in changed["objects"]:
-        for row in obj.get("fields", []):
-            if str(row.get("source", "")).endswith("CurrencyIsoCode"):
-                del row["source"]
-                row["constant"] = currency
-                if obj.get("key") == "customer":
-                    row["apply"] = "create_only"
-    return changed
-
-
-def without_currency_field(spec: dict[str, Any]) -> dict[str, Any]:
-    """A return flow's spec for a single-currency org: the rows writing ``CurrencyIsoCode`` dropped (the
-    org has no such field; every amount is in its one currency)."""
-    changed = copy.deepcopy(spec)
-    for obj in changed["objects"]:
-        obj["fields"] = [row for row in obj.get("fields", []) if row.get("target") != "CurrencyIsoCode"]
-    return changed
-
-
 def two_orgs_config_seed(primary: Integration, acme: Integration, actor: User) -> CopyReport:
     """The primary gets the shipped configuration published as version 1 (as the demo seeds it); ``acme``
-    starts as a copy of it, made live through the review (RevOps submits, Finance approves and publishes),
-    then shaped for its single-currency org as its admins would: the outbound mapping takes the org's one
-    currency where the shipped one reads ``CurrencyIsoCode`` (the metadata check's advice), the return
-    flows stop writing it, each change reviewed the same way; and its sync status goes to the org's own
-    fields (``ERP_Sync_*``)."""
+    starts as a copy of it, made live through the review (RevOps submits, Finance approves and publishes)
+    and runs it unedited: its org being single-currency needs no mapping edit (Concord supplies the org's
+    currency where the mapping reads ``CurrencyIsoCode`` and leaves it out of what it writes back). Only
+    its sync status goes to the org's own fields (``ERP_Sync_*``)."""
     mapping_seed_defaults()
     report = config_live(primary, acme)
-    maker, checker = persona("revops"), persona("finance")
-    currency = str(ACME_SHAPE["corporate_currency"])
-    for flow in Flow.objects.filter(integration=acme):
-        live, _ = published_mapping(flow.key, acme)
-        spec = version_spec(live)
-        shaped = single_currency(spec, currency) if flow.key == FLOW_KEY else without_currency_field(spec)
-        if shaped == spec:
-            continue
-        draft = version_create_draft(flow=flow, user=maker)
-        version_import(version=draft, spec=shaped, user=maker)
-        version_submit(version=draft, user=maker)
-        version_approve(version=draft, user=checker, reason=f"single-currency org: {currency}")
-        version_publish(version=draft, user=checker)
     integration_update(integration=acme, actor=actor, status_fields=ACME_STATUS_FIELDS)
     return report
 

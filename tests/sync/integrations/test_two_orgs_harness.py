@@ -5,6 +5,8 @@ pass against every system through the real connectors, and Concord sees org B's 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from sync.connections.checks import connection_test
@@ -87,6 +89,10 @@ def test_metadata_refresh_reads_each_orgs_own_shape(two_orgs: TwoOrgs) -> None:
         assert result.objects, connection.name
     org_a = connection_metadata(two_orgs.a.connection)
     org_b = connection_metadata(two_orgs.b.connection)
+    # The currencies, learnt from each org (CurrencyType in A, Organization.DefaultCurrencyIsoCode in B).
+    assert (org_a.multi_currency, org_a.corporate_currency, org_a.supplied_currency) == (True, "USD", "")
+    assert (org_b.multi_currency, org_b.corporate_currency, org_b.supplied_currency) == (False, "EUR", "EUR")
+    assert "Currencies: single-currency (EUR)." in metadata_refresh(connection=two_orgs.b.connection).message
 
     def names(metadata: SystemMetadata, sobject: str) -> set[str]:
         return set(metadata.objects[sobject].fields)
@@ -131,30 +137,21 @@ def test_a_batch_plan_against_org_b_needs_its_own_status_field_names(two_orgs: T
 
 
 def test_the_shipped_mapping_checked_against_each_orgs_metadata(two_orgs: TwoOrgs) -> None:
-    """Org A runs the shipped mapping as it is; against org B (single-currency) the check names the rows
-    that read ``CurrencyIsoCode`` as a part of a value, what acme's copy must change (to its one currency,
-    ``EUR``), and nothing about org B's own fields."""
+    """Org A and org B (single-currency) both run the shipped mapping as it is: against org B the check
+    finds nothing to change and says, once, that the org's currency (``EUR``) is supplied."""
     for connection in two_orgs.connections:
         metadata_refresh(connection=connection)
     shipped = version_spec(published_mapping(FLOW)[0])
     netsuite = connection_metadata(two_orgs.netsuite_connection)
 
-    def errors(org: Org) -> set[tuple[str, str]]:
-        problems = mapping_metadata_problems(shipped, connection_metadata(org.connection), netsuite)
-        return {(p.object_key, p.field) for p in problems if p.severity == "error"}
+    def problems(org: Org) -> list[Any]:
+        return mapping_metadata_problems(shipped, connection_metadata(org.connection), netsuite)
 
-    assert errors(two_orgs.a) == set()
-    assert errors(two_orgs.b) == {
-        ("billing_account", "external_id"),
-        ("billing_account", "name"),
-        ("subscription", "price_book"),
-        ("sales_order", "lines/line_rate"),
-        ("sales_order", "lines/line_amount"),
-    }
-    organization = two_orgs.b.connector().query("SELECT DefaultCurrencyIsoCode FROM Organization")
-    assert (
-        [row["DefaultCurrencyIsoCode"] for row in organization] == [two_orgs.b.corporate_currency] == ["EUR"]
-    )
+    assert [p for p in problems(two_orgs.a) if p.severity == "error"] == []
+    assert [p for p in problems(two_orgs.b) if p.severity == "error"] == []
+    supplied = [p.message for p in problems(two_orgs.b) if "single-currency" in p.message]
+    assert len(supplied) == 1 and "Concord supplies EUR" in supplied[0]
+    assert not any("single-currency" in p.message for p in problems(two_orgs.a))
 
 
 def test_the_netsuite_account_has_a_subsidiary_per_currency(two_orgs: TwoOrgs) -> None:

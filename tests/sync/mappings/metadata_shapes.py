@@ -45,10 +45,18 @@ def sobject(name: str, fields: Iterable[FieldInfo], children: dict[str, str] | N
 
 
 def salesforce_metadata(
-    *, multi_currency: bool = True, cpq: bool = True, extra: Mapping[str, Iterable[FieldInfo]] | None = None
+    *,
+    multi_currency: bool = True,
+    cpq: bool = True,
+    extra: Mapping[str, Iterable[FieldInfo]] | None = None,
+    currency: str = "",
 ) -> SystemMetadata:
-    """A Salesforce org's metadata; ``extra`` adds fields per object: ``{"Account": [field("X__c")]}``."""
-    currency = [field("CurrencyIsoCode", PICKLIST, picklist=("USD", "EUR", "GBP"))] if multi_currency else []
+    """A Salesforce org's metadata; ``extra`` adds fields per object: ``{"Account": [field("X__c")]}``.
+    ``currency``: the corporate currency as the refresh read it (a single-currency org without it: its
+    currencies not known, as a cache read before Concord learnt them)."""
+    currency_field = (
+        [field("CurrencyIsoCode", PICKLIST, picklist=("USD", "EUR", "GBP"))] if multi_currency else []
+    )
     status = [
         field("Concord_Sync_Status__c"),
         field("Concord_Sync_Message__c"),
@@ -70,7 +78,7 @@ def salesforce_metadata(
                 field("SystemModstamp", DATETIME, createable=False, updateable=False),
                 field("NetSuite_Sales_Order_Id__c"),
                 field("Send_to_NetSuite__c", BOOLEAN),
-                *currency,
+                *currency_field,
                 *status,
             ],
             {
@@ -88,7 +96,7 @@ def salesforce_metadata(
                 field("Phone"),
                 field("Website"),
                 field("NetSuite_Id__c"),
-                *currency,
+                *currency_field,
                 *status,
             ],
         ),
@@ -176,7 +184,11 @@ def salesforce_metadata(
         for obj in objects
     ]
     return SystemMetadata(
-        system="salesforce", objects={obj.name: obj for obj in objects}, fetched_at="2026-12-06T19:00:00Z"
+        system="salesforce",
+        objects={obj.name: obj for obj in objects},
+        fetched_at="2026-12-06T19:00:00Z",
+        multi_currency=True if multi_currency else (False if currency else None),
+        corporate_currency=currency,
     )
 
 

@@ -215,18 +215,53 @@ def test_optional_rows_missing_a_field_are_information_not_errors() -> None:
         ("sales_order", "lines/line_amount"),
     }
     assert all("multi-currency" in p.message for p in metadata_errors(problems))
+    # Its currencies not known yet (metadata read before Concord learnt them): refresh, no mapping edit.
     advice = {p.field: p.message for p in metadata_errors(problems)}
     assert "(a part of its value)" in advice["name"]
-    assert 'Replace that part by the org\'s one currency code, e.g. {"constant": "USD"}' in advice["name"]
     assert "its currency_precision.currency_field option" in advice["lines/line_rate"]
-    assert "Give currency_precision 'currency' (the org's one currency code" in advice["lines/line_rate"]
-    assert (
-        "Mark the row optional"
-        in only(
-            order({"id": "c", "target": "memo", "source": "CurrencyIsoCode"}),
-            source=salesforce_metadata(multi_currency=False),
-        ).message
+    assert all("Refresh the connection's metadata" in text for text in advice.values())
+    assert not any("constant" in text or "Mark the row optional" in text for text in advice.values())
+
+
+def test_a_single_currency_orgs_currency_is_supplied_not_an_edit() -> None:
+    """Known single-currency (the refresh read EUR): every read of CurrencyIsoCode resolves to the supplied
+    currency, nothing is an error or pruned, and one info says so; a return flow writing it is info too."""
+    source = salesforce_metadata(multi_currency=False, currency="EUR")
+    problems = found(
+        load_default("opportunity_to_netsuite"), source=source, target=netsuite_metadata(one_world=False)
     )
+    assert not metadata_errors(problems)
+    rows = {(p.object_key, p.field) for p in problems}
+    assert ("customer", "currency") not in rows and ("billing_account", "name") not in rows
+    supplied = [p for p in problems if "single-currency (EUR)" in p.message]
+    assert [(p.severity, p.object_key) for p in supplied] == [(INFO, "")]
+    assert "Concord supplies EUR" in supplied[0].message and "no mapping edit" in supplied[0].message
+    back_spec = {
+        "flow": "netsuite_invoice_to_salesforce",
+        "source": "invoice",
+        "target_system": "salesforce",
+        "objects": [
+            {
+                "key": "deal",
+                "target": "Opportunity",
+                "external_id": {"source": "id"},
+                "fields": [
+                    {"id": "memo", "target": "Description", "source": "memo"},
+                    {
+                        "id": "currency",
+                        "target": "CurrencyIsoCode",
+                        "source": "currency.id",
+                        "required": True,
+                    },
+                ],
+            }
+        ],
+    }
+    back = found(back_spec, source=None, target=salesforce_metadata(multi_currency=False, currency="EUR"))
+    currency = [p for p in back if p.target == "CurrencyIsoCode"]
+    assert [p.severity for p in currency] == [INFO]
+    assert "is not written" in currency[0].message and "exception" in currency[0].message
+    assert not [p for p in metadata_errors(back) if "CurrencyIsoCode" in p.message]
 
 
 def test_a_side_never_read_is_skipped_and_said_once() -> None:

@@ -29,7 +29,7 @@ from sync.mappings.services.rows import field_row_save
 from sync.mappings.services.seed import mapping_seed_defaults
 from sync.mappings.services.versions import version_create_draft
 from sync.pipeline.models import JobStatus, SyncJob
-from sync.pipeline.reads import FieldsMissing
+from sync.pipeline.reads import FieldsMissing, batch_read_plan
 from sync.pipeline.runner import run_batch
 from sync.pipeline.sources import ChosenVersions
 from tests.simulators.conftest import https_session
@@ -142,27 +142,20 @@ def single_currency_connections(
     running.stop()
 
 
-def test_in_a_single_currency_org_the_check_names_each_row_to_change(
+def test_in_a_single_currency_org_the_shipped_mapping_needs_no_change(
     single_currency_connections: tuple[Connection, Connection],
 ) -> None:
+    """The refresh learns the org is single-currency (in USD): the check finds nothing to change and
+    says the currency is supplied; the batch's query names no CurrencyIsoCode and prunes no row."""
     salesforce, netsuite = single_currency_connections
     metadata_refresh(connection=salesforce)
     metadata_refresh(connection=netsuite)
     problems = mapping_metadata_problems(
         load_default(FLOW), connection_metadata(salesforce), connection_metadata(netsuite)
     )
-    errors = {(p.object_key, p.field) for p in problems if p.severity == "error"}
-    assert errors == {
-        ("billing_account", "external_id"),
-        ("billing_account", "name"),
-        ("subscription", "price_book"),
-        ("sales_order", "lines/line_rate"),
-        ("sales_order", "lines/line_amount"),
-    }
-    skipped = {(p.object_key, p.field) for p in problems if p.severity == "info"}
-    assert {("customer", "currency"), ("sales_order", "currency")} <= skipped
-    # The batch refuses before any Salesforce call, naming what reads the field.
-    with pytest.raises(
-        FieldsMissing, match=r"Opportunity.CurrencyIsoCode \(mapping row billing_account / name\)"
-    ):
-        run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=["006000000000000AAA"])
+    assert [p for p in problems if p.severity == "error"] == []
+    assert any("single-currency (USD)" in p.message and p.severity == "info" for p in problems)
+    plan = batch_read_plan(salesforce=salesforce, netsuite=netsuite, spec=load_default(FLOW))
+    queried = [*plan.query.opportunity, *plan.query.account, *plan.query.quote, *plan.query.quote_line]
+    assert not [name for name in queried if "CurrencyIsoCode" in name] and not plan.pruned
+    assert ("opportunity", "CurrencyIsoCode", "USD") in plan.query.supplied

@@ -3,12 +3,12 @@
 Two shapes run it end to end: a multi-currency Salesforce org beside a OneWorld NetSuite account (the
 simulators' defaults), and a single-currency org (no ``CurrencyIsoCode`` anywhere) beside a
 single-entity account (no ``subsidiary`` field on any record). In each, the shipped mapping is checked
-against the metadata the connections read from the systems themselves: it fits the first shape as
-shipped; in the second the check names exactly what to change, RevOps make those changes in a draft,
-someone else approves and publishes it, and the flow runs. Then the second day: the account and the deal
-change in Salesforce and the re-run updates the same NetSuite records, creating nothing twice. An org
-without CPQ cannot run the shipped mapping (its lines, plans and subscriptions come from the CPQ quote):
-the check says so for each row.
+against the metadata the connections read from the systems themselves: it fits both shapes as shipped (in
+the second, Concord supplies the org's one currency where the mapping reads ``CurrencyIsoCode``, and
+leaves the subsidiary rows, optional, out of the payload), and the flow runs. Then the second day: the
+account and the deal change in Salesforce and the re-run updates the same NetSuite records, creating
+nothing twice. An org without CPQ cannot run the shipped mapping (its lines, plans and subscriptions come
+from the CPQ quote): the check says so for each row.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from sync.mappings.services.versions import (
     version_submit,
 )
 from sync.pipeline.models import JobStatus, RecordStatus
-from sync.pipeline.reads import FieldsMissing
 from sync.pipeline.runner import run_batch
 from tests.sync.conftest import SEEDED, netsuite_connection_for, salesforce_connection_for
 from tests.sync.pipeline.conftest import THREADED_DB
@@ -103,8 +102,9 @@ def shaped(request: pytest.FixtureRequest, db: None, tmp_path: Path) -> Iterator
 
 
 def as_advised(spec: dict[str, Any], currency: str = ORG_CURRENCY) -> dict[str, Any]:
-    """The shipped spec changed as the metadata check advises for a single-currency org: each place that
-    reads ``CurrencyIsoCode`` as a part of a value or a transform option takes the org's one ``currency``."""
+    """The shipped spec with the org's one ``currency`` as a constant wherever a part of a value or a
+    transform option reads ``CurrencyIsoCode`` (what a single-currency org needed before Concord supplied
+    its currency; such a mapping still runs the same)."""
     changed = copy.deepcopy(spec)
 
     def visit(node: Any) -> None:
@@ -157,27 +157,13 @@ def test_the_closed_won_flow_runs_in_each_shape_and_again_after_a_change(
     ids = one_won_per_account(shaped.sf, 3)
 
     # The first batch reads both connections' metadata (never read before) and runs filtered by it.
+    # Both shapes run the shipped mapping unedited: a single-currency org's currency is supplied.
     shipped = version_spec(published_mapping(FLOW)[0])
-    if shaped.shape.currencies == "multi":
-        first = run_batch(salesforce=shaped.salesforce, netsuite=shaped.netsuite, opportunity_ids=ids)
-        assert first.status == JobStatus.SUCCEEDED, [r.message for r in first.records.all()]
-        assert errors_of(shipped, shaped) == set()
-    else:
-        # Refused before any Salesforce read, naming each row (transient: the inbox retries it later).
-        with pytest.raises(FieldsMissing, match=r"CurrencyIsoCode \(mapping row subscription / price_book\)"):
-            run_batch(salesforce=shaped.salesforce, netsuite=shaped.netsuite, opportunity_ids=ids)
-        # The check names exactly the places that read CurrencyIsoCode as a part of a value or an
-        # option (rows that only map it are optional and skipped).
-        assert errors_of(shipped, shaped) == {
-            ("billing_account", "external_id"),
-            ("billing_account", "name"),
-            ("subscription", "price_book"),
-            ("sales_order", "lines/line_rate"),
-            ("sales_order", "lines/line_amount"),
-        }
-        adapted = as_advised(shipped)
-        assert errors_of(adapted, shaped) == set()
-        publish_reviewed(adapted, revops, finance)
+    first = run_batch(salesforce=shaped.salesforce, netsuite=shaped.netsuite, opportunity_ids=ids)
+    assert first.status == JobStatus.SUCCEEDED, [r.message for r in first.records.all()]
+    assert errors_of(shipped, shaped) == set()
+    if shaped.shape.currencies == "single":
+        assert connection_metadata(shaped.salesforce).supplied_currency == ORG_CURRENCY
     assert (
         connection_metadata(shaped.salesforce).fetched_at and connection_metadata(shaped.netsuite).fetched_at
     )

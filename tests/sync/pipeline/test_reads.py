@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sync.connections.connectors.salesforce import GraphQuery
+from sync.connections.connectors.salesforce import GraphQuery, graph_supply
 from sync.mappings.engine.defaults import load_default
 from sync.pipeline.reads import STRUCTURE, FieldsMissing, batch_needs, read_plan
 from sync.pipeline.sync_status import StatusFields
@@ -279,3 +279,34 @@ def test_an_optional_line_row_whose_sublist_field_the_account_lacks_is_not_sent(
     kept_lines = next(row for row in kept["fields"] if row["id"] == "lines")
     assert "line_revenue_treatment" not in [row["id"] for row in kept_lines["fields"]]
     assert "line_tax_code" in [row["id"] for row in kept_lines["fields"]]
+
+
+def test_a_single_currency_orgs_currency_is_supplied_not_queried_nor_pruned() -> None:
+    """The shipped mapping and rules, unedited, on an org the refresh found single-currency in EUR: no
+    query names CurrencyIsoCode, no row is left out, and every record of the graph carries EUR."""
+    spec = load_default("opportunity_to_netsuite")
+    rules = [compile_rule(rule) for rule in shipped_rules()]
+    plan = read_plan(
+        spec,
+        salesforce=salesforce_metadata(multi_currency=False, currency="EUR"),
+        netsuite=netsuite_metadata(),
+        rules=rules,
+    )
+    assert "CurrencyIsoCode" not in soql(plan.query) + " ".join(plan.query.quote_line)
+    assert not plan.pruned and plan.spec == spec
+    assert ("opportunity", "CurrencyIsoCode", "EUR") in plan.query.supplied
+    assert ("account", "CurrencyIsoCode", "EUR") in plan.query.supplied  # the shipped currency rule's
+    graph: dict[str, Any] = {
+        "Id": "006A",
+        "Account": {"Id": "001A"},
+        "OpportunityContactRoles": {"records": [{"Contact": {"Id": "003A"}}]},
+        "primary_quote": {"Id": "a0qA", "lines": [{"Id": "a0rA"}, {"Id": "a0rB"}]},
+    }
+    graph_supply(graph, (*plan.query.supplied, ("quote_line", "CurrencyIsoCode", "EUR")))
+    assert graph["CurrencyIsoCode"] == graph["Account"]["CurrencyIsoCode"] == "EUR"
+    assert [line["CurrencyIsoCode"] for line in graph["primary_quote"]["lines"]] == ["EUR", "EUR"]
+    bare = {"Id": "006B", "Account": None, "primary_quote": None}
+    graph_supply(bare, plan.query.supplied)  # what the graph lacks stays absent
+    assert bare == {"Id": "006B", "Account": None, "primary_quote": None, "CurrencyIsoCode": "EUR"}
+    # A multi-currency org reads it as before.
+    assert not read_plan(spec, salesforce=salesforce_metadata(), netsuite=netsuite_metadata()).query.supplied

@@ -29,6 +29,7 @@ class FakeSalesforce:
     listed_only: tuple[str, ...] = ()
     failing: dict[str, ConnectorError] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    corporate: str = "USD"  # what Organization.DefaultCurrencyIsoCode / CurrencyType say
 
     def describe_global(self) -> dict[str, Any]:
         self.calls.append("describe_global")
@@ -39,6 +40,9 @@ class FakeSalesforce:
         if name in self.failing:
             raise self.failing[name]
         return self.describes[name]
+
+    def corporate_currency(self, *, multi_currency: bool) -> str:
+        return self.corporate
 
 
 @dataclass

@@ -68,6 +68,8 @@ def test_revops_refreshes_and_sees_what_happened(
     assert answer.status_code == 200, answer.content
     body = answer.json()
     assert body["ok"] and "Invoice__c" in body["objects"] and body["fetched_at"]
+    summary = client.get(f"/api/v1/connections/{salesforce.pk}/metadata/").json()
+    assert summary["currency_shape"] == "single-currency (USD)"
     refused = client.post(url, {"objects": ["Nope__c"]}, content_type="application/json")
     assert refused.status_code == 400 and "Nope__c not found" in refused.json()["objects"][0]
 

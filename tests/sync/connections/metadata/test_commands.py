@@ -31,7 +31,8 @@ def test_it_refreshes_named_connections_with_extra_objects_and_an_actor(
 ) -> None:
     salesforce, netsuite = pair
     out = _run("metadata_refresh", "cmd-meta-sf", "--object", "Invoice__c", "--as", "revops")
-    assert "cmd-meta-sf: 10 objects read" in out
+    assert "cmd-meta-sf: 10 objects read" in out and "Currencies: single-currency (USD)." in out
+    assert "currencies: single-currency (USD)" in _run("metadata_show", "cmd-meta-sf")
     entry = AuditEntry.objects.get_for_object(salesforce).latest("pk")
     assert entry.actor == revops and "Invoice__c" in entry.additional_data["objects"]
     out = _run("metadata_refresh", "--all")

@@ -11,7 +11,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from governance.models import AuditEntry
 from sync.connections.connectors.errors import ConnectorError
-from sync.connections.metadata.selectors import connection_metadata, metadata_summary
+from sync.connections.metadata.selectors import (
+    connection_metadata,
+    metadata_summary,
+    org_supplied_currency,
+)
 from sync.connections.metadata.services import MetadataRefreshFailed, metadata_refresh
 from sync.connections.models import Connection, ConnectionMetadata, MetadataObject
 from sync.integrations.sandboxes import editing_metadata
@@ -216,3 +220,37 @@ def test_the_summary_lists_the_cached_objects(
     summary = metadata_summary(user=auditor, connection_id=salesforce.pk)
     assert [row.name for row in summary.objects] == sorted(CONCORD_SF)
     assert summary.available_count == len(CONCORD_SF) + 3  # Invoice__c, Case, Lead
+
+
+def test_a_refresh_learns_the_orgs_currencies(
+    pair: tuple[Connection, Connection], fake_systems: dict[str, Any], auditor: User
+) -> None:
+    """No CurrencyType listed and no CurrencyIsoCode on any object: single-currency, in the currency the
+    org names; CurrencyType listed: multi-currency. Stored with the cache, said by the summary, the
+    selectors, the refresh message and its audit entry."""
+    salesforce, netsuite = pair
+    fake_systems["salesforce"].corporate = "EUR"
+    result = metadata_refresh(connection=salesforce)
+    assert result.message.endswith("Currencies: single-currency (EUR).")
+    metadata = connection_metadata(salesforce)
+    assert (metadata.multi_currency, metadata.supplied_currency) == (False, "EUR")
+    assert org_supplied_currency(salesforce.pk) == "EUR"
+    assert (
+        metadata_summary(user=auditor, connection_id=salesforce.pk).currency_shape == "single-currency (EUR)"
+    )
+    assert _entries(salesforce)[-1].additional_data["corporate_currency"] == "EUR"
+    fake_systems["salesforce"].listed_only = ("CurrencyType",)
+    fake_systems["salesforce"].corporate = "USD"
+    metadata_refresh(connection=salesforce)
+    metadata = connection_metadata(salesforce)
+    assert (metadata.multi_currency, metadata.corporate_currency, metadata.supplied_currency) == (
+        True,
+        "USD",
+        "",
+    )
+    assert org_supplied_currency(salesforce.pk) == ""
+    assert metadata_summary(user=auditor, connection_id=salesforce.pk).currency_shape == (
+        "multi-currency (corporate USD)"
+    )
+    metadata_refresh(connection=netsuite)  # a NetSuite account has no such shape
+    assert metadata_summary(user=auditor, connection_id=netsuite.pk).currency_shape == ""

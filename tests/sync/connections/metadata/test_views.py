@@ -40,6 +40,7 @@ def test_refresh_by_htmx_fills_the_panel_and_links_the_objects(
     assert reverse("sync:connection-metadata-object", args=[salesforce.pk, "Invoice__c"]) in html
     page = revops_client.get(reverse("sync:connection", args=[salesforce.pk])).content.decode()
     assert "10 cached of 12 the system lists" in page
+    assert "single-currency (USD)" in page and "no CurrencyIsoCode in this org" in page
 
 
 def test_a_failed_refresh_shows_why_and_keeps_the_objects(
