@@ -14,6 +14,7 @@ empty database, sequences included (the suite never asks for ``reset_sequences``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.backends.postgresql import base, operations
@@ -24,7 +25,7 @@ APPEND_ONLY = ("governance_auditentry", "governance_auditcheckpoint")
 
 class DatabaseOperations(operations.DatabaseOperations):
     def sql_flush(
-        self, style: Any, tables: list[str], *, reset_sequences: bool = False, allow_cascade: bool = False
+        self, style: Any, tables: Sequence[str], *, reset_sequences: bool = False, allow_cascade: bool = False
     ) -> list[str]:
         if not tables or reset_sequences:
             return list(
