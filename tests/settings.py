@@ -22,3 +22,6 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Serve static files from the finders, as in development: tests never run collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    # Django's, with a flush that deletes instead of truncating (see tests/postgresql_backend/base.py).
+    DATABASES["default"]["ENGINE"] = "tests.postgresql_backend"  # noqa: F405

@@ -38,15 +38,25 @@ def primary_integration_pk() -> int:
 
 
 def integration_for_connection(salesforce_connection_id: int | None) -> Integration:
-    """The integration a Salesforce connection belongs to (production or sandbox); the primary one if none."""
-    if salesforce_connection_id is not None:
-        found = Integration.objects.filter(
+    """The integration a Salesforce connection belongs to (production or sandbox); the primary one if none.
+
+    One query answers both (the connection's integration sorts before the primary), so the common
+    single-org case, a pair no integration names, does not read the primary again per call; nothing is
+    cached, so a flushed or changed table is always read as it is.
+    """
+    if salesforce_connection_id is None:
+        return primary_integration()
+    found = (
+        Integration.objects.filter(
             Q(salesforce_connection_id=salesforce_connection_id)
             | Q(sandbox_salesforce_connection_id=salesforce_connection_id)
-        ).first()
-        if found is not None:
-            return found
-    return primary_integration()
+            | Q(is_primary=True)
+        )
+        .order_by("is_primary", "pk")
+        .first()
+    )
+    # The primary names the connection itself, or is the fallback; None only when a flush lost it.
+    return found if found is not None else primary_integration()
 
 
 def integration_for_pair(

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from sync.integrations.models import Integration
 from sync.integrations.selectors import primary_integration
@@ -33,14 +33,20 @@ def published_mapping(
 ) -> tuple[MappingVersion, CompiledMapping]:
     """The published version of ``integration``'s flow ``flow_key`` (the primary integration's when
     None) and its compiled mapping (cached per version id). Its lookup tables are the integration's."""
-    owner = integration if integration is not None else primary_integration()
+    # The primary's version is found through the flag, in the same query: the primary is not read again
+    # per call (its row comes with the version), and nothing cached can outlive a flush.
+    owner_filter = (
+        Q(flow__integration=integration) if integration is not None else Q(flow__integration__is_primary=True)
+    )
     version = (
         MappingVersion.objects.select_related("flow", "flow__integration")
-        .filter(flow__integration=owner, flow__key=flow_key, status=VersionStatus.PUBLISHED)
+        .filter(owner_filter, flow__key=flow_key, status=VersionStatus.PUBLISHED)
         .first()
     )
     if version is None:
+        owner = integration if integration is not None else primary_integration()
         raise NoPublishedMapping(f"flow {flow_key!r} of integration {owner.name!r} has no published mapping")
+    owner = version.flow.integration
     # Keyed by id, checked by creation time: an id a rolled-back transaction handed out may come back
     # for another version (SQLite reuses it), which must not be served the first one's compiled mapping.
     cached = _compiled.get(version.pk)

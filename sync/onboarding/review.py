@@ -10,6 +10,7 @@ it, a draft that does not compile), nothing moves and the error names it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,70 +64,57 @@ def _each(report: ReviewReport, label: str, step: Any) -> None:
     report.moved.append(label)
 
 
-def config_submit_all(*, integration: Integration, user: Any, reason: str = "") -> ReviewReport:
-    """Submit every draft of ``integration``'s mappings, lookup tables and rules for approval."""
-    reason = reason.strip() or f"configuration of integration {integration.name}"
+Step = Callable[[Any, Any, str], Any]  # (version, user, reason): moves one version on
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """One review step over a whole configuration: the statuses it takes, a step per kind of version."""
+
+    mapping: str
+    lookup: str
+    rule: str
+    steps: dict[type, Step]
+    changes: list[str]  # the audit entry's from -> to
+    event: str
+    nothing: str  # the error when there is nothing to move
+
+
+def _review_all(integration: Integration, user: Any, reason: str, stage: _Stage) -> ReviewReport:
+    """Move every version of ``integration`` in ``stage``'s statuses through ``stage``'s step, all or
+    nothing, and audit it once."""
     report = ReviewReport()
     with transaction.atomic():
         for label, version in _versions(
-            integration, mapping=VersionStatus.DRAFT, lookup=VersionStatus.DRAFT, rule=RuleStatus.DRAFT
+            integration, mapping=stage.mapping, lookup=stage.lookup, rule=stage.rule
         ):
-            if isinstance(version, MappingVersion):
-                _each(report, label, lambda v=version: version_submit(version=v, user=user, reason=reason))
-            elif isinstance(version, LookupVersion):
-                _each(
-                    report,
-                    label,
-                    lambda v=version: lookup_version_submit(version=v, user=user, reason=reason),
-                )
-            else:
-                _each(
-                    report, label, lambda v=version: rule_version_submit(version=v, user=user, reason=reason)
-                )
+            step = stage.steps[type(version)]
+            _each(report, label, lambda v=version, step=step: step(v, user, reason))
         if not report.moved:
-            raise ValidationError(f"integration {integration.name} has no draft to submit")
+            raise ValidationError(f"integration {integration.name} {stage.nothing}")
         audit_record(
             obj=integration,
             actor=user,
             action=AuditAction.UPDATE,
-            changes={"configuration": ["drafts", "submitted"]},
-            event="config_submit_all",
+            changes={"configuration": stage.changes},
+            event=stage.event,
             reason=reason,
             versions=report.moved,
         )
     return report
+
+
+def config_submit_all(*, integration: Integration, user: Any, reason: str = "") -> ReviewReport:
+    """Submit every draft of ``integration``'s mappings, lookup tables and rules for approval."""
+    reason = reason.strip() or f"configuration of integration {integration.name}"
+    return _review_all(integration, user, reason, _SUBMIT)
 
 
 def config_publish_all(*, integration: Integration, user: Any, reason: str = "") -> ReviewReport:
     """Approve and publish every submitted version of ``integration``'s configuration (four eyes: ``user``
     must not have made any of them)."""
     reason = reason.strip() or f"configuration of integration {integration.name} reviewed"
-    report = ReviewReport()
-    with transaction.atomic():
-        for label, version in _versions(
-            integration,
-            mapping=VersionStatus.SUBMITTED,
-            lookup=VersionStatus.SUBMITTED,
-            rule=RuleStatus.SUBMITTED,
-        ):
-            if isinstance(version, MappingVersion):
-                _each(report, label, lambda v=version: _mapping_live(v, user, reason))
-            elif isinstance(version, LookupVersion):
-                _each(report, label, lambda v=version: _lookup_live(v, user, reason))
-            else:
-                _each(report, label, lambda v=version: _rule_live(v, user, reason))
-        if not report.moved:
-            raise ValidationError(f"integration {integration.name} has no submitted version to approve")
-        audit_record(
-            obj=integration,
-            actor=user,
-            action=AuditAction.UPDATE,
-            changes={"configuration": ["submitted", "published"]},
-            event="config_publish_all",
-            reason=reason,
-            versions=report.moved,
-        )
-    return report
+    return _review_all(integration, user, reason, _PUBLISH)
 
 
 def _mapping_live(version: MappingVersion, user: Any, reason: str) -> None:
@@ -144,3 +132,27 @@ def _rule_live(version: RuleVersion, user: Any, reason: str) -> None:
     rule_version_publish(
         version=rule_version_approve(version=version, user=user, reason=reason), user=user, reason=reason
     )
+
+
+_SUBMIT = _Stage(
+    mapping=VersionStatus.DRAFT,
+    lookup=VersionStatus.DRAFT,
+    rule=RuleStatus.DRAFT,
+    steps={
+        MappingVersion: lambda v, user, reason: version_submit(version=v, user=user, reason=reason),
+        LookupVersion: lambda v, user, reason: lookup_version_submit(version=v, user=user, reason=reason),
+        RuleVersion: lambda v, user, reason: rule_version_submit(version=v, user=user, reason=reason),
+    },
+    changes=["drafts", "submitted"],
+    event="config_submit_all",
+    nothing="has no draft to submit",
+)
+_PUBLISH = _Stage(
+    mapping=VersionStatus.SUBMITTED,
+    lookup=VersionStatus.SUBMITTED,
+    rule=RuleStatus.SUBMITTED,
+    steps={MappingVersion: _mapping_live, LookupVersion: _lookup_live, RuleVersion: _rule_live},
+    changes=["submitted", "published"],
+    event="config_publish_all",
+    nothing="has no submitted version to approve",
+)

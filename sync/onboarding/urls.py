@@ -8,8 +8,18 @@ urlpatterns = [
     path("", views.integration_list, name="integrations"),
     path("new/", views.integration_create, name="integration-create"),
     path("<int:integration_id>/", views.integration_page, name="integration"),
-    path("<int:integration_id>/deactivate/", views.integration_deactivate, name="integration-deactivate"),
-    path("<int:integration_id>/activate/", views.integration_activate, name="integration-activate"),
+    path(
+        "<int:integration_id>/deactivate/",
+        views.integration_active_set,
+        {"active": False},
+        name="integration-deactivate",
+    ),
+    path(
+        "<int:integration_id>/activate/",
+        views.integration_active_set,
+        {"active": True},
+        name="integration-activate",
+    ),
     path(
         "<int:integration_id>/config-submit/",
         views.integration_config_submit,

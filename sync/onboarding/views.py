@@ -159,28 +159,21 @@ def _config_review(request: HttpRequest, integration_id: int, review: Any, done:
 
 
 @require_POST
-def integration_deactivate(request: HttpRequest, integration_id: int) -> HttpResponse:
+def integration_active_set(request: HttpRequest, integration_id: int, *, active: bool) -> HttpResponse:
+    """Activate (``active``) or deactivate an integration: its listeners follow (Admins)."""
     _require_manager(request)
     integration = integration_get_for_user(user=request.user, key=integration_id)
+    change, done = (
+        (services.integration_activate, "is active again")
+        if active
+        else (services.integration_deactivate, "deactivated: its listeners are disabled")
+    )
     try:
-        services.integration_deactivate(integration=integration, actor=request.user)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        messages.error(request, "; ".join(exc.messages))
-        return redirect("sync:integration", integration_id=integration.pk)
-    messages.success(request, f"Integration {integration.name} deactivated: its listeners are disabled.")
-    return redirect("sync:integration", integration_id=integration.pk)
-
-
-@require_POST
-def integration_activate(request: HttpRequest, integration_id: int) -> HttpResponse:
-    _require_manager(request)
-    integration = integration_get_for_user(user=request.user, key=integration_id)
-    try:
-        services.integration_activate(integration=integration, actor=request.user)  # type: ignore[arg-type]
+        change(integration=integration, actor=request.user)  # type: ignore[arg-type]
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     else:
-        messages.success(request, f"Integration {integration.name} is active again.")
+        messages.success(request, f"Integration {integration.name} {done}.")
     return redirect("sync:integration", integration_id=integration.pk)
 
 

@@ -19,15 +19,43 @@ from _pytest.mark.structures import ParameterSet
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def redis_broker(url: str) -> ParameterSet:
-    """The ``"redis"`` broker parameter, skipped when nothing answers at ``url``."""
+def on_postgresql() -> bool:
+    """Whether the suite runs on PostgreSQL (``DATABASE_URL``), not on its SQLite file."""
+    return os.environ.get("DATABASE_URL", "").startswith("postgres")
+
+
+def redis_up(url: str) -> bool:
     try:
         import redis
 
-        up = bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
     except Exception:
-        up = False
-    return pytest.param("redis", marks=pytest.mark.skipif(not up, reason=f"Redis is not reachable at {url}"))
+        return False
+
+
+def brokers(redis_url: str) -> list[ParameterSet]:
+    """The broker parameters (``"orm"``, ``"redis"``) of this run.
+
+    Concord ships two combinations: SQLite with the ORM broker (the embedded install) and PostgreSQL with
+    Redis (production). Each runs where the suite's database is its own: ``orm`` when the suite runs on
+    SQLite, ``redis`` on PostgreSQL, so CI's two stages test each real combination once.
+    ``RELIABILITY_BROKERS=orm,redis`` runs both (e.g. to try the ORM broker on PostgreSQL); ``redis``
+    is skipped when nothing answers at ``redis_url``.
+    """
+    chosen = os.environ.get("RELIABILITY_BROKERS", "")
+    names = [n.strip() for n in chosen.split(",") if n.strip()] or (["redis"] if on_postgresql() else ["orm"])
+    params = []
+    for name in names:
+        if name == "redis":
+            up = redis_up(redis_url)
+            skip = pytest.mark.skipif(not up, reason=f"Redis is not reachable at {redis_url}")
+            # Each driver flushes its Redis db: the group runs them one after the other on one worker.
+            params.append(pytest.param("redis", marks=[skip, pytest.mark.xdist_group("reliability-redis")]))
+        elif name == "orm":
+            params.append(pytest.param("orm"))  # a database of its own each: no group needed
+        else:
+            raise ValueError(f"RELIABILITY_BROKERS: unknown broker {name!r} (orm, redis)")
+    return params
 
 
 def driver_run(

@@ -2,10 +2,11 @@
 
     python -m tests.reliability.reconciliation_kill --json out.json [--database-url URL] [--redis-url URL]
 
-Starts a :class:`bench.stack.Stack` (simulators with slow answers, one qcluster), queues a run of the
-``accounts`` check, SIGKILLs the worker (and what it forked) once the run is reading, starts a new
-worker and runs the reconciliation sweep every second (the schedule runs it every minute) until the
-check has a finished run. Writes what happened to ``--json`` for tests/reliability/test_interrupted_runs.py.
+Starts a :class:`bench.stack.Stack` (a Salesforce simulator with slow answers, one qcluster), queues a
+run of the ``accounts`` check, SIGKILLs the worker (and what it forked) once the run is reading, starts
+a new worker and runs the reconciliation sweep every second (the schedule runs it every minute) until
+the check has a finished run; from the kill on both simulators answer at once. Writes what happened to
+``--json`` for tests/reliability/test_interrupted_runs.py.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ LEASE_SECONDS = 3
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--latency-ms", type=float, default=700)
+    parser.add_argument("--latency-ms", type=float, default=700, help="Salesforce's answers")
+    parser.add_argument("--netsuite-latency-ms", type=float, default=0)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--redis-url", default="")
     parser.add_argument("--timeout", type=float, default=90)
@@ -34,7 +36,8 @@ def main() -> None:
     config = StackConfig(
         opportunities=8,
         salesforce=SimulatorSettings(latency_ms=args.latency_ms),
-        netsuite=SimulatorSettings(latency_ms=args.latency_ms),
+        # NetSuite is read after Salesforce: slow answers there would only delay reaching the kill.
+        netsuite=SimulatorSettings(latency_ms=args.netsuite_latency_ms),
         workers=1,
         q_workers=1,
         database_url=args.database_url,
@@ -73,7 +76,14 @@ def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
                     "run": first.pk,
                     "phase": first.progress.get("phase"),
                     "at": time.monotonic() - started,
+                    "requests": {
+                        s: stack.stats(s)["counters"].get("received") for s in ("salesforce", "netsuite")
+                    },
                 }
+                # The run was killed while reading, the behaviour under test: the re-run needs no slow
+                # answers, so both simulators answer at once from here on.
+                for system in ("salesforce", "netsuite"):
+                    stack.governance(system, latency_ms=0)
                 stack.start_worker()
             elif not first.is_active:
                 break  # finished before it could be killed: the report says so

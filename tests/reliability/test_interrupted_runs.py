@@ -1,10 +1,12 @@
 """A reconciliation run whose worker is SIGKILLed mid-run is found by the reconciliation sweep and run
 again to the end, with real ``manage.py qcluster`` processes (issue 18, point 7).
 
-On the ORM broker (a SQLite file, or a fresh PostgreSQL database when the suite runs on PostgreSQL) and
-on Redis (``TEST_REDIS_URL``, flushed; skipped when Redis is down), whose pop-without-acknowledgement
-would otherwise lose the run for good. The driver is tests/reliability/reconciliation_kill.py, in its
-own process with its own stack.
+Each shipped combination once (tests/reliability/driver.py ``brokers``): the ORM broker on a SQLite file
+(the embedded install) when the suite runs on SQLite; Redis (``TEST_REDIS_URL``, flushed; skipped when
+Redis is down), whose pop-without-acknowledgement would otherwise lose the run for good, on a fresh
+PostgreSQL database (production) when it runs on PostgreSQL; ``RELIABILITY_BROKERS=orm,redis`` runs
+both. The driver is tests/reliability/reconciliation_kill.py, in its own process with its own stack;
+once the run is killed it drops the simulators' latency, so the re-run is not spent waiting.
 """
 
 from __future__ import annotations
@@ -15,13 +17,10 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.driver import driver_run, redis_broker
+from tests.reliability.driver import brokers, driver_run
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
-REDIS = redis_broker(REDIS_URL)
-# One xdist group: each driver flushes its Redis db, so two of them at once on two workers would empty
-# each other's broker queue; the group runs them one after the other.
-pytestmark = pytest.mark.xdist_group("reliability-redis")
+BROKERS = brokers(REDIS_URL)
 
 
 def _drive(broker: str, database_url: str, tmp_path: Path) -> dict[str, Any]:
@@ -36,7 +35,7 @@ def _drive(broker: str, database_url: str, tmp_path: Path) -> dict[str, Any]:
     )
 
 
-@pytest.mark.parametrize("broker", ["orm", REDIS])
+@pytest.mark.parametrize("broker", BROKERS)
 def test_a_killed_reconciliation_run_is_marked_interrupted_and_run_again(
     broker: str, soak_database_url: str, tmp_path: Path
 ) -> None:

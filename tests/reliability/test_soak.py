@@ -1,8 +1,11 @@
 """The reliability soak's short form (issue 12, point 2): the same driver as ``make soak``, with 60
 opportunities, 20% NetSuite faults, and a django-q2 cluster and the web server killed with SIGKILL mid-run.
 
-The driver runs as its own process with its own stack (simulators, gunicorn, qcluster), on a throw-away
-SQLite file, or on a fresh PostgreSQL database when the suite runs on PostgreSQL (dropped afterwards).
+The driver runs as its own process with its own stack (simulators, gunicorn, qcluster). It is a test of
+the production combination: it runs when the suite runs on PostgreSQL, on a fresh database of its own
+(dropped afterwards) with Redis as the broker (``TEST_SOAK_REDIS_URL``, default db 7, flushed; the ORM
+broker when Redis is down), so CI runs it once, in its PostgreSQL stage. On SQLite it is skipped unless
+``RELIABILITY_SOAK=1`` (then on a throw-away SQLite file with the ORM broker).
 """
 
 from __future__ import annotations
@@ -16,8 +19,16 @@ from typing import Any
 
 import pytest
 
+from tests.reliability.driver import on_postgresql, redis_up
+
 ROOT = Path(__file__).resolve().parents[2]
 OPPORTUNITIES = 60
+REDIS_URL = os.environ.get("TEST_SOAK_REDIS_URL", "redis://127.0.0.1:6379/7")
+
+pytestmark = pytest.mark.skipif(
+    not on_postgresql() and os.environ.get("RELIABILITY_SOAK") != "1",
+    reason="the soak runs on PostgreSQL (with Redis): once per CI; RELIABILITY_SOAK=1 runs it on SQLite",
+)
 
 
 def test_every_opportunity_ends_synced_once_or_queued_through_faults_and_kills(
@@ -39,7 +50,7 @@ def test_every_opportunity_ends_synced_once_or_queued_through_faults_and_kills(
         "--lease-seconds",
         "5",
         "--clusters",
-        "1",  # SQLite takes one writer at a time: few workers
+        "1",  # SQLite (RELIABILITY_SOAK=1) takes one writer at a time: few workers
         "--q-workers",
         "2",
         "--settle-timeout",
@@ -51,6 +62,11 @@ def test_every_opportunity_ends_synced_once_or_queued_through_faults_and_kills(
     ]
     if soak_database_url:
         command += ["--database-url", soak_database_url]
+        if redis_up(REDIS_URL):
+            import redis
+
+            redis.Redis.from_url(REDIS_URL).flushdb()  # a broker queue of our own, empty
+            command += ["--redis-url", REDIS_URL]
     # Not the test settings' environment: the driver's stack runs real workers (tests set Q_SYNC=1).
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "Q_SYNC")}
     env["PYTHONPATH"] = str(ROOT)

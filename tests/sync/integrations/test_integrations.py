@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -41,7 +43,9 @@ def test_a_second_integration_needs_its_own_namespace() -> None:
         Integration.objects.create(name="acme-again", namespace="ACQ")
 
 
-def test_the_salesforce_org_decides_the_integration_and_an_unclaimed_pair_runs_under_the_primary() -> None:
+def test_the_salesforce_org_decides_the_integration_and_an_unclaimed_pair_runs_under_the_primary(
+    django_assert_num_queries: Any,
+) -> None:
     sf_a, sf_b, sf_b_sandbox = (_connection(n, "salesforce") for n in ("sf-a", "sf-b", "sf-b-sbx"))
     ns = _connection("ns", "netsuite")
     acme = Integration.objects.create(
@@ -51,10 +55,13 @@ def test_the_salesforce_org_decides_the_integration_and_an_unclaimed_pair_runs_u
         netsuite_connection=ns,
         sandbox_salesforce_connection=sf_b_sandbox,
     )
-    assert integration_for_pair(sf_b.pk, ns.pk) == acme
-    assert integration_for_connection(sf_b_sandbox.pk) == acme
-    assert integration_for_pair(sf_a.pk, ns.pk) == primary_integration()
-    assert integration_for_connection(None) == primary_integration()
+    primary = primary_integration()
+    # One query each, the primary's fallback included (the pipeline asks per batch and per record).
+    with django_assert_num_queries(3):
+        assert integration_for_pair(sf_b.pk, ns.pk) == acme
+        assert integration_for_connection(sf_b_sandbox.pk) == acme
+        assert integration_for_pair(sf_a.pk, ns.pk) == primary
+    assert integration_for_connection(None) == primary
 
 
 def test_a_grant_on_one_integration_limits_a_person_to_it(revops: User) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -110,7 +112,7 @@ def test_it_keeps_the_published_version_immutable(opportunity_flow: Flow, revops
 
 
 def test_it_rolls_back_by_republishing_an_earlier_version_as_a_copy(
-    opportunity_flow: Flow, revops: User, finance: User, admin: User
+    opportunity_flow: Flow, revops: User, finance: User, admin: User, django_assert_num_queries: Any
 ) -> None:
     first = opportunity_flow.versions.get(number=1)
     draft = _edited_draft(opportunity_flow, revops)
@@ -118,7 +120,8 @@ def test_it_rolls_back_by_republishing_an_earlier_version_as_a_copy(
     version_approve(version=draft, user=finance)
     version_publish(version=draft, user=admin)
     cached = published_mapping("opportunity_to_netsuite")
-    assert published_mapping("opportunity_to_netsuite")[1] is cached[1]  # compiled once per version
+    with django_assert_num_queries(1):  # the version with its flow and integration: the primary's by flag
+        assert published_mapping("opportunity_to_netsuite")[1] is cached[1]  # compiled once per version
     with pytest.raises(ValidationError):
         version_rollback(to=first, user=admin, reason="")
     rolled = version_rollback(to=MappingVersion.objects.get(pk=first.pk), user=admin, reason="memo broke NS")

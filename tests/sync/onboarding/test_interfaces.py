@@ -188,12 +188,24 @@ def test_the_console_onboarding_page_shows_the_plan_and_applies(
     assert run.status == GoLiveStatus.APPLYING and run.applied_by == admin
 
 
-def test_deactivating_from_the_console_disables_the_listener(acme: Integration, admin: User) -> None:
+def test_deactivating_from_the_console_disables_the_listener_and_activating_enables_it(
+    acme: Integration, admin: User
+) -> None:
     client = _login(Client(), admin)
-    client.post(reverse("sync:integration-deactivate", kwargs={"integration_id": acme.pk}))
+    answer = client.post(
+        reverse("sync:integration-deactivate", kwargs={"integration_id": acme.pk}), follow=True
+    )
+    assert "deactivated: its listeners are disabled" in answer.content.decode()
     acme.refresh_from_db()
     assert not acme.is_active
     assert not Listener.objects.get(name="acme-closed-won").is_active
+    # The next day: on again, through the same view.
+    answer = client.post(
+        reverse("sync:integration-activate", kwargs={"integration_id": acme.pk}), follow=True
+    )
+    assert "is active again" in answer.content.decode()
+    acme.refresh_from_db()
+    assert acme.is_active and Listener.objects.get(name="acme-closed-won").is_active
 
 
 # -- commands --------------------------------------------------------------------------------------------
