@@ -3,7 +3,9 @@
 Two integrations share one NetSuite account (an acquisition): ``alpha`` runs the role x URL world's
 Salesforce org (tests/console/test_url_access.py), ``beta`` a second org. Alpha's data carries the marker
 ``ALPHAONLY`` (connection user, job and record messages, opportunity ids, exception titles, inbox rows,
-locks, conflicts, cancellations, invoices), beta's ``BETASEEN``. A person holding every role but limited to
+locks, conflicts, cancellations, invoices), beta's ``BETASEEN``. Both orgs also synced a deal of the same
+id (``SHARED_OPPORTUNITY``: two orgs hand out the same Salesforce ids), and each has an order lock, a field
+conflict and an invoice of it: only the row's integration tells them apart. A person holding every role but limited to
 beta walks every URL of both access tables with alpha's objects in the path: each answer is a refusal, a
 404, or a page without alpha's marker; the lists show beta's marker.
 """
@@ -56,6 +58,7 @@ ALPHA = "ALPHAONLY"
 BETA = "BETASEEN"
 ALPHA_OPPORTUNITY = "006ALPHAONLY0001QA"
 BETA_OPPORTUNITY = "006BETASEEN00001QA"
+SHARED_OPPORTUNITY = "0065S000SHARED01QA"
 ALPHA_SF, BETA_SF = "alphaonly-sf", "betaseen-sf"
 
 # Pages and API answers that span every integration by nature: refused to a limited person.
@@ -97,8 +100,11 @@ NOT_FOUND_FOR_LIMITED = {
 }
 
 
-def _pair_data(prefix: str, marker: str, opportunity: str, sf: Connection, ns: Connection) -> None:
-    """A job, a failed record, an inbox row, a lock, a conflict, a cancellation and an invoice of the pair."""
+def _pair_data(
+    prefix: str, marker: str, opportunity: str, sf: Connection, ns: Connection, integration: Integration
+) -> None:
+    """A job, a failed record, an inbox row, a cancellation of the pair; and of the deal both orgs have an
+    id of (``SHARED_OPPORTUNITY``), a synced record, a lock, a conflict and an invoice."""
     now = timezone.now()
     job = SyncJob.objects.create(
         salesforce_connection=sf, netsuite_connection=ns, trigger="outbound_message", message=f"{marker} job"
@@ -113,6 +119,7 @@ def _pair_data(prefix: str, marker: str, opportunity: str, sf: Connection, ns: C
     SyncRecord.objects.create(
         job=job, opportunity_id=opportunity, status="failed", message=f"{marker} record"
     )
+    SyncRecord.objects.create(job=job, opportunity_id=SHARED_OPPORTUNITY, status="synced")
     InboxMessage.objects.create(
         notification_id=f"{prefix}-n1",
         source=InboxSource.POLL,
@@ -123,8 +130,9 @@ def _pair_data(prefix: str, marker: str, opportunity: str, sf: Connection, ns: C
     )
     OrderLock.objects.create(
         netsuite_connection=ns,
+        integration=integration,
         sales_order_id=f"{prefix}-so",
-        opportunity_id=opportunity,
+        opportunity_id=SHARED_OPPORTUNITY,
         status_label="Billed",
         reason=f"{marker} lock",
         first_seen=now,
@@ -132,9 +140,10 @@ def _pair_data(prefix: str, marker: str, opportunity: str, sf: Connection, ns: C
     )
     FieldConflict.objects.create(
         netsuite_connection=ns,
+        integration=integration,
         flow="invoice_status",
         sobject="Opportunity",
-        salesforce_id=opportunity,
+        salesforce_id=SHARED_OPPORTUNITY,
         netsuite_type="invoice",
         netsuite_id=f"{prefix}-inv",
         field="Description",
@@ -153,8 +162,9 @@ def _pair_data(prefix: str, marker: str, opportunity: str, sf: Connection, ns: C
     )
     SyncedInvoice.objects.create(
         netsuite_connection=ns,
-        netsuite_id=f"{prefix}-inv",
-        opportunity_id=opportunity,
+        integration=integration,
+        netsuite_id=f"{marker}-inv",
+        opportunity_id=SHARED_OPPORTUNITY,
         currency="USD",
         amount=100,
         first_synced_at=now,
@@ -216,8 +226,8 @@ def limited(world: None, admin: User, monkeypatch: pytest.MonkeyPatch) -> User: 
     Backfill.objects.update(cursor=ALPHA)
     GoLiveRun.objects.update(error=f"{ALPHA} go-live")
     ReleaseTestRun.objects.update(opportunity_ids=[ALPHA_OPPORTUNITY])
-    _pair_data("alpha", ALPHA, ALPHA_OPPORTUNITY, sf_a, ns)
-    _pair_data("beta", BETA, BETA_OPPORTUNITY, sf_b, ns)
+    _pair_data("alpha", ALPHA, ALPHA_OPPORTUNITY, sf_a, ns, alpha)
+    _pair_data("beta", BETA, BETA_OPPORTUNITY, sf_b, ns, beta)
     Backfill.objects.create(salesforce_connection=sf_b, netsuite_connection=ns, since=dt.date(2026, 1, 1))
     GoLiveRun.objects.create(
         salesforce_connection=sf_b, netsuite_connection=ns, status=GoLiveStatus.READY, error=f"{BETA} go-live"
@@ -303,6 +313,7 @@ BETA_LISTS = [
     "sync:inbox",
     "sync:exceptions",
     "sync:conflicts",
+    "sync:invoices",
     "sync:lifecycle",
     "sync:golive",
     "sync:catalogue",
@@ -314,6 +325,9 @@ BETA_API_LISTS = [
     "api:record-list",
     "api:exception-list",
     "api:cancellation-list",
+    "api:order-lock-list",
+    "api:synced-invoice-list",
+    "api:field-conflict-list",
 ]
 
 
