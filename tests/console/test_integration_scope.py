@@ -5,9 +5,9 @@ Salesforce org (tests/console/test_url_access.py), ``beta`` a second org. Alpha'
 ``ALPHAONLY`` (connection user, job and record messages, opportunity ids, exception titles, inbox rows,
 locks, conflicts, cancellations, invoices), beta's ``BETASEEN``. Both orgs also synced a deal of the same
 id (``SHARED_OPPORTUNITY``: two orgs hand out the same Salesforce ids), and each has an order lock, a field
-conflict and an invoice of it: only the row's integration tells them apart. A person holding every role but limited to
-beta walks every URL of both access tables with alpha's objects in the path: each answer is a refusal, a
-404, or a page without alpha's marker; the lists show beta's marker.
+conflict and an invoice of it: only the row's integration tells them apart. A person holding every role
+but limited to beta walks every URL of both access tables with alpha's objects in the path: each answer is
+a refusal, a 404, or a page without alpha's marker; the lists show beta's marker.
 """
 
 from __future__ import annotations
