@@ -101,7 +101,9 @@ class CancellationViewSet(ApiReadViewSet):
 
 
 class OrderLockSerializer(serializers.ModelSerializer[OrderLock]):
-    integration = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    integration: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = OrderLock

@@ -20,15 +20,13 @@ from sync.pipeline.models import FieldConflict, SyncedInvoice
 from sync.pipeline.selectors import field_conflicts, invoices_synced
 
 
-class IntegrationNameField(serializers.SlugRelatedField):  # type: ignore[type-arg]
+def _integration_name() -> serializers.SlugRelatedField[Any]:
     """The integration a row belongs to, by name (null: a row no writer could place)."""
-
-    def __init__(self) -> None:
-        super().__init__(slug_field="name", read_only=True, allow_null=True)
+    return serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
 
 class SyncedInvoiceSerializer(serializers.ModelSerializer[SyncedInvoice]):
-    integration = IntegrationNameField()
+    integration: serializers.SlugRelatedField[Any] = _integration_name()
 
     class Meta:
         model = SyncedInvoice
@@ -48,7 +46,7 @@ class SyncedInvoiceSerializer(serializers.ModelSerializer[SyncedInvoice]):
 
 
 class FieldConflictSerializer(serializers.ModelSerializer[FieldConflict]):
-    integration = IntegrationNameField()
+    integration: serializers.SlugRelatedField[Any] = _integration_name()
 
     class Meta:
         model = FieldConflict

@@ -131,7 +131,8 @@ def test_a_later_exact_address_links_past_a_shared_domain():
             customer("6", "WE", email="AP@wayne.com"),
         ],
     )
-    assert decision.status == MatchStatus.LINKED and decision.candidate.netsuite_id == "6"
+    assert decision.status == MatchStatus.LINKED
+    assert decision.candidate is not None and decision.candidate.netsuite_id == "6"
     assert decision.key == "email(email)"
 
 
