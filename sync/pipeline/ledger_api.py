@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -69,6 +69,23 @@ class FieldConflictSerializer(serializers.ModelSerializer[FieldConflict]):
         ]
 
 
+class SyncedInvoiceQuerySerializer(serializers.Serializer[Any]):
+    currency = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=3, help_text="One ISO currency code"
+    )
+    open = serializers.BooleanField(
+        required=False, default=False, help_text="Only invoices with an open balance"
+    )
+    days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=3660,
+        help_text="Dated in the last N days",
+    )
+
+
 class SyncedInvoiceViewSet(mixins.ListModelMixin, ApiViewSet):
     """Invoices the return flow synced, of the integrations you may see."""
 
@@ -76,24 +93,31 @@ class SyncedInvoiceViewSet(mixins.ListModelMixin, ApiViewSet):
     queryset = SyncedInvoice.objects.none()  # for the schema generator; get_queryset reads
 
     def get_queryset(self) -> QuerySet[SyncedInvoice]:
-        days = self.request.query_params.get("days", "")
+        query = SyncedInvoiceQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)  # a bad filter is a 400 naming it
         return invoices_synced(
             user=self.user,
-            currency=self.request.query_params.get("currency", "")[:3],
-            open_only=self.request.query_params.get("open") in ("1", "true"),
-            days=int(days) if days.isdigit() and 0 < int(days) <= 3660 else None,
+            currency=query.validated_data["currency"],
+            open_only=query.validated_data["open"],
+            days=query.validated_data["days"],
             today=timezone.now().date(),
         ).select_related("integration")
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("currency", str, description="One ISO currency code"),
-            OpenApiParameter("open", bool, description="Only invoices with an open balance"),
-            OpenApiParameter("days", int, description="Dated in the last N days (1 to 3660)"),
-        ]
-    )
+    @extend_schema(parameters=[SyncedInvoiceQuerySerializer])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
+
+
+class FieldConflictQuerySerializer(serializers.Serializer[Any]):
+    open = serializers.BooleanField(
+        required=False, default=False, help_text="Only conflicts not resolved yet"
+    )
+    sobject = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=80, help_text="One Salesforce object"
+    )
+    field = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=120, help_text="One Salesforce field"
+    )
 
 
 class FieldConflictViewSet(mixins.ListModelMixin, ApiViewSet):
@@ -103,20 +127,16 @@ class FieldConflictViewSet(mixins.ListModelMixin, ApiViewSet):
     queryset = FieldConflict.objects.none()  # for the schema generator; get_queryset reads
 
     def get_queryset(self) -> QuerySet[FieldConflict]:
+        query = FieldConflictQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)  # a bad filter is a 400 naming it
         return field_conflicts(
             user=self.user,
-            open_only=self.request.query_params.get("open") in ("1", "true"),
-            sobject=self.request.query_params.get("sobject", "")[:80],
-            field=self.request.query_params.get("field", "")[:120],
+            open_only=query.validated_data["open"],
+            sobject=query.validated_data["sobject"],
+            field=query.validated_data["field"],
         ).select_related("integration")
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("open", bool, description="Only conflicts not resolved yet"),
-            OpenApiParameter("sobject", str, description="One Salesforce object"),
-            OpenApiParameter("field", str, description="One Salesforce field"),
-        ]
-    )
+    @extend_schema(parameters=[FieldConflictQuerySerializer])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
