@@ -303,7 +303,7 @@ def quote_to_cash(
         .values_list("opportunity_id", "first")
     )
     invoiced = dict(
-        SyncedInvoice.objects.filter(opportunity_id__in=list(won))
+        scope.filter(SyncedInvoice.objects.filter(opportunity_id__in=list(won)), integration="integration")
         .values("opportunity_id")
         .annotate(first=Min("first_synced_at"))
         .values_list("opportunity_id", "first")
@@ -341,7 +341,7 @@ def days_sales_outstanding(
     """DSO per currency from the invoices and payments the return flow synced (never mixed currencies)."""
     window = Q(invoice_date__gt=today - dt.timedelta(days=days), invoice_date__lte=today)
     rows = (
-        scope.filter(SyncedInvoice.objects.all(), opportunity="opportunity_id")
+        scope.filter(SyncedInvoice.objects.all(), integration="integration")
         .values("currency")
         .annotate(
             receivables=Sum("amount_remaining"),

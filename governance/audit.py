@@ -40,7 +40,7 @@ from sync.mappings.models import (
     MappingVersion,
     ObjectMapping,
 )
-from sync.matching.models import MatchResolution
+from sync.matching.models import GenericEmailDomain, MatchResolution
 from sync.pipeline.models import Backfill, FieldConflict, FlowSetting, Listener
 from sync.rules.models import Rule, RuleVersion
 
@@ -133,6 +133,8 @@ def register_audited_models() -> None:
     # A person's answer to a duplicate suspect (the pipeline only stamps applied_at). Cross-references
     # are written by the pipeline and not registered: a link found by matching writes its own entry.
     auditlog.register(MatchResolution, exclude_fields=["applied_at"])
+    # Added and removed through sync.matching.domains, which writes the entry with its reason.
+    auditlog.register(GenericEmailDomain)
     auditlog.register(Subsidiary)
     # The signing secret is left out (its changes are written by the service as "(new secret)").
     auditlog.register(TicketEndpoint, exclude_fields=["secret", "secret_changed_at", "updated_at"])

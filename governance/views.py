@@ -3,7 +3,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,7 +26,7 @@ from governance.forms import ApiTokenForm, AuditFilterForm, UserActiveForm, User
 from governance.models import CheckpointSource
 from governance.permissions import can_manage_users, can_see_people, can_view_audit
 
-TRACE_QUERY_LIMIT = 200  # characters of a searched id kept (every id of the chain is far shorter)
+TRACE_QUERY_LIMIT = traceability.QUERY_LIMIT
 
 
 @require_GET
@@ -151,22 +158,28 @@ def audit_chain(request: ConsoleRequest) -> HttpResponse:
 def trace_search(request: ConsoleRequest) -> HttpResponse:
     """Any id of an opportunity, order, invoice or payment -> the whole chain as a timeline."""
     query = request.GET.get("q", "").strip()[:TRACE_QUERY_LIMIT]
-    chain = traceability.trace_chain(user=request.user, key=query) if query else None
+    chains = traceability.trace_chains(user=request.user, key=query) if query else []
     return render(
         request,
         "governance/trace.html",
-        {"area": "governance", "query": query, "chain": chain, "kinds": traceability.KINDS},
+        {"area": "governance", "query": query, "chains": chains, "kinds": traceability.KINDS},
     )
 
 
 @require_GET
 @predicate_required(has_role)
 def trace_export(request: ConsoleRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
-    """The chain for auditors: JSON (everything) or CSV (the timeline, one row per event)."""
+    """One integration's chain for auditors (``integration``: its name; may be left out when the id is in
+    one integration's records only): JSON (everything) or CSV (the timeline, one row per event)."""
     if fmt not in ("csv", "json"):
         raise Http404("Export as csv or json")
     query = request.GET.get("q", "").strip()[:TRACE_QUERY_LIMIT]
-    chain = traceability.trace_chain(user=request.user, key=query)
+    try:
+        chain = traceability.trace_chain(
+            user=request.user, key=query, integration=request.GET.get("integration", "")[:100]
+        )
+    except traceability.SeveralChains as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain")
     filename = f"concord-trace-{''.join(c for c in query if c.isalnum())[:40] or 'empty'}"
     if fmt == "csv":
         return csv_response(traceability.trace_csv_rows(chain), filename=f"{filename}.csv")

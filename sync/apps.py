@@ -18,12 +18,11 @@ class SyncConfig(AppConfig):
         from sync.exceptions.intake import ExceptionQueueIntake
         from sync.exceptions.netsuite_lists import NETSUITE_LISTS_SPEC
         from sync.golive.sweep import golive_sweep
-        from sync.integrations.access import connections_in_scope, opportunities_source_connect
+        from sync.integrations.access import connections_in_scope
         from sync.pipeline.listener.listener_cache import listener_cache_clear
         from sync.pipeline.models import Listener
         from sync.pipeline.problems import exception_queue_connect
         from sync.pipeline.schedules import CATCH_UP_POLL_SPEC, RETURN_FLOW_SPEC
-        from sync.pipeline.selectors import opportunities_of
         from sync.pipeline.sweeps import sweep_register
 
         # A listener changed here is looked up afresh at once (sync/pipeline/listener/listener_cache.py).
@@ -33,8 +32,6 @@ class SyncConfig(AppConfig):
         exception_queue_connect(ExceptionQueueIntake())
         # A person limited to some integrations sees only their connections (sync/integrations/access.py).
         connections_scope_connect(connections_in_scope)
-        # ... and only the rows a NetSuite account keeps per opportunity that their syncs touched.
-        opportunities_source_connect(opportunities_of)
         # Go-live runs are swept with the rest of the interrupted work (sync/pipeline/sweeps.py).
         sweep_register("golive", golive_sweep)
         # The connection watch tells the admins through the exception queue's notifications.

@@ -12,6 +12,7 @@ urlpatterns = [
     path("sync/mappings/", include("sync.mappings.urls")),
     path("sync/rules/", include("sync.rules.urls")),
     path("sync/golive/", include("sync.golive.urls")),
+    path("sync/matching/", include("sync.matching.urls")),
     path("sync/integrations/", include("sync.onboarding.urls")),
     path("sync/lifecycle/", include("sync.lifecycle.urls")),
     path("sync/catalogue/", include("sync.catalogue.urls")),

@@ -2,6 +2,7 @@ from rest_framework.routers import SimpleRouter
 
 from governance.api import views
 from governance.api.grants import IntegrationGrantViewSet, SubsidiaryGrantViewSet
+from governance.api.trace import TraceViewSet
 
 router = SimpleRouter()
 router.register("audit-entries", views.AuditEntryViewSet, basename="audit-entry")
@@ -11,4 +12,5 @@ router.register("releases", views.ReleaseViewSet, basename="release")
 router.register("release-test-runs", views.ReleaseTestRunViewSet, basename="release-test-run")
 router.register("subsidiary-grants", SubsidiaryGrantViewSet, basename="subsidiary-grant")
 router.register("integration-grants", IntegrationGrantViewSet, basename="integration-grant")
+router.register("trace", TraceViewSet, basename="trace")
 urlpatterns = router.urls

@@ -90,7 +90,12 @@ class TraceLink:
 
 @dataclass
 class Chain:
+    """One integration's chain through the id searched for (``integration``: its name, ``""`` when none
+    was found)."""
+
     query: str
+    integration: str = ""
+    integration_label: str = ""
     links: list[TraceLink] = field(default_factory=list)
     timeline: list[TraceEvent] = field(default_factory=list)
     mapping_versions: list[MappingVersion] = field(default_factory=list)
@@ -108,6 +113,7 @@ class Chain:
         """The chain as JSON for auditors (the export)."""
         return {
             "query": self.query,
+            "integration": self.integration,
             "links": [link.as_dict() for link in self.links],
             "timeline": [event.as_dict() for event in self.timeline],
             "mapping_versions": [version_dict(version) for version in self.mapping_versions],

@@ -25,6 +25,7 @@ from governance.traceability.chain import (
     TraceLink,
     who,
 )
+from governance.traceability.within import Within
 from sync.exceptions.models import ExceptionEvent, ExceptionItem, ExceptionOverride
 from sync.exceptions.permissions import AnyUser, exceptions_visible_to
 from sync.mappings.models import MappingVersion
@@ -38,16 +39,25 @@ DETAIL_EXCERPT = 500
 
 
 def history_gather(
-    chain: Chain, user: AnyUser, links: dict[str, TraceLink], keys: Keys, returns: list[ReturnRecord]
+    chain: Chain,
+    user: AnyUser,
+    links: dict[str, TraceLink],
+    keys: Keys,
+    returns: list[ReturnRecord],
+    within: Within,
 ) -> None:
+    """The chain's history, of its integration's records only (``within``)."""
     records = list(
-        SyncRecord.objects.filter(opportunity_id__in=keys.opportunities)
+        SyncRecord.objects.filter(within.of_orgs("job__salesforce_connection"))
+        .filter(opportunity_id__in=keys.opportunities)
         .select_related("job")
         .prefetch_related("failures")
         .order_by("started_at", "id")
     )
     inbound = list(
-        InboxMessage.objects.filter(record_id__in=keys.opportunities).order_by("received_at", "id")
+        InboxMessage.objects.filter(within.of_orgs("salesforce_connection"))
+        .filter(record_id__in=keys.opportunities)
+        .order_by("received_at", "id")
     )
     events: list[TraceEvent] = []
     for message in inbound:
@@ -66,7 +76,7 @@ def history_gather(
     for row in returns:
         events.append(_return_event(row))
     jobs = {record.job for record in records} | {row.job for row in returns}
-    exceptions = _exceptions(user, jobs, keys)
+    exceptions = _exceptions(user, jobs, keys, within)
     for item in exceptions:
         events.extend(_exception_events(item, links))
     chain.exceptions = exceptions
@@ -177,10 +187,10 @@ def _dedup_keys(jobs: Iterable[SyncJob], keys: Keys) -> set[str]:
     return found
 
 
-def _exceptions(user: AnyUser, jobs: Iterable[SyncJob], keys: Keys) -> list[ExceptionItem]:
+def _exceptions(user: AnyUser, jobs: Iterable[SyncJob], keys: Keys, within: Within) -> list[ExceptionItem]:
     return list(
         exceptions_visible_to(user)
-        .filter(dedup_key__in=_dedup_keys(jobs, keys))
+        .filter(within.exceptions(), dedup_key__in=_dedup_keys(jobs, keys))
         .select_related("category", "subsidiary")
         .prefetch_related(
             Prefetch("events", queryset=ExceptionEvent.objects.select_related("actor").order_by("at", "id")),

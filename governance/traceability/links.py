@@ -1,29 +1,33 @@
 """Finding the chain: which link an id names, up to the opportunity, then down to every payment.
 
 Each step is one query over indexed columns whatever the chain's size: cross-references for the sales
-orders Concord wrote, the return flow's ReturnRecords for NetSuite's invoices and payments.
+orders Concord wrote, the return flow's ReturnRecords for NetSuite's invoices and payments. Every step
+stays within one integration (:class:`~governance.traceability.within.Within`): another org's deal may
+carry the same opportunity id.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from governance.traceability.chain import INVOICE, KINDS, PAYMENT, SALES_ORDER, Keys, TraceLink
+from governance.traceability.within import Within
 from sync.pipeline.models import CrossReference, InboxMessage, ReturnRecord, SyncRecord
 
 
-def resolve(key: str) -> Keys:
-    """Which link ``key`` names: a sales order's ids, an opportunity, an invoice (either system's id) or a
-    payment. Four queries at most."""
+def resolve(key: str, within: Within) -> Keys:
+    """Which link ``key`` names in one integration: a sales order's ids, an opportunity, an invoice (either
+    system's id) or a payment. Four queries at most."""
     keys = Keys()
-    for row in CrossReference.objects.filter(
+    xrefs, returns = _xrefs(within), _returns(within)
+    for row in xrefs.filter(
         Q(netsuite_type=SALES_ORDER) & (Q(netsuite_id=key) | Q(external_id=key) | Q(salesforce_id=key))
     ).values("netsuite_id", "external_id", "salesforce_id"):
         keys.opportunities.add(row["salesforce_id"])
         keys.orders.add(row["netsuite_id"])
-    for found in ReturnRecord.objects.filter(
-        Q(netsuite_id=key) | Q(salesforce_id=key) | Q(opportunity_id=key)
-    ).values("netsuite_type", "netsuite_id", "invoice_id", "salesforce_id", "opportunity_id"):
+    for found in returns.filter(Q(netsuite_id=key) | Q(salesforce_id=key) | Q(opportunity_id=key)).values(
+        "netsuite_type", "netsuite_id", "invoice_id", "salesforce_id", "opportunity_id"
+    ):
         if found["netsuite_id"] == key:
             key_add(keys, found["netsuite_type"], key)
         if found["salesforce_id"] == key:
@@ -35,11 +39,21 @@ def resolve(key: str) -> Keys:
         if found["opportunity_id"] == key:
             keys.opportunities.add(key)
     if keys.empty() and (
-        SyncRecord.objects.filter(opportunity_id=key).exists()
-        or InboxMessage.objects.filter(record_id=key, sobject="Opportunity").exists()
+        SyncRecord.objects.filter(within.of_orgs("job__salesforce_connection"), opportunity_id=key).exists()
+        or InboxMessage.objects.filter(
+            within.of_orgs("salesforce_connection"), record_id=key, sobject="Opportunity"
+        ).exists()
     ):
         keys.opportunities.add(key)
     return keys
+
+
+def _xrefs(within: Within) -> QuerySet[CrossReference]:
+    return CrossReference.objects.filter(within.xrefs())
+
+
+def _returns(within: Within) -> QuerySet[ReturnRecord]:
+    return ReturnRecord.objects.filter(within.of_orgs("job__salesforce_connection"))
 
 
 def key_add(keys: Keys, netsuite_type: str, netsuite_id: str) -> None:
@@ -48,21 +62,23 @@ def key_add(keys: Keys, netsuite_type: str, netsuite_id: str) -> None:
     )
 
 
-def climb(keys: Keys) -> None:
+def climb(keys: Keys, within: Within) -> None:
     """From payments to their invoices, from invoices to their order and opportunity, from orders to
     their opportunity: one query per step."""
     if keys.payments:
         keys.invoices.update(
             value
-            for value in ReturnRecord.objects.filter(
-                netsuite_type=PAYMENT, netsuite_id__in=keys.payments
-            ).values_list("invoice_id", flat=True)
+            for value in _returns(within)
+            .filter(netsuite_type=PAYMENT, netsuite_id__in=keys.payments)
+            .values_list("invoice_id", flat=True)
             if value
         )
     if keys.invoices:
-        for order, opportunity in ReturnRecord.objects.filter(
-            netsuite_type=INVOICE, netsuite_id__in=keys.invoices
-        ).values_list("sales_order_id", "opportunity_id"):
+        for order, opportunity in (
+            _returns(within)
+            .filter(netsuite_type=INVOICE, netsuite_id__in=keys.invoices)
+            .values_list("sales_order_id", "opportunity_id")
+        ):
             if order:
                 keys.orders.add(order)
             if opportunity:
@@ -70,38 +86,45 @@ def climb(keys: Keys) -> None:
     if keys.orders:
         keys.opportunities.update(
             value
-            for value in CrossReference.objects.filter(
-                netsuite_type=SALES_ORDER, netsuite_id__in=keys.orders
-            ).values_list("salesforce_id", flat=True)
+            for value in _xrefs(within)
+            .filter(netsuite_type=SALES_ORDER, netsuite_id__in=keys.orders)
+            .values_list("salesforce_id", flat=True)
             if value
         )
         keys.opportunities.update(
             value
-            for value in ReturnRecord.objects.filter(
-                netsuite_type=SALES_ORDER, netsuite_id__in=keys.orders
-            ).values_list("opportunity_id", flat=True)
+            for value in _returns(within)
+            .filter(netsuite_type=SALES_ORDER, netsuite_id__in=keys.orders)
+            .values_list("opportunity_id", flat=True)
             if value
         )
 
 
-def descend(keys: Keys) -> tuple[list[CrossReference], list[ReturnRecord]]:
+def descend(keys: Keys, within: Within) -> tuple[list[CrossReference], list[ReturnRecord]]:
     """Everything below the opportunities: their orders, the invoices of those orders and the payments
     applied to those invoices. Returns the cross-references and return-flow rows of the chain."""
     xrefs = list(
-        CrossReference.objects.filter(
+        _xrefs(within)
+        .filter(
             Q(salesforce_id__in=keys.opportunities)
             | Q(netsuite_type=SALES_ORDER, netsuite_id__in=keys.orders)
-        ).order_by("netsuite_type", "external_id")
+        )
+        .order_by("netsuite_type", "external_id")
     )
     keys.orders.update(row.netsuite_id for row in xrefs if row.netsuite_type == SALES_ORDER)
-    invoice_rows = ReturnRecord.objects.filter(netsuite_type=INVOICE).filter(
-        Q(opportunity_id__in=keys.opportunities)
-        | Q(sales_order_id__in=keys.orders)
-        | Q(netsuite_id__in=keys.invoices)
+    invoice_rows = (
+        _returns(within)
+        .filter(netsuite_type=INVOICE)
+        .filter(
+            Q(opportunity_id__in=keys.opportunities)
+            | Q(sales_order_id__in=keys.orders)
+            | Q(netsuite_id__in=keys.invoices)
+        )
     )
     keys.invoices.update(invoice_rows.values_list("netsuite_id", flat=True))
     returns = list(
-        ReturnRecord.objects.filter(
+        _returns(within)
+        .filter(
             Q(netsuite_type=INVOICE, netsuite_id__in=keys.invoices)
             | Q(netsuite_type=PAYMENT, invoice_id__in=keys.invoices)
             | Q(netsuite_type=PAYMENT, netsuite_id__in=keys.payments)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sync.integrations.models import Integration
@@ -29,6 +29,7 @@ from sync.mappings.engine.paths import compile_getter as source_getter
 from sync.mappings.engine.runtime import Frame, Run
 from sync.mappings.models import FieldMapping, MappingVersion, ObjectMapping, ValueKind, VersionStatus
 from sync.mappings.selectors import NoPublishedMapping
+from sync.matching.domains import generic_email_domains
 from sync.matching.engine import (
     Candidate,
     MatchConfig,
@@ -137,6 +138,7 @@ def object_plans(integration: Integration | None = None) -> tuple[int, list[Obje
         for obj in ObjectMapping.objects.filter(version=version, target__in=targets).order_by("-order")
     }
     plans = []
+    generic = generic_email_domains()  # the operator's; the matching core knows the built-in ones
     for salesforce_type, (netsuite_type, always) in OBJECTS.items():
         obj = by_target.get(netsuite_type)
         if obj is None or not obj.match:
@@ -147,7 +149,7 @@ def object_plans(integration: Integration | None = None) -> tuple[int, list[Obje
                 f"object mapping {obj.key!r}: its external id is not the Salesforce record id, so the "
                 "assistant cannot write it"
             )
-        config = parse_match(obj.match, target=netsuite_type)
+        config = replace(parse_match(obj.match, target=netsuite_type), generic_domains=generic)
         rows = {row.target: row for row in obj.fields.filter(parent__isnull=True)}
         readers: dict[str, Reader] = {}
         fields = list(always)
@@ -207,6 +209,7 @@ class CandidateIndex:
 
     record_type: str
     keys: tuple[MatchKey, ...]
+    generic: frozenset[str] = frozenset()  # the operator's generic e-mail domains
     by_search: dict[tuple[str, str], list[Candidate]] = field(default_factory=lambda: defaultdict(list))
     by_external_id: dict[str, Candidate] = field(default_factory=dict)
     by_id: dict[str, Candidate] = field(default_factory=dict)
@@ -219,26 +222,26 @@ class CandidateIndex:
         if candidate.external_id:
             self.by_external_id[candidate.external_id] = candidate
         for kind in {key.kind for key in self.keys}:
-            value = _search_value_of(kind, candidate)
+            value = _search_value_of(kind, candidate, self.generic)
             if value:
                 self.by_search[(kind, value)].append(candidate)
 
     def candidates(self, subject: MatchSubject) -> list[Candidate]:
         found: dict[str, Candidate] = {}
         for key in self.keys:
-            value = search_value(key, subject)
+            value = search_value(key, subject, generic=self.generic)
             for candidate in self.by_search.get((key.kind, value or ""), ()) if value else ():
                 found.setdefault(candidate.netsuite_id, candidate)
         return list(found.values())
 
 
-def _search_value_of(kind: str, candidate: Candidate) -> str:
+def _search_value_of(kind: str, candidate: Candidate, generic: frozenset[str]) -> str:
     """The candidate's side of :func:`sync.matching.engine.search_value`: what a subject's search would
     find."""
     if kind == "company_name":
         return blocking_token(candidate.name)
     if kind == "email_domain":
-        return email_domain(candidate.email)
+        return email_domain(candidate.email, generic=generic)
     return normalise_email(candidate.email)
 
 

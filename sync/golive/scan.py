@@ -184,7 +184,7 @@ def _scan_object(
     owner: Owner,
     on_progress: Progress | None,
 ) -> None:
-    index = CandidateIndex(plan.netsuite_type, plan.config.keys)
+    index = CandidateIndex(plan.netsuite_type, plan.config.keys, plan.config.generic_domains)
     for row in netsuite.suiteql_by_key(plan.suiteql, key="c.id", where="c.isinactive = 'F'"):
         index.add(row)
         if index.size % 1000 == 0:

@@ -5,14 +5,15 @@ person to the integrations they hold it on: granted only integration B, they see
 export or API answer. A person with no such grant is not limited (a single-org install never grants one),
 nor is a superuser. Every selector that reads data of an integration filters through
 :func:`integration_scope`; the data carries its integration directly (``integration``) or through its
-Salesforce connection (an org belongs to one integration).
+Salesforce connection (an org belongs to one integration). Rows a NetSuite account keeps per Salesforce
+record (order locks, synced invoices, field conflicts) name their integration too: Salesforce ids are
+unique within one org only, so two orgs' rows may carry the same opportunity id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.db import transaction
@@ -26,20 +27,6 @@ M = TypeVar("M", bound=Model)
 
 ACCESS_INTEGRATION = "sync.access_integration"
 ACCESS_CODENAME = "access_integration"
-
-
-# The opportunities the given Salesforce connections' syncs touched (a ``values("opportunity_id")``
-# queryset): rows a NetSuite account keeps per opportunity (order locks, synced invoices) belong to an
-# integration through them. The pipeline, above this layer, keeps the syncs: the composition root
-# (``SyncConfig.ready``) connects it with :func:`opportunities_source_connect`.
-OpportunitiesOf = Callable[[frozenset[int]], QuerySet[Any]]
-_opportunities_of: OpportunitiesOf | None = None
-
-
-def opportunities_source_connect(source: OpportunitiesOf) -> None:
-    """Connect where the opportunities of a set of Salesforce connections are read (once, at start)."""
-    global _opportunities_of
-    _opportunities_of = source
 
 
 @dataclass(frozen=True)
@@ -72,12 +59,11 @@ class IntegrationScope:
         integration: str | None = None,
         salesforce: str | None = None,
         connection: str | None = None,
-        opportunity: str | None = None,
     ) -> QuerySet[M]:
         """``queryset`` narrowed to this scope through the field path ``integration`` (to an Integration),
         ``salesforce`` (to the Salesforce Connection) or ``connection`` (to a Connection of either kind,
-        for connections themselves: ``"pk"``) or ``opportunity`` (a Salesforce opportunity id the scope's
-        syncs touched, for rows kept per NetSuite account only); unchanged when not limited."""
+        for connections themselves: ``"pk"``); unchanged when not limited. Never through a Salesforce id
+        alone: another org may hand out the same one."""
         if not self.limited:
             return queryset
         condition = Q(pk__in=[])
@@ -89,8 +75,6 @@ class IntegrationScope:
             condition |= Q(
                 **{f"{connection}__in": self.salesforce_connection_ids | self.netsuite_connection_ids}
             )
-        if opportunity is not None and _opportunities_of is not None:
-            condition |= Q(**{f"{opportunity}__in": _opportunities_of(self.salesforce_connection_ids)})
         return queryset.filter(condition)
 
 

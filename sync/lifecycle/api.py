@@ -1,6 +1,7 @@
-"""The deal life cycle's API: the sales order lock setting (/api/v1/order-lock-setting/) and the
-cancellations of synced deals (/api/v1/cancellations/). A cancellation is approved on its exception
-(``POST /api/v1/exceptions/<id>/approve/``), as on the exception's page."""
+"""The deal life cycle's API: the sales order lock setting (/api/v1/order-lock-setting/), the orders found
+locked (/api/v1/order-locks/) and the cancellations of synced deals (/api/v1/cancellations/). A
+cancellation is approved on its exception (``POST /api/v1/exceptions/<id>/approve/``), as on the
+exception's page."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import path
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import mixins, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -17,8 +18,8 @@ from rest_framework.routers import SimpleRouter
 from core.api.serializers import username_field
 from core.api.views import ApiReadViewSet, ApiViewSet
 from sync.lifecycle.locks import can_change_lock_setting, order_lock_setting, order_lock_setting_set
-from sync.lifecycle.models import Cancellation, LockFrom
-from sync.lifecycle.selectors import cancellations_visible
+from sync.lifecycle.models import Cancellation, LockFrom, OrderLock
+from sync.lifecycle.selectors import cancellations_visible, order_locks_visible
 
 
 class OrderLockSettingSerializer(serializers.Serializer[Any]):
@@ -99,8 +100,39 @@ class CancellationViewSet(ApiReadViewSet):
         return cancellations_visible(user=self.user).order_by("-requested_at", "-id")
 
 
+class OrderLockSerializer(serializers.ModelSerializer[OrderLock]):
+    integration: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = OrderLock
+        fields = [
+            "id",
+            "integration",
+            "sales_order_id",
+            "opportunity_id",
+            "status_code",
+            "status_label",
+            "reason",
+            "first_seen",
+            "last_seen",
+        ]
+
+
+class OrderLockViewSet(mixins.ListModelMixin, ApiViewSet):
+    """Sales orders NetSuite has moved on, of your integrations' deals (never edited in place)."""
+
+    serializer_class = OrderLockSerializer
+    queryset = OrderLock.objects.none()  # for the schema generator; get_queryset reads
+
+    def get_queryset(self) -> QuerySet[OrderLock]:
+        return order_locks_visible(user=self.user).select_related("integration").order_by("-last_seen", "-id")
+
+
 router = SimpleRouter()
 router.register("cancellations", CancellationViewSet, basename="cancellation")
+router.register("order-locks", OrderLockViewSet, basename="order-lock")
 urlpatterns = [
     *router.urls,
     path(

@@ -169,13 +169,17 @@ def can_change_lock_setting(user: Any) -> bool:
 # -- locks found --------------------------------------------------------------------------------------
 
 
-def order_lock_record(*, netsuite_connection_id: int, opportunity_id: str, lock: OrderLockFound) -> OrderLock:
-    """Remember (or refresh) that this order was found locked; the record pages show it."""
+def order_lock_record(
+    *, netsuite_connection_id: int, integration_id: int | None, opportunity_id: str, lock: OrderLockFound
+) -> OrderLock:
+    """Remember (or refresh) that this order was found locked, for the integration whose deal it is; the
+    record pages show it."""
     now = timezone.now()
     found, created = OrderLock.objects.get_or_create(
         netsuite_connection_id=netsuite_connection_id,
         sales_order_id=lock.sales_order_id,
         defaults={
+            "integration_id": integration_id,
             "opportunity_id": opportunity_id[:18],
             "status_code": lock.status_code[:4],
             "status_label": lock.status_label[:80],
@@ -185,13 +189,18 @@ def order_lock_record(*, netsuite_connection_id: int, opportunity_id: str, lock:
         },
     )
     if not created:
+        found.integration_id = integration_id or found.integration_id
         found.opportunity_id = opportunity_id[:18] or found.opportunity_id
         found.status_code, found.status_label = lock.status_code[:4], lock.status_label[:80]
         found.reason, found.last_seen = lock.reason[:300], now
-        found.save(update_fields=["opportunity_id", "status_code", "status_label", "reason", "last_seen"])
+        found.save(
+            update_fields=[
+                "integration",
+                "opportunity_id",
+                "status_code",
+                "status_label",
+                "reason",
+                "last_seen",
+            ]
+        )
     return found
-
-
-def order_locks_of(opportunity_id: str) -> list[OrderLock]:
-    """The locks found on the orders of one opportunity (for its record page)."""
-    return list(OrderLock.objects.filter(opportunity_id=opportunity_id))

@@ -11,8 +11,9 @@ from sync.lifecycle.models import Cancellation, OrderLock
 
 
 def order_locks_visible(*, user: User | AnonymousUser) -> QuerySet[OrderLock]:
-    """Orders NetSuite has moved on, of the opportunities ``user``'s integrations synced."""
-    return integration_scope(user).filter(OrderLock.objects.all(), opportunity="opportunity_id")
+    """Orders NetSuite has moved on, of ``user``'s integrations' deals."""
+    locks = OrderLock.objects.select_related("integration")
+    return integration_scope(user).filter(locks, integration="integration")
 
 
 def cancellations_visible(*, user: User | AnonymousUser) -> QuerySet[Cancellation]:

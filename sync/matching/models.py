@@ -1,4 +1,6 @@
-"""A person's answer to a duplicate suspect (matching before create), which every later run honours."""
+"""What people tell matching before create: the answer to a duplicate suspect, which every later run
+honours (:class:`MatchResolution`), and the e-mail domains that identify nobody (:class:`GenericEmailDomain`,
+on top of the built-in list in :mod:`sync.matching.engine.normalise`)."""
 
 from __future__ import annotations
 
@@ -48,3 +50,23 @@ class MatchResolution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.netsuite_type} {self.external_id}: {self.choice}"
+
+
+class GenericEmailDomain(models.Model):
+    """An e-mail domain an operator added to the built-in generic list (free mail, placeholders): a shared
+    address at it is no evidence that two records are one company. Added and removed through
+    :mod:`sync.matching.domains` (audited)."""
+
+    domain = models.CharField(max_length=253, unique=True)
+    reason = models.CharField(max_length=500, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = "generic e-mail domain"
+
+    def __str__(self) -> str:
+        return self.domain

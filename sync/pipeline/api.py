@@ -25,6 +25,7 @@ from sync.pipeline import jobs
 from sync.pipeline import preview as mapping_preview
 from sync.pipeline.backfills import backfill_resume
 from sync.pipeline.flow_api import urlpatterns as flow_urls
+from sync.pipeline.ledger_api import urlpatterns as ledger_urls
 from sync.pipeline.listener.api import urlpatterns as listener_urls
 from sync.pipeline.models import Backfill, SyncFailure, SyncJob, SyncRecord
 from sync.pipeline.permissions import can_rerun
@@ -300,4 +301,4 @@ router.register("mapping-versions", MappingDryRunViewSet, basename="mapping-vers
 router.register("jobs", SyncJobViewSet, basename="job")
 router.register("backfills", BackfillViewSet, basename="backfill")
 router.register("records", SyncRecordViewSet, basename="record")
-urlpatterns = [*listener_urls, *flow_urls, *router.urls]
+urlpatterns = [*listener_urls, *flow_urls, *ledger_urls, *router.urls]

@@ -77,8 +77,11 @@ def record_outcome_report(
     category = FailureCategory(first.category) if first else FailureCategory.VENDOR
     if category == FailureCategory.DUPLICATE:
         return  # the duplicate suspect's own exception (one per Salesforce record) covers it
+    scope = _with_integration(
+        scope or ExceptionScope(netsuite_connection_id=netsuite.pk if netsuite else None), record
+    )
     if category == FailureCategory.LOCKED and first is not None and netsuite is not None:
-        _lock_remember(netsuite, record.opportunity_id, first)
+        _lock_remember(netsuite, scope.integration_id, record.opportunity_id, first)
     records = [RecordRef("salesforce", "Opportunity", record.opportunity_id)]
     records += [
         RecordRef("netsuite", netsuite_type, str(netsuite_id))
@@ -100,9 +103,7 @@ def record_outcome_report(
         title=title,
         severity=SEVERITY_FOR_FAILURE.get(category, "high"),
         records=records,
-        scope=_with_integration(
-            scope or ExceptionScope(netsuite_connection_id=netsuite.pk if netsuite else None), record
-        ),
+        scope=scope,
         vendor_code=first.vendor_code if first else "",
         vendor_message=first.message if first else record.message,
         error_path=first.error_path if first else "",
@@ -130,8 +131,10 @@ def _with_integration(scope: ExceptionScope, record: SyncRecord) -> ExceptionSco
     return replace(scope, integration_id=integration.pk)
 
 
-def _lock_remember(netsuite: Connection, opportunity_id: str, failure: SyncFailure) -> None:
-    """Keep the lock the writer found (its ``sent_value``) for the record pages."""
+def _lock_remember(
+    netsuite: Connection, integration_id: int | None, opportunity_id: str, failure: SyncFailure
+) -> None:
+    """Keep the lock the writer found (its ``sent_value``) for the record pages, as its integration's."""
     found = failure.sent_value if isinstance(failure.sent_value, dict) else {}
     if not found.get("salesOrder"):
         return
@@ -141,7 +144,12 @@ def _lock_remember(netsuite: Connection, opportunity_id: str, failure: SyncFailu
         str(found.get("label") or ""),
         str(found.get("reason") or ""),
     )
-    order_lock_record(netsuite_connection_id=netsuite.pk, opportunity_id=opportunity_id, lock=lock)
+    order_lock_record(
+        netsuite_connection_id=netsuite.pk,
+        integration_id=integration_id,
+        opportunity_id=opportunity_id,
+        lock=lock,
+    )
 
 
 def _sent(failure: SyncFailure | None) -> dict[str, Any]:

@@ -34,8 +34,11 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def invoice_ledger_record(*, netsuite_connection_id: int, invoice_id: str, body: dict[str, Any]) -> None:
-    """Keep what was written to (or found current in) ``Invoice__c`` for one NetSuite invoice.
+def invoice_ledger_record(
+    *, netsuite_connection_id: int, integration_id: int, invoice_id: str, body: dict[str, Any]
+) -> None:
+    """Keep what was written to (or found current in) ``Invoice__c`` for one NetSuite invoice, as the
+    invoice of ``integration_id`` (the integration whose return flow wrote it to its org).
 
     ``body`` is the mapped Salesforce record; a payment's partial body (balances only) updates those.
     """
@@ -43,8 +46,9 @@ def invoice_ledger_record(*, netsuite_connection_id: int, invoice_id: str, body:
     invoice, _ = SyncedInvoice.objects.get_or_create(
         netsuite_connection_id=netsuite_connection_id,
         netsuite_id=field_fit(SyncedInvoice, "netsuite_id", invoice_id),
-        defaults={"first_synced_at": now, "last_synced_at": now},
+        defaults={"integration_id": integration_id, "first_synced_at": now, "last_synced_at": now},
     )
+    invoice.integration_id = integration_id
     if body.get("Opportunity__c"):
         invoice.opportunity_id = field_fit(SyncedInvoice, "opportunity_id", str(body["Opportunity__c"]))
     if body.get("Invoice_Date__c"):

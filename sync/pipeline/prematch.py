@@ -31,7 +31,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from django.db import transaction
@@ -43,6 +43,7 @@ from sync.connections.connectors.errors import ConnectorError
 from sync.connections.models import Connection
 from sync.integrations.selectors import integration_for_pair
 from sync.mappings.engine import ObjectPayload
+from sync.matching.domains import generic_email_domains
 from sync.matching.engine import (
     Candidate,
     MatchConfig,
@@ -126,6 +127,8 @@ def prematch_batch(
     configs = match_configs(spec)
     if not configs:
         return {}
+    generic = generic_email_domains()  # the operator's; the matching core knows the built-in ones
+    configs = {key: replace(config, generic_domains=generic) for key, config in configs.items()}
     pending = _pending_of(configs, payloads, known)
     if not pending:
         return {}
@@ -315,7 +318,7 @@ def _search_queries(pending: Mapping[tuple[str, str], _Pending]) -> list[tuple[s
     searches: dict[tuple[str, Any], set[str]] = defaultdict(set)
     for (record_type, _), item in pending.items():
         for key in item.config.keys:
-            value = search_value(key, item.subject)
+            value = search_value(key, item.subject, generic=item.config.generic_domains)
             if value:
                 searches[(record_type, key)].add(value)
     for (record_type, key), values in searches.items():

@@ -829,11 +829,13 @@ def _write(
     key_field = UPSERT_KEYS.get(sobject, "Id")
     held = _held_read(sf, sobject, key_field, pending)
     ledger = _ledger_for(sobject, pending, pair)
+    # The invoices' ledger rows name the integration whose org they are written to (once per batch).
+    invoices_of = integration_for_pair(*pair).pk if sobject == "Invoice__c" else None
     decisions: dict[str, Decision] = {}
     records: list[dict[str, Any]] = []
     sources: list[_Pending] = []
     for key, item in pending.items():
-        body = _body_to_send(sobject, item, held.get(key), pair, result, ledger, decisions)
+        body = _body_to_send(sobject, item, held.get(key), pair, result, ledger, decisions, invoices_of)
         if body is not None:
             records.append({**body, key_field: key})
             sources.append(item)
@@ -849,7 +851,7 @@ def _write(
     for item, outcome in zip(sources, outcomes, strict=True):
         if ledger is not None and item.key in decisions:
             result.conflicts += len(ledger.record(decisions[item.key], written=outcome.success))
-        written += _outcome_record(sobject, item, outcome, held, pair, result)
+        written += _outcome_record(sobject, item, outcome, held, pair, result, invoices_of)
     if ledger is not None:
         ledger.flush()
     return written
@@ -892,6 +894,7 @@ def _body_to_send(
     result: ReturnFlowResult,
     ledger: OwnershipLedger | None,
     decisions: dict[str, Decision],
+    invoices_of: int | None = None,
 ) -> dict[str, Any] | None:
     """The body to write for ``item``; None when nothing is to be written (gone, or already current)."""
     key = item.key
@@ -917,8 +920,13 @@ def _body_to_send(
     if current is not None and all(_same(current.get(name), value) for name, value in body.items()):
         result.unchanged += 1
         _trail_mark(result, item, ReturnStatus.UNCHANGED, salesforce_id=str(current.get("Id") or ""))
-        if sobject == "Invoice__c":
-            invoice_ledger_record(netsuite_connection_id=pair[1], invoice_id=key, body=item.create_body)
+        if sobject == "Invoice__c" and invoices_of is not None:
+            invoice_ledger_record(
+                netsuite_connection_id=pair[1],
+                integration_id=invoices_of,
+                invoice_id=key,
+                body=item.create_body,
+            )
         exception_queue().resolve(dedup_key=_dedup_key(pair, result, item.source), note="already current")
         return None
     return body
@@ -931,6 +939,7 @@ def _outcome_record(
     held: dict[str, dict[str, Any]],
     pair: tuple[int, int],
     result: ReturnFlowResult,
+    invoices_of: int | None = None,
 ) -> int:
     """Note one record's outcome (its trail, the invoice ledger, its exception); 1 when it was written."""
     if not outcome.success:
@@ -938,8 +947,13 @@ def _outcome_record(
         return 0
     held_id = str((held.get(item.key) or {}).get("Id") or "")
     _trail_mark(result, item, ReturnStatus.WRITTEN, salesforce_id=outcome.id or held_id)
-    if sobject == "Invoice__c":
-        invoice_ledger_record(netsuite_connection_id=pair[1], invoice_id=item.key, body=item.create_body)
+    if sobject == "Invoice__c" and invoices_of is not None:
+        invoice_ledger_record(
+            netsuite_connection_id=pair[1],
+            integration_id=invoices_of,
+            invoice_id=item.key,
+            body=item.create_body,
+        )
     exception_queue().resolve(dedup_key=_dedup_key(pair, result, item.source), note="written")
     return 1
 

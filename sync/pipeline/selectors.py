@@ -12,18 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
 from django_q.brokers import get_broker
 from django_q.models import Task
 
 from sync.integrations.access import integration_scope
 from sync.integrations.selectors import primary_integration
-from sync.lifecycle.locks import order_locks_of
 from sync.lifecycle.models import Cancellation
+from sync.lifecycle.selectors import order_locks_visible
 from sync.pipeline.eids import eid_scope
 from sync.pipeline.models import (
     Backfill,
@@ -69,31 +69,6 @@ def backfills_visible(*, user: AnyUser) -> QuerySet[Backfill]:
 def inbox_visible(*, user: AnyUser) -> QuerySet[InboxMessage]:
     rows = InboxMessage.objects.select_related("listener")
     return integration_scope(user).filter(rows, salesforce="salesforce_connection")
-
-
-def salesforce_rows_visible(
-    queryset: QuerySet[Any], *, user: AnyUser, field: str = "salesforce_id"
-) -> QuerySet[Any]:
-    """Rows a NetSuite account keeps per Salesforce record (field conflicts, cross-references), narrowed to
-    the records ``user``'s integrations synced or wrote back to."""
-    scope = integration_scope(user)
-    if not scope.limited:
-        return queryset
-    returned = ReturnRecord.objects.filter(
-        job__salesforce_connection__in=scope.salesforce_connection_ids
-    ).values("salesforce_id")
-    return queryset.filter(
-        Q(**{f"{field}__in": opportunities_of(scope.salesforce_connection_ids)})
-        | Q(**{f"{field}__in": returned})
-    )
-
-
-def opportunities_of(salesforce_connection_ids: frozenset[int]) -> QuerySet[Any]:
-    """The opportunities the syncs of these Salesforce connections touched (``opportunity_id`` values):
-    connected to :mod:`sync.integrations.access` as the way a row kept per opportunity finds its
-    integration."""
-    synced = SyncRecord.objects.filter(job__salesforce_connection__in=salesforce_connection_ids)
-    return synced.values("opportunity_id")
 
 
 def jobs_recent(*, user: AnyUser, limit: int = 50, filters: JobFilters | None = None) -> QuerySet[SyncJob]:
@@ -167,10 +142,9 @@ def opportunity_trace(*, user: AnyUser, opportunity_id: str) -> dict[str, object
         .order_by("-id")
     )
     xrefs = _written_for(records)
-    # Issue 22 (cancel): the orders NetSuite has moved on, by (connection, internal id), and cancellations.
-    found = order_locks_of(opportunity_id)
-    if integration_scope(user).limited and not records:
-        found = []  # none of the person's integrations synced this opportunity
+    # Issue 22 (cancel): the orders NetSuite has moved on, by (connection, internal id), and cancellations;
+    # of the person's integrations only (another org's deal may have the same id).
+    found = order_locks_visible(user=user).filter(opportunity_id=opportunity_id)
     locks = {(lock.netsuite_connection_id, lock.sales_order_id): lock for lock in found}
     for xref in xrefs:
         xref.lock = locks.get((xref.netsuite_connection_id, xref.netsuite_id))  # type: ignore[attr-defined]
@@ -230,8 +204,9 @@ def invoices_synced(
     today: dt.date | None = None,
 ) -> QuerySet[SyncedInvoice]:
     """Invoices the return flow synced: of one currency, with an open balance, dated in the last ``days``."""
-    invoices = SyncedInvoice.objects.select_related("netsuite_connection").order_by("-invoice_date", "-id")
-    invoices = integration_scope(user).filter(invoices, opportunity="opportunity_id")
+    invoices = SyncedInvoice.objects.select_related("netsuite_connection", "integration")
+    invoices = invoices.order_by("-invoice_date", "-id")
+    invoices = integration_scope(user).filter(invoices, integration="integration")
     if currency:
         invoices = invoices.filter(currency=currency)
     if open_only:
@@ -245,7 +220,8 @@ def field_conflicts(
     *, user: AnyUser, open_only: bool = False, sobject: str = "", field: str = ""
 ) -> QuerySet[FieldConflict]:
     """Conflicting changes the return flows recorded (the non-owning side changed an owned field)."""
-    conflicts = salesforce_rows_visible(FieldConflict.objects.order_by("-detected_at", "-id"), user=user)
+    conflicts = FieldConflict.objects.select_related("integration").order_by("-detected_at", "-id")
+    conflicts = integration_scope(user).filter(conflicts, integration="integration")
     if open_only:
         conflicts = conflicts.filter(resolved_at__isnull=True)
     if sobject:

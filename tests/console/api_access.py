@@ -147,6 +147,17 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:cancellation-list": ApiRule(get=ROLES),
     "api:cancellation-detail": ApiRule(get=ROLES),
     "api:order-lock-setting": ApiRule(get=ROLES, patch=EXCEPTION_ACTORS),
+    # The orders found locked, the invoices the return flow synced and the field conflicts it found:
+    # every role reads them (sync/lifecycle/api.py, sync/pipeline/ledger_api.py).
+    "api:order-lock-list": ApiRule(get=ROLES),
+    # sync/matching/api.py: every role reads the generic e-mail domains; mapping editors change them
+    # (an empty body is a 400).
+    "api:generic-domain-list": ApiRule(get=ROLES, post=EDITORS),
+    "api:generic-domain-remove": ApiRule(post=EDITORS),
+    # governance/api/trace.py: every role traces (a GET without ?q= is a 400 about it).
+    "api:trace-list": ApiRule(get=ROLES, get_needs_query=True),
+    "api:synced-invoice-list": ApiRule(get=ROLES),
+    "api:field-conflict-list": ApiRule(get=ROLES),
     "api:exception-override-reject": ApiRule(post=EXCEPTION_ACTORS),
     # The exception policy (sync/exceptions/policy_api.py): every role reads, Finance and admins edit;
     # the ticket endpoint is an admin's; Finance and admins read NetSuite's lists now.

@@ -3,9 +3,11 @@
 Two integrations share one NetSuite account (an acquisition): ``alpha`` runs the role x URL world's
 Salesforce org (tests/console/test_url_access.py), ``beta`` a second org. Alpha's data carries the marker
 ``ALPHAONLY`` (connection user, job and record messages, opportunity ids, exception titles, inbox rows,
-locks, conflicts, cancellations, invoices), beta's ``BETASEEN``. A person holding every role but limited to
-beta walks every URL of both access tables with alpha's objects in the path: each answer is a refusal, a
-404, or a page without alpha's marker; the lists show beta's marker.
+locks, conflicts, cancellations, invoices), beta's ``BETASEEN``. Both orgs also synced a deal of the same
+id (``SHARED_OPPORTUNITY``: two orgs hand out the same Salesforce ids), and each has an order lock, a field
+conflict and an invoice of it: only the row's integration tells them apart. A person holding every role
+but limited to beta walks every URL of both access tables with alpha's objects in the path: each answer is
+a refusal, a 404, or a page without alpha's marker; the lists show beta's marker.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ ALPHA = "ALPHAONLY"
 BETA = "BETASEEN"
 ALPHA_OPPORTUNITY = "006ALPHAONLY0001QA"
 BETA_OPPORTUNITY = "006BETASEEN00001QA"
+SHARED_OPPORTUNITY = "0065S000SHARED01QA"
 ALPHA_SF, BETA_SF = "alphaonly-sf", "betaseen-sf"
 
 # Pages and API answers that span every integration by nature: refused to a limited person.
@@ -100,8 +103,11 @@ NOT_FOUND_FOR_LIMITED = {
 }
 
 
-def _pair_data(prefix: str, marker: str, opportunity: str, sf: Connection, ns: Connection) -> None:
-    """A job, a failed record, an inbox row, a lock, a conflict, a cancellation and an invoice of the pair."""
+def _pair_data(
+    prefix: str, marker: str, opportunity: str, sf: Connection, ns: Connection, integration: Integration
+) -> None:
+    """A job, a failed record, an inbox row, a cancellation of the pair; and of the deal both orgs have an
+    id of (``SHARED_OPPORTUNITY``), a synced record, a lock, a conflict and an invoice."""
     now = timezone.now()
     job = SyncJob.objects.create(
         salesforce_connection=sf, netsuite_connection=ns, trigger="outbound_message", message=f"{marker} job"
@@ -116,6 +122,7 @@ def _pair_data(prefix: str, marker: str, opportunity: str, sf: Connection, ns: C
     SyncRecord.objects.create(
         job=job, opportunity_id=opportunity, status="failed", message=f"{marker} record"
     )
+    SyncRecord.objects.create(job=job, opportunity_id=SHARED_OPPORTUNITY, status="synced")
     InboxMessage.objects.create(
         notification_id=f"{prefix}-n1",
         source=InboxSource.POLL,
@@ -126,8 +133,9 @@ def _pair_data(prefix: str, marker: str, opportunity: str, sf: Connection, ns: C
     )
     OrderLock.objects.create(
         netsuite_connection=ns,
+        integration=integration,
         sales_order_id=f"{prefix}-so",
-        opportunity_id=opportunity,
+        opportunity_id=SHARED_OPPORTUNITY,
         status_label="Billed",
         reason=f"{marker} lock",
         first_seen=now,
@@ -135,9 +143,10 @@ def _pair_data(prefix: str, marker: str, opportunity: str, sf: Connection, ns: C
     )
     FieldConflict.objects.create(
         netsuite_connection=ns,
+        integration=integration,
         flow="invoice_status",
         sobject="Opportunity",
-        salesforce_id=opportunity,
+        salesforce_id=SHARED_OPPORTUNITY,
         netsuite_type="invoice",
         netsuite_id=f"{prefix}-inv",
         field="Description",
@@ -156,8 +165,9 @@ def _pair_data(prefix: str, marker: str, opportunity: str, sf: Connection, ns: C
     )
     SyncedInvoice.objects.create(
         netsuite_connection=ns,
-        netsuite_id=f"{prefix}-inv",
-        opportunity_id=opportunity,
+        integration=integration,
+        netsuite_id=f"{marker}-inv",
+        opportunity_id=SHARED_OPPORTUNITY,
         currency="USD",
         amount=100,
         first_synced_at=now,
@@ -224,8 +234,8 @@ def limited(world: None, admin: User, monkeypatch: pytest.MonkeyPatch) -> User: 
     # The world's release is the primary integration's (beta's person does not see it); beta has its own.
     Release.objects.update(name=f"{ALPHA} release")
     Release.objects.create(name=f"{BETA} release", integration=beta, created_by=admin)
-    _pair_data("alpha", ALPHA, ALPHA_OPPORTUNITY, sf_a, ns)
-    _pair_data("beta", BETA, BETA_OPPORTUNITY, sf_b, ns)
+    _pair_data("alpha", ALPHA, ALPHA_OPPORTUNITY, sf_a, ns, alpha)
+    _pair_data("beta", BETA, BETA_OPPORTUNITY, sf_b, ns, beta)
     Backfill.objects.create(salesforce_connection=sf_b, netsuite_connection=ns, since=dt.date(2026, 1, 1))
     GoLiveRun.objects.create(
         salesforce_connection=sf_b, netsuite_connection=ns, status=GoLiveStatus.READY, error=f"{BETA} go-live"
@@ -311,6 +321,7 @@ BETA_LISTS = [
     "sync:inbox",
     "sync:exceptions",
     "sync:conflicts",
+    "sync:invoices",
     "sync:lifecycle",
     "sync:golive",
     "sync:catalogue",
@@ -324,6 +335,9 @@ BETA_API_LISTS = [
     "api:exception-list",
     "api:cancellation-list",
     "api:release-list",
+    "api:order-lock-list",
+    "api:synced-invoice-list",
+    "api:field-conflict-list",
 ]
 
 

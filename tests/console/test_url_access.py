@@ -257,6 +257,10 @@ ACCESS: dict[str, Rule] = {
     # empty form: redirected with a message).
     "sync:lifecycle": GET(ROLES),
     "sync:lifecycle-lock-setting": POST(EXCEPTION_ACTORS),
+    # sync/matching/views.py: every role reads the generic e-mail domains; RevOps changes them (an empty
+    # form: redirected with a message).
+    "sync:matching-domains": GET(ROLES),
+    "sync:matching-domains-change": POST(EDITORS),
     "sync:record-rerun": POST(RERUNNERS),
     "sync:job-requeue": POST(RERUNNERS),  # the world's job is not interrupted: refused with a message
     "sync:backfill-resume": POST(RERUNNERS),  # nor its backfill: refused with a message

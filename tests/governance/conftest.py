@@ -64,10 +64,11 @@ def build_chain(
     mapping_version: MappingVersion,
     rule_version: RuleVersion,
     cid: str,
+    notification: str = "",
 ) -> tuple[SyncJob, SyncJob, SyncRecord]:
     """The rows the pipeline writes for one won opportunity, its order, invoices and one payment each."""
     InboxMessage.objects.create(
-        notification_id=f"msg-{opportunity}",
+        notification_id=notification or f"msg-{opportunity}",
         source=InboxSource.OUTBOUND_MESSAGE,
         salesforce_connection=sf,
         netsuite_connection=ns,

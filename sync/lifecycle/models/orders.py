@@ -3,7 +3,7 @@
 - :class:`OrderLockSetting`: from which sales order status on Concord stops editing an order in place
   (one row; changed by people, audited);
 - :class:`OrderLock`: a sales order Concord found locked the last time it meant to update it (written
-  by the pipeline; the record pages show it);
+  by the pipeline, with the integration whose deal it is; the record pages show it);
 - :class:`Cancellation`: a synced deal lost afterwards, or a cancelled contract, and what became of it
   (waiting for a finance approval, approved, done). One per (NetSuite connection, opportunity): a
   re-run finds it and asks nothing twice.
@@ -40,6 +40,12 @@ class OrderLock(models.Model):
     """A sales order found locked in NetSuite when Concord meant to update it."""
 
     netsuite_connection = models.ForeignKey("sync.Connection", on_delete=models.CASCADE, related_name="+")
+    # Whose deal the order is: opportunity ids are unique within one org only, so two orgs feeding one
+    # account may both have an 006... of this number. People limited to some integrations are scoped by
+    # it (empty only for rows no writer could place: seen by people not limited).
+    integration = models.ForeignKey(
+        "sync.Integration", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     sales_order_id = models.CharField(max_length=40)
     opportunity_id = models.CharField(max_length=18, db_index=True)
     status_code = models.CharField(max_length=4, blank=True)

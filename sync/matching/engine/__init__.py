@@ -36,7 +36,8 @@ The rules, in order (documented for the people who resolve suspects):
    one carrying the subject's own external id is the primary match (the caller normally finds it first,
    through the cross-reference or an ``eid:`` read).
 2. The keys are tried in the configured order. The first key with *exact* candidates decides: exactly
-   one -> ``linked`` (a confident match); several -> ``suspect`` (ambiguous).
+   one -> ``linked`` (a confident match); several -> ``suspect`` (ambiguous). Only a company name or an
+   e-mail address is ever exact: an e-mail domain alone is evidence for a person, not proof.
 3. With no exact candidate on any key, *near* candidates on any key make the subject a ``suspect``
    (fuzzy). Otherwise it is ``unmatched`` and the normal upsert creates it.
 
@@ -47,8 +48,12 @@ Exact and near, per key kind:
   countries are equal when both sides have one. *Near*: the same name in another country; or names that
   differ but share their first word (the SuiteQL blocking filter) and either have a similarity ratio of at
   least :data:`NEAR_RATIO` or one's words are all in the other ("Acme" and "Acme Robotics").
-- ``email_domain``: the customer's e-mail domain equals the subject's (from an e-mail address or a web
-  address, ``www.`` dropped). Free-mail domains (gmail.com ...) never match. No near form.
+- ``email_domain``: never exact. *Near*: the customer's e-mail domain equals the subject's (from an
+  e-mail address or a web address, ``www.`` dropped): a shared company domain alone makes a ``suspect``;
+  with the same company name the name key links, with the same address the ``email`` key does. Generic
+  domains never match: mailbox providers (gmail.com, outlook.com, yahoo.com ...) and the reserved example
+  domains (example.com ...), :data:`~sync.matching.engine.normalise.GENERIC_DOMAINS`, plus the operator's
+  own (:attr:`MatchConfig.generic_domains`, kept by :mod:`sync.matching.domains`).
 - ``email``: the trimmed, lower-cased addresses are equal. No near form.
 """
 
@@ -73,6 +78,7 @@ from sync.matching.engine.config import (
     parse_match,
 )
 from sync.matching.engine.normalise import (
+    GENERIC_DOMAINS,
     blocking_token,
     email_domain,
     normalise_company_name,
@@ -82,6 +88,7 @@ from sync.matching.engine.normalise import (
 from sync.matching.engine.suiteql import candidate_queries, external_id_query
 
 __all__ = [
+    "GENERIC_DOMAINS",
     "KEY_KINDS",
     "NEAR_RATIO",
     "Candidate",

@@ -127,23 +127,26 @@ def _raw(key: MatchKey, subject: MatchSubject, role: str) -> Any:
     return subject.values.get(path) if path else None
 
 
-def probe_for(key: MatchKey, subject: MatchSubject) -> str | None:
-    """The normalised value ``key`` compares for ``subject``; None when it has none (the key is skipped)."""
+def probe_for(key: MatchKey, subject: MatchSubject, *, generic: frozenset[str] = frozenset()) -> str | None:
+    """The normalised value ``key`` compares for ``subject``; None when it has none (the key is skipped):
+    a generic e-mail domain (built in, or one of ``generic``) is none."""
     if key.kind == "company_name":
         value = normalise_company_name(_raw(key, subject, "name"))
     elif key.kind == "email_domain":
-        value = email_domain(_raw(key, subject, "email"))
+        value = email_domain(_raw(key, subject, "email"), generic=generic)
     else:
         value = normalise_email(_raw(key, subject, "email"))
     return value or None
 
 
-def search_value(key: MatchKey, subject: MatchSubject) -> str | None:
+def search_value(
+    key: MatchKey, subject: MatchSubject, *, generic: frozenset[str] = frozenset()
+) -> str | None:
     """What :func:`sync.matching.engine.candidate_queries` searches NetSuite for: a company name's blocking
     token (its first word, so near names come back too), else the probe itself."""
     if key.kind == "company_name":
         return blocking_token(_raw(key, subject, "name")) or None
-    return probe_for(key, subject)
+    return probe_for(key, subject, generic=generic)
 
 
 def _near_names(left: str, right: str) -> bool:
@@ -170,7 +173,9 @@ def _compare(key: MatchKey, subject: MatchSubject, probe: str, candidate: Candid
             return f"near:same company name in another country ({theirs}, not {mine})"
         return "exact:same company name" + (" and country" if mine and theirs else "")
     if key.kind == "email_domain":
-        return "exact:same e-mail domain" if email_domain(candidate.email) == probe else ""
+        # A company's own domain shared is a lead, never proof: people of one group, a reseller and its
+        # customers, a holding's subsidiaries share one. Alone it makes a suspect for a person to decide.
+        return "near:same e-mail domain only" if email_domain(candidate.email) == probe else ""
     return "exact:same e-mail address" if normalise_email(candidate.email) == probe else ""
 
 
@@ -196,7 +201,7 @@ def classify(
     near: dict[str, Candidate] = {}
     near_reasons: list[str] = []
     for key in config.keys:
-        probe = probe_for(key, subject)
+        probe = probe_for(key, subject, generic=config.generic_domains)
         if probe is None:
             continue
         decision = _key_decision(key, subject, probe, free, near, near_reasons)

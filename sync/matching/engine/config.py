@@ -65,6 +65,9 @@ class MatchKey:
 @dataclass(frozen=True)
 class MatchConfig:
     keys: tuple[MatchKey, ...]
+    # E-mail domains that are no evidence, on top of the built-in ones (normalise.GENERIC_DOMAINS): the
+    # operator's list, set by the caller (``dataclasses.replace``); never part of a mapping's JSON.
+    generic_domains: frozenset[str] = frozenset()
 
     def to_json(self) -> dict[str, Any]:
         return {"keys": [key.to_json() for key in self.keys]}

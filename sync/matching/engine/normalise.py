@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from urllib.parse import urlsplit
 
 # Words that say what legal form a company has, not which company it is. Compared after punctuation is
@@ -43,28 +44,54 @@ LEGAL_FORMS = frozenset(
         "srl",
     }
 )
-# Mailbox providers: a shared domain says nothing about which customer an address belongs to.
+# Generic e-mail domains: a shared address at one says nothing about which customer it belongs to.
+# Mailbox providers (anyone may hold an address there) and the domains reserved for examples and tests
+# (RFC 2606: test data, placeholders a CRM import fills in). The operator adds their own on top
+# (sync.matching.domains: console, API, ``generic_domain`` command).
 FREE_MAIL_DOMAINS = frozenset(
     {
+        "163.com",
         "aol.com",
+        "att.net",
+        "btinternet.com",
+        "comcast.net",
+        "fastmail.com",
+        "free.fr",
         "gmail.com",
         "gmx.com",
         "gmx.de",
+        "gmx.net",
         "googlemail.com",
+        "hotmail.co.uk",
         "hotmail.com",
+        "hotmail.fr",
         "icloud.com",
         "live.com",
         "mail.com",
+        "mail.ru",
         "me.com",
         "msn.com",
+        "orange.fr",
         "outlook.com",
         "proton.me",
         "protonmail.com",
+        "qq.com",
+        "t-online.de",
+        "tutanota.com",
+        "verizon.net",
         "web.de",
+        "yahoo.co.uk",
         "yahoo.com",
+        "yahoo.fr",
         "yandex.ru",
+        "ymail.com",
+        "zoho.com",
     }
 )
+PLACEHOLDER_DOMAINS = frozenset(
+    {"example.com", "example.net", "example.org", "example.edu", "test.com", "invalid", "localhost", "test"}
+)
+GENERIC_DOMAINS = FREE_MAIL_DOMAINS | PLACEHOLDER_DOMAINS
 # Country names and common aliases -> ISO 3166 alpha-2 (Salesforce's BillingCountry may hold either,
 # NetSuite's address country is the code).
 COUNTRY_ALIASES = {
@@ -141,10 +168,13 @@ def normalise_email(email: object) -> str:
     return text if _EMAIL.match(text) else ""
 
 
-def email_domain(value: object, *, allow_free_mail: bool = False) -> str:
+def email_domain(
+    value: object, *, allow_free_mail: bool = False, generic: Collection[str] = frozenset()
+) -> str:
     """The domain of an e-mail address or a web address ("https://www.acme.com/x" -> "acme.com").
 
-    Free-mail domains give "" unless ``allow_free_mail``: they identify nobody.
+    Generic domains (:data:`GENERIC_DOMAINS`, and the operator's ``generic``) give "" unless
+    ``allow_free_mail``: they identify nobody.
     """
     if not isinstance(value, str):
         return ""
@@ -156,7 +186,7 @@ def email_domain(value: object, *, allow_free_mail: bool = False) -> str:
     host = host.strip(".").removeprefix("www.")
     if not _DOMAIN.match(host):
         return ""
-    if host in FREE_MAIL_DOMAINS and not allow_free_mail:
+    if (host in GENERIC_DOMAINS or host in generic) and not allow_free_mail:
         return ""
     return host
 

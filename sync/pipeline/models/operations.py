@@ -21,6 +21,11 @@ class SyncedInvoice(models.Model):
     """One NetSuite invoice as the return flow last wrote it to Salesforce (``Invoice__c``)."""
 
     netsuite_connection = models.ForeignKey("sync.Connection", on_delete=models.CASCADE, related_name="+")
+    # The integration whose return flow wrote it to its org (whose deal it bills): the opportunity id
+    # alone names a deal within one org only. People limited to some integrations are scoped by it.
+    integration = models.ForeignKey(
+        "sync.Integration", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     netsuite_id = models.CharField(max_length=40)
     opportunity_id = models.CharField(max_length=18, blank=True, db_index=True)
     invoice_date = models.DateField(null=True, blank=True)

@@ -1,5 +1,6 @@
 """Pre-existing NetSuite customers and contacts for the go-live assistant, made over HTTPS through the
-real connector: exact matches, a near duplicate, an ambiguous pair, one already linked, and none."""
+real connector: exact matches, a near duplicate, an ambiguous pair, a shared company domain alone, one
+already linked, and none."""
 
 from __future__ import annotations
 
@@ -45,19 +46,22 @@ def golive_world(
     links = {
         # The same company, legal form and case aside, in the same country.
         exact["Id"]: _customer(ns, exact["Name"].upper() + " Inc.", exact["BillingCountry"]),
-        # Another name, but its e-mail is at the account's web domain (the second key).
-        by_domain["Id"]: _customer(
-            ns,
-            "Completely Other Trading",
-            by_domain["BillingCountry"],
-            email="billing@" + by_domain["Website"].removeprefix("https://www."),
-        ),
     }
     suspects = {
         # Near duplicate: the same name, but billed in another country.
         near["Id"]: [_customer(ns, near["Name"], "GB" if near["BillingCountry"] != "GB" else "DE")],
         # Ambiguous: two customers with the same name and country.
         ambiguous["Id"]: [_customer(ns, ambiguous["Name"], ambiguous["BillingCountry"]) for _ in range(2)],
+        # Another name, only its e-mail at the account's web domain (the second key): a shared company
+        # domain alone is evidence for a person, never a link.
+        by_domain["Id"]: [
+            _customer(
+                ns,
+                "Completely Other Trading",
+                by_domain["BillingCountry"],
+                email="billing@" + by_domain["Website"].removeprefix("https://www."),
+            )
+        ],
     }
     already = {carried["Id"]: _customer(ns, "Renamed Long Ago", "US", externalId=carried["Id"])}
     first, second = contacts[:2]

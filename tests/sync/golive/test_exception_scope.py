@@ -30,7 +30,7 @@ def test_it_places_an_account_suspect_in_the_subsidiary_its_country_maps_to(
 ) -> None:
     _apply(seeded_connections, admin)
     accounts = GoLiveResult.objects.filter(salesforce_type="Account", exception_id__isnull=False)
-    assert accounts.count() == 2
+    assert accounts.count() == 3
     for result in accounts:
         assert result.exception_id is not None
         item = ExceptionItem.objects.select_related("subsidiary").get(pk=result.exception_id)
@@ -49,5 +49,5 @@ def test_it_places_every_suspect_of_a_connection_without_oneworld_in_its_single_
     _apply(seeded_connections, admin)
     entity = Subsidiary.objects.get(netsuite_connection=seeded_connections[1])
     suspects = ExceptionItem.objects.filter(category__key="duplicate_suspect")
-    assert suspects.count() == 3
+    assert suspects.count() == 4
     assert set(suspects.values_list("subsidiary", flat=True)) == {entity.pk}

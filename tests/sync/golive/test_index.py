@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from sync.golive.match import CandidateIndex
+import pytest
+from django.contrib.auth.models import User
+
+from sync.golive.match import CandidateIndex, object_plans
+from sync.mappings.services.seed import mapping_seed_defaults
+from sync.matching.domains import generic_domain_add
 from sync.matching.engine import MatchSubject, parse_match
 
 CUSTOMER = parse_match(
@@ -46,3 +51,16 @@ def test_a_record_without_key_values_has_no_candidates() -> None:
     index = CandidateIndex("customer", CUSTOMER.keys)
     index.add(_row(1, "Acme"))
     assert index.candidates(MatchSubject("001B", "001B", {"Name": "", "Website": None})) == []
+
+
+@pytest.mark.django_db
+def test_the_scan_reads_the_operators_generic_domains_and_finds_nothing_by_them(revops: User) -> None:
+    mapping_seed_defaults()
+    generic_domain_add(user=revops, domain="acme.example", reason="a shared reseller mailbox")
+    _, plans = object_plans()
+    config = next(plan.config for plan in plans if plan.netsuite_type == "customer")
+    assert config.generic_domains == frozenset({"acme.example"})
+    index = CandidateIndex("customer", CUSTOMER.keys, config.generic_domains)
+    index.add(_row(5003, "Other Name", email="billing@acme.example"))
+    subject = MatchSubject("001A", "001A", {"Name": "Wayne", "Website": "https://www.acme.example"})
+    assert index.candidates(subject) == []

@@ -62,7 +62,7 @@ def test_it_counts_linked_suspects_and_unmatched_before_writing_anything(
 
     records = golive_world.accounts + golive_world.contacts
     assert run.status == GoLiveStatus.READY and run.total == records == run.done
-    assert (run.linked, run.suspects, run.already_linked) == (3, 3, 1)
+    assert (run.linked, run.suspects, run.already_linked) == (2, 4, 1)
     assert run.unmatched == records - 7
     # Progress was stored as it went: first the total, then per chunk, then ready.
     assert seen[0] == (records, 0) and seen[-1] == (records, records)
@@ -96,7 +96,7 @@ def test_it_applies_the_links_and_raises_the_suspects_on_confirmation(
     run.refresh_from_db()
 
     assert run.status == GoLiveStatus.APPLIED
-    assert (run.links_applied, run.links_failed, run.exceptions_raised) == (3, 0, 3)
+    assert (run.links_applied, run.links_failed, run.exceptions_raised) == (2, 0, 4)
     for salesforce_id, netsuite_id in golive_world.links.items():
         record_type = _type_of(salesforce_id)
         assert ns.get_by_external_id(record_type, salesforce_id)["id"] == netsuite_id  # type: ignore[index]
@@ -147,15 +147,15 @@ def test_a_repeated_or_interrupted_apply_links_nothing_twice(
     assert golive_apply_execute(run) is False
     assert golive_apply_execute(run) is False
     run.refresh_from_db()
-    assert run.status == GoLiveStatus.APPLIED and run.links_applied == 3
-    assert CrossReference.objects.count() == 3
-    assert AuditEntry.objects.filter(additional_data__event="golive_link").count() == 3
-    assert ExceptionItem.objects.filter(category__key="duplicate_suspect").count() == 3
+    assert run.status == GoLiveStatus.APPLIED and run.links_applied == 2
+    assert CrossReference.objects.count() == 2
+    assert AuditEntry.objects.filter(additional_data__event="golive_link").count() == 2
+    assert ExceptionItem.objects.filter(category__key="duplicate_suspect").count() == 4
     with pytest.raises(ValidationError, match="applied"):
         golive_apply_confirm(run=run, actor=admin)
     # A new scan finds them linked: nothing left to link.
     again = _scan(seeded_connections, admin)
-    assert (again.linked, again.already_linked) == (0, 4)
+    assert (again.linked, again.already_linked) == (0, 3)
 
 
 def test_only_admins_apply_and_revops_or_admins_scan(
@@ -203,7 +203,7 @@ def test_a_scan_whose_worker_died_is_taken_over_by_the_next_delivery(
     run = golive_scan_execute(run)
     records = golive_world.accounts + golive_world.contacts
     assert run.status == GoLiveStatus.READY and run.attempt != "dead"
-    assert (run.done, run.linked, run.suspects) == (records, 3, 3)
+    assert (run.done, run.linked, run.suspects) == (records, 2, 4)
     assert run.results.count() == records and not run.results.filter(salesforce_id="001DEAD").exists()
 
 
@@ -220,7 +220,7 @@ def test_an_apply_whose_worker_died_is_resumed_by_confirming_again(
     assert golive_apply_execute(run) is False
     run.refresh_from_db()
     assert (
-        run.status == GoLiveStatus.APPLIED and run.links_applied == 3 and CrossReference.objects.count() == 3
+        run.status == GoLiveStatus.APPLIED and run.links_applied == 2 and CrossReference.objects.count() == 2
     )
     assert AuditEntry.objects.filter(additional_data__event="golive_apply_resumed", actor=admin).count() == 1
 
@@ -252,7 +252,7 @@ def test_a_person_answers_a_suspect_and_the_next_scan_and_apply_honour_it(
         candidate_ids[1],
         ["chosen by revops"],
     )
-    assert (again.linked, again.suspects, again.already_linked) == (1, 2, 4)
+    assert (again.linked, again.suspects, again.already_linked) == (1, 3, 3)
     golive_apply_execute(golive_apply_confirm(run=again, actor=admin, run_now=True))
     assert ns.get_by_external_id("customer", salesforce_id)["id"] == candidate_ids[1]  # type: ignore[index]
     assert MatchResolution.objects.get(external_id=salesforce_id).applied_at is not None

@@ -50,8 +50,8 @@ def test_it_scans_from_the_console_and_polls_the_progress_until_ready(
     fragment = _fragment(revops_client, run)
     assert "hx-trigger" not in fragment and "Ready for review" in fragment and 'value="100"' in fragment
     assert (
-        "<strong>3</strong> confident matches" in fragment
-        and "<strong>3</strong> duplicate suspects" in fragment
+        "<strong>2</strong> confident matches" in fragment
+        and "<strong>4</strong> duplicate suspects" in fragment
     )
     # The review: suspects with their candidates side by side; RevOps may not apply, an Admin may.
     page = revops_client.get(reverse("sync:golive-run", args=[run.pk])).content.decode()
@@ -92,10 +92,10 @@ def test_only_an_admin_applies_and_only_when_confirmed(
     answer = admin_client.post(apply_url, {"confirm": "on"})
     assert answer.status_code == 302 and queued[-1] == ("sync.tasks.golive_apply_run", run.pk)
     assert 'hx-trigger="every 2s"' in _fragment(admin_client, run)  # applying: it polls again
-    assert golive_apply_run(run.pk) == 3
+    assert golive_apply_run(run.pk) == 2
     fragment = _fragment(admin_client, run)
-    assert "Applied" in fragment and "3 linked, 0 refused by NetSuite, 3 suspects" in fragment
-    assert CrossReference.objects.count() == 3
+    assert "Applied" in fragment and "2 linked, 0 refused by NetSuite, 4 suspects" in fragment
+    assert CrossReference.objects.count() == 2
     # Confirming twice does not apply twice.
     again = admin_client.post(apply_url, {"confirm": "on"})
     assert again.status_code == 400 and "is applied" in again.content.decode()

@@ -29,6 +29,7 @@ from sync.exceptions.actions import exception_approve
 from sync.exceptions.models import ExceptionItem, ExceptionStatus
 from sync.exceptions.permissions import subsidiary_scope_grant
 from sync.exceptions.tasks import exception_retry_run
+from sync.integrations.selectors import integration_for_pair
 from sync.lifecycle.models import Cancellation, CancellationReason, CancellationStatus, OrderLock
 from sync.pipeline.models import InboxMessage, RecordStatus, SyncRecord
 from sync.pipeline.polling import poll_closed_won
@@ -151,6 +152,7 @@ def test_a_billed_order_changed_in_salesforce_is_not_edited_and_finance_sees_the
     assert f"Sales order {order_id} is Billed in NetSuite" in item.title
     lock = OrderLock.objects.get(sales_order_id=order_id)
     assert lock.status_label == "Billed" and lock.opportunity_id == deal
+    assert lock.integration_id == integration_for_pair(salesforce.pk, netsuite.pk).pk  # whose deal it is
     page = auditor_client.get(f"/sync/trace/{deal}/")
     assert "Locked in NetSuite: Billed" in page.content.decode()
 

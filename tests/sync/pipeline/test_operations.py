@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from sync.connections.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
+from sync.integrations.models import Integration
 from sync.pipeline import operations
 from sync.pipeline.models import SyncedInvoice, WorkerHeartbeat
 
@@ -20,7 +21,7 @@ def test_it_notes_a_worker_heartbeat_once_per_process() -> None:
     assert WorkerHeartbeat.objects.count() == 1 and again.seen_at >= first.seen_at
 
 
-def test_it_keeps_an_invoice_and_updates_its_balances_from_a_payment() -> None:
+def test_it_keeps_an_invoice_of_its_integration_and_updates_its_balances_from_a_payment() -> None:
     netsuite = Connection.objects.create(
         name="ns",
         kind=ConnectionKind.NETSUITE,
@@ -28,8 +29,10 @@ def test_it_keeps_an_invoice_and_updates_its_balances_from_a_payment() -> None:
         base_url="https://ns.example",
         auth_method=ConnectionAuth.NS_TOKEN,
     )
+    acquired = Integration.objects.create(name="acme", label="Acme", namespace="ACQ")
     operations.invoice_ledger_record(
         netsuite_connection_id=netsuite.pk,
+        integration_id=acquired.pk,
         invoice_id="501",
         body={
             "Opportunity__c": "006000000000001AAA",
@@ -42,10 +45,12 @@ def test_it_keeps_an_invoice_and_updates_its_balances_from_a_payment() -> None:
     )
     operations.invoice_ledger_record(
         netsuite_connection_id=netsuite.pk,
+        integration_id=acquired.pk,
         invoice_id="501",
         body={"Amount_Paid__c": 250.5, "Amount_Remaining__c": 749.5},
     )
     invoice = SyncedInvoice.objects.get()
+    assert invoice.integration == acquired
     assert (invoice.opportunity_id, invoice.invoice_date, invoice.currency) == (
         "006000000000001AAA",
         dt.date(2026, 6, 1),

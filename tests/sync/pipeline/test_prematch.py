@@ -8,11 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 
 from sync.connections.connectors.errors import ConnectorError
+from sync.connections.models import Connection
 from sync.exceptions.models import ExceptionItem
 from sync.mappings.engine import ObjectPayload
 from sync.mappings.engine.defaults import load_default
+from sync.matching.domains import generic_domain_add
 from sync.pipeline.models import CrossReference, FailureCategory
 from sync.pipeline.prematch import prematch_batch
 from sync.pipeline.writer import Known
@@ -108,3 +111,49 @@ def test_a_failed_search_holds_the_records_back_without_an_exception() -> None:
     assert held["006A"].category == FailureCategory.TRANSIENT
     assert "matching before create failed" in held["006A"].message
     assert not ExceptionItem.objects.exists() and not CrossReference.objects.exists()
+
+
+def _email_payload(account_id: str, name: str, email: str) -> ObjectPayload:
+    payload = customer_payload(account_id, name)
+    return ObjectPayload(
+        "customer",
+        "customer",
+        "upsert",
+        account_id,
+        "externalId",
+        "customer",
+        account_id,
+        {**payload.body, "email": email},
+    )
+
+
+def _match(ns: StubNetSuite, email: str) -> dict[str, Any]:
+    salesforce, netsuite = offline_connection_pair(f"pm{len(Connection.objects.all())}")
+    known: dict[tuple[str, str], Known] = {}
+    held = prematch_batch(
+        salesforce=salesforce,
+        netsuite=netsuite,
+        ns=ns,
+        spec=load_default("opportunity_to_netsuite"),
+        payloads={"006W": [_email_payload("001W", "Wayne Enterprises", email)]},
+        known=known,
+    )
+    return {"held": held, "known": known}
+
+
+def test_a_shared_company_domain_alone_holds_the_record_as_a_duplicate_suspect() -> None:
+    other = {"id": 7, "externalid": None, "companyname": "Unrelated Trading", "email": "ap@wayne.example"}
+    found = _match(StubNetSuite([other]), "bruce@wayne.example")
+    assert found["held"]["006W"].category == FailureCategory.DUPLICATE  # neither linked nor duplicated
+    assert found["known"] == {}
+    item = ExceptionItem.objects.get(category__key="duplicate_suspect")
+    assert "same e-mail domain only" in item.details["match"]["reason"]
+
+
+def test_a_generic_domain_is_no_evidence_built_in_or_the_operators(revops: User) -> None:
+    other = {"id": 7, "externalid": None, "companyname": "Unrelated Trading", "email": "someone@gmail.com"}
+    assert _match(StubNetSuite([other]), "bruce@gmail.com") == {"held": {}, "known": {}}  # created
+    generic_domain_add(user=revops, domain="wayne.example", reason="our resellers' shared mailbox host")
+    shared = {"id": 8, "externalid": None, "companyname": "Unrelated Trading", "email": "ap@wayne.example"}
+    assert _match(StubNetSuite([shared]), "bruce@wayne.example") == {"held": {}, "known": {}}
+    assert not ExceptionItem.objects.exists()

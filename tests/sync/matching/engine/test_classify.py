@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from sync.matching.engine import (
     Candidate,
     MatchStatus,
@@ -94,14 +96,69 @@ def test_an_exact_match_on_an_earlier_key_wins_over_near_ones():
     assert decision.candidate == customer("7", "Acme")
 
 
-def test_a_later_key_links_when_the_first_finds_nothing():
+def test_a_shared_company_domain_alone_is_a_suspect_never_a_link():
     decision = classify(
         subject=account(name="Wayne Enterprises"),
         config=CUSTOMER,
         candidates=[customer("5", "WE Holdings", email="billing@acme.com")],
     )
+    assert decision.status == MatchStatus.SUSPECT
+    assert decision.candidate is None and [c.netsuite_id for c in decision.candidates] == ["5"]
+    assert "5: same e-mail domain only (email_domain)" in decision.reason
+
+
+WITH_EMAIL = parse_match(
+    {
+        "keys": [
+            {"kind": "company_name", "name": "Name"},
+            {"kind": "email_domain", "email": "Email"},
+            {"kind": "email", "email": "Email"},
+        ]
+    }
+)
+
+
+def person(name: str, email: str) -> MatchSubject:
+    return MatchSubject("001P", "001P", {"Name": name, "Email": email}, name)
+
+
+def test_a_later_exact_address_links_past_a_shared_domain():
+    decision = classify(
+        subject=person("Wayne Enterprises", "ap@wayne.com"),
+        config=WITH_EMAIL,
+        candidates=[
+            customer("5", "Other", email="sales@wayne.com"),
+            customer("6", "WE", email="AP@wayne.com"),
+        ],
+    )
     assert decision.status == MatchStatus.LINKED
-    assert decision.key == "email_domain(email)"
+    assert decision.candidate is not None and decision.candidate.netsuite_id == "6"
+    assert decision.key == "email(email)"
+
+
+def test_the_same_name_with_the_same_domain_links():
+    decision = classify(
+        subject=person("Wayne Enterprises", "ap@wayne.com"),
+        config=WITH_EMAIL,
+        candidates=[customer("5", "Wayne Enterprises Inc", email="sales@wayne.com")],
+    )
+    assert decision.status == MatchStatus.LINKED and decision.key == "company_name(name)"
+
+
+def test_generic_domains_are_no_evidence_built_in_or_the_operators():
+    for domain in ("gmail.com", "outlook.com", "yahoo.com", "example.com"):
+        found = classify(
+            subject=person("Wayne Enterprises", f"bruce@{domain}"),
+            config=WITH_EMAIL,
+            candidates=[customer("5", "Unrelated Ltd", email=f"someone@{domain}")],
+        )
+        assert found.status == MatchStatus.UNMATCHED, domain
+    regional = customer("5", "Unrelated Ltd", email="someone@mailbox.example")
+    subject = person("Wayne Enterprises", "bruce@mailbox.example")
+    assert classify(subject=subject, config=WITH_EMAIL, candidates=[regional]).status == MatchStatus.SUSPECT
+    operators = replace(WITH_EMAIL, generic_domains=frozenset({"mailbox.example"}))
+    assert classify(subject=subject, config=operators, candidates=[regional]).status == MatchStatus.UNMATCHED
+    assert search_value(operators.keys[1], subject, generic=operators.generic_domains) is None
 
 
 def test_records_of_another_salesforce_record_are_ignored_and_our_own_links():
