@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sync', '0034_exception_integration'),
+        ('sync', '0035_scope_integration_generic_domains'),
     ]
 
     operations = [
