@@ -2,13 +2,14 @@ from rest_framework.routers import SimpleRouter
 
 from governance.api import views
 from governance.api.grants import IntegrationGrantViewSet, SubsidiaryGrantViewSet
+from governance.api.releases import ReleaseTestRunViewSet, ReleaseViewSet
 
 router = SimpleRouter()
 router.register("audit-entries", views.AuditEntryViewSet, basename="audit-entry")
 router.register("audit-checkpoints", views.AuditCheckpointViewSet, basename="audit-checkpoint")
 router.register("tokens", views.ApiTokenViewSet, basename="token")
-router.register("releases", views.ReleaseViewSet, basename="release")
-router.register("release-test-runs", views.ReleaseTestRunViewSet, basename="release-test-run")
+router.register("releases", ReleaseViewSet, basename="release")
+router.register("release-test-runs", ReleaseTestRunViewSet, basename="release-test-run")
 router.register("subsidiary-grants", SubsidiaryGrantViewSet, basename="subsidiary-grant")
 router.register("integration-grants", IntegrationGrantViewSet, basename="integration-grant")
 urlpatterns = router.urls
