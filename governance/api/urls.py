@@ -1,7 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
 from governance.api import views
-from governance.api.grants import IntegrationGrantViewSet, SubsidiaryGrantViewSet
+from governance.api.grants import FlowGrantViewSet, IntegrationGrantViewSet, SubsidiaryGrantViewSet
 from governance.api.releases import ReleaseTestRunViewSet, ReleaseViewSet
 
 router = SimpleRouter()
@@ -12,4 +12,5 @@ router.register("releases", ReleaseViewSet, basename="release")
 router.register("release-test-runs", ReleaseTestRunViewSet, basename="release-test-run")
 router.register("subsidiary-grants", SubsidiaryGrantViewSet, basename="subsidiary-grant")
 router.register("integration-grants", IntegrationGrantViewSet, basename="integration-grant")
+router.register("flow-grants", FlowGrantViewSet, basename="flow-grant")
 urlpatterns = router.urls

@@ -192,6 +192,8 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:subsidiary-grant-list": ApiRule(get=ADMINS | AUDITORS, post=ADMINS),
     # ... and who is limited to which integrations (sync.integrations.access); admins grant.
     "api:integration-grant-list": ApiRule(get=ADMINS | AUDITORS, post=ADMINS),
+    # ... and who may edit which flows' mapping drafts beyond their role (per integration's flow).
+    "api:flow-grant-list": ApiRule(get=ADMINS | AUDITORS, post=ADMINS),
     "api:token-list": ApiRule(get=ROLES, post=ROLES),
     "api:token-detail": ApiRule(
         get=frozenset({"revops", "admin"}), out_of_scope=frozenset({"finance", "auditor"})

@@ -74,6 +74,7 @@ REFUSED_TO_LIMITED = {
     "api:audit-checkpoint-detail",
     "api:subsidiary-grant-list",
     "api:integration-grant-list",
+    "api:flow-grant-list",
 }
 # Pages whose path names one of alpha's objects: it does not exist for a person limited to beta.
 NOT_FOUND_FOR_LIMITED = {
