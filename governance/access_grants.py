@@ -33,6 +33,7 @@ from sync.integrations.access import (
     integration_scope,
 )
 from sync.integrations.models import Integration, IntegrationGroupPermission, IntegrationUserPermission
+from sync.integrations.selectors import primary_integration
 from sync.mappings.models import Flow, FlowGroupPermission, FlowUserPermission
 from sync.mappings.permissions import OPERATE_FLOW, flow_access_grant, flow_access_revoke
 
@@ -72,6 +73,28 @@ class GrantChoice:
 def flow_label(flow: Flow) -> str:
     """A flow told apart from the same flow of another integration: "acme · opportunity_to_netsuite"."""
     return f"{flow.integration.name} · {flow.key}"
+
+
+FLOW_LABEL_SEPARATOR = " · "
+
+
+def flow_find(text: str, *, integration: str | None = None, user: User | AnonymousUser | None = None) -> Flow:
+    """The flow ``text`` names: its label as the pickers show it ("acme · opportunity_to_netsuite"), or
+    its key in ``integration`` (by name; the primary integration when none). With ``user``, only the
+    integrations they see. A ValidationError names what is wrong and what there is."""
+    named, _, key = text.strip().rpartition(FLOW_LABEL_SEPARATOR)
+    name = (named or integration or "").strip()
+    key = key.strip()
+    seen = Integration.objects.all() if user is None else integration_scope(user).integrations()
+    owner = seen.filter(name=name).first() if name else seen.filter(pk=primary_integration().pk).first()
+    if owner is None:
+        raise ValidationError(f"No integration {name!r}." if name else "Name the flow's integration.")
+    flows = Flow.objects.filter(integration=owner).select_related("integration")
+    found = flows.filter(key=key).first()
+    if found is None:
+        known = ", ".join(flows.order_by("key").values_list("key", flat=True)) or "none"
+        raise ValidationError(f"No flow {key!r} in integration {owner.name} (its flows: {known}).")
+    return found
 
 
 def flow_grant_choices(*, user: User | AnonymousUser) -> list[GrantChoice]:

@@ -1,27 +1,34 @@
-"""Subsidiary grants over the API (/api/v1/subsidiary-grants/): who may handle which subsidiary's
-exceptions; integration grants (/api/v1/integration-grants/): who is limited to which integrations.
-Admins grant and revoke, as on the user's and the group's pages, through the same service
-(:mod:`governance.access_grants`: one audit entry per change, no self-grant, no role group); people who
-see users (admins, auditors) read them."""
+"""Grants over the API, admins granting and revoking as on the user's and the group's pages, through the
+same service (:mod:`governance.access_grants`: one audit entry per change, no self-grant, no role group);
+people who see users (admins, auditors) read them:
+
+- /api/v1/subsidiary-grants/: who may handle which subsidiary's exceptions;
+- /api/v1/integration-grants/: who is limited to which integrations;
+- /api/v1/flow-grants/: who may edit which flows' mapping drafts ("acme · opportunity_to_netsuite").
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.views import ApiViewSet
+from core.roles import ROLES_BY_NAME
 from governance import access_grants
-from governance.access_grants import GrantKind
+from governance.access_grants import EVERY, GrantKind, flow_find, flow_label
 from governance.permissions import can_manage_users, can_see_people
 from sync.exceptions.models import Subsidiary, SubsidiaryGroupPermission, SubsidiaryUserPermission
 from sync.exceptions.selectors import subsidiary_find
+from sync.integrations.access import integration_scope
 from sync.integrations.models import Integration, IntegrationGroupPermission, IntegrationUserPermission
+from sync.mappings.models import Flow, FlowGroupPermission, FlowUserPermission
+from sync.mappings.permissions import OPERATE_FLOW
 
 
 class GrantSerializer(serializers.Serializer[Any]):
@@ -167,4 +174,79 @@ class IntegrationGrantViewSet(ApiViewSet):
         return Response(_holder_rows(_integration_grants(), data))
 
 
-__all__ = ["IntegrationGrantViewSet", "SubsidiaryGrantViewSet"]
+class FlowGrantSerializer(serializers.Serializer[Any]):
+    flow = serializers.CharField(help_text='The flow\'s key, or "all" for every flow')
+    integration = serializers.CharField(allow_null=True, help_text="The flow's integration (null: all)")
+    flow_label = serializers.CharField(help_text='As the pickers show it: "acme · opportunity_to_netsuite"')
+    user = serializers.CharField(allow_null=True)
+    group = serializers.CharField(allow_null=True)
+
+
+class FlowGrantInputSerializer(HolderInputSerializer):
+    """A flow by its key (in ``integration``, by name; the primary integration when none) or by its label
+    ("acme · opportunity_to_netsuite"); ``all`` for every flow. One holder (a username or an access
+    group's name); ``revoke`` takes the grant back."""
+
+    flow = serializers.CharField(max_length=200)
+    integration = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+
+
+def _flow_row(flow: Flow | None, *, user: str | None = None, group: str | None = None) -> dict[str, Any]:
+    if flow is None:
+        return {"flow": EVERY, "integration": None, "flow_label": "every flow", "user": user, "group": group}
+    label = flow_label(flow)
+    return {
+        "flow": flow.key,
+        "integration": flow.integration.name,
+        "flow_label": label,
+        "user": user,
+        "group": group,
+    }
+
+
+def _flow_grants(viewer: User) -> list[dict[str, Any]]:
+    """Every flow grant: per flow (of the integrations ``viewer`` sees) and for every flow (a model-wide
+    permission held by a person or an access group of its own), sorted by flow, then holder."""
+    scope = integration_scope(viewer)
+    rows: list[dict[str, Any]] = []
+    for permission in FlowUserPermission.objects.select_related("content_object__integration", "user"):
+        if scope.allows(permission.content_object.integration_id):
+            rows.append(_flow_row(permission.content_object, user=permission.user.get_username()))
+    for held in FlowGroupPermission.objects.select_related("content_object__integration", "group"):
+        if scope.allows(held.content_object.integration_id):
+            rows.append(_flow_row(held.content_object, group=held.group.name))
+    app_label, _, codename = OPERATE_FLOW.partition(".")
+    wide = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    for person in User.objects.filter(user_permissions__in=wide).distinct():
+        rows.append(_flow_row(None, user=person.get_username()))
+    for group in Group.objects.filter(permissions__in=wide).exclude(name__in=ROLES_BY_NAME).distinct():
+        rows.append(_flow_row(None, group=group.name))
+    return sorted(rows, key=lambda row: (row["flow_label"], row["user"] or "", row["group"] or ""))
+
+
+class FlowGrantViewSet(ApiViewSet):
+    """Who may edit which flows' mapping drafts beyond their role (RevOps edits every flow without one)."""
+
+    queryset = FlowUserPermission.objects.none()  # for the schema generator; list() reads
+    action_permissions = {"list": can_see_people, "create": can_manage_users}
+    pagination_class = None
+
+    @extend_schema(responses=FlowGrantSerializer(many=True), operation_id="flow_grants_list")
+    def list(self, request: Request) -> Response:
+        return Response(_flow_grants(self.user))
+
+    @extend_schema(
+        request=FlowGrantInputSerializer,
+        responses=FlowGrantSerializer(many=True),
+        operation_id="flow_grants_create",
+    )
+    def create(self, request: Request) -> Response:
+        """Grant (or, with ``revoke``, take back) a flow; answers the holder's flow grants."""
+        data = self.input(FlowGrantInputSerializer, request)
+        text = data["flow"].strip()
+        target = None if text == EVERY else flow_find(text, integration=data["integration"], user=self.user)
+        _holder_change(data, kind="flow", target=target, actor=self.user)
+        return Response(_holder_rows(_flow_grants(self.user), data))
+
+
+__all__ = ["FlowGrantViewSet", "IntegrationGrantViewSet", "SubsidiaryGrantViewSet"]

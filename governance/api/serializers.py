@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from governance.audit_search import masked
 from governance.models import ApiToken, AuditCheckpoint, AuditEntry
-from governance.releases.models import Release, ReleaseItem, ReleaseTestRun
+from governance.releases.models import Release, ReleaseItem, ReleaseSignoff, ReleaseTestRun
 
 
 class AuditEntrySerializer(serializers.ModelSerializer[AuditEntry]):
@@ -125,8 +125,21 @@ class ReleaseItemSerializer(serializers.ModelSerializer[ReleaseItem]):
         fields = ["target", "version_id", "version_number"]
 
 
+class ReleaseSignoffSerializer(serializers.ModelSerializer[ReleaseSignoff]):
+    """One sign-off of a test run (``invalidated_at`` set: voided by a new run or a change of items)."""
+
+    user: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = ReleaseSignoff
+        fields = ["role", "user", "note", "test_run", "signed_at", "invalidated_at", "invalidated_reason"]
+        read_only_fields = fields
+
+
 class ReleaseSerializer(serializers.ModelSerializer[Release]):
-    """A release: the integration whose versions it carries, its state and its items."""
+    """A release: the integration whose versions it carries, its state, its items and sign-offs."""
 
     integration: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="name", read_only=True
@@ -138,6 +151,7 @@ class ReleaseSerializer(serializers.ModelSerializer[Release]):
         slug_field="username", read_only=True
     )
     items = ReleaseItemSerializer(many=True, read_only=True)
+    signoffs = ReleaseSignoffSerializer(many=True, read_only=True)
 
     class Meta:
         model = Release
@@ -155,6 +169,7 @@ class ReleaseSerializer(serializers.ModelSerializer[Release]):
             "rolled_back_at",
             "rollback_reason",
             "items",
+            "signoffs",
         ]
 
 

@@ -1,5 +1,5 @@
-"""The audit trail (auditors), API tokens (each person their own; admins revoke anyone's), releases and
-their test runs."""
+"""The audit trail (auditors) and API tokens (each person their own; admins revoke anyone's); releases
+are in :mod:`governance.api.releases`."""
 
 from __future__ import annotations
 
@@ -22,11 +22,6 @@ from governance.audit_search import AuditFilters, audit_entries_filtered
 from governance.chain_verify import chain_verify
 from governance.models import ApiToken, AuditCheckpoint, AuditEntry, CheckpointSource
 from governance.permissions import can_view_audit
-from governance.releases.models import Release, ReleaseTestRun
-from governance.releases.permissions import can_edit_releases
-from governance.releases.selectors import release_test_runs_visible, releases_visible
-from governance.releases.testing import release_test_run_retry
-from sync.integrations.choice import PARAMETER, integration_chosen
 
 
 class AuditEntryViewSet(ApiReadViewSet):
@@ -101,43 +96,3 @@ class AuditCheckpointViewSet(ApiReadViewSet):
                 "first_break": None if link is None else asdict(link),
             }
         )
-
-
-class ReleaseViewSet(ApiReadViewSet):
-    """Releases of the integrations the caller works on (every role reads); ``?integration=<name>``
-    narrows to one (404 for one outside their scope). Releases are made and moved on the console."""
-
-    queryset = Release.objects.none()  # for the schema generator; get_queryset reads
-    serializer_class = api.ReleaseSerializer
-
-    def get_queryset(self) -> QuerySet[Release]:
-        found = releases_visible(user=self.user).prefetch_related(
-            "items__mapping_version", "items__rule_version", "items__lookup_version"
-        )
-        name = self.request.query_params.get(PARAMETER)
-        if name:
-            found = found.filter(integration=integration_chosen(self.user, name))
-        return found.order_by("-created_at", "-id")
-
-
-class ReleaseTestRunViewSet(ApiReadViewSet):
-    """Releases' sandbox test runs (every role reads); RevOps retries an interrupted or failed one."""
-
-    queryset = ReleaseTestRun.objects.none()  # for the schema generator; get_queryset reads
-    serializer_class = api.ReleaseTestRunSerializer
-    action_permissions = {"retry": can_edit_releases}
-
-    def get_queryset(self) -> QuerySet[ReleaseTestRun]:
-        return (
-            release_test_runs_visible(user=self.user)
-            .select_related("requested_by")
-            .order_by("-created_at", "-id")
-        )
-
-    @extend_schema(request=api.ReleaseTestRetryInputSerializer, responses={202: api.ReleaseTestRunSerializer})
-    @action(detail=True, methods=["post"])
-    def retry(self, request: Request, pk: str) -> Response:
-        """Start the run again with the same sandbox pair and records (audited); returns the new run."""
-        reason = self.input(api.ReleaseTestRetryInputSerializer, request)["reason"]
-        run = release_test_run_retry(run=self.get_object(), user=self.user, reason=reason)
-        return Response(api.ReleaseTestRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -1,5 +1,5 @@
-"""What the grant commands share (``subsidiary_grant``, ``integration_grant``): the acting admin, and one
-grant or revoke for a user or an access group named on the command line, through
+"""What the grant commands share (``subsidiary_grant``, ``integration_grant``, ``flow_grant``): the acting
+admin, and one grant or revoke for a user or an access group named on the command line, through
 :mod:`governance.access_grants` (its checks and its one audit entry)."""
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ Life cycle of a :class:`~governance.releases.models.Release`::
   (``rule:<key>``) or lookup table (``lookup:<name>``). Versions keep their own four-eyes approval
   (``sync.mappings.services.versions``/``rules``/``lookup_versions``); a release bundles approved versions, it
   does not approve them. Lookup tables are published first (a mapping compiles against them).
-- **Test run** (:mod:`governance.releases.testing`, a django-q2 task started from the console): the
+- **Test run** (:mod:`governance.releases.testing`, a django-q2 task started from the console, the API or
+  ``manage.py release test``): the
   pipeline syncs the chosen Salesforce opportunities through a *sandbox* Salesforce/NetSuite pair with
   the configuration the release would put live (the published versions, the release's items in place of
   theirs: :class:`sync.pipeline.sources.ChosenVersions`), then reconciles exactly those records
@@ -37,5 +38,7 @@ Life cycle of a :class:`~governance.releases.models.Release`::
   rolled back and the previous release is live again. Refused if a flow or rule was changed outside
   the release since it went live.
 
-Each step writes one audit entry (who, the event, the reason); auditlog records the rows created.
+Each step writes one audit entry (who, the event, the reason); auditlog records the rows created. The
+console's pages (:mod:`governance.releases.views`), the API (:mod:`governance.api.releases`) and
+``manage.py release`` take every step through the same services.
 """

@@ -87,6 +87,33 @@ def _sandbox(connection: Connection, kind: str, integration: Integration) -> Non
         )
 
 
+def release_test_connections(
+    release: Release, *, salesforce: Connection | None = None, netsuite: Connection | None = None
+) -> tuple[Connection, Connection]:
+    """The sandbox pair a test run of ``release`` uses: the connections named, else its integration's
+    first active sandbox of each kind (by name); a ValidationError when the integration has none. The
+    start checks the ones named (:func:`_sandbox`)."""
+    chosen = []
+    for kind, named in ((ConnectionKind.SALESFORCE, salesforce), (ConnectionKind.NETSUITE, netsuite)):
+        found = named or (
+            Connection.objects.filter(
+                kind=kind,
+                environment=ConnectionEnvironment.SANDBOX,
+                is_active=True,
+                pk__in=sandbox_connection_ids(release.integration, kind),
+            )
+            .order_by("name")
+            .first()
+        )
+        if found is None:
+            raise ValidationError(
+                f"Integration {release.integration.name} has no active sandbox {ConnectionKind(kind).label} "
+                "connection to test on: an admin names its sandbox pair on the integration."
+            )
+        chosen.append(found)
+    return chosen[0], chosen[1]
+
+
 def release_test_run_start(
     *,
     release: Release,

@@ -307,16 +307,5 @@ def netsuite_connector(
 
 
 class NoSandboxConnection(Exception):
-    """No sandbox connection of the kind asked for exists yet."""
-
-
-def connection_sandbox(kind: str) -> Connection:
-    """The sandbox connection of ``kind`` that dry runs and lookup refreshes read (the first by name)."""
-    connection = (
-        Connection.objects.filter(kind=kind, environment=ConnectionEnvironment.SANDBOX)
-        .order_by("name")
-        .first()
-    )
-    if connection is None:
-        raise NoSandboxConnection(f"no sandbox {kind} connection: an admin adds one under Connections")
-    return connection
+    """No sandbox connection of the kind asked for exists yet (for an integration:
+    :func:`sync.integrations.sandboxes.reading_sandbox`)."""

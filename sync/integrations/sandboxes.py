@@ -13,6 +13,9 @@ fields differ).
 - :func:`sandbox_connection_ids`: the sandbox-environment connections a release of the integration may be
   tested on: its named sandbox; without one, its own production connection when that is a sandbox
   (test orgs), and for the primary the unnamed sandboxes.
+- :func:`reading_sandbox`: the sandbox connection a dry run and a lookup refresh of the integration read:
+  the checking connection when it is a sandbox (so a dry run reads the org whose metadata pruned its
+  mapping); None when the integration has no sandbox on that side.
 """
 
 from __future__ import annotations
@@ -89,3 +92,14 @@ def sandbox_connection_ids(integration: Integration, kind: str) -> list[int]:
     if integration.is_primary:
         allowed |= Q(pk__in=_unnamed_sandboxes(integration, kind).values("pk"))
     return list(sandboxes.filter(allowed).values_list("pk", flat=True))
+
+
+def reading_sandbox(integration: Integration | None, kind: str) -> Connection | None:
+    """The sandbox connection of ``kind`` that ``integration``'s (the primary's when None) dry runs and
+    dynamic lookup refreshes read: :func:`checking_connection` when it is a sandbox, None otherwise. Never
+    another integration's connection, never a production system (a dry run reads the org whose metadata
+    pruned its mapping)."""
+    found = checking_connection(integration, kind)
+    if found is None or found.environment != ConnectionEnvironment.SANDBOX:
+        return None
+    return found

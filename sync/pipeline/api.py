@@ -18,6 +18,7 @@ from rest_framework.serializers import BaseSerializer
 from core.api.serializers import ReasonInputSerializer
 from core.api.views import ApiReadViewSet, ApiViewSet
 from sync.integrations.access import integration_scope
+from sync.integrations.choice import integration_chosen
 from sync.mappings.api import MappingVersionFilterSet
 from sync.mappings.models import MappingVersion
 from sync.mappings.permissions import can_preview_mappings
@@ -117,6 +118,13 @@ class OpportunitySearchQuerySerializer(serializers.Serializer[Any]):
         allow_blank=True,
         default="",
         help_text="Part of an opportunity's name, or its id (none: no opportunities)",
+    )
+    integration = serializers.CharField(
+        max_length=80,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Search this integration's sandbox org (default: the primary integration's)",
     )
 
 
@@ -286,11 +294,15 @@ class MappingDryRunViewSet(ApiViewSet):
     )
     @action(detail=False, methods=["get"])
     def opportunities(self, request: Request) -> Response:
-        """Sandbox opportunities to dry-run: those whose name contains ``q``, or whose id it is."""
+        """Sandbox opportunities to dry-run: those whose name contains ``q``, or whose id it is, in the
+        sandbox org of ``integration`` (404 for one outside the caller's scope)."""
         query = OpportunitySearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        integration = integration_chosen(self.user, query.validated_data["integration"])
         try:
-            choices = mapping_preview.opportunity_search(term=query.validated_data["q"])
+            choices = mapping_preview.opportunity_search(
+                term=query.validated_data["q"], integration=integration
+            )
         except mapping_preview.PreviewUnavailable as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(OpportunityChoiceSerializer(choices, many=True).data)

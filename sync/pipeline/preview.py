@@ -4,8 +4,10 @@ A mapping's dry run runs the pipeline's own steps (its graph query, its write or
 hashes), so it lives in the pipeline, above the mapping editor that offers it.
 
 Reads only. The opportunity is picked by its name or its id (:func:`opportunity_search` feeds the
-console's search box); its graph comes from the sandbox Salesforce connection exactly as the pipeline
-reads it, and each payload's record is read from the sandbox NetSuite connection by external id. Objects
+console's search box); its graph comes from the version's integration's sandbox Salesforce connection
+exactly as the pipeline reads it, and each payload's record is read from that integration's sandbox NetSuite
+connection by external id (:func:`sync.integrations.sandboxes.reading_sandbox`: the connections whose
+metadata pruned the mapping, never another integration's). Objects
 are mapped in the writer's order with the version's own spec (a draft's rows, not the live mapping), and
 a record NetSuite already has lends its internal id to the refs of the later objects (a record it lacks
 shows as ``(new <type>)``), so the sales order's ``entity`` is the id the real sync would send.
@@ -28,15 +30,9 @@ from typing import Any
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.salesforce import GraphQuery, SalesforceConnector, soql_literal
 from sync.connections.models import Connection, ConnectionKind
-from sync.connections.services import (
-    ConnectionMisconfigured,
-    NoSandboxConnection,
-    connection_sandbox,
-    netsuite_connector,
-    salesforce_connector,
-)
+from sync.connections.services import ConnectionMisconfigured, netsuite_connector, salesforce_connector
 from sync.integrations.models import Integration
-from sync.integrations.sandboxes import editing_metadata
+from sync.integrations.sandboxes import editing_metadata, reading_sandbox
 from sync.mappings.engine import CompiledMapping, ObjectPayload
 from sync.mappings.models import MappingVersion
 from sync.mappings.services.lookups import mapping_lookups
@@ -115,15 +111,18 @@ class OpportunityChoice:
 
 
 def sandbox_connection(kind: str, integration: Integration | None = None) -> Connection:
-    """The sandbox connection of ``kind`` the dry run reads: ``integration``'s own sandbox connection when
-    it names one, else the install's (see :func:`connection_sandbox`)."""
-    own = getattr(integration, f"sandbox_{kind}_connection", None) if integration is not None else None
-    if isinstance(own, Connection):
-        return own
-    try:
-        return connection_sandbox(kind)
-    except NoSandboxConnection as error:
-        raise PreviewUnavailable(str(error)) from error
+    """The sandbox connection of ``kind`` the dry run reads: ``integration``'s (the primary's when None)
+    own choice (:func:`sync.integrations.sandboxes.reading_sandbox`), the one its metadata check and field
+    pruning read; :class:`PreviewUnavailable` when it has none."""
+    connection = reading_sandbox(integration, kind)
+    if connection is None:
+        owner = f"integration {integration.name}" if integration is not None else "the primary integration"
+        label = ConnectionKind(kind).label
+        raise PreviewUnavailable(
+            f"{owner} has no sandbox {label} connection to dry-run against: an admin names one on the "
+            "integration (a dry run never reads another integration's org or a production system)"
+        )
+    return connection
 
 
 def _salesforce(integration: Integration | None = None) -> SalesforceConnector:
@@ -179,12 +178,15 @@ def _search(connector: SalesforceConnector, term: str, limit: int) -> list[Oppor
     return (found + [choice for choice in names if choice not in found])[:limit]
 
 
-def opportunity_search(*, term: str, limit: int = SEARCH_LIMIT) -> list[OpportunityChoice]:
-    """Sandbox opportunities whose name contains ``term`` (any case), or whose id it is; reads only."""
+def opportunity_search(
+    *, term: str, limit: int = SEARCH_LIMIT, integration: Integration | None = None
+) -> list[OpportunityChoice]:
+    """Opportunities of ``integration``'s (the primary's when None) sandbox org whose name contains
+    ``term`` (any case), or whose id it is: the org its dry runs read; reads only."""
     term = term.strip()
     if not term:
         return []
-    connector = _salesforce()
+    connector = _salesforce(integration)
     try:
         return _search(connector, term, limit)
     except ConnectorError as error:

@@ -227,7 +227,7 @@ def version_preview_search(request: ConsoleRequest, version_id: int) -> HttpResp
     context: dict[str, object] = {"version": version, "term": term, "choices": []}
     if term:
         try:
-            context["choices"] = opportunity_search(term=term)
+            context["choices"] = opportunity_search(term=term, integration=version.flow.integration)
         except PreviewUnavailable as error:
             context["error"] = str(error)
     return render(request, "mappings/partials/preview_choices.html", context)

@@ -23,6 +23,8 @@ FLOW_OPERATORS = frozenset({"revops", "admin"})  # sync.pipeline.permissions.can
 RECONCILERS = frozenset({"revops", "finance", "admin"})  # reconciliation.permissions
 POLICY_EDITORS = frozenset({"finance", "admin"})  # sync.exceptions.permissions.can_edit_policy
 METADATA_REFRESHERS = frozenset({"revops", "admin"})  # sync.connections.permissions.can_refresh_metadata
+RELEASE_SIGNERS = frozenset({"revops", "finance"})  # governance.releases.permissions.signing_roles
+RELEASE_PUBLISHERS = frozenset({"finance"})  # approve_releases
 
 
 @dataclass(frozen=True)
@@ -180,8 +182,15 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:reconciliation-run-rerun": ApiRule(post=RECONCILERS),
     "api:reconciliation-mismatch-list": ApiRule(get=ROLES),
     # governance/api/views.py: the world's token is RevOps's; admins manage users, so see every token.
-    "api:release-list": ApiRule(get=ROLES),
+    # governance/api/releases.py: every role reads; RevOps makes, changes and tests releases; RevOps and
+    # Finance sign; Finance publishes and rolls back (the world's release is a draft: each write is a 400).
+    "api:release-list": ApiRule(get=ROLES, post=EDITORS),
     "api:release-detail": ApiRule(get=ROLES),
+    "api:release-items": ApiRule(post=EDITORS),
+    "api:release-test": ApiRule(post=EDITORS),
+    "api:release-sign": ApiRule(post=RELEASE_SIGNERS),
+    "api:release-publish": ApiRule(post=RELEASE_PUBLISHERS),
+    "api:release-rollback": ApiRule(post=RELEASE_PUBLISHERS),
     "api:release-test-run-list": ApiRule(get=ROLES),
     "api:release-test-run-detail": ApiRule(get=ROLES),
     "api:release-test-run-retry": ApiRule(post=EDITORS),
@@ -194,6 +203,8 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:subsidiary-grant-list": ApiRule(get=ADMINS | AUDITORS, post=ADMINS),
     # ... and who is limited to which integrations (sync.integrations.access); admins grant.
     "api:integration-grant-list": ApiRule(get=ADMINS | AUDITORS, post=ADMINS),
+    # ... and who may edit which flows' mapping drafts beyond their role (per integration's flow).
+    "api:flow-grant-list": ApiRule(get=ADMINS | AUDITORS, post=ADMINS),
     "api:token-list": ApiRule(get=ROLES, post=ROLES),
     "api:token-detail": ApiRule(
         get=frozenset({"revops", "admin"}), out_of_scope=frozenset({"finance", "auditor"})

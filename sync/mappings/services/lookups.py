@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from core.audit import AuditAction, audit_record
 from sync.connections.connectors.netsuite import NetSuiteConnector
-from sync.connections.models import Connection
-from sync.connections.services import netsuite_connector
+from sync.connections.models import Connection, ConnectionKind
+from sync.connections.services import NoSandboxConnection, netsuite_connector
 from sync.integrations.models import Integration
+from sync.integrations.sandboxes import reading_sandbox
 from sync.integrations.selectors import primary_integration
 from sync.mappings.engine import CachedDynamicLookup, StaticLookups
 from sync.mappings.engine.defaults import load_default_lookups, lookup_descriptions
@@ -148,6 +149,20 @@ def mapping_lookups(
     lookup through ``netsuite``."""
     dynamic = {ITEM_BY_SKU: item_lookup(netsuite)} if netsuite is not None else {}
     return StaticLookups(static_tables(integration=integration), dynamic)
+
+
+def integration_dynamic_lookup_refresh(*, integration: Integration, user: Any) -> int:
+    """Refresh the SKU cache of ``integration``'s own sandbox NetSuite account
+    (:func:`sync.integrations.sandboxes.reading_sandbox`: internal ids differ per account, so never
+    another integration's); :class:`NoSandboxConnection` when it has none."""
+    require(user, can_edit_mappings, needs="edit_mappings")
+    connection = reading_sandbox(integration, ConnectionKind.NETSUITE)
+    if connection is None:
+        raise NoSandboxConnection(
+            f"integration {integration.name} has no sandbox NetSuite connection: an admin names one on "
+            "the integration"
+        )
+    return dynamic_lookup_refresh(connection=connection, user=user)
 
 
 def dynamic_lookup_refresh(*, connection: Connection, user: Any) -> int:

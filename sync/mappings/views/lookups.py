@@ -18,7 +18,7 @@ from core.http import ConsoleRequest
 from core.json_input import JsonTooDeep, json_loads_bounded
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.models import Connection, ConnectionKind
-from sync.connections.services import ConnectionMisconfigured, NoSandboxConnection, connection_sandbox
+from sync.connections.services import ConnectionMisconfigured, NoSandboxConnection
 from sync.integrations.access import integration_scope
 from sync.integrations.choice import integrations_visible
 from sync.mappings.models import DynamicLookupEntry, LookupTable, LookupVersion, VersionStatus
@@ -30,7 +30,7 @@ from sync.mappings.services.lookup_import import (
     lookup_import,
     lookup_import_source,
 )
-from sync.mappings.services.lookups import dynamic_lookup_refresh
+from sync.mappings.services.lookups import integration_dynamic_lookup_refresh
 from sync.mappings.views.access import console_integration, require_editor, to_index
 
 PENDING = [VersionStatus.DRAFT, VersionStatus.SUBMITTED, VersionStatus.APPROVED]
@@ -237,14 +237,14 @@ def lookup_version_action(request: ConsoleRequest, version_id: int, action: str)
 
 @require_POST
 def dynamic_lookup_refresh_view(request: ConsoleRequest) -> HttpResponse:
+    """Ask the chosen integration's own sandbox NetSuite account again for every cached SKU."""
     require_editor(request)
+    integration = console_integration(request)
     try:
-        count = dynamic_lookup_refresh(
-            connection=connection_sandbox(ConnectionKind.NETSUITE), user=request.user
-        )
+        count = integration_dynamic_lookup_refresh(integration=integration, user=request.user)
     except (NoSandboxConnection, ConnectorError, ConnectionMisconfigured) as error:
         # A NetSuite connection still missing its credentials is the admin's to finish, not a crash.
         messages.error(request, f"Not refreshed: {error}")
     else:
         messages.success(request, f"Asked NetSuite again for {count} SKU(s).")
-    return to_index("sync:mapping-lookups", console_integration(request))
+    return to_index("sync:mapping-lookups", integration)

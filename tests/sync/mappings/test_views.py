@@ -214,7 +214,7 @@ def test_it_limits_the_dry_run_to_makers_and_approvers(
     answer = client.get(f"/sync/mappings/versions/{draft.pk}/preview/?opportunity_id=006X")
     assert answer.status_code == status
     if status == 200:
-        assert "no sandbox netsuite connection" in answer.content.decode()
+        assert "integration primary has no sandbox NetSuite connection" in answer.content.decode()
 
 
 @pytest.mark.parametrize("persona", READERS)
