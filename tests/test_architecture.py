@@ -16,7 +16,18 @@ ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("core", "sync", "reconciliation", "governance", "console", "demo")
 FIRST_PARTY = (*PRODUCT, "simulators", "tests")
 # Test folders that are not about one product package: the stacks, the docs, the benches' helpers.
-TEST_ONLY = {"browser", "reliability", "docs", "bench", "simulators", "migrations", "management"}
+# Test-only folders: no product package of that name. postgresql_backend is the suite's database backend
+# (tests/settings.py chooses it on PostgreSQL).
+TEST_ONLY = {
+    "browser",
+    "reliability",
+    "docs",
+    "bench",
+    "simulators",
+    "migrations",
+    "management",
+    "postgresql_backend",
+}
 LAYERS = [
     "console",
     "governance",

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from core.api.views import ApiViewSet
 from governance import traceability
+from sync.pipeline.models import CrossReference
 
 
 class TraceQuerySerializer(serializers.Serializer[Any]):
@@ -33,6 +34,8 @@ class TraceViewSet(ApiViewSet):
     """The chains through an id: links, timeline, versions, rule outcomes and exceptions, per integration."""
 
     pagination_class = None
+    # For the schema generator, which wants a model: a chain is walked through the cross-references.
+    queryset = CrossReference.objects.none()
 
     @extend_schema(
         parameters=[TraceQuerySerializer],
