@@ -18,9 +18,15 @@ from core.api.serializers import ReasonInputSerializer
 from core.api.views import SLUG, ApiViewSet
 from sync.exceptions import group_actions, groups
 from sync.exceptions.models import ExceptionItem
-from sync.exceptions.permissions import can_act
+from sync.exceptions.permissions import AnyUser, can_act
+from sync.mappings.permissions import can_edit_mappings
 
 MEMBERS_LIMIT = 500
+
+
+def can_draft_lookup(user: AnyUser) -> bool:
+    """Act on exceptions and edit lookup tables (RevOps): what a group's lookup draft needs."""
+    return can_act(user) and can_edit_mappings(user)
 
 
 class LookupMissSerializer(serializers.Serializer[Any]):
@@ -82,7 +88,7 @@ class ExceptionGroupViewSet(ApiViewSet):
     lookup_field = "key"
     lookup_value_regex = SLUG
     serializer_class = ExceptionGroupSerializer
-    action_permissions = {"retry": can_act, "lookup_draft": can_act}
+    action_permissions = {"retry": can_act, "lookup_draft": can_draft_lookup}
 
     def get_queryset(self) -> QuerySet[ExceptionItem]:
         return ExceptionItem.objects.none()

@@ -96,5 +96,5 @@ def _ids(ids: list[int]) -> str:
 def _value(raw: str) -> Any:
     try:
         return lookup_value_parse(raw)
-    except Exception as error:  # a forms.ValidationError: not valid JSON
-        raise CommandError(f"--value: {error}") from error
+    except ValidationError as error:  # not valid JSON
+        raise CommandError(f"--value: {' '.join(error.messages)}") from error
