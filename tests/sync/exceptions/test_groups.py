@@ -172,6 +172,8 @@ def test_the_group_pages(
     fr_group: list[ExceptionItem], revops_client: Client, auditor_client: Client
 ) -> None:
     key = fr_group[0].cause_key
+    queue = revops_client.get(reverse("sync:exceptions"))
+    assert f'href="{reverse("sync:exception-groups")}"'.encode() in queue.content
     index = revops_client.get(reverse("sync:exception-groups"))
     assert index.status_code == 200 and b"No &#x27;FR&#x27; in the lookup table" in index.content
     page = revops_client.get(reverse("sync:exception-group", kwargs={"key": key}))
