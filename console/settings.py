@@ -95,7 +95,10 @@ TEMPLATES = [
                 "console.context_processors.console",
             ],
             # Tag libraries kept beside their feature rather than in an app's templatetags folder.
-            "libraries": {"mapping_words": "sync.mappings.template_words"},
+            "libraries": {
+                "mapping_words": "sync.mappings.template_words",
+                "exception_groups": "sync.exceptions.group_badge",
+            },
         },
     },
 ]

@@ -39,9 +39,12 @@ def mismatch_exception_open(
     netsuite: Any,
     scope: ExceptionScope | None = None,
     details: dict[str, Any] | None = None,
+    run_id: int | None = None,
 ) -> str:
     """Open (or count again) the exception for one mismatch; returns its reference for the Mismatch row.
-    ``scope`` is where the record lives (see :mod:`sync.exceptions.scope`)."""
+    ``scope`` is where the record lives (see :mod:`sync.exceptions.scope`). ``run_id``, the run that
+    found it, groups it with the run's other mismatches of the same finding (:mod:`sync.exceptions.causes`).
+    """
     code, label = finding(check, kind, field)
     what = label + (f" ({field})" if field and field not in code else "")
     values: dict[str, Any] = {}
@@ -60,6 +63,7 @@ def mismatch_exception_open(
             "finding": code,
             "field": field,
             "values": values,
+            **({"run": run_id} if run_id is not None else {}),
             **({"how": details} if details else {}),
         },
     )

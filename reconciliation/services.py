@@ -420,6 +420,7 @@ def _flush(batch: list[Mismatch], check: Check, sources: Sources, *, open_except
             salesforce=row.salesforce_value,
             netsuite=row.netsuite_value,
             details=row.details,
+            run_id=row.run_id,
             scope=ExceptionScope(
                 netsuite_connection_id=sources.netsuite_connection_id,
                 subsidiary_id=subsidiary_id,

@@ -22,6 +22,7 @@ from core.api.serializers import ReasonInputSerializer, username_field
 from core.api.views import ApiReadViewSet
 from sync.exceptions import actions as actions
 from sync.exceptions.forms import STATUS_CHOICES, SYSTEM_NAMES, value_choice_label
+from sync.exceptions.group_api import urlpatterns as group_urlpatterns
 from sync.exceptions.matching import exception_match_decide
 from sync.exceptions.models import ExceptionEvent, ExceptionItem, ExceptionOverride, Severity
 from sync.exceptions.permissions import can_act, can_approve
@@ -309,4 +310,4 @@ router.register("exceptions", ExceptionViewSet, basename="exception")
 router.register("exception-categories", ExceptionCategoryViewSet, basename="exception-category")
 router.register("subsidiaries", SubsidiaryViewSet, basename="subsidiary")
 router.register("netsuite-lists", NetSuiteListValueViewSet, basename="netsuite-list")
-urlpatterns = [*router.urls, *policy_urlpatterns]
+urlpatterns = [*router.urls, *group_urlpatterns, *policy_urlpatterns]

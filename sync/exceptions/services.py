@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.fields import field_fit
+from sync.exceptions.causes import cause_key_for
 from sync.exceptions.events import event_record
 from sync.exceptions.models import (
     ACTIVE_STATUSES,
@@ -75,6 +76,9 @@ def exception_raise(
 
     ``awaiting_approval``: a new or reopened exception waits in ``pending_approval`` until a finance
     approver approves it (:func:`sync.exceptions.actions.exception_approve`), which runs its retry.
+
+    Each occurrence sets the exception's cause key (:mod:`sync.exceptions.causes`), which puts it in a
+    group with the other exceptions of the same cause.
     """
     if severity is not None and severity not in Severity.values:
         raise ValueError(f"unknown severity {severity!r}")
@@ -99,6 +103,17 @@ def exception_raise(
         fields["subsidiary"] = found
     if scope is not None and scope.integration_id is not None:
         fields["integration_id"] = scope.integration_id
+    fields["cause_key"] = cause_key_for(
+        category=found_category.key,
+        integration_id=fields.get("integration_id"),
+        # The stored (fitted) values: the backfill and a later reading compute the same key from them.
+        vendor_code=fields["vendor_code"],
+        vendor_message=vendor_message,
+        error_path=fields["error_path"],
+        mapping_row=fields["mapping_row"],
+        rule=fields["rule"],
+        details=fields["details"],
+    )
     for _ in range(3):
         try:
             with transaction.atomic():

@@ -2,11 +2,14 @@
 
 from django.urls import path
 
-from sync.exceptions import policy_views, views
+from sync.exceptions import group_views, policy_views, views
 
 urlpatterns = [
     path("", views.exception_index, name="exceptions"),
     path("notifications/", views.notification_list, name="notifications"),
+    path("groups/", group_views.exception_group_index, name="exception-groups"),
+    path("groups/<slug:key>/", group_views.exception_group_detail, name="exception-group"),
+    path("groups/<slug:key>/<slug:action>/", group_views.exception_group_act, name="exception-group-act"),
     path("policy/", policy_views.policy_index, name="exception-policy"),
     path("policy/ticket-endpoint/", policy_views.policy_ticket_endpoint, name="ticket-endpoint"),
     path(

@@ -142,6 +142,12 @@ API_ACCESS: dict[str, ApiRule] = {
         )
     },
     "api:exception-override-approve": ApiRule(post=EXCEPTION_APPROVERS),
+    # Issue 24: exceptions grouped by cause (sync/exceptions/group_api.py), scoped as the exceptions;
+    # RevOps and Finance retry a group; a lookup draft is RevOps' (an empty body: 400 about the value).
+    "api:exception-group-list": ApiRule(get=ROLES),
+    "api:exception-group-detail": ApiRule(get=ROLES),
+    "api:exception-group-retry": ApiRule(post=EXCEPTION_ACTORS),
+    "api:exception-group-lookup-draft": ApiRule(post=EDITORS),
     # Issue 22: approving what an exception asks (a cancellation); the world's asks nothing: 400.
     "api:exception-approve": ApiRule(post=EXCEPTION_APPROVERS),
     # sync/lifecycle/api.py: cancellations (every role reads) and the order lock setting (RevOps and

@@ -54,6 +54,7 @@ OBJECTS: dict[str, Callable[[], object]] = {
     "backfill": lambda: Backfill.objects.get().pk,
     "record": lambda: SyncRecord.objects.get().pk,
     "exception": lambda: ExceptionItem.objects.get().pk,
+    "exception-group": lambda: ExceptionItem.objects.get().cause_key,
     "cancellation": lambda: (
         Cancellation.objects.get_or_create(
             netsuite_connection=Connection.objects.get(name="acl-ns"),

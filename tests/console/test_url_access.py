@@ -237,6 +237,10 @@ ACCESS: dict[str, Rule] = {
     "sync:exception": GET(ROLES),
     "sync:exception-act": POST(EXCEPTION_ACTORS),  # tried with "comment"
     "sync:exception-override": POST(EXCEPTION_APPROVERS),  # tried with "approve"
+    # Exception groups (sync/exceptions/group_views.py): scoped as the exceptions; RevOps and Finance act.
+    "sync:exception-groups": GET(ROLES),
+    "sync:exception-group": GET(ROLES),
+    "sync:exception-group-act": POST(EXCEPTION_ACTORS),  # tried with "retry"
     # The exception policy and the NetSuite lists (sync/exceptions/policy_views.py): every role reads.
     "sync:exception-policy": GET(ROLES),
     "sync:exception-category": Rule(get=ROLES, post=POLICY_EDITORS, empty_post_invalid=True),
@@ -339,6 +343,9 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "sync:rule-action/action": lambda: "approve",
     "item_id": lambda: ExceptionItem.objects.get().pk,
     "sync:exception-act/action": lambda: "comment",
+    "sync:exception-group/key": lambda: ExceptionItem.objects.get().cause_key,
+    "sync:exception-group-act/key": lambda: ExceptionItem.objects.get().cause_key,
+    "sync:exception-group-act/action": lambda: "retry",
     "sync:exception-category/key": lambda: "sync_failure",
     "sync:exception-category-level/key": lambda: "sync_failure",
     "sync:exception-category-level/action": lambda: "remove",

@@ -4,10 +4,13 @@ HTTPS): the NetSuite record's own, else the one the account's billing country ma
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
+from django.http import Http404
 
 from reconciliation.models import Mismatch, RunStatus
 from reconciliation.services import reconciliation_run
 from sync.connections.models import Connection
+from sync.exceptions import groups
 from sync.exceptions.models import ExceptionItem
 from tests.reconciliation.test_integration import ACC, SUBSIDIARY, World, world  # noqa: F401
 
@@ -56,3 +59,31 @@ def test_it_places_order_and_invoice_mismatches_in_their_subsidiaries(
     other = next(key for key in missing if key != opportunity)
     other_country = world.accounts[world.opportunities[other]["AccountId"]]["BillingCountry"]
     assert _subsidiary_of(run.pk, other) == (netsuite.pk, SUBSIDIARY[other_country])
+
+
+def test_a_run_s_missing_records_are_one_group_and_the_next_run_s_group_takes_them(
+    world: World,  # noqa: F811
+    seeded_connections: tuple[Connection, Connection],
+    revops: User,
+) -> None:
+    world.customer(ACC(1))
+    first = reconciliation_run(check="accounts")
+    missing = list(
+        Mismatch.objects.filter(run=first, kind="missing_in_netsuite").values_list("dedup_key", flat=True)
+    )
+    assert len(missing) >= 2
+    items = ExceptionItem.objects.filter(dedup_key__in=missing)
+    assert {item.details["run"] for item in items} == {first.pk}
+    (key,) = {item.cause_key for item in items}
+    group = groups.exception_group_get(user=revops, key=key)
+    assert (
+        group.size == len(missing)
+        and group.description == f"Reconciliation accounts run {first.pk}: missing in netsuite"
+    )
+    # The second day: the next run sees them again, and its group holds them (the first's is empty).
+    second = reconciliation_run(check="accounts")
+    (again,) = {item.cause_key for item in ExceptionItem.objects.filter(dedup_key__in=missing)}
+    assert again != key and groups.exception_group_get(user=revops, key=again).size == len(missing)
+    assert groups.exception_group_get(user=revops, key=again).sample.details["run"] == second.pk
+    with pytest.raises(Http404):
+        groups.exception_group_get(user=revops, key=key)

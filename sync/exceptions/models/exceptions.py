@@ -104,6 +104,9 @@ class ExceptionItem(models.Model):
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
     status = models.CharField(max_length=20, choices=ExceptionStatus.choices, default=ExceptionStatus.OPEN)
     dedup_key = models.CharField(max_length=255, help_text="Same problem on the same record, same key")
+    # Same cause, same key, whatever the record (sync.exceptions.causes): the exceptions sharing one are
+    # shown and worked as a group. Blank: a cause no other exception can share.
+    cause_key = models.CharField(max_length=40, blank=True, default="", editable=False)
     title = models.CharField(max_length=300)
     # [{"system": "salesforce", "object_type": "Opportunity", "id": "006...", "url": "https://..."}]
     records = models.JSONField(default=list, blank=True)
@@ -147,7 +150,11 @@ class ExceptionItem(models.Model):
                 name="exception_one_active_per_dedup_key",
             )
         ]
-        indexes = [models.Index(fields=["status", "due_at"]), models.Index(fields=["dedup_key"])]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["dedup_key"]),
+            models.Index(fields=["cause_key", "status"], name="exception_cause_status"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
