@@ -277,7 +277,7 @@ def test_the_badge_counts_a_whole_page_in_one_query(
 def test_the_migration_backfills_the_cause_keys(fr_group: list[ExceptionItem]) -> None:
     expected = dict(ExceptionItem.objects.values_list("pk", "cause_key"))
     ExceptionItem.objects.update(cause_key="")
-    migration = importlib.import_module("sync.migrations.0038_exception_cause_key")
+    migration = importlib.import_module("sync.migrations.0037_exception_cause_key")
     migration.cause_keys_backfill(apps, None)
     assert dict(ExceptionItem.objects.values_list("pk", "cause_key")) == expected
 
