@@ -95,7 +95,10 @@ TEMPLATES = [
                 "console.context_processors.console",
             ],
             # Tag libraries kept beside their feature rather than in an app's templatetags folder.
-            "libraries": {"mapping_words": "sync.mappings.template_words"},
+            "libraries": {
+                "mapping_words": "sync.mappings.template_words",
+                "labels": "core.templatetags.labels",  # keys by their words: core/labels.py
+            },
         },
     },
 ]

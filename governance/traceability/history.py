@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q
 
+from core import labels
 from governance.models import AuditEntry
 from governance.traceability.chain import (
     INVOICE,
@@ -88,6 +89,12 @@ def history_gather(
         .select_related("flow", "created_by", "submitted_by", "approved_by", "published_by")
         .order_by("flow__key", "number")
     )
+    said = {
+        version.pk: f"{labels.flow_label(version.flow.key)} {labels.version_label(version)}"
+        for version in chain.mapping_versions
+    }
+    for event in events:
+        event.mapping_version = said.get(event.mapping_version_id or 0, "")
     chain.rule_versions = list(
         RuleVersion.objects.filter(pk__in=rule_ids)
         .select_related("rule", "created_by", "submitted_by", "approved_by", "published_by")
