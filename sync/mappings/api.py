@@ -46,11 +46,11 @@ class FlowSerializer(serializers.ModelSerializer[Flow]):
         slug_field="name", read_only=True
     )
 
-    label = KeyLabelField(labels.FLOW, source="key")
+    key_label = KeyLabelField(labels.FLOW, source="key")
 
     class Meta:
         model = Flow
-        fields = ["integration", "key", "label", "source", "target_system", "direction", "description"]
+        fields = ["integration", "key", "key_label", "source", "target_system", "direction", "description"]
 
 
 # The review trail every reviewed version has (sync.mappings.models.ReviewedVersion), after its own fields.
