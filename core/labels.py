@@ -72,6 +72,7 @@ _PROPER = {
     "url": "URL",
 }
 _WORD = re.compile(r"[A-Za-z0-9]+")
+_KEY_SHAPED = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
 
 
 def labels_register(domain: str, words: Mapping[str, str]) -> None:
@@ -93,11 +94,15 @@ def spelled_out(key: Any) -> str:
 
 
 def label(domain: str, key: Any) -> str:
-    """The words for ``key`` in ``domain``; the key spelled out when it has none; "" for no key."""
+    """The words for ``key`` in ``domain``; the key spelled out when it has none; "" for no key. A value
+    that is no key ("cid 3f2a", already words) is given back as it is."""
     if key is None or key == "":
         return ""
-    words = _REGISTRY.get(domain, {})
-    return words.get(str(key)) or spelled_out(key)
+    text = str(key)
+    words = _REGISTRY.get(domain, {}).get(text)
+    if words:
+        return words
+    return spelled_out(text) if _KEY_SHAPED.match(text) else text
 
 
 def has_words(domain: str, key: Any) -> bool:
@@ -110,7 +115,7 @@ def key_adds(domain: str, key: Any) -> bool:
     "Failed", yes for ``"opportunity_to_netsuite"`` -> "Closed Won deals to NetSuite"."""
     if key is None or key == "":
         return False
-    return spelled_out(key).lower() != label(domain, key).lower()
+    return has_words(domain, key) and spelled_out(key).lower() != label(domain, key).lower()
 
 
 def flow_label(key: Any) -> str:

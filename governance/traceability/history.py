@@ -89,12 +89,6 @@ def history_gather(
         .select_related("flow", "created_by", "submitted_by", "approved_by", "published_by")
         .order_by("flow__key", "number")
     )
-    said = {
-        version.pk: f"{labels.flow_label(version.flow.key)} {labels.version_label(version)}"
-        for version in chain.mapping_versions
-    }
-    for event in events:
-        event.mapping_version = said.get(event.mapping_version_id or 0, "")
     chain.rule_versions = list(
         RuleVersion.objects.filter(pk__in=rule_ids)
         .select_related("rule", "created_by", "submitted_by", "approved_by", "published_by")
@@ -107,6 +101,12 @@ def history_gather(
         first_link = next(iter(links))
         for entry in chain.audit_entries:
             events.append(_audit_event(entry, first_link, exception_links))
+    said = {
+        version.pk: f"{labels.flow_label(version.flow.key)} {labels.version_label(version)}"
+        for version in chain.mapping_versions
+    }
+    for event in events:  # "Closed Won deals to NetSuite v2", never the version's database id
+        event.mapping_version = said.get(event.mapping_version_id or 0, "")
     events.sort(key=lambda event: (event.at or dt.datetime.min.replace(tzinfo=dt.UTC), event.kind))
     for event in events:
         if event.link in links:

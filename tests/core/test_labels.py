@@ -38,6 +38,7 @@ def test_it_spells_out_a_key_nobody_gave_words_to() -> None:
     assert labels.status_label("running") == "Running"
     assert labels.label(labels.STATUS, None) == "" and labels.label(labels.STATUS, "") == ""
     assert labels.spelled_out("cpq_sku_id") == "CPQ SKU id"
+    assert labels.status_label("cid 3f2a") == "cid 3f2a"  # already words, not a key: as it is
 
 
 def test_it_shows_a_version_by_its_number_not_its_id() -> None:
@@ -69,6 +70,7 @@ def test_the_filters_put_the_key_beside_the_words_only_where_it_adds_something()
 
 def test_the_filters_escape_the_words_and_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(labels._REGISTRY[labels.STATUS], "<b>odd</b>", "Odd & <i>bold</i>")
+    assert render("{{ key|status_label }}", key="<i>x</i>") == "&lt;i&gt;x&lt;/i&gt;"
     html = render("{{ key|status_label }}", key="<b>odd</b>")
     assert html == 'Odd &amp; &lt;i&gt;bold&lt;/i&gt; <span class="label-key">&lt;b&gt;odd&lt;/b&gt;</span>'
     assert render("{{ key|status_text }}", key="<b>odd</b>") == "Odd &amp; &lt;i&gt;bold&lt;/i&gt;"
