@@ -21,6 +21,7 @@ from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 
+from core import labels
 from core.charts import Trend, line_chart
 from reconciliation.checks import CHECKS
 from reconciliation.models import ReconciliationRun, RunStatus
@@ -131,7 +132,7 @@ def sync_volume(*, now: dt.datetime, scope: IntegrationScope = EVERYTHING, days:
         return [
             (
                 f"{jobs_url}?{urlencode({'flow': flow.flow, 'day': day.isoformat()})}" if records else "",
-                f"{flow.flow} {day.isoformat()}: {value}{what}",
+                f"{labels.flow_label(flow.flow)} {day.isoformat()}: {value}{what}",
             )
             for day, records, value in zip(day_list, flow.daily_records, values, strict=True)
         ]
@@ -141,13 +142,13 @@ def sync_volume(*, now: dt.datetime, scope: IntegrationScope = EVERYTHING, days:
         days=day_list,
         flows=flows,
         records_chart=line_chart(
-            [(f.flow, f.daily_records) for f in flows],
+            [(labels.flow_label(f.flow), f.daily_records) for f in flows],
             links=[day_links(f, " records", f.daily_records) for f in flows],
         )
         if flows
         else None,
         success_chart=line_chart(
-            [(f.flow, f.daily_success) for f in flows],
+            [(labels.flow_label(f.flow), f.daily_success) for f in flows],
             peak=100,
             links=[day_links(f, " % synced", f.daily_success) for f in flows],
         )

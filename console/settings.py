@@ -98,6 +98,7 @@ TEMPLATES = [
             "libraries": {
                 "mapping_words": "sync.mappings.template_words",
                 "exception_groups": "sync.exceptions.group_badge",
+                "labels": "core.templatetags.labels",  # keys by their words: core/labels.py
             },
         },
     },

@@ -1,9 +1,10 @@
-"""The trend chart of past runs: one line per mismatch class, drawn by :mod:`core.charts`."""
+"""The trend chart of past runs: one line per mismatch class (named in words), drawn by :mod:`core.charts`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core import labels
 from core.charts import Series, Trend, line_chart
 from reconciliation.engine import MismatchKind
 from reconciliation.models import ReconciliationRun
@@ -24,6 +25,6 @@ def trend(runs: Sequence[ReconciliationRun]) -> Trend | None:
     if not counted:
         return None
     return line_chart(
-        [(kind, [int(counts.get(kind, 0)) for counts in counted]) for kind in COLOURS],
+        [(labels.mismatch_label(kind), [int(counts.get(kind, 0)) for counts in counted]) for kind in COLOURS],
         colours=list(COLOURS.values()),
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from core.labels import check_label
 from reconciliation.checks import finding
 from reconciliation.models import Mismatch
 from sync.exceptions.models import Severity
@@ -53,7 +54,8 @@ def mismatch_exception_open(
     item = exception_raise(
         category=CATEGORY,
         dedup_key=dedup_key,
-        title=f"{check}: {key}: {what}"[:TITLE_LIMIT],
+        # The check by its title ("Accounts ↔ customers"), for finance; details keep the check's name.
+        title=f"{check_label(check)}: {key}: {what}"[:TITLE_LIMIT],
         severity=_SEVERITY.get(kind, Severity.MEDIUM),
         records=[RecordRef("salesforce", check, key)],
         scope=scope,

@@ -31,6 +31,7 @@ class TraceEvent:
     job_id: int | None = None
     exception_id: int | None = None
     mapping_version_id: int | None = None
+    mapping_version: str = ""  # as people say it: "Closed Won deals to NetSuite v2"
     rule_version_ids: tuple[int, ...] = ()
     actor: str = ""
 
@@ -45,6 +46,7 @@ class TraceEvent:
             "job_id": self.job_id,
             "exception_id": self.exception_id,
             "mapping_version_id": self.mapping_version_id,
+            "mapping_version": self.mapping_version,
             "rule_version_ids": list(self.rule_version_ids),
             "actor": self.actor,
         }

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q
 
+from core import labels
 from governance.models import AuditEntry
 from governance.traceability.chain import (
     INVOICE,
@@ -100,6 +101,12 @@ def history_gather(
         first_link = next(iter(links))
         for entry in chain.audit_entries:
             events.append(_audit_event(entry, first_link, exception_links))
+    said = {
+        version.pk: f"{labels.flow_label(version.flow.key)} {labels.version_label(version)}"
+        for version in chain.mapping_versions
+    }
+    for event in events:  # "Closed Won deals to NetSuite v2", never the version's database id
+        event.mapping_version = said.get(event.mapping_version_id or 0, "")
     events.sort(key=lambda event: (event.at or dt.datetime.min.replace(tzinfo=dt.UTC), event.kind))
     for event in events:
         if event.link in links:

@@ -4,6 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core import labels
+from core.api.serializers import KeyLabelField, display_label
 from reconciliation.checks import CHECKS
 from reconciliation.models import Mismatch, ReconciliationRun
 
@@ -17,14 +19,18 @@ class RunSerializer(serializers.ModelSerializer[ReconciliationRun]):
     )
     progress_percent = serializers.IntegerField(read_only=True)
     mismatch_total = serializers.IntegerField(read_only=True)
+    check_label = KeyLabelField(labels.CHECK, source="check_name")
+    status_label = display_label("status")
 
     class Meta:
         model = ReconciliationRun
         fields = [
             "id",
             "check_name",
+            "check_label",
             "integration",
             "status",
+            "status_label",
             "trigger",
             "triggered_by",
             "progress",
@@ -56,6 +62,7 @@ class MismatchSerializer(serializers.ModelSerializer[Mismatch]):
     finding_label = serializers.CharField(
         source="label", read_only=True, help_text="The finding for people: Quantity differs"
     )
+    kind_label = KeyLabelField(labels.MISMATCH, source="kind")
 
     class Meta:
         model = Mismatch

@@ -19,7 +19,8 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.serializers import BaseSerializer
 
-from core.api.serializers import REASON, username_field
+from core import labels
+from core.api.serializers import REASON, KeyLabelField, VersionLabelField, display_label, username_field
 from core.api.views import SLUG, ApiReadViewSet
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.services import ConnectionMisconfigured, NoSandboxConnection
@@ -45,9 +46,11 @@ class FlowSerializer(serializers.ModelSerializer[Flow]):
         slug_field="name", read_only=True
     )
 
+    key_label = KeyLabelField(labels.FLOW, source="key")
+
     class Meta:
         model = Flow
-        fields = ["integration", "key", "source", "target_system", "direction", "description"]
+        fields = ["integration", "key", "key_label", "source", "target_system", "direction", "description"]
 
 
 # The review trail every reviewed version has (sync.mappings.models.ReviewedVersion), after its own fields.
@@ -72,15 +75,29 @@ class ReviewedVersionSerializer(serializers.ModelSerializer[Any]):
     submitted_by = username_field()
     approved_by = username_field()
     published_by = username_field()
+    version = VersionLabelField(source="number")
+    status_label = display_label("status")
 
 
 class MappingVersionSerializer(ReviewedVersionSerializer):
     flow: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="key", read_only=True)
     integration = serializers.CharField(source="flow.integration.name", read_only=True)
+    flow_label = KeyLabelField(labels.FLOW, source="flow.key")
 
     class Meta:
         model = MappingVersion
-        fields = ["id", "integration", "flow", "number", "status", "description", *REVIEW_FIELDS]
+        fields = [
+            "id",
+            "integration",
+            "flow",
+            "flow_label",
+            "number",
+            "version",
+            "status",
+            "status_label",
+            "description",
+            *REVIEW_FIELDS,
+        ]
 
 
 class MappingVersionDetailSerializer(MappingVersionSerializer):
@@ -112,7 +129,7 @@ class LookupVersionSerializer(ReviewedVersionSerializer):
 
     class Meta:
         model = LookupVersion
-        fields = ["id", "integration", "table", "number", "status", *REVIEW_FIELDS]
+        fields = ["id", "integration", "table", "number", "version", "status", "status_label", *REVIEW_FIELDS]
 
 
 class LookupVersionDetailSerializer(LookupVersionSerializer):

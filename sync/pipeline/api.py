@@ -15,7 +15,8 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.serializers import BaseSerializer
 
-from core.api.serializers import ReasonInputSerializer
+from core import labels
+from core.api.serializers import KeyLabelField, ReasonInputSerializer, VersionLabelField, display_label
 from core.api.views import ApiReadViewSet, ApiViewSet
 from sync.integrations.access import integration_scope
 from sync.integrations.choice import integration_chosen
@@ -60,16 +61,23 @@ class BackfillSerializer(serializers.ModelSerializer[Backfill]):
 
 
 class SyncJobSerializer(serializers.ModelSerializer[SyncJob]):
+    flow_label = KeyLabelField(labels.FLOW, source="flow")
+    status_label = display_label("status")
+    mapping_version = VersionLabelField(source="mapping_version_number")
+
     class Meta:
         model = SyncJob
         fields = [
             "id",
             "flow",
+            "flow_label",
             "trigger",
             "status",
+            "status_label",
             "salesforce_connection",
             "netsuite_connection",
             "mapping_version_id",
+            "mapping_version",
             "worker",
             "started_at",
             "heartbeat_at",

@@ -26,6 +26,7 @@ from sync.pipeline.price_books import (
     price_book_title,
 )
 from sync.pipeline.problems import ExceptionScope, Problem, RecordRef, Severity, exception_queue, retryable
+from sync.pipeline.titles import FailedRow, TitleContext, mapping_failure_title, opportunity_subject
 
 CATEGORY_FOR_FAILURE = {
     FailureCategory.RULE: "blocked_rule",
@@ -59,12 +60,15 @@ def record_outcome_report(
     netsuite: Connection | None,
     open_exception_keys: set[str] | None = None,
     scope: ExceptionScope | None = None,
+    context: TitleContext | None = None,
 ) -> None:
     """Open, count or resolve the record's exception according to how its sync ended.
 
     ``open_exception_keys``, when given, holds every key with an active exception (read by the caller
     for its batch): a synced record whose key is not in it has nothing to resolve. ``scope`` is where the
-    opportunity's records live (its mapped records' subsidiary, its account's billing country)."""
+    opportunity's records live (its mapped records' subsidiary, its account's billing country).
+    ``context`` (the graph read and the mapping that ran) lets the title name the record for finance
+    (:mod:`sync.pipeline.titles`); the engine's own message stays in the details."""
     key = _record_key(record, netsuite)
     if record.status in (RecordStatus.SYNCED, RecordStatus.SKIPPED):
         if open_exception_keys is None or key in open_exception_keys:
@@ -88,7 +92,7 @@ def record_outcome_report(
         for netsuite_type, netsuite_id in (record.netsuite_ids or {}).items()
         if netsuite_id
     ]
-    title = f"Opportunity {record.opportunity_id}: {record.message or category.label}"[:200]
+    title = _title(record, first, category, context)
     category_key = CATEGORY_FOR_FAILURE.get(category, "sync_failure")
     if first is not None and first.vendor_code == PRICE_BOOK_MISSING and first.sent_value:
         # Not a vague mapping problem: the plan has no price book, which only a person can make.
@@ -111,7 +115,14 @@ def record_outcome_report(
         if first
         else None,
         rule=first.mapping_object_key if first and category == FailureCategory.RULE else None,
-        details={"job": record.job_id, "record": record.pk, "failures": len(failures), **_sent(first)},
+        details={
+            "job": record.job_id,
+            "record": record.pk,
+            "failures": len(failures),
+            # The engine's words (object / row / target: problem), for whoever fixes the mapping.
+            **({"engine_message": record.message} if record.message else {}),
+            **_sent(first),
+        },
         retry_task="sync.pipeline.failures.opportunity_resync",
         retry_kwargs={
             "opportunity_id": record.opportunity_id,
@@ -120,6 +131,16 @@ def record_outcome_report(
         },
     )
     exception_queue().report(problem)
+
+
+def _title(
+    record: SyncRecord, first: SyncFailure | None, category: FailureCategory, context: TitleContext | None
+) -> str:
+    """The exception's title in finance's words: the record by name, the problem without the engine path."""
+    if first is not None and category == FailureCategory.MAPPING and first.mapping_object_key:
+        row = FailedRow(first.mapping_object_key, first.mapping_field_id, first.source_id, first.message)
+        return mapping_failure_title(row, context, record.opportunity_id)
+    return f"{opportunity_subject(record.opportunity_id, context)}: {record.message or category.label}"[:200]
 
 
 def _with_integration(scope: ExceptionScope, record: SyncRecord) -> ExceptionScope:

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from core import labels
 from core.audit import AuditAction, audit_record
 from sync.connections.connectors.errors import ConnectorError
 from sync.connections.connectors.salesforce import SalesforceConnector
@@ -61,19 +62,6 @@ from sync.pipeline.triggers import Trigger, trigger_of, trigger_salesforce_crite
 REASON_LENGTH = 500
 SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 OPERATED_FLOWS = (CLOSED_WON_FLOW, *RETURN_FLOWS.values(), CATALOGUE_FLOW)
-# What each operated flow moves, in words, for the page, the API and the command.
-FLOW_LABELS = {
-    CLOSED_WON_FLOW: "Closed Won deals to NetSuite",
-    "netsuite_invoice_to_salesforce": "Invoices back to Salesforce",
-    "netsuite_payment_to_salesforce": "Payments back to Salesforce (invoice balances)",
-    "netsuite_order_status_to_salesforce": "Sales order status back to the opportunity",
-    "netsuite_customer_to_salesforce": "Customer changes back to the account",
-    "netsuite_credit_memo_to_salesforce": "Credit memos back to Salesforce",
-    "netsuite_refund_to_salesforce": "Refunds back to Salesforce (credit memo balances)",
-    "netsuite_fulfillment_to_salesforce": "Item fulfilment status back to the opportunity",
-    "netsuite_subscription_to_salesforce": "Subscription status back to the CPQ contract and subscriptions",
-    CATALOGUE_FLOW: "NetSuite items and prices to Salesforce products (the catalogue)",
-}
 
 
 def _check(user: User | None, flow: Flow) -> None:
@@ -311,7 +299,7 @@ class FlowState:
 
     @property
     def label(self) -> str:
-        return FLOW_LABELS.get(self.flow.key, self.flow.key)
+        return labels.flow_label(self.flow.key)
 
 
 def flow_states(integration: Integration | None = None) -> list[FlowState]:

@@ -76,6 +76,7 @@ from sync.pipeline.prematch import prematch_batch
 from sync.pipeline.problems import ExceptionScope, exception_queue, scope_of_bodies
 from sync.pipeline.reads import FieldsMissing, batch_read_plan
 from sync.pipeline.sync_status import netsuite_status_mark, success_stamp
+from sync.pipeline.titles import TitleContext
 from sync.pipeline.triggers import Trigger, trigger_clears, trigger_graph_fields, trigger_not_due
 from sync.pipeline.writeback import write_back
 from sync.pipeline.writer import BatchWriter, Failure, Known, OpportunityOutcome, RetrySettings
@@ -641,6 +642,8 @@ def _write_all(
                     integration_id=integration_id,
                     open_exception_keys=open_keys,
                     scope=scopes.get(result.opportunity_id),
+                    # The title names the record as the graph read it (sync.pipeline.titles).
+                    context=TitleContext(graph=graph, spec=writer.mapping.spec),
                 )
         except Exception as exc:
             # A bug, not a vendor fault: the job says so; the drain runs the batch's halves apart.
@@ -735,6 +738,7 @@ def _store_outcome(
     integration_id: int | None = None,
     open_exception_keys: set[str] | None = None,
     scope: ExceptionScope | None = None,
+    context: TitleContext | None = None,
 ) -> None:
     now = timezone.now()
     with transaction.atomic():
@@ -801,7 +805,11 @@ def _store_outcome(
         if outcome.overrides_sent:
             record_overrides_sent(record=record, netsuite=netsuite, fields=outcome.overrides_sent)
         record_outcome_report(
-            record=record, netsuite=netsuite, open_exception_keys=open_exception_keys, scope=scope
+            record=record,
+            netsuite=netsuite,
+            open_exception_keys=open_exception_keys,
+            scope=scope,
+            context=context,
         )
 
 

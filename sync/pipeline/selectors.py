@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Model, QuerySet
+from django.db.models import Model, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django_q.brokers import get_broker
 from django_q.models import Task
@@ -24,7 +24,9 @@ from sync.integrations.access import integration_scope
 from sync.integrations.selectors import primary_integration
 from sync.lifecycle.models import Cancellation
 from sync.lifecycle.selectors import order_locks_visible
+from sync.mappings.models import MappingVersion
 from sync.pipeline.eids import eid_scope
+from sync.pipeline.flow_state import CATALOGUE_FLOW, CLOSED_WON_FLOW
 from sync.pipeline.models import (
     Backfill,
     CrossReference,
@@ -36,10 +38,13 @@ from sync.pipeline.models import (
     SyncJob,
     SyncRecord,
 )
+from sync.pipeline.returns import JOB_FLOW as RETURN_JOB_FLOW
 
 AnyUser = User | AnonymousUser
 M = TypeVar("M", bound=Model)
 WITH_FAILURES = "with_failures"  # a job status filter: any job that has failed or blocked records
+# The flows a job runs: Closed Won deals, the return flow, the catalogue.
+JOB_FLOWS = (CLOSED_WON_FLOW, RETURN_JOB_FLOW, CATALOGUE_FLOW)
 
 
 @dataclass(frozen=True)
@@ -50,9 +55,19 @@ class JobFilters:
     since: dt.date | None = None  # started on or after this day (UTC)
 
 
+def with_mapping_version_number(rows: QuerySet[M]) -> QuerySet[M]:
+    """``rows`` (jobs, records, return records: each keeps a ``mapping_version_id``) with the version's
+    ``mapping_version_number``, so a page says "v2" rather than the version's database id."""
+    number = MappingVersion.objects.filter(pk=OuterRef("mapping_version_id")).values("number")[:1]
+    return rows.annotate(mapping_version_number=Subquery(number))
+
+
 def jobs_visible(*, user: AnyUser) -> QuerySet[SyncJob]:
-    """The jobs of ``user``'s integrations (every job when they are not limited)."""
-    jobs = SyncJob.objects.select_related("salesforce_connection", "netsuite_connection")
+    """The jobs of ``user``'s integrations (every job when they are not limited), each with its mapping
+    version's number (:func:`with_mapping_version_number`)."""
+    jobs = with_mapping_version_number(
+        SyncJob.objects.select_related("salesforce_connection", "netsuite_connection")
+    )
     return integration_scope(user).filter(jobs, salesforce="salesforce_connection")
 
 
@@ -86,6 +101,12 @@ def jobs_recent(*, user: AnyUser, limit: int = 50, filters: JobFilters | None = 
     if filters.since is not None:
         jobs = jobs.filter(started_at__gte=dt.datetime.combine(filters.since, dt.time.min, tzinfo=dt.UTC))
     return jobs[:limit]
+
+
+def job_flows(*, current: str = "") -> tuple[str, ...]:
+    """The jobs page's Flow filter choices: the flows a job runs, and ``current`` when it is another
+    (an old link's flow stays selected rather than silently dropped)."""
+    return JOB_FLOWS if not current or current in JOB_FLOWS else (*JOB_FLOWS, current)
 
 
 def job_filters_from(query: dict[str, str]) -> JobFilters:
@@ -125,7 +146,7 @@ def job_records(*, job: SyncJob) -> QuerySet[SyncRecord]:
 
 def job_return_records(*, job: SyncJob) -> QuerySet[ReturnRecord]:
     """The NetSuite transactions a return-flow job read (none for a job of the other direction)."""
-    return job.return_records.order_by("id")
+    return with_mapping_version_number(job.return_records.order_by("id"))
 
 
 def inbox_recent(*, user: AnyUser, limit: int = 100, status: str = "") -> QuerySet[InboxMessage]:

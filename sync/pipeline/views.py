@@ -173,6 +173,7 @@ def _jobs_context(request: HttpRequest, form: BackfillForm | None = None) -> dic
         "jobs": pipeline_selectors.jobs_recent(user=request.user, filters=filters, limit=200),
         "filters": filters,
         "job_statuses": [*JobStatus.choices, (pipeline_selectors.WITH_FAILURES, "With failed records")],
+        "job_flows": pipeline_selectors.job_flows(current=filters.flow),
         "backfills": pipeline_selectors.backfills_visible(user=request.user)[:10],
         "backfill_form": form or BackfillForm(user=request.user),
         "can_backfill": can_rerun(request.user),

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from core.api.serializers import REASON, username_field
+from core.api.serializers import REASON, VersionLabelField, display_label, username_field
 from core.api.views import SLUG, ApiReadViewSet
 from sync.integrations.access import integration_scope
 from sync.integrations.choice import ChosenIntegration
@@ -58,6 +58,8 @@ class RuleVersionSerializer(serializers.ModelSerializer[RuleVersion]):
     submitted_by = username_field()
     approved_by = username_field()
     published_by = username_field()
+    version = VersionLabelField(source="number")
+    status_label = display_label("status")
 
     class Meta:
         model = RuleVersion
@@ -66,7 +68,9 @@ class RuleVersionSerializer(serializers.ModelSerializer[RuleVersion]):
             "integration",
             "rule",
             "number",
+            "version",
             "status",
+            "status_label",
             *CONTENT_FIELDS,
             "created_by",
             "created_at",

@@ -145,9 +145,9 @@ class SalesforceOrg:
         assert answer.status_code == 204, answer.text
 
     def open_opportunity(self) -> dict[str, Any]:
-        """An open opportunity with a primary quote, and its account's billing country."""
+        """An open opportunity with a primary quote, and its account's name and billing country."""
         rows = self.query(
-            "SELECT Id, AccountId, Account.BillingCountry FROM Opportunity "
+            "SELECT Id, AccountId, Account.Name, Account.BillingCountry FROM Opportunity "
             "WHERE IsClosed = false AND SBQQ__PrimaryQuote__c != null ORDER BY Id LIMIT 1"
         )
         assert rows, "the seeded org has no open opportunity with a primary quote"

@@ -150,7 +150,11 @@ def test_the_flow_pickers_name_each_flow_s_integration_and_offer_only_the_admin_
     card = admin_client.post(
         url, {"kind": "flow", "target": str(theirs.pk), "action": "grant"}, HTTP_HX_REQUEST="true"
     )
-    assert "acme · opportunity_to_netsuite</span>" in card.content.decode()
+    # The badge says what the flow moves, the key beside it (core/labels.py); the audit keeps the key.
+    assert (
+        'acme · Closed Won deals to NetSuite <span class="label-key">opportunity_to_netsuite</span>'
+        in card.content.decode()
+    )
     (granted,) = new_entries(mark)
     assert granted.changes == {"flow_grants": ["none", "acme · opportunity_to_netsuite"]}
 

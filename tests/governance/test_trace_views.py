@@ -31,6 +31,8 @@ def test_it_shows_the_chain_as_a_timeline_linking_each_item(trace_world: World, 
     assert reverse("sync:exception", args=[trace_world.order_exception.pk]) in page
     assert reverse("sync:exception", args=[trace_world.payment_exception.pk]) in page
     assert reverse("sync:mapping-version", args=[trace_world.mapping_version.pk]) in page
+    said = f"Closed Won deals to NetSuite v{trace_world.mapping_version.number}"  # never its id
+    assert f">mapping {said}</a>" in page and ">Sync record</span>" in page
     assert reverse("sync:rule", args=[trace_world.rule_version.rule.key]) in page
     assert reverse("governance:trace-export", args=["csv"]) + "?q=9601" in page
 
@@ -63,6 +65,9 @@ def test_it_exports_the_chain_as_json(trace_world: World, auditor: User) -> None
     data = response.json()
     assert {link["kind"] for link in data["links"]} == {"opportunity", "sales_order", "invoice", "payment"}
     assert [version["id"] for version in data["mapping_versions"]] == [trace_world.mapping_version.pk]
+    assert {event["mapping_version"] for event in data["timeline"] if event["mapping_version_id"]} == {
+        f"Closed Won deals to NetSuite v{trace_world.mapping_version.number}"
+    }
     assert data["rule_versions"][0]["approved_by"] == "finance"
     assert {event["job_id"] for event in data["timeline"]} >= {
         trace_world.sync_job.pk,

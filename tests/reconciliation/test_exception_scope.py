@@ -40,6 +40,10 @@ def test_it_places_each_mismatch_in_the_subsidiary_of_its_record(
     assert _subsidiary_of(run.pk, ACC(10), "subsidiary") == (netsuite.pk, "1")
     # No customer at all: the subsidiary the mapping would give the account.
     assert _subsidiary_of(run.pk, ACC(11)) == (netsuite.pk, SUBSIDIARY[country[ACC(11)]])
+    # Titled by the check's name for people, the check's key kept in the details.
+    missing = ExceptionItem.objects.get(dedup_key=Mismatch.objects.get(run_id=run.pk, key=ACC(11)).dedup_key)
+    assert missing.title == f"Accounts ↔ customers: {ACC(11)}: Missing in NetSuite"
+    assert missing.details["check"] == "accounts"
 
 
 def test_it_places_order_and_invoice_mismatches_in_their_subsidiaries(

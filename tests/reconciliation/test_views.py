@@ -239,7 +239,7 @@ def test_the_index_draws_a_trend_of_past_runs(auditor_client: Client) -> None:
     page = auditor_client.get("/reconciliation/").content.decode()
     assert page.count("<polyline") == 4  # one line per class for "accounts"
     assert 'points="6.0,6.0 314.0,64.5"' in page  # missing_in_netsuite: 4 (the peak) then 1
-    assert "missing_in_netsuite 1" in page and "Last 2 successful runs, peak 4" in page
+    assert "Missing in NetSuite 1" in page and "Last 2 successful runs, peak 4" in page  # in words
 
 
 @pytest.mark.django_db

@@ -22,6 +22,7 @@ def test_it_starts_a_run_once_and_names_who_started_it(
     assert first.status_code == 202, first.content
     body = first.json()
     assert (body["check_name"], body["status"], body["triggered_by"]) == ("accounts", "queued", "finance")
+    assert (body["check_label"], body["status_label"]) == ("Accounts ↔ customers", "Queued")  # the words
     again = client.post("/api/v1/reconciliation/runs/", {"check": "accounts"}, content_type=JSON)
     assert again.json()["id"] == body["id"]  # a run of it is already queued
     run = ReconciliationRun.objects.get()
@@ -49,7 +50,12 @@ def test_it_lists_a_runs_mismatches_with_filters(auditor: User) -> None:
     Mismatch.objects.create(run=other, check_name="accounts", kind="duplicate", key="Z", dedup_key="Z")
     client = token_client(auditor)
     url = f"/api/v1/reconciliation/runs/{run.pk}/mismatches/"
-    assert [row["key"] for row in client.get(url).json()["results"]] == ["A", "B", "C"]
+    rows = client.get(url).json()["results"]
+    assert [row["key"] for row in rows] == ["A", "B", "C"]
+    assert [(row["kind"], row["kind_label"]) for row in rows[:2]] == [
+        ("field_differs", "A field differs"),
+        ("missing_in_netsuite", "Missing in NetSuite"),
+    ]
     assert [
         row["key"] for row in client.get(f"{url}?kind=field_differs&field=currency").json()["results"]
     ] == ["C"]

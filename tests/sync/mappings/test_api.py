@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 
+from core import labels
 from governance.models import AuditEntry
 from sync.mappings.models import Flow, MappingVersion, VersionStatus
 from sync.mappings.services.seed import mapping_seed_defaults
@@ -21,6 +22,12 @@ def test_it_walks_a_mapping_version_from_draft_to_published(revops: User, financ
     assert draft.status_code == 201, draft.content
     body = draft.json()
     assert body["status"] == "draft" and body["spec"]["flow"] == flow.key and body["created_by"] == "revops"
+    # Beside each key, its words (core/labels.py): the flow, the version as people say it, the status.
+    assert (body["flow_label"], body["version"], body["status_label"]) == (
+        labels.flow_label(flow.key),
+        f"v{body['number']}",
+        "Draft",
+    )
     url = f"/api/v1/mapping-versions/{body['id']}"
     assert maker.post(f"{url}/submit/", {}, content_type=JSON).json()["status"] == "submitted"
     # Four eyes: the maker may not approve (and lacks approve_mappings anyway); Finance may.

@@ -35,6 +35,10 @@ def test_it_lets_every_role_read_flows_versions_and_exports(
     client: Client = persona_client(persona)  # type: ignore[operator]
     html = client.get("/sync/mappings/").content.decode()
     assert "opportunity_to_netsuite" in html and "Published" in html and "Draft" in html
+    # Each flow by its words, the key beside them; a version by its number (core/labels.py).
+    words = 'Closed Won deals to NetSuite <span class="label-key">opportunity_to_netsuite</span>'
+    assert f"<h2>{words} " in html
+    assert f"{words} v{draft.number}" in client.get(f"/sync/mappings/versions/{draft.pk}/").content.decode()
     page = client.get(f"/sync/mappings/versions/{draft.pk}/")
     assert (
         page.status_code == 200 and "addressBook.items[0].addressBookAddress.addr1" in page.content.decode()

@@ -190,3 +190,34 @@ def test_a_job_shows_each_records_deal_kind_and_its_change_orders(
     page = auditor_client.get(reverse("sync:job", args=[record.job_id])).content.decode()
     assert 'title="Deal kind">Amendment</span>' in page
     assert "change_order[CO-006-208-MODIFY_PRICING-1]" in page and "<td>41</td>" in page
+
+
+def test_jobs_say_their_flow_in_words_and_their_mapping_version_by_number(
+    record: SyncRecord, auditor: Any, auditor_client: Client
+) -> None:
+    from sync.mappings.models import MappingVersion
+    from sync.mappings.services.seed import mapping_seed_defaults
+    from tests.api_support import token_client
+
+    mapping_seed_defaults()
+    version = MappingVersion.objects.get(flow__key="opportunity_to_netsuite", status="published")
+    MappingVersion.objects.filter(pk=version.pk).update(number=2)  # its id is not its number
+    SyncJob.objects.filter(pk=record.job_id).update(mapping_version_id=version.pk)
+    jobs = auditor_client.get(reverse("sync:jobs")).content.decode()
+    assert 'Closed Won deals to NetSuite <span class="label-key">opportunity_to_netsuite</span>' in jobs
+    assert f'<a href="/sync/mappings/versions/{version.pk}/">v2</a>' in jobs
+    assert '<option value="netsuite_to_salesforce">NetSuite changes back to Salesforce</option>' in jobs
+    job = auditor_client.get(reverse("sync:job", args=[record.job_id])).content.decode()
+    assert f'<a href="/sync/mappings/versions/{version.pk}/">v2</a>' in job
+    # The API keeps its keys and adds the words beside them.
+    (answer,) = token_client(auditor).get("/api/v1/jobs/").json()["results"]
+    assert (answer["flow"], answer["flow_label"]) == (
+        "opportunity_to_netsuite",
+        "Closed Won deals to NetSuite",
+    )
+    assert (answer["status"], answer["status_label"]) == ("running", "Running")
+    assert (answer["mapping_version_id"], answer["mapping_version"]) == (version.pk, "v2")
+    # The second day: the job's version is gone from the database; the page says so, the API says null.
+    SyncJob.objects.filter(pk=record.job_id).update(mapping_version_id=version.pk + 1000)
+    assert "a removed version" in auditor_client.get(reverse("sync:jobs")).content.decode()
+    assert token_client(auditor).get("/api/v1/jobs/").json()["results"][0]["mapping_version"] is None
