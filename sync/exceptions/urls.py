@@ -6,6 +6,8 @@ from sync.exceptions import policy_views, views
 
 urlpatterns = [
     path("", views.exception_index, name="exceptions"),
+    path("export.csv", views.exception_export, name="exceptions-export"),
+    path("bulk/", views.exception_bulk, name="exceptions-bulk"),
     path("notifications/", views.notification_list, name="notifications"),
     path("policy/", policy_views.policy_index, name="exception-policy"),
     path("policy/ticket-endpoint/", policy_views.policy_ticket_endpoint, name="ticket-endpoint"),
