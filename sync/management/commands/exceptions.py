@@ -2,7 +2,7 @@
 export every match as CSV, or take one action on many under one reason. Same selector, filters and
 services as the page and the API.
 
-    manage.py exceptions list --as frances --flow opportunity_to_netsuite --severity high --sort -seen
+    manage.py exceptions list --as frances --flow opportunity_to_netsuite --severity high --sort=-seen
     manage.py exceptions list --as frances --search 006A --page 2
     manage.py exceptions export --as frances --status "" --output backlog.csv
     manage.py exceptions bulk retry --as frances --ids 12 13 14 --reason "NetSuite is back"
@@ -40,23 +40,19 @@ class Command(BaseCommand):
     help = "List, export (CSV) or act in bulk on the exception queue, filtered as on the queue page."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        commands = parser.add_subparsers(dest="step", required=True)
-        listing = commands.add_parser("list", help="one page of the queue")
-        listing.add_argument("--page", type=int, default=1)
-        listing.add_argument("--page-size", type=int, default=50)
-        export = commands.add_parser("export", help="every matching exception as CSV")
-        export.add_argument("--output", type=Path, help="a file (default: standard output)")
-        bulk = commands.add_parser("bulk", help="one action on many exceptions, under one reason")
-        bulk.add_argument("action", choices=sorted(BULK_ACTIONS))
-        bulk.add_argument("--ids", type=int, nargs="+", default=[], help="exception numbers")
-        bulk.add_argument(
-            "--filtered", action="store_true", help=f"every match of the filters (at most {BULK_MAX})"
+        parser.add_argument("step", choices=("list", "export", "bulk"))
+        parser.add_argument("action", nargs="?", choices=sorted(BULK_ACTIONS), help="bulk: what to do")
+        parser.add_argument("--as", dest="username", required=True, help="the person (role and scope apply)")
+        parser.add_argument("--page", type=int, default=1, help="list: the page (from 1)")
+        parser.add_argument("--page-size", type=int, default=50, help="list: rows a page (at most 200)")
+        parser.add_argument("--output", type=Path, help="export: a file (default: standard output)")
+        parser.add_argument("--ids", type=int, nargs="+", default=[], help="bulk: exception numbers")
+        parser.add_argument(
+            "--filtered", action="store_true", help=f"bulk: every match of the filters (at most {BULK_MAX})"
         )
-        bulk.add_argument("--owner", default="", help="assign: a username or a group name")
-        bulk.add_argument("--reason", default="", help="required: recorded on every exception")
-        for sub in (listing, export, bulk):
-            sub.add_argument("--as", dest="username", required=True, help="the person (role and scope apply)")
-            self._filter_arguments(sub)
+        parser.add_argument("--owner", default="", help="bulk assign: a username or a group name")
+        parser.add_argument("--reason", default="", help="bulk: required, recorded on every exception")
+        self._filter_arguments(parser)
 
     @staticmethod
     def _filter_arguments(parser: CommandParser) -> None:
@@ -77,6 +73,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = command_user(options["username"])
+        if (options["step"] == "bulk") != bool(options["action"]):
+            raise CommandError("bulk takes an action (retry, assign, resolve, ignore); list and export none")
         try:
             filters = queue_filters_from({**options, "owner": options["owner_filter"]})
             if options["step"] == "list":
