@@ -189,9 +189,20 @@ def _sorted(items: QuerySet[ExceptionItem], sort: str) -> QuerySet[ExceptionItem
     return items.order_by(*(_order_by(name, flip=descending) for name in order))
 
 
+# The sort fields that may be empty (no due time, no owner, no subsidiary or integration).
+_NULLABLE = frozenset(
+    {"due_at", "owner_user__username", "owner_group__name", "subsidiary__name", "integration__name"}
+)
+
+
 def _order_by(name: str, *, flip: bool) -> OrderBy:
     descending = name.startswith("-") != flip
-    field = F(name.lstrip("-"))
+    name = name.lstrip("-")
+    field = F(name)
+    if name not in _NULLABLE:
+        # No NULLS clause on a column that has none: the default order then matches a plain index
+        # (due_at, last_seen DESC, id DESC).
+        return field.desc() if descending else field.asc()
     # Empty values (no due time, no owner) last either way: a person looks at what is set first.
     return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
 
