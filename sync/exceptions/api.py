@@ -25,7 +25,7 @@ from core.api.serializers import ReasonInputSerializer, username_field
 from core.api.views import ApiReadViewSet
 from core.csv_export import csv_response
 from sync.exceptions import actions as actions
-from sync.exceptions.bulk import BULK_ACTIONS, BULK_MAX, exceptions_bulk
+from sync.exceptions.bulk import BULK_ACTIONS, BULK_MAX, MAX_ID, exceptions_bulk
 from sync.exceptions.export import queue_csv_rows
 from sync.exceptions.forms import STATUS_CHOICES, SYSTEM_NAMES, value_choice_label
 from sync.exceptions.matching import exception_match_decide
@@ -40,6 +40,7 @@ from sync.exceptions.policy_api import (
 from sync.exceptions.queue import (
     COUNT_CAP,
     DEFAULT_SORT,
+    MAX_OFFSET,
     SEARCH_MAX,
     SORTS,
     QueueFilters,
@@ -198,6 +199,14 @@ class QueuePagination(ApiPagination):
     def get_count(self, queryset: Any) -> int:
         return queue_count(queryset)
 
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
+        # As on the page: an offset scan grows with the offset, so the deepest pages are refused.
+        if self.get_offset(request) > MAX_OFFSET:
+            raise ValidationError(
+                {"offset": [f"At most {MAX_OFFSET}: narrow the filters or search instead."]}
+            )
+        return super().paginate_queryset(queryset, request, view)
+
     def get_paginated_response(self, data: Any) -> Response:
         response = super().get_paginated_response(data)
         response.data["count_capped"] = (self.count or 0) > COUNT_CAP
@@ -217,7 +226,7 @@ class BulkInputSerializer(ReasonInputSerializer):
     ``assign``."""
 
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=BULK_MAX
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=BULK_MAX
     )
     action = serializers.ChoiceField(choices=list(BULK_ACTIONS.items()))
     owner_user: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(

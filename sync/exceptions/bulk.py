@@ -22,6 +22,7 @@ from sync.exceptions import actions, permissions
 from sync.exceptions.models import ExceptionItem
 from sync.exceptions.selectors import exceptions_for_user
 
+MAX_ID = 2**63 - 1  # the largest exception number the database can hold (BigAutoField)
 BULK_MAX = 500  # one request's selection; a larger backlog is worked filter by filter (or by group)
 BULK_ACTIONS = {
     "retry": "Retry",
@@ -68,10 +69,12 @@ def exceptions_bulk(
     if not permissions.can_act(user):
         raise PermissionDenied("Your role cannot act on exceptions.")
     reason = reason.strip()
+    # A number no exception can have is simply not found (never a database overflow).
     ids = list(dict.fromkeys(int(item_id) for item_id in item_ids))
     _check_request(action, reason, ids, assign_to_one=(owner_user is None) != (owner_group is None))
     run = _runner(action, user=user, reason=reason, owner_user=owner_user, owner_group=owner_group)
-    visible = {item.pk: item for item in exceptions_for_user(user).filter(pk__in=ids)}
+    possible = [item_id for item_id in ids if 0 < item_id <= MAX_ID]
+    visible = {item.pk: item for item in exceptions_for_user(user).filter(pk__in=possible)}
     result = BulkResult(action=action)
     for item_id in ids:
         item = visible.get(item_id)

@@ -175,7 +175,7 @@ def _search_condition(text: str) -> Q:
         | Q(records__icontains=text)  # the records' ids (and names, where a source gives one)
         | Q(dedup_key__contains=text)  # the opportunity or NetSuite id a key is built from
     )
-    number = re.fullmatch(r"#?([0-9]{1,12})", text)
+    number = re.fullmatch(r"#?([0-9]{1,18})", text)  # 18 digits: always within a BigAutoField
     if number:
         condition |= Q(pk=int(number.group(1)))
     return condition

@@ -112,6 +112,7 @@ def test_the_api_lists_with_search_sort_and_a_capped_count(revops: User, items: 
     assert [row["id"] for row in flow["results"]] == [items[1].pk]
     assert client.get("/api/v1/exceptions/", {"sort": "colour"}).status_code == 400
     assert client.get("/api/v1/exceptions/", {"flow": "mars"}).status_code == 400
+    assert "narrow the filters" in client.get("/api/v1/exceptions/", {"offset": 10**6}).content.decode()
     export = client.get("/api/v1/exceptions/export/", {"subsidiary": "SUB-B"})
     text = _body(export)
     assert "Globex" in text and "Acme" not in text
