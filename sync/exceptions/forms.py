@@ -66,6 +66,10 @@ class ExceptionFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: User | AnonymousUser | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.is_bound and "status" not in self.data and hasattr(self.data, "copy"):
+            # A link without a status (a search, a dashboard link) means the default, and says so.
+            self.data = self.data.copy()
+            self.data["status"] = "active"
         # The integrations the person may see (every one without ``user``); the page shows the choice
         # only when there are several.
         integrations = (
