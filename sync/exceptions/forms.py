@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AnonymousUser, User
+from django.http import QueryDict
 
 from core.json_input import json_loads_bounded
 from sync.exceptions.bulk import BULK_ACTIONS, BULK_MAX
@@ -66,10 +67,11 @@ class ExceptionFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: User | AnonymousUser | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.is_bound and "status" not in self.data and hasattr(self.data, "copy"):
+        if self.is_bound and "status" not in self.data and isinstance(self.data, QueryDict):
             # A link without a status (a search, a dashboard link) means the default, and says so.
-            self.data = self.data.copy()
-            self.data["status"] = "active"
+            data = self.data.copy()
+            data["status"] = "active"
+            self.data = data
         # The integrations the person may see (every one without ``user``); the page shows the choice
         # only when there are several.
         integrations = (
