@@ -8,19 +8,25 @@ from typing import Any
 import django_filters
 from django.contrib.auth.models import Group, User
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.serializers import BaseSerializer
 
 from core.api.filtering import SelectorFilterSet
+from core.api.paging import ApiPagination
 from core.api.serializers import ReasonInputSerializer, username_field
 from core.api.views import ApiReadViewSet
+from core.csv_export import csv_response
 from sync.exceptions import actions as actions
+from sync.exceptions.bulk import BULK_ACTIONS, BULK_MAX, MAX_ID, exceptions_bulk
+from sync.exceptions.export import queue_csv_rows
 from sync.exceptions.forms import STATUS_CHOICES, SYSTEM_NAMES, value_choice_label
 from sync.exceptions.group_api import urlpatterns as group_urlpatterns
 from sync.exceptions.matching import exception_match_decide
@@ -32,12 +38,18 @@ from sync.exceptions.policy_api import (
     SubsidiaryViewSet,
     policy_urlpatterns,
 )
-from sync.exceptions.selectors import (
-    ExceptionFilters,
-    exception_get_for_user,
-    exception_queue,
-    exceptions_for_user,
+from sync.exceptions.queue import (
+    COUNT_CAP,
+    DEFAULT_SORT,
+    MAX_OFFSET,
+    SEARCH_MAX,
+    SORTS,
+    QueueFilters,
+    exception_queue_search,
+    flow_choices,
+    queue_count,
 )
+from sync.exceptions.selectors import AGE_BUCKETS, exception_get_for_user, exceptions_for_user
 from sync.matching.models import MatchChoice
 
 
@@ -120,7 +132,8 @@ class MatchDecisionInputSerializer(ReasonInputSerializer):
 
 
 class ExceptionFilterSet(SelectorFilterSet):
-    """The console's queue filters (:class:`sync.ExceptionFilters`), read by the same selector.
+    """The console's queue filters (:class:`sync.exceptions.queue.QueueFilters`), read by the same
+    selector as the page, the export and the command.
 
     ``status`` defaults to "active" as on the page; ``status=`` (empty) lists every status.
     """
@@ -133,6 +146,24 @@ class ExceptionFilterSet(SelectorFilterSet):
     owner = django_filters.CharFilter(method="skip", help_text='"me", a username or a group name')
     overdue = django_filters.BooleanFilter(method="skip")
     integration = django_filters.CharFilter(method="skip", help_text="An integration's name")
+    flow = django_filters.ChoiceFilter(choices=flow_choices, method="skip", help_text="A flow's key")
+    subsidiary = django_filters.CharFilter(method="skip", help_text="A subsidiary's key")
+    age = django_filters.ChoiceFilter(
+        choices=[(bucket.key, bucket.label) for bucket in AGE_BUCKETS], method="skip", help_text="Open for"
+    )
+    since = django_filters.DateFilter(method="skip", help_text="First seen on or after (YYYY-MM-DD)")
+    search = django_filters.CharFilter(
+        method="skip",
+        max_length=SEARCH_MAX,
+        help_text="A record id (Salesforce or NetSuite), a name or a message",
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=[
+            (f"{prefix}{key}", f"{sort.label}{prefix}") for key, sort in SORTS.items() for prefix in ("", "-")
+        ],
+        method="skip",
+        help_text=f'A column ({", ".join(SORTS)}); "-" first reverses',
+    )
 
     class Meta:
         model = ExceptionItem
@@ -141,17 +172,81 @@ class ExceptionFilterSet(SelectorFilterSet):
     def filter_queryset(self, queryset: QuerySet[ExceptionItem]) -> QuerySet[ExceptionItem]:
         if self.request is None:  # only ever used by the API's filter backend, which passes it
             return queryset.none()
+        # The selector starts again from what the user may see: the same rows as ``queryset``.
+        return exception_queue_search(user=self.request.user, filters=self.queue_filters())
+
+    def queue_filters(self) -> QueueFilters:
         data = self.form.cleaned_data
-        filters = ExceptionFilters(
+        return QueueFilters(
             status=data.get("status") or ("" if "status" in (self.data or {}) else "active"),
             category=data.get("category") or "",
             severity=data.get("severity") or "",
             owner=(data.get("owner") or "").strip(),
             overdue=bool(data.get("overdue")),
             integration=(data.get("integration") or "").strip(),
+            age=data.get("age") or "",
+            since=data.get("since"),
+            flow=data.get("flow") or "",
+            subsidiary=(data.get("subsidiary") or "").strip(),
+            search=(data.get("search") or "").strip(),
+            sort=data.get("sort") or DEFAULT_SORT,
         )
-        # The selector starts again from what the user may see: the same rows as ``queryset``.
-        return exception_queue(user=self.request.user, filters=filters)
+
+
+class QueuePagination(ApiPagination):
+    """Limit/offset with the queue's capped count: ``count`` stops at COUNT_CAP + 1 and
+    ``count_capped`` says so (no COUNT(*) over the whole backlog on every page)."""
+
+    def get_count(self, queryset: Any) -> int:
+        return queue_count(queryset)
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
+        # As on the page: an offset scan grows with the offset, so the deepest pages are refused.
+        if self.get_offset(request) > MAX_OFFSET:
+            raise ValidationError(
+                {"offset": [f"At most {MAX_OFFSET}: narrow the filters or search instead."]}
+            )
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = (self.count or 0) > COUNT_CAP
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paged = super().get_paginated_response_schema(schema)
+        paged["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": f"True when more than {COUNT_CAP} match: count is then {COUNT_CAP + 1}",
+        }
+        return paged
+
+
+class BulkInputSerializer(ReasonInputSerializer):
+    """One action on many exceptions under one (required) reason; ``owner_user`` or ``owner_group`` for
+    ``assign``."""
+
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=BULK_MAX
+    )
+    action = serializers.ChoiceField(choices=list(BULK_ACTIONS.items()))
+    owner_user: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    owner_group: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
+    )
+
+
+class BulkRefusalSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(source="item_id")
+    error = serializers.CharField()
+
+
+class BulkResultSerializer(serializers.Serializer[Any]):
+    action = serializers.CharField()
+    done = serializers.ListField(child=serializers.IntegerField())
+    refused = BulkRefusalSerializer(many=True)
 
 
 def _detail_prefetches() -> tuple[Prefetch, ...]:
@@ -175,7 +270,9 @@ class ExceptionViewSet(ApiReadViewSet):
 
     queryset = ExceptionItem.objects.none()  # for the schema generator; get_queryset reads
     filterset_class = ExceptionFilterSet
+    pagination_class = QueuePagination
     action_permissions = {
+        "bulk": can_act,
         **dict.fromkeys(
             ("retry", "edit", "accept", "resolve", "ignore", "assign", "escalate", "comment", "match"),
             can_act,
@@ -197,8 +294,37 @@ class ExceptionViewSet(ApiReadViewSet):
         return item
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        # The queue's filters (status "active" by default) are for the list, not for one exception.
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
+        # The queue's filters (status "active" by default) are for the list and its export.
+        return super().filter_queryset(queryset) if self.action in ("list", "export") else queryset
+
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiResponse(description="Every matching exception, streamed")}
+    )
+    @action(detail=False, methods=["get"], url_path="export")
+    def export(self, request: Request) -> StreamingHttpResponse:
+        """The filtered queue as CSV (every match, not one page): the list's filters and sort."""
+        filterset = ExceptionFilterSet(request.query_params, queryset=self.get_queryset(), request=request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        rows = queue_csv_rows(user=self.user, filters=filterset.queue_filters())
+        return csv_response(rows, filename="exceptions.csv")
+
+    @extend_schema(request=BulkInputSerializer, responses=BulkResultSerializer)
+    @action(detail=False, methods=["post"])
+    def bulk(self, request: Request) -> Response:
+        """Retry, assign, resolve or ignore many exceptions under one reason. Each is done on its own:
+        ``done`` lists those done, ``refused`` the others with why (an id outside your scope: "No such
+        exception"); a financial change still waiting for its second approver refuses its exception."""
+        data = self.input(BulkInputSerializer, request)
+        result = exceptions_bulk(
+            user=self.user,
+            item_ids=data["ids"],
+            action=data["action"],
+            reason=data["reason"],
+            owner_user=data.get("owner_user"),
+            owner_group=data.get("owner_group"),
+        )
+        return Response(BulkResultSerializer(result).data)
 
     def get_serializer_class(self) -> type[BaseSerializer[Any]]:
         return ExceptionItemSerializer if self.action == "list" else ExceptionDetailSerializer

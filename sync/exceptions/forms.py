@@ -6,10 +6,20 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AnonymousUser, User
+from django.http import QueryDict
 
 from core.json_input import json_loads_bounded
+from sync.exceptions.bulk import BULK_ACTIONS, BULK_MAX
 from sync.exceptions.models import ExceptionCategory, ExceptionStatus, Severity
-from sync.exceptions.selectors import AGE_BUCKETS, ExceptionFilters
+from sync.exceptions.queue import (
+    DEFAULT_SORT,
+    SEARCH_MAX,
+    SORTS,
+    QueueFilters,
+    flow_choices,
+    queue_subsidiaries,
+)
+from sync.exceptions.selectors import AGE_BUCKETS
 from sync.integrations.access import integration_scope
 from sync.integrations.models import Integration
 from sync.matching.models import MatchChoice
@@ -40,9 +50,28 @@ class ExceptionFilterForm(forms.Form):
     )
     since = forms.DateField(required=False, help_text="First seen on or after (YYYY-MM-DD)")
     integration = forms.ChoiceField(required=False)
+    flow = forms.ChoiceField(required=False)
+    subsidiary = forms.ChoiceField(required=False)
+    q = forms.CharField(
+        required=False, max_length=SEARCH_MAX, label="Search", help_text="Record id, name or message"
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[
+            (f"{prefix}{key}", f"{sort.label}{suffix}")
+            for key, sort in SORTS.items()
+            for prefix, suffix in (("", ""), ("-", " (reversed)"))
+        ],
+    )
+    page = forms.IntegerField(required=False, min_value=1)
 
     def __init__(self, *args: Any, user: User | AnonymousUser | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.is_bound and "status" not in self.data and isinstance(self.data, QueryDict):
+            # A link without a status (a search, a dashboard link) means the default, and says so.
+            data = self.data.copy()
+            data["status"] = "active"
+            self.data = data
         # The integrations the person may see (every one without ``user``); the page shows the choice
         # only when there are several.
         integrations = (
@@ -58,13 +87,20 @@ class ExceptionFilterForm(forms.Form):
         category_field = self.fields["category"]
         if isinstance(category_field, forms.ChoiceField):
             category_field.choices = [("", "Any"), *categories]
+        flow_field = self.fields["flow"]
+        if isinstance(flow_field, forms.ChoiceField):
+            flow_field.choices = [("", "Any"), *flow_choices()]
+        subsidiary_field = self.fields["subsidiary"]
+        if isinstance(subsidiary_field, forms.ChoiceField):
+            subsidiaries = queue_subsidiaries(user) if user is not None else []
+            subsidiary_field.choices = [("", "Any"), *((s.key, s.name or s.key) for s in subsidiaries)]
 
-    def filters(self) -> ExceptionFilters:
+    def filters(self) -> QueueFilters:
         if not self.is_valid():
-            return ExceptionFilters(status="active")
+            return QueueFilters(status="active")
         data = self.cleaned_data
         status = data["status"] if "status" in self.data else "active"
-        return ExceptionFilters(
+        return QueueFilters(
             status=status,
             category=data["category"],
             severity=data["severity"],
@@ -73,7 +109,53 @@ class ExceptionFilterForm(forms.Form):
             age=data["age"],
             since=data["since"],
             integration=data["integration"],
+            flow=data["flow"],
+            subsidiary=data["subsidiary"],
+            search=data["q"].strip(),
+            sort=data["sort"] or DEFAULT_SORT,
         )
+
+    @property
+    def page_number(self) -> int:
+        return (self.cleaned_data.get("page") or 1) if self.is_valid() else 1
+
+    def query_without(self, *names: str) -> str:
+        """The filters as a query string without ``names`` (the links to other pages and sorts)."""
+        query = self.data.copy() if hasattr(self.data, "copy") else {}
+        for name in names:
+            query.pop(name, None)
+        return str(query.urlencode()) if hasattr(query, "urlencode") else ""
+
+
+class ExceptionIdsField(forms.Field):
+    """Exception numbers ticked in the table (any number: the service checks each against the scope)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": "Select at least one exception.",
+        "invalid": "Not an exception number: %(value)s.",
+    }
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        ids = []
+        for raw in values:
+            text = str(raw).strip().removeprefix("#")
+            if not text.isdigit():
+                raise forms.ValidationError(self.error_messages["invalid"], params={"value": raw})
+            ids.append(int(text))
+        if len(ids) > BULK_MAX:
+            raise forms.ValidationError(f"Select at most {BULK_MAX} exceptions at once (narrow the filter).")
+        return ids
+
+
+class BulkForm(forms.Form):
+    """The selection's action: the exceptions ticked in the table, one action, one reason."""
+
+    ids = ExceptionIdsField(label="Exceptions")
+    action = forms.ChoiceField(choices=list(BULK_ACTIONS.items()))
+    reason = forms.CharField(max_length=2000, help_text="Recorded on every exception of the selection")
+    owner = forms.CharField(required=False, max_length=150, help_text="Assign: a username or a group name")
 
 
 class ReasonForm(forms.Form):

@@ -6,6 +6,8 @@ from sync.exceptions import group_views, policy_views, views
 
 urlpatterns = [
     path("", views.exception_index, name="exceptions"),
+    path("export.csv", views.exception_export, name="exceptions-export"),
+    path("bulk/", views.exception_bulk, name="exceptions-bulk"),
     path("notifications/", views.notification_list, name="notifications"),
     path("groups/", group_views.exception_group_index, name="exception-groups"),
     path("groups/<slug:key>/", group_views.exception_group_detail, name="exception-group"),

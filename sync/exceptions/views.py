@@ -13,18 +13,23 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.csv_export import csv_response
 from core.http import ConsoleRequest
 from sync.exceptions import actions as actions
 from sync.exceptions import permissions, selectors
+from sync.exceptions.bulk import BULK_ACTIONS, bulk_owner, exceptions_bulk
 from sync.exceptions.escalation import notifications_mark_read
+from sync.exceptions.export import queue_csv_rows
 from sync.exceptions.forms import (
     AcceptOtherForm,
     AssignForm,
+    BulkForm,
     CommentForm,
     ExceptionFilterForm,
     MatchDecisionForm,
@@ -41,21 +46,83 @@ from sync.exceptions.models import (
     ExceptionStatus,
     OverrideKind,
 )
+from sync.exceptions.queue import SORTS, queue_page
 from sync.integrations.access import integration_scope
 from sync.pipeline.selectors import background_tasks_recent
 
 
 @require_GET
 def exception_index(request: ConsoleRequest) -> HttpResponse:
+    """The queue: one page of the filtered, searched, sorted backlog; the table alone for htmx."""
     form = ExceptionFilterForm(request.GET or None, user=request.user)
-    items = selectors.exception_queue(user=request.user, filters=form.filters())[:200]
-    context = {"area": "exceptions", "form": form, "items": items, "now": timezone.now()}
+    page = queue_page(user=request.user, filters=form.filters(), page=form.page_number)
+    context = {
+        "area": "exceptions",
+        "form": form,
+        "page": page,
+        "items": page.items,
+        "now": timezone.now(),
+        "sort": form.filters().sort,
+        "sort_columns": _sort_columns(form),
+        "query": form.query_without("page"),
+        "bulk_actions": BULK_ACTIONS.items(),
+        "can_act": permissions.can_act(request.user),
+    }
     if request.htmx and request.htmx.target == "exception-table":
         return render(request, "exceptions/partials/exception_table.html", context)
     # Background tasks belong to no integration (their arguments may name any): not for a limited person.
     limited = integration_scope(request.user).limited
     context["failed_tasks"] = [] if limited else background_tasks_recent(limit=20, failed_only=True)
     return render(request, "exceptions/exceptions.html", context)
+
+
+def _sort_columns(form: ExceptionFilterForm) -> dict[str, str]:
+    """Each sortable column's link: sorted by it, or reversed when it is the current sort."""
+    current = form.filters().sort
+    base = form.query_without("sort", "page")
+    links = {}
+    for key in SORTS:
+        target = f"-{key}" if current == key else key
+        links[key] = f"?{base}&sort={target}" if base else f"?sort={target}"
+    return links
+
+
+@require_GET
+def exception_export(request: ConsoleRequest) -> StreamingHttpResponse:
+    """Every exception the filters match (not one page), as a streamed CSV."""
+    form = ExceptionFilterForm(request.GET or None, user=request.user)
+    rows = queue_csv_rows(user=request.user, filters=form.filters())
+    return csv_response(rows, filename=f"exceptions-{timezone.now():%Y%m%d-%H%M}.csv")
+
+
+@require_POST
+def exception_bulk(request: ConsoleRequest) -> HttpResponse:
+    """One action on the ticked exceptions under one reason; back to the queue with what was done."""
+    if not permissions.can_act(request.user):
+        raise PermissionDenied("Your role cannot act on exceptions.")
+    form = BulkForm(request.POST)
+    back = request.POST.get("next", "")
+    target = f"{reverse('sync:exceptions')}?{back}" if back else reverse("sync:exceptions")
+    if not form.is_valid():
+        errors = "; ".join(" ".join(str(e) for e in errs) for errs in form.errors.values())
+        messages.error(request, f"Nothing was changed: {errors}")
+        return redirect(target)
+    data = form.cleaned_data
+    try:
+        owner_user, owner_group = bulk_owner(data["owner"]) if data["action"] == "assign" else (None, None)
+        result = exceptions_bulk(
+            user=request.user,
+            item_ids=data["ids"],
+            action=data["action"],
+            reason=data["reason"],
+            owner_user=owner_user,
+            owner_group=owner_group,
+        )
+    except ValidationError as error:
+        messages.error(request, f"Nothing was changed: {' '.join(error.messages)}")
+        return redirect(target)
+    (messages.warning if result.refused else messages.success)(request, result.summary)
+    return redirect(target)
 
 
 @require_GET

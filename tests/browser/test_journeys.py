@@ -149,7 +149,7 @@ def finance_approves_and_works_an_exception(story: Story) -> Worked:
     reload_until(page, lambda: expect(listed).to_be_visible(timeout=1_000))
     expect(listed).to_contain_text(f"no NetSuite subsidiary for billing country {UNMAPPED_COUNTRY}")
     expect(listed).to_contain_text("Open")
-    title = listed.locator("td").nth(1).inner_text().strip()
+    title = listed.locator("td.title").inner_text().strip()
     listed.get_by_role("link", name=title).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Account {account}")
 

@@ -126,6 +126,8 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:catalogue-sync-list": ApiRule(post=RERUNNERS),  # sync.catalogue.on_demand.can_sync_catalogue
     # Exceptions: Finance holds the world's exception's subsidiary, so every role sees it.
     "api:exception-list": ApiRule(get=ROLES),
+    "api:exception-export": ApiRule(get=ROLES),
+    "api:exception-bulk": ApiRule(post=EXCEPTION_ACTORS),  # an empty body: 400 about the selection
     "api:exception-detail": ApiRule(get=ROLES),
     **{
         f"api:exception-{action}": ApiRule(post=EXCEPTION_ACTORS)

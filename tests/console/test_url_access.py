@@ -234,6 +234,8 @@ ACCESS: dict[str, Rule] = {
     # item's subsidiary here); RevOps and Finance act; only approve_exceptions approves a financial
     # change; the auditor reads. Notifications are each user's own.
     "sync:exceptions": GET(ROLES),
+    "sync:exceptions-export": GET(ROLES),  # the filtered queue as CSV, scoped like the page
+    "sync:exceptions-bulk": POST(EXCEPTION_ACTORS),  # an empty selection: back to the queue, nothing done
     "sync:exception": GET(ROLES),
     "sync:exception-act": POST(EXCEPTION_ACTORS),  # tried with "comment"
     "sync:exception-override": POST(EXCEPTION_APPROVERS),  # tried with "approve"

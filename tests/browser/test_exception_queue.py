@@ -1,0 +1,65 @@
+"""The queue's bulk selection in Chromium against a live server in this process: Finance searches, ticks
+every row of the page with one box (a static script, no inline handler), resolves them under one reason
+and sees what was done; the exceptions outside the search stay open."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import Browser, expect
+
+from sync.exceptions.models import ExceptionItem, ExceptionStatus
+from sync.exceptions.permissions import subsidiary_scope_grant
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_mapping_editor import sign_in
+from tests.sync.exceptions.support import raise_sample
+from tests.sync.pipeline.conftest import THREADED_DB
+
+pytestmark = [pytest.mark.browser, THREADED_DB]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _async_unsafe() -> Iterator[None]:
+    """Playwright's sync API runs an event loop in this thread (see test_mapping_editor)."""
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if before is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+
+
+def test_finance_resolves_a_searched_page_in_one_go(
+    browser: Browser, live_server: object, finance: User
+) -> None:
+    subsidiary_scope_grant(holder=finance, subsidiary=None)
+    fixed = [
+        raise_sample(key=f"sync:3:006FR{n}", title=f"Opportunity FR deal {n}: no subsidiary")
+        for n in range(3)
+    ]
+    other = raise_sample(key="sync:3:006US", title="Opportunity US deal: refused")
+    page = sign_in(browser, str(live_server), "finance")
+    page.goto("/exceptions/?q=FR+deal")
+    table = page.locator("#exception-table")
+    expect(table).to_contain_text("Showing 1–3 of 3")
+    page.get_by_label("Select every exception on this page").check()
+    for item in fixed:
+        expect(page.get_by_label(f"Select exception #{item.pk}")).to_be_checked()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "exception-queue-selected.png"), full_page=True)
+    bulk = page.get_by_role("group", name="With the selected exceptions")
+    bulk.get_by_label("Action").select_option("resolve")
+    bulk.get_by_label("Reason").fill("FR added to the subsidiary lookup")
+    bulk.get_by_role("button", name="Apply to selected").click()
+    expect(page.locator(".messages")).to_contain_text("Mark resolved: 3 done.")
+    expect(page.locator("#id_status")).to_have_value("active")  # the default, shown as such
+    page.screenshot(path=str(ARTIFACTS / "exception-queue-bulk.png"), full_page=True)
+    assert set(
+        ExceptionItem.objects.filter(pk__in=[i.pk for i in fixed]).values_list("status", flat=True)
+    ) == {ExceptionStatus.RESOLVED}
+    assert ExceptionItem.objects.get(pk=other.pk).status == ExceptionStatus.OPEN
+    page.context.close()
