@@ -27,12 +27,12 @@ from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import OrderBy
 from guardian.shortcuts import get_objects_for_user
 
+from core.labels import flow_label
 from sync.exceptions.models import ExceptionItem, Severity, Subsidiary
 from sync.exceptions.permissions import HANDLE_EXCEPTIONS, AnyUser
 from sync.exceptions.selectors import ExceptionFilters, exception_queue
 from sync.integrations.access import integration_scope
 from sync.pipeline.flow_state import CATALOGUE_FLOW, CLOSED_WON_FLOW
-from sync.pipeline.flows import FLOW_LABELS
 from sync.pipeline.returns import FLOWS as RETURN_FLOWS
 
 PAGE_SIZE = 50
@@ -235,7 +235,7 @@ def queue_iterate(*, user: AnyUser, filters: QueueFilters, chunk_size: int = 200
 
 def flow_choices() -> list[tuple[str, str]]:
     """The flows the queue filters by, labelled as the flow pages label them."""
-    return [(key, FLOW_LABELS.get(key, key)) for key in FLOW_KEY_PATTERNS]
+    return [(key, flow_label(key)) for key in FLOW_KEY_PATTERNS]
 
 
 def queue_subsidiaries(user: AnyUser) -> QuerySet[Subsidiary]:
