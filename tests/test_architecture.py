@@ -20,6 +20,7 @@ TEST_ONLY = {"browser", "reliability", "docs", "bench", "simulators", "migration
 LAYERS = [
     "console",
     "governance",
+    "sync.notifications",
     "sync.exceptions : sync.golive : reconciliation : sync.catalogue : sync.onboarding",
     "sync.pipeline",
     "sync.lifecycle",
