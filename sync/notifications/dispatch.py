@@ -21,6 +21,7 @@ import requests
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -161,9 +162,11 @@ class Outcome:
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> NotificationDelivery:
     """Send one due delivery if it can be claimed; record the outcome. Safe to run twice at once."""
     now = now or timezone.now()
-    claimed = NotificationDelivery.objects.filter(
-        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-    ).update(status=DeliveryStatus.SENDING, lease_until=now + timedelta(seconds=LEASE_SECONDS))
+    # Due: its next attempt has come, or it was never tried (the task queued by the dispatch).
+    due = Q(next_attempt_at__lte=now) | Q(attempts=0)
+    claimed = NotificationDelivery.objects.filter(due, pk=delivery_id, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.SENDING, lease_until=now + timedelta(seconds=LEASE_SECONDS)
+    )
     delivery = NotificationDelivery.objects.select_related("event", "channel").get(pk=delivery_id)
     if not claimed:
         return delivery
