@@ -186,7 +186,3 @@ class NotificationDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.target}, {self.status})"
-
-    @property
-    def integration_ids(self) -> list[int]:
-        return list(self.event.integration_ids)

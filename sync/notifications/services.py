@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from auditlog.context import disable_auditlog
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator, validate_email
@@ -115,7 +116,8 @@ def channel_create(
     _set_target(channel, webhook_url=webhook_url, email_to=email_to)
     with transaction.atomic():
         channel.full_clean()
-        channel.save()
+        with disable_auditlog():
+            channel.save()
         audit_record(
             obj=channel,
             actor=user,
@@ -191,7 +193,8 @@ def channel_update(
         channel.updated_at = timezone.now()
         channel.updated_by = user if isinstance(user, User) else None
         channel.full_clean()
-        channel.save()
+        with disable_auditlog():
+            channel.save()
         audit_record(
             obj=channel,
             actor=user,
@@ -214,7 +217,8 @@ def channel_delete(*, user: AnyUser | None, channel: NotificationChannel) -> Non
             changes=_summary(channel, before=None),
             event="notification_channel_deleted",
         )
-        channel.delete()
+        with disable_auditlog():
+            channel.delete()
 
 
 @dataclass(frozen=True)
@@ -286,7 +290,8 @@ def preference_set(
         preference = found or NotificationPreference(user=user, event=event, integration=integration)
         preference.console, preference.email, preference.updated_at = console, email, now
         preference.full_clean(validate_constraints=False)
-        preference.save()
+        with disable_auditlog():
+            preference.save()
         audit_record(
             obj=preference,
             actor=user,
@@ -309,7 +314,8 @@ def preference_reset(*, user: User, preference: NotificationPreference) -> None:
             changes={"console, email": [[preference.console, preference.email], None]},
             event="notification_preference_reset",
         )
-        preference.delete()
+        with disable_auditlog():
+            preference.delete()
 
 
 POLICY_FIELDS = (
@@ -349,7 +355,8 @@ def policy_set(*, user: AnyUser | None, **values: int | None) -> NotificationPol
             policy.updated_at = timezone.now()
             policy.updated_by = user if isinstance(user, User) else None
             policy.full_clean()
-            policy.save()
+            with disable_auditlog():
+                policy.save()
             audit_record(
                 obj=policy,
                 actor=user,

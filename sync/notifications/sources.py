@@ -169,13 +169,14 @@ def reconciliation_runs_check(*, now: datetime | None = None) -> list[Notificati
     runs = ReconciliationRun.objects.filter(
         status=RunStatus.SUCCEEDED, finished_at__gte=now - RECONCILIATION_LOOKBACK, scope=[]
     ).select_related("integration")
+    recent = list(runs.order_by("finished_at"))
     known = set(
-        NotificationEvent.objects.filter(kind=EventKind.RECONCILIATION_MISMATCHES).values_list(
-            "key", flat=True
-        )
+        NotificationEvent.objects.filter(
+            key__in=[f"reconciliation-run:{run.pk}" for run in recent]
+        ).values_list("key", flat=True)
     )
     primary = _primary_id()
-    for run in runs.order_by("finished_at"):
+    for run in recent:
         key = f"reconciliation-run:{run.pk}"
         found = _mismatches(run)
         if key in known or not found or run.finished_at is None:

@@ -13,8 +13,8 @@ from sync.pipeline.schedules import sync_schedules_ensure
 class Command(BaseCommand):
     help = (
         "Create the pipeline's django-q2 schedules when missing (catch-up poll, return flow, connection "
-        "watch, catalogue sync, notifications, sweeps) and put their functions right; an existing schedule keeps its "
-        "timing (schedule_set)."
+        "watch, catalogue sync, notifications, sweeps) and put their functions right; an existing schedule "
+        "keeps its timing (schedule_set)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
