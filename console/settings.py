@@ -292,6 +292,11 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 
 # Exception tickets go to this webhook, signed with the shared secret (sync.exceptions.tickets).
 EXCEPTION_TICKET_WEBHOOK_URL = env_str("EXCEPTION_TICKET_WEBHOOK_URL")
+# Notifications (docs/notifications.md): links in Slack, Teams and e-mail messages start with the console's
+# public address; webhook calls trust the system's CAs unless NOTIFICATIONS_CA_BUNDLE names a PEM file
+# (a corporate proxy's CA). Webhook URLs are stored encrypted with FIELD_ENCRYPTION_KEYS.
+CONSOLE_BASE_URL = env_str("CONSOLE_BASE_URL", "http://127.0.0.1:8000")
+NOTIFICATIONS_CA_BUNDLE = env_str("NOTIFICATIONS_CA_BUNDLE")
 EXCEPTION_TICKET_WEBHOOK_SECRET = env_str("EXCEPTION_TICKET_WEBHOOK_SECRET")
 
 LANGUAGE_CODE = "en-us"

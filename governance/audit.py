@@ -41,6 +41,7 @@ from sync.mappings.models import (
     ObjectMapping,
 )
 from sync.matching.models import GenericEmailDomain, MatchResolution
+from sync.notifications.models import NotificationChannel, NotificationPolicy, NotificationPreference
 from sync.pipeline.models import Backfill, FieldConflict, FlowSetting, Listener
 from sync.rules.models import Rule, RuleVersion
 
@@ -56,6 +57,8 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "sync.ExceptionEvent": "an exception's history, written by the services beside their audit entry",
     "sync.Ticket": "an outbox row written by the exception services and delivered by a worker",
     "sync.TicketAttempt": "one delivery attempt of a ticket, written by the worker",
+    "sync.NotificationEvent": "raised by the notifications' sources (the watch, escalations, checks)",
+    "sync.NotificationDelivery": "written by the notifications' dispatcher and workers; a resend is audited",
     "sync.Notification": "messages to users written by the exception services",
     "sync.NetSuiteListValue": "read from NetSuite (departments, classes, locations); each read is audited",
     "sync.InboxMessage": "written by the inbound listeners and claimed by workers",
@@ -138,6 +141,11 @@ def register_audited_models() -> None:
     auditlog.register(Subsidiary)
     # The signing secret is left out (its changes are written by the service as "(new secret)").
     auditlog.register(TicketEndpoint, exclude_fields=["secret", "secret_changed_at", "updated_at"])
+    # Notifications: the services write one entry per change (saves under disable_auditlog); the webhook
+    # URL is a secret and never logged (its hint shows which one it is).
+    auditlog.register(NotificationChannel, exclude_fields=["webhook_url", "created_at", "updated_at"])
+    auditlog.register(NotificationPreference, exclude_fields=["updated_at"])
+    auditlog.register(NotificationPolicy, exclude_fields=["updated_at"])
     auditlog.register(SubsidiaryUserPermission)
     auditlog.register(SubsidiaryGroupPermission)
     # Who started which backfill; its progress is written by the worker.

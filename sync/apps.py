@@ -14,11 +14,13 @@ class SyncConfig(AppConfig):
         from sync.catalogue.schedules import CATALOGUE_SYNC_SPEC
         from sync.connections.selectors import connections_scope_connect
         from sync.connections.watch import CONNECTION_WATCH_SPEC, connection_alerts_connect
-        from sync.exceptions.alerts import AdminConnectionAlerts
+        from sync.exceptions.escalation import escalation_notices_connect
         from sync.exceptions.intake import ExceptionQueueIntake
         from sync.exceptions.netsuite_lists import NETSUITE_LISTS_SPEC
         from sync.golive.sweep import golive_sweep
         from sync.integrations.access import connections_in_scope
+        from sync.notifications.dispatch import NOTIFICATIONS_DISPATCH_SPEC
+        from sync.notifications.sources import ConnectionNotices, EscalationNotices
         from sync.pipeline.listener.listener_cache import listener_cache_clear
         from sync.pipeline.models import Listener
         from sync.pipeline.problems import exception_queue_connect
@@ -34,8 +36,10 @@ class SyncConfig(AppConfig):
         connections_scope_connect(connections_in_scope)
         # Go-live runs are swept with the rest of the interrupted work (sync/pipeline/sweeps.py).
         sweep_register("golive", golive_sweep)
-        # The connection watch tells the admins through the exception queue's notifications.
-        connection_alerts_connect(AdminConnectionAlerts())
+        # The connection watch and escalations tell people through the notifications (sync/notifications/:
+        # after a delay, by their preferences, to Slack, Teams and e-mail).
+        connection_alerts_connect(ConnectionNotices())
+        escalation_notices_connect(EscalationNotices())
         # The schedules an operator retimes (Schedules page, API, schedule_set): core/schedules.py.
         for spec in (
             CATCH_UP_POLL_SPEC,
@@ -43,5 +47,6 @@ class SyncConfig(AppConfig):
             CONNECTION_WATCH_SPEC,
             NETSUITE_LISTS_SPEC,
             CATALOGUE_SYNC_SPEC,
+            NOTIFICATIONS_DISPATCH_SPEC,
         ):
             schedule_register(spec)

@@ -11,5 +11,6 @@ from sync.integrations import models as integrations_models  # noqa: F401
 from sync.lifecycle import models as lifecycle_models  # noqa: F401
 from sync.mappings import models as mappings_models  # noqa: F401
 from sync.matching import models as matching_models  # noqa: F401
+from sync.notifications import models as notifications_models  # noqa: F401
 from sync.pipeline import models as pipeline_models  # noqa: F401
 from sync.rules import models as rules_models  # noqa: F401

@@ -1,10 +1,11 @@
 """The dotted names django-q2 stores: ``sync.tasks.<name>``.
 
 Each task lives with its feature (:mod:`sync.pipeline.tasks`, :mod:`sync.exceptions.tasks`,
-:mod:`sync.golive.tasks`). This module stays, at this path, because django-q2 keeps the dotted path of
-the function in its ``Schedule`` rows (written by ``sync_schedules_ensure`` and
-``exceptions_schedules_ensure``) and in the tasks waiting in the broker; moving the functions without it
-would break every installed schedule and every queued task. The code enqueues these same names.
+:mod:`sync.golive.tasks`, :mod:`sync.notifications.tasks`). This module stays, at this path, because
+django-q2 keeps the dotted path of the function in its ``Schedule`` rows (written by
+``sync_schedules_ensure`` and ``exceptions_schedules_ensure``) and in the tasks waiting in the broker;
+moving the functions without it would break every installed schedule and every queued task. The code
+enqueues these same names.
 """
 
 from sync.catalogue.tasks import catalogue_sync
@@ -17,6 +18,11 @@ from sync.exceptions.tasks import (
     tickets_deliver_due_task,
 )
 from sync.golive.tasks import golive_apply_run, golive_scan_run
+from sync.notifications.tasks import (
+    notification_deliver_task,
+    notification_event_dispatch_task,
+    notifications_dispatch_task,
+)
 from sync.pipeline.tasks import (
     backfill_run,
     catch_up_poll,
@@ -39,6 +45,9 @@ __all__ = [
     "inbox_drain",
     "interrupted_sweep",
     "netsuite_lists_read_task",
+    "notification_deliver_task",
+    "notification_event_dispatch_task",
+    "notifications_dispatch_task",
     "return_flow",
     "served_pairs",
     "ticket_deliver_task",

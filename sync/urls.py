@@ -18,4 +18,5 @@ urlpatterns = [
     path("sync/catalogue/", include("sync.catalogue.urls")),
     path("sync/", include("sync.pipeline.urls")),
     path("exceptions/", include("sync.exceptions.urls")),
+    path("notifications/", include("sync.notifications.urls")),
 ]

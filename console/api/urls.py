@@ -13,6 +13,7 @@ from sync.exceptions.api import urlpatterns as exception_urls
 from sync.lifecycle.api import urlpatterns as lifecycle_urls
 from sync.mappings.api import urlpatterns as mapping_urls
 from sync.matching.api import urlpatterns as matching_urls
+from sync.notifications.api import urlpatterns as notification_urls
 from sync.onboarding.api import urlpatterns as integration_urls
 from sync.pipeline.api import urlpatterns as pipeline_urls
 from sync.rules.api import urlpatterns as rule_urls
@@ -28,6 +29,7 @@ urlpatterns = [
     *pipeline_urls,
     *catalogue_urls,
     *exception_urls,
+    *notification_urls,
     *matching_urls,
     *lifecycle_urls,
     *reconciliation_urls,

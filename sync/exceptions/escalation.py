@@ -4,12 +4,18 @@ A schedule (see :func:`exception_schedules_ensure`) runs :func:`exceptions_escal
 minutes. An active exception past its due time moves to the next level of its category's path: the
 level's group or user becomes the owner, the due time restarts with the level's duration, and the new
 owners are told by e-mail and in the console. At the last level nothing moves (it stays overdue).
+
+Who is told, and how, belongs to the notifications above this package: when a sink is connected through
+:func:`escalation_notices_connect` (``SyncConfig.ready`` connects sync.notifications'), the escalation is
+handed to it (people's preferences, Slack and Teams channels, retried deliveries); without one,
+:func:`notify` tells the new owners directly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol
 
 from auditlog.context import disable_auditlog
 from django.conf import settings
@@ -30,6 +36,24 @@ from sync.exceptions.models import (
 )
 
 ESCALATION_EVERY_MINUTES = 5
+
+
+class EscalationNotices(Protocol):
+    def escalated(
+        self, *, item: ExceptionItem, users: list[User], level: int, owner: str, now: datetime
+    ) -> None:
+        """Tell ``users`` (the new owners) and whoever else follows escalations (inside the transaction)."""
+        ...
+
+
+_notices: list[EscalationNotices] = []
+
+
+def escalation_notices_connect(sink: EscalationNotices) -> None:
+    """Where escalations are told (one sink; connecting again replaces it)."""
+    _notices[:] = [sink]
+
+
 MAIL_SUBJECT_LIMIT = 150  # characters: a longer subject is folded or cut by mail clients anyway
 
 
@@ -79,12 +103,18 @@ def escalate_one(*, item: ExceptionItem, now: datetime, actor: User | None, reas
             recipients = [level.user]
         else:
             recipients = list(User.objects.filter(groups=level.group_id, is_active=True))
-        notify(
-            item=item,
-            users=recipients,
-            message=f"Escalated to you (level {level.position}): {item.title}",
-            now=now,
-        )
+        if _notices:
+            for sink in _notices:
+                sink.escalated(
+                    item=item, users=recipients, level=level.position, owner=item.owner_label, now=now
+                )
+        else:
+            notify(
+                item=item,
+                users=recipients,
+                message=f"Escalated to you (level {level.position}): {item.title}",
+                now=now,
+            )
     return True
 
 

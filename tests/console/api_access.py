@@ -179,6 +179,21 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:exception-category-level-move": ApiRule(post=POLICY_EDITORS),
     "api:ticket-endpoint": ApiRule(get=ADMINS, patch=ADMINS),
     "api:ticket-endpoint-test": ApiRule(post=ADMINS),
+    # Notifications (sync/notifications/api.py): every role reads channels, events and deliveries (scoped)
+    # and keeps their own preferences (another's: 404); admins change channels and the policy and resend.
+    "api:notification-channel-list": ApiRule(get=ROLES, post=ADMINS),
+    "api:notification-channel-detail": ApiRule(get=ROLES, patch=ADMINS),
+    "api:notification-channel-test": ApiRule(post=ADMINS),
+    "api:notification-event-list": ApiRule(get=ROLES),
+    "api:notification-event-detail": ApiRule(get=ROLES),
+    "api:notification-delivery-list": ApiRule(get=ROLES),
+    "api:notification-delivery-detail": ApiRule(get=ROLES),
+    "api:notification-delivery-resend": ApiRule(post=ADMINS),
+    "api:notification-preference-list": ApiRule(get=ROLES, post=ROLES),
+    "api:notification-preference-detail": ApiRule(
+        get=frozenset({"revops"}), out_of_scope=frozenset({"finance", "admin", "auditor"})
+    ),
+    "api:notification-policy": ApiRule(get=ROLES, patch=ADMINS),
     "api:subsidiary-list": ApiRule(get=ROLES),
     "api:subsidiary-detail": ApiRule(get=ROLES),
     "api:subsidiary-read": ApiRule(post=POLICY_EDITORS),

@@ -27,6 +27,12 @@ from sync.exceptions.models import ExceptionItem, ExceptionOverride, NetSuiteLis
 from sync.integrations.models import Integration
 from sync.lifecycle.models import Cancellation
 from sync.mappings.models import Flow, MappingVersion
+from sync.notifications.models import (
+    NotificationChannel,
+    NotificationDelivery,
+    NotificationEvent,
+    NotificationPreference,
+)
 from sync.pipeline.models import Backfill, Listener, SyncJob, SyncRecord
 from tests.api_support import token_client
 from tests.console.api_access import API_ACCESS, ApiRule
@@ -86,6 +92,10 @@ OBJECTS: dict[str, Callable[[], object]] = {
     "release": lambda: Release.objects.get().pk,
     "release-test-run": lambda: ReleaseTestRun.objects.get().pk,
     "schedule": lambda: "catch-up-poll",
+    "notification-channel": lambda: NotificationChannel.objects.get(name="acl-slack").pk,
+    "notification-event": lambda: NotificationEvent.objects.get(key="acl-down").pk,
+    "notification-delivery": lambda: NotificationDelivery.objects.get().pk,
+    "notification-preference": lambda: NotificationPreference.objects.get().pk,
 }
 PARAMETERS: dict[str, Callable[[], object]] = {
     "object_name": lambda: "Opportunity",  # cached for acl-sf by the world fixture

@@ -24,7 +24,15 @@ from sync.integrations.models import Integration, IntegrationUserPermission
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ("dashboard", "sync:jobs", "sync:exceptions", "api:job-list", "api:exception-list")
+PAGES = (
+    "dashboard",
+    "sync:jobs",
+    "sync:exceptions",
+    "sync:notification-deliveries",
+    "api:job-list",
+    "api:exception-list",
+    "api:notification-delivery-list",
+)
 GRANTS_TABLE = "sync_integrationuserpermission"
 
 

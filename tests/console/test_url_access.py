@@ -42,6 +42,9 @@ from sync.mappings.models import FieldMapping, Flow, LookupTable, LookupVersion,
 from sync.mappings.services.lookup_versions import lookup_draft_for
 from sync.mappings.services.seed import mapping_seed_defaults
 from sync.mappings.services.versions import version_create_draft
+from sync.notifications.events import notification_raise
+from sync.notifications.models import EventKind, NotificationChannel, NotificationDelivery
+from sync.notifications.services import channel_create, preference_set
 from sync.pipeline.models import Backfill, Listener, ListenerKind, SyncJob, SyncRecord
 from sync.rules import services as rule_services
 from sync.rules.models import RuleVersion
@@ -252,6 +255,17 @@ ACCESS: dict[str, Rule] = {
     "sync:netsuite-lists": GET(ROLES),
     "sync:netsuite-lists-read": POST(POLICY_EDITORS),  # the offline connection: an error message
     "sync:notifications": Rule(get=ROLES, post=ROLES),
+    # Notification settings and deliveries (sync/notifications/permissions.py): every role reads and sets
+    # their own preferences; admins (manage_connections) change channels and the policy and resend.
+    "sync:notification-settings": GET(ROLES),
+    "sync:notification-channel-create": POST(ADMINS, empty_post_invalid=True),
+    "sync:notification-channel": Rule(get=ADMINS, post=ADMINS, empty_post_invalid=True),
+    "sync:notification-channel-test": POST(ADMINS),  # the world's hook is a closed port: an error message
+    "sync:notification-channel-delete": POST(ADMINS),
+    "sync:notification-policy": POST(ADMINS),  # an empty form: the error, on the settings page
+    "sync:notification-preference": POST(ROLES),
+    "sync:notification-deliveries": GET(ROLES),
+    "sync:notification-delivery-resend": POST(ADMINS),
     # Jobs (sync/pipeline/views.py, sync/pipeline/jobs.py): every role reads; can_rerun re-runs a record.
     "sync:jobs": GET(ROLES),
     "sync:job": GET(ROLES),
@@ -320,6 +334,7 @@ CSRF_EXEMPT = {
 
 WRONG_TOKEN = "no-such-listener-token"
 OPPORTUNITY = "0065S0000000001QAA"
+WRONG_PORT = 9  # discard: nothing listens on loopback, a webhook there is refused at once
 
 # Path parameter -> a value that exists in the ``world`` fixture. "url-name/parameter" overrides the value
 # for one URL (``action`` means different things to mappings, rules and exceptions).
@@ -371,6 +386,8 @@ PATH_VALUES: dict[str, Callable[[], object]] = {
     "fmt": lambda: "csv",
     "dashboard-panel/name": lambda: "volume",
     "token_id": lambda: ApiToken.objects.get(name="acl").pk,
+    "channel_id": lambda: NotificationChannel.objects.get(name="acl-slack").pk,
+    "delivery_id": lambda: NotificationDelivery.objects.get().pk,
 }
 
 # URL name -> the query string its GET needs to show something (the diff compares two versions).
@@ -443,6 +460,29 @@ def world(revops: User, finance: User, admin: User, monkeypatch: pytest.MonkeyPa
             name=f"acl-{kind}", salesforce_connection=sf, netsuite_connection=ns, kind=kind, user=admin
         )
     token_create(user=revops, name="acl")
+    notification_world(admin=admin, revops=revops)
+
+
+def notification_world(*, admin: User, revops: User) -> None:
+    """A Slack channel (its hook a closed loopback port), a failed delivery, RevOps's own preference."""
+    channel_create(
+        user=admin,
+        name="acl-slack",
+        kind="slack",
+        events=["connection_down"],
+        webhook_url=f"https://127.0.0.1:{WRONG_PORT}/services/T/B/acl",
+    )
+    event = notification_raise(
+        kind=EventKind.CONNECTION_DOWN, key="acl-down", subject="acl", title="acl down"
+    )
+    NotificationDelivery.objects.create(
+        event=event.event,
+        target="email",
+        address="ops@example.com",
+        status="failed",
+        created_at=timezone.now(),
+    )
+    preference_set(user=revops, event="failure_rate", console=True, email=False)
 
 
 def url_names(resolver: URLResolver | None = None, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:

@@ -6,14 +6,15 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from core.schedules import schedule_ensure
 from sync.catalogue.schedules import CATALOGUE_SYNC_SPEC
+from sync.notifications.dispatch import NOTIFICATIONS_DISPATCH_SPEC
 from sync.pipeline.schedules import sync_schedules_ensure
 
 
 class Command(BaseCommand):
     help = (
         "Create the pipeline's django-q2 schedules when missing (catch-up poll, return flow, connection "
-        "watch, catalogue sync, sweeps) and put their functions right; an existing schedule keeps its "
-        "timing (schedule_set)."
+        "watch, catalogue sync, notifications, sweeps) and put their functions right; an existing schedule "
+        "keeps its timing (schedule_set)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,5 +26,6 @@ class Command(BaseCommand):
             poll_minutes=options["poll_minutes"], return_minutes=options["return_minutes"]
         ):
             self.stdout.write(f"{schedule.name}: {schedule.func} every {schedule.minutes} min")
-        catalogue, _ = schedule_ensure(CATALOGUE_SYNC_SPEC)
-        self.stdout.write(f"{catalogue.name}: {catalogue.func} every {catalogue.minutes} min")
+        for spec in (CATALOGUE_SYNC_SPEC, NOTIFICATIONS_DISPATCH_SPEC):
+            schedule, _ = schedule_ensure(spec)
+            self.stdout.write(f"{schedule.name}: {schedule.func} every {schedule.minutes} min")

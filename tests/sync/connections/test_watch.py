@@ -1,5 +1,6 @@
 """The connection watch against the simulators: a connection that stops answering or whose credentials are
-refused is shown failing and the admins are told once, and again once when it recovers."""
+refused is shown failing at once; the admins are told once when it still fails after the notifications'
+delay, and again once when it recovers; an outage shorter than the delay tells nobody."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from sync.connections.selectors import connection_health_summary
 from sync.connections.services import connection_secrets_store
 from sync.connections.watch import connection_watch
 from sync.exceptions.models import Notification
+from sync.notifications.dispatch import events_dispatch_due
 from tests.simulators.conftest import https_session
 
 T0 = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
@@ -50,6 +52,19 @@ def watch(
     return run
 
 
+@pytest.fixture
+def tell(
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> Callable[[int], None]:
+    """tell(minute): the notifications' schedule ticks at T0 + minute (its deliveries sent)."""
+
+    def run(minute: int) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            events_dispatch_due(now=T0 + dt.timedelta(minutes=minute))
+
+    return run
+
+
 def _notes(user: User) -> list[str]:
     return list(Notification.objects.filter(user=user).order_by("pk").values_list("message", flat=True))
 
@@ -61,6 +76,7 @@ def test_revoked_netsuite_credentials_alert_the_admins_once_and_again_on_recover
     netsuite_connection: Connection,
     netsuite_sim: RunningSimulator,
     watch: Callable[[int], dict[str, ConnectionHealth]],
+    tell: Callable[[int], None],
 ) -> None:
     first = watch(0)
     assert {health.state for health in first.values()} == {HealthState.OK}
@@ -76,6 +92,9 @@ def test_revoked_netsuite_credentials_alert_the_admins_once_and_again_on_recover
         "BAD_CREDENTIALS",
         T0 + dt.timedelta(minutes=5),
     )
+    tell(9)
+    assert _notes(admin) == [] and mail.outbox == []  # within the delay (5 minutes): nobody yet
+    tell(10)
     (note,) = _notes(admin)
     assert (
         "ns-sandbox: credentials rejected since 2026-12-06 12:05 UTC" in note and "NetSuite refused" in note
@@ -113,6 +132,7 @@ def test_a_connection_that_stops_answering_or_whose_password_changed_is_shown_on
     salesforce_connection: Connection,
     salesforce_sim: RunningSimulator,
     watch: Callable[[int], dict[str, ConnectionHealth]],
+    tell: Callable[[int], None],
 ) -> None:
     watch(0)
     good_url = salesforce_connection.base_url
@@ -132,12 +152,14 @@ def test_a_connection_that_stops_answering_or_whose_password_changed_is_shown_on
     salesforce_connection.save()
     refused = watch(2)["sf-sandbox"]
     assert refused.state == HealthState.CREDENTIALS_REJECTED and "refused the sign-in" in refused.message
-    assert len(_notes(admin)) == 1  # the same incident
+    tell(2)
+    assert _notes(admin) == []  # the same incident, still within the notifications' delay
 
     connection_secrets_store(salesforce_connection, {"password": "concord-demo"})
     salesforce_connection.save()
     assert watch(3)["sf-sandbox"].state == HealthState.OK
-    assert len(_notes(admin)) == 2
+    tell(10)
+    assert _notes(admin) == [] and mail.outbox == []  # a two-minute outage told nobody
     page = admin_client.get(reverse("dashboard-panel", kwargs={"name": "connections"})).content.decode()
     assert 'data-figure="connections-failing">0 failing' in page
     health = admin_client.get(reverse("api:connection-detail", args=[salesforce_connection.pk])).json()[

@@ -55,7 +55,7 @@ def test_it_moves_an_overdue_exception_to_the_next_level(
     assert item.escalation_level == 1 and item.owner_group == Group.objects.get(name="RevOps")
     assert item.owner_user is None and item.due_at == start + timedelta(hours=7)
     assert [m.to for m in mail.outbox] == [[revops.email]]  # the RevOps group's members
-    assert "Escalated to you (level 1)" in mail.outbox[0].subject
+    assert "Escalated to RevOps (level 1)" in mail.outbox[0].subject  # through the notifications
     assert notifications_unread_count(user=revops) == 1
 
     # Running again at the same moment moves nothing: the new due time is in the future.

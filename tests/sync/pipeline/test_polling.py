@@ -86,8 +86,10 @@ def test_it_creates_its_schedules_idempotently_and_keeps_an_operators_timing() -
     call_command("sync_schedules_ensure", "--poll-minutes", "3")
     poll.refresh_from_db()
     assert (poll.func, poll.minutes) == ("sync.tasks.catch_up_poll", 7)
-    # poll, return flow, connection watch, inbox sweep, worker heartbeat, interrupted-work sweep, catalogue
-    assert Schedule.objects.count() == 7
+    # poll, return flow, connection watch, inbox sweep, worker heartbeat, interrupted-work sweep, catalogue,
+    # notifications
+    assert Schedule.objects.count() == 8
+    assert Schedule.objects.filter(func="sync.tasks.notifications_dispatch_task", minutes=1).exists()
 
 
 def test_the_scheduled_task_polls_each_listener_pair_once(
