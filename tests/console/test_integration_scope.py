@@ -87,6 +87,7 @@ NOT_FOUND_FOR_LIMITED = {
     "sync:job",
     "sync:backfill",
     "sync:exception",
+    "sync:exception-group",
     "sync:golive-run",
     "governance:release",
     "governance:release-items",
@@ -98,6 +99,7 @@ NOT_FOUND_FOR_LIMITED = {
     "api:backfill-detail",
     "api:record-detail",
     "api:exception-detail",
+    "api:exception-group-detail",
     "api:cancellation-detail",
     "api:release-test-run-detail",
     "api:release-detail",
@@ -186,6 +188,11 @@ def _pair_data(
     )
 
 
+def _alpha_cause() -> str:
+    """The cause of alpha's world exception (its group's key)."""
+    return ExceptionItem.objects.get(dedup_key="sync_failure:Opportunity:006A").cause_key
+
+
 def _alpha_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     """The walks' path values name alpha's objects (the world's), now that beta has some too."""
     values = {
@@ -195,6 +202,8 @@ def _alpha_paths(monkeypatch: pytest.MonkeyPatch) -> None:
         "backfill_id": lambda: Backfill.objects.get(cursor=ALPHA).pk,
         "release_id": lambda: Release.objects.get(name=f"{ALPHA} release").pk,
         "item_id": lambda: ExceptionItem.objects.get(dedup_key="sync_failure:Opportunity:006A").pk,
+        "sync:exception-group/key": _alpha_cause,
+        "sync:exception-group-act/key": _alpha_cause,
         "sync:golive-run/run_id": lambda: GoLiveRun.objects.get(error=f"{ALPHA} go-live").pk,
         "sync:golive-apply/run_id": lambda: GoLiveRun.objects.get(error=f"{ALPHA} go-live").pk,
     }
@@ -206,6 +215,7 @@ def _alpha_paths(monkeypatch: pytest.MonkeyPatch) -> None:
         "record": values["record_id"],
         "backfill": values["backfill_id"],
         "exception": values["item_id"],
+        "exception-group": _alpha_cause,
         "cancellation": lambda: Cancellation.objects.get(opportunity_id=ALPHA_OPPORTUNITY).pk,
         "release": lambda: Release.objects.get(name=f"{ALPHA} release").pk,
     }
