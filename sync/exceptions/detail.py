@@ -141,7 +141,9 @@ def record_links(*, item: ExceptionItem, job: SyncJob | None = None) -> list[Rec
     for record in item.records:
         if not isinstance(record, dict):
             continue
-        system, object_type, record_id = (str(record.get(key) or "") for key in ("system", "object_type", "id"))
+        system, object_type, record_id = (
+            str(record.get(key) or "") for key in ("system", "object_type", "id")
+        )
         url = str(record.get("url") or "")
         if not url and system == "salesforce":
             url = salesforce_record_url(salesforce, object_type, record_id)

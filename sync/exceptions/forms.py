@@ -141,7 +141,9 @@ class PayloadEditForm(ReasonForm):
         if new_field:
             changes[new_field] = _value_parsed(cleaned.get("new_value") or "")
         if not changes:
-            raise forms.ValidationError("Change a value first: nothing differs from the next retry's payload.")
+            raise forms.ValidationError(
+                "Change a value first: nothing differs from the next retry's payload."
+            )
         cleaned["changes"] = changes
         return cleaned
 

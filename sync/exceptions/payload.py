@@ -64,7 +64,7 @@ def next_retry_payload(*, item: ExceptionItem) -> list[PayloadField]:
             waiting.pop(override.field, None)
         else:
             waiting[override.field] = override
-    rows = []
+    rows: list[PayloadField] = []
     for field in [*sent, *(name for name in [*latest, *waiting] if name not in sent)]:
         if field in [row.field for row in rows]:
             continue

@@ -32,7 +32,9 @@ def tag_name_clean(name: str) -> str:
     if len(cleaned) > TAG_MAX_LENGTH:
         raise ValidationError(f"A tag has at most {TAG_MAX_LENGTH} characters.")
     if not _TAG_PATTERN.match(cleaned):
-        raise ValidationError("A tag holds letters, digits, spaces, '-', '_' and ':' and starts with a letter or digit.")
+        raise ValidationError(
+            "A tag holds letters, digits, spaces, '-', '_' and ':' and starts with a letter or digit."
+        )
     return cleaned
 
 

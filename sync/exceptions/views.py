@@ -234,7 +234,9 @@ def _comment(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any])
 
 
 def _payload(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any]) -> None:
-    payload.exception_payload_edit(item=item, user=request.user, changes=data["changes"], reason=data["reason"])
+    payload.exception_payload_edit(
+        item=item, user=request.user, changes=data["changes"], reason=data["reason"]
+    )
 
 
 def _cancel_retry(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any]) -> None:
@@ -295,7 +297,9 @@ def exception_act(request: ConsoleRequest, item_id: int, action: str) -> HttpRes
             error = " ".join(exc.messages)
     else:
         error = "; ".join(
-            " ".join(str(e) for e in errs) if field == "__all__" else f"{field}: {' '.join(str(e) for e in errs)}"
+            " ".join(str(e) for e in errs)
+            if field == "__all__"
+            else f"{field}: {' '.join(str(e) for e in errs)}"
             for field, errs in form.errors.items()
         )
     return _after_action(request, item, error=error, done=done)

@@ -6,72 +6,190 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sync', '0036_connection_currency'),
+        ("sync", "0036_connection_currency"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ExceptionTag',
+            name="ExceptionTag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='Lower case: letters, digits, spaces, - _ :', max_length=40, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="Lower case: letters, digits, spaces, - _ :", max_length=40, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AlterField(
-            model_name='exceptionevent',
-            name='action',
-            field=models.CharField(choices=[('raised', 'Raised'), ('recurred', 'Occurred again'), ('reopened', 'Reopened'), ('auto_resolved', 'Resolved automatically'), ('retry', 'Retry requested'), ('retry_failed', 'Retry failed'), ('retry_cancelled', 'Retry cancelled'), ('override_proposed', 'Value change proposed'), ('override_approved', 'Value change approved'), ('override_rejected', 'Value change rejected'), ('override_sent', 'Value change sent'), ('resolved', 'Marked resolved'), ('ignored', 'Ignored'), ('assigned', 'Assigned'), ('escalated', 'Escalated'), ('commented', 'Commented'), ('ticket_opened', 'Ticket opened'), ('match_decided', 'Duplicate suspect decided'), ('approved', 'Approved'), ('tagged', 'Tag added'), ('untagged', 'Tag removed')], max_length=30),
+            model_name="exceptionevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("raised", "Raised"),
+                    ("recurred", "Occurred again"),
+                    ("reopened", "Reopened"),
+                    ("auto_resolved", "Resolved automatically"),
+                    ("retry", "Retry requested"),
+                    ("retry_failed", "Retry failed"),
+                    ("retry_cancelled", "Retry cancelled"),
+                    ("override_proposed", "Value change proposed"),
+                    ("override_approved", "Value change approved"),
+                    ("override_rejected", "Value change rejected"),
+                    ("override_sent", "Value change sent"),
+                    ("resolved", "Marked resolved"),
+                    ("ignored", "Ignored"),
+                    ("assigned", "Assigned"),
+                    ("escalated", "Escalated"),
+                    ("commented", "Commented"),
+                    ("ticket_opened", "Ticket opened"),
+                    ("match_decided", "Duplicate suspect decided"),
+                    ("approved", "Approved"),
+                    ("tagged", "Tag added"),
+                    ("untagged", "Tag removed"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.CreateModel(
-            name='ExceptionTagging',
+            name="ExceptionTagging",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('added_at', models.DateTimeField()),
-                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='taggings', to='sync.exceptionitem')),
-                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='taggings', to='sync.exceptiontag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("added_at", models.DateTimeField()),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="taggings",
+                        to="sync.exceptionitem",
+                    ),
+                ),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="taggings",
+                        to="sync.exceptiontag",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['tag__name'],
+                "ordering": ["tag__name"],
             },
         ),
         migrations.AddField(
-            model_name='exceptiontag',
-            name='items',
-            field=models.ManyToManyField(blank=True, related_name='tags', through='sync.ExceptionTagging', to='sync.exceptionitem'),
+            model_name="exceptiontag",
+            name="items",
+            field=models.ManyToManyField(
+                blank=True, related_name="tags", through="sync.ExceptionTagging", to="sync.exceptionitem"
+            ),
         ),
         migrations.CreateModel(
-            name='ExceptionRetry',
+            name="ExceptionRetry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Waiting for a worker'), ('started', 'Handed to the sync'), ('cancelled', 'Cancelled'), ('failed', 'Failed again'), ('succeeded', 'Succeeded')], default='pending', max_length=12)),
-                ('overrides', models.JSONField(blank=True, default=dict, help_text='{field: value} applied to the bodies')),
-                ('requested_at', models.DateTimeField()),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('cancelled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='retries', to='sync.exceptionitem')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for a worker"),
+                            ("started", "Handed to the sync"),
+                            ("cancelled", "Cancelled"),
+                            ("failed", "Failed again"),
+                            ("succeeded", "Succeeded"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "overrides",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="{field: value} applied to the bodies"
+                    ),
+                ),
+                ("requested_at", models.DateTimeField()),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "cancelled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="retries",
+                        to="sync.exceptionitem",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-requested_at', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('item',), name='exception_retry_one_pending')],
+                "ordering": ["-requested_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "pending")),
+                        fields=("item",),
+                        name="exception_retry_one_pending",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='exceptiontagging',
-            index=models.Index(fields=['tag', 'item'], name='sync_except_tag_id_fe6a50_idx'),
+            model_name="exceptiontagging",
+            index=models.Index(fields=["tag", "item"], name="sync_except_tag_id_fe6a50_idx"),
         ),
         migrations.AddConstraint(
-            model_name='exceptiontagging',
-            constraint=models.UniqueConstraint(fields=('item', 'tag'), name='exception_tagging_unique'),
+            model_name="exceptiontagging",
+            constraint=models.UniqueConstraint(fields=("item", "tag"), name="exception_tagging_unique"),
         ),
     ]

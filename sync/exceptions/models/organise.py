@@ -18,10 +18,12 @@ from sync.exceptions.models.exceptions import ExceptionItem
 
 
 class ExceptionTag(models.Model):
-    name = models.CharField(max_length=40, unique=True, help_text="Lower case: letters, digits, spaces, - _ :")
+    name = models.CharField(
+        max_length=40, unique=True, help_text="Lower case: letters, digits, spaces, - _ :"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # ``item.tags`` is the relation the queue filters on (sync.exceptions.tags.items_tagged).
-    items = models.ManyToManyField(
+    items: models.ManyToManyField[ExceptionItem, ExceptionTagging] = models.ManyToManyField(
         ExceptionItem, through="ExceptionTagging", related_name="tags", blank=True
     )
 
