@@ -28,6 +28,7 @@ from sync.pipeline.problems import retryable  # the mark is the pipeline's word:
 __all__ = [
     "RETRY_TASK",
     "retry_claim",
+    "retry_claim_waiting",
     "retry_enqueue",
     "retry_finished",
     "retry_function",
@@ -73,7 +74,11 @@ def retry_enqueue(
     item_id, retry_id = item.pk, retry.pk
     transaction.on_commit(
         lambda: async_task(
-            RETRY_TASK, item_id, overrides, retry_id, task_name=f"exception-{item_id}-retry-{retry_id}"
+            RETRY_TASK,
+            item_id,
+            overrides,
+            retry_id=retry_id,  # django-q2 hands keywords that are not its options to the function
+            task_name=f"exception-{item_id}-retry-{retry_id}",
         )
     )
     return retry
@@ -86,6 +91,13 @@ def retry_claim(retry_id: int) -> ExceptionRetry | None:
         status=RetryStatus.STARTED, started_at=timezone.now()
     )
     return ExceptionRetry.objects.get(pk=retry_id) if claimed else None
+
+
+def retry_claim_waiting(item_id: int) -> ExceptionRetry | None:
+    """For a task that names no retry (queued before retries were recorded, or run by hand): claim the
+    exception's waiting retry, if one waits, so it is not left waiting after it ran."""
+    waiting = ExceptionRetry.objects.filter(item_id=item_id, status=RetryStatus.PENDING).first()
+    return retry_claim(waiting.pk) if waiting is not None else None
 
 
 def retry_finished(*, item: ExceptionItem, failed: bool, error: str = "") -> None:

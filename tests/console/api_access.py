@@ -137,8 +137,12 @@ API_ACCESS: dict[str, ApiRule] = {
             "escalate",
             "comment",
             "match",
+            "tag",  # issue 24: the exception page (sync/exceptions/tags.py, payload.py)
+            "untag",
+            "cancel-retry",
         )
     },
+    "api:exception-payload": ApiRule(get=ROLES, post=EXCEPTION_ACTORS),
     "api:exception-override-approve": ApiRule(post=EXCEPTION_APPROVERS),
     # Issue 22: approving what an exception asks (a cancellation); the world's asks nothing: 400.
     "api:exception-approve": ApiRule(post=EXCEPTION_APPROVERS),

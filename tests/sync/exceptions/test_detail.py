@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from sync.connections.models import Connection
-from sync.exceptions.models import ExceptionItem
 from sync.exceptions.detail import (
     details_in_words,
     failing_exchanges,
@@ -14,6 +13,7 @@ from sync.exceptions.detail import (
     salesforce_record_url,
     value_words,
 )
+from sync.exceptions.models import ExceptionItem
 from sync.pipeline.models import SyncRecord
 from tests.sync.exceptions.support import raise_sample
 

@@ -13,7 +13,7 @@ from tests.api_support import token_client
 from tests.sync.exceptions.support import raise_sample
 
 pytestmark = pytest.mark.django_db
-SENT = {"details": {"sent": {"customer.currency": {"id": "99"}, "sales_order.memo": "PO 1"}}}
+SENT: dict[str, Any] = {"details": {"sent": {"customer.currency": {"id": "99"}, "sales_order.memo": "PO 1"}}}
 
 
 def post(user: User, url: str, body: dict[str, Any]) -> Any:

@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from sync.exceptions.models import ExceptionRetry, ExceptionStatus, OverrideStatus, RetryStatus
@@ -16,7 +15,7 @@ from tests.sync.exceptions.support import raise_sample
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
-SENT = {"details": {"sent": {"customer.currency": {"id": "99"}, "sales_order.memo": "PO 1"}, "job": 4}}
+SENT: dict[str, Any] = {"details": {"sent": {"customer.currency": {"id": "99"}, "sales_order.memo": "PO 1"}, "job": 4}}
 
 
 def words(response: Any) -> str:

@@ -28,7 +28,7 @@ from sync.exceptions.tasks import exception_retry_run
 from tests.sync.exceptions.support import raise_sample
 
 pytestmark = pytest.mark.django_db
-SENT = {"details": {"sent": {"customer.currency": {"id": "99"}, "sales_order.memo": "PO 1"}}}
+SENT: dict[str, Any] = {"details": {"sent": {"customer.currency": {"id": "99"}, "sales_order.memo": "PO 1"}}}
 
 
 def rows(item: Any) -> dict[str, tuple[Any, Any, str]]:
