@@ -190,9 +190,10 @@ def details_in_words(
     failures = details.pop("failures", None)
     if isinstance(failures, int):
         lines.append(DetailLine("Failures in that run", f"{failures} problem{'s' if failures != 1 else ''}"))
-    for field, value in (details.pop("sent", None) or {}).items():
+    sent, read = details.pop("sent", None), details.pop("values", None)
+    for field, value in (sent if isinstance(sent, dict) else {}).items():
         lines.append(DetailLine(f"Sent as {field}", value_words(value)))
-    for field, values in (details.pop("values", None) or {}).items():
+    for field, values in (read if isinstance(read, dict) else {}).items():
         if isinstance(values, dict):
             text = "; ".join(f"{SYSTEM_LABELS.get(s, s)} has {value_words(v)}" for s, v in values.items())
         else:

@@ -55,7 +55,8 @@ class PayloadField:
 def next_retry_payload(*, item: ExceptionItem) -> list[PayloadField]:
     """Field by field, what the next retry of ``item`` sends: the values the failing write sent, the
     newest approved change of each field on top, and changes still waiting for a finance approval."""
-    sent: Mapping[str, Any] = item.details.get("sent") or {}
+    found = item.details.get("sent")
+    sent: Mapping[str, Any] = found if isinstance(found, dict) else {}
     latest: dict[str, ExceptionOverride] = {}
     waiting: dict[str, ExceptionOverride] = {}
     for override in item.overrides.exclude(status=OverrideStatus.REJECTED).order_by("proposed_at", "id"):

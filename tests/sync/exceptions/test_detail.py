@@ -128,3 +128,8 @@ def test_it_puts_the_failing_exchange_first() -> None:
     rows = failing_exchanges(record)
     assert [(row["status"], row["failed"]) for row in rows] == [(400, True), (None, True), (200, False)]
     assert failing_exchanges(None) == []
+
+
+def test_it_reads_details_of_an_unexpected_shape_without_failing() -> None:
+    exception = ExceptionItem(details={"sent": ["not", "a", "mapping"], "values": "x", "note": "kept"})
+    assert [(line.label, line.text) for line in details_in_words(item=exception)] == [("Note", "kept")]

@@ -15,7 +15,9 @@ from tests.sync.exceptions.support import raise_sample
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
-SENT: dict[str, Any] = {"details": {"sent": {"customer.currency": {"id": "99"}, "sales_order.memo": "PO 1"}, "job": 4}}
+SENT: dict[str, Any] = {
+    "details": {"sent": {"customer.currency": {"id": "99"}, "sales_order.memo": "PO 1"}, "job": 4}
+}
 
 
 def words(response: Any) -> str:
