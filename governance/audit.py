@@ -21,6 +21,9 @@ from sync.exceptions.models import (
     ExceptionCategory,
     ExceptionItem,
     ExceptionOverride,
+    ExceptionRetry,
+    ExceptionTag,
+    ExceptionTagging,
     Subsidiary,
     SubsidiaryGroupPermission,
     SubsidiaryUserPermission,
@@ -131,6 +134,11 @@ def register_audited_models() -> None:
     # recurrence only moves the counters, which are left out.
     auditlog.register(ExceptionItem, exclude_fields=["occurrence_count", "last_seen"])
     auditlog.register(ExceptionOverride)
+    # Issue 24: tags and the retries people ask for (a worker's claim and outcome are conditional
+    # updates, not logged: the exception's history says how the retry ended).
+    auditlog.register(ExceptionTag)
+    auditlog.register(ExceptionTagging)
+    auditlog.register(ExceptionRetry, exclude_fields=["started_at", "finished_at", "error"])
     auditlog.register(ExceptionCategory)
     auditlog.register(EscalationLevel)
     # A person's answer to a duplicate suspect (the pipeline only stamps applied_at). Cross-references

@@ -88,7 +88,7 @@ def exception_retry(*, item: ExceptionItem, user: User, reason: str = "") -> Exc
             after={"status": item.status},
             now=now,
         )
-        retry_enqueue(item=item, overrides=_approved_overrides(item))
+        retry_enqueue(item=item, overrides=_approved_overrides(item), requested_by=user)
     return item
 
 
@@ -107,8 +107,12 @@ def exception_override_propose(
     kind: str = OverrideKind.EDIT,
     old_value: Any = None,
     source_system: str = "",
+    retry: bool = True,
 ) -> ExceptionOverride:
-    """Propose ``new_value`` for ``field`` and retry with it; a financial field waits for approval first."""
+    """Propose ``new_value`` for ``field`` and retry with it; a financial field waits for approval first.
+
+    ``retry=False`` only records the change for the next retry (the payload editor): the exception stays
+    open, or waits for approval when the field is financial."""
     _require_actor(item, user)
     _require_active(item)
     field = field.strip()
@@ -133,8 +137,12 @@ def exception_override_propose(
         )
         if financial:
             status = ExceptionStatus.PENDING_APPROVAL
+        elif retry and item.retry_task:
+            status = ExceptionStatus.IN_PROGRESS
+        elif item.status == ExceptionStatus.PENDING_APPROVAL and _other_pending(item, override):
+            status = ExceptionStatus.PENDING_APPROVAL  # an earlier financial change still waits
         else:
-            status = ExceptionStatus.IN_PROGRESS if item.retry_task else ExceptionStatus.OPEN
+            status = ExceptionStatus.OPEN
         before = _set_status(item, status, now)
         event_record(
             item,
@@ -145,9 +153,13 @@ def exception_override_propose(
             after={"status": item.status, field: new_value},
             now=now,
         )
-        if not financial and item.retry_task:
-            retry_enqueue(item=item, overrides=_approved_overrides(item))
+        if not financial and retry and item.retry_task:
+            retry_enqueue(item=item, overrides=_approved_overrides(item), requested_by=user)
     return override
+
+
+def _other_pending(item: ExceptionItem, override: ExceptionOverride) -> bool:
+    return item.overrides.filter(status=OverrideStatus.PENDING).exclude(pk=override.pk).exists()
 
 
 def exception_value_edit(
@@ -229,7 +241,7 @@ def exception_override_approve(
             now=now,
         )
         if next_status == ExceptionStatus.IN_PROGRESS and item.retry_task:
-            retry_enqueue(item=item, overrides=_approved_overrides(item))
+            retry_enqueue(item=item, overrides=_approved_overrides(item), requested_by=user)
     return override
 
 
@@ -262,7 +274,7 @@ def exception_approve(*, item: ExceptionItem, user: User, reason: str = "") -> E
             after={"status": item.status, "approval": f"{item.details['approval']} approved"},
             now=now,
         )
-        retry_enqueue(item=item, overrides={})
+        retry_enqueue(item=item, overrides={}, requested_by=user)
     return item
 
 

@@ -3,6 +3,7 @@ scope: 404). Actions call the services the pages call, which check the role agai
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import django_filters
@@ -10,7 +11,7 @@ from django.contrib.auth.models import Group, User
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -25,12 +26,21 @@ from core.api.serializers import ReasonInputSerializer, username_field
 from core.api.views import ApiReadViewSet
 from core.csv_export import csv_response
 from sync.exceptions import actions as actions
+from sync.exceptions import detail, tags
+from sync.exceptions import payload as retry_payload
 from sync.exceptions.bulk import BULK_ACTIONS, BULK_MAX, MAX_ID, exceptions_bulk
 from sync.exceptions.export import queue_csv_rows
 from sync.exceptions.forms import STATUS_CHOICES, SYSTEM_NAMES, value_choice_label
 from sync.exceptions.group_api import urlpatterns as group_urlpatterns
 from sync.exceptions.matching import exception_match_decide
-from sync.exceptions.models import ExceptionEvent, ExceptionItem, ExceptionOverride, Severity
+from sync.exceptions.models import (
+    ExceptionEvent,
+    ExceptionItem,
+    ExceptionOverride,
+    ExceptionRetry,
+    ExceptionTag,
+    Severity,
+)
 from sync.exceptions.permissions import can_act, can_approve
 from sync.exceptions.policy_api import (
     ExceptionCategoryViewSet,
@@ -91,9 +101,61 @@ class ExceptionOverrideSerializer(serializers.ModelSerializer[ExceptionOverride]
         exclude = ["item"]
 
 
+class ExceptionRetrySerializer(serializers.ModelSerializer[ExceptionRetry]):
+    requested_by = username_field()
+    cancelled_by = username_field()
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = ExceptionRetry
+        exclude = ["item"]
+
+
+class PayloadFieldSerializer(serializers.Serializer[Any]):
+    """One field of the next retry's payload (:func:`sync.exceptions.payload.next_retry_payload`)."""
+
+    field = serializers.CharField()
+    sent = serializers.JSONField(help_text="What the failing write sent (null: not known)")
+    next = serializers.JSONField(help_text="What the next retry sends")
+    state = serializers.CharField(help_text='"as sent", "changed" or "waiting for approval"')
+    financial = serializers.BooleanField(help_text="A change waits for a finance approver (four eyes)")
+    override_id = serializers.IntegerField(allow_null=True)
+
+
+class RecordLinkSerializer(serializers.Serializer[Any]):
+    system = serializers.CharField()
+    object_type = serializers.CharField()
+    id = serializers.CharField()
+    url = serializers.CharField(help_text="The record in its own system; empty when no link can be made")
+
+
 class ExceptionDetailSerializer(ExceptionItemSerializer):
     events = ExceptionEventSerializer(many=True, read_only=True)
     overrides = ExceptionOverrideSerializer(many=True, read_only=True)
+    tags: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True
+    )
+    retries = ExceptionRetrySerializer(many=True, read_only=True)
+    next_payload = serializers.SerializerMethodField(help_text="The next retry's payload, field by field")
+    record_links = serializers.SerializerMethodField(help_text="Its records, linked in their systems")
+
+    @extend_schema_field(PayloadFieldSerializer(many=True))
+    def get_next_payload(self, item: ExceptionItem) -> list[dict[str, Any]]:
+        return [asdict(row) for row in retry_payload.next_retry_payload(item=item)]
+
+    @extend_schema_field(RecordLinkSerializer(many=True))
+    def get_record_links(self, item: ExceptionItem) -> list[dict[str, Any]]:
+        return [asdict(link) for link in detail.record_links(item=item)]
+
+
+class TagInputSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=40, help_text='A short tag, e.g. "waiting on customer"')
+
+
+class PayloadEditInputSerializer(ReasonInputSerializer):
+    """Values for the next retry, ``{field: value}`` (JSON values); financial fields wait for approval."""
+
+    changes = serializers.DictField(child=serializers.JSONField(allow_null=True), allow_empty=False)
 
 
 class OverrideInputSerializer(ReasonInputSerializer):
@@ -250,13 +312,20 @@ class BulkResultSerializer(serializers.Serializer[Any]):
 
 
 def _detail_prefetches() -> tuple[Prefetch, ...]:
-    """An exception's history and proposed changes, in order, as its detail shows them."""
+    """An exception's history, proposed changes, tags and retries, in order, as its detail shows them."""
     return (
         Prefetch("events", ExceptionEvent.objects.select_related("actor").order_by("at", "id")),
         Prefetch(
             "overrides",
             ExceptionOverride.objects.select_related("proposed_by", "approved_by").order_by(
                 "proposed_at", "id"
+            ),
+        ),
+        Prefetch("tags", ExceptionTag.objects.order_by("name")),
+        Prefetch(
+            "retries",
+            ExceptionRetry.objects.select_related("requested_by", "cancelled_by").order_by(
+                "-requested_at", "-id"
             ),
         ),
     )
@@ -274,7 +343,21 @@ class ExceptionViewSet(ApiReadViewSet):
     action_permissions = {
         "bulk": can_act,
         **dict.fromkeys(
-            ("retry", "edit", "accept", "resolve", "ignore", "assign", "escalate", "comment", "match"),
+            (
+                "retry",
+                "edit",
+                "accept",
+                "resolve",
+                "ignore",
+                "assign",
+                "escalate",
+                "comment",
+                "match",
+                "tag",
+                "untag",
+                "payload_edit",
+                "cancel_retry",
+            ),
             can_act,
         ),
         "override_approve": can_approve,
@@ -410,6 +493,52 @@ class ExceptionViewSet(ApiReadViewSet):
         item = self.get_object()
         data = self.input(MatchDecisionInputSerializer, request)
         exception_match_decide(item=item, user=self.user, **data)
+        return self._done(item)
+
+    @extend_schema(request=TagInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def tag(self, request: Request, pk: str) -> Response:
+        """Put a tag on the exception (made on first use)."""
+        item = self.get_object()
+        tags.exception_tag_add(
+            item=item, user=self.user, name=self.input(TagInputSerializer, request)["name"]
+        )
+        return self._done(item)
+
+    @extend_schema(request=TagInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"])
+    def untag(self, request: Request, pk: str) -> Response:
+        """Take a tag off the exception."""
+        item = self.get_object()
+        name = self.input(TagInputSerializer, request)["name"]
+        tags.exception_tag_remove(item=item, user=self.user, name=name)
+        return self._done(item)
+
+    @extend_schema(responses=PayloadFieldSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def payload(self, request: Request, pk: str) -> Response:
+        """The next retry's payload, field by field: sent, next, and whether a change waits for approval."""
+        item = self.get_object()
+        return Response([asdict(row) for row in retry_payload.next_retry_payload(item=item)])
+
+    @extend_schema(request=PayloadEditInputSerializer, responses=DETAIL)
+    @payload.mapping.post
+    def payload_edit(self, request: Request, pk: str) -> Response:
+        """Set values the next retry sends, without retrying; a financial field waits for a finance
+        approver who is not you. All or nothing."""
+        item = self.get_object()
+        data = self.input(PayloadEditInputSerializer, request)
+        retry_payload.exception_payload_edit(
+            item=item, user=self.user, changes=data["changes"], reason=data["reason"]
+        )
+        return self._done(item)
+
+    @extend_schema(request=ReasonInputSerializer, responses=DETAIL)
+    @action(detail=True, methods=["post"], url_path="cancel-retry")
+    def cancel_retry(self, request: Request, pk: str) -> Response:
+        """Cancel the retry waiting for a worker (one already started cannot be)."""
+        item = self.get_object()
+        retry_payload.exception_retry_cancel(item=item, user=self.user, reason=self.reason(request))
         return self._done(item)
 
     def _override(self, override_id: str) -> ExceptionOverride:

@@ -194,3 +194,46 @@ class AssignForm(ReasonForm):
 
 class CommentForm(forms.Form):
     text = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TagForm(forms.Form):
+    name = forms.CharField(max_length=40, label="Tag", help_text="A short name, e.g. waiting on customer")
+
+
+class PayloadEditForm(ReasonForm):
+    """The next retry's values as the page shows them: rows ``field_N`` / ``value_N`` with ``shown_N`` (the
+    text the page showed); a row whose value was changed is a change (JSON or plain text, as in an edit).
+    ``new_field`` / ``new_value`` add a field the failing write did not name."""
+
+    new_field = forms.CharField(required=False, max_length=200, label="Another field")
+    new_value = forms.CharField(required=False, max_length=2000, label="Its value")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        changes: dict[str, Any] = {}
+        for key in self.data:
+            if not key.startswith("field_"):
+                continue
+            index = key.removeprefix("field_")
+            field = str(self.data.get(key, "")).strip()
+            value = str(self.data.get(f"value_{index}", ""))
+            if field and value != str(self.data.get(f"shown_{index}", "")):
+                changes[field] = _value_parsed(value)
+        new_field = (cleaned.get("new_field") or "").strip()
+        if new_field:
+            changes[new_field] = _value_parsed(cleaned.get("new_value") or "")
+        if not changes:
+            raise forms.ValidationError(
+                "Change a value first: nothing differs from the next retry's payload."
+            )
+        cleaned["changes"] = changes
+        return cleaned
+
+
+def _value_parsed(raw: str) -> Any:
+    if len(raw) > 2000:
+        raise forms.ValidationError("A value has at most 2000 characters.")
+    try:
+        return json_loads_bounded(raw)
+    except ValueError:
+        return raw

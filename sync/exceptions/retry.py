@@ -3,6 +3,11 @@
 An exception stores the dotted path of its retry function and the keyword arguments to call it with.
 The path comes from code (the stage that raised), never from a person; the marker makes sure a stored
 path can only ever name a function written to be retried (idempotent, safe to run twice).
+
+Each retry asked for is an :class:`ExceptionRetry` row written with the request (the outbox pattern): the
+worker claims it with a conditional update (``pending`` -> ``started``), so a retry cancelled meanwhile
+(:func:`sync.exceptions.payload.exception_retry_cancel`) never runs and a task delivered twice runs once.
+What the retried sync reports back closes the row: ``failed`` (the problem came back) or ``succeeded``.
 """
 
 from __future__ import annotations
@@ -10,15 +15,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.contrib.auth.models import User
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
-from sync.exceptions.models import ExceptionItem
+from sync.exceptions.models import ExceptionItem, ExceptionRetry, RetryStatus
 from sync.pipeline.problems import retryable  # the mark is the pipeline's word: its stages carry it
 
-__all__ = ["RETRY_TASK", "retry_enqueue", "retry_function", "retryable"]
+__all__ = [
+    "RETRY_TASK",
+    "retry_claim",
+    "retry_claim_waiting",
+    "retry_enqueue",
+    "retry_finished",
+    "retry_function",
+    "retryable",
+]
 
 RETRY_TASK = "sync.tasks.exception_retry_run"
 
@@ -43,10 +58,52 @@ def retry_function(path: str) -> Callable[..., Any]:
     return func
 
 
-def retry_enqueue(*, item: ExceptionItem, overrides: dict[str, Any]) -> None:
-    """Queue the retry once the current transaction commits (a rolled-back action queues nothing)."""
+def retry_enqueue(
+    *, item: ExceptionItem, overrides: dict[str, Any], requested_by: User | None = None
+) -> ExceptionRetry:
+    """Record a pending retry and queue it once the current transaction commits (a rolled-back action
+    queues nothing). A second retry while one waits is refused."""
     retry_function(item.retry_task)  # refuse now, in front of the person, rather than in a worker
-    item_id = item.pk
+    try:
+        with transaction.atomic():
+            retry = ExceptionRetry.objects.create(
+                item=item, overrides=overrides, requested_by=requested_by, requested_at=timezone.now()
+            )
+    except IntegrityError as exc:  # exception_retry_one_pending
+        raise ValidationError("A retry is already waiting to run; cancel it or let it run.") from exc
+    item_id, retry_id = item.pk, retry.pk
     transaction.on_commit(
-        lambda: async_task(RETRY_TASK, item_id, overrides, task_name=f"exception-{item_id}-retry")
+        lambda: async_task(
+            RETRY_TASK,
+            item_id,
+            overrides,
+            retry_id=retry_id,  # django-q2 hands keywords that are not its options to the function
+            task_name=f"exception-{item_id}-retry-{retry_id}",
+        )
+    )
+    return retry
+
+
+def retry_claim(retry_id: int) -> ExceptionRetry | None:
+    """The worker's claim on a pending retry (the row, now ``started``); None when it was cancelled or
+    already claimed (a task delivered twice)."""
+    claimed = ExceptionRetry.objects.filter(pk=retry_id, status=RetryStatus.PENDING).update(
+        status=RetryStatus.STARTED, started_at=timezone.now()
+    )
+    return ExceptionRetry.objects.get(pk=retry_id) if claimed else None
+
+
+def retry_claim_waiting(item_id: int) -> ExceptionRetry | None:
+    """For a task that names no retry (queued before retries were recorded, or run by hand): claim the
+    exception's waiting retry, if one waits, so it is not left waiting after it ran."""
+    waiting = ExceptionRetry.objects.filter(item_id=item_id, status=RetryStatus.PENDING).first()
+    return retry_claim(waiting.pk) if waiting is not None else None
+
+
+def retry_finished(*, item: ExceptionItem, failed: bool, error: str = "") -> None:
+    """The retried sync reported back: close the exception's started retries as failed or succeeded."""
+    ExceptionRetry.objects.filter(item=item, status=RetryStatus.STARTED).update(
+        status=RetryStatus.FAILED if failed else RetryStatus.SUCCEEDED,
+        finished_at=timezone.now(),
+        error=error[:2000] if failed else "",
     )

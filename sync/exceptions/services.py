@@ -32,6 +32,7 @@ from sync.exceptions.models import (
     Subsidiary,
 )
 from sync.exceptions.policy import category_for_key
+from sync.exceptions.retry import retry_finished
 from sync.exceptions.scope import ExceptionScope, subsidiary_resolve
 from sync.exceptions.tickets import ticket_open
 from sync.pipeline.problems import RecordRef
@@ -145,6 +146,7 @@ def _raise_once(
             item.save()
         if retried:
             error = _error_text(item.vendor_code, item.vendor_message) or item.title
+            retry_finished(item=item, failed=True, error=error)
             event_record(
                 item,
                 action=ExceptionAction.RETRY_FAILED,
@@ -242,6 +244,7 @@ def exception_auto_resolve(
         item.closed_at = now
         with disable_auditlog():
             item.save(update_fields=["status", "closed_at"])
+        retry_finished(item=item, failed=False)
         event_record(
             item,
             action=ExceptionAction.AUTO_RESOLVED,

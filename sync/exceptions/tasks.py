@@ -9,11 +9,21 @@ from sync.connections.models import Connection
 from sync.exceptions.escalation import exceptions_escalate_overdue
 from sync.exceptions.models import ExceptionItem
 from sync.exceptions.netsuite_lists import netsuite_lists_read, netsuite_lists_read_all
-from sync.exceptions.retry import retry_function
+from sync.exceptions.retry import retry_claim, retry_claim_waiting, retry_function
 from sync.exceptions.tickets import ticket_deliver, tickets_deliver_due
 
 
-def exception_retry_run(item_id: int, overrides: dict[str, Any]) -> None:
+def exception_retry_run(item_id: int, overrides: dict[str, Any], retry_id: int | None = None) -> None:
+    """Run a retry the worker claims (a cancelled or already claimed one does nothing). A task with no
+    ``retry_id`` (queued before retries were recorded) runs as it always did, taking the exception's
+    waiting retry with it if there is one."""
+    if retry_id is not None:
+        retry = retry_claim(retry_id)
+        if retry is None:
+            return
+        overrides = retry.overrides
+    else:
+        retry_claim_waiting(item_id)
     item = ExceptionItem.objects.get(pk=item_id)
     retry_function(item.retry_task)(**item.retry_kwargs, overrides=overrides)
 

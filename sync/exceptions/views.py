@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.csv_export import csv_response
 from core.http import ConsoleRequest
 from sync.exceptions import actions as actions
-from sync.exceptions import permissions, selectors
+from sync.exceptions import detail, payload, permissions, selectors, tags
 from sync.exceptions.bulk import BULK_ACTIONS, bulk_owner, exceptions_bulk
 from sync.exceptions.escalation import notifications_mark_read
 from sync.exceptions.export import queue_csv_rows
@@ -34,7 +34,9 @@ from sync.exceptions.forms import (
     ExceptionFilterForm,
     MatchDecisionForm,
     OverrideForm,
+    PayloadEditForm,
     ReasonForm,
+    TagForm,
     system_name,
     value_choice_label,
 )
@@ -45,6 +47,7 @@ from sync.exceptions.models import (
     ExceptionOverride,
     ExceptionStatus,
     OverrideKind,
+    RetryStatus,
 )
 from sync.exceptions.queue import SORTS, queue_page
 from sync.integrations.access import integration_scope
@@ -132,9 +135,24 @@ def exception_detail(request: ConsoleRequest, item_id: int) -> HttpResponse:
 
 
 def _detail_context(request: ConsoleRequest, item: ExceptionItem, error: str = "") -> dict[str, Any]:
+    job = detail.exception_job(item=item, user=request.user)
+    record = detail.exception_sync_record(item=item, user=request.user)
+    retries = list(payload.exception_retries(item=item))
     return {
         "area": "exceptions",
         "item": item,
+        "record_links": detail.record_links(item=item, job=job),
+        "job": job,
+        "trace_opportunity": detail.trace_opportunity(item),
+        "detail_lines": detail.details_in_words(item=item, job=job, record=record),
+        "exchanges": detail.failing_exchanges(record),
+        "payload_rows": [
+            {"row": row, "sent": value_text(row.sent), "next": _input_text(row.next)}
+            for row in payload.next_retry_payload(item=item)
+        ],
+        "retries": retries,
+        "pending_retry": next((r for r in retries if r.status == RetryStatus.PENDING), None),
+        "tags": tags.exception_tags(item=item),
         "events": _history(selectors.exception_history(item=item)),
         "overrides": _override_rows(selectors.exception_overrides(item=item)),
         "edit_fields": _edit_fields(item),
@@ -156,6 +174,11 @@ def value_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, default=str)
+
+
+def _input_text(value: Any) -> str:
+    """A value as the payload editor's input shows it (and reads it back): text as is, the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def _edit_fields(item: ExceptionItem) -> list[dict[str, str]]:
@@ -277,6 +300,24 @@ def _comment(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any])
     actions.exception_comment(item=item, user=request.user, text=data["text"])
 
 
+def _payload(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any]) -> None:
+    payload.exception_payload_edit(
+        item=item, user=request.user, changes=data["changes"], reason=data["reason"]
+    )
+
+
+def _cancel_retry(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any]) -> None:
+    payload.exception_retry_cancel(item=item, user=request.user, reason=data["reason"])
+
+
+def _tag(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any]) -> None:
+    tags.exception_tag_add(item=item, user=request.user, name=data["name"])
+
+
+def _untag(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any]) -> None:
+    tags.exception_tag_remove(item=item, user=request.user, name=data["name"])
+
+
 def _match(request: ConsoleRequest, item: ExceptionItem, data: dict[str, Any]) -> None:
     exception_match_decide(
         item=item,
@@ -299,6 +340,10 @@ ACTIONS: dict[str, tuple[type[forms.Form], Action, str]] = {
     "escalate": (ReasonForm, _escalate, "Escalated."),
     "comment": (CommentForm, _comment, "Comment added."),
     "match": (MatchDecisionForm, _match, "Decision recorded; the held opportunities are queued again."),
+    "payload": (PayloadEditForm, _payload, "Saved for the next retry."),
+    "cancel-retry": (ReasonForm, _cancel_retry, "Retry cancelled."),
+    "tag": (TagForm, _tag, "Tag added."),
+    "untag": (TagForm, _untag, "Tag removed."),
 }
 
 
@@ -318,7 +363,12 @@ def exception_act(request: ConsoleRequest, item_id: int, action: str) -> HttpRes
         except ValidationError as exc:
             error = " ".join(exc.messages)
     else:
-        error = "; ".join(f"{field}: {' '.join(str(e) for e in errs)}" for field, errs in form.errors.items())
+        error = "; ".join(
+            " ".join(str(e) for e in errs)
+            if field == "__all__"
+            else f"{field}: {' '.join(str(e) for e in errs)}"
+            for field, errs in form.errors.items()
+        )
     return _after_action(request, item, error=error, done=done)
 
 

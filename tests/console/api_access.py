@@ -141,8 +141,12 @@ API_ACCESS: dict[str, ApiRule] = {
             "escalate",
             "comment",
             "match",
+            "tag",  # issue 24: the exception page (sync/exceptions/tags.py, payload.py)
+            "untag",
+            "cancel-retry",
         )
     },
+    "api:exception-payload": ApiRule(get=ROLES, post=EXCEPTION_ACTORS),
     "api:exception-override-approve": ApiRule(post=EXCEPTION_APPROVERS),
     # Issue 24: exceptions grouped by cause (sync/exceptions/group_api.py), scoped as the exceptions;
     # RevOps and Finance retry a group; a lookup draft is RevOps' (an empty body: 400 about the value).

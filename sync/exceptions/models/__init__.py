@@ -13,6 +13,7 @@ from sync.exceptions.models.exceptions import (
     OverrideStatus,
     Severity,
 )
+from sync.exceptions.models.organise import ExceptionRetry, ExceptionTag, ExceptionTagging, RetryStatus
 from sync.exceptions.models.subsidiaries import (
     NetSuiteListKind,
     NetSuiteListValue,
@@ -36,12 +37,16 @@ __all__ = [
     "ExceptionEvent",
     "ExceptionItem",
     "ExceptionOverride",
+    "ExceptionRetry",
     "ExceptionStatus",
+    "ExceptionTag",
+    "ExceptionTagging",
     "NetSuiteListKind",
     "NetSuiteListValue",
     "Notification",
     "OverrideKind",
     "OverrideStatus",
+    "RetryStatus",
     "Severity",
     "Subsidiary",
     "SubsidiaryGroupPermission",

@@ -177,6 +177,7 @@ class ExceptionAction(models.TextChoices):
     AUTO_RESOLVED = "auto_resolved", "Resolved automatically"
     RETRY = "retry", "Retry requested"
     RETRY_FAILED = "retry_failed", "Retry failed"
+    RETRY_CANCELLED = "retry_cancelled", "Retry cancelled"
     OVERRIDE_PROPOSED = "override_proposed", "Value change proposed"
     OVERRIDE_APPROVED = "override_approved", "Value change approved"
     OVERRIDE_REJECTED = "override_rejected", "Value change rejected"
@@ -189,6 +190,8 @@ class ExceptionAction(models.TextChoices):
     TICKET_OPENED = "ticket_opened", "Ticket opened"
     MATCH_DECIDED = "match_decided", "Duplicate suspect decided"
     APPROVED = "approved", "Approved"
+    TAGGED = "tagged", "Tag added"
+    UNTAGGED = "untagged", "Tag removed"
 
 
 class ExceptionEvent(models.Model):

@@ -5,6 +5,10 @@ audit as the console and the API).
     manage.py exception_act 12 approve --as frank --override 7 --reason "matches the PO"
     manage.py exception_act 12 accept --as frances --field Amount --system netsuite
     manage.py exception_act 12 retry --as frances
+    manage.py exception_act 12 cancel --as frances --reason "wrong subsidiary still"
+    manage.py exception_act 12 payload --as frances --set 'customer.currency="1"' --set memo=PO-7
+    manage.py exception_act 12 tag --as frances --tag "waiting on customer"
+    manage.py exception_act 12 untag --as frances --tag "waiting on customer"
     manage.py exception_act 12 show
 """
 
@@ -19,14 +23,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.commands import command_user
 from sync.exceptions import actions as actions
+from sync.exceptions import payload, tags
 from sync.exceptions.forms import SYSTEM_NAMES, value_choice_label
 from sync.exceptions.models import ExceptionItem
 
-ACTIONS = ("show", "retry", "edit", "accept", "approve", "reject")
+ACTIONS = ("show", "retry", "edit", "accept", "approve", "reject", "cancel", "payload", "tag", "untag")
 
 
 class Command(BaseCommand):
-    help = "Edit a value, take one system's value, approve or reject a change, or retry an exception."
+    help = (
+        "Edit a value, take one system's value, approve or reject a change, retry an exception or cancel "
+        "its waiting retry, set values for its next retry, or tag it."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("item", type=int, help="the exception's number")
@@ -40,6 +48,14 @@ class Command(BaseCommand):
             help="accept: " + "; ".join(f"{key} = {value_choice_label(key)}" for key in sorted(SYSTEM_NAMES)),
         )
         parser.add_argument("--override", type=int, help="approve/reject: the value change's number")
+        parser.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="FIELD=VALUE",
+            help="payload: a value for the next retry (JSON or text); repeat for several fields",
+        )
+        parser.add_argument("--tag", help="tag/untag: the tag's name")
         parser.add_argument("--reason", default="")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -64,7 +80,9 @@ class Command(BaseCommand):
 
     def _act(self, item: ExceptionItem, action: str, user: User, options: dict[str, Any]) -> None:
         reason = options["reason"]
-        if action == "retry":
+        if action in ("cancel", "payload", "tag", "untag"):
+            self._organise(item, action, user, options)
+        elif action == "retry":
             actions.exception_retry(item=item, user=user, reason=reason)
         elif action in ("edit", "accept"):
             if not options["field"]:
@@ -92,6 +110,27 @@ class Command(BaseCommand):
             else:
                 actions.exception_override_reject(override=override, user=user, reason=reason)
 
+    @staticmethod
+    def _organise(item: ExceptionItem, action: str, user: User, options: dict[str, Any]) -> None:
+        if action == "cancel":
+            payload.exception_retry_cancel(item=item, user=user, reason=options["reason"])
+        elif action == "payload":
+            changes = {}
+            for pair in options["set"]:
+                field, equals, value = pair.partition("=")
+                if not equals or not field.strip():
+                    raise CommandError(f"--set wants FIELD=VALUE, not {pair!r}")
+                changes[field.strip()] = _json(value)
+            if not changes:
+                raise CommandError("payload needs at least one --set FIELD=VALUE")
+            payload.exception_payload_edit(item=item, user=user, changes=changes, reason=options["reason"])
+        elif not options["tag"]:
+            raise CommandError(f"{action} needs --tag")
+        elif action == "tag":
+            tags.exception_tag_add(item=item, user=user, name=options["tag"])
+        else:
+            tags.exception_tag_remove(item=item, user=user, name=options["tag"])
+
     def _show(self, item: ExceptionItem) -> None:
         self.stdout.write(f"#{item.pk} {item.title}\nStatus: {item.get_status_display()}")
         if item.vendor_code or item.vendor_message:
@@ -104,6 +143,17 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Change #{override.pk} {override.field}: {json.dumps(override.old_value)} to "
                 f"{json.dumps(override.new_value)} ({override.get_status_display()}{approved}{sent})"
+            )
+        item_tags = tags.exception_tags(item=item)
+        self.stdout.write(f"Tags: {', '.join(item_tags) if item_tags else 'none'}")
+        for row in payload.next_retry_payload(item=item):
+            self.stdout.write(f"Next retry sends {row.field}: {json.dumps(row.next)} ({row.state})")
+        for retry in payload.exception_retries(item=item):
+            by = retry.requested_by.get_username() if retry.requested_by else "Concord"
+            error = f": {retry.error}" if retry.error else ""
+            self.stdout.write(
+                f"Retry #{retry.pk} asked by {by} at {retry.requested_at:%Y-%m-%d %H:%M:%S}: "
+                f"{retry.get_status_display()}{error}"
             )
         for event in item.events.select_related("actor"):
             actor = event.actor.get_username() if event.actor else "Concord"
