@@ -17,6 +17,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.urls import reverse
@@ -271,6 +272,24 @@ def _hours(start: dt.datetime, end: dt.datetime) -> float:
 
 def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
+
+
+# How old the dashboard's quote-to-cash figures may be. They cover 90 days of deals and move by hours
+# (medians of hours between milestones), while reading them costs seconds at a million inbox events
+# (bench/volume.py): every viewer and every poll within this time shares one computation per scope.
+QUOTE_TO_CASH_FRESH_SECONDS = 300
+
+
+def quote_to_cash_recent(*, now: dt.datetime, scope: IntegrationScope = EVERYTHING) -> QuoteToCash:
+    """:func:`quote_to_cash` for ``scope`` as computed at most :data:`QUOTE_TO_CASH_FRESH_SECONDS` ago."""
+    ids = ",".join(str(pk) for pk in sorted(scope.integration_ids))
+    since = now.astimezone(dt.UTC).date()
+    key = f"console:q2c:{since.isoformat()}:{'limited:' + ids if scope.limited else 'all'}"
+    found = cache.get(key)
+    if not isinstance(found, QuoteToCash):
+        found = quote_to_cash(now=now, scope=scope)
+        cache.set(key, found, QUOTE_TO_CASH_FRESH_SECONDS)
+    return found
 
 
 def quote_to_cash(

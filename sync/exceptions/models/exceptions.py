@@ -166,7 +166,7 @@ class ExceptionItem(models.Model):
             # The dashboard's open exceptions by age, overdue and currency: counted off the index alone.
             models.Index(
                 fields=["first_seen"],
-                include=["due_at", "integration", "subsidiary"],
+                include=["due_at", "integration", "subsidiary", "id"],
                 condition=Q(status__in=[status.value for status in ACTIVE_STATUSES]),
                 name="exception_active_age",
             ),
