@@ -61,7 +61,7 @@ PANELS: dict[str, Panel] = {
         Panel(
             "q2c",
             "Quote to cash",
-            lambda user, scope, now: {"q2c": figures.quote_to_cash(now=now, scope=scope)},
+            lambda user, scope, now: {"q2c": figures.quote_to_cash_recent(now=now, scope=scope)},
         ),
         Panel(
             "dso",

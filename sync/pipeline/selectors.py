@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404
 from django_q.brokers import get_broker
 from django_q.models import Task
 
+from core.keyset import KeysetPage, newest_first_page
 from sync.integrations.access import integration_scope
 from sync.integrations.selectors import primary_integration
 from sync.lifecycle.models import Cancellation
@@ -87,6 +88,16 @@ def inbox_visible(*, user: AnyUser) -> QuerySet[InboxMessage]:
 
 
 def jobs_recent(*, user: AnyUser, limit: int = 50, filters: JobFilters | None = None) -> QuerySet[SyncJob]:
+    return jobs_filtered(user=user, filters=filters)[:limit]
+
+
+def jobs_page(*, user: AnyUser, filters: JobFilters | None = None, cursor: str = "") -> KeysetPage[SyncJob]:
+    """One page of the jobs list, newest first, after ``cursor`` (keyset: as fast on page 1,000 as on 1)."""
+    return newest_first_page(jobs_filtered(user=user, filters=filters), stamp="started_at", cursor=cursor)
+
+
+def jobs_filtered(*, user: AnyUser, filters: JobFilters | None = None) -> QuerySet[SyncJob]:
+    """The jobs ``user`` may see that match ``filters``, newest first."""
     jobs = jobs_visible(user=user)
     filters = filters or JobFilters()
     if filters.flow:
@@ -100,7 +111,7 @@ def jobs_recent(*, user: AnyUser, limit: int = 50, filters: JobFilters | None = 
         jobs = jobs.filter(started_at__gte=start, started_at__lt=start + dt.timedelta(days=1))
     if filters.since is not None:
         jobs = jobs.filter(started_at__gte=dt.datetime.combine(filters.since, dt.time.min, tzinfo=dt.UTC))
-    return jobs[:limit]
+    return jobs.order_by("-started_at", "-id")
 
 
 def job_flows(*, current: str = "") -> tuple[str, ...]:
@@ -152,6 +163,14 @@ def job_return_records(*, job: SyncJob) -> QuerySet[ReturnRecord]:
 def inbox_recent(*, user: AnyUser, limit: int = 100, status: str = "") -> QuerySet[InboxMessage]:
     rows = inbox_visible(user=user).order_by("-received_at", "-id")
     return (rows.filter(status=status) if status else rows)[:limit]
+
+
+def inbox_page(*, user: AnyUser, status: str = "", cursor: str = "") -> KeysetPage[InboxMessage]:
+    """One page of the inbox, newest first, after ``cursor`` (keyset, like :func:`jobs_page`)."""
+    rows = inbox_visible(user=user)
+    return newest_first_page(
+        rows.filter(status=status) if status else rows, stamp="received_at", cursor=cursor
+    )
 
 
 def opportunity_trace(*, user: AnyUser, opportunity_id: str) -> dict[str, object]:

@@ -80,8 +80,11 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in InboxStatus.values:
         status = ""
-    rows = pipeline_selectors.inbox_recent(user=request.user, status=status)
-    return render(request, "pipeline/inbox.html", {"area": "sync", "rows": rows, "status": status})
+    page = pipeline_selectors.inbox_page(
+        user=request.user, status=status, cursor=request.GET.get("older", "")
+    )
+    context = {"area": "sync", "rows": page.rows, "older": page.older, "status": status}
+    return render(request, "pipeline/inbox.html", context)
 
 
 @require_GET
@@ -168,9 +171,15 @@ def backfill_resume_view(request: HttpRequest, backfill_id: int) -> HttpResponse
 
 def _jobs_context(request: HttpRequest, form: BackfillForm | None = None) -> dict[str, object]:
     filters = pipeline_selectors.job_filters_from(request.GET.dict())
+    page = pipeline_selectors.jobs_page(
+        user=request.user, filters=filters, cursor=request.GET.get("older", "")
+    )
+    older = request.GET.copy()
+    older["older"] = page.older
     return {
         "area": "sync",
-        "jobs": pipeline_selectors.jobs_recent(user=request.user, filters=filters, limit=200),
+        "jobs": page.rows,
+        "older_query": older.urlencode() if page.older else "",
         "filters": filters,
         "job_statuses": [*JobStatus.choices, (pipeline_selectors.WITH_FAILURES, "With failed records")],
         "job_flows": pipeline_selectors.job_flows(current=filters.flow),

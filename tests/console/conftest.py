@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from reconciliation.models import ReconciliationRun, RunStatus
@@ -77,6 +78,12 @@ def _exception(
         last_seen=first_seen,
         due_at=due,
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_figures() -> None:
+    """The dashboard keeps its quote-to-cash figures for minutes: each test starts with none kept."""
+    cache.clear()
 
 
 @pytest.fixture

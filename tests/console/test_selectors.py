@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.contrib.auth.models import User
+from django.core.cache import cache
 
 from console import selectors
 from sync.connections.models import Connection
@@ -142,3 +143,20 @@ def test_it_reads_netsuite_concurrency_and_salesforce_api_usage(ops_world: OpsWo
     assert [(u.connection.name, u.used, u.limit, u.percent) for u in selectors.salesforce_api_usage()] == [
         ("ops-sf", 150, 15000, 1.0)
     ]
+
+
+def test_the_dashboard_shares_one_quote_to_cash_computation_per_scope_for_minutes(
+    ops_world: OpsWorld,
+) -> None:
+    from sync.integrations.access import IntegrationScope
+
+    first = selectors.quote_to_cash_recent(now=ops_world.now)
+    assert first == selectors.quote_to_cash(now=ops_world.now) and first.won == 6
+    InboxMessage.objects.filter(sobject="Opportunity").delete()
+    assert selectors.quote_to_cash(now=ops_world.now).won == 0
+    assert selectors.quote_to_cash_recent(now=ops_world.now).won == 6  # the kept figures, not recomputed
+    # Another scope is computed on its own; kept figures expire after QUOTE_TO_CASH_FRESH_SECONDS.
+    limited = IntegrationScope(limited=True, integration_ids=frozenset({-1}))
+    assert selectors.quote_to_cash_recent(now=ops_world.now, scope=limited).won == 0
+    cache.clear()
+    assert selectors.quote_to_cash_recent(now=ops_world.now).won == 0

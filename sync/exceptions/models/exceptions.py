@@ -154,6 +154,28 @@ class ExceptionItem(models.Model):
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["dedup_key"]),
             models.Index(fields=["cause_key", "status"], name="exception_cause_status"),
+            # The queue's default view: the active ones in the queue's order (exception_queue), from a
+            # backlog that is a few percent of a table of millions.
+            models.Index(
+                fields=["due_at", "-last_seen", "-id"],
+                condition=Q(status__in=[status.value for status in ACTIVE_STATUSES]),
+                name="exception_active_queue",
+            ),
+            # The same for a person limited to some integrations (one index range per integration).
+            models.Index(
+                fields=["integration", "due_at", "-last_seen", "-id"],
+                condition=Q(status__in=[status.value for status in ACTIVE_STATUSES]),
+                name="exception_active_queue_int",
+            ),
+            # The dashboard's open exceptions by age, overdue and currency: counted off the index alone.
+            models.Index(
+                fields=["first_seen"],
+                include=["due_at", "integration", "subsidiary", "id"],
+                condition=Q(status__in=[status.value for status in ACTIVE_STATUSES]),
+                name="exception_active_age",
+            ),
+            # Exceptions opened in a window (the dashboard's exception rate), all statuses.
+            models.Index(fields=["first_seen"], include=["integration"], name="exception_first_seen"),
         ]
 
     def __str__(self) -> str:

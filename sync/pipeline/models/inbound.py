@@ -119,7 +119,14 @@ class InboxMessage(models.Model):
 
     class Meta:
         ordering = ["received_at", "id"]
-        indexes = [models.Index(fields=["status", "lease_until"], name="sync_inbox_claimable")]
+        indexes = [
+            models.Index(fields=["status", "lease_until"], name="sync_inbox_claimable"),
+            # The inbox page (newest first; by status; a limited person's connections) and the dashboard's
+            # queue depth and lag (the waiting statuses' oldest message) read these, never the table.
+            models.Index(fields=["received_at", "id"], name="inbox_received"),
+            models.Index(fields=["status", "received_at", "id"], name="inbox_status_received"),
+            models.Index(fields=["salesforce_connection", "received_at", "id"], name="inbox_sf_received"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.notification_id} {self.sobject} {self.record_id}"

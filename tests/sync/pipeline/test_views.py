@@ -221,3 +221,56 @@ def test_jobs_say_their_flow_in_words_and_their_mapping_version_by_number(
     SyncJob.objects.filter(pk=record.job_id).update(mapping_version_id=version.pk + 1000)
     assert "a removed version" in auditor_client.get(reverse("sync:jobs")).content.decode()
     assert token_client(auditor).get("/api/v1/jobs/").json()["results"][0]["mapping_version"] is None
+
+
+def test_it_pages_jobs_and_the_inbox_newest_first_with_an_older_link(
+    record: SyncRecord, revops_client: Client
+) -> None:
+    """Keyset pages of 50: the second page starts after the first one's last row, ties on the time
+    broken by id; a cursor that does not parse shows the first page; filters carry over."""
+    import re
+
+    from core.keyset import PAGE_SIZE
+    from sync.pipeline.models import InboxStatus
+
+    job = record.job
+    same_time = job.started_at
+    SyncJob.objects.bulk_create(
+        SyncJob(
+            salesforce_connection=job.salesforce_connection,
+            netsuite_connection=job.netsuite_connection,
+            flow="opportunity_to_netsuite",
+        )
+        for _ in range(PAGE_SIZE + 4)
+    )
+    SyncJob.objects.update(started_at=same_time)  # every job in the same microsecond: ids break the tie
+    InboxMessage.objects.bulk_create(
+        InboxMessage(
+            notification_id=f"n{n}",
+            source="outbound_message",
+            salesforce_connection=job.salesforce_connection,
+            netsuite_connection=job.netsuite_connection,
+            record_id=OPP,
+            status=InboxStatus.DONE if n % 2 else InboxStatus.PENDING,
+        )
+        for n in range(PAGE_SIZE * 2 + 3)
+    )
+
+    def ids(page: str) -> list[int]:
+        return [int(found) for found in re.findall(r'href="/sync/jobs/(\d+)/"', page)]
+
+    first = revops_client.get("/sync/jobs/?flow=opportunity_to_netsuite").content.decode()
+    newest = sorted(SyncJob.objects.filter(flow="opportunity_to_netsuite").values_list("pk", flat=True))[::-1]
+    assert ids(first) == newest[:PAGE_SIZE]
+    older = re.search(r'href="\?([^"]+)" rel="next">Older jobs', first)
+    assert older is not None and "flow=opportunity_to_netsuite" in older.group(1)
+    second = revops_client.get("/sync/jobs/?" + older.group(1).replace("&amp;", "&")).content.decode()
+    assert ids(second) == newest[PAGE_SIZE:] and "Older jobs" not in second
+    assert ids(revops_client.get("/sync/jobs/?older=not-a-cursor").content.decode())[:1] == newest[:1]
+
+    pending = revops_client.get("/sync/inbox/?status=pending").content.decode()
+    assert pending.count("<code>n") == PAGE_SIZE and "Older events" in pending
+    link = re.search(r'href="\?([^"]+)" rel="next">Older events', pending)
+    assert link is not None
+    rest = revops_client.get("/sync/inbox/?" + link.group(1).replace("&amp;", "&")).content.decode()
+    assert rest.count("<code>n") == 2 and "Older events" not in rest
