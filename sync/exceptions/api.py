@@ -210,6 +210,7 @@ class ExceptionFilterSet(SelectorFilterSet):
     integration = django_filters.CharFilter(method="skip", help_text="An integration's name")
     flow = django_filters.ChoiceFilter(choices=flow_choices, method="skip", help_text="A flow's key")
     subsidiary = django_filters.CharFilter(method="skip", help_text="A subsidiary's key")
+    tag = django_filters.CharFilter(method="skip", max_length=60, help_text="A tag on the exceptions")
     age = django_filters.ChoiceFilter(
         choices=[(bucket.key, bucket.label) for bucket in AGE_BUCKETS], method="skip", help_text="Open for"
     )
@@ -250,6 +251,7 @@ class ExceptionFilterSet(SelectorFilterSet):
             since=data.get("since"),
             flow=data.get("flow") or "",
             subsidiary=(data.get("subsidiary") or "").strip(),
+            tag=(data.get("tag") or "").strip(),
             search=(data.get("search") or "").strip(),
             sort=data.get("sort") or DEFAULT_SORT,
         )

@@ -20,6 +20,7 @@ from sync.exceptions.queue import (
     queue_subsidiaries,
 )
 from sync.exceptions.selectors import AGE_BUCKETS
+from sync.exceptions.tags import tags_in_use
 from sync.integrations.access import integration_scope
 from sync.integrations.models import Integration
 from sync.matching.models import MatchChoice
@@ -52,6 +53,7 @@ class ExceptionFilterForm(forms.Form):
     integration = forms.ChoiceField(required=False)
     flow = forms.ChoiceField(required=False)
     subsidiary = forms.ChoiceField(required=False)
+    tag = forms.ChoiceField(required=False)
     q = forms.CharField(
         required=False, max_length=SEARCH_MAX, label="Search", help_text="Record id, name or message"
     )
@@ -94,6 +96,10 @@ class ExceptionFilterForm(forms.Form):
         if isinstance(subsidiary_field, forms.ChoiceField):
             subsidiaries = queue_subsidiaries(user) if user is not None else []
             subsidiary_field.choices = [("", "Any"), *((s.key, s.name or s.key) for s in subsidiaries)]
+        tag_field = self.fields["tag"]
+        if isinstance(tag_field, forms.ChoiceField):
+            in_use = tags_in_use(user=user).values_list("name", flat=True) if user is not None else []
+            tag_field.choices = [("", "Any"), *((name, name) for name in in_use)]
 
     def filters(self) -> QueueFilters:
         if not self.is_valid():
@@ -111,6 +117,7 @@ class ExceptionFilterForm(forms.Form):
             integration=data["integration"],
             flow=data["flow"],
             subsidiary=data["subsidiary"],
+            tag=data["tag"],
             search=data["q"].strip(),
             sort=data["sort"] or DEFAULT_SORT,
         )

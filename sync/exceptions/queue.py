@@ -31,6 +31,7 @@ from core.labels import flow_label
 from sync.exceptions.models import ExceptionItem, Severity, Subsidiary
 from sync.exceptions.permissions import HANDLE_EXCEPTIONS, AnyUser
 from sync.exceptions.selectors import ExceptionFilters, exception_queue
+from sync.exceptions.tags import items_tagged
 from sync.integrations.access import integration_scope
 from sync.pipeline.flow_state import CATALOGUE_FLOW, CLOSED_WON_FLOW
 from sync.pipeline.returns import FLOWS as RETURN_FLOWS
@@ -95,6 +96,7 @@ class QueueFilters(ExceptionFilters):
     flow: str = ""  # a flow key (FLOW_KEY_PATTERNS)
     subsidiary: str = ""  # a subsidiary's key
     search: str = ""  # record id, name or message
+    tag: str = ""  # a tag people put on exceptions (sync.exceptions.tags)
     sort: str = DEFAULT_SORT  # a SORTS key, "-" first for descending
 
 
@@ -165,6 +167,8 @@ def exception_queue_search(
         items = items.filter(subsidiary__key=filters.subsidiary)
     if filters.search:
         items = items.filter(_search_condition(filters.search))
+    if filters.tag:
+        items = items_tagged(items, filters.tag)
     return _sorted(items, filters.sort)
 
 

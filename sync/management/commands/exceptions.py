@@ -68,6 +68,7 @@ class Command(BaseCommand):
         parser.add_argument("--integration", default="", help="an integration's name")
         parser.add_argument("--flow", default="", choices=["", *FLOW_KEY_PATTERNS])
         parser.add_argument("--subsidiary", default="", help="a subsidiary's key")
+        parser.add_argument("--tag", default="", help="a tag on the exceptions")
         parser.add_argument("--search", default="", help="a record id, a name or a message")
         parser.add_argument("--sort", default=DEFAULT_SORT, help=f'{", ".join(SORTS)}; "-" first reverses')
 

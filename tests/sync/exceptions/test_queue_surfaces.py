@@ -179,3 +179,25 @@ def test_the_command_lists_exports_and_acts(revops: User, items: list[ExceptionI
         )
     with pytest.raises(CommandError, match="Unknown sort"):
         call_command("exceptions", "list", "--as", "revops", "--sort", "colour")
+
+
+def test_a_tag_narrows_the_page_the_api_and_the_command(
+    revops: User, revops_client: Client, items: list[ExceptionItem]
+) -> None:
+    from sync.exceptions.tags import exception_tag_add, exception_tag_remove
+
+    exception_tag_add(item=items[0], user=revops, name="month-end")
+    exception_tag_add(item=items[2], user=revops, name="month-end")
+    page = revops_client.get("/exceptions/", {"tag": "month-end"}).content.decode()
+    assert "Acme SARL" in page and "Globex" in page and "HYPERLINK" not in page
+    assert '<option value="month-end"' in page  # offered as a choice: a tag in use
+    answer = token_client(revops).get("/api/v1/exceptions/", {"tag": "month-end"}).json()
+    assert sorted(row["id"] for row in answer["results"]) == sorted([items[0].pk, items[2].pk])
+    out = io.StringIO()
+    call_command("exceptions", "list", "--as", revops.username, "--tag", "month-end", stdout=out)
+    assert "Acme SARL" in out.getvalue() and "HYPERLINK" not in out.getvalue()
+    # The second day: the tag taken off one exception, the filter follows; an unknown tag finds none.
+    exception_tag_remove(item=items[2], user=revops, name="month-end")
+    answer = token_client(revops).get("/api/v1/exceptions/", {"tag": "month-end"}).json()
+    assert [row["id"] for row in answer["results"]] == [items[0].pk]
+    assert token_client(revops).get("/api/v1/exceptions/", {"tag": "no-such"}).json()["results"] == []
