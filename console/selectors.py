@@ -281,11 +281,23 @@ def _median(values: list[float]) -> float | None:
 QUOTE_TO_CASH_FRESH_SECONDS = 300
 
 
+def _quote_to_cash_generation() -> str:
+    """What changes whenever quote to cash's inputs may have: the newest inbox message and sync job (a
+    won deal arrives in the inbox; orders and invoices are written by jobs). Two reads of a primary key's
+    end, so kept figures are never older than the last sync, however fresh the cache entry."""
+    newest_message = InboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
+    newest_job = SyncJob.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return f"{newest_message or 0}.{newest_job or 0}"
+
+
 def quote_to_cash_recent(*, now: dt.datetime, scope: IntegrationScope = EVERYTHING) -> QuoteToCash:
     """:func:`quote_to_cash` for ``scope`` as computed at most :data:`QUOTE_TO_CASH_FRESH_SECONDS` ago."""
     ids = ",".join(str(pk) for pk in sorted(scope.integration_ids))
     since = now.astimezone(dt.UTC).date()
-    key = f"console:q2c:{since.isoformat()}:{'limited:' + ids if scope.limited else 'all'}"
+    key = (
+        f"console:q2c:{since.isoformat()}:{_quote_to_cash_generation()}:"
+        f"{'limited:' + ids if scope.limited else 'all'}"
+    )
     found = cache.get(key)
     if not isinstance(found, QuoteToCash):
         found = quote_to_cash(now=now, scope=scope)

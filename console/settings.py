@@ -279,6 +279,8 @@ SPECTACULAR_SETTINGS = {
         "RecordStatusEnum": "sync.pipeline.models.RecordStatus",
         "RunStatusEnum": "reconciliation.models.RunStatus",
         "RuleSeverityEnum": "sync.rules.api.RULE_SEVERITY_CHOICES",
+        "NotificationChannelKindEnum": "sync.notifications.models.ChannelKind",
+        "NotificationEventKindEnum": "sync.notifications.models.EventKind",
     },
 }
 

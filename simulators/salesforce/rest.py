@@ -233,13 +233,16 @@ class RestApi:
             )
         # Seconds are ignored, as in Salesforce; an end in the future is covered up to now, so a poller can
         # start its next window at latestDateCovered without missing a change.
+        # A window reaching now covers every change stamped up to now, its own millisecond included (a
+        # change made a moment before the call, within the same millisecond, is not left out).
         start = start.replace(second=0, microsecond=0)
         covered = now if end > now else end.replace(second=0, microsecond=0)
+        before = "<=" if end > now else "<"
         rows = (
             self.app.store.read()
             .execute(
                 f'SELECT "Id", "SystemModstamp" FROM "{sobject.table}" WHERE "SystemModstamp" >= ? '
-                f'AND "SystemModstamp" < ? AND "IsDeleted" = ? ORDER BY "SystemModstamp", _rid',
+                f'AND "SystemModstamp" {before} ? AND "IsDeleted" = ? ORDER BY "SystemModstamp", _rid',
                 (format_datetime(start), format_datetime(covered), int(deleted)),
             )
             .fetchall()

@@ -67,11 +67,11 @@ class GroupRetryReportSerializer(serializers.Serializer[Any]):
     skipped = serializers.DictField(child=serializers.CharField(), help_text="Exception id: why not")
 
 
-class LookupDraftInputSerializer(ReasonInputSerializer):
+class GroupLookupDraftInputSerializer(ReasonInputSerializer):
     value = serializers.JSONField(help_text='What the missing key maps to: "3", {"id": "3"}...')
 
 
-class LookupDraftResultSerializer(serializers.Serializer[Any]):
+class GroupLookupDraftResultSerializer(serializers.Serializer[Any]):
     version = serializers.IntegerField(source="version.pk", help_text="The lookup version (a draft)")
     version_number = serializers.IntegerField(source="version.number")
     table = serializers.CharField(source="version.table.name")
@@ -125,16 +125,16 @@ class ExceptionGroupViewSet(ApiViewSet):
         report = group_actions.exception_group_retry(key=key, user=self.user, reason=self.reason(request))
         return Response(GroupRetryReportSerializer(report).data)
 
-    @extend_schema(request=LookupDraftInputSerializer, responses=LookupDraftResultSerializer)
+    @extend_schema(request=GroupLookupDraftInputSerializer, responses=GroupLookupDraftResultSerializer)
     @action(detail=True, methods=["post"], url_path="lookup-draft")
     def lookup_draft(self, request: Request, key: str) -> Response:
         """Put the key the group misses, with ``value``, into its lookup table's draft (four eyes before
         it maps: RevOps submit it, someone else approves and publishes)."""
-        data = self.input(LookupDraftInputSerializer, request)
+        data = self.input(GroupLookupDraftInputSerializer, request)
         draft = group_actions.exception_group_lookup_draft(
             key=key, user=self.user, value=data["value"], reason=data["reason"]
         )
-        return Response(LookupDraftResultSerializer(draft).data)
+        return Response(GroupLookupDraftResultSerializer(draft).data)
 
 
 router = SimpleRouter()

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -35,6 +36,7 @@ from sync.notifications.models import (
 from sync.notifications.permissions import can_manage_notifications
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class IntegrationNameField(serializers.SlugRelatedField):
     """An integration by name, among those the person may see."""
 

@@ -152,11 +152,24 @@ def test_the_dashboard_shares_one_quote_to_cash_computation_per_scope_for_minute
 
     first = selectors.quote_to_cash_recent(now=ops_world.now)
     assert first == selectors.quote_to_cash(now=ops_world.now) and first.won == 6
-    InboxMessage.objects.filter(sobject="Opportunity").delete()
+    # Rows changed in place (no new message, no new job): the kept figures serve, not recomputed.
+    InboxMessage.objects.filter(sobject="Opportunity").update(sobject="Account")
     assert selectors.quote_to_cash(now=ops_world.now).won == 0
-    assert selectors.quote_to_cash_recent(now=ops_world.now).won == 6  # the kept figures, not recomputed
+    assert selectors.quote_to_cash_recent(now=ops_world.now).won == 6
     # Another scope is computed on its own; kept figures expire after QUOTE_TO_CASH_FRESH_SECONDS.
     limited = IntegrationScope(limited=True, integration_ids=frozenset({-1}))
     assert selectors.quote_to_cash_recent(now=ops_world.now, scope=limited).won == 0
     cache.clear()
     assert selectors.quote_to_cash_recent(now=ops_world.now).won == 0
+    # The second day: a deal won and synced (a new inbox message and job) is counted at once, however
+    # fresh the kept figures are.
+    InboxMessage.objects.filter(sobject="Account").update(sobject="Opportunity")
+    assert selectors.quote_to_cash_recent(now=ops_world.now).won == 0  # kept
+    job = SyncJob.objects.order_by("pk").last()
+    assert job is not None
+    SyncJob.objects.create(
+        salesforce_connection=job.salesforce_connection,
+        netsuite_connection=job.netsuite_connection,
+        flow=job.flow,
+    )
+    assert selectors.quote_to_cash_recent(now=ops_world.now).won == 6
