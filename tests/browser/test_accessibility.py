@@ -34,7 +34,7 @@ from tests.console.test_url_access import world as world  # noqa: PLC0414 - the 
 from tests.sync.exceptions.support import raise_sample
 from tests.sync.pipeline.conftest import THREADED_DB
 
-pytestmark = [pytest.mark.browser, THREADED_DB]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), THREADED_DB]
 
 AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe-core" / "axe.min.js"
 # Loaded by its URL on the live server rather than from the file, so that Chromium compiles it once and
