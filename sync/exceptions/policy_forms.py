@@ -96,6 +96,11 @@ class LevelForm(forms.Form):
     duration = DurationInput(label="Time at this level", label_text="level's duration")
     position = forms.IntegerField(required=False, min_value=1, help_text="1 = first; empty: last")
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The category's page also holds the category form (an owner too): distinct ids, distinct labels.
+        kwargs.setdefault("auto_id", "level_%s")
+        super().__init__(*args, **kwargs)
+
     def clean_owner(self) -> tuple[Group | None, User | None]:
         group, user = owner_parse(self.cleaned_data["owner"])
         if group is None and user is None:

@@ -37,6 +37,8 @@ class ChannelForm(forms.Form):
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
 
     def __init__(self, *args: Any, integrations: Any = None, **kwargs: Any) -> None:
+        # The settings page also holds the channel form (an integration too): distinct ids, distinct labels.
+        kwargs.setdefault("auto_id", "preference_%s")
         super().__init__(*args, **kwargs)
         if integrations is not None:
             field = self.fields["integration"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from sync.connections.forms import ConnectionChoicesForm
@@ -54,3 +56,8 @@ class PushForm(ConnectionChoicesForm):
         required=False,
     )
     reason = forms.CharField(max_length=500, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The flows page also holds the trigger form: its own ids keep each label on its own field.
+        kwargs.setdefault("auto_id", "push_%s")
+        super().__init__(*args, **kwargs)

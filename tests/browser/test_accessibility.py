@@ -1,0 +1,221 @@
+"""Accessibility in Chromium: axe-core on every console page each persona may open, the skip link, and a
+real control operated from the keyboard alone.
+
+The pages are the ones tests/console/test_url_access.py declares (``ACCESS``), filled from its ``world``
+(one of each object a path names: a draft mapping, an exception with an override waiting, a job, a
+release...) and served by a live server in this process. axe-core is the vendored copy in
+static/vendor/axe-core/, injected here only: no template loads it. A violation of impact serious or
+critical fails the test with its page, rule and element.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.templatetags.static import static
+from django.test import Client
+from guardian.shortcuts import assign_perm
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from governance.services import user_create, user_roles_set
+from sync.exceptions.models import ExceptionItem, ExceptionStatus
+from sync.exceptions.permissions import subsidiary_scope_grant
+from sync.integrations.access import ACCESS_INTEGRATION
+from sync.integrations.models import Integration
+from tests.browser.conftest import TIMEOUT_MS
+from tests.console.test_url_access import ACCESS, _url, url_names
+from tests.console.test_url_access import world as world  # noqa: PLC0414 - the same seeded world
+from tests.sync.exceptions.support import raise_sample
+from tests.sync.pipeline.conftest import THREADED_DB
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), THREADED_DB]
+
+AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe-core" / "axe.min.js"
+# Loaded by its URL on the live server rather than from the file, so that Chromium compiles it once and
+# reuses the compiled code on every page (a third of the test's time otherwise).
+AXE_STATIC = "vendor/axe-core/axe.min.js"
+# WCAG 2.0-2.2 A and AA, and axe's best practices (landmarks, headings, one main, ...).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+FAILING_IMPACTS = {"serious", "critical"}
+# Who is signed in, and as which role of the access table: a RevOps person limited to one integration
+# sees the pages RevOps sees, of that integration only.
+PERSONAS = {"admin": "admin", "revops": "revops", "finance": "finance", "auditor": "auditor"}
+LIMITED = "limited"
+PERSONAS[LIMITED] = "revops"
+# Pages that are not console pages: probes, metrics, the favicon redirect, the sign-in page (a signed-in
+# person is sent on to the dashboard; it is checked on its own below).
+NOT_PAGES = {"healthz", "metrics", "favicon", "login"}
+RUN_AXE = """async tags => {
+  // The API docs' Swagger UI is a third party's generated widget: its own page shell is checked.
+  const only = {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]};
+  const result = await axe.run({exclude: [["#swagger-ui"]]}, only);
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                      targets: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
+}"""
+# axe accepts a placeholder or a title as a control's name; a person needs a label that stays put.
+UNLABELLED = """() => Array.from(document.querySelectorAll("input, select, textarea"))
+  .filter(c => !["hidden", "submit", "button", "reset"].includes(c.type))
+  .filter(c => !(c.labels && c.labels.length))
+  .filter(c => !c.getAttribute("aria-label") && !c.getAttribute("aria-labelledby"))
+  .map(c => c.outerHTML.slice(0, 120))"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _async_unsafe() -> Iterator[None]:
+    """Playwright's sync API runs an event loop in this thread (see test_mapping_editor)."""
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if before is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+
+
+def _context(browser: Browser, base_url: str) -> BrowserContext:
+    """A context that lets the test inject axe-core past the pages' CSP (script-src 'self')."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+def _signed_in(browser: Browser, base_url: str, user: User) -> BrowserContext:
+    """A browser context holding the session of ``user`` (the login page itself is checked apart)."""
+    client = Client()
+    client.force_login(user)
+    context = _context(browser, base_url)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url}])
+    return context
+
+
+def _limited_person(admin: User) -> User:
+    """A RevOps person granted only the world's integration (a second one exists, unseen)."""
+    person = user_create(username=LIMITED, email="limited@example.com", first_name="Lim", last_name="Ited")
+    user_roles_set(user=person, roles=["RevOps"])
+    Integration.objects.create(name="beta", label="Beta", namespace="BETA")
+    assign_perm(ACCESS_INTEGRATION, person, Integration.objects.get(name="acl"))
+    return person
+
+
+def _pages(role: str) -> list[tuple[str, str]]:
+    """(URL name, URL) of every page ``role`` may GET, in a stable order."""
+    pages = []
+    for name, pattern in sorted(url_names(), key=lambda item: item[0]):
+        rule = ACCESS.get(name)
+        if rule is None or rule.get is None or rule.machine or rule.probe or name in NOT_PAGES:
+            continue
+        if role in rule.get:
+            pages.append((name, _url(name, pattern)))
+    return pages
+
+
+def _violations(page: Page, where: str) -> list[str]:
+    page.add_script_tag(url=static(AXE_STATIC))
+    found = page.evaluate(RUN_AXE, AXE_TAGS)
+    unlabelled = [f"{where}: a control without a label: {html}" for html in page.evaluate(UNLABELLED)]
+    return unlabelled + [
+        f"{where}: {v['impact']} {v['id']} ({v['help']}) at {'; '.join(v['targets'])}"
+        for v in found
+        if v["impact"] in FAILING_IMPACTS
+    ]
+
+
+def test_every_page_of_every_persona_passes_axe(
+    browser: Browser, live_server: object, world: None, auditor: User, admin: User
+) -> None:
+    assert AXE.is_file(), "static/vendor/axe-core/axe.min.js is missing (see static/vendor/README.md)"
+    started = time.monotonic()
+    base_url = str(live_server)
+    users = {username: User.objects.get(username=username) for username in PERSONAS if username != LIMITED}
+    users[LIMITED] = _limited_person(admin)
+    problems: list[str] = []
+    checked = 0
+    anonymous = _context(browser, base_url)
+    login = anonymous.new_page()
+    login.goto("/accounts/login/")
+    problems += _violations(login, "anonymous /accounts/login/")
+    anonymous.close()
+    html: dict[str, bool] = {}  # URL name -> whether it answers a whole HTML page (not a CSV, a fragment)
+    for username, role in PERSONAS.items():
+        context = _signed_in(browser, base_url, users[username])
+        page = context.new_page()
+        for name, url in _pages(role):
+            if name not in html:
+                answer = context.request.get(url, max_redirects=0)
+                html[name] = answer.ok and answer.headers.get("content-type", "").startswith("text/html")
+                html[name] = html[name] and answer.text().lstrip().lower().startswith("<!doctype html")
+            if not html[name]:
+                continue
+            response = page.goto(url)
+            if username == LIMITED and response is not None and response.status == 404:
+                continue  # outside the integration they were granted: refused as if it did not exist
+            assert response is not None and response.ok, f"{username} {url}: {response and response.status}"
+            problems += _violations(page, f"{username} {url}")
+            checked += 1
+        context.close()
+    print(f"axe: {checked} pages in {time.monotonic() - started:.1f} s")
+    assert problems == [], "\n".join(problems)
+    assert checked > 150, checked  # every persona saw its pages, not a few redirects
+    print(f"axe: {checked} pages in {time.monotonic() - started:.1f} s")
+
+
+def test_the_skip_link_is_first_and_moves_to_the_content(
+    browser: Browser, live_server: object, revops: User
+) -> None:
+    context = _signed_in(browser, str(live_server), revops)
+    page = context.new_page()
+    page.goto("/exceptions/")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).not_to_be_in_viewport()
+    page.keyboard.press("Tab")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()  # shown while focused
+    page.keyboard.press("Enter")
+    expect(page.locator("main#content")).to_be_focused()
+    page.keyboard.press("Tab")  # the next stop is inside the content, past the top bar
+    assert page.evaluate("document.querySelector('main').contains(document.activeElement)")
+    context.close()
+
+
+def _tab_to(page: Page, selector: str, *, limit: int = 60) -> None:
+    """Press Tab until the element ``selector`` names has the focus, as a keyboard user would."""
+    target = page.locator(selector)
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{selector} was not reached in {limit} presses of Tab")
+
+
+def test_finance_resolves_an_exception_with_the_keyboard_alone(
+    browser: Browser, live_server: object, finance: User
+) -> None:
+    subsidiary_scope_grant(holder=finance, subsidiary=None)
+    item = raise_sample(key="sync:3:006KB", title="Opportunity KB deal: no subsidiary")
+    page = _signed_in(browser, str(live_server), finance).new_page()
+    page.goto("/exceptions/")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the skip link: past the top bar
+    _tab_to(page, f"#select-{item.pk}")
+    page.keyboard.press("Space")
+    expect(page.get_by_label(f"Select exception #{item.pk}")).to_be_checked()
+    _tab_to(page, "#exception-bulk select[name=action]")
+    action = page.get_by_role("group", name="With the selected exceptions").get_by_label("Action")
+    for _ in range(10):  # a closed select changes with the arrow keys
+        if action.input_value() == "resolve":
+            break
+        page.keyboard.press("ArrowDown")
+    expect(action).to_have_value("resolve")
+    _tab_to(page, "#exception-bulk input[name=reason]")
+    page.keyboard.type("Fixed in NetSuite by hand")
+    page.keyboard.press("Enter")  # submits the form the field belongs to
+    expect(page.locator(".messages")).to_contain_text("Mark resolved: 1 done.")
+    assert ExceptionItem.objects.get(pk=item.pk).status == ExceptionStatus.RESOLVED
+    page.context.close()
