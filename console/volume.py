@@ -258,7 +258,10 @@ def _copy(model: type[models.Model], rows: list[dict[str, Any]] | list[AuditEntr
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in rows:
             if isinstance(row, dict):
-                copy.write_row([_copy_value(f, row[f.attname]) for f in fields])
+                # A field the maker leaves out takes its default (as bulk_create gives it on SQLite).
+                copy.write_row(
+                    [_copy_value(f, row[f.attname] if f.attname in row else f.get_default()) for f in fields]
+                )
             else:
                 copy.write_row([_copy_value(f, getattr(row, f.attname)) for f in fields])
 
@@ -364,10 +367,12 @@ def volume_seed(
         added = _seed_audit(total=audit, world=world, now=now, batch=batch, progress=progress)
         reports.append(_report(AuditEntry._meta.db_table, before, added, began))
     if connection.vendor == "postgresql" and any(report.added for report in reports):
-        # VACUUM as well: COPY leaves the visibility map unset, and index-only scans need it.
+        # VACUUM as well: COPY leaves the visibility map unset, and index-only scans need it. VACUUM
+        # cannot run inside a transaction (a caller's, e.g. a test's): ANALYZE alone there.
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
         with connection.cursor() as cursor:
             for report in reports:
-                cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(report.table)}")
+                cursor.execute(f"{command} {connection.ops.quote_name(report.table)}")
     return reports
 
 

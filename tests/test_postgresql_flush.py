@@ -4,6 +4,7 @@ tables included, like Django's TRUNCATE did."""
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.management.color import no_style
 from django.db import connection
@@ -15,7 +16,10 @@ from sync.integrations.selectors import primary_integration
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL flush")
 
 
-@pytest.mark.django_db(transaction=True)
+# Every app available, like the suite's other transactional tests (tests/sync/pipeline/conftest.py): the
+# test's set-up then re-creates the content types a previous test's flush removed, and Django forgets
+# their old ids (a transactional test without it could meet a cache naming deleted content types).
+@pytest.mark.django_db(transaction=True, available_apps=[config.name for config in apps.get_app_configs()])
 def test_the_flush_empties_every_table_the_audit_trail_included() -> None:
     user = User.objects.create_user("flushed")
     audit_record(obj=primary_integration(), actor=user, action=AuditAction.UPDATE, changes={"x": [1, 2]})

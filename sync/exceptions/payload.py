@@ -66,9 +66,8 @@ def next_retry_payload(*, item: ExceptionItem) -> list[PayloadField]:
         else:
             waiting[override.field] = override
     rows: list[PayloadField] = []
-    for field in [*sent, *(name for name in [*latest, *waiting] if name not in sent)]:
-        if field in [row.field for row in rows]:
-            continue
+    # By field name: the same order on every database (PostgreSQL's jsonb keeps no key order).
+    for field in sorted({*sent, *latest, *waiting}):
         approved, pending = latest.get(field), waiting.get(field)
         value = approved.new_value if approved is not None else sent.get(field)
         if pending is not None:
