@@ -4,13 +4,16 @@ admin, and one grant or revoke for a user or an access group named on the comman
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import Group, User
-from django.core.management.base import CommandError
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.commands import command_user
 from core.roles import MANAGE_USERS
 from governance import access_grants
-from governance.access_grants import Grantable, GrantKind, UserAccess
+from governance.access_grants import EVERY, Grantable, GrantKind, UserAccess
 
 
 def grant_actor(username: str | None) -> User | None:
@@ -53,3 +56,45 @@ def holder_grant_change(
     change = access_grants.user_access_revoke if revoke else access_grants.user_access_grant
     change(user=holder, kind=kind, target=target, actor=actor)
     return holder.get_username(), _held(access_grants.user_access(user=holder), kind)
+
+
+class HolderGrantCommand(BaseCommand):
+    """``manage.py <kind>_grant TARGET --user U | --group G [--revoke] [--as ADMIN]``: a subclass names its
+    kind, its target argument (``add_target_arguments``) and how a target is found (``target_find``; the
+    word ``all``, :data:`~governance.access_grants.EVERY`, is every one: no target)."""
+
+    kind: GrantKind
+    target_option: str
+    nothing_held: str  # what "holds: ..." says when nothing is left
+
+    def add_target_arguments(self, parser: CommandParser) -> None:
+        raise NotImplementedError
+
+    def target_find(self, name: str, options: dict[str, Any], actor: User | None) -> Grantable:
+        raise NotImplementedError
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        self.add_target_arguments(parser)
+        parser.add_argument("--user", help="the username")
+        parser.add_argument("--group", help="the access group's name")
+        parser.add_argument("--revoke", action="store_true")
+        parser.add_argument("--as", dest="username", help="the admin acting (default: the system)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if bool(options["user"]) == bool(options["group"]):
+            raise CommandError("give --user or --group (one of them)")
+        actor = grant_actor(options["username"])
+        name = options[self.target_option].strip()
+        try:
+            target = None if name == EVERY else self.target_find(name, options, actor)
+            who, held = holder_grant_change(
+                user=options["user"],
+                group=options["group"],
+                kind=self.kind,
+                target=target,
+                revoke=options["revoke"],
+                actor=actor,
+            )
+        except ValidationError as error:
+            raise CommandError("; ".join(error.messages)) from error
+        self.stdout.write(f"{who} now holds: {', '.join(held) or self.nothing_held}")

@@ -9,40 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.contrib.auth.models import User
+from django.core.management.base import CommandParser
 
-from governance.management.holders import grant_actor, holder_grant_change
+from governance.management.holders import HolderGrantCommand
 from sync.exceptions.models import Subsidiary
 from sync.exceptions.selectors import subsidiary_find
 
 
-class Command(BaseCommand):
+class Command(HolderGrantCommand):
     help = "Grant (or revoke) a subsidiary's exceptions to a user or a group."
+    kind = "subsidiary"
+    target_option = "subsidiary"
+    nothing_held = "no subsidiary"
 
-    def add_arguments(self, parser: CommandParser) -> None:
+    def add_target_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("subsidiary", help='a name ("EMEA"), key or NetSuite id; "all" for every one')
-        parser.add_argument("--user", help="the username")
-        parser.add_argument("--group", help="the access group's name")
-        parser.add_argument("--revoke", action="store_true")
-        parser.add_argument("--as", dest="username", help="the admin acting (default: the system)")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        if bool(options["user"]) == bool(options["group"]):
-            raise CommandError("give --user or --group (one of them)")
-        actor = grant_actor(options["username"])
-        target: Subsidiary | None = None
-        try:
-            if options["subsidiary"] != "all":
-                target = subsidiary_find(options["subsidiary"])
-            who, held = holder_grant_change(
-                user=options["user"],
-                group=options["group"],
-                kind="subsidiary",
-                target=target,
-                revoke=options["revoke"],
-                actor=actor,
-            )
-        except ValidationError as error:
-            raise CommandError("; ".join(error.messages)) from error
-        self.stdout.write(f"{who} now holds: {', '.join(held) or 'no subsidiary'}")
+    def target_find(self, name: str, options: dict[str, Any], actor: User | None) -> Subsidiary:
+        return subsidiary_find(name)
