@@ -151,3 +151,11 @@ def cause_group_sizes(*, user: AnyUser, keys: Iterable[str]) -> dict[str, int]:
         .order_by()
     )
     return {row["cause_key"]: row["size"] for row in rows}
+
+
+def cause_group_sizes_set(*, user: AnyUser, items: list[ExceptionItem]) -> None:
+    """Keep on each of ``items`` (a page, already read) how many active exceptions ``user`` may see share
+    its cause, as ``cause_group_size`` (0 for none): one query for the page, read by the queue's badge."""
+    sizes = cause_group_sizes(user=user, keys=(item.cause_key for item in items))
+    for item in items:
+        item.cause_group_size = sizes.get(item.cause_key, 0) if item.cause_key else 0  # type: ignore[attr-defined]

@@ -28,6 +28,7 @@ from django.db.models.expressions import OrderBy
 from guardian.shortcuts import get_objects_for_user
 
 from core.labels import flow_label
+from sync.exceptions.groups import cause_group_sizes_set
 from sync.exceptions.models import ExceptionItem, Severity, Subsidiary
 from sync.exceptions.permissions import HANDLE_EXCEPTIONS, AnyUser
 from sync.exceptions.selectors import ExceptionFilters, exception_queue
@@ -221,6 +222,7 @@ def queue_page(
     if offset > MAX_OFFSET:
         return QueuePage([], page, page_size, has_next=False, count=queue_count(items), too_deep=True)
     rows = list(items[offset : offset + page_size + 1])
+    cause_group_sizes_set(user=user, items=rows[:page_size])  # the rows' "Group of N" badges
     return QueuePage(
         rows[:page_size], page, page_size, has_next=len(rows) > page_size, count=queue_count(items)
     )

@@ -263,9 +263,10 @@ def test_the_badge_counts_a_whole_page_in_one_query(
     table = engines["django"].from_string(
         "{% for item in items %}[{% include 'exceptions/partials/group_badge.html' %}]{% endfor %}"
     )
-    table.render({"items": list(ExceptionItem.objects.order_by("pk")), "request": request})  # the scope, read
+    groups.cause_group_sizes_set(user=revops, items=list(ExceptionItem.objects.all()))  # the scope, read
     items = list(ExceptionItem.objects.order_by("pk"))
     with django_assert_num_queries(1):
+        groups.cause_group_sizes_set(user=revops, items=items)  # as the queue's page keeps them
         html = table.render({"items": items, "request": request})
     link = reverse("sync:exception-group", kwargs={"key": fr_group[0].cause_key})
     assert html.count(f'href="{link}"') == 3 and html.count("Group of 3") == 3
@@ -291,3 +292,9 @@ def test_a_mismatch_names_its_run_and_joins_the_next_run_s_group(db: None) -> No
     assert first[0].cause_key == first[1].cause_key
     seen_again = mismatch(first[0].dedup_key, 2)
     assert seen_again.pk == first[0].pk and seen_again.cause_key != first[1].cause_key
+
+
+def test_the_queue_page_shows_each_row_its_group(fr_group: list[ExceptionItem], revops_client: Any) -> None:
+    page = revops_client.get(reverse("sync:exceptions")).content.decode()
+    link = reverse("sync:exception-group", kwargs={"key": fr_group[0].cause_key})
+    assert page.count(f'href="{link}"') == 3 and page.count("Group of 3") == 3
