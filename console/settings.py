@@ -99,6 +99,7 @@ TEMPLATES = [
                 "mapping_words": "sync.mappings.template_words",
                 "exception_groups": "sync.exceptions.group_badge",
                 "labels": "core.templatetags.labels",  # keys by their words: core/labels.py
+                "controls": "core.templatetags.controls",  # controls with ids unique within a page
             },
         },
     },

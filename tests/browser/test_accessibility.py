@@ -6,6 +6,14 @@ The pages are the ones tests/console/test_url_access.py declares (``ACCESS``), f
 release...) and served by a live server in this process. axe-core is the vendored copy in
 static/vendor/axe-core/, injected here only: no template loads it. A violation of impact serious or
 critical fails the test with its page, rule and element.
+
+Each page is checked as it loads and again with what a click shows: every ``<details>`` opened, and on the
+mapping editor a row's edit form (an htmx fragment) with a transform step added, beside the open "add a
+field row" forms. Every control must be named explicitly: a ``<label for>`` naming its id (beside it or,
+as Django renders radio lists, around it), ``aria-label`` or ``aria-labelledby``. A label that only wraps
+its control is refused (valid HTML, but the templates' rule is ``for=``: the name stays with the control
+when htmx swaps or CSS moves it, and one check finds a missing name). Ids are unique within the page (a
+form drawn per row carries the row in its ids), and each label's ``for`` names an element.
 """
 
 from __future__ import annotations
@@ -61,12 +69,41 @@ RUN_AXE = """async tags => {
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                       targets: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
 }"""
-# axe accepts a placeholder or a title as a control's name; a person needs a label that stays put.
-UNLABELLED = """() => Array.from(document.querySelectorAll("input, select, textarea"))
-  .filter(c => !["hidden", "submit", "button", "reset"].includes(c.type))
-  .filter(c => !(c.labels && c.labels.length))
-  .filter(c => !c.getAttribute("aria-label") && !c.getAttribute("aria-labelledby"))
-  .map(c => c.outerHTML.slice(0, 120))"""
+# axe accepts a placeholder, a title or a wrapping label as a control's name; here a control is named by
+# a <label for> (its id), aria-label or aria-labelledby; ids are unique; each label's "for" names an element.
+UNLABELLED = """() => {
+  const problems = [];
+  const text = element => (element && element.textContent || "").trim();
+  const controls = Array.from(document.querySelectorAll("input, select, textarea"))
+    .filter(c => !["hidden", "submit", "button", "reset", "image"].includes(c.type));
+  for (const c of controls) {
+    const label = c.id ? document.querySelector(`label[for="${CSS.escape(c.id)}"]`) : null;
+    const labelledBy = (c.getAttribute("aria-labelledby") || "").split(/\\s+/).filter(Boolean)
+      .map(id => text(document.getElementById(id))).join(" ").trim();
+    if (text(label) || (c.getAttribute("aria-label") || "").trim() || labelledBy) continue;
+    const wrapped = c.closest("label") ? " (a wrapping label is not enough: use for=)" : "";
+    problems.push(`a control without a label${wrapped}: ${c.outerHTML.slice(0, 120)}`);
+  }
+  const counts = {};
+  for (const element of document.querySelectorAll("[id]")) counts[element.id] = (counts[element.id] || 0) + 1;
+  for (const [id, count] of Object.entries(counts)) {
+    if (count > 1) problems.push(`the id "${id}" is used ${count} times`);
+  }
+  for (const label of document.querySelectorAll("label[for]")) {
+    if (!document.getElementById(label.htmlFor)) {
+      problems.push(`a label for "${label.htmlFor}", which is not there`);
+    }
+  }
+  return problems;
+}"""
+# Open what a click shows: every closed <details> (no htmx behind one: nothing to wait for).
+OPEN_DETAILS = """() => {
+  const closed = Array.from(document.querySelectorAll("details:not([open]) > summary"));
+  closed.forEach(summary => summary.click());
+  return closed.length;
+}"""
+# htmx marks the element of a request in flight, and the content it is swapping and settling.
+HTMX_BUSY = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -120,14 +157,47 @@ def _pages(role: str) -> list[tuple[str, str]]:
 
 
 def _violations(page: Page, where: str) -> list[str]:
-    page.add_script_tag(url=static(AXE_STATIC))
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(url=static(AXE_STATIC))
     found = page.evaluate(RUN_AXE, AXE_TAGS)
-    unlabelled = [f"{where}: a control without a label: {html}" for html in page.evaluate(UNLABELLED)]
+    unlabelled = [f"{where}: {problem}" for problem in page.evaluate(UNLABELLED)]
     return unlabelled + [
         f"{where}: {v['impact']} {v['id']} ({v['help']}) at {'; '.join(v['targets'])}"
         for v in found
         if v["impact"] in FAILING_IMPACTS
     ]
+
+
+def _htmx_settled(page: Page) -> None:
+    page.wait_for_function(f"() => !document.querySelector({HTMX_BUSY!r})")
+
+
+def _open_row_editor(page: Page) -> bool:
+    """On the mapping editor: open the first row's edit form (htmx) and add a step with parameters to its
+    transform chain (htmx again), so that the form's every kind of control is on the page. False where the
+    person may not edit (no Edit button)."""
+    edit = page.locator("tr.field-row").get_by_role("button", name="Edit")
+    if edit.count() == 0:
+        return False
+    edit.first.click()
+    form = page.locator("tr.field-row.editing form")
+    expect(form).to_be_visible()
+    _htmx_settled(page)
+    form.get_by_label("Add a step").select_option("truncate")
+    form.get_by_role("button", name="Add step").click()
+    expect(form.locator(".chain-params .field")).not_to_have_count(0)
+    _htmx_settled(page)
+    return True
+
+
+def _revealed_violations(page: Page, name: str, where: str) -> tuple[list[str], int]:
+    """The problems of what a click shows on the page (and how many states were checked: 0 or 1)."""
+    opened = page.evaluate(OPEN_DETAILS)
+    if name == "sync:mapping-version":
+        opened += _open_row_editor(page)
+    if not opened:
+        return [], 0
+    return _violations(page, f"{where} (opened)"), 1
 
 
 def test_every_page_of_every_persona_passes_axe(
@@ -140,6 +210,8 @@ def test_every_page_of_every_persona_passes_axe(
     users[LIMITED] = _limited_person(admin)
     problems: list[str] = []
     checked = 0
+    opened: dict[str, int] = {}  # persona -> pages checked again with their hidden forms open
+    editor_opened: list[str] = []  # who had the mapping row editor open
     anonymous = _context(browser, base_url)
     login = anonymous.new_page()
     login.goto("/accounts/login/")
@@ -162,19 +234,55 @@ def test_every_page_of_every_persona_passes_axe(
             assert response is not None and response.ok, f"{username} {url}: {response and response.status}"
             problems += _violations(page, f"{username} {url}")
             checked += 1
+            revealed, count = _revealed_violations(page, name, f"{username} {url}")
+            problems += revealed
+            opened[username] = opened.get(username, 0) + count
+            if name == "sync:mapping-version" and page.locator("tr.field-row.editing").count():
+                editor_opened.append(username)
         context.close()
-    print(f"axe: {checked} pages in {time.monotonic() - started:.1f} s")
     assert problems == [], "\n".join(problems)
     assert checked > 150, checked  # every persona saw its pages, not a few redirects
-    print(f"axe: {checked} pages in {time.monotonic() - started:.1f} s")
+    assert all(opened.get(username) for username in PERSONAS), opened  # the hidden forms were looked at
+    assert "revops" in editor_opened, editor_opened  # the mapping editor's row form was open (RevOps edits)
+    seconds = time.monotonic() - started
+    print(f"axe: {checked} pages and {sum(opened.values())} opened states in {seconds:.1f} s")
 
 
+def test_the_label_check_names_what_it_refuses(browser: Browser) -> None:
+    """The page-wide check itself: what it accepts and what it refuses, on a page made for it."""
+    page = browser.new_page()
+    page.set_content("""<main>
+      <label for="a">A</label><input id="a">
+      <input aria-label="B"><span id="c-name">C</span><select aria-labelledby="c-name"></select>
+      <label for="d"><input type="radio" id="d"> D</label>
+      <input type="hidden" name="e"><button type="submit">Go</button>
+      <label>F <input name="f"></label>
+      <input name="g" placeholder="G">
+      <input name="h" title="H"><input name="i" aria-labelledby="nothing-here">
+      <label for="j">J</label><input id="j"><span id="j"></span>
+      <label for="gone">K</label>
+    </main>""")
+    problems = page.evaluate(UNLABELLED)
+    page.close()
+    assert problems == [
+        'a control without a label (a wrapping label is not enough: use for=): <input name="f">',
+        'a control without a label: <input name="g" placeholder="G">',
+        'a control without a label: <input name="h" title="H">',
+        'a control without a label: <input name="i" aria-labelledby="nothing-here">',
+        'the id "j" is used 2 times',
+        'a label for "gone", which is not there',
+    ]
+
+
+@pytest.mark.parametrize("path", ["/exceptions/", "/api/v1/docs/"])
 def test_the_skip_link_is_first_and_moves_to_the_content(
-    browser: Browser, live_server: object, revops: User
+    browser: Browser, live_server: object, revops: User, path: str
 ) -> None:
     context = _signed_in(browser, str(live_server), revops)
     page = context.new_page()
-    page.goto("/exceptions/")
+    page.goto(path)
+    if path.startswith("/api/"):  # Swagger UI draws itself after the load: its links follow the skip link
+        expect(page.locator("#swagger-ui .information-container")).to_be_visible()
     skip = page.get_by_role("link", name="Skip to content")
     expect(skip).not_to_be_in_viewport()
     page.keyboard.press("Tab")
