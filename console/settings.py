@@ -164,6 +164,9 @@ Q_CLUSTER: dict[str, Any] = {
     # blocks instead of polling.
     "poll": env_int("Q_POLL_MS", 50) / 1000,
     "label": "Background tasks",
+    # Whether this cluster also queues the schedules' due tasks. deploy/entrypoint.sh runs one scheduler
+    # (Q_SCHEDULER=1) and any number of workers (0); a cluster started on its own does both.
+    "scheduler": env_bool("Q_SCHEDULER", True),
 }
 if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
     raise ImproperlyConfigured(
