@@ -34,7 +34,7 @@ def _requirements(group: str | None = None) -> list[Requirement]:
 
 
 def _pins() -> dict[str, str]:
-    pins = {}
+    pins: dict[str, str] = {}
     for line in (ROOT / "constraints.txt").read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
