@@ -7,18 +7,25 @@ STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= -n 2 --dist loadgroup
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lint pytest migrate
+.PHONY: venv demo test lint pytest migrate constraints
 
 venv: $(STAMP)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when pyproject.toml changed since the last install.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --upgrade "pip>=24" "setuptools>=64"
-	$(BIN)/python -m pip install -e ".[dev]"
+# Reinstall only when pyproject.toml or the pins changed since the last install. constraints.txt pins every
+# package to the versions CI tested.
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --upgrade "pip>=24" "setuptools>=77" -c constraints.txt
+	$(BIN)/python -m pip install -e ".[dev]" -c constraints.txt
 	touch $(STAMP)
+
+# After an upgrade in .venv that passed `make test`: pin what is installed now.
+constraints: venv
+	{ echo "# What CI tests: every package of .venv, pinned (\`make venv\` installs with -c constraints.txt)."; \
+	  echo "# Regenerate after an upgrade that passed \`make test\`: make constraints"; \
+	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^#'; } > constraints.txt
 
 var:
 	mkdir -p var

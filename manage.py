@@ -1,16 +1,7 @@
 #!/usr/bin/env python
-"""Django's command-line utility for Concord."""
+"""Django's command-line utility for Concord (installed, the same is the ``concord`` command)."""
 
-import os
-import sys
-
-
-def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
-    from django.core.management import execute_from_command_line
-
-    execute_from_command_line(sys.argv)
-
+from console.cli import main
 
 if __name__ == "__main__":
     main()

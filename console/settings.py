@@ -14,13 +14,15 @@ from typing import Any, cast
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from console import site_files
 from console.log_format import logging_config
+from console.site_files import default_var_dir, site_folder
 from core.env import env_bool, env_int, env_list, env_str
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = site_files.BASE_DIR
 # Where the demo keeps its SQLite database, the simulators' stores and CA bundles; the browser tests point
-# it at a temporary directory to run a throwaway demo beside a real one.
-VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+# it at a temporary directory to run a throwaway demo beside a real one. A service sets it (deploy/).
+VAR_DIR = Path(env_str("VAR_DIR", str(default_var_dir())))
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -85,7 +87,7 @@ ASGI_APPLICATION = "console.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [site_folder("templates")],  # a checkout's templates/, or the wheel's copy
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -163,6 +165,9 @@ Q_CLUSTER: dict[str, Any] = {
     # blocks instead of polling.
     "poll": env_int("Q_POLL_MS", 50) / 1000,
     "label": "Background tasks",
+    # Whether this cluster also queues the schedules' due tasks. deploy/entrypoint.sh runs one scheduler
+    # (Q_SCHEDULER=1) and any number of workers (0); a cluster started on its own does both.
+    "scheduler": env_bool("Q_SCHEDULER", True),
 }
 if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
     raise ImproperlyConfigured(
@@ -309,7 +314,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [site_folder("static")]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

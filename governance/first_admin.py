@@ -89,6 +89,32 @@ def first_admin_create(*, code: str, username: str, email: str, password: str) -
             reason="wrong setup code",
         )
         raise PermissionDenied("That is not the setup code. Read it again from the file the server named.")
+    return _first_admin_make(
+        username=username,
+        email=email,
+        password=password,
+        reason="first administrator, proven by the setup code",
+    )
+
+
+def first_admin_create_from_shell(*, username: str, email: str, password: str) -> User:
+    """Make the first user, with the Admin role, for ``manage.py setup`` (the environment's
+    CONCORD_ADMIN_* or its prompt): shell access on the server proves as much as the setup code does.
+
+    Refuses (PermissionDenied) once any user exists, and a password the validators refuse
+    (ValidationError); audited as ``first_admin_created`` like the browser's path.
+    """
+    if not first_run_open():
+        raise PermissionDenied("Concord already has users: the first administrator exists.")
+    return _first_admin_make(
+        username=username,
+        email=email,
+        password=password,
+        reason="first administrator, made by manage.py setup",
+    )
+
+
+def _first_admin_make(*, username: str, email: str, password: str, reason: str) -> User:
     candidate = User(username=username, email=email)
     validate_password(password, user=candidate)
     with transaction.atomic():
@@ -103,7 +129,7 @@ def first_admin_create(*, code: str, username: str, email: str, password: str) -
                 actor=user,
                 action=AuditAction.CREATE,
                 event="first_admin_created",
-                reason="first administrator, proven by the setup code",
+                reason=reason,
             )
     setup_code_path().unlink(missing_ok=True)
     logger.info("first administrator %s created; the setup code is deleted", username)

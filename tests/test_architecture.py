@@ -27,6 +27,7 @@ TEST_ONLY = {
     "migrations",
     "management",
     "postgresql_backend",
+    "deploy",
 }
 LAYERS = [
     "console",
