@@ -323,12 +323,14 @@ def quote_to_cash(
         DealMilestone.objects.filter(won_at__gte=_day_start(since), backfilled_at__isnull=True),
         integration="integration",
     )
-    won: dict[tuple[int, str], dt.datetime] = {}
+    won: dict[tuple[int, str], dt.datetime] = {}  # (integration id, opportunity id): won at
     ordered: dict[tuple[int, str], dt.datetime] = {}
     invoiced: dict[tuple[int, str], dt.datetime] = {}
     for integration_id, opportunity_id, won_at, ordered_at, invoiced_at in deals.values_list(
         "integration_id", "opportunity_id", "won_at", "ordered_at", "invoiced_at"
     ):
+        if won_at is None:  # the window's filter leaves none out; for the type checker
+            continue
         deal = (integration_id, opportunity_id)
         won[deal] = won_at
         if ordered_at is not None:

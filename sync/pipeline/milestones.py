@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connections, router
 
@@ -65,7 +66,7 @@ def _note(column: str, moments: Iterable[DealMoment]) -> int:
         return 0
     connection = connections[router.db_for_write(DealMilestone)]
     quote = connection.ops.quote_name
-    field = DealMilestone._meta.get_field(column)
+    field = next(f for f in DealMilestone._meta.concrete_fields if f.name == column)
     table = quote(DealMilestone._meta.db_table)
     limit = DealMilestone._meta.get_field("opportunity_id").max_length or 18
     columns = [quote("integration_id"), quote("opportunity_id"), *(quote(name) for name in MOMENTS)]
@@ -74,7 +75,7 @@ def _note(column: str, moments: Iterable[DealMoment]) -> int:
     items = sorted(earliest.items())  # one order for every writer: no deadlock between two batches
     for start in range(0, len(items), BATCH):
         batch = items[start : start + BATCH]
-        params: list[object] = []
+        params: list[Any] = []
         for (integration_id, opportunity_id), at in batch:
             params += [integration_id, opportunity_id[:limit], field.get_db_prep_save(at, connection)]
         # Identifiers come from the model's metadata, quoted; every value is a bound parameter.
