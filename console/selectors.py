@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 
@@ -33,8 +33,8 @@ from sync.exceptions.permissions import AnyUser
 from sync.exceptions.selectors import AGE_BUCKETS, AgeBucket, age_bucket_filter, exceptions_for_user
 from sync.integrations.access import EVERYTHING, IntegrationScope
 from sync.pipeline.models import (
+    DealMilestone,
     InboxMessage,
-    InboxSource,
     InboxStatus,
     RecordStatus,
     SyncedInvoice,
@@ -47,8 +47,6 @@ VOLUME_DAYS = 14
 EXCEPTION_RATE_DAYS = 7
 QUOTE_TO_CASH_DAYS = 90
 DSO_DAYS = 90
-# Inbox sources that report a deal as it is won (a backfill or a re-run reads it again later).
-WON_SOURCES = (InboxSource.OUTBOUND_MESSAGE, InboxSource.WEBHOOK, InboxSource.POLL)
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -315,43 +313,33 @@ def quote_to_cash(
     """Closed Won (the first inbox event for the opportunity) -> sales order (its first synced record) ->
     first invoice (the first time the return flow synced one for it), for deals won in the window.
 
-    A backfill reads history, so its events say nothing about when a deal was won: they are left out, and
-    so is a deal a backfill brought in (a later poll of it, after an edit, is not when it was won).
+    The pipeline notes each moment as it happens (:class:`sync.pipeline.models.DealMilestone`); this reads
+    the window's deals off the index on their won moment. A backfill reads history, so its events say
+    nothing about when a deal was won: they set no won moment, and a deal a backfill brought in is left out
+    (a later poll of it, after an edit, is not when it was won).
     """
     since = now.astimezone(dt.UTC).date() - dt.timedelta(days=days - 1)
-    # The jobs a backfill runs (sync.pipeline.backfills) carry the trigger "backfill".
-    backfilled = SyncRecord.objects.filter(job__trigger="backfill").values("opportunity_id")
-    events = scope.filter(InboxMessage.objects.all(), salesforce="salesforce_connection")
-    records = scope.filter(SyncRecord.objects.all(), salesforce="job__salesforce_connection")
-    start = _day_start(since)
-    reported = events.filter(sobject="Opportunity", source__in=WON_SOURCES)
-    # First reported in the window = reported in it and never before: the window's events and one
-    # index probe each (record_id), rather than the first event of every opportunity ever reported.
-    earlier = reported.filter(record_id=OuterRef("record_id"), received_at__lt=start)
-    won_in_window = (
-        reported.filter(received_at__gte=start)
-        .exclude(record_id__in=backfilled)
-        .filter(~Exists(earlier))
-        .values("record_id")
-        .annotate(first=Min("received_at"))
+    deals = scope.filter(
+        DealMilestone.objects.filter(won_at__gte=_day_start(since), backfilled_at__isnull=True),
+        integration="integration",
     )
-    won = dict(won_in_window.values_list("record_id", "first"))
-    won_ids = won_in_window.values("record_id")  # a subquery: no list of ids sent back to the database
-    ordered = dict(
-        records.filter(opportunity_id__in=won_ids, status=RecordStatus.SYNCED)
-        .values("opportunity_id")
-        .annotate(first=Min("finished_at"))
-        .values_list("opportunity_id", "first")
-    )
-    invoiced = dict(
-        scope.filter(SyncedInvoice.objects.filter(opportunity_id__in=won_ids), integration="integration")
-        .values("opportunity_id")
-        .annotate(first=Min("first_synced_at"))
-        .values_list("opportunity_id", "first")
-    )
-    to_order = [_hours(won[o], at) for o, at in ordered.items() if at]
-    order_to_invoice = [_hours(ordered[o], at) for o, at in invoiced.items() if ordered.get(o)]
-    totals = sorted(((_hours(won[o], at), o) for o, at in invoiced.items()), reverse=True)
+    won: dict[tuple[int, str], dt.datetime] = {}  # (integration id, opportunity id): won at
+    ordered: dict[tuple[int, str], dt.datetime] = {}
+    invoiced: dict[tuple[int, str], dt.datetime] = {}
+    for integration_id, opportunity_id, won_at, ordered_at, invoiced_at in deals.values_list(
+        "integration_id", "opportunity_id", "won_at", "ordered_at", "invoiced_at"
+    ):
+        if won_at is None:  # the window's filter leaves none out; for the type checker
+            continue
+        deal = (integration_id, opportunity_id)
+        won[deal] = won_at
+        if ordered_at is not None:
+            ordered[deal] = ordered_at
+        if invoiced_at is not None:
+            invoiced[deal] = invoiced_at
+    to_order = [_hours(won[deal], at) for deal, at in ordered.items()]
+    order_to_invoice = [_hours(ordered[deal], at) for deal, at in invoiced.items() if deal in ordered]
+    totals = sorted(((_hours(won[deal], at), deal[1]) for deal, at in invoiced.items()), reverse=True)
     return QuoteToCash(
         since=since,
         won=len(won),

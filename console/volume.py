@@ -17,6 +17,7 @@ does, then copied; ``manage.py verify_audit_chain`` passes over a seeded trail.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -32,9 +33,17 @@ from django.db import connection, models, transaction
 from governance import chain
 from governance.models import AuditEntry
 from sync.connections.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
-from sync.exceptions.models import ExceptionCategory, ExceptionItem, ExceptionStatus, Severity, Subsidiary
+from sync.exceptions.causes import cause_key_for
+from sync.exceptions.models import (
+    ACTIVE_STATUSES,
+    ExceptionCategory,
+    ExceptionItem,
+    ExceptionStatus,
+    Severity,
+    Subsidiary,
+)
 from sync.integrations.models import Integration
-from sync.pipeline.models import InboxMessage, InboxSource, InboxStatus, JobStatus, SyncJob
+from sync.pipeline.models import DealMilestone, InboxMessage, InboxSource, InboxStatus, JobStatus, SyncJob
 
 BATCH = 20_000
 ACTIVE_EVERY = 20  # one exception in 20 is active (5 %); at 1,000,000 that is a backlog of 50,000
@@ -48,6 +57,7 @@ ACTIVE_CYCLE = (
     ExceptionStatus.IN_PROGRESS,
     ExceptionStatus.PENDING_APPROVAL,
 )
+ERROR_PATH = "customer/subsidiary"
 SEVERITIES = (Severity.LOW, Severity.MEDIUM, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
 
 
@@ -131,6 +141,13 @@ def _moment(n: int, total: int, now: dt.datetime) -> dt.datetime:
     return now - HISTORY + HISTORY * ((n + 1) / max(total, 1))
 
 
+@functools.cache
+def _cause_key(category: str, integration_id: int, vendor_code: str) -> str:
+    return cause_key_for(
+        category=category, integration_id=integration_id, vendor_code=vendor_code, error_path=ERROR_PATH
+    )
+
+
 def exception_row(n: int, total: int, world: VolumeWorld, now: dt.datetime) -> dict[str, Any]:
     first_seen = _moment(n, total, now)
     active = n % ACTIVE_EVERY == 0
@@ -140,18 +157,23 @@ def exception_row(n: int, total: int, world: VolumeWorld, now: dt.datetime) -> d
         status = ExceptionStatus.IGNORED if n % 7 == 0 else ExceptionStatus.RESOLVED
     category = world.categories[n % len(world.categories)]
     record = f"006V{n:014d}"
+    integration = world.integration(n)
+    vendor_code = "INVALID_FLD_VALUE" if n % 2 else ""
     return {
         "category_id": category.pk,
         "severity": SEVERITIES[n % len(SEVERITIES)],
         "status": status,
         "dedup_key": f"{PREFIX}:{category.key}:{record}",
+        # The same error on the same field in one integration: the queue's groups (the active rows, every
+        # 20th, share category and code: one large group per integration).
+        "cause_key": _cause_key(category.key, integration.pk, vendor_code),
         "title": f"Opportunity Volume deal {n}: NetSuite refused the sales order",
         "records": [{"system": "salesforce", "object_type": "Opportunity", "id": record}],
         "subsidiary_id": world.subsidiaries[n % len(world.subsidiaries)].pk,
-        "integration_id": world.integration(n).pk,
-        "vendor_code": "INVALID_FLD_VALUE" if n % 2 else "",
+        "integration_id": integration.pk,
+        "vendor_code": vendor_code,
         "vendor_message": f"Invalid value for field subsidiary on deal {n}",
-        "error_path": "customer/subsidiary",
+        "error_path": ERROR_PATH,
         "mapping_row": "",
         "rule": "",
         "details": {"seeded": True},
@@ -228,6 +250,22 @@ def inbox_row(n: int, total: int, world: VolumeWorld, now: dt.datetime) -> dict[
     }
 
 
+def milestone_row(n: int, total: int, world: VolumeWorld, now: dt.datetime) -> dict[str, Any]:
+    """The milestones of the deal inbox message ``n`` reports won: nine in ten ordered hours later, two in
+    three of those invoiced days after the order (the newest not yet)."""
+    won = _moment(n, total, now)
+    ordered = won + dt.timedelta(hours=1 + n % 6) if n % 10 else None
+    invoiced = ordered + dt.timedelta(days=1 + n % 5) if ordered and n % 3 else None
+    return {
+        "integration_id": world.integration(n).pk,
+        "opportunity_id": f"006V{n:014d}",
+        "won_at": won,
+        "ordered_at": ordered if ordered and ordered < now else None,
+        "invoiced_at": invoiced if invoiced and invoiced < now else None,
+        "backfilled_at": None,
+    }
+
+
 def audit_entry(n: int, world: VolumeWorld, at: dt.datetime) -> AuditEntry:
     return AuditEntry(
         content_type=world.content_types[n % len(world.content_types)],
@@ -291,6 +329,23 @@ def _seed_rows(
     return made - start
 
 
+def _seeded_causes_fill(world: VolumeWorld) -> int:
+    """Give the active seeded exceptions of an older seed (before cause keys) theirs, so the queue has
+    groups; closed ones are no group's, and updating a million rows would cost minutes."""
+    filled = 0
+    for integration in world.integrations:
+        for category in world.categories:
+            for vendor_code in ("INVALID_FLD_VALUE", ""):
+                filled += ExceptionItem.objects.filter(
+                    cause_key="",
+                    status__in=ACTIVE_STATUSES,
+                    dedup_key__startswith=f"{PREFIX}:{category.key}:",
+                    integration=integration,
+                    vendor_code=vendor_code,
+                ).update(cause_key=_cause_key(category.key, integration.pk, vendor_code))
+    return filled
+
+
 def _seed_audit(
     *, total: int, world: VolumeWorld, now: dt.datetime, batch: int, progress: Callable[[str], None]
 ) -> int:
@@ -342,18 +397,25 @@ def volume_seed(
     now = now or dt.datetime.now(dt.UTC)
     with disable_auditlog():  # the scaffolding is no person's change, and would date the trail today
         world = volume_world()
-    plan: list[tuple[type[models.Model], int, Any]] = [
-        (ExceptionItem, exceptions, exception_row),
-        (SyncJob, jobs, job_row),
-        (InboxMessage, inbox, inbox_row),
+    plan: list[tuple[type[models.Model], int, Any, models.QuerySet[Any]]] = [
+        (ExceptionItem, exceptions, exception_row, ExceptionItem.objects.all()),
+        (SyncJob, jobs, job_row, SyncJob.objects.all()),
+        (InboxMessage, inbox, inbox_row, InboxMessage.objects.all()),
+        # One deal per seeded won event (the inbox rows); the deals of other rows are no seed's.
+        (
+            DealMilestone,
+            inbox,
+            milestone_row,
+            DealMilestone.objects.filter(opportunity_id__startswith="006V"),
+        ),
     ]
     reports = []
-    for model, total, make in plan:
+    for model, total, make, existing in plan:
         if total:
-            began, before = time.perf_counter(), model._default_manager.count()
+            began, before = time.perf_counter(), existing.count()
             added = _seed_rows(
                 model,
-                existing=model._default_manager.all(),
+                existing=existing,
                 total=total,
                 make=make,
                 world=world,
@@ -362,6 +424,8 @@ def volume_seed(
                 progress=progress,
             )
             reports.append(_report(model._meta.db_table, before, added, began))
+    if exceptions:
+        _seeded_causes_fill(world)
     if audit:
         began, before = time.perf_counter(), AuditEntry.objects.count()
         added = _seed_audit(total=audit, world=world, now=now, batch=batch, progress=progress)

@@ -75,6 +75,7 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "sync.ApiUsage": "the last Sforce-Limit-Info figures, written by the Salesforce connector",
     "sync.WorkerHeartbeat": "written each minute by a worker's heartbeat task",
     "sync.SyncedInvoice": "the return flow's ledger of invoices written to Salesforce",
+    "sync.DealMilestone": "each deal's won, ordered and invoiced moments, noted by the pipeline's workers",
     "sync.SyncedFieldValue": "the last value both systems agreed on, written by the return flows",
     "sync.GoLiveResult": "written by the go-live scan; applying a link writes its own entry",
     "sync.ConnectionHealth": "what the connection watch last found, written by its scheduled task",

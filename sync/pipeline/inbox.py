@@ -34,6 +34,7 @@ from sync.integrations.namespacing import eid_namespaced
 from sync.integrations.selectors import integration_for_connection, integration_for_pair
 from sync.pipeline.flow_state import CLOSED_WON_FLOW, paused_salesforce_connections
 from sync.pipeline.heartbeat import renewed_while
+from sync.pipeline.milestones import WON_SOURCES, deal_milestones_won
 from sync.pipeline.models import (
     MESSAGE_LIMIT,
     InboxDrainFlag,
@@ -100,23 +101,35 @@ def inbox_add(rows: list[InboxMessage]) -> int:
     worker that processes it logs under the same id.
 
     One statement, ``INSERT ... ON CONFLICT (notification_id) DO NOTHING RETURNING notification_id``
-    (see :func:`_insert_new`): atomic on its own, so outside a caller's transaction it commits at once
-    with no BEGIN/COMMIT round trips (the listener's hot path), and it says exactly which rows are new,
-    even against a concurrent delivery of the same id.
+    (see :func:`_insert_new`): atomic on its own, and it says exactly which rows are new, even against a
+    concurrent delivery of the same id. Rows that report a deal won (an outbound message, a webhook, a
+    poll) note it in the deal's milestones (:mod:`sync.pipeline.milestones`) in the same transaction;
+    only the new rows do, so a redelivery changes nothing.
 
     Two orgs hand out the same ids (a poll's ``poll:<opportunity id>:<stamp>``, a notification's Id): a row
     of another integration than the primary one has its namespace in its notification id, so one org's
     event never swallows the other's (redeliveries within an org still meet their first delivery).
     """
     correlation_id = current_correlation_id() or ""
-    _notification_ids_namespaced(rows)
+    integration_of = _notification_ids_namespaced(rows)
     unique: dict[str, InboxMessage] = {}
     for row in rows:
         row.correlation_id = row.correlation_id or correlation_id
         unique.setdefault(row.notification_id, row)
     if not unique:
         return 0
-    created = _insert_new(list(unique.values()))
+    pending = list(unique.values())
+    if any(row.source in WON_SOURCES for row in pending):
+        # A won deal is noted with the row that reports it: both or neither.
+        with transaction.atomic():
+            stored = _insert_new(pending)
+            deal_milestones_won(
+                messages=[row for row in pending if row.notification_id in stored],
+                integration_of=integration_of,
+            )
+    else:
+        stored = _insert_new(pending)
+    created = len(stored)
     if created:
         # After commit (at once, unless a caller's transaction is open), never inside it: see
         # inbox_request_drain.
@@ -124,20 +137,21 @@ def inbox_add(rows: list[InboxMessage]) -> int:
     return created
 
 
-def _notification_ids_namespaced(rows: list[InboxMessage]) -> None:
-    namespaces = {
-        org: integration_for_connection(org).namespace
-        for org in {row.salesforce_connection_id for row in rows}
+def _notification_ids_namespaced(rows: list[InboxMessage]) -> dict[int, int]:
+    """Namespace the rows' notification ids; returns each org's (Salesforce connection's) integration id."""
+    integrations = {
+        org: integration_for_connection(org) for org in {row.salesforce_connection_id for row in rows}
     }
     limit = InboxMessage._meta.get_field("notification_id").max_length or 120
     for row in rows:
-        namespace = namespaces[row.salesforce_connection_id]
+        namespace = integrations[row.salesforce_connection_id].namespace
         if namespace and not row.notification_id.startswith(f"{namespace}-"):
             row.notification_id = eid_namespaced(namespace, row.notification_id)[:limit]
+    return {org: integration.pk for org, integration in integrations.items()}
 
 
-def _insert_new(rows: list[InboxMessage]) -> int:
-    """Insert ``rows`` skipping notification ids already stored; returns how many were inserted.
+def _insert_new(rows: list[InboxMessage]) -> set[str]:
+    """Insert ``rows`` skipping notification ids already stored; returns the notification ids inserted.
 
     ``bulk_create(ignore_conflicts=True)`` cannot say which rows it inserted and opens a transaction
     around one statement; this writes the same statement with ``RETURNING`` (PostgreSQL, and SQLite
@@ -148,7 +162,7 @@ def _insert_new(rows: list[InboxMessage]) -> int:
     fields = [field for field in InboxMessage._meta.concrete_fields if not field.primary_key]
     # At most 100 rows a request (an envelope's limit), ~15 columns: far under any variable limit. Polls
     # and backfills may pass more: batches of 500.
-    inserted = 0
+    inserted: set[str] = set()
     for start in range(0, len(rows), 500):
         batch = rows[start : start + 500]
         params: list[Any] = []
@@ -165,7 +179,7 @@ def _insert_new(rows: list[InboxMessage]) -> int:
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            inserted += len(cursor.fetchall())
+            inserted.update(notification_id for (notification_id,) in cursor.fetchall())
     return inserted
 
 

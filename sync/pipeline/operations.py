@@ -13,6 +13,7 @@ from typing import Any
 from django.utils import timezone
 
 from core.fields import field_fit
+from sync.pipeline.milestones import deal_milestone_invoiced
 from sync.pipeline.models import SyncedInvoice, WorkerHeartbeat
 
 
@@ -68,3 +69,8 @@ def invoice_ledger_record(
             setattr(invoice, target, value)
     invoice.last_synced_at = now
     invoice.save()
+    if invoice.opportunity_id:
+        # Its first sync, even when a later body named the opportunity (a payment's partial body does not).
+        deal_milestone_invoiced(
+            integration_id=integration_id, opportunity_id=invoice.opportunity_id, at=invoice.first_synced_at
+        )

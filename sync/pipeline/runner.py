@@ -38,7 +38,7 @@ from sync.connections.connectors.transport import RequestRecord
 from sync.connections.models import Connection
 from sync.connections.services import netsuite_connector, salesforce_connector
 from sync.integrations.models import Integration
-from sync.integrations.selectors import integration_for_pair
+from sync.integrations.selectors import integration_for_connection, integration_for_pair
 from sync.lifecycle.applying import Lifecycle
 from sync.lifecycle.locks import order_lock_checker, order_lock_setting
 from sync.mappings.engine import CompiledMapping, ObjectPayload
@@ -60,6 +60,7 @@ from sync.pipeline.inbox import (
     inbox_request_drain,
 )
 from sync.pipeline.masking import mask_secrets
+from sync.pipeline.milestones import BACKFILL_TRIGGER, deal_milestone_ordered, deal_milestones_backfilled
 from sync.pipeline.models import (
     MESSAGE_LIMIT,
     CrossReference,
@@ -349,6 +350,7 @@ def _run_batch(
     job, records = _job_open(
         salesforce=salesforce,
         netsuite=netsuite,
+        integration=integration,
         ids=ids,
         trigger=trigger,
         version_id=version_id,
@@ -429,13 +431,15 @@ def _job_open(
     *,
     salesforce: Connection,
     netsuite: Connection,
+    integration: Integration,
     ids: list[str],
     trigger: str,
     version_id: int | None,
     correlation_id: str,
     heartbeat: Heartbeat,
 ) -> tuple[SyncJob, dict[str, SyncRecord]]:
-    """The job, watched by the heartbeat, and one record per opportunity."""
+    """The job, watched by the heartbeat, and one record per opportunity (a backfill's deals noted as
+    brought in by a backfill: not won in the dashboard's quote to cash)."""
     job = SyncJob.objects.create(
         flow=FLOW,
         trigger=trigger,
@@ -460,6 +464,8 @@ def _job_open(
             [SyncRecord(job=job, opportunity_id=i, mapping_version_id=version_id) for i in ids]
         )
     }
+    if trigger == BACKFILL_TRIGGER:
+        deal_milestones_backfilled(integration_id=integration.pk, opportunity_ids=ids, at=job.started_at)
     return job, records
 
 
@@ -785,6 +791,12 @@ def _store_outcome(
         record.message = outcome.message[:MESSAGE_LIMIT]
         record.deal_kind = outcome.deal_kind
         record.save()
+        if outcome.status == RecordStatus.SYNCED:
+            if integration_id is None:
+                integration_id = integration_for_connection(record.job.salesforce_connection_id).pk
+            deal_milestone_ordered(
+                integration_id=integration_id, opportunity_id=record.opportunity_id, at=now
+            )
         SyncFailure.objects.bulk_create(
             [
                 SyncFailure(

@@ -59,3 +59,30 @@ def test_its_verdict_fails_a_slow_page_a_big_seq_scan_an_error_and_an_empty_page
         "jobs (revops): no rows on the page (did the seed run?)",
         "jobs (revops): not timed",
     ]
+
+
+def test_a_bitmap_heap_scan_names_the_indexes_its_bitmap_came_from() -> None:
+    # The queue's search: one trigram index per searched column, OR-ed.
+    explained = [
+        {
+            "Plan": {
+                "Node Type": "Bitmap Heap Scan",
+                "Relation Name": "sync_exceptionitem",
+                "Plans": [
+                    {
+                        "Node Type": "BitmapOr",
+                        "Plans": [
+                            {"Node Type": "Bitmap Index Scan", "Index Name": "exception_title_trgm"},
+                            {"Node Type": "Bitmap Index Scan", "Index Name": "exception_records_trgm"},
+                            {"Node Type": "Bitmap Index Scan", "Index Name": "exception_title_trgm"},
+                        ],
+                    }
+                ],
+            }
+        }
+    ]
+    summary = plan_summary("SELECT search", explained)
+    assert summary.scans == [
+        "Bitmap Heap Scan sync_exceptionitem using exception_title_trgm, exception_records_trgm"
+    ]
+    assert summary.seq_scans_of_big_tables == []

@@ -13,6 +13,8 @@ from django.utils import timezone
 from reconciliation.models import ReconciliationRun, RunStatus
 from sync.connections.models import ApiUsage, ConcurrencyLease, Connection
 from sync.exceptions.models import ExceptionCategory, ExceptionItem, ExceptionStatus, Subsidiary
+from sync.integrations.selectors import integration_for_connection
+from sync.pipeline.milestones import deal_milestone_invoiced, deal_milestone_ordered, deal_milestones_won
 from sync.pipeline.models import (
     InboxMessage,
     InboxStatus,
@@ -60,6 +62,19 @@ def _inbox(sf: Connection, ns: Connection, key: str, record: str, at: dt.datetim
         status=status,
     )
     InboxMessage.objects.filter(pk=row.pk).update(received_at=at)
+    # The deal won, as the intake notes it when it stores the row (sync.pipeline.inbox.inbox_add).
+    row.received_at = at
+    deal_milestones_won(messages=[row], integration_of={sf.pk: integration_for_connection(sf.pk).pk})
+
+
+def _synced(job: SyncJob, opportunity_id: str, status: str, finished: dt.datetime) -> None:
+    SyncRecord.objects.create(job=job, opportunity_id=opportunity_id, status=status, finished_at=finished)
+    if status == RecordStatus.SYNCED:  # as the runner notes a synced record (its order)
+        deal_milestone_ordered(
+            integration_id=integration_for_connection(job.salesforce_connection_id).pk,
+            opportunity_id=opportunity_id,
+            at=finished,
+        )
 
 
 def _exception(
@@ -125,13 +140,9 @@ def ops_world(db: None, monkeypatch: pytest.MonkeyPatch) -> OpsWorld:
         ("w4", O4, now - 2 * d),
     ):
         _inbox(sf, ns, key, record, at, InboxStatus.DONE)
-    SyncRecord.objects.create(
-        job=old_job, opportunity_id=O1, status=RecordStatus.SYNCED, finished_at=now - 10 * d + 2 * h
-    )
-    SyncRecord.objects.create(
-        job=old_job, opportunity_id=O2, status=RecordStatus.SYNCED, finished_at=now - 3 * d + 4 * h
-    )
-    SyncRecord.objects.create(job=old_job, opportunity_id=O4, status=RecordStatus.FAILED, finished_at=now - d)
+    _synced(old_job, O1, RecordStatus.SYNCED, now - 10 * d + 2 * h)
+    _synced(old_job, O2, RecordStatus.SYNCED, now - 3 * d + 4 * h)
+    _synced(old_job, O4, RecordStatus.FAILED, now - d)
     # DSO on 2026-06-15 over 90 days (from 2026-03-18): USD 900 open of 3000 invoiced -> 27.0 days;
     # EUR 300 of 300 -> 90.0 days. The USD invoice of January counts in receivables only.
     for number, (opportunity, date, currency, amount, remaining, first) in enumerate(
@@ -155,6 +166,10 @@ def ops_world(db: None, monkeypatch: pytest.MonkeyPatch) -> OpsWorld:
             first_synced_at=first,
             last_synced_at=first,
         )
+        if opportunity:  # as the invoice ledger notes a deal's invoice
+            deal_milestone_invoiced(
+                integration_id=integration_for_connection(sf.pk).pk, opportunity_id=opportunity, at=first
+            )
     # Reconciliation: accounts' last run failed (after a success with 2); invoices found 3 + 1.
     ReconciliationRun.objects.create(
         check_name="accounts",

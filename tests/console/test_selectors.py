@@ -12,7 +12,10 @@ from console import selectors
 from sync.connections.models import Connection
 from sync.exceptions.models import Subsidiary
 from sync.exceptions.permissions import subsidiary_scope_grant
-from sync.pipeline.models import InboxMessage, InboxSource, RecordStatus, SyncJob, SyncRecord
+from sync.integrations.selectors import integration_for_connection
+from sync.pipeline.inbox import inbox_add
+from sync.pipeline.milestones import deal_milestones_backfilled
+from sync.pipeline.models import DealMilestone, InboxMessage, InboxSource, RecordStatus, SyncJob, SyncRecord
 from tests.console.conftest import FLOW, O1, O2, OTHER_FLOW, OpsWorld
 
 
@@ -100,13 +103,19 @@ def test_it_measures_quote_to_cash_latency(ops_world: OpsWorld) -> None:
 
 
 def test_a_backfill_does_not_count_as_a_deal_won(ops_world: OpsWorld) -> None:
-    InboxMessage.objects.create(
-        notification_id="backfill:old",
-        source=InboxSource.BACKFILL,
-        salesforce_connection=ops_world.salesforce,
-        netsuite_connection=ops_world.netsuite,
-        record_id="006000000000777AAA",
+    # Stored by the intake itself, which notes a won deal for the sources that report one.
+    stored = inbox_add(
+        [
+            InboxMessage(
+                notification_id="backfill:old",
+                source=InboxSource.BACKFILL,
+                salesforce_connection=ops_world.salesforce,
+                netsuite_connection=ops_world.netsuite,
+                record_id="006000000000777AAA",
+            )
+        ]
     )
+    assert stored == 1 and not DealMilestone.objects.filter(opportunity_id="006000000000777AAA").exists()
     assert selectors.quote_to_cash(now=ops_world.now).won == 6
 
 
@@ -116,6 +125,12 @@ def test_a_deal_a_backfill_brought_in_is_not_won_when_polled_again(ops_world: Op
         trigger="backfill", salesforce_connection=ops_world.salesforce, netsuite_connection=ops_world.netsuite
     )
     SyncRecord.objects.create(job=job, opportunity_id=O2, status=RecordStatus.SYNCED)
+    # As the runner notes a backfill job's deals when it opens the job.
+    deal_milestones_backfilled(
+        integration_id=integration_for_connection(ops_world.salesforce.pk).pk,
+        opportunity_ids=[O2],
+        at=ops_world.now,
+    )
     q2c = selectors.quote_to_cash(now=ops_world.now)
     assert (q2c.won, q2c.ordered, q2c.invoiced) == (5, 1, 1)
     assert q2c.to_order_hours == 2.0  # O1 alone
@@ -153,7 +168,8 @@ def test_the_dashboard_shares_one_quote_to_cash_computation_per_scope_for_minute
     first = selectors.quote_to_cash_recent(now=ops_world.now)
     assert first == selectors.quote_to_cash(now=ops_world.now) and first.won == 6
     # Rows changed in place (no new message, no new job): the kept figures serve, not recomputed.
-    InboxMessage.objects.filter(sobject="Opportunity").update(sobject="Account")
+    won = dict(DealMilestone.objects.values_list("pk", "won_at"))
+    DealMilestone.objects.update(won_at=None)
     assert selectors.quote_to_cash(now=ops_world.now).won == 0
     assert selectors.quote_to_cash_recent(now=ops_world.now).won == 6
     # Another scope is computed on its own; kept figures expire after QUOTE_TO_CASH_FRESH_SECONDS.
@@ -163,7 +179,8 @@ def test_the_dashboard_shares_one_quote_to_cash_computation_per_scope_for_minute
     assert selectors.quote_to_cash_recent(now=ops_world.now).won == 0
     # The second day: a deal won and synced (a new inbox message and job) is counted at once, however
     # fresh the kept figures are.
-    InboxMessage.objects.filter(sobject="Account").update(sobject="Opportunity")
+    for pk, at in won.items():
+        DealMilestone.objects.filter(pk=pk).update(won_at=at)
     assert selectors.quote_to_cash_recent(now=ops_world.now).won == 0  # kept
     job = SyncJob.objects.order_by("pk").last()
     assert job is not None

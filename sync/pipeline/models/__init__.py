@@ -23,6 +23,7 @@ from sync.pipeline.models.jobs import (
     SyncJob,
     SyncRecord,
 )
+from sync.pipeline.models.milestones import DealMilestone
 from sync.pipeline.models.operations import SyncedInvoice, WorkerHeartbeat
 from sync.pipeline.models.ownership import FieldConflict, SyncedFieldValue, SystemName
 
@@ -32,6 +33,7 @@ __all__ = [
     "Backfill",
     "BackfillStatus",
     "CrossReference",
+    "DealMilestone",
     "FailureCategory",
     "FieldConflict",
     "FlowSetting",
