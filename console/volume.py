@@ -5,8 +5,13 @@ What it writes is plausible rather than real: two integrations (``volume-a`` wit
 ``volume-b`` with the rest, so a person limited to one integration sees a realistic share), a year of
 history, and a small active backlog (:data:`ACTIVE_EVERY`: one exception in twenty is still open, in
 progress or waiting for approval; the rest are resolved or ignored), as a queue looks after a year of
-work. Every count is a *total*: seeding tops each table up to it, so an interrupted or repeated seed
-neither doubles the rows nor starts again (10,000,000 audit entries take long enough to seed once).
+work; ``active_every`` changes the share (1: every exception active, half of them open, as the browser
+journeys at volume want). Exceptions share causes as real ones do (:mod:`sync.exceptions.causes`): the
+missing-lookup ones miss one of a few countries from the integration's ``country_to_subsidiary`` table
+(seeded with the shipped tables), the others group by category, error code and field.
+
+Every count is a *total*: seeding tops each table up to it, so an interrupted or repeated seed neither
+doubles the rows nor starts again (10,000,000 audit entries take long enough to seed once).
 
 Rows go in by batches: PostgreSQL ``COPY`` (a million rows a minute or so, indexes live), else
 ``bulk_create`` (SQLite, for the tests). Audit entries stay a valid hash chain: each batch is sealed by
@@ -17,6 +22,7 @@ does, then copied; ``manage.py verify_audit_chain`` passes over a seeded trail.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -32,8 +38,10 @@ from django.db import connection, models, transaction
 from governance import chain
 from governance.models import AuditEntry
 from sync.connections.models import Connection, ConnectionAuth, ConnectionEnvironment, ConnectionKind
+from sync.exceptions.causes import cause_key_for
 from sync.exceptions.models import ExceptionCategory, ExceptionItem, ExceptionStatus, Severity, Subsidiary
 from sync.integrations.models import Integration
+from sync.mappings.services.lookups import lookup_tables_seed_defaults
 from sync.pipeline.models import InboxMessage, InboxSource, InboxStatus, JobStatus, SyncJob
 
 BATCH = 20_000
@@ -49,6 +57,9 @@ ACTIVE_CYCLE = (
     ExceptionStatus.PENDING_APPROVAL,
 )
 SEVERITIES = (Severity.LOW, Severity.MEDIUM, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+# Countries the shipped country_to_subsidiary table does not have: each a cause of many missing_lookup rows.
+MISSING_COUNTRIES = ("NL", "ES", "IT")
+LOOKUP_TABLE = "country_to_subsidiary"
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,7 @@ def volume_world() -> VolumeWorld:
             },
         )
         integrations.append(integration)
+        lookup_tables_seed_defaults(integration)  # the tables a missing-lookup group's draft goes into
     categories = tuple(
         ExceptionCategory.objects.get_or_create(
             key=key, defaults={"name": key.replace("_", " ").capitalize()}
@@ -131,15 +143,38 @@ def _moment(n: int, total: int, now: dt.datetime) -> dt.datetime:
     return now - HISTORY + HISTORY * ((n + 1) / max(total, 1))
 
 
-def exception_row(n: int, total: int, world: VolumeWorld, now: dt.datetime) -> dict[str, Any]:
+@functools.lru_cache(maxsize=256)
+def _cause_key(integration_id: int, category: str, vendor_code: str, lookup_miss: str, path: str) -> str:
+    """A seeded row's cause key, worked out once per set of facts (a few dozen in a million rows): the
+    message counts only when it names a lookup miss (the other rows' messages differ per deal but name
+    no cause)."""
+    return cause_key_for(
+        category=category,
+        integration_id=integration_id,
+        vendor_code=vendor_code,
+        vendor_message=lookup_miss,
+        error_path=path,
+    )
+
+
+def exception_row(
+    n: int, total: int, world: VolumeWorld, now: dt.datetime, *, active_every: int = ACTIVE_EVERY
+) -> dict[str, Any]:
     first_seen = _moment(n, total, now)
-    active = n % ACTIVE_EVERY == 0
+    active = n % active_every == 0
     if active:
-        status = ACTIVE_CYCLE[(n // ACTIVE_EVERY) % len(ACTIVE_CYCLE)]
+        status = ACTIVE_CYCLE[(n // active_every) % len(ACTIVE_CYCLE)]
     else:
         status = ExceptionStatus.IGNORED if n % 7 == 0 else ExceptionStatus.RESOLVED
     category = world.categories[n % len(world.categories)]
     record = f"006V{n:014d}"
+    integration = world.integration(n)
+    vendor_code = "INVALID_FLD_VALUE" if n % 2 else ""
+    miss = ""
+    if category.key == "missing_lookup":
+        country = MISSING_COUNTRIES[(n // len(world.categories)) % len(MISSING_COUNTRIES)]
+        miss = f"customer / subsidiary / subsidiary.id: no '{country}' in lookup table '{LOOKUP_TABLE}'"
+    path = "customer/subsidiary"
     return {
         "category_id": category.pk,
         "severity": SEVERITIES[n % len(SEVERITIES)],
@@ -148,10 +183,11 @@ def exception_row(n: int, total: int, world: VolumeWorld, now: dt.datetime) -> d
         "title": f"Opportunity Volume deal {n}: NetSuite refused the sales order",
         "records": [{"system": "salesforce", "object_type": "Opportunity", "id": record}],
         "subsidiary_id": world.subsidiaries[n % len(world.subsidiaries)].pk,
-        "integration_id": world.integration(n).pk,
-        "vendor_code": "INVALID_FLD_VALUE" if n % 2 else "",
-        "vendor_message": f"Invalid value for field subsidiary on deal {n}",
-        "error_path": "customer/subsidiary",
+        "integration_id": integration.pk,
+        "vendor_code": vendor_code,
+        "vendor_message": miss or f"Invalid value for field subsidiary on deal {n}",
+        "error_path": path,
+        "cause_key": _cause_key(integration.pk, category.key, vendor_code, miss, path),
         "mapping_row": "",
         "rule": "",
         "details": {"seeded": True},
@@ -329,21 +365,26 @@ def volume_seed(
     inbox: int = 0,
     audit: int = 0,
     batch: int = BATCH,
+    active_every: int = ACTIVE_EVERY,
     now: dt.datetime | None = None,
     progress: Callable[[str], None] = lambda line: None,
 ) -> list[SeedReport]:
     """Top the tables up to the totals given (0: leave that table alone); analyse them on PostgreSQL.
 
     Counts are of the whole table, seeded or not: a database that already holds 10,000 exceptions gets
-    ``exceptions - 10,000`` more. Returns what each table held before and how many rows were added.
+    ``exceptions - 10,000`` more. One exception in ``active_every`` is active (open, in progress or
+    waiting for approval, in a 2:1:1 cycle). Returns what each table held before and how many rows were
+    added.
     """
     if min(exceptions, jobs, inbox, audit, batch - 1) < 0:
         raise ValueError("counts must be 0 or more, the batch 1 or more")
+    if active_every < 1:
+        raise ValueError("--active-every must be 1 or more (1: every exception active)")
     now = now or dt.datetime.now(dt.UTC)
     with disable_auditlog():  # the scaffolding is no person's change, and would date the trail today
         world = volume_world()
     plan: list[tuple[type[models.Model], int, Any]] = [
-        (ExceptionItem, exceptions, exception_row),
+        (ExceptionItem, exceptions, functools.partial(exception_row, active_every=active_every)),
         (SyncJob, jobs, job_row),
         (InboxMessage, inbox, inbox_row),
     ]

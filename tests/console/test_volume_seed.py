@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from governance.chain_verify import chain_verify
 from governance.models import AuditEntry
-from sync.exceptions.models import ACTIVE_STATUSES, ExceptionItem
+from sync.exceptions.groups import exception_groups
+from sync.exceptions.models import ACTIVE_STATUSES, ExceptionItem, ExceptionStatus
 from sync.integrations.models import Integration
+from sync.mappings.models import LookupTable
 from sync.pipeline.models import InboxMessage, SyncJob
 
 
@@ -44,3 +47,24 @@ def test_it_tops_the_tables_up_to_the_totals_and_keeps_the_audit_chain(
 
     with pytest.raises(CommandError, match="0 or more"):
         call_command("seed_volume", exceptions=-1)
+
+
+@pytest.mark.django_db
+def test_every_exception_active_and_grouped_by_cause_with_active_every_1(revops: User) -> None:
+    call_command("seed_volume", exceptions=400, active_every=1, batch=150)
+    # Every one active, in the 2:1:1 cycle: half of them open.
+    assert ExceptionItem.objects.filter(status__in=ACTIVE_STATUSES).count() == 400
+    assert ExceptionItem.objects.filter(status=ExceptionStatus.OPEN).count() == 200
+    # Causes shared as real ones are: the missing-lookup rows miss one of three countries of their
+    # integration's country table (seeded, so the group's lookup draft has a table to go into).
+    a = Integration.objects.get(name="volume-a")
+    groups = {group.key: group for group in exception_groups(user=revops, integration="volume-a")}
+    lookups = [group for group in groups.values() if group.lookup_miss is not None]
+    assert sorted(group.lookup_miss.key for group in lookups if group.lookup_miss) == ["ES", "IT", "NL"]
+    assert all(group.size > 10 for group in groups.values())
+    assert LookupTable.objects.filter(integration=a, name="country_to_subsidiary").exists()
+    assert not ExceptionItem.objects.filter(cause_key="").exists()
+
+    with pytest.raises(CommandError, match="1 or more"):
+        call_command("seed_volume", exceptions=500, active_every=0)
+    assert ExceptionItem.objects.count() == 400  # refused before a row was written
