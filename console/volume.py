@@ -21,6 +21,7 @@ does, then copied; ``manage.py verify_audit_chain`` passes over a seeded trail.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -302,6 +303,26 @@ def _copy(model: type[models.Model], rows: list[dict[str, Any]] | list[AuditEntr
                 copy.write_row([_copy_value(f, getattr(row, f.attname)) for f in fields])
 
 
+@contextlib.contextmanager
+def _history_kept(model: type[models.Model]) -> Iterator[None]:
+    """bulk_create with the seeded dates kept: it stamps ``auto_now``/``auto_now_add`` fields (a job's
+    ``started_at``, an inbox message's ``received_at``) with the present otherwise, and the year of history
+    would all be today on SQLite (COPY writes the values as given)."""
+    stamped = [
+        field
+        for field in model._meta.concrete_fields
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    ]
+    flags = [(field.auto_now, field.auto_now_add) for field in stamped]  # type: ignore[attr-defined]
+    for field in stamped:
+        field.auto_now = field.auto_now_add = False  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for field, (now, now_add) in zip(stamped, flags, strict=True):
+            field.auto_now, field.auto_now_add = now, now_add  # type: ignore[attr-defined]
+
+
 def _seed_rows(
     model: type[models.Model],
     *,
@@ -321,7 +342,8 @@ def _seed_rows(
             if connection.vendor == "postgresql":
                 _copy(model, rows, with_id=False)
             else:
-                model._default_manager.bulk_create([model(**row) for row in rows])
+                with _history_kept(model):
+                    model._default_manager.bulk_create([model(**row) for row in rows])
         made += len(rows)
         progress(f"{model._meta.db_table}: {made:,} / {total:,}")
     return made - start

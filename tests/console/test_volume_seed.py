@@ -35,6 +35,11 @@ def test_it_tops_the_tables_up_to_the_totals_and_keeps_the_audit_chain(
     assert 0 < SyncJob.objects.filter(salesforce_connection=b.salesforce_connection).count() < 20
     report = chain_verify()
     assert report.intact and report.checked == audit_before + 90
+    # A year of history on every database (bulk_create would stamp started_at / received_at with today).
+    started = sorted(SyncJob.objects.values_list("started_at", flat=True))
+    assert (started[-1] - started[0]).days > 300
+    received = sorted(InboxMessage.objects.values_list("received_at", flat=True))
+    assert (received[-1] - received[0]).days > 300
 
     call_command("seed_volume", exceptions=210, jobs=60, inbox=61, audit=0)  # again: only what is missing
     assert (ExceptionItem.objects.count(), SyncJob.objects.count(), InboxMessage.objects.count()) == (
