@@ -5,8 +5,13 @@ What it writes is plausible rather than real: two integrations (``volume-a`` wit
 ``volume-b`` with the rest, so a person limited to one integration sees a realistic share), a year of
 history, and a small active backlog (:data:`ACTIVE_EVERY`: one exception in twenty is still open, in
 progress or waiting for approval; the rest are resolved or ignored), as a queue looks after a year of
-work. Every count is a *total*: seeding tops each table up to it, so an interrupted or repeated seed
-neither doubles the rows nor starts again (10,000,000 audit entries take long enough to seed once).
+work; ``active_every`` changes the share (1: every exception active, half of them open, as the browser
+journeys at volume want). Exceptions share causes as real ones do (:mod:`sync.exceptions.causes`): the
+missing-lookup ones miss one of a few countries from the integration's ``country_to_subsidiary`` table
+(seeded with the shipped tables), the others group by category, error code and field.
+
+Every count is a *total*: seeding tops each table up to it, so an interrupted or repeated seed neither
+doubles the rows nor starts again (10,000,000 audit entries take long enough to seed once).
 
 Rows go in by batches: PostgreSQL ``COPY`` (a million rows a minute or so, indexes live), else
 ``bulk_create`` (SQLite, for the tests). Audit entries stay a valid hash chain: each batch is sealed by
@@ -16,6 +21,7 @@ does, then copied; ``manage.py verify_audit_chain`` passes over a seeded trail.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -43,6 +49,7 @@ from sync.exceptions.models import (
     Subsidiary,
 )
 from sync.integrations.models import Integration
+from sync.mappings.services.lookups import lookup_tables_seed_defaults
 from sync.pipeline.models import DealMilestone, InboxMessage, InboxSource, InboxStatus, JobStatus, SyncJob
 
 BATCH = 20_000
@@ -59,6 +66,9 @@ ACTIVE_CYCLE = (
 )
 ERROR_PATH = "customer/subsidiary"
 SEVERITIES = (Severity.LOW, Severity.MEDIUM, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+# Countries the shipped country_to_subsidiary table does not have: each a cause of many missing_lookup rows.
+MISSING_COUNTRIES = ("NL", "ES", "IT")
+LOOKUP_TABLE = "country_to_subsidiary"
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,7 @@ def volume_world() -> VolumeWorld:
             },
         )
         integrations.append(integration)
+        lookup_tables_seed_defaults(integration)  # the tables a missing-lookup group's draft goes into
     categories = tuple(
         ExceptionCategory.objects.get_or_create(
             key=key, defaults={"name": key.replace("_", " ").capitalize()}
@@ -141,39 +152,50 @@ def _moment(n: int, total: int, now: dt.datetime) -> dt.datetime:
     return now - HISTORY + HISTORY * ((n + 1) / max(total, 1))
 
 
-@functools.cache
-def _cause_key(category: str, integration_id: int, vendor_code: str) -> str:
+@functools.lru_cache(maxsize=256)
+def _cause_key(integration_id: int, category: str, vendor_code: str, lookup_miss: str, path: str) -> str:
+    """A seeded row's cause key, worked out once per set of facts (a few dozen in a million rows): the
+    message counts only when it names a lookup miss (the other rows' messages differ per deal but name
+    no cause)."""
     return cause_key_for(
-        category=category, integration_id=integration_id, vendor_code=vendor_code, error_path=ERROR_PATH
+        category=category,
+        integration_id=integration_id,
+        vendor_code=vendor_code,
+        vendor_message=lookup_miss,
+        error_path=path,
     )
 
 
-def exception_row(n: int, total: int, world: VolumeWorld, now: dt.datetime) -> dict[str, Any]:
+def exception_row(
+    n: int, total: int, world: VolumeWorld, now: dt.datetime, *, active_every: int = ACTIVE_EVERY
+) -> dict[str, Any]:
     first_seen = _moment(n, total, now)
-    active = n % ACTIVE_EVERY == 0
+    active = n % active_every == 0
     if active:
-        status = ACTIVE_CYCLE[(n // ACTIVE_EVERY) % len(ACTIVE_CYCLE)]
+        status = ACTIVE_CYCLE[(n // active_every) % len(ACTIVE_CYCLE)]
     else:
         status = ExceptionStatus.IGNORED if n % 7 == 0 else ExceptionStatus.RESOLVED
     category = world.categories[n % len(world.categories)]
     record = f"006V{n:014d}"
     integration = world.integration(n)
     vendor_code = "INVALID_FLD_VALUE" if n % 2 else ""
+    miss = ""
+    if category.key == "missing_lookup":
+        country = MISSING_COUNTRIES[(n // len(world.categories)) % len(MISSING_COUNTRIES)]
+        miss = f"customer / subsidiary / subsidiary.id: no '{country}' in lookup table '{LOOKUP_TABLE}'"
     return {
         "category_id": category.pk,
         "severity": SEVERITIES[n % len(SEVERITIES)],
         "status": status,
         "dedup_key": f"{PREFIX}:{category.key}:{record}",
-        # The same error on the same field in one integration: the queue's groups (the active rows, every
-        # 20th, share category and code: one large group per integration).
-        "cause_key": _cause_key(category.key, integration.pk, vendor_code),
         "title": f"Opportunity Volume deal {n}: NetSuite refused the sales order",
         "records": [{"system": "salesforce", "object_type": "Opportunity", "id": record}],
         "subsidiary_id": world.subsidiaries[n % len(world.subsidiaries)].pk,
         "integration_id": integration.pk,
         "vendor_code": vendor_code,
-        "vendor_message": f"Invalid value for field subsidiary on deal {n}",
+        "vendor_message": miss or f"Invalid value for field subsidiary on deal {n}",
         "error_path": ERROR_PATH,
+        "cause_key": _cause_key(integration.pk, category.key, vendor_code, miss, ERROR_PATH),
         "mapping_row": "",
         "rule": "",
         "details": {"seeded": True},
@@ -304,6 +326,26 @@ def _copy(model: type[models.Model], rows: list[dict[str, Any]] | list[AuditEntr
                 copy.write_row([_copy_value(f, getattr(row, f.attname)) for f in fields])
 
 
+@contextlib.contextmanager
+def _history_kept(model: type[models.Model]) -> Iterator[None]:
+    """bulk_create with the seeded dates kept: it stamps ``auto_now``/``auto_now_add`` fields (a job's
+    ``started_at``, an inbox message's ``received_at``) with the present otherwise, and the year of history
+    would all be today on SQLite (COPY writes the values as given)."""
+    stamped = [
+        field
+        for field in model._meta.concrete_fields
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    ]
+    flags = [(field.auto_now, field.auto_now_add) for field in stamped]  # type: ignore[attr-defined]
+    for field in stamped:
+        field.auto_now = field.auto_now_add = False  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for field, (now, now_add) in zip(stamped, flags, strict=True):
+            field.auto_now, field.auto_now_add = now, now_add  # type: ignore[attr-defined]
+
+
 def _seed_rows(
     model: type[models.Model],
     *,
@@ -323,7 +365,8 @@ def _seed_rows(
             if connection.vendor == "postgresql":
                 _copy(model, rows, with_id=False)
             else:
-                model._default_manager.bulk_create([model(**row) for row in rows])
+                with _history_kept(model):
+                    model._default_manager.bulk_create([model(**row) for row in rows])
         made += len(rows)
         progress(f"{model._meta.db_table}: {made:,} / {total:,}")
     return made - start
@@ -331,7 +374,8 @@ def _seed_rows(
 
 def _seeded_causes_fill(world: VolumeWorld) -> int:
     """Give the active seeded exceptions of an older seed (before cause keys) theirs, so the queue has
-    groups; closed ones are no group's, and updating a million rows would cost minutes."""
+    groups; closed ones are no group's, and updating a million rows would cost minutes. An older seed's
+    messages name no lookup miss, so their cause is the category, code and path alone."""
     filled = 0
     for integration in world.integrations:
         for category in world.categories:
@@ -342,7 +386,7 @@ def _seeded_causes_fill(world: VolumeWorld) -> int:
                     dedup_key__startswith=f"{PREFIX}:{category.key}:",
                     integration=integration,
                     vendor_code=vendor_code,
-                ).update(cause_key=_cause_key(category.key, integration.pk, vendor_code))
+                ).update(cause_key=_cause_key(integration.pk, category.key, vendor_code, "", ERROR_PATH))
     return filled
 
 
@@ -384,21 +428,31 @@ def volume_seed(
     inbox: int = 0,
     audit: int = 0,
     batch: int = BATCH,
+    active_every: int = ACTIVE_EVERY,
     now: dt.datetime | None = None,
     progress: Callable[[str], None] = lambda line: None,
 ) -> list[SeedReport]:
     """Top the tables up to the totals given (0: leave that table alone); analyse them on PostgreSQL.
 
     Counts are of the whole table, seeded or not: a database that already holds 10,000 exceptions gets
-    ``exceptions - 10,000`` more. Returns what each table held before and how many rows were added.
+    ``exceptions - 10,000`` more. One exception in ``active_every`` is active (open, in progress or
+    waiting for approval, in a 2:1:1 cycle). Returns what each table held before and how many rows were
+    added.
     """
     if min(exceptions, jobs, inbox, audit, batch - 1) < 0:
         raise ValueError("counts must be 0 or more, the batch 1 or more")
+    if active_every < 1:
+        raise ValueError("--active-every must be 1 or more (1: every exception active)")
     now = now or dt.datetime.now(dt.UTC)
     with disable_auditlog():  # the scaffolding is no person's change, and would date the trail today
         world = volume_world()
     plan: list[tuple[type[models.Model], int, Any, models.QuerySet[Any]]] = [
-        (ExceptionItem, exceptions, exception_row, ExceptionItem.objects.all()),
+        (
+            ExceptionItem,
+            exceptions,
+            functools.partial(exception_row, active_every=active_every),
+            ExceptionItem.objects.all(),
+        ),
         (SyncJob, jobs, job_row, SyncJob.objects.all()),
         (InboxMessage, inbox, inbox_row, InboxMessage.objects.all()),
         # One deal per seeded won event (the inbox rows); the deals of other rows are no seed's.

@@ -10,8 +10,9 @@ from governance.chain_verify import chain_verify
 from governance.models import AuditEntry
 from sync.exceptions.causes import cause_of_item
 from sync.exceptions.groups import exception_groups
-from sync.exceptions.models import ACTIVE_STATUSES, ExceptionItem
+from sync.exceptions.models import ACTIVE_STATUSES, ExceptionItem, ExceptionStatus
 from sync.integrations.models import Integration
+from sync.mappings.models import LookupTable
 from sync.pipeline.models import DealMilestone, InboxMessage, SyncJob
 
 
@@ -35,6 +36,11 @@ def test_it_tops_the_tables_up_to_the_totals_and_keeps_the_audit_chain(
     assert 0 < SyncJob.objects.filter(salesforce_connection=b.salesforce_connection).count() < 20
     report = chain_verify()
     assert report.intact and report.checked == audit_before + 90
+    # A year of history on every database (bulk_create would stamp started_at / received_at with today).
+    started = sorted(SyncJob.objects.values_list("started_at", flat=True))
+    assert (started[-1] - started[0]).days > 300
+    received = sorted(InboxMessage.objects.values_list("received_at", flat=True))
+    assert (received[-1] - received[0]).days > 300
 
     call_command("seed_volume", exceptions=210, jobs=60, inbox=61, audit=0)  # again: only what is missing
     assert (ExceptionItem.objects.count(), SyncJob.objects.count(), InboxMessage.objects.count()) == (
@@ -77,3 +83,24 @@ def test_it_seeds_one_deal_per_won_event_and_exceptions_grouped_by_cause(admin: 
     call_command("seed_volume", exceptions=100)
     assert not ExceptionItem.objects.filter(status__in=ACTIVE_STATUSES, cause_key="").exists()
     assert not ExceptionItem.objects.exclude(status__in=ACTIVE_STATUSES).exclude(cause_key="").exists()
+
+
+@pytest.mark.django_db
+def test_every_exception_active_and_grouped_by_cause_with_active_every_1(revops: User) -> None:
+    call_command("seed_volume", exceptions=400, active_every=1, batch=150)
+    # Every one active, in the 2:1:1 cycle: half of them open.
+    assert ExceptionItem.objects.filter(status__in=ACTIVE_STATUSES).count() == 400
+    assert ExceptionItem.objects.filter(status=ExceptionStatus.OPEN).count() == 200
+    # Causes shared as real ones are: the missing-lookup rows miss one of three countries of their
+    # integration's country table (seeded, so the group's lookup draft has a table to go into).
+    a = Integration.objects.get(name="volume-a")
+    groups = {group.key: group for group in exception_groups(user=revops, integration="volume-a")}
+    lookups = [group for group in groups.values() if group.lookup_miss is not None]
+    assert sorted(group.lookup_miss.key for group in lookups if group.lookup_miss) == ["ES", "IT", "NL"]
+    assert all(group.size > 10 for group in groups.values())
+    assert LookupTable.objects.filter(integration=a, name="country_to_subsidiary").exists()
+    assert not ExceptionItem.objects.filter(cause_key="").exists()
+
+    with pytest.raises(CommandError, match="1 or more"):
+        call_command("seed_volume", exceptions=500, active_every=0)
+    assert ExceptionItem.objects.count() == 400  # refused before a row was written

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from console.volume import BATCH, iter_reports, volume_seed
+from console.volume import ACTIVE_EVERY, BATCH, iter_reports, volume_seed
 
 
 class Command(BaseCommand):
@@ -21,6 +21,12 @@ class Command(BaseCommand):
         parser.add_argument("--inbox", type=int, default=None, help="total inbox messages (default: --jobs)")
         parser.add_argument("--audit", type=int, default=0, help="total audit entries wanted")
         parser.add_argument("--batch", type=int, default=BATCH, help="rows per COPY / bulk insert")
+        parser.add_argument(
+            "--active-every",
+            type=int,
+            default=ACTIVE_EVERY,
+            help=f"one exception in N is active, half of those open (default {ACTIVE_EVERY}; 1: all active)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         inbox = options["jobs"] if options["inbox"] is None else options["inbox"]
@@ -32,6 +38,7 @@ class Command(BaseCommand):
                 inbox=inbox,
                 audit=options["audit"],
                 batch=options["batch"],
+                active_every=options["active_every"],
                 progress=(lambda line: self.stderr.write(line)) if verbosity > 1 else (lambda line: None),
             )
         except ValueError as error:
