@@ -21,6 +21,7 @@ from typing import Any
 import dj_database_url
 import pytest
 from cryptography.fernet import Fernet
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -32,7 +33,12 @@ from governance.models import AuditEntry, CheckpointSource
 from sync.connections.services import connection_create, connection_update
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real commits, for pg_dump and the SQLite backup to see the rows. Every app available, like the suite's
+# other transactional tests (tests/sync/pipeline/conftest.py): the set-up re-creates the content types and
+# permissions a previous transactional test's flush removed (the admin persona needs its permissions).
+pytestmark = pytest.mark.django_db(
+    transaction=True, available_apps=[config.name for config in apps.get_app_configs()]
+)
 ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 SECRETS_PRINT = (
