@@ -17,6 +17,7 @@ class SyncConfig(AppConfig):
         from sync.exceptions.escalation import escalation_notices_connect
         from sync.exceptions.intake import ExceptionQueueIntake
         from sync.exceptions.netsuite_lists import NETSUITE_LISTS_SPEC
+        from sync.exceptions.retry import retries_sweep
         from sync.golive.sweep import golive_sweep
         from sync.integrations.access import connections_in_scope
         from sync.notifications.dispatch import NOTIFICATIONS_DISPATCH_SPEC
@@ -36,6 +37,8 @@ class SyncConfig(AppConfig):
         connections_scope_connect(connections_in_scope)
         # Go-live runs are swept with the rest of the interrupted work (sync/pipeline/sweeps.py).
         sweep_register("golive", golive_sweep)
+        # So are exception retries whose task was lost before a worker claimed it (sync/exceptions/retry.py).
+        sweep_register("exception-retries", retries_sweep)
         # The connection watch and escalations tell people through the notifications (sync/notifications/:
         # after a delay, by their preferences, to Slack, Teams and e-mail).
         connection_alerts_connect(ConnectionNotices())

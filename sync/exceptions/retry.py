@@ -8,13 +8,21 @@ Each retry asked for is an :class:`ExceptionRetry` row written with the request 
 worker claims it with a conditional update (``pending`` -> ``started``), so a retry cancelled meanwhile
 (:func:`sync.exceptions.payload.exception_retry_cancel`) never runs and a task delivered twice runs once.
 What the retried sync reports back closes the row: ``failed`` (the problem came back) or ``succeeded``.
+
+The Redis broker pops a task with no acknowledgement, so a retry whose task was lost (its worker died
+holding it) would stay ``pending`` for ever, and a pending retry blocks the next one and every value
+change. :func:`retries_sweep` (run by the interrupted-work sweep every minute) sends the task again for a
+retry still pending after the job lease; the claim makes a second delivery do nothing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
@@ -33,7 +41,10 @@ __all__ = [
     "retry_finished",
     "retry_function",
     "retryable",
+    "retries_sweep",
 ]
+
+logger = logging.getLogger(__name__)
 
 RETRY_TASK = "sync.tasks.exception_retry_run"
 
@@ -72,16 +83,41 @@ def retry_enqueue(
     except IntegrityError as exc:  # exception_retry_one_pending
         raise ValidationError("A retry is already waiting to run; cancel it or let it run.") from exc
     item_id, retry_id = item.pk, retry.pk
-    transaction.on_commit(
-        lambda: async_task(
-            RETRY_TASK,
-            item_id,
-            overrides,
-            retry_id=retry_id,  # django-q2 hands keywords that are not its options to the function
-            task_name=f"exception-{item_id}-retry-{retry_id}",
-        )
-    )
+    transaction.on_commit(lambda: _send(item_id=item_id, retry_id=retry_id, overrides=overrides))
     return retry
+
+
+def _send(*, item_id: int, retry_id: int, overrides: dict[str, Any]) -> None:
+    async_task(
+        RETRY_TASK,
+        item_id,
+        overrides,
+        retry_id=retry_id,  # django-q2 hands keywords that are not its options to the function
+        task_name=f"exception-{item_id}-retry-{retry_id}",
+    )
+
+
+def retries_sweep(*, now: dt.datetime | None = None) -> list[int]:
+    """Send the task again for every retry still pending ``JOB_LEASE_SECONDS`` after it was asked for
+    (its task was lost by the broker or its worker died before the claim); returns their ids.
+
+    A retry waiting behind a long queue may be sent twice: the worker's claim (pending -> started) runs it
+    once. Each sweep sends a still-pending retry again, so a lost one waits at most one lease and a tick."""
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    stale = list(
+        ExceptionRetry.objects.filter(status=RetryStatus.PENDING, requested_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", "item_id", "overrides")
+    )
+    for retry_id, item_id, overrides in stale:
+        logger.warning(
+            "retry %s of exception %s still pending after the lease: its task is sent again",
+            retry_id,
+            item_id,
+            extra={"event": "exception_retry_resent", "exception": item_id, "retry": retry_id},
+        )
+        _send(item_id=item_id, retry_id=retry_id, overrides=overrides)
+    return [retry_id for retry_id, _, _ in stale]
 
 
 def retry_claim(retry_id: int) -> ExceptionRetry | None:

@@ -48,5 +48,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Interrupted: {len(result.jobs_interrupted)} job(s), {len(result.backfills_interrupted)} "
             f"backfill(s) ({len(result.backfills_resumed)} resumed); go-live runs queued again: "
-            f"{len(result.requeued.get('golive', []))}."
+            f"{len(result.requeued.get('golive', []))}; exception retries sent again: "
+            f"{len(result.requeued.get('exception-retries', []))}."
         )
