@@ -2,8 +2,10 @@
 must come back from the database, once. Covered here: an exception retry and a ticket's delivery (the
 backfill and the reconciliation run have their own tests beside this one).
 
-Runs with the Redis broker only, on the suite's kind of database (a SQLite file of the driver's own, or a
-fresh PostgreSQL database): Redis ``TEST_REDIS_URL`` (default db 5, flushed; skipped when Redis is down).
+Runs with the Redis broker only, as the production combination does: on PostgreSQL (a fresh database of
+the driver's own), so CI runs it once, in its PostgreSQL stage; ``RELIABILITY_BROKERS=redis`` runs it on
+SQLite too (a SQLite file of the driver's own). Redis is ``TEST_REDIS_URL`` (default db 5, flushed;
+skipped when Redis is down).
 The driver is tests/reliability/lost_task_kill.py, in its own process with its own stack.
 """
 
@@ -15,11 +17,15 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.driver import driver_run, redis_up
+from tests.reliability.driver import driver_run, on_postgresql, redis_up
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 pytestmark = [
+    pytest.mark.skipif(
+        not on_postgresql() and "redis" not in os.environ.get("RELIABILITY_BROKERS", ""),
+        reason="the Redis broker runs with PostgreSQL (RELIABILITY_BROKERS=redis runs it on SQLite)",
+    ),
     pytest.mark.skipif(not redis_up(REDIS_URL), reason=f"Redis is not reachable at {REDIS_URL}"),
     pytest.mark.xdist_group("reliability-redis"),  # the driver flushes its Redis db
 ]
