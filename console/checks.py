@@ -1,4 +1,4 @@
-"""System checks of Concord's own settings, run by ``manage.py check`` (``--deploy`` for the production ones)."""
+"""System checks of Concord's own settings: ``manage.py check`` (``--deploy`` for the production ones)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -44,7 +46,7 @@ def test_it_refuses_an_integer_it_cannot_read(monkeypatch: pytest.MonkeyPatch) -
         env_int("CONCORD_WORKERS", 2)
 
 
-def test_it_reads_a_secret_from_its_variable_or_its_file(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_it_reads_a_secret_from_its_variable_or_its_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("CONCORD_SECRET_FILE", raising=False)
     monkeypatch.setenv("CONCORD_SECRET", "direct")
     assert env_secret("CONCORD_SECRET") == "direct"
