@@ -46,7 +46,7 @@ def test_it_refuses_an_integer_it_cannot_read(monkeypatch: pytest.MonkeyPatch) -
         env_int("CONCORD_WORKERS", 2)
 
 
-def test_it_reads_a_secret_from_its_variable_or_its_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_it_reads_a_secret_from_its_variable_or_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("CONCORD_SECRET_FILE", raising=False)
     monkeypatch.setenv("CONCORD_SECRET", "direct")
     assert env_secret("CONCORD_SECRET") == "direct"
@@ -63,9 +63,7 @@ def test_it_reads_a_secret_from_its_variable_or_its_file(monkeypatch: pytest.Mon
     assert env_secret_list("CONCORD_SECRET") == ["a", "b", "c"]
 
 
-def test_it_refuses_a_secret_set_twice_or_an_unreadable_file(
-    monkeypatch: pytest.MonkeyPatch, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_a_secret_twice_or_unreadable(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("CONCORD_SECRET", "direct")
     monkeypatch.setenv("CONCORD_SECRET_FILE", str(tmp_path / "secret"))
     with pytest.raises(ImproperlyConfigured, match="not both"):
