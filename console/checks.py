@@ -13,7 +13,8 @@ METRICS_OPEN = "concord.W001"
 @register(Tags.security, deploy=True)
 def metrics_token_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """/metrics without a token tells anyone who reaches it the volume, failures and vendor limits."""
-    if settings.DEBUG or getattr(settings, "METRICS_TOKEN", ""):
+    token: str = getattr(settings, "METRICS_TOKEN", "")
+    if settings.DEBUG or token:
         return []
     return [
         Warning(

@@ -195,6 +195,10 @@ JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 5 * 60)
 BACKFILL_AUTO_RESUMES = env_int("BACKFILL_AUTO_RESUMES", 3)
 if JOB_LEASE_SECONDS < 1 or BACKFILL_AUTO_RESUMES < 0:
     raise ImproperlyConfigured("JOB_LEASE_SECONDS must be at least 1, BACKFILL_AUTO_RESUMES at least 0")
+# Retention (sync/retention, docs/retention.md): the prune deletes at most this many rows per transaction.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 500)
+if RETENTION_BATCH_SIZE < 1:
+    raise ImproperlyConfigured("RETENTION_BATCH_SIZE must be at least 1")
 # Each process remembers a listener found by its URL token this many seconds (0: ask every time); a
 # listener changed in another process is seen after at most this long
 # (sync/pipeline/listener/listener_cache.py).

@@ -63,7 +63,7 @@ def test_it_reads_a_secret_from_its_variable_or_file(monkeypatch: pytest.MonkeyP
     assert env_secret_list("CONCORD_SECRET") == ["a", "b", "c"]
 
 
-def test_it_refuses_a_secret_twice_or_unreadable(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_a_secret_twice_or_unreadable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CONCORD_SECRET", "direct")
     monkeypatch.setenv("CONCORD_SECRET_FILE", str(tmp_path / "secret"))
     with pytest.raises(ImproperlyConfigured, match="not both"):
