@@ -1,9 +1,9 @@
 """Show or change the retention policy, or prune now (audited).
 
-manage.py retention show
-manage.py retention set --jobs-days 180 --inbox-days 30 --exceptions-days keep --as admin --reason "..."
-manage.py retention run --dry-run
-manage.py retention run --as admin
+manage.py retention
+manage.py retention --jobs-days 180 --inbox-days 30 --exceptions-days keep --as admin --reason "..."
+manage.py retention --run --dry-run
+manage.py retention --run --as admin
 """
 
 from __future__ import annotations
@@ -29,32 +29,37 @@ def _days(raw: str) -> int | None:
 
 
 class Command(BaseCommand):
-    help = "Show or set how long finished sync history is kept, or prune it now (--dry-run: count only)."
+    help = (
+        "Show the retention policy; set days per kind (--jobs-days, --inbox-days, --exceptions-days: a "
+        "number or 'keep'; --as an admin, audited); or prune now (--run, --dry-run to count only)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("show", help="the policy, the rollup's mark and the last run")
-        change = sub.add_parser("set", help="change days per kind (audited)")
         for field in FIELDS:
-            change.add_argument(f"--{field.replace('_', '-')}", dest=field, help="days, or 'keep'")
-        change.add_argument("--as", dest="username", required=True, help="the admin changing it")
-        change.add_argument("--reason", default="")
-        run = sub.add_parser("run", help="prune now")
-        run.add_argument("--dry-run", action="store_true", help="count what would go; change nothing")
-        run.add_argument("--as", dest="username", help="the person running it (audited; default: the system)")
+            parser.add_argument(f"--{field.replace('_', '-')}", dest=field, help="days, or 'keep'")
+        parser.add_argument(
+            "--as", dest="username", help="the admin changing it or running the prune (audited)"
+        )
+        parser.add_argument("--reason", default="")
+        parser.add_argument("--run", action="store_true", help="prune now")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="with --run: count what would go, change nothing"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        action = options["action"]
-        if action == "set":
-            user = command_user(options["username"])
-            days = {field: _days(options[field]) for field in FIELDS if options.get(field) is not None}
-            if not days:
-                raise CommandError("give at least one of --jobs-days, --inbox-days, --exceptions-days")
+        days = {field: _days(options[field]) for field in FIELDS if options.get(field) is not None}
+        if days and options["run"]:
+            raise CommandError("set the policy or run the prune, not both at once")
+        if options["dry_run"] and not options["run"]:
+            raise CommandError("--dry-run goes with --run")
+        if days:
+            if not options["username"]:
+                raise CommandError("say who changes it: --as USERNAME")
             try:
-                retention_policy_set(user=user, reason=options["reason"], **days)
+                retention_policy_set(user=command_user(options["username"]), reason=options["reason"], **days)
             except (PermissionDenied, ValidationError) as error:
                 raise CommandError(" ".join(getattr(error, "messages", [str(error)]))) from error
-        elif action == "run":
+        if options["run"]:
             runner = command_user(options["username"]) if options["username"] else None
             result = retention_prune(user=runner, dry_run=options["dry_run"])
             self.stdout.write(json.dumps(result.as_dict(), sort_keys=True))

@@ -30,11 +30,10 @@ def changes() -> list[dict[str, object]]:
 
 def test_the_command_shows_sets_and_runs(admin: User, history: History) -> None:
     out = StringIO()
-    call_command("retention", "show", stdout=out)
+    call_command("retention", stdout=out)
     assert "jobs_days: 180" in out.getvalue() and "counted through: not yet" in out.getvalue()
     call_command(
         "retention",
-        "set",
         "--jobs-days",
         "120",
         "--exceptions-days",
@@ -48,21 +47,21 @@ def test_the_command_shows_sets_and_runs(admin: User, history: History) -> None:
     assert (policy.jobs_days, policy.inbox_days, policy.exceptions_days) == (120, 90, None)
     assert changes() == [{"jobs_days": [180, 120], "exceptions_days": [365, None]}]
     out = StringIO()
-    call_command("retention", "run", "--dry-run", stdout=out)
+    call_command("retention", "--run", "--dry-run", stdout=out)
     dry = json.loads(out.getvalue())
     assert dry["dry_run"] is True and dry["jobs"] == 1 and dry["exceptions"] == 0  # exceptions kept for ever
     out = StringIO()
-    call_command("retention", "run", "--as", "admin", stdout=out)
+    call_command("retention", "--run", "--as", "admin", stdout=out)
     assert json.loads(out.getvalue())["inbox"] == 1
 
 
 def test_the_command_refuses_bad_input_and_changes_nothing(admin: User, revops: User) -> None:
     with pytest.raises(CommandError, match="at least 7 days"):
-        call_command("retention", "set", "--inbox-days", "1", "--as", "admin")
+        call_command("retention", "--inbox-days", "1", "--as", "admin")
     with pytest.raises(CommandError, match="not a number of days"):
-        call_command("retention", "set", "--inbox-days", "soon", "--as", "admin")
+        call_command("retention", "--inbox-days", "soon", "--as", "admin")
     with pytest.raises(CommandError, match="Admin role"):
-        call_command("retention", "set", "--inbox-days", "30", "--as", "revops")
+        call_command("retention", "--inbox-days", "30", "--as", "revops")
     assert retention_policy().inbox_days == 90
     assert changes() == []
 
