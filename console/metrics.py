@@ -2,7 +2,9 @@
 
 Counters kept in process memory would split across the web and worker processes (and reset with each);
 the database already holds every job, record, exception and inbox row, so one custom collector reads the
-totals when Prometheus asks. Nothing here writes.
+totals when Prometheus asks. Totals of history come from the retention's daily counts plus the live rows
+since its mark (sync/retention/rollup.py), so a scrape reads a day or two of rows, not all of history, and
+pruning changes no total. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
@@ -18,11 +20,11 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from console import selectors as figures
 from reconciliation.models import ReconciliationRun, RunStatus
 from sync.exceptions.models import ACTIVE_STATUSES, ExceptionItem
-from sync.pipeline.models import InboxMessage, InboxStatus, SyncJob, SyncRecord
+from sync.pipeline.models import InboxMessage, InboxStatus
 from sync.pipeline.selectors import background_task_summary
+from sync.retention.rollup import DURATION_BUCKETS, HistoryTotals, RecordTotals, history_totals
 
-# Upper bounds (seconds) of the record duration histogram's buckets.
-DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+__all__ = ["DURATION_BUCKETS", "ConcordCollector", "metrics_registry"]
 
 
 class ConcordCollector(Collector):
@@ -33,83 +35,82 @@ class ConcordCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         now = self._now or timezone.now()
-        yield from self._jobs()
-        yield from self._records()
-        yield from self._exceptions(now)
-        yield from self._queue(now)
+        # Totals of all history: the daily counts plus the live rows since the rollup's mark (bounded).
+        history = history_totals()
+        yield from self._jobs(history)
+        yield from self._records(history)
+        yield from self._exceptions(now, history)
+        yield from self._queue(now, history)
         yield from self._limits()
         yield from self._reconciliation()
 
-    def _jobs(self) -> Iterator[Metric]:
+    def _jobs(self, history: HistoryTotals) -> Iterator[Metric]:
         jobs = CounterMetricFamily(
             "concord_sync_jobs", "Sync jobs run, by flow and status", labels=["flow", "status"]
         )
-        for row in (
-            SyncJob.objects.values("flow", "status").annotate(n=Count("id")).order_by("flow", "status")
-        ):
-            jobs.add_metric([row["flow"], row["status"]], row["n"])
+        for (flow, status), count in sorted(history.jobs.items()):
+            jobs.add_metric([flow, status], count)
         yield jobs
         writes = CounterMetricFamily(
             "concord_netsuite_writes",
             "NetSuite records written (or skipped as unchanged)",
             labels=["flow", "outcome"],
         )
-        for row in SyncJob.objects.values("flow").annotate(
-            w=Sum("netsuite_writes"), s=Sum("netsuite_writes_skipped")
-        ):
-            writes.add_metric([row["flow"], "written"], row["w"] or 0)
-            writes.add_metric([row["flow"], "skipped"], row["s"] or 0)
+        for flow, (written, skipped) in sorted(history.writes.items()):
+            writes.add_metric([flow, "written"], written)
+            writes.add_metric([flow, "skipped"], skipped)
         yield writes
 
-    def _records(self) -> Iterator[Metric]:
+    def _records(self, history: HistoryTotals) -> Iterator[Metric]:
         records = CounterMetricFamily(
             "concord_sync_records", "Opportunities processed, by flow and outcome", labels=["flow", "status"]
         )
-        for row in (
-            SyncRecord.objects.values("job__flow", "status")
-            .annotate(n=Count("id"))
-            .order_by("job__flow", "status")
-        ):
-            records.add_metric([row["job__flow"], row["status"]], row["n"])
+        for (flow, status), totals in sorted(history.records.items()):
+            records.add_metric([flow, status], totals.count)
         yield records
         histogram = HistogramMetricFamily(
             "concord_sync_record_duration_seconds",
             "Time to sync one opportunity to NetSuite",
             labels=["flow"],
         )
-        aggregates = {
-            f"le_{index}": Count("id", filter=Q(duration_ms__lte=bound * 1000))
-            for index, bound in enumerate(DURATION_BUCKETS)
-        }
-        timed = SyncRecord.objects.filter(duration_ms__isnull=False).values("job__flow")
-        for row in timed.annotate(count=Count("id"), total_ms=Sum("duration_ms"), **aggregates).order_by(
-            "job__flow"
-        ):
-            buckets = [(str(bound), row[f"le_{index}"]) for index, bound in enumerate(DURATION_BUCKETS)]
-            buckets.append(("+Inf", row["count"]))
-            histogram.add_metric([row["job__flow"]], buckets, sum_value=(row["total_ms"] or 0) / 1000)
+        per_flow: dict[str, RecordTotals] = {}
+        for (flow, _), totals in history.records.items():
+            into = per_flow.setdefault(flow, RecordTotals())
+            into.timed += totals.timed
+            into.total_ms += totals.total_ms
+            into.buckets = [a + b for a, b in zip(into.buckets, totals.buckets, strict=True)]
+        for flow, totals in sorted(per_flow.items()):
+            if not totals.timed:
+                continue
+            buckets = [(str(bound), totals.buckets[index]) for index, bound in enumerate(DURATION_BUCKETS)]
+            buckets.append(("+Inf", totals.timed))
+            histogram.add_metric([flow], buckets, sum_value=totals.total_ms / 1000)
         yield histogram
 
-    def _exceptions(self, now: dt.datetime) -> Iterator[Metric]:
+    def _exceptions(self, now: dt.datetime, history: HistoryTotals) -> Iterator[Metric]:
         by_status = GaugeMetricFamily(
             "concord_exceptions",
             "Exceptions by status, category and severity",
             labels=["status", "category", "severity"],
         )
+        counts: dict[tuple[str, str, str], int] = dict(history.exceptions_pruned)
         rows = ExceptionItem.objects.values("status", "category__key", "severity").annotate(n=Count("id"))
-        for row in rows.order_by("status", "category__key", "severity"):
-            by_status.add_metric([row["status"], row["category__key"], row["severity"]], row["n"])
+        for row in rows.order_by():
+            key = (row["status"], row["category__key"], row["severity"])
+            counts[key] = counts.get(key, 0) + row["n"]
+        for (status, category, severity), count in sorted(counts.items()):
+            by_status.add_metric([status, category, severity], count)
         yield by_status
         overdue = ExceptionItem.objects.filter(status__in=ACTIVE_STATUSES, due_at__lt=now).count()
         yield GaugeMetricFamily("concord_exceptions_overdue", "Open exceptions past their SLA", value=overdue)
 
-    def _queue(self, now: dt.datetime) -> Iterator[Metric]:
+    def _queue(self, now: dt.datetime, history: HistoryTotals) -> Iterator[Metric]:
         inbox = GaugeMetricFamily("concord_inbox_messages", "Inbox messages by status", labels=["status"])
         counts = dict(
             InboxMessage.objects.values("status").annotate(n=Count("id")).values_list("status", "n")
         )
         for status in InboxStatus.values:
-            inbox.add_metric([status], counts.get(status, 0))
+            inbox.add_metric([status], counts.get(status, 0) + history.inbox_pruned.get(status, 0))
         yield inbox
         oldest = InboxMessage.objects.filter(status__in=[InboxStatus.PENDING, InboxStatus.CLAIMED]).aggregate(
             oldest=Min("received_at")

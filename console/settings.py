@@ -17,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from console import site_files
 from console.log_format import logging_config
 from console.site_files import default_var_dir, site_folder
-from core.env import env_bool, env_int, env_list, env_str
+from core.env import env_bool, env_int, env_list, env_secret, env_secret_list, env_str
 
 BASE_DIR = site_files.BASE_DIR
 # Where the demo keeps its SQLite database, the simulators' stores and CA bundles; the browser tests point
@@ -26,7 +26,9 @@ VAR_DIR = Path(env_str("VAR_DIR", str(default_var_dir())))
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = env_str("SECRET_KEY")
+# Every secret below can come from a file instead (NAME_FILE=/run/secrets/name: Docker secrets, systemd
+# credentials): core.env.env_secret, docs/secrets.md.
+SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
@@ -112,7 +114,7 @@ DATABASES: dict[str, dict[str, Any]] = {
     "default": cast(
         dict[str, Any],
         dj_database_url.parse(
-            env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'concord.sqlite3'}"),
+            env_secret("DATABASE_URL", f"sqlite:///{VAR_DIR / 'concord.sqlite3'}"),
             conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
             conn_health_checks=True,
         ),
@@ -133,7 +135,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env_str("REDIS_URL")
+REDIS_URL = env_secret("REDIS_URL")  # may carry a password
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -199,6 +201,10 @@ JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 5 * 60)
 BACKFILL_AUTO_RESUMES = env_int("BACKFILL_AUTO_RESUMES", 3)
 if JOB_LEASE_SECONDS < 1 or BACKFILL_AUTO_RESUMES < 0:
     raise ImproperlyConfigured("JOB_LEASE_SECONDS must be at least 1, BACKFILL_AUTO_RESUMES at least 0")
+# Retention (sync/retention, docs/retention.md): the prune deletes at most this many rows per transaction.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 500)
+if RETENTION_BATCH_SIZE < 1:
+    raise ImproperlyConfigured("RETENTION_BATCH_SIZE must be at least 1")
 # Each process remembers a listener found by its URL token this many seconds (0: ask every time); a
 # listener changed in another process is seen after at most this long
 # (sync/pipeline/listener/listener_cache.py).
@@ -234,7 +240,7 @@ AUDITLOG_LOGENTRY_MODEL = "governance.AuditEntry"
 AUDITLOG_CID_GETTER = "core.correlation.current_correlation_id"
 
 # Secrets at rest: comma-separated Fernet keys, newest first (core.secrets).
-FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+FIELD_ENCRYPTION_KEYS = env_secret_list("FIELD_ENCRYPTION_KEYS")
 if not FIELD_ENCRYPTION_KEYS:
     if not DEBUG:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is off")
@@ -294,6 +300,8 @@ SPECTACULAR_SETTINGS = {
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "concord@localhost")
 # Where django.core.mail.backends.filebased.EmailBackend writes each message (a mail-less trial install).
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
@@ -305,7 +313,7 @@ EXCEPTION_TICKET_WEBHOOK_URL = env_str("EXCEPTION_TICKET_WEBHOOK_URL")
 # (a corporate proxy's CA). Webhook URLs are stored encrypted with FIELD_ENCRYPTION_KEYS.
 CONSOLE_BASE_URL = env_str("CONSOLE_BASE_URL", "http://127.0.0.1:8000")
 NOTIFICATIONS_CA_BUNDLE = env_str("NOTIFICATIONS_CA_BUNDLE")
-EXCEPTION_TICKET_WEBHOOK_SECRET = env_str("EXCEPTION_TICKET_WEBHOOK_SECRET")
+EXCEPTION_TICKET_WEBHOOK_SECRET = env_secret("EXCEPTION_TICKET_WEBHOOK_SECRET")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -359,8 +367,11 @@ except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
 
 # Operations endpoints: /healthz needs no credentials; /metrics asks for "Authorization: Bearer
-# <METRICS_TOKEN>" when the token is set, and is open (like /healthz) when it is not.
-METRICS_TOKEN = env_str("METRICS_TOKEN")
+# <METRICS_TOKEN>" when the token is set, and is open (like /healthz) when it is not: with DEBUG off that
+# is a `check --deploy` warning (console/checks.py, concord.W001; SILENCED_SYSTEM_CHECKS if only the
+# network reaches /metrics).
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 # /healthz counts the workers alive when one finished its heartbeat task within this many seconds.
 HEALTH_WORKER_MAX_AGE = env_int("HEALTH_WORKER_MAX_AGE", 180)
 # How often each dashboard panel refreshes itself (HTMX polling), in seconds.

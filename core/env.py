@@ -47,3 +47,37 @@ def env_list(name: str, default: Iterable[str] = ()) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_secret(name: str, default: str = "") -> str:
+    """A secret from ``NAME`` or from the file ``NAME_FILE`` names (Docker and systemd credentials).
+
+    Setting both is refused (which one wins would be a guess). One trailing newline, the one an editor or
+    ``echo`` leaves, is dropped from the file; any other whitespace is the secret's own. A named file that
+    cannot be read is an error, never a silent default.
+    """
+    file_name = f"{name}_FILE"
+    path = os.environ.get(file_name)
+    direct = os.environ.get(name)
+    if path is not None and direct is not None:
+        raise ImproperlyConfigured(f"set {name} or {file_name}, not both")
+    if path is None:
+        return default if direct is None else direct
+    if not path.strip():
+        raise ImproperlyConfigured(f"{file_name} is empty: give the path of the file holding {name}")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = handle.read()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{file_name}={path!r} cannot be read: {exc.strerror}") from exc
+    if value.endswith("\r\n"):
+        return value[:-2]
+    return value[:-1] if value.endswith("\n") else value
+
+
+def env_secret_list(name: str, default: Iterable[str] = ()) -> list[str]:
+    """A comma-separated list of secrets (keys, newest first) from ``NAME`` or ``NAME_FILE``."""
+    raw = env_secret(name, "\0")
+    if raw == "\0":
+        return list(default)
+    return [item.strip() for item in raw.replace("\n", ",").split(",") if item.strip()]

@@ -46,6 +46,7 @@ from sync.mappings.models import (
 from sync.matching.models import GenericEmailDomain, MatchResolution
 from sync.notifications.models import NotificationChannel, NotificationPolicy, NotificationPreference
 from sync.pipeline.models import Backfill, FieldConflict, FlowSetting, Listener
+from sync.retention.models import RetentionPolicy
 from sync.rules.models import Rule, RuleVersion
 
 # Models of the local apps that no person changes, each with the reason. Every other model must be
@@ -81,6 +82,7 @@ NOT_CHANGED_BY_PEOPLE: dict[str, str] = {
     "sync.ConnectionHealth": "what the connection watch last found, written by its scheduled task",
     "sync.ConnectionMetadata": "a cache of what a system describes; each refresh is audited",
     "sync.OrderLock": "a sales order the pipeline found locked in NetSuite, written by its workers",
+    "sync.DailyCount": "counts of pruned history, written by the retention rollup and prune",
     "sync.MetadataObject": "one cached describe / JSON Schema answer, written by the metadata refresh",
 }
 
@@ -178,6 +180,12 @@ def register_audited_models() -> None:
     # Issue 22: the company's order lock choice (also one explicit entry per change, with the reason);
     # cancellations: the approval is written by the services, the rest by the pipeline's workers.
     auditlog.register(OrderLockSetting, exclude_fields=["updated_at"])
+    # Changed through sync.retention.policy, which writes the one entry with the reason; the rollup's mark
+    # and the last run are bookkeeping (a prune writes its own entry with the counts).
+    auditlog.register(
+        RetentionPolicy,
+        exclude_fields=["updated_at", "rolled_up_through", "last_run_at", "last_run_counts"],
+    )
     auditlog.register(Cancellation, include_fields=["status", "approved_by"])
 
     # Releases: transitions (tested, signed, published, rolled back) are one explicit entry each from

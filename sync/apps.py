@@ -27,6 +27,7 @@ class SyncConfig(AppConfig):
         from sync.pipeline.problems import exception_queue_connect
         from sync.pipeline.schedules import CATCH_UP_POLL_SPEC, RETURN_FLOW_SPEC
         from sync.pipeline.sweeps import sweep_register
+        from sync.retention.tasks import RETENTION_PRUNE_SPEC
 
         # A listener changed here is looked up afresh at once (sync/pipeline/listener/listener_cache.py).
         post_save.connect(listener_cache_clear, sender=Listener, dispatch_uid="sync.listener_cache.save")
@@ -51,5 +52,6 @@ class SyncConfig(AppConfig):
             NETSUITE_LISTS_SPEC,
             CATALOGUE_SYNC_SPEC,
             NOTIFICATIONS_DISPATCH_SPEC,
+            RETENTION_PRUNE_SPEC,
         ):
             schedule_register(spec)

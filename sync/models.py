@@ -13,4 +13,5 @@ from sync.mappings import models as mappings_models  # noqa: F401
 from sync.matching import models as matching_models  # noqa: F401
 from sync.notifications import models as notifications_models  # noqa: F401
 from sync.pipeline import models as pipeline_models  # noqa: F401
+from sync.retention import models as retention_models  # noqa: F401
 from sync.rules import models as rules_models  # noqa: F401

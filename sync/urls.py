@@ -15,6 +15,7 @@ urlpatterns = [
     path("sync/matching/", include("sync.matching.urls")),
     path("sync/integrations/", include("sync.onboarding.urls")),
     path("sync/lifecycle/", include("sync.lifecycle.urls")),
+    path("sync/retention/", include("sync.retention.urls")),
     path("sync/catalogue/", include("sync.catalogue.urls")),
     path("sync/", include("sync.pipeline.urls")),
     path("exceptions/", include("sync.exceptions.urls")),

@@ -32,7 +32,7 @@ TEST_ONLY = {
 LAYERS = [
     "console",
     "governance",
-    "sync.notifications",
+    "sync.notifications : sync.retention",
     "sync.exceptions : sync.golive : reconciliation : sync.catalogue : sync.onboarding",
     "sync.pipeline",
     "sync.lifecycle",

@@ -16,6 +16,7 @@ from sync.matching.api import urlpatterns as matching_urls
 from sync.notifications.api import urlpatterns as notification_urls
 from sync.onboarding.api import urlpatterns as integration_urls
 from sync.pipeline.api import urlpatterns as pipeline_urls
+from sync.retention.api import urlpatterns as retention_urls
 from sync.rules.api import urlpatterns as rule_urls
 
 app_name = "api"
@@ -36,4 +37,5 @@ urlpatterns = [
     *governance_urls,
     *setup_urls,
     *schedule_urls,
+    *retention_urls,
 ]

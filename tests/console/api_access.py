@@ -70,6 +70,10 @@ API_ACCESS: dict[str, ApiRule] = {
     "api:schedule-detail": ApiRule(get=ROLES, patch=ADMINS),
     "api:schedule-pause": ApiRule(post=ADMINS),
     "api:schedule-resume": ApiRule(post=ADMINS),
+    # Retention (sync/retention/api.py): every role reads the policy; admins change it (an empty body
+    # changes nothing) and prune now (an empty body prunes: nothing in the world is old enough).
+    "api:retention-policy": ApiRule(get=ROLES, patch=ADMINS),
+    "api:retention-run": ApiRule(post=ADMINS),
     "api:listener-rotate-token": ApiRule(post=ADMINS),
     "api:listener-enable": ApiRule(post=ADMINS),
     "api:listener-disable": ApiRule(post=ADMINS),

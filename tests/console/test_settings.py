@@ -22,6 +22,7 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(64),
     "ALLOWED_HOSTS": "concord.example.com",
     "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "METRICS_TOKEN": secrets.token_urlsafe(32),
 }
 PROBE = (
     "import json, django; from django.conf import settings; django.setup(); "
@@ -33,7 +34,8 @@ PROBE = (
 def run_with_env(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     clean = {key: value for key, value in os.environ.items() if key not in _SETTINGS_VARIABLES}
     clean.update({"DJANGO_SETTINGS_MODULE": "console.settings", "PYTHONPATH": str(ROOT)})
-    clean.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'probe.sqlite3'}")
+    if "DATABASE_URL_FILE" not in env:
+        clean.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'probe.sqlite3'}")
     clean.update(env)
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120, check=False
@@ -55,6 +57,13 @@ _SETTINGS_VARIABLES = {
     "BEHIND_PROXY",
     "STATIC_ROOT",
     "VAR_DIR",
+    "METRICS_TOKEN",
+    "SILENCED_SYSTEM_CHECKS",
+    "REDIS_URL_FILE",
+    "SECRET_KEY_FILE",
+    "DATABASE_URL_FILE",
+    "FIELD_ENCRYPTION_KEYS_FILE",
+    "METRICS_TOKEN_FILE",
 }
 
 
@@ -148,3 +157,59 @@ def test_it_keeps_the_demo_files_under_var_dir(tmp_path: Path) -> None:
     result = run_with_env(["-c", code], {"DEBUG": "1", "VAR_DIR": str(var_dir)}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(var_dir), str(var_dir / "simulators")]
+
+
+def test_it_warns_at_check_deploy_when_metrics_have_no_token(tmp_path: Path) -> None:
+    env = {**PRODUCTION, "METRICS_TOKEN": ""}
+    result = run_with_env(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env, tmp_path)
+    assert result.returncode != 0
+    assert "concord.W001" in result.stderr + result.stdout
+    assert "/metrics is open" in result.stderr + result.stdout
+    # An operator whose network alone reaches /metrics says so, and the check is quiet.
+    silenced = {**env, "SILENCED_SYSTEM_CHECKS": "concord.W001"}
+    result = run_with_env(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], silenced, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_it_reads_every_production_secret_from_files(tmp_path: Path) -> None:
+    key = Fernet.generate_key().decode()
+    files = {
+        "SECRET_KEY": "s" * 60 + "\n",
+        "FIELD_ENCRYPTION_KEYS": key + "\n",
+        "METRICS_TOKEN": "scrape-from-file\n",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'from-file.sqlite3'}\n",
+        "REDIS_URL": "redis://:pw@127.0.0.1:6379/7\n",
+    }
+    env = {"DEBUG": "0", "ALLOWED_HOSTS": "concord.example.com"}
+    for name, content in files.items():
+        path = tmp_path / name.lower()
+        path.write_text(content)
+        env[f"{name}_FILE"] = str(path)
+    probe_secrets = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "print(json.dumps([settings.SECRET_KEY, settings.FIELD_ENCRYPTION_KEYS, settings.METRICS_TOKEN, "
+        "settings.DATABASES['default']['NAME'], settings.REDIS_URL]))"
+    )
+    result = run_with_env(["-c", probe_secrets], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    # The trailing newline an editor leaves is dropped; nothing else is changed.
+    assert seen == [
+        "s" * 60,
+        [key],
+        "scrape-from-file",
+        str(tmp_path / "from-file.sqlite3"),
+        files["REDIS_URL"][:-1],
+    ]
+
+
+def test_it_refuses_a_secret_given_twice_or_a_file_it_cannot_read(tmp_path: Path) -> None:
+    path = tmp_path / "key"
+    path.write_text("k" * 60)
+    both = run_with_env(["-c", PROBE], {**PRODUCTION, "SECRET_KEY_FILE": str(path)}, tmp_path)
+    assert both.returncode != 0
+    assert "set SECRET_KEY or SECRET_KEY_FILE, not both" in both.stderr
+    env = {key: value for key, value in PRODUCTION.items() if key != "SECRET_KEY"}
+    missing = run_with_env(["-c", PROBE], {**env, "SECRET_KEY_FILE": str(tmp_path / "absent")}, tmp_path)
+    assert missing.returncode != 0
+    assert "SECRET_KEY_FILE=" in missing.stderr and "cannot be read" in missing.stderr

@@ -277,6 +277,11 @@ ACCESS: dict[str, Rule] = {
     # empty form: redirected with a message).
     "sync:lifecycle": GET(ROLES),
     "sync:lifecycle-lock-setting": POST(EXCEPTION_ACTORS),
+    # Retention (sync/retention/views.py): every role reads; admins change it (an empty field keeps that
+    # history for ever, as the form says) and prune now; both redirect with a message.
+    "sync:retention": GET(ROLES),
+    "sync:retention-change": POST(ADMINS),
+    "sync:retention-run": POST(ADMINS),
     # sync/matching/views.py: every role reads the generic e-mail domains; RevOps changes them (an empty
     # form: redirected with a message).
     "sync:matching-domains": GET(ROLES),

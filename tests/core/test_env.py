@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from core.env import env_bool, env_int, env_list, env_str
+from core.env import env_bool, env_int, env_list, env_secret, env_secret_list, env_str
 
 
 def test_it_reads_booleans_in_the_usual_spellings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,3 +44,33 @@ def test_it_refuses_an_integer_it_cannot_read(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("CONCORD_WORKERS", "two")
     with pytest.raises(ImproperlyConfigured, match="CONCORD_WORKERS"):
         env_int("CONCORD_WORKERS", 2)
+
+
+def test_it_reads_a_secret_from_its_variable_or_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("CONCORD_SECRET_FILE", raising=False)
+    monkeypatch.setenv("CONCORD_SECRET", "direct")
+    assert env_secret("CONCORD_SECRET") == "direct"
+    monkeypatch.delenv("CONCORD_SECRET")
+    assert env_secret("CONCORD_SECRET", "fallback") == "fallback"
+    path = tmp_path / "secret"
+    path.write_text(" spaced value \n")
+    monkeypatch.setenv("CONCORD_SECRET_FILE", str(path))
+    # Only the one trailing newline goes: the spaces are the secret's own.
+    assert env_secret("CONCORD_SECRET") == " spaced value "
+    path.write_text("line\n\n")
+    assert env_secret("CONCORD_SECRET") == "line\n"
+    path.write_text("a,b\nc\n")
+    assert env_secret_list("CONCORD_SECRET") == ["a", "b", "c"]
+
+
+def test_it_refuses_a_secret_twice_or_unreadable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CONCORD_SECRET", "direct")
+    monkeypatch.setenv("CONCORD_SECRET_FILE", str(tmp_path / "secret"))
+    with pytest.raises(ImproperlyConfigured, match="not both"):
+        env_secret("CONCORD_SECRET")
+    monkeypatch.delenv("CONCORD_SECRET")
+    with pytest.raises(ImproperlyConfigured, match="cannot be read"):
+        env_secret("CONCORD_SECRET")
+    monkeypatch.setenv("CONCORD_SECRET_FILE", "")
+    with pytest.raises(ImproperlyConfigured, match="is empty"):
+        env_secret_list("CONCORD_SECRET")

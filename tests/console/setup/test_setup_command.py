@@ -41,7 +41,10 @@ ADMIN_ENV = {
 MIGRATING_DB = pytest.mark.django_db(
     transaction=True, available_apps=[config.name for config in apps.get_app_configs()]
 )
-LAST_SYNC_MIGRATION, OLDER_SYNC_MIGRATION = "0040_volume_indexes", "0039_exception_tags_retries"
+# The newest sync migration and the one before it (an upgrade is the newest one pending).
+OLDER_SYNC_MIGRATION, LAST_SYNC_MIGRATION = sorted(
+    path.stem for path in (Path(__file__).resolve().parents[3] / "sync" / "migrations").glob("0*.py")
+)[-2:]
 
 
 @pytest.fixture(autouse=True)

@@ -87,8 +87,8 @@ def test_it_creates_its_schedules_idempotently_and_keeps_an_operators_timing() -
     poll.refresh_from_db()
     assert (poll.func, poll.minutes) == ("sync.tasks.catch_up_poll", 7)
     # poll, return flow, connection watch, inbox sweep, worker heartbeat, interrupted-work sweep, catalogue,
-    # notifications
-    assert Schedule.objects.count() == 8
+    # notifications, retention prune
+    assert Schedule.objects.count() == 9
     assert Schedule.objects.filter(func="sync.tasks.notifications_dispatch_task", minutes=1).exists()
 
 
