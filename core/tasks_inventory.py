@@ -210,6 +210,13 @@ TASK_TYPES: tuple[TaskType, ...] = (
         "the audit chain (the next checkpoint covers a wider window)",
         "a schedule",
     ),
+    TaskType(
+        "sync.retention.tasks.retention_prune_task",
+        Recovery.SCHEDULED,
+        "sync.retention.tasks.retention_prune_task",
+        "none: tomorrow's prune counts the days left and deletes what is still due (batches, re-runnable)",
+        "the daily retention-prune schedule",
+    ),
 )
 
 
