@@ -214,9 +214,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # Invitations (governance.invitations): how long an e-mailed set-password link works, in seconds.
 INVITATION_TIMEOUT = env_int("INVITATION_TIMEOUT", 7 * 24 * 3600)
 
-# Sign-in throttling (governance.throttle): this many failures per username and address within the window
-# (seconds) block further attempts until the window ends.
+# Sign-in throttling (governance.throttle): this many failures per username and address, per username
+# alone, or per address alone within the window (seconds) block further attempts until the window ends.
 LOGIN_THROTTLE_FAILURES = env_int("LOGIN_THROTTLE_FAILURES", 5)
+LOGIN_THROTTLE_USERNAME_FAILURES = env_int("LOGIN_THROTTLE_USERNAME_FAILURES", 20)
+LOGIN_THROTTLE_ADDRESS_FAILURES = env_int("LOGIN_THROTTLE_ADDRESS_FAILURES", 50)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
 
 LOGIN_URL = "login"
