@@ -225,6 +225,35 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
+# Single sign-on with OpenID Connect (governance/sso, docs/sign-in.md): on when OIDC_RP_CLIENT_ID is set.
+# The endpoints come from OIDC_OP_DISCOVERY (read at the first sign-in) unless given one by one.
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET")
+if not OIDC_RP_CLIENT_SECRET and env_str("OIDC_RP_CLIENT_SECRET_FILE"):
+    OIDC_RP_CLIENT_SECRET = Path(env_str("OIDC_RP_CLIENT_SECRET_FILE")).read_text().strip()
+OIDC_OP_DISCOVERY = env_str("OIDC_OP_DISCOVERY")
+OIDC_OP_ISSUER = env_str("OIDC_OP_ISSUER")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile groups")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
+# The claim holding the person's groups, and which group gives which Concord role: "group=Role,...".
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_ROLE_MAP = env_str("OIDC_ROLE_MAP")
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("governance.sso.backend.ConcordOIDCBackend")
+# LOCAL_PASSWORDS=0 turns password sign-in off (SSO only), except for the break-glass usernames listed in
+# LOCAL_PASSWORDS_BREAK_GLASS, who sign in at /accounts/login/?local=1 (with their second factor).
+LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", True)
+LOCAL_PASSWORDS_BREAK_GLASS = env_list("LOCAL_PASSWORDS_BREAK_GLASS")
+
 # Audit trail: our own entry model (room for a correlation id and, later, a hash chain).
 AUDITLOG_LOGENTRY_MODEL = "governance.AuditEntry"
 AUDITLOG_CID_GETTER = "core.correlation.current_correlation_id"
