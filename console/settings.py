@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "auditlog",
     "guardian",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "console",
     "sync",
     "reconciliation",
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "governance.mfa.middleware.MfaRequiredMiddleware",
     "core.access.RoleRequiredMiddleware",
     "governance.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -253,6 +257,13 @@ if OIDC_RP_CLIENT_ID:
 # LOCAL_PASSWORDS_BREAK_GLASS, who sign in at /accounts/login/?local=1 (with their second factor).
 LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", True)
 LOCAL_PASSWORDS_BREAK_GLASS = env_list("LOCAL_PASSWORDS_BREAK_GLASS")
+
+# Two-factor authentication (governance/mfa, django-otp TOTP): a console session of anyone holding one of
+# these roles must enrol a device and pass its code after signing in (by password or SSO). Production
+# requires it of Admin and Finance; the demo (DEBUG) requires it of no one unless set. API tokens are not
+# affected (a token is its own credential).
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", [] if DEBUG else ["Admin", "Finance"])
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Concord")
 
 # Audit trail: our own entry model (room for a correlation id and, later, a hash chain).
 AUDITLOG_LOGENTRY_MODEL = "governance.AuditEntry"

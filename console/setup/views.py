@@ -20,7 +20,6 @@ from governance.sso.config import sso_enabled
 from sync.integrations.access import integration_scope
 
 
-
 @login_not_required
 @role_not_required
 def login(request: HttpRequest) -> HttpResponseBase:
@@ -34,7 +33,9 @@ def login(request: HttpRequest) -> HttpResponseBase:
         "password_form_shown": settings.LOCAL_PASSWORDS or "local" in request.GET or request.method == "POST",
     }
     view = auth_views.LoginView.as_view(
-        redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm, extra_context=context
+        redirect_authenticated_user=True,
+        authentication_form=ThrottledAuthenticationForm,
+        extra_context=context,
     )
     return view(request)
 

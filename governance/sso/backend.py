@@ -1,4 +1,4 @@
-"""The authentication backend behind "Sign in with SSO" (listed in AUTHENTICATION_BACKENDS when SSO is set up)."""
+"""The backend behind "Sign in with SSO" (in AUTHENTICATION_BACKENDS when SSO is set up)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from governance.sso.config import oidc_setting
 from governance.sso.services import sso_sign_in
 
 
-class ConcordOIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
+class ConcordOIDCBackend(OIDCAuthenticationBackend):
     """mozilla-django-oidc's code flow; the account and its roles come from :func:`sso_sign_in`.
 
     Besides the library's checks (signature, algorithm, nonce) it checks what the library leaves out: the

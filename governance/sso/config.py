@@ -57,7 +57,7 @@ def oidc_setting(attr: str, *default: Any) -> Any:
 
 
 def role_map_parse(text: str) -> dict[str, str]:
-    """``"concord-admins=Admin,concord-finance=Finance"`` -> {group: role}; several groups may give one role."""
+    """``"concord-admins=Admin,concord-finance=Finance"`` -> {group: role}; groups may share a role."""
     mapping: dict[str, str] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         group, sep, role = item.rpartition("=")

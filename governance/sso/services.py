@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 
 def sso_roles_from_groups(*, groups: Iterable[str], role_map: Mapping[str, str]) -> list[str]:
     """The Concord roles the provider's groups map to; groups not in the map give nothing."""
-    return sorted({role_map[group] for group in groups if group in role_map and role_map[group] in ROLES_BY_NAME})
+    return sorted(
+        {role_map[group] for group in groups if group in role_map and role_map[group] in ROLES_BY_NAME}
+    )
 
 
 def _claimed_groups(claims: Mapping[str, Any]) -> list[str]:
@@ -53,7 +55,9 @@ def sso_sign_in(*, issuer: str, claims: Mapping[str, Any]) -> User:
     role is granted. A deactivated account is refused (PermissionDenied) and the refusal audited.
     """
     subject = str(claims["sub"])
-    roles = sso_roles_from_groups(groups=_claimed_groups(claims), role_map=role_map_parse(settings.OIDC_ROLE_MAP))
+    roles = sso_roles_from_groups(
+        groups=_claimed_groups(claims), role_map=role_map_parse(settings.OIDC_ROLE_MAP)
+    )
     known = SsoIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
     if known is not None and not known.user.is_active:
         access_record(event=AccessEvent.LOGIN_REFUSED, user=known.user)

@@ -1,4 +1,4 @@
-"""LOCAL_PASSWORDS=0: the password form is gone, a password POST is refused and audited, break-glass excepted."""
+"""LOCAL_PASSWORDS=0: no password form, a password POST refused and audited; break-glass excepted."""
 
 from __future__ import annotations
 
@@ -49,4 +49,7 @@ def test_turned_back_on_the_form_returns(revops: User, passwords_off: Any) -> No
     passwords_off.LOCAL_PASSWORDS = True
     client = Client()
     assert 'name="password"' in client.get("/accounts/login/").content.decode()
-    assert client.post("/accounts/login/", {"username": "revops", "password": PERSONA_PASSWORD}).status_code == 302
+    assert (
+        client.post("/accounts/login/", {"username": "revops", "password": PERSONA_PASSWORD}).status_code
+        == 302
+    )

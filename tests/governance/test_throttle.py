@@ -58,7 +58,9 @@ def test_it_blocks_one_username_tried_from_many_addresses(revops: User, settings
     assert b"Too many failed sign-in attempts" in response.content
     # Another account is not blocked from those addresses.
     other = Client(REMOTE_ADDR="198.51.100.1")
-    assert other.post("/accounts/login/", {"username": "finance", "password": PERSONA_PASSWORD}).status_code in (
+    assert other.post(
+        "/accounts/login/", {"username": "finance", "password": PERSONA_PASSWORD}
+    ).status_code in (
         200,
         302,
     )

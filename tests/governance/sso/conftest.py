@@ -61,7 +61,7 @@ def _installed() -> Path:
             for name in ("package.json", "package-lock.json"):
                 shutil.copyfile(SOURCE / name, target / name)
             subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                [str(shutil.which("npm")), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                 cwd=target,
                 check=True,
                 timeout=300,
@@ -92,7 +92,7 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProv
         )
     )
     process = subprocess.Popen(
-        ["node", str(home / "provider.mjs"), str(config_path)],
+        [str(shutil.which("node")), str(home / "provider.mjs"), str(config_path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -116,5 +116,8 @@ def sso_settings(settings: Any, oidc_provider: OidcProvider) -> Any:
     settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
     settings.OIDC_OP_DISCOVERY = f"{oidc_provider.issuer}/.well-known/openid-configuration"
     settings.OIDC_ROLE_MAP = ROLE_MAP
-    settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, "governance.sso.backend.ConcordOIDCBackend"]
+    settings.AUTHENTICATION_BACKENDS = [
+        *settings.AUTHENTICATION_BACKENDS,
+        "governance.sso.backend.ConcordOIDCBackend",
+    ]
     return settings

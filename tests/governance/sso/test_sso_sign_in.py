@@ -17,6 +17,7 @@ import requests
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 
 from governance.models import AuditEntry, SsoIdentity
@@ -26,12 +27,12 @@ from tests.governance.sso.conftest import USERS, OidcProvider
 pytestmark = pytest.mark.django_db
 
 
-def provider_sign_in(client: Client, username: str, password: str) -> tuple[HttpResponse, list[str]]:
-    """Start at Concord, sign in at the provider, come back; Concord's last answer and the provider's pages."""
+def provider_sign_in(client: Client, username: str, password: str) -> tuple[HttpResponseBase, list[str]]:
+    """Start at Concord, sign in at the provider, come back: Concord's last answer, the provider's pages."""
     start = client.get("/accounts/sso/")
     assert start.status_code == 302, start
     browser = requests.Session()
-    url, pages = start["Location"], []
+    url, pages = start["Location"], list[str]()
     response = browser.get(url, allow_redirects=False, timeout=10)
     for _ in range(12):
         if response.is_redirect:
@@ -100,7 +101,9 @@ def test_a_second_sign_in_follows_the_groups_changed_at_the_provider(
         assert client.get("/").status_code == 403
         changes = [
             e.changes_dict["roles"]
-            for e in AuditEntry.objects.filter(object_pk=str(user.pk), changes__has_key="roles").order_by("id")
+            for e in AuditEntry.objects.filter(object_pk=str(user.pk), changes__has_key="roles").order_by(
+                "id"
+            )
         ]
         assert changes == [["none", "RevOps"], ["RevOps", "Admin, Auditor"], ["Admin, Auditor", "none"]]
     finally:
@@ -148,3 +151,11 @@ def test_a_role_map_that_is_not_group_equals_role_is_refused_with_its_item() -> 
     assert role_map_parse("a=Admin, b=Finance,") == {"a": "Admin", "b": "Finance"}
     with pytest.raises(ImproperlyConfigured, match="'admins' is not group=Role"):
         role_map_parse("admins,b=Finance")
+
+
+def test_an_sso_admin_still_passes_a_second_factor(sso_settings: Any) -> None:
+    sso_settings.MFA_REQUIRED_ROLES = ["Admin", "Finance"]
+    client = Client()
+    response, _ = provider_sign_in(client, "ada", USERS["ada"]["password"])
+    assert response.status_code == 302  # signed in...
+    assert client.get("/")["Location"] == "/accounts/mfa/enrol/?next=%2F"  # ...but not into the console yet
