@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "auditlog",
     "guardian",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "console",
     "sync",
     "reconciliation",
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "governance.mfa.middleware.MfaRequiredMiddleware",
     "core.access.RoleRequiredMiddleware",
     "governance.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -226,14 +230,50 @@ AUTH_PASSWORD_VALIDATORS = [
 # Invitations (governance.invitations): how long an e-mailed set-password link works, in seconds.
 INVITATION_TIMEOUT = env_int("INVITATION_TIMEOUT", 7 * 24 * 3600)
 
-# Sign-in throttling (governance.throttle): this many failures per username and address within the window
-# (seconds) block further attempts until the window ends.
+# Sign-in throttling (governance.throttle): this many failures per username and address, per username
+# alone, or per address alone within the window (seconds) block further attempts until the window ends.
 LOGIN_THROTTLE_FAILURES = env_int("LOGIN_THROTTLE_FAILURES", 5)
+LOGIN_THROTTLE_USERNAME_FAILURES = env_int("LOGIN_THROTTLE_USERNAME_FAILURES", 20)
+LOGIN_THROTTLE_ADDRESS_FAILURES = env_int("LOGIN_THROTTLE_ADDRESS_FAILURES", 50)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# Single sign-on with OpenID Connect (governance/sso, docs/sign-in.md): on when OIDC_RP_CLIENT_ID is set.
+# The endpoints come from OIDC_OP_DISCOVERY (read at the first sign-in) unless given one by one.
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_secret("OIDC_RP_CLIENT_SECRET")
+OIDC_OP_DISCOVERY = env_str("OIDC_OP_DISCOVERY")
+OIDC_OP_ISSUER = env_str("OIDC_OP_ISSUER")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile groups")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
+# The claim holding the person's groups, and which group gives which Concord role: "group=Role,...".
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_ROLE_MAP = env_str("OIDC_ROLE_MAP")
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("governance.sso.backend.ConcordOIDCBackend")
+# LOCAL_PASSWORDS=0 turns password sign-in off (SSO only), except for the break-glass usernames listed in
+# LOCAL_PASSWORDS_BREAK_GLASS, who sign in at /accounts/login/?local=1 (with their second factor).
+LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", True)
+LOCAL_PASSWORDS_BREAK_GLASS = env_list("LOCAL_PASSWORDS_BREAK_GLASS")
+
+# Two-factor authentication (governance/mfa, django-otp TOTP): a console session of anyone holding one of
+# these roles must enrol a device and pass its code after signing in (by password or SSO). Production
+# requires it of Admin and Finance; the demo (DEBUG) requires it of no one unless set. API tokens are not
+# affected (a token is its own credential).
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", [] if DEBUG else ["Admin", "Finance"])
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Concord")
 
 # Audit trail: our own entry model (room for a correlation id and, later, a hash chain).
 AUDITLOG_LOGENTRY_MODEL = "governance.AuditEntry"

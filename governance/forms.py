@@ -15,6 +15,7 @@ from governance.access_grants import EVERY, GRANT_MODELS
 from governance.audit_search import AuditFilters
 from governance.middleware import AuditMiddleware
 from governance.models import AccessEvent, AuditEntry, AuditFlag
+from governance.sso.config import local_password_allowed
 from governance.throttle import login_blocked, login_failure_count, login_failures_clear
 
 
@@ -121,11 +122,18 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     """Django's sign-in form, refusing (and auditing) a username+address with too many recent failures."""
 
     throttled = False  # the page then says why, instead of "wrong password"
+    passwords_off = False
 
     def clean(self) -> dict[str, Any]:
         username = str(self.cleaned_data.get("username") or "")
         address = AuditMiddleware._get_remote_addr(self.request) if self.request else None
         address = address or "unknown"
+        if not local_password_allowed(username=username):
+            self.passwords_off = True
+            services.access_record(event=AccessEvent.LOGIN_REFUSED, username=username)
+            raise ValidationError(
+                "Password sign-in is turned off on this installation: sign in with SSO.", code="passwords_off"
+            )
         if login_blocked(username=username, address=address):
             self.throttled = True
             services.access_record(event=AccessEvent.LOGIN_THROTTLED, username=username)

@@ -202,6 +202,9 @@ class AccessEvent(models.TextChoices):
     LOGOUT = "logout", "Logged out"
     LOGIN_FAILED = "login_failed", "Failed login"
     LOGIN_THROTTLED = "login_throttled", "Login refused: too many failures"
+    LOGIN_REFUSED = "login_refused", "Login refused"
+    MFA_VERIFIED = "mfa_verified", "Second factor verified"
+    MFA_FAILED = "mfa_failed", "Wrong second factor"
 
 
 class AuditFlag(models.TextChoices):
@@ -310,6 +313,27 @@ class ApiToken(models.Model):
         if self.revoked_at is not None or not self.user.is_active:
             return False
         return self.expires_at is None or self.expires_at > now
+
+
+class SsoIdentity(models.Model):
+    """The account an OpenID Connect provider's subject signs in as (governance/sso).
+
+    A person is known to the provider by ``(issuer, subject)``, which never changes, unlike a username or
+    an e-mail address; the first SSO sign-in creates the account and this link.
+    """
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="sso_identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="sso_identity_unique")]
+        verbose_name = "SSO identity"
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
 
 
 # Releases live in their own module; imported here so Django finds the models of the governance app.

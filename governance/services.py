@@ -130,7 +130,9 @@ def _refuse_losing_the_last_admin(user: User, verb: str) -> None:
         )
 
 
-def user_roles_set(*, user: User, roles: Iterable[str], actor: User | None = None) -> User:
+def user_roles_set(
+    *, user: User, roles: Iterable[str], actor: User | None = None, reason: str | None = None
+) -> User:
     """Give ``user`` exactly the named roles; one audit entry records the before and after.
 
     Nobody grants a role to themselves (maker-checker: an admin could otherwise make themselves an
@@ -164,6 +166,7 @@ def user_roles_set(*, user: User, roles: Iterable[str], actor: User | None = Non
             actor=None,  # the request's (or an enclosing audit_actor's) person, as auditlog fills it
             action=AuditAction.UPDATE,
             changes={"roles": [", ".join(before) or "none", ", ".join(wanted) or "none"]},
+            reason=reason,
             **(approving_role_flag(granted) or {}),
         )
     # Permission caches on this instance are stale now.

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from governance import group_views, user_views, views
+from governance.mfa import views as mfa_views
 
 app_name = "governance"
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     path("users/invite/", user_views.user_invite, name="user-invite"),
     path("users/<int:user_id>/", user_views.user_detail, name="user"),
     path("users/<int:user_id>/access/", user_views.user_access_update, name="user-access"),
+    path("users/<int:user_id>/mfa/reset/", mfa_views.user_mfa_reset, name="user-mfa-reset"),
     path(
         "users/<int:user_id>/invitation/resend/",
         user_views.user_invitation_resend,

@@ -26,6 +26,7 @@ from core.roles import ROLES
 from governance import access_grants, invitations, selectors
 from governance.forms import UserAccessForm, UserInviteForm
 from governance.groups import user_access_groups
+from governance.mfa.services import mfa_device, mfa_required
 from governance.models import Invitation
 from governance.permissions import can_manage_users, can_see_people
 from sync.exceptions.models import Subsidiary
@@ -69,6 +70,9 @@ def user_detail(request: ConsoleRequest, user_id: int) -> HttpResponse:
         all_roles=ROLES,
         invitation=Invitation.objects.filter(user=row.user).select_related("invited_by").first(),
         history=selectors.audit_entries_about_user(user=request.user, account=row.user),
+        sso_identities=list(row.user.sso_identities.order_by("issuer")),
+        mfa_enrolled=mfa_device(user=row.user) is not None,
+        mfa_needed=mfa_required(user=row.user),
     )
     return render(request, "governance/user_detail.html", context)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import login as session_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -15,11 +16,8 @@ from console.setup.forms import FirstAdminForm
 from core.access import role_not_required
 from governance.first_admin import first_admin_create, first_run_open, setup_code_ensure
 from governance.forms import ThrottledAuthenticationForm
+from governance.sso.config import sso_enabled
 from sync.integrations.access import integration_scope
-
-_login = auth_views.LoginView.as_view(
-    redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm
-)
 
 
 @login_not_required
@@ -28,7 +26,18 @@ def login(request: HttpRequest) -> HttpResponseBase:
     """Django's sign-in page; on an installation without any user, the first-admin page instead."""
     if request.method == "GET" and first_run_open():
         return redirect("setup-first-admin")
-    return _login(request)
+    context = {
+        "sso_enabled": sso_enabled(),
+        "sso_failed": request.GET.get("sso") == "failed",
+        # With local passwords off the form is shown only to break-glass accounts, who ask for it (?local=1).
+        "password_form_shown": settings.LOCAL_PASSWORDS or "local" in request.GET or request.method == "POST",
+    }
+    view = auth_views.LoginView.as_view(
+        redirect_authenticated_user=True,
+        authentication_form=ThrottledAuthenticationForm,
+        extra_context=context,
+    )
+    return view(request)
 
 
 @require_GET

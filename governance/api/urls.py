@@ -2,6 +2,7 @@ from rest_framework.routers import SimpleRouter
 
 from governance.api import views
 from governance.api.grants import FlowGrantViewSet, IntegrationGrantViewSet, SubsidiaryGrantViewSet
+from governance.api.mfa import UserMfaViewSet
 from governance.api.releases import ReleaseTestRunViewSet, ReleaseViewSet
 from governance.api.trace import TraceViewSet
 
@@ -15,4 +16,5 @@ router.register("subsidiary-grants", SubsidiaryGrantViewSet, basename="subsidiar
 router.register("integration-grants", IntegrationGrantViewSet, basename="integration-grant")
 router.register("trace", TraceViewSet, basename="trace")
 router.register("flow-grants", FlowGrantViewSet, basename="flow-grant")
+router.register("users", UserMfaViewSet, basename="user-mfa")
 urlpatterns = router.urls

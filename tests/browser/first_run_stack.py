@@ -105,6 +105,9 @@ def _environment(root: Path) -> dict[str, str]:
         "EMAIL_FILE_PATH": str(root / "mail"),
         "Q_WORKERS": "1",
         "LOG_LEVEL": "INFO",
+        # Production requires a TOTP code of Admin and Finance; this journey is about the first run, and
+        # tests/governance/mfa drives enrolment and verification through the same pages.
+        "MFA_REQUIRED_ROLES": "",
     }
 
 

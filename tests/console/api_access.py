@@ -237,6 +237,8 @@ API_ACCESS: dict[str, ApiRule] = {
     # ... and who may edit which flows' mapping drafts beyond their role (per integration's flow).
     "api:flow-grant-list": ApiRule(get=ADMINS | AUDITORS, post=ADMINS),
     "api:token-list": ApiRule(get=ROLES, post=ROLES),
+    # governance/api/mfa.py: admins reset a person's second factor (revops has none: removed 0).
+    "api:user-mfa-reset": ApiRule(post=ADMINS),
     "api:token-detail": ApiRule(
         get=frozenset({"revops", "admin"}), out_of_scope=frozenset({"finance", "auditor"})
     ),

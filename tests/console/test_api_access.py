@@ -89,6 +89,7 @@ OBJECTS: dict[str, Callable[[], object]] = {
         or audit_checkpoint_record(source=CheckpointSource.COMMAND).pk
     ),
     "token": lambda: ApiToken.objects.get(name="acl").pk,
+    "user-mfa": lambda: User.objects.get(username="revops").pk,  # no device: the reset removes nothing
     "release": lambda: Release.objects.get().pk,
     "release-test-run": lambda: ReleaseTestRun.objects.get().pk,
     "schedule": lambda: "catch-up-poll",

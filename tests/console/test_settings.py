@@ -179,6 +179,7 @@ def test_it_reads_every_production_secret_from_files(tmp_path: Path) -> None:
         "METRICS_TOKEN": "scrape-from-file\n",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'from-file.sqlite3'}\n",
         "REDIS_URL": "redis://:pw@127.0.0.1:6379/7\n",
+        "OIDC_RP_CLIENT_SECRET": "client-secret-from-file\n",
     }
     env = {"DEBUG": "0", "ALLOWED_HOSTS": "concord.example.com"}
     for name, content in files.items():
@@ -188,7 +189,7 @@ def test_it_reads_every_production_secret_from_files(tmp_path: Path) -> None:
     probe_secrets = (
         "import json, django; from django.conf import settings; django.setup(); "
         "print(json.dumps([settings.SECRET_KEY, settings.FIELD_ENCRYPTION_KEYS, settings.METRICS_TOKEN, "
-        "settings.DATABASES['default']['NAME'], settings.REDIS_URL]))"
+        "settings.DATABASES['default']['NAME'], settings.REDIS_URL, settings.OIDC_RP_CLIENT_SECRET]))"
     )
     result = run_with_env(["-c", probe_secrets], env, tmp_path)
     assert result.returncode == 0, result.stderr
@@ -200,6 +201,7 @@ def test_it_reads_every_production_secret_from_files(tmp_path: Path) -> None:
         "scrape-from-file",
         str(tmp_path / "from-file.sqlite3"),
         files["REDIS_URL"][:-1],
+        "client-secret-from-file",
     ]
 
 

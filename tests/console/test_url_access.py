@@ -130,9 +130,17 @@ ACCESS: dict[str, Rule] = {
     "setup": GET(ROLES),
     "setup-first-admin": Rule(get=NOBODY, post=NOBODY, out_of_scope=EVERYONE),
     "logout": POST(EVERYONE),
+    # governance/sso: only while SSO is set up (OIDC_RP_CLIENT_ID; tests/governance/sso), 404 here.
+    "sso-start": Rule(get=NOBODY, out_of_scope=EVERYONE),
+    "sso-callback": Rule(get=NOBODY, out_of_scope=EVERYONE),
+    # governance/mfa: every signed-in person may enrol (or verify) a second factor, with a role or not;
+    # an empty code is a 400.
+    "mfa-enrol": Rule(get=ROLES | {"outsider"}, post=ROLES | {"outsider"}, empty_post_invalid=True),
+    "mfa-verify": Rule(get=ROLES | {"outsider"}, post=ROLES | {"outsider"}),  # no device here: to enrol
     "governance:index": GET(ROLES),
     "governance:users": GET(ADMINS | AUDITORS),
     "governance:user-roles": POST(ADMINS),
+    "governance:user-mfa-reset": POST(ADMINS),  # governance/mfa: revops has no device, nothing removed
     "governance:user-active": POST(ADMINS),
     # User administration (governance/user_views.py): admins change; auditors read a user's page. The
     # invitation link is for people who are not signed in yet (a wrong token shows why, for anyone).
