@@ -305,8 +305,9 @@ class _Median(Aggregate):
 
 
 # How old the dashboard's quote-to-cash figures may be. They cover 90 days of deals and move by hours
-# (medians of hours between milestones), while reading them costs seconds at a million inbox events
-# (bench/volume.py): every viewer and every poll within this time shares one computation per scope.
+# (medians of hours between milestones), while computing them still reads the window's deals off an
+# index (about 0.1 s at 200k milestones on PostgreSQL, seconds in Python on SQLite): every viewer and
+# every poll within this time shares one computation per scope.
 QUOTE_TO_CASH_FRESH_SECONDS = 300
 
 
