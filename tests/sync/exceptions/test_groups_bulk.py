@@ -1,8 +1,8 @@
 """A group action at volume: the members' history lines, audit entries and retries are written in batches,
-so a group of 200 costs the same queries as a group of 20, and each member's history and audit entry are
-exactly what acting on it alone writes (the same event, text, actor, reason and changes), the audit chain
-intact. A group retry queues one task that sends each retry from the worker; delivered twice, it still runs
-each retry once."""
+so a group of 200 stays under the same query bound as a group of 20, and each member's history and audit
+entry are exactly what acting on it alone writes (the same event, text, actor, reason and changes), the
+audit chain intact. A group retry queues one task that sends each retry from the worker; delivered twice,
+it still runs each retry once."""
 
 from __future__ import annotations
 
@@ -83,8 +83,9 @@ def test_a_group_action_s_queries_do_not_grow_with_the_group(
     small = _queries_of(20, "S", act, bound, django_assert_max_num_queries)
     ExceptionItem.objects.update(status=ExceptionStatus.RESOLVED)  # the first group out of the way
     large = _queries_of(200, "L", act, bound, django_assert_max_num_queries)
-    # The same for the retry; the second lookup draft finds its draft open already, so it costs less.
-    assert large == small if action == "retry" else large < small, (small, large)
+    # Ten times the members, the same bound: not a query per member. (PostgreSQL writes each batch in one
+    # INSERT; SQLite caps an INSERT's parameters, so it splits a batch into a few: 2 more for 200 here.)
+    assert large <= small + 5, (small, large)
     members = ExceptionItem.objects.filter(dedup_key__startswith="sync:1:L")
     expected = ExceptionAction.RETRY if action == "retry" else ExceptionAction.COMMENTED
     assert ExceptionEvent.objects.filter(item__in=members, action=expected).count() == 200
