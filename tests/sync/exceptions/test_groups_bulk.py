@@ -65,9 +65,11 @@ def _queries_of(size: int, prefix: str, act: Any, bound: int, django_assert_max_
     return len(captured.captured_queries)
 
 
-# The lookup draft's bound is mostly the new draft copied from the published table (its entries and their
-# audit entries, one by one as the lookup editor writes them): the table's size, not the group's.
-@pytest.mark.parametrize(("action", "bound"), [("retry", 30), ("lookup-draft", 110)])
+# Measured for 20 members: a retry 24-26 queries on SQLite, 36 on PostgreSQL (where each chain append also
+# locks: 7 queries); a lookup draft 104 and 154, mostly the new draft copied from the published table (its
+# entries and their audit entries, one by one as the lookup editor writes them): the table's size, not the
+# group's. A query per member would add 200 for the large group.
+@pytest.mark.parametrize(("action", "bound"), [("retry", 40), ("lookup-draft", 170)])
 def test_a_group_action_s_queries_do_not_grow_with_the_group(
     db: None, revops: User, action: str, bound: int, django_assert_max_num_queries: Any
 ) -> None:
