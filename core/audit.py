@@ -16,7 +16,7 @@ itself when no request middleware did (a command, a task) or did too early (an A
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,6 +26,7 @@ from auditlog.models import DEFAULT_OBJECT_REPR, AbstractLogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
+from django.db.models.signals import pre_save
 
 from core.correlation import current_correlation_id
 from core.fields import field_fit
@@ -59,6 +60,32 @@ def audit_record(
     empty), the ``details`` and ``reason`` (left out when ``None``; an ACCESS entry's is cut to
     :data:`REASON_LIMIT`); with none of them it is null, as auditlog leaves it.
     """
+    entry = audit_entry_build(
+        obj=obj,
+        actor=actor,
+        action=action,
+        changes=changes,
+        event=event,
+        reason=reason,
+        object_repr=object_repr,
+        **details,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_entry_build(
+    *,
+    obj: models.Model | type[models.Model],
+    actor: Any,
+    action: int,
+    changes: Mapping[str, Any] | None = None,
+    event: str = "",
+    reason: str | None = None,
+    object_repr: str | None = None,
+    **details: Any,
+) -> Any:
+    """The entry :func:`audit_record` writes, not saved yet: for :func:`audit_records_bulk`."""
     entry_model = get_logentry_model()
     pk = None if isinstance(obj, type) else obj.pk
     if object_repr is None:
@@ -70,7 +97,7 @@ def audit_record(
     data.update(details)
     if reason is not None:
         data["reason"] = reason[:REASON_LIMIT] if action == AuditAction.ACCESS else reason
-    return entry_model.objects.create(
+    return entry_model(
         content_type=ContentType.objects.get_for_model(obj),  # also through a lazy request.user
         object_pk="" if pk is None else str(pk),
         object_id=pk if isinstance(pk, int) else None,
@@ -81,6 +108,22 @@ def audit_record(
         additional_data=data or None,
         cid=current_correlation_id(),
     )
+
+
+BULK_BATCH = 500  # entries per INSERT: well under SQLite's and PostgreSQL's limits on parameters
+
+
+def audit_records_bulk(entries: Sequence[Any]) -> list[Any]:
+    """Write ``entries`` (from :func:`audit_entry_build`) in a few INSERTs, exactly as many
+    :func:`audit_record` calls would write them: the same ``pre_save`` receivers run on each first
+    (auditlog's request context fills the actor left empty, the remote address and port), then the
+    entry model's ``bulk_create`` links them into the hash chain in order, under its lock."""
+    entry_model = get_logentry_model()
+    for entry in entries:
+        # What Model.save() sends before its INSERT; bulk_create sends no signal.
+        pre_save.send(sender=entry_model, instance=entry, raw=False, using="default", update_fields=None)
+    created: list[Any] = entry_model.objects.bulk_create(list(entries), batch_size=BULK_BATCH)
+    return created
 
 
 @contextmanager

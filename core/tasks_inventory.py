@@ -78,6 +78,13 @@ TASK_TYPES: tuple[TaskType, ...] = (
         "Retry on an exception, an approved value change",
     ),
     TaskType(
+        "sync.tasks.exception_retries_send",
+        Recovery.SWEEP,
+        "sync.tasks.interrupted_sweep",
+        "ExceptionRetry rows of a group retry (pending); it sends each still pending one's retry task",
+        "Sync these N now on an exception group",
+    ),
+    TaskType(
         "sync.tasks.ticket_deliver_task",
         Recovery.SWEEP,
         "sync.tasks.tickets_deliver_due_task",

@@ -11,6 +11,7 @@ enqueues these same names.
 from sync.catalogue.tasks import catalogue_sync
 from sync.connections.tasks import connection_watch
 from sync.exceptions.tasks import (
+    exception_retries_send,
     exception_retry_run,
     exceptions_escalate_overdue_task,
     netsuite_lists_read_task,
@@ -38,6 +39,7 @@ __all__ = [
     "catalogue_sync",
     "catch_up_poll",
     "connection_watch",
+    "exception_retries_send",
     "exception_retry_run",
     "exceptions_escalate_overdue_task",
     "golive_apply_run",

@@ -69,13 +69,7 @@ def _set_status(item: ExceptionItem, status: str, now: datetime) -> dict[str, An
 def exception_retry(*, item: ExceptionItem, user: User, reason: str = "") -> ExceptionItem:
     """Run the exception's retry function again (after commit, in a worker), with approved overrides."""
     _require_actor(item, user)
-    _require_active(item)
-    if not item.retry_task:
-        raise ValidationError("This exception has no retry; fix the cause and resolve it.")
-    if item.status == ExceptionStatus.PENDING_APPROVAL:
-        if item.details.get("approval"):
-            raise ValidationError("This exception waits for a finance approval: approving it runs it.")
-        raise ValidationError("A value change is waiting for approval.")
+    retry_refusal_check(item)
     now = timezone.now()
     with transaction.atomic():
         before = _set_status(item, ExceptionStatus.IN_PROGRESS, now)
@@ -90,6 +84,29 @@ def exception_retry(*, item: ExceptionItem, user: User, reason: str = "") -> Exc
         )
         retry_enqueue(item=item, overrides=_approved_overrides(item), requested_by=user)
     return item
+
+
+def retry_refusal_check(item: ExceptionItem) -> None:
+    """Raise the ValidationError that refuses a retry of ``item`` (closed, no retry, waiting for an
+    approval); the group retry asks the same of each member."""
+    _require_active(item)
+    if not item.retry_task:
+        raise ValidationError("This exception has no retry; fix the cause and resolve it.")
+    if item.status == ExceptionStatus.PENDING_APPROVAL:
+        if item.details.get("approval"):
+            raise ValidationError("This exception waits for a finance approval: approving it runs it.")
+        raise ValidationError("A value change is waiting for approval.")
+
+
+def approved_overrides_of(items: list[ExceptionItem]) -> dict[int, dict[str, Any]]:
+    """Each of ``items``' approved value changes, as its retry takes them (one query for all)."""
+    found: dict[int, dict[str, Any]] = {item.pk: {} for item in items}
+    approved = ExceptionOverride.objects.filter(item__in=items, status=OverrideStatus.APPROVED)
+    for item_id, name, value in approved.order_by("proposed_at", "id").values_list(
+        "item_id", "field", "new_value"
+    ):
+        found[item_id][name] = value
+    return found
 
 
 def _approved_overrides(item: ExceptionItem) -> dict[str, Any]:

@@ -76,15 +76,9 @@ class ExceptionFilterForm(forms.Form):
             self.data = data
         # The integrations the person may see (every one without ``user``); the page shows the choice
         # only when there are several.
-        integrations = (
-            integration_scope(user).integrations() if user is not None else Integration.objects.all()
-        )
         integration_field = self.fields["integration"]
         if isinstance(integration_field, forms.ChoiceField):
-            integration_field.choices = [
-                ("", "Any"),
-                *((i.name, i.label or i.name) for i in integrations.order_by("-is_primary", "name")),
-            ]
+            integration_field.choices = integration_choices(user)
         categories = ExceptionCategory.objects.order_by("name").values_list("key", "name")
         category_field = self.fields["category"]
         if isinstance(category_field, forms.ChoiceField):
@@ -244,3 +238,10 @@ def _value_parsed(raw: str) -> Any:
         return json_loads_bounded(raw)
     except ValueError:
         return raw
+
+
+def integration_choices(user: User | AnonymousUser | None) -> list[tuple[str, str]]:
+    """ "Any", then the integrations ``user`` may see (every one without ``user``) by name, the primary
+    first: the integration filter of the queue and of its groups."""
+    integrations = integration_scope(user).integrations() if user is not None else Integration.objects.all()
+    return [("", "Any"), *((i.name, i.label or i.name) for i in integrations.order_by("-is_primary", "name"))]

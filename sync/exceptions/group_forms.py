@@ -6,13 +6,23 @@ import json
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import AnonymousUser, User
 
-from sync.exceptions.forms import ReasonForm
+from sync.exceptions.forms import ReasonForm, integration_choices
 
 
 class GroupFilterForm(forms.Form):
-    integration = forms.CharField(required=False, max_length=100, help_text="An integration's name")
+    """The groups page's filters; the integration is chosen from those the person may see, as in the
+    queue (the API's ``?integration=`` takes a name)."""
+
+    integration = forms.ChoiceField(required=False)
     category = forms.CharField(required=False, max_length=60, help_text="A category key")
+
+    def __init__(self, *args: Any, user: User | AnonymousUser | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        integration_field = self.fields["integration"]
+        if isinstance(integration_field, forms.ChoiceField):
+            integration_field.choices = integration_choices(user)
 
 
 class LookupDraftForm(ReasonForm):

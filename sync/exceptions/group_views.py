@@ -23,7 +23,7 @@ MEMBERS_SHOWN = 200
 
 @require_GET
 def exception_group_index(request: ConsoleRequest) -> HttpResponse:
-    form = GroupFilterForm(request.GET or None)
+    form = GroupFilterForm(request.GET or None, user=request.user)
     data = form.cleaned_data if form.is_valid() else {}
     found = groups.exception_groups(
         user=request.user,

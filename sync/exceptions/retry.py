@@ -34,8 +34,11 @@ from sync.exceptions.models import ExceptionItem, ExceptionRetry, RetryStatus
 from sync.pipeline.problems import retryable  # the mark is the pipeline's word: its stages carry it
 
 __all__ = [
+    "RETRIES_SEND_TASK",
     "RETRY_TASK",
     "retry_claim",
+    "retries_enqueue_bulk",
+    "retries_send",
     "retry_claim_waiting",
     "retry_enqueue",
     "retry_finished",
@@ -47,6 +50,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 RETRY_TASK = "sync.tasks.exception_retry_run"
+RETRIES_SEND_TASK = "sync.tasks.exception_retries_send"
 
 # Retry functions that moved when sync/ became one package per feature (issue 19): exceptions raised before
 # the move store the old path, and must still retry. Never remove a line; add one whenever a retryable moves.
@@ -85,6 +89,46 @@ def retry_enqueue(
     item_id, retry_id = item.pk, retry.pk
     transaction.on_commit(lambda: _send(item_id=item_id, retry_id=retry_id, overrides=overrides))
     return retry
+
+
+def retries_enqueue_bulk(
+    *, items: list[ExceptionItem], overrides: dict[int, dict[str, Any]], requested_by: User | None = None
+) -> list[ExceptionRetry]:
+    """:func:`retry_enqueue` for many exceptions (a group retry): the pending rows in batched INSERTs, and
+    after commit ONE task that sends each row's retry task from the worker
+    (:func:`retries_send`), so the request does not push 1,500 tasks. An exception that already has a
+    retry waiting makes it raise IntegrityError (the caller's savepoint rolls the batch back)."""
+    for path in {item.retry_task for item in items}:
+        retry_function(path)
+    now = timezone.now()
+    retries = ExceptionRetry.objects.bulk_create(
+        [
+            ExceptionRetry(
+                item=item, overrides=overrides.get(item.pk, {}), requested_by=requested_by, requested_at=now
+            )
+            for item in items
+        ],
+        batch_size=500,
+    )
+    retry_ids = [retry.pk for retry in retries]
+    if retry_ids:
+        transaction.on_commit(
+            lambda: async_task(RETRIES_SEND_TASK, retry_ids, task_name=f"exception-retries-{retry_ids[0]}")
+        )
+    return retries
+
+
+def retries_send(retry_ids: list[int]) -> int:
+    """Send the retry task of each of ``retry_ids`` still pending (the worker's half of
+    :func:`retries_enqueue_bulk`); returns how many were sent. Delivered twice, it sends them twice: the
+    retry task's claim (pending -> started) still runs each retry once. Lost, the retries stay pending
+    and :func:`retries_sweep` sends them after the lease."""
+    pending = ExceptionRetry.objects.filter(pk__in=retry_ids, status=RetryStatus.PENDING).order_by("pk")
+    sent = 0
+    for retry_id, item_id, overrides in pending.values_list("pk", "item_id", "overrides").iterator():
+        _send(item_id=item_id, retry_id=retry_id, overrides=overrides)
+        sent += 1
+    return sent
 
 
 def _send(*, item_id: int, retry_id: int, overrides: dict[str, Any]) -> None:

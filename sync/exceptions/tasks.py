@@ -9,7 +9,7 @@ from sync.connections.models import Connection
 from sync.exceptions.escalation import exceptions_escalate_overdue
 from sync.exceptions.models import ExceptionItem
 from sync.exceptions.netsuite_lists import netsuite_lists_read, netsuite_lists_read_all
-from sync.exceptions.retry import retry_claim, retry_claim_waiting, retry_function
+from sync.exceptions.retry import retries_send, retry_claim, retry_claim_waiting, retry_function
 from sync.exceptions.tickets import ticket_deliver, tickets_deliver_due
 
 
@@ -26,6 +26,12 @@ def exception_retry_run(item_id: int, overrides: dict[str, Any], retry_id: int |
         retry_claim_waiting(item_id)
     item = ExceptionItem.objects.get(pk=item_id)
     retry_function(item.retry_task)(**item.retry_kwargs, overrides=overrides)
+
+
+def exception_retries_send(retry_ids: list[int]) -> int:
+    """Send the retry task of each still pending retry of a group retry (see
+    :func:`sync.exceptions.retry.retries_enqueue_bulk`)."""
+    return retries_send(retry_ids)
 
 
 def exceptions_escalate_overdue_task() -> int:

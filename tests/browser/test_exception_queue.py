@@ -43,10 +43,21 @@ def test_finance_resolves_a_searched_page_in_one_go(
     ]
     other = raise_sample(key="sync:3:006US", title="Opportunity US deal: refused")
     page = sign_in(browser, str(live_server), "finance")
-    page.goto("/exceptions/?q=FR+deal")
+    page.goto("/exceptions/")
+    loads: list[str] = []
+    page.on("request", lambda request: loads.append(request.url) if "/exceptions/?" in request.url else None)
+    page.get_by_label("Search").press_sequentially("FR deal")  # typed: the table follows, no Enter
     table = page.locator("#exception-table")
     expect(table).to_contain_text("Showing 1–3 of 3")
+    page.wait_for_load_state("networkidle")
+    searched = len(loads)
+    assert searched >= 1 and "q=FR%20deal" in loads[-1]
+    # Leaving the search box (its late change event) does not reload the table and clear the ticks.
     page.get_by_label("Select every exception on this page").check()
+    for item in fixed:
+        expect(page.get_by_label(f"Select exception #{item.pk}")).to_be_checked()
+    page.wait_for_timeout(800)  # twice the search's delay: a reload would have come by now
+    assert len(loads) == searched, loads
     for item in fixed:
         expect(page.get_by_label(f"Select exception #{item.pk}")).to_be_checked()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -298,3 +298,28 @@ def test_the_queue_page_shows_each_row_its_group(fr_group: list[ExceptionItem], 
     page = revops_client.get(reverse("sync:exceptions")).content.decode()
     link = reverse("sync:exception-group", kwargs={"key": fr_group[0].cause_key})
     assert page.count(f'href="{link}"') == 3 and page.count("Group of 3") == 3
+
+
+def test_the_groups_page_filters_by_the_integrations_the_person_may_see(
+    fr_group: list[ExceptionItem], revops: User, admin: User, revops_client: Client
+) -> None:
+    acme = Integration.objects.create(name="acme", namespace="ACQ", label="Acme")
+    acme_items = [_miss(f"sync:1:ACQ-006FR{n}", acme) for n in range(2)]
+    index = reverse("sync:exception-groups")
+    page = revops_client.get(index).content.decode()
+    primary = primary_integration()
+    # The queue's dropdown: "Any" and each integration they may see, the primary first.
+    assert '<select name="integration" id="id_integration">' in page
+    assert page.index(f'<option value="{primary.name}">') < page.index('<option value="acme">Acme</option>')
+    only_acme = revops_client.get(index, {"integration": "acme"}).content.decode()
+    link = reverse("sync:exception-group", kwargs={"key": acme_items[0].cause_key})
+    assert f'href="{link}"' in only_acme and fr_group[0].cause_key not in only_acme
+    assert '<option value="acme" selected>Acme</option>' in only_acme
+
+    user_access_grant(user=revops, kind="integration", target=acme, actor=admin)  # now limited to acme
+    limited = revops_client.get(index).content.decode()
+    assert 'id="id_integration"' not in limited  # one integration: nothing to choose, as in the queue
+    assert f'href="{link}"' in limited and fr_group[0].cause_key not in limited
+    # A name outside their integrations is not a choice: the page shows their groups, never another's.
+    other = revops_client.get(index, {"integration": primary.name}).content.decode()
+    assert f'href="{link}"' in other and fr_group[0].cause_key not in other
