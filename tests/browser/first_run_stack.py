@@ -5,7 +5,8 @@ production ones read from the environment (secret key, encryption keys, JSON log
 files collected), the web server is gunicorn and the worker ``qcluster``. Only the two simulators are
 seeded, as a customer's Salesforce org and NetSuite account already hold data. Two things differ from a
 real deployment, both because the test talks plain HTTP on the loopback instead of through a TLS proxy:
-no HTTPS redirect and no Secure flag on the cookies. Mail goes to files (Django's file backend), which is
+no HTTPS redirect and no Secure flag on the cookies. The second factor is the production default (Admin and
+Finance need a TOTP code): the journey enrols one. Mail goes to files (Django's file backend), which is
 how the test reads the invitation link an admin sends.
 """
 
@@ -105,9 +106,7 @@ def _environment(root: Path) -> dict[str, str]:
         "EMAIL_FILE_PATH": str(root / "mail"),
         "Q_WORKERS": "1",
         "LOG_LEVEL": "INFO",
-        # Production requires a TOTP code of Admin and Finance; this journey is about the first run, and
-        # tests/governance/mfa drives enrolment and verification through the same pages.
-        "MFA_REQUIRED_ROLES": "",
+        # MFA_REQUIRED_ROLES is left to its production default (Admin and Finance): the journey enrols.
     }
 
 

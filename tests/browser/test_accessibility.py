@@ -3,9 +3,9 @@ real control operated from the keyboard alone.
 
 The pages are the ones tests/console/test_url_access.py declares (``ACCESS``), filled from its ``world``
 (one of each object a path names: a draft mapping, an exception with an override waiting, a job, a
-release...) and served by a live server in this process. axe-core is the vendored copy in
-static/vendor/axe-core/, injected here only: no template loads it. A violation of impact serious or
-critical fails the test with its page, rule and element.
+release...) and served by a live server in this process. axe-core and the label check are in axe.py (the
+first-run journey runs them too, on the MFA pages). A violation of impact serious or critical fails the
+test with its page, rule and element.
 
 Each page is checked as it loads and again with what a click shows: every ``<details>`` opened, and on the
 mapping editor a row's edit form (an htmx fragment) with a transform step added, beside the open "add a
@@ -21,12 +21,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.templatetags.static import static
 from django.test import Client
 from guardian.shortcuts import assign_perm
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -36,6 +34,7 @@ from sync.exceptions.models import ExceptionItem, ExceptionStatus
 from sync.exceptions.permissions import subsidiary_scope_grant
 from sync.integrations.access import ACCESS_INTEGRATION
 from sync.integrations.models import Integration
+from tests.browser.axe import AXE, UNLABELLED, axe_violations
 from tests.browser.conftest import TIMEOUT_MS
 from tests.console.test_url_access import ACCESS, _url, url_names
 from tests.console.test_url_access import world as world  # noqa: PLC0414 - the same seeded world
@@ -47,13 +46,6 @@ from tests.sync.pipeline.conftest import THREADED_DB
 # non-transactional tests its worker runs next (pytest-django runs those first only within its own order).
 pytestmark = [pytest.mark.browser, THREADED_DB]
 
-AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe-core" / "axe.min.js"
-# Loaded by its URL on the live server rather than from the file, so that Chromium compiles it once and
-# reuses the compiled code on every page (a third of the test's time otherwise).
-AXE_STATIC = "vendor/axe-core/axe.min.js"
-# WCAG 2.0-2.2 A and AA, and axe's best practices (landmarks, headings, one main, ...).
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-FAILING_IMPACTS = {"serious", "critical"}
 # Who is signed in, and as which role of the access table: a RevOps person limited to one integration
 # sees the pages RevOps sees, of that integration only.
 PERSONAS = {"admin": "admin", "revops": "revops", "finance": "finance", "auditor": "auditor"}
@@ -62,40 +54,6 @@ PERSONAS[LIMITED] = "revops"
 # Pages that are not console pages: probes, metrics, the favicon redirect, the sign-in page (a signed-in
 # person is sent on to the dashboard; it is checked on its own below).
 NOT_PAGES = {"healthz", "metrics", "favicon", "login"}
-RUN_AXE = """async tags => {
-  // The API docs' Swagger UI is a third party's generated widget: its own page shell is checked.
-  const only = {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]};
-  const result = await axe.run({exclude: [["#swagger-ui"]]}, only);
-  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                      targets: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
-}"""
-# axe accepts a placeholder, a title or a wrapping label as a control's name; here a control is named by
-# a <label for> (its id), aria-label or aria-labelledby; ids are unique; each label's "for" names an element.
-UNLABELLED = """() => {
-  const problems = [];
-  const text = element => (element && element.textContent || "").trim();
-  const controls = Array.from(document.querySelectorAll("input, select, textarea"))
-    .filter(c => !["hidden", "submit", "button", "reset", "image"].includes(c.type));
-  for (const c of controls) {
-    const label = c.id ? document.querySelector(`label[for="${CSS.escape(c.id)}"]`) : null;
-    const labelledBy = (c.getAttribute("aria-labelledby") || "").split(/\\s+/).filter(Boolean)
-      .map(id => text(document.getElementById(id))).join(" ").trim();
-    if (text(label) || (c.getAttribute("aria-label") || "").trim() || labelledBy) continue;
-    const wrapped = c.closest("label") ? " (a wrapping label is not enough: use for=)" : "";
-    problems.push(`a control without a label${wrapped}: ${c.outerHTML.slice(0, 120)}`);
-  }
-  const counts = {};
-  for (const element of document.querySelectorAll("[id]")) counts[element.id] = (counts[element.id] || 0) + 1;
-  for (const [id, count] of Object.entries(counts)) {
-    if (count > 1) problems.push(`the id "${id}" is used ${count} times`);
-  }
-  for (const label of document.querySelectorAll("label[for]")) {
-    if (!document.getElementById(label.htmlFor)) {
-      problems.push(`a label for "${label.htmlFor}", which is not there`);
-    }
-  }
-  return problems;
-}"""
 # Open what a click shows: every closed <details> (no htmx behind one: nothing to wait for).
 OPEN_DETAILS = """() => {
   const closed = Array.from(document.querySelectorAll("details:not([open]) > summary"));
@@ -156,18 +114,6 @@ def _pages(role: str) -> list[tuple[str, str]]:
     return pages
 
 
-def _violations(page: Page, where: str) -> list[str]:
-    if not page.evaluate("typeof axe !== 'undefined'"):
-        page.add_script_tag(url=static(AXE_STATIC))
-    found = page.evaluate(RUN_AXE, AXE_TAGS)
-    unlabelled = [f"{where}: {problem}" for problem in page.evaluate(UNLABELLED)]
-    return unlabelled + [
-        f"{where}: {v['impact']} {v['id']} ({v['help']}) at {'; '.join(v['targets'])}"
-        for v in found
-        if v["impact"] in FAILING_IMPACTS
-    ]
-
-
 def _htmx_settled(page: Page) -> None:
     page.wait_for_function(f"() => !document.querySelector({HTMX_BUSY!r})")
 
@@ -197,7 +143,7 @@ def _revealed_violations(page: Page, name: str, where: str) -> tuple[list[str], 
         opened += _open_row_editor(page)
     if not opened:
         return [], 0
-    return _violations(page, f"{where} (opened)"), 1
+    return axe_violations(page, f"{where} (opened)"), 1
 
 
 def test_every_page_of_every_persona_passes_axe(
@@ -215,7 +161,7 @@ def test_every_page_of_every_persona_passes_axe(
     anonymous = _context(browser, base_url)
     login = anonymous.new_page()
     login.goto("/accounts/login/")
-    problems += _violations(login, "anonymous /accounts/login/")
+    problems += axe_violations(login, "anonymous /accounts/login/")
     anonymous.close()
     html: dict[str, bool] = {}  # URL name -> whether it answers a whole HTML page (not a CSV, a fragment)
     for username, role in PERSONAS.items():
@@ -232,7 +178,7 @@ def test_every_page_of_every_persona_passes_axe(
             if username == LIMITED and response is not None and response.status == 404:
                 continue  # outside the integration they were granted: refused as if it did not exist
             assert response is not None and response.ok, f"{username} {url}: {response and response.status}"
-            problems += _violations(page, f"{username} {url}")
+            problems += axe_violations(page, f"{username} {url}")
             checked += 1
             revealed, count = _revealed_violations(page, name, f"{username} {url}")
             problems += revealed

@@ -1,16 +1,22 @@
 """From an empty production install to the first synced deal, through the browser alone (issue 20, point 5).
 
 The administrator reads the setup code from the server's file (as with Jenkins), becomes the first admin,
-connects and tests both simulators (pasting their CA bundle), invites a RevOps colleague (the link comes
-by mail: the stack's mail goes to files), who installs the shipped lookups, mappings and rules as drafts
-and submits them; the admin approves and publishes them (four eyes), creates the Closed Won listener and
-runs the go-live scan. Then the Salesforce side, which is not Concord's to drive, is set up outside the
-browser as a Salesforce admin would: the org's outbound message rule gets the listener's URL, and a deal
-is marked Closed Won. The setup checklist is read after each step: each step turns done in turn.
+enrols the second factor production requires of an admin (the secret the enrolment page shows, the code
+computed from it as an authenticator app would), connects and tests both simulators (pasting their CA
+bundle), invites a RevOps colleague (the link comes by mail: the stack's mail goes to files; RevOps needs
+no second factor), who installs the shipped lookups, mappings and rules as drafts and submits them; the
+admin approves and publishes them (four eyes), creates the Closed Won listener and runs the go-live scan.
+Then the Salesforce side, which is not Concord's to drive, is set up outside the browser as a Salesforce
+admin would: the org's outbound message rule gets the listener's URL, and a deal is marked Closed Won. The
+setup checklist is read after each step: each step turns done in turn. Last, the admin signs in again: the
+verification page refuses a wrong code with a visible message and takes the right one. axe-core checks the
+enrolment and verification pages (test_accessibility.py cannot reach the verification page: its personas
+have no device).
 """
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 from collections.abc import Iterator
@@ -18,11 +24,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from django_otp.oath import totp
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from simulators.netsuite.spec import DEFAULT_ACCOUNT_ID, DEMO_INTEGRATION
 from simulators.salesforce import login as salesforce_login
 from simulators.salesforce.org import DEFAULT_ORG_ID
+from tests.browser.axe import axe_violations
 from tests.browser.conftest import ARTIFACTS, TIMEOUT_MS, reload_until
 from tests.browser.first_run_stack import FirstRunStack, first_run_stack_start, first_run_stack_stop
 
@@ -32,6 +40,9 @@ STEPS = ("connections", "test", "metadata", "lookups", "mappings", "listener", "
 ADMIN_PASSWORD = "first-admin-passphrase-20"  # noqa: S105 - a throwaway installation
 REVOPS_EMAIL = "riley@example.com"
 REVOPS_PASSWORD = "riley-chooses-a-passphrase-7"  # noqa: S105 - idem
+# django-otp throttles a device after a wrong code: the next try waits 1 s (OTP_TOTP_THROTTLE_FACTOR), as
+# a person retyping would; sooner, even the right code is refused.
+THROTTLE_WAIT_MS = 1_500
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +81,8 @@ def _wait_for_step(page: Page, key: str, *, timeout: float) -> None:
     )
 
 
-def _first_admin(page: Page, stack: FirstRunStack) -> None:
+def _first_admin(page: Page, stack: FirstRunStack) -> bytes:
+    """The first admin, with their second factor enrolled; returns the device's key."""
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/setup/first-admin/$"))
     code_file = Path(page.locator("#setup-code-path").inner_text().strip())
@@ -86,9 +98,68 @@ def _first_admin(page: Page, stack: FirstRunStack) -> None:
     page.get_by_label("Password", exact=True).fill(ADMIN_PASSWORD)
     page.get_by_label("Password again").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Create the administrator").click()
+    assert not code_file.exists()
+    # Signed in, but an admin's console waits for the second factor: the enrolment page, then /setup/.
+    expect(page).to_have_url(re.compile(r"/accounts/mfa/enrol/\?next=%2Fsetup%2F$"))
+    key = _enrol(page)
     expect(page).to_have_url(re.compile(r"/setup/$"))
     expect(page.locator("#setup-summary")).to_contain_text("0 of 8 steps done")
-    assert not code_file.exists()
+    return key
+
+
+def _code(key: bytes, *, drift: int = 0) -> str:
+    """The six digits an authenticator app shows now for ``key`` (``drift`` 30-second steps away)."""
+    return f"{totp(key, drift=drift):06d}"
+
+
+def _wrong_code(key: bytes) -> str:
+    """Six digits the device refuses: none of the codes its tolerance (one step either side) accepts."""
+    accepted = {_code(key, drift=drift) for drift in (-1, 0, 1)}
+    return next(code for code in ("000000", "111111", "222222", "333333") if code not in accepted)
+
+
+def _accessible(page: Page, where: str) -> None:
+    problems = axe_violations(page, where)
+    assert problems == [], "\n".join(problems)
+
+
+def _enrol(page: Page) -> bytes:
+    """On the enrolment page: read the secret as a person types it into the app, send the app's code."""
+    expect(page.locator("h1")).to_have_text("Set up two-factor authentication")
+    _accessible(page, "enrolment")
+    secret = page.locator("#mfa-secret").inner_text().strip()
+    uri = page.locator("a[href^='otpauth://totp/']").get_attribute("href") or ""
+    assert f"secret={secret}&" in uri and "issuer=Concord" in uri, uri
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    assert len(key) == 20, secret  # django-otp's 160-bit key
+    page.get_by_label("Six-digit code").fill(_code(key))
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.locator(".messages")).to_contain_text("Two-factor authentication is on for your account.")
+    return key
+
+
+def _sign_in_again(page: Page, key: bytes) -> None:
+    """The admin signs out and in again: the password alone is not enough, the device's code is asked."""
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.get_by_label("Username").fill("ada")
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/accounts/mfa/verify/\?next="))
+    expect(page.locator("h1")).to_have_text("Your second factor")
+    _accessible(page, "verification")
+    page.get_by_label("Six-digit code").fill(_wrong_code(key))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("alert")).to_contain_text("That code is not right")
+    expect(page).to_have_url(re.compile(r"/accounts/mfa/verify/"))
+    _accessible(page, "verification, a wrong code")
+    page.goto("/setup/")  # still not in: sent back to the verification page
+    expect(page).to_have_url(re.compile(r"/accounts/mfa/verify/\?next=%2Fsetup%2F$"))
+    page.wait_for_timeout(THROTTLE_WAIT_MS)
+    page.get_by_label("Six-digit code").fill(_code(key))
+    page.get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(re.compile(r"/setup/$"))
+    expect(page.locator("#setup-summary")).to_contain_text("Every step is done")
 
 
 def _connection(page: Page, stack: FirstRunStack, *, system: str) -> None:
@@ -147,6 +218,7 @@ def _invite(admin: Page, browser: Browser, stack: FirstRunStack) -> Page:
     revops.locator("#id_new_password2").fill(REVOPS_PASSWORD)
     revops.get_by_role("button", name="Set password and sign in").click()
     expect(revops.locator(".user-menu .user-name")).to_be_visible()
+    expect(revops).not_to_have_url(re.compile(r"/accounts/mfa/"))  # RevOps needs no second factor
     return revops
 
 
@@ -239,7 +311,7 @@ def test_a_new_admin_reaches_a_synced_deal_through_the_browser(
     admin_context = _context(browser, stack)
     admin = admin_context.new_page()
     try:
-        _first_admin(admin, stack)
+        key = _first_admin(admin, stack)
         _checklist(admin, "")
 
         _connection(admin, stack, system="salesforce")
@@ -290,6 +362,7 @@ def test_a_new_admin_reaches_a_synced_deal_through_the_browser(
         _wait_for_step(admin, "first-deal", timeout=180)
         _checklist(admin, "first-deal")
         expect(admin.locator("#setup-summary")).to_contain_text("Every step is done")
+        _sign_in_again(admin, key)
 
         evidence = admin.locator("#step-first-deal .evidence").inner_text()
         found = re.search(r"Opportunity (\w+) synced in job #(\d+)", evidence)
