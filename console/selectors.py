@@ -18,7 +18,22 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Aggregate, Count, F, FloatField, Func, Min, Q, QuerySet, Sum
+from django.db.models import (
+    Aggregate,
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    F,
+    FloatField,
+    Func,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Collate, TruncDate
 from django.urls import reverse
 
@@ -200,17 +215,29 @@ def open_exceptions_by_age(
     *, user: AnyUser, now: dt.datetime, scope: IntegrationScope = EVERYTHING
 ) -> list[AgeRow]:
     """Active exceptions the user may see, by how long they have been open, and how many are overdue."""
-    overdue = Q(due_at__lt=now)
-    aggregates = {}
-    for bucket in AGE_BUCKETS:
-        condition = age_bucket_filter(bucket, now=now)
-        aggregates[f"{bucket.key}_total"] = Count("id", filter=condition)
-        aggregates[f"{bucket.key}_overdue"] = Count("id", filter=condition & overdue)
-    counts = _exceptions(user, scope).filter(status__in=ACTIVE_STATUSES).aggregate(**aggregates)
-    return [
-        AgeRow(bucket, counts[f"{bucket.key}_total"], counts[f"{bucket.key}_overdue"])
-        for bucket in AGE_BUCKETS
-    ]
+    # One pass that names each row's bucket and lateness, then at most 2 x 4 groups: cheaper than eight
+    # filtered counts, each testing every active row again (50,000 of them at a million exceptions).
+    bucket = Case(
+        *(When(age_bucket_filter(b, now=now), then=Value(b.key)) for b in AGE_BUCKETS),
+        default=Value(""),
+        output_field=CharField(),
+    )
+    late = Case(When(Q(due_at__lt=now), then=Value(True)), default=Value(False), output_field=BooleanField())
+    groups = (
+        _exceptions(user, scope)
+        .filter(status__in=ACTIVE_STATUSES)
+        .annotate(bucket=bucket, late=late)
+        .values("bucket", "late")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    totals: dict[str, int] = defaultdict(int)
+    overdue: dict[str, int] = defaultdict(int)
+    for row in groups:
+        totals[row["bucket"]] += row["n"]
+        if row["late"]:
+            overdue[row["bucket"]] += row["n"]
+    return [AgeRow(b, totals[b.key], overdue[b.key]) for b in AGE_BUCKETS]
 
 
 # -- queue ---------------------------------------------------------------------------------------

@@ -223,9 +223,14 @@ def queue_page(
         return QueuePage([], page, page_size, has_next=False, count=queue_count(items), too_deep=True)
     rows = list(items[offset : offset + page_size + 1])
     cause_group_sizes_set(user=user, items=rows[:page_size])  # the rows' "Group of N" badges
-    return QueuePage(
-        rows[:page_size], page, page_size, has_next=len(rows) > page_size, count=queue_count(items)
-    )
+    has_next = len(rows) > page_size
+    if not has_next and (rows or offset == 0):
+        # The last page: every match lies before its end, so the count is known without a query (a
+        # search that finds a few rows costs one read of the index instead of two).
+        count = min(offset + len(rows), COUNT_CAP + 1)
+    else:
+        count = queue_count(items)
+    return QueuePage(rows[:page_size], page, page_size, has_next=has_next, count=count)
 
 
 def queue_count(items: QuerySet[ExceptionItem], *, cap: int | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import importlib.machinery
 import importlib.metadata
 import os
 import shutil
@@ -18,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from console import site_files
 from console.site_files import running_from_checkout, site_folder
 
 ROOT = Path(settings.BASE_DIR)
@@ -177,10 +179,21 @@ def test_settings_take_the_checkout_folders_in_a_checkout(tmp_path: Path) -> Non
     assert site_folder("static", base_dir=tmp_path) == tmp_path / "static"
 
 
-def test_a_stray_templates_folder_in_site_packages_is_not_taken_for_ours(tmp_path: Path) -> None:
+def test_a_stray_templates_folder_in_site_packages_is_not_taken_for_ours(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "templates").mkdir()
     (tmp_path / "static").mkdir()
     assert not running_from_checkout(tmp_path)
-    # Here (a checkout on the path, no wheel installed) the packages do not exist: the error names both.
+    # No wheel installed (an editable install may provide the packages, so their absence is arranged):
+    # the stray folders are not taken, and the error names the package.
+    monkeypatch.setattr(site_files.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ImproperlyConfigured, match="concord_templates"):
         site_folder("templates", base_dir=tmp_path)
+    # A wheel installed: its package is taken, never the stray folder beside it.
+    installed = tmp_path / "site-packages" / "concord_templates"
+    installed.mkdir(parents=True)
+    spec = importlib.machinery.ModuleSpec("concord_templates", None, is_package=True)
+    spec.submodule_search_locations = [str(installed)]
+    monkeypatch.setattr(site_files.importlib.util, "find_spec", lambda name: spec)
+    assert site_folder("templates", base_dir=tmp_path) == installed

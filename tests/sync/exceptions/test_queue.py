@@ -121,6 +121,29 @@ def test_it_pages_with_a_capped_count(revops: User, monkeypatch: pytest.MonkeyPa
     assert deep.too_deep and deep.items == []
 
 
+def test_the_last_page_knows_its_count_without_counting(
+    revops: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(7):
+        raise_sample(key=f"sync:3:006L{number}")
+    counted: list[int] = []
+    real_count = queue.queue_count
+    monkeypatch.setattr(
+        queue, "queue_count", lambda items, **kw: counted.append(1) or real_count(items, **kw)
+    )
+    pages = [
+        queue_page(user=revops, filters=QueueFilters(status="active", sort="id"), page=n, page_size=3)
+        for n in (1, 2, 3, 4)
+    ]
+    # Pages 1 and 2 have a next page: counted. Page 3 is the last: 6 before it and 1 on it. Page 4 is past
+    # the end, so nothing on it says how many there are: counted.
+    assert [p.count for p in pages] == [7, 7, 7, 7] and len(counted) == 3
+    found = queue_page(user=revops, filters=QueueFilters(status="active", search="006L4"))
+    assert found.count == 1 and [i.dedup_key for i in found.items] == ["sync:3:006L4"] and len(counted) == 3
+    empty = queue_page(user=revops, filters=QueueFilters(status="active", search="no such deal"))
+    assert (empty.count, empty.items, len(counted)) == (0, [], 3)
+
+
 def test_the_count_query_is_limited(revops: User) -> None:
     raise_sample(key="sync:3:006C")
     items = exception_queue_search(user=revops, filters=QueueFilters(status="active"))
