@@ -12,7 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.views import ApiViewSet
-from sync.retention.policy import FIELDS, can_change_retention, retention_policy, retention_policy_set
+from sync.retention.policy import (
+    FIELDS,
+    MAXIMUM_DAYS,
+    can_change_retention,
+    retention_policy,
+    retention_policy_set,
+)
 from sync.retention.prune import retention_prune
 
 
@@ -30,9 +36,13 @@ class RetentionPolicySerializer(serializers.Serializer[Any]):
 
 
 class RetentionPolicyInputSerializer(serializers.Serializer[Any]):
-    jobs_days = serializers.IntegerField(allow_null=True, required=False, min_value=0)
-    inbox_days = serializers.IntegerField(allow_null=True, required=False, min_value=0)
-    exceptions_days = serializers.IntegerField(allow_null=True, required=False, min_value=0)
+    jobs_days = serializers.IntegerField(allow_null=True, required=False, min_value=0, max_value=MAXIMUM_DAYS)
+    inbox_days = serializers.IntegerField(
+        allow_null=True, required=False, min_value=0, max_value=MAXIMUM_DAYS
+    )
+    exceptions_days = serializers.IntegerField(
+        allow_null=True, required=False, min_value=0, max_value=MAXIMUM_DAYS
+    )
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 

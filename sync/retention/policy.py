@@ -21,6 +21,9 @@ from sync.retention.models import RetentionPolicy
 # - exceptions: a problem that recurs soon after it was resolved is reopened, with its history.
 MINIMUM_DAYS: dict[str, int] = {"jobs_days": 90, "inbox_days": 7, "exceptions_days": 30}
 FIELDS = tuple(MINIMUM_DAYS)
+# The most days any kind may be kept: a hundred years (leave the field empty to keep for ever). A cutoff
+# further back than the calendar goes cannot be computed at all.
+MAXIMUM_DAYS = 36_500
 
 
 def retention_policy() -> RetentionPolicy:
@@ -45,6 +48,10 @@ def _checked(field: str, value: int | None) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(f"{field}: give a whole number of days, or nothing to keep for ever.")
+    if value > MAXIMUM_DAYS:
+        raise ValidationError(
+            f"{field}: keep at most {MAXIMUM_DAYS:,} days; leave it empty to keep for ever."
+        )
     if value < MINIMUM_DAYS[field]:
         raise ValidationError(
             f"{field}: keep at least {MINIMUM_DAYS[field]} days (docs/retention.md says why)."

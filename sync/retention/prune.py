@@ -78,7 +78,14 @@ class PruneResult:
 
 
 def _cutoff(now: dt.datetime, days: int | None) -> dt.datetime | None:
-    return None if days is None else day_start(now.astimezone(dt.UTC).date() - dt.timedelta(days=days))
+    """The start of the first day kept; ``None`` (nothing goes) for ever, or for a number of days that
+    reaches back past the calendar's start (a policy stored before the policy's maximum was enforced)."""
+    if days is None:
+        return None
+    try:
+        return day_start(now.astimezone(dt.UTC).date() - dt.timedelta(days=days))
+    except OverflowError:
+        return None
 
 
 def _named_by_open_exceptions() -> tuple[set[int], set[int]]:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.http import ConsoleRequest
 from sync.retention.policy import (
     FIELDS,
+    MAXIMUM_DAYS,
     MINIMUM_DAYS,
     can_change_retention,
     retention_policy,
@@ -28,9 +29,15 @@ LABELS = {
 
 
 class RetentionForm(forms.Form):
-    jobs_days = forms.IntegerField(required=False, min_value=0, label=LABELS["jobs_days"])
-    inbox_days = forms.IntegerField(required=False, min_value=0, label=LABELS["inbox_days"])
-    exceptions_days = forms.IntegerField(required=False, min_value=0, label=LABELS["exceptions_days"])
+    jobs_days = forms.IntegerField(
+        required=False, min_value=0, max_value=MAXIMUM_DAYS, label=LABELS["jobs_days"]
+    )
+    inbox_days = forms.IntegerField(
+        required=False, min_value=0, max_value=MAXIMUM_DAYS, label=LABELS["inbox_days"]
+    )
+    exceptions_days = forms.IntegerField(
+        required=False, min_value=0, max_value=MAXIMUM_DAYS, label=LABELS["exceptions_days"]
+    )
     reason = forms.CharField(required=False, max_length=500, label="Why")
 
 

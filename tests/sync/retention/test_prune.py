@@ -16,7 +16,7 @@ from console.metrics import metrics_registry
 from governance.models import AuditEntry
 from sync.exceptions.models import ExceptionItem
 from sync.pipeline.models import InboxMessage, JobStatus, SyncJob, SyncRecord
-from sync.retention.models import DailyCount
+from sync.retention.models import DailyCount, RetentionPolicy
 from sync.retention.policy import retention_policy
 from sync.retention.prune import retention_prune
 from sync.retention.rollup import retention_rollup
@@ -197,3 +197,13 @@ def test_metrics_read_the_counts_and_a_bounded_window(
     assert history_reads and all("started_at" in sql for sql in history_reads), history_reads
     key = ("concord_sync_jobs_total", (("flow", "opportunity_to_netsuite"), ("status", "succeeded")))
     assert after[key] == first[key] + 30
+
+
+@pytest.mark.django_db
+def test_a_stored_policy_reaching_past_the_calendar_keeps_everything() -> None:
+    """A policy stored before the maximum was enforced (or written to the table by hand) prunes nothing
+    of that kind instead of failing: the cutoff would fall before the year 1."""
+    RetentionPolicy.objects.update_or_create(pk=retention_policy().pk, defaults={"jobs_days": 10**9})
+    result = retention_prune(dry_run=True)
+    assert result.cutoffs["jobs"] is None and result.jobs == 0
+    assert retention_prune().jobs == 0

@@ -58,6 +58,8 @@ def test_the_command_shows_sets_and_runs(admin: User, history: History) -> None:
 def test_the_command_refuses_bad_input_and_changes_nothing(admin: User, revops: User) -> None:
     with pytest.raises(CommandError, match="at least 7 days"):
         call_command("retention", "--inbox-days", "1", "--as", "admin")
+    with pytest.raises(CommandError, match="at most 36,500 days"):
+        call_command("retention", "--jobs-days", "2147483647", "--as", "admin")
     with pytest.raises(CommandError, match="not a number of days"):
         call_command("retention", "--inbox-days", "soon", "--as", "admin")
     with pytest.raises(CommandError, match="Admin role"):
@@ -74,6 +76,9 @@ def test_the_api_reads_changes_and_runs(
     assert refused.status_code == 403
     bad = admin_client.patch("/api/v1/retention/", {"jobs_days": 10}, content_type="application/json")
     assert bad.status_code == 400 and "at least 90 days" in json.dumps(bad.json())
+    # A cutoff before the calendar's start cannot be computed: refused, not a 500 at the next prune.
+    huge = admin_client.patch("/api/v1/retention/", {"jobs_days": 10**9}, content_type="application/json")
+    assert huge.status_code == 400 and "36500" in json.dumps(huge.json())
     ok = admin_client.patch(
         "/api/v1/retention/", {"jobs_days": 100, "reason": "smaller disk"}, content_type="application/json"
     )
