@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
-from governance.models import ApiToken, Invitation
+from governance.models import ApiToken, Invitation, SsoIdentity
 from governance.releases.models import Release, ReleaseItem, ReleaseSignoff, ReleaseTestRun
 from reconciliation.models import ReconciliationRun, Tolerance
 from sync.connections.models import Connection
@@ -104,6 +104,10 @@ def register_audited_models() -> None:
     # Creation and revocation are written by the services (one entry each); the hash never is, and the
     # last use is bookkeeping, not a change.
     auditlog.register(ApiToken, exclude_fields=["key_hash", "last_used_at"])
+
+    # The link of an account to an identity provider's subject, made at the first single sign-on (and
+    # removed with the account): who can sign in as whom.
+    auditlog.register(SsoIdentity)
 
     # Secrets are excluded outright (their names and secrets_changed_at show that they changed); test
     # results are written by the connection test, not by a person.
