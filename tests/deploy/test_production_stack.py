@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ import pytest
 import redis
 import requests
 from django.conf import settings
+from django_otp.oath import totp
 
 from demo.launcher import SimulatorPlan, simulator_commands, simulator_data_ensure
 from simulators.netsuite.client import RestClient
@@ -191,6 +193,19 @@ def _sign_in(stack: Stack, session: requests.Session) -> None:
     )
     assert answer.status_code == 302, answer.text[:500]
     assert "sessionid" in session.cookies
+    # Production requires a second factor of an Admin (MFA_REQUIRED_ROLES): the first sign-in enrols one,
+    # as a person would with an authenticator app (the code computed from the secret the page shows).
+    enrol = session.get(f"{stack.url}/accounts/mfa/enrol/", timeout=10)
+    found = re.search(r'id="mfa-secret">([A-Z2-7]+)<', enrol.text)
+    assert enrol.status_code == 200 and found, enrol.text[:500]
+    key = base64.b32decode(found[1] + "=" * (-len(found[1]) % 8))
+    confirmed = session.post(
+        f"{stack.url}/accounts/mfa/enrol/",
+        data={"token": f"{totp(key):06d}", "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert confirmed.status_code == 302, confirmed.text[:500]
 
 
 def test_the_entrypoint_runs_concord_in_production_and_syncs_a_won_deal(stack: Stack) -> None:

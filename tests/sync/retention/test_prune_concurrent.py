@@ -11,12 +11,13 @@ from django.db import connection
 from sync.pipeline.models import JobStatus, SyncJob
 from sync.retention.models import CountKind, DailyCount
 from sync.retention.prune import PruneResult, retention_prune
+from tests.sync.pipeline.conftest import THREADED_DB
 from tests.sync.retention.conftest import DAY, NOW, History, job, message, record
 from tests.sync.retention.test_prune import scrape
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks between two connections"),
-    pytest.mark.django_db(transaction=True),
+    THREADED_DB,  # real commits, every app available (tests/sync/pipeline/conftest.py says why)
 ]
 
 
