@@ -1,7 +1,7 @@
 """Concord in production mode, started as an operator starts it: every process through
 deploy/entrypoint.sh (setup, web on gunicorn, two workers, the scheduler) with DEBUG off, a fresh
-PostgreSQL database and Redis (db 7), against both simulators. A person signs in over HTTP, a deal is won
-in Salesforce and its sales order appears in NetSuite; /healthz answers 200.
+PostgreSQL database and Redis (db 8; the soak has 7), against both simulators. A person signs in over
+HTTP, a deal is won in Salesforce and its sales order appears in NetSuite; /healthz answers 200.
 
 PostgreSQL only (CI's PostgreSQL stage): the production combination. The connections and the Closed Won
 listener are made the way the demo makes them (``entrypoint.sh manage shell``), since what is tested
@@ -36,7 +36,7 @@ from tests.browser.stack import SalesforceOrg, free_port
 ROOT = Path(settings.BASE_DIR)
 ENTRYPOINT = str(ROOT / "deploy" / "entrypoint.sh")
 DATABASE = settings.DATABASES["default"]
-REDIS_URL = os.environ.get("DEPLOY_STACK_REDIS_URL", "redis://127.0.0.1:6379/7")
+REDIS_URL = os.environ.get("DEPLOY_STACK_REDIS_URL", "redis://127.0.0.1:6379/8")
 ADMIN, PASSWORD = "operator", "a-long-and-unusual-passphrase-42"
 START_TIMEOUT, SYNC_TIMEOUT, STOP_TIMEOUT = 60.0, 60.0, 5.0
 
