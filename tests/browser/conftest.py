@@ -54,6 +54,20 @@ def demo_stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 # Module scope on purpose: while Playwright's sync API is started, its event loop counts as running in
 # this thread, and Django refuses database calls from other tests; the browser closes with this module.
 @pytest.fixture(scope="module")
+def async_unsafe() -> Iterator[None]:
+    """For the tests that drive a live server in the test process: Playwright's sync API runs an event
+    loop in this thread, and the test's own database calls (fixtures, assertions) are still plain
+    synchronous code, which Django refuses beside a running loop unless told otherwise."""
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if before is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+
+
+@pytest.fixture(scope="module")
 def browser(chromium: Path) -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)

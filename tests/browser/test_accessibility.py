@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
@@ -48,6 +47,7 @@ from tests.sync.pipeline.conftest import THREADED_DB
 pytestmark = [
     pytest.mark.browser,
     THREADED_DB,
+    pytest.mark.usefixtures("async_unsafe"),
     # What the browser is shown does not depend on the database: CI checks it once, in its SQLite stage
     # (BROWSER_ON_POSTGRESQL=1 runs it on PostgreSQL too; the pages' queries at volume are bench/volume.py's).
     pytest.mark.skipif(
@@ -72,18 +72,6 @@ OPEN_DETAILS = """() => {
 }"""
 # htmx marks the element of a request in flight, and the content it is swapping and settling.
 HTMX_BUSY = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _async_unsafe() -> Iterator[None]:
-    """Playwright's sync API runs an event loop in this thread (see test_mapping_editor)."""
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if before is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 def _context(browser: Browser, base_url: str) -> BrowserContext:

@@ -4,9 +4,6 @@ and sees what was done; the exceptions outside the search stay open."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Browser, expect
@@ -18,19 +15,7 @@ from tests.browser.test_mapping_editor import sign_in
 from tests.sync.exceptions.support import raise_sample
 from tests.sync.pipeline.conftest import THREADED_DB
 
-pytestmark = [pytest.mark.browser, THREADED_DB]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _async_unsafe() -> Iterator[None]:
-    """Playwright's sync API runs an event loop in this thread (see test_mapping_editor)."""
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if before is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+pytestmark = [pytest.mark.browser, THREADED_DB, pytest.mark.usefixtures("async_unsafe")]
 
 
 def test_finance_resolves_a_searched_page_in_one_go(

@@ -9,7 +9,6 @@ pickers and the transform list, sees it in words, saves and submits. Screenshots
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -39,25 +38,12 @@ from tests.sync.mappings.editor_support import editing_metadata_patched
 from tests.sync.outbound_support import closed_won_listener_wire
 from tests.sync.pipeline.conftest import THREADED_DB
 
-pytestmark = [pytest.mark.browser, THREADED_DB]
+pytestmark = [pytest.mark.browser, THREADED_DB, pytest.mark.usefixtures("async_unsafe")]
 
 FLOW = "opportunity_to_netsuite"
 WIDTH = 1280
 # Template text that must never reach a page: comments, tags, Python dict reprs.
 LEAKS = ("{#", "#}", "<!--", "{%", "%}", "{'")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _async_unsafe() -> Iterator[None]:
-    """Playwright's sync API runs an event loop in this thread; the live server's database calls from the
-    test itself (fixtures, assertions) are still plain synchronous code."""
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if before is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import io
 import os
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -50,6 +49,7 @@ from tests.sync.pipeline.conftest import THREADED_DB
 pytestmark = [
     pytest.mark.browser,
     THREADED_DB,
+    pytest.mark.usefixtures("async_unsafe"),
     # What the browser is shown does not depend on the database: CI checks it once, in its SQLite stage
     # (BROWSER_ON_POSTGRESQL=1 runs it on PostgreSQL too; the pages' queries at volume are bench/volume.py's).
     pytest.mark.skipif(
@@ -66,18 +66,6 @@ LIMITED = "limited-b"
 # The group's lookup draft writes its ~1,500 members' history in batches: 0.9 s at a load average of 5.6
 # on 2 cores (it was 10-30 s one member at a time); the allowance is ten times that.
 DRAFT_TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _async_unsafe() -> Iterator[None]:
-    """Playwright's sync API runs an event loop in this thread (see test_mapping_editor)."""
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if before is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @dataclass(frozen=True)
