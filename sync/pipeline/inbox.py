@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, lru_cache, partial
 from typing import Any
 
 from django.conf import settings
@@ -184,21 +184,32 @@ INSERT_BATCH = 500
 def _insert_sql(connection: Any, rows: list[InboxMessage], returning: str) -> tuple[str, list[Any]]:
     """``INSERT ... ON CONFLICT (notification_id) DO NOTHING RETURNING <returning>`` for ``rows``, values
     prepared by each field as the ORM would (``auto_now_add``, JSON...)."""
-    quote = connection.ops.quote_name
-    fields = [field for field in InboxMessage._meta.concrete_fields if not field.primary_key]
+    fields = _insert_fields()
     params: list[Any] = []
     for row in rows:
         params.extend(field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields)
+    return _insert_text(connection.alias, connection.vendor, len(rows), returning), params
+
+
+@cache
+def _insert_fields() -> list[Any]:
+    return [field for field in InboxMessage._meta.concrete_fields if not field.primary_key]
+
+
+@lru_cache(maxsize=256)
+def _insert_text(alias: str, vendor: str, count: int, returning: str) -> str:
+    """The statement's text for ``count`` rows (built once per shape: a listener request sends one)."""
+    quote = connections[alias].ops.quote_name
+    fields = _insert_fields()
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # Identifiers come from the model's metadata, quoted; every value is a bound parameter.
     table = quote(InboxMessage._meta.db_table)
     columns = ", ".join(quote(field.column) for field in fields)
-    sql = (
+    return (
         f"INSERT INTO {table} ({columns}) "  # noqa: S608
-        f"VALUES {', '.join([placeholders] * len(rows))} "
+        f"VALUES {', '.join([placeholders] * count)} "
         f"ON CONFLICT ({quote('notification_id')}) DO NOTHING RETURNING {returning}"
     )
-    return sql, params
 
 
 def _insert_new(rows: list[InboxMessage]) -> set[str]:
@@ -296,29 +307,12 @@ def _store_in_one_round_trip(
     milestones keep the earliest moment; since the first attempt may have committed before its answer
     was lost, a drain is then requested whenever the flag is clear, new rows or not.
     """
-    quote = connection.ops.quote_name
-    returned = ", ".join(
-        quote(column)
-        for column in (
-            "notification_id",
-            "salesforce_connection_id",
-            "sobject",
-            "source",
-            "record_id",
-            "received_at",
-        )
-    )
-    insert, params = _insert_sql(connection, rows, returned)
-    statement = f"WITH new AS ({insert})"
+    insert, params = _insert_sql(connection, rows, _STORE_RETURNING)
+    won_params: list[Any] = []
     if integration_of:
-        won, won_params = deal_milestones_won_sql(inserted="new", integration_of=integration_of)
-        statement += f", won AS ({won})"
-        params += won_params
-    flag_table = quote(InboxDrainFlag._meta.db_table)
-    sql = (
-        f"BEGIN; {statement} SELECT {quote('notification_id')} FROM new; COMMIT; "
-        f"SELECT {quote('requested')} FROM {flag_table} WHERE {quote('id')} = %s"  # noqa: S608
-    )
+        _, won_params = deal_milestones_won_sql(inserted="new", integration_of=integration_of)
+    sql = _store_text(connection.alias, insert, len(integration_of))
+    params += won_params
     params.append(DRAIN_FLAG)
     reused = connection.connection is not None
     unchecked = connection.health_check_enabled and not connection.health_check_done
@@ -335,6 +329,34 @@ def _store_in_one_round_trip(
     connection.close()
     created, flag_set = _execute_store(connection, sql, params)
     return created, not flag_set
+
+
+# What the store message's insert returns: what the won milestones are written from.
+_STORE_RETURNING = ", ".join(
+    f'"{column}"'
+    for column in (
+        "notification_id",
+        "salesforce_connection_id",
+        "sobject",
+        "source",
+        "record_id",
+        "received_at",
+    )
+)
+
+
+@lru_cache(maxsize=256)
+def _store_text(alias: str, insert: str, pairs: int) -> str:
+    """The store message's text around ``insert``; ``pairs``: the won milestones' integrations (0: none)."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    statement = f"WITH new AS ({insert})"
+    if pairs:
+        won, _ = deal_milestones_won_sql(inserted="new", integration_of=dict.fromkeys(range(pairs), 0))
+        statement += f", won AS ({won})"
+    flag_table = quote(InboxDrainFlag._meta.db_table)
+    flag = f"SELECT {quote('requested')} FROM {flag_table} WHERE {quote('id')} = %s"  # noqa: S608
+    return f"BEGIN; {statement} SELECT {quote('notification_id')} FROM new; COMMIT; {flag}"  # noqa: S608
 
 
 def _execute_store(connection: Any, sql: str, params: list[Any]) -> tuple[int, bool]:

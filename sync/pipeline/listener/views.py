@@ -19,9 +19,9 @@ from django.views.decorators.http import require_POST
 
 from core.access import role_not_required
 from core.secrets import decrypt
+from sync.integrations.models import Integration
 from sync.pipeline.inbox import InboundEvent, inbox_store
 from sync.pipeline.listener import soap, webhook
-from sync.integrations.models import Integration
 from sync.pipeline.listener.listener_cache import listener_with_integration
 from sync.pipeline.listener.services import listener_received_mark, listener_test_mark
 from sync.pipeline.models import InboxSource, Listener, ListenerKind

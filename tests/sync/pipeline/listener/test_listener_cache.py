@@ -10,9 +10,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sync.pipeline.listener import listener_cache
 from sync.integrations.models import Integration
 from sync.integrations.selectors import primary_integration
+from sync.pipeline.listener import listener_cache
 from sync.pipeline.listener.listener_cache import listener_for_token, listener_with_integration
 from sync.pipeline.listener.services import listener_set_active
 from sync.pipeline.models import Listener, ListenerKind

@@ -47,7 +47,9 @@ def fresh_memos(listener: Listener) -> Iterator[None]:
 
 def round_trips(trace: str) -> int:
     lines = [line for line in trace.splitlines() if line[:1] in ("F", "B")]
-    return sum(1 for sent, answer in zip(lines, lines[1:], strict=False) if sent[0] == "F" and answer[0] == "B")
+    return sum(
+        1 for sent, answer in zip(lines, lines[1:], strict=False) if sent[0] == "F" and answer[0] == "B"
+    )
 
 
 def request(client: Client, listener: Listener, *ids: str, record: str = OPP) -> tuple[Any, int, str]:
