@@ -1,14 +1,14 @@
 """A per-process, short-lived memo of the listener behind a URL token (enabled or not: the view refuses a
 disabled one with a 503, so the memo holds the listener's state as read, never a decision).
 
-Every inbound request names its listener by the token in its URL, and on PostgreSQL that lookup is one
-of the three round trips a notification costs (bench/ingest.py). Listeners change rarely, so each
-process keeps a listener it found for ``SYNC_LISTENER_CACHE_SECONDS`` (default 5; 0 turns the memo
-off). A listener saved or deleted in this process is forgotten at once (model signals, connected in
-``SyncConfig.ready``; enabling, disabling and rotating all save the row); in another process a listener
-disabled or given a new token keeps accepting for at most that many seconds, and one enabled again keeps
-answering 503 that long (the sender retries). What it accepts meanwhile is stored like any notification:
-de-duplicated on its id and processed under the listener's own connections.
+Every inbound request names its listener by the token in its URL, and that lookup would be a round
+trip of its own on PostgreSQL (bench/ingest.py). Listeners change rarely, so each process keeps a
+listener it found for ``SYNC_LISTENER_CACHE_SECONDS`` (default 5; 0 turns the memo off). A listener
+saved or deleted in this process is forgotten at once (model signals, connected in ``SyncConfig.ready``;
+enabling, disabling and rotating all save the row); in another process a listener disabled or given a
+new token keeps accepting for at most that many seconds, and one enabled again keeps answering 503 that
+long (the sender retries). What it accepts meanwhile is stored like any notification: de-duplicated on
+its id and processed under the listener's own connections.
 
 Only hits are kept: a request with an unknown token always asks the database, so tokens sprayed at the
 endpoint neither fill the memo nor learn anything from it.
