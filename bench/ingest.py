@@ -244,6 +244,24 @@ def summarise(phases: list[Phase], endpoint: str, per_message: int) -> Row:
     )
 
 
+def cpu_per_request(phases: list[Phase]) -> dict[str, dict[str, float]]:
+    """CPU milliseconds per request of the web server and of the qcluster, by endpoint (measured rounds);
+    the workers' includes their idle polling, which the bare phases show alone."""
+    found: dict[str, dict[str, float]] = {}
+    for endpoint in ("bare", "ingest"):
+        mine = [p for p in phases if p.endpoint == endpoint and p.round > 0 and p.cpu_seconds]
+        sent = sum(p.requests for p in mine) or 1
+        web = sum((p.cpu_seconds or {}).get("web", 0.0) for p in mine)
+        workers = sum(
+            value for p in mine for name, value in (p.cpu_seconds or {}).items() if name.startswith("worker")
+        )
+        found[endpoint] = {
+            "web_ms": round(web * 1000 / sent, 2),
+            "workers_ms": round(workers * 1000 / sent, 2),
+        }
+    return found
+
+
 def inbox_done() -> int:
     from sync.pipeline.models import InboxMessage, InboxStatus
 
@@ -380,6 +398,14 @@ def main() -> None:
         f"all {done} of {rows} rows done under {jobs} jobs {rest_seconds:.1f} s after the last phase"
         f"{'' if all_drained else ' -- NOT ALL DRAINED'}"
     )
+    cpu_use = cpu_per_request(phases)
+    print(
+        "CPU per request (measured rounds): "
+        + "; ".join(
+            f"{endpoint}: web {values['web_ms']:.2f} ms, workers {values['workers_ms']:.2f} ms"
+            for endpoint, values in cpu_use.items()
+        )
+    )
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} ({os.cpu_count()} CPUs)")
 
     OUT.parent.mkdir(parents=True, exist_ok=True)
@@ -401,6 +427,7 @@ def main() -> None:
                 "acknowledged_notifications": acknowledged,
                 "inbox_rows": rows,
                 "distinct_notification_ids": distinct,
+                "cpu_per_request_ms": cpu_use,
                 "drained_during_measured_ingest": drained_measured,
                 "inbox_rows_done": done,
                 "jobs": jobs,
