@@ -20,6 +20,7 @@ class SyncConfig(AppConfig):
         from sync.exceptions.retry import retries_sweep
         from sync.golive.sweep import golive_sweep
         from sync.integrations.access import connections_in_scope
+        from sync.integrations.models import Integration
         from sync.notifications.dispatch import NOTIFICATIONS_DISPATCH_SPEC
         from sync.notifications.sources import ConnectionNotices, EscalationNotices
         from sync.pipeline.listener.listener_cache import listener_cache_clear
@@ -32,6 +33,11 @@ class SyncConfig(AppConfig):
         # A listener changed here is looked up afresh at once (sync/pipeline/listener/listener_cache.py).
         post_save.connect(listener_cache_clear, sender=Listener, dispatch_uid="sync.listener_cache.save")
         post_delete.connect(listener_cache_clear, sender=Listener, dispatch_uid="sync.listener_cache.delete")
+        # So is the integration memoised with it.
+        post_save.connect(listener_cache_clear, sender=Integration, dispatch_uid="sync.listener_cache.i_save")
+        post_delete.connect(
+            listener_cache_clear, sender=Integration, dispatch_uid="sync.listener_cache.i_delete"
+        )
         # The pipeline reports its problems to the exception queue above it (sync/pipeline/problems.py).
         exception_queue_connect(ExceptionQueueIntake())
         # A person limited to some integrations sees only their connections (sync/integrations/access.py).

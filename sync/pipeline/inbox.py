@@ -20,21 +20,22 @@ import uuid
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, lru_cache, partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from core.correlation import current_correlation_id
+from sync.integrations.models import Integration
 from sync.integrations.namespacing import eid_namespaced
 from sync.integrations.selectors import integration_for_connection, integration_for_pair
 from sync.pipeline.flow_state import CLOSED_WON_FLOW, paused_salesforce_connections
 from sync.pipeline.heartbeat import renewed_while
-from sync.pipeline.milestones import WON_SOURCES, deal_milestones_won
+from sync.pipeline.milestones import WON_SOURCES, deal_milestones_won, deal_milestones_won_sql
 from sync.pipeline.models import (
     MESSAGE_LIMIT,
     InboxDrainFlag,
@@ -73,10 +74,18 @@ class InboundEvent:
     fields: dict[str, str]
 
 
-def inbox_store(*, listener: Listener, source: str, events: Iterable[InboundEvent]) -> int:
+def inbox_store(
+    *,
+    listener: Listener,
+    source: str,
+    events: Iterable[InboundEvent],
+    integration: Integration | None = None,
+) -> int:
     """Store ``events`` for ``listener`` (duplicates ignored) and enqueue a drain after commit.
 
-    Returns how many rows were new. The caller acknowledges only after this returns, i.e. after commit.
+    ``integration``: the one ``listener``'s Salesforce connection belongs to, when the caller knows it
+    (the listener memo keeps it with the listener); read here otherwise. Returns how many rows were new.
+    The caller acknowledges only after this returns, i.e. after commit.
     """
     rows = [
         InboxMessage(
@@ -91,10 +100,11 @@ def inbox_store(*, listener: Listener, source: str, events: Iterable[InboundEven
         )
         for event in events
     ]
-    return inbox_add(rows)
+    known = {listener.salesforce_connection_id: integration} if integration is not None else None
+    return inbox_add(rows, integrations=known)
 
 
-def inbox_add(rows: list[InboxMessage]) -> int:
+def inbox_add(rows: list[InboxMessage], *, integrations: Mapping[int, Integration] | None = None) -> int:
     """Insert inbox rows, ignoring notification ids already stored; request a drain after commit.
 
     Each row keeps the correlation id open here (the listener's request, the poll's task...), so the
@@ -109,9 +119,15 @@ def inbox_add(rows: list[InboxMessage]) -> int:
     Two orgs hand out the same ids (a poll's ``poll:<opportunity id>:<stamp>``, a notification's Id): a row
     of another integration than the primary one has its namespace in its notification id, so one org's
     event never swallows the other's (redeliveries within an org still meet their first delivery).
+    ``integrations`` ({Salesforce connection id: integration}) are the ones a caller already knows.
+
+    On PostgreSQL, outside a caller's transaction, storing is ONE round trip to the server
+    (:func:`_store_in_one_round_trip`): the insert, the milestones of its new rows, their commit and the
+    drain flag's read after that commit go in one message; a drain is requested (more round trips) only
+    when the flag read says none is queued.
     """
     correlation_id = current_correlation_id() or ""
-    integration_of = _notification_ids_namespaced(rows)
+    integration_of = _notification_ids_namespaced(rows, integrations or {})
     unique: dict[str, InboxMessage] = {}
     for row in rows:
         row.correlation_id = row.correlation_id or correlation_id
@@ -119,7 +135,14 @@ def inbox_add(rows: list[InboxMessage]) -> int:
     if not unique:
         return 0
     pending = list(unique.values())
-    if any(row.source in WON_SOURCES for row in pending):
+    won = any(row.source in WON_SOURCES for row in pending)
+    connection = connections[router.db_for_write(InboxMessage)]
+    if _one_round_trip_possible(connection, len(pending)):
+        created, drain_wanted = _store_in_one_round_trip(connection, pending, integration_of if won else {})
+        if drain_wanted:
+            _drain_flip_and_enqueue()
+        return created
+    if won:
         # A won deal is noted with the row that reports it: both or neither.
         with transaction.atomic():
             stored = _insert_new(pending)
@@ -137,10 +160,14 @@ def inbox_add(rows: list[InboxMessage]) -> int:
     return created
 
 
-def _notification_ids_namespaced(rows: list[InboxMessage]) -> dict[int, int]:
-    """Namespace the rows' notification ids; returns each org's (Salesforce connection's) integration id."""
+def _notification_ids_namespaced(
+    rows: list[InboxMessage], known: Mapping[int, Integration]
+) -> dict[int, int]:
+    """Namespace the rows' notification ids; returns each org's (Salesforce connection's) integration id.
+    The integrations in ``known`` are taken as they are; the others are read."""
     integrations = {
-        org: integration_for_connection(org) for org in {row.salesforce_connection_id for row in rows}
+        org: known[org] if org in known else integration_for_connection(org)
+        for org in {row.salesforce_connection_id for row in rows}
     }
     limit = InboxMessage._meta.get_field("notification_id").max_length or 120
     for row in rows:
@@ -148,6 +175,41 @@ def _notification_ids_namespaced(rows: list[InboxMessage]) -> dict[int, int]:
         if namespace and not row.notification_id.startswith(f"{namespace}-"):
             row.notification_id = eid_namespaced(namespace, row.notification_id)[:limit]
     return {org: integration.pk for org, integration in integrations.items()}
+
+
+# The one-statement insert takes at most this many rows (a listener's envelope carries at most 100).
+INSERT_BATCH = 500
+
+
+def _insert_sql(connection: Any, rows: list[InboxMessage], returning: str) -> tuple[str, list[Any]]:
+    """``INSERT ... ON CONFLICT (notification_id) DO NOTHING RETURNING <returning>`` for ``rows``, values
+    prepared by each field as the ORM would (``auto_now_add``, JSON...)."""
+    fields = _insert_fields()
+    params: list[Any] = []
+    for row in rows:
+        params.extend(field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields)
+    return _insert_text(connection.alias, connection.vendor, len(rows), returning), params
+
+
+@cache
+def _insert_fields() -> list[Any]:
+    return [field for field in InboxMessage._meta.concrete_fields if not field.primary_key]
+
+
+@lru_cache(maxsize=256)
+def _insert_text(alias: str, vendor: str, count: int, returning: str) -> str:
+    """The statement's text for ``count`` rows (built once per shape: a listener request sends one)."""
+    quote = connections[alias].ops.quote_name
+    fields = _insert_fields()
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # Identifiers come from the model's metadata, quoted; every value is a bound parameter.
+    table = quote(InboxMessage._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in fields)
+    return (
+        f"INSERT INTO {table} ({columns}) "  # noqa: S608
+        f"VALUES {', '.join([placeholders] * count)} "
+        f"ON CONFLICT ({quote('notification_id')}) DO NOTHING RETURNING {returning}"
+    )
 
 
 def _insert_new(rows: list[InboxMessage]) -> set[str]:
@@ -158,25 +220,12 @@ def _insert_new(rows: list[InboxMessage]) -> set[str]:
     from 3.35), values prepared by each field as the ORM would (``auto_now_add``, JSON...).
     """
     connection = connections[router.db_for_write(InboxMessage)]
-    quote = connection.ops.quote_name
-    fields = [field for field in InboxMessage._meta.concrete_fields if not field.primary_key]
     # At most 100 rows a request (an envelope's limit), ~15 columns: far under any variable limit. Polls
     # and backfills may pass more: batches of 500.
     inserted: set[str] = set()
-    for start in range(0, len(rows), 500):
-        batch = rows[start : start + 500]
-        params: list[Any] = []
-        for row in batch:
-            params.extend(field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields)
-        placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        # Identifiers come from the model's metadata, quoted; every value is a bound parameter.
-        table = quote(InboxMessage._meta.db_table)
-        columns = ", ".join(quote(field.column) for field in fields)
-        sql = (
-            f"INSERT INTO {table} ({columns}) "  # noqa: S608
-            f"VALUES {', '.join([placeholders] * len(batch))} "
-            f"ON CONFLICT ({quote('notification_id')}) DO NOTHING RETURNING {quote('notification_id')}"
-        )
+    for start in range(0, len(rows), INSERT_BATCH):
+        batch = rows[start : start + INSERT_BATCH]
+        sql, params = _insert_sql(connection, batch, connection.ops.quote_name("notification_id"))
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             inserted.update(notification_id for (notification_id,) in cursor.fetchall())
@@ -199,6 +248,12 @@ def inbox_request_drain() -> bool:
     """
     if _drain_requested():  # the common case under load: one read, no write
         return False
+    return _drain_flip_and_enqueue()
+
+
+def _drain_flip_and_enqueue() -> bool:
+    """The flag was read clear after our rows committed: set it, and enqueue a drain if this call is the
+    one that set it (see :func:`inbox_request_drain`); True if enqueued."""
     requested = InboxDrainFlag.objects.filter(pk=DRAIN_FLAG)
     now = timezone.now()
     flipped = bool(requested.filter(requested=False).update(requested=True, requested_at=now))
@@ -216,6 +271,120 @@ def inbox_request_drain() -> bool:
         requested.update(requested=False)
         raise
     return True
+
+
+def _one_round_trip_possible(connection: Any, rows: int) -> bool:
+    """Whether :func:`_store_in_one_round_trip` can store ``rows`` rows on ``connection``: PostgreSQL with
+    client-side binding (Django's default: several statements go in one simple-protocol message), in
+    autocommit, with no caller's transaction open (the message commits its own), in one statement."""
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+        and rows <= INSERT_BATCH
+        and connection.get_autocommit()
+    )
+
+
+def _store_in_one_round_trip(
+    connection: Any, rows: list[InboxMessage], integration_of: dict[int, int]
+) -> tuple[int, bool]:
+    """Insert ``rows`` (PostgreSQL, autocommit), note the won deals of the new ones (``integration_of``:
+    {Salesforce connection id: integration id}; empty: none to note), commit, then read the drain flag:
+    one message to the server, one answer. Returns (rows inserted, whether a drain must be requested).
+
+    The message is ``BEGIN; WITH new AS (INSERT ... ON CONFLICT DO NOTHING RETURNING ...), won AS (upsert
+    of the new rows' milestones) SELECT notification_id FROM new; COMMIT; SELECT requested FROM flag``.
+    Sent as one simple-protocol query, the server runs the statements in order: the COMMIT (with its WAL
+    flush) completes before the flag is read, which is what :func:`inbox_request_drain` needs (a read
+    inside the storing transaction could miss a drain that claims before our commit), and the answer,
+    so the Ack, comes only after the commit. An error stops the rest (nothing committed, the flag not
+    read); the aborted transaction is rolled back and the error raised.
+
+    This statement is also the request's connection health check (``CONN_HEALTH_CHECKS``: Django would
+    send ``SELECT 1`` first, a round trip of its own): a kept connection that died while idle fails it,
+    and it is sent once more on a new connection. That is safe: the insert skips ids already stored, the
+    milestones keep the earliest moment; since the first attempt may have committed before its answer
+    was lost, a drain is then requested whenever the flag is clear, new rows or not.
+    """
+    insert, params = _insert_sql(connection, rows, _STORE_RETURNING)
+    won_params: list[Any] = []
+    if integration_of:
+        _, won_params = deal_milestones_won_sql(inserted="new", integration_of=integration_of)
+    sql = _store_text(connection.alias, insert, len(integration_of))
+    params += won_params
+    params.append(DRAIN_FLAG)
+    reused = connection.connection is not None
+    unchecked = connection.health_check_enabled and not connection.health_check_done
+    connection.health_check_done = True  # this statement is the check (see above)
+    try:
+        created, flag_set = _execute_store(connection, sql, params)
+        return created, bool(created) and not flag_set
+    except DatabaseError:
+        raw = connection.connection
+        if not (reused and unchecked and (raw is None or raw.closed)):
+            _rollback_aborted(connection)
+            raise
+    # A kept connection that had died: what the health check would have caught. Once more, on a new one.
+    connection.close()
+    created, flag_set = _execute_store(connection, sql, params)
+    return created, not flag_set
+
+
+# What the store message's insert returns: what the won milestones are written from.
+_STORE_RETURNING = ", ".join(
+    f'"{column}"'
+    for column in (
+        "notification_id",
+        "salesforce_connection_id",
+        "sobject",
+        "source",
+        "record_id",
+        "received_at",
+    )
+)
+
+
+@lru_cache(maxsize=256)
+def _store_text(alias: str, insert: str, pairs: int) -> str:
+    """The store message's text around ``insert``; ``pairs``: the won milestones' integrations (0: none)."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    statement = f"WITH new AS ({insert})"
+    if pairs:
+        won, _ = deal_milestones_won_sql(inserted="new", integration_of=dict.fromkeys(range(pairs), 0))
+        statement += f", won AS ({won})"
+    flag_table = quote(InboxDrainFlag._meta.db_table)
+    flag = f"SELECT {quote('requested')} FROM {flag_table} WHERE {quote('id')} = %s"  # noqa: S608
+    return f"BEGIN; {statement} SELECT {quote('notification_id')} FROM new; COMMIT; {flag}"  # noqa: S608
+
+
+def _execute_store(connection: Any, sql: str, params: list[Any]) -> tuple[int, bool]:
+    """Run the store message; returns (rows inserted, whether the flag read after the commit was set)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        results: list[list[tuple[Any, ...]]] = []
+        raw = cursor.cursor  # psycopg's: one result per statement (BEGIN, the ids, COMMIT, the flag)
+        while True:
+            if raw.description is not None:
+                results.append(raw.fetchall())
+            if not raw.nextset():
+                break
+    inserted, flag = results
+    return len(inserted), bool(flag and flag[0][0])
+
+
+def _rollback_aborted(connection: Any) -> None:
+    """After a failed store message: roll back the transaction its BEGIN opened (Django, in autocommit,
+    does not know of it), unless the connection is gone."""
+    raw = connection.connection
+    if raw is None or raw.closed:
+        return
+    from psycopg import pq
+
+    if raw.info.transaction_status in (pq.TransactionStatus.INERROR, pq.TransactionStatus.INTRANS):
+        with connection.wrap_database_errors:
+            raw.execute("ROLLBACK")
 
 
 def _drain_requested() -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.db import connections, router
@@ -103,6 +104,46 @@ def deal_milestones_won(*, messages: Iterable[InboxMessage], integration_of: dic
             for message in messages
             if message.sobject == "Opportunity" and message.source in WON_SOURCES and message.received_at
         ),
+    )
+
+
+def deal_milestones_won_sql(*, inserted: str, integration_of: dict[int, int]) -> tuple[str, list[Any]]:
+    """The won upsert of :func:`deal_milestones_won` as SQL over the rows a data-modifying CTE named
+    ``inserted`` returned (columns ``salesforce_connection_id``, ``sobject``, ``source``, ``record_id``,
+    ``received_at``): PostgreSQL's one-statement intake (:func:`sync.pipeline.inbox.inbox_add`), where the
+    new rows and their deals' milestones are written by one statement, so only the rows actually inserted
+    count and both commit or neither. The same rule as :func:`_note`: one row per deal, the earliest
+    moment, filled in or moved earlier, never later; deals written in one order. Returns the SQL of a
+    statement to put in a ``WITH`` (``<name> AS (<sql>)``) and its parameters."""
+    params: list[Any] = [value for pair in sorted(integration_of.items()) for value in pair]
+    params += ["Opportunity", *(str(source) for source in WON_SOURCES)]
+    return _won_text(router.db_for_write(DealMilestone), inserted, len(integration_of)), params
+
+
+@lru_cache(maxsize=64)
+def _won_text(alias: str, inserted: str, pairs: int) -> str:
+    """The text of :func:`deal_milestones_won_sql` (built once per shape: asked for on every notification)."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    table = quote(DealMilestone._meta.db_table)
+    limit = DealMilestone._meta.get_field("opportunity_id").max_length or 18
+    target = quote("won_at")
+    columns = [quote("integration_id"), quote("opportunity_id"), *(quote(name) for name in MOMENTS)]
+    moments = ", ".join(f"min(i.{quote('received_at')})" if name == "won_at" else "NULL" for name in MOMENTS)
+    values = ", ".join(["(%s, %s)"] * pairs)
+    record = f"left(i.{quote('record_id')}, {int(limit)})"
+    sources = ", ".join(["%s"] * len(WON_SOURCES))
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT m.integration_id, {record}, {moments} "
+        f"FROM {inserted} AS i JOIN (VALUES {values}) AS m (connection_id, integration_id) "
+        f"ON m.connection_id = i.{quote('salesforce_connection_id')} "
+        f"WHERE i.{quote('sobject')} = %s AND i.{quote('source')} IN ({sources}) "
+        f"AND i.{quote('record_id')} <> '' AND i.{quote('received_at')} IS NOT NULL "
+        f"GROUP BY 1, 2 ORDER BY 1, 2 "
+        f"ON CONFLICT ({quote('integration_id')}, {quote('opportunity_id')}) "
+        f"DO UPDATE SET {target} = excluded.{target} "
+        f"WHERE {table}.{target} IS NULL OR {table}.{target} > excluded.{target}"
     )
 
 

@@ -19,9 +19,10 @@ from django.views.decorators.http import require_POST
 
 from core.access import role_not_required
 from core.secrets import decrypt
+from sync.integrations.models import Integration
 from sync.pipeline.inbox import InboundEvent, inbox_store
 from sync.pipeline.listener import soap, webhook
-from sync.pipeline.listener.listener_cache import listener_for_token
+from sync.pipeline.listener.listener_cache import listener_with_integration
 from sync.pipeline.listener.services import listener_received_mark, listener_test_mark
 from sync.pipeline.models import InboxSource, Listener, ListenerKind
 
@@ -31,11 +32,11 @@ RETRY_AFTER_SECONDS = "300"
 logger = logging.getLogger(__name__)
 
 
-def _listener(token: str, kind: str) -> Listener:
-    listener = listener_for_token(token=token, kind=kind)
-    if listener is None:
+def _listener(token: str, kind: str) -> tuple[Listener, Integration]:
+    found = listener_with_integration(token=token, kind=kind)
+    if found is None:
         raise Http404("no such listener")
-    return listener
+    return found
 
 
 def _body(request: HttpRequest) -> bytes | HttpResponse:
@@ -89,7 +90,7 @@ def _same_org(allowed: str, sent: str) -> bool:
 @role_not_required
 @require_POST
 def outbound_message(request: HttpRequest, token: str) -> HttpResponse:
-    listener = _listener(token, ListenerKind.OUTBOUND_MESSAGE)
+    listener, integration = _listener(token, ListenerKind.OUTBOUND_MESSAGE)
     if not listener.is_active:
         return _disabled(ListenerKind.OUTBOUND_MESSAGE)
     body = _body(request)
@@ -109,6 +110,7 @@ def outbound_message(request: HttpRequest, token: str) -> HttpResponse:
             listener=listener,
             source=InboxSource.OUTBOUND_MESSAGE,
             events=[InboundEvent(item.id, item.sobject, item.record_id, item.fields) for item in real],
+            integration=integration,
         )
         _log_stored(listener, InboxSource.OUTBOUND_MESSAGE, len(real), created)
         listener_received_mark(listener_id=listener.pk)
@@ -120,7 +122,7 @@ def outbound_message(request: HttpRequest, token: str) -> HttpResponse:
 @role_not_required
 @require_POST
 def webhook_event(request: HttpRequest, token: str) -> HttpResponse:
-    listener = _listener(token, ListenerKind.WEBHOOK)
+    listener, integration = _listener(token, ListenerKind.WEBHOOK)
     if not listener.is_active:
         return _disabled(ListenerKind.WEBHOOK)
     body = _body(request)
@@ -148,6 +150,7 @@ def webhook_event(request: HttpRequest, token: str) -> HttpResponse:
             listener=listener,
             source=InboxSource.WEBHOOK,
             events=[InboundEvent(f"wh:{listener.pk}:{e.id}", e.sobject, e.record_id, {}) for e in real],
+            integration=integration,
         )
         _log_stored(listener, InboxSource.WEBHOOK, len(real), created)
         listener_received_mark(listener_id=listener.pk)

@@ -1,0 +1,170 @@
+"""On PostgreSQL a notification costs ONE round trip to the database server (issue 26, bench/ingest.py).
+
+Counted on the wire: libpq's trace of the connection lists every protocol message, frontend (F) and
+backend (B); each time the server answers what the client sent (an F line followed by a B line) is one
+round trip, however many statements the message carried. Before each request the connection goes through
+what ``request_started`` does in a server (``close_old_connections``: Django's per-request health check
+is armed again), so a ``SELECT 1`` health check, a listener or integration read, a separate
+BEGIN/COMMIT or a flag read after the commit would each show up as one more.
+
+These tests run outside a test transaction (``transactional_db``): the one-message store commits its own
+transaction, which it can do only when no caller's transaction is open. PostgreSQL only (SQLite has no
+server to go to and back from).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from django.db import connection
+from django.test import Client
+
+from sync.integrations.models import Integration
+from sync.pipeline.inbox import DRAIN_FLAG, inbox_add
+from sync.pipeline.listener import listener_cache
+from sync.pipeline.listener.services import listener_received_mark
+from sync.pipeline.listener.soap import ACK
+from sync.pipeline.models import DealMilestone, InboxDrainFlag, InboxMessage, Listener
+from tests.sync.pipeline.listener.test_outbound_message import OPP, envelope, post, url
+
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="round trips to a PostgreSQL server"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture(autouse=True)
+def fresh_memos(listener: Listener) -> Iterator[None]:
+    listener_cache.listener_cache_clear()
+    listener_received_mark(listener_id=listener.pk)  # written at most once a minute: not per notification
+    yield
+    listener_cache.listener_cache_clear()
+
+
+def round_trips(trace: str) -> int:
+    lines = [line for line in trace.splitlines() if line[:1] in ("F", "B")]
+    return sum(
+        1 for sent, answer in zip(lines, lines[1:], strict=False) if sent[0] == "F" and answer[0] == "B"
+    )
+
+
+def request(client: Client, listener: Listener, *ids: str, record: str = OPP) -> tuple[Any, int, str]:
+    """POST an envelope as a server would handle it; returns the answer, its round trips, the trace."""
+    connection.close_if_unusable_or_obsolete()  # request_started: the health check is due again
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    with tempfile.TemporaryFile("w+") as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE)
+        try:
+            answer = post(client, url(listener), envelope(*ids, record=record))
+        finally:
+            pgconn.untrace()
+        trace.seek(0)
+        text = trace.read()
+    return answer, round_trips(text), text
+
+
+def test_a_notification_is_one_round_trip(client: Client, listener: Listener, enqueued: list[str]) -> None:
+    warm, _, _ = request(client, listener, "04l000000000001AAA")  # reads the listener, requests a drain
+    assert warm.content == ACK and enqueued == ["sync.tasks.inbox_drain"]
+    for number in range(2, 6):
+        answer, trips, trace = request(client, listener, f"04l00000000000{number}AAA")
+        assert answer.status_code == 200 and answer.content == ACK
+        assert trips == 1, trace
+    assert InboxMessage.objects.count() == 5
+    assert enqueued == ["sync.tasks.inbox_drain"]  # the drain queued first covers them all
+
+
+def test_an_envelope_of_many_notifications_and_a_redelivery_are_one_round_trip_each(
+    client: Client, listener: Listener, enqueued: list[str]
+) -> None:
+    request(client, listener, "04l000000000001AAA")
+    ids = [f"04l0000000001{n:02d}AAA" for n in range(20)]
+    answer, trips, trace = request(client, listener, *ids)
+    assert answer.content == ACK and trips == 1, trace
+    again, trips, trace = request(client, listener, *ids[:5])  # Salesforce retries: nothing new
+    assert again.content == ACK and trips == 1, trace
+    assert InboxMessage.objects.count() == 21
+    assert InboxMessage.objects.values("notification_id").distinct().count() == 21
+
+
+def test_the_won_deal_is_noted_in_the_same_message_for_new_rows_only(
+    client: Client, listener: Listener, enqueued: list[str]
+) -> None:
+    request(client, listener, "04l000000000001AAA", record="0065g00000AAAAAAAA")
+    first = DealMilestone.objects.get(opportunity_id="0065g00000AAAAAAAA")
+    stored = InboxMessage.objects.get(notification_id="04l000000000001AAA")
+    assert first.won_at == stored.received_at
+    assert first.integration_id == Integration.objects.get(is_primary=True).pk
+    _, trips, _ = request(client, listener, "04l000000000002AAA", record="0065g00000BBBBBBBB")
+    assert trips == 1
+    assert DealMilestone.objects.filter(opportunity_id="0065g00000BBBBBBBB").exists()
+    # A later notification of a deal already won leaves its moment where the first one put it.
+    request(client, listener, "04l000000000003AAA", record="0065g00000AAAAAAAA")
+    assert DealMilestone.objects.get(opportunity_id="0065g00000AAAAAAAA").won_at == first.won_at
+    assert DealMilestone.objects.count() == 2
+
+
+def test_a_clear_flag_read_after_the_commit_requests_a_drain(
+    client: Client, listener: Listener, enqueued: list[str]
+) -> None:
+    request(client, listener, "04l000000000001AAA")
+    assert enqueued == ["sync.tasks.inbox_drain"]
+    InboxDrainFlag.objects.filter(pk=DRAIN_FLAG).update(requested=False)  # a drain started claiming
+    answer, trips, _ = request(client, listener, "04l000000000002AAA")
+    assert answer.content == ACK
+    assert enqueued == ["sync.tasks.inbox_drain"] * 2
+    assert InboxDrainFlag.objects.get(pk=DRAIN_FLAG).requested
+    assert trips == 2  # the store, then the flag flipped (the broker's own writes are patched out here)
+    # A redelivery finding the flag clear asks for nothing: it stored nothing new.
+    InboxDrainFlag.objects.filter(pk=DRAIN_FLAG).update(requested=False)
+    request(client, listener, "04l000000000002AAA")
+    assert enqueued == ["sync.tasks.inbox_drain"] * 2
+
+
+def test_a_failed_store_commits_nothing_and_leaves_the_connection_usable(
+    listener: Listener, enqueued: list[str]
+) -> None:
+    # A row naming a NetSuite connection that does not exist: the deferred foreign key fails the COMMIT.
+    row = InboxMessage(
+        notification_id="04l000000000009AAA",
+        source="outbound_message",
+        listener=listener,
+        salesforce_connection_id=listener.salesforce_connection_id,
+        netsuite_connection_id=999_999,
+        sobject="Opportunity",
+        record_id=OPP,
+    )
+    with pytest.raises(Exception, match="netsuite_connection_id|foreign key"):
+        inbox_add([row])
+    assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    assert not InboxMessage.objects.exists() and not DealMilestone.objects.exists()
+    assert enqueued == []
+
+
+def test_a_kept_connection_that_died_is_replaced_and_the_notification_stored(
+    client: Client, listener: Listener, enqueued: list[str]
+) -> None:
+    request(client, listener, "04l000000000001AAA")
+    connection.close_if_unusable_or_obsolete()  # request_started: the health check is due again
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(
+        dbname=connection.settings_dict["NAME"],
+        host=connection.settings_dict["HOST"] or None,
+        port=connection.settings_dict["PORT"] or None,
+        user=connection.settings_dict["USER"] or None,
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    answer = post(client, url(listener), envelope("04l000000000002AAA"))
+    assert answer.status_code == 200 and answer.content == ACK
+    assert connection.connection.info.backend_pid != pid
+    assert set(InboxMessage.objects.values_list("notification_id", flat=True)) == {
+        "04l000000000001AAA",
+        "04l000000000002AAA",
+    }
