@@ -7,13 +7,14 @@ import json
 import random
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from bench import mapping as bench
-from sync.mappings.engine import CachedDynamicLookup, compile_mapping
+from sync.mappings.engine import CachedDynamicLookup, MappingResult, compile_mapping
 from sync.mappings.engine.defaults import default_lookups, load_default, load_default_lookups
 
 
-def _mapped(index: int = 3) -> tuple[dict, object]:
+def _mapped(index: int = 3) -> tuple[dict[str, Any], MappingResult]:
     graph = bench.build_graph(random.Random(5), index, 4)
     items = CachedDynamicLookup(lambda keys: {k: bench.ITEM_IDS[k] for k in keys if k in bench.ITEM_IDS})
     items.prefetch(bench.ITEM_IDS)
@@ -47,7 +48,7 @@ def test_the_check_passes_the_engine_output_and_catches_wrong_payloads() -> None
     assert bench.check(graph, result, bench.OBJECTS, tables) == []
 
     # A subscription on the wrong plan, a sales order line with the wrong amount, a lost contact.
-    payloads = list(result.payloads)  # type: ignore[attr-defined]
+    payloads = list(result.payloads)
     for number, payload in enumerate(payloads):
         if payload.object_key == "subscription":
             payloads[number] = dataclasses.replace(
