@@ -645,6 +645,7 @@ def _write_all(
                     result,
                     netsuite=netsuite,
                     integration_id=integration_id,
+                    namespace=namespace,
                     open_exception_keys=open_keys,
                     scope=scopes.get(result.opportunity_id),
                     # The title names the record as the graph read it (sync.pipeline.titles).
@@ -671,10 +672,13 @@ def _deferred_drop(job: SyncJob, deferred: list[str]) -> None:
 def plain(value: Any) -> Any:
     """``value`` with every mapping as a plain dict: simple-salesforce parses JSON into OrderedDicts, and
     the mapping engine's compiled paths read plain dicts only (they check the exact class, for speed)."""
+    # Leaves (most values) are not passed down: a call each cost more than the copying.
     if isinstance(value, dict):
-        return {key: plain(inner) for key, inner in value.items()}
+        return {
+            key: plain(inner) if isinstance(inner, (dict, list)) else inner for key, inner in value.items()
+        }
     if isinstance(value, list):
-        return [plain(inner) for inner in value]
+        return [plain(inner) if isinstance(inner, (dict, list)) else inner for inner in value]
     return value
 
 
@@ -741,6 +745,7 @@ def _store_outcome(
     *,
     netsuite: Connection | None = None,
     integration_id: int | None = None,
+    namespace: str | None = None,
     open_exception_keys: set[str] | None = None,
     scope: ExceptionScope | None = None,
     context: TitleContext | None = None,
@@ -821,6 +826,7 @@ def _store_outcome(
             open_exception_keys=open_exception_keys,
             scope=scope,
             context=context,
+            namespace=namespace,
         )
 
 
