@@ -50,3 +50,11 @@ def test_an_exchange_kept_on_a_record_has_every_field_and_masked_excerpts() -> N
     assert set(kept) == {field.name for field in fields(RequestRecord)}
     assert kept["elapsed_ms"] == 12.3 and kept["status"] == 204 and kept["url"] == record.url
     assert "t0k" not in kept["request_excerpt"] and len(kept["request_excerpt"]) == 1000
+
+
+def test_secrets_behind_unicode_case_folding_are_masked_too() -> None:
+    # "ſ" (long s) matches "s" and the Kelvin sign matches "k" case-insensitively, as the patterns match.
+    for text, secret in (('{"paſſword": "pw2"}', "pw2"), ('{"to\u212aen": "t2"}', "t2")):
+        assert secret not in mask_secrets(text), text
+    accented = '{"companyName": "Société Générale", "amount": 1}'
+    assert mask_secrets(accented) is accented
