@@ -84,7 +84,7 @@ class ConnectorSession(requests.Session):
         prepared.prepare_headers(
             merge_setting(dict(headers or {}), self.headers, dict_class=CaseInsensitiveDict)
         )
-        prepared._cookies = RequestsCookieJar()  # the session has none: no Cookie header to send
+        prepared.prepare_cookies(RequestsCookieJar())  # the session has none: no Cookie header
         prepared.prepare_body(data, None, None)
         prepared.prepare_auth(self.auth, url)
         return prepared

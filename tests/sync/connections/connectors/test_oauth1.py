@@ -7,7 +7,7 @@ import json
 
 import pytest
 import requests
-from oauthlib.oauth1 import Client
+from oauthlib.oauth1 import Client  # type: ignore[import-untyped]
 
 from simulators.core.runner import RunningSimulator
 from simulators.netsuite.spec import DEFAULT_ACCOUNT_ID, DEMO_INTEGRATION

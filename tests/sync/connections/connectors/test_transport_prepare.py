@@ -22,7 +22,7 @@ def _session() -> ConnectorSession:
 def _reference(
     session: ConnectorSession, method: str, url: str, **kwargs: object
 ) -> requests.PreparedRequest:
-    request = requests.Request(method=method, url=url, **kwargs)  # type: ignore[arg-type]
+    request = requests.Request(method=method, url=url, **kwargs)
     return session.prepare_request(request)
 
 
