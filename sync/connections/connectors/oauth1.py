@@ -45,6 +45,11 @@ def base_string_uri(url: str) -> str:
     return f"{scheme}://{netloc}{path}".replace(" ", "%20")
 
 
+def oauth_timestamp() -> str:
+    """Seconds since the epoch, as the signature's ``oauth_timestamp`` (NetSuite refuses one far off)."""
+    return str(int(time.time()))
+
+
 class TokenSigner(requests.auth.AuthBase):
     """Signs each request with the connection's token (an Authorization header, HMAC-SHA256)."""
 
@@ -77,7 +82,7 @@ class TokenSigner(requests.auth.AuthBase):
 
     def header(self, method: str, url: str, *, nonce: str | None = None, timestamp: str | None = None) -> str:
         """The Authorization header for ``method`` on ``url`` (``nonce`` and ``timestamp`` for tests)."""
-        timestamp = timestamp or str(int(time.time()))
+        timestamp = timestamp or oauth_timestamp()
         nonce = nonce or f"{secrets.randbits(64)}{timestamp}"
         oauth = [
             ("oauth_nonce", nonce),
