@@ -45,8 +45,9 @@ def sync_dedup_key(*, netsuite_connection_id: int | None, opportunity_id: str, n
     return f"sync:{netsuite_connection_id or 0}:{eid_namespaced(namespace, opportunity_id)}"
 
 
-def _record_key(record: SyncRecord, netsuite: Connection | None) -> str:
-    namespace = integration_for_connection(record.job.salesforce_connection_id).namespace
+def _record_key(record: SyncRecord, netsuite: Connection | None, namespace: str | None = None) -> str:
+    if namespace is None:
+        namespace = integration_for_connection(record.job.salesforce_connection_id).namespace
     return sync_dedup_key(
         netsuite_connection_id=netsuite.pk if netsuite else None,
         opportunity_id=record.opportunity_id,
@@ -61,6 +62,7 @@ def record_outcome_report(
     open_exception_keys: set[str] | None = None,
     scope: ExceptionScope | None = None,
     context: TitleContext | None = None,
+    namespace: str | None = None,
 ) -> None:
     """Open, count or resolve the record's exception according to how its sync ended.
 
@@ -68,8 +70,10 @@ def record_outcome_report(
     for its batch): a synced record whose key is not in it has nothing to resolve. ``scope`` is where the
     opportunity's records live (its mapped records' subsidiary, its account's billing country).
     ``context`` (the graph read and the mapping that ran) lets the title name the record for finance
-    (:mod:`sync.pipeline.titles`); the engine's own message stays in the details."""
-    key = _record_key(record, netsuite)
+    (:mod:`sync.pipeline.titles`); the engine's own message stays in the details. ``namespace``, the
+    namespace of the integration the record's job ran under, when the caller knows it (a batch does),
+    spares reading the integration for every record."""
+    key = _record_key(record, netsuite, namespace)
     if record.status in (RecordStatus.SYNCED, RecordStatus.SKIPPED):
         if open_exception_keys is None or key in open_exception_keys:
             exception_queue().resolve(dedup_key=key, note=f"synced by job {record.job_id}")

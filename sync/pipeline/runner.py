@@ -23,7 +23,6 @@ import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import asdict
 from typing import Any
 
 from django.db import connections, transaction
@@ -646,6 +645,7 @@ def _write_all(
                     result,
                     netsuite=netsuite,
                     integration_id=integration_id,
+                    namespace=namespace,
                     open_exception_keys=open_keys,
                     scope=scopes.get(result.opportunity_id),
                     # The title names the record as the graph read it (sync.pipeline.titles).
@@ -672,10 +672,13 @@ def _deferred_drop(job: SyncJob, deferred: list[str]) -> None:
 def plain(value: Any) -> Any:
     """``value`` with every mapping as a plain dict: simple-salesforce parses JSON into OrderedDicts, and
     the mapping engine's compiled paths read plain dicts only (they check the exact class, for speed)."""
+    # Leaves (most values) are not passed down: a call each cost more than the copying.
     if isinstance(value, dict):
-        return {key: plain(inner) for key, inner in value.items()}
+        return {
+            key: plain(inner) if isinstance(inner, (dict, list)) else inner for key, inner in value.items()
+        }
     if isinstance(value, list):
-        return [plain(inner) for inner in value]
+        return [plain(inner) if isinstance(inner, (dict, list)) else inner for inner in value]
     return value
 
 
@@ -742,6 +745,7 @@ def _store_outcome(
     *,
     netsuite: Connection | None = None,
     integration_id: int | None = None,
+    namespace: str | None = None,
     open_exception_keys: set[str] | None = None,
     scope: ExceptionScope | None = None,
     context: TitleContext | None = None,
@@ -822,6 +826,7 @@ def _store_outcome(
             open_exception_keys=open_exception_keys,
             scope=scope,
             context=context,
+            namespace=namespace,
         )
 
 
@@ -878,8 +883,14 @@ def _missing(opportunity_id: str) -> OpportunityOutcome:
 
 
 def _exchange(exchange: RequestRecord) -> dict[str, Any]:
-    data = asdict(exchange)
-    data["request_excerpt"] = mask_secrets(exchange.request_excerpt)[:1000]
-    data["response_excerpt"] = mask_secrets(exchange.response_excerpt)[:1000]
-    data["elapsed_ms"] = round(exchange.elapsed_ms, 1)
-    return data
+    # Its fields by hand: asdict() deep-copies each (plain) value, a cost on every NetSuite request.
+    return {
+        "system": exchange.system,
+        "operation": exchange.operation,
+        "method": exchange.method,
+        "url": exchange.url,
+        "status": exchange.status,
+        "elapsed_ms": round(exchange.elapsed_ms, 1),
+        "request_excerpt": mask_secrets(exchange.request_excerpt)[:1000],
+        "response_excerpt": mask_secrets(exchange.response_excerpt)[:1000],
+    }

