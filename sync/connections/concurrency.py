@@ -195,12 +195,16 @@ class _LeasedSlots(ConcurrencySlots):
                     self._local.wait(remaining)
             finally:
                 self._waiting -= 1
+                if not self._leading and self._waiting:
+                    # This thread leaves without the lead, which may be vacant: the wake-up it may have
+                    # taken (for the lead) goes to another waiting thread.
+                    self._local.notify()
         try:
             return self._lead(deadline)
         finally:
             with self._local:
                 self._leading = False
-                self._local.notify_all()  # one of the waiting threads takes the lead
+                self._local.notify()  # a waiting thread takes the lead
 
     def _lead(self, deadline: float) -> _Lease:
         """Wait on the shared pool for this process (one thread at a time)."""
