@@ -15,8 +15,9 @@ Three backends, chosen by configuration (:func:`slots_for`):
   ``flock`` on an open file; a release writes one byte to a FIFO in the same directory, which a waiting
   process watches with ``select``. No SQL at all, and the kernel frees a crashed holder's slot at once.
 - **Database rows** (PostgreSQL without Redis, and SQLite in memory): one row per slot, claimed by one
-  conditional ``UPDATE ... RETURNING`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL); waiting processes
-  re-try after a short, growing pause (no wake channel).
+  conditional ``UPDATE ... RETURNING`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL). On PostgreSQL the
+  release notifies (``pg_notify`` in the same statement) and a waiting process LISTENs on a connection
+  of its own; SQLite in memory (tests) re-tries after a short, growing pause.
 
 Within a process only one waiting thread at a time waits on the shared pool (the *leader*); the others
 wait on a condition variable. A finished request hands its lease straight to one of those (woken at once,
@@ -40,6 +41,7 @@ import stat
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -407,6 +409,9 @@ def _wake(descriptor: int, count: int) -> None:
             raise
 
 
+WAKE_CHANNEL = "concord_ns_slots"  # PostgreSQL: a release notifies it with the limiter's key
+
+
 class DatabaseSlots(_LeasedSlots):
     """One row per slot; a slot is claimed by one conditional UPDATE, so only one claimant can win it."""
 
@@ -414,6 +419,17 @@ class DatabaseSlots(_LeasedSlots):
         super().__init__(key, settings)
         self._ensured = 0
         self._delay = settings.poll_seconds
+        self._listener: Any = None  # PostgreSQL: the leader's LISTEN connection
+
+    def _listen(self) -> None:
+        """Listen before the first attempt, so a release between an attempt and the wait is not missed."""
+        if self._listener is None and connection.vendor == "postgresql":
+            import psycopg
+
+            listener = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+            listener.execute(f"LISTEN {WAKE_CHANNEL}")
+            self._listener = listener
+            weakref.finalize(self, listener.close)
 
     def _ensure_rows(self) -> None:
         if self._ensured >= self.settings.limit:
@@ -427,6 +443,7 @@ class DatabaseSlots(_LeasedSlots):
         self._ensured = self.settings.limit
 
     def _try_acquire(self, limit: int) -> tuple[Any, float]:
+        self._listen()
         try:
             token = self._try_claim(limit)
         except Exception as exc:
@@ -438,6 +455,8 @@ class DatabaseSlots(_LeasedSlots):
         if token is not None:
             self._delay = self.settings.poll_seconds
             return token, 0.0
+        if self._listener is not None:
+            return None, self.settings.recheck_seconds  # a release wakes the wait
         delay = random.uniform(self._delay / 2, self._delay)
         self._delay = min(self.settings.max_poll_seconds, self._delay * 1.5)
         return None, delay
@@ -468,10 +487,26 @@ class DatabaseSlots(_LeasedSlots):
         return (row[0], holder) if row else None
 
     def _await_release(self, timeout: float) -> None:
-        time.sleep(timeout)
+        if self._listener is None:
+            time.sleep(timeout)
+            return
+        end = time.monotonic() + timeout
+        while (left := end - time.monotonic()) > 0:
+            for note in self._listener.notifies(timeout=left, stop_after=1):
+                if note.payload == self.key:  # other connections' releases share the channel
+                    return
 
     def _release(self, token: Any) -> None:
         pk, holder = token
+        if connection.vendor == "postgresql":
+            table = connection.ops.quote_name(ConcurrencyLease._meta.db_table)
+            with connection.cursor() as cursor:  # one statement: free the row, wake the waiting leaders
+                cursor.execute(
+                    f"WITH freed AS (UPDATE {table} SET holder = '', expires_at = NULL "  # noqa: S608 (names)
+                    "WHERE id = %s AND holder = %s RETURNING key) SELECT pg_notify(%s, key) FROM freed",
+                    [pk, holder, WAKE_CHANNEL],
+                )
+            return
         for attempt in range(200):
             try:
                 ConcurrencyLease.objects.filter(pk=pk, holder=holder).update(holder="", expires_at=None)

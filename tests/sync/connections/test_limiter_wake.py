@@ -237,3 +237,29 @@ def test_the_database_limiter_claims_a_slot_in_one_statement(db: None) -> None:
     statements = [q["sql"] for q in queries.captured_queries]
     # claim, the in_use() count, release
     assert len(statements) == 3 and statements[0].startswith("UPDATE"), statements
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_limiter_on_postgresql_wakes_a_waiter_with_a_notification() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("LISTEN/NOTIFY: PostgreSQL only (SQLite in memory re-tries)")
+    key = f"test-{uuid.uuid4().hex[:10]}"
+    waiter = DatabaseSlots(key, LimiterSettings(limit=1, recheck_seconds=30.0))
+    holder = DatabaseSlots(key, LimiterSettings(limit=1))
+    held, released_at = threading.Event(), [0.0]
+
+    def hold() -> None:
+        with holder.slot():
+            held.set()
+            time.sleep(0.4)
+            released_at[0] = time.time()
+        connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert held.wait(10)
+    with waiter.slot():
+        latency = time.time() - released_at[0]
+    thread.join(10)
+    assert released_at[0] > 0 and latency < 0.1
+    assert waiter.pool_attempts == 2 and waiter.pool_waits == 1
