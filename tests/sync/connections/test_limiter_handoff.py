@@ -12,31 +12,40 @@ from sync.connections.concurrency import LimiterSettings, _LeasedSlots
 
 
 class MemorySlots(_LeasedSlots):
-    """A shared pool in memory that counts round trips and remembers the most leases ever out."""
+    """A shared pool in memory that counts round trips and remembers the most leases ever out; a release
+    wakes the leader through a condition, as Redis's wake list or the slot files' FIFO would."""
 
     def __init__(self, settings: LimiterSettings) -> None:
         super().__init__("memory", settings)
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         self.out: set[int] = set()
         self.next_token = 0
         self.acquired = 0
         self.released = 0
         self.peak = 0
+        self.seen = 0
 
-    def _try_acquire(self, limit: int) -> Any:
+    def _try_acquire(self, limit: int) -> tuple[Any, float]:
         with self.lock:
+            self.seen = self.released  # a release after this attempt must not be slept through
             if len(self.out) >= limit:
-                return None
+                return None, 60.0
             self.next_token += 1
             self.out.add(self.next_token)
             self.acquired += 1
             self.peak = max(self.peak, len(self.out))
-            return self.next_token
+            return self.next_token, 0.0
+
+    def _await_release(self, timeout: float) -> None:
+        with self.lock:
+            if self.released == self.seen:
+                self.lock.wait(timeout)
 
     def _release(self, token: Any) -> None:
         with self.lock:
             self.out.remove(token)
             self.released += 1
+            self.lock.notify_all()
 
     def in_use(self) -> int:
         return len(self.out)
@@ -75,6 +84,8 @@ def test_waiting_threads_get_leases_handed_on_without_round_trips_and_none_leak(
     # Every lease went back to the shared pool once nobody waited any more.
     assert slots.out == set() and slots.released == slots.acquired
     assert slots._held == 0 and slots._spare == []
+    # Waiting threads never polled: each wait on the pool ended with a release (or a hand-off).
+    assert slots.pool_waits <= slots.released
 
 
 def test_a_lease_goes_back_to_the_shared_pool_after_handoff_seconds() -> None:
