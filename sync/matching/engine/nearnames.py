@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Generic, TypeVar
@@ -40,6 +40,9 @@ T = TypeVar("T")
 
 # Blocks of at most this many distinct names are compared name by name.
 SMALL_BLOCK = 24
+# A name is indexed under enough of its rarest bigrams that a near pair shares at least this many of them
+# (two sets sharing k elements share m among the first size - k + m of each): random pairs rarely do.
+SHARED_IN_PREFIX = 2
 # A probe of more distinct words than this (plus its first) is not split into its word subsets: its block
 # is compared name by name (names of 13 words and more are rare).
 MAX_SUBSET_WORDS = 12
@@ -58,61 +61,113 @@ def shortest_partner(length: int, ratio: float = NEAR_RATIO) -> int:
     return max(1, math.ceil(ratio * length / (2 - ratio) - _EPSILON))
 
 
-def _bigrams(text: str) -> list[tuple[str, int]]:
-    """The bigrams of ``text``, each repeat told apart by its count: a multiset as a set."""
+def _tagged(items: Iterable[str]) -> list[tuple[str, int]]:
+    """Each item with its count so far: a multiset as a set (``aa`` -> ``(a, 1), (a, 2)``)."""
     seen: Counter[str] = Counter()
-    grams = []
-    for position in range(len(text) - 1):
-        gram = text[position : position + 2]
-        seen[gram] += 1
-        grams.append((gram, seen[gram]))
-    return grams
+    tagged = []
+    for item in items:
+        seen[item] += 1
+        tagged.append((item, seen[item]))
+    return tagged
 
 
-def _prefix_size(text: str) -> int | None:
-    """How many of its rarest bigrams a name is indexed (or probed) under; None when no bound holds
-    (short names): such a name is compared with every name of its block."""
-    grams = len(text) - 1
-    shared = min_shared_bigrams(len(text) + shortest_partner(len(text)))
-    if shared <= 0 or grams <= 0:
+def _bigrams(text: str) -> list[tuple[str, int]]:
+    """The bigrams of ``text``, repeats told apart."""
+    return _tagged(text[position : position + 2] for position in range(len(text) - 1))
+
+
+_SYMBOLS = {symbol: number for number, symbol in enumerate("abcdefghijklmnopqrstuvwxyz0123456789 ")}
+_MASK_REPEATS = 8
+
+
+def character_mask(text: str) -> int | None:
+    """The characters of a normalised name as bits, a bit per character and repeat (up to
+    :data:`_MASK_REPEATS` of each): the bits two names share count the characters they share, with
+    repeats (difflib's ``quick_ratio``). None for a name that has other characters or more repeats."""
+    mask = 0
+    for symbol, repeat in _tagged(text):
+        number = _SYMBOLS.get(symbol)
+        if number is None or repeat > _MASK_REPEATS:
+            return None
+        mask |= 1 << (number * _MASK_REPEATS + repeat - 1)
+    return mask
+
+
+def _fewest_shared_characters(total_length: int) -> int:
+    """The fewest characters two names of ``total_length`` share for a ``quick_ratio`` of at least
+    :data:`NEAR_RATIO`, in difflib's own arithmetic."""
+    shared = max(0, math.ceil(NEAR_RATIO * total_length / 2) - 1)
+    while 2.0 * shared / total_length < NEAR_RATIO:
+        shared += 1
+    return shared
+
+
+def _tail_prefix_size(length: int, first: int) -> int | None:
+    """How many of its rarest tail bigrams (those after its first word's) a name of ``length`` characters
+    whose first word has ``first`` is indexed (or probed) under, so that a near pair of its block shares
+    :data:`SHARED_IN_PREFIX` of them; None when no such bound holds: the first word's own ``first``
+    bigrams, which every name of the block has, are most of what the ratio needs (a short name, or a
+    long first word and a short rest). Such a name is compared with every name of its block."""
+    tail = length - 1 - first
+    shared = min_shared_bigrams(length + shortest_partner(length)) - first
+    if shared < SHARED_IN_PREFIX or tail <= 0:
         return None
-    return grams - shared + 1
+    return tail - shared + SHARED_IN_PREFIX
 
 
 @dataclass
 class _Block:
-    """The names sharing one first word, and (for a large block) their word and bigram indexes."""
+    """The names sharing one first word, and (for a large block) their word and bigram indexes.
 
+    A name of several words starts with the same ``first`` bigrams as every other one of the block (its
+    first word and the space after it), tagged alike, so two such names share ``first`` bigrams plus those
+    they share in the rest: the bigram prefix filter runs on the rest, in the block's own order of
+    rarity."""
+
+    first: str
     names: list[str] = field(default_factory=list)
     built: bool = False
     by_words: dict[frozenset[str], list[int]] = field(default_factory=dict)
     by_word: dict[str, list[int]] = field(default_factory=dict)
     by_gram: dict[tuple[str, int], list[int]] = field(default_factory=dict)
     frequency: Counter[tuple[str, int]] = field(default_factory=Counter)
-    unbounded: list[int] = field(default_factory=list)  # names too short for the bigram bound
+    unbounded: list[int] = field(default_factory=list)  # names the bigram bound cannot place
+    grams: list[frozenset[tuple[str, int]]] = field(default_factory=list)
+    masks: list[int | None] = field(default_factory=list)  # character_mask of each name
+    by_length: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # (number, mask)
+    unmasked: list[int] = field(default_factory=list)
 
     def build(self) -> None:
         by_words: dict[frozenset[str], list[int]] = defaultdict(list)
         by_word: dict[str, list[int]] = defaultdict(list)
         by_gram: dict[tuple[str, int], list[int]] = defaultdict(list)
-        frequency: Counter[tuple[str, int]] = Counter()
+        first = len(self.first)
         grams = [_bigrams(name) for name in self.names]
+        frequency: Counter[tuple[str, int]] = Counter()
         for name_grams in grams:
-            frequency.update(name_grams)
+            frequency.update(name_grams[first:])
         unbounded = []
         for number, name in enumerate(self.names):
             words = frozenset(name.split())
             by_words[words].append(number)
             for word in words:
                 by_word[word].append(number)
-            size = _prefix_size(name)
+            size = _tail_prefix_size(len(name), first)
             if size is None:
                 unbounded.append(number)
                 continue
-            for gram in sorted(grams[number], key=lambda g: (frequency[g], g))[:size]:
+            for gram in sorted(grams[number][first:], key=lambda g: (frequency[g], g))[:size]:
                 by_gram[gram].append(number)
         self.by_words, self.by_word, self.by_gram = dict(by_words), dict(by_word), dict(by_gram)
         self.frequency, self.unbounded, self.built = frequency, unbounded, True
+        self.grams = [frozenset(name_grams) for name_grams in grams]
+        self.masks = [character_mask(name) for name in self.names]
+        by_length: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for number, (name, mask) in enumerate(zip(self.names, self.masks, strict=True)):
+            if mask is not None:
+                by_length[len(name)].append((number, mask))
+        self.by_length = dict(by_length)
+        self.unmasked = [number for number, mask in enumerate(self.masks) if mask is None]
 
     def near(self, probe: str) -> Iterator[str]:
         """The names of the block :func:`near_names` finds near ``probe`` (each once, in any order)."""
@@ -121,20 +176,55 @@ class _Block:
             return
         if not self.built:
             self.build()
-        numbers = self._possible(probe)
-        if numbers is None:
-            numbers = set(range(len(self.names)))
+        mask = character_mask(probe)
+        by_words, by_ratio = self._by_words(probe), self._by_ratio(probe)
+        if by_ratio is None and mask is not None:
+            by_ratio = self._by_characters(len(probe), mask)
+        if by_words is None or by_ratio is None:
+            numbers: Iterable[int] = range(len(self.names))
+        else:
+            numbers = by_words | by_ratio
+        grams, length = frozenset(_bigrams(probe)), len(probe)
+        names, all_grams, masks = self.names, self.grams, self.masks
         for number in numbers:
-            if near_names(probe, self.names[number]):
-                yield self.names[number]
+            name = names[number]
+            if by_words is None or number in by_words:
+                if near_names(probe, name):
+                    yield name
+                continue
+            # Not a word subset either way: near only by ratio. Its upper bounds first, each exact: the
+            # lengths (difflib's real_quick_ratio), the characters shared (its quick_ratio, the same
+            # arithmetic), the bigrams shared, then the rules themselves.
+            total = length + len(name)
+            if 2.0 * min(length, len(name)) / total < NEAR_RATIO:
+                continue
+            other = masks[number]
+            if mask is not None and other is not None and 2.0 * (mask & other).bit_count() / total < NEAR_RATIO:
+                continue
+            if len(grams & all_grams[number]) < min_shared_bigrams(total):
+                continue
+            if near_names(probe, name):
+                yield name
 
-    def _possible(self, probe: str) -> set[int] | None:
-        """The names that may be near ``probe`` (a superset of those that are); None for all of them."""
+    def _by_characters(self, length: int, mask: int) -> set[int]:
+        """The names sharing enough characters with a probe (its ``character_mask``) for a near ratio, by
+        length within the band: a pass over the block, for the probes the bigram bound cannot place."""
+        possible = set(self.unmasked)
+        low = shortest_partner(length)
+        for other, numbers in self.by_length.items():
+            if other < low or length < shortest_partner(other):
+                continue
+            shared = _fewest_shared_characters(length + other)
+            possible.update([number for number, bits in numbers if (mask & bits).bit_count() >= shared])
+        return possible
+
+    def _by_words(self, probe: str) -> set[int] | None:
+        """The names that may have all their words in the probe's or all the probe's words (a superset of
+        those that do); None for all of them."""
         words = probe.split()
         distinct = frozenset(words)
-        # One's words all in the other's: the names holding every word of the probe ...
-        postings = [self.by_word.get(word, []) for word in distinct]
-        possible: set[int] = set(min(postings, key=len))
+        # The names holding every word of the probe ...
+        possible: set[int] = set(min((self.by_word.get(word, []) for word in distinct), key=len))
         # ... and the names whose words are all the probe's (the first word always among them).
         others = sorted(distinct - {words[0]})
         if len(others) > MAX_SUBSET_WORDS:
@@ -142,13 +232,23 @@ class _Block:
         for size in range(len(others) + 1):
             for chosen in combinations(others, size):
                 possible.update(self.by_words.get(frozenset((words[0], *chosen)), ()))
-        # Similar by ratio: a name sharing one of the probe's rarest bigrams, or too short to tell.
-        size = _prefix_size(probe)
+        return possible
+
+    def _by_ratio(self, probe: str) -> set[int] | None:
+        """The names that may be as similar as :data:`NEAR_RATIO` to the probe (a superset of those that
+        are): sharing :data:`SHARED_IN_PREFIX` of its rarest tail bigrams, or out of the bound's reach;
+        None for all of them."""
+        first = len(self.first)
+        if " " not in probe:
+            return set()  # the first word alone: every name of the block has all its words
+        size = _tail_prefix_size(len(probe), first)
         if size is None:
             return None
-        grams = sorted(_bigrams(probe), key=lambda g: (self.frequency[g], g))[:size]
+        grams = sorted(_bigrams(probe)[first:], key=lambda g: (self.frequency[g], g))[:size]
+        shared: Counter[int] = Counter()
         for gram in grams:
-            possible.update(self.by_gram.get(gram, ()))
+            shared.update(self.by_gram.get(gram, ()))
+        possible = {number for number, count in shared.items() if count >= SHARED_IN_PREFIX}
         possible.update(self.unbounded)
         return possible
 
@@ -172,7 +272,7 @@ class NameIndex(Generic[T]):
             first = name.partition(" ")[0]
             block = self.blocks.get(first)
             if block is None:
-                block = self.blocks[first] = _Block()
+                block = self.blocks[first] = _Block(first)
             block.names.append(name)
             block.built = False
         else:

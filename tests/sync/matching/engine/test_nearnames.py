@@ -8,7 +8,7 @@ import random
 from sync.matching.engine import NEAR_RATIO, NameIndex, near_names, normalise_company_name
 from sync.matching.engine.nearnames import SMALL_BLOCK, min_shared_bigrams, shortest_partner
 
-FIRST = ("global", "first", "united", "kalo", "a", "mi")
+FIRST = ("global", "first", "international", "kalo", "a", "mi")
 WORDS = ("trading", "systems", "foods", "labs", "energy", "x", "ab", "health", "group", "kalomi", "global")
 
 
