@@ -231,16 +231,17 @@ class CandidateIndex:
         candidate = candidate_from_row(self.record_type, row)
         self.size += 1
         self.by_id[candidate.netsuite_id] = candidate
-        kinds = {key.kind for key in self.keys}
-        if "company_name" in kinds:
-            name = normalise_company_name(candidate.name)
-            self.names.add(name, (self.size, candidate))
-            if candidate.external_id and name:
-                self.carrying[candidate.external_id].append((self.size, name.partition(" ")[0], candidate))
         if candidate.external_id:
             self.by_external_id[candidate.external_id] = candidate
-        for kind in kinds:
-            value = _search_value_of(kind, candidate, self.generic)
+        for kind in {key.kind for key in self.keys}:
+            if kind == "company_name":
+                name = normalise_company_name(candidate.name)
+                value = name.partition(" ")[0]  # its blocking token
+                self.names.add(name, (self.size, candidate))
+                if candidate.external_id and name:
+                    self.carrying[candidate.external_id].append((self.size, value, candidate))
+            else:
+                value = _search_value_of(kind, candidate, self.generic)
             if value:
                 self.by_search[(kind, value)].append(candidate)
 

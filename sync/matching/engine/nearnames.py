@@ -31,6 +31,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import combinations
 from typing import Generic, TypeVar
 
@@ -40,9 +41,9 @@ T = TypeVar("T")
 
 # Blocks of at most this many distinct names are compared name by name.
 SMALL_BLOCK = 24
-# A name is indexed under enough of its rarest bigrams that a near pair shares at least this many of them
-# (two sets sharing k elements share m among the first size - k + m of each): random pairs rarely do.
-SHARED_IN_PREFIX = 2
+# A name is indexed under enough of its rarest bigrams that a near pair shares up to this many of them (two
+# sets sharing k elements share m among the first size - k + m of each, m <= k): random pairs rarely do.
+SHARED_IN_PREFIX = 3
 # A probe of more distinct words than this (plus its first) is not split into its word subsets: its block
 # is compared name by name (names of 13 words and more are rare).
 MAX_SUBSET_WORDS = 12
@@ -93,26 +94,36 @@ def character_mask(text: str) -> int | None:
     return mask
 
 
-def _fewest_shared_characters(total_length: int) -> int:
-    """The fewest characters two names of ``total_length`` share for a ``quick_ratio`` of at least
-    :data:`NEAR_RATIO`, in difflib's own arithmetic."""
-    shared = max(0, math.ceil(NEAR_RATIO * total_length / 2) - 1)
-    while 2.0 * shared / total_length < NEAR_RATIO:
-        shared += 1
-    return shared
+@lru_cache(maxsize=512)
+def _ratio_band(length: int) -> dict[int, int]:
+    """The lengths a name's partner may have for a near ratio (difflib's ``real_quick_ratio``), each
+    with the fewest characters the two must share (its ``quick_ratio``), in difflib's own arithmetic."""
+    band = {}
+    for other in range(1, math.ceil(length * (2 - NEAR_RATIO) / NEAR_RATIO) + 2):
+        total = length + other
+        if 2.0 * min(length, other) / total < NEAR_RATIO:
+            continue
+        shared = max(0, math.ceil(NEAR_RATIO * total / 2) - 1)
+        while 2.0 * shared / total < NEAR_RATIO:
+            shared += 1
+        band[other] = shared
+    return band
 
 
-def _tail_prefix_size(length: int, first: int) -> int | None:
-    """How many of its rarest tail bigrams (those after its first word's) a name of ``length`` characters
-    whose first word has ``first`` is indexed (or probed) under, so that a near pair of its block shares
-    :data:`SHARED_IN_PREFIX` of them; None when no such bound holds: the first word's own ``first``
-    bigrams, which every name of the block has, are most of what the ratio needs (a short name, or a
-    long first word and a short rest). Such a name is compared with every name of its block."""
-    tail = length - 1 - first
-    shared = min_shared_bigrams(length + shortest_partner(length)) - first
-    if shared < SHARED_IN_PREFIX or tail <= 0:
-        return None
-    return tail - shared + SHARED_IN_PREFIX
+def _tail_need(length: int, first: int) -> int:
+    """The fewest bigrams after the first word's (the tail's) that a name of ``length`` characters whose
+    first word has ``first`` shares with any name of its block it is near by ratio: the first word's own
+    ``first`` bigrams, which every name of the block has, count towards the bound."""
+    return min_shared_bigrams(length + shortest_partner(length)) - first
+
+
+def _set_bits(bits: int) -> list[int]:
+    numbers = []
+    while bits:
+        low = bits & -bits
+        numbers.append(low.bit_length() - 1)
+        bits ^= low
+    return numbers
 
 
 @dataclass
@@ -129,11 +140,12 @@ class _Block:
     built: bool = False
     by_words: dict[frozenset[str], list[int]] = field(default_factory=dict)
     by_word: dict[str, list[int]] = field(default_factory=dict)
-    by_gram: dict[tuple[str, int], list[int]] = field(default_factory=dict)
-    frequency: Counter[tuple[str, int]] = field(default_factory=Counter)
-    unbounded: list[int] = field(default_factory=list)  # names the bigram bound cannot place
+    by_gram: dict[tuple[str, int], int] = field(default_factory=dict)  # a bit per name
+    frequency: dict[tuple[str, int], int] = field(default_factory=dict)
+    unbounded: int = 0  # names without a tail (the first word alone), as bits
     grams: list[frozenset[tuple[str, int]]] = field(default_factory=list)
     masks: list[int | None] = field(default_factory=list)  # character_mask of each name
+    lengths: list[int] = field(default_factory=list)
     by_length: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # (number, mask)
     unmasked: list[int] = field(default_factory=list)
 
@@ -146,20 +158,25 @@ class _Block:
         frequency: Counter[tuple[str, int]] = Counter()
         for name_grams in grams:
             frequency.update(name_grams[first:])
-        unbounded = []
+        unbounded = 0
         for number, name in enumerate(self.names):
             words = frozenset(name.split())
             by_words[words].append(number)
             for word in words:
                 by_word[word].append(number)
-            size = _tail_prefix_size(len(name), first)
-            if size is None:
-                unbounded.append(number)
+            tail = grams[number][first:]
+            if not tail:
+                unbounded |= 1 << number
                 continue
-            for gram in sorted(grams[number][first:], key=lambda g: (frequency[g], g))[:size]:
+            # Indexed under enough of its rarest tail bigrams for any probe's m (all of them when its own
+            # bound is weak: a probe with a stronger one still finds it).
+            size = len(tail) - max(0, _tail_need(len(name), first)) + SHARED_IN_PREFIX
+            for gram in sorted(tail, key=lambda g: (frequency[g], g))[:size]:
                 by_gram[gram].append(number)
-        self.by_words, self.by_word, self.by_gram = dict(by_words), dict(by_word), dict(by_gram)
-        self.frequency, self.unbounded, self.built = frequency, unbounded, True
+        self.by_words, self.by_word = dict(by_words), dict(by_word)
+        self.by_gram = {gram: sum(1 << number for number in numbers) for gram, numbers in by_gram.items()}
+        self.frequency, self.unbounded, self.built = dict(frequency), unbounded, True
+        self.lengths = [len(name) for name in self.names]
         self.grams = [frozenset(name_grams) for name_grams in grams]
         self.masks = [character_mask(name) for name in self.names]
         by_length: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -176,32 +193,35 @@ class _Block:
             return
         if not self.built:
             self.build()
-        mask = character_mask(probe)
-        by_words, by_ratio = self._by_words(probe), self._by_ratio(probe)
-        if by_ratio is None and mask is not None:
-            by_ratio = self._by_characters(len(probe), mask)
-        if by_words is None or by_ratio is None:
-            numbers: Iterable[int] = range(len(self.names))
-        else:
-            numbers = by_words | by_ratio
-        grams, length = frozenset(_bigrams(probe)), len(probe)
-        names, all_grams, masks = self.names, self.grams, self.masks
-        for number in numbers:
-            name = names[number]
-            if by_words is None or number in by_words:
-                if near_names(probe, name):
-                    yield name
+        mask, grams = character_mask(probe), _bigrams(probe)
+        by_words, by_ratio = self._by_words(probe), self._by_ratio(probe, grams)
+        if by_words is None or (by_ratio is None and mask is None):
+            yield from (name for name in self.names if near_names(probe, name))
+            return
+        if by_ratio is None:
+            by_ratio = self._by_characters(len(probe), mask)  # type: ignore[arg-type]
+        for number in by_words:
+            if near_names(probe, self.names[number]):
+                yield self.names[number]
+        # Not a word subset either way: near only by ratio. Its upper bounds first, each exact: the lengths
+        # (difflib's real_quick_ratio) and the characters shared (its quick_ratio, the same arithmetic),
+        # then the bigrams shared, then the rules themselves.
+        band, masks, lengths = _ratio_band(len(probe)), self.masks, self.lengths
+        if mask is not None:
+            by_ratio = [
+                number
+                for number in by_ratio
+                if (shared := band.get(lengths[number])) is not None
+                and ((other := masks[number]) is None or (mask & other).bit_count() >= shared)
+            ]
+        probe_grams = frozenset(grams)
+        for number in by_ratio:
+            if number in by_words:
                 continue
-            # Not a word subset either way: near only by ratio. Its upper bounds first, each exact: the
-            # lengths (difflib's real_quick_ratio), the characters shared (its quick_ratio, the same
-            # arithmetic), the bigrams shared, then the rules themselves.
-            total = length + len(name)
-            if 2.0 * min(length, len(name)) / total < NEAR_RATIO:
+            name = self.names[number]
+            if len(name) not in band:
                 continue
-            other = masks[number]
-            if mask is not None and other is not None and 2.0 * (mask & other).bit_count() / total < NEAR_RATIO:
-                continue
-            if len(grams & all_grams[number]) < min_shared_bigrams(total):
+            if len(probe_grams & self.grams[number]) < min_shared_bigrams(len(probe) + len(name)):
                 continue
             if near_names(probe, name):
                 yield name
@@ -210,11 +230,8 @@ class _Block:
         """The names sharing enough characters with a probe (its ``character_mask``) for a near ratio, by
         length within the band: a pass over the block, for the probes the bigram bound cannot place."""
         possible = set(self.unmasked)
-        low = shortest_partner(length)
-        for other, numbers in self.by_length.items():
-            if other < low or length < shortest_partner(other):
-                continue
-            shared = _fewest_shared_characters(length + other)
+        for other, shared in _ratio_band(length).items():
+            numbers = self.by_length.get(other, ())
             possible.update([number for number, bits in numbers if (mask & bits).bit_count() >= shared])
         return possible
 
@@ -234,23 +251,29 @@ class _Block:
                 possible.update(self.by_words.get(frozenset((words[0], *chosen)), ()))
         return possible
 
-    def _by_ratio(self, probe: str) -> set[int] | None:
+    def _by_ratio(self, probe: str, grams: list[tuple[str, int]]) -> set[int] | None:
         """The names that may be as similar as :data:`NEAR_RATIO` to the probe (a superset of those that
-        are): sharing :data:`SHARED_IN_PREFIX` of its rarest tail bigrams, or out of the bound's reach;
-        None for all of them."""
+        are): sharing ``m`` of its rarest tail bigrams (``m`` up to :data:`SHARED_IN_PREFIX`, at most the
+        probe's own bound), or without a tail; None for all of them. ``grams``: the probe's bigrams."""
         first = len(self.first)
         if " " not in probe:
             return set()  # the first word alone: every name of the block has all its words
-        size = _tail_prefix_size(len(probe), first)
-        if size is None:
+        tail = grams[first:]
+        need = _tail_need(len(probe), first)
+        shared = min(SHARED_IN_PREFIX, need)
+        if shared < 1:
             return None
-        grams = sorted(_bigrams(probe)[first:], key=lambda g: (self.frequency[g], g))[:size]
-        shared: Counter[int] = Counter()
-        for gram in grams:
-            shared.update(self.by_gram.get(gram, ()))
-        possible = {number for number, count in shared.items() if count >= SHARED_IN_PREFIX}
-        possible.update(self.unbounded)
-        return possible
+        frequency, by_gram = self.frequency, self.by_gram
+        rarest = sorted(tail, key=lambda g: (frequency.get(g, 0), g))[: len(tail) - need + shared]
+        # at_least[i]: the names holding i + 1 of the probe's rarest bigrams so far (bits).
+        at_least = [0] * shared
+        for gram in rarest:
+            bits = by_gram.get(gram)
+            if bits:
+                for count in range(shared - 1, 0, -1):
+                    at_least[count] |= at_least[count - 1] & bits
+                at_least[0] |= bits
+        return set(_set_bits(at_least[-1] | self.unbounded))
 
 
 @dataclass
