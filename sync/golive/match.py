@@ -15,9 +15,11 @@ role (``OpportunityContactRoles``, which the shipped customer e-mail reads), and
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import Any
@@ -279,6 +281,19 @@ def _search_value_of(kind: str, candidate: Candidate, generic: frozenset[str]) -
     if kind == "email_domain":
         return email_domain(candidate.email, generic=generic)
     return normalise_email(candidate.email)
+
+
+@contextmanager
+def long_lived_objects() -> Iterator[Callable[[], None]]:
+    """A scan holds what it read and its indexes, hundreds of thousands of objects that live until it
+    ends, and the cycle collector would walk them all again at each of its full passes (a third of the
+    matching time at 100,000 records per side): ``keep()`` (``gc.freeze``) moves every object allocated
+    so far out of its sight; all come back when the block ends (``gc.unfreeze``). Reference counting
+    frees objects as usual meanwhile."""
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
 
 
 def candidate_fields(candidates: Iterable[Candidate]) -> list[dict[str, str]]:

@@ -81,6 +81,7 @@ from sync.matching.engine.config import (
     match_problems,
     parse_match,
 )
+from sync.matching.engine.nearnames import NameIndex
 from sync.matching.engine.normalise import (
     GENERIC_DOMAINS,
     blocking_token,
@@ -89,7 +90,6 @@ from sync.matching.engine.normalise import (
     normalise_country,
     normalise_email,
 )
-from sync.matching.engine.nearnames import NameIndex
 from sync.matching.engine.suiteql import candidate_queries, external_id_query
 
 __all__ = [

@@ -9,6 +9,7 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sync.matching.engine.config import MatchConfig, MatchKey
@@ -43,7 +44,7 @@ class MatchSubject:
     label: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many: a go-live scan holds every NetSuite record
 class Candidate:
     """A NetSuite record a SuiteQL candidate query returned."""
 
@@ -149,6 +150,7 @@ def search_value(
     return probe_for(key, subject, generic=generic)
 
 
+@lru_cache(maxsize=4096)  # the go-live scan's index checks a pair, then classify checks it again
 def near_names(left: str, right: str) -> bool:
     """Two different normalised company names are near: the same first word, and one's words all in the
     other's or a difflib similarity ratio of at least :data:`NEAR_RATIO`."""

@@ -64,11 +64,11 @@ def shortest_partner(length: int, ratio: float = NEAR_RATIO) -> int:
 
 def _tagged(items: Iterable[str]) -> list[tuple[str, int]]:
     """Each item with its count so far: a multiset as a set (``aa`` -> ``(a, 1), (a, 2)``)."""
-    seen: Counter[str] = Counter()
+    seen: dict[str, int] = {}
     tagged = []
     for item in items:
-        seen[item] += 1
-        tagged.append((item, seen[item]))
+        count = seen[item] = seen.get(item, 0) + 1
+        tagged.append((item, count))
     return tagged
 
 
@@ -86,11 +86,11 @@ def character_mask(text: str) -> int | None:
     :data:`_MASK_REPEATS` of each): the bits two names share count the characters they share, with
     repeats (difflib's ``quick_ratio``). None for a name that has other characters or more repeats."""
     mask = 0
-    for symbol, repeat in _tagged(text):
-        number = _SYMBOLS.get(symbol)
-        if number is None or repeat > _MASK_REPEATS:
+    for symbol in set(text):
+        number, repeats = _SYMBOLS.get(symbol), text.count(symbol)
+        if number is None or repeats > _MASK_REPEATS:
             return None
-        mask |= 1 << (number * _MASK_REPEATS + repeat - 1)
+        mask |= ((1 << repeats) - 1) << (number * _MASK_REPEATS)
     return mask
 
 
@@ -195,29 +195,33 @@ class _Block:
             self.build()
         mask, grams = character_mask(probe), _bigrams(probe)
         by_words, by_ratio = self._by_words(probe), self._by_ratio(probe, grams)
-        if by_words is None or (by_ratio is None and mask is None):
+        if by_ratio is None and mask is not None:
+            by_ratio = self._by_characters(len(probe), mask)
+        if by_words is None or by_ratio is None:
             yield from (name for name in self.names if near_names(probe, name))
             return
-        if by_ratio is None:
-            by_ratio = self._by_characters(len(probe), mask)  # type: ignore[arg-type]
         for number in by_words:
             if near_names(probe, self.names[number]):
                 yield self.names[number]
-        # Not a word subset either way: near only by ratio. Its upper bounds first, each exact: the lengths
-        # (difflib's real_quick_ratio) and the characters shared (its quick_ratio, the same arithmetic),
-        # then the bigrams shared, then the rules themselves.
+        yield from self._near_by_ratio(probe, grams, mask, by_ratio - by_words)
+
+    def _near_by_ratio(
+        self, probe: str, grams: list[tuple[str, int]], mask: int | None, numbers: Iterable[int]
+    ) -> Iterator[str]:
+        """The names among ``numbers`` (none a word subset of the probe, nor the probe of them) near it by
+        ratio. Its upper bounds first, each exact: the lengths (difflib's real_quick_ratio) and the
+        characters shared (its quick_ratio, the same arithmetic), then the bigrams shared, then the rules
+        themselves."""
         band, masks, lengths = _ratio_band(len(probe)), self.masks, self.lengths
         if mask is not None:
-            by_ratio = [
+            numbers = [
                 number
-                for number in by_ratio
+                for number in numbers
                 if (shared := band.get(lengths[number])) is not None
                 and ((other := masks[number]) is None or (mask & other).bit_count() >= shared)
             ]
         probe_grams = frozenset(grams)
-        for number in by_ratio:
-            if number in by_words:
-                continue
+        for number in numbers:
             name = self.names[number]
             if len(name) not in band:
                 continue
@@ -241,7 +245,12 @@ class _Block:
         words = probe.split()
         distinct = frozenset(words)
         # The names holding every word of the probe ...
-        possible: set[int] = set(min((self.by_word.get(word, []) for word in distinct), key=len))
+        fewest: list[int] | None = None
+        for word in distinct:
+            numbers = self.by_word.get(word, [])
+            if fewest is None or len(numbers) < len(fewest):
+                fewest = numbers
+        possible = set(fewest or ())
         # ... and the names whose words are all the probe's (the first word always among them).
         others = sorted(distinct - {words[0]})
         if len(others) > MAX_SUBSET_WORDS:
