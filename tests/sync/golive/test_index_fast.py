@@ -3,9 +3,12 @@ is the same as against every record sharing its first word (what the scan compar
 
 from __future__ import annotations
 
+import gc
 import random
 
-from sync.golive.match import CandidateIndex
+import pytest
+
+from sync.golive.match import CandidateIndex, long_lived_objects
 from sync.matching.engine import MatchStatus, MatchSubject, classify, parse_match
 from tests.sync.matching.engine.test_nearnames import planted_names
 
@@ -59,3 +62,11 @@ def test_the_fast_candidates_classify_as_the_whole_block_does() -> None:
     # another far more often than real ones: few words, one letter off, a word more or less).
     assert set(statuses) == set(MatchStatus) and min(statuses.values()) > 20, statuses
     assert fast_total * 4 < block_total * 3
+
+
+def test_what_the_scan_keeps_from_the_cycle_collector_comes_back_even_on_an_error() -> None:
+    with pytest.raises(RuntimeError), long_lived_objects() as keep:
+        keep()
+        assert gc.get_freeze_count() > 0
+        raise RuntimeError("the scan failed")
+    assert gc.get_freeze_count() == 0
