@@ -7,22 +7,28 @@ difflib similarity ratio of at least :data:`NEAR_RATIO`). Searching NetSuite by 
 blocking token) returns every name of the block, and a common first word ("Global", "First", "United")
 makes blocks of thousands: compared in full, N names cost N x block comparisons. :class:`NameIndex` gives
 the same answer as comparing with every name of the block (it only leaves out names :func:`near_names`
-would reject), from three structures per large block:
+would reject), from these structures per large block:
 
 - words: the names holding all of the probe's words (the postings of its rarest word), and the names whose
   words are all among the probe's (each subset of the probe's words, looked up);
-- a q-gram prefix filter for the ratio: difflib's ratio is ``2 M / T`` (``T`` both lengths, ``M`` the
+- a bigram prefix filter for the ratio: difflib's ratio is ``2 M / T`` (``T`` both lengths, ``M`` the
   matched characters, at most their longest common subsequence ``L``), so a near pair has ``L >= r T / 2``.
   Keeping the ``L`` common characters of both strings breaks at most ``la - L + lb - L`` of the ``L - 1``
   adjacent pairs (bigrams) of that subsequence, so the two names share at least ``3 L - T - 1`` bigrams
-  (counted with their repeats). Two sets sharing ``k`` elements share one among the first
-  ``size - k + 1`` of each, in any one order: each name is indexed under its rarest bigrams only, and a
-  probe meets only the names sharing one of its own rarest ones;
-- a length band (``2 min(la, lb) / T`` bounds the ratio, difflib's ``real_quick_ratio``).
+  (counted with their repeats), of which the first word's own (every name of the block has them) are
+  ``len(first word)``: the rest, the tail's, is what tells names apart. Two sets sharing ``k`` elements
+  share ``m <= k`` among the first ``size - k + m`` of each, in any one order (here the block's rarest
+  first): each name is indexed under its rarest tail bigrams only (postings as bit sets), and a probe
+  meets only the names sharing ``m`` (up to :data:`SHARED_IN_PREFIX`) of its own rarest ones;
+- when that bound is too weak to place a probe (a long first word and a short rest, or a short name), a
+  pass over the block by length band (``2 min(la, lb) / T``, difflib's ``real_quick_ratio``) with a
+  character mask per name (the characters two names share, difflib's ``quick_ratio``, one AND and a bit
+  count per name).
 
-Every candidate the structures give is then checked with :func:`near_names` itself, so nothing near is
-invented; and nothing near is missed, by the bounds above. Small blocks (up to :data:`SMALL_BLOCK` names)
-are compared in full: that is cheaper than indexing them.
+Every candidate the structures give is then checked with the same upper bounds in difflib's own
+arithmetic and with :func:`near_names` itself, so nothing near is invented; and nothing near is missed, by
+the bounds above. Small blocks (up to :data:`SMALL_BLOCK` names) are compared in full: that is cheaper
+than indexing them.
 """
 
 from __future__ import annotations
