@@ -32,6 +32,7 @@ from sync.golive.match import (
     CandidateIndex,
     ObjectPlan,
     candidate_fields,
+    long_lived_objects,
     object_plans,
     stand_in_for_account,
     stand_in_for_contact,
@@ -95,8 +96,10 @@ def golive_scan_execute(run: GoLiveRun, *, on_progress: Progress | None = None) 
             on_progress(run)
         records = _read_salesforce(run, plans, salesforce)
         owner = Owner.of_run(run)
-        for plan in plans:
-            _scan_object(run, plan, records, netsuite, owner, on_progress)
+        with long_lived_objects() as keep:
+            keep()  # the records read
+            for plan in plans:
+                _scan_object(run, plan, records, netsuite, owner, on_progress, keep)
         _save(run, status=GoLiveStatus.READY, scanned_at=timezone.now())
     except Superseded:
         run.refresh_from_db()
@@ -183,12 +186,15 @@ def _scan_object(
     netsuite: NetSuiteConnector,
     owner: Owner,
     on_progress: Progress | None,
+    keep: Callable[[], None] = lambda: None,
 ) -> None:
     index = CandidateIndex(plan.netsuite_type, plan.config.keys, plan.config.generic_domains)
     for row in netsuite.suiteql_by_key(plan.suiteql, key="c.id", where="c.isinactive = 'F'"):
         index.add(row)
         if index.size % 1000 == 0:
             _save(run)  # a sign of life while NetSuite is read
+            keep()  # the index so far: see long_lived_objects
+    keep()
     known = dict(
         CrossReference.objects.filter(
             owner.cross_references(),

@@ -29,6 +29,9 @@ Key paths are target paths in the record the object mapping would write (see
   the batch's external ids).
 - :func:`classify` (one :class:`MatchSubject` + the keys + the candidates -> :class:`MatchDecision`
   with a :class:`MatchStatus` of ``linked``, ``suspect`` or ``unmatched`` and the reason).
+- :class:`NameIndex` (many candidates by normalised company name -> those exact or near one name, the
+  same as comparing with every name sharing its first word, without doing so: see
+  :mod:`sync.matching.engine.nearnames`) and :func:`near_names`.
 
 The rules, in order (documented for the people who resolve suspects):
 
@@ -65,6 +68,7 @@ from sync.matching.engine.classify import (
     MatchSubject,
     candidate_from_row,
     classify,
+    near_names,
     probe_for,
     search_value,
     subject_from_body,
@@ -77,6 +81,7 @@ from sync.matching.engine.config import (
     match_problems,
     parse_match,
 )
+from sync.matching.engine.nearnames import NameIndex
 from sync.matching.engine.normalise import (
     GENERIC_DOMAINS,
     blocking_token,
@@ -98,12 +103,14 @@ __all__ = [
     "MatchKey",
     "MatchStatus",
     "MatchSubject",
+    "NameIndex",
     "blocking_token",
     "candidate_from_row",
     "candidate_queries",
     "classify",
     "email_domain",
     "match_problems",
+    "near_names",
     "normalise_company_name",
     "normalise_country",
     "normalise_email",

@@ -9,6 +9,7 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sync.matching.engine.config import MatchConfig, MatchKey
@@ -43,7 +44,7 @@ class MatchSubject:
     label: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many: a go-live scan holds every NetSuite record
 class Candidate:
     """A NetSuite record a SuiteQL candidate query returned."""
 
@@ -149,7 +150,10 @@ def search_value(
     return probe_for(key, subject, generic=generic)
 
 
-def _near_names(left: str, right: str) -> bool:
+@lru_cache(maxsize=4096)  # the go-live scan's index checks a pair, then classify checks it again
+def near_names(left: str, right: str) -> bool:
+    """Two different normalised company names are near: the same first word, and one's words all in the
+    other's or a difflib similarity ratio of at least :data:`NEAR_RATIO`."""
     if not left or not right or left == right:
         return False
     left_words, right_words = left.split(), right.split()
@@ -158,7 +162,12 @@ def _near_names(left: str, right: str) -> bool:
     small, large = sorted((set(left_words), set(right_words)), key=len)
     if small <= large:
         return True
-    return difflib.SequenceMatcher(None, left, right).ratio() >= NEAR_RATIO
+    # difflib's own upper bounds first (the same arithmetic as ratio's, so never a different answer): the
+    # lengths alone (real_quick_ratio), then the characters in any order (quick_ratio).
+    if 2.0 * min(len(left), len(right)) / (len(left) + len(right)) < NEAR_RATIO:
+        return False
+    matcher = difflib.SequenceMatcher(None, left, right)
+    return matcher.quick_ratio() >= NEAR_RATIO and matcher.ratio() >= NEAR_RATIO
 
 
 def _compare(key: MatchKey, subject: MatchSubject, probe: str, candidate: Candidate) -> str:
@@ -166,7 +175,7 @@ def _compare(key: MatchKey, subject: MatchSubject, probe: str, candidate: Candid
     if key.kind == "company_name":
         name = normalise_company_name(candidate.name)
         if name != probe:
-            return "near:similar company name" if _near_names(probe, name) else ""
+            return "near:similar company name" if near_names(probe, name) else ""
         mine = normalise_country(_raw(key, subject, "country")) if "country" in key.roles else ""
         theirs = normalise_country(candidate.country)
         if mine and theirs and mine != theirs:
@@ -277,6 +286,7 @@ __all__ = [
     "candidate_from_row",
     "classify",
     "company_name_words",
+    "near_names",
     "probe_for",
     "search_value",
     "subject_from_body",

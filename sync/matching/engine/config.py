@@ -18,6 +18,7 @@ a web address); ``email``: ``email``. Kinds per record type: customers take all 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 KEY_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -49,7 +50,7 @@ class MatchKey:
     # role -> source path, e.g. {"name": "Name", "country": "BillingCountry"}
     sources: tuple[tuple[str, str], ...]
 
-    @property
+    @cached_property
     def roles(self) -> dict[str, str]:
         return dict(self.sources)
 

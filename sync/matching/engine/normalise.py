@@ -125,10 +125,13 @@ COUNTRY_ALIASES = {
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_INITIALISM_DOT = re.compile(r"(?<=\b[a-z])\.(?=[a-z]\b)")
 
 
 def _ascii(text: str) -> str:
     """Lower case without accents: "Société Générale" -> "societe generale"."""
+    if text.isascii():
+        return text.lower()  # NFKD leaves ASCII as it is, and it has no combining marks
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
 
@@ -139,7 +142,7 @@ def company_name_words(name: object) -> tuple[str, ...]:
         return ()
     text = _ascii(name).replace("&", " and ").replace("'", "")
     # Dots inside initialisms join up ("S.A." -> "sa") before the rest of the punctuation splits words.
-    text = re.sub(r"(?<=\b[a-z])\.(?=[a-z]\b)", "", text)
+    text = _INITIALISM_DOT.sub("", text)
     words = [word for word in _NOT_WORD.split(text) if word]
     while words and words[-1] in LEGAL_FORMS:
         words.pop()
