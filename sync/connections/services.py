@@ -212,6 +212,16 @@ def _require(connection: Connection, secrets: dict[str, str], *names: str) -> No
         raise ConnectionMisconfigured(f"connection {connection.name!r} needs {', '.join(missing)}")
 
 
+def connection_version_key(connection: Connection) -> str:
+    """``<id>@<version>``: what the connectors' per-process caches (sign-ins, the environment check) are
+    kept by. The version is the row's ``updated_at``, which every saved change moves (settings, secrets,
+    deactivation), so a changed connection never uses what its previous version learnt; "" (no caching)
+    for a connection not saved yet."""
+    if connection.pk is None or connection.updated_at is None:
+        return ""
+    return f"{connection.pk}@{connection.updated_at.isoformat()}"
+
+
 def salesforce_connector(
     connection: Connection, *, observer: RequestObserver | None = None, retry: RetryPolicy | None = None
 ) -> SalesforceConnector:
@@ -248,6 +258,7 @@ def salesforce_connector(
         read_timeout=connection.read_timeout,
         retry=retry or RetryPolicy(),
         expected_sandbox=connection.environment == ConnectionEnvironment.SANDBOX,
+        session_key=connection_version_key(connection),
     )
     return SalesforceConnector(
         config,
@@ -296,6 +307,7 @@ def netsuite_connector(
         read_timeout=connection.read_timeout,
         retry=retry or RetryPolicy(),
         expected_sandbox=connection.environment == ConnectionEnvironment.SANDBOX,
+        cache_key=connection_version_key(connection),
     )
     slots = None
     if limited:
