@@ -285,6 +285,9 @@ class BatchWriter:
                         continue
                     payload = adjusted
                 refs[payload.ref_key] = self._write(payload, outcome)
+                if step is not None:
+                    # What this very write created, as sent: known without reading it back.
+                    step.written(payload, refs[payload.ref_key], getattr(self._local, "created", None))
         outcome.netsuite_ids.update(refs)
         if step is not None:
             self._local.object_key = "change_order"
@@ -340,6 +343,7 @@ class BatchWriter:
                 )
             )
         key = (payload.target_type, payload.external_id)
+        self._local.created = None
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
@@ -399,6 +403,8 @@ class BatchWriter:
                 netsuite_id = self.netsuite.upsert(
                     payload.target_type, payload.external_id, body, replace=payload.sublists_in(body)
                 )
+                if known is None:  # no cross-reference: an upsert by external id that created it
+                    self._local.created = body
             self._known[key] = Known(netsuite_id, digest, shared)
         outcome.writes += 1
         outcome.written.append(
