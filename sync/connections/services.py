@@ -213,13 +213,16 @@ def _require(connection: Connection, secrets: dict[str, str], *names: str) -> No
 
 
 def connection_version_key(connection: Connection) -> str:
-    """``<id>@<version>``: what the connectors' per-process caches (sign-ins, the environment check) are
-    kept by. The version is the row's ``updated_at``, which every saved change moves (settings, secrets,
-    deactivation), so a changed connection never uses what its previous version learnt; "" (no caching)
-    for a connection not saved yet."""
-    if connection.pk is None or connection.updated_at is None:
+    """``<id>@<version>``: what the connectors' per-process caches (sign-ins, the environment check, the
+    item ids) are kept by. The version digests everything a connector is built from (every editable
+    field, the encrypted secrets) and the row's ``updated_at``, so a changed connection never uses what
+    its previous version learnt, however it was saved; "" (no caching) for a connection not saved yet."""
+    if connection.pk is None:
         return ""
-    return f"{connection.pk}@{connection.updated_at.isoformat()}"
+    parts = [str(getattr(connection, name, "")) for name in EDITABLE_FIELDS]
+    parts += [connection.secrets, str(connection.is_active), str(connection.updated_at)]
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+    return f"{connection.pk}@{digest}"
 
 
 def salesforce_connector(

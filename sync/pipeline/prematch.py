@@ -45,6 +45,7 @@ from sync.integrations.selectors import integration_for_pair
 from sync.mappings.engine import ObjectPayload
 from sync.matching.domains import generic_email_domains
 from sync.matching.engine import (
+    CANDIDATE_COLUMN,
     Candidate,
     MatchConfig,
     MatchDecision,
@@ -53,6 +54,7 @@ from sync.matching.engine import (
     candidate_from_row,
     candidate_queries,
     classify,
+    combined_query,
     external_id_query,
     parse_match,
     search_value,
@@ -299,33 +301,46 @@ def _search(
     for (search, record_type, _), rows in zip(queries, answers, strict=True):
         if search == "secondary":
             found[record_type].extend(candidate_from_row(record_type, row) for row in rows)
+        elif search == "both":
+            _primary_found(record_type, rows, pending, known)
+            found[record_type].extend(
+                candidate_from_row(record_type, row) for row in rows if row.get(CANDIDATE_COLUMN) == "T"
+            )
         else:
             _primary_found(record_type, rows, pending, known)
     return found
 
 
 def _search_queries(pending: Mapping[tuple[str, str], _Pending]) -> list[tuple[str, str, str]]:
-    """Every query of both searches, as ``(search, record type, SuiteQL)``."""
+    """Every query of both searches, as ``(search, record type, SuiteQL)``: one query per record type
+    (``both``) when each of its searches fits one (a lone opportunity, a small batch), so a new customer
+    and its contacts cost two requests, not five; else one per search and chunk (``primary``,
+    ``secondary``)."""
     queries: list[tuple[str, str, str]] = []
     by_type: dict[str, list[str]] = defaultdict(list)
     for record_type, external_id in pending:
         by_type[record_type].append(external_id)
-    for record_type, external_ids in sorted(by_type.items()):
-        queries.extend(
-            ("primary", record_type, query)
-            for query in external_id_query(record_type=record_type, external_ids=external_ids)
-        )
     searches: dict[tuple[str, Any], set[str]] = defaultdict(set)
     for (record_type, _), item in pending.items():
         for key in item.config.keys:
             value = search_value(key, item.subject, generic=item.config.generic_domains)
             if value:
                 searches[(record_type, key)].add(value)
-    for (record_type, key), values in searches.items():
+    for record_type, external_ids in sorted(by_type.items()):
+        keys = [(key, values) for (kind, key), values in searches.items() if kind == record_type]
+        combined = combined_query(record_type=record_type, external_ids=external_ids, keys=keys)
+        if combined is not None:
+            queries.append(("both", record_type, combined))
+            continue
         queries.extend(
-            ("secondary", record_type, query)
-            for query in candidate_queries(record_type=record_type, key=key, probes=values)
+            ("primary", record_type, query)
+            for query in external_id_query(record_type=record_type, external_ids=external_ids)
         )
+        for key, values in keys:
+            queries.extend(
+                ("secondary", record_type, query)
+                for query in candidate_queries(record_type=record_type, key=key, probes=values)
+            )
     return queries
 
 

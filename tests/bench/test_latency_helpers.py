@@ -1,10 +1,11 @@
-"""The pure helpers of bench/latency.py: the percentile it reports and the calls counted to the order."""
+"""The pure helpers of bench/latency.py: the percentile it reports, the calls counted to the order and the
+critical path read from the simulators' request logs."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.latency import calls_until_order, percentile
+from bench.latency import calls_until_order, critical_path, order_written, path_requests, percentile
 
 
 def test_it_takes_the_nearest_rank_percentile() -> None:
@@ -37,3 +38,59 @@ def test_it_counts_the_netsuite_calls_up_to_the_first_sales_order_write() -> Non
     assert calls_until_order(exchanges) == 4
     assert calls_until_order(exchanges[:3]) is None
     assert calls_until_order([]) is None
+
+
+def test_the_critical_path_counts_calls_sent_side_by_side_once() -> None:
+    reads = [(0.00, 0.05), (0.05, 0.10)]  # one after the other
+    searches = [(0.11, 0.16), (0.111, 0.162), (0.112, 0.161)]  # side by side: one round trip
+    writes = [(0.17, 0.22), (0.22, 0.27)]
+    chain = critical_path([*searches, *writes, *reads])
+    assert len(chain) == 5
+    assert chain[0] == (0.00, 0.05) and chain[-1] == (0.22, 0.27)
+    assert critical_path([]) == []
+    # A call that overlaps two others in sequence does not break the chain they make.
+    assert len(critical_path([(0.0, 0.1), (0.1, 0.2), (0.05, 0.15)])) == 2
+
+
+def test_the_path_ends_with_the_sales_order_write_and_leaves_out_the_harness() -> None:
+    log = [
+        {
+            "method": "PATCH",
+            "path": "/services/data/v60.0/sobjects/Opportunity/006A",
+            "status": 204,
+            "started": 0.0,
+            "ended": 0.05,
+        },  # the harness's change
+        {
+            "method": "GET",
+            "path": "/services/data/v60.0/query/",
+            "status": 200,
+            "started": 0.06,
+            "ended": 0.11,
+        },
+        {
+            "method": "PUT",
+            "path": "/services/rest/record/v1/customer/eid:001A",
+            "status": 204,
+            "started": 0.12,
+            "ended": 0.17,
+        },
+        {
+            "method": "PUT",
+            "path": "/services/rest/record/v1/salesOrder/eid:006A",
+            "status": 204,
+            "started": 0.18,
+            "ended": 0.23,
+        },
+        {
+            "method": "PATCH",
+            "path": "/services/data/v60.0/composite/sobjects",
+            "status": 200,
+            "started": 0.24,
+            "ended": 0.29,
+        },  # the write-back, after the order
+    ]
+    end = order_written(log, "006A")
+    assert end == 0.23
+    assert order_written(log, "006B") is None
+    assert len(critical_path(path_requests(log, start=0.0, end=end))) == 3

@@ -85,9 +85,15 @@ from sync.matching.engine.normalise import (
     normalise_country,
     normalise_email,
 )
-from sync.matching.engine.suiteql import candidate_queries, external_id_query
+from sync.matching.engine.suiteql import (
+    CANDIDATE_COLUMN,
+    candidate_queries,
+    combined_query,
+    external_id_query,
+)
 
 __all__ = [
+    "CANDIDATE_COLUMN",
     "GENERIC_DOMAINS",
     "KEY_KINDS",
     "NEAR_RATIO",
@@ -101,6 +107,7 @@ __all__ = [
     "blocking_token",
     "candidate_from_row",
     "candidate_queries",
+    "combined_query",
     "classify",
     "email_domain",
     "match_problems",

@@ -76,3 +76,45 @@ def external_id_query(*, record_type: str, external_ids: Iterable[str]) -> list[
         + ") ORDER BY c.id"
         for start in range(0, len(values), size)
     ]
+
+
+# The column the combined query adds: 'T' on the rows the secondary keys found (candidates to classify).
+CANDIDATE_COLUMN = "candidate"
+
+
+def combined_query(
+    *, record_type: str, external_ids: Iterable[str], keys: Iterable[tuple[MatchKey, Iterable[str]]]
+) -> str | None:
+    """Both searches of one record type in one query, when each fits one query of its own: the records
+    carrying one of ``external_ids`` (the primary match, inactive ones too) or found by a secondary key's
+    probes (active ones), with the columns of :func:`candidate_queries` and ``candidate`` = 'T' on the rows
+    a secondary key found. None when a search needs several chunks (a big batch: use the separate queries)
+    or there is nothing to search."""
+    if record_type not in _SELECT:
+        raise ValueError(f"matching is not available for {record_type!r} records")
+    wanted = sorted({value for value in external_ids if value})
+    if len(wanted) > CHUNK["email"]:
+        return None
+    conditions: list[str] = []
+    for key, probes in keys:
+        if key.kind not in KINDS_BY_TYPE.get(record_type, ()):
+            raise ValueError(f"{record_type} records cannot be matched by {key.kind}")
+        values = sorted({p for p in probes if p})
+        if len(values) > CHUNK[key.kind]:
+            return None
+        if values:
+            conditions.append(_condition(key.kind, values))
+    if not wanted and not conditions:
+        return None
+    columns, _, _ = _SELECT[record_type].partition(" WHERE ")
+    select, _, source = columns.partition(" FROM ")
+    where: list[str] = []
+    if wanted:
+        where.append(f"c.externalid IN ({', '.join(map(_literal, wanted))})")
+    if conditions:
+        secondary = "c.isinactive = 'F' AND (" + " OR ".join(conditions) + ")"
+        flag = f"CASE WHEN {secondary} THEN 'T' ELSE 'F' END"
+        where.append(f"({secondary})")
+    else:
+        flag = "'F'"
+    return f"{select}, {flag} AS {CANDIDATE_COLUMN} FROM {source} WHERE {' OR '.join(where)} ORDER BY c.id"
