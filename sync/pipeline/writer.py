@@ -284,10 +284,14 @@ class BatchWriter:
                         outcome.skipped += 1
                         continue
                     payload = adjusted
+                # No cross-reference yet: the upsert by external id creates the record.
+                creates = payload.mode != "create_only" and (
+                    (payload.target_type, payload.external_id or "") not in self._known
+                )
                 refs[payload.ref_key] = self._write(payload, outcome)
                 if step is not None:
                     # What this very write created, as sent: known without reading it back.
-                    step.written(payload, refs[payload.ref_key], getattr(self._local, "created", None))
+                    step.written(payload, refs[payload.ref_key], payload.to_json() if creates else None)
         outcome.netsuite_ids.update(refs)
         if step is not None:
             self._local.object_key = "change_order"
@@ -343,7 +347,6 @@ class BatchWriter:
                 )
             )
         key = (payload.target_type, payload.external_id)
-        self._local.created = None
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
@@ -403,8 +406,6 @@ class BatchWriter:
                 netsuite_id = self.netsuite.upsert(
                     payload.target_type, payload.external_id, body, replace=payload.sublists_in(body)
                 )
-                if known is None:  # no cross-reference: an upsert by external id that created it
-                    self._local.created = body
             self._known[key] = Known(netsuite_id, digest, shared)
         outcome.writes += 1
         outcome.written.append(
