@@ -50,7 +50,7 @@ import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -97,16 +97,37 @@ def order_written(log: Iterable[dict[str, Any]], opportunity_id: str) -> float |
     return min(ends) if ends else None
 
 
-def path_requests(logs: Iterable[dict[str, Any]], *, start: float, end: float) -> list[tuple[float, float]]:
+def path_requests(
+    logs: Iterable[dict[str, Any]], *, start: float, end: float, keys: Collection[str] = ()
+) -> list[tuple[float, float]]:
     """The requests of both logs that arrived after ``start`` and were answered by ``end`` (the sales
-    order's write included), less the harness's own changes (``PATCH sobjects/Opportunity/<id>``)."""
+    order's write included), less the harness's own changes (``PATCH sobjects/Opportunity/<id>``); with
+    ``keys`` (the opportunity's graph's ids: :func:`graph_keys`), only those naming one of them in their
+    path or query/body, so another opportunity's calls made meanwhile (the previous one's write-back) are
+    not counted on this one's path."""
     return [
         (float(entry["started"]), float(entry["ended"]))
         for entry in logs
         if float(entry["started"]) >= start
         and float(entry["ended"]) <= end
         and not ("/sobjects/Opportunity/" in str(entry.get("path", "")) and entry.get("method") == "PATCH")
+        and (
+            not keys or any(key in str(entry.get("path", "")) + str(entry.get("detail", "")) for key in keys)
+        )
     ]
+
+
+def graph_keys(graph: dict[str, Any]) -> set[str]:
+    """The ids an opportunity's requests name: its own, its account's, its contacts', its primary quote's."""
+    roles = (graph.get("OpportunityContactRoles") or {}).get("records") or []
+    quote = graph.get("primary_quote") or {}
+    ids = {
+        graph.get("Id"),
+        graph.get("AccountId"),
+        quote.get("Id"),
+        *(role.get("ContactId") for role in roles),
+    }
+    return {str(value) for value in ids if value}
 
 
 def calls_until_order(exchanges: Iterable[dict[str, Any]]) -> int | None:
@@ -279,10 +300,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         netsuite_received = _received(stack, "netsuite")
         netsuite_log = _request_log(stack, "netsuite")
         both_logs = [*_request_log(stack, "salesforce"), *netsuite_log]
+        graphs = sf.fetch_opportunity_graphs([s.opportunity_id for s in samples])
         for sample in samples:
             written = order_written(netsuite_log, sample.opportunity_id)
             if written is not None:
-                chain = critical_path(path_requests(both_logs, start=sample.closed_at, end=written))
+                keys = graph_keys(graphs.get(sample.opportunity_id) or {"Id": sample.opportunity_id})
+                chain = critical_path(
+                    path_requests(both_logs, start=sample.closed_at, end=written, keys=keys)
+                )
                 sample.path_calls = len(chain)
                 sample.path_ms = round(sum((answered - arrived) * 1000 for arrived, answered in chain), 1)
         for sample in samples:

@@ -6,8 +6,8 @@ command-line flags and changed at run time through the control endpoints:
 
 - ``GET /_control/governance`` / ``PATCH /_control/governance`` (JSON): the settings below;
 - ``GET /_control/stats`` / ``DELETE /_control/stats``: counters, so a benchmark can prove a limit held;
-- ``GET /_control/requests`` / ``DELETE /_control/requests``: the last requests served (method, path, a
-  short excerpt of the query or body, status, and when each arrived and was answered, epoch seconds), so
+- ``GET /_control/requests`` / ``DELETE /_control/requests``: the last requests served (method, path, the
+  start and end of the query or body, status, and when each arrived and was answered, epoch seconds), so
   a benchmark or a test can list what a client asked and which calls ran side by side;
 - ``GET|POST|DELETE /_control/faults``: faults aimed at chosen requests rather than drawn at random.
   POST ``{"kind": "timeout_after", "method": "PUT", "path_contains": "/salesOrder/eid:", "times": 1}``
@@ -194,11 +194,13 @@ class Governor:
         """Keep one request in the log (``status`` None: dropped without an answer)."""
         detail = request.arg("q") or ""
         if not detail and request.body:
-            detail = request.body[:EXCERPT].decode("utf-8", "replace")
+            detail = request.body[: EXCERPT * 8].decode("utf-8", "replace")
+        if len(detail) > EXCERPT:  # its start and its end (where a query's WHERE is)
+            detail = detail[: EXCERPT // 2] + " ... " + detail[-EXCERPT // 2 :]
         entry = {
             "method": request.method,
             "path": request.path,
-            "detail": detail[:EXCERPT],
+            "detail": detail,
             "status": status,
             "started": arrived,
             "ended": time.time(),

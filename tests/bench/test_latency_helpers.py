@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from bench.latency import calls_until_order, critical_path, order_written, path_requests, percentile
+from bench.latency import (
+    calls_until_order,
+    critical_path,
+    graph_keys,
+    order_written,
+    path_requests,
+    percentile,
+)
 
 
 def test_it_takes_the_nearest_rank_percentile() -> None:
@@ -94,3 +101,45 @@ def test_the_path_ends_with_the_sales_order_write_and_leaves_out_the_harness() -
     assert end == 0.23
     assert order_written(log, "006B") is None
     assert len(critical_path(path_requests(log, start=0.0, end=end))) == 3
+
+
+def test_only_the_requests_naming_the_opportunitys_records_are_on_its_path() -> None:
+    graph = {
+        "Id": "006A",
+        "AccountId": "001A",
+        "OpportunityContactRoles": {"records": [{"ContactId": "003A"}]},
+        "primary_quote": {"Id": "a0xA"},
+    }
+    assert graph_keys(graph) == {"006A", "001A", "003A", "a0xA"}
+    log = [
+        {
+            "method": "GET",
+            "path": "/query/",
+            "detail": "SELECT Id ... WHERE Id IN ('006A')",
+            "started": 0.0,
+            "ended": 0.05,
+        },
+        {
+            "method": "PATCH",
+            "path": "/composite/sobjects",
+            "detail": '{"Id": "006Z"}',
+            "started": 0.01,
+            "ended": 0.06,
+        },  # the previous opportunity's write-back, meanwhile
+        {
+            "method": "GET",
+            "path": "/query/",
+            "detail": "... WHERE SBQQ__Quote__c IN ('a0xA')",
+            "started": 0.06,
+            "ended": 0.11,
+        },
+        {
+            "method": "PUT",
+            "path": "/record/v1/contact/eid:003A",
+            "detail": "{}",
+            "started": 0.12,
+            "ended": 0.17,
+        },
+    ]
+    assert len(path_requests(log, start=0.0, end=1.0)) == 4
+    assert len(path_requests(log, start=0.0, end=1.0, keys=graph_keys(graph))) == 3
