@@ -417,6 +417,8 @@ def _run_batch(
         deferred=deferred,
     )
     _deferred_drop(job, deferred)
+    if any(f.vendor_code == "INVALID_KEY_OR_REF" for outcome, _ in outcomes for f in outcome.failures):
+        sources.ITEM_IDS.forget(netsuite.pk)  # a kept item id may be the reference NetSuite no longer has
     # Held opportunities show why in Salesforce too ("Blocked: duplicate suspect ...").
     problems = write_back(
         sf, [*held_outcomes, *outcomes], clear_field=trigger_clears(due_when), integration=integration

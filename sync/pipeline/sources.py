@@ -78,8 +78,7 @@ def live_lookups(
     the chosen ones) plus the dynamic sources (SKU -> NetSuite item id), which the caller prefetches for a
     whole batch (one SuiteQL query per 500 keys, for the SKUs :data:`ITEM_IDS` does not hold) before
     mapping it."""
-    version = item_ids_version(netsuite)
-    dynamic = {"netsuite_item_by_sku": CachedDynamicLookup(_item_fetch(netsuite, version))}
+    dynamic = {"netsuite_item_by_sku": CachedDynamicLookup(_item_fetch(netsuite))}
     tables = mapping_tables(chosen.lookups if chosen is not None else None, integration)
     return StaticLookups(tables, dynamic), dynamic
 
@@ -90,7 +89,9 @@ class ItemIds:
     Kept by version, not by time: an entry serves only a batch whose version (:func:`item_ids_version`:
     the connection's version and the catalogue sync's watermark, which moves whenever that sync sees an
     item changed in NetSuite) is the one it was learnt under; a new version starts empty. Only found items
-    are kept: a SKU NetSuite lacks is asked again, so an item created for it is used at once."""
+    are kept: a SKU NetSuite lacks is asked again, so an item created for it is used at once. A batch whose
+    write NetSuite refused for a reference it does not know (``INVALID_KEY_OR_REF``) drops the
+    connection's entries: the next one asks again."""
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[str, dict[str, str]]] = {}  # identity -> (version, ids)
@@ -115,6 +116,11 @@ class ItemIds:
                 self._entries[identity] = entry
             entry[1].update(found)
 
+    def forget(self, connection_id: int) -> None:
+        """Drop what is kept for a connection (NetSuite refused a reference: something changed there)."""
+        with self._lock:
+            self._entries.pop(str(connection_id), None)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
@@ -136,7 +142,9 @@ def item_ids_version(netsuite: NetSuiteConnector) -> str:
     return f"{identity}@{version}|{latest.isoformat() if latest else ''}"
 
 
-def _item_fetch(netsuite: NetSuiteConnector, version: str) -> Any:
+def _item_fetch(netsuite: NetSuiteConnector) -> Any:
+    version = item_ids_version(netsuite)  # read once per batch
+
     def fetch(skus: Sequence[str]) -> Mapping[str, str]:
         found = ITEM_IDS.known(version, skus)
         missing = [sku for sku in skus if sku not in found]
