@@ -234,9 +234,15 @@ def test_keyset_paging_reads_past_the_row_cap_style(ns: RestClient) -> None:
         ("SELECT id FROM customer c JOIN transaction t ON c.id = t.entity WHERE id = 1", "ambiguous"),
         ("SELECT entity, COUNT(*) FROM transaction", "GROUP BY"),
         ("SELECT id FROM customer UNION SELECT id FROM contact", "UNION without ALL"),
-        ("SELECT id FROM customer UNION ALL SELECT id, email FROM contact", "the first selects 1, query 2 selects 2"),
+        (
+            "SELECT id FROM customer UNION ALL SELECT id, email FROM contact",
+            "the first selects 1, query 2 selects 2",
+        ),
         ("SELECT id FROM customer UNION ALL SELECT id FROM contact ORDER BY id", "ORDER BY and FETCH FIRST"),
-        ("SELECT id FROM customer WHERE id IN (SELECT id FROM contact UNION ALL SELECT 1 FROM contact)", "UNION"),
+        (
+            "SELECT id FROM customer WHERE id IN (SELECT id FROM contact UNION ALL SELECT 1 FROM contact)",
+            "UNION",
+        ),
         ("SELECT FOO(id) FROM customer", "FOO()"),
         ("SELECT id FROM customer WHERE companyname = 'unterminated", "Unterminated string"),
         ("SELECT id FROM customer WHERE datecreated > 'yesterday'", "not a valid date"),
