@@ -29,7 +29,14 @@ ones (the connections are warm: signed in, environment checked, items known). Pe
   most ``GOAL`` x the median path;
 - requests per opportunity: every request Concord made in the measured window, from the simulators'
   ``/_control/stats`` ``received`` counters (less this process's own changes) / opportunities: the
-  whole job (reads, searches, writes, subscriptions, write-back).
+  whole job (reads, searches, writes, subscriptions, write-back);
+- NetSuite requests by the opportunity's shape: the NetSuite request log's requests naming the
+  opportunity's records (its id, its account's, contacts', quote's and quote lines': the external ids
+  Concord writes and searches by; :func:`attribute_requests`), by kind (``search``, or the record type
+  written: :func:`request_kind`), grouped by whether its account was new (no earlier opportunity of the
+  account in this run, warm-up included: Concord starts on an empty database) and how many contacts it
+  wrote (:func:`netsuite_by_shape`). Requests naming no opportunity are counted, not guessed; an
+  opportunity sharing a request with another account's (a batch's search) is left out.
 
 The outbound message delivery is not a call to a simulator with latency L: the simulator posts at once
 after the change commits, and its delay is measured (``delivery``), not added to the path.
@@ -140,6 +147,91 @@ def calls_until_order(exchanges: Iterable[dict[str, Any]]) -> int | None:
     return None
 
 
+def request_kind(entry: dict[str, Any]) -> str:
+    """What a NetSuite request was: ``search`` (SuiteQL), the record type a write went to (``customer``,
+    ``contact``, ``salesOrder`` ...), ``read`` (another GET) or ``other``."""
+    path = str(entry.get("path", ""))
+    if path.endswith("/suiteql"):
+        return "search"
+    method = str(entry.get("method", ""))
+    if method == "GET":
+        return "read"
+    _, marker, rest = path.partition("/record/v1/")
+    if marker and method in ("PUT", "POST", "PATCH", "DELETE"):
+        return rest.split("/", 1)[0] or "other"
+    return "other"
+
+
+def record_keys(graph: dict[str, Any]) -> set[str]:
+    """:func:`graph_keys` and the primary quote's lines' ids (a subscription's external id names its line)."""
+    lines = (graph.get("primary_quote") or {}).get("lines") or []
+    return graph_keys(graph) | {
+        str(line["Id"]) for line in lines if isinstance(line, dict) and line.get("Id")
+    }
+
+
+def attribute_requests(
+    log: Iterable[dict[str, Any]],
+    *,
+    keys: dict[str, set[str]],
+    accounts: dict[str, str],
+    closed: dict[str, float],
+) -> tuple[dict[str, list[dict[str, Any]]], Counter[str], list[str], set[str]]:
+    """Each request to the opportunity whose records it names (path, or the log's excerpt of its query or
+    body): of several opportunities of one account, the last closed before it arrived. Returns the requests
+    by opportunity; those naming none, by kind (lookups, or excerpts cut before an id), and a few of them;
+    the opportunities sharing a request with another account's (a batch's search): not theirs alone."""
+    by_opportunity: dict[str, list[dict[str, Any]]] = {opportunity: [] for opportunity in keys}
+    unnamed: Counter[str] = Counter()
+    examples: list[str] = []
+    shared: set[str] = set()
+    for entry in log:
+        text = str(entry.get("path", "")) + " " + str(entry.get("detail", ""))
+        named = [o for o, own in keys.items() if any(key in text for key in own)]
+        if len({accounts.get(o, "") for o in named}) > 1:
+            shared.update(named)
+            continue
+        before = [o for o in named if closed.get(o, float("inf")) <= float(entry["started"])]
+        if not before:
+            unnamed[request_kind(entry)] += 1
+            if len(examples) < 10:
+                examples.append(
+                    f"{entry.get('method')} {entry.get('path')} {str(entry.get('detail', ''))[:160]}"
+                )
+            continue
+        by_opportunity[max(before, key=lambda o: closed[o])].append(entry)
+    return by_opportunity, unnamed, examples, shared
+
+
+def netsuite_by_shape(samples: Iterable[Sample]) -> list[dict[str, Any]]:
+    """The NetSuite requests of the opportunities whose job's requests are known (synced alone), grouped
+    by (new account?, contacts written): how many, the requests' median, min and max, and the mean number
+    of each kind (search, customer, contact, ...)."""
+    groups: dict[tuple[bool, int], list[Sample]] = {}
+    for sample in samples:
+        if sample.netsuite_requests is None or sample.account_new is None or sample.contacts_written is None:
+            continue
+        groups.setdefault((sample.account_new, sample.contacts_written), []).append(sample)
+    shapes = []
+    for (new, contacts), members in sorted(groups.items(), key=lambda item: (not item[0][0], item[0][1])):
+        counts = [m.netsuite_requests or 0 for m in members]
+        kinds: Counter[str] = Counter()
+        for member in members:
+            kinds.update(member.netsuite_kinds or {})
+        shapes.append(
+            {
+                "account": "new" if new else "known",
+                "contacts_written": contacts,
+                "opportunities": len(members),
+                "netsuite_requests_median": statistics.median(counts),
+                "netsuite_requests_min": min(counts),
+                "netsuite_requests_max": max(counts),
+                "mean_by_kind": {kind: round(n / len(members), 2) for kind, n in sorted(kinds.items())},
+            }
+        )
+    return shapes
+
+
 @dataclass
 class Sample:
     opportunity_id: str
@@ -152,6 +244,10 @@ class Sample:
     path_ms: float | None = None  # those requests' own time, as the simulators measured it
     status: str = ""  # the sync record's (a blocked or failed opportunity gets no sales order)
     message: str = ""  # the sync record's, when it got no order
+    account_new: bool | None = None  # no earlier opportunity of its account in this run
+    contacts_written: int | None = None  # contact writes of its job (known when synced alone)
+    netsuite_requests: int | None = None  # its job's NetSuite requests, when the job synced it alone
+    netsuite_kinds: dict[str, int] | None = None  # those by request_kind
 
     @property
     def latency_ms(self) -> float | None:
@@ -300,7 +396,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         netsuite_received = _received(stack, "netsuite")
         netsuite_log = _request_log(stack, "netsuite")
         both_logs = [*_request_log(stack, "salesforce"), *netsuite_log]
-        graphs = sf.fetch_opportunity_graphs([s.opportunity_id for s in samples])
+        graphs = sf.fetch_opportunity_graphs([*warm, *(s.opportunity_id for s in samples)])
+        accounts_seen = {str((graphs.get(i) or {}).get("AccountId") or "") for i in warm}
         for sample in samples:
             written = order_written(netsuite_log, sample.opportunity_id)
             if written is not None:
@@ -310,6 +407,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 sample.path_calls = len(chain)
                 sample.path_ms = round(sum((answered - arrived) * 1000 for arrived, answered in chain), 1)
+        for sample in samples:  # in the order they were closed
+            account = str((graphs.get(sample.opportunity_id) or {}).get("AccountId") or "")
+            sample.account_new = account not in accounts_seen
+            accounts_seen.add(account)
         for sample in samples:
             message = (
                 InboxMessage.objects.filter(record_id=sample.opportunity_id).order_by("received_at").first()
@@ -328,6 +429,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 sample.job_started_at = record.job.started_at.timestamp()
                 sample.netsuite_calls_to_order = calls_until_order(record.exchanges or [])
         jobs = SyncRecord.objects.filter(opportunity_id__in=measured).values("job_id").distinct().count()
+        left_out = _requests_by_shape(samples, netsuite_log, graphs)
     load_after = os.getloadavg()
     return summarise(
         args,
@@ -337,7 +439,38 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         harness=harness,
         jobs=jobs,
         load=(load_before[0], load_after[0]),
+        shapes_left_out=left_out,
     )
+
+
+def _requests_by_shape(
+    samples: list[Sample], netsuite_log: list[dict[str, Any]], graphs: dict[str, Any]
+) -> dict[str, Any]:
+    """Each sample's NetSuite requests (:func:`attribute_requests`), by kind; returns what was left out."""
+    keys = {
+        s.opportunity_id: record_keys(graphs.get(s.opportunity_id) or {"Id": s.opportunity_id})
+        for s in samples
+    }
+    accounts = {
+        s.opportunity_id: str((graphs.get(s.opportunity_id) or {}).get("AccountId") or "") for s in samples
+    }
+    closed = {s.opportunity_id: s.closed_at for s in samples}
+    by_opportunity, unnamed, examples, shared = attribute_requests(
+        netsuite_log, keys=keys, accounts=accounts, closed=closed
+    )
+    for sample in samples:
+        if sample.opportunity_id in shared or sample.order_at is None:
+            continue  # a request shared with another opportunity, or not synced: left out of the shapes
+        kinds = Counter(request_kind(entry) for entry in by_opportunity[sample.opportunity_id])
+        sample.netsuite_requests = sum(kinds.values())
+        sample.netsuite_kinds = dict(kinds)
+        sample.contacts_written = kinds.get("contact", 0)
+    return {
+        "unnamed_requests": sum(unnamed.values()),
+        "unnamed_by_kind": dict(unnamed),
+        "unnamed_examples": examples,
+        "opportunities_sharing_a_request": len(shared),
+    }
 
 
 def summarise(
@@ -349,6 +482,7 @@ def summarise(
     harness: int,
     jobs: int,
     load: tuple[float, float],
+    shapes_left_out: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     count = len(samples)
     latencies = [s.latency_ms for s in samples if s.latency_ms is not None]
@@ -390,6 +524,8 @@ def summarise(
         "jobs": jobs,
         "salesforce_calls_per_opportunity": round(sf_per, 2),
         "netsuite_calls_per_opportunity": round(ns_per, 2),
+        "netsuite_requests_by_shape": netsuite_by_shape(samples),
+        "netsuite_requests_by_shape_left_out": shapes_left_out or {},
         "harness_salesforce_requests": harness,
         "sum_of_calls_ms": round(total_sum_ms, 1),
         "netsuite_calls_to_order_median": statistics.median(to_order) if to_order else None,
@@ -446,6 +582,28 @@ def report(result: dict[str, Any]) -> None:
             + ", ".join(f"{n} {status}" for status, n in result["without_order_by_status"].items())
             + " (their calls stay in the per-opportunity averages)"
         )
+    shapes = result["netsuite_requests_by_shape"]
+    if shapes:
+        print()
+        left_out = result["netsuite_requests_by_shape_left_out"]
+        print(
+            "NetSuite requests per opportunity by shape (the requests naming its records; "
+            f"{left_out.get('unnamed_requests', 0)} requests named none "
+            f"{left_out.get('unnamed_by_kind', {})}, "
+            f"{left_out.get('opportunities_sharing_a_request', 0)} opportunities shared one with another "
+            "account's and are left out):"
+        )
+        print(
+            f"{'account':>8s} {'contacts':>8s} {'opps':>5s} {'NS median':>9s} {'min-max':>8s}  mean by kind"
+        )
+        for shape in shapes:
+            kinds = ", ".join(f"{kind} {n:g}" for kind, n in shape["mean_by_kind"].items())
+            print(
+                f"{shape['account']:>8s} {shape['contacts_written']:8d} {shape['opportunities']:5d} "
+                f"{shape['netsuite_requests_median']!s:>9s} "
+                f"{shape['netsuite_requests_min']!s:>4s}-{shape['netsuite_requests_max']!s:<3s}  {kinds}"
+            )
+        print()
     phases = result["phases_median_ms"]
     print(
         f"phases (median ms): delivery {phases['delivery']}, pickup {phases['pickup']}, "

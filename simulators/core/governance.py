@@ -39,6 +39,9 @@ FAULT_KINDS = ("429", "500", "503", "timeout", "drop", "drop_after", "timeout_af
 CONTROL_PREFIX = "/_control/"
 REQUEST_LOG_SIZE = 20_000  # the request log keeps this many of the latest requests
 EXCERPT = 300
+# A query (SOQL ``q``, a SuiteQL body) is kept up to this long: the ids it searches for are in its middle,
+# and a benchmark attributes requests to the records they name (bench/latency.py).
+QUERY_EXCERPT = 4_000
 
 
 @dataclass
@@ -193,10 +196,12 @@ class Governor:
     def _logged(self, request: Request, arrived: float, status: int | None) -> None:
         """Keep one request in the log (``status`` None: dropped without an answer)."""
         detail = request.arg("q") or ""
+        query = bool(detail) or request.path.rstrip("/").endswith("/suiteql")
+        size = QUERY_EXCERPT if query else EXCERPT
         if not detail and request.body:
-            detail = request.body[: EXCERPT * 8].decode("utf-8", "replace")
-        if len(detail) > EXCERPT:  # its start and its end (where a query's WHERE is)
-            detail = detail[: EXCERPT // 2] + " ... " + detail[-EXCERPT // 2 :]
+            detail = request.body[: size * 8].decode("utf-8", "replace")
+        if len(detail) > size:  # its start and its end (where a query's WHERE is)
+            detail = detail[: size // 2] + " ... " + detail[-size // 2 :]
         entry = {
             "method": request.method,
             "path": request.path,
