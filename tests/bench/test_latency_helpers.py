@@ -4,6 +4,7 @@ critical path read from the simulators' request logs."""
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -152,26 +153,26 @@ def test_only_the_requests_naming_the_opportunitys_records_are_on_its_path() -> 
     assert len(path_requests(log, start=0.0, end=1.0, keys=graph_keys(graph))) == 3
 
 
-def _ns(method: str, path: str, started: float, detail: str = "") -> dict[str, object]:
+def _ns(method: str, path: str, started: float, detail: str = "") -> dict[str, Any]:
     return {"method": method, "path": path, "detail": detail, "started": started, "ended": started + 0.05}
 
 
 def test_netsuite_requests_are_counted_per_opportunity_by_the_records_they_name_and_grouped_by_shape() -> (
     None
 ):
-    first = {
+    first: dict[str, Any] = {
         "Id": "006A",
         "AccountId": "001A",
         "OpportunityContactRoles": {"records": [{"ContactId": "003A"}]},
         "primary_quote": {"Id": "a0xA", "lines": [{"Id": "a0yA"}]},
     }
-    second = {  # the same account's next one: its customer is known, a second contact is new
+    second: dict[str, Any] = {  # the same account's next one: its customer is known, a second contact is new
         "Id": "006B",
         "AccountId": "001A",
         "OpportunityContactRoles": {"records": [{"ContactId": "003A"}, {"ContactId": "003B"}]},
         "primary_quote": {"Id": "a0xB", "lines": [{"Id": "a0yB"}]},
     }
-    other = {"Id": "006C", "AccountId": "001C"}
+    other: dict[str, Any] = {"Id": "006C", "AccountId": "001C"}
     assert record_keys(first) == {"006A", "001A", "003A", "a0xA", "a0yA"}
     search = "SELECT 'contact' AS kind ... c.externalid IN ('003A') ... c.externalid IN ('001A') ..."
     log = [
@@ -192,7 +193,7 @@ def test_netsuite_requests_are_counted_per_opportunity_by_the_records_they_name_
     ]
     assert [request_kind(entry) for entry in log[:4]] == ["search", "customer", "contact", "search"]
     assert request_kind(log[10]) == "read"
-    graphs = {"006A": first, "006B": second, "006C": other}
+    graphs: dict[str, dict[str, Any]] = {"006A": first, "006B": second, "006C": other}
     by_opportunity, unnamed, examples, shared = attribute_requests(
         log,
         keys={key: record_keys(graph) for key, graph in graphs.items()},
