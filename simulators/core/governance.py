@@ -6,6 +6,9 @@ command-line flags and changed at run time through the control endpoints:
 
 - ``GET /_control/governance`` / ``PATCH /_control/governance`` (JSON): the settings below;
 - ``GET /_control/stats`` / ``DELETE /_control/stats``: counters, so a benchmark can prove a limit held;
+- ``GET /_control/requests`` / ``DELETE /_control/requests``: the last requests served (method, path, the
+  start and end of the query or body, status, and when each arrived and was answered, epoch seconds), so
+  a benchmark or a test can list what a client asked and which calls ran side by side;
 - ``GET|POST|DELETE /_control/faults``: faults aimed at chosen requests rather than drawn at random.
   POST ``{"kind": "timeout_after", "method": "PUT", "path_contains": "/salesOrder/eid:", "times": 1}``
   injects ``kind`` into the next ``times`` requests matching the method and path (both optional); GET
@@ -25,7 +28,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Protocol
@@ -34,6 +37,11 @@ from simulators.core.http import DropConnection, Request, Response
 
 FAULT_KINDS = ("429", "500", "503", "timeout", "drop", "drop_after", "timeout_after", "slow")
 CONTROL_PREFIX = "/_control/"
+REQUEST_LOG_SIZE = 20_000  # the request log keeps this many of the latest requests
+EXCERPT = 300
+# A query (SOQL ``q``, a SuiteQL body) is kept up to this long: the ids it searches for are in its middle,
+# and a benchmark attributes requests to the records they name (bench/latency.py).
+QUERY_EXCERPT = 4_000
 
 
 @dataclass
@@ -137,6 +145,7 @@ class Governor:
         self._stats: Counter[str] = Counter()
         self._peak_in_flight = 0
         self._rules: list[FaultRule] = []
+        self._log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
 
     # The server calls this for every request.
     def __call__(self, request: Request, handle: Callable[[Request], Response]) -> Response:
@@ -149,6 +158,8 @@ class Governor:
                 return self._control_stats(request)
             if request.path.rstrip("/") == "/_control/faults":
                 return self._control_faults(request)
+            if request.path.rstrip("/") == "/_control/requests":
+                return self._control_requests(request)
             return handle(request)
 
         settings = self.settings
@@ -165,15 +176,42 @@ class Governor:
             if not refuse:
                 fault = self._take_rule(request) or fault
             delay = self._delay(settings)
+        arrived = time.time()
+        status: int | None = None
         if refuse:
-            return self.application.refusal_response(request)
+            response = self.application.refusal_response(request)
+            self._logged(request, arrived, response.status)
+            return response
         try:
             if delay:
                 time.sleep(delay)
-            return self._serve(request, handle, fault, settings)
+            response = self._serve(request, handle, fault, settings)
+            status = response.status
+            return response
         finally:
             with self._lock:
                 self._in_flight -= 1
+            self._logged(request, arrived, status)
+
+    def _logged(self, request: Request, arrived: float, status: int | None) -> None:
+        """Keep one request in the log (``status`` None: dropped without an answer)."""
+        detail = request.arg("q") or ""
+        query = bool(detail) or request.path.rstrip("/").endswith("/suiteql")
+        size = QUERY_EXCERPT if query else EXCERPT
+        if not detail and request.body:
+            detail = request.body[: size * 8].decode("utf-8", "replace")
+        if len(detail) > size:  # its start and its end (where a query's WHERE is)
+            detail = detail[: size // 2] + " ... " + detail[-size // 2 :]
+        entry = {
+            "method": request.method,
+            "path": request.path,
+            "detail": detail,
+            "status": status,
+            "started": arrived,
+            "ended": time.time(),
+        }
+        with self._lock:
+            self._log.append(entry)
 
     def _serve(
         self,
@@ -274,6 +312,17 @@ class Governor:
             with self._lock:
                 return Response.json(200, {"faults": [asdict(r) for r in self._rules]})
         return Response.json(405, {"error": "use GET, POST or DELETE"})
+
+    def requests(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._log)
+
+    def _control_requests(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            with self._lock:
+                self._log.clear()
+            return Response.empty(204)
+        return Response.json(200, {"requests": self.requests()})
 
     def _control_stats(self, request: Request) -> Response:
         if request.method == "DELETE":

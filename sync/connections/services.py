@@ -212,6 +212,19 @@ def _require(connection: Connection, secrets: dict[str, str], *names: str) -> No
         raise ConnectionMisconfigured(f"connection {connection.name!r} needs {', '.join(missing)}")
 
 
+def connection_version_key(connection: Connection) -> str:
+    """``<id>@<version>``: what the connectors' per-process caches (sign-ins, the environment check, the
+    item ids) are kept by. The version digests everything a connector is built from (every editable
+    field, the encrypted secrets) and the row's ``updated_at``, so a changed connection never uses what
+    its previous version learnt, however it was saved; "" (no caching) for a connection not saved yet."""
+    if connection.pk is None:
+        return ""
+    parts = [str(getattr(connection, name, "")) for name in EDITABLE_FIELDS]
+    parts += [connection.secrets, str(connection.is_active), str(connection.updated_at)]
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+    return f"{connection.pk}@{digest}"
+
+
 def salesforce_connector(
     connection: Connection, *, observer: RequestObserver | None = None, retry: RetryPolicy | None = None
 ) -> SalesforceConnector:
@@ -248,6 +261,7 @@ def salesforce_connector(
         read_timeout=connection.read_timeout,
         retry=retry or RetryPolicy(),
         expected_sandbox=connection.environment == ConnectionEnvironment.SANDBOX,
+        session_key=connection_version_key(connection),
     )
     return SalesforceConnector(
         config,
@@ -296,6 +310,7 @@ def netsuite_connector(
         read_timeout=connection.read_timeout,
         retry=retry or RetryPolicy(),
         expected_sandbox=connection.environment == ConnectionEnvironment.SANDBOX,
+        cache_key=connection_version_key(connection),
     )
     slots = None
     if limited:

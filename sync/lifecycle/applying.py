@@ -183,6 +183,10 @@ class DealStep:
             line for line in self.quote.get("lines") or [] if isinstance(line, Mapping)
         ]
         self._parents: dict[str, Subscription] = {}  # renewal package line id -> renewed subscription
+        # What this step's own writes created, as sent (no need to read them back): the customer's
+        # primary currency, and each new subscription's body by its ref key.
+        self._created_customer: tuple[str, str] | None = None  # (internal id, currency id)
+        self._created_subscriptions: dict[str, Mapping[str, Any]] = {}
         self._coterm = ""
         self._upgraded_found: dict[str, Subscription] = {}
 
@@ -220,9 +224,21 @@ class DealStep:
                 return None
         return payload
 
+    def written(self, payload: ObjectPayload, netsuite_id: str, created: Mapping[str, Any] | None) -> None:
+        """After each mapped write: ``created`` is the body of a record this write created (an upsert by
+        external id of a record without cross-reference), else None."""
+        if created is None:
+            return
+        if payload.object_key == "customer":
+            self._created_customer = (netsuite_id, _ref_id(created.get("currency")))
+        elif payload.object_key == "subscription":
+            self._created_subscriptions[payload.ref_key] = created
+
     def _billing_currency(self, payload: ObjectPayload, refs: Mapping[str, str]) -> None:
         customer = refs.get("customer") or _ref_id(payload.body.get("customer"))
         currency = _ref_id(payload.body.get("currency"))
+        if self._created_customer is not None and self._created_customer == (customer, currency):
+            return  # created by this step with that primary currency
         if customer and currency:
             self.lifecycle.currency_ensure(customer, currency, self.record, self.opportunity_id)
 
@@ -255,9 +271,23 @@ class DealStep:
             if key.startswith("subscription[") and key.endswith("]")
         }
         for line_id, subscription_id in created.items():
-            self._activate(line_id, subscription_id)
+            self._activate(
+                line_id, subscription_id, self._created_subscriptions.get(f"subscription[{line_id}]")
+            )
 
-    def _activate(self, line_id: str, subscription_id: str) -> None:
+    def _activate(self, line_id: str, subscription_id: str, sent: Mapping[str, Any] | None = None) -> None:
+        """Activate a subscription Concord wrote. One this step created (``sent``: its body) is a draft
+        starting on the date sent: nothing to read, and no change order to look for, since the only way
+        one exists is an earlier run whose answers were lost, and saving the same change order again by
+        its external id is a no-op (``change_order_upsert``)."""
+        if sent is not None and day(sent.get("startDate")):
+            subscription = Subscription(
+                subscription_id, "DRAFT", day(sent.get("startDate")), day(sent.get("endDate"))
+            )
+            order = plan_activation(self.opportunity_id, subscription, namespace=self.lifecycle.namespace)
+            if order is not None:
+                self._change_order_write(order, line_id)
+            return
         subscription = self._subscription_read(subscription_id, lines=False)
         order = plan_activation(self.opportunity_id, subscription, namespace=self.lifecycle.namespace)
         if order is None:

@@ -45,6 +45,8 @@ from sync.integrations.selectors import integration_for_pair
 from sync.mappings.engine import ObjectPayload
 from sync.matching.domains import generic_email_domains
 from sync.matching.engine import (
+    CANDIDATE_COLUMN,
+    KIND_COLUMN,
     Candidate,
     MatchConfig,
     MatchDecision,
@@ -53,10 +55,12 @@ from sync.matching.engine import (
     candidate_from_row,
     candidate_queries,
     classify,
+    combined_query,
     external_id_query,
     parse_match,
     search_value,
     subject_from_body,
+    union_query,
 )
 from sync.matching.models import MatchChoice, MatchResolution
 from sync.pipeline.eids import EidScope, eid_scope
@@ -284,8 +288,9 @@ def _external_id_of(ns: MatchingNetSuite, row: MatchResolution) -> str:
 def _search(
     ns: MatchingNetSuite, pending: dict[tuple[str, str], _Pending], known: dict[tuple[str, str], Known]
 ) -> dict[str, list[Candidate]]:
-    """Both searches of the batch, their queries sent side by side (they are independent; the connector's
-    limiter still bounds them), so matching adds one round trip to an opportunity's path, not five:
+    """Both searches of the batch, in one query when they fit one (a lone opportunity, a small batch),
+    else their queries sent side by side (they are independent; the connector's limiter still bounds
+    them), so matching adds one round trip to an opportunity's path, not five:
 
     - primary: records already carrying the external id (created earlier, cross-reference lost) become
       known and leave ``pending``;
@@ -299,33 +304,70 @@ def _search(
     for (search, record_type, _), rows in zip(queries, answers, strict=True):
         if search == "secondary":
             found[record_type].extend(candidate_from_row(record_type, row) for row in rows)
+        elif search == "both":
+            for kind, kind_rows in _rows_by_kind(record_type, rows).items():
+                _primary_found(kind, kind_rows, pending, known)
+                found[kind].extend(
+                    candidate_from_row(kind, row) for row in kind_rows if row.get(CANDIDATE_COLUMN) == "T"
+                )
         else:
             _primary_found(record_type, rows, pending, known)
     return found
 
 
+def _rows_by_kind(record_type: str, rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """A ``both`` query's rows by record type: the union query's (``record_type`` "") by their ``kind``
+    column, in id order as :func:`~sync.matching.engine.combined_query` returns them."""
+    if record_type:
+        return {record_type: rows}
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_kind[str(row.get(KIND_COLUMN) or "")].append(row)
+    for kind_rows in by_kind.values():
+        kind_rows.sort(key=lambda row: (len(str(row.get("id") or "")), str(row.get("id") or "")))
+    return by_kind
+
+
 def _search_queries(pending: Mapping[tuple[str, str], _Pending]) -> list[tuple[str, str, str]]:
-    """Every query of both searches, as ``(search, record type, SuiteQL)``."""
+    """Every query of both searches, as ``(search, record type, SuiteQL)``: all in one ``UNION ALL`` query
+    (``both``, record type "") when every record type's searches fit one query and the union is not too
+    long, so a new customer and its contacts cost one request; else one query per record type (``both``)
+    when each of its searches fits one; else one per search and chunk (``primary``, ``secondary``)."""
     queries: list[tuple[str, str, str]] = []
     by_type: dict[str, list[str]] = defaultdict(list)
     for record_type, external_id in pending:
         by_type[record_type].append(external_id)
-    for record_type, external_ids in sorted(by_type.items()):
-        queries.extend(
-            ("primary", record_type, query)
-            for query in external_id_query(record_type=record_type, external_ids=external_ids)
-        )
     searches: dict[tuple[str, Any], set[str]] = defaultdict(set)
     for (record_type, _), item in pending.items():
         for key in item.config.keys:
             value = search_value(key, item.subject, generic=item.config.generic_domains)
             if value:
                 searches[(record_type, key)].add(value)
-    for (record_type, key), values in searches.items():
+    keys_of = {
+        record_type: [(key, values) for (kind, key), values in searches.items() if kind == record_type]
+        for record_type in by_type
+    }
+    union = union_query(
+        (record_type, external_ids, keys_of[record_type])
+        for record_type, external_ids in sorted(by_type.items())
+    )
+    if union is not None:
+        return [("both", "", union)]
+    for record_type, external_ids in sorted(by_type.items()):
+        keys = keys_of[record_type]
+        combined = combined_query(record_type=record_type, external_ids=external_ids, keys=keys)
+        if combined is not None:
+            queries.append(("both", record_type, combined))
+            continue
         queries.extend(
-            ("secondary", record_type, query)
-            for query in candidate_queries(record_type=record_type, key=key, probes=values)
+            ("primary", record_type, query)
+            for query in external_id_query(record_type=record_type, external_ids=external_ids)
         )
+        for key, values in keys:
+            queries.extend(
+                ("secondary", record_type, query)
+                for query in candidate_queries(record_type=record_type, key=key, probes=values)
+            )
     return queries
 
 

@@ -370,7 +370,7 @@ def _run_batch(
     _netsuite_verify(job, ns)
     lookups, payloads = _payloads_map(ns, versions, mapping, graphs, integration, namespace=scope.namespace)
     known = _known_for(netsuite, payloads.values(), scope)
-    scopes = _scopes_of(salesforce, netsuite, graphs, payloads)
+    scopes = _scopes_of(netsuite, integration, graphs, payloads)
     # Matching before create: links existing records into ``known`` (a record carrying another
     # integration's external id as shared); a duplicate suspect holds its opportunities back (no write at
     # all) until a person answers its exception.
@@ -416,6 +416,8 @@ def _run_batch(
         deferred=deferred,
     )
     _deferred_drop(job, deferred)
+    if any(f.vendor_code == "INVALID_KEY_OR_REF" for outcome, _ in outcomes for f in outcome.failures):
+        sources.ITEM_IDS.forget(netsuite.pk)  # a kept item id may be the reference NetSuite no longer has
     # Held opportunities show why in Salesforce too ("Blocked: duplicate suspect ...").
     problems = write_back(
         sf, [*held_outcomes, *outcomes], clear_field=trigger_clears(due_when), integration=integration
@@ -571,18 +573,17 @@ def _payloads_map(
 
 
 def _scopes_of(
-    salesforce: Connection,
     netsuite: Connection,
+    integration: Integration,
     graphs: Mapping[str, Any],
     payloads: Mapping[str, Sequence[ObjectPayload]],
 ) -> dict[str, ExceptionScope]:
     """Where each opportunity's exception belongs: its pair's integration; its records' subsidiary, else
     its account's country."""
-    integration_id = integration_for_pair(salesforce.pk, netsuite.pk).pk
     return {
         key: scope_of_bodies(
             netsuite_connection_id=netsuite.pk,
-            integration_id=integration_id,
+            integration_id=integration.pk,
             bodies=[(payload.target_type, payload.body) for payload in items],
             billing_country=(graphs[key].get("Account") or {}).get("BillingCountry"),
         )

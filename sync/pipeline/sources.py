@@ -14,9 +14,12 @@ configuration the release would publish, before it is published.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from django.db.models import Max
 
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.integrations.models import Integration
@@ -25,6 +28,7 @@ from sync.mappings.engine.defaults import compile_default
 from sync.mappings.selectors import NoPublishedMapping, published_mapping
 from sync.mappings.services.lookups import item_ids_by_sku, mapping_tables
 from sync.mappings.services.specs import spec_compile, version_spec
+from sync.pipeline.models import PollWatermark
 
 if TYPE_CHECKING:
     from sync.mappings.models import LookupVersion, MappingVersion
@@ -72,17 +76,82 @@ def live_lookups(
 ) -> tuple[StaticLookups, dict[str, CachedDynamicLookup]]:
     """``integration``'s lookup tables (the primary integration's when None; their published versions, or
     the chosen ones) plus the dynamic sources (SKU -> NetSuite item id), which the caller prefetches for a
-    whole batch (one SuiteQL query per 500 keys) before mapping it."""
+    whole batch (one SuiteQL query per 500 keys, for the SKUs :data:`ITEM_IDS` does not hold) before
+    mapping it."""
     dynamic = {"netsuite_item_by_sku": CachedDynamicLookup(_item_fetch(netsuite))}
     tables = mapping_tables(chosen.lookups if chosen is not None else None, integration)
     return StaticLookups(tables, dynamic), dynamic
 
 
+class ItemIds:
+    """SKU -> NetSuite item id, per NetSuite connection, shared by the batches of one process.
+
+    Kept by version, not by time: an entry serves only a batch whose version (:func:`item_ids_version`:
+    the connection's version and the catalogue sync's watermark, which moves whenever that sync sees an
+    item changed in NetSuite) is the one it was learnt under; a new version starts empty. Only found items
+    are kept: a SKU NetSuite lacks is asked again, so an item created for it is used at once. A batch whose
+    write NetSuite refused for a reference it does not know (``INVALID_KEY_OR_REF``) drops the
+    connection's entries: the next one asks again."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[str, dict[str, str]]] = {}  # identity -> (version, ids)
+        self._lock = threading.Lock()
+
+    def known(self, version: str, skus: Sequence[str]) -> dict[str, str]:
+        identity, _, stamp = version.partition("@")
+        with self._lock:
+            entry = self._entries.get(identity) if version else None
+            if entry is None or entry[0] != stamp:
+                return {}
+            return {sku: entry[1][sku] for sku in skus if sku in entry[1]}
+
+    def learn(self, version: str, found: Mapping[str, str]) -> None:
+        identity, _, stamp = version.partition("@")
+        if not version or not found:
+            return
+        with self._lock:
+            entry = self._entries.get(identity)
+            if entry is None or entry[0] != stamp:
+                entry = (stamp, {})
+                self._entries[identity] = entry
+            entry[1].update(found)
+
+    def forget(self, connection_id: int) -> None:
+        """Drop what is kept for a connection (NetSuite refused a reference: something changed there)."""
+        with self._lock:
+            self._entries.pop(str(connection_id), None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+ITEM_IDS = ItemIds()
+
+
+def item_ids_version(netsuite: NetSuiteConnector) -> str:
+    """``<connection id>@<connection version>|<catalogue watermark>`` for :data:`ITEM_IDS`; "" (nothing
+    kept) for a connector without a connection version. The watermark is the latest of the catalogue
+    syncs of the connection's pairs (one indexed read)."""
+    identity, _, version = netsuite.config.cache_key.partition("@")
+    if not identity.isdigit():
+        return ""
+    latest = PollWatermark.objects.filter(
+        netsuite_connection_id=int(identity), name__startswith="catalogue:"
+    ).aggregate(latest=Max("watermark"))["latest"]
+    return f"{identity}@{version}|{latest.isoformat() if latest else ''}"
+
+
 def _item_fetch(netsuite: NetSuiteConnector) -> Any:
+    version = item_ids_version(netsuite)  # read once per batch
+
     def fetch(skus: Sequence[str]) -> Mapping[str, str]:
-        found: dict[str, str] = {}
-        for start in range(0, len(skus), 500):
-            found.update(item_ids_by_sku(netsuite, list(skus[start : start + 500])))
-        return found
+        found = ITEM_IDS.known(version, skus)
+        missing = [sku for sku in skus if sku not in found]
+        fetched: dict[str, str] = {}
+        for start in range(0, len(missing), 500):
+            fetched.update(item_ids_by_sku(netsuite, list(missing[start : start + 500])))
+        ITEM_IDS.learn(version, fetched)
+        return {**found, **fetched}
 
     return fetch

@@ -84,16 +84,15 @@ def write_back(
             pending["Opportunity"][outcome.opportunity_id].ids[clear_field] = False
     now = timezone.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")
     fields = status_fields("salesforce", integration)
-    problems: list[str] = []
-    for sobject, by_id in pending.items():
-        records = [
-            {"Id": record_id, **changes}
-            for record_id, item in by_id.items()
-            if (changes := _changes(item, fields.get(sobject, NO_FIELDS), now))
-        ]
-        if records:
-            problems += _update(salesforce, sobject, records)
-    return problems
+    # Accounts, contacts and opportunities together: one sObject Collections request per 200 records
+    # (a lone opportunity's write-back is one call), each object's records kept together.
+    records = [
+        (sobject, {"Id": record_id, **changes})
+        for sobject, by_id in pending.items()
+        for record_id, item in by_id.items()
+        if (changes := _changes(item, fields.get(sobject, NO_FIELDS), now))
+    ]
+    return _update(salesforce, records) if records else []
 
 
 def _touched(
@@ -125,15 +124,16 @@ def _touched(
     return touched
 
 
-def _update(salesforce: SalesforceConnector, sobject: str, records: list[dict[str, Any]]) -> list[str]:
-    """One collections update of ``sobject``; the readable problems (nothing raises)."""
+def _update(salesforce: SalesforceConnector, records: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """One collections update of every record; the readable problems (nothing raises)."""
     try:
-        results = salesforce.collections_update(sobject, records)
+        results = salesforce.collections_update_mixed(records)
     except ConnectorError as error:
-        return [f"write-back of {len(records)} {sobject} records failed: {error}"]
+        kinds = ", ".join(dict.fromkeys(sobject for sobject, _ in records))
+        return [f"write-back of {len(records)} {kinds} records failed: {error}"]
     return [
         f"write-back of {sobject} {record['Id']}: {result.error('write-back')}"
-        for record, result in zip(records, results, strict=False)
+        for (sobject, record), result in zip(records, results, strict=False)
         if not result.success
     ]
 

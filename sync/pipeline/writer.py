@@ -284,7 +284,14 @@ class BatchWriter:
                         outcome.skipped += 1
                         continue
                     payload = adjusted
+                # No cross-reference yet: the upsert by external id creates the record.
+                creates = payload.mode != "create_only" and (
+                    (payload.target_type, payload.external_id or "") not in self._known
+                )
                 refs[payload.ref_key] = self._write(payload, outcome)
+                if step is not None:
+                    # What this very write created, as sent: known without reading it back.
+                    step.written(payload, refs[payload.ref_key], payload.to_json() if creates else None)
         outcome.netsuite_ids.update(refs)
         if step is not None:
             self._local.object_key = "change_order"

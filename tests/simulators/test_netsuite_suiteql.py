@@ -233,7 +233,16 @@ def test_keyset_paging_reads_past_the_row_cap_style(ns: RestClient) -> None:
         ("SELECT id, FROM customer", "'FROM' at position 12"),
         ("SELECT id FROM customer c JOIN transaction t ON c.id = t.entity WHERE id = 1", "ambiguous"),
         ("SELECT entity, COUNT(*) FROM transaction", "GROUP BY"),
-        ("SELECT id FROM customer UNION SELECT id FROM contact", "UNION"),
+        ("SELECT id FROM customer UNION SELECT id FROM contact", "UNION without ALL"),
+        (
+            "SELECT id FROM customer UNION ALL SELECT id, email FROM contact",
+            "the first selects 1, query 2 selects 2",
+        ),
+        ("SELECT id FROM customer UNION ALL SELECT id FROM contact ORDER BY id", "ORDER BY and FETCH FIRST"),
+        (
+            "SELECT id FROM customer WHERE id IN (SELECT id FROM contact UNION ALL SELECT 1 FROM contact)",
+            "UNION",
+        ),
         ("SELECT FOO(id) FROM customer", "FOO()"),
         ("SELECT id FROM customer WHERE companyname = 'unterminated", "Unterminated string"),
         ("SELECT id FROM customer WHERE datecreated > 'yesterday'", "not a valid date"),
@@ -242,6 +251,38 @@ def test_keyset_paging_reads_past_the_row_cap_style(ns: RestClient) -> None:
 )
 def test_unsupported_or_wrong_queries_name_the_problem(ns: RestClient, query: str, mentions: str) -> None:
     assert mentions in refused(ns, query)
+
+
+def test_union_all_pages_the_whole_result_named_by_the_first_select(ns: RestClient) -> None:
+    query = (
+        "SELECT 'customer' AS kind, c.id, c.externalid AS ref, NULL AS day FROM customer c "
+        "UNION ALL SELECT 'order', t.id, t.externalid, t.trandate FROM transaction t "
+        "WHERE t.externalid LIKE 'OPP-%'"
+    )
+    seen: list[dict[str, Any]] = []
+    offset = 0
+    while True:
+        answer = ns.suiteql(query, offset=offset)
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        assert page["totalResults"] == CUSTOMERS + ORDERS
+        seen += page["items"]
+        if not page["hasMore"]:
+            break
+        offset += page["count"]
+    assert [row["kind"] for row in seen] == ["customer"] * CUSTOMERS + ["order"] * ORDERS
+    assert {row["ref"] for row in seen[:CUSTOMERS]} == {f"SF-{n:04d}" for n in range(CUSTOMERS)}
+    assert all("day" not in row for row in seen[:CUSTOMERS])  # NULL columns are left out
+    first_order = next(row for row in seen if row["ref"] == "OPP-0")
+    plain = rows(ns, "SELECT trandate FROM transaction WHERE externalid = 'OPP-0'")
+    assert first_order["day"] == plain[0]["trandate"]  # formatted as a date: the untyped first part gives way
+    # A part limits itself with ROWNUM; three parts.
+    limited = rows(
+        ns,
+        "SELECT id FROM customer WHERE ROWNUM <= 2 UNION ALL SELECT id FROM customer WHERE id = 7 "
+        "UNION ALL SELECT id FROM contact WHERE id = -1",
+    )
+    assert len(limited) == 3 and limited[-1] == {"id": "7"}
 
 
 def test_the_endpoint_checks_its_parameters(ns: RestClient) -> None:

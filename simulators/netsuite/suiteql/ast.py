@@ -144,3 +144,12 @@ class Select(Node):
     order_by: list[OrderItem] = field(default_factory=list)
     fetch_first: int | None = None
     position: int = 0
+
+
+@dataclass
+class UnionAll(Node):
+    """``SELECT ... UNION ALL SELECT ...``: the rows of every part, in order; the columns are named by the
+    first part and every part selects as many."""
+
+    parts: list[Select]
+    position: int = 0

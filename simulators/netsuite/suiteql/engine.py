@@ -4,6 +4,12 @@ Result values are strings, as the REST SuiteQL endpoint sends them: numbers with
 booleans ``T``/``F``, dates and date-times in the account's date format (``11/23/2026``; use
 ``TO_CHAR(col, 'YYYY-MM-DD"T"HH24:MI:SS')`` for a full UTC timestamp). NULL columns are left out of a
 row, as NetSuite does. Column names are lower case; unnamed expressions are ``expr1``, ``expr2`` ...
+
+``SELECT ... UNION ALL SELECT ...`` (SQL-92; "SuiteQL supports the syntax for both SQL-92 and Oracle SQL",
+https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_156257790831.html): the rows of
+every part in order, named (and formatted) by the first part's columns; every part must select as many
+columns. LIMIT/OFFSET paging and the total apply to the whole result. A part may limit itself with
+``ROWNUM``; ORDER BY / FETCH FIRST on a union are not simulated (refused).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import Any
 
 from simulators.netsuite.store import NetSuiteStore, now_text
 from simulators.netsuite.suiteql import ast
-from simulators.netsuite.suiteql.compiler import Compiler
+from simulators.netsuite.suiteql.compiler import Compiled, Compiler
 from simulators.netsuite.suiteql.lexer import SuiteQLError
 from simulators.netsuite.suiteql.parser import parse
 from simulators.netsuite.suiteql.tables import TableRegistry
@@ -75,7 +81,7 @@ class SuiteQLEngine:
         self._parsed = _LRU(512)
         self._totals = _LRU(512)
 
-    def parse(self, text: str) -> ast.Select:
+    def parse(self, text: str) -> ast.Select | ast.UnionAll:
         cached = self._parsed.fetch(text)
         if cached is None:
             cached = parse(text)
@@ -86,7 +92,7 @@ class SuiteQLEngine:
         """One page of rows (formatted) and the total number of rows of the query."""
         if not isinstance(text, str) or not text.strip():
             raise SuiteQLError("The query is empty.")
-        compiled = Compiler(self.registry, now_text).compile(self.parse(text))
+        compiled = _compile(self.registry, self.parse(text))
         inner = compiled.sql
         if compiled.limit is not None:
             inner = f"SELECT * FROM ({inner}) LIMIT {int(compiled.limit)}"
@@ -133,3 +139,29 @@ class SuiteQLEngine:
             raise SuiteQLError(f"Search error occurred: {exc}.") from None
         finally:
             connection.set_progress_handler(None, 0)
+
+
+def _compile(registry: TableRegistry, query: ast.Select | ast.UnionAll) -> Compiled:
+    """One SQLite SELECT for a query; a UNION ALL's parts each limited by their own ROWNUM, if any."""
+    compiler = Compiler(registry, now_text)  # one compiler: the parts' table aliases stay distinct
+    if isinstance(query, ast.Select):
+        return compiler.compile(query)
+    parts = [compiler.compile(part) for part in query.parts]
+    first = parts[0]
+    for number, part in enumerate(parts[1:], start=2):
+        if len(part.names) != len(first.names):
+            raise SuiteQLError(
+                f"The queries of a UNION ALL must select as many columns: the first selects "
+                f"{len(first.names)}, query {number} selects {len(part.names)}."
+            )
+    sql = " UNION ALL ".join(
+        f"SELECT * FROM ({part.sql}{'' if part.limit is None else f' LIMIT {int(part.limit)}'})"
+        for part in parts
+    )
+    # A column's values are formatted by the first part's type, unless it is NULL or untyped there.
+    types = [
+        next((part.types[index] for part in parts if part.types[index] not in ("any", "null")), kind)
+        for index, kind in enumerate(first.types)
+    ]
+    params = tuple(param for part in parts for param in part.params)
+    return Compiled(sql, params, list(first.names), types, None)

@@ -4,7 +4,9 @@ Supported: SELECT [DISTINCT] columns, ``t.col``, ``*``, ``t.*``, aliases (``AS``
 CASE, arithmetic and ``||``; FROM one table with an alias; [INNER] JOIN, LEFT [OUTER] JOIN ... ON,
 comma joins; WHERE with AND/OR/NOT, comparisons, [NOT] IN (list or subquery), [NOT] BETWEEN,
 [NOT] LIKE [ESCAPE], IS [NOT] NULL, EXISTS; GROUP BY, HAVING, ORDER BY [ASC|DESC] [NULLS FIRST|LAST];
-FETCH FIRST|NEXT n ROWS ONLY. Anything else fails with a message naming the unexpected token.
+FETCH FIRST|NEXT n ROWS ONLY; at the top level, ``UNION ALL`` between SELECTs without ORDER BY or
+FETCH FIRST (SQL-92, which SuiteQL supports: see the module docstring of :mod:`..engine`). Anything else
+(UNION without ALL, a UNION in a subquery, ORDER BY on a union) fails with a message naming the problem.
 """
 
 from __future__ import annotations
@@ -16,11 +18,22 @@ MAX_DEPTH = 60
 _COMPARISONS = ("=", "<>", "!=", "<", "<=", ">", ">=")
 
 
-def parse(text: str) -> ast.Select:
+def parse(text: str) -> ast.Select | ast.UnionAll:
     parser = _Parser(tokenize(text))
-    query = parser.select()
+    parts = [parser.select(compound=True)]
+    while parser.at("keyword", "UNION"):
+        union = parser.advance()
+        if not parser.accept("keyword", "ALL"):
+            raise SuiteQLError(
+                f"UNION without ALL is not supported by this simulator ({union.describe()}); use UNION ALL."
+            )
+        parts.append(parser.select(compound=True))
     parser.expect_end()
-    return query
+    if len(parts) == 1:
+        return parts[0]
+    if any(part.order_by or part.fetch_first is not None for part in parts):
+        raise SuiteQLError("ORDER BY and FETCH FIRST on a UNION ALL are not supported by this simulator.")
+    return ast.UnionAll(parts, position=parts[0].position)
 
 
 class _Parser:
@@ -68,7 +81,8 @@ class _Parser:
 
     # -- statements ------------------------------------------------------------------------------
 
-    def select(self) -> ast.Select:
+    def select(self, *, compound: bool = False) -> ast.Select:
+        """One SELECT; ``compound``: at the top level, where ``UNION ALL`` may follow (see :func:`parse`)."""
         self._enter()
         start = self.expect("keyword", "SELECT")
         distinct = bool(self.accept("keyword", "DISTINCT"))
@@ -102,7 +116,7 @@ class _Parser:
             self.expect("keyword", "ROWS", "ROW")
             self.expect("keyword", "ONLY")
             query.fetch_first = int(count.value)
-        if self.at("keyword", "UNION", "OFFSET"):
+        if self.at("keyword", "OFFSET") or (not compound and self.at("keyword", "UNION")):
             raise SuiteQLError(
                 f"{self.current.value} is not supported by this simulator ({self.current.describe()})."
             )

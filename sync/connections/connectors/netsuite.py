@@ -87,6 +87,9 @@ class NetSuiteConfig:
     # True: the connection is for a sandbox; False: for production; None: not checked. The first request of
     # a connector asks which account answers and refuses the wrong kind before anything else is sent.
     expected_sandbox: bool | None = None
+    # The connection and its version (e.g. ``"12@<updated_at>"``): connectors of one process built from the
+    # same version share what they learnt about the account (:class:`AccountCache`); "" shares nothing.
+    cache_key: str = ""
 
     @property
     def rest_url(self) -> str:
@@ -148,6 +151,56 @@ class ExchangeRate:
     netsuite_id: str = ""
 
 
+class AccountCache:
+    """What the connectors of one process learnt about an account, per connection version: that the
+    account passed the environment check, and the OAuth 2.0 bearer token (until it expires).
+
+    Kept by version, not by time: an entry serves only connectors built from the same ``cache_key`` (a
+    connection's id and version, which changes with any edit of its settings or secrets: another account
+    id, base URL or environment is checked afresh before its first request)."""
+
+    def __init__(self) -> None:
+        self._verified: dict[str, str] = {}  # identity -> version checked
+        self._bearers: dict[str, tuple[str, str, float]] = {}  # identity -> (version, token, expires)
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _split(key: str) -> tuple[str, str]:
+        identity, _, version = key.partition("@")
+        return identity, version
+
+    def verified(self, key: str) -> bool:
+        identity, version = self._split(key)
+        with self._lock:
+            return bool(key) and self._verified.get(identity) == version
+
+    def verified_mark(self, key: str) -> None:
+        if key:
+            identity, version = self._split(key)
+            with self._lock:
+                self._verified[identity] = version
+
+    def bearer(self, key: str) -> tuple[str, float] | None:
+        identity, version = self._split(key)
+        with self._lock:
+            entry = self._bearers.get(identity) if key else None
+        return (entry[1], entry[2]) if entry is not None and entry[0] == version else None
+
+    def bearer_put(self, key: str, token: str, expires: float) -> None:
+        if key:
+            identity, version = self._split(key)
+            with self._lock:
+                self._bearers[identity] = (version, token, expires)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._verified.clear()
+            self._bearers.clear()
+
+
+ACCOUNTS = AccountCache()
+
+
 class NetSuiteConnector:
     """A small typed interface to one NetSuite account, safe to share between threads."""
 
@@ -162,9 +215,10 @@ class NetSuiteConnector:
         self.slots = slots or ConcurrencySlots()
         self.observer = observer
         self._local = threading.local()
-        self._bearer: tuple[str, float] | None = None
+        self._bearer: tuple[str, float] | None = ACCOUNTS.bearer(config.cache_key)
         self._bearer_lock = threading.Lock()
-        self._environment_ok = config.expected_sandbox is None
+        # A connector of this process checked this version of the connection already.
+        self._environment_ok = config.expected_sandbox is None or ACCOUNTS.verified(config.cache_key)
         self._environment_lock = threading.Lock()
 
     # -- records ---------------------------------------------------------------------------------
@@ -539,6 +593,7 @@ class NetSuiteConnector:
                     details=[{"account": account, "is_sandbox": account_is_sandbox(account)}],
                 )
             self._environment_ok = True
+            ACCOUNTS.verified_mark(self.config.cache_key)
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -682,6 +737,7 @@ class NetSuiteConnector:
                 raise error_from_response(answer, "token")
             data = answer.json()
             self._bearer = (data["access_token"], time.time() + float(data.get("expires_in", 3600)))
+            ACCOUNTS.bearer_put(self.config.cache_key, *self._bearer)
             return self._bearer[0]
 
 

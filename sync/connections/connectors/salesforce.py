@@ -76,6 +76,61 @@ class SalesforceConfig:
     # True: the connection is for a sandbox; False: for production; None: not checked. Every sign-in asks
     # the org (``Organization.IsSandbox``) and refuses the wrong kind before any other call is made.
     expected_sandbox: bool | None = None
+    # The connection and its version (e.g. ``"12@<updated_at>"``): connectors of one process built from the
+    # same version share its sign-in (see :class:`SessionCache`); "" signs in per connector.
+    session_key: str = ""
+
+
+class SessionCache:
+    """Sign-ins (instance URL and access token) shared by the connectors of one process, per connection.
+
+    Kept by version, not by time: an entry serves only connectors built from the same ``session_key``
+    (a connection's id and version, which changes with any edit of its settings or secrets), so a changed
+    connection signs in afresh, and a stored entry of an older version is replaced. A token Salesforce no
+    longer accepts (expired, revoked) is renewed once, transparently, on its first refusal
+    (``INVALID_SESSION_ID``), and the cache then holds the new one. Only sign-ins that passed the
+    environment check are kept, so a cached session skips it too.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[str, str, str]] = {}  # identity -> (version, instance, token)
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _split(key: str) -> tuple[str, str]:
+        identity, _, version = key.partition("@")
+        return identity, version
+
+    def get(self, key: str) -> tuple[str, str] | None:
+        if not key:
+            return None
+        identity, version = self._split(key)
+        with self._lock:
+            entry = self._entries.get(identity)
+        if entry is None or entry[0] != version:
+            return None
+        return entry[1], entry[2]
+
+    def put(self, key: str, instance_url: str, token: str) -> None:
+        if key:
+            identity, version = self._split(key)
+            with self._lock:
+                self._entries[identity] = (version, instance_url, token)
+
+    def drop(self, key: str, token: str) -> None:
+        """Forget ``key``'s session if it still is ``token`` (a refused one)."""
+        identity, _ = self._split(key)
+        with self._lock:
+            entry = self._entries.get(identity)
+            if entry is not None and entry[2] == token:
+                del self._entries[identity]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+SESSIONS = SessionCache()
 
 
 @dataclass(frozen=True)
@@ -254,16 +309,20 @@ class SalesforceConnector:
                 rate_limited=rate_limited,
             )
         data = answer.json()
-        client = Salesforce(
-            instance_url=data["instance_url"],
-            session_id=data["access_token"],
-            session=self._session,
-            version=self.config.api_version,
-        )
+        client = self._client_for(data["instance_url"], data["access_token"])
         if self.config.expected_sandbox is not None:
             self._environment_check(client, expected=self.config.expected_sandbox)
         self._client = client
+        SESSIONS.put(self.config.session_key, data["instance_url"], data["access_token"])
         return client
+
+    def _client_for(self, instance_url: str, token: str) -> Salesforce:
+        return Salesforce(
+            instance_url=instance_url,
+            session_id=token,
+            session=self._session,
+            version=self.config.api_version,
+        )
 
     def _environment_check(self, client: Salesforce, *, expected: bool) -> None:
         """Refuse an org of the wrong kind: a sandbox refresh copies production's settings (login URLs,
@@ -300,6 +359,11 @@ class SalesforceConnector:
 
     def _sf(self) -> Salesforce:
         with self._lock:
+            if self._client is None:
+                # Another connector of this process signed in to this version of the connection already.
+                shared = SESSIONS.get(self.config.session_key)
+                if shared is not None:
+                    self._client = self._client_for(*shared)
             return self._client or self.authenticate()
 
     # -- reads -----------------------------------------------------------------------------------
@@ -424,6 +488,24 @@ class SalesforceConnector:
         """Update records (each with ``Id``) in batches of 200; one result per record, in order."""
         return self._collections("PATCH", "composite/sobjects", sobject, records, all_or_none)
 
+    def collections_update_mixed(
+        self, records: Sequence[tuple[str, dict[str, Any]]], *, all_or_none: bool = False
+    ) -> list[RecordResult]:
+        """Update records of several objects (``(sobject, record with Id)``) in one sObject Collections
+        request per 200: a collection may mix types. Keep each type's records together (Salesforce works
+        through a mixed list in chunks of one type). One result per record, in order."""
+        results: list[RecordResult] = []
+        for chunk in chunked(records):
+            body = {
+                "allOrNone": all_or_none,
+                "records": [{"attributes": {"type": _name(sobject)}, **record} for sobject, record in chunk],
+            }
+            answer = self._run(
+                "collections", partial(_restful, path="composite/sobjects", method="PATCH", body=body)
+            )
+            results.extend(_record_results(answer))
+        return results
+
     def collections_upsert(
         self,
         sobject: str,
@@ -469,15 +551,7 @@ class SalesforceConnector:
             answer = self._run(
                 "collections", partial(_restful, path=path, method=method, body=body), idempotent=idempotent
             )
-            for item in answer or []:
-                results.append(
-                    RecordResult(
-                        id=item.get("id"),
-                        success=bool(item.get("success")),
-                        created=item.get("created"),
-                        errors=tuple(item.get("errors") or ()),
-                    )
-                )
+            results.extend(_record_results(answer))
         return results
 
     def _id_by_external(self, sobject: str, external_field: str, value: str) -> str:
@@ -505,6 +579,7 @@ class SalesforceConnector:
                     renewed = True
                     with self._lock:
                         if self._client is client:
+                            SESSIONS.drop(self.config.session_key, str(client.session_id))
                             self.authenticate()
                     continue
                 raise error from exc
@@ -584,6 +659,18 @@ def _name(api_name: str) -> str:
     if not api_name or not all(ch.isalnum() or ch == "_" for ch in api_name) or not api_name[0].isalpha():
         raise ConfigurationError(f"not a Salesforce API name: {api_name!r}")
     return api_name
+
+
+def _record_results(answer: Any) -> list[RecordResult]:
+    return [
+        RecordResult(
+            id=item.get("id"),
+            success=bool(item.get("success")),
+            created=item.get("created"),
+            errors=tuple(item.get("errors") or ()),
+        )
+        for item in answer or []
+    ]
 
 
 def _query_more(sf: Salesforce, *, url: str) -> Any:

@@ -40,6 +40,7 @@ class ConnectorSession(requests.Session):
         self.default_timeout = timeout
         self.system = system
         self._environment: dict[tuple[str, str], dict[str, Any]] = {}
+        self._merged: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.default_timeout)
@@ -116,9 +117,21 @@ class ConnectorSession(requests.Session):
             )
 
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        # requests reads the environment's proxy settings (and may look the host up against no_proxy) on
+        # every request: milliseconds a connector's calls on the path of a sync need not spend again.
+        # Kept per origin and arguments for the session's life; a call naming its own proxies is not kept.
+        key = None
+        if not proxies:
+            parts = urlsplit(url.decode() if isinstance(url, bytes) else str(url))
+            key = (parts.scheme, parts.netloc, stream, verify, cert)
+            kept = self._merged.get(key)
+            if kept is not None:
+                return dict(kept)
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
         if isinstance(self.verify, str) and verify in (None, True):
             settings["verify"] = self.verify
+        if key is not None:
+            self._merged[key] = dict(settings)
         return settings
 
 

@@ -26,7 +26,8 @@ Key paths are target paths in the record the object mapping would write (see
   the probe); :func:`candidate_queries` (record type + key + search values -> SuiteQL texts, one per
   chunk, so a whole batch costs one query per key) and :func:`candidate_from_row` (a SuiteQL row ->
   :class:`Candidate`); :func:`external_id_query` (the primary match: records already carrying one of
-  the batch's external ids).
+  the batch's external ids); :func:`combined_query` (both searches of a record type in one query) and
+  :func:`union_query` (those of every record type in one ``UNION ALL`` query, rows tagged ``kind``).
 - :func:`classify` (one :class:`MatchSubject` + the keys + the candidates -> :class:`MatchDecision`
   with a :class:`MatchStatus` of ``linked``, ``suspect`` or ``unmatched`` and the reason).
 - :class:`NameIndex` (many candidates by normalised company name -> those exact or near one name, the
@@ -90,10 +91,19 @@ from sync.matching.engine.normalise import (
     normalise_country,
     normalise_email,
 )
-from sync.matching.engine.suiteql import candidate_queries, external_id_query
+from sync.matching.engine.suiteql import (
+    CANDIDATE_COLUMN,
+    KIND_COLUMN,
+    candidate_queries,
+    combined_query,
+    external_id_query,
+    union_query,
+)
 
 __all__ = [
+    "CANDIDATE_COLUMN",
     "GENERIC_DOMAINS",
+    "KIND_COLUMN",
     "KEY_KINDS",
     "NEAR_RATIO",
     "Candidate",
@@ -107,6 +117,7 @@ __all__ = [
     "blocking_token",
     "candidate_from_row",
     "candidate_queries",
+    "combined_query",
     "classify",
     "email_domain",
     "match_problems",
@@ -119,4 +130,5 @@ __all__ = [
     "search_value",
     "subject_from_body",
     "external_id_query",
+    "union_query",
 ]

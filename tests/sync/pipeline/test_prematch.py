@@ -39,7 +39,11 @@ class StubNetSuite:
             raise ConnectorError(
                 "netsuite", True, "Concurrent request limit exceeded", code="CONCURRENCY_LIMIT_EXCEEDED"
             )
-        if "externalid IN" in query or "FROM contact" in query:
+        if "FROM contact" in query:
+            return []
+        if " AS candidate " in query:  # both searches in one query: the name search's rows are flagged
+            return [{**row, "candidate": "T"} for row in self.customers if "companyname) LIKE" in query]
+        if "externalid IN" in query:
             return []
         return [row for row in self.customers if "companyname" in query.lower()]
 
@@ -71,8 +75,9 @@ def test_one_query_per_key_for_the_whole_batch_and_links_once() -> None:
         known=known,
     )
     assert held == {}
-    # primary (external ids) + company name; the e-mail domain key has nothing to search
-    assert len(ns.queries) == 2
+    # primary (external ids) + company name in one query; the e-mail domain key has nothing to search
+    assert len(ns.queries) == 1
+    assert "c.externalid IN ('001A')" in ns.queries[0] and "LIKE '%acme%'" in ns.queries[0]
     assert ns.patches == [("customer", "7", {"externalId": "001A"})]
     assert known[("customer", "001A")] == Known("7", "")
     assert CrossReference.objects.get(external_id="001A").netsuite_id == "7"

@@ -20,10 +20,15 @@ NOW_FIELDS = ("Concord_Last_Sync__c",)
 class FakeSalesforce:
     def __init__(self) -> None:
         self.updates: list[tuple[str, list[dict[str, Any]]]] = []
+        self.calls = 0
 
-    def collections_update(self, sobject: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
-        self.updates.append((sobject, [dict(r) for r in records]))
-        return [RecordResult(r["Id"], True) for r in records]
+    def collections_update_mixed(self, records: Sequence[tuple[str, dict[str, Any]]]) -> list[RecordResult]:
+        self.calls += 1
+        for sobject, record in records:  # one entry per run of one object's records
+            if not self.updates or self.updates[-1][0] != sobject:
+                self.updates.append((sobject, []))
+            self.updates[-1][1].append(dict(record))
+        return [RecordResult(r["Id"], True) for _, r in records]
 
     def sent(self, sobject: str) -> dict[str, dict[str, Any]]:
         return {
@@ -79,6 +84,7 @@ def test_it_writes_status_ids_and_time_on_every_record_the_flow_touched() -> Non
     assert fake.sent("Account") == {"001A": {**status, "NetSuite_Id__c": "11"}}
     assert fake.sent("Contact") == {"003A": {**status, "NetSuite_Id__c": "21"}}
     assert all(r["Concord_Last_Sync__c"] for _, records in fake.updates for r in records)
+    assert fake.calls == 1  # the three objects in one sObject Collections request
 
 
 def test_it_makes_no_call_when_every_record_already_shows_the_outcome() -> None:

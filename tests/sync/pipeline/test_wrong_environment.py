@@ -27,9 +27,13 @@ def test_a_salesforce_org_that_answers_as_production_fails_the_job_before_any_wr
     salesforce, netsuite = seeded_connections
     ids = won_ids(sf)[:2]
     running = seeded_simulators[0]
-    https_session(running.ca_file).patch(
+    control = https_session(running.ca_file)
+    control.patch(
         running.url + "/_control/salesforce/organization", json={"IsSandbox": False}
     ).raise_for_status()
+    # The refresh replaced the org its settings reach: the sessions of the one before are gone with it, so
+    # the sign-in this process keeps for the connection is refused and the next one is checked afresh.
+    control.post(running.url + "/_control/salesforce/expire-sessions").raise_for_status()
     with pytest.raises(ConnectorError, match="IsSandbox = false"):
         run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=ids)
     job = SyncJob.objects.get()

@@ -1,7 +1,7 @@
 import pytest
 
-from sync.matching.engine import MatchKey, candidate_queries, external_id_query
-from sync.matching.engine.suiteql import CHUNK
+from sync.matching.engine import MatchKey, candidate_queries, combined_query, external_id_query, union_query
+from sync.matching.engine.suiteql import CHUNK, UNION_MAX_CHARS
 
 NAME = MatchKey("company_name", (("name", "Name"), ("country", "BillingCountry")))
 DOMAIN = MatchKey("email_domain", (("email", "Website"),))
@@ -44,3 +44,49 @@ def test_the_primary_match_reads_external_ids():
         == "SELECT c.id, c.externalid FROM contact c WHERE c.externalid IN ('003A', '003B') ORDER BY c.id"
     )
     assert external_id_query(record_type="customer", external_ids=[]) == []
+
+
+def test_the_union_aligns_every_record_types_columns_with_a_kind_column():
+    query = union_query(
+        [
+            ("contact", ["003A"], [(EMAIL, ["a@acme.com"])]),
+            ("customer", ["001A"], [(NAME, ["acme"]), (DOMAIN, [])]),
+        ]
+    )
+    assert query is not None
+    contact, customer = query.split(" UNION ALL ")
+    columns = "id, externalid, firstname, lastname, email, company, companyname, country"
+    assert contact.startswith(
+        "SELECT 'contact' AS kind, c.id AS id, c.externalid AS externalid, c.firstname AS firstname, "
+        "c.lastname AS lastname, c.email AS email, c.company AS company, NULL AS companyname, "
+        "NULL AS country, CASE WHEN "
+    )
+    assert customer.startswith(
+        "SELECT 'customer' AS kind, c.id AS id, c.externalid AS externalid, NULL AS firstname, "
+        "NULL AS lastname, c.email AS email, NULL AS company, c.companyname AS companyname, "
+        "a.country AS country, CASE WHEN "
+    )
+    for part in (contact, customer):  # same names in the same order in both parts
+        names = [item.rpartition(" AS ")[2] for item in part.partition(" FROM ")[0].split(", ")]
+        assert names[:-1] == ["kind", *columns.split(", ")] and names[-1].endswith("candidate")
+    # Each part is its record type's combined query (its WHERE), without the ORDER BY a union cannot have.
+    alone = combined_query(record_type="customer", external_ids=["001A"], keys=[(NAME, ["acme"])])
+    assert alone is not None and " ORDER BY " not in query
+    assert customer.endswith(alone.partition(" WHERE ")[2].removesuffix(" ORDER BY c.id"))
+
+
+def test_no_union_for_one_record_type_a_search_in_chunks_or_a_text_too_long():
+    one_type = [("customer", ["001A"], [(NAME, ["acme"])])]
+    assert union_query(one_type) is None
+    contact = ("contact", ["003A"], [(EMAIL, ["a@acme.com"])])
+    chunked = ("customer", ["001A"], [(NAME, [f"n{i}" for i in range(CHUNK["company_name"] + 1)])])
+    assert union_query([contact, chunked]) is None
+    emails = [f"{'x' * 10}{i}@acme.com" for i in range(CHUNK["email"])]  # one query's worth, but long
+    assert union_query([("contact", ["003A"], [(EMAIL, emails)]), one_type[0]]) is not None
+    ids = [f"{'0' * 80}{i}" for i in range(CHUNK["email"])]
+    long = [("contact", ids, [(EMAIL, emails)]), ("customer", ids, [(NAME, ["acme"])])]
+    assert all(combined_query(record_type=t, external_ids=i, keys=k) for t, i, k in long)
+    assert union_query(long) is None  # each type's query fits, together longer than UNION_MAX_CHARS
+    assert sum(len(combined_query(record_type=t, external_ids=i, keys=k) or "") for t, i, k in long) > (
+        UNION_MAX_CHARS
+    )
