@@ -101,6 +101,14 @@ def _comparison(spec: dict[str, Any], allow_value: bool) -> Condition:
     if op in _UNARY:
         if "value" in spec or "value_from" in spec:
             raise SpecError(f"'{op}' takes no value")
+        if get is not None and parse_source(spec["field"], allow_value=allow_value).children is not None:
+            # The children getter always answers a list: empty exactly when the list is.
+            children = get
+            if op == "empty":
+                return lambda frame, value: not children(frame)
+            return lambda frame, value: bool(children(frame))
+        if name is not None:
+            return _field_emptiness(name, op == "empty")
         return _on(get, is_empty if op == "empty" else lambda actual: not is_empty(actual), name)
     if ("value" in spec) == ("value_from" in spec):
         raise SpecError(f"'{op}' needs exactly one of 'value' or 'value_from' (a path)")
@@ -123,6 +131,29 @@ def _getter(path: Any, allow_value: bool) -> Callable[[Frame], Any] | None:
 
 def _simple(path: Any, allow_value: bool) -> str | None:
     return simple_name(parse_source(path, allow_value=allow_value))
+
+
+def _field_emptiness(name: str, empty: bool) -> Condition:
+    """``empty``/``not_empty`` of one field of the current record, with the usual values (None, text)
+    decided inline: every line of a quote is tested like this by the package filters."""
+
+    def field_empty(frame: Frame, value: Any) -> bool:
+        actual = frame.item.get(name)
+        if actual is None:
+            return True
+        if actual.__class__ is str:
+            return not actual
+        return is_empty(actual)
+
+    def field_not_empty(frame: Frame, value: Any) -> bool:
+        actual = frame.item.get(name)
+        if actual is None:
+            return False
+        if actual.__class__ is str:
+            return bool(actual)
+        return not is_empty(actual)
+
+    return field_empty if empty else field_not_empty
 
 
 def _on(get: Callable[[Frame], Any] | None, predicate: Callable[[Any], bool], name: str | None) -> Condition:

@@ -24,8 +24,8 @@ class Run:
         self.root = root
         self.refs = refs
         self.lookups = lookups
-        # (id(list), link field, key field) -> {key value: [child items]}, built once per list.
-        self.children: dict[tuple[int, str, str], dict[Any, list[Any]]] = {}
+        # (link field, key field) -> id(list) -> {key value: [child items]}, built once per list.
+        self.children: dict[tuple[str, str], dict[int, dict[Any, list[Any]]]] = {}
 
 
 class Frame:

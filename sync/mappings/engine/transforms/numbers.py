@@ -171,9 +171,14 @@ def _fixed_currency_step(fixed: Decimal, rounding: str) -> Step:
     return fixed_step
 
 
+_KNOWN_CODES = 512  # currency codes a step remembers the quantum of; ISO 4217 has fewer than 200
+
+
 def _field_currency_step(
     read_code: Getter, quanta: dict[str, Decimal], fallback: Decimal, rounding: str
 ) -> Step:
+    known = dict(quanta)  # the codes as met in data, each with its quantum (the fallback included)
+
     def step(
         value: Any, frame: Frame, _float: type = float, _decimal: type = Decimal, _repr: Any = repr
     ) -> Any:
@@ -190,12 +195,14 @@ def _field_currency_step(
         else:
             number = number_of(value)
         code = read_code(frame)
-        quantum = quanta.get(code) if code.__class__ is str else None
+        quantum = known.get(code) if code.__class__ is str else None
         if quantum is None:
             text = key_text(code)
             if not text:
                 raise TransformFailure("no currency code to round by", value)
             quantum = quanta.get(text.upper(), fallback)
+            if code.__class__ is str and len(known) < _KNOWN_CODES:
+                known[code] = quantum  # "USD" is not in quanta (2 places): resolved once, not per line
         try:
             return number.quantize(quantum, rounding)
         except DecimalException:
