@@ -122,9 +122,10 @@ class CompiledMapping:
         are skipped.
         """
         result = MappingResult()
-        run = Run(graph, refs or {}, lookups or _NO_LOOKUPS)
+        root = _root_frame(graph, refs, lookups)
+        objects = self._objects
         for key in self._order:
-            _apply_object(self._objects[key], run, existing, result)
+            _apply_object(objects[key], root, existing, result)
         return result
 
     def apply_object(
@@ -141,7 +142,7 @@ class CompiledMapping:
         if plan is None:
             raise KeyError(f"no object mapping {key!r} in flow {self.flow!r}")
         result = MappingResult()
-        _apply_object(plan, Run(graph, refs or {}, lookups or _NO_LOOKUPS), existing, result)
+        _apply_object(plan, _root_frame(graph, refs, lookups), existing, result)
         return result
 
     def dynamic_keys(
@@ -151,9 +152,9 @@ class CompiledMapping:
         ``CachedDynamicLookup.prefetch`` needs to answer a whole batch with one query per source."""
         recorder = RecordingLookups(lookups)
         for graph in graphs:
-            run = Run(graph, {}, recorder)
+            root = _root_frame(graph, {}, recorder)
             for key in self._order:
-                _apply_object(self._objects[key], run, None, MappingResult())
+                _apply_object(self._objects[key], root, None, MappingResult())
         return recorder.keys
 
 
@@ -324,11 +325,16 @@ def _cycle(stuck: list[str], needs: dict[str, list[str]]) -> list[str]:
         path.append(following)
 
 
+def _root_frame(graph: Any, refs: Mapping[str, Any] | None, lookups: LookupResolver | None) -> Frame:
+    """The frame of the graph root, shared by every object of one apply (frames are only read)."""
+    return Frame(graph, None, None, Run(graph, refs or {}, lookups or _NO_LOOKUPS))
+
+
 def _apply_object(
-    plan: ObjectPlan, run: Run, existing: Collection[str] | None, result: MappingResult
+    plan: ObjectPlan, root: Frame, existing: Collection[str] | None, result: MappingResult
 ) -> None:
-    root = Frame(run.root, None, None, run)
-    if not isinstance(run.root, dict):
+    run = root.run
+    if not isinstance(root.item, dict):
         result.problems.append(MappingProblem(plan.key, "", "", "the graph is not a record", None))
         return
     frame = root
@@ -359,16 +365,19 @@ def _apply_object(
             MappingProblem(plan.key, "for_each", "", f"{plan.for_each_path} is not a list", raw)
         )
         return
+    # One frame moved along the items, as for a group's elements: nothing keeps a frame.
+    inner = Frame(None, items, frame, run)
+    where = plan.where
     for item in items:
-        if not isinstance(item, dict):
+        if item.__class__ is not dict and not isinstance(item, dict):
             result.problems.append(
                 MappingProblem(
                     plan.key, "for_each", "", f"an element of {plan.for_each_path} is not a record", item
                 )
             )
             continue
-        inner = Frame(item, items, frame, run)
-        if plan.where is None or plan.where(inner, None):
+        inner.item = item
+        if where is None or where(inner, None):
             _map_record(plan, inner, existing, result)
 
 
