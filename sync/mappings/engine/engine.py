@@ -415,21 +415,22 @@ def _map_record(
         return
     if plan.external_id_field and external_id:
         body[plan.external_id_field] = external_id
+    # Positional, in the field order of ObjectPayload: half the cost of keywords, once per record.
     payload = ObjectPayload(
-        object_key=plan.key,
-        target_type=plan.target,
-        mode=plan.mode,
-        external_id=external_id or None,
-        external_id_field=plan.external_id_field,
-        ref_key=ref_key,
-        source_id=source_id,
-        body=body,
-        create_only_fields=plan.create_only_fields,
-        create_only_paths=plan.create_only_paths,
-        exists=exists,
-        target_owned_fields=plan.target_owned_fields,
-        record_only_fields=plan.record_only_fields,
-        sublists=plan.sublists,
+        plan.key,  # object_key
+        plan.target,  # target_type
+        plan.mode,
+        external_id or None,
+        plan.external_id_field,
+        ref_key,
+        source_id,
+        body,
+        plan.create_only_fields,
+        plan.create_only_paths,
+        exists,
+        plan.target_owned_fields,
+        plan.record_only_fields,
+        plan.sublists,
     )
     if exists:
         payload = dataclasses.replace(payload, body=payload.update_body())
