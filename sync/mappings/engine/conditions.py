@@ -120,7 +120,26 @@ def _comparison(spec: dict[str, Any], allow_value: bool) -> Condition:
         left = (lambda frame, value: value) if get is None else (lambda frame, value: get(frame))
         right = (lambda frame, value: value) if other is None else (lambda frame, value: other(frame))
         return lambda frame, value: test(left(frame, value), right(frame, value))
-    return _on(get, _predicate(op, spec["value"]), name)
+    expected = spec["value"]
+    if op == "eq" and name is not None and is_number(expected) and not isinstance(expected, bool):
+        return _field_equals_number(name, _predicate(op, expected), expected)
+    return _on(get, _predicate(op, expected), name)
+
+
+def _field_equals_number(name: str, match: Callable[[Any], bool], expected: Any) -> Condition:
+    """``{"field": name, "op": "eq", "value": <number>}`` with a float field (JSON's numbers) compared
+    inline: the line filter of every order tests the line's net total like this."""
+    number = to_decimal(expected)
+    as_float = float(number) if number is not None else 0.0
+    float_exact = number is not None and to_decimal(as_float) == number
+
+    def field_equals(frame: Frame, value: Any) -> bool:
+        actual = frame.item.get(name)
+        if actual.__class__ is float:
+            return float_exact and actual == as_float
+        return match(actual)
+
+    return field_equals
 
 
 def _getter(path: Any, allow_value: bool) -> Callable[[Frame], Any] | None:

@@ -57,6 +57,9 @@ class ObjectPlan:
     depends_on: tuple[str, ...]
     usage: Usage
     sublists: tuple[str, ...] = ()  # NetSuite sublists the rows write (``item`` for item.items[])
+    # source_path, for_each and where as text, when there is a where: objects with the same ones (the
+    # plans and the subscriptions of CPQ packages) share the items it selects within one apply.
+    selection: str | None = None
 
 
 class CompiledMapping:
@@ -276,6 +279,11 @@ def _compile_object(
         depends_on=depends,
         usage=usage,
         sublists=_sublists(obj) if target_system == "netsuite" else (),
+        selection=(
+            repr((obj.source_path, obj.for_each, obj.where))  # repr tells "1" from 1 and 1.0
+            if obj.for_each is not None and obj.where is not None
+            else None
+        ),
     )
 
 
@@ -367,6 +375,9 @@ def _apply_object(
         return
     # One frame moved along the items, as for a group's elements: nothing keeps a frame.
     inner = Frame(None, items, frame, run)
+    if plan.selection is not None:
+        _map_selection(plan, inner, _select(plan, inner, items), existing, result)
+        return
     where = plan.where
     for item in items:
         if item.__class__ is not dict and not isinstance(item, dict):
@@ -379,6 +390,44 @@ def _apply_object(
         inner.item = item
         if where is None or where(inner, None):
             _map_record(plan, inner, existing, result)
+
+
+def _select(plan: ObjectPlan, inner: Frame, items: list[Any]) -> list[Any]:
+    """The items ``plan.where`` keeps (and those that are not records, which each object reports),
+    worked out once per apply for all the objects with the same source, list and where."""
+    selections = inner.run.selections
+    selected = selections.get(plan.selection)  # type: ignore[arg-type]
+    if selected is None:
+        where = plan.where
+        selected = []
+        for item in items:
+            if item.__class__ is not dict and not isinstance(item, dict):
+                selected.append(item)
+                continue
+            inner.item = item
+            if where is None or where(inner, None):
+                selected.append(item)
+        selections[plan.selection] = selected  # type: ignore[index]
+    return selected
+
+
+def _map_selection(
+    plan: ObjectPlan,
+    inner: Frame,
+    selected: list[Any],
+    existing: Collection[str] | None,
+    result: MappingResult,
+) -> None:
+    for item in selected:
+        if item.__class__ is not dict and not isinstance(item, dict):
+            result.problems.append(
+                MappingProblem(
+                    plan.key, "for_each", "", f"an element of {plan.for_each_path} is not a record", item
+                )
+            )
+            continue
+        inner.item = item
+        _map_record(plan, inner, existing, result)
 
 
 def _map_record(

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 class Run:
     """State shared by every closure during one ``apply``; nothing in it outlives the call."""
 
-    __slots__ = ("children", "lookups", "refs", "root", "sources", "tables")
+    __slots__ = ("children", "lookups", "refs", "root", "selections", "sources", "tables")
 
     def __init__(self, root: Any, refs: Mapping[str, Any], lookups: LookupResolver) -> None:
         self.root = root
@@ -34,6 +34,8 @@ class Run:
             self.tables, self.sources = lookups.dicts()  # type: ignore[attr-defined]
         # (link field, key field) -> id(list) -> {key value: [child items]}, built once per list.
         self.children: dict[tuple[str, str], dict[int, dict[Any, list[Any]]]] = {}
+        # An object's selection key -> the items its where keeps (engine._select), shared by objects.
+        self.selections: dict[str, list[Any]] = {}
 
 
 class Frame:

@@ -110,6 +110,8 @@ def _to_integer(params: dict[str, Any], builder: Builder) -> Step:
     than a silent truncation: put ``round`` before it when dropping the fraction is meant."""
 
     def step(value: Any, frame: Frame) -> Any:
+        if value.__class__ is float and -1e15 < value < 1e15 and value.is_integer():
+            return int(value)  # 12.0, a term in months: exact as a float, so no Decimal is needed
         if value is None or value == "":
             return None
         number = number_of(value)
