@@ -101,15 +101,7 @@ def _comparison(spec: dict[str, Any], allow_value: bool) -> Condition:
     if op in _UNARY:
         if "value" in spec or "value_from" in spec:
             raise SpecError(f"'{op}' takes no value")
-        if get is not None and parse_source(spec["field"], allow_value=allow_value).children is not None:
-            # The children getter always answers a list: empty exactly when the list is.
-            children = get
-            if op == "empty":
-                return lambda frame, value: not children(frame)
-            return lambda frame, value: bool(children(frame))
-        if name is not None:
-            return _field_emptiness(name, op == "empty")
-        return _on(get, is_empty if op == "empty" else lambda actual: not is_empty(actual), name)
+        return _emptiness(spec, op == "empty", get, name, allow_value)
     if ("value" in spec) == ("value_from" in spec):
         raise SpecError(f"'{op}' needs exactly one of 'value' or 'value_from' (a path)")
     if "value_from" in spec:
@@ -150,6 +142,20 @@ def _getter(path: Any, allow_value: bool) -> Callable[[Frame], Any] | None:
 
 def _simple(path: Any, allow_value: bool) -> str | None:
     return simple_name(parse_source(path, allow_value=allow_value))
+
+
+def _emptiness(
+    spec: dict[str, Any], empty: bool, get: Callable[[Frame], Any] | None, name: str | None, allow_value: bool
+) -> Condition:
+    if get is not None and parse_source(spec["field"], allow_value=allow_value).children is not None:
+        # The children getter always answers a list: empty exactly when the list is.
+        children = get
+        if empty:
+            return lambda frame, value: not children(frame)
+        return lambda frame, value: bool(children(frame))
+    if name is not None:
+        return _field_emptiness(name, empty)
+    return _on(get, is_empty if empty else lambda actual: not is_empty(actual), name)
 
 
 def _field_emptiness(name: str, empty: bool) -> Condition:

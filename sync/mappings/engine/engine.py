@@ -366,7 +366,15 @@ def _apply_object(
         if plan.where is None or plan.where(frame, None):
             _map_record(plan, frame, existing, result)
         return
-    raw = plan.for_each(frame)
+    _apply_items(plan, frame, existing, result)
+
+
+def _apply_items(
+    plan: ObjectPlan, frame: Frame, existing: Collection[str] | None, result: MappingResult
+) -> None:
+    """A for_each object: one record per item of its list that its where keeps."""
+    run = frame.run
+    raw = plan.for_each(frame)  # type: ignore[misc]
     items = as_items(raw)
     if items is None:
         result.problems.append(

@@ -295,11 +295,11 @@ def _scalar_plan(
     """
     put = compile_setter(segments)
     name = segments[0][0] if len(segments) == 1 and segments[0][1] is None else None
+    outer: str | None = None
+    inner: str | None = None
     if len(segments) == 2 and segments[0][1] is None and segments[1][1] is None:
         # ``subsidiary.id``: the plans write the two names themselves (a setter call fewer per row).
         outer, inner = segments[0][0], segments[1][0]
-    else:
-        outer = inner = None
     label, target = row.label, row.target
     empty = _empty_handler(row, put)
     source = names[0] if names is not None and len(names) == 1 else None

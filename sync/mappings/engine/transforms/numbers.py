@@ -44,9 +44,9 @@ DEFAULT_PLACES = 2
 
 
 _FLOAT_LIMIT = 1e30
-# Decimals of the floats met most (quantities 1.0, 5.0, 12.0; list prices): ``Decimal(repr(x))`` costs as much as
-# ten dict reads. Filled up to the limit and then only read; 0.0 is left out (-0.0 == 0.0 as a key,
-# but the two Decimals differ). Decimals are immutable, so sharing them is safe.
+# Decimals of the floats met most (quantities 1.0, 5.0, 12.0; list prices): ``Decimal(repr(x))``
+# costs as much as ten dict reads. Filled up to the limit and then only read; 0.0 is left out (-0.0 ==
+# 0.0 as a key, but the two Decimals differ). Decimals are immutable, so sharing them is safe.
 _DECIMAL_OF: dict[float, Decimal] = {}
 _DECIMAL_MEMO_LIMIT = 4096
 
