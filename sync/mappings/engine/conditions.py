@@ -101,7 +101,7 @@ def _comparison(spec: dict[str, Any], allow_value: bool) -> Condition:
     if op in _UNARY:
         if "value" in spec or "value_from" in spec:
             raise SpecError(f"'{op}' takes no value")
-        return _on(get, is_empty if op == "empty" else lambda actual: not is_empty(actual), name)
+        return _emptiness(spec, op == "empty", get, name, allow_value)
     if ("value" in spec) == ("value_from" in spec):
         raise SpecError(f"'{op}' needs exactly one of 'value' or 'value_from' (a path)")
     if "value_from" in spec:
@@ -112,7 +112,26 @@ def _comparison(spec: dict[str, Any], allow_value: bool) -> Condition:
         left = (lambda frame, value: value) if get is None else (lambda frame, value: get(frame))
         right = (lambda frame, value: value) if other is None else (lambda frame, value: other(frame))
         return lambda frame, value: test(left(frame, value), right(frame, value))
-    return _on(get, _predicate(op, spec["value"]), name)
+    expected = spec["value"]
+    if op == "eq" and name is not None and is_number(expected) and not isinstance(expected, bool):
+        return _field_equals_number(name, _predicate(op, expected), expected)
+    return _on(get, _predicate(op, expected), name)
+
+
+def _field_equals_number(name: str, match: Callable[[Any], bool], expected: Any) -> Condition:
+    """``{"field": name, "op": "eq", "value": <number>}`` with a float field (JSON's numbers) compared
+    inline: the line filter of every order tests the line's net total like this."""
+    number = to_decimal(expected)
+    as_float = float(number) if number is not None else 0.0
+    float_exact = number is not None and to_decimal(as_float) == number
+
+    def field_equals(frame: Frame, value: Any) -> bool:
+        actual = frame.item.get(name)
+        if actual.__class__ is float:
+            return float_exact and actual == as_float
+        return match(actual)
+
+    return field_equals
 
 
 def _getter(path: Any, allow_value: bool) -> Callable[[Frame], Any] | None:
@@ -123,6 +142,43 @@ def _getter(path: Any, allow_value: bool) -> Callable[[Frame], Any] | None:
 
 def _simple(path: Any, allow_value: bool) -> str | None:
     return simple_name(parse_source(path, allow_value=allow_value))
+
+
+def _emptiness(
+    spec: dict[str, Any], empty: bool, get: Callable[[Frame], Any] | None, name: str | None, allow_value: bool
+) -> Condition:
+    if get is not None and parse_source(spec["field"], allow_value=allow_value).children is not None:
+        # The children getter always answers a list: empty exactly when the list is.
+        children = get
+        if empty:
+            return lambda frame, value: not children(frame)
+        return lambda frame, value: bool(children(frame))
+    if name is not None:
+        return _field_emptiness(name, empty)
+    return _on(get, is_empty if empty else lambda actual: not is_empty(actual), name)
+
+
+def _field_emptiness(name: str, empty: bool) -> Condition:
+    """``empty``/``not_empty`` of one field of the current record, with the usual values (None, text)
+    decided inline: every line of a quote is tested like this by the package filters."""
+
+    def field_empty(frame: Frame, value: Any) -> bool:
+        actual = frame.item.get(name)
+        if actual is None:
+            return True
+        if actual.__class__ is str:
+            return not actual
+        return is_empty(actual)
+
+    def field_not_empty(frame: Frame, value: Any) -> bool:
+        actual = frame.item.get(name)
+        if actual is None:
+            return False
+        if actual.__class__ is str:
+            return bool(actual)
+        return not is_empty(actual)
+
+    return field_empty if empty else field_not_empty
 
 
 def _on(get: Callable[[Frame], Any] | None, predicate: Callable[[Any], bool], name: str | None) -> Condition:

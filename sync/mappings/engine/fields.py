@@ -295,21 +295,30 @@ def _scalar_plan(
     """
     put = compile_setter(segments)
     name = segments[0][0] if len(segments) == 1 and segments[0][1] is None else None
+    outer: str | None = None
+    inner: str | None = None
+    if len(segments) == 2 and segments[0][1] is None and segments[1][1] is None:
+        # ``subsidiary.id``: the plans write the two names themselves (a setter call fewer per row).
+        outer, inner = segments[0][0], segments[1][0]
     label, target = row.label, row.target
     empty = _empty_handler(row, put)
     source = names[0] if names is not None and len(names) == 1 else None
     if names is not None and len(names) == 2 and len(steps) <= 1:
-        return _related_plan(names, steps[0] if steps else None, name, put, empty, label, target)
+        return _related_plan(
+            names, steps[0] if steps else None, (name, outer, inner), put, empty, label, target
+        )
     if source is not None and not steps:
-        return _copy_plan(source, name, put, empty)
+        return _copy_plan(source, (name, outer, inner), put, empty)
     if source is not None and len(steps) == 1:
-        return _transform_plan(source, steps[0], name, put, empty, label, target)
+        return _transform_plan(source, steps[0], (name, outer, inner), put, empty, label, target)
     if len(steps) <= 2:
-        return _short_chain_plan(get, steps, name, put, empty, label, target)
+        return _short_chain_plan(get, steps, (name, outer, inner), put, empty, label, target)
     return _long_chain_plan(get, steps, put, empty, label, target)
 
 
 Empty = Callable[[dict[str, Any], Any, Sink], None]
+# Where a plan stores its value: (one name, or None) and (outer, inner) for two names, or None twice.
+Names = tuple[str | None, str | None, str | None]
 
 
 def _empty_handler(row: FieldSpec, put: Setter) -> Empty:
@@ -325,8 +334,9 @@ def _empty_handler(row: FieldSpec, put: Setter) -> Empty:
     return empty
 
 
-def _copy_plan(source: str, name: str | None, put: Setter, empty: Empty) -> Plan:
+def _copy_plan(source: str, names: Names, put: Setter, empty: Empty) -> Plan:
     """A row copying one field of the current record as it is."""
+    name, outer, inner = names
 
     def copy_field(body: dict[str, Any], frame: Frame, sink: Sink) -> None:
         value = frame.item.get(source)
@@ -334,6 +344,12 @@ def _copy_plan(source: str, name: str | None, put: Setter, empty: Empty) -> Plan
             empty(body, value, sink)
         elif name is not None:
             body[name] = value
+        elif outer is not None:
+            record = body.get(outer)
+            if record is None:
+                body[outer] = {inner: value}
+            else:
+                record[inner] = value
         else:
             put(body, value)
 
@@ -341,9 +357,10 @@ def _copy_plan(source: str, name: str | None, put: Setter, empty: Empty) -> Plan
 
 
 def _transform_plan(
-    source: str, step: Step, name: str | None, put: Setter, empty: Empty, label: str, target: str
+    source: str, step: Step, names: Names, put: Setter, empty: Empty, label: str, target: str
 ) -> Plan:
     """A row reading one field of the current record through one transform."""
+    name, outer, inner = names
 
     def transform_field(body: dict[str, Any], frame: Frame, sink: Sink) -> None:
         try:
@@ -355,6 +372,12 @@ def _transform_plan(
             empty(body, value, sink)
         elif name is not None:
             body[name] = value
+        elif outer is not None:
+            record = body.get(outer)
+            if record is None:
+                body[outer] = {inner: value}
+            else:
+                record[inner] = value
         else:
             put(body, value)
 
@@ -364,13 +387,14 @@ def _transform_plan(
 def _short_chain_plan(
     get: Getter,
     steps: tuple[Step, ...],
-    name: str | None,
+    names: Names,
     put: Setter,
     empty: Empty,
     label: str,
     target: str,
 ) -> Plan:
     """Any getter followed by at most two transforms, written out."""
+    name, outer, inner = names
     first, second = (*steps, None, None)[:2]
 
     def short_chain(body: dict[str, Any], frame: Frame, sink: Sink) -> None:
@@ -387,6 +411,12 @@ def _short_chain_plan(
             empty(body, value, sink)
         elif name is not None:
             body[name] = value
+        elif outer is not None:
+            record = body.get(outer)
+            if record is None:
+                body[outer] = {inner: value}
+            else:
+                record[inner] = value
         else:
             put(body, value)
 
@@ -417,7 +447,7 @@ def _long_chain_plan(
 def _related_plan(
     names: tuple[str, ...],
     step: Step | None,
-    name: str | None,
+    targets: Names,
     put: Setter,
     empty: Empty,
     label: str,
@@ -425,6 +455,7 @@ def _related_plan(
 ) -> Plan:
     """A row reading a parent record's field (``SBQQ__Product__r.Name``), with at most one transform."""
     relation, field_name = names
+    name, outer, inner = targets
 
     def related_field(body: dict[str, Any], frame: Frame, sink: Sink) -> None:
         value = frame.item.get(relation)
@@ -440,6 +471,12 @@ def _related_plan(
             empty(body, value, sink)
         elif name is not None:
             body[name] = value
+        elif outer is not None:
+            record = body.get(outer)
+            if record is None:
+                body[outer] = {inner: value}
+            else:
+                record[inner] = value
         else:
             put(body, value)
 

@@ -244,26 +244,30 @@ def _frame_at(frame: Frame, up: int) -> Frame | None:
 
 def _children_getter(path: SourcePath, link: str, key: str) -> Getter:
     up = path.up
+    fields = (link, key)
 
     def children(frame: Frame) -> Any:
         owner = frame if up == 0 else _frame_at(frame, up)
-        if owner is None or owner.items is None:
-            return []
-        own = owner.item.get(key)
-        if own is None or isinstance(own, dict | list):
+        if owner is None:
             return []
         items = owner.items
-        cache_key = (id(items), link, key)
-        index = frame.run.children.get(cache_key)
+        if items is None:
+            return []
+        own = owner.item.get(key)
+        if own is None or (own.__class__ is not str and isinstance(own, dict | list)):
+            return []
+        lists = frame.run.children.get(fields)
+        if lists is None:
+            lists = frame.run.children[fields] = {}
+        index = lists.get(id(items))
         if index is None:
             # Built once per list and apply: n lines looking for their children cost O(n), not O(n^2).
-            index = {}
+            index = lists[id(items)] = {}
             for item in items:
                 if isinstance(item, dict):
                     parent = item.get(link)
                     if parent is not None and not isinstance(parent, dict | list):
                         index.setdefault(parent, []).append(item)
-            frame.run.children[cache_key] = index
         return index.get(own, _NONE)
 
     return children

@@ -11,21 +11,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from sync.mappings.engine.lookups import StaticLookups
+
 if TYPE_CHECKING:
-    from sync.mappings.engine.lookups import LookupResolver
+    from sync.mappings.engine.lookups import DynamicSource, LookupResolver
 
 
 class Run:
     """State shared by every closure during one ``apply``; nothing in it outlives the call."""
 
-    __slots__ = ("children", "lookups", "refs", "root")
+    __slots__ = ("children", "lookups", "refs", "root", "selections", "sources", "tables")
 
     def __init__(self, root: Any, refs: Mapping[str, Any], lookups: LookupResolver) -> None:
         self.root = root
         self.refs = refs
         self.lookups = lookups
-        # (id(list), link field, key field) -> {key value: [child items]}, built once per list.
-        self.children: dict[tuple[int, str, str], dict[Any, list[Any]]] = {}
+        # StaticLookups' own dicts, read inline by the lookup transforms; None for any other resolver
+        # (a subclass or a recorder), which is then asked through its methods.
+        self.tables: dict[str, dict[str, Any]] | None = None
+        self.sources: dict[str, DynamicSource] | None = None
+        if lookups.__class__ is StaticLookups:
+            self.tables, self.sources = lookups.dicts()  # type: ignore[attr-defined]
+        # (link field, key field) -> id(list) -> {key value: [child items]}, built once per list.
+        self.children: dict[tuple[str, str], dict[int, dict[Any, list[Any]]]] = {}
+        # An object's selection key -> the items its where keeps (engine._select), shared by objects.
+        self.selections: dict[str, list[Any]] = {}
 
 
 class Frame:

@@ -11,6 +11,7 @@ from sync.mappings.engine.runtime import Frame
 from sync.mappings.engine.transforms.registry import Builder, Param, Step, transform
 
 UTC = ZoneInfo("UTC")
+ISO_DATE = "%Y-%m-%d"
 
 
 def parse_datetime(value: Any, input_format: str | None, assume: dt.tzinfo) -> dt.datetime:
@@ -70,7 +71,7 @@ def _format(moment: dt.date, output: str, value: Any) -> str:
     "date_format",
     "Reformat a date: ISO 8601 (or `input`) in, `output` out (default %Y-%m-%d).",
     Param("input", "format", required=False, help="strftime format of the source; ISO 8601 when omitted"),
-    Param("output", "format", required=False, default="%Y-%m-%d"),
+    Param("output", "format", required=False, default=ISO_DATE),
     category="date",
 )
 def _date_format(params: dict[str, Any], builder: Builder) -> Step:
@@ -79,6 +80,8 @@ def _date_format(params: dict[str, Any], builder: Builder) -> Step:
     take the date in a given zone). ``{"fn": "date_format", "input": "%m/%d/%Y"}`` reads ``11/23/2026``.
     Text that is not a date is a problem."""
     input_format, output = params["input"], params["output"]
+    if input_format is None and output == ISO_DATE:
+        return _iso_date_step
 
     def step(value: Any, frame: Frame) -> Any:
         if value is None or value == "":
@@ -86,6 +89,22 @@ def _date_format(params: dict[str, Any], builder: Builder) -> Step:
         return _format(parse_date(value, input_format), output, value)
 
     return step
+
+
+def _iso_date_step(value: Any, frame: Frame) -> Any:
+    """``date_format`` with its defaults (ISO in, ``%Y-%m-%d`` out), on several rows of every order:
+    ``isoformat`` writes the same text as ``strftime`` for years from 1000 on, at a tenth of the cost
+    (``strftime`` builds a time tuple and calls the C library)."""
+    if value is None or value == "":
+        return None
+    if value.__class__ is str and len(value) == 10:
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            day = None
+        if day is not None and day.year >= 1000:
+            return day.isoformat()
+    return _format(parse_date(value, None), ISO_DATE, value)
 
 
 @transform(

@@ -44,6 +44,19 @@ DEFAULT_PLACES = 2
 
 
 _FLOAT_LIMIT = 1e30
+# Decimals of the floats met most (quantities 1.0, 5.0, 12.0; list prices): ``Decimal(repr(x))``
+# costs as much as ten dict reads. Filled up to the limit and then only read; 0.0 is left out (-0.0 ==
+# 0.0 as a key, but the two Decimals differ). Decimals are immutable, so sharing them is safe.
+_DECIMAL_OF: dict[float, Decimal] = {}
+_DECIMAL_MEMO_LIMIT = 4096
+
+
+def float_decimal(value: float) -> Decimal:
+    """``Decimal(repr(value))`` for a finite float inside number_of's range, remembered."""
+    number = Decimal(repr(value))
+    if value and len(_DECIMAL_OF) < _DECIMAL_MEMO_LIMIT:
+        _DECIMAL_OF[value] = number
+    return number
 
 
 def number_of(value: Any) -> Decimal:
@@ -75,13 +88,15 @@ def _to_number(params: dict[str, Any], builder: Builder) -> Step:
     shortest text, so 0.1 stays 0.1). Empty text gives None. Text with thousands separators
     (``"1,234.50"``) is a problem, not a guess: a comma is a decimal mark in half the world."""
 
+    memo = _DECIMAL_OF
+
     def step(value: Any, frame: Frame) -> Any:
-        if (
-            value.__class__ is float
-            and -_FLOAT_LIMIT < value < _FLOAT_LIMIT
-            and (value >= 1e-30 or value <= -1e-30 or value == 0)
-        ):
-            return Decimal(repr(value))  # number_of's float path, inlined (quantities on every line)
+        if value.__class__ is float:
+            number = memo.get(value)
+            if number is not None:
+                return number
+            if -_FLOAT_LIMIT < value < _FLOAT_LIMIT and (value >= 1e-30 or value <= -1e-30 or value == 0):
+                return float_decimal(value)  # number_of's float path, inlined (quantities on every line)
         if value is None or value == "":
             return None
         return number_of(value)
@@ -95,6 +110,8 @@ def _to_integer(params: dict[str, Any], builder: Builder) -> Step:
     than a silent truncation: put ``round`` before it when dropping the fraction is meant."""
 
     def step(value: Any, frame: Frame) -> Any:
+        if value.__class__ is float and -1e15 < value < 1e15 and value.is_integer():
+            return int(value)  # 12.0, a term in months: exact as a float, so no Decimal is needed
         if value is None or value == "":
             return None
         number = number_of(value)
@@ -171,12 +188,17 @@ def _fixed_currency_step(fixed: Decimal, rounding: str) -> Step:
     return fixed_step
 
 
+_KNOWN_CODES = 512  # currency codes a step remembers the quantum of; ISO 4217 has fewer than 200
+
+
 def _field_currency_step(
     read_code: Getter, quanta: dict[str, Decimal], fallback: Decimal, rounding: str
 ) -> Step:
-    def step(
-        value: Any, frame: Frame, _float: type = float, _decimal: type = Decimal, _repr: Any = repr
-    ) -> Any:
+    known = dict(quanta)  # the codes as met in data, each with its quantum (the fallback included)
+
+    memo = _DECIMAL_OF
+
+    def step(value: Any, frame: Frame, _float: type = float) -> Any:
         # Two rows per order line use this step: number_of's float path and quantize are written out,
         # and the builtins are bound as defaults (local lookups, not global ones).
         if (
@@ -184,18 +206,22 @@ def _field_currency_step(
             and -1e30 < value < 1e30
             and (value >= 1e-30 or value <= -1e-30 or value == 0)
         ):
-            number = _decimal(_repr(value))
+            number = memo.get(value)
+            if number is None:
+                number = float_decimal(value)
         elif value is None or value == "":
             return None
         else:
             number = number_of(value)
         code = read_code(frame)
-        quantum = quanta.get(code) if code.__class__ is str else None
+        quantum = known.get(code) if code.__class__ is str else None
         if quantum is None:
             text = key_text(code)
             if not text:
                 raise TransformFailure("no currency code to round by", value)
             quantum = quanta.get(text.upper(), fallback)
+            if code.__class__ is str and len(known) < _KNOWN_CODES:
+                known[code] = quantum  # "USD" is not in quanta (2 places): resolved once, not per line
         try:
             return number.quantize(quantum, rounding)
         except DecimalException:

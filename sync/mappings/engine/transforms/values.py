@@ -144,7 +144,12 @@ def _lookup(params: dict[str, Any], builder: Builder) -> Step:
         if value is None:
             return None
         key = value if value.__class__ is str else _key(value)
-        found = frame.run.lookups.lookup(table, key)
+        tables = frame.run.tables
+        if tables is not None:
+            values = tables.get(table)
+            found = MISSING if values is None else values.get(key, MISSING)
+        else:
+            found = frame.run.lookups.lookup(table, key)
         if found is MISSING:
             return _missed(policy, fallback, value, f"no {describe(key)} in lookup table {table!r}")
         return found
@@ -171,7 +176,12 @@ def _dynamic_lookup(params: dict[str, Any], builder: Builder) -> Step:
         if value is None:
             return None
         key = value if value.__class__ is str else _key(value)
-        found = frame.run.lookups.dynamic(source, key)
+        sources = frame.run.sources
+        if sources is not None:
+            resolver = sources.get(source)
+            found = MISSING if resolver is None else resolver.get(key)
+        else:
+            found = frame.run.lookups.dynamic(source, key)
         if found is MISSING:
             return _missed(policy, fallback, value, f"{source}: nothing found for {describe(key)}")
         return found

@@ -1,0 +1,122 @@
+"""The engine's fast paths give exactly what the general paths give (issue 26 point 5).
+
+Each test puts values on both sides of a fast path's edge (ISO dates vs other date shapes, currency
+codes in any case, remembered float Decimals, whole floats, shared selections) and compares with what
+the general code computes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sync.mappings.engine import StaticLookups, compile_mapping
+from sync.mappings.engine.transforms import numbers
+from tests.sync.mappings.engine.helpers import transformed
+
+
+def out(transforms: list[Any], value: Any, **record: Any) -> Any:
+    result, problems = transformed(transforms, value, **record)
+    assert problems == [], problems
+    return result
+
+
+def test_iso_date_format_writes_what_strftime_writes() -> None:
+    for text in ("2026-11-24", "2026-W48-2", "20261124", "2026-11-23T07:30:00.000+0000", "0999-01-02"):
+        moment = dt.date.fromisoformat(text) if len(text) <= 10 else dt.datetime.fromisoformat(text).date()
+        assert out(["date_format"], text) == moment.strftime("%Y-%m-%d"), text
+    assert out(["date_format"], "") is None
+    result, problems = transformed(["date_format"], "2026-02-30")
+    assert result is None and problems[0].message.startswith("not an ISO 8601 date")
+
+
+def test_currency_codes_round_the_same_in_any_case_and_after_being_remembered() -> None:
+    rounding = [{"fn": "currency_precision", "currency_field": "cur"}]
+    for _ in range(2):  # the second pass reads the remembered quanta
+        assert out(rounding, 99.555, cur="usd") == Decimal("99.56")
+        assert out(rounding, 99.555, cur="USD") == Decimal("99.56")
+        assert out(rounding, 99.5, cur="jpy") == Decimal("100")
+        assert out(rounding, 99.5, cur="JPY") == Decimal("100")
+        assert out(rounding, 1.0005, cur="kwd") == Decimal("1.001")
+    result, problems = transformed(rounding, 1.5, cur="")
+    assert result is None and problems[0].message == "no currency code to round by"
+
+
+def test_remembered_float_decimals_equal_fresh_ones_and_keep_the_sign_of_zero() -> None:
+    for value in (12.5, 0.1, 5.0, 1e-7, -3.25, 12.5):
+        got = out(["to_number"], value)
+        assert got == Decimal(repr(value)) and str(got) == str(Decimal(repr(value)))
+    assert value in numbers._DECIMAL_OF
+    assert str(out(["to_number"], -0.0)) == "-0.0"
+    assert str(out(["to_number"], 0.0)) == "0.0"
+    assert 0.0 not in numbers._DECIMAL_OF
+
+
+def test_to_integer_of_whole_floats_and_of_the_rest() -> None:
+    assert out(["to_integer"], 12.0) == 12 and isinstance(out(["to_integer"], 12.0), int)
+    assert out(["to_integer"], -0.0) == 0
+    assert out(["to_integer"], 1e20) == 10**20  # past the float fast path: through Decimal
+    assert out(["to_integer"], "12") == 12
+    result, problems = transformed(["to_integer"], 12.5)
+    assert result is None and problems[0].message == "not a whole number: 12.5"
+
+
+def _two_objects(first_where: Any, second_where: Any) -> dict[str, Any]:
+    def obj(key: str, where: Any) -> dict[str, Any]:
+        return {
+            "key": key,
+            "target": key,
+            "mode": "create_only",
+            "for_each": "lines",
+            "where": where,
+            "fields": [{"id": "name", "target": "name", "source": "Name"}],
+        }
+
+    return {"flow": "test", "source": "Thing", "objects": [obj("one", first_where), obj("two", second_where)]}
+
+
+def test_objects_with_the_same_list_and_where_share_the_selection_but_report_their_own_problems() -> None:
+    graph = {"Id": "g", "lines": [{"Id": "a", "Name": "A", "n": 1}, "oops", {"Id": "b", "Name": "B", "n": 0}]}
+    where = {"field": "n", "op": "eq", "value": 1}
+    mapping = compile_mapping(_two_objects(where, dict(where)))
+    result = mapping.apply(graph)
+    assert [(p.object_key, p.body) for p in result.payloads] == [
+        ("one", {"name": "A"}),
+        ("two", {"name": "A"}),
+    ]
+    assert [problem.object_key for problem in result.problems] == ["one", "two"]
+    assert mapping.apply({"Id": "h", "lines": [{"Id": "c", "Name": "C", "n": 1.0}]}).payloads[0].body == {
+        "name": "C"
+    }  # a second apply selects afresh
+
+
+def test_objects_with_different_wheres_select_on_their_own() -> None:
+    graph = {"Id": "g", "lines": [{"Id": "a", "Name": "A", "n": 1}, {"Id": "b", "Name": "B", "n": "x"}]}
+    mapping = compile_mapping(
+        _two_objects({"field": "n", "op": "eq", "value": 1}, {"field": "n", "op": "eq", "value": "x"})
+    )
+    result = mapping.apply(graph)
+    assert [(p.object_key, p.body["name"]) for p in result.payloads] == [("one", "A"), ("two", "B")]
+
+
+def test_field_equals_number_compares_floats_ints_and_text_as_before() -> None:
+    mapping = compile_mapping(
+        _two_objects({"field": "n", "op": "eq", "value": 0}, {"field": "n", "op": "eq", "value": 0.1})
+    )
+    lines = [
+        {"Id": str(i), "Name": str(n), "n": n} for i, n in enumerate((0.0, 0, "0", True, 0.1, "0.10", None))
+    ]
+    names = [(p.object_key, p.body["name"]) for p in mapping.apply({"Id": "g", "lines": lines}).payloads]
+    assert names == [("one", "0.0"), ("one", "0"), ("one", "0"), ("two", "0.1"), ("two", "0.10")]
+
+
+def test_lookups_read_inline_and_through_a_resolver_agree() -> None:
+    class Wrapped(StaticLookups):  # a subclass: asked through its methods, not read inline
+        pass
+
+    tables = {"t": {"A": "1"}}
+    for lookups in (StaticLookups(tables), Wrapped(tables)):
+        assert out([{"fn": "lookup", "table": "t"}], "A", lookups=lookups) == "1"
+        result, problems = transformed([{"fn": "lookup", "table": "t"}], "B", lookups=lookups)
+        assert result is None and problems[0].message == "no 'B' in lookup table 't'"
