@@ -10,11 +10,10 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
-from requests.sessions import merge_setting
 from requests.structures import CaseInsensitiveDict
 
 from sync.connections.connectors.errors import ConnectorError
@@ -83,10 +82,8 @@ class ConnectorSession(requests.Session):
             )
         prepared = requests.PreparedRequest()
         prepared.prepare_method(method.upper())
-        prepared.prepare_url(url, dict(params or {}))
-        prepared.prepare_headers(
-            merge_setting(dict(headers or {}), self.headers, dict_class=CaseInsensitiveDict)
-        )
+        prepared.prepare_url(url, _encoded_params(params or {}))
+        prepared.prepare_headers(_merged_headers(self.headers, headers or {}))
         prepared.prepare_cookies(RequestsCookieJar())  # the session has none: no Cookie header
         prepared.prepare_body(data, None, None)
         prepared.prepare_auth(self.auth, url)
@@ -161,6 +158,36 @@ class ConnectorSession(requests.Session):
         if key is not None:
             self._merged[key] = dict(settings)
         return settings
+
+
+def _encoded_params(params: Mapping[str, Any]) -> str:
+    """The query string ``PreparedRequest.prepare_url`` makes of a parameter mapping, made directly:
+    requests checks the mapping against its runtime protocols (``SupportsRead``, ``SupportsItems``),
+    which costs more than the encoding itself."""
+    pairs: list[tuple[Any, Any]] = []
+    for key, values in params.items():
+        if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+            values = [values]
+        for value in values:
+            if value is not None:
+                pairs.append(
+                    (
+                        key.encode("utf-8") if isinstance(key, str) else key,
+                        value.encode("utf-8") if isinstance(value, str) else value,
+                    )
+                )
+    return urlencode(pairs, doseq=True)
+
+
+def _merged_headers(session: Mapping[str, Any], request: Mapping[str, Any]) -> CaseInsensitiveDict[Any]:
+    """``merge_setting(request, session, dict_class=CaseInsensitiveDict)`` for two header mappings,
+    without its runtime protocol checks: the session's headers, the request's over them, ``None`` drops
+    one."""
+    merged: CaseInsensitiveDict[Any] = CaseInsensitiveDict(session)
+    merged.update(request)
+    for key in [key for key, value in merged.items() if value is None]:
+        del merged[key]
+    return merged
 
 
 def _log_call(system: str, method: str | bytes, url: str | bytes, status: int | None, ms: float) -> None:
