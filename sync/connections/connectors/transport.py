@@ -8,17 +8,18 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
-from requests.cookies import RequestsCookieJar
-from requests.sessions import merge_setting
+from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
 
 from sync.connections.connectors.errors import ConnectorError
 
 T = TypeVar("T")
+_SESSION_SEND = requests.Session.send
 http_log = logging.getLogger("sync.connections.connectors.http")
 
 
@@ -81,10 +82,8 @@ class ConnectorSession(requests.Session):
             )
         prepared = requests.PreparedRequest()
         prepared.prepare_method(method.upper())
-        prepared.prepare_url(url, dict(params or {}))
-        prepared.prepare_headers(
-            merge_setting(dict(headers or {}), self.headers, dict_class=CaseInsensitiveDict)
-        )
+        prepared.prepare_url(url, _encoded_params(params or {}))
+        prepared.prepare_headers(_merged_headers(self.headers, headers or {}))
         prepared.prepare_cookies(RequestsCookieJar())  # the session has none: no Cookie header
         prepared.prepare_body(data, None, None)
         prepared.prepare_auth(self.auth, url)
@@ -104,7 +103,7 @@ class ConnectorSession(requests.Session):
         started = time.perf_counter()
         status: int | None = None
         try:
-            answer = self.send(prepared, timeout=self.default_timeout, allow_redirects=True, **settings)
+            answer = self._send_settled(prepared, {"timeout": self.default_timeout, **settings})
             status = answer.status_code
             return answer
         finally:
@@ -115,6 +114,32 @@ class ConnectorSession(requests.Session):
                 status,
                 (time.perf_counter() - started) * 1000,
             )
+
+    def _send_settled(
+        self, prepared: requests.PreparedRequest, settings: dict[str, Any]
+    ) -> requests.Response:
+        """``self.send(prepared, allow_redirects=True, **settings)`` with ``settings`` already complete
+        (time-out, proxies, stream, verify, cert), minus the work that changes nothing for a request
+        without hooks: the hook dispatch, the cookie jar update when the answer sets no cookie, and the
+        redirect generator (which parses the URL) when the answer is no redirect. A request with hooks,
+        a session whose ``send`` is overridden or patched (tests, benchmarks) or a streamed one goes
+        through ``send`` itself; the answer is the same either way."""
+        if type(self).send is not _SESSION_SEND or any(prepared.hooks.values()) or settings.get("stream"):
+            return self.send(prepared, allow_redirects=True, **settings)
+        adapter = self.get_adapter(url=prepared.url or "")
+        start = time.perf_counter()
+        answer = adapter.send(prepared, **settings)
+        answer.elapsed = timedelta(seconds=time.perf_counter() - start)
+        if "set-cookie" in answer.headers or "set-cookie2" in answer.headers:
+            extract_cookies_to_jar(self.cookies, prepared, answer.raw)
+        if answer.is_redirect:
+            history = list(self.resolve_redirects(answer, prepared, **settings))
+            if history:
+                history.insert(0, answer)
+                answer = history.pop()
+                answer.history = history
+        answer.content  # noqa: B018 - read the body now and release the connection, as ``send`` does
+        return answer
 
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
         # requests reads the environment's proxy settings (and may look the host up against no_proxy) on
@@ -135,7 +160,39 @@ class ConnectorSession(requests.Session):
         return settings
 
 
+def _encoded_params(params: Mapping[str, Any]) -> str:
+    """The query string ``PreparedRequest.prepare_url`` makes of a parameter mapping, made directly:
+    requests checks the mapping against its runtime protocols (``SupportsRead``, ``SupportsItems``),
+    which costs more than the encoding itself."""
+    pairs: list[tuple[Any, Any]] = []
+    for key, values in params.items():
+        if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+            values = [values]
+        for value in values:
+            if value is not None:
+                pairs.append(
+                    (
+                        key.encode("utf-8") if isinstance(key, str) else key,
+                        value.encode("utf-8") if isinstance(value, str) else value,
+                    )
+                )
+    return urlencode(pairs, doseq=True)
+
+
+def _merged_headers(session: Mapping[str, Any], request: Mapping[str, Any]) -> CaseInsensitiveDict[Any]:
+    """``merge_setting(request, session, dict_class=CaseInsensitiveDict)`` for two header mappings,
+    without its runtime protocol checks: the session's headers, the request's over them, ``None`` drops
+    one."""
+    merged: CaseInsensitiveDict[Any] = CaseInsensitiveDict(session)
+    merged.update(request)
+    for key in [key for key, value in merged.items() if value is None]:
+        del merged[key]
+    return merged
+
+
 def _log_call(system: str, method: str | bytes, url: str | bytes, status: int | None, ms: float) -> None:
+    if not http_log.isEnabledFor(logging.INFO):
+        return  # (the path's parsing and the record's fields cost a few microseconds on every request)
     method_text = method.decode() if isinstance(method, bytes) else str(method)
     path = urlsplit(url.decode() if isinstance(url, bytes) else str(url)).path
     http_log.info(

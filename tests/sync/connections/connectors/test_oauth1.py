@@ -4,6 +4,7 @@ checks signatures for real) accepts it."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -59,6 +60,9 @@ def test_the_header_is_byte_for_byte_oauthlibs(method: str, url: str, realm: str
 def test_escaping_and_the_base_uri() -> None:
     assert escape("abc-._~XYZ09") == "abc-._~XYZ09"
     assert escape("a b/c+d=é") == "a%20b%2Fc%2Bd%3D%C3%A9"
+    ascii_text = "".join(map(chr, range(128)))  # the translate path: every ASCII character as quote does
+    assert escape(ascii_text) == quote(ascii_text, safe="~")
+    assert escape("q=SELECT 'a%'&x=~1") == "q%3DSELECT%20%27a%25%27%26x%3D~1"
     assert base_string_uri("HTTPS://Host.Example:443") == "https://host.example/"
     assert base_string_uri("https://host:8443/p?q=1") == "https://host:8443/p"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
 
 from sync.connections.connectors.transport import ConnectorSession
@@ -49,6 +51,17 @@ def test_the_direct_path_prepares_the_same_request() -> None:
         ours = session.prepare(method, url, params=params, data=data, headers=headers)
         _same(ours, _reference(session, method.upper(), url, params=params, data=data, headers=headers))
         assert ours.headers["Authorization"].startswith(f"Fixed {method.upper()} https://")
+
+
+def test_parameters_and_headers_are_encoded_and_merged_as_requests_does() -> None:
+    session = _session()
+    session.headers["X-Dropped"] = "session"
+    params: Any = {"q": "SELECT é, 'x' & y", "n": None, "l": ["1", "2"], b"k": b"v"}
+    headers: Any = {"accept": "application/json", "X-Dropped": None}
+    ours = session.prepare("GET", "https://ns.example/q?a=1", params=params, headers=headers)
+    _same(ours, _reference(session, "GET", "https://ns.example/q?a=1", params=params, headers=headers))
+    assert "X-Dropped" not in ours.headers
+    assert ours.url == "https://ns.example/q?a=1&q=SELECT+%C3%A9%2C+%27x%27+%26+y&l=1&l=2&k=v"
 
 
 def test_a_session_with_cookies_goes_through_prepare_request() -> None:
