@@ -470,6 +470,16 @@ class DatabaseSlots(_LeasedSlots):
         holder = uuid.uuid4().hex
         free = "(holder = '' OR expires_at < %s)"
         with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                # Look before writing: an UPDATE that finds nothing still takes SQLite's write lock, and in
+                # a shared-cache database (SQLite in memory, this backend's only SQLite use) a writer
+                # waiting for it fails at once instead of waiting, so a poll must not write for nothing.
+                cursor.execute(
+                    f"SELECT 1 FROM {table} WHERE key = %s AND slot < %s AND {free} LIMIT 1",  # noqa: S608
+                    [self.key, limit, adapt(now)],
+                )
+                if cursor.fetchone() is None:
+                    return None
             cursor.execute(
                 f"UPDATE {table} SET holder = %s, expires_at = %s WHERE id = ("  # noqa: S608 (names only)
                 f"SELECT id FROM {table} WHERE key = %s AND slot < %s AND {free} "

@@ -143,9 +143,12 @@ def item_ids_version(netsuite: NetSuiteConnector) -> str:
 
 
 def _item_fetch(netsuite: NetSuiteConnector) -> Any:
-    version = item_ids_version(netsuite)  # read once per batch
+    versions: list[str] = []  # read once per batch, on the first fetch (a batch with no items reads none)
 
     def fetch(skus: Sequence[str]) -> Mapping[str, str]:
+        if not versions:
+            versions.append(item_ids_version(netsuite))
+        version = versions[0]
         found = ITEM_IDS.known(version, skus)
         missing = [sku for sku in skus if sku not in found]
         fetched: dict[str, str] = {}
