@@ -50,6 +50,7 @@ from typing import Any
 
 import redis
 from django.db import OperationalError, connection
+from django.db.models import Q
 from django.utils import timezone
 
 from sync.connections.connectors.errors import ConnectorError
@@ -207,10 +208,23 @@ class _LeasedSlots(ConcurrencySlots):
             with self._local:
                 self._leading = False
                 self._local.notify()  # a waiting thread takes the lead
+                # A lease handed on for the leader while it won one of its own: nobody waits for it.
+                leftovers = [self._spare.pop() for _ in range(len(self._spare) - self._waiting)]
+                self._held -= len(leftovers)
+            for lease in leftovers:
+                self._release(lease.token)
+
+    # True for a backend without a wake channel: its leader sleeps on this process's condition, so a lease
+    # handed on may go to it too (it cannot be woken by a release to the pool).
+    _leader_waits_locally = False
 
     def _lead(self, deadline: float) -> _Lease:
         """Wait on the shared pool for this process (one thread at a time)."""
         while True:
+            if self._leader_waits_locally:
+                with self._local:
+                    if self._spare:
+                        return self._spare.pop()
             limit = self._adaptive.wait_and_limit()
             self.pool_attempts += 1
             token, retry_in = self._try_acquire(limit)
@@ -238,7 +252,7 @@ class _LeasedSlots(ConcurrencySlots):
             hand_on = (
                 # A thread waits on the condition with no lease on its way yet (never the leader: it
                 # sleeps on the pool's wake channel, which the release below reaches).
-                self._waiting > len(self._spare)
+                self._waiting + (self._leading and self._leader_waits_locally) > len(self._spare)
                 and time.monotonic() - lease.taken < self.settings.handoff_seconds
                 and self._held <= self._adaptive.effective
                 and not self._adaptive.paused()
@@ -420,6 +434,10 @@ class DatabaseSlots(_LeasedSlots):
         self._ensured = 0
         self._delay = settings.poll_seconds
         self._listener: Any = None  # PostgreSQL: the leader's LISTEN connection
+        # Without LISTEN/NOTIFY (SQLite in memory) the leader waits for this process's hand-offs between
+        # its attempts: fewer writes to the lease rows, which in a shared-cache database make any other
+        # writer of the process fail at once ("database table is locked").
+        self._leader_waits_locally = connection.vendor != "postgresql"
 
     def _listen(self) -> None:
         """Listen before the first attempt, so a release between an attempt and the wait is not missed."""
@@ -463,6 +481,8 @@ class DatabaseSlots(_LeasedSlots):
 
     def _try_claim(self, limit: int) -> Any:
         self._ensure_rows()
+        if connection.vendor == "sqlite":
+            return self._try_claim_sqlite(limit)
         table = connection.ops.quote_name(ConcurrencyLease._meta.db_table)
         skip_locked = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
         now = timezone.now()
@@ -470,16 +490,6 @@ class DatabaseSlots(_LeasedSlots):
         holder = uuid.uuid4().hex
         free = "(holder = '' OR expires_at < %s)"
         with connection.cursor() as cursor:
-            if connection.vendor == "sqlite":
-                # Look before writing: an UPDATE that finds nothing still takes SQLite's write lock, and in
-                # a shared-cache database (SQLite in memory, this backend's only SQLite use) a writer
-                # waiting for it fails at once instead of waiting, so a poll must not write for nothing.
-                cursor.execute(
-                    f"SELECT 1 FROM {table} WHERE key = %s AND slot < %s AND {free} LIMIT 1",  # noqa: S608
-                    [self.key, limit, adapt(now)],
-                )
-                if cursor.fetchone() is None:
-                    return None
             cursor.execute(
                 f"UPDATE {table} SET holder = %s, expires_at = %s WHERE id = ("  # noqa: S608 (names only)
                 f"SELECT id FROM {table} WHERE key = %s AND slot < %s AND {free} "
@@ -496,9 +506,29 @@ class DatabaseSlots(_LeasedSlots):
             row = cursor.fetchone()
         return (row[0], holder) if row else None
 
+    def _try_claim_sqlite(self, limit: int) -> Any:
+        """SQLite in memory (tests): look first, then claim a row seen free with a conditional UPDATE. An
+        UPDATE that finds nothing still takes the write lock, and in a shared-cache database any other
+        writer of the process meeting it fails at once ("database table is locked") instead of waiting."""
+        now = timezone.now()
+        free = Q(holder="") | Q(expires_at__lt=now)
+        candidates = list(
+            ConcurrencyLease.objects.filter(free, key=self.key, slot__lt=limit).values_list("pk", flat=True)[
+                :limit
+            ]
+        )
+        holder = uuid.uuid4().hex
+        expires = now + _seconds(self.settings.lease_seconds)
+        for pk in candidates:
+            if ConcurrencyLease.objects.filter(free, pk=pk).update(holder=holder, expires_at=expires):
+                return pk, holder
+        return None
+
     def _await_release(self, timeout: float) -> None:
         if self._listener is None:
-            time.sleep(timeout)
+            with self._local:
+                if not self._spare:
+                    self._local.wait(timeout)
             return
         end = time.monotonic() + timeout
         while (left := end - time.monotonic()) > 0:
