@@ -389,15 +389,17 @@ def _apply_items(
     where = plan.where
     for item in items:
         if item.__class__ is not dict and not isinstance(item, dict):
-            result.problems.append(
-                MappingProblem(
-                    plan.key, "for_each", "", f"an element of {plan.for_each_path} is not a record", item
-                )
-            )
+            result.problems.append(_not_a_record(plan, item))
             continue
         inner.item = item
         if where is None or where(inner, None):
             _map_record(plan, inner, existing, result)
+
+
+def _not_a_record(plan: ObjectPlan, item: Any) -> MappingProblem:
+    return MappingProblem(
+        plan.key, "for_each", "", f"an element of {plan.for_each_path} is not a record", item
+    )
 
 
 def _select(plan: ObjectPlan, inner: Frame, items: list[Any]) -> list[Any]:
@@ -428,11 +430,7 @@ def _map_selection(
 ) -> None:
     for item in selected:
         if item.__class__ is not dict and not isinstance(item, dict):
-            result.problems.append(
-                MappingProblem(
-                    plan.key, "for_each", "", f"an element of {plan.for_each_path} is not a record", item
-                )
-            )
+            result.problems.append(_not_a_record(plan, item))
             continue
         inner.item = item
         _map_record(plan, inner, existing, result)
