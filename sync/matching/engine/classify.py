@@ -82,21 +82,21 @@ class MatchDecision:
 def candidate_from_row(record_type: str, row: Mapping[str, Any]) -> Candidate:
     """A row of :func:`sync.matching.engine.candidate_queries`' SuiteQL (lower-case column names)."""
 
-    def text(name: str) -> str:
-        value = row.get(name)
-        return "" if value is None else str(value)
-
+    # Inline rather than a helper per column: a go-live scan reads every NetSuite record through here.
+    get = row.get
     if record_type == "contact":
-        name = " ".join(part for part in (text("firstname"), text("lastname")) if part)
+        first, last = get("firstname"), get("lastname")
+        parts = ("" if first is None else str(first), "" if last is None else str(last))
+        name = " ".join(part for part in parts if part)
     else:
-        name = text("companyname")
+        name = "" if (value := get("companyname")) is None else str(value)
     return Candidate(
-        record_type=record_type,
-        netsuite_id=text("id"),
-        external_id=text("externalid"),
-        name=name,
-        email=text("email"),
-        country=text("country"),
+        record_type,
+        "" if (value := get("id")) is None else str(value),
+        "" if (value := get("externalid")) is None else str(value),
+        name,
+        "" if (value := get("email")) is None else str(value),
+        "" if (value := get("country")) is None else str(value),
     )
 
 
