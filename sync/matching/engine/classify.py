@@ -209,11 +209,12 @@ def classify(
         )
     near: dict[str, Candidate] = {}
     near_reasons: list[str] = []
+    ordered = sorted(free.values(), key=lambda c: _id_order(c.netsuite_id))  # once for every key
     for key in config.keys:
         probe = probe_for(key, subject, generic=config.generic_domains)
         if probe is None:
             continue
-        decision = _key_decision(key, subject, probe, free, near, near_reasons)
+        decision = _key_decision(key, subject, probe, ordered, near, near_reasons)
         if decision is not None:
             return decision
     if near:
@@ -244,15 +245,16 @@ def _key_decision(
     key: MatchKey,
     subject: MatchSubject,
     probe: str,
-    free: dict[str, Candidate],
+    ordered: list[Candidate],
     near: dict[str, Candidate],
     near_reasons: list[str],
 ) -> MatchDecision | None:
     """The decision one key makes (linked on one exact match, suspect on several), or None to go on;
-    near matches are gathered into ``near`` and ``near_reasons`` for the final verdict."""
+    near matches are gathered into ``near`` and ``near_reasons`` for the final verdict. ``ordered``: the
+    free candidates in NetSuite id order."""
     exact: list[Candidate] = []
     reason = ""
-    for candidate in sorted(free.values(), key=lambda c: _id_order(c.netsuite_id)):
+    for candidate in ordered:
         verdict, _, why = _compare(key, subject, probe, candidate).partition(":")
         if verdict == "exact":
             exact.append(candidate)

@@ -38,7 +38,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import combinations
+from itertools import combinations, repeat
 from typing import Generic, TypeVar
 
 from sync.matching.engine.classify import NEAR_RATIO, near_names
@@ -80,7 +80,10 @@ def _tagged(items: Iterable[str]) -> list[tuple[str, int]]:
 
 def _bigrams(text: str) -> list[tuple[str, int]]:
     """The bigrams of ``text``, repeats told apart."""
-    return _tagged(text[position : position + 2] for position in range(len(text) - 1))
+    grams = [a + b for a, b in zip(text, text[1:], strict=False)]  # one fewer than characters
+    if len(set(grams)) == len(grams):  # most names: no bigram twice, every tag 1
+        return list(zip(grams, repeat(1)))
+    return _tagged(grams)
 
 
 _SYMBOLS = {symbol: number for number, symbol in enumerate("abcdefghijklmnopqrstuvwxyz0123456789 ")}
