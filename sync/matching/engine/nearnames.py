@@ -257,15 +257,20 @@ class _Block:
         those that do); None for all of them."""
         words = probe.split()
         distinct = frozenset(words)
-        # The names holding every word of the probe ...
+        by_word = self.by_word
+        # The names holding every word of the probe (none when a word is in no name of the block) ...
         fewest: list[int] | None = None
         for word in distinct:
-            numbers = self.by_word.get(word, [])
+            numbers = by_word.get(word)
+            if numbers is None:
+                fewest = None
+                break
             if fewest is None or len(numbers) < len(fewest):
                 fewest = numbers
         possible = set(fewest or ())
-        # ... and the names whose words are all the probe's (the first word always among them).
-        others = sorted(distinct - {words[0]})
+        # ... and the names whose words are all the probe's (the first word always among them): only the
+        # probe's words some name of the block has can be in such a name.
+        others = sorted(word for word in distinct - {words[0]} if word in by_word)
         if len(others) > MAX_SUBSET_WORDS:
             return None
         for size in range(len(others) + 1):
