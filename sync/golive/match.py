@@ -229,13 +229,16 @@ class CandidateIndex:
     names: NameIndex[tuple[int, Candidate]] = field(default_factory=NameIndex)
     carrying: dict[str, list[tuple[int, str, Candidate]]] = field(default_factory=lambda: defaultdict(list))
 
+    def __post_init__(self) -> None:
+        self._kinds = tuple(dict.fromkeys(key.kind for key in self.keys))
+
     def add(self, row: dict[str, Any]) -> None:
         candidate = candidate_from_row(self.record_type, row)
         self.size += 1
         self.by_id[candidate.netsuite_id] = candidate
         if candidate.external_id:
             self.by_external_id[candidate.external_id] = candidate
-        for kind in {key.kind for key in self.keys}:
+        for kind in self._kinds:
             if kind == "company_name":
                 name = normalise_company_name(candidate.name)
                 value = name.partition(" ")[0]  # its blocking token

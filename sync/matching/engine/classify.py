@@ -82,21 +82,21 @@ class MatchDecision:
 def candidate_from_row(record_type: str, row: Mapping[str, Any]) -> Candidate:
     """A row of :func:`sync.matching.engine.candidate_queries`' SuiteQL (lower-case column names)."""
 
-    def text(name: str) -> str:
-        value = row.get(name)
-        return "" if value is None else str(value)
-
+    # Inline rather than a helper per column: a go-live scan reads every NetSuite record through here.
+    get = row.get
     if record_type == "contact":
-        name = " ".join(part for part in (text("firstname"), text("lastname")) if part)
+        first, last = get("firstname"), get("lastname")
+        parts = ("" if first is None else str(first), "" if last is None else str(last))
+        name = " ".join(part for part in parts if part)
     else:
-        name = text("companyname")
+        name = "" if (value := get("companyname")) is None else str(value)
     return Candidate(
-        record_type=record_type,
-        netsuite_id=text("id"),
-        external_id=text("externalid"),
-        name=name,
-        email=text("email"),
-        country=text("country"),
+        record_type,
+        "" if (value := get("id")) is None else str(value),
+        "" if (value := get("externalid")) is None else str(value),
+        name,
+        "" if (value := get("email")) is None else str(value),
+        "" if (value := get("country")) is None else str(value),
     )
 
 
@@ -209,11 +209,12 @@ def classify(
         )
     near: dict[str, Candidate] = {}
     near_reasons: list[str] = []
+    ordered = sorted(free.values(), key=lambda c: _id_order(c.netsuite_id))  # once for every key
     for key in config.keys:
         probe = probe_for(key, subject, generic=config.generic_domains)
         if probe is None:
             continue
-        decision = _key_decision(key, subject, probe, free, near, near_reasons)
+        decision = _key_decision(key, subject, probe, ordered, near, near_reasons)
         if decision is not None:
             return decision
     if near:
@@ -244,15 +245,16 @@ def _key_decision(
     key: MatchKey,
     subject: MatchSubject,
     probe: str,
-    free: dict[str, Candidate],
+    ordered: list[Candidate],
     near: dict[str, Candidate],
     near_reasons: list[str],
 ) -> MatchDecision | None:
     """The decision one key makes (linked on one exact match, suspect on several), or None to go on;
-    near matches are gathered into ``near`` and ``near_reasons`` for the final verdict."""
+    near matches are gathered into ``near`` and ``near_reasons`` for the final verdict. ``ordered``: the
+    free candidates in NetSuite id order."""
     exact: list[Candidate] = []
     reason = ""
-    for candidate in sorted(free.values(), key=lambda c: _id_order(c.netsuite_id)):
+    for candidate in ordered:
         verdict, _, why = _compare(key, subject, probe, candidate).partition(":")
         if verdict == "exact":
             exact.append(candidate)

@@ -38,7 +38,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import combinations
+from itertools import combinations, repeat
 from typing import Generic, TypeVar
 
 from sync.matching.engine.classify import NEAR_RATIO, near_names
@@ -80,7 +80,10 @@ def _tagged(items: Iterable[str]) -> list[tuple[str, int]]:
 
 def _bigrams(text: str) -> list[tuple[str, int]]:
     """The bigrams of ``text``, repeats told apart."""
-    return _tagged(text[position : position + 2] for position in range(len(text) - 1))
+    grams = [a + b for a, b in zip(text, text[1:], strict=False)]  # one fewer than characters
+    if len(set(grams)) == len(grams):  # most names: no bigram twice, every tag 1
+        return list(zip(grams, repeat(1)))
+    return _tagged(grams)
 
 
 _SYMBOLS = {symbol: number for number, symbol in enumerate("abcdefghijklmnopqrstuvwxyz0123456789 ")}
@@ -147,7 +150,8 @@ class _Block:
     by_words: dict[frozenset[str], list[int]] = field(default_factory=dict)
     by_word: dict[str, list[int]] = field(default_factory=dict)
     by_gram: dict[tuple[str, int], int] = field(default_factory=dict)  # a bit per name
-    frequency: dict[tuple[str, int], int] = field(default_factory=dict)
+    # Each tail bigram's place in the block's order of rarity (fewest names first, then by itself).
+    rank: dict[tuple[str, int], int] = field(default_factory=dict)
     unbounded: int = 0  # names without a tail (the first word alone), as bits
     grams: list[frozenset[tuple[str, int]]] = field(default_factory=list)
     masks: list[int | None] = field(default_factory=list)  # character_mask of each name
@@ -164,6 +168,9 @@ class _Block:
         frequency: Counter[tuple[str, int]] = Counter()
         for name_grams in grams:
             frequency.update(name_grams[first:])
+        # One sort of the block's bigrams, then each name's by a dict lookup (not a key tuple per bigram).
+        rank = {gram: place for place, gram in enumerate(sorted(frequency, key=lambda g: (frequency[g], g)))}
+        by_rank = rank.__getitem__
         unbounded = 0
         for number, name in enumerate(self.names):
             words = frozenset(name.split())
@@ -177,11 +184,11 @@ class _Block:
             # Indexed under enough of its rarest tail bigrams for any probe's m (all of them when its own
             # bound is weak: a probe with a stronger one still finds it).
             size = len(tail) - max(0, _tail_need(len(name), first)) + SHARED_IN_PREFIX
-            for gram in sorted(tail, key=lambda g: (frequency[g], g))[:size]:
+            for gram in sorted(tail, key=by_rank)[:size]:
                 by_gram[gram].append(number)
         self.by_words, self.by_word = dict(by_words), dict(by_word)
         self.by_gram = {gram: sum(1 << number for number in numbers) for gram, numbers in by_gram.items()}
-        self.frequency, self.unbounded, self.built = dict(frequency), unbounded, True
+        self.rank, self.unbounded, self.built = rank, unbounded, True
         self.lengths = [len(name) for name in self.names]
         self.grams = [frozenset(name_grams) for name_grams in grams]
         self.masks = [character_mask(name) for name in self.names]
@@ -250,15 +257,20 @@ class _Block:
         those that do); None for all of them."""
         words = probe.split()
         distinct = frozenset(words)
-        # The names holding every word of the probe ...
+        by_word = self.by_word
+        # The names holding every word of the probe (none when a word is in no name of the block) ...
         fewest: list[int] | None = None
         for word in distinct:
-            numbers = self.by_word.get(word, [])
+            numbers = by_word.get(word)
+            if numbers is None:
+                fewest = None
+                break
             if fewest is None or len(numbers) < len(fewest):
                 fewest = numbers
         possible = set(fewest or ())
-        # ... and the names whose words are all the probe's (the first word always among them).
-        others = sorted(distinct - {words[0]})
+        # ... and the names whose words are all the probe's (the first word always among them): only the
+        # probe's words some name of the block has can be in such a name.
+        others = sorted(word for word in distinct - {words[0]} if word in by_word)
         if len(others) > MAX_SUBSET_WORDS:
             return None
         for size in range(len(others) + 1):
@@ -278,8 +290,11 @@ class _Block:
         shared = min(SHARED_IN_PREFIX, need)
         if shared < 1:
             return None
-        frequency, by_gram = self.frequency, self.by_gram
-        rarest = sorted(tail, key=lambda g: (frequency.get(g, 0), g))[: len(tail) - need + shared]
+        rank, by_gram = self.rank, self.by_gram
+        # The bigrams no name of the block has come first (they are the rarest), then the block's order.
+        unknown = sorted(gram for gram in tail if gram not in rank)
+        known = sorted((gram for gram in tail if gram in rank), key=rank.__getitem__)
+        rarest = (unknown + known)[: len(tail) - need + shared]
         # at_least[i]: the names holding i + 1 of the probe's rarest bigrams so far (bits).
         at_least = [0] * shared
         for gram in rarest:

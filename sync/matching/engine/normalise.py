@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 # Words that say what legal form a company has, not which company it is. Compared after punctuation is
@@ -140,9 +141,21 @@ def company_name_words(name: object) -> tuple[str, ...]:
     """The words of a company name that identify it (see :func:`normalise_company_name`)."""
     if not isinstance(name, str):
         return ()
-    text = _ascii(name).replace("&", " and ").replace("'", "")
+    return _company_name_words(name)
+
+
+# A go-live scan normalises each Salesforce name once to search and once to classify, one after the
+# other, and a batch meets the same candidate names again and again: the recent ones are kept.
+@lru_cache(maxsize=8192)
+def _company_name_words(name: str) -> tuple[str, ...]:
+    text = _ascii(name)
+    if "&" in text:
+        text = text.replace("&", " and ")
+    if "'" in text:
+        text = text.replace("'", "")
     # Dots inside initialisms join up ("S.A." -> "sa") before the rest of the punctuation splits words.
-    text = _INITIALISM_DOT.sub("", text)
+    if "." in text:
+        text = _INITIALISM_DOT.sub("", text)
     words = [word for word in _NOT_WORD.split(text) if word]
     while words and words[-1] in LEGAL_FORMS:
         words.pop()
@@ -182,6 +195,8 @@ def email_domain(
     if not isinstance(value, str):
         return ""
     text = value.strip().lower().removeprefix("mailto:")
+    if not text:
+        return ""  # most records of a scan have no address: no URL to parse
     if "@" in text:
         host = text.rpartition("@")[2]
     else:
@@ -198,6 +213,11 @@ def normalise_country(value: object) -> str:
     """An ISO alpha-2 code from a code or a known name ("us", "United States" -> "US"); "" otherwise."""
     if not isinstance(value, str):
         return ""
+    return _country(value)
+
+
+@lru_cache(maxsize=1024)  # a handful of distinct values, compared for every candidate of a scan
+def _country(value: str) -> str:
     text = " ".join(_NOT_WORD.split(_ascii(value))).strip()
     if len(text) == 2 and text.isalpha():
         return text.upper()
