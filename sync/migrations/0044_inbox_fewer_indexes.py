@@ -31,7 +31,9 @@ def drop_pattern_indexes(apps: StateApps, schema_editor: BaseDatabaseSchemaEdito
     if schema_editor.connection.vendor != "postgresql":
         return  # only PostgreSQL's backend creates them
     for column in PATTERN_COLUMNS:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(_like_name(schema_editor, column))}")
+        schema_editor.execute(
+            f"DROP INDEX IF EXISTS {schema_editor.quote_name(_like_name(schema_editor, column))}"
+        )
 
 
 def create_pattern_indexes(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
