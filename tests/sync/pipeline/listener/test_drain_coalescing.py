@@ -208,7 +208,7 @@ def test_a_drain_that_took_several_messages_takes_those_stored_meanwhile_in_its_
     def run_batch(*, salesforce: Any, netsuite: Any, opportunity_ids: list[str], **_: Any) -> SyncJob:
         batches.append(sorted(opportunity_ids))
         if len(batches) == 1:
-            for _ in range(4):  # four requests while the first job runs
+            for _request in range(4):  # four requests while the first job runs
                 meanwhile.extend(store(1))
         return SyncJob.objects.create(salesforce_connection=salesforce, netsuite_connection=netsuite)
 
@@ -254,7 +254,8 @@ def test_a_flag_set_for_longer_than_the_hold_no_longer_holds_stores_back(
     InboxDrainFlag.objects.update(requested_at=timezone.now() - dt.timedelta(seconds=3))
     store(1)
     assert enqueued == ["sync.tasks.inbox_drain"] * 2
-    assert InboxDrainFlag.objects.get().requested_at > timezone.now() - dt.timedelta(seconds=1)
+    refreshed = InboxDrainFlag.objects.get().requested_at
+    assert refreshed is not None and refreshed > timezone.now() - dt.timedelta(seconds=1)
     store(1)  # fresh again
     assert enqueued == ["sync.tasks.inbox_drain"] * 2
 
