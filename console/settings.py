@@ -195,6 +195,12 @@ INBOX_LEASE_SECONDS = env_int("INBOX_LEASE_SECONDS", 15 * 60)
 INBOX_MAX_ATTEMPTS = env_int("INBOX_MAX_ATTEMPTS", 5)
 if INBOX_LEASE_SECONDS < 1 or INBOX_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("INBOX_LEASE_SECONDS and INBOX_MAX_ATTEMPTS must be at least 1")
+# Under load, a drain that claimed at least INBOX_DRAIN_HOLD_ROWS messages keeps the drain flag set while
+# it works and claims again after: the messages stored meanwhile make one larger job instead of many small
+# ones on other workers. A flag set longer than INBOX_DRAIN_HOLD_SECONDS no longer holds the stores back
+# (a long batch, a killed worker): they request a drain of their own (sync.pipeline.inbox).
+INBOX_DRAIN_HOLD_ROWS = env_int("INBOX_DRAIN_HOLD_ROWS", 5)
+INBOX_DRAIN_HOLD_SECONDS = env_int("INBOX_DRAIN_HOLD_SECONDS", 2)
 # Sync jobs and backfill batches renew a heartbeat every third of JOB_LEASE_SECONDS while they run; the
 # interrupted-work sweep (every minute) marks one whose heartbeat is older "interrupted". A backfill is
 # then resumed from its cursor, in smaller batches, up to BACKFILL_AUTO_RESUMES times; after that it

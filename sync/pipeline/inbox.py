@@ -62,6 +62,24 @@ def inbox_max_attempts() -> int:
     return int(settings.INBOX_MAX_ATTEMPTS)
 
 
+def inbox_drain_hold_rows() -> int:
+    """A drain that claims at least this many rows (but not a full batch) holds the drain flag while it
+    works (``INBOX_DRAIN_HOLD_ROWS``; see :func:`inbox_drain_flag_hold`)."""
+    return int(getattr(settings, "INBOX_DRAIN_HOLD_ROWS", 5))
+
+
+def inbox_drain_hold_seconds() -> float:
+    """How long a set drain flag stands for a drain to come (``INBOX_DRAIN_HOLD_SECONDS``): a store that
+    finds it set for longer requests a drain anyway (see :func:`inbox_drain_flag_hold`)."""
+    return float(getattr(settings, "INBOX_DRAIN_HOLD_SECONDS", 2))
+
+
+def _flag_fresh_since(connection: Any) -> Any:
+    """The oldest ``requested_at`` a set flag may have to still count, as a parameter for ``connection``."""
+    cutoff = timezone.now() - dt.timedelta(seconds=inbox_drain_hold_seconds())
+    return connection.ops.adapt_datetimefield_value(cutoff)
+
+
 def inbox_dedup_key(message: InboxMessage) -> str:
     return f"inbox:{message.notification_id}"
 
@@ -240,7 +258,10 @@ def inbox_request_drain() -> bool:
     flag set, it was set earlier and the clear that follows it comes later, so that drain's claim runs
     after this call, i.e. after our rows committed, and sees them. If it finds the flag clear, it sets it
     and enqueues a drain itself. (Checking inside the storing transaction would not do: a drain could
-    clear and claim between the check and the commit, and miss the rows.)
+    clear and claim between the check and the commit, and miss the rows.) The flag is also set by a
+    running drain that will claim again (:func:`inbox_drain_flag_hold`): the same argument holds, its next
+    claim clears first. A flag set more than ``INBOX_DRAIN_HOLD_SECONDS`` ago counts as clear (a drain
+    may be slow to come or busy with a long batch): another drain is then requested.
 
     A drain task lost after the flag was set (process killed before the enqueue, a broker losing it)
     leaves the flag set and no task: the inbox sweep schedule runs a drain every minute, which clears the
@@ -256,7 +277,12 @@ def _drain_flip_and_enqueue() -> bool:
     one that set it (see :func:`inbox_request_drain`); True if enqueued."""
     requested = InboxDrainFlag.objects.filter(pk=DRAIN_FLAG)
     now = timezone.now()
-    flipped = bool(requested.filter(requested=False).update(requested=True, requested_at=now))
+    stale = (
+        Q(requested=False)
+        | Q(requested_at=None)
+        | Q(requested_at__lt=now - dt.timedelta(seconds=inbox_drain_hold_seconds()))
+    )
+    flipped = bool(requested.filter(stale).update(requested=True, requested_at=now))
     if not flipped and not requested.exists():
         # The row is created on first use (a flushed test database has none); a racing creator wins.
         _, flipped = InboxDrainFlag.objects.get_or_create(
@@ -313,7 +339,7 @@ def _store_in_one_round_trip(
         _, won_params = deal_milestones_won_sql(inserted="new", integration_of=integration_of)
     sql = _store_text(connection.alias, insert, len(integration_of))
     params += won_params
-    params.append(DRAIN_FLAG)
+    params += [_flag_fresh_since(connection), DRAIN_FLAG]
     reused = connection.connection is not None
     unchecked = connection.health_check_enabled and not connection.health_check_done
     connection.health_check_done = True  # this statement is the check (see above)
@@ -354,8 +380,7 @@ def _store_text(alias: str, insert: str, pairs: int) -> str:
     if pairs:
         won, _ = deal_milestones_won_sql(inserted="new", integration_of=dict.fromkeys(range(pairs), 0))
         statement += f", won AS ({won})"
-    flag_table = quote(InboxDrainFlag._meta.db_table)
-    flag = f"SELECT {quote('requested')} FROM {flag_table} WHERE {quote('id')} = %s"  # noqa: S608
+    flag = _flag_read_text(connection)
     return f"BEGIN; {statement} SELECT {quote('notification_id')} FROM new; COMMIT; {flag}"  # noqa: S608
 
 
@@ -387,13 +412,22 @@ def _rollback_aborted(connection: Any) -> None:
             raw.execute("ROLLBACK")
 
 
+def _flag_read_text(connection: Any) -> str:
+    """Whether the flag is set and fresh (parameters: :func:`_flag_fresh_since`, :data:`DRAIN_FLAG`)."""
+    quote = connection.ops.quote_name
+    table = quote(InboxDrainFlag._meta.db_table)
+    return (
+        f"SELECT {quote('requested')} AND {quote('requested_at')} >= %s "  # noqa: S608
+        f"FROM {table} WHERE {quote('id')} = %s"
+    )
+
+
 def _drain_requested() -> bool:
-    """Whether the flag is set. Raw SQL: every listener request asks, and the ORM would spend ~10x the
-    CPU of the query compiling it (bench/ingest.py)."""
+    """Whether the flag is set (and fresh). Raw SQL: every listener request asks, and the ORM would spend
+    ~10x the CPU of the query compiling it (bench/ingest.py)."""
     connection = connections[router.db_for_write(InboxDrainFlag)]  # the primary: a stale copy would do harm
-    table = connection.ops.quote_name(InboxDrainFlag._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT requested FROM {table} WHERE id = %s", [DRAIN_FLAG])  # noqa: S608
+        cursor.execute(_flag_read_text(connection), [_flag_fresh_since(connection), DRAIN_FLAG])
         row = cursor.fetchone()
     return bool(row and row[0])
 
@@ -401,6 +435,23 @@ def _drain_requested() -> bool:
 def inbox_drain_flag_clear() -> bool:
     """A drain is starting to claim: the next store must request another. True if the flag was set."""
     return bool(InboxDrainFlag.objects.filter(pk=DRAIN_FLAG, requested=True).update(requested=False))
+
+
+def inbox_drain_flag_hold() -> bool:
+    """A drain that claimed a sizeable batch (``INBOX_DRAIN_HOLD_ROWS``) sets the flag again while it
+    works: it will claim once more when the batch is done, so the stores meanwhile need no drain of their
+    own, and their rows make that next claim larger (under load, one job of many rows instead of many
+    jobs of a few: a job's fixed cost is paid once). A single notification claimed alone sets nothing, so
+    the real-time path is unchanged: the next notification gets its own drain at once.
+
+    Safe as the flag always is (:func:`inbox_request_drain`): the holder's next claim clears the flag
+    first. A holder that stops without claiming again (killed) leaves the flag set; after
+    ``INBOX_DRAIN_HOLD_SECONDS`` the next store requests a drain anyway, and the inbox sweep drains every
+    minute. A batch running longer than that lets the stores start a helper drain as before.
+    Returns True if the flag row exists (it was set)."""
+    return bool(
+        InboxDrainFlag.objects.filter(pk=DRAIN_FLAG).update(requested=True, requested_at=timezone.now())
+    )
 
 
 def inbox_enqueue_drain() -> None:
@@ -610,6 +661,8 @@ __all__ = [
     "inbox_complete",
     "inbox_defer",
     "inbox_drain_flag_clear",
+    "inbox_drain_flag_hold",
+    "inbox_drain_hold_rows",
     "inbox_drain_follow_up",
     "inbox_enqueue_drain",
     "inbox_lease",

@@ -53,7 +53,10 @@ from sync.pipeline.inbox import (
     inbox_claim,
     inbox_complete,
     inbox_defer,
+    inbox_drain_flag_clear,
+    inbox_drain_flag_hold,
     inbox_drain_follow_up,
+    inbox_drain_hold_rows,
     inbox_lease_kept,
     inbox_release,
     inbox_request_drain,
@@ -113,7 +116,10 @@ def inbox_drain(
 
     Drains are coalesced (sync.pipeline.inbox.inbox_request_drain: one queued at a time), so a drain
     that takes a full batch asks for one follow-up drain before working on it: other workers then
-    help with a backlog, each taking the next batch and asking for the next helper in turn.
+    help with a backlog, each taking the next batch and asking for the next helper in turn. A drain that
+    claims a smaller batch of at least ``INBOX_DRAIN_HOLD_ROWS`` holds the flag while it works
+    (:func:`sync.pipeline.inbox.inbox_drain_flag_hold`): under load, the messages stored meanwhile wait
+    for its next claim, one larger job, instead of starting small jobs of their own.
 
     With ``budget_seconds``, no opportunity is started and no batch claimed once that time has passed:
     the rest go back to the inbox (no attempt counted) and another drain is enqueued for them. So a
@@ -128,23 +134,52 @@ def inbox_drain(
     jobs: list[int] = []
     started = time.monotonic()
     deadline = started + budget_seconds if budget_seconds is not None else None
-    while True:
-        token, messages = inbox_claim(limit=batch_size)
-        if not messages:
-            return jobs
-        if len(messages) >= batch_size:
-            inbox_drain_follow_up()
-        groups: dict[tuple[int, int], list[InboxMessage]] = defaultdict(list)
-        for message in messages:
-            groups[(message.salesforce_connection_id, message.netsuite_connection_id)].append(message)
-        with inbox_lease_kept(token):
-            for group in groups.values():
-                _drain_group(token, group, jobs, gates=gates, retry=retry, deadline=deadline)
-        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
-            # Past its time budget, the task hands the rest to a fresh one rather than run into the
-            # worker's timeout (which would kill it mid-batch).
+    held = False
+    try:
+        while True:
+            token, messages = inbox_claim(limit=batch_size)  # clears the flag first, a hold of ours too
+            held = False
+            if not messages:
+                return jobs
+            if len(messages) >= batch_size:
+                inbox_drain_follow_up()
+            elif len(messages) >= inbox_drain_hold_rows():
+                # Under load: the stores meanwhile wait for this drain's next claim (one larger job)
+                # rather than each start a small job on another worker.
+                held = inbox_drain_flag_hold()
+            groups: dict[tuple[int, int], list[InboxMessage]] = defaultdict(list)
+            for message in messages:
+                groups[(message.salesforce_connection_id, message.netsuite_connection_id)].append(message)
+            with inbox_lease_kept(token):
+                for group in groups.values():
+                    _drain_group(token, group, jobs, gates=gates, retry=retry, deadline=deadline)
+            if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+                # Past its time budget, the task hands the rest to a fresh one rather than run into the
+                # worker's timeout (which would kill it mid-batch). Our own hold let go first, or the
+                # request would find it and count on a next claim that will not come.
+                _hold_release(held)
+                held = False
+                inbox_request_drain()
+                return jobs
+    except Exception:
+        _hold_release(held, request=True)
+        raise
+
+
+def _hold_release(held: bool, *, request: bool = False) -> None:
+    """Let go of this drain's hold on the flag (it will not claim again); with ``request``, also request a
+    drain for the rows whose stores counted on that claim. Best effort after a failure: what it cannot do,
+    the next store (the flag clear, or stale after INBOX_DRAIN_HOLD_SECONDS) or the inbox sweep does."""
+    if not held:
+        return
+    try:
+        inbox_drain_flag_clear()
+        if request:
             inbox_request_drain()
-            return jobs
+    except Exception:
+        logger.warning("could not let go of the inbox drain flag", exc_info=True)
+        if not request:
+            raise
 
 
 def _drain_group(

@@ -97,7 +97,10 @@ class InboxMessage(models.Model):
     notification_id = models.CharField(max_length=120, unique=True)
     source = models.CharField(max_length=20, choices=InboxSource.choices)
     listener = models.ForeignKey(Listener, null=True, blank=True, on_delete=models.SET_NULL)
-    salesforce_connection = models.ForeignKey("sync.Connection", on_delete=models.PROTECT, related_name="+")
+    # Its own index would repeat inbox_sf_received's first column (which also serves the PROTECT check).
+    salesforce_connection = models.ForeignKey(
+        "sync.Connection", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     netsuite_connection = models.ForeignKey("sync.Connection", on_delete=models.PROTECT, related_name="+")
     sobject = models.CharField(max_length=80, default="Opportunity")
     record_id = models.CharField(max_length=18, db_index=True)
@@ -119,8 +122,10 @@ class InboxMessage(models.Model):
 
     class Meta:
         ordering = ["received_at", "id"]
+        # Every index is paid for by every insert and by the claim's and the completion's updates (they
+        # change indexed columns, so PostgreSQL cannot update in place): keep only what a query reads
+        # (migration 0044 says which were dropped and why). The claim reads inbox_status_received.
         indexes = [
-            models.Index(fields=["status", "lease_until"], name="sync_inbox_claimable"),
             # The inbox page (newest first; by status; a limited person's connections) and the dashboard's
             # queue depth and lag (the waiting statuses' oldest message) read these, never the table.
             models.Index(fields=["received_at", "id"], name="inbox_received"),

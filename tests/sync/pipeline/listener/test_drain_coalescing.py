@@ -7,12 +7,14 @@ test runs it as a worker would.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pydoc import locate
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from sync.pipeline import runner
 from sync.pipeline.inbox import (
@@ -187,3 +189,98 @@ def test_a_failed_enqueue_leaves_the_flag_clear(db: None, monkeypatch: pytest.Mo
     monkeypatch.setattr("sync.pipeline.inbox.async_task", lambda name, **_: calls.append(name))
     assert inbox_request_drain() is True and calls == ["sync.tasks.inbox_drain"]
     assert inbox_request_drain() is False and calls == ["sync.tasks.inbox_drain"]
+
+
+# -- a drain under load holds the flag (INBOX_DRAIN_HOLD_ROWS) -------------------------------------------
+
+
+def test_a_drain_that_took_several_messages_takes_those_stored_meanwhile_in_its_next_job(
+    store: Callable[[int], list[str]],
+    enqueued: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+) -> None:
+    settings.INBOX_DRAIN_HOLD_ROWS = 5
+    first = store(5)
+    batches: list[list[str]] = []
+    meanwhile: list[str] = []
+
+    def run_batch(*, salesforce: Any, netsuite: Any, opportunity_ids: list[str], **_: Any) -> SyncJob:
+        batches.append(sorted(opportunity_ids))
+        if len(batches) == 1:
+            for _request in range(4):  # four requests while the first job runs
+                meanwhile.extend(store(1))
+        return SyncJob.objects.create(salesforce_connection=salesforce, netsuite_connection=netsuite)
+
+    monkeypatch.setattr(runner, "run_batch", run_batch)
+    assert len(runner.inbox_drain(batch_size=200)) == 2
+    # The four stores queued nothing: the running drain's next claim took them, in one job.
+    assert enqueued == ["sync.tasks.inbox_drain"]
+    assert batches == [sorted("006" + i[3:] for i in first), sorted("006" + i[3:] for i in meanwhile)]
+    assert set(InboxMessage.objects.values_list("status", flat=True)) == {InboxStatus.DONE}
+    assert not requested()  # it let go when it found nothing more
+    store(1)
+    assert enqueued == ["sync.tasks.inbox_drain"] * 2
+
+
+def test_a_drain_that_took_one_message_holds_nothing(
+    store: Callable[[int], list[str]],
+    enqueued: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+) -> None:
+    settings.INBOX_DRAIN_HOLD_ROWS = 5
+    store(1)
+
+    def run_batch(*, salesforce: Any, netsuite: Any, opportunity_ids: list[str], **_: Any) -> SyncJob:
+        if InboxMessage.objects.count() == 1:
+            store(1)  # the real-time case: the next notification gets its own drain at once
+        return SyncJob.objects.create(salesforce_connection=salesforce, netsuite_connection=netsuite)
+
+    monkeypatch.setattr(runner, "run_batch", run_batch)
+    runner.inbox_drain(batch_size=200)
+    assert enqueued == ["sync.tasks.inbox_drain"] * 2
+
+
+def test_a_flag_set_for_longer_than_the_hold_no_longer_holds_stores_back(
+    store: Callable[[int], list[str]], enqueued: list[str], settings: Any
+) -> None:
+    settings.INBOX_DRAIN_HOLD_SECONDS = 2
+    store(1)
+    assert enqueued == ["sync.tasks.inbox_drain"]
+    store(1)  # fresh: that drain will take it
+    assert enqueued == ["sync.tasks.inbox_drain"]
+    # Its holder died (or the drain never came, or its batch runs long): three seconds later...
+    InboxDrainFlag.objects.update(requested_at=timezone.now() - dt.timedelta(seconds=3))
+    store(1)
+    assert enqueued == ["sync.tasks.inbox_drain"] * 2
+    refreshed = InboxDrainFlag.objects.get().requested_at
+    assert refreshed is not None and refreshed > timezone.now() - dt.timedelta(seconds=1)
+    store(1)  # fresh again
+    assert enqueued == ["sync.tasks.inbox_drain"] * 2
+
+
+def test_a_drain_that_crashes_while_holding_lets_go_and_requests_another(
+    store: Callable[[int], list[str]],
+    enqueued: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+) -> None:
+    settings.INBOX_DRAIN_HOLD_ROWS = 2
+    store(3)
+
+    def claim_fails(**_: Any) -> Any:
+        raise RuntimeError("database gone")
+
+    def run_batch(*, salesforce: Any, netsuite: Any, **_: Any) -> SyncJob:
+        assert requested()  # held while the batch runs
+        store(1)  # counts on this drain's next claim...
+        monkeypatch.setattr(runner, "inbox_claim", claim_fails)  # ...which fails
+        return SyncJob.objects.create(salesforce_connection=salesforce, netsuite_connection=netsuite)
+
+    monkeypatch.setattr(runner, "run_batch", run_batch)
+    with pytest.raises(RuntimeError):
+        runner.inbox_drain(batch_size=200)
+    # Not left set with nobody to claim: a fresh drain is queued for the message stored meanwhile.
+    assert enqueued == ["sync.tasks.inbox_drain"] * 2 and requested()
+    assert InboxMessage.objects.filter(status=InboxStatus.PENDING).count() == 1

@@ -14,6 +14,7 @@ server to go to and back from).
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +23,7 @@ import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from sync.integrations.models import Integration
 from sync.pipeline.inbox import DRAIN_FLAG, inbox_add
@@ -127,6 +129,20 @@ def test_a_clear_flag_read_after_the_commit_requests_a_drain(
     # A redelivery finding the flag clear asks for nothing: it stored nothing new.
     InboxDrainFlag.objects.filter(pk=DRAIN_FLAG).update(requested=False)
     request(client, listener, "04l000000000002AAA")
+    assert enqueued == ["sync.tasks.inbox_drain"] * 2
+
+
+def test_a_flag_set_too_long_ago_counts_as_clear_in_the_same_message(
+    client: Client, listener: Listener, enqueued: list[str], settings: Any
+) -> None:
+    settings.INBOX_DRAIN_HOLD_SECONDS = 2
+    request(client, listener, "04l000000000001AAA")
+    _, trips, trace = request(client, listener, "04l000000000002AAA")
+    assert trips == 1 and enqueued == ["sync.tasks.inbox_drain"], trace  # set and fresh: covered
+    # Its drain never came, or the drain holding it was killed: three seconds on, it no longer holds.
+    InboxDrainFlag.objects.filter(pk=DRAIN_FLAG).update(requested_at=timezone.now() - dt.timedelta(seconds=3))
+    answer, trips, _ = request(client, listener, "04l000000000003AAA")
+    assert answer.content == ACK and trips == 2
     assert enqueued == ["sync.tasks.inbox_drain"] * 2
 
 
