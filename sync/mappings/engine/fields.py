@@ -525,7 +525,7 @@ def _elements_plan(
         # was a tenth of the mapping time (allocation plus the garbage collector's share).
         inner_frame = Frame(None, items, frame, frame.run)
         for item in items:
-            if not isinstance(item, dict):
+            if item.__class__ is not dict and not isinstance(item, dict):
                 sink.append((label, target, f"an element of {each} is not a record", item))
                 continue
             inner_frame.item = item

@@ -231,3 +231,17 @@ def test_concat_joins_text_numbers_and_skips_empty_pieces_as_before() -> None:
     ]
     assert joined(a="x" * 500_000, b="y" * 499_997)[0] == "x" * 500_000 + " - " + "y" * 499_997
     assert joined(a="A", b={"nested": 1})[1] == [f"cannot join {describe({'nested': 1})} into text"]
+
+
+def test_source_ids_read_inline_are_the_text_of_id_or_else_id() -> None:
+    lines = [{"Id": "a1"}, {"Id": "", "id": "b2"}, {"Id": 7}, {"Id": 7.0}, {"id": "c3"}, {"Id": None}, {}]
+    spec = _two_objects({"field": "Name", "op": "empty"}, {"field": "Name", "op": "empty"})
+    mapping = compile_mapping(spec)
+    payloads = mapping.apply({"Id": "g", "lines": lines}).payloads
+    wanted = ["a1", "b2", "7", "7.0", "c3", None, None]  # numbers as to_text writes them
+    assert [p.source_id for p in payloads if p.object_key == "one"] == wanted
+    assert [p.ref_key for p in payloads if p.object_key == "two"] == [f"two[{w}]" for w in wanted]
+    spec["objects"][0]["source_id"] = "Key"
+    keyed_lines = [{"Id": "x", "Key": 12}, {"Id": "y", "Key": ""}]
+    keyed = compile_mapping(spec).apply({"Id": "g", "lines": keyed_lines})
+    assert [p.source_id for p in keyed.payloads if p.object_key == "one"] == ["12", None]
