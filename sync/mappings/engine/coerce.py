@@ -23,6 +23,7 @@ MAX_MAGNITUDE = 30  # decimal exponent; far beyond any amount, and keeps 1E+9999
 
 _LIMIT = 10.0**MAX_MAGNITUDE
 _TINY = 10.0**-MAX_MAGNITUDE
+_INT_LIMIT = 10**MAX_MAGNITUDE
 
 
 def to_decimal(value: Any) -> Decimal | None:
@@ -90,6 +91,8 @@ def key_text(value: Any) -> str | None:
     find the key ``"12"`` (Salesforce sends whole-number fields as 12.0)."""
     if isinstance(value, str):
         return value
+    if value.__class__ is int and -_INT_LIMIT < value < _INT_LIMIT:
+        return str(value)  # what number_text(to_decimal(value)) writes, without the Decimal
     if is_number(value):
         number = to_decimal(value)
         return number_text(number) if number is not None else None

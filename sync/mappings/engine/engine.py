@@ -440,7 +440,7 @@ def _map_record(
     plan: ObjectPlan, frame: Frame, existing: Collection[str] | None, result: MappingResult
 ) -> None:
     sink: Sink = []
-    source_id = _text(plan.source_id(frame))
+    source_id = _source_id(plan, frame)
     external_id = None
     if plan.external_id is not None:
         try:
@@ -448,7 +448,7 @@ def _map_record(
         except TransformFailure as failure:
             sink.append(("external_id", plan.external_id_field or "", failure.message, failure.value))
             raw = None
-        external_id = _text(raw)
+        external_id = (raw or None) if raw.__class__ is str else _text(raw)
         if raw is not None and external_id is None:
             sink.append(
                 ("external_id", plan.external_id_field or "", "the external id must be text or a number", raw)
@@ -490,6 +490,16 @@ def _map_record(
     if exists:
         payload = dataclasses.replace(payload, body=payload.update_body())
     result.payloads.append(payload)
+
+
+def _source_id(plan: ObjectPlan, frame: Frame) -> str | None:
+    read = plan.source_id
+    if read is _default_source_id:  # most objects: the record's Id, read here (a call fewer per record)
+        item = frame.item
+        raw = item.get("Id") or item.get("id")
+    else:
+        raw = read(frame)
+    return (raw or None) if raw.__class__ is str else _text(raw)
 
 
 def _text(value: Any) -> str | None:

@@ -26,7 +26,13 @@ from sync.mappings.engine.paths import (
     parse_target,
     plain_names,
 )
-from sync.mappings.engine.problems import SpecError, TransformFailure, check_text_length, describe
+from sync.mappings.engine.problems import (
+    MAX_TEXT_LENGTH,
+    SpecError,
+    TransformFailure,
+    check_text_length,
+    describe,
+)
 from sync.mappings.engine.runtime import Frame
 from sync.mappings.engine.spec import Expression, FieldSpec, parse_expression, source_side
 from sync.mappings.engine.transforms import Step, compile_steps
@@ -170,18 +176,21 @@ class FieldBuilder:
 
         def concat(frame: Frame) -> Any:
             texts = []
+            length = -len(separator)
             for get in getters:
                 piece = get(frame)
                 if piece is None or piece == "":
                     continue
-                text = to_text(piece)
+                text = piece if piece.__class__ is str else to_text(piece)
                 if text is None:
                     raise TransformFailure(f"cannot join {describe(piece)} into text", piece)
                 texts.append(text)
-            check_text_length(
-                sum(map(len, texts)) + len(separator) * max(len(texts) - 1, 0), texts[0] if texts else None
-            )
-            return separator.join(texts) if texts else None
+                length += len(text) + len(separator)
+            if not texts:
+                return None
+            if length > MAX_TEXT_LENGTH:
+                check_text_length(length, texts[0])
+            return separator.join(texts)
 
         return concat
 
@@ -516,7 +525,7 @@ def _elements_plan(
         # was a tenth of the mapping time (allocation plus the garbage collector's share).
         inner_frame = Frame(None, items, frame, frame.run)
         for item in items:
-            if not isinstance(item, dict):
+            if item.__class__ is not dict and not isinstance(item, dict):
                 sink.append((label, target, f"an element of {each} is not a record", item))
                 continue
             inner_frame.item = item

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal, DecimalException
 from typing import Any
 
@@ -189,23 +190,64 @@ def _fixed_currency_step(fixed: Decimal, rounding: str) -> Step:
 
 
 _KNOWN_CODES = 512  # currency codes a step remembers the quantum of; ISO 4217 has fewer than 200
+# Below 2**50 / 10**places a float's neighbours are less than a quantum apart and its scaled value is an
+# exact float integer: see _field_currency_step.
+_EXACT_SCALE = 2.0**50
+
+
+def _rounding(quantum: Decimal) -> tuple[Decimal, int, float]:
+    """A currency's quantum (``0.01``), the scale of its grid (100) and the exact path's limit."""
+    scale = 10 ** -int(quantum.as_tuple().exponent)
+    return quantum, scale, _EXACT_SCALE / scale
+
+
+def _code_roundings(
+    quanta: dict[str, Decimal], fallback: Decimal
+) -> tuple[dict[Any, tuple[Decimal, int, float]], Callable[[Any, Any], tuple[Decimal, int, float]]]:
+    """The roundings of the codes met so far (:func:`_rounding`; the ISO ones to begin with), and the
+    function that finds a code's rounding (and remembers it)."""
+    known = {code: _rounding(quantum) for code, quantum in quanta.items()}
+
+    def rounding_for(code: Any, value: Any) -> tuple[Decimal, int, float]:
+        entry = known.get(code) if code.__class__ is str else None
+        if entry is None:
+            text = key_text(code)
+            if not text:
+                raise TransformFailure("no currency code to round by", value)
+            entry = _rounding(quanta.get(text.upper(), fallback))
+            if code.__class__ is str and len(known) < _KNOWN_CODES:
+                known[code] = entry  # "USD" is not in quanta (2 places): resolved once, not per line
+        return entry
+
+    return known, rounding_for
 
 
 def _field_currency_step(
     read_code: Getter, quanta: dict[str, Decimal], fallback: Decimal, rounding: str
 ) -> Step:
-    known = dict(quanta)  # the codes as met in data, each with its quantum (the fallback included)
-
+    known, rounding_for = _code_roundings(quanta, fallback)
     memo = _DECIMAL_OF
 
-    def step(value: Any, frame: Frame, _float: type = float) -> Any:
-        # Two rows per order line use this step: number_of's float path and quantize are written out,
-        # and the builtins are bound as defaults (local lookups, not global ones).
+    def step(value: Any, frame: Frame, _float: type = float, _round: Any = round) -> Any:
+        # Two rows per order line use this step, with amounts that rarely repeat. A float already on
+        # its currency's grid (12.5 or 12.34 for USD: nearly every amount) is the float nearest to
+        # ``whole / scale`` for a whole number (``/`` of two ints rounds correctly), and under the
+        # limit no other number of the grid is that near; so its shortest text is that number, and
+        # the general path's Decimal, quantized, is exactly ``Decimal(whole) * quantum``: no text,
+        # no rounding. 0.0 is left out (-0.0 keeps its sign on the general path), and so is anything
+        # off the grid or past the limit.
         if (
             value.__class__ is _float
             and -1e30 < value < 1e30
             and (value >= 1e-30 or value <= -1e-30 or value == 0)
         ):
+            code = read_code(frame)
+            entry = known.get(code) if code.__class__ is str else None
+            quantum, scale, limit = entry if entry is not None else rounding_for(code, value)
+            if -limit < value < limit and value:
+                whole = _round(value * scale)
+                if whole / scale == value:
+                    return Decimal(whole) * quantum  # exact: 16 digits at most
             number = memo.get(value)
             if number is None:
                 number = float_decimal(value)
@@ -213,15 +255,7 @@ def _field_currency_step(
             return None
         else:
             number = number_of(value)
-        code = read_code(frame)
-        quantum = known.get(code) if code.__class__ is str else None
-        if quantum is None:
-            text = key_text(code)
-            if not text:
-                raise TransformFailure("no currency code to round by", value)
-            quantum = quanta.get(text.upper(), fallback)
-            if code.__class__ is str and len(known) < _KNOWN_CODES:
-                known[code] = quantum  # "USD" is not in quanta (2 places): resolved once, not per line
+            quantum = rounding_for(read_code(frame), value)[0]
         try:
             return number.quantize(quantum, rounding)
         except DecimalException:
