@@ -57,3 +57,8 @@ def _install(directory: str) -> None:
 
 if _DIRECTORY:
     _install(_DIRECTORY)
+
+if os.environ.get("CONCORD_BENCH_PROFILE_DIR"):  # bench/profiling.py: cProfile in the qcluster workers
+    from bench.profiling import install as _profile
+
+    _profile(os.environ["CONCORD_BENCH_PROFILE_DIR"])

@@ -65,7 +65,6 @@ from sync.pipeline.masking import mask_secrets
 from sync.pipeline.milestones import BACKFILL_TRIGGER, deal_milestone_ordered, deal_milestones_backfilled
 from sync.pipeline.models import (
     MESSAGE_LIMIT,
-    CrossReference,
     FailureCategory,
     InboxMessage,
     InboxSource,
@@ -83,6 +82,7 @@ from sync.pipeline.titles import TitleContext
 from sync.pipeline.triggers import Trigger, trigger_clears, trigger_graph_fields, trigger_not_due
 from sync.pipeline.writeback import write_back
 from sync.pipeline.writer import BatchWriter, Failure, Known, OpportunityOutcome, RetrySettings
+from sync.pipeline.xrefs import xrefs_upsert
 from sync.rules.engine import CompiledRule
 from sync.rules.services import rules_published_ruleset, rules_ruleset
 
@@ -790,33 +790,11 @@ def _store_outcome(
     with transaction.atomic():
         if netsuite is not None and outcome.written:
             # One upsert for every object written (the last write of a key wins, as before).
-            latest = {(w.netsuite_type, w.external_id): w for w in outcome.written}
-            CrossReference.objects.bulk_create(
-                [
-                    CrossReference(
-                        netsuite_connection=netsuite,
-                        integration_id=integration_id,
-                        netsuite_type=written.netsuite_type,
-                        external_id=written.external_id,
-                        netsuite_id=written.netsuite_id,
-                        salesforce_id=field_fit(CrossReference, "salesforce_id", written.salesforce_id),
-                        object_key=written.object_key,
-                        payload_hash=written.payload_hash,
-                        shared=written.shared,
-                        synced_at=now,
-                    )
-                    for written in latest.values()
-                ],
-                update_conflicts=True,
-                unique_fields=["netsuite_connection", "integration", "netsuite_type", "external_id"],
-                update_fields=[
-                    "netsuite_id",
-                    "salesforce_id",
-                    "object_key",
-                    "payload_hash",
-                    "shared",
-                    "synced_at",
-                ],
+            xrefs_upsert(
+                netsuite_connection_id=netsuite.pk,
+                integration_id=integration_id,
+                written=outcome.written,
+                at=now,
             )
         record.status = outcome.status
         record.attempts = outcome.attempts

@@ -10,8 +10,9 @@ from unittest import mock
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 
-from sync.connections.connectors.transport import ConnectorSession
+from sync.connections.connectors.transport import ConnectorAdapter, ConnectorSession
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -95,3 +96,62 @@ def test_a_patched_session_send_still_sends(base_url: str) -> None:
     session = _session()
     with mock.patch.object(requests.Session, "send", refuse), pytest.raises(AssertionError):
         _answer(session, base_url + "/plain", lean=True)
+
+
+def test_the_connector_adapter_answers_as_requests_own_adapter(base_url: str) -> None:
+    """Status, headers, body, encoding, reason, URL and cookies as a plain ``requests.Session`` has them."""
+    for path in ("/plain", "/cookie"):
+        ours = _answer(_session(), base_url + path, lean=True)
+        plain = requests.Session()
+        theirs = plain.get(base_url + path, headers={"Accept": "application/json"}, timeout=(2, 2))
+        assert isinstance(ours.connection, ConnectorAdapter)
+        assert not isinstance(theirs.connection, ConnectorAdapter)
+        assert (ours.status_code, ours.reason, ours.url, ours.encoding, ours.content) == (
+            theirs.status_code,
+            theirs.reason,
+            theirs.url,
+            theirs.encoding,
+            theirs.content,
+        )
+        assert {k: v for k, v in ours.headers.items() if k != "Date"} == {
+            k: v for k, v in theirs.headers.items() if k != "Date"
+        }
+        assert dict(ours.cookies) == dict(theirs.cookies) == ({"route": "r7"} if path == "/cookie" else {})
+
+
+def test_the_connector_adapter_picks_the_pool_requests_picks_once(base_url: str) -> None:
+    session = _session()
+    adapter = session.get_adapter(base_url)
+    assert isinstance(adapter, ConnectorAdapter)
+    request = session.prepare("GET", base_url + "/x")
+    for verify in (True, False):
+        ours = adapter.get_connection_with_tls_context(request, verify)
+        assert ours is HTTPAdapter.get_connection_with_tls_context(adapter, request, verify)
+        with mock.patch.object(HTTPAdapter, "get_connection_with_tls_context", side_effect=AssertionError):
+            assert (
+                adapter.get_connection_with_tls_context(session.prepare("GET", base_url + "/y"), verify)
+                is ours
+            )
+    assert adapter.get_connection_with_tls_context(
+        request, False
+    ) is not adapter.get_connection_with_tls_context(request, True)
+    # Closed (requests' own choice fails then too) or many origins: asked again, the cache stays small.
+    ours.close()
+    fresh = mock.Mock(pool=object())
+    with mock.patch.object(HTTPAdapter, "get_connection_with_tls_context", return_value=fresh):
+        assert adapter.get_connection_with_tls_context(request, False) is fresh
+        for port in range(20):
+            adapter.get_connection_with_tls_context(session.prepare("GET", f"http://127.0.0.1:{port}/"), True)
+    assert len(adapter._pools) <= adapter.POOLS_KEPT
+
+
+def test_a_proxy_goes_through_requests_own_pool_choice(base_url: str) -> None:
+    session = _session()
+    adapter = session.get_adapter(base_url)
+    assert isinstance(adapter, ConnectorAdapter)
+    request = session.prepare("GET", base_url + "/x")
+    proxied = adapter.get_connection_with_tls_context(
+        request, True, proxies={"http": "http://proxy.invalid:3128"}
+    )
+    assert proxied.host == "proxy.invalid"
+    assert adapter.get_connection_with_tls_context(request, True).host == "127.0.0.1"
