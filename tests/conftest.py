@@ -8,6 +8,7 @@ client already signed in as that persona. ``persona_client("finance")`` gives th
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -16,6 +17,7 @@ from django.test import Client
 
 from governance.personas import PERSONAS_BY_USERNAME
 from governance.services import persona_ensure
+from tests.database_stage import runs_in_database_stage, unmarked_stage_modules
 
 PERSONA_PASSWORD = "persona-password"
 ROLE_PERSONAS = ("revops", "finance", "admin", "auditor")
@@ -30,6 +32,24 @@ def _signed_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``CONCORD_DB_TESTS_ONLY=1`` (CI's PostgreSQL stage): only the tests whose outcome can depend on the
+    database; the others ran in the SQLite stage (tests/database_stage.py)."""
+    if os.environ.get("CONCORD_DB_TESTS_ONLY") != "1":
+        return
+    kept = [item for item in items if runs_in_database_stage(item)]
+    dropped = [item for item in items if not runs_in_database_stage(item)]
+    unmarked = unmarked_stage_modules(dropped)
+    if unmarked:
+        raise pytest.UsageError(
+            "CONCORD_DB_TESTS_ONLY would drop tests of modules that read the stage's database or Redis; mark"
+            " them pytest.mark.database: " + ", ".join(str(path) for path in unmarked)
+        )
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture

@@ -198,6 +198,7 @@ def test_the_dashboard_shares_one_quote_to_cash_computation_per_scope_for_minute
     assert selectors.quote_to_cash_recent(now=ops_world.now).won == 6
 
 
+@pytest.mark.database  # no database, but beside this module's PostgreSQL-only checks: the stage keeps it
 def test_the_median_interpolates_an_even_count_as_postgresql_does() -> None:
     assert selectors._median([]) is None
     assert selectors._median([5.0, 1.0, 3.0]) == 3.0

@@ -40,9 +40,13 @@ REDIS_URL = os.environ.get("DEPLOY_STACK_REDIS_URL", "redis://127.0.0.1:6379/8")
 ADMIN, PASSWORD = "operator", "a-long-and-unusual-passphrase-42"
 START_TIMEOUT, SYNC_TIMEOUT, STOP_TIMEOUT = 60.0, 60.0, 5.0
 
-pytestmark = pytest.mark.skipif(
-    "postgresql" not in DATABASE["ENGINE"], reason="the production stack runs on PostgreSQL (CI's PG stage)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        "postgresql" not in DATABASE["ENGINE"],
+        reason="the production stack runs on PostgreSQL (CI's PG stage)",
+    ),
+    pytest.mark.database,  # runs in the PostgreSQL stage (tests/database_stage.py)
+]
 
 
 @dataclass

@@ -7,7 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.governance.test_chain_processes import Query, child_env, live_database, manage  # noqa: F401
+
+pytestmark = pytest.mark.database  # migrates a database beside the stage's (DATABASE_URL)
 
 
 def test_the_upgrade_re_seals_a_trail_written_under_the_old_rule(

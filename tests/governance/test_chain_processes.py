@@ -32,6 +32,7 @@ from demo.processes import ChildCommand, ChildProcesses
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "live-chain-password"
 CLIENTS = 3  # threads, each signing in, editing through htmx and calling the API
+pytestmark = pytest.mark.database  # processes writing to a database beside the stage's (DATABASE_URL)
 ROUNDS = 2
 TASKS = 4  # django-q2 tasks, run by two clusters of two workers
 PLAIN_WRITERS = 2  # python processes writing without a worker

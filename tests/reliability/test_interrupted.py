@@ -22,6 +22,7 @@ import pytest
 
 from tests.reliability.driver import brokers, driver_run
 
+pytestmark = pytest.mark.database  # the broker variant follows the stage (tests/database_stage.py)
 OPPORTUNITIES = 16
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/6")
 BROKERS = brokers(REDIS_URL)

@@ -22,6 +22,8 @@ from tests.reliability.driver import brokers, driver_run
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 BROKERS = brokers(REDIS_URL)
 
+pytestmark = pytest.mark.database  # the broker variant follows the stage (tests/database_stage.py)
+
 
 def _drive(broker: str, database_url: str, tmp_path: Path) -> dict[str, Any]:
     return driver_run(

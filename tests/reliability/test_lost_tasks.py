@@ -28,6 +28,7 @@ pytestmark = [
     ),
     pytest.mark.skipif(not redis_up(REDIS_URL), reason=f"Redis is not reachable at {REDIS_URL}"),
     pytest.mark.xdist_group("reliability-redis"),  # the driver flushes its Redis db
+    pytest.mark.database,  # runs with the stage's PostgreSQL and Redis (tests/database_stage.py)
 ]
 
 

@@ -25,10 +25,13 @@ ROOT = Path(__file__).resolve().parents[2]
 OPPORTUNITIES = 60
 REDIS_URL = os.environ.get("TEST_SOAK_REDIS_URL", "redis://127.0.0.1:6379/7")
 
-pytestmark = pytest.mark.skipif(
-    not on_postgresql() and os.environ.get("RELIABILITY_SOAK") != "1",
-    reason="the soak runs on PostgreSQL (with Redis): once per CI; RELIABILITY_SOAK=1 runs it on SQLite",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not on_postgresql() and os.environ.get("RELIABILITY_SOAK") != "1",
+        reason="the soak runs on PostgreSQL (with Redis): once per CI; RELIABILITY_SOAK=1 runs it on SQLite",
+    ),
+    pytest.mark.database,  # runs in the PostgreSQL stage (tests/database_stage.py)
+]
 
 
 def test_every_opportunity_ends_synced_once_or_queued_through_faults_and_kills(

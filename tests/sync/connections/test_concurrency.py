@@ -31,6 +31,7 @@ from tests.simulators.conftest import https_session
 
 LIMIT = 3
 PROCESSES = 3
+pytestmark = pytest.mark.database  # worker processes on the stage's database and Redis
 THREADS = 4
 REQUESTS_EACH = 25
 REDIS_URL = "redis://127.0.0.1:6379/0"

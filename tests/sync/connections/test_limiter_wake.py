@@ -33,6 +33,7 @@ from sync.connections.concurrency import (
 )
 from sync.connections.connectors.errors import ConnectorError
 
+pytestmark = pytest.mark.database  # Redis variants (and PostgreSQL's wake-up) follow the stage
 REDIS_URL = "redis://127.0.0.1:6379/11"
 FORK = multiprocessing.get_context("fork")
 
