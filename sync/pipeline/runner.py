@@ -402,6 +402,7 @@ def _run_batch(
         # Amendments, renewals and activation as change orders (sync.lifecycle.applying).
         lifecycle=Lifecycle(ns, lookups, namespace=scope.namespace),
         namespace=scope.namespace,
+        thread_end=connections.close_all,  # see _in_thread
     )
     outcomes = _write_all(
         job,
