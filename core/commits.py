@@ -23,24 +23,41 @@ before an Ack: it stays flushed). Other databases: a plain transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections
+
+# Appended to a statement sent on its own (autocommit): the server runs a message of several statements
+# as one implicit transaction, and reads synchronous_commit when it commits, after the last one. So the
+# statement's own result is the first (rowcount, RETURNING rows), and no round trip is added.
+UNFLUSHED = "; SET LOCAL synchronous_commit TO OFF"
 
 
 @contextmanager
 def commit_unflushed(using: str | None = None) -> Iterator[None]:
-    """A transaction (``transaction.atomic``) whose commit does not wait for the WAL flush on PostgreSQL.
+    """Run the block's statements as they would run (each its own commit in autocommit), but on
+    PostgreSQL without waiting for each commit's WAL flush, and without one more round trip.
 
-    Inside a caller's transaction it is a savepoint of that transaction and changes nothing about its
-    commit: ``SET LOCAL`` would relax the caller's whole transaction, which it did not ask for.
+    Changes nothing inside a caller's transaction (its commit is the caller's to make, flushed), on other
+    databases, for ``executemany`` and with server-side binding (one statement per message there).
     """
-    alias = using or DEFAULT_DB_ALIAS
-    connection = connections[alias]
-    outermost = not connection.in_atomic_block
-    with transaction.atomic(using=alias):
-        if outermost and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    connection = connections[using or DEFAULT_DB_ALIAS]
+    if (
+        connection.vendor != "postgresql"
+        or connection.in_atomic_block
+        or connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+    ):
         yield
+        return
+    with connection.execute_wrapper(_unflushed):
+        yield
+
+
+def _unflushed(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    if many or not context["connection"].get_autocommit():
+        return execute(sql, params, many, context)
+    return execute(f"{sql}{UNFLUSHED}", params, many, context)

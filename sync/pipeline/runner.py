@@ -444,9 +444,9 @@ def _job_open(
     """The job, watched by the heartbeat, and one record per opportunity (a backfill's deals noted as
     brought in by a backfill: not won in the dashboard's quote to cash).
 
-    The job and its records are committed together and not flushed before the remote calls start
-    (core.commits): lost in a database crash, they are a job that never started, redone by its claim."""
-    with commit_unflushed():  # one commit, not waiting for the disk (core.commits)
+    The job and its records are not flushed to disk before the remote calls start (core.commits): lost in
+    a database crash, they are a job that never started, redone by its claim."""
+    with commit_unflushed():
         job = SyncJob.objects.create(
             flow=FLOW,
             trigger=trigger,
