@@ -13,6 +13,10 @@ reached and keep polling. Redis needs none of this: its pushers block on the lis
 
 Sockets live in ``VAR_DIR/q-wake/`` (one per pusher process, named by pid); one whose process is gone is
 removed by the next sender that finds it refusing.
+
+:func:`broker_shared`: the broker an enqueue on the hot path passes to ``async_task``. Without one,
+django-q2 builds a broker per call, and with Redis that is a new client: a connection opened (and left to
+close) per enqueue, ~1.2 ms of the Closed Won path's pickup against ~0.3 ms on a kept connection.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django_q.brokers import Broker, get_broker
 from django_q.brokers.orm import ORM
 from django_q.conf import Conf
 
@@ -107,6 +112,18 @@ class Waker:
 
 
 _WAKER: Waker | None = None
+_BROKERS: dict[tuple[int, str], Broker] = {}
+
+
+def broker_shared() -> Broker:
+    """This process's broker for the configured queue, made on first use and kept (one per process: a
+    forked child makes its own, it never shares its parent's connection)."""
+    key = (os.getpid(), Conf.CLUSTER_NAME)
+    broker = _BROKERS.get(key)
+    if broker is None:
+        _BROKERS.clear()  # a parent's, inherited through fork: not ours to use
+        broker = _BROKERS[key] = get_broker()
+    return broker
 
 
 def waker() -> Waker:

@@ -29,7 +29,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from core.commits import commit_unflushed
 from core.correlation import current_correlation_id
+from core.qbroker import broker_shared
 from sync.integrations.models import Integration
 from sync.integrations.namespacing import eid_namespaced
 from sync.integrations.selectors import integration_for_connection, integration_for_pair
@@ -282,7 +284,10 @@ def _drain_flip_and_enqueue() -> bool:
         | Q(requested_at=None)
         | Q(requested_at__lt=now - dt.timedelta(seconds=inbox_drain_hold_seconds()))
     )
-    flipped = bool(requested.filter(stale).update(requested=True, requested_at=now))
+    # Not flushed before the enqueue (core.commits): lost in a crash, the flag is clear again and the
+    # next store requests another drain, which finds nothing or what this one would have found.
+    with commit_unflushed():
+        flipped = bool(requested.filter(stale).update(requested=True, requested_at=now))
     if not flipped and not requested.exists():
         # The row is created on first use (a flushed test database has none); a racing creator wins.
         _, flipped = InboxDrainFlag.objects.get_or_create(
@@ -433,8 +438,12 @@ def _drain_requested() -> bool:
 
 
 def inbox_drain_flag_clear() -> bool:
-    """A drain is starting to claim: the next store must request another. True if the flag was set."""
-    return bool(InboxDrainFlag.objects.filter(pk=DRAIN_FLAG, requested=True).update(requested=False))
+    """A drain is starting to claim: the next store must request another. True if the flag was set.
+
+    Committed before the claim reads (see :func:`inbox_request_drain`), but not flushed (core.commits):
+    lost in a crash, the flag stays set and the inbox sweep's drain clears it, as for a lost drain task."""
+    with commit_unflushed():
+        return bool(InboxDrainFlag.objects.filter(pk=DRAIN_FLAG, requested=True).update(requested=False))
 
 
 def inbox_drain_flag_hold() -> bool:
@@ -459,7 +468,7 @@ def inbox_enqueue_drain() -> None:
 
     Enqueues unconditionally: stores go through :func:`inbox_request_drain`, which coalesces.
     """
-    async_task("sync.tasks.inbox_drain", task_name="inbox drain", group="sync-inbox")
+    async_task("sync.tasks.inbox_drain", task_name="inbox drain", group="sync-inbox", broker=broker_shared())
 
 
 def inbox_claim(*, limit: int = 200, lease: dt.timedelta | None = None) -> tuple[str, list[InboxMessage]]:
@@ -492,9 +501,15 @@ def inbox_claim(*, limit: int = 200, lease: dt.timedelta | None = None) -> tuple
     )
     if candidates:
         # The filter is repeated inside the UPDATE: a row another worker took in between is left alone.
-        InboxMessage.objects.filter(claimable, pk__in=candidates).update(
-            status=InboxStatus.CLAIMED, claim_token=token, lease_until=now + lease, attempts=F("attempts") + 1
-        )
+        # Visible to every worker at once, not flushed before the work starts (core.commits): lost in a
+        # crash, the rows are pending again and their next claim redoes the eid upserts.
+        with commit_unflushed():
+            InboxMessage.objects.filter(claimable, pk__in=candidates).update(
+                status=InboxStatus.CLAIMED,
+                claim_token=token,
+                lease_until=now + lease,
+                attempts=F("attempts") + 1,
+            )
     return token, list(InboxMessage.objects.filter(claim_token=token, status=InboxStatus.CLAIMED))
 
 

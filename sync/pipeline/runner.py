@@ -28,6 +28,7 @@ from typing import Any
 from django.db import connections, transaction
 from django.utils import timezone
 
+from core.commits import commit_unflushed
 from core.correlation import correlation, current_correlation_id
 from core.fields import field_fit
 from sync.connections.connectors.errors import ConnectorError
@@ -436,6 +437,7 @@ def _run_batch(
         # Amendments, renewals and activation as change orders (sync.lifecycle.applying).
         lifecycle=Lifecycle(ns, lookups, namespace=scope.namespace),
         namespace=scope.namespace,
+        thread_end=connections.close_all,  # see _in_thread
     )
     outcomes = _write_all(
         job,
@@ -475,18 +477,28 @@ def _job_open(
     heartbeat: Heartbeat,
 ) -> tuple[SyncJob, dict[str, SyncRecord]]:
     """The job, watched by the heartbeat, and one record per opportunity (a backfill's deals noted as
-    brought in by a backfill: not won in the dashboard's quote to cash)."""
-    job = SyncJob.objects.create(
-        flow=FLOW,
-        trigger=trigger,
-        salesforce_connection=salesforce,
-        netsuite_connection=netsuite,
-        mapping_version_id=version_id,
-        worker=field_fit(SyncJob, "worker", socket.gethostname()),
-        records_total=len(ids),
-        correlation_id=correlation_id,
-        heartbeat_at=timezone.now(),
-    )
+    brought in by a backfill: not won in the dashboard's quote to cash).
+
+    The job and its records are not flushed to disk before the remote calls start (core.commits): lost in
+    a database crash, they are a job that never started, redone by its claim."""
+    with commit_unflushed():
+        job = SyncJob.objects.create(
+            flow=FLOW,
+            trigger=trigger,
+            salesforce_connection=salesforce,
+            netsuite_connection=netsuite,
+            mapping_version_id=version_id,
+            worker=field_fit(SyncJob, "worker", socket.gethostname()),
+            records_total=len(ids),
+            correlation_id=correlation_id,
+            heartbeat_at=timezone.now(),
+        )
+        records = {
+            record.opportunity_id: record
+            for record in SyncRecord.objects.bulk_create(
+                [SyncRecord(job=job, opportunity_id=i, mapping_version_id=version_id) for i in ids]
+            )
+        }
     heartbeat.watch(job.pk)
     logger.info(
         "job %s started: %d opportunities",
@@ -494,12 +506,6 @@ def _job_open(
         len(ids),
         extra={"event": "job_started", "job_id": job.pk, "flow": FLOW, "trigger": trigger},
     )
-    records = {
-        record.opportunity_id: record
-        for record in SyncRecord.objects.bulk_create(
-            [SyncRecord(job=job, opportunity_id=i, mapping_version_id=version_id) for i in ids]
-        )
-    }
     if trigger == BACKFILL_TRIGGER:
         deal_milestones_backfilled(integration_id=integration.pk, opportunity_ids=ids, at=job.started_at)
     return job, records

@@ -11,6 +11,7 @@ import pytest
 from django.test import override_settings
 from django_q.conf import Conf
 
+from core import qbroker
 from core.qbroker import Waker, WakingORM, waker
 
 
@@ -63,3 +64,14 @@ def test_the_broker_hands_out_what_was_queued_and_an_empty_queue_waits_at_most_t
         ((taken_id, payload),) = broker.dequeue() or []
         assert (taken_id, payload) == (task_id, "payload")
         assert waker().folder == tmp_path / "q-wake"
+
+
+@pytest.mark.django_db  # the tests' broker is the ORM's, which checks its connection when made
+def test_the_shared_broker_is_made_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(qbroker, "_BROKERS", {})
+    first = qbroker.broker_shared()
+    assert qbroker.broker_shared() is first
+    # A forked child (another pid) makes its own: it never uses its parent's connection.
+    monkeypatch.setattr(qbroker.os, "getpid", lambda: -1)
+    child = qbroker.broker_shared()
+    assert child is not first and qbroker.broker_shared() is child
