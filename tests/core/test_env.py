@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from core.env import env_bool, env_int, env_list, env_secret, env_secret_list, env_str
+from core.env import env_bool, env_float, env_int, env_list, env_secret, env_secret_list, env_str
 
 
 def test_it_reads_booleans_in_the_usual_spellings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,3 +74,14 @@ def test_it_refuses_a_secret_twice_or_unreadable(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("CONCORD_SECRET_FILE", "")
     with pytest.raises(ImproperlyConfigured, match="is empty"):
         env_secret_list("CONCORD_SECRET")
+
+
+def test_env_float(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONCORD_SWITCH", raising=False)
+    assert env_float("CONCORD_SWITCH", 1.0) == 1.0
+    monkeypatch.setenv("CONCORD_SWITCH", " 0.5 ")
+    assert env_float("CONCORD_SWITCH", 1.0) == 0.5
+    for bad in ("fast", "nan", "inf"):
+        monkeypatch.setenv("CONCORD_SWITCH", bad)
+        with pytest.raises(ImproperlyConfigured, match="CONCORD_SWITCH"):
+            env_float("CONCORD_SWITCH", 1.0)
