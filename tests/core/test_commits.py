@@ -13,6 +13,7 @@ from django.db import connection, transaction
 
 from core.commits import UNFLUSHED, commit_unflushed
 from sync.pipeline.models import InboxDrainFlag
+from tests.sync.pipeline.conftest import THREADED_DB
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 
@@ -36,7 +37,7 @@ def _synchronous_commit() -> str:
         return str(cursor.fetchone()[0])
 
 
-@pytest.mark.django_db(transaction=True)
+@THREADED_DB
 def test_what_it_writes_is_committed_and_counted_as_before() -> None:
     with commit_unflushed():
         InboxDrainFlag.objects.create(pk=1, requested=True)
@@ -48,7 +49,7 @@ def test_what_it_writes_is_committed_and_counted_as_before() -> None:
 
 
 @on_postgresql
-@pytest.mark.django_db(transaction=True)
+@THREADED_DB
 def test_on_postgresql_each_statement_commits_without_the_flush_wait_in_one_message() -> None:
     InboxDrainFlag.objects.create(pk=1, requested=True)
     with commit_unflushed(), statements_sent() as sent:
@@ -65,7 +66,7 @@ def test_on_postgresql_each_statement_commits_without_the_flush_wait_in_one_mess
 
 
 @on_postgresql
-@pytest.mark.django_db(transaction=True)
+@THREADED_DB
 def test_inside_a_callers_transaction_it_changes_nothing() -> None:
     with transaction.atomic(), commit_unflushed(), statements_sent() as sent:
         InboxDrainFlag.objects.create(pk=1, requested=True)

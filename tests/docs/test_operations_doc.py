@@ -9,7 +9,7 @@ from tests.docs.markdown import DOCS, README, ROOT, text
 
 DOC = DOCS / "operations.md"
 ENV_READ = re.compile(
-    r"\benv_(?:str|int|bool|list|secret|secret_list)\(\s*[\"']([A-Z][A-Z0-9_]*)[\"']|environ(?:\.get)?[\[(]\s*[\"']([A-Z][A-Z0-9_]*)[\"']"
+    r"\benv_(?:str|int|float|bool|list|secret|secret_list)\(\s*[\"']([A-Z][A-Z0-9_]*)[\"']|environ(?:\.get)?[\[(]\s*[\"']([A-Z][A-Z0-9_]*)[\"']"
 )
 PRODUCT = ("core", "sync", "governance", "reconciliation", "console", "demo")
 
