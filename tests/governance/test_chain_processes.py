@@ -60,7 +60,8 @@ def live_database(tmp_path: Path) -> Iterator[tuple[str, Query, Callable[[str], 
     import psycopg
 
     base = dj_database_url.parse(os.environ["DATABASE_URL"])
-    name = f"{base['NAME']}_live_chain"
+    # One database per xdist worker: test_chain_migration uses this fixture too, and the two may run at once.
+    name = f"{base['NAME']}_live_chain_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     admin_dsn = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin_dsn, autocommit=True) as db:
         db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
