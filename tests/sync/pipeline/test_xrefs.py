@@ -58,7 +58,9 @@ def _rows(netsuite: Connection) -> list[tuple[Any, ...]]:
         CrossReference.objects.filter(netsuite_connection=netsuite).values_list(
             "integration_id", *FIELDS, "shared", "synced_at", "error_shown"
         ),
-        key=lambda row: (row[0] is None, *row[1:3]),
+        # The whole row: rows naming no integration can repeat a key (NULLs never conflict in a unique
+        # index), and their order from the database is not fixed.
+        key=lambda row: (row[0] is None, *(str(value) for value in row[1:])),
     )
 
 
