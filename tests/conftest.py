@@ -19,7 +19,7 @@ from django.test import Client
 
 from governance.personas import PERSONAS_BY_USERNAME
 from governance.services import persona_ensure
-from tests.database_stage import runs_in_database_stage, unmarked_stage_modules
+from tests.database_stage import STAGES, runs_in_stage, unmarked_stage_modules
 from tests.post_migrate_replay import emit_post_migrate_replayed
 
 # A transactional test's set-up writes again what post_migrate wrote into the emptied tables, instead of
@@ -42,17 +42,20 @@ def _signed_in(user: User) -> Client:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``CONCORD_DB_TESTS_ONLY=1`` (CI's PostgreSQL stage): only the tests whose outcome can depend on the
-    database; the others ran in the SQLite stage (tests/database_stage.py)."""
-    if os.environ.get("CONCORD_DB_TESTS_ONLY") != "1":
+    """``CONCORD_CI_STAGE=sqlite`` or ``postgresql`` (CI's two stages): only the tests that stage runs,
+    each test once except those whose outcome follows the database (tests/database_stage.py)."""
+    stage = os.environ.get("CONCORD_CI_STAGE", "")
+    if not stage:
         return
-    kept = [item for item in items if runs_in_database_stage(item)]
-    dropped = [item for item in items if not runs_in_database_stage(item)]
-    unmarked = unmarked_stage_modules(dropped)
+    if stage not in STAGES:
+        raise pytest.UsageError(f"CONCORD_CI_STAGE must be one of {', '.join(STAGES)}, not {stage!r}")
+    kept = [item for item in items if runs_in_stage(item, stage)]
+    dropped = [item for item in items if not runs_in_stage(item, stage)]
+    unmarked = unmarked_stage_modules(dropped, stage)
     if unmarked:
         raise pytest.UsageError(
-            "CONCORD_DB_TESTS_ONLY would drop tests of modules that read the stage's database or Redis; mark"
-            " them pytest.mark.database: " + ", ".join(str(path) for path in unmarked)
+            f"CONCORD_CI_STAGE={stage} would drop tests of modules that look database-specific; mark them"
+            " pytest.mark.database (tests/database_stage.py): " + ", ".join(str(path) for path in unmarked)
         )
     if dropped:
         config.hook.pytest_deselected(items=dropped)

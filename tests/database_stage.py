@@ -1,18 +1,25 @@
-"""Which tests the PostgreSQL stage of CI runs (``CONCORD_DB_TESTS_ONLY=1``, set by ``.ci/run``).
+"""Which tests each stage of CI runs (``CONCORD_CI_STAGE=sqlite`` or ``postgresql``, set by ``.ci/run``).
 
-CI runs the whole suite on SQLite first. A test that never reaches a database gives the same result on the
-second run, so the PostgreSQL stage keeps only the tests whose outcome can depend on the database:
+CI has 30 minutes on a 2-core machine for two stages; the whole suite twice takes about 45. So each test
+runs once, in the stage where its outcome can tell the most, and only the tests whose outcome follows
+the database run in both:
 
-* the tests pytest-django lets at the database: the ``django_db`` marker, a ``TransactionTestCase``, or a
-  database fixture (``db``, ``transactional_db``, ``live_server``...) anywhere in the fixture closure;
-* the tests marked ``database``: no database fixture, but the outcome still follows the stage's
-  ``DATABASE_URL`` or its Redis (a subprocess or a stack given ``DATABASE_URL``, a PostgreSQL-only skip, a
-  Redis broker variant).
+* the **PostgreSQL stage** (the production database, with Redis) runs the *transactional* tests: real
+  commits, threads and processes, the simulators over HTTPS, the pipeline's stories end to end, the data
+  migrations (``transaction=True``, ``transactional_db``, ``live_server``, a ``TransactionTestCase``);
+* the **SQLite stage** (the embedded install ``make demo`` runs) runs every other test: those that never
+  reach a database, and those that run inside one rolled-back transaction (``db``: services, views, the
+  API, permissions), plus the browser journeys, which drive a live server or the demo stack on SQLite;
+* tests marked ``database`` run in **both**: their outcome follows the stage's ``DATABASE_URL`` or Redis
+  (a subprocess or a stack given ``DATABASE_URL``, a PostgreSQL-only skip, a broker variant, code with a
+  branch per database such as ``console.selectors.quote_to_cash`` or the inbox's one-round-trip insert).
 
-A test without a database fixture cannot open Django's connection (pytest-django blocks it), so the
-``database`` marker is what a new test of the second kind must carry. As a safety net, a module that reads
-the stage's environment (``STAGE_ENVIRONMENT``) and holds a test the rule would drop stops the run
-(:func:`unmarked_stage_modules`).
+Without ``CONCORD_CI_STAGE`` (``make test`` on a workstation) every test runs.
+
+Safety nets: a stage stops the run, rather than lose a check, when it would drop a test whose module
+looks database-specific without the ``database`` marker (:func:`unmarked_stage_modules`): on PostgreSQL a
+module reading the stage's environment (``STAGE_ENVIRONMENT``), on SQLite a transactional test's module
+that branches on the database and names SQLite.
 """
 
 from __future__ import annotations
@@ -23,19 +30,6 @@ from pathlib import Path
 
 import pytest
 
-#: The fixtures that give a test Django's database (pytest-django's own names).
-DATABASE_FIXTURES = frozenset(
-    {
-        "db",
-        "transactional_db",
-        "live_server",
-        "django_db_reset_sequences",
-        "django_db_serialized_rollback",
-        "django_db_setup",
-        "_django_db_helper",
-    }
-)
-
 #: What a test module reading the stage's database or Redis looks like (the safety net's heuristic).
 STAGE_ENVIRONMENT = re.compile(
     r"""environ(\.get\(|\[)["'](DATABASE_URL|REDIS_URL|TEST_REDIS_URL|TEST_SOAK_REDIS_URL|DEPLOY_STACK_REDIS_URL)"""
@@ -43,25 +37,49 @@ STAGE_ENVIRONMENT = re.compile(
 )
 
 
-def touches_the_database(item: pytest.Item) -> bool:
-    """Whether pytest-django lets the test at the database (its own rule, as it orders the tests)."""
-    from django.test import TransactionTestCase
+#: A transactional test's module that branches on the database and names SQLite: what it checks on SQLite
+#: may differ from what the PostgreSQL stage checks (a PostgreSQL-only module names no SQLite: dropping it
+#: from the SQLite stage loses nothing, it would skip there).
+BRANCHES_ON_THE_DATABASE = re.compile(r"\.vendor\b")
+NAMES_SQLITE = re.compile(r"sqlite", re.IGNORECASE)
+
+#: The stages of CI and the safety net each one's dropped tests go through.
+STAGES = ("sqlite", "postgresql")
+
+
+def is_transactional(item: pytest.Item) -> bool:
+    """Whether the test commits for real: ``transaction=True``, ``transactional_db``, ``live_server``, a
+    ``TransactionTestCase`` (not a ``TestCase``)."""
+    from django.test import TestCase, TransactionTestCase
 
     test_class = getattr(item, "cls", None)
     if test_class is not None and issubclass(test_class, TransactionTestCase):
+        return not issubclass(test_class, TestCase)
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
         return True
-    if item.get_closest_marker("django_db") is not None:
+    return not {"transactional_db", "live_server"}.isdisjoint(getattr(item, "fixturenames", ()))
+
+
+def runs_in_stage(item: pytest.Item, stage: str) -> bool:
+    """Whether CI's ``stage`` (:data:`STAGES`) runs this test (see the module's docstring)."""
+    if item.get_closest_marker("database") is not None:
         return True
-    return not DATABASE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+    if stage == "postgresql":
+        return is_transactional(item)
+    if stage == "sqlite":
+        return item.get_closest_marker("browser") is not None or not is_transactional(item)
+    raise ValueError(f"CONCORD_CI_STAGE must be one of {', '.join(STAGES)}, not {stage!r}")
 
 
-def runs_in_database_stage(item: pytest.Item) -> bool:
-    """Whether the PostgreSQL stage runs this test: it touches the database, or it is marked ``database``."""
-    return item.get_closest_marker("database") is not None or touches_the_database(item)
-
-
-def unmarked_stage_modules(dropped: Iterable[pytest.Item]) -> list[Path]:
-    """The modules of dropped tests whose source reads the stage's database or Redis: their tests must be
-    marked ``database`` (a false alarm costs a second run of a few tests, a miss costs a lost check)."""
+def unmarked_stage_modules(dropped: Iterable[pytest.Item], stage: str = "postgresql") -> list[Path]:
+    """The modules of tests ``stage`` drops that look database-specific: their tests must be marked
+    ``database`` (a false alarm costs a second run of a few tests, a miss costs a lost check)."""
     paths = sorted({item.path for item in dropped})
-    return [path for path in paths if STAGE_ENVIRONMENT.search(path.read_text(encoding="utf-8"))]
+    return [path for path in paths if _looks_database_specific(path.read_text(encoding="utf-8"), stage)]
+
+
+def _looks_database_specific(source: str, stage: str) -> bool:
+    if stage == "postgresql":
+        return STAGE_ENVIRONMENT.search(source) is not None
+    return BRANCHES_ON_THE_DATABASE.search(source) is not None and NAMES_SQLITE.search(source) is not None

@@ -1,6 +1,6 @@
-"""The PostgreSQL stage's selection (``CONCORD_DB_TESTS_ONLY=1``, tests/database_stage.py): it keeps every
-test that can reach the database, however it gets there, and drops the rest; a module that reads the
-stage's environment without the ``database`` marker stops the run instead of losing its tests."""
+"""CI's two stages (``CONCORD_CI_STAGE``, tests/database_stage.py): PostgreSQL runs the transactional tests,
+SQLite every other one, both the tests marked ``database``; each test runs at least once; a module that
+looks database-specific without the marker stops the run instead of losing its tests."""
 
 from __future__ import annotations
 
@@ -37,6 +37,15 @@ def test_with_db(db):
 
 
 def test_with_transactional_db(transactional_db):
+    pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_transaction_marker():
+    pass
+
+
+def test_with_a_live_server(live_server):
     pass
 
 
@@ -79,12 +88,12 @@ class TestInASimpleCase(SimpleTestCase):
 """
 
 
-def collect(tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """``CONCORD_DB_TESTS_ONLY=1 pytest --collect-only`` of the modules in ``tmp_path``, with the suite's
+def collect(tmp_path: Path, stage: str = "postgresql") -> subprocess.CompletedProcess[str]:
+    """``CONCORD_CI_STAGE=<stage> pytest --collect-only`` of the modules in ``tmp_path``, with the suite's
     conftest (its hook and personas)."""
     (tmp_path / "conftest.py").write_text("from tests.conftest import *  # noqa: F403\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PYTEST_XDIST_WORKER")}
-    env.update(PYTHONPATH=str(ROOT), CONCORD_DB_TESTS_ONLY="1")
+    env.update(PYTHONPATH=str(ROOT), CONCORD_CI_STAGE=stage)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-c", str(ROOT / "pyproject.toml"),
          "--rootdir", str(tmp_path), str(tmp_path)],
@@ -96,30 +105,81 @@ def collected(result: subprocess.CompletedProcess[str]) -> set[str]:
     return {line.split("::", 1)[1] for line in result.stdout.splitlines() if "::" in line}
 
 
-def test_the_stage_keeps_the_tests_that_can_reach_the_database_and_drops_the_others(tmp_path: Path) -> None:
+TRANSACTIONAL = {
+    "test_with_transactional_db",
+    "test_with_the_transaction_marker",
+    "test_with_a_live_server",
+    "TestInATransactionCase::test_case",
+}
+EVERY_TEST = TRANSACTIONAL | {
+    "test_plain",
+    "test_with_db",
+    "test_through_a_fixture",
+    "test_through_a_persona",
+    "test_with_the_marker",
+    "test_marked_for_the_stage",
+    "test_plain_parametrized[1]",
+    "test_plain_parametrized[2]",
+    "TestInACase::test_case",
+    "TestInASimpleCase::test_case",
+}
+
+
+def test_postgresql_runs_the_transactional_tests_and_the_marked_ones(tmp_path: Path) -> None:
     (tmp_path / "test_sample.py").write_text(SAMPLE, encoding="utf-8")
 
-    selected = collect(tmp_path)
+    selected = collect(tmp_path, "postgresql")
 
     assert selected.returncode == 0, selected.stdout + selected.stderr
-    assert collected(selected) == {
-        "test_with_db",
-        "test_with_transactional_db",
-        "test_through_a_fixture",
-        "test_through_a_persona",
-        "test_with_the_marker",
-        "test_marked_for_the_stage",
-        "TestInACase::test_case",
-        "TestInATransactionCase::test_case",
-    }
-    assert "8/12 tests collected (4 deselected)" in selected.stdout
+    assert collected(selected) == TRANSACTIONAL | {"test_marked_for_the_stage"}
+    assert "5/14 tests collected (9 deselected)" in selected.stdout
+
+
+def test_sqlite_runs_every_other_test_so_each_runs_once_and_the_marked_ones_twice(tmp_path: Path) -> None:
+    (tmp_path / "test_sample.py").write_text(SAMPLE, encoding="utf-8")
+
+    sqlite = collected(collect(tmp_path, "sqlite"))
+    postgresql = collected(collect(tmp_path, "postgresql"))
+
+    assert sqlite == EVERY_TEST - TRANSACTIONAL
+    assert sqlite | postgresql == EVERY_TEST
+    assert sqlite & postgresql == {"test_marked_for_the_stage"}
+
+
+def test_an_unknown_stage_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "test_sample.py").write_text(SAMPLE, encoding="utf-8")
+
+    result = collect(tmp_path, "mysql")
+
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "CONCORD_CI_STAGE must be one of sqlite, postgresql" in result.stdout + result.stderr
+
+
+def test_a_transactional_module_branching_on_sqlite_without_the_marker_stops_the_sqlite_stage(
+    tmp_path: Path,
+) -> None:
+    branches = (
+        "import pytest\nfrom django.db import connection\n\n\n"
+        '@pytest.mark.skipif(connection.vendor == "postgresql", reason="SQLite\'s own")\n'
+        "def test_it(transactional_db):\n    pass\n"
+    )
+    (tmp_path / "test_branches.py").write_text(branches, encoding="utf-8")
+    postgresql_only = branches.replace(
+        'vendor == "postgresql", reason="SQLite\'s own"', 'vendor != "postgresql"'
+    )
+    (tmp_path / "test_postgresql_only.py").write_text(postgresql_only, encoding="utf-8")
+
+    result = collect(tmp_path, "sqlite")
+
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "test_branches.py" in result.stderr and "test_postgresql_only.py" not in result.stderr
 
 
 def test_a_module_reading_the_stage_s_database_url_without_the_marker_stops_the_run(tmp_path: Path) -> None:
     reads = f"import os\nURL = {READS_THE_URL}\n\n\ndef test_it():\n    assert URL\n"
     (tmp_path / "test_stage.py").write_text(reads, encoding="utf-8")
 
-    result = collect(tmp_path)
+    result = collect(tmp_path, "postgresql")
 
     assert result.returncode == 4, result.stdout + result.stderr
     assert "mark them pytest.mark.database" in result.stderr and "test_stage.py" in result.stderr

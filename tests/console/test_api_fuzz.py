@@ -5,10 +5,15 @@ examples phases; its coverage phase, some 2,300 more requests per persona, is fo
 in CONFIG), derandomized so CI sends the same ones each time. They go with the API token of an admin
 (connections, reruns, approvals) and of RevOps (drafts, rules, exception actions), over the same world as
 the access walks: nothing leaves the process (queued tasks are dropped, connections point at a closed port).
+
+It runs on PostgreSQL, once per CI run (its PostgreSQL stage): the stricter database answers more inputs
+with an error of its own (a NUL character in text, an integer out of range, a value longer than its
+column), which the API must turn into a 400, never a 500. ``API_FUZZ_ON_SQLITE=1`` runs it on SQLite too.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -17,7 +22,7 @@ from django.contrib.auth.models import User
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
@@ -28,6 +33,13 @@ from governance.models import ApiToken
 from governance.services import token_create, token_hash
 from tests.console.test_url_access import world  # noqa: F401 - a fixture, used by name
 
+pytestmark = [
+    pytest.mark.skipif(
+        connection.vendor == "sqlite" and os.environ.get("API_FUZZ_ON_SQLITE") != "1",
+        reason="fuzzed on PostgreSQL, once per CI run (API_FUZZ_ON_SQLITE=1 runs it here too)",
+    ),
+    pytest.mark.database,  # kept by CI's PostgreSQL stage (tests/database_stage.py)
+]
 EXAMPLES_PER_OPERATION = 10
 CONFIG = {
     "phases": {"coverage": {"enabled": False}},

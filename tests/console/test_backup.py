@@ -36,9 +36,12 @@ ROOT = Path(__file__).resolve().parents[2]
 # Real commits, for pg_dump and the SQLite backup to see the rows. Every app available, like the suite's
 # other transactional tests (tests/sync/pipeline/conftest.py): the set-up re-creates the content types and
 # permissions a previous transactional test's flush removed (the admin persona needs its permissions).
-pytestmark = pytest.mark.django_db(
-    transaction=True, available_apps=[config.name for config in apps.get_app_configs()]
-)
+pytestmark = [
+    pytest.mark.django_db(
+        transaction=True, available_apps=[config.name for config in apps.get_app_configs()]
+    ),
+    pytest.mark.database,  # both CI stages: SQLite's online backup, pg_dump (tests/database_stage.py)
+]
 ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 SECRETS_PRINT = (

@@ -24,6 +24,9 @@ from sync.pipeline.models import DealMilestone, InboxMessage, InboxSource, Recor
 from tests.console.conftest import FLOW, O1, O2, OTHER_FLOW, OpsWorld
 from tests.sync.connections.support import offline_connection_pair
 
+# Both CI stages: PostgreSQL computes quote to cash, elsewhere the rows do (tests/database_stage.py).
+pytestmark = pytest.mark.database
+
 
 def test_it_counts_volume_and_success_per_flow_per_day(ops_world: OpsWorld) -> None:
     volume = selectors.sync_volume(now=ops_world.now)

@@ -15,6 +15,9 @@ from sync.integrations.models import Integration
 from sync.mappings.models import LookupTable
 from sync.pipeline.models import DealMilestone, InboxMessage, SyncJob
 
+# Both CI stages: COPY on PostgreSQL, bulk_create elsewhere (tests/database_stage.py).
+pytestmark = pytest.mark.database
+
 
 @pytest.mark.django_db
 def test_it_tops_the_tables_up_to_the_totals_and_keeps_the_audit_chain(

@@ -15,6 +15,11 @@ from core.commits import UNFLUSHED, commit_unflushed
 from sync.pipeline.models import InboxDrainFlag
 from tests.sync.pipeline.conftest import THREADED_DB
 
+# Both CI stages: a plain transaction on SQLite, one unflushed message on PostgreSQL
+# (tests/database_stage.py).
+pytestmark = pytest.mark.database
+
+
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 
 

@@ -17,6 +17,10 @@ from governance.chain import entry_hash_compute
 from governance.chain_verify import chain_verify
 from governance.models import AuditEntry, AuditTrailIsAppendOnly
 
+# Both CI stages: the chain lock and the append-only triggers differ per database (tests/database_stage.py).
+pytestmark = pytest.mark.database
+
+
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 
 

@@ -22,7 +22,8 @@ from governance.models import AuditCheckpoint, AuditEntry, AuditTrailIsAppendOnl
 from governance.tasks import audit_checkpoint_task
 from tests.governance.test_chain import on_postgresql, tamper
 
-pytestmark = pytest.mark.django_db
+# Both CI stages: the chain lock differs per database (tests/database_stage.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.database]
 
 LOGGED = re.compile(r"audit chain checkpoint: entry=(\d+) hash=([0-9a-f]{64}) count=(\d+)")
 

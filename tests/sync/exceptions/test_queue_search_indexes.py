@@ -13,6 +13,10 @@ from django.db import connection
 
 from sync.exceptions.queue import QueueFilters, exception_queue_search
 
+# Both CI stages: the trigram indexes are PostgreSQL's (tests/database_stage.py).
+pytestmark = pytest.mark.database
+
+
 TRIGRAM_INDEXES = {
     "exception_title_trgm",
     "exception_message_trgm",

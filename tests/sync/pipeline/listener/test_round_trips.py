@@ -36,6 +36,7 @@ from tests.sync.pipeline.listener.test_outbound_message import OPP, envelope, po
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="round trips to a PostgreSQL server"),
+    pytest.mark.database,  # PostgreSQL's test, kept in both CI stages (tests/database_stage.py)
     # available_apps: the flush re-creates content types, so the audit trail's references stay valid
     # (a plain transactional flush left them pointing at deleted rows on PostgreSQL).
     THREADED_DB,
