@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # stage's environment (its tests need no database and run in the SQLite stage only).
 READS_THE_URL = "os.environ" + '.get("DATABASE_URL", "")'
 OPENS_REDIS = "redis.Redis" + '.from_url("redis://127.0.0.1:6379/0")'
+BRANCHES = "connection" + ".vendor"
 
 SAMPLE = """
 import pytest
@@ -160,13 +161,11 @@ def test_a_transactional_module_branching_on_sqlite_without_the_marker_stops_the
 ) -> None:
     branches = (
         "import pytest\nfrom django.db import connection\n\n\n"
-        '@pytest.mark.skipif(connection.vendor == "postgresql", reason="SQLite\'s own")\n'
+        f'@pytest.mark.skipif({BRANCHES} == "postgresql", reason="SQLite\'s own")\n'
         "def test_it(transactional_db):\n    pass\n"
     )
     (tmp_path / "test_branches.py").write_text(branches, encoding="utf-8")
-    postgresql_only = branches.replace(
-        'vendor == "postgresql", reason="SQLite\'s own"', 'vendor != "postgresql"'
-    )
+    postgresql_only = branches.replace('== "postgresql", reason="SQLite\'s own"', '!= "postgresql"')
     (tmp_path / "test_postgresql_only.py").write_text(postgresql_only, encoding="utf-8")
 
     result = collect(tmp_path, "sqlite")
