@@ -41,9 +41,6 @@ from sync.matching.engine import (
     NameIndex,
     blocking_token,
     candidate_from_row,
-    email_domain,
-    normalise_company_name,
-    normalise_email,
     parse_match,
     probe_for,
     search_value,
@@ -240,7 +237,7 @@ class CandidateIndex:
             self.by_external_id[candidate.external_id] = candidate
         for kind in self._kinds:
             if kind == "company_name":
-                name = normalise_company_name(candidate.name)
+                name = candidate.name_key()
                 value = name.partition(" ")[0]  # its blocking token
                 self.names.add(name, (self.size, candidate))
                 if candidate.external_id and name:
@@ -282,8 +279,9 @@ def _search_value_of(kind: str, candidate: Candidate, generic: frozenset[str]) -
     if kind == "company_name":
         return blocking_token(candidate.name)
     if kind == "email_domain":
-        return email_domain(candidate.email, generic=generic)
-    return normalise_email(candidate.email)
+        domain = candidate.domain_key()  # without the built-in generic domains
+        return "" if domain in generic else domain
+    return candidate.email_key()
 
 
 @contextmanager
