@@ -41,6 +41,7 @@ from sync.matching.engine import (
     NameIndex,
     blocking_token,
     candidate_from_row,
+    exact_on,
     parse_match,
     probe_for,
     search_value,
@@ -250,11 +251,23 @@ class CandidateIndex:
     def candidates(self, subject: MatchSubject, *, exhaustive: bool = False) -> list[Candidate]:
         """The records sharing a key with ``subject``; for a company name only those of its block that
         are exact or near (and one carrying the subject's external id), unless ``exhaustive``: the
-        records :func:`sync.matching.engine.classify` would pass over are left out, nothing else."""
+        records :func:`sync.matching.engine.classify` would pass over are left out, nothing else.
+
+        And when a record of the subject's very name, without an external id (free whoever asks), is an
+        exact match, the name key (or an earlier one) decides: only its exact records are given, and no
+        later key is searched (unless a record carries the subject's external id, which would decide
+        first). :func:`~sync.matching.engine.classify` decides the same as with every record."""
         found: dict[str, Candidate] = {}
         for key in self.keys:
             if key.kind == "company_name" and not exhaustive:
-                for candidate in self._by_name(probe_for(key, subject), subject.external_id):
+                probe = probe_for(key, subject)
+                named = self.names.items.get(probe, ()) if probe else ()
+                if named and subject.external_id not in self.by_external_id:
+                    if any(not c.external_id and exact_on(key, subject, c) for _, c in named):
+                        for _, candidate in named:
+                            found.setdefault(candidate.netsuite_id, candidate)
+                        break
+                for candidate in self._by_name(probe, subject.external_id):
                     found.setdefault(candidate.netsuite_id, candidate)
                 continue
             value = search_value(key, subject, generic=self.generic)

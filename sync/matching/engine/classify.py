@@ -232,6 +232,17 @@ def _compare(key: MatchKey, subject: MatchSubject, probe: str, candidate: Candid
     return "exact:same e-mail address" if candidate.email_key() == probe else ""
 
 
+def exact_on(
+    key: MatchKey, subject: MatchSubject, candidate: Candidate, *, generic: frozenset[str] = frozenset()
+) -> bool:
+    """Whether :func:`classify` finds ``candidate`` an exact match of ``subject`` on ``key`` (when free).
+
+    A free exact candidate of a key makes that key, or an earlier one, decide: the near candidates of every
+    key and the candidates only later keys find can no longer change the decision."""
+    probe = probe_for(key, subject, generic=generic)
+    return probe is not None and _compare(key, subject, probe, candidate).startswith("exact:")
+
+
 def classify(
     *,
     subject: MatchSubject,
@@ -336,6 +347,7 @@ __all__ = [
     "candidate_from_row",
     "classify",
     "company_name_words",
+    "exact_on",
     "near_names",
     "probe_for",
     "search_value",
