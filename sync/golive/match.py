@@ -201,9 +201,11 @@ def key_reader(row: FieldMapping | None, salesforce_type: str) -> tuple[Reader, 
 
 
 def display_name(record: dict[str, Any]) -> str:
-    if record.get("Name"):
-        return str(record["Name"])
-    return " ".join(str(record[k]) for k in ("FirstName", "LastName") if record.get(k))
+    name = record.get("Name")
+    if name:
+        return str(name)
+    first, last = record.get("FirstName"), record.get("LastName")
+    return f"{first} {last}" if first and last else str(first or last or "")
 
 
 @dataclass

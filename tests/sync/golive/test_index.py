@@ -83,3 +83,22 @@ def test_the_scan_reads_the_operators_generic_domains_and_finds_nothing_by_them(
     index.add(_row(5003, "Other Name", email="billing@acme.example"))
     subject = MatchSubject("001A", "001A", {"Name": "Wayne", "Website": "https://www.acme.example"})
     assert index.candidates(subject) == []
+
+
+def test_a_record_is_shown_by_its_name_or_its_person_s_names() -> None:
+    from sync.golive.match import display_name
+
+    for record, shown in (
+        ({"Name": "Acme", "FirstName": "Jane"}, "Acme"),
+        ({"Name": "", "FirstName": "Jane", "LastName": "Doe"}, "Jane Doe"),
+        ({"FirstName": "Zoë", "LastName": None}, "Zoë"),
+        ({"FirstName": "", "LastName": "Doe"}, "Doe"),
+        ({"Name": None}, ""),
+        ({"FirstName": 7, "LastName": 8}, "7 8"),
+    ):
+        assert display_name(record) == shown
+        assert shown == (
+            str(record["Name"])
+            if record.get("Name")
+            else " ".join(str(record[k]) for k in ("FirstName", "LastName") if record.get(k))
+        )
