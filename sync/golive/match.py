@@ -41,9 +41,7 @@ from sync.matching.engine import (
     NameIndex,
     blocking_token,
     candidate_from_row,
-    email_domain,
-    normalise_company_name,
-    normalise_email,
+    exact_on,
     parse_match,
     probe_for,
     search_value,
@@ -203,9 +201,11 @@ def key_reader(row: FieldMapping | None, salesforce_type: str) -> tuple[Reader, 
 
 
 def display_name(record: dict[str, Any]) -> str:
-    if record.get("Name"):
-        return str(record["Name"])
-    return " ".join(str(record[k]) for k in ("FirstName", "LastName") if record.get(k))
+    name = record.get("Name")
+    if name:
+        return str(name)
+    first, last = record.get("FirstName"), record.get("LastName")
+    return f"{first} {last}" if first and last else str(first or last or "")
 
 
 @dataclass
@@ -240,7 +240,7 @@ class CandidateIndex:
             self.by_external_id[candidate.external_id] = candidate
         for kind in self._kinds:
             if kind == "company_name":
-                name = normalise_company_name(candidate.name)
+                name = candidate.name_key()
                 value = name.partition(" ")[0]  # its blocking token
                 self.names.add(name, (self.size, candidate))
                 if candidate.external_id and name:
@@ -253,11 +253,23 @@ class CandidateIndex:
     def candidates(self, subject: MatchSubject, *, exhaustive: bool = False) -> list[Candidate]:
         """The records sharing a key with ``subject``; for a company name only those of its block that
         are exact or near (and one carrying the subject's external id), unless ``exhaustive``: the
-        records :func:`sync.matching.engine.classify` would pass over are left out, nothing else."""
+        records :func:`sync.matching.engine.classify` would pass over are left out, nothing else.
+
+        And when a record of the subject's very name, without an external id (free whoever asks), is an
+        exact match, the name key (or an earlier one) decides: only its exact records are given, and no
+        later key is searched (unless a record carries the subject's external id, which would decide
+        first). :func:`~sync.matching.engine.classify` decides the same as with every record."""
         found: dict[str, Candidate] = {}
         for key in self.keys:
             if key.kind == "company_name" and not exhaustive:
-                for candidate in self._by_name(probe_for(key, subject), subject.external_id):
+                probe = probe_for(key, subject)
+                named = self.names.items.get(probe, ()) if probe else ()
+                if named and subject.external_id not in self.by_external_id:
+                    if any(not c.external_id and exact_on(key, subject, c) for _, c in named):
+                        for _, candidate in named:
+                            found.setdefault(candidate.netsuite_id, candidate)
+                        break
+                for candidate in self._by_name(probe, subject.external_id):
                     found.setdefault(candidate.netsuite_id, candidate)
                 continue
             value = search_value(key, subject, generic=self.generic)
@@ -282,8 +294,9 @@ def _search_value_of(kind: str, candidate: Candidate, generic: frozenset[str]) -
     if kind == "company_name":
         return blocking_token(candidate.name)
     if kind == "email_domain":
-        return email_domain(candidate.email, generic=generic)
-    return normalise_email(candidate.email)
+        domain = candidate.domain_key()  # without the built-in generic domains
+        return "" if domain in generic else domain
+    return candidate.email_key()
 
 
 @contextmanager

@@ -29,7 +29,9 @@ Key paths are target paths in the record the object mapping would write (see
   the batch's external ids); :func:`combined_query` (both searches of a record type in one query) and
   :func:`union_query` (those of every record type in one ``UNION ALL`` query, rows tagged ``kind``).
 - :func:`classify` (one :class:`MatchSubject` + the keys + the candidates -> :class:`MatchDecision`
-  with a :class:`MatchStatus` of ``linked``, ``suspect`` or ``unmatched`` and the reason).
+  with a :class:`MatchStatus` of ``linked``, ``suspect`` or ``unmatched`` and the reason), and
+  :func:`exact_on` (whether one candidate is exact on one key: a free one makes that key decide, so a
+  search may stop there).
 - :class:`NameIndex` (many candidates by normalised company name -> those exact or near one name, the
   same as comparing with every name sharing its first word, without doing so: see
   :mod:`sync.matching.engine.nearnames`) and :func:`near_names`.
@@ -69,6 +71,7 @@ from sync.matching.engine.classify import (
     MatchSubject,
     candidate_from_row,
     classify,
+    exact_on,
     near_names,
     probe_for,
     search_value,
@@ -120,6 +123,7 @@ __all__ = [
     "combined_query",
     "classify",
     "email_domain",
+    "exact_on",
     "match_problems",
     "near_names",
     "normalise_company_name",

@@ -25,6 +25,7 @@ from sync.matching.engine.normalise import (
 # Two normalised company names at least this similar (difflib's ratio) are near: one typo or a missing
 # letter in a name of eight or more letters.
 NEAR_RATIO = 0.85
+NO_MATCH = "no NetSuite record matches any key"
 
 
 class MatchStatus(StrEnum):
@@ -42,6 +43,12 @@ class MatchSubject:
     external_id: str
     values: Mapping[str, Any] = field(default_factory=dict)
     label: str = ""
+    # probe_for's answers: id(key) -> (key, generic domains, probe). A search and the classification after
+    # it compare the same values; the entry holds the key, so its id names no other key meanwhile (a copy
+    # made with dataclasses.replace starts empty).
+    _probes: dict[int, tuple[MatchKey, frozenset[str], str | None]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True, slots=True)  # many: a go-live scan holds every NetSuite record
@@ -54,6 +61,37 @@ class Candidate:
     name: str = ""
     email: str = ""
     country: str = ""
+    # The normalised forms classify compares, each computed once per record on first use (a scan's index
+    # computes them to file the record, then classify compares them): a memo, never part of equality;
+    # dataclasses.replace gives a copy that computes its own.
+    _name_key: str | None = field(default=None, init=False, compare=False, repr=False)
+    _domain_key: str | None = field(default=None, init=False, compare=False, repr=False)
+    _email_key: str | None = field(default=None, init=False, compare=False, repr=False)
+
+    def name_key(self) -> str:
+        """:func:`~sync.matching.engine.normalise_company_name` of the name."""
+        value = self._name_key
+        if value is None:
+            value = normalise_company_name(self.name)
+            object.__setattr__(self, "_name_key", value)  # the memo of a frozen record
+        return value
+
+    def domain_key(self) -> str:
+        """:func:`~sync.matching.engine.email_domain` of the e-mail address (built-in generic domains
+        give "")."""
+        value = self._domain_key
+        if value is None:
+            value = email_domain(self.email)
+            object.__setattr__(self, "_domain_key", value)
+        return value
+
+    def email_key(self) -> str:
+        """:func:`~sync.matching.engine.normalise_email` of the e-mail address."""
+        value = self._email_key
+        if value is None:
+            value = normalise_email(self.email)
+            object.__setattr__(self, "_email_key", value)
+        return value
 
     def to_json(self) -> dict[str, str]:
         return {
@@ -131,13 +169,19 @@ def _raw(key: MatchKey, subject: MatchSubject, role: str) -> Any:
 def probe_for(key: MatchKey, subject: MatchSubject, *, generic: frozenset[str] = frozenset()) -> str | None:
     """The normalised value ``key`` compares for ``subject``; None when it has none (the key is skipped):
     a generic e-mail domain (built in, or one of ``generic``) is none."""
+    memo = subject._probes
+    known = memo.get(id(key))
+    if known is not None and known[0] is key and (known[1] is generic or known[1] == generic):
+        return known[2]
     if key.kind == "company_name":
         value = normalise_company_name(_raw(key, subject, "name"))
     elif key.kind == "email_domain":
         value = email_domain(_raw(key, subject, "email"), generic=generic)
     else:
         value = normalise_email(_raw(key, subject, "email"))
-    return value or None
+    probe = value or None
+    memo[id(key)] = (key, generic, probe)
+    return probe
 
 
 def search_value(
@@ -173,7 +217,7 @@ def near_names(left: str, right: str) -> bool:
 def _compare(key: MatchKey, subject: MatchSubject, probe: str, candidate: Candidate) -> str:
     """ "exact", "near" or "" for one candidate on one key, with the reason appended after a colon."""
     if key.kind == "company_name":
-        name = normalise_company_name(candidate.name)
+        name = candidate.name_key()
         if name != probe:
             return "near:similar company name" if near_names(probe, name) else ""
         mine = normalise_country(_raw(key, subject, "country")) if "country" in key.roles else ""
@@ -184,8 +228,19 @@ def _compare(key: MatchKey, subject: MatchSubject, probe: str, candidate: Candid
     if key.kind == "email_domain":
         # A company's own domain shared is a lead, never proof: people of one group, a reseller and its
         # customers, a holding's subsidiaries share one. Alone it makes a suspect for a person to decide.
-        return "near:same e-mail domain only" if email_domain(candidate.email) == probe else ""
-    return "exact:same e-mail address" if normalise_email(candidate.email) == probe else ""
+        return "near:same e-mail domain only" if candidate.domain_key() == probe else ""
+    return "exact:same e-mail address" if candidate.email_key() == probe else ""
+
+
+def exact_on(
+    key: MatchKey, subject: MatchSubject, candidate: Candidate, *, generic: frozenset[str] = frozenset()
+) -> bool:
+    """Whether :func:`classify` finds ``candidate`` an exact match of ``subject`` on ``key`` (when free).
+
+    A free exact candidate of a key makes that key, or an earlier one, decide: the near candidates of every
+    key and the candidates only later keys find can no longer change the decision."""
+    probe = probe_for(key, subject, generic=generic)
+    return probe is not None and _compare(key, subject, probe, candidate).startswith("exact:")
 
 
 def classify(
@@ -202,6 +257,8 @@ def classify(
     org feeding the same account), so it stays a candidate (to be linked as shared, never re-keyed);
     without it, a candidate carrying another external id is another Salesforce record's and left out."""
     free = _free_candidates(subject, candidates, shareable)
+    if not free:  # what the keys would conclude, without normalising the subject's values
+        return MatchDecision(MatchStatus.UNMATCHED, NO_MATCH)
     own = [c for c in free.values() if c.external_id and c.external_id == subject.external_id]
     if own:
         return MatchDecision(
@@ -209,7 +266,9 @@ def classify(
         )
     near: dict[str, Candidate] = {}
     near_reasons: list[str] = []
-    ordered = sorted(free.values(), key=lambda c: _id_order(c.netsuite_id))  # once for every key
+    ordered = list(free.values())
+    if len(ordered) > 1:
+        ordered.sort(key=lambda c: _id_order(c.netsuite_id))  # once for every key
     for key in config.keys:
         probe = probe_for(key, subject, generic=config.generic_domains)
         if probe is None:
@@ -224,7 +283,7 @@ def classify(
             ",".join(key.label for key in config.keys),
             tuple(sorted(near.values(), key=lambda c: _id_order(c.netsuite_id))),
         )
-    return MatchDecision(MatchStatus.UNMATCHED, "no NetSuite record matches any key")
+    return MatchDecision(MatchStatus.UNMATCHED, NO_MATCH)
 
 
 def _free_candidates(
@@ -288,6 +347,7 @@ __all__ = [
     "candidate_from_row",
     "classify",
     "company_name_words",
+    "exact_on",
     "near_names",
     "probe_for",
     "search_value",

@@ -54,7 +54,7 @@ class MatchKey:
     def roles(self) -> dict[str, str]:
         return dict(self.sources)
 
-    @property
+    @cached_property  # in every decision's reason
     def label(self) -> str:
         """How the key reads in reasons and audit entries: "company_name(name, country)"."""
         return f"{self.kind}({', '.join(role for role, _ in self.sources)})"

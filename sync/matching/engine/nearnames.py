@@ -86,6 +86,7 @@ def _bigrams(text: str) -> list[tuple[str, int]]:
     return _tagged(grams)
 
 
+_UNMASKED = -1  # no character_mask (which is None or at least 0) computed yet
 _SYMBOLS = {symbol: number for number, symbol in enumerate("abcdefghijklmnopqrstuvwxyz0123456789 ")}
 _MASK_REPEATS = 8
 
@@ -153,10 +154,12 @@ class _Block:
     # Each tail bigram's place in the block's order of rarity (fewest names first, then by itself).
     rank: dict[tuple[str, int], int] = field(default_factory=dict)
     unbounded: int = 0  # names without a tail (the first word alone), as bits
-    grams: list[frozenset[tuple[str, int]]] = field(default_factory=list)
-    masks: list[int | None] = field(default_factory=list)  # character_mask of each name
+    grams: list[list[tuple[str, int]]] = field(default_factory=list)  # each name's, all distinct
+    # character_mask of each name, computed for the few names a probe's bounds leave (_UNMASKED until then)
+    masks: list[int | None] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
-    by_length: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # (number, mask)
+    # (number, mask) by length and the names without a mask: built by the first probe that needs them.
+    by_length: dict[int, list[tuple[int, int]]] | None = None
     unmasked: list[int] = field(default_factory=list)
 
     def build(self) -> None:
@@ -190,14 +193,27 @@ class _Block:
         self.by_gram = {gram: sum(1 << number for number in numbers) for gram, numbers in by_gram.items()}
         self.rank, self.unbounded, self.built = rank, unbounded, True
         self.lengths = [len(name) for name in self.names]
-        self.grams = [frozenset(name_grams) for name_grams in grams]
-        self.masks = [character_mask(name) for name in self.names]
+        self.grams = grams
+        self.masks = [_UNMASKED] * len(self.names)
+        self.by_length, self.unmasked = None, []
+
+    def _masks_of(self, numbers: Iterable[int]) -> list[int | None]:
+        """:attr:`masks`, with those of ``numbers`` computed."""
+        masks, names = self.masks, self.names
+        for number in numbers:
+            if masks[number] == _UNMASKED:
+                masks[number] = character_mask(names[number])
+        return masks
+
+    def _index_lengths(self) -> dict[int, list[tuple[int, int]]]:
+        masks = self._masks_of(range(len(self.names)))
         by_length: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for number, (name, mask) in enumerate(zip(self.names, self.masks, strict=True)):
+        for number, (length, mask) in enumerate(zip(self.lengths, masks, strict=True)):
             if mask is not None:
-                by_length[len(name)].append((number, mask))
+                by_length[length].append((number, mask))
+        self.unmasked = [number for number, mask in enumerate(masks) if mask is None]
         self.by_length = dict(by_length)
-        self.unmasked = [number for number, mask in enumerate(self.masks) if mask is None]
+        return self.by_length
 
     def near(self, probe: str) -> Iterator[str]:
         """The names of the block :func:`near_names` finds near ``probe`` (each once, in any order)."""
@@ -225,8 +241,10 @@ class _Block:
         ratio. Its upper bounds first, each exact: the lengths (difflib's real_quick_ratio) and the
         characters shared (its quick_ratio, the same arithmetic), then the bigrams shared, then the rules
         themselves."""
-        band, masks, lengths = _ratio_band(len(probe)), self.masks, self.lengths
+        band, lengths = _ratio_band(len(probe)), self.lengths
         if mask is not None:
+            numbers = [number for number in numbers if lengths[number] in band]
+            masks = self._masks_of(numbers)
             numbers = [
                 number
                 for number in numbers
@@ -238,7 +256,8 @@ class _Block:
             name = self.names[number]
             if len(name) not in band:
                 continue
-            if len(probe_grams & self.grams[number]) < min_shared_bigrams(len(probe) + len(name)):
+            # A name's bigrams are distinct (tagged): counted once each, as in a set.
+            if len(probe_grams.intersection(self.grams[number])) < min_shared_bigrams(len(probe) + len(name)):
                 continue
             if near_names(probe, name):
                 yield name
@@ -246,9 +265,10 @@ class _Block:
     def _by_characters(self, length: int, mask: int) -> set[int]:
         """The names sharing enough characters with a probe (its ``character_mask``) for a near ratio, by
         length within the band: a pass over the block, for the probes the bigram bound cannot place."""
+        by_length = self.by_length if self.by_length is not None else self._index_lengths()
         possible = set(self.unmasked)
         for other, shared in _ratio_band(length).items():
-            numbers = self.by_length.get(other, ())
+            numbers = by_length.get(other, ())
             possible.update([number for number, bits in numbers if (mask & bits).bit_count() >= shared])
         return possible
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import gc
 import random
+from dataclasses import replace
 
 import pytest
 
 from sync.golive.match import CandidateIndex, long_lived_objects
-from sync.matching.engine import MatchStatus, MatchSubject, classify, parse_match
+from sync.matching.engine import Candidate, MatchStatus, MatchSubject, classify, parse_match
 from tests.sync.matching.engine.test_nearnames import planted_names
 
 CONFIG = parse_match(
@@ -70,3 +71,61 @@ def test_what_the_scan_keeps_from_the_cycle_collector_comes_back_even_on_an_erro
         assert gc.get_freeze_count() > 0
         raise RuntimeError("the scan failed")
     assert gc.get_freeze_count() == 0
+
+
+def test_an_exact_name_that_decides_gives_the_same_decision_on_every_kind_of_record() -> None:
+    """The index stops at an exact name without an external id: unicode and empty names, names told
+    apart only by a legal form or case, no country on either side, duplicates with and without external
+    ids, subjects whose own id a record carries, and records the scan frees (another integration's id)."""
+    rng = random.Random(26)
+    names = (
+        "Société Générale",
+        "SOCIETE GENERALE SA",
+        "Müller & Söhne",
+        "株式会社トヨタ",
+        "",
+        "Inc.",
+        "The Acme Co",
+        "Acme",
+        "ACME Robotics",
+        "Acme Robotcs",
+        "Globex",
+        "Globex Corporation Ltd",
+    )
+    countries = ("", "US", "DE", "United States", "Germany", "Atlantis")
+    index = CandidateIndex("customer", CONFIG.keys)
+    for number in range(300):
+        index.add(
+            {
+                "id": str(number),
+                "companyname": rng.choice(names) + rng.choice(("", " Inc", " GmbH")),
+                "email": rng.choice(("", "ap@acme.example", "billing@globex.example")),
+                "externalid": rng.choice(("", "", "", "001S7", "001OTHER", "ns2:001X")),
+                "country": rng.choice(countries),
+            }
+        )
+
+    def freed(candidates: list[Candidate]) -> list[Candidate]:  # as the scan frees another integration's
+        return [replace(c, external_id="") if c.external_id.startswith("ns2:") else c for c in candidates]
+
+    statuses: set[str] = set()
+    shortened = 0
+    for number in range(400):
+        subject = MatchSubject(
+            f"001S{number % 10}",
+            f"001S{number % 10}",
+            {
+                "Name": rng.choice((*names, None)),
+                "BillingCountry": rng.choice((*countries, None)),
+                "Website": rng.choice(("", "https://acme.example", "globex.example")),
+            },
+        )
+        fast, block = index.candidates(subject), index.candidates(subject, exhaustive=True)
+        expected = classify(subject=subject, config=CONFIG, candidates=block)
+        assert classify(subject=subject, config=CONFIG, candidates=fast) == expected, subject
+        assert classify(subject=subject, config=CONFIG, candidates=freed(fast)) == classify(
+            subject=subject, config=CONFIG, candidates=freed(block)
+        ), subject
+        statuses.add(expected.status)
+        shortened += len(fast) < len(block)
+    assert statuses == set(MatchStatus) and shortened > 100

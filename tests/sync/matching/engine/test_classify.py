@@ -233,3 +233,122 @@ def test_subjects_read_the_body_the_mapping_would_write():
         config=config, salesforce_id="001B", external_id="001B", body={"addressBook": []}
     )
     assert probe_for(config.keys[0], empty) is None
+
+
+# Names and addresses as they come: accents, other scripts, punctuation only, empty, legal forms only,
+# duplicates, a leading "The", generic and missing domains.
+VARIED_NAMES = (
+    "Société Générale",
+    "SOCIETE GENERALE S.A.",
+    "Müller & Söhne GmbH",
+    "Muller and Sohne",
+    "株式会社トヨタ",
+    "Ελληνικά Τρόφιμα",
+    "",
+    "   ",
+    "Inc.",
+    "The",
+    "The Acme Co",
+    "Acme",
+    "acme",
+    "Acme Robotics",
+    "Acme Robotcs",
+    "O'Brien's Pub Ltd",
+    "3M",
+)
+VARIED_EMAILS = (
+    "",
+    "ap@acme.com",
+    "AP@ACME.COM",
+    "x@gmail.com",
+    "no-at-sign",
+    "mailto:a@b.example",
+    " j@ü.de ",
+    "billing@www.acme.com",
+)
+VARIED_COUNTRIES = ("", "US", "us", "United States", "DE", "Deutschland", "Atlantis")
+
+
+def _fresh(candidate: Candidate) -> Candidate:
+    """The same record as a new object: nothing normalised yet."""
+    return Candidate(*(candidate.to_json()[name] for name in Candidate.__match_args__))
+
+
+def test_the_normalised_forms_a_record_keeps_are_the_normalisers_answers():
+    from sync.matching.engine import email_domain, normalise_company_name, normalise_email
+
+    for name in VARIED_NAMES:
+        for email in VARIED_EMAILS:
+            record = customer("1", name, email=email)
+            for _ in range(2):  # computed, then kept
+                assert record.name_key() == normalise_company_name(name)
+                assert record.domain_key() == email_domain(email)
+                assert record.email_key() == normalise_email(email)
+            # Kept forms are no part of the record's identity, and a changed copy has its own.
+            assert record == _fresh(record) and hash(record) == hash(_fresh(record))
+            assert repr(record) == repr(_fresh(record))
+            renamed = replace(record, name="Initech", email="ap@initech.com")
+            assert (renamed.name_key(), renamed.domain_key(), renamed.email_key()) == (
+                "initech",
+                "initech.com",
+                "ap@initech.com",
+            )
+
+
+def test_a_subject_keeps_each_probe_per_key_and_generic_domains():
+    subject = person("Müller & Söhne GmbH", "ap@mailbox.example")
+    operators = frozenset({"mailbox.example"})
+    domain = WITH_EMAIL.keys[1]
+    assert probe_for(domain, subject) == "mailbox.example"
+    assert probe_for(domain, subject, generic=operators) is None
+    assert probe_for(domain, subject) == "mailbox.example"
+    assert search_value(domain, subject, generic=operators) is None
+    # A key equal to another but a different object, and a copy of the subject with other values.
+    twin = replace(domain)
+    assert twin is not domain and probe_for(twin, subject, generic=frozenset(operators)) is None
+    assert probe_for(WITH_EMAIL.keys[0], subject) == "muller and sohne"
+    moved = replace(subject, values={"Name": "Acme", "Email": "ap@acme.com"})
+    assert (probe_for(WITH_EMAIL.keys[0], moved), probe_for(domain, moved)) == ("acme", "acme.com")
+    assert subject == person("Müller & Söhne GmbH", "ap@mailbox.example")  # kept probes are not compared
+
+
+def test_classifying_kept_forms_decides_as_fresh_records_do():
+    import random
+
+    rng = random.Random(7)
+    configs = (CUSTOMER, WITH_EMAIL, replace(WITH_EMAIL, generic_domains=frozenset({"acme.com"})))
+    outcomes = set()
+    for number in range(600):
+        candidates = [
+            customer(
+                str(rng.randrange(40)),  # duplicates of one record among them
+                rng.choice(VARIED_NAMES),
+                rng.choice(VARIED_COUNTRIES),
+                rng.choice(VARIED_EMAILS),
+                rng.choice(("", "", "", "001S1", "001OTHER")),
+            )
+            for _ in range(rng.randrange(0, 5))
+        ]
+        values = {
+            "Name": rng.choice((*VARIED_NAMES, None)),
+            "BillingCountry": rng.choice((*VARIED_COUNTRIES, None)),
+            "Website": rng.choice((*VARIED_EMAILS, "https://www.acme.com/x", None)),
+            "Email": rng.choice((*VARIED_EMAILS, None)),
+        }
+        config = rng.choice(configs)
+        kept = MatchSubject("001S1", "001S1", values)
+        for key in config.keys:  # the search computes the probes first, as a scan's index does
+            search_value(key, kept, generic=config.generic_domains)
+        for candidate in candidates:
+            candidate.name_key(), candidate.domain_key(), candidate.email_key()
+        decision = classify(subject=kept, config=config, candidates=candidates)
+        again = classify(subject=kept, config=config, candidates=candidates)
+        fresh = classify(
+            subject=MatchSubject("001S1", "001S1", dict(values)),
+            config=config,
+            candidates=[_fresh(candidate) for candidate in candidates],
+        )
+        assert decision == again == fresh, (number, values, candidates)
+        assert [c.to_json() for c in decision.candidates] == [c.to_json() for c in fresh.candidates]
+        outcomes.add(decision.status)
+    assert outcomes == set(MatchStatus)
