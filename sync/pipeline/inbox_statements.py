@@ -9,6 +9,7 @@ quoted; every value is a bound parameter.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from functools import cache, lru_cache
 from typing import Any
 
@@ -125,8 +126,8 @@ def inbox_store_statement(
     concurrent notifications never queue behind each other on the flag.
 
     Prepared: the server parses and plans the statement once per connection and shape (half of its CPU
-    per notification otherwise, bench/ingest.py); sent in psycopg's pipeline mode, a first use's Parse
-    travels with its Execute, so even that is one round trip. (A connection pooler in transaction mode
+    per notification otherwise, bench/ingest.py); a first use is sent in psycopg's pipeline mode, so
+    its Parse travels with its Execute: one round trip too. (A connection pooler in transaction mode
     must keep prepared statements per client: PgBouncer >= 1.21 with ``max_prepared_statements``; or
     set ``DB_PREPARED_STATEMENTS=0``.)
 
@@ -175,7 +176,7 @@ class _PreparedCursor(psycopg.Cursor[Any]):
     """A server-binding psycopg cursor whose statements are prepared (Django's own cursors bind on the
     client and prepare nothing)."""
 
-    def execute(  # type: ignore[override]
+    def execute(
         self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
     ) -> Any:
         return super().execute(
@@ -188,6 +189,11 @@ def prepare_intake() -> bool:
     not keep a client's prepared statements)."""
     return bool(getattr(settings, "DB_PREPARED_STATEMENTS", True))
 
+
+# The statements this process prepared on each psycopg connection: a first use is sent in pipeline mode,
+# the later ones without (entering and leaving it costs CPU every time). Should psycopg forget one (it
+# does after a DEALLOCATE ALL), the next use prepares it again in one more round trip: only slower.
+_prepared_on: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 # Django opens psycopg connections with automatic preparation off (prepare_threshold None), which also
 # turns off the explicit ``prepare=True``. A threshold never reached keeps the automatic one off.
@@ -205,9 +211,13 @@ def _execute_prepared(connection: Any, sql: str, params: list[Any]) -> tuple[int
     wrapped = (
         connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
     )
+    first_use = sql not in _prepared_on.setdefault(raw, set())
     try:
         with connection.wrap_database_errors:
-            with raw.pipeline():
+            if first_use:
+                with raw.pipeline():  # the Parse goes with the Execute: one round trip
+                    wrapped.execute(sql, params)
+            else:
                 wrapped.execute(sql, params)
             row = cursor.fetchone()
     except DatabaseError as exc:
@@ -223,6 +233,7 @@ def _execute_prepared(connection: Any, sql: str, params: list[Any]) -> tuple[int
             raise server_error from None
     finally:
         cursor.close()
+    _prepared_on[raw].add(sql)
     created, fresh = row if row is not None else (0, None)
     return int(created), bool(fresh)
 
