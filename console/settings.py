@@ -124,6 +124,9 @@ DATABASES: dict[str, dict[str, Any]] = {
         ),
     )
 }
+# The listener's intake statement is prepared once per connection (sync/pipeline/inbox_statements.py);
+# 0 behind a connection pooler that does not keep a client's prepared statements.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the django-q2 workers write at the same time: WAL lets readers run beside a
     # writer, IMMEDIATE takes the write lock when a transaction starts (no deadlocked upgrades), and the

@@ -9,6 +9,9 @@ from governance.mfa.middleware import mfa_not_required
 from governance.sso import views as sso_views
 
 urlpatterns = [
+    # First: Salesforce's notifications (sync/inbound/...) resolve with few patterns tried; none of the
+    # sync area's paths is one of the console's below.
+    path("", include("sync.urls")),
     path("", views.dashboard, name="dashboard"),
     path("dashboard/panels/<slug:name>/", views.dashboard_panel, name="dashboard-panel"),
     path("schedules/", schedule_views.schedule_list, name="schedules"),
@@ -29,7 +32,6 @@ urlpatterns = [
         mfa_not_required(role_not_required(auth_views.LogoutView.as_view())),
         name="logout",
     ),
-    path("", include("sync.urls")),
     path("reconciliation/", include("reconciliation.urls")),
     path("governance/", include("governance.urls")),
     path("api/v1/", include("console.api.urls")),

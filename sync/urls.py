@@ -4,9 +4,11 @@ always had (Salesforce calls /sync/inbound/..., people bookmark the rest)."""
 from django.urls import include, path
 
 from sync.pipeline import urls as pipeline_urls
+from sync.pipeline.listener import urls as listener_urls
 
 app_name = "sync"
 urlpatterns = [
+    path("sync/inbound/", include(listener_urls.inbound_urlpatterns)),  # first: see the listener's urls.py
     path("sync/connections/", include("sync.connections.urls")),
     path("sync/mappings/", include(pipeline_urls.dry_run_urlpatterns)),  # ahead of the editor
     path("sync/mappings/", include("sync.mappings.urls")),

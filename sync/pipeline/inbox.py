@@ -20,11 +20,11 @@ import uuid
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from functools import cache, lru_cache, partial
+from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connections, router, transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -37,7 +37,17 @@ from sync.integrations.namespacing import eid_namespaced
 from sync.integrations.selectors import integration_for_connection, integration_for_pair
 from sync.pipeline.flow_state import CLOSED_WON_FLOW, paused_salesforce_connections
 from sync.pipeline.heartbeat import renewed_while
-from sync.pipeline.milestones import WON_SOURCES, deal_milestones_won, deal_milestones_won_sql
+from sync.pipeline.inbox_statements import (
+    DRAIN_FLAG,
+    INSERT_BATCH,
+    flag_fresh_since,
+    flag_read_text,
+    inbox_drain_hold_seconds,
+    inbox_store_statement,
+    inbox_store_statement_possible,
+    insert_sql,
+)
+from sync.pipeline.milestones import WON_SOURCES, deal_milestones_won
 from sync.pipeline.models import (
     MESSAGE_LIMIT,
     InboxDrainFlag,
@@ -47,8 +57,6 @@ from sync.pipeline.models import (
     Listener,
 )
 from sync.pipeline.problems import ExceptionScope, Problem, RecordRef, exception_queue, retryable
-
-DRAIN_FLAG = 1  # the primary key of the one InboxDrainFlag row
 
 # The category of the exception a set-aside message opens (created on first use).
 SET_ASIDE_CATEGORY = "inbox_failed"
@@ -68,18 +76,6 @@ def inbox_drain_hold_rows() -> int:
     """A drain that claims at least this many rows (but not a full batch) holds the drain flag while it
     works (``INBOX_DRAIN_HOLD_ROWS``; see :func:`inbox_drain_flag_hold`)."""
     return int(getattr(settings, "INBOX_DRAIN_HOLD_ROWS", 5))
-
-
-def inbox_drain_hold_seconds() -> float:
-    """How long a set drain flag stands for a drain to come (``INBOX_DRAIN_HOLD_SECONDS``): a store that
-    finds it set for longer requests a drain anyway (see :func:`inbox_drain_flag_hold`)."""
-    return float(getattr(settings, "INBOX_DRAIN_HOLD_SECONDS", 2))
-
-
-def _flag_fresh_since(connection: Any) -> Any:
-    """The oldest ``requested_at`` a set flag may have to still count, as a parameter for ``connection``."""
-    cutoff = timezone.now() - dt.timedelta(seconds=inbox_drain_hold_seconds())
-    return connection.ops.adapt_datetimefield_value(cutoff)
 
 
 def inbox_dedup_key(message: InboxMessage) -> str:
@@ -141,10 +137,10 @@ def inbox_add(rows: list[InboxMessage], *, integrations: Mapping[int, Integratio
     event never swallows the other's (redeliveries within an org still meet their first delivery).
     ``integrations`` ({Salesforce connection id: integration}) are the ones a caller already knows.
 
-    On PostgreSQL, outside a caller's transaction, storing is ONE round trip to the server
-    (:func:`_store_in_one_round_trip`): the insert, the milestones of its new rows, their commit and the
-    drain flag's read after that commit go in one message; a drain is requested (more round trips) only
-    when the flag read says none is queued.
+    On PostgreSQL, outside a caller's transaction, storing is ONE prepared statement and one round trip
+    to the server (:func:`sync.pipeline.inbox_statements.inbox_store_statement`): the insert, the
+    milestones of its new rows and the drain flag's read under a share lock, committed together; a drain
+    is requested (more round trips) only when the flag read says none is queued.
     """
     correlation_id = current_correlation_id() or ""
     integration_of = _notification_ids_namespaced(rows, integrations or {})
@@ -157,8 +153,8 @@ def inbox_add(rows: list[InboxMessage], *, integrations: Mapping[int, Integratio
     pending = list(unique.values())
     won = any(row.source in WON_SOURCES for row in pending)
     connection = connections[router.db_for_write(InboxMessage)]
-    if _one_round_trip_possible(connection, len(pending)):
-        created, drain_wanted = _store_in_one_round_trip(connection, pending, integration_of if won else {})
+    if inbox_store_statement_possible(connection, len(pending)):
+        created, drain_wanted = inbox_store_statement(connection, pending, integration_of if won else {})
         if drain_wanted:
             _drain_flip_and_enqueue()
         return created
@@ -197,41 +193,6 @@ def _notification_ids_namespaced(
     return {org: integration.pk for org, integration in integrations.items()}
 
 
-# The one-statement insert takes at most this many rows (a listener's envelope carries at most 100).
-INSERT_BATCH = 500
-
-
-def _insert_sql(connection: Any, rows: list[InboxMessage], returning: str) -> tuple[str, list[Any]]:
-    """``INSERT ... ON CONFLICT (notification_id) DO NOTHING RETURNING <returning>`` for ``rows``, values
-    prepared by each field as the ORM would (``auto_now_add``, JSON...)."""
-    fields = _insert_fields()
-    params: list[Any] = []
-    for row in rows:
-        params.extend(field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields)
-    return _insert_text(connection.alias, connection.vendor, len(rows), returning), params
-
-
-@cache
-def _insert_fields() -> list[Any]:
-    return [field for field in InboxMessage._meta.concrete_fields if not field.primary_key]
-
-
-@lru_cache(maxsize=256)
-def _insert_text(alias: str, vendor: str, count: int, returning: str) -> str:
-    """The statement's text for ``count`` rows (built once per shape: a listener request sends one)."""
-    quote = connections[alias].ops.quote_name
-    fields = _insert_fields()
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    # Identifiers come from the model's metadata, quoted; every value is a bound parameter.
-    table = quote(InboxMessage._meta.db_table)
-    columns = ", ".join(quote(field.column) for field in fields)
-    return (
-        f"INSERT INTO {table} ({columns}) "  # noqa: S608
-        f"VALUES {', '.join([placeholders] * count)} "
-        f"ON CONFLICT ({quote('notification_id')}) DO NOTHING RETURNING {returning}"
-    )
-
-
 def _insert_new(rows: list[InboxMessage]) -> set[str]:
     """Insert ``rows`` skipping notification ids already stored; returns the notification ids inserted.
 
@@ -245,7 +206,7 @@ def _insert_new(rows: list[InboxMessage]) -> set[str]:
     inserted: set[str] = set()
     for start in range(0, len(rows), INSERT_BATCH):
         batch = rows[start : start + INSERT_BATCH]
-        sql, params = _insert_sql(connection, batch, connection.ops.quote_name("notification_id"))
+        sql, params = insert_sql(connection, batch, connection.ops.quote_name("notification_id"))
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             inserted.update(notification_id for (notification_id,) in cursor.fetchall())
@@ -259,8 +220,10 @@ def inbox_request_drain() -> bool:
     drain clears the flag *before* it claims (:func:`inbox_drain_flag_clear`). If this call finds the
     flag set, it was set earlier and the clear that follows it comes later, so that drain's claim runs
     after this call, i.e. after our rows committed, and sees them. If it finds the flag clear, it sets it
-    and enqueues a drain itself. (Checking inside the storing transaction would not do: a drain could
-    clear and claim between the check and the commit, and miss the rows.) The flag is also set by a
+    and enqueues a drain itself. (A plain read inside the storing transaction would not do: a drain could
+    clear and claim between the read and the commit, and miss the rows; PostgreSQL's one-statement intake
+    reads it inside, under a share lock that makes the clear wait for its commit, see
+    :func:`sync.pipeline.inbox_statements.inbox_store_statement`.) The flag is also set by a
     running drain that will claim again (:func:`inbox_drain_flag_hold`): the same argument holds, its next
     claim clears first. A flag set more than ``INBOX_DRAIN_HOLD_SECONDS`` ago counts as clear (a drain
     may be slow to come or busy with a long batch): another drain is then requested.
@@ -304,135 +267,12 @@ def _drain_flip_and_enqueue() -> bool:
     return True
 
 
-def _one_round_trip_possible(connection: Any, rows: int) -> bool:
-    """Whether :func:`_store_in_one_round_trip` can store ``rows`` rows on ``connection``: PostgreSQL with
-    client-side binding (Django's default: several statements go in one simple-protocol message), in
-    autocommit, with no caller's transaction open (the message commits its own), in one statement."""
-    return (
-        connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-        and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
-        and rows <= INSERT_BATCH
-        and connection.get_autocommit()
-    )
-
-
-def _store_in_one_round_trip(
-    connection: Any, rows: list[InboxMessage], integration_of: dict[int, int]
-) -> tuple[int, bool]:
-    """Insert ``rows`` (PostgreSQL, autocommit), note the won deals of the new ones (``integration_of``:
-    {Salesforce connection id: integration id}; empty: none to note), commit, then read the drain flag:
-    one message to the server, one answer. Returns (rows inserted, whether a drain must be requested).
-
-    The message is ``BEGIN; WITH new AS (INSERT ... ON CONFLICT DO NOTHING RETURNING ...), won AS (upsert
-    of the new rows' milestones) SELECT notification_id FROM new; COMMIT; SELECT requested FROM flag``.
-    Sent as one simple-protocol query, the server runs the statements in order: the COMMIT (with its WAL
-    flush) completes before the flag is read, which is what :func:`inbox_request_drain` needs (a read
-    inside the storing transaction could miss a drain that claims before our commit), and the answer,
-    so the Ack, comes only after the commit. An error stops the rest (nothing committed, the flag not
-    read); the aborted transaction is rolled back and the error raised.
-
-    This statement is also the request's connection health check (``CONN_HEALTH_CHECKS``: Django would
-    send ``SELECT 1`` first, a round trip of its own): a kept connection that died while idle fails it,
-    and it is sent once more on a new connection. That is safe: the insert skips ids already stored, the
-    milestones keep the earliest moment; since the first attempt may have committed before its answer
-    was lost, a drain is then requested whenever the flag is clear, new rows or not.
-    """
-    insert, params = _insert_sql(connection, rows, _STORE_RETURNING)
-    won_params: list[Any] = []
-    if integration_of:
-        _, won_params = deal_milestones_won_sql(inserted="new", integration_of=integration_of)
-    sql = _store_text(connection.alias, insert, len(integration_of))
-    params += won_params
-    params += [_flag_fresh_since(connection), DRAIN_FLAG]
-    reused = connection.connection is not None
-    unchecked = connection.health_check_enabled and not connection.health_check_done
-    connection.health_check_done = True  # this statement is the check (see above)
-    try:
-        created, flag_set = _execute_store(connection, sql, params)
-        return created, bool(created) and not flag_set
-    except DatabaseError:
-        raw = connection.connection
-        if not (reused and unchecked and (raw is None or raw.closed)):
-            _rollback_aborted(connection)
-            raise
-    # A kept connection that had died: what the health check would have caught. Once more, on a new one.
-    connection.close()
-    created, flag_set = _execute_store(connection, sql, params)
-    return created, not flag_set
-
-
-# What the store message's insert returns: what the won milestones are written from.
-_STORE_RETURNING = ", ".join(
-    f'"{column}"'
-    for column in (
-        "notification_id",
-        "salesforce_connection_id",
-        "sobject",
-        "source",
-        "record_id",
-        "received_at",
-    )
-)
-
-
-@lru_cache(maxsize=256)
-def _store_text(alias: str, insert: str, pairs: int) -> str:
-    """The store message's text around ``insert``; ``pairs``: the won milestones' integrations (0: none)."""
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    statement = f"WITH new AS ({insert})"
-    if pairs:
-        won, _ = deal_milestones_won_sql(inserted="new", integration_of=dict.fromkeys(range(pairs), 0))
-        statement += f", won AS ({won})"
-    flag = _flag_read_text(connection)
-    return f"BEGIN; {statement} SELECT {quote('notification_id')} FROM new; COMMIT; {flag}"  # noqa: S608
-
-
-def _execute_store(connection: Any, sql: str, params: list[Any]) -> tuple[int, bool]:
-    """Run the store message; returns (rows inserted, whether the flag read after the commit was set)."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        results: list[list[tuple[Any, ...]]] = []
-        raw = cursor.cursor  # psycopg's: one result per statement (BEGIN, the ids, COMMIT, the flag)
-        while True:
-            if raw.description is not None:
-                results.append(raw.fetchall())
-            if not raw.nextset():
-                break
-    inserted, flag = results
-    return len(inserted), bool(flag and flag[0][0])
-
-
-def _rollback_aborted(connection: Any) -> None:
-    """After a failed store message: roll back the transaction its BEGIN opened (Django, in autocommit,
-    does not know of it), unless the connection is gone."""
-    raw = connection.connection
-    if raw is None or raw.closed:
-        return
-    from psycopg import pq
-
-    if raw.info.transaction_status in (pq.TransactionStatus.INERROR, pq.TransactionStatus.INTRANS):
-        with connection.wrap_database_errors:
-            raw.execute("ROLLBACK")
-
-
-def _flag_read_text(connection: Any) -> str:
-    """Whether the flag is set and fresh (parameters: :func:`_flag_fresh_since`, :data:`DRAIN_FLAG`)."""
-    quote = connection.ops.quote_name
-    table = quote(InboxDrainFlag._meta.db_table)
-    return (
-        f"SELECT {quote('requested')} AND {quote('requested_at')} >= %s "  # noqa: S608
-        f"FROM {table} WHERE {quote('id')} = %s"
-    )
-
-
 def _drain_requested() -> bool:
     """Whether the flag is set (and fresh). Raw SQL: every listener request asks, and the ORM would spend
     ~10x the CPU of the query compiling it (bench/ingest.py)."""
     connection = connections[router.db_for_write(InboxDrainFlag)]  # the primary: a stale copy would do harm
     with connection.cursor() as cursor:
-        cursor.execute(_flag_read_text(connection), [_flag_fresh_since(connection), DRAIN_FLAG])
+        cursor.execute(flag_read_text(connection), [flag_fresh_since(connection), DRAIN_FLAG])
         row = cursor.fetchone()
     return bool(row and row[0])
 

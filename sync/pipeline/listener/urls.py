@@ -1,5 +1,6 @@
-"""Listener pages and the inbound endpoints Salesforce calls, included by sync/pipeline/urls.py under /sync/
-(names in the ``sync`` namespace; the inbound paths are configured in Salesforce and never change)."""
+"""Listener pages, included by sync/pipeline/urls.py under /sync/, and the inbound endpoints Salesforce
+calls, included by sync/urls.py under /sync/inbound/ (names in the ``sync`` namespace; the inbound paths
+are configured in Salesforce and never change)."""
 
 from django.urls import path
 
@@ -12,6 +13,11 @@ urlpatterns = [
     path("listeners/<int:listener_id>/enable/", pages.listener_enable, name="listener-enable"),
     path("listeners/<int:listener_id>/disable/", pages.listener_disable, name="listener-disable"),
     path("listeners/<int:listener_id>/test/", pages.listener_test, name="listener-test"),
-    path("inbound/outbound-message/<str:token>/", views.outbound_message, name="inbound-outbound"),
-    path("inbound/webhook/<str:token>/", views.webhook_event, name="inbound-webhook"),
+]
+
+# The busiest URLs of the product (one request per notification): resolved first (sync/urls.py, itself
+# first in console/urls.py), not after every page's pattern.
+inbound_urlpatterns = [
+    path("outbound-message/<str:token>/", views.outbound_message, name="inbound-outbound"),
+    path("webhook/<str:token>/", views.webhook_event, name="inbound-webhook"),
 ]

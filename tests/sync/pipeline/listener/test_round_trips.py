@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -162,7 +163,10 @@ def test_a_failed_store_commits_nothing_and_leaves_the_connection_usable(
     )
     with pytest.raises(Exception, match="netsuite_connection_id|foreign key"):
         inbox_add([row])
-    assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    # Left idle, or closed when psycopg could not leave pipeline mode after the failed commit: either way
+    # the next statement runs (on a new connection if need be).
+    raw = connection.connection
+    assert raw is None or raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     assert not InboxMessage.objects.exists() and not DealMilestone.objects.exists()
     assert enqueued == []
 
@@ -188,3 +192,76 @@ def test_a_kept_connection_that_died_is_replaced_and_the_notification_stored(
         "04l000000000001AAA",
         "04l000000000002AAA",
     }
+
+
+def _other_connection() -> psycopg.Connection[Any]:
+    return psycopg.connect(
+        dbname=connection.settings_dict["NAME"],
+        host=connection.settings_dict["HOST"] or None,
+        port=connection.settings_dict["PORT"] or None,
+        user=connection.settings_dict["USER"] or None,
+    )
+
+
+def test_a_store_meeting_a_drain_clearing_the_flag_waits_and_requests_a_drain(
+    client: Client, listener: Listener, enqueued: list[str]
+) -> None:
+    # The flag is read inside the storing transaction, under a share lock: a drain's clear in flight
+    # (its UPDATE not yet committed) makes the store wait, then read the flag as the clear left it.
+    request(client, listener, "04l000000000001AAA")
+    assert enqueued == ["sync.tasks.inbox_drain"] and InboxDrainFlag.objects.get(pk=DRAIN_FLAG).requested
+    answers: list[Any] = []
+    with _other_connection() as drain:
+        drain.execute("UPDATE sync_inboxdrainflag SET requested = false WHERE id = %s", [DRAIN_FLAG])
+        store = threading.Thread(
+            target=lambda: answers.append(post(client, url(listener), envelope("04l000000000002AAA")))
+        )
+        store.start()
+        store.join(timeout=1.0)
+        assert store.is_alive() and answers == []  # waiting for the clear to commit
+        drain.commit()
+    store.join(timeout=30)
+    assert answers and answers[0].content == ACK
+    assert enqueued == ["sync.tasks.inbox_drain"] * 2  # it read the flag clear: it asked for a drain
+
+
+def test_a_store_holding_the_flag_makes_a_drain_clearing_it_wait_for_its_commit(
+    listener: Listener, enqueued: list[str]
+) -> None:
+    # The other order: the flag is share-locked by a storing transaction (here one left open), so a
+    # drain's clear waits for that commit, and its claim, after the clear, sees the rows stored.
+    InboxDrainFlag.objects.update_or_create(
+        pk=DRAIN_FLAG, defaults={"requested": True, "requested_at": timezone.now()}
+    )
+    with _other_connection() as store, _other_connection() as drain:
+        store.execute(
+            "SELECT requested FROM sync_inboxdrainflag WHERE id = %s FOR SHARE", [DRAIN_FLAG]
+        ).fetchone()
+        drain.execute("SET lock_timeout = '300ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            drain.execute("UPDATE sync_inboxdrainflag SET requested = false WHERE id = %s", [DRAIN_FLAG])
+        drain.rollback()
+        store.commit()
+        drain.execute("UPDATE sync_inboxdrainflag SET requested = false WHERE id = %s", [DRAIN_FLAG])
+        drain.commit()
+
+
+def test_the_intake_statement_is_prepared_once_and_can_go_unprepared(
+    client: Client, listener: Listener, enqueued: list[str], settings: Any
+) -> None:
+    request(client, listener, "04l000000000001AAA")
+    request(client, listener, "04l000000000002AAA")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["WITH new AS (INSERT INTO%"],
+        )
+        assert [row[0] for row in cursor.fetchall()] == [2]  # one statement, run twice
+    settings.DB_PREPARED_STATEMENTS = False  # behind a pooler that keeps no prepared statements
+    connection.close()
+    answer, trips, _ = request(client, listener, "04l000000000003AAA")
+    assert answer.content == ACK and trips == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone() == (0,)
+    assert InboxMessage.objects.count() == 3
