@@ -261,7 +261,6 @@ def _marks_send(
                 f"writing the sync status of NetSuite {mark.record_type} {mark.netsuite_id} failed: {error}"
             )
         finally:
-            connector.session_release()  # kept for the next thread (SessionPool)
             connections.close_all()  # the limiter's database backend opened one in this thread
         return None
 
