@@ -248,19 +248,33 @@ class SessionPool:
 
     KEPT_PER_KEY = 32  # a connection's requests in flight in one process, and some spare
     KEYS_KEPT = 16  # connection versions; the least recently used one's sessions are closed
+    # A session idle longer than this is closed rather than handed on: its connection may have been
+    # dropped on the way (a proxy's or NAT's idle time-out) without the socket knowing, and a request sent
+    # on it would wait for its read time-out. Between the requests of a busy worker, sessions idle for
+    # milliseconds.
+    IDLE_SECONDS = 30.0
 
-    def __init__(self) -> None:
-        self._idle: OrderedDict[Hashable, list[ConnectorSession]] = OrderedDict()
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._idle: OrderedDict[Hashable, list[tuple[ConnectorSession, float]]] = OrderedDict()
         self._lock = threading.Lock()
+        self._clock = clock
 
     def take(self, key: Hashable) -> ConnectorSession | None:
-        """An idle session kept for ``key``, now the caller's alone; ``None`` when there is none."""
+        """An idle session kept for ``key``, now the caller's alone; ``None`` when there is none (those
+        idle too long are closed)."""
+        stale: list[ConnectorSession] = []
+        taken = None
         with self._lock:
             idle = self._idle.get(key)
-            if not idle:
-                return None
-            self._idle.move_to_end(key)
-            return idle.pop()
+            if idle:
+                self._idle.move_to_end(key)
+                oldest = self._clock() - self.IDLE_SECONDS
+                stale = [session for session, since in idle if since < oldest]
+                idle[:] = [(session, since) for session, since in idle if since >= oldest]
+                taken = idle.pop()[0] if idle else None
+        for session in stale:
+            session.close()
+        return taken
 
     def give(self, key: Hashable, session: ConnectorSession) -> None:
         """Keep ``session`` (the caller no longer uses it) for the next :meth:`take` of ``key``; closed
@@ -270,12 +284,12 @@ class SessionPool:
             idle = self._idle.setdefault(key, [])
             self._idle.move_to_end(key)
             if len(idle) < self.KEPT_PER_KEY:
-                idle.append(session)
+                idle.append((session, self._clock()))
             else:
                 closing.append(session)
             while len(self._idle) > self.KEYS_KEPT:
                 _, dropped = self._idle.popitem(last=False)
-                closing.extend(dropped)
+                closing.extend(session for session, _ in dropped)
         for unused in closing:
             unused.close()
 
@@ -287,7 +301,7 @@ class SessionPool:
     def clear(self) -> None:
         """Close every kept session."""
         with self._lock:
-            kept = [session for sessions in self._idle.values() for session in sessions]
+            kept = [session for sessions in self._idle.values() for session, _ in sessions]
             self._idle.clear()
         for session in kept:
             session.close()

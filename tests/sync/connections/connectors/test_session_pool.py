@@ -137,3 +137,19 @@ def test_the_pool_keeps_a_bounded_number_of_sessions_per_version_and_of_versions
     assert Closing.closed == 2
     pool.clear()
     assert pool.idle("b") == pool.idle("c") == 0 and Closing.closed == 4
+
+
+def test_a_session_idle_too_long_is_closed_instead_of_handed_on() -> None:
+    now = [1000.0]
+    pool = SessionPool(clock=lambda: now[0])
+    Closing.closed = 0
+    old, fresh = _session(), _session()
+    pool.give("a", old)
+    now[0] += pool.IDLE_SECONDS - 1
+    pool.give("a", fresh)
+    now[0] += 2  # ``old`` has now been idle longer than IDLE_SECONDS, ``fresh`` has not
+    assert pool.take("a") is fresh
+    assert Closing.closed == 1 and pool.idle("a") == 0
+    pool.give("a", fresh)
+    now[0] += pool.IDLE_SECONDS + 1
+    assert pool.take("a") is None and Closing.closed == 2
