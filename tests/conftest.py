@@ -148,12 +148,14 @@ def _garbage_collected_before_flush(request: pytest.FixtureRequest) -> Iterator[
 @pytest.fixture(autouse=True)
 def _connector_caches_cleared() -> Iterator[None]:
     """Each test starts with the per-process connector caches empty (sign-ins, checked environments, item
-    ids): they are kept by connection version, and a test's connection may reuse an earlier one's id."""
-    from sync.connections.connectors.netsuite import ACCOUNTS
+    ids, idle NetSuite sessions): they are kept by connection version, and a test's connection may reuse an
+    earlier one's id."""
+    from sync.connections.connectors.netsuite import ACCOUNTS, HTTP_SESSIONS
     from sync.connections.connectors.salesforce import SESSIONS
     from sync.pipeline.sources import ITEM_IDS
 
     SESSIONS.clear()
+    HTTP_SESSIONS.clear()
     ACCOUNTS.clear()
     ITEM_IDS.clear()
     yield

@@ -23,6 +23,7 @@ import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from functools import partial
 from typing import Any
 
 from django.db import connections, transaction
@@ -437,7 +438,7 @@ def _run_batch(
         # Amendments, renewals and activation as change orders (sync.lifecycle.applying).
         lifecycle=Lifecycle(ns, lookups, namespace=scope.namespace),
         namespace=scope.namespace,
-        thread_end=connections.close_all,  # see _in_thread
+        thread_end=partial(_thread_end, ns),  # see _in_thread
     )
     outcomes = _write_all(
         job,
@@ -462,6 +463,7 @@ def _run_batch(
     problems += netsuite_status_mark(
         netsuite=netsuite, connector=ns, outcomes=outcomes, scope=scope, integration=integration
     )
+    ns.session_release()  # for the next job's (a failed job's is closed with its connector, as before)
     return _finish(job, None, "; ".join(problems)[:MESSAGE_LIMIT])
 
 
@@ -747,8 +749,18 @@ def _in_thread(
     try:
         return writer.sync(graph)
     finally:
-        # The limiter's database backend opened a connection in this thread: give it back.
-        connections.close_all()
+        if writer.thread_end is not None:
+            writer.thread_end()
+        else:
+            connections.close_all()
+
+
+def _thread_end(ns: NetSuiteConnector) -> None:
+    """A pool thread's opportunity is done: the limiter's database backend opened a connection in this
+    thread, give it back; the thread's NetSuite session, with its open connection, goes to the next thread
+    (sync.connections.connectors.transport.SessionPool: no new TLS handshake for each helper thread)."""
+    ns.session_release()
+    connections.close_all()
 
 
 def _known_for(

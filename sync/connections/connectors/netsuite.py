@@ -34,6 +34,7 @@ from sync.connections.connectors.transport import (
     RequestObserver,
     RequestRecord,
     RetryPolicy,
+    SessionPool,
     call_with_retry,
     excerpt,
     transport_error,
@@ -199,6 +200,9 @@ class AccountCache:
 
 
 ACCOUNTS = AccountCache()
+# Sessions a thread is done with, for the next thread of a connector of the same connection version
+# (see NetSuiteConnector.session_release).
+HTTP_SESSIONS = SessionPool()
 
 
 class NetSuiteConnector:
@@ -220,6 +224,14 @@ class NetSuiteConnector:
         # A connector of this process checked this version of the connection already.
         self._environment_ok = config.expected_sandbox is None or ACCOUNTS.verified(config.cache_key)
         self._environment_lock = threading.Lock()
+        # Sessions are handed on between threads of connectors built from the same connection version;
+        # a connector with no version (cache_key "") keeps its own.
+        self._pool_key = (
+            (config.cache_key, config.account_id, config.auth, config.base_url, config.ca_bundle)
+            + (config.connect_timeout, config.read_timeout)
+            if config.cache_key
+            else None
+        )
 
     # -- records ---------------------------------------------------------------------------------
 
@@ -597,8 +609,25 @@ class NetSuiteConnector:
 
     # -- plumbing --------------------------------------------------------------------------------
 
+    def session_release(self) -> None:
+        """The calling thread is done with this connector for now: its session, and the connection the
+        session keeps open, go to the process's pool for the next thread (of this connector or another of
+        the same connection version) instead of being closed with the thread (:class:`SessionPool`). The
+        thread may call again: it then takes a session from the pool, or a new one."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            return
+        self._local.session = None
+        if self._pool_key is None:
+            session.close()
+        else:
+            HTTP_SESSIONS.give(self._pool_key, session)
+
     def _session(self) -> ConnectorSession:
         session = getattr(self._local, "session", None)
+        if session is None and self._pool_key is not None:
+            session = HTTP_SESSIONS.take(self._pool_key)
+            self._local.session = session
         if session is None:
             session = ConnectorSession(
                 ca_bundle=self.config.ca_bundle,

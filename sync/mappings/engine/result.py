@@ -82,7 +82,12 @@ class ObjectPayload:
 
     def to_json(self, *, update: bool = False) -> dict[str, Any]:
         """The body (or the update body) as JSON-ready data."""
-        result: dict[str, Any] = json_ready(self.update_body() if update else self.body)
+        result: dict[str, Any] = json_ready(self.body)
+        if update:
+            # json_ready copied every dict and list: the create-only fields come out of its copy rather
+            # than out of a deep copy made first (which cost the writer more than the rest of the body).
+            for path in self.create_only_paths:
+                remove_path(result, path)
         return result
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
@@ -18,6 +19,7 @@ from simulators.core.runner import RunningSimulator
 from sync.catalogue.services import catalogue_sync_run
 from sync.connections.connectors.netsuite import NetSuiteConnector
 from sync.connections.connectors.salesforce import SalesforceConnector
+from sync.connections.connectors.transport import ConnectorSession
 from sync.connections.models import Connection
 from sync.connections.services import connection_update
 from sync.mappings.services.seed import mapping_seed_defaults
@@ -135,6 +137,26 @@ def test_a_lone_opportunity_on_a_warm_connection_costs_at_most_3_salesforce_and_
     assert len(ns_requests) <= 7, _described(ns_requests)
     assert not [r for r in ns_requests if r["path"].endswith("/suiteql")], "no search for known records"
     assert record.writes_skipped >= 2  # the customer and the billing account, unchanged
+
+
+def test_a_lone_opportunitys_job_sends_on_the_netsuite_sessions_earlier_jobs_gave_back(
+    seeded_connections: tuple[Connection, Connection], graphs: dict[str, Any]
+) -> None:
+    # Each job has its own connector and threads; their sessions (TLS connections) are the process's.
+    first, *warm = [ids[0] for ids in _by_account(graphs).values()]
+    salesforce, netsuite = seeded_connections
+    run_batch(salesforce=salesforce, netsuite=netsuite, opportunity_ids=warm)
+    made: list[str] = []
+
+    class Counted(ConnectorSession):
+        def __init__(self, **kwargs: Any) -> None:
+            made.append(kwargs.get("system", ""))
+            super().__init__(**kwargs)
+
+    with mock.patch("sync.connections.connectors.netsuite.ConnectorSession", Counted):
+        record = _sync(seeded_connections, first)
+    assert record.writes >= 4  # customer, contacts, billing account, order...: all on kept sessions
+    assert made == []
 
 
 def test_an_edited_connection_signs_in_and_is_checked_again(

@@ -245,3 +245,43 @@ def test_source_ids_read_inline_are_the_text_of_id_or_else_id() -> None:
     keyed_lines = [{"Id": "x", "Key": 12}, {"Id": "y", "Key": ""}]
     keyed = compile_mapping(spec).apply({"Id": "g", "lines": keyed_lines})
     assert [p.source_id for p in keyed.payloads if p.object_key == "one"] == ["12", None]
+
+
+def test_an_update_body_as_json_is_the_json_of_the_update_body_and_leaves_the_body_alone() -> None:
+    from sync.mappings.engine.result import ObjectPayload, json_ready
+
+    body = {
+        "companyName": "Acme",
+        "subsidiary": {"id": "1"},
+        "currency": {"id": "2", "refName": "USD"},
+        "addressBook": {"items": [{"addr1": "1 Main St", "zip": "10001"}, {"addr1": "2 Side St"}]},
+        "creditLimit": Decimal("1500.00"),
+        "startDate": dt.date(2026, 12, 7),
+        "item": {"items": [{"item": {"id": "9"}, "rate": Decimal("12.5"), "note": "keep"}]},
+    }
+    paths = (  # as the engine compiles them: (name, index), -1 for every element of a group
+        (("subsidiary", None),),
+        (("currency", None), ("id", None)),
+        (("addressBook", None), ("items", -1), ("zip", None)),
+        (("item", None), ("items", -1), ("note", None)),
+    )
+    payload = ObjectPayload(
+        object_key="customer",
+        target_type="customer",
+        mode="upsert",
+        external_id="001A",
+        external_id_field="externalId",
+        ref_key="customer",
+        source_id="001A",
+        body=body,
+        create_only_fields=("subsidiary", "currency.id", "addressBook.items[].zip", "item.items[].note"),
+        create_only_paths=paths,
+    )
+    before = repr(body)
+    update = payload.to_json(update=True)
+    assert update == json_ready(payload.update_body())
+    assert "subsidiary" not in update and update["currency"] == {"refName": "USD"}
+    assert update["addressBook"] == {"items": [{"addr1": "1 Main St"}, {"addr1": "2 Side St"}]}
+    assert update["creditLimit"] == 1500 and update["item"]["items"][0] == {"item": {"id": "9"}, "rate": 12.5}
+    assert repr(body) == before  # the payload's own body is untouched
+    assert payload.to_json() == json_ready(body)
