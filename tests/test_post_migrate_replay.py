@@ -64,3 +64,24 @@ def test_a_database_holding_rows_runs_the_receivers() -> None:
     Group.objects.all().delete()  # rows remain elsewhere: the receivers must make the roles again
     emit_post_migrate_replayed(0, False, "default")
     assert Group.objects.exists()
+
+
+@THREADED_DB
+def test_a_replay_clears_the_content_type_caches_the_receivers_clear() -> None:
+    from guardian.shortcuts import _get_ct_cached
+
+    from sync.integrations.models import Integration
+
+    _flush()
+    emit_post_migrate_signal(0, False, "default")  # as after a test without available_apps: new ids
+    codename = Permission.objects.filter(content_type__model="integration").values_list(
+        "codename", flat=True
+    )[0]
+    cached = _get_ct_cached("sync", codename)
+    for _ in range(2):  # the first may run the receivers and copy; the second replays the copy
+        _flush()
+        emit_post_migrate_replayed(0, False, "default")
+
+    current = ContentType.objects.get_for_model(Integration)
+    assert current.pk != cached.pk  # the copy's ids are not the ones cached
+    assert _get_ct_cached("sync", codename).pk == current.pk
