@@ -18,7 +18,7 @@ from django.test import Client
 
 from governance.personas import PERSONAS_BY_USERNAME
 from governance.services import persona_ensure
-from tests.database_stage import STAGES, runs_in_stage, unmarked_stage_modules
+from tests.database_stage import STAGES, is_transactional, runs_in_stage, unmarked_stage_modules
 from tests.post_migrate_replay import emit_post_migrate_replayed
 
 # A transactional test's set-up writes again what post_migrate wrote into the emptied tables, instead of
@@ -136,11 +136,7 @@ def _garbage_collected_before_flush(request: pytest.FixtureRequest) -> Iterator[
     safely. On PostgreSQL the collection closes those connections too: left open, they keep the test
     database from being dropped at the end of the run."""
     yield
-    marker = request.node.get_closest_marker("django_db")
-    transactional = "transactional_db" in request.fixturenames or (
-        marker is not None and marker.kwargs.get("transaction")
-    )
-    if transactional:
+    if is_transactional(request.node):
         gc.collect()
 
 

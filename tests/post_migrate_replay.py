@@ -16,7 +16,6 @@ when they started from empty tables, what they wrote is copied.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,10 +109,3 @@ def emit_post_migrate_replayed(verbosity: int, interactive: bool, db: str, **kwa
     emit_post_migrate_signal(verbosity, interactive, db, **kwargs)
     if empty:
         _WRITTEN[key] = _copy(connection, _tables_holding_rows(connection, tables))
-
-
-def rows_written(db: str = "default") -> int:
-    """How many rows the copy holds for ``db`` (0 before the receivers ran on an empty database)."""
-    connection = connections[db]
-    copied = _WRITTEN.get((db, str(connection.settings_dict["NAME"])), [])
-    return sum(len(table.rows) or len(json.loads(table.as_json)) for table in copied)
