@@ -6,44 +6,31 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from sync.connections.connectors.netsuite import HTTP_SESSIONS, NetSuiteConfig, NetSuiteConnector, TokenAuth
 from sync.connections.connectors.transport import ConnectorSession, SessionPool
+from tests.sync.connections.connectors.local_server import QuietHandler, serving
 
 AUTH = TokenAuth(consumer_key="ck", consumer_secret="cs", token_id="ti", token_secret="ts")
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: one TCP connection serves a session's requests
     peers: list[tuple[str, int]] = []
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         self.peers.append(self.client_address)
-        body = b'{"id": "1"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        return
+        self.answer_json(b'{"id": "1"}')
 
 
 @pytest.fixture
 def server() -> Iterator[tuple[str, list[tuple[str, int]]]]:
     peers: list[tuple[str, int]] = []
-    handler = type("Counting", (Handler,), {"peers": peers})
-    running = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=running.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{running.server_address[1]}", peers
-    running.shutdown()
-    running.server_close()
+    with serving(type("Counting", (Handler,), {"peers": peers})) as base_url:
+        yield base_url, peers
 
 
 def _connector(base_url: str, cache_key: str) -> NetSuiteConnector:

@@ -3,9 +3,7 @@ cookies an answer sets, redirects followed; a patched ``Session.send`` is still 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import mock
 
 import pytest
@@ -13,9 +11,10 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from sync.connections.connectors.transport import ConnectorAdapter, ConnectorSession
+from tests.sync.connections.connectors.local_server import QuietHandler, serving
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         if self.path == "/moved":
             self.send_response(302)
@@ -24,26 +23,14 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         body = f'{{"path": "{self.path}", "cookie": "{self.headers.get("Cookie", "")}"}}'.encode()
-        self.send_response(200)
-        if self.path == "/cookie":
-            self.send_header("Set-Cookie", "route=r7; Path=/")
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        return
+        cookie = {"Set-Cookie": "route=r7; Path=/"} if self.path == "/cookie" else {}
+        self.answer_json(body, headers=cookie)
 
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as url:
+        yield url
 
 
 class NoAuth(requests.auth.AuthBase):
