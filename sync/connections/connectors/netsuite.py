@@ -226,12 +226,9 @@ class NetSuiteConnector:
         self._environment_lock = threading.Lock()
         # Sessions are handed on between threads of connectors built from the same connection version;
         # a connector with no version (cache_key "") keeps its own.
-        self._pool_key = (
-            (config.cache_key, config.account_id, config.auth, config.base_url, config.ca_bundle)
-            + (config.connect_timeout, config.read_timeout)
-            if config.cache_key
-            else None
-        )
+        account = (config.account_id, config.auth, config.base_url, config.ca_bundle)
+        timeouts = (config.connect_timeout, config.read_timeout)
+        self._pool_key = (config.cache_key, *account, *timeouts) if config.cache_key else None
 
     # -- records ---------------------------------------------------------------------------------
 
